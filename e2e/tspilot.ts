@@ -1,0 +1,114 @@
+/**
+ * @module e2e/tspilot
+ * Starts the real `tspilot serve` process (the compiled binary, as a user would) on 127.0.0.1
+ * with free ports, collects its JSON log lines, and stops it — always, even when a test fails.
+ * Also writes config folders for tests.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const MAIN = path.join(REPO_ROOT, 'dist', 'server', 'main.js');
+
+export interface LogLine { readonly level: number; readonly msg: string; readonly [k: string]: unknown }
+
+export interface Tspilot {
+  readonly xdsPort: number;
+  readonly httpPort: number;
+  readonly monitoringPort: number;
+  readonly logs: LogLine[];
+  readonly proc: ChildProcess;
+  /** GET a JSON debug endpoint on the HTTP port. */
+  getJson<T = unknown>(pathAndQuery: string): Promise<{ status: number; body: T }>;
+  /** Resolves with the first log line (from now on, or already seen if `since` is given) matching. */
+  waitForLog(pred: (l: LogLine) => boolean, timeoutMs?: number, since?: number): Promise<LogLine>;
+  close(): Promise<void>;
+}
+
+const live = new Set<ChildProcess>();
+process.on('exit', () => { for (const p of live) p.kill('SIGKILL'); });
+
+export async function startTspilot(configDir: string, extraArgs: string[] = []): Promise<Tspilot> {
+  const args = [MAIN, 'serve', '--config-dir', configDir, '--bind', '127.0.0.1', '--xds-port', '0', '--monitoring-port', '0', '--http-port', '0',
+    '--poll-interval', '200ms', '--log-level', 'debug', ...extraArgs];
+  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  live.add(proc);
+  const logs: LogLine[] = [];
+  const waiters: { pred: (l: LogLine) => boolean; resolve: (l: LogLine) => void }[] = [];
+  let stderr = '';
+  let buf = '';
+  proc.stdout!.on('data', (d: Buffer) => {
+    buf += d.toString();
+    let i: number;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      let l: LogLine;
+      try { l = JSON.parse(line) as LogLine; } catch { continue; }
+      logs.push(l);
+      for (const w of [...waiters]) if (w.pred(l)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(l); }
+    }
+  });
+  proc.stderr!.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4000); });
+  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => { live.delete(proc); resolve(code); }));
+
+  const waitForLog = (pred: (l: LogLine) => boolean, timeoutMs = 15_000, since?: number): Promise<LogLine> => {
+    if (since !== undefined) {
+      const hit = logs.slice(since).find(pred);
+      if (hit) return Promise.resolve(hit);
+    }
+    return new Promise<LogLine>((resolve, reject) => {
+      const w = { pred, resolve: (l: LogLine) => { clearTimeout(t); resolve(l); } };
+      const t = setTimeout(() => {
+        waiters.splice(waiters.indexOf(w), 1);
+        reject(new Error(`timed out waiting for a log line; last lines:\n${logs.slice(-8).map((x) => JSON.stringify(x)).join('\n')}\nstderr: ${stderr}`));
+      }, timeoutMs);
+      waiters.push(w);
+    });
+  };
+
+  const close = async (): Promise<void> => {
+    if (proc.exitCode !== null || proc.signalCode !== null) return;
+    proc.kill('SIGTERM');
+    const t = setTimeout(() => proc.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(t);
+  };
+
+  let listening: LogLine;
+  try {
+    listening = await Promise.race([
+      waitForLog((l) => l.msg === 'listening', 20_000),
+      exited.then((code) => { throw new Error(`tspilot exited (${code}) before listening: ${stderr}\n${logs.map((x) => x.msg).join('\n')}`); }),
+    ]);
+  } catch (e) {
+    await close();
+    throw e;
+  }
+  const httpPort = listening['http'] as number;
+  return {
+    xdsPort: listening['xds'] as number, httpPort, monitoringPort: listening['monitoring'] as number, logs, proc,
+    getJson: async <T>(p: string) => {
+      const res = await fetch(`http://127.0.0.1:${httpPort}${p}`);
+      const text = await res.text();
+      let body: unknown = text;
+      try { body = JSON.parse(text); } catch { /* plain text */ }
+      return { status: res.status, body: body as T };
+    },
+    waitForLog, close,
+  };
+}
+
+/** A temporary config folder; `write(name, yaml)` replaces a file atomically enough for the watcher. */
+export async function configFolder(): Promise<{ dir: string; write(name: string, text: string): Promise<void>; remove(name: string): Promise<void>; cleanup(): Promise<void> }> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'tspilot-e2e-'));
+  return {
+    dir,
+    write: (name, text) => writeFile(path.join(dir, name), text),
+    remove: (name) => rm(path.join(dir, name), { force: true }),
+    cleanup: () => rm(dir, { recursive: true, force: true }),
+  };
+}

@@ -1,0 +1,93 @@
+/**
+ * @module model/config
+ * What flows from the sources to the store (ConfigEvent) and what the store hands to the push
+ * pipeline (MeshConfig: an immutable, indexed snapshot). Plain readonly data plus key helpers.
+ */
+import type { EndpointSlice, Endpoints, Pod, Service, ServicePort } from './k8s.js';
+import type { DestinationRule, VirtualService } from './istio.js';
+
+export type ConfigObject = Service | EndpointSlice | Endpoints | Pod | VirtualService | DestinationRule;
+export type ConfigKind = ConfigObject['kind'];
+
+/** `Kind/namespace/name`: the identity of a config object across versions and sources. */
+export type ConfigKey = string;
+
+export function configKey(kind: string, namespace: string, name: string): ConfigKey {
+  return `${kind}/${namespace}/${name}`;
+}
+
+/** Where an object came from (a file path, or `kube:<resource>`), for logs, configz and explain. */
+export interface Origin {
+  readonly source: string;
+}
+
+/** A rejected object: kept out of the config with a reason naming the field. */
+export interface Rejection {
+  readonly key: ConfigKey;
+  readonly kind: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly source: string;
+  readonly field: string;
+  readonly reason: string;
+}
+
+/**
+ * Events from a source. `sync` marks that a source has delivered its initial state; `replace`
+ * states the complete set of keys one origin currently holds (a re-read file, a relist), so the
+ * store can delete what disappeared without the source tracking it.
+ */
+export type ConfigEvent =
+  | { readonly type: 'upsert'; readonly key: ConfigKey; readonly object: ConfigObject; readonly origin: Origin }
+  | { readonly type: 'delete'; readonly key: ConfigKey; readonly origin: Origin }
+  | { readonly type: 'reject'; readonly rejection: Rejection }
+  | { readonly type: 'replace'; readonly origin: Origin; readonly objects: readonly { key: ConfigKey; object: ConfigObject }[]; readonly rejections: readonly Rejection[] }
+  | { readonly type: 'sourceError'; readonly origin: Origin; readonly reason: string }
+  | { readonly type: 'synced' };
+
+/** An endpoint of a service port, resolved from EndpointSlices and Pods (istiod's ServiceInstance). */
+export interface MeshEndpoint {
+  readonly address: string;
+  readonly port: number;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly pod: string | null;
+  readonly serviceAccount: string;
+  readonly locality: string;
+  readonly ready: boolean;
+}
+
+/** A service as the mesh sees it: one hostname with its ports (istiod's model.Service). */
+export interface MeshService {
+  readonly hostname: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly clusterIP: string;
+  readonly ports: readonly ServicePort[];
+  readonly labels: Readonly<Record<string, string>>;
+  readonly source: string;
+}
+
+/** The store's immutable snapshot. Lists are sorted; maps are for lookup only (never iterated for output). */
+export interface MeshConfig {
+  /** Increments on every change; not part of any output (outputs are content-hashed). */
+  readonly generation: number;
+  readonly domainSuffix: string;
+  readonly services: readonly MeshService[];
+  readonly serviceByHost: ReadonlyMap<string, MeshService>;
+  /** hostname → service port → endpoints, sorted by address then port. */
+  readonly endpoints: ReadonlyMap<string, ReadonlyMap<number, readonly MeshEndpoint[]>>;
+  readonly pods: ReadonlyMap<string, Pod>;
+  readonly virtualServices: readonly VirtualService[];
+  readonly destinationRules: readonly DestinationRule[];
+  /** hostname → the DestinationRule that applies (oldest wins on duplicates, as istiod). */
+  readonly destinationRuleByHost: ReadonlyMap<string, DestinationRule>;
+  /** Every accepted object with its origin, for configz. */
+  readonly objects: ReadonlyMap<ConfigKey, { readonly object: ConfigObject; readonly origin: Origin }>;
+  readonly rejected: readonly Rejection[];
+}
+
+/** What changed between two snapshots, so pushes can be scoped (EDS-only when only endpoints moved). */
+export interface ConfigChange {
+  readonly kinds: ReadonlySet<ConfigKind>;
+  readonly keys: ReadonlySet<ConfigKey>;
+}

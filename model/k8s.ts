@@ -1,0 +1,79 @@
+/**
+ * @module model/k8s
+ * The Kubernetes kinds tspilot reads, reduced to the fields it uses. Plain readonly data: the
+ * watchers validate raw objects into these shapes; translators read them.
+ */
+
+export interface ObjectMeta {
+  readonly name: string;
+  readonly namespace: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly annotations: Readonly<Record<string, string>>;
+  readonly generation: number;
+  readonly resourceVersion: string;
+}
+
+export interface ServicePort {
+  readonly name: string;
+  readonly port: number;
+  /** Number, or a named container port (resolved against the pod's ports). */
+  readonly targetPort: number | string;
+  readonly protocol: 'TCP' | 'UDP' | 'SCTP';
+  readonly appProtocol: string;
+}
+
+export interface Service {
+  readonly kind: 'Service';
+  readonly meta: ObjectMeta;
+  readonly clusterIP: string;
+  readonly selector: Readonly<Record<string, string>> | null;
+  readonly ports: readonly ServicePort[];
+  readonly type: string;
+  readonly externalName: string;
+}
+
+export interface EndpointAddress {
+  readonly ip: string;
+  readonly ready: boolean;
+  /** Pod the address belongs to (namespace/name), if the controller recorded it. */
+  readonly targetPod: string | null;
+  readonly nodeName: string;
+  readonly zone: string;
+}
+
+export interface EndpointPort {
+  readonly name: string;
+  readonly port: number;
+  readonly protocol: string;
+}
+
+/** An EndpointSlice, or one subset of a core Endpoints object converted to the same shape. */
+export interface EndpointSlice {
+  readonly kind: 'EndpointSlice';
+  readonly meta: ObjectMeta;
+  /** The Service this slice belongs to (label kubernetes.io/service-name). */
+  readonly serviceName: string;
+  readonly addressType: string;
+  readonly endpoints: readonly EndpointAddress[];
+  readonly ports: readonly EndpointPort[];
+}
+
+/** Core v1 Endpoints: kept as slices, one per subset, so the registry has one path. */
+export interface Endpoints {
+  readonly kind: 'Endpoints';
+  readonly meta: ObjectMeta;
+  readonly slices: readonly EndpointSlice[];
+}
+
+export interface ContainerPort { readonly name: string; readonly containerPort: number; readonly protocol: string }
+
+export interface Pod {
+  readonly kind: 'Pod';
+  readonly meta: ObjectMeta;
+  readonly podIP: string;
+  readonly podIPs: readonly string[];
+  readonly serviceAccount: string;
+  readonly nodeName: string;
+  readonly containerPorts: readonly ContainerPort[];
+  readonly phase: string;
+}

@@ -1,0 +1,115 @@
+/**
+ * @module server/cache/snapshot
+ * Encoded output per proxy class for one MeshConfig: the generator runs once per class, and each
+ * resource is encoded once, on first demand, then shared by every stream of that class. A
+ * resource that fails to encode (a translator bug or an object Envoy cannot express) is left
+ * out and reported through `onError`, never taking the rest of the push down.
+ * Bytes are interned by content hash across classes, so equal resources share one buffer.
+ */
+import type { MeshConfig } from '../../model/config.js';
+import type { Proxy } from '../../model/proxy.js';
+import { encodeResource, type EncodedResource } from '../../proto/encode.js';
+import { CDS, EDS, LDS, RDS, MESSAGE_OF, type XdsType } from '../../proto/typeurls.js';
+import { generate, proxyClass, type Generated, type TypeOutput } from '../../translators/index.js';
+
+/**
+ * Encoded resources by (type, name, content hash) for the live generation, falling back to the
+ * previous one, so unchanged resources keep their buffers across pushes and memory stays bounded
+ * by two generations of config.
+ */
+export class Interner {
+  private current = new Map<string, EncodedResource>();
+  private previous = new Map<string, EncodedResource>();
+
+  intern(e: EncodedResource): EncodedResource {
+    const k = `${e.typeUrl}\u0000${e.name}\u0000${e.version}`;
+    const hit = this.current.get(k) ?? this.previous.get(k) ?? e;
+    this.current.set(k, hit);
+    return hit;
+  }
+
+  /** Starts a new generation. */
+  rotate(): void {
+    this.previous = this.current;
+    this.current = new Map();
+  }
+}
+
+export type EncodeFailure = (info: { proxyClass: string; typeUrl: string; name: string; error: Error }) => void;
+
+/** One class's output for one mesh generation. */
+export class ClassSnapshot {
+  private readonly encoded = new Map<string, EncodedResource | null>();
+
+  constructor(readonly classKey: string, private readonly generated: Generated, private readonly interner: Interner,
+    private readonly onError: EncodeFailure) {}
+
+  private output(t: XdsType): TypeOutput<object> {
+    switch (t) {
+      case CDS: return this.generated.clusters;
+      case EDS: return this.generated.endpoints;
+      case LDS: return this.generated.listeners;
+      case RDS: return this.generated.routes;
+    }
+    throw new Error(`unsupported type ${String(t)}`);
+  }
+
+  /** Names a wildcard subscription to `t` receives. */
+  names(t: XdsType): readonly string[] {
+    return this.output(t).names();
+  }
+
+  /** The encoded resource `name` of type `t`, or undefined when it does not exist (or failed to encode). */
+  get(t: XdsType, name: string): EncodedResource | undefined {
+    const key = `${t}\u0000${name}`;
+    const hit = this.encoded.get(key);
+    if (hit !== undefined) return hit ?? undefined;
+    let res: EncodedResource | null = null;
+    try {
+      const msg = this.output(t).get(name);
+      if (msg) {
+        res = this.interner.intern(encodeResource(MESSAGE_OF[t], name, msg));
+      }
+    } catch (error) {
+      this.onError({ proxyClass: this.classKey, typeUrl: t, name, error: error as Error });
+    }
+    this.encoded.set(key, res);
+    return res ?? undefined;
+  }
+
+  /** The plain message (for config_dump and the translate CLI). */
+  message(t: XdsType, name: string): object | undefined {
+    return this.output(t).get(name);
+  }
+}
+
+/** All class snapshots for the current mesh; replaced wholesale when the mesh changes. */
+export class SnapshotCache {
+  private classes = new Map<string, ClassSnapshot>();
+  private readonly interner = new Interner();
+  private current: MeshConfig;
+
+  constructor(mesh: MeshConfig, private readonly onError: EncodeFailure = () => {}) {
+    this.current = mesh;
+  }
+
+  get mesh(): MeshConfig {
+    return this.current;
+  }
+
+  setMesh(mesh: MeshConfig): void {
+    this.current = mesh;
+    this.classes = new Map();
+    this.interner.rotate();
+  }
+
+  forProxy(proxy: Proxy): ClassSnapshot {
+    const key = proxyClass(proxy);
+    let s = this.classes.get(key);
+    if (!s) {
+      s = new ClassSnapshot(key, generate(this.current, proxy), this.interner, this.onError);
+      this.classes.set(key, s);
+    }
+    return s;
+  }
+}

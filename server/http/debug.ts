@@ -1,0 +1,104 @@
+/**
+ * @module server/http/debug
+ * istiod's debug surface, read-only: /ready, /debug/config_dump, /debug/syncz, /debug/adsz,
+ * /debug/configz, /debug/registryz, /debug/endpointz. Nothing here can change served config.
+ * Proxies are found by full node ID or by `pod.namespace`, as istioctl passes them.
+ */
+import { SHORT, isXdsType } from '../../proto/typeurls.js';
+import type { MeshConfig } from '../../model/config.js';
+import type { AdsEngine } from '../xds/ads.js';
+import type { StreamState } from '../xds/state.js';
+import { configDump } from './configdump.js';
+import { HttpError, Router } from './router.js';
+
+export interface DebugSources {
+  readonly engine: AdsEngine;
+  mesh(): MeshConfig;
+  ready(): boolean;
+  sourceErrors(): ReadonlyMap<string, string>;
+}
+
+/** The streams of a proxy named by full node ID or by `pod.namespace`. */
+export function findStreams(engine: AdsEngine, proxyID: string): StreamState[] {
+  return engine.streams().filter((s) => s.proxy.id === proxyID || `${s.proxy.workloadName}.${s.proxy.namespace}` === proxyID);
+}
+
+function proxyParam(url: URL): string {
+  const id = url.searchParams.get('proxyID');
+  if (!id) throw new HttpError(400, 'query parameter proxyID is required (a node ID or pod.namespace)');
+  if (id.length > 1024) throw new HttpError(400, 'proxyID is longer than 1024 characters');
+  return id;
+}
+
+const ms = (t: number): string | null => (t ? new Date(t).toISOString() : null);
+
+export function syncStatus(s: StreamState): object {
+  const types: Record<string, object> = {};
+  for (const [t, ts] of [...s.types.entries()].sort()) {
+    types[isXdsType(t) ? SHORT[t] : t] = {
+      subscribed: ts.wildcard ? ['*', ...ts.names] : [...ts.names].sort(),
+      sent: ts.versionSent, nonce: ts.nonce, acked: ts.ackedVersion, ackedNonce: ts.ackedNonce,
+      lastSent: ms(ts.sentAt), lastAck: ms(ts.ackedAt), resources: ts.sent?.size ?? 0, responses: ts.responses,
+      nack: ts.nack ? { version: ts.nack.version, nonce: ts.nack.nonce, error: ts.nack.message, at: ms(ts.nack.at) } : null,
+    };
+  }
+  const v = (short: string, f: 'sent' | 'acked'): string => {
+    const e = types[short] as { sent?: string; acked?: string } | undefined;
+    return (f === 'sent' ? e?.sent : e?.acked) ?? '';
+  };
+  return {
+    proxy: s.proxy.id, proxy_type: s.proxy.type, generator: s.proxy.generator, stream: s.id, transport: s.kind,
+    istio_version: typeof s.node.metadata['ISTIO_VERSION'] === 'string' ? s.node.metadata['ISTIO_VERSION'] : '',
+    cluster_sent: v('cds', 'sent'), cluster_acked: v('cds', 'acked'), listener_sent: v('lds', 'sent'), listener_acked: v('lds', 'acked'),
+    route_sent: v('rds', 'sent'), route_acked: v('rds', 'acked'), endpoint_sent: v('eds', 'sent'), endpoint_acked: v('eds', 'acked'),
+    types,
+  };
+}
+
+export function debugRoutes(src: DebugSources, router: Router = new Router()): Router {
+  router.on('GET', '/ready', () => (src.ready() ? { text: 'ready\n' } : { status: 503, text: 'not ready: configuration sources have not synced\n' }));
+  router.on('GET', '/debug', () => ({ json: ['/debug/config_dump?proxyID=', '/debug/syncz', '/debug/adsz', '/debug/configz', '/debug/registryz', '/debug/endpointz'] }));
+  router.on('GET', '/debug/config_dump', ({ url }) => {
+    const id = proxyParam(url);
+    const streams = findStreams(src.engine, id);
+    if (!streams.length) throw new HttpError(404, `no connected proxy "${id}" (see /debug/adsz for connected proxies)`);
+    const typesParam = url.searchParams.get('types');
+    let types: Set<'cds' | 'lds' | 'rds' | 'eds'> | undefined;
+    if (typesParam) {
+      const parts = typesParam.split(',').map((t) => t.trim().toLowerCase());
+      const bad = parts.filter((t) => !['cds', 'lds', 'rds', 'eds'].includes(t));
+      if (bad.length) throw new HttpError(400, `types: unknown type(s) ${bad.join(', ')}; use cds, lds, rds, eds`);
+      types = new Set(parts as ('cds' | 'lds' | 'rds' | 'eds')[]);
+    }
+    const inc = url.searchParams.get('include_eds');
+    return { json: configDump(streams[streams.length - 1]!, { ...(types ? { types } : {}), includeEds: inc === 'true' || inc === '1' }) };
+  });
+  router.on('GET', '/debug/syncz', () => ({ json: src.engine.streams().map(syncStatus) }));
+  router.on('GET', '/debug/adsz', () => ({
+    json: {
+      totalClients: src.engine.streams().length,
+      clients: src.engine.streams().map((s) => ({
+        connectionId: s.id, connectedAt: ms(s.connectedAt), address: s.peer, proxy: s.proxy.id, generator: s.proxy.generator,
+        namespace: s.proxy.namespace, labels: s.proxy.labels, metadata: s.node.metadata, userAgent: s.node.userAgentName,
+        watches: Object.fromEntries([...s.types.entries()].map(([t, ts]) => [t, ts.wildcard ? ['*', ...ts.names] : [...ts.names].sort()])),
+      })),
+    },
+  }));
+  router.on('GET', '/debug/configz', () => {
+    const mesh = src.mesh();
+    return {
+      json: {
+        generation: mesh.generation,
+        configs: [...mesh.objects.entries()].map(([key, e]) => ({ key, source: e.origin.source, object: e.object })),
+        rejected: mesh.rejected,
+        sourceErrors: Object.fromEntries(src.sourceErrors()),
+      },
+    };
+  });
+  router.on('GET', '/debug/registryz', () => ({ json: src.mesh().services }));
+  router.on('GET', '/debug/endpointz', () => {
+    const mesh = src.mesh();
+    return { json: mesh.services.map((s) => ({ hostname: s.hostname, ports: Object.fromEntries([...(mesh.endpoints.get(s.hostname) ?? new Map()).entries()]) })) };
+  });
+  return router;
+}

@@ -1,0 +1,90 @@
+/**
+ * @module server/http/router
+ * A tiny method+path router over node:http for the debug, readiness and REST endpoints. Every
+ * handler error becomes a JSON 4xx/5xx with a message — never a stack trace in a response.
+ * Request bodies are capped (413 beyond the limit).
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export class HttpError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+export interface Reply {
+  readonly status?: number;
+  readonly json?: unknown;
+  readonly text?: string;
+  readonly headers?: Record<string, string>;
+}
+
+export type Handler = (req: { url: URL; method: string; body: string; headers: http.IncomingHttpHeaders }) => Reply | Promise<Reply>;
+
+export class Router {
+  private readonly routes: { method: string; path: string | RegExp; handler: Handler }[] = [];
+
+  on(method: string, path: string | RegExp, handler: Handler): this {
+    this.routes.push({ method, path, handler });
+    return this;
+  }
+
+  find(method: string, pathname: string): { handler: Handler } | { status: number } {
+    const matching = this.routes.filter((r) => (typeof r.path === 'string' ? r.path === pathname : r.path.test(pathname)));
+    if (!matching.length) return { status: 404 };
+    const m = matching.find((r) => r.method === method);
+    return m ? { handler: m.handler } : { status: 405 };
+  }
+}
+
+const MAX_BODY = 1024 * 1024;
+
+function send(res: http.ServerResponse, r: Reply): void {
+  const status = r.status ?? 200;
+  const body = r.text !== undefined ? r.text : JSON.stringify(r.json ?? null, null, 2) + '\n';
+  res.writeHead(status, { 'content-type': r.text !== undefined ? 'text/plain; charset=utf-8' : 'application/json', ...(r.headers ?? {}) });
+  res.end(body);
+}
+
+export interface HttpServer { readonly port: number; close(): Promise<void> }
+
+export async function startHttp(router: Router, host: string, port: number, onError: (e: Error) => void): Promise<HttpServer> {
+  const server = http.createServer((req, res) => {
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+    } catch {
+      send(res, { status: 400, json: { error: 'malformed request URL' } });
+      return;
+    }
+    const found = router.find(req.method ?? 'GET', url.pathname);
+    if ('status' in found) {
+      send(res, { status: found.status, json: { error: found.status === 404 ? `no such endpoint: ${url.pathname}` : `method ${req.method} not allowed on ${url.pathname}` } });
+      req.resume();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooBig = false;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY) { tooBig = true; return; }
+      chunks.push(c);
+    });
+    req.on('end', () => {
+      if (tooBig) { send(res, { status: 413, json: { error: `request body over ${MAX_BODY} bytes` } }); return; }
+      Promise.resolve()
+        .then(() => found.handler({ url, method: req.method ?? 'GET', body: Buffer.concat(chunks).toString('utf8'), headers: req.headers }))
+        .then((r) => send(res, r), (e: unknown) => {
+          if (e instanceof HttpError) send(res, { status: e.status, json: { error: e.message } });
+          else { onError(e as Error); send(res, { status: 500, json: { error: 'internal error; see the server log' } }); }
+        });
+    });
+  });
+  await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(port, host, () => resolve()); });
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+  };
+}

@@ -1,0 +1,65 @@
+/**
+ * @module server/pipeline
+ * Wires the stages: config events → store (`scan`) → debounce (quiet/max) → MeshConfig snapshot,
+ * with a log line for every rejected object and unreadable file. Nothing is emitted before the
+ * sources have synced, so no proxy ever receives a half-read mesh.
+ */
+import { Observable, filter, map, scan, share, tap } from 'rxjs';
+import type { ConfigEvent, ConfigKind, MeshConfig, Rejection } from '../model/config.js';
+import { buildMesh, type MeshOptions, DEFAULT_MESH_OPTIONS } from '../watchers/mesh.js';
+import { emptyState, reduce, takeChanges, type StoreState } from '../watchers/store.js';
+import { debounceMax } from './push/debounce.js';
+import type { Logger } from './log.js';
+
+export interface MeshUpdate {
+  readonly mesh: MeshConfig;
+  /** Kinds changed since the previous snapshot (all kinds for the first one). */
+  readonly kinds: ReadonlySet<ConfigKind>;
+  /** When the first change folded into this snapshot arrived (for debounce/convergence timing). */
+  readonly firstChangeAt: number;
+}
+
+export interface PipelineOptions {
+  readonly debounceMs: number;
+  readonly debounceMaxMs: number;
+  readonly mesh?: MeshOptions;
+}
+
+function rejectionText(r: Rejection): string {
+  return `${r.kind} ${r.namespace}/${r.name || '(unnamed)'} in ${r.source}: ${r.field ? r.field + ': ' : ''}${r.reason}`;
+}
+
+export function meshUpdates(events$: Observable<ConfigEvent>, opts: PipelineOptions, log: Logger): { updates$: Observable<MeshUpdate>; state: StoreState } {
+  const state = emptyState();
+  let logged = new Map<string, string>();
+  let firstChangeAt = 0;
+  const updates$ = events$.pipe(
+    tap((ev) => {
+      if (ev.type === 'sourceError') log.error({ file: ev.origin.source, reason: ev.reason }, `cannot read ${ev.origin.source}: ${ev.reason}; its last good objects stay in force`);
+      if (!firstChangeAt) firstChangeAt = Date.now();
+    }),
+    scan(reduce, state),
+    filter((st) => st.synced),
+    debounceMax(opts.debounceMs, opts.debounceMaxMs),
+    map((st) => {
+      const changes = takeChanges(st);
+      const { mesh, accepted } = buildMesh(st, opts.mesh ?? DEFAULT_MESH_OPTIONS);
+      st.lastSemanticGood.clear();
+      for (const [k, v] of accepted) st.lastSemanticGood.set(k, v);
+      // Log each rejection once while it lasts (a rejected object keeps its last good version).
+      const now = new Map(mesh.rejected.map((r) => [`${r.key}@${r.source}`, rejectionText(r)]));
+      for (const [k, text] of now) {
+        if (logged.get(k) === text) continue;
+        const r = mesh.rejected.find((x) => `${x.key}@${x.source}` === k)!;
+        const kept = mesh.objects.has(r.key) ? '; its last good version stays in force' : '';
+        log.warn({ kind: r.kind, namespace: r.namespace, name: r.name, file: r.source, field: r.field, reason: r.reason }, `rejected ${text}${kept}`);
+      }
+      logged = now;
+      const at = firstChangeAt || Date.now();
+      firstChangeAt = 0;
+      return { mesh, kinds: changes.kinds, firstChangeAt: at };
+    }),
+    share(),
+  );
+  return { updates$, state };
+}

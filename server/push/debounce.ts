@@ -1,0 +1,42 @@
+/**
+ * @module server/push/debounce
+ * `debounceMax(quietMs, maxMs)`: emits the latest value once the source has been quiet for
+ * `quietMs`, but never holds a value longer than `maxMs` after the first one of a burst (istiod's
+ * PILOT_DEBOUNCE_AFTER / PILOT_DEBOUNCE_MAX: 100 ms / 10 s). Values in a burst are folded with
+ * `merge` (default: keep the latest). On completion a pending value is flushed first.
+ * Scheduler-driven, so marble tests can run it on virtual time.
+ */
+import { Observable, asyncScheduler, type OperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
+
+export function debounceMax<T>(quietMs: number, maxMs: number, merge: (acc: T, next: T) => T = (_a, n) => n,
+  scheduler: SchedulerLike = asyncScheduler): OperatorFunction<T, T> {
+  return (source) => new Observable<T>((sub) => {
+    let pending: { value: T } | null = null;
+    let quietTimer: Subscription | null = null;
+    let maxTimer: Subscription | null = null;
+    const flush = (): void => {
+      quietTimer?.unsubscribe();
+      maxTimer?.unsubscribe();
+      quietTimer = maxTimer = null;
+      if (!pending) return;
+      const { value } = pending;
+      pending = null;
+      sub.next(value);
+    };
+    const inner = source.subscribe({
+      next: (v) => {
+        pending = pending ? { value: merge(pending.value, v) } : { value: v };
+        quietTimer?.unsubscribe();
+        quietTimer = scheduler.schedule(flush, quietMs);
+        maxTimer ??= scheduler.schedule(flush, maxMs);
+      },
+      error: (e) => sub.error(e),
+      complete: () => { flush(); sub.complete(); },
+    });
+    return () => {
+      inner.unsubscribe();
+      quietTimer?.unsubscribe();
+      maxTimer?.unsubscribe();
+    };
+  });
+}

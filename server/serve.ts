@@ -1,0 +1,88 @@
+/**
+ * @module server/serve
+ * `tspilot serve`: starts the pipeline from the configured source, the ADS gRPC server and the
+ * HTTP servers (monitoring 15014 and debug/REST 8080, same handlers), and stops them all cleanly.
+ * The xDS port opens once the first complete snapshot exists.
+ */
+import path from 'node:path';
+import { firstValueFrom, type Subscription } from 'rxjs';
+import { fileSource } from '../watchers/file/source.js';
+import { buildMesh } from '../watchers/mesh.js';
+import { emptyState } from '../watchers/store.js';
+import { SnapshotCache } from './cache/snapshot.js';
+import { AdsEngine, typeShort } from './xds/ads.js';
+import { startXdsServer, type XdsGrpcServer } from './xds/grpc.js';
+import { debugRoutes } from './http/debug.js';
+import { startHttp, type HttpServer } from './http/router.js';
+import { meshUpdates } from './pipeline.js';
+import { logger } from './log.js';
+
+export interface ServeOptions {
+  readonly configDir: string;
+  readonly bind: string;
+  readonly xdsPort: number;
+  readonly monitoringPort: number;
+  readonly httpPort: number;
+  readonly debounceMs: number;
+  readonly debounceMaxMs: number;
+  readonly pollMs: number;
+}
+
+export interface RunningServer {
+  readonly xdsPort: number;
+  readonly monitoringPort: number;
+  readonly httpPort: number;
+  readonly engine: AdsEngine;
+  close(): Promise<void>;
+}
+
+export async function serve(opts: ServeOptions): Promise<RunningServer> {
+  const log = logger('serve');
+  const adsLog = logger('ads');
+  const dir = path.resolve(opts.configDir);
+  const events$ = fileSource({ dir, pollMs: opts.pollMs, onNote: (file, note) => logger('source').debug({ file }, note) });
+  const { updates$, state } = meshUpdates(events$, { debounceMs: opts.debounceMs, debounceMaxMs: opts.debounceMaxMs }, logger('store'));
+  const cache = new SnapshotCache(buildMesh(emptyState()).mesh, ({ proxyClass, typeUrl, name, error }) =>
+    adsLog.error({ proxyClass, type: typeShort(typeUrl), resource: name, err: error.message }, `cannot encode ${typeShort(typeUrl)} ${name} for ${proxyClass}: ${error.message}; left out`));
+  const engine = new AdsEngine(cache, {
+    connected: (s) => adsLog.info({ proxy: s.proxy.id, peer: s.peer, generator: s.proxy.generator }, 'proxy connected'),
+    disconnected: (s) => adsLog.info({ proxy: s.proxy.id }, 'proxy disconnected'),
+    rejected: (peer, reason) => adsLog.warn({ peer, reason }, `stream refused: ${reason}`),
+    request: (s, req, o) => {
+      if (o.kind === 'nack') {
+        adsLog.warn({ proxy: s.proxy.id, type: typeShort(o.typeUrl), nonce: req.responseNonce, version: req.versionInfo, error: req.errorDetail?.message },
+          `${typeShort(o.typeUrl)} NACK from ${s.proxy.id}: ${req.errorDetail?.message ?? ''}`);
+      } else if (o.kind === 'unknown-type') adsLog.debug({ proxy: s.proxy.id, type: o.typeUrl }, 'ignoring a request for a type tspilot does not serve');
+      else adsLog.debug({ proxy: s.proxy.id, type: typeShort(o.typeUrl), kind: o.kind, names: req.resourceNames.length }, 'request');
+    },
+  });
+  let ready = false;
+  const first = firstValueFrom(updates$);
+  const sub: Subscription = updates$.subscribe((u) => {
+    const t0 = performance.now();
+    const sent = engine.push(u.mesh);
+    ready = true;
+    log.info({ generation: u.mesh.generation, kinds: [...u.kinds].sort(), services: u.mesh.services.length, rejected: u.mesh.rejected.length,
+      responses: sent, pushMs: Math.round((performance.now() - t0) * 10) / 10, sinceChangeMs: Date.now() - u.firstChangeAt }, 'config pushed');
+  });
+  const router = debugRoutes({ engine, mesh: () => cache.mesh, ready: () => ready, sourceErrors: () => state.sourceErrors });
+  const onHttpError = (e: Error): void => logger('http').error({ err: e.message }, 'handler failed');
+  const servers: HttpServer[] = [];
+  let xds: XdsGrpcServer | undefined;
+  const close = async (): Promise<void> => {
+    sub.unsubscribe();
+    await Promise.all([xds?.close(), ...servers.map((s) => s.close())]);
+  };
+  try {
+    servers.push(await startHttp(router, opts.bind, opts.monitoringPort, onHttpError));
+    servers.push(await startHttp(router, opts.bind, opts.httpPort, onHttpError));
+    await first;
+    xds = await startXdsServer(engine, opts.bind, opts.xdsPort);
+  } catch (e) {
+    await close();
+    throw e;
+  }
+  const running = { xdsPort: xds.port, monitoringPort: servers[0]!.port, httpPort: servers[1]!.port, engine, close };
+  log.info({ xds: running.xdsPort, monitoring: running.monitoringPort, http: running.httpPort, configDir: dir }, 'listening');
+  return running;
+}

@@ -1,0 +1,72 @@
+/**
+ * @module server/xds/grpc
+ * The only file that touches grpc-js: serves ADS (and the per-type CDS/EDS/LDS/RDS services
+ * Envoy can use instead) with hand-written service definitions whose serializers pass bytes
+ * through — requests are decoded by the engine (so garbage gets a clear status), responses are
+ * already-assembled bytes. Each call is adapted to the engine's StreamIO.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { CDS, EDS, LDS, RDS } from '../../proto/typeurls.js';
+import type { AdsEngine, StreamIO } from './ads.js';
+
+const raw = (b: Buffer): Buffer => b;
+
+function bidi(path: string): grpc.MethodDefinition<Buffer, Buffer> {
+  return { path, requestStream: true, responseStream: true, requestSerialize: raw, requestDeserialize: raw, responseSerialize: raw, responseDeserialize: raw };
+}
+
+/** Service → (method, the type its requests default to when type_url is empty). */
+const SERVICES: readonly { service: string; method: string; type?: string }[] = [
+  { service: 'envoy.service.discovery.v3.AggregatedDiscoveryService', method: 'StreamAggregatedResources' },
+  { service: 'envoy.service.cluster.v3.ClusterDiscoveryService', method: 'StreamClusters', type: CDS },
+  { service: 'envoy.service.endpoint.v3.EndpointDiscoveryService', method: 'StreamEndpoints', type: EDS },
+  { service: 'envoy.service.listener.v3.ListenerDiscoveryService', method: 'StreamListeners', type: LDS },
+  { service: 'envoy.service.route.v3.RouteDiscoveryService', method: 'StreamRoutes', type: RDS },
+];
+
+function adapt(call: grpc.ServerDuplexStream<Buffer, Buffer>): StreamIO {
+  return {
+    peer: call.getPeer(),
+    write: (bytes) => call.write(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)),
+    onDrain: (cb) => { call.on('drain', cb); },
+    fail: (code, message) => { call.emit('error', { code, details: message }); },
+  };
+}
+
+export interface XdsGrpcServer {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+export async function startXdsServer(engine: AdsEngine, host: string, port: number, opts: { maxSendBytes?: number } = {}): Promise<XdsGrpcServer> {
+  const server = new grpc.Server({
+    'grpc.max_send_message_length': opts.maxSendBytes ?? -1,
+    'grpc.max_receive_message_length': 4 * 1024 * 1024,
+    'grpc.keepalive_time_ms': 30_000,
+    'grpc.keepalive_timeout_ms': 10_000,
+    'grpc.keepalive_permit_without_calls': 1,
+    'grpc.http2.min_ping_interval_without_data_ms': 5_000,
+  });
+  for (const s of SERVICES) {
+    const def: grpc.ServiceDefinition = { [s.method]: bidi(`/${s.service}/${s.method}`) };
+    const handler = (call: grpc.ServerDuplexStream<Buffer, Buffer>): void => {
+      const h = engine.open(adapt(call), s.type);
+      call.on('data', (b: Buffer) => h.onMessage(b));
+      call.on('end', () => { h.onEnd(); call.end(); });
+      call.on('cancelled', () => h.onEnd());
+      call.on('error', () => h.onEnd());
+      call.on('close', () => h.onEnd());
+    };
+    server.addService(def, { [s.method]: handler as grpc.UntypedHandleCall });
+  }
+  const bound = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(`${host.includes(':') ? `[${host}]` : host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)));
+  });
+  return {
+    port: bound,
+    close: () => new Promise<void>((resolve) => {
+      const t = setTimeout(() => { server.forceShutdown(); resolve(); }, 2000);
+      server.tryShutdown(() => { clearTimeout(t); resolve(); });
+    }),
+  };
+}

@@ -1,0 +1,119 @@
+/**
+ * @module server/xds/sotw
+ * The state-of-the-world protocol as pure functions over StreamState (no gRPC, no timers):
+ * `onRequest` classifies a DiscoveryRequest (initial / ACK / NACK / stale nonce), updates the
+ * subscription and returns the response owed, if any; `onPush` returns the responses a new
+ * config owes the stream, in make-before-break order with warming (EDS after CDS, RDS after LDS).
+ * Rules implemented are numbered as in ../shared/reference/xds-protocol.md.
+ */
+import type { EncodedResource } from '../../proto/encode.js';
+import { contentHash } from '../../proto/encode.js';
+import type { SotwRequest } from '../../proto/wire.js';
+import { CDS, EDS, LDS, RDS, PUSH_ORDER, isWildcardType, isXdsType, type XdsType } from '../../proto/typeurls.js';
+import type { ClassSnapshot } from '../cache/snapshot.js';
+import { newTypeState, nextNonce, type SotwResponse, type StreamState, type TypeState } from './state.js';
+
+export type RequestKind = 'initial' | 'ack' | 'nack' | 'stale' | 'unknown-type';
+
+export interface RequestOutcome {
+  readonly kind: RequestKind;
+  readonly typeUrl: string;
+  /** The subscription grew (names added, or wildcard turned on). */
+  readonly resubscribed: boolean;
+  readonly response: SotwResponse | null;
+}
+
+/** Version of a response: a hash of its (name, version) pairs, so equal content ⇒ equal version everywhere. */
+export function versionOf(resources: readonly EncodedResource[]): string {
+  return contentHash(resources.map((r) => `${r.name}\u0000${r.version}`).join('\u0001'));
+}
+
+/** Applies the request's names; true when something was added (a removal needs no response). */
+function applySubscription(ts: TypeState, typeUrl: string, names: readonly string[]): boolean {
+  const beforeWildcard = ts.wildcard;
+  const before = ts.names;
+  const explicit = names.filter((n) => n !== '*');
+  // Rule 13: "*" or (legacy) an empty list from a client that never named anything is wildcard.
+  ts.wildcard = isWildcardType(typeUrl) && (names.includes('*') || (names.length === 0 && !ts.everNamed));
+  if (explicit.length) ts.everNamed = true;
+  ts.names = new Set(explicit);
+  if (ts.wildcard && !beforeWildcard) return true;
+  for (const n of ts.names) if (!before.has(n)) return true;
+  return false;
+}
+
+/** The response this type would carry now, or null when it would carry nothing new. */
+function compose(st: StreamState, typeUrl: XdsType, ts: TypeState, snap: ClassSnapshot, mustSend: boolean): SotwResponse | null {
+  const names = new Set(ts.names);
+  if (ts.wildcard) for (const n of snap.names(typeUrl)) names.add(n);
+  const resources: EncodedResource[] = [];
+  for (const n of [...names].sort()) {
+    const r = snap.get(typeUrl, n);
+    if (r) resources.push(r);
+  }
+  // Rule 7: names that do not exist yet are remembered (ts.names) and sent when they appear. A
+  // named type with nothing to send has nothing to say yet (rule 15: it cannot express deletion).
+  if (!ts.wildcard && resources.length === 0 && ts.sent === null) return null;
+  const changed = ts.sent === null || ts.sent.size !== resources.length || resources.some((r) => ts.sent!.get(r.name)?.version !== r.version);
+  if (!changed && !mustSend && !ts.force) return null; // rule 10
+  const versionInfo = versionOf(resources);
+  const nonce = nextNonce(st);
+  ts.sent = new Map(resources.map((r) => [r.name, r]));
+  ts.nonce = nonce;
+  ts.versionSent = versionInfo;
+  ts.force = false;
+  ts.responses++;
+  return { typeUrl, versionInfo, nonce, resources };
+}
+
+export function onRequest(st: StreamState, req: SotwRequest, snap: ClassSnapshot, now: number): RequestOutcome {
+  const typeUrl = req.typeUrl;
+  if (!isXdsType(typeUrl)) return { kind: 'unknown-type', typeUrl, resubscribed: false, response: null };
+  let ts = st.types.get(typeUrl);
+  const fresh = !ts;
+  if (!ts) { ts = newTypeState(); st.types.set(typeUrl, ts); }
+  const resubscribed = applySubscription(ts, typeUrl, req.resourceNames) || fresh;
+  let kind: RequestKind;
+  if (!req.responseNonce) kind = 'initial';
+  else if (req.responseNonce !== ts.nonce) kind = 'stale'; // rule 12 (and rule 1: old streams' nonces)
+  else if (req.errorDetail) kind = 'nack'; // rule 11: detect NACK by error_detail only
+  else kind = 'ack';
+  if (kind === 'ack') {
+    ts.ackedVersion = req.versionInfo; ts.ackedAt = now; ts.ackedNonce = req.responseNonce; ts.nack = null;
+  } else if (kind === 'nack') {
+    ts.ackedNonce = req.responseNonce;
+    ts.nack = { version: ts.versionSent, nonce: req.responseNonce, message: req.errorDetail?.message ?? '', at: now };
+    if (req.versionInfo) ts.ackedVersion = req.versionInfo;
+  } else if (kind === 'initial' && req.versionInfo) {
+    // A reconnecting client states what it holds; if that is what we would send, no churn (rule 10).
+    ts.ackedVersion = req.versionInfo;
+  }
+  let response: SotwResponse | null = null;
+  if (kind === 'initial') {
+    const r = compose(st, typeUrl, ts, snap, false);
+    if (r && req.versionInfo && r.versionInfo === req.versionInfo) {
+      // Same content the client already has: keep it as sent so later pushes diff against it,
+      // but do not send it again. The client will ACK our next response normally.
+      ts.responses--;
+      ts.nonce = '';
+    } else response = r;
+  } else if (resubscribed) {
+    response = compose(st, typeUrl, ts, snap, true); // rule 16: new names are sent even if sent before
+  }
+  return { kind, typeUrl, resubscribed, response };
+}
+
+/** Responses a new snapshot owes this stream, CDS → EDS → LDS → RDS (rules 8, 9). */
+export function onPush(st: StreamState, snap: ClassSnapshot, types: ReadonlySet<XdsType> = new Set(PUSH_ORDER)): SotwResponse[] {
+  const out: SotwResponse[] = [];
+  for (const t of PUSH_ORDER) {
+    const ts = st.types.get(t);
+    if (!ts || !types.has(t) && !ts.force) continue;
+    const r = compose(st, t, ts, snap, false);
+    if (!r) continue;
+    out.push(r);
+    const warm = t === CDS ? st.types.get(EDS) : t === LDS ? st.types.get(RDS) : undefined;
+    if (warm && warm.sent !== null) warm.force = true;
+  }
+  return out;
+}

@@ -1,0 +1,70 @@
+/**
+ * @module server/xds/state
+ * Per-stream, per-type protocol state as plain data, shared by the SotW and Delta engines and
+ * read by the debug views (syncz, adsz) and proxy-status.
+ */
+import type { EncodedResource } from '../../proto/encode.js';
+import type { Proxy } from '../../model/proxy.js';
+import type { WireNode } from '../../proto/wire.js';
+
+export interface NackRecord {
+  readonly version: string;
+  readonly nonce: string;
+  readonly message: string;
+  readonly at: number;
+}
+
+export interface TypeState {
+  /** Subscribed to everything of this type (LDS/CDS wildcard). */
+  wildcard: boolean;
+  /** Explicitly subscribed names. */
+  names: Set<string>;
+  /** The client named resources at least once (then an empty list is "none", not wildcard). */
+  everNamed: boolean;
+  /** name → resource the last response carried (null: nothing sent yet on this stream). Shared bytes. */
+  sent: Map<string, EncodedResource> | null;
+  /** Nonce of the latest response sent; only a request echoing it is an ACK/NACK. */
+  nonce: string;
+  versionSent: string;
+  sentAt: number;
+  ackedVersion: string;
+  ackedAt: number;
+  /** Nonce the client last acknowledged (or rejected). */
+  ackedNonce: string;
+  nack: NackRecord | null;
+  /** Resend even if unchanged (warming: EDS after CDS, RDS after LDS). */
+  force: boolean;
+  /** Responses sent for this type on this stream. */
+  responses: number;
+}
+
+export function newTypeState(): TypeState {
+  return {
+    wildcard: false, names: new Set(), everNamed: false, sent: null, nonce: '', versionSent: '', sentAt: 0,
+    ackedVersion: '', ackedAt: 0, ackedNonce: '', nack: null, force: false, responses: 0,
+  };
+}
+
+export interface StreamState {
+  readonly id: string;
+  readonly proxy: Proxy;
+  readonly node: WireNode;
+  readonly kind: 'sotw' | 'delta';
+  readonly connectedAt: number;
+  readonly peer: string;
+  readonly types: Map<string, TypeState>;
+  nonceSeq: number;
+}
+
+/** A response ready to be serialized: resources are pre-encoded and shared. */
+export interface SotwResponse {
+  readonly typeUrl: string;
+  readonly versionInfo: string;
+  readonly nonce: string;
+  readonly resources: readonly EncodedResource[];
+}
+
+export function nextNonce(s: StreamState): string {
+  s.nonceSeq++;
+  return s.nonceSeq.toString(36);
+}

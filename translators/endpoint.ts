@@ -1,0 +1,54 @@
+/**
+ * @module translators/endpoint
+ * ClusterLoadAssignments for outbound clusters: the service port's endpoints, filtered by the
+ * subset's labels (endpoint → targetRef Pod → labels, as istiod), grouped by locality. Every
+ * locality gets a locality message and a load_balancing_weight: both gRPC clients drop (or NACK)
+ * localities without them.
+ */
+import type { MeshConfig, MeshEndpoint } from '../model/config.js';
+import type { ClusterLoadAssignment, LocalityLbEndpoints } from '../proto/types.js';
+import { parseClusterName } from './names.js';
+
+function matches(labels: Readonly<Record<string, string>>, want: Readonly<Record<string, string>> | undefined): boolean {
+  if (!want) return true;
+  return Object.keys(want).every((k) => labels[k] === want[k]);
+}
+
+function localityOf(zone: string): { region?: string; zone?: string } {
+  // Kubernetes zones carry no region; topology "region/zone" is split when given that way.
+  if (!zone) return {};
+  const i = zone.indexOf('/');
+  return i > 0 ? { region: zone.slice(0, i), zone: zone.slice(i + 1) } : { zone };
+}
+
+export function groupByLocality(eps: readonly MeshEndpoint[]): LocalityLbEndpoints[] {
+  const groups = new Map<string, MeshEndpoint[]>();
+  for (const e of eps) groups.set(e.locality, [...(groups.get(e.locality) ?? []), e]);
+  return [...groups.keys()].sort().map((loc) => {
+    const members = groups.get(loc)!;
+    return {
+      locality: localityOf(loc),
+      lb_endpoints: members.map((e) => ({
+        endpoint: { address: { socket_address: { address: e.address, port_value: e.port } } },
+        load_balancing_weight: { value: 1 },
+      })),
+      load_balancing_weight: { value: members.length },
+    };
+  });
+}
+
+/** The assignment for one outbound cluster name, or undefined if the name is not a known cluster. */
+export function outboundEndpoints(mesh: MeshConfig, name: string): ClusterLoadAssignment | undefined {
+  const parsed = parseClusterName(name);
+  if (!parsed || parsed.direction !== 'outbound') return undefined;
+  const svc = mesh.serviceByHost.get(parsed.host);
+  if (!svc || !svc.ports.some((p) => p.port === parsed.port)) return undefined;
+  let labels: Readonly<Record<string, string>> | undefined;
+  if (parsed.subset) {
+    const subset = mesh.destinationRuleByHost.get(parsed.host)?.spec.subsets?.find((s) => s.name === parsed.subset);
+    if (!subset) return undefined;
+    labels = subset.labels ?? {};
+  }
+  const eps = (mesh.endpoints.get(parsed.host)?.get(parsed.port) ?? []).filter((e) => matches(e.labels, labels));
+  return { cluster_name: name, endpoints: groupByLocality(eps) };
+}

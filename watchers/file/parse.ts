@@ -1,0 +1,57 @@
+/**
+ * @module watchers/file/parse
+ * Turns the text of one file into validated objects, like `kubectl apply -f`: multi-document
+ * YAML (or JSON), `kind: List` expanded, each document validated on its own. A syntax error makes
+ * the whole file unreadable (we cannot know which objects it meant); that is reported as an
+ * error and the caller keeps the file's last good objects.
+ */
+import { parseAllDocuments } from 'yaml';
+import type { ConfigKey, ConfigObject, Rejection } from '../../model/config.js';
+import { validateObject } from '../validate/index.js';
+
+export interface ParsedFile {
+  readonly objects: readonly { readonly key: ConfigKey; readonly object: ConfigObject }[];
+  readonly rejections: readonly Rejection[];
+  readonly ignored: readonly string[];
+}
+
+export type ParseResult = { readonly ok: true; readonly file: ParsedFile } | { readonly ok: false; readonly reason: string };
+
+export function parseConfigText(text: string, source: string, defaultNamespace = 'default'): ParseResult {
+  const docs = parseAllDocuments(text, { prettyErrors: true, uniqueKeys: true });
+  const list = Array.isArray(docs) ? docs : [docs];
+  const raws: unknown[] = [];
+  for (const [i, doc] of list.entries()) {
+    if (doc.errors.length) {
+      const e = doc.errors[0]!;
+      const pos = e.linePos?.[0] ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : `document ${i + 1}`;
+      return { ok: false, reason: `${pos}: ${e.message.split('\n')[0]}` };
+    }
+    const v: unknown = doc.toJS({ maxAliasCount: 100 });
+    if (v === null || v === undefined) continue;
+    if (typeof v === 'object' && !Array.isArray(v) && (v as Record<string, unknown>)['kind'] === 'List') {
+      const items = (v as Record<string, unknown>)['items'];
+      if (Array.isArray(items)) raws.push(...items);
+      continue;
+    }
+    raws.push(v);
+  }
+  const objects: { key: ConfigKey; object: ConfigObject }[] = [];
+  const rejections: Rejection[] = [];
+  const ignored: string[] = [];
+  const seen = new Set<ConfigKey>();
+  for (const raw of raws) {
+    const res = validateObject(raw, defaultNamespace, source);
+    if (res.status === 'ok') {
+      if (seen.has(res.key)) {
+        const [kind, namespace, name] = res.key.split('/') as [string, string, string];
+        rejections.push({ key: res.key, kind, namespace, name, source, field: 'metadata.name', reason: 'defined twice in this file; the later one is ignored' });
+        continue;
+      }
+      seen.add(res.key);
+      objects.push({ key: res.key, object: res.object });
+    } else if (res.status === 'rejected') rejections.push(res.rejection);
+    else ignored.push(res.kind);
+  }
+  return { ok: true, file: { objects, rejections, ignored } };
+}

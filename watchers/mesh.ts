@@ -1,0 +1,169 @@
+/**
+ * @module watchers/mesh
+ * Builds the immutable, indexed MeshConfig from the store state: services by hostname, endpoints
+ * per service port (EndpointSlices, else core Endpoints, else — in file mode, acting as the
+ * endpoints controller — the Pods the Service selects), pod labels for subset membership, and
+ * DestinationRules by host. Cross-object checks live here because only here both sides are known:
+ * a VirtualService naming a subset that no DestinationRule defines is rejected (its previous good
+ * version stays if that one still checks out).
+ */
+import { configKey, type ConfigKey, type MeshConfig, type MeshEndpoint, type MeshService, type Rejection } from '../model/config.js';
+import type { DestinationRule, VirtualService } from '../model/istio.js';
+import type { EndpointSlice, Pod, Service, ServicePort } from '../model/k8s.js';
+import type { Entry, StoreState } from './store.js';
+
+export interface MeshOptions {
+  readonly domainSuffix: string;
+  /** Derive endpoints from selected Pods when a Service has no EndpointSlices or Endpoints (file mode). */
+  readonly endpointsFromPods: boolean;
+}
+
+export const DEFAULT_MESH_OPTIONS: MeshOptions = { domainSuffix: 'cluster.local', endpointsFromPods: true };
+
+const byKey = (a: { meta: { namespace: string; name: string } }, b: { meta: { namespace: string; name: string } }): number =>
+  a.meta.namespace.localeCompare(b.meta.namespace) || a.meta.name.localeCompare(b.meta.name);
+
+/** Istio's short-name resolution: a host without dots is qualified in the config's namespace. */
+export function resolveHost(host: string, namespace: string, domainSuffix: string): string {
+  return host.includes('.') || host === '*' ? host : `${host}.${namespace}.svc.${domainSuffix}`;
+}
+
+function selects(selector: Readonly<Record<string, string>>, labels: Readonly<Record<string, string>>): boolean {
+  const keys = Object.keys(selector);
+  return keys.length > 0 && keys.every((k) => labels[k] === selector[k]);
+}
+
+function targetPortFor(sp: ServicePort, pod: Pod | undefined): number | null {
+  if (typeof sp.targetPort === 'number') return sp.targetPort;
+  const cp = pod?.containerPorts.find((p) => p.name === sp.targetPort);
+  return cp ? cp.containerPort : null;
+}
+
+function slicePort(sp: ServicePort, slice: EndpointSlice): number | null {
+  const named = slice.ports.find((p) => p.name === sp.name);
+  if (named) return named.port;
+  if (slice.ports.length === 1 && (!sp.name || slice.ports[0]!.name === '')) return slice.ports[0]!.port;
+  return null;
+}
+
+function endpointSort(a: MeshEndpoint, b: MeshEndpoint): number {
+  return a.address.localeCompare(b.address, 'en', { numeric: true }) || a.port - b.port;
+}
+
+export function buildMesh(st: StoreState, opts: MeshOptions = DEFAULT_MESH_OPTIONS): { mesh: MeshConfig; accepted: Map<ConfigKey, Entry> } {
+  const services: Service[] = [];
+  const slices: EndpointSlice[] = [];
+  const endpointsObjects = new Map<string, EndpointSlice[]>();
+  const pods = new Map<string, Pod>();
+  const vss: { vs: VirtualService; entry: Entry }[] = [];
+  const drs: DestinationRule[] = [];
+  for (const [, e] of st.objects) {
+    const o = e.object;
+    switch (o.kind) {
+      case 'Service': services.push(o); break;
+      case 'EndpointSlice': slices.push(o); break;
+      case 'Endpoints': endpointsObjects.set(`${o.meta.namespace}/${o.meta.name}`, [...o.slices]); break;
+      case 'Pod': pods.set(`${o.meta.namespace}/${o.meta.name}`, o); break;
+      case 'VirtualService': vss.push({ vs: o, entry: e }); break;
+      case 'DestinationRule': drs.push(o); break;
+    }
+  }
+  services.sort(byKey);
+  drs.sort(byKey);
+  const slicesBySvc = new Map<string, EndpointSlice[]>();
+  for (const s of slices.sort(byKey)) {
+    const k = `${s.meta.namespace}/${s.serviceName}`;
+    slicesBySvc.set(k, [...(slicesBySvc.get(k) ?? []), s]);
+  }
+  const sortedPods = [...pods.values()].sort(byKey);
+
+  const meshServices: MeshService[] = [];
+  const serviceByHost = new Map<string, MeshService>();
+  const endpoints = new Map<string, Map<number, MeshEndpoint[]>>();
+  for (const svc of services) {
+    const hostname = `${svc.meta.name}.${svc.meta.namespace}.svc.${opts.domainSuffix}`;
+    const ms: MeshService = {
+      hostname, namespace: svc.meta.namespace, name: svc.meta.name, clusterIP: svc.clusterIP === 'None' ? '' : svc.clusterIP,
+      ports: svc.ports, labels: svc.meta.labels, source: st.objects.get(configKey('Service', svc.meta.namespace, svc.meta.name))?.origin.source ?? '',
+    };
+    meshServices.push(ms);
+    serviceByHost.set(hostname, ms);
+    const byPort = new Map<number, MeshEndpoint[]>();
+    const svcKey = `${svc.meta.namespace}/${svc.meta.name}`;
+    const svcSlices = slicesBySvc.get(svcKey) ?? endpointsObjects.get(svcKey);
+    for (const sp of svc.ports) {
+      const eps: MeshEndpoint[] = [];
+      if (svcSlices) {
+        for (const slice of svcSlices) {
+          const port = slicePort(sp, slice);
+          if (port === null) continue;
+          for (const a of slice.endpoints) {
+            if (!a.ready) continue;
+            const pod = a.targetPod ? pods.get(a.targetPod) : undefined;
+            eps.push({ address: a.ip, port, labels: pod?.meta.labels ?? {}, pod: a.targetPod, serviceAccount: pod?.serviceAccount ?? '', locality: a.zone, ready: a.ready });
+          }
+        }
+      } else if (opts.endpointsFromPods && svc.selector) {
+        for (const pod of sortedPods) {
+          if (pod.meta.namespace !== svc.meta.namespace || !pod.podIP || !selects(svc.selector, pod.meta.labels)) continue;
+          if (pod.phase && pod.phase !== 'Running') continue;
+          const port = targetPortFor(sp, pod);
+          if (port === null) continue;
+          eps.push({ address: pod.podIP, port, labels: pod.meta.labels, pod: `${pod.meta.namespace}/${pod.meta.name}`, serviceAccount: pod.serviceAccount, locality: '', ready: true });
+        }
+      }
+      byPort.set(sp.port, eps.sort(endpointSort));
+    }
+    endpoints.set(hostname, byPort);
+  }
+
+  const destinationRuleByHost = new Map<string, DestinationRule>();
+  for (const dr of drs) {
+    const host = resolveHost(dr.spec.host, dr.meta.namespace, opts.domainSuffix);
+    if (!destinationRuleByHost.has(host)) destinationRuleByHost.set(host, dr);
+  }
+
+  const semanticRejections: Rejection[] = [];
+  const accepted = new Map<ConfigKey, Entry>();
+  const virtualServices: VirtualService[] = [];
+  for (const { vs, entry } of vss.sort((a, b) => byKey(a.vs, b.vs))) {
+    const key = configKey('VirtualService', vs.meta.namespace, vs.meta.name);
+    const problem = subsetProblem(vs, destinationRuleByHost, opts.domainSuffix);
+    if (!problem) { virtualServices.push(vs); accepted.set(key, entry); continue; }
+    semanticRejections.push({ key, kind: 'VirtualService', namespace: vs.meta.namespace, name: vs.meta.name, source: entry.origin.source, ...problem });
+    const prev = st.lastSemanticGood.get(key);
+    if (prev && prev.object.kind === 'VirtualService' && !subsetProblem(prev.object, destinationRuleByHost, opts.domainSuffix)) {
+      virtualServices.push(prev.object);
+      accepted.set(key, prev);
+    }
+  }
+  virtualServices.sort(byKey);
+
+  const objects = new Map<ConfigKey, Entry>();
+  for (const k of [...st.objects.keys()].sort()) {
+    const e = st.objects.get(k)!;
+    if (e.object.kind === 'VirtualService') { const a = accepted.get(k); if (a) objects.set(k, a); } else objects.set(k, e);
+  }
+  const rejected = [...st.rejected.values(), ...semanticRejections].sort((a, b) => a.key.localeCompare(b.key));
+  const mesh: MeshConfig = {
+    generation: st.generation, domainSuffix: opts.domainSuffix, services: meshServices, serviceByHost, endpoints, pods,
+    virtualServices, destinationRules: drs, destinationRuleByHost, objects, rejected,
+  };
+  return { mesh, accepted };
+}
+
+function subsetProblem(vs: VirtualService, drs: ReadonlyMap<string, DestinationRule>, suffix: string): { field: string; reason: string } | null {
+  for (const [i, h] of (vs.spec.http ?? []).entries()) {
+    for (const [j, d] of (h.route ?? []).entries()) {
+      const subset = d.destination.subset;
+      if (!subset) continue;
+      const host = resolveHost(d.destination.host, vs.meta.namespace, suffix);
+      const dr = drs.get(host);
+      if (!dr) return { field: `spec.http[${i}].route[${j}].destination.subset`, reason: `subset "${subset}" of ${host}: no DestinationRule defines subsets for that host` };
+      if (!dr.spec.subsets?.some((s) => s.name === subset)) {
+        return { field: `spec.http[${i}].route[${j}].destination.subset`, reason: `unknown subset "${subset}" of ${host} (DestinationRule ${dr.meta.namespace}/${dr.meta.name} defines ${dr.spec.subsets?.map((s) => s.name).join(', ') || 'none'})` };
+      }
+    }
+  }
+  return null;
+}

@@ -21,6 +21,7 @@ export default tseslint.config(
         patterns: [
           { group: impure, message: 'translators/ and model/ are pure: no I/O, RxJS, gRPC or Kubernetes imports (design invariant 1).' },
           { group: ['**/server/*', '**/watchers/*', '**/e2e/*'], message: 'translators/ and model/ may not import later pipeline stages.' },
+          { group: ['**/proto/registry*', '**/proto/encode*', '**/proto/wire*', '**/proto/json*', '**/proto/validate*'], message: 'translators/ may import only the pure parts of proto/ (types, any, struct, typeurls).' },
         ],
       }],
     },

@@ -7,6 +7,7 @@ import { strict as assert } from 'node:assert';
 import { startBackend, type Backend } from './clients/backend.js';
 import { bootstrapFor, startXdsClient, type XdsClient, type XdsClientKind } from './clients/driver.js';
 import { configFolder, startTspilot, type Tspilot } from './tspilot.js';
+import { fromProto3Json, toProto3Json } from '../proto/json.js';
 import { DESTINATION_RULE, ECHO_TARGET, registryYaml, virtualServiceYaml } from './fixtures/echo-mesh.js';
 
 interface SyncEntry { proxy: string; types: Record<string, { sent: string; acked: string; nack: { error: string } | null; responses: number }> }
@@ -70,6 +71,25 @@ for (const kind of ['grpc-js', 'c-core'] as XdsClientKind[]) {
         assert.equal(ts.acked, ts.sent, `${t}: acked ${ts.acked} != sent ${ts.sent}`);
         assert.equal(ts.nack, null, `${t}: NACK ${JSON.stringify(ts.nack)}`);
       }
+    });
+
+    it('shows what it was sent in /debug/config_dump (proto3 JSON that parses back into ConfigDump)', async () => {
+      const ready = await fetch(`http://127.0.0.1:${pilot.monitoringPort}/ready`);
+      assert.equal(ready.status, 200);
+      const { status, body } = await pilot.getJson<{ configs: { '@type': string; dynamicActiveClusters?: { cluster: { name: string; '@type': string } }[];
+        dynamicListeners?: { name: string }[]; dynamicEndpointConfigs?: unknown[] }[] }>(`/debug/config_dump?proxyID=client-${kind}.default&include_eds=true`);
+      assert.equal(status, 200);
+      assert.deepEqual(body.configs.map((c) => c['@type']), ['ClustersConfigDump', 'ListenersConfigDump', 'RoutesConfigDump', 'EndpointsConfigDump'].map((t) => `type.googleapis.com/envoy.admin.v3.${t}`));
+      const clusters = body.configs[0]!.dynamicActiveClusters!.map((c) => c.cluster.name).sort();
+      // gRPC clients subscribe to the clusters their routes name: the two subsets.
+      assert.deepEqual(clusters, ['outbound|9080|v1|echo.default.svc.cluster.local', 'outbound|9080|v2|echo.default.svc.cluster.local']);
+      assert.deepEqual(body.configs[1]!.dynamicListeners!.map((l) => l.name), ['echo.default.svc.cluster.local:9080']);
+      // protojson-compatible: it decodes into envoy.admin.v3.ConfigDump and re-renders identically.
+      const bytes = fromProto3Json('envoy.admin.v3.ConfigDump', body);
+      assert.deepEqual(toProto3Json('envoy.admin.v3.ConfigDump', bytes), body);
+      const unknown = await pilot.getJson<{ error: string }>('/debug/config_dump?proxyID=nobody.default');
+      assert.equal(unknown.status, 404);
+      assert.match(unknown.body.error, /no connected proxy "nobody.default"/);
     });
 
     it('follows an edit of the VirtualService file to 100% v2, and ACKs the new routes', async () => {

@@ -27,8 +27,10 @@ export function parseDuration(s: string): number | null {
 
 /** Protobuf Duration (`{seconds, nanos}`) of a millisecond count; nanos omitted when 0. */
 export function msToDuration(ms: number): { seconds: number; nanos?: number } {
-  const seconds = Math.floor(ms / 1000);
-  const nanos = Math.round((ms - seconds * 1000) * 1e6);
+  let seconds = Math.floor(ms / 1000);
+  let nanos = Math.round((ms - seconds * 1000) * 1e6);
+  // Rounding can reach a whole second (1.9999999999s); Duration.nanos must stay below 1e9.
+  if (nanos >= 1e9) { seconds += 1; nanos -= 1e9; }
   return nanos ? { seconds, nanos } : { seconds };
 }
 

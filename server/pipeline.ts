@@ -31,7 +31,7 @@ function rejectionText(r: Rejection): string {
 
 export function meshUpdates(events$: Observable<ConfigEvent>, opts: PipelineOptions, log: Logger): { updates$: Observable<MeshUpdate>; state: StoreState } {
   const state = emptyState();
-  let logged = new Map<string, string>();
+  let logged = new Set<string>();
   let firstChangeAt = 0;
   const updates$ = events$.pipe(
     tap((ev) => {
@@ -47,10 +47,11 @@ export function meshUpdates(events$: Observable<ConfigEvent>, opts: PipelineOpti
       st.lastSemanticGood.clear();
       for (const [k, v] of accepted) st.lastSemanticGood.set(k, v);
       // Log each rejection once while it lasts (a rejected object keeps its last good version).
-      const now = new Map(mesh.rejected.map((r) => [`${r.key}@${r.source}`, rejectionText(r)]));
-      for (const [k, text] of now) {
-        if (logged.get(k) === text) continue;
-        const r = mesh.rejected.find((x) => `${x.key}@${x.source}` === k)!;
+      const now = new Set<string>();
+      for (const r of mesh.rejected) {
+        const text = rejectionText(r);
+        now.add(text);
+        if (logged.has(text)) continue;
         const kept = mesh.objects.has(r.key) ? '; its last good version stays in force' : '';
         log.warn({ kind: r.kind, namespace: r.namespace, name: r.name, file: r.source, field: r.field, reason: r.reason }, `rejected ${text}${kept}`);
       }

@@ -45,6 +45,7 @@ function retryPolicy(r: HTTPRetry | undefined, flavor: RouteFlavor): RetryPolicy
     return {
       retry_on: 'connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes',
       num_retries: { value: 2 },
+      retriable_status_codes: [503],
       retry_host_predicate: [{ name: 'envoy.retry_host_predicates.previous_hosts', typed_config: typedAny('envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate', {}) }],
       host_selection_retry_max_attempts: '5',
     };

@@ -130,7 +130,9 @@ export function buildMesh(st: StoreState, opts: MeshOptions = DEFAULT_MESH_OPTIO
     const key = configKey('VirtualService', vs.meta.namespace, vs.meta.name);
     const problem = subsetProblem(vs, destinationRuleByHost, opts.domainSuffix);
     if (!problem) { virtualServices.push(vs); accepted.set(key, entry); continue; }
-    semanticRejections.push({ key, kind: 'VirtualService', namespace: vs.meta.namespace, name: vs.meta.name, source: entry.origin.source, ...problem });
+    // When the newest submitted version already failed validation, that rejection is the one to
+    // report; this older stored version is only the candidate for "last good".
+    if (!st.rejected.has(key)) semanticRejections.push({ key, kind: 'VirtualService', namespace: vs.meta.namespace, name: vs.meta.name, source: entry.origin.source, ...problem });
     const prev = st.lastSemanticGood.get(key);
     if (prev && prev.object.kind === 'VirtualService' && !subsetProblem(prev.object, destinationRuleByHost, opts.domainSuffix)) {
       virtualServices.push(prev.object);

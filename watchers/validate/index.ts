@@ -48,7 +48,7 @@ export function validateObject(raw: unknown, defaultNamespace: string, source: s
   const kind = typeof o['kind'] === 'string' ? o['kind'] : '';
   const apiVersion = typeof o['apiVersion'] === 'string' ? o['apiVersion'] : '';
   if (!kind) return reject('Unknown', 'kind', 'is required');
-  const spec = KINDS[kind];
+  const spec = Object.hasOwn(KINDS, kind) ? KINDS[kind] : undefined;
   if (!spec) return { status: 'ignored', kind, reason: `kind ${kind} is not read by tspilot` };
   if (!spec.versions.includes(apiVersion)) {
     if (apiVersion.split('/')[0] !== spec.versions[0]?.split('/')[0] && !(spec.versions[0] === 'v1' && !apiVersion.includes('/'))) {

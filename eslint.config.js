@@ -6,6 +6,7 @@ const impure = ['rxjs', 'rxjs/*', '@grpc/*', '@kubernetes/*', 'node:*', 'fs', 'p
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**'] },
+  { files: ['**/*.cjs'], rules: { '@typescript-eslint/no-require-imports': 'off' } },
   ...tseslint.configs.recommended,
   {
     rules: {

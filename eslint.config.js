@@ -6,7 +6,6 @@ const impure = ['rxjs', 'rxjs/*', '@grpc/*', '@kubernetes/*', 'node:*', 'fs', 'p
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**'] },
-  { files: ['**/*.cjs'], rules: { '@typescript-eslint/no-require-imports': 'off' } },
   ...tseslint.configs.recommended,
   {
     rules: {
@@ -48,4 +47,5 @@ export default tseslint.config(
       }],
     },
   },
+  { files: ['**/*.cjs'], rules: { '@typescript-eslint/no-require-imports': 'off' } },
 );

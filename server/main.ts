@@ -7,6 +7,8 @@ import { Command, InvalidArgumentError } from 'commander';
 import { initLogging } from './log.js';
 import { parseDuration } from '../model/duration.js';
 import { serve } from './serve.js';
+import { sourceFromFlags } from './source.js';
+import { DEFAULT_ISTIO_NAMESPACE, DEFAULT_PORTS } from './defaults.js';
 
 function port(v: string): number {
   const n = Number(v);
@@ -25,20 +27,25 @@ const program = new Command('tspilot')
   .showHelpAfterError();
 
 program.command('serve')
-  .description('Serve xDS (ADS over gRPC) and the debug surface for a folder of Kubernetes/Istio YAML.')
-  .requiredOption('--config-dir <dir>', 'folder of *.yaml/*.yml/*.json manifests, watched for changes')
+  .description('Serve xDS (ADS over gRPC) and the debug surface for a folder of Kubernetes/Istio YAML, or a Kubernetes cluster.')
+  .option('--config-dir <dir>', 'folder of *.yaml/*.yml/*.json manifests, watched for changes (the default source)')
+  .option('--kubeconfig <path>', 'read the mesh from the Kubernetes API with this kubeconfig (in a pod: service-account credentials when no --config-dir)')
+  .option('--istio-namespace <ns>', 'namespace of the istio mesh ConfigMap (Kubernetes mode)', DEFAULT_ISTIO_NAMESPACE)
+  .option('--webhook-port <port>', `admission webhook port, /validate (default ${DEFAULT_PORTS.webhook} in Kubernetes mode, off otherwise)`, port)
+  .option('--webhook-cert <file>', 'PEM certificate for the webhook (HTTPS); without it the webhook is plain HTTP')
+  .option('--webhook-key <file>', 'PEM private key for --webhook-cert')
   .option('--bind <address>', 'address every port binds to', '0.0.0.0')
-  .option('--xds-port <port>', 'gRPC xDS port, plaintext (istiod: 15010)', port, 15010)
-  .option('--monitoring-port <port>', 'HTTP monitoring port: /ready, /debug/* (istiod: 15014)', port, 15014)
-  .option('--http-port <port>', 'HTTP debug port: /ready, /debug/* (istiod: 8080)', port, 8080)
+  .option('--xds-port <port>', `gRPC xDS port, plaintext (istiod: ${DEFAULT_PORTS.xds})`, port, DEFAULT_PORTS.xds)
+  .option('--monitoring-port <port>', `HTTP monitoring port: /ready, /debug/* (istiod: ${DEFAULT_PORTS.monitoring})`, port, DEFAULT_PORTS.monitoring)
+  .option('--http-port <port>', `HTTP debug port: /ready, /debug/* (istiod: ${DEFAULT_PORTS.http})`, port, DEFAULT_PORTS.http)
   .option('--debounce-after <duration>', 'quiet time before a push (PILOT_DEBOUNCE_AFTER)', duration, 100)
   .option('--debounce-max <duration>', 'longest a change waits for a push (PILOT_DEBOUNCE_MAX)', duration, 10_000)
   .option('--poll-interval <duration>', 'how often the folder is rescanned besides file events', duration, 1000)
   .option('--log-level <level>', 'trace, debug, info, warn, error', process.env['TSPILOT_LOG_LEVEL'] ?? 'info')
-  .action(async (o: { configDir: string; bind: string; xdsPort: number; monitoringPort: number; httpPort: number; debounceAfter: number; debounceMax: number; pollInterval: number; logLevel: string }) => {
+  .action(async (o: { configDir?: string; kubeconfig?: string; istioNamespace: string; webhookPort?: number; webhookCert?: string; webhookKey?: string; bind: string; xdsPort: number; monitoringPort: number; httpPort: number; debounceAfter: number; debounceMax: number; pollInterval: number; logLevel: string }) => {
     const log = initLogging(o.logLevel);
     try {
-      const s = await serve({ configDir: o.configDir, bind: o.bind, xdsPort: o.xdsPort, monitoringPort: o.monitoringPort, httpPort: o.httpPort,
+      const s = await serve({ ...sourceFromFlags(o, process.env), webhookPort: o.webhookPort, webhookCert: o.webhookCert, webhookKey: o.webhookKey, bind: o.bind, xdsPort: o.xdsPort, monitoringPort: o.monitoringPort, httpPort: o.httpPort,
         debounceMs: o.debounceAfter, debounceMaxMs: o.debounceMax, pollMs: o.pollInterval });
       const stop = (sig: string): void => {
         log.info({ signal: sig }, 'shutting down');

@@ -4,9 +4,7 @@
  * HTTP servers (monitoring 15014 and debug/REST 8080, same handlers), and stops them all cleanly.
  * The xDS port opens once the first complete snapshot exists.
  */
-import path from 'node:path';
 import { firstValueFrom, type Subscription } from 'rxjs';
-import { fileSource } from '../watchers/file/source.js';
 import { buildMesh } from '../watchers/mesh.js';
 import { emptyState } from '../watchers/store.js';
 import { SnapshotCache } from './cache/snapshot.js';
@@ -16,6 +14,9 @@ import { debugRoutes } from './http/debug.js';
 import { startHttp, type HttpServer } from './http/router.js';
 import { meshUpdates } from './pipeline.js';
 import { logger } from './log.js';
+import { DEFAULT_PORTS } from './defaults.js';
+import { chooseSource, type KubeModeOptions } from './source.js';
+import { startWebhook, type WebhookServer } from './http/webhook.js';
 
 export interface ServeOptions {
   readonly configDir: string;
@@ -26,12 +27,19 @@ export interface ServeOptions {
   readonly debounceMs: number;
   readonly debounceMaxMs: number;
   readonly pollMs: number;
+  /** Kubernetes mode (instead of configDir): informers against the API server. */
+  readonly kube?: KubeModeOptions;
+  /** Admission webhook port (default: 15017 in Kubernetes mode, off otherwise); PEM files for HTTPS. */
+  readonly webhookPort?: number;
+  readonly webhookCert?: string;
+  readonly webhookKey?: string;
 }
 
 export interface RunningServer {
   readonly xdsPort: number;
   readonly monitoringPort: number;
   readonly httpPort: number;
+  readonly webhookPort?: number | undefined;
   readonly engine: AdsEngine;
   close(): Promise<void>;
 }
@@ -39,9 +47,8 @@ export interface RunningServer {
 export async function serve(opts: ServeOptions): Promise<RunningServer> {
   const log = logger('serve');
   const adsLog = logger('ads');
-  const dir = path.resolve(opts.configDir);
-  const events$ = fileSource({ dir, pollMs: opts.pollMs, onNote: (file, note) => logger('source').debug({ file }, note) });
-  const { updates$, state } = meshUpdates(events$, { debounceMs: opts.debounceMs, debounceMaxMs: opts.debounceMaxMs }, logger('store'));
+  const src = chooseSource(opts);
+  const { updates$, state } = meshUpdates(src.events$, { debounceMs: opts.debounceMs, debounceMaxMs: opts.debounceMaxMs, mesh: src.mesh }, logger('store'));
   const cache = new SnapshotCache(buildMesh(emptyState()).mesh, ({ proxyClass, typeUrl, name, error }) =>
     adsLog.error({ proxyClass, type: typeShort(typeUrl), resource: name, err: error.message }, `cannot encode ${typeShort(typeUrl)} ${name} for ${proxyClass}: ${error.message}; left out`));
   const engine = new AdsEngine(cache, {
@@ -69,20 +76,27 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   const onHttpError = (e: Error): void => logger('http').error({ err: e.message }, 'handler failed');
   const servers: HttpServer[] = [];
   let xds: XdsGrpcServer | undefined;
+  let webhook: WebhookServer | undefined;
   const close = async (): Promise<void> => {
     sub.unsubscribe();
-    await Promise.all([xds?.close(), ...servers.map((s) => s.close())]);
+    await Promise.all([xds?.close(), webhook?.close(), ...servers.map((s) => s.close())]);
   };
   try {
     servers.push(await startHttp(router, opts.bind, opts.monitoringPort, onHttpError));
     servers.push(await startHttp(router, opts.bind, opts.httpPort, onHttpError));
+    const webhookPort = opts.webhookPort ?? (opts.kube ? DEFAULT_PORTS.webhook : undefined);
+    if (webhookPort !== undefined) {
+      webhook = await startWebhook({ bind: opts.bind, port: webhookPort, certFile: opts.webhookCert, keyFile: opts.webhookKey, ready: () => ready, onError: onHttpError });
+    }
+    // /ready answers 503 until every source has synced and the first snapshot is pushed.
+    log.info({ monitoring: servers[0]!.port, http: servers[1]!.port, webhook: webhook?.port, webhookTls: webhook?.tls }, 'http listening; waiting for the config sources to sync');
     await first;
     xds = await startXdsServer(engine, opts.bind, opts.xdsPort);
   } catch (e) {
     await close();
     throw e;
   }
-  const running = { xdsPort: xds.port, monitoringPort: servers[0]!.port, httpPort: servers[1]!.port, engine, close };
-  log.info({ xds: running.xdsPort, monitoring: running.monitoringPort, http: running.httpPort, configDir: dir }, 'listening');
+  const running = { xdsPort: xds.port, monitoringPort: servers[0]!.port, httpPort: servers[1]!.port, webhookPort: webhook?.port, engine, close };
+  log.info({ xds: running.xdsPort, monitoring: running.monitoringPort, http: running.httpPort, webhook: running.webhookPort, ...src.describe }, 'listening');
   return running;
 }

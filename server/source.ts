@@ -1,0 +1,77 @@
+/**
+ * @module server/source
+ * Chooses where the config comes from: the folder (`--config-dir`, the default), or the
+ * Kubernetes API (`--kubeconfig PATH`, or the pod's service-account credentials when running in
+ * a cluster). Returns the ConfigEvent stream and the mesh-building options that go with it: in
+ * Kubernetes mode the endpoints controller writes EndpointSlices, so tspilot never derives
+ * endpoints from Pods itself.
+ */
+import path from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
+import type { Observable } from 'rxjs';
+import type { ConfigEvent } from '../model/config.js';
+import type { MeshSettings } from '../model/meshconfig.js';
+import { fileSource } from '../watchers/file/source.js';
+import { kubeSource } from '../watchers/kube/source.js';
+import { parseMeshConfigText } from '../watchers/validate/meshconfig.js';
+import { DEFAULT_MESH_OPTIONS, type MeshOptions } from '../watchers/mesh.js';
+import { DEFAULT_MESH_CONFIGMAP } from './defaults.js';
+import { logger } from './log.js';
+
+export interface KubeModeOptions {
+  /** A kubeconfig file; undefined = in-cluster service-account credentials. */
+  readonly kubeconfig?: string;
+  readonly istioNamespace: string;
+}
+
+export interface SourceChoice {
+  readonly events$: Observable<ConfigEvent>;
+  readonly mesh: MeshOptions;
+  /** For the 'listening' log line. */
+  readonly describe: Record<string, string>;
+}
+
+export function chooseSource(o: { configDir: string; pollMs: number; kube?: KubeModeOptions }): SourceChoice {
+  if (!o.kube) {
+    const dir = path.resolve(o.configDir);
+    return {
+      events$: fileSource({ dir, pollMs: o.pollMs, onNote: (file, note) => logger('source').debug({ file }, note) }),
+      mesh: DEFAULT_MESH_OPTIONS,
+      describe: { configDir: dir },
+    };
+  }
+  const kc = new KubeConfig();
+  if (o.kube.kubeconfig) kc.loadFromFile(o.kube.kubeconfig);
+  else kc.loadFromCluster();
+  const log = logger('kube');
+  // Mesh-wide settings from the istio ConfigMap's `mesh` key; read by the mesh builder on every
+  // snapshot, so an edit takes effect with the next push. discoverySelectors are applied by the source.
+  let settings: MeshSettings | undefined;
+  const mesh: MeshOptions = {
+    ...DEFAULT_MESH_OPTIONS,
+    endpointsFromPods: false,
+    get settings() { return settings; },
+  };
+  const events$ = kubeSource({
+    kubeConfig: kc, istioNamespace: o.kube.istioNamespace, meshConfigMap: DEFAULT_MESH_CONFIGMAP, log,
+    onMeshConfig: (text) => {
+      if (text === null) { settings = undefined; return; }
+      const r = parseMeshConfigText(text);
+      for (const p of r.problems) log.error({ field: p.field, reason: p.reason }, `ConfigMap ${o.kube!.istioNamespace}/${DEFAULT_MESH_CONFIGMAP}: mesh: ${p.field}: ${p.reason}; istiod's default is used for it`);
+      settings = r.settings;
+    },
+  });
+  return { events$, mesh, describe: { kubernetes: kc.getCurrentCluster()?.server ?? '', credentials: o.kube.kubeconfig ?? 'in-cluster' } };
+}
+
+/**
+ * The CLI's source rule: `--config-dir` or `--kubeconfig` (not both); with neither, in-cluster
+ * credentials when KUBERNETES_SERVICE_HOST is set (running in a pod); otherwise an error.
+ */
+export function sourceFromFlags(o: { configDir?: string; kubeconfig?: string; istioNamespace: string }, env: NodeJS.ProcessEnv): { configDir: string; kube?: KubeModeOptions } {
+  if (o.configDir && o.kubeconfig) throw new Error('give either --config-dir or --kubeconfig, not both');
+  if (o.configDir) return { configDir: o.configDir };
+  if (o.kubeconfig) return { configDir: '', kube: { kubeconfig: o.kubeconfig, istioNamespace: o.istioNamespace } };
+  if (env['KUBERNETES_SERVICE_HOST']) return { configDir: '', kube: { istioNamespace: o.istioNamespace } };
+  throw new Error('no config source: give --config-dir DIR (a folder of YAML) or --kubeconfig PATH (or run in a pod, which uses its service account)');
+}

@@ -1,0 +1,216 @@
+/**
+ * @module watchers/kube/informer
+ * One supervised client-node informer per resource. client-node 1.4's informer relists by itself
+ * after a 410 (reporting the differences as add/update/delete), but on any other failure — a
+ * dropped connection, 403, 404, 5xx, connection refused — it emits `error` and stops, and its own
+ * stop() also fires an `error`. This wrapper therefore owns the lifecycle:
+ * - discovery first (which version is served; `null` = not installed → warn, count as settled so
+ *   readiness is not held hostage, and poll discovery until it appears);
+ * - restart after every error with exponential backoff and jitter; a restart resumes the watch from
+ *   the last resourceVersion, or relists when the list itself failed (nothing lost, no duplicates:
+ *   the informer diffs the new list against its cache);
+ * - 403: an error log naming the verb, resource and API group the service account lacks, counted as
+ *   settled, retried slowly so that granting the permission heals it without a restart;
+ * - 404 while running (the CRD was removed): its cached objects are reported deleted, back to polling.
+ * `settled()` fires once: after the first complete list, or when the resource is known to be
+ * absent or forbidden.
+ */
+import { makeInformer, type Informer, type KubernetesListObject, type KubernetesObject, type ObjectCache } from '@kubernetes/client-node';
+import { KubeApiError, type KubeClient, type RawObject } from './client.js';
+import { servedVersion } from './discovery.js';
+import { apiVersion, collectionPath, resourceName, WATCH_VERBS, type WatchedResource } from './resources.js';
+
+/** The subset of a pino logger the watchers use (watchers may not import server/log). */
+export interface KubeLog {
+  debug(obj: object, msg: string): void;
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export interface Backoff { readonly initialMs: number; readonly maxMs: number }
+export const DEFAULT_BACKOFF: Backoff = { initialMs: 200, maxMs: 30_000 };
+
+export interface WatchLoopOptions {
+  readonly client: KubeClient;
+  readonly resource: WatchedResource;
+  readonly log: KubeLog;
+  /** Watch one namespace only (the mesh ConfigMap); default all namespaces. */
+  readonly namespace?: string;
+  readonly fieldSelector?: string;
+  readonly backoff?: Backoff;
+  /** How often discovery is polled for a resource that is not served. */
+  readonly discoveryPollMs?: number;
+  readonly upsert: (raw: RawObject) => void;
+  readonly remove: (raw: RawObject) => void;
+  readonly settled: () => void;
+  /** Called (once per absence) when discovery says the resource is not served. */
+  readonly absent?: () => void;
+}
+
+type Inf = Informer<KubernetesObject> & ObjectCache<KubernetesObject>;
+
+/** Status code of an error from our list (KubeApiError.code), a watch (statusCode) or the network (none). */
+function statusOf(e: unknown): number | undefined {
+  if (e instanceof KubeApiError) return e.code;
+  const o = e as { statusCode?: unknown; code?: unknown } | null;
+  if (typeof o?.statusCode === 'number') return o.statusCode;
+  return typeof o?.code === 'number' ? o.code : undefined;
+}
+
+export class WatchLoop {
+  private stopped = false;
+  private inf: Inf | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private attempt = 0;
+  private startedAt = 0;
+  private isSettled = false;
+  private absentLogged = false;
+  private forbiddenLogged = false;
+  private version = '';
+  readonly name: string;
+
+  constructor(private readonly o: WatchLoopOptions) {
+    this.name = resourceName(o.resource);
+  }
+
+  start(): void {
+    void this.discover();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.inf?.stop().catch(() => undefined);
+  }
+
+  private settle(): void {
+    if (this.isSettled) return;
+    this.isSettled = true;
+    this.o.settled();
+  }
+
+  private get fields(): object {
+    return { resource: this.o.resource.resource, group: this.o.resource.group, apiVersion: this.version || undefined };
+  }
+
+  private delayMs(): number {
+    const b = this.o.backoff ?? DEFAULT_BACKOFF;
+    // A connection that lived a while was healthy: start the backoff over.
+    if (this.startedAt && Date.now() - this.startedAt > 10_000) this.attempt = 0;
+    const base = Math.min(b.maxMs, b.initialMs * 2 ** this.attempt);
+    this.attempt++;
+    return Math.round(base * (0.5 + Math.random() * 0.5));
+  }
+
+  private later(fn: () => void, ms: number): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => { if (!this.stopped) fn(); }, ms);
+  }
+
+  private async discover(): Promise<void> {
+    if (this.stopped) return;
+    let v: string | null;
+    try {
+      v = await servedVersion(this.o.client, this.o.resource);
+    } catch (e) {
+      if (this.stopped) return;
+      const delay = this.delayMs();
+      this.o.log.warn({ ...this.fields, err: (e as Error).message, attempt: this.attempt, retryInMs: delay },
+        `cannot reach the Kubernetes API server at ${this.o.client.server} to discover ${this.name}: ${(e as Error).message}; retrying in ${delay} ms`);
+      this.later(() => void this.discover(), delay);
+      return;
+    }
+    if (this.stopped) return;
+    if (v === null) {
+      if (!this.absentLogged) {
+        this.absentLogged = true;
+        const poll = this.o.discoveryPollMs ?? 30_000;
+        this.o.log.warn({ ...this.fields, pollMs: poll },
+          `${this.name} is not served by the API server (${this.o.resource.optional ? 'CRD not installed' : 'API not available'}); treating it as empty and checking discovery every ${poll} ms until it appears`);
+        this.o.absent?.();
+      }
+      this.settle();
+      this.later(() => void this.discover(), this.o.discoveryPollMs ?? 30_000);
+      return;
+    }
+    if (this.absentLogged) this.o.log.info({ ...this.fields, apiVersion: v }, `${this.name} is now served (${apiVersion(this.o.resource.group, v)}); starting its watch`);
+    this.absentLogged = false;
+    this.attempt = 0;
+    this.version = v;
+    this.startInformer(v);
+  }
+
+  private startInformer(version: string): void {
+    const r = this.o.resource;
+    const listPath = collectionPath(r, version, this.o.namespace);
+    const query: Record<string, string> = this.o.fieldSelector ? { fieldSelector: this.o.fieldSelector } : {};
+    // Bookmarks keep the informer's resourceVersion fresh, so a restart rarely needs a relist.
+    const watchPath = `${listPath}?${new URLSearchParams({ ...query, allowWatchBookmarks: 'true' }).toString()}`;
+    const av = apiVersion(r.group, version);
+    // Lists of built-in kinds omit kind/apiVersion on their items; the validators need both.
+    const typed = (o: KubernetesObject): RawObject => ({ apiVersion: av, kind: r.kind, ...(o as RawObject) });
+    const list = async (): Promise<KubernetesListObject<KubernetesObject>> => {
+      if (this.stopped) throw new Error('stopped');
+      const l = await this.o.client.listAll(listPath, query);
+      // Runs after the informer has applied this list (its add/update/delete handlers are synchronous).
+      setImmediate(() => {
+        if (this.stopped) return;
+        if (this.forbiddenLogged) this.o.log.info(this.fields, `${this.name}: access granted; watching again`);
+        this.forbiddenLogged = false;
+        this.settle();
+      });
+      return { apiVersion: 'v1', kind: 'List', metadata: { resourceVersion: l.resourceVersion }, items: l.items as KubernetesObject[] };
+    };
+    const inf: Inf = makeInformer<KubernetesObject>(this.o.client.kc, watchPath, list);
+    inf.on('add', (x) => { if (!this.stopped) this.o.upsert(typed(x)); });
+    inf.on('update', (x) => { if (!this.stopped) this.o.upsert(typed(x)); });
+    inf.on('delete', (x) => { if (!this.stopped) this.o.remove(typed(x)); });
+    inf.on('error', (e) => this.onError(e));
+    this.inf = inf;
+    this.run();
+  }
+
+  private run(): void {
+    const inf = this.inf;
+    if (!inf || this.stopped) return;
+    this.startedAt = Date.now();
+    // stop() during a list does not abort the watch that follows: stop again once it is open.
+    inf.start().then(() => { if (this.stopped) void inf.stop(); }, (e: unknown) => this.onError(e));
+  }
+
+  private onError(e: unknown): void {
+    if (this.stopped) return;
+    const code = statusOf(e);
+    const verb = e instanceof KubeApiError ? 'list' : 'watch';
+    const msg = (e as Error)?.message ?? String(e);
+    if (code === 403) {
+      const b = this.o.backoff ?? DEFAULT_BACKOFF;
+      const delay = Math.max(b.initialMs, Math.min(b.maxMs, 5_000));
+      if (!this.forbiddenLogged) {
+        this.forbiddenLogged = true;
+        const r = this.o.resource;
+        this.o.log.error({ ...this.fields, verb, missing: { verbs: WATCH_VERBS, resources: [r.resource], apiGroups: [r.group] }, reason: msg },
+          `forbidden: tspilot's service account may not ${verb} ${this.name} (RBAC needs verbs ${WATCH_VERBS.join(', ')} on resource "${r.resource}" in API group "${r.group}"): ${msg}; ` +
+          `everything else keeps working, ${this.name} keeps its last known state, retrying every ${delay} ms`);
+      }
+      this.settle();
+      this.later(() => this.run(), delay);
+      return;
+    }
+    if (code === 404) {
+      this.o.log.warn(this.fields, `${this.name} is no longer served (CRD removed?); its objects are dropped and discovery is polled until it returns`);
+      const gone = this.inf;
+      this.inf = undefined;
+      void gone?.stop();
+      for (const x of gone?.list() ?? []) this.o.remove({ apiVersion: apiVersion(this.o.resource.group, this.version), kind: this.o.resource.kind, ...(x as RawObject) });
+      this.later(() => void this.discover(), this.delayMs());
+      return;
+    }
+    const delay = this.delayMs();
+    const where = code === undefined ? `the Kubernetes API server at ${this.o.client.server}` : `${this.name} (HTTP ${code})`;
+    this.o.log.warn({ ...this.fields, verb, status: code, err: msg, attempt: this.attempt, retryInMs: delay },
+      `${verb} of ${this.name} failed: ${msg} (${where}); retrying in ${delay} ms`);
+    this.later(() => this.run(), delay);
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * @module watchers/kube/resources
+ * What the Kubernetes source watches: one entry per API resource, with the versions tspilot can
+ * read (preferred first; discovery picks the first one the server serves). This list is the single
+ * source of truth for the informers AND for the RBAC tspilot needs: deploy/'s ClusterRole is tested
+ * to grant exactly `WATCH_VERBS` on exactly these resources.
+ */
+
+export interface WatchedResource {
+  /** API group; '' for the core API. */
+  readonly group: string;
+  /** Plural resource name as in URLs and RBAC rules. */
+  readonly resource: string;
+  readonly kind: string;
+  /** Versions tspilot reads, preferred first. */
+  readonly versions: readonly string[];
+  readonly namespaced: boolean;
+  /**
+   * Custom resource: may not be installed (404 → warn and poll discovery until it appears).
+   * Built-ins are always expected.
+   */
+  readonly optional: boolean;
+  /** Watched only when the server serves no `discovery.k8s.io` EndpointSlices (older clusters). */
+  readonly fallbackFor?: string;
+  /** Only objects in this namespace with this name (the mesh config ConfigMap). */
+  readonly only?: 'meshConfigMap';
+}
+
+/** The verbs an informer needs (list + watch) plus get, which kubectl-style tooling expects. */
+export const WATCH_VERBS: readonly string[] = ['get', 'list', 'watch'];
+
+const ISTIO_VERSIONS = ['v1', 'v1beta1', 'v1alpha3'];
+const istio = (resource: string, kind: string): WatchedResource =>
+  ({ group: 'networking.istio.io', resource, kind, versions: ISTIO_VERSIONS, namespaced: true, optional: true });
+
+export const WATCHED_RESOURCES: readonly WatchedResource[] = [
+  { group: '', resource: 'services', kind: 'Service', versions: ['v1'], namespaced: true, optional: false },
+  { group: 'discovery.k8s.io', resource: 'endpointslices', kind: 'EndpointSlice', versions: ['v1'], namespaced: true, optional: false },
+  { group: '', resource: 'endpoints', kind: 'Endpoints', versions: ['v1'], namespaced: true, optional: false, fallbackFor: 'endpointslices' },
+  { group: '', resource: 'pods', kind: 'Pod', versions: ['v1'], namespaced: true, optional: false },
+  { group: '', resource: 'namespaces', kind: 'Namespace', versions: ['v1'], namespaced: false, optional: false },
+  { group: '', resource: 'configmaps', kind: 'ConfigMap', versions: ['v1'], namespaced: true, optional: false, only: 'meshConfigMap' },
+  istio('virtualservices', 'VirtualService'),
+  istio('destinationrules', 'DestinationRule'),
+  istio('gateways', 'Gateway'),
+  istio('serviceentries', 'ServiceEntry'),
+  istio('workloadentries', 'WorkloadEntry'),
+  istio('sidecars', 'Sidecar'),
+];
+
+/** `services`, `virtualservices.networking.istio.io`: the name kubectl and RBAC errors use. */
+export function resourceName(r: { group: string; resource: string }): string {
+  return r.group ? `${r.resource}.${r.group}` : r.resource;
+}
+
+export function apiVersion(group: string, version: string): string {
+  return group ? `${group}/${version}` : version;
+}
+
+/** Collection path for a served version, all namespaces or one. */
+export function collectionPath(r: WatchedResource, version: string, namespace?: string): string {
+  const prefix = r.group ? `/apis/${r.group}/${version}` : `/api/${version}`;
+  return namespace && r.namespaced ? `${prefix}/namespaces/${namespace}/${r.resource}` : `${prefix}/${r.resource}`;
+}

@@ -1,0 +1,187 @@
+/**
+ * @module watchers/kube/source
+ * The Kubernetes source: one supervised informer per entry of WATCHED_RESOURCES, turned into the
+ * same ConfigEvent stream the folder source emits — an `upsert` (or `reject`, through the same
+ * validateObject as the file source and the webhook) per added/changed object, a `delete` per
+ * removed one, origin `kube:<resource>` — and one `synced` only after EVERY informer has listed
+ * (or is known absent/forbidden), so the pipeline never builds a mesh from half the cluster.
+ * Namespaces and the istio ConfigMap are not config objects: they drive scoping. With
+ * discoverySelectors in the mesh config, objects of namespaces outside them are withheld, and a
+ * namespace entering or leaving scope (relabelled, selectors edited) turns into upserts/deletes.
+ * EndpointSlices fall back to core Endpoints when the server has no discovery.k8s.io API.
+ */
+import { Observable } from 'rxjs';
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { ConfigEvent, ConfigKey } from '../../model/config.js';
+import { validateObject } from '../validate/index.js';
+import { KubeClient, type RawObject } from './client.js';
+import { DEFAULT_BACKOFF, WatchLoop, type Backoff, type KubeLog } from './informer.js';
+import { resourceName, WATCHED_RESOURCES, type WatchedResource } from './resources.js';
+import { discoverySelectorsOf, namespaceSelected, type LabelSelector } from './scope.js';
+
+export interface KubeSourceOptions {
+  readonly kubeConfig: KubeConfig;
+  /** Namespace of the istio ConfigMap (istiod's own namespace). */
+  readonly istioNamespace: string;
+  /** Name of the mesh config ConfigMap (istiod: `istio`). */
+  readonly meshConfigMap?: string;
+  readonly log: KubeLog;
+  readonly backoff?: Backoff;
+  readonly discoveryPollMs?: number;
+  /**
+   * The `mesh` key of the istio ConfigMap whenever it changes (null when the ConfigMap is absent).
+   * INTEGRATION POINT: discoverySelectors are applied here; the other mesh-wide settings are for
+   * the caller to feed to the mesh builder (watchers/validate/meshconfig.ts reads them).
+   */
+  readonly onMeshConfig?: (meshText: string | null) => void;
+}
+
+interface Held { readonly r: WatchedResource; readonly raw: RawObject }
+
+const labelsOf = (raw: RawObject): Record<string, string> => raw.metadata?.labels ?? {};
+
+export function kubeSource(opts: KubeSourceOptions): Observable<ConfigEvent> {
+  return new Observable<ConfigEvent>((sub) => {
+    const client = new KubeClient(opts.kubeConfig);
+    const cmName = opts.meshConfigMap ?? 'istio';
+    let selectors: LabelSelector[] = [];
+    let selectorsText = '[]';
+    const nsLabels = new Map<string, Record<string, string>>();
+    /** namespace → `<resource>|<name>` → the latest object (in scope or not). */
+    const held = new Map<string, Map<string, Held>>();
+    /** `<resource>|<namespace>|<name>` → the key the store holds for it (upserted or rejected). */
+    const emitted = new Map<string, ConfigKey>();
+    const pending = new Set<string>();
+    const loops: WatchLoop[] = [];
+    let synced = false;
+    const ignoredKinds = new Set<string>();
+
+    const idOf = (r: WatchedResource, ns: string, name: string): string => `${resourceName(r)}|${ns}|${name}`;
+    const inScope = (ns: string): boolean => namespaceSelected(selectors, nsLabels.get(ns));
+
+    const emitDelete = (r: WatchedResource, ns: string, name: string): void => {
+      const id = idOf(r, ns, name);
+      const key = emitted.get(id);
+      if (key === undefined) return;
+      emitted.delete(id);
+      sub.next({ type: 'delete', key, origin: { source: `kube:${resourceName(r)}` } });
+    };
+
+    const emitUpsert = (r: WatchedResource, raw: RawObject): void => {
+      const ns = raw.metadata?.namespace ?? '';
+      const name = raw.metadata?.name ?? '';
+      const source = `kube:${resourceName(r)}`;
+      const v = validateObject(raw, ns || 'default', source);
+      const id = idOf(r, ns, name);
+      if (v.status === 'ignored') {
+        if (!ignoredKinds.has(r.kind)) { ignoredKinds.add(r.kind); opts.log.debug({ kind: r.kind }, `${v.reason}; ${resourceName(r)} objects are skipped`); }
+        emitDelete(r, ns, name);
+        return;
+      }
+      const key = v.status === 'ok' ? v.key : v.rejection.key;
+      const prev = emitted.get(id);
+      if (prev !== undefined && prev !== key) emitDelete(r, ns, name);
+      emitted.set(id, key);
+      if (v.status === 'ok') sub.next({ type: 'upsert', key: v.key, object: v.object, origin: { source } });
+      else sub.next({ type: 'reject', rejection: v.rejection });
+    };
+
+    /** Re-applies scope to every held object of one namespace. */
+    const rescope = (ns: string): void => {
+      const objs = held.get(ns);
+      if (!objs) return;
+      const on = inScope(ns);
+      for (const k of [...objs.keys()].sort()) {
+        const h = objs.get(k)!;
+        const name = h.raw.metadata?.name ?? '';
+        if (on) { if (!emitted.has(idOf(h.r, ns, name))) emitUpsert(h.r, h.raw); } else emitDelete(h.r, ns, name);
+      }
+    };
+
+    const setMeshConfig = (text: string | null): void => {
+      opts.onMeshConfig?.(text);
+      const { selectors: next, problems } = text === null ? { selectors: [], problems: [] } : discoverySelectorsOf(text);
+      if (problems.length) {
+        opts.log.error({ configMap: `${opts.istioNamespace}/${cmName}`, problems },
+          `ConfigMap ${opts.istioNamespace}/${cmName}: mesh: ${problems.map((p) => `${p.field}: ${p.reason}`).join('; ')}; discoverySelectors ignored (every namespace in scope)`);
+      }
+      const nextText = JSON.stringify(next);
+      if (nextText === selectorsText) return;
+      selectors = next;
+      selectorsText = nextText;
+      opts.log.info({ discoverySelectors: next }, next.length ? `discoverySelectors: ${next.length} selector(s); only matching namespaces are read` : 'no discoverySelectors: every namespace is read');
+      for (const ns of [...held.keys()].sort()) rescope(ns);
+    };
+
+    const upsert = (r: WatchedResource, raw: RawObject): void => {
+      const ns = raw.metadata?.namespace ?? '';
+      const name = raw.metadata?.name ?? '';
+      if (r.kind === 'ConfigMap') {
+        if (name === cmName && ns === opts.istioNamespace) {
+          const data = raw['data'] as Record<string, unknown> | undefined;
+          setMeshConfig(typeof data?.['mesh'] === 'string' ? data['mesh'] : '');
+        }
+        return;
+      }
+      if (r.kind === 'Namespace') {
+        const before = inScope(name);
+        nsLabels.set(name, labelsOf(raw));
+        if (inScope(name) !== before) rescope(name);
+        return;
+      }
+      let objs = held.get(ns);
+      if (!objs) held.set(ns, (objs = new Map()));
+      objs.set(`${resourceName(r)}|${name}`, { r, raw });
+      if (inScope(ns)) emitUpsert(r, raw); else emitDelete(r, ns, name);
+    };
+
+    const remove = (r: WatchedResource, raw: RawObject): void => {
+      const ns = raw.metadata?.namespace ?? '';
+      const name = raw.metadata?.name ?? '';
+      if (r.kind === 'ConfigMap') { if (name === cmName && ns === opts.istioNamespace) setMeshConfig(null); return; }
+      if (r.kind === 'Namespace') {
+        const before = inScope(name);
+        nsLabels.delete(name);
+        if (inScope(name) !== before) rescope(name);
+        return;
+      }
+      const objs = held.get(ns);
+      objs?.delete(`${resourceName(r)}|${name}`);
+      if (objs?.size === 0) held.delete(ns);
+      emitDelete(r, ns, name);
+    };
+
+    const settled = (r: WatchedResource): void => {
+      pending.delete(resourceName(r));
+      if (synced || pending.size) return;
+      synced = true;
+      opts.log.info({ resources: loops.map((l) => l.name) }, 'every Kubernetes informer has synced');
+      sub.next({ type: 'synced' });
+    };
+
+    const startLoop = (r: WatchedResource): void => {
+      pending.add(resourceName(r));
+      const cm = r.only === 'meshConfigMap';
+      const loop = new WatchLoop({
+        client, resource: r, log: opts.log, backoff: opts.backoff ?? DEFAULT_BACKOFF, discoveryPollMs: opts.discoveryPollMs,
+        ...(cm ? { namespace: opts.istioNamespace, fieldSelector: `metadata.name=${cmName}` } : {}),
+        upsert: (raw) => upsert(r, raw),
+        remove: (raw) => remove(r, raw),
+        settled: () => settled(r),
+        absent: () => {
+          const fallback = WATCHED_RESOURCES.find((x) => x.fallbackFor === r.resource);
+          if (fallback && !pending.has(resourceName(fallback)) && !loops.some((l) => l.name === resourceName(fallback))) {
+            opts.log.info({ resource: r.resource }, `no ${resourceName(r)} API: reading ${resourceName(fallback)} instead`);
+            startLoop(fallback);
+          }
+        },
+      });
+      loops.push(loop);
+      loop.start();
+    };
+
+    opts.log.info({ server: client.server }, `watching the Kubernetes API at ${client.server}`);
+    for (const r of WATCHED_RESOURCES) if (!r.fallbackFor) startLoop(r);
+    return () => { for (const l of loops) void l.stop(); };
+  });
+}

@@ -12,6 +12,7 @@ import { AdsEngine, typeShort } from './xds/ads.js';
 import { startXdsServer, type XdsGrpcServer } from './xds/grpc.js';
 import { debugRoutes } from './http/debug.js';
 import { startHttp, type HttpServer } from './http/router.js';
+import { V1Api } from './http/v1/api.js';
 import { meshUpdates } from './pipeline.js';
 import { logger } from './log.js';
 import { DEFAULT_PORTS } from './defaults.js';
@@ -72,7 +73,8 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
     log.info({ generation: u.mesh.generation, kinds: [...u.kinds].sort(), services: u.mesh.services.length, rejected: u.mesh.rejected.length,
       responses: sent, pushMs: Math.round((performance.now() - t0) * 10) / 10, sinceChangeMs: Date.now() - u.firstChangeAt }, 'config pushed');
   });
-  const router = debugRoutes({ engine, mesh: () => cache.mesh, ready: () => ready, sourceErrors: () => state.sourceErrors });
+  const v1 = new V1Api({ cache, ready: () => ready });
+  const router = v1.register(debugRoutes({ engine, mesh: () => cache.mesh, ready: () => ready, sourceErrors: () => state.sourceErrors, pollers: () => v1.syncz() }));
   const onHttpError = (e: Error): void => logger('http').error({ err: e.message }, 'handler failed');
   const servers: HttpServer[] = [];
   let xds: XdsGrpcServer | undefined;

@@ -16,6 +16,8 @@ export interface DebugSources {
   mesh(): MeshConfig;
   ready(): boolean;
   sourceErrors(): ReadonlyMap<string, string>;
+  /** Proxies polling the v1 REST API (server/http/v1), listed in /debug/syncz after the streams. */
+  pollers?(): object[];
 }
 
 /** The streams of a proxy named by full node ID or by `pod.namespace`. */
@@ -73,7 +75,7 @@ export function debugRoutes(src: DebugSources, router: Router = new Router()): R
     const inc = url.searchParams.get('include_eds');
     return { json: configDump(streams[streams.length - 1]!, { ...(types ? { types } : {}), includeEds: inc === 'true' || inc === '1' }) };
   });
-  router.on('GET', '/debug/syncz', () => ({ json: src.engine.streams().map(syncStatus) }));
+  router.on('GET', '/debug/syncz', () => ({ json: [...src.engine.streams().map(syncStatus), ...(src.pollers?.() ?? [])] }));
   router.on('GET', '/debug/adsz', () => ({
     json: {
       totalClients: src.engine.streams().length,

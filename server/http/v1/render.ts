@@ -1,0 +1,106 @@
+/**
+ * @module server/http/v1/render
+ * The v1 answers of one proxy class, rendered from its ClassSnapshot (the same v3 output ADS
+ * serves) once and kept until the snapshot is replaced: a WeakMap keyed by the ClassSnapshot
+ * object, so a new mesh (new snapshots) drops every rendering with no bookkeeping. Each answer
+ * is kept as the JSON text sent on the wire, with a version (hash of that text) and the list of
+ * what v1 could not carry. Only resources that encode as v3 are rendered, so v1 pollers never
+ * get something ADS clients would not.
+ */
+import { contentHash } from '../../../proto/encode.js';
+import { CDS, EDS, LDS, RDS } from '../../../proto/typeurls.js';
+import type { Cluster, ClusterLoadAssignment, Listener, RouteConfiguration } from '../../../proto/types.js';
+import type { ClassSnapshot } from '../../cache/snapshot.js';
+import { renderCluster } from './clusters.js';
+import { renderListener } from './listeners.js';
+import { renderHosts } from './registration.js';
+import { renderRouteConfig } from './routes.js';
+import type { Omission, V1Cluster, V1Listener } from './types.js';
+
+export interface Rendered {
+  /** The response body. */
+  readonly text: string;
+  /** Hash of `text`: what syncz reports as the version served. */
+  readonly version: string;
+  readonly omitted: readonly Omission[];
+}
+
+interface ClassRenderings {
+  listeners?: Rendered;
+  clusters?: Rendered;
+  readonly routes: Map<string, Rendered | null>;
+  readonly hosts: Map<string, Rendered | null>;
+}
+
+const cache = new WeakMap<ClassSnapshot, ClassRenderings>();
+
+function of(snap: ClassSnapshot): ClassRenderings {
+  let r = cache.get(snap);
+  if (!r) {
+    r = { routes: new Map(), hosts: new Map() };
+    cache.set(snap, r);
+  }
+  return r;
+}
+
+function done(body: object, omitted: Omission[]): Rendered {
+  const text = JSON.stringify(body);
+  return { text, version: contentHash(text), omitted };
+}
+
+const notEncoded = (level: Omission['level'], name: string): Omission => ({ level, where: name, reason: 'does not encode as v3 either (see the server log); left out of ADS too' });
+
+export function listenersOf(snap: ClassSnapshot): Rendered {
+  const r = of(snap);
+  if (r.listeners) return r.listeners;
+  const omitted: Omission[] = [];
+  const listeners: V1Listener[] = [];
+  for (const name of snap.names(LDS)) {
+    if (!snap.get(LDS, name)) { omitted.push(notEncoded('listener', name)); continue; }
+    const l = renderListener(snap.message(LDS, name) as Listener, omitted);
+    if (l) listeners.push(l);
+  }
+  return (r.listeners = done({ listeners }, omitted));
+}
+
+/** The route config `name`, or undefined when the class has none by that name. */
+export function routesOf(snap: ClassSnapshot, name: string): Rendered | undefined {
+  const r = of(snap);
+  const hit = r.routes.get(name);
+  if (hit !== undefined) return hit ?? undefined;
+  let out: Rendered | null = null;
+  if (snap.get(RDS, name)) {
+    const { config, omitted } = renderRouteConfig(snap.message(RDS, name) as RouteConfiguration);
+    out = done(config, omitted);
+  }
+  r.routes.set(name, out);
+  return out ?? undefined;
+}
+
+export function clustersOf(snap: ClassSnapshot): Rendered {
+  const r = of(snap);
+  if (r.clusters) return r.clusters;
+  const omitted: Omission[] = [];
+  const clusters: V1Cluster[] = [];
+  for (const name of snap.names(CDS)) {
+    if (!snap.get(CDS, name)) { omitted.push(notEncoded('cluster', name)); continue; }
+    const c = renderCluster(snap.message(CDS, name) as Cluster, omitted);
+    if (c) clusters.push(c);
+  }
+  return (r.clusters = done({ clusters }, omitted));
+}
+
+/** The SDS hosts of EDS service `name`, or undefined when the class has no such assignment. */
+export function hostsOf(snap: ClassSnapshot, name: string): Rendered | undefined {
+  const r = of(snap);
+  const hit = r.hosts.get(name);
+  if (hit !== undefined) return hit ?? undefined;
+  let out: Rendered | null = null;
+  if (snap.get(EDS, name)) {
+    const omitted: Omission[] = [];
+    const hosts = renderHosts(snap.message(EDS, name) as ClusterLoadAssignment, omitted);
+    out = done({ hosts }, omitted);
+  }
+  r.hosts.set(name, out);
+  return out ?? undefined;
+}

@@ -66,8 +66,8 @@ function hcmConfig(cfg: Json, where: string, omitted: Omission[]): object {
     if (v) filters.push(v);
   }
   out['filters'] = filters;
-  const ura = cfg['use_remote_address'] as { value?: boolean } | undefined;
-  if (ura && ura.value !== undefined) out['use_remote_address'] = ura.value;
+  // false is v1's default too; only a true value is worth a field the agent may not know.
+  if ((cfg['use_remote_address'] as { value?: boolean } | undefined)?.value === true) out['use_remote_address'] = true;
   for (const k of Object.keys(cfg).sort()) {
     if (HCM_RENDERED.has(k) || cfg[k] === undefined) continue;
     if (HCM_DEFAULTS[k]?.(cfg[k])) continue;

@@ -1,37 +1,62 @@
 /**
  * @module server/xds/ads
- * The ADS engine: owns the connected streams, drives the SotW state machine (sotw.ts) with
- * decoded requests and config pushes, and writes responses through an abstract StreamIO (grpc.ts
- * adapts grpc-js to it; tests use an in-memory one). Per stream, responses wait in a latest-wins
- * slot per type, written in CDS → EDS → LDS → RDS order as the transport drains, so a client that
- * stops reading holds at most one pending response per type (bounded memory).
+ * The ADS engine: owns the connected streams (SotW and Delta), drives the pure state machines
+ * (sotw.ts, delta.ts) with decoded requests and config pushes, and writes responses through an
+ * abstract StreamIO (grpc.ts adapts grpc-js to it; tests use an in-memory one).
+ * Sending: per stream, responses wait in a latest-wins slot per type, written in CDS → EDS → LDS
+ * → RDS order, one response in flight per stream; a global throttle bounds how many streams are
+ * being written at once (istiod: min(15 + 5·cores, 100)). A client that stops reading holds at
+ * most one pending response per type and its slot is released after `sendTimeoutMs`, so memory
+ * stays bounded and other streams keep flowing.
  */
+import os from 'node:os';
 import type { MeshConfig } from '../../model/config.js';
 import { parseNodeId, type Proxy } from '../../model/proxy.js';
-import { decodeSotwRequest, sotwResponseBytes, type SotwRequest } from '../../proto/wire.js';
-import { PUSH_ORDER, SHORT, isXdsType, type XdsType } from '../../proto/typeurls.js';
+import { decodeDeltaRequest, decodeSotwRequest, deltaResponseBytes, sotwResponseBytes, type DeltaRequest, type SotwRequest, type WireNode } from '../../proto/wire.js';
+import { EDS, PUSH_ORDER, SHORT, isXdsType, type XdsType } from '../../proto/typeurls.js';
 import type { SnapshotCache } from '../cache/snapshot.js';
 import { onPush, onRequest, type RequestOutcome } from './sotw.js';
-import type { SotwResponse, StreamState } from './state.js';
+import { onDeltaPush, onDeltaRequest, type DeltaOutcome } from './delta.js';
+import type { DeltaResponse, SotwResponse, StreamState } from './state.js';
 
 /** gRPC status codes used here (kept local so the engine does not import grpc-js). */
 export const Status = { INVALID_ARGUMENT: 3, PERMISSION_DENIED: 7, RESOURCE_EXHAUSTED: 8, INTERNAL: 13, UNAVAILABLE: 14 } as const;
 
 export interface StreamIO {
   readonly peer: string;
-  /** Writes one serialized response; false means "buffer full, wait for onDrain". */
-  write(bytes: Uint8Array): boolean;
+  /**
+   * Writes one serialized response and calls `done` once the transport has taken it (the client
+   * is reading). The return value is advisory (false: the transport's buffer is full).
+   */
+  write(bytes: Uint8Array, done?: () => void): boolean;
   onDrain(cb: () => void): void;
   /** Ends the stream with an error status. */
   fail(code: number, message: string): void;
 }
 
+/** What a push was about, for logs and metrics. */
+export interface PushInfo {
+  readonly types: readonly string[];
+  /** Set for endpoint-only pushes: the hostnames whose endpoints changed. */
+  readonly edsHosts: readonly string[] | null;
+  readonly streams: number;
+  readonly responses: number;
+  readonly ms: number;
+}
+
 export interface AdsEvents {
   connected?(s: StreamState): void;
   disconnected?(s: StreamState): void;
+  /** A SotW request (kept SotW-typed for compatibility; delta requests go to `deltaRequest`). */
   request?(s: StreamState, req: SotwRequest, outcome: RequestOutcome): void;
+  deltaRequest?(s: StreamState, req: DeltaRequest, outcome: DeltaOutcome): void;
+  /** A response handed to the transport (delta responses are DeltaResponse, a SotwResponse plus `removed`). */
   sent?(s: StreamState, r: SotwResponse, bytes: number): void;
   rejected?(peer: string, reason: string): void;
+  /** A response above `largeResponseBytes` (sent anyway) or above `maxResponseBytes` (dropped). */
+  largeResponse?(s: StreamState, r: SotwResponse, bytes: number, dropped: boolean): void;
+  pushStarted?(info: { readonly types: readonly string[]; readonly edsHosts: readonly string[] | null }): void;
+  pushDone?(info: PushInfo): void;
 }
 
 export interface StreamHandle {
@@ -39,38 +64,92 @@ export interface StreamHandle {
   onEnd(): void;
 }
 
+/** Narrows a push: which types changed, and for endpoint-only changes which hosts. */
+export interface PushScope {
+  readonly types?: ReadonlySet<XdsType>;
+  /** Endpoint-only change: push EDS only, only the clusters of these hostnames, only to streams subscribed to one. */
+  readonly edsHosts?: ReadonlySet<string>;
+}
+
+export interface EngineOptions {
+  /** Streams written at once (istiod's throttle: min(15 + 5·cores, 100)). */
+  readonly sendConcurrency?: number;
+  /** A stream that has not taken a response after this long gives its send slot back. */
+  readonly sendTimeoutMs?: number;
+  /** Responses above this are logged and counted (gRPC clients' default receive limit: 4 MB). */
+  readonly largeResponseBytes?: number;
+  /** Responses above this are not sent (counted, logged); 0 = no limit. */
+  readonly maxResponseBytes?: number;
+  /** Most resource names one request may carry. */
+  readonly maxNames?: number;
+}
+
+export const defaultSendConcurrency = (): number => Math.min(15 + 5 * os.availableParallelism(), 100);
+
+type Kind = 'sotw' | 'delta';
+
 interface Connection {
   readonly io: StreamIO;
+  readonly kind: Kind;
   state: StreamState | null;
-  readonly pending: Map<XdsType, SotwResponse>;
-  blocked: boolean;
+  readonly pending: Map<XdsType, SotwResponse | DeltaResponse>;
+  /** A response is written and not yet taken by the transport. */
+  busy: boolean;
+  queued: boolean;
   closed: boolean;
   readonly defaultType: string | undefined;
 }
 
+/** Counters of what the engine refused or dropped (exposed for metrics and tests). */
+export interface EngineCounters {
+  rejectedStreams: number;
+  unknownTypes: number;
+  largeResponses: number;
+  droppedResponses: number;
+  sendTimeouts: number;
+}
+
+/** Host part of an istiod cluster name (`outbound|port|subset|host`); the whole name otherwise. */
+const hostOf = (clusterName: string): string => clusterName.slice(clusterName.lastIndexOf('|') + 1);
+
 export class AdsEngine {
   private readonly conns = new Set<Connection>();
+  private readonly ready = new Set<Connection>();
+  private inFlight = 0;
   private seq = 0;
+  readonly counters: EngineCounters = { rejectedStreams: 0, unknownTypes: 0, largeResponses: 0, droppedResponses: 0, sendTimeouts: 0 };
+  private readonly opts: Required<EngineOptions>;
 
-  constructor(private readonly cache: SnapshotCache, private readonly events: AdsEvents = {}, private readonly now: () => number = Date.now) {}
+  constructor(private readonly cache: SnapshotCache, private readonly events: AdsEvents = {}, private readonly now: () => number = Date.now,
+    opts: EngineOptions = {}) {
+    this.opts = {
+      sendConcurrency: opts.sendConcurrency ?? defaultSendConcurrency(), sendTimeoutMs: opts.sendTimeoutMs ?? 5000,
+      largeResponseBytes: opts.largeResponseBytes ?? 4 * 1024 * 1024, maxResponseBytes: opts.maxResponseBytes ?? 0, maxNames: opts.maxNames ?? 100_000,
+    };
+  }
 
   /** Streams that have sent a valid first request. */
   streams(): StreamState[] {
     return [...this.conns].map((c) => c.state).filter((s): s is StreamState => s !== null);
   }
 
-  /** Responses waiting on streams that are not reading (for tests and metrics). */
+  /** Responses waiting on streams (for tests and metrics): at most one per type per stream. */
   pendingCount(): number {
     let n = 0;
     for (const c of this.conns) n += c.pending.size;
     return n;
   }
 
+  /** Open connections, including those that have not sent a valid first request yet. */
+  connectionCount(): number {
+    return this.conns.size;
+  }
+
   /** A new stream; `defaultType` fills an empty type_url (per-type services, not ADS). */
-  open(io: StreamIO, defaultType?: string): StreamHandle {
-    const conn: Connection = { io, state: null, pending: new Map(), blocked: false, closed: false, defaultType };
+  open(io: StreamIO, defaultType?: string, kind: Kind = 'sotw'): StreamHandle {
+    const conn: Connection = { io, kind, state: null, pending: new Map(), busy: false, queued: false, closed: false, defaultType };
     this.conns.add(conn);
-    io.onDrain(() => { conn.blocked = false; this.flush(conn); });
+    io.onDrain(() => this.pump());
     return {
       onMessage: (bytes) => this.onMessage(conn, bytes),
       onEnd: () => this.close(conn),
@@ -82,16 +161,18 @@ export class AdsEngine {
     conn.closed = true;
     conn.pending.clear();
     this.conns.delete(conn);
+    this.ready.delete(conn);
     if (conn.state) this.events.disconnected?.(conn.state);
   }
 
   private fail(conn: Connection, code: number, message: string): void {
+    this.counters.rejectedStreams++;
     this.events.rejected?.(conn.io.peer, message);
     conn.io.fail(code, message);
     this.close(conn);
   }
 
-  private proxyOf(node: NonNullable<SotwRequest['node']>): { proxy: Proxy } | { error: string } {
+  private proxyOf(node: WireNode): { proxy: Proxy } | { error: string } {
     const parsed = parseNodeId(node.id, node.metadata);
     if (!parsed.ok) return { error: parsed.reason };
     const pod = this.cache.mesh.pods.get(`${parsed.proxy.namespace}/${parsed.proxy.workloadName}`);
@@ -101,12 +182,18 @@ export class AdsEngine {
 
   private onMessage(conn: Connection, bytes: Uint8Array): void {
     if (conn.closed) return;
-    let req: SotwRequest;
+    let req: SotwRequest | DeltaRequest;
     try {
-      req = decodeSotwRequest(bytes);
+      req = conn.kind === 'delta' ? decodeDeltaRequest(bytes) : decodeSotwRequest(bytes);
       if (!req.typeUrl && conn.defaultType) req = { ...req, typeUrl: conn.defaultType };
     } catch (e) {
-      this.fail(conn, Status.INVALID_ARGUMENT, `malformed DiscoveryRequest: ${(e as Error).message}`);
+      this.fail(conn, Status.INVALID_ARGUMENT, `malformed ${conn.kind === 'delta' ? 'DeltaDiscoveryRequest' : 'DiscoveryRequest'}: ${(e as Error).message}`);
+      return;
+    }
+    const names = 'resourceNames' in req ? req.resourceNames.length
+      : req.resourceNamesSubscribe.length + req.resourceNamesUnsubscribe.length + Object.keys(req.initialResourceVersions).length;
+    if (names > this.opts.maxNames) {
+      this.fail(conn, Status.RESOURCE_EXHAUSTED, `request for ${typeShort(req.typeUrl)} names ${names} resources; the limit is ${this.opts.maxNames}`);
       return;
     }
     if (!conn.state) {
@@ -117,50 +204,114 @@ export class AdsEngine {
       const p = this.proxyOf(req.node);
       if ('error' in p) { this.fail(conn, Status.INVALID_ARGUMENT, `invalid node: ${p.error}`); return; }
       conn.state = {
-        id: `${p.proxy.id}-${++this.seq}`, proxy: p.proxy, node: req.node, kind: 'sotw', connectedAt: this.now(),
+        id: `${p.proxy.id}-${++this.seq}`, proxy: p.proxy, node: req.node, kind: conn.kind, connectedAt: this.now(),
         peer: conn.io.peer, types: new Map(), nonceSeq: 0,
       };
       this.events.connected?.(conn.state);
     }
     const st = conn.state;
-    if (!isXdsType(req.typeUrl) && req.typeUrl !== '') {
+    if (!req.typeUrl) { this.fail(conn, Status.INVALID_ARGUMENT, 'DiscoveryRequest.type_url is required on an aggregated stream'); return; }
+    if (!isXdsType(req.typeUrl)) {
       // Types we do not serve (istio-agent's NameTable, ProxyConfig…) are tolerated and ignored.
-      this.events.request?.(st, req, { kind: 'unknown-type', typeUrl: req.typeUrl, resubscribed: false, response: null });
+      this.counters.unknownTypes++;
+      const outcome = { kind: 'unknown-type', typeUrl: req.typeUrl, resubscribed: false, response: null } as const;
+      if ('resourceNames' in req) this.events.request?.(st, req, outcome);
+      else this.events.deltaRequest?.(st, req, outcome);
       return;
     }
-    if (!req.typeUrl) { this.fail(conn, Status.INVALID_ARGUMENT, 'DiscoveryRequest.type_url is required on an aggregated stream'); return; }
-    const outcome = onRequest(st, req, this.cache.forProxy(st.proxy), this.now());
-    this.events.request?.(st, req, outcome);
-    if (outcome.response) this.enqueue(conn, outcome.response);
-  }
-
-  private enqueue(conn: Connection, r: SotwResponse): void {
-    conn.pending.set(r.typeUrl as XdsType, r); // latest wins
-    this.flush(conn);
-  }
-
-  private flush(conn: Connection): void {
-    while (!conn.blocked && !conn.closed && conn.pending.size) {
-      const t = PUSH_ORDER.find((x) => conn.pending.has(x))!;
-      const r = conn.pending.get(t)!;
-      conn.pending.delete(t);
-      const bytes = sotwResponseBytes(r.versionInfo, r.typeUrl, r.nonce, r.resources.map((x) => x.any));
-      const ts = conn.state?.types.get(t);
-      if (ts) ts.sentAt = this.now();
-      const ok = conn.io.write(bytes);
-      if (conn.state) this.events.sent?.(conn.state, r, bytes.length);
-      if (!ok) conn.blocked = true;
+    const snap = this.cache.forProxy(st.proxy);
+    if ('resourceNames' in req) {
+      const outcome = onRequest(st, req, snap, this.now());
+      this.events.request?.(st, req, outcome);
+      if (outcome.response) this.enqueue(conn, outcome.response);
+    } else {
+      const outcome = onDeltaRequest(st, req, snap, this.now());
+      this.events.deltaRequest?.(st, req, outcome);
+      if (outcome.response) this.enqueue(conn, outcome.response);
     }
   }
 
-  /** A new mesh: recompute every stream's owed responses. */
-  push(mesh: MeshConfig, types?: ReadonlySet<XdsType>): number {
+  private enqueue(conn: Connection, r: SotwResponse | DeltaResponse): void {
+    conn.pending.set(r.typeUrl as XdsType, r); // latest wins
+    if (!conn.busy && !conn.queued) { conn.queued = true; this.ready.add(conn); }
+    this.pump();
+  }
+
+  /** Writes the next response of streams that are ready, up to the concurrency throttle. */
+  private pump(): void {
+    while (this.inFlight < this.opts.sendConcurrency && this.ready.size) {
+      const conn = this.ready.values().next().value as Connection;
+      this.ready.delete(conn);
+      conn.queued = false;
+      if (conn.closed || conn.busy || !conn.pending.size) continue;
+      this.writeNext(conn);
+    }
+  }
+
+  private writeNext(conn: Connection): void {
+    const t = PUSH_ORDER.find((x) => conn.pending.has(x))!;
+    const r = conn.pending.get(t)!;
+    conn.pending.delete(t);
+    const anys = r.resources.map((x) => x.any);
+    const bytes = conn.kind === 'delta'
+      ? deltaResponseBytes(r.versionInfo, r.typeUrl, r.nonce, r.resources, (r as DeltaResponse).removed)
+      : sotwResponseBytes(r.versionInfo, r.typeUrl, r.nonce, anys);
+    const st = conn.state!;
+    if (bytes.length > this.opts.largeResponseBytes || (this.opts.maxResponseBytes && bytes.length > this.opts.maxResponseBytes)) {
+      const dropped = this.opts.maxResponseBytes > 0 && bytes.length > this.opts.maxResponseBytes;
+      this.counters.largeResponses++;
+      if (dropped) this.counters.droppedResponses++;
+      this.events.largeResponse?.(st, r, bytes.length, dropped);
+      if (dropped) { this.requeue(conn); return; }
+    }
+    const ts = st.types.get(t);
+    if (ts) ts.sentAt = this.now();
+    conn.busy = true;
+    this.inFlight++;
+    let slotHeld = true;
+    const release = (): void => { if (slotHeld) { slotHeld = false; this.inFlight--; } };
+    const timer = setTimeout(() => { this.counters.sendTimeouts++; release(); this.pump(); }, this.opts.sendTimeoutMs);
+    timer.unref?.();
+    conn.io.write(bytes, () => {
+      clearTimeout(timer);
+      release();
+      conn.busy = false;
+      this.requeue(conn);
+      this.pump();
+    });
+    this.events.sent?.(st, r, bytes.length);
+  }
+
+  private requeue(conn: Connection): void {
+    if (!conn.closed && conn.pending.size && !conn.queued && !conn.busy) { conn.queued = true; this.ready.add(conn); }
+  }
+
+  /** A new mesh: recompute what every (affected) stream is owed; returns the responses queued. */
+  push(mesh: MeshConfig, scope: PushScope = {}): number {
+    const t0 = performance.now();
+    const types = scope.edsHosts ? new Set<XdsType>([EDS]) : scope.types;
+    const typeNames = [...(types ?? PUSH_ORDER)].map(typeShort).sort();
+    const hosts = scope.edsHosts ? [...scope.edsHosts].sort() : null;
+    this.events.pushStarted?.({ types: typeNames, edsHosts: hosts });
     this.cache.setMesh(mesh);
     let sent = 0;
+    let streams = 0;
     for (const conn of this.conns) {
-      if (!conn.state || conn.closed) continue;
-      for (const r of onPush(conn.state, this.cache.forProxy(conn.state.proxy), types)) { this.enqueue(conn, r); sent++; }
+      const st = conn.state;
+      if (!st || conn.closed) continue;
+      if (scope.edsHosts) {
+        const eds = st.types.get(EDS);
+        if (!eds) continue;
+        let hit = eds.wildcard;
+        for (const n of eds.names) if (scope.edsHosts.has(hostOf(n))) { hit = true; break; }
+        if (!hit) continue; // endpoint-only change: only streams subscribed to an affected cluster
+      }
+      streams++;
+      const snap = this.cache.forProxy(st.proxy);
+      const out = conn.kind === 'delta' ? onDeltaPush(st, snap, types) : onPush(st, snap, types);
+      for (const r of out) { this.enqueue(conn, r); sent++; }
     }
+    this.events.pushDone?.({ types: typeNames, edsHosts: hosts, streams, responses: sent, ms: performance.now() - t0 });
     return sent;
   }
 }

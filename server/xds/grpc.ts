@@ -1,7 +1,7 @@
 /**
  * @module server/xds/grpc
  * The only file that touches grpc-js: serves ADS (and the per-type CDS/EDS/LDS/RDS services
- * Envoy can use instead) with hand-written service definitions whose serializers pass bytes
+ * Envoy can use instead), state of the world and delta, with hand-written service definitions whose serializers pass bytes
  * through — requests are decoded by the engine (so garbage gets a clear status), responses are
  * already-assembled bytes. Each call is adapted to the engine's StreamIO.
  */
@@ -16,18 +16,18 @@ function bidi(path: string): grpc.MethodDefinition<Buffer, Buffer> {
 }
 
 /** Service → (method, the type its requests default to when type_url is empty). */
-const SERVICES: readonly { service: string; method: string; type?: string }[] = [
-  { service: 'envoy.service.discovery.v3.AggregatedDiscoveryService', method: 'StreamAggregatedResources' },
-  { service: 'envoy.service.cluster.v3.ClusterDiscoveryService', method: 'StreamClusters', type: CDS },
-  { service: 'envoy.service.endpoint.v3.EndpointDiscoveryService', method: 'StreamEndpoints', type: EDS },
-  { service: 'envoy.service.listener.v3.ListenerDiscoveryService', method: 'StreamListeners', type: LDS },
-  { service: 'envoy.service.route.v3.RouteDiscoveryService', method: 'StreamRoutes', type: RDS },
+const SERVICES: readonly { service: string; methods: readonly { name: string; kind: 'sotw' | 'delta' }[]; type?: string }[] = [
+  { service: 'envoy.service.discovery.v3.AggregatedDiscoveryService', methods: [{ name: 'StreamAggregatedResources', kind: 'sotw' }, { name: 'DeltaAggregatedResources', kind: 'delta' }] },
+  { service: 'envoy.service.cluster.v3.ClusterDiscoveryService', methods: [{ name: 'StreamClusters', kind: 'sotw' }, { name: 'DeltaClusters', kind: 'delta' }], type: CDS },
+  { service: 'envoy.service.endpoint.v3.EndpointDiscoveryService', methods: [{ name: 'StreamEndpoints', kind: 'sotw' }, { name: 'DeltaEndpoints', kind: 'delta' }], type: EDS },
+  { service: 'envoy.service.listener.v3.ListenerDiscoveryService', methods: [{ name: 'StreamListeners', kind: 'sotw' }, { name: 'DeltaListeners', kind: 'delta' }], type: LDS },
+  { service: 'envoy.service.route.v3.RouteDiscoveryService', methods: [{ name: 'StreamRoutes', kind: 'sotw' }, { name: 'DeltaRoutes', kind: 'delta' }], type: RDS },
 ];
 
 function adapt(call: grpc.ServerDuplexStream<Buffer, Buffer>): StreamIO {
   return {
     peer: call.getPeer(),
-    write: (bytes) => call.write(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)),
+    write: (bytes, done) => call.write(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), done),
     onDrain: (cb) => { call.on('drain', cb); },
     fail: (code, message) => { call.emit('error', { code, details: message }); },
   };
@@ -48,16 +48,21 @@ export async function startXdsServer(engine: AdsEngine, host: string, port: numb
     'grpc.http2.min_ping_interval_without_data_ms': 5_000,
   });
   for (const s of SERVICES) {
-    const def: grpc.ServiceDefinition = { [s.method]: bidi(`/${s.service}/${s.method}`) };
-    const handler = (call: grpc.ServerDuplexStream<Buffer, Buffer>): void => {
-      const h = engine.open(adapt(call), s.type);
-      call.on('data', (b: Buffer) => h.onMessage(b));
-      call.on('end', () => { h.onEnd(); call.end(); });
-      call.on('cancelled', () => h.onEnd());
-      call.on('error', () => h.onEnd());
-      call.on('close', () => h.onEnd());
-    };
-    server.addService(def, { [s.method]: handler as grpc.UntypedHandleCall });
+    const def: Record<string, grpc.MethodDefinition<Buffer, Buffer>> = {};
+    const impl: grpc.UntypedServiceImplementation = {};
+    for (const m of s.methods) {
+      def[m.name] = bidi(`/${s.service}/${m.name}`);
+      const handler = (call: grpc.ServerDuplexStream<Buffer, Buffer>): void => {
+        const h = engine.open(adapt(call), s.type, m.kind);
+        call.on('data', (b: Buffer) => h.onMessage(b));
+        call.on('end', () => { h.onEnd(); call.end(); });
+        call.on('cancelled', () => h.onEnd());
+        call.on('error', () => h.onEnd());
+        call.on('close', () => h.onEnd());
+      };
+      impl[m.name] = handler as grpc.UntypedHandleCall;
+    }
+    server.addService(def as grpc.ServiceDefinition, impl);
   }
   const bound = await new Promise<number>((resolve, reject) => {
     server.bindAsync(`${host.includes(':') ? `[${host}]` : host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)));

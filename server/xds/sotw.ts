@@ -44,6 +44,8 @@ function applySubscription(ts: TypeState, typeUrl: string, names: readonly strin
 
 /** The response this type would carry now, or null when it would carry nothing new. */
 function compose(st: StreamState, typeUrl: XdsType, ts: TypeState, snap: ClassSnapshot, mustSend: boolean): SotwResponse | null {
+  // Rule 13: a client that unsubscribed from everything is owed nothing.
+  if (!ts.wildcard && ts.names.size === 0) return null;
   const names = new Set(ts.names);
   if (ts.wildcard) for (const n of snap.names(typeUrl)) names.add(n);
   const resources: EncodedResource[] = [];

@@ -36,12 +36,19 @@ export interface TypeState {
   force: boolean;
   /** Responses sent for this type on this stream. */
   responses: number;
+  /**
+   * Delta only: name → version the client holds ('' = told it does not exist). Seeded from
+   * initial_resource_versions on a reconnect (rule 18).
+   */
+  known: Map<string, string>;
+  /** Delta only: names to resend even if unchanged (rule 20; warming after CDS/LDS). */
+  forceNames: Set<string>;
 }
 
 export function newTypeState(): TypeState {
   return {
     wildcard: false, names: new Set(), everNamed: false, sent: null, nonce: '', versionSent: '', sentAt: 0,
-    ackedVersion: '', ackedAt: 0, ackedNonce: '', nack: null, force: false, responses: 0,
+    ackedVersion: '', ackedAt: 0, ackedNonce: '', nack: null, force: false, responses: 0, known: new Map(), forceNames: new Set(),
   };
 }
 
@@ -62,6 +69,11 @@ export interface SotwResponse {
   readonly versionInfo: string;
   readonly nonce: string;
   readonly resources: readonly EncodedResource[];
+}
+
+/** A delta response: changed resources plus names the client must drop (rules 17–23). */
+export interface DeltaResponse extends SotwResponse {
+  readonly removed: readonly string[];
 }
 
 export function nextNonce(s: StreamState): string {

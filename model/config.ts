@@ -4,9 +4,11 @@
  * pipeline (MeshConfig: an immutable, indexed snapshot). Plain readonly data plus key helpers.
  */
 import type { EndpointSlice, Endpoints, Pod, Service, ServicePort } from './k8s.js';
-import type { DestinationRule, VirtualService } from './istio.js';
+import type { DestinationRule, Gateway, ServiceEntry, Sidecar, VirtualService, WorkloadEntry } from './istio.js';
+import type { MeshSettings } from './meshconfig.js';
 
-export type ConfigObject = Service | EndpointSlice | Endpoints | Pod | VirtualService | DestinationRule;
+export type ConfigObject = Service | EndpointSlice | Endpoints | Pod | VirtualService | DestinationRule
+  | ServiceEntry | WorkloadEntry | Sidecar | Gateway;
 export type ConfigKind = ConfigObject['kind'];
 
 /** `Kind/namespace/name`: the identity of a config object across versions and sources. */
@@ -65,6 +67,24 @@ export interface MeshService {
   readonly ports: readonly ServicePort[];
   readonly labels: Readonly<Record<string, string>>;
   readonly source: string;
+  /** Namespaces the service is visible to (`*`, `.`, `~` or names); Service annotation or ServiceEntry exportTo. */
+  readonly exportTo: readonly string[];
+  /** Where it came from: a Kubernetes Service, or a ServiceEntry (with its resolution and location). */
+  readonly origin: 'Service' | 'ServiceEntry';
+  readonly resolution: 'EDS' | 'NONE' | 'STATIC' | 'DNS' | 'DNS_ROUND_ROBIN';
+  readonly meshExternal: boolean;
+  /** Which workloads back it (Service selector / ServiceEntry workloadSelector); null when none. */
+  readonly selector: Readonly<Record<string, string>> | null;
+}
+
+/**
+ * A VirtualService host claimed by more than one mesh-bound VirtualService: sidecars take the
+ * first (by namespace/name), the others are reported here (configz, metrics) instead of dropped silently.
+ */
+export interface VirtualServiceConflict {
+  readonly host: string;
+  readonly winner: string;
+  readonly ignored: readonly string[];
 }
 
 /** The store's immutable snapshot. Lists are sorted; maps are for lookup only (never iterated for output). */
@@ -84,6 +104,13 @@ export interface MeshConfig {
   /** Every accepted object with its origin, for configz. */
   readonly objects: ReadonlyMap<ConfigKey, { readonly object: ConfigObject; readonly origin: Origin }>;
   readonly rejected: readonly Rejection[];
+  /** Mesh-wide settings (--mesh-config), istiod's defaults when not given. */
+  readonly settings: MeshSettings;
+  readonly serviceEntries: readonly ServiceEntry[];
+  readonly workloadEntries: readonly WorkloadEntry[];
+  readonly sidecars: readonly Sidecar[];
+  readonly gateways: readonly Gateway[];
+  readonly conflicts: readonly VirtualServiceConflict[];
 }
 
 /** What changed between two snapshots, so pushes can be scoped (EDS-only when only endpoints moved). */

@@ -65,7 +65,16 @@ export interface HTTPFaultInjection {
   readonly abort?: { readonly httpStatus?: number; readonly grpcStatus?: string; readonly percentage?: Percent };
 }
 
-export interface HTTPRewrite { readonly uri?: string; readonly authority?: string }
+export interface HTTPRewrite { readonly uri?: string; readonly authority?: string; readonly uriRegexRewrite?: { readonly match: string; readonly rewrite: string } }
+export interface HTTPDirectResponse { readonly status: number; readonly body?: { readonly string?: string; readonly bytes?: string } }
+export interface CorsPolicy {
+  readonly allowOrigins?: readonly StringMatch[];
+  readonly allowMethods?: readonly string[];
+  readonly allowHeaders?: readonly string[];
+  readonly exposeHeaders?: readonly string[];
+  readonly maxAge?: string;
+  readonly allowCredentials?: boolean;
+}
 export interface HTTPRedirect { readonly uri?: string; readonly authority?: string; readonly redirectCode?: number; readonly port?: number; readonly scheme?: string }
 
 export interface HTTPRoute {
@@ -78,12 +87,29 @@ export interface HTTPRoute {
   readonly retries?: HTTPRetry;
   readonly fault?: HTTPFaultInjection;
   readonly headers?: Headers;
+  readonly directResponse?: HTTPDirectResponse;
+  readonly mirror?: Destination;
+  readonly mirrorPercentage?: Percent;
+  readonly corsPolicy?: CorsPolicy;
 }
+
+export interface RouteDestination { readonly destination: Destination; readonly weight?: number }
+export interface L4MatchAttributes {
+  readonly destinationSubnets?: readonly string[];
+  readonly port?: number;
+  readonly sourceLabels?: Readonly<Record<string, string>>;
+  readonly gateways?: readonly string[];
+}
+export interface TLSMatchAttributes extends L4MatchAttributes { readonly sniHosts: readonly string[] }
+export interface TCPRoute { readonly match?: readonly L4MatchAttributes[]; readonly route: readonly RouteDestination[] }
+export interface TLSRoute { readonly match: readonly TLSMatchAttributes[]; readonly route: readonly RouteDestination[] }
 
 export interface VirtualServiceSpec {
   readonly hosts: readonly string[];
   readonly gateways?: readonly string[];
   readonly http?: readonly HTTPRoute[];
+  readonly tcp?: readonly TCPRoute[];
+  readonly tls?: readonly TLSRoute[];
   readonly exportTo?: readonly string[];
 }
 
@@ -102,7 +128,9 @@ export interface LoadBalancerSettings {
     readonly minimumRingSize?: number;
     readonly ringHash?: { readonly minimumRingSize?: number };
     readonly maglev?: { readonly tableSize?: number };
+    readonly httpCookie?: { readonly name: string; readonly path?: string; readonly ttl?: string };
   };
+  readonly localityLbSetting?: { readonly enabled?: boolean };
 }
 
 export interface TrafficPolicy {
@@ -115,8 +143,22 @@ export interface TrafficPolicy {
     readonly consecutive5xxErrors?: number; readonly consecutiveGatewayErrors?: number; readonly interval?: string;
     readonly baseEjectionTime?: string; readonly maxEjectionPercent?: number; readonly minHealthPercent?: number;
   };
-  readonly tls?: { readonly mode?: 'DISABLE' | 'SIMPLE' | 'MUTUAL' | 'ISTIO_MUTUAL'; readonly sni?: string; readonly subjectAltNames?: readonly string[]; readonly credentialName?: string };
+  readonly tls?: ClientTLSSettings;
+  readonly portLevelSettings?: readonly PortTrafficPolicy[];
 }
+
+export interface ClientTLSSettings {
+  readonly mode?: 'DISABLE' | 'SIMPLE' | 'MUTUAL' | 'ISTIO_MUTUAL';
+  readonly sni?: string;
+  readonly subjectAltNames?: readonly string[];
+  readonly credentialName?: string;
+  readonly clientCertificate?: string;
+  readonly privateKey?: string;
+  readonly caCertificates?: string;
+}
+
+/** A traffic policy for one port (DestinationRule portLevelSettings). */
+export interface PortTrafficPolicy extends Omit<TrafficPolicy, 'portLevelSettings'> { readonly port: PortSelector }
 
 export interface Subset {
   readonly name: string;
@@ -136,3 +178,56 @@ export interface DestinationRule {
   readonly meta: ObjectMeta;
   readonly spec: DestinationRuleSpec;
 }
+
+/** Selects workloads (pods, WorkloadEntries) by labels. */
+export interface WorkloadSelector { readonly labels: Readonly<Record<string, string>> }
+
+export interface ServiceEntryPort { readonly number: number; readonly protocol?: string; readonly name: string; readonly targetPort?: number }
+
+export interface WorkloadEntrySpec {
+  readonly address: string;
+  readonly ports?: Readonly<Record<string, number>>;
+  readonly labels?: Readonly<Record<string, string>>;
+  readonly network?: string;
+  readonly locality?: string;
+  readonly weight?: number;
+  readonly serviceAccount?: string;
+}
+
+export interface ServiceEntrySpec {
+  readonly hosts: readonly string[];
+  readonly addresses?: readonly string[];
+  readonly ports: readonly ServiceEntryPort[];
+  readonly location?: 'MESH_EXTERNAL' | 'MESH_INTERNAL';
+  readonly resolution?: 'NONE' | 'STATIC' | 'DNS' | 'DNS_ROUND_ROBIN';
+  readonly endpoints?: readonly WorkloadEntrySpec[];
+  readonly workloadSelector?: WorkloadSelector;
+  readonly exportTo?: readonly string[];
+  readonly subjectAltNames?: readonly string[];
+}
+
+export interface ServiceEntry { readonly kind: 'ServiceEntry'; readonly meta: ObjectMeta; readonly spec: ServiceEntrySpec }
+export interface WorkloadEntry { readonly kind: 'WorkloadEntry'; readonly meta: ObjectMeta; readonly spec: WorkloadEntrySpec }
+
+export interface IstioEgressListener { readonly hosts: readonly string[]; readonly port?: { readonly number: number; readonly protocol?: string; readonly name?: string } }
+export interface SidecarSpec {
+  readonly workloadSelector?: WorkloadSelector;
+  readonly egress?: readonly IstioEgressListener[];
+  readonly outboundTrafficPolicy?: { readonly mode?: 'ALLOW_ANY' | 'REGISTRY_ONLY' };
+}
+export interface Sidecar { readonly kind: 'Sidecar'; readonly meta: ObjectMeta; readonly spec: SidecarSpec }
+
+export interface ServerTLSSettings {
+  readonly mode?: 'PASSTHROUGH' | 'SIMPLE' | 'MUTUAL' | 'AUTO_PASSTHROUGH' | 'ISTIO_MUTUAL' | 'OPTIONAL_MUTUAL';
+  readonly credentialName?: string;
+  readonly httpsRedirect?: boolean;
+  readonly subjectAltNames?: readonly string[];
+}
+export interface GatewayServer {
+  readonly port: { readonly number: number; readonly protocol: string; readonly name: string; readonly targetPort?: number };
+  readonly hosts: readonly string[];
+  readonly tls?: ServerTLSSettings;
+  readonly name?: string;
+}
+export interface GatewaySpec { readonly selector?: Readonly<Record<string, string>>; readonly servers: readonly GatewayServer[] }
+export interface Gateway { readonly kind: 'Gateway'; readonly meta: ObjectMeta; readonly spec: GatewaySpec }

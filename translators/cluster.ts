@@ -1,19 +1,26 @@
 /**
  * @module translators/cluster
- * Outbound clusters: one EDS cluster per service port (`outbound|port||host`) and one per
- * DestinationRule subset (`outbound|port|subset|host`), with the load balancer the rule asks for.
- * The two generators differ only in defaults (istiod: LEAST_REQUEST for Envoy, ROUND_ROBIN for
- * proxyless gRPC, which supports only round robin, ring hash and least request).
+ * Outbound clusters: one per visible service port (`outbound|port||host`) and one per
+ * DestinationRule subset (`outbound|port|subset|host`), with the rule's load balancer and policy
+ * (see policy.ts). The cluster type follows the service: EDS for Kubernetes services and
+ * ServiceEntries with STATIC resolution or a workloadSelector, STRICT_DNS / LOGICAL_DNS (endpoints
+ * inline) for DNS / DNS_ROUND_ROBIN, ORIGINAL_DST for resolution NONE. The generators differ in
+ * the default LB (istiod: LEAST_REQUEST for Envoy, ROUND_ROBIN for proxyless gRPC).
  */
-import type { MeshConfig, MeshService } from '../model/config.js';
+import type { MeshService } from '../model/config.js';
 import type { DestinationRule, TrafficPolicy } from '../model/istio.js';
 import type { Cluster } from '../proto/types.js';
-import { durationOf } from '../model/duration.js';
 import { clusterName, configPath } from './names.js';
 import { istioMetadata } from './metadata.js';
+import { policyFields, policyForPort } from './policy.js';
+import { groupByLocality } from './endpoint.js';
+import { portProtocol } from './protocol.js';
+import type { Scope } from './scope.js';
 
 export interface ClusterFlavor {
   readonly defaultLb: 'ROUND_ROBIN' | 'LEAST_REQUEST';
+  /** Proxyless gRPC takes EDS clusters only, without Envoy-only policy fields. */
+  readonly envoyPolicy: boolean;
 }
 
 const LB: Readonly<Record<string, Cluster['lb_policy']>> = {
@@ -24,48 +31,62 @@ function lbFields(policy: TrafficPolicy | undefined, flavor: ClusterFlavor): Par
   const lb = policy?.loadBalancer;
   if (lb?.consistentHash) {
     const min = lb.consistentHash.ringHash?.minimumRingSize ?? lb.consistentHash.minimumRingSize;
-    if (lb.consistentHash.maglev) return { lb_policy: 'MAGLEV' };
+    if (lb.consistentHash.maglev) return { lb_policy: 'MAGLEV', ...(lb.consistentHash.maglev.tableSize ? { maglev_lb_config: { table_size: { value: lb.consistentHash.maglev.tableSize } } } : {}) };
     return { lb_policy: 'RING_HASH', ...(min ? { ring_hash_lb_config: { minimum_ring_size: { value: String(min) } } } : {}) };
   }
   return { lb_policy: (lb?.simple && LB[lb.simple]) || flavor.defaultLb };
 }
 
-function connectTimeout(policy: TrafficPolicy | undefined): Cluster['connect_timeout'] {
-  return durationOf(policy?.connectionPool?.tcp?.connectTimeout ?? '10s');
+/** istiod's SNI for mTLS to a cluster: `outbound_.9080_.v1_.reviews.default.svc.cluster.local`. */
+export function mtlsSni(port: number, subset: string, host: string): string {
+  return `outbound_.${port}_.${subset}_.${host}`;
 }
 
-function edsCluster(name: string, svc: MeshService, dr: DestinationRule | undefined, policy: TrafficPolicy | undefined, flavor: ClusterFlavor): Cluster {
+function typeFields(scope: Scope, svc: MeshService, name: string, port: number): Partial<Cluster> {
+  switch (svc.resolution) {
+    case 'NONE': return { type: 'ORIGINAL_DST', lb_policy: 'CLUSTER_PROVIDED' };
+    case 'DNS':
+    case 'DNS_ROUND_ROBIN': {
+      const eps = scope.mesh.endpoints.get(svc.hostname)?.get(port) ?? [];
+      const list = eps.length ? eps : [{ address: svc.hostname, port, labels: {}, pod: null, serviceAccount: '', locality: '', ready: true }];
+      return {
+        type: svc.resolution === 'DNS' ? 'STRICT_DNS' : 'LOGICAL_DNS', dns_lookup_family: 'V4_ONLY',
+        load_assignment: { cluster_name: name, endpoints: groupByLocality(svc.resolution === 'DNS' ? list : list.slice(0, 1)) },
+      };
+    }
+    default:
+      return { type: 'EDS', eds_cluster_config: { eds_config: { ads: {}, resource_api_version: 'V3' }, service_name: name } };
+  }
+}
+
+function cluster(scope: Scope, name: string, svc: MeshService, port: number, subset: string, dr: DestinationRule | undefined, policy: TrafficPolicy | undefined, flavor: ClusterFlavor): Cluster {
   const meta: Record<string, string | { host: string; name: string; namespace: string }[]> = {
     services: [{ host: svc.hostname, name: svc.name, namespace: svc.namespace }],
   };
   if (dr) meta['config'] = configPath('DestinationRule', dr.meta.namespace, dr.meta.name);
-  return {
-    name,
-    type: 'EDS',
-    eds_cluster_config: { eds_config: { ads: {}, resource_api_version: 'V3' }, service_name: name },
-    connect_timeout: connectTimeout(policy),
-    ...lbFields(policy, flavor),
-    metadata: istioMetadata(meta),
-  };
+  const sp = svc.ports.find((p) => p.port === port)!;
+  const typed = flavor.envoyPolicy ? typeFields(scope, svc, name, port) : typeFields(scope, { ...svc, resolution: 'EDS' }, name, port);
+  const pol = flavor.envoyPolicy
+    ? policyFields(policy, scope.mesh.settings.connectTimeout, mtlsSni(port, subset, svc.hostname), ['HTTP2', 'GRPC'].includes(portProtocol(sp)))
+    : policyFields(undefined, policy?.connectionPool?.tcp?.connectTimeout ?? scope.mesh.settings.connectTimeout, '', false);
+  if (!flavor.envoyPolicy) { delete pol.circuit_breakers; }
+  const out: Cluster = { name, ...typed, ...pol, ...lbFields(policy, flavor), metadata: istioMetadata(meta) };
+  if (typed.lb_policy === 'CLUSTER_PROVIDED') out.lb_policy = 'CLUSTER_PROVIDED';
+  return out;
 }
 
-/** Effective policy of a subset: the subset's own policy over the rule's (field by field at the top level). */
-export function subsetPolicy(dr: DestinationRule | undefined, subset: string): TrafficPolicy | undefined {
-  const base = dr?.spec.trafficPolicy;
-  const own = dr?.spec.subsets?.find((s) => s.name === subset)?.trafficPolicy;
-  return own ? { ...base, ...own } : base;
-}
-
-/** Every outbound cluster of `services`, sorted by name. */
-export function outboundClusters(mesh: MeshConfig, services: readonly MeshService[], flavor: ClusterFlavor): Cluster[] {
+/** Every outbound cluster of the proxy's visible services, sorted by name. */
+export function outboundClusters(scope: Scope, flavor: ClusterFlavor): Cluster[] {
   const out: Cluster[] = [];
-  for (const svc of services) {
-    const dr = mesh.destinationRuleByHost.get(svc.hostname);
+  for (const svc of scope.services) {
+    const dr = scope.destinationRule(svc.hostname);
     for (const p of svc.ports) {
       if (p.protocol === 'UDP') continue;
-      out.push(edsCluster(clusterName('outbound', p.port, '', svc.hostname), svc, dr, dr?.spec.trafficPolicy, flavor));
+      const base = policyForPort(dr?.spec.trafficPolicy, p.port);
+      out.push(cluster(scope, clusterName('outbound', p.port, '', svc.hostname), svc, p.port, '', dr, base, flavor));
       for (const s of dr?.spec.subsets ?? []) {
-        out.push(edsCluster(clusterName('outbound', p.port, s.name, svc.hostname), svc, dr, subsetPolicy(dr, s.name), flavor));
+        const own = policyForPort(s.trafficPolicy, p.port);
+        out.push(cluster(scope, clusterName('outbound', p.port, s.name, svc.hostname), svc, p.port, s.name, dr, own ? { ...base, ...own } : base, flavor));
       }
     }
   }

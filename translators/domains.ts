@@ -2,15 +2,18 @@
  * @module translators/domains
  * The domain list of a service's virtual host as istiod builds it for a proxy in a given
  * namespace: FQDN, FQDN with trailing dot, the bare short name (same namespace only),
- * `name.ns.svc`, `name.ns`, then the cluster IP. With `withPort`, each also as `domain:port`
- * (proxyless gRPC matches the dialled authority, which carries the port).
+ * `name.ns.svc`, `name.ns`, then the cluster IP. ServiceEntry hosts are used as written (plus the
+ * VIP). With `withPort`, each also as `domain:port` (proxyless gRPC matches the dialled
+ * authority, which carries the port).
  */
 import type { MeshService } from '../model/config.js';
 
 export function serviceDomains(svc: MeshService, proxyNamespace: string, port: number, withPort: boolean): string[] {
-  const names = [svc.hostname, `${svc.hostname}.`];
-  if (svc.namespace === proxyNamespace) names.push(svc.name);
-  names.push(`${svc.name}.${svc.namespace}.svc`, `${svc.name}.${svc.namespace}`);
+  const names = svc.origin === 'ServiceEntry' ? [svc.hostname] : [svc.hostname, `${svc.hostname}.`];
+  if (svc.origin !== 'ServiceEntry') {
+    if (svc.namespace === proxyNamespace) names.push(svc.name);
+    names.push(`${svc.name}.${svc.namespace}.svc`, `${svc.name}.${svc.namespace}`);
+  }
   if (svc.clusterIP) names.push(svc.clusterIP);
   if (!withPort) return names;
   const out: string[] = [];

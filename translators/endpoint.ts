@@ -1,13 +1,16 @@
 /**
  * @module translators/endpoint
- * ClusterLoadAssignments for outbound clusters: the service port's endpoints, filtered by the
- * subset's labels (endpoint → targetRef Pod → labels, as istiod), grouped by locality. Every
- * locality gets a locality message and a load_balancing_weight: both gRPC clients drop (or NACK)
- * localities without them.
+ * ClusterLoadAssignments for outbound clusters: the service port's endpoints (pods, WorkloadEntries,
+ * ServiceEntry endpoints), filtered by the subset's labels (the DestinationRule the proxy's scope
+ * picks), grouped by locality. Every locality gets a locality message and a load_balancing_weight:
+ * both gRPC clients drop (or NACK) localities without them. Endpoints of workloads with a sidecar
+ * (label `security.istio.io/tlsMode: istio`) carry `tlsMode: istio` for ISTIO_MUTUAL matching.
  */
-import type { MeshConfig, MeshEndpoint } from '../model/config.js';
+import type { MeshEndpoint } from '../model/config.js';
 import type { ClusterLoadAssignment, LocalityLbEndpoints } from '../proto/types.js';
+import { jsonToStruct } from '../proto/struct.js';
 import { parseClusterName } from './names.js';
+import type { Scope } from './scope.js';
 
 function matches(labels: Readonly<Record<string, string>>, want: Readonly<Record<string, string>> | undefined): boolean {
   if (!want) return true;
@@ -30,25 +33,26 @@ export function groupByLocality(eps: readonly MeshEndpoint[]): LocalityLbEndpoin
       locality: localityOf(loc),
       lb_endpoints: members.map((e) => ({
         endpoint: { address: { socket_address: { address: e.address, port_value: e.port } } },
+        ...(e.labels['security.istio.io/tlsMode'] === 'istio' ? { metadata: { filter_metadata: { 'envoy.transport_socket_match': jsonToStruct({ tlsMode: 'istio' }) } } } : {}),
         load_balancing_weight: { value: 1 },
       })),
       load_balancing_weight: { value: members.length },
-    };
+    } as LocalityLbEndpoints;
   });
 }
 
 /** The assignment for one outbound cluster name, or undefined if the name is not a known cluster. */
-export function outboundEndpoints(mesh: MeshConfig, name: string): ClusterLoadAssignment | undefined {
+export function outboundEndpoints(scope: Scope, name: string): ClusterLoadAssignment | undefined {
   const parsed = parseClusterName(name);
   if (!parsed || parsed.direction !== 'outbound') return undefined;
-  const svc = mesh.serviceByHost.get(parsed.host);
+  const svc = scope.serviceByHost.get(parsed.host);
   if (!svc || !svc.ports.some((p) => p.port === parsed.port)) return undefined;
   let labels: Readonly<Record<string, string>> | undefined;
   if (parsed.subset) {
-    const subset = mesh.destinationRuleByHost.get(parsed.host)?.spec.subsets?.find((s) => s.name === parsed.subset);
+    const subset = scope.destinationRule(parsed.host)?.spec.subsets?.find((s) => s.name === parsed.subset);
     if (!subset) return undefined;
     labels = subset.labels ?? {};
   }
-  const eps = (mesh.endpoints.get(parsed.host)?.get(parsed.port) ?? []).filter((e) => matches(e.labels, labels));
+  const eps = (scope.mesh.endpoints.get(parsed.host)?.get(parsed.port) ?? []).filter((e) => matches(e.labels, labels));
   return { cluster_name: name, endpoints: groupByLocality(eps) };
 }

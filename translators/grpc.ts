@@ -7,6 +7,7 @@
  * CDS/EDS are the outbound clusters and subsets.
  */
 import type { MeshConfig, MeshService } from '../model/config.js';
+import { buildScope, type Scope } from './scope.js';
 import type { Proxy } from '../model/proxy.js';
 import type { Cluster, Listener, RouteConfiguration } from '../proto/types.js';
 import { typedAny } from '../proto/any.js';
@@ -21,44 +22,46 @@ import type { Generated } from './generated.js';
 export const GRPC_ROUTES: RouteFlavor = { headerStyle: 'legacy', defaultRetries: false, timeoutAs: 'max_stream_duration' };
 
 /** Resolves `host[:port]` as a gRPC target names it, from the proxy's namespace. */
-export function resolveTarget(mesh: MeshConfig, name: string, proxyNs: string): { svc: MeshService; port: number } | undefined {
+export function resolveTarget(scope: Scope, name: string, proxyNs: string): { svc: MeshService; port: number } | undefined {
+  const mesh = scope.mesh;
   const m = /^(.*?)(?::(\d+))?$/.exec(name);
   if (!m) return undefined;
   const host = m[1] as string;
   const candidates = host.includes('.')
     ? [host, `${host}.svc.${mesh.domainSuffix}`, `${host}.${mesh.domainSuffix}`]
     : [`${host}.${proxyNs}.svc.${mesh.domainSuffix}`];
-  const svc = candidates.map((c) => mesh.serviceByHost.get(c)).find((s) => s !== undefined);
+  const svc = candidates.map((c) => scope.serviceByHost.get(c)).find((s) => s !== undefined);
   if (!svc) return undefined;
   const port = m[2] !== undefined ? Number(m[2]) : svc.ports.length === 1 ? svc.ports[0]!.port : 80;
   return svc.ports.some((p) => p.port === port) ? { svc, port } : undefined;
 }
 
-function listener(mesh: MeshConfig, proxy: Proxy, name: string): Listener | undefined {
-  const t = resolveTarget(mesh, name, proxy.namespace);
+function listener(scope: Scope, proxy: Proxy, name: string): Listener | undefined {
+  const t = resolveTarget(scope, name, proxy.namespace);
   if (!t) return undefined;
   const rds = clusterName('outbound', t.port, '', t.svc.hostname);
   return { name, api_listener: { api_listener: typedAny(HCM_TYPE, rdsHcm(name, rds, 'grpc')) } };
 }
 
-function routeConfig(mesh: MeshConfig, proxy: Proxy, name: string): RouteConfiguration | undefined {
+function routeConfig(scope: Scope, proxy: Proxy, name: string): RouteConfiguration | undefined {
   const p = parseClusterName(name);
   if (!p || p.direction !== 'outbound' || p.subset) return undefined;
-  const svc = mesh.serviceByHost.get(p.host);
+  const svc = scope.serviceByHost.get(p.host);
   if (!svc || !svc.ports.some((x) => x.port === p.port)) return undefined;
   return {
     name,
-    virtual_hosts: [{ name: vhostName(svc.hostname, p.port), domains: serviceDomains(svc, proxy.namespace, p.port, true), routes: hostRoutes(mesh, svc.hostname, p.port, GRPC_ROUTES) }],
+    virtual_hosts: [{ name: vhostName(svc.hostname, p.port), domains: serviceDomains(svc, proxy.namespace, p.port, true), routes: hostRoutes(scope, svc.hostname, p.port, GRPC_ROUTES) }],
   };
 }
 
 export function grpcGenerator(mesh: MeshConfig, proxy: Proxy): Generated {
+  const scope = buildScope(mesh, proxy);
   let clusters: Map<string, Cluster> | undefined;
-  const allClusters = (): Map<string, Cluster> => (clusters ??= new Map(outboundClusters(mesh, mesh.services, { defaultLb: 'ROUND_ROBIN' }).map((c) => [c.name!, c])));
+  const allClusters = (): Map<string, Cluster> => (clusters ??= new Map(outboundClusters(scope, { defaultLb: 'ROUND_ROBIN', envoyPolicy: false }).map((c) => [c.name!, c])));
   return {
     clusters: { names: () => [...allClusters().keys()], get: (n) => allClusters().get(n) },
-    endpoints: { names: () => [...allClusters().keys()], get: (n) => (allClusters().has(n) ? outboundEndpoints(mesh, n) : undefined) },
-    listeners: { names: () => mesh.services.flatMap((s) => s.ports.map((p) => `${s.hostname}:${p.port}`)), get: (n) => listener(mesh, proxy, n) },
-    routes: { names: () => mesh.services.flatMap((s) => s.ports.map((p) => clusterName('outbound', p.port, '', s.hostname))), get: (n) => routeConfig(mesh, proxy, n) },
+    endpoints: { names: () => [...allClusters().keys()], get: (n) => (allClusters().has(n) ? outboundEndpoints(scope, n) : undefined) },
+    listeners: { names: () => scope.services.flatMap((s) => s.ports.map((p) => `${s.hostname}:${p.port}`)), get: (n) => listener(scope, proxy, n) },
+    routes: { names: () => scope.services.flatMap((s) => s.ports.map((p) => clusterName('outbound', p.port, '', s.hostname))), get: (n) => routeConfig(scope, proxy, n) },
   };
 }

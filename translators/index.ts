@@ -1,21 +1,31 @@
 /**
  * @module translators
- * Picks the generator for a proxy (proxyless gRPC or Envoy sidecar) and names the proxy class:
- * proxies with the same class key get identical output, so the server translates once per class.
+ * Picks the generator for a proxy (proxyless gRPC, Envoy gateway, Envoy sidecar) and names the
+ * proxy class: proxies with the same class key get identical output, so the server translates
+ * once per class. Output depends on generator, proxy type, namespace and the workload's labels
+ * (scope via Sidecar workloadSelector, inbound ports, sourceLabels matches, gateway selection).
+ * Labels come from node metadata LABELS (what istio-agent sends for pods and VMs); a proxy that
+ * sends none is looked up in the registry by pod name, so its class is per workload.
  */
 import type { MeshConfig } from '../model/config.js';
 import type { Proxy } from '../model/proxy.js';
 import type { Generated } from './generated.js';
 import { grpcGenerator } from './grpc.js';
 import { sidecarGenerator } from './sidecar.js';
+import { gatewayGenerator } from './gateway.js';
 
 export type { Generated, TypeOutput } from './generated.js';
 
-/** Everything the outbound output depends on for now: generator, proxy type and namespace. */
+function labelsKey(labels: Readonly<Record<string, string>>): string {
+  return Object.keys(labels).sort().map((k) => `${k}=${labels[k]}`).join(',');
+}
+
 export function proxyClass(proxy: Proxy): string {
-  return `${proxy.generator}/${proxy.type}/${proxy.namespace}`;
+  const shape = Object.keys(proxy.labels).length ? `labels:${labelsKey(proxy.labels)}` : `pod:${proxy.workloadName}`;
+  return `${proxy.generator}/${proxy.type}/${proxy.namespace}/${shape}`;
 }
 
 export function generate(mesh: MeshConfig, proxy: Proxy): Generated {
-  return proxy.generator === 'grpc' ? grpcGenerator(mesh, proxy) : sidecarGenerator(mesh, proxy);
+  if (proxy.generator === 'grpc') return grpcGenerator(mesh, proxy);
+  return proxy.type === 'router' ? gatewayGenerator(mesh, proxy) : sidecarGenerator(mesh, proxy);
 }

@@ -1,19 +1,22 @@
 /**
  * @module translators/route
- * VirtualService HTTP routes → Envoy routes for one virtual host (host:port). Routes of every
- * VirtualService for the host are concatenated in config order; a host with none gets istiod's
- * default route to its own cluster. Features: matches, weighted subsets/ports, timeout, retries,
- * fault injection, header operations, rewrite, redirect. `RouteFlavor` captures the differences
- * between Envoy sidecars and proxyless gRPC.
+ * VirtualService HTTP routes → Envoy routes for one virtual host (host:port). A sidecar uses the
+ * one VirtualService its scope picks for the host (the first, as istiod; the others are reported
+ * as conflicts in the MeshConfig); a gateway passes the VirtualServices bound to it, concatenated.
+ * A host with none gets istiod's default route to its own cluster. Features: matches (incl.
+ * port, gateways, sourceLabels), weighted subsets/ports, timeout, retries (the mesh default when
+ * unset), fault, mirror, rewrite, redirect, directResponse, headers, CORS, consistent-hash
+ * hash_policy. `RouteFlavor` captures the differences between Envoy and proxyless gRPC.
  */
-import type { MeshConfig } from '../model/config.js';
-import type { HTTPRetry, HTTPRoute, HTTPRouteDestination, HeaderOperations, VirtualService } from '../model/istio.js';
+import type { HTTPMatchRequest, HTTPRetry, HTTPRoute, HTTPRouteDestination, HeaderOperations, VirtualService } from '../model/istio.js';
 import type { HTTPFault, Route, RouteAction, RetryPolicy } from '../proto/types.js';
 import { typedAny } from '../proto/any.js';
 import { durationOf, parseDuration, msToDuration } from '../model/duration.js';
 import { clusterName, configPath } from './names.js';
 import { istioMetadata } from './metadata.js';
 import { routeMatch, type HeaderStyle } from './match.js';
+import { corsPolicy, CORS_FILTER, CORS_POLICY_TYPE } from './cors.js';
+import type { Scope } from './scope.js';
 
 export interface RouteFlavor {
   readonly headerStyle: HeaderStyle;
@@ -21,6 +24,8 @@ export interface RouteFlavor {
   readonly defaultRetries: boolean;
   /** Where a VirtualService timeout goes: Envoy's route timeout, or gRPC's max_stream_duration. */
   readonly timeoutAs: 'timeout' | 'max_stream_duration';
+  /** The gateway name (`ns/name`) routes are built for, or `mesh` for sidecars and gRPC. */
+  readonly gateway?: string;
 }
 
 export const FAULT_FILTER = 'envoy.filters.http.fault';
@@ -31,19 +36,22 @@ export function destinationHost(host: string, vsNamespace: string, suffix: strin
   return host.includes('.') ? host : `${host}.${vsNamespace}.svc.${suffix}`;
 }
 
-function destinationCluster(mesh: MeshConfig, d: HTTPRouteDestination, vs: VirtualService, port: number): string {
-  const host = destinationHost(d.destination.host, vs.meta.namespace, mesh.domainSuffix);
-  const svc = mesh.serviceByHost.get(host);
+function destinationCluster(scope: Scope, d: { destination: HTTPRouteDestination['destination'] }, vs: VirtualService, port: number): string {
+  const host = destinationHost(d.destination.host, vs.meta.namespace, scope.mesh.domainSuffix);
+  const svc = scope.mesh.serviceByHost.get(host);
   const p = d.destination.port?.number ?? (svc?.ports.length === 1 ? svc.ports[0]!.port : port);
   return clusterName('outbound', p, d.destination.subset ?? '', host);
 }
 
-function retryPolicy(r: HTTPRetry | undefined, flavor: RouteFlavor): RetryPolicy | undefined {
+const DEFAULT_RETRY_ON = 'connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes';
+
+function retryPolicy(given: HTTPRetry | undefined, scope: Scope, flavor: RouteFlavor): RetryPolicy | undefined {
+  const r = given ?? (flavor.defaultRetries ? scope.mesh.settings.defaultHttpRetryPolicy : undefined);
   if (r?.attempts === 0) return undefined;
   if (!r) {
     if (!flavor.defaultRetries) return undefined;
     return {
-      retry_on: 'connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes',
+      retry_on: DEFAULT_RETRY_ON,
       num_retries: { value: 2 },
       retriable_status_codes: [503],
       retry_host_predicate: [{ name: 'envoy.retry_host_predicates.previous_hosts', typed_config: typedAny('envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate', {}) }],
@@ -51,11 +59,12 @@ function retryPolicy(r: HTTPRetry | undefined, flavor: RouteFlavor): RetryPolicy
     };
   }
   const grpcOnly = flavor.timeoutAs === 'max_stream_duration';
-  const retryOn = r.retryOn ?? (grpcOnly ? 'cancelled,deadline-exceeded,internal,resource-exhausted,unavailable' : 'connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes');
+  const retryOn = r.retryOn ?? (grpcOnly ? 'cancelled,deadline-exceeded,internal,resource-exhausted,unavailable' : DEFAULT_RETRY_ON);
   return {
     retry_on: retryOn,
     num_retries: { value: r.attempts ?? 2 },
     ...(r.perTryTimeout ? { per_try_timeout: durationOf(r.perTryTimeout) } : {}),
+    ...(!grpcOnly && retryOn.includes('retriable-status-codes') ? { retriable_status_codes: [503] } : {}),
   };
 }
 
@@ -72,7 +81,7 @@ export function faultConfig(f: NonNullable<HTTPRoute['fault']>): HTTPFault {
   const out: HTTPFault = {};
   if (f.delay?.fixedDelay) out.delay = { fixed_delay: durationOf(f.delay.fixedDelay), percentage: percent(f.delay.percentage?.value) };
   if (f.abort) {
-    const code = f.abort.grpcStatus !== undefined ? { grpc_status: GRPC_CODES[f.abort.grpcStatus] ?? Number(f.abort.grpcStatus) } : { http_status: f.abort.httpStatus ?? 503 };
+    const code = f.abort.grpcStatus !== undefined ? { grpc_status: GRPC_CODES[f.abort.grpcStatus] ?? (Number(f.abort.grpcStatus) || 2) } : { http_status: f.abort.httpStatus ?? 503 };
     out.abort = { ...code, percentage: percent(f.abort.percentage?.value) };
   }
   return out;
@@ -85,17 +94,31 @@ function headerOps(ops: HeaderOperations | undefined): { add: NonNullable<Route[
   return { add, remove: [...(ops?.remove ?? [])] };
 }
 
-function action(mesh: MeshConfig, h: HTTPRoute, vs: VirtualService, port: number, flavor: RouteFlavor): RouteAction {
+function hashPolicy(scope: Scope, cluster: string): RouteAction['hash_policy'] {
+  const host = cluster.split('|')[3] ?? '';
+  const subset = cluster.split('|')[2] ?? '';
+  const dr = scope.destinationRule(host);
+  const own = dr?.spec.subsets?.find((s) => s.name === subset)?.trafficPolicy?.loadBalancer;
+  const ch = (own ?? dr?.spec.trafficPolicy?.loadBalancer)?.consistentHash;
+  if (!ch) return undefined;
+  if (ch.httpHeaderName) return [{ header: { header_name: ch.httpHeaderName } }];
+  if (ch.httpCookie) return [{ cookie: { name: ch.httpCookie.name, ...(ch.httpCookie.path ? { path: ch.httpCookie.path } : {}), ...(ch.httpCookie.ttl ? { ttl: durationOf(ch.httpCookie.ttl) } : {}) } }];
+  if (ch.useSourceIp) return [{ connection_properties: { source_ip: true } }];
+  if (ch.httpQueryParameterName) return [{ query_parameter: { name: ch.httpQueryParameterName } }];
+  return undefined;
+}
+
+function action(scope: Scope, h: HTTPRoute, vs: VirtualService, port: number, flavor: RouteFlavor): RouteAction {
   const dests = (h.route ?? []).filter((d) => h.route!.length === 1 || (d.weight ?? 0) > 0);
   const a: RouteAction = {};
-  if (dests.length === 1) a.cluster = destinationCluster(mesh, dests[0]!, vs, port);
+  if (dests.length === 1) a.cluster = destinationCluster(scope, dests[0]!, vs, port);
   else {
     a.weighted_clusters = {
       clusters: dests.map((d) => {
         const ops = headerOps(d.headers?.request);
         const rops = headerOps(d.headers?.response);
         return {
-          name: destinationCluster(mesh, d, vs, port), weight: { value: d.weight ?? 0 },
+          name: destinationCluster(scope, d, vs, port), weight: { value: d.weight ?? 0 },
           ...(ops.add.length ? { request_headers_to_add: ops.add } : {}), ...(ops.remove.length ? { request_headers_to_remove: ops.remove } : {}),
           ...(rops.add.length ? { response_headers_to_add: rops.add } : {}), ...(rops.remove.length ? { response_headers_to_remove: rops.remove } : {}),
         };
@@ -105,16 +128,39 @@ function action(mesh: MeshConfig, h: HTTPRoute, vs: VirtualService, port: number
   const timeoutMs = h.timeout ? parseDuration(h.timeout) ?? 0 : 0;
   if (flavor.timeoutAs === 'timeout') a.timeout = msToDuration(timeoutMs);
   else if (timeoutMs > 0) a.max_stream_duration = { max_stream_duration: msToDuration(timeoutMs) };
-  const retry = retryPolicy(h.retries, flavor);
+  const retry = retryPolicy(h.retries, scope, flavor);
   if (retry) a.retry_policy = retry;
   if (h.rewrite?.uri !== undefined) a.prefix_rewrite = h.rewrite.uri;
+  if (h.rewrite?.uriRegexRewrite) a.regex_rewrite = { pattern: { regex: h.rewrite.uriRegexRewrite.match }, substitution: h.rewrite.uriRegexRewrite.rewrite };
   if (h.rewrite?.authority) a.host_rewrite_literal = h.rewrite.authority;
+  if (h.mirror && flavor.timeoutAs === 'timeout') {
+    a.request_mirror_policies = [{
+      cluster: destinationCluster(scope, { destination: h.mirror }, vs, port),
+      runtime_fraction: { default_value: percent(h.mirrorPercentage?.value ?? 100) },
+      trace_sampled: { value: false },
+    }];
+  }
+  if (a.cluster && flavor.timeoutAs === 'timeout') {
+    const hp = hashPolicy(scope, a.cluster);
+    if (hp) a.hash_policy = hp;
+  }
   return a;
 }
 
-/** Envoy routes for one VirtualService HTTP route: one per match (or one catch-all). */
-function routesOf(mesh: MeshConfig, vs: VirtualService, index: number, h: HTTPRoute, port: number, flavor: RouteFlavor): Route[] {
-  const matches = (h.match ?? [undefined]).filter((m) => !m?.port || m.port === port);
+const REDIRECT_CODES = { 301: 'MOVED_PERMANENTLY', 302: 'FOUND', 303: 'SEE_OTHER', 307: 'TEMPORARY_REDIRECT', 308: 'PERMANENT_REDIRECT' } as const;
+
+/** Whether a match applies to this proxy: its port, its gateway (or `mesh`), its source labels. */
+function applies(scope: Scope, m: HTTPMatchRequest | undefined, port: number, flavor: RouteFlavor): boolean {
+  if (!m) return true;
+  if (m.port && m.port !== port) return false;
+  if (m.gateways && !m.gateways.includes(flavor.gateway ?? 'mesh')) return false;
+  if (m.sourceLabels && !Object.keys(m.sourceLabels).every((k) => scope.labels[k] === m.sourceLabels![k])) return false;
+  return true;
+}
+
+/** Envoy routes for one VirtualService HTTP route: one per applicable match (or one catch-all). */
+function routesOf(scope: Scope, vs: VirtualService, index: number, h: HTTPRoute, port: number, flavor: RouteFlavor): Route[] {
+  const matches = (h.match ?? [undefined]).filter((m) => applies(scope, m, port, flavor));
   const meta = istioMetadata({ config: configPath('VirtualService', vs.meta.namespace, vs.meta.name) });
   const req = headerOps(h.headers?.request);
   const resp = headerOps(h.headers?.response);
@@ -124,10 +170,16 @@ function routesOf(mesh: MeshConfig, vs: VirtualService, index: number, h: HTTPRo
       r.redirect = {
         ...(h.redirect.uri ? { path_redirect: h.redirect.uri } : {}), ...(h.redirect.authority ? { host_redirect: h.redirect.authority } : {}),
         ...(h.redirect.port ? { port_redirect: h.redirect.port } : {}), ...(h.redirect.scheme ? { scheme_redirect: h.redirect.scheme } : {}),
-        response_code: ({ 301: 'MOVED_PERMANENTLY', 302: 'FOUND', 303: 'SEE_OTHER', 307: 'TEMPORARY_REDIRECT', 308: 'PERMANENT_REDIRECT' } as const)[h.redirect.redirectCode as 301] ?? 'MOVED_PERMANENTLY',
+        response_code: REDIRECT_CODES[(h.redirect.redirectCode ?? 301) as 301] ?? 'MOVED_PERMANENTLY',
       };
-    } else r.route = action(mesh, h, vs, port, flavor);
-    if (h.fault) r.typed_per_filter_config = { [FAULT_FILTER]: typedAny(FAULT_TYPE, faultConfig(h.fault)) };
+    } else if (h.directResponse) {
+      const b = h.directResponse.body;
+      r.direct_response = { status: h.directResponse.status, ...(b?.string !== undefined ? { body: { inline_string: b.string } } : b?.bytes !== undefined ? { body: { inline_bytes: b.bytes } } : {}) };
+    } else r.route = action(scope, h, vs, port, flavor);
+    const perFilter: Record<string, ReturnType<typeof typedAny>> = {};
+    if (h.fault) perFilter[FAULT_FILTER] = typedAny(FAULT_TYPE, faultConfig(h.fault));
+    if (h.corsPolicy && flavor.timeoutAs === 'timeout') perFilter[CORS_FILTER] = typedAny(CORS_POLICY_TYPE, corsPolicy(h.corsPolicy));
+    if (Object.keys(perFilter).length) r.typed_per_filter_config = perFilter;
     if (req.add.length) r.request_headers_to_add = req.add;
     if (req.remove.length) r.request_headers_to_remove = req.remove;
     if (resp.add.length) r.response_headers_to_add = resp.add;
@@ -137,26 +189,28 @@ function routesOf(mesh: MeshConfig, vs: VirtualService, index: number, h: HTTPRo
 }
 
 /** The default route istiod gives a host no VirtualService routes: everything to its own cluster. */
-export function defaultRoute(host: string, port: number, flavor: RouteFlavor): Route {
+export function defaultRoute(scope: Scope, host: string, port: number, flavor: RouteFlavor): Route {
   const a: RouteAction = { cluster: clusterName('outbound', port, '', host) };
   if (flavor.timeoutAs === 'timeout') a.timeout = { seconds: 0 };
-  const retry = retryPolicy(undefined, flavor);
+  const retry = retryPolicy(undefined, scope, flavor);
   if (retry) a.retry_policy = retry;
+  if (flavor.timeoutAs === 'timeout') {
+    const hp = hashPolicy(scope, a.cluster!);
+    if (hp) a.hash_policy = hp;
+  }
   return { name: 'default', match: { prefix: '/' }, route: a, decorator: { operation: `${host.split('.')[0]}:${port}/*` } };
 }
 
-/** VirtualServices (in config order) whose hosts name `host`, as seen from the proxy's namespace. */
-export function virtualServicesFor(mesh: MeshConfig, host: string): VirtualService[] {
-  return mesh.virtualServices.filter((vs) => vs.spec.gateways === undefined || vs.spec.gateways.includes('mesh'))
-    .filter((vs) => vs.spec.hosts.some((h) => destinationHost(h, vs.meta.namespace, mesh.domainSuffix) === host));
+/** Routes of the given VirtualServices (in order) for one host:port; the default route when none apply. */
+export function vsRoutes(scope: Scope, vss: readonly VirtualService[], host: string, port: number, flavor: RouteFlavor, withDefault = true): Route[] {
+  const out: Route[] = [];
+  for (const vs of vss) (vs.spec.http ?? []).forEach((h, i) => out.push(...routesOf(scope, vs, i, h, port, flavor)));
+  if (!out.length && withDefault) return [defaultRoute(scope, host, port, flavor)];
+  return out;
 }
 
-/** Routes for the virtual host `host:port`. */
-export function hostRoutes(mesh: MeshConfig, host: string, port: number, flavor: RouteFlavor): Route[] {
-  const out: Route[] = [];
-  for (const vs of virtualServicesFor(mesh, host)) {
-    (vs.spec.http ?? []).forEach((h, i) => out.push(...routesOf(mesh, vs, i, h, port, flavor)));
-  }
-  if (!out.length) return [defaultRoute(host, port, flavor)];
-  return out;
+/** Routes for the virtual host `host:port` of a sidecar or gRPC client. */
+export function hostRoutes(scope: Scope, host: string, port: number, flavor: RouteFlavor): Route[] {
+  const vs = scope.vsFor(host);
+  return vsRoutes(scope, vs ? [vs] : [], host, port, flavor);
 }

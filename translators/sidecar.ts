@@ -1,77 +1,56 @@
 /**
  * @module translators/sidecar
- * The generator for Envoy (and MOSN) sidecars, outbound side: a cluster per service port and
- * subset plus istiod's PassthroughCluster/BlackHoleCluster; for every HTTP port in the mesh a
- * listener `0.0.0.0_<port>` whose HCM takes route config `"<port>"` over RDS; that route config
- * holds one virtual host per service with that port (istiod's names and domains) and `allow_any`.
+ * The generator for Envoy (and MOSN) sidecars: everything within the proxy's scope (scope.ts).
+ * Clusters: outbound per visible service port and subset, BlackHoleCluster, PassthroughCluster,
+ * inbound per workload port and InboundPassthroughCluster. Listeners: virtualOutbound,
+ * virtualInbound, `0.0.0.0_<port>` per HTTP port, TCP/TLS listeners. Routes: `"<port>"` per
+ * HTTP port, `inbound|<port>||` per inbound HTTP port. EDS: the outbound EDS clusters.
  */
-import type { MeshConfig, MeshService } from '../model/config.js';
+import type { MeshConfig } from '../model/config.js';
 import type { Proxy } from '../model/proxy.js';
-import type { Cluster, Listener, RouteConfiguration, VirtualHost } from '../proto/types.js';
-import { typedAny } from '../proto/any.js';
+import type { Cluster } from '../proto/types.js';
 import { outboundClusters } from './cluster.js';
 import { outboundEndpoints } from './endpoint.js';
-import { serviceDomains } from './domains.js';
-import { HCM_FILTER, HCM_TYPE, rdsHcm } from './hcm.js';
-import { BLACKHOLE_CLUSTER, PASSTHROUGH_CLUSTER, outboundListenerName, outboundRouteName, vhostName } from './names.js';
-import { portProtocol, isHttp } from './protocol.js';
-import { hostRoutes, type RouteFlavor } from './route.js';
+import { BLACKHOLE_CLUSTER, PASSTHROUGH_CLUSTER } from './names.js';
+import { httpListeners, httpPorts, outboundRouteConfig, tcpListeners, virtualOutbound } from './outbound.js';
+import { inboundClusters, inboundPorts, inboundRoutes, virtualInbound } from './inbound.js';
+import { buildScope, type Scope } from './scope.js';
 import type { Generated, TypeOutput } from './generated.js';
+import { durationOf } from '../model/duration.js';
 
-export const SIDECAR_ROUTES: RouteFlavor = { headerStyle: 'string_match', defaultRetries: true, timeoutAs: 'timeout' };
+export { SIDECAR_ROUTES } from './outbound.js';
 
-function fixedClusters(): Cluster[] {
+export function fixedClusters(scope: Scope): Cluster[] {
+  const timeout = durationOf(scope.mesh.settings.connectTimeout);
   return [
-    { name: BLACKHOLE_CLUSTER, type: 'STATIC', connect_timeout: { seconds: 10 } },
-    { name: PASSTHROUGH_CLUSTER, type: 'ORIGINAL_DST', connect_timeout: { seconds: 10 }, lb_policy: 'CLUSTER_PROVIDED' },
+    { name: BLACKHOLE_CLUSTER, type: 'STATIC', connect_timeout: timeout },
+    { name: PASSTHROUGH_CLUSTER, type: 'ORIGINAL_DST', connect_timeout: timeout, lb_policy: 'CLUSTER_PROVIDED' },
   ];
 }
 
-/** HTTP service ports in the mesh: port → services exposing it (services sorted by hostname). */
-function httpPorts(services: readonly MeshService[]): Map<number, MeshService[]> {
-  const m = new Map<number, MeshService[]>();
-  for (const s of services) {
-    for (const p of s.ports) if (isHttp(portProtocol(p))) m.set(p.port, [...(m.get(p.port) ?? []), s]);
-  }
-  return new Map([...m.entries()].sort((a, b) => a[0] - b[0]));
-}
-
-function listenerFor(port: number): Listener {
-  const name = outboundListenerName(port);
-  return {
-    name,
-    address: { socket_address: { address: '0.0.0.0', port_value: port } },
-    traffic_direction: 'OUTBOUND',
-    bind_to_port: { value: false },
-    filter_chains: [{ filters: [{ name: HCM_FILTER, typed_config: typedAny(HCM_TYPE, rdsHcm(`outbound_${name}`, outboundRouteName(port), 'envoy')) }] }],
-  };
-}
-
-function routeConfigFor(mesh: MeshConfig, proxy: Proxy, port: number, services: readonly MeshService[]): RouteConfiguration {
-  const vhosts: VirtualHost[] = services.map((svc) => ({
-    name: vhostName(svc.hostname, port),
-    domains: serviceDomains(svc, proxy.namespace, port, false),
-    routes: hostRoutes(mesh, svc.hostname, port, SIDECAR_ROUTES),
-    include_request_attempt_count: true,
-  }));
-  vhosts.push({ name: 'allow_any', domains: ['*'], routes: [{ name: 'allow_any', match: { prefix: '/' }, route: { cluster: PASSTHROUGH_CLUSTER, timeout: { seconds: 0 } } }], include_request_attempt_count: true });
-  return { name: outboundRouteName(port), virtual_hosts: vhosts, validate_clusters: { value: false }, ignore_port_in_host_matching: true };
-}
-
-function eager<T>(items: readonly T[], nameOf: (t: T) => string): TypeOutput<T> {
+export function eager<T>(items: readonly T[], nameOf: (t: T) => string): TypeOutput<T> {
   const m = new Map(items.map((i) => [nameOf(i), i]));
   return { names: () => [...m.keys()], get: (n) => m.get(n) };
 }
 
+export function edsOutput(scope: Scope, clusters: readonly Cluster[]): TypeOutput<ReturnType<typeof outboundEndpoints> & object> {
+  const edsNames = clusters.filter((c) => c.type === 'EDS').map((c) => c.name!);
+  const set = new Set(edsNames);
+  return { names: () => edsNames, get: (n) => (set.has(n) ? outboundEndpoints(scope, n) : undefined) };
+}
+
+const byName = <T extends { name?: string | null }>(a: T, b: T): number => (a.name! < b.name! ? -1 : a.name! > b.name! ? 1 : 0);
+
 export function sidecarGenerator(mesh: MeshConfig, proxy: Proxy): Generated {
-  const clusters = [...fixedClusters(), ...outboundClusters(mesh, mesh.services, { defaultLb: 'LEAST_REQUEST' })];
-  const edsNames = new Set(clusters.filter((c) => c.type === 'EDS').map((c) => c.name!));
-  const ports = httpPorts(mesh.services);
-  const listeners = [...ports.keys()].map(listenerFor);
-  const routes = [...ports.entries()].map(([port, svcs]) => routeConfigFor(mesh, proxy, port, svcs));
+  const scope = buildScope(mesh, proxy);
+  const inPorts = inboundPorts(scope);
+  const clusters = [...fixedClusters(scope), ...outboundClusters(scope, { defaultLb: 'LEAST_REQUEST', envoyPolicy: true }), ...inboundClusters(scope, inPorts)].sort(byName);
+  const ports = httpPorts(scope.services);
+  const listeners = [virtualOutbound(scope), virtualInbound(inPorts), ...httpListeners(ports), ...tcpListeners(scope, ports)].sort(byName);
+  const routes = [...[...ports.entries()].map(([port, svcs]) => outboundRouteConfig(scope, port, svcs)), ...inboundRoutes(inPorts)].sort(byName);
   return {
     clusters: eager(clusters, (c) => c.name!),
-    endpoints: { names: () => [...edsNames], get: (n) => (edsNames.has(n) ? outboundEndpoints(mesh, n) : undefined) },
+    endpoints: edsOutput(scope, clusters),
     listeners: eager(listeners, (l) => l.name!),
     routes: eager(routes, (r) => r.name!),
   };

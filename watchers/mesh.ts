@@ -7,8 +7,10 @@
  * a VirtualService naming a subset that no DestinationRule defines is rejected (its previous good
  * version stays if that one still checks out).
  */
-import { configKey, type ConfigKey, type MeshConfig, type MeshEndpoint, type MeshService, type Rejection } from '../model/config.js';
-import type { DestinationRule, VirtualService } from '../model/istio.js';
+import { configKey, type ConfigKey, type MeshConfig, type MeshEndpoint, type MeshService, type Rejection, type VirtualServiceConflict } from '../model/config.js';
+import type { DestinationRule, Gateway, ServiceEntry, Sidecar, VirtualService, WorkloadEntry } from '../model/istio.js';
+import { DEFAULT_MESH_SETTINGS, type MeshSettings } from '../model/meshconfig.js';
+import { serviceEntryEndpoints, serviceEntryServices, serviceExportTo, workloadEntryEndpoints } from './serviceentry.js';
 import type { EndpointSlice, Pod, Service, ServicePort } from '../model/k8s.js';
 import type { Entry, StoreState } from './store.js';
 
@@ -16,6 +18,8 @@ export interface MeshOptions {
   readonly domainSuffix: string;
   /** Derive endpoints from selected Pods when a Service has no EndpointSlices or Endpoints (file mode). */
   readonly endpointsFromPods: boolean;
+  /** Mesh-wide settings (`--mesh-config`); istiod's defaults when absent. */
+  readonly settings?: MeshSettings;
 }
 
 export const DEFAULT_MESH_OPTIONS: MeshOptions = { domainSuffix: 'cluster.local', endpointsFromPods: true };
@@ -57,6 +61,10 @@ export function buildMesh(st: StoreState, opts: MeshOptions = DEFAULT_MESH_OPTIO
   const pods = new Map<string, Pod>();
   const vss: { vs: VirtualService; entry: Entry }[] = [];
   const drs: DestinationRule[] = [];
+  const ses: { se: ServiceEntry; source: string }[] = [];
+  const wes: WorkloadEntry[] = [];
+  const sidecars: Sidecar[] = [];
+  const gateways: Gateway[] = [];
   for (const [, e] of st.objects) {
     const o = e.object;
     switch (o.kind) {
@@ -66,10 +74,18 @@ export function buildMesh(st: StoreState, opts: MeshOptions = DEFAULT_MESH_OPTIO
       case 'Pod': pods.set(`${o.meta.namespace}/${o.meta.name}`, o); break;
       case 'VirtualService': vss.push({ vs: o, entry: e }); break;
       case 'DestinationRule': drs.push(o); break;
+      case 'ServiceEntry': ses.push({ se: o, source: e.origin.source }); break;
+      case 'WorkloadEntry': wes.push(o); break;
+      case 'Sidecar': sidecars.push(o); break;
+      case 'Gateway': gateways.push(o); break;
     }
   }
   services.sort(byKey);
   drs.sort(byKey);
+  ses.sort((a, b) => byKey(a.se, b.se));
+  wes.sort(byKey);
+  sidecars.sort(byKey);
+  gateways.sort(byKey);
   const slicesBySvc = new Map<string, EndpointSlice[]>();
   for (const s of slices.sort(byKey)) {
     const k = `${s.meta.namespace}/${s.serviceName}`;
@@ -85,6 +101,7 @@ export function buildMesh(st: StoreState, opts: MeshOptions = DEFAULT_MESH_OPTIO
     const ms: MeshService = {
       hostname, namespace: svc.meta.namespace, name: svc.meta.name, clusterIP: svc.clusterIP === 'None' ? '' : svc.clusterIP,
       ports: svc.ports, labels: svc.meta.labels, source: st.objects.get(configKey('Service', svc.meta.namespace, svc.meta.name))?.origin.source ?? '',
+      exportTo: serviceExportTo(svc.meta.annotations), origin: 'Service', resolution: 'EDS', meshExternal: false, selector: svc.selector,
     };
     meshServices.push(ms);
     serviceByHost.set(hostname, ms);
@@ -112,10 +129,21 @@ export function buildMesh(st: StoreState, opts: MeshOptions = DEFAULT_MESH_OPTIO
           eps.push({ address: pod.podIP, port, labels: pod.meta.labels, pod: `${pod.meta.namespace}/${pod.meta.name}`, serviceAccount: pod.serviceAccount, locality: '', ready: true });
         }
       }
+      eps.push(...workloadEntryEndpoints(svc.meta.namespace, svc.selector, sp, wes));
       byPort.set(sp.port, eps.sort(endpointSort));
     }
     endpoints.set(hostname, byPort);
   }
+  // ServiceEntries: a host already defined by a Kubernetes Service (or an older entry) keeps that definition.
+  for (const { se, source } of ses) {
+    for (const ms of serviceEntryServices(se, source)) {
+      if (serviceByHost.has(ms.hostname)) continue;
+      meshServices.push(ms);
+      serviceByHost.set(ms.hostname, ms);
+      endpoints.set(ms.hostname, new Map(ms.ports.map((sp) => [sp.port, serviceEntryEndpoints(se, sp, wes, sortedPods).sort(endpointSort)])));
+    }
+  }
+  meshServices.sort((a, b) => a.hostname.localeCompare(b.hostname));
 
   const destinationRuleByHost = new Map<string, DestinationRule>();
   for (const dr of drs) {
@@ -150,6 +178,8 @@ export function buildMesh(st: StoreState, opts: MeshOptions = DEFAULT_MESH_OPTIO
   const mesh: MeshConfig = {
     generation: st.generation, domainSuffix: opts.domainSuffix, services: meshServices, serviceByHost, endpoints, pods,
     virtualServices, destinationRules: drs, destinationRuleByHost, objects, rejected,
+    settings: opts.settings ?? DEFAULT_MESH_SETTINGS, serviceEntries: ses.map((x) => x.se), workloadEntries: wes, sidecars, gateways,
+    conflicts: vsConflicts(virtualServices, opts.domainSuffix),
   };
   return { mesh, accepted };
 }
@@ -168,4 +198,20 @@ function subsetProblem(vs: VirtualService, drs: ReadonlyMap<string, DestinationR
     }
   }
   return null;
+}
+
+/**
+ * Hosts claimed by more than one mesh-bound VirtualService. A sidecar takes the first VirtualService
+ * (by namespace/name) for a host, as istiod does; the others are reported, not silently dropped.
+ */
+function vsConflicts(vss: readonly VirtualService[], suffix: string): VirtualServiceConflict[] {
+  const byHost = new Map<string, string[]>();
+  for (const vs of vss) {
+    if (vs.spec.gateways && !vs.spec.gateways.includes('mesh')) continue;
+    for (const h of new Set(vs.spec.hosts.map((x) => resolveHost(x, vs.meta.namespace, suffix)))) {
+      byHost.set(h, [...(byHost.get(h) ?? []), `${vs.meta.namespace}/${vs.meta.name}`]);
+    }
+  }
+  return [...byHost.entries()].filter(([, v]) => v.length > 1).sort((a, b) => a[0].localeCompare(b[0]))
+    .map(([host, v]) => ({ host, winner: v[0]!, ignored: v.slice(1) }));
 }

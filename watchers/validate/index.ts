@@ -10,6 +10,10 @@ import { type Raw, Reader } from './check.js';
 import { readDestinationRule } from './destinationrule.js';
 import { readEndpointSlice, readEndpoints, readPod, readService } from './k8s.js';
 import { readVirtualService } from './virtualservice.js';
+import { readServiceEntry } from './serviceentry.js';
+import { readWorkloadEntry } from './workloadentry.js';
+import { readSidecar } from './sidecar.js';
+import { readGateway } from './gateway.js';
 
 export type Validated =
   | { readonly status: 'ok'; readonly key: ConfigKey; readonly object: ConfigObject }
@@ -28,6 +32,10 @@ const KINDS: Readonly<Record<string, { versions: readonly string[]; read: ReadFn
   EndpointSlice: { versions: ['discovery.k8s.io/v1', 'discovery.k8s.io/v1beta1'], read: readEndpointSlice },
   VirtualService: { versions: ISTIO_NETWORKING, read: readVirtualService },
   DestinationRule: { versions: ISTIO_NETWORKING, read: readDestinationRule },
+  ServiceEntry: { versions: ISTIO_NETWORKING, read: readServiceEntry },
+  WorkloadEntry: { versions: ISTIO_NETWORKING, read: readWorkloadEntry },
+  Sidecar: { versions: ISTIO_NETWORKING, read: readSidecar },
+  Gateway: { versions: ISTIO_NETWORKING, read: readGateway },
 };
 
 export const SUPPORTED_KINDS: readonly string[] = Object.keys(KINDS);

@@ -9,6 +9,7 @@ import type { HTTPMatchRequest, HTTPRoute, HTTPRouteDestination, VirtualService 
 import { type Raw, Reader } from './check.js';
 import { readMeta } from './meta.js';
 import { readDuration, readExportTo, readHeaders, readMatchMap, readStringMatch, validHost } from './common-istio.js';
+import { readCors, readDirectResponse, readPlainDestination, readRedirect, readRewrite, readTcpRoutes, readTlsRoutes } from './virtualservice-extra.js';
 
 const SPEC_FIELDS = ['hosts', 'gateways', 'http', 'tls', 'tcp', 'exportTo'];
 const ROUTE_FIELDS = ['name', 'match', 'route', 'redirect', 'directResponse', 'delegate', 'rewrite', 'timeout', 'retries', 'fault',
@@ -95,12 +96,18 @@ function readRoute(r: Reader, v: unknown, path: string): HTTPRoute | undefined {
   const fault = r.object(o['fault'], `${path}.fault`);
   if (fault) out['fault'] = readFault(r, fault, `${path}.fault`);
   const rewrite = r.object(o['rewrite'], `${path}.rewrite`);
-  if (rewrite) {
-    r.known(rewrite, `${path}.rewrite`, ['uri', 'authority', 'uriRegexRewrite']);
-    out['rewrite'] = { ...(typeof rewrite['uri'] === 'string' ? { uri: rewrite['uri'] } : {}), ...(typeof rewrite['authority'] === 'string' ? { authority: rewrite['authority'] } : {}) };
-  }
+  if (rewrite) out['rewrite'] = readRewrite(r, rewrite, `${path}.rewrite`);
   const redirect = r.object(o['redirect'], `${path}.redirect`);
-  if (redirect) out['redirect'] = redirect;
+  if (redirect) out['redirect'] = readRedirect(r, redirect, `${path}.redirect`);
+  const direct = r.object(o['directResponse'], `${path}.directResponse`);
+  if (direct) { const d = readDirectResponse(r, direct, `${path}.directResponse`); if (d) out['directResponse'] = d; }
+  const actions = [dests.length > 0, !!redirect, !!direct].filter(Boolean).length;
+  if (actions > 1) r.fail(path, 'set only one of route, redirect, directResponse');
+  if (o['mirror'] !== undefined) { const m = readPlainDestination(r, o['mirror'], `${path}.mirror`); if (m) out['mirror'] = m; }
+  const mp = percentage(r, o['mirrorPercentage'], `${path}.mirrorPercentage`);
+  if (mp) out['mirrorPercentage'] = mp;
+  const cors = r.object(o['corsPolicy'], `${path}.corsPolicy`);
+  if (cors) out['corsPolicy'] = readCors(r, cors, `${path}.corsPolicy`);
   const headers = readHeaders(r, o['headers'], `${path}.headers`);
   if (headers) out['headers'] = headers;
   return out as unknown as HTTPRoute;
@@ -147,5 +154,11 @@ export function readVirtualService(r: Reader, raw: Raw, ns: string): VirtualServ
   const gateways = r.stringList(spec['gateways'], 'spec.gateways');
   const http = (r.array(spec['http'], 'spec.http') ?? []).map((h, i) => readRoute(r, h, `spec.http[${i}]`)).filter((h): h is HTTPRoute => !!h);
   const exportTo = readExportTo(r, spec['exportTo'], 'spec.exportTo');
-  return { kind: 'VirtualService', meta, spec: { hosts, ...(gateways ? { gateways } : {}), http, ...(exportTo ? { exportTo } : {}) } };
+  const tcp = readTcpRoutes(r, spec['tcp'], 'spec.tcp');
+  const tls = readTlsRoutes(r, spec['tls'], 'spec.tls');
+  if (!http.length && !tcp.length && !tls.length && spec['http'] === undefined) r.fail('spec', 'needs http, tcp or tls routes');
+  return {
+    kind: 'VirtualService', meta,
+    spec: { hosts, ...(gateways ? { gateways } : {}), http, ...(tcp.length ? { tcp } : {}), ...(tls.length ? { tls } : {}), ...(exportTo ? { exportTo } : {}) },
+  };
 }

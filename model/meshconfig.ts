@@ -1,0 +1,27 @@
+/**
+ * @module model/meshconfig
+ * The mesh-wide settings istiod reads from the `mesh` key of its ConfigMap (MeshConfig), reduced
+ * to what tspilot translates: trust domain, root namespace (where mesh-wide Sidecars live),
+ * outbound traffic policy (ALLOW_ANY → PassthroughCluster, REGISTRY_ONLY → BlackHoleCluster),
+ * default connect timeout and default HTTP retry policy. Plain readonly data with istiod's defaults.
+ */
+import type { HTTPRetry } from './istio.js';
+
+export type OutboundTrafficPolicy = 'ALLOW_ANY' | 'REGISTRY_ONLY';
+
+export interface MeshSettings {
+  readonly trustDomain: string;
+  readonly rootNamespace: string;
+  readonly outboundTrafficPolicy: OutboundTrafficPolicy;
+  /** Cluster connect timeout when no DestinationRule sets one (istiod: 10s). */
+  readonly connectTimeout: string;
+  /** Retry policy for routes that set none; undefined = istiod's built-in default (2 attempts). */
+  readonly defaultHttpRetryPolicy?: HTTPRetry;
+}
+
+export const DEFAULT_MESH_SETTINGS: MeshSettings = {
+  trustDomain: 'cluster.local',
+  rootNamespace: 'istio-system',
+  outboundTrafficPolicy: 'ALLOW_ANY',
+  connectTimeout: '10s',
+};

@@ -1,0 +1,161 @@
+/**
+ * @module translators/gateway
+ * The generator for gateways (`router~` nodes), after istiod: the Gateways whose selector picks the
+ * proxy's labels; each server port binds the gateway's container port (the targetPort of the
+ * gateway Service port with that number, else the number itself). HTTP servers → listener
+ * `0.0.0.0_<port>` with route config `http.<port>`; HTTPS servers with SIMPLE/MUTUAL/ISTIO_MUTUAL →
+ * a TLS-terminating chain per server (certificates by SDS name `kubernetes://<credentialName>`)
+ * with route config `https.<port>.<portName>.<gateway>.<namespace>`; PASSTHROUGH/TLS servers →
+ * SNI chains from the VirtualServices' tls routes. Virtual hosts: one per VirtualService host bound
+ * to the gateway (`gateways: [ns/name]`) within the server's hosts, named `host:<server port>`
+ * (`*:80` for `*`); VirtualServices for one host are merged in namespace/name order. Clusters and
+ * endpoints: every visible service, as istiod gives gateways.
+ */
+import type { MeshConfig } from '../model/config.js';
+import type { Gateway, GatewayServer, VirtualService } from '../model/istio.js';
+import type { Proxy } from '../model/proxy.js';
+import type { Cluster, FilterChain, Listener, RouteConfiguration, VirtualHost } from '../proto/types.js';
+import { typedAny } from '../proto/any.js';
+import { outboundClusters } from './cluster.js';
+import { HCM_FILTER, HCM_TYPE, rdsHcm } from './hcm.js';
+import { istioMetadata } from './metadata.js';
+import { vsRoutes, type RouteFlavor } from './route.js';
+import { buildScope, hostMatches, resolveHost, type Scope } from './scope.js';
+import { dedupeDomains } from './outbound.js';
+import { tlsChains, TLS_INSPECTOR } from './tcp.js';
+import { eager, edsOutput, fixedClusters } from './sidecar.js';
+import type { Generated } from './generated.js';
+
+const DOWNSTREAM_TLS = 'envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext';
+
+function selects(sel: Readonly<Record<string, string>> | undefined, labels: Readonly<Record<string, string>>): boolean {
+  const keys = Object.keys(sel ?? {});
+  return keys.length > 0 && keys.every((k) => labels[k] === sel![k]);
+}
+
+const gwName = (g: Gateway): string => `${g.meta.namespace}/${g.meta.name}`;
+const gwPath = (g: Gateway): string => `/apis/networking.istio.io/v1/namespaces/${g.meta.namespace}/gateway/${g.meta.name}`;
+
+/** The container port a gateway server binds: the gateway Service's targetPort for that port number. */
+function listenPort(scope: Scope, port: number): number {
+  for (const svc of scope.mesh.services) {
+    if (svc.namespace !== scope.namespace || !svc.selector || !Object.keys(svc.selector).every((k) => scope.labels[k] === svc.selector![k])) continue;
+    const sp = svc.ports.find((p) => p.port === port);
+    if (sp && typeof sp.targetPort === 'number') return sp.targetPort;
+  }
+  return port;
+}
+
+/** VirtualServices bound to `g` (namespace/name order) and the hosts each shares with the server. */
+function boundVirtualServices(scope: Scope, g: Gateway, server: GatewayServer): { vs: VirtualService; hosts: string[] }[] {
+  const out: { vs: VirtualService; hosts: string[] }[] = [];
+  for (const vs of scope.mesh.virtualServices) {
+    const bound = (vs.spec.gateways ?? []).some((n) => (n.includes('/') ? n : `${vs.meta.namespace}/${n}`) === gwName(g));
+    if (!bound) continue;
+    const hosts: string[] = [];
+    for (const sh of server.hosts) {
+      const slash = sh.indexOf('/');
+      const ns = slash >= 0 ? sh.slice(0, slash) : '*';
+      const host = slash >= 0 ? sh.slice(slash + 1) : sh;
+      if (ns !== '*' && !(ns === '.' && vs.meta.namespace === g.meta.namespace) && ns !== vs.meta.namespace) continue;
+      for (const vh of vs.spec.hosts) {
+        const full = resolveHost(vh, vs.meta.namespace, scope.mesh.domainSuffix);
+        if (hostMatches(host, full)) hosts.push(vh);
+        else if (hostMatches(full, host)) hosts.push(host);
+      }
+    }
+    if (hosts.length) out.push({ vs, hosts: [...new Set(hosts)].sort() });
+  }
+  return out;
+}
+
+function routeConfig(scope: Scope, name: string, entries: { g: Gateway; server: GatewayServer }[]): RouteConfiguration {
+  const byHost = new Map<string, VirtualService[]>();
+  let port = 0;
+  for (const { g, server } of entries) {
+    port = server.port.number;
+    for (const { vs, hosts } of boundVirtualServices(scope, g, server)) {
+      for (const h of hosts) if (!(byHost.get(h) ?? []).includes(vs)) byHost.set(h, [...(byHost.get(h) ?? []), vs]);
+    }
+  }
+  const flavor: RouteFlavor = { headerStyle: 'string_match', defaultRetries: true, timeoutAs: 'timeout', gateway: gwName(entries[0]!.g) };
+  const vhosts: VirtualHost[] = [...byHost.keys()].sort().map((h) => ({
+    name: `${h}:${port}`,
+    domains: h === '*' ? ['*'] : [h, `${h}:*`],
+    routes: vsRoutes(scope, byHost.get(h)!, h, port, flavor, false),
+    include_request_attempt_count: true,
+  })).filter((v) => v.routes.length > 0);
+  if (entries.some((e) => e.server.tls?.httpsRedirect)) for (const v of vhosts) v.require_tls = 'ALL';
+  return { name, virtual_hosts: dedupeDomains(vhosts), validate_clusters: { value: false } };
+}
+
+function sds(name: string): Record<string, unknown> {
+  return { name, sds_config: { ads: {}, resource_api_version: 'V3' } };
+}
+
+function downstreamTls(server: GatewayServer): Record<string, unknown> {
+  const tls = server.tls!;
+  const istio = tls.mode === 'ISTIO_MUTUAL';
+  const cert = istio ? 'default' : `kubernetes://${tls.credentialName ?? ''}`;
+  const common: Record<string, unknown> = { tls_certificate_sds_secret_configs: [sds(cert)], alpn_protocols: ['h2', 'http/1.1'] };
+  if (istio) common['combined_validation_context'] = { default_validation_context: {}, validation_context_sds_secret_config: sds('ROOTCA') };
+  else if (tls.mode === 'MUTUAL' || tls.mode === 'OPTIONAL_MUTUAL') common['combined_validation_context'] = { default_validation_context: {}, validation_context_sds_secret_config: sds(`kubernetes://${tls.credentialName ?? ''}-cacert`) };
+  return { common_tls_context: common, require_client_certificate: { value: istio || tls.mode === 'MUTUAL' } };
+}
+
+function sniOf(server: GatewayServer): string[] {
+  return server.hosts.map((h) => h.slice(h.indexOf('/') + 1)).filter((h) => h !== '*').sort();
+}
+
+export function gatewayGenerator(mesh: MeshConfig, proxy: Proxy): Generated {
+  const scope = buildScope(mesh, proxy);
+  const gateways = mesh.gateways.filter((g) => selects(g.spec.selector, scope.labels));
+  const byPort = new Map<number, { g: Gateway; server: GatewayServer }[]>();
+  for (const g of gateways) for (const server of g.spec.servers) {
+    const lp = listenPort(scope, server.port.number);
+    byPort.set(lp, [...(byPort.get(lp) ?? []), { g, server }]);
+  }
+  const listeners: Listener[] = [];
+  const routes: RouteConfiguration[] = [];
+  for (const [lp, entries] of [...byPort.entries()].sort((a, b) => a[0] - b[0])) {
+    const chains: FilterChain[] = [];
+    const http = entries.filter((e) => ['HTTP', 'HTTP2', 'GRPC', 'GRPC-WEB'].includes(e.server.port.protocol) || (e.server.port.protocol === 'HTTPS' && !e.server.tls));
+    const terminated = entries.filter((e) => e.server.port.protocol === 'HTTPS' && e.server.tls && e.server.tls.mode !== 'PASSTHROUGH' && e.server.tls.mode !== 'AUTO_PASSTHROUGH');
+    const passthrough = entries.filter((e) => !http.includes(e) && !terminated.includes(e));
+    if (http.length) {
+      const rc = `http.${lp}`;
+      routes.push(routeConfig(scope, rc, http));
+      chains.push({ filters: [{ name: HCM_FILTER, typed_config: typedAny(HCM_TYPE, rdsHcm(`outbound_0.0.0.0_${lp}`, rc, 'envoy')) }] });
+    }
+    for (const e of terminated) {
+      const rc = `https.${e.server.port.number}.${e.server.port.name}.${e.g.meta.name}.${e.g.meta.namespace}`;
+      routes.push(routeConfig(scope, rc, [e]));
+      const sni = sniOf(e.server);
+      chains.push({
+        ...(sni.length ? { filter_chain_match: { server_names: sni } } : {}),
+        transport_socket: { name: 'envoy.transport_sockets.tls', typed_config: typedAny(DOWNSTREAM_TLS, downstreamTls(e.server)) },
+        filters: [{ name: HCM_FILTER, typed_config: typedAny(HCM_TYPE, rdsHcm(`outbound_0.0.0.0_${lp}`, rc, 'envoy')) }],
+        metadata: istioMetadata({ config: gwPath(e.g) }),
+      } as FilterChain);
+    }
+    for (const e of passthrough) {
+      for (const { vs } of boundVirtualServices(scope, e.g, e.server)) chains.push(...tlsChains(scope, vs, e.server.port.number, gwName(e.g)));
+    }
+    const seen = new Set<string>();
+    const uniq = chains.filter((c) => { const k = JSON.stringify(c.filter_chain_match ?? {}); return seen.has(k) ? false : (seen.add(k), true); });
+    if (!uniq.length) continue;
+    listeners.push({
+      name: `0.0.0.0_${lp}`, address: { socket_address: { address: '0.0.0.0', port_value: lp } }, traffic_direction: 'OUTBOUND',
+      ...(uniq.some((c) => c.filter_chain_match?.server_names) ? { listener_filters: [TLS_INSPECTOR] } : {}),
+      filter_chains: uniq, metadata: istioMetadata({ config: gwPath(entries[0]!.g) }),
+    });
+  }
+  const clusters: Cluster[] = [...fixedClusters(scope), ...outboundClusters(scope, { defaultLb: 'LEAST_REQUEST', envoyPolicy: true })]
+    .sort((a, b) => (a.name! < b.name! ? -1 : a.name! > b.name! ? 1 : 0));
+  return {
+    clusters: eager(clusters, (c) => c.name!),
+    endpoints: edsOutput(scope, clusters),
+    listeners: eager(listeners, (l) => l.name!),
+    routes: eager(routes.sort((a, b) => (a.name! < b.name! ? -1 : 1)), (r) => r.name!),
+  };
+}

@@ -1,0 +1,136 @@
+/**
+ * @module translators/inbound
+ * A sidecar's inbound side, as current istiod builds it: `virtualInbound` on 15006 (original_dst
+ * listener filter) with a filter chain per workload port named `0.0.0.0_<port>` (matched on
+ * destination_port) — an HCM with RDS `inbound|<port>||` for HTTP ports, a tcp_proxy otherwise —
+ * plus `virtualInbound-blackhole` (port 15006 itself) and the catch-all to
+ * InboundPassthroughCluster; clusters `inbound|<port>||` (STATIC to 127.0.0.1:<port>, the app in
+ * the same pod or VM) and route configs `inbound|<port>||` with one vhost `inbound|http|<port>`.
+ * The workload's ports come from the services whose selector picks the proxy's labels (Service
+ * selectors, ServiceEntry workloadSelectors) in its namespace; a named targetPort is resolved
+ * against the first matching Pod or WorkloadEntry. Output depends only on namespace and labels,
+ * so proxies of one workload shape share it.
+ */
+import type { MeshConfig, MeshService } from '../model/config.js';
+import type { ServicePort } from '../model/k8s.js';
+import type { Cluster, FilterChain, Listener, RouteConfiguration } from '../proto/types.js';
+import { typedAny } from '../proto/any.js';
+import { durationOf } from '../model/duration.js';
+import { HCM_FILTER, HCM_TYPE, rdsHcm } from './hcm.js';
+import { BLACKHOLE_CLUSTER, clusterName, configPath } from './names.js';
+import { istioMetadata } from './metadata.js';
+import { isHttp, portProtocol, type Protocol } from './protocol.js';
+import { tcpProxy, ORIGINAL_DST } from './tcp.js';
+import type { Scope } from './scope.js';
+
+export const INBOUND_PASSTHROUGH = 'InboundPassthroughCluster';
+
+export interface InboundPort {
+  readonly port: number;
+  readonly protocol: Protocol;
+  readonly services: readonly MeshService[];
+}
+
+function selects(sel: Readonly<Record<string, string>> | null, labels: Readonly<Record<string, string>>): boolean {
+  if (!sel) return false;
+  const keys = Object.keys(sel);
+  return keys.length > 0 && keys.every((k) => labels[k] === sel[k]);
+}
+
+function resolveTarget(mesh: MeshConfig, ns: string, labels: Readonly<Record<string, string>>, sp: ServicePort): number | undefined {
+  if (typeof sp.targetPort === 'number') return sp.targetPort;
+  const name = sp.targetPort;
+  for (const pod of [...mesh.pods.values()].sort((a, b) => a.meta.name.localeCompare(b.meta.name))) {
+    if (pod.meta.namespace !== ns || !Object.keys(labels).every((k) => pod.meta.labels[k] === labels[k])) continue;
+    const cp = pod.containerPorts.find((c) => c.name === name);
+    if (cp) return cp.containerPort;
+  }
+  for (const we of mesh.workloadEntries) {
+    if (we.meta.namespace === ns && selects(we.spec.labels ?? null, labels) && we.spec.ports?.[sp.name]) return we.spec.ports[sp.name];
+  }
+  return undefined;
+}
+
+/** The workload's inbound ports, from every service selecting it (HTTP wins when services disagree). */
+export function inboundPorts(scope: Scope): InboundPort[] {
+  const byPort = new Map<number, { protocol: Protocol; services: MeshService[] }>();
+  if (!Object.keys(scope.labels).length) return [];
+  for (const svc of scope.mesh.services) {
+    if (svc.namespace !== scope.namespace || !selects(svc.selector, scope.labels)) continue;
+    for (const sp of svc.ports) {
+      if (sp.protocol === 'UDP') continue;
+      const tp = svc.origin === 'ServiceEntry' ? (typeof sp.targetPort === 'number' ? sp.targetPort : sp.port) : resolveTarget(scope.mesh, scope.namespace, scope.labels, sp);
+      if (tp === undefined) continue;
+      const proto = portProtocol(sp);
+      const cur = byPort.get(tp);
+      if (!cur) byPort.set(tp, { protocol: proto, services: [svc] });
+      else {
+        cur.services.push(svc);
+        if (!isHttp(cur.protocol) && isHttp(proto)) cur.protocol = proto;
+      }
+    }
+  }
+  return [...byPort.entries()].sort((a, b) => a[0] - b[0]).map(([port, v]) => ({ port, ...v }));
+}
+
+export function inboundClusters(scope: Scope, ports: readonly InboundPort[]): Cluster[] {
+  const out: Cluster[] = ports.map((p) => {
+    const name = clusterName('inbound', p.port, '', '');
+    const h2 = p.protocol === 'HTTP2' || p.protocol === 'GRPC';
+    return {
+      name, type: 'STATIC', connect_timeout: durationOf(scope.mesh.settings.connectTimeout), lb_policy: 'ROUND_ROBIN',
+      load_assignment: { cluster_name: name, endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: p.port } } } }] }] },
+      ...(h2 ? { typed_extension_protocol_options: { 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': typedAny('envoy.extensions.upstreams.http.v3.HttpProtocolOptions', { explicit_http_config: { http2_protocol_options: {} } }) } } : {}),
+      metadata: istioMetadata({ services: p.services.map((s) => ({ host: s.hostname, name: s.name, namespace: s.namespace })) }),
+    } as Cluster;
+  });
+  out.push({
+    name: INBOUND_PASSTHROUGH, type: 'ORIGINAL_DST', lb_policy: 'CLUSTER_PROVIDED', connect_timeout: durationOf(scope.mesh.settings.connectTimeout),
+    upstream_bind_config: { source_address: { address: '127.0.0.6', port_value: 0 } },
+  });
+  return out;
+}
+
+function chainFor(p: InboundPort): FilterChain {
+  const name = clusterName('inbound', p.port, '', '');
+  const filter = isHttp(p.protocol)
+    ? { name: HCM_FILTER, typed_config: typedAny(HCM_TYPE, rdsHcm(`inbound_0.0.0.0_${p.port}`, name, 'envoy')) }
+    : tcpProxy(name, name);
+  const svc = p.services[0]!;
+  return {
+    name: `0.0.0.0_${p.port}`, filter_chain_match: { destination_port: { value: p.port } }, filters: [filter],
+    metadata: istioMetadata({ config: configPath('Service', svc.namespace, svc.name) }),
+  } as FilterChain;
+}
+
+export function virtualInbound(ports: readonly InboundPort[]): Listener {
+  return {
+    name: 'virtualInbound',
+    address: { socket_address: { address: '0.0.0.0', port_value: 15006 } },
+    traffic_direction: 'INBOUND',
+    listener_filters: [ORIGINAL_DST],
+    filter_chains: [
+      { name: 'virtualInbound-blackhole', filter_chain_match: { destination_port: { value: 15006 } }, filters: [tcpProxy(BLACKHOLE_CLUSTER, BLACKHOLE_CLUSTER)] },
+      ...ports.map(chainFor),
+      { name: 'virtualInbound', filters: [tcpProxy(INBOUND_PASSTHROUGH, INBOUND_PASSTHROUGH)] },
+    ],
+  };
+}
+
+export function inboundRoutes(ports: readonly InboundPort[]): RouteConfiguration[] {
+  return ports.filter((p) => isHttp(p.protocol)).map((p) => {
+    const name = clusterName('inbound', p.port, '', '');
+    const svc = p.services[0]!;
+    return {
+      name, validate_clusters: { value: false },
+      virtual_hosts: [{
+        name: `inbound|http|${p.port}`, domains: ['*'],
+        routes: [{
+          name: 'default', match: { prefix: '/' }, route: { cluster: name, timeout: { seconds: 0 }, max_stream_duration: { max_stream_duration: { seconds: 0 }, grpc_timeout_header_max: { seconds: 0 } } },
+          decorator: { operation: `${svc.hostname}:${p.port}/*` },
+          metadata: istioMetadata({ config: configPath('Service', svc.namespace, svc.name) }),
+        }],
+      }],
+    };
+  });
+}

@@ -1,0 +1,152 @@
+/**
+ * @module translators/outbound
+ * A sidecar's outbound listeners and route configs, as istiod builds them:
+ * - `virtualOutbound` on 15001 (use_original_dst) whose catch-all chain `virtualOutbound-catchall-tcp`
+ *   sends unmatched traffic to PassthroughCluster (ALLOW_ANY) or BlackHoleCluster (REGISTRY_ONLY);
+ * - per HTTP port `0.0.0.0_<port>` with route config `"<port>"` over RDS: a virtual host per
+ *   service on that port plus `allow_any` (or `block_all`), `ignore_port_in_host_matching`;
+ * - per TCP/TLS service port with a VIP `<vip>_<port>` with tcp_proxy (VirtualService tcp/tls routes
+ *   apply); without a VIP, `0.0.0.0_<port>` (SNI chains for TLS, else the first service's chain).
+ */
+import type { MeshService } from '../model/config.js';
+import type { FilterChain, Listener, RouteConfiguration, VirtualHost } from '../proto/types.js';
+import { typedAny } from '../proto/any.js';
+import { serviceDomains } from './domains.js';
+import { HCM_FILTER, HCM_TYPE, rdsHcm } from './hcm.js';
+import { BLACKHOLE_CLUSTER, PASSTHROUGH_CLUSTER, clusterName, configPath, outboundListenerName, outboundRouteName, vhostName } from './names.js';
+import { istioMetadata } from './metadata.js';
+import { portProtocol, isHttp } from './protocol.js';
+import { hostRoutes, type RouteFlavor } from './route.js';
+import { tcpChain, tcpProxy, tlsChains, TLS_INSPECTOR } from './tcp.js';
+import type { Scope } from './scope.js';
+
+export const SIDECAR_ROUTES: RouteFlavor = { headerStyle: 'string_match', defaultRetries: true, timeoutAs: 'timeout' };
+
+const byNum = (a: [number, unknown], b: [number, unknown]): number => a[0] - b[0];
+
+/** HTTP service ports visible to the proxy: port → services exposing it (sorted by hostname). */
+export function httpPorts(services: readonly MeshService[]): Map<number, MeshService[]> {
+  const m = new Map<number, MeshService[]>();
+  for (const s of services) {
+    for (const p of s.ports) if (isHttp(portProtocol(p))) m.set(p.port, [...(m.get(p.port) ?? []), s]);
+  }
+  return new Map([...m.entries()].sort(byNum));
+}
+
+export function virtualOutbound(scope: Scope): Listener {
+  const target = scope.outboundPolicy === 'REGISTRY_ONLY' ? BLACKHOLE_CLUSTER : PASSTHROUGH_CLUSTER;
+  return {
+    name: 'virtualOutbound',
+    address: { socket_address: { address: '0.0.0.0', port_value: 15001 } },
+    use_original_dst: { value: true },
+    traffic_direction: 'OUTBOUND',
+    filter_chains: [{ name: 'virtualOutbound-catchall-tcp', filters: [tcpProxy(target, target)] }],
+  };
+}
+
+function httpListener(port: number): Listener {
+  const name = outboundListenerName(port);
+  return {
+    name,
+    address: { socket_address: { address: '0.0.0.0', port_value: port } },
+    traffic_direction: 'OUTBOUND',
+    bind_to_port: { value: false },
+    filter_chains: [{ filters: [{ name: HCM_FILTER, typed_config: typedAny(HCM_TYPE, rdsHcm(`outbound_${name}`, outboundRouteName(port), 'envoy')) }] }],
+  };
+}
+
+function tcpListener(name: string, address: string, port: number, chains: FilterChain[], tls: boolean, svc: MeshService | undefined): Listener {
+  return {
+    name,
+    address: { socket_address: { address, port_value: port } },
+    traffic_direction: 'OUTBOUND',
+    bind_to_port: { value: false },
+    ...(tls ? { listener_filters: [TLS_INSPECTOR] } : {}),
+    filter_chains: chains,
+    ...(svc ? { metadata: istioMetadata({ config: configPath('Service', svc.namespace, svc.name) }) } : {}),
+  };
+}
+
+function isTls(svc: MeshService, port: number): boolean {
+  const p = svc.ports.find((x) => x.port === port);
+  const proto = p ? portProtocol(p) : 'TCP';
+  return proto === 'TLS' || proto === 'HTTPS';
+}
+
+/** TCP/TLS listeners for the non-HTTP ports of the visible services. */
+export function tcpListeners(scope: Scope, http: ReadonlyMap<number, unknown>): Listener[] {
+  const out: Listener[] = [];
+  const vipLess = new Map<number, MeshService[]>();
+  for (const svc of scope.services) {
+    for (const p of svc.ports) {
+      const proto = portProtocol(p);
+      if (p.protocol === 'UDP' || isHttp(proto)) continue;
+      if (!svc.clusterIP) { vipLess.set(p.port, [...(vipLess.get(p.port) ?? []), svc]); continue; }
+      const vs = scope.vsFor(svc.hostname);
+      const tls = isTls(svc, p.port);
+      const chains = [...(tls ? tlsChains(scope, vs, p.port) : []), tcpChain(scope, svc, p.port, vs)];
+      out.push(tcpListener(`${svc.clusterIP}_${p.port}`, svc.clusterIP, p.port, chains, tls && chains.length > 1, svc));
+    }
+  }
+  for (const [port, svcs] of [...vipLess.entries()].sort(byNum)) {
+    if (http.has(port)) continue; // the HTTP listener owns 0.0.0.0_<port>; istiod does the same
+    const chains: FilterChain[] = [];
+    let fallback: FilterChain | undefined;
+    const seen = new Set<string>();
+    for (const svc of svcs) {
+      const vs = scope.vsFor(svc.hostname);
+      if (isTls(svc, port)) {
+        for (const c of tlsChains(scope, vs, port)) chains.push(c);
+        if (!svc.hostname.startsWith('*') && !seen.has(svc.hostname)) {
+          seen.add(svc.hostname);
+          const cluster = clusterName('outbound', port, '', svc.hostname);
+          chains.push({ filter_chain_match: { server_names: [svc.hostname] }, filters: [tcpProxy(cluster, cluster)] });
+        }
+      } else fallback ??= tcpChain(scope, svc, port, vs);
+    }
+    const uniq = dedupeSni(chains);
+    if (fallback) uniq.push(fallback);
+    if (!uniq.length) continue;
+    out.push(tcpListener(outboundListenerName(port), '0.0.0.0', port, uniq, uniq.some((c) => c.filter_chain_match), undefined));
+  }
+  return out.sort((a, b) => (a.name! < b.name! ? -1 : a.name! > b.name! ? 1 : 0));
+}
+
+/** Envoy rejects two chains with the same match: keep the first chain for each SNI set. */
+function dedupeSni(chains: FilterChain[]): FilterChain[] {
+  const seen = new Set<string>();
+  const out: FilterChain[] = [];
+  for (const c of chains) {
+    const names = (c.filter_chain_match?.server_names ?? []).filter((n) => !seen.has(n));
+    if (!names.length) continue;
+    names.forEach((n) => seen.add(n));
+    out.push({ ...c, filter_chain_match: { server_names: names } });
+  }
+  return out;
+}
+
+export function httpListeners(ports: ReadonlyMap<number, unknown>): Listener[] {
+  return [...ports.keys()].map(httpListener);
+}
+
+export function outboundRouteConfig(scope: Scope, port: number, services: readonly MeshService[]): RouteConfiguration {
+  const vhosts: VirtualHost[] = services.map((svc) => ({
+    name: vhostName(svc.hostname, port),
+    domains: serviceDomains(svc, scope.namespace, port, false),
+    routes: hostRoutes(scope, svc.hostname, port, SIDECAR_ROUTES),
+    include_request_attempt_count: true,
+  }));
+  if (scope.outboundPolicy === 'REGISTRY_ONLY') {
+    vhosts.push({ name: 'block_all', domains: ['*'], routes: [{ name: 'block_all', match: { prefix: '/' }, direct_response: { status: 502 } }], include_request_attempt_count: true });
+  } else {
+    vhosts.push({ name: 'allow_any', domains: ['*'], routes: [{ name: 'allow_any', match: { prefix: '/' }, route: { cluster: PASSTHROUGH_CLUSTER, timeout: { seconds: 0 } } }], include_request_attempt_count: true });
+  }
+  return { name: outboundRouteName(port), virtual_hosts: dedupeDomains(vhosts), validate_clusters: { value: false }, ignore_port_in_host_matching: true };
+}
+
+/** Envoy NACKs a route config where two virtual hosts share a domain: the first keeps it (istiod drops duplicates too). */
+export function dedupeDomains(vhosts: VirtualHost[]): VirtualHost[] {
+  const seen = new Set<string>();
+  return vhosts.map((v) => ({ ...v, domains: (v.domains ?? []).filter((d) => (seen.has(d.toLowerCase()) ? false : (seen.add(d.toLowerCase()), true))) }))
+    .filter((v) => v.domains.length > 0);
+}

@@ -1,0 +1,111 @@
+/**
+ * @module translators/scope
+ * What one proxy may see, as istiod's SidecarScope: services, VirtualServices and
+ * DestinationRules exported to its namespace (`exportTo`: `*`, `.`, `~`, namespaces; the Service
+ * annotation `networking.istio.io/exportTo`), narrowed by the Sidecar that applies to it (one in
+ * its namespace selecting its labels, else its namespace's default, else the root namespace's)
+ * through egress `namespace/host` entries. Also the proxy's labels (node metadata LABELS, else the
+ * registry pod), and the effective outbound traffic policy. Every list is sorted.
+ */
+import type { MeshConfig, MeshService } from '../model/config.js';
+import type { DestinationRule, Sidecar, VirtualService } from '../model/istio.js';
+import type { OutboundTrafficPolicy } from '../model/meshconfig.js';
+import type { Proxy } from '../model/proxy.js';
+
+export interface Scope {
+  readonly mesh: MeshConfig;
+  readonly proxy: Proxy;
+  readonly namespace: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly sidecar: Sidecar | undefined;
+  readonly services: readonly MeshService[];
+  readonly serviceByHost: ReadonlyMap<string, MeshService>;
+  /** Mesh-bound VirtualServices visible to the proxy, by namespace/name. */
+  readonly virtualServices: readonly VirtualService[];
+  readonly outboundPolicy: OutboundTrafficPolicy;
+  /** The VirtualService that routes `host` for this proxy (the first one wins, as istiod). */
+  vsFor(host: string): VirtualService | undefined;
+  /** The DestinationRule for `host`: the proxy's namespace, then the service's, then the root namespace, then any exported. */
+  destinationRule(host: string): DestinationRule | undefined;
+}
+
+/** Whether an object in `owner` with `exportTo` is visible from namespace `ns`. */
+export function exported(exportTo: readonly string[] | undefined, owner: string, ns: string): boolean {
+  const list = exportTo?.length ? exportTo : ['*'];
+  return list.some((e) => e === '*' || (e === '.' && owner === ns) || e === ns);
+}
+
+export function resolveHost(host: string, ns: string, suffix: string): string {
+  return host.includes('.') || host.startsWith('*') ? host : `${host}.${ns}.svc.${suffix}`;
+}
+
+/** Istio host matching: `*` anything, `*.suffix` by suffix, else equal. */
+export function hostMatches(pattern: string, host: string): boolean {
+  if (pattern === '*') return true;
+  if (pattern.startsWith('*.')) return host.endsWith(pattern.slice(1)) || host === pattern;
+  return pattern === host;
+}
+
+function egressAllows(sc: Sidecar, proxyNs: string, ns: string, host: string): boolean {
+  for (const e of sc.spec.egress ?? []) {
+    for (const h of e.hosts) {
+      const i = h.indexOf('/');
+      const hns = h.slice(0, i);
+      const dns = h.slice(i + 1);
+      const nsOk = hns === '*' || (hns === '.' && ns === proxyNs) || hns === ns;
+      if (nsOk && hostMatches(dns, host)) return true;
+    }
+  }
+  return false;
+}
+
+function selects(sel: Readonly<Record<string, string>>, labels: Readonly<Record<string, string>>): boolean {
+  const keys = Object.keys(sel);
+  return keys.length > 0 && keys.every((k) => labels[k] === sel[k]);
+}
+
+/** The proxy's workload labels: metadata LABELS when sent (VMs, istio-agent), else the registry pod's. */
+export function proxyLabels(mesh: MeshConfig, proxy: Proxy): Readonly<Record<string, string>> {
+  if (Object.keys(proxy.labels).length) return proxy.labels;
+  return mesh.pods.get(`${proxy.namespace}/${proxy.workloadName}`)?.meta.labels ?? {};
+}
+
+export function sidecarFor(mesh: MeshConfig, ns: string, labels: Readonly<Record<string, string>>): Sidecar | undefined {
+  const inNs = mesh.sidecars.filter((s) => s.meta.namespace === ns);
+  return inNs.find((s) => s.spec.workloadSelector && selects(s.spec.workloadSelector.labels, labels))
+    ?? inNs.find((s) => !s.spec.workloadSelector)
+    ?? mesh.sidecars.find((s) => s.meta.namespace === mesh.settings.rootNamespace && !s.spec.workloadSelector);
+}
+
+export function buildScope(mesh: MeshConfig, proxy: Proxy): Scope {
+  const ns = proxy.namespace;
+  const labels = proxyLabels(mesh, proxy);
+  const sidecar = proxy.type === 'sidecar' ? sidecarFor(mesh, ns, labels) : undefined;
+  const services = mesh.services.filter((s) => exported(s.exportTo, s.namespace, ns) && (!sidecar || egressAllows(sidecar, ns, s.namespace, s.hostname)));
+  const serviceByHost = new Map(services.map((s) => [s.hostname, s]));
+  const virtualServices = mesh.virtualServices.filter((vs) => (vs.spec.gateways === undefined || vs.spec.gateways.includes('mesh'))
+    && exported(vs.spec.exportTo, vs.meta.namespace, ns)
+    && (!sidecar || vs.spec.hosts.some((h) => egressAllows(sidecar, ns, vs.meta.namespace, resolveHost(h, vs.meta.namespace, mesh.domainSuffix)))));
+  const vsCache = new Map<string, VirtualService | undefined>();
+  const drCache = new Map<string, DestinationRule | undefined>();
+  const drs = mesh.destinationRules.filter((d) => exported(d.spec.exportTo, d.meta.namespace, ns));
+  return {
+    mesh, proxy, namespace: ns, labels, sidecar, services, serviceByHost, virtualServices,
+    outboundPolicy: sidecar?.spec.outboundTrafficPolicy?.mode ?? mesh.settings.outboundTrafficPolicy,
+    vsFor(host) {
+      if (!vsCache.has(host)) vsCache.set(host, virtualServices.find((vs) => vs.spec.hosts.some((h) => hostMatches(resolveHost(h, vs.meta.namespace, mesh.domainSuffix), host))));
+      return vsCache.get(host);
+    },
+    destinationRule(host) {
+      if (drCache.has(host)) return drCache.get(host);
+      const cands = drs.filter((d) => hostMatches(resolveHost(d.spec.host, d.meta.namespace, mesh.domainSuffix), host));
+      const exact = cands.filter((d) => resolveHost(d.spec.host, d.meta.namespace, mesh.domainSuffix) === host);
+      const pool = exact.length ? exact : cands;
+      const svcNs = mesh.serviceByHost.get(host)?.namespace;
+      const dr = pool.find((d) => d.meta.namespace === ns) ?? pool.find((d) => d.meta.namespace === svcNs)
+        ?? pool.find((d) => d.meta.namespace === mesh.settings.rootNamespace) ?? pool[0];
+      drCache.set(host, dr);
+      return dr;
+    },
+  };
+}

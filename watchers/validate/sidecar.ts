@@ -1,0 +1,53 @@
+/**
+ * @module watchers/validate/sidecar
+ * Validates a Sidecar (networking.istio.io): workloadSelector, egress listeners whose hosts are
+ * `namespace/dnsName` (namespace `*`, `.`, `~` or a name; dnsName `*`, `*.suffix` or a FQDN), and
+ * outboundTrafficPolicy. Ingress listeners are accepted and not translated.
+ */
+import type { IstioEgressListener, Sidecar } from '../../model/istio.js';
+import { type Raw, Reader } from './check.js';
+import { readMeta } from './meta.js';
+import { validHost } from './common-istio.js';
+
+const NS = /^(\*|\.|~|[a-z0-9]([-a-z0-9]*[a-z0-9])?)$/;
+
+export function readSidecar(r: Reader, raw: Raw, ns: string): Sidecar {
+  const meta = readMeta(r, raw, ns);
+  const spec = r.object(raw['spec'], 'spec', true) ?? {};
+  r.known(spec, 'spec', ['workloadSelector', 'egress', 'ingress', 'outboundTrafficPolicy', 'inboundConnectionPool']);
+  const sel = r.object(spec['workloadSelector'], 'spec.workloadSelector');
+  let labels: Record<string, string> | undefined;
+  if (sel) {
+    r.known(sel, 'spec.workloadSelector', ['labels']);
+    labels = r.stringMap(sel['labels'], 'spec.workloadSelector.labels') ?? {};
+  }
+  const egress: IstioEgressListener[] = [];
+  (r.array(spec['egress'], 'spec.egress') ?? []).forEach((e, i) => {
+    const path = `spec.egress[${i}]`;
+    const o = r.object(e, path, true);
+    if (!o) return;
+    r.known(o, path, ['hosts', 'port', 'bind', 'captureMode']);
+    const hosts = r.stringList(o['hosts'], `${path}.hosts`) ?? [];
+    if (!hosts.length) r.fail(`${path}.hosts`, 'must list at least one namespace/host');
+    hosts.forEach((h, j) => {
+      const slash = h.indexOf('/');
+      const hns = slash > 0 ? h.slice(0, slash) : '';
+      const dns = h.slice(slash + 1);
+      if (slash <= 0 || !NS.test(hns) || !validHost(dns)) r.fail(`${path}.hosts[${j}]`, `"${h}" is not namespace/host (e.g. ./*, istio-system/*, */foo.example.com)`);
+    });
+    const po = r.object(o['port'], `${path}.port`);
+    const number = po ? r.int(po['number'], `${path}.port.number`, { min: 1, max: 65535, required: true }) : undefined;
+    egress.push({ hosts, ...(number !== undefined ? { port: { number } } : {}) });
+  });
+  const otp = r.object(spec['outboundTrafficPolicy'], 'spec.outboundTrafficPolicy');
+  let mode: 'ALLOW_ANY' | 'REGISTRY_ONLY' | undefined;
+  if (otp) {
+    const m = r.string(otp['mode'], 'spec.outboundTrafficPolicy.mode');
+    if (m !== undefined && m !== 'ALLOW_ANY' && m !== 'REGISTRY_ONLY') r.fail('spec.outboundTrafficPolicy.mode', `"${m}" is not ALLOW_ANY or REGISTRY_ONLY`);
+    else mode = m;
+  }
+  return {
+    kind: 'Sidecar', meta,
+    spec: { ...(labels ? { workloadSelector: { labels } } : {}), ...(egress.length ? { egress } : {}), ...(mode ? { outboundTrafficPolicy: { mode } } : {}) },
+  };
+}

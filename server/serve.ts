@@ -16,7 +16,13 @@ import { V1Api } from './http/v1/api.js';
 import { meshUpdates } from './pipeline.js';
 import { logger } from './log.js';
 import { DEFAULT_PORTS } from './defaults.js';
+import { PilotMetrics } from './metrics.js';
+import { Observer, mergeEvents } from './observe.js';
+import { serverDryRun } from './explain/dryrun.js';
+import type { Proxy } from '../model/proxy.js';
+import type { StreamState } from './xds/state.js';
 import { chooseSource, type KubeModeOptions } from './source.js';
+import { loadMeshConfigFile } from '../watchers/validate/meshconfig.js';
 import { startWebhook, type WebhookServer } from './http/webhook.js';
 
 export interface ServeOptions {
@@ -34,6 +40,8 @@ export interface ServeOptions {
   readonly webhookPort?: number;
   readonly webhookCert?: string;
   readonly webhookKey?: string;
+  /** istio MeshConfig YAML (the `mesh` ConfigMap key, or the whole ConfigMap); overrides the source's. */
+  readonly meshConfig?: string;
 }
 
 export interface RunningServer {
@@ -49,10 +57,12 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   const log = logger('serve');
   const adsLog = logger('ads');
   const src = chooseSource(opts);
-  const { updates$, state } = meshUpdates(src.events$, { debounceMs: opts.debounceMs, debounceMaxMs: opts.debounceMaxMs, mesh: src.mesh }, logger('store'));
-  const cache = new SnapshotCache(buildMesh(emptyState()).mesh, ({ proxyClass, typeUrl, name, error }) =>
-    adsLog.error({ proxyClass, type: typeShort(typeUrl), resource: name, err: error.message }, `cannot encode ${typeShort(typeUrl)} ${name} for ${proxyClass}: ${error.message}; left out`));
-  const engine = new AdsEngine(cache, {
+  const meshOpts = opts.meshConfig ? { ...src.mesh, settings: loadMeshConfigFile(opts.meshConfig) } : src.mesh;
+  const { updates$, state } = meshUpdates(src.events$, { debounceMs: opts.debounceMs, debounceMaxMs: opts.debounceMaxMs, mesh: meshOpts }, logger('store'));
+  const observer = new Observer(new PilotMetrics());
+  const cache = new SnapshotCache(buildMesh(emptyState()).mesh, ({ proxyClass, typeUrl, name, error }) => (observer.metrics.internalErrors.inc(),
+    adsLog.error({ proxyClass, type: typeShort(typeUrl), resource: name, err: error.message }, `cannot encode ${typeShort(typeUrl)} ${name} for ${proxyClass}: ${error.message}; left out`)));
+  const engine = new AdsEngine(cache, mergeEvents({
     connected: (s) => adsLog.info({ proxy: s.proxy.id, peer: s.peer, generator: s.proxy.generator }, 'proxy connected'),
     disconnected: (s) => adsLog.info({ proxy: s.proxy.id }, 'proxy disconnected'),
     rejected: (peer, reason) => adsLog.warn({ peer, reason }, `stream refused: ${reason}`),
@@ -63,19 +73,29 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
       } else if (o.kind === 'unknown-type') adsLog.debug({ proxy: s.proxy.id, type: o.typeUrl }, 'ignoring a request for a type tspilot does not serve');
       else adsLog.debug({ proxy: s.proxy.id, type: typeShort(o.typeUrl), kind: o.kind, names: req.resourceNames.length }, 'request');
     },
-  });
+  }, observer.events));
+  observer.meterSends(engine);
   let ready = false;
   const first = firstValueFrom(updates$);
   const sub: Subscription = updates$.subscribe((u) => {
     const t0 = performance.now();
+    const rec = observer.beginPush(u);
     const sent = engine.push(u.mesh);
+    rec.end(sent);
     ready = true;
     log.info({ generation: u.mesh.generation, kinds: [...u.kinds].sort(), services: u.mesh.services.length, rejected: u.mesh.rejected.length,
       responses: sent, pushMs: Math.round((performance.now() - t0) * 10) / 10, sinceChangeMs: Date.now() - u.firstChangeAt }, 'config pushed');
   });
   const v1 = new V1Api({ cache, ready: () => ready });
-  const router = v1.register(debugRoutes({ engine, mesh: () => cache.mesh, ready: () => ready, sourceErrors: () => state.sourceErrors, pollers: () => v1.syncz() }));
-  const onHttpError = (e: Error): void => logger('http').error({ err: e.message }, 'handler failed');
+  const sources = { engine, mesh: () => cache.mesh, ready: () => ready, sourceErrors: () => state.sourceErrors, pushStatus: () => observer.pushStatus(), pollers: () => v1.syncz(),
+    snapshot: (p: Proxy) => cache.forProxy(p), dryRun: (yaml: string, streams: readonly StreamState[]) => serverDryRun(state, cache.mesh, streams, yaml, src.mesh) };
+  const router = v1.register(debugRoutes(sources));
+  // istiod serves /metrics on the monitoring port only.
+  const monitoring = debugRoutes(sources).on('GET', '/metrics', async () => {
+    const m = await observer.metrics.render();
+    return { text: m.text, headers: { 'content-type': m.contentType } };
+  });
+  const onHttpError = (e: Error): void => { observer.metrics.internalErrors.inc(); logger('http').error({ err: e.message }, 'handler failed'); };
   const servers: HttpServer[] = [];
   let xds: XdsGrpcServer | undefined;
   let webhook: WebhookServer | undefined;
@@ -84,7 +104,7 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
     await Promise.all([xds?.close(), webhook?.close(), ...servers.map((s) => s.close())]);
   };
   try {
-    servers.push(await startHttp(router, opts.bind, opts.monitoringPort, onHttpError));
+    servers.push(await startHttp(monitoring, opts.bind, opts.monitoringPort, onHttpError));
     servers.push(await startHttp(router, opts.bind, opts.httpPort, onHttpError));
     const webhookPort = opts.webhookPort ?? (opts.kube ? DEFAULT_PORTS.webhook : undefined);
     if (webhookPort !== undefined) {

@@ -1,11 +1,17 @@
 /**
  * @module server/http/debug
  * istiod's debug surface, read-only: /ready, /debug/config_dump, /debug/syncz, /debug/adsz,
- * /debug/configz, /debug/registryz, /debug/endpointz. Nothing here can change served config.
+ * /debug/configz, /debug/registryz, /debug/endpointz, /debug/push_status, /debug/connections, and
+ * beyond istiod /debug/explain (which configs produced a resource) and POST /debug/diff (what a
+ * change would push, computed on copies). Nothing here can change served config.
  * Proxies are found by full node ID or by `pod.namespace`, as istioctl passes them.
  */
 import { SHORT, isXdsType } from '../../proto/typeurls.js';
 import type { MeshConfig } from '../../model/config.js';
+import type { Proxy } from '../../model/proxy.js';
+import type { ClassSnapshot } from '../cache/snapshot.js';
+import { explain } from '../explain/explain.js';
+import type { DryRunResult } from '../explain/dryrun.js';
 import type { AdsEngine } from '../xds/ads.js';
 import type { StreamState } from '../xds/state.js';
 import { configDump } from './configdump.js';
@@ -16,9 +22,17 @@ export interface DebugSources {
   mesh(): MeshConfig;
   ready(): boolean;
   sourceErrors(): ReadonlyMap<string, string>;
+  /** The last pushes (server/observe.ts), for /debug/push_status. */
+  pushStatus?(): object;
   /** Proxies polling the v1 REST API (server/http/v1), listed in /debug/syncz after the streams. */
   pollers?(): object[];
+  /** The output of a proxy's class for the served mesh (read-only), for /debug/explain. */
+  snapshot?(proxy: Proxy): ClassSnapshot;
+  /** What applying `yaml` would push to the given streams (on copies), for POST /debug/diff. */
+  dryRun?(yaml: string, streams: readonly StreamState[]): DryRunResult;
 }
+
+const EXPLAIN_TYPES = ['cds', 'eds', 'lds', 'rds', 'vhost'] as const;
 
 /** The streams of a proxy named by full node ID or by `pod.namespace`. */
 export function findStreams(engine: AdsEngine, proxyID: string): StreamState[] {
@@ -59,7 +73,8 @@ export function syncStatus(s: StreamState): object {
 
 export function debugRoutes(src: DebugSources, router: Router = new Router()): Router {
   router.on('GET', '/ready', () => (src.ready() ? { text: 'ready\n' } : { status: 503, text: 'not ready: configuration sources have not synced\n' }));
-  router.on('GET', '/debug', () => ({ json: ['/debug/config_dump?proxyID=', '/debug/syncz', '/debug/adsz', '/debug/configz', '/debug/registryz', '/debug/endpointz'] }));
+  router.on('GET', '/debug', () => ({ json: ['/debug/config_dump?proxyID=', '/debug/syncz', '/debug/adsz', '/debug/configz', '/debug/registryz', '/debug/endpointz',
+    '/debug/push_status', '/debug/connections', '/debug/explain?proxyID=&resource=', 'POST /debug/diff'] }));
   router.on('GET', '/debug/config_dump', ({ url }) => {
     const id = proxyParam(url);
     const streams = findStreams(src.engine, id);
@@ -96,6 +111,38 @@ export function debugRoutes(src: DebugSources, router: Router = new Router()): R
         sourceErrors: Object.fromEntries(src.sourceErrors()),
       },
     };
+  });
+  router.on('GET', '/debug/push_status', () => ({ json: src.pushStatus?.() ?? { pushes: [] } }));
+  router.on('GET', '/debug/connections', () => ({
+    json: src.engine.streams().map((s) => ({
+      connectionId: s.id, proxy: s.proxy.id, address: s.peer, transport: s.kind, connectedAt: ms(s.connectedAt),
+      types: [...s.types.keys()].map((t) => (isXdsType(t) ? SHORT[t] : t)).sort(),
+    })),
+  }));
+  router.on('GET', '/debug/explain', ({ url }) => {
+    const id = proxyParam(url);
+    const resource = url.searchParams.get('resource');
+    if (!resource) throw new HttpError(400, 'query parameter resource is required (a cluster, listener, route configuration or virtual host name)');
+    if (resource.length > 1024) throw new HttpError(400, 'resource is longer than 1024 characters');
+    const type = url.searchParams.get('type');
+    if (type !== null && !(EXPLAIN_TYPES as readonly string[]).includes(type)) throw new HttpError(400, `type: "${type}" is not one of ${EXPLAIN_TYPES.join(', ')}`);
+    const streams = findStreams(src.engine, id);
+    if (!streams.length) throw new HttpError(404, `no connected proxy "${id}" (see /debug/adsz for connected proxies)`);
+    if (!src.snapshot) throw new HttpError(501, 'explain is not available on this server');
+    const s = streams[streams.length - 1]!;
+    const found = explain(src.mesh(), src.snapshot(s.proxy), resource, (type ?? undefined) as (typeof EXPLAIN_TYPES)[number] | undefined);
+    if (!found.length) throw new HttpError(404, `proxy "${s.proxy.id}" has no ${type ?? 'cluster, endpoint assignment, listener, route configuration or virtual host'} named "${resource}"`);
+    return { json: { proxy: s.proxy.id, resource, explanations: found } };
+  });
+  router.on('POST', '/debug/diff', ({ url, body }) => {
+    if (!src.dryRun) throw new HttpError(501, 'dry-run diff is not available on this server');
+    if (!body.trim()) throw new HttpError(400, 'the request body must be the YAML (or JSON) of the change, as for kubectl apply -f');
+    const id = url.searchParams.get('proxyID');
+    const streams = id ? findStreams(src.engine, id) : src.engine.streams();
+    if (id && !streams.length) throw new HttpError(404, `no connected proxy "${id}" (see /debug/adsz for connected proxies)`);
+    const r = src.dryRun(body, streams);
+    if (!r.ok) throw new HttpError(400, r.error);
+    return { json: r.report };
   });
   router.on('GET', '/debug/registryz', () => ({ json: src.mesh().services }));
   router.on('GET', '/debug/endpointz', () => {

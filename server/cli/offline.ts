@@ -1,0 +1,106 @@
+/**
+ * @module server/cli/offline
+ * The serving pipeline without a server: a folder (or texts) of YAML → parse and validate
+ * (watchers/file/parse.ts) → store (`reduce`, last good wins) → `buildMesh` → per-proxy
+ * generation and encoding (server/cache/snapshot.ts). `translate`, `explain` and `diff` use it,
+ * so what they print is what `serve` would send. Also copies a live store state for dry runs, so a
+ * "what if" never touches the state the server serves from.
+ */
+import { readFile, readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { ConfigEvent, MeshConfig, Rejection } from '../../model/config.js';
+import { parseNodeId, type Proxy } from '../../model/proxy.js';
+import { parseConfigText } from '../../watchers/file/parse.js';
+import { buildMesh, type MeshOptions } from '../../watchers/mesh.js';
+import { emptyState, reduce, type StoreState } from '../../watchers/store.js';
+
+const CONFIG_FILE = /\.(ya?ml|json)$/i;
+
+export interface LoadedMesh {
+  readonly mesh: MeshConfig;
+  readonly state: StoreState;
+  /** Files that did not parse, with the reason. */
+  readonly fileErrors: ReadonlyMap<string, string>;
+}
+
+/** Folds `replace` events for each (source, text) into a fresh store, as the file source would. */
+export function storeFromTexts(files: readonly { source: string; text: string }[], base: StoreState = emptyState()): { state: StoreState; fileErrors: Map<string, string> } {
+  const fileErrors = new Map<string, string>();
+  let st = base;
+  for (const f of files) {
+    const res = parseConfigText(f.text, f.source);
+    const ev: ConfigEvent = res.ok
+      ? { type: 'replace', origin: { source: f.source }, objects: res.file.objects, rejections: res.file.rejections }
+      : { type: 'sourceError', origin: { source: f.source }, reason: res.reason };
+    if (!res.ok) fileErrors.set(f.source, res.reason);
+    st = reduce(st, ev);
+  }
+  return { state: reduce(st, { type: 'synced' }), fileErrors };
+}
+
+export function meshFromState(state: StoreState, opts?: MeshOptions): MeshConfig {
+  const { mesh, accepted } = buildMesh(state, opts);
+  state.lastSemanticGood.clear();
+  for (const [k, v] of accepted) state.lastSemanticGood.set(k, v);
+  return mesh;
+}
+
+/** Reads a config folder like `serve --config-dir` does (not recursive; .yaml, .yml, .json). */
+export async function loadConfigDir(dir: string): Promise<LoadedMesh> {
+  const abs = path.resolve(dir);
+  let names: string[];
+  try {
+    names = (await readdir(abs)).filter((n) => CONFIG_FILE.test(n)).sort();
+  } catch (e) {
+    throw new Error(`cannot read config folder ${abs}: ${(e as Error).message}`);
+  }
+  const files: { source: string; text: string }[] = [];
+  for (const n of names) {
+    const file = path.join(abs, n);
+    if (!(await stat(file)).isFile()) continue;
+    files.push({ source: file, text: await readFile(file, 'utf8') });
+  }
+  const { state, fileErrors } = storeFromTexts(files);
+  return { mesh: meshFromState(state), state, fileErrors };
+}
+
+/**
+ * A deep-enough copy of a store state for a dry run: its maps and sets are new, the (immutable)
+ * objects are shared. Applying events to the copy leaves the original untouched.
+ */
+export function copyState(st: StoreState): StoreState {
+  return {
+    ...st,
+    objects: new Map(st.objects),
+    byOrigin: new Map([...st.byOrigin].map(([k, v]) => [k, new Set(v)])),
+    rejected: new Map(st.rejected),
+    sourceErrors: new Map(st.sourceErrors),
+    lastSemanticGood: new Map(st.lastSemanticGood),
+    changedKinds: new Set(st.changedKinds),
+    changedKeys: new Set(st.changedKeys),
+  };
+}
+
+/** The store after `kubectl apply -f CHANGE.yaml` (objects upserted by key), on a copy of `base`. */
+export function applyChange(base: StoreState, text: string, source = 'dry-run'): { state: StoreState; applied: string[]; rejected: Rejection[]; error?: string } {
+  const res = parseConfigText(text, source);
+  if (!res.ok) return { state: base, applied: [], rejected: [], error: `${source}: ${res.reason}` };
+  if (!res.file.objects.length && !res.file.rejections.length) return { state: base, applied: [], rejected: [], error: `${source}: no objects tspilot reads (Service, EndpointSlice, Pod, VirtualService, DestinationRule…)` };
+  let st = copyState(base);
+  for (const o of res.file.objects) st = reduce(st, { type: 'upsert', key: o.key, object: o.object, origin: { source } });
+  for (const r of res.file.rejections) st = reduce(st, { type: 'reject', rejection: r });
+  return { state: st, applied: res.file.objects.map((o) => o.key), rejected: [...res.file.rejections] };
+}
+
+/** A proxy from a node ID given on the command line (metadata as JSON or `K=V` pairs). */
+export function proxyFromNodeId(id: string, metadata: Readonly<Record<string, unknown>> = {}): Proxy {
+  const p = parseNodeId(id, metadata);
+  if (!p.ok) throw new Error(p.reason);
+  return p.proxy;
+}
+
+/** The proxy as the server would see it: pod labels from the registry win (engine's rule). */
+export function withRegistryLabels(mesh: MeshConfig, proxy: Proxy): Proxy {
+  const pod = mesh.pods.get(`${proxy.namespace}/${proxy.workloadName}`);
+  return pod ? { ...proxy, labels: pod.meta.labels } : proxy;
+}

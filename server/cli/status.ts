@@ -1,0 +1,51 @@
+/**
+ * @module server/cli/status
+ * `tspilot proxy-status`: istioctl's table from `/debug/syncz` — per proxy, each of CDS, LDS,
+ * EDS, RDS is SYNCED (the client ACKed the last response), NOT SENT (nothing sent, e.g. not
+ * subscribed), STALE (sent, no answer yet) or NACKED (the client rejected the last response);
+ * rejected types are followed by the client's error text, so a NACK can be traced without logs.
+ */
+import { table } from './table.js';
+
+/** One entry of /debug/syncz (the fields proxy-status reads). */
+export interface SyncEntry {
+  readonly proxy: string;
+  readonly istio_version?: string;
+  readonly transport?: string;
+  readonly types: Readonly<Record<string, {
+    readonly sent: string; readonly nonce: string; readonly acked: string; readonly ackedNonce?: string;
+    readonly nack: { readonly version: string; readonly nonce: string; readonly error: string } | null;
+  } | undefined>>;
+}
+
+export type SyncState = 'SYNCED' | 'NOT SENT' | 'STALE' | 'NACKED';
+
+export function syncState(t: SyncEntry['types'][string]): SyncState {
+  if (!t || !t.sent) return 'NOT SENT';
+  if (t.nack && t.nack.nonce === t.nonce) return 'NACKED';
+  if (t.ackedNonce !== undefined ? t.ackedNonce === t.nonce && t.acked === t.sent : t.acked === t.sent) return 'SYNCED';
+  return 'STALE';
+}
+
+/** `pod.namespace` from an istiod node ID (the form istioctl shows), else the ID itself. */
+export function shortName(nodeId: string): string {
+  const p = nodeId.split('~');
+  return p.length === 4 && p[2] ? p[2] : nodeId;
+}
+
+const TYPES = ['cds', 'lds', 'eds', 'rds'] as const;
+
+export function proxyStatusTable(entries: readonly SyncEntry[]): string {
+  const sorted = [...entries].sort((a, b) => (a.proxy < b.proxy ? -1 : a.proxy > b.proxy ? 1 : 0));
+  const rows = sorted.map((e) => [shortName(e.proxy), ...TYPES.map((t) => syncState(e.types[t])), e.transport ?? '', e.istio_version ?? '']);
+  let out = table(['NAME', 'CDS', 'LDS', 'EDS', 'RDS', 'TRANSPORT', 'VERSION'], rows);
+  const nacks: string[] = [];
+  for (const e of sorted) {
+    for (const t of TYPES) {
+      const ts = e.types[t];
+      if (syncState(ts) === 'NACKED') nacks.push(`${shortName(e.proxy)} ${t.toUpperCase()} NACKED version ${ts!.nack!.version} (nonce ${ts!.nack!.nonce}): ${ts!.nack!.error}`);
+    }
+  }
+  if (nacks.length) out += '\n' + nacks.join('\n') + '\n';
+  return out;
+}

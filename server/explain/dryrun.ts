@@ -1,0 +1,53 @@
+/**
+ * @module server/explain/dryrun
+ * The two ways to ask "what would this change push?": against a running server (its store state,
+ * copied, and its connected proxies with their subscriptions) and offline (a config folder and the
+ * proxies named on the command line, or one sidecar per Pod in the folder). Both apply the change
+ * to a copy, never to the served state.
+ */
+import type { MeshConfig, Rejection } from '../../model/config.js';
+import type { Proxy } from '../../model/proxy.js';
+import { SHORT, isXdsType } from '../../proto/typeurls.js';
+import type { StoreState } from '../../watchers/store.js';
+import type { MeshOptions } from '../../watchers/mesh.js';
+import type { StreamState } from '../xds/state.js';
+import { applyChange, meshFromState, proxyFromNodeId, withRegistryLabels } from '../cli/offline.js';
+import { diffMeshes, type DiffReport, type DiffTarget, type Subscription } from './diff.js';
+
+export type DryRunResult = { readonly ok: true; readonly report: DiffReport } | { readonly ok: false; readonly error: string };
+
+/** Applied vs rejected objects of the change, counting cross-object checks (unknown subset…) too. */
+function outcome(ch: { applied: string[]; rejected: Rejection[] }, after: MeshConfig): { applied: string[]; rejected: Rejection[] } {
+  const late = after.rejected.filter((r) => ch.applied.includes(r.key));
+  return { applied: ch.applied.filter((k) => !late.some((r) => r.key === k)), rejected: [...ch.rejected, ...late] };
+}
+
+function targetOf(s: StreamState): DiffTarget {
+  const subscriptions: Partial<Record<'cds' | 'eds' | 'lds' | 'rds', Subscription>> = {};
+  for (const [t, ts] of s.types) if (isXdsType(t)) subscriptions[SHORT[t]] = { wildcard: ts.wildcard, names: [...ts.names] };
+  return { proxy: s.proxy, subscriptions };
+}
+
+/** Against a running server: `served` is what it serves now; `state` its live store (only read). */
+export function serverDryRun(state: StoreState, served: MeshConfig, streams: readonly StreamState[], yaml: string, opts?: MeshOptions): DryRunResult {
+  const ch = applyChange(state, yaml, 'dry-run');
+  if (ch.error) return { ok: false, error: ch.error };
+  const after = meshFromState(ch.state, opts);
+  return { ok: true, report: diffMeshes(served, after, streams.map(targetOf), outcome(ch, after)) };
+}
+
+/** One Envoy sidecar per Pod of the mesh (what a folder of manifests implies), else a default one. */
+export function podProxies(mesh: MeshConfig): Proxy[] {
+  const out = [...mesh.pods.values()].filter((p) => p.podIP).map((p) =>
+    withRegistryLabels(mesh, proxyFromNodeId(`sidecar~${p.podIP}~${p.meta.name}.${p.meta.namespace}~${p.meta.namespace}.svc.${mesh.domainSuffix}`)));
+  return out.length ? out : [proxyFromNodeId(`sidecar~10.0.0.1~tspilot.default~default.svc.${mesh.domainSuffix}`)];
+}
+
+/** Offline: `state` is a loaded folder; proxies default to one sidecar per Pod. */
+export function offlineDryRun(state: StoreState, before: MeshConfig, yaml: string, source: string, proxies?: readonly Proxy[]): DryRunResult {
+  const ch = applyChange(state, yaml, source);
+  if (ch.error) return { ok: false, error: ch.error };
+  const after = meshFromState(ch.state);
+  const targets = (proxies?.length ? proxies.map((p) => withRegistryLabels(before, p)) : podProxies(before)).map((proxy) => ({ proxy }));
+  return { ok: true, report: diffMeshes(before, after, targets, outcome(ch, after)) };
+}

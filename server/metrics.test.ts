@@ -1,0 +1,149 @@
+/**
+ * istiod's metrics as an operator's dashboard reads them: mesh gauges from the config, rejects
+ * per type with the proxy and error, and push timings attributed to pushes only.
+ */
+import { strict as assert } from 'node:assert';
+import { storeFromTexts, meshFromState } from './cli/offline.js';
+import { meshGauges, PilotMetrics } from './metrics.js';
+import { Observer } from './observe.js';
+import type { StreamState, SotwResponse } from './xds/state.js';
+import type { RequestOutcome } from './xds/sotw.js';
+import type { SotwRequest } from '../proto/wire.js';
+import { CDS, RDS } from '../proto/typeurls.js';
+import type { MeshUpdate } from './pipeline.js';
+
+const YAML = `apiVersion: v1
+kind: Service
+metadata: {name: reviews, namespace: default}
+spec:
+  clusterIP: 10.96.0.5
+  selector: {app: reviews}
+  ports: [{name: http, port: 9080, targetPort: 9080}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: ghost, namespace: default}
+spec:
+  clusterIP: 10.96.0.6
+  selector: {app: ghost}
+  ports: [{name: http, port: 80, targetPort: 80}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: reviews-v1, namespace: default, labels: {app: reviews, version: v1}}
+status: {phase: Running, podIP: 10.1.0.1}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: reviews, namespace: default}
+spec:
+  host: reviews
+  subsets:
+  - {name: v1, labels: {version: v1}}
+  - {name: v2, labels: {version: v2}}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: a, namespace: default}
+spec:
+  hosts: [reviews]
+  http: [{route: [{destination: {host: reviews, subset: v1}}]}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: b, namespace: default}
+spec:
+  hosts: [reviews.default.svc.cluster.local]
+  http: [{route: [{destination: {host: reviews, subset: v1}}]}]
+`;
+
+function mesh() {
+  return meshFromState(storeFromTexts([{ source: 'mesh.yaml', text: YAML }]).state);
+}
+
+function stream(id: string): StreamState {
+  return {
+    id: `${id}-1`, proxy: { id, type: 'sidecar', ip: '10.1.0.9', ips: ['10.1.0.9'], workloadName: 'x', namespace: 'default', domain: '', generator: 'envoy', labels: {}, metadata: {} },
+    node: { id, cluster: '', metadata: { ISTIO_VERSION: '1.24.0' }, userAgentName: 'envoy', clientFeatures: [], locality: null }, kind: 'sotw', connectedAt: 0, peer: 'ipv4:127.0.0.1:1',
+    types: new Map(), nonceSeq: 0,
+  } as StreamState;
+}
+
+const req = (typeUrl: string, error?: string): SotwRequest => ({ typeUrl, versionInfo: 'v0', resourceNames: [], responseNonce: '1', node: null, errorDetail: error ? { code: 13, message: error } : null } as SotwRequest);
+const resp = (typeUrl: string): SotwResponse => ({ typeUrl, versionInfo: 'v1', nonce: '2', resources: [] });
+
+async function value(m: PilotMetrics, name: string, labels: Record<string, string> = {}): Promise<number | undefined> {
+  const j = await m.registry.getSingleMetric(name)!.get();
+  const hit = j.values.find((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x) && (!('metricName' in v) || v.metricName === name || v.metricName === `${name}_count`));
+  return hit?.value;
+}
+
+describe('server/metrics', () => {
+  it('counts services, virtual services, clusters without endpoints and duplicate VirtualService hosts', () => {
+    const g = meshGauges(mesh());
+    assert.equal(g.services, 2);
+    assert.equal(g.virtualServices, 2);
+    // ghost:80 has no endpoints; reviews subset v2 selects no pod; reviews:9080 and v1 have one.
+    assert.equal(g.edsNoInstances, 2);
+    // a and b claim the same host (one short, one fully qualified).
+    assert.equal(g.vserviceDupDomains, 1);
+  });
+
+  it('exposes istiod names, one registry per instance', async () => {
+    const a = new PilotMetrics({ processMetrics: false });
+    const b = new PilotMetrics({ processMetrics: false });
+    a.setMesh(mesh());
+    const text = (await a.render()).text;
+    for (const n of ['pilot_xds', 'pilot_xds_pushes', 'pilot_proxy_convergence_time', 'pilot_proxy_queue_time', 'pilot_debounce_time', 'pilot_pushcontext_init_seconds',
+      'pilot_push_triggers', 'pilot_xds_push_time', 'pilot_xds_send_time', 'pilot_xds_config_size_bytes', 'pilot_total_xds_rejects', 'pilot_xds_cds_reject',
+      'pilot_xds_eds_reject', 'pilot_xds_lds_reject', 'pilot_xds_rds_reject', 'pilot_xds_expired_nonce', 'pilot_total_xds_internal_errors', 'pilot_services',
+      'pilot_virt_services', 'pilot_eds_no_instances', 'pilot_vservice_dup_domain']) {
+      assert.match(text, new RegExp(`^# TYPE ${n} `, 'm'), `${n} missing`);
+    }
+    assert.match(text, /^pilot_services 2$/m);
+    assert.match((await b.render()).text, /^pilot_services 0$/m, 'registries are separate');
+    assert.match((await new PilotMetrics().render()).text, /^process_cpu_user_seconds_total /m, 'process metrics by default');
+  });
+
+  it('counts a NACK per type with the proxy and error, and clears the gauge on the next ACK', async () => {
+    const o = new Observer(new PilotMetrics({ processMetrics: false }));
+    const s = stream('sidecar~10.1.0.9~a.default~default.svc.cluster.local');
+    o.events.connected!(s);
+    assert.equal(await value(o.metrics, 'pilot_xds', { version: '1.24.0' }), 1);
+    o.events.request!(s, req(CDS, 'unsupported lb_policy: MAGLEV'), { kind: 'nack', typeUrl: CDS, resubscribed: false, response: null } as RequestOutcome);
+    assert.equal(await value(o.metrics, 'pilot_total_xds_rejects', { type: 'cds' }), 1);
+    assert.equal(await value(o.metrics, 'pilot_xds_cds_reject', { node: s.proxy.id, err: 'unsupported lb_policy: MAGLEV' }), 1);
+    o.events.request!(s, req(CDS), { kind: 'ack', typeUrl: CDS, resubscribed: false, response: null } as RequestOutcome);
+    assert.equal(await value(o.metrics, 'pilot_xds_cds_reject', { node: s.proxy.id }), undefined);
+    assert.equal(await value(o.metrics, 'pilot_total_xds_rejects', { type: 'cds' }), 1, 'the total keeps counting');
+    o.events.request!(s, req(RDS), { kind: 'stale', typeUrl: RDS, resubscribed: false, response: null } as RequestOutcome);
+    assert.equal(await value(o.metrics, 'pilot_xds_expired_nonce', { type: 'rds' }), 1);
+    o.events.disconnected!(s);
+    assert.equal(await value(o.metrics, 'pilot_xds', { version: '1.24.0' }), 0);
+  });
+
+  it('attributes convergence to pushes, not to answers to requests, and records push_status', async () => {
+    let now = 1000;
+    const o = new Observer(new PilotMetrics({ processMetrics: false }), () => now);
+    const s = stream('sidecar~10.1.0.9~a.default~default.svc.cluster.local');
+    const answer = resp(CDS);
+    o.events.request!(s, req(CDS), { kind: 'initial', typeUrl: CDS, resubscribed: true, response: answer } as RequestOutcome);
+    o.events.sent!(s, answer, 100);
+    assert.equal(await value(o.metrics, 'pilot_proxy_convergence_time'), 0, 'an answer to a request is not a push');
+    const u = { mesh: mesh(), kinds: new Set(['VirtualService']), firstChangeAt: 800 } as unknown as MeshUpdate;
+    const p = o.beginPush(u);
+    now = 1050;
+    o.events.sent!(s, resp(CDS), 200);
+    o.events.sent!(s, resp(RDS), 300);
+    p.end(2);
+    assert.equal(await value(o.metrics, 'pilot_proxy_convergence_time'), 1, 'once per proxy per push');
+    assert.equal(await value(o.metrics, 'pilot_xds_pushes', { type: 'cds' }), 2);
+    assert.equal(await value(o.metrics, 'pilot_push_triggers', { type: 'config' }), 1);
+    const st = o.pushStatus() as { pushes: { triggers: string[]; kinds: string[]; proxies: string[]; responses: number; debounceMs: number }[] };
+    assert.deepEqual(st.pushes[0]!.kinds, ['VirtualService']);
+    assert.deepEqual(st.pushes[0]!.triggers, ['config']);
+    assert.deepEqual(st.pushes[0]!.proxies, [s.proxy.id]);
+    assert.equal(st.pushes[0]!.responses, 2);
+    assert.equal(st.pushes[0]!.debounceMs, 200);
+  });
+});

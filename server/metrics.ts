@@ -1,0 +1,148 @@
+/**
+ * @module server/metrics
+ * istiod's Prometheus metrics, by istiod's names and meanings, so existing Grafana dashboards and
+ * alerts keep working (../shared/reference/istio-conventions.md). One `Registry` per server (never
+ * prom-client's global one), so tests can run several servers in one process. Process metrics
+ * (`collectDefaultMetrics`) are optional for the same reason.
+ *
+ * This file only defines the metrics and small recording methods; `server/observe.ts` calls them
+ * from the ADS engine's hooks and the pipeline's updates. Mesh-wide gauges (services, virtual
+ * services, clusters without instances, duplicate domains) are computed from the MeshConfig by
+ * `meshGauges`, a pure function.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { MeshConfig } from '../model/config.js';
+
+/** istiod's push trigger types (pilot/pkg/model/push_context.go TriggerReason), by config kind. */
+export const TRIGGER_OF_KIND: Readonly<Record<string, string>> = {
+  Service: 'service', EndpointSlice: 'endpoint', Endpoints: 'endpoint', Pod: 'endpoint',
+  VirtualService: 'config', DestinationRule: 'config',
+};
+
+/** Seconds buckets like istiod's for push and convergence timings. */
+const TIME_BUCKETS = [0.001, 0.01, 0.1, 0.5, 1, 3, 5, 10, 20, 30];
+const SIZE_BUCKETS = [1, 10_000, 1_000_000, 4_000_000, 10_000_000, 40_000_000];
+
+/** Longest `err` label kept on the reject gauges (Envoy's messages can be long). */
+const ERR_LABEL_MAX = 100;
+
+export interface MeshGauges {
+  readonly services: number;
+  readonly virtualServices: number;
+  /** Outbound clusters (service ports and DestinationRule subsets) with no endpoints. */
+  readonly edsNoInstances: number;
+  /** Hosts claimed by more than one mesh VirtualService (istiod keeps one and counts the rest). */
+  readonly vserviceDupDomains: number;
+}
+
+function matches(selector: Readonly<Record<string, string>> | undefined, labels: Readonly<Record<string, string>>): boolean {
+  return Object.entries(selector ?? {}).every(([k, v]) => labels[k] === v);
+}
+
+const qualify = (host: string, ns: string, suffix: string): string => (host.includes('.') || host === '*' ? host : `${host}.${ns}.svc.${suffix}`);
+
+export function meshGauges(mesh: MeshConfig): MeshGauges {
+  let empty = 0;
+  for (const svc of mesh.services) {
+    const dr = mesh.destinationRuleByHost.get(svc.hostname);
+    for (const p of svc.ports) {
+      if (p.protocol === 'UDP') continue;
+      const eps = mesh.endpoints.get(svc.hostname)?.get(p.port) ?? [];
+      if (!eps.length) empty++;
+      for (const s of dr?.spec.subsets ?? []) if (!eps.some((e) => matches(s.labels, e.labels))) empty++;
+    }
+  }
+  const claims = new Map<string, number>();
+  for (const vs of mesh.virtualServices) {
+    if (vs.spec.gateways !== undefined && !vs.spec.gateways.includes('mesh')) continue;
+    for (const h of new Set(vs.spec.hosts.map((x) => qualify(x, vs.meta.namespace, mesh.domainSuffix)))) claims.set(h, (claims.get(h) ?? 0) + 1);
+  }
+  let dup = 0;
+  for (const n of claims.values()) if (n > 1) dup += n - 1;
+  return { services: mesh.services.length, virtualServices: mesh.virtualServices.length, edsNoInstances: empty, vserviceDupDomains: dup };
+}
+
+export class PilotMetrics {
+  readonly registry = new Registry();
+  readonly xds: Gauge<'version'>;
+  readonly pushes: Counter<'type'>;
+  readonly convergence: Histogram;
+  readonly queueTime: Histogram;
+  readonly debounceTime: Histogram;
+  readonly pushContextInit: Histogram;
+  readonly triggers: Counter<'type'>;
+  readonly pushTime: Histogram<'type'>;
+  readonly sendTime: Histogram;
+  readonly configSize: Histogram<'type'>;
+  readonly rejects: Counter<'type'>;
+  readonly typeRejects: Readonly<Record<'cds' | 'eds' | 'lds' | 'rds', Gauge<'node' | 'err'>>>;
+  readonly expiredNonce: Counter<'type'>;
+  readonly internalErrors: Counter;
+  readonly services: Gauge;
+  readonly virtServices: Gauge;
+  readonly edsNoInstances: Gauge;
+  readonly dupDomains: Gauge;
+  /** node → type → err label currently set on the reject gauges (to clear on ACK/disconnect). */
+  private readonly rejecting = new Map<string, Map<'cds' | 'eds' | 'lds' | 'rds', string>>();
+
+  constructor(opts: { processMetrics?: boolean } = {}) {
+    const registers = [this.registry];
+    if (opts.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
+    this.xds = new Gauge({ name: 'pilot_xds', help: 'Number of endpoints connected to this pilot using XDS.', labelNames: ['version'], registers });
+    this.pushes = new Counter({ name: 'pilot_xds_pushes', help: 'Pilot build and send errors for lds, rds, cds and eds.', labelNames: ['type'], registers });
+    this.convergence = new Histogram({ name: 'pilot_proxy_convergence_time', help: 'Delay in seconds between config change and a proxy receiving all required configuration.', buckets: TIME_BUCKETS, registers });
+    this.queueTime = new Histogram({ name: 'pilot_proxy_queue_time', help: 'Time in seconds, a proxy is in the push queue before being dequeued.', buckets: TIME_BUCKETS, registers });
+    this.debounceTime = new Histogram({ name: 'pilot_debounce_time', help: 'Delay in seconds between the first config enters debouncing and the merged push request is pushed into the push queue.', buckets: TIME_BUCKETS, registers });
+    this.pushContextInit = new Histogram({ name: 'pilot_pushcontext_init_seconds', help: 'Total time in seconds Pilot takes to init pushContext.', buckets: TIME_BUCKETS, registers });
+    this.triggers = new Counter({ name: 'pilot_push_triggers', help: 'Total number of times a push was triggered, labeled by reason for the push.', labelNames: ['type'], registers });
+    this.pushTime = new Histogram({ name: 'pilot_xds_push_time', help: 'Total time in seconds Pilot takes to push lds, rds, cds and eds.', labelNames: ['type'], buckets: TIME_BUCKETS, registers });
+    this.sendTime = new Histogram({ name: 'pilot_xds_send_time', help: 'Total time in seconds Pilot takes to send generated configuration.', buckets: TIME_BUCKETS, registers });
+    this.configSize = new Histogram({ name: 'pilot_xds_config_size_bytes', help: 'Distribution of configuration sizes pushed to clients', labelNames: ['type'], buckets: SIZE_BUCKETS, registers });
+    this.rejects = new Counter({ name: 'pilot_total_xds_rejects', help: 'Total number of XDS responses from pilot rejected by proxy.', labelNames: ['type'], registers });
+    const reject = (t: string): Gauge<'node' | 'err'> => new Gauge({ name: `pilot_xds_${t}_reject`, help: `Pilot rejected ${t.toUpperCase()} configs.`, labelNames: ['node', 'err'], registers });
+    this.typeRejects = { cds: reject('cds'), eds: reject('eds'), lds: reject('lds'), rds: reject('rds') };
+    this.expiredNonce = new Counter({ name: 'pilot_xds_expired_nonce', help: 'Total number of XDS requests with an expired nonce.', labelNames: ['type'], registers });
+    this.internalErrors = new Counter({ name: 'pilot_total_xds_internal_errors', help: 'Total number of internal XDS errors in pilot.', registers });
+    this.services = new Gauge({ name: 'pilot_services', help: 'Total services known to pilot.', registers });
+    this.virtServices = new Gauge({ name: 'pilot_virt_services', help: 'Total virtual services known to pilot.', registers });
+    this.edsNoInstances = new Gauge({ name: 'pilot_eds_no_instances', help: 'Number of clusters without instances.', registers });
+    this.dupDomains = new Gauge({ name: 'pilot_vservice_dup_domain', help: 'Virtual services with dup domains.', registers });
+  }
+
+  /** A NACK from `node` for `type` (cds/eds/lds/rds or a full type URL for others). */
+  nack(node: string, type: string, message: string): void {
+    this.rejects.inc({ type });
+    if (type !== 'cds' && type !== 'eds' && type !== 'lds' && type !== 'rds') return;
+    this.clearReject(node, type);
+    const err = message.length > ERR_LABEL_MAX ? message.slice(0, ERR_LABEL_MAX) : message;
+    this.typeRejects[type].set({ node, err }, 1);
+    const m = this.rejecting.get(node) ?? new Map<'cds' | 'eds' | 'lds' | 'rds', string>();
+    m.set(type, err);
+    this.rejecting.set(node, m);
+  }
+
+  /** The node accepted `type` again (or went away): its reject gauge entry goes. */
+  clearReject(node: string, type?: 'cds' | 'eds' | 'lds' | 'rds'): void {
+    const m = this.rejecting.get(node);
+    if (!m) return;
+    for (const [t, err] of [...m.entries()]) {
+      if (type && t !== type) continue;
+      this.typeRejects[t].remove({ node, err });
+      m.delete(t);
+    }
+    if (!m.size) this.rejecting.delete(node);
+  }
+
+  setMesh(mesh: MeshConfig): void {
+    const g = meshGauges(mesh);
+    this.services.set(g.services);
+    this.virtServices.set(g.virtualServices);
+    this.edsNoInstances.set(g.edsNoInstances);
+    this.dupDomains.set(g.vserviceDupDomains);
+  }
+
+  /** The Prometheus text exposition and its content type. */
+  async render(): Promise<{ text: string; contentType: string }> {
+    return { text: await this.registry.metrics(), contentType: this.registry.contentType };
+  }
+}

@@ -28,6 +28,9 @@ interface AdmissionRequest {
 
 const MAX_BODY = 4 * 1024 * 1024;
 
+/** Where the API server posts AdmissionReviews (the ValidatingWebhookConfiguration's path). */
+export const VALIDATE_PATH = '/validate';
+
 /** Decides one AdmissionReview; throws an Error with a client-facing message for malformed reviews. */
 export function review(body: unknown): { apiVersion: string; kind: string; response: AdmissionResponse } {
   const b = body as { apiVersion?: unknown; kind?: unknown; request?: AdmissionRequest } | null;
@@ -69,7 +72,7 @@ export async function startWebhook(o: WebhookOptions): Promise<WebhookServer> {
   const handler: http.RequestListener = (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/ready' && req.method === 'GET') { send(res, o.ready() ? 200 : 503, o.ready() ? 'ready\n' : 'not ready: configuration sources have not synced\n'); return; }
-    if (path !== '/validate') { send(res, 404, { error: `no such endpoint: ${path}` }); req.resume(); return; }
+    if (path !== VALIDATE_PATH) { send(res, 404, { error: `no such endpoint: ${path}` }); req.resume(); return; }
     if (req.method !== 'POST') { send(res, 405, { error: 'use POST with an AdmissionReview' }); req.resume(); return; }
     const chunks: Buffer[] = [];
     let size = 0;

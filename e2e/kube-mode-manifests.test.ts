@@ -1,0 +1,170 @@
+/**
+ * Issue #5, deploy/: parses every manifest and the Dockerfile and checks they agree with each
+ * other (names, labels, selectors, ports, volumes, RBAC subjects) and with the server itself: port
+ * numbers come from server/defaults.ts, the webhook path from the webhook, the flags from
+ * `tspilot serve --help`, and the RBAC must grant exactly the resources watchers/kube lists.
+ */
+import { strict as assert } from 'node:assert';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { DEFAULT_ISTIO_NAMESPACE, DEFAULT_PORTS } from '../server/defaults.js';
+import { VALIDATE_PATH } from '../server/http/webhook.js';
+import { WATCHED_RESOURCES, WATCH_VERBS } from '../watchers/kube/resources.js';
+import { REPO_ROOT } from './tspilot.js';
+
+// Manifests are untyped YAML; the checks below navigate them field by field.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- untyped YAML documents
+type Doc = any;
+
+const DEPLOY = path.join(REPO_ROOT, 'deploy');
+const BASE = path.join(DEPLOY, 'base');
+
+function docsOf(file: string): Doc[] {
+  const docs = parseAllDocuments(readFileSync(file, 'utf8'));
+  for (const d of docs) assert.deepEqual(d.errors.map((e) => e.message), [], `${file} parses`);
+  return docs.map((d) => d.toJS() as Doc).filter((d) => d);
+}
+
+const sorted = (xs: Iterable<string>): string[] => [...xs].sort();
+
+describe('deploy/ manifests agree with each other and with the server', () => {
+  const kustomization = docsOf(path.join(BASE, 'kustomization.yaml'))[0];
+  const docs: Doc[] = (kustomization.resources as string[]).flatMap((f) => docsOf(path.join(BASE, f)));
+  const find = (kind: string, name?: string): Doc[] => docs.filter((d) => d.kind === kind && (name === undefined || d.metadata?.name === name));
+  const one = (kind: string, name?: string): Doc => {
+    const all = find(kind, name);
+    assert.equal(all.length, 1, `exactly one ${kind}${name ? ' ' + name : ''}`);
+    return all[0];
+  };
+  const deployment = one('Deployment');
+  const pod = deployment.spec.template;
+  const container = pod.spec.containers[0];
+  const containerPorts: { name: string; containerPort: number }[] = container.ports;
+  const matches = (selector: Record<string, string>, labels: Record<string, string>): boolean =>
+    Object.keys(selector).length > 0 && Object.entries(selector).every(([k, v]) => labels[k] === v);
+
+  it('kustomize base lists every file in deploy/base and nothing else; every YAML under deploy/ parses', () => {
+    const files = readdirSync(BASE).filter((f) => /\.ya?ml$/.test(f) && f !== 'kustomization.yaml');
+    assert.deepEqual(sorted(kustomization.resources), sorted(files));
+    const overlay = path.join(DEPLOY, 'overlays', 'next-to-istiod');
+    for (const f of readdirSync(overlay)) docsOf(path.join(overlay, f));
+    assert.equal(kustomization.namespace, DEFAULT_ISTIO_NAMESPACE);
+    for (const d of docs) {
+      const namespaced = !['ClusterRole', 'ClusterRoleBinding', 'ValidatingWebhookConfiguration'].includes(d.kind);
+      assert.equal(d.metadata.namespace, namespaced ? DEFAULT_ISTIO_NAMESPACE : undefined, `${d.kind} ${d.metadata.name} namespace`);
+    }
+  });
+
+  it('RBAC grants exactly get/list/watch on exactly the resources the watchers list (ConfigMaps only in istio-system)', () => {
+    const grants = (rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[]): string[] => rules.flatMap((r) => {
+      assert.deepEqual(sorted(r.verbs), sorted(WATCH_VERBS), 'verbs');
+      return r.apiGroups.flatMap((g) => r.resources.map((res) => `${g}/${res}`));
+    });
+    const cluster = grants(one('ClusterRole').rules);
+    const ns = grants(one('Role').rules);
+    const want = (pred: (r: (typeof WATCHED_RESOURCES)[number]) => boolean) => sorted(WATCHED_RESOURCES.filter(pred).map((r) => `${r.group}/${r.resource}`));
+    assert.deepEqual(sorted(cluster), want((r) => r.only === undefined));
+    assert.deepEqual(sorted(ns), want((r) => r.only !== undefined));
+    assert.equal(new Set(cluster).size, cluster.length, 'no resource granted twice');
+    const sa = one('ServiceAccount');
+    assert.equal(pod.spec.serviceAccountName, sa.metadata.name);
+    for (const [binding, role] of [['ClusterRoleBinding', 'ClusterRole'], ['RoleBinding', 'Role']] as const) {
+      const b = one(binding);
+      assert.equal(b.roleRef.kind, role);
+      assert.equal(b.roleRef.name, one(role).metadata.name);
+      assert.deepEqual(b.subjects, [{ kind: 'ServiceAccount', name: sa.metadata.name, namespace: DEFAULT_ISTIO_NAMESPACE }]);
+    }
+  });
+
+  it('Deployment: 2 replicas, readiness on /ready, requests, hardened securityContext, ports from the server defaults', () => {
+    assert.equal(deployment.spec.replicas, 2);
+    assert.ok(matches(deployment.spec.selector.matchLabels, pod.metadata.labels), 'selector matches the pod template');
+    assert.deepEqual(container.readinessProbe.httpGet, { path: '/ready', port: DEFAULT_PORTS.http });
+    assert.ok(container.resources.requests.cpu && container.resources.requests.memory, 'resource requests');
+    assert.equal(pod.spec.securityContext.runAsNonRoot, true);
+    assert.equal(container.securityContext.readOnlyRootFilesystem, true);
+    assert.equal(container.securityContext.allowPrivilegeEscalation, false);
+    assert.deepEqual(container.securityContext.capabilities.drop, ['ALL']);
+    assert.deepEqual(sorted(containerPorts.map((p) => String(p.containerPort))),
+      sorted([DEFAULT_PORTS.xds, DEFAULT_PORTS.monitoring, DEFAULT_PORTS.webhook, DEFAULT_PORTS.http].map(String)));
+    assert.equal(container.livenessProbe.tcpSocket.port, DEFAULT_PORTS.monitoring);
+    const pdb = one('PodDisruptionBudget');
+    assert.ok(matches(pdb.spec.selector.matchLabels, pod.metadata.labels), 'PDB selects the pods');
+    assert.ok(pdb.spec.minAvailable >= 1 && pdb.spec.minAvailable < deployment.spec.replicas, 'PDB lets one replica at a time go');
+  });
+
+  it('container args are real `tspilot serve` flags and name files on mounted volumes', () => {
+    const help = execFileSync(process.execPath, [path.join(REPO_ROOT, 'dist', 'server', 'main.js'), 'serve', '--help'], { encoding: 'utf8' });
+    assert.equal(container.args[0], 'serve');
+    const mounts: { name: string; mountPath: string }[] = container.volumeMounts;
+    const volumes = new Set((pod.spec.volumes as { name: string }[]).map((v) => v.name));
+    for (const m of mounts) assert.ok(volumes.has(m.name), `volume ${m.name} exists`);
+    for (const a of container.args.slice(1) as string[]) {
+      const [flag, value] = a.split('=');
+      assert.ok(help.includes(`${flag} `), `${flag} is a serve flag`);
+      assert.equal(flag === '--config-dir' || flag === '--kubeconfig', false, 'in a pod the service account is used');
+      if (value?.startsWith('/')) assert.ok(mounts.some((m) => value.startsWith(m.mountPath + '/')), `${value} is on a mounted volume`);
+    }
+  });
+
+  it('Services istiod and istio-pilot select the pods and expose 15010/15012/15014/15017/8080 onto real container ports', () => {
+    for (const name of ['istiod', 'istio-pilot']) {
+      const svc = one('Service', name);
+      assert.ok(matches(svc.spec.selector, pod.metadata.labels), `${name} selects the pods`);
+      const ports: { name: string; port: number; targetPort: string | number }[] = svc.spec.ports;
+      for (const p of [DEFAULT_PORTS.xds, DEFAULT_PORTS.xdsTls, DEFAULT_PORTS.monitoring, DEFAULT_PORTS.webhook, DEFAULT_PORTS.http]) {
+        assert.ok(ports.some((x) => x.port === p), `${name} exposes ${p}`);
+      }
+      for (const p of ports) {
+        const target = containerPorts.find((c) => c.name === p.targetPort || c.containerPort === p.targetPort);
+        if (p.targetPort === DEFAULT_PORTS.xdsTls) {
+          assert.equal(target, undefined, 'xDS over TLS is not served yet; when it is, declare the container port');
+          continue;
+        }
+        assert.ok(target, `${name}:${p.port} → ${p.targetPort} is a container port`);
+        assert.equal(target.containerPort, p.port, `${name}:${p.port} keeps istiod's number inside the pod`);
+      }
+    }
+    assert.ok(one('Service', 'istio-pilot').spec.ports.some((p: { port: number }) => p.port === 15011), 'istio-pilot keeps the old 15011 name');
+  });
+
+  it('ValidatingWebhookConfiguration targets a Service port that reaches the webhook, for exactly the Istio kinds', () => {
+    const hook = one('ValidatingWebhookConfiguration').webhooks[0];
+    const ref = hook.clientConfig.service;
+    assert.equal(ref.path, VALIDATE_PATH);
+    assert.equal(ref.namespace, DEFAULT_ISTIO_NAMESPACE);
+    const svc = one('Service', ref.name);
+    const sp = svc.spec.ports.find((p: { port: number }) => p.port === ref.port);
+    assert.ok(sp, 'the webhook port is on the Service');
+    const target = containerPorts.find((c) => c.name === sp.targetPort || c.containerPort === sp.targetPort);
+    assert.equal(target?.containerPort, DEFAULT_PORTS.webhook);
+    assert.deepEqual(hook.admissionReviewVersions, ['v1']);
+    const istio = WATCHED_RESOURCES.filter((r) => r.group === 'networking.istio.io');
+    assert.deepEqual(hook.rules.flatMap((r: { apiGroups: string[] }) => r.apiGroups), ['networking.istio.io']);
+    assert.deepEqual(sorted(hook.rules.flatMap((r: { resources: string[] }) => r.resources)), sorted(istio.map((r) => r.resource)));
+  });
+
+  it('the next-to-istiod overlay keeps istiod\'s Services and points the webhook at its own Service', () => {
+    const dir = path.join(DEPLOY, 'overlays', 'next-to-istiod');
+    const k = docsOf(path.join(dir, 'kustomization.yaml'))[0];
+    const svc = docsOf(path.join(dir, 'service.yaml'))[0];
+    assert.ok(matches(svc.spec.selector, pod.metadata.labels));
+    assert.ok(k.patches.some((p: { patch: string }) => p.patch.includes('$patch: delete') && p.patch.includes('name: istiod')));
+    assert.ok(k.patches.some((p: { patch: string }) => p.patch.includes('$patch: delete') && p.patch.includes('name: istio-pilot')));
+    assert.ok(k.patches.some((p: { patch: string }) => p.patch.includes('/webhooks/0/clientConfig/service/name') && p.patch.includes(`value: ${svc.metadata.name}`)));
+  });
+
+  it('Dockerfile: multi-stage on node:22-slim, numeric non-root user matching runAsUser, exposes the served ports', () => {
+    const text = readFileSync(path.join(DEPLOY, 'Dockerfile'), 'utf8');
+    const froms = [...text.matchAll(/^FROM\s+(\S+)/gm)].map((m) => m[1]);
+    assert.ok(froms.length >= 2, 'multi-stage');
+    for (const f of froms) assert.equal(f, 'node:22-slim');
+    const user = /^USER\s+(\d+)(?::(\d+))?/m.exec(text);
+    assert.ok(user && user[1] !== '0', 'numeric non-root USER');
+    assert.equal(Number(user[1]), pod.spec.securityContext.runAsUser);
+    const exposed = (/^EXPOSE\s+(.+)$/m.exec(text)?.[1] ?? '').split(/\s+/).map(Number);
+    assert.deepEqual(sorted(exposed.map(String)), sorted(containerPorts.map((p) => String(p.containerPort))));
+  });
+});

@@ -1,0 +1,136 @@
+/**
+ * Tests for watchers/file/parse.ts parseConfigText: a file is read like `kubectl apply -f` —
+ * multi-document YAML, `kind: List` expanded, each document validated on its own (one bad object
+ * does not hide the others), kinds tspilot does not read skipped, an object defined twice
+ * reported, and a YAML syntax error making the whole file unreadable with its line number.
+ */
+import assert from 'node:assert/strict';
+import type { VirtualService } from '../../model/istio.js';
+import type { Service } from '../../model/k8s.js';
+import { parseConfigText, type ParsedFile } from './parse.js';
+
+const SRC = '/etc/mesh/reviews.yaml';
+
+function parsed(text: string, ns = 'default'): ParsedFile {
+  const r = parseConfigText(text, SRC, ns);
+  if (!r.ok) assert.fail(`expected the file to parse, got: ${r.reason}`);
+  return r.file;
+}
+
+const SERVICE = `
+apiVersion: v1
+kind: Service
+metadata:
+  name: reviews
+spec:
+  ports:
+  - name: http
+    port: 9080
+`;
+
+const VS = (name: string, extra = ''): string => `
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata:
+  name: ${name}
+  namespace: bookinfo
+spec:
+  hosts: [reviews]
+  http:
+  - route:
+    - destination:
+        host: reviews${extra}
+`;
+
+describe('watchers/file/parse parseConfigText', () => {
+  it('reads multi-document YAML: every document becomes an object keyed Kind/namespace/name', () => {
+    const f = parsed(`${SERVICE}---${VS('a')}---${VS('b')}`);
+    assert.deepEqual(f.objects.map((o) => o.key), ['Service/default/reviews', 'VirtualService/bookinfo/a', 'VirtualService/bookinfo/b']);
+    assert.deepEqual(f.rejections, []);
+    assert.deepEqual(f.ignored, []);
+  });
+
+  it('applies the default namespace to objects without one', () => {
+    assert.deepEqual(parsed(SERVICE, 'team-a').objects.map((o) => o.key), ['Service/team-a/reviews']);
+  });
+
+  it('expands kind: List (kubectl get -o yaml output)', () => {
+    const f = parsed(`
+apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: Service
+  metadata: {name: ratings, namespace: bookinfo}
+  spec: {ports: [{name: http, port: 9080}]}
+- apiVersion: networking.istio.io/v1beta1
+  kind: DestinationRule
+  metadata: {name: ratings, namespace: bookinfo}
+  spec: {host: ratings, subsets: [{name: v1, labels: {version: v1}}]}
+- apiVersion: apps/v1
+  kind: Deployment
+  metadata: {name: ratings-v1, namespace: bookinfo}
+---
+${SERVICE}`);
+    assert.deepEqual(f.objects.map((o) => o.key), ['Service/bookinfo/ratings', 'DestinationRule/bookinfo/ratings', 'Service/default/reviews']);
+    assert.deepEqual(f.ignored, ['Deployment']);
+  });
+
+  it('an invalid document is rejected on its own; the others are still read', () => {
+    const f = parsed(`${VS('good')}---${VS('bad', '\n    timeout: soon')}---${SERVICE}`);
+    assert.deepEqual(f.objects.map((o) => o.key), ['VirtualService/bookinfo/good', 'Service/default/reviews']);
+    assert.equal(f.rejections.length, 1);
+    const r = f.rejections[0]!;
+    assert.equal(r.key, 'VirtualService/bookinfo/bad');
+    assert.equal(r.source, SRC);
+    assert.equal(r.field, 'spec.http[0].timeout');
+  });
+
+  it('a Deployment is ignored, not rejected', () => {
+    const f = parsed(`apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: reviews-v1}\nspec: {replicas: 3}\n---${SERVICE}`);
+    assert.deepEqual(f.ignored, ['Deployment']);
+    assert.deepEqual(f.rejections, []);
+    assert.equal(f.objects.length, 1);
+  });
+
+  it('an object defined twice in one file: the first is kept, the second reported', () => {
+    const f = parsed(`${VS('dup')}---${VS('dup', '.bookinfo.svc.cluster.local')}`);
+    assert.equal(f.objects.length, 1);
+    assert.equal((f.objects[0]!.object as VirtualService).spec.http![0]!.route![0]!.destination.host, 'reviews');
+    assert.equal(f.rejections.length, 1);
+    const r = f.rejections[0]!;
+    assert.deepEqual([r.key, r.kind, r.namespace, r.name, r.field], ['VirtualService/bookinfo/dup', 'VirtualService', 'bookinfo', 'dup', 'metadata.name']);
+    assert.match(r.reason, /defined twice/);
+  });
+
+  it('empty documents and comment-only files are fine', () => {
+    assert.deepEqual(parsed('# nothing here yet\n').objects, []);
+    assert.deepEqual(parsed(`---\n---${SERVICE}---\n`).objects.map((o) => o.key), ['Service/default/reviews']);
+  });
+
+  it('reads JSON too', () => {
+    const f = parsed(JSON.stringify({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'j', namespace: 'x' }, spec: { ports: [{ name: 'http', port: 80, targetPort: 8080 }] } }));
+    assert.equal(f.objects[0]!.key, 'Service/x/j');
+    assert.equal((f.objects[0]!.object as Service).ports[0]!.targetPort, 8080);
+  });
+
+  describe('YAML syntax errors make the file unreadable, with the line', () => {
+    it('bad indentation', () => {
+      const r = parseConfigText('apiVersion: v1\nkind: Service\nmetadata:\n  name: a\n spec: {}\n', SRC);
+      assert.equal(r.ok, false);
+      assert.match(!r.ok ? r.reason : '', /^line 5\b/);
+    });
+
+    it('an unclosed flow mapping in the second document', () => {
+      const r = parseConfigText(`${SERVICE}---\napiVersion: v1\nkind: Service\nmetadata: {name: x\n`, SRC);
+      assert.equal(r.ok, false);
+      assert.match(!r.ok ? r.reason : '', /line \d+/);
+    });
+
+    it('a duplicate key', () => {
+      const r = parseConfigText('apiVersion: v1\nkind: Service\nkind: Pod\nmetadata: {name: a}\n', SRC);
+      assert.equal(r.ok, false);
+      assert.match(!r.ok ? r.reason : '', /^line 3\b/);
+    });
+  });
+});

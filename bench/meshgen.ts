@@ -1,0 +1,99 @@
+/**
+ * @module bench/meshgen
+ * A synthetic mesh for the bench: S services × E endpoints spread over N namespaces, ports
+ * 8000–8004 (HTTP), and for a share of services a DestinationRule with subsets v1/v2 and a
+ * VirtualService splitting 90/10 between them. Service 0's EndpointSlice lives in its own file
+ * (`ep-0.yaml`) and the VirtualServices in `vs.yaml`, so scenarios can change one of them.
+ * No Pods: subset clusters exist but their endpoints (selected by pod labels) are empty.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+
+export interface MeshSize {
+  readonly services: number;
+  readonly endpointsPerService: number;
+  readonly namespaces: number;
+  /** Share of services with a VirtualService and a DestinationRule (0–1). */
+  readonly routedShare: number;
+}
+
+const ns = (i: number, size: MeshSize): string => `ns-${i % size.namespaces}`;
+const port = (i: number): number => 8000 + (i % 5);
+
+function ip(i: number, j: number): string {
+  const n = i * 1000 + j;
+  return `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
+}
+
+export function sliceYaml(i: number, size: MeshSize, variant = 0): string {
+  const eps = Array.from({ length: size.endpointsPerService }, (_, j) => `- addresses: [${ip(i, j + variant)}]\n  conditions: {ready: true}`);
+  return `apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: svc-${i}-1, namespace: ${ns(i, size)}, labels: {kubernetes.io/service-name: svc-${i}}}
+addressType: IPv4
+ports:
+- {name: http, port: ${port(i)}, protocol: TCP}
+endpoints:
+${eps.join('\n')}
+`;
+}
+
+function serviceYaml(i: number, size: MeshSize): string {
+  return `apiVersion: v1
+kind: Service
+metadata: {name: svc-${i}, namespace: ${ns(i, size)}}
+spec:
+  clusterIP: 10.96.${(i >> 8) & 255}.${i & 255}
+  ports:
+  - {name: http, port: ${port(i)}, targetPort: ${port(i)}}
+`;
+}
+
+export const routed = (size: MeshSize): number[] => {
+  const every = size.routedShare > 0 ? Math.max(1, Math.round(1 / size.routedShare)) : 0;
+  return every ? Array.from({ length: size.services }, (_, i) => i).filter((i) => i % every === 0) : [];
+};
+
+export function vsYaml(size: MeshSize, v1Weight = 90): string {
+  return routed(size).map((i) => `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: svc-${i}, namespace: ${ns(i, size)}}
+spec:
+  hosts: [svc-${i}.${ns(i, size)}.svc.cluster.local]
+  http:
+  - route:
+    - destination: {host: svc-${i}.${ns(i, size)}.svc.cluster.local, subset: v1}
+      weight: ${i === 0 ? v1Weight : 90}
+    - destination: {host: svc-${i}.${ns(i, size)}.svc.cluster.local, subset: v2}
+      weight: ${i === 0 ? 100 - v1Weight : 10}
+`).join('---\n');
+}
+
+function drYaml(size: MeshSize): string {
+  return routed(size).map((i) => `apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: svc-${i}, namespace: ${ns(i, size)}}
+spec:
+  host: svc-${i}.${ns(i, size)}.svc.cluster.local
+  subsets:
+  - {name: v1, labels: {version: v1}}
+  - {name: v2, labels: {version: v2}}
+`).join('---\n');
+}
+
+/** Writes the mesh into `dir`. */
+export async function writeMesh(dir: string, size: MeshSize): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  for (let n = 0; n < size.namespaces; n++) {
+    const docs: string[] = [];
+    for (let i = 0; i < size.services; i++) {
+      if (i % size.namespaces !== n) continue;
+      docs.push(serviceYaml(i, size));
+      if (i !== 0) docs.push(sliceYaml(i, size));
+    }
+    await writeFile(path.join(dir, `ns-${n}.yaml`), docs.join('---\n'));
+  }
+  await writeFile(path.join(dir, 'ep-0.yaml'), sliceYaml(0, size));
+  const vs = vsYaml(size);
+  if (vs) { await writeFile(path.join(dir, 'vs.yaml'), vs); await writeFile(path.join(dir, 'dr.yaml'), drYaml(size)); }
+}

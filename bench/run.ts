@@ -1,0 +1,269 @@
+/**
+ * @module bench/run
+ * `npm run bench`: generates a synthetic mesh (meshgen.ts), starts the real `tspilot serve` in a
+ * child process on 127.0.0.1 (so its CPU and RSS are measured apart from the fleet), connects a
+ * fleet of simulated sidecars (e2e/fleet) and runs the scenarios — cold start, VirtualService
+ * change, endpoint change (EDS only), endpoint churn, reconnect storm — then replays the same
+ * pre-encoded responses from a bare grpc-js server (ceiling.ts) to the same fleet for the
+ * physical limit. Prints a table, writes a PNG of the latency CDFs and optionally JSON.
+ * Sidecar scoping is not used (the Sidecar resource is not translated yet): every proxy sees every service.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command } from 'commander';
+import { FleetClient } from '../e2e/fleet/client.js';
+import { EDS, RDS, SHORT, isXdsType } from '../proto/typeurls.js';
+import type { WireNode } from '../proto/wire.js';
+import { sliceYaml, vsYaml, writeMesh, type MeshSize } from './meshgen.js';
+import { plotCdf } from './plot.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export interface ScenarioResult {
+  readonly name: string;
+  readonly proxies: number;
+  readonly p50: number; readonly p99: number; readonly max: number;
+  readonly cpuSeconds: number; readonly peakRssMb: number; readonly bytesSent: number;
+  /** Responses of types other than the scenario's target (EDS-only check). */
+  readonly otherTypes: Record<string, number>;
+  readonly unconverged: number;
+  readonly ms: number[];
+}
+
+export interface BenchResult {
+  readonly size: MeshSize & { proxies: number; delta: boolean };
+  readonly scoped: false;
+  readonly configBytesPerProxy: number;
+  readonly scenarios: ScenarioResult[];
+  readonly ceiling: { coldStartMs: number; bytes: number; mbPerS: number };
+  readonly tspilotColdMbPerS: number;
+  readonly throughputRatio: number;
+}
+
+function pct(v: number[], p: number): number {
+  if (!v.length) return 0;
+  const s = [...v].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
+}
+
+/** CPU seconds and peak RSS of a child process, from /proc. */
+class ProcStats {
+  private peak = 0;
+  private timer: NodeJS.Timeout;
+  constructor(private readonly pid: number) {
+    this.timer = setInterval(() => { this.peak = Math.max(this.peak, this.rss()); }, 100);
+  }
+  cpu(): number {
+    try {
+      const f = readFileSync(`/proc/${this.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      return (Number(f[11]) + Number(f[12])) / 100; // utime + stime in clock ticks (USER_HZ = 100)
+    } catch { return 0; }
+  }
+  rss(): number {
+    try { return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${this.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024; } catch { return 0; }
+  }
+  resetPeak(): void { this.peak = this.rss(); }
+  peakMb(): number { return Math.max(this.peak, this.rss()); }
+  stop(): void { clearInterval(this.timer); }
+}
+
+function startChild(args: string[], ready: (line: string) => number | null): Promise<{ proc: ChildProcess; port: number }> {
+  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], cwd: ROOT });
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    proc.stdout!.on('data', (d: Buffer) => {
+      buf += d.toString();
+      let i: number;
+      while ((i = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, i);
+        buf = buf.slice(i + 1);
+        const port = ready(line);
+        if (port !== null) resolve({ proc, port });
+      }
+    });
+    proc.on('exit', (code) => reject(new Error(`child exited (${code}) before it was ready: ${args.join(' ')}`)));
+  });
+}
+
+async function stopChild(proc: ChildProcess): Promise<void> {
+  if (proc.exitCode !== null) return;
+  const exited = new Promise((r) => proc.once('exit', r));
+  proc.kill('SIGTERM');
+  const t = setTimeout(() => proc.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(t);
+}
+
+function node(i: number, size: MeshSize): WireNode {
+  const ns = `ns-${i % size.namespaces}`;
+  return { id: `sidecar~10.200.${(i >> 8) & 255}.${i & 255}~proxy-${i}.${ns}~${ns}.svc.cluster.local`, cluster: 'bench', metadata: { NAMESPACE: ns }, userAgentName: 'tspilot-bench', clientFeatures: [], locality: null };
+}
+
+/** Waits until `done()` or timeout, printing progress every second. */
+async function waitFor(label: string, done: () => number, total: number, timeoutMs: number): Promise<void> {
+  const t0 = Date.now();
+  let lastPrint = 0;
+  for (;;) {
+    const n = done();
+    if (n >= total) break;
+    if (Date.now() - t0 > timeoutMs) { process.stderr.write(`  ${label}: timed out with ${n}/${total}\n`); break; }
+    if (Date.now() - lastPrint > 1000) { process.stderr.write(`  ${label}: ${n}/${total} converged…\n`); lastPrint = Date.now(); }
+    await sleep(20);
+  }
+}
+
+interface Opts { services: number; endpointsPerService: number; namespaces: number; proxies: number; delta: boolean; json?: string; png: string; churnSeconds: number; churnRate: number; cpuProf?: string; timeout: number }
+
+export async function runBench(o: Opts): Promise<BenchResult> {
+  const size: MeshSize = { services: o.services, endpointsPerService: o.endpointsPerService, namespaces: o.namespaces, routedShare: 0.1 };
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'tspilot-bench-'));
+  const meshDir = path.join(dir, 'mesh');
+  const recDir = path.join(dir, 'recorded');
+  await writeMesh(meshDir, size);
+  await mkdir(recDir);
+  const log = (s: string): void => { process.stderr.write(s + '\n'); };
+  log(`bench: ${o.services} services × ${o.endpointsPerService} endpoints in ${o.namespaces} namespaces, ${o.proxies} ${o.delta ? 'delta' : 'SotW'} proxies (unscoped: no Sidecar resource yet)`);
+  const nodeArgs = o.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProf}`] : [];
+  const server = await startChild([...nodeArgs, path.join(ROOT, 'dist/server/main.js'), 'serve', '--config-dir', meshDir, '--bind', '127.0.0.1', '--xds-port', '0',
+    '--monitoring-port', '0', '--http-port', '0', '--debounce-after', '20ms', '--poll-interval', '200ms', '--log-level', 'info'],
+  (line) => { try { const l = JSON.parse(line) as { msg?: string; xds?: number }; return l.msg === 'listening' ? l.xds ?? null : null; } catch { return null; } });
+  const stats = new ProcStats(server.proc.pid!);
+  const address = `127.0.0.1:${server.port}`;
+  const fleet = Array.from({ length: o.proxies }, (_, i) => new FleetClient({ address, node: node(i, size), delta: o.delta, keepFirst: i === 0 }));
+  const scenarios: ScenarioResult[] = [];
+  const measure = async (name: string, run: () => Promise<void>, latencies: () => number[], extra: () => Partial<ScenarioResult> = () => ({})): Promise<void> => {
+    log(`scenario: ${name}`);
+    const cpu0 = stats.cpu();
+    stats.resetPeak();
+    const bytes0 = fleet.reduce((a, c) => a + c.bytes, 0);
+    await run();
+    const ms = latencies();
+    scenarios.push({
+      name, proxies: fleet.length, p50: pct(ms, 50), p99: pct(ms, 99), max: ms.length ? Math.max(...ms) : 0, cpuSeconds: stats.cpu() - cpu0,
+      peakRssMb: stats.peakMb(), bytesSent: fleet.reduce((a, c) => a + c.bytes, 0) - bytes0, otherTypes: {}, unconverged: fleet.length - ms.length, ms, ...extra(),
+    });
+  };
+  const coldStart = async (label: string): Promise<number[]> => {
+    const t0 = performance.now();
+    for (const c of fleet) c.connect();
+    await waitFor(label, () => fleet.filter((c) => c.completeAt).length, fleet.length, o.timeout);
+    return fleet.filter((c) => c.completeAt).map((c) => c.completeAt - t0);
+  };
+  /** Latency until each client receives `type` after t0; counts other types. */
+  const change = async (label: string, type: string, write: () => Promise<void>): Promise<{ ms: number[]; other: Record<string, number> }> => {
+    const marks = fleet.map((c) => c.arrivals.length);
+    const t0 = performance.now();
+    await write();
+    const arrivedAt = (c: FleetClient, k: number): number | undefined => c.arrivals.slice(marks[k]).find((a) => a.typeUrl === type)?.at;
+    await waitFor(label, () => fleet.filter((c, k) => arrivedAt(c, k) !== undefined).length, fleet.length, o.timeout);
+    await sleep(300); // let stragglers of other types show up
+    const other: Record<string, number> = {};
+    fleet.forEach((c, k) => { for (const a of c.arrivals.slice(marks[k])) if (a.typeUrl !== type) other[isXdsType(a.typeUrl) ? SHORT[a.typeUrl] : a.typeUrl] = (other[isXdsType(a.typeUrl) ? SHORT[a.typeUrl] : a.typeUrl] ?? 0) + 1; });
+    return { ms: fleet.map((c, k) => arrivedAt(c, k)).filter((x): x is number => x !== undefined).map((x) => x - t0), other };
+  };
+
+  let ms: number[] = [];
+  let other: Record<string, number> = {};
+  let churnMissed = 0;
+  await measure('cold start', async () => { ms = await coldStart('cold start'); }, () => ms);
+  const configBytesPerProxy = Math.round(fleet.reduce((a, c) => a + c.bytes, 0) / fleet.length);
+  for (const [t, b] of fleet[0]!.first) await writeFile(path.join(recDir, `${o.delta ? 'delta' : 'sotw'}-${encodeURIComponent(t)}.bin`), b);
+  await sleep(500);
+  await measure('VirtualService change', async () => { ({ ms, other } = await change('VS change', RDS, () => writeFile(path.join(meshDir, 'vs.yaml'), vsYaml(size, 70)))); }, () => ms, () => ({ otherTypes: other }));
+  await sleep(500);
+  await measure('endpoint change', async () => { ({ ms, other } = await change('endpoint change', EDS, () => writeFile(path.join(meshDir, 'ep-0.yaml'), sliceYaml(0, size, 1)))); }, () => ms, () => ({ otherTypes: other }));
+  await sleep(500);
+  await measure(`churn (${o.churnRate}/s for ${o.churnSeconds}s)`, async () => {
+    const marks = fleet.map((c) => c.arrivals.length);
+    const changes: number[] = [];
+    const end = performance.now() + o.churnSeconds * 1000;
+    let v = 2;
+    while (performance.now() < end) {
+      changes.push(performance.now());
+      await writeFile(path.join(meshDir, 'ep-0.yaml'), sliceYaml(0, size, v++));
+      process.stderr.write(`  churn: change ${v - 2}\n`);
+      await sleep(1000 / o.churnRate);
+    }
+    await sleep(1500);
+    ms = [];
+    fleet.forEach((c, k) => {
+      const eds = c.arrivals.slice(marks[k]).filter((a) => a.typeUrl === EDS).map((a) => a.at);
+      for (const tc of changes) { const hit = eds.find((at) => at > tc); if (hit !== undefined) ms.push(hit - tc); }
+    });
+    churnMissed = fleet.filter((c, k) => !c.arrivals.slice(marks[k]).some((a) => a.typeUrl === EDS)).length;
+  }, () => ms, () => ({ unconverged: churnMissed }));
+  await sleep(500);
+  await measure('reconnect storm', async () => {
+    for (const c of fleet) c.close();
+    ms = await coldStart('reconnect storm');
+  }, () => ms);
+  for (const c of fleet) c.close();
+  stats.stop();
+  await stopChild(server.proc);
+
+  // The ceiling: the same bytes from a bare grpc-js server to the same fleet.
+  log('ceiling: bare grpc-js server replaying the same responses');
+  const ceiling = await startChild([path.join(ROOT, 'dist/bench/ceiling.js'), recDir], (line) => { try { return (JSON.parse(line) as { port: number }).port; } catch { return null; } });
+  const cfleet = Array.from({ length: o.proxies }, (_, i) => new FleetClient({ address: `127.0.0.1:${ceiling.port}`, node: node(i, size), delta: o.delta }));
+  const ct0 = performance.now();
+  for (const c of cfleet) c.connect();
+  await waitFor('ceiling', () => cfleet.filter((c) => c.completeAt).length, cfleet.length, o.timeout);
+  const cms = cfleet.filter((c) => c.completeAt).map((c) => c.completeAt - ct0);
+  const cbytes = cfleet.reduce((a, c) => a + c.bytes, 0);
+  for (const c of cfleet) c.close();
+  await stopChild(ceiling.proc);
+  const cold = scenarios[0]!;
+  const ceilingMs = cms.length ? Math.max(...cms) : 0;
+  const ceil = { coldStartMs: ceilingMs, bytes: cbytes, mbPerS: cbytes / 1e6 / (ceilingMs / 1000 || 1) };
+  const tspilotColdMbPerS = cold.bytesSent / 1e6 / (cold.max / 1000 || 1);
+  scenarios.push({ name: 'ceiling cold start (bare grpc-js)', proxies: cfleet.length, p50: pct(cms, 50), p99: pct(cms, 99), max: ceilingMs, cpuSeconds: 0, peakRssMb: 0, bytesSent: cbytes, otherTypes: {}, unconverged: cfleet.length - cms.length, ms: cms });
+  await rm(dir, { recursive: true, force: true });
+  return {
+    size: { ...size, proxies: o.proxies, delta: o.delta }, scoped: false, configBytesPerProxy, scenarios, ceiling: ceil, tspilotColdMbPerS,
+    throughputRatio: ceil.mbPerS ? tspilotColdMbPerS / ceil.mbPerS : 0,
+  };
+}
+
+export function table(r: BenchResult): string {
+  const f = (n: number): string => (n >= 100 ? n.toFixed(0) : n.toFixed(1));
+  const rows = r.scenarios.map((s) => `| ${s.name} | ${s.ms.length} (${s.proxies}) | ${f(s.p50)} | ${f(s.p99)} | ${f(s.max)} | ${s.cpuSeconds.toFixed(2)} | ${s.peakRssMb ? s.peakRssMb.toFixed(0) : '—'} | ${(s.bytesSent / 1e6).toFixed(1)} | ${Object.entries(s.otherTypes).map(([k, v]) => `${k}:${v}`).join(' ') || '—'} |`);
+  return [
+    `mesh: ${r.size.services} services × ${r.size.endpointsPerService} endpoints, ${r.size.namespaces} namespaces; ${r.size.proxies} ${r.size.delta ? 'delta' : 'SotW'} proxies; unscoped (no Sidecar resource yet)`,
+    `config per proxy: ${(r.configBytesPerProxy / 1024).toFixed(1)} KB`,
+    '',
+    '| scenario | samples (proxies) | p50 ms | p99 ms | max ms | server CPU s | server peak RSS MB | MB sent | other types pushed |',
+    '|---|---|---|---|---|---|---|---|---|',
+    ...rows,
+    '',
+    `cold start throughput: tspilot ${r.tspilotColdMbPerS.toFixed(1)} MB/s, ceiling ${r.ceiling.mbPerS.toFixed(1)} MB/s → ratio ${(r.throughputRatio * 100).toFixed(0)}%`,
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  const p = new Command('bench')
+    .option('--services <n>', 'services', Number, 50)
+    .option('--endpoints-per-service <n>', 'endpoints per service', Number, 3)
+    .option('--namespaces <n>', 'namespaces', Number, 5)
+    .option('--proxies <n>', 'simulated sidecars', Number, 20)
+    .option('--delta', 'use delta xDS', false)
+    .option('--churn-seconds <n>', 'churn scenario length', Number, 3)
+    .option('--churn-rate <n>', 'endpoint changes per second during churn', Number, 2)
+    .option('--json <file>', 'write machine-readable results')
+    .option('--png <file>', 'latency CDF plot', 'bench-latency.png')
+    .option('--cpu-prof <dir>', 'run the server with node --cpu-prof into this folder')
+    .option('--timeout <ms>', 'longest wait per scenario', Number, 600_000)
+    .parse();
+  const o = p.opts<Opts>();
+  const r = await runBench(o);
+  process.stdout.write(table(r) + '\n');
+  await plotCdf(o.png, `tspilot: ${r.size.services} svc × ${r.size.endpointsPerService} ep, ${r.size.proxies} ${r.size.delta ? 'delta' : 'SotW'} proxies`, r.scenarios.map((s) => ({ name: s.name, ms: s.ms })));
+  process.stderr.write(`plot: ${o.png}\n`);
+  if (o.json) await writeFile(o.json, JSON.stringify({ ...r, scenarios: r.scenarios.map(({ ms: _ms, ...s }) => s) }, null, 2));
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) await main();

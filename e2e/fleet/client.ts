@@ -1,0 +1,116 @@
+/**
+ * @module e2e/fleet/client
+ * A lightweight simulated sidecar: one gRPC connection, one ADS stream (SotW or Delta), behaving
+ * like Envoy's subscription flow — wildcard CDS, then EDS for every `outbound|…` cluster by name,
+ * wildcard LDS, then RDS for every listener's route name (istiod's `0.0.0.0_<port>` → `<port>`) —
+ * and ACKing everything at once. It records, per response, when it arrived (and was ACKed), its
+ * type and size, so the bench can compute convergence. Responses are read at the envelope level
+ * only (see wire.ts).
+ */
+import * as grpc from '@grpc/grpc-js';
+import { encodeDeltaRequest, encodeSotwRequest, type WireNode } from '../../proto/wire.js';
+import { CDS, EDS, LDS, RDS } from '../../proto/typeurls.js';
+import { readDelta, readSotw, type Envelope } from './wire.js';
+
+export interface Arrival { readonly at: number; readonly typeUrl: string; readonly bytes: number; readonly resources: number; readonly removed: number }
+
+export interface FleetClientOptions {
+  readonly address: string;
+  readonly node: WireNode;
+  readonly delta: boolean;
+  /** Keep the raw bytes of the first response of each type (the ceiling server replays them). */
+  readonly keepFirst?: boolean;
+}
+
+const PATH = {
+  sotw: '/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources',
+  delta: '/envoy.service.discovery.v3.AggregatedDiscoveryService/DeltaAggregatedResources',
+};
+
+/** RDS name of an istiod outbound listener (`0.0.0.0_9080` → `9080`). */
+const routeOf = (listener: string): string | null => (/^0\.0\.0\.0_(\d+)$/.exec(listener)?.[1] ?? null);
+
+export class FleetClient {
+  readonly arrivals: Arrival[] = [];
+  readonly first = new Map<string, Uint8Array>();
+  /** Distinct types that have arrived since connect. */
+  readonly seen = new Set<string>();
+  bytes = 0;
+  /** When the client first held every type (performance.now()), 0 until then. */
+  completeAt = 0;
+  private client: grpc.Client | null = null;
+  private call: grpc.ClientDuplexStream<Buffer, Buffer> | null = null;
+  private readonly subs = new Map<string, Set<string>>();
+  private readonly last = new Map<string, { version: string; nonce: string }>();
+  private nodeSent = false;
+  error: string | null = null;
+
+  constructor(private readonly opts: FleetClientOptions) {}
+
+  connect(): void {
+    this.subs.clear(); this.last.clear(); this.seen.clear(); this.nodeSent = false; this.error = null; this.completeAt = 0;
+    // A channel of its own (no shared subchannel), like separate Envoys.
+    this.client = new grpc.Client(this.opts.address, grpc.credentials.createInsecure(), {
+      'grpc.use_local_subchannel_pool': 1, 'grpc.max_receive_message_length': -1,
+    });
+    const call = this.client.makeBidiStreamRequest(this.opts.delta ? PATH.delta : PATH.sotw, (b: Buffer) => b, (b: Buffer) => b);
+    this.call = call;
+    call.on('data', (b: Buffer) => this.onData(b));
+    call.on('error', (e: Error) => { if (this.call === call) this.error = e.message; });
+    this.request(CDS, ['*']);
+    this.request(LDS, ['*']);
+  }
+
+  close(): void {
+    this.call?.cancel();
+    this.client?.close();
+    this.call = null;
+    this.client = null;
+  }
+
+  private request(typeUrl: string, add: string[]): void {
+    const node = this.nodeSent ? {} : { node: this.opts.node };
+    this.nodeSent = true;
+    const cur = this.subs.get(typeUrl) ?? new Set<string>();
+    const fresh = add.filter((n) => !cur.has(n));
+    for (const n of fresh) cur.add(n);
+    this.subs.set(typeUrl, cur);
+    const l = this.last.get(typeUrl);
+    const bytes = this.opts.delta
+      ? encodeDeltaRequest({ ...node, typeUrl, resourceNamesSubscribe: fresh, responseNonce: l?.nonce ?? '' })
+      : encodeSotwRequest({ ...node, typeUrl, resourceNames: [...cur].sort(), versionInfo: l?.version ?? '', responseNonce: l?.nonce ?? '' });
+    this.call?.write(Buffer.from(bytes));
+  }
+
+  private ack(e: Envelope): void {
+    this.last.set(e.typeUrl, { version: e.version, nonce: e.nonce });
+    const bytes = this.opts.delta
+      ? encodeDeltaRequest({ typeUrl: e.typeUrl, responseNonce: e.nonce })
+      : encodeSotwRequest({ typeUrl: e.typeUrl, resourceNames: [...(this.subs.get(e.typeUrl) ?? [])].sort(), versionInfo: e.version, responseNonce: e.nonce });
+    this.call?.write(Buffer.from(bytes));
+  }
+
+  private onData(b: Buffer): void {
+    const at = performance.now();
+    const e = this.opts.delta ? readDelta(b) : readSotw(b);
+    this.bytes += b.length;
+    this.arrivals.push({ at, typeUrl: e.typeUrl, bytes: b.length, resources: e.names.length, removed: e.removed.length });
+    this.seen.add(e.typeUrl);
+    if (!this.completeAt && this.seen.size === 4) this.completeAt = at;
+    if (this.opts.keepFirst && !this.first.has(e.typeUrl)) this.first.set(e.typeUrl, new Uint8Array(b));
+    this.ack(e);
+    // Follow-up subscriptions, as Envoy does once clusters/listeners arrive.
+    if (e.typeUrl === CDS) {
+      const eds = e.names.filter((n) => n.startsWith('outbound|') && !(this.subs.get(EDS)?.has(n)));
+      if (eds.length) this.request(EDS, eds);
+    } else if (e.typeUrl === LDS) {
+      const rds = e.names.map(routeOf).filter((n): n is string => n !== null && !(this.subs.get(RDS)?.has(n)));
+      if (rds.length) this.request(RDS, rds);
+    }
+  }
+
+  /** Has the full config: every type seen at least once. */
+  complete(): boolean {
+    return this.seen.size === 4;
+  }
+}

@@ -22,6 +22,7 @@ import { serverDryRun } from './explain/dryrun.js';
 import type { Proxy } from '../model/proxy.js';
 import type { StreamState } from './xds/state.js';
 import { chooseSource, type KubeModeOptions } from './source.js';
+import { loadMeshConfigFile } from '../watchers/validate/meshconfig.js';
 import { startWebhook, type WebhookServer } from './http/webhook.js';
 
 export interface ServeOptions {
@@ -39,6 +40,8 @@ export interface ServeOptions {
   readonly webhookPort?: number;
   readonly webhookCert?: string;
   readonly webhookKey?: string;
+  /** istio MeshConfig YAML (the `mesh` ConfigMap key, or the whole ConfigMap); overrides the source's. */
+  readonly meshConfig?: string;
 }
 
 export interface RunningServer {
@@ -54,7 +57,8 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   const log = logger('serve');
   const adsLog = logger('ads');
   const src = chooseSource(opts);
-  const { updates$, state } = meshUpdates(src.events$, { debounceMs: opts.debounceMs, debounceMaxMs: opts.debounceMaxMs, mesh: src.mesh }, logger('store'));
+  const meshOpts = opts.meshConfig ? { ...src.mesh, settings: loadMeshConfigFile(opts.meshConfig) } : src.mesh;
+  const { updates$, state } = meshUpdates(src.events$, { debounceMs: opts.debounceMs, debounceMaxMs: opts.debounceMaxMs, mesh: meshOpts }, logger('store'));
   const observer = new Observer(new PilotMetrics());
   const cache = new SnapshotCache(buildMesh(emptyState()).mesh, ({ proxyClass, typeUrl, name, error }) => (observer.metrics.internalErrors.inc(),
     adsLog.error({ proxyClass, type: typeShort(typeUrl), resource: name, err: error.message }, `cannot encode ${typeShort(typeUrl)} ${name} for ${proxyClass}: ${error.message}; left out`)));

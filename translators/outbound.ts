@@ -97,7 +97,7 @@ export function tcpListeners(scope: Scope, http: ReadonlyMap<number, unknown>): 
       const vs = scope.vsFor(svc.hostname);
       if (isTls(svc, port)) {
         for (const c of tlsChains(scope, vs, port)) chains.push(c);
-        if (!svc.hostname.startsWith('*') && !seen.has(svc.hostname)) {
+        if (!seen.has(svc.hostname)) {
           seen.add(svc.hostname);
           const cluster = clusterName('outbound', port, '', svc.hostname);
           chains.push({ filter_chain_match: { server_names: [svc.hostname] }, filters: [tcpProxy(cluster, cluster)] });

@@ -10,6 +10,7 @@ import type { HTTPRetry } from '../../model/istio.js';
 import { Reader, type Problem } from './check.js';
 import { readDuration } from './common-istio.js';
 import { parse as parseYaml } from 'yaml';
+import { readFileSync } from 'node:fs';
 
 export function readMeshConfig(raw: unknown): { settings: MeshSettings; problems: readonly Problem[] } {
   const r = new Reader();
@@ -59,4 +60,17 @@ export function parseMeshConfigText(text: string): { settings: MeshSettings; pro
     return parseMeshConfigText(mesh);
   }
   return readMeshConfig(doc);
+}
+
+/** Reads a `--mesh-config` file; throws an error naming the file and the first bad field. */
+export function loadMeshConfigFile(file: string): MeshSettings {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new Error(`--mesh-config ${file}: cannot read: ${(e as Error).message}`);
+  }
+  const { settings, problems } = parseMeshConfigText(text);
+  if (problems.length) throw new Error(`--mesh-config ${file}: ${problems.map((p) => `${p.field || '(document)'}: ${p.reason}`).join('; ')}`);
+  return settings;
 }

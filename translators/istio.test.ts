@@ -1,0 +1,162 @@
+/**
+ * @module translators/istio.test
+ * What an Istio user notices, asserted directly on the golden inputs (testdata/*.in.yaml):
+ * the mesh-expansion VM, the outbound traffic policy, mesh config defaults, Sidecar/exportTo
+ * scoping, the common gateway setup, VirtualService conflicts and proxy classes.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { readMeshConfig } from '../watchers/validate/meshconfig.js';
+import { meshFrom, proxy, snapshot, type Snapshot } from './harness.test.js';
+import { readCase, TESTDATA } from './golden.test.js';
+import { proxyClass } from './index.js';
+import type { MeshConfig } from '../model/config.js';
+
+type J = Record<string, unknown>;
+
+function load(name: string): { mesh: MeshConfig; ids: string[]; meta: Record<string, Record<string, unknown>> } {
+  const { text, tc } = readCase(path.join(TESTDATA, `${name}.in.yaml`));
+  const { mesh, rejected } = meshFrom(text, readMeshConfig(tc.meshConfig ?? null).settings);
+  assert.deepEqual(rejected, []);
+  return { mesh, ids: tc.proxies.map((p) => p.id), meta: Object.fromEntries(tc.proxies.map((p) => [p.id, p.metadata ?? {}])) };
+}
+
+function snapOf(name: string, index: number): Snapshot {
+  const { mesh, ids, meta } = load(name);
+  const { snap, problems } = snapshot(mesh, proxy(ids[index]!, meta[ids[index]!]));
+  assert.deepEqual(problems, []);
+  return snap;
+}
+
+const endpointsOf = (cla: unknown): string[] => ((cla as J)['endpoints'] as J[] ?? []).flatMap((l) => (l['lbEndpoints'] as J[]).map((e) => {
+  const sa = ((e['endpoint'] as J)['address'] as J)['socketAddress'] as J;
+  return `${sa['address']}:${sa['portValue'] ?? 0}`;
+}));
+const chainsOf = (l: unknown): J[] => (l as J)['filterChains'] as J[];
+const tcpTarget = (chain: J): unknown => ((chain['filters'] as J[])[0]!['typedConfig'] as J)['cluster'];
+const vhosts = (rc: unknown): J[] => (rc as J)['virtualHosts'] as J[];
+
+describe('Istio-faithful translation', () => {
+  describe('mesh expansion: VM 192.168.0.81 as service deb-nginx01:9080', () => {
+    const vm = snapOf('vm-mesh-expansion', 0);
+    const pod = snapOf('vm-mesh-expansion', 1);
+    it('every sidecar gets the VM as the endpoint of deb-nginx01', () => {
+      for (const s of [vm, pod]) assert.deepEqual(endpointsOf(s.endpoints['outbound|9080||deb-nginx01.default.svc.cluster.local']), ['192.168.0.81:9080']);
+    });
+    it('the VM proxy (labels from node metadata) gets inbound 9080: chain, cluster to the local app, route config', () => {
+      const chains = chainsOf(vm.listeners['virtualInbound']);
+      assert.deepEqual(chains.map((c) => c['name']), ['virtualInbound-blackhole', '0.0.0.0_9080', 'virtualInbound']);
+      assert.deepEqual((chains[1]!['filterChainMatch'] as J)['destinationPort'], 9080);
+      const cl = vm.clusters['inbound|9080||'] as J;
+      assert.equal(cl['type'], 'STATIC');
+      assert.deepEqual(endpointsOf(cl['loadAssignment']), ['127.0.0.1:9080']);
+      const rc = vm.routes['inbound|9080||'];
+      assert.deepEqual(vhosts(rc).map((v) => [v['name'], v['domains']]), [['inbound|http|9080', ['*']]]);
+    });
+    it('the VM proxy also gets the mesh outbound: per-port listener, vhosts with istiod domains, allow_any', () => {
+      assert.ok(vm.listeners['0.0.0.0_9080'] && vm.listeners['virtualOutbound']);
+      assert.deepEqual(vhosts(vm.routes['9080']).map((v) => v['name']), ['deb-nginx01.default.svc.cluster.local:9080', 'productpage.default.svc.cluster.local:9080', 'allow_any']);
+      assert.equal(tcpTarget(chainsOf(vm.listeners['virtualOutbound'])[0]!), 'PassthroughCluster');
+    });
+  });
+
+  describe('outbound traffic policy and mesh config', () => {
+    const s = snapOf('outbound-policy', 0);
+    it('REGISTRY_ONLY: the virtualOutbound catch-all goes to BlackHoleCluster and route configs end in block_all (502)', () => {
+      const vo = s.listeners['virtualOutbound'] as J;
+      assert.equal(((vo['useOriginalDst'] as boolean | undefined) ?? false), true);
+      assert.equal(chainsOf(vo)[0]!['name'], 'virtualOutbound-catchall-tcp');
+      assert.equal(tcpTarget(chainsOf(vo)[0]!), 'BlackHoleCluster');
+      const last = vhosts(s.routes['8080']).at(-1)!;
+      assert.equal(last['name'], 'block_all');
+      assert.deepEqual(((last['routes'] as J[])[0]!['directResponse'] as J)['status'], 502);
+    });
+    it('TCP ports get per-VIP tcp_proxy listeners; a headless TCP service 0.0.0.0_<port>', () => {
+      assert.equal(tcpTarget(chainsOf(s.listeners['10.96.40.1_3306'])[0]!), 'outbound|3306||mysql.apps.svc.cluster.local');
+      assert.equal(tcpTarget(chainsOf(s.listeners['0.0.0.0_6379'])[0]!), 'outbound|6379||cache.apps.svc.cluster.local');
+      assert.ok(s.listeners['0.0.0.0_7070'], 'grpc-api is HTTP (port name prefix)');
+      assert.ok(s.listeners['0.0.0.0_8080'], 'appProtocol http');
+    });
+    it('connectTimeout and defaultHttpRetryPolicy come from the mesh config', () => {
+      assert.equal((s.clusters['outbound|3306||mysql.apps.svc.cluster.local'] as J)['connectTimeout'], '5s');
+      const r = (vhosts(s.routes['8080'])[0]!['routes'] as J[])[0]!['route'] as J;
+      assert.deepEqual([(r['retryPolicy'] as J)['numRetries'], (r['retryPolicy'] as J)['retryOn']], [4, '5xx,connect-failure']);
+    });
+    it('a named targetPort is resolved against the pod for the inbound side', () => {
+      assert.deepEqual(chainsOf(s.listeners['virtualInbound']).map((c) => c['name']), ['virtualInbound-blackhole', '0.0.0.0_5000', '0.0.0.0_8000', 'virtualInbound']);
+    });
+  });
+
+  describe('scope: Sidecar egress, root-namespace default, workloadSelector, exportTo', () => {
+    const cl = (n: number): string[] => Object.keys(snapOf('sidecar-scope', n).clusters).filter((c) => c.startsWith('outbound'));
+    it('team-a: its own namespace, istio-system and the one host it lists', () => {
+      assert.deepEqual(cl(0), ['outbound|15004||telemetry.istio-system.svc.cluster.local', 'outbound|8080||a.team-a.svc.cluster.local', 'outbound|8080||c.team-c.svc.cluster.local']);
+    });
+    it('a workloadSelector Sidecar wins for its workload, with its own outbound policy; exportTo "." hides b-private', () => {
+      assert.deepEqual(cl(1), ['outbound|8080||b.team-b.svc.cluster.local']);
+      const s = snapOf('sidecar-scope', 1);
+      assert.equal(tcpTarget(chainsOf(s.listeners['virtualOutbound'])[0]!), 'BlackHoleCluster');
+      assert.equal((s.clusters['outbound|8080||b.team-b.svc.cluster.local'] as J)['lbPolicy'], 'RANDOM', 'DestinationRule exported to team-a');
+    });
+    it('team-b falls back to the root namespace Sidecar and does not get a DestinationRule not exported to it', () => {
+      assert.deepEqual(cl(2), ['outbound|15004||telemetry.istio-system.svc.cluster.local', 'outbound|8080||b.team-b.svc.cluster.local', 'outbound|8081||b-private.team-b.svc.cluster.local']);
+      assert.equal((snapOf('sidecar-scope', 2).clusters['outbound|8080||b.team-b.svc.cluster.local'] as J)['lbPolicy'], 'LEAST_REQUEST');
+    });
+    it('a VirtualService exported to "." applies in its namespace only', () => {
+      const timeout = (n: number): unknown => ((vhosts(snapOf('sidecar-scope', n).routes['8080']).find((v) => v['name'] === 'c.team-c.svc.cluster.local:8080')!['routes'] as J[])[0]!['route'] as J)['timeout'];
+      assert.equal(timeout(3), '3s');
+      assert.equal(timeout(0), '0s');
+    });
+  });
+
+  describe('gateway: port 80 for "*", subsets v1/v2, 50/50', () => {
+    const g = snapOf('gateway', 0);
+    it('binds the container port and names the route config http.<port>, vhost *:80 with domains ["*"]', () => {
+      assert.ok(g.listeners['0.0.0.0_8080']);
+      // The VirtualService for secure.example.com is bound to the same Gateway, whose port-80 server takes "*": istiod serves it there too.
+      assert.deepEqual(vhosts(g.routes['http.8080']).map((v) => [v['name'], v['domains']]), [['*:80', ['*']], ['secure.example.com:80', ['secure.example.com', 'secure.example.com:*']]]);
+      const wc = (((vhosts(g.routes['http.8080'])[0]!['routes'] as J[])[0]!['route'] as J)['weightedClusters'] as J)['clusters'] as J[];
+      assert.deepEqual(wc.map((c) => [c['name'], c['weight']]), [['outbound|80|v1|web.default.svc.cluster.local', 50], ['outbound|80|v2|web.default.svc.cluster.local', 50]]);
+      assert.deepEqual(endpointsOf(g.endpoints['outbound|80|v1|web.default.svc.cluster.local']), ['10.1.5.1:8080']);
+      assert.deepEqual(endpointsOf(g.endpoints['outbound|80|v2|web.default.svc.cluster.local']), ['10.1.5.2:8080']);
+    });
+    it('HTTPS SIMPLE terminates with the certificate from SDS kubernetes://<credentialName>; PASSTHROUGH routes by SNI', () => {
+      const chain = chainsOf(g.listeners['0.0.0.0_8443'])[0]!;
+      assert.deepEqual((chain['filterChainMatch'] as J)['serverNames'], ['secure.example.com']);
+      const tls = ((chain['transportSocket'] as J)['typedConfig'] as J)['commonTlsContext'] as J;
+      assert.equal(((tls['tlsCertificateSdsSecretConfigs'] as J[])[0]!)['name'], 'kubernetes://secure-cert');
+      assert.ok(g.routes['https.443.https.web-gateway.default']);
+      const pt = chainsOf(g.listeners['0.0.0.0_15443'])[0]!;
+      assert.deepEqual([(pt['filterChainMatch'] as J)['serverNames'], tcpTarget(pt)], [['db.example.com'], 'outbound|5432||db.default.svc.cluster.local']);
+    });
+    it('a gateway pod the Gateway does not select gets no listeners', () => {
+      assert.deepEqual(Object.keys(snapOf('gateway', 1).listeners), []);
+    });
+  });
+
+  describe('several VirtualServices for one host', () => {
+    it('the first (namespace/name) wins for sidecars and the conflict is reported in the MeshConfig', () => {
+      const { mesh } = load('traffic-management');
+      assert.deepEqual(mesh.conflicts, [{ host: 'shop.default.svc.cluster.local', winner: 'default/shop', ignored: ['default/shop-too'] }]);
+      const s = snapOf('traffic-management', 0);
+      const names = (vhosts(s.routes['8080']).find((v) => v['name'] === 'shop.default.svc.cluster.local:8080')!['routes'] as J[]).map((r) => r['name']);
+      assert.deepEqual(names, ['exact-and-headers', 'only-from-frontend', 'regex-rewrite', 'old-path', 'maintenance', 'cors-and-fault', 'default'],
+        'sourceLabels for another workload and the port-9090 route are left out of 8080');
+    });
+  });
+
+  describe('proxy classes', () => {
+    it('same namespace and labels share a class; other labels or namespace do not; without LABELS the class is per workload', () => {
+      const a = proxyClass(proxy('sidecar~10.0.0.1~a-1.ns~ns.svc.cluster.local', { LABELS: { app: 'a', v: '1' } }));
+      assert.equal(a, proxyClass(proxy('sidecar~10.0.0.2~a-2.ns~ns.svc.cluster.local', { LABELS: { v: '1', app: 'a' } })));
+      assert.notEqual(a, proxyClass(proxy('sidecar~10.0.0.3~b-1.ns~ns.svc.cluster.local', { LABELS: { app: 'b' } })));
+      assert.notEqual(a, proxyClass(proxy('sidecar~10.0.0.3~a-1.other~other.svc.cluster.local', { LABELS: { app: 'a', v: '1' } })));
+      assert.notEqual(proxyClass(proxy('sidecar~10.0.0.1~x-1.ns~ns.svc.cluster.local')), proxyClass(proxy('sidecar~10.0.0.1~x-2.ns~ns.svc.cluster.local')));
+    });
+  });
+
+  it('every golden input has an output', () => {
+    for (const f of fs.readdirSync(TESTDATA).filter((x) => x.endsWith('.in.yaml'))) assert.ok(fs.existsSync(path.join(TESTDATA, f.replace('.in.yaml', '.out.yaml'))), f);
+  });
+});

@@ -23,8 +23,11 @@ export const TRIGGER_OF_KIND: Readonly<Record<string, string>> = {
 const TIME_BUCKETS = [0.001, 0.01, 0.1, 0.5, 1, 3, 5, 10, 20, 30];
 const SIZE_BUCKETS = [1, 10_000, 1_000_000, 4_000_000, 10_000_000, 40_000_000];
 
-/** Longest `err` label kept on the reject gauges (Envoy's messages can be long). */
-const ERR_LABEL_MAX = 100;
+/** gRPC status names: istiod labels the reject gauges with the NACK's code, not its text (bounded cardinality). */
+const CODE_NAMES = ['OK', 'CANCELLED', 'UNKNOWN', 'INVALID_ARGUMENT', 'DEADLINE_EXCEEDED', 'NOT_FOUND', 'ALREADY_EXISTS', 'PERMISSION_DENIED',
+  'RESOURCE_EXHAUSTED', 'FAILED_PRECONDITION', 'ABORTED', 'OUT_OF_RANGE', 'UNIMPLEMENTED', 'INTERNAL', 'UNAVAILABLE', 'DATA_LOSS', 'UNAUTHENTICATED'];
+
+export const codeName = (code: number): string => CODE_NAMES[code] ?? String(code);
 
 export interface MeshGauges {
   readonly services: number;
@@ -109,12 +112,12 @@ export class PilotMetrics {
     this.dupDomains = new Gauge({ name: 'pilot_vservice_dup_domain', help: 'Virtual services with dup domains.', registers });
   }
 
-  /** A NACK from `node` for `type` (cds/eds/lds/rds or a full type URL for others). */
-  nack(node: string, type: string, message: string): void {
+  /** A NACK from `node` for `type` (cds/eds/lds/rds or a full type URL for others) with the gRPC code of its error_detail. */
+  nack(node: string, type: string, code: number): void {
     this.rejects.inc({ type });
     if (type !== 'cds' && type !== 'eds' && type !== 'lds' && type !== 'rds') return;
     this.clearReject(node, type);
-    const err = message.length > ERR_LABEL_MAX ? message.slice(0, ERR_LABEL_MAX) : message;
+    const err = codeName(code);
     this.typeRejects[type].set({ node, err }, 1);
     const m = this.rejecting.get(node) ?? new Map<'cds' | 'eds' | 'lds' | 'rds', string>();
     m.set(type, err);

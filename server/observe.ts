@@ -69,8 +69,8 @@ export class Observer {
         this.counted.delete(s.id);
         m.clearReject(s.proxy.id);
       },
-      request: (s, req, o) => this.outcome(s, o, req.errorDetail?.message ?? ''),
-      deltaRequest: (s, req, o) => this.outcome(s, o, req.errorDetail?.message ?? ''),
+      request: (s, req, o) => this.outcome(s, o, req.errorDetail?.code ?? 2),
+      deltaRequest: (s, req, o) => this.outcome(s, o, req.errorDetail?.code ?? 2),
       sent: (s, r, bytes) => {
         const type = typeShort(r.typeUrl);
         m.pushes.inc({ type });
@@ -89,11 +89,11 @@ export class Observer {
   }
 
   /** A request classified by the SotW or Delta state machine. */
-  private outcome(s: StreamState, o: { readonly kind: string; readonly typeUrl: string; readonly response: object | null }, error: string): void {
+  private outcome(s: StreamState, o: { readonly kind: string; readonly typeUrl: string; readonly response: object | null }, code: number): void {
     const m = this.metrics;
     if (o.response) this.answers.add(o.response);
     const type = typeShort(o.typeUrl);
-    if (o.kind === 'nack') m.nack(s.proxy.id, type, error);
+    if (o.kind === 'nack') m.nack(s.proxy.id, type, code);
     else if (o.kind === 'ack' && (type === 'cds' || type === 'eds' || type === 'lds' || type === 'rds')) m.clearReject(s.proxy.id, type);
     else if (o.kind === 'stale') m.expiredNonce.inc({ type });
   }

@@ -71,6 +71,17 @@ describe('server/cli', () => {
     assert.match(bad.out, /--proxy: node id "not-a-node" must have 4 parts/);
     const noDir = await translateCommand({ configDir: '/nonexistent/tspilot', proxy: PRODUCTPAGE });
     assert.match(noDir.out, /cannot read config folder/);
+    // --mesh-config is read as serve reads it: istiod's default connect timeout is replaced.
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'tspilot-cli-'));
+    try {
+      await writeFile(path.join(dir, 'mesh.yaml'), 'connectTimeout: 3s\n');
+      const withMesh = await translateCommand({ configDir: BOOKINFO, proxy: PRODUCTPAGE, type: 'cds', resource: [REVIEWS_V3], meshConfig: path.join(dir, 'mesh.yaml') });
+      const c = (JSON.parse(withMesh.out) as { types: { cds: { resources: { connectTimeout: string }[] } } }).types.cds.resources[0]!;
+      assert.equal(c.connectTimeout, '3s');
+      assert.equal((out.types['cds']!.resources.find((x) => x.name === REVIEWS_V3) as unknown as { connectTimeout: string }).connectTimeout, '10s');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('explain: the VirtualService rule and weight behind a cluster in a route, and the DestinationRule subset of a cluster', async () => {

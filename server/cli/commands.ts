@@ -11,7 +11,7 @@ import { SnapshotCache } from '../cache/snapshot.js';
 import { explain, explainText, type Explanation } from '../explain/explain.js';
 import { diffText, type DiffReport } from '../explain/diff.js';
 import { offlineDryRun } from '../explain/dryrun.js';
-import { loadConfigDir, proxyFromNodeId, withRegistryLabels } from './offline.js';
+import { loadConfigDir, meshOptions, proxyFromNodeId, withRegistryLabels } from './offline.js';
 import { proxyConfigTable, SECTION_TYPE, type ConfigSection } from './proxyconfig.js';
 import { proxyStatusTable, type SyncEntry } from './status.js';
 import { render, type OutputFormat } from './table.js';
@@ -83,10 +83,11 @@ export interface TranslateCli {
   readonly meta?: readonly string[];
   readonly resource?: readonly string[];
   readonly output?: OutputFormat;
+  readonly meshConfig?: string;
 }
 
-async function offlineProxy(configDir: string, nodeId: string, meta: readonly string[] = []): Promise<{ loaded: Awaited<ReturnType<typeof loadConfigDir>>; proxy: Proxy; warnings: string }> {
-  const loaded = await loadConfigDir(configDir);
+async function offlineProxy(configDir: string, nodeId: string, meta: readonly string[] = [], meshConfig?: string): Promise<{ loaded: Awaited<ReturnType<typeof loadConfigDir>>; proxy: Proxy; warnings: string }> {
+  const loaded = await loadConfigDir(configDir, meshOptions(meshConfig));
   let proxy: Proxy;
   try { proxy = proxyFromNodeId(nodeId, parseMeta(meta)); } catch (e) { throw new CliError(`--proxy: ${(e as Error).message}`); }
   const warnings = [...loaded.fileErrors].map(([f, r]) => `warning: ${f} was not read: ${r}\n`).join('')
@@ -97,7 +98,7 @@ async function offlineProxy(configDir: string, nodeId: string, meta: readonly st
 /** Returns the output on stdout; warnings (unreadable files, rejected objects) go to `warn`. */
 export function translateCommand(o: TranslateCli, warn: (s: string) => void = () => {}): Promise<CommandResult> {
   return guard(async () => {
-    const { loaded, proxy, warnings } = await offlineProxy(o.configDir, o.proxy, o.meta);
+    const { loaded, proxy, warnings } = await offlineProxy(o.configDir, o.proxy, o.meta, o.meshConfig);
     if (warnings) warn(warnings);
     const t = translate(loaded.mesh, proxy, { ...(o.type ? { types: [o.type] } : {}), ...(o.resource?.length ? { names: o.resource } : {}) });
     if (t.missing.length) warn(`warning: no resource named ${t.missing.map((n) => `"${n}"`).join(', ')} for ${proxy.id}\n`);
@@ -113,13 +114,14 @@ export interface ExplainCli {
   readonly type?: Explanation['type'];
   readonly meta?: readonly string[];
   readonly output?: OutputFormat;
+  readonly meshConfig?: string;
 }
 
 export function explainCommand(o: ExplainCli): Promise<CommandResult> {
   return guard(async () => {
     let found: Explanation[];
     if (o.configDir) {
-      const { loaded, proxy } = await offlineProxy(o.configDir, o.proxy, o.meta);
+      const { loaded, proxy } = await offlineProxy(o.configDir, o.proxy, o.meta, o.meshConfig);
       found = explain(loaded.mesh, new SnapshotCache(loaded.mesh).forProxy(proxy), o.resource, o.type);
       if (!found.length) return fail(`${proxy.id} would have no ${o.type ?? 'resource'} named "${o.resource}"`);
     } else {
@@ -137,6 +139,7 @@ export interface DiffCli {
   readonly proxy?: readonly string[];
   readonly meta?: readonly string[];
   readonly output?: OutputFormat;
+  readonly meshConfig?: string;
 }
 
 export function diffCommand(o: DiffCli): Promise<CommandResult> {
@@ -145,10 +148,10 @@ export function diffCommand(o: DiffCli): Promise<CommandResult> {
     try { yaml = await readFile(o.apply, 'utf8'); } catch (e) { return fail(`--apply: cannot read ${o.apply}: ${(e as Error).message}`); }
     let report: DiffReport;
     if (o.configDir) {
-      const loaded = await loadConfigDir(o.configDir);
+      const loaded = await loadConfigDir(o.configDir, meshOptions(o.meshConfig));
       let proxies: Proxy[];
       try { proxies = (o.proxy ?? []).map((id) => proxyFromNodeId(id, parseMeta(o.meta ?? []))); } catch (e) { return fail(`--proxy: ${(e as Error).message}`); }
-      const r = offlineDryRun(loaded.state, loaded.mesh, yaml, o.apply, proxies);
+      const r = offlineDryRun(loaded.state, loaded.mesh, yaml, o.apply, proxies, loaded.options);
       if (!r.ok) return fail(r.error);
       report = r.report;
     } else {

@@ -11,7 +11,8 @@ import path from 'node:path';
 import type { ConfigEvent, MeshConfig, Rejection } from '../../model/config.js';
 import { parseNodeId, type Proxy } from '../../model/proxy.js';
 import { parseConfigText } from '../../watchers/file/parse.js';
-import { buildMesh, type MeshOptions } from '../../watchers/mesh.js';
+import { buildMesh, DEFAULT_MESH_OPTIONS, type MeshOptions } from '../../watchers/mesh.js';
+import { loadMeshConfigFile } from '../../watchers/validate/meshconfig.js';
 import { emptyState, reduce, type StoreState } from '../../watchers/store.js';
 
 const CONFIG_FILE = /\.(ya?ml|json)$/i;
@@ -21,6 +22,8 @@ export interface LoadedMesh {
   readonly state: StoreState;
   /** Files that did not parse, with the reason. */
   readonly fileErrors: ReadonlyMap<string, string>;
+  /** The mesh-building options used (with --mesh-config settings), for dry runs on top. */
+  readonly options?: MeshOptions;
 }
 
 /** Folds `replace` events for each (source, text) into a fresh store, as the file source would. */
@@ -46,7 +49,7 @@ export function meshFromState(state: StoreState, opts?: MeshOptions): MeshConfig
 }
 
 /** Reads a config folder like `serve --config-dir` does (not recursive; .yaml, .yml, .json). */
-export async function loadConfigDir(dir: string): Promise<LoadedMesh> {
+export async function loadConfigDir(dir: string, opts?: MeshOptions): Promise<LoadedMesh> {
   const abs = path.resolve(dir);
   let names: string[];
   try {
@@ -61,7 +64,12 @@ export async function loadConfigDir(dir: string): Promise<LoadedMesh> {
     files.push({ source: file, text: await readFile(file, 'utf8') });
   }
   const { state, fileErrors } = storeFromTexts(files);
-  return { mesh: meshFromState(state), state, fileErrors };
+  return { mesh: meshFromState(state, opts), state, fileErrors, ...(opts ? { options: opts } : {}) };
+}
+
+/** Mesh-building options for `--mesh-config FILE` (istiod's defaults without it), as `serve` reads it. */
+export function meshOptions(meshConfig?: string): MeshOptions | undefined {
+  return meshConfig ? { ...DEFAULT_MESH_OPTIONS, settings: loadMeshConfigFile(meshConfig) } : undefined;
 }
 
 /**

@@ -45,8 +45,9 @@ export function registerOperatorCommands(program: Command): void {
     .addOption(new Option('--type <type>', 'only this xDS type').choices(['cds', 'eds', 'lds', 'rds']))
     .option('--meta <KEY=VALUE>', 'node metadata (repeatable), e.g. GENERATOR=grpc for a proxyless gRPC client', collect)
     .option('--resource <name>', 'only this resource (repeatable), as a named subscription asks for it', collect)
+    .option('--mesh-config <file>', 'istio MeshConfig YAML, as for serve')
     .addOption(outputOption().default('json'))
-    .action((o: { configDir: string; proxy: string; type?: 'cds' | 'eds' | 'lds' | 'rds'; meta?: string[]; resource?: string[]; output: OutputFormat }) =>
+    .action((o: { configDir: string; proxy: string; type?: 'cds' | 'eds' | 'lds' | 'rds'; meta?: string[]; resource?: string[]; output: OutputFormat; meshConfig?: string }) =>
       run(translateCommand(o, (w) => process.stderr.write(w))));
 
   program.command('explain')
@@ -57,8 +58,9 @@ export function registerOperatorCommands(program: Command): void {
     .option('--config-dir <dir>', 'explain offline for this folder instead of asking a server')
     .addOption(new Option('--type <type>', 'only this kind of resource').choices(['cds', 'eds', 'lds', 'rds', 'vhost']))
     .option('--meta <KEY=VALUE>', 'node metadata for --config-dir (repeatable)', collect)
+    .option('--mesh-config <file>', 'istio MeshConfig YAML for --config-dir, as for serve')
     .addOption(outputOption())
-    .action((resource: string, o: { proxy: string; server: string; configDir?: string; type?: 'cds' | 'eds' | 'lds' | 'rds' | 'vhost'; meta?: string[]; output?: OutputFormat }) =>
+    .action((resource: string, o: { proxy: string; server: string; configDir?: string; type?: 'cds' | 'eds' | 'lds' | 'rds' | 'vhost'; meta?: string[]; output?: OutputFormat; meshConfig?: string }) =>
       run(explainCommand({ resource, ...o })));
 
   program.command('diff')
@@ -68,6 +70,7 @@ export function registerOperatorCommands(program: Command): void {
     .option('--server <url>', 'tspilot debug endpoint, when no --config-dir', DEFAULT_SERVER)
     .option('--proxy <nodeId>', 'only this proxy (repeatable offline; default: one sidecar per Pod, or every connected proxy)', collect)
     .option('--meta <KEY=VALUE>', 'node metadata for --proxy offline (repeatable)', collect)
+    .option('--mesh-config <file>', 'istio MeshConfig YAML for --config-dir, as for serve')
     .addOption(outputOption())
-    .action((o: { apply: string; configDir?: string; server: string; proxy?: string[]; meta?: string[]; output?: OutputFormat }) => run(diffCommand(o)));
+    .action((o: { apply: string; configDir?: string; server: string; proxy?: string[]; meta?: string[]; output?: OutputFormat; meshConfig?: string }) => run(diffCommand(o)));
 }

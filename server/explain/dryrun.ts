@@ -44,10 +44,10 @@ export function podProxies(mesh: MeshConfig): Proxy[] {
 }
 
 /** Offline: `state` is a loaded folder; proxies default to one sidecar per Pod. */
-export function offlineDryRun(state: StoreState, before: MeshConfig, yaml: string, source: string, proxies?: readonly Proxy[]): DryRunResult {
+export function offlineDryRun(state: StoreState, before: MeshConfig, yaml: string, source: string, proxies?: readonly Proxy[], opts?: MeshOptions): DryRunResult {
   const ch = applyChange(state, yaml, source);
   if (ch.error) return { ok: false, error: ch.error };
-  const after = meshFromState(ch.state);
+  const after = meshFromState(ch.state, opts);
   const targets = (proxies?.length ? proxies.map((p) => withRegistryLabels(before, p)) : podProxies(before)).map((proxy) => ({ proxy }));
   return { ok: true, report: diffMeshes(before, after, targets, outcome(ch, after)) };
 }

@@ -78,13 +78,13 @@ describe('e2e Kubernetes mode when the API server misbehaves', function () {
     assert.ok(p.logs.some((l) => /destinationrules\.networking\.istio\.io: access granted/.test(l.msg)));
   });
 
-  it('a CRD that is not installed is a warning; a cluster without EndpointSlices is read through core Endpoints', async () => {
+  it('a CRD that is not installed is a warning and is watched once installed; a cluster without EndpointSlices is read through core Endpoints', async () => {
     srv = await startFakeApiServer({ resources: DEFAULT_RESOURCES.filter((r) => r.resource !== 'sidecars' && r.resource !== 'endpointslices') });
     srv.create({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'legacy', namespace: 'default' }, spec: { clusterIP: '10.96.0.88', ports: [{ name: 'http', port: 80, targetPort: 8080 }] } });
     srv.create({ apiVersion: 'v1', kind: 'Endpoints', metadata: { name: 'legacy', namespace: 'default' },
       subsets: [{ addresses: [{ ip: '10.9.0.1' }, { ip: '10.9.0.2' }], ports: [{ name: 'http', port: 8080 }] }] });
     kc = await kubeconfigFile(srv);
-    pilot = await startKubeTspilot(kc.file);
+    pilot = await startKubeTspilot(kc.file, ['--crd-poll-interval', '200ms']);
     const p = pilot;
     await p.xds();
     const w = p.logs.find((l) => /sidecars\.networking\.istio\.io is not served by the API server \(CRD not installed\)/.test(l.msg));
@@ -94,5 +94,11 @@ describe('e2e Kubernetes mode when the API server misbehaves', function () {
     const { body } = await p.getJson<{ hostname: string; ports: Record<string, { address: string; port: number }[]> }[]>('/debug/endpointz');
     const legacy = body.find((s) => s.hostname === 'legacy.default.svc.cluster.local');
     assert.deepEqual(legacy?.ports['80']?.map((e) => `${e.address}:${e.port}`), ['10.9.0.1:8080', '10.9.0.2:8080']);
+    // The CRD gets installed later: discovery notices, the watch starts, its objects arrive.
+    srv.installResource(DEFAULT_RESOURCES.find((r) => r.resource === 'sidecars')!);
+    srv.create({ apiVersion: 'networking.istio.io/v1', kind: 'Sidecar', metadata: { name: 'default', namespace: 'default' }, spec: { egress: [{ hosts: ['./*'] }] } });
+    await p.waitForLog((l) => /sidecars\.networking\.istio\.io is now served \(networking\.istio\.io\/v1\); starting its watch/.test(l.msg), 10_000, 0);
+    await until(async () => (await p.getJson<{ configs: { key: string; source: string }[] }>('/debug/configz')).body.configs
+      .some((c) => c.key === 'Sidecar/default/default' && c.source === 'kube:sidecars.networking.istio.io'), 'the Sidecar from the newly installed CRD');
   });
 });

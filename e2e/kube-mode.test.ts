@@ -136,6 +136,42 @@ describe('e2e Kubernetes mode (tspilot --kubeconfig against the API server stand
     assert.deepEqual(count(await client.rpc(ECHO_TARGET, 10)), { v2: 10 }, 'the other service is untouched');
   });
 
+  it('ServiceEntry, WorkloadEntry, Gateway and Sidecar added, updated and deleted through the API', async () => {
+    const NET = 'networking.istio.io/v1';
+    const ext = 'xds:///ext.example.internal:9080';
+    const se = (spec: object): KubeObject => ({ apiVersion: NET, kind: 'ServiceEntry', metadata: { name: 'ext', namespace: 'default' },
+      spec: { hosts: ['ext.example.internal'], location: 'MESH_INTERNAL', resolution: 'STATIC', ports: [{ number: 9080, name: 'grpc', protocol: 'GRPC' }], ...spec } });
+    srv.apply(se({ endpoints: [{ address: '127.0.0.1', ports: { grpc: v1.port } }] }));
+    assert.ok((await client.until(ext, 'v1', { consecutive: 10 })).ok, 'ServiceEntry added');
+    srv.apply(se({ endpoints: [{ address: '127.0.0.1', ports: { grpc: v2.port } }] }));
+    assert.ok((await client.until(ext, 'v2', { consecutive: 10 })).ok, 'ServiceEntry updated');
+    srv.apply(se({ workloadSelector: { labels: { app: 'ext-vm' } } }));
+    srv.apply({ apiVersion: NET, kind: 'WorkloadEntry', metadata: { name: 'vm1', namespace: 'default' }, spec: { address: '127.0.0.1', labels: { app: 'ext-vm' }, ports: { grpc: v1.port } } });
+    assert.ok((await client.until(ext, 'v1', { consecutive: 10 })).ok, 'WorkloadEntry selected by the ServiceEntry');
+    srv.patch({ apiVersion: NET, kind: 'WorkloadEntry', namespace: 'default', name: 'vm1' }, { spec: { ports: { grpc: v2.port } } });
+    assert.ok((await client.until(ext, 'v2', { consecutive: 10 })).ok, 'WorkloadEntry updated');
+    srv.delete({ apiVersion: NET, kind: 'WorkloadEntry', namespace: 'default', name: 'vm1' });
+    await until(async () => (await client.rpc(ext, 1, {}, { deadlineMs: 1000 }))[0]!.startsWith('error:'), 'no endpoints once the WorkloadEntry is gone');
+
+    type Configz = { configs: { key: string; source: string; object: { spec: unknown } }[] };
+    const configz = async () => (await pilot.getJson<Configz>('/debug/configz')).body.configs;
+    const gw = (hosts: string[]): KubeObject => ({ apiVersion: NET, kind: 'Gateway', metadata: { name: 'gw', namespace: 'default' },
+      spec: { selector: { istio: 'ingressgateway' }, servers: [{ port: { number: 80, name: 'http', protocol: 'HTTP' }, hosts }] } });
+    const sc = (hosts: string[]): KubeObject => ({ apiVersion: NET, kind: 'Sidecar', metadata: { name: 'default', namespace: 'default' }, spec: { egress: [{ hosts }] } });
+    srv.apply(gw(['a.example.com'])); srv.apply(sc(['./*']));
+    await until(async () => { const c = await configz(); return c.some((x) => x.key === 'Gateway/default/gw') && c.some((x) => x.key === 'Sidecar/default/default'); }, 'Gateway and Sidecar added');
+    const src = Object.fromEntries((await configz()).map((c) => [c.key, c.source]));
+    assert.equal(src['Gateway/default/gw'], 'kube:gateways.networking.istio.io');
+    assert.equal(src['Sidecar/default/default'], 'kube:sidecars.networking.istio.io');
+    assert.equal(src['ServiceEntry/default/ext'], 'kube:serviceentries.networking.istio.io');
+    srv.apply(gw(['b.example.com'])); srv.apply(sc(['./*', 'istio-system/*']));
+    await until(async () => { const c = await configz(); return JSON.stringify(c.find((x) => x.key === 'Gateway/default/gw')?.object.spec).includes('b.example.com')
+      && JSON.stringify(c.find((x) => x.key === 'Sidecar/default/default')?.object.spec).includes('istio-system/*'); }, 'Gateway and Sidecar updated');
+    for (const [kind, name] of [['Gateway', 'gw'], ['Sidecar', 'default'], ['ServiceEntry', 'ext']]) srv.delete({ apiVersion: NET, kind: kind!, namespace: 'default', name: name! });
+    await until(async () => !(await configz()).some((x) => /^(Gateway|Sidecar|ServiceEntry|WorkloadEntry)\//.test(x.key)), 'all four deleted');
+    assert.deepEqual(count(await client.rpc(ECHO_TARGET, 10)), { v2: 10 }, 'the mesh service is untouched');
+  });
+
   it('endpoints changed while every watch was down are all present after the reconnect (0 lost, 0 extra)', async () => {
     for (let i = 0; i < 10; i++) srv.apply(bulkSlice(i, [`10.1.${i}.1`, `10.1.${i}.2`]));
     await until(async () => (await bulkAddresses()).length === 20, 'initial bulk endpoints');

@@ -32,6 +32,7 @@ program.command('serve')
   .option('--config-dir <dir>', 'folder of *.yaml/*.yml/*.json manifests, watched for changes (the default source)')
   .option('--kubeconfig <path>', 'read the mesh from the Kubernetes API with this kubeconfig (in a pod: service-account credentials when no --config-dir)')
   .option('--istio-namespace <ns>', 'namespace of the istio mesh ConfigMap (Kubernetes mode)', DEFAULT_ISTIO_NAMESPACE)
+  .option('--crd-poll-interval <duration>', 'how often discovery is checked for a CRD that is not installed (Kubernetes mode)', duration, 30_000)
   .option('--webhook-port <port>', `admission webhook port, /validate (default ${DEFAULT_PORTS.webhook} in Kubernetes mode, off otherwise)`, port)
   .option('--webhook-cert <file>', 'PEM certificate for the webhook (HTTPS); without it the webhook is plain HTTP')
   .option('--webhook-key <file>', 'PEM private key for --webhook-cert')
@@ -44,7 +45,7 @@ program.command('serve')
   .option('--poll-interval <duration>', 'how often the folder is rescanned besides file events', duration, 1000)
   .option('--log-level <level>', 'trace, debug, info, warn, error', process.env['TSPILOT_LOG_LEVEL'] ?? 'info')
   .option('--mesh-config <file>', 'istio MeshConfig YAML (the mesh ConfigMap key): trustDomain, rootNamespace, outboundTrafficPolicy, connectTimeout, defaultHttpRetryPolicy')
-  .action(async (o: { meshConfig?: string; configDir?: string; kubeconfig?: string; istioNamespace: string; webhookPort?: number; webhookCert?: string; webhookKey?: string; bind: string; xdsPort: number; monitoringPort: number; httpPort: number; debounceAfter: number; debounceMax: number; pollInterval: number; logLevel: string }) => {
+  .action(async (o: { meshConfig?: string; configDir?: string; kubeconfig?: string; istioNamespace: string; crdPollInterval: number; webhookPort?: number; webhookCert?: string; webhookKey?: string; bind: string; xdsPort: number; monitoringPort: number; httpPort: number; debounceAfter: number; debounceMax: number; pollInterval: number; logLevel: string }) => {
     const log = initLogging(o.logLevel);
     try {
       const s = await serve({ ...sourceFromFlags(o, process.env), webhookPort: o.webhookPort, webhookCert: o.webhookCert, webhookKey: o.webhookKey, bind: o.bind, xdsPort: o.xdsPort, monitoringPort: o.monitoringPort, httpPort: o.httpPort,

@@ -22,6 +22,8 @@ export interface KubeModeOptions {
   /** A kubeconfig file; undefined = in-cluster service-account credentials. */
   readonly kubeconfig?: string;
   readonly istioNamespace: string;
+  /** How often discovery is polled for a resource that is not served (a CRD not installed yet). */
+  readonly discoveryPollMs?: number;
 }
 
 export interface SourceChoice {
@@ -53,7 +55,7 @@ export function chooseSource(o: { configDir: string; pollMs: number; kube?: Kube
     get settings() { return settings; },
   };
   const events$ = kubeSource({
-    kubeConfig: kc, istioNamespace: o.kube.istioNamespace, meshConfigMap: DEFAULT_MESH_CONFIGMAP, log,
+    kubeConfig: kc, istioNamespace: o.kube.istioNamespace, meshConfigMap: DEFAULT_MESH_CONFIGMAP, log, discoveryPollMs: o.kube.discoveryPollMs,
     onMeshConfig: (text) => {
       if (text === null) { settings = undefined; return; }
       const r = parseMeshConfigText(text);
@@ -68,10 +70,11 @@ export function chooseSource(o: { configDir: string; pollMs: number; kube?: Kube
  * The CLI's source rule: `--config-dir` or `--kubeconfig` (not both); with neither, in-cluster
  * credentials when KUBERNETES_SERVICE_HOST is set (running in a pod); otherwise an error.
  */
-export function sourceFromFlags(o: { configDir?: string; kubeconfig?: string; istioNamespace: string }, env: NodeJS.ProcessEnv): { configDir: string; kube?: KubeModeOptions } {
+export function sourceFromFlags(o: { configDir?: string; kubeconfig?: string; istioNamespace: string; crdPollInterval?: number }, env: NodeJS.ProcessEnv): { configDir: string; kube?: KubeModeOptions } {
   if (o.configDir && o.kubeconfig) throw new Error('give either --config-dir or --kubeconfig, not both');
   if (o.configDir) return { configDir: o.configDir };
-  if (o.kubeconfig) return { configDir: '', kube: { kubeconfig: o.kubeconfig, istioNamespace: o.istioNamespace } };
-  if (env['KUBERNETES_SERVICE_HOST']) return { configDir: '', kube: { istioNamespace: o.istioNamespace } };
+  const kube = { istioNamespace: o.istioNamespace, discoveryPollMs: o.crdPollInterval };
+  if (o.kubeconfig) return { configDir: '', kube: { ...kube, kubeconfig: o.kubeconfig } };
+  if (env['KUBERNETES_SERVICE_HOST']) return { configDir: '', kube };
   throw new Error('no config source: give --config-dir DIR (a folder of YAML) or --kubeconfig PATH (or run in a pod, which uses its service account)');
 }

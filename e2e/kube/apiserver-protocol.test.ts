@@ -42,6 +42,26 @@ describe('fake apiserver wire protocol', function () {
     assert.equal((await get('/apis/gateway.networking.k8s.io/v1')).status, 404);
   });
 
+  it('installResource: a CRD created at run time appears in discovery and is served from then on', async () => {
+    const def = { group: 'telemetry.istio.io', versions: ['v1', 'v1alpha1'], resource: 'telemetries', kind: 'Telemetry', namespaced: true, crd: true };
+    assert.equal((await get('/apis/telemetry.istio.io')).status, 404);
+    assert.equal((await get('/apis/telemetry.istio.io/v1/telemetries')).status, 404);
+    srv.installResource(def);
+    assert.throws(() => srv.installResource(def), /duplicate resource/);
+    const g = await get('/apis/telemetry.istio.io');
+    assert.deepEqual((g.body.versions as { version: string }[]).map((v) => v.version), ['v1', 'v1alpha1']);
+    assert.ok(((await get('/apis')).body.groups as { name: string }[]).some((x) => x.name === 'telemetry.istio.io'));
+    const rv = srv.resourceVersion();
+    srv.create({ apiVersion: 'telemetry.istio.io/v1alpha1', kind: 'Telemetry', metadata: { name: 't', namespace: 'default' }, spec: {} });
+    const l = await get('/apis/telemetry.istio.io/v1/telemetries');
+    assert.deepEqual(names(l.body), ['t']);
+    assert.equal(l.body.items?.[0]?.apiVersion, 'telemetry.istio.io/v1');
+    const w = await openRawWatch(`${srv.url}/apis/telemetry.istio.io/v1/telemetries?watch=1&resourceVersion=${rv}`);
+    await waitFor(() => w.events.length === 1, 'replayed ADDED');
+    assert.equal(w.events[0]?.type, 'ADDED');
+    w.close();
+  });
+
   it('answers real Status objects for unknown resources and missing objects', async () => {
     assert.deepEqual(await get('/apis/gateway.networking.k8s.io/v1/httproutes'), {
       status: 404,

@@ -4,7 +4,8 @@
 // programmatic writes (each a new global revision, fanned out to watches synchronously), `compact`
 // (forget history -> 410 for older watches/continues), `dropWatches` (abrupt socket destroy),
 // `closeWatches` (clean end, like a watch timeout), `forbid` (RBAC 403), `setDown` (connection
-// refused or 503), a request log, and `close()` which always tears everything down including
+// refused or 503), `installResource` (a CRD created at run time: discovery lists it from then on),
+// a request log, and `close()` which always tears everything down including
 // hanging watch connections. Plain http (no TLS, no authentication).
 import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
@@ -70,6 +71,8 @@ export interface FakeApiServer {
   unforbid(resource?: string | { group?: string; resource: string }): void;
   /** down=true: 'refuse' (default) stops listening (ECONNREFUSED) and kills connections; '503' answers 503. */
   setDown(down: boolean, mode?: 'refuse' | '503'): Promise<void>;
+  /** Serves a new resource from now on, as creating its CustomResourceDefinition does (discovery included). */
+  installResource(def: ResourceDef): void;
   /** Options for `new KubeConfig().loadFromOptions(...)` pointing at this server. */
   kubeConfigOptions(): Record<string, unknown>;
   close(): Promise<void>;
@@ -203,6 +206,10 @@ export async function startFakeApiServer(opts: FakeApiServerOptions = {}): Promi
       down = mode;
       if (mode === 'refuse') await stopListening();
       else killConnections();
+    },
+    installResource: (def) => {
+      registry.add(def);
+      store.register(registry.byGroupResource(def.group, def.resource) as ResourceDef);
     },
     kubeConfigOptions: () => ({
       clusters: [{ name: 'fake', server: url, skipTLSVerify: true }],

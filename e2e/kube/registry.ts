@@ -65,6 +65,13 @@ export class Registry {
 
   all(): readonly ResourceDef[] { return this.defs; }
 
+  /** Serves one more resource from now on (a CustomResourceDefinition being created). */
+  add(def: ResourceDef): void {
+    if (this.byGroupResource(def.group, def.resource)) throw new Error(`duplicate resource ${def.group}/${def.resource}`);
+    if (def.versions.length === 0) throw new Error(`resource ${def.group}/${def.resource} serves no version`);
+    this.defs.push({ ...def, versions: [...def.versions] });
+  }
+
   lookup(group: string, version: string, resource: string): ResourceDef | undefined {
     return this.defs.find((d) => d.group === group && d.resource === resource && d.versions.includes(version));
   }

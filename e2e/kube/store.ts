@@ -110,6 +110,12 @@ export class Store {
 
   get currentRV(): number { return this.rv; }
 
+  /** Starts storing a newly served resource (no history before now). */
+  register(def: ResourceDef): void {
+    if (this.resources.has(grKey(def))) throw new Error(`resource ${grKey(def)} is already registered`);
+    this.resources.set(grKey(def), { def, objects: new Map(), log: [], floor: this.rv, subscribers: new Set() });
+  }
+
   private st(def: ResourceDef): ResourceState {
     const s = this.resources.get(grKey(def));
     if (!s) throw new Error(`resource ${grKey(def)} is not registered`);

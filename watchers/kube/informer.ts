@@ -69,9 +69,11 @@ export class WatchLoop {
   private forbiddenLogged = false;
   private version = '';
   readonly name: string;
+  readonly resource: WatchedResource;
 
   constructor(private readonly o: WatchLoopOptions) {
     this.name = resourceName(o.resource);
+    this.resource = o.resource;
   }
 
   start(): void {
@@ -106,6 +108,15 @@ export class WatchLoop {
   private later(fn: () => void, ms: number): void {
     clearTimeout(this.timer);
     this.timer = setTimeout(() => { if (!this.stopped) fn(); }, ms);
+  }
+
+  /**
+   * The informer's cache (one namespace, or all), as typed raw objects. The source reads this
+   * instead of keeping a second copy of every object when scope changes need a re-evaluation.
+   */
+  cached(namespace?: string): RawObject[] {
+    const av = apiVersion(this.o.resource.group, this.version);
+    return (this.inf?.list(namespace) ?? []).map((x) => ({ apiVersion: av, kind: this.o.resource.kind, ...(x as RawObject) }));
   }
 
   private async discover(): Promise<void> {

@@ -36,8 +36,6 @@ export interface KubeSourceOptions {
   readonly onMeshConfig?: (meshText: string | null) => void;
 }
 
-interface Held { readonly r: WatchedResource; readonly raw: RawObject }
-
 const labelsOf = (raw: RawObject): Record<string, string> => raw.metadata?.labels ?? {};
 
 export function kubeSource(opts: KubeSourceOptions): Observable<ConfigEvent> {
@@ -47,8 +45,6 @@ export function kubeSource(opts: KubeSourceOptions): Observable<ConfigEvent> {
     let selectors: LabelSelector[] = [];
     let selectorsText = '[]';
     const nsLabels = new Map<string, Record<string, string>>();
-    /** namespace → `<resource>|<name>` → the latest object (in scope or not). */
-    const held = new Map<string, Map<string, Held>>();
     /** `<resource>|<namespace>|<name>` → the key the store holds for it (upserted or rejected). */
     const emitted = new Map<string, ConfigKey>();
     const pending = new Set<string>();
@@ -86,15 +82,19 @@ export function kubeSource(opts: KubeSourceOptions): Observable<ConfigEvent> {
       else sub.next({ type: 'reject', rejection: v.rejection });
     };
 
-    /** Re-applies scope to every held object of one namespace. */
+    /** Config resources (not Namespaces or the mesh ConfigMap) with their watch loops. */
+    const configLoops = (): { r: WatchedResource; loop: WatchLoop }[] =>
+      loops.filter((l) => l.resource.kind !== 'Namespace' && l.resource.only === undefined).map((loop) => ({ r: loop.resource, loop }));
+
+    /** Re-applies scope to every object of one namespace (read from the informers' caches). */
     const rescope = (ns: string): void => {
-      const objs = held.get(ns);
-      if (!objs) return;
       const on = inScope(ns);
-      for (const k of [...objs.keys()].sort()) {
-        const h = objs.get(k)!;
-        const name = h.raw.metadata?.name ?? '';
-        if (on) { if (!emitted.has(idOf(h.r, ns, name))) emitUpsert(h.r, h.raw); } else emitDelete(h.r, ns, name);
+      for (const { r, loop } of configLoops()) {
+        const objs = loop.cached(ns).sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''));
+        for (const raw of objs) {
+          const name = raw.metadata?.name ?? '';
+          if (on) { if (!emitted.has(idOf(r, ns, name))) emitUpsert(r, raw); } else emitDelete(r, ns, name);
+        }
       }
     };
 
@@ -110,7 +110,9 @@ export function kubeSource(opts: KubeSourceOptions): Observable<ConfigEvent> {
       selectors = next;
       selectorsText = nextText;
       opts.log.info({ discoverySelectors: next }, next.length ? `discoverySelectors: ${next.length} selector(s); only matching namespaces are read` : 'no discoverySelectors: every namespace is read');
-      for (const ns of [...held.keys()].sort()) rescope(ns);
+      const namespaces = new Set<string>();
+      for (const { loop } of configLoops()) for (const o of loop.cached()) namespaces.add(o.metadata?.namespace ?? '');
+      for (const ns of [...namespaces].sort()) rescope(ns);
     };
 
     const upsert = (r: WatchedResource, raw: RawObject): void => {
@@ -129,9 +131,6 @@ export function kubeSource(opts: KubeSourceOptions): Observable<ConfigEvent> {
         if (inScope(name) !== before) rescope(name);
         return;
       }
-      let objs = held.get(ns);
-      if (!objs) held.set(ns, (objs = new Map()));
-      objs.set(`${resourceName(r)}|${name}`, { r, raw });
       if (inScope(ns)) emitUpsert(r, raw); else emitDelete(r, ns, name);
     };
 
@@ -145,9 +144,6 @@ export function kubeSource(opts: KubeSourceOptions): Observable<ConfigEvent> {
         if (inScope(name) !== before) rescope(name);
         return;
       }
-      const objs = held.get(ns);
-      objs?.delete(`${resourceName(r)}|${name}`);
-      if (objs?.size === 0) held.delete(ns);
       emitDelete(r, ns, name);
     };
 

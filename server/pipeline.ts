@@ -5,7 +5,7 @@
  * sources have synced, so no proxy ever receives a half-read mesh.
  */
 import { Observable, filter, map, scan, share, tap } from 'rxjs';
-import type { ConfigEvent, ConfigKind, MeshConfig, Rejection } from '../model/config.js';
+import type { ConfigEvent, ConfigKey, ConfigKind, MeshConfig, Rejection } from '../model/config.js';
 import { buildMesh, type MeshOptions, DEFAULT_MESH_OPTIONS } from '../watchers/mesh.js';
 import { emptyState, reduce, takeChanges, type StoreState } from '../watchers/store.js';
 import { debounceMax } from './push/debounce.js';
@@ -15,6 +15,8 @@ export interface MeshUpdate {
   readonly mesh: MeshConfig;
   /** Kinds changed since the previous snapshot (all kinds for the first one). */
   readonly kinds: ReadonlySet<ConfigKind>;
+  /** Keys (`Kind/namespace/name`) changed since the previous snapshot, so pushes can be scoped (EDS-only). */
+  readonly keys: ReadonlySet<ConfigKey>;
   /** When the first change folded into this snapshot arrived (for debounce/convergence timing). */
   readonly firstChangeAt: number;
 }
@@ -58,7 +60,7 @@ export function meshUpdates(events$: Observable<ConfigEvent>, opts: PipelineOpti
       logged = now;
       const at = firstChangeAt || Date.now();
       firstChangeAt = 0;
-      return { mesh, kinds: changes.kinds, firstChangeAt: at };
+      return { mesh, kinds: changes.kinds, keys: changes.keys, firstChangeAt: at };
     }),
     share(),
   );

@@ -14,6 +14,7 @@ import { debugRoutes } from './http/debug.js';
 import { startHttp, type HttpServer } from './http/router.js';
 import { V1Api } from './http/v1/api.js';
 import { meshUpdates } from './pipeline.js';
+import { pushScope } from './push/scope.js';
 import { logger } from './log.js';
 import { DEFAULT_PORTS } from './defaults.js';
 import { PilotMetrics } from './metrics.js';
@@ -80,7 +81,7 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   const sub: Subscription = updates$.subscribe((u) => {
     const t0 = performance.now();
     const rec = observer.beginPush(u);
-    const sent = engine.push(u.mesh);
+    const sent = engine.push(u.mesh, pushScope(cache.mesh, u));
     rec.end(sent);
     ready = true;
     log.info({ generation: u.mesh.generation, kinds: [...u.kinds].sort(), services: u.mesh.services.length, rejected: u.mesh.rejected.length,

@@ -28,10 +28,32 @@ export class Interner {
     return hit;
   }
 
+  private memo = new Map<string, EncodedResource>();
+  private memoPrev = new Map<string, EncodedResource>();
+
+  /**
+   * Encodes `msg` unless a message with the same JSON text was encoded in this or the previous
+   * generation: JSON.stringify is native and an order of magnitude cheaper than the reflective
+   * canonical encode, so an unchanged resource costs a string, not an encode, on every push.
+   * (Same JSON ⇒ same message ⇒ same bytes; a miss only costs the encode.)
+   */
+  encode(typeUrl: string, messageName: string, name: string, msg: object): EncodedResource {
+    let text: string;
+    try { text = JSON.stringify(msg); } catch { return this.intern(encodeResource(messageName, name, msg)); } // e.g. a BigInt: just encode
+    const k = `${typeUrl}\u0000${name}\u0000${text}`;
+    let hit = this.memo.get(k) ?? this.memoPrev.get(k);
+    if (!hit) hit = this.intern(encodeResource(messageName, name, msg));
+    else this.intern(hit);
+    this.memo.set(k, hit);
+    return hit;
+  }
+
   /** Starts a new generation. */
   rotate(): void {
     this.previous = this.current;
     this.current = new Map();
+    this.memoPrev = this.memo;
+    this.memo = new Map();
   }
 }
 
@@ -68,7 +90,7 @@ export class ClassSnapshot {
     try {
       const msg = this.output(t).get(name);
       if (msg) {
-        res = this.interner.intern(encodeResource(MESSAGE_OF[t], name, msg));
+        res = this.interner.encode(t, MESSAGE_OF[t], name, msg);
       }
     } catch (error) {
       this.onError({ proxyClass: this.classKey, typeUrl: t, name, error: error as Error });

@@ -1,0 +1,34 @@
+/**
+ * @module server/push/scope
+ * What a config change can affect, so a push does only what it must: a change made only of
+ * EndpointSlices/Endpoints is an endpoint-only push (EDS only, only the clusters of the services
+ * whose endpoints moved, only to streams subscribed to one); anything else is a full push (the
+ * state machines still send only the types whose content changed). Pure.
+ */
+import type { ConfigKey, ConfigKind, MeshConfig } from '../../model/config.js';
+import type { PushScope } from '../xds/ads.js';
+
+const ENDPOINT_KINDS: ReadonlySet<string> = new Set(['EndpointSlice', 'Endpoints']);
+
+/** The hostname whose endpoints `key` feeds, looking in the new mesh first, then the old (deletions). */
+function hostOfKey(key: ConfigKey, prev: MeshConfig, next: MeshConfig): string | null {
+  const [kind, namespace, name] = key.split('/') as [string, string, string];
+  let service: string | null = null;
+  if (kind === 'Endpoints') service = name;
+  else {
+    const o = next.objects.get(key)?.object ?? prev.objects.get(key)?.object;
+    if (o && o.kind === 'EndpointSlice') service = o.serviceName;
+  }
+  return service ? `${service}.${namespace}.svc.${next.domainSuffix}` : null;
+}
+
+export function pushScope(prev: MeshConfig, u: { readonly mesh: MeshConfig; readonly kinds: ReadonlySet<ConfigKind>; readonly keys?: ReadonlySet<ConfigKey> }): PushScope {
+  if (!u.keys || !u.kinds.size || [...u.kinds].some((k) => !ENDPOINT_KINDS.has(k))) return {};
+  const hosts = new Set<string>();
+  for (const k of u.keys) {
+    const h = hostOfKey(k, prev, u.mesh);
+    if (!h) return {}; // cannot tell what it feeds: push everything
+    hosts.add(h);
+  }
+  return { edsHosts: hosts };
+}

@@ -118,32 +118,33 @@ export function gatewayGenerator(mesh: MeshConfig, proxy: Proxy): Generated {
   const listeners: Listener[] = [];
   const routes: RouteConfiguration[] = [];
   for (const [lp, entries] of [...byPort.entries()].sort((a, b) => a[0] - b[0])) {
-    const chains: FilterChain[] = [];
+    const chains: { chain: FilterChain; rc?: RouteConfiguration }[] = [];
     const http = entries.filter((e) => ['HTTP', 'HTTP2', 'GRPC', 'GRPC-WEB'].includes(e.server.port.protocol) || (e.server.port.protocol === 'HTTPS' && !e.server.tls));
     const terminated = entries.filter((e) => e.server.port.protocol === 'HTTPS' && e.server.tls && e.server.tls.mode !== 'PASSTHROUGH' && e.server.tls.mode !== 'AUTO_PASSTHROUGH');
     const passthrough = entries.filter((e) => !http.includes(e) && !terminated.includes(e));
     if (http.length) {
       const rc = `http.${lp}`;
-      routes.push(routeConfig(scope, rc, http));
-      chains.push({ filters: [{ name: HCM_FILTER, typed_config: typedAny(HCM_TYPE, rdsHcm(`outbound_0.0.0.0_${lp}`, rc, 'envoy')) }] });
+      chains.push({ chain: { filters: [{ name: HCM_FILTER, typed_config: typedAny(HCM_TYPE, rdsHcm(`outbound_0.0.0.0_${lp}`, rc, 'envoy')) }] }, rc: routeConfig(scope, rc, http) });
     }
     for (const e of terminated) {
       const rc = `https.${e.server.port.number}.${e.server.port.name}.${e.g.meta.name}.${e.g.meta.namespace}`;
-      routes.push(routeConfig(scope, rc, [e]));
       const sni = sniOf(e.server);
-      chains.push({
+      chains.push({ rc: routeConfig(scope, rc, [e]), chain: {
         ...(sni.length ? { filter_chain_match: { server_names: sni } } : {}),
         transport_socket: { name: 'envoy.transport_sockets.tls', typed_config: typedAny(DOWNSTREAM_TLS, downstreamTls(e.server)) },
         filters: [{ name: HCM_FILTER, typed_config: typedAny(HCM_TYPE, rdsHcm(`outbound_0.0.0.0_${lp}`, rc, 'envoy')) }],
         metadata: istioMetadata({ config: gwPath(e.g) }),
-      } as FilterChain);
+      } as FilterChain });
     }
     for (const e of passthrough) {
-      for (const { vs } of boundVirtualServices(scope, e.g, e.server)) chains.push(...tlsChains(scope, vs, e.server.port.number, gwName(e.g)));
+      for (const { vs } of boundVirtualServices(scope, e.g, e.server)) chains.push(...tlsChains(scope, vs, e.server.port.number, gwName(e.g)).map((chain) => ({ chain })));
     }
+    // Servers that collide on one port and match (istiod reports them as conflicts): the first keeps it.
     const seen = new Set<string>();
-    const uniq = chains.filter((c) => { const k = JSON.stringify(c.filter_chain_match ?? {}); return seen.has(k) ? false : (seen.add(k), true); });
-    if (!uniq.length) continue;
+    const kept = chains.filter((c) => { const k = JSON.stringify(c.chain.filter_chain_match ?? {}); return seen.has(k) ? false : (seen.add(k), true); });
+    if (!kept.length) continue;
+    for (const c of kept) if (c.rc && !routes.some((r) => r.name === c.rc!.name)) routes.push(c.rc);
+    const uniq = kept.map((c) => c.chain);
     listeners.push({
       name: `0.0.0.0_${lp}`, address: { socket_address: { address: '0.0.0.0', port_value: lp } }, traffic_direction: 'OUTBOUND',
       ...(uniq.some((c) => c.filter_chain_match?.server_names) ? { listener_filters: [TLS_INSPECTOR] } : {}),

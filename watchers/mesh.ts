@@ -185,16 +185,22 @@ export function buildMesh(st: StoreState, opts: MeshOptions = DEFAULT_MESH_OPTIO
 }
 
 function subsetProblem(vs: VirtualService, drs: ReadonlyMap<string, DestinationRule>, suffix: string): { field: string; reason: string } | null {
-  for (const [i, h] of (vs.spec.http ?? []).entries()) {
-    for (const [j, d] of (h.route ?? []).entries()) {
-      const subset = d.destination.subset;
-      if (!subset) continue;
-      const host = resolveHost(d.destination.host, vs.meta.namespace, suffix);
-      const dr = drs.get(host);
-      if (!dr) return { field: `spec.http[${i}].route[${j}].destination.subset`, reason: `subset "${subset}" of ${host}: no DestinationRule defines subsets for that host` };
-      if (!dr.spec.subsets?.some((s) => s.name === subset)) {
-        return { field: `spec.http[${i}].route[${j}].destination.subset`, reason: `unknown subset "${subset}" of ${host} (DestinationRule ${dr.meta.namespace}/${dr.meta.name} defines ${dr.spec.subsets?.map((s) => s.name).join(', ') || 'none'})` };
-      }
+  const dests: { path: string; d: { host: string; subset?: string } }[] = [];
+  (vs.spec.http ?? []).forEach((h, i) => {
+    (h.route ?? []).forEach((d, j) => dests.push({ path: `spec.http[${i}].route[${j}].destination`, d: d.destination }));
+    if (h.mirror) dests.push({ path: `spec.http[${i}].mirror`, d: h.mirror });
+  });
+  for (const k of ['tcp', 'tls'] as const) {
+    (vs.spec[k] ?? []).forEach((t, i) => t.route.forEach((d, j) => dests.push({ path: `spec.${k}[${i}].route[${j}].destination`, d: d.destination })));
+  }
+  for (const { path, d } of dests) {
+    const subset = d.subset;
+    if (!subset) continue;
+    const host = resolveHost(d.host, vs.meta.namespace, suffix);
+    const dr = drs.get(host);
+    if (!dr) return { field: `${path}.subset`, reason: `subset "${subset}" of ${host}: no DestinationRule defines subsets for that host` };
+    if (!dr.spec.subsets?.some((s) => s.name === subset)) {
+      return { field: `${path}.subset`, reason: `unknown subset "${subset}" of ${host} (DestinationRule ${dr.meta.namespace}/${dr.meta.name} defines ${dr.spec.subsets?.map((s) => s.name).join(', ') || 'none'})` };
     }
   }
   return null;

@@ -71,14 +71,13 @@ export class V1Api {
     return { text: r.text, headers: { 'content-type': 'application/json', 'x-tspilot-version': r.version, ...omittedHeaders(r.omitted, debugPath) } };
   }
 
-  private forNode(clusterSeg: string, nodeSeg: string, peer: string, kind: PollKind | ((snapProxy: Proxy) => PollKind),
-    render: (p: Proxy) => Rendered | undefined, missing: () => string): Reply {
+  private forNode(clusterSeg: string, nodeSeg: string, peer: string, kind: PollKind, render: (p: Proxy) => Rendered | undefined, missing: () => string): Reply {
     this.ensureReady();
     const serviceCluster = segment(clusterSeg, 'service cluster');
     const proxy = this.proxyOf(segment(nodeSeg, 'node'));
     const r = render(proxy);
     if (!r) throw new HttpError(404, missing());
-    this.pollers.record(proxy, serviceCluster, peer, typeof kind === 'function' ? kind(proxy) : kind, r.version);
+    this.pollers.record(proxy, serviceCluster, peer, kind, r.version);
     return this.reply(r, `/debug/v1z?proxyID=${encodeURIComponent(proxy.id)}`);
   }
 

@@ -79,8 +79,8 @@ const iso = (t: number): string => new Date(t).toISOString();
 
 /**
  * A poller as a /debug/syncz entry, in the shape of the ADS entries (so proxy-status tooling
- * reads both) with `transport: "v1-rest"`; the RDS version is the hash-free join of the route
- * configs' versions in name order.
+ * reads both) with `transport: "v1-rest"`; the RDS version is the polled route configs' versions
+ * joined with "." in name order.
  */
 export function pollerSyncz(p: Poller): object {
   const types: Record<string, object> = {};

@@ -20,6 +20,7 @@ import { fromProto3Json } from '../proto/json.js';
 import { messageType } from '../proto/registry.js';
 import { CDS, LDS, RDS } from '../proto/typeurls.js';
 import type { WireNode } from '../proto/wire.js';
+import { FleetClient } from './fleet/client.js';
 
 const run = promisify(execFile);
 const MAIN = path.join(REPO_ROOT, 'dist', 'server', 'main.js');
@@ -123,6 +124,27 @@ describe('e2e operator view (debug surface, metrics, CLI)', function () {
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /--proxy: node id "nonsense" must have 4 parts/);
     assert.doesNotMatch(bad.stderr, STACK);
+  });
+
+  it('config_dump of a Delta xDS client shows everything it holds, equal to translate for its node', async () => {
+    const id = 'sidecar~10.1.0.9~operator-delta.default~default.svc.cluster.local';
+    const delta = new FleetClient({ address: `127.0.0.1:${pilot.xdsPort}`, node: node(id, { NAMESPACE: 'default' }), delta: true });
+    delta.connect();
+    try {
+      for (let i = 0; i < 100 && !delta.complete(); i++) await new Promise((r) => setTimeout(r, 50));
+      assert.ok(delta.complete(), `delta client did not receive every type: ${delta.error ?? ''}`);
+      const res = await debug(`/debug/config_dump?proxyID=${encodeURIComponent(id)}&types=cds,lds`);
+      const dump = decodeAny('envoy.admin.v3.ConfigDump', fromProto3Json('envoy.admin.v3.ConfigDump', await res.json())) as { configs: { value: Uint8Array }[] };
+      const clusters = decodeAny('envoy.admin.v3.ClustersConfigDump', dump.configs[0]!.value) as { dynamic_active_clusters: { cluster: { value: Uint8Array } }[] };
+      const listeners = decodeAny('envoy.admin.v3.ListenersConfigDump', dump.configs[1]!.value) as { dynamic_listeners: { active_state: { listener: { value: Uint8Array } } }[] };
+      const r = await tspilot('translate', '--config-dir', folder.dir, '--proxy', id);
+      const out = JSON.parse(r.stdout) as { types: Record<string, { resources: { '@type': string }[] }> };
+      const bytesOf = (short: string, msg: string) => out.types[short]!.resources.map(({ '@type': _t, ...body }) => Buffer.from(fromProto3Json(msg, body)));
+      assert.deepEqual(clusters.dynamic_active_clusters.map((c) => Buffer.from(c.cluster.value)), bytesOf('cds', 'envoy.config.cluster.v3.Cluster'));
+      assert.deepEqual(listeners.dynamic_listeners.map((l) => Buffer.from(l.active_state.listener.value)), bytesOf('lds', 'envoy.config.listener.v3.Listener'));
+    } finally {
+      delta.close();
+    }
   });
 
   it('explain names the VirtualService rule and weight behind each cluster of a route, over HTTP and from the CLI', async () => {

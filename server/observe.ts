@@ -34,6 +34,9 @@ export interface PushRecord {
   readonly proxies: Set<string>;
 }
 
+/** A parameter list without its first element (the engine's `open` takes more than the StreamIO). */
+type RestOf<T extends unknown[]> = T extends [unknown, ...infer R] ? R : never;
+
 const HISTORY = 100;
 const PROXIES_LISTED = 50;
 
@@ -143,7 +146,7 @@ export class Observer {
   meterSends(engine: AdsEngine): void {
     const open = engine.open.bind(engine);
     const hist = this.metrics.sendTime;
-    engine.open = (io: StreamIO, defaultType?: string) => open(new Proxy(io, {
+    engine.open = (io: StreamIO, ...rest: RestOf<Parameters<AdsEngine['open']>>) => open(new Proxy(io, {
       get(target, prop, receiver) {
         if (prop !== 'write') return Reflect.get(target, prop, receiver) as unknown;
         return (...args: Parameters<StreamIO['write']>): boolean => {
@@ -151,6 +154,6 @@ export class Observer {
           try { return target.write(...args); } finally { hist.observe((performance.now() - t0) / 1000); }
         };
       },
-    }), defaultType);
+    }), ...rest);
   }
 }

@@ -4,7 +4,7 @@
  * (dynamic_active_clusters, dynamic_listeners.active_state, dynamic_route_configs,
  * dynamic_endpoint_configs, each with version_info and last_updated), rendered as proto3 JSON
  * so protojson — and so istioctl — can parse it. Built from the shared encoded bytes: the
- * resources are not re-translated.
+ * resources are not re-translated. Works for SotW and Delta streams.
  */
 import { encodeMessage, type EncodedResource } from '../../proto/encode.js';
 import { toProto3Json, type JsonValue } from '../../proto/json.js';
@@ -21,8 +21,26 @@ function any(r: EncodedResource): { type_url: string; value: Uint8Array } {
   return { type_url: r.typeUrl, value: r.bytes };
 }
 
-function entries(t: TypeState | undefined): EncodedResource[] {
-  return t?.sent ? [...t.sent.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)) : [];
+const byName = (a: EncodedResource, b: EncodedResource): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+
+/** Finds the encoded resource `name` of a type at `version` (the class snapshot the stream is served from). */
+export type ResourceLookup = (typeUrl: XdsType, name: string, version: string) => EncodedResource | undefined;
+
+/**
+ * What the client holds of a type. SotW: the last response (it carries the whole state). Delta:
+ * every name the client was sent and not told to remove (`known`), each found at the version it
+ * was sent — a resource whose newer version is still waiting in the stream's queue is left out.
+ */
+function entries(s: StreamState, typeUrl: XdsType, t: TypeState | undefined, lookup?: ResourceLookup): EncodedResource[] {
+  if (!t) return [];
+  if (s.kind !== 'delta' || !t.known) return t.sent ? [...t.sent.values()].sort(byName) : [];
+  const out: EncodedResource[] = [];
+  for (const [name, version] of t.known) {
+    if (!version) continue;
+    const r = t.sent?.get(name)?.version === version ? t.sent.get(name) : lookup?.(typeUrl, name, version);
+    if (r) out.push(r);
+  }
+  return out.sort(byName);
 }
 
 export interface DumpOptions {
@@ -31,34 +49,36 @@ export interface DumpOptions {
   readonly includeEds?: boolean;
 }
 
-export function configDump(s: StreamState, opts: DumpOptions = {}): JsonValue {
+export function configDump(s: StreamState, opts: DumpOptions = {}, lookup?: ResourceLookup): JsonValue {
   const want = (t: XdsType): boolean => (opts.types ? opts.types.has(SHORT[t]) : t !== EDS || opts.includeEds === true);
   const configs: object[] = [];
   const state = (t: XdsType): TypeState | undefined => s.types.get(t);
+  // Envoy shows, per resource, the version it holds: SotW the response's, Delta the resource's own.
+  const vi = (t: TypeState, r: EncodedResource): string => (s.kind === 'delta' ? r.version : t.versionSent);
   if (want(CDS)) {
     const t = state(CDS);
     configs.push({ type_url: ADMIN + 'ClustersConfigDump', value: encodeMessage('envoy.admin.v3.ClustersConfigDump', {
       version_info: t?.versionSent ?? '',
-      dynamic_active_clusters: entries(t).map((r) => ({ version_info: t!.versionSent, cluster: any(r), last_updated: ts(t!.sentAt) })),
+      dynamic_active_clusters: entries(s, CDS, t, lookup).map((r) => ({ version_info: vi(t!, r), cluster: any(r), last_updated: ts(t!.sentAt) })),
     }) });
   }
   if (want(LDS)) {
     const t = state(LDS);
     configs.push({ type_url: ADMIN + 'ListenersConfigDump', value: encodeMessage('envoy.admin.v3.ListenersConfigDump', {
       version_info: t?.versionSent ?? '',
-      dynamic_listeners: entries(t).map((r) => ({ name: r.name, active_state: { version_info: t!.versionSent, listener: any(r), last_updated: ts(t!.sentAt) } })),
+      dynamic_listeners: entries(s, LDS, t, lookup).map((r) => ({ name: r.name, active_state: { version_info: vi(t!, r), listener: any(r), last_updated: ts(t!.sentAt) } })),
     }) });
   }
   if (want(RDS)) {
     const t = state(RDS);
     configs.push({ type_url: ADMIN + 'RoutesConfigDump', value: encodeMessage('envoy.admin.v3.RoutesConfigDump', {
-      dynamic_route_configs: entries(t).map((r) => ({ version_info: t!.versionSent, route_config: any(r), last_updated: ts(t!.sentAt) })),
+      dynamic_route_configs: entries(s, RDS, t, lookup).map((r) => ({ version_info: vi(t!, r), route_config: any(r), last_updated: ts(t!.sentAt) })),
     }) });
   }
   if (want(EDS)) {
     const t = state(EDS);
     configs.push({ type_url: ADMIN + 'EndpointsConfigDump', value: encodeMessage('envoy.admin.v3.EndpointsConfigDump', {
-      dynamic_endpoint_configs: entries(t).map((r) => ({ version_info: t!.versionSent, endpoint_config: any(r), last_updated: ts(t!.sentAt) })),
+      dynamic_endpoint_configs: entries(s, EDS, t, lookup).map((r) => ({ version_info: vi(t!, r), endpoint_config: any(r), last_updated: ts(t!.sentAt) })),
     }) });
   }
   return toProto3Json('envoy.admin.v3.ConfigDump', encodeMessage('envoy.admin.v3.ConfigDump', { configs }));

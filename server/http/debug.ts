@@ -6,7 +6,8 @@
  * change would push, computed on copies). Nothing here can change served config.
  * Proxies are found by full node ID or by `pod.namespace`, as istioctl passes them.
  */
-import { SHORT, isXdsType } from '../../proto/typeurls.js';
+import { SHORT, isXdsType, type XdsType } from '../../proto/typeurls.js';
+import type { EncodedResource } from '../../proto/encode.js';
 import type { MeshConfig } from '../../model/config.js';
 import type { Proxy } from '../../model/proxy.js';
 import type { ClassSnapshot } from '../cache/snapshot.js';
@@ -88,7 +89,12 @@ export function debugRoutes(src: DebugSources, router: Router = new Router()): R
       types = new Set(parts as ('cds' | 'lds' | 'rds' | 'eds')[]);
     }
     const inc = url.searchParams.get('include_eds');
-    return { json: configDump(streams[streams.length - 1]!, { ...(types ? { types } : {}), includeEds: inc === 'true' || inc === '1' }) };
+    const s = streams[streams.length - 1]!;
+    const lookup = (t: XdsType, name: string, version: string): EncodedResource | undefined => {
+      const r = src.snapshot?.(s.proxy).get(t, name);
+      return r?.version === version ? r : undefined;
+    };
+    return { json: configDump(s, { ...(types ? { types } : {}), includeEds: inc === 'true' || inc === '1' }, lookup) };
   });
   router.on('GET', '/debug/syncz', () => ({ json: [...src.engine.streams().map(syncStatus), ...(src.pollers?.() ?? [])] }));
   router.on('GET', '/debug/adsz', () => ({

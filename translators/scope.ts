@@ -89,18 +89,36 @@ export function buildScope(mesh: MeshConfig, proxy: Proxy): Scope {
   const vsCache = new Map<string, VirtualService | undefined>();
   const drCache = new Map<string, DestinationRule | undefined>();
   const drs = mesh.destinationRules.filter((d) => exported(d.spec.exportTo, d.meta.namespace, ns));
+  // Indexes by resolved host (exact), plus the few wildcard ones, so lookups stay O(1) in big meshes.
+  const vsExact = new Map<string, VirtualService>();
+  const vsWild: VirtualService[] = [];
+  for (const vs of virtualServices) {
+    for (const h of vs.spec.hosts.map((x) => resolveHost(x, vs.meta.namespace, mesh.domainSuffix))) {
+      if (h.startsWith('*')) { if (!vsWild.includes(vs)) vsWild.push(vs); } else if (!vsExact.has(h)) vsExact.set(h, vs);
+    }
+  }
+  const drExact = new Map<string, DestinationRule[]>();
+  const drWild: DestinationRule[] = [];
+  for (const d of drs) {
+    const h = resolveHost(d.spec.host, d.meta.namespace, mesh.domainSuffix);
+    if (h.startsWith('*')) drWild.push(d); else drExact.set(h, [...(drExact.get(h) ?? []), d]);
+  }
+  const byKey = (a: VirtualService, b: VirtualService): number => a.meta.namespace.localeCompare(b.meta.namespace) || a.meta.name.localeCompare(b.meta.name);
   return {
     mesh, proxy, namespace: ns, labels, sidecar, services, serviceByHost, virtualServices,
     outboundPolicy: sidecar?.spec.outboundTrafficPolicy?.mode ?? mesh.settings.outboundTrafficPolicy,
     vsFor(host) {
-      if (!vsCache.has(host)) vsCache.set(host, virtualServices.find((vs) => vs.spec.hosts.some((h) => hostMatches(resolveHost(h, vs.meta.namespace, mesh.domainSuffix), host))));
+      if (!vsCache.has(host)) {
+        // The first VirtualService (namespace/name) naming the host exactly, else the first matching it by wildcard.
+        const exact = vsExact.get(host);
+        vsCache.set(host, exact ?? vsWild.filter((vs) => vs.spec.hosts.some((h) => hostMatches(resolveHost(h, vs.meta.namespace, mesh.domainSuffix), host))).sort(byKey)[0]);
+      }
       return vsCache.get(host);
     },
     destinationRule(host) {
       if (drCache.has(host)) return drCache.get(host);
-      const cands = drs.filter((d) => hostMatches(resolveHost(d.spec.host, d.meta.namespace, mesh.domainSuffix), host));
-      const exact = cands.filter((d) => resolveHost(d.spec.host, d.meta.namespace, mesh.domainSuffix) === host);
-      const pool = exact.length ? exact : cands;
+      const exact = drExact.get(host) ?? [];
+      const pool = exact.length ? exact : drWild.filter((d) => hostMatches(resolveHost(d.spec.host, d.meta.namespace, mesh.domainSuffix), host));
       const svcNs = mesh.serviceByHost.get(host)?.namespace;
       const dr = pool.find((d) => d.meta.namespace === ns) ?? pool.find((d) => d.meta.namespace === svcNs)
         ?? pool.find((d) => d.meta.namespace === mesh.settings.rootNamespace) ?? pool[0];

@@ -95,7 +95,10 @@ describe('server/cli', () => {
     assert.deepEqual(vs.rules, ['http[0]', 'http[1]']);
     const [cl] = explain(mesh, snap, REVIEWS_V3, 'cds');
     assert.ok(cl!.lines.some((l) => l.startsWith('DestinationRule default/reviews subsets[2] (v3): endpoints labelled version=v3')), cl!.lines.join('\n'));
-    assert.deepEqual(cl!.configs.map((c) => `${c.kind} ${c.namespace}/${c.name}`), ['DestinationRule default/reviews', 'Service default/reviews']);
+    assert.ok(cl!.lines.includes(`used by route configuration 9080: VirtualService default/reviews http[1].route[1]: weight 50 → ${REVIEWS_V3}`), cl!.lines.join('\n'));
+    assert.deepEqual(cl!.configs.map((c) => `${c.kind} ${c.namespace}/${c.name}`), ['DestinationRule default/reviews', 'Service default/reviews', 'VirtualService default/reviews']);
+    const [unused] = explain(mesh, snap, 'outbound|9080|v1|productpage.default.svc.cluster.local', 'cds');
+    assert.ok(unused!.lines.includes('no route of this proxy sends traffic to outbound|9080|v1|productpage.default.svc.cluster.local'), unused!.lines.join('\n'));
     assert.deepEqual(explain(mesh, snap, 'no-such-thing'), []);
     const text = await explainCommand({ resource: '9080', proxy: PRODUCTPAGE, configDir: BOOKINFO, type: 'rds' });
     assert.match(text.out, /^RDS 9080$/m);

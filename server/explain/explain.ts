@@ -209,6 +209,27 @@ function explainListener(mesh: MeshConfig, c: Collector, name: string, json: J):
 
 const TYPES: readonly XdsType[] = [CDS, EDS, LDS, RDS];
 
+/** The routes of the proxy's route configurations that send traffic to `cluster`, with the rule behind each. */
+function usedBy(mesh: MeshConfig, c: Collector, snap: ClassSnapshot, cluster: string): void {
+  const before = c.lines.length;
+  for (const rn of snap.names(RDS)) {
+    const r = snap.get(RDS, rn);
+    if (!r) continue;
+    for (const vh of arr(obj(resourceJson(r))['virtualHosts'])) {
+      for (const route of arr(vh['routes'])) {
+        const a = obj(route['route']);
+        const hit = str(a['cluster']) === cluster || arr(obj(a['weightedClusters'])['clusters']).some((w) => str(w['name']) === cluster);
+        if (!hit) continue;
+        const sub = new Collector(mesh);
+        explainRoute(mesh, sub, str(vh['name']), route);
+        for (const l of sub.lines.filter((x) => x.endsWith(`→ ${cluster}`))) c.lines.push(`used by route configuration ${rn}: ${l}`);
+        for (const k of sub.list()) for (const rule of k.rules) c.add(k.kind, k.namespace, k.name, rule);
+      }
+    }
+  }
+  if (c.lines.length === before) c.lines.push(`no route of this proxy sends traffic to ${cluster}`);
+}
+
 /**
  * Explanations of every resource (or virtual host) named `name` that the proxy class has,
  * optionally of one type. Empty when the proxy has nothing by that name.
@@ -222,7 +243,7 @@ export function explain(mesh: MeshConfig, snap: ClassSnapshot, name: string, onl
     if (!r) continue;
     const json = obj(resourceJson(r));
     const c = new Collector(mesh);
-    if (t === CDS) explainCluster(mesh, c, name, json);
+    if (t === CDS) { explainCluster(mesh, c, name, json); usedBy(mesh, c, snap, name); }
     else if (t === EDS) explainEndpoints(mesh, c, name, json);
     else if (t === LDS) explainListener(mesh, c, name, json);
     else for (const vh of arr(json['virtualHosts'])) explainVhost(mesh, c, vh);

@@ -114,8 +114,8 @@ describe('Istio-faithful translation', () => {
     const g = snapOf('gateway', 0);
     it('binds the container port and names the route config http.<port>, vhost *:80 with domains ["*"]', () => {
       assert.ok(g.listeners['0.0.0.0_8080']);
-      // The VirtualService for secure.example.com is bound to the same Gateway, whose port-80 server takes "*": istiod serves it there too.
-      assert.deepEqual(vhosts(g.routes['http.8080']).map((v) => [v['name'], v['domains']]), [['*:80', ['*']], ['secure.example.com:80', ['secure.example.com', 'secure.example.com:*']]]);
+      // The VirtualServices for secure/mtls.example.com are bound to the same Gateway, whose port-80 server takes "*": istiod serves it there too.
+      assert.deepEqual(vhosts(g.routes['http.8080']).map((v) => [v['name'], v['domains']]), [['*:80', ['*']], ['mtls.example.com:80', ['mtls.example.com', 'mtls.example.com:*']], ['secure.example.com:80', ['secure.example.com', 'secure.example.com:*']]]);
       const wc = (((vhosts(g.routes['http.8080'])[0]!['routes'] as J[])[0]!['route'] as J)['weightedClusters'] as J)['clusters'] as J[];
       assert.deepEqual(wc.map((c) => [c['name'], c['weight']]), [['outbound|80|v1|web.default.svc.cluster.local', 50], ['outbound|80|v2|web.default.svc.cluster.local', 50]]);
       assert.deepEqual(endpointsOf(g.endpoints['outbound|80|v1|web.default.svc.cluster.local']), ['10.1.5.1:8080']);
@@ -158,5 +158,34 @@ describe('Istio-faithful translation', () => {
 
   it('every golden input has an output', () => {
     for (const f of fs.readdirSync(TESTDATA).filter((x) => x.endsWith('.in.yaml'))) assert.ok(fs.existsSync(path.join(TESTDATA, f.replace('.in.yaml', '.out.yaml'))), f);
+  });
+});
+
+describe('provenance (metadata.filter_metadata.istio)', () => {
+  const istio = (o: unknown): J | undefined => (((o as J)['metadata'] as J | undefined)?.['filterMetadata'] as J | undefined)?.['istio'] as J | undefined;
+  it('clusters name their services and DestinationRule; VirtualService routes, TCP listeners and gateway listeners name their config', () => {
+    const s = snapOf('traffic-management', 0);
+    const c = istio(s.clusters['outbound|8080|v1|shop.default.svc.cluster.local'])!;
+    assert.equal(c['config'], '/apis/networking.istio.io/v1/namespaces/default/destination-rule/shop');
+    assert.deepEqual(c['services'], [{ host: 'shop.default.svc.cluster.local', name: 'shop', namespace: 'default' }]);
+    const r = (vhosts(s.routes['8080']).find((v) => v['name'] === 'shop.default.svc.cluster.local:8080')!['routes'] as J[])[0]!;
+    assert.equal(istio(r)!['config'], '/apis/networking.istio.io/v1/namespaces/default/virtual-service/shop');
+    assert.equal(istio(s.listeners['10.96.7.3_5672'])!['config'], '/apis/v1/namespaces/default/service/queue');
+    assert.equal(istio(chainsOf(s.listeners['10.96.7.3_5672'])[0])!['config'], '/apis/networking.istio.io/v1/namespaces/default/virtual-service/queue');
+    const g = snapOf('gateway', 0);
+    assert.equal(istio(g.listeners['0.0.0.0_8080'])!['config'], '/apis/networking.istio.io/v1/namespaces/default/gateway/web-gateway');
+  });
+  it('gateway TLS: MUTUAL asks for the client CA <credentialName>-cacert, ISTIO_MUTUAL uses the workload certificate and ROOTCA', () => {
+    const g = snapOf('gateway', 0);
+    const ctx = (port: string, sni: string[] | undefined): J => {
+      const chain = chainsOf(g.listeners[port]).find((c) => JSON.stringify((c['filterChainMatch'] as J | undefined)?.['serverNames']) === JSON.stringify(sni))!;
+      return (chain['transportSocket'] as J)['typedConfig'] as J;
+    };
+    const m = ctx('0.0.0.0_8443', ['mtls.example.com']);
+    assert.equal(m['requireClientCertificate'], true);
+    assert.equal((((m['commonTlsContext'] as J)['combinedValidationContext'] as J)['validationContextSdsSecretConfig'] as J)['name'], 'kubernetes://mtls-cert-cacert');
+    const i = ctx('0.0.0.0_15012', undefined);
+    assert.equal((((i['commonTlsContext'] as J)['tlsCertificateSdsSecretConfigs'] as J[])[0]!)['name'], 'default');
+    assert.ok(g.routes['https.443.https-mtls.web-gateway.default'] && g.routes['https.15012.https-mesh.web-gateway.default']);
   });
 });

@@ -156,6 +156,21 @@ describe('deploy/ manifests agree with each other and with the server', () => {
     assert.ok(k.patches.some((p: { patch: string }) => p.patch.includes('/webhooks/0/clientConfig/service/name') && p.patch.includes(`value: ${svc.metadata.name}`)));
   });
 
+  it('kustomize renders the base and the overlay as intended (needs kubectl; skipped without it)', function () {
+    let kubectl = true;
+    try { execFileSync('kubectl', ['version', '--client'], { stdio: 'ignore' }); } catch { kubectl = false; }
+    if (!kubectl) this.skip();
+    const render = (dir: string): Doc[] => parseAllDocuments(execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8' })).map((d) => d.toJS() as Doc);
+    const base = render(BASE);
+    assert.deepEqual(sorted(base.map((d) => `${d.kind}/${d.metadata.name}`)), sorted(docs.map((d) => `${d.kind}/${d.metadata.name}`)));
+    assert.ok(base.every((d) => d.metadata.labels?.['app.kubernetes.io/name'] === 'tspilot'), 'common labels');
+    const overlay = render(path.join(DEPLOY, 'overlays', 'next-to-istiod'));
+    const services = overlay.filter((d) => d.kind === 'Service').map((d) => d.metadata.name);
+    assert.deepEqual(services, ['tspilot'], 'istiod\'s own Services are left alone');
+    assert.equal(overlay.find((d) => d.kind === 'ValidatingWebhookConfiguration').webhooks[0].clientConfig.service.name, 'tspilot');
+    assert.equal(overlay.find((d) => d.kind === 'Deployment').spec.template.spec.containers[0].image, 'tspilot:0.1.0');
+  });
+
   it('Dockerfile: multi-stage on node:22-slim, numeric non-root user matching runAsUser, exposes the served ports', () => {
     const text = readFileSync(path.join(DEPLOY, 'Dockerfile'), 'utf8');
     const froms = [...text.matchAll(/^FROM\s+(\S+)/gm)].map((m) => m[1]);

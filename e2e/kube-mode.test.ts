@@ -124,8 +124,10 @@ describe('e2e Kubernetes mode (tspilot --kubeconfig against the API server stand
     assert.ok((await client.until(ECHO_TARGET, 'v1', { consecutive: 20 })).ok, 'slice port change');
     srv.apply({ ...slice, ports: [{ name: 'grpc', port: v2.port, protocol: 'TCP' }] });
     assert.ok((await client.until(ECHO_TARGET, 'v2', { consecutive: 20 })).ok, 'slice restored');
-    // A new Service (and its slice) becomes routable; deleting it takes it away. (Not recreated under
-    // the same client: grpc-js-xds does not re-request RDS when a removed listener comes back.)
+    // A new Service (and its slice) becomes routable; deleting it takes it away. Not recreated under
+    // the same client: grpc-js-xds 1.14 keeps a deleted resource's cached value, and when the same
+    // bytes come back its resourcesEqual() check skips notifying the watchers (xds-client.js), so
+    // that client never resubscribes RDS. tspilot does resend the listener (seen in /debug/syncz).
     const echo2 = 'xds:///echo2.default.svc.cluster.local:9080';
     srv.create({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'echo2', namespace: 'default' }, spec: { clusterIP: '10.96.0.51', ports: [{ name: 'grpc', port: 9080 }] } });
     srv.create({ ...sliceOf('echo2', v1.port) });

@@ -61,10 +61,17 @@ export type EncodeFailure = (info: { proxyClass: string; typeUrl: string; name: 
 
 /** One class's output for one mesh generation. */
 export class ClassSnapshot {
-  private readonly encoded = new Map<string, EncodedResource | null>();
+  readonly encoded = new Map<string, EncodedResource | null>();
 
   constructor(readonly classKey: string, private readonly generated: Generated, private readonly interner: Interner,
-    private readonly onError: EncodeFailure) {}
+    private readonly onError: EncodeFailure, carry?: { from: ClassSnapshot; keep: (t: XdsType, name: string) => boolean }) {
+    if (carry) {
+      for (const [k, v] of carry.from.encoded) {
+        const i = k.indexOf('\u0000');
+        if (carry.keep(k.slice(0, i) as XdsType, k.slice(i + 1))) this.encoded.set(k, v);
+      }
+    }
+  }
 
   private output(t: XdsType): TypeOutput<object> {
     switch (t) {
@@ -119,8 +126,16 @@ export class SnapshotCache {
     return this.current;
   }
 
-  setMesh(mesh: MeshConfig): void {
+  private carryFrom: { classes: Map<string, ClassSnapshot>; keep: (t: XdsType, name: string) => boolean } | null = null;
+
+  /**
+   * A new mesh. `unchanged` (endpoint-only changes) names resources known to be unaffected: they
+   * are carried over from the previous snapshot of the same class instead of being translated
+   * and encoded again.
+   */
+  setMesh(mesh: MeshConfig, unchanged?: (t: XdsType, name: string) => boolean): void {
     this.current = mesh;
+    this.carryFrom = unchanged ? { classes: this.classes, keep: unchanged } : null;
     this.classes = new Map();
     this.interner.rotate();
   }
@@ -129,7 +144,8 @@ export class SnapshotCache {
     const key = proxyClass(proxy);
     let s = this.classes.get(key);
     if (!s) {
-      s = new ClassSnapshot(key, generate(this.current, proxy), this.interner, this.onError);
+      const prev = this.carryFrom?.classes.get(key);
+      s = new ClassSnapshot(key, generate(this.current, proxy), this.interner, this.onError, prev && this.carryFrom ? { from: prev, keep: this.carryFrom.keep } : undefined);
       this.classes.set(key, s);
     }
     return s;

@@ -67,7 +67,7 @@ export interface StreamHandle {
 /** Narrows a push: which types changed, and for endpoint-only changes which hosts. */
 export interface PushScope {
   readonly types?: ReadonlySet<XdsType>;
-  /** Endpoint-only change: push EDS only, only the clusters of these hostnames, only to streams subscribed to one. */
+  /** Endpoint-only change: push EDS only, only the clusters of these hostnames (rule 15: a partial EDS response), only to streams subscribed to one. */
   readonly edsHosts?: ReadonlySet<string>;
 }
 
@@ -289,26 +289,23 @@ export class AdsEngine {
   /** A new mesh: recompute what every (affected) stream is owed; returns the responses queued. */
   push(mesh: MeshConfig, scope: PushScope = {}): number {
     const t0 = performance.now();
-    const types = scope.edsHosts ? new Set<XdsType>([EDS]) : scope.types;
+    const hostSet = scope.edsHosts;
+    const types = hostSet ? new Set<XdsType>([EDS]) : scope.types;
     const typeNames = [...(types ?? PUSH_ORDER)].map(typeShort).sort();
-    const hosts = scope.edsHosts ? [...scope.edsHosts].sort() : null;
+    const hosts = hostSet ? [...hostSet].sort() : null;
     this.events.pushStarted?.({ types: typeNames, edsHosts: hosts });
-    this.cache.setMesh(mesh);
+    // Endpoint-only: only the EDS of affected hosts can differ; everything else is carried over.
+    const affected = hostSet ? (n: string): boolean => hostSet.has(hostOf(n)) : undefined;
+    this.cache.setMesh(mesh, affected ? (t, n) => t !== EDS || !affected(n) : undefined);
     let sent = 0;
     let streams = 0;
     for (const conn of this.conns) {
       const st = conn.state;
       if (!st || conn.closed) continue;
-      if (scope.edsHosts) {
-        const eds = st.types.get(EDS);
-        if (!eds) continue;
-        let hit = eds.wildcard;
-        for (const n of eds.names) if (scope.edsHosts.has(hostOf(n))) { hit = true; break; }
-        if (!hit) continue; // endpoint-only change: only streams subscribed to an affected cluster
-      }
-      streams++;
+      if (hostSet && !st.types.has(EDS)) continue;
       const snap = this.cache.forProxy(st.proxy);
-      const out = conn.kind === 'delta' ? onDeltaPush(st, snap, types) : onPush(st, snap, types);
+      const out = conn.kind === 'delta' ? onDeltaPush(st, snap, types, affected) : onPush(st, snap, types, affected);
+      if (out.length) streams++;
       for (const r of out) { this.enqueue(conn, r); sent++; }
     }
     this.events.pushDone?.({ types: typeNames, edsHosts: hosts, streams, responses: sent, ms: performance.now() - t0 });

@@ -57,9 +57,12 @@ function applyChanges(ts: TypeState, typeUrl: string, req: DeltaRequest, first: 
 }
 
 /** The delta response this type owes now, or null when nothing differs. */
-function compose(st: StreamState, typeUrl: XdsType, ts: TypeState, snap: ClassSnapshot): DeltaResponse | null {
-  const desired = new Set(ts.names);
+function compose(st: StreamState, typeUrl: XdsType, ts: TypeState, snap: ClassSnapshot, only?: (name: string) => boolean): DeltaResponse | null {
+  // With `only` (endpoint-only pushes) just those names are looked at; nothing else can have changed.
+  const partial = only !== undefined && !ts.wildcard && !ts.force;
+  const desired = new Set(partial ? [...ts.names].filter(only) : ts.names);
   if (ts.wildcard) for (const n of snap.names(typeUrl)) desired.add(n);
+  if (partial) for (const n of ts.forceNames) if (ts.names.has(n)) desired.add(n);
   const resources: EncodedResource[] = [];
   const removed: string[] = [];
   for (const n of [...desired].sort()) {
@@ -72,7 +75,7 @@ function compose(st: StreamState, typeUrl: XdsType, ts: TypeState, snap: ClassSn
     }
   }
   // Names the client holds that no subscription covers any more: deleted from a wildcard set.
-  for (const [n, v] of [...ts.known.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) {
+  for (const [n, v] of partial ? [] : [...ts.known.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) {
     if (desired.has(n)) continue;
     ts.known.delete(n);
     if (v !== ABSENT) removed.push(n);
@@ -127,12 +130,13 @@ export function onDeltaRequest(st: StreamState, req: DeltaRequest, snap: ClassSn
 }
 
 /** Responses a new snapshot owes this delta stream, CDS → EDS → LDS → RDS (rules 8, 9). */
-export function onDeltaPush(st: StreamState, snap: ClassSnapshot, types: ReadonlySet<XdsType> = new Set(PUSH_ORDER)): DeltaResponse[] {
+export function onDeltaPush(st: StreamState, snap: ClassSnapshot, types: ReadonlySet<XdsType> = new Set(PUSH_ORDER),
+  only?: (name: string) => boolean): DeltaResponse[] {
   const out: DeltaResponse[] = [];
   for (const t of PUSH_ORDER) {
     const ts = st.types.get(t);
     if (!ts || (!types.has(t) && !ts.force && !ts.forceNames.size)) continue;
-    const r = compose(st, t, ts, snap);
+    const r = compose(st, t, ts, snap, only);
     if (!r) continue;
     out.push(r);
     if (t === CDS) {

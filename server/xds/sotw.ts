@@ -42,10 +42,31 @@ function applySubscription(ts: TypeState, typeUrl: string, names: readonly strin
   return false;
 }
 
-/** The response this type would carry now, or null when it would carry nothing new. */
-function compose(st: StreamState, typeUrl: XdsType, ts: TypeState, snap: ClassSnapshot, mustSend: boolean): SotwResponse | null {
+/**
+ * The response this type would carry now, or null when it would carry nothing new. With `only`
+ * (named types, endpoint-only pushes) just the names it accepts are looked at and sent — rule 15
+ * lets an EDS/RDS response hold some of the subscribed names — and the rest stay as sent.
+ */
+function compose(st: StreamState, typeUrl: XdsType, ts: TypeState, snap: ClassSnapshot, mustSend: boolean,
+  only?: (name: string) => boolean): SotwResponse | null {
   // Rule 13: a client that unsubscribed from everything is owed nothing.
   if (!ts.wildcard && ts.names.size === 0) return null;
+  if (only && !ts.wildcard && ts.sent !== null && !ts.force && !mustSend) {
+    const changed: EncodedResource[] = [];
+    const gone: string[] = [];
+    for (const n of ts.names) {
+      if (!only(n)) continue;
+      const r = snap.get(typeUrl, n);
+      if (r && ts.sent.get(n)?.version !== r.version) changed.push(r);
+      else if (!r && ts.sent.has(n)) gone.push(n);
+    }
+    if (!changed.length && !gone.length) return null;
+    const sent = new Map(ts.sent);
+    for (const n of gone) sent.delete(n);
+    for (const r of changed) sent.set(r.name, r);
+    changed.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return record(st, ts, typeUrl, sent, changed);
+  }
   const names = new Set(ts.names);
   if (ts.wildcard) for (const n of snap.names(typeUrl)) names.add(n);
   const resources: EncodedResource[] = [];
@@ -58,9 +79,15 @@ function compose(st: StreamState, typeUrl: XdsType, ts: TypeState, snap: ClassSn
   if (!ts.wildcard && resources.length === 0 && ts.sent === null) return null;
   const changed = ts.sent === null || ts.sent.size !== resources.length || resources.some((r) => ts.sent!.get(r.name)?.version !== r.version);
   if (!changed && !mustSend && !ts.force) return null; // rule 10
-  const versionInfo = versionOf(resources);
+  return record(st, ts, typeUrl, new Map(resources.map((r) => [r.name, r])), resources);
+}
+
+/** Records a response as sent: its version is the hash of everything the client now holds. */
+function record(st: StreamState, ts: TypeState, typeUrl: XdsType, sent: Map<string, EncodedResource>, resources: EncodedResource[]): SotwResponse {
+  const held = [...sent.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const versionInfo = versionOf(held);
   const nonce = nextNonce(st);
-  ts.sent = new Map(resources.map((r) => [r.name, r]));
+  ts.sent = sent;
   ts.nonce = nonce;
   ts.versionSent = versionInfo;
   ts.force = false;
@@ -106,12 +133,13 @@ export function onRequest(st: StreamState, req: SotwRequest, snap: ClassSnapshot
 }
 
 /** Responses a new snapshot owes this stream, CDS → EDS → LDS → RDS (rules 8, 9). */
-export function onPush(st: StreamState, snap: ClassSnapshot, types: ReadonlySet<XdsType> = new Set(PUSH_ORDER)): SotwResponse[] {
+export function onPush(st: StreamState, snap: ClassSnapshot, types: ReadonlySet<XdsType> = new Set(PUSH_ORDER),
+  only?: (name: string) => boolean): SotwResponse[] {
   const out: SotwResponse[] = [];
   for (const t of PUSH_ORDER) {
     const ts = st.types.get(t);
     if (!ts || !types.has(t) && !ts.force) continue;
-    const r = compose(st, t, ts, snap, false);
+    const r = compose(st, t, ts, snap, false, only);
     if (!r) continue;
     out.push(r);
     const warm = t === CDS ? st.types.get(EDS) : t === LDS ? st.types.get(RDS) : undefined;

@@ -381,7 +381,7 @@ for (const transport of transports) {
       it('malformed bytes get INVALID_ARGUMENT and leave no connection behind', async () => {
         await start();
         const bad = h.connect(variant);
-        bad.raw(new Uint8Array([0xff, 0xff, 0xff, 0xff, 0x0f]));
+        bad.sendRaw(new Uint8Array([0xff, 0xff, 0xff, 0xff, 0x0f]));
         const st = await bad.status;
         assert.equal(st.code, 3);
         assert.match(st.details, /malformed/);

@@ -32,12 +32,14 @@ export interface Resp {
 export interface TestClient {
   sotw(r: Partial<SotwRequest> & { typeUrl: string }): void;
   delta(r: Partial<DeltaRequest> & { typeUrl: string }): void;
-  /** Raw bytes (for malformed input tests). */
-  raw(bytes: Uint8Array): void;
+  /** Sends raw bytes (for malformed input tests). */
+  sendRaw(bytes: Uint8Array): void;
   next(timeoutMs?: number): Promise<Resp>;
   /** Resolves true when no response arrives within `ms`. */
   none(ms?: number): Promise<boolean>;
   readonly received: Resp[];
+  /** The raw bytes of every response, as received. */
+  readonly raw: Uint8Array[];
   readonly status: Promise<{ code: number; details: string }>;
   /** Stop reading (memory transport: write callbacks are held). */
   pause(): void;
@@ -90,19 +92,21 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
-function clientCore(variant: Variant): { push(b: Uint8Array): void; c: Omit<TestClient, 'sotw' | 'delta' | 'raw' | 'status' | 'pause' | 'close'> } {
+function clientCore(variant: Variant): { push(b: Uint8Array): void; c: Omit<TestClient, 'sotw' | 'delta' | 'sendRaw' | 'status' | 'pause' | 'close'> } {
   const received: Resp[] = [];
+  const raw: Uint8Array[] = [];
   const waiters: ((r: Resp) => void)[] = [];
   let read = 0;
   return {
     push: (b) => {
       const r = decodeResponse(variant, b);
+      raw.push(new Uint8Array(b));
       received.push(r);
       const w = waiters.shift();
       if (w) { read++; w(r); }
     },
     c: {
-      received,
+      received, raw,
       next: (timeoutMs = 3000) => {
         if (read < received.length) return Promise.resolve(received[read++]!);
         return new Promise((resolve, reject) => {
@@ -161,7 +165,7 @@ export async function startHarness(transport: Transport, mesh: MeshConfig, opts:
       open.push(close);
       return {
         ...core.c, status, close,
-        sotw: (r) => h.onMessage(enc(r)), delta: (r) => h.onMessage(enc(r)), raw: (b) => h.onMessage(b),
+        sotw: (r) => h.onMessage(enc(r)), delta: (r) => h.onMessage(enc(r)), sendRaw: (b) => h.onMessage(b),
         pause: () => { paused = true; },
       };
     }
@@ -175,7 +179,7 @@ export async function startHarness(transport: Transport, mesh: MeshConfig, opts:
     const write = (b: Uint8Array): void => { call.write(Buffer.from(b)); };
     return {
       ...core.c, status, close,
-      sotw: (r) => write(enc(r)), delta: (r) => write(enc(r)), raw: write,
+      sotw: (r) => write(enc(r)), delta: (r) => write(enc(r)), sendRaw: write,
       pause: () => { call.pause(); },
     };
   };

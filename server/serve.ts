@@ -89,7 +89,7 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   });
   const v1 = new V1Api({ cache, ready: () => ready });
   const sources = { engine, mesh: () => cache.mesh, ready: () => ready, sourceErrors: () => state.sourceErrors, pushStatus: () => observer.pushStatus(), pollers: () => v1.syncz(),
-    snapshot: (p: Proxy) => cache.forProxy(p), dryRun: (yaml: string, streams: readonly StreamState[]) => serverDryRun(state, cache.mesh, streams, yaml, meshOpts) };
+    snapshot: (p: Proxy) => cache.forProxy(p), dryRun: (yaml: string, streams: readonly StreamState[]) => serverDryRun(state, cache.mesh, streams, yaml, meshOpts, (p) => cache.forProxy(p)) };
   const router = v1.register(debugRoutes(sources));
   // istiod serves /metrics on the monitoring port only.
   const monitoring = debugRoutes(sources).on('GET', '/metrics', async () => {

@@ -111,7 +111,12 @@ function mergeSubs(targets: readonly DiffTarget[]): Partial<Record<'cds' | 'eds'
   return out;
 }
 
-export function diffMeshes(before: MeshConfig, after: MeshConfig, targets: readonly DiffTarget[], change: { applied: string[]; rejected: Rejection[] }): DiffReport {
+/**
+ * `beforeFor` may hand out the served snapshots (already encoded, shared with the streams: only
+ * read here), so only the "after" side is generated and encoded.
+ */
+export function diffMeshes(before: MeshConfig, after: MeshConfig, targets: readonly DiffTarget[], change: { applied: string[]; rejected: Rejection[] },
+  beforeFor?: (p: Proxy) => ClassSnapshot): DiffReport {
   const classes = new Map<string, DiffTarget[]>();
   for (const t of targets) {
     const k = proxyClass(t.proxy);
@@ -124,7 +129,7 @@ export function diffMeshes(before: MeshConfig, after: MeshConfig, targets: reado
   for (const k of [...classes.keys()].sort()) {
     const ts = classes.get(k)!;
     const proxies = [...new Set(ts.map((t) => t.proxy.id))].sort();
-    const sb = cb.forProxy(ts[0]!.proxy);
+    const sb = beforeFor ? beforeFor(ts[0]!.proxy) : cb.forProxy(ts[0]!.proxy);
     const sa = ca.forProxy(ts[0]!.proxy);
     const subs = mergeSubs(ts);
     const types: ClassDiff['types'] = {};

@@ -11,6 +11,7 @@ import { SHORT, isXdsType } from '../../proto/typeurls.js';
 import type { StoreState } from '../../watchers/store.js';
 import type { MeshOptions } from '../../watchers/mesh.js';
 import type { StreamState } from '../xds/state.js';
+import type { ClassSnapshot } from '../cache/snapshot.js';
 import { applyChange, meshFromState, proxyFromNodeId, withRegistryLabels } from '../cli/offline.js';
 import { diffMeshes, type DiffReport, type DiffTarget, type Subscription } from './diff.js';
 
@@ -29,11 +30,12 @@ function targetOf(s: StreamState): DiffTarget {
 }
 
 /** Against a running server: `served` is what it serves now; `state` its live store (only read). */
-export function serverDryRun(state: StoreState, served: MeshConfig, streams: readonly StreamState[], yaml: string, opts?: MeshOptions): DryRunResult {
+export function serverDryRun(state: StoreState, served: MeshConfig, streams: readonly StreamState[], yaml: string, opts?: MeshOptions,
+  servedSnapshot?: (p: Proxy) => ClassSnapshot): DryRunResult {
   const ch = applyChange(state, yaml, 'dry-run');
   if (ch.error) return { ok: false, error: ch.error };
   const after = meshFromState(ch.state, opts);
-  return { ok: true, report: diffMeshes(served, after, streams.map(targetOf), outcome(ch, after)) };
+  return { ok: true, report: diffMeshes(served, after, streams.map(targetOf), outcome(ch, after), servedSnapshot) };
 }
 
 /** One Envoy sidecar per Pod of the mesh (what a folder of manifests implies), else a default one. */

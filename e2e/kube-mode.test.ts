@@ -260,6 +260,19 @@ describe('e2e Kubernetes mode (tspilot --kubeconfig against the API server stand
     await until(async () => (await hosts()).includes(OTHER), 'no selectors: every namespace');
   });
 
+  it('mesh settings in the istio ConfigMap reach the proxies on their own (no other change needed)', async () => {
+    type Dump = { configs: { dynamicActiveClusters?: { cluster: { name: string; connectTimeout?: string } }[] }[] };
+    const timeouts = async () => (await pilot.getJson<Dump>('/debug/config_dump?proxyID=kube-client.default&types=cds')).body.configs[0]!
+      .dynamicActiveClusters!.filter((c) => c.cluster.name.endsWith('|echo.default.svc.cluster.local')).map((c) => c.cluster.connectTimeout);
+    assert.ok((await timeouts()).length > 0);
+    assert.ok((await timeouts()).every((t) => t === '10s'), `istiod's default first: ${JSON.stringify(await timeouts())}`);
+    srv.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'istio', namespace: 'istio-system' }, data: { mesh: 'connectTimeout: 3s\n' } });
+    await until(async () => (await timeouts()).every((t) => t === '3s'), 'connectTimeout 3s pushed');
+    srv.delete({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'istio-system', name: 'istio' });
+    await until(async () => (await timeouts()).every((t) => t === '10s'), 'back to the default once the ConfigMap is gone');
+    assert.deepEqual(count(await client.rpc(ECHO_TARGET, 10)), { v2: 10 });
+  });
+
   it('two replicas watching the same API serve byte-identical CDS and EDS', async () => {
     const second = await startKubeTspilot(kc.file);
     try {

@@ -46,8 +46,8 @@ export function chooseSource(o: { configDir: string; pollMs: number; kube?: Kube
   if (o.kube.kubeconfig) kc.loadFromFile(o.kube.kubeconfig);
   else kc.loadFromCluster();
   const log = logger('kube');
-  // Mesh-wide settings from the istio ConfigMap's `mesh` key; read by the mesh builder on every
-  // snapshot, so an edit takes effect with the next push. discoverySelectors are applied by the source.
+  // Mesh-wide settings from the istio ConfigMap's `mesh` key, read by the mesh builder on every
+  // snapshot (the source triggers one when the ConfigMap changes). discoverySelectors are applied by the source.
   let settings: MeshSettings | undefined;
   const mesh: MeshOptions = {
     ...DEFAULT_MESH_OPTIONS,

@@ -98,8 +98,14 @@ export function kubeSource(opts: KubeSourceOptions): Observable<ConfigEvent> {
       }
     };
 
+    let meshText: string | null | undefined;
     const setMeshConfig = (text: string | null): void => {
+      if (text === meshText) return;
+      meshText = text;
       opts.onMeshConfig?.(text);
+      // The mesh settings are read when the snapshot is built: an (empty) replace for the ConfigMap's
+      // origin makes the store rebuild, so an edited mesh config applies now, not with the next change.
+      sub.next({ type: 'replace', origin: { source: `kube:configmaps/${opts.istioNamespace}/${cmName}` }, objects: [], rejections: [] });
       const { selectors: next, problems } = text === null ? { selectors: [], problems: [] } : discoverySelectorsOf(text);
       if (problems.length) {
         opts.log.error({ configMap: `${opts.istioNamespace}/${cmName}`, problems },

@@ -119,23 +119,39 @@ describe('e2e nginmesh: the v1 REST API polled like nginmesh\'s agent', function
     assert.deepEqual(t.upstreams[REVIEWS('v2')], ['10.244.0.24:9080']);
     assert.deepEqual(t.upstreams[REVIEWS('v3')], ['10.244.0.25:9080']);
     assert.deepEqual(t.upstreams[REVIEWS('')], ['10.244.0.23:9080', '10.244.0.24:9080', '10.244.0.25:9080']);
-    assert.equal(t.http.length, 1);
-    assert.equal(t.http[0]!.listen, '127.0.0.1:20000');
+    assert.deepEqual(t.http.map((b) => `${b.listener} ${b.ip}:${b.port} -> ${b.listen}`), ['0.0.0.0_9080 0.0.0.0:9080 -> 127.0.0.1:20000', '10.244.0.21_9080 10.244.0.21:9080 -> 127.0.0.1:20001']);
 
-    const jason = resolve(t, { port: 9080, host: 'reviews:9080', path: '/reviews/0', headers: { 'end-user': 'jason' } });
+    const jason = resolve(t, { ip: '10.96.10.13', port: 9080, host: 'reviews:9080', path: '/reviews/0', headers: { 'end-user': 'jason' } });
     assert.deepEqual(jason?.target, { upstream: REVIEWS('v2') });
     assert.deepEqual(jason?.servers, { [REVIEWS('v2')]: ['10.244.0.24:9080'] });
 
     for (const host of ['reviews', 'reviews.default.svc.cluster.local:9080', '10.96.10.13']) {
-      const other = resolve(t, { port: 9080, host, path: '/reviews/0', headers: { 'end-user': 'someone' } });
+      const other = resolve(t, { ip: '10.96.10.13', port: 9080, host, path: '/reviews/0', headers: { 'end-user': 'someone' } });
       assert.deepEqual(other?.target, { split: [{ percent: 50, upstream: REVIEWS('v1') }, { percent: 50, upstream: REVIEWS('v3') }] }, host);
     }
-    const split = resolve(t, { port: 9080, host: 'reviews', path: '/' });
+    const split = resolve(t, { ip: '10.96.10.13', port: 9080, host: 'reviews', path: '/' });
     assert.ok(split && 'split' in split.target);
     assert.equal(splitClients('reviews_split', split.target.split), `split_clients "$request_id" $reviews_split {\n    50% ${REVIEWS('v1')};\n    * ${REVIEWS('v3')};\n}`);
 
-    const details = resolve(t, { port: 9080, host: 'details.default:9080', path: '/details/0' });
+    const details = resolve(t, { ip: '10.96.10.12', port: 9080, host: 'details.default:9080', path: '/details/0' });
     assert.deepEqual(details?.servers, { 'outbound|9080||details.default.svc.cluster.local': ['10.244.0.22:9080'] });
+  });
+
+  it('serves the inbound side as Pilot v1 did: a podIP:port listener whose route reaches the app on 127.0.0.1', async () => {
+    const a = await poll(get, 'productpage', NODE);
+    const inbound = (a.listeners.listeners as { name: string; address: string }[]).find((l) => l.name === '10.244.0.21_9080');
+    assert.equal(inbound?.address, 'tcp://10.244.0.21:9080');
+    assert.ok(a.routes['inbound|9080||'], `inbound route config polled: ${Object.keys(a.routes).join(', ')}`);
+    const t = routingTable(a);
+    assert.deepEqual(t.upstreams['inbound|9080||'], ['127.0.0.1:9080']);
+    const r = resolve(t, { ip: '10.244.0.21', port: 9080, host: 'productpage:9080', path: '/productpage' });
+    assert.deepEqual(r?.servers, { 'inbound|9080||': ['127.0.0.1:9080'] });
+    // Each pod gets its inbound listeners on its own IP.
+    for (const [pod, ip] of [['reviews-v1-7d9c8b6f5-x23', '10.244.0.23'], ['reviews-v2-7d9c8b6f5-x24', '10.244.0.24']]) {
+      const r2 = await get(`/v1/listeners/reviews/${encodeURIComponent(`sidecar~${ip}~${pod}.default~default.svc.cluster.local`)}`);
+      const names = (r2.body.listeners as { name: string }[]).map((l) => l.name);
+      assert.ok(names.includes(`${ip}_9080`), `${pod}: ${names.join(', ')}`);
+    }
   });
 
   it('leaves out the ratings route (per-route fault injection has no v1 form) and names it in x-tspilot-omitted', async () => {
@@ -170,7 +186,7 @@ describe('e2e nginmesh: the v1 REST API polled like nginmesh\'s agent', function
     let split: unknown;
     for (let i = 0; i < 100; i++) {
       a = await poll(get, 'productpage', NODE);
-      split = resolve(routingTable(a), { port: 9080, host: 'reviews', path: '/' })?.target;
+      split = resolve(routingTable(a), { ip: '10.96.10.13', port: 9080, host: 'reviews', path: '/' })?.target;
       if (JSON.stringify(split).includes('"percent":80')) break;
       await new Promise((r) => setTimeout(r, 100));
     }

@@ -65,7 +65,7 @@ export interface Location {
 
 export interface Server { readonly serverNames: readonly string[]; readonly locations: readonly Location[] }
 
-export interface HttpBlock { readonly listener: string; readonly port: number; readonly listen: string; readonly servers: readonly Server[] }
+export interface HttpBlock { readonly listener: string; readonly ip: string; readonly port: number; readonly listen: string; readonly servers: readonly Server[] }
 
 export interface RoutingTable {
   /** upstream name (the cluster name) → "ip:port" servers. */
@@ -102,16 +102,19 @@ export function routingTable(a: V1Answers): RoutingTable {
         ...(r.retry_policy ? { tries: (r.retry_policy.num_retries ?? 1) + 1 } : {}),
       })),
     }));
-    http.push({ listener: l.name, port: Number(/:(\d+)$/.exec(l.address)![1]), listen: `127.0.0.1:${next++}`, servers });
+    const [, ip, port] = /^tcp:\/\/\[?([^\]]+?)\]?:(\d+)$/.exec(l.address)!;
+    http.push({ listener: l.name, ip: ip!, port: Number(port), listen: `127.0.0.1:${next++}`, servers });
   }
   return { upstreams, http };
 }
 
-export interface Request { readonly port: number; readonly host: string; readonly path: string; readonly headers?: Readonly<Record<string, string>> }
+/** A request as the sidecar intercepts it: original destination `ip:port`, Host, path, headers. */
+export interface Request { readonly ip: string; readonly port: number; readonly host: string; readonly path: string; readonly headers?: Readonly<Record<string, string>> }
 
 /** Where NGINX would send `req`: the location's target with each upstream's servers, or null (404). */
 export function resolve(t: RoutingTable, req: Request): { target: Target; servers: Record<string, readonly string[]> } | null {
-  const block = t.http.find((b) => b.port === req.port);
+  // As use_original_dst dispatch: the listener on exactly ip:port, else the wildcard one on the port.
+  const block = t.http.find((b) => b.ip === req.ip && b.port === req.port) ?? t.http.find((b) => b.ip === '0.0.0.0' && b.port === req.port);
   if (!block) return null;
   const server = block.servers.find((s) => s.serverNames.includes(req.host)) ?? block.servers.find((s) => s.serverNames.includes('*'));
   if (!server) return null;

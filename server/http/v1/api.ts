@@ -85,7 +85,7 @@ export class V1Api {
     const peer = (h: Record<string, string | string[] | undefined>): string => String(h['x-forwarded-for'] ?? '');
     router.on('GET', /^\/v1\/listeners\/[^/]+\/[^/]+$/, ({ url, headers }) => {
       const [, , , c, n] = url.pathname.split('/') as [string, string, string, string, string];
-      return this.forNode(c, n, peer(headers), 'lds', (p) => listenersOf(this.src.cache.forProxy(p)), () => 'no listeners');
+      return this.forNode(c, n, peer(headers), 'lds', (p) => listenersOf(this.src.cache.forProxy(p), p.ip), () => 'no listeners');
     });
     router.on('GET', /^\/v1\/clusters\/[^/]+\/[^/]+$/, ({ url, headers }) => {
       const [, , , c, n] = url.pathname.split('/') as [string, string, string, string, string];
@@ -140,12 +140,13 @@ export class V1Api {
     if (!id) return { pollers: this.syncz(), registrations: this.pollers.registrationPolls() };
     const p = this.pollers.get(id) ?? this.pollers.list().find((x) => `${x.proxy.workloadName}.${x.proxy.namespace}` === id);
     if (!p) throw new HttpError(404, `no v1 poller "${id}" (see /debug/v1z for the pollers)`);
-    const snap = this.src.cache.forProxy(this.proxyOf(p.node));
+    const proxy = this.proxyOf(p.node);
+    const snap = this.src.cache.forProxy(proxy);
     const routeNames = [...p.polls.keys()].filter((k) => k.startsWith('rds:')).map((k) => k.slice(4)).sort();
     return {
       poller: pollerSyncz(p),
       omitted: {
-        listeners: listenersOf(snap).omitted,
+        listeners: listenersOf(snap, proxy.ip).omitted,
         clusters: clustersOf(snap).omitted,
         routes: Object.fromEntries(routeNames.map((n) => [n, routesOf(snap, n)?.omitted ?? []])),
       },

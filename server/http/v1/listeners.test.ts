@@ -4,7 +4,7 @@
  */
 import { strict as assert } from 'node:assert';
 import type { Listener } from '../../../proto/types.js';
-import { renderListener } from './listeners.js';
+import { inboundListener, renderListener, splitInbound } from './listeners.js';
 import type { Omission } from './types.js';
 
 const HCM_T = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
@@ -77,5 +77,42 @@ describe('v1 listeners', () => {
 
   it('writes IPv6 addresses in brackets', () => {
     assert.equal(render({ ...outbound(), address: { socket_address: { address: '::', port_value: 9080 } } }).v1?.address, 'tcp://[::]:9080');
+  });
+
+  describe('virtualInbound, split into podIP:port listeners as Pilot v1 served them', () => {
+    const tcp = (cluster: string): object => ({ name: 'envoy.filters.network.tcp_proxy', typed_config: { '@type': 'x', stat_prefix: cluster, cluster } });
+    const hcm = outbound({ stat_prefix: 'inbound_0.0.0.0_9080', rds: { config_source: { ads: {} }, route_config_name: 'inbound|9080||' } }).filter_chains![0]!.filters![0]!;
+    const vi = (extraMatch: object = {}): Listener => ({
+      name: 'virtualInbound', address: { socket_address: { address: '0.0.0.0', port_value: 15006 } }, traffic_direction: 'INBOUND',
+      listener_filters: [{ name: 'envoy.filters.listener.original_dst' }],
+      filter_chains: [
+        { name: 'virtualInbound-blackhole', filter_chain_match: { destination_port: { value: 15006 } }, filters: [tcp('BlackHoleCluster')] },
+        { name: '0.0.0.0_9080', filter_chain_match: { destination_port: { value: 9080 }, ...extraMatch }, filters: [hcm] },
+        { name: 'virtualInbound', filters: [tcp('InboundPassthroughCluster')] },
+      ],
+    } as Listener);
+
+    it('gives one listener per destination port on the proxy IP, RDS kept, and reports the catch-all chain', () => {
+      const omitted: Omission[] = [];
+      const ports = splitInbound(vi(), omitted)!;
+      assert.deepEqual(ports.map((p) => p.port), [9080, 15006]);
+      assert.deepEqual(inboundListener('10.244.0.21', ports[0]!), {
+        address: 'tcp://10.244.0.21:9080', name: '10.244.0.21_9080', bind_to_port: false,
+        filters: [{ type: 'read', name: 'http_connection_manager', config: {
+          codec_type: 'auto', stat_prefix: 'inbound_0.0.0.0_9080', rds: { cluster: 'rds', route_config_name: 'inbound|9080||', refresh_delay_ms: 1000 },
+          filters: [{ type: '', name: 'cors', config: {} }, { type: 'decoder', name: 'router', config: {} }],
+        } }],
+      });
+      assert.deepEqual(omitted.map((o) => `${o.level} ${o.where}`), ['listener virtualInbound/virtualInbound']);
+      assert.match(omitted[0]!.reason, /no catch-all/);
+    });
+
+    it('does not split chains that match on more than the port (TLS or plaintext per port): the listener is left out', () => {
+      const omitted: Omission[] = [];
+      const l = vi({ transport_protocol: 'tls' });
+      assert.equal(splitInbound(l, omitted), undefined);
+      assert.equal(renderListener(l, omitted), undefined);
+      assert.deepEqual(omitted.map((o) => `${o.level} ${o.where}`), ['listener virtualInbound']);
+    });
   });
 });

@@ -7,6 +7,9 @@
  * change what is allowed). HCMs keep RDS (`rds: {cluster:"rds", route_config_name,
  * refresh_delay_ms}`) or an inline route config rendered by routes.ts. No mixer filter, ever.
  * Telemetry-only filters and HCM knobs v1 lacks are dropped and reported as fields.
+ * The one exception to "one chain": istiod's `virtualInbound` (original_dst, one chain per
+ * destination port) is split back into what Pilot v1 served, a listener per `podIP:port` with
+ * bind_to_port false (`splitInbound`); its catch-all chain has no v1 form and is reported.
  */
 import type { Filter, HttpFilter, Listener, RouteConfiguration } from '../../../proto/types.js';
 import { renderRouteConfig } from './routes.js';
@@ -92,6 +95,53 @@ function networkFilter(f: Filter, where: string, omitted: Omission[]): V1Filter 
     return null;
   }
   throw new Skip(`network filter ${f.name ?? '(unnamed)'} does not exist in v1`);
+}
+
+/** One chain of a split inbound listener, waiting for the proxy's IP. */
+export interface InboundPort { readonly port: number; readonly filters: readonly V1Filter[] }
+
+/** The v1 listener of an inbound port on the proxy's IP, named `<ip>_<port>` (istiod's old inbound names). */
+export function inboundListener(ip: string, p: InboundPort): V1Listener {
+  return { address: tcpUrl(ip, p.port), name: `${ip}_${p.port}`, filters: p.filters, bind_to_port: false };
+}
+
+/**
+ * An INBOUND listener that dispatches on the original destination port only (istiod's
+ * virtualInbound) → one InboundPort per port-matched chain; undefined when the listener is not of
+ * that form (renderListener then leaves it out with the reason).
+ */
+export function splitInbound(l: Listener, omitted: Omission[]): InboundPort[] | undefined {
+  const chains = l.filter_chains ?? [];
+  if (l.traffic_direction !== 'INBOUND' || chains.length < 2 || l.default_filter_chain) return undefined;
+  if (!(l.listener_filters ?? []).some((f) => f.name === ORIGINAL_DST)) return undefined;
+  if ((l.listener_filters ?? []).some((f) => f.name !== ORIGINAL_DST && !CHAIN_MATCH_ONLY.has(f.name ?? ''))) return undefined;
+  const catchAll = chains.filter((c) => !c.filter_chain_match || !setFields(c.filter_chain_match).length);
+  const byPort = chains.filter((c) => !catchAll.includes(c));
+  if (catchAll.length > 1 || byPort.some((c) => c.transport_socket || setFields(c.filter_chain_match!).join() !== 'destination_port')) return undefined;
+  const ports = byPort.map((c) => Number(c.filter_chain_match!.destination_port!.value));
+  if (new Set(ports).size !== ports.length) return undefined;
+  const notes: Omission[] = [];
+  const out: InboundPort[] = [];
+  for (const c of byPort) {
+    const port = Number(c.filter_chain_match!.destination_port!.value);
+    const where = `${l.name}/${c.name ?? port}`;
+    try {
+      const filters: V1Filter[] = [];
+      for (const f of c.filters ?? []) {
+        const v = networkFilter(f, where, notes);
+        if (v) filters.push(v);
+      }
+      out.push({ port, filters });
+    } catch (e) {
+      if (!(e instanceof Skip)) throw e;
+      notes.push({ level: 'listener', where, reason: e.message });
+    }
+  }
+  if (catchAll.length) {
+    notes.push({ level: 'listener', where: `${l.name}/${catchAll[0]!.name ?? 'catch-all'}`, reason: 'catch-all chain (traffic to ports no service declares): v1 has one listener per inbound port and no catch-all' });
+  }
+  omitted.push(...notes);
+  return out.sort((a, b) => a.port - b.port);
 }
 
 /** One v3 listener → v1, or undefined (reason in `omitted`). */

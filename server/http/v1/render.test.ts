@@ -36,7 +36,8 @@ describe('v1 rendering cache', () => {
     assert.deepEqual(JSON.parse(hostsOf(s, NAME)!.text), { hosts: [{ ip_address: '10.0.0.1', port: 9080, tags: { az: '', canary: false, load_balancing_weight: 1 } }] });
     assert.equal(routesOf(s, 'nope'), undefined);
     assert.equal(hostsOf(s, 'nope'), undefined);
-    assert.deepEqual(JSON.parse(listenersOf(s).text), { listeners: [] });
+    assert.deepEqual(JSON.parse(listenersOf(s, '10.0.0.9').text), { listeners: [] });
+    assert.equal(listenersOf(s, '10.0.0.9'), listenersOf(s, '10.0.0.8'), 'no inbound ports: one rendering for every IP');
   });
 
   it('renders afresh for a new snapshot, with a version that follows the content', () => {

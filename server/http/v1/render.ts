@@ -12,7 +12,7 @@ import { CDS, EDS, LDS, RDS } from '../../../proto/typeurls.js';
 import type { Cluster, ClusterLoadAssignment, Listener, RouteConfiguration } from '../../../proto/types.js';
 import type { ClassSnapshot } from '../../cache/snapshot.js';
 import { renderCluster } from './clusters.js';
-import { renderListener } from './listeners.js';
+import { inboundListener, renderListener, splitInbound, type InboundPort } from './listeners.js';
 import { renderHosts } from './registration.js';
 import { renderRouteConfig } from './routes.js';
 import type { Omission, V1Cluster, V1Listener } from './types.js';
@@ -26,7 +26,10 @@ export interface Rendered {
 }
 
 interface ClassRenderings {
-  listeners?: Rendered;
+  /** Listeners rendered once; inbound ports wait for the proxy IP. */
+  listenerParts?: { readonly parts: readonly (V1Listener | readonly InboundPort[])[]; readonly omitted: Omission[]; readonly shared?: Rendered };
+  /** Per proxy IP, when the class has inbound ports (bounded by the class's pollers). */
+  readonly listenersByIp: Map<string, Rendered>;
   clusters?: Rendered;
   readonly routes: Map<string, Rendered | null>;
   readonly hosts: Map<string, Rendered | null>;
@@ -37,7 +40,7 @@ const cache = new WeakMap<ClassSnapshot, ClassRenderings>();
 function of(snap: ClassSnapshot): ClassRenderings {
   let r = cache.get(snap);
   if (!r) {
-    r = { routes: new Map(), hosts: new Map() };
+    r = { routes: new Map(), hosts: new Map(), listenersByIp: new Map() };
     cache.set(snap, r);
   }
   return r;
@@ -50,17 +53,34 @@ function done(body: object, omitted: Omission[]): Rendered {
 
 const notEncoded = (level: Omission['level'], name: string): Omission => ({ level, where: name, reason: 'does not encode as v3 either (see the server log); left out of ADS too' });
 
-export function listenersOf(snap: ClassSnapshot): Rendered {
+/**
+ * The listeners for a proxy of the class at `ip`: rendered once per class; when the class has
+ * inbound ports (virtualInbound split into `ip:port` listeners) the final text is kept per IP.
+ */
+export function listenersOf(snap: ClassSnapshot, ip: string): Rendered {
   const r = of(snap);
-  if (r.listeners) return r.listeners;
-  const omitted: Omission[] = [];
-  const listeners: V1Listener[] = [];
-  for (const name of snap.names(LDS)) {
-    if (!snap.get(LDS, name)) { omitted.push(notEncoded('listener', name)); continue; }
-    const l = renderListener(snap.message(LDS, name) as Listener, omitted);
-    if (l) listeners.push(l);
+  if (!r.listenerParts) {
+    const omitted: Omission[] = [];
+    const parts: (V1Listener | readonly InboundPort[])[] = [];
+    for (const name of snap.names(LDS)) {
+      if (!snap.get(LDS, name)) { omitted.push(notEncoded('listener', name)); continue; }
+      const msg = snap.message(LDS, name) as Listener;
+      const inbound = splitInbound(msg, omitted);
+      const l = inbound ?? renderListener(msg, omitted);
+      if (l) parts.push(l);
+    }
+    const perIp = parts.some((p) => Array.isArray(p));
+    r.listenerParts = { parts, omitted, ...(perIp ? {} : { shared: done({ listeners: parts }, omitted) }) };
   }
-  return (r.listeners = done({ listeners }, omitted));
+  const { parts, omitted, shared } = r.listenerParts;
+  if (shared) return shared;
+  let hit = r.listenersByIp.get(ip);
+  if (!hit) {
+    const listeners = parts.flatMap((p) => (Array.isArray(p) ? (p as readonly InboundPort[]).map((x) => inboundListener(ip, x)) : [p as V1Listener]));
+    hit = done({ listeners }, omitted);
+    r.listenersByIp.set(ip, hit);
+  }
+  return hit;
 }
 
 /** The route config `name`, or undefined when the class has none by that name. */

@@ -63,7 +63,7 @@ describe('v1 routes: v3 route → v1 route', () => {
     ['weights not summing to 100', { route: { weighted_clusters: { clusters: [{ name: 'a', weight: { value: 30 } }, { name: 'b', weight: { value: 30 } }] } } }, /sum to 60/],
     ['per-destination header operations', { route: { weighted_clusters: { clusters: [{ name: 'a', weight: { value: 100 }, request_headers_to_add: [{ header: { key: 'k', value: 'v' } }] }] } } }, /request_headers_to_add/],
     ['header operations', { request_headers_to_add: [{ header: { key: 'k', value: 'v' } }] }, /header operations/],
-    ['gRPC max_stream_duration', { route: { cluster: 'c', max_stream_duration: { max_stream_duration: { seconds: 1 } } } }, /max_stream_duration/],
+    ['a stream time limit', { route: { cluster: 'c', max_stream_duration: { max_stream_duration: { seconds: 1 } } } }, /max_stream_duration/],
     ['redirect with another code', { route: undefined, redirect: { path_redirect: '/x', response_code: 'FOUND' } }, /always 301/],
     ['direct response', { route: undefined, direct_response: { status: 200 } }, /direct_response/],
   ];
@@ -77,6 +77,12 @@ describe('v1 routes: v3 route → v1 route', () => {
       assert.match(omitted[0]!.reason, why);
     });
   }
+
+  it('drops a zero max_stream_duration (no limit) with a note about grpc-timeout, keeping the route', () => {
+    const { v1, omitted } = one(R({ route: { cluster: 'inbound|9080||', timeout: { seconds: 0 }, max_stream_duration: { max_stream_duration: { seconds: 0 }, grpc_timeout_header_max: { seconds: 0 } } } }));
+    assert.deepEqual(v1, { prefix: '/', cluster: 'inbound|9080||', timeout_ms: 0 });
+    assert.deepEqual(omitted.map((o) => `${o.level} ${o.where}`), ['field rc/vh/r.max_stream_duration']);
+  });
 
   it('renders a 301 redirect', () => {
     assert.deepEqual(one(R({ route: undefined, redirect: { host_redirect: 'h', path_redirect: '/p', response_code: 'MOVED_PERMANENTLY' } })).v1, { prefix: '/', host_redirect: 'h', path_redirect: '/p' });

@@ -59,7 +59,13 @@ function matchOf(r: Route): Partial<V1Route> {
 
 function actionOf(r: Route, where: string, omitted: Omission[]): Partial<V1Route> {
   const a = r.route!;
-  const extra = setFields(a).filter((k) => !KNOWN_ACTION.has(k));
+  const msd = a.max_stream_duration;
+  if (msd && durationMs(msd.max_stream_duration) === 0 && !msd.grpc_timeout_header_offset) {
+    // No stream limit of its own: only the client's grpc-timeout would be enforced by the proxy
+    // too. NGINX does not read that header; the client still enforces its own deadline.
+    if (msd.grpc_timeout_header_max) omitted.push({ level: 'field', where: `${where}.max_stream_duration`, reason: 'v1 proxies do not enforce grpc-timeout headers (clients still do)' });
+  } else if (msd) throw new Skip('max_stream_duration (a stream time limit) does not exist in v1');
+  const extra = setFields(a).filter((k) => !KNOWN_ACTION.has(k) && k !== 'max_stream_duration');
   if (extra.length) throw new Skip(`route action ${extra.join(', ')} does not exist in v1`);
   const out: Record<string, unknown> = {};
   if (a.cluster) out['cluster'] = a.cluster;

@@ -189,3 +189,23 @@ describe('provenance (metadata.filter_metadata.istio)', () => {
     assert.ok(g.routes['https.443.https-mtls.web-gateway.default'] && g.routes['https.15012.https-mesh.web-gateway.default']);
   });
 });
+
+describe('proxyless gRPC with consistent hashing', () => {
+  it('a ring-hash DestinationRule gives the gRPC client a RING_HASH cluster and a header hash_policy on the route', () => {
+    const { mesh } = meshFrom(`apiVersion: v1
+kind: Service
+metadata: {name: echo, namespace: default}
+spec: {clusterIP: 10.96.0.5, selector: {app: echo}, ports: [{name: grpc, port: 7070}]}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: echo, namespace: default}
+spec: {host: echo, trafficPolicy: {loadBalancer: {consistentHash: {httpHeaderName: x-user, ringHash: {minimumRingSize: 64}}}}}`);
+    const p = proxy('sidecar~127.0.0.1~client.default~default.svc.cluster.local', { GENERATOR: 'grpc' });
+    const { snap, problems } = snapshot(mesh, p);
+    assert.deepEqual(problems, []);
+    assert.equal((snap.clusters['outbound|7070||echo.default.svc.cluster.local'] as J)['lbPolicy'], 'RING_HASH');
+    const route = (vhosts(snap.routes['outbound|7070||echo.default.svc.cluster.local'])[0]!['routes'] as J[])[0]!['route'] as J;
+    assert.deepEqual(route['hashPolicy'], [{ header: { headerName: 'x-user' } }]);
+  });
+});

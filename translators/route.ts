@@ -94,7 +94,8 @@ function headerOps(ops: HeaderOperations | undefined): { add: NonNullable<Route[
   return { add, remove: [...(ops?.remove ?? [])] };
 }
 
-function hashPolicy(scope: Scope, cluster: string): RouteAction['hash_policy'] {
+/** Route hash_policy for a consistent-hash cluster; proxyless gRPC hashes on headers only (what grpc-js implements). */
+function hashPolicy(scope: Scope, cluster: string, flavor: RouteFlavor): RouteAction['hash_policy'] {
   const host = cluster.split('|')[3] ?? '';
   const subset = cluster.split('|')[2] ?? '';
   const dr = scope.destinationRule(host);
@@ -102,6 +103,7 @@ function hashPolicy(scope: Scope, cluster: string): RouteAction['hash_policy'] {
   const ch = (own ?? dr?.spec.trafficPolicy?.loadBalancer)?.consistentHash;
   if (!ch) return undefined;
   if (ch.httpHeaderName) return [{ header: { header_name: ch.httpHeaderName } }];
+  if (flavor.timeoutAs !== 'timeout') return undefined;
   if (ch.httpCookie) return [{ cookie: { name: ch.httpCookie.name, ...(ch.httpCookie.path ? { path: ch.httpCookie.path } : {}), ...(ch.httpCookie.ttl ? { ttl: durationOf(ch.httpCookie.ttl) } : {}) } }];
   if (ch.useSourceIp) return [{ connection_properties: { source_ip: true } }];
   if (ch.httpQueryParameterName) return [{ query_parameter: { name: ch.httpQueryParameterName } }];
@@ -140,8 +142,8 @@ function action(scope: Scope, h: HTTPRoute, vs: VirtualService, port: number, fl
       trace_sampled: { value: false },
     }];
   }
-  if (a.cluster && flavor.timeoutAs === 'timeout') {
-    const hp = hashPolicy(scope, a.cluster);
+  if (a.cluster) {
+    const hp = hashPolicy(scope, a.cluster, flavor);
     if (hp) a.hash_policy = hp;
   }
   return a;
@@ -194,10 +196,8 @@ export function defaultRoute(scope: Scope, host: string, port: number, flavor: R
   if (flavor.timeoutAs === 'timeout') a.timeout = { seconds: 0 };
   const retry = retryPolicy(undefined, scope, flavor);
   if (retry) a.retry_policy = retry;
-  if (flavor.timeoutAs === 'timeout') {
-    const hp = hashPolicy(scope, a.cluster!);
-    if (hp) a.hash_policy = hp;
-  }
+  const hp = hashPolicy(scope, a.cluster!, flavor);
+  if (hp) a.hash_policy = hp;
   return { name: 'default', match: { prefix: '/' }, route: a, decorator: { operation: `${host.split('.')[0]}:${port}/*` } };
 }
 

@@ -126,9 +126,15 @@ export class WatchLoop {
       v = await servedVersion(this.o.client, this.o.resource);
     } catch (e) {
       if (this.stopped) return;
+      const code = statusOf(e);
+      // Discovery is readable by every authenticated user by default; if it is not, say so and
+      // do not hold readiness hostage (as for a forbidden list).
+      if (code === 403) this.settle();
       const delay = this.delayMs();
-      this.o.log.warn({ ...this.fields, err: (e as Error).message, attempt: this.attempt, retryInMs: delay },
-        `cannot reach the Kubernetes API server at ${this.o.client.server} to discover ${this.name}: ${(e as Error).message}; retrying in ${delay} ms`);
+      const msg = (e as Error).message;
+      this.o.log.warn({ ...this.fields, status: code, err: msg, attempt: this.attempt, retryInMs: delay }, code === undefined
+        ? `cannot reach the Kubernetes API server at ${this.o.client.server} to discover ${this.name}: ${msg}; retrying in ${delay} ms`
+        : `API discovery for ${this.name} failed with HTTP ${code}: ${msg}; retrying in ${delay} ms`);
       this.later(() => void this.discover(), delay);
       return;
     }

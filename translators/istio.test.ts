@@ -90,7 +90,7 @@ describe('Istio-faithful translation', () => {
 
   describe('scope: Sidecar egress, root-namespace default, workloadSelector, exportTo', () => {
     const cl = (n: number): string[] => Object.keys(snapOf('sidecar-scope', n).clusters).filter((c) => c.startsWith('outbound'));
-    it('team-a: its own namespace, istio-system and the one host it lists', () => {
+    it('team-a: its own namespace, the one team-c host it lists, and istio-system only on the egress port 15004', () => {
       assert.deepEqual(cl(0), ['outbound|15004||telemetry.istio-system.svc.cluster.local', 'outbound|8080||a.team-a.svc.cluster.local', 'outbound|8080||c.team-c.svc.cluster.local']);
     });
     it('a workloadSelector Sidecar wins for its workload, with its own outbound policy; exportTo "." hides b-private', () => {
@@ -100,7 +100,7 @@ describe('Istio-faithful translation', () => {
       assert.equal((s.clusters['outbound|8080||b.team-b.svc.cluster.local'] as J)['lbPolicy'], 'RANDOM', 'DestinationRule exported to team-a');
     });
     it('team-b falls back to the root namespace Sidecar and does not get a DestinationRule not exported to it', () => {
-      assert.deepEqual(cl(2), ['outbound|15004||telemetry.istio-system.svc.cluster.local', 'outbound|8080||b.team-b.svc.cluster.local', 'outbound|8081||b-private.team-b.svc.cluster.local']);
+      assert.deepEqual(cl(2), ['outbound|15004||telemetry.istio-system.svc.cluster.local', 'outbound|15014||telemetry.istio-system.svc.cluster.local', 'outbound|8080||b.team-b.svc.cluster.local', 'outbound|8081||b-private.team-b.svc.cluster.local']);
       assert.equal((snapOf('sidecar-scope', 2).clusters['outbound|8080||b.team-b.svc.cluster.local'] as J)['lbPolicy'], 'LEAST_REQUEST');
     });
     it('a VirtualService exported to "." applies in its namespace only', () => {

@@ -4,7 +4,8 @@
  * DestinationRules exported to its namespace (`exportTo`: `*`, `.`, `~`, namespaces; the Service
  * annotation `networking.istio.io/exportTo`), narrowed by the Sidecar that applies to it (one in
  * its namespace selecting its labels, else its namespace's default, else the root namespace's)
- * through egress `namespace/host` entries. Also the proxy's labels (node metadata LABELS, else the
+ * through egress `namespace/host` entries (an egress listener with a port admits only that
+ * port). Also the proxy's labels (node metadata LABELS, else the
  * registry pod), and the effective outbound traffic policy. Every list is sorted.
  */
 import type { MeshConfig, MeshService } from '../model/config.js';
@@ -46,17 +47,36 @@ export function hostMatches(pattern: string, host: string): boolean {
   return pattern === host;
 }
 
-function egressAllows(sc: Sidecar, proxyNs: string, ns: string, host: string): boolean {
+/** Ports of `host` the Sidecar's egress allows: 'all', a set (egress listeners with a port), or none. */
+function egressPorts(sc: Sidecar, proxyNs: string, ns: string, host: string): 'all' | Set<number> | undefined {
+  let out: 'all' | Set<number> | undefined;
   for (const e of sc.spec.egress ?? []) {
-    for (const h of e.hosts) {
+    const hit = e.hosts.some((h) => {
       const i = h.indexOf('/');
       const hns = h.slice(0, i);
-      const dns = h.slice(i + 1);
       const nsOk = hns === '*' || (hns === '.' && ns === proxyNs) || hns === ns;
-      if (nsOk && hostMatches(dns, host)) return true;
-    }
+      return nsOk && hostMatches(h.slice(i + 1), host);
+    });
+    if (!hit) continue;
+    if (!e.port) return 'all';
+    out ??= new Set<number>();
+    if (out !== 'all') out.add(e.port.number);
   }
-  return false;
+  return out;
+}
+
+function egressAllows(sc: Sidecar, proxyNs: string, ns: string, host: string): boolean {
+  return egressPorts(sc, proxyNs, ns, host) !== undefined;
+}
+
+/** The service as the Sidecar lets the proxy see it (only the egress ports, when listeners name ports), or undefined. */
+function scoped(sc: Sidecar | undefined, proxyNs: string, s: MeshService): MeshService | undefined {
+  if (!sc) return s;
+  const ports = egressPorts(sc, proxyNs, s.namespace, s.hostname);
+  if (ports === undefined) return undefined;
+  if (ports === 'all') return s;
+  const kept = s.ports.filter((p) => ports.has(p.port));
+  return kept.length ? { ...s, ports: kept } : undefined;
 }
 
 function selects(sel: Readonly<Record<string, string>>, labels: Readonly<Record<string, string>>): boolean {
@@ -81,7 +101,7 @@ export function buildScope(mesh: MeshConfig, proxy: Proxy): Scope {
   const ns = proxy.namespace;
   const labels = proxyLabels(mesh, proxy);
   const sidecar = proxy.type === 'sidecar' ? sidecarFor(mesh, ns, labels) : undefined;
-  const services = mesh.services.filter((s) => exported(s.exportTo, s.namespace, ns) && (!sidecar || egressAllows(sidecar, ns, s.namespace, s.hostname)));
+  const services = mesh.services.filter((s) => exported(s.exportTo, s.namespace, ns)).map((s) => scoped(sidecar, ns, s)).filter((s): s is MeshService => s !== undefined);
   const serviceByHost = new Map(services.map((s) => [s.hostname, s]));
   const virtualServices = mesh.virtualServices.filter((vs) => (vs.spec.gateways === undefined || vs.spec.gateways.includes('mesh'))
     && exported(vs.spec.exportTo, vs.meta.namespace, ns)

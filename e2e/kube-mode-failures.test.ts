@@ -46,8 +46,10 @@ describe('e2e Kubernetes mode when the API server misbehaves', function () {
     await until(async () => p.logs.filter((l) => l.msg.startsWith('cannot reach')).length >= 2 * 12, 'several retries');
     assert.equal(await p.ready(), false, 'not ready while the API is unreachable');
     assert.equal(p.logs.some((l) => l.msg === 'listening'), false, 'xDS stays closed: no proxy gets an empty mesh');
+    const upAt = Date.now();
     await srv.setDown(false);
     await p.xds(30_000);
+    console.log(`      API server back → xDS open and ready: ${Date.now() - upAt} ms`);
     assert.equal(await p.ready(), true);
     assert.ok((await hosts(p)).includes(ECHO_HOST));
   });

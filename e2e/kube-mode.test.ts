@@ -178,6 +178,7 @@ describe('e2e Kubernetes mode (tspilot --kubeconfig against the API server stand
     for (let i = 0; i < 10; i++) srv.apply(bulkSlice(i, [`10.1.${i}.1`, `10.1.${i}.2`]));
     await until(async () => (await bulkAddresses()).length === 20, 'initial bulk endpoints');
     const since = pilot.logs.length;
+    const droppedAt = Date.now();
     assert.ok(srv.dropWatches() >= 10, 'the informers had watches open');
     // Synchronously, before tspilot can reconnect: adds, updates and deletes.
     for (let i = 10; i < 40; i++) srv.apply(bulkSlice(i, [`10.1.${i}.1`]));
@@ -186,6 +187,7 @@ describe('e2e Kubernetes mode (tspilot --kubeconfig against the API server stand
     const want = expectedBulk();
     assert.equal(want.length, 30 + 15);
     await until(async () => JSON.stringify(await bulkAddresses()) === JSON.stringify(want), 'endpoints after reconnect');
+    console.log(`      watches dropped + 45 slice changes → all in /debug/endpointz: ${Date.now() - droppedAt} ms`);
     await sleep(500);
     assert.deepEqual(await bulkAddresses(), want, 'nothing lost, nothing duplicated, nothing stale');
     const restarts = pilot.logs.slice(since).filter((l) => /watch of endpointslices\.discovery\.k8s\.io failed/.test(l.msg));
@@ -196,6 +198,7 @@ describe('e2e Kubernetes mode (tspilot --kubeconfig against the API server stand
 
   it('a forced 410 (history compacted) while objects change: relist applies adds, updates and deletes exactly', async () => {
     const listsBefore = srv.requests.filter((r) => r.verb === 'list' && r.resource === 'endpointslices').length;
+    const closedAt = Date.now();
     srv.closeWatches(); // a server-side watch timeout: client-node re-watches from its last resourceVersion...
     for (let i = 40; i < 50; i++) srv.apply(bulkSlice(i, [`10.3.${i}.1`]));
     for (let i = 10; i < 20; i++) srv.delete(sliceRef(`bulk-${i}`));
@@ -206,6 +209,7 @@ describe('e2e Kubernetes mode (tspilot --kubeconfig against the API server stand
     srv.delete(sliceRef('bulk-20'));
     const want = expectedBulk();
     await until(async () => JSON.stringify(await bulkAddresses()) === JSON.stringify(want), 'endpoints after the relist');
+    console.log(`      410 + relist while changing → all in /debug/endpointz: ${Date.now() - closedAt} ms`);
     await sleep(500);
     assert.deepEqual(await bulkAddresses(), want);
     const listsAfter = srv.requests.filter((r) => r.verb === 'list' && r.resource === 'endpointslices').length;

@@ -24,6 +24,7 @@ import { buildScope, hostMatches, resolveHost, type Scope } from './scope.js';
 import { dedupeDomains } from './outbound.js';
 import { tlsChains, TLS_INSPECTOR } from './tcp.js';
 import { eager, edsOutput, fixedClusters } from './sidecar.js';
+import { sds } from './policy.js';
 import type { Generated } from './generated.js';
 
 const DOWNSTREAM_TLS = 'envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext';
@@ -87,10 +88,6 @@ function routeConfig(scope: Scope, name: string, entries: { g: Gateway; server: 
   })).filter((v) => v.routes.length > 0);
   if (entries.some((e) => e.server.tls?.httpsRedirect)) for (const v of vhosts) v.require_tls = 'ALL';
   return { name, virtual_hosts: dedupeDomains(vhosts), validate_clusters: { value: false } };
-}
-
-function sds(name: string): Record<string, unknown> {
-  return { name, sds_config: { ads: {}, resource_api_version: 'V3' } };
 }
 
 function downstreamTls(server: GatewayServer): Record<string, unknown> {

@@ -32,8 +32,19 @@ function u32(v: number | undefined): { value: number } {
   return { value: v === undefined || v === 0 ? MAX_U32 : v };
 }
 
-function sds(name: string): Record<string, unknown> {
-  return { name, sds_config: { ads: {}, resource_api_version: 'V3' } };
+/**
+ * A secret by SDS name, fetched as istiod configures it: from the proxy's own agent through the
+ * bootstrap cluster `sds-grpc` (istio-agent serves `default`, `ROOTCA` and, for gateways,
+ * `kubernetes://<credentialName>`), not from the control plane.
+ */
+export function sds(name: string): Record<string, unknown> {
+  return {
+    name,
+    sds_config: {
+      api_config_source: { api_type: 'GRPC', grpc_services: [{ envoy_grpc: { cluster_name: 'sds-grpc' } }], set_node_on_first_message_only: true, transport_api_version: 'V3' },
+      initial_fetch_timeout: { seconds: 0 }, resource_api_version: 'V3',
+    },
+  };
 }
 
 function tlsContext(tls: ClientTLSSettings, defaultSni: string): Record<string, unknown> {

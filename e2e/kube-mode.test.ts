@@ -174,6 +174,21 @@ describe('e2e Kubernetes mode (tspilot --kubeconfig against the API server stand
     assert.deepEqual(count(await client.rpc(ECHO_TARGET, 10)), { v2: 10 }, 'the mesh service is untouched');
   });
 
+  it('updates that change nothing tspilot reads (Pod conditions) cause no store change and no push', async () => {
+    const generation = async () => (await pilot.getJson<{ generation: number }>('/debug/configz')).body.generation;
+    const g0 = await generation();
+    const pushes0 = pilot.logs.filter((l) => l.msg === 'config pushed').length;
+    for (let i = 0; i < 5; i++) {
+      srv.patch({ apiVersion: 'v1', kind: 'Pod', namespace: 'default', name: 'echo-v1' }, { status: { conditions: [{ type: 'Ready', status: 'True', lastProbeTime: `2026-01-01T00:00:0${i}Z` }] } });
+    }
+    // A real change afterwards: once it is in, the five status updates before it have been processed too.
+    srv.create({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'marker', namespace: 'default' }, spec: { clusterIP: '10.96.0.99', ports: [{ name: 'http', port: 80 }] } });
+    await until(async () => (await pilot.getJson<{ hostname: string }[]>('/debug/registryz')).body.some((x) => x.hostname === 'marker.default.svc.cluster.local'), 'marker service');
+    assert.equal(await generation(), g0 + 1, 'only the marker Service changed the store');
+    assert.equal(pilot.logs.filter((l) => l.msg === 'config pushed').length, pushes0 + 1, 'one push, for the marker');
+    srv.delete({ apiVersion: 'v1', kind: 'Service', namespace: 'default', name: 'marker' });
+  });
+
   it('endpoints changed while every watch was down are all present after the reconnect (0 lost, 0 extra)', async () => {
     for (let i = 0; i < 10; i++) srv.apply(bulkSlice(i, [`10.1.${i}.1`, `10.1.${i}.2`]));
     await until(async () => (await bulkAddresses()).length === 20, 'initial bulk endpoints');

@@ -10,6 +10,7 @@
  * namespace entering or leaving scope (relabelled, selectors edited) turns into upserts/deletes.
  * EndpointSlices fall back to core Endpoints when the server has no discovery.k8s.io API.
  */
+import { createHash } from 'node:crypto';
 import { Observable } from 'rxjs';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { ConfigEvent, ConfigKey } from '../../model/config.js';
@@ -47,6 +48,8 @@ export function kubeSource(opts: KubeSourceOptions): Observable<ConfigEvent> {
     const nsLabels = new Map<string, Record<string, string>>();
     /** `<resource>|<namespace>|<name>` → the key the store holds for it (upserted or rejected). */
     const emitted = new Map<string, ConfigKey>();
+    /** Hash of the last upserted object without its resourceVersion, to drop no-op updates. */
+    const lastHash = new Map<string, string>();
     const pending = new Set<string>();
     const loops: WatchLoop[] = [];
     let synced = false;
@@ -60,6 +63,7 @@ export function kubeSource(opts: KubeSourceOptions): Observable<ConfigEvent> {
       const key = emitted.get(id);
       if (key === undefined) return;
       emitted.delete(id);
+      lastHash.delete(id);
       sub.next({ type: 'delete', key, origin: { source: `kube:${resourceName(r)}` } });
     };
 
@@ -77,9 +81,19 @@ export function kubeSource(opts: KubeSourceOptions): Observable<ConfigEvent> {
       const key = v.status === 'ok' ? v.key : v.rejection.key;
       const prev = emitted.get(id);
       if (prev !== undefined && prev !== key) emitDelete(r, ns, name);
+      if (v.status === 'rejected') {
+        emitted.set(id, key);
+        lastHash.delete(id);
+        sub.next({ type: 'reject', rejection: v.rejection });
+        return;
+      }
+      // Most updates in a cluster change nothing tspilot reads (Pod conditions, managedFields): the
+      // validated object differs only in resourceVersion. Those are not pushed anywhere.
+      const hash = createHash('sha1').update(JSON.stringify({ ...v.object, meta: { ...v.object.meta, resourceVersion: '' } })).digest('base64');
+      if (prev === key && lastHash.get(id) === hash) return;
       emitted.set(id, key);
-      if (v.status === 'ok') sub.next({ type: 'upsert', key: v.key, object: v.object, origin: { source } });
-      else sub.next({ type: 'reject', rejection: v.rejection });
+      lastHash.set(id, hash);
+      sub.next({ type: 'upsert', key: v.key, object: v.object, origin: { source } });
     };
 
     /** Config resources (not Namespaces or the mesh ConfigMap) with their watch loops. */

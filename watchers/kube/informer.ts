@@ -31,6 +31,15 @@ export interface KubeLog {
 export interface Backoff { readonly initialMs: number; readonly maxMs: number }
 export const DEFAULT_BACKOFF: Backoff = { initialMs: 200, maxMs: 30_000 };
 
+/**
+ * Delay before retry number `attempt` (0-based): exponential from initialMs, capped at maxMs, with
+ * "equal jitter" (between half and all of it) so replicas restarted together do not retry in step.
+ */
+export function backoffDelay(attempt: number, b: Backoff, random: () => number = Math.random): number {
+  const base = Math.min(b.maxMs, b.initialMs * 2 ** Math.min(attempt, 30));
+  return Math.round(base * (0.5 + random() * 0.5));
+}
+
 export interface WatchLoopOptions {
   readonly client: KubeClient;
   readonly resource: WatchedResource;
@@ -97,12 +106,9 @@ export class WatchLoop {
   }
 
   private delayMs(): number {
-    const b = this.o.backoff ?? DEFAULT_BACKOFF;
     // A connection that lived a while was healthy: start the backoff over.
     if (this.startedAt && Date.now() - this.startedAt > 10_000) this.attempt = 0;
-    const base = Math.min(b.maxMs, b.initialMs * 2 ** this.attempt);
-    this.attempt++;
-    return Math.round(base * (0.5 + Math.random() * 0.5));
+    return backoffDelay(this.attempt++, this.o.backoff ?? DEFAULT_BACKOFF);
   }
 
   private later(fn: () => void, ms: number): void {

@@ -69,6 +69,8 @@ describe('validators for the Istio kinds of issue #4', () => {
     assert.equal(rejected(obj('VirtualService', { hosts: ['a'], http: [{ directResponse: { status: 99 } }] })).field, 'spec.http[0].directResponse.status');
     assert.equal(rejected(obj('VirtualService', { hosts: ['a'], http: [{ route: [{ destination: { host: 'a' } }], mirror: { host: '*.x' } }] })).field, 'spec.http[0].mirror.host');
     assert.equal(rejected(obj('VirtualService', { hosts: ['a'], http: [{ route: [{ destination: { host: 'a' } }], directResponse: { status: 200 } }] })).field, 'spec.http[0]');
+    assert.equal(rejected(obj('VirtualService', { hosts: ['*'], http: [{ route: [{ destination: { host: 'a' } }] }] })).field, 'spec.hosts[0]');
+    ok(obj('VirtualService', { hosts: ['*'], gateways: ['gw'], http: [{ route: [{ destination: { host: 'a' } }] }] }));
   });
   it('DestinationRule: consistentHash needs exactly one key; portLevelSettings need unique ports; connection pool numbers', () => {
     ok(obj('DestinationRule', { host: 'a', trafficPolicy: { loadBalancer: { consistentHash: { httpCookie: { name: 's', ttl: '10s' } } }, portLevelSettings: [{ port: { number: 80 }, tls: { mode: 'ISTIO_MUTUAL' } }] } }));

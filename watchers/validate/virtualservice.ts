@@ -152,6 +152,9 @@ export function readVirtualService(r: Reader, raw: Raw, ns: string): VirtualServ
   if (!hosts.length) r.fail('spec.hosts', 'must list at least one host');
   hosts.forEach((h, i) => { if (!validHost(h)) r.fail(`spec.hosts[${i}]`, `"${h}" is not a valid host`); });
   const gateways = r.stringList(spec['gateways'], 'spec.gateways');
+  if (!gateways || gateways.includes('mesh')) {
+    hosts.forEach((h, i) => { if (h === '*') r.fail(`spec.hosts[${i}]`, 'the wildcard host "*" is only allowed for VirtualServices bound to gateways (not to the mesh)'); });
+  }
   const http = (r.array(spec['http'], 'spec.http') ?? []).map((h, i) => readRoute(r, h, `spec.http[${i}]`)).filter((h): h is HTTPRoute => !!h);
   const exportTo = readExportTo(r, spec['exportTo'], 'spec.exportTo');
   const tcp = readTcpRoutes(r, spec['tcp'], 'spec.tcp');

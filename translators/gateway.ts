@@ -7,7 +7,7 @@
  * a TLS-terminating chain per server (certificates by SDS name `kubernetes://<credentialName>`)
  * with route config `https.<port>.<portName>.<gateway>.<namespace>`; PASSTHROUGH/TLS servers →
  * SNI chains from the VirtualServices' tls routes. Virtual hosts: one per VirtualService host bound
- * to the gateway (`gateways: [ns/name]`) within the server's hosts, named `host:<server port>`
+ * to the gateway (`gateways: [ns/name]`, exported to the gateway's namespace) within the server's hosts, named `host:<server port>`
  * (`*:80` for `*`); VirtualServices for one host are merged in namespace/name order. Clusters and
  * endpoints: every visible service, as istiod gives gateways.
  */
@@ -20,7 +20,7 @@ import { outboundClusters } from './cluster.js';
 import { HCM_FILTER, HCM_TYPE, rdsHcm } from './hcm.js';
 import { istioMetadata } from './metadata.js';
 import { vsRoutes, type RouteFlavor } from './route.js';
-import { buildScope, hostMatches, resolveHost, type Scope } from './scope.js';
+import { buildScope, exported, hostMatches, resolveHost, type Scope } from './scope.js';
 import { dedupeDomains } from './outbound.js';
 import { tlsChains, TLS_INSPECTOR } from './tcp.js';
 import { eager, edsOutput, fixedClusters } from './sidecar.js';
@@ -51,6 +51,7 @@ function listenPort(scope: Scope, port: number): number {
 function boundVirtualServices(scope: Scope, g: Gateway, server: GatewayServer): { vs: VirtualService; hosts: string[] }[] {
   const out: { vs: VirtualService; hosts: string[] }[] = [];
   for (const vs of scope.mesh.virtualServices) {
+    if (!exported(vs.spec.exportTo, vs.meta.namespace, scope.namespace)) continue;
     const bound = (vs.spec.gateways ?? []).some((n) => (n.includes('/') ? n : `${vs.meta.namespace}/${n}`) === gwName(g));
     if (!bound) continue;
     const hosts: string[] = [];

@@ -145,5 +145,11 @@ describe('server/metrics', () => {
     assert.deepEqual(st.pushes[0]!.proxies, [s.proxy.id]);
     assert.equal(st.pushes[0]!.responses, 2);
     assert.equal(st.pushes[0]!.debounceMs, 200);
+    // A push to a large fleet keeps a bounded list of proxies and the full count.
+    const p2 = o.beginPush(u);
+    for (let i = 0; i < 60; i++) o.events.sent!(stream(`sidecar~10.1.0.${i}~p${i}.default~default.svc.cluster.local`), resp(CDS), 10);
+    p2.end(60);
+    const big = (o.pushStatus() as { pushes: { proxyCount: number; proxies: string[]; proxiesOmitted?: number }[] }).pushes[0]!;
+    assert.deepEqual([big.proxyCount, big.proxies.length, big.proxiesOmitted], [60, 50, 10]);
   });
 });

@@ -30,8 +30,10 @@ export interface PushRecord {
   durationMs: number;
   /** Responses queued by the push. */
   responses: number;
-  /** Proxies that were sent something by this push, so far. */
-  readonly proxies: Set<string>;
+  /** Streams sent something by this push, so far. */
+  proxyCount: number;
+  /** The first of their proxies (bounded, so the history stays small with a large fleet). */
+  readonly proxies: string[];
 }
 
 /** A parameter list without its first element (the engine's `open` takes more than the StreamIO). */
@@ -82,9 +84,10 @@ export class Observer {
         if (!p || this.answers.has(r)) return;
         const t = this.now();
         m.pushTime.observe({ type }, (t - p.startedAt) / 1000);
-        p.rec.proxies.add(s.proxy.id);
         if (this.counted.get(s.id) === p.rec.seq) return;
         this.counted.set(s.id, p.rec.seq);
+        p.rec.proxyCount++;
+        if (p.rec.proxies.length < PROXIES_LISTED && !p.rec.proxies.includes(s.proxy.id)) p.rec.proxies.push(s.proxy.id);
         m.queueTime.observe((t - p.startedAt) / 1000);
         m.convergence.observe((t - p.firstChangeAt) / 1000);
       },
@@ -114,7 +117,7 @@ export class Observer {
     this.metrics.setMesh(u.mesh);
     const rec: PushRecord = {
       seq: ++this.seq, generation: u.mesh.generation, at: new Date(startedAt).toISOString(), kinds, triggers,
-      debounceMs: Math.max(0, startedAt - u.firstChangeAt), durationMs: 0, responses: 0, proxies: new Set(),
+      debounceMs: Math.max(0, startedAt - u.firstChangeAt), durationMs: 0, responses: 0, proxyCount: 0, proxies: [],
     };
     this.current = { rec, startedAt, firstChangeAt: u.firstChangeAt };
     this.history.push(rec);
@@ -133,10 +136,11 @@ export class Observer {
     return {
       pushes: [...this.history].reverse().map((r) => {
         const proxies = [...r.proxies].sort();
+        const omitted = r.proxyCount - proxies.length;
         return {
           seq: r.seq, generation: r.generation, at: r.at, kinds: r.kinds, triggers: r.triggers, debounceMs: r.debounceMs,
-          durationMs: r.durationMs, responses: r.responses, proxyCount: proxies.length, proxies: proxies.slice(0, PROXIES_LISTED),
-          ...(proxies.length > PROXIES_LISTED ? { proxiesOmitted: proxies.length - PROXIES_LISTED } : {}),
+          durationMs: r.durationMs, responses: r.responses, proxyCount: r.proxyCount, proxies,
+          ...(omitted > 0 ? { proxiesOmitted: omitted } : {}),
         };
       }),
     };

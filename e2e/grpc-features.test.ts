@@ -1,0 +1,74 @@
+/**
+ * @module e2e/grpc-features.test
+ * Issue #4's traffic-management features with real proxyless gRPC clients: fault injection
+ * (abort with a gRPC status, on a header match) with grpc-js and C-core, and consistent hashing
+ * (ring hash + route hash_policy on a header) with grpc-js (C-core 1.51 crashes on ring hash).
+ */
+import { strict as assert } from 'node:assert';
+import { startBackend, type Backend } from './clients/backend.js';
+import { bootstrapFor, startXdsClient, type XdsClient, type XdsClientKind } from './clients/driver.js';
+import { configFolder, startTspilot, type Tspilot } from './tspilot.js';
+import { ECHO_TARGET, registryYaml } from './fixtures/echo-mesh.js';
+
+const VS = `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: echo, namespace: default}
+spec:
+  hosts: [echo]
+  http:
+  - name: denied
+    match: [{headers: {x-fault: {exact: deny}}}]
+    fault: {abort: {grpcStatus: PERMISSION_DENIED, percentage: {value: 100}}}
+    route: [{destination: {host: echo}}]
+  - name: all
+    route: [{destination: {host: echo}}]
+`;
+const RING_HASH_DR = `apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: echo, namespace: default}
+spec:
+  host: echo
+  trafficPolicy: {loadBalancer: {consistentHash: {httpHeaderName: x-user, ringHash: {minimumRingSize: 64}}}}
+`;
+
+for (const kind of ['grpc-js', 'c-core'] as XdsClientKind[]) {
+  describe(`e2e gRPC features with the real ${kind} client`, function () {
+    this.timeout(120_000);
+    let v1: Backend, v2: Backend, folder: Awaited<ReturnType<typeof configFolder>>, pilot: Tspilot, client: XdsClient;
+    before(async () => {
+      v1 = await startBackend('v1');
+      v2 = await startBackend('v2');
+      folder = await configFolder();
+      await folder.write('registry.yaml', registryYaml(v1.port, v2.port));
+      await folder.write('vs.yaml', VS);
+      if (kind === 'grpc-js') await folder.write('dr.yaml', RING_HASH_DR);
+      pilot = await startTspilot(folder.dir);
+      client = await startXdsClient(kind, bootstrapFor(`127.0.0.1:${pilot.xdsPort}`, `sidecar~127.0.0.1~features-${kind}.default~default.svc.cluster.local`, { GENERATOR: 'grpc', NAMESPACE: 'default' }));
+    });
+    after(async () => {
+      await client?.close();
+      await pilot?.close();
+      await Promise.all([v1?.close(), v2?.close()]);
+      await folder?.cleanup();
+    });
+
+    it('aborts RPCs matching the header with the configured gRPC status, serves the others', async () => {
+      const denied = await client.rpc(ECHO_TARGET, 5, { 'x-fault': 'deny' });
+      assert.ok(denied.every((r) => r.startsWith('error:PERMISSION_DENIED')), `${denied.join(', ')}\n${client.stderrTail()}`);
+      const ok = await client.rpc(ECHO_TARGET, 5);
+      assert.ok(ok.every((r) => r === 'v1' || r === 'v2'), ok.join(', '));
+    });
+
+    if (kind === 'grpc-js') {
+      it('ring hash: one x-user always reaches the same backend, and different users reach both', async () => {
+        const seen = new Set<string>();
+        for (let u = 0; u < 16; u++) {
+          const r = await client.rpc(ECHO_TARGET, 8, { 'x-user': `user-${u}` });
+          assert.equal(new Set(r).size, 1, `user-${u} was spread: ${r.join(', ')}`);
+          seen.add(r[0]!);
+        }
+        assert.deepEqual([...seen].sort(), ['v1', 'v2']);
+      });
+    }
+  });
+}

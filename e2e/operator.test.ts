@@ -231,6 +231,10 @@ describe('e2e operator view (debug surface, metrics, CLI)', function () {
     assert.match(t.stdout, new RegExp(`^${ECHO_HOST.replace(/\./g, '\\.')}\\s+9080\\s+v1\\s+outbound\\s+EDS\\s+echo\\.default$`, 'm'));
     const r = await tspilot('proxy-config', 'routes', 'operator-envoy.default', '--server', server());
     assert.match(r.stdout, /^9080\s+echo\.default\.svc\.cluster\.local:9080\s+.*\s+echo\.default$/m);
+    const l = await tspilot('proxy-config', 'listeners', 'operator-grpc.default', '--server', server());
+    assert.match(l.stdout, new RegExp(`^${ECHO_HOST.replace(/\./g, '\\.')}:9080\\s+-\\s+-\\s+API\\s+Route: outbound\\|9080\\|\\|echo`, 'm'), l.stdout);
+    const e = await tspilot('proxy-config', 'endpoints', 'operator-grpc.default', '--server', server());
+    assert.match(e.stdout, new RegExp(`^127\\.0\\.0\\.1:${v1.port}\\s+\\S+\\s+outbound\\|9080\\|v1\\|echo`, 'm'), e.stdout);
     const raw = await tspilot('proxy-config', 'listeners', 'operator-grpc.default', '--server', server(), '-o', 'yaml');
     assert.match(raw.stdout, /"@type": type\.googleapis\.com\/envoy\.admin\.v3\.ListenersConfigDump/);
     const unknown = await tspilot('proxy-config', 'clusters', 'nobody.default', '--server', server());

@@ -130,13 +130,14 @@ describe('server/metrics', () => {
     o.events.request!(s, req(CDS), { kind: 'initial', typeUrl: CDS, resubscribed: true, response: answer } as RequestOutcome);
     o.events.sent!(s, answer, 100);
     assert.equal(await value(o.metrics, 'pilot_proxy_convergence_time'), 0, 'an answer to a request is not a push');
-    const u = { mesh: mesh(), kinds: new Set(['VirtualService']), firstChangeAt: 800 } as unknown as MeshUpdate;
+    const u = { mesh: mesh(), kinds: new Set(['VirtualService']), firstChangeAt: 800, buildMs: 12 } as unknown as MeshUpdate;
     const p = o.beginPush(u);
     now = 1050;
     o.events.sent!(s, resp(CDS), 200);
     o.events.sent!(s, resp(RDS), 300);
     p.end(2);
     assert.equal(await value(o.metrics, 'pilot_proxy_convergence_time'), 1, 'once per proxy per push');
+    assert.equal(await value(o.metrics, 'pilot_pushcontext_init_seconds'), 1, 'the mesh build time is observed once per push');
     assert.equal(await value(o.metrics, 'pilot_xds_pushes', { type: 'cds' }), 2);
     assert.equal(await value(o.metrics, 'pilot_push_triggers', { type: 'config' }), 1);
     const st = o.pushStatus() as { pushes: { triggers: string[]; kinds: string[]; proxies: string[]; responses: number; debounceMs: number }[] };

@@ -112,8 +112,7 @@ export class Observer {
     for (const t of triggers) this.metrics.triggers.inc({ type: t });
     this.metrics.debounceTime.observe(Math.max(0, startedAt - u.firstChangeAt) / 1000);
     // The pipeline may report how long building the MeshConfig (istiod's push context) took.
-    const buildMs = (u as MeshUpdate & { readonly buildMs?: number }).buildMs;
-    if (typeof buildMs === 'number') this.metrics.pushContextInit.observe(buildMs / 1000);
+    this.metrics.pushContextInit.observe(u.buildMs / 1000);
     this.metrics.setMesh(u.mesh);
     const rec: PushRecord = {
       seq: ++this.seq, generation: u.mesh.generation, at: new Date(startedAt).toISOString(), kinds, triggers,

@@ -19,6 +19,8 @@ export interface MeshUpdate {
   readonly keys: ReadonlySet<ConfigKey>;
   /** When the first change folded into this snapshot arrived (for debounce/convergence timing). */
   readonly firstChangeAt: number;
+  /** How long building the MeshConfig took (istiod's pilot_pushcontext_init_seconds). */
+  readonly buildMs: number;
 }
 
 export interface PipelineOptions {
@@ -45,7 +47,9 @@ export function meshUpdates(events$: Observable<ConfigEvent>, opts: PipelineOpti
     debounceMax(opts.debounceMs, opts.debounceMaxMs),
     map((st) => {
       const changes = takeChanges(st);
+      const t0 = performance.now();
       const { mesh, accepted } = buildMesh(st, opts.mesh ?? DEFAULT_MESH_OPTIONS);
+      const buildMs = performance.now() - t0;
       st.lastSemanticGood.clear();
       for (const [k, v] of accepted) st.lastSemanticGood.set(k, v);
       // Log each rejection once while it lasts (a rejected object keeps its last good version).
@@ -60,7 +64,7 @@ export function meshUpdates(events$: Observable<ConfigEvent>, opts: PipelineOpti
       logged = now;
       const at = firstChangeAt || Date.now();
       firstChangeAt = 0;
-      return { mesh, kinds: changes.kinds, keys: changes.keys, firstChangeAt: at };
+      return { mesh, kinds: changes.kinds, keys: changes.keys, firstChangeAt: at, buildMs };
     }),
     share(),
   );

@@ -209,3 +209,15 @@ spec: {host: echo, trafficPolicy: {loadBalancer: {consistentHash: {httpHeaderNam
     assert.deepEqual(route['hashPolicy'], [{ header: { headerName: 'x-user' } }]);
   });
 });
+
+describe('locality failover', () => {
+  const prio = (n: number, cluster: string): Record<string, number> => Object.fromEntries(((snapOf('locality-failover', n).endpoints[cluster] as J)['endpoints'] as J[])
+    .map((l) => [`${(l['locality'] as J)['region']}/${(l['locality'] as J)['zone']}`, (l['priority'] as number | undefined) ?? 0]));
+  it('with outlier detection: own zone first, own region next, other regions last', () => {
+    assert.deepEqual(prio(0, 'outbound|80||api.default.svc.cluster.local'), { 'us-east/a': 0, 'us-east/b': 1, 'eu-west/c': 2 });
+  });
+  it('no priorities when the rule disables locality LB or the proxy has no topology labels', () => {
+    assert.deepEqual(prio(0, 'outbound|81||plain.default.svc.cluster.local'), { 'us-east/a': 0, 'us-east/b': 0, 'eu-west/c': 0 });
+    assert.deepEqual(prio(1, 'outbound|80||api.default.svc.cluster.local'), { 'us-east/a': 0, 'us-east/b': 0, 'eu-west/c': 0 });
+  });
+});

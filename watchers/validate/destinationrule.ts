@@ -41,7 +41,14 @@ function readPolicy(r: Reader, v: unknown, path: string, portLevel = false): Tra
     const ch = r.object(lb['consistentHash'], `${path}.loadBalancer.consistentHash`);
     if (simple && ch) r.fail(`${path}.loadBalancer`, 'set simple or consistentHash, not both');
     if (ch) readConsistentHash(r, ch, `${path}.loadBalancer.consistentHash`);
-    out['loadBalancer'] = { ...(simple ? { simple } : {}), ...(ch ? { consistentHash: ch } : {}) };
+    const loc = r.object(lb['localityLbSetting'], `${path}.loadBalancer.localityLbSetting`);
+    let enabled: boolean | undefined;
+    if (loc) {
+      r.known(loc, `${path}.loadBalancer.localityLbSetting`, ['enabled', 'distribute', 'failover', 'failoverPriority']);
+      enabled = r.bool(loc['enabled'], `${path}.loadBalancer.localityLbSetting.enabled`);
+      if (loc['distribute'] !== undefined && loc['failover'] !== undefined) r.fail(`${path}.loadBalancer.localityLbSetting`, 'set distribute or failover, not both');
+    }
+    out['loadBalancer'] = { ...(simple ? { simple } : {}), ...(ch ? { consistentHash: ch } : {}), ...(loc ? { localityLbSetting: { ...(enabled !== undefined ? { enabled } : {}) } } : {}) };
   }
   const cp = r.object(o['connectionPool'], `${path}.connectionPool`);
   if (cp) {

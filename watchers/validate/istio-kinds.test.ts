@@ -77,6 +77,7 @@ describe('validators for the Istio kinds of issue #4', () => {
     assert.equal(rejected(obj('DestinationRule', { host: 'a', trafficPolicy: { loadBalancer: { consistentHash: { httpHeaderName: 'x', useSourceIp: true } } } })).field, 'spec.trafficPolicy.loadBalancer.consistentHash');
     assert.equal(rejected(obj('DestinationRule', { host: 'a', trafficPolicy: { portLevelSettings: [{ port: { number: 80 } }, { port: { number: 80 } }] } })).field, 'spec.trafficPolicy.portLevelSettings[1].port.number');
     assert.equal(rejected(obj('DestinationRule', { host: 'a', trafficPolicy: { connectionPool: { http: { maxRetries: -1 } } } })).field, 'spec.trafficPolicy.connectionPool.http.maxRetries');
+    assert.equal(rejected(obj('DestinationRule', { host: 'a', trafficPolicy: { loadBalancer: { localityLbSetting: { distribute: [], failover: [] } } } })).field, 'spec.trafficPolicy.loadBalancer.localityLbSetting');
   });
 });
 

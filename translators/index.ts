@@ -4,8 +4,9 @@
  * proxy class: proxies with the same class key get identical output, so the server translates
  * once per class. Output depends on generator, proxy type, namespace and the workload's labels
  * (scope via Sidecar workloadSelector, inbound ports, sourceLabels matches, gateway selection).
- * Labels come from node metadata LABELS (what istio-agent sends for pods and VMs); a proxy that
- * sends none is looked up in the registry by pod name, so its class is per workload.
+ * Labels come from node metadata LABELS (VMs, and agents that send them), else from the
+ * registry pod of that name when the caller passes the mesh (so pods of one Deployment share a
+ * class), else the class is per workload name.
  */
 import type { MeshConfig } from '../model/config.js';
 import type { Proxy } from '../model/proxy.js';
@@ -13,6 +14,7 @@ import type { Generated } from './generated.js';
 import { grpcGenerator } from './grpc.js';
 import { sidecarGenerator } from './sidecar.js';
 import { gatewayGenerator } from './gateway.js';
+import { proxyLabels } from './scope.js';
 
 export type { Generated, TypeOutput } from './generated.js';
 
@@ -20,8 +22,9 @@ function labelsKey(labels: Readonly<Record<string, string>>): string {
   return Object.keys(labels).sort().map((k) => `${k}=${labels[k]}`).join(',');
 }
 
-export function proxyClass(proxy: Proxy): string {
-  const shape = Object.keys(proxy.labels).length ? `labels:${labelsKey(proxy.labels)}` : `pod:${proxy.workloadName}`;
+export function proxyClass(proxy: Proxy, mesh?: MeshConfig): string {
+  const labels = Object.keys(proxy.labels).length ? proxy.labels : mesh ? proxyLabels(mesh, proxy) : {};
+  const shape = Object.keys(labels).length ? `labels:${labelsKey(labels)}` : `pod:${proxy.workloadName}`;
   return `${proxy.generator}/${proxy.type}/${proxy.namespace}/${shape}`;
 }
 

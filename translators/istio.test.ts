@@ -154,6 +154,14 @@ describe('Istio-faithful translation', () => {
       assert.notEqual(a, proxyClass(proxy('sidecar~10.0.0.3~a-1.other~other.svc.cluster.local', { LABELS: { app: 'a', v: '1' } })));
       assert.notEqual(proxyClass(proxy('sidecar~10.0.0.1~x-1.ns~ns.svc.cluster.local')), proxyClass(proxy('sidecar~10.0.0.1~x-2.ns~ns.svc.cluster.local')));
     });
+    it('with the mesh, pods that send no LABELS share the class of their registry labels, and get the same output', () => {
+      const { mesh } = load('vm-mesh-expansion');
+      const viaRegistry = proxy('sidecar~10.244.0.21~productpage-v1-1.default~default.svc.cluster.local');
+      const viaMeta = proxy('sidecar~10.244.0.99~other-pod.default~default.svc.cluster.local', { LABELS: { app: 'productpage', version: 'v1', 'security.istio.io/tlsMode': 'istio' } });
+      assert.equal(proxyClass(viaRegistry, mesh), proxyClass(viaMeta, mesh));
+      assert.deepEqual(snapshot(mesh, viaRegistry).snap, snapshot(mesh, viaMeta).snap);
+      assert.equal(proxyClass(proxy('sidecar~10.0.0.1~unknown.default~default.svc.cluster.local'), mesh), 'envoy/sidecar/default/pod:unknown');
+    });
   });
 
   it('every golden input has an output', () => {

@@ -63,7 +63,7 @@ const httpRoute = fc.record({
 const l4 = fc.record({ match: fc.array(fc.record({ port: ports, sniHosts: fc.array(fc.constantFrom('a.example.com', '*.example.com', 'bad host'), { maxLength: 2 }) }, { requiredKeys: [] }), { maxLength: 2 }), route: weighted }, { requiredKeys: ['route'] });
 
 const policy = fc.record({
-  loadBalancer: fc.oneof(fc.record({ simple: fc.constantFrom('ROUND_ROBIN', 'LEAST_REQUEST', 'RANDOM', 'BOGUS') }), fc.record({ consistentHash: fc.oneof(fc.record({ httpHeaderName: fc.constant('x-user') }), fc.record({ useSourceIp: fc.constant(true), maglev: fc.record({ tableSize: fc.constantFrom(65537, 0) }) }), fc.record({ httpCookie: fc.record({ name: fc.constant('s'), ttl: dur }) }), fc.record({ httpQueryParameterName: fc.constant('q'), ringHash: fc.record({ minimumRingSize: fc.constantFrom(1024, 0) }) })) })),
+  loadBalancer: fc.oneof(fc.record({ simple: fc.constantFrom('ROUND_ROBIN', 'LEAST_REQUEST', 'RANDOM', 'BOGUS') }), fc.record({ localityLbSetting: fc.record({ enabled: fc.boolean() }) }), fc.record({ consistentHash: fc.oneof(fc.record({ httpHeaderName: fc.constant('x-user') }), fc.record({ useSourceIp: fc.constant(true), maglev: fc.record({ tableSize: fc.constantFrom(65537, 0) }) }), fc.record({ httpCookie: fc.record({ name: fc.constant('s'), ttl: dur }) }), fc.record({ httpQueryParameterName: fc.constant('q'), ringHash: fc.record({ minimumRingSize: fc.constantFrom(1024, 0) }) })) })),
   connectionPool: fc.record({ tcp: fc.record({ maxConnections: fc.constantFrom(1, 100, -1), connectTimeout: dur }, { requiredKeys: [] }), http: fc.record({ http1MaxPendingRequests: fc.constantFrom(1, 0), maxRequestsPerConnection: fc.constantFrom(1, 5), idleTimeout: dur }, { requiredKeys: [] }) }, { requiredKeys: [] }),
   outlierDetection: fc.record({ consecutive5xxErrors: fc.constantFrom(0, 5), interval: dur, baseEjectionTime: dur, maxEjectionPercent: fc.constantFrom(10, 100, 101), minHealthPercent: fc.constantFrom(0, 50) }, { requiredKeys: [] }),
   tls: fc.record({ mode: fc.constantFrom('DISABLE', 'SIMPLE', 'MUTUAL', 'ISTIO_MUTUAL', 'WHATEVER'), credentialName: fc.constantFrom('cred'), sni: fc.constant('a.example.com'), subjectAltNames: fc.constant(['spiffe://x']) }, { requiredKeys: ['mode'] }),
@@ -86,7 +86,8 @@ const objects = fc.tuple(
 const PROXIES = [
   proxy('sidecar~10.1.0.1~a-1.default~default.svc.cluster.local', { LABELS: { app: 'a', version: 'v1' } }),
   proxy('router~10.1.0.9~gw-1.istio-system~istio-system.svc.cluster.local', { LABELS: { istio: 'ingressgateway' } }),
-  proxy('sidecar~10.1.0.2~vm.default~default.svc.cluster.local', { LABELS: { app: 'vm' } }),
+  proxy('sidecar~10.1.0.2~vm.default~default.svc.cluster.local', { LABELS: { app: 'vm', 'topology.kubernetes.io/region': 'r', 'topology.kubernetes.io/zone': 'z' } }),
+  proxy('sidecar~10.1.0.3~grpc-1.other~other.svc.cluster.local', { GENERATOR: 'grpc', LABELS: { app: 'b' } }),
 ];
 
 describe('fuzz: validators and translators (fast-check)', function () {

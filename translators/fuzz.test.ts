@@ -17,7 +17,7 @@ const NET = 'networking.istio.io/v1';
 const BASE = `apiVersion: v1
 kind: Service
 metadata: {name: svc-a, namespace: default}
-spec: {clusterIP: 10.96.0.1, selector: {app: a}, ports: [{name: http, port: 80}, {name: tcp, port: 5000}, {name: grpc, port: 7070}]}
+spec: {clusterIP: 10.96.0.1, selector: {app: a}, ports: [{name: http, port: 80}, {name: tcp, port: 5000}, {name: grpc, port: 7070}, {name: admin, port: 9901}]}
 ---
 apiVersion: v1
 kind: Service

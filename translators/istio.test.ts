@@ -78,6 +78,15 @@ describe('Istio-faithful translation', () => {
       assert.ok(s.listeners['0.0.0.0_7070'], 'grpc-api is HTTP (port name prefix)');
       assert.ok(s.listeners['0.0.0.0_8080'], 'appProtocol http');
     });
+    it('an undeclared protocol is sniffed: HTTP/1.1 and h2c go through route config "<port>", the rest to tcp_proxy', () => {
+      const l = s.listeners['10.96.40.2_9901'] as J;
+      assert.deepEqual((l['listenerFilters'] as J[]).map((f) => f['name']), ['envoy.filters.listener.http_inspector']);
+      const [http, tcp] = chainsOf(l);
+      assert.deepEqual((http!['filterChainMatch'] as J)['applicationProtocols'], ['http/1.1', 'h2c']);
+      assert.equal((((http!['filters'] as J[])[0]!['typedConfig'] as J)['rds'] as J)['routeConfigName'], '9901');
+      assert.equal(tcpTarget(tcp!), 'outbound|9901||web.apps.svc.cluster.local');
+      assert.deepEqual(vhosts(s.routes['9901']).map((v) => v['name']), ['web.apps.svc.cluster.local:9901', 'block_all']);
+    });
     it('connectTimeout and defaultHttpRetryPolicy come from the mesh config', () => {
       assert.equal((s.clusters['outbound|3306||mysql.apps.svc.cluster.local'] as J)['connectTimeout'], '5s');
       const r = (vhosts(s.routes['8080'])[0]!['routes'] as J[])[0]!['route'] as J;

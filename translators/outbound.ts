@@ -6,7 +6,10 @@
  * - per HTTP port `0.0.0.0_<port>` with route config `"<port>"` over RDS: a virtual host per
  *   service on that port plus `allow_any` (or `block_all`), `ignore_port_in_host_matching`;
  * - per TCP/TLS service port with a VIP `<vip>_<port>` with tcp_proxy (VirtualService tcp/tls routes
- *   apply); without a VIP, `0.0.0.0_<port>` (SNI chains for TLS, else the first service's chain).
+ *   apply); without a VIP, `0.0.0.0_<port>` (SNI chains for TLS, else the first service's chain);
+ * - a port whose protocol is not declared (no known name prefix or appProtocol) is sniffed as istiod
+ *   does: its VIP listener runs http_inspector and sends HTTP/1.1 and h2c to the HCM of route config
+ *   `"<port>"` (where the service gets its virtual host) and everything else to tcp_proxy.
  */
 import type { MeshService } from '../model/config.js';
 import type { FilterChain, Listener, RouteConfiguration, VirtualHost } from '../proto/types.js';
@@ -32,6 +35,22 @@ export function httpPorts(services: readonly MeshService[]): Map<number, MeshSer
   }
   return new Map([...m.entries()].sort(byNum));
 }
+
+/** Whether a service port's protocol is sniffed (undeclared, TCP, with a VIP to listen on). */
+export function sniffed(svc: MeshService, p: MeshService['ports'][number]): boolean {
+  return p.protocol === 'TCP' && portProtocol(p) === 'Unsupported' && svc.clusterIP !== '';
+}
+
+/** Route configs per port: the HTTP ports' services plus the services sniffed on that port. */
+export function routePorts(services: readonly MeshService[]): Map<number, MeshService[]> {
+  const m = httpPorts(services);
+  for (const s of services) {
+    for (const p of s.ports) if (sniffed(s, p) && !(m.get(p.port) ?? []).includes(s)) m.set(p.port, [...(m.get(p.port) ?? []), s].sort((a, b) => a.hostname.localeCompare(b.hostname)));
+  }
+  return new Map([...m.entries()].sort(byNum));
+}
+
+const HTTP_INSPECTOR = { name: 'envoy.filters.listener.http_inspector', typed_config: typedAny('envoy.extensions.filters.listener.http_inspector.v3.HttpInspector', {}) };
 
 export function virtualOutbound(scope: Scope): Listener {
   const target = scope.outboundPolicy === 'REGISTRY_ONLY' ? BLACKHOLE_CLUSTER : PASSTHROUGH_CLUSTER;
@@ -83,9 +102,19 @@ export function tcpListeners(scope: Scope, http: ReadonlyMap<number, unknown>): 
       if (p.protocol === 'UDP' || isHttp(proto)) continue;
       if (!svc.clusterIP) { vipLess.set(p.port, [...(vipLess.get(p.port) ?? []), svc]); continue; }
       const vs = scope.vsFor(svc.hostname);
+      const name = `${svc.clusterIP}_${p.port}`;
+      if (sniffed(svc, p)) {
+        const http: FilterChain = {
+          filter_chain_match: { application_protocols: ['http/1.1', 'h2c'] },
+          filters: [{ name: HCM_FILTER, typed_config: typedAny(HCM_TYPE, rdsHcm(`outbound_${name}`, outboundRouteName(p.port), 'envoy')) }],
+        };
+        const l = tcpListener(name, svc.clusterIP, p.port, [http, tcpChain(scope, svc, p.port, vs)], false, svc);
+        out.push({ ...l, listener_filters: [HTTP_INSPECTOR] });
+        continue;
+      }
       const tls = isTls(svc, p.port);
       const chains = [...(tls ? tlsChains(scope, vs, p.port) : []), tcpChain(scope, svc, p.port, vs)];
-      out.push(tcpListener(`${svc.clusterIP}_${p.port}`, svc.clusterIP, p.port, chains, tls && chains.length > 1, svc));
+      out.push(tcpListener(name, svc.clusterIP, p.port, chains, tls && chains.length > 1, svc));
     }
   }
   for (const [port, svcs] of [...vipLess.entries()].sort(byNum)) {

@@ -12,7 +12,7 @@ import type { Cluster } from '../proto/types.js';
 import { outboundClusters } from './cluster.js';
 import { outboundEndpoints } from './endpoint.js';
 import { BLACKHOLE_CLUSTER, PASSTHROUGH_CLUSTER } from './names.js';
-import { httpListeners, httpPorts, outboundRouteConfig, tcpListeners, virtualOutbound } from './outbound.js';
+import { httpListeners, httpPorts, outboundRouteConfig, routePorts, tcpListeners, virtualOutbound } from './outbound.js';
 import { inboundClusters, inboundPorts, inboundRoutes, virtualInbound } from './inbound.js';
 import { buildScope, type Scope } from './scope.js';
 import type { Generated, TypeOutput } from './generated.js';
@@ -47,7 +47,7 @@ export function sidecarGenerator(mesh: MeshConfig, proxy: Proxy): Generated {
   const clusters = [...fixedClusters(scope), ...outboundClusters(scope, { defaultLb: 'LEAST_REQUEST', envoyPolicy: true }), ...inboundClusters(scope, inPorts)].sort(byName);
   const ports = httpPorts(scope.services);
   const listeners = [virtualOutbound(scope), virtualInbound(inPorts), ...httpListeners(ports), ...tcpListeners(scope, ports)].sort(byName);
-  const routes = [...[...ports.entries()].map(([port, svcs]) => outboundRouteConfig(scope, port, svcs)), ...inboundRoutes(inPorts)].sort(byName);
+  const routes = [...[...routePorts(scope.services).entries()].map(([port, svcs]) => outboundRouteConfig(scope, port, svcs)), ...inboundRoutes(inPorts)].sort(byName);
   return {
     clusters: eager(clusters, (c) => c.name!),
     endpoints: edsOutput(scope, clusters),

@@ -6,7 +6,8 @@
  * each HTTP listener with bind_to_port false → clusters → registration of each service_name —
  * (`--mode v1`), or holds one ADS stream per proxy with CDS/EDS/LDS/RDS subscribed and ACKed
  * (`--mode ads`). Reports the server's CPU seconds and RSS (from /proc) over the measured window,
- * and requests/s. Pollers start spread over one interval, as real agents would be. With
+ * and requests/s. Pollers start spread over one interval, as real agents would be; their pods are
+ * in the mesh as replicas of one Deployment (one proxy class, as a real fleet). With
  * `--churn 5s` the reviews VirtualService's weights flip every 5 s during the window, so ADS pays
  * for pushes and v1 for re-rendering — the comparison that matters, since idle ADS costs nothing.
  *
@@ -102,7 +103,24 @@ async function cycle(get: (p: string) => Promise<string | null>, node: string): 
   }
 }
 
-const nodeOf = (i: number): string => `sidecar~10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}~productpage-v1-bench-${i}.default~default.svc.cluster.local`;
+const ipOf = (i: number): string => `10.${100 + ((i >> 16) & 127)}.${(i >> 8) & 255}.${i & 255}`;
+const nodeOf = (i: number): string => `sidecar~${ipOf(i)}~bench-client-${i}.default~default.svc.cluster.local`;
+
+/**
+ * The simulated proxies' pods: one Deployment's worth (same labels, no Service selects them), so
+ * they share one proxy class as a real fleet of replicas does and the mesh's services are unchanged.
+ */
+function benchPods(n: number): string {
+  const docs: string[] = [];
+  for (let i = 0; i < n; i++) {
+    docs.push(`apiVersion: v1
+kind: Pod
+metadata: {name: bench-client-${i}, namespace: default, labels: {app: bench-client, version: v1}}
+spec: {serviceAccountName: bench-client, containers: [{name: app, image: bench}]}
+status: {phase: Running, podIP: ${ipOf(i)}}`);
+  }
+  return docs.join('\n---\n') + '\n';
+}
 
 interface Result { mode: string; pollers: number; windowS: number; cpuS: number; cpuPct: number; rssStartMiB: number; rssMaxMiB: number; rssEndMiB: number; reqPerS: number; cyclesPerS: number; errors: number; mbPerS: number; setupCpuS: number }
 
@@ -210,6 +228,7 @@ const program = new Command('poll')
       const dir = mkdtempSync(path.join(os.tmpdir(), 'tspilot-v1-bench-'));
       cpSync(path.join(ROOT, 'examples', 'bookinfo'), dir, { recursive: true });
       writeFileSync(path.join(dir, 'virtual-services.yaml'), reviewsVs(50));
+      writeFileSync(path.join(dir, 'bench-pods.yaml'), benchPods(o.pollers));
       churn = o.churn ? { dir, everyMs: o.churn } : undefined;
       const server = await startServer(dir);
       const pid = server.proc.pid!;

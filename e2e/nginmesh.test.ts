@@ -12,6 +12,7 @@ import path from 'node:path';
 import { configFolder, REPO_ROOT, startTspilot, type Tspilot } from './tspilot.js';
 import { hcmOf, poll, resolve, routingTable, splitClients, type Get, type V1Answers } from './nginmesh/agent.js';
 import { CLUSTERS, LISTENERS, REGISTRATION, ROUTE_CONFIG, mismatches } from './nginmesh/shapes.js';
+import { proxyStatusTable, type SyncEntry } from '../server/cli/status.js';
 
 const REFERENCE = process.env['NGINMESH_REFERENCE'] ?? path.join(REPO_ROOT, '..', 'shared', 'reference', 'nginmesh');
 const NODE = 'sidecar~10.244.0.21~productpage-v1-7d9c8b6f5-x21.default~default.svc.cluster.local';
@@ -177,6 +178,11 @@ describe('e2e nginmesh: the v1 REST API polled like nginmesh\'s agent', function
     assert.equal(mine[0]!.listener_sent, lds.headers.get('x-tspilot-version'));
     assert.ok(mine[0]!.route_sent);
     assert.ok(Date.parse(mine[0]!.lastPoll) >= t0 - 1000, `lastPoll ${mine[0]!.lastPoll}`);
+    // After a full poll cycle, proxy-status shows every type SYNCED over v1-rest.
+    await poll(get, 'productpage', NODE);
+    const all = (await pilot.getJson<SyncEntry[]>('/debug/syncz')).body.filter((s) => s.proxy === NODE);
+    const row = proxyStatusTable(all).split('\n').find((l) => l.includes('productpage-v1-7d9c8b6f5-x21.default'));
+    assert.match(row ?? '', /SYNCED\s+SYNCED\s+SYNCED\s+SYNCED\s+v1-rest/, proxyStatusTable(all));
   });
 
   it('follows an edit of the VirtualService on the next poll (80/20), with a new route version in syncz', async () => {

@@ -12,7 +12,7 @@ import { parseNodeId, type Proxy } from '../../../model/proxy.js';
 import { parseClusterName } from '../../../translators/names.js';
 import type { SnapshotCache } from '../../cache/snapshot.js';
 import { HttpError, type Reply, type Router } from '../router.js';
-import { PollerRegistry, pollerSyncz, type PollKind } from './pollers.js';
+import { PollerRegistry, pollerSyncz, type PollKind, type PollRecord } from './pollers.js';
 import { clustersOf, hostsOf, listenersOf, routesOf, type Rendered } from './render.js';
 import { omissionText, type Omission } from './types.js';
 
@@ -126,7 +126,14 @@ export class V1Api {
 
   /** /debug/syncz entries for the pollers. */
   syncz(): object[] {
-    return this.pollers.list().map(pollerSyncz);
+    return this.pollers.list().map((p) => {
+      let eds: (PollRecord | undefined)[] | undefined;
+      try {
+        const names = clustersOf(this.src.cache.forProxy(this.proxyOf(p.node))).serviceNames ?? [];
+        eds = names.map((n) => this.pollers.registration(n));
+      } catch { /* a node that no longer parses has no EDS view; its other entries still show */ }
+      return pollerSyncz(p, eds);
+    });
   }
 
   private debug(url: URL): object {
@@ -144,7 +151,7 @@ export class V1Api {
     const snap = this.src.cache.forProxy(proxy);
     const routeNames = [...p.polls.keys()].filter((k) => k.startsWith('rds:')).map((k) => k.slice(4)).sort();
     return {
-      poller: pollerSyncz(p),
+      poller: pollerSyncz(p, (clustersOf(snap).serviceNames ?? []).map((n) => this.pollers.registration(n))),
       omitted: {
         listeners: listenersOf(snap, proxy.ip).omitted,
         clusters: clustersOf(snap).omitted,

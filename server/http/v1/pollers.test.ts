@@ -34,6 +34,20 @@ describe('v1 poller registry', () => {
     assert.deepEqual((s['types'] as Record<string, { polls?: number }>)['lds']!.polls, 2);
   });
 
+  it('shows EDS from the registration answers for the services the proxy\'s clusters name, only when all were served', () => {
+    const reg = new PollerRegistry(() => 1000);
+    reg.record(proxy('10.0.0.1'), 'pp', '', 'cds', 'C1');
+    reg.recordRegistration('a', 'A1');
+    const p = reg.list()[0]!;
+    const partial = pollerSyncz(p, [reg.registration('a'), reg.registration('b')]) as Record<string, unknown>;
+    assert.equal(partial['endpoint_sent'], '');
+    assert.equal((partial['types'] as Record<string, unknown>)['eds'], undefined);
+    reg.recordRegistration('b', 'B1');
+    const full = pollerSyncz(p, [reg.registration('a'), reg.registration('b')]) as Record<string, unknown>;
+    assert.equal(full['endpoint_sent'], 'A1.B1');
+    assert.deepEqual((full['types'] as Record<string, unknown>)['eds'], { sent: 'A1.B1', acked: 'A1.B1', lastPoll: '1970-01-01T00:00:01.000Z', services: 2, shared: true });
+  });
+
   it('forgets pollers idle longer than the limit', () => {
     let now = 0;
     const reg = new PollerRegistry(() => now, 60_000);

@@ -65,6 +65,11 @@ export class PollerRegistry {
     return [...this.byNode.values()].sort((a, b) => (a.node < b.node ? -1 : a.node > b.node ? 1 : 0));
   }
 
+  /** The last registration poll of a service name (from any poller). */
+  registration(serviceName: string): PollRecord | undefined {
+    return this.registrations.get(serviceName);
+  }
+
   registrationPolls(): Record<string, PollRecord> {
     return Object.fromEntries([...this.registrations.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)));
   }
@@ -80,9 +85,10 @@ const iso = (t: number): string => new Date(t).toISOString();
 /**
  * A poller as a /debug/syncz entry, in the shape of the ADS entries (so proxy-status tooling
  * reads both) with `transport: "v1-rest"`; the RDS version is the polled route configs' versions
- * joined with "." in name order.
+ * joined with "." in name order. Registration (EDS) requests carry no node, so `eds` is built from
+ * the last answer served for each service name the proxy's clusters list (`shared: true`).
  */
-export function pollerSyncz(p: Poller): object {
+export function pollerSyncz(p: Poller, eds?: readonly (PollRecord | undefined)[]): object {
   const types: Record<string, object> = {};
   const lds = p.polls.get('lds');
   const cds = p.polls.get('cds');
@@ -96,11 +102,17 @@ export function pollerSyncz(p: Poller): object {
       routeConfigs: Object.fromEntries(rds.map(([k, r]) => [k.slice(4), { version: r.version, lastPoll: iso(r.at), polls: r.polls }])),
     };
   }
+  let edsVersion = '';
+  if (eds?.length && eds.every((r) => r !== undefined)) {
+    const recs = eds as readonly PollRecord[];
+    edsVersion = recs.map((r) => r.version).join('.');
+    types['eds'] = { sent: edsVersion, acked: edsVersion, lastPoll: iso(Math.max(...recs.map((r) => r.at))), services: recs.length, shared: true };
+  }
   return {
     proxy: p.node, proxy_type: p.proxy.type, generator: p.proxy.generator, stream: `v1-rest:${p.node}`, transport: 'v1-rest',
     service_cluster: p.serviceCluster, address: p.peer, istio_version: '', firstPoll: iso(p.firstPoll), lastPoll: iso(p.lastPoll),
     cluster_sent: cds?.version ?? '', cluster_acked: cds?.version ?? '', listener_sent: lds?.version ?? '', listener_acked: lds?.version ?? '',
-    route_sent: rdsVersion, route_acked: rdsVersion, endpoint_sent: '', endpoint_acked: '',
+    route_sent: rdsVersion, route_acked: rdsVersion, endpoint_sent: edsVersion, endpoint_acked: edsVersion,
     types,
   };
 }

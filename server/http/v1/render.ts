@@ -23,6 +23,8 @@ export interface Rendered {
   /** Hash of `text`: what syncz reports as the version served. */
   readonly version: string;
   readonly omitted: readonly Omission[];
+  /** For clusters: the `service_name`s the agent will ask /v1/registration for, in order. */
+  readonly serviceNames?: readonly string[];
 }
 
 interface ClassRenderings {
@@ -107,7 +109,8 @@ export function clustersOf(snap: ClassSnapshot): Rendered {
     const c = renderCluster(snap.message(CDS, name) as Cluster, omitted);
     if (c) clusters.push(c);
   }
-  return (r.clusters = done({ clusters }, omitted));
+  const serviceNames = clusters.flatMap((c) => (c.service_name ? [c.service_name] : []));
+  return (r.clusters = { ...done({ clusters }, omitted), serviceNames });
 }
 
 /** The SDS hosts of EDS service `name`, or undefined when the class has no such assignment. */

@@ -34,11 +34,12 @@ function segment(s: string, what: string): string {
 
 const ascii = (s: string): string => s.replace(/[^\x20-\x7e]/g, '?');
 
+/** Whole resources first (they change routing), then fields, each in rendering order. */
 export function omittedHeaders(omitted: readonly Omission[], debugPath: string): Record<string, string> {
   if (!omitted.length) return {};
   let text = '';
   let shown = 0;
-  for (const o of omitted) {
+  for (const o of [...omitted.filter((x) => x.level !== 'field'), ...omitted.filter((x) => x.level === 'field')]) {
     const t = ascii(omissionText(o));
     if (text.length + t.length + 2 > OMITTED_HEADER_MAX) break;
     text += (text ? '; ' : '') + t;

@@ -69,4 +69,10 @@ describe('v1 omitted header', () => {
     assert.match(h['x-tspilot-omitted']!, /^route 9080\/vh\/r0: fault injection/);
     assert.match(h['x-tspilot-omitted']!, /more: see \/debug\/v1z\?proxyID=x$/);
   });
+
+  it('lists whole resources before fields, so what changes routing is never cut off', () => {
+    const fields = Array.from({ length: 50 }, (_, i) => ({ level: 'field' as const, where: `9080/vh/r${i}.retry_policy`, reason: 'v1 cannot retry on unavailable' }));
+    const h = omittedHeaders([...fields, { level: 'route', where: '9080/ratings/r', reason: 'fault injection' }], '/debug/v1z');
+    assert.match(h['x-tspilot-omitted']!, /^route 9080\/ratings\/r: fault injection; field /);
+  });
 });

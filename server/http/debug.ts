@@ -75,7 +75,7 @@ export function syncStatus(s: StreamState): object {
 export function debugRoutes(src: DebugSources, router: Router = new Router()): Router {
   router.on('GET', '/ready', () => (src.ready() ? { text: 'ready\n' } : { status: 503, text: 'not ready: configuration sources have not synced\n' }));
   router.on('GET', '/debug', () => ({ json: ['/debug/config_dump?proxyID=', '/debug/syncz', '/debug/adsz', '/debug/configz', '/debug/registryz', '/debug/endpointz',
-    '/debug/push_status', '/debug/connections', '/debug/explain?proxyID=&resource=', 'POST /debug/diff'] }));
+    '/debug/push_status', '/debug/connections', '/debug/explain?proxyID=&resource=', 'POST /debug/diff', '/debug/v1z?proxyID='] }));
   router.on('GET', '/debug/config_dump', ({ url }) => {
     const id = proxyParam(url);
     const streams = findStreams(src.engine, id);

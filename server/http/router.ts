@@ -82,6 +82,10 @@ export async function startHttp(router: Router, host: string, port: number, onEr
         });
     });
   });
+  // Polling clients (nginmesh's agent polls every 5 s on one kept-alive connection) must not find
+  // it closed at each cycle: Node's default keep-alive timeout is exactly 5 s.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(port, host, () => resolve()); });
   return {
     port: (server.address() as AddressInfo).port,

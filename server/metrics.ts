@@ -42,8 +42,6 @@ function matches(selector: Readonly<Record<string, string>> | undefined, labels:
   return Object.entries(selector ?? {}).every(([k, v]) => labels[k] === v);
 }
 
-const qualify = (host: string, ns: string, suffix: string): string => (host.includes('.') || host === '*' ? host : `${host}.${ns}.svc.${suffix}`);
-
 export function meshGauges(mesh: MeshConfig): MeshGauges {
   let empty = 0;
   for (const svc of mesh.services) {
@@ -55,13 +53,8 @@ export function meshGauges(mesh: MeshConfig): MeshGauges {
       for (const s of dr?.spec.subsets ?? []) if (!eps.some((e) => matches(s.labels, e.labels))) empty++;
     }
   }
-  const claims = new Map<string, number>();
-  for (const vs of mesh.virtualServices) {
-    if (vs.spec.gateways !== undefined && !vs.spec.gateways.includes('mesh')) continue;
-    for (const h of new Set(vs.spec.hosts.map((x) => qualify(x, vs.meta.namespace, mesh.domainSuffix)))) claims.set(h, (claims.get(h) ?? 0) + 1);
-  }
-  let dup = 0;
-  for (const n of claims.values()) if (n > 1) dup += n - 1;
+  // The store already resolved which VirtualService wins each host; every ignored one is a dup.
+  const dup = mesh.conflicts.reduce((n, c) => n + c.ignored.length, 0);
   return { services: mesh.services.length, virtualServices: mesh.virtualServices.length, edsNoInstances: empty, vserviceDupDomains: dup };
 }
 

@@ -114,6 +114,8 @@ export function debugRoutes(src: DebugSources, router: Router = new Router()): R
         generation: mesh.generation,
         configs: [...mesh.objects.entries()].map(([key, e]) => ({ key, source: e.origin.source, object: e.object })),
         rejected: mesh.rejected,
+        // Hosts claimed by several VirtualServices: which one is in force and which are ignored.
+        conflicts: mesh.conflicts,
         sourceErrors: Object.fromEntries(src.sourceErrors()),
       },
     };

@@ -141,7 +141,7 @@ export class SnapshotCache {
   }
 
   forProxy(proxy: Proxy): ClassSnapshot {
-    const key = proxyClass(proxy);
+    const key = proxyClass(proxy, this.current);
     let s = this.classes.get(key);
     if (!s) {
       const prev = this.carryFrom?.classes.get(key);

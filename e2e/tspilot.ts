@@ -31,10 +31,20 @@ export interface Tspilot {
 const live = new Set<ChildProcess>();
 process.on('exit', () => { for (const p of live) p.kill('SIGKILL'); });
 
-export async function startTspilot(configDir: string, extraArgs: string[] = []): Promise<Tspilot> {
-  const args = [MAIN, 'serve', '--config-dir', configDir, '--bind', '127.0.0.1', '--xds-port', '0', '--monitoring-port', '0', '--http-port', '0',
-    '--poll-interval', '200ms', '--log-level', 'debug', ...extraArgs];
-  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+/** A running tspilot process: its JSON logs, a log waiter and a stop that always ends it. */
+export interface TspilotProcess {
+  readonly logs: LogLine[];
+  readonly proc: ChildProcess;
+  waitForLog(pred: (l: LogLine) => boolean, timeoutMs?: number, since?: number): Promise<LogLine>;
+  close(): Promise<void>;
+}
+
+/**
+ * Spawns `node dist/server/main.js serve <args>` and resolves once a log line matches `up`
+ * (with that line), or rejects — after stopping the process — if it exits or times out first.
+ */
+export async function launchTspilot(args: readonly string[], up: (l: LogLine) => boolean): Promise<{ process: TspilotProcess; up: LogLine }> {
+  const proc = spawn(process.execPath, [MAIN, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(proc);
   const logs: LogLine[] = [];
   const waiters: { pred: (l: LogLine) => boolean; resolve: (l: LogLine) => void }[] = [];
@@ -64,7 +74,7 @@ export async function startTspilot(configDir: string, extraArgs: string[] = []):
       const w = { pred, resolve: (l: LogLine) => { clearTimeout(t); resolve(l); } };
       const t = setTimeout(() => {
         waiters.splice(waiters.indexOf(w), 1);
-        reject(new Error(`timed out waiting for a log line; last lines:\n${logs.slice(-8).map((x) => JSON.stringify(x)).join('\n')}\nstderr: ${stderr}`));
+        reject(new Error(`timed out waiting for a log line; last lines:\n${logs.slice(-10).map((x) => JSON.stringify(x)).join('\n')}\nstderr: ${stderr}`));
       }, timeoutMs);
       waiters.push(w);
     });
@@ -78,27 +88,35 @@ export async function startTspilot(configDir: string, extraArgs: string[] = []):
     clearTimeout(t);
   };
 
-  let listening: LogLine;
   try {
-    listening = await Promise.race([
-      waitForLog((l) => l.msg === 'listening', 20_000),
-      exited.then((code) => { throw new Error(`tspilot exited (${code}) before listening: ${stderr}\n${logs.map((x) => x.msg).join('\n')}`); }),
+    const line = await Promise.race([
+      waitForLog(up, 20_000, 0),
+      exited.then((code) => { throw new Error(`tspilot exited (${code}) before it was up: ${stderr}\n${logs.map((x) => x.msg).join('\n')}`); }),
     ]);
+    return { process: { logs, proc, waitForLog, close }, up: line };
   } catch (e) {
     await close();
     throw e;
   }
-  const httpPort = listening['http'] as number;
+}
+
+/** GET a JSON (or text) endpoint on 127.0.0.1:port. */
+export async function getJsonFrom<T>(port: number, p: string): Promise<{ status: number; body: T }> {
+  const res = await fetch(`http://127.0.0.1:${port}${p}`);
+  const text = await res.text();
+  let body: unknown = text;
+  try { body = JSON.parse(text); } catch { /* plain text */ }
+  return { status: res.status, body: body as T };
+}
+
+export async function startTspilot(configDir: string, extraArgs: string[] = []): Promise<Tspilot> {
+  const args = ['--config-dir', configDir, '--bind', '127.0.0.1', '--xds-port', '0', '--monitoring-port', '0', '--http-port', '0',
+    '--poll-interval', '200ms', '--log-level', 'debug', ...extraArgs];
+  const { process: p, up } = await launchTspilot(args, (l) => l.msg === 'listening');
+  const httpPort = up['http'] as number;
   return {
-    xdsPort: listening['xds'] as number, httpPort, monitoringPort: listening['monitoring'] as number, logs, proc,
-    getJson: async <T>(p: string) => {
-      const res = await fetch(`http://127.0.0.1:${httpPort}${p}`);
-      const text = await res.text();
-      let body: unknown = text;
-      try { body = JSON.parse(text); } catch { /* plain text */ }
-      return { status: res.status, body: body as T };
-    },
-    waitForLog, close,
+    ...p, xdsPort: up['xds'] as number, httpPort, monitoringPort: up['monitoring'] as number,
+    getJson: <T>(q: string) => getJsonFrom<T>(httpPort, q),
   };
 }
 

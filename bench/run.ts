@@ -99,9 +99,10 @@ async function stopChild(proc: ChildProcess): Promise<void> {
   clearTimeout(t);
 }
 
+/** Proxy i: namespace i mod N; every proxy carries the same workload labels (one Deployment per namespace), so proxies of a namespace share one class. */
 function node(i: number, size: MeshSize): WireNode {
   const ns = `ns-${i % size.namespaces}`;
-  return { id: `sidecar~10.200.${(i >> 8) & 255}.${i & 255}~proxy-${i}.${ns}~${ns}.svc.cluster.local`, cluster: 'bench', metadata: { NAMESPACE: ns }, userAgentName: 'tspilot-bench', clientFeatures: [], locality: null };
+  return { id: `sidecar~10.200.${(i >> 8) & 255}.${i & 255}~proxy-${i}.${ns}~${ns}.svc.cluster.local`, cluster: 'bench', metadata: { NAMESPACE: ns, LABELS: { app: 'fleet', version: 'v1' } }, userAgentName: 'tspilot-bench', clientFeatures: [], locality: null };
 }
 
 /** Waits until `done()` or timeout, printing progress every second. */
@@ -117,7 +118,7 @@ async function waitFor(label: string, done: () => number, total: number, timeout
   }
 }
 
-interface Opts { services: number; endpointsPerService: number; namespaces: number; proxies: number; delta: boolean; json?: string; png: string; churnSeconds: number; churnRate: number; cpuProf?: string; timeout: number }
+interface Opts { serverNodeArgs?: string; services: number; endpointsPerService: number; namespaces: number; proxies: number; delta: boolean; json?: string; png: string; churnSeconds: number; churnRate: number; cpuProf?: string; timeout: number }
 
 export async function runBench(o: Opts): Promise<BenchResult> {
   const size: MeshSize = { services: o.services, endpointsPerService: o.endpointsPerService, namespaces: o.namespaces, routedShare: 0.1 };
@@ -128,7 +129,7 @@ export async function runBench(o: Opts): Promise<BenchResult> {
   await mkdir(recDir);
   const log = (s: string): void => { process.stderr.write(s + '\n'); };
   log(`bench: ${o.services} services × ${o.endpointsPerService} endpoints in ${o.namespaces} namespaces, ${o.proxies} ${o.delta ? 'delta' : 'SotW'} proxies (unscoped: no Sidecar resource yet)`);
-  const nodeArgs = o.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProf}`] : [];
+  const nodeArgs = [...(o.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProf}`] : []), ...(o.serverNodeArgs ? o.serverNodeArgs.split(' ').filter(Boolean) : [])];
   const server = await startChild([...nodeArgs, path.join(ROOT, 'dist/server/main.js'), 'serve', '--config-dir', meshDir, '--bind', '127.0.0.1', '--xds-port', '0',
     '--monitoring-port', '0', '--http-port', '0', '--debounce-after', '20ms', '--poll-interval', '200ms', '--log-level', 'info'],
   (line) => { try { const l = JSON.parse(line) as { msg?: string; xds?: number }; return l.msg === 'listening' ? l.xds ?? null : null; } catch { return null; } });
@@ -256,6 +257,7 @@ async function main(): Promise<void> {
     .option('--json <file>', 'write machine-readable results')
     .option('--png <file>', 'latency CDF plot', 'bench-latency.png')
     .option('--cpu-prof <dir>', 'run the server with node --cpu-prof into this folder')
+    .option('--server-node-args <args>', 'extra node options for the server process (e.g. "--max-old-space-size=400")')
     .option('--timeout <ms>', 'longest wait per scenario', Number, 600_000)
     .parse();
   const o = p.opts<Opts>();

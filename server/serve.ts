@@ -13,6 +13,7 @@ import { startXdsServer, type XdsGrpcServer } from './xds/grpc.js';
 import { debugRoutes } from './http/debug.js';
 import { startHttp, type HttpServer } from './http/router.js';
 import { V1Api } from './http/v1/api.js';
+import { restRoutes } from './http/rest.js';
 import { meshUpdates } from './pipeline.js';
 import { pushScope } from './push/scope.js';
 import { logger } from './log.js';
@@ -43,6 +44,9 @@ export interface ServeOptions {
   readonly webhookKey?: string;
   /** istio MeshConfig YAML (the `mesh` ConfigMap key, or the whole ConfigMap); overrides the source's. */
   readonly meshConfig?: string;
+  /** xDS engine limits: responses over maxResponseBytes are not sent (0 = no limit); pushThrottle = streams written at once. */
+  readonly maxResponseBytes?: number;
+  readonly pushThrottle?: number;
 }
 
 export interface RunningServer {
@@ -67,6 +71,8 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
     connected: (s) => adsLog.info({ proxy: s.proxy.id, peer: s.peer, generator: s.proxy.generator }, 'proxy connected'),
     disconnected: (s) => adsLog.info({ proxy: s.proxy.id }, 'proxy disconnected'),
     rejected: (peer, reason) => adsLog.warn({ peer, reason }, `stream refused: ${reason}`),
+    largeResponse: (s, r, bytes, dropped) => adsLog.warn({ proxy: s.proxy.id, type: typeShort(r.typeUrl), bytes, resources: r.resources.length, dropped },
+      dropped ? `${typeShort(r.typeUrl)} response for ${s.proxy.id} is ${bytes} bytes, over --max-response-bytes; not sent` : `${typeShort(r.typeUrl)} response for ${s.proxy.id} is ${bytes} bytes, over the 4 MB gRPC clients accept by default`),
     request: (s, req, o) => {
       if (o.kind === 'nack') {
         adsLog.warn({ proxy: s.proxy.id, type: typeShort(o.typeUrl), nonce: req.responseNonce, version: req.versionInfo, error: req.errorDetail?.message },
@@ -74,7 +80,7 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
       } else if (o.kind === 'unknown-type') adsLog.debug({ proxy: s.proxy.id, type: o.typeUrl }, 'ignoring a request for a type tspilot does not serve');
       else adsLog.debug({ proxy: s.proxy.id, type: typeShort(o.typeUrl), kind: o.kind, names: req.resourceNames.length }, 'request');
     },
-  }, observer.events));
+  }, observer.events), Date.now, { ...(opts.maxResponseBytes !== undefined ? { maxResponseBytes: opts.maxResponseBytes } : {}), ...(opts.pushThrottle ? { sendConcurrency: opts.pushThrottle } : {}) });
   observer.meterSends(engine);
   let ready = false;
   const first = firstValueFrom(updates$);
@@ -91,6 +97,7 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   const sources = { engine, mesh: () => cache.mesh, ready: () => ready, sourceErrors: () => state.sourceErrors, pushStatus: () => observer.pushStatus(), pollers: () => v1.syncz(),
     snapshot: (p: Proxy) => cache.forProxy(p), dryRun: (yaml: string, streams: readonly StreamState[]) => serverDryRun(state, cache.mesh, streams, yaml, meshOpts, (p) => cache.forProxy(p)) };
   const router = v1.register(debugRoutes(sources));
+  restRoutes(router, { snapshot: (p) => cache.forProxy(p), mesh: () => cache.mesh });
   // istiod serves /metrics on the monitoring port only.
   const monitoring = debugRoutes(sources).on('GET', '/metrics', async () => {
     const m = await observer.metrics.render();

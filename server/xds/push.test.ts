@@ -35,6 +35,25 @@ for (const variant of ['sotw', 'delta'] as Variant[]) {
       assert.equal(h.engine.push(meshOf(fixtureYaml({ aEndpoint: 42 }))), 0);
     });
 
+    it('a response over the large-response mark is sent, logged and counted; over the maximum it is held back', async () => {
+      const big: number[] = [];
+      h = await startHarness('memory', meshOf(fixtureYaml()), { largeResponseBytes: 200, maxResponseBytes: 100_000 },
+        { largeResponse: (_s, _r, bytes, dropped) => { if (!dropped) big.push(bytes); } });
+      const p = new Peer(h.connect(variant), variant, NODE('big'));
+      p.sub(CDS, variant === 'delta' ? ['*'] : []);
+      assert.ok((await p.next()).resources.length > 0);
+      assert.equal(h.engine.counters.largeResponses, 1);
+      assert.ok(big[0]! > 200);
+      await h.stop();
+      h = await startHarness('memory', meshOf(fixtureYaml()), { maxResponseBytes: big[0]! - 1 }); // just below the CDS response
+      const q = new Peer(h.connect(variant), variant, NODE('big'));
+      q.sub(CDS, variant === 'delta' ? ['*'] : []);
+      assert.ok(await q.c.none());
+      assert.equal(h.engine.counters.droppedResponses, 1);
+      q.sub(EDS, [A]); // other types still flow
+      assert.deepEqual(names(await q.next()), [A]);
+    });
+
     it('two server instances on the same config send byte-identical responses; a reconnect to the other sees no churn', async () => {
       const h1 = await startHarness('grpc', meshOf(fixtureYaml({ aMaxConnections: 4 })));
       const h2 = await startHarness('grpc', meshOf(fixtureYaml({ aMaxConnections: 4 })));

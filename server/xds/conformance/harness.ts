@@ -14,7 +14,7 @@ import { parseConfigText } from '../../../watchers/file/parse.js';
 import { buildMesh } from '../../../watchers/mesh.js';
 import { emptyState, reduce } from '../../../watchers/store.js';
 import { SnapshotCache } from '../../cache/snapshot.js';
-import { AdsEngine, type EngineOptions, type StreamIO } from '../ads.js';
+import { AdsEngine, type AdsEvents, type EngineOptions, type StreamIO } from '../ads.js';
 import { startXdsServer, type XdsGrpcServer } from '../grpc.js';
 
 export type Transport = 'memory' | 'grpc';
@@ -128,9 +128,9 @@ const PATHS: Record<Variant, string> = {
   delta: '/envoy.service.discovery.v3.AggregatedDiscoveryService/DeltaAggregatedResources',
 };
 
-export async function startHarness(transport: Transport, mesh: MeshConfig, opts: EngineOptions = {}): Promise<Harness> {
+export async function startHarness(transport: Transport, mesh: MeshConfig, opts: EngineOptions = {}, events: AdsEvents = {}): Promise<Harness> {
   const cache = new SnapshotCache(mesh);
-  const engine = new AdsEngine(cache, {}, Date.now, opts);
+  const engine = new AdsEngine(cache, events, Date.now, opts);
   const open: (() => void)[] = [];
   let server: XdsGrpcServer | undefined;
   let address = '';

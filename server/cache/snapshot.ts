@@ -57,20 +57,71 @@ export class Interner {
   }
 }
 
+/** Per-resource (name, version) hash pair, computed once per encoded resource. */
+const entryHashes = new WeakMap<EncodedResource, readonly [number, number]>();
+
+function fnv(s: string, seed: number): number {
+  let h = seed >>> 0;
+  for (let i = 0; i < s.length; i++) { h ^= s.charCodeAt(i); h = Math.imul(h, 16777619) >>> 0; }
+  return h;
+}
+
+export function entryHash(r: EncodedResource): readonly [number, number] {
+  let h = entryHashes.get(r);
+  if (!h) {
+    const s = `${r.name}\u0000${r.version}`;
+    h = [fnv(s, 2166136261), fnv(s, 0x9747b28c)];
+    entryHashes.set(r, h);
+  }
+  return h;
+}
+
+/** Folds entry hashes: order-independent, so it can be updated incrementally. */
+export function foldVersion(h1: number, h2: number, count: number): string {
+  return `${count.toString(36)}-${(h1 >>> 0).toString(36)}${(h2 >>> 0).toString(36)}`;
+}
+
+/**
+ * A type's version: a hash of its set of (name, resource version) pairs (invariant 2) — the same
+ * set gives the same version on every replica. Built by XOR of per-entry hashes, so a partial
+ * update (endpoint-only push) can adjust it without rehashing everything.
+ */
+export function typeVersion(resources: Iterable<EncodedResource>): string {
+  let h1 = 0, h2 = 0, n = 0;
+  for (const r of resources) { const [a, b] = entryHash(r); h1 ^= a; h2 ^= b; n++; }
+  return foldVersion(h1, h2, n);
+}
+
 export type EncodeFailure = (info: { proxyClass: string; typeUrl: string; name: string; error: Error }) => void;
 
 /** One class's output for one mesh generation. */
 export class ClassSnapshot {
-  readonly encoded = new Map<string, EncodedResource | null>();
+  /** type → name → encoded resource (null: does not exist or failed to encode). */
+  readonly encoded = new Map<XdsType, Map<string, EncodedResource | null>>([[CDS, new Map()], [EDS, new Map()], [LDS, new Map()], [RDS, new Map()]]);
+  private readonly wildcard = new Map<XdsType, { resources: EncodedResource[]; version: string }>();
 
   constructor(readonly classKey: string, private readonly generated: Generated, private readonly interner: Interner,
     private readonly onError: EncodeFailure, carry?: { from: ClassSnapshot; keep: (t: XdsType, name: string) => boolean }) {
     if (carry) {
-      for (const [k, v] of carry.from.encoded) {
-        const i = k.indexOf('\u0000');
-        if (carry.keep(k.slice(0, i) as XdsType, k.slice(i + 1))) this.encoded.set(k, v);
+      for (const [t, m] of carry.from.encoded) {
+        const mine = this.encoded.get(t)!;
+        for (const [n, v] of m) if (carry.keep(t, n)) mine.set(n, v);
       }
     }
+  }
+
+  /**
+   * Everything a wildcard subscription to `t` receives, sorted by name, with its version (see
+   * `typeVersion`) — computed once per class and shared by all its streams.
+   */
+  wildcardSet(t: XdsType): { resources: EncodedResource[]; version: string } {
+    let w = this.wildcard.get(t);
+    if (!w) {
+      const resources = [...this.names(t)].sort().map((n) => this.get(t, n)).filter((r): r is EncodedResource => r !== undefined);
+      w = { resources, version: typeVersion(resources) };
+      this.wildcard.set(t, w);
+    }
+    return w;
   }
 
   private output(t: XdsType): TypeOutput<object> {
@@ -90,8 +141,8 @@ export class ClassSnapshot {
 
   /** The encoded resource `name` of type `t`, or undefined when it does not exist (or failed to encode). */
   get(t: XdsType, name: string): EncodedResource | undefined {
-    const key = `${t}\u0000${name}`;
-    const hit = this.encoded.get(key);
+    const byName = this.encoded.get(t)!;
+    const hit = byName.get(name);
     if (hit !== undefined) return hit ?? undefined;
     let res: EncodedResource | null = null;
     try {
@@ -102,7 +153,7 @@ export class ClassSnapshot {
     } catch (error) {
       this.onError({ proxyClass: this.classKey, typeUrl: t, name, error: error as Error });
     }
-    this.encoded.set(key, res);
+    byName.set(name, res);
     return res ?? undefined;
   }
 

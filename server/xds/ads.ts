@@ -14,7 +14,7 @@ import type { MeshConfig } from '../../model/config.js';
 import { parseNodeId, type Proxy } from '../../model/proxy.js';
 import { decodeDeltaRequest, decodeSotwRequest, deltaResponseBytes, sotwResponseBytes, type DeltaRequest, type SotwRequest, type WireNode } from '../../proto/wire.js';
 import { EDS, PUSH_ORDER, SHORT, isXdsType, type XdsType } from '../../proto/typeurls.js';
-import type { SnapshotCache } from '../cache/snapshot.js';
+import type { ClassSnapshot, SnapshotCache } from '../cache/snapshot.js';
 import { onPush, onRequest, type RequestOutcome } from './sotw.js';
 import { onDeltaPush, onDeltaRequest, type DeltaOutcome } from './delta.js';
 import type { DeltaResponse, SotwResponse, StreamState } from './state.js';
@@ -297,6 +297,14 @@ export class AdsEngine {
     // Endpoint-only: only the EDS of affected hosts can differ; everything else is carried over.
     const affected = hostSet ? (n: string): boolean => hostSet.has(hostOf(n)) : undefined;
     this.cache.setMesh(mesh, affected ? (t, n) => t !== EDS || !affected(n) : undefined);
+    // The affected EDS names, once per class (not per stream).
+    const onlyByClass = new Map<ClassSnapshot, Set<string>>();
+    const onlyFor = (snap: ClassSnapshot): Set<string> | undefined => {
+      if (!affected) return undefined;
+      let o = onlyByClass.get(snap);
+      if (!o) { o = new Set(snap.names(EDS).filter(affected)); onlyByClass.set(snap, o); }
+      return o;
+    };
     let sent = 0;
     let streams = 0;
     for (const conn of this.conns) {
@@ -304,7 +312,8 @@ export class AdsEngine {
       if (!st || conn.closed) continue;
       if (hostSet && !st.types.has(EDS)) continue;
       const snap = this.cache.forProxy(st.proxy);
-      const out = conn.kind === 'delta' ? onDeltaPush(st, snap, types, affected) : onPush(st, snap, types, affected);
+      const only = onlyFor(snap);
+      const out = conn.kind === 'delta' ? onDeltaPush(st, snap, types, only) : onPush(st, snap, types, only);
       if (out.length) streams++;
       for (const r of out) { this.enqueue(conn, r); sent++; }
     }

@@ -57,10 +57,10 @@ function applyChanges(ts: TypeState, typeUrl: string, req: DeltaRequest, first: 
 }
 
 /** The delta response this type owes now, or null when nothing differs. */
-function compose(st: StreamState, typeUrl: XdsType, ts: TypeState, snap: ClassSnapshot, only?: (name: string) => boolean): DeltaResponse | null {
+function compose(st: StreamState, typeUrl: XdsType, ts: TypeState, snap: ClassSnapshot, only?: ReadonlySet<string>): DeltaResponse | null {
   // With `only` (endpoint-only pushes) just those names are looked at; nothing else can have changed.
   const partial = only !== undefined && !ts.wildcard && !ts.force;
-  const desired = new Set(partial ? [...ts.names].filter(only) : ts.names);
+  const desired = new Set(partial ? [...only].filter((n) => ts.names.has(n)) : ts.names);
   if (ts.wildcard) for (const n of snap.names(typeUrl)) desired.add(n);
   if (partial) for (const n of ts.forceNames) if (ts.names.has(n)) desired.add(n);
   const resources: EncodedResource[] = [];
@@ -131,7 +131,7 @@ export function onDeltaRequest(st: StreamState, req: DeltaRequest, snap: ClassSn
 
 /** Responses a new snapshot owes this delta stream, CDS → EDS → LDS → RDS (rules 8, 9). */
 export function onDeltaPush(st: StreamState, snap: ClassSnapshot, types: ReadonlySet<XdsType> = new Set(PUSH_ORDER),
-  only?: (name: string) => boolean): DeltaResponse[] {
+  only?: ReadonlySet<string>): DeltaResponse[] {
   const out: DeltaResponse[] = [];
   for (const t of PUSH_ORDER) {
     const ts = st.types.get(t);

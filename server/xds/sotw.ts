@@ -7,10 +7,9 @@
  * Rules implemented are numbered as in ../shared/reference/xds-protocol.md.
  */
 import type { EncodedResource } from '../../proto/encode.js';
-import { contentHash } from '../../proto/encode.js';
 import type { SotwRequest } from '../../proto/wire.js';
 import { CDS, EDS, LDS, RDS, PUSH_ORDER, isWildcardType, isXdsType, type XdsType } from '../../proto/typeurls.js';
-import type { ClassSnapshot } from '../cache/snapshot.js';
+import { typeVersion, type ClassSnapshot } from '../cache/snapshot.js';
 import { newTypeState, nextNonce, type SotwResponse, type StreamState, type TypeState } from './state.js';
 
 export type RequestKind = 'initial' | 'ack' | 'nack' | 'stale' | 'unknown-type';
@@ -24,9 +23,9 @@ export interface RequestOutcome {
 }
 
 /** Version of a response: a hash of its (name, version) pairs, so equal content ⇒ equal version everywhere. */
-export function versionOf(resources: readonly EncodedResource[]): string {
-  return contentHash(resources.map((r) => `${r.name}\u0000${r.version}`).join('\u0001'));
-}
+export const versionOf = (resources: readonly EncodedResource[]): string => typeVersion(resources);
+
+const byName = (a: EncodedResource, b: EncodedResource): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
 /** Applies the request's names; true when something was added (a removal needs no response). */
 function applySubscription(ts: TypeState, typeUrl: string, names: readonly string[]): boolean {
@@ -43,49 +42,51 @@ function applySubscription(ts: TypeState, typeUrl: string, names: readonly strin
 }
 
 /**
- * The response this type would carry now, or null when it would carry nothing new. With `only`
- * (named types, endpoint-only pushes) just the names it accepts are looked at and sent — rule 15
- * lets an EDS/RDS response hold some of the subscribed names — and the rest stay as sent.
+ * The response this type would carry now, or null when it would carry nothing new (rule 10:
+ * same version as last sent). With `only` (named types, endpoint-only pushes) just those names
+ * are looked at and sent — rule 15 lets an EDS/RDS response hold some of the subscribed names —
+ * and the rest stay as sent. A plain wildcard subscription shares its class's precomputed set.
  */
 function compose(st: StreamState, typeUrl: XdsType, ts: TypeState, snap: ClassSnapshot, mustSend: boolean,
-  only?: (name: string) => boolean): SotwResponse | null {
+  only?: ReadonlySet<string>): SotwResponse | null {
   // Rule 13: a client that unsubscribed from everything is owed nothing.
   if (!ts.wildcard && ts.names.size === 0) return null;
-  if (only && !ts.wildcard && ts.sent !== null && !ts.force && !mustSend) {
+  const quiet = !mustSend && !ts.force;
+  if (only && !ts.wildcard && ts.sent !== null && quiet) {
     const changed: EncodedResource[] = [];
-    const gone: string[] = [];
-    for (const n of ts.names) {
-      if (!only(n)) continue;
+    let gone = false;
+    for (const n of only) {
+      if (!ts.names.has(n)) continue;
       const r = snap.get(typeUrl, n);
-      if (r && ts.sent.get(n)?.version !== r.version) changed.push(r);
-      else if (!r && ts.sent.has(n)) gone.push(n);
+      if (r && ts.sent.get(n)?.version !== r.version) { changed.push(r); ts.sent.set(n, r); }
+      else if (!r && ts.sent.delete(n)) gone = true;
     }
-    if (!changed.length && !gone.length) return null;
-    const sent = new Map(ts.sent);
-    for (const n of gone) sent.delete(n);
-    for (const r of changed) sent.set(r.name, r);
-    changed.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    return record(st, ts, typeUrl, sent, changed);
+    if (!changed.length && !gone) return null;
+    return record(st, ts, typeUrl, ts.sent, changed.sort(byName), typeVersion(ts.sent.values()));
   }
-  const names = new Set(ts.names);
-  if (ts.wildcard) for (const n of snap.names(typeUrl)) names.add(n);
+  if (ts.wildcard && ts.names.size === 0) {
+    const w = snap.wildcardSet(typeUrl);
+    if (ts.sent !== null && w.version === ts.versionSent && quiet) return null;
+    return record(st, ts, typeUrl, new Map(w.resources.map((r) => [r.name, r])), w.resources, w.version);
+  }
+  const names = ts.wildcard ? new Set([...ts.names, ...snap.names(typeUrl)]) : ts.names;
   const resources: EncodedResource[] = [];
-  for (const n of [...names].sort()) {
+  for (const n of names) {
     const r = snap.get(typeUrl, n);
     if (r) resources.push(r);
   }
   // Rule 7: names that do not exist yet are remembered (ts.names) and sent when they appear. A
   // named type with nothing to send has nothing to say yet (rule 15: it cannot express deletion).
   if (!ts.wildcard && resources.length === 0 && ts.sent === null) return null;
-  const changed = ts.sent === null || ts.sent.size !== resources.length || resources.some((r) => ts.sent!.get(r.name)?.version !== r.version);
-  if (!changed && !mustSend && !ts.force) return null; // rule 10
-  return record(st, ts, typeUrl, new Map(resources.map((r) => [r.name, r])), resources);
+  const version = typeVersion(resources);
+  if (ts.sent !== null && version === ts.versionSent && quiet) return null;
+  resources.sort(byName);
+  return record(st, ts, typeUrl, new Map(resources.map((r) => [r.name, r])), resources, version);
 }
 
-/** Records a response as sent: its version is the hash of everything the client now holds. */
-function record(st: StreamState, ts: TypeState, typeUrl: XdsType, sent: Map<string, EncodedResource>, resources: EncodedResource[]): SotwResponse {
-  const held = [...sent.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const versionInfo = versionOf(held);
+/** Records a response as sent; `versionInfo` describes everything the client now holds. */
+function record(st: StreamState, ts: TypeState, typeUrl: XdsType, sent: Map<string, EncodedResource>, resources: EncodedResource[],
+  versionInfo: string): SotwResponse {
   const nonce = nextNonce(st);
   ts.sent = sent;
   ts.nonce = nonce;
@@ -134,7 +135,7 @@ export function onRequest(st: StreamState, req: SotwRequest, snap: ClassSnapshot
 
 /** Responses a new snapshot owes this stream, CDS → EDS → LDS → RDS (rules 8, 9). */
 export function onPush(st: StreamState, snap: ClassSnapshot, types: ReadonlySet<XdsType> = new Set(PUSH_ORDER),
-  only?: (name: string) => boolean): SotwResponse[] {
+  only?: ReadonlySet<string>): SotwResponse[] {
   const out: SotwResponse[] = [];
   for (const t of PUSH_ORDER) {
     const ts = st.types.get(t);

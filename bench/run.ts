@@ -32,6 +32,10 @@ export interface ScenarioResult {
   /** Responses of types other than the scenario's target (EDS-only check). */
   readonly otherTypes: Record<string, number>;
   readonly unconverged: number;
+  /** Server-side pushes during the scenario: time spent computing them, and change → push done. */
+  readonly pushes: number;
+  readonly pushMs: number;
+  readonly changeToPushMs: number;
   readonly ms: number[];
 }
 
@@ -72,7 +76,7 @@ class ProcStats {
   stop(): void { clearInterval(this.timer); }
 }
 
-function startChild(args: string[], ready: (line: string) => number | null): Promise<{ proc: ChildProcess; port: number }> {
+function startChild(args: string[], ready: (line: string) => number | null, onLine: (line: string) => void = () => {}): Promise<{ proc: ChildProcess; port: number }> {
   const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], cwd: ROOT });
   return new Promise((resolve, reject) => {
     let buf = '';
@@ -82,6 +86,7 @@ function startChild(args: string[], ready: (line: string) => number | null): Pro
       while ((i = buf.indexOf('\n')) >= 0) {
         const line = buf.slice(0, i);
         buf = buf.slice(i + 1);
+        onLine(line);
         const port = ready(line);
         if (port !== null) resolve({ proc, port });
       }
@@ -129,10 +134,15 @@ export async function runBench(o: Opts): Promise<BenchResult> {
   await mkdir(recDir);
   const log = (s: string): void => { process.stderr.write(s + '\n'); };
   log(`bench: ${o.services} services × ${o.endpointsPerService} endpoints in ${o.namespaces} namespaces, ${o.proxies} ${o.delta ? 'delta' : 'SotW'} proxies (unscoped: no Sidecar resource yet)`);
+  const pushLog: { pushMs: number; sinceChangeMs: number }[] = [];
   const nodeArgs = [...(o.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProf}`] : []), ...(o.serverNodeArgs ? o.serverNodeArgs.split(' ').filter(Boolean) : [])];
   const server = await startChild([...nodeArgs, path.join(ROOT, 'dist/server/main.js'), 'serve', '--config-dir', meshDir, '--bind', '127.0.0.1', '--xds-port', '0',
     '--monitoring-port', '0', '--http-port', '0', '--debounce-after', '20ms', '--poll-interval', '200ms', '--log-level', 'info'],
-  (line) => { try { const l = JSON.parse(line) as { msg?: string; xds?: number }; return l.msg === 'listening' ? l.xds ?? null : null; } catch { return null; } });
+  (line) => { try { const l = JSON.parse(line) as { msg?: string; xds?: number }; return l.msg === 'listening' ? l.xds ?? null : null; } catch { return null; } },
+  (line) => {
+    if (!line.includes('config pushed')) return;
+    try { const l = JSON.parse(line) as { pushMs: number; sinceChangeMs: number }; pushLog.push({ pushMs: l.pushMs, sinceChangeMs: l.sinceChangeMs }); } catch { /* not JSON */ }
+  });
   const stats = new ProcStats(server.proc.pid!);
   const address = `127.0.0.1:${server.port}`;
   const fleet = Array.from({ length: o.proxies }, (_, i) => new FleetClient({ address, node: node(i, size), delta: o.delta, keepFirst: i === 0 }));
@@ -142,11 +152,14 @@ export async function runBench(o: Opts): Promise<BenchResult> {
     const cpu0 = stats.cpu();
     stats.resetPeak();
     const bytes0 = fleet.reduce((a, c) => a + c.bytes, 0);
+    const push0 = pushLog.length;
     await run();
     const ms = latencies();
+    const pushes = pushLog.slice(push0);
     scenarios.push({
       name, proxies: fleet.length, p50: pct(ms, 50), p99: pct(ms, 99), max: ms.length ? Math.max(...ms) : 0, cpuSeconds: stats.cpu() - cpu0,
-      peakRssMb: stats.peakMb(), bytesSent: fleet.reduce((a, c) => a + c.bytes, 0) - bytes0, otherTypes: {}, unconverged: fleet.length - ms.length, ms, ...extra(),
+      peakRssMb: stats.peakMb(), bytesSent: fleet.reduce((a, c) => a + c.bytes, 0) - bytes0, otherTypes: {}, unconverged: fleet.length - ms.length, ms,
+      pushes: pushes.length, pushMs: pushes.reduce((a, p) => a + p.pushMs, 0), changeToPushMs: pushes.length ? Math.max(...pushes.map((p) => p.sinceChangeMs)) : 0, ...extra(),
     });
   };
   const coldStart = async (label: string): Promise<number[]> => {
@@ -222,7 +235,7 @@ export async function runBench(o: Opts): Promise<BenchResult> {
   const ceilingMs = cms.length ? Math.max(...cms) : 0;
   const ceil = { coldStartMs: ceilingMs, bytes: cbytes, mbPerS: cbytes / 1e6 / (ceilingMs / 1000 || 1) };
   const tspilotColdMbPerS = cold.bytesSent / 1e6 / (cold.max / 1000 || 1);
-  scenarios.push({ name: 'ceiling cold start (bare grpc-js)', proxies: cfleet.length, p50: pct(cms, 50), p99: pct(cms, 99), max: ceilingMs, cpuSeconds: 0, peakRssMb: 0, bytesSent: cbytes, otherTypes: {}, unconverged: cfleet.length - cms.length, ms: cms });
+  scenarios.push({ name: 'ceiling cold start (bare grpc-js)', proxies: cfleet.length, p50: pct(cms, 50), p99: pct(cms, 99), max: ceilingMs, cpuSeconds: 0, peakRssMb: 0, bytesSent: cbytes, otherTypes: {}, unconverged: cfleet.length - cms.length, ms: cms, pushes: 0, pushMs: 0, changeToPushMs: 0 });
   await rm(dir, { recursive: true, force: true });
   return {
     size: { ...size, proxies: o.proxies, delta: o.delta }, scoped: false, configBytesPerProxy, scenarios, ceiling: ceil, tspilotColdMbPerS,
@@ -232,13 +245,13 @@ export async function runBench(o: Opts): Promise<BenchResult> {
 
 export function table(r: BenchResult): string {
   const f = (n: number): string => (n >= 100 ? n.toFixed(0) : n.toFixed(1));
-  const rows = r.scenarios.map((s) => `| ${s.name} | ${s.ms.length} (${s.proxies}) | ${f(s.p50)} | ${f(s.p99)} | ${f(s.max)} | ${s.cpuSeconds.toFixed(2)} | ${s.peakRssMb ? s.peakRssMb.toFixed(0) : '—'} | ${(s.bytesSent / 1e6).toFixed(1)} | ${Object.entries(s.otherTypes).map(([k, v]) => `${k}:${v}`).join(' ') || '—'} |`);
+  const rows = r.scenarios.map((s) => `| ${s.name} | ${s.ms.length} (${s.proxies}) | ${f(s.p50)} | ${f(s.p99)} | ${f(s.max)} | ${s.cpuSeconds.toFixed(2)} | ${s.peakRssMb ? s.peakRssMb.toFixed(0) : '—'} | ${(s.bytesSent / 1e6).toFixed(1)} | ${Object.entries(s.otherTypes).map(([k, v]) => `${k}:${v}`).join(' ') || '—'} | ${s.pushes ? `${s.pushes}: ${f(s.pushMs)} (${s.changeToPushMs})` : '—'} |`);
   return [
     `mesh: ${r.size.services} services × ${r.size.endpointsPerService} endpoints, ${r.size.namespaces} namespaces; ${r.size.proxies} ${r.size.delta ? 'delta' : 'SotW'} proxies; unscoped (no Sidecar resource yet)`,
     `config per proxy: ${(r.configBytesPerProxy / 1024).toFixed(1)} KB`,
     '',
-    '| scenario | samples (proxies) | p50 ms | p99 ms | max ms | server CPU s | server peak RSS MB | MB sent | other types pushed |',
-    '|---|---|---|---|---|---|---|---|---|',
+    '| scenario | samples (proxies) | p50 ms | p99 ms | max ms | server CPU s | server peak RSS MB | MB sent | other types pushed | pushes: compute ms (max change→pushed ms) |',
+    '|---|---|---|---|---|---|---|---|---|---|',
     ...rows,
     '',
     `cold start throughput: tspilot ${r.tspilotColdMbPerS.toFixed(1)} MB/s, ceiling ${r.ceiling.mbPerS.toFixed(1)} MB/s → ratio ${(r.throughputRatio * 100).toFixed(0)}%`,

@@ -54,6 +54,16 @@ for (const variant of ['sotw', 'delta'] as Variant[]) {
       assert.deepEqual(names(await q.next()), [A]);
     });
 
+    it('the per-type service (CDS) works without type_url, over real gRPC', async () => {
+      h = await startHarness('grpc', meshOf(fixtureYaml()));
+      const path = variant === 'sotw' ? '/envoy.service.cluster.v3.ClusterDiscoveryService/StreamClusters' : '/envoy.service.cluster.v3.ClusterDiscoveryService/DeltaClusters';
+      const c = h.connect(variant, path);
+      if (variant === 'sotw') c.sotw({ node: NODE('per-type'), typeUrl: '' }); else c.delta({ node: NODE('per-type'), typeUrl: '', resourceNamesSubscribe: ['*'] });
+      const r = await c.next();
+      assert.equal(r.typeUrl, CDS);
+      assert.ok(names(r).includes(A));
+    });
+
     it('two server instances on the same config send byte-identical responses; a reconnect to the other sees no churn', async () => {
       const h1 = await startHarness('grpc', meshOf(fixtureYaml({ aMaxConnections: 4 })));
       const h2 = await startHarness('grpc', meshOf(fixtureYaml({ aMaxConnections: 4 })));

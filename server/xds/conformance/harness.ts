@@ -88,6 +88,7 @@ export function decodeResponse(variant: Variant, b: Uint8Array): Resp {
 export interface Harness {
   readonly engine: AdsEngine;
   readonly cache: SnapshotCache;
+  /** `service`: over gRPC the method path (default: the ADS method); in memory the type an empty type_url defaults to. */
   connect(variant: Variant, service?: string): TestClient;
   stop(): Promise<void>;
 }

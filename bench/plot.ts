@@ -16,8 +16,8 @@ export async function plotCdf(file: string, title: string, series: { name: strin
   ctx.fillStyle = '#ffffff';
   ctx.fillRect(0, 0, W, H);
   const all = series.flatMap((s) => s.ms).filter((x) => x > 0);
-  const lo = Math.max(1, Math.min(...all, 1000));
-  const hi = Math.max(10, ...all);
+  const lo = Math.max(1, all.reduce((a, b) => (b < a ? b : a), 1000));
+  const hi = Math.max(10, all.reduce((a, b) => (b > a ? b : a), 0));
   const lx = (ms: number): number => L + ((Math.log10(Math.max(ms, lo)) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo) || 1)) * (W - L - R);
   const ly = (f: number): number => H - B - f * (H - T - B);
   ctx.strokeStyle = '#000000';

@@ -49,6 +49,9 @@ export interface BenchResult {
   readonly throughputRatio: number;
 }
 
+/** Max without spreading (a minute of churn gives hundreds of thousands of samples). */
+const maxOf = (v: readonly number[]): number => v.reduce((a, b) => (b > a ? b : a), 0);
+
 function pct(v: number[], p: number): number {
   if (!v.length) return 0;
   const s = [...v].sort((a, b) => a - b);
@@ -157,9 +160,9 @@ export async function runBench(o: Opts): Promise<BenchResult> {
     const ms = latencies();
     const pushes = pushLog.slice(push0);
     scenarios.push({
-      name, proxies: fleet.length, p50: pct(ms, 50), p99: pct(ms, 99), max: ms.length ? Math.max(...ms) : 0, cpuSeconds: stats.cpu() - cpu0,
+      name, proxies: fleet.length, p50: pct(ms, 50), p99: pct(ms, 99), max: maxOf(ms), cpuSeconds: stats.cpu() - cpu0,
       peakRssMb: stats.peakMb(), bytesSent: fleet.reduce((a, c) => a + c.bytes, 0) - bytes0, otherTypes: {}, unconverged: fleet.length - ms.length, ms,
-      pushes: pushes.length, pushMs: pushes.reduce((a, p) => a + p.pushMs, 0), changeToPushMs: pushes.length ? Math.max(...pushes.map((p) => p.sinceChangeMs)) : 0, ...extra(),
+      pushes: pushes.length, pushMs: pushes.reduce((a, p) => a + p.pushMs, 0), changeToPushMs: maxOf(pushes.map((p) => p.sinceChangeMs)), ...extra(),
     });
   };
   const coldStart = async (label: string): Promise<number[]> => {
@@ -232,7 +235,7 @@ export async function runBench(o: Opts): Promise<BenchResult> {
   for (const c of cfleet) c.close();
   await stopChild(ceiling.proc);
   const cold = scenarios[0]!;
-  const ceilingMs = cms.length ? Math.max(...cms) : 0;
+  const ceilingMs = maxOf(cms);
   const ceil = { coldStartMs: ceilingMs, bytes: cbytes, mbPerS: cbytes / 1e6 / (ceilingMs / 1000 || 1) };
   const tspilotColdMbPerS = cold.bytesSent / 1e6 / (cold.max / 1000 || 1);
   scenarios.push({ name: 'ceiling cold start (bare grpc-js)', proxies: cfleet.length, p50: pct(cms, 50), p99: pct(cms, 99), max: ceilingMs, cpuSeconds: 0, peakRssMb: 0, bytesSent: cbytes, otherTypes: {}, unconverged: cfleet.length - cms.length, ms: cms, pushes: 0, pushMs: 0, changeToPushMs: 0 });

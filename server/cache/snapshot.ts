@@ -78,7 +78,15 @@ export function entryHash(r: EncodedResource): readonly [number, number] {
 
 /** Folds entry hashes: order-independent, so it can be updated incrementally. */
 export function foldVersion(h1: number, h2: number, count: number): string {
-  return `${count.toString(36)}-${(h1 >>> 0).toString(36)}${(h2 >>> 0).toString(36)}`;
+  return `${count.toString(36)}-${(h1 >>> 0).toString(36)}-${(h2 >>> 0).toString(36)}`;
+}
+
+/** The fold state behind a version from `foldVersion`/`typeVersion` (null if it is not one). */
+export function unfoldVersion(v: string): [number, number, number] | null {
+  const p = v.split('-');
+  if (p.length !== 3) return null;
+  const [n, a, b] = p.map((x) => parseInt(x, 36)) as [number, number, number];
+  return Number.isFinite(n) && Number.isFinite(a) && Number.isFinite(b) ? [a, b, n] : null;
 }
 
 /**
@@ -98,7 +106,21 @@ export type EncodeFailure = (info: { proxyClass: string; typeUrl: string; name: 
 export class ClassSnapshot {
   /** type → name → encoded resource (null: does not exist or failed to encode). */
   readonly encoded = new Map<XdsType, Map<string, EncodedResource | null>>([[CDS, new Map()], [EDS, new Map()], [LDS, new Map()], [RDS, new Map()]]);
-  private readonly wildcard = new Map<XdsType, { resources: EncodedResource[]; version: string }>();
+  private readonly wildcard = new Map<XdsType, { resources: EncodedResource[]; version: string; map: ReadonlyMap<string, EncodedResource> }>();
+  /**
+   * Sets of sent resources shared by the streams of this class, by type and version: a stream's
+   * record of what it was sent points here instead of holding its own copy (2,000 streams × 2,400
+   * entries was the largest item in the server's heap). Treat as immutable.
+   */
+  private readonly shared = new Map<string, ReadonlyMap<string, EncodedResource>>();
+
+  /** The shared (immutable) name → resource map for this type and version, built by `make` on first use. */
+  sharedSet(t: XdsType, version: string, make: () => ReadonlyMap<string, EncodedResource>): ReadonlyMap<string, EncodedResource> {
+    const k = `${t}\u0000${version}`;
+    let m = this.shared.get(k);
+    if (!m) { m = make(); this.shared.set(k, m); }
+    return m;
+  }
 
   constructor(readonly classKey: string, private readonly generated: Generated, private readonly interner: Interner,
     private readonly onError: EncodeFailure, carry?: { from: ClassSnapshot; keep: (t: XdsType, name: string) => boolean }) {
@@ -114,11 +136,12 @@ export class ClassSnapshot {
    * Everything a wildcard subscription to `t` receives, sorted by name, with its version (see
    * `typeVersion`) — computed once per class and shared by all its streams.
    */
-  wildcardSet(t: XdsType): { resources: EncodedResource[]; version: string } {
+  wildcardSet(t: XdsType): { resources: EncodedResource[]; version: string; map: ReadonlyMap<string, EncodedResource> } {
     let w = this.wildcard.get(t);
     if (!w) {
       const resources = [...this.names(t)].sort().map((n) => this.get(t, n)).filter((r): r is EncodedResource => r !== undefined);
-      w = { resources, version: typeVersion(resources) };
+      const version = typeVersion(resources);
+      w = { resources, version, map: this.sharedSet(t, version, () => new Map(resources.map((r) => [r.name, r]))) };
       this.wildcard.set(t, w);
     }
     return w;

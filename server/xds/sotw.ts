@@ -9,7 +9,7 @@
 import type { EncodedResource } from '../../proto/encode.js';
 import type { SotwRequest } from '../../proto/wire.js';
 import { CDS, EDS, LDS, RDS, PUSH_ORDER, isWildcardType, isXdsType, type XdsType } from '../../proto/typeurls.js';
-import { typeVersion, type ClassSnapshot } from '../cache/snapshot.js';
+import { entryHash, foldVersion, typeVersion, unfoldVersion, type ClassSnapshot } from '../cache/snapshot.js';
 import { newTypeState, nextNonce, type SotwResponse, type StreamState, type TypeState } from './state.js';
 
 export type RequestKind = 'initial' | 'ack' | 'nack' | 'stale' | 'unknown-type';
@@ -53,21 +53,46 @@ function compose(st: StreamState, typeUrl: XdsType, ts: TypeState, snap: ClassSn
   if (!ts.wildcard && ts.names.size === 0) return null;
   const quiet = !mustSend && !ts.force;
   if (only && !ts.wildcard && ts.sent !== null && quiet) {
+    const held = ts.sent;
     const changed: EncodedResource[] = [];
-    let gone = false;
+    const gone: string[] = [];
     for (const n of only) {
       if (!ts.names.has(n)) continue;
       const r = snap.get(typeUrl, n);
-      if (r && ts.sent.get(n)?.version !== r.version) { changed.push(r); ts.sent.set(n, r); }
-      else if (!r && ts.sent.delete(n)) gone = true;
+      if (r && held.get(n)?.version !== r.version) changed.push(r);
+      else if (!r && held.has(n)) gone.push(n);
     }
-    if (!changed.length && !gone) return null;
-    return record(st, ts, typeUrl, ts.sent, changed.sort(byName), typeVersion(ts.sent.values()));
+    if (!changed.length && !gone.length) return null;
+    // The new version from the old one: XOR out what changed, XOR in the new (no full rehash).
+    const acc = unfoldVersion(ts.versionSent);
+    let version: string;
+    if (acc) {
+      let [h1, h2, count] = acc;
+      for (const n of gone) { const [a, b] = entryHash(held.get(n)!); h1 ^= a; h2 ^= b; count--; }
+      for (const r of changed) {
+        const old = held.get(r.name);
+        if (old) { const [a, b] = entryHash(old); h1 ^= a; h2 ^= b; } else count++;
+        const [a, b] = entryHash(r); h1 ^= a; h2 ^= b;
+      }
+      version = foldVersion(h1, h2, count);
+    } else {
+      const next = new Map(held);
+      for (const n of gone) next.delete(n);
+      for (const r of changed) next.set(r.name, r);
+      version = typeVersion(next.values());
+    }
+    const sent = snap.sharedSet(typeUrl, version, () => {
+      const next = new Map(held);
+      for (const n of gone) next.delete(n);
+      for (const r of changed) next.set(r.name, r);
+      return next;
+    });
+    return record(st, ts, typeUrl, sent, changed.sort(byName), version);
   }
   if (ts.wildcard && ts.names.size === 0) {
     const w = snap.wildcardSet(typeUrl);
     if (ts.sent !== null && w.version === ts.versionSent && quiet) return null;
-    return record(st, ts, typeUrl, new Map(w.resources.map((r) => [r.name, r])), w.resources, w.version);
+    return record(st, ts, typeUrl, w.map, w.resources, w.version);
   }
   const names = ts.wildcard ? new Set([...ts.names, ...snap.names(typeUrl)]) : ts.names;
   const resources: EncodedResource[] = [];
@@ -81,11 +106,11 @@ function compose(st: StreamState, typeUrl: XdsType, ts: TypeState, snap: ClassSn
   const version = typeVersion(resources);
   if (ts.sent !== null && version === ts.versionSent && quiet) return null;
   resources.sort(byName);
-  return record(st, ts, typeUrl, new Map(resources.map((r) => [r.name, r])), resources, version);
+  return record(st, ts, typeUrl, snap.sharedSet(typeUrl, version, () => new Map(resources.map((r) => [r.name, r]))), resources, version);
 }
 
 /** Records a response as sent; `versionInfo` describes everything the client now holds. */
-function record(st: StreamState, ts: TypeState, typeUrl: XdsType, sent: Map<string, EncodedResource>, resources: EncodedResource[],
+function record(st: StreamState, ts: TypeState, typeUrl: XdsType, sent: ReadonlyMap<string, EncodedResource>, resources: EncodedResource[],
   versionInfo: string): SotwResponse {
   const nonce = nextNonce(st);
   ts.sent = sent;

@@ -21,8 +21,11 @@ export interface TypeState {
   names: Set<string>;
   /** The client named resources at least once (then an empty list is "none", not wildcard). */
   everNamed: boolean;
-  /** name → resource the last response carried (null: nothing sent yet on this stream). Shared bytes. */
-  sent: Map<string, EncodedResource> | null;
+  /**
+   * name → resource the client holds from us (null: nothing sent yet on this stream). SotW: the
+   * map is shared by the streams of a proxy class holding the same version — never mutate it.
+   */
+  sent: ReadonlyMap<string, EncodedResource> | null;
   /** Nonce of the latest response sent; only a request echoing it is an ACK/NACK. */
   nonce: string;
   versionSent: string;

@@ -15,7 +15,7 @@ export default tseslint.config(
   },
   {
     files: ['translators/**/*.ts', 'model/**/*.ts'],
-    ignores: ['**/*.test.ts'],
+    ignores: ['**/*.test.ts', '**/testdata/**'],
     rules: {
       'no-restricted-imports': ['error', {
         patterns: [

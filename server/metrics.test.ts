@@ -3,7 +3,7 @@
  * per type with the proxy and error, and push timings attributed to pushes only.
  */
 import { strict as assert } from 'node:assert';
-import { storeFromTexts, meshFromState } from './cli/offline.js';
+import { storeFromTexts, meshFromState } from '../watchers/snapshot.js';
 import { meshGauges, PilotMetrics } from './metrics.js';
 import { Observer } from './observe.js';
 import type { StreamState, SotwResponse } from './xds/state.js';

@@ -6,7 +6,8 @@
  */
 import { Observable, filter, map, scan, share, tap } from 'rxjs';
 import type { ConfigEvent, ConfigKey, ConfigKind, MeshConfig, Rejection } from '../model/config.js';
-import { buildMesh, type MeshOptions, DEFAULT_MESH_OPTIONS } from '../watchers/mesh.js';
+import { type MeshOptions, DEFAULT_MESH_OPTIONS } from '../watchers/mesh.js';
+import { meshFromState } from '../watchers/snapshot.js';
 import { emptyState, reduce, takeChanges, type StoreState } from '../watchers/store.js';
 import { debounceMax } from './push/debounce.js';
 import type { Logger } from './log.js';
@@ -48,10 +49,8 @@ export function meshUpdates(events$: Observable<ConfigEvent>, opts: PipelineOpti
     map((st) => {
       const changes = takeChanges(st);
       const t0 = performance.now();
-      const { mesh, accepted } = buildMesh(st, opts.mesh ?? DEFAULT_MESH_OPTIONS);
+      const mesh = meshFromState(st, opts.mesh ?? DEFAULT_MESH_OPTIONS);
       const buildMs = performance.now() - t0;
-      st.lastSemanticGood.clear();
-      for (const [k, v] of accepted) st.lastSemanticGood.set(k, v);
       // Log each rejection once while it lasts (a rejected object keeps its last good version).
       const now = new Set<string>();
       for (const r of mesh.rejected) {

@@ -7,47 +7,15 @@
  * pushes. Also checks on the wire what the gRPC clients insist on (a locality in every EDS group).
  */
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
 import fc from 'fast-check';
 import type { MeshConfig } from '../model/config.js';
-import { parseNodeId, type Proxy } from '../model/proxy.js';
+import type { Proxy } from '../model/proxy.js';
 import { encodeResource } from '../proto/encode.js';
 import { messageType } from '../proto/registry.js';
 import { validateMessage } from '../proto/validate.js';
-import { parseConfigText } from '../watchers/file/parse.js';
-import { buildMesh } from '../watchers/mesh.js';
-import { emptyState, reduce } from '../watchers/store.js';
 import { generate, type Generated } from './index.js';
-import { ECHO_YAML, NODE_DEFAULT, NODE_SHOP, SHOP_YAML } from './testdata/mesh.js';
-
-interface SourceFile { readonly source: string; readonly text: string }
-
-const BOOKINFO = new URL('../../examples/bookinfo/', import.meta.url);
-
-function meshFiles(): SourceFile[] {
-  const bookinfo = readdirSync(BOOKINFO).filter((n) => n.endsWith('.yaml')).sort()
-    .map((n) => ({ source: `examples/bookinfo/${n}`, text: readFileSync(new URL(n, BOOKINFO), 'utf8') }));
-  return [...bookinfo, { source: 'testdata/echo.yaml', text: ECHO_YAML }, { source: 'testdata/shop.yaml', text: SHOP_YAML }];
-}
-
-function buildFrom(files: readonly SourceFile[]): MeshConfig {
-  const st = emptyState();
-  for (const f of files) {
-    const r = parseConfigText(f.text, f.source);
-    if (!r.ok) assert.fail(`${f.source}: ${r.reason}`);
-    reduce(st, { type: 'replace', origin: { source: f.source }, objects: r.file.objects, rejections: r.file.rejections });
-  }
-  reduce(st, { type: 'synced' });
-  const { mesh } = buildMesh(st);
-  assert.deepEqual(mesh.rejected, [], 'the test mesh is valid');
-  return mesh;
-}
-
-function proxy(id: string, metadata: Record<string, unknown> = {}): Proxy {
-  const r = parseNodeId(id, metadata);
-  if (!r.ok) assert.fail(r.reason);
-  return r.proxy;
-}
+import { NODE_DEFAULT, NODE_SHOP } from './testdata/mesh.js';
+import { buildFrom, meshFiles, proxy } from './testdata/build.js';
 
 const TYPES = {
   clusters: 'envoy.config.cluster.v3.Cluster',

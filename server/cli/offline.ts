@@ -8,12 +8,13 @@
  */
 import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { ConfigEvent, MeshConfig, Rejection } from '../../model/config.js';
+import type { MeshConfig, Rejection } from '../../model/config.js';
 import { parseNodeId, type Proxy } from '../../model/proxy.js';
-import { parseConfigText } from '../../watchers/file/parse.js';
-import { buildMesh, DEFAULT_MESH_OPTIONS, type MeshOptions } from '../../watchers/mesh.js';
+import { DEFAULT_MESH_OPTIONS, type MeshOptions } from '../../watchers/mesh.js';
+import { meshFromState, storeFromTexts } from '../../watchers/snapshot.js';
 import { loadMeshConfigFile } from '../../watchers/validate/meshconfig.js';
-import { emptyState, reduce, type StoreState } from '../../watchers/store.js';
+import { reduce, type StoreState } from '../../watchers/store.js';
+import { parseConfigText } from '../../watchers/file/parse.js';
 
 const CONFIG_FILE = /\.(ya?ml|json)$/i;
 
@@ -26,27 +27,7 @@ export interface LoadedMesh {
   readonly options?: MeshOptions;
 }
 
-/** Folds `replace` events for each (source, text) into a fresh store, as the file source would. */
-export function storeFromTexts(files: readonly { source: string; text: string }[], base: StoreState = emptyState()): { state: StoreState; fileErrors: Map<string, string> } {
-  const fileErrors = new Map<string, string>();
-  let st = base;
-  for (const f of files) {
-    const res = parseConfigText(f.text, f.source);
-    const ev: ConfigEvent = res.ok
-      ? { type: 'replace', origin: { source: f.source }, objects: res.file.objects, rejections: res.file.rejections }
-      : { type: 'sourceError', origin: { source: f.source }, reason: res.reason };
-    if (!res.ok) fileErrors.set(f.source, res.reason);
-    st = reduce(st, ev);
-  }
-  return { state: reduce(st, { type: 'synced' }), fileErrors };
-}
-
-export function meshFromState(state: StoreState, opts?: MeshOptions): MeshConfig {
-  const { mesh, accepted } = buildMesh(state, opts);
-  state.lastSemanticGood.clear();
-  for (const [k, v] of accepted) state.lastSemanticGood.set(k, v);
-  return mesh;
-}
+export { storeFromTexts, meshFromState };
 
 /** Reads a config folder like `serve --config-dir` does (not recursive; .yaml, .yml, .json). */
 export async function loadConfigDir(dir: string, opts?: MeshOptions): Promise<LoadedMesh> {

@@ -68,8 +68,8 @@ function retryPolicy(given: HTTPRetry | undefined, scope: Scope, flavor: RouteFl
   };
 }
 
-function percent(v: number | undefined): { numerator: number; denominator: 'MILLION' } {
-  return { numerator: Math.round((v ?? 100) * 10000), denominator: 'MILLION' };
+function percent(v: number): { numerator: number; denominator: 'MILLION' } {
+  return { numerator: Math.round(v * 10000), denominator: 'MILLION' };
 }
 
 const GRPC_CODES: Readonly<Record<string, number>> = {
@@ -79,10 +79,11 @@ const GRPC_CODES: Readonly<Record<string, number>> = {
 
 export function faultConfig(f: NonNullable<HTTPRoute['fault']>): HTTPFault {
   const out: HTTPFault = {};
-  if (f.delay?.fixedDelay) out.delay = { fixed_delay: durationOf(f.delay.fixedDelay), percentage: percent(f.delay.percentage?.value) };
+  if (f.delay?.fixedDelay) out.delay = { fixed_delay: durationOf(f.delay.fixedDelay), percentage: percent(f.delay.percentage?.value ?? f.delay.percent ?? 0) };
   if (f.abort) {
     const code = f.abort.grpcStatus !== undefined ? { grpc_status: GRPC_CODES[f.abort.grpcStatus] ?? (Number(f.abort.grpcStatus) || 2) } : { http_status: f.abort.httpStatus ?? 503 };
-    out.abort = { ...code, percentage: percent(f.abort.percentage?.value) };
+    // As istiod: a fault without a percentage applies to no request (Istio's API: "if not specified, no request will be aborted").
+    out.abort = { ...code, percentage: percent(f.abort.percentage?.value ?? 0) };
   }
   return out;
 }

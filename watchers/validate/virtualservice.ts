@@ -129,7 +129,9 @@ function readFault(r: Reader, o: Raw, path: string): HTTPRoute['fault'] {
     const fixedDelay = readDuration(r, delay['fixedDelay'], `${path}.delay.fixedDelay`);
     if (!fixedDelay) r.fail(`${path}.delay.fixedDelay`, 'is required');
     const p = percentage(r, delay['percentage'], `${path}.delay.percentage`);
-    out['delay'] = { fixedDelay, ...(p ? { percentage: p } : {}) };
+    // `percent` is the deprecated integer form; istiod still honours it when percentage is unset.
+    const pct = r.int(delay['percent'], `${path}.delay.percent`, { min: 0, max: 100 });
+    out['delay'] = { fixedDelay, ...(p ? { percentage: p } : {}), ...(pct !== undefined ? { percent: pct } : {}) };
   }
   const abort = r.object(o['abort'], `${path}.abort`);
   if (abort) {

@@ -45,27 +45,47 @@ function destinationCluster(scope: Scope, d: { destination: HTTPRouteDestination
 
 const DEFAULT_RETRY_ON = 'connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes';
 
+/** istiod's default retry policy (retry.DefaultPolicy): 2 retries, previous-hosts predicate, 5 host selections. */
+function defaultRetryPolicy(): RetryPolicy {
+  return {
+    retry_on: DEFAULT_RETRY_ON,
+    num_retries: { value: 2 },
+    retriable_status_codes: [503],
+    retry_host_predicate: [{ name: 'envoy.retry_host_predicates.previous_hosts', typed_config: typedAny('envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate', {}) }],
+    host_selection_retry_max_attempts: '5',
+  };
+}
+
+/** Splits Istio's retryOn: integers are HTTP status codes for retriable_status_codes, the rest Envoy conditions. */
+function parseRetryOn(retryOn: string): { on: string; codes: number[] } {
+  const parts = retryOn.split(',').map((x) => x.trim()).filter(Boolean);
+  const codes = parts.filter((x) => /^\d+$/.test(x)).map(Number);
+  const on = parts.filter((x) => !/^\d+$/.test(x));
+  if (codes.length && !on.includes('retriable-status-codes')) on.push('retriable-status-codes');
+  return { on: on.join(','), codes };
+}
+
+/**
+ * Like istiod's retry.ConvertPolicy: no policy → the mesh default or istiod's default; attempts ≤ 0
+ * → no retries; otherwise istiod's default with the attempts, retryOn (status codes split out) and
+ * per-try timeout the VirtualService gives. gRPC clients honour only status-name conditions.
+ */
 function retryPolicy(given: HTTPRetry | undefined, scope: Scope, flavor: RouteFlavor): RetryPolicy | undefined {
   const r = given ?? (flavor.defaultRetries ? scope.mesh.settings.defaultHttpRetryPolicy : undefined);
-  if (r?.attempts === 0) return undefined;
-  if (!r) {
-    if (!flavor.defaultRetries) return undefined;
-    return {
-      retry_on: DEFAULT_RETRY_ON,
-      num_retries: { value: 2 },
-      retriable_status_codes: [503],
-      retry_host_predicate: [{ name: 'envoy.retry_host_predicates.previous_hosts', typed_config: typedAny('envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate', {}) }],
-      host_selection_retry_max_attempts: '5',
-    };
+  if (!r) return flavor.defaultRetries ? defaultRetryPolicy() : undefined;
+  if (!r.attempts || r.attempts <= 0) return undefined;
+  const perTry = r.perTryTimeout ? { per_try_timeout: durationOf(r.perTryTimeout) } : {};
+  if (flavor.timeoutAs === 'max_stream_duration') {
+    return { retry_on: r.retryOn ?? 'cancelled,deadline-exceeded,internal,resource-exhausted,unavailable', num_retries: { value: r.attempts }, ...perTry };
   }
-  const grpcOnly = flavor.timeoutAs === 'max_stream_duration';
-  const retryOn = r.retryOn ?? (grpcOnly ? 'cancelled,deadline-exceeded,internal,resource-exhausted,unavailable' : DEFAULT_RETRY_ON);
-  return {
-    retry_on: retryOn,
-    num_retries: { value: r.attempts ?? 2 },
-    ...(r.perTryTimeout ? { per_try_timeout: durationOf(r.perTryTimeout) } : {}),
-    ...(!grpcOnly && retryOn.includes('retriable-status-codes') ? { retriable_status_codes: [503] } : {}),
-  };
+  const out: RetryPolicy = { ...defaultRetryPolicy(), num_retries: { value: r.attempts }, ...perTry };
+  if (r.retryOn) {
+    const { on, codes } = parseRetryOn(r.retryOn);
+    out.retry_on = on;
+    if (codes.length) out.retriable_status_codes = codes;
+    else delete out.retriable_status_codes;
+  }
+  return out;
 }
 
 function percent(v: number): { numerator: number; denominator: 'MILLION' } {

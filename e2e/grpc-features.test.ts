@@ -2,10 +2,13 @@
  * @module e2e/grpc-features.test
  * Issue #4's traffic-management features with real proxyless gRPC clients: fault injection
  * (abort with a gRPC status, on a header match) with grpc-js and C-core, and consistent hashing
- * (ring hash + route hash_policy on a header) with grpc-js (C-core 1.51 crashes on ring hash).
+ * (ring hash + route hash_policy on a header) with grpc-js (C-core 1.51 crashes on ring hash), and
+ * retries: a route with `retries: {attempts: 3, retryOn: unavailable}` turns backends that fail each
+ * RPC's first two attempts with UNAVAILABLE into successes (three attempts reach the backends), while
+ * the same RPC on a route without retries fails after one attempt — with both clients.
  */
 import { strict as assert } from 'node:assert';
-import { startBackend, type Backend } from './clients/backend.js';
+import { RPC_ID_KEY, startBackend, type Backend } from './clients/backend.js';
 import { bootstrapFor, startXdsClient, type XdsClient, type XdsClientKind } from './clients/driver.js';
 import { configFolder, startTspilot, type Tspilot } from './tspilot.js';
 import { ECHO_TARGET, registryYaml } from './fixtures/echo-mesh.js';
@@ -70,5 +73,61 @@ for (const kind of ['grpc-js', 'c-core'] as XdsClientKind[]) {
         assert.deepEqual([...seen].sort(), ['v1', 'v2']);
       });
     }
+  });
+}
+
+const RETRY_VS = `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: echo, namespace: default}
+spec:
+  hosts: [echo]
+  http:
+  - name: retried
+    match: [{headers: {x-retry: {exact: 'yes'}}}]
+    retries: {attempts: 3, retryOn: unavailable}
+    route: [{destination: {host: echo}}]
+  - name: once
+    route: [{destination: {host: echo}}]
+`;
+
+for (const kind of ['grpc-js', 'c-core'] as XdsClientKind[]) {
+  describe(`e2e gRPC retries with the real ${kind} client`, function () {
+    this.timeout(120_000);
+    // Both backends count attempts in one map, so an RPC retried on the other backend still counts.
+    const attempts = new Map<string, number>();
+    let v1: Backend, v2: Backend, folder: Awaited<ReturnType<typeof configFolder>>, pilot: Tspilot, client: XdsClient;
+    before(async () => {
+      v1 = await startBackend('v1', { failFirst: 2, attempts });
+      v2 = await startBackend('v2', { failFirst: 2, attempts });
+      folder = await configFolder();
+      await folder.write('registry.yaml', registryYaml(v1.port, v2.port));
+      await folder.write('vs.yaml', RETRY_VS);
+      pilot = await startTspilot(folder.dir);
+      client = await startXdsClient(kind, bootstrapFor(`127.0.0.1:${pilot.xdsPort}`, `sidecar~127.0.0.1~retries-${kind}.default~default.svc.cluster.local`, { GENERATOR: 'grpc', NAMESPACE: 'default' }));
+    });
+    after(async () => {
+      await client?.close();
+      await pilot?.close();
+      await Promise.all([v1?.close(), v2?.close()]);
+      await folder?.cleanup();
+    });
+
+    it('an RPC whose first two attempts fail UNAVAILABLE succeeds on the route with retries (3 attempts)', async () => {
+      for (let i = 0; i < 4; i++) {
+        const id = `${kind}-retried-${i}`;
+        const [r] = await client.rpc(ECHO_TARGET, 1, { 'x-retry': 'yes', [RPC_ID_KEY]: id });
+        assert.ok(r === 'v1' || r === 'v2', `${id}: ${r}\n${client.stderrTail()}`);
+        assert.equal(attempts.get(id), 3, `${id}: attempts seen by the backends`);
+      }
+    });
+
+    it('the same RPC on the route without retries fails UNAVAILABLE after one attempt', async () => {
+      for (let i = 0; i < 4; i++) {
+        const id = `${kind}-once-${i}`;
+        const [r] = await client.rpc(ECHO_TARGET, 1, { [RPC_ID_KEY]: id });
+        assert.ok(r?.startsWith('error:UNAVAILABLE'), `${id}: ${r}`);
+        assert.equal(attempts.get(id), 1, `${id}: attempts seen by the backends`);
+      }
+    });
   });
 }

@@ -3,7 +3,8 @@
  * `percent` is honoured for delays, and a fault with neither injects into no request (Istio's API
  * says an unspecified percentage delays or aborts nothing). Retries (istiod's ConvertPolicy): the
  * default policy with the VirtualService's attempts/retryOn/perTryTimeout on top, status codes in
- * retryOn moved to retriable_status_codes, attempts 0 (or unset) meaning no retries.
+ * retryOn moved to retriable_status_codes, attempts 0 (or unset) meaning no retries; for proxyless
+ * gRPC only the gRPC status conditions (gRFC A44) and num_retries.
  */
 import assert from 'node:assert/strict';
 import type { HTTPFault, RetryPolicy, Route, RouteConfiguration } from '../proto/types.js';
@@ -21,10 +22,11 @@ spec:
     route: [{destination: {host: ratings, subset: v1}}]
 `;
 
-/** The first route of ratings' vhost for a sidecar, with `policy` (YAML `key: value`) on the VirtualService route. */
-function ratingsRoute(policy: string): Route {
+/** The first route of ratings' vhost for a sidecar (or a proxyless gRPC client), with `policy` (YAML `key: value`) on the VirtualService route. */
+function ratingsRoute(policy: string, grpc = false): Route {
   const files = meshFiles().map((f) => (f.source.endsWith('virtual-services.yaml') ? { ...f, text: vs(policy) } : f));
-  const rc = generate(buildFrom(files), proxy(NODE_DEFAULT)).routes.get('9080') as RouteConfiguration;
+  const gen = generate(buildFrom(files), proxy(NODE_DEFAULT, grpc ? { GENERATOR: 'grpc', NAMESPACE: 'default' } : {}));
+  const rc = gen.routes.get(grpc ? 'outbound|9080||ratings.default.svc.cluster.local' : '9080') as RouteConfiguration;
   return rc.virtual_hosts!.find((v) => v.name === 'ratings.default.svc.cluster.local:9080')!.routes![0] as Route;
 }
 
@@ -80,5 +82,23 @@ describe('translators/route retry policies', () => {
   it('means no retries when attempts is 0 or unset', () => {
     assert.equal(retry('retries: {attempts: 0}'), undefined);
     assert.equal(retry('retries: {perTryTimeout: 1s}'), undefined);
+  });
+
+  describe('for proxyless gRPC', () => {
+    const grpcRetry = (yaml: string): RetryPolicy | undefined => ratingsRoute(yaml, true).route?.retry_policy as RetryPolicy | undefined;
+
+    it('gives gRPC only retry_on and num_retries (≥ 1), no Envoy host predicates', () => {
+      assert.deepEqual(grpcRetry('retries: {attempts: 3, retryOn: unavailable}'), { retry_on: 'unavailable', num_retries: { value: 3 } });
+    });
+
+    it('keeps only the status names gRPC retries on, trimmed (grpc-js does not trim)', () => {
+      assert.equal(grpcRetry('retries: {attempts: 2, retryOn: "unavailable, 503,connect-failure , cancelled,unavailable"}')?.retry_on, 'unavailable,cancelled');
+    });
+
+    it('defaults to every gRPC condition, and sets no policy when retryOn names none gRPC knows', () => {
+      assert.equal(grpcRetry('retries: {attempts: 2}')?.retry_on, 'cancelled,deadline-exceeded,internal,resource-exhausted,unavailable');
+      assert.equal(grpcRetry('retries: {attempts: 2, retryOn: "5xx,gateway-error"}'), undefined);
+      assert.equal(grpcRetry('retries: {attempts: 0, retryOn: unavailable}'), undefined);
+    });
   });
 });

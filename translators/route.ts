@@ -56,6 +56,9 @@ function defaultRetryPolicy(): RetryPolicy {
   };
 }
 
+/** The retry conditions proxyless gRPC acts on (gRFC A44: status names only). */
+const GRPC_RETRY_ON: readonly string[] = ['cancelled', 'deadline-exceeded', 'internal', 'resource-exhausted', 'unavailable'];
+
 /** Splits Istio's retryOn: integers are HTTP status codes for retriable_status_codes, the rest Envoy conditions. */
 function parseRetryOn(retryOn: string): { on: string; codes: number[] } {
   const parts = retryOn.split(',').map((x) => x.trim()).filter(Boolean);
@@ -76,7 +79,10 @@ function retryPolicy(given: HTTPRetry | undefined, scope: Scope, flavor: RouteFl
   if (!r.attempts || r.attempts <= 0) return undefined;
   const perTry = r.perTryTimeout ? { per_try_timeout: durationOf(r.perTryTimeout) } : {};
   if (flavor.timeoutAs === 'max_stream_duration') {
-    return { retry_on: r.retryOn ?? 'cancelled,deadline-exceeded,internal,resource-exhausted,unavailable', num_retries: { value: r.attempts }, ...perTry };
+    // grpc-js splits retry_on on ',' without trimming and both clients skip unknown names: keep
+    // only the gRPC status conditions, and no policy at all when none is left.
+    const on = r.retryOn ? r.retryOn.split(',').map((x) => x.trim()).filter((x) => GRPC_RETRY_ON.includes(x)) : GRPC_RETRY_ON;
+    return on.length ? { retry_on: [...new Set(on)].join(','), num_retries: { value: r.attempts }, ...perTry } : undefined;
   }
   const out: RetryPolicy = { ...defaultRetryPolicy(), num_retries: { value: r.attempts }, ...perTry };
   if (r.retryOn) {

@@ -1,7 +1,9 @@
 // Contract: a tiny real gRPC backend for end-to-end tests of xDS clients. It serves exactly one
 // unary method, /tspilot.test.Echo/Who, with raw-bytes (identity) serializers so no .proto is
-// needed, and answers every call with the UTF-8 JSON {"backend": <name>}. It binds 127.0.0.1 on a
-// free port; close() always force-shuts it down (in-flight calls are cancelled).
+// needed, and answers every call with the UTF-8 JSON {"backend": <name>}. In flaky mode
+// (`failFirst: n`) it fails the first n attempts of each RPC id (request metadata `x-rpc-id`, counted
+// in `attempts`, which several backends may share) with UNAVAILABLE, so retries can be observed.
+// It binds 127.0.0.1 on a free port; close() always force-shuts it down (in-flight calls are cancelled).
 import * as grpc from '@grpc/grpc-js';
 
 export const ECHO_METHOD = '/tspilot.test.Echo/Who';
@@ -9,6 +11,8 @@ export const ECHO_METHOD = '/tspilot.test.Echo/Who';
 export interface Backend {
   readonly name: string;
   readonly port: number;
+  /** Attempts seen per RPC id (metadata `x-rpc-id`), flaky mode only. */
+  readonly attempts: ReadonlyMap<string, number>;
   close(): Promise<void>;
 }
 
@@ -26,11 +30,31 @@ const echoService: grpc.ServiceDefinition = {
   },
 };
 
-export async function startBackend(name: string): Promise<Backend> {
+export const RPC_ID_KEY = 'x-rpc-id';
+
+export interface BackendOptions {
+  /** Fail the first n attempts of each RPC id with UNAVAILABLE (0 = never fail). */
+  readonly failFirst?: number;
+  /** Attempt counters per RPC id; pass one map to several backends to count across them. */
+  readonly attempts?: Map<string, number>;
+}
+
+export async function startBackend(name: string, opts: BackendOptions = {}): Promise<Backend> {
   const server = new grpc.Server();
   const reply = Buffer.from(JSON.stringify({ backend: name }), 'utf8');
+  const attempts = opts.attempts ?? new Map<string, number>();
+  const failFirst = opts.failFirst ?? 0;
   server.addService(echoService, {
-    Who: (_call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
+    Who: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
+      const id = call.metadata.get(RPC_ID_KEY)[0];
+      if (failFirst > 0 && typeof id === 'string') {
+        const n = (attempts.get(id) ?? 0) + 1;
+        attempts.set(id, n);
+        if (n <= failFirst) {
+          callback({ code: grpc.status.UNAVAILABLE, details: `${name}: attempt ${n} of ${id} fails on purpose` });
+          return;
+        }
+      }
       callback(null, reply);
     },
   });
@@ -48,6 +72,7 @@ export async function startBackend(name: string): Promise<Backend> {
   return {
     name,
     port,
+    attempts,
     async close(): Promise<void> {
       if (closed) return;
       closed = true;

@@ -47,6 +47,8 @@ export interface BenchResult {
   readonly ceiling: { coldStartMs: number; bytes: number; mbPerS: number };
   readonly tspilotColdMbPerS: number;
   readonly throughputRatio: number;
+  /** Fleet streams that failed and were retried (as Envoy would). */
+  readonly fleetRetries: number;
 }
 
 /** Max without spreading (a minute of churn gives hundreds of thousands of samples). */
@@ -216,10 +218,10 @@ export async function runBench(o: Opts): Promise<BenchResult> {
   }, () => ms, () => ({ unconverged: churnMissed }));
   await sleep(500);
   await measure('reconnect storm', async () => {
-    for (const c of fleet) c.close();
+    for (const c of fleet) c.stop();
     ms = await coldStart('reconnect storm');
   }, () => ms);
-  for (const c of fleet) c.close();
+  for (const c of fleet) c.stop();
   stats.stop();
   await stopChild(server.proc);
 
@@ -232,7 +234,7 @@ export async function runBench(o: Opts): Promise<BenchResult> {
   await waitFor('ceiling', () => cfleet.filter((c) => c.completeAt).length, cfleet.length, o.timeout);
   const cms = cfleet.filter((c) => c.completeAt).map((c) => c.completeAt - ct0);
   const cbytes = cfleet.reduce((a, c) => a + c.bytes, 0);
-  for (const c of cfleet) c.close();
+  for (const c of cfleet) c.stop();
   await stopChild(ceiling.proc);
   const cold = scenarios[0]!;
   const ceilingMs = maxOf(cms);
@@ -242,7 +244,7 @@ export async function runBench(o: Opts): Promise<BenchResult> {
   await rm(dir, { recursive: true, force: true });
   return {
     size: { ...size, proxies: o.proxies, delta: o.delta }, scoped: false, configBytesPerProxy, scenarios, ceiling: ceil, tspilotColdMbPerS,
-    throughputRatio: ceil.mbPerS ? tspilotColdMbPerS / ceil.mbPerS : 0,
+    throughputRatio: ceil.mbPerS ? tspilotColdMbPerS / ceil.mbPerS : 0, fleetRetries: fleet.reduce((a, c) => a + c.retries, 0),
   };
 }
 
@@ -257,6 +259,7 @@ export function table(r: BenchResult): string {
     '|---|---|---|---|---|---|---|---|---|---|',
     ...rows,
     '',
+    `fleet streams that failed and were retried: ${r.fleetRetries}`,
     `cold start throughput: tspilot ${r.tspilotColdMbPerS.toFixed(1)} MB/s, ceiling ${r.ceiling.mbPerS.toFixed(1)} MB/s → ratio ${(r.throughputRatio * 100).toFixed(0)}%`,
   ].join('\n');
 }

@@ -47,7 +47,12 @@ export class FleetClient {
 
   constructor(private readonly opts: FleetClientOptions) {}
 
+  /** Streams that failed and were retried. */
+  retries = 0;
+  private stopped = false;
+
   connect(): void {
+    this.stopped = false;
     this.subs.clear(); this.last.clear(); this.seen.clear(); this.nodeSent = false; this.error = null; this.completeAt = 0;
     // A channel of its own (no shared subchannel), like separate Envoys.
     this.client = new grpc.Client(this.opts.address, grpc.credentials.createInsecure(), {
@@ -56,15 +61,29 @@ export class FleetClient {
     const call = this.client.makeBidiStreamRequest(this.opts.delta ? PATH.delta : PATH.sotw, (b: Buffer) => b, (b: Buffer) => b);
     this.call = call;
     call.on('data', (b: Buffer) => this.onData(b));
-    call.on('error', (e: Error) => { if (this.call === call) this.error = e.message; });
+    call.on('error', (e: Error) => {
+      if (this.call !== call) return;
+      // Like Envoy, retry a failed stream (e.g. UNAVAILABLE while thousands reconnect at once).
+      this.error = e.message;
+      this.retries++;
+      this.close();
+      setTimeout(() => { if (!this.stopped) this.connect(); }, 200);
+    });
     this.request(CDS, ['*']);
     this.request(LDS, ['*']);
   }
 
+  /** Ends the stream on purpose (no retry). */
+  stop(): void {
+    this.stopped = true;
+    this.close();
+  }
+
   close(): void {
-    this.call?.cancel();
-    this.client?.close();
+    const call = this.call;
     this.call = null;
+    call?.cancel();
+    this.client?.close();
     this.client = null;
   }
 

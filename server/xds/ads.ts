@@ -17,6 +17,7 @@ import { EDS, PUSH_ORDER, SHORT, isXdsType, type XdsType } from '../../proto/typ
 import type { ClassSnapshot, SnapshotCache } from '../cache/snapshot.js';
 import { onPush, onRequest, type RequestOutcome } from './sotw.js';
 import { onDeltaPush, onDeltaRequest, type DeltaOutcome } from './delta.js';
+import { sameBytes, scanSotw } from './ackscan.js';
 import type { DeltaResponse, SotwResponse, StreamState } from './state.js';
 
 /** gRPC status codes used here (kept local so the engine does not import grpc-js). */
@@ -98,6 +99,8 @@ interface Connection {
   queued: boolean;
   closed: boolean;
   readonly defaultType: string | undefined;
+  /** SotW: per type, the raw resource_names bytes of the last request and the names decoded from them. */
+  readonly lastNames: Map<string, { readonly raw: Uint8Array; readonly names: readonly string[] }>;
 }
 
 /** Counters of what the engine refused or dropped (exposed for metrics and tests). */
@@ -147,7 +150,7 @@ export class AdsEngine {
 
   /** A new stream; `defaultType` fills an empty type_url (per-type services, not ADS). */
   open(io: StreamIO, defaultType?: string, kind: Kind = 'sotw'): StreamHandle {
-    const conn: Connection = { io, kind, state: null, pending: new Map(), busy: false, queued: false, closed: false, defaultType };
+    const conn: Connection = { io, kind, state: null, pending: new Map(), busy: false, queued: false, closed: false, defaultType, lastNames: new Map() };
     this.conns.add(conn);
     io.onDrain(() => this.pump());
     return {
@@ -184,7 +187,7 @@ export class AdsEngine {
     if (conn.closed) return;
     let req: SotwRequest | DeltaRequest;
     try {
-      req = conn.kind === 'delta' ? decodeDeltaRequest(bytes) : decodeSotwRequest(bytes);
+      req = conn.kind === 'delta' ? decodeDeltaRequest(bytes) : this.decodeSotw(conn, bytes);
       if (!req.typeUrl && conn.defaultType) req = { ...req, typeUrl: conn.defaultType };
     } catch (e) {
       this.fail(conn, Status.INVALID_ARGUMENT, `malformed ${conn.kind === 'delta' ? 'DeltaDiscoveryRequest' : 'DiscoveryRequest'}: ${(e as Error).message}`);
@@ -229,6 +232,20 @@ export class AdsEngine {
       this.events.deltaRequest?.(st, req, outcome);
       if (outcome.response) this.enqueue(conn, outcome.response);
     }
+  }
+
+  /** Decodes a SotW request, reusing the previous request's names when their bytes are unchanged (see ackscan.ts). */
+  private decodeSotw(conn: Connection, bytes: Uint8Array): SotwRequest {
+    const scan = conn.state ? scanSotw(bytes) : null;
+    if (scan) {
+      const prev = conn.lastNames.get(scan.typeUrl);
+      if (prev && sameBytes(prev.raw, scan.names)) {
+        return { versionInfo: scan.versionInfo, node: null, resourceNames: prev.names, typeUrl: scan.typeUrl, responseNonce: scan.responseNonce, errorDetail: null };
+      }
+    }
+    const req = decodeSotwRequest(bytes);
+    if (scan && isXdsType(scan.typeUrl)) conn.lastNames.set(scan.typeUrl, { raw: new Uint8Array(scan.names), names: req.resourceNames });
+    return req;
   }
 
   private enqueue(conn: Connection, r: SotwResponse | DeltaResponse): void {

@@ -130,7 +130,20 @@ export interface LoadBalancerSettings {
     readonly maglev?: { readonly tableSize?: number };
     readonly httpCookie?: { readonly name: string; readonly path?: string; readonly ttl?: string };
   };
-  readonly localityLbSetting?: { readonly enabled?: boolean };
+  readonly localityLbSetting?: LocalityLbSetting;
+}
+
+/**
+ * Locality-aware load balancing (Istio's LocalityLoadBalancerSetting). Localities are
+ * `region/zone/subzone` strings; `*` may end one. `distribute` weights apply to proxies in `from`;
+ * `failover` (region → region) and `failoverPriority` (label names, or `label=value` overrides)
+ * order endpoints into priorities and need outlier detection to take effect.
+ */
+export interface LocalityLbSetting {
+  readonly enabled?: boolean;
+  readonly distribute?: readonly { readonly from: string; readonly to: Readonly<Record<string, number>> }[];
+  readonly failover?: readonly { readonly from: string; readonly to: string }[];
+  readonly failoverPriority?: readonly string[];
 }
 
 export interface TrafficPolicy {

@@ -5,13 +5,15 @@
  * picks), grouped by locality. Every locality gets a locality message and a load_balancing_weight:
  * both gRPC clients drop (or NACK) localities without them. Endpoints of workloads with a sidecar
  * (label `security.istio.io/tlsMode: istio`) carry `tlsMode: istio` for ISTIO_MUTUAL matching.
- * With outlier detection (and locality LB not disabled) localities get failover priorities
- * relative to the proxy's own locality (its `topology.kubernetes.io/region|zone` labels).
+ * The DestinationRule's locality load balancing (translators/locality: distribute weights, failover
+ * priorities with outlier detection) is applied relative to the calling proxy's locality.
  */
 import type { MeshEndpoint } from '../model/config.js';
 import type { ClusterLoadAssignment, LocalityLbEndpoints } from '../proto/types.js';
 import { jsonToStruct } from '../proto/struct.js';
+import { applyLocalityLb, localityLabels, parseLocality, type LocalityGroup } from './locality.js';
 import { parseClusterName } from './names.js';
+import { policyForPort } from './policy.js';
 import type { Scope } from './scope.js';
 
 function matches(labels: Readonly<Record<string, string>>, want: Readonly<Record<string, string>> | undefined): boolean {
@@ -19,46 +21,34 @@ function matches(labels: Readonly<Record<string, string>>, want: Readonly<Record
   return Object.keys(want).every((k) => labels[k] === want[k]);
 }
 
-function localityOf(zone: string): { region?: string; zone?: string } {
-  // Kubernetes zones carry no region; topology "region/zone" is split when given that way.
-  if (!zone) return {};
-  const i = zone.indexOf('/');
-  return i > 0 ? { region: zone.slice(0, i), zone: zone.slice(i + 1) } : { zone };
+function render(g: LocalityGroup<MeshEndpoint>): LocalityLbEndpoints {
+  const l = g.locality;
+  return {
+    ...(g.priority ? { priority: g.priority } : {}),
+    locality: { ...(l.region ? { region: l.region } : {}), ...(l.zone ? { zone: l.zone } : {}), ...(l.subzone ? { sub_zone: l.subzone } : {}) },
+    lb_endpoints: g.members.map(({ ep: e }) => ({
+      endpoint: { address: { socket_address: { address: e.address, port_value: e.port } } },
+      ...(e.labels['security.istio.io/tlsMode'] === 'istio' ? { metadata: { filter_metadata: { 'envoy.transport_socket_match': jsonToStruct({ tlsMode: 'istio' }) } } } : {}),
+      load_balancing_weight: { value: 1 },
+    })),
+    load_balancing_weight: { value: g.weight },
+  } as LocalityLbEndpoints;
 }
 
-/**
- * Locality failover as istiod applies it when a DestinationRule has outlier detection: endpoints
- * in the proxy's region and zone at priority 0, the same region next, the rest last (ranks made
- * contiguous, as Envoy expects). The proxy's locality comes from its topology labels.
- */
-function priorities(localities: readonly string[], proxy: { region?: string; zone?: string }): Map<string, number> {
-  const rank = (loc: string): number => {
-    const l = localityOf(loc);
-    if (l.region && l.region === proxy.region) return l.zone === proxy.zone ? 0 : 1;
-    if (!l.region && l.zone && l.zone === proxy.zone) return 0;
-    return 2;
-  };
-  const used = [...new Set(localities.map(rank))].sort();
-  return new Map(localities.map((l) => [l, used.indexOf(rank(l))]));
-}
-
-export function groupByLocality(eps: readonly MeshEndpoint[], proxyLocality?: { region?: string; zone?: string }): LocalityLbEndpoints[] {
-  const groups = new Map<string, MeshEndpoint[]>();
-  for (const e of eps) groups.set(e.locality, [...(groups.get(e.locality) ?? []), e]);
-  const prio = proxyLocality ? priorities([...groups.keys()], proxyLocality) : undefined;
-  return [...groups.keys()].sort().map((loc) => {
-    const members = groups.get(loc)!;
-    return {
-      ...(prio?.get(loc) ? { priority: prio.get(loc) } : {}),
-      locality: localityOf(loc),
-      lb_endpoints: members.map((e) => ({
-        endpoint: { address: { socket_address: { address: e.address, port_value: e.port } } },
-        ...(e.labels['security.istio.io/tlsMode'] === 'istio' ? { metadata: { filter_metadata: { 'envoy.transport_socket_match': jsonToStruct({ tlsMode: 'istio' }) } } } : {}),
-        load_balancing_weight: { value: 1 },
-      })),
-      load_balancing_weight: { value: members.length },
-    } as LocalityLbEndpoints;
+/** Endpoints grouped by locality (sorted), each endpoint weight 1, each locality weighted by its endpoint count. */
+function groups(eps: readonly MeshEndpoint[]): LocalityGroup<MeshEndpoint>[] {
+  const byLoc = new Map<string, MeshEndpoint[]>();
+  for (const e of eps) byLoc.set(e.locality, [...(byLoc.get(e.locality) ?? []), e]);
+  return [...byLoc.keys()].sort().map((loc) => {
+    const locality = parseLocality(loc);
+    // Endpoint labels carry their locality's topology labels, as istiod's AugmentLabels does (failoverPriority compares them).
+    const members = byLoc.get(loc)!.map((ep) => ({ ep, labels: { ...ep.labels, ...localityLabels(locality) }, weight: 1 }));
+    return { locality, members, weight: members.length, priority: 0 };
   });
+}
+
+export function groupByLocality(eps: readonly MeshEndpoint[]): LocalityLbEndpoints[] {
+  return groups(eps).map(render);
 }
 
 /** The assignment for one outbound cluster name, or undefined if the name is not a known cluster. */
@@ -75,9 +65,9 @@ export function outboundEndpoints(scope: Scope, name: string): ClusterLoadAssign
     labels = subset.labels ?? {};
   }
   const eps = (scope.mesh.endpoints.get(parsed.host)?.get(parsed.port) ?? []).filter((e) => matches(e.labels, labels));
-  const policy = { ...dr?.spec.trafficPolicy, ...subset?.trafficPolicy };
-  const region = scope.labels['topology.kubernetes.io/region'];
-  const zone = scope.labels['topology.kubernetes.io/zone'];
-  const failover = policy.outlierDetection && policy.loadBalancer?.localityLbSetting?.enabled !== false && (region || zone);
-  return { cluster_name: name, endpoints: groupByLocality(eps, failover ? { ...(region ? { region } : {}), ...(zone ? { zone } : {}) } : undefined) };
+  // istiod's getOutlierDetectionAndLoadBalancerSettings: the subset's policy over the rule's, each with its port-level settings.
+  const port = parsed.port;
+  const policy = { ...policyForPort(dr?.spec.trafficPolicy, port), ...policyForPort(subset?.trafficPolicy, port) };
+  const located = applyLocalityLb(groups(eps), policy.loadBalancer?.localityLbSetting, policy.outlierDetection !== undefined, scope.labels);
+  return { cluster_name: name, endpoints: located.map(render) };
 }

@@ -1,12 +1,14 @@
 /**
  * @module watchers/validate/destinationrule
  * Validates a DestinationRule (networking.istio.io, any version): host, subsets (unique DNS-label
- * names, labels), and the traffic policy fields tspilot translates.
+ * names, labels), and the traffic policy fields tspilot translates (locality LB settings in
+ * destinationrule-locality.ts).
  */
 import type { DestinationRule, Subset, TrafficPolicy } from '../../model/istio.js';
 import { type Raw, Reader } from './check.js';
 import { readMeta } from './meta.js';
 import { readDuration, readExportTo, validHost } from './common-istio.js';
+import { readLocalityLbSetting } from './destinationrule-locality.js';
 
 const LB_SIMPLE = ['UNSPECIFIED', 'LEAST_CONN', 'RANDOM', 'PASSTHROUGH', 'ROUND_ROBIN', 'LEAST_REQUEST'];
 const TLS_MODES = ['DISABLE', 'SIMPLE', 'MUTUAL', 'ISTIO_MUTUAL'];
@@ -41,14 +43,8 @@ function readPolicy(r: Reader, v: unknown, path: string, portLevel = false): Tra
     const ch = r.object(lb['consistentHash'], `${path}.loadBalancer.consistentHash`);
     if (simple && ch) r.fail(`${path}.loadBalancer`, 'set simple or consistentHash, not both');
     if (ch) readConsistentHash(r, ch, `${path}.loadBalancer.consistentHash`);
-    const loc = r.object(lb['localityLbSetting'], `${path}.loadBalancer.localityLbSetting`);
-    let enabled: boolean | undefined;
-    if (loc) {
-      r.known(loc, `${path}.loadBalancer.localityLbSetting`, ['enabled', 'distribute', 'failover', 'failoverPriority']);
-      enabled = r.bool(loc['enabled'], `${path}.loadBalancer.localityLbSetting.enabled`);
-      if (loc['distribute'] !== undefined && loc['failover'] !== undefined) r.fail(`${path}.loadBalancer.localityLbSetting`, 'set distribute or failover, not both');
-    }
-    out['loadBalancer'] = { ...(simple ? { simple } : {}), ...(ch ? { consistentHash: ch } : {}), ...(loc ? { localityLbSetting: { ...(enabled !== undefined ? { enabled } : {}) } } : {}) };
+    const loc = readLocalityLbSetting(r, lb['localityLbSetting'], `${path}.loadBalancer.localityLbSetting`);
+    out['loadBalancer'] = { ...(simple ? { simple } : {}), ...(ch ? { consistentHash: ch } : {}), ...(loc ? { localityLbSetting: loc } : {}) };
   }
   const cp = r.object(o['connectionPool'], `${path}.connectionPool`);
   if (cp) {

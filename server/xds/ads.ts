@@ -17,7 +17,7 @@ import { EDS, PUSH_ORDER, SHORT, isXdsType, type XdsType } from '../../proto/typ
 import type { ClassSnapshot, SnapshotCache } from '../cache/snapshot.js';
 import { onPush, onRequest, type RequestOutcome } from './sotw.js';
 import { onDeltaPush, onDeltaRequest, type DeltaOutcome } from './delta.js';
-import { sameBytes, scanSotw } from './ackscan.js';
+import { namesDigest, scanSotw } from './ackscan.js';
 import type { DeltaResponse, SotwResponse, StreamState } from './state.js';
 
 /** gRPC status codes used here (kept local so the engine does not import grpc-js). */
@@ -99,8 +99,8 @@ interface Connection {
   queued: boolean;
   closed: boolean;
   readonly defaultType: string | undefined;
-  /** SotW: per type, the raw resource_names bytes of the last request and the names decoded from them. */
-  readonly lastNames: Map<string, { readonly raw: Uint8Array; readonly names: readonly string[] }>;
+  /** SotW: per type, a digest of the last request's raw resource_names bytes and the names decoded from them. */
+  readonly lastNames: Map<string, { readonly digest: string; readonly names: readonly string[] }>;
 }
 
 /** Counters of what the engine refused or dropped (exposed for metrics and tests). */
@@ -239,12 +239,12 @@ export class AdsEngine {
     const scan = conn.state ? scanSotw(bytes) : null;
     if (scan) {
       const prev = conn.lastNames.get(scan.typeUrl);
-      if (prev && sameBytes(prev.raw, scan.names)) {
+      if (prev && prev.digest === namesDigest(scan.names)) {
         return { versionInfo: scan.versionInfo, node: null, resourceNames: prev.names, typeUrl: scan.typeUrl, responseNonce: scan.responseNonce, errorDetail: null };
       }
     }
     const req = decodeSotwRequest(bytes);
-    if (scan && isXdsType(scan.typeUrl)) conn.lastNames.set(scan.typeUrl, { raw: new Uint8Array(scan.names), names: req.resourceNames });
+    if (scan && isXdsType(scan.typeUrl)) conn.lastNames.set(scan.typeUrl, { digest: namesDigest(scan.names), names: req.resourceNames });
     return req;
   }
 

@@ -88,10 +88,9 @@ function compose(st: StreamState, typeUrl: XdsType, ts: TypeState, snap: ClassSn
     if (desired.has(n)) ts.known.set(n, ABSENT);
     else ts.known.delete(n);
   }
-  const held: EncodedResource[] = [];
-  for (const [n, v] of ts.known) if (v !== ABSENT) held.push({ name: n, version: v } as EncodedResource);
-  held.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const versionInfo = versionOf(held); // rule 17: system_version_info is informational only
+  // Rule 17: system_version_info is informational; a hash of what this response carries (not of
+  // everything held, which would cost O(held) allocations per stream per push).
+  const versionInfo = removed.length ? `${versionOf(resources)}-${removed.length}` : versionOf(resources);
   const nonce = nextNonce(st);
   ts.nonce = nonce;
   ts.versionSent = versionInfo;

@@ -29,6 +29,8 @@ const byName = (a: EncodedResource, b: EncodedResource): number => (a.name < b.n
 
 /** Applies the request's names; true when something was added (a removal needs no response). */
 function applySubscription(ts: TypeState, typeUrl: string, names: readonly string[]): boolean {
+  if (names === ts.namesFrom) return false; // the very names (same bytes) as last time: ads.ts reuses the array
+  ts.namesFrom = names;
   // Fast path, the common case: an ACK repeating the same names (SotW clients resend every name
   // in every request — 1,200 EDS names per ACK in the bench — so no new Set unless they changed).
   if (names.length && names.length === ts.names.size && !ts.wildcard) {

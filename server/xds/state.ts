@@ -44,6 +44,8 @@ export interface TypeState {
    * initial_resource_versions on a reconnect (rule 18).
    */
   known: Map<string, string>;
+  /** SotW: the names array the subscription was last built from (the engine reuses it for unchanged ACKs). */
+  namesFrom: readonly string[] | null;
   /** Delta only: names to resend even if unchanged (rule 20; warming after CDS/LDS). */
   forceNames: Set<string>;
 }
@@ -51,7 +53,7 @@ export interface TypeState {
 export function newTypeState(): TypeState {
   return {
     wildcard: false, names: new Set(), everNamed: false, sent: null, nonce: '', versionSent: '', sentAt: 0,
-    ackedVersion: '', ackedAt: 0, ackedNonce: '', nack: null, force: false, responses: 0, known: new Map(), forceNames: new Set(),
+    ackedVersion: '', ackedAt: 0, ackedNonce: '', nack: null, force: false, responses: 0, known: new Map(), forceNames: new Set(), namesFrom: null,
   };
 }
 

@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import type { LocalityLbSetting } from '../model/istio.js';
 import { applyLocalityLb, localityMatch, parseLocality, proxyLocality, withNodeLocality, type LocalityGroup } from './locality.js';
+import { policyFields } from './policy.js';
 import { proxy } from './testdata/build.js';
 
 /** Groups from `locality: [[address, labels], …]`; every endpoint weight 1. */
@@ -74,5 +75,17 @@ describe('translators/locality', () => {
     assert.deepEqual(apply({ failoverPriority: ['v'], failover: [{ from: 'us-east', to: 'us-west' }] }, true, EAST),
       ['eu-west/d p4 w1 [d1]', 'us-east/a/s1 p0 w1 [a1]', 'us-east/a/s1 p5 w1 [a2]', 'us-east/a/s2 p1 w1 [a3]', 'us-east/b p2 w1 [b1]', 'us-west/c p3 w1 [c1]', 'us-west/c p6 w1 [c2]', 'us-west/e p6 w1 [e1]']);
     assert.deepEqual(apply({ failoverPriority: ['v'] }, true, {}), show(MESH), 'a proxy without labels: nothing to compare');
+  });
+
+  it('marks the cluster locality-weighted (Envoy ignores EDS locality weights otherwise) when istiod does', () => {
+    const lbc = (loc: LocalityLbSetting, od: boolean): unknown => policyFields({ loadBalancer: { localityLbSetting: loc }, ...(od ? { outlierDetection: { consecutive5xxErrors: 5 } } : {}) }, '10s', '', false).common_lb_config;
+    const dist = { distribute: [{ from: '*', to: { 'us-east': 100 } }] };
+    const fail = { failover: [{ from: 'us-east', to: 'eu-west' }] };
+    assert.deepEqual(lbc(dist, false), { locality_weighted_lb_config: {} });
+    assert.deepEqual(lbc(fail, true), { locality_weighted_lb_config: {} });
+    assert.deepEqual(lbc({ failoverPriority: ['version'] }, true), { locality_weighted_lb_config: {} });
+    assert.equal(lbc(fail, false), undefined, 'failover without outlier detection is inert');
+    assert.equal(lbc({}, true), undefined, 'the default proximity failover needs no locality weights');
+    assert.equal(lbc({ ...dist, enabled: false }, true), undefined);
   });
 });

@@ -3,7 +3,7 @@
  * DestinationRule traffic policy → Envoy cluster fields: connectionPool → circuit_breakers
  * (istiod's MaxUint32 defaults), connect_timeout, HttpProtocolOptions (idle timeout, max requests
  * per connection, HTTP/2 for h2/gRPC ports); outlierDetection → outlier_detection and
- * healthy_panic_threshold; tls → transport_socket (SIMPLE/MUTUAL with SDS secrets
+ * healthy_panic_threshold; localityLbSetting → locality_weighted_lb_config; tls → transport_socket (SIMPLE/MUTUAL with SDS secrets
  * `kubernetes://<credentialName>`), or for ISTIO_MUTUAL the `tlsMode-istio`/`tlsMode-disabled`
  * transport_socket_matches; the per-port override (portLevelSettings) for one port.
  */
@@ -106,6 +106,12 @@ export function policyFields(p: TrafficPolicy | undefined, defaultConnectTimeout
       ...(od.maxEjectionPercent !== undefined ? { max_ejection_percent: { value: od.maxEjectionPercent } } : {}),
     };
     if (od.minHealthPercent !== undefined) out.common_lb_config = { healthy_panic_threshold: { value: od.minHealthPercent } };
+  }
+  // istiod's applyLocalityLoadBalancer: Envoy honours EDS locality weights only with
+  // locality_weighted_lb_config, set for distribute, or for failover/failoverPriority with outlier detection.
+  const loc = p?.loadBalancer?.localityLbSetting;
+  if (loc && loc.enabled !== false && (loc.distribute?.length || (od && (loc.failover?.length || loc.failoverPriority?.length)))) {
+    out.common_lb_config = { ...out.common_lb_config, locality_weighted_lb_config: {} };
   }
   const tls = p?.tls;
   if (tls?.mode === 'ISTIO_MUTUAL') {

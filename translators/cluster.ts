@@ -13,7 +13,7 @@ import type { Cluster } from '../proto/types.js';
 import { clusterName, configPath } from './names.js';
 import { istioMetadata } from './metadata.js';
 import { policyFields, policyForPort } from './policy.js';
-import { groupByLocality } from './endpoint.js';
+import { dnsEndpoints } from './endpoint.js';
 import { portProtocol } from './protocol.js';
 import type { Scope } from './scope.js';
 
@@ -42,7 +42,7 @@ export function mtlsSni(port: number, subset: string, host: string): string {
   return `outbound_.${port}_.${subset}_.${host}`;
 }
 
-function typeFields(scope: Scope, svc: MeshService, name: string, port: number): Partial<Cluster> {
+function typeFields(scope: Scope, svc: MeshService, name: string, port: number, policy?: TrafficPolicy): Partial<Cluster> {
   switch (svc.resolution) {
     case 'NONE': return { type: 'ORIGINAL_DST', lb_policy: 'CLUSTER_PROVIDED' };
     case 'DNS':
@@ -51,7 +51,7 @@ function typeFields(scope: Scope, svc: MeshService, name: string, port: number):
       const list = eps.length ? eps : [{ address: svc.hostname, port, labels: {}, pod: null, serviceAccount: '', locality: '', ready: true }];
       return {
         type: svc.resolution === 'DNS' ? 'STRICT_DNS' : 'LOGICAL_DNS', dns_lookup_family: 'V4_ONLY',
-        load_assignment: { cluster_name: name, endpoints: groupByLocality(svc.resolution === 'DNS' ? list : list.slice(0, 1)) },
+        load_assignment: { cluster_name: name, endpoints: dnsEndpoints(svc.resolution === 'DNS' ? list : list.slice(0, 1), policy, scope.labels) },
       };
     }
     default:
@@ -65,7 +65,7 @@ function cluster(scope: Scope, name: string, svc: MeshService, port: number, sub
   };
   if (dr) meta['config'] = configPath('DestinationRule', dr.meta.namespace, dr.meta.name);
   const sp = svc.ports.find((p) => p.port === port)!;
-  const typed = flavor.envoyPolicy ? typeFields(scope, svc, name, port) : typeFields(scope, { ...svc, resolution: 'EDS' }, name, port);
+  const typed = flavor.envoyPolicy ? typeFields(scope, svc, name, port, policy) : typeFields(scope, { ...svc, resolution: 'EDS' }, name, port);
   const pol = flavor.envoyPolicy
     ? policyFields(policy, scope.mesh.settings.connectTimeout, mtlsSni(port, subset, svc.hostname), ['HTTP2', 'GRPC'].includes(portProtocol(sp)))
     : policyFields(undefined, policy?.connectionPool?.tcp?.connectTimeout ?? scope.mesh.settings.connectTimeout, '', false);

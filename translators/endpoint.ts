@@ -9,6 +9,7 @@
  * priorities with outlier detection) is applied relative to the calling proxy's locality.
  */
 import type { MeshEndpoint } from '../model/config.js';
+import type { TrafficPolicy } from '../model/istio.js';
 import type { ClusterLoadAssignment, LocalityLbEndpoints } from '../proto/types.js';
 import { jsonToStruct } from '../proto/struct.js';
 import { applyLocalityLb, localityLabels, parseLocality, type LocalityGroup } from './locality.js';
@@ -49,6 +50,18 @@ function groups(eps: readonly MeshEndpoint[]): LocalityGroup<MeshEndpoint>[] {
 
 export function groupByLocality(eps: readonly MeshEndpoint[]): LocalityLbEndpoints[] {
   return groups(eps).map(render);
+}
+
+/**
+ * The inline load_assignment of a DNS cluster, with locality LB as istiod applies it there: as for
+ * EDS, except that failoverPriority is skipped (istiod has no endpoint labels at that point), so
+ * with failoverPriority only `failover` (if given) applies.
+ */
+export function dnsEndpoints(eps: readonly MeshEndpoint[], policy: TrafficPolicy | undefined, proxyLabels: Readonly<Record<string, string>>): LocalityLbEndpoints[] {
+  const s = policy?.loadBalancer?.localityLbSetting;
+  if (s?.failoverPriority?.length && !s.distribute?.length && !s.failover?.length) return groupByLocality(eps);
+  const setting = s?.failoverPriority?.length ? { ...s, failoverPriority: [] } : s;
+  return applyLocalityLb(groups(eps), setting, policy?.outlierDetection !== undefined, proxyLabels).map(render);
 }
 
 /** The assignment for one outbound cluster name, or undefined if the name is not a known cluster. */

@@ -193,4 +193,33 @@ for (const kind of ['grpc-js', 'c-core'] as XdsClientKind[]) {
       assert.ok(failed.ok, `no failover to zone b: ${JSON.stringify(failed)}`);
     });
   });
+
+  describe(`e2e locality from the xDS node (no topology labels) with the real ${kind} client`, function () {
+    this.timeout(120_000);
+    let v1: Backend, v2: Backend, folder: Awaited<ReturnType<typeof configFolder>>, pilot: Tspilot, client: XdsClient;
+    before(async () => {
+      v1 = await startBackend('v1');
+      v2 = await startBackend('v2');
+      folder = await configFolder();
+      await folder.write('registry.yaml', zonedRegistry(v1.port, v2.port));
+      await folder.write('dr.yaml', localityDr("{distribute: [{from: 'us-east/a/*', to: {'us-east/a': 10, 'us-east/b': 90}}]}"));
+      pilot = await startTspilot(folder.dir);
+      // The locality only in node.locality, as Envoy and gRPC bootstraps carry it (istiod reads it there).
+      const bootstrap = bootstrapFor(`127.0.0.1:${pilot.xdsPort}`, `sidecar~127.0.0.1~node-locality-${kind}.default~default.svc.cluster.local`, { GENERATOR: 'grpc', NAMESPACE: 'default' }) as { node: { locality: object } };
+      bootstrap.node.locality = { region: 'us-east', zone: 'a' };
+      client = await startXdsClient(kind, bootstrap);
+    });
+    after(async () => {
+      await client?.close();
+      await pilot?.close();
+      await Promise.all([v1?.close(), v2?.close()]);
+      await folder?.cleanup();
+    });
+
+    it('distribute applies to a client whose locality comes from its bootstrap node', async () => {
+      const r = await client.rpc(ECHO_TARGET, 200);
+      const v2n = r.filter((x) => x === 'v2').length;
+      assert.ok(v2n >= 160, `v2 ${v2n} of 200 (expected about 180): the node's locality was not used`);
+    });
+  });
 }

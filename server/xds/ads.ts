@@ -12,6 +12,7 @@
 import os from 'node:os';
 import type { MeshConfig } from '../../model/config.js';
 import { parseNodeId, type Proxy } from '../../model/proxy.js';
+import { withNodeLocality } from '../../translators/locality.js';
 import { decodeDeltaRequest, decodeSotwRequest, deltaResponseBytes, sotwResponseBytes, type DeltaRequest, type SotwRequest, type WireNode } from '../../proto/wire.js';
 import { EDS, PUSH_ORDER, SHORT, isXdsType, type XdsType } from '../../proto/typeurls.js';
 import type { ClassSnapshot, SnapshotCache } from '../cache/snapshot.js';
@@ -180,7 +181,8 @@ export class AdsEngine {
     if (!parsed.ok) return { error: parsed.reason };
     const pod = this.cache.mesh.pods.get(`${parsed.proxy.namespace}/${parsed.proxy.workloadName}`);
     // Pod labels come from the registry; only workloads without a pod (VMs) rely on LABELS metadata.
-    return { proxy: pod ? { ...parsed.proxy, labels: pod.meta.labels } : parsed.proxy };
+    // The node's locality, when it sends one, wins over topology labels (istiod's AugmentLabels).
+    return { proxy: withNodeLocality(pod ? { ...parsed.proxy, labels: pod.meta.labels } : parsed.proxy, node.locality) };
   }
 
   private onMessage(conn: Connection, bytes: Uint8Array): void {

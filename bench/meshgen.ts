@@ -5,6 +5,8 @@
  * VirtualService splitting 90/10 between them. Service 0's EndpointSlice lives in its own file
  * (`ep-0.yaml`) and the VirtualServices in `vs.yaml`, so scenarios can change one of them.
  * No Pods: subset clusters exist but their endpoints (selected by pod labels) are empty.
+ * Scoped (istio.io's own benchmark setup): a root-namespace Sidecar limits every proxy's egress to
+ * its own namespace and istio-system (`./*`, `istio-system/*`).
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -15,9 +17,22 @@ export interface MeshSize {
   readonly namespaces: number;
   /** Share of services with a VirtualService and a DestinationRule (0–1). */
   readonly routedShare: number;
+  /** Write a root Sidecar (istio-system) with egress `./*` and `istio-system/*`. */
+  readonly scoped: boolean;
 }
 
-const ns = (i: number, size: MeshSize): string => `ns-${i % size.namespaces}`;
+/** The namespace of service i. */
+export const namespaceOf = (i: number, size: MeshSize): string => `ns-${i % size.namespaces}`;
+
+const ROOT_SIDECAR = `apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {name: default, namespace: istio-system}
+spec:
+  egress:
+  - hosts: ["./*", "istio-system/*"]
+`;
+
+const ns = namespaceOf;
 const port = (i: number): number => 8000 + (i % 5);
 
 function ip(i: number, j: number): string {
@@ -96,4 +111,5 @@ export async function writeMesh(dir: string, size: MeshSize): Promise<void> {
   await writeFile(path.join(dir, 'ep-0.yaml'), sliceYaml(0, size));
   const vs = vsYaml(size);
   if (vs) { await writeFile(path.join(dir, 'vs.yaml'), vs); await writeFile(path.join(dir, 'dr.yaml'), drYaml(size)); }
+  if (size.scoped) await writeFile(path.join(dir, 'sidecar.yaml'), ROOT_SIDECAR);
 }

@@ -18,7 +18,7 @@ import { Command } from 'commander';
 import { FleetClient } from '../e2e/fleet/client.js';
 import { EDS, RDS, SHORT, isXdsType } from '../proto/typeurls.js';
 import type { WireNode } from '../proto/wire.js';
-import { sliceYaml, vsYaml, writeMesh, type MeshSize } from './meshgen.js';
+import { namespaceOf, sliceYaml, vsYaml, writeMesh, type MeshSize } from './meshgen.js';
 import { plotCdf } from './plot.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -41,7 +41,7 @@ export interface ScenarioResult {
 
 export interface BenchResult {
   readonly size: MeshSize & { proxies: number; delta: boolean };
-  readonly scoped: false;
+  readonly scoped: boolean;
   readonly configBytesPerProxy: number;
   readonly scenarios: ScenarioResult[];
   readonly ceiling: { coldStartMs: number; bytes: number; mbPerS: number };
@@ -115,6 +115,10 @@ function node(i: number, size: MeshSize): WireNode {
   return { id: `sidecar~10.200.${(i >> 8) & 255}.${i & 255}~proxy-${i}.${ns}~${ns}.svc.cluster.local`, cluster: 'bench', metadata: { NAMESPACE: ns, LABELS: { app: 'fleet', version: 'v1' } }, userAgentName: 'tspilot-bench', clientFeatures: [], locality: null };
 }
 
+function scopeText(size: MeshSize): string {
+  return size.scoped ? 'scoped by a root Sidecar (egress ./*, istio-system/*)' : 'unscoped (every proxy sees every service)';
+}
+
 /** Waits until `done()` or timeout, printing progress every second. */
 async function waitFor(label: string, done: () => number, total: number, timeoutMs: number): Promise<void> {
   const t0 = Date.now();
@@ -128,17 +132,17 @@ async function waitFor(label: string, done: () => number, total: number, timeout
   }
 }
 
-interface Opts { serverNodeArgs?: string; services: number; endpointsPerService: number; namespaces: number; proxies: number; delta: boolean; json?: string; png: string; churnSeconds: number; churnRate: number; cpuProf?: string; timeout: number }
+interface Opts { serverNodeArgs?: string; services: number; endpointsPerService: number; namespaces: number; proxies: number; delta: boolean; json?: string; png: string; churnSeconds: number; churnRate: number; cpuProf?: string; timeout: number; unscoped?: boolean }
 
 export async function runBench(o: Opts): Promise<BenchResult> {
-  const size: MeshSize = { services: o.services, endpointsPerService: o.endpointsPerService, namespaces: o.namespaces, routedShare: 0.1 };
+  const size: MeshSize = { services: o.services, endpointsPerService: o.endpointsPerService, namespaces: o.namespaces, routedShare: 0.1, scoped: !o.unscoped };
   const dir = await mkdtemp(path.join(os.tmpdir(), 'tspilot-bench-'));
   const meshDir = path.join(dir, 'mesh');
   const recDir = path.join(dir, 'recorded');
   await writeMesh(meshDir, size);
   await mkdir(recDir);
   const log = (s: string): void => { process.stderr.write(s + '\n'); };
-  log(`bench: ${o.services} services × ${o.endpointsPerService} endpoints in ${o.namespaces} namespaces, ${o.proxies} ${o.delta ? 'delta' : 'SotW'} proxies (unscoped: no Sidecar resource yet)`);
+  log(`bench: ${o.services} services × ${o.endpointsPerService} endpoints in ${o.namespaces} namespaces, ${o.proxies} ${o.delta ? 'delta' : 'SotW'} proxies, ${scopeText(size)}`);
   const pushLog: { pushMs: number; sinceChangeMs: number }[] = [];
   const nodeArgs = [...(o.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProf}`] : []), ...(o.serverNodeArgs ? o.serverNodeArgs.split(' ').filter(Boolean) : [])];
   const server = await startChild([...nodeArgs, path.join(ROOT, 'dist/server/main.js'), 'serve', '--config-dir', meshDir, '--bind', '127.0.0.1', '--xds-port', '0',
@@ -173,17 +177,21 @@ export async function runBench(o: Opts): Promise<BenchResult> {
     await waitFor(label, () => fleet.filter((c) => c.completeAt).length, fleet.length, o.timeout);
     return fleet.filter((c) => c.completeAt).map((c) => c.completeAt - t0);
   };
-  /** Latency until each client receives `type` after t0; counts other types. */
+  // A change to service 0 (namespace ns-0) affects every proxy unscoped, only ns-0's proxies scoped.
+  const svc0Ns = namespaceOf(0, size);
+  const affected = fleet.map((_, k) => !size.scoped || node(k, size).metadata['NAMESPACE'] === svc0Ns);
+  const nAffected = affected.filter(Boolean).length;
+  /** Latency until each affected client receives `type` after t0; counts other types (on every client). */
   const change = async (label: string, type: string, write: () => Promise<void>): Promise<{ ms: number[]; other: Record<string, number> }> => {
     const marks = fleet.map((c) => c.arrivals.length);
     const t0 = performance.now();
     await write();
     const arrivedAt = (c: FleetClient, k: number): number | undefined => c.arrivals.slice(marks[k]).find((a) => a.typeUrl === type)?.at;
-    await waitFor(label, () => fleet.filter((c, k) => arrivedAt(c, k) !== undefined).length, fleet.length, o.timeout);
+    await waitFor(label, () => fleet.filter((c, k) => affected[k] && arrivedAt(c, k) !== undefined).length, nAffected, o.timeout);
     await sleep(300); // let stragglers of other types show up
     const other: Record<string, number> = {};
     fleet.forEach((c, k) => { for (const a of c.arrivals.slice(marks[k])) if (a.typeUrl !== type) other[isXdsType(a.typeUrl) ? SHORT[a.typeUrl] : a.typeUrl] = (other[isXdsType(a.typeUrl) ? SHORT[a.typeUrl] : a.typeUrl] ?? 0) + 1; });
-    return { ms: fleet.map((c, k) => arrivedAt(c, k)).filter((x): x is number => x !== undefined).map((x) => x - t0), other };
+    return { ms: fleet.map((c, k) => (affected[k] ? arrivedAt(c, k) : undefined)).filter((x): x is number => x !== undefined).map((x) => x - t0), other };
   };
 
   let ms: number[] = [];
@@ -211,10 +219,11 @@ export async function runBench(o: Opts): Promise<BenchResult> {
     await sleep(1500);
     ms = [];
     fleet.forEach((c, k) => {
+      if (!affected[k]) return;
       const eds = c.arrivals.slice(marks[k]).filter((a) => a.typeUrl === EDS).map((a) => a.at);
       for (const tc of changes) { const hit = eds.find((at) => at > tc); if (hit !== undefined) ms.push(hit - tc); }
     });
-    churnMissed = fleet.filter((c, k) => !c.arrivals.slice(marks[k]).some((a) => a.typeUrl === EDS)).length;
+    churnMissed = fleet.filter((c, k) => affected[k] && !c.arrivals.slice(marks[k]).some((a) => a.typeUrl === EDS)).length;
   }, () => ms, () => ({ unconverged: churnMissed }));
   await sleep(500);
   await measure('reconnect storm', async () => {
@@ -243,7 +252,7 @@ export async function runBench(o: Opts): Promise<BenchResult> {
   scenarios.push({ name: 'ceiling cold start (bare grpc-js)', proxies: cfleet.length, p50: pct(cms, 50), p99: pct(cms, 99), max: ceilingMs, cpuSeconds: 0, peakRssMb: 0, bytesSent: cbytes, otherTypes: {}, unconverged: cfleet.length - cms.length, ms: cms, pushes: 0, pushMs: 0, changeToPushMs: 0 });
   await rm(dir, { recursive: true, force: true });
   return {
-    size: { ...size, proxies: o.proxies, delta: o.delta }, scoped: false, configBytesPerProxy, scenarios, ceiling: ceil, tspilotColdMbPerS,
+    size: { ...size, proxies: o.proxies, delta: o.delta }, scoped: size.scoped, configBytesPerProxy, scenarios, ceiling: ceil, tspilotColdMbPerS,
     throughputRatio: ceil.mbPerS ? tspilotColdMbPerS / ceil.mbPerS : 0, fleetRetries: fleet.reduce((a, c) => a + c.retries, 0),
   };
 }
@@ -252,7 +261,7 @@ export function table(r: BenchResult): string {
   const f = (n: number): string => (n >= 100 ? n.toFixed(0) : n.toFixed(1));
   const rows = r.scenarios.map((s) => `| ${s.name} | ${s.ms.length} (${s.proxies}) | ${f(s.p50)} | ${f(s.p99)} | ${f(s.max)} | ${s.cpuSeconds.toFixed(2)} | ${s.peakRssMb ? s.peakRssMb.toFixed(0) : '—'} | ${(s.bytesSent / 1e6).toFixed(1)} | ${Object.entries(s.otherTypes).map(([k, v]) => `${k}:${v}`).join(' ') || '—'} | ${s.pushes ? `${s.pushes}: ${f(s.pushMs)} (${s.changeToPushMs})` : '—'} |`);
   return [
-    `mesh: ${r.size.services} services × ${r.size.endpointsPerService} endpoints, ${r.size.namespaces} namespaces; ${r.size.proxies} ${r.size.delta ? 'delta' : 'SotW'} proxies; unscoped (no Sidecar resource yet)`,
+    `mesh: ${r.size.services} services × ${r.size.endpointsPerService} endpoints, ${r.size.namespaces} namespaces; ${r.size.proxies} ${r.size.delta ? 'delta' : 'SotW'} proxies; ${scopeText(r.size)}`,
     `config per proxy: ${(r.configBytesPerProxy / 1024).toFixed(1)} KB`,
     '',
     '| scenario | samples (proxies) | p50 ms | p99 ms | max ms | server CPU s | server peak RSS MB | MB sent | other types pushed | pushes: compute ms (max change→pushed ms) |',
@@ -271,6 +280,7 @@ async function main(): Promise<void> {
     .option('--namespaces <n>', 'namespaces', Number, 5)
     .option('--proxies <n>', 'simulated sidecars', Number, 20)
     .option('--delta', 'use delta xDS', false)
+    .option('--unscoped', 'no root Sidecar: every proxy receives every service', false)
     .option('--churn-seconds <n>', 'churn scenario length', Number, 3)
     .option('--churn-rate <n>', 'endpoint changes per second during churn', Number, 2)
     .option('--json <file>', 'write machine-readable results')

@@ -201,9 +201,9 @@ export async function runBench(o: Opts): Promise<BenchResult> {
   const configBytesPerProxy = Math.round(fleet.reduce((a, c) => a + c.bytes, 0) / fleet.length);
   for (const [t, b] of fleet[0]!.first) await writeFile(path.join(recDir, `${o.delta ? 'delta' : 'sotw'}-${encodeURIComponent(t)}.bin`), b);
   await sleep(500);
-  await measure('VirtualService change', async () => { ({ ms, other } = await change('VS change', RDS, () => writeFile(path.join(meshDir, 'vs.yaml'), vsYaml(size, 70)))); }, () => ms, () => ({ otherTypes: other }));
+  await measure('VirtualService change', async () => { ({ ms, other } = await change('VS change', RDS, () => writeFile(path.join(meshDir, 'vs.yaml'), vsYaml(size, 70)))); }, () => ms, () => ({ otherTypes: other, unconverged: nAffected - ms.length }));
   await sleep(500);
-  await measure('endpoint change', async () => { ({ ms, other } = await change('endpoint change', EDS, () => writeFile(path.join(meshDir, 'ep-0.yaml'), sliceYaml(0, size, 1)))); }, () => ms, () => ({ otherTypes: other }));
+  await measure('endpoint change', async () => { ({ ms, other } = await change('endpoint change', EDS, () => writeFile(path.join(meshDir, 'ep-0.yaml'), sliceYaml(0, size, 1)))); }, () => ms, () => ({ otherTypes: other, unconverged: nAffected - ms.length }));
   await sleep(500);
   await measure(`churn (${o.churnRate}/s for ${o.churnSeconds}s)`, async () => {
     const marks = fleet.map((c) => c.arrivals.length);

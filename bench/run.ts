@@ -9,7 +9,6 @@
  * Sidecar scoping is not used (the Sidecar resource is not translated yet): every proxy sees every service.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,6 +17,8 @@ import { Command } from 'commander';
 import { FleetClient } from '../e2e/fleet/client.js';
 import { EDS, RDS, SHORT, isXdsType } from '../proto/typeurls.js';
 import type { WireNode } from '../proto/wire.js';
+import { ProcStats } from './proc.js';
+import { eachLine } from '../e2e/lines.js';
 import { namespaceOf, sliceYaml, vsYaml, writeMesh, type MeshSize } from './meshgen.js';
 import { plotCdf } from './plot.js';
 
@@ -60,41 +61,13 @@ function pct(v: number[], p: number): number {
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
 }
 
-/** CPU seconds and peak RSS of a child process, from /proc. */
-class ProcStats {
-  private peak = 0;
-  private timer: NodeJS.Timeout;
-  constructor(private readonly pid: number) {
-    this.timer = setInterval(() => { this.peak = Math.max(this.peak, this.rss()); }, 100);
-  }
-  cpu(): number {
-    try {
-      const f = readFileSync(`/proc/${this.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      return (Number(f[11]) + Number(f[12])) / 100; // utime + stime in clock ticks (USER_HZ = 100)
-    } catch { return 0; }
-  }
-  rss(): number {
-    try { return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${this.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024; } catch { return 0; }
-  }
-  resetPeak(): void { this.peak = this.rss(); }
-  peakMb(): number { return Math.max(this.peak, this.rss()); }
-  stop(): void { clearInterval(this.timer); }
-}
-
 function startChild(args: string[], ready: (line: string) => number | null, onLine: (line: string) => void = () => {}): Promise<{ proc: ChildProcess; port: number }> {
   const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], cwd: ROOT });
   return new Promise((resolve, reject) => {
-    let buf = '';
-    proc.stdout!.on('data', (d: Buffer) => {
-      buf += d.toString();
-      let i: number;
-      while ((i = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, i);
-        buf = buf.slice(i + 1);
-        onLine(line);
-        const port = ready(line);
-        if (port !== null) resolve({ proc, port });
-      }
+    eachLine(proc.stdout!, (line) => {
+      onLine(line);
+      const port = ready(line);
+      if (port !== null) resolve({ proc, port });
     });
     proc.on('exit', (code) => reject(new Error(`child exited (${code}) before it was ready: ${args.join(' ')}`)));
   });

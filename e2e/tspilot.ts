@@ -9,6 +9,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { eachLine } from './lines.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const MAIN = path.join(REPO_ROOT, 'dist', 'server', 'main.js');
@@ -43,24 +44,17 @@ export interface TspilotProcess {
  * Spawns `node dist/server/main.js serve <args>` and resolves once a log line matches `up`
  * (with that line), or rejects — after stopping the process — if it exits or times out first.
  */
-export async function launchTspilot(args: readonly string[], up: (l: LogLine) => boolean): Promise<{ process: TspilotProcess; up: LogLine }> {
-  const proc = spawn(process.execPath, [MAIN, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+export async function launchTspilot(args: readonly string[], up: (l: LogLine) => boolean, opts: { nodeArgs?: readonly string[] } = {}): Promise<{ process: TspilotProcess; up: LogLine }> {
+  const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), MAIN, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(proc);
   const logs: LogLine[] = [];
   const waiters: { pred: (l: LogLine) => boolean; resolve: (l: LogLine) => void }[] = [];
   let stderr = '';
-  let buf = '';
-  proc.stdout!.on('data', (d: Buffer) => {
-    buf += d.toString();
-    let i: number;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, i);
-      buf = buf.slice(i + 1);
-      let l: LogLine;
-      try { l = JSON.parse(line) as LogLine; } catch { continue; }
-      logs.push(l);
-      for (const w of [...waiters]) if (w.pred(l)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(l); }
-    }
+  eachLine(proc.stdout!, (line) => {
+    let l: LogLine;
+    try { l = JSON.parse(line) as LogLine; } catch { return; }
+    logs.push(l);
+    for (const w of [...waiters]) if (w.pred(l)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(l); }
   });
   proc.stderr!.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4000); });
   const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => { live.delete(proc); resolve(code); }));

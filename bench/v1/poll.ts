@@ -13,8 +13,8 @@
  *
  *   node dist/bench/v1/poll.js --pollers 2000 --interval 5s --duration 30s [--mode v1|ads|both] [--churn 5s]
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,49 +22,19 @@ import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import { parseDuration } from '../../model/duration.js';
 import { startAdsFleet } from './ads.js';
+import { usage } from '../proc.js';
+import { launchTspilot } from '../../e2e/tspilot.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const MAIN = path.join(ROOT, 'dist', 'server', 'main.js');
-const TICK = 100; // USER_HZ on Linux
 
 interface Server { readonly proc: ChildProcess; readonly httpPort: number; readonly xdsPort: number; stop(): Promise<void> }
 
 async function startServer(configDir: string): Promise<Server> {
-  const proc = spawn(process.execPath, [MAIN, 'serve', '--config-dir', configDir, '--bind', '127.0.0.1', '--xds-port', '0', '--monitoring-port', '0', '--http-port', '0', '--log-level', 'info'],
-    { stdio: ['ignore', 'pipe', 'pipe'] });
-  process.on('exit', () => proc.kill('SIGKILL'));
-  const ports = await new Promise<{ http: number; xds: number }>((resolve, reject) => {
-    let buf = '';
-    proc.stdout!.on('data', (d: Buffer) => {
-      buf += d.toString();
-      let i: number;
-      while ((i = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, i);
-        buf = buf.slice(i + 1);
-        try {
-          const l = JSON.parse(line) as { msg?: string; http?: number; xds?: number };
-          if (l.msg === 'listening') resolve({ http: l.http!, xds: l.xds! });
-        } catch { /* not JSON */ }
-      }
-    });
-    proc.once('exit', (code) => reject(new Error(`tspilot exited (${code}) before listening`)));
-  });
-  proc.stdout!.resume();
-  proc.stderr!.resume();
-  return {
-    proc, httpPort: ports.http, xdsPort: ports.xds,
-    stop: () => new Promise((resolve) => { if (proc.exitCode !== null) resolve(); else { proc.once('exit', () => resolve()); proc.kill('SIGTERM'); } }),
-  };
+  const { process: p, up } = await launchTspilot(['--config-dir', configDir, '--bind', '127.0.0.1', '--xds-port', '0', '--monitoring-port', '0', '--http-port', '0', '--log-level', 'info'],
+    (l) => l.msg === 'listening');
+  return { proc: p.proc, httpPort: up['http'] as number, xdsPort: up['xds'] as number, stop: () => p.close() };
 }
 
-/** utime+stime in seconds and RSS in MiB of a live process, from /proc. */
-function usage(pid: number): { cpuS: number; rssMiB: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const cpuS = (Number(f[11]) + Number(f[12])) / TICK;
-  const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return { cpuS, rssMiB: rss ? Number(rss[1]) / 1024 : 0 };
-}
 
 interface Counters { requests: number; errors: number; cycles: number; bytes: number; lastError: string }
 

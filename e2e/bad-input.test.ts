@@ -7,10 +7,10 @@
 import { strict as assert } from 'node:assert';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { startBackend, type Backend } from './clients/backend.js';
-import { bootstrapFor, startXdsClient, type XdsClient } from './clients/driver.js';
-import { configFolder, startTspilot, type Tspilot, type LogLine } from './tspilot.js';
-import { DESTINATION_RULE, ECHO_TARGET, registryYaml, virtualServiceYaml } from './fixtures/echo-mesh.js';
+import type { XdsClient } from './clients/driver.js';
+import type { Tspilot, LogLine } from './tspilot.js';
+import { DESTINATION_RULE, ECHO_TARGET, virtualServiceYaml } from './fixtures/echo-mesh.js';
+import { echoRig, type EchoRig } from './fixtures/echo-rig.js';
 import { rawAds } from './adsclient.js';
 import { CDS, LDS } from '../proto/typeurls.js';
 
@@ -18,29 +18,18 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 describe('e2e bad input', function () {
   this.timeout(120_000);
-  let v1: Backend, v2: Backend, folder: Awaited<ReturnType<typeof configFolder>>, pilot: Tspilot, client: XdsClient;
+  let rig: EchoRig, folder: EchoRig['folder'], pilot: Tspilot, client: XdsClient;
   const nodeId = 'sidecar~127.0.0.1~bad-input.default~default.svc.cluster.local';
   let vsFile: string;
 
   before(async () => {
-    v1 = await startBackend('v1');
-    v2 = await startBackend('v2');
-    folder = await configFolder();
-    await folder.write('registry.yaml', registryYaml(v1.port, v2.port));
-    await folder.write('destination-rule.yaml', DESTINATION_RULE);
-    await folder.write('virtual-service.yaml', virtualServiceYaml(0, 100));
+    rig = await echoRig('grpc-js', { workload: 'bad-input', files: { 'destination-rule.yaml': DESTINATION_RULE, 'virtual-service.yaml': virtualServiceYaml(0, 100) } });
+    ({ folder, pilot, client } = rig);
     vsFile = path.join(folder.dir, 'virtual-service.yaml');
-    pilot = await startTspilot(folder.dir);
-    client = await startXdsClient('grpc-js', bootstrapFor(`127.0.0.1:${pilot.xdsPort}`, nodeId, { GENERATOR: 'grpc', NAMESPACE: 'default' }));
     assert.deepEqual(await client.rpc(ECHO_TARGET, 5), ['v2', 'v2', 'v2', 'v2', 'v2']);
   });
 
-  after(async () => {
-    await client?.close();
-    await pilot?.close();
-    await Promise.all([v1?.close(), v2?.close()]);
-    await folder?.cleanup();
-  });
+  after(() => rig?.close());
 
   async function expectRejected(yaml: string, field: RegExp, reason: RegExp): Promise<LogLine> {
     const since = pilot.logs.length;

@@ -4,11 +4,11 @@
  * says, follow an edit of the file, and ACK every type. One suite, run for each client.
  */
 import { strict as assert } from 'node:assert';
-import { startBackend, type Backend } from './clients/backend.js';
-import { bootstrapFor, startXdsClient, type XdsClient, type XdsClientKind } from './clients/driver.js';
-import { configFolder, startTspilot, type Tspilot } from './tspilot.js';
+import type { XdsClient, XdsClientKind } from './clients/driver.js';
+import type { Tspilot } from './tspilot.js';
 import { fromProto3Json, toProto3Json } from '../proto/json.js';
-import { DESTINATION_RULE, ECHO_TARGET, registryYaml, virtualServiceYaml } from './fixtures/echo-mesh.js';
+import { DESTINATION_RULE, ECHO_TARGET, virtualServiceYaml } from './fixtures/echo-mesh.js';
+import { echoRig, type EchoRig } from './fixtures/echo-rig.js';
 
 interface SyncEntry { proxy: string; types: Record<string, { sent: string; acked: string; nack: { error: string } | null; responses: number }> }
 
@@ -21,26 +21,13 @@ function count(results: string[]): Record<string, number> {
 for (const kind of ['grpc-js', 'c-core'] as XdsClientKind[]) {
   describe(`e2e routing with the real ${kind} xDS client`, function () {
     this.timeout(120_000);
-    let v1: Backend, v2: Backend, folder: Awaited<ReturnType<typeof configFolder>>, pilot: Tspilot, client: XdsClient;
+    let rig: EchoRig, pilot: Tspilot, client: XdsClient, folder: EchoRig['folder'];
     const nodeId = `sidecar~127.0.0.1~client-${kind}.default~default.svc.cluster.local`;
-
     before(async () => {
-      v1 = await startBackend('v1');
-      v2 = await startBackend('v2');
-      folder = await configFolder();
-      await folder.write('registry.yaml', registryYaml(v1.port, v2.port));
-      await folder.write('destination-rule.yaml', DESTINATION_RULE);
-      await folder.write('virtual-service.yaml', virtualServiceYaml(80, 20));
-      pilot = await startTspilot(folder.dir);
-      client = await startXdsClient(kind, bootstrapFor(`127.0.0.1:${pilot.xdsPort}`, nodeId, { GENERATOR: 'grpc', NAMESPACE: 'default' }));
+      rig = await echoRig(kind, { workload: `client-${kind}`, files: { 'destination-rule.yaml': DESTINATION_RULE, 'virtual-service.yaml': virtualServiceYaml(80, 20) } });
+      ({ pilot, client, folder } = rig);
     });
-
-    after(async () => {
-      await client?.close();
-      await pilot?.close();
-      await Promise.all([v1?.close(), v2?.close()]);
-      await folder?.cleanup();
-    });
+    after(() => rig?.close());
 
     async function syncOf(): Promise<SyncEntry> {
       const { body } = await pilot.getJson<SyncEntry[]>('/debug/syncz');

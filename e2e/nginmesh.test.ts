@@ -5,6 +5,7 @@
  * re-implementation of the agent's rules (upstream per cluster, split_clients per weighted route)
  * must route as the VirtualService says; the poller must show up in /debug/syncz.
  */
+import { reviewsVs } from './fixtures/bookinfo-vs.js';
 import { strict as assert } from 'node:assert';
 import { existsSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
@@ -19,20 +20,7 @@ const NODE = 'sidecar~10.244.0.21~productpage-v1-7d9c8b6f5-x21.default~default.s
 const REVIEWS = (subset: string): string => `outbound|9080|${subset}|reviews.default.svc.cluster.local`;
 
 function weightedVs(w1: number, w3: number): string {
-  return `apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: {name: reviews, namespace: default}
-spec:
-  hosts: [reviews]
-  http:
-  - name: jason
-    match: [{headers: {end-user: {exact: jason}}}]
-    route: [{destination: {host: reviews, subset: v2}}]
-  - name: split
-    route:
-    - {destination: {host: reviews, subset: v1}, weight: ${w1}}
-    - {destination: {host: reviews, subset: v3}, weight: ${w3}}
----
+  return `${reviewsVs(w1, w3)}---
 apiVersion: networking.istio.io/v1
 kind: VirtualService
 metadata: {name: ratings, namespace: default}

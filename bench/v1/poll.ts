@@ -23,6 +23,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { parseDuration } from '../../model/duration.js';
 import { startAdsFleet } from './ads.js';
 import { usage } from '../proc.js';
+import { reviewsVs } from '../../e2e/fixtures/bookinfo-vs.js';
 import { launchTspilot } from '../../e2e/tspilot.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -127,22 +128,6 @@ function progress(s: string): void {
 
 /** Flips the reviews split between 50/50 and 60/40 (a real config change: new routes for every proxy). */
 let churn: { dir: string; everyMs: number } | undefined;
-function reviewsVs(w1: number): string {
-  return `apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: {name: reviews, namespace: default}
-spec:
-  hosts: [reviews]
-  http:
-  - name: jason
-    match: [{headers: {end-user: {exact: jason}}}]
-    route: [{destination: {host: reviews, subset: v2}}]
-  - name: split
-    route:
-    - {destination: {host: reviews, subset: v1}, weight: ${w1}}
-    - {destination: {host: reviews, subset: v3}, weight: ${100 - w1}}
-`;
-}
 
 async function measure(mode: string, pid: number, pollers: number, durationMs: number, warmupMs: number,
   counts: () => { requests: number; cycles: number; errors: number; bytes: number; note: string }, stop: () => Promise<void>, setupCpuS: number): Promise<Result> {

@@ -6,6 +6,7 @@
 import type { EncodedResource } from '../../proto/encode.js';
 import type { Proxy } from '../../model/proxy.js';
 import type { WireNode } from '../../proto/wire.js';
+import type { CallerIdentity } from '../security/identity.js';
 
 export interface NackRecord {
   readonly version: string;
@@ -64,6 +65,8 @@ export interface StreamState {
   readonly kind: 'sotw' | 'delta';
   readonly connectedAt: number;
   readonly peer: string;
+  /** The authenticated caller (TLS port); null on the plaintext port, where streams carry no identity (as istiod). */
+  readonly identity?: CallerIdentity | null;
   readonly types: Map<string, TypeState>;
   nonceSeq: number;
 }

@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { fuzzParams } from '../e2e/fuzz.js';
 import { durationOf, msToDuration, parseDuration } from './duration.js';
 
 describe('model/duration', () => {
@@ -56,7 +57,7 @@ describe('model/duration', () => {
         assert.ok(nanos >= 0 && nanos < 1e9, `nanos out of range: ${JSON.stringify(d)}`);
         assert.equal(d.seconds * 1e9 + nanos, ns);
         if ('nanos' in d) assert.notEqual(d.nanos, 0, 'nanos omitted when 0');
-      }), { numRuns: 2000 });
+      }), fuzzParams(2000));
     });
 
     // Up to ~28 hours: beyond that a millisecond double cannot hold nanosecond precision.
@@ -64,14 +65,14 @@ describe('model/duration', () => {
       fc.assert(fc.property(fc.integer({ min: 0, max: 100_000 }), fc.integer({ min: 0, max: 999_999_999 }), (s, n) => {
         const d = durationOf(`${s}.${String(n).padStart(9, '0')}s`);
         assert.deepEqual(d, n ? { seconds: s, nanos: n } : { seconds: s });
-      }), { numRuns: 2000 });
+      }), fuzzParams(2000));
     });
 
     it('round trip through units: h, m, s and ms add up', () => {
       fc.assert(fc.property(fc.nat(100), fc.nat(59), fc.nat(59), fc.nat(999), (h, m, s, ms) => {
         const d = durationOf(`${h}h${m}m${s}s${ms}ms`);
         assert.deepEqual(d, ms ? { seconds: h * 3600 + m * 60 + s, nanos: ms * 1e6 } : { seconds: h * 3600 + m * 60 + s });
-      }));
+      }), fuzzParams(100));
     });
   });
 });

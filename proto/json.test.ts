@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { fuzzParams } from '../e2e/fuzz.js';
 import { encodeMessage, wrapAny } from './encode.js';
 import { messageType } from './registry.js';
 import { fromProto3Json, Proto3JsonError, toProto3Json, type JsonValue } from './json.js';
@@ -194,7 +195,7 @@ describe('proto/json', () => {
       const text = toProto3Json('google.protobuf.Duration', bytes);
       assert.match(String(text), /^-?\d+(\.\d{3}|\.\d{6}|\.\d{9})?s$/);
       assert.deepEqual(fromProto3Json('google.protobuf.Duration', JSON.parse(JSON.stringify(text))), bytes);
-    }), { numRuns: 500 });
+    }), fuzzParams(500));
   });
 
   it('property: simple Clusters survive bytes → JSON text → bytes', () => {
@@ -211,6 +212,6 @@ describe('proto/json', () => {
       respect_dns_ttl: fc.boolean(),
       metadata: fc.dictionary(key, value, { maxKeys: 4 }).map((o) => ({ filter_metadata: { istio: struct(o) } })),
     }, { requiredKeys: ['name', 'type'] });
-    fc.assert(fc.property(arb, (c) => { roundTrip(CLUSTER, c); }), { numRuns: 300 });
+    fc.assert(fc.property(arb, (c) => { roundTrip(CLUSTER, c); }), fuzzParams(300));
   });
 });

@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { fuzzParams } from '../e2e/fuzz.js';
 import { encodeMessage } from './encode.js';
 import { messageType } from './registry.js';
 import { validateMessage, type Violation } from './validate.js';
@@ -177,7 +178,7 @@ describe('proto/validate', () => {
       },
       expected: Object.values(g).flatMap((x) => x[1]).sort(),
     }));
-    fc.assert(fc.property(gen, ({ obj, expected }) => { assert.deepEqual(rules(check(CLUSTER, obj)), expected); }), { numRuns: 400 });
+    fc.assert(fc.property(gen, ({ obj, expected }) => { assert.deepEqual(rules(check(CLUSTER, obj)), expected); }), fuzzParams(400));
   });
 
   it('validates 1,000 encoded Clusters quickly', function () {

@@ -8,6 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { fuzzParams } from '../e2e/fuzz.js';
 import type { MeshConfig } from '../model/config.js';
 import type { Proxy } from '../model/proxy.js';
 import { encodeResource } from '../proto/encode.js';
@@ -108,6 +109,6 @@ describe('translators output on the wire', () => {
         const again = buildFrom(shuffled.map((f) => ({ source: f.source, text: shuffleDocs(f.text, docKeys) })));
         PROXIES.forEach((p, i) => assertSameBytes(expected[i]!, encodeAll(generate(again, p.proxy), p.extraListeners), `${p.label} from ${shuffled.map((f) => f.source).join(', ')}`));
       },
-    ), { numRuns: 12 });
+    ), fuzzParams(12));
   });
 });

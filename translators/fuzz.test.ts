@@ -9,6 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { fuzzParams, fuzzRunsSet } from '../e2e/fuzz.js';
 import { stringify } from 'yaml';
 import { validateObject } from '../watchers/validate/index.js';
 import { meshFrom, proxy, snapshot } from './harness.test.js';
@@ -101,6 +102,7 @@ describe('fuzz: validators and translators (fast-check)', function () {
   this.timeout(300_000);
   let accepted = 0;
   let rejected = 0;
+  let ignored = 0;
 
   it('no exception escapes; rejections name kind, namespace/name, field and reason; accepted config translates to valid, consistent output', () => {
     fc.assert(fc.property(objects, (objs) => {
@@ -111,7 +113,7 @@ describe('fuzz: validators and translators (fast-check)', function () {
           rejected++;
           assert.ok(v.rejection.kind && v.rejection.name && v.rejection.namespace && v.rejection.reason, JSON.stringify(v.rejection));
           assert.ok(!v.rejection.reason.startsWith('validator failed'), `validator threw: ${v.rejection.reason}`);
-        } else if (v.status === 'ok') { accepted++; kept.push(o); }
+        } else if (v.status === 'ok') { accepted++; kept.push(o); } else ignored++;
       }
       const yaml = [BASE, ...kept.map((o) => stringify(o))].join('\n---\n');
       const { mesh } = meshFrom(yaml);
@@ -119,7 +121,8 @@ describe('fuzz: validators and translators (fast-check)', function () {
         const { problems } = snapshot(mesh, p, { strictClusters: false });
         assert.deepEqual(problems, [], `for ${p.id} with\n${yaml}`);
       }
-    }), { numRuns: Number(process.env['FUZZ_RUNS'] ?? 400), seed: Number(process.env['FUZZ_SEED'] ?? 4) });
+    }), fuzzParams(400, 4));
+    if (fuzzRunsSet()) process.stdout.write(`      fuzz: ${accepted + rejected + ignored} generated objects (accepted ${accepted}, rejected ${rejected}, ignored ${ignored})\n`);
     assert.ok(accepted > 100 && rejected > 100, `both paths exercised (accepted ${accepted}, rejected ${rejected})`);
   });
 });

@@ -8,6 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { fuzzParams } from '../../e2e/fuzz.js';
 import type { Rejection } from '../../model/config.js';
 import type { DestinationRule, VirtualService } from '../../model/istio.js';
 import type { EndpointSlice, Endpoints, Pod, Service } from '../../model/k8s.js';
@@ -299,7 +300,7 @@ describe('watchers/validate validateObject', () => {
       fc.assert(fc.property(fc.jsonValue(), (v) => {
         const res = validateObject(v, 'default', SRC);
         assert.ok(['ok', 'rejected', 'ignored'].includes(res.status));
-      }), { numRuns: 500 });
+      }), fuzzParams(500));
     });
 
     it('arbitrary objects with a supported kind/apiVersion are accepted or rejected with a named field, never an internal failure', () => {
@@ -312,7 +313,7 @@ describe('watchers/validate validateObject', () => {
           assert.equal(res.rejection.kind, kind);
           assert.ok(res.rejection.reason.length > 0);
         } else assert.equal(res.status, 'ok');
-      }), { numRuns: 500 });
+      }), fuzzParams(500));
     });
 
     it('a valid object with any one field replaced by arbitrary JSON never fails internally', () => {
@@ -338,7 +339,7 @@ describe('watchers/validate validateObject', () => {
           assert.doesNotMatch(res.rejection.reason, /validator failed/, `replacing ${path.join('.')}`);
           assert.ok(res.rejection.field.length > 0, `a rejection names its field (replacing ${path.join('.')} with ${JSON.stringify(value)})`);
         } else assert.equal(res.status, 'ok');
-      }), { numRuns: 1000 });
+      }), fuzzParams(1000));
     });
   });
 });

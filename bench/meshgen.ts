@@ -84,12 +84,14 @@ spec:
 `).join('---\n');
 }
 
-function drYaml(size: MeshSize): string {
+/** DestinationRules with subsets v1/v2; a `variant` > 0 adds a connection pool limit (so the soak can change them). */
+export function drYaml(size: MeshSize, variant = 0): string {
+  const policy = variant ? `\n  trafficPolicy: {connectionPool: {tcp: {maxConnections: ${100 + variant}}}}` : '';
   return routed(size).map((i) => `apiVersion: networking.istio.io/v1
 kind: DestinationRule
 metadata: {name: svc-${i}, namespace: ${ns(i, size)}}
 spec:
-  host: svc-${i}.${ns(i, size)}.svc.cluster.local
+  host: svc-${i}.${ns(i, size)}.svc.cluster.local${policy}
   subsets:
   - {name: v1, labels: {version: v1}}
   - {name: v2, labels: {version: v2}}

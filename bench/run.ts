@@ -13,7 +13,7 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { FleetClient } from '../e2e/fleet/client.js';
 import { EDS, RDS, SHORT, isXdsType } from '../proto/typeurls.js';
 import type { WireNode } from '../proto/wire.js';
@@ -21,6 +21,8 @@ import { ProcStats } from './proc.js';
 import { eachLine } from '../e2e/lines.js';
 import { namespaceOf, sliceYaml, vsYaml, writeMesh, type MeshSize } from './meshgen.js';
 import { plotCdf } from './plot.js';
+import { soakMain } from './soak.js';
+import { parseDuration } from '../model/duration.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -246,6 +248,16 @@ export function table(r: BenchResult): string {
   ].join('\n');
 }
 
+interface SoakFlags { soak: boolean; duration: number; warmup?: number; sampleEvery: number; connectsPerS: number; pollsPerS: number; editEvery: number; flapEvery: number; stable: number; maxGrowthMb: number; out?: string }
+
+/** A duration flag ("30m", "90s") in seconds. */
+function seconds(v: string): number {
+  if (v.trim() === '0') return 0;
+  const ms = parseDuration(v);
+  if (ms === null || ms <= 0) throw new InvalidArgumentError(`"${v}" is not a duration (e.g. 30m, 90s)`);
+  return ms / 1000;
+}
+
 async function main(): Promise<void> {
   const p = new Command('bench')
     .option('--services <n>', 'services', Number, 50)
@@ -261,8 +273,28 @@ async function main(): Promise<void> {
     .option('--cpu-prof <dir>', 'run the server with node --cpu-prof into this folder')
     .option('--server-node-args <args>', 'extra node options for the server process (e.g. "--max-old-space-size=400")')
     .option('--timeout <ms>', 'longest wait per scenario', Number, 600_000)
+    .option('--soak', 'instead of the scenarios: a long run under mixed churn that fails if the server\'s memory grows (bench/soak.ts)', false)
+    .option('--duration <d>', 'soak: length of the run', seconds, 1800)
+    .option('--warmup <d>', 'soak: left out of the growth fit (default: a sixth of the run, at most 5m)', seconds)
+    .option('--sample-every <d>', 'soak: heap/RSS sampling interval', seconds, 10)
+    .option('--connects-per-s <n>', 'soak: fresh xDS clients per second', Number, 5)
+    .option('--polls-per-s <n>', 'soak: fresh REST-JSON polls per second (and as many v1 polls)', Number, 5)
+    .option('--edit-every <d>', 'soak: a config edit this often (0: none)', seconds, 15)
+    .option('--flap-every <d>', 'soak: an endpoint flap this often (0: none)', seconds, 5)
+    .option('--stable <n>', 'soak: long-lived clients', Number, 4)
+    .option('--max-growth-mb <n>', 'soak: allowed heap growth over the measured window (RSS: twice that)', Number, 16)
+    .option('--out <file.md>', 'soak: write the run as markdown (and the plot next to it, .png)')
     .parse();
-  const o = p.opts<Opts>();
+  const o = p.opts<Opts & SoakFlags>();
+  if (o.soak) {
+    const size: MeshSize = { services: o.services, endpointsPerService: o.endpointsPerService, namespaces: o.namespaces, routedShare: 0.1, scoped: !o.unscoped };
+    process.exitCode = await soakMain({
+      durationS: o.duration, warmupS: o.warmup ?? Math.min(300, o.duration / 6), sampleS: o.sampleEvery, size, floorMb: o.maxGrowthMb, serverNodeArgs: o.serverNodeArgs,
+      rates: { connectsPerS: o.connectsPerS, pollsPerS: o.pollsPerS, editEveryS: o.editEvery, flapEveryS: o.flapEvery, stable: o.stable },
+      png: o.png === 'bench-latency.png' ? 'soak-memory.png' : o.png, out: o.out, command: `npm run bench -- ${process.argv.slice(2).join(' ')}`,
+    });
+    return;
+  }
   const r = await runBench(o);
   process.stdout.write(table(r) + '\n');
   await plotCdf(o.png, `tspilot: ${r.size.services} svc × ${r.size.endpointsPerService} ep, ${r.size.proxies} ${r.size.delta ? 'delta' : 'SotW'} proxies`, r.scenarios.map((s) => ({ name: s.name, ms: s.ms })));

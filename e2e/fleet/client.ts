@@ -20,6 +20,11 @@ export interface FleetClientOptions {
   readonly delta: boolean;
   /** Keep the raw bytes of the first response of each type (the ceiling server replays them). */
   readonly keepFirst?: boolean;
+  /**
+   * Reject every response (as an Envoy would whose validation fails): the reply carries the
+   * nonce, the last accepted version (none) and an error_detail; no follow-up subscriptions.
+   */
+  readonly nack?: boolean;
 }
 
 const PATH = {
@@ -101,7 +106,22 @@ export class FleetClient {
     this.call?.write(Buffer.from(bytes));
   }
 
+  /** NACKs sent (with `nack`). */
+  nacks = 0;
+
+  private reject(e: Envelope): void {
+    const version = this.last.get(e.typeUrl)?.version ?? '';
+    this.last.set(e.typeUrl, { version, nonce: e.nonce });
+    const errorDetail = { code: 3, message: `fleet client rejects ${e.typeUrl} version ${e.version}: simulated validation failure` };
+    const bytes = this.opts.delta
+      ? encodeDeltaRequest({ typeUrl: e.typeUrl, responseNonce: e.nonce, errorDetail })
+      : encodeSotwRequest({ typeUrl: e.typeUrl, resourceNames: [...(this.subs.get(e.typeUrl) ?? [])].sort(), versionInfo: version, responseNonce: e.nonce, errorDetail });
+    this.nacks++;
+    this.call?.write(Buffer.from(bytes));
+  }
+
   private ack(e: Envelope): void {
+    if (this.opts.nack) { this.reject(e); return; }
     this.last.set(e.typeUrl, { version: e.version, nonce: e.nonce });
     const bytes = this.opts.delta
       ? encodeDeltaRequest({ typeUrl: e.typeUrl, responseNonce: e.nonce })
@@ -118,6 +138,7 @@ export class FleetClient {
     if (!this.completeAt && this.seen.size === 4) this.completeAt = at;
     if (this.opts.keepFirst && !this.first.has(e.typeUrl)) this.first.set(e.typeUrl, new Uint8Array(b));
     this.ack(e);
+    if (this.opts.nack) return;
     // Follow-up subscriptions, as Envoy does once clusters/listeners arrive.
     if (e.typeUrl === CDS) {
       const eds = e.names.filter((n) => n.startsWith('outbound|') && !(this.subs.get(EDS)?.has(n)));

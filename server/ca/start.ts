@@ -1,0 +1,83 @@
+/**
+ * @module server/ca/start
+ * `startMeshCA(opts)`: the mesh CA as `tspilot serve` runs it. Where the root comes from, in
+ * istiod's order: a plugged-in CA in the cacerts folder (`--cacerts-dir`, default ./etc/cacerts
+ * as istiod) → in Kubernetes mode the `cacerts` Secret → tspilot's self-signed root, kept in the
+ * `istio-ca-secret` Secret (Kubernetes mode) or the state folder (`--ca-state-dir`, folder mode),
+ * created once and then reused by every restart and replica. In Kubernetes mode it also publishes
+ * the root to every discovered namespace (server/ca/publisher.ts), written by the Lease holder only.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { pluggedFolder, stateFolder, type MaterialCandidate } from './folder.js';
+import { caSecret, cacertsSecret } from './kube-secrets.js';
+import { FileBackedMeshCA, type CaLog } from './mesh-ca.js';
+import type { CaMetrics } from './metrics.js';
+import type { MeshCA } from './types.js';
+
+export const DEFAULT_CACERTS_DIR = './etc/cacerts';
+export const DEFAULT_CA_STATE_DIR = path.join(os.homedir(), '.tspilot', 'ca');
+export const DEFAULT_TRUST_DOMAIN = 'cluster.local';
+/** istiod's self-signed root lives 10 years. */
+export const ROOT_TTL_MS = 10 * 365 * 24 * 3600 * 1000;
+export const DEFAULT_SERVING_TTL_SECONDS = 24 * 3600;
+
+/** istiod's serving names in `namespace` plus tspilot's own Service names (short names get `.<ns>.svc`). */
+export function servingDnsNames(namespace: string, extra: readonly string[] = ['tspilot']): string[] {
+  const full = (n: string): string => (n.includes('.') ? n : `${n}.${namespace}.svc`);
+  const names = ['istiod', 'istiod-remote', 'istio-pilot'].map(full).concat(extra.map(full));
+  return [...new Set(names)];
+}
+
+export interface StartMeshCAOptions {
+  /** tspilot's namespace: Secrets and the serving names' namespace. */
+  readonly namespace: string;
+  /** Kubernetes mode: Secrets (and root distribution) through this cluster. Absent = folder mode. */
+  readonly kubeConfig?: KubeConfig;
+  readonly cacertsDir?: string;
+  readonly stateDir?: string;
+  readonly trustDomain?: string;
+  /** Extra serving DNS names (`--tls-dns-names`); default ['tspilot']. */
+  readonly dnsNames?: readonly string[];
+  readonly servingTtlSeconds?: number;
+  /** How often files/Secrets are re-read besides file events (default 10 s). */
+  readonly pollMs?: number;
+  readonly log: CaLog;
+  readonly metrics?: CaMetrics;
+}
+
+export type RunningMeshCA = MeshCA & { close(): void; describe(): { source: string; plugged: boolean } };
+
+export function caCandidates(o: StartMeshCAOptions): MaterialCandidate[] {
+  const td = o.trustDomain ?? DEFAULT_TRUST_DOMAIN;
+  const out: MaterialCandidate[] = [pluggedFolder(o.cacertsDir ?? DEFAULT_CACERTS_DIR)];
+  if (o.kubeConfig) {
+    const api = o.kubeConfig.makeApiClient(CoreV1Api);
+    out.push(cacertsSecret(api, o.namespace), caSecret(api, o.namespace, td, ROOT_TTL_MS));
+  } else {
+    out.push(stateFolder(o.stateDir ?? DEFAULT_CA_STATE_DIR, td, ROOT_TTL_MS));
+  }
+  return out;
+}
+
+export async function startMeshCA(o: StartMeshCAOptions): Promise<RunningMeshCA> {
+  const ca = await FileBackedMeshCA.start({
+    candidates: caCandidates(o),
+    dnsNames: servingDnsNames(o.namespace, o.dnsNames),
+    servingTtlSeconds: o.servingTtlSeconds ?? DEFAULT_SERVING_TTL_SECONDS,
+    pollMs: o.pollMs ?? 10_000,
+    log: o.log,
+  });
+  const gauge = (): void => { o.metrics?.rootExpiry.set(ca.rootExpiry()); };
+  gauge();
+  const off = ca.onChange(gauge);
+  return {
+    roots: () => ca.roots(),
+    serving: () => ca.serving(),
+    onChange: (cb) => ca.onChange(cb),
+    sign: (csr, ids, ttl) => ca.sign(csr, ids, ttl),
+    describe: () => ca.describe(),
+    close: () => { off(); ca.close(); },
+  };
+}

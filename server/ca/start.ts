@@ -8,12 +8,14 @@
  * the root to every discovered namespace (server/ca/publisher.ts), written by the Lease holder only.
  */
 import os from 'node:os';
+import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { pluggedFolder, stateFolder, type MaterialCandidate } from './folder.js';
 import { caSecret, cacertsSecret } from './kube-secrets.js';
 import { FileBackedMeshCA, type CaLog } from './mesh-ca.js';
 import type { CaMetrics } from './metrics.js';
+import { RootPublisher } from './publisher.js';
 import type { MeshCA } from './types.js';
 
 export const DEFAULT_CACERTS_DIR = './etc/cacerts';
@@ -45,9 +47,18 @@ export interface StartMeshCAOptions {
   readonly pollMs?: number;
   readonly log: CaLog;
   readonly metrics?: CaMetrics;
+  /** Kubernetes mode: publish the root ConfigMaps (default true) — Lease timings and the mesh ConfigMap for discoverySelectors. */
+  readonly publishRoots?: boolean;
+  readonly meshConfigMap?: string;
+  readonly lease?: { readonly durationMs?: number; readonly renewDeadlineMs?: number; readonly retryMs?: number; readonly identity?: string };
 }
 
-export type RunningMeshCA = MeshCA & { close(): void; describe(): { source: string; plugged: boolean } };
+export type RunningMeshCA = MeshCA & {
+  close(): Promise<void>;
+  describe(): { source: string; plugged: boolean };
+  /** Kubernetes mode: the root ConfigMap publisher (is this replica the leader, writes done). */
+  readonly publisher?: RootPublisher;
+};
 
 export function caCandidates(o: StartMeshCAOptions): MaterialCandidate[] {
   const td = o.trustDomain ?? DEFAULT_TRUST_DOMAIN;
@@ -72,12 +83,22 @@ export async function startMeshCA(o: StartMeshCAOptions): Promise<RunningMeshCA>
   const gauge = (): void => { o.metrics?.rootExpiry.set(ca.rootExpiry()); };
   gauge();
   const off = ca.onChange(gauge);
+  let publisher: RootPublisher | undefined;
+  if (o.kubeConfig && o.publishRoots !== false) {
+    publisher = new RootPublisher({
+      kubeConfig: o.kubeConfig, namespace: o.namespace, meshConfigMap: o.meshConfigMap, ca, log: o.log,
+      identity: o.lease?.identity ?? `${os.hostname()}_${randomUUID()}`,
+      leaseDurationMs: o.lease?.durationMs, renewDeadlineMs: o.lease?.renewDeadlineMs, retryMs: o.lease?.retryMs,
+    });
+    publisher.start();
+  }
   return {
+    ...(publisher ? { publisher } : {}),
     roots: () => ca.roots(),
     serving: () => ca.serving(),
     onChange: (cb) => ca.onChange(cb),
     sign: (csr, ids, ttl) => ca.sign(csr, ids, ttl),
     describe: () => ca.describe(),
-    close: () => { off(); ca.close(); },
+    close: async () => { off(); ca.close(); await publisher?.close(); },
   };
 }

@@ -17,7 +17,7 @@ import { restRoutes } from './http/rest.js';
 import { meshUpdates } from './pipeline.js';
 import { pushScope } from './push/scope.js';
 import { logger } from './log.js';
-import { DEFAULT_PORTS } from './defaults.js';
+import { DEFAULT_ISTIO_NAMESPACE, DEFAULT_PORTS } from './defaults.js';
 import { PilotMetrics } from './metrics.js';
 import { Observer, mergeEvents } from './observe.js';
 import { serverDryRun } from './explain/dryrun.js';
@@ -26,6 +26,10 @@ import type { StreamState } from './xds/state.js';
 import { chooseSource, type KubeModeOptions } from './source.js';
 import { loadMeshConfigFile } from '../watchers/validate/meshconfig.js';
 import { startWebhook, type WebhookServer } from './http/webhook.js';
+import { startMeshCA, type RunningMeshCA } from './ca/start.js';
+import { CaMetrics } from './ca/metrics.js';
+import type { CaFlags } from './ca/flags.js';
+import { KubeConfig } from '@kubernetes/client-node';
 
 export interface ServeOptions {
   readonly configDir: string;
@@ -47,6 +51,8 @@ export interface ServeOptions {
   /** xDS engine limits: responses over maxResponseBytes are not sent (0 = no limit); pushThrottle = streams written at once. */
   readonly maxResponseBytes?: number;
   readonly pushThrottle?: number;
+  /** Run the mesh CA (server/ca/): with TLS on, it supplies the serving certificate and CreateCertificate. */
+  readonly ca?: CaFlags;
 }
 
 export interface RunningServer {
@@ -55,6 +61,8 @@ export interface RunningServer {
   readonly httpPort: number;
   readonly webhookPort?: number | undefined;
   readonly engine: AdsEngine;
+  /** The mesh CA when `ca` was given (for the TLS port: serving material, roots, CreateCertificate). */
+  readonly ca?: RunningMeshCA | undefined;
   close(): Promise<void>;
 }
 
@@ -107,11 +115,18 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   const servers: HttpServer[] = [];
   let xds: XdsGrpcServer | undefined;
   let webhook: WebhookServer | undefined;
+  let ca: RunningMeshCA | undefined;
   const close = async (): Promise<void> => {
     sub.unsubscribe();
-    await Promise.all([xds?.close(), webhook?.close(), ...servers.map((s) => s.close())]);
+    await Promise.all([xds?.close(), webhook?.close(), ca?.close(), ...servers.map((s) => s.close())]);
   };
   try {
+    if (opts.ca) {
+      const kc = opts.kube ? new KubeConfig() : undefined;
+      if (kc) { if (opts.kube?.kubeconfig) kc.loadFromFile(opts.kube.kubeconfig); else kc.loadFromCluster(); }
+      ca = await startMeshCA({ namespace: opts.kube?.istioNamespace ?? DEFAULT_ISTIO_NAMESPACE, ...(kc ? { kubeConfig: kc } : {}), cacertsDir: opts.ca.cacertsDir, stateDir: opts.ca.caStateDir,
+        dnsNames: opts.ca.tlsDnsNames, trustDomain: meshOpts.settings?.trustDomain, log: logger('ca'), metrics: new CaMetrics(observer.metrics.registry) });
+    }
     servers.push(await startHttp(monitoring, opts.bind, opts.monitoringPort, onHttpError));
     servers.push(await startHttp(router, opts.bind, opts.httpPort, onHttpError));
     const webhookPort = opts.webhookPort ?? (opts.kube ? DEFAULT_PORTS.webhook : undefined);
@@ -126,7 +141,7 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
     await close();
     throw e;
   }
-  const running = { xdsPort: xds.port, monitoringPort: servers[0]!.port, httpPort: servers[1]!.port, webhookPort: webhook?.port, engine, close };
+  const running = { xdsPort: xds.port, monitoringPort: servers[0]!.port, httpPort: servers[1]!.port, webhookPort: webhook?.port, engine, ca, close };
   log.info({ xds: running.xdsPort, monitoring: running.monitoringPort, http: running.httpPort, webhook: running.webhookPort, ...src.describe }, 'listening');
   return running;
 }

@@ -56,6 +56,8 @@ export interface StartMeshCAOptions {
 export type RunningMeshCA = MeshCA & {
   close(): Promise<void>;
   describe(): { source: string; plugged: boolean };
+  /** The CA metrics it was started with (the CA service counts into the same ones). */
+  readonly metrics?: CaMetrics;
   /** Kubernetes mode: the root ConfigMap publisher (is this replica the leader, writes done). */
   readonly publisher?: RootPublisher;
 };
@@ -94,6 +96,7 @@ export async function startMeshCA(o: StartMeshCAOptions): Promise<RunningMeshCA>
   }
   return {
     ...(publisher ? { publisher } : {}),
+    ...(o.metrics ? { metrics: o.metrics } : {}),
     roots: () => ca.roots(),
     serving: () => ca.serving(),
     onChange: (cb) => ca.onChange(cb),

@@ -6,7 +6,8 @@
  * `stateFolder(dir)`: tspilot's own self-signed root in folder mode (ca-cert.pem, ca-key.pem mode
  * 0600), created ONCE: the creator holds an exclusive lock directory (mkdir is atomic) while it
  * writes; other processes (replicas, restarts racing) wait for the files and read the same root.
- * A lock left by a crashed creator is broken after STALE_LOCK_MS. Both report changes by fs.watch
+ * A lock left by a crashed creator is broken after STALE_LOCK_MS. Removed while running, the
+ * root is not re-created (that would replace it under every workload) until a restart. Both report changes by fs.watch
  * on the folder plus a periodic tick (file events are unreliable on some mounts; Secret volumes swap symlinks).
  */
 import { existsSync, watch as fsWatch, type FSWatcher } from 'node:fs';
@@ -82,9 +83,16 @@ export function stateFolder(dir: string, trustDomain: string, rootTtlMs: number)
     const [cert, key] = await Promise.all([readText(certFile), readText(keyFile)]);
     return cert !== undefined && key !== undefined ? { files: { 'ca-cert.pem': cert, 'ca-key.pem': key }, source: `folder ${abs} (self-signed root)`, plugged: false } : null;
   };
+  let loaded = false;
   return {
     describe: `folder ${abs} (self-signed root)`,
     read: async () => {
+      if (loaded) {
+        const have = await current();
+        if (!have) throw new Error(`${abs}: ca-cert.pem/ca-key.pem were removed; keeping the root in use (restart tspilot to create a new one)`);
+        return have;
+      }
+      loaded = true;
       await mkdir(abs, { recursive: true, mode: 0o700 });
       const deadline = Date.now() + WAIT_MS;
       for (;;) {

@@ -5,7 +5,8 @@
  *   unless the Secret exists with ca-cert.pem and ca-key.pem;
  * - `istio-ca-secret` (type istio.io/ca-root; the self-signed root in ca-cert.pem / ca-key.pem):
  *   read if it exists (istiod's, or another replica's), else created ONCE — create-if-absent, and
- *   on 409 Conflict (another replica won the race) the winner's is read back and used.
+ *   on 409 Conflict (another replica won the race) the winner's is read back and used. Deleted
+ *   while running, it is NOT re-created (that would replace the root under every workload).
  * Both are re-read periodically (a GET per tick; RBAC can then be limited to these resourceNames).
  */
 import { ApiException, type CoreV1Api, type V1Secret } from '@kubernetes/client-node';
@@ -64,11 +65,15 @@ export function caSecret(api: CoreV1Api, namespace: string, trustDomain: string,
     if (!d['ca-cert.pem'] || !d['ca-key.pem']) throw new Error(`${where} has no ca-cert.pem/ca-key.pem`);
     return { files: { 'ca-cert.pem': d['ca-cert.pem'], 'ca-key.pem': d['ca-key.pem'], 'cert-chain.pem': d['cert-chain.pem'] ?? '', 'root-cert.pem': d['root-cert.pem'] ?? '' }, source: where, plugged: false };
   };
+  let loaded = false;
   return {
     describe: `${where} (self-signed root)`,
     read: async () => {
       const existing = await getSecret(api, namespace, CA_SECRET);
-      if (existing) return fromSecret(existing);
+      if (existing) { loaded = true; return fromSecret(existing); }
+      // Deleted while running: making a new root now would silently distrust every issued
+      // certificate; keep the one in use (a restart creates a new root, as istiod's does).
+      if (loaded) throw new Error(`${where} was deleted; keeping the root in use (restart tspilot to create a new one)`);
       const root = await createSelfSignedRoot(trustDomain, rootTtlMs);
       const b64 = (t: string): string => Buffer.from(t, 'utf8').toString('base64');
       const body: V1Secret = {
@@ -76,6 +81,7 @@ export function caSecret(api: CoreV1Api, namespace: string, trustDomain: string,
         metadata: { name: CA_SECRET, namespace, labels: { 'app.kubernetes.io/managed-by': 'tspilot' } },
         data: { 'ca-cert.pem': b64(root.cert), 'ca-key.pem': b64(root.key), 'cert-chain.pem': '', 'key.pem': '', 'root-cert.pem': '' },
       };
+      loaded = true;
       try {
         return fromSecret(await api.createNamespacedSecret({ namespace, body }));
       } catch (e) {

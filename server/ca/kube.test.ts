@@ -15,6 +15,7 @@ import { ROOT_CONFIGMAP, ROOT_LEASE } from './publisher.js';
 import { CA_SECRET } from './kube-secrets.js';
 import { startMeshCA, type RunningMeshCA, type StartMeshCAOptions } from './start.js';
 import { assertChain, makeCsr, memoryLog, opensslCacerts, rmDir, tempDir } from './testkit.js';
+import { createSelfSignedRoot } from './issue.js';
 
 const NS = 'istio-system';
 const ns = (name: string, labels: Record<string, string> = {}): object => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels } });
@@ -123,5 +124,26 @@ describe('mesh CA in Kubernetes mode (stand-in API server)', function () {
     await waitFor(() => rootCm(srv, 'selected') === ca.roots().join(''), 'the selected namespace gets the root');
     await new Promise((r) => setTimeout(r, 300));
     assert.equal(rootCm(srv, 'default'), undefined, 'an unselected namespace does not');
+  });
+
+  it('a rotated istio-ca-secret fires onChange and updates every root ConfigMap; a deleted one is not silently re-created', async () => {
+    const log = memoryLog();
+    const ca = await start({ log });
+    const before = ca.roots().join('');
+    await waitFor(() => rootCm(srv, 'bookinfo') === before, 'first publication');
+    let changes = 0;
+    ca.onChange(() => { changes++; });
+    const next = await createSelfSignedRoot('cluster.local', 3600_000);
+    const b64 = (t: string): string => Buffer.from(t).toString('base64');
+    srv.patch({ apiVersion: 'v1', kind: 'Secret', namespace: NS, name: CA_SECRET }, { data: { 'ca-cert.pem': b64(next.cert), 'ca-key.pem': b64(next.key) } });
+    await waitFor(() => changes > 0, 'onChange after the Secret changed');
+    assert.equal(new X509Certificate(ca.roots()[0]!).fingerprint256, new X509Certificate(next.cert).fingerprint256);
+    assert.ok(new X509Certificate(ca.serving().certChainPem).checkIssued(new X509Certificate(next.cert)), 'new serving cert from the new root');
+    const after = ca.roots().join('');
+    await waitFor(() => ['default', 'bookinfo', NS].every((n) => rootCm(srv, n) === after), 'every root ConfigMap updated');
+    srv.delete({ apiVersion: 'v1', kind: 'Secret', namespace: NS, name: CA_SECRET });
+    await waitFor(() => log.lines.some((l) => /was deleted; keeping the root in use/.test(l.msg)), 'the deletion to be noticed');
+    assert.equal(ca.roots().join(''), after);
+    assert.equal(srv.get({ apiVersion: 'v1', kind: 'Secret', namespace: NS, name: CA_SECRET }), undefined, 'not re-created behind everyone\'s back');
   });
 });

@@ -6,6 +6,7 @@
  * serving material; bad new files are refused and the last good material stays.
  */
 import { strict as assert } from 'node:assert';
+import { execFile } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { cpSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -67,6 +68,22 @@ describe('mesh CA: root material in folder mode', function () {
       assertChain([(await racing[1]!.sign(await makeCsr(), [BOB], 60))[0]!, later.roots()[0]!]);
       later.close();
     } finally { for (const c of racing) c.close(); }
+  });
+
+  it('separate processes racing on one state folder end up with the same root', async () => {
+    const state = path.join(dir, 'state');
+    const startJs = new URL('./start.js', import.meta.url).href;
+    const script = `const { startMeshCA } = await import(${JSON.stringify(startJs)});
+      const q = { info() {}, warn() {}, error() {} };
+      const ca = await startMeshCA({ namespace: 'ns', cacertsDir: ${JSON.stringify(path.join(dir, 'none'))}, stateDir: ${JSON.stringify(state)}, log: q });
+      process.stdout.write(ca.roots()[0]); await ca.close();`;
+    const run = (): Promise<string> => new Promise((resolve, reject) => {
+      execFile(process.execPath, ['--input-type=module', '-e', script], (err, out) => (err ? reject(err) : resolve(out)));
+    });
+    const roots = await Promise.all([run(), run(), run()]);
+    assert.equal(new Set(roots).size, 1, 'one root for all processes');
+    assert.match(roots[0]!, /BEGIN CERTIFICATE/);
+    assert.equal(readFileSync(path.join(state, 'ca-cert.pem'), 'utf8'), roots[0]);
   });
 
   it('a changed cacerts folder fires onChange and new handshakes get serving material from the new CA; bad files keep the last good', async () => {

@@ -45,24 +45,38 @@ export interface LeafRequest {
   readonly ttlSeconds: number;
 }
 
-function authorityKeyId(ca: X509Certificate): string | undefined {
-  const c = new x509.X509Certificate(ca.raw);
-  return c.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId;
+/** The signer's name and key identifier, parsed once per bundle (parsing costs more than signing). */
+const signerInfo = new WeakMap<CaBundle, { issuer: x509.Name; aki: string | undefined }>();
+function signerOf(b: CaBundle): { issuer: x509.Name; aki: string | undefined } {
+  let s = signerInfo.get(b);
+  if (!s) {
+    const c = new x509.X509Certificate(b.caCert.raw);
+    s = { issuer: c.subjectName, aki: c.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId };
+    signerInfo.set(b, s);
+  }
+  return s;
+}
+
+const caEnds = new WeakMap<CaBundle, number>();
+function caEndOf(b: CaBundle): number {
+  let t = caEnds.get(b);
+  if (t === undefined) { t = Date.parse(b.caCert.validTo); caEnds.set(b, t); }
+  return t;
 }
 
 /** A leaf signed by the bundle's CA key; PEM. Never outlives the signing CA certificate. */
 export async function issueLeaf(b: CaBundle, req: LeafRequest, now = Date.now()): Promise<string> {
-  const caEnd = Date.parse(b.caCert.validTo);
+  const caEnd = caEndOf(b);
   const notAfter = Math.min(now + req.ttlSeconds * 1000, caEnd);
   const names: x509.JsonGeneralNames = [
     ...(req.dnsNames ?? []).map((value) => ({ type: 'dns' as const, value })),
     ...(req.uris ?? []).map((value) => ({ type: 'url' as const, value })),
   ];
-  const aki = authorityKeyId(b.caCert);
+  const { issuer, aki } = signerOf(b);
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: serial(),
     subject: '',
-    issuer: new x509.X509Certificate(b.caCert.raw).subjectName,
+    issuer,
     publicKey: req.publicKey,
     signingKey: b.signer.privateKey,
     signingAlgorithm: b.signer.algorithm,

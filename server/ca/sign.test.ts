@@ -41,7 +41,7 @@ describe('mesh CA: signing workload CSRs', function () {
     assert.ok(Math.abs(life - 600 - 60) <= 2, `validity is the requested 600 s (+60 s backdating), got ${life}`);
   });
 
-  it('refuses bad CSRs with a reason: wrong signature, RSA-1024, unknown curve, garbage, over-size', async () => {
+  it('refuses bad CSRs with a reason: wrong signature, RSA-1024, unknown curve, SHA-1, Ed25519, garbage, over-size', async () => {
     const good = await makeCsr();
     // Flip the last byte of the DER (inside the signature): the structure parses, the signature no longer verifies.
     const der = Buffer.from(good.replace(/-----[A-Z ]+-----/g, '').replace(/\s+/g, ''), 'base64');
@@ -51,6 +51,7 @@ describe('mesh CA: signing workload CSRs', function () {
       ['signature', tampered, /signature does not verify/],
       ['rsa1024', opensslCsr(['-newkey', 'rsa:1024']), /1024 bits; at least 2048/],
       ['secp256k1', opensslCsr(['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:secp256k1']), /curve secp256k1/],
+      ['sha1', opensslCsr(['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-sha1']), /SHA-1; SHA-256 or stronger is required/],
       ['ed25519', opensslCsr(['-newkey', 'ed25519']), /ed25519.*not supported|signed with/i],
       ['garbage', 'hello world', /not PEM/],
       ['garbage PEM', '-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n', /not a PKCS#10/],

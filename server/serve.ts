@@ -47,6 +47,9 @@ export interface ServeOptions {
   /** xDS engine limits: responses over maxResponseBytes are not sent (0 = no limit); pushThrottle = streams written at once. */
   readonly maxResponseBytes?: number;
   readonly pushThrottle?: number;
+  /** Proxy classes kept that no stream uses (count, encoded bytes), for pollers and reconnects. */
+  readonly classCacheSize?: number;
+  readonly classCacheBytes?: number;
 }
 
 export interface RunningServer {
@@ -65,8 +68,9 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   const meshOpts = opts.meshConfig ? { ...src.mesh, settings: loadMeshConfigFile(opts.meshConfig) } : src.mesh;
   const { updates$, state } = meshUpdates(src.events$, { debounceMs: opts.debounceMs, debounceMaxMs: opts.debounceMaxMs, mesh: meshOpts }, logger('store'));
   const observer = new Observer(new PilotMetrics());
-  const cache = new SnapshotCache(buildMesh(emptyState()).mesh, ({ proxyClass, typeUrl, name, error }) => (observer.metrics.internalErrors.inc(),
-    adsLog.error({ proxyClass, type: typeShort(typeUrl), resource: name, err: error.message }, `cannot encode ${typeShort(typeUrl)} ${name} for ${proxyClass}: ${error.message}; left out`)));
+  const cache = new SnapshotCache(buildMesh(emptyState()).mesh, { onError: ({ proxyClass, typeUrl, name, error }) => (observer.metrics.internalErrors.inc(),
+    adsLog.error({ proxyClass, type: typeShort(typeUrl), resource: name, err: error.message }, `cannot encode ${typeShort(typeUrl)} ${name} for ${proxyClass}: ${error.message}; left out`)),
+  ...(opts.classCacheSize !== undefined ? { idleClasses: opts.classCacheSize } : {}), ...(opts.classCacheBytes !== undefined ? { idleBytes: opts.classCacheBytes } : {}) });
   const engine = new AdsEngine(cache, mergeEvents({
     connected: (s) => adsLog.info({ proxy: s.proxy.id, peer: s.peer, generator: s.proxy.generator }, 'proxy connected'),
     disconnected: (s) => adsLog.info({ proxy: s.proxy.id }, 'proxy disconnected'),

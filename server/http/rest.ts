@@ -19,6 +19,7 @@ import { HttpError, type Router } from './router.js';
 
 const TYPES: Readonly<Record<string, XdsType>> = { clusters: CDS, listeners: LDS, routes: RDS, endpoints: EDS };
 const RENDERED_MAX = 256;
+const VERSIONS_MAX = 4096;
 
 export interface RestSources {
   snapshot(p: Proxy): ClassSnapshot;
@@ -67,6 +68,8 @@ export function restRoutes(router: Router, src: RestSources): { router: Router; 
         if (wildcard) for (const n of snap.names(typeUrl)) all.add(n);
         const resources = [...all].sort().map((n) => snap.get(typeUrl, n)).filter((r): r is EncodedResource => r !== undefined);
         v = { version: versionOf(resources), resources };
+        // Bounded like `rendered`: keys come from client-chosen nodes and names.
+        if (versions.size >= VERSIONS_MAX) versions.delete(versions.keys().next().value as string);
         versions.set(vkey, v);
       }
       if (req.versionInfo && req.versionInfo === v.version) {

@@ -15,7 +15,7 @@ import { parseNodeId, type Proxy } from '../../model/proxy.js';
 import { withNodeLocality } from '../../translators/locality.js';
 import { decodeDeltaRequest, decodeSotwRequest, deltaResponseBytes, sotwResponseBytes, type DeltaRequest, type SotwRequest, type WireNode } from '../../proto/wire.js';
 import { EDS, PUSH_ORDER, SHORT, isXdsType, type XdsType } from '../../proto/typeurls.js';
-import type { ClassSnapshot, SnapshotCache } from '../cache/snapshot.js';
+import type { ClassLease, ClassSnapshot, SnapshotCache } from '../cache/snapshot.js';
 import { onPush, onRequest, type RequestOutcome } from './sotw.js';
 import { onDeltaPush, onDeltaRequest, type DeltaOutcome } from './delta.js';
 import { namesDigest, scanSotw } from './ackscan.js';
@@ -94,6 +94,8 @@ interface Connection {
   readonly io: StreamIO;
   readonly kind: Kind;
   state: StreamState | null;
+  /** Pins the stream's proxy class in the cache while the stream lives. */
+  lease: ClassLease | null;
   readonly pending: Map<XdsType, SotwResponse | DeltaResponse>;
   /** A response is written and not yet taken by the transport. */
   busy: boolean;
@@ -151,7 +153,7 @@ export class AdsEngine {
 
   /** A new stream; `defaultType` fills an empty type_url (per-type services, not ADS). */
   open(io: StreamIO, defaultType?: string, kind: Kind = 'sotw'): StreamHandle {
-    const conn: Connection = { io, kind, state: null, pending: new Map(), busy: false, queued: false, closed: false, defaultType, lastNames: new Map() };
+    const conn: Connection = { io, kind, state: null, lease: null, pending: new Map(), busy: false, queued: false, closed: false, defaultType, lastNames: new Map() };
     this.conns.add(conn);
     io.onDrain(() => this.pump());
     return {
@@ -164,6 +166,7 @@ export class AdsEngine {
     if (conn.closed) return;
     conn.closed = true;
     conn.pending.clear();
+    conn.lease?.release();
     this.conns.delete(conn);
     this.ready.delete(conn);
     if (conn.state) this.events.disconnected?.(conn.state);
@@ -212,6 +215,7 @@ export class AdsEngine {
         id: `${p.proxy.id}-${++this.seq}`, proxy: p.proxy, node: req.node, kind: conn.kind, connectedAt: this.now(),
         peer: conn.io.peer, types: new Map(), nonceSeq: 0,
       };
+      conn.lease = this.cache.acquire(p.proxy);
       this.events.connected?.(conn.state);
     }
     const st = conn.state;
@@ -224,7 +228,7 @@ export class AdsEngine {
       else this.events.deltaRequest?.(st, req, outcome);
       return;
     }
-    const snap = this.cache.forProxy(st.proxy);
+    const snap = conn.lease!.snapshot();
     if ('resourceNames' in req) {
       const outcome = onRequest(st, req, snap, this.now());
       this.events.request?.(st, req, outcome);
@@ -330,7 +334,7 @@ export class AdsEngine {
       const st = conn.state;
       if (!st || conn.closed) continue;
       if (hostSet && !st.types.has(EDS)) continue;
-      const snap = this.cache.forProxy(st.proxy);
+      const snap = conn.lease!.snapshot();
       const only = onlyFor(snap);
       const out = conn.kind === 'delta' ? onDeltaPush(st, snap, types, only) : onPush(st, snap, types, only);
       if (out.length) streams++;

@@ -74,6 +74,7 @@ export class Observer {
         this.counted.delete(s.id);
         m.clearReject(s.proxy.id);
       },
+      streamError: () => { m.pushContextErrors.inc(); },
       request: (s, req, o) => this.outcome(s, o, req.errorDetail?.code ?? 2),
       deltaRequest: (s, req, o) => this.outcome(s, o, req.errorDetail?.code ?? 2),
       sent: (s, r, bytes) => {

@@ -14,7 +14,7 @@ import { debugRoutes } from './http/debug.js';
 import { startHttp, type HttpServer } from './http/router.js';
 import { V1Api } from './http/v1/api.js';
 import { restRoutes } from './http/rest.js';
-import { meshUpdates } from './pipeline.js';
+import { meshUpdates, type MeshUpdate } from './pipeline.js';
 import { pushScope } from './push/scope.js';
 import { logger } from './log.js';
 import { DEFAULT_PORTS } from './defaults.js';
@@ -70,10 +70,13 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   const observer = new Observer(new PilotMetrics());
   const cache = new SnapshotCache(buildMesh(emptyState()).mesh, { onError: ({ proxyClass, typeUrl, name, error }) => (observer.metrics.internalErrors.inc(),
     adsLog.error({ proxyClass, type: typeShort(typeUrl), resource: name, err: error.message }, `cannot encode ${typeShort(typeUrl)} ${name} for ${proxyClass}: ${error.message}; left out`)),
+  onTranslateError: ({ proxyClass, error, lastGood }) => (observer.metrics.pushContextErrors.inc(),
+    adsLog.error({ proxyClass, err: error.message, lastGood }, `cannot translate config for ${proxyClass}: ${error.message}; ${lastGood ? 'its last good config stays in force' : 'its proxies get no config until a later change translates'}`)),
   ...(opts.classCacheSize !== undefined ? { idleClasses: opts.classCacheSize } : {}), ...(opts.classCacheBytes !== undefined ? { idleBytes: opts.classCacheBytes } : {}) });
   const engine = new AdsEngine(cache, mergeEvents({
     connected: (s) => adsLog.info({ proxy: s.proxy.id, peer: s.peer, generator: s.proxy.generator }, 'proxy connected'),
     disconnected: (s) => adsLog.info({ proxy: s.proxy.id }, 'proxy disconnected'),
+    streamError: (s, error, during) => adsLog.error({ proxy: s.proxy.id, during, err: error.message }, `cannot compute the ${during === 'push' ? 'push' : 'response'} for ${s.proxy.id}: ${error.message}`),
     rejected: (peer, reason) => adsLog.warn({ peer, reason }, `stream refused: ${reason}`),
     largeResponse: (s, r, bytes, dropped) => adsLog.warn({ proxy: s.proxy.id, type: typeShort(r.typeUrl), bytes, resources: r.resources.length, dropped },
       dropped ? `${typeShort(r.typeUrl)} response for ${s.proxy.id} is ${bytes} bytes, over --max-response-bytes; not sent` : `${typeShort(r.typeUrl)} response for ${s.proxy.id} is ${bytes} bytes, over the 4 MB gRPC clients accept by default`),
@@ -88,7 +91,12 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   observer.meterSends(engine);
   let ready = false;
   const first = firstValueFrom(updates$);
-  const sub: Subscription = updates$.subscribe((u) => {
+  const sub: Subscription = updates$.subscribe((u) => { try { pushUpdate(u); } catch (e) {
+    // A throw here would end the subscription (no push ever again): log, count, wait for the next change.
+    observer.metrics.pushContextErrors.inc();
+    log.error({ generation: u.mesh.generation, err: (e as Error).message }, `push of generation ${u.mesh.generation} failed: ${(e as Error).message}`);
+  } });
+  function pushUpdate(u: MeshUpdate): void {
     const t0 = performance.now();
     const rec = observer.beginPush(u);
     const sent = engine.push(u.mesh, pushScope(cache.mesh, u));
@@ -96,7 +104,7 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
     ready = true;
     log.info({ generation: u.mesh.generation, kinds: [...u.kinds].sort(), services: u.mesh.services.length, rejected: u.mesh.rejected.length,
       responses: sent, pushMs: Math.round((performance.now() - t0) * 10) / 10, sinceChangeMs: Date.now() - u.firstChangeAt }, 'config pushed');
-  });
+  }
   const v1 = new V1Api({ cache, ready: () => ready });
   const sources = { engine, mesh: () => cache.mesh, ready: () => ready, sourceErrors: () => state.sourceErrors, pushStatus: () => observer.pushStatus(), pollers: () => v1.syncz(),
     snapshot: (p: Proxy) => cache.forProxy(p), dryRun: (yaml: string, streams: readonly StreamState[]) => serverDryRun(state, cache.mesh, streams, yaml, meshOpts, (p) => cache.forProxy(p)) };

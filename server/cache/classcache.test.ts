@@ -94,4 +94,28 @@ describe('server/cache class snapshots are bounded (made-up node identities)', f
     l1.release(); l2.release();
     assert.equal(cache.stats().pinned, 0);
   });
+
+  it('a throwing translation keeps the last good snapshot, reports once per class and mesh, and never carries from a stale one', () => {
+    let failing = false;
+    const failures: string[] = [];
+    const cache = new SnapshotCache(meshOf(fixtureYaml()), {
+      generate: (m, p) => { if (failing) throw new Error('boom'); return generate(m, p); },
+      onTranslateError: (i) => failures.push(`${i.proxyClass} ${i.lastGood}`),
+    });
+    const lease = cache.acquire(proxy('x'));
+    const good = lease.snapshot();
+    assert.ok(good.get(CDS, A));
+    failing = true;
+    cache.setMesh(meshOf(fixtureYaml({ aMaxConnections: 5 })));
+    assert.equal(lease.snapshot(), good, 'last good kept');
+    assert.equal(lease.snapshot(), good);
+    assert.deepEqual(failures, ['envoy/sidecar/default/pod:x true'], 'reported once for this mesh');
+    const fresh = cache.forProxy(proxy('y'));
+    assert.ok(fresh.unavailable, 'no last good: unavailable, not empty config');
+    assert.equal(fresh.names(CDS).length, 0);
+    failing = false;
+    cache.setMesh(meshOf(fixtureYaml({ aMaxConnections: 5, aEndpoint: 4 })), (t) => t !== EDS);
+    assert.notEqual(lease.snapshot().get(CDS, A)!.version, good.get(CDS, A)!.version, 'not carried over from the stale last good');
+    lease.release();
+  });
 });

@@ -135,6 +135,13 @@ export class ClassSnapshot {
   private readonly shared = new Map<string, ReadonlyMap<string, EncodedResource>>();
   /** Encoded bytes this class has produced or carried over (what the cache's byte budget counts). */
   bytes = 0;
+  /**
+   * Set when the class's translation failed and there is no last good snapshot: the class has no
+   * config to offer (not an empty one), so the protocol sends nothing and REST answers 503.
+   */
+  unavailable: Error | null = null;
+  /** Kept as a class's last good output for a later mesh it failed to translate (never carried over from). */
+  stale = false;
   /** Told how much `bytes` grew (set by the cache that holds this class). */
   onGrow: ((delta: number) => void) | null = null;
 
@@ -211,3 +218,7 @@ export class ClassSnapshot {
   }
 }
 
+
+const NOTHING: TypeOutput<never> = { names: () => [], get: () => undefined };
+/** The output of a class that could not be translated (see ClassSnapshot.unavailable). */
+export const NO_OUTPUT: Generated = { clusters: NOTHING, endpoints: NOTHING, listeners: NOTHING, routes: NOTHING };

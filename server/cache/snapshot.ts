@@ -8,17 +8,30 @@
  * (`idleClasses`) and encoded bytes (`idleBytes`), least recently used first — so whatever node
  * identities clients make up, the cache holds the classes of live streams plus a bounded tail.
  * A new mesh replaces every class; endpoint-only changes carry unaffected resources over.
+ *
+ * Translator failures stay inside their class: when `generate` throws for a class, the class keeps
+ * its snapshot from the previous mesh (its proxies keep the config they have, as istiod keeps
+ * serving the last pushed config when a push fails), the failure is reported once per class and
+ * mesh through `onTranslateError` (logged and counted as `pilot_xds_push_context_errors`), and the
+ * next mesh tries again. A class with no previous snapshot is marked `unavailable`: its streams get
+ * no response yet rather than an empty config (which Envoy would apply, deleting everything) or
+ * an error (which would only make them reconnect into the same failure); they are served as soon
+ * as a later mesh translates.
  */
 import type { MeshConfig } from '../../model/config.js';
 import type { Proxy } from '../../model/proxy.js';
 import type { XdsType } from '../../proto/typeurls.js';
 import { generate as generateAll, proxyClass, type Generated } from '../../translators/index.js';
-import { ClassSnapshot, Interner, type EncodeFailure } from './classsnapshot.js';
+import { ClassSnapshot, Interner, NO_OUTPUT, type EncodeFailure } from './classsnapshot.js';
 
 export { ClassSnapshot, Interner, entryHash, foldVersion, typeVersion, unfoldVersion, type EncodeFailure } from './classsnapshot.js';
 
+/** A class whose translation threw; `lastGood`: its previous snapshot stays in force. */
+export type TranslateFailure = (info: { proxyClass: string; error: Error; lastGood: boolean }) => void;
+
 export interface SnapshotCacheOptions {
   readonly onError?: EncodeFailure;
+  readonly onTranslateError?: TranslateFailure;
   /** The translator (tests inject failing ones); default: translators/index.ts `generate`. */
   readonly generate?: (mesh: MeshConfig, proxy: Proxy) => Generated;
   /** Most classes kept that no stream leases (default 256). */
@@ -79,12 +92,13 @@ export class SnapshotCache {
   private readonly interner: Interner;
   private current: MeshConfig;
   private readonly onError: EncodeFailure;
+  private readonly onTranslateError: TranslateFailure;
   private readonly gen: (mesh: MeshConfig, proxy: Proxy) => Generated;
   private readonly maxIdle: number;
   private readonly maxIdleBytes: number;
   private readonly ttl: number;
   private readonly now: () => number;
-  /** The previous mesh's classes, for carry-over; each is dropped once its successor exists. */
+  /** The previous mesh's classes, for carry-over and as last good; each is dropped once its successor exists. */
   private previous = new Map<string, Entry>();
   private keep: ((t: XdsType, name: string) => boolean) | null = null;
 
@@ -92,6 +106,7 @@ export class SnapshotCache {
     const o: SnapshotCacheOptions = typeof opts === 'function' ? { onError: opts } : opts;
     this.current = mesh;
     this.onError = o.onError ?? (() => {});
+    this.onTranslateError = o.onTranslateError ?? (() => {});
     this.gen = o.generate ?? generateAll;
     this.maxIdle = o.idleClasses ?? DEFAULT_IDLE_CLASSES;
     this.maxIdleBytes = o.idleBytes ?? DEFAULT_IDLE_BYTES;
@@ -117,7 +132,7 @@ export class SnapshotCache {
    */
   setMesh(mesh: MeshConfig, unchanged?: (t: XdsType, name: string) => boolean): void {
     this.current = mesh;
-    this.previous = unchanged ? this.classes : new Map();
+    this.previous = this.classes;
     this.keep = unchanged ?? null;
     this.classes = new Map();
     this.idle = new Map();
@@ -171,8 +186,7 @@ export class SnapshotCache {
     if (!e) {
       const prev = this.previous.get(key);
       if (prev) this.previous.delete(key);
-      const carry = prev && this.keep ? { from: prev.snap, keep: this.keep } : undefined;
-      const snap = new ClassSnapshot(key, this.gen(this.current, proxy), this.interner, this.onError, carry);
+      const snap = this.translate(key, proxy, prev?.snap);
       const made: Entry = { key, snap, lastUsed: this.now() };
       e = made;
       snap.onGrow = (d) => { this.bytes += d; if (this.idle.has(key) && this.classes.get(key) === made) this.idleBytes += d; };
@@ -186,6 +200,25 @@ export class SnapshotCache {
     }
     e.lastUsed = this.now();
     return e;
+  }
+
+  /** A new snapshot of the class, or its last good one (or an unavailable one) when translation throws. */
+  private translate(key: string, proxy: Proxy, prev: ClassSnapshot | undefined): ClassSnapshot {
+    try {
+      const g = this.gen(this.current, proxy);
+      // Names are computed lazily by some generators: ask now, so a failure shows here and not in a push.
+      g.clusters.names(); g.endpoints.names(); g.listeners.names(); g.routes.names();
+      const carry = prev && !prev.unavailable && !prev.stale && this.keep ? { from: prev, keep: this.keep } : undefined;
+      return new ClassSnapshot(key, g, this.interner, this.onError, carry);
+    } catch (e) {
+      const error = e instanceof Error ? e : new Error(String(e));
+      const lastGood = prev !== undefined && !prev.unavailable;
+      this.onTranslateError({ proxyClass: key, error, lastGood });
+      if (lastGood) { prev.stale = true; return prev; }
+      const none = new ClassSnapshot(key, NO_OUTPUT, this.interner, this.onError);
+      none.unavailable = error;
+      return none;
+    }
   }
 
   /** Drops idle classes past the TTL, then the least recently used while over the count or byte budget. */

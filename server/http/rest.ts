@@ -58,6 +58,7 @@ export function restRoutes(router: Router, src: RestSources): { router: Router; 
       const pod = mesh.pods.get(`${parsed.proxy.namespace}/${parsed.proxy.workloadName}`);
       const proxy = pod ? { ...parsed.proxy, labels: pod.meta.labels } : parsed.proxy;
       const snap = src.snapshot(proxy);
+      if (snap.unavailable) throw new HttpError(503, `the configuration of this proxy's class (${snap.classKey}) could not be computed: ${snap.unavailable.message}`);
       if (versionsFor !== mesh) { versionsFor = mesh; versions = new Map(); }
       const names = [...new Set(req.resourceNames.filter((n) => n !== '*'))].sort();
       const wildcard = isWildcardType(typeUrl) && (names.length === 0 || req.resourceNames.includes('*'));

@@ -59,6 +59,8 @@ export interface AdsEvents {
   largeResponse?(s: StreamState, r: SotwResponse, bytes: number, dropped: boolean): void;
   pushStarted?(info: { readonly types: readonly string[]; readonly edsHosts: readonly string[] | null }): void;
   pushDone?(info: PushInfo): void;
+  /** Computing a stream's response failed unexpectedly (the stream is skipped for this push, or failed with INTERNAL on a request). */
+  streamError?(s: StreamState, error: Error, during: 'request' | 'push'): void;
 }
 
 export interface StreamHandle {
@@ -228,16 +230,26 @@ export class AdsEngine {
       else this.events.deltaRequest?.(st, req, outcome);
       return;
     }
-    const snap = conn.lease!.snapshot();
-    if ('resourceNames' in req) {
-      const outcome = onRequest(st, req, snap, this.now());
-      this.events.request?.(st, req, outcome);
-      if (outcome.response) this.enqueue(conn, outcome.response);
-    } else {
-      const outcome = onDeltaRequest(st, req, snap, this.now());
-      this.events.deltaRequest?.(st, req, outcome);
-      if (outcome.response) this.enqueue(conn, outcome.response);
+    let response: SotwResponse | DeltaResponse | null;
+    try {
+      const snap = conn.lease!.snapshot();
+      if ('resourceNames' in req) {
+        const outcome = onRequest(st, req, snap, this.now());
+        this.events.request?.(st, req, outcome);
+        response = outcome.response;
+      } else {
+        const outcome = onDeltaRequest(st, req, snap, this.now());
+        this.events.deltaRequest?.(st, req, outcome);
+        response = outcome.response;
+      }
+    } catch (e) {
+      // A bug, not bad input: this stream cannot be served consistently, so it ends (the client reconnects).
+      const error = e instanceof Error ? e : new Error(String(e));
+      this.events.streamError?.(st, error, 'request');
+      this.fail(conn, Status.INTERNAL, `cannot compute the ${typeShort(req.typeUrl)} response: ${error.message}`);
+      return;
     }
+    if (response) this.enqueue(conn, response);
   }
 
   /** Decodes a SotW request, reusing the previous request's names when their bytes are unchanged (see ackscan.ts). */
@@ -334,9 +346,16 @@ export class AdsEngine {
       const st = conn.state;
       if (!st || conn.closed) continue;
       if (hostSet && !st.types.has(EDS)) continue;
-      const snap = conn.lease!.snapshot();
-      const only = onlyFor(snap);
-      const out = conn.kind === 'delta' ? onDeltaPush(st, snap, types, only) : onPush(st, snap, types, only);
+      let out: (SotwResponse | DeltaResponse)[];
+      try {
+        const snap = conn.lease!.snapshot();
+        const only = onlyFor(snap);
+        out = conn.kind === 'delta' ? onDeltaPush(st, snap, types, only) : onPush(st, snap, types, only);
+      } catch (e) {
+        // One stream's failure never stops the push to the others (invariant 5).
+        this.events.streamError?.(st, e instanceof Error ? e : new Error(String(e)), 'push');
+        continue;
+      }
       if (out.length) streams++;
       for (const r of out) { this.enqueue(conn, r); sent++; }
     }

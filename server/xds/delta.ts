@@ -124,7 +124,9 @@ export function onDeltaRequest(st: StreamState, req: DeltaRequest, snap: ClassSn
     ts.ackedNonce = req.responseNonce;
     ts.nack = { version: ts.versionSent, nonce: req.responseNonce, message: req.errorDetail?.message ?? '', at: now };
   }
-  const response = first || grew || unsubscribed ? compose(st, typeUrl, ts, snap) : null;
+  // A class with no config yet (its translation failed): names are recorded (forceNames), nothing is sent.
+  if (snap.unavailable) ts.force = true; // composed by the next push whatever it is about
+  const response = !snap.unavailable && (first || grew || unsubscribed) ? compose(st, typeUrl, ts, snap) : null;
   return { kind, typeUrl, resubscribed: grew || first, response };
 }
 
@@ -132,6 +134,7 @@ export function onDeltaRequest(st: StreamState, req: DeltaRequest, snap: ClassSn
 export function onDeltaPush(st: StreamState, snap: ClassSnapshot, types: ReadonlySet<XdsType> = new Set(PUSH_ORDER),
   only?: ReadonlySet<string>): DeltaResponse[] {
   const out: DeltaResponse[] = [];
+  if (snap.unavailable) return out;
   for (const t of PUSH_ORDER) {
     const ts = st.types.get(t);
     if (!ts || (!types.has(t) && !ts.force && !ts.forceNames.size)) continue;

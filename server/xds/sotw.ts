@@ -153,6 +153,9 @@ export function onRequest(st: StreamState, req: SotwRequest, snap: ClassSnapshot
     ts.ackedVersion = req.versionInfo;
   }
   let response: SotwResponse | null = null;
+  // A class with no config yet (its translation failed): the subscription is recorded, nothing is sent.
+  // `force`: whatever type a later push is about, this one is composed then.
+  if (snap.unavailable) { ts.force = true; return { kind, typeUrl, resubscribed, response }; }
   if (kind === 'initial') {
     const r = compose(st, typeUrl, ts, snap, false);
     if (r && req.versionInfo && r.versionInfo === req.versionInfo) {
@@ -171,6 +174,7 @@ export function onRequest(st: StreamState, req: SotwRequest, snap: ClassSnapshot
 export function onPush(st: StreamState, snap: ClassSnapshot, types: ReadonlySet<XdsType> = new Set(PUSH_ORDER),
   only?: ReadonlySet<string>): SotwResponse[] {
   const out: SotwResponse[] = [];
+  if (snap.unavailable) return out;
   for (const t of PUSH_ORDER) {
     const ts = st.types.get(t);
     if (!ts || !types.has(t) && !ts.force) continue;

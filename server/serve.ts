@@ -50,6 +50,9 @@ export interface ServeOptions {
   /** Proxy classes kept that no stream uses (count, encoded bytes), for pollers and reconnects. */
   readonly classCacheSize?: number;
   readonly classCacheBytes?: number;
+  /** Resource names one stream / all streams may subscribe to (RESOURCE_EXHAUSTED past them). */
+  readonly maxStreamNames?: number;
+  readonly maxServerNames?: number;
 }
 
 export interface RunningServer {
@@ -87,7 +90,8 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
       } else if (o.kind === 'unknown-type') adsLog.debug({ proxy: s.proxy.id, type: o.typeUrl }, 'ignoring a request for a type tspilot does not serve');
       else adsLog.debug({ proxy: s.proxy.id, type: typeShort(o.typeUrl), kind: o.kind, names: req.resourceNames.length }, 'request');
     },
-  }, observer.events), Date.now, { ...(opts.maxResponseBytes !== undefined ? { maxResponseBytes: opts.maxResponseBytes } : {}), ...(opts.pushThrottle ? { sendConcurrency: opts.pushThrottle } : {}) });
+  }, observer.events), Date.now, { ...(opts.maxResponseBytes !== undefined ? { maxResponseBytes: opts.maxResponseBytes } : {}), ...(opts.pushThrottle ? { sendConcurrency: opts.pushThrottle } : {}),
+    ...(opts.maxStreamNames ? { maxStreamNames: opts.maxStreamNames } : {}), ...(opts.maxServerNames ? { maxServerNames: opts.maxServerNames } : {}) });
   observer.meterSends(engine);
   let ready = false;
   const first = firstValueFrom(updates$);

@@ -19,6 +19,7 @@ import type { ClassLease, ClassSnapshot, SnapshotCache } from '../cache/snapshot
 import { onPush, onRequest, type RequestOutcome } from './sotw.js';
 import { onDeltaPush, onDeltaRequest, type DeltaOutcome } from './delta.js';
 import { namesDigest, scanSotw } from './ackscan.js';
+import { namesAfter, subscribedCount } from './limits.js';
 import type { DeltaResponse, SotwResponse, StreamState } from './state.js';
 
 /** gRPC status codes used here (kept local so the engine does not import grpc-js). */
@@ -86,6 +87,17 @@ export interface EngineOptions {
   readonly maxResponseBytes?: number;
   /** Most resource names one request may carry. */
   readonly maxNames?: number;
+  /**
+   * Most names one stream may subscribe to, over all types (Delta adds names request after
+   * request). A real sidecar subscribes about one EDS name per cluster it sees plus its route
+   * configs: 200,000 is twice the per-request limit and far above any mesh's cluster count.
+   */
+  readonly maxStreamNames?: number;
+  /**
+   * Most names all streams together may subscribe to. Names cost ~150–200 bytes each; 5,000,000
+   * is twice what 2,000 sidecars of a 1,000-service mesh subscribe (the bench: 2.4 M).
+   */
+  readonly maxServerNames?: number;
 }
 
 export const defaultSendConcurrency = (): number => Math.min(15 + 5 * os.availableParallelism(), 100);
@@ -104,6 +116,8 @@ interface Connection {
   queued: boolean;
   closed: boolean;
   readonly defaultType: string | undefined;
+  /** Names this stream subscribes to (counted in the engine's server-wide total). */
+  names: number;
   /** SotW: per type, a digest of the last request's raw resource_names bytes and the names decoded from them. */
   readonly lastNames: Map<string, { readonly digest: string; readonly names: readonly string[] }>;
 }
@@ -124,6 +138,8 @@ export class AdsEngine {
   private readonly conns = new Set<Connection>();
   private readonly ready = new Set<Connection>();
   private inFlight = 0;
+  /** Names subscribed by all streams (see EngineOptions.maxServerNames). */
+  private totalNames = 0;
   private seq = 0;
   readonly counters: EngineCounters = { rejectedStreams: 0, unknownTypes: 0, largeResponses: 0, droppedResponses: 0, sendTimeouts: 0 };
   private readonly opts: Required<EngineOptions>;
@@ -133,6 +149,7 @@ export class AdsEngine {
     this.opts = {
       sendConcurrency: opts.sendConcurrency ?? defaultSendConcurrency(), sendTimeoutMs: opts.sendTimeoutMs ?? 5000,
       largeResponseBytes: opts.largeResponseBytes ?? 4 * 1024 * 1024, maxResponseBytes: opts.maxResponseBytes ?? 0, maxNames: opts.maxNames ?? 100_000,
+      maxStreamNames: opts.maxStreamNames ?? 200_000, maxServerNames: opts.maxServerNames ?? 5_000_000,
     };
   }
 
@@ -148,6 +165,11 @@ export class AdsEngine {
     return n;
   }
 
+  /** Resource names subscribed by all streams together. */
+  subscribedNames(): number {
+    return this.totalNames;
+  }
+
   /** Open connections, including those that have not sent a valid first request yet. */
   connectionCount(): number {
     return this.conns.size;
@@ -155,7 +177,7 @@ export class AdsEngine {
 
   /** A new stream; `defaultType` fills an empty type_url (per-type services, not ADS). */
   open(io: StreamIO, defaultType?: string, kind: Kind = 'sotw'): StreamHandle {
-    const conn: Connection = { io, kind, state: null, lease: null, pending: new Map(), busy: false, queued: false, closed: false, defaultType, lastNames: new Map() };
+    const conn: Connection = { io, kind, state: null, lease: null, pending: new Map(), busy: false, queued: false, closed: false, defaultType, lastNames: new Map(), names: 0 };
     this.conns.add(conn);
     io.onDrain(() => this.pump());
     return {
@@ -169,6 +191,8 @@ export class AdsEngine {
     conn.closed = true;
     conn.pending.clear();
     conn.lease?.release();
+    this.totalNames -= conn.names;
+    conn.names = 0;
     this.conns.delete(conn);
     this.ready.delete(conn);
     if (conn.state) this.events.disconnected?.(conn.state);
@@ -230,6 +254,7 @@ export class AdsEngine {
       else this.events.deltaRequest?.(st, req, outcome);
       return;
     }
+    if (!this.withinNameLimits(conn, st, req)) return;
     let response: SotwResponse | DeltaResponse | null;
     try {
       const snap = conn.lease!.snapshot();
@@ -249,7 +274,26 @@ export class AdsEngine {
       this.fail(conn, Status.INTERNAL, `cannot compute the ${typeShort(req.typeUrl)} response: ${error.message}`);
       return;
     }
+    const now = subscribedCount(st);
+    this.totalNames += now - conn.names;
+    conn.names = now;
     if (response) this.enqueue(conn, response);
+  }
+
+  /** Refuses (RESOURCE_EXHAUSTED) a request that would take the stream or the server past its name limit. */
+  private withinNameLimits(conn: Connection, st: StreamState, req: SotwRequest | DeltaRequest): boolean {
+    const others = this.totalNames - conn.names;
+    const limit = Math.min(this.opts.maxStreamNames, this.opts.maxServerNames - others);
+    const after = namesAfter(st, req, conn.names, limit);
+    if (after > this.opts.maxStreamNames) {
+      this.fail(conn, Status.RESOURCE_EXHAUSTED, `the stream would subscribe to ${after} resource names; the per-stream limit is ${this.opts.maxStreamNames}`);
+      return false;
+    }
+    if (others + after > this.opts.maxServerNames) {
+      this.fail(conn, Status.RESOURCE_EXHAUSTED, `all streams would subscribe to ${others + after} resource names together; the server limit is ${this.opts.maxServerNames}`);
+      return false;
+    }
+    return true;
   }
 
   /** Decodes a SotW request, reusing the previous request's names when their bytes are unchanged (see ackscan.ts). */

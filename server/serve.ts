@@ -9,6 +9,7 @@ import { buildMesh } from '../watchers/mesh.js';
 import { emptyState } from '../watchers/store.js';
 import { SnapshotCache } from './cache/snapshot.js';
 import { AdsEngine, typeShort } from './xds/ads.js';
+import { NackLog } from './xds/nacklog.js';
 import { startXdsServer, type XdsGrpcServer } from './xds/grpc.js';
 import { debugRoutes } from './http/debug.js';
 import { startHttp, type HttpServer } from './http/router.js';
@@ -76,17 +77,21 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   onTranslateError: ({ proxyClass, error, lastGood }) => (observer.metrics.pushContextErrors.inc(),
     adsLog.error({ proxyClass, err: error.message, lastGood }, `cannot translate config for ${proxyClass}: ${error.message}; ${lastGood ? 'its last good config stays in force' : 'its proxies get no config until a later change translates'}`)),
   ...(opts.classCacheSize !== undefined ? { idleClasses: opts.classCacheSize } : {}), ...(opts.classCacheBytes !== undefined ? { idleBytes: opts.classCacheBytes } : {}) });
+  // NACKs: one line per proxy and type per 10 s at most, text cut to 1 KiB (a client cannot flood the log).
+  const nackLog = new NackLog((fields, msg) => adsLog.warn(fields, msg));
   const engine = new AdsEngine(cache, mergeEvents({
     connected: (s) => adsLog.info({ proxy: s.proxy.id, peer: s.peer, generator: s.proxy.generator }, 'proxy connected'),
-    disconnected: (s) => adsLog.info({ proxy: s.proxy.id }, 'proxy disconnected'),
+    disconnected: (s) => { nackLog.forget(s.proxy.id); adsLog.info({ proxy: s.proxy.id }, 'proxy disconnected'); },
+    deltaRequest: (s, req, o) => {
+      if (o.kind === 'nack') nackLog.nack({ proxy: s.proxy.id, type: typeShort(o.typeUrl), nonce: req.responseNonce, version: '', message: req.errorDetail?.message ?? '' });
+    },
     streamError: (s, error, during) => adsLog.error({ proxy: s.proxy.id, during, err: error.message }, `cannot compute the ${during === 'push' ? 'push' : 'response'} for ${s.proxy.id}: ${error.message}`),
     rejected: (peer, reason) => adsLog.warn({ peer, reason }, `stream refused: ${reason}`),
     largeResponse: (s, r, bytes, dropped) => adsLog.warn({ proxy: s.proxy.id, type: typeShort(r.typeUrl), bytes, resources: r.resources.length, dropped },
       dropped ? `${typeShort(r.typeUrl)} response for ${s.proxy.id} is ${bytes} bytes, over --max-response-bytes; not sent` : `${typeShort(r.typeUrl)} response for ${s.proxy.id} is ${bytes} bytes, over the 4 MB gRPC clients accept by default`),
     request: (s, req, o) => {
       if (o.kind === 'nack') {
-        adsLog.warn({ proxy: s.proxy.id, type: typeShort(o.typeUrl), nonce: req.responseNonce, version: req.versionInfo, error: req.errorDetail?.message },
-          `${typeShort(o.typeUrl)} NACK from ${s.proxy.id}: ${req.errorDetail?.message ?? ''}`);
+        nackLog.nack({ proxy: s.proxy.id, type: typeShort(o.typeUrl), nonce: req.responseNonce, version: req.versionInfo, message: req.errorDetail?.message ?? '' });
       } else if (o.kind === 'unknown-type') adsLog.debug({ proxy: s.proxy.id, type: o.typeUrl }, 'ignoring a request for a type tspilot does not serve');
       else adsLog.debug({ proxy: s.proxy.id, type: typeShort(o.typeUrl), kind: o.kind, names: req.resourceNames.length }, 'request');
     },

@@ -10,6 +10,7 @@ import type { EncodedResource } from '../../proto/encode.js';
 import type { SotwRequest } from '../../proto/wire.js';
 import { CDS, EDS, LDS, RDS, PUSH_ORDER, isWildcardType, isXdsType, type XdsType } from '../../proto/typeurls.js';
 import { entryHash, foldVersion, typeVersion, unfoldVersion, type ClassSnapshot } from '../cache/snapshot.js';
+import { truncateText } from './nacklog.js';
 import { newTypeState, nextNonce, type SotwResponse, type StreamState, type TypeState } from './state.js';
 
 export type RequestKind = 'initial' | 'ack' | 'nack' | 'stale' | 'unknown-type';
@@ -146,7 +147,7 @@ export function onRequest(st: StreamState, req: SotwRequest, snap: ClassSnapshot
     ts.ackedVersion = req.versionInfo; ts.ackedAt = now; ts.ackedNonce = req.responseNonce; ts.nack = null;
   } else if (kind === 'nack') {
     ts.ackedNonce = req.responseNonce;
-    ts.nack = { version: ts.versionSent, nonce: req.responseNonce, message: req.errorDetail?.message ?? '', at: now };
+    ts.nack = { version: ts.versionSent, nonce: req.responseNonce, message: truncateText(req.errorDetail?.message ?? ''), at: now };
     if (req.versionInfo) ts.ackedVersion = req.versionInfo;
   } else if (kind === 'initial' && req.versionInfo) {
     // A reconnecting client states what it holds; if that is what we would send, no churn (rule 10).

@@ -12,6 +12,8 @@ import { SnapshotCache } from './snapshot.js';
 import { meshOf, startHarness, NODE } from '../xds/conformance/harness.js';
 import { A, fixtureYaml } from '../xds/conformance/fixture.js';
 import { Peer } from '../xds/conformance/peer.js';
+import { restRoutes } from '../http/rest.js';
+import { Router, startHttp } from '../http/router.js';
 
 const proxy = (name: string, ns = 'default', labels?: Record<string, string>): Proxy => {
   const r = parseNodeId(`sidecar~10.0.0.1~${name}.${ns}~${ns}.svc.cluster.local`, labels ? { LABELS: labels } : {});
@@ -117,5 +119,15 @@ describe('server/cache class snapshots are bounded (made-up node identities)', f
     cache.setMesh(meshOf(fixtureYaml({ aMaxConnections: 5, aEndpoint: 4 })), (t) => t !== EDS);
     assert.notEqual(lease.snapshot().get(CDS, A)!.version, good.get(CDS, A)!.version, 'not carried over from the stale last good');
     lease.release();
+  });
+
+  it('REST-JSON answers 503 naming the class for a class with no config (never an empty one)', async () => {
+    const cache = new SnapshotCache(meshOf(fixtureYaml()), { generate: () => { throw new Error('translator bug'); } });
+    const server = await startHttp(restRoutes(new Router(), { snapshot: (p) => cache.forProxy(p), mesh: () => cache.mesh }).router, '127.0.0.1', 0, (e) => { throw e; });
+    try {
+      const r = await fetch(`http://127.0.0.1:${server.port}/v3/discovery:clusters`, { method: 'POST', body: JSON.stringify({ node: { id: 'sidecar~10.0.0.1~x.default~default.svc.cluster.local' } }) });
+      assert.equal(r.status, 503);
+      assert.match(await r.text(), /pod:x\) could not be computed: translator bug/);
+    } finally { await server.close(); }
   });
 });

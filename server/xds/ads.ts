@@ -8,6 +8,11 @@
  * being written at once (istiod: min(15 + 5·cores, 100)). A client that stops reading holds at
  * most one pending response per type and its slot is released after `sendTimeoutMs`, so memory
  * stays bounded and other streams keep flowing.
+ * Bounds on what clients control: each stream leases its proxy class from the cache (released on
+ * close, so made-up identities do not pile up), and subscribed names are capped per request, per
+ * stream and per server (RESOURCE_EXHAUSTED naming the limit). A failure computing one stream's
+ * response is isolated: the push goes on to every other stream (see server/cache/snapshot.ts for
+ * how a class whose translation throws keeps its last good config).
  */
 import os from 'node:os';
 import type { MeshConfig } from '../../model/config.js';

@@ -62,6 +62,7 @@ export function copyState(st: StoreState): StoreState {
     ...st,
     objects: new Map(st.objects),
     byOrigin: new Map([...st.byOrigin].map(([k, v]) => [k, new Set(v)])),
+    definitions: new Map([...st.definitions].map(([k, v]) => [k, new Map(v)])),
     rejected: new Map(st.rejected),
     sourceErrors: new Map(st.sourceErrors),
     lastSemanticGood: new Map(st.lastSemanticGood),

@@ -14,6 +14,7 @@ import type { ClassSnapshot } from '../cache/snapshot.js';
 import { explain } from '../explain/explain.js';
 import type { DryRunResult } from '../explain/dryrun.js';
 import type { AdsEngine } from '../xds/ads.js';
+import type { DuplicateDefinition } from '../../watchers/store.js';
 import type { StreamState } from '../xds/state.js';
 import { configDump } from './configdump.js';
 import { HttpError, Router } from './router.js';
@@ -23,6 +24,8 @@ export interface DebugSources {
   mesh(): MeshConfig;
   ready(): boolean;
   sourceErrors(): ReadonlyMap<string, string>;
+  /** Objects defined in several files (which file is in force), for /debug/configz. */
+  duplicates?(): readonly DuplicateDefinition[];
   /** The last pushes (server/observe.ts), for /debug/push_status. */
   pushStatus?(): object;
   /** Proxies polling the v1 REST API (server/http/v1), listed in /debug/syncz after the streams. */
@@ -116,6 +119,8 @@ export function debugRoutes(src: DebugSources, router: Router = new Router()): R
         rejected: mesh.rejected,
         // Hosts claimed by several VirtualServices: which one is in force and which are ignored.
         conflicts: mesh.conflicts,
+        // Objects defined in more than one file: the file in force (path sorting first) and the others.
+        duplicates: src.duplicates?.() ?? [],
         sourceErrors: Object.fromEntries(src.sourceErrors()),
       },
     };

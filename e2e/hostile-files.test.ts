@@ -33,6 +33,7 @@ interface Configz {
   configs: { key: string; source: string; object: { spec?: { http?: { timeout?: string }[] } } }[];
   duplicates: { key: string; winner: string; ignored: string[] }[];
   sourceErrors: Record<string, string>;
+  ignored: { kind: string; apiVersion: string; namespace: string; name: string; source: string; reason: string }[];
 }
 
 const KEY = 'VirtualService/default/reviews';
@@ -91,5 +92,33 @@ describe('e2e hostile and unlucky files', function () {
     await sleep(1000);
     assert.deepEqual(served(await configz()), { source: '10-reviews.yaml', timeout: '1s' }, 'still served from the file that defines it');
     await folder.remove('10-reviews.yaml');
+  });
+
+  it('kinds tspilot does not read are listed in configz with the reason and warned once per file and kind', async () => {
+    const file = path.join(folder.dir, 'misc.yaml');
+    await folder.write('misc.yaml', `${vs('1s').replace('kind: VirtualService', 'kind: VirtualServce')}---
+apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: {name: default, namespace: default}
+spec: {mtls: {mode: STRICT}}
+`);
+    pilot = await startTspilot(folder.dir);
+    const c = await configz();
+    assert.deepEqual(c.ignored.map((i) => [i.source, i.kind, i.namespace, i.name]), [[file, 'VirtualServce', 'default', 'reviews'], [file, 'PeerAuthentication', 'default', 'default']]);
+    assert.match(c.ignored[0]!.reason, /unknown kind VirtualServce \(did you mean VirtualService\?\)/);
+    assert.match(c.ignored[1]!.reason, /not translated by tspilot yet/);
+    await pilot.waitForLog((l) => l['kind'] === 'PeerAuthentication' && l.level === 40, 5000, 0);
+    // Touching the file (a new snapshot) does not repeat the warning.
+    await folder.write('misc.yaml', `${vs('1s').replace('kind: VirtualService', 'kind: VirtualServce')}---
+apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: {name: default, namespace: default}
+spec: {mtls: {mode: PERMISSIVE}}
+---
+${SERVICE.replace('name: reviews', 'name: other').replace('10.96.0.20', '10.96.0.21')}`);
+    await until((x) => x.configs.some((o) => o.key === 'Service/default/other'), 'the edited file to be read');
+    await sleep(300);
+    assert.equal(pilot.logs.filter((l) => l['file'] === file && l.level === 40 && typeof l['kind'] === 'string').length, 2, 'one warning per kind');
+    await folder.remove('misc.yaml');
   });
 });

@@ -6,7 +6,7 @@
  */
 import { firstValueFrom, type Subscription } from 'rxjs';
 import { buildMesh } from '../watchers/mesh.js';
-import { duplicateDefinitions, emptyState } from '../watchers/store.js';
+import { duplicateDefinitions, emptyState, ignoredObjects } from '../watchers/store.js';
 import { SnapshotCache } from './cache/snapshot.js';
 import { AdsEngine, typeShort } from './xds/ads.js';
 import { startXdsServer, type XdsGrpcServer } from './xds/grpc.js';
@@ -94,7 +94,8 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
       responses: sent, pushMs: Math.round((performance.now() - t0) * 10) / 10, sinceChangeMs: Date.now() - u.firstChangeAt }, 'config pushed');
   });
   const v1 = new V1Api({ cache, ready: () => ready });
-  const sources = { engine, mesh: () => cache.mesh, ready: () => ready, sourceErrors: () => state.sourceErrors, duplicates: () => duplicateDefinitions(state), pushStatus: () => observer.pushStatus(), pollers: () => v1.syncz(),
+  const sources = { engine, mesh: () => cache.mesh, ready: () => ready, sourceErrors: () => state.sourceErrors, duplicates: () => duplicateDefinitions(state), ignored: () => ignoredObjects(state),
+    pushStatus: () => observer.pushStatus(), pollers: () => v1.syncz(),
     snapshot: (p: Proxy) => cache.forProxy(p), dryRun: (yaml: string, streams: readonly StreamState[]) => serverDryRun(state, cache.mesh, streams, yaml, meshOpts, (p) => cache.forProxy(p)) };
   const router = v1.register(debugRoutes(sources));
   restRoutes(router, { snapshot: (p) => cache.forProxy(p), mesh: () => cache.mesh });

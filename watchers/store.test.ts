@@ -18,7 +18,7 @@ import { duplicateDefinitions, emptyState, reduce, takeChanges, type StoreState 
 function fileEvent(source: string, text: string): ConfigEvent {
   const r = parseConfigText(text, source, 'bookinfo');
   if (!r.ok) return { type: 'sourceError', origin: { source }, reason: r.reason };
-  return { type: 'replace', origin: { source }, objects: r.file.objects, rejections: r.file.rejections };
+  return { type: 'replace', origin: { source }, objects: r.file.objects, rejections: r.file.rejections, ignored: r.file.ignored };
 }
 
 const deleted = (source: string): ConfigEvent => ({ type: 'replace', origin: { source }, objects: [], rejections: [] });
@@ -252,6 +252,22 @@ describe('watchers/store reduce + watchers/mesh buildMesh', () => {
       const mesh = apply(st, { type: 'upsert', key: KEY, object: r.file.objects[0]!.object, origin: { source: 'dry-run' } });
       assert.equal(vsTimeout(mesh, 'reviews'), '9s');
       assert.deepEqual(duplicateDefinitions(st), []);
+    });
+  });
+
+  describe('ignored kinds', () => {
+    it('are kept per file with the reason, and replaced when the file is re-read or deleted', () => {
+      const st = emptyState();
+      apply(st, fileEvent('x.yaml', `apiVersion: networking.istio.io/v1\nkind: VirtualServce\nmetadata: {name: r}\n---${SERVICE}`));
+      assert.deepEqual(st.ignored.get('x.yaml')?.map((i) => [i.kind, i.name]), [['VirtualServce', 'r']]);
+      apply(st, fileEvent('x.yaml', SERVICE));
+      assert.equal(st.ignored.has('x.yaml'), false);
+      apply(st, fileEvent('x.yaml', 'apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata: {name: p}\n'));
+      assert.deepEqual(st.ignored.get('x.yaml')?.map((i) => i.kind), ['PeerAuthentication']);
+      apply(st, { type: 'sourceError', origin: { source: 'x.yaml' }, reason: 'line 1: bad' });
+      assert.equal(st.ignored.get('x.yaml')?.length, 1, 'an unreadable file keeps what it said last');
+      apply(st, deleted('x.yaml'));
+      assert.equal(st.ignored.has('x.yaml'), false);
     });
   });
 

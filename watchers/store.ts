@@ -13,7 +13,7 @@
  * definition goes away, the next one takes over at once. An `upsert` (the Kubernetes source, a dry
  * run) is the key's only definition, like `kubectl apply`.
  */
-import type { ConfigEvent, ConfigKey, ConfigKind, ConfigObject, Origin, Rejection } from '../model/config.js';
+import type { ConfigEvent, ConfigKey, ConfigKind, ConfigObject, IgnoredObject, Origin, Rejection } from '../model/config.js';
 
 export interface Entry { readonly object: ConfigObject; readonly origin: Origin }
 
@@ -25,6 +25,8 @@ export interface StoreState {
   readonly definitions: Map<ConfigKey, Map<string, ConfigObject>>;
   readonly rejected: Map<ConfigKey, Rejection>;
   readonly sourceErrors: Map<string, string>;
+  /** Documents each origin holds that tspilot does not read (unknown kinds, kinds not translated yet). */
+  readonly ignored: Map<string, readonly IgnoredObject[]>;
   /** Objects that passed the cross-object checks in the last snapshot (for last-good on those). */
   readonly lastSemanticGood: Map<ConfigKey, Entry>;
   synced: boolean;
@@ -36,7 +38,7 @@ export interface StoreState {
 
 export function emptyState(): StoreState {
   return {
-    objects: new Map(), byOrigin: new Map(), definitions: new Map(), rejected: new Map(), sourceErrors: new Map(), lastSemanticGood: new Map(),
+    objects: new Map(), byOrigin: new Map(), definitions: new Map(), rejected: new Map(), sourceErrors: new Map(), ignored: new Map(), lastSemanticGood: new Map(),
     synced: false, generation: 0, changedKinds: new Set(), changedKeys: new Set(),
   };
 }
@@ -138,6 +140,7 @@ export function reduce(st: StoreState, ev: ConfigEvent): StoreState {
       }
       for (const key of defined) settle(st, key);
       if (now.size) st.byOrigin.set(src, now); else st.byOrigin.delete(src);
+      if (ev.ignored?.length) st.ignored.set(src, ev.ignored); else st.ignored.delete(src);
       st.generation++;
       break;
     }
@@ -169,4 +172,9 @@ export function duplicateDefinitions(st: StoreState): DuplicateDefinition[] {
     out.push({ key, winner: sources[0]!, ignored: sources.slice(1) });
   }
   return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}
+
+/** Every ignored document, by origin then position (for configz). */
+export function ignoredObjects(st: StoreState): IgnoredObject[] {
+  return [...st.ignored.keys()].sort().flatMap((src) => st.ignored.get(src)!);
 }

@@ -65,6 +65,7 @@ export function copyState(st: StoreState): StoreState {
     definitions: new Map([...st.definitions].map(([k, v]) => [k, new Map(v)])),
     rejected: new Map(st.rejected),
     sourceErrors: new Map(st.sourceErrors),
+    ignored: new Map(st.ignored),
     lastSemanticGood: new Map(st.lastSemanticGood),
     changedKinds: new Set(st.changedKinds),
     changedKeys: new Set(st.changedKeys),

@@ -15,6 +15,7 @@ import { explain } from '../explain/explain.js';
 import type { DryRunResult } from '../explain/dryrun.js';
 import type { AdsEngine } from '../xds/ads.js';
 import type { DuplicateDefinition } from '../../watchers/store.js';
+import type { IgnoredObject } from '../../model/config.js';
 import type { StreamState } from '../xds/state.js';
 import { configDump } from './configdump.js';
 import { HttpError, Router } from './router.js';
@@ -26,6 +27,8 @@ export interface DebugSources {
   sourceErrors(): ReadonlyMap<string, string>;
   /** Objects defined in several files (which file is in force), for /debug/configz. */
   duplicates?(): readonly DuplicateDefinition[];
+  /** Documents skipped because tspilot does not read their kind, with the reason, for /debug/configz. */
+  ignored?(): readonly IgnoredObject[];
   /** The last pushes (server/observe.ts), for /debug/push_status. */
   pushStatus?(): object;
   /** Proxies polling the v1 REST API (server/http/v1), listed in /debug/syncz after the streams. */
@@ -121,6 +124,8 @@ export function debugRoutes(src: DebugSources, router: Router = new Router()): R
         conflicts: mesh.conflicts,
         // Objects defined in more than one file: the file in force (path sorting first) and the others.
         duplicates: src.duplicates?.() ?? [],
+        // Documents of kinds tspilot does not read: misspelled (with a suggestion), or not translated yet.
+        ignored: src.ignored?.() ?? [],
         sourceErrors: Object.fromEntries(src.sourceErrors()),
       },
     };

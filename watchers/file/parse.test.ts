@@ -73,7 +73,7 @@ items:
 ---
 ${SERVICE}`);
     assert.deepEqual(f.objects.map((o) => o.key), ['Service/bookinfo/ratings', 'DestinationRule/bookinfo/ratings', 'Service/default/reviews']);
-    assert.deepEqual(f.ignored, ['Deployment']);
+    assert.deepEqual(f.ignored.map((i) => i.kind), ['Deployment']);
   });
 
   it('an invalid document is rejected on its own; the others are still read', () => {
@@ -88,9 +88,43 @@ ${SERVICE}`);
 
   it('a Deployment is ignored, not rejected', () => {
     const f = parsed(`apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: reviews-v1}\nspec: {replicas: 3}\n---${SERVICE}`);
-    assert.deepEqual(f.ignored, ['Deployment']);
+    assert.deepEqual(f.ignored.map((i) => [i.kind, i.name, i.namespace, i.source]), [['Deployment', 'reviews-v1', 'default', SRC]]);
+    assert.match(f.ignored[0]!.reason, /no mesh configuration/);
+    assert.equal(f.ignored[0]!.level, 'info', 'an ordinary workload kind is not worth a warning');
     assert.deepEqual(f.rejections, []);
     assert.equal(f.objects.length, 1);
+  });
+
+  describe('kinds tspilot does not read are listed with the reason', () => {
+    const one = (apiVersion: string, kind: string): ParsedFile['ignored'][number] => {
+      const f = parsed(`apiVersion: ${apiVersion}\nkind: ${kind}\nmetadata: {name: x, namespace: bookinfo}\nspec: {}\n`);
+      assert.equal(f.ignored.length, 1, JSON.stringify(f));
+      return f.ignored[0]!;
+    };
+
+    it('a misspelled kind: unknown, with a suggestion', () => {
+      const i = one('networking.istio.io/v1', 'VirtualServce');
+      assert.deepEqual([i.kind, i.apiVersion, i.name, i.namespace, i.level], ['VirtualServce', 'networking.istio.io/v1', 'x', 'bookinfo', 'warn']);
+      assert.match(i.reason, /unknown kind VirtualServce \(did you mean VirtualService\?\)/);
+      assert.match(one('networking.istio.io/v1', 'Destinationrule').reason, /did you mean DestinationRule\?/);
+      assert.match(one('networking.istio.io/v1', 'serviceentries').reason, /did you mean ServiceEntry\?/);
+    });
+
+    it('a kind nothing resembles: unknown, no suggestion', () => {
+      const i = one('example.com/v1', 'Frobnicator');
+      assert.equal(i.reason, 'unknown kind Frobnicator');
+      assert.equal(i.level, 'warn');
+    });
+
+    for (const [apiVersion, kind] of [['security.istio.io/v1', 'PeerAuthentication'], ['security.istio.io/v1', 'AuthorizationPolicy'],
+      ['security.istio.io/v1', 'RequestAuthentication'], ['telemetry.istio.io/v1', 'Telemetry'], ['networking.istio.io/v1alpha3', 'EnvoyFilter'],
+      ['gateway.networking.k8s.io/v1', 'HTTPRoute'], ['gateway.networking.k8s.io/v1', 'Gateway']] as const) {
+      it(`${apiVersion} ${kind}: not translated by tspilot yet`, () => {
+        const i = one(apiVersion, kind);
+        assert.match(i.reason, new RegExp(`^${kind} \\(${apiVersion.split('/')[0]!.replace(/\./g, '\\.')}\\) is not translated by tspilot yet`));
+        assert.equal(i.level, 'warn');
+      });
+    }
   });
 
   it('an object defined twice in one file: the first is kept, the second reported', () => {

@@ -6,13 +6,15 @@
  * error and the caller keeps the file's last good objects.
  */
 import { parseAllDocuments } from 'yaml';
-import type { ConfigKey, ConfigObject, Rejection } from '../../model/config.js';
+import type { ConfigKey, ConfigObject, IgnoredObject, Rejection } from '../../model/config.js';
 import { validateObject } from '../validate/index.js';
+import { ignoredReason } from './kinds.js';
 
 export interface ParsedFile {
   readonly objects: readonly { readonly key: ConfigKey; readonly object: ConfigObject }[];
   readonly rejections: readonly Rejection[];
-  readonly ignored: readonly string[];
+  /** Documents of kinds tspilot does not read, with the reason (listed in configz, logged once). */
+  readonly ignored: readonly IgnoredObject[];
 }
 
 export type ParseResult = { readonly ok: true; readonly file: ParsedFile } | { readonly ok: false; readonly reason: string };
@@ -38,7 +40,7 @@ export function parseConfigText(text: string, source: string, defaultNamespace =
   }
   const objects: { key: ConfigKey; object: ConfigObject }[] = [];
   const rejections: Rejection[] = [];
-  const ignored: string[] = [];
+  const ignored: IgnoredObject[] = [];
   const seen = new Set<ConfigKey>();
   for (const raw of raws) {
     const res = validateObject(raw, defaultNamespace, source);
@@ -51,7 +53,13 @@ export function parseConfigText(text: string, source: string, defaultNamespace =
       seen.add(res.key);
       objects.push({ key: res.key, object: res.object });
     } else if (res.status === 'rejected') rejections.push(res.rejection);
-    else ignored.push(res.kind);
+    else {
+      const o = raw as { apiVersion?: unknown; metadata?: { name?: unknown; namespace?: unknown } };
+      const apiVersion = typeof o.apiVersion === 'string' ? o.apiVersion : '';
+      const name = typeof o.metadata?.name === 'string' ? o.metadata.name : '';
+      const namespace = typeof o.metadata?.namespace === 'string' && o.metadata.namespace ? o.metadata.namespace : defaultNamespace;
+      ignored.push({ kind: res.kind, apiVersion, namespace, name, source, ...ignoredReason(res.kind, apiVersion) });
+    }
   }
   return { ok: true, file: { objects, rejections, ignored } };
 }

@@ -64,8 +64,7 @@ export function fileSource(opts: FileSourceOptions): Observable<ConfigEvent> {
           if (prev?.hash === hash) continue;
           const res = parseConfigText(text, file, opts.defaultNamespace ?? 'default');
           if (!res.ok) { sub.next({ type: 'sourceError', origin: { source: file }, reason: res.reason }); continue; }
-          for (const k of new Set(res.file.ignored)) opts.onNote?.(file, `kind ${k} is not read by tspilot; skipped`);
-          sub.next({ type: 'replace', origin: { source: file }, objects: res.file.objects, rejections: res.file.rejections });
+          sub.next({ type: 'replace', origin: { source: file }, objects: res.file.objects, rejections: res.file.rejections, ignored: res.file.ignored });
         } catch (e) {
           // Vanished between readdir and read (an editor's rename dance): the next scan settles it.
           if ((e as NodeJS.ErrnoException).code !== 'ENOENT') sub.next({ type: 'sourceError', origin: { source: file }, reason: (e as Error).message });

@@ -3,11 +3,17 @@
  * The embedded default source: a folder of Kubernetes/Istio YAML, read like `kubectl apply -f DIR`
  * (files ending .yaml, .yml or .json, not recursive) and watched while running. Emits one
  * `replace` event per changed file (its complete set of objects), `sourceError` for a file that
- * no longer parses (the store keeps its last good objects), an empty `replace` for a deleted
- * file, and `synced` once after the first full read. Change detection: fs.watch for promptness
- * plus a periodic stat scan, because fs.watch misses events on some filesystems and editors.
+ * no longer parses or is not a file (a directory, a symlink to one, a broken symlink: the store
+ * keeps its last good objects), an empty `replace` for a deleted file, and `synced` once after the
+ * first full read. Change detection: fs.watch for promptness plus a periodic stat scan, because
+ * fs.watch misses events on some filesystems and editors.
+ *
+ * Churn never withdraws what the folder still defines: the events of one scan are emitted
+ * together, synchronously, once the scan is complete (so no snapshot sees a rename half done), and
+ * a file that vanished is withdrawn only once it has stayed gone for `vanishMs` (a delete followed
+ * by a re-add, as some tools write files, changes nothing).
  */
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { lstat, readFile, readdir, readlink, stat } from 'node:fs/promises';
 import { watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
@@ -21,6 +27,8 @@ export interface FileSourceOptions {
   readonly pollMs?: number;
   /** Quiet time after a filesystem event before rescanning, in ms. */
   readonly settleMs?: number;
+  /** How long a file must stay gone before its objects are withdrawn, in ms. */
+  readonly vanishMs?: number;
   readonly defaultNamespace?: string;
   /** Told about files skipped or unreadable, for logs. */
   readonly onNote?: (file: string, note: string) => void;
@@ -30,57 +38,104 @@ const CONFIG_FILE = /\.(ya?ml|json)$/i;
 
 interface Seen { readonly mtimeMs: number; readonly size: number; readonly hash: string }
 
+/** Why a listed path is not a readable file (a directory, a symlink to one, a broken symlink…), or null for a file. */
+async function notAFile(file: string): Promise<string | null> {
+  const l = await lstat(file);
+  const link = l.isSymbolicLink() ? await readlink(file) : null;
+  let st;
+  try {
+    st = await stat(file);
+  } catch (e) {
+    if (link !== null && (e as NodeJS.ErrnoException).code === 'ENOENT') return `${file} is a broken symlink (to ${link}, which does not exist)`;
+    throw e;
+  }
+  if (st.isFile()) return null;
+  const what = st.isDirectory() ? 'is a directory' : 'is not a regular file';
+  return `${file} ${link !== null ? `is a symlink to ${link}, which ${what}` : what} (tspilot reads the files of the config folder, not sub-folders)`;
+}
+
+/** `Seen.hash` of a path reported as not a file, so the report is not repeated on every scan. */
+const NOT_A_FILE = '!not-a-file';
+
 export function fileSource(opts: FileSourceOptions): Observable<ConfigEvent> {
   const pollMs = opts.pollMs ?? 1000;
   const settleMs = opts.settleMs ?? 30;
+  const vanishMs = opts.vanishMs ?? 1000;
   return new Observable<ConfigEvent>((sub) => {
     const seen = new Map<string, Seen>();
+    /** Files seen before and missing since (when first missed). */
+    const missing = new Map<string, number>();
     let closed = false;
     let scanning: Promise<void> | null = null;
     let again = false;
     let settleTimer: NodeJS.Timeout | undefined;
+    let vanishTimer: NodeJS.Timeout | undefined;
     let watcher: FSWatcher | undefined;
 
-    const scan = async (): Promise<void> => {
+    /** One pass over the folder; returns its events, emitted together by the caller. */
+    const scan = async (): Promise<ConfigEvent[]> => {
+      const out: ConfigEvent[] = [];
       let names: string[];
       try {
         names = (await readdir(opts.dir)).filter((n) => CONFIG_FILE.test(n)).sort();
       } catch (e) {
-        sub.next({ type: 'sourceError', origin: { source: opts.dir }, reason: `cannot read folder: ${(e as Error).message}` });
-        return;
+        return [{ type: 'sourceError', origin: { source: opts.dir }, reason: `cannot read folder: ${(e as Error).message}` }];
       }
       const present = new Set<string>();
       for (const name of names) {
         const file = path.join(opts.dir, name);
         present.add(file);
         try {
-          const st = await stat(file);
-          if (!st.isFile()) continue;
           const prev = seen.get(file);
+          const odd = await notAFile(file);
+          if (odd !== null) {
+            if (prev?.hash !== NOT_A_FILE) out.push({ type: 'sourceError', origin: { source: file }, reason: odd });
+            seen.set(file, { mtimeMs: -1, size: -1, hash: NOT_A_FILE });
+            continue;
+          }
+          const st = await stat(file);
           if (prev && prev.mtimeMs === st.mtimeMs && prev.size === st.size) continue;
           const text = await readFile(file, 'utf8');
           const hash = createHash('sha256').update(text).digest('hex');
           seen.set(file, { mtimeMs: st.mtimeMs, size: st.size, hash });
           if (prev?.hash === hash) continue;
           const res = parseConfigText(text, file, opts.defaultNamespace ?? 'default');
-          if (!res.ok) { sub.next({ type: 'sourceError', origin: { source: file }, reason: res.reason }); continue; }
-          sub.next({ type: 'replace', origin: { source: file }, objects: res.file.objects, rejections: res.file.rejections, ignored: res.file.ignored });
+          if (!res.ok) { out.push({ type: 'sourceError', origin: { source: file }, reason: res.reason }); continue; }
+          out.push({ type: 'replace', origin: { source: file }, objects: res.file.objects, rejections: res.file.rejections, ignored: res.file.ignored });
         } catch (e) {
           // Vanished between readdir and read (an editor's rename dance): the next scan settles it.
-          if ((e as NodeJS.ErrnoException).code !== 'ENOENT') sub.next({ type: 'sourceError', origin: { source: file }, reason: (e as Error).message });
+          if ((e as NodeJS.ErrnoException).code !== 'ENOENT') out.push({ type: 'sourceError', origin: { source: file }, reason: (e as Error).message });
         }
       }
+      const now = Date.now();
+      let pending = false;
       for (const file of [...seen.keys()]) {
-        if (present.has(file)) continue;
+        if (present.has(file)) { missing.delete(file); continue; }
+        const since = missing.get(file) ?? now;
+        missing.set(file, since);
+        if (now - since < vanishMs) { pending = true; continue; }
+        missing.delete(file);
         seen.delete(file);
-        sub.next({ type: 'replace', origin: { source: file }, objects: [], rejections: [] });
+        out.push({ type: 'replace', origin: { source: file }, objects: [], rejections: [] });
       }
+      if (pending && !vanishTimer && !closed) {
+        vanishTimer = setTimeout(() => { vanishTimer = undefined; rescan(); }, vanishMs);
+        vanishTimer.unref();
+      }
+      return out;
+    };
+
+    /** Scans and emits the scan's events in one synchronous run. */
+    const scanAndEmit = async (): Promise<void> => {
+      const events = await scan();
+      if (closed) return;
+      for (const ev of events) sub.next(ev);
     };
 
     const rescan = (): void => {
       if (closed) return;
       if (scanning) { again = true; return; }
-      scanning = scan().finally(() => {
+      scanning = scanAndEmit().finally(() => {
         scanning = null;
         if (again && !closed) { again = false; rescan(); }
       });
@@ -92,7 +147,7 @@ export function fileSource(opts: FileSourceOptions): Observable<ConfigEvent> {
     };
 
     void (async () => {
-      await scan();
+      await scanAndEmit();
       if (closed) return;
       sub.next({ type: 'synced' });
       try {
@@ -106,6 +161,7 @@ export function fileSource(opts: FileSourceOptions): Observable<ConfigEvent> {
     return () => {
       closed = true;
       clearTimeout(settleTimer);
+      clearTimeout(vanishTimer);
       if (poll) clearInterval(poll);
       watcher?.close();
     };

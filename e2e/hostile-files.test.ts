@@ -121,4 +121,53 @@ ${SERVICE.replace('name: reviews', 'name: other').replace('10.96.0.20', '10.96.0
     assert.equal(pilot.logs.filter((l) => l['file'] === file && l.level === 40 && typeof l['kind'] === 'string').length, 2, 'one warning per kind');
     await folder.remove('misc.yaml');
   });
+
+  it('a file over --max-file-bytes is refused naming the file and the limit; its last good objects stay', async () => {
+    const file = path.join(folder.dir, 'reviews-vs.yaml');
+    await folder.write('reviews-vs.yaml', vs('1s'));
+    pilot = await startTspilot(folder.dir, ['--max-file-bytes', '4096']);
+    assert.deepEqual(served(await configz())?.timeout, '1s');
+    await folder.write('reviews-vs.yaml', `${vs('5s')}# ${'padding '.repeat(600)}\n`);
+    const c = await until((x) => file in x.sourceErrors, 'a source error for the large file');
+    assert.match(c.sourceErrors[file]!, /reviews-vs\.yaml is \d+ bytes, over the 4096-byte limit \(--max-file-bytes\)/);
+    assert.deepEqual(served(c)?.timeout, '1s', 'the last good version is still served');
+    await pilot.waitForLog((l) => l['file'] === file && /4096-byte limit/.test(String(l['reason'])), 5000, 0);
+    await folder.remove('reviews-vs.yaml');
+  });
+
+  describe('hostile YAML posted to /debug/diff', () => {
+    const post = async (body: string): Promise<{ status: number; error: string }> => {
+      const res = await fetch(`http://127.0.0.1:${pilot!.httpPort}/debug/diff`, { method: 'POST', body });
+      const text = await res.text();
+      let error = text;
+      try { error = (JSON.parse(text) as { error?: string }).error ?? text; } catch { /* plain text */ }
+      return { status: res.status, error };
+    };
+
+    it('an alias bomb is a 400 naming the problem', async () => {
+      pilot = await startTspilot(folder.dir);
+      let bomb = 'a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n';
+      let prev = 'a';
+      for (const c of 'bcdefghi') { bomb += `${c}: &${c} [${Array(9).fill(`*${prev}`).join(', ')}]\n`; prev = c; }
+      const r = await post(bomb);
+      assert.equal(r.status, 400, r.error);
+      assert.match(r.error, /too many aliases/);
+    });
+
+    it('over-deep documents are a 400, and /ready keeps answering while several are parsed', async () => {
+      pilot = await startTspilot(folder.dir);
+      const depth = 150_000;
+      const deep = `apiVersion: v1\nkind: Service\nmetadata: {name: x}\nspec: ${'['.repeat(depth)}${']'.repeat(depth)}\n`;
+      const posts = Array.from({ length: 5 }, () => post(deep));
+      const ready = await pilot.getJson<string>('/ready');
+      assert.equal(ready.status, 200);
+      const results = await Promise.all(posts);
+      for (const r of results) {
+        assert.ok(r.status === 400 || r.status === 503, `${r.status} ${r.error}`);
+        assert.match(r.error, r.status === 400 ? /nested too deeply|took longer/ : /already waiting/);
+      }
+      assert.ok(results.some((r) => r.status === 400));
+      assert.equal((await pilot.getJson<string>('/ready')).status, 200, 'still up');
+    });
+  });
 });

@@ -9,6 +9,7 @@ import { parseDuration } from '../model/duration.js';
 import { serve } from './serve.js';
 import { registerOperatorCommands } from './cli/register.js';
 import { sourceFromFlags } from './source.js';
+import { DEFAULT_MAX_FILE_BYTES } from '../watchers/file/source.js';
 import { DEFAULT_ISTIO_NAMESPACE, DEFAULT_PORTS } from './defaults.js';
 
 function port(v: string): number {
@@ -45,13 +46,18 @@ program.command('serve')
   .option('--max-response-bytes <n>', 'largest xDS response sent (bigger ones are logged, counted and not sent; 0 = no limit)', Number, 0)
   .option('--push-throttle <n>', 'streams written at once (istiod: min(15 + 5·cores, 100))', Number)
   .option('--poll-interval <duration>', 'how often the folder is rescanned besides file events', duration, 1000)
+  .option('--max-file-bytes <n>', 'config files larger than this are refused (reported, last good objects kept)', (v: string) => {
+    const n = Number(v);
+    if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError(`"${v}" is not a byte count (a whole number above 0)`);
+    return n;
+  }, DEFAULT_MAX_FILE_BYTES)
   .option('--log-level <level>', 'trace, debug, info, warn, error', process.env['TSPILOT_LOG_LEVEL'] ?? 'info')
   .option('--mesh-config <file>', 'istio MeshConfig YAML (the mesh ConfigMap key): trustDomain, rootNamespace, outboundTrafficPolicy, connectTimeout, defaultHttpRetryPolicy')
-  .action(async (o: { meshConfig?: string; configDir?: string; kubeconfig?: string; istioNamespace: string; crdPollInterval: number; webhookPort?: number; webhookCert?: string; webhookKey?: string; bind: string; xdsPort: number; monitoringPort: number; httpPort: number; debounceAfter: number; debounceMax: number; pollInterval: number; logLevel: string; maxResponseBytes: number; pushThrottle?: number }) => {
+  .action(async (o: { meshConfig?: string; configDir?: string; kubeconfig?: string; istioNamespace: string; crdPollInterval: number; webhookPort?: number; webhookCert?: string; webhookKey?: string; bind: string; xdsPort: number; monitoringPort: number; httpPort: number; debounceAfter: number; debounceMax: number; pollInterval: number; maxFileBytes: number; logLevel: string; maxResponseBytes: number; pushThrottle?: number }) => {
     const log = initLogging(o.logLevel);
     try {
       const s = await serve({ ...sourceFromFlags(o, process.env), webhookPort: o.webhookPort, webhookCert: o.webhookCert, webhookKey: o.webhookKey, bind: o.bind, xdsPort: o.xdsPort, monitoringPort: o.monitoringPort, httpPort: o.httpPort,
-        debounceMs: o.debounceAfter, debounceMaxMs: o.debounceMax, pollMs: o.pollInterval, ...(o.meshConfig ? { meshConfig: o.meshConfig } : {}),
+        debounceMs: o.debounceAfter, debounceMaxMs: o.debounceMax, pollMs: o.pollInterval, maxFileBytes: o.maxFileBytes, ...(o.meshConfig ? { meshConfig: o.meshConfig } : {}),
         maxResponseBytes: o.maxResponseBytes, ...(o.pushThrottle ? { pushThrottle: o.pushThrottle } : {}) });
       const stop = (sig: string): void => {
         log.info({ signal: sig }, 'shutting down');

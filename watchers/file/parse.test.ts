@@ -167,4 +167,24 @@ ${SERVICE}`);
       assert.match(!r.ok ? r.reason : '', /^line 3\b/);
     });
   });
+
+  describe('hostile YAML is refused with a reason, never thrown', () => {
+    const refused = (text: string): string => {
+      const r = parseConfigText(text, SRC);
+      assert.equal(r.ok, false);
+      return r.ok ? '' : r.reason;
+    };
+
+    it('an alias bomb', () => {
+      let bomb = 'a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n';
+      let prev = 'a';
+      for (const c of 'bcdefghi') { bomb += `${c}: &${c} [${Array(9).fill(`*${prev}`).join(', ')}]\n`; prev = c; }
+      assert.match(refused(bomb), /aliases/);
+    });
+
+    it('a document nested deeper than the parser can go', () => {
+      const depth = 20_000;
+      assert.match(refused(`apiVersion: v1\nkind: Service\nmetadata: {name: x}\nspec: ${'['.repeat(depth)}${']'.repeat(depth)}\n`), /nested too deeply/);
+    });
+  });
 });

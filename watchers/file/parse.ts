@@ -19,7 +19,23 @@ export interface ParsedFile {
 
 export type ParseResult = { readonly ok: true; readonly file: ParsedFile } | { readonly ok: false; readonly reason: string };
 
+/** What a parser exception means for the person who wrote the file. */
+function hostileReason(e: unknown): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  if (/call stack/i.test(msg)) return 'nested too deeply to read (the YAML parser ran out of stack)';
+  if (/alias/i.test(msg)) return `too many aliases (over 100 references, as in a YAML "billion laughs" bomb): ${msg.split('\n')[0]}`;
+  return msg.split('\n')[0] ?? msg;
+}
+
 export function parseConfigText(text: string, source: string, defaultNamespace = 'default'): ParseResult {
+  try {
+    return parseTrusting(text, source, defaultNamespace);
+  } catch (e) {
+    return { ok: false, reason: hostileReason(e) };
+  }
+}
+
+function parseTrusting(text: string, source: string, defaultNamespace: string): ParseResult {
   const docs = parseAllDocuments(text, { prettyErrors: true, uniqueKeys: true });
   const list = Array.isArray(docs) ? docs : [docs];
   const raws: unknown[] = [];
@@ -27,7 +43,8 @@ export function parseConfigText(text: string, source: string, defaultNamespace =
     if (doc.errors.length) {
       const e = doc.errors[0]!;
       const pos = e.linePos?.[0] ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : `document ${i + 1}`;
-      return { ok: false, reason: `${pos}: ${e.message.split('\n')[0]}` };
+      const msg = /call stack/i.test(e.message) ? hostileReason(e) : e.message.split('\n')[0];
+      return { ok: false, reason: `${pos}: ${msg}` };
     }
     const v: unknown = doc.toJS({ maxAliasCount: 100 });
     if (v === null || v === undefined) continue;

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { Subject, type Subscription } from 'rxjs';
 import type { ConfigEvent } from '../../model/config.js';
 import { meshUpdates, type MeshUpdate } from '../../server/pipeline.js';
+import { Router, startHttp } from '../../server/http/router.js';
 import { logger } from '../../server/log.js';
 import { fileSource } from './source.js';
 
@@ -31,11 +32,11 @@ describe('watchers/file/source', function () {
   afterEach(async () => { sub?.unsubscribe(); sub = undefined; await rm(dir, { recursive: true, force: true }); });
 
   /** Runs folder → store → mesh with a short debounce, recording the services of every snapshot. */
-  function pipeline(opts: { pollMs?: number; settleMs?: number } = {}): { snapshots: string[][]; events: ConfigEvent[] } {
+  function pipeline(opts: { pollMs?: number; settleMs?: number; maxFileBytes?: number; onParse?: (file: string, bytes: number) => void } = {}): { snapshots: string[][]; events: ConfigEvent[] } {
     const snapshots: string[][] = [];
     const events: ConfigEvent[] = [];
     const tap = new Subject<ConfigEvent>();
-    const src = fileSource({ dir, pollMs: opts.pollMs ?? 15, settleMs: opts.settleMs ?? 5 });
+    const src = fileSource({ dir, pollMs: opts.pollMs ?? 15, settleMs: opts.settleMs ?? 5, ...(opts.maxFileBytes ? { maxFileBytes: opts.maxFileBytes } : {}), ...(opts.onParse ? { onParse: opts.onParse } : {}) });
     const { updates$ } = meshUpdates(tap, { debounceMs: 1, debounceMaxMs: 5 }, logger('test'));
     const s1 = updates$.subscribe((u: MeshUpdate) => snapshots.push(u.mesh.services.map((x) => x.name)));
     const s2 = src.subscribe((e) => { events.push(e); tap.next(e); });
@@ -121,4 +122,46 @@ describe('watchers/file/source', function () {
       await until(() => snapshots.at(-1)?.join() === 'a', 'b withdrawn once the path is gone');
     });
   }
+
+  it('an HTTP server in the same process keeps answering /ready while a large file is parsed', async () => {
+    // ~3 MB of Services: seconds of YAML parsing on a busy machine.
+    const big = Array.from({ length: 12_000 }, (_, i) => service(`big${i}`, i % 250).replace('namespace: default', `namespace: ns${i % 50}`)).join('---\n');
+    await writeFile(path.join(dir, 'a.yaml'), service('a', 1));
+    const http = await startHttp(new Router().on('GET', '/ready', () => ({ text: 'ready\n' })), '127.0.0.1', 0, () => undefined);
+    try {
+      let answered: Promise<{ status: number; beforeParsed: boolean }> | undefined;
+      const bigRead = (): boolean => events.some((e) => e.type === 'replace' && e.origin.source.endsWith('big.yaml'));
+      const { snapshots, events } = pipeline({
+        onParse: (file) => {
+          if (!file.endsWith('big.yaml')) return;
+          answered = fetch(`http://127.0.0.1:${http.port}/ready`).then(async (r) => ({ status: r.status, beforeParsed: (await r.text(), !bigRead()) }));
+        },
+      });
+      await until(() => snapshots.length > 0, 'the first snapshot');
+      await writeFile(path.join(dir, 'big.yaml'), big);
+      await until(() => answered !== undefined, 'the large file to be parsed', 20_000);
+      await until(bigRead, 'the large file to be read', 60_000);
+      const r = await answered!;
+      assert.equal(r.status, 200);
+      assert.ok(r.beforeParsed, '/ready answered while the file was being parsed, not after');
+      await until(() => snapshots.at(-1)?.length === 12_001, 'all of its services', 20_000);
+    } finally { await http.close(); }
+  });
+
+  it('a file over the byte limit is refused, naming the file and the limit; its last good objects stay', async () => {
+    const p = path.join(dir, 'b.yaml');
+    await writeFile(path.join(dir, 'a.yaml'), service('a', 1));
+    await writeFile(p, service('b', 2));
+    const { snapshots, events } = pipeline({ maxFileBytes: 1000 });
+    await until(() => snapshots.at(-1)?.length === 2, 'both services');
+    await writeFile(p, `${service('b', 2)}# ${'x'.repeat(2000)}\n`);
+    await until(() => events.some((e) => e.type === 'sourceError' && e.origin.source === p), 'a source error for b.yaml');
+    const err = events.find((e) => e.type === 'sourceError' && e.origin.source === p);
+    assert.match(err?.type === 'sourceError' ? err.reason : '', /b\.yaml is 2\d{3} bytes, over the 1000-byte limit \(--max-file-bytes\)/);
+    await sleep(200);
+    assert.deepEqual(snapshots.at(-1), ['a', 'b'], 'the last good version stays');
+    assert.equal(events.filter((e) => e.type === 'sourceError').length, 1, 'reported once');
+    await writeFile(p, service('b2', 3).replace('name: b2', 'name: b'));
+    await until(() => events.filter((e) => e.type === 'replace' && e.origin.source === p).length === 2, 'the fixed file to be read');
+  });
 });

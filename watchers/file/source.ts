@@ -6,7 +6,8 @@
  * no longer parses or is not a file (a directory, a symlink to one, a broken symlink: the store
  * keeps its last good objects), an empty `replace` for a deleted file, and `synced` once after the
  * first full read. Change detection: fs.watch for promptness plus a periodic stat scan, because
- * fs.watch misses events on some filesystems and editors.
+ * fs.watch misses events on some filesystems and editors. Files are parsed on a worker thread
+ * (parse-pool.ts) and refused past `maxFileBytes`, so no file stalls the main event loop.
  *
  * Churn never withdraws what the folder still defines: the events of one scan are emitted
  * together, synchronously, once the scan is complete (so no snapshot sees a rename half done), and
@@ -19,7 +20,7 @@ import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { Observable } from 'rxjs';
 import type { ConfigEvent } from '../../model/config.js';
-import { parseConfigText } from './parse.js';
+import { ParseWorker } from './parse-pool.js';
 
 export interface FileSourceOptions {
   readonly dir: string;
@@ -30,6 +31,10 @@ export interface FileSourceOptions {
   /** How long a file must stay gone before its objects are withdrawn, in ms. */
   readonly vanishMs?: number;
   readonly defaultNamespace?: string;
+  /** Files larger than this many bytes are refused (a sourceError naming the limit; last good objects stay). */
+  readonly maxFileBytes?: number;
+  /** Called as a file's text is handed to the parser (for logs and tests). */
+  readonly onParse?: (file: string, bytes: number) => void;
   /** Told about files skipped or unreadable, for logs. */
   readonly onNote?: (file: string, note: string) => void;
 }
@@ -56,11 +61,17 @@ async function notAFile(file: string): Promise<string | null> {
 
 /** `Seen.hash` of a path reported as not a file, so the report is not repeated on every scan. */
 const NOT_A_FILE = '!not-a-file';
+/** `Seen.hash` of a file refused for its size (re-checked when its size or mtime changes). */
+const TOO_BIG = '!too-big';
+
+/** Default of `maxFileBytes` (`--max-file-bytes`). */
+export const DEFAULT_MAX_FILE_BYTES = 16 * 1024 * 1024;
 
 export function fileSource(opts: FileSourceOptions): Observable<ConfigEvent> {
   const pollMs = opts.pollMs ?? 1000;
   const settleMs = opts.settleMs ?? 30;
   const vanishMs = opts.vanishMs ?? 1000;
+  const maxFileBytes = opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
   return new Observable<ConfigEvent>((sub) => {
     const seen = new Map<string, Seen>();
     /** Files seen before and missing since (when first missed). */
@@ -71,6 +82,8 @@ export function fileSource(opts: FileSourceOptions): Observable<ConfigEvent> {
     let settleTimer: NodeJS.Timeout | undefined;
     let vanishTimer: NodeJS.Timeout | undefined;
     let watcher: FSWatcher | undefined;
+    // Parsing happens on a worker thread, so a large file never stalls /ready or xDS.
+    const parser = new ParseWorker();
 
     /** One pass over the folder; returns its events, emitted together by the caller. */
     const scan = async (): Promise<ConfigEvent[]> => {
@@ -95,11 +108,18 @@ export function fileSource(opts: FileSourceOptions): Observable<ConfigEvent> {
           }
           const st = await stat(file);
           if (prev && prev.mtimeMs === st.mtimeMs && prev.size === st.size) continue;
+          if (st.size > maxFileBytes) {
+            seen.set(file, { mtimeMs: st.mtimeMs, size: st.size, hash: TOO_BIG });
+            out.push({ type: 'sourceError', origin: { source: file }, reason: `${file} is ${st.size} bytes, over the ${maxFileBytes}-byte limit (--max-file-bytes); not read` });
+            continue;
+          }
           const text = await readFile(file, 'utf8');
           const hash = createHash('sha256').update(text).digest('hex');
           seen.set(file, { mtimeMs: st.mtimeMs, size: st.size, hash });
           if (prev?.hash === hash) continue;
-          const res = parseConfigText(text, file, opts.defaultNamespace ?? 'default');
+          opts.onParse?.(file, st.size);
+          const res = await parser.parse(text, file, opts.defaultNamespace ?? 'default');
+          if (closed) return out;
           if (!res.ok) { out.push({ type: 'sourceError', origin: { source: file }, reason: res.reason }); continue; }
           out.push({ type: 'replace', origin: { source: file }, objects: res.file.objects, rejections: res.file.rejections, ignored: res.file.ignored });
         } catch (e) {
@@ -164,6 +184,7 @@ export function fileSource(opts: FileSourceOptions): Observable<ConfigEvent> {
       clearTimeout(vanishTimer);
       if (poll) clearInterval(poll);
       watcher?.close();
+      void parser.close();
     };
   });
 }

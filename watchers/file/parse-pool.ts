@@ -27,7 +27,9 @@ const WORKER_URL = new URL('./parse-worker.js', import.meta.url);
 
 export class ParseWorker {
   private worker: Worker | undefined;
-  private current: { job: Job; timer: NodeJS.Timeout } | undefined;
+  /** The worker has loaded and can take a text. */
+  private ready = false;
+  private current: { job: Job; timer: NodeJS.Timeout | undefined } | undefined;
   private readonly queue: Job[] = [];
   private nextId = 1;
   private closed = false;
@@ -66,7 +68,9 @@ export class ParseWorker {
   private spawn(): Worker {
     const w = new Worker(WORKER_URL, { resourceLimits: { maxOldGenerationSizeMb: this.heapMb } });
     w.unref();
-    w.on('message', (m: { id: number; result: ParseResult }) => {
+    w.on('message', (m: { id: number; result: ParseResult } | { ready: true }) => {
+      if (this.worker !== w) return;
+      if ('ready' in m) { this.ready = true; this.send(); return; }
       if (this.current?.job.req.id === m.id) this.finish(m.result);
     });
     w.on('error', (e: Error & { code?: string }) => {
@@ -87,16 +91,23 @@ export class ParseWorker {
     if (this.current || this.closed) return;
     const job = this.queue.shift();
     if (!job) return;
-    this.worker ??= this.spawn();
-    const timer = setTimeout(() => {
+    this.current = { job, timer: undefined };
+    if (!this.worker) { this.ready = false; this.worker = this.spawn(); }
+    this.send();
+  }
+
+  /** Hands the current job to a loaded worker and starts its clock. */
+  private send(): void {
+    const cur = this.current;
+    if (!cur || cur.timer || !this.ready || !this.worker) return;
+    cur.timer = setTimeout(() => {
       const w = this.worker;
       this.worker = undefined;
       void w?.terminate();
       this.finish({ ok: false, reason: `parsing took longer than ${this.timeoutMs / 1000} s; not read` });
     }, this.timeoutMs);
-    timer.unref();
-    this.current = { job, timer };
-    this.worker.postMessage(job.req);
+    cur.timer.unref();
+    this.worker.postMessage(cur.job.req);
   }
 
   private finish(result: ParseOutcome): void {

@@ -184,7 +184,14 @@ ${SERVICE}`);
 
     it('a document nested deeper than the parser can go', () => {
       const depth = 20_000;
-      assert.match(refused(`apiVersion: v1\nkind: Service\nmetadata: {name: x}\nspec: ${'['.repeat(depth)}${']'.repeat(depth)}\n`), /nested too deeply/);
+      assert.match(refused(`apiVersion: v1\nkind: Service\nmetadata: {name: x}\nspec: ${'['.repeat(depth)}${']'.repeat(depth)}\n`), /line 4: nested too deeply/);
+      assert.match(refused(`a: ${'{b: '.repeat(300)}1${'}'.repeat(300)}\n`), /nested too deeply/);
+    });
+
+    it('brackets in quotes and comments do not count as nesting', () => {
+      const many = '['.repeat(300);
+      const f = parsed(`# ${many}\napiVersion: v1\nkind: Service\nmetadata: {name: reviews, annotations: {a: "${many}\\"${many}", b: '${many}'}}\nspec: {ports: [{port: 80}]}\n`);
+      assert.equal(f.objects.length, 1);
     });
   });
 });

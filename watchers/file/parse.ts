@@ -27,7 +27,33 @@ function hostileReason(e: unknown): string {
   return msg.split('\n')[0] ?? msg;
 }
 
+/** Deepest flow-collection nesting (`[`/`{`) accepted; real config stays far below, parsing deeper costs seconds. */
+export const MAX_FLOW_DEPTH = 200;
+
+/**
+ * Where `[`/`{` nesting first passes MAX_FLOW_DEPTH (quotes and comments skipped), or -1. A linear
+ * pre-check, so an over-deep document is refused at once instead of after seconds of parsing.
+ */
+function overDeepAt(text: string): number {
+  let depth = 0;
+  let quote = '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quote === '#') { if (c === '\n') quote = ''; continue; }
+    if (quote) { if (c === '\\' && quote === '"') i++; else if (c === quote) quote = ''; continue; }
+    if (c === '"' || c === "'") quote = c;
+    else if (c === '#' && (i === 0 || /\s/.test(text[i - 1]!))) quote = '#';
+    else if (c === '[' || c === '{') { if (++depth > MAX_FLOW_DEPTH) return i; } else if (c === ']' || c === '}') depth = Math.max(0, depth - 1);
+  }
+  return -1;
+}
+
 export function parseConfigText(text: string, source: string, defaultNamespace = 'default'): ParseResult {
+  const deep = overDeepAt(text);
+  if (deep >= 0) {
+    const line = text.slice(0, deep).split('\n').length;
+    return { ok: false, reason: `line ${line}: nested too deeply (more than ${MAX_FLOW_DEPTH} levels of [ or {)` };
+  }
   try {
     return parseTrusting(text, source, defaultNamespace);
   } catch (e) {

@@ -83,7 +83,7 @@ export function fileSource(opts: FileSourceOptions): Observable<ConfigEvent> {
     let vanishTimer: NodeJS.Timeout | undefined;
     let watcher: FSWatcher | undefined;
     // Parsing happens on a worker thread, so a large file never stalls /ready or xDS.
-    const parser = new ParseWorker();
+    const parser = new ParseWorker({ timeoutMs: 120_000 });
 
     /** One pass over the folder; returns its events, emitted together by the caller. */
     const scan = async (): Promise<ConfigEvent[]> => {

@@ -7,7 +7,10 @@
  */
 import { strict as assert } from 'node:assert';
 import path from 'node:path';
+import { rename, unlink, writeFile } from 'node:fs/promises';
 import { configFolder, startTspilot, type Tspilot } from './tspilot.js';
+import { rawAds } from './adsclient.js';
+import { CDS } from '../proto/typeurls.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -169,5 +172,54 @@ ${SERVICE.replace('name: reviews', 'name: other').replace('10.96.0.20', '10.96.0
       assert.ok(results.some((r) => r.status === 400));
       assert.equal((await pilot.getJson<string>('/ready')).status, 200, 'still up');
     });
+  });
+
+  it('a connected client never gets a CDS response missing a service while the folder churns (renames, atomic replaces, delete/re-add)', async () => {
+    const n = 14;
+    const svc = (i: number, port = 9080): string => SERVICE.replace('name: reviews', `name: churn${i}`).replace('10.96.0.20', `10.96.2.${i + 1}`).replace('port: 9080', `port: ${port}`);
+    for (let i = 0; i < n; i++) await folder.write(`churn${i}.yaml`, svc(i));
+    pilot = await startTspilot(folder.dir, ['--debounce-after', '10ms', '--debounce-max', '100ms']);
+    const ads = rawAds(`127.0.0.1:${pilot.xdsPort}`);
+    try {
+      const node = { id: 'sidecar~10.0.0.7~churn.default~default.svc.cluster.local', cluster: '', metadata: { NAMESPACE: 'default' }, userAgentName: 'churn', clientFeatures: [], locality: null };
+      ads.send({ node, typeUrl: CDS, resourceNames: [] });
+      const counts: number[] = [];
+      let acking = true;
+      void (async () => {
+        while (acking) {
+          const r = await ads.next(60_000).catch(() => undefined);
+          if (!r) return;
+          counts.push(r.resources.length);
+          ads.send({ typeUrl: CDS, versionInfo: r.version_info, responseNonce: r.nonce, resourceNames: [] });
+        }
+      })();
+      const end = Date.now() + 5000;
+      const where = Array.from({ length: n }, (_, i) => `churn${i}.yaml`);
+      let ops = 0;
+      while (Date.now() < end) {
+        const i = ops % n;
+        const cur = path.join(folder.dir, where[i]!);
+        if (ops % 3 === 0) {
+          where[i] = where[i]!.endsWith('.yaml') ? `churn${i}-renamed.yml` : `churn${i}.yaml`;
+          await rename(cur, path.join(folder.dir, where[i]!));
+        } else if (ops % 3 === 1) {
+          const tmp = path.join(folder.dir, `.churn${i}.swp`);
+          // An edit clients see: the port moves, so CDS changes while the count must not.
+          await writeFile(tmp, svc(i, 9080 + (Math.floor(ops / n) % 2)));
+          await rename(tmp, cur);
+        } else {
+          await unlink(cur);
+          await writeFile(cur, svc(i, 9080 + (Math.floor(ops / n) % 2)));
+        }
+        ops++;
+        await sleep(10);
+      }
+      await sleep(1500);
+      acking = false;
+      const full = counts[0]!;
+      assert.ok(counts.length > 3, `the client kept receiving CDS (${counts.length} responses)`);
+      assert.deepEqual(counts.filter((c) => c !== full), [], `${ops} operations; cluster counts seen: ${[...new Set(counts)].join(', ')} (full: ${full})`);
+    } finally { ads.close(); }
+    for (let i = 0; i < n; i++) { await folder.remove(`churn${i}.yaml`); await folder.remove(`churn${i}-renamed.yml`); }
   });
 });

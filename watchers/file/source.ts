@@ -95,6 +95,8 @@ export function fileSource(opts: FileSourceOptions): Observable<ConfigEvent> {
         return [{ type: 'sourceError', origin: { source: opts.dir }, reason: `cannot read folder: ${(e as Error).message}` }];
       }
       const present = new Set<string>();
+      /** A listed file vanished before it could be read: the folder is mid-change, withdraw nothing yet. */
+      let raced = false;
       for (const name of names) {
         const file = path.join(opts.dir, name);
         present.add(file);
@@ -123,8 +125,9 @@ export function fileSource(opts: FileSourceOptions): Observable<ConfigEvent> {
           if (!res.ok) { out.push({ type: 'sourceError', origin: { source: file }, reason: res.reason }); continue; }
           out.push({ type: 'replace', origin: { source: file }, objects: res.file.objects, rejections: res.file.rejections, ignored: res.file.ignored });
         } catch (e) {
-          // Vanished between readdir and read (an editor's rename dance): the next scan settles it.
+          // Vanished between readdir and read (an editor's rename dance): the next scan, right away, settles it.
           if ((e as NodeJS.ErrnoException).code !== 'ENOENT') out.push({ type: 'sourceError', origin: { source: file }, reason: (e as Error).message });
+          else { raced = true; again = true; }
         }
       }
       const now = Date.now();
@@ -133,7 +136,9 @@ export function fileSource(opts: FileSourceOptions): Observable<ConfigEvent> {
         if (present.has(file)) { missing.delete(file); continue; }
         const since = missing.get(file) ?? now;
         missing.set(file, since);
-        if (now - since < vanishMs) { pending = true; continue; }
+        if (now - since < vanishMs || raced) { pending = true; continue; }
+        // Gone long enough by this scan's listing; a scan can take a while, so look once more.
+        if (await lstat(file).then(() => true, () => false)) { missing.delete(file); again = true; continue; }
         missing.delete(file);
         seen.delete(file);
         out.push({ type: 'replace', origin: { source: file }, objects: [], rejections: [] });

@@ -12,7 +12,9 @@
  * Churn never withdraws what the folder still defines: the events of one scan are emitted
  * together, synchronously, once the scan is complete (so no snapshot sees a rename half done), and
  * a file that vanished is withdrawn only once it has stayed gone for `vanishMs` (a delete followed
- * by a re-add, as some tools write files, changes nothing).
+ * by a re-add, as some tools write files, changes nothing) — at once when it was renamed (its
+ * inode is listed under the new name, read in the same scan). A file modified a moment ago (maybe
+ * half written) is read on the next pass.
  */
 import { lstat, readFile, readdir, readlink, stat } from 'node:fs/promises';
 import { watch, type FSWatcher } from 'node:fs';
@@ -41,7 +43,7 @@ export interface FileSourceOptions {
 
 const CONFIG_FILE = /\.(ya?ml|json)$/i;
 
-interface Seen { readonly mtimeMs: number; readonly size: number; readonly hash: string }
+interface Seen { readonly mtimeMs: number; readonly size: number; readonly hash: string; readonly ino?: number }
 
 /** Why a listed path is not a readable file (a directory, a symlink to one, a broken symlink…), or null for a file. */
 async function notAFile(file: string): Promise<string | null> {
@@ -76,6 +78,8 @@ export function fileSource(opts: FileSourceOptions): Observable<ConfigEvent> {
     const seen = new Map<string, Seen>();
     /** Files seen before and missing since (when first missed). */
     const missing = new Map<string, number>();
+    /** Files skipped once because they had just been modified. */
+    const fresh = new Set<string>();
     let closed = false;
     let scanning: Promise<void> | null = null;
     let again = false;
@@ -86,7 +90,7 @@ export function fileSource(opts: FileSourceOptions): Observable<ConfigEvent> {
     const parser = new ParseWorker({ timeoutMs: 120_000 });
 
     /** One pass over the folder; returns its events, emitted together by the caller. */
-    const scan = async (): Promise<ConfigEvent[]> => {
+    const scan = async (initial = false): Promise<ConfigEvent[]> => {
       const out: ConfigEvent[] = [];
       let names: string[];
       try {
@@ -97,6 +101,8 @@ export function fileSource(opts: FileSourceOptions): Observable<ConfigEvent> {
       const present = new Set<string>();
       /** A listed file vanished before it could be read: the folder is mid-change, withdraw nothing yet. */
       let raced = false;
+      /** `inode/mtime/size` of every file listed and stat'ed in this scan (a renamed file keeps all three). */
+      const identities = new Set<string>();
       for (const name of names) {
         const file = path.join(opts.dir, name);
         present.add(file);
@@ -109,21 +115,27 @@ export function fileSource(opts: FileSourceOptions): Observable<ConfigEvent> {
             continue;
           }
           const st = await stat(file);
-          if (prev && prev.mtimeMs === st.mtimeMs && prev.size === st.size) continue;
+          const identity = `${st.ino}/${st.mtimeMs}/${st.size}`;
+          if (prev && prev.mtimeMs === st.mtimeMs && prev.size === st.size) { if (prev.ino !== st.ino) seen.set(file, { ...prev, ino: st.ino }); identities.add(identity); continue; }
+          // Modified this very moment: maybe still being written (truncated, half full). Read it on
+          // the next pass, settleMs from now (once: a file written without pause is read anyway).
+          if (!initial && Date.now() - st.mtimeMs < settleMs && !fresh.has(file)) { fresh.add(file); onFsEvent(); continue; }
+          fresh.delete(file);
           if (st.size > maxFileBytes) {
-            seen.set(file, { mtimeMs: st.mtimeMs, size: st.size, hash: TOO_BIG });
+            seen.set(file, { mtimeMs: st.mtimeMs, size: st.size, hash: TOO_BIG, ino: st.ino });
             out.push({ type: 'sourceError', origin: { source: file }, reason: `${file} is ${st.size} bytes, over the ${maxFileBytes}-byte limit (--max-file-bytes); not read` });
             continue;
           }
           const text = await readFile(file, 'utf8');
           const hash = createHash('sha256').update(text).digest('hex');
-          seen.set(file, { mtimeMs: st.mtimeMs, size: st.size, hash });
-          if (prev?.hash === hash) continue;
+          seen.set(file, { mtimeMs: st.mtimeMs, size: st.size, hash, ino: st.ino });
+          if (prev?.hash === hash) { identities.add(identity); continue; }
           opts.onParse?.(file, st.size);
           const res = await parser.parse(text, file, opts.defaultNamespace ?? 'default');
           if (closed) return out;
           if (!res.ok) { out.push({ type: 'sourceError', origin: { source: file }, reason: res.reason }); continue; }
           out.push({ type: 'replace', origin: { source: file }, objects: res.file.objects, rejections: res.file.rejections, ignored: res.file.ignored });
+          identities.add(identity);
         } catch (e) {
           // Vanished between readdir and read (an editor's rename dance): the next scan, right away, settles it.
           if ((e as NodeJS.ErrnoException).code !== 'ENOENT') out.push({ type: 'sourceError', origin: { source: file }, reason: (e as Error).message });
@@ -134,12 +146,16 @@ export function fileSource(opts: FileSourceOptions): Observable<ConfigEvent> {
       let pending = false;
       for (const file of [...seen.keys()]) {
         if (present.has(file)) { missing.delete(file); continue; }
+        // Renamed: its inode is listed under the new name, read in this same scan; no need to wait.
+        const was = seen.get(file)!;
+        const renamed = was.ino !== undefined && identities.has(`${was.ino}/${was.mtimeMs}/${was.size}`);
         const since = missing.get(file) ?? now;
         missing.set(file, since);
-        if (now - since < vanishMs || raced) { pending = true; continue; }
+        if (raced || (!renamed && now - since < vanishMs)) { pending = true; continue; }
         // Gone long enough by this scan's listing; a scan can take a while, so look once more.
-        if (await lstat(file).then(() => true, () => false)) { missing.delete(file); again = true; continue; }
+        if (!renamed && await lstat(file).then(() => true, () => false)) { missing.delete(file); again = true; continue; }
         missing.delete(file);
+        fresh.delete(file);
         seen.delete(file);
         out.push({ type: 'replace', origin: { source: file }, objects: [], rejections: [] });
       }
@@ -151,8 +167,10 @@ export function fileSource(opts: FileSourceOptions): Observable<ConfigEvent> {
     };
 
     /** Scans and emits the scan's events in one synchronous run. */
-    const scanAndEmit = async (): Promise<void> => {
-      const events = await scan();
+    const scanAndEmit = async (initial = false): Promise<void> => {
+      let events = await scan(initial);
+      // The first read must be complete: while it races renames, read again (a few times at most).
+      for (let i = 0; initial && again && i < 5 && !closed; i++) { again = false; events = [...events, ...await scan(initial)]; }
       if (closed) return;
       for (const ev of events) sub.next(ev);
     };
@@ -172,7 +190,7 @@ export function fileSource(opts: FileSourceOptions): Observable<ConfigEvent> {
     };
 
     void (async () => {
-      await scanAndEmit();
+      await scanAndEmit(true);
       if (closed) return;
       sub.next({ type: 'synced' });
       try {

@@ -32,7 +32,7 @@ describe('server/store-notices', () => {
 
   it('a skipped kind is warned once per file and kind, however many documents and snapshots', () => {
     const { log, lines } = recorder();
-    const notice = noticeLogger(log);
+    const notice = noticeLogger(log, 0);
     reduce(st, fileEvent('/m/a.yaml', doc('VirtualServce', 'r1') + doc('VirtualServce', 'r2') + doc('PeerAuthentication', 'p', 'security.istio.io/v1')));
     notice(st);
     reduce(st, fileEvent('/m/a.yaml', doc('VirtualServce', 'r1') + doc('PeerAuthentication', 'p', 'security.istio.io/v1') + SVC));
@@ -49,13 +49,13 @@ describe('server/store-notices', () => {
 
   it('an ordinary workload kind is noted at info level', () => {
     const { log, lines } = recorder();
-    noticeLogger(log)((reduce(st, fileEvent('/m/d.yaml', doc('Deployment', 'web', 'apps/v1'))), st));
+    noticeLogger(log, 0)((reduce(st, fileEvent('/m/d.yaml', doc('Deployment', 'web', 'apps/v1'))), st));
     assert.deepEqual(lines.map((l) => l.level), ['info']);
   });
 
   it('an object defined in two files is warned once, with both names; again only after it went away and came back', () => {
     const { log, lines } = recorder();
-    const notice = noticeLogger(log);
+    const notice = noticeLogger(log, 0);
     reduce(st, fileEvent('/m/b.yaml', SVC));
     reduce(st, fileEvent('/m/a.yaml', SVC));
     notice(st);
@@ -67,5 +67,23 @@ describe('server/store-notices', () => {
     reduce(st, fileEvent('/m/b.yaml', SVC));
     notice(st);
     assert.equal(lines.length, 2);
+  });
+
+  it('a duplicate is logged only once it has lasted the grace period (a rename shows both paths for a moment)', async () => {
+    const { log, lines } = recorder();
+    const notice = noticeLogger(log, 80);
+    reduce(st, fileEvent('/m/a.yaml', SVC));
+    reduce(st, fileEvent('/m/b.yaml', SVC));
+    notice(st);
+    reduce(st, { type: 'replace', origin: { source: '/m/a.yaml' }, objects: [], rejections: [] });
+    notice(st);
+    await new Promise((r) => setTimeout(r, 150));
+    assert.equal(lines.length, 0, 'a duplicate that went away within the grace period is not logged');
+    reduce(st, fileEvent('/m/c.yaml', SVC));
+    notice(st);
+    assert.equal(lines.length, 0);
+    await new Promise((r) => setTimeout(r, 150));
+    assert.equal(lines.length, 1, 'logged once it lasted, without waiting for another snapshot');
+    assert.deepEqual(lines[0]!.fields['files'], ['/m/b.yaml', '/m/c.yaml']);
   });
 });

@@ -83,6 +83,8 @@ export function fileSource(opts: FileSourceOptions): Observable<ConfigEvent> {
     let closed = false;
     let scanning: Promise<void> | null = null;
     let again = false;
+    /** The last scan met a file that vanished between listing and reading. */
+    let racedLast = false;
     let settleTimer: NodeJS.Timeout | undefined;
     let vanishTimer: NodeJS.Timeout | undefined;
     let watcher: FSWatcher | undefined;
@@ -91,6 +93,7 @@ export function fileSource(opts: FileSourceOptions): Observable<ConfigEvent> {
 
     /** One pass over the folder; returns its events, emitted together by the caller. */
     const scan = async (initial = false): Promise<ConfigEvent[]> => {
+      racedLast = false;
       const out: ConfigEvent[] = [];
       let names: string[];
       try {
@@ -139,7 +142,7 @@ export function fileSource(opts: FileSourceOptions): Observable<ConfigEvent> {
         } catch (e) {
           // Vanished between readdir and read (an editor's rename dance): the next scan, right away, settles it.
           if ((e as NodeJS.ErrnoException).code !== 'ENOENT') out.push({ type: 'sourceError', origin: { source: file }, reason: (e as Error).message });
-          else { raced = true; again = true; }
+          else { raced = true; racedLast = true; again = true; }
         }
       }
       const now = Date.now();
@@ -170,7 +173,7 @@ export function fileSource(opts: FileSourceOptions): Observable<ConfigEvent> {
     const scanAndEmit = async (initial = false): Promise<void> => {
       let events = await scan(initial);
       // The first read must be complete: while it races renames, read again (a few times at most).
-      for (let i = 0; initial && again && i < 5 && !closed; i++) { again = false; events = [...events, ...await scan(initial)]; }
+      for (let i = 0; initial && racedLast && i < 5 && !closed; i++) { racedLast = false; events = [...events, ...await scan(initial)]; }
       if (closed) return;
       for (const ev of events) sub.next(ev);
     };
@@ -190,9 +193,14 @@ export function fileSource(opts: FileSourceOptions): Observable<ConfigEvent> {
     };
 
     void (async () => {
-      await scanAndEmit(true);
+      // The first read holds the scan slot too, so a poll tick cannot start a second scan beside it.
+      const first = scanAndEmit(true);
+      scanning = first;
+      await first;
+      scanning = null;
       if (closed) return;
       sub.next({ type: 'synced' });
+      if (again) { again = false; rescan(); }
       try {
         watcher = watch(opts.dir, { persistent: false }, onFsEvent);
         watcher.on('error', () => { /* the poll keeps working */ });

@@ -9,6 +9,7 @@ import { parseDuration } from '../model/duration.js';
 import { serve } from './serve.js';
 import { registerOperatorCommands } from './cli/register.js';
 import { sourceFromFlags } from './source.js';
+import { DEFAULT_MAX_FILE_BYTES } from '../watchers/file/source.js';
 import { DEFAULT_ISTIO_NAMESPACE, DEFAULT_PORTS } from './defaults.js';
 import { addCaFlags, type CaFlags } from './ca/flags.js';
 
@@ -50,14 +51,19 @@ const serveCmd = program.command('serve')
   .option('--max-stream-names <n>', 'resource names one xDS stream may subscribe to (RESOURCE_EXHAUSTED past it)', Number, 200_000)
   .option('--max-subscribed-names <n>', 'resource names all xDS streams together may subscribe to', Number, 5_000_000)
   .option('--poll-interval <duration>', 'how often the folder is rescanned besides file events', duration, 1000)
+  .option('--max-file-bytes <n>', 'config files larger than this are refused (reported, last good objects kept)', (v: string) => {
+    const n = Number(v);
+    if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError(`"${v}" is not a byte count (a whole number above 0)`);
+    return n;
+  }, DEFAULT_MAX_FILE_BYTES)
   .option('--log-level <level>', 'trace, debug, info, warn, error', process.env['TSPILOT_LOG_LEVEL'] ?? 'info')
   .option('--mesh-config <file>', 'istio MeshConfig YAML (the mesh ConfigMap key): trustDomain, rootNamespace, outboundTrafficPolicy, connectTimeout, defaultHttpRetryPolicy');
 addCaFlags(serveCmd)
-  .action(async (o: CaFlags & { xdsTlsPort?: number } & { meshConfig?: string; configDir?: string; kubeconfig?: string; istioNamespace: string; crdPollInterval: number; webhookPort?: number; webhookCert?: string; webhookKey?: string; bind: string; xdsPort: number; monitoringPort: number; httpPort: number; debounceAfter: number; debounceMax: number; pollInterval: number; logLevel: string; maxResponseBytes: number; pushThrottle?: number; classCacheSize: number; classCacheBytes: number; maxStreamNames: number; maxSubscribedNames: number }) => {
+  .action(async (o: CaFlags & { xdsTlsPort?: number } & { meshConfig?: string; configDir?: string; kubeconfig?: string; istioNamespace: string; crdPollInterval: number; webhookPort?: number; webhookCert?: string; webhookKey?: string; bind: string; xdsPort: number; monitoringPort: number; httpPort: number; debounceAfter: number; debounceMax: number; pollInterval: number; maxFileBytes: number; logLevel: string; maxResponseBytes: number; pushThrottle?: number; classCacheSize: number; classCacheBytes: number; maxStreamNames: number; maxSubscribedNames: number }) => {
     const log = initLogging(o.logLevel);
     try {
       const s = await serve({ ...sourceFromFlags(o, process.env), webhookPort: o.webhookPort, webhookCert: o.webhookCert, webhookKey: o.webhookKey, bind: o.bind, xdsPort: o.xdsPort, monitoringPort: o.monitoringPort, httpPort: o.httpPort,
-        debounceMs: o.debounceAfter, debounceMaxMs: o.debounceMax, pollMs: o.pollInterval, ...(o.meshConfig ? { meshConfig: o.meshConfig } : {}),
+        debounceMs: o.debounceAfter, debounceMaxMs: o.debounceMax, pollMs: o.pollInterval, maxFileBytes: o.maxFileBytes, ...(o.meshConfig ? { meshConfig: o.meshConfig } : {}),
         maxResponseBytes: o.maxResponseBytes, ...(o.pushThrottle ? { pushThrottle: o.pushThrottle } : {}), classCacheSize: o.classCacheSize, classCacheBytes: o.classCacheBytes,
         maxStreamNames: o.maxStreamNames, maxServerNames: o.maxSubscribedNames,
         // The CA runs with the TLS port (--xds-tls-port): its serving certificate and CreateCertificate.

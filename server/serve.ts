@@ -6,7 +6,7 @@
  */
 import { firstValueFrom, type Subscription } from 'rxjs';
 import { buildMesh } from '../watchers/mesh.js';
-import { emptyState } from '../watchers/store.js';
+import { duplicateDefinitions, emptyState, ignoredObjects } from '../watchers/store.js';
 import { SnapshotCache } from './cache/snapshot.js';
 import { AdsEngine, typeShort } from './xds/ads.js';
 import { NackLog } from './xds/nacklog.js';
@@ -22,6 +22,7 @@ import { DEFAULT_ISTIO_NAMESPACE, DEFAULT_PORTS } from './defaults.js';
 import { PilotMetrics } from './metrics.js';
 import { Observer, mergeEvents } from './observe.js';
 import { serverDryRun } from './explain/dryrun.js';
+import { ParseWorker } from '../watchers/file/parse-pool.js';
 import type { Proxy } from '../model/proxy.js';
 import type { StreamState } from './xds/state.js';
 import { chooseSource, type KubeModeOptions } from './source.js';
@@ -41,6 +42,8 @@ export interface ServeOptions {
   readonly debounceMs: number;
   readonly debounceMaxMs: number;
   readonly pollMs: number;
+  /** Folder mode: files larger than this are refused (default watchers/file/source DEFAULT_MAX_FILE_BYTES). */
+  readonly maxFileBytes?: number;
   /** Kubernetes mode (instead of configDir): informers against the API server. */
   readonly kube?: KubeModeOptions;
   /** Admission webhook port (default: 15017 in Kubernetes mode, off otherwise); PEM files for HTTPS. */
@@ -123,8 +126,12 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
       responses: sent, pushMs: Math.round((performance.now() - t0) * 10) / 10, sinceChangeMs: Date.now() - u.firstChangeAt }, 'config pushed');
   }
   const v1 = new V1Api({ cache, ready: () => ready });
-  const sources = { engine, mesh: () => cache.mesh, ready: () => ready, sourceErrors: () => state.sourceErrors, pushStatus: () => observer.pushStatus(), pollers: () => v1.syncz(),
-    snapshot: (p: Proxy) => cache.forProxy(p), dryRun: (yaml: string, streams: readonly StreamState[]) => serverDryRun(state, cache.mesh, streams, yaml, meshOpts, (p) => cache.forProxy(p)) };
+  // POSTed YAML is parsed off the event loop, a few at a time, each within 10 s.
+  const dryRunParser = new ParseWorker({ timeoutMs: 10_000, maxQueued: 4 });
+  const sources = { engine, mesh: () => cache.mesh, ready: () => ready, sourceErrors: () => state.sourceErrors, duplicates: () => duplicateDefinitions(state), ignored: () => ignoredObjects(state),
+    pushStatus: () => observer.pushStatus(), pollers: () => v1.syncz(),
+    snapshot: (p: Proxy) => cache.forProxy(p), dryRun: (yaml: string, streams: readonly StreamState[]) => serverDryRun(() => state, () => cache.mesh, streams, yaml, meshOpts, (p) => cache.forProxy(p),
+      (text, source) => dryRunParser.parse(text, source)) };
   const router = v1.register(debugRoutes(sources));
   restRoutes(router, { snapshot: (p) => cache.forProxy(p), mesh: () => cache.mesh });
   // istiod serves /metrics on the monitoring port only.
@@ -139,7 +146,7 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   let ca: RunningMeshCA | undefined;
   const close = async (): Promise<void> => {
     sub.unsubscribe();
-    await Promise.all([xds?.close(), webhook?.close(), ca?.close(), ...servers.map((s) => s.close())]);
+    await Promise.all([dryRunParser.close(), xds?.close(), webhook?.close(), ca?.close(), ...servers.map((s) => s.close())]);
   };
   try {
     if (opts.ca) {

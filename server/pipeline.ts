@@ -11,6 +11,7 @@ import { meshFromState } from '../watchers/snapshot.js';
 import { emptyState, reduce, takeChanges, type StoreState } from '../watchers/store.js';
 import { debounceMax } from './push/debounce.js';
 import type { Logger } from './log.js';
+import { noticeLogger } from './store-notices.js';
 
 export interface MeshUpdate {
   readonly mesh: MeshConfig;
@@ -38,6 +39,7 @@ export function meshUpdates(events$: Observable<ConfigEvent>, opts: PipelineOpti
   const state = emptyState();
   let logged = new Set<string>();
   let firstChangeAt = 0;
+  const logNotices = noticeLogger(log);
   const updates$ = events$.pipe(
     tap((ev) => {
       if (ev.type === 'sourceError') log.error({ file: ev.origin.source, reason: ev.reason }, `cannot read ${ev.origin.source}: ${ev.reason}; its last good objects stay in force`);
@@ -61,6 +63,7 @@ export function meshUpdates(events$: Observable<ConfigEvent>, opts: PipelineOpti
         log.warn({ kind: r.kind, namespace: r.namespace, name: r.name, file: r.source, field: r.field, reason: r.reason }, `rejected ${text}${kept}`);
       }
       logged = now;
+      logNotices(st);
       const at = firstChangeAt || Date.now();
       firstChangeAt = 0;
       return { mesh, kinds: changes.kinds, keys: changes.keys, firstChangeAt: at, buildMs };

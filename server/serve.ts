@@ -6,26 +6,32 @@
  */
 import { firstValueFrom, type Subscription } from 'rxjs';
 import { buildMesh } from '../watchers/mesh.js';
-import { emptyState } from '../watchers/store.js';
+import { duplicateDefinitions, emptyState, ignoredObjects } from '../watchers/store.js';
 import { SnapshotCache } from './cache/snapshot.js';
 import { AdsEngine, typeShort } from './xds/ads.js';
+import { NackLog } from './xds/nacklog.js';
 import { startXdsServer, type XdsGrpcServer } from './xds/grpc.js';
 import { debugRoutes } from './http/debug.js';
 import { startHttp, type HttpServer } from './http/router.js';
 import { V1Api } from './http/v1/api.js';
 import { restRoutes } from './http/rest.js';
-import { meshUpdates } from './pipeline.js';
+import { meshUpdates, type MeshUpdate } from './pipeline.js';
 import { pushScope } from './push/scope.js';
 import { logger } from './log.js';
-import { DEFAULT_PORTS } from './defaults.js';
+import { DEFAULT_ISTIO_NAMESPACE, DEFAULT_PORTS } from './defaults.js';
 import { PilotMetrics } from './metrics.js';
 import { Observer, mergeEvents } from './observe.js';
 import { serverDryRun } from './explain/dryrun.js';
+import { ParseWorker } from '../watchers/file/parse-pool.js';
 import type { Proxy } from '../model/proxy.js';
 import type { StreamState } from './xds/state.js';
 import { chooseSource, type KubeModeOptions } from './source.js';
 import { loadMeshConfigFile } from '../watchers/validate/meshconfig.js';
 import { startWebhook, type WebhookServer } from './http/webhook.js';
+import { startMeshCA, type RunningMeshCA } from './ca/start.js';
+import { CaMetrics } from './ca/metrics.js';
+import type { CaFlags } from './ca/flags.js';
+import { KubeConfig } from '@kubernetes/client-node';
 
 export interface ServeOptions {
   readonly configDir: string;
@@ -36,6 +42,8 @@ export interface ServeOptions {
   readonly debounceMs: number;
   readonly debounceMaxMs: number;
   readonly pollMs: number;
+  /** Folder mode: files larger than this are refused (default watchers/file/source DEFAULT_MAX_FILE_BYTES). */
+  readonly maxFileBytes?: number;
   /** Kubernetes mode (instead of configDir): informers against the API server. */
   readonly kube?: KubeModeOptions;
   /** Admission webhook port (default: 15017 in Kubernetes mode, off otherwise); PEM files for HTTPS. */
@@ -47,6 +55,14 @@ export interface ServeOptions {
   /** xDS engine limits: responses over maxResponseBytes are not sent (0 = no limit); pushThrottle = streams written at once. */
   readonly maxResponseBytes?: number;
   readonly pushThrottle?: number;
+  /** Run the mesh CA (server/ca/): with TLS on, it supplies the serving certificate and CreateCertificate. */
+  readonly ca?: CaFlags;
+  /** Proxy classes kept that no stream uses (count, encoded bytes), for pollers and reconnects. */
+  readonly classCacheSize?: number;
+  readonly classCacheBytes?: number;
+  /** Resource names one stream / all streams may subscribe to (RESOURCE_EXHAUSTED past them). */
+  readonly maxStreamNames?: number;
+  readonly maxServerNames?: number;
 }
 
 export interface RunningServer {
@@ -55,6 +71,8 @@ export interface RunningServer {
   readonly httpPort: number;
   readonly webhookPort?: number | undefined;
   readonly engine: AdsEngine;
+  /** The mesh CA when `ca` was given (for the TLS port: serving material, roots, CreateCertificate). */
+  readonly ca?: RunningMeshCA | undefined;
   close(): Promise<void>;
 }
 
@@ -65,26 +83,40 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   const meshOpts = opts.meshConfig ? { ...src.mesh, settings: loadMeshConfigFile(opts.meshConfig) } : src.mesh;
   const { updates$, state } = meshUpdates(src.events$, { debounceMs: opts.debounceMs, debounceMaxMs: opts.debounceMaxMs, mesh: meshOpts }, logger('store'));
   const observer = new Observer(new PilotMetrics());
-  const cache = new SnapshotCache(buildMesh(emptyState()).mesh, ({ proxyClass, typeUrl, name, error }) => (observer.metrics.internalErrors.inc(),
-    adsLog.error({ proxyClass, type: typeShort(typeUrl), resource: name, err: error.message }, `cannot encode ${typeShort(typeUrl)} ${name} for ${proxyClass}: ${error.message}; left out`)));
+  const cache = new SnapshotCache(buildMesh(emptyState()).mesh, { onError: ({ proxyClass, typeUrl, name, error }) => (observer.metrics.internalErrors.inc(),
+    adsLog.error({ proxyClass, type: typeShort(typeUrl), resource: name, err: error.message }, `cannot encode ${typeShort(typeUrl)} ${name} for ${proxyClass}: ${error.message}; left out`)),
+  onTranslateError: ({ proxyClass, error, lastGood }) => (observer.metrics.pushContextErrors.inc(),
+    adsLog.error({ proxyClass, err: error.message, lastGood }, `cannot translate config for ${proxyClass}: ${error.message}; ${lastGood ? 'its last good config stays in force' : 'its proxies get no config until a later change translates'}`)),
+  ...(opts.classCacheSize !== undefined ? { idleClasses: opts.classCacheSize } : {}), ...(opts.classCacheBytes !== undefined ? { idleBytes: opts.classCacheBytes } : {}) });
+  // NACKs: one line per proxy and type per 10 s at most, text cut to 1 KiB (a client cannot flood the log).
+  const nackLog = new NackLog((fields, msg) => adsLog.warn(fields, msg));
   const engine = new AdsEngine(cache, mergeEvents({
     connected: (s) => adsLog.info({ proxy: s.proxy.id, peer: s.peer, generator: s.proxy.generator }, 'proxy connected'),
-    disconnected: (s) => adsLog.info({ proxy: s.proxy.id }, 'proxy disconnected'),
+    disconnected: (s) => { nackLog.forget(s.proxy.id); adsLog.info({ proxy: s.proxy.id }, 'proxy disconnected'); },
+    deltaRequest: (s, req, o) => {
+      if (o.kind === 'nack') nackLog.nack({ proxy: s.proxy.id, type: typeShort(o.typeUrl), nonce: req.responseNonce, version: '', message: req.errorDetail?.message ?? '' });
+    },
+    streamError: (s, error, during) => adsLog.error({ proxy: s.proxy.id, during, err: error.message }, `cannot compute the ${during === 'push' ? 'push' : 'response'} for ${s.proxy.id}: ${error.message}`),
     rejected: (peer, reason) => adsLog.warn({ peer, reason }, `stream refused: ${reason}`),
     largeResponse: (s, r, bytes, dropped) => adsLog.warn({ proxy: s.proxy.id, type: typeShort(r.typeUrl), bytes, resources: r.resources.length, dropped },
       dropped ? `${typeShort(r.typeUrl)} response for ${s.proxy.id} is ${bytes} bytes, over --max-response-bytes; not sent` : `${typeShort(r.typeUrl)} response for ${s.proxy.id} is ${bytes} bytes, over the 4 MB gRPC clients accept by default`),
     request: (s, req, o) => {
       if (o.kind === 'nack') {
-        adsLog.warn({ proxy: s.proxy.id, type: typeShort(o.typeUrl), nonce: req.responseNonce, version: req.versionInfo, error: req.errorDetail?.message },
-          `${typeShort(o.typeUrl)} NACK from ${s.proxy.id}: ${req.errorDetail?.message ?? ''}`);
+        nackLog.nack({ proxy: s.proxy.id, type: typeShort(o.typeUrl), nonce: req.responseNonce, version: req.versionInfo, message: req.errorDetail?.message ?? '' });
       } else if (o.kind === 'unknown-type') adsLog.debug({ proxy: s.proxy.id, type: o.typeUrl }, 'ignoring a request for a type tspilot does not serve');
       else adsLog.debug({ proxy: s.proxy.id, type: typeShort(o.typeUrl), kind: o.kind, names: req.resourceNames.length }, 'request');
     },
-  }, observer.events), Date.now, { ...(opts.maxResponseBytes !== undefined ? { maxResponseBytes: opts.maxResponseBytes } : {}), ...(opts.pushThrottle ? { sendConcurrency: opts.pushThrottle } : {}) });
+  }, observer.events), Date.now, { ...(opts.maxResponseBytes !== undefined ? { maxResponseBytes: opts.maxResponseBytes } : {}), ...(opts.pushThrottle ? { sendConcurrency: opts.pushThrottle } : {}),
+    ...(opts.maxStreamNames ? { maxStreamNames: opts.maxStreamNames } : {}), ...(opts.maxServerNames ? { maxServerNames: opts.maxServerNames } : {}) });
   observer.meterSends(engine);
   let ready = false;
   const first = firstValueFrom(updates$);
-  const sub: Subscription = updates$.subscribe((u) => {
+  const sub: Subscription = updates$.subscribe((u) => { try { pushUpdate(u); } catch (e) {
+    // A throw here would end the subscription (no push ever again): log, count, wait for the next change.
+    observer.metrics.pushContextErrors.inc();
+    log.error({ generation: u.mesh.generation, err: (e as Error).message }, `push of generation ${u.mesh.generation} failed: ${(e as Error).message}`);
+  } });
+  function pushUpdate(u: MeshUpdate): void {
     const t0 = performance.now();
     const rec = observer.beginPush(u);
     const sent = engine.push(u.mesh, pushScope(cache.mesh, u));
@@ -92,10 +124,14 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
     ready = true;
     log.info({ generation: u.mesh.generation, kinds: [...u.kinds].sort(), services: u.mesh.services.length, rejected: u.mesh.rejected.length,
       responses: sent, pushMs: Math.round((performance.now() - t0) * 10) / 10, sinceChangeMs: Date.now() - u.firstChangeAt }, 'config pushed');
-  });
+  }
   const v1 = new V1Api({ cache, ready: () => ready });
-  const sources = { engine, mesh: () => cache.mesh, ready: () => ready, sourceErrors: () => state.sourceErrors, pushStatus: () => observer.pushStatus(), pollers: () => v1.syncz(),
-    snapshot: (p: Proxy) => cache.forProxy(p), dryRun: (yaml: string, streams: readonly StreamState[]) => serverDryRun(state, cache.mesh, streams, yaml, meshOpts, (p) => cache.forProxy(p)) };
+  // POSTed YAML is parsed off the event loop, a few at a time, each within 10 s.
+  const dryRunParser = new ParseWorker({ timeoutMs: 10_000, maxQueued: 4 });
+  const sources = { engine, mesh: () => cache.mesh, ready: () => ready, sourceErrors: () => state.sourceErrors, duplicates: () => duplicateDefinitions(state), ignored: () => ignoredObjects(state),
+    pushStatus: () => observer.pushStatus(), pollers: () => v1.syncz(),
+    snapshot: (p: Proxy) => cache.forProxy(p), dryRun: (yaml: string, streams: readonly StreamState[]) => serverDryRun(() => state, () => cache.mesh, streams, yaml, meshOpts, (p) => cache.forProxy(p),
+      (text, source) => dryRunParser.parse(text, source)) };
   const router = v1.register(debugRoutes(sources));
   restRoutes(router, { snapshot: (p) => cache.forProxy(p), mesh: () => cache.mesh });
   // istiod serves /metrics on the monitoring port only.
@@ -107,11 +143,18 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   const servers: HttpServer[] = [];
   let xds: XdsGrpcServer | undefined;
   let webhook: WebhookServer | undefined;
+  let ca: RunningMeshCA | undefined;
   const close = async (): Promise<void> => {
     sub.unsubscribe();
-    await Promise.all([xds?.close(), webhook?.close(), ...servers.map((s) => s.close())]);
+    await Promise.all([dryRunParser.close(), xds?.close(), webhook?.close(), ca?.close(), ...servers.map((s) => s.close())]);
   };
   try {
+    if (opts.ca) {
+      const kc = opts.kube ? new KubeConfig() : undefined;
+      if (kc) { if (opts.kube?.kubeconfig) kc.loadFromFile(opts.kube.kubeconfig); else kc.loadFromCluster(); }
+      ca = await startMeshCA({ namespace: opts.kube?.istioNamespace ?? DEFAULT_ISTIO_NAMESPACE, ...(kc ? { kubeConfig: kc } : {}), cacertsDir: opts.ca.cacertsDir, stateDir: opts.ca.caStateDir,
+        dnsNames: opts.ca.tlsDnsNames, trustDomain: meshOpts.settings?.trustDomain, log: logger('ca'), metrics: new CaMetrics(observer.metrics.registry) });
+    }
     servers.push(await startHttp(monitoring, opts.bind, opts.monitoringPort, onHttpError));
     servers.push(await startHttp(router, opts.bind, opts.httpPort, onHttpError));
     const webhookPort = opts.webhookPort ?? (opts.kube ? DEFAULT_PORTS.webhook : undefined);
@@ -126,7 +169,7 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
     await close();
     throw e;
   }
-  const running = { xdsPort: xds.port, monitoringPort: servers[0]!.port, httpPort: servers[1]!.port, webhookPort: webhook?.port, engine, close };
+  const running = { xdsPort: xds.port, monitoringPort: servers[0]!.port, httpPort: servers[1]!.port, webhookPort: webhook?.port, engine, ca, close };
   log.info({ xds: running.xdsPort, monitoring: running.monitoringPort, http: running.httpPort, webhook: running.webhookPort, ...src.describe }, 'listening');
   return running;
 }

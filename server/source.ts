@@ -33,11 +33,11 @@ export interface SourceChoice {
   readonly describe: Record<string, string>;
 }
 
-export function chooseSource(o: { configDir: string; pollMs: number; kube?: KubeModeOptions }): SourceChoice {
+export function chooseSource(o: { configDir: string; pollMs: number; maxFileBytes?: number; kube?: KubeModeOptions }): SourceChoice {
   if (!o.kube) {
     const dir = path.resolve(o.configDir);
     return {
-      events$: fileSource({ dir, pollMs: o.pollMs, onNote: (file, note) => logger('source').debug({ file }, note) }),
+      events$: fileSource({ dir, pollMs: o.pollMs, ...(o.maxFileBytes ? { maxFileBytes: o.maxFileBytes } : {}), onNote: (file, note) => logger('source').debug({ file }, note) }),
       mesh: DEFAULT_MESH_OPTIONS,
       describe: { configDir: dir },
     };

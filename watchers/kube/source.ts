@@ -74,7 +74,7 @@ export function kubeSource(opts: KubeSourceOptions): Observable<ConfigEvent> {
       const v = validateObject(raw, ns || 'default', source);
       const id = idOf(r, ns, name);
       if (v.status === 'ignored') {
-        if (!ignoredKinds.has(r.kind)) { ignoredKinds.add(r.kind); opts.log.debug({ kind: r.kind }, `${v.reason}; ${resourceName(r)} objects are skipped`); }
+        if (!ignoredKinds.has(r.kind)) { ignoredKinds.add(r.kind); opts.log.warn({ kind: r.kind, reason: v.reason }, `${v.reason}; ${resourceName(r)} objects are skipped`); }
         emitDelete(r, ns, name);
         return;
       }

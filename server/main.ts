@@ -6,7 +6,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { initLogging } from './log.js';
 import { parseDuration } from '../model/duration.js';
-import { serve } from './serve.js';
+import { serve, type ServeOptions } from './serve.js';
 import { registerOperatorCommands } from './cli/register.js';
 import { sourceFromFlags } from './source.js';
 import { DEFAULT_ISTIO_NAMESPACE, DEFAULT_PORTS } from './defaults.js';
@@ -15,6 +15,18 @@ function port(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`"${v}" is not a port number (0-65535; 0 picks a free port)`);
   return n;
+}
+
+/** The secure-xDS flags as serve options; the TLS files come as a trio or not at all. */
+function secureXdsFlags(o: { xdsTlsPort: number; plaintextXds: boolean; tlsCert?: string; tlsKey?: string; tlsCa?: string; jwtKeys?: string; jwtIssuer?: string; jwtAudience?: string[]; tokenReviewCacheSize: number }): Partial<ServeOptions> {
+  const given = [o.tlsCert, o.tlsKey, o.tlsCa].filter(Boolean).length;
+  if (given && given < 3) throw new Error('--tls-cert, --tls-key and --tls-ca go together (serving chain, its key, the mesh roots)');
+  if (!Number.isInteger(o.tokenReviewCacheSize) || o.tokenReviewCacheSize < 1) throw new Error(`--token-review-cache-size: "${o.tokenReviewCacheSize}" is not a positive integer`);
+  return {
+    xdsTlsPort: o.xdsTlsPort, plaintextXds: o.plaintextXds, tokenReviewCacheSize: o.tokenReviewCacheSize,
+    ...(given ? { tlsFiles: { certFile: o.tlsCert!, keyFile: o.tlsKey!, caFile: o.tlsCa! } } : {}),
+    ...(o.jwtKeys ? { jwtKeys: o.jwtKeys } : {}), ...(o.jwtIssuer ? { jwtIssuer: o.jwtIssuer } : {}), ...(o.jwtAudience?.length ? { jwtAudiences: o.jwtAudience } : {}),
+  };
 }
 
 function duration(v: string): number {
@@ -46,13 +58,23 @@ program.command('serve')
   .option('--push-throttle <n>', 'streams written at once (istiod: min(15 + 5·cores, 100))', Number)
   .option('--poll-interval <duration>', 'how often the folder is rescanned besides file events', duration, 1000)
   .option('--log-level <level>', 'trace, debug, info, warn, error', process.env['TSPILOT_LOG_LEVEL'] ?? 'info')
+  .option('--xds-tls-port <port>', `gRPC xDS over TLS, authenticated (istiod: ${DEFAULT_PORTS.xdsTls}); served when TLS material is given`, port, DEFAULT_PORTS.xdsTls)
+  .option('--no-plaintext-xds', 'do not serve the plaintext xDS port (--xds-port): only authenticated TLS clients get config')
+  .option('--tls-cert <file>', 'PEM serving certificate chain for the TLS xDS port (DNS SAN istiod.istio-system.svc or your Service name); re-read when it changes')
+  .option('--tls-key <file>', 'PEM private key for --tls-cert')
+  .option('--tls-ca <file>', 'PEM mesh root certificate(s): client certificates on the TLS port are verified against them')
+  .option('--jwt-keys <file>', 'JWKS or PEM public keys: bearer JWTs on the TLS port are verified locally (folder mode; Kubernetes mode uses TokenReview)')
+  .option('--jwt-issuer <iss>', 'required iss of JWTs verified with --jwt-keys')
+  .option('--jwt-audience <aud>', 'audience tokens must carry (repeatable; default istio-ca)', (v: string, prev: string[] = []) => [...prev, v])
+  .option('--token-review-cache-size <n>', 'TokenReview results kept (LRU; successes until the token expires, failures 5 s)', Number, 10_000)
   .option('--mesh-config <file>', 'istio MeshConfig YAML (the mesh ConfigMap key): trustDomain, rootNamespace, outboundTrafficPolicy, connectTimeout, defaultHttpRetryPolicy')
-  .action(async (o: { meshConfig?: string; configDir?: string; kubeconfig?: string; istioNamespace: string; crdPollInterval: number; webhookPort?: number; webhookCert?: string; webhookKey?: string; bind: string; xdsPort: number; monitoringPort: number; httpPort: number; debounceAfter: number; debounceMax: number; pollInterval: number; logLevel: string; maxResponseBytes: number; pushThrottle?: number }) => {
+  .action(async (o: { meshConfig?: string; configDir?: string; kubeconfig?: string; istioNamespace: string; crdPollInterval: number; webhookPort?: number; webhookCert?: string; webhookKey?: string; bind: string; xdsPort: number; monitoringPort: number; httpPort: number; debounceAfter: number; debounceMax: number; pollInterval: number; logLevel: string; maxResponseBytes: number; pushThrottle?: number;
+    xdsTlsPort: number; plaintextXds: boolean; tlsCert?: string; tlsKey?: string; tlsCa?: string; jwtKeys?: string; jwtIssuer?: string; jwtAudience?: string[]; tokenReviewCacheSize: number }) => {
     const log = initLogging(o.logLevel);
     try {
       const s = await serve({ ...sourceFromFlags(o, process.env), webhookPort: o.webhookPort, webhookCert: o.webhookCert, webhookKey: o.webhookKey, bind: o.bind, xdsPort: o.xdsPort, monitoringPort: o.monitoringPort, httpPort: o.httpPort,
         debounceMs: o.debounceAfter, debounceMaxMs: o.debounceMax, pollMs: o.pollInterval, ...(o.meshConfig ? { meshConfig: o.meshConfig } : {}),
-        maxResponseBytes: o.maxResponseBytes, ...(o.pushThrottle ? { pushThrottle: o.pushThrottle } : {}) });
+        maxResponseBytes: o.maxResponseBytes, ...(o.pushThrottle ? { pushThrottle: o.pushThrottle } : {}), ...secureXdsFlags(o) });
       const stop = (sig: string): void => {
         log.info({ signal: sig }, 'shutting down');
         void s.close().then(() => process.exit(0));

@@ -78,6 +78,8 @@ export class PilotMetrics {
   readonly virtServices: Gauge;
   readonly edsNoInstances: Gauge;
   readonly dupDomains: Gauge;
+  /** Streams refused on the TLS xDS port (istiod has no such metric). */
+  readonly xdsAuthFailures: Counter<'reason'>;
   /** node → type → err label currently set on the reject gauges (to clear on ACK/disconnect). */
   private readonly rejecting = new Map<string, Map<'cds' | 'eds' | 'lds' | 'rds', string>>();
 
@@ -103,6 +105,7 @@ export class PilotMetrics {
     this.virtServices = new Gauge({ name: 'pilot_virt_services', help: 'Total virtual services known to pilot.', registers });
     this.edsNoInstances = new Gauge({ name: 'pilot_eds_no_instances', help: 'Number of clusters without instances.', registers });
     this.dupDomains = new Gauge({ name: 'pilot_vservice_dup_domain', help: 'Virtual services with dup domains.', registers });
+    this.xdsAuthFailures = new Counter({ name: 'tspilot_xds_auth_failures_total', help: 'Streams and connections refused on the TLS xDS port, by reason (unauthenticated, permission_denied, tls_handshake).', labelNames: ['reason'], registers });
   }
 
   /** A NACK from `node` for `type` (cds/eds/lds/rds or a full type URL for others) with the gRPC code of its error_detail. */

@@ -26,6 +26,11 @@ import type { StreamState } from './xds/state.js';
 import { chooseSource, type KubeModeOptions } from './source.js';
 import { loadMeshConfigFile } from '../watchers/validate/meshconfig.js';
 import { startWebhook, type WebhookServer } from './http/webhook.js';
+import type { ExtraService } from './xds/grpc.js';
+import { startXdsTlsServer, type XdsTlsServer } from './xds/grpc-tls.js';
+import type { MeshCA } from './ca/types.js';
+import { TlsFilesCA, type TlsFiles } from './security/tls-files.js';
+import { secureXdsAuthenticator } from './security/setup.js';
 
 export interface ServeOptions {
   readonly configDir: string;
@@ -47,6 +52,20 @@ export interface ServeOptions {
   /** xDS engine limits: responses over maxResponseBytes are not sent (0 = no limit); pushThrottle = streams written at once. */
   readonly maxResponseBytes?: number;
   readonly pushThrottle?: number;
+  /** TLS xDS port (istiod: 15012); served when there is TLS material (meshCA or tlsFiles). */
+  readonly xdsTlsPort?: number;
+  /** false: no plaintext xDS port (only the authenticated TLS one). Default true. */
+  readonly plaintextXds?: boolean;
+  /** The mesh CA (server/ca); else serving material from PEM files. */
+  readonly meshCA?: MeshCA;
+  readonly tlsFiles?: TlsFiles;
+  /** Registered on the TLS port next to xDS (the CA's CreateCertificate). */
+  readonly extraGrpcServices?: readonly ExtraService[];
+  /** Folder mode: verify bearer JWTs against this JWKS/PEM file; issuer and audiences (default istio-ca) apply to TokenReview too. */
+  readonly jwtKeys?: string;
+  readonly jwtIssuer?: string;
+  readonly jwtAudiences?: readonly string[];
+  readonly tokenReviewCacheSize?: number;
 }
 
 export interface RunningServer {
@@ -54,6 +73,8 @@ export interface RunningServer {
   readonly monitoringPort: number;
   readonly httpPort: number;
   readonly webhookPort?: number | undefined;
+  /** The TLS xDS port, when served. */
+  readonly xdsTlsPort?: number | undefined;
   readonly engine: AdsEngine;
   close(): Promise<void>;
 }
@@ -61,6 +82,12 @@ export interface RunningServer {
 export async function serve(opts: ServeOptions): Promise<RunningServer> {
   const log = logger('serve');
   const adsLog = logger('ads');
+  if (opts.plaintextXds === false && (!(opts.meshCA || opts.tlsFiles) || opts.xdsTlsPort === undefined)) {
+    throw new Error('--no-plaintext-xds needs the TLS xDS port and its material (--tls-cert, --tls-key, --tls-ca)');
+  }
+  // Read (and check) the TLS files before anything starts, so a bad file stops startup with its name.
+  const ownCA = !opts.meshCA && opts.tlsFiles ? new TlsFilesCA(opts.tlsFiles, 5000, (m) => log.error({ err: m }, m)) : undefined;
+  const meshCA = opts.meshCA ?? ownCA;
   const src = chooseSource(opts);
   const meshOpts = opts.meshConfig ? { ...src.mesh, settings: loadMeshConfigFile(opts.meshConfig) } : src.mesh;
   const { updates$, state } = meshUpdates(src.events$, { debounceMs: opts.debounceMs, debounceMaxMs: opts.debounceMaxMs, mesh: meshOpts }, logger('store'));
@@ -94,7 +121,8 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
       responses: sent, pushMs: Math.round((performance.now() - t0) * 10) / 10, sinceChangeMs: Date.now() - u.firstChangeAt }, 'config pushed');
   });
   const v1 = new V1Api({ cache, ready: () => ready });
-  const sources = { engine, mesh: () => cache.mesh, ready: () => ready, sourceErrors: () => state.sourceErrors, pushStatus: () => observer.pushStatus(), pollers: () => v1.syncz(),
+  let xdsTls: XdsTlsServer | undefined;
+  const sources = { authRefusals: () => xdsTls?.refusals() ?? [], engine, mesh: () => cache.mesh, ready: () => ready, sourceErrors: () => state.sourceErrors, pushStatus: () => observer.pushStatus(), pollers: () => v1.syncz(),
     snapshot: (p: Proxy) => cache.forProxy(p), dryRun: (yaml: string, streams: readonly StreamState[]) => serverDryRun(state, cache.mesh, streams, yaml, meshOpts, (p) => cache.forProxy(p)) };
   const router = v1.register(debugRoutes(sources));
   restRoutes(router, { snapshot: (p) => cache.forProxy(p), mesh: () => cache.mesh });
@@ -109,7 +137,8 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   let webhook: WebhookServer | undefined;
   const close = async (): Promise<void> => {
     sub.unsubscribe();
-    await Promise.all([xds?.close(), webhook?.close(), ...servers.map((s) => s.close())]);
+    ownCA?.close();
+    await Promise.all([xds?.close(), xdsTls?.close(), webhook?.close(), ...servers.map((s) => s.close())]);
   };
   try {
     servers.push(await startHttp(monitoring, opts.bind, opts.monitoringPort, onHttpError));
@@ -121,12 +150,25 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
     // /ready answers 503 until every source has synced and the first snapshot is pushed.
     log.info({ monitoring: servers[0]!.port, http: servers[1]!.port, webhook: webhook?.port, webhookTls: webhook?.tls }, 'http listening; waiting for the config sources to sync');
     await first;
-    xds = await startXdsServer(engine, opts.bind, opts.xdsPort);
+    if (opts.plaintextXds !== false) xds = await startXdsServer(engine, opts.bind, opts.xdsPort);
+    if (meshCA && opts.xdsTlsPort !== undefined) {
+      const authenticator = secureXdsAuthenticator({ trustDomain: () => cache.mesh.settings.trustDomain, kubeConfig: src.kubeConfig, jwtKeys: opts.jwtKeys,
+        issuer: opts.jwtIssuer, audiences: opts.jwtAudiences, tokenReviewCacheSize: opts.tokenReviewCacheSize });
+      const secLog = logger('security');
+      xdsTls = await startXdsTlsServer(engine, opts.bind, opts.xdsTlsPort, {
+        ca: meshCA, authenticator, ...(opts.extraGrpcServices ? { extraServices: opts.extraGrpcServices } : {}),
+        onRefused: (r) => { observer.metrics.xdsAuthFailures.inc({ reason: r.code.toLowerCase() }); secLog.warn({ peer: r.peer, proxy: r.proxy, code: r.code }, `stream refused: ${r.message}`); },
+        onHandshakeError: (peer, m) => { observer.metrics.xdsAuthFailures.inc({ reason: 'tls_handshake' }); secLog.debug({ peer }, `TLS handshake failed: ${m}`); },
+        onRotateError: (m) => secLog.error({ err: m }, m),
+      });
+    } else if (opts.xdsTlsPort !== undefined) {
+      log.info('TLS xDS port not served: no TLS material (give --tls-cert, --tls-key and --tls-ca)');
+    }
   } catch (e) {
     await close();
     throw e;
   }
-  const running = { xdsPort: xds.port, monitoringPort: servers[0]!.port, httpPort: servers[1]!.port, webhookPort: webhook?.port, engine, close };
-  log.info({ xds: running.xdsPort, monitoring: running.monitoringPort, http: running.httpPort, webhook: running.webhookPort, ...src.describe }, 'listening');
+  const running = { xdsPort: xds?.port ?? 0, xdsTlsPort: xdsTls?.port, monitoringPort: servers[0]!.port, httpPort: servers[1]!.port, webhookPort: webhook?.port, engine, close };
+  log.info({ xds: xds?.port, xdsTls: xdsTls?.port, monitoring: running.monitoringPort, http: running.httpPort, webhook: running.webhookPort, ...src.describe }, 'listening');
   return running;
 }

@@ -15,6 +15,7 @@ import type { AuthResult, Authenticator, CallCredentials } from './identity.js';
 import { spiffeOf } from './identity.js';
 import { MAX_TOKEN_BYTES, bearerToken, serviceAccountOfClaims } from './claims.js';
 import { DEFAULT_AUDIENCES } from './tokenreview.js';
+import { logger } from '../log.js';
 
 const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'];
 
@@ -68,7 +69,8 @@ export class JwtKeysAuthenticator implements Authenticator {
       this.mtime = m;
       this.keys = parseKeyFile(this.o.file, readFileSync(this.o.file, 'utf8'));
     } catch (e) {
-      process.emitWarning(`--jwt-keys: keeping the previous keys: ${(e as Error).message}`);
+      const m = `--jwt-keys: keeping the previous keys: ${(e as Error).message}`;
+      logger('security').error({ file: this.o.file, err: (e as Error).message }, m);
     }
   }
 

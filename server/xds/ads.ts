@@ -30,8 +30,9 @@ export interface OpenOptions {
   authorize?(proxy: Proxy): Promise<AuthResult>;
 }
 
-/** Requests a stream may send while its authorization is pending (more is RESOURCE_EXHAUSTED). */
+/** Requests (and their bytes, beyond the first) a stream may send while its authorization is pending; more is RESOURCE_EXHAUSTED. */
 const MAX_HELD = 16;
+const MAX_HELD_BYTES = 1024 * 1024;
 
 export interface StreamIO {
   readonly peer: string;
@@ -204,8 +205,10 @@ export class AdsEngine {
   private onMessage(conn: Connection, bytes: Uint8Array): void {
     if (conn.closed) return;
     if (conn.held) {
-      if (conn.held.length >= MAX_HELD) this.fail(conn, Status.RESOURCE_EXHAUSTED, `${MAX_HELD} requests sent before the stream was authorized; the limit is ${MAX_HELD}`);
-      else conn.held.push(bytes);
+      const bytesHeld = conn.held.reduce((n, b, i) => (i ? n + b.length : n), bytes.length);
+      if (conn.held.length >= MAX_HELD || bytesHeld > MAX_HELD_BYTES) {
+        this.fail(conn, Status.RESOURCE_EXHAUSTED, `requests sent before the stream was authorized exceed the limit of ${MAX_HELD} requests or ${MAX_HELD_BYTES} bytes`);
+      } else conn.held.push(bytes);
       return;
     }
     let req: SotwRequest | DeltaRequest;

@@ -48,6 +48,17 @@ describe('ADS engine: stream authorization', () => {
     assert.equal(engine.connectionCount(), 0);
   });
 
+  it('more than 1 MB of requests while waiting: RESOURCE_EXHAUSTED', async () => {
+    const engine = new AdsEngine(new SnapshotCache(meshOf(fixtureYaml())));
+    const s = stream(engine, new Promise(() => undefined));
+    s.send({ typeUrl: CDS, node: NODE('big') });
+    const name = 'x'.repeat(300_000);
+    for (let i = 0; i < 3; i++) s.send({ typeUrl: EDS, resourceNames: [name] });
+    assert.equal(s.failed.length, 0);
+    s.send({ typeUrl: EDS, resourceNames: [name] });
+    assert.equal(s.failed[0]?.code, Status.RESOURCE_EXHAUSTED);
+  });
+
   it('more than 16 requests while waiting: RESOURCE_EXHAUSTED', async () => {
     const engine = new AdsEngine(new SnapshotCache(meshOf(fixtureYaml())));
     const s = stream(engine, new Promise(() => undefined));

@@ -157,7 +157,8 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
       const secLog = logger('security');
       xdsTls = await startXdsTlsServer(engine, opts.bind, opts.xdsTlsPort, {
         ca: meshCA, authenticator, ...(opts.extraGrpcServices ? { extraServices: opts.extraGrpcServices } : {}),
-        onRefused: (r) => { observer.metrics.xdsAuthFailures.inc({ reason: r.code.toLowerCase() }); secLog.warn({ peer: r.peer, proxy: r.proxy, code: r.code }, `stream refused: ${r.message}`); },
+        // The engine logs the refusal ('stream refused: <reason>'); here it is counted.
+        onRefused: (r) => { observer.metrics.xdsAuthFailures.inc({ reason: r.code.toLowerCase() }); },
         onHandshakeError: (peer, m) => { observer.metrics.xdsAuthFailures.inc({ reason: 'tls_handshake' }); secLog.debug({ peer }, `TLS handshake failed: ${m}`); },
         onRotateError: (m) => secLog.error({ err: m }, m),
       });

@@ -8,7 +8,9 @@
  *  - client certificates are "verified if given" (requested, not required): a certificate that
  *    chains to the mesh roots authenticates the caller; one that does not gives no identity and its
  *    verification error is reported if nothing else authenticates the call;
- *  - malformed hellos, garbage and stalled handshakes (10 s) end only their own connection.
+ *  - malformed hellos, garbage and stalled handshakes (30 s: long enough for thousands of proxies
+ *    reconnecting at once on a busy server, where a short limit turns into a retry storm) end only
+ *    their own connection.
  * Verified connections are handed to grpc-js through its connection injector. Every stream is
  * authenticated (ChainAuthenticator) as soon as it opens and authorized (namespace/service account)
  * against the node of its first request before anything is served; refusals are UNAUTHENTICATED or
@@ -28,7 +30,7 @@ export interface XdsTlsOptions {
   readonly authenticator: Authenticator;
   readonly extraServices?: readonly ExtraService[];
   readonly maxSendBytes?: number;
-  /** A connection that has not completed its TLS handshake by then is closed (default 10 s). */
+  /** A connection that has not completed its TLS handshake by then is closed (default 30 s). */
   readonly handshakeTimeoutMs?: number;
   /** A stream refused (metrics, logs). */
   onRefused?(r: Refusal): void;
@@ -101,7 +103,7 @@ export async function startXdsTlsServer(engine: AdsEngine, host: string, port: n
   const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
   const listener = tls.createServer({
     ...contextOf(o.ca), requestCert: true, rejectUnauthorized: false, ALPNProtocols: ['h2'], minVersion: 'TLSv1.2',
-    handshakeTimeout: o.handshakeTimeoutMs ?? 10_000,
+    handshakeTimeout: o.handshakeTimeoutMs ?? 30_000,
   });
   listener.on('secureConnection', (sock: tls.TLSSocket) => {
     const key = peerOf(sock);

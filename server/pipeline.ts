@@ -27,6 +27,8 @@ export interface MeshUpdate {
 export interface PipelineOptions {
   readonly debounceMs: number;
   readonly debounceMaxMs: number;
+  /** Longest an endpoint-only change waits (default 1 s); a change removing endpoints does not wait at all. */
+  readonly debounceEndpointsMaxMs?: number;
   readonly mesh?: MeshOptions;
 }
 

@@ -11,7 +11,7 @@ import { SnapshotCache } from './cache/snapshot.js';
 import { AdsEngine, typeShort } from './xds/ads.js';
 import { startXdsServer, type XdsGrpcServer } from './xds/grpc.js';
 import { debugRoutes } from './http/debug.js';
-import { startHttp, type HttpServer } from './http/router.js';
+import { DEFAULT_HTTP_LIMITS, startHttp, type HttpServer } from './http/router.js';
 import { V1Api } from './http/v1/api.js';
 import { restRoutes } from './http/rest.js';
 import { meshUpdates } from './pipeline.js';
@@ -47,6 +47,13 @@ export interface ServeOptions {
   /** xDS engine limits: responses over maxResponseBytes are not sent (0 = no limit); pushThrottle = streams written at once. */
   readonly maxResponseBytes?: number;
   readonly pushThrottle?: number;
+  /** Longest an endpoint-only change waits for its push (default 1 s); endpoint removals do not wait. */
+  readonly debounceEndpointsMaxMs?: number;
+  /** xDS connections get a GOAWAY after about this long (0 = never; default 30 min), forced closed after the grace. */
+  readonly maxConnectionAgeMs?: number;
+  readonly maxConnectionAgeGraceMs?: number;
+  /** Open connections per HTTP port (default DEFAULT_HTTP_LIMITS). */
+  readonly httpMaxConnections?: number;
 }
 
 export interface RunningServer {
@@ -63,7 +70,8 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   const adsLog = logger('ads');
   const src = chooseSource(opts);
   const meshOpts = opts.meshConfig ? { ...src.mesh, settings: loadMeshConfigFile(opts.meshConfig) } : src.mesh;
-  const { updates$, state } = meshUpdates(src.events$, { debounceMs: opts.debounceMs, debounceMaxMs: opts.debounceMaxMs, mesh: meshOpts }, logger('store'));
+  const { updates$, state } = meshUpdates(src.events$, { debounceMs: opts.debounceMs, debounceMaxMs: opts.debounceMaxMs, mesh: meshOpts,
+    ...(opts.debounceEndpointsMaxMs !== undefined ? { debounceEndpointsMaxMs: opts.debounceEndpointsMaxMs } : {}) }, logger('store'));
   const observer = new Observer(new PilotMetrics());
   const cache = new SnapshotCache(buildMesh(emptyState()).mesh, ({ proxyClass, typeUrl, name, error }) => (observer.metrics.internalErrors.inc(),
     adsLog.error({ proxyClass, type: typeShort(typeUrl), resource: name, err: error.message }, `cannot encode ${typeShort(typeUrl)} ${name} for ${proxyClass}: ${error.message}; left out`)));
@@ -112,16 +120,19 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
     await Promise.all([xds?.close(), webhook?.close(), ...servers.map((s) => s.close())]);
   };
   try {
-    servers.push(await startHttp(monitoring, opts.bind, opts.monitoringPort, onHttpError));
-    servers.push(await startHttp(router, opts.bind, opts.httpPort, onHttpError));
+    const httpLimits = { ...DEFAULT_HTTP_LIMITS, ...(opts.httpMaxConnections ? { maxConnections: opts.httpMaxConnections } : {}) };
+    servers.push(await startHttp(monitoring, opts.bind, opts.monitoringPort, onHttpError, httpLimits));
+    servers.push(await startHttp(router, opts.bind, opts.httpPort, onHttpError, httpLimits));
     const webhookPort = opts.webhookPort ?? (opts.kube ? DEFAULT_PORTS.webhook : undefined);
     if (webhookPort !== undefined) {
-      webhook = await startWebhook({ bind: opts.bind, port: webhookPort, certFile: opts.webhookCert, keyFile: opts.webhookKey, ready: () => ready, onError: onHttpError });
+      webhook = await startWebhook({ bind: opts.bind, port: webhookPort, certFile: opts.webhookCert, keyFile: opts.webhookKey, ready: () => ready, onError: onHttpError, limits: httpLimits });
     }
     // /ready answers 503 until every source has synced and the first snapshot is pushed.
     log.info({ monitoring: servers[0]!.port, http: servers[1]!.port, webhook: webhook?.port, webhookTls: webhook?.tls }, 'http listening; waiting for the config sources to sync');
     await first;
-    xds = await startXdsServer(engine, opts.bind, opts.xdsPort);
+    xds = await startXdsServer(engine, opts.bind, opts.xdsPort, {
+      ...(opts.maxConnectionAgeMs !== undefined ? { maxConnectionAgeMs: opts.maxConnectionAgeMs } : {}),
+      ...(opts.maxConnectionAgeGraceMs !== undefined ? { maxConnectionAgeGraceMs: opts.maxConnectionAgeGraceMs } : {}) });
   } catch (e) {
     await close();
     throw e;

@@ -38,8 +38,25 @@ export interface XdsGrpcServer {
   close(): Promise<void>;
 }
 
-export async function startXdsServer(engine: AdsEngine, host: string, port: number, opts: { maxSendBytes?: number } = {}): Promise<XdsGrpcServer> {
+export interface XdsServerOptions {
+  readonly maxSendBytes?: number;
+  /**
+   * Connections get a GOAWAY after about this long (±10 % jitter, by grpc-js), so proxies
+   * reconnect — and spread over the replicas behind the Service after a scale-up; 0 = never.
+   * istiod: 30 min (--keepaliveMaxServerConnectionAge).
+   */
+  readonly maxConnectionAgeMs?: number;
+  /** Streams still open this long after the GOAWAY are closed (istiod: 10 s). */
+  readonly maxConnectionAgeGraceMs?: number;
+}
+
+export const DEFAULT_MAX_CONNECTION_AGE_MS = 30 * 60_000;
+export const DEFAULT_MAX_CONNECTION_AGE_GRACE_MS = 10_000;
+
+export async function startXdsServer(engine: AdsEngine, host: string, port: number, opts: XdsServerOptions = {}): Promise<XdsGrpcServer> {
+  const age = opts.maxConnectionAgeMs ?? DEFAULT_MAX_CONNECTION_AGE_MS;
   const server = new grpc.Server({
+    ...(age > 0 ? { 'grpc.max_connection_age_ms': age, 'grpc.max_connection_age_grace_ms': opts.maxConnectionAgeGraceMs ?? DEFAULT_MAX_CONNECTION_AGE_GRACE_MS } : {}),
     'grpc.max_send_message_length': opts.maxSendBytes ?? -1,
     'grpc.max_receive_message_length': 4 * 1024 * 1024,
     'grpc.keepalive_time_ms': 30_000,

@@ -59,8 +59,11 @@ export async function startXdsServer(engine: AdsEngine, host: string, port: numb
     ...(age > 0 ? { 'grpc.max_connection_age_ms': age, 'grpc.max_connection_age_grace_ms': opts.maxConnectionAgeGraceMs ?? DEFAULT_MAX_CONNECTION_AGE_GRACE_MS } : {}),
     'grpc.max_send_message_length': opts.maxSendBytes ?? -1,
     'grpc.max_receive_message_length': 4 * 1024 * 1024,
+    // Pings every 30 s find dead peers. The ack wait is 30 s, not istiod's 10 s: grpc-js times it
+    // with a timer, and after an event-loop stall Node runs expired timers before it reads the
+    // socket, so a stall longer than the wait closed healthy connections whose ack was already there.
     'grpc.keepalive_time_ms': 30_000,
-    'grpc.keepalive_timeout_ms': 10_000,
+    'grpc.keepalive_timeout_ms': 30_000,
     'grpc.keepalive_permit_without_calls': 1,
     'grpc.http2.min_ping_interval_without_data_ms': 5_000,
   });

@@ -48,10 +48,14 @@ export interface XdsServerOptions {
   readonly maxConnectionAgeMs?: number;
   /** Streams still open this long after the GOAWAY are closed (istiod: 10 s). */
   readonly maxConnectionAgeGraceMs?: number;
+  /** Keepalive ping interval and ack wait (defaults 30 s / 30 s); tests shorten them. */
+  readonly keepaliveTimeMs?: number;
+  readonly keepaliveTimeoutMs?: number;
 }
 
 export const DEFAULT_MAX_CONNECTION_AGE_MS = 30 * 60_000;
 export const DEFAULT_MAX_CONNECTION_AGE_GRACE_MS = 10_000;
+export const DEFAULT_KEEPALIVE_TIMEOUT_MS = 30_000;
 
 export async function startXdsServer(engine: AdsEngine, host: string, port: number, opts: XdsServerOptions = {}): Promise<XdsGrpcServer> {
   const age = opts.maxConnectionAgeMs ?? DEFAULT_MAX_CONNECTION_AGE_MS;
@@ -62,8 +66,8 @@ export async function startXdsServer(engine: AdsEngine, host: string, port: numb
     // Pings every 30 s find dead peers. The ack wait is 30 s, not istiod's 10 s: grpc-js times it
     // with a timer, and after an event-loop stall Node runs expired timers before it reads the
     // socket, so a stall longer than the wait closed healthy connections whose ack was already there.
-    'grpc.keepalive_time_ms': 30_000,
-    'grpc.keepalive_timeout_ms': 30_000,
+    'grpc.keepalive_time_ms': opts.keepaliveTimeMs ?? 30_000,
+    'grpc.keepalive_timeout_ms': opts.keepaliveTimeoutMs ?? DEFAULT_KEEPALIVE_TIMEOUT_MS,
     'grpc.keepalive_permit_without_calls': 1,
     'grpc.http2.min_ping_interval_without_data_ms': 5_000,
   });

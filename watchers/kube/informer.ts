@@ -233,6 +233,9 @@ export class WatchLoop {
       return { apiVersion: 'v1', kind: 'List', metadata: { resourceVersion: l.resourceVersion }, items: l.items as KubernetesObject[] };
     };
     const inf: Inf = makeInformer<KubernetesObject>(this.o.client.kc, watchPath, list);
+    // A new informer (first start, or the resource served again after a 404) starts with a first list.
+    this.lists = 0;
+    this.connects = 0;
     inf.on('add', (x) => { if (!this.stopped) this.o.upsert(typed(x)); });
     inf.on('update', (x) => { if (!this.stopped) this.o.upsert(typed(x)); });
     inf.on('delete', (x) => { if (!this.stopped) this.o.remove(typed(x)); });

@@ -30,6 +30,7 @@ const BAD: readonly [string, string][] = [
   ['--http-max-connections', '0'], ['--http-max-connections', 'x'],
   ['--debounce-after', 'abc'], ['--debounce-max', '10'], ['--debounce-endpoints-max', 'soon'],
   ['--poll-interval', '1 s'], ['--crd-poll-interval', 'x'], ['--max-connection-age', 'forever'], ['--max-connection-age-grace', '5'],
+  ['--class-cache-size', 'big'], ['--class-cache-bytes', '32MiB'], ['--max-stream-names', '0'], ['--max-subscribed-names', '1.5e6'],
   ['--xds-port', '70000'],
 ];
 

@@ -10,6 +10,7 @@ import { serve } from './serve.js';
 import { registerOperatorCommands } from './cli/register.js';
 import { sourceFromFlags } from './source.js';
 import { DEFAULT_ISTIO_NAMESPACE, DEFAULT_PORTS } from './defaults.js';
+import { addCaFlags, type CaFlags } from './ca/flags.js';
 
 function port(v: string): number {
   const n = Number(v);
@@ -21,7 +22,7 @@ const program = new Command('tspilot')
   .description('An xDS control plane for Istio meshes: Istio/Kubernetes config in, Envoy v3 xDS out.')
   .showHelpAfterError();
 
-program.command('serve')
+const serveCmd = program.command('serve')
   .description('Serve xDS (ADS over gRPC) and the debug surface for a folder of Kubernetes/Istio YAML, or a Kubernetes cluster.')
   .option('--config-dir <dir>', 'folder of *.yaml/*.yml/*.json manifests, watched for changes (the default source)')
   .option('--kubeconfig <path>', 'read the mesh from the Kubernetes API with this kubeconfig (in a pod: service-account credentials when no --config-dir)')
@@ -48,8 +49,9 @@ program.command('serve')
   .option('--http-max-connections <n>', 'open connections per HTTP port (monitoring, http, webhook); more are closed at once', count(1), 2048)
   .option('--poll-interval <duration>', 'how often the folder is rescanned besides file events', duration, 1000)
   .option('--log-level <level>', 'trace, debug, info, warn, error', process.env['TSPILOT_LOG_LEVEL'] ?? 'info')
-  .option('--mesh-config <file>', 'istio MeshConfig YAML (the mesh ConfigMap key): trustDomain, rootNamespace, outboundTrafficPolicy, connectTimeout, defaultHttpRetryPolicy')
-  .action(async (o: { meshConfig?: string; configDir?: string; kubeconfig?: string; istioNamespace: string; crdPollInterval: number; webhookPort?: number; webhookCert?: string; webhookKey?: string; bind: string; xdsPort: number; monitoringPort: number; httpPort: number; debounceAfter: number; debounceMax: number; pollInterval: number; logLevel: string; maxResponseBytes: number; pushThrottle?: number; classCacheSize: number; classCacheBytes: number; maxStreamNames: number; maxSubscribedNames: number;
+  .option('--mesh-config <file>', 'istio MeshConfig YAML (the mesh ConfigMap key): trustDomain, rootNamespace, outboundTrafficPolicy, connectTimeout, defaultHttpRetryPolicy');
+addCaFlags(serveCmd)
+  .action(async (o: CaFlags & { xdsTlsPort?: number } & { meshConfig?: string; configDir?: string; kubeconfig?: string; istioNamespace: string; crdPollInterval: number; webhookPort?: number; webhookCert?: string; webhookKey?: string; bind: string; xdsPort: number; monitoringPort: number; httpPort: number; debounceAfter: number; debounceMax: number; pollInterval: number; logLevel: string; maxResponseBytes: number; pushThrottle?: number; classCacheSize: number; classCacheBytes: number; maxStreamNames: number; maxSubscribedNames: number;
     debounceEndpointsMax: number; maxConnectionAge: number; maxConnectionAgeGrace: number; httpMaxConnections: number }) => {
     const log = initLogging(o.logLevel);
     try {
@@ -57,7 +59,9 @@ program.command('serve')
         debounceMs: o.debounceAfter, debounceMaxMs: o.debounceMax, pollMs: o.pollInterval, ...(o.meshConfig ? { meshConfig: o.meshConfig } : {}),
         maxResponseBytes: o.maxResponseBytes, ...(o.pushThrottle ? { pushThrottle: o.pushThrottle } : {}), classCacheSize: o.classCacheSize, classCacheBytes: o.classCacheBytes,
         maxStreamNames: o.maxStreamNames, maxServerNames: o.maxSubscribedNames,
-        debounceEndpointsMaxMs: o.debounceEndpointsMax, maxConnectionAgeMs: o.maxConnectionAge, maxConnectionAgeGraceMs: o.maxConnectionAgeGrace, httpMaxConnections: o.httpMaxConnections });
+        debounceEndpointsMaxMs: o.debounceEndpointsMax, maxConnectionAgeMs: o.maxConnectionAge, maxConnectionAgeGraceMs: o.maxConnectionAgeGrace, httpMaxConnections: o.httpMaxConnections,
+        // The CA runs with the TLS port (--xds-tls-port): its serving certificate and CreateCertificate.
+        ...(o.xdsTlsPort !== undefined ? { ca: o } : {}) });
       const stop = (sig: string): void => {
         log.info({ signal: sig }, 'shutting down');
         void s.close().then(() => process.exit(0));

@@ -18,7 +18,7 @@ import { restRoutes } from './http/rest.js';
 import { meshUpdates, type MeshUpdate } from './pipeline.js';
 import { pushScope } from './push/scope.js';
 import { logger } from './log.js';
-import { DEFAULT_PORTS } from './defaults.js';
+import { DEFAULT_ISTIO_NAMESPACE, DEFAULT_PORTS } from './defaults.js';
 import { PilotMetrics } from './metrics.js';
 import { Observer, mergeEvents } from './observe.js';
 import { serverDryRun } from './explain/dryrun.js';
@@ -27,6 +27,10 @@ import type { StreamState } from './xds/state.js';
 import { chooseSource, type KubeModeOptions } from './source.js';
 import { loadMeshConfigFile } from '../watchers/validate/meshconfig.js';
 import { startWebhook, type WebhookServer } from './http/webhook.js';
+import { startMeshCA, type RunningMeshCA } from './ca/start.js';
+import { CaMetrics } from './ca/metrics.js';
+import type { CaFlags } from './ca/flags.js';
+import { KubeConfig } from '@kubernetes/client-node';
 
 export interface ServeOptions {
   readonly configDir: string;
@@ -55,6 +59,8 @@ export interface ServeOptions {
   readonly maxConnectionAgeGraceMs?: number;
   /** Open connections per HTTP port (default DEFAULT_HTTP_LIMITS). */
   readonly httpMaxConnections?: number;
+  /** Run the mesh CA (server/ca/): with TLS on, it supplies the serving certificate and CreateCertificate. */
+  readonly ca?: CaFlags;
   /** Proxy classes kept that no stream uses (count, encoded bytes), for pollers and reconnects. */
   readonly classCacheSize?: number;
   readonly classCacheBytes?: number;
@@ -69,6 +75,8 @@ export interface RunningServer {
   readonly httpPort: number;
   readonly webhookPort?: number | undefined;
   readonly engine: AdsEngine;
+  /** The mesh CA when `ca` was given (for the TLS port: serving material, roots, CreateCertificate). */
+  readonly ca?: RunningMeshCA | undefined;
   close(): Promise<void>;
 }
 
@@ -137,11 +145,18 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   const servers: HttpServer[] = [];
   let xds: XdsGrpcServer | undefined;
   let webhook: WebhookServer | undefined;
+  let ca: RunningMeshCA | undefined;
   const close = async (): Promise<void> => {
     sub.unsubscribe();
-    await Promise.all([xds?.close(), webhook?.close(), ...servers.map((s) => s.close())]);
+    await Promise.all([xds?.close(), webhook?.close(), ca?.close(), ...servers.map((s) => s.close())]);
   };
   try {
+    if (opts.ca) {
+      const kc = opts.kube ? new KubeConfig() : undefined;
+      if (kc) { if (opts.kube?.kubeconfig) kc.loadFromFile(opts.kube.kubeconfig); else kc.loadFromCluster(); }
+      ca = await startMeshCA({ namespace: opts.kube?.istioNamespace ?? DEFAULT_ISTIO_NAMESPACE, ...(kc ? { kubeConfig: kc } : {}), cacertsDir: opts.ca.cacertsDir, stateDir: opts.ca.caStateDir,
+        dnsNames: opts.ca.tlsDnsNames, trustDomain: meshOpts.settings?.trustDomain, log: logger('ca'), metrics: new CaMetrics(observer.metrics.registry) });
+    }
     const httpLimits = { ...DEFAULT_HTTP_LIMITS, ...(opts.httpMaxConnections ? { maxConnections: opts.httpMaxConnections } : {}) };
     servers.push(await startHttp(monitoring, opts.bind, opts.monitoringPort, onHttpError, httpLimits));
     servers.push(await startHttp(router, opts.bind, opts.httpPort, onHttpError, httpLimits));
@@ -159,7 +174,7 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
     await close();
     throw e;
   }
-  const running = { xdsPort: xds.port, monitoringPort: servers[0]!.port, httpPort: servers[1]!.port, webhookPort: webhook?.port, engine, close };
+  const running = { xdsPort: xds.port, monitoringPort: servers[0]!.port, httpPort: servers[1]!.port, webhookPort: webhook?.port, engine, ca, close };
   log.info({ xds: running.xdsPort, monitoring: running.monitoringPort, http: running.httpPort, webhook: running.webhookPort, ...src.describe }, 'listening');
   return running;
 }

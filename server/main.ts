@@ -5,7 +5,7 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { initLogging } from './log.js';
-import { parseDuration } from '../model/duration.js';
+import { count, duration } from './cli/flags.js';
 import { serve } from './serve.js';
 import { registerOperatorCommands } from './cli/register.js';
 import { sourceFromFlags } from './source.js';
@@ -17,12 +17,6 @@ function port(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`"${v}" is not a port number (0-65535; 0 picks a free port)`);
   return n;
-}
-
-function duration(v: string): number {
-  const ms = parseDuration(v);
-  if (ms === null) throw new InvalidArgumentError(`"${v}" is not a duration (e.g. 100ms, 10s)`);
-  return ms;
 }
 
 const program = new Command('tspilot')
@@ -44,28 +38,30 @@ const serveCmd = program.command('serve')
   .option('--http-port <port>', `HTTP debug port: /ready, /debug/* (istiod: ${DEFAULT_PORTS.http})`, port, DEFAULT_PORTS.http)
   .option('--debounce-after <duration>', 'quiet time before a push (PILOT_DEBOUNCE_AFTER)', duration, 100)
   .option('--debounce-max <duration>', 'longest a change waits for a push (PILOT_DEBOUNCE_MAX)', duration, 10_000)
-  .option('--max-response-bytes <n>', 'largest xDS response sent (bigger ones are logged, counted and not sent; 0 = no limit)', Number, 0)
-  .option('--push-throttle <n>', 'streams written at once (istiod: min(15 + 5·cores, 100))', Number)
-  .option('--class-cache-size <n>', 'proxy classes kept that no stream uses, for pollers and reconnects (least recently used go first)', Number, 256)
-  .option('--class-cache-bytes <n>', 'encoded bytes kept in proxy classes no stream uses', Number, 32 * 1024 * 1024)
-  .option('--max-stream-names <n>', 'resource names one xDS stream may subscribe to (RESOURCE_EXHAUSTED past it)', Number, 200_000)
-  .option('--max-subscribed-names <n>', 'resource names all xDS streams together may subscribe to', Number, 5_000_000)
+  .option('--debounce-endpoints-max <duration>', 'longest an endpoint-only change waits for a push (endpoint removals are pushed at once)', duration, 1000)
+  .option('--max-response-bytes <n>', 'largest xDS response sent (bigger ones are logged, counted and not sent; 0 = no limit)', count(0), 0)
+  .option('--push-throttle <n>', 'streams written at once (istiod: min(15 + 5·cores, 100))', count(1))
+  .option('--class-cache-size <n>', 'proxy classes kept that no stream uses, for pollers and reconnects (least recently used go first)', count(0), 256)
+  .option('--class-cache-bytes <n>', 'encoded bytes kept in proxy classes no stream uses', count(0), 32 * 1024 * 1024)
+  .option('--max-stream-names <n>', 'resource names one xDS stream may subscribe to (RESOURCE_EXHAUSTED past it)', count(1), 200_000)
+  .option('--max-subscribed-names <n>', 'resource names all xDS streams together may subscribe to', count(1), 5_000_000)
+  .option('--max-connection-age <duration>', 'xDS connections are closed (GOAWAY) after about this long so proxies rebalance across replicas; 0s = never (istiod: 30m)', duration, 30 * 60_000)
+  .option('--max-connection-age-grace <duration>', 'how long streams may finish after that GOAWAY before the connection is closed', duration, 10_000)
+  .option('--http-max-connections <n>', 'open connections per HTTP port (monitoring, http, webhook); more are closed at once', count(1), 2048)
   .option('--poll-interval <duration>', 'how often the folder is rescanned besides file events', duration, 1000)
-  .option('--max-file-bytes <n>', 'config files larger than this are refused (reported, last good objects kept)', (v: string) => {
-    const n = Number(v);
-    if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError(`"${v}" is not a byte count (a whole number above 0)`);
-    return n;
-  }, DEFAULT_MAX_FILE_BYTES)
+  .option('--max-file-bytes <n>', 'config files larger than this are refused (reported, last good objects kept)', count(1), DEFAULT_MAX_FILE_BYTES)
   .option('--log-level <level>', 'trace, debug, info, warn, error', process.env['TSPILOT_LOG_LEVEL'] ?? 'info')
   .option('--mesh-config <file>', 'istio MeshConfig YAML (the mesh ConfigMap key): trustDomain, rootNamespace, outboundTrafficPolicy, connectTimeout, defaultHttpRetryPolicy');
 addCaFlags(serveCmd)
-  .action(async (o: CaFlags & { xdsTlsPort?: number } & { meshConfig?: string; configDir?: string; kubeconfig?: string; istioNamespace: string; crdPollInterval: number; webhookPort?: number; webhookCert?: string; webhookKey?: string; bind: string; xdsPort: number; monitoringPort: number; httpPort: number; debounceAfter: number; debounceMax: number; pollInterval: number; maxFileBytes: number; logLevel: string; maxResponseBytes: number; pushThrottle?: number; classCacheSize: number; classCacheBytes: number; maxStreamNames: number; maxSubscribedNames: number }) => {
+  .action(async (o: CaFlags & { xdsTlsPort?: number } & { meshConfig?: string; configDir?: string; kubeconfig?: string; istioNamespace: string; crdPollInterval: number; webhookPort?: number; webhookCert?: string; webhookKey?: string; bind: string; xdsPort: number; monitoringPort: number; httpPort: number; debounceAfter: number; debounceMax: number; pollInterval: number; maxFileBytes: number; logLevel: string; maxResponseBytes: number; pushThrottle?: number; classCacheSize: number; classCacheBytes: number; maxStreamNames: number; maxSubscribedNames: number;
+    debounceEndpointsMax: number; maxConnectionAge: number; maxConnectionAgeGrace: number; httpMaxConnections: number }) => {
     const log = initLogging(o.logLevel);
     try {
       const s = await serve({ ...sourceFromFlags(o, process.env), webhookPort: o.webhookPort, webhookCert: o.webhookCert, webhookKey: o.webhookKey, bind: o.bind, xdsPort: o.xdsPort, monitoringPort: o.monitoringPort, httpPort: o.httpPort,
         debounceMs: o.debounceAfter, debounceMaxMs: o.debounceMax, pollMs: o.pollInterval, maxFileBytes: o.maxFileBytes, ...(o.meshConfig ? { meshConfig: o.meshConfig } : {}),
         maxResponseBytes: o.maxResponseBytes, ...(o.pushThrottle ? { pushThrottle: o.pushThrottle } : {}), classCacheSize: o.classCacheSize, classCacheBytes: o.classCacheBytes,
         maxStreamNames: o.maxStreamNames, maxServerNames: o.maxSubscribedNames,
+        debounceEndpointsMaxMs: o.debounceEndpointsMax, maxConnectionAgeMs: o.maxConnectionAge, maxConnectionAgeGraceMs: o.maxConnectionAgeGrace, httpMaxConnections: o.httpMaxConnections,
         // The CA runs with the TLS port (--xds-tls-port): its serving certificate and CreateCertificate.
         ...(o.xdsTlsPort !== undefined ? { ca: o } : {}) });
       const stop = (sig: string): void => {

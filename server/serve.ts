@@ -12,7 +12,7 @@ import { AdsEngine, typeShort } from './xds/ads.js';
 import { NackLog } from './xds/nacklog.js';
 import { startXdsServer, type XdsGrpcServer } from './xds/grpc.js';
 import { debugRoutes } from './http/debug.js';
-import { startHttp, type HttpServer } from './http/router.js';
+import { DEFAULT_HTTP_LIMITS, startHttp, type HttpServer } from './http/router.js';
 import { V1Api } from './http/v1/api.js';
 import { restRoutes } from './http/rest.js';
 import { meshUpdates, type MeshUpdate } from './pipeline.js';
@@ -55,6 +55,13 @@ export interface ServeOptions {
   /** xDS engine limits: responses over maxResponseBytes are not sent (0 = no limit); pushThrottle = streams written at once. */
   readonly maxResponseBytes?: number;
   readonly pushThrottle?: number;
+  /** Longest an endpoint-only change waits for its push (default 1 s); endpoint removals do not wait. */
+  readonly debounceEndpointsMaxMs?: number;
+  /** xDS connections get a GOAWAY after about this long (0 = never; default 30 min), forced closed after the grace. */
+  readonly maxConnectionAgeMs?: number;
+  readonly maxConnectionAgeGraceMs?: number;
+  /** Open connections per HTTP port (default DEFAULT_HTTP_LIMITS). */
+  readonly httpMaxConnections?: number;
   /** Run the mesh CA (server/ca/): with TLS on, it supplies the serving certificate and CreateCertificate. */
   readonly ca?: CaFlags;
   /** Proxy classes kept that no stream uses (count, encoded bytes), for pollers and reconnects. */
@@ -79,9 +86,11 @@ export interface RunningServer {
 export async function serve(opts: ServeOptions): Promise<RunningServer> {
   const log = logger('serve');
   const adsLog = logger('ads');
-  const src = chooseSource(opts);
+  // Called only once the source is subscribed (below), when `observer` exists.
+  const src = chooseSource(opts, (what, resource) => (what === 'relist' ? observer.metrics.kubeRelists : observer.metrics.kubeReconnects).inc({ resource }));
   const meshOpts = opts.meshConfig ? { ...src.mesh, settings: loadMeshConfigFile(opts.meshConfig) } : src.mesh;
-  const { updates$, state } = meshUpdates(src.events$, { debounceMs: opts.debounceMs, debounceMaxMs: opts.debounceMaxMs, mesh: meshOpts }, logger('store'));
+  const { updates$, state } = meshUpdates(src.events$, { debounceMs: opts.debounceMs, debounceMaxMs: opts.debounceMaxMs, mesh: meshOpts,
+    ...(opts.debounceEndpointsMaxMs !== undefined ? { debounceEndpointsMaxMs: opts.debounceEndpointsMaxMs } : {}) }, logger('store'));
   const observer = new Observer(new PilotMetrics());
   const cache = new SnapshotCache(buildMesh(emptyState()).mesh, { onError: ({ proxyClass, typeUrl, name, error }) => (observer.metrics.internalErrors.inc(),
     adsLog.error({ proxyClass, type: typeShort(typeUrl), resource: name, err: error.message }, `cannot encode ${typeShort(typeUrl)} ${name} for ${proxyClass}: ${error.message}; left out`)),
@@ -155,16 +164,19 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
       ca = await startMeshCA({ namespace: opts.kube?.istioNamespace ?? DEFAULT_ISTIO_NAMESPACE, ...(kc ? { kubeConfig: kc } : {}), cacertsDir: opts.ca.cacertsDir, stateDir: opts.ca.caStateDir,
         dnsNames: opts.ca.tlsDnsNames, trustDomain: meshOpts.settings?.trustDomain, log: logger('ca'), metrics: new CaMetrics(observer.metrics.registry) });
     }
-    servers.push(await startHttp(monitoring, opts.bind, opts.monitoringPort, onHttpError));
-    servers.push(await startHttp(router, opts.bind, opts.httpPort, onHttpError));
+    const httpLimits = { ...DEFAULT_HTTP_LIMITS, ...(opts.httpMaxConnections ? { maxConnections: opts.httpMaxConnections } : {}) };
+    servers.push(await startHttp(monitoring, opts.bind, opts.monitoringPort, onHttpError, httpLimits));
+    servers.push(await startHttp(router, opts.bind, opts.httpPort, onHttpError, httpLimits));
     const webhookPort = opts.webhookPort ?? (opts.kube ? DEFAULT_PORTS.webhook : undefined);
     if (webhookPort !== undefined) {
-      webhook = await startWebhook({ bind: opts.bind, port: webhookPort, certFile: opts.webhookCert, keyFile: opts.webhookKey, ready: () => ready, onError: onHttpError });
+      webhook = await startWebhook({ bind: opts.bind, port: webhookPort, certFile: opts.webhookCert, keyFile: opts.webhookKey, ready: () => ready, onError: onHttpError, limits: httpLimits });
     }
     // /ready answers 503 until every source has synced and the first snapshot is pushed.
     log.info({ monitoring: servers[0]!.port, http: servers[1]!.port, webhook: webhook?.port, webhookTls: webhook?.tls }, 'http listening; waiting for the config sources to sync');
     await first;
-    xds = await startXdsServer(engine, opts.bind, opts.xdsPort);
+    xds = await startXdsServer(engine, opts.bind, opts.xdsPort, {
+      ...(opts.maxConnectionAgeMs !== undefined ? { maxConnectionAgeMs: opts.maxConnectionAgeMs } : {}),
+      ...(opts.maxConnectionAgeGraceMs !== undefined ? { maxConnectionAgeGraceMs: opts.maxConnectionAgeGraceMs } : {}) });
   } catch (e) {
     await close();
     throw e;

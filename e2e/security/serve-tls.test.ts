@@ -105,7 +105,7 @@ describe('tspilot serve: TLS xDS from PEM files, JWT keys, no plaintext port', f
 
   it('--no-plaintext-xds without TLS files, or an incomplete trio, stops startup with a clear error', async () => {
     for (const [args, re] of [
-      [['--no-plaintext-xds'], /--no-plaintext-xds needs the TLS xDS port and its material/],
+      [['--no-plaintext-xds'], /--no-plaintext-xds needs the TLS xDS port \(--xds-tls-port\) and its material/],
       [['--tls-cert', 'x.pem'], /--tls-cert, --tls-key and --tls-ca go together/],
     ] as const) {
       await assert.rejects(launchTspilot(['--config-dir', folder.dir, '--bind', '127.0.0.1', '--xds-port', '0', '--monitoring-port', '0', '--http-port', '0', ...args], (l) => l.msg === 'listening'), re);

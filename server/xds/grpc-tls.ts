@@ -22,7 +22,7 @@ import type { MeshCA } from '../ca/types.js';
 import type { AuthResult, Authenticator, CallCredentials } from '../security/identity.js';
 import { authorizeProxy } from '../security/authorize.js';
 import type { AdsEngine } from './ads.js';
-import { buildXdsGrpcServer, shutdown, type ExtraService, type XdsGrpcServer } from './grpc.js';
+import { buildXdsGrpcServer, shutdown, type ExtraService, type XdsGrpcServer, type XdsServerOptions } from './grpc.js';
 
 export interface XdsTlsOptions {
   readonly ca: MeshCA;
@@ -30,6 +30,8 @@ export interface XdsTlsOptions {
   readonly authenticator: Authenticator;
   readonly extraServices?: readonly ExtraService[];
   readonly maxSendBytes?: number;
+  /** gRPC server options shared with the plaintext port (connection age, keepalive). */
+  readonly grpc?: Omit<XdsServerOptions, 'streamOptions' | 'extraServices'>;
   /** A connection that has not completed its TLS handshake by then is closed (default 30 s). */
   readonly handshakeTimeoutMs?: number;
   /** A stream refused (metrics, logs). */
@@ -99,7 +101,7 @@ export async function startXdsTlsServer(engine: AdsEngine, host: string, port: n
     };
   };
 
-  const server = buildXdsGrpcServer(engine, { ...(o.maxSendBytes !== undefined ? { maxSendBytes: o.maxSendBytes } : {}), streamOptions, ...(o.extraServices ? { extraServices: o.extraServices } : {}) });
+  const server = buildXdsGrpcServer(engine, { ...(o.grpc ?? {}), ...(o.maxSendBytes !== undefined ? { maxSendBytes: o.maxSendBytes } : {}), streamOptions, ...(o.extraServices ? { extraServices: o.extraServices } : {}) });
   const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
   const listener = tls.createServer({
     ...contextOf(o.ca), requestCert: true, rejectUnauthorized: false, ALPNProtocols: ['h2'], minVersion: 'TLSv1.2',

@@ -85,6 +85,11 @@ export class PilotMetrics {
   readonly virtServices: Gauge;
   readonly edsNoInstances: Gauge;
   readonly dupDomains: Gauge;
+  /** Streams refused on the TLS xDS port (istiod has no such metric). */
+  readonly xdsAuthFailures: Counter<'reason'>;
+  /** Kubernetes mode: lists after the first (410 Gone, failed lists) and reopened watches, per resource. */
+  readonly kubeRelists: Counter<'resource'>;
+  readonly kubeReconnects: Counter<'resource'>;
   /** `pilot_xds` version label → connected proxies with it (a series is removed when it drops to zero). */
   private readonly versions = new Map<string, number>();
   /** node → type → err label currently set on the reject gauges (to clear on ACK/disconnect). */
@@ -94,6 +99,8 @@ export class PilotMetrics {
     const registers = [this.registry];
     if (opts.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
     this.xds = new Gauge({ name: 'pilot_xds', help: 'Number of endpoints connected to this pilot using XDS.', labelNames: ['version'], registers });
+    this.kubeRelists = new Counter({ name: 'tspilot_kube_relists_total', help: 'Kubernetes lists after the first, per resource: 410 Gone (watch history expired) or a failed list.', labelNames: ['resource'], registers });
+    this.kubeReconnects = new Counter({ name: 'tspilot_kube_watch_reconnects_total', help: 'Kubernetes watches reopened after a failure, a server-side timeout or a 410, per resource.', labelNames: ['resource'], registers });
     this.pushes = new Counter({ name: 'pilot_xds_pushes', help: 'Pilot build and send errors for lds, rds, cds and eds.', labelNames: ['type'], registers });
     this.convergence = new Histogram({ name: 'pilot_proxy_convergence_time', help: 'Delay in seconds between config change and a proxy receiving all required configuration.', buckets: TIME_BUCKETS, registers });
     this.queueTime = new Histogram({ name: 'pilot_proxy_queue_time', help: 'Time in seconds, a proxy is in the push queue before being dequeued.', buckets: TIME_BUCKETS, registers });
@@ -113,6 +120,7 @@ export class PilotMetrics {
     this.virtServices = new Gauge({ name: 'pilot_virt_services', help: 'Total virtual services known to pilot.', registers });
     this.edsNoInstances = new Gauge({ name: 'pilot_eds_no_instances', help: 'Number of clusters without instances.', registers });
     this.dupDomains = new Gauge({ name: 'pilot_vservice_dup_domain', help: 'Virtual services with dup domains.', registers });
+    this.xdsAuthFailures = new Counter({ name: 'tspilot_xds_auth_failures_total', help: 'Streams and connections refused on the TLS xDS port, by reason (unauthenticated, permission_denied, tls_handshake).', labelNames: ['reason'], registers });
   }
 
   /**

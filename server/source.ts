@@ -31,9 +31,12 @@ export interface SourceChoice {
   readonly mesh: MeshOptions;
   /** For the 'listening' log line. */
   readonly describe: Record<string, string>;
+  /** Kubernetes mode: the credentials, also used for TokenReview. */
+  readonly kubeConfig?: KubeConfig;
 }
 
-export function chooseSource(o: { configDir: string; pollMs: number; maxFileBytes?: number; kube?: KubeModeOptions }): SourceChoice {
+export function chooseSource(o: { configDir: string; pollMs: number; maxFileBytes?: number; kube?: KubeModeOptions },
+  onWatchStat?: (what: 'relist' | 'reconnect', resource: string) => void): SourceChoice {
   if (!o.kube) {
     const dir = path.resolve(o.configDir);
     return {
@@ -52,10 +55,12 @@ export function chooseSource(o: { configDir: string; pollMs: number; maxFileByte
   const mesh: MeshOptions = {
     ...DEFAULT_MESH_OPTIONS,
     endpointsFromPods: false,
+    holdEndpointsWithoutPod: true,
     get settings() { return settings; },
   };
   const events$ = kubeSource({
     kubeConfig: kc, istioNamespace: o.kube.istioNamespace, meshConfigMap: DEFAULT_MESH_CONFIGMAP, log, discoveryPollMs: o.kube.discoveryPollMs,
+    ...(onWatchStat ? { onWatchStat } : {}),
     onMeshConfig: (text) => {
       if (text === null) { settings = undefined; return; }
       const r = parseMeshConfigText(text);
@@ -63,7 +68,7 @@ export function chooseSource(o: { configDir: string; pollMs: number; maxFileByte
       settings = r.settings;
     },
   });
-  return { events$, mesh, describe: { kubernetes: kc.getCurrentCluster()?.server ?? '', credentials: o.kube.kubeconfig ?? 'in-cluster' } };
+  return { events$, mesh, kubeConfig: kc, describe: { kubernetes: kc.getCurrentCluster()?.server ?? '', credentials: o.kube.kubeconfig ?? 'in-cluster' } };
 }
 
 /**

@@ -3,11 +3,12 @@
  * The only file that touches grpc-js: serves ADS (and the per-type CDS/EDS/LDS/RDS services
  * Envoy can use instead), state of the world and delta, with hand-written service definitions whose serializers pass bytes
  * through — requests are decoded by the engine (so garbage gets a clear status), responses are
- * already-assembled bytes. Each call is adapted to the engine's StreamIO.
+ * already-assembled bytes. Each call is adapted to the engine's StreamIO. The TLS port (grpc-tls.ts)
+ * builds the same server and feeds it its own TLS connections.
  */
 import * as grpc from '@grpc/grpc-js';
 import { CDS, EDS, LDS, RDS } from '../../proto/typeurls.js';
-import type { AdsEngine, StreamIO } from './ads.js';
+import type { AdsEngine, OpenOptions, StreamIO } from './ads.js';
 
 const raw = (b: Buffer): Buffer => b;
 
@@ -38,12 +39,46 @@ export interface XdsGrpcServer {
   close(): Promise<void>;
 }
 
-export async function startXdsServer(engine: AdsEngine, host: string, port: number, opts: { maxSendBytes?: number } = {}): Promise<XdsGrpcServer> {
+/** Another gRPC service served next to xDS (the CA's CreateCertificate on the TLS port). */
+export interface ExtraService {
+  readonly definition: grpc.ServiceDefinition;
+  readonly implementation: grpc.UntypedServiceImplementation;
+}
+
+export interface XdsServerOptions {
+  readonly maxSendBytes?: number;
+  /**
+   * Connections get a GOAWAY after about this long (±10 % jitter, by grpc-js), so proxies
+   * reconnect — and spread over the replicas behind the Service after a scale-up; 0 = never.
+   * istiod: 30 min (--keepaliveMaxServerConnectionAge).
+   */
+  readonly maxConnectionAgeMs?: number;
+  /** Streams still open this long after the GOAWAY are closed (istiod: 10 s). */
+  readonly maxConnectionAgeGraceMs?: number;
+  /** Keepalive ping interval and ack wait (defaults 30 s / 30 s); tests shorten them. */
+  readonly keepaliveTimeMs?: number;
+  readonly keepaliveTimeoutMs?: number;
+  /** Per-call stream options (the TLS port's authorization); undefined = none. */
+  readonly streamOptions?: (call: grpc.ServerDuplexStream<Buffer, Buffer>) => OpenOptions | undefined;
+  readonly extraServices?: readonly ExtraService[];
+}
+
+export const DEFAULT_MAX_CONNECTION_AGE_MS = 30 * 60_000;
+export const DEFAULT_MAX_CONNECTION_AGE_GRACE_MS = 10_000;
+export const DEFAULT_KEEPALIVE_TIMEOUT_MS = 30_000;
+
+/** A grpc-js server with every xDS service (and `extraServices`) registered, not bound yet. */
+export function buildXdsGrpcServer(engine: AdsEngine, opts: XdsServerOptions = {}): grpc.Server {
+  const age = opts.maxConnectionAgeMs ?? DEFAULT_MAX_CONNECTION_AGE_MS;
   const server = new grpc.Server({
+    ...(age > 0 ? { 'grpc.max_connection_age_ms': age, 'grpc.max_connection_age_grace_ms': opts.maxConnectionAgeGraceMs ?? DEFAULT_MAX_CONNECTION_AGE_GRACE_MS } : {}),
     'grpc.max_send_message_length': opts.maxSendBytes ?? -1,
     'grpc.max_receive_message_length': 4 * 1024 * 1024,
-    'grpc.keepalive_time_ms': 30_000,
-    'grpc.keepalive_timeout_ms': 10_000,
+    // Pings every 30 s find dead peers. The ack wait is 30 s, not istiod's 10 s: grpc-js times it
+    // with a timer, and after an event-loop stall Node runs expired timers before it reads the
+    // socket, so a stall longer than the wait closed healthy connections whose ack was already there.
+    'grpc.keepalive_time_ms': opts.keepaliveTimeMs ?? 30_000,
+    'grpc.keepalive_timeout_ms': opts.keepaliveTimeoutMs ?? DEFAULT_KEEPALIVE_TIMEOUT_MS,
     'grpc.keepalive_permit_without_calls': 1,
     'grpc.http2.min_ping_interval_without_data_ms': 5_000,
   });
@@ -53,7 +88,7 @@ export async function startXdsServer(engine: AdsEngine, host: string, port: numb
     for (const m of s.methods) {
       def[m.name] = bidi(`/${s.service}/${m.name}`);
       const handler = (call: grpc.ServerDuplexStream<Buffer, Buffer>): void => {
-        const h = engine.open(adapt(call), s.type, m.kind);
+        const h = engine.open(adapt(call), s.type, m.kind, opts.streamOptions?.(call));
         call.on('data', (b: Buffer) => h.onMessage(b));
         call.on('end', () => { h.onEnd(); call.end(); });
         call.on('cancelled', () => h.onEnd());
@@ -64,14 +99,23 @@ export async function startXdsServer(engine: AdsEngine, host: string, port: numb
     }
     server.addService(def as grpc.ServiceDefinition, impl);
   }
+  for (const x of opts.extraServices ?? []) server.addService(x.definition, x.implementation);
+  return server;
+}
+
+/** Stops a grpc-js server: gracefully, then forcefully after 2 s. */
+export function shutdown(server: grpc.Server): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const t = setTimeout(() => { server.forceShutdown(); resolve(); }, 2000);
+    server.tryShutdown(() => { clearTimeout(t); resolve(); });
+  });
+}
+
+/** The plaintext xDS port (15010). */
+export async function startXdsServer(engine: AdsEngine, host: string, port: number, opts: XdsServerOptions = {}): Promise<XdsGrpcServer> {
+  const server = buildXdsGrpcServer(engine, opts);
   const bound = await new Promise<number>((resolve, reject) => {
     server.bindAsync(`${host.includes(':') ? `[${host}]` : host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)));
   });
-  return {
-    port: bound,
-    close: () => new Promise<void>((resolve) => {
-      const t = setTimeout(() => { server.forceShutdown(); resolve(); }, 2000);
-      server.tryShutdown(() => { clearTimeout(t); resolve(); });
-    }),
-  };
+  return { port: bound, close: () => shutdown(server) };
 }

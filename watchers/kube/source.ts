@@ -35,6 +35,8 @@ export interface KubeSourceOptions {
    * the caller to feed to the mesh builder (watchers/validate/meshconfig.ts reads them).
    */
   readonly onMeshConfig?: (meshText: string | null) => void;
+  /** Counts relists (410 Gone, failed lists) and watch reconnects, per resource (`services`, `endpointslices.discovery.k8s.io`). */
+  readonly onWatchStat?: (what: 'relist' | 'reconnect', resource: string) => void;
 }
 
 const labelsOf = (raw: RawObject): Record<string, string> => raw.metadata?.labels ?? {};
@@ -184,6 +186,9 @@ export function kubeSource(opts: KubeSourceOptions): Observable<ConfigEvent> {
         upsert: (raw) => upsert(r, raw),
         remove: (raw) => remove(r, raw),
         settled: () => settled(r),
+        // The API server answers again: the other loops waiting out a backoff retry now, not seconds later.
+        recovered: () => { for (const l of loops) l.retryNow(); },
+        counted: (what) => opts.onWatchStat?.(what, resourceName(r)),
         absent: () => {
           const fallback = WATCHED_RESOURCES.find((x) => x.fallbackFor === r.resource);
           if (fallback && !pending.has(resourceName(fallback)) && !loops.some((l) => l.name === resourceName(fallback))) {

@@ -102,7 +102,7 @@ describe('deploy/ manifests agree with each other and with the server', () => {
     assert.equal(container.securityContext.allowPrivilegeEscalation, false);
     assert.deepEqual(container.securityContext.capabilities.drop, ['ALL']);
     assert.deepEqual(sorted(containerPorts.map((p) => String(p.containerPort))),
-      sorted([DEFAULT_PORTS.xds, DEFAULT_PORTS.monitoring, DEFAULT_PORTS.webhook, DEFAULT_PORTS.http].map(String)));
+      sorted([DEFAULT_PORTS.xds, DEFAULT_PORTS.xdsTls, DEFAULT_PORTS.monitoring, DEFAULT_PORTS.webhook, DEFAULT_PORTS.http].map(String)));
     assert.equal(container.livenessProbe.tcpSocket.port, DEFAULT_PORTS.monitoring);
     const pdb = one('PodDisruptionBudget');
     assert.ok(matches(pdb.spec.selector.matchLabels, pod.metadata.labels), 'PDB selects the pods');
@@ -133,12 +133,9 @@ describe('deploy/ manifests agree with each other and with the server', () => {
       }
       for (const p of ports) {
         const target = containerPorts.find((c) => c.name === p.targetPort || c.containerPort === p.targetPort);
-        if (p.targetPort === DEFAULT_PORTS.xdsTls) {
-          assert.equal(target, undefined, 'xDS over TLS is not served yet; when it is, declare the container port');
-          continue;
-        }
         assert.ok(target, `${name}:${p.port} → ${p.targetPort} is a container port`);
-        assert.equal(target.containerPort, p.port, `${name}:${p.port} keeps istiod's number inside the pod`);
+        // istio-pilot's legacy 15011 (Istio 1.0's mTLS xDS) is served by the TLS port.
+        assert.equal(target.containerPort, p.port === 15011 ? DEFAULT_PORTS.xdsTls : p.port, `${name}:${p.port} keeps istiod's number inside the pod`);
       }
     }
     assert.ok(one('Service', 'istio-pilot').spec.ports.some((p: { port: number }) => p.port === 15011), 'istio-pilot keeps the old 15011 name');

@@ -14,7 +14,9 @@ import type { MeshConfig } from '../../model/config.js';
 import { parseNodeId, type Proxy } from '../../model/proxy.js';
 import { withNodeLocality } from '../../translators/locality.js';
 import { decodeDeltaRequest, decodeSotwRequest, deltaResponseBytes, sotwResponseBytes, type DeltaRequest, type SotwRequest, type WireNode } from '../../proto/wire.js';
-import { EDS, PUSH_ORDER, SHORT, isXdsType, type XdsType } from '../../proto/typeurls.js';
+import { EDS, NDS, PUSH_ORDER, SDS, SHORT, isXdsType, type XdsType } from '../../proto/typeurls.js';
+import type { CallerIdentity } from '../security/identity.js';
+import { secretAccess } from './secretauthz.js';
 import type { ClassSnapshot, SnapshotCache } from '../cache/snapshot.js';
 import { onPush, onRequest, type RequestOutcome } from './sotw.js';
 import { onDeltaPush, onDeltaRequest, type DeltaOutcome } from './delta.js';
@@ -59,6 +61,8 @@ export interface AdsEvents {
   largeResponse?(s: StreamState, r: SotwResponse, bytes: number, dropped: boolean): void;
   pushStarted?(info: { readonly types: readonly string[]; readonly edsHosts: readonly string[] | null }): void;
   pushDone?(info: PushInfo): void;
+  /** SDS names a stream asked for and may not have (no identity, another namespace, not a gateway): left out, never an error. */
+  secretsDenied?(s: StreamState, denied: readonly { readonly name: string; readonly reason: string }[]): void;
 }
 
 export interface StreamHandle {
@@ -102,6 +106,16 @@ interface Connection {
   readonly defaultType: string | undefined;
   /** SotW: per type, a digest of the last request's raw resource_names bytes and the names decoded from them. */
   readonly lastNames: Map<string, { readonly digest: string; readonly names: readonly string[] }>;
+  /** Who is calling (set by the TLS port's authenticator; null on the plaintext port). */
+  readonly identity: CallerIdentity | null;
+  /** The SDS names last refused, so a client repeating them in every ACK is logged once. */
+  deniedSecrets: string;
+}
+
+/** Per-stream options of `open`. */
+export interface OpenOptions {
+  /** The authenticated caller; streams without one never receive secrets. */
+  readonly identity?: CallerIdentity | null;
 }
 
 /** Counters of what the engine refused or dropped (exposed for metrics and tests). */
@@ -111,6 +125,12 @@ export interface EngineCounters {
   largeResponses: number;
   droppedResponses: number;
   sendTimeouts: number;
+}
+
+/** A service answered by its endpoints' IPs in DNS (no VIP): Kubernetes headless, or a NONE ServiceEntry without addresses. */
+function isHeadless(mesh: MeshConfig, host: string): boolean {
+  const s = mesh.serviceByHost.get(host);
+  return s !== undefined && s.clusterIP === '' && (s.origin === 'Service' || s.resolution === 'NONE');
 }
 
 /** Host part of an istiod cluster name (`outbound|port|subset|host`); the whole name otherwise. */
@@ -150,8 +170,9 @@ export class AdsEngine {
   }
 
   /** A new stream; `defaultType` fills an empty type_url (per-type services, not ADS). */
-  open(io: StreamIO, defaultType?: string, kind: Kind = 'sotw'): StreamHandle {
-    const conn: Connection = { io, kind, state: null, pending: new Map(), busy: false, queued: false, closed: false, defaultType, lastNames: new Map() };
+  open(io: StreamIO, defaultType?: string, kind: Kind = 'sotw', opts: OpenOptions = {}): StreamHandle {
+    const conn: Connection = { io, kind, state: null, pending: new Map(), busy: false, queued: false, closed: false, defaultType, lastNames: new Map(),
+      identity: opts.identity ?? null, deniedSecrets: '' };
     this.conns.add(conn);
     io.onDrain(() => this.pump());
     return {
@@ -210,7 +231,7 @@ export class AdsEngine {
       if ('error' in p) { this.fail(conn, Status.INVALID_ARGUMENT, `invalid node: ${p.error}`); return; }
       conn.state = {
         id: `${p.proxy.id}-${++this.seq}`, proxy: p.proxy, node: req.node, kind: conn.kind, connectedAt: this.now(),
-        peer: conn.io.peer, types: new Map(), nonceSeq: 0,
+        peer: conn.io.peer, identity: conn.identity, types: new Map(), nonceSeq: 0,
       };
       this.events.connected?.(conn.state);
     }
@@ -224,6 +245,7 @@ export class AdsEngine {
       else this.events.deltaRequest?.(st, req, outcome);
       return;
     }
+    if (req.typeUrl === SDS) req = this.authorizeSecrets(conn, st, req);
     const snap = this.cache.forProxy(st.proxy);
     if ('resourceNames' in req) {
       const outcome = onRequest(st, req, snap, this.now());
@@ -234,6 +256,25 @@ export class AdsEngine {
       this.events.deltaRequest?.(st, req, outcome);
       if (outcome.response) this.enqueue(conn, outcome.response);
     }
+  }
+
+  /**
+   * Keeps only the SDS names this stream may read (see secretauthz.ts); the others are dropped from
+   * the subscription and logged once per change — a refusal is not a stream error, as in istiod.
+   */
+  private authorizeSecrets<R extends SotwRequest | DeltaRequest>(conn: Connection, st: StreamState, req: R): R {
+    const names = 'resourceNames' in req ? req.resourceNames : req.resourceNamesSubscribe;
+    const denied: { name: string; reason: string }[] = [];
+    const allowed = names.filter((n) => {
+      const why = secretAccess(st, n);
+      if (why) denied.push({ name: n, reason: why });
+      return !why;
+    });
+    const key = denied.map((d) => d.name).sort().join('\n');
+    if (denied.length && key !== conn.deniedSecrets) this.events.secretsDenied?.(st, denied);
+    if ('resourceNames' in req || denied.length) conn.deniedSecrets = key;
+    if (!denied.length) return req;
+    return ('resourceNames' in req ? { ...req, resourceNames: allowed } : { ...req, resourceNamesSubscribe: allowed }) as R;
   }
 
   /** Decodes a SotW request, reusing the previous request's names when their bytes are unchanged (see ackscan.ts). */
@@ -309,13 +350,17 @@ export class AdsEngine {
   push(mesh: MeshConfig, scope: PushScope = {}): number {
     const t0 = performance.now();
     const hostSet = scope.edsHosts;
-    const types = hostSet ? new Set<XdsType>([EDS]) : scope.types;
+    // Endpoints of a headless service are its DNS answers: the name table changes with them.
+    const headless = hostSet !== undefined && [...hostSet].some((h) => isHeadless(mesh, h) || isHeadless(this.cache.mesh, h));
+    const types = hostSet ? new Set<XdsType>(headless ? [EDS, NDS] : [EDS]) : scope.types;
     const typeNames = [...(types ?? PUSH_ORDER)].map(typeShort).sort();
     const hosts = hostSet ? [...hostSet].sort() : null;
     this.events.pushStarted?.({ types: typeNames, edsHosts: hosts });
     // Endpoint-only: only the EDS of affected hosts can differ; everything else is carried over.
     const affected = hostSet ? (n: string): boolean => hostSet.has(hostOf(n)) : undefined;
-    this.cache.setMesh(mesh, affected ? (t, n) => t !== EDS || !affected(n) : undefined);
+    const typesOnly = !hostSet && scope.types ? scope.types : undefined;
+    this.cache.setMesh(mesh, affected ? (t, n) => (t === NDS ? !headless : t !== EDS || !affected(n))
+      : typesOnly ? (t) => !typesOnly.has(t) : undefined); // a types-scoped push (e.g. only Secrets changed) carries the other types over
     // The affected EDS names, once per class (not per stream).
     const onlyByClass = new Map<ClassSnapshot, Set<string>>();
     const onlyFor = (snap: ClassSnapshot): Set<string> | undefined => {
@@ -329,7 +374,7 @@ export class AdsEngine {
     for (const conn of this.conns) {
       const st = conn.state;
       if (!st || conn.closed) continue;
-      if (hostSet && !st.types.has(EDS)) continue;
+      if (hostSet && !st.types.has(EDS) && !(headless && st.types.has(NDS))) continue;
       const snap = this.cache.forProxy(st.proxy);
       const only = onlyFor(snap);
       const out = conn.kind === 'delta' ? onDeltaPush(st, snap, types, only) : onPush(st, snap, types, only);

@@ -36,6 +36,7 @@ export const DEFAULT_RESOURCES: readonly ResourceDef[] = [
   },
   { group: '', versions: ['v1'], resource: 'namespaces', kind: 'Namespace', namespaced: false, shortNames: ['ns'], fieldLabels: ['status.phase'] },
   { group: '', versions: ['v1'], resource: 'configmaps', kind: 'ConfigMap', namespaced: true, shortNames: ['cm'] },
+  { group: '', versions: ['v1'], resource: 'secrets', kind: 'Secret', namespaced: true, fieldLabels: ['type'] },
   { group: 'discovery.k8s.io', versions: ['v1'], resource: 'endpointslices', kind: 'EndpointSlice', namespaced: true },
   istio('virtualservices', 'VirtualService', ['vs']),
   istio('destinationrules', 'DestinationRule', ['dr']),

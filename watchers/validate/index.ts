@@ -14,7 +14,7 @@ import { readServiceEntry } from './serviceentry.js';
 import { readWorkloadEntry } from './workloadentry.js';
 import { readSidecar } from './sidecar.js';
 import { readGateway } from './gateway.js';
-import { readSecret } from './secret.js';
+import { holdsTlsKeys, readSecret } from './secret.js';
 
 export type Validated =
   | { readonly status: 'ok'; readonly key: ConfigKey; readonly object: ConfigObject }
@@ -66,6 +66,8 @@ export function validateObject(raw: unknown, defaultNamespace: string, source: s
     }
     return reject(kind, 'apiVersion', `"${apiVersion}" is not a served version of ${kind} (expected ${spec.versions.join(', ')})`);
   }
+  // Most Secrets in a cluster hold no certificate (tokens, registry auth): not read, not kept.
+  if (kind === 'Secret' && !holdsTlsKeys(o)) return { status: 'ignored', kind, reason: 'a Secret without TLS keys is not read by tspilot' };
   const r = new Reader();
   let obj: ConfigObject;
   try {

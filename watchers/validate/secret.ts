@@ -22,6 +22,14 @@ const MAX_VALUE_BYTES = 1024 * 1024;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 
+/** Whether `data` or `stringData` has any key tspilot reads (other Secrets are ignored whole). */
+export function holdsTlsKeys(raw: Raw): boolean {
+  return ['data', 'stringData'].some((f) => {
+    const o = raw[f];
+    return o !== null && typeof o === 'object' && TLS_KEYS.some((k) => Object.hasOwn(o, k));
+  });
+}
+
 /** Parses every CERTIFICATE block of a PEM bundle; a message (never the value) when one does not parse. */
 export function parseCertificates(pem: string): X509Certificate[] | string {
   const blocks = pem.match(PEM_CERT) ?? [];

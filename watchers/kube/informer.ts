@@ -55,6 +55,11 @@ export interface WatchLoopOptions {
   readonly settled: () => void;
   /** Called (once per absence) when discovery says the resource is not served. */
   readonly absent?: () => void;
+  /**
+   * Trims an object in place as it arrives, before anything else sees it: the informer's cache
+   * holds the same object, so what is removed here is not kept (Secrets: every non-TLS value).
+   */
+  readonly scrub?: (raw: KubernetesObject) => void;
 }
 
 type Inf = Informer<KubernetesObject> & ObjectCache<KubernetesObject>;
@@ -186,8 +191,8 @@ export class WatchLoop {
       return { apiVersion: 'v1', kind: 'List', metadata: { resourceVersion: l.resourceVersion }, items: l.items as KubernetesObject[] };
     };
     const inf: Inf = makeInformer<KubernetesObject>(this.o.client.kc, watchPath, list);
-    inf.on('add', (x) => { if (!this.stopped) this.o.upsert(typed(x)); });
-    inf.on('update', (x) => { if (!this.stopped) this.o.upsert(typed(x)); });
+    inf.on('add', (x) => { this.o.scrub?.(x); if (!this.stopped) this.o.upsert(typed(x)); });
+    inf.on('update', (x) => { this.o.scrub?.(x); if (!this.stopped) this.o.upsert(typed(x)); });
     inf.on('delete', (x) => { if (!this.stopped) this.o.remove(typed(x)); });
     inf.on('error', (e) => this.onError(e));
     this.inf = inf;

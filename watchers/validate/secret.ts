@@ -30,6 +30,26 @@ export function holdsTlsKeys(raw: Raw): boolean {
   });
 }
 
+/**
+ * Drops, in place, everything of a raw Secret tspilot does not read: values of other keys (service
+ * account tokens, registry credentials…), managedFields, and the last-applied-configuration
+ * annotation (kubectl copies the whole Secret, values included, into it).
+ */
+export function scrubSecret(raw: object): void {
+  const o = raw as Raw;
+  for (const f of ['data', 'stringData']) {
+    const m = o[f];
+    if (m === null || typeof m !== 'object') continue;
+    for (const k of Object.keys(m)) if (!TLS_KEYS.includes(k)) delete (m as Raw)[k];
+  }
+  const meta = o['metadata'];
+  if (meta !== null && typeof meta === 'object') {
+    delete (meta as Raw)['managedFields'];
+    const ann = (meta as Raw)['annotations'];
+    if (ann !== null && typeof ann === 'object') delete (ann as Raw)['kubectl.kubernetes.io/last-applied-configuration'];
+  }
+}
+
 /** Parses every CERTIFICATE block of a PEM bundle; a message (never the value) when one does not parse. */
 export function parseCertificates(pem: string): X509Certificate[] | string {
   const blocks = pem.match(PEM_CERT) ?? [];
@@ -78,7 +98,8 @@ function readValues(r: Reader, raw: Raw): Record<string, string> {
 }
 
 export function readSecret(r: Reader, raw: Raw, ns: string): Secret {
-  const meta = readMeta(r, raw, ns);
+  // Annotations are not kept: kubectl's last-applied-configuration copies the values into one.
+  const meta = { ...readMeta(r, raw, ns), annotations: {} };
   const type = r.string(raw['type'], 'type') ?? 'Opaque';
   const values = readValues(r, raw);
   const field = (k: string): string => (r.isObject(raw['stringData']) && Object.hasOwn(raw['stringData'], k) ? `stringData.${k}` : `data.${k}`);

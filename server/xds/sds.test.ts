@@ -5,7 +5,6 @@
  * subscribed to that Secret, and the key never shows in config_dump or configz.
  */
 import { strict as assert } from 'node:assert';
-import { readFileSync } from 'node:fs';
 import { messageType } from '../../proto/registry.js';
 import { CDS, SDS } from '../../proto/typeurls.js';
 import type { WireNode } from '../../proto/wire.js';
@@ -15,52 +14,7 @@ import { debugRoutes } from '../http/debug.js';
 import { pushScope } from '../push/scope.js';
 import { meshOf, startHarness, type Harness, type Variant } from './conformance/harness.js';
 import { Peer } from './conformance/peer.js';
-
-const TLS = new URL('../../../watchers/testdata/tls/', import.meta.url);
-const pem = (f: string): string => readFileSync(new URL(f, TLS), 'utf8');
-const b64 = (s: string): string => Buffer.from(s).toString('base64');
-
-/** A gateway in istio-system with an HTTPS server using `gw-cert`, the Secret (cert A or B), and another namespace's Secret. */
-export function sdsYaml(cert: 'gw-a' | 'gw-b' = 'gw-a'): string {
-  return `
-apiVersion: v1
-kind: Secret
-metadata: {name: gw-cert, namespace: istio-system}
-type: kubernetes.io/tls
-data:
-  tls.crt: ${b64(pem(`${cert}.crt`))}
-  tls.key: ${b64(pem(`${cert}.key`))}
----
-apiVersion: v1
-kind: Secret
-metadata: {name: gw-cert-cacert, namespace: istio-system}
-stringData:
-  cacert: |
-${pem('ca.crt').trimEnd().split('\n').map((l) => `    ${l}`).join('\n')}
----
-apiVersion: v1
-kind: Secret
-metadata: {name: other-cert, namespace: istio-system}
-type: kubernetes.io/tls
-data: {tls.crt: ${b64(pem('gw-b.crt'))}, tls.key: ${b64(pem('gw-b.key'))}}
----
-apiVersion: v1
-kind: Secret
-metadata: {name: team-cert, namespace: team}
-type: kubernetes.io/tls
-data: {tls.crt: ${b64(pem('gw-b.crt'))}, tls.key: ${b64(pem('gw-b.key'))}}
----
-apiVersion: networking.istio.io/v1
-kind: Gateway
-metadata: {name: gw, namespace: istio-system}
-spec:
-  selector: {istio: ingressgateway}
-  servers:
-  - port: {number: 443, name: https, protocol: HTTPS}
-    hosts: ["*"]
-    tls: {mode: MUTUAL, credentialName: gw-cert}
-`;
-}
+import { b64, pem, sdsYaml } from './conformance/secrets.js';
 
 const GW = (name = 'gw-1', ns = 'istio-system'): WireNode => ({
   id: `router~10.0.0.9~${name}.${ns}~${ns}.svc.cluster.local`, cluster: 'test', metadata: { NAMESPACE: ns, LABELS: { istio: 'ingressgateway' } },

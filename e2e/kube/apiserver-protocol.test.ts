@@ -30,7 +30,7 @@ describe('fake apiserver wire protocol', function () {
     const v1 = await get('/api/v1');
     assert.equal(v1.body.apiVersion, undefined, 'core APIResourceList has no apiVersion');
     const res = (v1.body.resources as Json[]).map((r) => r.name);
-    assert.deepEqual(res, ['services', 'endpoints', 'pods', 'namespaces', 'configmaps']);
+    assert.deepEqual(res, ['services', 'endpoints', 'pods', 'namespaces', 'configmaps', 'secrets']);
     const apis = await get('/apis');
     const groups = apis.body.groups as Array<{ name: string; preferredVersion: { version: string }; versions: unknown[] }>;
     const istio = groups.find((g) => g.name === 'networking.istio.io');

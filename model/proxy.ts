@@ -45,6 +45,8 @@ function stringRecord(v: unknown): Record<string, string> {
  * `podName.namespace` part, else from the DNS domain; INSTANCE_IPS wins over the ID's IP.
  */
 export function parseNodeId(id: string, metadata: Readonly<Record<string, unknown>>): NodeIdResult {
+  const tooBig = nodeSizeProblem(id, metadata);
+  if (tooBig) return { ok: false, reason: tooBig };
   const parts = id.split('~');
   if (parts.length !== 4) {
     return { ok: false, reason: `node id "${id}" must have 4 parts separated by "~" (type~ip~pod.namespace~namespace.svc.cluster.local), got ${parts.length}` };
@@ -72,4 +74,31 @@ export function parseNodeId(id: string, metadata: Readonly<Record<string, unknow
       generator, labels: stringRecord(metadata['LABELS']), metadata,
     },
   };
+}
+
+/**
+ * Longest node id accepted. An istiod node id is `type~ip~pod.namespace~namespace.svc.<domain>`:
+ * a pod name (≤ 253), a namespace (≤ 63, twice), an IP (≤ 45) and a DNS domain (≤ 253) make at
+ * most ~680 characters, so 2,048 is never hit by a real proxy while keeping log lines small.
+ */
+export const MAX_NODE_ID_LENGTH = 2048;
+/**
+ * Largest node metadata accepted (as JSON text). pilot-agent sends a few KB, but its metadata
+ * carries the pod's labels and ANNOTATIONS, and Kubernetes allows up to 256 KiB of annotations
+ * per object: 512 KiB leaves room for both at their Kubernetes maxima.
+ */
+export const MAX_NODE_METADATA_BYTES = 512 * 1024;
+
+/** The start of `s` for messages and logs: never echo a client's whole (possibly huge) string. */
+export function clip(s: string, max = 80): string {
+  return s.length <= max ? s : `${s.slice(0, max)}… (${s.length} characters)`;
+}
+
+/** Why a node is refused for its size, or null. Checks the id first (cheap), then the metadata's JSON size. */
+export function nodeSizeProblem(id: string, metadata: Readonly<Record<string, unknown>>): string | null {
+  if (id.length > MAX_NODE_ID_LENGTH) return `node id is ${id.length} characters; the limit is ${MAX_NODE_ID_LENGTH} (it starts "${id.slice(0, 60)}…")`;
+  let size = 0;
+  try { size = JSON.stringify(metadata).length; } catch { size = Infinity; }
+  if (size > MAX_NODE_METADATA_BYTES) return `node metadata is ${Number.isFinite(size) ? `${size} bytes` : 'not serializable'}; the limit is ${MAX_NODE_METADATA_BYTES} bytes (node id "${clip(id, 120)}")`;
+  return null;
 }

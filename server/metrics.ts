@@ -27,6 +27,11 @@ const SIZE_BUCKETS = [1, 10_000, 1_000_000, 4_000_000, 10_000_000, 40_000_000];
 const CODE_NAMES = ['OK', 'CANCELLED', 'UNKNOWN', 'INVALID_ARGUMENT', 'DEADLINE_EXCEEDED', 'NOT_FOUND', 'ALREADY_EXISTS', 'PERMISSION_DENIED',
   'RESOURCE_EXHAUSTED', 'FAILED_PRECONDITION', 'ABORTED', 'OUT_OF_RANGE', 'UNIMPLEMENTED', 'INTERNAL', 'UNAVAILABLE', 'DATA_LOSS', 'UNAUTHENTICATED'];
 
+/** What an ISTIO_VERSION looks like (1.24.2, 1.25-dev, 1.22.0-distroless…). */
+const VERSION_SHAPE = /^[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}$/;
+/** Distinct `pilot_xds` version labels at once (a fleet mid-upgrade runs two or three). */
+export const MAX_VERSION_LABELS = 16;
+
 export const codeName = (code: number): string => CODE_NAMES[code] ?? String(code);
 
 export interface MeshGauges {
@@ -76,10 +81,14 @@ export class PilotMetrics {
   readonly internalErrors: Counter;
   /** SDS secret names refused to a stream (istiod's pilot_sds_certificate_errors_total). */
   readonly sdsErrors: Counter;
+  /** A proxy class whose config could not be computed (translator threw), or a stream whose push failed. */
+  readonly pushContextErrors: Counter;
   readonly services: Gauge;
   readonly virtServices: Gauge;
   readonly edsNoInstances: Gauge;
   readonly dupDomains: Gauge;
+  /** `pilot_xds` version label → connected proxies with it (a series is removed when it drops to zero). */
+  private readonly versions = new Map<string, number>();
   /** node → type → err label currently set on the reject gauges (to clear on ACK/disconnect). */
   private readonly rejecting = new Map<string, Map<'cds' | 'eds' | 'lds' | 'rds', string>>();
 
@@ -102,10 +111,37 @@ export class PilotMetrics {
     this.expiredNonce = new Counter({ name: 'pilot_xds_expired_nonce', help: 'Total number of XDS requests with an expired nonce.', labelNames: ['type'], registers });
     this.internalErrors = new Counter({ name: 'pilot_total_xds_internal_errors', help: 'Total number of internal XDS errors in pilot.', registers });
     this.sdsErrors = new Counter({ name: 'pilot_sds_certificate_errors_total', help: 'Total number of failures to fetch SDS key and certificate.', registers });
+    this.pushContextErrors = new Counter({ name: 'pilot_xds_push_context_errors', help: 'Number of errors (timeouts) initiating push context.', registers });
     this.services = new Gauge({ name: 'pilot_services', help: 'Total services known to pilot.', registers });
     this.virtServices = new Gauge({ name: 'pilot_virt_services', help: 'Total virtual services known to pilot.', registers });
     this.edsNoInstances = new Gauge({ name: 'pilot_eds_no_instances', help: 'Number of clusters without instances.', registers });
     this.dupDomains = new Gauge({ name: 'pilot_vservice_dup_domain', help: 'Virtual services with dup domains.', registers });
+  }
+
+  /**
+   * The `pilot_xds` label for a proxy's ISTIO_VERSION: clients choose it, so label values are
+   * bounded — a version must look like one (letters, digits, `.`, `-`, `+`, `_`, at most 64) and
+   * at most MAX_VERSION_LABELS distinct values are in use at once; the rest count as `other`.
+   */
+  versionLabel(version: string): string {
+    if (version !== '' && !VERSION_SHAPE.test(version)) return 'other';
+    if (this.versions.has(version)) return version;
+    return this.versions.size < MAX_VERSION_LABELS ? version : 'other';
+  }
+
+  /** A proxy connected: counts it under its version label; returns the label (pass it to `xdsDisconnected`). */
+  xdsConnected(version: string): string {
+    const label = this.versionLabel(version);
+    this.versions.set(label, (this.versions.get(label) ?? 0) + 1);
+    this.xds.inc({ version: label });
+    return label;
+  }
+
+  xdsDisconnected(label: string): void {
+    const n = (this.versions.get(label) ?? 0) - 1;
+    if (n > 0) { this.versions.set(label, n); this.xds.dec({ version: label }); return; }
+    this.versions.delete(label);
+    this.xds.remove({ version: label });
   }
 
   /** A NACK from `node` for `type` (cds/eds/lds/rds or a full type URL for others) with the gRPC code of its error_detail. */

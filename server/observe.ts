@@ -62,18 +62,22 @@ export class Observer {
   private readonly answers = new WeakSet<object>();
   /** stream id → seq of the last push it was counted in (convergence once per proxy per push). */
   private readonly counted = new Map<string, number>();
+  /** stream id → its `pilot_xds` version label (bounded values, see PilotMetrics.versionLabel). */
+  private readonly versionLabels = new Map<string, string>();
   private current: { rec: PushRecord; startedAt: number; firstChangeAt: number } | null = null;
   readonly events: AdsEvents;
 
   constructor(readonly metrics: PilotMetrics = new PilotMetrics(), private readonly now: () => number = Date.now) {
     const m = this.metrics;
     this.events = {
-      connected: (s) => { m.xds.inc({ version: versionOf(s) }); },
+      connected: (s) => { this.versionLabels.set(s.id, m.xdsConnected(versionOf(s))); },
       disconnected: (s) => {
-        m.xds.dec({ version: versionOf(s) });
+        const label = this.versionLabels.get(s.id);
+        if (label !== undefined) { this.versionLabels.delete(s.id); m.xdsDisconnected(label); }
         this.counted.delete(s.id);
         m.clearReject(s.proxy.id);
       },
+      streamError: () => { m.pushContextErrors.inc(); },
       request: (s, req, o) => this.outcome(s, o, req.errorDetail?.code ?? 2),
       deltaRequest: (s, req, o) => this.outcome(s, o, req.errorDetail?.code ?? 2),
       sent: (s, r, bytes) => {

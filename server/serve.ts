@@ -9,12 +9,13 @@ import { buildMesh } from '../watchers/mesh.js';
 import { emptyState } from '../watchers/store.js';
 import { SnapshotCache } from './cache/snapshot.js';
 import { AdsEngine, typeShort } from './xds/ads.js';
+import { NackLog } from './xds/nacklog.js';
 import { startXdsServer, type XdsGrpcServer } from './xds/grpc.js';
 import { debugRoutes } from './http/debug.js';
 import { startHttp, type HttpServer } from './http/router.js';
 import { V1Api } from './http/v1/api.js';
 import { restRoutes } from './http/rest.js';
-import { meshUpdates } from './pipeline.js';
+import { meshUpdates, type MeshUpdate } from './pipeline.js';
 import { pushScope } from './push/scope.js';
 import { logger } from './log.js';
 import { DEFAULT_PORTS } from './defaults.js';
@@ -47,6 +48,12 @@ export interface ServeOptions {
   /** xDS engine limits: responses over maxResponseBytes are not sent (0 = no limit); pushThrottle = streams written at once. */
   readonly maxResponseBytes?: number;
   readonly pushThrottle?: number;
+  /** Proxy classes kept that no stream uses (count, encoded bytes), for pollers and reconnects. */
+  readonly classCacheSize?: number;
+  readonly classCacheBytes?: number;
+  /** Resource names one stream / all streams may subscribe to (RESOURCE_EXHAUSTED past them). */
+  readonly maxStreamNames?: number;
+  readonly maxServerNames?: number;
 }
 
 export interface RunningServer {
@@ -65,27 +72,41 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   const meshOpts = opts.meshConfig ? { ...src.mesh, settings: loadMeshConfigFile(opts.meshConfig) } : src.mesh;
   const { updates$, state } = meshUpdates(src.events$, { debounceMs: opts.debounceMs, debounceMaxMs: opts.debounceMaxMs, mesh: meshOpts }, logger('store'));
   const observer = new Observer(new PilotMetrics());
-  const cache = new SnapshotCache(buildMesh(emptyState()).mesh, ({ proxyClass, typeUrl, name, error }) => (observer.metrics.internalErrors.inc(),
-    adsLog.error({ proxyClass, type: typeShort(typeUrl), resource: name, err: error.message }, `cannot encode ${typeShort(typeUrl)} ${name} for ${proxyClass}: ${error.message}; left out`)));
+  const cache = new SnapshotCache(buildMesh(emptyState()).mesh, { onError: ({ proxyClass, typeUrl, name, error }) => (observer.metrics.internalErrors.inc(),
+    adsLog.error({ proxyClass, type: typeShort(typeUrl), resource: name, err: error.message }, `cannot encode ${typeShort(typeUrl)} ${name} for ${proxyClass}: ${error.message}; left out`)),
+  onTranslateError: ({ proxyClass, error, lastGood }) => (observer.metrics.pushContextErrors.inc(),
+    adsLog.error({ proxyClass, err: error.message, lastGood }, `cannot translate config for ${proxyClass}: ${error.message}; ${lastGood ? 'its last good config stays in force' : 'its proxies get no config until a later change translates'}`)),
+  ...(opts.classCacheSize !== undefined ? { idleClasses: opts.classCacheSize } : {}), ...(opts.classCacheBytes !== undefined ? { idleBytes: opts.classCacheBytes } : {}) });
+  // NACKs: one line per proxy and type per 10 s at most, text cut to 1 KiB (a client cannot flood the log).
+  const nackLog = new NackLog((fields, msg) => adsLog.warn(fields, msg));
   const engine = new AdsEngine(cache, mergeEvents({
     connected: (s) => adsLog.info({ proxy: s.proxy.id, peer: s.peer, generator: s.proxy.generator }, 'proxy connected'),
-    disconnected: (s) => adsLog.info({ proxy: s.proxy.id }, 'proxy disconnected'),
+    disconnected: (s) => { nackLog.forget(s.proxy.id); adsLog.info({ proxy: s.proxy.id }, 'proxy disconnected'); },
+    deltaRequest: (s, req, o) => {
+      if (o.kind === 'nack') nackLog.nack({ proxy: s.proxy.id, type: typeShort(o.typeUrl), nonce: req.responseNonce, version: '', message: req.errorDetail?.message ?? '' });
+    },
+    streamError: (s, error, during) => adsLog.error({ proxy: s.proxy.id, during, err: error.message }, `cannot compute the ${during === 'push' ? 'push' : 'response'} for ${s.proxy.id}: ${error.message}`),
     rejected: (peer, reason) => adsLog.warn({ peer, reason }, `stream refused: ${reason}`),
     secretsDenied: (s, denied) => { observer.metrics.sdsErrors.inc(denied.length); adsLog.warn({ proxy: s.proxy.id, secrets: denied.map((d) => d.name) }, `secrets not served to ${s.proxy.id}: ${denied.map((d) => `${d.name}: ${d.reason}`).join('; ')}`); },
     largeResponse: (s, r, bytes, dropped) => adsLog.warn({ proxy: s.proxy.id, type: typeShort(r.typeUrl), bytes, resources: r.resources.length, dropped },
       dropped ? `${typeShort(r.typeUrl)} response for ${s.proxy.id} is ${bytes} bytes, over --max-response-bytes; not sent` : `${typeShort(r.typeUrl)} response for ${s.proxy.id} is ${bytes} bytes, over the 4 MB gRPC clients accept by default`),
     request: (s, req, o) => {
       if (o.kind === 'nack') {
-        adsLog.warn({ proxy: s.proxy.id, type: typeShort(o.typeUrl), nonce: req.responseNonce, version: req.versionInfo, error: req.errorDetail?.message },
-          `${typeShort(o.typeUrl)} NACK from ${s.proxy.id}: ${req.errorDetail?.message ?? ''}`);
+        nackLog.nack({ proxy: s.proxy.id, type: typeShort(o.typeUrl), nonce: req.responseNonce, version: req.versionInfo, message: req.errorDetail?.message ?? '' });
       } else if (o.kind === 'unknown-type') adsLog.debug({ proxy: s.proxy.id, type: o.typeUrl }, 'ignoring a request for a type tspilot does not serve');
       else adsLog.debug({ proxy: s.proxy.id, type: typeShort(o.typeUrl), kind: o.kind, names: req.resourceNames.length }, 'request');
     },
-  }, observer.events), Date.now, { ...(opts.maxResponseBytes !== undefined ? { maxResponseBytes: opts.maxResponseBytes } : {}), ...(opts.pushThrottle ? { sendConcurrency: opts.pushThrottle } : {}) });
+  }, observer.events), Date.now, { ...(opts.maxResponseBytes !== undefined ? { maxResponseBytes: opts.maxResponseBytes } : {}), ...(opts.pushThrottle ? { sendConcurrency: opts.pushThrottle } : {}),
+    ...(opts.maxStreamNames ? { maxStreamNames: opts.maxStreamNames } : {}), ...(opts.maxServerNames ? { maxServerNames: opts.maxServerNames } : {}) });
   observer.meterSends(engine);
   let ready = false;
   const first = firstValueFrom(updates$);
-  const sub: Subscription = updates$.subscribe((u) => {
+  const sub: Subscription = updates$.subscribe((u) => { try { pushUpdate(u); } catch (e) {
+    // A throw here would end the subscription (no push ever again): log, count, wait for the next change.
+    observer.metrics.pushContextErrors.inc();
+    log.error({ generation: u.mesh.generation, err: (e as Error).message }, `push of generation ${u.mesh.generation} failed: ${(e as Error).message}`);
+  } });
+  function pushUpdate(u: MeshUpdate): void {
     const t0 = performance.now();
     const rec = observer.beginPush(u);
     const sent = engine.push(u.mesh, pushScope(cache.mesh, u));
@@ -93,7 +114,7 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
     ready = true;
     log.info({ generation: u.mesh.generation, kinds: [...u.kinds].sort(), services: u.mesh.services.length, rejected: u.mesh.rejected.length,
       responses: sent, pushMs: Math.round((performance.now() - t0) * 10) / 10, sinceChangeMs: Date.now() - u.firstChangeAt }, 'config pushed');
-  });
+  }
   const v1 = new V1Api({ cache, ready: () => ready });
   const sources = { engine, mesh: () => cache.mesh, ready: () => ready, sourceErrors: () => state.sourceErrors, pushStatus: () => observer.pushStatus(), pollers: () => v1.syncz(),
     snapshot: (p: Proxy) => cache.forProxy(p), dryRun: (yaml: string, streams: readonly StreamState[]) => serverDryRun(state, cache.mesh, streams, yaml, meshOpts, (p) => cache.forProxy(p)) };

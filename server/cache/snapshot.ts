@@ -1,210 +1,129 @@
 /**
  * @module server/cache/snapshot
- * Encoded output per proxy class for one MeshConfig: the generator runs once per class, and each
- * resource is encoded once, on first demand, then shared by every stream of that class. A
- * resource that fails to encode (a translator bug or an object Envoy cannot express) is left
- * out and reported through `onError`, never taking the rest of the push down.
- * Bytes are interned by content hash across classes, so equal resources share one buffer.
+ * The proxy-class cache: one ClassSnapshot (classsnapshot.ts) per proxy class for the current
+ * MeshConfig, so the generator runs once per class (invariant 4) and every stream of the class
+ * shares its encoded bytes. Streams hold a class through a lease (`acquire`): a class with a live
+ * lease is never evicted. Pollers (REST, v1, debug views) use `forProxy`, which keeps the class
+ * for `idleTtlMs` after its last use. Classes nobody leases are "idle" and bounded by count
+ * (`idleClasses`) and encoded bytes (`idleBytes`), least recently used first — so whatever node
+ * identities clients make up, the cache holds the classes of live streams plus a bounded tail.
+ * A new mesh replaces every class; endpoint-only changes carry unaffected resources over.
+ *
+ * Translator failures stay inside their class: when `generate` throws for a class, the class keeps
+ * its snapshot from the previous mesh (its proxies keep the config they have, as istiod keeps
+ * serving the last pushed config when a push fails), the failure is reported once per class and
+ * mesh through `onTranslateError` (logged and counted as `pilot_xds_push_context_errors`), and the
+ * next mesh tries again. A class with no previous snapshot is marked `unavailable`: its streams get
+ * no response yet rather than an empty config (which Envoy would apply, deleting everything) or
+ * an error (which would only make them reconnect into the same failure); they are served as soon
+ * as a later mesh translates.
  */
 import type { MeshConfig } from '../../model/config.js';
 import type { Proxy } from '../../model/proxy.js';
-import { encodeResource, type EncodedResource } from '../../proto/encode.js';
-import { CDS, EDS, LDS, NDS, RDS, SDS, MESSAGE_OF, PUSH_ORDER, type XdsType } from '../../proto/typeurls.js';
-import { generate, proxyClass, type Generated, type TypeOutput } from '../../translators/index.js';
+import type { XdsType } from '../../proto/typeurls.js';
+import { generate as generateAll, proxyClass, type Generated } from '../../translators/index.js';
+import { ClassSnapshot, Interner, NO_OUTPUT, type EncodeFailure } from './classsnapshot.js';
 
-/**
- * Encoded resources by (type, name, content hash) for the live generation, falling back to the
- * previous one, so unchanged resources keep their buffers across pushes and memory stays bounded
- * by two generations of config.
- */
-export class Interner {
-  private current = new Map<string, EncodedResource>();
-  private previous = new Map<string, EncodedResource>();
+export { ClassSnapshot, Interner, entryHash, foldVersion, typeVersion, unfoldVersion, type EncodeFailure } from './classsnapshot.js';
 
-  intern(e: EncodedResource): EncodedResource {
-    const k = `${e.typeUrl}\u0000${e.name}\u0000${e.version}`;
-    const hit = this.current.get(k) ?? this.previous.get(k) ?? e;
-    this.current.set(k, hit);
-    return hit;
-  }
+/** A class whose translation threw; `lastGood`: its previous snapshot stays in force. */
+export type TranslateFailure = (info: { proxyClass: string; error: Error; lastGood: boolean }) => void;
 
-  private memo = new Map<string, EncodedResource>();
-  private memoPrev = new Map<string, EncodedResource>();
-
-  /**
-   * Encodes `msg` unless a message with the same JSON text was encoded in this or the previous
-   * generation: JSON.stringify is native and an order of magnitude cheaper than the reflective
-   * canonical encode, so an unchanged resource costs a string, not an encode, on every push.
-   * (Same JSON ⇒ same message ⇒ same bytes; a miss only costs the encode.)
-   */
-  encode(typeUrl: string, messageName: string, name: string, msg: object): EncodedResource {
-    let text: string;
-    try { text = JSON.stringify(msg); } catch { return this.intern(encodeResource(messageName, name, msg)); } // e.g. a BigInt: just encode
-    const k = `${typeUrl}\u0000${name}\u0000${text}`;
-    let hit = this.memo.get(k) ?? this.memoPrev.get(k);
-    if (!hit) hit = this.intern(encodeResource(messageName, name, msg));
-    else this.intern(hit);
-    this.memo.set(k, hit);
-    return hit;
-  }
-
-  /** Starts a new generation. */
-  rotate(): void {
-    this.previous = this.current;
-    this.current = new Map();
-    this.memoPrev = this.memo;
-    this.memo = new Map();
-  }
-}
-
-/** Per-resource (name, version) hash pair, computed once per encoded resource. */
-const entryHashes = new WeakMap<EncodedResource, readonly [number, number]>();
-
-function fnv(s: string, seed: number): number {
-  let h = seed >>> 0;
-  for (let i = 0; i < s.length; i++) { h ^= s.charCodeAt(i); h = Math.imul(h, 16777619) >>> 0; }
-  return h;
-}
-
-export function entryHash(r: EncodedResource): readonly [number, number] {
-  let h = entryHashes.get(r);
-  if (!h) {
-    const s = `${r.name}\u0000${r.version}`;
-    h = [fnv(s, 2166136261), fnv(s, 0x9747b28c)];
-    entryHashes.set(r, h);
-  }
-  return h;
-}
-
-/** Folds entry hashes: order-independent, so it can be updated incrementally. */
-export function foldVersion(h1: number, h2: number, count: number): string {
-  return `${count.toString(36)}-${(h1 >>> 0).toString(36)}-${(h2 >>> 0).toString(36)}`;
-}
-
-/** The fold state behind a version from `foldVersion`/`typeVersion` (null if it is not one). */
-export function unfoldVersion(v: string): [number, number, number] | null {
-  const p = v.split('-');
-  if (p.length !== 3) return null;
-  const [n, a, b] = p.map((x) => parseInt(x, 36)) as [number, number, number];
-  return Number.isFinite(n) && Number.isFinite(a) && Number.isFinite(b) ? [a, b, n] : null;
+export interface SnapshotCacheOptions {
+  readonly onError?: EncodeFailure;
+  readonly onTranslateError?: TranslateFailure;
+  /** The translator (tests inject failing ones); default: translators/index.ts `generate`. */
+  readonly generate?: (mesh: MeshConfig, proxy: Proxy) => Generated;
+  /** Most classes kept that no stream leases (default 256). */
+  readonly idleClasses?: number;
+  /** Most encoded bytes kept in classes no stream leases (default 32 MiB). */
+  readonly idleBytes?: number;
+  /** An unleased class is dropped this long after its last use (default 60 s: several poll intervals). */
+  readonly idleTtlMs?: number;
+  /** Byte budget of one interner generation (default 128 MiB). */
+  readonly internerBytes?: number;
+  readonly now?: () => number;
 }
 
 /**
- * A type's version: a hash of its set of (name, resource version) pairs (invariant 2) — the same
- * set gives the same version on every replica. Built by XOR of per-entry hashes, so a partial
- * update (endpoint-only push) can adjust it without rehashing everything.
+ * Defaults sized for the 256 MB heap docs/operating.md recommends: a class also holds its
+ * translated messages, several times its encoded bytes (Bookinfo: ~35 KB of heap per class),
+ * so 256 idle classes / 32 MiB of encoded output stay well inside it.
  */
-export function typeVersion(resources: Iterable<EncodedResource>): string {
-  let h1 = 0, h2 = 0, n = 0;
-  for (const r of resources) { const [a, b] = entryHash(r); h1 ^= a; h2 ^= b; n++; }
-  return foldVersion(h1, h2, n);
+export const DEFAULT_IDLE_CLASSES = 256;
+export const DEFAULT_IDLE_BYTES = 32 * 1024 * 1024;
+
+/** A stream's hold on its proxy's class: pins it while the stream lives. */
+export interface ClassLease {
+  readonly proxy: Proxy;
+  /** The class snapshot for the current mesh (computed on first use per mesh). */
+  snapshot(): ClassSnapshot;
+  /** The stream is gone: the class may be evicted once idle. Idempotent. */
+  release(): void;
 }
 
-export type EncodeFailure = (info: { proxyClass: string; typeUrl: string; name: string; error: Error }) => void;
+interface Entry {
+  readonly key: string;
+  readonly snap: ClassSnapshot;
+  lastUsed: number;
+}
 
-const NONE: TypeOutput<object> = { names: () => [], get: () => undefined };
+interface LeaseState { readonly proxy: Proxy; key: string; released: boolean }
 
-/** One class's output for one mesh generation. */
-export class ClassSnapshot {
-  /** type → name → encoded resource (null: does not exist or failed to encode). */
-  readonly encoded = new Map<XdsType, Map<string, EncodedResource | null>>(PUSH_ORDER.map((t) => [t, new Map()]));
-  private readonly wildcard = new Map<XdsType, { resources: EncodedResource[]; version: string; map: ReadonlyMap<string, EncodedResource> }>();
-  /**
-   * Sets of sent resources shared by the streams of this class, by type and version: a stream's
-   * record of what it was sent points here instead of holding its own copy (2,000 streams × 2,400
-   * entries was the largest item in the server's heap). Treat as immutable.
-   */
-  private readonly shared = new Map<string, ReadonlyMap<string, EncodedResource>>();
-
-  /** The shared (immutable) name → resource map for this type and version, built by `make` on first use. */
-  sharedSet(t: XdsType, version: string, make: () => ReadonlyMap<string, EncodedResource>): ReadonlyMap<string, EncodedResource> {
-    const k = `${t}\u0000${version}`;
-    let m = this.shared.get(k);
-    if (!m) { m = make(); this.shared.set(k, m); }
-    return m;
-  }
-
-  constructor(readonly classKey: string, private readonly generated: Generated, private readonly interner: Interner,
-    private readonly onError: EncodeFailure, carry?: { from: ClassSnapshot; keep: (t: XdsType, name: string) => boolean }) {
-    if (carry) {
-      for (const [t, m] of carry.from.encoded) {
-        const mine = this.encoded.get(t)!;
-        for (const [n, v] of m) if (carry.keep(t, n)) mine.set(n, v);
-      }
-    }
-  }
-
-  /**
-   * Everything a wildcard subscription to `t` receives, sorted by name, with its version (see
-   * `typeVersion`) — computed once per class and shared by all its streams.
-   */
-  wildcardSet(t: XdsType): { resources: EncodedResource[]; version: string; map: ReadonlyMap<string, EncodedResource> } {
-    let w = this.wildcard.get(t);
-    if (!w) {
-      const resources = [...this.names(t)].sort().map((n) => this.get(t, n)).filter((r): r is EncodedResource => r !== undefined);
-      const version = typeVersion(resources);
-      w = { resources, version, map: this.sharedSet(t, version, () => new Map(resources.map((r) => [r.name, r]))) };
-      this.wildcard.set(t, w);
-    }
-    return w;
-  }
-
-  private output(t: XdsType): TypeOutput<object> {
-    switch (t) {
-      case CDS: return this.generated.clusters;
-      case EDS: return this.generated.endpoints;
-      case LDS: return this.generated.listeners;
-      case RDS: return this.generated.routes;
-      case SDS: return this.generated.secrets ?? NONE;
-      case NDS: return this.generated.nameTable ?? NONE;
-    }
-    throw new Error(`unsupported type ${String(t)}`);
-  }
-
-  /** Names a wildcard subscription to `t` receives. */
-  names(t: XdsType): readonly string[] {
-    return this.output(t).names();
-  }
-
-  /** The encoded resource `name` of type `t`, or undefined when it does not exist (or failed to encode). */
-  get(t: XdsType, name: string): EncodedResource | undefined {
-    const byName = this.encoded.get(t)!;
-    const hit = byName.get(name);
-    if (hit !== undefined) return hit ?? undefined;
-    let res: EncodedResource | null = null;
-    try {
-      const msg = this.output(t).get(name);
-      if (msg) {
-        res = this.interner.encode(t, MESSAGE_OF[t], name, msg);
-      }
-    } catch (error) {
-      this.onError({ proxyClass: this.classKey, typeUrl: t, name, error: error as Error });
-    }
-    byName.set(name, res);
-    return res ?? undefined;
-  }
-
-  /** The plain message (for config_dump and the translate CLI). */
-  message(t: XdsType, name: string): object | undefined {
-    return this.output(t).get(name);
-  }
+export interface CacheStats {
+  /** Classes held for the current mesh. */
+  readonly classes: number;
+  /** Of them, leased by live streams. */
+  readonly pinned: number;
+  readonly bytes: number;
+  readonly idleBytes: number;
 }
 
 /** All class snapshots for the current mesh; replaced wholesale when the mesh changes. */
 export class SnapshotCache {
-  private classes = new Map<string, ClassSnapshot>();
-  private readonly interner = new Interner();
+  private classes = new Map<string, Entry>();
+  /** Entries no lease pins, least recently used first. */
+  private idle = new Map<string, Entry>();
+  private idleBytes = 0;
+  private bytes = 0;
+  /** Live leases per class key (for the current mesh). */
+  private refs = new Map<string, number>();
+  private readonly leases = new Set<LeaseState>();
+  private readonly interner: Interner;
   private current: MeshConfig;
+  private readonly onError: EncodeFailure;
+  private readonly onTranslateError: TranslateFailure;
+  private readonly gen: (mesh: MeshConfig, proxy: Proxy) => Generated;
+  private readonly maxIdle: number;
+  private readonly maxIdleBytes: number;
+  private readonly ttl: number;
+  private readonly now: () => number;
+  /** The previous mesh's classes, for carry-over and as last good; each is dropped once its successor exists. */
+  private previous = new Map<string, Entry>();
+  private keep: ((t: XdsType, name: string) => boolean) | null = null;
 
-  constructor(mesh: MeshConfig, private readonly onError: EncodeFailure = () => {}) {
+  constructor(mesh: MeshConfig, opts: EncodeFailure | SnapshotCacheOptions = {}) {
+    const o: SnapshotCacheOptions = typeof opts === 'function' ? { onError: opts } : opts;
     this.current = mesh;
+    this.onError = o.onError ?? (() => {});
+    this.onTranslateError = o.onTranslateError ?? (() => {});
+    this.gen = o.generate ?? generateAll;
+    this.maxIdle = o.idleClasses ?? DEFAULT_IDLE_CLASSES;
+    this.maxIdleBytes = o.idleBytes ?? DEFAULT_IDLE_BYTES;
+    this.ttl = o.idleTtlMs ?? 60_000;
+    this.now = o.now ?? Date.now;
+    this.interner = new Interner(o.internerBytes);
   }
 
   get mesh(): MeshConfig {
     return this.current;
   }
 
-  private carryFrom: { classes: Map<string, ClassSnapshot>; keep: (t: XdsType, name: string) => boolean } | null = null;
+  stats(): CacheStats {
+    let pinned = 0;
+    for (const k of this.classes.keys()) if (this.refs.get(k)) pinned++;
+    return { classes: this.classes.size, pinned, bytes: this.bytes, idleBytes: this.idleBytes };
+  }
 
   /**
    * A new mesh. `unchanged` (endpoint-only changes) names resources known to be unaffected: they
@@ -213,19 +132,106 @@ export class SnapshotCache {
    */
   setMesh(mesh: MeshConfig, unchanged?: (t: XdsType, name: string) => boolean): void {
     this.current = mesh;
-    this.carryFrom = unchanged ? { classes: this.classes, keep: unchanged } : null;
+    this.previous = this.classes;
+    this.keep = unchanged ?? null;
     this.classes = new Map();
+    this.idle = new Map();
+    this.idleBytes = 0;
+    this.bytes = 0;
+    this.refs = new Map();
+    for (const l of this.leases) { l.key = proxyClass(l.proxy, mesh); this.refs.set(l.key, (this.refs.get(l.key) ?? 0) + 1); }
     this.interner.rotate();
   }
 
+  /** A stream's lease on its proxy's class (see ClassLease). */
+  acquire(proxy: Proxy): ClassLease {
+    const l: LeaseState = { proxy, key: proxyClass(proxy, this.current), released: false };
+    this.leases.add(l);
+    this.ref(l.key, 1);
+    return {
+      proxy,
+      snapshot: () => this.entry(l.key, proxy).snap,
+      release: () => {
+        if (l.released) return;
+        l.released = true;
+        this.leases.delete(l);
+        this.ref(l.key, -1);
+        this.sweep();
+      },
+    };
+  }
+
+  /** The class snapshot for a proxy that holds no lease (pollers, debug views): kept for `idleTtlMs` after this use. */
   forProxy(proxy: Proxy): ClassSnapshot {
-    const key = proxyClass(proxy, this.current);
-    let s = this.classes.get(key);
-    if (!s) {
-      const prev = this.carryFrom?.classes.get(key);
-      s = new ClassSnapshot(key, generate(this.current, proxy), this.interner, this.onError, prev && this.carryFrom ? { from: prev, keep: this.carryFrom.keep } : undefined);
-      this.classes.set(key, s);
+    const e = this.entry(proxyClass(proxy, this.current), proxy);
+    this.sweep();
+    return e.snap;
+  }
+
+  private ref(key: string, d: 1 | -1): void {
+    const n = (this.refs.get(key) ?? 0) + d;
+    if (n > 0) this.refs.set(key, n); else this.refs.delete(key);
+    const e = this.classes.get(key);
+    if (!e) return;
+    if (d === 1 && n === 1) this.unidle(e);
+    else if (n === 0) { e.lastUsed = this.now(); this.idle.set(key, e); this.idleBytes += e.snap.bytes; }
+  }
+
+  private unidle(e: Entry): void {
+    if (this.idle.delete(e.key)) this.idleBytes -= e.snap.bytes;
+  }
+
+  private entry(key: string, proxy: Proxy): Entry {
+    let e = this.classes.get(key);
+    if (!e) {
+      const prev = this.previous.get(key);
+      if (prev) this.previous.delete(key);
+      const snap = this.translate(key, proxy, prev?.snap);
+      const made: Entry = { key, snap, lastUsed: this.now() };
+      e = made;
+      snap.onGrow = (d) => { this.bytes += d; if (this.idle.has(key) && this.classes.get(key) === made) this.idleBytes += d; };
+      this.classes.set(key, e);
+      this.bytes += snap.bytes;
+      if (!this.refs.get(key)) { this.idle.set(key, e); this.idleBytes += snap.bytes; }
+    } else if (this.idle.has(key)) {
+      // Recently used: to the young end.
+      this.idle.delete(key);
+      this.idle.set(key, e);
     }
-    return s;
+    e.lastUsed = this.now();
+    return e;
+  }
+
+  /** A new snapshot of the class, or its last good one (or an unavailable one) when translation throws. */
+  private translate(key: string, proxy: Proxy, prev: ClassSnapshot | undefined): ClassSnapshot {
+    try {
+      const g = this.gen(this.current, proxy);
+      // Names are computed lazily by some generators: ask now, so a failure shows here and not in a push.
+      g.clusters.names(); g.endpoints.names(); g.listeners.names(); g.routes.names();
+      const carry = prev && !prev.unavailable && !prev.stale && this.keep ? { from: prev, keep: this.keep } : undefined;
+      return new ClassSnapshot(key, g, this.interner, this.onError, carry);
+    } catch (e) {
+      const error = e instanceof Error ? e : new Error(String(e));
+      const lastGood = prev !== undefined && !prev.unavailable;
+      this.onTranslateError({ proxyClass: key, error, lastGood });
+      if (lastGood) { prev.stale = true; return prev; }
+      const none = new ClassSnapshot(key, NO_OUTPUT, this.interner, this.onError);
+      none.unavailable = error;
+      return none;
+    }
+  }
+
+  /** Drops idle classes past the TTL, then the least recently used while over the count or byte budget. */
+  private sweep(): void {
+    const cutoff = this.now() - this.ttl;
+    for (const e of this.idle.values()) {
+      const over = this.idle.size > this.maxIdle || this.idleBytes > this.maxIdleBytes;
+      if (!over && e.lastUsed >= cutoff) break;
+      this.idle.delete(e.key);
+      this.idleBytes -= e.snap.bytes;
+      this.classes.delete(e.key);
+      this.bytes -= e.snap.bytes;
+      e.snap.onGrow = null;
+    }
   }
 }

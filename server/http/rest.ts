@@ -19,6 +19,7 @@ import { HttpError, type Router } from './router.js';
 
 const TYPES: Readonly<Record<string, XdsType>> = { clusters: CDS, listeners: LDS, routes: RDS, endpoints: EDS };
 const RENDERED_MAX = 256;
+const VERSIONS_MAX = 4096;
 
 export interface RestSources {
   snapshot(p: Proxy): ClassSnapshot;
@@ -57,6 +58,7 @@ export function restRoutes(router: Router, src: RestSources): { router: Router; 
       const pod = mesh.pods.get(`${parsed.proxy.namespace}/${parsed.proxy.workloadName}`);
       const proxy = pod ? { ...parsed.proxy, labels: pod.meta.labels } : parsed.proxy;
       const snap = src.snapshot(proxy);
+      if (snap.unavailable) throw new HttpError(503, `the configuration of this proxy's class (${snap.classKey}) could not be computed: ${snap.unavailable.message}`);
       if (versionsFor !== mesh) { versionsFor = mesh; versions = new Map(); }
       const names = [...new Set(req.resourceNames.filter((n) => n !== '*'))].sort();
       const wildcard = isWildcardType(typeUrl) && (names.length === 0 || req.resourceNames.includes('*'));
@@ -67,6 +69,8 @@ export function restRoutes(router: Router, src: RestSources): { router: Router; 
         if (wildcard) for (const n of snap.names(typeUrl)) all.add(n);
         const resources = [...all].sort().map((n) => snap.get(typeUrl, n)).filter((r): r is EncodedResource => r !== undefined);
         v = { version: versionOf(resources), resources };
+        // Bounded like `rendered`: keys come from client-chosen nodes and names.
+        if (versions.size >= VERSIONS_MAX) versions.delete(versions.keys().next().value as string);
         versions.set(vkey, v);
       }
       if (req.versionInfo && req.versionInfo === v.version) {

@@ -8,6 +8,11 @@
  * being written at once (istiod: min(15 + 5·cores, 100)). A client that stops reading holds at
  * most one pending response per type and its slot is released after `sendTimeoutMs`, so memory
  * stays bounded and other streams keep flowing.
+ * Bounds on what clients control: each stream leases its proxy class from the cache (released on
+ * close, so made-up identities do not pile up), and subscribed names are capped per request, per
+ * stream and per server (RESOURCE_EXHAUSTED naming the limit). A failure computing one stream's
+ * response is isolated: the push goes on to every other stream (see server/cache/snapshot.ts for
+ * how a class whose translation throws keeps its last good config).
  */
 import os from 'node:os';
 import type { MeshConfig } from '../../model/config.js';
@@ -17,10 +22,11 @@ import { decodeDeltaRequest, decodeSotwRequest, deltaResponseBytes, sotwResponse
 import { EDS, NDS, PUSH_ORDER, SDS, SHORT, isXdsType, type XdsType } from '../../proto/typeurls.js';
 import type { CallerIdentity } from '../security/identity.js';
 import { secretAccess } from './secretauthz.js';
-import type { ClassSnapshot, SnapshotCache } from '../cache/snapshot.js';
+import type { ClassLease, ClassSnapshot, SnapshotCache } from '../cache/snapshot.js';
 import { onPush, onRequest, type RequestOutcome } from './sotw.js';
 import { onDeltaPush, onDeltaRequest, type DeltaOutcome } from './delta.js';
 import { namesDigest, scanSotw } from './ackscan.js';
+import { namesAfter, subscribedCount } from './limits.js';
 import type { DeltaResponse, SotwResponse, StreamState } from './state.js';
 
 /** gRPC status codes used here (kept local so the engine does not import grpc-js). */
@@ -63,6 +69,8 @@ export interface AdsEvents {
   pushDone?(info: PushInfo): void;
   /** SDS names a stream asked for and may not have (no identity, another namespace, not a gateway): left out, never an error. */
   secretsDenied?(s: StreamState, denied: readonly { readonly name: string; readonly reason: string }[]): void;
+  /** Computing a stream's response failed unexpectedly (the stream is skipped for this push, or failed with INTERNAL on a request). */
+  streamError?(s: StreamState, error: Error, during: 'request' | 'push'): void;
 }
 
 export interface StreamHandle {
@@ -88,6 +96,17 @@ export interface EngineOptions {
   readonly maxResponseBytes?: number;
   /** Most resource names one request may carry. */
   readonly maxNames?: number;
+  /**
+   * Most names one stream may subscribe to, over all types (Delta adds names request after
+   * request). A real sidecar subscribes about one EDS name per cluster it sees plus its route
+   * configs: 200,000 is twice the per-request limit and far above any mesh's cluster count.
+   */
+  readonly maxStreamNames?: number;
+  /**
+   * Most names all streams together may subscribe to. Names cost ~150–200 bytes each; 5,000,000
+   * is twice what 2,000 sidecars of a 1,000-service mesh subscribe (the bench: 2.4 M).
+   */
+  readonly maxServerNames?: number;
 }
 
 export const defaultSendConcurrency = (): number => Math.min(15 + 5 * os.availableParallelism(), 100);
@@ -98,12 +117,16 @@ interface Connection {
   readonly io: StreamIO;
   readonly kind: Kind;
   state: StreamState | null;
+  /** Pins the stream's proxy class in the cache while the stream lives. */
+  lease: ClassLease | null;
   readonly pending: Map<XdsType, SotwResponse | DeltaResponse>;
   /** A response is written and not yet taken by the transport. */
   busy: boolean;
   queued: boolean;
   closed: boolean;
   readonly defaultType: string | undefined;
+  /** Names this stream subscribes to (counted in the engine's server-wide total). */
+  names: number;
   /** SotW: per type, a digest of the last request's raw resource_names bytes and the names decoded from them. */
   readonly lastNames: Map<string, { readonly digest: string; readonly names: readonly string[] }>;
   /** Who is calling (set by the TLS port's authenticator; null on the plaintext port). */
@@ -140,6 +163,8 @@ export class AdsEngine {
   private readonly conns = new Set<Connection>();
   private readonly ready = new Set<Connection>();
   private inFlight = 0;
+  /** Names subscribed by all streams (see EngineOptions.maxServerNames). */
+  private totalNames = 0;
   private seq = 0;
   readonly counters: EngineCounters = { rejectedStreams: 0, unknownTypes: 0, largeResponses: 0, droppedResponses: 0, sendTimeouts: 0 };
   private readonly opts: Required<EngineOptions>;
@@ -149,6 +174,7 @@ export class AdsEngine {
     this.opts = {
       sendConcurrency: opts.sendConcurrency ?? defaultSendConcurrency(), sendTimeoutMs: opts.sendTimeoutMs ?? 5000,
       largeResponseBytes: opts.largeResponseBytes ?? 4 * 1024 * 1024, maxResponseBytes: opts.maxResponseBytes ?? 0, maxNames: opts.maxNames ?? 100_000,
+      maxStreamNames: opts.maxStreamNames ?? 200_000, maxServerNames: opts.maxServerNames ?? 5_000_000,
     };
   }
 
@@ -164,6 +190,11 @@ export class AdsEngine {
     return n;
   }
 
+  /** Resource names subscribed by all streams together. */
+  subscribedNames(): number {
+    return this.totalNames;
+  }
+
   /** Open connections, including those that have not sent a valid first request yet. */
   connectionCount(): number {
     return this.conns.size;
@@ -171,7 +202,7 @@ export class AdsEngine {
 
   /** A new stream; `defaultType` fills an empty type_url (per-type services, not ADS). */
   open(io: StreamIO, defaultType?: string, kind: Kind = 'sotw', opts: OpenOptions = {}): StreamHandle {
-    const conn: Connection = { io, kind, state: null, pending: new Map(), busy: false, queued: false, closed: false, defaultType, lastNames: new Map(),
+    const conn: Connection = { io, kind, state: null, lease: null, pending: new Map(), busy: false, queued: false, closed: false, defaultType, lastNames: new Map(), names: 0,
       identity: opts.identity ?? null, deniedSecrets: '' };
     this.conns.add(conn);
     io.onDrain(() => this.pump());
@@ -185,6 +216,9 @@ export class AdsEngine {
     if (conn.closed) return;
     conn.closed = true;
     conn.pending.clear();
+    conn.lease?.release();
+    this.totalNames -= conn.names;
+    conn.names = 0;
     this.conns.delete(conn);
     this.ready.delete(conn);
     if (conn.state) this.events.disconnected?.(conn.state);
@@ -233,6 +267,7 @@ export class AdsEngine {
         id: `${p.proxy.id}-${++this.seq}`, proxy: p.proxy, node: req.node, kind: conn.kind, connectedAt: this.now(),
         peer: conn.io.peer, identity: conn.identity, types: new Map(), nonceSeq: 0,
       };
+      conn.lease = this.cache.acquire(p.proxy);
       this.events.connected?.(conn.state);
     }
     const st = conn.state;
@@ -246,16 +281,46 @@ export class AdsEngine {
       return;
     }
     if (req.typeUrl === SDS) req = this.authorizeSecrets(conn, st, req);
-    const snap = this.cache.forProxy(st.proxy);
-    if ('resourceNames' in req) {
-      const outcome = onRequest(st, req, snap, this.now());
-      this.events.request?.(st, req, outcome);
-      if (outcome.response) this.enqueue(conn, outcome.response);
-    } else {
-      const outcome = onDeltaRequest(st, req, snap, this.now());
-      this.events.deltaRequest?.(st, req, outcome);
-      if (outcome.response) this.enqueue(conn, outcome.response);
+    if (!this.withinNameLimits(conn, st, req)) return;
+    let response: SotwResponse | DeltaResponse | null;
+    try {
+      const snap = conn.lease!.snapshot();
+      if ('resourceNames' in req) {
+        const outcome = onRequest(st, req, snap, this.now());
+        this.events.request?.(st, req, outcome);
+        response = outcome.response;
+      } else {
+        const outcome = onDeltaRequest(st, req, snap, this.now());
+        this.events.deltaRequest?.(st, req, outcome);
+        response = outcome.response;
+      }
+    } catch (e) {
+      // A bug, not bad input: this stream cannot be served consistently, so it ends (the client reconnects).
+      const error = e instanceof Error ? e : new Error(String(e));
+      this.events.streamError?.(st, error, 'request');
+      this.fail(conn, Status.INTERNAL, `cannot compute the ${typeShort(req.typeUrl)} response: ${error.message}`);
+      return;
     }
+    const now = subscribedCount(st);
+    this.totalNames += now - conn.names;
+    conn.names = now;
+    if (response) this.enqueue(conn, response);
+  }
+
+  /** Refuses (RESOURCE_EXHAUSTED) a request that would take the stream or the server past its name limit. */
+  private withinNameLimits(conn: Connection, st: StreamState, req: SotwRequest | DeltaRequest): boolean {
+    const others = this.totalNames - conn.names;
+    const limit = Math.min(this.opts.maxStreamNames, this.opts.maxServerNames - others);
+    const after = namesAfter(st, req, conn.names, limit);
+    if (after > this.opts.maxStreamNames) {
+      this.fail(conn, Status.RESOURCE_EXHAUSTED, `the stream would subscribe to ${after} resource names; the per-stream limit is ${this.opts.maxStreamNames}`);
+      return false;
+    }
+    if (others + after > this.opts.maxServerNames) {
+      this.fail(conn, Status.RESOURCE_EXHAUSTED, `all streams would subscribe to ${others + after} resource names together; the server limit is ${this.opts.maxServerNames}`);
+      return false;
+    }
+    return true;
   }
 
   /**
@@ -375,9 +440,16 @@ export class AdsEngine {
       const st = conn.state;
       if (!st || conn.closed) continue;
       if (hostSet && !st.types.has(EDS) && !(headless && st.types.has(NDS))) continue;
-      const snap = this.cache.forProxy(st.proxy);
-      const only = onlyFor(snap);
-      const out = conn.kind === 'delta' ? onDeltaPush(st, snap, types, only) : onPush(st, snap, types, only);
+      let out: (SotwResponse | DeltaResponse)[];
+      try {
+        const snap = conn.lease!.snapshot();
+        const only = onlyFor(snap);
+        out = conn.kind === 'delta' ? onDeltaPush(st, snap, types, only) : onPush(st, snap, types, only);
+      } catch (e) {
+        // One stream's failure never stops the push to the others (invariant 5).
+        this.events.streamError?.(st, e instanceof Error ? e : new Error(String(e)), 'push');
+        continue;
+      }
       if (out.length) streams++;
       for (const r of out) { this.enqueue(conn, r); sent++; }
     }

@@ -12,6 +12,7 @@ import type { EncodedResource } from '../../proto/encode.js';
 import type { DeltaRequest } from '../../proto/wire.js';
 import { CDS, EDS, LDS, RDS, PUSH_ORDER, isWildcardType, isXdsType, type XdsType } from '../../proto/typeurls.js';
 import type { ClassSnapshot } from '../cache/snapshot.js';
+import { truncateText } from './nacklog.js';
 import { newTypeState, nextNonce, type DeltaResponse, type StreamState, type TypeState } from './state.js';
 import { versionOf, type RequestKind } from './sotw.js';
 
@@ -122,9 +123,11 @@ export function onDeltaRequest(st: StreamState, req: DeltaRequest, snap: ClassSn
     ts.ackedVersion = ts.versionSent; ts.ackedAt = now; ts.ackedNonce = req.responseNonce; ts.nack = null;
   } else if (kind === 'nack') {
     ts.ackedNonce = req.responseNonce;
-    ts.nack = { version: ts.versionSent, nonce: req.responseNonce, message: req.errorDetail?.message ?? '', at: now };
+    ts.nack = { version: ts.versionSent, nonce: req.responseNonce, message: truncateText(req.errorDetail?.message ?? ''), at: now };
   }
-  const response = first || grew || unsubscribed ? compose(st, typeUrl, ts, snap) : null;
+  // A class with no config yet (its translation failed): names are recorded (forceNames), nothing is sent.
+  if (snap.unavailable) ts.force = true; // composed by the next push whatever it is about
+  const response = !snap.unavailable && (first || grew || unsubscribed) ? compose(st, typeUrl, ts, snap) : null;
   return { kind, typeUrl, resubscribed: grew || first, response };
 }
 
@@ -132,6 +135,7 @@ export function onDeltaRequest(st: StreamState, req: DeltaRequest, snap: ClassSn
 export function onDeltaPush(st: StreamState, snap: ClassSnapshot, types: ReadonlySet<XdsType> = new Set(PUSH_ORDER),
   only?: ReadonlySet<string>): DeltaResponse[] {
   const out: DeltaResponse[] = [];
+  if (snap.unavailable) return out;
   for (const t of PUSH_ORDER) {
     const ts = st.types.get(t);
     if (!ts || (!types.has(t) && !ts.force && !ts.forceNames.size)) continue;

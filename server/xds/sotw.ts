@@ -10,6 +10,7 @@ import type { EncodedResource } from '../../proto/encode.js';
 import type { SotwRequest } from '../../proto/wire.js';
 import { CDS, EDS, LDS, RDS, PUSH_ORDER, isWildcardType, isXdsType, type XdsType } from '../../proto/typeurls.js';
 import { entryHash, foldVersion, typeVersion, unfoldVersion, type ClassSnapshot } from '../cache/snapshot.js';
+import { truncateText } from './nacklog.js';
 import { newTypeState, nextNonce, type SotwResponse, type StreamState, type TypeState } from './state.js';
 
 export type RequestKind = 'initial' | 'ack' | 'nack' | 'stale' | 'unknown-type';
@@ -146,13 +147,16 @@ export function onRequest(st: StreamState, req: SotwRequest, snap: ClassSnapshot
     ts.ackedVersion = req.versionInfo; ts.ackedAt = now; ts.ackedNonce = req.responseNonce; ts.nack = null;
   } else if (kind === 'nack') {
     ts.ackedNonce = req.responseNonce;
-    ts.nack = { version: ts.versionSent, nonce: req.responseNonce, message: req.errorDetail?.message ?? '', at: now };
+    ts.nack = { version: ts.versionSent, nonce: req.responseNonce, message: truncateText(req.errorDetail?.message ?? ''), at: now };
     if (req.versionInfo) ts.ackedVersion = req.versionInfo;
   } else if (kind === 'initial' && req.versionInfo) {
     // A reconnecting client states what it holds; if that is what we would send, no churn (rule 10).
     ts.ackedVersion = req.versionInfo;
   }
   let response: SotwResponse | null = null;
+  // A class with no config yet (its translation failed): the subscription is recorded, nothing is sent.
+  // `force`: whatever type a later push is about, this one is composed then.
+  if (snap.unavailable) { ts.force = true; return { kind, typeUrl, resubscribed, response }; }
   if (kind === 'initial') {
     const r = compose(st, typeUrl, ts, snap, false);
     if (r && req.versionInfo && r.versionInfo === req.versionInfo) {
@@ -171,6 +175,7 @@ export function onRequest(st: StreamState, req: SotwRequest, snap: ClassSnapshot
 export function onPush(st: StreamState, snap: ClassSnapshot, types: ReadonlySet<XdsType> = new Set(PUSH_ORDER),
   only?: ReadonlySet<string>): SotwResponse[] {
   const out: SotwResponse[] = [];
+  if (snap.unavailable) return out;
   for (const t of PUSH_ORDER) {
     const ts = st.types.get(t);
     if (!ts || !types.has(t) && !ts.force) continue;

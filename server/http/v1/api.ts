@@ -10,7 +10,7 @@
  */
 import { parseNodeId, type Proxy } from '../../../model/proxy.js';
 import { parseClusterName } from '../../../translators/names.js';
-import type { SnapshotCache } from '../../cache/snapshot.js';
+import type { ClassSnapshot, SnapshotCache } from '../../cache/snapshot.js';
 import { HttpError, type Reply, type Router } from '../router.js';
 import { PollerRegistry, pollerSyncz, type PollKind, type PollRecord } from './pollers.js';
 import { clustersOf, hostsOf, listenersOf, routesOf, type Rendered } from './render.js';
@@ -64,6 +64,13 @@ export class V1Api {
     return pod ? { ...parsed.proxy, labels: pod.meta.labels } : parsed.proxy;
   }
 
+  /** The proxy's class snapshot; 503 when its translation failed and there is no last good one. */
+  private snapshotOf(p: Proxy): ClassSnapshot {
+    const snap = this.src.cache.forProxy(p);
+    if (snap.unavailable) throw new HttpError(503, `the configuration of this proxy's class (${snap.classKey}) could not be computed: ${snap.unavailable.message}`);
+    return snap;
+  }
+
   private ensureReady(): void {
     if (!this.src.ready()) throw new HttpError(503, 'not ready: configuration sources have not synced');
   }
@@ -86,16 +93,16 @@ export class V1Api {
     const peer = (h: Record<string, string | string[] | undefined>): string => String(h['x-forwarded-for'] ?? '');
     router.on('GET', /^\/v1\/listeners\/[^/]+\/[^/]+$/, ({ url, headers }) => {
       const [, , , c, n] = url.pathname.split('/') as [string, string, string, string, string];
-      return this.forNode(c, n, peer(headers), 'lds', (p) => listenersOf(this.src.cache.forProxy(p), p.ip), () => 'no listeners');
+      return this.forNode(c, n, peer(headers), 'lds', (p) => listenersOf(this.snapshotOf(p), p.ip), () => 'no listeners');
     });
     router.on('GET', /^\/v1\/clusters\/[^/]+\/[^/]+$/, ({ url, headers }) => {
       const [, , , c, n] = url.pathname.split('/') as [string, string, string, string, string];
-      return this.forNode(c, n, peer(headers), 'cds', (p) => clustersOf(this.src.cache.forProxy(p)), () => 'no clusters');
+      return this.forNode(c, n, peer(headers), 'cds', (p) => clustersOf(this.snapshotOf(p)), () => 'no clusters');
     });
     router.on('GET', /^\/v1\/routes\/[^/]+\/[^/]+\/[^/]+$/, ({ url, headers }) => {
       const [, , , rc, c, n] = url.pathname.split('/') as [string, string, string, string, string, string];
       const name = segment(rc, 'route config name');
-      return this.forNode(c, n, peer(headers), `rds:${name}`, (p) => routesOf(this.src.cache.forProxy(p), name),
+      return this.forNode(c, n, peer(headers), `rds:${name}`, (p) => routesOf(this.snapshotOf(p), name),
         () => `no route config "${name}" for this proxy (route config names come from the listeners' rds.route_config_name)`);
     });
     router.on('GET', /^\/v1\/registration\/[^/]+$/, ({ url }) => {

@@ -34,6 +34,15 @@ describe('v1 poller registry', () => {
     assert.deepEqual((s['types'] as Record<string, { polls?: number }>)['lds']!.polls, 2);
   });
 
+  it('forgets the longest-idle poller past its limit, whatever node ids clients make up', () => {
+    let now = 0;
+    const reg = new PollerRegistry(() => now, 10 * 60_000, 3);
+    reg.record(proxy('10.0.0.1'), 'pp', '', 'cds', 'C1');
+    for (let i = 2; i <= 20; i++) { now++; reg.record(proxy(`10.0.0.${i}`), 'pp', '', 'cds', 'C1'); reg.record(proxy('10.0.0.1'), 'pp', '', 'cds', 'C1'); }
+    assert.equal(reg.list().length, 3);
+    assert.ok(reg.get(proxy('10.0.0.1').id), 'the one still polling is kept');
+  });
+
   it('shows EDS from the registration answers for the services the proxy\'s clusters name, only when all were served', () => {
     const reg = new PollerRegistry(() => 1000);
     reg.record(proxy('10.0.0.1'), 'pp', '', 'cds', 'C1');

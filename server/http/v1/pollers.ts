@@ -28,15 +28,17 @@ export class PollerRegistry {
   private readonly registrations = new Map<string, PollRecord>();
   private sinceSweep = 0;
 
-  constructor(private readonly now: () => number = Date.now, private readonly idleMs = 10 * 60_000) {}
+  /** `maxPollers`: node ids come from clients, so past this many the longest-idle poller is forgotten. */
+  constructor(private readonly now: () => number = Date.now, private readonly idleMs = 10 * 60_000, private readonly maxPollers = 10_000) {}
 
   record(proxy: Proxy, serviceCluster: string, peer: string, kind: PollKind, version: string): void {
     const t = this.now();
     let p = this.byNode.get(proxy.id);
     if (!p) {
       p = { node: proxy.id, proxy, serviceCluster, peer, firstPoll: t, lastPoll: t, polls: new Map() };
-      this.byNode.set(proxy.id, p);
-    }
+      if (this.byNode.size >= this.maxPollers) this.byNode.delete(this.byNode.keys().next().value as string);
+    } else this.byNode.delete(proxy.id);
+    this.byNode.set(proxy.id, p); // most recently polled last, so the first is the longest idle
     p.serviceCluster = serviceCluster;
     p.peer = peer;
     p.lastPoll = t;
@@ -45,6 +47,7 @@ export class PollerRegistry {
   }
 
   recordRegistration(serviceName: string, version: string): void {
+    if (!this.registrations.has(serviceName) && this.registrations.size >= this.maxPollers) this.registrations.delete(this.registrations.keys().next().value as string);
     bump(this.registrations, serviceName, version, this.now());
   }
 

@@ -39,6 +39,14 @@ interface ClassRenderings {
 
 const cache = new WeakMap<ClassSnapshot, ClassRenderings>();
 
+/** Most renderings kept per class and kind: the keys (IPs, route and service names) come from clients. */
+const PER_CLASS_MAX = 1024;
+
+function setBounded<V>(m: Map<string, V>, k: string, v: V): void {
+  if (m.size >= PER_CLASS_MAX) m.delete(m.keys().next().value as string);
+  m.set(k, v);
+}
+
 function of(snap: ClassSnapshot): ClassRenderings {
   let r = cache.get(snap);
   if (!r) {
@@ -80,7 +88,7 @@ export function listenersOf(snap: ClassSnapshot, ip: string): Rendered {
   if (!hit) {
     const listeners = parts.flatMap((p) => (Array.isArray(p) ? (p as readonly InboundPort[]).map((x) => inboundListener(ip, x)) : [p as V1Listener]));
     hit = done({ listeners }, omitted);
-    r.listenersByIp.set(ip, hit);
+    setBounded(r.listenersByIp, ip, hit);
   }
   return hit;
 }
@@ -95,7 +103,7 @@ export function routesOf(snap: ClassSnapshot, name: string): Rendered | undefine
     const { config, omitted } = renderRouteConfig(snap.message(RDS, name) as RouteConfiguration);
     out = done(config, omitted);
   }
-  r.routes.set(name, out);
+  setBounded(r.routes, name, out);
   return out ?? undefined;
 }
 
@@ -124,6 +132,6 @@ export function hostsOf(snap: ClassSnapshot, name: string): Rendered | undefined
     const hosts = renderHosts(snap.message(EDS, name) as ClusterLoadAssignment, omitted);
     out = done({ hosts }, omitted);
   }
-  r.hosts.set(name, out);
+  setBounded(r.hosts, name, out);
   return out ?? undefined;
 }

@@ -10,6 +10,7 @@ import { CDS, EDS, LDS, RDS, TYPE_PREFIX } from '../../../proto/typeurls.js';
 import { A, B, C, fixtureYaml, type FixtureOptions } from './fixture.js';
 import { meshOf, startHarness, NODE, type Harness, type Transport, type Variant } from './harness.js';
 import { Peer, names } from './peer.js';
+import { generate } from '../../../translators/index.js';
 
 const transports: Transport[] = ['memory', 'grpc'];
 const variants: Variant[] = ['sotw', 'delta'];
@@ -378,6 +379,37 @@ for (const transport of transports) {
         push({ withC: true });
         assert.ok(names(await good.next()).includes(C));
         assert.equal(h.engine.counters.rejectedStreams, 1);
+      });
+
+      it('a class whose translation throws keeps its last good config (or gets nothing yet); every other stream gets its push', async () => {
+        let failing = false;
+        const errors: string[] = [];
+        h = await startHarness(transport, meshOf(fixtureYaml()), {}, {}, {
+          generate: (m, p) => {
+            if (failing && p.workloadName.startsWith('broken')) throw new Error(`translator bug for ${p.workloadName}`);
+            return generate(m, p);
+          },
+          onTranslateError: (i) => errors.push(`${i.proxyClass}: ${i.error.message}${i.lastGood ? ' (last good kept)' : ''}`),
+        });
+        const broken = peer('broken-1');
+        const good = peer('good-1');
+        await cds(broken); await cds(good);
+        failing = true;
+        push({ withC: true });
+        assert.ok(names(await good.next()).includes(C), 'the other stream got its push');
+        assert.ok(await broken.c.none(), 'the failing class keeps its last good config: nothing is sent');
+        assert.deepEqual(errors, ['envoy/sidecar/default/pod:broken-1: translator bug for broken-1 (last good kept)']);
+        // A new class that has never translated: no response yet, and the stream stays open.
+        const fresh = peer('broken-2');
+        fresh.sub(CDS, variant === 'delta' ? ['*'] : []);
+        assert.ok(await fresh.c.none());
+        assert.equal(errors.length, 2);
+        assert.equal(h.engine.connectionCount(), 3);
+        // Fixed: the next push brings both up to date.
+        failing = false;
+        push({ withC: true, aEndpoint: 3 });
+        assert.ok(names(await broken.next()).includes(C));
+        assert.ok(names(await fresh.next()).includes(C));
       });
 
       it('malformed bytes get INVALID_ARGUMENT and leave no connection behind', async () => {

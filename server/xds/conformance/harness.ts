@@ -13,7 +13,7 @@ import { encodeDeltaRequest, encodeSotwRequest, type DeltaRequest, type SotwRequ
 import { parseConfigText } from '../../../watchers/file/parse.js';
 import { buildMesh } from '../../../watchers/mesh.js';
 import { emptyState, reduce } from '../../../watchers/store.js';
-import { SnapshotCache } from '../../cache/snapshot.js';
+import { SnapshotCache, type SnapshotCacheOptions } from '../../cache/snapshot.js';
 import { AdsEngine, type AdsEvents, type EngineOptions, type OpenOptions, type StreamIO } from '../ads.js';
 import { startXdsServer, type XdsGrpcServer } from '../grpc.js';
 
@@ -132,8 +132,9 @@ const PATHS: Record<Variant, string> = {
   delta: '/envoy.service.discovery.v3.AggregatedDiscoveryService/DeltaAggregatedResources',
 };
 
-export async function startHarness(transport: Transport, mesh: MeshConfig, opts: EngineOptions = {}, events: AdsEvents = {}): Promise<Harness> {
-  const cache = new SnapshotCache(mesh);
+export async function startHarness(transport: Transport, mesh: MeshConfig, opts: EngineOptions = {}, events: AdsEvents = {},
+  cacheOpts: SnapshotCacheOptions = {}): Promise<Harness> {
+  const cache = new SnapshotCache(mesh, cacheOpts);
   const engine = new AdsEngine(cache, events, Date.now, opts);
   const open: (() => void)[] = [];
   let server: XdsGrpcServer | undefined;

@@ -1,0 +1,226 @@
+/**
+ * @module server/cache/classsnapshot
+ * One proxy class's encoded output for one MeshConfig: each resource is encoded once, on first
+ * demand, then shared by every stream of that class. A resource that fails to encode (a
+ * translator bug or an object Envoy cannot express) is left out and reported through `onError`,
+ * never taking the rest of the push down. Bytes are interned by content hash across classes, so
+ * equal resources share one buffer; the interner is bounded (it starts a new generation when its
+ * current one exceeds a byte budget), so made-up classes cannot grow it without limit.
+ */
+import { encodeResource, type EncodedResource } from '../../proto/encode.js';
+import { CDS, EDS, LDS, NDS, RDS, SDS, MESSAGE_OF, PUSH_ORDER, type XdsType } from '../../proto/typeurls.js';
+import type { Generated, TypeOutput } from '../../translators/index.js';
+
+/**
+ * Encoded resources by (type, name, content hash) for the live generation, falling back to the
+ * previous one, so unchanged resources keep their buffers across pushes and memory stays bounded
+ * by two generations of config.
+ */
+export class Interner {
+  private current = new Map<string, EncodedResource>();
+  private previous = new Map<string, EncodedResource>();
+  /** Bytes (encoded buffers and memo keys) first entered into the current generation. */
+  private currentBytes = 0;
+
+  /**
+   * `maxBytes` bounds one generation: past it a new one starts early (the old one stays as
+   * `previous`), so at most about twice this is held however many distinct classes clients make
+   * up. Going over only costs sharing and re-encodes, never correctness.
+   */
+  constructor(private readonly maxBytes = 128 * 1024 * 1024) {}
+
+  intern(e: EncodedResource): EncodedResource {
+    const k = `${e.typeUrl}\u0000${e.name}\u0000${e.version}`;
+    const mine = this.current.get(k);
+    if (mine) return mine;
+    const hit = this.previous.get(k) ?? e;
+    this.current.set(k, hit);
+    this.grow(hit.any.length + k.length);
+    return hit;
+  }
+
+  private grow(n: number): void {
+    this.currentBytes += n;
+    if (this.currentBytes > this.maxBytes) this.rotate();
+  }
+
+  private memo = new Map<string, EncodedResource>();
+  private memoPrev = new Map<string, EncodedResource>();
+
+  /**
+   * Encodes `msg` unless a message with the same JSON text was encoded in this or the previous
+   * generation: JSON.stringify is native and an order of magnitude cheaper than the reflective
+   * canonical encode, so an unchanged resource costs a string, not an encode, on every push.
+   * (Same JSON ⇒ same message ⇒ same bytes; a miss only costs the encode.)
+   */
+  encode(typeUrl: string, messageName: string, name: string, msg: object): EncodedResource {
+    let text: string;
+    try { text = JSON.stringify(msg); } catch { return this.intern(encodeResource(messageName, name, msg)); } // e.g. a BigInt: just encode
+    const k = `${typeUrl}\u0000${name}\u0000${text}`;
+    const mine = this.memo.get(k);
+    if (mine) return mine;
+    let hit = this.memoPrev.get(k);
+    if (!hit) hit = this.intern(encodeResource(messageName, name, msg));
+    else this.intern(hit);
+    this.memo.set(k, hit);
+    this.grow(k.length * 2);
+    return hit;
+  }
+
+  /** Starts a new generation. */
+  rotate(): void {
+    this.currentBytes = 0;
+    this.previous = this.current;
+    this.current = new Map();
+    this.memoPrev = this.memo;
+    this.memo = new Map();
+  }
+}
+
+/** Per-resource (name, version) hash pair, computed once per encoded resource. */
+const entryHashes = new WeakMap<EncodedResource, readonly [number, number]>();
+
+function fnv(s: string, seed: number): number {
+  let h = seed >>> 0;
+  for (let i = 0; i < s.length; i++) { h ^= s.charCodeAt(i); h = Math.imul(h, 16777619) >>> 0; }
+  return h;
+}
+
+export function entryHash(r: EncodedResource): readonly [number, number] {
+  let h = entryHashes.get(r);
+  if (!h) {
+    const s = `${r.name}\u0000${r.version}`;
+    h = [fnv(s, 2166136261), fnv(s, 0x9747b28c)];
+    entryHashes.set(r, h);
+  }
+  return h;
+}
+
+/** Folds entry hashes: order-independent, so it can be updated incrementally. */
+export function foldVersion(h1: number, h2: number, count: number): string {
+  return `${count.toString(36)}-${(h1 >>> 0).toString(36)}-${(h2 >>> 0).toString(36)}`;
+}
+
+/** The fold state behind a version from `foldVersion`/`typeVersion` (null if it is not one). */
+export function unfoldVersion(v: string): [number, number, number] | null {
+  const p = v.split('-');
+  if (p.length !== 3) return null;
+  const [n, a, b] = p.map((x) => parseInt(x, 36)) as [number, number, number];
+  return Number.isFinite(n) && Number.isFinite(a) && Number.isFinite(b) ? [a, b, n] : null;
+}
+
+/**
+ * A type's version: a hash of its set of (name, resource version) pairs (invariant 2) — the same
+ * set gives the same version on every replica. Built by XOR of per-entry hashes, so a partial
+ * update (endpoint-only push) can adjust it without rehashing everything.
+ */
+export function typeVersion(resources: Iterable<EncodedResource>): string {
+  let h1 = 0, h2 = 0, n = 0;
+  for (const r of resources) { const [a, b] = entryHash(r); h1 ^= a; h2 ^= b; n++; }
+  return foldVersion(h1, h2, n);
+}
+
+export type EncodeFailure = (info: { proxyClass: string; typeUrl: string; name: string; error: Error }) => void;
+
+/** One class's output for one mesh generation. */
+export class ClassSnapshot {
+  /** type → name → encoded resource (null: does not exist or failed to encode). */
+  readonly encoded = new Map<XdsType, Map<string, EncodedResource | null>>(PUSH_ORDER.map((t) => [t, new Map()]));
+  private readonly wildcard = new Map<XdsType, { resources: EncodedResource[]; version: string; map: ReadonlyMap<string, EncodedResource> }>();
+  /**
+   * Sets of sent resources shared by the streams of this class, by type and version: a stream's
+   * record of what it was sent points here instead of holding its own copy (2,000 streams × 2,400
+   * entries was the largest item in the server's heap). Treat as immutable.
+   */
+  private readonly shared = new Map<string, ReadonlyMap<string, EncodedResource>>();
+  /** Encoded bytes this class has produced or carried over (what the cache's byte budget counts). */
+  bytes = 0;
+  /**
+   * Set when the class's translation failed and there is no last good snapshot: the class has no
+   * config to offer (not an empty one), so the protocol sends nothing and REST answers 503.
+   */
+  unavailable: Error | null = null;
+  /** Kept as a class's last good output for a later mesh it failed to translate (never carried over from). */
+  stale = false;
+  /** Told how much `bytes` grew (set by the cache that holds this class). */
+  onGrow: ((delta: number) => void) | null = null;
+
+  /** The shared (immutable) name → resource map for this type and version, built by `make` on first use. */
+  sharedSet(t: XdsType, version: string, make: () => ReadonlyMap<string, EncodedResource>): ReadonlyMap<string, EncodedResource> {
+    const k = `${t}\u0000${version}`;
+    let m = this.shared.get(k);
+    if (!m) { m = make(); this.shared.set(k, m); }
+    return m;
+  }
+
+  constructor(readonly classKey: string, private readonly generated: Generated, private readonly interner: Interner,
+    private readonly onError: EncodeFailure, carry?: { from: ClassSnapshot; keep: (t: XdsType, name: string) => boolean }) {
+    if (carry) {
+      for (const [t, m] of carry.from.encoded) {
+        const mine = this.encoded.get(t)!;
+        for (const [n, v] of m) if (carry.keep(t, n)) { mine.set(n, v); if (v) this.bytes += v.any.length; }
+      }
+    }
+  }
+
+  /**
+   * Everything a wildcard subscription to `t` receives, sorted by name, with its version (see
+   * `typeVersion`) — computed once per class and shared by all its streams.
+   */
+  wildcardSet(t: XdsType): { resources: EncodedResource[]; version: string; map: ReadonlyMap<string, EncodedResource> } {
+    let w = this.wildcard.get(t);
+    if (!w) {
+      const resources = [...this.names(t)].sort().map((n) => this.get(t, n)).filter((r): r is EncodedResource => r !== undefined);
+      const version = typeVersion(resources);
+      w = { resources, version, map: this.sharedSet(t, version, () => new Map(resources.map((r) => [r.name, r]))) };
+      this.wildcard.set(t, w);
+    }
+    return w;
+  }
+
+  private output(t: XdsType): TypeOutput<object> {
+    switch (t) {
+      case CDS: return this.generated.clusters;
+      case EDS: return this.generated.endpoints;
+      case LDS: return this.generated.listeners;
+      case RDS: return this.generated.routes;
+      case SDS: return this.generated.secrets ?? NOTHING;
+      case NDS: return this.generated.nameTable ?? NOTHING;
+    }
+    throw new Error(`unsupported type ${String(t)}`);
+  }
+
+  /** Names a wildcard subscription to `t` receives. */
+  names(t: XdsType): readonly string[] {
+    return this.output(t).names();
+  }
+
+  /** The encoded resource `name` of type `t`, or undefined when it does not exist (or failed to encode). */
+  get(t: XdsType, name: string): EncodedResource | undefined {
+    const byName = this.encoded.get(t)!;
+    const hit = byName.get(name);
+    if (hit !== undefined) return hit ?? undefined;
+    let res: EncodedResource | null = null;
+    try {
+      const msg = this.output(t).get(name);
+      if (msg) {
+        res = this.interner.encode(t, MESSAGE_OF[t], name, msg);
+      }
+    } catch (error) {
+      this.onError({ proxyClass: this.classKey, typeUrl: t, name, error: error as Error });
+    }
+    byName.set(name, res);
+    if (res) { this.bytes += res.any.length; this.onGrow?.(res.any.length); }
+    return res ?? undefined;
+  }
+
+  /** The plain message (for config_dump and the translate CLI). */
+  message(t: XdsType, name: string): object | undefined {
+    return this.output(t).get(name);
+  }
+}
+
+
+const NOTHING: TypeOutput<never> = { names: () => [], get: () => undefined };
+/** The output of a class that could not be translated (see ClassSnapshot.unavailable). */
+export const NO_OUTPUT: Generated = { clusters: NOTHING, endpoints: NOTHING, listeners: NOTHING, routes: NOTHING };

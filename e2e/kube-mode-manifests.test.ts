@@ -12,6 +12,7 @@ import { parseAllDocuments } from 'yaml';
 import { DEFAULT_ISTIO_NAMESPACE, DEFAULT_PORTS } from '../server/defaults.js';
 import { VALIDATE_PATH } from '../server/http/webhook.js';
 import { WATCHED_RESOURCES, WATCH_VERBS } from '../watchers/kube/resources.js';
+import { CA_CLUSTER_RULES, CA_NAMESPACE_RULES } from '../server/ca/rbac.js';
 import { REPO_ROOT } from './tspilot.js';
 
 // Manifests are untyped YAML; the checks below navigate them field by field.
@@ -62,19 +63,32 @@ describe('deploy/ manifests agree with each other and with the server', () => {
       assert.deepEqual(sorted(r.verbs), sorted(WATCH_VERBS), 'verbs');
       return r.apiGroups.flatMap((g) => r.resources.map((res) => `${g}/${res}`));
     });
-    const cluster = grants(one('ClusterRole').rules);
-    const ns = grants(one('Role').rules);
+    const cluster = grants(one('ClusterRole', 'tspilot').rules);
+    const ns = grants(one('Role', 'tspilot').rules);
     const want = (pred: (r: (typeof WATCHED_RESOURCES)[number]) => boolean) => sorted(WATCHED_RESOURCES.filter(pred).map((r) => `${r.group}/${r.resource}`));
     assert.deepEqual(sorted(cluster), want((r) => r.only === undefined));
     assert.deepEqual(sorted(ns), want((r) => r.only !== undefined));
     assert.equal(new Set(cluster).size, cluster.length, 'no resource granted twice');
     const sa = one('ServiceAccount');
     assert.equal(pod.spec.serviceAccountName, sa.metadata.name);
-    for (const [binding, role] of [['ClusterRoleBinding', 'ClusterRole'], ['RoleBinding', 'Role']] as const) {
-      const b = one(binding);
-      assert.equal(b.roleRef.kind, role);
-      assert.equal(b.roleRef.name, one(role).metadata.name);
-      assert.deepEqual(b.subjects, [{ kind: 'ServiceAccount', name: sa.metadata.name, namespace: DEFAULT_ISTIO_NAMESPACE }]);
+    for (const name of ['tspilot', 'tspilot-ca']) {
+      for (const [binding, role] of [['ClusterRoleBinding', 'ClusterRole'], ['RoleBinding', 'Role']] as const) {
+        const b = one(binding, name);
+        assert.equal(b.roleRef.kind, role);
+        assert.equal(b.roleRef.name, one(role, name).metadata.name);
+        assert.deepEqual(b.subjects, [{ kind: 'ServiceAccount', name: sa.metadata.name, namespace: DEFAULT_ISTIO_NAMESPACE }]);
+      }
+    }
+  });
+
+  it('the CA\'s RBAC is exactly server/ca/rbac.ts: ConfigMaps cluster-wide, its Secrets by name and the election Lease in istio-system', () => {
+    const norm = (rules: readonly { apiGroups: readonly string[]; resources: readonly string[]; resourceNames?: readonly string[]; verbs: readonly string[] }[]): string[] =>
+      rules.map((r) => JSON.stringify([sorted(r.apiGroups), sorted(r.resources), sorted(r.resourceNames ?? []), sorted(r.verbs)])).sort();
+    assert.deepEqual(norm(one('ClusterRole', 'tspilot-ca').rules), norm(CA_CLUSTER_RULES));
+    assert.deepEqual(norm(one('Role', 'tspilot-ca').rules), norm(CA_NAMESPACE_RULES));
+    for (const r of one('Role', 'tspilot-ca').rules as { resources: string[]; resourceNames?: string[]; verbs: string[] }[]) {
+      if (r.resources.includes('secrets')) assert.ok(r.resourceNames?.length || sorted(r.verbs).join() === 'create', 'Secrets are read only by name');
+      assert.ok(!r.verbs.includes('list') && !r.verbs.includes('delete'), 'no list or delete in the namespace');
     }
   });
 

@@ -34,6 +34,18 @@ export interface Rejection {
   readonly reason: string;
 }
 
+/** A document of a kind tspilot does not read, skipped: listed in configz with the reason. */
+export interface IgnoredObject {
+  readonly kind: string;
+  readonly apiVersion: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly source: string;
+  readonly reason: string;
+  /** `warn` when it probably matters (a typo, a mesh kind not translated yet), `info` for ordinary workload kinds. */
+  readonly level: 'warn' | 'info';
+}
+
 /**
  * Events from a source. `sync` marks that a source has delivered its initial state; `replace`
  * states the complete set of keys one origin currently holds (a re-read file, a relist), so the
@@ -43,7 +55,7 @@ export type ConfigEvent =
   | { readonly type: 'upsert'; readonly key: ConfigKey; readonly object: ConfigObject; readonly origin: Origin }
   | { readonly type: 'delete'; readonly key: ConfigKey; readonly origin: Origin }
   | { readonly type: 'reject'; readonly rejection: Rejection }
-  | { readonly type: 'replace'; readonly origin: Origin; readonly objects: readonly { key: ConfigKey; object: ConfigObject }[]; readonly rejections: readonly Rejection[] }
+  | { readonly type: 'replace'; readonly origin: Origin; readonly objects: readonly { key: ConfigKey; object: ConfigObject }[]; readonly rejections: readonly Rejection[]; readonly ignored?: readonly IgnoredObject[] }
   | { readonly type: 'sourceError'; readonly origin: Origin; readonly reason: string }
   | { readonly type: 'synced' };
 

@@ -5,11 +5,13 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { initLogging } from './log.js';
-import { parseDuration } from '../model/duration.js';
+import { count, duration } from './cli/flags.js';
 import { serve } from './serve.js';
 import { registerOperatorCommands } from './cli/register.js';
 import { sourceFromFlags } from './source.js';
+import { DEFAULT_MAX_FILE_BYTES } from '../watchers/file/source.js';
 import { DEFAULT_ISTIO_NAMESPACE, DEFAULT_PORTS } from './defaults.js';
+import { addCaFlags, type CaFlags } from './ca/flags.js';
 
 function port(v: string): number {
   const n = Number(v);
@@ -17,17 +19,11 @@ function port(v: string): number {
   return n;
 }
 
-function duration(v: string): number {
-  const ms = parseDuration(v);
-  if (ms === null) throw new InvalidArgumentError(`"${v}" is not a duration (e.g. 100ms, 10s)`);
-  return ms;
-}
-
 const program = new Command('tspilot')
   .description('An xDS control plane for Istio meshes: Istio/Kubernetes config in, Envoy v3 xDS out.')
   .showHelpAfterError();
 
-program.command('serve')
+const serveCmd = program.command('serve')
   .description('Serve xDS (ADS over gRPC) and the debug surface for a folder of Kubernetes/Istio YAML, or a Kubernetes cluster.')
   .option('--config-dir <dir>', 'folder of *.yaml/*.yml/*.json manifests, watched for changes (the default source)')
   .option('--kubeconfig <path>', 'read the mesh from the Kubernetes API with this kubeconfig (in a pod: service-account credentials when no --config-dir)')
@@ -42,22 +38,32 @@ program.command('serve')
   .option('--http-port <port>', `HTTP debug port: /ready, /debug/* (istiod: ${DEFAULT_PORTS.http})`, port, DEFAULT_PORTS.http)
   .option('--debounce-after <duration>', 'quiet time before a push (PILOT_DEBOUNCE_AFTER)', duration, 100)
   .option('--debounce-max <duration>', 'longest a change waits for a push (PILOT_DEBOUNCE_MAX)', duration, 10_000)
-  .option('--max-response-bytes <n>', 'largest xDS response sent (bigger ones are logged, counted and not sent; 0 = no limit)', Number, 0)
-  .option('--push-throttle <n>', 'streams written at once (istiod: min(15 + 5·cores, 100))', Number)
-  .option('--class-cache-size <n>', 'proxy classes kept that no stream uses, for pollers and reconnects (least recently used go first)', Number, 256)
-  .option('--class-cache-bytes <n>', 'encoded bytes kept in proxy classes no stream uses', Number, 32 * 1024 * 1024)
-  .option('--max-stream-names <n>', 'resource names one xDS stream may subscribe to (RESOURCE_EXHAUSTED past it)', Number, 200_000)
-  .option('--max-subscribed-names <n>', 'resource names all xDS streams together may subscribe to', Number, 5_000_000)
+  .option('--debounce-endpoints-max <duration>', 'longest an endpoint-only change waits for a push (endpoint removals are pushed at once)', duration, 1000)
+  .option('--max-response-bytes <n>', 'largest xDS response sent (bigger ones are logged, counted and not sent; 0 = no limit)', count(0), 0)
+  .option('--push-throttle <n>', 'streams written at once (istiod: min(15 + 5·cores, 100))', count(1))
+  .option('--class-cache-size <n>', 'proxy classes kept that no stream uses, for pollers and reconnects (least recently used go first)', count(0), 256)
+  .option('--class-cache-bytes <n>', 'encoded bytes kept in proxy classes no stream uses', count(0), 32 * 1024 * 1024)
+  .option('--max-stream-names <n>', 'resource names one xDS stream may subscribe to (RESOURCE_EXHAUSTED past it)', count(1), 200_000)
+  .option('--max-subscribed-names <n>', 'resource names all xDS streams together may subscribe to', count(1), 5_000_000)
+  .option('--max-connection-age <duration>', 'xDS connections are closed (GOAWAY) after about this long so proxies rebalance across replicas; 0s = never (istiod: 30m)', duration, 30 * 60_000)
+  .option('--max-connection-age-grace <duration>', 'how long streams may finish after that GOAWAY before the connection is closed', duration, 10_000)
+  .option('--http-max-connections <n>', 'open connections per HTTP port (monitoring, http, webhook); more are closed at once', count(1), 2048)
   .option('--poll-interval <duration>', 'how often the folder is rescanned besides file events', duration, 1000)
+  .option('--max-file-bytes <n>', 'config files larger than this are refused (reported, last good objects kept)', count(1), DEFAULT_MAX_FILE_BYTES)
   .option('--log-level <level>', 'trace, debug, info, warn, error', process.env['TSPILOT_LOG_LEVEL'] ?? 'info')
-  .option('--mesh-config <file>', 'istio MeshConfig YAML (the mesh ConfigMap key): trustDomain, rootNamespace, outboundTrafficPolicy, connectTimeout, defaultHttpRetryPolicy')
-  .action(async (o: { meshConfig?: string; configDir?: string; kubeconfig?: string; istioNamespace: string; crdPollInterval: number; webhookPort?: number; webhookCert?: string; webhookKey?: string; bind: string; xdsPort: number; monitoringPort: number; httpPort: number; debounceAfter: number; debounceMax: number; pollInterval: number; logLevel: string; maxResponseBytes: number; pushThrottle?: number; classCacheSize: number; classCacheBytes: number; maxStreamNames: number; maxSubscribedNames: number }) => {
+  .option('--mesh-config <file>', 'istio MeshConfig YAML (the mesh ConfigMap key): trustDomain, rootNamespace, outboundTrafficPolicy, connectTimeout, defaultHttpRetryPolicy');
+addCaFlags(serveCmd)
+  .action(async (o: CaFlags & { xdsTlsPort?: number } & { meshConfig?: string; configDir?: string; kubeconfig?: string; istioNamespace: string; crdPollInterval: number; webhookPort?: number; webhookCert?: string; webhookKey?: string; bind: string; xdsPort: number; monitoringPort: number; httpPort: number; debounceAfter: number; debounceMax: number; pollInterval: number; maxFileBytes: number; logLevel: string; maxResponseBytes: number; pushThrottle?: number; classCacheSize: number; classCacheBytes: number; maxStreamNames: number; maxSubscribedNames: number;
+    debounceEndpointsMax: number; maxConnectionAge: number; maxConnectionAgeGrace: number; httpMaxConnections: number }) => {
     const log = initLogging(o.logLevel);
     try {
       const s = await serve({ ...sourceFromFlags(o, process.env), webhookPort: o.webhookPort, webhookCert: o.webhookCert, webhookKey: o.webhookKey, bind: o.bind, xdsPort: o.xdsPort, monitoringPort: o.monitoringPort, httpPort: o.httpPort,
-        debounceMs: o.debounceAfter, debounceMaxMs: o.debounceMax, pollMs: o.pollInterval, ...(o.meshConfig ? { meshConfig: o.meshConfig } : {}),
+        debounceMs: o.debounceAfter, debounceMaxMs: o.debounceMax, pollMs: o.pollInterval, maxFileBytes: o.maxFileBytes, ...(o.meshConfig ? { meshConfig: o.meshConfig } : {}),
         maxResponseBytes: o.maxResponseBytes, ...(o.pushThrottle ? { pushThrottle: o.pushThrottle } : {}), classCacheSize: o.classCacheSize, classCacheBytes: o.classCacheBytes,
-        maxStreamNames: o.maxStreamNames, maxServerNames: o.maxSubscribedNames });
+        maxStreamNames: o.maxStreamNames, maxServerNames: o.maxSubscribedNames,
+        debounceEndpointsMaxMs: o.debounceEndpointsMax, maxConnectionAgeMs: o.maxConnectionAge, maxConnectionAgeGraceMs: o.maxConnectionAgeGrace, httpMaxConnections: o.httpMaxConnections,
+        // The CA runs with the TLS port (--xds-tls-port): its serving certificate and CreateCertificate.
+        ...(o.xdsTlsPort !== undefined ? { ca: o } : {}) });
       const stop = (sig: string): void => {
         log.info({ signal: sig }, 'shutting down');
         void s.close().then(() => process.exit(0));

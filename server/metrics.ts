@@ -87,6 +87,9 @@ export class PilotMetrics {
   readonly virtServices: Gauge;
   readonly edsNoInstances: Gauge;
   readonly dupDomains: Gauge;
+  /** Kubernetes mode: lists after the first (410 Gone, failed lists) and reopened watches, per resource. */
+  readonly kubeRelists: Counter<'resource'>;
+  readonly kubeReconnects: Counter<'resource'>;
   /** `pilot_xds` version label → connected proxies with it (a series is removed when it drops to zero). */
   private readonly versions = new Map<string, number>();
   /** node → type → err label currently set on the reject gauges (to clear on ACK/disconnect). */
@@ -96,6 +99,8 @@ export class PilotMetrics {
     const registers = [this.registry];
     if (opts.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
     this.xds = new Gauge({ name: 'pilot_xds', help: 'Number of endpoints connected to this pilot using XDS.', labelNames: ['version'], registers });
+    this.kubeRelists = new Counter({ name: 'tspilot_kube_relists_total', help: 'Kubernetes lists after the first, per resource: 410 Gone (watch history expired) or a failed list.', labelNames: ['resource'], registers });
+    this.kubeReconnects = new Counter({ name: 'tspilot_kube_watch_reconnects_total', help: 'Kubernetes watches reopened after a failure, a server-side timeout or a 410, per resource.', labelNames: ['resource'], registers });
     this.pushes = new Counter({ name: 'pilot_xds_pushes', help: 'Pilot build and send errors for lds, rds, cds and eds.', labelNames: ['type'], registers });
     this.convergence = new Histogram({ name: 'pilot_proxy_convergence_time', help: 'Delay in seconds between config change and a proxy receiving all required configuration.', buckets: TIME_BUCKETS, registers });
     this.queueTime = new Histogram({ name: 'pilot_proxy_queue_time', help: 'Time in seconds, a proxy is in the push queue before being dequeued.', buckets: TIME_BUCKETS, registers });

@@ -10,7 +10,9 @@ import { type MeshOptions, DEFAULT_MESH_OPTIONS } from '../watchers/mesh.js';
 import { meshFromState } from '../watchers/snapshot.js';
 import { emptyState, reduce, takeChanges, type StoreState } from '../watchers/store.js';
 import { debounceMax } from './push/debounce.js';
+import { changeUrgency, maxWaitFor, type Urgency } from './push/urgency.js';
 import type { Logger } from './log.js';
+import { noticeLogger } from './store-notices.js';
 
 export interface MeshUpdate {
   readonly mesh: MeshConfig;
@@ -27,6 +29,8 @@ export interface MeshUpdate {
 export interface PipelineOptions {
   readonly debounceMs: number;
   readonly debounceMaxMs: number;
+  /** Longest an endpoint-only change waits (default 1 s); a change removing endpoints does not wait at all. */
+  readonly debounceEndpointsMaxMs?: number;
   readonly mesh?: MeshOptions;
 }
 
@@ -38,15 +42,20 @@ export function meshUpdates(events$: Observable<ConfigEvent>, opts: PipelineOpti
   const state = emptyState();
   let logged = new Set<string>();
   let firstChangeAt = 0;
+  const logNotices = noticeLogger(log);
+  let urgency: Urgency = 'config';
+  const endpointsMaxMs = opts.debounceEndpointsMaxMs ?? 1000;
   const updates$ = events$.pipe(
     tap((ev) => {
       if (ev.type === 'sourceError') log.error({ file: ev.origin.source, reason: ev.reason }, `cannot read ${ev.origin.source}: ${ev.reason}; its last good objects stay in force`);
       if (!firstChangeAt) firstChangeAt = Date.now();
+      urgency = changeUrgency(state.objects, ev); // against the store before this event is applied
     }),
     scan(reduce, state),
     filter((st) => st.synced),
-    debounceMax(opts.debounceMs, opts.debounceMaxMs),
-    map((st) => {
+    map((st) => ({ st, urgency })),
+    debounceMax(opts.debounceMs, opts.debounceMaxMs, undefined, undefined, (x) => maxWaitFor(x.urgency, opts.debounceMaxMs, endpointsMaxMs)),
+    map(({ st }) => {
       const changes = takeChanges(st);
       const t0 = performance.now();
       const mesh = meshFromState(st, opts.mesh ?? DEFAULT_MESH_OPTIONS);
@@ -61,6 +70,7 @@ export function meshUpdates(events$: Observable<ConfigEvent>, opts: PipelineOpti
         log.warn({ kind: r.kind, namespace: r.namespace, name: r.name, file: r.source, field: r.field, reason: r.reason }, `rejected ${text}${kept}`);
       }
       logged = now;
+      logNotices(st);
       const at = firstChangeAt || Date.now();
       firstChangeAt = 0;
       return { mesh, kinds: changes.kinds, keys: changes.keys, firstChangeAt: at, buildMs };

@@ -6,27 +6,32 @@
  */
 import { firstValueFrom, type Subscription } from 'rxjs';
 import { buildMesh } from '../watchers/mesh.js';
-import { emptyState } from '../watchers/store.js';
+import { duplicateDefinitions, emptyState, ignoredObjects } from '../watchers/store.js';
 import { SnapshotCache } from './cache/snapshot.js';
 import { AdsEngine, typeShort } from './xds/ads.js';
 import { NackLog } from './xds/nacklog.js';
 import { startXdsServer, type XdsGrpcServer } from './xds/grpc.js';
 import { debugRoutes } from './http/debug.js';
-import { startHttp, type HttpServer } from './http/router.js';
+import { DEFAULT_HTTP_LIMITS, startHttp, type HttpServer } from './http/router.js';
 import { V1Api } from './http/v1/api.js';
 import { restRoutes } from './http/rest.js';
 import { meshUpdates, type MeshUpdate } from './pipeline.js';
 import { pushScope } from './push/scope.js';
 import { logger } from './log.js';
-import { DEFAULT_PORTS } from './defaults.js';
+import { DEFAULT_ISTIO_NAMESPACE, DEFAULT_PORTS } from './defaults.js';
 import { PilotMetrics } from './metrics.js';
 import { Observer, mergeEvents } from './observe.js';
 import { serverDryRun } from './explain/dryrun.js';
+import { ParseWorker } from '../watchers/file/parse-pool.js';
 import type { Proxy } from '../model/proxy.js';
 import type { StreamState } from './xds/state.js';
 import { chooseSource, type KubeModeOptions } from './source.js';
 import { loadMeshConfigFile } from '../watchers/validate/meshconfig.js';
 import { startWebhook, type WebhookServer } from './http/webhook.js';
+import { startMeshCA, type RunningMeshCA } from './ca/start.js';
+import { CaMetrics } from './ca/metrics.js';
+import type { CaFlags } from './ca/flags.js';
+import { KubeConfig } from '@kubernetes/client-node';
 
 export interface ServeOptions {
   readonly configDir: string;
@@ -37,6 +42,8 @@ export interface ServeOptions {
   readonly debounceMs: number;
   readonly debounceMaxMs: number;
   readonly pollMs: number;
+  /** Folder mode: files larger than this are refused (default watchers/file/source DEFAULT_MAX_FILE_BYTES). */
+  readonly maxFileBytes?: number;
   /** Kubernetes mode (instead of configDir): informers against the API server. */
   readonly kube?: KubeModeOptions;
   /** Admission webhook port (default: 15017 in Kubernetes mode, off otherwise); PEM files for HTTPS. */
@@ -48,6 +55,15 @@ export interface ServeOptions {
   /** xDS engine limits: responses over maxResponseBytes are not sent (0 = no limit); pushThrottle = streams written at once. */
   readonly maxResponseBytes?: number;
   readonly pushThrottle?: number;
+  /** Longest an endpoint-only change waits for its push (default 1 s); endpoint removals do not wait. */
+  readonly debounceEndpointsMaxMs?: number;
+  /** xDS connections get a GOAWAY after about this long (0 = never; default 30 min), forced closed after the grace. */
+  readonly maxConnectionAgeMs?: number;
+  readonly maxConnectionAgeGraceMs?: number;
+  /** Open connections per HTTP port (default DEFAULT_HTTP_LIMITS). */
+  readonly httpMaxConnections?: number;
+  /** Run the mesh CA (server/ca/): with TLS on, it supplies the serving certificate and CreateCertificate. */
+  readonly ca?: CaFlags;
   /** Proxy classes kept that no stream uses (count, encoded bytes), for pollers and reconnects. */
   readonly classCacheSize?: number;
   readonly classCacheBytes?: number;
@@ -62,15 +78,19 @@ export interface RunningServer {
   readonly httpPort: number;
   readonly webhookPort?: number | undefined;
   readonly engine: AdsEngine;
+  /** The mesh CA when `ca` was given (for the TLS port: serving material, roots, CreateCertificate). */
+  readonly ca?: RunningMeshCA | undefined;
   close(): Promise<void>;
 }
 
 export async function serve(opts: ServeOptions): Promise<RunningServer> {
   const log = logger('serve');
   const adsLog = logger('ads');
-  const src = chooseSource(opts);
+  // Called only once the source is subscribed (below), when `observer` exists.
+  const src = chooseSource(opts, (what, resource) => (what === 'relist' ? observer.metrics.kubeRelists : observer.metrics.kubeReconnects).inc({ resource }));
   const meshOpts = opts.meshConfig ? { ...src.mesh, settings: loadMeshConfigFile(opts.meshConfig) } : src.mesh;
-  const { updates$, state } = meshUpdates(src.events$, { debounceMs: opts.debounceMs, debounceMaxMs: opts.debounceMaxMs, mesh: meshOpts }, logger('store'));
+  const { updates$, state } = meshUpdates(src.events$, { debounceMs: opts.debounceMs, debounceMaxMs: opts.debounceMaxMs, mesh: meshOpts,
+    ...(opts.debounceEndpointsMaxMs !== undefined ? { debounceEndpointsMaxMs: opts.debounceEndpointsMaxMs } : {}) }, logger('store'));
   const observer = new Observer(new PilotMetrics());
   const cache = new SnapshotCache(buildMesh(emptyState()).mesh, { onError: ({ proxyClass, typeUrl, name, error }) => (observer.metrics.internalErrors.inc(),
     adsLog.error({ proxyClass, type: typeShort(typeUrl), resource: name, err: error.message }, `cannot encode ${typeShort(typeUrl)} ${name} for ${proxyClass}: ${error.message}; left out`)),
@@ -116,8 +136,12 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
       responses: sent, pushMs: Math.round((performance.now() - t0) * 10) / 10, sinceChangeMs: Date.now() - u.firstChangeAt }, 'config pushed');
   }
   const v1 = new V1Api({ cache, ready: () => ready });
-  const sources = { engine, mesh: () => cache.mesh, ready: () => ready, sourceErrors: () => state.sourceErrors, pushStatus: () => observer.pushStatus(), pollers: () => v1.syncz(),
-    snapshot: (p: Proxy) => cache.forProxy(p), dryRun: (yaml: string, streams: readonly StreamState[]) => serverDryRun(state, cache.mesh, streams, yaml, meshOpts, (p) => cache.forProxy(p)) };
+  // POSTed YAML is parsed off the event loop, a few at a time, each within 10 s.
+  const dryRunParser = new ParseWorker({ timeoutMs: 10_000, maxQueued: 4 });
+  const sources = { engine, mesh: () => cache.mesh, ready: () => ready, sourceErrors: () => state.sourceErrors, duplicates: () => duplicateDefinitions(state), ignored: () => ignoredObjects(state),
+    pushStatus: () => observer.pushStatus(), pollers: () => v1.syncz(),
+    snapshot: (p: Proxy) => cache.forProxy(p), dryRun: (yaml: string, streams: readonly StreamState[]) => serverDryRun(() => state, () => cache.mesh, streams, yaml, meshOpts, (p) => cache.forProxy(p),
+      (text, source) => dryRunParser.parse(text, source)) };
   const router = v1.register(debugRoutes(sources));
   restRoutes(router, { snapshot: (p) => cache.forProxy(p), mesh: () => cache.mesh });
   // istiod serves /metrics on the monitoring port only.
@@ -129,26 +153,36 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   const servers: HttpServer[] = [];
   let xds: XdsGrpcServer | undefined;
   let webhook: WebhookServer | undefined;
+  let ca: RunningMeshCA | undefined;
   const close = async (): Promise<void> => {
     sub.unsubscribe();
-    await Promise.all([xds?.close(), webhook?.close(), ...servers.map((s) => s.close())]);
+    await Promise.all([dryRunParser.close(), xds?.close(), webhook?.close(), ca?.close(), ...servers.map((s) => s.close())]);
   };
   try {
-    servers.push(await startHttp(monitoring, opts.bind, opts.monitoringPort, onHttpError));
-    servers.push(await startHttp(router, opts.bind, opts.httpPort, onHttpError));
+    if (opts.ca) {
+      const kc = opts.kube ? new KubeConfig() : undefined;
+      if (kc) { if (opts.kube?.kubeconfig) kc.loadFromFile(opts.kube.kubeconfig); else kc.loadFromCluster(); }
+      ca = await startMeshCA({ namespace: opts.kube?.istioNamespace ?? DEFAULT_ISTIO_NAMESPACE, ...(kc ? { kubeConfig: kc } : {}), cacertsDir: opts.ca.cacertsDir, stateDir: opts.ca.caStateDir,
+        dnsNames: opts.ca.tlsDnsNames, trustDomain: meshOpts.settings?.trustDomain, log: logger('ca'), metrics: new CaMetrics(observer.metrics.registry) });
+    }
+    const httpLimits = { ...DEFAULT_HTTP_LIMITS, ...(opts.httpMaxConnections ? { maxConnections: opts.httpMaxConnections } : {}) };
+    servers.push(await startHttp(monitoring, opts.bind, opts.monitoringPort, onHttpError, httpLimits));
+    servers.push(await startHttp(router, opts.bind, opts.httpPort, onHttpError, httpLimits));
     const webhookPort = opts.webhookPort ?? (opts.kube ? DEFAULT_PORTS.webhook : undefined);
     if (webhookPort !== undefined) {
-      webhook = await startWebhook({ bind: opts.bind, port: webhookPort, certFile: opts.webhookCert, keyFile: opts.webhookKey, ready: () => ready, onError: onHttpError });
+      webhook = await startWebhook({ bind: opts.bind, port: webhookPort, certFile: opts.webhookCert, keyFile: opts.webhookKey, ready: () => ready, onError: onHttpError, limits: httpLimits });
     }
     // /ready answers 503 until every source has synced and the first snapshot is pushed.
     log.info({ monitoring: servers[0]!.port, http: servers[1]!.port, webhook: webhook?.port, webhookTls: webhook?.tls }, 'http listening; waiting for the config sources to sync');
     await first;
-    xds = await startXdsServer(engine, opts.bind, opts.xdsPort);
+    xds = await startXdsServer(engine, opts.bind, opts.xdsPort, {
+      ...(opts.maxConnectionAgeMs !== undefined ? { maxConnectionAgeMs: opts.maxConnectionAgeMs } : {}),
+      ...(opts.maxConnectionAgeGraceMs !== undefined ? { maxConnectionAgeGraceMs: opts.maxConnectionAgeGraceMs } : {}) });
   } catch (e) {
     await close();
     throw e;
   }
-  const running = { xdsPort: xds.port, monitoringPort: servers[0]!.port, httpPort: servers[1]!.port, webhookPort: webhook?.port, engine, close };
+  const running = { xdsPort: xds.port, monitoringPort: servers[0]!.port, httpPort: servers[1]!.port, webhookPort: webhook?.port, engine, ca, close };
   log.info({ xds: running.xdsPort, monitoring: running.monitoringPort, http: running.httpPort, webhook: running.webhookPort, ...src.describe }, 'listening');
   return running;
 }

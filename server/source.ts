@@ -33,11 +33,12 @@ export interface SourceChoice {
   readonly describe: Record<string, string>;
 }
 
-export function chooseSource(o: { configDir: string; pollMs: number; kube?: KubeModeOptions }): SourceChoice {
+export function chooseSource(o: { configDir: string; pollMs: number; maxFileBytes?: number; kube?: KubeModeOptions },
+  onWatchStat?: (what: 'relist' | 'reconnect', resource: string) => void): SourceChoice {
   if (!o.kube) {
     const dir = path.resolve(o.configDir);
     return {
-      events$: fileSource({ dir, pollMs: o.pollMs, onNote: (file, note) => logger('source').debug({ file }, note) }),
+      events$: fileSource({ dir, pollMs: o.pollMs, ...(o.maxFileBytes ? { maxFileBytes: o.maxFileBytes } : {}), onNote: (file, note) => logger('source').debug({ file }, note) }),
       mesh: DEFAULT_MESH_OPTIONS,
       describe: { configDir: dir },
     };
@@ -52,10 +53,12 @@ export function chooseSource(o: { configDir: string; pollMs: number; kube?: Kube
   const mesh: MeshOptions = {
     ...DEFAULT_MESH_OPTIONS,
     endpointsFromPods: false,
+    holdEndpointsWithoutPod: true,
     get settings() { return settings; },
   };
   const events$ = kubeSource({
     kubeConfig: kc, istioNamespace: o.kube.istioNamespace, meshConfigMap: DEFAULT_MESH_CONFIGMAP, log, discoveryPollMs: o.kube.discoveryPollMs,
+    ...(onWatchStat ? { onWatchStat } : {}),
     onMeshConfig: (text) => {
       if (text === null) { settings = undefined; return; }
       const r = parseMeshConfigText(text);

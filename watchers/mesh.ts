@@ -20,6 +20,12 @@ export interface MeshOptions {
   readonly endpointsFromPods: boolean;
   /** Mesh-wide settings (`--mesh-config`); istiod's defaults when absent. */
   readonly settings?: MeshSettings;
+  /**
+   * Leave out an EndpointSlice endpoint whose targetRef Pod is not known yet (Kubernetes mode, as
+   * istiod does): published without the Pod's labels it would fall out of every subset cluster.
+   * It appears with the next snapshot after its Pod arrives.
+   */
+  readonly holdEndpointsWithoutPod?: boolean;
 }
 
 export const DEFAULT_MESH_OPTIONS: MeshOptions = { domainSuffix: 'cluster.local', endpointsFromPods: true };
@@ -119,6 +125,7 @@ export function buildMesh(st: StoreState, opts: MeshOptions = DEFAULT_MESH_OPTIO
           for (const a of slice.endpoints) {
             if (!a.ready) continue;
             const pod = a.targetPod ? pods.get(a.targetPod) : undefined;
+            if (a.targetPod && !pod && opts.holdEndpointsWithoutPod) continue;
             eps.push({ address: a.ip, port, labels: pod?.meta.labels ?? {}, pod: a.targetPod, serviceAccount: pod?.serviceAccount ?? '', locality: a.zone, ready: a.ready });
           }
         }

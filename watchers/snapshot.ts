@@ -17,7 +17,7 @@ export function storeFromTexts(files: readonly { source: string; text: string }[
   for (const f of files) {
     const res = parseConfigText(f.text, f.source);
     const ev: ConfigEvent = res.ok
-      ? { type: 'replace', origin: { source: f.source }, objects: res.file.objects, rejections: res.file.rejections }
+      ? { type: 'replace', origin: { source: f.source }, objects: res.file.objects, rejections: res.file.rejections, ignored: res.file.ignored }
       : { type: 'sourceError', origin: { source: f.source }, reason: res.reason };
     if (!res.ok) fileErrors.set(f.source, res.reason);
     st = reduce(st, ev);

@@ -12,13 +12,13 @@ import type { ConfigEvent, MeshConfig, MeshEndpoint } from '../model/config.js';
 import type { VirtualService } from '../model/istio.js';
 import { parseConfigText } from './file/parse.js';
 import { buildMesh, DEFAULT_MESH_OPTIONS, type MeshOptions } from './mesh.js';
-import { emptyState, reduce, takeChanges, type StoreState } from './store.js';
+import { duplicateDefinitions, emptyState, reduce, takeChanges, type StoreState } from './store.js';
 
 /** The event the file source emits for a file with this text. */
 function fileEvent(source: string, text: string): ConfigEvent {
   const r = parseConfigText(text, source, 'bookinfo');
   if (!r.ok) return { type: 'sourceError', origin: { source }, reason: r.reason };
-  return { type: 'replace', origin: { source }, objects: r.file.objects, rejections: r.file.rejections };
+  return { type: 'replace', origin: { source }, objects: r.file.objects, rejections: r.file.rejections, ignored: r.file.ignored };
 }
 
 const deleted = (source: string): ConfigEvent => ({ type: 'replace', origin: { source }, objects: [], rejections: [] });
@@ -182,6 +182,92 @@ describe('watchers/store reduce + watchers/mesh buildMesh', () => {
       const ch = takeChanges(st);
       assert.deepEqual([...ch.kinds], ['Pod']);
       assert.deepEqual([...ch.keys], ['Pod/bookinfo/reviews-v1-a']);
+    });
+  });
+
+  describe('an object defined in two files', () => {
+    const KEY = 'VirtualService/bookinfo/reviews';
+    const base = (): StoreState => { const st = emptyState(); apply(st, fileEvent('svc.yaml', SERVICE), fileEvent('dr.yaml', DR)); return st; };
+
+    it('the definition from the file whose path sorts first is served, whatever order the files arrive in', () => {
+      for (const order of [['a.yaml', 'b.yaml'], ['b.yaml', 'a.yaml']]) {
+        const st = base();
+        const text: Record<string, string> = { 'a.yaml': vs({ timeout: '1s' }), 'b.yaml': vs({ timeout: '2s' }) };
+        const mesh = apply(st, ...order.map((f) => fileEvent(f, text[f]!)));
+        assert.equal(vsTimeout(mesh, 'reviews'), '1s', `arrival order ${order.join(', ')}`);
+        assert.equal(mesh.objects.get(KEY)?.origin.source, 'a.yaml');
+      }
+    });
+
+    it('is reported as a conflict naming both files, and no longer once one file drops it', () => {
+      const st = base();
+      apply(st, fileEvent('b.yaml', vs({ timeout: '2s' })), fileEvent('a.yaml', vs({ timeout: '1s' })));
+      assert.deepEqual(duplicateDefinitions(st), [{ key: KEY, winner: 'a.yaml', ignored: ['b.yaml'] }]);
+      apply(st, deleted('b.yaml'));
+      assert.deepEqual(duplicateDefinitions(st), []);
+    });
+
+    it('deleting the file in force falls back to the other definition at once', () => {
+      const st = base();
+      apply(st, fileEvent('a.yaml', vs({ timeout: '1s' })), fileEvent('b.yaml', vs({ timeout: '2s' })));
+      takeChanges(st);
+      const mesh = apply(st, deleted('a.yaml'));
+      assert.equal(vsTimeout(mesh, 'reviews'), '2s');
+      assert.equal(mesh.objects.get(KEY)?.origin.source, 'b.yaml');
+      assert.deepEqual([...takeChanges(st).keys], [KEY], 'the switch is a change to push');
+    });
+
+    it('deleting the file that arrived last keeps the first file’s definition (it used to vanish until a restart)', () => {
+      const st = base();
+      apply(st, fileEvent('b.yaml', vs({ timeout: '2s' })), fileEvent('c.yaml', vs({ timeout: '3s' })));
+      const mesh = apply(st, deleted('c.yaml'));
+      assert.equal(vsTimeout(mesh, 'reviews'), '2s');
+      const gone = apply(st, deleted('b.yaml'));
+      assert.equal(gone.objects.has(KEY), false, 'gone only when no file defines it');
+    });
+
+    it('a file dropping the object (but staying) also falls back to the other file', () => {
+      const st = base();
+      apply(st, fileEvent('a.yaml', `${vs({ timeout: '1s' })}---${SERVICE.replace('name: reviews', 'name: other')}`), fileEvent('b.yaml', vs({ timeout: '2s' })));
+      const mesh = apply(st, fileEvent('a.yaml', SERVICE.replace('name: reviews', 'name: other')));
+      assert.equal(vsTimeout(mesh, 'reviews'), '2s');
+    });
+
+    it('an invalid definition in one file does not take the other file’s valid one away', () => {
+      const st = base();
+      apply(st, fileEvent('b.yaml', vs({ timeout: '2s' })));
+      const mesh = apply(st, fileEvent('a.yaml', vs({ timeout: 'soon' })));
+      assert.equal(vsTimeout(mesh, 'reviews'), '2s');
+      assert.equal(mesh.rejected[0]?.source, 'a.yaml');
+      const fixed = apply(st, deleted('a.yaml'));
+      assert.deepEqual(fixed.rejected, [], 'the rejection goes with its file');
+      assert.equal(vsTimeout(fixed, 'reviews'), '2s');
+    });
+
+    it('an upsert (the Kubernetes source, a dry run) replaces every definition of the key', () => {
+      const st = base();
+      apply(st, fileEvent('a.yaml', vs({ timeout: '1s' })), fileEvent('b.yaml', vs({ timeout: '2s' })));
+      const r = parseConfigText(vs({ timeout: '9s' }), 'dry-run', 'bookinfo');
+      assert.ok(r.ok);
+      const mesh = apply(st, { type: 'upsert', key: KEY, object: r.file.objects[0]!.object, origin: { source: 'dry-run' } });
+      assert.equal(vsTimeout(mesh, 'reviews'), '9s');
+      assert.deepEqual(duplicateDefinitions(st), []);
+    });
+  });
+
+  describe('ignored kinds', () => {
+    it('are kept per file with the reason, and replaced when the file is re-read or deleted', () => {
+      const st = emptyState();
+      apply(st, fileEvent('x.yaml', `apiVersion: networking.istio.io/v1\nkind: VirtualServce\nmetadata: {name: r}\n---${SERVICE}`));
+      assert.deepEqual(st.ignored.get('x.yaml')?.map((i) => [i.kind, i.name]), [['VirtualServce', 'r']]);
+      apply(st, fileEvent('x.yaml', SERVICE));
+      assert.equal(st.ignored.has('x.yaml'), false);
+      apply(st, fileEvent('x.yaml', 'apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata: {name: p}\n'));
+      assert.deepEqual(st.ignored.get('x.yaml')?.map((i) => i.kind), ['PeerAuthentication']);
+      apply(st, { type: 'sourceError', origin: { source: 'x.yaml' }, reason: 'line 1: bad' });
+      assert.equal(st.ignored.get('x.yaml')?.length, 1, 'an unreadable file keeps what it said last');
+      apply(st, deleted('x.yaml'));
+      assert.equal(st.ignored.has('x.yaml'), false);
     });
   });
 

@@ -25,7 +25,7 @@ export interface ResourceDef {
 const istio = (resource: string, kind: string, shortNames: string[], versions = ['v1', 'v1beta1', 'v1alpha3']): ResourceDef =>
   ({ group: 'networking.istio.io', versions, resource, kind, namespaced: true, shortNames, crd: true });
 
-/** What tspilot watches: core services/endpoints/pods/namespaces/configmaps, EndpointSlices, Istio networking CRDs. */
+/** What tspilot reads and writes: core services/endpoints/pods/namespaces/configmaps/secrets, EndpointSlices, Leases, Istio networking CRDs. */
 export const DEFAULT_RESOURCES: readonly ResourceDef[] = [
   { group: '', versions: ['v1'], resource: 'services', kind: 'Service', namespaced: true, shortNames: ['svc'] },
   { group: '', versions: ['v1'], resource: 'endpoints', kind: 'Endpoints', namespaced: true, shortNames: ['ep'] },
@@ -37,6 +37,7 @@ export const DEFAULT_RESOURCES: readonly ResourceDef[] = [
   { group: '', versions: ['v1'], resource: 'namespaces', kind: 'Namespace', namespaced: false, shortNames: ['ns'], fieldLabels: ['status.phase'] },
   { group: '', versions: ['v1'], resource: 'configmaps', kind: 'ConfigMap', namespaced: true, shortNames: ['cm'] },
   { group: '', versions: ['v1'], resource: 'secrets', kind: 'Secret', namespaced: true, fieldLabels: ['type'] },
+  { group: 'coordination.k8s.io', versions: ['v1'], resource: 'leases', kind: 'Lease', namespaced: true },
   { group: 'discovery.k8s.io', versions: ['v1'], resource: 'endpointslices', kind: 'EndpointSlice', namespaced: true },
   istio('virtualservices', 'VirtualService', ['vs']),
   istio('destinationrules', 'DestinationRule', ['dr']),

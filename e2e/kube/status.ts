@@ -69,6 +69,14 @@ export function conflict(gr: GroupResource, name: string): Status {
     'please apply your changes to the latest version and try again', grDetails(gr, name));
 }
 
+/** errors.NewInvalid: 422 naming the kind, the object and each invalid field. */
+export function invalid(kind: string, group: string, name: string, causes: Array<{ field: string; message: string }>): Status {
+  const list = causes.map((c) => `${c.field}: ${c.message}`);
+  const message = `${kind} "${name}" is invalid: ${list.length === 1 ? list[0] : `[${list.join(', ')}]`}`;
+  const details: StatusDetails = { name, ...(group ? { group } : {}), kind, causes: causes.map((c) => ({ reason: 'FieldValueInvalid', message: c.message, field: c.field })) };
+  return failure(422, 'Invalid', message, details);
+}
+
 /** Attributes of a rejected request, as the authorizer saw them. */
 export interface ForbiddenAttrs { user: string; verb: string; gr: GroupResource; namespace?: string; name?: string }
 

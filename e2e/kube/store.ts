@@ -8,7 +8,8 @@
 //   strictly after it is complete, so a watch/list-at-RV for X is servable iff X >= floor.
 // - `snapshotAt(rv)` rebuilds the state at an older revision by undoing logged events (MVCC-like),
 //   which backs consistent chunked lists (continue tokens) and resourceVersionMatch=Exact.
-// - create/update/delete throw ApiStatusError (AlreadyExists, Conflict, NotFound) like the server;
+// - create/update/delete throw ApiStatusError (AlreadyExists, Conflict, NotFound, and 422 Invalid
+//   from validate.ts for the kinds tspilot writes) like the server;
 //   an update that changes nothing is a no-op (no new revision, no event), as in GuaranteedUpdate.
 //   generation starts at 1 and is bumped when anything outside metadata/status changes.
 // - Subscribers are called synchronously after each write, in revision order.
@@ -17,6 +18,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ResourceDef } from './registry.js';
 import { ApiStatusError, alreadyExists, badRequest, conflict, notFound } from './status.js';
+import { validateWrite } from './validate.js';
 
 export interface ObjectMeta {
   name?: string;
@@ -191,6 +193,7 @@ export class Store {
     const meta = obj.metadata;
     if (!meta.name && meta.generateName) meta.name = meta.generateName + Math.random().toString(36).slice(2, 7);
     if (!meta.name) throw new ApiStatusError(badRequest('name or generateName is required'));
+    validateWrite(def, obj);
     const key = objectKey(meta.namespace, meta.name);
     if (s.objects.has(key)) throw new ApiStatusError(alreadyExists(def, meta.name));
     const rv = ++this.rv;
@@ -219,6 +222,7 @@ export class Store {
     if (meta.resourceVersion && meta.resourceVersion !== old.metadata.resourceVersion) {
       throw new ApiStatusError(conflict(def, name));
     }
+    validateWrite(def, obj, old);
     meta.uid = old.metadata.uid;
     meta.creationTimestamp = old.metadata.creationTimestamp;
     meta.generation = old.metadata.generation;

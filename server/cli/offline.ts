@@ -14,7 +14,7 @@ import { DEFAULT_MESH_OPTIONS, type MeshOptions } from '../../watchers/mesh.js';
 import { meshFromState, storeFromTexts } from '../../watchers/snapshot.js';
 import { loadMeshConfigFile } from '../../watchers/validate/meshconfig.js';
 import { reduce, type StoreState } from '../../watchers/store.js';
-import { parseConfigText } from '../../watchers/file/parse.js';
+import { parseConfigText, type ParseResult } from '../../watchers/file/parse.js';
 
 const CONFIG_FILE = /\.(ya?ml|json)$/i;
 
@@ -62,8 +62,10 @@ export function copyState(st: StoreState): StoreState {
     ...st,
     objects: new Map(st.objects),
     byOrigin: new Map([...st.byOrigin].map(([k, v]) => [k, new Set(v)])),
+    definitions: new Map([...st.definitions].map(([k, v]) => [k, new Map(v)])),
     rejected: new Map(st.rejected),
     sourceErrors: new Map(st.sourceErrors),
+    ignored: new Map(st.ignored),
     lastSemanticGood: new Map(st.lastSemanticGood),
     changedKinds: new Set(st.changedKinds),
     changedKeys: new Set(st.changedKeys),
@@ -71,8 +73,14 @@ export function copyState(st: StoreState): StoreState {
 }
 
 /** The store after `kubectl apply -f CHANGE.yaml` (objects upserted by key), on a copy of `base`. */
-export function applyChange(base: StoreState, text: string, source = 'dry-run'): { state: StoreState; applied: string[]; rejected: Rejection[]; error?: string } {
-  const res = parseConfigText(text, source);
+export function applyChange(base: StoreState, text: string, source = 'dry-run'): AppliedChange {
+  return applyParsed(base, parseConfigText(text, source), source);
+}
+
+export interface AppliedChange { state: StoreState; applied: string[]; rejected: Rejection[]; error?: string }
+
+/** `applyChange` for a text already parsed (by parseConfigText, possibly on a worker thread). */
+export function applyParsed(base: StoreState, res: ParseResult, source = 'dry-run'): AppliedChange {
   if (!res.ok) return { state: base, applied: [], rejected: [], error: `${source}: ${res.reason}` };
   if (!res.file.objects.length && !res.file.rejections.length) return { state: base, applied: [], rejected: [], error: `${source}: no objects tspilot reads (Service, EndpointSlice, Pod, VirtualService, DestinationRule…)` };
   let st = copyState(base);

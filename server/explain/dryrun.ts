@@ -3,7 +3,8 @@
  * The two ways to ask "what would this change push?": against a running server (its store state,
  * copied, and its connected proxies with their subscriptions) and offline (a config folder and the
  * proxies named on the command line, or one sidecar per Pod in the folder). Both apply the change
- * to a copy, never to the served state.
+ * to a copy, never to the served state. Against a running server the posted YAML is parsed by
+ * `parse` (a worker thread, so a hostile document cannot stall the event loop).
  */
 import type { MeshConfig, Rejection } from '../../model/config.js';
 import type { Proxy } from '../../model/proxy.js';
@@ -12,10 +13,14 @@ import type { StoreState } from '../../watchers/store.js';
 import type { MeshOptions } from '../../watchers/mesh.js';
 import type { StreamState } from '../xds/state.js';
 import type { ClassSnapshot } from '../cache/snapshot.js';
-import { applyChange, meshFromState, proxyFromNodeId, withRegistryLabels } from '../cli/offline.js';
+import { applyChange, applyParsed, meshFromState, proxyFromNodeId, withRegistryLabels } from '../cli/offline.js';
+import type { ParseOutcome } from '../../watchers/file/parse-pool.js';
+import { parseConfigText } from '../../watchers/file/parse.js';
 import { diffMeshes, type DiffReport, type DiffTarget, type Subscription } from './diff.js';
 
-export type DryRunResult = { readonly ok: true; readonly report: DiffReport } | { readonly ok: false; readonly error: string };
+export type DryRunResult = { readonly ok: true; readonly report: DiffReport } | { readonly ok: false; readonly error: string; readonly busy?: boolean };
+
+const SOURCE = 'dry-run';
 
 /** Applied vs rejected objects of the change, counting cross-object checks (unknown subset…) too. */
 function outcome(ch: { applied: string[]; rejected: Rejection[] }, after: MeshConfig): { applied: string[]; rejected: Rejection[] } {
@@ -29,13 +34,18 @@ function targetOf(s: StreamState): DiffTarget {
   return { proxy: s.proxy, subscriptions };
 }
 
-/** Against a running server: `served` is what it serves now; `state` its live store (only read). */
-export function serverDryRun(state: StoreState, served: MeshConfig, streams: readonly StreamState[], yaml: string, opts?: MeshOptions,
-  servedSnapshot?: (p: Proxy) => ClassSnapshot): DryRunResult {
-  const ch = applyChange(state, yaml, 'dry-run');
+/**
+ * Against a running server: `served` is what it serves now; `state()` its live store (only read,
+ * after the parse). `parse` defaults to parsing here, synchronously.
+ */
+export async function serverDryRun(state: () => StoreState, served: () => MeshConfig, streams: readonly StreamState[], yaml: string, opts?: MeshOptions,
+  servedSnapshot?: (p: Proxy) => ClassSnapshot, parse: (text: string, source: string) => Promise<ParseOutcome> = async (t, s) => parseConfigText(t, s)): Promise<DryRunResult> {
+  const parsed = await parse(yaml, SOURCE);
+  if (!parsed.ok && parsed.busy) return { ok: false, busy: true, error: parsed.reason };
+  const ch = applyParsed(state(), parsed, SOURCE);
   if (ch.error) return { ok: false, error: ch.error };
   const after = meshFromState(ch.state, opts);
-  return { ok: true, report: diffMeshes(served, after, streams.map(targetOf), outcome(ch, after), servedSnapshot) };
+  return { ok: true, report: diffMeshes(served(), after, streams.map(targetOf), outcome(ch, after), servedSnapshot) };
 }
 
 /** One Envoy sidecar per Pod of the mesh (what a folder of manifests implies), else a default one. */

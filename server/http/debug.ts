@@ -14,6 +14,8 @@ import type { ClassSnapshot } from '../cache/snapshot.js';
 import { explain } from '../explain/explain.js';
 import type { DryRunResult } from '../explain/dryrun.js';
 import type { AdsEngine } from '../xds/ads.js';
+import type { DuplicateDefinition } from '../../watchers/store.js';
+import type { IgnoredObject } from '../../model/config.js';
 import type { StreamState } from '../xds/state.js';
 import { configDump } from './configdump.js';
 import { HttpError, Router } from './router.js';
@@ -24,6 +26,10 @@ export interface DebugSources {
   mesh(): MeshConfig;
   ready(): boolean;
   sourceErrors(): ReadonlyMap<string, string>;
+  /** Objects defined in several files (which file is in force), for /debug/configz. */
+  duplicates?(): readonly DuplicateDefinition[];
+  /** Documents skipped because tspilot does not read their kind, with the reason, for /debug/configz. */
+  ignored?(): readonly IgnoredObject[];
   /** The last pushes (server/observe.ts), for /debug/push_status. */
   pushStatus?(): object;
   /** Proxies polling the v1 REST API (server/http/v1), listed in /debug/syncz after the streams. */
@@ -31,7 +37,7 @@ export interface DebugSources {
   /** The output of a proxy's class for the served mesh (read-only), for /debug/explain. */
   snapshot?(proxy: Proxy): ClassSnapshot;
   /** What applying `yaml` would push to the given streams (on copies), for POST /debug/diff. */
-  dryRun?(yaml: string, streams: readonly StreamState[]): DryRunResult;
+  dryRun?(yaml: string, streams: readonly StreamState[]): DryRunResult | Promise<DryRunResult>;
 }
 
 const EXPLAIN_TYPES = ['cds', 'eds', 'lds', 'rds', 'vhost'] as const;
@@ -117,6 +123,10 @@ export function debugRoutes(src: DebugSources, router: Router = new Router()): R
         rejected: mesh.rejected,
         // Hosts claimed by several VirtualServices: which one is in force and which are ignored.
         conflicts: mesh.conflicts,
+        // Objects defined in more than one file: the file in force (path sorting first) and the others.
+        duplicates: src.duplicates?.() ?? [],
+        // Documents of kinds tspilot does not read: misspelled (with a suggestion), or not translated yet.
+        ignored: src.ignored?.() ?? [],
         sourceErrors: Object.fromEntries(src.sourceErrors()),
       },
     };
@@ -143,14 +153,14 @@ export function debugRoutes(src: DebugSources, router: Router = new Router()): R
     if (!found.length) throw new HttpError(404, `proxy "${s.proxy.id}" has no ${type ?? 'cluster, endpoint assignment, listener, route configuration or virtual host'} named "${resource}"`);
     return { json: { proxy: s.proxy.id, resource, explanations: found } };
   });
-  router.on('POST', '/debug/diff', ({ url, body }) => {
+  router.on('POST', '/debug/diff', async ({ url, body }) => {
     if (!src.dryRun) throw new HttpError(501, 'dry-run diff is not available on this server');
     if (!body.trim()) throw new HttpError(400, 'the request body must be the YAML (or JSON) of the change, as for kubectl apply -f');
     const id = url.searchParams.get('proxyID');
     const streams = id ? findStreams(src.engine, id) : src.engine.streams();
     if (id && !streams.length) throw new HttpError(404, `no connected proxy "${id}" (see /debug/adsz for connected proxies)`);
-    const r = src.dryRun(body, streams);
-    if (!r.ok) throw new HttpError(400, r.error);
+    const r = await src.dryRun(body, streams);
+    if (!r.ok) throw new HttpError(r.busy ? 503 : 400, r.error);
     return { json: r.report };
   });
   router.on('GET', '/debug/registryz', () => ({ json: src.mesh().services }));

@@ -49,8 +49,30 @@ function send(res: http.ServerResponse, r: Reply): void {
 
 export interface HttpServer { readonly port: number; close(): Promise<void> }
 
-export async function startHttp(router: Router, host: string, port: number, onError: (e: Error) => void): Promise<HttpServer> {
-  const server = http.createServer((req, res) => {
+/** Slow or idle clients may not hold a port: header and whole-request timeouts, and a connection cap. */
+export interface HttpLimits {
+  /** Time to receive a complete request header (Node answers 408 and closes). */
+  readonly headersTimeoutMs: number;
+  /** Time to receive a complete request, body included (408 and close). */
+  readonly requestTimeoutMs: number;
+  /** Open connections per port; past it new connections are closed at once. */
+  readonly maxConnections: number;
+}
+
+export const DEFAULT_HTTP_LIMITS: HttpLimits = { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, maxConnections: 2048 };
+
+/**
+ * Options for http(s).createServer applying `limits`. Node checks the timeouts every
+ * connectionsCheckingInterval (default 30 s, which is why half-sent requests used to linger):
+ * check often. Idle kept-alive connections are governed by keepAliveTimeout instead.
+ */
+export function limitOptions(limits: HttpLimits): http.ServerOptions {
+  return { headersTimeout: limits.headersTimeoutMs, requestTimeout: limits.requestTimeoutMs,
+    connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(limits.headersTimeoutMs / 4))) };
+}
+
+export async function startHttp(router: Router, host: string, port: number, onError: (e: Error) => void, limits: HttpLimits = DEFAULT_HTTP_LIMITS): Promise<HttpServer> {
+  const server = http.createServer(limitOptions(limits), (req, res) => {
     let url: URL;
     try {
       url = new URL(req.url ?? '/', 'http://localhost');
@@ -85,7 +107,7 @@ export async function startHttp(router: Router, host: string, port: number, onEr
   // Polling clients (nginmesh's agent polls every 5 s on one kept-alive connection) must not find
   // it closed at each cycle: Node's default keep-alive timeout is exactly 5 s.
   server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
+  server.maxConnections = limits.maxConnections;
   await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(port, host, () => resolve()); });
   return {
     port: (server.address() as AddressInfo).port,

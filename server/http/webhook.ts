@@ -12,6 +12,7 @@ import https from 'node:https';
 import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { validateObject } from '../../watchers/validate/index.js';
+import { DEFAULT_HTTP_LIMITS, limitOptions, type HttpLimits } from './router.js';
 
 export interface AdmissionResponse {
   readonly uid: string;
@@ -59,6 +60,8 @@ export interface WebhookOptions {
   readonly keyFile?: string;
   ready(): boolean;
   onError(e: Error): void;
+  /** Timeouts and connection cap (default DEFAULT_HTTP_LIMITS). */
+  readonly limits?: HttpLimits;
 }
 
 function send(res: http.ServerResponse, status: number, body: unknown): void {
@@ -90,9 +93,11 @@ export async function startWebhook(o: WebhookOptions): Promise<WebhookServer> {
     req.on('error', (e) => o.onError(e));
   };
   const tls = !!o.certFile;
+  const limits = o.limits ?? DEFAULT_HTTP_LIMITS;
   const server = tls
-    ? https.createServer({ cert: await readFile(o.certFile!), key: await readFile(o.keyFile!) }, handler)
-    : http.createServer(handler);
+    ? https.createServer({ ...limitOptions(limits), cert: await readFile(o.certFile!), key: await readFile(o.keyFile!) }, handler)
+    : http.createServer(limitOptions(limits), handler);
+  server.maxConnections = limits.maxConnections;
   await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(o.port, o.bind, () => resolve()); });
   return {
     port: (server.address() as AddressInfo).port,

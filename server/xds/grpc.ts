@@ -38,12 +38,36 @@ export interface XdsGrpcServer {
   close(): Promise<void>;
 }
 
-export async function startXdsServer(engine: AdsEngine, host: string, port: number, opts: { maxSendBytes?: number } = {}): Promise<XdsGrpcServer> {
+export interface XdsServerOptions {
+  readonly maxSendBytes?: number;
+  /**
+   * Connections get a GOAWAY after about this long (±10 % jitter, by grpc-js), so proxies
+   * reconnect — and spread over the replicas behind the Service after a scale-up; 0 = never.
+   * istiod: 30 min (--keepaliveMaxServerConnectionAge).
+   */
+  readonly maxConnectionAgeMs?: number;
+  /** Streams still open this long after the GOAWAY are closed (istiod: 10 s). */
+  readonly maxConnectionAgeGraceMs?: number;
+  /** Keepalive ping interval and ack wait (defaults 30 s / 30 s); tests shorten them. */
+  readonly keepaliveTimeMs?: number;
+  readonly keepaliveTimeoutMs?: number;
+}
+
+export const DEFAULT_MAX_CONNECTION_AGE_MS = 30 * 60_000;
+export const DEFAULT_MAX_CONNECTION_AGE_GRACE_MS = 10_000;
+export const DEFAULT_KEEPALIVE_TIMEOUT_MS = 30_000;
+
+export async function startXdsServer(engine: AdsEngine, host: string, port: number, opts: XdsServerOptions = {}): Promise<XdsGrpcServer> {
+  const age = opts.maxConnectionAgeMs ?? DEFAULT_MAX_CONNECTION_AGE_MS;
   const server = new grpc.Server({
+    ...(age > 0 ? { 'grpc.max_connection_age_ms': age, 'grpc.max_connection_age_grace_ms': opts.maxConnectionAgeGraceMs ?? DEFAULT_MAX_CONNECTION_AGE_GRACE_MS } : {}),
     'grpc.max_send_message_length': opts.maxSendBytes ?? -1,
     'grpc.max_receive_message_length': 4 * 1024 * 1024,
-    'grpc.keepalive_time_ms': 30_000,
-    'grpc.keepalive_timeout_ms': 10_000,
+    // Pings every 30 s find dead peers. The ack wait is 30 s, not istiod's 10 s: grpc-js times it
+    // with a timer, and after an event-loop stall Node runs expired timers before it reads the
+    // socket, so a stall longer than the wait closed healthy connections whose ack was already there.
+    'grpc.keepalive_time_ms': opts.keepaliveTimeMs ?? 30_000,
+    'grpc.keepalive_timeout_ms': opts.keepaliveTimeoutMs ?? DEFAULT_KEEPALIVE_TIMEOUT_MS,
     'grpc.keepalive_permit_without_calls': 1,
     'grpc.http2.min_ping_interval_without_data_ms': 5_000,
   });

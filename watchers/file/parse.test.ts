@@ -73,7 +73,7 @@ items:
 ---
 ${SERVICE}`);
     assert.deepEqual(f.objects.map((o) => o.key), ['Service/bookinfo/ratings', 'DestinationRule/bookinfo/ratings', 'Service/default/reviews']);
-    assert.deepEqual(f.ignored, ['Deployment']);
+    assert.deepEqual(f.ignored.map((i) => i.kind), ['Deployment']);
   });
 
   it('an invalid document is rejected on its own; the others are still read', () => {
@@ -88,9 +88,43 @@ ${SERVICE}`);
 
   it('a Deployment is ignored, not rejected', () => {
     const f = parsed(`apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: reviews-v1}\nspec: {replicas: 3}\n---${SERVICE}`);
-    assert.deepEqual(f.ignored, ['Deployment']);
+    assert.deepEqual(f.ignored.map((i) => [i.kind, i.name, i.namespace, i.source]), [['Deployment', 'reviews-v1', 'default', SRC]]);
+    assert.match(f.ignored[0]!.reason, /no mesh configuration/);
+    assert.equal(f.ignored[0]!.level, 'info', 'an ordinary workload kind is not worth a warning');
     assert.deepEqual(f.rejections, []);
     assert.equal(f.objects.length, 1);
+  });
+
+  describe('kinds tspilot does not read are listed with the reason', () => {
+    const one = (apiVersion: string, kind: string): ParsedFile['ignored'][number] => {
+      const f = parsed(`apiVersion: ${apiVersion}\nkind: ${kind}\nmetadata: {name: x, namespace: bookinfo}\nspec: {}\n`);
+      assert.equal(f.ignored.length, 1, JSON.stringify(f));
+      return f.ignored[0]!;
+    };
+
+    it('a misspelled kind: unknown, with a suggestion', () => {
+      const i = one('networking.istio.io/v1', 'VirtualServce');
+      assert.deepEqual([i.kind, i.apiVersion, i.name, i.namespace, i.level], ['VirtualServce', 'networking.istio.io/v1', 'x', 'bookinfo', 'warn']);
+      assert.match(i.reason, /unknown kind VirtualServce \(did you mean VirtualService\?\)/);
+      assert.match(one('networking.istio.io/v1', 'Destinationrule').reason, /did you mean DestinationRule\?/);
+      assert.match(one('networking.istio.io/v1', 'serviceentries').reason, /did you mean ServiceEntry\?/);
+    });
+
+    it('a kind nothing resembles: unknown, no suggestion', () => {
+      const i = one('example.com/v1', 'Frobnicator');
+      assert.equal(i.reason, 'unknown kind Frobnicator');
+      assert.equal(i.level, 'warn');
+    });
+
+    for (const [apiVersion, kind] of [['security.istio.io/v1', 'PeerAuthentication'], ['security.istio.io/v1', 'AuthorizationPolicy'],
+      ['security.istio.io/v1', 'RequestAuthentication'], ['telemetry.istio.io/v1', 'Telemetry'], ['networking.istio.io/v1alpha3', 'EnvoyFilter'],
+      ['gateway.networking.k8s.io/v1', 'HTTPRoute'], ['gateway.networking.k8s.io/v1', 'Gateway']] as const) {
+      it(`${apiVersion} ${kind}: not translated by tspilot yet`, () => {
+        const i = one(apiVersion, kind);
+        assert.match(i.reason, new RegExp(`^${kind} \\(${apiVersion.split('/')[0]!.replace(/\./g, '\\.')}\\) is not translated by tspilot yet`));
+        assert.equal(i.level, 'warn');
+      });
+    }
   });
 
   it('an object defined twice in one file: the first is kept, the second reported', () => {
@@ -131,6 +165,33 @@ ${SERVICE}`);
       const r = parseConfigText('apiVersion: v1\nkind: Service\nkind: Pod\nmetadata: {name: a}\n', SRC);
       assert.equal(r.ok, false);
       assert.match(!r.ok ? r.reason : '', /^line 3\b/);
+    });
+  });
+
+  describe('hostile YAML is refused with a reason, never thrown', () => {
+    const refused = (text: string): string => {
+      const r = parseConfigText(text, SRC);
+      assert.equal(r.ok, false);
+      return r.ok ? '' : r.reason;
+    };
+
+    it('an alias bomb', () => {
+      let bomb = 'a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n';
+      let prev = 'a';
+      for (const c of 'bcdefghi') { bomb += `${c}: &${c} [${Array(9).fill(`*${prev}`).join(', ')}]\n`; prev = c; }
+      assert.match(refused(bomb), /aliases/);
+    });
+
+    it('a document nested deeper than the parser can go', () => {
+      const depth = 20_000;
+      assert.match(refused(`apiVersion: v1\nkind: Service\nmetadata: {name: x}\nspec: ${'['.repeat(depth)}${']'.repeat(depth)}\n`), /line 4: nested too deeply/);
+      assert.match(refused(`a: ${'{b: '.repeat(300)}1${'}'.repeat(300)}\n`), /nested too deeply/);
+    });
+
+    it('brackets in quotes and comments do not count as nesting', () => {
+      const many = '['.repeat(300);
+      const f = parsed(`# ${many}\napiVersion: v1\nkind: Service\nmetadata: {name: reviews, annotations: {a: "${many}\\"${many}", b: '${many}'}}\nspec: {ports: [{port: 80}]}\n`);
+      assert.equal(f.objects.length, 1);
     });
   });
 });

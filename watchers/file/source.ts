@@ -3,17 +3,26 @@
  * The embedded default source: a folder of Kubernetes/Istio YAML, read like `kubectl apply -f DIR`
  * (files ending .yaml, .yml or .json, not recursive) and watched while running. Emits one
  * `replace` event per changed file (its complete set of objects), `sourceError` for a file that
- * no longer parses (the store keeps its last good objects), an empty `replace` for a deleted
- * file, and `synced` once after the first full read. Change detection: fs.watch for promptness
- * plus a periodic stat scan, because fs.watch misses events on some filesystems and editors.
+ * no longer parses or is not a file (a directory, a symlink to one, a broken symlink: the store
+ * keeps its last good objects), an empty `replace` for a deleted file, and `synced` once after the
+ * first full read. Change detection: fs.watch for promptness plus a periodic stat scan, because
+ * fs.watch misses events on some filesystems and editors. Files are parsed on a worker thread
+ * (parse-pool.ts) and refused past `maxFileBytes`, so no file stalls the main event loop.
+ *
+ * Churn never withdraws what the folder still defines: the events of one scan are emitted
+ * together, synchronously, once the scan is complete (so no snapshot sees a rename half done), and
+ * a file that vanished is withdrawn only once it has stayed gone for `vanishMs` (a delete followed
+ * by a re-add, as some tools write files, changes nothing) — at once when it was renamed (its
+ * inode is listed under the new name, read in the same scan). A file modified a moment ago (maybe
+ * half written) is read on the next pass.
  */
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { lstat, readFile, readdir, readlink, stat } from 'node:fs/promises';
 import { watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { Observable } from 'rxjs';
 import type { ConfigEvent } from '../../model/config.js';
-import { parseConfigText } from './parse.js';
+import { ParseWorker } from './parse-pool.js';
 
 export interface FileSourceOptions {
   readonly dir: string;
@@ -21,67 +30,158 @@ export interface FileSourceOptions {
   readonly pollMs?: number;
   /** Quiet time after a filesystem event before rescanning, in ms. */
   readonly settleMs?: number;
+  /** How long a file must stay gone before its objects are withdrawn, in ms. */
+  readonly vanishMs?: number;
   readonly defaultNamespace?: string;
+  /** Files larger than this many bytes are refused (a sourceError naming the limit; last good objects stay). */
+  readonly maxFileBytes?: number;
+  /** Called as a file's text is handed to the parser (for logs and tests). */
+  readonly onParse?: (file: string, bytes: number) => void;
   /** Told about files skipped or unreadable, for logs. */
   readonly onNote?: (file: string, note: string) => void;
 }
 
 const CONFIG_FILE = /\.(ya?ml|json)$/i;
 
-interface Seen { readonly mtimeMs: number; readonly size: number; readonly hash: string }
+interface Seen { readonly mtimeMs: number; readonly size: number; readonly hash: string; readonly ino?: number }
+
+/** Why a listed path is not a readable file (a directory, a symlink to one, a broken symlink…), or null for a file. */
+async function notAFile(file: string): Promise<string | null> {
+  const l = await lstat(file);
+  const link = l.isSymbolicLink() ? await readlink(file) : null;
+  let st;
+  try {
+    st = await stat(file);
+  } catch (e) {
+    if (link !== null && (e as NodeJS.ErrnoException).code === 'ENOENT') return `${file} is a broken symlink (to ${link}, which does not exist)`;
+    throw e;
+  }
+  if (st.isFile()) return null;
+  const what = st.isDirectory() ? 'is a directory' : 'is not a regular file';
+  return `${file} ${link !== null ? `is a symlink to ${link}, which ${what}` : what} (tspilot reads the files of the config folder, not sub-folders)`;
+}
+
+/** `Seen.hash` of a path reported as not a file, so the report is not repeated on every scan. */
+const NOT_A_FILE = '!not-a-file';
+/** `Seen.hash` of a file refused for its size (re-checked when its size or mtime changes). */
+const TOO_BIG = '!too-big';
+
+/** Default of `maxFileBytes` (`--max-file-bytes`). */
+export const DEFAULT_MAX_FILE_BYTES = 16 * 1024 * 1024;
 
 export function fileSource(opts: FileSourceOptions): Observable<ConfigEvent> {
   const pollMs = opts.pollMs ?? 1000;
   const settleMs = opts.settleMs ?? 30;
+  const vanishMs = opts.vanishMs ?? 1000;
+  const maxFileBytes = opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
   return new Observable<ConfigEvent>((sub) => {
     const seen = new Map<string, Seen>();
+    /** Files seen before and missing since (when first missed). */
+    const missing = new Map<string, number>();
+    /** Files skipped once because they had just been modified. */
+    const fresh = new Set<string>();
     let closed = false;
     let scanning: Promise<void> | null = null;
     let again = false;
+    /** The last scan met a file that vanished between listing and reading. */
+    let racedLast = false;
     let settleTimer: NodeJS.Timeout | undefined;
+    let vanishTimer: NodeJS.Timeout | undefined;
     let watcher: FSWatcher | undefined;
+    // Parsing happens on a worker thread, so a large file never stalls /ready or xDS.
+    const parser = new ParseWorker({ timeoutMs: 120_000 });
 
-    const scan = async (): Promise<void> => {
+    /** One pass over the folder; returns its events, emitted together by the caller. */
+    const scan = async (initial = false): Promise<ConfigEvent[]> => {
+      racedLast = false;
+      const out: ConfigEvent[] = [];
       let names: string[];
       try {
         names = (await readdir(opts.dir)).filter((n) => CONFIG_FILE.test(n)).sort();
       } catch (e) {
-        sub.next({ type: 'sourceError', origin: { source: opts.dir }, reason: `cannot read folder: ${(e as Error).message}` });
-        return;
+        return [{ type: 'sourceError', origin: { source: opts.dir }, reason: `cannot read folder: ${(e as Error).message}` }];
       }
       const present = new Set<string>();
+      /** A listed file vanished before it could be read: the folder is mid-change, withdraw nothing yet. */
+      let raced = false;
+      /** `inode/mtime/size` of every file listed and stat'ed in this scan (a renamed file keeps all three). */
+      const identities = new Set<string>();
       for (const name of names) {
         const file = path.join(opts.dir, name);
         present.add(file);
         try {
-          const st = await stat(file);
-          if (!st.isFile()) continue;
           const prev = seen.get(file);
-          if (prev && prev.mtimeMs === st.mtimeMs && prev.size === st.size) continue;
+          const odd = await notAFile(file);
+          if (odd !== null) {
+            if (prev?.hash !== NOT_A_FILE) out.push({ type: 'sourceError', origin: { source: file }, reason: odd });
+            seen.set(file, { mtimeMs: -1, size: -1, hash: NOT_A_FILE });
+            continue;
+          }
+          const st = await stat(file);
+          const identity = `${st.ino}/${st.mtimeMs}/${st.size}`;
+          if (prev && prev.mtimeMs === st.mtimeMs && prev.size === st.size) { if (prev.ino !== st.ino) seen.set(file, { ...prev, ino: st.ino }); identities.add(identity); continue; }
+          // Modified this very moment: maybe still being written (truncated, half full). Read it on
+          // the next pass, settleMs from now (once: a file written without pause is read anyway).
+          if (!initial && Date.now() - st.mtimeMs < settleMs && !fresh.has(file)) { fresh.add(file); onFsEvent(); continue; }
+          fresh.delete(file);
+          if (st.size > maxFileBytes) {
+            seen.set(file, { mtimeMs: st.mtimeMs, size: st.size, hash: TOO_BIG, ino: st.ino });
+            out.push({ type: 'sourceError', origin: { source: file }, reason: `${file} is ${st.size} bytes, over the ${maxFileBytes}-byte limit (--max-file-bytes); not read` });
+            continue;
+          }
           const text = await readFile(file, 'utf8');
           const hash = createHash('sha256').update(text).digest('hex');
-          seen.set(file, { mtimeMs: st.mtimeMs, size: st.size, hash });
-          if (prev?.hash === hash) continue;
-          const res = parseConfigText(text, file, opts.defaultNamespace ?? 'default');
-          if (!res.ok) { sub.next({ type: 'sourceError', origin: { source: file }, reason: res.reason }); continue; }
-          for (const k of new Set(res.file.ignored)) opts.onNote?.(file, `kind ${k} is not read by tspilot; skipped`);
-          sub.next({ type: 'replace', origin: { source: file }, objects: res.file.objects, rejections: res.file.rejections });
+          seen.set(file, { mtimeMs: st.mtimeMs, size: st.size, hash, ino: st.ino });
+          if (prev?.hash === hash) { identities.add(identity); continue; }
+          opts.onParse?.(file, st.size);
+          const res = await parser.parse(text, file, opts.defaultNamespace ?? 'default');
+          if (closed) return out;
+          if (!res.ok) { out.push({ type: 'sourceError', origin: { source: file }, reason: res.reason }); continue; }
+          out.push({ type: 'replace', origin: { source: file }, objects: res.file.objects, rejections: res.file.rejections, ignored: res.file.ignored });
+          identities.add(identity);
         } catch (e) {
-          // Vanished between readdir and read (an editor's rename dance): the next scan settles it.
-          if ((e as NodeJS.ErrnoException).code !== 'ENOENT') sub.next({ type: 'sourceError', origin: { source: file }, reason: (e as Error).message });
+          // Vanished between readdir and read (an editor's rename dance): the next scan, right away, settles it.
+          if ((e as NodeJS.ErrnoException).code !== 'ENOENT') out.push({ type: 'sourceError', origin: { source: file }, reason: (e as Error).message });
+          else { raced = true; racedLast = true; again = true; }
         }
       }
+      const now = Date.now();
+      let pending = false;
       for (const file of [...seen.keys()]) {
-        if (present.has(file)) continue;
+        if (present.has(file)) { missing.delete(file); continue; }
+        // Renamed: its inode is listed under the new name, read in this same scan; no need to wait.
+        const was = seen.get(file)!;
+        const renamed = was.ino !== undefined && identities.has(`${was.ino}/${was.mtimeMs}/${was.size}`);
+        const since = missing.get(file) ?? now;
+        missing.set(file, since);
+        if (raced || (!renamed && now - since < vanishMs)) { pending = true; continue; }
+        // Gone long enough by this scan's listing; a scan can take a while, so look once more.
+        if (!renamed && await lstat(file).then(() => true, () => false)) { missing.delete(file); again = true; continue; }
+        missing.delete(file);
+        fresh.delete(file);
         seen.delete(file);
-        sub.next({ type: 'replace', origin: { source: file }, objects: [], rejections: [] });
+        out.push({ type: 'replace', origin: { source: file }, objects: [], rejections: [] });
       }
+      if (pending && !vanishTimer && !closed) {
+        vanishTimer = setTimeout(() => { vanishTimer = undefined; rescan(); }, vanishMs);
+        vanishTimer.unref();
+      }
+      return out;
+    };
+
+    /** Scans and emits the scan's events in one synchronous run. */
+    const scanAndEmit = async (initial = false): Promise<void> => {
+      let events = await scan(initial);
+      // The first read must be complete: while it races renames, read again (a few times at most).
+      for (let i = 0; initial && racedLast && i < 5 && !closed; i++) { racedLast = false; events = [...events, ...await scan(initial)]; }
+      if (closed) return;
+      for (const ev of events) sub.next(ev);
     };
 
     const rescan = (): void => {
       if (closed) return;
       if (scanning) { again = true; return; }
-      scanning = scan().finally(() => {
+      scanning = scanAndEmit().finally(() => {
         scanning = null;
         if (again && !closed) { again = false; rescan(); }
       });
@@ -93,9 +193,14 @@ export function fileSource(opts: FileSourceOptions): Observable<ConfigEvent> {
     };
 
     void (async () => {
-      await scan();
+      // The first read holds the scan slot too, so a poll tick cannot start a second scan beside it.
+      const first = scanAndEmit(true);
+      scanning = first;
+      await first;
+      scanning = null;
       if (closed) return;
       sub.next({ type: 'synced' });
+      if (again) { again = false; rescan(); }
       try {
         watcher = watch(opts.dir, { persistent: false }, onFsEvent);
         watcher.on('error', () => { /* the poll keeps working */ });
@@ -107,8 +212,10 @@ export function fileSource(opts: FileSourceOptions): Observable<ConfigEvent> {
     return () => {
       closed = true;
       clearTimeout(settleTimer);
+      clearTimeout(vanishTimer);
       if (poll) clearInterval(poll);
       watcher?.close();
+      void parser.close();
     };
   });
 }

@@ -28,8 +28,16 @@ export interface KubeLog {
   error(obj: object, msg: string): void;
 }
 
-export interface Backoff { readonly initialMs: number; readonly maxMs: number }
-export const DEFAULT_BACKOFF: Backoff = { initialMs: 200, maxMs: 30_000 };
+export interface Backoff {
+  readonly initialMs: number;
+  readonly maxMs: number;
+  /**
+   * Cap while the API server itself is unavailable (connection refused/reset, 5xx): it comes back
+   * as a whole, and a watch that sleeps through its return leaves changes unseen for that long.
+   */
+  readonly unavailableMaxMs?: number;
+}
+export const DEFAULT_BACKOFF: Backoff = { initialMs: 200, maxMs: 30_000, unavailableMaxMs: 3_000 };
 
 /**
  * Delay before retry number `attempt` (0-based): exponential from initialMs, capped at maxMs, with
@@ -60,6 +68,10 @@ export interface WatchLoopOptions {
    * holds the same object, so what is removed here is not kept (Secrets: every non-TLS value).
    */
   readonly scrub?: (raw: KubernetesObject) => void;
+  /** A list or watch succeeded again after failures: the API server is back (the source retries the other loops at once). */
+  readonly recovered?: () => void;
+  /** Counters: `relist` = a list after the first (410 Gone or a failed list), `reconnect` = a watch reopened. */
+  readonly counted?: (what: 'relist' | 'reconnect') => void;
 }
 
 type Inf = Informer<KubernetesObject> & ObjectCache<KubernetesObject>;
@@ -82,6 +94,12 @@ export class WatchLoop {
   private absentLogged = false;
   private forbiddenLogged = false;
   private version = '';
+  /** Set by a failure, cleared by the next successful list or watch (then `recovered` fires). */
+  private failing = false;
+  private lists = 0;
+  private connects = 0;
+  private errors = 0;
+  private retry: (() => void) | undefined;
   readonly name: string;
   readonly resource: WatchedResource;
 
@@ -110,15 +128,34 @@ export class WatchLoop {
     return { resource: this.o.resource.resource, group: this.o.resource.group, apiVersion: this.version || undefined };
   }
 
-  private delayMs(): number {
+  private delayMs(code?: number): number {
     // A connection that lived a while was healthy: start the backoff over.
     if (this.startedAt && Date.now() - this.startedAt > 10_000) this.attempt = 0;
-    return backoffDelay(this.attempt++, this.o.backoff ?? DEFAULT_BACKOFF);
+    const b = this.o.backoff ?? DEFAULT_BACKOFF;
+    const unavailable = code === undefined || code >= 500;
+    return backoffDelay(this.attempt++, unavailable && b.unavailableMaxMs !== undefined ? { ...b, maxMs: Math.min(b.maxMs, b.unavailableMaxMs) } : b);
   }
 
   private later(fn: () => void, ms: number): void {
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => { if (!this.stopped) fn(); }, ms);
+    this.retry = fn;
+    this.timer = setTimeout(() => { this.retry = undefined; if (!this.stopped) fn(); }, ms);
+  }
+
+  /** If this loop is waiting out a backoff after a failure, retry now (another watch just reconnected). */
+  retryNow(): void {
+    const fn = this.retry;
+    if (!fn || this.stopped || !this.failing || this.forbiddenLogged) return;
+    clearTimeout(this.timer);
+    this.retry = undefined;
+    this.o.log.debug(this.fields, `${this.name}: retrying now, the API server answers again`);
+    fn();
+  }
+
+  private succeeded(): void {
+    if (!this.failing) return;
+    this.failing = false;
+    this.o.recovered?.();
   }
 
   /**
@@ -138,10 +175,11 @@ export class WatchLoop {
     } catch (e) {
       if (this.stopped) return;
       const code = statusOf(e);
+      this.failing = true;
       // Discovery is readable by every authenticated user by default; if it is not, say so and
       // do not hold readiness hostage (as for a forbidden list).
       if (code === 403) this.settle();
-      const delay = this.delayMs();
+      const delay = this.delayMs(code);
       const msg = (e as Error).message;
       this.o.log.warn({ ...this.fields, status: code, err: msg, attempt: this.attempt, retryInMs: delay }, code === undefined
         ? `cannot reach the Kubernetes API server at ${this.o.client.server} to discover ${this.name}: ${msg}; retrying in ${delay} ms`
@@ -162,6 +200,7 @@ export class WatchLoop {
       this.later(() => void this.discover(), this.o.discoveryPollMs ?? 30_000);
       return;
     }
+    this.succeeded();
     if (this.absentLogged) this.o.log.info({ ...this.fields, apiVersion: v }, `${this.name} is now served (${apiVersion(this.o.resource.group, v)}); starting its watch`);
     this.absentLogged = false;
     this.attempt = 0;
@@ -180,7 +219,15 @@ export class WatchLoop {
     const typed = (o: KubernetesObject): RawObject => ({ apiVersion: av, kind: r.kind, ...(o as RawObject) });
     const list = async (): Promise<KubernetesListObject<KubernetesObject>> => {
       if (this.stopped) throw new Error('stopped');
+      const relist = this.lists++ > 0;
+      if (relist && !this.failing) {
+        // No failure before this list: the watch ended with 410 Gone (its resourceVersion is older
+        // than the API server's history) and client-node relists by itself.
+        this.o.log.info(this.fields, `${this.name}: watch history expired (410 Gone); relisting`);
+      }
+      if (relist) this.o.counted?.('relist');
       const l = await this.o.client.listAll(listPath, query);
+      this.succeeded();
       // Runs after the informer has applied this list (its add/update/delete handlers are synchronous).
       setImmediate(() => {
         if (this.stopped) return;
@@ -191,10 +238,15 @@ export class WatchLoop {
       return { apiVersion: 'v1', kind: 'List', metadata: { resourceVersion: l.resourceVersion }, items: l.items as KubernetesObject[] };
     };
     const inf: Inf = makeInformer<KubernetesObject>(this.o.client.kc, watchPath, list);
+    // A new informer (first start, or the resource served again after a 404) starts with a first list.
+    this.lists = 0;
+    this.connects = 0;
     inf.on('add', (x) => { this.o.scrub?.(x); if (!this.stopped) this.o.upsert(typed(x)); });
     inf.on('update', (x) => { this.o.scrub?.(x); if (!this.stopped) this.o.upsert(typed(x)); });
     inf.on('delete', (x) => { if (!this.stopped) this.o.remove(typed(x)); });
     inf.on('error', (e) => this.onError(e));
+    // CONNECT: the watch is (re)opening — after a failure, a server-side timeout or a 410.
+    inf.on('connect', () => { if (this.connects++ > 0) this.o.counted?.('reconnect'); });
     this.inf = inf;
     this.run();
   }
@@ -204,11 +256,20 @@ export class WatchLoop {
     if (!inf || this.stopped) return;
     this.startedAt = Date.now();
     // stop() during a list does not abort the watch that follows: stop again once it is open.
-    inf.start().then(() => { if (this.stopped) void inf.stop(); }, (e: unknown) => this.onError(e));
+    // start() resolves once the list (if any) is applied and the watch request has been answered —
+    // also when that failed (client-node reports it through `error` first): only without a new
+    // error is the API server back.
+    const errorsBefore = this.errors;
+    inf.start().then(() => {
+      if (this.stopped) void inf.stop();
+      else if (this.errors === errorsBefore) this.succeeded();
+    }, (e: unknown) => this.onError(e));
   }
 
   private onError(e: unknown): void {
     if (this.stopped) return;
+    this.failing = true;
+    this.errors++;
     const code = statusOf(e);
     const verb = e instanceof KubeApiError ? 'list' : 'watch';
     const msg = (e as Error)?.message ?? String(e);
@@ -235,7 +296,7 @@ export class WatchLoop {
       this.later(() => void this.discover(), this.delayMs());
       return;
     }
-    const delay = this.delayMs();
+    const delay = this.delayMs(code);
     const where = code === undefined ? `the Kubernetes API server at ${this.o.client.server}` : `${this.name} (HTTP ${code})`;
     this.o.log.warn({ ...this.fields, verb, status: code, err: msg, attempt: this.attempt, retryInMs: delay },
       `${verb} of ${this.name} failed: ${msg} (${where}); retrying in ${delay} ms`);

@@ -36,6 +36,8 @@ export interface KubeSourceOptions {
    * the caller to feed to the mesh builder (watchers/validate/meshconfig.ts reads them).
    */
   readonly onMeshConfig?: (meshText: string | null) => void;
+  /** Counts relists (410 Gone, failed lists) and watch reconnects, per resource (`services`, `endpointslices.discovery.k8s.io`). */
+  readonly onWatchStat?: (what: 'relist' | 'reconnect', resource: string) => void;
 }
 
 const labelsOf = (raw: RawObject): Record<string, string> => raw.metadata?.labels ?? {};
@@ -75,7 +77,7 @@ export function kubeSource(opts: KubeSourceOptions): Observable<ConfigEvent> {
       const v = validateObject(raw, ns || 'default', source);
       const id = idOf(r, ns, name);
       if (v.status === 'ignored') {
-        if (!ignoredKinds.has(r.kind)) { ignoredKinds.add(r.kind); opts.log.debug({ kind: r.kind }, `${v.reason}; ${resourceName(r)} objects are skipped`); }
+        if (!ignoredKinds.has(r.kind)) { ignoredKinds.add(r.kind); opts.log.warn({ kind: r.kind, reason: v.reason }, `${v.reason}; ${resourceName(r)} objects are skipped`); }
         emitDelete(r, ns, name);
         return;
       }
@@ -186,6 +188,9 @@ export function kubeSource(opts: KubeSourceOptions): Observable<ConfigEvent> {
         upsert: (raw) => upsert(r, raw),
         remove: (raw) => remove(r, raw),
         settled: () => settled(r),
+        // The API server answers again: the other loops waiting out a backoff retry now, not seconds later.
+        recovered: () => { for (const l of loops) l.retryNow(); },
+        counted: (what) => opts.onWatchStat?.(what, resourceName(r)),
         absent: () => {
           const fallback = WATCHED_RESOURCES.find((x) => x.fallbackFor === r.resource);
           if (fallback && !pending.has(resourceName(fallback)) && !loops.some((l) => l.name === resourceName(fallback))) {

@@ -1,0 +1,45 @@
+/**
+ * Tests for watchers/file/parse-pool.ts ParseWorker: results equal parseConfigText's; a parse past
+ * the timeout is refused by name and the next text still parses (the worker is replaced); a full
+ * queue refuses at once (busy) instead of piling up work.
+ */
+import assert from 'node:assert/strict';
+import { parseConfigText } from './parse.js';
+import { ParseWorker } from './parse-pool.js';
+
+const SVC = 'apiVersion: v1\nkind: Service\nmetadata: {name: reviews, namespace: bookinfo}\nspec: {ports: [{name: http, port: 9080}]}\n';
+const many = (n: number): string => Array.from({ length: n }, (_, i) => SVC.replace('name: reviews', `name: s${i}`)).join('---\n');
+
+describe('watchers/file/parse-pool ParseWorker', function () {
+  this.timeout(60_000);
+  let w: ParseWorker;
+  afterEach(() => w?.close());
+
+  it('parses on the worker exactly as parseConfigText does', async () => {
+    w = new ParseWorker();
+    const text = `${SVC}---\napiVersion: networking.istio.io/v1\nkind: VirtualServce\nmetadata: {name: x}\n`;
+    assert.deepEqual(await w.parse(text, '/m/a.yaml', 'ns1'), parseConfigText(text, '/m/a.yaml', 'ns1'));
+    assert.deepEqual(await w.parse('a: [', '/m/b.yaml'), parseConfigText('a: [', '/m/b.yaml'));
+  });
+
+  it('a parse past the timeout is refused, and the next one works', async () => {
+    w = new ParseWorker({ timeoutMs: 50 });
+    const slow = w.parse(many(20_000), '/m/big.yaml');
+    const next = w.parse(SVC, '/m/a.yaml');
+    const r = await slow;
+    assert.equal(r.ok, false);
+    assert.match(r.ok ? '' : r.reason, /took longer than 0\.05 s/);
+    const n = await next;
+    assert.ok(n.ok && n.file.objects.length === 1, JSON.stringify(n));
+  });
+
+  it('a full queue refuses at once', async () => {
+    w = new ParseWorker({ maxQueued: 1 });
+    const a = w.parse(many(500), '/m/a.yaml');
+    const b = w.parse(SVC, '/m/b.yaml');
+    const c = await w.parse(SVC, '/m/c.yaml');
+    assert.equal(c.busy, true);
+    assert.match(c.ok ? '' : c.reason, /already waiting/);
+    assert.ok((await a).ok && (await b).ok);
+  });
+});

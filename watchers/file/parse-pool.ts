@@ -1,0 +1,121 @@
+/**
+ * @module watchers/file/parse-pool
+ * Parsing off the main thread: one reused worker thread (parse-worker.ts) takes texts one at a
+ * time, in order. A parse that runs past `timeoutMs`, or a worker that dies (out of its own heap
+ * limit), ends with a refusal naming the cause; the worker is replaced and later texts go on. A
+ * bounded queue (`maxQueued`) refuses new work instead of piling it up. Same result type as
+ * parseConfigText, which the worker runs.
+ */
+import { Worker } from 'node:worker_threads';
+import type { ParseResult } from './parse.js';
+import type { ParseRequest } from './parse-worker.js';
+
+export interface ParserOptions {
+  /** Longest one parse may take, in ms. */
+  readonly timeoutMs?: number;
+  /** Texts waiting (besides the one being parsed) beyond which `parse` refuses at once. */
+  readonly maxQueued?: number;
+  /** The worker's old-space heap limit in MB (a bigger document fails alone, not the process). */
+  readonly heapMb?: number;
+}
+
+export type ParseOutcome = ParseResult & { readonly busy?: boolean };
+
+interface Job { readonly req: ParseRequest; readonly resolve: (r: ParseOutcome) => void }
+
+const WORKER_URL = new URL('./parse-worker.js', import.meta.url);
+
+export class ParseWorker {
+  private worker: Worker | undefined;
+  /** The worker has loaded and can take a text. */
+  private ready = false;
+  private current: { job: Job; timer: NodeJS.Timeout | undefined } | undefined;
+  private readonly queue: Job[] = [];
+  private nextId = 1;
+  private closed = false;
+  private readonly timeoutMs: number;
+  private readonly maxQueued: number;
+  private readonly heapMb: number;
+
+  constructor(opts: ParserOptions = {}) {
+    this.timeoutMs = opts.timeoutMs ?? 30_000;
+    this.maxQueued = opts.maxQueued ?? Number.POSITIVE_INFINITY;
+    this.heapMb = opts.heapMb ?? 1024;
+  }
+
+  /** Parses `text` on the worker; never rejects (failures are `{ ok: false, reason }`). */
+  parse(text: string, source: string, defaultNamespace = 'default'): Promise<ParseOutcome> {
+    if (this.closed) return Promise.resolve({ ok: false, reason: 'the parser is shut down' });
+    if (this.queue.length >= this.maxQueued) {
+      return Promise.resolve({ ok: false, busy: true, reason: `${this.queue.length + 1} documents are already waiting to be parsed; try again shortly` });
+    }
+    return new Promise((resolve) => {
+      this.queue.push({ req: { id: this.nextId++, text, source, defaultNamespace }, resolve });
+      this.pump();
+    });
+  }
+
+  /** Stops the worker; pending parses end with a refusal. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const w = this.worker;
+    this.worker = undefined;
+    this.finish({ ok: false, reason: 'the parser is shut down' });
+    for (const j of this.queue.splice(0)) j.resolve({ ok: false, reason: 'the parser is shut down' });
+    await w?.terminate();
+  }
+
+  private spawn(): Worker {
+    const w = new Worker(WORKER_URL, { resourceLimits: { maxOldGenerationSizeMb: this.heapMb } });
+    w.unref();
+    w.on('message', (m: { id: number; result: ParseResult } | { ready: true }) => {
+      if (this.worker !== w) return;
+      if ('ready' in m) { this.ready = true; this.send(); return; }
+      if (this.current?.job.req.id === m.id) this.finish(m.result);
+    });
+    w.on('error', (e: Error & { code?: string }) => {
+      if (this.worker !== w) return;
+      this.worker = undefined;
+      const oom = e.code === 'ERR_WORKER_OUT_OF_MEMORY' || /memory/i.test(e.message);
+      this.finish({ ok: false, reason: oom ? `parsing needed more than the parser's ${this.heapMb} MB heap; not read` : `the parser failed: ${e.message}` });
+    });
+    w.on('exit', () => {
+      if (this.worker !== w) return;
+      this.worker = undefined;
+      this.finish({ ok: false, reason: 'the parser stopped unexpectedly' });
+    });
+    return w;
+  }
+
+  private pump(): void {
+    if (this.current || this.closed) return;
+    const job = this.queue.shift();
+    if (!job) return;
+    this.current = { job, timer: undefined };
+    if (!this.worker) { this.ready = false; this.worker = this.spawn(); }
+    this.send();
+  }
+
+  /** Hands the current job to a loaded worker and starts its clock. */
+  private send(): void {
+    const cur = this.current;
+    if (!cur || cur.timer || !this.ready || !this.worker) return;
+    cur.timer = setTimeout(() => {
+      const w = this.worker;
+      this.worker = undefined;
+      void w?.terminate();
+      this.finish({ ok: false, reason: `parsing took longer than ${this.timeoutMs / 1000} s; not read` });
+    }, this.timeoutMs);
+    cur.timer.unref();
+    this.worker.postMessage(cur.job.req);
+  }
+
+  private finish(result: ParseOutcome): void {
+    const cur = this.current;
+    if (!cur) return;
+    this.current = undefined;
+    clearTimeout(cur.timer);
+    cur.job.resolve(result);
+    this.pump();
+  }
+}

@@ -1,0 +1,172 @@
+/**
+ * Tests for watchers/file/source.ts on a real folder: under churn (renames, atomic replaces as
+ * editors and `kubectl cp` do them, deletes followed by re-adds) the store → mesh pipeline never
+ * builds a snapshot missing an object the folder defines; a deleted file is still withdrawn; a
+ * file replaced by a directory, a symlink to a directory and a broken symlink are reported as
+ * source errors naming the path, not silently skipped.
+ */
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, rename, rm, symlink, unlink, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Subject, type Subscription } from 'rxjs';
+import type { ConfigEvent } from '../../model/config.js';
+import { meshUpdates, type MeshUpdate } from '../../server/pipeline.js';
+import { Router, startHttp } from '../../server/http/router.js';
+import { logger } from '../../server/log.js';
+import { fileSource } from './source.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+const service = (name: string, ip: number): string =>
+  `apiVersion: v1\nkind: Service\nmetadata: {name: ${name}, namespace: default}\nspec:\n  clusterIP: 10.96.1.${ip}\n  ports: [{name: http, port: 80}]\n`;
+
+const N = 12;
+const names = Array.from({ length: N }, (_, i) => `svc${i}`);
+
+describe('watchers/file/source', function () {
+  this.timeout(60_000);
+  let dir: string;
+  let sub: Subscription | undefined;
+  beforeEach(async () => { dir = await mkdtemp(path.join(os.tmpdir(), 'tspilot-src-')); });
+  afterEach(async () => { sub?.unsubscribe(); sub = undefined; await rm(dir, { recursive: true, force: true }); });
+
+  /** Runs folder → store → mesh with a short debounce, recording the services of every snapshot. */
+  function pipeline(opts: { pollMs?: number; settleMs?: number; maxFileBytes?: number; onParse?: (file: string, bytes: number) => void } = {}): { snapshots: string[][]; events: ConfigEvent[] } {
+    const snapshots: string[][] = [];
+    const events: ConfigEvent[] = [];
+    const tap = new Subject<ConfigEvent>();
+    const src = fileSource({ dir, pollMs: opts.pollMs ?? 15, settleMs: opts.settleMs ?? 5, ...(opts.maxFileBytes ? { maxFileBytes: opts.maxFileBytes } : {}), ...(opts.onParse ? { onParse: opts.onParse } : {}) });
+    const { updates$ } = meshUpdates(tap, { debounceMs: 1, debounceMaxMs: 5 }, logger('test'));
+    const s1 = updates$.subscribe((u: MeshUpdate) => snapshots.push(u.mesh.services.map((x) => x.name)));
+    const s2 = src.subscribe((e) => { events.push(e); tap.next(e); });
+    sub = s1;
+    sub.add(s2);
+    return { snapshots, events };
+  }
+
+  async function until(pred: () => boolean, what: string, ms = 10_000): Promise<void> {
+    const end = Date.now() + ms;
+    while (!pred()) {
+      if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
+      await sleep(10);
+    }
+  }
+
+  it('renames, atomic replaces and delete/re-add cycles never withdraw a service the folder defines', async () => {
+    for (const [i, n] of names.entries()) await writeFile(path.join(dir, `${n}.yaml`), service(n, i));
+    const { snapshots } = pipeline();
+    await until(() => snapshots.length > 0, 'the first snapshot');
+    const where = new Map(names.map((n) => [n, `${n}.yaml`]));
+    const end = Date.now() + 4000;
+    let ops = 0;
+    while (Date.now() < end) {
+      const i = ops % N;
+      const n = names[i]!;
+      const cur = path.join(dir, where.get(n)!);
+      switch (ops % 3) {
+        case 0: { // rename to another config file name
+          const next = where.get(n) === `${n}.yaml` ? `${n}-moved.yml` : `${n}.yaml`;
+          await rename(cur, path.join(dir, next));
+          where.set(n, next);
+          break;
+        }
+        case 1: { // atomic replace: write a temp file, rename it over the original
+          const tmp = path.join(dir, `.${n}.tmp${ops}`);
+          await writeFile(tmp, service(n, i) + `# edit ${ops}\n`);
+          await rename(tmp, cur);
+          break;
+        }
+        default: // delete and write again
+          await unlink(cur);
+          await sleep(2);
+          await writeFile(cur, service(n, i));
+      }
+      ops++;
+      await sleep(3);
+    }
+    await sleep(300);
+    const bad = snapshots.filter((s) => s.length !== N);
+    assert.ok(snapshots.length > 20, `the pipeline kept producing snapshots (${snapshots.length})`);
+    assert.deepEqual(bad.slice(0, 3), [], `${bad.length} of ${snapshots.length} snapshots missed services during ${ops} operations`);
+  });
+
+  it('a deleted file is still withdrawn (once it stays gone)', async () => {
+    await writeFile(path.join(dir, 'a.yaml'), service('a', 1));
+    await writeFile(path.join(dir, 'b.yaml'), service('b', 2));
+    const { snapshots } = pipeline();
+    await until(() => snapshots.at(-1)?.length === 2, 'both services');
+    await unlink(path.join(dir, 'b.yaml'));
+    await until(() => snapshots.at(-1)?.join() === 'a', 'b to be withdrawn');
+  });
+
+  for (const [what, make] of [
+    ['a file replaced by a directory', async (p: string) => { await unlink(p); await mkdir(p); }],
+    ['a file replaced by a symlink to a directory', async (p: string) => { await unlink(p); await mkdir(`${p}.d`); await symlink(`${p}.d`, p); }],
+    ['a file replaced by a broken symlink', async (p: string) => { await unlink(p); await symlink(`${p}.missing`, p); }],
+  ] as const) {
+    it(`${what} is reported naming the path; its last good objects stay until it is gone`, async () => {
+      const p = path.join(dir, 'b.yaml');
+      await writeFile(path.join(dir, 'a.yaml'), service('a', 1));
+      await writeFile(p, service('b', 2));
+      const { snapshots, events } = pipeline();
+      await until(() => snapshots.at(-1)?.length === 2, 'both services');
+      await make(p);
+      await until(() => events.some((e) => e.type === 'sourceError' && e.origin.source === p), 'a source error for b.yaml');
+      const err = events.find((e) => e.type === 'sourceError' && e.origin.source === p);
+      assert.match(err?.type === 'sourceError' ? err.reason : '', what.includes('broken') ? /broken symlink/ : /is a directory/);
+      await sleep(200);
+      assert.deepEqual(snapshots.at(-1), ['a', 'b'], 'reported, not withdrawn');
+      assert.equal(events.filter((e) => e.type === 'sourceError' && e.origin.source === p && /directory|symlink/.test(e.reason)).length, 1, 'reported once, not on every scan');
+      await rm(p, { recursive: true });
+      await until(() => snapshots.at(-1)?.join() === 'a', 'b withdrawn once the path is gone');
+    });
+  }
+
+  it('an HTTP server in the same process keeps answering /ready while a large file is parsed', async () => {
+    // ~3 MB of Services: seconds of YAML parsing on a busy machine.
+    const big = Array.from({ length: 12_000 }, (_, i) => service(`big${i}`, i % 250).replace('namespace: default', `namespace: ns${i % 50}`)).join('---\n');
+    await writeFile(path.join(dir, 'a.yaml'), service('a', 1));
+    const http = await startHttp(new Router().on('GET', '/ready', () => ({ text: 'ready\n' })), '127.0.0.1', 0, () => undefined);
+    try {
+      let answered: Promise<{ status: number; beforeParsed: boolean }> | undefined;
+      const bigRead = (): boolean => events.some((e) => e.type === 'replace' && e.origin.source.endsWith('big.yaml'));
+      const { snapshots, events } = pipeline({
+        onParse: (file) => {
+          if (!file.endsWith('big.yaml')) return;
+          answered = fetch(`http://127.0.0.1:${http.port}/ready`).then(async (r) => ({ status: r.status, beforeParsed: (await r.text(), !bigRead()) }));
+        },
+      });
+      await until(() => snapshots.length > 0, 'the first snapshot');
+      await writeFile(path.join(dir, 'big.yaml'), big);
+      await until(() => answered !== undefined, 'the large file to be parsed', 20_000);
+      await until(bigRead, 'the large file to be read', 60_000);
+      const r = await answered!;
+      assert.equal(r.status, 200);
+      assert.ok(r.beforeParsed, '/ready answered while the file was being parsed, not after');
+      await until(() => snapshots.at(-1)?.length === 12_001, 'all of its services', 20_000);
+    } finally { await http.close(); }
+  });
+
+  it('a file over the byte limit is refused, naming the file and the limit; its last good objects stay', async () => {
+    const p = path.join(dir, 'b.yaml');
+    await writeFile(path.join(dir, 'a.yaml'), service('a', 1));
+    await writeFile(p, service('b', 2));
+    const { snapshots, events } = pipeline({ maxFileBytes: 1000 });
+    await until(() => snapshots.at(-1)?.length === 2, 'both services');
+    await writeFile(p, `${service('b', 2)}# ${'x'.repeat(2000)}\n`);
+    await until(() => events.some((e) => e.type === 'sourceError' && e.origin.source === p), 'a source error for b.yaml');
+    const err = events.find((e) => e.type === 'sourceError' && e.origin.source === p);
+    assert.match(err?.type === 'sourceError' ? err.reason : '', /b\.yaml is 2\d{3} bytes, over the 1000-byte limit \(--max-file-bytes\)/);
+    await sleep(200);
+    assert.deepEqual(snapshots.at(-1), ['a', 'b'], 'the last good version stays');
+    assert.equal(events.filter((e) => e.type === 'sourceError' && /byte limit/.test(e.reason)).length, 1, 'reported once');
+    await writeFile(p, service('b2', 3).replace('name: b2', 'name: b'));
+    const lastIp = (): string | undefined => {
+      const ev = events.filter((e) => e.type === 'replace' && e.origin.source === p).at(-1);
+      const o = ev?.type === 'replace' ? ev.objects[0]?.object : undefined;
+      return o?.kind === 'Service' ? o.clusterIP : undefined;
+    };
+    await until(() => lastIp() === '10.96.1.3', 'the fixed file to be read');
+  });
+});

@@ -21,6 +21,7 @@ import { ProcStats } from './proc.js';
 import { eachLine } from '../e2e/lines.js';
 import { namespaceOf, sliceYaml, vsYaml, writeMesh, type MeshSize } from './meshgen.js';
 import { plotCdf } from './plot.js';
+import { benchTls } from './tls.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -105,7 +106,7 @@ async function waitFor(label: string, done: () => number, total: number, timeout
   }
 }
 
-interface Opts { serverNodeArgs?: string; services: number; endpointsPerService: number; namespaces: number; proxies: number; delta: boolean; json?: string; png: string; churnSeconds: number; churnRate: number; cpuProf?: string; timeout: number; unscoped?: boolean }
+interface Opts { serverNodeArgs?: string; services: number; endpointsPerService: number; namespaces: number; proxies: number; delta: boolean; json?: string; png: string; churnSeconds: number; churnRate: number; cpuProf?: string; timeout: number; unscoped?: boolean; tls?: boolean }
 
 export async function runBench(o: Opts): Promise<BenchResult> {
   const size: MeshSize = { services: o.services, endpointsPerService: o.endpointsPerService, namespaces: o.namespaces, routedShare: 0.1, scoped: !o.unscoped };
@@ -117,17 +118,20 @@ export async function runBench(o: Opts): Promise<BenchResult> {
   const log = (s: string): void => { process.stderr.write(s + '\n'); };
   log(`bench: ${o.services} services × ${o.endpointsPerService} endpoints in ${o.namespaces} namespaces, ${o.proxies} ${o.delta ? 'delta' : 'SotW'} proxies, ${scopeText(size)}`);
   const pushLog: { pushMs: number; sinceChangeMs: number }[] = [];
+  const tls = o.tls ? await benchTls(dir, Array.from({ length: o.namespaces }, (_, k) => `ns-${k}`)) : undefined;
+  if (tls) log('bench: the fleet dials the TLS xDS port with a JWT per namespace (--jwt-keys)');
   const nodeArgs = [...(o.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProf}`] : []), ...(o.serverNodeArgs ? o.serverNodeArgs.split(' ').filter(Boolean) : [])];
   const server = await startChild([...nodeArgs, path.join(ROOT, 'dist/server/main.js'), 'serve', '--config-dir', meshDir, '--bind', '127.0.0.1', '--xds-port', '0',
-    '--monitoring-port', '0', '--http-port', '0', '--debounce-after', '20ms', '--poll-interval', '200ms', '--log-level', 'info'],
-  (line) => { try { const l = JSON.parse(line) as { msg?: string; xds?: number }; return l.msg === 'listening' ? l.xds ?? null : null; } catch { return null; } },
+    '--monitoring-port', '0', '--http-port', '0', '--debounce-after', '20ms', '--poll-interval', '200ms', '--log-level', 'info', ...(tls?.serverArgs ?? [])],
+  (line) => { try { const l = JSON.parse(line) as { msg?: string; xds?: number; xdsTls?: number }; return l.msg === 'listening' ? (tls ? l.xdsTls : l.xds) ?? null : null; } catch { return null; } },
   (line) => {
     if (!line.includes('config pushed')) return;
     try { const l = JSON.parse(line) as { pushMs: number; sinceChangeMs: number }; pushLog.push({ pushMs: l.pushMs, sinceChangeMs: l.sinceChangeMs }); } catch { /* not JSON */ }
   });
   const stats = new ProcStats(server.proc.pid!);
   const address = `127.0.0.1:${server.port}`;
-  const fleet = Array.from({ length: o.proxies }, (_, i) => new FleetClient({ address, node: node(i, size), delta: o.delta, keepFirst: i === 0 }));
+  const fleet = Array.from({ length: o.proxies }, (_, i) => new FleetClient({ address, node: node(i, size), delta: o.delta, keepFirst: i === 0,
+    ...(tls ? { tls: tls.client(node(i, size).metadata['NAMESPACE'] as string) } : {}) }));
   const scenarios: ScenarioResult[] = [];
   const measure = async (name: string, run: () => Promise<void>, latencies: () => number[], extra: () => Partial<ScenarioResult> = () => ({})): Promise<void> => {
     log(`scenario: ${name}`);
@@ -253,6 +257,7 @@ async function main(): Promise<void> {
     .option('--namespaces <n>', 'namespaces', Number, 5)
     .option('--proxies <n>', 'simulated sidecars', Number, 20)
     .option('--delta', 'use delta xDS', false)
+    .option('--tls', 'the fleet uses the TLS xDS port with JWTs, as pilot-agent does (the ceiling stays plaintext)', false)
     .option('--unscoped', 'no root Sidecar: every proxy receives every service', false)
     .option('--churn-seconds <n>', 'churn scenario length', Number, 3)
     .option('--churn-rate <n>', 'endpoint changes per second during churn', Number, 2)

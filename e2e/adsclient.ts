@@ -2,6 +2,7 @@
  * @module e2e/adsclient
  * A raw ADS client over grpc-js for protocol-level tests: sends DiscoveryRequests built with the
  * project's proto types and records every DiscoveryResponse (decoded) and the final status.
+ * Plaintext by default; TLS (with the server's DNS SAN checked) and call metadata through options.
  */
 import * as grpc from '@grpc/grpc-js';
 import { messageType } from '../proto/registry.js';
@@ -18,9 +19,18 @@ export interface RawAds {
   close(): void;
 }
 
-export function rawAds(address: string, path = '/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources'): RawAds {
-  const client = new grpc.Client(address, grpc.credentials.createInsecure());
-  const call = client.makeBidiStreamRequest(path, (b: Buffer) => b, (b: Buffer) => b);
+/** How to reach the server: channel credentials (TLS), channel options (e.g. grpc.ssl_target_name_override) and call metadata (authorization). */
+export interface RawAdsOptions {
+  readonly credentials?: grpc.ChannelCredentials;
+  readonly channelOptions?: grpc.ChannelOptions;
+  readonly metadata?: Readonly<Record<string, string>>;
+}
+
+export function rawAds(address: string, path = '/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources', o: RawAdsOptions = {}): RawAds {
+  const client = new grpc.Client(address, o.credentials ?? grpc.credentials.createInsecure(), o.channelOptions ?? {});
+  const md = new grpc.Metadata();
+  for (const [k, v] of Object.entries(o.metadata ?? {})) md.set(k, v);
+  const call = client.makeBidiStreamRequest(path, (b: Buffer) => b, (b: Buffer) => b, md);
   const responses: DecodedResponse[] = [];
   const t = messageType('envoy.service.discovery.v3.DiscoveryResponse');
   const waiters: ((r: DecodedResponse) => void)[] = [];

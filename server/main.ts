@@ -5,8 +5,8 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { initLogging } from './log.js';
+import { serve, type ServeOptions } from './serve.js';
 import { count, duration } from './cli/flags.js';
-import { serve } from './serve.js';
 import { registerOperatorCommands } from './cli/register.js';
 import { sourceFromFlags } from './source.js';
 import { DEFAULT_MAX_FILE_BYTES } from '../watchers/file/source.js';
@@ -17,6 +17,21 @@ function port(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`"${v}" is not a port number (0-65535; 0 picks a free port)`);
   return n;
+}
+
+/** The secure-xDS flags as serve options; the TLS files come as a trio or not at all. Without them the TLS port uses the mesh CA. */
+function secureXdsFlags(o: CaFlags & { xdsTlsPort?: number; plaintextXds: boolean; tlsCert?: string; tlsKey?: string; tlsCa?: string; jwtKeys?: string; jwtIssuer?: string; jwtAudience?: string[]; tokenReviewCacheSize: number }): Partial<ServeOptions> {
+  const given = [o.tlsCert, o.tlsKey, o.tlsCa].filter(Boolean).length;
+  if (given && given < 3) throw new Error('--tls-cert, --tls-key and --tls-ca go together (serving chain, its key, the mesh roots)');
+  if (!Number.isInteger(o.tokenReviewCacheSize) || o.tokenReviewCacheSize < 1) throw new Error(`--token-review-cache-size: "${o.tokenReviewCacheSize}" is not a positive integer`);
+  return {
+    plaintextXds: o.plaintextXds, tokenReviewCacheSize: o.tokenReviewCacheSize,
+    ...(o.xdsTlsPort !== undefined ? { xdsTlsPort: o.xdsTlsPort } : {}),
+    ...(given ? { tlsFiles: { certFile: o.tlsCert!, keyFile: o.tlsKey!, caFile: o.tlsCa! } } : {}),
+    // The CA runs with the TLS port (--xds-tls-port) when no serving files are given: its serving certificate and CreateCertificate.
+    ...(o.xdsTlsPort !== undefined && !given ? { ca: o } : {}),
+    ...(o.jwtKeys ? { jwtKeys: o.jwtKeys } : {}), ...(o.jwtIssuer ? { jwtIssuer: o.jwtIssuer } : {}), ...(o.jwtAudience?.length ? { jwtAudiences: o.jwtAudience } : {}),
+  };
 }
 
 const program = new Command('tspilot')
@@ -51,9 +66,18 @@ const serveCmd = program.command('serve')
   .option('--poll-interval <duration>', 'how often the folder is rescanned besides file events', duration, 1000)
   .option('--max-file-bytes <n>', 'config files larger than this are refused (reported, last good objects kept)', count(1), DEFAULT_MAX_FILE_BYTES)
   .option('--log-level <level>', 'trace, debug, info, warn, error', process.env['TSPILOT_LOG_LEVEL'] ?? 'info')
+  .option('--xds-tls-port <port>', `gRPC xDS over TLS, every stream authenticated (istiod: ${DEFAULT_PORTS.xdsTls}); off unless given. Material: --tls-cert/--tls-key/--tls-ca, else the mesh CA (which then also serves CreateCertificate)`, port)
+  .option('--no-plaintext-xds', 'do not serve the plaintext xDS port (--xds-port): only authenticated TLS clients get config')
+  .option('--tls-cert <file>', 'PEM serving certificate chain for the TLS xDS port (DNS SAN istiod.istio-system.svc or your Service name); re-read when it changes')
+  .option('--tls-key <file>', 'PEM private key for --tls-cert')
+  .option('--tls-ca <file>', 'PEM mesh root certificate(s): client certificates on the TLS port are verified against them')
+  .option('--jwt-keys <file>', 'JWKS or PEM public keys: bearer JWTs on the TLS port are verified locally (folder mode; Kubernetes mode uses TokenReview)')
+  .option('--jwt-issuer <iss>', 'required iss of JWTs verified with --jwt-keys')
+  .option('--jwt-audience <aud>', 'audience tokens must carry (repeatable; default istio-ca)', (v: string, prev: string[] = []) => [...prev, v])
+  .option('--token-review-cache-size <n>', 'TokenReview results kept (LRU; successes until the token expires, failures 5 s)', Number, 10_000)
   .option('--mesh-config <file>', 'istio MeshConfig YAML (the mesh ConfigMap key): trustDomain, rootNamespace, outboundTrafficPolicy, connectTimeout, defaultHttpRetryPolicy');
 addCaFlags(serveCmd)
-  .action(async (o: CaFlags & { xdsTlsPort?: number } & { meshConfig?: string; configDir?: string; kubeconfig?: string; istioNamespace: string; crdPollInterval: number; webhookPort?: number; webhookCert?: string; webhookKey?: string; bind: string; xdsPort: number; monitoringPort: number; httpPort: number; debounceAfter: number; debounceMax: number; pollInterval: number; maxFileBytes: number; logLevel: string; maxResponseBytes: number; pushThrottle?: number; classCacheSize: number; classCacheBytes: number; maxStreamNames: number; maxSubscribedNames: number;
+  .action(async (o: CaFlags & { xdsTlsPort?: number; plaintextXds: boolean; tlsCert?: string; tlsKey?: string; tlsCa?: string; jwtKeys?: string; jwtIssuer?: string; jwtAudience?: string[]; tokenReviewCacheSize: number } & { meshConfig?: string; configDir?: string; kubeconfig?: string; istioNamespace: string; crdPollInterval: number; webhookPort?: number; webhookCert?: string; webhookKey?: string; bind: string; xdsPort: number; monitoringPort: number; httpPort: number; debounceAfter: number; debounceMax: number; pollInterval: number; maxFileBytes: number; logLevel: string; maxResponseBytes: number; pushThrottle?: number; classCacheSize: number; classCacheBytes: number; maxStreamNames: number; maxSubscribedNames: number;
     debounceEndpointsMax: number; maxConnectionAge: number; maxConnectionAgeGrace: number; httpMaxConnections: number }) => {
     const log = initLogging(o.logLevel);
     try {
@@ -62,8 +86,7 @@ addCaFlags(serveCmd)
         maxResponseBytes: o.maxResponseBytes, ...(o.pushThrottle ? { pushThrottle: o.pushThrottle } : {}), classCacheSize: o.classCacheSize, classCacheBytes: o.classCacheBytes,
         maxStreamNames: o.maxStreamNames, maxServerNames: o.maxSubscribedNames,
         debounceEndpointsMaxMs: o.debounceEndpointsMax, maxConnectionAgeMs: o.maxConnectionAge, maxConnectionAgeGraceMs: o.maxConnectionAgeGrace, httpMaxConnections: o.httpMaxConnections,
-        // The CA runs with the TLS port (--xds-tls-port): its serving certificate and CreateCertificate.
-        ...(o.xdsTlsPort !== undefined ? { ca: o } : {}) });
+        ...secureXdsFlags(o) });
       const stop = (sig: string): void => {
         log.info({ signal: sig }, 'shutting down');
         void s.close().then(() => process.exit(0));

@@ -87,6 +87,8 @@ export class PilotMetrics {
   readonly virtServices: Gauge;
   readonly edsNoInstances: Gauge;
   readonly dupDomains: Gauge;
+  /** Streams refused on the TLS xDS port (istiod has no such metric). */
+  readonly xdsAuthFailures: Counter<'reason'>;
   /** Kubernetes mode: lists after the first (410 Gone, failed lists) and reopened watches, per resource. */
   readonly kubeRelists: Counter<'resource'>;
   readonly kubeReconnects: Counter<'resource'>;
@@ -121,6 +123,7 @@ export class PilotMetrics {
     this.virtServices = new Gauge({ name: 'pilot_virt_services', help: 'Total virtual services known to pilot.', registers });
     this.edsNoInstances = new Gauge({ name: 'pilot_eds_no_instances', help: 'Number of clusters without instances.', registers });
     this.dupDomains = new Gauge({ name: 'pilot_vservice_dup_domain', help: 'Virtual services with dup domains.', registers });
+    this.xdsAuthFailures = new Counter({ name: 'tspilot_xds_auth_failures_total', help: 'Streams and connections refused on the TLS xDS port, by reason (unauthenticated, permission_denied, tls_handshake).', labelNames: ['reason'], registers });
   }
 
   /**

@@ -28,10 +28,16 @@ import type { StreamState } from './xds/state.js';
 import { chooseSource, type KubeModeOptions } from './source.js';
 import { loadMeshConfigFile } from '../watchers/validate/meshconfig.js';
 import { startWebhook, type WebhookServer } from './http/webhook.js';
+import type { ExtraService } from './xds/grpc.js';
+import { startXdsTlsServer, type XdsTlsServer } from './xds/grpc-tls.js';
+import type { MeshCA } from './ca/types.js';
+import { TlsFilesCA, type TlsFiles } from './security/tls-files.js';
+import { secureXdsAuthenticator } from './security/setup.js';
 import { startMeshCA, type RunningMeshCA } from './ca/start.js';
 import { CaMetrics } from './ca/metrics.js';
 import type { CaFlags } from './ca/flags.js';
 import { KubeConfig } from '@kubernetes/client-node';
+import { CA_SERVICE_DEFINITION, caService } from './ca/service.js';
 
 export interface ServeOptions {
   readonly configDir: string;
@@ -55,6 +61,20 @@ export interface ServeOptions {
   /** xDS engine limits: responses over maxResponseBytes are not sent (0 = no limit); pushThrottle = streams written at once. */
   readonly maxResponseBytes?: number;
   readonly pushThrottle?: number;
+  /** TLS xDS port (istiod: 15012); served when there is TLS material (meshCA or tlsFiles). */
+  readonly xdsTlsPort?: number;
+  /** false: no plaintext xDS port (only the authenticated TLS one). Default true. */
+  readonly plaintextXds?: boolean;
+  /** The mesh CA (server/ca); else serving material from PEM files. */
+  readonly meshCA?: MeshCA;
+  readonly tlsFiles?: TlsFiles;
+  /** Registered on the TLS port next to xDS (the CA's CreateCertificate). */
+  readonly extraGrpcServices?: readonly ExtraService[];
+  /** Folder mode: verify bearer JWTs against this JWKS/PEM file; issuer and audiences (default istio-ca) apply to TokenReview too. */
+  readonly jwtKeys?: string;
+  readonly jwtIssuer?: string;
+  readonly jwtAudiences?: readonly string[];
+  readonly tokenReviewCacheSize?: number;
   /** Longest an endpoint-only change waits for its push (default 1 s); endpoint removals do not wait. */
   readonly debounceEndpointsMaxMs?: number;
   /** xDS connections get a GOAWAY after about this long (0 = never; default 30 min), forced closed after the grace. */
@@ -77,6 +97,8 @@ export interface RunningServer {
   readonly monitoringPort: number;
   readonly httpPort: number;
   readonly webhookPort?: number | undefined;
+  /** The TLS xDS port, when served. */
+  readonly xdsTlsPort?: number | undefined;
   readonly engine: AdsEngine;
   /** The mesh CA when `ca` was given (for the TLS port: serving material, roots, CreateCertificate). */
   readonly ca?: RunningMeshCA | undefined;
@@ -86,6 +108,11 @@ export interface RunningServer {
 export async function serve(opts: ServeOptions): Promise<RunningServer> {
   const log = logger('serve');
   const adsLog = logger('ads');
+  if (opts.plaintextXds === false && (!(opts.meshCA || opts.tlsFiles || opts.ca) || opts.xdsTlsPort === undefined)) {
+    throw new Error('--no-plaintext-xds needs the TLS xDS port (--xds-tls-port) and its material (the mesh CA, or --tls-cert, --tls-key, --tls-ca)');
+  }
+  // Read (and check) the TLS files before anything starts, so a bad file stops startup with its name.
+  const ownCA = !opts.meshCA && opts.tlsFiles ? new TlsFilesCA(opts.tlsFiles, 5000, (m) => log.error({ err: m }, m)) : undefined;
   // Called only once the source is subscribed (below), when `observer` exists.
   const src = chooseSource(opts, (what, resource) => (what === 'relist' ? observer.metrics.kubeRelists : observer.metrics.kubeReconnects).inc({ resource }));
   const meshOpts = opts.meshConfig ? { ...src.mesh, settings: loadMeshConfigFile(opts.meshConfig) } : src.mesh;
@@ -136,9 +163,10 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
       responses: sent, pushMs: Math.round((performance.now() - t0) * 10) / 10, sinceChangeMs: Date.now() - u.firstChangeAt }, 'config pushed');
   }
   const v1 = new V1Api({ cache, ready: () => ready });
+  let xdsTls: XdsTlsServer | undefined;
   // POSTed YAML is parsed off the event loop, a few at a time, each within 10 s.
   const dryRunParser = new ParseWorker({ timeoutMs: 10_000, maxQueued: 4 });
-  const sources = { engine, mesh: () => cache.mesh, ready: () => ready, sourceErrors: () => state.sourceErrors, duplicates: () => duplicateDefinitions(state), ignored: () => ignoredObjects(state),
+  const sources = { authRefusals: () => xdsTls?.refusals() ?? [], engine, mesh: () => cache.mesh, ready: () => ready, sourceErrors: () => state.sourceErrors, duplicates: () => duplicateDefinitions(state), ignored: () => ignoredObjects(state),
     pushStatus: () => observer.pushStatus(), pollers: () => v1.syncz(),
     snapshot: (p: Proxy) => cache.forProxy(p), dryRun: (yaml: string, streams: readonly StreamState[]) => serverDryRun(() => state, () => cache.mesh, streams, yaml, meshOpts, (p) => cache.forProxy(p),
       (text, source) => dryRunParser.parse(text, source)) };
@@ -156,7 +184,8 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   let ca: RunningMeshCA | undefined;
   const close = async (): Promise<void> => {
     sub.unsubscribe();
-    await Promise.all([dryRunParser.close(), xds?.close(), webhook?.close(), ca?.close(), ...servers.map((s) => s.close())]);
+    ownCA?.close();
+    await Promise.all([dryRunParser.close(), xds?.close(), xdsTls?.close(), webhook?.close(), ca?.close(), ...servers.map((s) => s.close())]);
   };
   try {
     if (opts.ca) {
@@ -175,14 +204,34 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
     // /ready answers 503 until every source has synced and the first snapshot is pushed.
     log.info({ monitoring: servers[0]!.port, http: servers[1]!.port, webhook: webhook?.port, webhookTls: webhook?.tls }, 'http listening; waiting for the config sources to sync');
     await first;
-    xds = await startXdsServer(engine, opts.bind, opts.xdsPort, {
+    const grpcOpts = {
       ...(opts.maxConnectionAgeMs !== undefined ? { maxConnectionAgeMs: opts.maxConnectionAgeMs } : {}),
-      ...(opts.maxConnectionAgeGraceMs !== undefined ? { maxConnectionAgeGraceMs: opts.maxConnectionAgeGraceMs } : {}) });
+      ...(opts.maxConnectionAgeGraceMs !== undefined ? { maxConnectionAgeGraceMs: opts.maxConnectionAgeGraceMs } : {}) };
+    if (opts.plaintextXds !== false) xds = await startXdsServer(engine, opts.bind, opts.xdsPort, grpcOpts);
+    const meshCA: MeshCA | undefined = opts.meshCA ?? ownCA ?? ca;
+    if (meshCA && opts.xdsTlsPort !== undefined) {
+      const authenticator = secureXdsAuthenticator({ trustDomain: () => cache.mesh.settings.trustDomain, kubeConfig: src.kubeConfig, jwtKeys: opts.jwtKeys,
+        issuer: opts.jwtIssuer, audiences: opts.jwtAudiences, tokenReviewCacheSize: opts.tokenReviewCacheSize });
+      // The mesh CA's CreateCertificate is served next to xDS on the TLS port, with the same authentication.
+      const caServices = ca && !opts.meshCA && !ownCA ? [{ definition: CA_SERVICE_DEFINITION, implementation: caService(ca, authenticator, {
+        defaultTtlSeconds: opts.ca?.workloadCertTtl, maxTtlSeconds: opts.ca?.maxWorkloadCertTtl, ...(ca.metrics ? { metrics: ca.metrics } : {}), log: logger('ca') }) }] : [];
+      const extraServices = [...caServices, ...(opts.extraGrpcServices ?? [])];
+      const secLog = logger('security');
+      xdsTls = await startXdsTlsServer(engine, opts.bind, opts.xdsTlsPort, {
+        ca: meshCA, authenticator, grpc: grpcOpts, ...(extraServices.length ? { extraServices } : {}),
+        // The engine logs the refusal ('stream refused: <reason>'); here it is counted.
+        onRefused: (r) => { observer.metrics.xdsAuthFailures.inc({ reason: r.code.toLowerCase() }); },
+        onHandshakeError: (peer, m) => { observer.metrics.xdsAuthFailures.inc({ reason: 'tls_handshake' }); secLog.debug({ peer }, `TLS handshake failed: ${m}`); },
+        onRotateError: (m) => secLog.error({ err: m }, m),
+      });
+    } else if (opts.xdsTlsPort !== undefined) {
+      log.info('TLS xDS port not served: no TLS material (the mesh CA, or --tls-cert, --tls-key and --tls-ca)');
+    }
   } catch (e) {
     await close();
     throw e;
   }
-  const running = { xdsPort: xds.port, monitoringPort: servers[0]!.port, httpPort: servers[1]!.port, webhookPort: webhook?.port, engine, ca, close };
-  log.info({ xds: running.xdsPort, monitoring: running.monitoringPort, http: running.httpPort, webhook: running.webhookPort, ...src.describe }, 'listening');
+  const running = { xdsPort: xds?.port ?? 0, xdsTlsPort: xdsTls?.port, monitoringPort: servers[0]!.port, httpPort: servers[1]!.port, webhookPort: webhook?.port, engine, ca, close };
+  log.info({ xds: xds?.port, xdsTls: xdsTls?.port, monitoring: running.monitoringPort, http: running.httpPort, webhook: running.webhookPort, ...src.describe }, 'listening');
   return running;
 }

@@ -31,6 +31,8 @@ export interface SourceChoice {
   readonly mesh: MeshOptions;
   /** For the 'listening' log line. */
   readonly describe: Record<string, string>;
+  /** Kubernetes mode: the credentials, also used for TokenReview. */
+  readonly kubeConfig?: KubeConfig;
 }
 
 export function chooseSource(o: { configDir: string; pollMs: number; maxFileBytes?: number; kube?: KubeModeOptions },
@@ -66,7 +68,7 @@ export function chooseSource(o: { configDir: string; pollMs: number; maxFileByte
       settings = r.settings;
     },
   });
-  return { events$, mesh, describe: { kubernetes: kc.getCurrentCluster()?.server ?? '', credentials: o.kube.kubeconfig ?? 'in-cluster' } };
+  return { events$, mesh, kubeConfig: kc, describe: { kubernetes: kc.getCurrentCluster()?.server ?? '', credentials: o.kube.kubeconfig ?? 'in-cluster' } };
 }
 
 /**

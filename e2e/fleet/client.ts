@@ -20,6 +20,8 @@ export interface FleetClientOptions {
   readonly delta: boolean;
   /** Keep the raw bytes of the first response of each type (the ceiling server replays them). */
   readonly keepFirst?: boolean;
+  /** TLS: channel credentials, channel options (the SAN to check) and call metadata (the bearer token). */
+  readonly tls?: { readonly credentials: grpc.ChannelCredentials; readonly channelOptions: grpc.ChannelOptions; readonly metadata: Readonly<Record<string, string>> };
 }
 
 const PATH = {
@@ -55,10 +57,12 @@ export class FleetClient {
     this.stopped = false;
     this.subs.clear(); this.last.clear(); this.seen.clear(); this.nodeSent = false; this.error = null; this.completeAt = 0;
     // A channel of its own (no shared subchannel), like separate Envoys.
-    this.client = new grpc.Client(this.opts.address, grpc.credentials.createInsecure(), {
-      'grpc.use_local_subchannel_pool': 1, 'grpc.max_receive_message_length': -1,
+    this.client = new grpc.Client(this.opts.address, this.opts.tls?.credentials ?? grpc.credentials.createInsecure(), {
+      'grpc.use_local_subchannel_pool': 1, 'grpc.max_receive_message_length': -1, ...(this.opts.tls?.channelOptions ?? {}),
     });
-    const call = this.client.makeBidiStreamRequest(this.opts.delta ? PATH.delta : PATH.sotw, (b: Buffer) => b, (b: Buffer) => b);
+    const md = new grpc.Metadata();
+    for (const [k, v] of Object.entries(this.opts.tls?.metadata ?? {})) md.set(k, v);
+    const call = this.client.makeBidiStreamRequest(this.opts.delta ? PATH.delta : PATH.sotw, (b: Buffer) => b, (b: Buffer) => b, md);
     this.call = call;
     call.on('data', (b: Buffer) => this.onData(b));
     call.on('error', (e: Error) => {

@@ -5,7 +5,7 @@
 // (forget history -> 410 for older watches/continues), `dropWatches` (abrupt socket destroy),
 // `closeWatches` (clean end, like a watch timeout), `forbid` (RBAC 403), `setDown` (connection
 // refused or 503), `installResource` (a CRD created at run time: discovery lists it from then on),
-// a request log, and `close()` which always tears everything down including
+// TokenReview for tokens tests register (tokenreview.ts), a request log, and `close()` which always tears everything down including
 // hanging watch connections. Plain http (no TLS, no authentication).
 import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
@@ -14,6 +14,7 @@ import { DEFAULT_RESOURCES, Registry, apiVersionOf, type ResourceDef } from './r
 import { serviceUnavailable } from './status.js';
 import { Store, type KubeObject } from './store.js';
 import { WatchHub } from './watch.js';
+import { TokenReviews } from './tokenreview.js';
 
 export { DEFAULT_RESOURCES, type ResourceDef } from './registry.js';
 export { ApiStatusError, type Status } from './status.js';
@@ -73,6 +74,8 @@ export interface FakeApiServer {
   setDown(down: boolean, mode?: 'refuse' | '503'): Promise<void>;
   /** Serves a new resource from now on, as creating its CustomResourceDefinition does (discovery included). */
   installResource(def: ResourceDef): void;
+  /** Service-account tokens TokenReview accepts (register/revoke), and how many reviews were answered. */
+  readonly tokenReviews: TokenReviews;
   /** Options for `new KubeConfig().loadFromOptions(...)` pointing at this server. */
   kubeConfigOptions(): Record<string, unknown>;
   close(): Promise<void>;
@@ -95,8 +98,9 @@ export async function startFakeApiServer(opts: FakeApiServerOptions = {}): Promi
   let closed = false;
   let port = 0;
 
+  const tokenReviews = new TokenReviews();
   const ctx = {
-    registry, store, hub,
+    registry, store, hub, tokenReviews,
     user: opts.user ?? 'system:serviceaccount:istio-system:istiod',
     tooLargeWaitMs: opts.tooLargeWaitMs ?? 3000,
     serverAddress: () => `127.0.0.1:${port}`,
@@ -207,6 +211,7 @@ export async function startFakeApiServer(opts: FakeApiServerOptions = {}): Promi
       if (mode === 'refuse') await stopListening();
       else killConnections();
     },
+    tokenReviews,
     installResource: (def) => {
       registry.add(def);
       store.register(registry.byGroupResource(def.group, def.resource) as ResourceDef);

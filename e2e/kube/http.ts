@@ -4,6 +4,7 @@
 //   <prefix>/<res>[/<name>], <prefix>/namespaces/<ns>/<res>[/<name>]   (prefix = /api/v1 | /apis/<g>/<v>)
 //     GET collection -> list, or watch when ?watch=true|1; GET name -> get; POST collection -> create;
 //     PUT name -> update; PATCH name (merge-patch) -> patch; DELETE name -> delete.
+//   POST /apis/authentication.k8s.io/v1/tokenreviews                 TokenReview (tokenreview.ts)
 // Unknown group/version/resource, a namespace path for a cluster-scoped resource, subresources and
 // any other path -> 404 with the generic "the server could not find the requested resource" Status.
 // Authorization (the `isForbidden` hook) runs after routing and before anything else, answering
@@ -16,6 +17,7 @@ import {
 } from './status.js';
 import type { KubeObject, Store } from './store.js';
 import { render, type WatchHub } from './watch.js';
+import { isTokenReview, type TokenReviews } from './tokenreview.js';
 
 export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'discovery' | 'other';
 
@@ -43,6 +45,7 @@ export interface HandlerContext {
   serverAddress: () => string;
   isForbidden: (def: ResourceDef, verb: Verb) => boolean;
   log: (rec: RequestRecord) => void;
+  tokenReviews: TokenReviews;
 }
 
 export function sendJSON(res: ServerResponse, code: number, body: unknown): void {
@@ -121,6 +124,13 @@ export async function handle(ctx: HandlerContext, req: IncomingMessage, res: Ser
     }
     if (segs.length === 1 && segs[0] === 'version') {
       reply(200, { major: '1', minor: '33', gitVersion: 'v1.33.0-tspilot-fake', platform: 'linux/amd64' }); return;
+    }
+    if (isTokenReview(req, url.pathname)) {
+      Object.assign(rec, { verb: 'create', group: 'authentication.k8s.io', version: 'v1', resource: 'tokenreviews' });
+      const gr = { group: 'authentication.k8s.io', versions: ['v1'], resource: 'tokenreviews', kind: 'TokenReview', namespaced: false };
+      if (ctx.isForbidden(gr, 'create')) { reply(403, forbidden({ user: ctx.user, verb: 'create', gr })); return; }
+      rec.status = ctx.tokenReviews.handle(await readBody(req), res, sendJSON);
+      return;
     }
     const r = route(ctx, segs);
     if (r === 'discovery') {

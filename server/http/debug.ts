@@ -38,7 +38,12 @@ export interface DebugSources {
   snapshot?(proxy: Proxy): ClassSnapshot;
   /** What applying `yaml` would push to the given streams (on copies), for POST /debug/diff. */
   dryRun?(yaml: string, streams: readonly StreamState[]): DryRunResult | Promise<DryRunResult>;
+  /** Recent streams refused on the TLS xDS port, listed in /debug/adsz. */
+  authRefusals?(): readonly object[];
 }
+
+/** Who the stream authenticated as (TLS port), or null (plaintext: no identity, as istiod). */
+const identityOf = (s: StreamState): object | null => (s.identity ? { spiffe: s.identity.spiffe, method: s.identity.method, expiresAt: ms(s.identity.expiresAt ?? 0) } : null);
 
 const EXPLAIN_TYPES = ['cds', 'eds', 'lds', 'rds', 'vhost'] as const;
 
@@ -71,7 +76,7 @@ export function syncStatus(s: StreamState): object {
     return (f === 'sent' ? e?.sent : e?.acked) ?? '';
   };
   return {
-    proxy: s.proxy.id, proxy_type: s.proxy.type, generator: s.proxy.generator, stream: s.id, transport: s.kind,
+    proxy: s.proxy.id, proxy_type: s.proxy.type, generator: s.proxy.generator, stream: s.id, transport: s.kind, identity: identityOf(s),
     istio_version: typeof s.node.metadata['ISTIO_VERSION'] === 'string' ? s.node.metadata['ISTIO_VERSION'] : '',
     cluster_sent: v('cds', 'sent'), cluster_acked: v('cds', 'acked'), listener_sent: v('lds', 'sent'), listener_acked: v('lds', 'acked'),
     route_sent: v('rds', 'sent'), route_acked: v('rds', 'acked'), endpoint_sent: v('eds', 'sent'), endpoint_acked: v('eds', 'acked'),
@@ -109,9 +114,10 @@ export function debugRoutes(src: DebugSources, router: Router = new Router()): R
       totalClients: src.engine.streams().length,
       clients: src.engine.streams().map((s) => ({
         connectionId: s.id, connectedAt: ms(s.connectedAt), address: s.peer, proxy: s.proxy.id, generator: s.proxy.generator,
-        namespace: s.proxy.namespace, labels: s.proxy.labels, metadata: s.node.metadata, userAgent: s.node.userAgentName,
+        namespace: s.proxy.namespace, labels: s.proxy.labels, metadata: s.node.metadata, userAgent: s.node.userAgentName, identity: identityOf(s),
         watches: Object.fromEntries([...s.types.entries()].map(([t, ts]) => [t, ts.wildcard ? ['*', ...ts.names] : [...ts.names].sort()])),
       })),
+      ...(src.authRefusals ? { refused: src.authRefusals() } : {}),
     },
   }));
   router.on('GET', '/debug/configz', () => {

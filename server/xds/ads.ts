@@ -20,7 +20,6 @@ import { parseNodeId, type Proxy } from '../../model/proxy.js';
 import { withNodeLocality } from '../../translators/locality.js';
 import { decodeDeltaRequest, decodeSotwRequest, deltaResponseBytes, sotwResponseBytes, type DeltaRequest, type SotwRequest, type WireNode } from '../../proto/wire.js';
 import { EDS, NDS, PUSH_ORDER, SDS, SHORT, isXdsType, type XdsType } from '../../proto/typeurls.js';
-import type { CallerIdentity } from '../security/identity.js';
 import { secretAccess } from './secretauthz.js';
 import type { ClassLease, ClassSnapshot, SnapshotCache } from '../cache/snapshot.js';
 import { onPush, onRequest, type RequestOutcome } from './sotw.js';
@@ -28,9 +27,24 @@ import { onDeltaPush, onDeltaRequest, type DeltaOutcome } from './delta.js';
 import { namesDigest, scanSotw } from './ackscan.js';
 import { namesAfter, subscribedCount } from './limits.js';
 import type { DeltaResponse, SotwResponse, StreamState } from './state.js';
+import type { AuthResult, CallerIdentity } from '../security/identity.js';
 
 /** gRPC status codes used here (kept local so the engine does not import grpc-js). */
-export const Status = { INVALID_ARGUMENT: 3, PERMISSION_DENIED: 7, RESOURCE_EXHAUSTED: 8, INTERNAL: 13, UNAVAILABLE: 14 } as const;
+export const Status = { INVALID_ARGUMENT: 3, PERMISSION_DENIED: 7, RESOURCE_EXHAUSTED: 8, INTERNAL: 13, UNAVAILABLE: 14, UNAUTHENTICATED: 16 } as const;
+
+/** Per-stream options: the TLS port authorizes the proxy its first request names before anything is served. */
+export interface OpenOptions {
+  authorize?(proxy: Proxy): Promise<AuthResult>;
+  /**
+   * An identity already established by the transport (in-memory tests, other transports); ignored
+   * when `authorize` is given. Streams without an identity never receive secrets.
+   */
+  readonly identity?: CallerIdentity | null;
+}
+
+/** Requests (and their bytes, beyond the first) a stream may send while its authorization is pending; more is RESOURCE_EXHAUSTED. */
+const MAX_HELD = 16;
+const MAX_HELD_BYTES = 1024 * 1024;
 
 export interface StreamIO {
   readonly peer: string;
@@ -129,16 +143,13 @@ interface Connection {
   names: number;
   /** SotW: per type, a digest of the last request's raw resource_names bytes and the names decoded from them. */
   readonly lastNames: Map<string, { readonly digest: string; readonly names: readonly string[] }>;
-  /** Who is calling (set by the TLS port's authenticator; null on the plaintext port). */
-  readonly identity: CallerIdentity | null;
+  /** Set while the first request waits for `authorize`: requests received meanwhile, replayed in order. */
+  held: Uint8Array[] | null;
+  /** undefined: no authorization on this stream; null: not decided yet. */
+  identity?: CallerIdentity | null;
+  readonly authorize?: ((proxy: Proxy) => Promise<AuthResult>) | undefined;
   /** The SDS names last refused, so a client repeating them in every ACK is logged once. */
   deniedSecrets: string;
-}
-
-/** Per-stream options of `open`. */
-export interface OpenOptions {
-  /** The authenticated caller; streams without one never receive secrets. */
-  readonly identity?: CallerIdentity | null;
 }
 
 /** Counters of what the engine refused or dropped (exposed for metrics and tests). */
@@ -203,7 +214,8 @@ export class AdsEngine {
   /** A new stream; `defaultType` fills an empty type_url (per-type services, not ADS). */
   open(io: StreamIO, defaultType?: string, kind: Kind = 'sotw', opts: OpenOptions = {}): StreamHandle {
     const conn: Connection = { io, kind, state: null, lease: null, pending: new Map(), busy: false, queued: false, closed: false, defaultType, lastNames: new Map(), names: 0,
-      identity: opts.identity ?? null, deniedSecrets: '' };
+      held: null, deniedSecrets: '',
+      ...(opts.authorize ? { identity: null, authorize: opts.authorize.bind(opts) } : opts.identity !== undefined ? { identity: opts.identity } : {}) };
     this.conns.add(conn);
     io.onDrain(() => this.pump());
     return {
@@ -215,6 +227,7 @@ export class AdsEngine {
   private close(conn: Connection): void {
     if (conn.closed) return;
     conn.closed = true;
+    conn.held = null;
     conn.pending.clear();
     conn.lease?.release();
     this.totalNames -= conn.names;
@@ -242,6 +255,13 @@ export class AdsEngine {
 
   private onMessage(conn: Connection, bytes: Uint8Array): void {
     if (conn.closed) return;
+    if (conn.held) {
+      const bytesHeld = conn.held.reduce((n, b, i) => (i ? n + b.length : n), bytes.length);
+      if (conn.held.length >= MAX_HELD || bytesHeld > MAX_HELD_BYTES) {
+        this.fail(conn, Status.RESOURCE_EXHAUSTED, `requests sent before the stream was authorized exceed the limit of ${MAX_HELD} requests or ${MAX_HELD_BYTES} bytes`);
+      } else conn.held.push(bytes);
+      return;
+    }
     let req: SotwRequest | DeltaRequest;
     try {
       req = conn.kind === 'delta' ? decodeDeltaRequest(bytes) : this.decodeSotw(conn, bytes);
@@ -263,9 +283,10 @@ export class AdsEngine {
       }
       const p = this.proxyOf(req.node);
       if ('error' in p) { this.fail(conn, Status.INVALID_ARGUMENT, `invalid node: ${p.error}`); return; }
+      if (conn.identity === null) { this.authorizeFirst(conn, p.proxy, bytes); return; }
       conn.state = {
         id: `${p.proxy.id}-${++this.seq}`, proxy: p.proxy, node: req.node, kind: conn.kind, connectedAt: this.now(),
-        peer: conn.io.peer, identity: conn.identity, types: new Map(), nonceSeq: 0,
+        peer: conn.io.peer, types: new Map(), nonceSeq: 0, ...(conn.identity !== undefined ? { identity: conn.identity } : {}),
       };
       conn.lease = this.cache.acquire(p.proxy);
       this.events.connected?.(conn.state);
@@ -340,6 +361,23 @@ export class AdsEngine {
     if ('resourceNames' in req || denied.length) conn.deniedSecrets = key;
     if (!denied.length) return req;
     return ('resourceNames' in req ? { ...req, resourceNames: allowed } : { ...req, resourceNamesSubscribe: allowed }) as R;
+  }
+
+  /** Holds the stream's requests until `authorize` decides; then replays them (the first one included) or refuses the stream. */
+  private authorizeFirst(conn: Connection, proxy: Proxy, first: Uint8Array): void {
+    conn.held = [first];
+    conn.authorize!(proxy).then((r) => r, (e: unknown) => ({ ok: false, code: 'UNAUTHENTICATED', message: `authorization failed: ${(e as Error).message}` }) as const).then((r) => {
+      if (conn.closed) return;
+      if (!r.ok) {
+        conn.held = null;
+        this.fail(conn, r.code === 'PERMISSION_DENIED' ? Status.PERMISSION_DENIED : Status.UNAUTHENTICATED, r.message);
+        return;
+      }
+      conn.identity = r.identity;
+      const held = conn.held!;
+      conn.held = null;
+      for (const b of held) this.onMessage(conn, b);
+    });
   }
 
   /** Decodes a SotW request, reusing the previous request's names when their bytes are unchanged (see ackscan.ts). */

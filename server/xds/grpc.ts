@@ -3,11 +3,12 @@
  * The only file that touches grpc-js: serves ADS (and the per-type CDS/EDS/LDS/RDS services
  * Envoy can use instead), state of the world and delta, with hand-written service definitions whose serializers pass bytes
  * through — requests are decoded by the engine (so garbage gets a clear status), responses are
- * already-assembled bytes. Each call is adapted to the engine's StreamIO.
+ * already-assembled bytes. Each call is adapted to the engine's StreamIO. The TLS port (grpc-tls.ts)
+ * builds the same server and feeds it its own TLS connections.
  */
 import * as grpc from '@grpc/grpc-js';
 import { CDS, EDS, LDS, RDS } from '../../proto/typeurls.js';
-import type { AdsEngine, StreamIO } from './ads.js';
+import type { AdsEngine, OpenOptions, StreamIO } from './ads.js';
 
 const raw = (b: Buffer): Buffer => b;
 
@@ -38,6 +39,12 @@ export interface XdsGrpcServer {
   close(): Promise<void>;
 }
 
+/** Another gRPC service served next to xDS (the CA's CreateCertificate on the TLS port). */
+export interface ExtraService {
+  readonly definition: grpc.ServiceDefinition;
+  readonly implementation: grpc.UntypedServiceImplementation;
+}
+
 export interface XdsServerOptions {
   readonly maxSendBytes?: number;
   /**
@@ -51,13 +58,17 @@ export interface XdsServerOptions {
   /** Keepalive ping interval and ack wait (defaults 30 s / 30 s); tests shorten them. */
   readonly keepaliveTimeMs?: number;
   readonly keepaliveTimeoutMs?: number;
+  /** Per-call stream options (the TLS port's authorization); undefined = none. */
+  readonly streamOptions?: (call: grpc.ServerDuplexStream<Buffer, Buffer>) => OpenOptions | undefined;
+  readonly extraServices?: readonly ExtraService[];
 }
 
 export const DEFAULT_MAX_CONNECTION_AGE_MS = 30 * 60_000;
 export const DEFAULT_MAX_CONNECTION_AGE_GRACE_MS = 10_000;
 export const DEFAULT_KEEPALIVE_TIMEOUT_MS = 30_000;
 
-export async function startXdsServer(engine: AdsEngine, host: string, port: number, opts: XdsServerOptions = {}): Promise<XdsGrpcServer> {
+/** A grpc-js server with every xDS service (and `extraServices`) registered, not bound yet. */
+export function buildXdsGrpcServer(engine: AdsEngine, opts: XdsServerOptions = {}): grpc.Server {
   const age = opts.maxConnectionAgeMs ?? DEFAULT_MAX_CONNECTION_AGE_MS;
   const server = new grpc.Server({
     ...(age > 0 ? { 'grpc.max_connection_age_ms': age, 'grpc.max_connection_age_grace_ms': opts.maxConnectionAgeGraceMs ?? DEFAULT_MAX_CONNECTION_AGE_GRACE_MS } : {}),
@@ -77,7 +88,7 @@ export async function startXdsServer(engine: AdsEngine, host: string, port: numb
     for (const m of s.methods) {
       def[m.name] = bidi(`/${s.service}/${m.name}`);
       const handler = (call: grpc.ServerDuplexStream<Buffer, Buffer>): void => {
-        const h = engine.open(adapt(call), s.type, m.kind);
+        const h = engine.open(adapt(call), s.type, m.kind, opts.streamOptions?.(call));
         call.on('data', (b: Buffer) => h.onMessage(b));
         call.on('end', () => { h.onEnd(); call.end(); });
         call.on('cancelled', () => h.onEnd());
@@ -88,14 +99,23 @@ export async function startXdsServer(engine: AdsEngine, host: string, port: numb
     }
     server.addService(def as grpc.ServiceDefinition, impl);
   }
+  for (const x of opts.extraServices ?? []) server.addService(x.definition, x.implementation);
+  return server;
+}
+
+/** Stops a grpc-js server: gracefully, then forcefully after 2 s. */
+export function shutdown(server: grpc.Server): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const t = setTimeout(() => { server.forceShutdown(); resolve(); }, 2000);
+    server.tryShutdown(() => { clearTimeout(t); resolve(); });
+  });
+}
+
+/** The plaintext xDS port (15010). */
+export async function startXdsServer(engine: AdsEngine, host: string, port: number, opts: XdsServerOptions = {}): Promise<XdsGrpcServer> {
+  const server = buildXdsGrpcServer(engine, opts);
   const bound = await new Promise<number>((resolve, reject) => {
     server.bindAsync(`${host.includes(':') ? `[${host}]` : host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)));
   });
-  return {
-    port: bound,
-    close: () => new Promise<void>((resolve) => {
-      const t = setTimeout(() => { server.forceShutdown(); resolve(); }, 2000);
-      server.tryShutdown(() => { clearTimeout(t); resolve(); });
-    }),
-  };
+  return { port: bound, close: () => shutdown(server) };
 }

@@ -180,6 +180,11 @@ describe('deploy/ manifests agree with each other and with the server', () => {
     assert.deepEqual(services, ['tspilot'], 'istiod\'s own Services are left alone');
     assert.equal(overlay.find((d) => d.kind === 'ValidatingWebhookConfiguration').webhooks[0].clientConfig.service.name, 'tspilot');
     assert.equal(overlay.find((d) => d.kind === 'Deployment').spec.template.spec.containers[0].image, 'tspilot:0.1.0');
+    const overlayArgs: string[] = overlay.find((d) => d.kind === 'Deployment').spec.template.spec.containers[0].args;
+    assert.ok(overlayArgs.includes('--xds-tls-port=15012') && overlayArgs.includes('--no-root-cert-configmaps'),
+      'next to istiod: TLS xDS from istiod\'s root, istiod keeps writing the root ConfigMaps');
+    const help = execFileSync(process.execPath, [path.join(REPO_ROOT, 'dist', 'server', 'main.js'), 'serve', '--help'], { encoding: 'utf8' });
+    for (const a of overlayArgs.slice(1)) assert.ok(help.includes(`${a.split('=')[0]!} `), `${a} is a serve flag`);
   });
 
   it('Dockerfile: multi-stage on node:22-slim, numeric non-root user matching runAsUser, exposes the served ports', () => {

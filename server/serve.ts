@@ -192,7 +192,8 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
       const kc = opts.kube ? new KubeConfig() : undefined;
       if (kc) { if (opts.kube?.kubeconfig) kc.loadFromFile(opts.kube.kubeconfig); else kc.loadFromCluster(); }
       ca = await startMeshCA({ namespace: opts.kube?.istioNamespace ?? DEFAULT_ISTIO_NAMESPACE, ...(kc ? { kubeConfig: kc } : {}), cacertsDir: opts.ca.cacertsDir, stateDir: opts.ca.caStateDir,
-        dnsNames: opts.ca.tlsDnsNames, trustDomain: meshOpts.settings?.trustDomain, log: logger('ca'), metrics: new CaMetrics(observer.metrics.registry) });
+        dnsNames: opts.ca.tlsDnsNames, trustDomain: meshOpts.settings?.trustDomain, log: logger('ca'), metrics: new CaMetrics(observer.metrics.registry),
+        publishRoots: opts.ca.rootCertConfigmaps !== false });
     }
     const httpLimits = { ...DEFAULT_HTTP_LIMITS, ...(opts.httpMaxConnections ? { maxConnections: opts.httpMaxConnections } : {}) };
     servers.push(await startHttp(monitoring, opts.bind, opts.monitoringPort, onHttpError, httpLimits));

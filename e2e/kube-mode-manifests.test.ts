@@ -102,7 +102,7 @@ describe('deploy/ manifests agree with each other and with the server', () => {
     assert.equal(container.securityContext.allowPrivilegeEscalation, false);
     assert.deepEqual(container.securityContext.capabilities.drop, ['ALL']);
     assert.deepEqual(sorted(containerPorts.map((p) => String(p.containerPort))),
-      sorted([DEFAULT_PORTS.xds, DEFAULT_PORTS.monitoring, DEFAULT_PORTS.webhook, DEFAULT_PORTS.http].map(String)));
+      sorted([DEFAULT_PORTS.xds, DEFAULT_PORTS.xdsTls, DEFAULT_PORTS.monitoring, DEFAULT_PORTS.webhook, DEFAULT_PORTS.http].map(String)));
     assert.equal(container.livenessProbe.tcpSocket.port, DEFAULT_PORTS.monitoring);
     const pdb = one('PodDisruptionBudget');
     assert.ok(matches(pdb.spec.selector.matchLabels, pod.metadata.labels), 'PDB selects the pods');
@@ -133,12 +133,9 @@ describe('deploy/ manifests agree with each other and with the server', () => {
       }
       for (const p of ports) {
         const target = containerPorts.find((c) => c.name === p.targetPort || c.containerPort === p.targetPort);
-        if (p.targetPort === DEFAULT_PORTS.xdsTls) {
-          assert.equal(target, undefined, 'xDS over TLS is not served yet; when it is, declare the container port');
-          continue;
-        }
         assert.ok(target, `${name}:${p.port} → ${p.targetPort} is a container port`);
-        assert.equal(target.containerPort, p.port, `${name}:${p.port} keeps istiod's number inside the pod`);
+        // istio-pilot's legacy 15011 (Istio 1.0's mTLS xDS) is served by the TLS port.
+        assert.equal(target.containerPort, p.port === 15011 ? DEFAULT_PORTS.xdsTls : p.port, `${name}:${p.port} keeps istiod's number inside the pod`);
       }
     }
     assert.ok(one('Service', 'istio-pilot').spec.ports.some((p: { port: number }) => p.port === 15011), 'istio-pilot keeps the old 15011 name');
@@ -183,6 +180,11 @@ describe('deploy/ manifests agree with each other and with the server', () => {
     assert.deepEqual(services, ['tspilot'], 'istiod\'s own Services are left alone');
     assert.equal(overlay.find((d) => d.kind === 'ValidatingWebhookConfiguration').webhooks[0].clientConfig.service.name, 'tspilot');
     assert.equal(overlay.find((d) => d.kind === 'Deployment').spec.template.spec.containers[0].image, 'tspilot:0.1.0');
+    const overlayArgs: string[] = overlay.find((d) => d.kind === 'Deployment').spec.template.spec.containers[0].args;
+    assert.ok(overlayArgs.includes('--xds-tls-port=15012') && overlayArgs.includes('--no-root-cert-configmaps'),
+      'next to istiod: TLS xDS from istiod\'s root, istiod keeps writing the root ConfigMaps');
+    const help = execFileSync(process.execPath, [path.join(REPO_ROOT, 'dist', 'server', 'main.js'), 'serve', '--help'], { encoding: 'utf8' });
+    for (const a of overlayArgs.slice(1)) assert.ok(help.includes(`${a.split('=')[0]!} `), `${a} is a serve flag`);
   });
 
   it('Dockerfile: multi-stage on node:22-slim, numeric non-root user matching runAsUser, exposes the served ports', () => {

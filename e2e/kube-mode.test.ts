@@ -174,6 +174,31 @@ describe('e2e Kubernetes mode (tspilot --kubeconfig against the API server stand
     assert.deepEqual(count(await client.rpc(ECHO_TARGET, 10)), { v2: 10 }, 'the mesh service is untouched');
   });
 
+  it('Secrets: a TLS Secret is read (shown redacted: subject, no key), rotated, deleted; a token Secret is not kept', async () => {
+    const { readFileSync } = await import('node:fs');
+    const pem = (f: string): string => readFileSync(new URL(`../../watchers/testdata/tls/${f}`, import.meta.url), 'utf8');
+    const b64 = (t: string): string => Buffer.from(t).toString('base64');
+    const tls = (cert: string): KubeObject => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'gw-cert', namespace: 'default' }, type: 'kubernetes.io/tls',
+      data: { 'tls.crt': b64(pem(`${cert}.crt`)), 'tls.key': b64(pem(`${cert}.key`)), 'extra': b64('not ours') } });
+    srv.apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'sa-token', namespace: 'default' }, type: 'kubernetes.io/service-account-token', data: { token: b64('secret-token-value') } });
+    srv.apply(tls('gw-a'));
+    type Configz = { configs: { key: string; source: string; object: { certificates?: { subject: string }[] } }[] };
+    const secretIn = async (): Promise<string> => {
+      const res = await pilot.getJson<Configz>('/debug/configz');
+      const text = JSON.stringify(res.body);
+      assert.ok(!text.includes('PRIVATE KEY') && !text.includes(b64(pem('gw-a.key')).slice(0, 40)) && !text.includes('secret-token-value'));
+      assert.ok(!res.body.configs.some((c) => c.key === 'Secret/default/sa-token'), 'a Secret without TLS keys is not kept');
+      return res.body.configs.find((c) => c.key === 'Secret/default/gw-cert')?.object.certificates?.[0]?.subject ?? '';
+    };
+    await until(async () => (await secretIn()).includes('gw-a.example.com'), 'the TLS Secret read');
+    assert.equal(Object.fromEntries((await pilot.getJson<Configz>('/debug/configz')).body.configs.map((c) => [c.key, c.source]))['Secret/default/gw-cert'], 'kube:secrets');
+    srv.apply(tls('gw-b'));
+    await until(async () => (await secretIn()).includes('gw-b.example.com'), 'the rotated Secret');
+    srv.delete({ apiVersion: 'v1', kind: 'Secret', namespace: 'default', name: 'gw-cert' });
+    await until(async () => (await secretIn()) === '', 'the Secret deleted');
+    srv.delete({ apiVersion: 'v1', kind: 'Secret', namespace: 'default', name: 'sa-token' });
+  });
+
   it('updates that change nothing tspilot reads (Pod conditions) cause no store change and no push', async () => {
     const generation = async () => (await pilot.getJson<{ generation: number }>('/debug/configz')).body.generation;
     const g0 = await generation();

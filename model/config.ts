@@ -3,12 +3,12 @@
  * What flows from the sources to the store (ConfigEvent) and what the store hands to the push
  * pipeline (MeshConfig: an immutable, indexed snapshot). Plain readonly data plus key helpers.
  */
-import type { EndpointSlice, Endpoints, Pod, Service, ServicePort } from './k8s.js';
+import type { EndpointSlice, Endpoints, Pod, Secret, Service, ServicePort } from './k8s.js';
 import type { DestinationRule, Gateway, ServiceEntry, Sidecar, VirtualService, WorkloadEntry } from './istio.js';
 import type { MeshSettings } from './meshconfig.js';
 
 export type ConfigObject = Service | EndpointSlice | Endpoints | Pod | VirtualService | DestinationRule
-  | ServiceEntry | WorkloadEntry | Sidecar | Gateway;
+  | ServiceEntry | WorkloadEntry | Sidecar | Gateway | Secret;
 export type ConfigKind = ConfigObject['kind'];
 
 /** `Kind/namespace/name`: the identity of a config object across versions and sources. */
@@ -123,6 +123,8 @@ export interface MeshConfig {
   readonly sidecars: readonly Sidecar[];
   readonly gateways: readonly Gateway[];
   readonly conflicts: readonly VirtualServiceConflict[];
+  /** Secrets with TLS material by `namespace/name` (gateway credentialName over SDS). Never shown in debug views. */
+  readonly secrets: ReadonlyMap<string, Secret>;
 }
 
 /** What changed between two snapshots, so pushes can be scoped (EDS-only when only endpoints moved). */

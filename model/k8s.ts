@@ -76,4 +76,34 @@ export interface Pod {
   readonly nodeName: string;
   readonly containerPorts: readonly ContainerPort[];
   readonly phase: string;
+  /** spec.hostname / spec.subdomain: a pod's own DNS name `<hostname>.<subdomain>.<ns>.svc…` (StatefulSets). */
+  readonly hostname?: string;
+  readonly subdomain?: string;
+}
+
+/** What the debug views may show of a certificate in a Secret: never key material. */
+export interface SecretCertInfo {
+  /** The data key it came from (`tls.crt`, `ca.crt`, `cert`, `cacert`). */
+  readonly key: string;
+  readonly subject: string;
+  readonly issuer: string;
+  /** ISO-8601 expiry of the first (leaf) certificate. */
+  readonly notAfter: string;
+  readonly certificates: number;
+}
+
+/**
+ * A Kubernetes Secret reduced to what gateways need over SDS: the PEM values of the TLS keys
+ * (`tls.crt`, `tls.key`, `ca.crt`, `ca.crl` and the generic `cert`, `key`, `cacert`, `crl`);
+ * every other key is dropped on the way in. `data` is key material: it is never logged, dumped
+ * or shown — debug views use `meta`, `type` and `certs` (its JSON form is "[redacted]").
+ */
+export interface Secret {
+  readonly kind: 'Secret';
+  readonly meta: ObjectMeta;
+  readonly type: string;
+  readonly data: Readonly<Record<string, string>>;
+  readonly certs: readonly SecretCertInfo[];
+  /** A hash of `data`, so change detection that serializes objects (kube source) sees a rotation. */
+  readonly digest: string;
 }

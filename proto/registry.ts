@@ -9,6 +9,7 @@
  * Loading takes a few hundred milliseconds; it happens once per process, lazily.
  */
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import protobuf from 'protobufjs';
@@ -33,6 +34,7 @@ export const ENVOY_FILES: readonly string[] = [
   'envoy/extensions/filters/listener/tls_inspector/v3/tls_inspector.proto',
   'envoy/extensions/filters/listener/http_inspector/v3/http_inspector.proto',
   'envoy/extensions/transport_sockets/tls/v3/tls.proto',
+  'envoy/extensions/transport_sockets/tls/v3/secret.proto',
   'envoy/extensions/transport_sockets/raw_buffer/v3/raw_buffer.proto',
   'envoy/extensions/upstreams/http/v3/http_protocol_options.proto',
   'envoy/extensions/retry/host/previous_hosts/v3/previous_hosts.proto',
@@ -40,6 +42,19 @@ export const ENVOY_FILES: readonly string[] = [
   'google/protobuf/struct.proto',
   'google/protobuf/wrappers.proto',
 ];
+
+/**
+ * tspilot's own .proto files (this folder; copied next to dist/ in the image): messages that are
+ * not Envoy's but travel on the same ADS stream, e.g. pilot-agent's DNS name table.
+ */
+export const LOCAL_FILES: readonly string[] = ['nds.proto'];
+
+/** This folder in the source tree; dist/proto/registry.js finds it two levels up. */
+function localDir(): string {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const src = path.resolve(here, '..', '..', 'proto');
+  return existsSync(path.join(src, LOCAL_FILES[0]!)) ? src : here;
+}
 
 function depsDir(): string {
   const require = createRequire(import.meta.url);
@@ -57,6 +72,7 @@ export function includeDirs(): string[] {
     path.join(deps, 'googleapis'),
     path.join(deps, 'protoc-gen-validate'),
     protobufjsCommon, // google/protobuf/*.proto ship with protobufjs
+    localDir(),
   ];
 }
 
@@ -75,7 +91,7 @@ export function envoyRoot(): protobuf.Root {
     }
     return target;
   };
-  r.loadSync([...ENVOY_FILES], { keepCase: true, alternateCommentMode: false });
+  r.loadSync([...ENVOY_FILES, ...LOCAL_FILES], { keepCase: true, alternateCommentMode: false });
   r.resolveAll();
   root = r;
   return r;

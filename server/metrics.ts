@@ -79,6 +79,8 @@ export class PilotMetrics {
   readonly typeRejects: Readonly<Record<'cds' | 'eds' | 'lds' | 'rds', Gauge<'node' | 'err'>>>;
   readonly expiredNonce: Counter<'type'>;
   readonly internalErrors: Counter;
+  /** SDS secret names refused to a stream (istiod's pilot_sds_certificate_errors_total). */
+  readonly sdsErrors: Counter;
   /** A proxy class whose config could not be computed (translator threw), or a stream whose push failed. */
   readonly pushContextErrors: Counter;
   readonly services: Gauge;
@@ -115,6 +117,7 @@ export class PilotMetrics {
     this.typeRejects = { cds: reject('cds'), eds: reject('eds'), lds: reject('lds'), rds: reject('rds') };
     this.expiredNonce = new Counter({ name: 'pilot_xds_expired_nonce', help: 'Total number of XDS requests with an expired nonce.', labelNames: ['type'], registers });
     this.internalErrors = new Counter({ name: 'pilot_total_xds_internal_errors', help: 'Total number of internal XDS errors in pilot.', registers });
+    this.sdsErrors = new Counter({ name: 'pilot_sds_certificate_errors_total', help: 'Total number of failures to fetch SDS key and certificate.', registers });
     this.pushContextErrors = new Counter({ name: 'pilot_xds_push_context_errors', help: 'Number of errors (timeouts) initiating push context.', registers });
     this.services = new Gauge({ name: 'pilot_services', help: 'Total services known to pilot.', registers });
     this.virtServices = new Gauge({ name: 'pilot_virt_services', help: 'Total virtual services known to pilot.', registers });

@@ -134,6 +134,7 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
     },
     streamError: (s, error, during) => adsLog.error({ proxy: s.proxy.id, during, err: error.message }, `cannot compute the ${during === 'push' ? 'push' : 'response'} for ${s.proxy.id}: ${error.message}`),
     rejected: (peer, reason) => adsLog.warn({ peer, reason }, `stream refused: ${reason}`),
+    secretsDenied: (s, denied) => { observer.metrics.sdsErrors.inc(denied.length); adsLog.warn({ proxy: s.proxy.id, secrets: denied.map((d) => d.name) }, `secrets not served to ${s.proxy.id}: ${denied.map((d) => `${d.name}: ${d.reason}`).join('; ')}`); },
     largeResponse: (s, r, bytes, dropped) => adsLog.warn({ proxy: s.proxy.id, type: typeShort(r.typeUrl), bytes, resources: r.resources.length, dropped },
       dropped ? `${typeShort(r.typeUrl)} response for ${s.proxy.id} is ${bytes} bytes, over --max-response-bytes; not sent` : `${typeShort(r.typeUrl)} response for ${s.proxy.id} is ${bytes} bytes, over the 4 MB gRPC clients accept by default`),
     request: (s, req, o) => {
@@ -191,7 +192,8 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
       const kc = opts.kube ? new KubeConfig() : undefined;
       if (kc) { if (opts.kube?.kubeconfig) kc.loadFromFile(opts.kube.kubeconfig); else kc.loadFromCluster(); }
       ca = await startMeshCA({ namespace: opts.kube?.istioNamespace ?? DEFAULT_ISTIO_NAMESPACE, ...(kc ? { kubeConfig: kc } : {}), cacertsDir: opts.ca.cacertsDir, stateDir: opts.ca.caStateDir,
-        dnsNames: opts.ca.tlsDnsNames, trustDomain: meshOpts.settings?.trustDomain, log: logger('ca'), metrics: new CaMetrics(observer.metrics.registry) });
+        dnsNames: opts.ca.tlsDnsNames, trustDomain: meshOpts.settings?.trustDomain, log: logger('ca'), metrics: new CaMetrics(observer.metrics.registry),
+        publishRoots: opts.ca.rootCertConfigmaps !== false });
     }
     const httpLimits = { ...DEFAULT_HTTP_LIMITS, ...(opts.httpMaxConnections ? { maxConnections: opts.httpMaxConnections } : {}) };
     servers.push(await startHttp(monitoring, opts.bind, opts.monitoringPort, onHttpError, httpLimits));

@@ -17,4 +17,8 @@ export interface Generated {
   readonly endpoints: TypeOutput<ClusterLoadAssignment>;
   readonly listeners: TypeOutput<Listener>;
   readonly routes: TypeOutput<RouteConfiguration>;
+  /** Gateway certificates over SDS (translators/secret.ts); added by `generate`. */
+  readonly secrets?: TypeOutput<object>;
+  /** The DNS name table, one unnamed resource (translators/nds.ts); added by `generate`. */
+  readonly nameTable?: TypeOutput<object>;
 }

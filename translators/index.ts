@@ -15,6 +15,8 @@ import { grpcGenerator } from './grpc.js';
 import { sidecarGenerator } from './sidecar.js';
 import { gatewayGenerator } from './gateway.js';
 import { proxyLabels } from './scope.js';
+import { nameTableOutput, ndsClassKey } from './nds.js';
+import { secretOutput } from './secret.js';
 
 export type { Generated, TypeOutput } from './generated.js';
 
@@ -25,10 +27,10 @@ function labelsKey(labels: Readonly<Record<string, string>>): string {
 export function proxyClass(proxy: Proxy, mesh?: MeshConfig): string {
   const labels = Object.keys(proxy.labels).length ? proxy.labels : mesh ? proxyLabels(mesh, proxy) : {};
   const shape = Object.keys(labels).length ? `labels:${labelsKey(labels)}` : `pod:${proxy.workloadName}`;
-  return `${proxy.generator}/${proxy.type}/${proxy.namespace}/${shape}`;
+  return `${proxy.generator}/${proxy.type}/${proxy.namespace}/${shape}${ndsClassKey(proxy)}`;
 }
 
 export function generate(mesh: MeshConfig, proxy: Proxy): Generated {
-  if (proxy.generator === 'grpc') return grpcGenerator(mesh, proxy);
-  return proxy.type === 'router' ? gatewayGenerator(mesh, proxy) : sidecarGenerator(mesh, proxy);
+  const envoy = proxy.generator === 'grpc' ? grpcGenerator(mesh, proxy) : proxy.type === 'router' ? gatewayGenerator(mesh, proxy) : sidecarGenerator(mesh, proxy);
+  return { ...envoy, secrets: secretOutput(mesh, proxy), nameTable: nameTableOutput(mesh, proxy) };
 }

@@ -11,7 +11,7 @@ import { configKey, type ConfigKey, type MeshConfig, type MeshEndpoint, type Mes
 import type { DestinationRule, Gateway, ServiceEntry, Sidecar, VirtualService, WorkloadEntry } from '../model/istio.js';
 import { DEFAULT_MESH_SETTINGS, type MeshSettings } from '../model/meshconfig.js';
 import { serviceEntryEndpoints, serviceEntryServices, serviceExportTo, workloadEntryEndpoints } from './serviceentry.js';
-import type { EndpointSlice, Pod, Service, ServicePort } from '../model/k8s.js';
+import type { EndpointSlice, Pod, Secret, Service, ServicePort } from '../model/k8s.js';
 import type { Entry, StoreState } from './store.js';
 
 export interface MeshOptions {
@@ -71,6 +71,7 @@ export function buildMesh(st: StoreState, opts: MeshOptions = DEFAULT_MESH_OPTIO
   const wes: WorkloadEntry[] = [];
   const sidecars: Sidecar[] = [];
   const gateways: Gateway[] = [];
+  const secrets = new Map<string, Secret>();
   for (const [, e] of st.objects) {
     const o = e.object;
     switch (o.kind) {
@@ -84,6 +85,7 @@ export function buildMesh(st: StoreState, opts: MeshOptions = DEFAULT_MESH_OPTIO
       case 'WorkloadEntry': wes.push(o); break;
       case 'Sidecar': sidecars.push(o); break;
       case 'Gateway': gateways.push(o); break;
+      case 'Secret': secrets.set(`${o.meta.namespace}/${o.meta.name}`, o); break;
     }
   }
   services.sort(byKey);
@@ -186,7 +188,7 @@ export function buildMesh(st: StoreState, opts: MeshOptions = DEFAULT_MESH_OPTIO
     generation: st.generation, domainSuffix: opts.domainSuffix, services: meshServices, serviceByHost, endpoints, pods,
     virtualServices, destinationRules: drs, destinationRuleByHost, objects, rejected,
     settings: opts.settings ?? DEFAULT_MESH_SETTINGS, serviceEntries: ses.map((x) => x.se), workloadEntries: wes, sidecars, gateways,
-    conflicts: vsConflicts(virtualServices, opts.domainSuffix),
+    conflicts: vsConflicts(virtualServices, opts.domainSuffix), secrets,
   };
   return { mesh, accepted };
 }

@@ -22,7 +22,7 @@ import { rawAds } from '../adsclient.js';
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 
-describe('VM flow: token → CreateCertificate on the TLS port → that certificate for xDS', function () {
+describe('VM flow: token → CreateCertificate on the TLS port → that certificate for xDS → renewal with it', function () {
   this.timeout(60_000);
   let dir: string;
   let s: RunningServer;
@@ -66,6 +66,31 @@ describe('VM flow: token → CreateCertificate on the TLS port → that certific
       assert.equal(s.engine.streams().find((x) => x.proxy.id.includes('vm-1.vm-ns'))?.identity?.method, 'client-cert');
     } finally {
       c.close();
+    }
+
+    // Rotation before expiry, as pilot-agent does it: a new key and CSR, authenticated by the current
+    // certificate alone (the token may be gone), then the new certificate for the next xDS connection.
+    const keys2 = await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']) as webcrypto.CryptoKeyPair;
+    const csr2 = await x509.Pkcs10CertificateRequestGenerator.create({ keys: keys2, signingAlgorithm: ALG, name: 'O=vm' });
+    const certCreds = grpc.credentials.createSsl(root, Buffer.from(keyPem), Buffer.from(chain.slice(0, -1).join('')));
+    const renew = new grpc.Client(`127.0.0.1:${s.xdsTlsPort}`, certCreds, { 'grpc.ssl_target_name_override': 'istiod.istio-system.svc' });
+    const body2 = Buffer.from(req.encode(req.fromObject({ csr: csr2.toString('pem'), validity_duration: 600 })).finish());
+    const out2 = await new Promise<Buffer>((resolve, reject) => renew.makeUnaryRequest(CREATE_CERTIFICATE, (b: Buffer) => b, (b: Buffer) => b, body2, new grpc.Metadata(), (e, r) => (e ? reject(e) : resolve(r!))));
+    renew.close();
+    const chain2 = (res.toObject(res.decode(out2)) as { cert_chain: string[] }).cert_chain;
+    const leaf2 = new X509Certificate(chain2[0]!);
+    assert.match(leaf2.subjectAltName ?? '', /URI:spiffe:\/\/cluster\.local\/ns\/vm-ns\/sa\/vm-sa/, 'the renewed certificate keeps the identity');
+    assert.notEqual(leaf2.serialNumber, leaf.serialNumber);
+    assert.ok(leaf2.publicKey.export({ format: 'der', type: 'spki' }).equals(Buffer.from(await webcrypto.subtle.exportKey('spki', keys2.publicKey))), 'issued for the new key');
+    const keyPem2 = x509.PemConverter.encode(await webcrypto.subtle.exportKey('pkcs8', keys2.privateKey), 'PRIVATE KEY');
+    const c2 = rawAds(`127.0.0.1:${s.xdsTlsPort}`, undefined, {
+      credentials: grpc.credentials.createSsl(root, Buffer.from(keyPem2), Buffer.from(chain2.slice(0, -1).join(''))), channelOptions: { 'grpc.ssl_target_name_override': 'istiod.istio-system.svc' },
+    });
+    try {
+      c2.send({ typeUrl: CDS, node: { id: 'sidecar~10.0.0.50~vm-1.vm-ns~vm-ns.svc.cluster.local', cluster: 'vm', metadata: { NAMESPACE: 'vm-ns', SERVICE_ACCOUNT: 'vm-sa' }, userAgentName: 'envoy', clientFeatures: [], locality: null } });
+      assert.equal((await c2.next()).type_url, CDS, 'config over the renewed certificate');
+    } finally {
+      c2.close();
     }
   });
 });

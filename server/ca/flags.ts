@@ -16,6 +16,8 @@ export interface CaFlags {
   readonly tlsDnsNames: readonly string[];
   readonly workloadCertTtl: number;
   readonly maxWorkloadCertTtl: number;
+  /** Kubernetes mode: write istio-ca-root-cert into every namespace (false next to istiod, which writes them). */
+  readonly rootCertConfigmaps?: boolean;
 }
 
 function seconds(v: string): number {
@@ -32,5 +34,6 @@ export function addCaFlags(cmd: Command): Command {
     .option('--ca-state-dir <dir>', 'folder mode: where the self-signed root is created once and kept', DEFAULT_CA_STATE_DIR)
     .option('--tls-dns-names <names>', 'tspilot\'s own Service names for the serving certificate, besides istiod\'s (comma-separated; short names get .<namespace>.svc)', names, ['tspilot'])
     .option('--workload-cert-ttl <duration>', 'certificate lifetime when a CSR asks for none (DEFAULT_WORKLOAD_CERT_TTL)', seconds, DEFAULT_CERT_TTL_SECONDS)
-    .option('--max-workload-cert-ttl <duration>', 'longest certificate lifetime granted (MAX_WORKLOAD_CERT_TTL)', seconds, MAX_CERT_TTL_SECONDS);
+    .option('--max-workload-cert-ttl <duration>', 'longest certificate lifetime granted (MAX_WORKLOAD_CERT_TTL)', seconds, MAX_CERT_TTL_SECONDS)
+    .option('--no-root-cert-configmaps', 'Kubernetes mode: do not write istio-ca-root-cert into namespaces (next to istiod, whose namespace controller writes them)');
 }

@@ -4,6 +4,7 @@
  * deploy/ manifests are tested against (e2e/kube-mode-manifests.test.ts):
  * - cluster-wide ConfigMaps get/list/watch/create/update: istio-ca-root-cert in every namespace
  *   (RBAC cannot limit create by name, and list/watch across namespaces needs the cluster scope);
+ * - cluster-wide TokenReview create: the TLS port's authentication of Kubernetes tokens;
  * - in tspilot's namespace: Secrets get on exactly `istio-ca-secret` and `cacerts` (read by
  *   periodic GET, so no list/watch), Secrets create (the self-signed root; RBAC has no name to
  *   check on create), the election Lease get/update by name and Lease create.
@@ -15,6 +16,8 @@ export interface PolicyRule { readonly apiGroups: readonly string[]; readonly re
 
 export const CA_CLUSTER_RULES: readonly PolicyRule[] = [
   { apiGroups: [''], resources: ['configmaps'], verbs: ['create', 'get', 'list', 'update', 'watch'] },
+  // The TLS xDS/CA port authenticates pilot-agent's bearer tokens by TokenReview (server/security/tokenreview.ts).
+  { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
 ];
 
 export const CA_NAMESPACE_RULES: readonly PolicyRule[] = [

@@ -8,7 +8,7 @@
  * current one exceeds a byte budget), so made-up classes cannot grow it without limit.
  */
 import { encodeResource, type EncodedResource } from '../../proto/encode.js';
-import { CDS, EDS, LDS, RDS, MESSAGE_OF, type XdsType } from '../../proto/typeurls.js';
+import { CDS, EDS, LDS, NDS, RDS, SDS, MESSAGE_OF, PUSH_ORDER, type XdsType } from '../../proto/typeurls.js';
 import type { Generated, TypeOutput } from '../../translators/index.js';
 
 /**
@@ -125,7 +125,7 @@ export type EncodeFailure = (info: { proxyClass: string; typeUrl: string; name: 
 /** One class's output for one mesh generation. */
 export class ClassSnapshot {
   /** type → name → encoded resource (null: does not exist or failed to encode). */
-  readonly encoded = new Map<XdsType, Map<string, EncodedResource | null>>([[CDS, new Map()], [EDS, new Map()], [LDS, new Map()], [RDS, new Map()]]);
+  readonly encoded = new Map<XdsType, Map<string, EncodedResource | null>>(PUSH_ORDER.map((t) => [t, new Map()]));
   private readonly wildcard = new Map<XdsType, { resources: EncodedResource[]; version: string; map: ReadonlyMap<string, EncodedResource> }>();
   /**
    * Sets of sent resources shared by the streams of this class, by type and version: a stream's
@@ -184,6 +184,8 @@ export class ClassSnapshot {
       case EDS: return this.generated.endpoints;
       case LDS: return this.generated.listeners;
       case RDS: return this.generated.routes;
+      case SDS: return this.generated.secrets ?? NOTHING;
+      case NDS: return this.generated.nameTable ?? NOTHING;
     }
     throw new Error(`unsupported type ${String(t)}`);
   }

@@ -8,7 +8,7 @@
  */
 import type { MeshConfig, Rejection } from '../../model/config.js';
 import type { Proxy } from '../../model/proxy.js';
-import { CDS, EDS, LDS, RDS, SHORT, type XdsType } from '../../proto/typeurls.js';
+import { CDS, EDS, LDS, RDS, ENVOY_SHORT as SHORT, type XdsType } from '../../proto/typeurls.js';
 import { proxyClass } from '../../translators/index.js';
 import { SnapshotCache, type ClassSnapshot } from '../cache/snapshot.js';
 import { resourceJson } from '../cli/translate.js';

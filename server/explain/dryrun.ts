@@ -8,7 +8,7 @@
  */
 import type { MeshConfig, Rejection } from '../../model/config.js';
 import type { Proxy } from '../../model/proxy.js';
-import { SHORT, isXdsType } from '../../proto/typeurls.js';
+import { ENVOY_SHORT as SHORT, isEnvoyXdsType } from '../../proto/typeurls.js';
 import type { StoreState } from '../../watchers/store.js';
 import type { MeshOptions } from '../../watchers/mesh.js';
 import type { StreamState } from '../xds/state.js';
@@ -30,7 +30,7 @@ function outcome(ch: { applied: string[]; rejected: Rejection[] }, after: MeshCo
 
 function targetOf(s: StreamState): DiffTarget {
   const subscriptions: Partial<Record<'cds' | 'eds' | 'lds' | 'rds', Subscription>> = {};
-  for (const [t, ts] of s.types) if (isXdsType(t)) subscriptions[SHORT[t]] = { wildcard: ts.wildcard, names: [...ts.names] };
+  for (const [t, ts] of s.types) if (isEnvoyXdsType(t)) subscriptions[SHORT[t]] = { wildcard: ts.wildcard, names: [...ts.names] };
   return { proxy: s.proxy, subscriptions };
 }
 

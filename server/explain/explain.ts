@@ -12,7 +12,7 @@
  */
 import { configKey, type ConfigObject, type MeshConfig, type MeshService } from '../../model/config.js';
 import type { DestinationRule, VirtualService } from '../../model/istio.js';
-import { CDS, EDS, LDS, RDS, SHORT, type XdsType } from '../../proto/typeurls.js';
+import { CDS, EDS, LDS, RDS, ENVOY_SHORT as SHORT, type XdsType } from '../../proto/typeurls.js';
 import { parseClusterName } from '../../translators/names.js';
 import type { ClassSnapshot } from '../cache/snapshot.js';
 import { resourceJson } from '../cli/translate.js';

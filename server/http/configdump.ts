@@ -8,7 +8,7 @@
  */
 import { encodeMessage, type EncodedResource } from '../../proto/encode.js';
 import { toProto3Json, type JsonValue } from '../../proto/json.js';
-import { CDS, EDS, LDS, RDS, SHORT, type XdsType } from '../../proto/typeurls.js';
+import { CDS, EDS, LDS, RDS, ENVOY_SHORT as SHORT, type XdsType } from '../../proto/typeurls.js';
 import type { StreamState, TypeState } from '../xds/state.js';
 
 const ADMIN = 'type.googleapis.com/envoy.admin.v3.';

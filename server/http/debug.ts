@@ -19,6 +19,7 @@ import type { IgnoredObject } from '../../model/config.js';
 import type { StreamState } from '../xds/state.js';
 import { configDump } from './configdump.js';
 import { HttpError, Router } from './router.js';
+import { secretView } from '../../watchers/validate/secret.js';
 
 export interface DebugSources {
   readonly engine: AdsEngine;
@@ -124,7 +125,7 @@ export function debugRoutes(src: DebugSources, router: Router = new Router()): R
     return {
       json: {
         generation: mesh.generation,
-        configs: [...mesh.objects.entries()].map(([key, e]) => ({ key, source: e.origin.source, object: e.object })),
+        configs: [...mesh.objects.entries()].map(([key, e]) => ({ key, source: e.origin.source, object: e.object.kind === 'Secret' ? secretView(e.object) : e.object })),
         rejected: mesh.rejected,
         // Hosts claimed by several VirtualServices: which one is in force and which are ignored.
         conflicts: mesh.conflicts,

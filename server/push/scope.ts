@@ -2,11 +2,13 @@
  * @module server/push/scope
  * What a config change can affect, so a push does only what it must: a change made only of
  * EndpointSlices/Endpoints is an endpoint-only push (EDS only, only the clusters of the services
- * whose endpoints moved, only to streams subscribed to one); anything else is a full push (the
+ * whose endpoints moved, only to streams subscribed to one); a change made only of Secrets is an
+ * SDS-only push; anything else is a full push (the
  * state machines still send only the types whose content changed). Pure.
  */
 import type { ConfigKey, ConfigKind, MeshConfig } from '../../model/config.js';
 import type { PushScope } from '../xds/ads.js';
+import { SDS } from '../../proto/typeurls.js';
 
 const ENDPOINT_KINDS: ReadonlySet<string> = new Set(['EndpointSlice', 'Endpoints']);
 
@@ -23,6 +25,8 @@ function hostOfKey(key: ConfigKey, prev: MeshConfig, next: MeshConfig): string |
 }
 
 export function pushScope(prev: MeshConfig, u: { readonly mesh: MeshConfig; readonly kinds: ReadonlySet<ConfigKind>; readonly keys?: ReadonlySet<ConfigKey> }): PushScope {
+  // Only Secrets changed (a certificate rotated): SDS only, and only streams holding a changed one get a response.
+  if (u.kinds.size && [...u.kinds].every((k) => k === 'Secret')) return { types: new Set([SDS]) };
   if (!u.keys || !u.kinds.size || [...u.kinds].some((k) => !ENDPOINT_KINDS.has(k))) return {};
   const hosts = new Set<string>();
   for (const k of u.keys) {

@@ -19,7 +19,8 @@ import type { MeshConfig } from '../../model/config.js';
 import { parseNodeId, type Proxy } from '../../model/proxy.js';
 import { withNodeLocality } from '../../translators/locality.js';
 import { decodeDeltaRequest, decodeSotwRequest, deltaResponseBytes, sotwResponseBytes, type DeltaRequest, type SotwRequest, type WireNode } from '../../proto/wire.js';
-import { EDS, PUSH_ORDER, SHORT, isXdsType, type XdsType } from '../../proto/typeurls.js';
+import { EDS, NDS, PUSH_ORDER, SDS, SHORT, isXdsType, type XdsType } from '../../proto/typeurls.js';
+import { secretAccess } from './secretauthz.js';
 import type { ClassLease, ClassSnapshot, SnapshotCache } from '../cache/snapshot.js';
 import { onPush, onRequest, type RequestOutcome } from './sotw.js';
 import { onDeltaPush, onDeltaRequest, type DeltaOutcome } from './delta.js';
@@ -34,6 +35,11 @@ export const Status = { INVALID_ARGUMENT: 3, PERMISSION_DENIED: 7, RESOURCE_EXHA
 /** Per-stream options: the TLS port authorizes the proxy its first request names before anything is served. */
 export interface OpenOptions {
   authorize?(proxy: Proxy): Promise<AuthResult>;
+  /**
+   * An identity already established by the transport (in-memory tests, other transports); ignored
+   * when `authorize` is given. Streams without an identity never receive secrets.
+   */
+  readonly identity?: CallerIdentity | null;
 }
 
 /** Requests (and their bytes, beyond the first) a stream may send while its authorization is pending; more is RESOURCE_EXHAUSTED. */
@@ -75,6 +81,8 @@ export interface AdsEvents {
   largeResponse?(s: StreamState, r: SotwResponse, bytes: number, dropped: boolean): void;
   pushStarted?(info: { readonly types: readonly string[]; readonly edsHosts: readonly string[] | null }): void;
   pushDone?(info: PushInfo): void;
+  /** SDS names a stream asked for and may not have (no identity, another namespace, not a gateway): left out, never an error. */
+  secretsDenied?(s: StreamState, denied: readonly { readonly name: string; readonly reason: string }[]): void;
   /** Computing a stream's response failed unexpectedly (the stream is skipped for this push, or failed with INTERNAL on a request). */
   streamError?(s: StreamState, error: Error, during: 'request' | 'push'): void;
 }
@@ -140,6 +148,8 @@ interface Connection {
   /** undefined: no authorization on this stream; null: not decided yet. */
   identity?: CallerIdentity | null;
   readonly authorize?: ((proxy: Proxy) => Promise<AuthResult>) | undefined;
+  /** The SDS names last refused, so a client repeating them in every ACK is logged once. */
+  deniedSecrets: string;
 }
 
 /** Counters of what the engine refused or dropped (exposed for metrics and tests). */
@@ -149,6 +159,12 @@ export interface EngineCounters {
   largeResponses: number;
   droppedResponses: number;
   sendTimeouts: number;
+}
+
+/** A service answered by its endpoints' IPs in DNS (no VIP): Kubernetes headless, or a NONE ServiceEntry without addresses. */
+function isHeadless(mesh: MeshConfig, host: string): boolean {
+  const s = mesh.serviceByHost.get(host);
+  return s !== undefined && s.clusterIP === '' && (s.origin === 'Service' || s.resolution === 'NONE');
 }
 
 /** Host part of an istiod cluster name (`outbound|port|subset|host`); the whole name otherwise. */
@@ -198,7 +214,8 @@ export class AdsEngine {
   /** A new stream; `defaultType` fills an empty type_url (per-type services, not ADS). */
   open(io: StreamIO, defaultType?: string, kind: Kind = 'sotw', opts: OpenOptions = {}): StreamHandle {
     const conn: Connection = { io, kind, state: null, lease: null, pending: new Map(), busy: false, queued: false, closed: false, defaultType, lastNames: new Map(), names: 0,
-      held: null, ...(opts.authorize ? { identity: null, authorize: opts.authorize.bind(opts) } : {}) };
+      held: null, deniedSecrets: '',
+      ...(opts.authorize ? { identity: null, authorize: opts.authorize.bind(opts) } : opts.identity !== undefined ? { identity: opts.identity } : {}) };
     this.conns.add(conn);
     io.onDrain(() => this.pump());
     return {
@@ -284,6 +301,7 @@ export class AdsEngine {
       else this.events.deltaRequest?.(st, req, outcome);
       return;
     }
+    if (req.typeUrl === SDS) req = this.authorizeSecrets(conn, st, req);
     if (!this.withinNameLimits(conn, st, req)) return;
     let response: SotwResponse | DeltaResponse | null;
     try {
@@ -324,6 +342,25 @@ export class AdsEngine {
       return false;
     }
     return true;
+  }
+
+  /**
+   * Keeps only the SDS names this stream may read (see secretauthz.ts); the others are dropped from
+   * the subscription and logged once per change — a refusal is not a stream error, as in istiod.
+   */
+  private authorizeSecrets<R extends SotwRequest | DeltaRequest>(conn: Connection, st: StreamState, req: R): R {
+    const names = 'resourceNames' in req ? req.resourceNames : req.resourceNamesSubscribe;
+    const denied: { name: string; reason: string }[] = [];
+    const allowed = names.filter((n) => {
+      const why = secretAccess(st, n);
+      if (why) denied.push({ name: n, reason: why });
+      return !why;
+    });
+    const key = denied.map((d) => d.name).sort().join('\n');
+    if (denied.length && key !== conn.deniedSecrets) this.events.secretsDenied?.(st, denied);
+    if ('resourceNames' in req || denied.length) conn.deniedSecrets = key;
+    if (!denied.length) return req;
+    return ('resourceNames' in req ? { ...req, resourceNames: allowed } : { ...req, resourceNamesSubscribe: allowed }) as R;
   }
 
   /** Holds the stream's requests until `authorize` decides; then replays them (the first one included) or refuses the stream. */
@@ -416,13 +453,17 @@ export class AdsEngine {
   push(mesh: MeshConfig, scope: PushScope = {}): number {
     const t0 = performance.now();
     const hostSet = scope.edsHosts;
-    const types = hostSet ? new Set<XdsType>([EDS]) : scope.types;
+    // Endpoints of a headless service are its DNS answers: the name table changes with them.
+    const headless = hostSet !== undefined && [...hostSet].some((h) => isHeadless(mesh, h) || isHeadless(this.cache.mesh, h));
+    const types = hostSet ? new Set<XdsType>(headless ? [EDS, NDS] : [EDS]) : scope.types;
     const typeNames = [...(types ?? PUSH_ORDER)].map(typeShort).sort();
     const hosts = hostSet ? [...hostSet].sort() : null;
     this.events.pushStarted?.({ types: typeNames, edsHosts: hosts });
     // Endpoint-only: only the EDS of affected hosts can differ; everything else is carried over.
     const affected = hostSet ? (n: string): boolean => hostSet.has(hostOf(n)) : undefined;
-    this.cache.setMesh(mesh, affected ? (t, n) => t !== EDS || !affected(n) : undefined);
+    const typesOnly = !hostSet && scope.types ? scope.types : undefined;
+    this.cache.setMesh(mesh, affected ? (t, n) => (t === NDS ? !headless : t !== EDS || !affected(n))
+      : typesOnly ? (t) => !typesOnly.has(t) : undefined); // a types-scoped push (e.g. only Secrets changed) carries the other types over
     // The affected EDS names, once per class (not per stream).
     const onlyByClass = new Map<ClassSnapshot, Set<string>>();
     const onlyFor = (snap: ClassSnapshot): Set<string> | undefined => {
@@ -436,7 +477,7 @@ export class AdsEngine {
     for (const conn of this.conns) {
       const st = conn.state;
       if (!st || conn.closed) continue;
-      if (hostSet && !st.types.has(EDS)) continue;
+      if (hostSet && !st.types.has(EDS) && !(headless && st.types.has(NDS))) continue;
       let out: (SotwResponse | DeltaResponse)[];
       try {
         const snap = conn.lease!.snapshot();

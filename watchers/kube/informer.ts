@@ -63,6 +63,11 @@ export interface WatchLoopOptions {
   readonly settled: () => void;
   /** Called (once per absence) when discovery says the resource is not served. */
   readonly absent?: () => void;
+  /**
+   * Trims an object in place as it arrives, before anything else sees it: the informer's cache
+   * holds the same object, so what is removed here is not kept (Secrets: every non-TLS value).
+   */
+  readonly scrub?: (raw: KubernetesObject) => void;
   /** A list or watch succeeded again after failures: the API server is back (the source retries the other loops at once). */
   readonly recovered?: () => void;
   /** Counters: `relist` = a list after the first (410 Gone or a failed list), `reconnect` = a watch reopened. */
@@ -236,8 +241,8 @@ export class WatchLoop {
     // A new informer (first start, or the resource served again after a 404) starts with a first list.
     this.lists = 0;
     this.connects = 0;
-    inf.on('add', (x) => { if (!this.stopped) this.o.upsert(typed(x)); });
-    inf.on('update', (x) => { if (!this.stopped) this.o.upsert(typed(x)); });
+    inf.on('add', (x) => { this.o.scrub?.(x); if (!this.stopped) this.o.upsert(typed(x)); });
+    inf.on('update', (x) => { this.o.scrub?.(x); if (!this.stopped) this.o.upsert(typed(x)); });
     inf.on('delete', (x) => { if (!this.stopped) this.o.remove(typed(x)); });
     inf.on('error', (e) => this.onError(e));
     // CONNECT: the watch is (re)opening — after a failure, a server-side timeout or a 410.

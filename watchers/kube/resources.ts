@@ -40,6 +40,10 @@ export const WATCHED_RESOURCES: readonly WatchedResource[] = [
   { group: '', resource: 'pods', kind: 'Pod', versions: ['v1'], namespaced: true, optional: false },
   { group: '', resource: 'namespaces', kind: 'Namespace', versions: ['v1'], namespaced: false, optional: false },
   { group: '', resource: 'configmaps', kind: 'ConfigMap', versions: ['v1'], namespaced: true, optional: false, only: 'meshConfigMap' },
+  // Gateway credentialName secrets. RBAC cannot narrow secrets by type, and a field selector takes
+  // one type per watch (kubernetes.io/tls OR Opaque), so all Secrets are watched, as istiod does;
+  // validation keeps only the TLS keys and drops Secrets without any (tokens, registry auth…).
+  { group: '', resource: 'secrets', kind: 'Secret', versions: ['v1'], namespaced: true, optional: false },
   istio('virtualservices', 'VirtualService'),
   istio('destinationrules', 'DestinationRule'),
   istio('gateways', 'Gateway'),

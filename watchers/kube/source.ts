@@ -15,6 +15,7 @@ import { Observable } from 'rxjs';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { ConfigEvent, ConfigKey } from '../../model/config.js';
 import { validateObject } from '../validate/index.js';
+import { scrubSecret } from '../validate/secret.js';
 import { KubeClient, type RawObject } from './client.js';
 import { DEFAULT_BACKOFF, WatchLoop, type Backoff, type KubeLog } from './informer.js';
 import { resourceName, WATCHED_RESOURCES, type WatchedResource } from './resources.js';
@@ -183,6 +184,7 @@ export function kubeSource(opts: KubeSourceOptions): Observable<ConfigEvent> {
       const loop = new WatchLoop({
         client, resource: r, log: opts.log, backoff: opts.backoff ?? DEFAULT_BACKOFF, discoveryPollMs: opts.discoveryPollMs,
         ...(cm ? { namespace: opts.istioNamespace, fieldSelector: `metadata.name=${cmName}` } : {}),
+        ...(r.kind === 'Secret' ? { scrub: scrubSecret } : {}),
         upsert: (raw) => upsert(r, raw),
         remove: (raw) => remove(r, raw),
         settled: () => settled(r),

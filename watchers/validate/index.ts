@@ -14,6 +14,7 @@ import { readServiceEntry } from './serviceentry.js';
 import { readWorkloadEntry } from './workloadentry.js';
 import { readSidecar } from './sidecar.js';
 import { readGateway } from './gateway.js';
+import { holdsTlsKeys, readSecret } from './secret.js';
 
 export type Validated =
   | { readonly status: 'ok'; readonly key: ConfigKey; readonly object: ConfigObject }
@@ -36,6 +37,7 @@ const KINDS: Readonly<Record<string, { versions: readonly string[]; read: ReadFn
   WorkloadEntry: { versions: ISTIO_NETWORKING, read: readWorkloadEntry },
   Sidecar: { versions: ISTIO_NETWORKING, read: readSidecar },
   Gateway: { versions: ISTIO_NETWORKING, read: readGateway },
+  Secret: { versions: ['v1'], read: readSecret },
 };
 
 export const SUPPORTED_KINDS: readonly string[] = Object.keys(KINDS);
@@ -64,6 +66,8 @@ export function validateObject(raw: unknown, defaultNamespace: string, source: s
     }
     return reject(kind, 'apiVersion', `"${apiVersion}" is not a served version of ${kind} (expected ${spec.versions.join(', ')})`);
   }
+  // Most Secrets in a cluster hold no certificate (tokens, registry auth): not read, not kept.
+  if (kind === 'Secret' && !holdsTlsKeys(o)) return { status: 'ignored', kind, reason: 'a Secret without TLS keys is not read by tspilot' };
   const r = new Reader();
   let obj: ConfigObject;
   try {

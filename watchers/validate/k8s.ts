@@ -118,5 +118,6 @@ export function readPod(r: Reader, raw: Raw, ns: string): Pod {
     kind: 'Pod', meta, podIP, podIPs: podIPs.length ? podIPs : podIP ? [podIP] : [],
     serviceAccount: r.string(spec['serviceAccountName'], 'spec.serviceAccountName') ?? r.string(spec['serviceAccount'], 'spec.serviceAccount') ?? 'default',
     nodeName: r.string(spec['nodeName'], 'spec.nodeName') ?? '', containerPorts, phase: r.string(status['phase'], 'status.phase') ?? '',
+    hostname: r.string(spec['hostname'], 'spec.hostname') ?? '', subdomain: r.string(spec['subdomain'], 'spec.subdomain') ?? '',
   };
 }

@@ -14,7 +14,7 @@ import { parseConfigText } from '../../../watchers/file/parse.js';
 import { buildMesh } from '../../../watchers/mesh.js';
 import { emptyState, reduce } from '../../../watchers/store.js';
 import { SnapshotCache, type SnapshotCacheOptions } from '../../cache/snapshot.js';
-import { AdsEngine, type AdsEvents, type EngineOptions, type StreamIO } from '../ads.js';
+import { AdsEngine, type AdsEvents, type EngineOptions, type OpenOptions, type StreamIO } from '../ads.js';
 import { startXdsServer, type XdsGrpcServer } from '../grpc.js';
 
 export type Transport = 'memory' | 'grpc';
@@ -88,8 +88,11 @@ export function decodeResponse(variant: Variant, b: Uint8Array): Resp {
 export interface Harness {
   readonly engine: AdsEngine;
   readonly cache: SnapshotCache;
-  /** `service`: over gRPC the method path (default: the ADS method); in memory the type an empty type_url defaults to. */
-  connect(variant: Variant, service?: string): TestClient;
+  /**
+   * `service`: over gRPC the method path (default: the ADS method); in memory the type an empty
+   * type_url defaults to. `open` (memory only): per-stream options such as the caller's identity.
+   */
+  connect(variant: Variant, service?: string, open?: OpenOptions): TestClient;
   stop(): Promise<void>;
 }
 
@@ -140,7 +143,7 @@ export async function startHarness(transport: Transport, mesh: MeshConfig, opts:
     server = await startXdsServer(engine, '127.0.0.1', 0);
     address = `127.0.0.1:${server.port}`;
   }
-  const connect = (variant: Variant, service?: string): TestClient => {
+  const connect = (variant: Variant, service?: string, openOpts: OpenOptions = {}): TestClient => {
     const core = clientCore(variant);
     const enc = (r: object): Uint8Array => variant === 'delta'
       ? encodeDeltaRequest(r as Partial<DeltaRequest> & { typeUrl: string }) : encodeSotwRequest(r as Partial<SotwRequest> & { typeUrl: string });
@@ -162,7 +165,7 @@ export async function startHarness(transport: Transport, mesh: MeshConfig, opts:
         fail: (code, details) => resolveStatus({ code, details }),
       };
       const defaultType = service;
-      const h = engine.open(io, defaultType, variant);
+      const h = engine.open(io, defaultType, variant, openOpts);
       const close = (): void => { h.onEnd(); resolveStatus({ code: 1, details: 'cancelled' }); };
       open.push(close);
       return {

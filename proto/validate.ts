@@ -32,6 +32,7 @@
 import protobuf from 'protobufjs';
 import { isIP } from 'node:net';
 import { RE2 } from 're2-wasm';
+import { re2CompileError } from './re2.js';
 import { envoyRoot, messageType } from './registry.js';
 import { canonicalMessage, EncodeError } from './encode.js';
 
@@ -107,21 +108,17 @@ function planOf(type: protobuf.Type): TypePlan {
   return plan;
 }
 
+/**
+ * Compiled `pattern` rules of Envoy's own protos (a fixed set of a few dozen, so kept for the
+ * process's life: re2-wasm never frees a compiled RE2). User regexes are only compile-checked,
+ * through proto/re2, which frees them.
+ */
 const re2Cache = new Map<string, RE2 | string>();
-/** Compiles with RE2 semantics; a string result is the compile error. */
+/** Compiles a proto rule pattern with RE2 semantics; a string result is the compile error. */
 function re2(pattern: string): RE2 | string {
   let r = re2Cache.get(pattern);
   if (r !== undefined) return r;
-  // re2-wasm translates JS escapes RE2 itself rejects; refuse them first.
-  for (let i = 0; i < pattern.length; i++) {
-    if (pattern[i] !== '\\') continue;
-    const c = pattern[++i];
-    if (c === 'u' || c === 'c') { r = `RE2 does not support \\${c}`; break; }
-  }
-  if (r === undefined) {
-    try { r = new RE2(pattern, 'u'); } catch (e) { r = e instanceof Error ? e.message : String(e); }
-  }
-  if (re2Cache.size > 10_000) re2Cache.clear();
+  try { r = new RE2(pattern, 'u'); } catch (e) { r = e instanceof Error ? e.message : String(e); }
   re2Cache.set(pattern, r);
   return r;
 }
@@ -157,8 +154,8 @@ function visit(type: protobuf.Type, m: Plain, path: string, out: Out): void {
     }
   }
   if (type.fullName === REGEX_MATCHER && typeof m['regex'] === 'string') {
-    const r = re2(m['regex']);
-    if (typeof r === 'string') out.push({ path: join(path, 'regex'), rule: 're2.compile', message: r });
+    const err = re2CompileError(m['regex']);
+    if (err !== null) out.push({ path: join(path, 'regex'), rule: 're2.compile', message: err });
   }
   for (const { field, rules } of plan.fields) {
     const p = join(path, field.name);

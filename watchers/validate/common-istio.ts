@@ -3,8 +3,8 @@
  * Pieces shared by the Istio kinds' validators: hosts, string matches (regexes checked under RE2,
  * the engine Envoy uses), durations and header operations.
  */
-import re2 from 're2-wasm';
 import type { Headers, HeaderOperations, StringMatch } from '../../model/istio.js';
+import { re2CompileError } from '../../proto/re2.js';
 import { type Raw, Reader, parseDuration } from './check.js';
 
 const HOST = /^(\*|(\*\.)?[a-zA-Z0-9]([-a-zA-Z0-9_]*[a-zA-Z0-9])?(\.[a-zA-Z0-9]([-a-zA-Z0-9_]*[a-zA-Z0-9])?)*)$/;
@@ -15,14 +15,9 @@ export function validHost(h: string): boolean {
   return h.length > 0 && h.length <= 255 && HOST.test(h);
 }
 
-/** Returns the RE2 compile error for `pattern`, or null when RE2 accepts it. */
+/** Returns the RE2 compile error for `pattern`, or null when RE2 accepts it (nothing stays allocated: see proto/re2). */
 export function re2Error(pattern: string): string | null {
-  try {
-    new re2.RE2(pattern, 'u');
-    return null;
-  } catch (e) {
-    return (e as Error).message.replace(/^Invalid regular expression: /, '');
-  }
+  return re2CompileError(pattern);
 }
 
 export function readStringMatch(r: Reader, v: unknown, path: string): StringMatch | undefined {

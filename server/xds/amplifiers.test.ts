@@ -91,6 +91,20 @@ describe('server/xds amplifiers', function () {
     assert.equal(truncateText('ü'.repeat(1000), NACK_TEXT_MAX).startsWith('ü'.repeat(512) + '…'), true, 'cut on a character boundary');
   });
 
+  it('NACKs from thousands of fresh identities stay within the log budget, and what was left out is summed up', () => {
+    let t = 0;
+    const lines: { fields: Record<string, unknown>; msg: string }[] = [];
+    const log = new NackLog((fields, msg) => lines.push({ fields, msg }), () => t, 10_000, 100);
+    for (let i = 0; i < 3000; i++) { t = i; log.nack({ proxy: `sidecar~10.0.0.1~fresh-${i}.ns~ns.svc.cluster.local`, type: 'cds', nonce: '1', version: 'v', message: 'bad cluster' }); }
+    assert.equal(lines.length, 100, 'no more than the budget in one interval, however many proxies');
+    t = 10_000;
+    log.nack({ proxy: 'sidecar~10.0.0.2~later.ns~ns.svc.cluster.local', type: 'lds', nonce: '1', version: 'v', message: 'bad listener' });
+    assert.equal(lines.length, 102);
+    assert.equal(lines[100]!.fields['suppressed'], 2900);
+    assert.match(lines[100]!.msg, /2900 NACKs not logged/);
+    assert.match(lines[101]!.msg, /lds NACK from sidecar~10\.0\.0\.2/);
+  });
+
   it('the stream keeps the NACK text cut to 1 KiB for syncz and proxy-status', async () => {
     h = await startHarness('memory', meshOf(fixtureYaml()));
     const p = new Peer(h.connect('sotw'), 'sotw', NODE());

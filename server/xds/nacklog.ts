@@ -3,8 +3,11 @@
  * NACK reporting that a client cannot turn into a log flood: each NACK's error text is cut to
  * `NACK_TEXT_MAX` bytes (with a "… (N bytes)" marker) — also where it is kept for syncz and
  * proxy-status — and at most one line per proxy and type is logged per `intervalMs`; the next
- * line says how many were suppressed meanwhile. State is per live proxy and type (`forget` on
- * disconnect), so it is bounded by the streams served. The logger and clock are injected.
+ * line says how many were suppressed meanwhile. The per-proxy limit cannot help when every
+ * NACKing client is new (a fleet of fresh identities logged one line per NACK in the soak), so
+ * the whole log also has a budget: at most `budget` NACK lines per interval, the rest counted and
+ * summed up in one line when the next interval starts. State is per live proxy and type
+ * (`forget` on disconnect), so it is bounded by the streams served. Logger and clock are injected.
  */
 
 /** Most bytes of a NACK's error text kept and logged (Envoy's messages are a few hundred bytes). */
@@ -35,7 +38,23 @@ export class NackLog {
   /** proxy → type → when its last line was logged and NACKs suppressed since. */
   private readonly last = new Map<string, Map<string, { at: number; suppressed: number }>>();
 
-  constructor(private readonly log: NackLine, private readonly now: () => number = Date.now, private readonly intervalMs = 10_000) {}
+  /** The current interval of the global budget: when it started, lines logged, NACKs left out. */
+  private window = { start: 0, lines: 0, dropped: 0 };
+
+  constructor(private readonly log: NackLine, private readonly now: () => number = Date.now, private readonly intervalMs = 10_000,
+    private readonly budget = 100) {}
+
+  /** Whether the global budget allows one more line now (reporting what the last interval left out). */
+  private spend(t: number): boolean {
+    const w = this.window;
+    if (t - w.start >= this.intervalMs) {
+      if (w.dropped) this.log({ suppressed: w.dropped }, `${w.dropped} NACKs not logged in the last ${this.intervalMs / 1000} s (over ${this.budget} lines); every NACK is still counted in pilot_total_xds_rejects and shown in syncz`);
+      this.window = { start: t, lines: 0, dropped: 0 };
+    }
+    if (this.window.lines >= this.budget) { this.window.dropped++; return false; }
+    this.window.lines++;
+    return true;
+  }
 
   nack(n: NackInfo): void {
     const t = this.now();
@@ -43,6 +62,7 @@ export class NackLog {
     if (!byType) { byType = new Map(); this.last.set(n.proxy, byType); }
     const seen = byType.get(n.type);
     if (seen && t - seen.at < this.intervalMs) { seen.suppressed++; return; }
+    if (!this.spend(t)) { byType.set(n.type, { at: t, suppressed: (seen?.suppressed ?? 0) + 1 }); return; }
     const suppressed = seen?.suppressed ?? 0;
     byType.set(n.type, { at: t, suppressed: 0 });
     const more = suppressed ? ` (${suppressed} more NACKs of ${n.type} from this proxy since the last line)` : '';

@@ -3,7 +3,8 @@
  * The bench's physical limit: a bare grpc-js ADS server (SotW and Delta) that answers each
  * stream's first request per type with the same pre-encoded response bytes tspilot sent (read
  * from a directory, one file per type), with no translation, caching or state machine. Run as a
- * child process: prints `{"port": N}` on stdout once listening.
+ * child process: prints `{"port": N}` on stdout once listening. With a certificate and key file
+ * after the directory it serves TLS (no authentication), so a TLS fleet has a TLS ceiling.
  */
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -49,7 +50,11 @@ async function main(): Promise<void> {
   });
   server.addService({ StreamAggregatedResources: method('StreamAggregatedResources'), DeltaAggregatedResources: method('DeltaAggregatedResources') } as grpc.ServiceDefinition,
     { StreamAggregatedResources: handler('sotw') as grpc.UntypedHandleCall, DeltaAggregatedResources: handler('delta') as grpc.UntypedHandleCall });
-  const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
+  const [certFile, keyFile] = [process.argv[3], process.argv[4]];
+  const creds = certFile && keyFile
+    ? grpc.ServerCredentials.createSsl(null, [{ cert_chain: await readFile(certFile), private_key: await readFile(keyFile) }], false)
+    : grpc.ServerCredentials.createInsecure();
+  const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', creds, (e, p) => (e ? reject(e) : resolve(p))));
   process.stdout.write(JSON.stringify({ port }) + '\n');
   process.on('SIGTERM', () => { server.forceShutdown(); process.exit(0); });
 }

@@ -87,10 +87,7 @@ export async function plotSeries(file: string, title: string, series: readonly T
 
 export async function plotCdf(file: string, title: string, series: { name: string; ms: number[] }[]): Promise<void> {
   const W = 900, H = 520, L = 70, R = 220, T = 40, B = 50;
-  const img = PImage.make(W, H);
-  const ctx = img.getContext('2d');
-  ctx.fillStyle = '#ffffff';
-  ctx.fillRect(0, 0, W, H);
+  const { img, ctx, text } = await canvas(W, H);
   const all = series.flatMap((s) => s.ms).filter((x) => x > 0);
   const lo = Math.max(1, all.reduce((a, b) => (b < a ? b : a), 1000));
   const hi = Math.max(10, all.reduce((a, b) => (b > a ? b : a), 0));
@@ -99,18 +96,6 @@ export async function plotCdf(file: string, title: string, series: { name: strin
   ctx.strokeStyle = '#000000';
   ctx.lineWidth = 1;
   ctx.beginPath(); ctx.moveTo(L, T); ctx.lineTo(L, H - B); ctx.lineTo(W - R, H - B); ctx.stroke();
-  let font = false;
-  if (existsSync(FONT)) {
-    const f = PImage.registerFont(FONT, 'DejaVu');
-    await f.load();
-    font = true;
-  }
-  const text = (s: string, x: number, y: number, color = '#000000'): void => {
-    if (!font) return;
-    ctx.fillStyle = color;
-    ctx.font = '13px DejaVu';
-    ctx.fillText(s, x, y);
-  };
   text(title, L, 24);
   for (let d = Math.ceil(Math.log10(lo)); d <= Math.floor(Math.log10(hi)); d++) {
     const x = lx(10 ** d);

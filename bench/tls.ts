@@ -14,6 +14,9 @@ import { ISTIOD_SAN, testLeaf, testRoot } from '../e2e/security/testca.js';
 export interface BenchTls {
   /** Extra `tspilot serve` arguments. */
   readonly serverArgs: readonly string[];
+  /** The serving certificate chain and key files (the TLS ceiling serves with them too). */
+  readonly certFile: string;
+  readonly keyFile: string;
   /** What a client of namespace `ns` dials with. */
   client(ns: string): { credentials: grpc.ChannelCredentials; channelOptions: grpc.ChannelOptions; metadata: Record<string, string> };
 }
@@ -34,6 +37,7 @@ export async function benchTls(dir: string, namespaces: readonly string[]): Prom
   }
   const rootBuf = Buffer.from(root.certPem);
   return {
+    certFile: f('tls.crt'), keyFile: f('tls.key'),
     serverArgs: ['--xds-tls-port', '0', '--no-plaintext-xds', '--tls-cert', f('tls.crt'), '--tls-key', f('tls.key'), '--tls-ca', f('ca.crt'), '--jwt-keys', f('jwks.json')],
     client: (ns) => ({
       credentials: grpc.credentials.createSsl(rootBuf), channelOptions: { 'grpc.ssl_target_name_override': ISTIOD_SAN },

@@ -5,15 +5,12 @@
  * its stream keeps serving everything else.
  */
 import { strict as assert } from 'node:assert';
-import { readFileSync } from 'node:fs';
 import { rawAds } from './adsclient.js';
 import { configFolder, startTspilot, type Tspilot } from './tspilot.js';
 import { CDS, LDS, NDS, SDS } from '../proto/typeurls.js';
 import { messageType } from '../proto/registry.js';
 
-const TLS = new URL('../../watchers/testdata/tls/', import.meta.url);
-const pem = (f: string): string => readFileSync(new URL(f, TLS), 'utf8');
-const b64 = (s: string): string => Buffer.from(s).toString('base64');
+import { b64, pem } from '../server/xds/conformance/secrets.js';
 
 const MESH = `
 apiVersion: v1

@@ -14,7 +14,6 @@
  * response is isolated: the push goes on to every other stream (see server/cache/snapshot.ts for
  * how a class whose translation throws keeps its last good config).
  */
-import os from 'node:os';
 import type { MeshConfig } from '../../model/config.js';
 import { parseNodeId, type Proxy } from '../../model/proxy.js';
 import { withNodeLocality } from '../../translators/locality.js';
@@ -22,108 +21,19 @@ import { decodeDeltaRequest, decodeSotwRequest, deltaResponseBytes, sotwResponse
 import { EDS, NDS, PUSH_ORDER, SDS, SHORT, isXdsType, type XdsType } from '../../proto/typeurls.js';
 import { secretAccess } from './secretauthz.js';
 import type { ClassLease, ClassSnapshot, SnapshotCache } from '../cache/snapshot.js';
-import { onPush, onRequest, type RequestOutcome } from './sotw.js';
-import { onDeltaPush, onDeltaRequest, type DeltaOutcome } from './delta.js';
+import { onPush, onRequest } from './sotw.js';
+import { onDeltaPush, onDeltaRequest } from './delta.js';
 import { namesDigest, scanSotw } from './ackscan.js';
 import { namesAfter, subscribedCount } from './limits.js';
 import type { DeltaResponse, SotwResponse, StreamState } from './state.js';
 import type { AuthResult, CallerIdentity } from '../security/identity.js';
+import { Status, defaultSendConcurrency, type AdsEvents, type EngineCounters, type EngineOptions, type OpenOptions, type PushScope, type StreamHandle, type StreamIO } from './engine-api.js';
 
-/** gRPC status codes used here (kept local so the engine does not import grpc-js). */
-export const Status = { INVALID_ARGUMENT: 3, PERMISSION_DENIED: 7, RESOURCE_EXHAUSTED: 8, INTERNAL: 13, UNAVAILABLE: 14, UNAUTHENTICATED: 16 } as const;
-
-/** Per-stream options: the TLS port authorizes the proxy its first request names before anything is served. */
-export interface OpenOptions {
-  authorize?(proxy: Proxy): Promise<AuthResult>;
-  /**
-   * An identity already established by the transport (in-memory tests, other transports); ignored
-   * when `authorize` is given. Streams without an identity never receive secrets.
-   */
-  readonly identity?: CallerIdentity | null;
-}
+export * from './engine-api.js';
 
 /** Requests (and their bytes, beyond the first) a stream may send while its authorization is pending; more is RESOURCE_EXHAUSTED. */
 const MAX_HELD = 16;
 const MAX_HELD_BYTES = 1024 * 1024;
-
-export interface StreamIO {
-  readonly peer: string;
-  /**
-   * Writes one serialized response and calls `done` once the transport has taken it (the client
-   * is reading). The return value is advisory (false: the transport's buffer is full).
-   */
-  write(bytes: Uint8Array, done?: () => void): boolean;
-  onDrain(cb: () => void): void;
-  /** Ends the stream with an error status. */
-  fail(code: number, message: string): void;
-}
-
-/** What a push was about, for logs and metrics. */
-export interface PushInfo {
-  readonly types: readonly string[];
-  /** Set for endpoint-only pushes: the hostnames whose endpoints changed. */
-  readonly edsHosts: readonly string[] | null;
-  readonly streams: number;
-  readonly responses: number;
-  readonly ms: number;
-}
-
-export interface AdsEvents {
-  connected?(s: StreamState): void;
-  disconnected?(s: StreamState): void;
-  /** A SotW request (kept SotW-typed for compatibility; delta requests go to `deltaRequest`). */
-  request?(s: StreamState, req: SotwRequest, outcome: RequestOutcome): void;
-  deltaRequest?(s: StreamState, req: DeltaRequest, outcome: DeltaOutcome): void;
-  /** A response handed to the transport (delta responses are DeltaResponse, a SotwResponse plus `removed`). */
-  sent?(s: StreamState, r: SotwResponse, bytes: number): void;
-  rejected?(peer: string, reason: string): void;
-  /** A response above `largeResponseBytes` (sent anyway) or above `maxResponseBytes` (dropped). */
-  largeResponse?(s: StreamState, r: SotwResponse, bytes: number, dropped: boolean): void;
-  pushStarted?(info: { readonly types: readonly string[]; readonly edsHosts: readonly string[] | null }): void;
-  pushDone?(info: PushInfo): void;
-  /** SDS names a stream asked for and may not have (no identity, another namespace, not a gateway): left out, never an error. */
-  secretsDenied?(s: StreamState, denied: readonly { readonly name: string; readonly reason: string }[]): void;
-  /** Computing a stream's response failed unexpectedly (the stream is skipped for this push, or failed with INTERNAL on a request). */
-  streamError?(s: StreamState, error: Error, during: 'request' | 'push'): void;
-}
-
-export interface StreamHandle {
-  onMessage(bytes: Uint8Array): void;
-  onEnd(): void;
-}
-
-/** Narrows a push: which types changed, and for endpoint-only changes which hosts. */
-export interface PushScope {
-  readonly types?: ReadonlySet<XdsType>;
-  /** Endpoint-only change: push EDS only, only the clusters of these hostnames (rule 15: a partial EDS response), only to streams subscribed to one. */
-  readonly edsHosts?: ReadonlySet<string>;
-}
-
-export interface EngineOptions {
-  /** Streams written at once (istiod's throttle: min(15 + 5·cores, 100)). */
-  readonly sendConcurrency?: number;
-  /** A stream that has not taken a response after this long gives its send slot back. */
-  readonly sendTimeoutMs?: number;
-  /** Responses above this are logged and counted (gRPC clients' default receive limit: 4 MB). */
-  readonly largeResponseBytes?: number;
-  /** Responses above this are not sent (counted, logged); 0 = no limit. */
-  readonly maxResponseBytes?: number;
-  /** Most resource names one request may carry. */
-  readonly maxNames?: number;
-  /**
-   * Most names one stream may subscribe to, over all types (Delta adds names request after
-   * request). A real sidecar subscribes about one EDS name per cluster it sees plus its route
-   * configs: 200,000 is twice the per-request limit and far above any mesh's cluster count.
-   */
-  readonly maxStreamNames?: number;
-  /**
-   * Most names all streams together may subscribe to. Names cost ~150–200 bytes each; 5,000,000
-   * is twice what 2,000 sidecars of a 1,000-service mesh subscribe (the bench: 2.4 M).
-   */
-  readonly maxServerNames?: number;
-}
-
-export const defaultSendConcurrency = (): number => Math.min(15 + 5 * os.availableParallelism(), 100);
 
 type Kind = 'sotw' | 'delta';
 
@@ -150,15 +60,6 @@ interface Connection {
   readonly authorize?: ((proxy: Proxy) => Promise<AuthResult>) | undefined;
   /** The SDS names last refused, so a client repeating them in every ACK is logged once. */
   deniedSecrets: string;
-}
-
-/** Counters of what the engine refused or dropped (exposed for metrics and tests). */
-export interface EngineCounters {
-  rejectedStreams: number;
-  unknownTypes: number;
-  largeResponses: number;
-  droppedResponses: number;
-  sendTimeouts: number;
 }
 
 /** A service answered by its endpoints' IPs in DNS (no VIP): Kubernetes headless, or a NONE ServiceEntry without addresses. */

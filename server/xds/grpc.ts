@@ -1,6 +1,6 @@
 /**
  * @module server/xds/grpc
- * The only file that touches grpc-js: serves ADS (and the per-type CDS/EDS/LDS/RDS services
+ * With grpc-tls.ts (the TLS port), the only xDS file that touches grpc-js: serves ADS (and the per-type CDS/EDS/LDS/RDS services
  * Envoy can use instead), state of the world and delta, with hand-written service definitions whose serializers pass bytes
  * through — requests are decoded by the engine (so garbage gets a clear status), responses are
  * already-assembled bytes. Each call is adapted to the engine's StreamIO. The TLS port (grpc-tls.ts)

@@ -23,7 +23,6 @@ function port(v: string): number {
 function secureXdsFlags(o: CaFlags & { xdsTlsPort?: number; plaintextXds: boolean; tlsCert?: string; tlsKey?: string; tlsCa?: string; jwtKeys?: string; jwtIssuer?: string; jwtAudience?: string[]; tokenReviewCacheSize: number }): Partial<ServeOptions> {
   const given = [o.tlsCert, o.tlsKey, o.tlsCa].filter(Boolean).length;
   if (given && given < 3) throw new Error('--tls-cert, --tls-key and --tls-ca go together (serving chain, its key, the mesh roots)');
-  if (!Number.isInteger(o.tokenReviewCacheSize) || o.tokenReviewCacheSize < 1) throw new Error(`--token-review-cache-size: "${o.tokenReviewCacheSize}" is not a positive integer`);
   return {
     plaintextXds: o.plaintextXds, tokenReviewCacheSize: o.tokenReviewCacheSize,
     ...(o.xdsTlsPort !== undefined ? { xdsTlsPort: o.xdsTlsPort } : {}),
@@ -74,7 +73,7 @@ const serveCmd = program.command('serve')
   .option('--jwt-keys <file>', 'JWKS or PEM public keys: bearer JWTs on the TLS port are verified locally (folder mode; Kubernetes mode uses TokenReview)')
   .option('--jwt-issuer <iss>', 'required iss of JWTs verified with --jwt-keys')
   .option('--jwt-audience <aud>', 'audience tokens must carry (repeatable; default istio-ca)', (v: string, prev: string[] = []) => [...prev, v])
-  .option('--token-review-cache-size <n>', 'TokenReview results kept (LRU; successes until the token expires, failures 5 s)', Number, 10_000)
+  .option('--token-review-cache-size <n>', 'TokenReview results kept (LRU; successes until the token expires, failures 5 s)', count(1), 10_000)
   .option('--mesh-config <file>', 'istio MeshConfig YAML (the mesh ConfigMap key): trustDomain, rootNamespace, outboundTrafficPolicy, connectTimeout, defaultHttpRetryPolicy');
 addCaFlags(serveCmd)
   .action(async (o: CaFlags & { xdsTlsPort?: number; plaintextXds: boolean; tlsCert?: string; tlsKey?: string; tlsCa?: string; jwtKeys?: string; jwtIssuer?: string; jwtAudience?: string[]; tokenReviewCacheSize: number } & { meshConfig?: string; configDir?: string; kubeconfig?: string; istioNamespace: string; crdPollInterval: number; webhookPort?: number; webhookCert?: string; webhookKey?: string; bind: string; xdsPort: number; monitoringPort: number; httpPort: number; debounceAfter: number; debounceMax: number; pollInterval: number; maxFileBytes: number; logLevel: string; maxResponseBytes: number; pushThrottle?: number; classCacheSize: number; classCacheBytes: number; maxStreamNames: number; maxSubscribedNames: number;

@@ -62,7 +62,9 @@ export function noticeLogger(log: Logger, graceMs = 2000): (st: StoreState) => v
     clearTimeout(timer);
     timer = undefined;
     if (waiting.size) {
-      const due = Math.min(...waiting.values()) + graceMs - now;
+      let first = Infinity; // a loop, not Math.min(...): a copied file can make 100k+ duplicates, past the spread limit
+      for (const t of waiting.values()) if (t < first) first = t;
+      const due = first + graceMs - now;
       timer = setTimeout(() => { if (latest) check(latest); }, Math.max(due, 1));
       timer.unref();
     }

@@ -132,6 +132,9 @@ function addressesFor(mesh: MeshConfig, proxy: Proxy, s: MeshService): string[] 
 
 const passthrough = (s: MeshService): boolean => (s.origin === 'Service' ? s.clusterIP === '' && s.resolution === 'EDS' : s.resolution === 'NONE');
 
+/** Whether the name table answers `s` with its endpoints' IPs (no VIP): a push that moves its endpoints must re-send NDS. */
+export const nameTableFollowsEndpoints = (s: MeshService): boolean => s.clusterIP === '' && passthrough(s);
+
 export function buildNameTable(mesh: MeshConfig, proxy: Proxy): NameTable {
   const table = new Map<string, NameInfo>();
   for (const s of buildScope(mesh, proxy).services) {

@@ -124,7 +124,7 @@ export type EncodeFailure = (info: { proxyClass: string; typeUrl: string; name: 
 
 /** One class's output for one mesh generation. */
 export class ClassSnapshot {
-  /** type → name → encoded resource (null: does not exist or failed to encode). */
+  /** type → name → encoded resource (null: failed to encode; names the class lacks are not kept). */
   readonly encoded = new Map<XdsType, Map<string, EncodedResource | null>>(PUSH_ORDER.map((t) => [t, new Map()]));
   private readonly wildcard = new Map<XdsType, { resources: EncodedResource[]; version: string; map: ReadonlyMap<string, EncodedResource> }>();
   /**
@@ -203,9 +203,10 @@ export class ClassSnapshot {
     let res: EncodedResource | null = null;
     try {
       const msg = this.output(t).get(name);
-      if (msg) {
-        res = this.interner.encode(t, MESSAGE_OF[t], name, msg);
-      }
+      // A name this class does not have is not remembered: names are the client's choice, and a
+      // miss is a cheap lookup in the generated output. Only failed encodes are (as null).
+      if (!msg) return undefined;
+      res = this.interner.encode(t, MESSAGE_OF[t], name, msg);
     } catch (error) {
       this.onError({ proxyClass: this.classKey, typeUrl: t, name, error: error as Error });
     }

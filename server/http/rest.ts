@@ -7,6 +7,7 @@
  * go-control-plane's REST server), and that path is cheap: the version of (class, type, names) is
  * memoised per mesh, and rendered JSON is cached per (class, type, version).
  */
+import { createHash } from 'node:crypto';
 import type { MeshConfig } from '../../model/config.js';
 import { parseNodeId, type Proxy } from '../../model/proxy.js';
 import { fromProto3Json, toProto3Json } from '../../proto/json.js';
@@ -62,7 +63,8 @@ export function restRoutes(router: Router, src: RestSources): { router: Router; 
       if (versionsFor !== mesh) { versionsFor = mesh; versions = new Map(); }
       const names = [...new Set(req.resourceNames.filter((n) => n !== '*'))].sort();
       const wildcard = isWildcardType(typeUrl) && (names.length === 0 || req.resourceNames.includes('*'));
-      const vkey = `${snap.classKey}\u0000${typeUrl}\u0000${wildcard ? '*' : ''}\u0000${names.join('\u0001')}`;
+      // The names are the client's (up to a 1 MiB body): the key holds their digest, not the names.
+      const vkey = `${snap.classKey}\u0000${typeUrl}\u0000${wildcard ? '*' : ''}\u0000${createHash('sha256').update(names.join('\u0001')).digest('base64url')}`;
       let v = versions.get(vkey);
       if (!v) {
         const all = new Set(names);

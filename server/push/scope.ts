@@ -10,7 +10,8 @@ import type { ConfigKey, ConfigKind, MeshConfig } from '../../model/config.js';
 import type { PushScope } from '../xds/ads.js';
 import { SDS } from '../../proto/typeurls.js';
 
-const ENDPOINT_KINDS: ReadonlySet<string> = new Set(['EndpointSlice', 'Endpoints']);
+/** The kinds that carry endpoints (an endpoint-only change is made of these alone). */
+export const ENDPOINT_KINDS: ReadonlySet<string> = new Set(['EndpointSlice', 'Endpoints']);
 
 /** The hostname whose endpoints `key` feeds, looking in the new mesh first, then the old (deletions). */
 function hostOfKey(key: ConfigKey, prev: MeshConfig, next: MeshConfig): string | null {

@@ -7,10 +7,10 @@
  * churn cannot hold them for the full debounce maximum), `config` (everything else). Pure.
  */
 import type { ConfigEvent, ConfigKey, ConfigObject } from '../../model/config.js';
+import { ENDPOINT_KINDS } from './scope.js';
 
 export type Urgency = 'config' | 'endpoints' | 'removal';
 
-const ENDPOINT_KINDS: ReadonlySet<string> = new Set(['EndpointSlice', 'Endpoints']);
 
 function readyAddresses(o: ConfigObject | undefined): Set<string> {
   const out = new Set<string>();

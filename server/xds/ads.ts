@@ -17,6 +17,7 @@
 import type { MeshConfig } from '../../model/config.js';
 import { parseNodeId, type Proxy } from '../../model/proxy.js';
 import { withNodeLocality } from '../../translators/locality.js';
+import { nameTableFollowsEndpoints } from '../../translators/nds.js';
 import { decodeDeltaRequest, decodeSotwRequest, deltaResponseBytes, sotwResponseBytes, type DeltaRequest, type SotwRequest, type WireNode } from '../../proto/wire.js';
 import { EDS, NDS, PUSH_ORDER, SDS, SHORT, isXdsType, type XdsType } from '../../proto/typeurls.js';
 import { secretAccess } from './secretauthz.js';
@@ -62,10 +63,10 @@ interface Connection {
   deniedSecrets: string;
 }
 
-/** A service answered by its endpoints' IPs in DNS (no VIP): Kubernetes headless, or a NONE ServiceEntry without addresses. */
+/** A service the DNS name table answers with its endpoints' IPs (the translator's own rule). */
 function isHeadless(mesh: MeshConfig, host: string): boolean {
   const s = mesh.serviceByHost.get(host);
-  return s !== undefined && s.clusterIP === '' && (s.origin === 'Service' || s.resolution === 'NONE');
+  return s !== undefined && nameTableFollowsEndpoints(s);
 }
 
 /** Host part of an istiod cluster name (`outbound|port|subset|host`); the whole name otherwise. */
@@ -278,6 +279,11 @@ export class AdsEngine {
       const held = conn.held!;
       conn.held = null;
       for (const b of held) this.onMessage(conn, b);
+    }).catch((e: unknown) => {
+      // Replaying the held requests failed unexpectedly: this stream ends, the process does not.
+      if (conn.closed) return;
+      conn.held = null;
+      this.fail(conn, Status.INTERNAL, `internal error while starting the stream: ${(e as Error).message}`);
     });
   }
 

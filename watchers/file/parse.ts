@@ -101,7 +101,9 @@ function parseTrusting(text: string, source: string, defaultNamespace: string): 
       const apiVersion = typeof o.apiVersion === 'string' ? o.apiVersion : '';
       const name = typeof o.metadata?.name === 'string' ? o.metadata.name : '';
       const namespace = typeof o.metadata?.namespace === 'string' && o.metadata.namespace ? o.metadata.namespace : defaultNamespace;
-      ignored.push({ kind: res.kind, apiVersion, namespace, name, source, ...ignoredReason(res.kind, apiVersion) });
+      // A Secret is read when it holds TLS keys: the validator says why this one is not.
+      const why = res.kind === 'Secret' && apiVersion === 'v1' ? { reason: res.reason, level: 'info' as const } : ignoredReason(res.kind, apiVersion);
+      ignored.push({ kind: res.kind, apiVersion, namespace, name, source, ...why });
     }
   }
   return { ok: true, file: { objects, rejections, ignored } };

@@ -77,7 +77,9 @@ export function kubeSource(opts: KubeSourceOptions): Observable<ConfigEvent> {
       const v = validateObject(raw, ns || 'default', source);
       const id = idOf(r, ns, name);
       if (v.status === 'ignored') {
-        if (!ignoredKinds.has(r.kind)) { ignoredKinds.add(r.kind); opts.log.warn({ kind: r.kind, reason: v.reason }, `${v.reason}; ${resourceName(r)} objects are skipped`); }
+        // Secrets without TLS keys are ordinary (every cluster has them): not worth a warning, and not "all skipped".
+        if (r.kind === 'Secret') opts.log.debug({ kind: r.kind, namespace: ns, name, reason: v.reason }, v.reason);
+        else if (!ignoredKinds.has(r.kind)) { ignoredKinds.add(r.kind); opts.log.warn({ kind: r.kind, reason: v.reason }, `${v.reason}; ${resourceName(r)} objects are skipped`); }
         emitDelete(r, ns, name);
         return;
       }

@@ -13,10 +13,11 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { FleetClient } from '../e2e/fleet/client.js';
 import { EDS, RDS, SHORT, isXdsType } from '../proto/typeurls.js';
 import type { WireNode } from '../proto/wire.js';
+import type { Json } from '../proto/struct.js';
 import { ProcStats } from './proc.js';
 import { eachLine } from '../e2e/lines.js';
 import { namespaceOf, sliceYaml, vsYaml, writeMesh, type MeshSize } from './meshgen.js';
@@ -85,10 +86,20 @@ async function stopChild(proc: ChildProcess): Promise<void> {
   clearTimeout(t);
 }
 
-/** Proxy i: namespace i mod N; every proxy carries the same workload labels (one Deployment per namespace), so proxies of a namespace share one class. */
-function node(i: number, size: MeshSize): WireNode {
+/** How the fleet's proxies label themselves: one Deployment per namespace (shared), StatefulSet-style per-pod labels, or none. */
+export type LabelShape = 'deployment' | 'pod' | 'none';
+
+/**
+ * Proxy i: namespace i mod N. `deployment`: every proxy carries the same workload labels, so proxies
+ * of a namespace share one class; `pod`: a per-pod label as StatefulSet pods carry
+ * (`statefulset.kubernetes.io/pod-name`), so every proxy is its own class; `none`: no LABELS metadata.
+ */
+function node(i: number, size: MeshSize, labels: LabelShape = 'deployment'): WireNode {
   const ns = `ns-${i % size.namespaces}`;
-  return { id: `sidecar~10.200.${(i >> 8) & 255}.${i & 255}~proxy-${i}.${ns}~${ns}.svc.cluster.local`, cluster: 'bench', metadata: { NAMESPACE: ns, LABELS: { app: 'fleet', version: 'v1' } }, userAgentName: 'tspilot-bench', clientFeatures: [], locality: null };
+  const meta: Record<string, Json> = { NAMESPACE: ns };
+  if (labels === 'deployment') meta['LABELS'] = { app: 'fleet', version: 'v1' };
+  if (labels === 'pod') meta['LABELS'] = { app: 'fleet', version: 'v1', 'statefulset.kubernetes.io/pod-name': `proxy-${i}` };
+  return { id: `sidecar~10.200.${(i >> 8) & 255}.${i & 255}~proxy-${i}.${ns}~${ns}.svc.cluster.local`, cluster: 'bench', metadata: meta, userAgentName: 'tspilot-bench', clientFeatures: [], locality: null };
 }
 
 function scopeText(size: MeshSize): string {
@@ -108,7 +119,7 @@ async function waitFor(label: string, done: () => number, total: number, timeout
   }
 }
 
-interface Opts { serverNodeArgs?: string; services: number; endpointsPerService: number; namespaces: number; proxies: number; delta: boolean; json?: string; png: string; churnSeconds: number; churnRate: number; cpuProf?: string; timeout: number; unscoped?: boolean; tls?: boolean }
+interface Opts { serverNodeArgs?: string; services: number; endpointsPerService: number; namespaces: number; proxies: number; delta: boolean; json?: string; png: string; churnSeconds: number; churnRate: number; cpuProf?: string; timeout: number; unscoped?: boolean; tls?: boolean; labels?: LabelShape }
 
 export async function runBench(o: Opts): Promise<BenchResult> {
   const size: MeshSize = { services: o.services, endpointsPerService: o.endpointsPerService, namespaces: o.namespaces, routedShare: 0.1, scoped: !o.unscoped };
@@ -118,7 +129,7 @@ export async function runBench(o: Opts): Promise<BenchResult> {
   await writeMesh(meshDir, size);
   await mkdir(recDir);
   const log = (s: string): void => { process.stderr.write(s + '\n'); };
-  log(`bench: ${o.services} services × ${o.endpointsPerService} endpoints in ${o.namespaces} namespaces, ${o.proxies} ${o.delta ? 'delta' : 'SotW'} proxies, ${scopeText(size)}`);
+  log(`bench: ${o.services} services × ${o.endpointsPerService} endpoints in ${o.namespaces} namespaces, ${o.proxies} ${o.delta ? 'delta' : 'SotW'} proxies (labels: ${o.labels ?? 'deployment'}), ${scopeText(size)}`);
   const pushLog: { pushMs: number; sinceChangeMs: number }[] = [];
   const tls = o.tls ? await benchTls(dir, Array.from({ length: o.namespaces }, (_, k) => `ns-${k}`)) : undefined;
   if (tls) log('bench: the fleet dials the TLS xDS port with a JWT per namespace (--jwt-keys)');
@@ -132,8 +143,8 @@ export async function runBench(o: Opts): Promise<BenchResult> {
   });
   const stats = new ProcStats(server.proc.pid!);
   const address = `127.0.0.1:${server.port}`;
-  const fleet = Array.from({ length: o.proxies }, (_, i) => new FleetClient({ address, node: node(i, size), delta: o.delta, keepFirst: i === 0,
-    ...(tls ? { tls: tls.client(node(i, size).metadata['NAMESPACE'] as string) } : {}) }));
+  const fleet = Array.from({ length: o.proxies }, (_, i) => new FleetClient({ address, node: node(i, size, o.labels), delta: o.delta, keepFirst: i === 0,
+    ...(tls ? { tls: tls.client(node(i, size, o.labels).metadata['NAMESPACE'] as string) } : {}) }));
   const scenarios: ScenarioResult[] = [];
   const measure = async (name: string, run: () => Promise<void>, latencies: () => number[], extra: () => Partial<ScenarioResult> = () => ({})): Promise<void> => {
     log(`scenario: ${name}`);
@@ -216,8 +227,8 @@ export async function runBench(o: Opts): Promise<BenchResult> {
   // The ceiling: the same bytes from a bare grpc-js server to the same fleet.
   log(`ceiling: bare grpc-js server replaying the same responses${tls ? ' over TLS (the fleet\'s own TLS cost, no authentication)' : ''}`);
   const ceiling = await startChild([path.join(ROOT, 'dist/bench/ceiling.js'), recDir, ...(tls ? [tls.certFile, tls.keyFile] : [])], (line) => { try { return (JSON.parse(line) as { port: number }).port; } catch { return null; } });
-  const cfleet = Array.from({ length: o.proxies }, (_, i) => new FleetClient({ address: `127.0.0.1:${ceiling.port}`, node: node(i, size), delta: o.delta,
-    ...(tls ? { tls: tls.client(node(i, size).metadata['NAMESPACE'] as string) } : {}) }));
+  const cfleet = Array.from({ length: o.proxies }, (_, i) => new FleetClient({ address: `127.0.0.1:${ceiling.port}`, node: node(i, size, o.labels), delta: o.delta,
+    ...(tls ? { tls: tls.client(node(i, size, o.labels).metadata['NAMESPACE'] as string) } : {}) }));
   const ct0 = performance.now();
   for (const c of cfleet) c.connect();
   await waitFor('ceiling', () => cfleet.filter((c) => c.completeAt).length, cfleet.length, o.timeout);
@@ -270,6 +281,7 @@ async function main(): Promise<void> {
     .option('--namespaces <n>', 'namespaces', Number, 5)
     .option('--proxies <n>', 'simulated sidecars', Number, 20)
     .option('--delta', 'use delta xDS', false)
+    .addOption(new Option('--labels <shape>', 'proxies\' LABELS: deployment (shared per namespace), pod (per-pod label: every proxy its own class) or none').choices(['deployment', 'pod', 'none']).default('deployment'))
     .option('--tls', 'the fleet uses the TLS xDS port with JWTs, as pilot-agent does (the ceiling serves the same bytes over TLS)', false)
     .option('--unscoped', 'no root Sidecar: every proxy receives every service', false)
     .option('--churn-seconds <n>', 'churn scenario length', Number, 3)

@@ -56,6 +56,8 @@ interface Connection {
   readonly lastNames: Map<string, { readonly digest: string; readonly names: readonly string[] }>;
   /** Set while the first request waits for `authorize`: requests received meanwhile, replayed in order. */
   held: Uint8Array[] | null;
+  /** Bytes in `held` (counted in the engine's server-wide total while authorization is pending). */
+  heldBytes: number;
   /** undefined: no authorization on this stream; null: not decided yet. */
   identity?: CallerIdentity | null;
   readonly authorize?: ((proxy: Proxy) => Promise<AuthResult>) | undefined;
@@ -76,6 +78,8 @@ export class AdsEngine {
   private readonly conns = new Set<Connection>();
   private readonly ready = new Set<Connection>();
   private inFlight = 0;
+  /** Request bytes held by streams whose authorization is pending (see EngineOptions.maxPendingAuthBytes). */
+  private heldBytes = 0;
   /** Names subscribed by all streams (see EngineOptions.maxServerNames). */
   private totalNames = 0;
   private seq = 0;
@@ -87,7 +91,7 @@ export class AdsEngine {
     this.opts = {
       sendConcurrency: opts.sendConcurrency ?? defaultSendConcurrency(), sendTimeoutMs: opts.sendTimeoutMs ?? 5000,
       largeResponseBytes: opts.largeResponseBytes ?? 4 * 1024 * 1024, maxResponseBytes: opts.maxResponseBytes ?? 0, maxNames: opts.maxNames ?? 100_000,
-      maxStreamNames: opts.maxStreamNames ?? 200_000, maxServerNames: opts.maxServerNames ?? 5_000_000,
+      maxStreamNames: opts.maxStreamNames ?? 200_000, maxServerNames: opts.maxServerNames ?? 5_000_000, maxPendingAuthBytes: opts.maxPendingAuthBytes ?? 64 * 1024 * 1024,
     };
   }
 
@@ -116,7 +120,7 @@ export class AdsEngine {
   /** A new stream; `defaultType` fills an empty type_url (per-type services, not ADS). */
   open(io: StreamIO, defaultType?: string, kind: Kind = 'sotw', opts: OpenOptions = {}): StreamHandle {
     const conn: Connection = { io, kind, state: null, lease: null, pending: new Map(), busy: false, queued: false, closed: false, defaultType, lastNames: new Map(), names: 0,
-      held: null, deniedSecrets: '',
+      held: null, heldBytes: 0, deniedSecrets: '',
       ...(opts.authorize ? { identity: null, authorize: opts.authorize.bind(opts) } : opts.identity !== undefined ? { identity: opts.identity } : {}) };
     this.conns.add(conn);
     io.onDrain(() => this.pump());
@@ -129,7 +133,7 @@ export class AdsEngine {
   private close(conn: Connection): void {
     if (conn.closed) return;
     conn.closed = true;
-    conn.held = null;
+    this.dropHeld(conn);
     conn.pending.clear();
     conn.lease?.release();
     this.totalNames -= conn.names;
@@ -161,7 +165,7 @@ export class AdsEngine {
       const bytesHeld = conn.held.reduce((n, b, i) => (i ? n + b.length : n), bytes.length);
       if (conn.held.length >= MAX_HELD || bytesHeld > MAX_HELD_BYTES) {
         this.fail(conn, Status.RESOURCE_EXHAUSTED, `requests sent before the stream was authorized exceed the limit of ${MAX_HELD} requests or ${MAX_HELD_BYTES} bytes`);
-      } else conn.held.push(bytes);
+      } else if (this.hold(conn, bytes)) conn.held.push(bytes);
       return;
     }
     let req: SotwRequest | DeltaRequest;
@@ -267,24 +271,47 @@ export class AdsEngine {
 
   /** Holds the stream's requests until `authorize` decides; then replays them (the first one included) or refuses the stream. */
   private authorizeFirst(conn: Connection, proxy: Proxy, first: Uint8Array): void {
-    conn.held = [first];
+    conn.held = [];
+    if (!this.hold(conn, first)) return;
+    conn.held.push(first);
     conn.authorize!(proxy).then((r) => r, (e: unknown) => ({ ok: false, code: 'UNAUTHENTICATED', message: `authorization failed: ${(e as Error).message}` }) as const).then((r) => {
       if (conn.closed) return;
       if (!r.ok) {
-        conn.held = null;
+        this.dropHeld(conn);
         this.fail(conn, r.code === 'PERMISSION_DENIED' ? Status.PERMISSION_DENIED : Status.UNAUTHENTICATED, r.message);
         return;
       }
       conn.identity = r.identity;
       const held = conn.held!;
-      conn.held = null;
+      this.dropHeld(conn);
       for (const b of held) this.onMessage(conn, b);
     }).catch((e: unknown) => {
       // Replaying the held requests failed unexpectedly: this stream ends, the process does not.
       if (conn.closed) return;
-      conn.held = null;
+      this.dropHeld(conn);
       this.fail(conn, Status.INTERNAL, `internal error while starting the stream: ${(e as Error).message}`);
     });
+  }
+
+  /**
+   * Counts `bytes` as held for `conn` while its authorization is pending, within the server-wide
+   * budget (thousands of streams that never finish authenticating must not hold megabytes each);
+   * past it the stream is refused with RESOURCE_EXHAUSTED and false is returned.
+   */
+  private hold(conn: Connection, bytes: Uint8Array): boolean {
+    if (this.heldBytes + bytes.length > this.opts.maxPendingAuthBytes) {
+      this.fail(conn, Status.RESOURCE_EXHAUSTED, `streams awaiting authorization hold ${this.heldBytes} bytes of requests; the server limit is ${this.opts.maxPendingAuthBytes}`);
+      return false;
+    }
+    this.heldBytes += bytes.length;
+    conn.heldBytes += bytes.length;
+    return true;
+  }
+
+  private dropHeld(conn: Connection): void {
+    this.heldBytes -= conn.heldBytes;
+    conn.heldBytes = 0;
+    conn.held = null;
   }
 
   /** Decodes a SotW request, reusing the previous request's names when their bytes are unchanged (see ackscan.ts). */

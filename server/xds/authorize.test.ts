@@ -67,4 +67,18 @@ describe('ADS engine: stream authorization', () => {
     assert.equal(s.failed[0]?.code, Status.RESOURCE_EXHAUSTED);
     assert.equal(engine.connectionCount(), 0);
   });
+  it('streams that never finish authorizing share one server-wide budget of held bytes, freed when they go', async () => {
+    const engine = new AdsEngine(new SnapshotCache(meshOf(fixtureYaml())), {}, Date.now, { maxPendingAuthBytes: 64 * 1024 });
+    const name = 'n'.repeat(20_000);
+    const streams = Array.from({ length: 5 }, () => stream(engine, new Promise(() => undefined)));
+    streams.forEach((s, i) => s.send({ typeUrl: EDS, resourceNames: [name], node: NODE(`stuck-${i}`) }));
+    const refused = streams.filter((s) => s.failed.length);
+    assert.equal(refused.length, 2, 'three 20 KB first requests fit in 64 KB, the rest are refused');
+    assert.equal(refused[0]!.failed[0]!.code, Status.RESOURCE_EXHAUSTED);
+    assert.match(refused[0]!.failed[0]!.message, /server limit is 65536/);
+    for (const s of streams) s.h.onEnd();
+    const again = stream(engine, new Promise(() => undefined));
+    again.send({ typeUrl: EDS, resourceNames: [name], node: NODE('after') });
+    assert.equal(again.failed.length, 0, 'closed streams gave their bytes back');
+  });
 });

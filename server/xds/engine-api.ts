@@ -101,6 +101,12 @@ export interface EngineOptions {
    * is twice what 2,000 sidecars of a 1,000-service mesh subscribe (the bench: 2.4 M).
    */
   readonly maxServerNames?: number;
+  /**
+   * Request bytes all streams together may hold while their authorization (TLS port) is pending;
+   * a stream past it is refused with RESOURCE_EXHAUSTED. Default 64 MiB: a first request is a few
+   * KB, so tens of thousands of proxies may authenticate at once, but not thousands of 5 MB ones.
+   */
+  readonly maxPendingAuthBytes?: number;
 }
 
 export const defaultSendConcurrency = (): number => Math.min(15 + 5 * os.availableParallelism(), 100);

@@ -14,6 +14,7 @@ import { offlineDryRun } from '../explain/dryrun.js';
 import { loadConfigDir, meshOptions, proxyFromNodeId, withRegistryLabels } from './offline.js';
 import { proxyConfigTable, SECTION_TYPE, type ConfigSection } from './proxyconfig.js';
 import { proxyStatusTable, type SyncEntry } from './status.js';
+import type { MergedSyncz } from '../replica/fanout.js';
 import { render, type OutputFormat } from './table.js';
 import { translate, type ShortType } from './translate.js';
 
@@ -58,12 +59,15 @@ export function parseMeta(pairs: readonly string[]): Record<string, unknown> {
   return out;
 }
 
-export function proxyStatus(o: { server: string; proxy?: string }): Promise<CommandResult> {
+export function proxyStatus(o: { server: string; proxy?: string; allReplicas?: boolean }): Promise<CommandResult> {
   return guard(async () => {
-    const all = await call<SyncEntry[]>(o.server, '/debug/syncz');
+    // --all-replicas: the server asks its peers (server/replica) and merges; unreachable replicas are named after the table.
+    const merged = o.allReplicas ? await call<Omit<MergedSyncz, 'proxies'> & { proxies: SyncEntry[] }>(o.server, '/debug/replicas/syncz') : null;
+    const all = merged ? merged.proxies : await call<SyncEntry[]>(o.server, '/debug/syncz');
+    const down = (merged?.replicas ?? []).filter((r) => r.error).map((r) => `replica ${r.replica} did not answer: ${r.error}\n`).join('');
     const entries = o.proxy ? all.filter((e) => e.proxy === o.proxy || e.proxy.split('~')[2] === o.proxy) : all;
     if (o.proxy && !entries.length) return fail(`no connected proxy "${o.proxy}"`);
-    return { out: proxyStatusTable(entries), code: 0 };
+    return { out: proxyStatusTable(entries) + down, code: 0 };
   });
 }
 

@@ -28,7 +28,8 @@ export function registerOperatorCommands(program: Command): void {
     .description('Sync state of every connected proxy (or one): CDS, LDS, EDS, RDS each SYNCED, NOT SENT, STALE or NACKED, with NACK errors.')
     .argument('[proxy]', 'node ID or pod.namespace')
     .addOption(serverOption())
-    .action((proxy: string | undefined, o: { server: string }) => run(proxyStatus({ server: o.server, ...(proxy ? { proxy } : {}) })));
+    .option('--all-replicas', 'every tspilot replica\'s proxies (the server asks its --peers / --peers-service), with a REPLICA column')
+    .action((proxy: string | undefined, o: { server: string; allReplicas?: boolean }) => run(proxyStatus({ server: o.server, ...(proxy ? { proxy } : {}), ...(o.allReplicas ? { allReplicas: true } : {}) })));
 
   program.command('proxy-config')
     .description('What a connected proxy was sent, as tables (or raw config_dump with -o).')

@@ -12,6 +12,8 @@ export interface SyncEntry {
   readonly proxy: string;
   readonly istio_version?: string;
   readonly transport?: string;
+  /** The tspilot replica the proxy is connected to (`proxy-status --all-replicas`): a REPLICA column. */
+  readonly replica?: string;
   readonly types: Readonly<Record<string, {
     readonly sent: string; readonly nonce: string; readonly acked: string; readonly ackedNonce?: string;
     readonly nack: { readonly version: string; readonly nonce: string; readonly error: string } | null;
@@ -37,8 +39,9 @@ const TYPES = ['cds', 'lds', 'eds', 'rds'] as const;
 
 export function proxyStatusTable(entries: readonly SyncEntry[]): string {
   const sorted = [...entries].sort((a, b) => (a.proxy < b.proxy ? -1 : a.proxy > b.proxy ? 1 : 0));
-  const rows = sorted.map((e) => [shortName(e.proxy), ...TYPES.map((t) => syncState(e.types[t])), e.transport ?? '', e.istio_version ?? '']);
-  let out = table(['NAME', 'CDS', 'LDS', 'EDS', 'RDS', 'TRANSPORT', 'VERSION'], rows);
+  const replicas = sorted.some((e) => e.replica !== undefined);
+  const rows = sorted.map((e) => [shortName(e.proxy), ...TYPES.map((t) => syncState(e.types[t])), e.transport ?? '', e.istio_version ?? '', ...(replicas ? [e.replica ?? ''] : [])]);
+  let out = table(['NAME', 'CDS', 'LDS', 'EDS', 'RDS', 'TRANSPORT', 'VERSION', ...(replicas ? ['REPLICA'] : [])], rows);
   const nacks: string[] = [];
   for (const e of sorted) {
     for (const t of TYPES) {

@@ -3,7 +3,9 @@
  * istiod's debug surface, read-only: /ready, /debug/config_dump, /debug/syncz, /debug/adsz,
  * /debug/configz, /debug/registryz, /debug/endpointz, /debug/push_status, /debug/connections, and
  * beyond istiod /debug/explain (which configs produced a resource) and POST /debug/diff (what a
- * change would push, computed on copies). Nothing here can change served config.
+ * change would push, computed on copies). Nothing here can change served config. Every answer
+ * names the replica that gave it (header `x-tspilot-replica`, server/replica); the web console
+ * (server/ui) is served beside these views.
  * Proxies are found by full node ID or by `pod.namespace`, as istioctl passes them.
  */
 import { SHORT, isXdsType, type XdsType } from '../../proto/typeurls.js';
@@ -20,6 +22,10 @@ import type { StreamState } from '../xds/state.js';
 import { configDump } from './configdump.js';
 import { HttpError, Router } from './router.js';
 import { secretView } from '../../watchers/validate/secret.js';
+import { ReplicaFanout } from '../replica/fanout.js';
+import { localReplica } from '../replica/identity.js';
+import { replicaRoutes } from '../replica/routes.js';
+import { consoleRoutes } from '../ui/routes.js';
 
 export interface DebugSources {
   readonly engine: AdsEngine;
@@ -40,6 +46,8 @@ export interface DebugSources {
   dryRun?(yaml: string, streams: readonly StreamState[]): DryRunResult | Promise<DryRunResult>;
   /** Recent streams refused on the TLS xDS port, listed in /debug/adsz. */
   authRefusals?(): readonly object[];
+  /** This replica and its peers (server/replica): the x-tspilot-replica header, /debug/replicas/*. Default: this replica alone. */
+  readonly replicas?: ReplicaFanout;
 }
 
 /** Who the stream authenticated as (TLS port), or null (plaintext: no identity, as istiod). */
@@ -84,10 +92,16 @@ export function syncStatus(s: StreamState): object {
   };
 }
 
+/** /debug/syncz's list: the streams, then the REST pollers. */
+export const synczEntries = (src: Pick<DebugSources, 'engine' | 'pollers'>): object[] => [...src.engine.streams().map(syncStatus), ...(src.pollers?.() ?? [])];
+
 export function debugRoutes(src: DebugSources, router: Router = new Router()): Router {
+  replicaRoutes(router, src.replicas ?? new ReplicaFanout(localReplica(), undefined, () => synczEntries(src)));
+  consoleRoutes(router, src);
   router.on('GET', '/ready', () => (src.ready() ? { text: 'ready\n' } : { status: 503, text: 'not ready: configuration sources have not synced\n' }));
   router.on('GET', '/debug', () => ({ json: ['/debug/config_dump?proxyID=', '/debug/syncz', '/debug/adsz', '/debug/configz', '/debug/registryz', '/debug/endpointz',
-    '/debug/push_status', '/debug/connections', '/debug/explain?proxyID=&resource=', 'POST /debug/diff', '/debug/v1z?proxyID='] }));
+    '/debug/push_status', '/debug/connections', '/debug/explain?proxyID=&resource=', 'POST /debug/diff', '/debug/v1z?proxyID=',
+    '/debug/replicaz', '/debug/replicas/syncz', '/debug/replicas/get?replica=&path=', '/ui/'] }));
   router.on('GET', '/debug/config_dump', ({ url }) => {
     const id = proxyParam(url);
     const streams = findStreams(src.engine, id);
@@ -108,7 +122,7 @@ export function debugRoutes(src: DebugSources, router: Router = new Router()): R
     };
     return { json: configDump(s, { ...(types ? { types } : {}), includeEds: inc === 'true' || inc === '1' }, lookup) };
   });
-  router.on('GET', '/debug/syncz', () => ({ json: [...src.engine.streams().map(syncStatus), ...(src.pollers?.() ?? [])] }));
+  router.on('GET', '/debug/syncz', () => ({ json: synczEntries(src) }));
   router.on('GET', '/debug/adsz', () => ({
     json: {
       totalClients: src.engine.streams().length,

@@ -29,7 +29,7 @@ function ExplainButton({ proxy, replica, row }: { proxy: string; replica: string
     } catch (e) { setOut({ error: (e as Error).message }); }
   };
   return html`<button class="explain-btn" onClick=${() => void run()}>explain</button>
-    ${out ? html`<div class=${'explain' in out ? 'explain' : 'explain error'}>${'error' in out ? out.error : out.lines.join('\n')}</div>` : null}`;
+    ${out ? html`<div class=${'error' in out ? 'explain error' : 'explain'}>${'error' in out ? out.error : out.lines.join('\n')}</div>` : null}`;
 }
 
 export function ProxyView({ id, replica }: { id: string; replica: string | null }) {

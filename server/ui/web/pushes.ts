@@ -24,7 +24,7 @@ export function PushesView() {
     <table id="pushes"><thead><tr><th>#</th><th>TIME</th><th>CHANGED</th><th>TRIGGERS</th><th>TIMELINE</th><th>PROXIES</th><th>RESPONSES</th></tr></thead><tbody>
       ${data.pushes.map((p) => html`<tr>
         <td>${p.seq}</td>
-        <td class="mono">${new Date(p.at).toLocaleTimeString()}</td>
+        <td class="mono" style=${{ whiteSpace: "nowrap" }}>${new Date(p.at).toLocaleTimeString()}</td>
         <td>${p.kinds.join(', ') || html`<span class="muted">initial</span>`}</td>
         <td>${p.triggers.join(', ')}</td>
         <td title=${`debounce ${p.debounceMs} ms, push ${p.durationMs} ms`}>

@@ -43,10 +43,18 @@ function section(dump: unknown, typeSuffix: string): J {
   return arr(obj(dump)['configs']).find((c) => str(c['@type']).endsWith(typeSuffix)) ?? {};
 }
 
+/** `= v`, `prefix v`, `~ re` for an envoy StringMatcher (as JSON). */
+function stringMatch(m: J): string {
+  const r = m['exact'] !== undefined ? `= ${str(m['exact'])}` : m['prefix'] !== undefined ? `prefix ${str(m['prefix'])}` : m['suffix'] !== undefined ? `suffix ${str(m['suffix'])}`
+    : m['safeRegex'] ? `~ ${str(obj(m['safeRegex'])['regex'])}` : m['contains'] !== undefined ? `contains ${str(m['contains'])}` : 'any';
+  return m['ignoreCase'] ? `${r} (any case)` : r;
+}
+
 function match(m: J): string {
   const path = m['prefix'] !== undefined ? `prefix ${str(m['prefix'])}` : m['path'] !== undefined ? `path ${str(m['path'])}` : m['safeRegex'] ? `regex ${str(obj(m['safeRegex'])['regex'])}` : m['pathSeparatedPrefix'] !== undefined ? `prefix ${str(m['pathSeparatedPrefix'])}` : '';
-  const headers = arr(m['headers']).map((h) => `${str(h['name'])}${h['stringMatch'] ? ` ${JSON.stringify(obj(h['stringMatch']))}` : h['presentMatch'] !== undefined ? ' present' : ''}`);
-  return [path, ...headers].filter(Boolean).join('; ');
+  const headers = arr(m['headers']).map((h) => `${h['invertMatch'] ? 'not ' : ''}header ${str(h['name'])} ${h['stringMatch'] ? stringMatch(obj(h['stringMatch'])) : h['presentMatch'] !== undefined ? 'present' : h['exactMatch'] !== undefined ? `= ${str(h['exactMatch'])}` : 'any'}`);
+  const query = arr(m['queryParameters']).map((q) => `query ${str(q['name'])} ${q['stringMatch'] ? stringMatch(obj(q['stringMatch'])) : 'present'}`);
+  return [path, ...headers, ...query].filter(Boolean).join('; ');
 }
 
 function target(r: J): string {

@@ -8,7 +8,9 @@ import { strict as assert } from 'node:assert';
 import { Router, startHttp, type HttpServer } from '../http/router.js';
 import { ReplicaFanout } from './fanout.js';
 import { replicaLabel, REPLICA_HEADER } from './identity.js';
-import { parsePeerUrls, parseServiceRef, servicePeers, staticPeers, type SliceLister } from './peers.js';
+import { kubeSliceLister, parsePeerUrls, parseServiceRef, servicePeers, staticPeers, type SliceLister } from './peers.js';
+import { startFakeApiServer, type KubeObject } from '../../e2e/kube/apiserver.js';
+import { kubeConfigFor } from '../../e2e/kube/testkit.js';
 import { replicaRoutes } from './routes.js';
 
 const entry = (proxy: string, nack: string | null = null): object => ({
@@ -94,5 +96,19 @@ describe('server/replica', () => {
     assert.deepEqual(await p.urls(), ['http://10.1.0.7:15014', 'http://[fd00::5]:15014'], 'a failed read keeps the last list');
     assert.match(p.lastError() ?? '', /cannot list the endpoints of istio-system\/istiod: forbidden/);
     assert.equal(replicaLabel({ name: 'istiod-7d9f', instance: '0badf00d' }), 'istiod-7d9f/0badf00d');
+  });
+
+  it('--peers-service lists the Service\'s EndpointSlices through the Kubernetes API (the stand-in)', async () => {
+    const srv = await startFakeApiServer();
+    try {
+      const slice = (name: string, svc: string, ip: string): KubeObject => ({ apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name, namespace: 'istio-system', labels: { 'kubernetes.io/service-name': svc } },
+        addressType: 'IPv4', ports: [{ name: 'http-monitoring', port: 15014 }], endpoints: [{ addresses: [ip], conditions: { ready: true } }] });
+      srv.apply(slice('istiod-abc', 'istiod', '10.2.0.1'));
+      srv.apply(slice('istiod-def', 'istiod', '10.2.0.2'));
+      srv.apply(slice('other-xyz', 'other', '10.2.0.9'));
+      const p = servicePeers(kubeSliceLister(kubeConfigFor(srv)), parseServiceRef('istio-system/istiod'), 15014);
+      assert.deepEqual(await p.urls(), ['http://10.2.0.1:15014', 'http://10.2.0.2:15014']);
+      assert.equal(p.lastError(), null);
+    } finally { await srv.close(); }
   });
 });

@@ -124,6 +124,7 @@ describe('e2e web console and multi-replica views (Chromium)', function () {
     assert.ok(Array.isArray(await ra.json()), '/debug/syncz keeps its list body (tools parse it)');
     const me = await getJsonFrom<{ label: string }>(a.httpPort, '/debug/replicaz');
     assert.equal(me.body.label, labelA, 'both ports of one process are one replica');
+    assert.equal((await getJsonFrom<{ replica: string }>(b.monitoringPort, '/debug/push_status')).body.replica, labelB, 'tspilot\'s own bodies name it too');
   });
 
   it('the console page forbids inline script and other origins, and serves its modules locally', async () => {

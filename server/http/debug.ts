@@ -96,7 +96,8 @@ export function syncStatus(s: StreamState): object {
 export const synczEntries = (src: Pick<DebugSources, 'engine' | 'pollers'>): object[] => [...src.engine.streams().map(syncStatus), ...(src.pollers?.() ?? [])];
 
 export function debugRoutes(src: DebugSources, router: Router = new Router()): Router {
-  replicaRoutes(router, src.replicas ?? new ReplicaFanout(localReplica(), undefined, () => synczEntries(src)));
+  const replicas = src.replicas ?? new ReplicaFanout(localReplica(), undefined, () => synczEntries(src));
+  replicaRoutes(router, replicas);
   consoleRoutes(router, src);
   router.on('GET', '/ready', () => (src.ready() ? { text: 'ready\n' } : { status: 503, text: 'not ready: configuration sources have not synced\n' }));
   router.on('GET', '/debug', () => ({ json: ['/debug/config_dump?proxyID=', '/debug/syncz', '/debug/adsz', '/debug/configz', '/debug/registryz', '/debug/endpointz',
@@ -151,7 +152,8 @@ export function debugRoutes(src: DebugSources, router: Router = new Router()): R
       },
     };
   });
-  router.on('GET', '/debug/push_status', () => ({ json: src.pushStatus?.() ?? { pushes: [] } }));
+  // tspilot's own bodies also name the replica in a field (istiod-shaped ones only in the header).
+  router.on('GET', '/debug/push_status', () => ({ json: { replica: replicas.label, ...(src.pushStatus?.() ?? { pushes: [] }) } }));
   router.on('GET', '/debug/connections', () => ({
     json: src.engine.streams().map((s) => ({
       connectionId: s.id, proxy: s.proxy.id, address: s.peer, transport: s.kind, connectedAt: ms(s.connectedAt),
@@ -171,7 +173,7 @@ export function debugRoutes(src: DebugSources, router: Router = new Router()): R
     const s = streams[streams.length - 1]!;
     const found = explain(src.mesh(), src.snapshot(s.proxy), resource, (type ?? undefined) as (typeof EXPLAIN_TYPES)[number] | undefined);
     if (!found.length) throw new HttpError(404, `proxy "${s.proxy.id}" has no ${type ?? 'cluster, endpoint assignment, listener, route configuration or virtual host'} named "${resource}"`);
-    return { json: { proxy: s.proxy.id, resource, explanations: found } };
+    return { json: { proxy: s.proxy.id, replica: replicas.label, resource, explanations: found } };
   });
   router.on('POST', '/debug/diff', async ({ url, body }) => {
     if (!src.dryRun) throw new HttpError(501, 'dry-run diff is not available on this server');

@@ -40,8 +40,9 @@ function states(e: Record<string, unknown>): Record<string, string> {
 }
 
 export class ReplicaFanout {
-  /** replica label → peer URL, as last seen (to forward to a replica by name). */
-  private readonly seen = new Map<string, string>();
+  /** replica label → peer URL, from the last fan-out only (to forward to a replica by name; restarted replicas drop out). */
+  private seen = new Map<string, string>();
+  private inflight: Promise<MergedSyncz> | null = null;
 
   constructor(
     private readonly self: ReplicaId,
@@ -56,7 +57,13 @@ export class ReplicaFanout {
     return { replica: this.self, label: this.label, peers: this.peers?.source ?? 'none (this replica only; see --peers, --peers-service)' };
   }
 
-  async syncz(): Promise<MergedSyncz> {
+  /** The merged view; callers arriving while a fan-out is in flight share it (N viewers never mean N× the peer requests). */
+  syncz(): Promise<MergedSyncz> {
+    if (!this.inflight) this.inflight = this.merge().finally(() => { this.inflight = null; });
+    return this.inflight;
+  }
+
+  private async merge(): Promise<MergedSyncz> {
     const me = this.label;
     const localEntries = this.local().map((e) => ({ ...e, replica: me }));
     const answers: ReplicaAnswer[] = [{ replica: me, url: null, proxies: localEntries.length }];
@@ -64,6 +71,7 @@ export class ReplicaFanout {
     let urls: readonly string[] = [];
     try { urls = (await this.peers?.urls()) ?? []; } catch (e) { answers.push({ replica: '?', url: null, proxies: 0, error: (e as Error).message }); }
     const got = await Promise.all(urls.map((u) => this.ask(u)));
+    this.seen = new Map(got.filter((g) => !g.error).map((g) => [g.replica, g.url]));
     for (const g of got) {
       if (g.replica === me) continue;
       if (!g.error && answers.some((a) => a.replica === g.replica)) continue;
@@ -80,13 +88,14 @@ export class ReplicaFanout {
   private async ask(url: string): Promise<{ replica: string; url: string; entries: Record<string, unknown>[]; error?: string }> {
     try {
       const res = await fetch(`${url}/debug/syncz`, { signal: AbortSignal.timeout(this.timeoutMs) });
-      const replica = res.headers.get(REPLICA_HEADER) ?? url;
       const text = await res.text();
+      const replica = res.headers.get(REPLICA_HEADER);
+      // istiod answers /debug/syncz too (a wrong --peers-service): its proxies are not merged as a replica's.
+      if (!replica) return { replica: url, url, entries: [], error: `${url} is not a tspilot replica (no ${REPLICA_HEADER} header)` };
       if (!res.ok) return { replica, url, entries: [], error: `${res.status} from ${url}/debug/syncz` };
       if (text.length > MAX_BODY) return { replica, url, entries: [], error: `answer over ${MAX_BODY} bytes` };
       const body: unknown = JSON.parse(text);
       if (!Array.isArray(body)) return { replica, url, entries: [], error: 'answer is not a syncz list' };
-      this.seen.set(replica, url);
       return { replica, url, entries: body.filter((e): e is Record<string, unknown> => !!e && typeof e === 'object') };
     } catch (e) {
       const err = e as Error & { cause?: Error };

@@ -40,14 +40,22 @@ describe('server/replica', () => {
     const dead = await startHttp(new Router(), '127.0.0.1', 0, () => undefined);
     const deadUrl = `http://127.0.0.1:${dead.port}`;
     await dead.close();
-    urls = [a.url, b.url, deadUrl];
+    const istiod = await startHttp(new Router().on('GET', '/debug/syncz', () => ({ json: [entry('sidecar~3~z.ns~ns.svc.cluster.local')] })), '127.0.0.1', 0, (e) => { throw e; });
+    servers.push(istiod);
+    const istiodUrl = `http://127.0.0.1:${istiod.port}`;
+    urls = [a.url, b.url, deadUrl, istiodUrl];
     const res = await fetch(`${a.url}/debug/replicas/syncz`);
     assert.equal(res.headers.get(REPLICA_HEADER), 'pilot-a/aaaa0000');
     const m = await res.json() as { answeredBy: string; replicas: { replica: string; url: string | null; proxies: number; error?: string }[]; proxies: { proxy: string; replica: string; states: Record<string, string> }[] };
     assert.equal(m.answeredBy, 'pilot-a/aaaa0000');
-    assert.deepEqual(m.proxies.map((p) => [p.proxy.split('~')[2], p.replica, p.states['cds']]), [['a.ns', 'pilot-a/aaaa0000', 'SYNCED'], ['b.ns', 'pilot-b/aaaa0000', 'NACKED']]);
-    assert.deepEqual(m.replicas.map((r) => [r.replica, r.proxies]), [['pilot-a/aaaa0000', 1], [deadUrl, 0], ['pilot-b/aaaa0000', 1]]);
-    assert.match(m.replicas[1]!.error ?? '', /^cannot reach http:\/\/127\.0\.0\.1:\d+: /);
+    assert.deepEqual(m.proxies.map((p) => [p.proxy.split('~')[2], p.replica, p.states['cds']]), [['a.ns', 'pilot-a/aaaa0000', 'SYNCED'], ['b.ns', 'pilot-b/aaaa0000', 'NACKED']],
+      'itself listed once; not the proxies of a server that is not a tspilot replica');
+    assert.equal(m.replicas[0]!.replica, 'pilot-a/aaaa0000', 'the answering replica first');
+    const by = new Map(m.replicas.map((r) => [r.replica, r]));
+    assert.equal(m.replicas.length, 4);
+    assert.equal(by.get('pilot-b/aaaa0000')?.proxies, 1);
+    assert.match(by.get(deadUrl)?.error ?? '', /^cannot reach http:\/\/127\.0\.0\.1:\d+: /);
+    assert.match(by.get(istiodUrl)?.error ?? '', /is not a tspilot replica \(no x-tspilot-replica header\)/);
   });
 
   it('forwards a per-proxy view to the replica holding the proxy, and nothing else', async () => {

@@ -209,9 +209,14 @@ describe('e2e web console and multi-replica views (Chromium)', function () {
     await page.locator('#pushes tbody tr').first().waitFor({ timeout: 10_000 });
     assert.match(await page.locator('#pushes tbody tr').first().textContent() ?? '', /DestinationRule/);
     await shot('console-pushes.png');
+    // An object whose name is markup: rejected, and its name shown as text in the config view.
+    await folder.write('hostile.yaml', `apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata:\n  name: '<img src=x onerror="window.__pwned=3">'\n  namespace: default\nspec:\n  hosts: [echo]\n  http:\n  - route: [{destination: {host: echo}}]\n`);
     await page.goto(ui('#/config'));
-    await page.locator('.card').first().waitFor({ timeout: 10_000 });
-    assert.match(await page.locator('main').textContent() ?? '', /Rejected objects \(0\)/);
+    const rejected = page.locator('#rejected tbody tr');
+    await rejected.first().waitFor({ timeout: 15_000 });
+    assert.match(await rejected.first().textContent() ?? '', /VirtualService default\/<img src=x onerror="window\.__pwned=3">.*metadata\.name.*not a valid DNS-1123/);
+    assert.equal(await page.locator('main img').count(), 0);
+    assert.equal(await page.evaluate('window.__pwned === undefined'), true);
     for (const f of ['console-proxies.png', 'console-proxy.png', 'console-traffic.png']) assert.ok((await stat(path.join(shots, f))).size > 5000, f);
   });
 

@@ -35,7 +35,7 @@ export const proxyLink = (e: { proxy: string; replica: string }, answeredBy: str
   link('proxy', e.proxy) + (e.replica !== answeredBy ? `?replica=${encodeURIComponent(e.replica)}` : '');
 
 export function Proxies() {
-  const { data, error } = usePoll<Merged>('/debug/replicas/syncz', 2000);
+  const { data, error } = usePoll<Merged>('/debug/replicas/syncz', 3000);
   if (!data) return html`<p class=${error ? 'error' : 'muted'}>${error ?? 'Loading proxies…'}</p>`;
   const state = (e: ProxyEntry, t: string): string => e.states[t] ?? 'NOT SENT';
   return html`

@@ -12,7 +12,7 @@ import { sourceFromFlags } from './source.js';
 import { DEFAULT_MAX_FILE_BYTES } from '../watchers/file/source.js';
 import { DEFAULT_ISTIO_NAMESPACE, DEFAULT_PORTS } from './defaults.js';
 import { addCaFlags, type CaFlags } from './ca/flags.js';
-import { parsePeerUrls, parseServiceRef } from './replica/peers.js';
+import { parsePeerUrls, parseServiceRef, replicaFlags } from './replica/flags.js';
 
 function port(v: string): number {
   const n = Number(v);
@@ -83,7 +83,7 @@ serveCmd
     try { return parseServiceRef(v); } catch (e) { throw new InvalidArgumentError((e as Error).message); } });
 addCaFlags(serveCmd)
   .action(async (o: CaFlags & { xdsTlsPort?: number; plaintextXds: boolean; tlsCert?: string; tlsKey?: string; tlsCa?: string; jwtKeys?: string; jwtIssuer?: string; jwtAudience?: string[]; tokenReviewCacheSize: number } & { meshConfig?: string; configDir?: string; kubeconfig?: string; istioNamespace: string; crdPollInterval: number; webhookPort?: number; webhookCert?: string; webhookKey?: string; bind: string; xdsPort: number; monitoringPort: number; httpPort: number; debounceAfter: number; debounceMax: number; pollInterval: number; maxFileBytes: number; logLevel: string; maxResponseBytes: number; pushThrottle?: number; classCacheSize: number; classCacheBytes: number; maxStreamNames: number; maxSubscribedNames: number;
-    debounceEndpointsMax: number; maxConnectionAge: number; maxConnectionAgeGrace: number; httpMaxConnections: number } & { peers?: string[]; peersService?: { namespace: string; name: string } }) => {
+    debounceEndpointsMax: number; maxConnectionAge: number; maxConnectionAgeGrace: number; httpMaxConnections: number }) => {
     const log = initLogging(o.logLevel);
     try {
       const s = await serve({ ...sourceFromFlags(o, process.env), webhookPort: o.webhookPort, webhookCert: o.webhookCert, webhookKey: o.webhookKey, bind: o.bind, xdsPort: o.xdsPort, monitoringPort: o.monitoringPort, httpPort: o.httpPort,
@@ -91,7 +91,7 @@ addCaFlags(serveCmd)
         maxResponseBytes: o.maxResponseBytes, ...(o.pushThrottle ? { pushThrottle: o.pushThrottle } : {}), classCacheSize: o.classCacheSize, classCacheBytes: o.classCacheBytes,
         maxStreamNames: o.maxStreamNames, maxServerNames: o.maxSubscribedNames,
         debounceEndpointsMaxMs: o.debounceEndpointsMax, maxConnectionAgeMs: o.maxConnectionAge, maxConnectionAgeGraceMs: o.maxConnectionAgeGrace, httpMaxConnections: o.httpMaxConnections,
-        ...secureXdsFlags(o), replicas: { ...(o.peers ? { peers: o.peers } : {}), ...(o.peersService ? { peersService: o.peersService } : {}) } });
+        ...secureXdsFlags(o), replicas: replicaFlags(o as Parameters<typeof replicaFlags>[0]) });
       const stop = (sig: string): void => {
         log.info({ signal: sig }, 'shutting down');
         void s.close().then(() => process.exit(0));

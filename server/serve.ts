@@ -11,7 +11,7 @@ import { SnapshotCache } from './cache/snapshot.js';
 import { AdsEngine, typeShort } from './xds/ads.js';
 import { NackLog } from './xds/nacklog.js';
 import { startXdsServer, type XdsGrpcServer } from './xds/grpc.js';
-import { debugRoutes, synczEntries } from './http/debug.js';
+import { debugRoutes } from './http/debug.js';
 import { DEFAULT_HTTP_LIMITS, startHttp, type HttpServer } from './http/router.js';
 import { V1Api } from './http/v1/api.js';
 import { restRoutes } from './http/rest.js';
@@ -169,7 +169,7 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   let xdsTls: XdsTlsServer | undefined;
   // POSTed YAML is parsed off the event loop, a few at a time, each within 10 s.
   const dryRunParser = new ParseWorker({ timeoutMs: 10_000, maxQueued: 4 });
-  const replicas = debugPeers(opts.replicas ?? {}, src.kubeConfig, opts.monitoringPort, () => synczEntries({ engine, pollers: () => v1.syncz() }));
+  const replicas = debugPeers(opts.replicas ?? {}, src.kubeConfig, opts.monitoringPort, { engine, pollers: () => v1.syncz() });
   const sources = { replicas, authRefusals: () => xdsTls?.refusals() ?? [], engine, mesh: () => cache.mesh, ready: () => ready, sourceErrors: () => state.sourceErrors, duplicates: () => duplicateDefinitions(state), ignored: () => ignoredObjects(state),
     pushStatus: () => observer.pushStatus(), pollers: () => v1.syncz(),
     snapshot: (p: Proxy) => cache.forProxy(p), dryRun: (yaml: string, streams: readonly StreamState[]) => serverDryRun(() => state, () => cache.mesh, streams, yaml, meshOpts, (p) => cache.forProxy(p),

@@ -13,6 +13,10 @@ import type { EncodedResource } from '../../proto/encode.js';
 import type { MeshConfig } from '../../model/config.js';
 import type { Proxy } from '../../model/proxy.js';
 import type { ClassSnapshot } from '../cache/snapshot.js';
+import { ReplicaFanout } from '../replica/fanout.js';
+import { localReplica } from '../replica/identity.js';
+import { replicaRoutes } from '../replica/routes.js';
+import { consoleRoutes } from '../ui/routes.js';
 import { explain } from '../explain/explain.js';
 import type { DryRunResult } from '../explain/dryrun.js';
 import type { AdsEngine } from '../xds/ads.js';
@@ -22,10 +26,6 @@ import type { StreamState } from '../xds/state.js';
 import { configDump } from './configdump.js';
 import { HttpError, Router } from './router.js';
 import { secretView } from '../../watchers/validate/secret.js';
-import { ReplicaFanout } from '../replica/fanout.js';
-import { localReplica } from '../replica/identity.js';
-import { replicaRoutes } from '../replica/routes.js';
-import { consoleRoutes } from '../ui/routes.js';
 
 export interface DebugSources {
   readonly engine: AdsEngine;
@@ -96,13 +96,9 @@ export function syncStatus(s: StreamState): object {
 export const synczEntries = (src: Pick<DebugSources, 'engine' | 'pollers'>): object[] => [...src.engine.streams().map(syncStatus), ...(src.pollers?.() ?? [])];
 
 export function debugRoutes(src: DebugSources, router: Router = new Router()): Router {
-  const replicas = src.replicas ?? new ReplicaFanout(localReplica(), undefined, () => synczEntries(src));
-  replicaRoutes(router, replicas);
-  consoleRoutes(router, src);
   router.on('GET', '/ready', () => (src.ready() ? { text: 'ready\n' } : { status: 503, text: 'not ready: configuration sources have not synced\n' }));
   router.on('GET', '/debug', () => ({ json: ['/debug/config_dump?proxyID=', '/debug/syncz', '/debug/adsz', '/debug/configz', '/debug/registryz', '/debug/endpointz',
-    '/debug/push_status', '/debug/connections', '/debug/explain?proxyID=&resource=', 'POST /debug/diff', '/debug/v1z?proxyID=',
-    '/debug/replicaz', '/debug/replicas/syncz', '/debug/replicas/get?replica=&path=', '/ui/'] }));
+    '/debug/push_status', '/debug/connections', '/debug/explain?proxyID=&resource=', 'POST /debug/diff', '/debug/v1z?proxyID='] }));
   router.on('GET', '/debug/config_dump', ({ url }) => {
     const id = proxyParam(url);
     const streams = findStreams(src.engine, id);
@@ -190,5 +186,9 @@ export function debugRoutes(src: DebugSources, router: Router = new Router()): R
     const mesh = src.mesh();
     return { json: mesh.services.map((s) => ({ hostname: s.hostname, ports: Object.fromEntries([...(mesh.endpoints.get(s.hostname) ?? new Map()).entries()]) })) };
   });
+  // Which replica answers (header on every answer, /debug/replicas/*), and the web console.
+  const replicas = src.replicas ?? new ReplicaFanout(localReplica(), undefined, () => synczEntries(src));
+  replicaRoutes(router, replicas);
+  consoleRoutes(router, src);
   return router;
 }

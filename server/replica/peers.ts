@@ -14,28 +14,8 @@ export interface Peers {
   urls(): Promise<readonly string[]>;
 }
 
-/** Checks `--peers` values: absolute http(s) URLs without path, query or credentials. */
-export function parsePeerUrls(list: string): string[] {
-  const out: string[] = [];
-  for (const raw of list.split(',').map((s) => s.trim()).filter(Boolean)) {
-    let u: URL;
-    try { u = new URL(raw); } catch { throw new Error(`--peers: "${raw}" is not a URL (e.g. http://10.1.2.3:15014)`); }
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error(`--peers: "${raw}" must be http:// or https://`);
-    if (u.username || u.password || (u.pathname !== '/' && u.pathname !== '') || u.search || u.hash) throw new Error(`--peers: "${raw}" must be scheme://host:port only`);
-    out.push(u.origin);
-  }
-  return [...new Set(out)].sort();
-}
-
 export function staticPeers(urls: readonly string[]): Peers {
   return { source: `static: ${urls.join(', ')}`, urls: () => Promise.resolve(urls) };
-}
-
-/** `namespace/name` of a Service, as `--peers-service` takes it. */
-export function parseServiceRef(v: string): { namespace: string; name: string } {
-  const m = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/([a-z0-9]([-a-z0-9]*[a-z0-9])?)$/.exec(v.trim());
-  if (!m) throw new Error(`--peers-service: "${v}" is not namespace/name (e.g. istio-system/istiod)`);
-  return { namespace: m[1]!, name: m[3]! };
 }
 
 /** The minimal read of EndpointSlices the peer list needs (the client-node API, or a test double). */

@@ -68,10 +68,16 @@ export function useRoute(): Route {
 
 export const link = (...parts: string[]): string => `#/${parts.map(encodeURIComponent).join('/')}`;
 
-/** `/apis/networking.istio.io/v1/namespaces/default/virtual-service/reviews` → `VirtualService default/reviews`. */
+/**
+ * `/apis/networking.istio.io/v1/namespaces/default/virtual-service/reviews` → `VirtualService default/reviews`
+ * (istiod's provenance paths; Gateway API objects under `gateway.networking.k8s.io`).
+ */
 export function configName(path: string): string {
-  const m = /\/namespaces\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(path);
+  const m = /^\/apis\/(?:([^/]+)\/)?[^/]+\/namespaces\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(path);
   if (!m) return path;
-  const kinds: Record<string, string> = { 'virtual-service': 'VirtualService', 'destination-rule': 'DestinationRule', service: 'Service', 'service-entry': 'ServiceEntry', sidecar: 'Sidecar', gateway: 'Gateway', 'envoy-filter': 'EnvoyFilter', httproute: 'HTTPRoute' };
-  return `${kinds[m[2]!] ?? m[2]} ${m[1]}/${m[3]}`;
+  const [, group = '', ns, res, name] = m;
+  const istio: Record<string, string> = { 'virtual-service': 'VirtualService', 'destination-rule': 'DestinationRule', service: 'Service', 'service-entry': 'ServiceEntry', sidecar: 'Sidecar', gateway: 'Gateway', 'envoy-filter': 'EnvoyFilter' };
+  const gatewayApi: Record<string, string> = { gateway: 'Gateway', 'http-route': 'HTTPRoute', httproute: 'HTTPRoute', 'grpc-route': 'GRPCRoute', grpcroute: 'GRPCRoute', 'tcp-route': 'TCPRoute', 'tls-route': 'TLSRoute' };
+  const kind = group === 'gateway.networking.k8s.io' ? `${gatewayApi[res!] ?? res} (Gateway API)` : istio[res!] ?? res;
+  return `${kind} ${ns}/${name}`;
 }

@@ -217,6 +217,8 @@ describe('e2e web console and multi-replica views (Chromium)', function () {
     assert.match(await rejected.first().textContent() ?? '', /VirtualService default\/<img src=x onerror="window\.__pwned=3">.*metadata\.name.*not a valid DNS-1123/);
     assert.equal(await page.locator('main img').count(), 0);
     assert.equal(await page.evaluate('window.__pwned === undefined'), true);
+    await page.locator('#config-filter').fill('VirtualService/');
+    assert.deepEqual(await page.locator('#objects tbody tr td:first-child').allTextContents(), ['VirtualService/default/echo'], 'the objects in force, filtered');
     for (const f of ['console-proxies.png', 'console-proxy.png', 'console-traffic.png']) assert.ok((await stat(path.join(shots, f))).size > 5000, f);
   });
 

@@ -2,8 +2,10 @@
  * @module server/ui/web/config
  * The config in force (`/debug/configz`, polled): objects per kind, then what needs attention —
  * rejected objects with the field and reason, VirtualService host conflicts, objects defined in
- * several files, ignored kinds, and source errors.
+ * several files, ignored kinds — then the objects themselves (filterable, the first 300 shown)
+ * and source errors.
  */
+import { useState } from 'preact/hooks';
 import { html } from './html.js';
 import { usePoll } from './api.js';
 
@@ -17,12 +19,16 @@ interface Configz {
   readonly sourceErrors: Readonly<Record<string, string>>;
 }
 
+const LISTED = 300;
+
 export function ConfigView() {
   const { data, error } = usePoll<Configz>('/debug/configz', 5000);
+  const [filter, setFilter] = useState('');
   if (!data) return html`<p class=${error ? 'error' : 'muted'}>${error ?? 'Loading config…'}</p>`;
   const kinds = new Map<string, number>();
   for (const c of data.configs) { const k = c.key.split('/')[0]!; kinds.set(k, (kinds.get(k) ?? 0) + 1); }
   const errs = Object.entries(data.sourceErrors);
+  const matching = data.configs.filter((c) => !filter || c.key.includes(filter) || c.source.includes(filter));
   return html`
     <h2>Config in force <span class="muted">(generation ${data.generation})</span></h2>
     ${error ? html`<p class="error">Last refresh failed: ${error}</p>` : null}
@@ -41,5 +47,10 @@ export function ConfigView() {
     ${data.ignored.length ? html`<table><thead><tr><th>OBJECT</th><th>REASON</th><th>SOURCE</th></tr></thead><tbody>
       ${data.ignored.map((i) => html`<tr><td class="mono">${i.apiVersion} ${i.kind} ${i.namespace}/${i.name}</td><td class=${i.level === 'warn' ? 'error' : ''}>${i.reason}</td><td class="mono">${i.source}</td></tr>`)}
     </tbody></table>` : html`<p class="muted">None.</p>`}
+    <h2>Objects in force <input id="config-filter" placeholder="filter by kind/namespace/name or file" value=${filter} onInput=${(e: Event) => setFilter((e.target as HTMLInputElement).value)} /></h2>
+    <table id="objects"><thead><tr><th>OBJECT</th><th>SOURCE</th></tr></thead><tbody>
+      ${matching.slice(0, LISTED).map((c) => html`<tr><td class="mono">${c.key}</td><td class="mono">${c.source}</td></tr>`)}
+    </tbody></table>
+    ${matching.length > LISTED ? html`<p class="muted">${matching.length - LISTED} more; narrow the filter.</p>` : null}
     ${errs.length ? html`<h2>Source errors</h2><table><tbody>${errs.map(([s, e]) => html`<tr><td class="mono">${s}</td><td class="error">${e}</td></tr>`)}</tbody></table>` : null}`;
 }

@@ -176,6 +176,7 @@ describe('e2e web console and multi-replica views (Chromium)', function () {
     await row.waitFor({ timeout: 10_000 });
     assert.match(await row.locator('.prov').textContent() ?? '', /^VirtualService default\/echo$/);
     assert.match(await row.textContent() ?? '', /outbound\|9080\|v2\|echo\.default\.svc\.cluster\.local/);
+    assert.match(await page.locator('#sync').textContent() ?? '', /CDS NACKED.*RDS SYNCED.*CDS NACKED \(version [^)]+\): .*MAGLEV/);
     await row.locator('button.explain-btn').click();
     const out = row.locator('.explain');
     await out.waitFor({ timeout: 10_000 });

@@ -9,7 +9,7 @@ import { useState } from 'preact/hooks';
 import { html } from './html.js';
 import { configName, getJson, usePoll } from './api.js';
 import { COLUMNS, rows, SECTIONS, type Row, type Section } from './resources.js';
-import { shortName } from './proxies.js';
+import { shortName, type Merged } from './proxies.js';
 
 interface Explanation { readonly type: string; readonly name: string; readonly lines: readonly string[] }
 
@@ -32,6 +32,16 @@ function ExplainButton({ proxy, replica, row }: { proxy: string; replica: string
     ${out ? html`<div class=${'error' in out ? 'explain error' : 'explain'}>${'error' in out ? out.error : out.lines.join('\n')}</div>` : null}`;
 }
 
+/** The proxy's sync state per type, with NACK texts, from the merged list. */
+function SyncLine({ id, replica }: { id: string; replica: string | null }) {
+  const { data } = usePoll<Merged>('/debug/replicas/syncz', 5000);
+  const e = data?.proxies.find((p) => p.proxy === id && p.replica === (replica ?? data.answeredBy));
+  if (!e) return null;
+  const types = Object.keys(e.states).sort();
+  return html`<p id="sync">${types.map((t) => html`<span class="muted">${t.toUpperCase()} </span><span class=${`badge ${e.states[t]!.replace(' ', '_')}`}>${e.states[t]}</span> `)}
+    ${types.filter((t) => e.states[t] === 'NACKED').map((t) => html`<div class="nack">${t.toUpperCase()} NACKED (version ${e.types[t]?.nack?.version ?? ''}): ${e.types[t]?.nack?.error ?? ''}</div>`)}</p>`;
+}
+
 export function ProxyView({ id, replica }: { id: string; replica: string | null }) {
   const [tab, setTab] = useState<Section>('routes');
   const [filter, setFilter] = useState('');
@@ -42,6 +52,7 @@ export function ProxyView({ id, replica }: { id: string; replica: string | null 
   return html`
     <h2>Proxy <span class="mono">${shortName(id)}</span> ${replica ? html`<span class="muted">on replica ${replica}</span>` : null}</h2>
     <p class="mono muted">${id}</p>
+    <${SyncLine} id=${id} replica=${replica} />
     <div class="tabs">
       ${SECTIONS.map((s) => html`<button class=${s === tab ? 'on' : ''} data-tab=${s} onClick=${() => setTab(s)}>${s} ${data ? `(${rows(data, s).length})` : ''}</button> `)}
       <input placeholder="filter" value=${filter} onInput=${(e: Event) => setFilter((e.target as HTMLInputElement).value)} />

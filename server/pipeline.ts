@@ -5,26 +5,16 @@
  * sources have synced, so no proxy ever receives a half-read mesh.
  */
 import { Observable, filter, map, scan, share, tap } from 'rxjs';
-import type { ConfigEvent, ConfigKey, ConfigKind, MeshConfig, Rejection } from '../model/config.js';
-import { type MeshOptions, DEFAULT_MESH_OPTIONS } from '../watchers/mesh.js';
+import type { ConfigEvent, MeshConfig, Rejection } from '../model/config.js';
+import { pushReasons, type PushRequest } from '../model/push.js';
+import { buildMesh, type MeshOptions, DEFAULT_MESH_OPTIONS } from '../watchers/mesh.js';
 import { meshFromState } from '../watchers/snapshot.js';
 import { emptyState, reduce, takeChanges, type StoreState } from '../watchers/store.js';
 import { debounceMax } from './push/debounce.js';
 import { changeUrgency, maxWaitFor, type Urgency } from './push/urgency.js';
+import { pushScope } from './push/scope.js';
 import type { Logger } from './log.js';
 import { noticeLogger } from './store-notices.js';
-
-export interface MeshUpdate {
-  readonly mesh: MeshConfig;
-  /** Kinds changed since the previous snapshot (all kinds for the first one). */
-  readonly kinds: ReadonlySet<ConfigKind>;
-  /** Keys (`Kind/namespace/name`) changed since the previous snapshot, so pushes can be scoped (EDS-only). */
-  readonly keys: ReadonlySet<ConfigKey>;
-  /** When the first change folded into this snapshot arrived (for debounce/convergence timing). */
-  readonly firstChangeAt: number;
-  /** How long building the MeshConfig took (istiod's pilot_pushcontext_init_seconds). */
-  readonly buildMs: number;
-}
 
 export interface PipelineOptions {
   readonly debounceMs: number;
@@ -38,8 +28,10 @@ function rejectionText(r: Rejection): string {
   return `${r.kind} ${r.namespace}/${r.name || '(unnamed)'} in ${r.source}: ${r.field ? r.field + ': ' : ''}${r.reason}`;
 }
 
-export function meshUpdates(events$: Observable<ConfigEvent>, opts: PipelineOptions, log: Logger): { updates$: Observable<MeshUpdate>; state: StoreState } {
+export function meshUpdates(events$: Observable<ConfigEvent>, opts: PipelineOptions, log: Logger): { updates$: Observable<PushRequest>; state: StoreState } {
   const state = emptyState();
+  // The previous snapshot, against which the next change is scoped (a deleted slice is found there).
+  let prev: MeshConfig = buildMesh(emptyState(), opts.mesh ?? DEFAULT_MESH_OPTIONS).mesh;
   let logged = new Set<string>();
   let firstChangeAt = 0;
   const logNotices = noticeLogger(log);
@@ -73,7 +65,10 @@ export function meshUpdates(events$: Observable<ConfigEvent>, opts: PipelineOpti
       logNotices(st);
       const at = firstChangeAt || Date.now();
       firstChangeAt = 0;
-      return { mesh, kinds: changes.kinds, keys: changes.keys, firstChangeAt: at, buildMs };
+      const change = { mesh, kinds: changes.kinds, keys: changes.keys };
+      const req: PushRequest = { ...change, scope: pushScope(prev, change), reasons: pushReasons(changes.kinds), firstChangeAt: at, buildMs };
+      prev = mesh;
+      return req;
     }),
     share(),
   );

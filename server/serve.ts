@@ -15,8 +15,8 @@ import { debugRoutes } from './http/debug.js';
 import { DEFAULT_HTTP_LIMITS, startHttp, type HttpServer } from './http/router.js';
 import { V1Api } from './http/v1/api.js';
 import { restRoutes } from './http/rest.js';
-import { meshUpdates, type MeshUpdate } from './pipeline.js';
-import { pushScope } from './push/scope.js';
+import { meshUpdates } from './pipeline.js';
+import type { PushRequest } from '../model/push.js';
 import { logger } from './log.js';
 import { DEFAULT_ISTIO_NAMESPACE, DEFAULT_PORTS } from './defaults.js';
 import { PilotMetrics } from './metrics.js';
@@ -153,10 +153,10 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
     observer.metrics.pushContextErrors.inc();
     log.error({ generation: u.mesh.generation, err: (e as Error).message }, `push of generation ${u.mesh.generation} failed: ${(e as Error).message}`);
   } });
-  function pushUpdate(u: MeshUpdate): void {
+  function pushUpdate(u: PushRequest): void {
     const t0 = performance.now();
     const rec = observer.beginPush(u);
-    const sent = engine.push(u.mesh, pushScope(cache.mesh, u));
+    const sent = engine.push(u.mesh, u.scope);
     rec.end(sent);
     ready = true;
     log.info({ generation: u.mesh.generation, kinds: [...u.kinds].sort(), services: u.mesh.services.length, rejected: u.mesh.rejected.length,

@@ -13,17 +13,18 @@ describe('server/push/scope pushScope', () => {
 
   it('an EndpointSlice change is an EDS-only push for its service', () => {
     const s = pushScope(prev, { mesh: next, kinds: new Set(['EndpointSlice']), keys: new Set(['EndpointSlice/default/a-1']) });
-    assert.deepEqual([...s.edsHosts!], ['a.default.svc.cluster.local']);
+    assert.deepEqual(s.kind === 'endpoints' && [...s.hosts], ['a.default.svc.cluster.local']);
   });
 
   it('a deleted slice is found in the previous mesh', () => {
     const without = meshOf(fixtureYaml({ withB: false }));
     const s = pushScope(prev, { mesh: without, kinds: new Set(['EndpointSlice']), keys: new Set(['EndpointSlice/default/b-1']) });
-    assert.deepEqual([...s.edsHosts!], ['b.default.svc.cluster.local']);
+    assert.deepEqual(s.kind === 'endpoints' && [...s.hosts], ['b.default.svc.cluster.local']);
   });
 
   it('any other kind in the change makes a full push', () => {
-    assert.deepEqual(pushScope(prev, { mesh: next, kinds: new Set(['EndpointSlice', 'VirtualService']), keys: new Set(['EndpointSlice/default/a-1', 'VirtualService/default/x']) }), {});
-    assert.deepEqual(pushScope(prev, { mesh: next, kinds: new Set(['Service']), keys: new Set(['Service/default/a']) }), {});
+    assert.deepEqual(pushScope(prev, { mesh: next, kinds: new Set(['EndpointSlice', 'VirtualService']), keys: new Set(['EndpointSlice/default/a-1', 'VirtualService/default/x']) }), { kind: 'full' });
+    assert.deepEqual(pushScope(prev, { mesh: next, kinds: new Set(['Service']), keys: new Set(['Service/default/a']) }), { kind: 'full' });
+    assert.deepEqual(pushScope(prev, { mesh: next, kinds: new Set(['Secret']), keys: new Set(['Secret/default/c']) }), { kind: 'secrets' });
   });
 });

@@ -7,7 +7,7 @@
  * churn cannot hold them for the full debounce maximum), `config` (everything else). Pure.
  */
 import type { ConfigEvent, ConfigKey, ConfigObject } from '../../model/config.js';
-import { ENDPOINT_KINDS } from './scope.js';
+import { ENDPOINT_KINDS } from '../../model/push.js';
 
 export type Urgency = 'config' | 'endpoints' | 'removal';
 

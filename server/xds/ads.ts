@@ -15,6 +15,7 @@
  * how a class whose translation throws keeps its last good config).
  */
 import type { MeshConfig } from '../../model/config.js';
+import { FULL_PUSH } from '../../model/push.js';
 import { parseNodeId, type Proxy } from '../../model/proxy.js';
 import { withNodeLocality } from '../../translators/locality.js';
 import { nameTableFollowsEndpoints } from '../../translators/nds.js';
@@ -384,18 +385,19 @@ export class AdsEngine {
   }
 
   /** A new mesh: recompute what every (affected) stream is owed; returns the responses queued. */
-  push(mesh: MeshConfig, scope: PushScope = {}): number {
+  push(mesh: MeshConfig, scope: PushScope = FULL_PUSH): number {
     const t0 = performance.now();
-    const hostSet = scope.edsHosts;
+    const hostSet = scope.kind === 'endpoints' ? scope.hosts : undefined;
+    const scopeTypes = scope.kind === 'secrets' ? new Set<XdsType>([SDS]) : undefined;
     // Endpoints of a headless service are its DNS answers: the name table changes with them.
     const headless = hostSet !== undefined && [...hostSet].some((h) => isHeadless(mesh, h) || isHeadless(this.cache.mesh, h));
-    const types = hostSet ? new Set<XdsType>(headless ? [EDS, NDS] : [EDS]) : scope.types;
+    const types = hostSet ? new Set<XdsType>(headless ? [EDS, NDS] : [EDS]) : scopeTypes;
     const typeNames = [...(types ?? PUSH_ORDER)].map(typeShort).sort();
     const hosts = hostSet ? [...hostSet].sort() : null;
     this.events.pushStarted?.({ types: typeNames, edsHosts: hosts });
     // Endpoint-only: only the EDS of affected hosts can differ; everything else is carried over.
     const affected = hostSet ? (n: string): boolean => hostSet.has(hostOf(n)) : undefined;
-    const typesOnly = !hostSet && scope.types ? scope.types : undefined;
+    const typesOnly = !hostSet && scopeTypes ? scopeTypes : undefined;
     this.cache.setMesh(mesh, affected ? (t, n) => (t === NDS ? !headless : t !== EDS || !affected(n))
       : typesOnly ? (t) => !typesOnly.has(t) : undefined); // a types-scoped push (e.g. only Secrets changed) carries the other types over
     // The affected EDS names, once per class (not per stream).

@@ -90,7 +90,7 @@ for (const variant of ['sotw', 'delta'] as Variant[]) {
       const before = h.cache.mesh;
       const next = meshOf(sdsYaml('gw-b'));
       const scope = pushScope(before, { mesh: next, kinds: new Set(['Secret']), keys: new Set(['Secret/istio-system/gw-cert']) });
-      assert.deepEqual([...scope.types!], [SDS]);
+      assert.deepEqual(scope, { kind: 'secrets' });
       assert.equal(h.engine.push(next, scope), 1);
       const rotated = await holder.recvAck();
       assert.equal(rotated.typeUrl, SDS);

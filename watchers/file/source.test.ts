@@ -11,7 +11,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { Subject, type Subscription } from 'rxjs';
 import type { ConfigEvent } from '../../model/config.js';
-import { meshUpdates, type MeshUpdate } from '../../server/pipeline.js';
+import type { PushRequest } from '../../model/push.js';
+import { meshUpdates } from '../../server/pipeline.js';
 import { Router, startHttp } from '../../server/http/router.js';
 import { logger } from '../../server/log.js';
 import { fileSource } from './source.js';
@@ -38,7 +39,7 @@ describe('watchers/file/source', function () {
     const tap = new Subject<ConfigEvent>();
     const src = fileSource({ dir, pollMs: opts.pollMs ?? 15, settleMs: opts.settleMs ?? 5, ...(opts.maxFileBytes ? { maxFileBytes: opts.maxFileBytes } : {}), ...(opts.onParse ? { onParse: opts.onParse } : {}) });
     const { updates$ } = meshUpdates(tap, { debounceMs: 1, debounceMaxMs: 5 }, logger('test'));
-    const s1 = updates$.subscribe((u: MeshUpdate) => snapshots.push(u.mesh.services.map((x) => x.name)));
+    const s1 = updates$.subscribe((u: PushRequest) => snapshots.push(u.mesh.services.map((x) => x.name)));
     const s2 = src.subscribe((e) => { events.push(e); tap.next(e); });
     sub = s1;
     sub.add(s2);

@@ -16,8 +16,8 @@
  */
 import type { MeshConfig } from '../../model/config.js';
 import { FULL_PUSH } from '../../model/push.js';
-import { parseNodeId, type Proxy } from '../../model/proxy.js';
-import { withNodeLocality } from '../../translators/locality.js';
+import type { Proxy } from '../../model/proxy.js';
+import { resolveProxy } from '../../model/resolve-proxy.js';
 import { nameTableFollowsEndpoints } from '../../translators/nds.js';
 import { decodeDeltaRequest, decodeSotwRequest, deltaResponseBytes, sotwResponseBytes, type DeltaRequest, type SotwRequest, type WireNode } from '../../proto/wire.js';
 import { EDS, NDS, PUSH_ORDER, SDS, SHORT, isXdsType, type XdsType } from '../../proto/typeurls.js';
@@ -152,12 +152,8 @@ export class AdsEngine {
   }
 
   private proxyOf(node: WireNode): { proxy: Proxy } | { error: string } {
-    const parsed = parseNodeId(node.id, node.metadata);
-    if (!parsed.ok) return { error: parsed.reason };
-    const pod = this.cache.mesh.pods.get(`${parsed.proxy.namespace}/${parsed.proxy.workloadName}`);
-    // Pod labels come from the registry; only workloads without a pod (VMs) rely on LABELS metadata.
-    // The node's locality, when it sends one, wins over topology labels (istiod's AugmentLabels).
-    return { proxy: withNodeLocality(pod ? { ...parsed.proxy, labels: pod.meta.labels } : parsed.proxy, node.locality) };
+    const r = resolveProxy(node, this.cache.mesh);
+    return r.ok ? { proxy: r.proxy } : { error: r.reason };
   }
 
   private onMessage(conn: Connection, bytes: Uint8Array): void {

@@ -10,7 +10,7 @@ import { messageType } from '../proto/registry.js';
 import { EDS } from '../proto/typeurls.js';
 import type { WireNode } from '../proto/wire.js';
 import { SnapshotCache } from './cache/snapshot.js';
-import { resolveNode } from './cli/offline.js';
+import { resolveNode } from './explain/offline.js';
 import { Router, startHttp, type HttpServer } from './http/router.js';
 import { restRoutes } from './http/rest.js';
 import { V1Api } from './http/v1/api.js';

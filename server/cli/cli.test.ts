@@ -14,7 +14,7 @@ import { SnapshotCache } from '../cache/snapshot.js';
 import { explain } from '../explain/explain.js';
 import { offlineDryRun } from '../explain/dryrun.js';
 import { diffCommand, explainCommand, translateCommand } from './commands.js';
-import { loadConfigDir, resolveNode } from './offline.js';
+import { loadConfigDir, resolveNode } from '../explain/offline.js';
 
 const node = (id: string) => ({ id, metadata: {} });
 import { proxyStatusTable, syncState, type SyncEntry } from './status.js';

@@ -11,13 +11,13 @@ import { SnapshotCache } from '../cache/snapshot.js';
 import { explain, explainText, type Explanation } from '../explain/explain.js';
 import { diffText, type DiffReport } from '../explain/diff.js';
 import { offlineDryRun } from '../explain/dryrun.js';
-import { loadConfigDir, meshOptions, resolveNode } from './offline.js';
+import { loadConfigDir, meshOptions, resolveNode } from '../explain/offline.js';
 import { parseNodeId } from '../../model/proxy.js';
 import type { NodeInfo } from '../../model/resolve-proxy.js';
 import { proxyConfigTable, SECTION_TYPE, type ConfigSection } from './proxyconfig.js';
 import { proxyStatusTable, type SyncEntry } from './status.js';
 import { render, type OutputFormat } from './table.js';
-import { translate, type ShortType } from './translate.js';
+import { translate, type ShortType } from '../explain/translate.js';
 
 export const DEFAULT_SERVER = 'http://127.0.0.1:15014';
 

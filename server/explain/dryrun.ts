@@ -14,7 +14,7 @@ import { stateFromStatus, type StoreOutput } from '../../watchers/store/status.j
 import type { MeshOptions } from '../../watchers/mesh.js';
 import type { StreamState } from '../xds/state.js';
 import type { ClassSnapshot } from '../cache/snapshot.js';
-import { applyChange, applyParsed, meshFromState, resolveNode } from '../cli/offline.js';
+import { applyChange, applyParsed, meshFromState, resolveNode } from './offline.js';
 import type { NodeInfo } from '../../model/resolve-proxy.js';
 import type { ParseOutcome } from '../../watchers/file/parse-pool.js';
 import { parseConfigText } from '../../watchers/file/parse.js';

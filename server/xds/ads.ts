@@ -18,7 +18,7 @@ import type { MeshConfig } from '../../model/config.js';
 import { FULL_PUSH } from '../../model/push.js';
 import type { Proxy } from '../../model/proxy.js';
 import { resolveProxy } from '../../model/resolve-proxy.js';
-import { nameTableFollowsEndpoints } from '../../translators/nds.js';
+import { nameTableFollowsEndpoints } from '../../model/headless.js';
 import { decodeDeltaRequest, decodeSotwRequest, deltaResponseBytes, sotwResponseBytes, type DeltaRequest, type SotwRequest, type WireNode } from '../../proto/wire.js';
 import { EDS, NDS, PUSH_ORDER, SDS, SHORT, isXdsType, type XdsType } from '../../proto/typeurls.js';
 import { secretAccess } from './secretauthz.js';

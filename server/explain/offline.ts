@@ -1,5 +1,5 @@
 /**
- * @module server/cli/offline
+ * @module server/explain/offline
  * The serving pipeline without a server: a folder (or texts) of YAML → parse and validate
  * (watchers/file/parse.ts) → store (`reduce`, last good wins) → `buildMesh` → per-proxy
  * generation and encoding (server/cache/snapshot.ts). `translate`, `explain` and `diff` use it,

@@ -9,6 +9,7 @@
  * priorities with outlier detection) is applied relative to the calling proxy's locality.
  */
 import type { MeshEndpoint } from '../model/config.js';
+import { selectorMatches } from '../model/labels.js';
 import type { TrafficPolicy } from '../model/istio.js';
 import type { ClusterLoadAssignment, LocalityLbEndpoints } from '../proto/types.js';
 import { jsonToStruct } from '../proto/struct.js';
@@ -16,11 +17,6 @@ import { applyLocalityLb, localityLabels, parseLocality, type LocalityGroup } fr
 import { parseClusterName } from './names.js';
 import { policyForPort } from './policy.js';
 import type { Scope } from './scope.js';
-
-function matches(labels: Readonly<Record<string, string>>, want: Readonly<Record<string, string>> | undefined): boolean {
-  if (!want) return true;
-  return Object.keys(want).every((k) => labels[k] === want[k]);
-}
 
 function render(g: LocalityGroup<MeshEndpoint>): LocalityLbEndpoints {
   const l = g.locality;
@@ -77,7 +73,7 @@ export function outboundEndpoints(scope: Scope, name: string): ClusterLoadAssign
     if (!subset) return undefined;
     labels = subset.labels ?? {};
   }
-  const eps = (scope.mesh.endpoints.get(parsed.host)?.get(parsed.port) ?? []).filter((e) => matches(e.labels, labels));
+  const eps = (scope.mesh.endpoints.get(parsed.host)?.get(parsed.port) ?? []).filter((e) => selectorMatches(labels, e.labels));
   // istiod's getOutlierDetectionAndLoadBalancerSettings: the subset's policy over the rule's, each with its port-level settings.
   const port = parsed.port;
   const policy = { ...policyForPort(dr?.spec.trafficPolicy, port), ...policyForPort(subset?.trafficPolicy, port) };

@@ -16,6 +16,7 @@ import type { ServicePort } from '../model/k8s.js';
 import type { Cluster, FilterChain, Listener, RouteConfiguration } from '../proto/types.js';
 import { typedAny } from '../proto/any.js';
 import { durationOf } from '../model/duration.js';
+import { selectorMatches, serviceSelects } from '../model/labels.js';
 import { HCM_FILTER, HCM_TYPE, listenerContext, rdsHcm } from './hcm.js';
 import { BLACKHOLE_CLUSTER, clusterName, configPath } from './names.js';
 import { istioMetadata } from './metadata.js';
@@ -31,22 +32,16 @@ export interface InboundPort {
   readonly services: readonly MeshService[];
 }
 
-function selects(sel: Readonly<Record<string, string>> | null, labels: Readonly<Record<string, string>>): boolean {
-  if (!sel) return false;
-  const keys = Object.keys(sel);
-  return keys.length > 0 && keys.every((k) => labels[k] === sel[k]);
-}
-
 function resolveTarget(mesh: MeshConfig, ns: string, labels: Readonly<Record<string, string>>, sp: ServicePort): number | undefined {
   if (typeof sp.targetPort === 'number') return sp.targetPort;
   const name = sp.targetPort;
   for (const pod of [...mesh.pods.values()].sort((a, b) => a.meta.name.localeCompare(b.meta.name))) {
-    if (pod.meta.namespace !== ns || !Object.keys(labels).every((k) => pod.meta.labels[k] === labels[k])) continue;
+    if (pod.meta.namespace !== ns || !selectorMatches(labels, pod.meta.labels)) continue;
     const cp = pod.containerPorts.find((c) => c.name === name);
     if (cp) return cp.containerPort;
   }
   for (const we of mesh.workloadEntries) {
-    if (we.meta.namespace === ns && selects(we.spec.labels ?? null, labels) && we.spec.ports?.[sp.name]) return we.spec.ports[sp.name];
+    if (we.meta.namespace === ns && serviceSelects(we.spec.labels, labels) && we.spec.ports?.[sp.name]) return we.spec.ports[sp.name];
   }
   return undefined;
 }
@@ -56,7 +51,7 @@ export function inboundPorts(scope: Scope): InboundPort[] {
   const byPort = new Map<number, { protocol: Protocol; services: MeshService[] }>();
   if (!Object.keys(scope.labels).length) return [];
   for (const svc of scope.mesh.services) {
-    if (svc.namespace !== scope.namespace || !selects(svc.selector, scope.labels)) continue;
+    if (svc.namespace !== scope.namespace || !serviceSelects(svc.selector, scope.labels)) continue;
     for (const sp of svc.ports) {
       if (sp.protocol === 'UDP') continue;
       const tp = svc.origin === 'ServiceEntry' ? (typeof sp.targetPort === 'number' ? sp.targetPort : sp.port) : resolveTarget(scope.mesh, scope.namespace, scope.labels, sp);

@@ -12,6 +12,8 @@ import type { HTTPMatchRequest, HTTPRetry, HTTPRoute, HTTPRouteDestination, Head
 import type { Route, RouteAction, RetryPolicy } from '../proto/types.js';
 import { typedAny } from '../proto/any.js';
 import { durationOf, parseDuration, msToDuration } from '../model/duration.js';
+import { resolveShortName } from '../model/hosts.js';
+import { selectorMatches } from '../model/labels.js';
 import { clusterName, configPath } from './names.js';
 import { istioMetadata } from './metadata.js';
 import { routeMatch, type HeaderStyle } from './match.js';
@@ -31,13 +33,8 @@ export interface RouteFlavor {
   readonly listenerClass: ListenerClass;
 }
 
-/** Resolves a destination host the way istiod does (short names in the VirtualService's namespace). */
-export function destinationHost(host: string, vsNamespace: string, suffix: string): string {
-  return host.includes('.') ? host : `${host}.${vsNamespace}.svc.${suffix}`;
-}
-
 function destinationCluster(scope: Scope, d: { destination: HTTPRouteDestination['destination'] }, vs: VirtualService, port: number): string {
-  const host = destinationHost(d.destination.host, vs.meta.namespace, scope.mesh.domainSuffix);
+  const host = resolveShortName(d.destination.host, vs.meta.namespace, scope.mesh.domainSuffix);
   const svc = scope.mesh.serviceByHost.get(host);
   const p = d.destination.port?.number ?? (svc?.ports.length === 1 ? svc.ports[0]!.port : port);
   return clusterName('outbound', p, d.destination.subset ?? '', host);
@@ -167,7 +164,7 @@ function applies(scope: Scope, m: HTTPMatchRequest | undefined, port: number, fl
   if (!m) return true;
   if (m.port && m.port !== port) return false;
   if (m.gateways && !m.gateways.includes(flavor.gateway ?? 'mesh')) return false;
-  if (m.sourceLabels && !Object.keys(m.sourceLabels).every((k) => scope.labels[k] === m.sourceLabels![k])) return false;
+  if (!selectorMatches(m.sourceLabels, scope.labels)) return false;
   return true;
 }
 

@@ -14,7 +14,7 @@
 import type { MeshConfig } from '../model/config.js';
 import type { Gateway, GatewayServer, VirtualService } from '../model/istio.js';
 import type { Proxy } from '../model/proxy.js';
-import type { Cluster, FilterChain, Listener, RouteConfiguration, VirtualHost } from '../proto/types.js';
+import type { FilterChain, Listener, RouteConfiguration, VirtualHost } from '../proto/types.js';
 import { typedAny } from '../proto/any.js';
 import { outboundClusters } from './cluster.js';
 import { HCM_FILTER, HCM_TYPE, listenerContext, rdsHcm } from './hcm.js';
@@ -25,7 +25,7 @@ import { hostSubsetOf, resolveShortName } from '../model/hosts.js';
 import { selectorMatches, serviceSelects } from '../model/labels.js';
 import { dedupeDomains } from './outbound.js';
 import { tlsChains, TLS_INSPECTOR } from './tcp.js';
-import { eager, edsOutput, fixedClusters } from './sidecar.js';
+import { clusterOutput, eager, edsOutput, fixedClusters } from './sidecar.js';
 import { sds } from './policy.js';
 import type { Generated } from './generated.js';
 import type { ListenerPort } from './filters/types.js';
@@ -154,10 +154,9 @@ export function gatewayGenerator(mesh: MeshConfig, proxy: Proxy): Generated {
       filter_chains: uniq, metadata: istioMetadata({ config: gwPath(entries[0]!.g) }),
     });
   }
-  const clusters: Cluster[] = [...fixedClusters(scope), ...outboundClusters(scope, { defaultLb: 'LEAST_REQUEST', envoyPolicy: true })]
-    .sort((a, b) => (a.name! < b.name! ? -1 : a.name! > b.name! ? 1 : 0));
+  const clusters = clusterOutput([...fixedClusters(scope).map((cluster) => ({ cluster })), ...outboundClusters(scope, { defaultLb: 'LEAST_REQUEST', envoyPolicy: true })]);
   return {
-    clusters: eager(clusters, (c) => c.name!),
+    clusters,
     endpoints: edsOutput(scope, clusters),
     listeners: eager(listeners, (l) => l.name!),
     routes: eager(routes.sort((a, b) => (a.name! < b.name! ? -1 : 1)), (r) => r.name!),

@@ -18,7 +18,7 @@ import { typedAny } from '../proto/any.js';
 import { durationOf } from '../model/duration.js';
 import { selectorMatches, serviceSelects } from '../model/labels.js';
 import { HCM_FILTER, HCM_TYPE, listenerContext, rdsHcm } from './hcm.js';
-import { BLACKHOLE_CLUSTER, clusterName, configPath } from './names.js';
+import { BLACKHOLE_CLUSTER, clusterKey, clusterKeyName, clusterName, configPath, type ClusterKey } from './names.js';
 import { istioMetadata } from './metadata.js';
 import { isHttp, portProtocol, type Protocol } from './protocol.js';
 import { tcpProxy, ORIGINAL_DST } from './tcp.js';
@@ -68,21 +68,23 @@ export function inboundPorts(scope: Scope): InboundPort[] {
   return [...byPort.entries()].sort((a, b) => a[0] - b[0]).map(([port, v]) => ({ port, ...v }));
 }
 
-export function inboundClusters(scope: Scope, ports: readonly InboundPort[]): Cluster[] {
-  const out: Cluster[] = ports.map((p) => {
-    const name = clusterName('inbound', p.port, '', '');
+/** The inbound clusters (`inbound|<port>||`, with their keys) and InboundPassthroughCluster. */
+export function inboundClusters(scope: Scope, ports: readonly InboundPort[]): { readonly cluster: Cluster; readonly key?: ClusterKey }[] {
+  const out: { cluster: Cluster; key?: ClusterKey }[] = ports.map((p) => {
+    const key = clusterKey('inbound', p.port, '', '');
+    const name = clusterKeyName(key);
     const h2 = p.protocol === 'HTTP2' || p.protocol === 'GRPC';
-    return {
+    return { key, cluster: {
       name, type: 'STATIC', connect_timeout: durationOf(scope.mesh.settings.connectTimeout), lb_policy: 'ROUND_ROBIN',
       load_assignment: { cluster_name: name, endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: p.port } } } }] }] },
       ...(h2 ? { typed_extension_protocol_options: { 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': typedAny('envoy.extensions.upstreams.http.v3.HttpProtocolOptions', { explicit_http_config: { http2_protocol_options: {} } }) } } : {}),
       metadata: istioMetadata({ services: p.services.map((s) => ({ host: s.hostname, name: s.name, namespace: s.namespace })) }),
-    } as Cluster;
+    } as Cluster };
   });
-  out.push({
+  out.push({ cluster: {
     name: INBOUND_PASSTHROUGH, type: 'ORIGINAL_DST', lb_policy: 'CLUSTER_PROVIDED', connect_timeout: durationOf(scope.mesh.settings.connectTimeout),
     upstream_bind_config: { source_address: { address: '127.0.0.6', port_value: 0 } },
-  });
+  } });
   return out;
 }
 

@@ -9,6 +9,7 @@
 import type { MeshConfig, MeshService } from '../model/config.js';
 import { buildScope, type Scope } from './scope.js';
 import type { Proxy } from '../model/proxy.js';
+import { resolveShortName } from '../model/hosts.js';
 import type { Listener, RouteConfiguration } from '../proto/types.js';
 import { typedAny } from '../proto/any.js';
 import { outboundClusters, type KeyedCluster } from './cluster.js';
@@ -30,7 +31,7 @@ export function resolveTarget(scope: Scope, name: string, proxyNs: string): { sv
   const host = m[1] as string;
   const candidates = host.includes('.')
     ? [host, `${host}.svc.${mesh.domainSuffix}`, `${host}.${mesh.domainSuffix}`]
-    : [`${host}.${proxyNs}.svc.${mesh.domainSuffix}`];
+    : [resolveShortName(host, proxyNs, mesh.domainSuffix)];
   const svc = candidates.map((c) => scope.serviceByHost.get(c)).find((s) => s !== undefined);
   if (!svc) return undefined;
   const port = m[2] !== undefined ? Number(m[2]) : svc.ports.length === 1 ? svc.ports[0]!.port : 80;

@@ -8,7 +8,6 @@
  */
 import { REPLICA_HEADER, replicaLabel, type ReplicaId } from './identity.js';
 import type { Peers } from './peers.js';
-import { syncState, type SyncEntry } from '../cli/status.js';
 
 export interface ReplicaAnswer {
   readonly replica: string;
@@ -34,9 +33,12 @@ export const FORWARDED_PATHS: readonly string[] = ['/debug/config_dump', '/debug
 
 const MAX_BODY = 64 * 1024 * 1024;
 
-function states(e: Record<string, unknown>): Record<string, string> {
-  const types = e['types'] && typeof e['types'] === 'object' ? e['types'] as SyncEntry['types'] : {};
-  return Object.fromEntries(Object.keys(types).sort().map((t) => [t, syncState(types[t])]));
+/** SYNCED, STALE, NACKED or NOT SENT for one type's entry of /debug/syncz (proxy-status's rule, given by the wiring). */
+export type StateOf = (typeEntry: unknown) => string;
+
+function states(e: Record<string, unknown>, stateOf: StateOf): Record<string, string> {
+  const types = e['types'] && typeof e['types'] === 'object' ? e['types'] as Record<string, unknown> : {};
+  return Object.fromEntries(Object.keys(types).sort().map((t) => [t, stateOf(types[t])]));
 }
 
 export class ReplicaFanout {
@@ -49,6 +51,8 @@ export class ReplicaFanout {
     private readonly peers: Peers | undefined,
     private readonly local: () => readonly object[],
     private readonly timeoutMs = 3000,
+    /** Adds `states` to each merged entry when given. */
+    private readonly stateOf?: StateOf,
   ) {}
 
   get label(): string { return replicaLabel(this.self); }
@@ -80,7 +84,7 @@ export class ReplicaFanout {
     }
     const key = (e: Record<string, unknown>): string => `${String(e['proxy'])}\u0000${String(e['replica'])}`;
     proxies.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
-    for (const e of proxies) e['states'] = states(e);
+    if (this.stateOf) for (const e of proxies) e['states'] = states(e, this.stateOf);
     answers.sort((a, b) => (a.url === null ? -1 : b.url === null ? 1 : a.replica < b.replica ? -1 : a.replica > b.replica ? 1 : 0));
     return { answeredBy: me, replicas: answers, proxies };
   }

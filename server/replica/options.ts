@@ -4,8 +4,7 @@
  * `--peers-service ns/name` (tspilot's own Service, Kubernetes mode only), else this replica alone.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
-import { synczEntries, type DebugSources } from '../http/debug.js';
-import { ReplicaFanout } from './fanout.js';
+import { ReplicaFanout, type StateOf } from './fanout.js';
 import { localReplica, type ReplicaId } from './identity.js';
 import { kubeSliceLister, servicePeers, staticPeers, type Peers } from './peers.js';
 
@@ -18,12 +17,12 @@ export interface PeerOptions {
   readonly peerTimeoutMs?: number;
 }
 
-/** `local`: this replica's streams and pollers, listed as /debug/syncz lists them. */
-export function debugPeers(o: PeerOptions, kube: KubeConfig | undefined, monitoringPort: number, local: Pick<DebugSources, 'engine' | 'pollers'>, self: ReplicaId = localReplica()): ReplicaFanout {
+/** `local`: this replica's /debug/syncz list; `stateOf`: proxy-status's sync state of one type entry. */
+export function debugPeers(o: PeerOptions, kube: KubeConfig | undefined, monitoringPort: number, local: () => readonly object[], stateOf?: StateOf, self: ReplicaId = localReplica()): ReplicaFanout {
   if (o.peers?.length && o.peersService) throw new Error('--peers and --peers-service are alternatives: give one');
   if (o.peersService && !kube) throw new Error('--peers-service reads the Service\'s endpoints from Kubernetes: it needs Kubernetes mode (--kubeconfig or in-cluster)');
   let peers: Peers | undefined;
   if (o.peers?.length) peers = staticPeers(o.peers);
   else if (o.peersService && kube) peers = servicePeers(kubeSliceLister(kube), o.peersService, monitoringPort || 15014);
-  return new ReplicaFanout(self, peers, () => synczEntries(local), o.peerTimeoutMs);
+  return new ReplicaFanout(self, peers, local, o.peerTimeoutMs, stateOf);
 }

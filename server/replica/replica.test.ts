@@ -13,6 +13,7 @@ import { parsePeerUrls, parseServiceRef } from './flags.js';
 import { startFakeApiServer, type KubeObject } from '../../e2e/kube/apiserver.js';
 import { kubeConfigFor } from '../../e2e/kube/testkit.js';
 import { replicaRoutes } from './routes.js';
+import { syncState, type SyncEntry } from '../cli/status.js';
 
 const entry = (proxy: string, nack: string | null = null): object => ({
   proxy, types: { cds: { sent: 'v1', nonce: 'n1', acked: nack ? '' : 'v1', ackedNonce: nack ? '' : 'n1', nack: nack ? { version: 'v1', nonce: 'n1', error: nack } : null } },
@@ -24,7 +25,7 @@ describe('server/replica', () => {
 
   /** A replica: its own syncz list, its peers, served on a free port. */
   async function replica(name: string, proxies: object[], peers: () => string[]): Promise<{ url: string; fan: ReplicaFanout }> {
-    const fan = new ReplicaFanout({ name, instance: 'aaaa0000' }, { source: 'test', urls: () => Promise.resolve(peers()) }, () => proxies, 1000);
+    const fan = new ReplicaFanout({ name, instance: 'aaaa0000' }, { source: 'test', urls: () => Promise.resolve(peers()) }, () => proxies, 1000, (t) => syncState(t as SyncEntry['types'][string]));
     const router = replicaRoutes(new Router(), fan);
     router.on('GET', '/debug/syncz', () => ({ json: proxies }));
     router.on('GET', '/debug/config_dump', ({ url }) => ({ json: { from: name, proxyID: url.searchParams.get('proxyID') } }));

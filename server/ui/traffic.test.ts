@@ -5,7 +5,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { meshFrom } from '../../translators/harness.test.js';
-import { policyLines, qualify, trafficView } from './traffic.js';
+import { policyLines, trafficView } from './traffic.js';
 
 const SVC = `apiVersion: v1
 kind: Service
@@ -75,9 +75,7 @@ describe('console traffic view', () => {
     assert.equal(t.destinationRule, null);
   });
 
-  it('qualifies short hosts in the config\'s namespace and summarises hash policies', () => {
-    assert.equal(qualify('reviews', 'prod', 'cluster.local'), 'reviews.prod.svc.cluster.local');
-    assert.equal(qualify('reviews.other', 'prod', 'cluster.local'), 'reviews.other');
+  it('summarises hash policies', () => {
     assert.deepEqual(policyLines({ loadBalancer: { consistentHash: { httpHeaderName: 'x-user', maglev: { tableSize: 65537 } } } }), ['consistent hash (MAGLEV) on header x-user']);
   });
 });

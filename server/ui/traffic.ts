@@ -7,6 +7,7 @@
  * here that the translators decide differently — it is a summary for people, not an input.
  */
 import type { MeshConfig } from '../../model/config.js';
+import { resolveShortName as qualify } from '../../model/hosts.js';
 import type { HTTPMatchRequest, RouteDestination, StringMatch, TrafficPolicy, VirtualService } from '../../model/istio.js';
 
 export interface TrafficDestination { readonly host: string; readonly subset: string; readonly port: number | null; readonly weight: number }
@@ -33,11 +34,6 @@ export interface TrafficView {
   readonly destinationRule: { readonly name: string; readonly policy: readonly string[]; readonly subsets: readonly TrafficSubset[] } | null;
   /** VirtualServices on this host ignored because another one claims it first. */
   readonly ignoredVirtualServices: readonly string[];
-}
-
-/** A host as written in `namespace`'s config, as an FQDN (short names are namespace-relative). */
-export function qualify(host: string, namespace: string, domainSuffix: string): string {
-  return host.includes('.') || host.includes('*') ? host : `${host}.${namespace}.svc.${domainSuffix}`;
 }
 
 const sm = (m: StringMatch | undefined): string => (!m ? '' : m.exact !== undefined ? `= ${m.exact}` : m.prefix !== undefined ? `prefix ${m.prefix}` : m.regex !== undefined ? `~ ${m.regex}` : 'any');

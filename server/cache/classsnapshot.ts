@@ -10,6 +10,7 @@
 import { encodeResource, type EncodedResource } from '../../proto/encode.js';
 import { CDS, EDS, LDS, NDS, RDS, SDS, MESSAGE_OF, PUSH_ORDER, type XdsType } from '../../proto/typeurls.js';
 import type { Generated, TypeOutput } from '../../translators/index.js';
+import type { ResourceSnapshot } from './api.js';
 
 /**
  * Encoded resources by (type, name, content hash) for the live generation, falling back to the
@@ -123,7 +124,7 @@ export function typeVersion(resources: Iterable<EncodedResource>): string {
 export type EncodeFailure = (info: { proxyClass: string; typeUrl: string; name: string; error: Error }) => void;
 
 /** One class's output for one mesh generation. */
-export class ClassSnapshot {
+export class ClassSnapshot implements ResourceSnapshot {
   /** type → name → encoded resource (null: failed to encode; names the class lacks are not kept). */
   readonly encoded = new Map<XdsType, Map<string, EncodedResource | null>>(PUSH_ORDER.map((t) => [t, new Map()]));
   private readonly wildcard = new Map<XdsType, { resources: EncodedResource[]; version: string; map: ReadonlyMap<string, EncodedResource> }>();

@@ -1,8 +1,13 @@
 /**
  * @module server/xds/ads
- * The ADS engine: owns the connected streams (SotW and Delta), drives the pure state machines
- * (sotw.ts, delta.ts) with decoded requests and config pushes, and writes responses through an
- * abstract StreamIO (grpc.ts adapts grpc-js to it; tests use an in-memory one).
+ * The ADS engine, protocol only: owns the connected streams, decodes their requests and drives
+ * each through its connection's Protocol (sotw.ts or delta.ts: decode, onRequest, onPush,
+ * encode — the engine never asks which), and writes responses through an abstract StreamIO
+ * (grpc.ts adapts grpc-js to it; tests use an in-memory one). It reads the cache only through
+ * the ConfigWatcher interface (server/cache/api.ts). Pushes come from the push runner
+ * (server/push/runner.ts), which rotates the cache, decides which streams a change reaches and
+ * calls each one's `Subscriber.push`; a request for a type the cache does not serve has one
+ * dispatch point (`unservedType`).
  * Sending: per stream, responses wait in a latest-wins slot per type, written in CDS → EDS → LDS
  * → RDS order, one response in flight per stream; a global throttle bounds how many streams are
  * being written at once (istiod: min(15 + 5·cores, 100)). A client that stops reading holds at
@@ -11,8 +16,8 @@
  * Bounds on what clients control: each stream leases its proxy class from the cache (released on
  * close, so made-up identities do not pile up), and subscribed names are capped per request, per
  * stream and per server (RESOURCE_EXHAUSTED naming the limit). A failure computing one stream's
- * response is isolated: the push goes on to every other stream (see server/cache/snapshot.ts for
- * how a class whose translation throws keeps its last good config).
+ * response is isolated: a request's ends that stream (INTERNAL), a push's skips it and the push
+ * goes on to every other stream.
  */
 import { parseNodeId, type Proxy } from '../../model/proxy.js';
 import { withNodeLocality } from '../../translators/locality.js';
@@ -341,7 +346,7 @@ export class AdsEngine {
   }
 
   private enqueue<Resp extends SotwResponse>(conn: Connection<XdsRequest, Resp>, r: Resp): void {
-    conn.pending.set(r.typeUrl as XdsType, r); // latest wins
+    conn.pending.set(r.typeUrl, r); // latest wins
     if (!conn.busy && !conn.queued) { conn.queued = true; this.ready.add(conn); }
     this.pump();
   }

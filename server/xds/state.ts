@@ -11,6 +11,7 @@
 import type { EncodedResource } from '../../proto/encode.js';
 import type { Proxy } from '../../model/proxy.js';
 import type { WireNode } from '../../proto/wire.js';
+import type { XdsType } from '../../proto/typeurls.js';
 import type { CallerIdentity } from '../security/identity.js';
 import { newSubscription, type Subscription } from './subscription.js';
 
@@ -90,7 +91,7 @@ export interface StreamState<P extends ProtocolPart = ProtocolPart> {
 
 /** A response ready to be serialized: resources are pre-encoded and shared. */
 export interface SotwResponse {
-  readonly typeUrl: string;
+  readonly typeUrl: XdsType;
   readonly versionInfo: string;
   readonly nonce: string;
   readonly resources: readonly EncodedResource[];

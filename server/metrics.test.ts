@@ -3,7 +3,7 @@
  * per type with the proxy and error, and push timings attributed to pushes only.
  */
 import { strict as assert } from 'node:assert';
-import { storeFromTexts, meshFromState } from '../watchers/snapshot.js';
+import { storeFromTexts, meshFromState } from '../watchers/store/snapshot.js';
 import { meshGauges, PilotMetrics } from './metrics.js';
 import { Observer } from './observe.js';
 import type { StreamState, SotwResponse } from './xds/state.js';

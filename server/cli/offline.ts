@@ -11,9 +11,9 @@ import path from 'node:path';
 import type { MeshConfig, Rejection } from '../../model/config.js';
 import { parseNodeId, type Proxy } from '../../model/proxy.js';
 import { DEFAULT_MESH_OPTIONS, type MeshOptions } from '../../watchers/mesh.js';
-import { meshFromState, storeFromTexts } from '../../watchers/snapshot.js';
+import { meshFromState, storeFromTexts } from '../../watchers/store/snapshot.js';
 import { loadMeshConfigFile } from '../../watchers/validate/meshconfig.js';
-import { reduce, type StoreState } from '../../watchers/store.js';
+import { reduce, type StoreState } from '../../watchers/store/reduce.js';
 import { parseConfigText, type ParseResult } from '../../watchers/file/parse.js';
 
 const CONFIG_FILE = /\.(ya?ml|json)$/i;
@@ -66,7 +66,6 @@ export function copyState(st: StoreState): StoreState {
     rejected: new Map(st.rejected),
     sourceErrors: new Map(st.sourceErrors),
     ignored: new Map(st.ignored),
-    lastSemanticGood: new Map(st.lastSemanticGood),
     changedKinds: new Set(st.changedKinds),
     changedKeys: new Set(st.changedKeys),
   };

@@ -11,7 +11,7 @@ import type { WireNode } from '../../proto/wire.js';
 import type { CallerIdentity } from '../security/identity.js';
 import { configDump } from '../http/configdump.js';
 import { debugRoutes } from '../http/debug.js';
-import { pushScope } from '../push/scope.js';
+import { pushScope } from '../../watchers/store/scope.js';
 import { meshOf, startHarness, type Harness, type Variant } from './conformance/harness.js';
 import { Peer } from './conformance/peer.js';
 import { b64, pem, sdsYaml } from './conformance/secrets.js';

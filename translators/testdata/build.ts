@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import type { MeshConfig } from '../../model/config.js';
 import { parseNodeId, type Proxy } from '../../model/proxy.js';
-import { meshFromState, storeFromTexts } from '../../watchers/snapshot.js';
+import { meshFromState, storeFromTexts } from '../../watchers/store/snapshot.js';
 import { ECHO_YAML, SHOP_YAML } from './mesh.js';
 
 export interface SourceFile { readonly source: string; readonly text: string }

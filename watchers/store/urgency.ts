@@ -1,5 +1,5 @@
 /**
- * @module server/push/urgency
+ * @module watchers/store/urgency
  * How long a change may wait in the debounce, decided per event against the store before it is
  * applied: `removal` (an endpoint that was ready no longer is, or its slice is gone — a proxy
  * would keep sending to a dead pod: push on the next tick), `endpoints` (other EndpointSlice /

@@ -3,11 +3,11 @@
  * endpoints moved; anything else is a full push.
  */
 import { strict as assert } from 'node:assert';
-import { meshOf } from '../xds/conformance/harness.js';
-import { fixtureYaml } from '../xds/conformance/fixture.js';
+import { meshOf } from '../../server/xds/conformance/harness.js';
+import { fixtureYaml } from '../../server/xds/conformance/fixture.js';
 import { pushScope } from './scope.js';
 
-describe('server/push/scope pushScope', () => {
+describe('watchers/store/scope pushScope', () => {
   const prev = meshOf(fixtureYaml());
   const next = meshOf(fixtureYaml({ aEndpoint: 9 }));
 

@@ -1,5 +1,5 @@
 /**
- * @module server/push/scope
+ * @module watchers/store/scope
  * What a config change can affect, so a push does only what it must: a change made only of
  * EndpointSlices/Endpoints is an endpoint-only push (EDS only, only the clusters of the services
  * whose endpoints moved, only to streams subscribed to one); a change made only of Secrets is an
@@ -8,8 +8,6 @@
  */
 import type { ConfigKey, ConfigKind, MeshConfig } from '../../model/config.js';
 import { ENDPOINT_KINDS, FULL_PUSH, type PushScope } from '../../model/push.js';
-
-export { ENDPOINT_KINDS };
 
 /** The hostname whose endpoints `key` feeds, looking in the new mesh first, then the old (deletions). */
 function hostOfKey(key: ConfigKey, prev: MeshConfig, next: MeshConfig): string | null {

@@ -158,17 +158,31 @@ export function onPush(st: St, snap: ResourceSnapshot, types: ReadonlySet<XdsTyp
   return out;
 }
 
+/** The parts of the SotW Protocol that keep no per-connection state (shared by every connection). */
+const SOTW: Omit<Protocol<SotwRequest, SotwResponse, SotwPart>, 'decode'> = {
+  kind: 'sotw',
+  requestName: 'DiscoveryRequest',
+  replacesNames: true,
+  withType: (req, typeUrl) => ({ ...req, typeUrl }),
+  nameCount: (req) => req.resourceNames.length,
+  requested: (req) => req.resourceNames,
+  withRequested: (req, names) => ({ ...req, resourceNames: names }),
+  namesAfter: sotwNamesAfter,
+  onRequest,
+  onPush,
+  encode: (r) => sotwResponseBytes(r.versionInfo, r.typeUrl, r.nonce, r.resources.map((x) => x.any)),
+  report: (events, st, req, outcome) => events.request?.(st, req, outcome),
+};
+
 /**
- * The engine's SotW Protocol, one per connection: it remembers, per type, a digest of the last
- * request's resource_names bytes and the names decoded from them, so an ACK repeating them costs
- * an envelope scan instead of a full decode (see ackscan.ts).
+ * The engine's SotW Protocol, one per connection: its decoder remembers, per type, a digest of
+ * the last request's resource_names bytes and the names decoded from them, so an ACK repeating
+ * them costs an envelope scan instead of a full decode (see ackscan.ts).
  */
 export function sotw(): Protocol<SotwRequest, SotwResponse, SotwPart> {
   const lastNames = new Map<string, { readonly digest: string; readonly names: readonly string[] }>();
   return {
-    kind: 'sotw',
-    requestName: 'DiscoveryRequest',
-    replacesNames: true,
+    ...SOTW,
     decode(bytes, started) {
       const scan = started ? scanSotw(bytes) : null;
       if (scan) {
@@ -181,14 +195,5 @@ export function sotw(): Protocol<SotwRequest, SotwResponse, SotwPart> {
       if (scan && isXdsType(scan.typeUrl)) lastNames.set(scan.typeUrl, { digest: namesDigest(scan.names), names: req.resourceNames });
       return req;
     },
-    withType: (req, typeUrl) => ({ ...req, typeUrl }),
-    nameCount: (req) => req.resourceNames.length,
-    requested: (req) => req.resourceNames,
-    withRequested: (req, names) => ({ ...req, resourceNames: names }),
-    namesAfter: sotwNamesAfter,
-    onRequest,
-    onPush,
-    encode: (r) => sotwResponseBytes(r.versionInfo, r.typeUrl, r.nonce, r.resources.map((x) => x.any)),
-    report: (events, st, req, outcome) => events.request?.(st, req, outcome),
   };
 }

@@ -14,7 +14,8 @@ import { stateFromStatus, type StoreOutput } from '../../watchers/store/status.j
 import type { MeshOptions } from '../../watchers/mesh.js';
 import type { StreamState } from '../xds/state.js';
 import type { ClassSnapshot } from '../cache/snapshot.js';
-import { applyChange, applyParsed, meshFromState, proxyFromNodeId, withRegistryLabels } from '../cli/offline.js';
+import { applyChange, applyParsed, meshFromState, resolveNode } from './offline.js';
+import type { NodeInfo } from '../../model/resolve-proxy.js';
 import type { ParseOutcome } from '../../watchers/file/parse-pool.js';
 import { parseConfigText } from '../../watchers/file/parse.js';
 import { diffMeshes, type DiffReport, type DiffTarget, type Subscription } from './diff.js';
@@ -54,15 +55,15 @@ export async function serverDryRun(store: () => StoreOutput, served: () => MeshC
 /** One Envoy sidecar per Pod of the mesh (what a folder of manifests implies), else a default one. */
 export function podProxies(mesh: MeshConfig): Proxy[] {
   const out = [...mesh.pods.values()].filter((p) => p.podIP).map((p) =>
-    withRegistryLabels(mesh, proxyFromNodeId(`sidecar~${p.podIP}~${p.meta.name}.${p.meta.namespace}~${p.meta.namespace}.svc.${mesh.domainSuffix}`)));
-  return out.length ? out : [proxyFromNodeId(`sidecar~10.0.0.1~tspilot.default~default.svc.${mesh.domainSuffix}`)];
+    resolveNode(mesh, `sidecar~${p.podIP}~${p.meta.name}.${p.meta.namespace}~${p.meta.namespace}.svc.${mesh.domainSuffix}`));
+  return out.length ? out : [resolveNode(mesh, `sidecar~10.0.0.1~tspilot.default~default.svc.${mesh.domainSuffix}`)];
 }
 
-/** Offline: `state` is a loaded folder; proxies default to one sidecar per Pod. */
-export function offlineDryRun(state: StoreState, before: MeshConfig, yaml: string, source: string, proxies?: readonly Proxy[], opts?: MeshOptions): DryRunResult {
+/** Offline: `state` is a loaded folder; `nodes` are resolved against `before` (default: one sidecar per Pod). */
+export function offlineDryRun(state: StoreState, before: MeshConfig, yaml: string, source: string, nodes?: readonly NodeInfo[], opts?: MeshOptions): DryRunResult {
   const ch = applyChange(state, yaml, source);
   if (ch.error) return { ok: false, error: ch.error };
   const after = meshFromState(ch.state, opts, before);
-  const targets = (proxies?.length ? proxies.map((p) => withRegistryLabels(before, p)) : podProxies(before)).map((proxy) => ({ proxy }));
+  const targets = (nodes?.length ? nodes.map((n) => resolveNode(before, n.id, n.metadata)) : podProxies(before)).map((proxy) => ({ proxy }));
   return { ok: true, report: diffMeshes(before, after, targets, outcome(ch, after)) };
 }

@@ -19,7 +19,7 @@
 import type { MeshConfig } from '../../model/config.js';
 import type { PushRequest, PushScope } from '../../model/push.js';
 import { EDS, NDS, PUSH_ORDER, SDS, SHORT, type XdsType } from '../../proto/typeurls.js';
-import { nameTableFollowsEndpoints } from '../../translators/nds.js';
+import { nameTableFollowsEndpoints } from '../../model/headless.js';
 import type { CarryOver, MeshCache, ResourceSnapshot } from '../cache/api.js';
 import type { Subscriber } from '../xds/engine-api.js';
 import type { StreamState } from '../xds/state.js';

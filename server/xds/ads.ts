@@ -19,8 +19,8 @@
  * response is isolated: a request's ends that stream (INTERNAL), a push's skips it and the push
  * goes on to every other stream.
  */
-import { parseNodeId, type Proxy } from '../../model/proxy.js';
-import { withNodeLocality } from '../../translators/locality.js';
+import type { Proxy } from '../../model/proxy.js';
+import { resolveProxy } from '../../model/resolve-proxy.js';
 import type { WireNode } from '../../proto/wire.js';
 import { PUSH_ORDER, SDS, SHORT, isXdsType, type XdsType } from '../../proto/typeurls.js';
 import { secretAccess } from './secretauthz.js';
@@ -166,12 +166,8 @@ export class AdsEngine {
   }
 
   private proxyOf(node: WireNode): { proxy: Proxy } | { error: string } {
-    const parsed = parseNodeId(node.id, node.metadata);
-    if (!parsed.ok) return { error: parsed.reason };
-    const pod = this.cache.mesh.pods.get(`${parsed.proxy.namespace}/${parsed.proxy.workloadName}`);
-    // Pod labels come from the registry; only workloads without a pod (VMs) rely on LABELS metadata.
-    // The node's locality, when it sends one, wins over topology labels (istiod's AugmentLabels).
-    return { proxy: withNodeLocality(pod ? { ...parsed.proxy, labels: pod.meta.labels } : parsed.proxy, node.locality) };
+    const r = resolveProxy(node, this.cache.mesh);
+    return r.ok ? { proxy: r.proxy } : { error: r.reason };
   }
 
   private onMessage<Req extends XdsRequest, Resp extends SotwResponse, P extends ProtocolPart>(conn: Connection<Req, Resp, P>, bytes: Uint8Array): void {

@@ -1,7 +1,7 @@
 /**
  * @module translators/testdata/build
  * Test support shared by the translator tests: the test mesh's files (examples/bookinfo/*.yaml
- * plus the fixtures in mesh.ts), built the way the server builds it (watchers/snapshot.ts), and
+ * plus the fixtures in mesh.ts), built the way the server builds it (watchers/store/snapshot.ts), and
  * proxies parsed from node IDs. Test-only code: it reads files, so lint's purity rule skips testdata/.
  */
 import assert from 'node:assert/strict';

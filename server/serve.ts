@@ -12,7 +12,10 @@ import { AdsEngine, typeShort } from './xds/ads.js';
 import { NackLog } from './xds/nacklog.js';
 import { startXdsServer, type XdsGrpcServer } from './xds/grpc.js';
 import { debugRoutes } from './http/debug.js';
-import { DEFAULT_HTTP_LIMITS, startHttp, type HttpServer } from './http/router.js';
+import { DEFAULT_HTTP_LIMITS, localGet, startHttp, type HttpServer } from './http/router.js';
+import { DebugTypes } from './xds/debugtypes.js';
+import { configDumpConfigs } from './http/configdump.js';
+import { controlPlaneIdentifier } from './version.js';
 import { V1Api } from './http/v1/api.js';
 import { restRoutes } from './http/rest.js';
 import { meshUpdates, type MeshUpdate } from './pipeline.js';
@@ -144,7 +147,10 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
       else adsLog.debug({ proxy: s.proxy.id, type: typeShort(o.typeUrl), kind: o.kind, names: req.resourceNames.length }, 'request');
     },
   }, observer.events), Date.now, { ...(opts.maxResponseBytes !== undefined ? { maxResponseBytes: opts.maxResponseBytes } : {}), ...(opts.pushThrottle ? { sendConcurrency: opts.pushThrottle } : {}),
-    ...(opts.maxStreamNames ? { maxStreamNames: opts.maxStreamNames } : {}), ...(opts.maxServerNames ? { maxServerNames: opts.maxServerNames } : {}) });
+    ...(opts.maxStreamNames ? { maxStreamNames: opts.maxStreamNames } : {}), ...(opts.maxServerNames ? { maxServerNames: opts.maxServerNames } : {}),
+    debugTypes: new DebugTypes({ systemNamespace: opts.kube?.istioNamespace ?? DEFAULT_ISTIO_NAMESPACE, controlPlane: controlPlaneIdentifier(),
+      configDump: (s) => configDumpConfigs(s, {}, (t, name, version) => { const r = cache.forProxy(s.proxy).get(t, name); return r?.version === version ? r : undefined; }),
+      httpGet: (path) => localGet(router, path), onRefused: (peer, message) => adsLog.warn({ peer, reason: message }, `debug request refused: ${message}`) }) });
   observer.meterSends(engine);
   let ready = false;
   const first = firstValueFrom(updates$);

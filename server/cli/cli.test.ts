@@ -29,7 +29,7 @@ describe('server/cli', () => {
     const t = (sent: string, nonce: string, acked: string, ackedNonce: string, nack: SyncEntry['types'][string] extends infer X ? X extends { nack: infer N } ? N : never : never) =>
       ({ sent, nonce, acked, ackedNonce, nack });
     const e: SyncEntry = {
-      proxy: 'sidecar~10.0.0.1~app-1.default~default.svc.cluster.local', istio_version: '1.24.0', transport: 'sotw',
+      proxy: 'sidecar~10.0.0.1~app-1.default~default.svc.cluster.local', istio_version: '1.24.0', transport: 'sotw', cluster_id: 'Kubernetes', istiod: 'tspilot-0',
       types: {
         cds: t('v2', '4', 'v1', '4', { version: 'v2', nonce: '4', error: 'unsupported lb_policy: MAGLEV' }),
         lds: t('l1', '1', 'l1', '1', null),
@@ -44,8 +44,11 @@ describe('server/cli', () => {
     assert.equal(syncState(t('v3', '6', 'v1', '4', { version: 'v2', nonce: '4', error: 'x' })), 'STALE');
     const out = proxyStatusTable([e]);
     const [header, row] = out.split('\n');
-    assert.match(header!, /^NAME\s+CDS\s+LDS\s+EDS\s+RDS\s+TRANSPORT\s+VERSION$/);
-    assert.match(row!, /^app-1\.default\s+NACKED\s+SYNCED\s+NOT SENT\s+STALE\s+sotw\s+1\.24\.0$/);
+    // istioctl's columns: NAME CLUSTER CDS LDS EDS RDS ECDS ISTIOD VERSION.
+    assert.match(header!, /^NAME\s+CLUSTER\s+CDS\s+LDS\s+EDS\s+RDS\s+ECDS\s+ISTIOD\s+VERSION$/);
+    assert.match(row!, /^app-1\.default\s+Kubernetes\s+NACKED\s+SYNCED\s+NOT SENT\s+STALE\s+NOT SENT\s+tspilot-0\s+1\.24\.0$/);
+    // No ISTIO_VERSION (a proxyless client): the user agent version with istioctl's "*".
+    assert.match(proxyStatusTable([{ ...e, istio_version: '', proxy_version: '1.14.1' }]).split('\n')[1]!, /\s1\.14\.1\*$/);
     assert.match(out, /app-1\.default CDS NACKED version v2 \(nonce 4\): unsupported lb_policy: MAGLEV/);
   });
 

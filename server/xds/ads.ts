@@ -26,6 +26,7 @@ import { onPush, onRequest } from './sotw.js';
 import { onDeltaPush, onDeltaRequest } from './delta.js';
 import { namesDigest, scanSotw } from './ackscan.js';
 import { namesAfter, subscribedCount } from './limits.js';
+import { isDebugType } from './debugtypes.js';
 import type { DeltaResponse, SotwResponse, StreamState } from './state.js';
 import type { AuthResult, CallerIdentity } from '../security/identity.js';
 import { Status, defaultSendConcurrency, type AdsEvents, type EngineCounters, type EngineOptions, type OpenOptions, type PushScope, type StreamHandle, type StreamIO } from './engine-api.js';
@@ -91,7 +92,7 @@ export class AdsEngine {
     this.opts = {
       sendConcurrency: opts.sendConcurrency ?? defaultSendConcurrency(), sendTimeoutMs: opts.sendTimeoutMs ?? 5000,
       largeResponseBytes: opts.largeResponseBytes ?? 4 * 1024 * 1024, maxResponseBytes: opts.maxResponseBytes ?? 0, maxNames: opts.maxNames ?? 100_000,
-      maxStreamNames: opts.maxStreamNames ?? 200_000, maxServerNames: opts.maxServerNames ?? 5_000_000, maxPendingAuthBytes: opts.maxPendingAuthBytes ?? 64 * 1024 * 1024,
+      maxStreamNames: opts.maxStreamNames ?? 200_000, maxServerNames: opts.maxServerNames ?? 5_000_000, maxPendingAuthBytes: opts.maxPendingAuthBytes ?? 64 * 1024 * 1024, debugTypes: opts.debugTypes ?? null,
     };
   }
 
@@ -182,6 +183,8 @@ export class AdsEngine {
       this.fail(conn, Status.RESOURCE_EXHAUSTED, `request for ${typeShort(req.typeUrl)} names ${names} resources; the limit is ${this.opts.maxNames}`);
       return;
     }
+    // istioctl's debug types (istio.io/debug/*) are answered by debugtypes.ts; the caller is not a proxy.
+    if (this.opts.debugTypes && 'resourceNames' in req && isDebugType(req.typeUrl)) { this.opts.debugTypes.handle(req, { io: conn.io, identity: conn.identity, authorize: conn.authorize, streams: () => this.streams() }); return; }
     if (!conn.state) {
       if (!req.node || !req.node.id) {
         this.fail(conn, Status.INVALID_ARGUMENT, 'the first DiscoveryRequest of a stream must carry node.id');

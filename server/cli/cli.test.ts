@@ -13,6 +13,7 @@ import { CDS, RDS } from '../../proto/typeurls.js';
 import { SnapshotCache } from '../cache/snapshot.js';
 import { explain } from '../explain/explain.js';
 import { offlineDryRun } from '../explain/dryrun.js';
+import { fieldDiff, type DiffReport } from '../explain/diff.js';
 import { diffCommand, explainCommand, translateCommand } from './commands.js';
 import { loadConfigDir, proxyFromNodeId } from './offline.js';
 import { proxyStatusTable, syncState, type SyncEntry } from './status.js';
@@ -146,6 +147,29 @@ spec:
     assert.equal(bad.report.unaffected.length, 1);
     assert.deepEqual(bad.report.applied, []);
     assert.match(bad.report.rejected.map((j) => `${j.key} ${j.field}: ${j.reason}`).join('\n'), /VirtualService\/default\/reviews .*subset.*v9/);
+  });
+
+  it('diff command on examples/bookinfo-changes: each changed resource once, with the classes it reaches and its full changed paths', async () => {
+    const r = await diffCommand({ apply: path.join(REPO_ROOT, 'examples', 'bookinfo-changes', 'reviews-v3-canary.yaml'), configDir: BOOKINFO });
+    assert.equal(r.code, 0, r.out);
+    // Six sidecar classes get the same route change: listed once, not six times.
+    assert.equal(r.out.match(/^RDS ~ 9080$/gm)?.length, 1, r.out);
+    assert.match(r.out, /reaches every affected class \(6 proxy classes, 6 proxies\)/);
+    const split = 'virtualHosts[name=reviews.default.svc.cluster.local:9080].routes[name=split].route';
+    assert.ok(r.out.includes(`    ${split}.weightedClusters.clusters[name=outbound|9080|v3|reviews.default.svc.cluster.local].weight: 50 → 90`), r.out);
+    assert.ok(r.out.includes(`    ${split}.timeout: "0s" → "3s"`), r.out);
+    const json = JSON.parse((await diffCommand({ apply: path.join(REPO_ROOT, 'examples', 'bookinfo-changes', 'reviews-v3-canary.yaml'), configDir: BOOKINFO, output: 'json' })).out) as DiffReport;
+    assert.deepEqual(json.changes.map((c) => [c.type, c.op, c.name, c.proxyClasses.length, c.proxies]), [['rds', 'changed', '9080', 6, 6]]);
+  });
+
+  it('fieldDiff: an object that appears is listed leaf by leaf, never cut', () => {
+    const long = 'outbound|9080|v3|reviews.default.svc.cluster.local';
+    const f = fieldDiff({ route: { cluster: long } }, { route: { weightedClusters: { clusters: [{ name: long, weight: 100 }] }, timeout: '3s' } });
+    assert.deepEqual(f, [
+      `route.cluster: "${long}" → (unset)`,
+      'route.timeout: (unset) → "3s"',
+      `route.weightedClusters.clusters: (unset) → [{"name":"${long}","weight":100}]`,
+    ]);
   });
 
   it('diff command: reads the change file, reports unreadable input clearly', async () => {

@@ -27,10 +27,12 @@ function portNumber(v: string): number {
   return n;
 }
 
+/** Prints a command's result and exits once it is written (nothing the command loaded may keep the CLI alive). */
 async function run(p: Promise<CommandResult>): Promise<void> {
   const r = await p;
-  (r.code === 0 ? process.stdout : process.stderr).write(r.out);
+  const out = r.code === 0 ? process.stdout : process.stderr;
   process.exitCode = r.code;
+  out.write(r.out, () => process.exit(r.code));
 }
 
 const serverOption = (): Option => new Option('--server <url>', 'tspilot debug endpoint (monitoring or HTTP port)').default(DEFAULT_SERVER);

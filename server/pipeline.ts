@@ -32,6 +32,25 @@ export interface PipelineOptions {
   /** Longest an endpoint-only change waits (default 1 s); a change removing endpoints does not wait at all. */
   readonly debounceEndpointsMaxMs?: number;
   readonly mesh?: MeshOptions;
+  /** Each object added, updated or deleted by a source (istiod's pilot_k8s_cfg_events / pilot_k8s_reg_events). */
+  readonly onConfigEvent?: (kind: string, event: 'add' | 'update' | 'delete') => void;
+}
+
+/** The add/update/delete events in a source event, judged against the store before it applies. */
+export function configEvents(objects: StoreState['objects'], ev: ConfigEvent, emit: (kind: string, event: 'add' | 'update' | 'delete') => void): void {
+  const kindOf = (key: string): string => key.slice(0, key.indexOf('/'));
+  if (ev.type === 'upsert') emit(kindOf(ev.key), objects.has(ev.key) ? 'update' : 'add');
+  else if (ev.type === 'delete') { if (objects.has(ev.key)) emit(kindOf(ev.key), 'delete'); }
+  else if (ev.type === 'replace') {
+    const now = new Set<string>();
+    for (const o of ev.objects) {
+      now.add(o.key);
+      const prev = objects.get(o.key);
+      if (!prev) emit(kindOf(o.key), 'add');
+      else if (prev.object !== o.object && JSON.stringify(prev.object) !== JSON.stringify(o.object)) emit(kindOf(o.key), 'update');
+    }
+    for (const [key, e] of objects) if (e.origin.source === ev.origin.source && !now.has(key)) emit(kindOf(key), 'delete');
+  }
 }
 
 function rejectionText(r: Rejection): string {
@@ -50,6 +69,7 @@ export function meshUpdates(events$: Observable<ConfigEvent>, opts: PipelineOpti
       if (ev.type === 'sourceError') log.error({ file: ev.origin.source, reason: ev.reason }, `cannot read ${ev.origin.source}: ${ev.reason}; its last good objects stay in force`);
       if (!firstChangeAt) firstChangeAt = Date.now();
       urgency = changeUrgency(state.objects, ev); // against the store before this event is applied
+      if (opts.onConfigEvent) configEvents(state.objects, ev, opts.onConfigEvent);
     }),
     scan(reduce, state),
     filter((st) => st.synced),

@@ -119,7 +119,7 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   // Called only once the source is subscribed (below), when `observer` exists.
   const src = chooseSource(opts, (what, resource) => (what === 'relist' ? observer.metrics.kubeRelists : observer.metrics.kubeReconnects).inc({ resource }));
   const meshOpts = opts.meshConfig ? { ...src.mesh, settings: loadMeshConfigFile(opts.meshConfig) } : src.mesh;
-  const { updates$, state } = meshUpdates(src.events$, { debounceMs: opts.debounceMs, debounceMaxMs: opts.debounceMaxMs, mesh: meshOpts,
+  const { updates$, state } = meshUpdates(src.events$, { debounceMs: opts.debounceMs, debounceMaxMs: opts.debounceMaxMs, mesh: meshOpts, onConfigEvent: (kind, event) => observer.metrics.configEvent(kind, event),
     ...(opts.debounceEndpointsMaxMs !== undefined ? { debounceEndpointsMaxMs: opts.debounceEndpointsMaxMs } : {}) }, logger('store'));
   const observer = new Observer(new PilotMetrics());
   const cache = new SnapshotCache(buildMesh(emptyState()).mesh, { onError: ({ proxyClass, typeUrl, name, error }) => (observer.metrics.internalErrors.inc(),
@@ -152,6 +152,7 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
       configDump: (s) => configDumpConfigs(s, {}, (t, name, version) => { const r = cache.forProxy(s.proxy).get(t, name); return r?.version === version ? r : undefined; }),
       httpGet: (path) => localGet(router, path), onRefused: (peer, message) => adsLog.warn({ peer, reason: message }, `debug request refused: ${message}`) }) });
   observer.meterSends(engine);
+  observer.metrics.countSendTimeouts(() => engine.counters.sendTimeouts);
   let ready = false;
   const first = firstValueFrom(updates$);
   const sub: Subscription = updates$.subscribe((u) => { try { pushUpdate(u); } catch (e) {
@@ -206,7 +207,8 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
     servers.push(await startHttp(router, opts.bind, opts.httpPort, onHttpError, httpLimits));
     const webhookPort = opts.webhookPort ?? (opts.kube ? DEFAULT_PORTS.webhook : undefined);
     if (webhookPort !== undefined) {
-      webhook = await startWebhook({ bind: opts.bind, port: webhookPort, certFile: opts.webhookCert, keyFile: opts.webhookKey, ready: () => ready, onError: onHttpError, limits: httpLimits });
+      webhook = await startWebhook({ bind: opts.bind, port: webhookPort, certFile: opts.webhookCert, keyFile: opts.webhookKey, ready: () => ready, onError: onHttpError, limits: httpLimits,
+        onReview: (r) => observer.metrics.validation(r), onHttpError: (status) => observer.metrics.validationHttpErrors.inc({ status: String(status) }) });
     }
     // /ready answers 503 until every source has synced and the first snapshot is pushed.
     log.info({ monitoring: servers[0]!.port, http: servers[1]!.port, webhook: webhook?.port, webhookTls: webhook?.tls }, 'http listening; waiting for the config sources to sync');

@@ -46,5 +46,10 @@ describe('server/log', () => {
     installed.error?.('E 2026-01-01 | subchannel | connection refused');
     assert.equal(verbosity, 0);
     assert.deepEqual(s.lines().map((l) => [l['level'], l['scope'], l['msg']]), [['error', 'grpc', 'E 2026-01-01 | subchannel | connection refused']]);
+    // Without a grpc level, grpc-js keeps its own default verbosity (ERROR).
+    initLogging('debug', sink().stream);
+    verbosity = -1;
+    routeGrpcLogs({ setLogger: () => {}, setLogVerbosity: (v) => { verbosity = v; }, logVerbosity: { DEBUG: 0, INFO: 1, ERROR: 2 } });
+    assert.equal(verbosity, -1);
   });
 });

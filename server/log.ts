@@ -71,8 +71,8 @@ export function logger(component: string): Logger {
 
 /**
  * Routes grpc-js's diagnostics (`setLogger`) to the `grpc` scope. grpc-js filters by its own
- * verbosity (GRPC_VERBOSITY, default ERROR); set it from the scope's level so `grpc:debug`
- * shows its debug lines.
+ * verbosity (GRPC_VERBOSITY, default ERROR); a level given for the `grpc` scope sets it, so
+ * `--log-output-level grpc:debug` shows grpc-js's debug lines.
  */
 export function routeGrpcLogs(grpc: { setLogger(l: Partial<Console>): void; setLogVerbosity(v: number): void; logVerbosity: { DEBUG: number; INFO: number; ERROR: number } }): void {
   const log = logger('grpc');
@@ -83,6 +83,7 @@ export function routeGrpcLogs(grpc: { setLogger(l: Partial<Console>): void; setL
     debug: (...a: unknown[]) => log.debug(text(a)),
     warn: (...a: unknown[]) => log.warn(text(a)),
   });
-  const lvl = log.level;
-  if (!process.env['GRPC_VERBOSITY']) grpc.setLogVerbosity(lvl === 'trace' || lvl === 'debug' ? grpc.logVerbosity.DEBUG : lvl === 'info' ? grpc.logVerbosity.INFO : grpc.logVerbosity.ERROR);
+  // grpc-js's own default (ERROR) unless the grpc scope is named: `grpc:debug` or `grpc:info` opens its lower levels.
+  const lvl = levels.scopes['grpc'];
+  if (lvl && !process.env['GRPC_VERBOSITY']) grpc.setLogVerbosity(lvl === 'trace' || lvl === 'debug' ? grpc.logVerbosity.DEBUG : lvl === 'info' ? grpc.logVerbosity.INFO : grpc.logVerbosity.ERROR);
 }

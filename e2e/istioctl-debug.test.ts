@@ -133,6 +133,12 @@ describe('e2e istioctl debug requests over xDS, and proxy-status/proxy-config as
     assert.equal(r.resources[0]!.type_url, 'istio.io/debug');
     const body = JSON.parse(new TextDecoder().decode(r.resources[0]!.value)) as { proxy: string }[];
     assert.ok(body.some((s) => s.proxy === PRODUCTPAGE));
+    // Only debug endpoints: a path that resolves elsewhere (the v1 API on the same router) is refused.
+    const out = dial();
+    out.send({ typeUrl: 'istio.io/debug', node: ISTIOCTL, resourceNames: ['../v1/registration'] });
+    const st = await out.status;
+    assert.equal(st.code, 3, st.details);
+    assert.match(st.details, /is not a debug path/);
   });
 
   it('proxy-status: istioctl\'s columns, the answering replica and the proxy\'s ISTIO_VERSION; a pod named without namespace is in default', async () => {

@@ -158,6 +158,8 @@ export class DebugTypes {
     if (!this.opts.httpGet) { this.refuse(caller, Status.INVALID_ARGUMENT, `${DEBUG_TYPE} is not served here`); return null; }
     const name = req.resourceNames[0]!;
     const url = new URL('/debug/' + name.replace(/^\/+/, '').replace(/^debug\//, ''), 'http://localhost');
+    // `../v1/…` and the like resolve outside /debug: only the debug endpoints are reachable this way.
+    if (!url.pathname.startsWith('/debug/')) { this.refuse(caller, Status.INVALID_ARGUMENT, `${DEBUG_TYPE} "${name}" is not a debug path (e.g. syncz, config_dump?proxyID=…)`); return null; }
     if (visible) {
       // Outside the system namespace only a config dump of a proxy in the caller's namespace (istiod's activeNamespaceDebuggers, narrowed by the CVE fix).
       const target = url.searchParams.get('proxyID') ?? '';

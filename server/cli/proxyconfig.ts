@@ -79,6 +79,9 @@ function clusters(items: readonly J[]): string {
     const p = clusterParts(str(c['name']));
     return [p.fqdn, p.port, p.subset || '-', p.direction, str(c['type']) || (c['clusterType'] ? 'CUSTOM' : 'STATIC'), provenance(c['metadata']) || '-'];
   });
+  // istioctl's order: FQDN, then port, subset, direction.
+  const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+  rows.sort((a, b) => cmp(a[0]!, b[0]!) || (Number(a[1]) || 0) - (Number(b[1]) || 0) || cmp(a[2]!, b[2]!) || cmp(a[3]!, b[3]!));
   return table(['SERVICE FQDN', 'PORT', 'SUBSET', 'DIRECTION', 'TYPE', 'DESTINATION RULE'], rows);
 }
 

@@ -126,9 +126,3 @@ export interface MeshConfig {
   /** Secrets with TLS material by `namespace/name` (gateway credentialName over SDS). Never shown in debug views. */
   readonly secrets: ReadonlyMap<string, Secret>;
 }
-
-/** What changed between two snapshots, so pushes can be scoped (EDS-only when only endpoints moved). */
-export interface ConfigChange {
-  readonly kinds: ReadonlySet<ConfigKind>;
-  readonly keys: ReadonlySet<ConfigKey>;
-}

@@ -15,7 +15,7 @@ import type { DestinationRule, VirtualService } from '../../model/istio.js';
 import { CDS, EDS, LDS, RDS, ENVOY_SHORT as SHORT, type XdsType } from '../../proto/typeurls.js';
 import { parseClusterName } from '../../translators/names.js';
 import type { ClassSnapshot } from '../cache/snapshot.js';
-import { resourceJson } from '../cli/translate.js';
+import { resourceJson } from './translate.js';
 
 /** A config object that contributed, and how. */
 export interface Contributor {

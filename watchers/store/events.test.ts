@@ -1,12 +1,12 @@
 /**
- * The config events istiod counts (pilot_k8s_cfg_events / pilot_k8s_reg_events) as the pipeline
- * derives them from source events: add, update and delete per kind, also for a whole-file
+ * The config events istiod counts (pilot_k8s_cfg_events / pilot_k8s_reg_events) as the store
+ * stage derives them from source events: add, update and delete per kind, also for a whole-file
  * `replace` (only what changed in it).
  */
 import { strict as assert } from 'node:assert';
-import { storeFromTexts } from '../watchers/snapshot.js';
-import { parseConfigText } from '../watchers/file/parse.js';
-import { configEvents } from './pipeline.js';
+import { storeFromTexts } from './snapshot.js';
+import { parseConfigText } from '../file/parse.js';
+import { configEvents } from './events.js';
 
 const VS = (host: string, name = 'r') => `apiVersion: networking.istio.io/v1
 kind: VirtualService
@@ -14,7 +14,7 @@ metadata: {name: ${name}, namespace: default}
 spec: {hosts: [${host}], http: [{route: [{destination: {host: ${host}}}]}]}
 `;
 
-describe('server/pipeline config events', () => {
+describe('watchers/store/events', () => {
   it('counts add, update and delete per kind, and for a replaced file only what changed', () => {
     const { state } = storeFromTexts([{ source: 'a.yaml', text: VS('reviews') + '---\n' + VS('ratings', 'keep') }]);
     const seen: string[] = [];

@@ -223,11 +223,12 @@ describe('e2e web console and multi-replica views (Chromium)', function () {
     for (const f of ['console-proxies.png', 'console-proxy.png', 'console-traffic.png']) assert.ok((await stat(path.join(shots, f))).size > 5000, f);
   });
 
-  it('proxy-status --all-replicas merges both replicas with a REPLICA column, and names one that stops answering', async () => {
+  it('proxy-status --all-replicas merges both replicas, each proxy with its replica (ISTIOD), and names one that stops answering', async () => {
     const r = await cli('proxy-status', '--all-replicas', '--server', `http://127.0.0.1:${b.monitoringPort}`);
     assert.equal(r.code, 0, r.stderr);
     const lines = r.stdout.split('\n');
-    assert.match(lines[0]!, /^NAME\s.*\sREPLICA\b/);
+    // istioctl's ISTIOD column names each proxy's replica in the merged view.
+    assert.match(lines[0]!, /^NAME\s.*\sISTIOD\s/);
     assert.ok(lines.find((l) => l.startsWith('console-grpc.default '))?.includes(` ${labelA}`), r.stdout);
     assert.ok(lines.find((l) => l.startsWith('console-envoy.default '))?.includes(` ${labelB}`), r.stdout);
     assert.match(r.stdout, /console-envoy\.default CDS NACKED .*<img src=x/);

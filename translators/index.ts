@@ -6,7 +6,7 @@
  * (scope via Sidecar workloadSelector, inbound ports, sourceLabels matches, gateway selection).
  * Labels come from node metadata LABELS (VMs, and agents that send them), else from the
  * registry pod of that name when the caller passes the mesh (so pods of one Deployment share a
- * class), else the class is per workload name.
+ * class), else the class is per workload name. The effective PeerAuthentication is part of the key.
  */
 import type { MeshConfig } from '../model/config.js';
 import type { Proxy } from '../model/proxy.js';
@@ -17,6 +17,7 @@ import { gatewayGenerator } from './gateway.js';
 import { proxyLabels } from './scope.js';
 import { nameTableOutput, ndsClassKey } from './nds.js';
 import { secretOutput } from './secret.js';
+import { effectiveMtls, mtlsKey } from '../model/peerauth.js';
 
 export type { Generated, TypeOutput } from './generated.js';
 
@@ -27,7 +28,18 @@ function labelsKey(labels: Readonly<Record<string, string>>): string {
 export function proxyClass(proxy: Proxy, mesh?: MeshConfig): string {
   const labels = Object.keys(proxy.labels).length ? proxy.labels : mesh ? proxyLabels(mesh, proxy) : {};
   const shape = Object.keys(labels).length ? `labels:${labelsKey(labels)}` : `pod:${proxy.workloadName}`;
-  return `${proxy.generator}/${proxy.type}/${proxy.namespace}/${shape}${ndsClassKey(proxy)}`;
+  return `${proxy.generator}/${proxy.type}/${proxy.namespace}/${shape}${ndsClassKey(proxy)}${mtlsClassKey(proxy, labels, mesh)}`;
+}
+
+/**
+ * The effective PeerAuthentication, which shapes inbound chains. Namespace and labels already
+ * determine it; it is named in the key so that a narrower notion of "workload shape" can never
+ * merge two workloads a policy tells apart. Empty when no policy applies (the common case).
+ */
+function mtlsClassKey(proxy: Proxy, labels: Readonly<Record<string, string>>, mesh: MeshConfig | undefined): string {
+  if (!mesh?.peerAuthentications.length || proxy.type !== 'sidecar') return '';
+  const eff = effectiveMtls(mesh.peerAuthentications, mesh.settings.rootNamespace, proxy.namespace, labels);
+  return Object.keys(eff.levels).length ? `/mtls:${mtlsKey(eff)}` : '';
 }
 
 export function generate(mesh: MeshConfig, proxy: Proxy): Generated {

@@ -159,6 +159,10 @@ function plaintextChains(l: Listener, omitted: Omission[]): NonNullable<Listener
       continue;
     }
     if (!m) { out.push(c); continue; }
+    if (m.application_protocols?.length) {
+      omitted.push({ level: 'listener', where: `${l.name}/${c.name ?? ''}`, reason: 'HTTP catch-all chain (found by ALPN): v1 has one listener per inbound port and no catch-all' });
+      continue;
+    }
     const { transport_protocol: tp, prefix_ranges: pr, ...rest } = m;
     const anyPrefix = !pr?.length || pr.every((r) => r.address_prefix === '0.0.0.0' && Number((r.prefix_len as { value?: number } | undefined)?.value ?? 0) === 0);
     out.push(tp === 'raw_buffer' && anyPrefix ? { ...c, filter_chain_match: rest } : c);

@@ -4,7 +4,7 @@
  * port's effective PeerAuthentication mode and protocol, which filter chain matches exist
  * (istiod's FilterChainMatchOptions) and which of them terminate istio mTLS:
  *
- * | mode       | HTTP port                                          | TCP port (and passthrough)                                     |
+ * | mode       | HTTP port                                          | TCP port                                                       |
  * |------------|----------------------------------------------------|----------------------------------------------------------------|
  * | STRICT     | tls (terminate)                                    | tls (terminate)                                                |
  * | PERMISSIVE | tls + istio ALPNs (terminate); raw_buffer          | tls + istio ALPNs (terminate); tls (app's own TLS); raw_buffer |

@@ -12,12 +12,10 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { MeshConfig } from '../model/config.js';
+import { selectorMatches } from '../model/labels.js';
 
-/** istiod's push trigger types (pilot/pkg/model/push_context.go TriggerReason), by config kind. */
-export const TRIGGER_OF_KIND: Readonly<Record<string, string>> = {
-  Service: 'service', EndpointSlice: 'endpoint', Endpoints: 'endpoint', Pod: 'endpoint',
-  VirtualService: 'config', DestinationRule: 'config',
-};
+/** istiod's push trigger types by config kind: model/push.ts (the PushRequest carries them). */
+export { REASON_OF_KIND as TRIGGER_OF_KIND } from '../model/push.js';
 
 /** Seconds buckets like istiod's for push and convergence timings. */
 const TIME_BUCKETS = [0.001, 0.01, 0.1, 0.5, 1, 3, 5, 10, 20, 30];
@@ -43,10 +41,6 @@ export interface MeshGauges {
   readonly vserviceDupDomains: number;
 }
 
-function matches(selector: Readonly<Record<string, string>> | undefined, labels: Readonly<Record<string, string>>): boolean {
-  return Object.entries(selector ?? {}).every(([k, v]) => labels[k] === v);
-}
-
 export function meshGauges(mesh: MeshConfig): MeshGauges {
   let empty = 0;
   for (const svc of mesh.services) {
@@ -55,7 +49,7 @@ export function meshGauges(mesh: MeshConfig): MeshGauges {
       if (p.protocol === 'UDP') continue;
       const eps = mesh.endpoints.get(svc.hostname)?.get(p.port) ?? [];
       if (!eps.length) empty++;
-      for (const s of dr?.spec.subsets ?? []) if (!eps.some((e) => matches(s.labels, e.labels))) empty++;
+      for (const s of dr?.spec.subsets ?? []) if (!eps.some((e) => selectorMatches(s.labels, e.labels))) empty++;
     }
   }
   // The store already resolved which VirtualService wins each host; every ignored one is a dup.

@@ -4,9 +4,9 @@
  * proxy class: proxies with the same class key get identical output, so the server translates
  * once per class. Output depends on generator, proxy type, namespace and the workload's labels
  * (scope via Sidecar workloadSelector, inbound ports, sourceLabels matches, gateway selection).
- * Labels come from node metadata LABELS (VMs, and agents that send them), else from the
- * registry pod of that name when the caller passes the mesh (so pods of one Deployment share a
- * class), else the class is per workload name. The effective PeerAuthentication is part of the key.
+ * Labels are the registry pod's over node metadata LABELS (model/resolve-proxy.ts) when the
+ * caller passes the mesh (so pods of one Deployment share a class), else the proxy's own; with no
+ * labels at all the class is per workload name. The effective PeerAuthentication is part of the key.
  */
 import type { MeshConfig } from '../model/config.js';
 import type { Proxy } from '../model/proxy.js';
@@ -19,14 +19,15 @@ import { nameTableOutput, ndsClassKey } from './nds.js';
 import { secretOutput } from './secret.js';
 import { effectiveMtls, mtlsKey } from '../model/peerauth.js';
 
-export type { Generated, TypeOutput } from './generated.js';
+export type { ClusterOutput, Generated, TypeOutput } from './generated.js';
+export type { ClusterKey } from './names.js';
 
 function labelsKey(labels: Readonly<Record<string, string>>): string {
   return Object.keys(labels).sort().map((k) => `${k}=${labels[k]}`).join(',');
 }
 
 export function proxyClass(proxy: Proxy, mesh?: MeshConfig): string {
-  const labels = Object.keys(proxy.labels).length ? proxy.labels : mesh ? proxyLabels(mesh, proxy) : {};
+  const labels = mesh ? proxyLabels(mesh, proxy) : proxy.labels;
   const shape = Object.keys(labels).length ? `labels:${labelsKey(labels)}` : `pod:${proxy.workloadName}`;
   return `${proxy.generator}/${proxy.type}/${proxy.namespace}/${shape}${ndsClassKey(proxy)}${mtlsClassKey(proxy, labels, mesh)}`;
 }

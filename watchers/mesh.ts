@@ -5,16 +5,18 @@
  * endpoints controller — the Pods the Service selects), pod labels for subset membership, and
  * DestinationRules by host. Cross-object checks live here because only here both sides are known:
  * a VirtualService naming a subset that no DestinationRule defines is rejected (its previous good
- * version stays if that one still checks out).
+ * version stays if that one still checks out: the previous snapshot's, passed as `previous`).
  */
 import { configKey, type ConfigKey, type MeshConfig, type MeshEndpoint, type MeshService, type PolicyNotice, type Rejection, type VirtualServiceConflict } from '../model/config.js';
 import type { PeerAuthentication } from '../model/peerauth.js';
 import { peerAuthNotices } from './policy-notices.js';
 import type { DestinationRule, Gateway, ServiceEntry, Sidecar, VirtualService, WorkloadEntry } from '../model/istio.js';
 import { DEFAULT_MESH_SETTINGS, type MeshSettings } from '../model/meshconfig.js';
+import { resolveShortName } from '../model/hosts.js';
+import { serviceSelects } from '../model/labels.js';
 import { serviceEntryEndpoints, serviceEntryServices, serviceExportTo, workloadEntryEndpoints } from './serviceentry.js';
 import type { EndpointSlice, Pod, Secret, Service, ServicePort } from '../model/k8s.js';
-import type { Entry, StoreState } from './store.js';
+import type { Entry, StoreState } from './store/reduce.js';
 
 export interface MeshOptions {
   readonly domainSuffix: string;
@@ -35,15 +37,6 @@ export const DEFAULT_MESH_OPTIONS: MeshOptions = { domainSuffix: 'cluster.local'
 const byKey = (a: { meta: { namespace: string; name: string } }, b: { meta: { namespace: string; name: string } }): number =>
   a.meta.namespace.localeCompare(b.meta.namespace) || a.meta.name.localeCompare(b.meta.name);
 
-/** Istio's short-name resolution: a host without dots is qualified in the config's namespace. */
-export function resolveHost(host: string, namespace: string, domainSuffix: string): string {
-  return host.includes('.') || host === '*' ? host : `${host}.${namespace}.svc.${domainSuffix}`;
-}
-
-function selects(selector: Readonly<Record<string, string>>, labels: Readonly<Record<string, string>>): boolean {
-  const keys = Object.keys(selector);
-  return keys.length > 0 && keys.every((k) => labels[k] === selector[k]);
-}
 
 function targetPortFor(sp: ServicePort, pod: Pod | undefined): number | null {
   if (typeof sp.targetPort === 'number') return sp.targetPort;
@@ -62,7 +55,12 @@ function endpointSort(a: MeshEndpoint, b: MeshEndpoint): number {
   return a.address.localeCompare(b.address, 'en', { numeric: true }) || a.port - b.port;
 }
 
-export function buildMesh(st: StoreState, opts: MeshOptions = DEFAULT_MESH_OPTIONS): { mesh: MeshConfig; accepted: Map<ConfigKey, Entry> } {
+/**
+ * `previous` is the snapshot built before this one (none for a first build): a VirtualService that
+ * fails the cross-object checks falls back to its version there, if that one still checks out.
+ * `accepted` lists the VirtualServices that passed (each is also in `mesh.objects`).
+ */
+export function buildMesh(st: StoreState, opts: MeshOptions = DEFAULT_MESH_OPTIONS, previous?: MeshConfig): { mesh: MeshConfig; accepted: Map<ConfigKey, Entry> } {
   const services: Service[] = [];
   const slices: EndpointSlice[] = [];
   const endpointsObjects = new Map<string, EndpointSlice[]>();
@@ -136,7 +134,7 @@ export function buildMesh(st: StoreState, opts: MeshOptions = DEFAULT_MESH_OPTIO
         }
       } else if (opts.endpointsFromPods && svc.selector) {
         for (const pod of sortedPods) {
-          if (pod.meta.namespace !== svc.meta.namespace || !pod.podIP || !selects(svc.selector, pod.meta.labels)) continue;
+          if (pod.meta.namespace !== svc.meta.namespace || !pod.podIP || !serviceSelects(svc.selector, pod.meta.labels)) continue;
           if (pod.phase && pod.phase !== 'Running') continue;
           const port = targetPortFor(sp, pod);
           if (port === null) continue;
@@ -161,7 +159,7 @@ export function buildMesh(st: StoreState, opts: MeshOptions = DEFAULT_MESH_OPTIO
 
   const destinationRuleByHost = new Map<string, DestinationRule>();
   for (const dr of drs) {
-    const host = resolveHost(dr.spec.host, dr.meta.namespace, opts.domainSuffix);
+    const host = resolveShortName(dr.spec.host, dr.meta.namespace, opts.domainSuffix);
     if (!destinationRuleByHost.has(host)) destinationRuleByHost.set(host, dr);
   }
 
@@ -175,7 +173,7 @@ export function buildMesh(st: StoreState, opts: MeshOptions = DEFAULT_MESH_OPTIO
     // When the newest submitted version already failed validation, that rejection is the one to
     // report; this older stored version is only the candidate for "last good".
     if (!st.rejected.has(key)) semanticRejections.push({ key, kind: 'VirtualService', namespace: vs.meta.namespace, name: vs.meta.name, source: entry.origin.source, ...problem });
-    const prev = st.lastSemanticGood.get(key);
+    const prev = previous?.objects.get(key);
     if (prev && prev.object.kind === 'VirtualService' && !subsetProblem(prev.object, destinationRuleByHost, opts.domainSuffix)) {
       virtualServices.push(prev.object);
       accepted.set(key, prev);
@@ -213,7 +211,7 @@ function subsetProblem(vs: VirtualService, drs: ReadonlyMap<string, DestinationR
   for (const { path, d } of dests) {
     const subset = d.subset;
     if (!subset) continue;
-    const host = resolveHost(d.host, vs.meta.namespace, suffix);
+    const host = resolveShortName(d.host, vs.meta.namespace, suffix);
     const dr = drs.get(host);
     if (!dr) return { field: `${path}.subset`, reason: `subset "${subset}" of ${host}: no DestinationRule defines subsets for that host` };
     if (!dr.spec.subsets?.some((s) => s.name === subset)) {
@@ -231,7 +229,7 @@ function vsConflicts(vss: readonly VirtualService[], suffix: string): VirtualSer
   const byHost = new Map<string, string[]>();
   for (const vs of vss) {
     if (vs.spec.gateways && !vs.spec.gateways.includes('mesh')) continue;
-    for (const h of new Set(vs.spec.hosts.map((x) => resolveHost(x, vs.meta.namespace, suffix)))) {
+    for (const h of new Set(vs.spec.hosts.map((x) => resolveShortName(x, vs.meta.namespace, suffix)))) {
       byHost.set(h, [...(byHost.get(h) ?? []), `${vs.meta.namespace}/${vs.meta.name}`]);
     }
   }

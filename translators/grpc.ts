@@ -4,7 +4,9 @@
  * generator: every resource is asked for by name. LDS `host:port` (short names resolved to the
  * FQDN; the listener keeps the requested name) → an api_listener whose HCM names the RDS config
  * `outbound|port||host`; RDS holds one virtual host with the service's domains (with ports);
- * CDS/EDS are the outbound clusters and subsets.
+ * CDS/EDS are the outbound clusters and subsets, with client mTLS only where a DestinationRule
+ * says ISTIO_MUTUAL (grpc-tls.ts). Server side: `xds.istio.io/grpc/lds/inbound/<ip>:<port>`
+ * listeners for xDS-enabled servers (grpc-inbound.ts).
  */
 import type { MeshConfig, MeshService } from '../model/config.js';
 import { buildScope, type Scope } from './scope.js';
@@ -18,6 +20,10 @@ import { HCM_TYPE, rdsHcm } from './hcm.js';
 import { clusterName, parseClusterName, vhostName } from './names.js';
 import { hostRoutes, type RouteFlavor } from './route.js';
 import type { Generated } from './generated.js';
+import { grpcInboundListener, GRPC_INBOUND_PREFIX } from './grpc-inbound.js';
+import { grpcInboundSecurity } from './grpc-security.js';
+import { grpcClientTls } from './grpc-tls.js';
+import { policyForPort } from './policy.js';
 
 export const GRPC_ROUTES: RouteFlavor = { headerStyle: 'legacy', defaultRetries: false, timeoutAs: 'max_stream_duration' };
 
@@ -37,6 +43,7 @@ export function resolveTarget(scope: Scope, name: string, proxyNs: string): { sv
 }
 
 function listener(scope: Scope, proxy: Proxy, name: string): Listener | undefined {
+  if (name.startsWith(GRPC_INBOUND_PREFIX)) return grpcInboundListener(scope, name, grpcInboundSecurity);
   const t = resolveTarget(scope, name, proxy.namespace);
   if (!t) return undefined;
   const rds = clusterName('outbound', t.port, '', t.svc.hostname);
@@ -54,10 +61,21 @@ function routeConfig(scope: Scope, proxy: Proxy, name: string): RouteConfigurati
   };
 }
 
+/** The cluster with the client TLS its DestinationRule asks for (ISTIO_MUTUAL only). */
+function withClientTls(scope: Scope, c: Cluster): Cluster {
+  const p = parseClusterName(c.name!);
+  if (!p) return c;
+  const dr = scope.destinationRule(p.host);
+  const base = policyForPort(dr?.spec.trafficPolicy, p.port);
+  const own = p.subset ? policyForPort(dr?.spec.subsets?.find((s) => s.name === p.subset)?.trafficPolicy, p.port) : undefined;
+  const ts = grpcClientTls(scope.mesh, p.host, p.port, own ? { ...base, ...own } : base);
+  return ts ? { ...c, transport_socket: ts } : c;
+}
+
 export function grpcGenerator(mesh: MeshConfig, proxy: Proxy): Generated {
   const scope = buildScope(mesh, proxy);
   let clusters: Map<string, Cluster> | undefined;
-  const allClusters = (): Map<string, Cluster> => (clusters ??= new Map(outboundClusters(scope, { defaultLb: 'ROUND_ROBIN', envoyPolicy: false }).map((c) => [c.name!, c])));
+  const allClusters = (): Map<string, Cluster> => (clusters ??= new Map(outboundClusters(scope, { defaultLb: 'ROUND_ROBIN', envoyPolicy: false }).map((c) => [c.name!, withClientTls(scope, c)])));
   return {
     clusters: { names: () => [...allClusters().keys()], get: (n) => allClusters().get(n) },
     endpoints: { names: () => [...allClusters().keys()], get: (n) => (allClusters().has(n) ? outboundEndpoints(scope, n) : undefined) },

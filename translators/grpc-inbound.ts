@@ -18,6 +18,7 @@
  * translations live in their own modules. Pure.
  */
 import type { MeshService } from '../model/config.js';
+import type { MtlsMode } from '../model/peerauth.js';
 import type { FilterChain, HttpConnectionManager, HttpFilter, Listener } from '../proto/types.js';
 import { typedAny } from '../proto/any.js';
 import { HCM_TYPE, ROUTER_FILTER } from './hcm.js';
@@ -32,8 +33,6 @@ const ROUTER_TYPE = 'envoy.extensions.filters.http.router.v3.Router';
 /** The label istiod's injector puts on pods with a sidecar (or proxyless agent) that speaks mTLS. */
 export const TLS_MODE_LABEL = 'security.istio.io/tlsMode';
 
-/** PeerAuthentication modes as istiod's model names them (UNSET inherits; the mesh default is PERMISSIVE). */
-export type MtlsMode = 'UNSET' | 'DISABLE' | 'PERMISSIVE' | 'STRICT';
 
 /** What the inbound listener needs from the security policies of the workload. */
 export interface InboundSecurity {

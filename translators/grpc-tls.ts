@@ -29,13 +29,9 @@ function commonTls(sans: readonly string[]): Record<string, unknown> {
   const roots = { instance_name: CERT_PROVIDER_INSTANCE, certificate_name: 'ROOTCA' };
   return {
     tls_certificate_provider_instance: cert,
-    tls_certificate_certificate_provider_instance: cert,
-    combined_validation_context: {
-      default_validation_context: {
-        ...(sans.length ? { match_subject_alt_names: sans.map((exact) => ({ exact })) } : {}),
-        ca_certificate_provider_instance: roots,
-      },
-      validation_context_certificate_provider_instance: roots,
+    validation_context: {
+      ...(sans.length ? { match_subject_alt_names: sans.map((exact) => ({ exact })) } : {}),
+      ca_certificate_provider_instance: roots,
     },
   };
 }

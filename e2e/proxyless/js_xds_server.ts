@@ -3,7 +3,8 @@
 // control plane for its listener (the bootstrap's server_listener_resource_name_template with
 // 127.0.0.1:<port>), takes TLS from it through XdsServerCredentials (insecure fallback when the
 // filter chain has no transport_socket) and applies its RBAC filters (GRPC_XDS_EXPERIMENTAL_RBAC).
-// Every method path is served; the answer is the UTF-8 JSON {"backend": <name>, "method": <path>}.
+// The methods the tests call are served; the answer is the UTF-8 JSON {"backend": <name>}, or with
+// request metadata `x-echo-peer: 1` {"backend": "<name>|<peer's URI SAN, or 'plaintext'>"}.
 // stdout: {"started":true} once bound for xDS, {"serving":true} when the first listener is in use,
 // {"status":...} on every serving-status change; stdin EOF or SIGTERM ends it.
 //
@@ -42,9 +43,17 @@ for (const path of ['/cart.Cart/Get', '/cart.Cart/Put', '/inventory.Inventory/Li
   server.addService({
     [method]: { path, requestStream: false, responseStream: false, requestSerialize: identity, requestDeserialize: identity, responseSerialize: identity, responseDeserialize: identity },
   }, {
-    [method]: (_call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => cb(null, Buffer.from(JSON.stringify({ backend: name, method: path }))),
+    [method]: (call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => cb(null, Buffer.from(JSON.stringify({ backend: answerName(call) }))),
   });
   void service;
+}
+
+/** The backend name, with the peer's identity when the caller asks for it. */
+function answerName(call: grpc.ServerUnaryCall<Buffer, Buffer>): string {
+  if (call.metadata.get('x-echo-peer')[0] !== '1') return name;
+  const san = call.getAuthContext().sslPeerCertificate?.subjectaltname ?? '';
+  const uri = san.split(', ').find((s) => s.startsWith('URI:'))?.slice(4);
+  return `${name}|${uri ?? 'plaintext'}`;
 }
 
 const address = `127.0.0.1:${port}`;

@@ -2,8 +2,8 @@
 # /usr/bin/python3): `py_xds_server.py <name> <port>` with GRPC_XDS_BOOTSTRAP set. grpc.server(xds=True)
 # asks the control plane for its listener (the bootstrap's server_listener_resource_name_template
 # with 127.0.0.1:<port>); xds_server_credentials takes TLS from the listener's filter chain
-# (insecure fallback). Every method path is served with the UTF-8 JSON
-# {"backend": <name>, "method": <path>}. stdout: {"started": true} once started (Python exposes
+# (insecure fallback). Every method path is served with the UTF-8 JSON {"backend": <name>}, or with
+# request metadata `x-echo-peer: 1` {"backend": "<name>|<peer's URI SAN, or 'plaintext'>"}. stdout: {"started": true} once started (Python exposes
 # no serving status: tests wait for a successful RPC); stdin EOF or SIGTERM ends it.
 import json
 import os
@@ -23,10 +23,14 @@ def log(*args):
 
 class AnyMethod(grpc.GenericRpcHandler):
     def service(self, details):
-        path = details.method
+        del details  # every method is answered the same way
 
-        def answer(_request, _context):
-            return json.dumps({'backend': name, 'method': path}).encode('utf-8')
+        def answer(_request, context):
+            backend = name
+            if dict(context.invocation_metadata()).get('x-echo-peer') == '1':
+                uris = [u.decode() for u in context.auth_context().get('x509_subject_alternative_name', []) if u.startswith(b'spiffe://')]
+                backend = '%s|%s' % (name, uris[0] if uris else 'plaintext')
+            return json.dumps({'backend': backend}).encode('utf-8')
 
         return grpc.unary_unary_rpc_method_handler(answer)  # no serializers: bytes in, bytes out
 

@@ -12,6 +12,7 @@ import type { DestinationRule, Gateway, ServiceEntry, Sidecar, VirtualService, W
 import { DEFAULT_MESH_SETTINGS, type MeshSettings } from '../model/meshconfig.js';
 import { serviceEntryEndpoints, serviceEntryServices, serviceExportTo, workloadEntryEndpoints } from './serviceentry.js';
 import type { EndpointSlice, Pod, Secret, Service, ServicePort } from '../model/k8s.js';
+import type { AuthorizationPolicy, RequestAuthentication } from '../model/security.js';
 import type { Entry, StoreState } from './store.js';
 
 export interface MeshOptions {
@@ -72,6 +73,8 @@ export function buildMesh(st: StoreState, opts: MeshOptions = DEFAULT_MESH_OPTIO
   const sidecars: Sidecar[] = [];
   const gateways: Gateway[] = [];
   const secrets = new Map<string, Secret>();
+  const authzPolicies: AuthorizationPolicy[] = [];
+  const requestAuthns: RequestAuthentication[] = [];
   for (const [, e] of st.objects) {
     const o = e.object;
     switch (o.kind) {
@@ -86,6 +89,8 @@ export function buildMesh(st: StoreState, opts: MeshOptions = DEFAULT_MESH_OPTIO
       case 'Sidecar': sidecars.push(o); break;
       case 'Gateway': gateways.push(o); break;
       case 'Secret': secrets.set(`${o.meta.namespace}/${o.meta.name}`, o); break;
+      case 'AuthorizationPolicy': authzPolicies.push(o); break;
+      case 'RequestAuthentication': requestAuthns.push(o); break;
     }
   }
   services.sort(byKey);
@@ -94,6 +99,8 @@ export function buildMesh(st: StoreState, opts: MeshOptions = DEFAULT_MESH_OPTIO
   wes.sort(byKey);
   sidecars.sort(byKey);
   gateways.sort(byKey);
+  authzPolicies.sort(byKey);
+  requestAuthns.sort(byKey);
   const slicesBySvc = new Map<string, EndpointSlice[]>();
   for (const s of slices.sort(byKey)) {
     const k = `${s.meta.namespace}/${s.serviceName}`;
@@ -189,6 +196,7 @@ export function buildMesh(st: StoreState, opts: MeshOptions = DEFAULT_MESH_OPTIO
     virtualServices, destinationRules: drs, destinationRuleByHost, objects, rejected,
     settings: opts.settings ?? DEFAULT_MESH_SETTINGS, serviceEntries: ses.map((x) => x.se), workloadEntries: wes, sidecars, gateways,
     conflicts: vsConflicts(virtualServices, opts.domainSuffix), secrets,
+    authorizationPolicies: authzPolicies, requestAuthentications: requestAuthns,
   };
   return { mesh, accepted };
 }

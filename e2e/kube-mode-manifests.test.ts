@@ -152,8 +152,8 @@ describe('deploy/ manifests agree with each other and with the server', () => {
     const target = containerPorts.find((c) => c.name === sp.targetPort || c.containerPort === sp.targetPort);
     assert.equal(target?.containerPort, DEFAULT_PORTS.webhook);
     assert.deepEqual(hook.admissionReviewVersions, ['v1']);
-    const istio = WATCHED_RESOURCES.filter((r) => r.group === 'networking.istio.io');
-    assert.deepEqual(hook.rules.flatMap((r: { apiGroups: string[] }) => r.apiGroups), ['networking.istio.io']);
+    const istio = WATCHED_RESOURCES.filter((r) => r.group.endsWith('.istio.io'));
+    assert.deepEqual(sorted(hook.rules.flatMap((r: { apiGroups: string[] }) => r.apiGroups)), sorted([...new Set(istio.map((r) => r.group))]));
     assert.deepEqual(sorted(hook.rules.flatMap((r: { resources: string[] }) => r.resources)), sorted(istio.map((r) => r.resource)));
   });
 

@@ -17,7 +17,7 @@ import type { Proxy } from '../model/proxy.js';
 import type { Cluster, FilterChain, Listener, RouteConfiguration, VirtualHost } from '../proto/types.js';
 import { typedAny } from '../proto/any.js';
 import { outboundClusters } from './cluster.js';
-import { HCM_FILTER, HCM_TYPE, rdsHcm } from './hcm.js';
+import { HCM_FILTER, HCM_TYPE, listenerContext, rdsHcm } from './hcm.js';
 import { istioMetadata } from './metadata.js';
 import { vsRoutes, type RouteFlavor } from './route.js';
 import { buildScope, exported, hostMatches, resolveHost, type Scope } from './scope.js';
@@ -26,6 +26,8 @@ import { tlsChains, TLS_INSPECTOR } from './tcp.js';
 import { eager, edsOutput, fixedClusters } from './sidecar.js';
 import { sds } from './policy.js';
 import type { Generated } from './generated.js';
+import type { ListenerPort } from './filters/types.js';
+import { protocolNamed } from './protocol.js';
 
 const DOWNSTREAM_TLS = 'envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext';
 
@@ -80,7 +82,7 @@ function routeConfig(scope: Scope, name: string, entries: { g: Gateway; server: 
       for (const h of hosts) if (!(byHost.get(h) ?? []).includes(vs)) byHost.set(h, [...(byHost.get(h) ?? []), vs]);
     }
   }
-  const flavor: RouteFlavor = { headerStyle: 'string_match', defaultRetries: true, timeoutAs: 'timeout', gateway: gwName(entries[0]!.g) };
+  const flavor: RouteFlavor = { headerStyle: 'string_match', defaultRetries: true, timeoutAs: 'timeout', listenerClass: 'gateway', gateway: gwName(entries[0]!.g) };
   const vhosts: VirtualHost[] = [...byHost.keys()].sort().map((h) => ({
     name: `${h}:${port}`,
     domains: h === '*' ? ['*'] : [h, `${h}:*`],
@@ -99,6 +101,11 @@ function downstreamTls(server: GatewayServer): Record<string, unknown> {
   if (istio) common['combined_validation_context'] = { default_validation_context: {}, validation_context_sds_secret_config: sds('ROOTCA') };
   else if (tls.mode === 'MUTUAL' || tls.mode === 'OPTIONAL_MUTUAL') common['combined_validation_context'] = { default_validation_context: {}, validation_context_sds_secret_config: sds(`kubernetes://${tls.credentialName ?? ''}-cacert`) };
   return { common_tls_context: common, require_client_certificate: { value: istio || tls.mode === 'MUTUAL' } };
+}
+
+/** The filter registry's port for a server bound on listen port `lp`. */
+function serverPort(lp: number, server: GatewayServer): ListenerPort {
+  return { number: lp, name: server.port.name, protocol: protocolNamed(server.port.protocol) };
 }
 
 function sniOf(server: GatewayServer): string[] {
@@ -122,7 +129,8 @@ export function gatewayGenerator(mesh: MeshConfig, proxy: Proxy): Generated {
     const passthrough = entries.filter((e) => !http.includes(e) && !terminated.includes(e));
     if (http.length) {
       const rc = `http.${lp}`;
-      chains.push({ chain: { filters: [{ name: HCM_FILTER, typed_config: typedAny(HCM_TYPE, rdsHcm(`outbound_0.0.0.0_${lp}`, rc, 'envoy')) }] }, rc: routeConfig(scope, rc, http) });
+      const ctx = listenerContext(scope, 'gateway', http.length === 1 ? serverPort(lp, http[0]!.server) : { number: lp });
+      chains.push({ chain: { filters: [{ name: HCM_FILTER, typed_config: typedAny(HCM_TYPE, rdsHcm(`outbound_0.0.0.0_${lp}`, rc, ctx)) }] }, rc: routeConfig(scope, rc, http) });
     }
     for (const e of terminated) {
       const rc = `https.${e.server.port.number}.${e.server.port.name}.${e.g.meta.name}.${e.g.meta.namespace}`;
@@ -130,7 +138,7 @@ export function gatewayGenerator(mesh: MeshConfig, proxy: Proxy): Generated {
       chains.push({ rc: routeConfig(scope, rc, [e]), chain: {
         ...(sni.length ? { filter_chain_match: { server_names: sni } } : {}),
         transport_socket: { name: 'envoy.transport_sockets.tls', typed_config: typedAny(DOWNSTREAM_TLS, downstreamTls(e.server)) },
-        filters: [{ name: HCM_FILTER, typed_config: typedAny(HCM_TYPE, rdsHcm(`outbound_0.0.0.0_${lp}`, rc, 'envoy')) }],
+        filters: [{ name: HCM_FILTER, typed_config: typedAny(HCM_TYPE, rdsHcm(`outbound_0.0.0.0_${lp}`, rc, listenerContext(scope, 'gateway', serverPort(lp, e.server)))) }],
         metadata: istioMetadata({ config: gwPath(e.g) }),
       } as FilterChain });
     }

@@ -92,6 +92,29 @@ describe('proxyless gRPC server listeners (GENERATOR=grpc, inbound)', () => {
     assert.equal(chainOf(port)['name'], 'inbound-mtls');
   });
 
+  it('AuthorizationPolicy: DENY filter before ALLOW (istiod\'s names for gRPC), AUDIT and dry-run-only policies left out', () => {
+    const ap = (name: string, action: string, extra = ''): string => `---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: ${name}, namespace: shop${extra}}
+spec:
+  selector: {matchLabels: {app: cart}}
+  action: ${action}
+  rules: [{from: [{source: {principals: [cluster.local/ns/shop/sa/frontend]}}], to: [{operation: {paths: ['/cart.Cart/*']}}]}]
+`;
+    const yaml = BASE + ap('allow', 'ALLOW') + ap('deny', 'DENY') + ap('audit', 'AUDIT') + ap('dry', 'ALLOW', ', annotations: {istio.io/dry-run: "true"}');
+    const c = chainOf(listener(yaml, { app: 'cart' }));
+    const filters = c['filters'][0]['typedConfig']['httpFilters'] as Json[];
+    assert.deepEqual(filters.map((f) => f['name']), ['envoy.filters.http.rbac.DENY', 'envoy.filters.http.rbac', 'envoy.filters.http.router']);
+    assert.equal(filters[0]!['typedConfig']['rules']['action'], 'DENY');
+    const allow = filters[1]!['typedConfig']['rules'];
+    assert.deepEqual(Object.keys(allow['policies']), ['ns[shop]-policy[allow]-rule[0]'], 'the dry-run policy is not enforced');
+    assert.match(JSON.stringify(allow), /spiffe:\/\/cluster\.local\/ns\/shop\/sa\/frontend/);
+    assert.match(JSON.stringify(allow), /"prefix":"\/cart\.Cart\/"/);
+    const only = chainOf(listener(BASE + ap('audit', 'AUDIT') + ap('dry', 'DENY', ', annotations: {istio.io/dry-run: "true"}'), { app: 'cart' }));
+    assert.deepEqual(only['filters'][0]['typedConfig']['httpFilters'].map((f: Json) => f['name']), ['envoy.filters.http.router']);
+  });
+
   it('gives no listener for a port the workload does not serve, another prefix, or a malformed address', () => {
     assert.equal(listener(BASE, { app: 'cart' }, 'xds.istio.io/grpc/lds/inbound/10.1.0.9:7070'), undefined, 'the service port is not the workload port');
     assert.equal(listener(BASE, { app: 'other' }), undefined, 'no service selects the workload');

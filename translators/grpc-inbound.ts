@@ -21,7 +21,8 @@ import type { MeshService } from '../model/config.js';
 import type { MtlsMode } from '../model/peerauth.js';
 import type { FilterChain, HttpConnectionManager, HttpFilter, Listener } from '../proto/types.js';
 import { typedAny } from '../proto/any.js';
-import { HCM_TYPE, ROUTER_FILTER } from './hcm.js';
+import { HCM_TYPE } from './hcm.js';
+import { ROUTER_FILTER, ROUTER_TYPE } from './filters/router.js';
 import { inboundPorts } from './inbound.js';
 import { istioMetadata } from './metadata.js';
 import { configPath } from './names.js';
@@ -29,7 +30,6 @@ import { grpcServerTls } from './grpc-tls.js';
 import type { Scope } from './scope.js';
 
 export const GRPC_INBOUND_PREFIX = 'xds.istio.io/grpc/lds/inbound/';
-const ROUTER_TYPE = 'envoy.extensions.filters.http.router.v3.Router';
 /** The label istiod's injector puts on pods with a sidecar (or proxyless agent) that speaks mTLS. */
 export const TLS_MODE_LABEL = 'security.istio.io/tlsMode';
 

@@ -16,16 +16,17 @@ import { typedAny } from '../proto/any.js';
 import { outboundClusters } from './cluster.js';
 import { outboundEndpoints } from './endpoint.js';
 import { serviceDomains } from './domains.js';
-import { HCM_TYPE, rdsHcm } from './hcm.js';
+import { HCM_TYPE, listenerContext, rdsHcm } from './hcm.js';
 import { clusterName, parseClusterName, vhostName } from './names.js';
 import { hostRoutes, type RouteFlavor } from './route.js';
+import { portProtocol } from './protocol.js';
 import type { Generated } from './generated.js';
 import { grpcInboundListener, GRPC_INBOUND_PREFIX } from './grpc-inbound.js';
 import { grpcInboundSecurity } from './grpc-security.js';
 import { grpcClientTls } from './grpc-tls.js';
 import { policyForPort } from './policy.js';
 
-export const GRPC_ROUTES: RouteFlavor = { headerStyle: 'legacy', defaultRetries: false, timeoutAs: 'max_stream_duration' };
+export const GRPC_ROUTES: RouteFlavor = { headerStyle: 'legacy', defaultRetries: false, timeoutAs: 'max_stream_duration', listenerClass: 'grpc-outbound' };
 
 /** Resolves `host[:port]` as a gRPC target names it, from the proxy's namespace. */
 export function resolveTarget(scope: Scope, name: string, proxyNs: string): { svc: MeshService; port: number } | undefined {
@@ -47,7 +48,9 @@ function listener(scope: Scope, proxy: Proxy, name: string): Listener | undefine
   const t = resolveTarget(scope, name, proxy.namespace);
   if (!t) return undefined;
   const rds = clusterName('outbound', t.port, '', t.svc.hostname);
-  return { name, api_listener: { api_listener: typedAny(HCM_TYPE, rdsHcm(name, rds, 'grpc')) } };
+  const sp = t.svc.ports.find((p) => p.port === t.port)!;
+  const ctx = listenerContext(scope, 'grpc-outbound', { number: t.port, name: sp.name, protocol: portProtocol(sp) });
+  return { name, api_listener: { api_listener: typedAny(HCM_TYPE, rdsHcm(name, rds, ctx)) } };
 }
 
 function routeConfig(scope: Scope, proxy: Proxy, name: string): RouteConfiguration | undefined {

@@ -16,7 +16,7 @@ import type { ServicePort } from '../model/k8s.js';
 import type { Cluster, FilterChain, Listener, RouteConfiguration } from '../proto/types.js';
 import { typedAny } from '../proto/any.js';
 import { durationOf } from '../model/duration.js';
-import { HCM_FILTER, HCM_TYPE, rdsHcm } from './hcm.js';
+import { HCM_FILTER, HCM_TYPE, listenerContext, rdsHcm } from './hcm.js';
 import { BLACKHOLE_CLUSTER, clusterName, configPath } from './names.js';
 import { istioMetadata } from './metadata.js';
 import { isHttp, portProtocol, type Protocol } from './protocol.js';
@@ -91,10 +91,11 @@ export function inboundClusters(scope: Scope, ports: readonly InboundPort[]): Cl
   return out;
 }
 
-function chainFor(p: InboundPort): FilterChain {
+function chainFor(scope: Scope, p: InboundPort): FilterChain {
   const name = clusterName('inbound', p.port, '', '');
+  const ctx = listenerContext(scope, 'sidecar-inbound', { number: p.port, protocol: p.protocol });
   const filter = isHttp(p.protocol)
-    ? { name: HCM_FILTER, typed_config: typedAny(HCM_TYPE, rdsHcm(`inbound_0.0.0.0_${p.port}`, name, 'envoy')) }
+    ? { name: HCM_FILTER, typed_config: typedAny(HCM_TYPE, rdsHcm(`inbound_0.0.0.0_${p.port}`, name, ctx)) }
     : tcpProxy(name, name);
   const svc = p.services[0]!;
   return {
@@ -103,7 +104,7 @@ function chainFor(p: InboundPort): FilterChain {
   } as FilterChain;
 }
 
-export function virtualInbound(ports: readonly InboundPort[]): Listener {
+export function virtualInbound(scope: Scope, ports: readonly InboundPort[]): Listener {
   return {
     name: 'virtualInbound',
     address: { socket_address: { address: '0.0.0.0', port_value: 15006 } },
@@ -111,7 +112,7 @@ export function virtualInbound(ports: readonly InboundPort[]): Listener {
     listener_filters: [ORIGINAL_DST],
     filter_chains: [
       { name: 'virtualInbound-blackhole', filter_chain_match: { destination_port: { value: 15006 } }, filters: [tcpProxy(BLACKHOLE_CLUSTER, BLACKHOLE_CLUSTER)] },
-      ...ports.map(chainFor),
+      ...ports.map((p) => chainFor(scope, p)),
       { name: 'virtualInbound', filters: [tcpProxy(INBOUND_PASSTHROUGH, INBOUND_PASSTHROUGH)] },
     ],
   };

@@ -9,13 +9,14 @@
  * hash_policy. `RouteFlavor` captures the differences between Envoy and proxyless gRPC.
  */
 import type { HTTPMatchRequest, HTTPRetry, HTTPRoute, HTTPRouteDestination, HeaderOperations, VirtualService } from '../model/istio.js';
-import type { HTTPFault, Route, RouteAction, RetryPolicy } from '../proto/types.js';
+import type { Route, RouteAction, RetryPolicy } from '../proto/types.js';
 import { typedAny } from '../proto/any.js';
 import { durationOf, parseDuration, msToDuration } from '../model/duration.js';
 import { clusterName, configPath } from './names.js';
 import { istioMetadata } from './metadata.js';
 import { routeMatch, type HeaderStyle } from './match.js';
-import { corsPolicy, CORS_FILTER, CORS_POLICY_TYPE } from './cors.js';
+import { perFilterConfig } from './filters/index.js';
+import type { ListenerClass } from './filters/types.js';
 import type { Scope } from './scope.js';
 
 export interface RouteFlavor {
@@ -26,10 +27,9 @@ export interface RouteFlavor {
   readonly timeoutAs: 'timeout' | 'max_stream_duration';
   /** The gateway name (`ns/name`) routes are built for, or `mesh` for sidecars and gRPC. */
   readonly gateway?: string;
+  /** The listeners these routes serve, for per-route HTTP filter config (translators/filters). */
+  readonly listenerClass: ListenerClass;
 }
-
-export const FAULT_FILTER = 'envoy.filters.http.fault';
-export const FAULT_TYPE = 'envoy.extensions.filters.http.fault.v3.HTTPFault';
 
 /** Resolves a destination host the way istiod does (short names in the VirtualService's namespace). */
 export function destinationHost(host: string, vsNamespace: string, suffix: string): string {
@@ -96,22 +96,6 @@ function retryPolicy(given: HTTPRetry | undefined, scope: Scope, flavor: RouteFl
 
 function percent(v: number): { numerator: number; denominator: 'MILLION' } {
   return { numerator: Math.round(v * 10000), denominator: 'MILLION' };
-}
-
-const GRPC_CODES: Readonly<Record<string, number>> = {
-  OK: 0, CANCELLED: 1, UNKNOWN: 2, INVALID_ARGUMENT: 3, DEADLINE_EXCEEDED: 4, NOT_FOUND: 5, ALREADY_EXISTS: 6, PERMISSION_DENIED: 7,
-  RESOURCE_EXHAUSTED: 8, FAILED_PRECONDITION: 9, ABORTED: 10, OUT_OF_RANGE: 11, UNIMPLEMENTED: 12, INTERNAL: 13, UNAVAILABLE: 14, DATA_LOSS: 15, UNAUTHENTICATED: 16,
-};
-
-export function faultConfig(f: NonNullable<HTTPRoute['fault']>): HTTPFault {
-  const out: HTTPFault = {};
-  if (f.delay?.fixedDelay) out.delay = { fixed_delay: durationOf(f.delay.fixedDelay), percentage: percent(f.delay.percentage?.value ?? f.delay.percent ?? 0) };
-  if (f.abort) {
-    const code = f.abort.grpcStatus !== undefined ? { grpc_status: GRPC_CODES[f.abort.grpcStatus] ?? (Number(f.abort.grpcStatus) || 2) } : { http_status: f.abort.httpStatus ?? 503 };
-    // As istiod: a fault without a percentage applies to no request (Istio's API: "if not specified, no request will be aborted").
-    out.abort = { ...code, percentage: percent(f.abort.percentage?.value ?? 0) };
-  }
-  return out;
 }
 
 function headerOps(ops: HeaderOperations | undefined): { add: NonNullable<Route['request_headers_to_add']>; remove: string[] } {
@@ -205,10 +189,8 @@ function routesOf(scope: Scope, vs: VirtualService, index: number, h: HTTPRoute,
       const b = h.directResponse.body;
       r.direct_response = { status: h.directResponse.status, ...(b?.string !== undefined ? { body: { inline_string: b.string } } : b?.bytes !== undefined ? { body: { inline_bytes: b.bytes } } : {}) };
     } else r.route = action(scope, h, vs, port, flavor);
-    const perFilter: Record<string, ReturnType<typeof typedAny>> = {};
-    if (h.fault) perFilter[FAULT_FILTER] = typedAny(FAULT_TYPE, faultConfig(h.fault));
-    if (h.corsPolicy && flavor.timeoutAs === 'timeout') perFilter[CORS_FILTER] = typedAny(CORS_POLICY_TYPE, corsPolicy(h.corsPolicy));
-    if (Object.keys(perFilter).length) r.typed_per_filter_config = perFilter;
+    const perFilter = perFilterConfig({ listenerClass: flavor.listenerClass, route: h, virtualService: vs });
+    if (perFilter) r.typed_per_filter_config = perFilter;
     if (req.add.length) r.request_headers_to_add = req.add;
     if (req.remove.length) r.request_headers_to_remove = req.remove;
     if (resp.add.length) r.response_headers_to_add = resp.add;

@@ -46,7 +46,7 @@ export function sidecarGenerator(mesh: MeshConfig, proxy: Proxy): Generated {
   const inPorts = inboundPorts(scope);
   const clusters = [...fixedClusters(scope), ...outboundClusters(scope, { defaultLb: 'LEAST_REQUEST', envoyPolicy: true }), ...inboundClusters(scope, inPorts)].sort(byName);
   const ports = httpPorts(scope.services);
-  const listeners = [virtualOutbound(scope), virtualInbound(inPorts), ...httpListeners(ports), ...tcpListeners(scope, ports)].sort(byName);
+  const listeners = [virtualOutbound(scope), virtualInbound(scope, inPorts), ...httpListeners(scope, ports), ...tcpListeners(scope, ports)].sort(byName);
   const routes = [...[...routePorts(scope.services).entries()].map(([port, svcs]) => outboundRouteConfig(scope, port, svcs)), ...inboundRoutes(inPorts)].sort(byName);
   return {
     clusters: eager(clusters, (c) => c.name!),

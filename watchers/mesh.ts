@@ -14,6 +14,7 @@ import type { DestinationRule, Gateway, ServiceEntry, Sidecar, VirtualService, W
 import { DEFAULT_MESH_SETTINGS, type MeshSettings } from '../model/meshconfig.js';
 import { serviceEntryEndpoints, serviceEntryServices, serviceExportTo, workloadEntryEndpoints } from './serviceentry.js';
 import type { EndpointSlice, Pod, Secret, Service, ServicePort } from '../model/k8s.js';
+import type { AuthorizationPolicy, RequestAuthentication } from '../model/security.js';
 import type { Entry, StoreState } from './store.js';
 
 export interface MeshOptions {
@@ -75,6 +76,8 @@ export function buildMesh(st: StoreState, opts: MeshOptions = DEFAULT_MESH_OPTIO
   const gateways: Gateway[] = [];
   const secrets = new Map<string, Secret>();
   const peerAuthentications: PeerAuthentication[] = [];
+  const authzPolicies: AuthorizationPolicy[] = [];
+  const requestAuthns: RequestAuthentication[] = [];
   for (const [, e] of st.objects) {
     const o = e.object;
     switch (o.kind) {
@@ -90,6 +93,8 @@ export function buildMesh(st: StoreState, opts: MeshOptions = DEFAULT_MESH_OPTIO
       case 'Gateway': gateways.push(o); break;
       case 'Secret': secrets.set(`${o.meta.namespace}/${o.meta.name}`, o); break;
       case 'PeerAuthentication': peerAuthentications.push(o); break;
+      case 'AuthorizationPolicy': authzPolicies.push(o); break;
+      case 'RequestAuthentication': requestAuthns.push(o); break;
     }
   }
   services.sort(byKey);
@@ -99,6 +104,8 @@ export function buildMesh(st: StoreState, opts: MeshOptions = DEFAULT_MESH_OPTIO
   sidecars.sort(byKey);
   gateways.sort(byKey);
   peerAuthentications.sort(byKey);
+  authzPolicies.sort(byKey);
+  requestAuthns.sort(byKey);
   const slicesBySvc = new Map<string, EndpointSlice[]>();
   for (const s of slices.sort(byKey)) {
     const k = `${s.meta.namespace}/${s.serviceName}`;
@@ -197,6 +204,7 @@ export function buildMesh(st: StoreState, opts: MeshOptions = DEFAULT_MESH_OPTIO
     settings, serviceEntries: ses.map((x) => x.se), workloadEntries: wes, sidecars, gateways,
     conflicts: vsConflicts(virtualServices, opts.domainSuffix), secrets,
     peerAuthentications, policyNotices,
+    authorizationPolicies: authzPolicies, requestAuthentications: requestAuthns,
   };
   return { mesh, accepted };
 }

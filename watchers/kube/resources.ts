@@ -33,6 +33,9 @@ const ISTIO_VERSIONS = ['v1', 'v1beta1', 'v1alpha3'];
 const istio = (resource: string, kind: string): WatchedResource =>
   ({ group: 'networking.istio.io', resource, kind, versions: ISTIO_VERSIONS, namespaced: true, optional: true });
 
+const security = (resource: string, kind: string): WatchedResource =>
+  ({ group: 'security.istio.io', resource, kind, versions: ['v1', 'v1beta1'], namespaced: true, optional: true });
+
 export const WATCHED_RESOURCES: readonly WatchedResource[] = [
   { group: '', resource: 'services', kind: 'Service', versions: ['v1'], namespaced: true, optional: false },
   { group: 'discovery.k8s.io', resource: 'endpointslices', kind: 'EndpointSlice', versions: ['v1'], namespaced: true, optional: false },
@@ -50,6 +53,8 @@ export const WATCHED_RESOURCES: readonly WatchedResource[] = [
   istio('serviceentries', 'ServiceEntry'),
   istio('workloadentries', 'WorkloadEntry'),
   istio('sidecars', 'Sidecar'),
+  security('authorizationpolicies', 'AuthorizationPolicy'),
+  security('requestauthentications', 'RequestAuthentication'),
 ];
 
 /** `services`, `virtualservices.networking.istio.io`: the name kubectl and RBAC errors use. */

@@ -30,6 +30,8 @@ export interface XdsServerProcess {
   readonly port: number;
   /** JSON lines the server printed ({"serving":true}, {"status":...}). */
   readonly events: Record<string, unknown>[];
+  /** Whether the process has ended. */
+  readonly exited: boolean;
   stderrTail(): string;
   close(): Promise<void>;
 }
@@ -81,5 +83,5 @@ export async function startXdsServer(kind: ServerKind, bootstrap: object, name: 
     await exited;
     throw e;
   }
-  return { kind, port, events, stderrTail: () => tail.join('\n'), close };
+  return { kind, port, events, get exited() { return child.exitCode !== null || child.signalCode !== null; }, stderrTail: () => tail.join('\n'), close };
 }

@@ -92,6 +92,9 @@ export class PilotMetrics {
   /** Kubernetes mode: lists after the first (410 Gone, failed lists) and reopened watches, per resource. */
   readonly kubeRelists: Counter<'resource'>;
   readonly kubeReconnects: Counter<'resource'>;
+  /** RequestAuthentication jwksUri fetches (istiod's pilot_jwks_resolver_network_fetch_{success,fail}_total). */
+  readonly jwksFetchOk: Counter;
+  readonly jwksFetchFail: Counter;
   /** `pilot_xds` version label → connected proxies with it (a series is removed when it drops to zero). */
   private readonly versions = new Map<string, number>();
   /** node → type → err label currently set on the reject gauges (to clear on ACK/disconnect). */
@@ -123,6 +126,8 @@ export class PilotMetrics {
     this.virtServices = new Gauge({ name: 'pilot_virt_services', help: 'Total virtual services known to pilot.', registers });
     this.edsNoInstances = new Gauge({ name: 'pilot_eds_no_instances', help: 'Number of clusters without instances.', registers });
     this.dupDomains = new Gauge({ name: 'pilot_vservice_dup_domain', help: 'Virtual services with dup domains.', registers });
+    this.jwksFetchOk = new Counter({ name: 'pilot_jwks_resolver_network_fetch_success_total', help: 'Total number of successfully network fetch by pilot jwks resolver', registers });
+    this.jwksFetchFail = new Counter({ name: 'pilot_jwks_resolver_network_fetch_fail_total', help: 'Total number of failed network fetch by pilot jwks resolver', registers });
     this.xdsAuthFailures = new Counter({ name: 'tspilot_xds_auth_failures_total', help: 'Streams and connections refused on the TLS xDS port, by reason (unauthenticated, permission_denied, tls_handshake).', labelNames: ['reason'], registers });
   }
 

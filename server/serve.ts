@@ -38,6 +38,7 @@ import { CaMetrics } from './ca/metrics.js';
 import type { CaFlags } from './ca/flags.js';
 import { KubeConfig } from '@kubernetes/client-node';
 import { CA_SERVICE_DEFINITION, caService } from './ca/service.js';
+import { JwksFetcher, jwksUris, withJwks } from './security/jwks.js';
 
 export interface ServeOptions {
   readonly configDir: string;
@@ -147,13 +148,30 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
     ...(opts.maxStreamNames ? { maxStreamNames: opts.maxStreamNames } : {}), ...(opts.maxServerNames ? { maxServerNames: opts.maxServerNames } : {}) });
   observer.meterSends(engine);
   let ready = false;
+  // RequestAuthentication jwksUri keys: fetched beside the pipeline, joined to each snapshot; new or
+  // rotated keys re-push the last snapshot (a fetch never holds a push back).
+  let lastUpdate: MeshUpdate | undefined;
+  const jwksLog = logger('jwks');
+  const jwks = new JwksFetcher({
+    onChange: () => { if (lastUpdate) safePush({ ...lastUpdate, kinds: new Set(['RequestAuthentication']), keys: new Set(), firstChangeAt: Date.now() }); },
+    onFetch: (uri, o) => { if (o.ok) { observer.metrics.jwksFetchOk.inc(); if (o.changed) jwksLog.info({ uri }, `keys from ${uri} fetched`); } else {
+      observer.metrics.jwksFetchFail.inc();
+      jwksLog.warn({ uri, err: o.error }, `cannot fetch keys from ${uri}: ${o.error}; ${o.keptLastGood ? 'the last good keys stay in force' : 'tokens of its issuer are refused until it answers'}`);
+    } },
+  });
   const first = firstValueFrom(updates$);
-  const sub: Subscription = updates$.subscribe((u) => { try { pushUpdate(u); } catch (e) {
+  const safePush = (u: MeshUpdate): void => { try { pushUpdate(u); } catch (e) {
     // A throw here would end the subscription (no push ever again): log, count, wait for the next change.
     observer.metrics.pushContextErrors.inc();
     log.error({ generation: u.mesh.generation, err: (e as Error).message }, `push of generation ${u.mesh.generation} failed: ${(e as Error).message}`);
-  } });
-  function pushUpdate(u: MeshUpdate): void {
+  } };
+  const sub: Subscription = updates$.subscribe((u) => {
+    lastUpdate = u;
+    jwks.want(jwksUris(u.mesh));
+    safePush(u);
+  });
+  function pushUpdate(raw: MeshUpdate): void {
+    const u = { ...raw, mesh: withJwks(raw.mesh, jwks.snapshot()) };
     const t0 = performance.now();
     const rec = observer.beginPush(u);
     const sent = engine.push(u.mesh, pushScope(cache.mesh, u));
@@ -185,6 +203,7 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   const close = async (): Promise<void> => {
     sub.unsubscribe();
     ownCA?.close();
+    jwks.close();
     await Promise.all([dryRunParser.close(), xds?.close(), xdsTls?.close(), webhook?.close(), ca?.close(), ...servers.map((s) => s.close())]);
   };
   try {

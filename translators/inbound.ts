@@ -8,12 +8,14 @@
  * the same pod or VM) and route configs `inbound|<port>||` with one vhost `inbound|http|<port>`.
  * The workload's ports come from the services whose selector picks the proxy's labels (Service
  * selectors, ServiceEntry workloadSelectors) in its namespace; a named targetPort is resolved
- * against the first matching Pod or WorkloadEntry. Output depends only on namespace and labels,
- * so proxies of one workload shape share it.
+ * against the first matching Pod or WorkloadEntry. AuthorizationPolicies reach TCP chains (ports
+ * and the passthrough catch-all) as network filters before tcp_proxy, HTTP ones through the HCM's
+ * filter registry. Output depends only on namespace and labels, so proxies of one workload shape
+ * share it.
  */
 import type { MeshConfig, MeshService } from '../model/config.js';
 import type { ServicePort } from '../model/k8s.js';
-import type { Cluster, FilterChain, Listener, RouteConfiguration } from '../proto/types.js';
+import type { Cluster, Filter, FilterChain, Listener, RouteConfiguration } from '../proto/types.js';
 import { typedAny } from '../proto/any.js';
 import { durationOf } from '../model/duration.js';
 import { HCM_FILTER, HCM_TYPE, listenerContext, rdsHcm } from './hcm.js';
@@ -22,6 +24,10 @@ import { istioMetadata } from './metadata.js';
 import { isHttp, portProtocol, type Protocol } from './protocol.js';
 import { tcpProxy, ORIGINAL_DST } from './tcp.js';
 import type { Scope } from './scope.js';
+import { networkAuthzFilters } from './authz/workload.js';
+
+/** AuthorizationPolicy network filters (before tcp_proxy) for the workload's TCP chains, passthrough included, as istiod. */
+const networkAuthz = (scope: Scope): Filter[] => networkAuthzFilters(scope.mesh, scope.namespace, scope.labels);
 
 export const INBOUND_PASSTHROUGH = 'InboundPassthroughCluster';
 
@@ -94,12 +100,12 @@ export function inboundClusters(scope: Scope, ports: readonly InboundPort[]): Cl
 function chainFor(scope: Scope, p: InboundPort): FilterChain {
   const name = clusterName('inbound', p.port, '', '');
   const ctx = listenerContext(scope, 'sidecar-inbound', { number: p.port, protocol: p.protocol });
-  const filter = isHttp(p.protocol)
-    ? { name: HCM_FILTER, typed_config: typedAny(HCM_TYPE, rdsHcm(`inbound_0.0.0.0_${p.port}`, name, ctx)) }
-    : tcpProxy(name, name);
+  const filters = isHttp(p.protocol)
+    ? [{ name: HCM_FILTER, typed_config: typedAny(HCM_TYPE, rdsHcm(`inbound_0.0.0.0_${p.port}`, name, ctx)) }]
+    : [...networkAuthz(scope), tcpProxy(name, name)];
   const svc = p.services[0]!;
   return {
-    name: `0.0.0.0_${p.port}`, filter_chain_match: { destination_port: { value: p.port } }, filters: [filter],
+    name: `0.0.0.0_${p.port}`, filter_chain_match: { destination_port: { value: p.port } }, filters,
     metadata: istioMetadata({ config: configPath('Service', svc.namespace, svc.name) }),
   } as FilterChain;
 }
@@ -113,7 +119,7 @@ export function virtualInbound(scope: Scope, ports: readonly InboundPort[]): Lis
     filter_chains: [
       { name: 'virtualInbound-blackhole', filter_chain_match: { destination_port: { value: 15006 } }, filters: [tcpProxy(BLACKHOLE_CLUSTER, BLACKHOLE_CLUSTER)] },
       ...ports.map((p) => chainFor(scope, p)),
-      { name: 'virtualInbound', filters: [tcpProxy(INBOUND_PASSTHROUGH, INBOUND_PASSTHROUGH)] },
+      { name: 'virtualInbound', filters: [...networkAuthz(scope), tcpProxy(INBOUND_PASSTHROUGH, INBOUND_PASSTHROUGH)] },
     ],
   };
 }

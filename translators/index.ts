@@ -6,7 +6,8 @@
  * (scope via Sidecar workloadSelector, inbound ports, sourceLabels matches, gateway selection).
  * Labels come from node metadata LABELS (VMs, and agents that send them), else from the
  * registry pod of that name when the caller passes the mesh (so pods of one Deployment share a
- * class), else the class is per workload name.
+ * class), else the class is per workload name. The AuthorizationPolicies and
+ * RequestAuthentications that select the workload are named in the key too.
  */
 import type { MeshConfig } from '../model/config.js';
 import type { Proxy } from '../model/proxy.js';
@@ -17,6 +18,7 @@ import { gatewayGenerator } from './gateway.js';
 import { proxyLabels } from './scope.js';
 import { nameTableOutput, ndsClassKey } from './nds.js';
 import { secretOutput } from './secret.js';
+import { appliedKey, appliedPolicies } from './authz/select.js';
 
 export type { Generated, TypeOutput } from './generated.js';
 
@@ -27,7 +29,10 @@ function labelsKey(labels: Readonly<Record<string, string>>): string {
 export function proxyClass(proxy: Proxy, mesh?: MeshConfig): string {
   const labels = Object.keys(proxy.labels).length ? proxy.labels : mesh ? proxyLabels(mesh, proxy) : {};
   const shape = Object.keys(labels).length ? `labels:${labelsKey(labels)}` : `pod:${proxy.workloadName}`;
-  return `${proxy.generator}/${proxy.type}/${proxy.namespace}/${shape}${ndsClassKey(proxy)}`;
+  // The security policies that select the workload are part of its output: name them, so two
+  // workloads can share a translation only when the same policies apply to both.
+  const authz = mesh ? appliedKey(appliedPolicies(mesh, { namespace: proxy.namespace, labels })) : '';
+  return `${proxy.generator}/${proxy.type}/${proxy.namespace}/${shape}${ndsClassKey(proxy)}${authz ? `/policies:${authz}` : ''}`;
 }
 
 export function generate(mesh: MeshConfig, proxy: Proxy): Generated {

@@ -78,6 +78,9 @@ describe('proxyless gRPC server listeners (GENERATOR=grpc, inbound)', () => {
     const tls = c['transportSocket']['typedConfig'];
     assert.equal(tls['@type'], 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext');
     assert.equal(tls['requireClientCertificate'], true);
+    // grpc-js-xds compares HCM bytes before TLS and mishandles a TLS-only change: the HCM must differ by mode.
+    assert.equal(c['filters'][0]['typedConfig']['statPrefix'], 'inbound_mtls_17070');
+    assert.equal(chainOf(listener(BASE, { app: 'cart' }))['filters'][0]['typedConfig']['statPrefix'], 'inbound_plaintext_17070');
     const common = tls['commonTlsContext'];
     assert.deepEqual(common['tlsCertificateProviderInstance'], { instanceName: 'default', certificateName: 'default' });
     assert.deepEqual(common['validationContext']['caCertificateProviderInstance'], { instanceName: 'default', certificateName: 'ROOTCA' });

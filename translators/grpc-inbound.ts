@@ -66,7 +66,11 @@ function chain(scope: Scope, port: number, svc: MeshService, sec: InboundSecurit
   const tls = grpcServerMode(sec.mtlsMode(scope, port), scope.labels) === 'STRICT';
   const suffix = tls ? 'mtls' : 'plaintext';
   const hcm: HttpConnectionManager = {
-    stat_prefix: `inbound_${port}`,
+    // The mode is in the stat prefix so that the HCM's bytes differ between modes: grpc-js-xds
+    // 1.14 compares a new listener with the running one by the filters' bytes first, and only when
+    // those are equal looks at transport_socket — where it ignores a change that removes TLS and
+    // throws (killing the server) on one that adds it.
+    stat_prefix: `inbound_${suffix}_${port}`,
     route_config: {
       name: 'inbound',
       virtual_hosts: [{ name: `inbound|http|${port}`, domains: ['*'], routes: [{ match: { prefix: '/' }, non_forwarding_action: {} }] }],

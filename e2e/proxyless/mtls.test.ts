@@ -80,30 +80,33 @@ for (const serverKind of ['grpc-js', 'c-core'] as ServerKind[]) {
   });
 }
 
-// A mode change on a running server: C-core switches its listener between plaintext and mTLS in
-// both directions. grpc-js-xds 1.14.1 cannot — its listener comparison throws on plaintext → TLS
-// and the server process dies — so this runs with C-core servers only (see docs/security.md).
-describe('e2e proxyless mTLS: a PeerAuthentication change reaches a running C-core xDS server', function () {
-  this.timeout(240_000);
-  let rig: ProxylessRig;
-  before(async () => { rig = await proxylessRig('c-core', [{ name: 'cart' }]); });
-  after(() => rig?.close());
+// A mode change on a running server, both directions. grpc-js-xds 1.14.1 compares listeners by
+// their filters' bytes before their transport_socket, and mishandles a change in transport_socket
+// alone (ignores TLS → plaintext, throws and dies on plaintext → TLS); tspilot's chains differ in
+// their HCM between modes, which this proves for both servers.
+for (const serverKind of ['grpc-js', 'c-core'] as ServerKind[]) {
+  describe(`e2e proxyless mTLS: a PeerAuthentication change reaches a running ${serverKind} xDS server`, function () {
+    this.timeout(240_000);
+    let rig: ProxylessRig;
+    before(async () => { rig = await proxylessRig(serverKind, [{ name: 'cart' }]); });
+    after(() => rig?.close());
 
-  it('PERMISSIVE → STRICT → PERMISSIVE without restarting server or clients', async () => {
-    const plain = await rig.client('grpc-js', null);
-    const mtls = await rig.client('c-core', 'frontend');
-    const until = async (c: typeof plain, expect: string): Promise<void> => {
-      const r = await c.until(targetOf('cart'), expect, { ...GET, metadata: PEER, timeoutMs: 20_000 });
-      assert.ok(r.ok, `${expect}: ${JSON.stringify(r)}\n${rig.servers.get('cart')!.stderrTail()}`);
-    };
-    await until(plain, 'cart|plaintext');
-    await rig.folder.write('pa.yaml', pa('cart', 'STRICT'));
-    await rig.folder.write('dr.yaml', istioMutualDr('cart'));
-    await until(mtls, `cart|${FRONTEND}`);
-    assert.ok((await plain.rpc(targetOf('cart'), 2, {}, GET)).every((x) => x.startsWith('error:UNAVAILABLE')), 'plaintext refused once STRICT');
-    await rig.folder.remove('pa.yaml');
-    await rig.folder.remove('dr.yaml');
-    await until(plain, 'cart|plaintext');
-    assert.equal(rig.servers.get('cart')!.exited, false);
+    it('PERMISSIVE → STRICT → PERMISSIVE without restarting server or clients', async () => {
+      const plain = await rig.client('grpc-js', null);
+      const mtls = await rig.client('c-core', 'frontend');
+      const until = async (c: typeof plain, expect: string): Promise<void> => {
+        const r = await c.until(targetOf('cart'), expect, { ...GET, metadata: PEER, timeoutMs: 20_000 });
+        assert.ok(r.ok, `${expect}: ${JSON.stringify(r)}\n${rig.servers.get('cart')!.stderrTail()}`);
+      };
+      await until(plain, 'cart|plaintext');
+      await rig.folder.write('pa.yaml', pa('cart', 'STRICT'));
+      await rig.folder.write('dr.yaml', istioMutualDr('cart'));
+      await until(mtls, `cart|${FRONTEND}`);
+      assert.ok((await plain.rpc(targetOf('cart'), 2, {}, GET)).every((x) => x.startsWith('error:UNAVAILABLE')), 'plaintext refused once STRICT');
+      await rig.folder.remove('pa.yaml');
+      await rig.folder.remove('dr.yaml');
+      await until(plain, 'cart|plaintext');
+      assert.equal(rig.servers.get('cart')!.exited, false);
+    });
   });
-});
+}

@@ -1,7 +1,8 @@
 /**
  * @module e2e/proxyless/rig
  * One proxyless security scenario, all real processes: a config folder with the `shop` workloads
- * and the test's policies, the tspilot process serving it, a test mesh CA, one xDS-enabled gRPC
+ * and the test's policies, the tspilot process serving it (plaintext xDS, and the TLS port with its
+ * mesh CA, which issues every workload's certificate as it would to pilot-agent), one xDS-enabled gRPC
  * server per workload (grpc-js-xds or C-core, with its own SPIFFE certificate and pilot-agent's
  * bootstrap, node labels as the pod's), and clients on demand — by kind and identity, where no
  * identity means a plaintext client (insecure channel credentials; its bootstrap still has the
@@ -13,7 +14,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startXdsClient, type XdsClient, type XdsClientKind } from '../clients/driver.js';
 import { configFolder, startTspilot, type Tspilot } from '../tspilot.js';
-import { proxylessBootstrap, spiffeId, testMeshCa, type TestMeshCa } from './identity.js';
+import { meshCaClient, proxylessBootstrap, tokenSigner } from './identity.js';
 import { freePort, startXdsServer, type ServerKind, type XdsServerProcess } from './servers.js';
 import { SHOP, workloadYaml } from './shop-mesh.js';
 
@@ -48,11 +49,13 @@ export async function proxylessRig(serverKind: ServerKind, workloads: readonly W
       await folder.write(`${w.name}.yaml`, workloadYaml(w.name, ports.get(w.name)!, w.labels ?? {}));
     }
     for (const [name, text] of Object.entries(files)) await folder.write(name, text);
-    pilot = await startTspilot(folder.dir);
+    const signer = await tokenSigner(certDir);
+    const caState = path.join(certDir, 'ca-state');
+    pilot = await startTspilot(folder.dir, ['--xds-tls-port', '0', '--jwt-keys', signer.jwksFile, '--ca-state-dir', caState, '--cacerts-dir', path.join(certDir, 'no-cacerts')]);
     const p = pilot;
-    const ca: TestMeshCa = await testMeshCa();
+    const ca = meshCaClient(p.xdsTlsPort!, caState, signer);
     for (const w of workloads) {
-      const certs = await ca.issue(spiffeId(SHOP, w.name), path.join(certDir, w.name));
+      const certs = await ca.issue(SHOP, w.name, path.join(certDir, w.name));
       const boot = proxylessBootstrap(p.xdsPort, { pod: `${w.name}-0`, namespace: SHOP, labels: { app: w.name, ...(w.labels ?? {}) }, certs });
       servers.set(w.name, await startXdsServer(serverKind, boot, w.name, ports.get(w.name)!));
     }
@@ -62,7 +65,7 @@ export async function proxylessRig(serverKind: ServerKind, workloads: readonly W
       if (!c) {
         c = (async () => {
           const pod = `${sa ?? 'plain'}-${kind}`;
-          const certs = await ca.issue(spiffeId(SHOP, sa ?? 'plain'), path.join(certDir, pod));
+          const certs = await ca.issue(SHOP, sa ?? 'plain', path.join(certDir, pod));
           const boot = proxylessBootstrap(p.xdsPort, { pod, namespace: SHOP, labels: { app: sa ?? 'plain' }, certs });
           return startXdsClient(kind, boot, { env: { XDS_CREDS: sa ? '1' : '0' } });
         })();

@@ -2,8 +2,8 @@
  * @module e2e/proxyless/mtls.test
  * Proxyless gRPC mTLS end to end, real gRPC on both ends (issue 11): xDS-enabled servers
  * (grpc-js-xds 1.14 XdsServer, C-core 1.51 `xds=True`) take their listener from tspilot and their
- * certificates from pilot-agent's `certificate_providers.default`; grpc-js and C-core clients with
- * xDS credentials take client TLS from CDS. As istiod's gRPC generator serves them:
+ * certificates (issued by tspilot's mesh CA) from pilot-agent's `certificate_providers.default`;
+ * grpc-js and C-core clients with xDS credentials take client TLS from CDS. As istiod's gRPC generator serves them:
  * - STRICT (PeerAuthentication) serves an mTLS client — the server sees its SPIFFE identity — and
  *   refuses a plaintext one;
  * - PERMISSIVE on a pod labelled `security.istio.io/tlsMode=istio` is served as STRICT;

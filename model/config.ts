@@ -7,9 +7,10 @@ import type { EndpointSlice, Endpoints, Pod, Secret, Service, ServicePort } from
 import type { DestinationRule, Gateway, ServiceEntry, Sidecar, VirtualService, WorkloadEntry } from './istio.js';
 import type { MeshSettings } from './meshconfig.js';
 import type { AuthorizationPolicy, JwksByUri, RequestAuthentication } from './security.js';
+import type { PeerAuthentication } from './peerauth.js';
 
 export type ConfigObject = Service | EndpointSlice | Endpoints | Pod | VirtualService | DestinationRule
-  | ServiceEntry | WorkloadEntry | Sidecar | Gateway | Secret
+  | ServiceEntry | WorkloadEntry | Sidecar | Gateway | Secret | PeerAuthentication
   | AuthorizationPolicy | RequestAuthentication;
 export type ConfigKind = ConfigObject['kind'];
 
@@ -137,6 +138,19 @@ export interface MeshConfig {
    * not fetched, as istiod's output when the fetch fails).
    */
   readonly jwks?: JwksByUri;
+  /** PeerAuthentications by namespace/name (model/peerauth composes them per workload). */
+  readonly peerAuthentications: readonly PeerAuthentication[];
+  /** Accepted policies that apply to nothing (a selector matching no workload), reported rather than kept silently. */
+  readonly policyNotices: readonly PolicyNotice[];
+}
+
+/** An accepted policy worth an operator's attention (it selects no workload): shown in configz and logs. */
+export interface PolicyNotice {
+  readonly key: ConfigKey;
+  readonly kind: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly reason: string;
 }
 
 /** What changed between two snapshots, so pushes can be scoped (EDS-only when only endpoints moved). */

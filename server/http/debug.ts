@@ -129,6 +129,8 @@ export function debugRoutes(src: DebugSources, router: Router = new Router()): R
         rejected: mesh.rejected,
         // Hosts claimed by several VirtualServices: which one is in force and which are ignored.
         conflicts: mesh.conflicts,
+        // Accepted policies that apply to nothing (a selector picking no workload).
+        policyNotices: mesh.policyNotices,
         // Objects defined in more than one file: the file in force (path sorting first) and the others.
         duplicates: src.duplicates?.() ?? [],
         // Documents of kinds tspilot does not read: misspelled (with a suggestion), or not translated yet.

@@ -5,7 +5,8 @@
  * `ns[..]-policy[..]-rule[i]`, no rules → match nothing, HTTP-only fields on TCP (ALLOW rule
  * dropped so the policy denies all, DENY widened to the TCP fields), CUSTOM providers (shadow RBAC +
  * ext_authz, missing provider → deny), dry-run → shadow rules, JWT claims from jwt_authn's payload;
- * and which policies apply to a workload (root namespace, selector, targetRefs). Every filter
+ * and which policies apply to a workload (root namespace, selector, targetRefs), and the notices
+ * for policies selecting nothing. Every filter
  * passes Envoy's validate.rules.
  */
 import assert from 'node:assert/strict';
@@ -13,7 +14,7 @@ import { meshFrom } from '../harness.test.js';
 import { validateMessage } from '../../proto/validate.js';
 import { DEFAULT_MESH_SETTINGS, type MeshSettings } from '../../model/meshconfig.js';
 import type { MeshConfig } from '../../model/config.js';
-import { appliedPolicies, unboundPolicies } from './select.js';
+import { appliedPolicies } from './select.js';
 import { authzFilters, type NamedFilter } from './rbac.js';
 
 const HDR = 'apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\n';
@@ -187,7 +188,8 @@ spec: {targetRefs: [{group: gateway.networking.k8s.io, kind: Gateway, name: shop
     assert.deepEqual(appliedPolicies(m, W).allow.map((p) => p.meta.name), ['cart-only']);
     assert.deepEqual(appliedPolicies(m, { namespace: 'shop', labels: { 'gateway.networking.k8s.io/gateway-name': 'shop-gw' } }).allow.map((p) => p.meta.name), ['gw']);
     assert.deepEqual(appliedPolicies(m, { namespace: 'other', labels: { app: 'cart' } }).allow, []);
-    assert.deepEqual(unboundPolicies(m).map((u) => u.name), ['gw', 'typo']);
-    assert.match(unboundPolicies(m).find((u) => u.name === 'typo')!.reason, /no workload in shop has labels app=crat/);
+    assert.deepEqual(m.policyNotices.map((u) => u.name), ['gw', 'typo'], 'policies selecting nothing are reported in configz');
+    assert.match(m.policyNotices.find((u) => u.name === 'typo')!.reason, /spec.selector: selects no Pod or WorkloadEntry in namespace shop \(app=crat\)/);
+    assert.match(m.policyNotices.find((u) => u.name === 'gw')!.reason, /no Pod in shop carries gateway.networking.k8s.io\/gateway-name=shop-gw/);
   });
 });

@@ -17,6 +17,7 @@ import { readGateway } from './gateway.js';
 import { holdsTlsKeys, readSecret } from './secret.js';
 import { readAuthorizationPolicy } from './authorizationpolicy.js';
 import { readRequestAuthentication } from './requestauthentication.js';
+import { readPeerAuthentication } from './peerauthentication.js';
 
 export type Validated =
   | { readonly status: 'ok'; readonly key: ConfigKey; readonly object: ConfigObject }
@@ -43,6 +44,7 @@ const KINDS: Readonly<Record<string, { versions: readonly string[]; read: ReadFn
   Secret: { versions: ['v1'], read: readSecret },
   AuthorizationPolicy: { versions: ISTIO_SECURITY, read: readAuthorizationPolicy },
   RequestAuthentication: { versions: ISTIO_SECURITY, read: readRequestAuthentication },
+  PeerAuthentication: { versions: ['security.istio.io/v1', 'security.istio.io/v1beta1'], read: readPeerAuthentication },
 };
 
 export const SUPPORTED_KINDS: readonly string[] = Object.keys(KINDS);

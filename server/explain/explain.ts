@@ -8,7 +8,9 @@
  * Derived from what was generated, not re-deciding it: the provenance the translators put on
  * resources (`metadata.filter_metadata.istio.config`, istiod's convention), istiod's names
  * (`outbound|port|subset|host`, `host:port`, route names `ns/name.http[i]`) and the MeshConfig
- * the resource was built from. Read-only; runs on a ClassSnapshot so the server and the CLI agree.
+ * the resource was built from. Listeners also list the AuthorizationPolicy rules and
+ * RequestAuthentications behind their RBAC, ext_authz and jwt_authn filters (./authz.ts).
+ * Read-only; runs on a ClassSnapshot so the server and the CLI agree.
  */
 import { configKey, type ConfigObject, type MeshConfig, type MeshService } from '../../model/config.js';
 import type { DestinationRule, VirtualService } from '../../model/istio.js';
@@ -16,6 +18,7 @@ import { CDS, EDS, LDS, RDS, ENVOY_SHORT as SHORT, type XdsType } from '../../pr
 import { parseClusterName } from '../../translators/names.js';
 import type { ClassSnapshot } from '../cache/snapshot.js';
 import { resourceJson } from '../cli/translate.js';
+import { explainListenerSecurity } from './authz.js';
 
 /** A config object that contributed, and how. */
 export interface Contributor {
@@ -185,6 +188,7 @@ function explainVhost(mesh: MeshConfig, c: Collector, vh: J): void {
 }
 
 function explainListener(mesh: MeshConfig, c: Collector, name: string, json: J): void {
+  explainListenerSecurity(mesh, c, json);
   const api = obj(obj(json['apiListener'])['apiListener']);
   const rds = str(obj(api['rds'])['routeConfigName']);
   if (rds) {

@@ -15,7 +15,7 @@
  */
 import type { AuthorizationAction, AuthorizationRule, Condition } from '../../model/security.js';
 import {
-  bracketed, cidrRange, claimMatcher, envoyFilterMatcher, headerMatcher, hostMatcher, type Json, namespaceMatcher, pathMatcher, port,
+  bracketed, cidrRange, claimMatcher, envoyFilterMatcher, headerListMatcher, headerMatcher, hostMatcher, type Json, namespaceMatcher, pathMatcher, port,
   principalName, requestPrincipal, stringMatcher,
 } from './matchers.js';
 
@@ -46,7 +46,7 @@ function whenGen(key: string): { side: Side; gen: Gen } | string {
   if (key.startsWith('request.headers')) {
     const names = bracketed(key.slice('request.headers'.length));
     if (!names || names.length !== 1) return `bad key ${key}`;
-    return { side: 'principal', gen: httpOnly(key, (v) => ({ header: headerMatcher(names[0]!, v) })) };
+    return { side: 'principal', gen: httpOnly(key, (v) => ({ header: headerListMatcher(names[0]!, v) })) };
   }
   if (key.startsWith('request.auth.claims')) {
     const claims = bracketed(key.slice('request.auth.claims'.length));

@@ -174,6 +174,20 @@ spec:
   });
 });
 
+describe('authz: trust domain', () => {
+  it('principals written for cluster.local name the mesh trust domain (istiod trust-domain migration); others stay', () => {
+    const m = mesh(`${HDR}metadata: {name: td, namespace: shop}
+spec: {rules: [{from: [{source: {principals: [cluster.local/ns/shop/sa/fe, other.org/ns/shop/sa/fe, "*/sa/x"]}}], when: [{key: source.principal, values: [cluster.local/ns/a/sa/b]}]}]}
+`, { trustDomain: 'example.org' });
+    const out = authzFilters(m, appliedPolicies(m, W), false);
+    const text = JSON.stringify(out.local[0]!.typed_config);
+    assert.match(text, /"exact":"spiffe:\/\/example.org\/ns\/shop\/sa\/fe"/);
+    assert.match(text, /"exact":"spiffe:\/\/other.org\/ns\/shop\/sa\/fe"/);
+    assert.match(text, /"exact":"spiffe:\/\/example.org\/ns\/a\/sa\/b"/);
+    assert.doesNotMatch(text, /spiffe:\/\/cluster.local/);
+  });
+});
+
 describe('authz: which policies apply to a workload', () => {
   it('selector, namespace, targetRefs Gateway, and policies that select nothing are reported', () => {
     const m = mesh(`${HDR}metadata: {name: cart-only, namespace: shop}

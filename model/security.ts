@@ -139,6 +139,16 @@ export function policyApplies(p: SelectingPolicy, namespace: string, labels: Rea
   return Object.keys(sel).every((k) => labels[k] === sel[k]);
 }
 
+/** Where a rule's keys come from when it sets neither `jwks` nor `jwksUri`: the issuer's OpenID discovery document (istiod's rule). */
+export const OPENID_SUFFIX = '/.well-known/openid-configuration';
+
+/** The URI the server fetches for a rule's keys: `jwksUri`, else the issuer's discovery document; undefined with inline `jwks`. */
+export function keySourceUri(rule: JWTRule): string | undefined {
+  if (rule.jwks !== undefined) return undefined;
+  if (rule.jwksUri) return rule.jwksUri;
+  return /^https?:\/\//.test(rule.issuer) ? rule.issuer.replace(/\/+$/, '') + OPENID_SUFFIX : undefined;
+}
+
 /**
  * Keys fetched by the server for `jwksUri` (tspilot fetches and inlines them, as istiod does by
  * default). Plain data handed to translators beside the MeshConfig: uri → JWKS JSON text, or an

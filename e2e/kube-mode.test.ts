@@ -15,6 +15,7 @@ import { applyYaml, kubeconfigFile, objectsOf, startKubeTspilot, type KubeTspilo
 import { rawAds, type DecodedResponse } from './adsclient.js';
 import { CDS, EDS } from '../proto/typeurls.js';
 import { messageType } from '../proto/registry.js';
+import { SECRET_FIELD_SELECTOR } from '../watchers/kube/resources.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -191,6 +192,11 @@ describe('e2e Kubernetes mode (tspilot --kubeconfig against the API server stand
       return res.body.configs.find((c) => c.key === 'Secret/default/gw-cert')?.object.certificates?.[0]?.subject ?? '';
     };
     await until(async () => (await secretIn()).includes('gw-a.example.com'), 'the TLS Secret read');
+    // Helm release blobs and service-account tokens are filtered by the API server: every Secret
+    // list and watch carries the selector, so their values never reach tspilot at all.
+    const secretCalls = srv.requests.filter((r) => r.path.endsWith('/secrets'));
+    assert.ok(secretCalls.length >= 2, 'Secrets were listed and watched');
+    assert.deepEqual([...new Set(secretCalls.map((r) => r.query['fieldSelector']))], [SECRET_FIELD_SELECTOR]);
     assert.equal(Object.fromEntries((await pilot.getJson<Configz>('/debug/configz')).body.configs.map((c) => [c.key, c.source]))['Secret/default/gw-cert'], 'kube:secrets');
     srv.apply(tls('gw-b'));
     await until(async () => (await secretIn()).includes('gw-b.example.com'), 'the rotated Secret');

@@ -20,6 +20,8 @@ export interface WatchedResource {
    * Built-ins are always expected.
    */
   readonly optional: boolean;
+  /** Server-side filter for every list and watch of this resource. */
+  readonly fieldSelector?: string;
   /** Watched only when the server serves no `discovery.k8s.io` EndpointSlices (older clusters). */
   readonly fallbackFor?: string;
   /** Only objects in this namespace with this name (the mesh config ConfigMap). */
@@ -33,6 +35,9 @@ const ISTIO_VERSIONS = ['v1', 'v1beta1', 'v1alpha3'];
 const istio = (resource: string, kind: string): WatchedResource =>
   ({ group: 'networking.istio.io', resource, kind, versions: ISTIO_VERSIONS, namespaced: true, optional: true });
 
+/** Secret types that never hold a gateway credential, excluded by the API server itself. */
+export const SECRET_FIELD_SELECTOR = 'type!=helm.sh/release.v1,type!=kubernetes.io/service-account-token';
+
 const security = (resource: string, kind: string): WatchedResource =>
   ({ group: 'security.istio.io', resource, kind, versions: ['v1', 'v1beta1'], namespaced: true, optional: true });
 
@@ -43,10 +48,12 @@ export const WATCHED_RESOURCES: readonly WatchedResource[] = [
   { group: '', resource: 'pods', kind: 'Pod', versions: ['v1'], namespaced: true, optional: false },
   { group: '', resource: 'namespaces', kind: 'Namespace', versions: ['v1'], namespaced: false, optional: false },
   { group: '', resource: 'configmaps', kind: 'ConfigMap', versions: ['v1'], namespaced: true, optional: false, only: 'meshConfigMap' },
-  // Gateway credentialName secrets. RBAC cannot narrow secrets by type, and a field selector takes
-  // one type per watch (kubernetes.io/tls OR Opaque), so all Secrets are watched, as istiod does;
-  // validation keeps only the TLS keys and drops Secrets without any (tokens, registry auth…).
-  { group: '', resource: 'secrets', kind: 'Secret', versions: ['v1'], namespaced: true, optional: false },
+  // Gateway credentialName secrets. RBAC cannot narrow secrets by type; a field selector can exclude
+  // the two types that are never TLS credentials and are the bulk of a cluster's Secret bytes (Helm
+  // release blobs, up to 1 MiB each, and service-account tokens), so their values never reach
+  // tspilot's memory, not even while a list page is being read. Validation keeps only the TLS keys
+  // of what remains and drops Secrets without any (registry auth, Opaque app config…).
+  { group: '', resource: 'secrets', kind: 'Secret', versions: ['v1'], namespaced: true, optional: false, fieldSelector: SECRET_FIELD_SELECTOR },
   istio('virtualservices', 'VirtualService'),
   istio('destinationrules', 'DestinationRule'),
   istio('gateways', 'Gateway'),

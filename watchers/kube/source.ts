@@ -185,6 +185,7 @@ export function kubeSource(opts: KubeSourceOptions): Observable<ConfigEvent> {
       const cm = r.only === 'meshConfigMap';
       const loop = new WatchLoop({
         client, resource: r, log: opts.log, backoff: opts.backoff ?? DEFAULT_BACKOFF, discoveryPollMs: opts.discoveryPollMs,
+        ...(r.fieldSelector ? { fieldSelector: r.fieldSelector } : {}),
         ...(cm ? { namespace: opts.istioNamespace, fieldSelector: `metadata.name=${cmName}` } : {}),
         ...(r.kind === 'Secret' ? { scrub: scrubSecret } : {}),
         upsert: (raw) => upsert(r, raw),

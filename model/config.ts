@@ -6,8 +6,8 @@
 import type { EndpointSlice, Endpoints, Pod, Secret, Service, ServicePort } from './k8s.js';
 import type { DestinationRule, Gateway, ServiceEntry, Sidecar, VirtualService, WorkloadEntry } from './istio.js';
 import type { MeshSettings } from './meshconfig.js';
-import type { PeerAuthentication } from './peerauth.js';
 import type { AuthorizationPolicy, JwksByUri, RequestAuthentication } from './security.js';
+import type { PeerAuthentication } from './peerauth.js';
 
 export type ConfigObject = Service | EndpointSlice | Endpoints | Pod | VirtualService | DestinationRule
   | ServiceEntry | WorkloadEntry | Sidecar | Gateway | Secret | PeerAuthentication
@@ -128,10 +128,6 @@ export interface MeshConfig {
   readonly conflicts: readonly VirtualServiceConflict[];
   /** Secrets with TLS material by `namespace/name` (gateway credentialName over SDS). Never shown in debug views. */
   readonly secrets: ReadonlyMap<string, Secret>;
-  /** PeerAuthentications by namespace/name (model/peerauth composes them per workload). */
-  readonly peerAuthentications: readonly PeerAuthentication[];
-  /** Accepted policies that apply to nothing (a selector matching no workload), reported rather than kept silently. */
-  readonly policyNotices: readonly PolicyNotice[];
   /** Accepted AuthorizationPolicies, by namespace/name. */
   readonly authorizationPolicies: readonly AuthorizationPolicy[];
   /** Accepted RequestAuthentications, by namespace/name. */
@@ -142,6 +138,10 @@ export interface MeshConfig {
    * not fetched, as istiod's output when the fetch fails).
    */
   readonly jwks?: JwksByUri;
+  /** PeerAuthentications by namespace/name (model/peerauth composes them per workload). */
+  readonly peerAuthentications: readonly PeerAuthentication[];
+  /** Accepted policies that apply to nothing (a selector matching no workload), reported rather than kept silently. */
+  readonly policyNotices: readonly PolicyNotice[];
 }
 
 /** An accepted policy worth an operator's attention (it selects no workload): shown in configz and logs. */

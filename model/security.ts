@@ -8,7 +8,9 @@
  *
  * A missing list and an empty list mean the same thing (proto3 repeated fields), except for
  * `rules` where istiod's meaning is kept: no rules → the policy matches nothing (an ALLOW policy
- * with no rules denies everything), an empty rule `{}` → it matches everything.
+ * with no rules denies everything), an empty rule `{}` → it matches everything. One pure
+ * function, `policyApplies`, says which workloads a policy selects (used by the translators and by
+ * the store's "selects nothing" notices).
  */
 import type { ObjectMeta } from './k8s.js';
 
@@ -112,6 +114,40 @@ export interface RequestAuthentication {
 
 /** The label Gateway API deployments carry: the Gateway they implement (targetRefs kind Gateway). */
 export const GATEWAY_NAME_LABEL = 'gateway.networking.k8s.io/gateway-name';
+
+/** What a security policy selects with (AuthorizationPolicy, RequestAuthentication). */
+export interface SelectingPolicy {
+  readonly meta: ObjectMeta;
+  readonly spec: { readonly selector?: PolicySelector; readonly targetRefs?: readonly PolicyTargetReference[] };
+}
+
+/**
+ * Whether a policy applies to a workload (namespace and labels), as istiod decides: a policy in
+ * the root namespace applies to every namespace, others only to their own; a `selector` must
+ * match the labels (none → every workload in scope); `targetRefs` bind only what they name — a
+ * Gateway API `Gateway` through its pods' GATEWAY_NAME_LABEL in the policy's namespace (Service
+ * and ServiceEntry targets bind waypoints, which select no sidecar or gateway pod).
+ */
+export function policyApplies(p: SelectingPolicy, namespace: string, labels: Readonly<Record<string, string>>, rootNamespace: string): boolean {
+  const ns = p.meta.namespace;
+  if (p.spec.targetRefs?.length) {
+    if (ns !== namespace) return false;
+    return p.spec.targetRefs.some((t) => t.kind === 'Gateway' && (t.namespace ?? ns) === namespace && labels[GATEWAY_NAME_LABEL] === t.name);
+  }
+  if (ns !== rootNamespace && ns !== namespace) return false;
+  const sel = p.spec.selector?.matchLabels ?? {};
+  return Object.keys(sel).every((k) => labels[k] === sel[k]);
+}
+
+/** Where a rule's keys come from when it sets neither `jwks` nor `jwksUri`: the issuer's OpenID discovery document (istiod's rule). */
+export const OPENID_SUFFIX = '/.well-known/openid-configuration';
+
+/** The URI the server fetches for a rule's keys: `jwksUri`, else the issuer's discovery document; undefined with inline `jwks`. */
+export function keySourceUri(rule: JWTRule): string | undefined {
+  if (rule.jwks !== undefined) return undefined;
+  if (rule.jwksUri) return rule.jwksUri;
+  return /^https?:\/\//.test(rule.issuer) ? rule.issuer.replace(/\/+$/, '') + OPENID_SUFFIX : undefined;
+}
 
 /**
  * Keys fetched by the server for `jwksUri` (tspilot fetches and inlines them, as istiod does by

@@ -74,10 +74,11 @@ const serveCmd = program.command('serve')
   .option('--jwt-issuer <iss>', 'required iss of JWTs verified with --jwt-keys')
   .option('--jwt-audience <aud>', 'audience tokens must carry (repeatable; default istio-ca)', (v: string, prev: string[] = []) => [...prev, v])
   .option('--token-review-cache-size <n>', 'TokenReview results kept (LRU; successes until the token expires, failures 5 s)', count(1), 10_000)
-  .option('--mesh-config <file>', 'istio MeshConfig YAML (the mesh ConfigMap key): trustDomain, rootNamespace, outboundTrafficPolicy, connectTimeout, defaultHttpRetryPolicy');
+  .option('--mesh-config <file>', 'istio MeshConfig YAML (the mesh ConfigMap key): trustDomain, rootNamespace, outboundTrafficPolicy, connectTimeout, defaultHttpRetryPolicy')
+  .option('--jwks-refresh-interval <duration>', 'how often RequestAuthentication jwksUri keys are fetched again (PILOT_JWT_PUB_KEY_REFRESH_INTERVAL)', duration, 20 * 60_000);
 addCaFlags(serveCmd)
   .action(async (o: CaFlags & { xdsTlsPort?: number; plaintextXds: boolean; tlsCert?: string; tlsKey?: string; tlsCa?: string; jwtKeys?: string; jwtIssuer?: string; jwtAudience?: string[]; tokenReviewCacheSize: number } & { meshConfig?: string; configDir?: string; kubeconfig?: string; istioNamespace: string; crdPollInterval: number; webhookPort?: number; webhookCert?: string; webhookKey?: string; bind: string; xdsPort: number; monitoringPort: number; httpPort: number; debounceAfter: number; debounceMax: number; pollInterval: number; maxFileBytes: number; logLevel: string; maxResponseBytes: number; pushThrottle?: number; classCacheSize: number; classCacheBytes: number; maxStreamNames: number; maxSubscribedNames: number;
-    debounceEndpointsMax: number; maxConnectionAge: number; maxConnectionAgeGrace: number; httpMaxConnections: number }) => {
+    debounceEndpointsMax: number; maxConnectionAge: number; maxConnectionAgeGrace: number; httpMaxConnections: number; jwksRefreshInterval: number }) => {
     const log = initLogging(o.logLevel);
     try {
       const s = await serve({ ...sourceFromFlags(o, process.env), webhookPort: o.webhookPort, webhookCert: o.webhookCert, webhookKey: o.webhookKey, bind: o.bind, xdsPort: o.xdsPort, monitoringPort: o.monitoringPort, httpPort: o.httpPort,
@@ -85,6 +86,7 @@ addCaFlags(serveCmd)
         maxResponseBytes: o.maxResponseBytes, ...(o.pushThrottle ? { pushThrottle: o.pushThrottle } : {}), classCacheSize: o.classCacheSize, classCacheBytes: o.classCacheBytes,
         maxStreamNames: o.maxStreamNames, maxServerNames: o.maxSubscribedNames,
         debounceEndpointsMaxMs: o.debounceEndpointsMax, maxConnectionAgeMs: o.maxConnectionAge, maxConnectionAgeGraceMs: o.maxConnectionAgeGrace, httpMaxConnections: o.httpMaxConnections,
+        jwksRefreshMs: o.jwksRefreshInterval,
         ...secureXdsFlags(o) });
       const stop = (sig: string): void => {
         log.info({ signal: sig }, 'shutting down');

@@ -12,6 +12,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { MeshConfig } from '../model/config.js';
+import { selectorMatches } from '../model/labels.js';
 
 /** istiod's push trigger types (pilot/pkg/model/push_context.go TriggerReason), by config kind. */
 export const TRIGGER_OF_KIND: Readonly<Record<string, string>> = {
@@ -43,10 +44,6 @@ export interface MeshGauges {
   readonly vserviceDupDomains: number;
 }
 
-function matches(selector: Readonly<Record<string, string>> | undefined, labels: Readonly<Record<string, string>>): boolean {
-  return Object.entries(selector ?? {}).every(([k, v]) => labels[k] === v);
-}
-
 export function meshGauges(mesh: MeshConfig): MeshGauges {
   let empty = 0;
   for (const svc of mesh.services) {
@@ -55,7 +52,7 @@ export function meshGauges(mesh: MeshConfig): MeshGauges {
       if (p.protocol === 'UDP') continue;
       const eps = mesh.endpoints.get(svc.hostname)?.get(p.port) ?? [];
       if (!eps.length) empty++;
-      for (const s of dr?.spec.subsets ?? []) if (!eps.some((e) => matches(s.labels, e.labels))) empty++;
+      for (const s of dr?.spec.subsets ?? []) if (!eps.some((e) => selectorMatches(s.labels, e.labels))) empty++;
     }
   }
   // The store already resolved which VirtualService wins each host; every ignored one is a dup.

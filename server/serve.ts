@@ -78,6 +78,8 @@ export interface ServeOptions {
   readonly tokenReviewCacheSize?: number;
   /** Longest an endpoint-only change waits for its push (default 1 s); endpoint removals do not wait. */
   readonly debounceEndpointsMaxMs?: number;
+  /** How often jwksUri keys are fetched again (default 20 min, istiod's). */
+  readonly jwksRefreshMs?: number;
   /** xDS connections get a GOAWAY after about this long (0 = never; default 30 min), forced closed after the grace. */
   readonly maxConnectionAgeMs?: number;
   readonly maxConnectionAgeGraceMs?: number;
@@ -153,6 +155,7 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   let lastUpdate: MeshUpdate | undefined;
   const jwksLog = logger('jwks');
   const jwks = new JwksFetcher({
+    ...(opts.jwksRefreshMs !== undefined ? { refreshMs: opts.jwksRefreshMs } : {}),
     onChange: () => { if (lastUpdate) safePush({ ...lastUpdate, kinds: new Set(['RequestAuthentication']), keys: new Set(), firstChangeAt: Date.now() }); },
     onFetch: (uri, o) => { if (o.ok) { observer.metrics.jwksFetchOk.inc(); if (o.changed) jwksLog.info({ uri }, `keys from ${uri} fetched`); } else {
       observer.metrics.jwksFetchFail.inc();

@@ -16,16 +16,18 @@
 import type { MeshConfig } from '../model/config.js';
 import type { Gateway, GatewayServer, VirtualService } from '../model/istio.js';
 import type { Proxy } from '../model/proxy.js';
-import type { Cluster, FilterChain, Listener, RouteConfiguration, VirtualHost } from '../proto/types.js';
+import type { FilterChain, Listener, RouteConfiguration, VirtualHost } from '../proto/types.js';
 import { typedAny } from '../proto/any.js';
 import { outboundClusters } from './cluster.js';
 import { HCM_FILTER, HCM_TYPE, listenerContext, rdsHcm } from './hcm.js';
 import { istioMetadata } from './metadata.js';
 import { vsRoutes, type RouteFlavor } from './route.js';
-import { buildScope, exported, hostMatches, resolveHost, type Scope } from './scope.js';
+import { buildScope, exported, type Scope } from './scope.js';
+import { hostSubsetOf, resolveShortName } from '../model/hosts.js';
+import { selectorMatches, serviceSelects } from '../model/labels.js';
 import { dedupeDomains } from './outbound.js';
 import { tlsChains, TLS_INSPECTOR } from './tcp.js';
-import { eager, edsOutput, fixedClusters } from './sidecar.js';
+import { clusterOutput, eager, edsOutput, fixedClusters } from './sidecar.js';
 import { sds } from './policy.js';
 import { networkAuthzFilters } from './authz/workload.js';
 import type { Generated } from './generated.js';
@@ -34,18 +36,13 @@ import { protocolNamed } from './protocol.js';
 
 const DOWNSTREAM_TLS = 'envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext';
 
-function selects(sel: Readonly<Record<string, string>> | undefined, labels: Readonly<Record<string, string>>): boolean {
-  const keys = Object.keys(sel ?? {});
-  return keys.length > 0 && keys.every((k) => labels[k] === sel![k]);
-}
-
 const gwName = (g: Gateway): string => `${g.meta.namespace}/${g.meta.name}`;
 const gwPath = (g: Gateway): string => `/apis/networking.istio.io/v1/namespaces/${g.meta.namespace}/gateway/${g.meta.name}`;
 
 /** The container port a gateway server binds: the gateway Service's targetPort for that port number. */
 function listenPort(scope: Scope, port: number): number {
   for (const svc of scope.mesh.services) {
-    if (svc.namespace !== scope.namespace || !svc.selector || !Object.keys(svc.selector).every((k) => scope.labels[k] === svc.selector![k])) continue;
+    if (svc.namespace !== scope.namespace || !serviceSelects(svc.selector, scope.labels)) continue;
     const sp = svc.ports.find((p) => p.port === port);
     if (sp && typeof sp.targetPort === 'number') return sp.targetPort;
   }
@@ -66,9 +63,9 @@ function boundVirtualServices(scope: Scope, g: Gateway, server: GatewayServer): 
       const host = slash >= 0 ? sh.slice(slash + 1) : sh;
       if (ns !== '*' && !(ns === '.' && vs.meta.namespace === g.meta.namespace) && ns !== vs.meta.namespace) continue;
       for (const vh of vs.spec.hosts) {
-        const full = resolveHost(vh, vs.meta.namespace, scope.mesh.domainSuffix);
-        if (hostMatches(host, full)) hosts.push(vh);
-        else if (hostMatches(full, host)) hosts.push(host);
+        const full = resolveShortName(vh, vs.meta.namespace, scope.mesh.domainSuffix);
+        if (hostSubsetOf(full, host)) hosts.push(vh);
+        else if (hostSubsetOf(host, full)) hosts.push(host);
       }
     }
     if (hosts.length) out.push({ vs, hosts: [...new Set(hosts)].sort() });
@@ -101,7 +98,9 @@ function downstreamTls(server: GatewayServer): Record<string, unknown> {
   const istio = tls.mode === 'ISTIO_MUTUAL';
   const cert = istio ? 'default' : `kubernetes://${tls.credentialName ?? ''}`;
   const common: Record<string, unknown> = { tls_certificate_sds_secret_configs: [sds(cert)], alpn_protocols: ['h2', 'http/1.1'] };
-  if (istio) common['combined_validation_context'] = { default_validation_context: {}, validation_context_sds_secret_config: sds('ROOTCA') };
+  // ISTIO_MUTUAL: clients must present a mesh certificate (the agent's ROOTCA), and one of the server's subjectAltNames when it lists any.
+  const sans = tls.subjectAltNames?.length ? { match_subject_alt_names: tls.subjectAltNames.map((exact) => ({ exact })) } : {};
+  if (istio) common['combined_validation_context'] = { default_validation_context: sans, validation_context_sds_secret_config: sds('ROOTCA') };
   else if (tls.mode === 'MUTUAL' || tls.mode === 'OPTIONAL_MUTUAL') common['combined_validation_context'] = { default_validation_context: {}, validation_context_sds_secret_config: sds(`kubernetes://${tls.credentialName ?? ''}-cacert`) };
   return { common_tls_context: common, require_client_certificate: { value: istio || tls.mode === 'MUTUAL' } };
 }
@@ -123,7 +122,7 @@ function sniOf(server: GatewayServer): string[] {
 
 export function gatewayGenerator(mesh: MeshConfig, proxy: Proxy): Generated {
   const scope = buildScope(mesh, proxy);
-  const gateways = mesh.gateways.filter((g) => selects(g.spec.selector, scope.labels));
+  const gateways = mesh.gateways.filter((g) => selectorMatches(g.spec.selector, scope.labels));
   const byPort = new Map<number, { g: Gateway; server: GatewayServer }[]>();
   for (const g of gateways) for (const server of g.spec.servers) {
     const lp = listenPort(scope, server.port.number);
@@ -166,10 +165,9 @@ export function gatewayGenerator(mesh: MeshConfig, proxy: Proxy): Generated {
       filter_chains: uniq, metadata: istioMetadata({ config: gwPath(entries[0]!.g) }),
     });
   }
-  const clusters: Cluster[] = [...fixedClusters(scope), ...outboundClusters(scope, { defaultLb: 'LEAST_REQUEST', envoyPolicy: true })]
-    .sort((a, b) => (a.name! < b.name! ? -1 : a.name! > b.name! ? 1 : 0));
+  const clusters = clusterOutput([...fixedClusters(scope).map((cluster) => ({ cluster })), ...outboundClusters(scope, { defaultLb: 'LEAST_REQUEST', envoyPolicy: true })]);
   return {
-    clusters: eager(clusters, (c) => c.name!),
+    clusters,
     endpoints: edsOutput(scope, clusters),
     listeners: eager(listeners, (l) => l.name!),
     routes: eager(routes.sort((a, b) => (a.name! < b.name! ? -1 : 1)), (r) => r.name!),

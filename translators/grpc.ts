@@ -11,13 +11,14 @@
 import type { MeshConfig, MeshService } from '../model/config.js';
 import { buildScope, type Scope } from './scope.js';
 import type { Proxy } from '../model/proxy.js';
-import type { Cluster, Listener, RouteConfiguration } from '../proto/types.js';
+import { resolveShortName } from '../model/hosts.js';
+import type { Listener, RouteConfiguration } from '../proto/types.js';
 import { typedAny } from '../proto/any.js';
-import { outboundClusters } from './cluster.js';
+import { outboundClusters, type KeyedCluster } from './cluster.js';
 import { outboundEndpoints } from './endpoint.js';
 import { serviceDomains } from './domains.js';
 import { HCM_TYPE, listenerContext, rdsHcm } from './hcm.js';
-import { clusterName, parseClusterName, vhostName } from './names.js';
+import { clusterName, vhostName, type ClusterKey } from './names.js';
 import { hostRoutes, type RouteFlavor } from './route.js';
 import { portProtocol } from './protocol.js';
 import type { Generated } from './generated.js';
@@ -36,7 +37,7 @@ export function resolveTarget(scope: Scope, name: string, proxyNs: string): { sv
   const host = m[1] as string;
   const candidates = host.includes('.')
     ? [host, `${host}.svc.${mesh.domainSuffix}`, `${host}.${mesh.domainSuffix}`]
-    : [`${host}.${proxyNs}.svc.${mesh.domainSuffix}`];
+    : [resolveShortName(host, proxyNs, mesh.domainSuffix)];
   const svc = candidates.map((c) => scope.serviceByHost.get(c)).find((s) => s !== undefined);
   if (!svc) return undefined;
   const port = m[2] !== undefined ? Number(m[2]) : svc.ports.length === 1 ? svc.ports[0]!.port : 80;
@@ -53,36 +54,35 @@ function listener(scope: Scope, proxy: Proxy, name: string): Listener | undefine
   return { name, api_listener: { api_listener: typedAny(HCM_TYPE, rdsHcm(name, rds, ctx)) } };
 }
 
-function routeConfig(scope: Scope, proxy: Proxy, name: string): RouteConfiguration | undefined {
-  const p = parseClusterName(name);
-  if (!p || p.direction !== 'outbound' || p.subset) return undefined;
-  const svc = scope.serviceByHost.get(p.host);
-  if (!svc || !svc.ports.some((x) => x.port === p.port)) return undefined;
+function routeConfig(scope: Scope, proxy: Proxy, name: string, svc: MeshService, port: number): RouteConfiguration {
   return {
     name,
-    virtual_hosts: [{ name: vhostName(svc.hostname, p.port), domains: serviceDomains(svc, proxy.namespace, p.port, true), routes: hostRoutes(scope, svc.hostname, p.port, GRPC_ROUTES) }],
+    virtual_hosts: [{ name: vhostName(svc.hostname, port), domains: serviceDomains(svc, proxy.namespace, port, true), routes: hostRoutes(scope, svc.hostname, port, GRPC_ROUTES) }],
   };
 }
 
 /** The cluster with the client TLS its DestinationRule asks for (ISTIO_MUTUAL only). */
-function withClientTls(scope: Scope, c: Cluster): Cluster {
-  const p = parseClusterName(c.name!);
-  if (!p) return c;
-  const dr = scope.destinationRule(p.host);
-  const base = policyForPort(dr?.spec.trafficPolicy, p.port);
-  const own = p.subset ? policyForPort(dr?.spec.subsets?.find((s) => s.name === p.subset)?.trafficPolicy, p.port) : undefined;
-  const ts = grpcClientTls(scope.mesh, p.host, p.port, own ? { ...base, ...own } : base);
-  return ts ? { ...c, transport_socket: ts } : c;
+function withClientTls(scope: Scope, { key, cluster }: KeyedCluster): KeyedCluster {
+  const dr = scope.destinationRule(key.host);
+  const base = policyForPort(dr?.spec.trafficPolicy, key.port);
+  const own = key.subset ? policyForPort(dr?.spec.subsets?.find((s) => s.name === key.subset)?.trafficPolicy, key.port) : undefined;
+  const ts = grpcClientTls(scope.mesh, key.host, key.port, own ? { ...base, ...own } : base);
+  return { key, cluster: ts ? { ...cluster, transport_socket: ts } : cluster };
 }
 
 export function grpcGenerator(mesh: MeshConfig, proxy: Proxy): Generated {
   const scope = buildScope(mesh, proxy);
-  let clusters: Map<string, Cluster> | undefined;
-  const allClusters = (): Map<string, Cluster> => (clusters ??= new Map(outboundClusters(scope, { defaultLb: 'ROUND_ROBIN', envoyPolicy: false }).map((c) => [c.name!, withClientTls(scope, c)])));
+  let clusters: Map<string, KeyedCluster> | undefined;
+  const allClusters = (): Map<string, KeyedCluster> => (clusters ??= new Map(outboundClusters(scope, { defaultLb: 'ROUND_ROBIN', envoyPolicy: false }).map((c) => [c.cluster.name!, withClientTls(scope, c)])));
+  // RDS names are the services' port clusters (`outbound|port||host`): the listeners name them.
+  let rdsNames: Map<string, { svc: MeshService; port: number }> | undefined;
+  const allRoutes = (): Map<string, { svc: MeshService; port: number }> =>
+    (rdsNames ??= new Map(scope.services.flatMap((svc) => svc.ports.map((p) => [clusterName('outbound', p.port, '', svc.hostname), { svc, port: p.port }] as const))));
+  const key = (n: string): ClusterKey | undefined => allClusters().get(n)?.key;
   return {
-    clusters: { names: () => [...allClusters().keys()], get: (n) => allClusters().get(n) },
-    endpoints: { names: () => [...allClusters().keys()], get: (n) => (allClusters().has(n) ? outboundEndpoints(scope, n) : undefined) },
+    clusters: { names: () => [...allClusters().keys()], get: (n) => allClusters().get(n)?.cluster, key },
+    endpoints: { names: () => [...allClusters().keys()], key, get: (n) => { const k = key(n); return k ? outboundEndpoints(scope, k) : undefined; } },
     listeners: { names: () => scope.services.flatMap((s) => s.ports.map((p) => `${s.hostname}:${p.port}`)), get: (n) => listener(scope, proxy, n) },
-    routes: { names: () => scope.services.flatMap((s) => s.ports.map((p) => clusterName('outbound', p.port, '', s.hostname))), get: (n) => routeConfig(scope, proxy, n) },
+    routes: { names: () => [...allRoutes().keys()], get: (n) => { const r = allRoutes().get(n); return r ? routeConfig(scope, proxy, n, r.svc, r.port) : undefined; } },
   };
 }

@@ -3,8 +3,10 @@
  * A sidecar's inbound side, as current istiod builds it: `virtualInbound` on 15006 (original_dst
  * listener filter) with a filter chain per workload port named `0.0.0.0_<port>` (matched on
  * destination_port) — an HCM with RDS `inbound|<port>||` for HTTP ports, a tcp_proxy otherwise —
- * plus `virtualInbound-blackhole` (port 15006 itself) and the catch-all to
- * InboundPassthroughCluster; clusters `inbound|<port>||` (STATIC to 127.0.0.1:<port>, the app in
+ * plus `virtualInbound-blackhole` (port 15006 itself) and the catch-all chains `virtualInbound` to
+ * InboundPassthroughCluster; per port, one chain per match option of the effective
+ * PeerAuthentication mode (TLS-terminating and/or plaintext, mtls-inbound.ts), in istiod's order
+ * (blackhole, passthrough, ports); clusters `inbound|<port>||` (STATIC to 127.0.0.1:<port>, the app in
  * the same pod or VM) and route configs `inbound|<port>||` with one vhost `inbound|http|<port>`.
  * The workload's ports come from the services whose selector picks the proxy's labels (Service
  * selectors, ServiceEntry workloadSelectors) in its namespace; a named targetPort is resolved
@@ -18,13 +20,16 @@ import type { ServicePort } from '../model/k8s.js';
 import type { Cluster, Filter, FilterChain, Listener, RouteConfiguration } from '../proto/types.js';
 import { typedAny } from '../proto/any.js';
 import { durationOf } from '../model/duration.js';
+import { selectorMatches, serviceSelects } from '../model/labels.js';
 import { HCM_FILTER, HCM_TYPE, listenerContext, rdsHcm } from './hcm.js';
-import { BLACKHOLE_CLUSTER, clusterName, configPath } from './names.js';
+import { BLACKHOLE_CLUSTER, clusterKey, clusterKeyName, clusterName, configPath, type ClusterKey } from './names.js';
 import { istioMetadata } from './metadata.js';
 import { isHttp, portProtocol, type Protocol } from './protocol.js';
 import { tcpProxy, ORIGINAL_DST } from './tcp.js';
 import type { Scope } from './scope.js';
 import { networkAuthzFilters } from './authz/workload.js';
+import { effectiveMtls, mtlsModeForPort, type EffectiveMtls, type EffectiveMtlsMode } from '../model/peerauth.js';
+import { chainOptions, chainTls, tlsInspectorFor } from './mtls-inbound.js';
 
 /** AuthorizationPolicy network filters (before tcp_proxy) for the workload's TCP chains, passthrough included, as istiod. */
 const networkAuthz = (scope: Scope): Filter[] => networkAuthzFilters(scope.mesh, scope.namespace, scope.labels);
@@ -37,22 +42,16 @@ export interface InboundPort {
   readonly services: readonly MeshService[];
 }
 
-function selects(sel: Readonly<Record<string, string>> | null, labels: Readonly<Record<string, string>>): boolean {
-  if (!sel) return false;
-  const keys = Object.keys(sel);
-  return keys.length > 0 && keys.every((k) => labels[k] === sel[k]);
-}
-
 function resolveTarget(mesh: MeshConfig, ns: string, labels: Readonly<Record<string, string>>, sp: ServicePort): number | undefined {
   if (typeof sp.targetPort === 'number') return sp.targetPort;
   const name = sp.targetPort;
   for (const pod of [...mesh.pods.values()].sort((a, b) => a.meta.name.localeCompare(b.meta.name))) {
-    if (pod.meta.namespace !== ns || !Object.keys(labels).every((k) => pod.meta.labels[k] === labels[k])) continue;
+    if (pod.meta.namespace !== ns || !selectorMatches(labels, pod.meta.labels)) continue;
     const cp = pod.containerPorts.find((c) => c.name === name);
     if (cp) return cp.containerPort;
   }
   for (const we of mesh.workloadEntries) {
-    if (we.meta.namespace === ns && selects(we.spec.labels ?? null, labels) && we.spec.ports?.[sp.name]) return we.spec.ports[sp.name];
+    if (we.meta.namespace === ns && serviceSelects(we.spec.labels, labels) && we.spec.ports?.[sp.name]) return we.spec.ports[sp.name];
   }
   return undefined;
 }
@@ -62,7 +61,7 @@ export function inboundPorts(scope: Scope): InboundPort[] {
   const byPort = new Map<number, { protocol: Protocol; services: MeshService[] }>();
   if (!Object.keys(scope.labels).length) return [];
   for (const svc of scope.mesh.services) {
-    if (svc.namespace !== scope.namespace || !selects(svc.selector, scope.labels)) continue;
+    if (svc.namespace !== scope.namespace || !serviceSelects(svc.selector, scope.labels)) continue;
     for (const sp of svc.ports) {
       if (sp.protocol === 'UDP') continue;
       const tp = svc.origin === 'ServiceEntry' ? (typeof sp.targetPort === 'number' ? sp.targetPort : sp.port) : resolveTarget(scope.mesh, scope.namespace, scope.labels, sp);
@@ -79,48 +78,83 @@ export function inboundPorts(scope: Scope): InboundPort[] {
   return [...byPort.entries()].sort((a, b) => a[0] - b[0]).map(([port, v]) => ({ port, ...v }));
 }
 
-export function inboundClusters(scope: Scope, ports: readonly InboundPort[]): Cluster[] {
-  const out: Cluster[] = ports.map((p) => {
-    const name = clusterName('inbound', p.port, '', '');
+/** The inbound clusters (`inbound|<port>||`, with their keys) and InboundPassthroughCluster. */
+export function inboundClusters(scope: Scope, ports: readonly InboundPort[]): { readonly cluster: Cluster; readonly key?: ClusterKey }[] {
+  const out: { cluster: Cluster; key?: ClusterKey }[] = ports.map((p) => {
+    const key = clusterKey('inbound', p.port, '', '');
+    const name = clusterKeyName(key);
     const h2 = p.protocol === 'HTTP2' || p.protocol === 'GRPC';
-    return {
+    return { key, cluster: {
       name, type: 'STATIC', connect_timeout: durationOf(scope.mesh.settings.connectTimeout), lb_policy: 'ROUND_ROBIN',
       load_assignment: { cluster_name: name, endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: p.port } } } }] }] },
       ...(h2 ? { typed_extension_protocol_options: { 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': typedAny('envoy.extensions.upstreams.http.v3.HttpProtocolOptions', { explicit_http_config: { http2_protocol_options: {} } }) } } : {}),
       metadata: istioMetadata({ services: p.services.map((s) => ({ host: s.hostname, name: s.name, namespace: s.namespace })) }),
-    } as Cluster;
+    } as Cluster };
   });
-  out.push({
+  out.push({ cluster: {
     name: INBOUND_PASSTHROUGH, type: 'ORIGINAL_DST', lb_policy: 'CLUSTER_PROVIDED', connect_timeout: durationOf(scope.mesh.settings.connectTimeout),
     upstream_bind_config: { source_address: { address: '127.0.0.6', port_value: 0 } },
-  });
+  } });
   return out;
 }
 
-function chainFor(scope: Scope, p: InboundPort): FilterChain {
-  const name = clusterName('inbound', p.port, '', '');
+/** The inbound HCM for a port: RDS `inbound|<port>||`, and istiod's client-certificate headers (XFCC) for the app. */
+function inboundHcm(scope: Scope, p: InboundPort): Record<string, unknown> {
   const ctx = listenerContext(scope, 'sidecar-inbound', { number: p.port, protocol: p.protocol });
-  const filters = isHttp(p.protocol)
-    ? [{ name: HCM_FILTER, typed_config: typedAny(HCM_TYPE, rdsHcm(`inbound_0.0.0.0_${p.port}`, name, ctx)) }]
-    : [...networkAuthz(scope), tcpProxy(name, name)];
-  const svc = p.services[0]!;
   return {
-    name: `0.0.0.0_${p.port}`, filter_chain_match: { destination_port: { value: p.port } }, filters,
+    ...rdsHcm(`inbound_0.0.0.0_${p.port}`, clusterName('inbound', p.port, '', ''), ctx),
+    forward_client_cert_details: 'APPEND_FORWARD',
+    set_current_client_cert_details: { subject: { value: true }, dns: true, uri: true },
+  };
+}
+
+/** The chains of one workload port: one per match option of its effective mTLS mode (mtls-inbound.ts). */
+function chainsFor(scope: Scope, p: InboundPort, mode: EffectiveMtlsMode, trustDomain: string): FilterChain[] {
+  const name = clusterName('inbound', p.port, '', '');
+  const http = isHttp(p.protocol);
+  const filters = http ? [{ name: HCM_FILTER, typed_config: typedAny(HCM_TYPE, inboundHcm(scope, p)) }] : [...networkAuthz(scope), tcpProxy(name, name)];
+  const svc = p.services[0]!;
+  return chainOptions(mode, http).map((o) => ({
+    name: `0.0.0.0_${p.port}`, ...chainTls(o, { destination_port: { value: p.port } }, trustDomain, http), filters,
     metadata: istioMetadata({ config: configPath('Service', svc.namespace, svc.name) }),
-  } as FilterChain;
+  } as FilterChain));
+}
+
+/**
+ * The passthrough chains (traffic to ports no service declares) for the workload's mode, plus,
+ * as istiod's ForPassthrough, chains for portLevelMtls ports that are not workload ports.
+ */
+function passthroughChains(scope: Scope, eff: EffectiveMtls, ports: readonly InboundPort[], trustDomain: string): FilterChain[] {
+  const any = { prefix_ranges: [{ address_prefix: '0.0.0.0', prefix_len: { value: 0 } }] };
+  const extra = eff.perPort.filter((pp) => !ports.some((p) => p.port === pp.port));
+  return [{ mode: eff.mode, base: any }, ...extra.map((pp) => ({ mode: pp.mode, base: { ...any, destination_port: { value: pp.port } } }))]
+    .flatMap(({ mode, base }) => chainOptions(mode, false).map((o) => ({
+      name: 'virtualInbound', ...chainTls(o, base, trustDomain, false), filters: [...networkAuthz(scope), tcpProxy(INBOUND_PASSTHROUGH, INBOUND_PASSTHROUGH)],
+    } as FilterChain)));
+}
+
+/** The workload's effective PeerAuthentication (mesh → namespace → workload → port). */
+export function workloadMtls(scope: Scope): EffectiveMtls {
+  return effectiveMtls(scope.mesh.peerAuthentications, scope.mesh.settings.rootNamespace, scope.namespace, scope.labels);
 }
 
 export function virtualInbound(scope: Scope, ports: readonly InboundPort[]): Listener {
+  const eff = workloadMtls(scope);
+  const td = scope.mesh.settings.trustDomain;
+  const chains: FilterChain[] = [
+    { name: 'virtualInbound-blackhole', filter_chain_match: { destination_port: { value: 15006 } }, filters: [tcpProxy(BLACKHOLE_CLUSTER, BLACKHOLE_CLUSTER)] },
+    ...passthroughChains(scope, eff, ports, td),
+    ...ports.flatMap((p) => chainsFor(scope, p, mtlsModeForPort(eff, p.port), td)),
+  ];
+  const inspector = tlsInspectorFor(chains);
   return {
     name: 'virtualInbound',
     address: { socket_address: { address: '0.0.0.0', port_value: 15006 } },
     traffic_direction: 'INBOUND',
-    listener_filters: [ORIGINAL_DST],
-    filter_chains: [
-      { name: 'virtualInbound-blackhole', filter_chain_match: { destination_port: { value: 15006 } }, filters: [tcpProxy(BLACKHOLE_CLUSTER, BLACKHOLE_CLUSTER)] },
-      ...ports.map((p) => chainFor(scope, p)),
-      { name: 'virtualInbound', filters: [...networkAuthz(scope), tcpProxy(INBOUND_PASSTHROUGH, INBOUND_PASSTHROUGH)] },
-    ],
+    listener_filters: inspector ? [ORIGINAL_DST, inspector] : [ORIGINAL_DST],
+    listener_filters_timeout: { seconds: 0 },
+    continue_on_listener_filters_timeout: true,
+    filter_chains: chains,
   };
 }
 

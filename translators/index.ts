@@ -20,7 +20,8 @@ import { nameTableOutput, ndsClassKey } from './nds.js';
 import { secretOutput } from './secret.js';
 import { appliedKey, appliedPolicies } from './authz/select.js';
 
-export type { Generated, TypeOutput } from './generated.js';
+export type { ClusterOutput, Generated, TypeOutput } from './generated.js';
+export type { ClusterKey } from './names.js';
 
 function labelsKey(labels: Readonly<Record<string, string>>): string {
   return Object.keys(labels).sort().map((k) => `${k}=${labels[k]}`).join(',');

@@ -6,18 +6,42 @@
 
 export type Direction = 'outbound' | 'inbound';
 
-/** `outbound|9080|v1|reviews.default.svc.cluster.local` (model.BuildSubsetKey). */
-export function clusterName(direction: Direction, port: number, subset: string, host: string): string {
-  return `${direction}|${port}|${subset}|${host}`;
+/**
+ * What a cluster name stands for (istiod's `direction|port|subset|host`, model.BuildSubsetKey;
+ * inbound clusters have an empty host). Translators build it once and carry it beside the cluster
+ * and its EDS assignment (generated.ts `ClusterOutput.key`), so nothing splits names again.
+ */
+export interface ClusterKey {
+  readonly direction: Direction;
+  readonly port: number;
+  readonly subset: string;
+  readonly host: string;
 }
 
-/** Parses a cluster name back into its parts, or null for fixed names like `BlackHoleCluster`. */
-export function parseClusterName(name: string): { direction: Direction; port: number; subset: string; host: string } | null {
+export function clusterKey(direction: Direction, port: number, subset: string, host: string): ClusterKey {
+  return { direction, port, subset, host };
+}
+
+/** `outbound|9080|v1|reviews.default.svc.cluster.local`, `inbound|9080||`. */
+export function clusterKeyName(k: ClusterKey): string {
+  return `${k.direction}|${k.port}|${k.subset}|${k.host}`;
+}
+
+export function clusterName(direction: Direction, port: number, subset: string, host: string): string {
+  return clusterKeyName(clusterKey(direction, port, subset, host));
+}
+
+/**
+ * Reads a cluster name that comes from OUTSIDE the translators — a client's request, a user's
+ * argument, a config dump — or null for fixed names like `BlackHoleCluster`. Names the
+ * translators made have their key beside them: use that.
+ */
+export function parseClusterName(name: string): ClusterKey | null {
   const p = name.split('|');
   if (p.length !== 4 || (p[0] !== 'outbound' && p[0] !== 'inbound')) return null;
   const port = Number(p[1]);
   if (!Number.isInteger(port)) return null;
-  return { direction: p[0], port, subset: p[2] as string, host: p[3] as string };
+  return clusterKey(p[0], port, p[2] as string, p[3] as string);
 }
 
 export const BLACKHOLE_CLUSTER = 'BlackHoleCluster';

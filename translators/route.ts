@@ -12,7 +12,9 @@ import type { HTTPMatchRequest, HTTPRetry, HTTPRoute, HTTPRouteDestination, Head
 import type { Route, RouteAction, RetryPolicy } from '../proto/types.js';
 import { typedAny } from '../proto/any.js';
 import { durationOf, parseDuration, msToDuration } from '../model/duration.js';
-import { clusterName, configPath } from './names.js';
+import { resolveShortName } from '../model/hosts.js';
+import { selectorMatches } from '../model/labels.js';
+import { clusterKey, clusterKeyName, configPath, type ClusterKey } from './names.js';
 import { istioMetadata } from './metadata.js';
 import { routeMatch, type HeaderStyle } from './match.js';
 import { perFilterConfig } from './filters/index.js';
@@ -31,16 +33,11 @@ export interface RouteFlavor {
   readonly listenerClass: ListenerClass;
 }
 
-/** Resolves a destination host the way istiod does (short names in the VirtualService's namespace). */
-export function destinationHost(host: string, vsNamespace: string, suffix: string): string {
-  return host.includes('.') ? host : `${host}.${vsNamespace}.svc.${suffix}`;
-}
-
-function destinationCluster(scope: Scope, d: { destination: HTTPRouteDestination['destination'] }, vs: VirtualService, port: number): string {
-  const host = destinationHost(d.destination.host, vs.meta.namespace, scope.mesh.domainSuffix);
+function destinationCluster(scope: Scope, d: { destination: HTTPRouteDestination['destination'] }, vs: VirtualService, port: number): ClusterKey {
+  const host = resolveShortName(d.destination.host, vs.meta.namespace, scope.mesh.domainSuffix);
   const svc = scope.mesh.serviceByHost.get(host);
   const p = d.destination.port?.number ?? (svc?.ports.length === 1 ? svc.ports[0]!.port : port);
-  return clusterName('outbound', p, d.destination.subset ?? '', host);
+  return clusterKey('outbound', p, d.destination.subset ?? '', host);
 }
 
 const DEFAULT_RETRY_ON = 'connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes';
@@ -106,11 +103,9 @@ function headerOps(ops: HeaderOperations | undefined): { add: NonNullable<Route[
 }
 
 /** Route hash_policy for a consistent-hash cluster; proxyless gRPC hashes on headers only (what grpc-js implements). */
-function hashPolicy(scope: Scope, cluster: string, flavor: RouteFlavor): RouteAction['hash_policy'] {
-  const host = cluster.split('|')[3] ?? '';
-  const subset = cluster.split('|')[2] ?? '';
-  const dr = scope.destinationRule(host);
-  const own = dr?.spec.subsets?.find((s) => s.name === subset)?.trafficPolicy?.loadBalancer;
+function hashPolicy(scope: Scope, cluster: ClusterKey, flavor: RouteFlavor): RouteAction['hash_policy'] {
+  const dr = scope.destinationRule(cluster.host);
+  const own = dr?.spec.subsets?.find((s) => s.name === cluster.subset)?.trafficPolicy?.loadBalancer;
   const ch = (own ?? dr?.spec.trafficPolicy?.loadBalancer)?.consistentHash;
   if (!ch) return undefined;
   if (ch.httpHeaderName) return [{ header: { header_name: ch.httpHeaderName } }];
@@ -124,14 +119,15 @@ function hashPolicy(scope: Scope, cluster: string, flavor: RouteFlavor): RouteAc
 function action(scope: Scope, h: HTTPRoute, vs: VirtualService, port: number, flavor: RouteFlavor): RouteAction {
   const dests = (h.route ?? []).filter((d) => h.route!.length === 1 || (d.weight ?? 0) > 0);
   const a: RouteAction = {};
-  if (dests.length === 1) a.cluster = destinationCluster(scope, dests[0]!, vs, port);
+  const single = dests.length === 1 ? destinationCluster(scope, dests[0]!, vs, port) : undefined;
+  if (single) a.cluster = clusterKeyName(single);
   else {
     a.weighted_clusters = {
       clusters: dests.map((d) => {
         const ops = headerOps(d.headers?.request);
         const rops = headerOps(d.headers?.response);
         return {
-          name: destinationCluster(scope, d, vs, port), weight: { value: d.weight ?? 0 },
+          name: clusterKeyName(destinationCluster(scope, d, vs, port)), weight: { value: d.weight ?? 0 },
           ...(ops.add.length ? { request_headers_to_add: ops.add } : {}), ...(ops.remove.length ? { request_headers_to_remove: ops.remove } : {}),
           ...(rops.add.length ? { response_headers_to_add: rops.add } : {}), ...(rops.remove.length ? { response_headers_to_remove: rops.remove } : {}),
         };
@@ -148,13 +144,13 @@ function action(scope: Scope, h: HTTPRoute, vs: VirtualService, port: number, fl
   if (h.rewrite?.authority) a.host_rewrite_literal = h.rewrite.authority;
   if (h.mirror && flavor.timeoutAs === 'timeout') {
     a.request_mirror_policies = [{
-      cluster: destinationCluster(scope, { destination: h.mirror }, vs, port),
+      cluster: clusterKeyName(destinationCluster(scope, { destination: h.mirror }, vs, port)),
       runtime_fraction: { default_value: percent(h.mirrorPercentage?.value ?? 100) },
       trace_sampled: { value: false },
     }];
   }
-  if (a.cluster) {
-    const hp = hashPolicy(scope, a.cluster, flavor);
+  if (single) {
+    const hp = hashPolicy(scope, single, flavor);
     if (hp) a.hash_policy = hp;
   }
   return a;
@@ -167,7 +163,7 @@ function applies(scope: Scope, m: HTTPMatchRequest | undefined, port: number, fl
   if (!m) return true;
   if (m.port && m.port !== port) return false;
   if (m.gateways && !m.gateways.includes(flavor.gateway ?? 'mesh')) return false;
-  if (m.sourceLabels && !Object.keys(m.sourceLabels).every((k) => scope.labels[k] === m.sourceLabels![k])) return false;
+  if (!selectorMatches(m.sourceLabels, scope.labels)) return false;
   return true;
 }
 
@@ -201,11 +197,12 @@ function routesOf(scope: Scope, vs: VirtualService, index: number, h: HTTPRoute,
 
 /** The default route istiod gives a host no VirtualService routes: everything to its own cluster. */
 export function defaultRoute(scope: Scope, host: string, port: number, flavor: RouteFlavor): Route {
-  const a: RouteAction = { cluster: clusterName('outbound', port, '', host) };
+  const key = clusterKey('outbound', port, '', host);
+  const a: RouteAction = { cluster: clusterKeyName(key) };
   if (flavor.timeoutAs === 'timeout') a.timeout = { seconds: 0 };
   const retry = retryPolicy(undefined, scope, flavor);
   if (retry) a.retry_policy = retry;
-  const hp = hashPolicy(scope, a.cluster!, flavor);
+  const hp = hashPolicy(scope, key, flavor);
   if (hp) a.hash_policy = hp;
   return { name: 'default', match: { prefix: '/' }, route: a, decorator: { operation: `${host.split('.')[0]}:${port}/*` } };
 }

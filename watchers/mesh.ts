@@ -9,9 +9,11 @@
  */
 import { configKey, type ConfigKey, type MeshConfig, type MeshEndpoint, type MeshService, type PolicyNotice, type Rejection, type VirtualServiceConflict } from '../model/config.js';
 import type { PeerAuthentication } from '../model/peerauth.js';
-import { peerAuthNotices } from './policy-notices.js';
+import { authzNotices, peerAuthNotices } from './policy-notices.js';
 import type { DestinationRule, Gateway, ServiceEntry, Sidecar, VirtualService, WorkloadEntry } from '../model/istio.js';
 import { DEFAULT_MESH_SETTINGS, type MeshSettings } from '../model/meshconfig.js';
+import { resolveShortName } from '../model/hosts.js';
+import { serviceSelects } from '../model/labels.js';
 import { serviceEntryEndpoints, serviceEntryServices, serviceExportTo, workloadEntryEndpoints } from './serviceentry.js';
 import type { EndpointSlice, Pod, Secret, Service, ServicePort } from '../model/k8s.js';
 import type { AuthorizationPolicy, RequestAuthentication } from '../model/security.js';
@@ -36,15 +38,6 @@ export const DEFAULT_MESH_OPTIONS: MeshOptions = { domainSuffix: 'cluster.local'
 const byKey = (a: { meta: { namespace: string; name: string } }, b: { meta: { namespace: string; name: string } }): number =>
   a.meta.namespace.localeCompare(b.meta.namespace) || a.meta.name.localeCompare(b.meta.name);
 
-/** Istio's short-name resolution: a host without dots is qualified in the config's namespace. */
-export function resolveHost(host: string, namespace: string, domainSuffix: string): string {
-  return host.includes('.') || host === '*' ? host : `${host}.${namespace}.svc.${domainSuffix}`;
-}
-
-function selects(selector: Readonly<Record<string, string>>, labels: Readonly<Record<string, string>>): boolean {
-  const keys = Object.keys(selector);
-  return keys.length > 0 && keys.every((k) => labels[k] === selector[k]);
-}
 
 function targetPortFor(sp: ServicePort, pod: Pod | undefined): number | null {
   if (typeof sp.targetPort === 'number') return sp.targetPort;
@@ -75,9 +68,9 @@ export function buildMesh(st: StoreState, opts: MeshOptions = DEFAULT_MESH_OPTIO
   const sidecars: Sidecar[] = [];
   const gateways: Gateway[] = [];
   const secrets = new Map<string, Secret>();
-  const peerAuthentications: PeerAuthentication[] = [];
   const authzPolicies: AuthorizationPolicy[] = [];
   const requestAuthns: RequestAuthentication[] = [];
+  const peerAuthentications: PeerAuthentication[] = [];
   for (const [, e] of st.objects) {
     const o = e.object;
     switch (o.kind) {
@@ -92,9 +85,9 @@ export function buildMesh(st: StoreState, opts: MeshOptions = DEFAULT_MESH_OPTIO
       case 'Sidecar': sidecars.push(o); break;
       case 'Gateway': gateways.push(o); break;
       case 'Secret': secrets.set(`${o.meta.namespace}/${o.meta.name}`, o); break;
-      case 'PeerAuthentication': peerAuthentications.push(o); break;
       case 'AuthorizationPolicy': authzPolicies.push(o); break;
       case 'RequestAuthentication': requestAuthns.push(o); break;
+      case 'PeerAuthentication': peerAuthentications.push(o); break;
     }
   }
   services.sort(byKey);
@@ -103,9 +96,9 @@ export function buildMesh(st: StoreState, opts: MeshOptions = DEFAULT_MESH_OPTIO
   wes.sort(byKey);
   sidecars.sort(byKey);
   gateways.sort(byKey);
-  peerAuthentications.sort(byKey);
   authzPolicies.sort(byKey);
   requestAuthns.sort(byKey);
+  peerAuthentications.sort(byKey);
   const slicesBySvc = new Map<string, EndpointSlice[]>();
   for (const s of slices.sort(byKey)) {
     const k = `${s.meta.namespace}/${s.serviceName}`;
@@ -143,7 +136,7 @@ export function buildMesh(st: StoreState, opts: MeshOptions = DEFAULT_MESH_OPTIO
         }
       } else if (opts.endpointsFromPods && svc.selector) {
         for (const pod of sortedPods) {
-          if (pod.meta.namespace !== svc.meta.namespace || !pod.podIP || !selects(svc.selector, pod.meta.labels)) continue;
+          if (pod.meta.namespace !== svc.meta.namespace || !pod.podIP || !serviceSelects(svc.selector, pod.meta.labels)) continue;
           if (pod.phase && pod.phase !== 'Running') continue;
           const port = targetPortFor(sp, pod);
           if (port === null) continue;
@@ -168,7 +161,7 @@ export function buildMesh(st: StoreState, opts: MeshOptions = DEFAULT_MESH_OPTIO
 
   const destinationRuleByHost = new Map<string, DestinationRule>();
   for (const dr of drs) {
-    const host = resolveHost(dr.spec.host, dr.meta.namespace, opts.domainSuffix);
+    const host = resolveShortName(dr.spec.host, dr.meta.namespace, opts.domainSuffix);
     if (!destinationRuleByHost.has(host)) destinationRuleByHost.set(host, dr);
   }
 
@@ -197,14 +190,15 @@ export function buildMesh(st: StoreState, opts: MeshOptions = DEFAULT_MESH_OPTIO
   }
   const rejected = [...st.rejected.values(), ...semanticRejections].sort((a, b) => a.key.localeCompare(b.key));
   const settings = opts.settings ?? DEFAULT_MESH_SETTINGS;
-  const policyNotices: PolicyNotice[] = peerAuthNotices(peerAuthentications, settings.rootNamespace, sortedPods, wes);
+  const policyNotices: PolicyNotice[] = [...peerAuthNotices(peerAuthentications, settings.rootNamespace, sortedPods, wes),
+    ...authzNotices([...authzPolicies, ...requestAuthns], settings.rootNamespace, sortedPods, wes)]
+    .sort((a, b) => a.key.localeCompare(b.key));
   const mesh: MeshConfig = {
     generation: st.generation, domainSuffix: opts.domainSuffix, services: meshServices, serviceByHost, endpoints, pods,
     virtualServices, destinationRules: drs, destinationRuleByHost, objects, rejected,
     settings, serviceEntries: ses.map((x) => x.se), workloadEntries: wes, sidecars, gateways,
     conflicts: vsConflicts(virtualServices, opts.domainSuffix), secrets,
-    peerAuthentications, policyNotices,
-    authorizationPolicies: authzPolicies, requestAuthentications: requestAuthns,
+    peerAuthentications, policyNotices, authorizationPolicies: authzPolicies, requestAuthentications: requestAuthns,
   };
   return { mesh, accepted };
 }
@@ -221,7 +215,7 @@ function subsetProblem(vs: VirtualService, drs: ReadonlyMap<string, DestinationR
   for (const { path, d } of dests) {
     const subset = d.subset;
     if (!subset) continue;
-    const host = resolveHost(d.host, vs.meta.namespace, suffix);
+    const host = resolveShortName(d.host, vs.meta.namespace, suffix);
     const dr = drs.get(host);
     if (!dr) return { field: `${path}.subset`, reason: `subset "${subset}" of ${host}: no DestinationRule defines subsets for that host` };
     if (!dr.spec.subsets?.some((s) => s.name === subset)) {
@@ -239,7 +233,7 @@ function vsConflicts(vss: readonly VirtualService[], suffix: string): VirtualSer
   const byHost = new Map<string, string[]>();
   for (const vs of vss) {
     if (vs.spec.gateways && !vs.spec.gateways.includes('mesh')) continue;
-    for (const h of new Set(vs.spec.hosts.map((x) => resolveHost(x, vs.meta.namespace, suffix)))) {
+    for (const h of new Set(vs.spec.hosts.map((x) => resolveShortName(x, vs.meta.namespace, suffix)))) {
       byHost.set(h, [...(byHost.get(h) ?? []), `${vs.meta.namespace}/${vs.meta.name}`]);
     }
   }

@@ -21,7 +21,7 @@
 import type { MeshConfig } from '../../model/config.js';
 import type { Proxy } from '../../model/proxy.js';
 import type { XdsType } from '../../proto/typeurls.js';
-import { generate as generateAll, proxyClass, type Generated } from '../../translators/index.js';
+import { generate as generateAll, proxyClass, type ClusterKey, type Generated } from '../../translators/index.js';
 import { ClassSnapshot, Interner, NO_OUTPUT, type EncodeFailure } from './classsnapshot.js';
 
 export { ClassSnapshot, Interner, entryHash, foldVersion, typeVersion, unfoldVersion, type EncodeFailure } from './classsnapshot.js';
@@ -100,7 +100,7 @@ export class SnapshotCache {
   private readonly now: () => number;
   /** The previous mesh's classes, for carry-over and as last good; each is dropped once its successor exists. */
   private previous = new Map<string, Entry>();
-  private keep: ((t: XdsType, name: string) => boolean) | null = null;
+  private keep: ((t: XdsType, name: string, key: ClusterKey | undefined) => boolean) | null = null;
 
   constructor(mesh: MeshConfig, opts: EncodeFailure | SnapshotCacheOptions = {}) {
     const o: SnapshotCacheOptions = typeof opts === 'function' ? { onError: opts } : opts;
@@ -126,11 +126,11 @@ export class SnapshotCache {
   }
 
   /**
-   * A new mesh. `unchanged` (endpoint-only changes) names resources known to be unaffected: they
-   * are carried over from the previous snapshot of the same class instead of being translated
+   * A new mesh. `unchanged` (endpoint-only changes) names resources known to be unaffected (given
+   * the previous class's key for cluster and EDS names): they are carried over from the previous snapshot of the same class instead of being translated
    * and encoded again.
    */
-  setMesh(mesh: MeshConfig, unchanged?: (t: XdsType, name: string) => boolean): void {
+  setMesh(mesh: MeshConfig, unchanged?: (t: XdsType, name: string, key: ClusterKey | undefined) => boolean): void {
     this.current = mesh;
     this.previous = this.classes;
     this.keep = unchanged ?? null;

@@ -6,6 +6,7 @@
  * DESTINATION RULE / VIRTUAL SERVICE column.
  */
 import { table } from './table.js';
+import { parseClusterName } from '../../translators/names.js';
 
 export type ConfigSection = 'clusters' | 'listeners' | 'routes' | 'endpoints';
 export const SECTIONS: readonly ConfigSection[] = ['clusters', 'listeners', 'routes', 'endpoints'];
@@ -31,8 +32,8 @@ function clusters(dump: unknown): string {
   const rows = arr(dumpOf(dump, 'ClustersConfigDump')['dynamicActiveClusters']).map((e) => {
     const c = obj(e['cluster']);
     const name = str(c['name']);
-    const p = name.split('|');
-    const [fqdn, port, subset, dir] = p.length === 4 ? [p[3]!, p[1]!, p[2]!, p[0]!] : [name, '-', '-', '-'];
+    const k = parseClusterName(name); // a remote config dump: the name is all there is
+    const [fqdn, port, subset, dir] = k ? [k.host, String(k.port), k.subset, k.direction] : [name, '-', '-', '-'];
     return [fqdn, port, subset || '-', dir, str(c['type']) || (c['clusterType'] ? 'CUSTOM' : 'STATIC'), provenance(c['metadata']) || '-'];
   });
   return table(['SERVICE FQDN', 'PORT', 'SUBSET', 'DIRECTION', 'TYPE', 'DESTINATION RULE'], rows);

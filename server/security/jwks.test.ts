@@ -4,12 +4,13 @@
  * (snapshot returns at once, onChange fires when they land), rotation is picked up on refresh, an
  * outage keeps the last good keys (and is reported), a URI that never worked is an error, oversized
  * and non-JWKS answers are refused, only http(s) is fetched, the number of URIs is bounded, and a
- * URI no longer wanted is forgotten.
+ * URI no longer wanted is forgotten; an issuer without jwksUri is resolved through OpenID discovery.
  */
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { JwksFetcher } from './jwks.js';
+import { JwksFetcher, jwksUris } from './jwks.js';
+import { meshFrom } from '../../translators/harness.test.js';
 
 const key = (kid: string): string => JSON.stringify({ keys: [{ kty: 'EC', crv: 'P-256', kid, x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU', y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0' }] });
 
@@ -20,6 +21,7 @@ async function jwksServer(): Promise<Jwks> {
   s.server.on('request', (req, res) => {
     s.hits++;
     setTimeout(() => {
+      if (req.url === '/issuer/.well-known/openid-configuration') { res.writeHead(200); res.end(JSON.stringify({ issuer: `${s.base}/issuer`, jwks_uri: `${s.base}/keys` })); return; }
       if (req.url === '/huge') { res.writeHead(200); res.end(`{"keys":[${'"x",'.repeat(100_000)}"x"]}`); return; }
       res.writeHead(s.status, { 'content-type': 'application/json' });
       res.end(s.body);
@@ -97,6 +99,21 @@ describe('server/security/jwks (JWKS fetched for RequestAuthentication jwksUri)'
     assert.equal(f.snapshot().size, 0, 'URIs no longer named are forgotten');
     await new Promise((r) => setTimeout(r, 100));
     assert.equal(srv.hits, hits, 'and no longer fetched');
+  });
+
+  it('an issuer without jwksUri: keys through its OpenID discovery document', async () => {
+    let changes = 0;
+    f = new JwksFetcher({ onChange: () => changes++ });
+    const { mesh } = meshFrom(`apiVersion: security.istio.io/v1
+kind: RequestAuthentication
+metadata: {name: r, namespace: shop}
+spec: {jwtRules: [{issuer: "${srv.base}/issuer/"}, {issuer: inline, jwks: '${key('x')}'}, {issuer: not-a-url}]}
+`);
+    const uris = jwksUris(mesh);
+    assert.deepEqual(uris, [`${srv.base}/issuer/.well-known/openid-configuration`]);
+    f.want(uris);
+    await until(() => changes === 1, 'keys through discovery');
+    assert.deepEqual(f.snapshot().get(uris[0]!), { jwks: key('k1') });
   });
 
   it('a server that never answers times out without holding anything up', async () => {

@@ -13,10 +13,12 @@
  * - Bounded: only http(s) URIs; at most `maxUris` distinct URIs are fetched (more are refused and
  *   reported); a response over `maxBytes` is abandoned while streaming; each fetch has a timeout;
  *   URIs no RequestAuthentication names any more are forgotten.
+ * A rule with neither `jwks` nor `jwksUri` gets its keys through the issuer's OpenID discovery
+ * document (`<issuer>/.well-known/openid-configuration` → `jwks_uri`), as istiod.
  * Refreshed every 20 minutes (istiod's PILOT_JWT_PUB_KEY_REFRESH_INTERVAL default).
  */
 import type { MeshConfig } from '../../model/config.js';
-import type { JwksByUri } from '../../model/security.js';
+import { OPENID_SUFFIX, keySourceUri, type JwksByUri } from '../../model/security.js';
 import { jwksProblem, jwksUriProblem } from '../../watchers/validate/requestauthentication.js';
 
 export interface JwksFetcherOptions {
@@ -45,10 +47,10 @@ interface Entry {
   inflight: boolean;
 }
 
-/** Every jwksUri a RequestAuthentication needs fetched (rules with inline `jwks` need none), sorted. */
+/** Every URI a RequestAuthentication needs fetched (jwksUri, or the issuer's discovery document; inline `jwks` needs none), sorted. */
 export function jwksUris(mesh: MeshConfig): string[] {
   const out = new Set<string>();
-  for (const ra of mesh.requestAuthentications) for (const r of ra.spec.jwtRules) if (r.jwks === undefined && r.jwksUri) out.add(r.jwksUri);
+  for (const ra of mesh.requestAuthentications) for (const r of ra.spec.jwtRules) { const u = keySourceUri(r); if (u) out.add(u); }
   return [...out].sort();
 }
 
@@ -156,8 +158,19 @@ export class JwksFetcher {
     this.o.onChange();
   }
 
-  /** GET `uri` within the timeout and size limit; the body must be a JWKS. */
+  /** The keys behind `uri`: a JWKS, or for an OpenID discovery document the JWKS at its `jwks_uri`. */
   private async download(uri: string): Promise<string> {
+    if (!uri.endsWith(OPENID_SUFFIX)) return this.get(uri, true);
+    const doc = JSON.parse(await this.get(uri, false)) as unknown;
+    const next = doc && typeof doc === 'object' ? (doc as Record<string, unknown>)['jwks_uri'] : undefined;
+    if (typeof next !== 'string') throw new Error(`${uri} has no jwks_uri`);
+    const bad = jwksUriProblem(next);
+    if (bad) throw new Error(`${uri}: jwks_uri ${bad}`);
+    return this.get(next, true);
+  }
+
+  /** GET `uri` within the timeout and size limit; JSON, and a JWKS when `jwks`. */
+  private async get(uri: string, jwks: boolean): Promise<string> {
     const ac = new AbortController();
     const timer = setTimeout(() => ac.abort(new Error(`timed out after ${this.o.timeoutMs} ms`)), this.o.timeoutMs);
     try {
@@ -166,8 +179,8 @@ export class JwksFetcher {
       const declared = Number(res.headers.get('content-length') ?? NaN);
       if (declared > this.o.maxBytes) { void res.body?.cancel(); throw new Error(`${uri} answered ${declared} bytes, over the ${this.o.maxBytes}-byte limit`); }
       const text = await readLimited(res, this.o.maxBytes, uri);
-      const bad = jwksProblem(text);
-      if (bad) throw new Error(`${uri} did not answer a JWKS: ${bad}`);
+      const bad = jwks ? jwksProblem(text) : (() => { try { JSON.parse(text); return null; } catch (e) { return `not JSON: ${(e as Error).message}`; } })();
+      if (bad) throw new Error(`${uri} did not answer ${jwks ? 'a JWKS' : 'an OpenID discovery document'}: ${bad}`);
       return JSON.stringify(JSON.parse(text)); // canonical spacing: equal keys, equal bytes
     } catch (err) {
       if (ac.signal.aborted) throw new Error(`fetching ${uri} timed out after ${this.o.timeoutMs} ms`);

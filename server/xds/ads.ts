@@ -18,6 +18,7 @@ import type { MeshConfig } from '../../model/config.js';
 import { parseNodeId, type Proxy } from '../../model/proxy.js';
 import { withNodeLocality } from '../../translators/locality.js';
 import { nameTableFollowsEndpoints } from '../../translators/nds.js';
+import type { ClusterKey } from '../../translators/names.js';
 import { decodeDeltaRequest, decodeSotwRequest, deltaResponseBytes, sotwResponseBytes, type DeltaRequest, type SotwRequest, type WireNode } from '../../proto/wire.js';
 import { EDS, NDS, PUSH_ORDER, SDS, SHORT, isXdsType, type XdsType } from '../../proto/typeurls.js';
 import { secretAccess } from './secretauthz.js';
@@ -71,8 +72,8 @@ function isHeadless(mesh: MeshConfig, host: string): boolean {
   return s !== undefined && nameTableFollowsEndpoints(s);
 }
 
-/** Host part of an istiod cluster name (`outbound|port|subset|host`); the whole name otherwise. */
-const hostOf = (clusterName: string): string => clusterName.slice(clusterName.lastIndexOf('|') + 1);
+/** Whether an EDS resource, by the key the translators put beside it, belongs to one of `hosts`. */
+const ofHosts = (hosts: ReadonlySet<string>) => (key: ClusterKey | undefined): boolean => key !== undefined && hosts.has(key.host);
 
 export class AdsEngine {
   private readonly conns = new Set<Connection>();
@@ -394,16 +395,16 @@ export class AdsEngine {
     const hosts = hostSet ? [...hostSet].sort() : null;
     this.events.pushStarted?.({ types: typeNames, edsHosts: hosts });
     // Endpoint-only: only the EDS of affected hosts can differ; everything else is carried over.
-    const affected = hostSet ? (n: string): boolean => hostSet.has(hostOf(n)) : undefined;
+    const affected = hostSet ? ofHosts(hostSet) : undefined;
     const typesOnly = !hostSet && scope.types ? scope.types : undefined;
-    this.cache.setMesh(mesh, affected ? (t, n) => (t === NDS ? !headless : t !== EDS || !affected(n))
+    this.cache.setMesh(mesh, affected ? (t, _n, key) => (t === NDS ? !headless : t !== EDS || !affected(key))
       : typesOnly ? (t) => !typesOnly.has(t) : undefined); // a types-scoped push (e.g. only Secrets changed) carries the other types over
     // The affected EDS names, once per class (not per stream).
     const onlyByClass = new Map<ClassSnapshot, Set<string>>();
     const onlyFor = (snap: ClassSnapshot): Set<string> | undefined => {
       if (!affected) return undefined;
       let o = onlyByClass.get(snap);
-      if (!o) { o = new Set(snap.names(EDS).filter(affected)); onlyByClass.set(snap, o); }
+      if (!o) { o = new Set(snap.names(EDS).filter((n) => affected(snap.clusterKey(EDS, n)))); onlyByClass.set(snap, o); }
       return o;
     };
     let sent = 0;

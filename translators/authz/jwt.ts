@@ -4,7 +4,8 @@
  * (pilot/pkg/security/authn convertToEnvoyJwtConfig): every JWT rule of every applying policy,
  * sorted by issuer, becomes provider `origins-<i>` (issuer, audiences, `forward`,
  * `forward_payload_header`, from_headers/params/cookies, claim_to_headers) with its keys inlined
- * (`local_jwks.inline_string`: the rule's `jwks`, else what the server fetched from `jwksUri`).
+ * (`local_jwks.inline_string`: the rule's `jwks`, else what the server fetched from `jwksUri`, else
+ * from the `jwks_uri` of the issuer's OpenID discovery document, as istiod).
  * One rule → requires {provider OR allow_missing}; several → requires_any {each provider, AND of
  * (provider OR allow_missing)}: a token, when present, must be valid; none is fine (an
  * AuthorizationPolicy on requestPrincipals is what demands one). CORS preflight bypasses it.
@@ -13,7 +14,7 @@
  * issuer signs with, as istiod's fake JWKS: tokens of that issuer are refused rather than trusted.
  * The verified payload is kept in dynamic metadata (`payload`) for RBAC claims. Pure.
  */
-import type { JwksByUri, JWTRule, RequestAuthentication } from '../../model/security.js';
+import { keySourceUri, type JwksByUri, type JWTRule, type RequestAuthentication } from '../../model/security.js';
 import { typedAny } from '../../proto/any.js';
 import { JWT_FILTER, JWT_PAYLOAD_KEY, type Json } from './matchers.js';
 import type { NamedFilter } from './rbac.js';
@@ -29,10 +30,11 @@ export const UNAVAILABLE_JWKS = JSON.stringify({ keys: [{
 /** The keys to inline for a rule, and a note when they are the stand-in. */
 export function keysFor(rule: JWTRule, jwks: JwksByUri | undefined): { keys: string; note?: string } {
   if (rule.jwks !== undefined) return { keys: rule.jwks };
-  if (!rule.jwksUri) return { keys: UNAVAILABLE_JWKS, note: `issuer ${rule.issuer}: neither jwks nor jwksUri; its tokens are refused` };
-  const got = jwks?.get(rule.jwksUri);
+  const uri = keySourceUri(rule);
+  if (!uri) return { keys: UNAVAILABLE_JWKS, note: `issuer ${rule.issuer}: no jwks, no jwksUri and not a URL to discover them from; its tokens are refused` };
+  const got = jwks?.get(uri);
   if (got && 'jwks' in got) return { keys: got.jwks };
-  return { keys: UNAVAILABLE_JWKS, note: `issuer ${rule.issuer}: keys from ${rule.jwksUri} not fetched${got ? ` (${got.error})` : ''}; its tokens are refused until they are` };
+  return { keys: UNAVAILABLE_JWKS, note: `issuer ${rule.issuer}: keys from ${uri} not fetched${got ? ` (${got.error})` : ''}; its tokens are refused until they are` };
 }
 
 function provider(rule: JWTRule, keys: string): Json {

@@ -35,6 +35,16 @@ export function headerMatcher(name: string, v: string): Json {
   return { name, string_match: stringMatcher(v) };
 }
 
+/**
+ * `request.headers[name]`: istiod's HeaderMatcherWithRegex — the value may be one of several a
+ * client joined with commas (RFC 7230), so it is matched as a whole or as one list element.
+ */
+export function headerListMatcher(name: string, v: string): Json {
+  if (v === '*') return { name, present_match: true };
+  const r = v.startsWith('*') ? `.*${quoteMeta(v.slice(1))}` : v.endsWith('*') ? `${quoteMeta(v.slice(0, -1))}.*` : quoteMeta(v);
+  return { name, safe_regex_match: { regex: `^${r}$|^${r},.*|.*,${r},.*|.*,${r}$` } };
+}
+
 /** `:authority` (hosts), case-insensitive as istiod's HostMatcher. */
 export function hostMatcher(v: string): Json {
   if (v === '*') return { name: ':authority', present_match: true };

@@ -5,7 +5,8 @@
  * `ns[..]-policy[..]-rule[i]`, no rules → match nothing, HTTP-only fields on TCP (ALLOW rule
  * dropped so the policy denies all, DENY widened to the TCP fields), CUSTOM providers (shadow RBAC +
  * ext_authz, missing provider → deny), dry-run → shadow rules, JWT claims from jwt_authn's payload;
- * and which policies apply to a workload (root namespace, selector, targetRefs). Every filter
+ * and which policies apply to a workload (root namespace, selector, targetRefs), and the notices
+ * for policies selecting nothing. Every filter
  * passes Envoy's validate.rules.
  */
 import assert from 'node:assert/strict';
@@ -13,7 +14,7 @@ import { meshFrom } from '../harness.test.js';
 import { validateMessage } from '../../proto/validate.js';
 import { DEFAULT_MESH_SETTINGS, type MeshSettings } from '../../model/meshconfig.js';
 import type { MeshConfig } from '../../model/config.js';
-import { appliedPolicies, unboundPolicies } from './select.js';
+import { appliedPolicies } from './select.js';
 import { authzFilters, type NamedFilter } from './rbac.js';
 
 const HDR = 'apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\n';
@@ -173,6 +174,20 @@ spec:
   });
 });
 
+describe('authz: trust domain', () => {
+  it('principals written for cluster.local name the mesh trust domain (istiod trust-domain migration); others stay', () => {
+    const m = mesh(`${HDR}metadata: {name: td, namespace: shop}
+spec: {rules: [{from: [{source: {principals: [cluster.local/ns/shop/sa/fe, other.org/ns/shop/sa/fe, "*/sa/x"]}}], when: [{key: source.principal, values: [cluster.local/ns/a/sa/b]}]}]}
+`, { trustDomain: 'example.org' });
+    const out = authzFilters(m, appliedPolicies(m, W), false);
+    const text = JSON.stringify(out.local[0]!.typed_config);
+    assert.match(text, /"exact":"spiffe:\/\/example.org\/ns\/shop\/sa\/fe"/);
+    assert.match(text, /"exact":"spiffe:\/\/other.org\/ns\/shop\/sa\/fe"/);
+    assert.match(text, /"exact":"spiffe:\/\/example.org\/ns\/a\/sa\/b"/);
+    assert.doesNotMatch(text, /spiffe:\/\/cluster.local/);
+  });
+});
+
 describe('authz: which policies apply to a workload', () => {
   it('selector, namespace, targetRefs Gateway, and policies that select nothing are reported', () => {
     const m = mesh(`${HDR}metadata: {name: cart-only, namespace: shop}
@@ -187,7 +202,8 @@ spec: {targetRefs: [{group: gateway.networking.k8s.io, kind: Gateway, name: shop
     assert.deepEqual(appliedPolicies(m, W).allow.map((p) => p.meta.name), ['cart-only']);
     assert.deepEqual(appliedPolicies(m, { namespace: 'shop', labels: { 'gateway.networking.k8s.io/gateway-name': 'shop-gw' } }).allow.map((p) => p.meta.name), ['gw']);
     assert.deepEqual(appliedPolicies(m, { namespace: 'other', labels: { app: 'cart' } }).allow, []);
-    assert.deepEqual(unboundPolicies(m).map((u) => u.name), ['gw', 'typo']);
-    assert.match(unboundPolicies(m).find((u) => u.name === 'typo')!.reason, /no workload in shop has labels app=crat/);
+    assert.deepEqual(m.policyNotices.map((u) => u.name), ['gw', 'typo'], 'policies selecting nothing are reported in configz');
+    assert.match(m.policyNotices.find((u) => u.name === 'typo')!.reason, /spec.selector: selects no Pod or WorkloadEntry in namespace shop \(app=crat\)/);
+    assert.match(m.policyNotices.find((u) => u.name === 'gw')!.reason, /no Pod in shop carries gateway.networking.k8s.io\/gateway-name=shop-gw/);
   });
 });

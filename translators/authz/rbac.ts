@@ -52,7 +52,7 @@ function isDryRun(p: AuthorizationPolicy): boolean {
 }
 
 /** The enforced and dry-run RBAC of a list of policies of one action; null when there are none. */
-function build(policies: readonly AuthorizationPolicy[], action: AuthorizationAction, forTCP: boolean, notes: string[]): Built | null {
+function build(policies: readonly AuthorizationPolicy[], action: AuthorizationAction, forTCP: boolean, notes: string[], trustDomain: string): Built | null {
   if (!policies.length) return null;
   const enforce: Record<string, Json> = {};
   const shadow: Record<string, Json> = {};
@@ -65,7 +65,7 @@ function build(policies: readonly AuthorizationPolicy[], action: AuthorizationAc
     const custom = action === 'CUSTOM';
     p.spec.rules.forEach((rule, i) => {
       const name = policyName(p.meta.namespace, p.meta.name, i, custom);
-      const out = rulePolicy(rule, forTCP, action);
+      const out = rulePolicy(rule, forTCP, action, trustDomain);
       if (typeof out === 'string') { notes.push(`skipped rule ${name} on ${forTCP ? 'TCP' : 'HTTP'}: ${out}`); return; }
       target[name] = out;
     });
@@ -96,7 +96,7 @@ function badCustomDeny(rules: Json | null): Json {
 
 function customFilters(mesh: MeshConfig, policies: readonly AuthorizationPolicy[], forTCP: boolean, notes: string[]): NamedFilter[] {
   if (!policies.length) return [];
-  const built = build(policies, 'CUSTOM', forTCP, notes);
+  const built = build(policies, 'CUSTOM', forTCP, notes, mesh.settings.trustDomain);
   if (!built) return [];
   const providers = [...new Set(policies.map((p) => p.spec.provider?.name ?? ''))].sort();
   const deny = (why: string): NamedFilter[] => {
@@ -120,7 +120,7 @@ export function authzFilters(mesh: MeshConfig, applied: AppliedPolicies, forTCP:
   const custom = customFilters(mesh, applied.custom, forTCP, notes);
   const local: NamedFilter[] = [];
   for (const [list, action] of [[applied.audit, 'AUDIT'], [applied.deny, 'DENY'], [applied.allow, 'ALLOW']] as const) {
-    const b = build(list, action, forTCP, notes);
+    const b = build(list, action, forTCP, notes, mesh.settings.trustDomain);
     if (b) local.push(rbacFilter(rbacConfig(b, forTCP), forTCP));
   }
   return { custom, local, notes };

@@ -15,7 +15,7 @@
  */
 import type { AuthorizationAction, AuthorizationRule, Condition } from '../../model/security.js';
 import {
-  bracketed, cidrRange, claimMatcher, envoyFilterMatcher, headerMatcher, hostMatcher, type Json, namespaceMatcher, pathMatcher, port,
+  bracketed, cidrRange, claimMatcher, envoyFilterMatcher, headerListMatcher, headerMatcher, hostMatcher, type Json, namespaceMatcher, pathMatcher, port,
   principalName, requestPrincipal, stringMatcher,
 } from './matchers.js';
 
@@ -46,7 +46,7 @@ function whenGen(key: string): { side: Side; gen: Gen } | string {
   if (key.startsWith('request.headers')) {
     const names = bracketed(key.slice('request.headers'.length));
     if (!names || names.length !== 1) return `bad key ${key}`;
-    return { side: 'principal', gen: httpOnly(key, (v) => ({ header: headerMatcher(names[0]!, v) })) };
+    return { side: 'principal', gen: httpOnly(key, (v) => ({ header: headerListMatcher(names[0]!, v) })) };
   }
   if (key.startsWith('request.auth.claims')) {
     const claims = bracketed(key.slice('request.auth.claims'.length));
@@ -96,16 +96,31 @@ function whenFields(when: readonly Condition[] | undefined): { principal: Field[
 }
 
 /**
+ * istiod's trust-domain migration of principals (`ReplaceTrustDomainAliases` with no aliases): a
+ * `<td>/ns/<ns>/sa/<sa>` principal written for `cluster.local` (the conventional local name) or for
+ * the mesh's own trust domain names the mesh's trust domain; wildcard-first and other shapes stay.
+ */
+export function migrateTrustDomain(values: readonly string[] | undefined, trustDomain: string): readonly string[] | undefined {
+  if (!values || trustDomain === 'cluster.local') return values;
+  return [...new Set(values.map((v) => {
+    const parts = v.split('/');
+    if (v.startsWith('*') || parts.length !== 5 || parts[0] !== 'cluster.local') return v;
+    return [trustDomain, ...parts.slice(1)].join('/');
+  }))];
+}
+
+/**
  * The RBAC Policy for `rule`, or the reason it was skipped (the caller logs it, as istiod's
  * "skipped rule … on TCP filter chain").
  */
-export function rulePolicy(rule: AuthorizationRule, forTCP: boolean, action: AuthorizationAction): Json | string {
-  const base = whenFields(rule.when);
+export function rulePolicy(rule: AuthorizationRule, forTCP: boolean, action: AuthorizationAction, trustDomain = 'cluster.local'): Json | string {
+  const td = (c: Condition): Condition => (c.key === 'source.principal' ? { ...c, values: migrateTrustDomain(c.values, trustDomain) ?? [], notValues: migrateTrustDomain(c.notValues, trustDomain) ?? [] } : c);
+  const base = whenFields(rule.when?.map(td));
   if (typeof base === 'string') return base;
   const principals: Json[] = [];
   for (const { source: s } of rule.from?.length ? rule.from : [{ source: {} }]) {
     const fields: Field[] = [
-      ...field('source.principal', 'principal', (v) => principalName(v), s.principals, s.notPrincipals),
+      ...field('source.principal', 'principal', (v) => principalName(v), migrateTrustDomain(s.principals, trustDomain), migrateTrustDomain(s.notPrincipals, trustDomain)),
       ...field('request.auth.principal', 'principal', httpOnly('request.auth.principal', requestPrincipal), s.requestPrincipals, s.notRequestPrincipals),
       ...field('source.namespace', 'principal', (v) => namespaceMatcher(v), s.namespaces, s.notNamespaces),
       ...field('remote.ip', 'principal', (v) => { const c = cidrRange(v); return c ? { remote_ip: c } : `bad IP ${v}`; }, s.remoteIpBlocks, s.notRemoteIpBlocks),

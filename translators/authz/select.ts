@@ -6,33 +6,19 @@
  * policy with `targetRefs` applies only to what it targets — a Gateway API `Gateway` through its
  * pods' `gateway.networking.k8s.io/gateway-name` label in the policy's namespace (Service and
  * ServiceEntry targets bind waypoints, which tspilot does not run, so they select no proxy).
- * Also which policies select no known workload at all, so they are reported instead of kept
- * silently. Pure; every list is in namespace/name order.
+ * The rule itself is model/security's `policyApplies`. Pure; every list is in namespace/name order.
  */
 import type { MeshConfig } from '../../model/config.js';
-import type { ObjectMeta } from '../../model/k8s.js';
-import { GATEWAY_NAME_LABEL, type AuthorizationPolicy, type PolicySelector, type PolicyTargetReference, type RequestAuthentication } from '../../model/security.js';
+import { policyApplies as appliesTo, type AuthorizationPolicy, type RequestAuthentication, type SelectingPolicy } from '../../model/security.js';
 
 export interface Workload {
   readonly namespace: string;
   readonly labels: Readonly<Record<string, string>>;
 }
 
-interface Selectable {
-  readonly meta: ObjectMeta;
-  readonly spec: { readonly selector?: PolicySelector; readonly targetRefs?: readonly PolicyTargetReference[] };
-}
-
 /** Whether a policy (selector or targetRefs, root namespace or not) applies to the workload. */
-export function policyApplies(p: Selectable, w: Workload, rootNamespace: string): boolean {
-  const ns = p.meta.namespace;
-  if (p.spec.targetRefs?.length) {
-    if (ns !== w.namespace) return false;
-    return p.spec.targetRefs.some((t) => t.kind === 'Gateway' && (t.namespace ?? ns) === w.namespace && w.labels[GATEWAY_NAME_LABEL] === t.name);
-  }
-  if (ns !== rootNamespace && ns !== w.namespace) return false;
-  const sel = p.spec.selector?.matchLabels ?? {};
-  return Object.keys(sel).every((k) => w.labels[k] === sel[k]);
+export function policyApplies(p: SelectingPolicy, w: Workload, rootNamespace: string): boolean {
+  return appliesTo(p, w.namespace, w.labels, rootNamespace);
 }
 
 export interface AppliedPolicies {
@@ -64,34 +50,4 @@ export function appliedPolicies(mesh: MeshConfig, w: Workload): AppliedPolicies 
 export function appliedKey(a: AppliedPolicies): string {
   const all = [...a.allow, ...a.deny, ...a.audit, ...a.custom, ...a.requestAuthentications];
   return all.map((p) => `${p.kind[0]}:${p.meta.namespace}/${p.meta.name}`).sort().join(',');
-}
-
-/** Every workload the mesh knows (pods and WorkloadEntries), for "selects nothing" reports. */
-function knownWorkloads(mesh: MeshConfig): Workload[] {
-  const out: Workload[] = [...mesh.pods.values()].map((p) => ({ namespace: p.meta.namespace, labels: p.meta.labels }));
-  for (const we of mesh.workloadEntries) out.push({ namespace: we.meta.namespace, labels: we.spec.labels ?? {} });
-  return out;
-}
-
-export interface UnboundPolicy {
-  readonly kind: 'AuthorizationPolicy' | 'RequestAuthentication';
-  readonly namespace: string;
-  readonly name: string;
-  readonly reason: string;
-}
-
-/** Policies that select no known workload (a typo in a label, a target that does not exist). */
-export function unboundPolicies(mesh: MeshConfig): UnboundPolicy[] {
-  const ws = knownWorkloads(mesh);
-  const root = mesh.settings.rootNamespace;
-  const out: UnboundPolicy[] = [];
-  for (const p of [...mesh.authorizationPolicies, ...mesh.requestAuthentications]) {
-    if (ws.some((w) => policyApplies(p, w, root))) continue;
-    const t = p.spec.targetRefs;
-    const reason = t?.length
-      ? t.every((x) => x.kind !== 'Gateway') ? `targetRefs name ${t.map((x) => x.kind).join(', ')}: only Gateway targets bind proxies tspilot serves (Service targets bind waypoints)` : `no pod carries ${GATEWAY_NAME_LABEL}=${t.map((x) => x.name).join('|')} in ${p.meta.namespace}`
-      : p.spec.selector ? `no workload in ${p.meta.namespace === root ? 'the mesh' : p.meta.namespace} has labels ${Object.entries(p.spec.selector.matchLabels).map(([k, v]) => `${k}=${v}`).join(',')}` : `no workload in ${p.meta.namespace}`;
-    out.push({ kind: p.kind, namespace: p.meta.namespace, name: p.meta.name, reason });
-  }
-  return out.sort((a, b) => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name) || a.kind.localeCompare(b.kind));
 }

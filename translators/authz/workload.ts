@@ -22,11 +22,31 @@ export function appliedFor(mesh: MeshConfig, c: ListenerClass, namespace: string
   return enforces(c) ? appliedPolicies(mesh, { namespace, labels }) : NO_POLICIES;
 }
 
+/**
+ * Results per snapshot and workload shape: the ext_authz and rbac registry entries of one HCM, and
+ * every HCM and TCP chain of a workload, ask for the same filters. Holding them per MeshConfig
+ * (weakly) changes no output; it only avoids translating the same policies several times.
+ */
+const memo = new WeakMap<MeshConfig, Map<string, AuthzFilters>>();
+
+function memoized(mesh: MeshConfig, key: string, build: () => AuthzFilters): AuthzFilters {
+  let m = memo.get(mesh);
+  if (!m) { m = new Map(); memo.set(mesh, m); }
+  let v = m.get(key);
+  if (!v) { v = build(); m.set(key, v); }
+  return v;
+}
+
+const shapeKey = (namespace: string, labels: Readonly<Record<string, string>>): string =>
+  `${namespace}|${Object.keys(labels).sort().map((k) => `${k}=${labels[k]}`).join(',')}`;
+
 /** The HTTP authorization filters of a listener (CUSTOM and local parts). */
 export function httpAuthz(mesh: MeshConfig, c: ListenerClass, namespace: string, labels: Readonly<Record<string, string>>): AuthzFilters {
-  const a = appliedFor(mesh, c, namespace, labels);
-  if (c === 'grpc-inbound') return authzFilters(mesh, { ...a, custom: [] }, false);
-  return authzFilters(mesh, a, false);
+  if (!enforces(c) || (!mesh.authorizationPolicies.length)) return authzFilters(mesh, NO_POLICIES, false);
+  return memoized(mesh, `${c === 'grpc-inbound' ? 'grpc' : 'http'}|${shapeKey(namespace, labels)}`, () => {
+    const a = appliedFor(mesh, c, namespace, labels);
+    return authzFilters(mesh, c === 'grpc-inbound' ? { ...a, custom: [] } : a, false);
+  });
 }
 
 /**
@@ -35,7 +55,7 @@ export function httpAuthz(mesh: MeshConfig, c: ListenerClass, namespace: string,
  * ext_authz for gRPC providers), then AUDIT, DENY, ALLOW network RBAC.
  */
 export function networkAuthzFilters(mesh: MeshConfig, namespace: string, labels: Readonly<Record<string, string>>): Filter[] {
-  const a = appliedPolicies(mesh, { namespace, labels });
-  const f = authzFilters(mesh, a, true);
+  if (!mesh.authorizationPolicies.length) return [];
+  const f = memoized(mesh, `tcp|${shapeKey(namespace, labels)}`, () => authzFilters(mesh, appliedPolicies(mesh, { namespace, labels }), true));
   return [...f.custom, ...f.local] as Filter[];
 }

@@ -10,6 +10,7 @@ import { parseConfigText } from '../file/parse.js';
 import { buildMesh } from '../mesh.js';
 import { emptyState, reduce } from '../store.js';
 import type { ConfigEvent } from '../../model/config.js';
+import { review } from '../../server/http/webhook.js';
 
 const SEC = 'security.istio.io/v1';
 const pa = (spec: unknown, name = 'p', apiVersion = SEC): unknown => ({ apiVersion, kind: 'PeerAuthentication', metadata: { name, namespace: 'shop' }, spec });
@@ -56,6 +57,13 @@ describe('PeerAuthentication validation (istiod\'s rules)', () => {
     assert.match(rejected(pa({ selector: { matchLabels: { app: 'ca*' } } })).reason, /wildcard is not supported/);
     assert.equal(rejected(pa({ selector: { matchLabels: { '-bad': 'x' } } })).field, 'spec.selector.matchLabels.-bad');
     assert.equal(rejected(pa({ selector: { matchLabels: { app: 'has space' } } })).field, 'spec.selector.matchLabels.app');
+  });
+  it('the admission webhook refuses a bad policy naming object and field, and admits a good one', () => {
+    const admission = (object: unknown) => ({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: 'u1', operation: 'CREATE', namespace: 'shop', object } });
+    const denied = review(admission(pa({ mtls: { mode: 'STRICT' }, portLevelMtls: { 8080: { mode: 'DISABLE' } } }, 'wide')));
+    assert.equal(denied.response.allowed, false);
+    assert.match(denied.response.status!.message, /^PeerAuthentication shop\/wide: spec\.portLevelMtls: mesh\/namespace peer authentication cannot have port level mTLS/);
+    assert.equal(review(admission(pa({ mtls: { mode: 'STRICT' } }))).response.allowed, true);
   });
   it('rejects unknown fields (a typo would otherwise do nothing)', () => {
     assert.equal(rejected(pa({ mtl: { mode: 'STRICT' } })).field, 'spec.mtl');

@@ -46,10 +46,10 @@ spec: ${spec}
 const NAME = 'xds.istio.io/grpc/lds/inbound/10.1.0.9:17070';
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- test reads of decoded proto3 JSON
 
-function listener(yaml: string, labels: Record<string, string>, name = NAME): Json | undefined {
+function listener(yaml: string, labels: Record<string, string>, name = NAME, pod = 'cart-0'): Json | undefined {
   const { mesh, rejected } = meshFrom(yaml);
   assert.deepEqual(rejected, []);
-  const px = proxy('sidecar~10.1.0.9~cart-0.shop~shop.svc.cluster.local', { GENERATOR: 'grpc', NAMESPACE: 'shop', LABELS: labels });
+  const px = proxy(`sidecar~10.1.0.9~${pod}.shop~shop.svc.cluster.local`, { GENERATOR: 'grpc', NAMESPACE: 'shop', LABELS: labels });
   const l = generate(mesh, px).listeners.get(name);
   if (!l) return undefined;
   const bytes = encodeResource(TYPES.listeners, name, l).bytes;
@@ -120,7 +120,7 @@ spec:
 
   it('gives no listener for a port the workload does not serve, another prefix, or a malformed address', () => {
     assert.equal(listener(BASE, { app: 'cart' }, 'xds.istio.io/grpc/lds/inbound/10.1.0.9:7070'), undefined, 'the service port is not the workload port');
-    assert.equal(listener(BASE, { app: 'other' }), undefined, 'no service selects the workload');
+    assert.equal(listener(BASE, { app: 'other' }, NAME, 'other-0'), undefined, 'no service selects the workload (a pod the registry does not know)');
     assert.equal(parseInboundName('xds.istio.io/grpc/lds/inbound/10.1.0.9'), undefined);
     assert.equal(parseInboundName('xds.istio.io/grpc/lds/inbound/10.1.0.9:0'), undefined);
     assert.deepEqual(parseInboundName('xds.istio.io/grpc/lds/inbound/[::1]:8080'), { host: '::1', port: 8080 });

@@ -14,7 +14,7 @@ import type { ClassSnapshot } from '../cache/snapshot.js';
 import { explain } from '../explain/explain.js';
 import type { DryRunResult } from '../explain/dryrun.js';
 import type { AdsEngine } from '../xds/ads.js';
-import type { DuplicateDefinition } from '../../watchers/store.js';
+import type { DuplicateDefinition } from '../../watchers/store/reduce.js';
 import type { IgnoredObject } from '../../model/config.js';
 import type { StreamState } from '../xds/state.js';
 import { configDump } from './configdump.js';

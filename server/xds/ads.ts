@@ -15,10 +15,11 @@
  * how a class whose translation throws keeps its last good config).
  */
 import type { MeshConfig } from '../../model/config.js';
-import { parseNodeId, type Proxy } from '../../model/proxy.js';
-import { withNodeLocality } from '../../translators/locality.js';
-import { nameTableFollowsEndpoints } from '../../translators/nds.js';
-import type { ClusterKey } from '../../translators/names.js';
+import { FULL_PUSH } from '../../model/push.js';
+import type { Proxy } from '../../model/proxy.js';
+import { resolveProxy } from '../../model/resolve-proxy.js';
+import { nameTableFollowsEndpoints } from '../../model/headless.js';
+import type { ClusterKey } from '../../model/cluster-key.js';
 import { decodeDeltaRequest, decodeSotwRequest, deltaResponseBytes, sotwResponseBytes, type DeltaRequest, type SotwRequest, type WireNode } from '../../proto/wire.js';
 import { EDS, NDS, PUSH_ORDER, SDS, SHORT, isXdsType, type XdsType } from '../../proto/typeurls.js';
 import { secretAccess } from './secretauthz.js';
@@ -152,12 +153,8 @@ export class AdsEngine {
   }
 
   private proxyOf(node: WireNode): { proxy: Proxy } | { error: string } {
-    const parsed = parseNodeId(node.id, node.metadata);
-    if (!parsed.ok) return { error: parsed.reason };
-    const pod = this.cache.mesh.pods.get(`${parsed.proxy.namespace}/${parsed.proxy.workloadName}`);
-    // Pod labels come from the registry; only workloads without a pod (VMs) rely on LABELS metadata.
-    // The node's locality, when it sends one, wins over topology labels (istiod's AugmentLabels).
-    return { proxy: withNodeLocality(pod ? { ...parsed.proxy, labels: pod.meta.labels } : parsed.proxy, node.locality) };
+    const r = resolveProxy(node, this.cache.mesh);
+    return r.ok ? { proxy: r.proxy } : { error: r.reason };
   }
 
   private onMessage(conn: Connection, bytes: Uint8Array): void {
@@ -385,18 +382,19 @@ export class AdsEngine {
   }
 
   /** A new mesh: recompute what every (affected) stream is owed; returns the responses queued. */
-  push(mesh: MeshConfig, scope: PushScope = {}): number {
+  push(mesh: MeshConfig, scope: PushScope = FULL_PUSH): number {
     const t0 = performance.now();
-    const hostSet = scope.edsHosts;
+    const hostSet = scope.kind === 'endpoints' ? scope.hosts : undefined;
+    const scopeTypes = scope.kind === 'secrets' ? new Set<XdsType>([SDS]) : undefined;
     // Endpoints of a headless service are its DNS answers: the name table changes with them.
     const headless = hostSet !== undefined && [...hostSet].some((h) => isHeadless(mesh, h) || isHeadless(this.cache.mesh, h));
-    const types = hostSet ? new Set<XdsType>(headless ? [EDS, NDS] : [EDS]) : scope.types;
+    const types = hostSet ? new Set<XdsType>(headless ? [EDS, NDS] : [EDS]) : scopeTypes;
     const typeNames = [...(types ?? PUSH_ORDER)].map(typeShort).sort();
     const hosts = hostSet ? [...hostSet].sort() : null;
     this.events.pushStarted?.({ types: typeNames, edsHosts: hosts });
     // Endpoint-only: only the EDS of affected hosts can differ; everything else is carried over.
     const affected = hostSet ? ofHosts(hostSet) : undefined;
-    const typesOnly = !hostSet && scope.types ? scope.types : undefined;
+    const typesOnly = !hostSet && scopeTypes ? scopeTypes : undefined;
     this.cache.setMesh(mesh, affected ? (t, _n, key) => (t === NDS ? !headless : t !== EDS || !affected(key))
       : typesOnly ? (t) => !typesOnly.has(t) : undefined); // a types-scoped push (e.g. only Secrets changed) carries the other types over
     // The affected EDS names, once per class (not per stream).

@@ -1,13 +1,11 @@
 /**
  * @module server/xds/engine-api
  * What the ADS engine (ads.ts) offers and expects, apart from how it works: the transport
- * adapter it writes through (StreamIO), the events it reports, its options and limits, push
- * scopes, and the gRPC status codes it answers with (kept here so the engine needs no grpc-js).
+ * adapter it writes through (StreamIO), the events it reports, its options and limits, and the gRPC status codes it answers with (kept here so the engine needs no grpc-js).
  */
 import os from 'node:os';
 import type { Proxy } from '../../model/proxy.js';
 import type { DeltaRequest, SotwRequest } from '../../proto/wire.js';
-import type { XdsType } from '../../proto/typeurls.js';
 import type { RequestOutcome } from './sotw.js';
 import type { DeltaOutcome } from './delta.js';
 import type { SotwResponse, StreamState } from './state.js';
@@ -72,12 +70,8 @@ export interface StreamHandle {
   onEnd(): void;
 }
 
-/** Narrows a push: which types changed, and for endpoint-only changes which hosts. */
-export interface PushScope {
-  readonly types?: ReadonlySet<XdsType>;
-  /** Endpoint-only change: push EDS only, only the clusters of these hostnames (rule 15: a partial EDS response), only to streams subscribed to one. */
-  readonly edsHosts?: ReadonlySet<string>;
-}
+/** Narrows a push (endpoint-only, secrets-only, full): the store stage decides it, see model/push.ts. */
+export type { PushScope } from '../../model/push.js';
 
 export interface EngineOptions {
   /** Streams written at once (istiod's throttle: min(15 + 5·cores, 100)). */

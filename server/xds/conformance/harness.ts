@@ -12,7 +12,7 @@ import { MESSAGE_OF, isXdsType } from '../../../proto/typeurls.js';
 import { encodeDeltaRequest, encodeSotwRequest, type DeltaRequest, type SotwRequest, type WireNode } from '../../../proto/wire.js';
 import { parseConfigText } from '../../../watchers/file/parse.js';
 import { buildMesh } from '../../../watchers/mesh.js';
-import { emptyState, reduce } from '../../../watchers/store.js';
+import { emptyState, reduce } from '../../../watchers/store/reduce.js';
 import { SnapshotCache, type SnapshotCacheOptions } from '../../cache/snapshot.js';
 import { AdsEngine, type AdsEvents, type EngineOptions, type OpenOptions, type StreamIO } from '../ads.js';
 import { startXdsServer, type XdsGrpcServer } from '../grpc.js';

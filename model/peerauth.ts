@@ -15,6 +15,7 @@
  * same order DestinationRules use). Plain data and pure functions.
  */
 import type { ObjectMeta } from './k8s.js';
+import { selectorMatches } from './labels.js';
 
 export type MtlsMode = 'UNSET' | 'DISABLE' | 'PERMISSIVE' | 'STRICT';
 /** What a level resolves to: UNSET never survives composition. */
@@ -55,18 +56,13 @@ export const PERMISSIVE_DEFAULT: EffectiveMtls = { mode: 'PERMISSIVE', perPort: 
 
 const hasSelector = (p: PeerAuthentication): boolean => Object.keys(p.spec.selector?.matchLabels ?? {}).length > 0;
 
-// TODO(model/labels.ts): use the shared selector matcher once h-filters lands it.
-function selects(sel: Readonly<Record<string, string>>, labels: Readonly<Record<string, string>>): boolean {
-  const keys = Object.keys(sel);
-  return keys.length > 0 && keys.every((k) => labels[k] === sel[k]);
-}
 
 const byName = (a: PeerAuthentication, b: PeerAuthentication): number =>
   a.meta.namespace.localeCompare(b.meta.namespace) || a.meta.name.localeCompare(b.meta.name);
 
 /** Whether `p` (if it has a selector) picks the workload with `labels` in `namespace`. */
 export function peerAuthSelects(p: PeerAuthentication, namespace: string, labels: Readonly<Record<string, string>>): boolean {
-  return p.meta.namespace === namespace && hasSelector(p) && selects(p.spec.selector!.matchLabels, labels);
+  return p.meta.namespace === namespace && hasSelector(p) && selectorMatches(p.spec.selector!.matchLabels, labels);
 }
 
 /** The policy that wins at each level for a workload (`policies` in any order). */

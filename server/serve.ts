@@ -8,6 +8,7 @@ import { firstValueFrom, type Subscription } from 'rxjs';
 import { emptyStoreOutput, storeStage, type StoreOutput } from '../watchers/store/stage.js';
 import { SnapshotCache } from './cache/snapshot.js';
 import { AdsEngine, typeShort } from './xds/ads.js';
+import { PushRunner } from './push/runner.js';
 import { NackLog } from './xds/nacklog.js';
 import { startXdsServer, type XdsGrpcServer } from './xds/grpc.js';
 import { debugRoutes } from './http/debug.js';
@@ -149,6 +150,11 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   }, observer.events), Date.now, { ...(opts.maxResponseBytes !== undefined ? { maxResponseBytes: opts.maxResponseBytes } : {}), ...(opts.pushThrottle ? { sendConcurrency: opts.pushThrottle } : {}),
     ...(opts.maxStreamNames ? { maxStreamNames: opts.maxStreamNames } : {}), ...(opts.maxServerNames ? { maxServerNames: opts.maxServerNames } : {}) });
   observer.meterSends(engine);
+  // The push stage: rotates the cache to each new mesh and tells the engine which streams are owed what.
+  const runner = new PushRunner(cache, engine, {
+    classError: ({ proxyClass, error, streams }) => (observer.metrics.pushContextErrors.inc(),
+      adsLog.error({ proxyClass, streams, err: error.message }, `cannot prepare the push for ${proxyClass}: ${error.message}; its ${streams} stream(s) keep their config`)),
+  });
   let ready = false;
   // RequestAuthentication jwksUri keys: fetched beside the pipeline, joined to each snapshot; new or
   // rotated keys re-push the last snapshot (a fetch never holds a push back).
@@ -178,7 +184,7 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
     const u = { ...raw, mesh: withJwks(raw.mesh, jwks.snapshot()) };
     const t0 = performance.now();
     const rec = observer.beginPush(u);
-    const sent = engine.push(u.mesh, u.scope);
+    const sent = runner.push(u);
     rec.end(sent);
     ready = true;
     log.info({ generation: u.mesh.generation, kinds: [...u.kinds].sort(), services: u.mesh.services.length, rejected: u.mesh.rejected.length,

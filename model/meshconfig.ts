@@ -3,7 +3,7 @@
  * The mesh-wide settings istiod reads from the `mesh` key of its ConfigMap (MeshConfig), reduced
  * to what tspilot translates: trust domain, root namespace (where mesh-wide Sidecars live),
  * outbound traffic policy (ALLOW_ANY → PassthroughCluster, REGISTRY_ONLY → BlackHoleCluster),
- * default connect timeout and default HTTP retry policy. Plain readonly data with istiod's defaults.
+ * default connect timeout, default HTTP retry policy and auto mTLS. Plain readonly data with istiod's defaults.
  */
 import type { HTTPRetry } from './istio.js';
 
@@ -17,6 +17,11 @@ export interface MeshSettings {
   readonly connectTimeout: string;
   /** Retry policy for routes that set none; undefined = istiod's built-in default (2 attempts). */
   readonly defaultHttpRetryPolicy?: HTTPRetry;
+  /**
+   * Auto mTLS (istiod's `enableAutoMtls`, default on): clusters without a DestinationRule TLS
+   * setting send istio mTLS to endpoints labelled `security.istio.io/tlsMode: istio`.
+   */
+  readonly enableAutoMtls: boolean;
 }
 
 export const DEFAULT_MESH_SETTINGS: MeshSettings = {
@@ -24,4 +29,5 @@ export const DEFAULT_MESH_SETTINGS: MeshSettings = {
   rootNamespace: 'istio-system',
   outboundTrafficPolicy: 'ALLOW_ANY',
   connectTimeout: '10s',
+  enableAutoMtls: true,
 };

@@ -95,7 +95,9 @@ function downstreamTls(server: GatewayServer): Record<string, unknown> {
   const istio = tls.mode === 'ISTIO_MUTUAL';
   const cert = istio ? 'default' : `kubernetes://${tls.credentialName ?? ''}`;
   const common: Record<string, unknown> = { tls_certificate_sds_secret_configs: [sds(cert)], alpn_protocols: ['h2', 'http/1.1'] };
-  if (istio) common['combined_validation_context'] = { default_validation_context: {}, validation_context_sds_secret_config: sds('ROOTCA') };
+  // ISTIO_MUTUAL: clients must present a mesh certificate (the agent's ROOTCA), and one of the server's subjectAltNames when it lists any.
+  const sans = tls.subjectAltNames?.length ? { match_subject_alt_names: tls.subjectAltNames.map((exact) => ({ exact })) } : {};
+  if (istio) common['combined_validation_context'] = { default_validation_context: sans, validation_context_sds_secret_config: sds('ROOTCA') };
   else if (tls.mode === 'MUTUAL' || tls.mode === 'OPTIONAL_MUTUAL') common['combined_validation_context'] = { default_validation_context: {}, validation_context_sds_secret_config: sds(`kubernetes://${tls.credentialName ?? ''}-cacert`) };
   return { common_tls_context: common, require_client_certificate: { value: istio || tls.mode === 'MUTUAL' } };
 }

@@ -57,6 +57,7 @@ export const WATCHED_RESOURCES: readonly WatchedResource[] = [
   istio('serviceentries', 'ServiceEntry'),
   istio('workloadentries', 'WorkloadEntry'),
   istio('sidecars', 'Sidecar'),
+  { group: 'security.istio.io', resource: 'peerauthentications', kind: 'PeerAuthentication', versions: ['v1', 'v1beta1'], namespaced: true, optional: true },
 ];
 
 /** `services`, `virtualservices.networking.istio.io`: the name kubectl and RBAC errors use. */

@@ -15,6 +15,7 @@ import { readWorkloadEntry } from './workloadentry.js';
 import { readSidecar } from './sidecar.js';
 import { readGateway } from './gateway.js';
 import { holdsTlsKeys, readSecret } from './secret.js';
+import { readPeerAuthentication } from './peerauthentication.js';
 
 export type Validated =
   | { readonly status: 'ok'; readonly key: ConfigKey; readonly object: ConfigObject }
@@ -38,6 +39,7 @@ const KINDS: Readonly<Record<string, { versions: readonly string[]; read: ReadFn
   Sidecar: { versions: ISTIO_NETWORKING, read: readSidecar },
   Gateway: { versions: ISTIO_NETWORKING, read: readGateway },
   Secret: { versions: ['v1'], read: readSecret },
+  PeerAuthentication: { versions: ['security.istio.io/v1', 'security.istio.io/v1beta1'], read: readPeerAuthentication },
 };
 
 export const SUPPORTED_KINDS: readonly string[] = Object.keys(KINDS);

@@ -2,7 +2,7 @@
  * @module watchers/validate/meshconfig
  * Reads istio's MeshConfig (the `mesh` key of the istio ConfigMap, already parsed from YAML) into
  * MeshSettings: trustDomain, rootNamespace, outboundTrafficPolicy.mode, connectTimeout,
- * defaultHttpRetryPolicy. Fields tspilot does not translate are accepted and ignored (a real
+ * defaultHttpRetryPolicy, enableAutoMtls. Fields tspilot does not translate are accepted and ignored (a real
  * MeshConfig has dozens); wrong types or values in the fields it reads are errors naming the field.
  */
 import { DEFAULT_MESH_SETTINGS, type MeshSettings } from '../../model/meshconfig.js';
@@ -35,8 +35,9 @@ export function readMeshConfig(raw: unknown): { settings: MeshSettings; problems
     const retryOn = r.string(rp['retryOn'], 'defaultHttpRetryPolicy.retryOn');
     retry = { ...(attempts !== undefined ? { attempts } : {}), ...(perTryTimeout ? { perTryTimeout } : {}), ...(retryOn ? { retryOn } : {}) };
   }
+  const enableAutoMtls = r.bool(o['enableAutoMtls'], 'enableAutoMtls') ?? DEFAULT_MESH_SETTINGS.enableAutoMtls;
   return {
-    settings: { trustDomain, rootNamespace, outboundTrafficPolicy: outbound, connectTimeout, ...(retry ? { defaultHttpRetryPolicy: retry } : {}) },
+    settings: { trustDomain, rootNamespace, outboundTrafficPolicy: outbound, connectTimeout, enableAutoMtls, ...(retry ? { defaultHttpRetryPolicy: retry } : {}) },
     problems: r.problems,
   };
 }

@@ -144,7 +144,7 @@ export interface MeshConfig {
   readonly policyNotices: readonly PolicyNotice[];
 }
 
-/** An accepted policy worth an operator's attention (it selects no workload): shown in configz and logs. */
+/** An accepted policy worth an operator's attention (it selects no workload): listed in /debug/configz (policyNotices). */
 export interface PolicyNotice {
   readonly key: ConfigKey;
   readonly kind: string;

@@ -9,7 +9,9 @@
  * SNI chains from the VirtualServices' tls routes. Virtual hosts: one per VirtualService host bound
  * to the gateway (`gateways: [ns/name]`, exported to the gateway's namespace) within the server's hosts, named `host:<server port>`
  * (`*:80` for `*`); VirtualServices for one host are merged in namespace/name order. Clusters and
- * endpoints: every visible service, as istiod gives gateways.
+ * endpoints: every visible service, as istiod gives gateways. AuthorizationPolicies selecting the
+ * gateway apply to its HCMs through the filter registry and to its TLS-passthrough chains as network
+ * filters.
  */
 import type { MeshConfig } from '../model/config.js';
 import type { Gateway, GatewayServer, VirtualService } from '../model/istio.js';
@@ -27,6 +29,7 @@ import { dedupeDomains } from './outbound.js';
 import { tlsChains, TLS_INSPECTOR } from './tcp.js';
 import { clusterOutput, eager, edsOutput, fixedClusters } from './sidecar.js';
 import { sds } from './policy.js';
+import { networkAuthzFilters } from './authz/workload.js';
 import type { Generated } from './generated.js';
 import type { ListenerPort } from './filters/types.js';
 import { protocolNamed } from './protocol.js';
@@ -107,6 +110,12 @@ function serverPort(lp: number, server: GatewayServer): ListenerPort {
   return { number: lp, name: server.port.name, protocol: protocolNamed(server.port.protocol) };
 }
 
+/** AuthorizationPolicies selecting the gateway, as network filters before the chain's tcp_proxy (as istiod). */
+function withNetworkAuthz(scope: Scope, chain: FilterChain): FilterChain {
+  const authz = networkAuthzFilters(scope.mesh, scope.namespace, scope.labels);
+  return authz.length ? { ...chain, filters: [...authz, ...(chain.filters ?? [])] } : chain;
+}
+
 function sniOf(server: GatewayServer): string[] {
   return server.hosts.map((h) => h.slice(h.indexOf('/') + 1)).filter((h) => h !== '*').sort();
 }
@@ -142,7 +151,7 @@ export function gatewayGenerator(mesh: MeshConfig, proxy: Proxy): Generated {
       } as FilterChain });
     }
     for (const e of passthrough) {
-      for (const { vs } of boundVirtualServices(scope, e.g, e.server)) chains.push(...tlsChains(scope, vs, e.server.port.number, gwName(e.g)).map((chain) => ({ chain })));
+      for (const { vs } of boundVirtualServices(scope, e.g, e.server)) chains.push(...tlsChains(scope, vs, e.server.port.number, gwName(e.g)).map((chain) => ({ chain: withNetworkAuthz(scope, chain) })));
     }
     // Servers that collide on one port and match (istiod reports them as conflicts): the first keeps it.
     const seen = new Set<string>();

@@ -10,12 +10,14 @@
  * the same pod or VM) and route configs `inbound|<port>||` with one vhost `inbound|http|<port>`.
  * The workload's ports come from the services whose selector picks the proxy's labels (Service
  * selectors, ServiceEntry workloadSelectors) in its namespace; a named targetPort is resolved
- * against the first matching Pod or WorkloadEntry. Output depends only on namespace and labels,
- * so proxies of one workload shape share it.
+ * against the first matching Pod or WorkloadEntry. AuthorizationPolicies reach TCP chains (ports
+ * and the passthrough catch-all) as network filters before tcp_proxy, HTTP ones through the HCM's
+ * filter registry. Output depends only on namespace and labels, so proxies of one workload shape
+ * share it.
  */
 import type { MeshConfig, MeshService } from '../model/config.js';
 import type { ServicePort } from '../model/k8s.js';
-import type { Cluster, FilterChain, Listener, RouteConfiguration } from '../proto/types.js';
+import type { Cluster, Filter, FilterChain, Listener, RouteConfiguration } from '../proto/types.js';
 import { typedAny } from '../proto/any.js';
 import { durationOf } from '../model/duration.js';
 import { selectorMatches, serviceSelects } from '../model/labels.js';
@@ -25,8 +27,12 @@ import { istioMetadata } from './metadata.js';
 import { isHttp, portProtocol, type Protocol } from './protocol.js';
 import { tcpProxy, ORIGINAL_DST } from './tcp.js';
 import type { Scope } from './scope.js';
+import { networkAuthzFilters } from './authz/workload.js';
 import { effectiveMtls, mtlsModeForPort, type EffectiveMtls, type EffectiveMtlsMode } from '../model/peerauth.js';
 import { chainOptions, chainTls, httpInspectorFor, passthroughOptions, tlsInspectorFor } from './mtls-inbound.js';
+
+/** AuthorizationPolicy network filters (before tcp_proxy) for the workload's TCP chains, passthrough included, as istiod. */
+const networkAuthz = (scope: Scope): Filter[] => networkAuthzFilters(scope.mesh, scope.namespace, scope.labels);
 
 export const INBOUND_PASSTHROUGH = 'InboundPassthroughCluster';
 
@@ -106,10 +112,10 @@ function inboundHcm(scope: Scope, p: InboundPort): Record<string, unknown> {
 function chainsFor(scope: Scope, p: InboundPort, mode: EffectiveMtlsMode, trustDomain: string): FilterChain[] {
   const name = clusterName('inbound', p.port, '', '');
   const http = isHttp(p.protocol);
-  const filter = http ? { name: HCM_FILTER, typed_config: typedAny(HCM_TYPE, inboundHcm(scope, p)) } : tcpProxy(name, name);
+  const filters = http ? [{ name: HCM_FILTER, typed_config: typedAny(HCM_TYPE, inboundHcm(scope, p)) }] : [...networkAuthz(scope), tcpProxy(name, name)];
   const svc = p.services[0]!;
   return chainOptions(mode, http).map((o) => ({
-    name: `0.0.0.0_${p.port}`, ...chainTls(o, { destination_port: { value: p.port } }, trustDomain, http), filters: [filter],
+    name: `0.0.0.0_${p.port}`, ...chainTls(o, { destination_port: { value: p.port } }, trustDomain, http), filters,
     metadata: istioMetadata({ config: configPath('Service', svc.namespace, svc.name) }),
   } as FilterChain));
 }
@@ -148,7 +154,7 @@ function passthroughChains(scope: Scope, eff: EffectiveMtls, ports: readonly Inb
   return [{ mode: eff.mode, base: any }, ...extra.map((pp) => ({ mode: pp.mode, base: { ...any, destination_port: { value: pp.port } } }))]
     .flatMap(({ mode, base }) => passthroughOptions(mode).map(({ option, http }) => ({
       name: http ? 'virtualInbound-catchall-http' : 'virtualInbound', ...chainTls(option, base, trustDomain, http),
-      filters: [http ? hcm : tcpProxy(INBOUND_PASSTHROUGH, INBOUND_PASSTHROUGH)],
+      filters: http ? [hcm] : [...networkAuthz(scope), tcpProxy(INBOUND_PASSTHROUGH, INBOUND_PASSTHROUGH)],
     } as FilterChain)));
 }
 

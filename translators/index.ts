@@ -6,7 +6,9 @@
  * (scope via Sidecar workloadSelector, inbound ports, sourceLabels matches, gateway selection).
  * Labels are the registry pod's over node metadata LABELS (model/resolve-proxy.ts) when the
  * caller passes the mesh (so pods of one Deployment share a class), else the proxy's own; with no
- * labels at all the class is per workload name. The effective PeerAuthentication is part of the key.
+ * labels at all the class is per workload name. The AuthorizationPolicies and
+ * RequestAuthentications that select the workload, and its effective PeerAuthentication, are
+ * named in the key too.
  */
 import type { MeshConfig } from '../model/config.js';
 import type { Proxy } from '../model/proxy.js';
@@ -17,6 +19,7 @@ import { gatewayGenerator } from './gateway.js';
 import { proxyLabels } from './scope.js';
 import { nameTableOutput, ndsClassKey } from './nds.js';
 import { secretOutput } from './secret.js';
+import { appliedKey, appliedPolicies } from './authz/select.js';
 import { effectiveMtls, mtlsKey } from '../model/peerauth.js';
 
 export type { ClusterOutput, Generated, TypeOutput } from './generated.js';
@@ -29,7 +32,10 @@ function labelsKey(labels: Readonly<Record<string, string>>): string {
 export function proxyClass(proxy: Proxy, mesh?: MeshConfig): string {
   const labels = mesh ? proxyLabels(mesh, proxy) : proxy.labels;
   const shape = Object.keys(labels).length ? `labels:${labelsKey(labels)}` : `pod:${proxy.workloadName}`;
-  return `${proxy.generator}/${proxy.type}/${proxy.namespace}/${shape}${ndsClassKey(proxy)}${mtlsClassKey(proxy, labels, mesh)}`;
+  // The security policies that select the workload are part of its output: name them, so two
+  // workloads can share a translation only when the same policies apply to both.
+  const authz = mesh ? appliedKey(appliedPolicies(mesh, { namespace: proxy.namespace, labels })) : '';
+  return `${proxy.generator}/${proxy.type}/${proxy.namespace}/${shape}${ndsClassKey(proxy)}${authz ? `/policies:${authz}` : ''}${mtlsClassKey(proxy, labels, mesh)}`;
 }
 
 /**

@@ -10,7 +10,8 @@
  * (`outbound|port|subset|host`, `host:port`, route names `ns/name.http[i]`) and the MeshConfig
  * the resource was built from. Read-only; runs on a ClassSnapshot so the server and the CLI agree.
  * Given the proxy, `virtualInbound` lists the PeerAuthentications that apply (explain/mtls.ts);
- * every outbound cluster says where its TLS comes from.
+ * every outbound cluster says where its TLS comes from. Listeners also list the AuthorizationPolicy
+ * rules and RequestAuthentications behind their RBAC, ext_authz and jwt_authn filters (./authz.ts).
  */
 import { configKey, type ConfigObject, type MeshConfig, type MeshService } from '../../model/config.js';
 import type { DestinationRule, VirtualService } from '../../model/istio.js';
@@ -18,6 +19,7 @@ import { CDS, EDS, LDS, RDS, ENVOY_SHORT as SHORT, type XdsType } from '../../pr
 import type { ClusterKey } from '../../translators/names.js';
 import type { ClassSnapshot } from '../cache/snapshot.js';
 import { resourceJson } from './translate.js';
+import { explainListenerSecurity } from './authz.js';
 import type { Proxy } from '../../model/proxy.js';
 import { clusterTlsLine, inboundMtlsLines } from './mtls.js';
 
@@ -188,6 +190,7 @@ function explainVhost(mesh: MeshConfig, c: Collector, vh: J): void {
 }
 
 function explainListener(mesh: MeshConfig, c: Collector, name: string, json: J, proxy?: Proxy): void {
+  explainListenerSecurity(mesh, c, json);
   if (name === 'virtualInbound' && proxy) {
     const ports = [...new Set(arr(json['filterChains']).map((ch) => /^0\.0\.0\.0_(\d+)$/.exec(str(ch['name']))?.[1]).filter((p) => p !== undefined).map(Number))].sort((a, b) => a - b);
     c.lines.push(...inboundMtlsLines(mesh, proxy, ports, (...a) => c.add(...a)));

@@ -69,6 +69,7 @@ describe('AuthorizationPolicy validation', () => {
     assert.equal(rejected(ap({ rules: [{ from: [{ source: {} }] }] })).field, 'spec.rules[0].from[0].source');
     assert.equal(rejected(ap({ rules: [{ to: [{}] }] })).field, 'spec.rules[0].to[0].operation');
     assert.equal(rejected(ap({ rules: [{ from: [{ source: { principal: ['x'] } }] }] })).field, 'spec.rules[0].from[0].source.principal');
+    assert.equal(rejected(ap({ rules: [null] })).field, 'spec.rules[0]', 'a null rule is not read as the match-all {}');
   });
 });
 

@@ -3,8 +3,8 @@
  * A sidecar's inbound side, as current istiod builds it: `virtualInbound` on 15006 (original_dst
  * listener filter) with a filter chain per workload port named `0.0.0.0_<port>` (matched on
  * destination_port) — an HCM with RDS `inbound|<port>||` for HTTP ports, a tcp_proxy otherwise —
- * plus `virtualInbound-blackhole` (port 15006 itself) and the catch-all chains `virtualInbound` to
- * InboundPassthroughCluster; per port, one chain per match option of the effective
+ * plus `virtualInbound-blackhole` (port 15006 itself) and the catch-all chains to
+ * InboundPassthroughCluster (`virtualInbound-catchall-http` for HTTP found by ALPN, `virtualInbound` for TCP); per port, one chain per match option of the effective
  * PeerAuthentication mode (TLS-terminating and/or plaintext, mtls-inbound.ts), in istiod's order
  * (blackhole, passthrough, ports); clusters `inbound|<port>||` (STATIC to 127.0.0.1:<port>, the app in
  * the same pod or VM) and route configs `inbound|<port>||` with one vhost `inbound|http|<port>`.
@@ -29,7 +29,7 @@ import { tcpProxy, ORIGINAL_DST } from './tcp.js';
 import type { Scope } from './scope.js';
 import { networkAuthzFilters } from './authz/workload.js';
 import { effectiveMtls, mtlsModeForPort, type EffectiveMtls, type EffectiveMtlsMode } from '../model/peerauth.js';
-import { chainOptions, chainTls, tlsInspectorFor } from './mtls-inbound.js';
+import { chainOptions, chainTls, httpInspectorFor, passthroughOptions, tlsInspectorFor } from './mtls-inbound.js';
 
 /** AuthorizationPolicy network filters (before tcp_proxy) for the workload's TCP chains, passthrough included, as istiod. */
 const networkAuthz = (scope: Scope): Filter[] => networkAuthzFilters(scope.mesh, scope.namespace, scope.labels);
@@ -120,16 +120,40 @@ function chainsFor(scope: Scope, p: InboundPort, mode: EffectiveMtlsMode, trustD
   } as FilterChain));
 }
 
+/** istiod's catch-all HCM: an inline route to InboundPassthroughCluster for HTTP to ports no service declares. */
+function passthroughHcm(scope: Scope): Record<string, unknown> {
+  const { rds: _rds, ...base } = rdsHcm(INBOUND_PASSTHROUGH, INBOUND_PASSTHROUGH, listenerContext(scope, 'sidecar-inbound', { number: 0 }));
+  void _rds;
+  return {
+    ...base,
+    route_config: {
+      name: INBOUND_PASSTHROUGH, validate_clusters: { value: false },
+      virtual_hosts: [{
+        name: 'inbound|http|0', domains: ['*'],
+        routes: [{
+          name: 'default', match: { prefix: '/' }, decorator: { operation: ':0/*' },
+          route: { cluster: INBOUND_PASSTHROUGH, timeout: { seconds: 0 }, max_stream_duration: { max_stream_duration: { seconds: 0 }, grpc_timeout_header_max: { seconds: 0 } } },
+        }],
+      }],
+    },
+    forward_client_cert_details: 'APPEND_FORWARD',
+    set_current_client_cert_details: { subject: { value: true }, dns: true, uri: true },
+  };
+}
+
 /**
- * The passthrough chains (traffic to ports no service declares) for the workload's mode, plus,
- * as istiod's ForPassthrough, chains for portLevelMtls ports that are not workload ports.
+ * The passthrough chains (traffic to ports no service declares) for the workload's mode —
+ * `virtualInbound-catchall-http` (HTTP, found by ALPN) and `virtualInbound` (TCP) — plus, as
+ * istiod's ForPassthrough, chains for portLevelMtls ports that are not workload ports.
  */
 function passthroughChains(scope: Scope, eff: EffectiveMtls, ports: readonly InboundPort[], trustDomain: string): FilterChain[] {
   const any = { prefix_ranges: [{ address_prefix: '0.0.0.0', prefix_len: { value: 0 } }] };
   const extra = eff.perPort.filter((pp) => !ports.some((p) => p.port === pp.port));
+  const hcm = { name: HCM_FILTER, typed_config: typedAny(HCM_TYPE, passthroughHcm(scope)) };
   return [{ mode: eff.mode, base: any }, ...extra.map((pp) => ({ mode: pp.mode, base: { ...any, destination_port: { value: pp.port } } }))]
-    .flatMap(({ mode, base }) => chainOptions(mode, false).map((o) => ({
-      name: 'virtualInbound', ...chainTls(o, base, trustDomain, false), filters: [...networkAuthz(scope), tcpProxy(INBOUND_PASSTHROUGH, INBOUND_PASSTHROUGH)],
+    .flatMap(({ mode, base }) => passthroughOptions(mode).map(({ option, http }) => ({
+      name: http ? 'virtualInbound-catchall-http' : 'virtualInbound', ...chainTls(option, base, trustDomain, http),
+      filters: http ? [hcm] : [...networkAuthz(scope), tcpProxy(INBOUND_PASSTHROUGH, INBOUND_PASSTHROUGH)],
     } as FilterChain)));
 }
 
@@ -146,12 +170,12 @@ export function virtualInbound(scope: Scope, ports: readonly InboundPort[]): Lis
     ...passthroughChains(scope, eff, ports, td),
     ...ports.flatMap((p) => chainsFor(scope, p, mtlsModeForPort(eff, p.port), td)),
   ];
-  const inspector = tlsInspectorFor(chains);
+  const inspectors = [tlsInspectorFor(chains), httpInspectorFor(chains)].filter((f) => f !== undefined);
   return {
     name: 'virtualInbound',
     address: { socket_address: { address: '0.0.0.0', port_value: 15006 } },
     traffic_direction: 'INBOUND',
-    listener_filters: inspector ? [ORIGINAL_DST, inspector] : [ORIGINAL_DST],
+    listener_filters: [ORIGINAL_DST, ...inspectors],
     listener_filters_timeout: { seconds: 0 },
     continue_on_listener_filters_timeout: true,
     filter_chains: chains,

@@ -2,7 +2,8 @@
  * @module translators/mtls-goldens.test
  * tspilot's mTLS output held against real istiod captures (../shared/reference/istio-goldens):
  * - PERMISSIVE inbound: httpbin's `virtualInbound` (2023 dump) — chains of port 80 and the
- *   passthrough chains, each reduced to its match, whether and how it terminates TLS;
+ *   passthrough chains, each reduced to its match, whether and how it terminates TLS, and the
+ *   ports the TLS and HTTP inspectors skip (identical today);
  * - STRICT inbound: productpage's 9080 listener in the istio 1.1 authz dump (the era of per-IP
  *   listeners and file-mounted certificates), reduced to the same features;
  * - auto mTLS: a gateway's subset cluster (2022 gateway dump) and the endpoint metadata of the 2022
@@ -21,13 +22,6 @@ const have = fs.existsSync(GOLDENS);
 type J = Record<string, unknown>;
 
 const ALLOWED: Readonly<Record<string, string>> = {
-  'httpbin: only in golden: virtualInbound-catchall-http|-|tls|istio-http/1.0,istio-http/1.1,istio-h2|tls h2,http/1.1 require sds default/ROOTCA san spiffe://cluster.local/':
-    'tspilot\'s passthrough is TCP only (it does not sniff protocols): no HTTP catch-all chains, HTTP to undeclared ports is TCP-proxied',
-  'httpbin: only in golden: virtualInbound-catchall-http|-|raw_buffer|http/1.1,h2c|plain': 'same',
-  'httpbin: only in golden: virtualInbound|-|tls|istio-peer-exchange,istio|tls istio-peer-exchange,h2,http/1.1 require sds default/ROOTCA san spiffe://cluster.local/':
-    'istiod\'s passthrough (protocol "auto") splits istio mTLS into an HTTP chain and this TCP one; tspilot\'s TCP-only passthrough takes every istio ALPN in one TLS chain',
-  'httpbin: only in tspilot: virtualInbound|-|tls|istio,istio-peer-exchange,istio-http/1.0,istio-http/1.1,istio-h2|tls istio-peer-exchange,h2,http/1.1 require sds default/ROOTCA san spiffe://cluster.local/': 'same',
-  'httpbin: listener filter only in golden: envoy.filters.listener.http_inspector': 'needed only by the HTTP catch-all chains tspilot does not build',
   'productpage-strict: golden has transport match (none), tspilot tls': 'istio 1.1 had one chain per listener; current istiod matches transport_protocol tls in STRICT (listener_inbound FilterChainMatchOptions)',
   'productpage-strict: golden has certificates files, tspilot sds default': 'istio 1.1 mounted certificates from /etc/certs; current istiod and tspilot take them from the agent over SDS',
   'productpage-strict: golden has validation files, tspilot sds ROOTCA': 'same (root certificate)',
@@ -107,8 +101,9 @@ status: {podIP: 10.244.0.178, phase: Running}`);
     const lf = (l: J): string[] => arr(get(l, 'listener_filters')).map((f) => `${str(f['name'])}`);
     for (const n of lf(g)) if (!lf(ours).includes(n)) diffs.push(`httpbin: listener filter only in golden: ${n}`);
     for (const n of lf(ours)) if (!lf(g).includes(n)) diffs.push(`httpbin: listener filter only in tspilot: ${n}`);
-    const inspector = (l: J): string => JSON.stringify(get(arr(get(l, 'listener_filters')).find((f) => f['name'] === 'envoy.filters.listener.tls_inspector'), 'filter_disabled'));
-    assert.equal(inspector(ours).replace(/destinationPortRange/g, 'destination_port_range'), inspector(g), 'the TLS inspector is off for the same ports');
+    const inspector = (l: J, name: string): string => JSON.stringify(get(arr(get(l, 'listener_filters')).find((f) => f['name'] === name), 'filter_disabled'))
+      .replace(/destinationPortRange/g, 'destination_port_range').replace(/orMatch/g, 'or_match');
+    for (const n of ['envoy.filters.listener.tls_inspector', 'envoy.filters.listener.http_inspector']) assert.equal(inspector(ours, n), inspector(g, n), `${n} is off for the same ports`);
   });
 
   it('STRICT inbound (productpage, istio 1.1 authz dump): one TLS chain requiring a client certificate, XFCC for the app', () => {

@@ -4,7 +4,7 @@
  * port's effective PeerAuthentication mode and protocol, which filter chain matches exist
  * (istiod's FilterChainMatchOptions) and which of them terminate istio mTLS:
  *
- * | mode       | HTTP port                                          | TCP port (and passthrough)                                     |
+ * | mode       | HTTP port                                          | TCP port                                                       |
  * |------------|----------------------------------------------------|----------------------------------------------------------------|
  * | STRICT     | tls (terminate)                                    | tls (terminate)                                                |
  * | PERMISSIVE | tls + istio ALPNs (terminate); raw_buffer          | tls + istio ALPNs (terminate); tls (app's own TLS); raw_buffer |
@@ -12,9 +12,11 @@
  *
  * The DownstreamTlsContext takes the workload certificate and root from the agent over SDS
  * (`default`, `ROOTCA` via `sds-grpc`), TLS 1.2–1.3 with istiod's cipher suites, peers of the mesh's
- * trust domain (`spiffe://<td>/` prefix), and requires a client certificate. The TLS inspector is
- * added when a chain matches on transport `tls`, disabled for the ports whose chains never do
- * (istiod's buildTLSInspector).
+ * trust domain (`spiffe://<td>/` prefix), and requires a client certificate. The passthrough
+ * (ports no service declares) uses istiod's "auto" options: HTTP catch-all chains found by ALPN
+ * beside the TCP ones. The TLS inspector is added when a chain matches on transport `tls`, the HTTP
+ * inspector when one matches `http/1.1`/`h2c`, each disabled for the ports whose chains never do
+ * (istiod's buildTLSInspector/buildHTTPInspector).
  */
 import type { EffectiveMtlsMode } from '../model/peerauth.js';
 import type { FilterChain, Listener } from '../proto/types.js';
@@ -53,6 +55,29 @@ export function chainOptions(mode: EffectiveMtlsMode, http: boolean): readonly C
   }
 }
 
+/** A passthrough option: its match and whether the chain runs HTTP (the catch-all HCM) or TCP. */
+export interface PassthroughOption { readonly option: ChainOption; readonly http: boolean }
+
+const PLAINTEXT_HTTP_ALPNS = ['http/1.1', 'h2c'] as const;
+const MXC_TCP_ALPNS = ['istio-peer-exchange', 'istio'] as const;
+
+/**
+ * istiod's options for the passthrough (protocol "auto"): HTTP chains (`virtualInbound-catchall-http`,
+ * found by ALPN — istio's HTTP ALPNs over mTLS, `http/1.1`/`h2c` from the HTTP inspector in
+ * plaintext) beside the TCP ones.
+ */
+export function passthroughOptions(mode: EffectiveMtlsMode): readonly PassthroughOption[] {
+  const httpMtls: PassthroughOption = { http: true, option: { transport: 'tls', alpns: MTLS_HTTP_ALPNS, terminate: true } };
+  const httpPlain: PassthroughOption = { http: true, option: { transport: 'raw_buffer', alpns: PLAINTEXT_HTTP_ALPNS, terminate: false } };
+  const tcpPlain: PassthroughOption = { http: false, option: { transport: 'raw_buffer', terminate: false } };
+  switch (mode) {
+    case 'STRICT': return [httpMtls, { http: false, option: { transport: 'tls', terminate: true } }];
+    case 'DISABLE': return [httpPlain, tcpPlain];
+    case 'PERMISSIVE': return [httpMtls, httpPlain, { http: false, option: { transport: 'tls', alpns: MXC_TCP_ALPNS, terminate: true } }, tcpPlain,
+      { http: false, option: { transport: 'tls', terminate: false } }];
+  }
+}
+
 /** The DownstreamTlsContext of an inbound mTLS chain (HTTP chains offer h2/http1.1, TCP ones the peer-exchange ALPN first). */
 export function inboundTlsContext(trustDomain: string, http: boolean): Record<string, unknown> {
   return {
@@ -85,6 +110,21 @@ function portRange(p: number): Record<string, unknown> {
 function excludePorts(ports: readonly number[]): Record<string, unknown> {
   return ports.length > 1 ? { or_match: { rules: ports.map(portRange) } } : portRange(ports[0]!);
 }
+
+/** The HTTP inspector, when a chain matches plaintext HTTP by ALPN; off for the ports whose chains never do (istiod's buildHTTPInspector). */
+export function httpInspectorFor(chains: readonly FilterChain[]): ListenerFilter | undefined {
+  const needs = new Map<number, boolean>();
+  for (const c of chains) {
+    const port = c.filter_chain_match?.destination_port?.value ?? 0;
+    const http = (c.filter_chain_match?.application_protocols ?? []).some((a) => a === 'http/1.1' || a === 'h2c');
+    needs.set(port, (needs.get(port) ?? false) || http);
+  }
+  if (![...needs.values()].some(Boolean)) return undefined;
+  const off = [...needs.keys()].filter((p) => !needs.get(p)).sort((a, b) => a - b);
+  return off.length ? { ...HTTP_INSPECTOR, filter_disabled: excludePorts(off) } as ListenerFilter : HTTP_INSPECTOR;
+}
+
+const HTTP_INSPECTOR = { name: 'envoy.filters.listener.http_inspector', typed_config: typedAny('envoy.extensions.filters.listener.http_inspector.v3.HttpInspector', {}) };
 
 /**
  * The TLS inspector for a listener with `chains`, or undefined when no chain matches on `tls`:

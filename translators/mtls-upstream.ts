@@ -130,6 +130,15 @@ export function serviceAccounts(mesh: MeshConfig, svc: MeshService): readonly st
  */
 export function autoMtlsApplies(mesh: MeshConfig, svc: MeshService): boolean {
   if (!mesh.settings.enableAutoMtls || svc.meshExternal) return false;
-  const levels = peerAuthLevels(mesh.peerAuthentications, mesh.settings.rootNamespace, svc.namespace, {});
-  return composePeerAuth(levels).mode !== 'DISABLE';
+  let memo = disabledMemo.get(mesh);
+  if (!memo) { memo = new Map(); disabledMemo.set(mesh, memo); }
+  let disabled = memo.get(svc.namespace);
+  if (disabled === undefined) {
+    disabled = composePeerAuth(peerAuthLevels(mesh.peerAuthentications, mesh.settings.rootNamespace, svc.namespace, {})).mode === 'DISABLE';
+    memo.set(svc.namespace, disabled);
+  }
+  return !disabled;
 }
+
+/** Per snapshot: whether a namespace's (or the mesh's) PeerAuthentication is DISABLE — asked once per cluster otherwise. */
+const disabledMemo = new WeakMap<MeshConfig, Map<string, boolean>>();

@@ -106,6 +106,8 @@ describe('translators: workload mTLS (PeerAuthentication, auto mTLS)', () => {
       'the class key holds the labels a PeerAuthentication selects on, so the two never share inbound output');
     const same = meshFrom(twins('a') + pa('track-b', '{selector: {matchLabels: {track: b}}, mtls: {mode: STRICT}}')).mesh;
     assert.equal(proxyClass(proxy(PA_ID('web-a')), same), proxyClass(proxy(PA_ID('web-b')), same), 'alike workloads still share a class');
+    assert.match(proxyClass(proxy(PA_ID('web-b')), mesh), /\/mtls:STRICT$/, 'the effective policy is named in the key');
+    assert.doesNotMatch(proxyClass(proxy(PA_ID('web-b')), meshFrom(BASE).mesh), /mtls:/, 'no policy, no change to existing keys');
   });
   it('mesh enableAutoMtls: false leaves clusters without TLS', () => {
     const { mesh } = meshFrom(BASE, { trustDomain: 'cluster.local', rootNamespace: 'istio-system', outboundTrafficPolicy: 'ALLOW_ANY', connectTimeout: '10s', enableAutoMtls: false });

@@ -4,6 +4,26 @@ import tseslint from 'typescript-eslint';
 
 const impure = ['rxjs', 'rxjs/*', '@grpc/*', '@kubernetes/*', 'node:*', 'fs', 'path', 'os', 'http', 'http2', 'net', 'child_process', 'crypto', 'pino', 'prom-client'];
 
+/** The wiring files at server/'s top (serve.ts, main.ts, …): nothing below them imports them. */
+const serverRoot = ['**/server/serve*', '**/server/main*', '**/server/observe*', '**/server/source*', '**/server/metrics*', '../serve*', '../main*', '../observe*', '../source*', '../metrics*'];
+
+/** One no-restricted-imports block per server/ folder: it may not import the folders listed (nor the wiring). */
+function serverLayers(forbidden) {
+  return Object.entries(forbidden).map(([folder, banned]) => ({
+    files: [`server/${folder}/**/*.ts`],
+    ignores: ['**/*.test.ts', '**/conformance/**'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          { group: banned.map((b) => (b === 'translators' ? '**/translators/*' : `**/server/${b}/*`)).concat(banned.filter((b) => b !== 'translators').map((b) => `../${b}/*`)),
+            message: `server/${folder}/ may not import ${banned.join(', ')}: imports inside server/ go one way, cli/http → explain → push → xds → cache (docs/architecture.md).` },
+          { group: serverRoot, message: `server/${folder}/ may not import the wiring (serve.ts, main.ts, observe.ts, source.ts, metrics.ts): those import it.` },
+        ],
+      }],
+    },
+  }));
+}
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**'] },
   ...tseslint.configs.recommended,
@@ -47,5 +67,19 @@ export default tseslint.config(
       }],
     },
   },
+  // Inside server/: one direction, front ends down to the cache (docs/architecture.md):
+  //   cli, http → explain → push → xds → cache   (security and ca serve xds; serve.ts/main.ts wire them all)
+  // A folder may import the folders to its right and model/, proto/, watchers/, translators/ as the
+  // top-level rules allow — except xds/, which is protocol only and imports no translators/.
+  ...serverLayers({
+    cache: ['push', 'xds', 'explain', 'cli', 'http', 'security', 'ca'],
+    xds: ['push', 'explain', 'cli', 'http', 'translators'],
+    push: ['explain', 'cli', 'http'],
+    explain: ['cli', 'http'],
+    cli: ['http'],
+    http: ['cli'],
+    security: ['cache', 'xds', 'push', 'explain', 'cli', 'http'],
+    ca: ['cache', 'xds', 'push', 'explain', 'cli', 'http'],
+  }),
   { files: ['**/*.cjs'], rules: { '@typescript-eslint/no-require-imports': 'off' } },
 );

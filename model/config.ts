@@ -152,9 +152,3 @@ export interface PolicyNotice {
   readonly name: string;
   readonly reason: string;
 }
-
-/** What changed between two snapshots, so pushes can be scoped (EDS-only when only endpoints moved). */
-export interface ConfigChange {
-  readonly kinds: ReadonlySet<ConfigKind>;
-  readonly keys: ReadonlySet<ConfigKey>;
-}

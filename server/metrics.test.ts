@@ -3,14 +3,14 @@
  * per type with the proxy and error, and push timings attributed to pushes only.
  */
 import { strict as assert } from 'node:assert';
-import { storeFromTexts, meshFromState } from '../watchers/snapshot.js';
+import { storeFromTexts, meshFromState } from '../watchers/store/snapshot.js';
 import { meshGauges, PilotMetrics } from './metrics.js';
 import { Observer } from './observe.js';
 import type { StreamState, SotwResponse } from './xds/state.js';
 import type { RequestOutcome } from './xds/sotw.js';
 import type { SotwRequest } from '../proto/wire.js';
 import { CDS, RDS } from '../proto/typeurls.js';
-import type { MeshUpdate } from './pipeline.js';
+import { fullPush } from '../model/push.js';
 
 const YAML = `apiVersion: v1
 kind: Service
@@ -130,7 +130,7 @@ describe('server/metrics', () => {
     o.events.request!(s, req(CDS), { kind: 'initial', typeUrl: CDS, resubscribed: true, response: answer } as RequestOutcome);
     o.events.sent!(s, answer, 100);
     assert.equal(await value(o.metrics, 'pilot_proxy_convergence_time'), 0, 'an answer to a request is not a push');
-    const u = { mesh: mesh(), kinds: new Set(['VirtualService']), firstChangeAt: 800, buildMs: 12 } as unknown as MeshUpdate;
+    const u = { ...fullPush(mesh(), new Set(['VirtualService']), new Set(['VirtualService/default/r']), 800), buildMs: 12 };
     const p = o.beginPush(u);
     now = 1050;
     o.events.sent!(s, resp(CDS), 200);

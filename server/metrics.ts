@@ -14,11 +14,8 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { MeshConfig } from '../model/config.js';
 import { selectorMatches } from '../model/labels.js';
 
-/** istiod's push trigger types (pilot/pkg/model/push_context.go TriggerReason), by config kind. */
-export const TRIGGER_OF_KIND: Readonly<Record<string, string>> = {
-  Service: 'service', EndpointSlice: 'endpoint', Endpoints: 'endpoint', Pod: 'endpoint',
-  VirtualService: 'config', DestinationRule: 'config',
-};
+/** istiod's push trigger types by config kind: model/push.ts (the PushRequest carries them). */
+export { REASON_OF_KIND as TRIGGER_OF_KIND } from '../model/push.js';
 
 /** Seconds buckets like istiod's for push and convergence timings. */
 const TIME_BUCKETS = [0.001, 0.01, 0.1, 0.5, 1, 3, 5, 10, 20, 30];

@@ -9,11 +9,11 @@
  * response it produced first), so convergence and queue times count pushes only, also when a slow
  * client drains its latest-wins slot after the push call returned.
  */
-import type { MeshUpdate } from './pipeline.js';
+import type { PushRequest } from '../model/push.js';
 import type { AdsEngine, AdsEvents, StreamIO } from './xds/ads.js';
 import { typeShort } from './xds/ads.js';
 import type { StreamState } from './xds/state.js';
-import { PilotMetrics, TRIGGER_OF_KIND } from './metrics.js';
+import { PilotMetrics } from './metrics.js';
 
 export interface PushRecord {
   readonly seq: number;
@@ -109,10 +109,10 @@ export class Observer {
   }
 
   /** Records a pipeline update about to be pushed; call `end` with the push's response count. */
-  beginPush(u: MeshUpdate): { end(responses: number): PushRecord } {
+  beginPush(u: PushRequest): { end(responses: number): PushRecord } {
     const startedAt = this.now();
     const kinds = [...u.kinds].sort();
-    const triggers = [...new Set(kinds.map((k) => TRIGGER_OF_KIND[k] ?? 'unknownconfig'))].sort();
+    const triggers = [...u.reasons];
     for (const t of triggers) this.metrics.triggers.inc({ type: t });
     this.metrics.debounceTime.observe(Math.max(0, startedAt - u.firstChangeAt) / 1000);
     // The pipeline may report how long building the MeshConfig (istiod's push context) took.

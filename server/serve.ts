@@ -5,18 +5,17 @@
  * The xDS port opens once the first complete snapshot exists.
  */
 import { firstValueFrom, type Subscription } from 'rxjs';
-import { buildMesh } from '../watchers/mesh.js';
-import { duplicateDefinitions, emptyState, ignoredObjects } from '../watchers/store.js';
+import { emptyStoreOutput, storeStage, type StoreOutput } from '../watchers/store/stage.js';
 import { SnapshotCache } from './cache/snapshot.js';
 import { AdsEngine, typeShort } from './xds/ads.js';
+import { PushRunner } from './push/runner.js';
 import { NackLog } from './xds/nacklog.js';
 import { startXdsServer, type XdsGrpcServer } from './xds/grpc.js';
 import { debugRoutes } from './http/debug.js';
 import { DEFAULT_HTTP_LIMITS, startHttp, type HttpServer } from './http/router.js';
 import { V1Api } from './http/v1/api.js';
 import { restRoutes } from './http/rest.js';
-import { meshUpdates, type MeshUpdate } from './pipeline.js';
-import { pushScope } from './push/scope.js';
+import { FULL_PUSH, type PushRequest } from '../model/push.js';
 import { logger } from './log.js';
 import { DEFAULT_ISTIO_NAMESPACE, DEFAULT_PORTS } from './defaults.js';
 import { PilotMetrics } from './metrics.js';
@@ -119,10 +118,12 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   // Called only once the source is subscribed (below), when `observer` exists.
   const src = chooseSource(opts, (what, resource) => (what === 'relist' ? observer.metrics.kubeRelists : observer.metrics.kubeReconnects).inc({ resource }));
   const meshOpts = opts.meshConfig ? { ...src.mesh, settings: loadMeshConfigFile(opts.meshConfig) } : src.mesh;
-  const { updates$, state } = meshUpdates(src.events$, { debounceMs: opts.debounceMs, debounceMaxMs: opts.debounceMaxMs, mesh: meshOpts,
+  const store$ = storeStage(src.events$, { debounceMs: opts.debounceMs, debounceMaxMs: opts.debounceMaxMs, mesh: meshOpts,
     ...(opts.debounceEndpointsMaxMs !== undefined ? { debounceEndpointsMaxMs: opts.debounceEndpointsMaxMs } : {}) }, logger('store'));
+  // The store stage's last output: what configz, registryz and dry runs read (never the live store).
+  let last: StoreOutput = emptyStoreOutput(meshOpts);
   const observer = new Observer(new PilotMetrics());
-  const cache = new SnapshotCache(buildMesh(emptyState()).mesh, { onError: ({ proxyClass, typeUrl, name, error }) => (observer.metrics.internalErrors.inc(),
+  const cache = new SnapshotCache(last.mesh, { onError: ({ proxyClass, typeUrl, name, error }) => (observer.metrics.internalErrors.inc(),
     adsLog.error({ proxyClass, type: typeShort(typeUrl), resource: name, err: error.message }, `cannot encode ${typeShort(typeUrl)} ${name} for ${proxyClass}: ${error.message}; left out`)),
   onTranslateError: ({ proxyClass, error, lastGood }) => (observer.metrics.pushContextErrors.inc(),
     adsLog.error({ proxyClass, err: error.message, lastGood }, `cannot translate config for ${proxyClass}: ${error.message}; ${lastGood ? 'its last good config stays in force' : 'its proxies get no config until a later change translates'}`)),
@@ -149,35 +150,41 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   }, observer.events), Date.now, { ...(opts.maxResponseBytes !== undefined ? { maxResponseBytes: opts.maxResponseBytes } : {}), ...(opts.pushThrottle ? { sendConcurrency: opts.pushThrottle } : {}),
     ...(opts.maxStreamNames ? { maxStreamNames: opts.maxStreamNames } : {}), ...(opts.maxServerNames ? { maxServerNames: opts.maxServerNames } : {}) });
   observer.meterSends(engine);
+  // The push stage: rotates the cache to each new mesh and tells the engine which streams are owed what.
+  const runner = new PushRunner(cache, engine, {
+    classError: ({ proxyClass, error, streams }) => (observer.metrics.pushContextErrors.inc(),
+      adsLog.error({ proxyClass, streams, err: error.message }, `cannot prepare the push for ${proxyClass}: ${error.message}; its ${streams} stream(s) keep their config`)),
+  });
   let ready = false;
   // RequestAuthentication jwksUri keys: fetched beside the pipeline, joined to each snapshot; new or
   // rotated keys re-push the last snapshot (a fetch never holds a push back).
-  let lastUpdate: MeshUpdate | undefined;
+  let lastRequest: PushRequest | undefined;
   const jwksLog = logger('jwks');
   const jwks = new JwksFetcher({
     ...(opts.jwksRefreshMs !== undefined ? { refreshMs: opts.jwksRefreshMs } : {}),
-    onChange: () => { if (lastUpdate) safePush({ ...lastUpdate, kinds: new Set(['RequestAuthentication']), keys: new Set(), firstChangeAt: Date.now() }); },
+    onChange: () => { if (lastRequest) safePush({ ...lastRequest, kinds: new Set(['RequestAuthentication']), keys: new Set(), scope: FULL_PUSH, reasons: ['config'], firstChangeAt: Date.now() }); },
     onFetch: (uri, o) => { if (o.ok) { observer.metrics.jwksFetchOk.inc(); if (o.changed) jwksLog.info({ uri }, `keys from ${uri} fetched`); } else {
       observer.metrics.jwksFetchFail.inc();
       jwksLog.warn({ uri, err: o.error }, `cannot fetch keys from ${uri}: ${o.error}; ${o.keptLastGood ? 'the last good keys stay in force' : 'tokens of its issuer are refused until it answers'}`);
     } },
   });
-  const first = firstValueFrom(updates$);
-  const safePush = (u: MeshUpdate): void => { try { pushUpdate(u); } catch (e) {
+  const first = firstValueFrom(store$);
+  const safePush = (u: PushRequest): void => { try { pushUpdate(u); } catch (e) {
     // A throw here would end the subscription (no push ever again): log, count, wait for the next change.
     observer.metrics.pushContextErrors.inc();
     log.error({ generation: u.mesh.generation, err: (e as Error).message }, `push of generation ${u.mesh.generation} failed: ${(e as Error).message}`);
   } };
-  const sub: Subscription = updates$.subscribe((u) => {
-    lastUpdate = u;
-    jwks.want(jwksUris(u.mesh));
-    safePush(u);
+  const sub: Subscription = store$.subscribe((out) => {
+    last = out;
+    lastRequest = out.change;
+    jwks.want(jwksUris(out.change.mesh));
+    safePush(out.change);
   });
-  function pushUpdate(raw: MeshUpdate): void {
+  function pushUpdate(raw: PushRequest): void {
     const u = { ...raw, mesh: withJwks(raw.mesh, jwks.snapshot()) };
     const t0 = performance.now();
     const rec = observer.beginPush(u);
-    const sent = engine.push(u.mesh, pushScope(cache.mesh, u));
+    const sent = runner.push(u);
     rec.end(sent);
     ready = true;
     log.info({ generation: u.mesh.generation, kinds: [...u.kinds].sort(), services: u.mesh.services.length, rejected: u.mesh.rejected.length,
@@ -187,9 +194,9 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   let xdsTls: XdsTlsServer | undefined;
   // POSTed YAML is parsed off the event loop, a few at a time, each within 10 s.
   const dryRunParser = new ParseWorker({ timeoutMs: 10_000, maxQueued: 4 });
-  const sources = { authRefusals: () => xdsTls?.refusals() ?? [], engine, mesh: () => cache.mesh, ready: () => ready, sourceErrors: () => state.sourceErrors, duplicates: () => duplicateDefinitions(state), ignored: () => ignoredObjects(state),
+  const sources = { authRefusals: () => xdsTls?.refusals() ?? [], engine, mesh: () => cache.mesh, ready: () => ready, sourceErrors: () => last.status.sourceErrors, duplicates: () => last.status.duplicates, ignored: () => last.status.ignored,
     pushStatus: () => observer.pushStatus(), pollers: () => v1.syncz(),
-    snapshot: (p: Proxy) => cache.forProxy(p), dryRun: (yaml: string, streams: readonly StreamState[]) => serverDryRun(() => state, () => cache.mesh, streams, yaml, meshOpts, (p) => cache.forProxy(p),
+    snapshot: (p: Proxy) => cache.forProxy(p), dryRun: (yaml: string, streams: readonly StreamState[]) => serverDryRun(() => last, () => cache.mesh, streams, yaml, meshOpts, (p) => cache.forProxy(p),
       (text, source) => dryRunParser.parse(text, source)) };
   const router = v1.register(debugRoutes(sources));
   restRoutes(router, { snapshot: (p) => cache.forProxy(p), mesh: () => cache.mesh });

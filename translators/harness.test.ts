@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { parseConfigText } from '../watchers/file/parse.js';
-import { emptyState, reduce } from '../watchers/store.js';
+import { emptyState, reduce } from '../watchers/store/reduce.js';
 import { buildMesh, DEFAULT_MESH_OPTIONS } from '../watchers/mesh.js';
 import type { MeshConfig, Rejection } from '../model/config.js';
 import type { MeshSettings } from '../model/meshconfig.js';

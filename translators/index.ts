@@ -4,10 +4,11 @@
  * proxy class: proxies with the same class key get identical output, so the server translates
  * once per class. Output depends on generator, proxy type, namespace and the workload's labels
  * (scope via Sidecar workloadSelector, inbound ports, sourceLabels matches, gateway selection).
- * Labels come from node metadata LABELS (VMs, and agents that send them), else from the
- * registry pod of that name when the caller passes the mesh (so pods of one Deployment share a
- * class), else the class is per workload name. The effective PeerAuthentication, and the
- * AuthorizationPolicies and RequestAuthentications that select the workload, are part of the key.
+ * Labels are the registry pod's over node metadata LABELS (model/resolve-proxy.ts) when the
+ * caller passes the mesh (so pods of one Deployment share a class), else the proxy's own; with no
+ * labels at all the class is per workload name. The effective
+ * PeerAuthentication, and the AuthorizationPolicies and RequestAuthentications that select the
+ * workload, are part of the key.
  */
 import type { MeshConfig } from '../model/config.js';
 import type { Proxy } from '../model/proxy.js';
@@ -29,7 +30,7 @@ function labelsKey(labels: Readonly<Record<string, string>>): string {
 }
 
 export function proxyClass(proxy: Proxy, mesh?: MeshConfig): string {
-  const labels = Object.keys(proxy.labels).length ? proxy.labels : mesh ? proxyLabels(mesh, proxy) : {};
+  const labels = mesh ? proxyLabels(mesh, proxy) : proxy.labels;
   const shape = Object.keys(labels).length ? `labels:${labelsKey(labels)}` : `pod:${proxy.workloadName}`;
   // The security policies that select the workload are part of its output: name them, so two
   // workloads can share a translation only when the same policies apply to both.

@@ -7,9 +7,9 @@
  */
 import assert from 'node:assert/strict';
 import type { LocalityLbSetting } from '../model/istio.js';
-import { applyLocalityLb, localityMatch, parseLocality, proxyLocality, withNodeLocality, type LocalityGroup } from './locality.js';
+import { applyLocalityLb, localityMatch, type LocalityGroup } from './locality.js';
+import { parseLocality, proxyLocality } from '../model/locality.js';
 import { policyFields } from './policy.js';
-import { proxy } from './testdata/build.js';
 
 /** Groups from `locality: [[address, labels], …]`; every endpoint weight 1. */
 function mk(spec: Record<string, [string, Record<string, string>][]>): LocalityGroup<string>[] {
@@ -43,14 +43,9 @@ describe('translators/locality', () => {
     assert.ok(!localityMatch(l, 'us-east/b') && !localityMatch(l, 'us-west/*') && !localityMatch(l, 'us-east/a/s2'));
   });
 
-  it('finds the proxy locality in istio-locality, else the topology labels; the xDS node locality wins', () => {
+  it('finds the proxy locality in istio-locality, else the topology labels (the xDS node locality: model/resolve-proxy.test.ts)', () => {
     assert.deepEqual(proxyLocality({ 'istio-locality': 'us-west.c.s9', 'topology.kubernetes.io/region': 'x' }), { region: 'us-west', zone: 'c', subzone: 's9' });
     assert.deepEqual(proxyLocality(EAST), { region: 'us-east', zone: 'a', subzone: 's1' });
-    const p = proxy('sidecar~10.0.0.1~c-1.default~default.svc.cluster.local', { LABELS: { app: 'c', 'istio-locality': 'eu-west.d' } });
-    const moved = withNodeLocality(p, { region: 'us-east', zone: 'b', sub_zone: '' });
-    assert.deepEqual(moved.labels, { app: 'c', 'topology.kubernetes.io/region': 'us-east', 'topology.kubernetes.io/zone': 'b' });
-    assert.equal(withNodeLocality(p, {}), p, 'an empty node locality (what bootstraps often send) changes nothing');
-    assert.equal(withNodeLocality(p, null), p);
   });
 
   it('distribute: the matching from sets weights, a wildcard shares its weight by endpoints (rounded up), the rest gets nothing', () => {

@@ -15,30 +15,13 @@
  *   3 other region, 4 a region the `failover` entry for the proxy's region does not name;
  *   both combine as priority·5 + rank, and priorities are renumbered to be contiguous;
  * - `enabled: false`: none of this.
- * The proxy's locality comes from its labels: `istio-locality` (`region.zone.subzone`), else the
- * topology labels; `withNodeLocality` turns an xDS node's `locality` into those labels (istiod's
- * AugmentLabels). Deviation kept from the registry: a locality string without `/` is a zone (what
+ * The proxy's locality comes from its labels (model/locality.ts proxyLocality), which
+ * model/resolve-proxy.ts sets from the registry, the node's metadata and, failing both, the xDS
+ * node's `locality` (istiod's setTopologyLabels). Deviation kept from the registry: a locality string without `/` is a zone (what
  * EndpointSlices carry); an endpoint without a region counts as in the proxy's region.
  */
 import type { LocalityLbSetting } from '../model/istio.js';
-import type { Proxy } from '../model/proxy.js';
-
-export const REGION_LABEL = 'topology.kubernetes.io/region';
-export const ZONE_LABEL = 'topology.kubernetes.io/zone';
-export const SUBZONE_LABEL = 'topology.istio.io/subzone';
-export const ISTIO_LOCALITY_LABEL = 'istio-locality';
-
-export interface Locality { readonly region: string; readonly zone: string; readonly subzone: string }
-
-/** `region/zone/subzone` (istiod's SplitLocalityLabel; the subzone keeps any further `/`). A string without `/` is a zone (EndpointSlice). */
-export function parseLocality(s: string): Locality {
-  if (!s) return { region: '', zone: '', subzone: '' };
-  const i = s.indexOf('/');
-  if (i < 0) return { region: '', zone: s, subzone: '' };
-  const rest = s.slice(i + 1);
-  const j = rest.indexOf('/');
-  return { region: s.slice(0, i), zone: j < 0 ? rest : rest.slice(0, j), subzone: j < 0 ? '' : rest.slice(j + 1) };
-}
+import { localityLabels, proxyLocality, type Locality } from '../model/locality.js';
 
 /** A rule locality (`region[/zone[/subzone]]`, `*` wildcards) split the way istiod matches it: the first part is the region. */
 function ruleParts(rule: string): [string, string, string] {
@@ -50,30 +33,6 @@ function ruleParts(rule: string): [string, string, string] {
 export function localityMatch(loc: Locality, rule: string): boolean {
   const [r, z, s] = ruleParts(rule);
   return (r === '*' || loc.region === r) && (z === '*' || z === '' || loc.zone === z) && (s === '*' || s === '' || loc.subzone === s);
-}
-
-/** The proxy's locality from its labels: `istio-locality` (dots for slashes), else the topology labels. */
-export function proxyLocality(labels: Readonly<Record<string, string>>): Locality {
-  const il = labels[ISTIO_LOCALITY_LABEL];
-  if (il) {
-    const [region = '', zone = '', ...sz] = il.split('.');
-    return { region, zone, subzone: sz.join('.') };
-  }
-  return { region: labels[REGION_LABEL] ?? '', zone: labels[ZONE_LABEL] ?? '', subzone: labels[SUBZONE_LABEL] ?? '' };
-}
-
-/** Topology labels for a locality (istiod's AugmentLabels): the parts that are set. */
-export function localityLabels(loc: Locality): Record<string, string> {
-  return { ...(loc.region ? { [REGION_LABEL]: loc.region } : {}), ...(loc.zone ? { [ZONE_LABEL]: loc.zone } : {}), ...(loc.subzone ? { [SUBZONE_LABEL]: loc.subzone } : {}) };
-}
-
-/** The proxy with its xDS node's locality (`{region, zone, sub_zone}`) written over its topology labels; unchanged when the node sends none. */
-export function withNodeLocality(proxy: Proxy, node: Readonly<Record<string, string>> | null | undefined): Proxy {
-  const add = localityLabels({ region: node?.['region'] ?? '', zone: node?.['zone'] ?? '', subzone: node?.['sub_zone'] ?? '' });
-  if (!Object.keys(add).length) return proxy;
-  const { [ISTIO_LOCALITY_LABEL]: _old, ...rest } = proxy.labels;
-  void _old;
-  return { ...proxy, labels: { ...rest, ...add } };
 }
 
 /** One locality group of a ClusterLoadAssignment before rendering: its endpoints with their labels and weights. */

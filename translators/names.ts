@@ -4,19 +4,9 @@
  * generator, the debug views and the CLI agree on them.
  */
 
-export type Direction = 'outbound' | 'inbound';
+import type { ClusterKey, Direction } from '../model/cluster-key.js';
 
-/**
- * What a cluster name stands for (istiod's `direction|port|subset|host`, model.BuildSubsetKey;
- * inbound clusters have an empty host). Translators build it once and carry it beside the cluster
- * and its EDS assignment (generated.ts `ClusterOutput.key`), so nothing splits names again.
- */
-export interface ClusterKey {
-  readonly direction: Direction;
-  readonly port: number;
-  readonly subset: string;
-  readonly host: string;
-}
+export type { ClusterKey, Direction } from '../model/cluster-key.js';
 
 export function clusterKey(direction: Direction, port: number, subset: string, host: string): ClusterKey {
   return { direction, port, subset, host };

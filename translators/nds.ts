@@ -18,6 +18,7 @@
  * One unnamed resource per proxy class. Pure.
  */
 import type { MeshConfig, MeshService } from '../model/config.js';
+import { nameTableFollowsEndpoints, passthrough } from '../model/headless.js';
 import type { Proxy } from '../model/proxy.js';
 import { buildScope } from './scope.js';
 import type { TypeOutput } from './generated.js';
@@ -130,10 +131,8 @@ function addressesFor(mesh: MeshConfig, proxy: Proxy, s: MeshService): string[] 
   return [];
 }
 
-const passthrough = (s: MeshService): boolean => (s.origin === 'Service' ? s.clusterIP === '' && s.resolution === 'EDS' : s.resolution === 'NONE');
-
-/** Whether the name table answers `s` with its endpoints' IPs (no VIP): a push that moves its endpoints must re-send NDS. */
-export const nameTableFollowsEndpoints = (s: MeshService): boolean => s.clusterIP === '' && passthrough(s);
+// Which services the name table answers with endpoint IPs: model/headless.ts (the push stage asks too).
+export { nameTableFollowsEndpoints };
 
 export function buildNameTable(mesh: MeshConfig, proxy: Proxy): NameTable {
   const table = new Map<string, NameInfo>();

@@ -5,9 +5,10 @@
  * annotation `networking.istio.io/exportTo`), narrowed by the Sidecar that applies to it (one in
  * its namespace selecting its labels, else its namespace's default, else the root namespace's)
  * through egress `namespace/host` entries (an egress listener with a port admits only that
- * port). Also the proxy's labels (node metadata LABELS, else the
- * registry pod), and the effective outbound traffic policy. Every list is sorted.
+ * port). Also the proxy's labels (the registry pod's over node metadata LABELS, as
+ * model/resolve-proxy.ts), and the effective outbound traffic policy. Every list is sorted.
  */
+import { workloadLabels } from '../model/resolve-proxy.js';
 import type { MeshConfig, MeshService } from '../model/config.js';
 import type { DestinationRule, Sidecar, VirtualService } from '../model/istio.js';
 import type { OutboundTrafficPolicy } from '../model/meshconfig.js';
@@ -70,10 +71,9 @@ function scoped(sc: Sidecar | undefined, proxyNs: string, s: MeshService): MeshS
   return kept.length ? { ...s, ports: kept } : undefined;
 }
 
-/** The proxy's workload labels: metadata LABELS when sent (VMs, istio-agent), else the registry pod's. */
+/** The proxy's workload labels: model/resolve-proxy.ts's rule (the registry pod's over metadata LABELS). */
 export function proxyLabels(mesh: MeshConfig, proxy: Proxy): Readonly<Record<string, string>> {
-  if (Object.keys(proxy.labels).length) return proxy.labels;
-  return mesh.pods.get(`${proxy.namespace}/${proxy.workloadName}`)?.meta.labels ?? {};
+  return workloadLabels(proxy, mesh);
 }
 
 export function sidecarFor(mesh: MeshConfig, ns: string, labels: Readonly<Record<string, string>>): Sidecar | undefined {

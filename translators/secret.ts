@@ -16,35 +16,11 @@ import type { MeshConfig } from '../model/config.js';
 import type { Secret } from '../model/k8s.js';
 import type { Proxy } from '../model/proxy.js';
 import type { TypeOutput } from './generated.js';
+import { CA_SUFFIX, parseSecretName } from '../model/secret-name.js';
 
-export const KUBERNETES_SECRET = 'kubernetes://';
-export const KUBERNETES_GATEWAY_SECRET = 'kubernetes-gateway://';
-export const CA_SUFFIX = '-cacert';
-
-export interface SecretRef {
-  readonly namespace: string;
-  readonly name: string;
-  /** The CA part only (`<name>-cacert`). */
-  readonly caOnly: boolean;
-}
-
-/** Parses an SDS resource name as istiod does; `defaultNamespace` fills `kubernetes://<name>`. */
-export function parseSecretName(resource: string, defaultNamespace: string): SecretRef | { readonly error: string } {
-  let ns: string, name: string;
-  if (resource.startsWith(KUBERNETES_SECRET)) {
-    const parts = resource.slice(KUBERNETES_SECRET.length).split('/');
-    [ns, name] = parts.length > 1 ? [parts[0]!, parts[1]!] : [defaultNamespace, parts[0]!];
-  } else if (resource.startsWith(KUBERNETES_GATEWAY_SECRET)) {
-    const parts = resource.slice(KUBERNETES_GATEWAY_SECRET.length).split('/');
-    if (parts.length < 2) return { error: `"${resource}": expected ${KUBERNETES_GATEWAY_SECRET}<namespace>/<name>` };
-    [ns, name] = [parts[0]!, parts[1]!];
-  } else {
-    return { error: `"${resource}": not a kubernetes:// or kubernetes-gateway:// secret name` };
-  }
-  if (!ns) return { error: `"${resource}": empty namespace` };
-  if (!name) return { error: `"${resource}": empty secret name` };
-  return { namespace: ns, name, caOnly: name.endsWith(CA_SUFFIX) };
-}
+// The SDS resource-name convention lives in model/ (the server's per-stream secret check reads it
+// too); re-exported here for the translators' callers.
+export { CA_SUFFIX, KUBERNETES_GATEWAY_SECRET, KUBERNETES_SECRET, parseSecretName, type SecretRef } from '../model/secret-name.js';
 
 /** envoy DataSource with the PEM as inline bytes (base64 in protobufjs' object form). */
 const inline = (pem: string): { inline_bytes: string } => ({ inline_bytes: Buffer.from(pem, 'utf8').toString('base64') });

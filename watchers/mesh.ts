@@ -5,7 +5,7 @@
  * endpoints controller — the Pods the Service selects), pod labels for subset membership, and
  * DestinationRules by host. Cross-object checks live here because only here both sides are known:
  * a VirtualService naming a subset that no DestinationRule defines is rejected (its previous good
- * version stays if that one still checks out).
+ * version stays if that one still checks out: the previous snapshot's, passed as `previous`).
  */
 import { configKey, type ConfigKey, type MeshConfig, type MeshEndpoint, type MeshService, type PolicyNotice, type Rejection, type VirtualServiceConflict } from '../model/config.js';
 import type { PeerAuthentication } from '../model/peerauth.js';
@@ -17,7 +17,7 @@ import { serviceSelects } from '../model/labels.js';
 import { serviceEntryEndpoints, serviceEntryServices, serviceExportTo, workloadEntryEndpoints } from './serviceentry.js';
 import type { EndpointSlice, Pod, Secret, Service, ServicePort } from '../model/k8s.js';
 import type { AuthorizationPolicy, RequestAuthentication } from '../model/security.js';
-import type { Entry, StoreState } from './store.js';
+import type { Entry, StoreState } from './store/reduce.js';
 
 export interface MeshOptions {
   readonly domainSuffix: string;
@@ -56,7 +56,12 @@ function endpointSort(a: MeshEndpoint, b: MeshEndpoint): number {
   return a.address.localeCompare(b.address, 'en', { numeric: true }) || a.port - b.port;
 }
 
-export function buildMesh(st: StoreState, opts: MeshOptions = DEFAULT_MESH_OPTIONS): { mesh: MeshConfig; accepted: Map<ConfigKey, Entry> } {
+/**
+ * `previous` is the snapshot built before this one (none for a first build): a VirtualService that
+ * fails the cross-object checks falls back to its version there, if that one still checks out.
+ * `accepted` lists the VirtualServices that passed (each is also in `mesh.objects`).
+ */
+export function buildMesh(st: StoreState, opts: MeshOptions = DEFAULT_MESH_OPTIONS, previous?: MeshConfig): { mesh: MeshConfig; accepted: Map<ConfigKey, Entry> } {
   const services: Service[] = [];
   const slices: EndpointSlice[] = [];
   const endpointsObjects = new Map<string, EndpointSlice[]>();
@@ -175,7 +180,7 @@ export function buildMesh(st: StoreState, opts: MeshOptions = DEFAULT_MESH_OPTIO
     // When the newest submitted version already failed validation, that rejection is the one to
     // report; this older stored version is only the candidate for "last good".
     if (!st.rejected.has(key)) semanticRejections.push({ key, kind: 'VirtualService', namespace: vs.meta.namespace, name: vs.meta.name, source: entry.origin.source, ...problem });
-    const prev = st.lastSemanticGood.get(key);
+    const prev = previous?.objects.get(key);
     if (prev && prev.object.kind === 'VirtualService' && !subsetProblem(prev.object, destinationRuleByHost, opts.domainSuffix)) {
       virtualServices.push(prev.object);
       accepted.set(key, prev);

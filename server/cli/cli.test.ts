@@ -14,7 +14,9 @@ import { SnapshotCache } from '../cache/snapshot.js';
 import { explain } from '../explain/explain.js';
 import { offlineDryRun } from '../explain/dryrun.js';
 import { diffCommand, explainCommand, translateCommand } from './commands.js';
-import { loadConfigDir, proxyFromNodeId } from './offline.js';
+import { loadConfigDir, resolveNode } from '../explain/offline.js';
+
+const node = (id: string) => ({ id, metadata: {} });
 import { proxyStatusTable, syncState, type SyncEntry } from './status.js';
 import { fileURLToPath } from 'node:url';
 
@@ -55,7 +57,7 @@ describe('server/cli', () => {
     const out = JSON.parse(r.out) as { types: Record<string, { version: string; resources: { '@type': string; name: string }[] }> };
     assert.deepEqual(Object.keys(out.types), ['cds', 'eds', 'lds', 'rds']);
     const { mesh } = await loadConfigDir(BOOKINFO);
-    const snap = new SnapshotCache(mesh).forProxy(proxyFromNodeId(PRODUCTPAGE));
+    const snap = new SnapshotCache(mesh).forProxy(resolveNode(mesh, PRODUCTPAGE));
     const names = out.types['cds']!.resources.map((c) => c.name);
     assert.ok(names.includes(REVIEWS_V3), names.join(', '));
     for (const c of out.types['cds']!.resources) {
@@ -86,7 +88,7 @@ describe('server/cli', () => {
 
   it('explain: the VirtualService rule and weight behind a cluster in a route, and the DestinationRule subset of a cluster', async () => {
     const { mesh } = await loadConfigDir(BOOKINFO);
-    const snap = new SnapshotCache(mesh).forProxy(proxyFromNodeId(PRODUCTPAGE));
+    const snap = new SnapshotCache(mesh).forProxy(resolveNode(mesh, PRODUCTPAGE));
     const [vh] = explain(mesh, snap, 'reviews.default.svc.cluster.local:9080', 'vhost');
     assert.ok(vh, 'virtual host found');
     assert.ok(vh.lines.includes(`VirtualService default/reviews http[1].route[1]: weight 50 → ${REVIEWS_V3}`), vh.lines.join('\n'));
@@ -118,8 +120,8 @@ spec:
   - route:
     - destination: {host: reviews, subset: v3}
 `;
-    const other = proxyFromNodeId('sidecar~10.9.0.1~app.other~other.svc.cluster.local');
-    const r = offlineDryRun(loaded.state, before, change, 'change.yaml', [proxyFromNodeId(PRODUCTPAGE), other]);
+    const other = node('sidecar~10.9.0.1~app.other~other.svc.cluster.local');
+    const r = offlineDryRun(loaded.state, before, change, 'change.yaml', [node(PRODUCTPAGE), other]);
     assert.ok(r.ok);
     assert.deepEqual(r.report.applied, ['VirtualService/default/reviews']);
     const pp = r.report.affected.find((a) => a.proxies.includes(PRODUCTPAGE));
@@ -128,16 +130,17 @@ spec:
     assert.deepEqual(pp.types.rds!.changed.map((c) => c.name), ['9080']);
     assert.ok(pp.types.rds!.changed[0]!.fields.some((f) => f.includes('routes[name=split]: removed')), pp.types.rds!.changed[0]!.fields.join('\n'));
     assert.deepEqual(loaded.state.objects, objectsBefore, 'the loaded state is not changed by a dry run');
-    assert.equal(new SnapshotCache(before).forProxy(proxyFromNodeId(PRODUCTPAGE)).get(RDS, '9080')!.version,
-      new SnapshotCache((await loadConfigDir(BOOKINFO)).mesh).forProxy(proxyFromNodeId(PRODUCTPAGE)).get(RDS, '9080')!.version);
+    const fresh = (await loadConfigDir(BOOKINFO)).mesh;
+    assert.equal(new SnapshotCache(before).forProxy(resolveNode(before, PRODUCTPAGE)).get(RDS, '9080')!.version,
+      new SnapshotCache(fresh).forProxy(resolveNode(fresh, PRODUCTPAGE)).get(RDS, '9080')!.version);
     // A gateway proxy (no Gateway binds this VirtualService) is listed as unaffected.
-    const gw = proxyFromNodeId('router~10.9.0.9~ingress.istio-system~istio-system.svc.cluster.local');
-    const r2 = offlineDryRun(loaded.state, before, change, 'change.yaml', [proxyFromNodeId(PRODUCTPAGE), gw]);
+    const gw = node('router~10.9.0.9~ingress.istio-system~istio-system.svc.cluster.local');
+    const r2 = offlineDryRun(loaded.state, before, change, 'change.yaml', [node(PRODUCTPAGE), gw]);
     assert.ok(r2.ok);
     assert.deepEqual(r2.report.unaffected.map((u) => u.proxies), [[gw.id]]);
     assert.deepEqual(r2.report.affected.map((u) => u.proxies), [[PRODUCTPAGE]]);
     // An invalid change is reported as rejected and pushes nothing.
-    const bad = offlineDryRun(loaded.state, before, change.replace('subset: v3', 'subset: v9'), 'change.yaml', [proxyFromNodeId(PRODUCTPAGE)]);
+    const bad = offlineDryRun(loaded.state, before, change.replace('subset: v3', 'subset: v9'), 'change.yaml', [node(PRODUCTPAGE)]);
     assert.ok(bad.ok);
     assert.equal(bad.report.affected.length, 0, JSON.stringify(bad.report.affected));
     assert.equal(bad.report.unaffected.length, 1);

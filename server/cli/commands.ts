@@ -11,11 +11,13 @@ import { SnapshotCache } from '../cache/snapshot.js';
 import { explain, explainText, type Explanation } from '../explain/explain.js';
 import { diffText, type DiffReport } from '../explain/diff.js';
 import { offlineDryRun } from '../explain/dryrun.js';
-import { loadConfigDir, meshOptions, proxyFromNodeId, withRegistryLabels } from './offline.js';
+import { loadConfigDir, meshOptions, resolveNode } from '../explain/offline.js';
+import { parseNodeId } from '../../model/proxy.js';
+import type { NodeInfo } from '../../model/resolve-proxy.js';
 import { proxyConfigTable, SECTION_TYPE, type ConfigSection } from './proxyconfig.js';
 import { proxyStatusTable, type SyncEntry } from './status.js';
 import { render, type OutputFormat } from './table.js';
-import { translate, type ShortType } from './translate.js';
+import { translate, type ShortType } from '../explain/translate.js';
 
 export const DEFAULT_SERVER = 'http://127.0.0.1:15014';
 
@@ -89,10 +91,10 @@ export interface TranslateCli {
 async function offlineProxy(configDir: string, nodeId: string, meta: readonly string[] = [], meshConfig?: string): Promise<{ loaded: Awaited<ReturnType<typeof loadConfigDir>>; proxy: Proxy; warnings: string }> {
   const loaded = await loadConfigDir(configDir, meshOptions(meshConfig));
   let proxy: Proxy;
-  try { proxy = proxyFromNodeId(nodeId, parseMeta(meta)); } catch (e) { throw new CliError(`--proxy: ${(e as Error).message}`); }
+  try { proxy = resolveNode(loaded.mesh, nodeId, parseMeta(meta)); } catch (e) { throw new CliError(`--proxy: ${(e as Error).message}`); }
   const warnings = [...loaded.fileErrors].map(([f, r]) => `warning: ${f} was not read: ${r}\n`).join('')
     + loaded.mesh.rejected.map((r) => `warning: rejected ${r.kind} ${r.namespace}/${r.name} in ${r.source}: ${r.field ? `${r.field}: ` : ''}${r.reason}\n`).join('');
-  return { loaded, proxy: withRegistryLabels(loaded.mesh, proxy), warnings };
+  return { loaded, proxy, warnings };
 }
 
 /** Returns the output on stdout; warnings (unreadable files, rejected objects) go to `warn`. */
@@ -149,8 +151,11 @@ export function diffCommand(o: DiffCli): Promise<CommandResult> {
     let report: DiffReport;
     if (o.configDir) {
       const loaded = await loadConfigDir(o.configDir, meshOptions(o.meshConfig));
-      let proxies: Proxy[];
-      try { proxies = (o.proxy ?? []).map((id) => proxyFromNodeId(id, parseMeta(o.meta ?? []))); } catch (e) { return fail(`--proxy: ${(e as Error).message}`); }
+      let proxies: NodeInfo[];
+      try {
+        proxies = (o.proxy ?? []).map((id) => ({ id, metadata: parseMeta(o.meta ?? []) }));
+        for (const n of proxies) { const p = parseNodeId(n.id, n.metadata); if (!p.ok) throw new Error(p.reason); }
+      } catch (e) { return fail(`--proxy: ${(e as Error).message}`); }
       const r = offlineDryRun(loaded.state, loaded.mesh, yaml, o.apply, proxies, loaded.options);
       if (!r.ok) return fail(r.error);
       report = r.report;

@@ -11,7 +11,7 @@ import type { Proxy } from '../../model/proxy.js';
 import { CDS, EDS, LDS, RDS, ENVOY_SHORT as SHORT, type XdsType } from '../../proto/typeurls.js';
 import { proxyClass } from '../../translators/index.js';
 import { SnapshotCache, type ClassSnapshot } from '../cache/snapshot.js';
-import { resourceJson } from '../cli/translate.js';
+import { resourceJson } from './translate.js';
 
 /** What a proxy subscribes to per type (a connected stream's state; offline: wildcard everything). */
 export interface Subscription { readonly wildcard: boolean; readonly names: readonly string[] }

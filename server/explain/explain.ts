@@ -18,7 +18,7 @@ import type { DestinationRule, VirtualService } from '../../model/istio.js';
 import { CDS, EDS, LDS, RDS, ENVOY_SHORT as SHORT, type XdsType } from '../../proto/typeurls.js';
 import type { ClusterKey } from '../../translators/names.js';
 import type { ClassSnapshot } from '../cache/snapshot.js';
-import { resourceJson } from '../cli/translate.js';
+import { resourceJson } from './translate.js';
 import { explainListenerSecurity } from './authz.js';
 import type { Proxy } from '../../model/proxy.js';
 import { clusterTlsLine, inboundMtlsLines } from './mtls.js';

@@ -31,13 +31,14 @@ export type ResourceLookup = (typeUrl: XdsType, name: string, version: string) =
  * every name the client was sent and not told to remove (`known`), each found at the version it
  * was sent — a resource whose newer version is still waiting in the stream's queue is left out.
  */
-function entries(s: StreamState, typeUrl: XdsType, t: TypeState | undefined, lookup?: ResourceLookup): EncodedResource[] {
+function entries(typeUrl: XdsType, t: TypeState | undefined, lookup?: ResourceLookup): EncodedResource[] {
   if (!t) return [];
-  if (s.kind !== 'delta' || !t.known) return t.sent ? [...t.sent.values()].sort(byName) : [];
+  if (t.own.kind !== 'delta') return t.sent ? [...t.sent.values()].sort(byName) : [];
   const out: EncodedResource[] = [];
-  for (const [name, version] of t.known) {
+  for (const [name, version] of t.own.known) {
     if (!version) continue;
-    const r = t.sent?.get(name)?.version === version ? t.sent.get(name) : lookup?.(typeUrl, name, version);
+    const held = t.sent?.get(name);
+    const r = held?.version === version ? held : lookup?.(typeUrl, name, version);
     if (r) out.push(r);
   }
   return out.sort(byName);
@@ -59,26 +60,26 @@ export function configDump(s: StreamState, opts: DumpOptions = {}, lookup?: Reso
     const t = state(CDS);
     configs.push({ type_url: ADMIN + 'ClustersConfigDump', value: encodeMessage('envoy.admin.v3.ClustersConfigDump', {
       version_info: t?.versionSent ?? '',
-      dynamic_active_clusters: entries(s, CDS, t, lookup).map((r) => ({ version_info: vi(t!, r), cluster: any(r), last_updated: ts(t!.sentAt) })),
+      dynamic_active_clusters: entries(CDS, t, lookup).map((r) => ({ version_info: vi(t!, r), cluster: any(r), last_updated: ts(t!.sentAt) })),
     }) });
   }
   if (want(LDS)) {
     const t = state(LDS);
     configs.push({ type_url: ADMIN + 'ListenersConfigDump', value: encodeMessage('envoy.admin.v3.ListenersConfigDump', {
       version_info: t?.versionSent ?? '',
-      dynamic_listeners: entries(s, LDS, t, lookup).map((r) => ({ name: r.name, active_state: { version_info: vi(t!, r), listener: any(r), last_updated: ts(t!.sentAt) } })),
+      dynamic_listeners: entries(LDS, t, lookup).map((r) => ({ name: r.name, active_state: { version_info: vi(t!, r), listener: any(r), last_updated: ts(t!.sentAt) } })),
     }) });
   }
   if (want(RDS)) {
     const t = state(RDS);
     configs.push({ type_url: ADMIN + 'RoutesConfigDump', value: encodeMessage('envoy.admin.v3.RoutesConfigDump', {
-      dynamic_route_configs: entries(s, RDS, t, lookup).map((r) => ({ version_info: vi(t!, r), route_config: any(r), last_updated: ts(t!.sentAt) })),
+      dynamic_route_configs: entries(RDS, t, lookup).map((r) => ({ version_info: vi(t!, r), route_config: any(r), last_updated: ts(t!.sentAt) })),
     }) });
   }
   if (want(EDS)) {
     const t = state(EDS);
     configs.push({ type_url: ADMIN + 'EndpointsConfigDump', value: encodeMessage('envoy.admin.v3.EndpointsConfigDump', {
-      dynamic_endpoint_configs: entries(s, EDS, t, lookup).map((r) => ({ version_info: vi(t!, r), endpoint_config: any(r), last_updated: ts(t!.sentAt) })),
+      dynamic_endpoint_configs: entries(EDS, t, lookup).map((r) => ({ version_info: vi(t!, r), endpoint_config: any(r), last_updated: ts(t!.sentAt) })),
     }) });
   }
   return toProto3Json('envoy.admin.v3.ConfigDump', encodeMessage('envoy.admin.v3.ConfigDump', { configs }));

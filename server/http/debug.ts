@@ -14,7 +14,7 @@ import type { ClassSnapshot } from '../cache/snapshot.js';
 import { explain } from '../explain/explain.js';
 import type { DryRunResult } from '../explain/dryrun.js';
 import type { AdsEngine } from '../xds/ads.js';
-import type { DuplicateDefinition } from '../../watchers/store.js';
+import type { DuplicateDefinition } from '../../watchers/store/reduce.js';
 import type { IgnoredObject } from '../../model/config.js';
 import type { StreamState } from '../xds/state.js';
 import { configDump } from './configdump.js';
@@ -65,7 +65,7 @@ export function syncStatus(s: StreamState): object {
   const types: Record<string, object> = {};
   for (const [t, ts] of [...s.types.entries()].sort()) {
     types[isXdsType(t) ? SHORT[t] : t] = {
-      subscribed: ts.wildcard ? ['*', ...ts.names] : [...ts.names].sort(),
+      subscribed: ts.sub.wildcard ? ['*', ...ts.sub.names] : [...ts.sub.names].sort(),
       sent: ts.versionSent, nonce: ts.nonce, acked: ts.ackedVersion, ackedNonce: ts.ackedNonce,
       lastSent: ms(ts.sentAt), lastAck: ms(ts.ackedAt), resources: ts.sent?.size ?? 0, responses: ts.responses,
       nack: ts.nack ? { version: ts.nack.version, nonce: ts.nack.nonce, error: ts.nack.message, at: ms(ts.nack.at) } : null,
@@ -115,7 +115,7 @@ export function debugRoutes(src: DebugSources, router: Router = new Router()): R
       clients: src.engine.streams().map((s) => ({
         connectionId: s.id, connectedAt: ms(s.connectedAt), address: s.peer, proxy: s.proxy.id, generator: s.proxy.generator,
         namespace: s.proxy.namespace, labels: s.proxy.labels, metadata: s.node.metadata, userAgent: s.node.userAgentName, identity: identityOf(s),
-        watches: Object.fromEntries([...s.types.entries()].map(([t, ts]) => [t, ts.wildcard ? ['*', ...ts.names] : [...ts.names].sort()])),
+        watches: Object.fromEntries([...s.types.entries()].map(([t, ts]) => [t, ts.sub.wildcard ? ['*', ...ts.sub.names] : [...ts.sub.names].sort()])),
       })),
       ...(src.authRefusals ? { refused: src.authRefusals() } : {}),
     },

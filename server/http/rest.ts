@@ -9,7 +9,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { MeshConfig } from '../../model/config.js';
-import { parseNodeId, type Proxy } from '../../model/proxy.js';
+import type { Proxy } from '../../model/proxy.js';
+import { resolveProxy } from '../../model/resolve-proxy.js';
 import { fromProto3Json, toProto3Json } from '../../proto/json.js';
 import { CDS, EDS, LDS, RDS, isWildcardType, type XdsType } from '../../proto/typeurls.js';
 import { decodeSotwRequest, sotwResponseBytes, type SotwRequest } from '../../proto/wire.js';
@@ -53,11 +54,10 @@ export function restRoutes(router: Router, src: RestSources): { router: Router; 
     try {
       const kind = url.pathname.slice('/v3/discovery:'.length);
       const { req, typeUrl } = parse(kind, body);
-      const parsed = parseNodeId(req.node!.id, req.node!.metadata);
-      if (!parsed.ok) throw new HttpError(400, `node.id: ${parsed.reason}`);
       const mesh = src.mesh();
-      const pod = mesh.pods.get(`${parsed.proxy.namespace}/${parsed.proxy.workloadName}`);
-      const proxy = pod ? { ...parsed.proxy, labels: pod.meta.labels } : parsed.proxy;
+      const resolved = resolveProxy(req.node!, mesh);
+      if (!resolved.ok) throw new HttpError(400, `node.id: ${resolved.reason}`);
+      const proxy = resolved.proxy;
       const snap = src.snapshot(proxy);
       if (snap.unavailable) throw new HttpError(503, `the configuration of this proxy's class (${snap.classKey}) could not be computed: ${snap.unavailable.message}`);
       if (versionsFor !== mesh) { versionsFor = mesh; versions = new Map(); }

@@ -59,7 +59,7 @@ for (const variant of ['sotw', 'delta'] as Variant[]) {
       assert.deepEqual(t['reviews.default.svc.cluster.local']?.ips, ['10.96.0.99']);
 
       // Endpoint-only push of the headless service: its pod IPs are DNS answers.
-      h.engine.push(meshOf(yaml({ vip: '10.96.0.99', dbIp: '10.244.1.8' })), { edsHosts: new Set(['db.default.svc.cluster.local']) });
+      h.engine.push(meshOf(yaml({ vip: '10.96.0.99', dbIp: '10.244.1.8' })), { kind: 'endpoints', hosts: new Set(['db.default.svc.cluster.local']) });
       await p.recvAck();
       assert.deepEqual(tableOf(p.c.raw.at(-1)!, variant)['db.default.svc.cluster.local']?.ips, ['10.244.1.8']);
 

@@ -24,7 +24,7 @@ for (const variant of ['sotw', 'delta'] as Variant[]) {
       both.sub(EDS, [A, B]); await both.recvAck();
       const onlyB = new Peer(h.connect(variant), variant, NODE('only-b'));
       onlyB.sub(EDS, [B]); await onlyB.recvAck();
-      const n = h.engine.push(meshOf(fixtureYaml({ aEndpoint: 42 })), { edsHosts: new Set([A_HOST]) });
+      const n = h.engine.push(meshOf(fixtureYaml({ aEndpoint: 42 })), { kind: 'endpoints', hosts: new Set([A_HOST]) });
       assert.equal(n, 1);
       const r = await both.recvAck();
       assert.equal(r.typeUrl, EDS);

@@ -11,7 +11,7 @@ import type { WireNode } from '../../proto/wire.js';
 import type { CallerIdentity } from '../security/identity.js';
 import { configDump } from '../http/configdump.js';
 import { debugRoutes } from '../http/debug.js';
-import { pushScope } from '../push/scope.js';
+import { pushScope } from '../../watchers/store/scope.js';
 import { meshOf, startHarness, type Harness, type Variant } from './conformance/harness.js';
 import { Peer } from './conformance/peer.js';
 import { b64, pem, sdsYaml } from './conformance/secrets.js';
@@ -90,7 +90,7 @@ for (const variant of ['sotw', 'delta'] as Variant[]) {
       const before = h.cache.mesh;
       const next = meshOf(sdsYaml('gw-b'));
       const scope = pushScope(before, { mesh: next, kinds: new Set(['Secret']), keys: new Set(['Secret/istio-system/gw-cert']) });
-      assert.deepEqual([...scope.types!], [SDS]);
+      assert.deepEqual(scope, { kind: 'secrets' });
       assert.equal(h.engine.push(next, scope), 1);
       const rotated = await holder.recvAck();
       assert.equal(rotated.typeUrl, SDS);

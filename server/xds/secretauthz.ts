@@ -8,7 +8,7 @@
  * account a SubjectAccessReview allows to `list secrets` in that namespace; tspilot does not (out
  * of scope). Pure: the engine calls it per requested name.
  */
-import { parseSecretName } from '../../translators/secret.js';
+import { parseSecretName } from '../../model/secret-name.js';
 import { parseSpiffe } from '../security/identity.js';
 import type { StreamState } from './state.js';
 

@@ -1,14 +1,14 @@
 /**
  * @module translators/testdata/build
  * Test support shared by the translator tests: the test mesh's files (examples/bookinfo/*.yaml
- * plus the fixtures in mesh.ts), built the way the server builds it (watchers/snapshot.ts), and
+ * plus the fixtures in mesh.ts), built the way the server builds it (watchers/store/snapshot.ts), and
  * proxies parsed from node IDs. Test-only code: it reads files, so lint's purity rule skips testdata/.
  */
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import type { MeshConfig } from '../../model/config.js';
 import { parseNodeId, type Proxy } from '../../model/proxy.js';
-import { meshFromState, storeFromTexts } from '../../watchers/snapshot.js';
+import { meshFromState, storeFromTexts } from '../../watchers/store/snapshot.js';
 import { ECHO_YAML, SHOP_YAML } from './mesh.js';
 
 export interface SourceFile { readonly source: string; readonly text: string }

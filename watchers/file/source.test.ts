@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Subject, type Subscription } from 'rxjs';
 import type { ConfigEvent } from '../../model/config.js';
-import { meshUpdates, type MeshUpdate } from '../../server/pipeline.js';
+import { storeStage, type StoreOutput } from '../store/stage.js';
 import { Router, startHttp } from '../../server/http/router.js';
 import { logger } from '../../server/log.js';
 import { fileSource } from './source.js';
@@ -37,8 +37,7 @@ describe('watchers/file/source', function () {
     const events: ConfigEvent[] = [];
     const tap = new Subject<ConfigEvent>();
     const src = fileSource({ dir, pollMs: opts.pollMs ?? 15, settleMs: opts.settleMs ?? 5, ...(opts.maxFileBytes ? { maxFileBytes: opts.maxFileBytes } : {}), ...(opts.onParse ? { onParse: opts.onParse } : {}) });
-    const { updates$ } = meshUpdates(tap, { debounceMs: 1, debounceMaxMs: 5 }, logger('test'));
-    const s1 = updates$.subscribe((u: MeshUpdate) => snapshots.push(u.mesh.services.map((x) => x.name)));
+    const s1 = storeStage(tap, { debounceMs: 1, debounceMaxMs: 5 }, logger('test')).subscribe((u: StoreOutput) => snapshots.push(u.mesh.services.map((x) => x.name)));
     const s2 = src.subscribe((e) => { events.push(e); tap.next(e); });
     sub = s1;
     sub.add(s2);

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { validateObject } from './index.js';
 import { parseConfigText } from '../file/parse.js';
 import { buildMesh } from '../mesh.js';
-import { emptyState, reduce } from '../store.js';
+import { emptyState, reduce } from '../store/reduce.js';
 import type { ConfigEvent } from '../../model/config.js';
 import { review } from '../../server/http/webhook.js';
 

@@ -7,7 +7,7 @@ import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { parseConfigText } from '../file/parse.js';
 import { buildMesh } from '../mesh.js';
-import { emptyState, reduce } from '../store.js';
+import { emptyState, reduce } from '../store/reduce.js';
 import { validateObject } from './index.js';
 
 const TLS = new URL('../../../watchers/testdata/tls/', import.meta.url);

@@ -4,7 +4,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { buildMesh } from '../../../watchers/mesh.js';
-import { emptyState } from '../../../watchers/store.js';
+import { emptyState } from '../../../watchers/store/reduce.js';
 import { SnapshotCache } from '../../cache/snapshot.js';
 import { HttpError, Router } from '../router.js';
 import { V1Api } from './api.js';

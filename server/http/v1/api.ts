@@ -8,7 +8,8 @@
  * What v1 cannot carry is named in `x-tspilot-omitted` (truncated; full list in
  * /debug/v1z?proxyID=…). Pollers are recorded for /debug/syncz and /debug/v1z.
  */
-import { parseNodeId, type Proxy } from '../../../model/proxy.js';
+import type { Proxy } from '../../../model/proxy.js';
+import { resolveProxy } from '../../../model/resolve-proxy.js';
 import { parseClusterName } from '../../../translators/names.js';
 import type { ClassSnapshot, SnapshotCache } from '../../cache/snapshot.js';
 import { HttpError, type Reply, type Router } from '../router.js';
@@ -56,12 +57,11 @@ export class V1Api {
     this.pollers = new PollerRegistry(src.now ?? Date.now);
   }
 
-  /** The proxy a v1 node names, looked up like an xDS node (labels from the registry's pod). */
+  /** The proxy a v1 node names, resolved like an xDS node (v1 nodes carry no metadata or locality). */
   proxyOf(node: string): Proxy {
-    const parsed = parseNodeId(node, {});
-    if (!parsed.ok) throw new HttpError(400, `invalid node: ${parsed.reason}`);
-    const pod = this.src.cache.mesh.pods.get(`${parsed.proxy.namespace}/${parsed.proxy.workloadName}`);
-    return pod ? { ...parsed.proxy, labels: pod.meta.labels } : parsed.proxy;
+    const r = resolveProxy({ id: node, metadata: {} }, this.src.cache.mesh);
+    if (!r.ok) throw new HttpError(400, `invalid node: ${r.reason}`);
+    return r.proxy;
   }
 
   /** The proxy's class snapshot; 503 when its translation failed and there is no last good one. */
@@ -127,7 +127,7 @@ export class V1Api {
     const svc = parsed && this.src.cache.mesh.serviceByHost.get(parsed.host);
     if (!svc) return undefined;
     const ns = svc.namespace;
-    const probe = parseNodeId(`sidecar~0.0.0.0~v1-registration.${ns}~${ns}.svc.${this.src.cache.mesh.domainSuffix}`, {});
+    const probe = resolveProxy({ id: `sidecar~0.0.0.0~v1-registration.${ns}~${ns}.svc.${this.src.cache.mesh.domainSuffix}`, metadata: {} }, this.src.cache.mesh);
     if (!probe.ok) return undefined;
     return hostsOf(this.src.cache.forProxy(probe.proxy), serviceName);
   }

@@ -1,14 +1,20 @@
 /**
- * Tests for server/store-notices.ts: what the store tolerates is logged once while it lasts —
+ * Tests for watchers/store/notices.ts: what the store tolerates is logged once while it lasts —
  * an object defined in two files (both names), a skipped kind (once per file and kind, warn for a
  * typo or a kind not translated yet, info for an ordinary workload kind).
  */
 import assert from 'node:assert/strict';
-import type { ConfigEvent } from '../model/config.js';
-import { parseConfigText } from '../watchers/file/parse.js';
-import { emptyState, reduce, type StoreState } from '../watchers/store.js';
-import { noticeLogger } from './store-notices.js';
-import type { Logger } from './log.js';
+import type { ConfigEvent } from '../../model/config.js';
+import { parseConfigText } from '../file/parse.js';
+import { duplicateDefinitions, emptyState, ignoredObjects, reduce, type StoreState } from './reduce.js';
+import { noticeLogger as statusNoticeLogger } from './notices.js';
+import type { StoreLog } from './status.js';
+
+/** The logger fed with the state's duplicates and ignored documents, as the stage's status carries them. */
+const noticeLogger = (log: Pick<StoreLog, 'warn' | 'info'>, graceMs?: number) => {
+  const f = statusNoticeLogger(log, graceMs);
+  return (st: StoreState): void => f({ duplicates: duplicateDefinitions(st), ignored: ignoredObjects(st) });
+};
 
 function fileEvent(source: string, text: string): ConfigEvent {
   const r = parseConfigText(text, source);
@@ -16,17 +22,16 @@ function fileEvent(source: string, text: string): ConfigEvent {
   return { type: 'replace', origin: { source }, objects: r.file.objects, rejections: r.file.rejections, ignored: r.file.ignored };
 }
 
-function recorder(): { log: Logger; lines: { level: string; fields: Record<string, unknown>; msg: string }[] } {
+function recorder(): { log: Pick<StoreLog, 'warn' | 'info'>; lines: { level: string; fields: Record<string, unknown>; msg: string }[] } {
   const lines: { level: string; fields: Record<string, unknown>; msg: string }[] = [];
   const at = (level: string) => (fields: Record<string, unknown>, msg: string): void => { lines.push({ level, fields, msg }); };
-  // Only the methods noticeLogger calls are needed.
-  return { log: { warn: at('warn'), info: at('info') } as unknown as Logger, lines };
+  return { log: { warn: at('warn'), info: at('info') }, lines };
 }
 
 const doc = (kind: string, name: string, apiVersion = 'networking.istio.io/v1'): string => `apiVersion: ${apiVersion}\nkind: ${kind}\nmetadata: {name: ${name}}\nspec: {}\n---\n`;
 const SVC = 'apiVersion: v1\nkind: Service\nmetadata: {name: reviews}\nspec: {ports: [{port: 80}]}\n';
 
-describe('server/store-notices', () => {
+describe('watchers/store/notices', () => {
   let st: StoreState;
   beforeEach(() => { st = emptyState(); });
 

@@ -1,5 +1,5 @@
 /**
- * @module server/push/scope
+ * @module watchers/store/scope
  * What a config change can affect, so a push does only what it must: a change made only of
  * EndpointSlices/Endpoints is an endpoint-only push (EDS only, only the clusters of the services
  * whose endpoints moved, only to streams subscribed to one) unless the service accounts behind
@@ -8,11 +8,7 @@
  * state machines still send only the types whose content changed). Pure.
  */
 import type { ConfigKey, ConfigKind, MeshConfig } from '../../model/config.js';
-import type { PushScope } from '../xds/ads.js';
-import { SDS } from '../../proto/typeurls.js';
-
-/** The kinds that carry endpoints (an endpoint-only change is made of these alone). */
-export const ENDPOINT_KINDS: ReadonlySet<string> = new Set(['EndpointSlice', 'Endpoints']);
+import { ENDPOINT_KINDS, FULL_PUSH, type PushScope } from '../../model/push.js';
 
 /** The hostname whose endpoints `key` feeds, looking in the new mesh first, then the old (deletions). */
 function hostOfKey(key: ConfigKey, prev: MeshConfig, next: MeshConfig): string | null {
@@ -28,17 +24,17 @@ function hostOfKey(key: ConfigKey, prev: MeshConfig, next: MeshConfig): string |
 
 export function pushScope(prev: MeshConfig, u: { readonly mesh: MeshConfig; readonly kinds: ReadonlySet<ConfigKind>; readonly keys?: ReadonlySet<ConfigKey> }): PushScope {
   // Only Secrets changed (a certificate rotated): SDS only, and only streams holding a changed one get a response.
-  if (u.kinds.size && [...u.kinds].every((k) => k === 'Secret')) return { types: new Set([SDS]) };
-  if (!u.keys || !u.kinds.size || [...u.kinds].some((k) => !ENDPOINT_KINDS.has(k))) return {};
+  if (u.kinds.size && [...u.kinds].every((k) => k === 'Secret')) return { kind: 'secrets' };
+  if (!u.keys || !u.kinds.size || [...u.kinds].some((k) => !ENDPOINT_KINDS.has(k))) return FULL_PUSH;
   const hosts = new Set<string>();
   for (const k of u.keys) {
     const h = hostOfKey(k, prev, u.mesh);
-    if (!h) return {}; // cannot tell what it feeds: push everything
+    if (!h) return FULL_PUSH; // cannot tell what it feeds: push everything
     hosts.add(h);
   }
   // Clusters name the service's accounts as mTLS SANs (auto mTLS): new accounts need CDS too, as istiod escalates.
-  for (const h of hosts) if (accountsOf(prev, h) !== accountsOf(u.mesh, h)) return {};
-  return { edsHosts: hosts };
+  for (const h of hosts) if (accountsOf(prev, h) !== accountsOf(u.mesh, h)) return FULL_PUSH;
+  return { kind: 'endpoints', hosts };
 }
 
 /** The service accounts behind a host's endpoints, as one comparable string. */

@@ -1,14 +1,15 @@
 /**
- * @module watchers/snapshot
+ * @module watchers/store/snapshot
  * The store-to-snapshot step every consumer shares: fold (source, text) pairs into a store the
- * way the file source would (`storeFromTexts`), and build the MeshConfig from a store while
- * remembering which objects passed the cross-object checks, so the next build can fall back to
- * them (`meshFromState`: the serving pipeline, the offline CLI, dry runs and tests all use it).
+ * way the file source would (`storeFromTexts`), and build the MeshConfig from a store
+ * (`meshFromState`, given the previous snapshot for the cross-object last-good fallback). The
+ * serving stage (stage.ts), the offline CLI, dry runs and tests all use it. Nothing here changes
+ * a state after it was folded.
  */
-import type { ConfigEvent, MeshConfig } from '../model/config.js';
-import { parseConfigText } from './file/parse.js';
-import { buildMesh, type MeshOptions } from './mesh.js';
-import { emptyState, reduce, type StoreState } from './store.js';
+import type { ConfigEvent, MeshConfig } from '../../model/config.js';
+import { parseConfigText } from '../file/parse.js';
+import { buildMesh, type MeshOptions } from '../mesh.js';
+import { emptyState, reduce, type StoreState } from './reduce.js';
 
 /** Folds `replace` events for each (source, text) into a store (a fresh one by default), then `synced`. */
 export function storeFromTexts(files: readonly { source: string; text: string }[], base: StoreState = emptyState()): { state: StoreState; fileErrors: Map<string, string> } {
@@ -25,10 +26,7 @@ export function storeFromTexts(files: readonly { source: string; text: string }[
   return { state: reduce(st, { type: 'synced' }), fileErrors };
 }
 
-/** Builds the snapshot and records the semantically good objects in the state for the next build's last-good fallback. */
-export function meshFromState(state: StoreState, opts?: MeshOptions): MeshConfig {
-  const { mesh, accepted } = buildMesh(state, opts);
-  state.lastSemanticGood.clear();
-  for (const [k, v] of accepted) state.lastSemanticGood.set(k, v);
-  return mesh;
+/** Builds the snapshot; `previous` (the snapshot served so far) supplies last-good VirtualServices. */
+export function meshFromState(state: StoreState, opts?: MeshOptions, previous?: MeshConfig): MeshConfig {
+  return buildMesh(state, opts, previous).mesh;
 }

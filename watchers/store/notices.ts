@@ -1,13 +1,15 @@
 /**
- * @module server/store-notices
+ * @module watchers/store/notices
  * Logs what the store tolerates but an operator should fix — an object defined in several files
  * (which one is in force), a document of a kind tspilot does not read (once per file and kind) —
  * once when it appears, not on every snapshot, and again only if it goes away and comes back. The
  * same facts are listed in /debug/configz. A duplicate is logged only once it has lasted `graceMs`:
  * while a file is renamed or copied and deleted, both paths define its objects for a moment.
  */
-import { duplicateDefinitions, ignoredObjects, type StoreState } from '../watchers/store.js';
-import type { Logger } from './log.js';
+import type { StoreLog, StoreStatus } from './status.js';
+
+/** The part of a store status notices are about. */
+export type NoticeInput = Pick<StoreStatus, 'duplicates' | 'ignored'>;
 
 interface Notice { readonly id: string; readonly level: 'warn' | 'info'; readonly fields: Record<string, unknown>; readonly msg: string; readonly transient?: boolean }
 
@@ -16,9 +18,9 @@ function keyText(key: string): string {
   return `${kind} ${ns}/${name}`;
 }
 
-/** The notices a store state calls for, each with a stable id (what makes it "the same" notice). */
-export function storeNotices(st: StoreState): Notice[] {
-  const out: Notice[] = duplicateDefinitions(st).map((d) => {
+/** The notices a store status calls for, each with a stable id (what makes it "the same" notice). */
+export function storeNotices(st: NoticeInput): Notice[] {
+  const out: Notice[] = st.duplicates.map((d) => {
     const files = [d.winner, ...d.ignored];
     return {
       id: `dup|${d.key}|${files.join('|')}`, level: 'warn', transient: true,
@@ -27,7 +29,7 @@ export function storeNotices(st: StoreState): Notice[] {
     };
   });
   const seen = new Set<string>();
-  for (const i of ignoredObjects(st)) {
+  for (const i of st.ignored) {
     const id = `ign|${i.source}|${i.apiVersion}|${i.kind}`;
     if (seen.has(id)) continue;
     seen.add(id);
@@ -37,14 +39,14 @@ export function storeNotices(st: StoreState): Notice[] {
   return out;
 }
 
-/** Returns a function to call with the state after each snapshot: it logs notices not logged while they lasted. */
-export function noticeLogger(log: Logger, graceMs = 2000): (st: StoreState) => void {
+/** Returns a function to call with the status of each snapshot: it logs notices not logged while they lasted. */
+export function noticeLogger(log: Pick<StoreLog, 'warn' | 'info'>, graceMs = 2000): (st: NoticeInput) => void {
   let logged = new Set<string>();
   /** Transient-kind notices seen but not logged yet: since when. */
   let waiting = new Map<string, number>();
   let timer: NodeJS.Timeout | undefined;
-  let latest: StoreState | undefined;
-  const check = (st: StoreState): void => {
+  let latest: NoticeInput | undefined;
+  const check = (st: NoticeInput): void => {
     latest = st;
     const now = Date.now();
     const nowIds = new Set<string>();

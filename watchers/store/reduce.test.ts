@@ -1,5 +1,5 @@
 /**
- * Tests for watchers/store.ts (reduce) and watchers/mesh.ts (buildMesh), driven the way the file
+ * Tests for watchers/store/reduce.ts (reduce) and watchers/mesh.ts (buildMesh), driven the way the file
  * source drives them: each file's text goes through parseConfigText and arrives as one `replace`
  * event (or a `sourceError` when it does not parse). Covers "last good wins" (an object that turns
  * invalid keeps its previous version in force and is listed as rejected; a file that stops parsing
@@ -8,11 +8,11 @@
  * on VirtualServices, and short-name resolution.
  */
 import assert from 'node:assert/strict';
-import type { ConfigEvent, MeshConfig, MeshEndpoint } from '../model/config.js';
-import type { VirtualService } from '../model/istio.js';
-import { parseConfigText } from './file/parse.js';
-import { buildMesh, DEFAULT_MESH_OPTIONS, type MeshOptions } from './mesh.js';
-import { duplicateDefinitions, emptyState, reduce, takeChanges, type StoreState } from './store.js';
+import type { ConfigEvent, MeshConfig, MeshEndpoint } from '../../model/config.js';
+import type { VirtualService } from '../../model/istio.js';
+import { parseConfigText } from '../file/parse.js';
+import { buildMesh, DEFAULT_MESH_OPTIONS, type MeshOptions } from '../mesh.js';
+import { duplicateDefinitions, emptyState, reduce, takeChanges, type StoreState } from './reduce.js';
 
 /** The event the file source emits for a file with this text. */
 function fileEvent(source: string, text: string): ConfigEvent {
@@ -23,11 +23,13 @@ function fileEvent(source: string, text: string): ConfigEvent {
 
 const deleted = (source: string): ConfigEvent => ({ type: 'replace', origin: { source }, objects: [], rejections: [] });
 
-/** Builds a snapshot and records what passed the cross-object checks, as server/pipeline.ts does. */
+/** The last snapshot built from each state: the next build's last-good fallback, as the store stage keeps it. */
+const previous = new WeakMap<StoreState, MeshConfig>();
+
+/** Builds a snapshot against the previous one of the same state, as watchers/store/stage.ts does. */
 function snapshot(st: StoreState, opts: MeshOptions = DEFAULT_MESH_OPTIONS): MeshConfig {
-  const { mesh, accepted } = buildMesh(st, opts);
-  st.lastSemanticGood.clear();
-  for (const [k, v] of accepted) st.lastSemanticGood.set(k, v);
+  const { mesh } = buildMesh(st, opts, previous.get(st));
+  previous.set(st, mesh);
   return mesh;
 }
 
@@ -97,7 +99,7 @@ spec:
 status: {phase: ${opts.phase ?? 'Running'}, podIP: ${ip}}
 `;
 
-describe('watchers/store reduce + watchers/mesh buildMesh', () => {
+describe('watchers/store/reduce reduce + watchers/mesh buildMesh', () => {
   describe('last good wins (replace events)', () => {
     it('a file’s objects appear in the snapshot', () => {
       const mesh = apply(emptyState(), fileEvent('svc.yaml', SERVICE), fileEvent('dr.yaml', DR), fileEvent('vs.yaml', vs()));

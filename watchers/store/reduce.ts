@@ -1,10 +1,11 @@
 /**
- * @module watchers/store
+ * @module watchers/store/reduce
  * Folds ConfigEvents from every source into the store state, with the "last good wins" rule:
  * an object that fails validation leaves its previous valid version in force (and is listed as
- * rejected); a file that no longer parses keeps all its previous objects. `snapshot()` turns the
- * state into the immutable, indexed MeshConfig (see mesh.ts). The reducer mutates only the state
- * object that the RxJS `scan` owns; snapshots never change after they are made.
+ * rejected); a file that no longer parses keeps all its previous objects. `buildMesh` (../mesh.ts)
+ * turns the state into the immutable, indexed MeshConfig. The reducer mutates only the state
+ * object that the store stage's `scan` owns (stage.ts), or a dry run's private copy; nothing
+ * outside the stage ever sees it.
  *
  * The same key may be defined by several origins (two files of the folder). Every definition is
  * kept; the one in force is the definition from the origin whose name sorts first (plain string
@@ -13,7 +14,7 @@
  * definition goes away, the next one takes over at once. An `upsert` (the Kubernetes source, a dry
  * run) is the key's only definition, like `kubectl apply`.
  */
-import type { ConfigEvent, ConfigKey, ConfigKind, ConfigObject, IgnoredObject, Origin, Rejection } from '../model/config.js';
+import type { ConfigEvent, ConfigKey, ConfigKind, ConfigObject, IgnoredObject, Origin, Rejection } from '../../model/config.js';
 
 export interface Entry { readonly object: ConfigObject; readonly origin: Origin }
 
@@ -27,18 +28,16 @@ export interface StoreState {
   readonly sourceErrors: Map<string, string>;
   /** Documents each origin holds that tspilot does not read (unknown kinds, kinds not translated yet). */
   readonly ignored: Map<string, readonly IgnoredObject[]>;
-  /** Objects that passed the cross-object checks in the last snapshot (for last-good on those). */
-  readonly lastSemanticGood: Map<ConfigKey, Entry>;
   synced: boolean;
   generation: number;
-  /** Kinds and keys changed since the last snapshot was taken. */
+  /** Kinds and keys changed since the last `takeChanges` (the stage takes them after every event). */
   changedKinds: Set<ConfigKind>;
   changedKeys: Set<ConfigKey>;
 }
 
 export function emptyState(): StoreState {
   return {
-    objects: new Map(), byOrigin: new Map(), definitions: new Map(), rejected: new Map(), sourceErrors: new Map(), ignored: new Map(), lastSemanticGood: new Map(),
+    objects: new Map(), byOrigin: new Map(), definitions: new Map(), rejected: new Map(), sourceErrors: new Map(), ignored: new Map(),
     synced: false, generation: 0, changedKinds: new Set(), changedKeys: new Set(),
   };
 }

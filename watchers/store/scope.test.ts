@@ -3,28 +3,29 @@
  * endpoints moved; anything else is a full push.
  */
 import { strict as assert } from 'node:assert';
-import { meshOf } from '../xds/conformance/harness.js';
-import { fixtureYaml } from '../xds/conformance/fixture.js';
+import { meshOf } from '../../server/xds/conformance/harness.js';
+import { fixtureYaml } from '../../server/xds/conformance/fixture.js';
 import { pushScope } from './scope.js';
 
-describe('server/push/scope pushScope', () => {
+describe('watchers/store/scope pushScope', () => {
   const prev = meshOf(fixtureYaml());
   const next = meshOf(fixtureYaml({ aEndpoint: 9 }));
 
   it('an EndpointSlice change is an EDS-only push for its service', () => {
     const s = pushScope(prev, { mesh: next, kinds: new Set(['EndpointSlice']), keys: new Set(['EndpointSlice/default/a-1']) });
-    assert.deepEqual([...s.edsHosts!], ['a.default.svc.cluster.local']);
+    assert.deepEqual(s.kind === 'endpoints' && [...s.hosts], ['a.default.svc.cluster.local']);
   });
 
   it('a deleted slice is found in the previous mesh', () => {
     const without = meshOf(fixtureYaml({ withB: false }));
     const s = pushScope(prev, { mesh: without, kinds: new Set(['EndpointSlice']), keys: new Set(['EndpointSlice/default/b-1']) });
-    assert.deepEqual([...s.edsHosts!], ['b.default.svc.cluster.local']);
+    assert.deepEqual(s.kind === 'endpoints' && [...s.hosts], ['b.default.svc.cluster.local']);
   });
 
   it('any other kind in the change makes a full push', () => {
-    assert.deepEqual(pushScope(prev, { mesh: next, kinds: new Set(['EndpointSlice', 'VirtualService']), keys: new Set(['EndpointSlice/default/a-1', 'VirtualService/default/x']) }), {});
-    assert.deepEqual(pushScope(prev, { mesh: next, kinds: new Set(['Service']), keys: new Set(['Service/default/a']) }), {});
+    assert.deepEqual(pushScope(prev, { mesh: next, kinds: new Set(['EndpointSlice', 'VirtualService']), keys: new Set(['EndpointSlice/default/a-1', 'VirtualService/default/x']) }), { kind: 'full' });
+    assert.deepEqual(pushScope(prev, { mesh: next, kinds: new Set(['Service']), keys: new Set(['Service/default/a']) }), { kind: 'full' });
+    assert.deepEqual(pushScope(prev, { mesh: next, kinds: new Set(['Secret']), keys: new Set(['Secret/default/c']) }), { kind: 'secrets' });
   });
 
   it('an EndpointSlice change that brings a new service account is a full push (clusters carry the accounts as mTLS SANs)', () => {
@@ -35,7 +36,7 @@ describe('server/push/scope pushScope', () => {
     const base = meshOf(pods + slice([['10.2.0.1', 'r1']]));
     const key = { kinds: new Set(['EndpointSlice'] as const), keys: new Set(['EndpointSlice/default/r-1']) };
     const sameAccount = pushScope(base, { mesh: meshOf(pods + slice([['10.2.0.1', 'r1'], ['10.2.0.2', 'r2']])), ...key });
-    assert.deepEqual([...sameAccount.edsHosts!], ['r.default.svc.cluster.local'], 'same account: EDS only');
-    assert.deepEqual(pushScope(base, { mesh: meshOf(pods + slice([['10.2.0.1', 'r1'], ['10.2.0.3', 'w1']])), ...key }), {});
+    assert.deepEqual(sameAccount.kind === 'endpoints' ? [...sameAccount.hosts] : sameAccount, ['r.default.svc.cluster.local'], 'same account: EDS only');
+    assert.deepEqual(pushScope(base, { mesh: meshOf(pods + slice([['10.2.0.1', 'r1'], ['10.2.0.3', 'w1']])), ...key }), { kind: 'full' });
   });
 });

@@ -1,10 +1,10 @@
 /**
- * @module server/cli/translate
- * `tspilot translate`: what a proxy would receive, offline. The mesh is built by the serving
- * pipeline (offline.ts) and each resource comes from the same `SnapshotCache` the server pushes
- * from, so the bytes are the ones a connected proxy of that node gets; they are printed as
- * proto3 JSON (the mapping protojson and istioctl use), with each type's version as the server
- * would compute it for a wildcard subscriber.
+ * @module server/explain/translate
+ * What a proxy would receive, offline (`tspilot translate`; explain and diff render resources
+ * with it too). The mesh is built by the serving pipeline (offline.ts) and each resource comes
+ * from the same `SnapshotCache` the server pushes from, so the bytes are the ones a connected
+ * proxy of that node gets; they are printed as proto3 JSON (the mapping protojson and istioctl
+ * use), with each type's version as the server would compute it for a wildcard subscriber.
  */
 import type { MeshConfig } from '../../model/config.js';
 import type { Proxy } from '../../model/proxy.js';

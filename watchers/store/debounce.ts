@@ -1,5 +1,5 @@
 /**
- * @module server/push/debounce
+ * @module watchers/store/debounce
  * `debounceMax(quietMs, maxMs)`: emits the latest value once the source has been quiet for
  * `quietMs`, but never holds a value longer than `maxMs` after the first one of a burst (istiod's
  * PILOT_DEBOUNCE_AFTER / PILOT_DEBOUNCE_MAX: 100 ms / 10 s). Values in a burst are folded with

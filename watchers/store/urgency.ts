@@ -1,5 +1,5 @@
 /**
- * @module server/push/urgency
+ * @module watchers/store/urgency
  * How long a change may wait in the debounce, decided per event against the store before it is
  * applied: `removal` (an endpoint that was ready no longer is, or its slice is gone — a proxy
  * would keep sending to a dead pod: push on the next tick), `endpoints` (other EndpointSlice /
@@ -7,7 +7,7 @@
  * churn cannot hold them for the full debounce maximum), `config` (everything else). Pure.
  */
 import type { ConfigEvent, ConfigKey, ConfigObject } from '../../model/config.js';
-import { ENDPOINT_KINDS } from './scope.js';
+import { ENDPOINT_KINDS } from '../../model/push.js';
 
 export type Urgency = 'config' | 'endpoints' | 'removal';
 

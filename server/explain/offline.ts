@@ -1,5 +1,5 @@
 /**
- * @module server/cli/offline
+ * @module server/explain/offline
  * The serving pipeline without a server: a folder (or texts) of YAML → parse and validate
  * (watchers/file/parse.ts) → store (`reduce`, last good wins) → `buildMesh` → per-proxy
  * generation and encoding (server/cache/snapshot.ts). `translate`, `explain` and `diff` use it,
@@ -9,11 +9,12 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { MeshConfig, Rejection } from '../../model/config.js';
-import { parseNodeId, type Proxy } from '../../model/proxy.js';
+import type { Proxy } from '../../model/proxy.js';
+import { resolveProxy } from '../../model/resolve-proxy.js';
 import { DEFAULT_MESH_OPTIONS, type MeshOptions } from '../../watchers/mesh.js';
-import { meshFromState, storeFromTexts } from '../../watchers/snapshot.js';
+import { meshFromState, storeFromTexts } from '../../watchers/store/snapshot.js';
 import { loadMeshConfigFile } from '../../watchers/validate/meshconfig.js';
-import { reduce, type StoreState } from '../../watchers/store.js';
+import { reduce, type StoreState } from '../../watchers/store/reduce.js';
 import { parseConfigText, type ParseResult } from '../../watchers/file/parse.js';
 
 const CONFIG_FILE = /\.(ya?ml|json)$/i;
@@ -66,7 +67,6 @@ export function copyState(st: StoreState): StoreState {
     rejected: new Map(st.rejected),
     sourceErrors: new Map(st.sourceErrors),
     ignored: new Map(st.ignored),
-    lastSemanticGood: new Map(st.lastSemanticGood),
     changedKinds: new Set(st.changedKinds),
     changedKeys: new Set(st.changedKeys),
   };
@@ -89,15 +89,13 @@ export function applyParsed(base: StoreState, res: ParseResult, source = 'dry-ru
   return { state: st, applied: res.file.objects.map((o) => o.key), rejected: [...res.file.rejections] };
 }
 
-/** A proxy from a node ID given on the command line (metadata as JSON or `K=V` pairs). */
-export function proxyFromNodeId(id: string, metadata: Readonly<Record<string, unknown>> = {}): Proxy {
-  const p = parseNodeId(id, metadata);
+/**
+ * The proxy a node given on the command line (metadata as JSON or `K=V` pairs) is, resolved
+ * against `mesh` as the server resolves a connected one (model/resolve-proxy.ts); throws the
+ * parse error.
+ */
+export function resolveNode(mesh: MeshConfig, id: string, metadata: Readonly<Record<string, unknown>> = {}): Proxy {
+  const p = resolveProxy({ id, metadata }, mesh);
   if (!p.ok) throw new Error(p.reason);
   return p.proxy;
-}
-
-/** The proxy as the server would see it: pod labels from the registry win (engine's rule). */
-export function withRegistryLabels(mesh: MeshConfig, proxy: Proxy): Proxy {
-  const pod = mesh.pods.get(`${proxy.namespace}/${proxy.workloadName}`);
-  return pod ? { ...proxy, labels: pod.meta.labels } : proxy;
 }

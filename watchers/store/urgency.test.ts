@@ -17,7 +17,7 @@ const KEY = 'EndpointSlice/default/a-1' as ConfigKey;
 const origin = { source: 'kube:endpointslices.discovery.k8s.io' };
 const store = (o?: ConfigObject) => new Map(o ? [[KEY, { object: o }]] : []);
 
-describe('server/push/urgency', () => {
+describe('watchers/store/urgency', () => {
   it('a ready address that disappears or turns unready is a removal', () => {
     const before = store(slice([['10.0.0.1', true], ['10.0.0.2', true]]));
     assert.equal(changeUrgency(before, { type: 'upsert', key: KEY, object: slice([['10.0.0.1', true]]), origin }), 'removal');

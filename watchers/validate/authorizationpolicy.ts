@@ -85,7 +85,9 @@ function readCondition(r: Reader, v: unknown, path: string): Condition | undefin
 }
 
 function readRule(r: Reader, v: unknown, path: string): AuthorizationRule {
-  const o = r.object(v, path) ?? {};
+  // A null rule is an error, not `{}`: `{}` matches every request, so reading `- ~` as one would
+  // turn an ALLOW policy into allow-all (istiod skips nil rules).
+  const o = r.object(v, path, true) ?? {};
   r.known(o, path, ['from', 'to', 'when']);
   const from = (r.array(o['from'], `${path}.from`) ?? []).map((f, i) => {
     const fo = r.object(f, `${path}.from[${i}]`, true);

@@ -9,6 +9,12 @@
 import type { ExtAuthzProvider, ExtensionProvider } from '../../model/meshconfig.js';
 import { Reader } from './check.js';
 import { readDuration } from './common-istio.js';
+import { envoyRoot } from '../../proto/registry.js';
+
+/** Whether `code` is a value of Envoy's StatusCode enum (istiod refuses others). */
+function envoyStatusCode(code: number): boolean {
+  return Object.values(envoyRoot().lookupEnum('envoy.type.v3.StatusCode').values).includes(code) && code !== 0;
+}
 
 function readCommon(r: Reader, o: Record<string, unknown>, path: string): ExtAuthzProvider | undefined {
   const service = r.string(o['service'], `${path}.service`, true);
@@ -18,7 +24,7 @@ function readCommon(r: Reader, o: Record<string, unknown>, path: string): ExtAut
   let statusOnError: string | undefined;
   if (o['statusOnError'] !== undefined) {
     statusOnError = String(o['statusOnError']);
-    if (!/^\d{3}$/.test(statusOnError) || Number(statusOnError) < 100 || Number(statusOnError) > 599) { r.fail(`${path}.statusOnError`, `"${statusOnError}" is not an HTTP status code`); statusOnError = undefined; }
+    if (!/^\d{3}$/.test(statusOnError) || !envoyStatusCode(Number(statusOnError))) { r.fail(`${path}.statusOnError`, `"${statusOnError}" is not an HTTP status code Envoy knows (envoy.type.v3.StatusCode), as istiod requires`); statusOnError = undefined; }
   }
   if (!service || port === undefined) return undefined;
   return { service, port, ...(timeout ? { timeout } : {}), ...(failOpen !== undefined ? { failOpen } : {}), ...(statusOnError ? { statusOnError } : {}) };

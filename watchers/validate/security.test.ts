@@ -69,6 +69,7 @@ describe('AuthorizationPolicy validation', () => {
     assert.equal(rejected(ap({ rules: [{ from: [{ source: {} }] }] })).field, 'spec.rules[0].from[0].source');
     assert.equal(rejected(ap({ rules: [{ to: [{}] }] })).field, 'spec.rules[0].to[0].operation');
     assert.equal(rejected(ap({ rules: [{ from: [{ source: { principal: ['x'] } }] }] })).field, 'spec.rules[0].from[0].source.principal');
+    assert.equal(rejected(ap({ rules: [null] })).field, 'spec.rules[0]', 'a null rule is not read as the match-all {}');
   });
 });
 
@@ -98,5 +99,7 @@ describe('mesh config extensionProviders', () => {
     assert.deepEqual(good.settings.extensionProviders, [{ name: 'ext', envoyExtAuthzGrpc: { service: 'authz.shop.svc.cluster.local', port: 9000, timeout: '2s' } }]);
     const bad = parseMeshConfigText('extensionProviders:\n- name: ext\n  envoyExtAuthzHttp: {service: a, port: 0}\n- name: ext\n  envoyExtAuthzHttp: {service: a, port: 1}\n');
     assert.deepEqual(bad.problems.map((p) => p.field), ['extensionProviders[0].envoyExtAuthzHttp.port', 'extensionProviders[1].name']);
+    const status = parseMeshConfigText('extensionProviders:\n- name: a\n  envoyExtAuthzGrpc: {service: a, port: 1, statusOnError: "503"}\n- name: b\n  envoyExtAuthzGrpc: {service: b, port: 1, statusOnError: "299"}\n');
+    assert.deepEqual(status.problems.map((p) => p.field), ['extensionProviders[1].envoyExtAuthzGrpc.statusOnError'], '299 is not one of Envoy\'s status codes');
   });
 });

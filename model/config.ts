@@ -6,9 +6,10 @@
 import type { EndpointSlice, Endpoints, Pod, Secret, Service, ServicePort } from './k8s.js';
 import type { DestinationRule, Gateway, ServiceEntry, Sidecar, VirtualService, WorkloadEntry } from './istio.js';
 import type { MeshSettings } from './meshconfig.js';
+import type { EnvoyFilter } from './envoyfilter.js';
 
 export type ConfigObject = Service | EndpointSlice | Endpoints | Pod | VirtualService | DestinationRule
-  | ServiceEntry | WorkloadEntry | Sidecar | Gateway | Secret;
+  | ServiceEntry | WorkloadEntry | Sidecar | Gateway | Secret | EnvoyFilter;
 export type ConfigKind = ConfigObject['kind'];
 
 /** `Kind/namespace/name`: the identity of a config object across versions and sources. */
@@ -125,4 +126,6 @@ export interface MeshConfig {
   readonly conflicts: readonly VirtualServiceConflict[];
   /** Secrets with TLS material by `namespace/name` (gateway credentialName over SDS). Never shown in debug views. */
   readonly secrets: ReadonlyMap<string, Secret>;
+  /** EnvoyFilters sorted by namespace/name (translators/envoyfilter orders them as istiod per proxy); absent = none. */
+  readonly envoyFilters?: readonly EnvoyFilter[];
 }

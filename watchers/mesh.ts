@@ -8,6 +8,7 @@
  * version stays if that one still checks out: the previous snapshot's, passed as `previous`).
  */
 import { configKey, type ConfigKey, type MeshConfig, type MeshEndpoint, type MeshService, type Rejection, type VirtualServiceConflict } from '../model/config.js';
+import type { EnvoyFilter } from '../model/envoyfilter.js';
 import type { DestinationRule, Gateway, ServiceEntry, Sidecar, VirtualService, WorkloadEntry } from '../model/istio.js';
 import { DEFAULT_MESH_SETTINGS, type MeshSettings } from '../model/meshconfig.js';
 import { resolveShortName } from '../model/hosts.js';
@@ -70,6 +71,7 @@ export function buildMesh(st: StoreState, opts: MeshOptions = DEFAULT_MESH_OPTIO
   const sidecars: Sidecar[] = [];
   const gateways: Gateway[] = [];
   const secrets = new Map<string, Secret>();
+  const envoyFilters: EnvoyFilter[] = [];
   for (const [, e] of st.objects) {
     const o = e.object;
     switch (o.kind) {
@@ -84,6 +86,7 @@ export function buildMesh(st: StoreState, opts: MeshOptions = DEFAULT_MESH_OPTIO
       case 'Sidecar': sidecars.push(o); break;
       case 'Gateway': gateways.push(o); break;
       case 'Secret': secrets.set(`${o.meta.namespace}/${o.meta.name}`, o); break;
+      case 'EnvoyFilter': envoyFilters.push(o); break;
     }
   }
   services.sort(byKey);
@@ -92,6 +95,7 @@ export function buildMesh(st: StoreState, opts: MeshOptions = DEFAULT_MESH_OPTIO
   wes.sort(byKey);
   sidecars.sort(byKey);
   gateways.sort(byKey);
+  envoyFilters.sort(byKey);
   const slicesBySvc = new Map<string, EndpointSlice[]>();
   for (const s of slices.sort(byKey)) {
     const k = `${s.meta.namespace}/${s.serviceName}`;
@@ -186,7 +190,7 @@ export function buildMesh(st: StoreState, opts: MeshOptions = DEFAULT_MESH_OPTIO
     generation: st.generation, domainSuffix: opts.domainSuffix, services: meshServices, serviceByHost, endpoints, pods,
     virtualServices, destinationRules: drs, destinationRuleByHost, objects, rejected,
     settings: opts.settings ?? DEFAULT_MESH_SETTINGS, serviceEntries: ses.map((x) => x.se), workloadEntries: wes, sidecars, gateways,
-    conflicts: vsConflicts(virtualServices, opts.domainSuffix), secrets,
+    conflicts: vsConflicts(virtualServices, opts.domainSuffix), secrets, envoyFilters,
   };
   return { mesh, accepted };
 }

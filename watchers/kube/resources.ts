@@ -57,6 +57,7 @@ export const WATCHED_RESOURCES: readonly WatchedResource[] = [
   istio('serviceentries', 'ServiceEntry'),
   istio('workloadentries', 'WorkloadEntry'),
   istio('sidecars', 'Sidecar'),
+  { group: 'networking.istio.io', resource: 'envoyfilters', kind: 'EnvoyFilter', versions: ['v1alpha3'], namespaced: true, optional: true },
 ];
 
 /** `services`, `virtualservices.networking.istio.io`: the name kubectl and RBAC errors use. */

@@ -15,6 +15,7 @@ import { readWorkloadEntry } from './workloadentry.js';
 import { readSidecar } from './sidecar.js';
 import { readGateway } from './gateway.js';
 import { holdsTlsKeys, readSecret } from './secret.js';
+import { readEnvoyFilter } from './envoyfilter.js';
 
 export type Validated =
   | { readonly status: 'ok'; readonly key: ConfigKey; readonly object: ConfigObject }
@@ -38,6 +39,7 @@ const KINDS: Readonly<Record<string, { versions: readonly string[]; read: ReadFn
   Sidecar: { versions: ISTIO_NETWORKING, read: readSidecar },
   Gateway: { versions: ISTIO_NETWORKING, read: readGateway },
   Secret: { versions: ['v1'], read: readSecret },
+  EnvoyFilter: { versions: ['networking.istio.io/v1alpha3'], read: readEnvoyFilter },
 };
 
 export const SUPPORTED_KINDS: readonly string[] = Object.keys(KINDS);

@@ -28,4 +28,6 @@ export interface Generated {
   readonly secrets?: TypeOutput<object>;
   /** The DNS name table, one unnamed resource (translators/nds.ts); added by `generate`. */
   readonly nameTable?: TypeOutput<object>;
+  /** The EnvoyFilters applied and the patches skipped as invalid (translators/envoyfilter); absent when none applies. */
+  readonly envoyFilters?: { readonly filters: readonly string[]; skips(): readonly { filter: string; patchIndex: number; typeUrl: string; resource: string; reason: string }[] };
 }

@@ -6,7 +6,8 @@
  * (scope via Sidecar workloadSelector, inbound ports, sourceLabels matches, gateway selection).
  * Labels are the registry pod's over node metadata LABELS (model/resolve-proxy.ts) when the
  * caller passes the mesh (so pods of one Deployment share a class), else the proxy's own; with no
- * labels at all the class is per workload name.
+ * labels at all the class is per workload name. The EnvoyFilters selecting the proxy are part of
+ * the class (translators/envoyfilter/select.ts).
  */
 import type { MeshConfig } from '../model/config.js';
 import type { Proxy } from '../model/proxy.js';
@@ -17,6 +18,7 @@ import { gatewayGenerator } from './gateway.js';
 import { proxyLabels } from './scope.js';
 import { nameTableOutput, ndsClassKey } from './nds.js';
 import { secretOutput } from './secret.js';
+import { applyEnvoyFilters, envoyFilterClassKey, type ProtoOps } from './envoyfilter/index.js';
 
 export type { ClusterOutput, Generated, TypeOutput } from './generated.js';
 export type { ClusterKey } from './names.js';
@@ -28,10 +30,23 @@ function labelsKey(labels: Readonly<Record<string, string>>): string {
 export function proxyClass(proxy: Proxy, mesh?: MeshConfig): string {
   const labels = mesh ? proxyLabels(mesh, proxy) : proxy.labels;
   const shape = Object.keys(labels).length ? `labels:${labelsKey(labels)}` : `pod:${proxy.workloadName}`;
-  return `${proxy.generator}/${proxy.type}/${proxy.namespace}/${shape}${ndsClassKey(proxy)}`;
+  const ef = mesh ? envoyFilterClassKey(mesh, proxy, labels) : '';
+  return `${proxy.generator}/${proxy.type}/${proxy.namespace}/${shape}${ndsClassKey(proxy)}${ef}`;
 }
 
-export function generate(mesh: MeshConfig, proxy: Proxy): Generated {
+/**
+ * The proxy's output. `ops` (proto/patch.ts `PROTO_PATCH_OPS`, which translators may not import)
+ * enables the EnvoyFilter stage — the one place generated output is finalized before encoding;
+ * without it, a proxy some EnvoyFilter selects is an error rather than silently unpatched.
+ */
+export function generate(mesh: MeshConfig, proxy: Proxy, ops?: ProtoOps): Generated {
   const envoy = proxy.generator === 'grpc' ? grpcGenerator(mesh, proxy) : proxy.type === 'router' ? gatewayGenerator(mesh, proxy) : sidecarGenerator(mesh, proxy);
-  return { ...envoy, secrets: secretOutput(mesh, proxy), nameTable: nameTableOutput(mesh, proxy) };
+  const out: Generated = { ...envoy, secrets: secretOutput(mesh, proxy), nameTable: nameTableOutput(mesh, proxy) };
+  if (!mesh.envoyFilters?.length) return out;
+  const labels = proxyLabels(mesh, proxy);
+  if (!ops) {
+    if (envoyFilterClassKey(mesh, proxy, labels)) throw new Error('EnvoyFilters select this proxy but generate() was called without proto ops (pass PROTO_PATCH_OPS)');
+    return out;
+  }
+  return applyEnvoyFilters(mesh, proxy, labels, out, ops);
 }

@@ -1,9 +1,9 @@
 /**
  * @module translators/envoyfilter/listener
  * Patches one Listener as istiod's listener_patch.go does, in its order: LISTENER MERGE/REMOVE,
- * then LISTENER_FILTERs, then for each filter chain FILTER_CHAIN MERGE/REMOVE, its NETWORK_FILTERs
- * (inserting operations first, then MERGE/REMOVE on each filter) and, inside every HTTP connection
- * manager, its HTTP_FILTERs the same way; then FILTER_CHAIN ADDs (INSERT_* on a filter chain
+ * then LISTENER_FILTERs, then for each filter chain (and the default chain) FILTER_CHAIN
+ * MERGE/REMOVE, its NETWORK_FILTERs (list operations in patch order, then MERGE on each matching
+ * filter, listops.ts) and, inside every HTTP connection manager, its HTTP_FILTERs the same way; then FILTER_CHAIN ADDs (INSERT_* on a filter chain
  * behave as ADD, as istiod converts them). HTTP filters with a `filterClass` go after Istio's
  * authentication (AUTHN) or authorization (AUTHZ) filters or before its stats filter (STATS),
  * ignoring the operation. The units passed are already narrowed to the proxy and context.
@@ -11,8 +11,8 @@
  */
 import { VALUE_TYPE } from '../../model/envoyfilter.js';
 import { list, obj, type Obj, type ProtoOps, type Unit } from './ops.js';
-import { insertOps, mergeRemoveOps } from './listops.js';
-import { chainHasFilter, filterChainMatches, filterMatches, HCM, httpFilters, listenerFilterMatches, listenerMatches, subFilterMatches } from './match.js';
+import { insertOps, mergeOps } from './listops.js';
+import { filterChainMatches, filterMatches, HCM, hasFilterMatch, hasListenerFilterMatch, hasSubFilterMatch, httpFilters, listenerFilterMatches, listenerMatches, subFilterMatches } from './match.js';
 
 const AUTHN = ['istio_authn', 'envoy.filters.http.jwt_authn'];
 const AUTHZ = ['envoy.filters.http.rbac', 'envoy.filters.http.ext_authz'];
@@ -37,28 +37,29 @@ function classPosition(fs: readonly Obj[], cls: string): number {
 }
 
 function patchHttpFilters(fs: readonly Obj[], units: readonly Unit[], ops: ProtoOps): readonly Obj[] {
+  const T = VALUE_TYPE.HTTP_FILTER;
+  const lo = { hasMatch: (u: Unit) => hasSubFilterMatch(u.patch), matches: (u: Unit, e: Obj) => subFilterMatches(u.patch, e), merge: (e: Obj, v: Obj) => ops.merge(T, e, v) };
   let out = fs;
   for (const u of units) {
     if (u.patch.filterClass !== 'UNSPECIFIED' && u.patch.value) {
       const i = classPosition(out, u.patch.filterClass);
       out = [...out.slice(0, i), u.patch.value as Obj, ...out.slice(i)];
     } else {
-      out = insertOps(out, [u], { matches: (x, e) => subFilterMatches(x.patch, e), merge: (e) => e });
+      out = insertOps(out, [u], lo);
     }
   }
-  const T = VALUE_TYPE.HTTP_FILTER;
-  return mergeRemoveOps(out, units, { matches: (u, e) => subFilterMatches(u.patch, e), merge: (e, v) => ops.merge(T, e, v) });
+  return mergeOps(out, units, lo);
 }
 
 function patchNetworkFilters(l: Obj, fc: Obj, units: readonly Unit[], ops: ProtoOps): Obj {
-  const applies = (u: Unit): boolean => listenerMatches(u.patch, l) && filterChainMatches(u.patch, l, fc);
+  const applies = (u: Unit): boolean => listenerMatches(u, l) && filterChainMatches(u.patch, l, fc);
   const nf = of(units, 'NETWORK_FILTER').filter(applies);
   const hf = of(units, 'HTTP_FILTER').filter(applies);
   if (!nf.length && !hf.length) return fc;
   const T = VALUE_TYPE.NETWORK_FILTER;
-  const lo = { matches: (u: Unit, e: Obj) => filterMatches(u.patch, e), merge: (e: Obj, v: Obj) => ops.merge(T, e, v) };
+  const lo = { hasMatch: (u: Unit) => hasFilterMatch(u.patch), matches: (u: Unit, e: Obj) => filterMatches(u.patch, e), merge: (e: Obj, v: Obj) => ops.merge(T, e, v) };
   let filters = insertOps(list(fc['filters']), nf, lo);
-  filters = mergeRemoveOps(filters, nf, lo);
+  filters = mergeOps(filters, nf, lo);
   if (hf.length) {
     filters = filters.map((f) => {
       if (f['name'] !== HCM) return f;
@@ -75,7 +76,7 @@ function patchNetworkFilters(l: Obj, fc: Obj, units: readonly Unit[], ops: Proto
 function patchFilterChain(l: Obj, fc: Obj, units: readonly Unit[], ops: ProtoOps): Obj | null {
   let cur = fc;
   for (const u of of(units, 'FILTER_CHAIN')) {
-    if (!listenerMatches(u.patch, l) || !filterChainMatches(u.patch, l, cur) || !chainHasFilter(u.patch, cur)) continue;
+    if (!listenerMatches(u, l) || !filterChainMatches(u.patch, l, cur)) continue;
     if (u.patch.operation === 'REMOVE') return null;
     if (u.patch.operation === 'MERGE' && u.patch.value) cur = ops.merge(VALUE_TYPE.FILTER_CHAIN, cur, u.patch.value);
   }
@@ -85,23 +86,29 @@ function patchFilterChain(l: Obj, fc: Obj, units: readonly Unit[], ops: ProtoOps
 export function patchListener(listener: Obj, units: readonly Unit[], ops: ProtoOps): Obj | null {
   let l = listener;
   for (const u of of(units, 'LISTENER')) {
-    if (!listenerMatches(u.patch, l)) continue;
+    if (!listenerMatches(u, l)) continue;
     if (u.patch.operation === 'REMOVE') return null;
     if (u.patch.operation === 'MERGE' && u.patch.value) l = ops.merge(VALUE_TYPE.LISTENER, l, u.patch.value);
   }
-  const lfu = of(units, 'LISTENER_FILTER').filter((u) => listenerMatches(u.patch, l));
+  const lfu = of(units, 'LISTENER_FILTER').filter((u) => listenerMatches(u, l));
   if (lfu.length) {
     const T = VALUE_TYPE.LISTENER_FILTER;
-    const lo = { matches: (u: Unit, e: Obj) => listenerFilterMatches(u.patch, e), merge: (e: Obj, v: Obj) => ops.merge(T, e, v) };
+    const lo = { hasMatch: (u: Unit) => hasListenerFilterMatch(u.patch), matches: (u: Unit, e: Obj) => listenerFilterMatches(u.patch, e), merge: (e: Obj, v: Obj) => ops.merge(T, e, v) };
     const before = list(l['listener_filters']);
-    const after = mergeRemoveOps(insertOps(before, lfu, lo), lfu, lo);
+    const after = mergeOps(insertOps(before, lfu, lo), lfu, lo);
     if (after !== before) l = { ...l, listener_filters: after };
   }
   const chains = list(l['filter_chains']);
-  const patched = chains.map((fc) => patchFilterChain(l, fc, units, ops));
-  const added = of(units, 'FILTER_CHAIN').filter((u) => u.patch.operation !== 'MERGE' && u.patch.operation !== 'REMOVE' && u.patch.value && listenerMatches(u.patch, l));
+  const patched = chains.map((fc) => (fc['filters'] ? patchFilterChain(l, fc, units, ops) : fc));
+  const dfc = obj(l['default_filter_chain']);
+  const dfcPatched = dfc?.['filters'] ? patchFilterChain(l, dfc, units, ops) : dfc;
+  const added = of(units, 'FILTER_CHAIN').filter((u) => u.patch.operation !== 'MERGE' && u.patch.operation !== 'REMOVE' && u.patch.value && listenerMatches(u, l));
   if (added.length || patched.some((p, i) => p !== chains[i])) {
     l = { ...l, filter_chains: [...patched.filter((p): p is Obj => p !== null), ...added.map((u) => u.patch.value as Obj)] };
+  }
+  if (dfcPatched !== dfc) {
+    const { default_filter_chain: _drop, ...rest } = l;
+    l = dfcPatched ? { ...rest, default_filter_chain: dfcPatched } : rest;
   }
   return l;
 }

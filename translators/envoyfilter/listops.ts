@@ -1,39 +1,46 @@
 /**
  * @module translators/envoyfilter/listops
- * istiod's list operations on an ordered list of named things (network filters, HTTP filters,
- * listener filters, routes): ADD appends, INSERT_FIRST prepends, INSERT_BEFORE / INSERT_AFTER go
- * next to the first element the patch matches (nothing when none does), REPLACE swaps the first
- * match; MERGE and REMOVE apply to every match. Pure: returns a new list, or the same one untouched.
+ * istiod's operations on an ordered list of named things (listener filters, network filters, HTTP
+ * filters, routes), in patch order: ADD appends; INSERT_FIRST prepends; INSERT_BEFORE /
+ * INSERT_AFTER go next to the first element the patch matches — without an element match in the
+ * patch they prepend / append, with one that matches nothing they do nothing; REPLACE swaps the
+ * first match and REMOVE drops every match (both need an element match in the patch). MERGE
+ * applies to every match, after the list operations. Pure: returns a new list, or the same one
+ * when nothing changed.
  */
 import type { Obj, Unit } from './ops.js';
 
 export interface ListOps {
+  /** Whether the patch names an element at this level (a filter name, a sub-filter, a route). */
+  readonly hasMatch: (u: Unit) => boolean;
+  /** The element matches the patch (true for every element when `hasMatch` is false). */
   readonly matches: (u: Unit, e: Obj) => boolean;
   readonly merge: (e: Obj, value: Obj) => Obj;
 }
 
-/** Inserting operations (ADD, INSERT_*, REPLACE) in patch order. */
-export function insertOps(items: readonly Obj[], units: readonly Unit[], o: ListOps): readonly Obj[] {
+/** List operations (everything but MERGE) in patch order; REMOVE too unless `skipRemove`. */
+export function insertOps(items: readonly Obj[], units: readonly Unit[], o: ListOps, skipRemove = false): readonly Obj[] {
   let out = items;
   for (const u of units) {
     const v = u.patch.value as Obj | undefined;
-    if (!v) continue;
     const at = (): number => out.findIndex((e) => o.matches(u, e));
+    const has = o.hasMatch(u);
     switch (u.patch.operation) {
-      case 'ADD': out = [...out, v]; break;
-      case 'INSERT_FIRST': out = [v, ...out]; break;
-      case 'INSERT_BEFORE': { const i = at(); if (i >= 0) out = [...out.slice(0, i), v, ...out.slice(i)]; break; }
-      case 'INSERT_AFTER': { const i = at(); if (i >= 0) out = [...out.slice(0, i + 1), v, ...out.slice(i + 1)]; break; }
-      case 'REPLACE': { const i = at(); if (i >= 0) out = [...out.slice(0, i), v, ...out.slice(i + 1)]; break; }
+      case 'ADD': if (v) out = [...out, v]; break;
+      case 'INSERT_FIRST': if (v) out = [v, ...out]; break;
+      case 'INSERT_BEFORE': { const i = has ? at() : 0; if (v && i >= 0) out = [...out.slice(0, i), v, ...out.slice(i)]; break; }
+      case 'INSERT_AFTER': { const i = has ? at() : out.length - 1; if (v && (i >= 0 || !has)) out = [...out.slice(0, i + 1), v, ...out.slice(i + 1)]; break; }
+      case 'REPLACE': { const i = has ? at() : -1; if (v && i >= 0) out = [...out.slice(0, i), v, ...out.slice(i + 1)]; break; }
+      case 'REMOVE': if (has && !skipRemove && out.some((e) => o.matches(u, e))) out = out.filter((e) => !o.matches(u, e)); break;
       default: break;
     }
   }
   return out;
 }
 
-/** MERGE and REMOVE on every element each patch matches, in patch order. */
-export function mergeRemoveOps(items: readonly Obj[], units: readonly Unit[], o: ListOps): readonly Obj[] {
-  const ours = units.filter((u) => u.patch.operation === 'MERGE' || u.patch.operation === 'REMOVE');
+/** MERGE (and REMOVE, when `withRemove`) on every element each patch matches, in patch order. */
+export function mergeOps(items: readonly Obj[], units: readonly Unit[], o: ListOps, withRemove = false): readonly Obj[] {
+  const ours = units.filter((u) => u.patch.operation === 'MERGE' || (withRemove && u.patch.operation === 'REMOVE'));
   if (!ours.length) return items;
   let changed = false;
   const out: Obj[] = [];

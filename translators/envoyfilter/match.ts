@@ -10,7 +10,7 @@
 import type { ConfigPatch } from '../../model/envoyfilter.js';
 import type { Proxy } from '../../model/proxy.js';
 import type { ClusterKey } from '../names.js';
-import { list, obj, type Obj, type ResourceContext } from './ops.js';
+import { list, obj, type Obj, type ResourceContext, type Unit } from './ops.js';
 
 export const HCM = 'envoy.filters.network.http_connection_manager';
 
@@ -34,14 +34,22 @@ const portOf = (l: Obj): number | undefined => {
 
 export const VIRTUAL_INBOUND = 'virtualInbound';
 
-/** Listener-level: port and name (for virtualInbound the port is matched per filter chain, as istiod). */
-export function listenerMatches(p: ConfigPatch, l: Obj): boolean {
-  const m = p.match.listener;
+export const VIRTUAL_OUTBOUND = 'virtualOutbound';
+const isVirtual = (l: Obj): boolean => l['name'] === VIRTUAL_INBOUND || l['name'] === VIRTUAL_OUTBOUND;
+
+/** Listener-level: name and port (below LISTENER, virtual listeners match the port per filter chain, as istiod). */
+export function listenerMatches(u: Unit, l: Obj): boolean {
+  const m = u.patch.match.listener;
   if (!m) return true;
   if (m.name && m.name !== l['name']) return false;
-  if (m.portNumber && l['name'] !== VIRTUAL_INBOUND && portOf(l) !== m.portNumber) return false;
+  if (u.patch.applyTo !== 'LISTENER' && isVirtual(l)) return true;
+  if (m.portNumber && portOf(l) !== m.portNumber) return false;
   return true;
 }
+
+export const hasFilterMatch = (p: ConfigPatch): boolean => p.match.listener?.filterChain?.filter !== undefined;
+export const hasSubFilterMatch = (p: ConfigPatch): boolean => p.match.listener?.filterChain?.filter?.subFilter !== undefined;
+export const hasListenerFilterMatch = (p: ConfigPatch): boolean => !!p.match.listener?.listenerFilter;
 
 export function httpFilters(f: Obj): Obj[] {
   return list(obj(f['typed_config'])?.['http_filters']);
@@ -58,7 +66,7 @@ export function filterChainMatches(p: ConfigPatch, l: Obj, fc: Obj): boolean {
   const m = lm?.filterChain;
   const fcm = obj(fc['filter_chain_match']) ?? {};
   const dport = obj(fcm['destination_port'])?.['value'];
-  if (lm?.portNumber && l['name'] === VIRTUAL_INBOUND && dport !== lm.portNumber) return false;
+  if (lm?.portNumber && isVirtual(l) && dport !== lm.portNumber) return false;
   if (!m) return true;
   if (m.name && m.name !== fc['name']) return false;
   if (m.sni && !(fcm['server_names'] as string[] | undefined ?? []).includes(m.sni)) return false;
@@ -71,12 +79,6 @@ export function filterChainMatches(p: ConfigPatch, l: Obj, fc: Obj): boolean {
   return true;
 }
 
-/** FILTER_CHAIN patches with a filter match apply to chains holding such a filter (and sub-filter). */
-export function chainHasFilter(p: ConfigPatch, fc: Obj): boolean {
-  const m = p.match.listener?.filterChain?.filter;
-  if (!m) return true;
-  return list(fc['filters']).some((f) => filterMatches(p, f) && (!m.subFilter?.name || httpFilters(f).some((h) => h['name'] === m.subFilter!.name)));
-}
 
 export function subFilterMatches(p: ConfigPatch, h: Obj): boolean {
   const n = p.match.listener?.filterChain?.filter?.subFilter?.name;

@@ -113,9 +113,18 @@ export function applyEnvoyFilters(mesh: MeshConfig, proxy: Proxy, labels: Readon
     return { names: [...byName.keys()].sort(), byName };
   });
 
+  // RDS names only the original listeners referenced (a patch removed the listener or its HCM) are not served.
+  const droppedRds = lazy((): Set<string> => {
+    const before = new Set<string>(), after = new Set<string>();
+    for (const n of g.listeners.names()) rdsNames(g.listeners.get(n), before);
+    for (const l of listeners().byName.values()) rdsNames(l, after);
+    return new Set([...before].filter((n) => !after.has(n)));
+  });
+
   const routes = lazy((): Patched<RouteConfiguration> => {
     const byName = new Map<string, RouteConfiguration>();
     for (const name of g.routes.names()) {
+      if (droppedRds().has(name)) continue;
       const base = g.routes.get(name) as unknown as Obj | undefined;
       if (!base) continue;
       const ctx: ResourceContext = gateway ? 'GATEWAY' : name.startsWith('inbound|') ? 'SIDECAR_INBOUND' : 'SIDECAR_OUTBOUND';
@@ -144,11 +153,15 @@ export function applyEnvoyFilters(mesh: MeshConfig, proxy: Proxy, labels: Readon
   // The EDS names the patched clusters still reference (a REMOVE or a REPLACE by a STATIC cluster drops one).
   const edsNames = lazy((): Set<string> => new Set([...clusters().byName.values()].filter((c) => c.type === 'EDS' || c.type === undefined && c.cluster_discovery_type === undefined && !!c.eds_cluster_config)
     .map((c) => c.eds_cluster_config?.service_name || c.name || '')));
-  const out = <T>(p: () => Patched<T>, base: TypeOutput<T>): TypeOutput<T> => ({
-    names: () => p().names,
-    // Names only a named subscription asks for (proxyless gRPC aliases) are served as generated.
-    get: (name) => (p().byName.has(name) ? p().byName.get(name) : p().names.includes(name) ? undefined : base.get(name)),
-  });
+  const out = <T>(p: () => Patched<T>, base: TypeOutput<T>): TypeOutput<T> => {
+    const baseNames = lazy(() => new Set(base.names()));
+    return {
+      names: () => p().names,
+      // A name the generator listed and a patch removed is gone; names only a named subscription
+      // asks for (proxyless gRPC aliases) are served as generated.
+      get: (name) => (p().byName.has(name) ? p().byName.get(name) : baseNames().has(name) ? undefined : base.get(name)),
+    };
+  };
   const clusterOut: ClusterOutput<Cluster> = { ...out(clusters, g.clusters), key: (name) => clusters().keys.get(name) ?? (clusters().byName.has(name) ? undefined : g.clusters.key(name)) };
   const endpoints: ClusterOutput<typeof g.endpoints extends ClusterOutput<infer E> ? E : never> = {
     // EDS of a cluster a patch removed is not served (the snapshot stays consistent).
@@ -161,6 +174,17 @@ export function applyEnvoyFilters(mesh: MeshConfig, proxy: Proxy, labels: Readon
     skips: () => { listeners(); routes(); clusters(); return [...skips.cds, ...skips.lds, ...skips.rds]; },
   };
   return { ...g, clusters: clusterOut, endpoints, listeners: out(listeners, g.listeners), routes: out(routes, g.routes), envoyFilters: report };
+}
+
+/** Every `route_config_name` inside a listener (HCMs with RDS). */
+function rdsNames(v: unknown, out: Set<string>): void {
+  if (Array.isArray(v)) { for (const x of v) rdsNames(x, out); return; }
+  const o = obj(v);
+  if (!o) return;
+  for (const [k, x] of Object.entries(o)) {
+    if (k === 'route_config_name' && typeof x === 'string') out.add(x);
+    else if (x && typeof x === 'object') rdsNames(x, out);
+  }
 }
 
 function addChecked<T>(typeName: string, typeUrl: string, unit: Unit, value: Obj, byName: Map<string, T>, skips: PatchSkip[], ops: ProtoOps): void {

@@ -104,7 +104,8 @@ export function routeConfigMatches(p: ConfigPatch, rc: Obj, ctx: ResourceContext
   const name = String(rc['name'] ?? '');
   if (m.name && m.name !== name) return false;
   if (ctx !== 'GATEWAY') {
-    const port = name.startsWith('inbound|') ? Number(name.split('|')[1]) : Number(name);
+    // Sidecars name outbound route configurations by port, inbound ones (and proxyless gRPC's) by cluster name.
+    const port = name.includes('|') ? Number(name.split('|')[1]) : Number(name);
     return !m.portNumber || m.portNumber === port;
   }
   const g = gatewayRouteName(name);

@@ -13,6 +13,7 @@ import { registerOperatorCommands } from './cli/register.js';
 import { DEFAULT_MAX_FILE_BYTES } from '../watchers/file/defaults.js';
 import { DEFAULT_ISTIO_NAMESPACE, DEFAULT_PORTS } from './defaults.js';
 import { addCaFlags, type CaFlags } from './ca/flags.js';
+import { parsePeerUrls, parseServiceRef, replicaFlags } from './replica/flags.js';
 
 function port(v: string): number {
   const n = Number(v);
@@ -77,6 +78,11 @@ const serveCmd = program.command('serve')
   .option('--jwt-audience <aud>', 'audience tokens must carry (repeatable; default istio-ca)', (v: string, prev: string[] = []) => [...prev, v])
   .option('--token-review-cache-size <n>', 'TokenReview results kept (LRU; successes until the token expires, failures 5 s)', count(1), 10_000)
   .option('--mesh-config <file>', 'istio MeshConfig YAML (the mesh ConfigMap key): trustDomain, rootNamespace, outboundTrafficPolicy, connectTimeout, defaultHttpRetryPolicy');
+serveCmd
+  .option('--peers <urls>', 'the replicas\' monitoring URLs, comma-separated (e.g. http://10.0.0.1:15014,http://10.0.0.2:15014), for /debug/replicas/*, proxy-status --all-replicas and the console', (v: string) => {
+    try { return parsePeerUrls(v); } catch (e) { throw new InvalidArgumentError((e as Error).message); } })
+  .option('--peers-service <ns/name>', 'Kubernetes mode: the replicas are the ready endpoints of this Service (tspilot\'s own, e.g. istio-system/istiod)', (v: string) => {
+    try { return parseServiceRef(v); } catch (e) { throw new InvalidArgumentError((e as Error).message); } });
 addCaFlags(serveCmd)
   .action(async (o: CaFlags & { xdsTlsPort?: number; plaintextXds: boolean; tlsCert?: string; tlsKey?: string; tlsCa?: string; jwtKeys?: string; jwtIssuer?: string; jwtAudience?: string[]; tokenReviewCacheSize: number } & { meshConfig?: string; configDir?: string; kubeconfig?: string; istioNamespace: string; crdPollInterval: number; webhookPort?: number; webhookCert?: string; webhookKey?: string; bind: string; xdsPort: number; monitoringPort: number; httpPort: number; debounceAfter: number; debounceMax: number; pollInterval: number; maxFileBytes: number; logLevel: string; logOutputLevel?: string; maxResponseBytes: number; pushThrottle?: number; classCacheSize: number; classCacheBytes: number; maxStreamNames: number; maxSubscribedNames: number;
     debounceEndpointsMax: number; maxConnectionAge: number; maxConnectionAgeGrace: number; httpMaxConnections: number }) => {
@@ -91,7 +97,7 @@ addCaFlags(serveCmd)
         maxResponseBytes: o.maxResponseBytes, ...(o.pushThrottle ? { pushThrottle: o.pushThrottle } : {}), classCacheSize: o.classCacheSize, classCacheBytes: o.classCacheBytes,
         maxStreamNames: o.maxStreamNames, maxServerNames: o.maxSubscribedNames,
         debounceEndpointsMaxMs: o.debounceEndpointsMax, maxConnectionAgeMs: o.maxConnectionAge, maxConnectionAgeGraceMs: o.maxConnectionAgeGrace, httpMaxConnections: o.httpMaxConnections,
-        ...secureXdsFlags(o) });
+        ...secureXdsFlags(o), replicas: replicaFlags(o as Parameters<typeof replicaFlags>[0]) });
       const stop = (sig: string): void => {
         log.info({ signal: sig }, 'shutting down');
         void s.close().then(() => process.exit(0));

@@ -40,6 +40,9 @@ import { CaMetrics } from './ca/metrics.js';
 import type { CaFlags } from './ca/flags.js';
 import { KubeConfig } from '@kubernetes/client-node';
 import { CA_SERVICE_DEFINITION, caService } from './ca/service.js';
+import { debugPeers, type PeerOptions } from './replica/options.js';
+import { synczEntries } from './http/debug.js';
+import { syncState, type SyncEntry } from './cli/status.js';
 
 export interface ServeOptions {
   readonly configDir: string;
@@ -92,6 +95,8 @@ export interface ServeOptions {
   /** Resource names one stream / all streams may subscribe to (RESOURCE_EXHAUSTED past them). */
   readonly maxStreamNames?: number;
   readonly maxServerNames?: number;
+  /** Other replicas, for /debug/replicas/* and the console (server/replica): static URLs or tspilot's own Service. */
+  readonly replicas?: PeerOptions;
 }
 
 export interface RunningServer {
@@ -183,7 +188,10 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   let xdsTls: XdsTlsServer | undefined;
   // POSTed YAML is parsed off the event loop, a few at a time, each within 10 s.
   const dryRunParser = new ParseWorker({ timeoutMs: 10_000, maxQueued: 4 });
-  const sources = { authRefusals: () => xdsTls?.refusals() ?? [], engine, mesh: () => cache.mesh, ready: () => ready, sourceErrors: () => last.status.sourceErrors, duplicates: () => last.status.duplicates, ignored: () => last.status.ignored, envoyFilterSkips: () => [...envoyFilterSkips.values()],
+  // A peer's syncz entry is JSON of the same shape proxy-status reads; syncState tolerates missing fields.
+  const replicas = debugPeers(opts.replicas ?? {}, src.kubeConfig, opts.monitoringPort, () => synczEntries({ engine, pollers: () => v1.syncz() }),
+    (t) => syncState(t as SyncEntry['types'][string]));
+  const sources = { replicas, authRefusals: () => xdsTls?.refusals() ?? [], engine, mesh: () => cache.mesh, ready: () => ready, sourceErrors: () => last.status.sourceErrors, duplicates: () => last.status.duplicates, ignored: () => last.status.ignored, envoyFilterSkips: () => [...envoyFilterSkips.values()],
     pushStatus: () => observer.pushStatus(), pollers: () => v1.syncz(),
     snapshot: (p: Proxy) => cache.forProxy(p), dryRun: (yaml: string, streams: readonly StreamState[]) => serverDryRun(() => last, () => cache.mesh, streams, yaml, meshOpts, (p) => cache.forProxy(p),
       (text, source) => dryRunParser.parse(text, source)) };

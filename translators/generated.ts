@@ -15,7 +15,7 @@ export interface TypeOutput<T> {
 
 /** Clusters and EDS assignments also say what each name stands for. */
 export interface ClusterOutput<T> extends TypeOutput<T> {
-  /** The key of a cluster (or EDS) name this output serves; undefined for fixed clusters (`BlackHoleCluster`…) and names it doesn't serve. */
+  /** The key of a cluster (or EDS) name this output serves; undefined for fixed clusters (`BlackHoleCluster`…), clusters an EnvoyFilter added, and names it doesn't serve. */
   key(name: string): ClusterKey | undefined;
 }
 

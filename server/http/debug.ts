@@ -149,6 +149,8 @@ export function debugRoutes(src: DebugSources, router: Router = new Router()): R
         rejected: mesh.rejected,
         // Hosts claimed by several VirtualServices: which one is in force and which are ignored.
         conflicts: mesh.conflicts,
+        // Accepted policies that apply to nothing (a selector picking no workload).
+        policyNotices: mesh.policyNotices,
         // Objects defined in more than one file: the file in force (path sorting first) and the others.
         duplicates: src.duplicates?.() ?? [],
         // Documents of kinds tspilot does not read: misspelled (with a suggestion), or not translated yet.
@@ -178,7 +180,7 @@ export function debugRoutes(src: DebugSources, router: Router = new Router()): R
     if (!streams.length) throw new HttpError(404, `no connected proxy "${id}" (see /debug/adsz for connected proxies)`);
     if (!src.snapshot) throw new HttpError(501, 'explain is not available on this server');
     const s = streams[streams.length - 1]!;
-    const found = explain(src.mesh(), src.snapshot(s.proxy), resource, (type ?? undefined) as (typeof EXPLAIN_TYPES)[number] | undefined);
+    const found = explain(src.mesh(), src.snapshot(s.proxy), resource, (type ?? undefined) as (typeof EXPLAIN_TYPES)[number] | undefined, s.proxy);
     if (!found.length) throw new HttpError(404, `proxy "${s.proxy.id}" has no ${type ?? 'cluster, endpoint assignment, listener, route configuration or virtual host'} named "${resource}"`);
     return { json: { proxy: s.proxy.id, replica: replicas.label, resource, explanations: found } };
   });

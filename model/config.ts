@@ -8,10 +8,11 @@ import type { DestinationRule, Gateway, ServiceEntry, Sidecar, VirtualService, W
 import type { MeshSettings } from './meshconfig.js';
 import type { AuthorizationPolicy, JwksByUri, RequestAuthentication } from './security.js';
 import type { PeerAuthentication } from './peerauth.js';
+import type { EnvoyFilter } from './envoyfilter.js';
 
 export type ConfigObject = Service | EndpointSlice | Endpoints | Pod | VirtualService | DestinationRule
   | ServiceEntry | WorkloadEntry | Sidecar | Gateway | Secret | PeerAuthentication
-  | AuthorizationPolicy | RequestAuthentication;
+  | AuthorizationPolicy | RequestAuthentication | EnvoyFilter;
 export type ConfigKind = ConfigObject['kind'];
 
 /** `Kind/namespace/name`: the identity of a config object across versions and sources. */
@@ -142,6 +143,8 @@ export interface MeshConfig {
   readonly peerAuthentications: readonly PeerAuthentication[];
   /** Accepted policies that apply to nothing (a selector matching no workload), reported rather than kept silently. */
   readonly policyNotices: readonly PolicyNotice[];
+  /** EnvoyFilters sorted by namespace/name (translators/envoyfilter orders them as istiod per proxy); absent = none. */
+  readonly envoyFilters?: readonly EnvoyFilter[];
 }
 
 /** An accepted policy worth an operator's attention (it selects no workload): listed in /debug/configz (policyNotices). */

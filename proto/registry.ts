@@ -47,6 +47,17 @@ export const ENVOY_FILES: readonly string[] = [
   'envoy/service/status/v3/csds.proto',
   'google/protobuf/struct.proto',
   'google/protobuf/wrappers.proto',
+  // Extensions EnvoyFilter patches commonly carry (proto/patch.ts decodes their `value`s).
+  'envoy/extensions/filters/http/lua/v3/lua.proto',
+  'envoy/extensions/filters/http/local_ratelimit/v3/local_rate_limit.proto',
+  'envoy/extensions/filters/network/local_ratelimit/v3/local_rate_limit.proto',
+  'envoy/extensions/filters/http/ext_authz/v3/ext_authz.proto',
+  'envoy/extensions/filters/http/ext_proc/v3/ext_proc.proto',
+  'envoy/extensions/filters/http/ratelimit/v3/rate_limit.proto',
+  'envoy/extensions/filters/http/buffer/v3/buffer.proto',
+  'envoy/extensions/filters/http/header_mutation/v3/header_mutation.proto',
+  'envoy/extensions/filters/http/header_to_metadata/v3/header_to_metadata.proto',
+  'envoy/config/core/v3/extension.proto',
 ];
 
 /**

@@ -131,8 +131,12 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   // The store stage's last output: what configz, registryz and dry runs read (never the live store).
   let last: StoreOutput = emptyStoreOutput(meshOpts);
   const observer = new Observer(new PilotMetrics());
+  // EnvoyFilter patches skipped as invalid (latest 200), for /debug/configz.
+  const envoyFilterSkips = new Map<string, object>();
   const cache = new SnapshotCache(last.mesh, { onError: ({ proxyClass, typeUrl, name, error }) => (observer.metrics.internalErrors.inc(),
     adsLog.error({ proxyClass, type: typeShort(typeUrl), resource: name, err: error.message }, `cannot encode ${typeShort(typeUrl)} ${name} for ${proxyClass}: ${error.message}; left out`)),
+  onPatchSkipped: (s) => { envoyFilterSkips.set(`${s.filter}#${s.patchIndex} ${typeShort(s.typeUrl)} ${s.resource}`, s); if (envoyFilterSkips.size > 200) envoyFilterSkips.delete(envoyFilterSkips.keys().next().value!);
+    adsLog.warn(s, `EnvoyFilter ${s.filter} patch ${s.patchIndex} skipped for ${typeShort(s.typeUrl)} ${s.resource} of ${s.proxyClass}: the result fails Envoy's validation (${s.reason})`); },
   onTranslateError: ({ proxyClass, error, lastGood }) => (observer.metrics.pushContextErrors.inc(),
     adsLog.error({ proxyClass, err: error.message, lastGood }, `cannot translate config for ${proxyClass}: ${error.message}; ${lastGood ? 'its last good config stays in force' : 'its proxies get no config until a later change translates'}`)),
   ...(opts.classCacheSize !== undefined ? { idleClasses: opts.classCacheSize } : {}), ...(opts.classCacheBytes !== undefined ? { idleBytes: opts.classCacheBytes } : {}) });
@@ -209,7 +213,7 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   // A peer's syncz entry is JSON of the same shape proxy-status reads; syncState tolerates missing fields.
   const replicas = debugPeers(opts.replicas ?? {}, src.kubeConfig, opts.monitoringPort, () => synczEntries({ engine, pollers: () => v1.syncz() }),
     (t) => syncState(t as SyncEntry['types'][string]));
-  const sources = { replicas, authRefusals: () => xdsTls?.refusals() ?? [], engine, mesh: () => cache.mesh, ready: () => ready, sourceErrors: () => last.status.sourceErrors, duplicates: () => last.status.duplicates, ignored: () => last.status.ignored,
+  const sources = { replicas, authRefusals: () => xdsTls?.refusals() ?? [], engine, mesh: () => cache.mesh, ready: () => ready, sourceErrors: () => last.status.sourceErrors, duplicates: () => last.status.duplicates, ignored: () => last.status.ignored, envoyFilterSkips: () => [...envoyFilterSkips.values()],
     pushStatus: () => observer.pushStatus(), pollers: () => v1.syncz(),
     snapshot: (p: Proxy) => cache.forProxy(p), dryRun: (yaml: string, streams: readonly StreamState[]) => serverDryRun(() => last, () => cache.mesh, streams, yaml, meshOpts, (p) => cache.forProxy(p),
       (text, source) => dryRunParser.parse(text, source)) };

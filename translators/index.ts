@@ -7,8 +7,8 @@
  * Labels are the registry pod's over node metadata LABELS (model/resolve-proxy.ts) when the
  * caller passes the mesh (so pods of one Deployment share a class), else the proxy's own; with no
  * labels at all the class is per workload name. The AuthorizationPolicies and
- * RequestAuthentications that select the workload, and its effective PeerAuthentication, are
- * named in the key too.
+ * RequestAuthentications that select the workload, its effective PeerAuthentication, and the
+ * EnvoyFilters selecting it (translators/envoyfilter/select.ts) are named in the key too.
  */
 import type { MeshConfig } from '../model/config.js';
 import type { Proxy } from '../model/proxy.js';
@@ -21,6 +21,7 @@ import { nameTableOutput, ndsClassKey } from './nds.js';
 import { secretOutput } from './secret.js';
 import { appliedKey, appliedPolicies } from './authz/select.js';
 import { effectiveMtls, mtlsKey } from '../model/peerauth.js';
+import { applyEnvoyFilters, envoyFilterClassKey, type ProtoOps } from './envoyfilter/index.js';
 
 export type { ClusterOutput, Generated, TypeOutput } from './generated.js';
 export type { ClusterKey } from './names.js';
@@ -35,7 +36,8 @@ export function proxyClass(proxy: Proxy, mesh?: MeshConfig): string {
   // The security policies that select the workload are part of its output: name them, so two
   // workloads can share a translation only when the same policies apply to both.
   const authz = mesh ? appliedKey(appliedPolicies(mesh, { namespace: proxy.namespace, labels })) : '';
-  return `${proxy.generator}/${proxy.type}/${proxy.namespace}/${shape}${ndsClassKey(proxy)}${authz ? `/policies:${authz}` : ''}${mtlsClassKey(proxy, labels, mesh)}`;
+  const ef = mesh ? envoyFilterClassKey(mesh, proxy, labels) : '';
+  return `${proxy.generator}/${proxy.type}/${proxy.namespace}/${shape}${ndsClassKey(proxy)}${authz ? `/policies:${authz}` : ''}${mtlsClassKey(proxy, labels, mesh)}${ef}`;
 }
 
 /**
@@ -49,7 +51,19 @@ function mtlsClassKey(proxy: Proxy, labels: Readonly<Record<string, string>>, me
   return Object.keys(eff.levels).length ? `/mtls:${mtlsKey(eff)}` : '';
 }
 
-export function generate(mesh: MeshConfig, proxy: Proxy): Generated {
+/**
+ * The proxy's output. `ops` (proto/patch.ts `PROTO_PATCH_OPS`, which translators may not import)
+ * enables the EnvoyFilter stage — the one place generated output is finalized before encoding;
+ * without it, a proxy some EnvoyFilter selects is an error rather than silently unpatched.
+ */
+export function generate(mesh: MeshConfig, proxy: Proxy, ops?: ProtoOps): Generated {
   const envoy = proxy.generator === 'grpc' ? grpcGenerator(mesh, proxy) : proxy.type === 'router' ? gatewayGenerator(mesh, proxy) : sidecarGenerator(mesh, proxy);
-  return { ...envoy, secrets: secretOutput(mesh, proxy), nameTable: nameTableOutput(mesh, proxy) };
+  const out: Generated = { ...envoy, secrets: secretOutput(mesh, proxy), nameTable: nameTableOutput(mesh, proxy) };
+  if (!mesh.envoyFilters?.length) return out;
+  const labels = proxyLabels(mesh, proxy);
+  if (!ops) {
+    if (envoyFilterClassKey(mesh, proxy, labels)) throw new Error('EnvoyFilters select this proxy but generate() was called without proto ops (pass PROTO_PATCH_OPS)');
+    return out;
+  }
+  return applyEnvoyFilters(mesh, proxy, labels, out, ops);
 }

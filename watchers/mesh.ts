@@ -10,6 +10,7 @@
 import { configKey, type ConfigKey, type MeshConfig, type MeshEndpoint, type MeshService, type PolicyNotice, type Rejection, type VirtualServiceConflict } from '../model/config.js';
 import type { PeerAuthentication } from '../model/peerauth.js';
 import { authzNotices, peerAuthNotices } from './policy-notices.js';
+import type { EnvoyFilter } from '../model/envoyfilter.js';
 import type { DestinationRule, Gateway, ServiceEntry, Sidecar, VirtualService, WorkloadEntry } from '../model/istio.js';
 import { DEFAULT_MESH_SETTINGS, type MeshSettings } from '../model/meshconfig.js';
 import { resolveShortName } from '../model/hosts.js';
@@ -76,6 +77,7 @@ export function buildMesh(st: StoreState, opts: MeshOptions = DEFAULT_MESH_OPTIO
   const authzPolicies: AuthorizationPolicy[] = [];
   const requestAuthns: RequestAuthentication[] = [];
   const peerAuthentications: PeerAuthentication[] = [];
+  const envoyFilters: EnvoyFilter[] = [];
   for (const [, e] of st.objects) {
     const o = e.object;
     switch (o.kind) {
@@ -93,6 +95,7 @@ export function buildMesh(st: StoreState, opts: MeshOptions = DEFAULT_MESH_OPTIO
       case 'AuthorizationPolicy': authzPolicies.push(o); break;
       case 'RequestAuthentication': requestAuthns.push(o); break;
       case 'PeerAuthentication': peerAuthentications.push(o); break;
+      case 'EnvoyFilter': envoyFilters.push(o); break;
     }
   }
   services.sort(byKey);
@@ -104,6 +107,7 @@ export function buildMesh(st: StoreState, opts: MeshOptions = DEFAULT_MESH_OPTIO
   authzPolicies.sort(byKey);
   requestAuthns.sort(byKey);
   peerAuthentications.sort(byKey);
+  envoyFilters.sort(byKey);
   const slicesBySvc = new Map<string, EndpointSlice[]>();
   for (const s of slices.sort(byKey)) {
     const k = `${s.meta.namespace}/${s.serviceName}`;
@@ -202,7 +206,7 @@ export function buildMesh(st: StoreState, opts: MeshOptions = DEFAULT_MESH_OPTIO
     generation: st.generation, domainSuffix: opts.domainSuffix, services: meshServices, serviceByHost, endpoints, pods,
     virtualServices, destinationRules: drs, destinationRuleByHost, objects, rejected,
     settings, serviceEntries: ses.map((x) => x.se), workloadEntries: wes, sidecars, gateways,
-    conflicts: vsConflicts(virtualServices, opts.domainSuffix), secrets,
+    conflicts: vsConflicts(virtualServices, opts.domainSuffix), secrets, envoyFilters,
     peerAuthentications, policyNotices, authorizationPolicies: authzPolicies, requestAuthentications: requestAuthns,
   };
   return { mesh, accepted };

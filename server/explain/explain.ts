@@ -218,6 +218,15 @@ function explainListener(mesh: MeshConfig, c: Collector, name: string, json: J, 
   } else c.lines.push(`listener ${name}: one of istiod's fixed listeners${routes.size ? ` → ${[...routes].join(', ')}` : ''}`);
 }
 
+/** The EnvoyFilters that changed the resource (translators/envoyfilter's provenance). */
+function patchedBy(c: Collector, json: J): void {
+  const efs = obj(obj(obj(json['metadata'])['filterMetadata'])['istio'])['envoyfilters'];
+  for (const ef of Array.isArray(efs) ? efs.map(str) : []) {
+    const [ns = '', name = ''] = ef.split('/');
+    c.lines.push(`patched by ${c.add('EnvoyFilter', ns, name)} (applied after translation; docs/envoyfilter.md)`);
+  }
+}
+
 const TYPES: readonly XdsType[] = [CDS, EDS, LDS, RDS];
 
 /** The routes of the proxy's route configurations that send traffic to `cluster`, with the rule behind each. */
@@ -258,6 +267,7 @@ export function explain(mesh: MeshConfig, snap: ClassSnapshot, name: string, onl
     else if (t === EDS) explainEndpoints(mesh, c, snap.clusterKey(t, name), json);
     else if (t === LDS) explainListener(mesh, c, name, json, proxy);
     else for (const vh of arr(json['virtualHosts'])) explainVhost(mesh, c, vh);
+    patchedBy(c, json);
     out.push({ type: short, name, lines: c.lines, configs: c.list() });
   }
   if (!only || only === 'vhost') {

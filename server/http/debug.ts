@@ -37,6 +37,8 @@ export interface DebugSources {
   duplicates?(): readonly DuplicateDefinition[];
   /** Documents skipped because tspilot does not read their kind, with the reason, for /debug/configz. */
   ignored?(): readonly IgnoredObject[];
+  /** EnvoyFilter patches skipped for a resource because the result was invalid, for /debug/configz. */
+  envoyFilterSkips?(): readonly object[];
   /** The last pushes (server/observe.ts), for /debug/push_status. */
   pushStatus?(): object;
   /** Proxies polling the v1 REST API (server/http/v1), listed in /debug/syncz after the streams. */
@@ -153,6 +155,8 @@ export function debugRoutes(src: DebugSources, router: Router = new Router()): R
         duplicates: src.duplicates?.() ?? [],
         // Documents of kinds tspilot does not read: misspelled (with a suggestion), or not translated yet.
         ignored: src.ignored?.() ?? [],
+        // EnvoyFilter patches not applied to a resource because the result would fail Envoy's validation.
+        envoyFilterSkips: src.envoyFilterSkips?.() ?? [],
         sourceErrors: Object.fromEntries(src.sourceErrors()),
       },
     };

@@ -63,6 +63,7 @@ export const WATCHED_RESOURCES: readonly WatchedResource[] = [
   { group: 'security.istio.io', resource: 'peerauthentications', kind: 'PeerAuthentication', versions: ['v1', 'v1beta1'], namespaced: true, optional: true },
   security('authorizationpolicies', 'AuthorizationPolicy'),
   security('requestauthentications', 'RequestAuthentication'),
+  { group: 'networking.istio.io', resource: 'envoyfilters', kind: 'EnvoyFilter', versions: ['v1alpha3'], namespaced: true, optional: true },
 ];
 
 /** `services`, `virtualservices.networking.istio.io`: the name kubectl and RBAC errors use. */

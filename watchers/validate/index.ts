@@ -18,6 +18,7 @@ import { holdsTlsKeys, readSecret } from './secret.js';
 import { readAuthorizationPolicy } from './authorizationpolicy.js';
 import { readRequestAuthentication } from './requestauthentication.js';
 import { readPeerAuthentication } from './peerauthentication.js';
+import { readEnvoyFilter } from './envoyfilter.js';
 
 export type Validated =
   | { readonly status: 'ok'; readonly key: ConfigKey; readonly object: ConfigObject }
@@ -45,6 +46,7 @@ const KINDS: Readonly<Record<string, { versions: readonly string[]; read: ReadFn
   AuthorizationPolicy: { versions: ISTIO_SECURITY, read: readAuthorizationPolicy },
   RequestAuthentication: { versions: ISTIO_SECURITY, read: readRequestAuthentication },
   PeerAuthentication: { versions: ['security.istio.io/v1', 'security.istio.io/v1beta1'], read: readPeerAuthentication },
+  EnvoyFilter: { versions: ['networking.istio.io/v1alpha3'], read: readEnvoyFilter },
 };
 
 export const SUPPORTED_KINDS: readonly string[] = Object.keys(KINDS);

@@ -6,9 +6,10 @@
 import type { EndpointSlice, Endpoints, Pod, Secret, Service, ServicePort } from './k8s.js';
 import type { DestinationRule, Gateway, ServiceEntry, Sidecar, VirtualService, WorkloadEntry } from './istio.js';
 import type { MeshSettings } from './meshconfig.js';
+import type { GatewayApiObject, GwObjectStatus } from './gatewayapi.js';
 
 export type ConfigObject = Service | EndpointSlice | Endpoints | Pod | VirtualService | DestinationRule
-  | ServiceEntry | WorkloadEntry | Sidecar | Gateway | Secret;
+  | ServiceEntry | WorkloadEntry | Sidecar | Gateway | Secret | GatewayApiObject;
 export type ConfigKind = ConfigObject['kind'];
 
 /** `Kind/namespace/name`: the identity of a config object across versions and sources. */
@@ -125,4 +126,9 @@ export interface MeshConfig {
   readonly conflicts: readonly VirtualServiceConflict[];
   /** Secrets with TLS material by `namespace/name` (gateway credentialName over SDS). Never shown in debug views. */
   readonly secrets: ReadonlyMap<string, Secret>;
+  /**
+   * Status of every Gateway API object (conditions, per-listener and per-parent), computed with the
+   * conversion that put their Istio Gateways and VirtualServices into `gateways`/`virtualServices`.
+   */
+  readonly gatewayApiStatus?: readonly GwObjectStatus[];
 }

@@ -190,14 +190,14 @@ function applies(scope: Scope, m: HTTPMatchRequest | undefined, port: number, fl
 /** Envoy routes for one VirtualService HTTP route: one per applicable match (or one catch-all). */
 function routesOf(scope: Scope, vs: VirtualService, index: number, h: HTTPRoute, port: number, flavor: RouteFlavor): Route[] {
   const matches = (h.match ?? [undefined]).filter((m) => applies(scope, m, port, flavor));
-  const meta = istioMetadata({ config: configPath('VirtualService', vs.meta.namespace, vs.meta.name) });
+  const meta = istioMetadata({ config: h.provenance ?? configPath('VirtualService', vs.meta.namespace, vs.meta.name) });
   const req = headerOps(h.headers?.request);
   const resp = headerOps(h.headers?.response);
   return matches.map((m) => {
     const r: Route = { name: h.name ?? `${vs.meta.namespace}/${vs.meta.name}.http[${index}]`, match: routeMatch(m, flavor.headerStyle), metadata: meta, decorator: { operation: `${vs.meta.name}:${port}/*` } };
     if (h.redirect) {
       r.redirect = {
-        ...(h.redirect.uri ? { path_redirect: h.redirect.uri } : {}), ...(h.redirect.authority ? { host_redirect: h.redirect.authority } : {}),
+        ...(h.redirect.uri ? { path_redirect: h.redirect.uri } : {}), ...(h.redirect.prefixRewrite ? { prefix_rewrite: h.redirect.prefixRewrite } : {}), ...(h.redirect.authority ? { host_redirect: h.redirect.authority } : {}),
         ...(h.redirect.port ? { port_redirect: h.redirect.port } : {}), ...(h.redirect.scheme ? { scheme_redirect: h.redirect.scheme } : {}),
         response_code: REDIRECT_CODES[(h.redirect.redirectCode ?? 301) as 301] ?? 'MOVED_PERMANENTLY',
       };

@@ -154,3 +154,19 @@ export interface GwObjectStatus {
   readonly listeners?: readonly GwListenerStatus[];
   readonly parents?: readonly GwRouteParentStatus[];
 }
+
+/**
+ * One line per condition that says something is wrong (Accepted/ResolvedRefs/Programmed False,
+ * Conflicted True) in a Gateway API object's status: what `tspilot translate` warns and logs show.
+ */
+export function statusProblems(s: GwObjectStatus): string[] {
+  const kind = s.kind === 'KubernetesGateway' ? 'Gateway' : s.kind;
+  const who = `${kind} ${s.namespace ? `${s.namespace}/` : ''}${s.name}`;
+  const bad = (c: GwCondition): boolean => (c.type === 'Conflicted' ? c.status === 'True' : c.status === 'False');
+  const line = (where: string, c: GwCondition): string => `${who}${where}: ${c.type}=${c.status} ${c.reason}${c.message ? `: ${c.message}` : ''}`;
+  return [
+    ...(s.conditions ?? []).filter(bad).map((c) => line('', c)),
+    ...(s.listeners ?? []).flatMap((l) => l.conditions.filter(bad).map((c) => line(` listener ${l.name}`, c))),
+    ...(s.parents ?? []).flatMap((p) => p.conditions.filter(bad).map((c) => line(` parent ${p.parentRef.kind} ${p.parentRef.namespace}/${p.parentRef.name}${p.parentRef.sectionName ? `/${p.parentRef.sectionName}` : ''}`, c))),
+  ];
+}

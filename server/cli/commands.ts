@@ -18,6 +18,7 @@ import { proxyConfigTable, SECTION_TYPE, type ConfigSection } from './proxyconfi
 import { proxyStatusTable, type SyncEntry } from './status.js';
 import { render, type OutputFormat } from './table.js';
 import { translate, type ShortType } from '../explain/translate.js';
+import { statusProblems } from '../../model/gatewayapi.js';
 
 export const DEFAULT_SERVER = 'http://127.0.0.1:15014';
 
@@ -93,7 +94,8 @@ async function offlineProxy(configDir: string, nodeId: string, meta: readonly st
   let proxy: Proxy;
   try { proxy = resolveNode(loaded.mesh, nodeId, parseMeta(meta)); } catch (e) { throw new CliError(`--proxy: ${(e as Error).message}`); }
   const warnings = [...loaded.fileErrors].map(([f, r]) => `warning: ${f} was not read: ${r}\n`).join('')
-    + loaded.mesh.rejected.map((r) => `warning: rejected ${r.kind} ${r.namespace}/${r.name} in ${r.source}: ${r.field ? `${r.field}: ` : ''}${r.reason}\n`).join('');
+    + loaded.mesh.rejected.map((r) => `warning: rejected ${r.kind} ${r.namespace}/${r.name} in ${r.source}: ${r.field ? `${r.field}: ` : ''}${r.reason}\n`).join('')
+    + (loaded.mesh.gatewayApiStatus ?? []).flatMap(statusProblems).map((p) => `warning: ${p}\n`).join('');
   return { loaded, proxy, warnings };
 }
 

@@ -134,6 +134,8 @@ export function debugRoutes(src: DebugSources, router: Router = new Router()): R
         // Documents of kinds tspilot does not read: misspelled (with a suggestion), or not translated yet.
         ignored: src.ignored?.() ?? [],
         sourceErrors: Object.fromEntries(src.sourceErrors()),
+        // Gateway API objects: the conditions tspilot computed (Kubernetes mode also writes them to their status).
+        gatewayApiStatus: mesh.gatewayApiStatus ?? [],
       },
     };
   });

@@ -188,7 +188,7 @@ function applies(scope: Scope, m: HTTPMatchRequest | undefined, port: number, fl
 }
 
 /** Envoy routes for one VirtualService HTTP route: one per applicable match (or one catch-all). */
-function routesOf(scope: Scope, vs: VirtualService, index: number, h: HTTPRoute, port: number, flavor: RouteFlavor): Route[] {
+function routesOf(scope: Scope, vs: VirtualService, index: number, h: HTTPRoute, port: number, flavor: RouteFlavor, host = ''): Route[] {
   const matches = (h.match ?? [undefined]).filter((m) => applies(scope, m, port, flavor));
   const meta = istioMetadata({ config: h.provenance ?? configPath('VirtualService', vs.meta.namespace, vs.meta.name) });
   const req = headerOps(h.headers?.request);
@@ -201,12 +201,17 @@ function routesOf(scope: Scope, vs: VirtualService, index: number, h: HTTPRoute,
         ...(h.redirect.port ? { port_redirect: h.redirect.port } : {}), ...(h.redirect.scheme ? { scheme_redirect: h.redirect.scheme } : {}),
         response_code: REDIRECT_CODES[(h.redirect.redirectCode ?? 301) as 301] ?? 'MOVED_PERMANENTLY',
       };
+    } else if (h.directResponse && flavor.timeoutAs === 'max_stream_duration' && host) {
+      // Proxyless gRPC clients accept only route actions (grpc-js NACKs the whole RouteConfiguration
+      // for a direct_response): the same answer as an abort fault on the host's own cluster.
+      r.route = { cluster: clusterName('outbound', port, '', host) };
     } else if (h.directResponse) {
       const b = h.directResponse.body;
       r.direct_response = { status: h.directResponse.status, ...(b?.string !== undefined ? { body: { inline_string: b.string } } : b?.bytes !== undefined ? { body: { inline_bytes: b.bytes } } : {}) };
     } else r.route = action(scope, h, vs, port, flavor);
     const perFilter: Record<string, ReturnType<typeof typedAny>> = {};
     if (h.fault) perFilter[FAULT_FILTER] = typedAny(FAULT_TYPE, faultConfig(h.fault));
+    else if (r.route && h.directResponse) perFilter[FAULT_FILTER] = typedAny(FAULT_TYPE, faultConfig({ abort: { httpStatus: h.directResponse.status, percentage: { value: 100 } } }));
     if (h.corsPolicy && flavor.timeoutAs === 'timeout') perFilter[CORS_FILTER] = typedAny(CORS_POLICY_TYPE, corsPolicy(h.corsPolicy));
     if (Object.keys(perFilter).length) r.typed_per_filter_config = perFilter;
     if (req.add.length) r.request_headers_to_add = req.add;
@@ -231,7 +236,7 @@ export function defaultRoute(scope: Scope, host: string, port: number, flavor: R
 /** Routes of the given VirtualServices (in order) for one host:port; the default route when none apply. */
 export function vsRoutes(scope: Scope, vss: readonly VirtualService[], host: string, port: number, flavor: RouteFlavor, withDefault = true): Route[] {
   const out: Route[] = [];
-  for (const vs of vss) (vs.spec.http ?? []).forEach((h, i) => out.push(...routesOf(scope, vs, i, h, port, flavor)));
+  for (const vs of vss) (vs.spec.http ?? []).forEach((h, i) => out.push(...routesOf(scope, vs, i, h, port, flavor, host)));
   if (!out.length && withDefault) return [defaultRoute(scope, host, port, flavor)];
   return out;
 }

@@ -34,3 +34,19 @@ export function resolveBackend(ref: GwBackendRef, routeKind: string, routeNs: st
   }
   return { ok: false, reason: 'InvalidKind', message: `backendRef kind ${ref.group ? `${ref.group}/` : ''}${ref.kind} is not supported (Service, or networking.istio.io Hostname)` };
 }
+
+/**
+ * Weights as percentages summing to exactly 100 (largest remainder, ties to the earlier backend),
+ * as istiod converts them: gRPC C-core before 1.55 NACKs weighted clusters whose weights do not
+ * add up to the default total_weight of 100. A backend whose share rounds to 0 keeps none.
+ */
+export function percentWeights(weights: readonly number[]): number[] {
+  const total = weights.reduce((a, b) => a + b, 0);
+  if (total <= 0) return weights.map(() => 0);
+  const exact = weights.map((w) => (w * 100) / total);
+  const out = exact.map(Math.floor);
+  let left = 100 - out.reduce((a, b) => a + b, 0);
+  const order = exact.map((e, i) => ({ i, r: e - Math.floor(e) })).sort((a, b) => b.r - a.r || a.i - b.i);
+  for (const { i } of order) { if (left <= 0) break; out[i]! += 1; left--; }
+  return out;
+}

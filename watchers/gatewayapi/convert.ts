@@ -21,7 +21,7 @@ import type { MeshService } from '../../model/config.js';
 import { ISTIO_GATEWAY_CONTROLLER, type GatewayApiObject, type GatewayClass, type GwObjectStatus, type GwRoute, type GwRouteParentStatus, type KubernetesGateway, type ReferenceGrant } from '../../model/gatewayapi.js';
 import type { Gateway, HTTPRoute, RouteDestination, VirtualService } from '../../model/istio.js';
 import { attach, isGatewayParent, isServiceParent } from './attach.js';
-import { resolveBackend } from './backends.js';
+import { percentWeights, resolveBackend } from './backends.js';
 import { cond, generatedMeta, hostnameWithin } from './conditions.js';
 import { grpcRouteEntries, httpRouteEntries, type Entry, type HttpContext, type RuleResult } from './http.js';
 import { convertGateway, type ListenerInfo } from './listeners.js';
@@ -161,7 +161,8 @@ function l4Destinations(route: GwRoute, ctx: HttpContext): { dests: RouteDestina
       if (r.weight > 0) dests.push({ destination: { host: r.host, ...(r.port !== undefined ? { port: { number: r.port } } : {}) }, weight: r.weight });
     }
   }
-  return { dests, ...(problem ? { problem } : {}) };
+  const pct = percentWeights(dests.map((d) => d.weight ?? 0));
+  return { dests: dests.map((d, i) => ({ ...d, weight: pct[i]! })).filter((d) => d.weight > 0), ...(problem ? { problem } : {}) };
 }
 
 function tlsVirtualService(route: GwRoute, info: ListenerInfo, hostnames: readonly string[], dests: RouteDestination[]): VirtualService {

@@ -16,7 +16,7 @@
 import type { MeshService } from '../../model/config.js';
 import type { GwBackendRef, GwFilter, GwGRPCRoute, GwGRPCRouteMatch, GwHTTPRoute, GwHTTPRouteMatch, GwHeaderMatch, GwHeaderModifier, ReferenceGrant } from '../../model/gatewayapi.js';
 import type { HTTPMatchRequest, HTTPRoute, HTTPRouteDestination, HeaderOperations, StringMatch } from '../../model/istio.js';
-import { resolveBackend } from './backends.js';
+import { percentWeights, resolveBackend } from './backends.js';
 import type { PrecedenceKey } from './precedence.js';
 
 export interface Entry { readonly route: HTTPRoute; readonly key: PrecedenceKey }
@@ -75,7 +75,8 @@ function destinations(refs: readonly GwBackendRef[], kind: string, ns: string, c
     if (r.weight <= 0) continue;
     dests.push({ destination: { host: r.host, ...(r.port !== undefined ? { port: { number: r.port } } : {}) }, weight: r.weight });
   }
-  return { dests, ...(problem ? { problem } : {}) };
+  const pct = percentWeights(dests.map((d) => d.weight ?? 0));
+  return { dests: dests.map((d, i) => ({ ...d, weight: pct[i]! })).filter((d) => d.weight > 0), ...(problem ? { problem } : {}) };
 }
 
 /** The parts of an Istio HTTP route a rule's filters and backends give, for one URI part. */

@@ -36,6 +36,9 @@ import { CaMetrics } from './ca/metrics.js';
 import type { CaFlags } from './ca/flags.js';
 import { KubeConfig } from '@kubernetes/client-node';
 import { CA_SERVICE_DEFINITION, caService } from './ca/service.js';
+import os from 'node:os';
+import { randomUUID } from 'node:crypto';
+import { GatewayStatusWriter } from './gwstatus/writer.js';
 
 export interface ServeOptions {
   readonly configDir: string;
@@ -148,7 +151,9 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   observer.meterSends(engine);
   let ready = false;
   const first = firstValueFrom(store$);
-  const sub: Subscription = store$.subscribe((out) => { last = out; const u = out.change; try { pushUpdate(u); } catch (e) {
+  // Kubernetes mode: the Gateway API status the store computed is written back by the elected leader.
+  const gwStatus = opts.kube ? gatewayStatusWriter(opts.kube) : undefined;
+  const sub: Subscription = store$.subscribe((out) => { last = out; gwStatus?.update(out.mesh.gatewayApiStatus ?? []); const u = out.change; try { pushUpdate(u); } catch (e) {
     // A throw here would end the subscription (no push ever again): log, count, wait for the next change.
     observer.metrics.pushContextErrors.inc();
     log.error({ generation: u.mesh.generation, err: (e as Error).message }, `push of generation ${u.mesh.generation} failed: ${(e as Error).message}`);
@@ -185,7 +190,7 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   const close = async (): Promise<void> => {
     sub.unsubscribe();
     ownCA?.close();
-    await Promise.all([dryRunParser.close(), xds?.close(), xdsTls?.close(), webhook?.close(), ca?.close(), ...servers.map((s) => s.close())]);
+    await Promise.all([gwStatus?.close(), dryRunParser.close(), xds?.close(), xdsTls?.close(), webhook?.close(), ca?.close(), ...servers.map((s) => s.close())]);
   };
   try {
     if (opts.ca) {
@@ -235,4 +240,12 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   const running = { xdsPort: xds?.port ?? 0, xdsTlsPort: xdsTls?.port, monitoringPort: servers[0]!.port, httpPort: servers[1]!.port, webhookPort: webhook?.port, engine, ca, close };
   log.info({ xds: xds?.port, xdsTls: xdsTls?.port, monitoring: running.monitoringPort, http: running.httpPort, webhook: running.webhookPort, ...src.describe }, 'listening');
   return running;
+}
+
+function gatewayStatusWriter(k: KubeModeOptions): GatewayStatusWriter {
+  const kc = new KubeConfig();
+  if (k.kubeconfig) kc.loadFromFile(k.kubeconfig); else kc.loadFromCluster();
+  const w = new GatewayStatusWriter({ kubeConfig: kc, namespace: k.istioNamespace, identity: `${os.hostname()}_${randomUUID()}`, log: logger('gateway-status') });
+  w.start();
+  return w;
 }

@@ -5,7 +5,9 @@
  * client's method plus a header sends every RPC to echo-v2; a rule for another method of the same
  * service never matches; the service-wide rule splits RPCs between echo-v1 and echo-v2 by weight.
  * Then the route is edited in the folder and the clients follow, and a route that names a missing
- * backend is answered as the spec says (UNAVAILABLE/INTERNAL from the 500) without disturbing the rest.
+ * backend is answered as the spec says (a 500: gRPC UNKNOWN) without disturbing the rest. And an
+ * HTTPRoute on the same Service: a header match on a path prefix, and PathPrefix segment semantics
+ * (`/tspilot.test.Ech` does not match `/tspilot.test.Echo/Who`), for proxyless clients.
  */
 import { strict as assert } from 'node:assert';
 import type { XdsClient, XdsClientKind } from './clients/driver.js';
@@ -83,6 +85,38 @@ for (const kind of ['grpc-js', 'c-core'] as XdsClientKind[]) {
       assert.ok(broken.every((r) => r.startsWith('error:UNKNOWN')), `the missing backend's rule answers 500 (gRPC UNKNOWN): ${broken.join(', ')}`);
       const rest = await client().rpc(ECHO_TARGET, 10);
       assert.ok(rest.every((r) => r === 'v1' || r === 'v2'), rest.join(', '));
+    });
+  });
+}
+
+/** An HTTPRoute (not a GRPCRoute) on the Service: gRPC paths are HTTP paths, with PathPrefix segment semantics. */
+const HTTP_ROUTE = `apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: echo, namespace: default}
+spec:
+  parentRefs: [{group: "", kind: Service, name: echo}]
+  rules:
+  - matches: [{path: {type: PathPrefix, value: /tspilot.test.Echo}, headers: [{name: x-user, value: jason}]}]
+    backendRefs: [{name: echo-v2, port: 9080}]
+  - matches: [{path: {type: PathPrefix, value: /tspilot.test.Ech}}]
+    backendRefs: [{name: echo-v2, port: 9080}]
+  - backendRefs: [{name: echo-v1, port: 9080}]
+`;
+
+for (const kind of ['grpc-js', 'c-core'] as XdsClientKind[]) {
+  describe(`e2e Gateway API HTTPRoute (mesh) with the real ${kind} client`, function () {
+    this.timeout(120_000);
+    let rig: EchoRig;
+    before(async () => {
+      rig = await echoRig(kind, { workload: `gwapi-http-${kind}`, registry: versionedRegistry, files: { 'route.yaml': HTTP_ROUTE } });
+    });
+    after(() => rig?.close());
+
+    it('a header match on a path prefix sends jason to echo-v2; the prefix /tspilot.test.Ech does not match /tspilot.test.Echo/… (segments); the rest goes to echo-v1', async () => {
+      const jason = await rig.client.until(ECHO_TARGET, 'v2', { metadata: { 'x-user': 'jason' }, consecutive: 8 });
+      assert.ok(jason.ok, `${JSON.stringify(jason)}\n${rig.client.stderrTail()}`);
+      const others = await rig.client.rpc(ECHO_TARGET, 8);
+      assert.deepEqual(others, Array(8).fill('v1'), 'a partial-segment prefix matches nothing: everything else takes the catch-all');
     });
   });
 }

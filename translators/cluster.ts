@@ -10,7 +10,7 @@
 import type { MeshService } from '../model/config.js';
 import type { DestinationRule, TrafficPolicy } from '../model/istio.js';
 import type { Cluster } from '../proto/types.js';
-import { clusterName, configPath } from './names.js';
+import { clusterKey, clusterKeyName, configPath, type ClusterKey } from './names.js';
 import { istioMetadata } from './metadata.js';
 import { policyFields, policyForPort } from './policy.js';
 import { dnsEndpoints } from './endpoint.js';
@@ -75,20 +75,27 @@ function cluster(scope: Scope, name: string, svc: MeshService, port: number, sub
   return out;
 }
 
-/** Every outbound cluster of the proxy's visible services, sorted by name. */
-export function outboundClusters(scope: Scope, flavor: ClusterFlavor): Cluster[] {
-  const out: Cluster[] = [];
+/** A generated cluster and what its name stands for. */
+export interface KeyedCluster {
+  readonly key: ClusterKey;
+  readonly cluster: Cluster;
+}
+
+/** Every outbound cluster of the proxy's visible services with its key, sorted by name. */
+export function outboundClusters(scope: Scope, flavor: ClusterFlavor): KeyedCluster[] {
+  const out: KeyedCluster[] = [];
+  const add = (key: ClusterKey, make: (name: string) => Cluster): void => { out.push({ key, cluster: make(clusterKeyName(key)) }); };
   for (const svc of scope.services) {
     const dr = scope.destinationRule(svc.hostname);
     for (const p of svc.ports) {
       if (p.protocol === 'UDP') continue;
       const base = policyForPort(dr?.spec.trafficPolicy, p.port);
-      out.push(cluster(scope, clusterName('outbound', p.port, '', svc.hostname), svc, p.port, '', dr, base, flavor));
+      add(clusterKey('outbound', p.port, '', svc.hostname), (name) => cluster(scope, name, svc, p.port, '', dr, base, flavor));
       for (const s of dr?.spec.subsets ?? []) {
         const own = policyForPort(s.trafficPolicy, p.port);
-        out.push(cluster(scope, clusterName('outbound', p.port, s.name, svc.hostname), svc, p.port, s.name, dr, own ? { ...base, ...own } : base, flavor));
+        add(clusterKey('outbound', p.port, s.name, svc.hostname), (name) => cluster(scope, name, svc, p.port, s.name, dr, own ? { ...base, ...own } : base, flavor));
       }
     }
   }
-  return out.sort((a, b) => (a.name! < b.name! ? -1 : a.name! > b.name! ? 1 : 0));
+  return out.sort((a, b) => (a.cluster.name! < b.cluster.name! ? -1 : a.cluster.name! > b.cluster.name! ? 1 : 0));
 }

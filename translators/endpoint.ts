@@ -9,19 +9,15 @@
  * priorities with outlier detection) is applied relative to the calling proxy's locality.
  */
 import type { MeshEndpoint } from '../model/config.js';
+import { selectorMatches } from '../model/labels.js';
 import type { TrafficPolicy } from '../model/istio.js';
 import type { ClusterLoadAssignment, LocalityLbEndpoints } from '../proto/types.js';
 import { jsonToStruct } from '../proto/struct.js';
 import { applyLocalityLb, type LocalityGroup } from './locality.js';
 import { localityLabels, parseLocality } from '../model/locality.js';
-import { parseClusterName } from './names.js';
+import { clusterKeyName, type ClusterKey } from './names.js';
 import { policyForPort } from './policy.js';
 import type { Scope } from './scope.js';
-
-function matches(labels: Readonly<Record<string, string>>, want: Readonly<Record<string, string>> | undefined): boolean {
-  if (!want) return true;
-  return Object.keys(want).every((k) => labels[k] === want[k]);
-}
 
 function render(g: LocalityGroup<MeshEndpoint>): LocalityLbEndpoints {
   const l = g.locality;
@@ -65,23 +61,22 @@ export function dnsEndpoints(eps: readonly MeshEndpoint[], policy: TrafficPolicy
   return applyLocalityLb(groups(eps), setting, policy?.outlierDetection !== undefined, proxyLabels).map(render);
 }
 
-/** The assignment for one outbound cluster name, or undefined if the name is not a known cluster. */
-export function outboundEndpoints(scope: Scope, name: string): ClusterLoadAssignment | undefined {
-  const parsed = parseClusterName(name);
-  if (!parsed || parsed.direction !== 'outbound') return undefined;
-  const svc = scope.serviceByHost.get(parsed.host);
-  if (!svc || !svc.ports.some((p) => p.port === parsed.port)) return undefined;
+/** The assignment for one outbound cluster, or undefined if the key is not a known cluster. */
+export function outboundEndpoints(scope: Scope, key: ClusterKey): ClusterLoadAssignment | undefined {
+  if (key.direction !== 'outbound') return undefined;
+  const svc = scope.serviceByHost.get(key.host);
+  if (!svc || !svc.ports.some((p) => p.port === key.port)) return undefined;
   let labels: Readonly<Record<string, string>> | undefined;
-  const dr = scope.destinationRule(parsed.host);
-  const subset = parsed.subset ? dr?.spec.subsets?.find((s) => s.name === parsed.subset) : undefined;
-  if (parsed.subset) {
+  const dr = scope.destinationRule(key.host);
+  const subset = key.subset ? dr?.spec.subsets?.find((s) => s.name === key.subset) : undefined;
+  if (key.subset) {
     if (!subset) return undefined;
     labels = subset.labels ?? {};
   }
-  const eps = (scope.mesh.endpoints.get(parsed.host)?.get(parsed.port) ?? []).filter((e) => matches(e.labels, labels));
+  const eps = (scope.mesh.endpoints.get(key.host)?.get(key.port) ?? []).filter((e) => selectorMatches(labels, e.labels));
   // istiod's getOutlierDetectionAndLoadBalancerSettings: the subset's policy over the rule's, each with its port-level settings.
-  const port = parsed.port;
+  const port = key.port;
   const policy = { ...policyForPort(dr?.spec.trafficPolicy, port), ...policyForPort(subset?.trafficPolicy, port) };
   const located = applyLocalityLb(groups(eps), policy.loadBalancer?.localityLbSetting, policy.outlierDetection !== undefined, scope.labels);
-  return { cluster_name: name, endpoints: located.map(render) };
+  return { cluster_name: clusterKeyName(key), endpoints: located.map(render) };
 }

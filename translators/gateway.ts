@@ -14,25 +14,24 @@
 import type { MeshConfig } from '../model/config.js';
 import type { Gateway, GatewayServer, VirtualService } from '../model/istio.js';
 import type { Proxy } from '../model/proxy.js';
-import type { Cluster, FilterChain, Listener, RouteConfiguration, VirtualHost } from '../proto/types.js';
+import type { FilterChain, Listener, RouteConfiguration, VirtualHost } from '../proto/types.js';
 import { typedAny } from '../proto/any.js';
 import { outboundClusters } from './cluster.js';
-import { HCM_FILTER, HCM_TYPE, rdsHcm } from './hcm.js';
+import { HCM_FILTER, HCM_TYPE, listenerContext, rdsHcm } from './hcm.js';
 import { istioMetadata } from './metadata.js';
 import { vsRoutes, type RouteFlavor } from './route.js';
-import { buildScope, exported, hostMatches, resolveHost, type Scope } from './scope.js';
+import { buildScope, exported, type Scope } from './scope.js';
+import { hostSubsetOf, resolveShortName } from '../model/hosts.js';
+import { selectorMatches, serviceSelects } from '../model/labels.js';
 import { dedupeDomains } from './outbound.js';
 import { tlsChains, TLS_INSPECTOR } from './tcp.js';
-import { eager, edsOutput, fixedClusters } from './sidecar.js';
+import { clusterOutput, eager, edsOutput, fixedClusters } from './sidecar.js';
 import { sds } from './policy.js';
 import type { Generated } from './generated.js';
+import type { ListenerPort } from './filters/types.js';
+import { protocolNamed } from './protocol.js';
 
 const DOWNSTREAM_TLS = 'envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext';
-
-function selects(sel: Readonly<Record<string, string>> | undefined, labels: Readonly<Record<string, string>>): boolean {
-  const keys = Object.keys(sel ?? {});
-  return keys.length > 0 && keys.every((k) => labels[k] === sel![k]);
-}
 
 const gwName = (g: Gateway): string => `${g.meta.namespace}/${g.meta.name}`;
 const gwPath = (g: Gateway): string => `/apis/networking.istio.io/v1/namespaces/${g.meta.namespace}/gateway/${g.meta.name}`;
@@ -40,7 +39,7 @@ const gwPath = (g: Gateway): string => `/apis/networking.istio.io/v1/namespaces/
 /** The container port a gateway server binds: the gateway Service's targetPort for that port number. */
 function listenPort(scope: Scope, port: number): number {
   for (const svc of scope.mesh.services) {
-    if (svc.namespace !== scope.namespace || !svc.selector || !Object.keys(svc.selector).every((k) => scope.labels[k] === svc.selector![k])) continue;
+    if (svc.namespace !== scope.namespace || !serviceSelects(svc.selector, scope.labels)) continue;
     const sp = svc.ports.find((p) => p.port === port);
     if (sp && typeof sp.targetPort === 'number') return sp.targetPort;
   }
@@ -61,9 +60,9 @@ function boundVirtualServices(scope: Scope, g: Gateway, server: GatewayServer): 
       const host = slash >= 0 ? sh.slice(slash + 1) : sh;
       if (ns !== '*' && !(ns === '.' && vs.meta.namespace === g.meta.namespace) && ns !== vs.meta.namespace) continue;
       for (const vh of vs.spec.hosts) {
-        const full = resolveHost(vh, vs.meta.namespace, scope.mesh.domainSuffix);
-        if (hostMatches(host, full)) hosts.push(vh);
-        else if (hostMatches(full, host)) hosts.push(host);
+        const full = resolveShortName(vh, vs.meta.namespace, scope.mesh.domainSuffix);
+        if (hostSubsetOf(full, host)) hosts.push(vh);
+        else if (hostSubsetOf(host, full)) hosts.push(host);
       }
     }
     if (hosts.length) out.push({ vs, hosts: [...new Set(hosts)].sort() });
@@ -80,7 +79,7 @@ function routeConfig(scope: Scope, name: string, entries: { g: Gateway; server: 
       for (const h of hosts) if (!(byHost.get(h) ?? []).includes(vs)) byHost.set(h, [...(byHost.get(h) ?? []), vs]);
     }
   }
-  const flavor: RouteFlavor = { headerStyle: 'string_match', defaultRetries: true, timeoutAs: 'timeout', gateway: gwName(entries[0]!.g) };
+  const flavor: RouteFlavor = { headerStyle: 'string_match', defaultRetries: true, timeoutAs: 'timeout', listenerClass: 'gateway', gateway: gwName(entries[0]!.g) };
   const vhosts: VirtualHost[] = [...byHost.keys()].sort().map((h) => ({
     name: `${h}:${port}`,
     domains: h === '*' ? ['*'] : [h, `${h}:*`],
@@ -103,13 +102,18 @@ function downstreamTls(server: GatewayServer): Record<string, unknown> {
   return { common_tls_context: common, require_client_certificate: { value: istio || tls.mode === 'MUTUAL' } };
 }
 
+/** The filter registry's port for a server bound on listen port `lp`. */
+function serverPort(lp: number, server: GatewayServer): ListenerPort {
+  return { number: lp, name: server.port.name, protocol: protocolNamed(server.port.protocol) };
+}
+
 function sniOf(server: GatewayServer): string[] {
   return server.hosts.map((h) => h.slice(h.indexOf('/') + 1)).filter((h) => h !== '*').sort();
 }
 
 export function gatewayGenerator(mesh: MeshConfig, proxy: Proxy): Generated {
   const scope = buildScope(mesh, proxy);
-  const gateways = mesh.gateways.filter((g) => selects(g.spec.selector, scope.labels));
+  const gateways = mesh.gateways.filter((g) => selectorMatches(g.spec.selector, scope.labels));
   const byPort = new Map<number, { g: Gateway; server: GatewayServer }[]>();
   for (const g of gateways) for (const server of g.spec.servers) {
     const lp = listenPort(scope, server.port.number);
@@ -124,7 +128,8 @@ export function gatewayGenerator(mesh: MeshConfig, proxy: Proxy): Generated {
     const passthrough = entries.filter((e) => !http.includes(e) && !terminated.includes(e));
     if (http.length) {
       const rc = `http.${lp}`;
-      chains.push({ chain: { filters: [{ name: HCM_FILTER, typed_config: typedAny(HCM_TYPE, rdsHcm(`outbound_0.0.0.0_${lp}`, rc, 'envoy')) }] }, rc: routeConfig(scope, rc, http) });
+      const ctx = listenerContext(scope, 'gateway', http.length === 1 ? serverPort(lp, http[0]!.server) : { number: lp });
+      chains.push({ chain: { filters: [{ name: HCM_FILTER, typed_config: typedAny(HCM_TYPE, rdsHcm(`outbound_0.0.0.0_${lp}`, rc, ctx)) }] }, rc: routeConfig(scope, rc, http) });
     }
     for (const e of terminated) {
       const rc = `https.${e.server.port.number}.${e.server.port.name}.${e.g.meta.name}.${e.g.meta.namespace}`;
@@ -132,7 +137,7 @@ export function gatewayGenerator(mesh: MeshConfig, proxy: Proxy): Generated {
       chains.push({ rc: routeConfig(scope, rc, [e]), chain: {
         ...(sni.length ? { filter_chain_match: { server_names: sni } } : {}),
         transport_socket: { name: 'envoy.transport_sockets.tls', typed_config: typedAny(DOWNSTREAM_TLS, downstreamTls(e.server)) },
-        filters: [{ name: HCM_FILTER, typed_config: typedAny(HCM_TYPE, rdsHcm(`outbound_0.0.0.0_${lp}`, rc, 'envoy')) }],
+        filters: [{ name: HCM_FILTER, typed_config: typedAny(HCM_TYPE, rdsHcm(`outbound_0.0.0.0_${lp}`, rc, listenerContext(scope, 'gateway', serverPort(lp, e.server)))) }],
         metadata: istioMetadata({ config: gwPath(e.g) }),
       } as FilterChain });
     }
@@ -151,10 +156,9 @@ export function gatewayGenerator(mesh: MeshConfig, proxy: Proxy): Generated {
       filter_chains: uniq, metadata: istioMetadata({ config: gwPath(entries[0]!.g) }),
     });
   }
-  const clusters: Cluster[] = [...fixedClusters(scope), ...outboundClusters(scope, { defaultLb: 'LEAST_REQUEST', envoyPolicy: true })]
-    .sort((a, b) => (a.name! < b.name! ? -1 : a.name! > b.name! ? 1 : 0));
+  const clusters = clusterOutput([...fixedClusters(scope).map((cluster) => ({ cluster })), ...outboundClusters(scope, { defaultLb: 'LEAST_REQUEST', envoyPolicy: true })]);
   return {
-    clusters: eager(clusters, (c) => c.name!),
+    clusters,
     endpoints: edsOutput(scope, clusters),
     listeners: eager(listeners, (l) => l.name!),
     routes: eager(routes.sort((a, b) => (a.name! < b.name! ? -1 : 1)), (r) => r.name!),

@@ -2,19 +2,26 @@
  * @module translators/generated
  * What a generator returns for one proxy class: per xDS type, the names it can serve (what a
  * wildcard subscription receives) and a lookup by name (what a named subscription receives —
- * proxyless gRPC may ask for aliases that are not in `names()`). Lookups are pure: same mesh and
- * class, same answer.
+ * proxyless gRPC may ask for aliases that are not in `names()`), and for clusters and endpoints the
+ * typed `ClusterKey` of each name. Lookups are pure: same mesh and class, same answer.
  */
 import type { Cluster, ClusterLoadAssignment, Listener, RouteConfiguration } from '../proto/types.js';
+import type { ClusterKey } from './names.js';
 
 export interface TypeOutput<T> {
   names(): readonly string[];
   get(name: string): T | undefined;
 }
 
+/** Clusters and EDS assignments also say what each name stands for. */
+export interface ClusterOutput<T> extends TypeOutput<T> {
+  /** The key of a cluster (or EDS) name this output serves; undefined for fixed clusters (`BlackHoleCluster`…) and names it doesn't serve. */
+  key(name: string): ClusterKey | undefined;
+}
+
 export interface Generated {
-  readonly clusters: TypeOutput<Cluster>;
-  readonly endpoints: TypeOutput<ClusterLoadAssignment>;
+  readonly clusters: ClusterOutput<Cluster>;
+  readonly endpoints: ClusterOutput<ClusterLoadAssignment>;
   readonly listeners: TypeOutput<Listener>;
   readonly routes: TypeOutput<RouteConfiguration>;
   /** Gateway certificates over SDS (translators/secret.ts); added by `generate`. */

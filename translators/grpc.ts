@@ -9,17 +9,19 @@
 import type { MeshConfig, MeshService } from '../model/config.js';
 import { buildScope, type Scope } from './scope.js';
 import type { Proxy } from '../model/proxy.js';
-import type { Cluster, Listener, RouteConfiguration } from '../proto/types.js';
+import { resolveShortName } from '../model/hosts.js';
+import type { Listener, RouteConfiguration } from '../proto/types.js';
 import { typedAny } from '../proto/any.js';
-import { outboundClusters } from './cluster.js';
+import { outboundClusters, type KeyedCluster } from './cluster.js';
 import { outboundEndpoints } from './endpoint.js';
 import { serviceDomains } from './domains.js';
-import { HCM_TYPE, rdsHcm } from './hcm.js';
-import { clusterName, parseClusterName, vhostName } from './names.js';
+import { HCM_TYPE, listenerContext, rdsHcm } from './hcm.js';
+import { clusterName, vhostName, type ClusterKey } from './names.js';
 import { hostRoutes, type RouteFlavor } from './route.js';
+import { portProtocol } from './protocol.js';
 import type { Generated } from './generated.js';
 
-export const GRPC_ROUTES: RouteFlavor = { headerStyle: 'legacy', defaultRetries: false, timeoutAs: 'max_stream_duration' };
+export const GRPC_ROUTES: RouteFlavor = { headerStyle: 'legacy', defaultRetries: false, timeoutAs: 'max_stream_duration', listenerClass: 'grpc-outbound' };
 
 /** Resolves `host[:port]` as a gRPC target names it, from the proxy's namespace. */
 export function resolveTarget(scope: Scope, name: string, proxyNs: string): { svc: MeshService; port: number } | undefined {
@@ -29,7 +31,7 @@ export function resolveTarget(scope: Scope, name: string, proxyNs: string): { sv
   const host = m[1] as string;
   const candidates = host.includes('.')
     ? [host, `${host}.svc.${mesh.domainSuffix}`, `${host}.${mesh.domainSuffix}`]
-    : [`${host}.${proxyNs}.svc.${mesh.domainSuffix}`];
+    : [resolveShortName(host, proxyNs, mesh.domainSuffix)];
   const svc = candidates.map((c) => scope.serviceByHost.get(c)).find((s) => s !== undefined);
   if (!svc) return undefined;
   const port = m[2] !== undefined ? Number(m[2]) : svc.ports.length === 1 ? svc.ports[0]!.port : 80;
@@ -40,28 +42,31 @@ function listener(scope: Scope, proxy: Proxy, name: string): Listener | undefine
   const t = resolveTarget(scope, name, proxy.namespace);
   if (!t) return undefined;
   const rds = clusterName('outbound', t.port, '', t.svc.hostname);
-  return { name, api_listener: { api_listener: typedAny(HCM_TYPE, rdsHcm(name, rds, 'grpc')) } };
+  const sp = t.svc.ports.find((p) => p.port === t.port)!;
+  const ctx = listenerContext(scope, 'grpc-outbound', { number: t.port, name: sp.name, protocol: portProtocol(sp) });
+  return { name, api_listener: { api_listener: typedAny(HCM_TYPE, rdsHcm(name, rds, ctx)) } };
 }
 
-function routeConfig(scope: Scope, proxy: Proxy, name: string): RouteConfiguration | undefined {
-  const p = parseClusterName(name);
-  if (!p || p.direction !== 'outbound' || p.subset) return undefined;
-  const svc = scope.serviceByHost.get(p.host);
-  if (!svc || !svc.ports.some((x) => x.port === p.port)) return undefined;
+function routeConfig(scope: Scope, proxy: Proxy, name: string, svc: MeshService, port: number): RouteConfiguration {
   return {
     name,
-    virtual_hosts: [{ name: vhostName(svc.hostname, p.port), domains: serviceDomains(svc, proxy.namespace, p.port, true), routes: hostRoutes(scope, svc.hostname, p.port, GRPC_ROUTES) }],
+    virtual_hosts: [{ name: vhostName(svc.hostname, port), domains: serviceDomains(svc, proxy.namespace, port, true), routes: hostRoutes(scope, svc.hostname, port, GRPC_ROUTES) }],
   };
 }
 
 export function grpcGenerator(mesh: MeshConfig, proxy: Proxy): Generated {
   const scope = buildScope(mesh, proxy);
-  let clusters: Map<string, Cluster> | undefined;
-  const allClusters = (): Map<string, Cluster> => (clusters ??= new Map(outboundClusters(scope, { defaultLb: 'ROUND_ROBIN', envoyPolicy: false }).map((c) => [c.name!, c])));
+  let clusters: Map<string, KeyedCluster> | undefined;
+  const allClusters = (): Map<string, KeyedCluster> => (clusters ??= new Map(outboundClusters(scope, { defaultLb: 'ROUND_ROBIN', envoyPolicy: false }).map((c) => [c.cluster.name!, c])));
+  // RDS names are the services' port clusters (`outbound|port||host`): the listeners name them.
+  let rdsNames: Map<string, { svc: MeshService; port: number }> | undefined;
+  const allRoutes = (): Map<string, { svc: MeshService; port: number }> =>
+    (rdsNames ??= new Map(scope.services.flatMap((svc) => svc.ports.map((p) => [clusterName('outbound', p.port, '', svc.hostname), { svc, port: p.port }] as const))));
+  const key = (n: string): ClusterKey | undefined => allClusters().get(n)?.key;
   return {
-    clusters: { names: () => [...allClusters().keys()], get: (n) => allClusters().get(n) },
-    endpoints: { names: () => [...allClusters().keys()], get: (n) => (allClusters().has(n) ? outboundEndpoints(scope, n) : undefined) },
+    clusters: { names: () => [...allClusters().keys()], get: (n) => allClusters().get(n)?.cluster, key },
+    endpoints: { names: () => [...allClusters().keys()], key, get: (n) => { const k = key(n); return k ? outboundEndpoints(scope, k) : undefined; } },
     listeners: { names: () => scope.services.flatMap((s) => s.ports.map((p) => `${s.hostname}:${p.port}`)), get: (n) => listener(scope, proxy, n) },
-    routes: { names: () => scope.services.flatMap((s) => s.ports.map((p) => clusterName('outbound', p.port, '', s.hostname))), get: (n) => routeConfig(scope, proxy, n) },
+    routes: { names: () => [...allRoutes().keys()], get: (n) => { const r = allRoutes().get(n); return r ? routeConfig(scope, proxy, n, r.svc, r.port) : undefined; } },
   };
 }

@@ -1,36 +1,30 @@
 /**
  * @module translators/hcm
- * The HttpConnectionManager both generators put in listeners: RDS over ADS for a route config
- * name, and the HTTP filter chain (filters named canonically, `envoy.filters.http.*`, which MOSN
- * needs since it matches filters by name).
+ * The HttpConnectionManager every generator puts in its listeners: RDS over ADS for a route config
+ * name, and the HTTP filter chain from the filter registry (translators/filters), named
+ * canonically (`envoy.filters.http.*`, which MOSN needs since it matches filters by name).
+ * Envoy HCMs get istiod's connection settings; proxyless gRPC ones only what gRPC reads.
  */
-import type { HttpConnectionManager, HttpFilter } from '../proto/types.js';
-import { typedAny } from '../proto/any.js';
-import { FAULT_FILTER, FAULT_TYPE } from './route.js';
+import type { HttpConnectionManager } from '../proto/types.js';
+import { httpFilters } from './filters/index.js';
+import { isGrpcClass, type HttpListenerContext, type ListenerClass, type ListenerPort } from './filters/types.js';
+import type { Scope } from './scope.js';
 
 export const HCM_FILTER = 'envoy.filters.network.http_connection_manager';
 export const HCM_TYPE = 'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
-export const ROUTER_FILTER = 'envoy.filters.http.router';
-const ROUTER_TYPE = 'envoy.extensions.filters.http.router.v3.Router';
-const CORS_FILTER = 'envoy.filters.http.cors';
-const CORS_TYPE = 'envoy.extensions.filters.http.cors.v3.Cors';
 
-export type FilterSet = 'grpc' | 'envoy';
-
-function httpFilters(set: FilterSet): HttpFilter[] {
-  const fault: HttpFilter = { name: FAULT_FILTER, typed_config: typedAny(FAULT_TYPE, {}) };
-  const router: HttpFilter = { name: ROUTER_FILTER, typed_config: typedAny(ROUTER_TYPE, {}) };
-  if (set === 'grpc') return [fault, router];
-  return [fault, { name: CORS_FILTER, typed_config: typedAny(CORS_TYPE, {}) }, router];
+/** The filter registry's view of a listener of `scope`'s proxy. */
+export function listenerContext(scope: Scope, listenerClass: ListenerClass, port: ListenerPort): HttpListenerContext {
+  return { mesh: scope.mesh, proxy: scope.proxy, labels: scope.labels, listenerClass, port };
 }
 
-export function rdsHcm(statPrefix: string, routeConfigName: string, set: FilterSet): HttpConnectionManager {
+export function rdsHcm(statPrefix: string, routeConfigName: string, ctx: HttpListenerContext): HttpConnectionManager {
   const hcm: HttpConnectionManager = {
     stat_prefix: statPrefix,
     rds: { config_source: { ads: {}, resource_api_version: 'V3' }, route_config_name: routeConfigName },
-    http_filters: httpFilters(set),
+    http_filters: httpFilters(ctx),
   };
-  if (set === 'envoy') {
+  if (!isGrpcClass(ctx.listenerClass)) {
     hcm.codec_type = 'AUTO';
     hcm.use_remote_address = { value: false };
     hcm.normalize_path = { value: true };

@@ -16,8 +16,9 @@ import type { ServicePort } from '../model/k8s.js';
 import type { Cluster, FilterChain, Listener, RouteConfiguration } from '../proto/types.js';
 import { typedAny } from '../proto/any.js';
 import { durationOf } from '../model/duration.js';
-import { HCM_FILTER, HCM_TYPE, rdsHcm } from './hcm.js';
-import { BLACKHOLE_CLUSTER, clusterName, configPath } from './names.js';
+import { selectorMatches, serviceSelects } from '../model/labels.js';
+import { HCM_FILTER, HCM_TYPE, listenerContext, rdsHcm } from './hcm.js';
+import { BLACKHOLE_CLUSTER, clusterKey, clusterKeyName, clusterName, configPath, type ClusterKey } from './names.js';
 import { istioMetadata } from './metadata.js';
 import { isHttp, portProtocol, type Protocol } from './protocol.js';
 import { tcpProxy, ORIGINAL_DST } from './tcp.js';
@@ -31,22 +32,16 @@ export interface InboundPort {
   readonly services: readonly MeshService[];
 }
 
-function selects(sel: Readonly<Record<string, string>> | null, labels: Readonly<Record<string, string>>): boolean {
-  if (!sel) return false;
-  const keys = Object.keys(sel);
-  return keys.length > 0 && keys.every((k) => labels[k] === sel[k]);
-}
-
 function resolveTarget(mesh: MeshConfig, ns: string, labels: Readonly<Record<string, string>>, sp: ServicePort): number | undefined {
   if (typeof sp.targetPort === 'number') return sp.targetPort;
   const name = sp.targetPort;
   for (const pod of [...mesh.pods.values()].sort((a, b) => a.meta.name.localeCompare(b.meta.name))) {
-    if (pod.meta.namespace !== ns || !Object.keys(labels).every((k) => pod.meta.labels[k] === labels[k])) continue;
+    if (pod.meta.namespace !== ns || !selectorMatches(labels, pod.meta.labels)) continue;
     const cp = pod.containerPorts.find((c) => c.name === name);
     if (cp) return cp.containerPort;
   }
   for (const we of mesh.workloadEntries) {
-    if (we.meta.namespace === ns && selects(we.spec.labels ?? null, labels) && we.spec.ports?.[sp.name]) return we.spec.ports[sp.name];
+    if (we.meta.namespace === ns && serviceSelects(we.spec.labels, labels) && we.spec.ports?.[sp.name]) return we.spec.ports[sp.name];
   }
   return undefined;
 }
@@ -56,7 +51,7 @@ export function inboundPorts(scope: Scope): InboundPort[] {
   const byPort = new Map<number, { protocol: Protocol; services: MeshService[] }>();
   if (!Object.keys(scope.labels).length) return [];
   for (const svc of scope.mesh.services) {
-    if (svc.namespace !== scope.namespace || !selects(svc.selector, scope.labels)) continue;
+    if (svc.namespace !== scope.namespace || !serviceSelects(svc.selector, scope.labels)) continue;
     for (const sp of svc.ports) {
       if (sp.protocol === 'UDP') continue;
       const tp = svc.origin === 'ServiceEntry' ? (typeof sp.targetPort === 'number' ? sp.targetPort : sp.port) : resolveTarget(scope.mesh, scope.namespace, scope.labels, sp);
@@ -73,28 +68,31 @@ export function inboundPorts(scope: Scope): InboundPort[] {
   return [...byPort.entries()].sort((a, b) => a[0] - b[0]).map(([port, v]) => ({ port, ...v }));
 }
 
-export function inboundClusters(scope: Scope, ports: readonly InboundPort[]): Cluster[] {
-  const out: Cluster[] = ports.map((p) => {
-    const name = clusterName('inbound', p.port, '', '');
+/** The inbound clusters (`inbound|<port>||`, with their keys) and InboundPassthroughCluster. */
+export function inboundClusters(scope: Scope, ports: readonly InboundPort[]): { readonly cluster: Cluster; readonly key?: ClusterKey }[] {
+  const out: { cluster: Cluster; key?: ClusterKey }[] = ports.map((p) => {
+    const key = clusterKey('inbound', p.port, '', '');
+    const name = clusterKeyName(key);
     const h2 = p.protocol === 'HTTP2' || p.protocol === 'GRPC';
-    return {
+    return { key, cluster: {
       name, type: 'STATIC', connect_timeout: durationOf(scope.mesh.settings.connectTimeout), lb_policy: 'ROUND_ROBIN',
       load_assignment: { cluster_name: name, endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: p.port } } } }] }] },
       ...(h2 ? { typed_extension_protocol_options: { 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': typedAny('envoy.extensions.upstreams.http.v3.HttpProtocolOptions', { explicit_http_config: { http2_protocol_options: {} } }) } } : {}),
       metadata: istioMetadata({ services: p.services.map((s) => ({ host: s.hostname, name: s.name, namespace: s.namespace })) }),
-    } as Cluster;
+    } as Cluster };
   });
-  out.push({
+  out.push({ cluster: {
     name: INBOUND_PASSTHROUGH, type: 'ORIGINAL_DST', lb_policy: 'CLUSTER_PROVIDED', connect_timeout: durationOf(scope.mesh.settings.connectTimeout),
     upstream_bind_config: { source_address: { address: '127.0.0.6', port_value: 0 } },
-  });
+  } });
   return out;
 }
 
-function chainFor(p: InboundPort): FilterChain {
+function chainFor(scope: Scope, p: InboundPort): FilterChain {
   const name = clusterName('inbound', p.port, '', '');
+  const ctx = listenerContext(scope, 'sidecar-inbound', { number: p.port, protocol: p.protocol });
   const filter = isHttp(p.protocol)
-    ? { name: HCM_FILTER, typed_config: typedAny(HCM_TYPE, rdsHcm(`inbound_0.0.0.0_${p.port}`, name, 'envoy')) }
+    ? { name: HCM_FILTER, typed_config: typedAny(HCM_TYPE, rdsHcm(`inbound_0.0.0.0_${p.port}`, name, ctx)) }
     : tcpProxy(name, name);
   const svc = p.services[0]!;
   return {
@@ -103,7 +101,7 @@ function chainFor(p: InboundPort): FilterChain {
   } as FilterChain;
 }
 
-export function virtualInbound(ports: readonly InboundPort[]): Listener {
+export function virtualInbound(scope: Scope, ports: readonly InboundPort[]): Listener {
   return {
     name: 'virtualInbound',
     address: { socket_address: { address: '0.0.0.0', port_value: 15006 } },
@@ -111,7 +109,7 @@ export function virtualInbound(ports: readonly InboundPort[]): Listener {
     listener_filters: [ORIGINAL_DST],
     filter_chains: [
       { name: 'virtualInbound-blackhole', filter_chain_match: { destination_port: { value: 15006 } }, filters: [tcpProxy(BLACKHOLE_CLUSTER, BLACKHOLE_CLUSTER)] },
-      ...ports.map(chainFor),
+      ...ports.map((p) => chainFor(scope, p)),
       { name: 'virtualInbound', filters: [tcpProxy(INBOUND_PASSTHROUGH, INBOUND_PASSTHROUGH)] },
     ],
   };

@@ -18,7 +18,8 @@ import { proxyLabels } from './scope.js';
 import { nameTableOutput, ndsClassKey } from './nds.js';
 import { secretOutput } from './secret.js';
 
-export type { Generated, TypeOutput } from './generated.js';
+export type { ClusterOutput, Generated, TypeOutput } from './generated.js';
+export type { ClusterKey } from './names.js';
 
 function labelsKey(labels: Readonly<Record<string, string>>): string {
   return Object.keys(labels).sort().map((k) => `${k}=${labels[k]}`).join(',');

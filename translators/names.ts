@@ -4,20 +4,34 @@
  * generator, the debug views and the CLI agree on them.
  */
 
-export type Direction = 'outbound' | 'inbound';
+import type { ClusterKey, Direction } from '../model/cluster-key.js';
 
-/** `outbound|9080|v1|reviews.default.svc.cluster.local` (model.BuildSubsetKey). */
-export function clusterName(direction: Direction, port: number, subset: string, host: string): string {
-  return `${direction}|${port}|${subset}|${host}`;
+export type { ClusterKey, Direction } from '../model/cluster-key.js';
+
+export function clusterKey(direction: Direction, port: number, subset: string, host: string): ClusterKey {
+  return { direction, port, subset, host };
 }
 
-/** Parses a cluster name back into its parts, or null for fixed names like `BlackHoleCluster`. */
-export function parseClusterName(name: string): { direction: Direction; port: number; subset: string; host: string } | null {
+/** `outbound|9080|v1|reviews.default.svc.cluster.local`, `inbound|9080||`. */
+export function clusterKeyName(k: ClusterKey): string {
+  return `${k.direction}|${k.port}|${k.subset}|${k.host}`;
+}
+
+export function clusterName(direction: Direction, port: number, subset: string, host: string): string {
+  return clusterKeyName(clusterKey(direction, port, subset, host));
+}
+
+/**
+ * Reads a cluster name that comes from OUTSIDE the translators — a client's request, a user's
+ * argument, a config dump — or null for fixed names like `BlackHoleCluster`. Names the
+ * translators made have their key beside them: use that.
+ */
+export function parseClusterName(name: string): ClusterKey | null {
   const p = name.split('|');
   if (p.length !== 4 || (p[0] !== 'outbound' && p[0] !== 'inbound')) return null;
   const port = Number(p[1]);
   if (!Number.isInteger(port)) return null;
-  return { direction: p[0], port, subset: p[2] as string, host: p[3] as string };
+  return clusterKey(p[0], port, p[2] as string, p[3] as string);
 }
 
 export const BLACKHOLE_CLUSTER = 'BlackHoleCluster';

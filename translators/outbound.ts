@@ -15,7 +15,7 @@ import type { MeshService } from '../model/config.js';
 import type { FilterChain, Listener, RouteConfiguration, VirtualHost } from '../proto/types.js';
 import { typedAny } from '../proto/any.js';
 import { serviceDomains } from './domains.js';
-import { HCM_FILTER, HCM_TYPE, rdsHcm } from './hcm.js';
+import { HCM_FILTER, HCM_TYPE, listenerContext, rdsHcm } from './hcm.js';
 import { BLACKHOLE_CLUSTER, PASSTHROUGH_CLUSTER, clusterName, configPath, outboundListenerName, outboundRouteName, vhostName } from './names.js';
 import { istioMetadata } from './metadata.js';
 import { portProtocol, isHttp } from './protocol.js';
@@ -23,7 +23,7 @@ import { hostRoutes, type RouteFlavor } from './route.js';
 import { tcpChain, tcpProxy, tlsChains, TLS_INSPECTOR } from './tcp.js';
 import type { Scope } from './scope.js';
 
-export const SIDECAR_ROUTES: RouteFlavor = { headerStyle: 'string_match', defaultRetries: true, timeoutAs: 'timeout' };
+export const SIDECAR_ROUTES: RouteFlavor = { headerStyle: 'string_match', defaultRetries: true, timeoutAs: 'timeout', listenerClass: 'sidecar-outbound' };
 
 const byNum = (a: [number, unknown], b: [number, unknown]): number => a[0] - b[0];
 
@@ -63,14 +63,15 @@ export function virtualOutbound(scope: Scope): Listener {
   };
 }
 
-function httpListener(port: number): Listener {
+function httpListener(scope: Scope, port: number): Listener {
   const name = outboundListenerName(port);
+  const ctx = listenerContext(scope, 'sidecar-outbound', { number: port });
   return {
     name,
     address: { socket_address: { address: '0.0.0.0', port_value: port } },
     traffic_direction: 'OUTBOUND',
     bind_to_port: { value: false },
-    filter_chains: [{ filters: [{ name: HCM_FILTER, typed_config: typedAny(HCM_TYPE, rdsHcm(`outbound_${name}`, outboundRouteName(port), 'envoy')) }] }],
+    filter_chains: [{ filters: [{ name: HCM_FILTER, typed_config: typedAny(HCM_TYPE, rdsHcm(`outbound_${name}`, outboundRouteName(port), ctx)) }] }],
   };
 }
 
@@ -106,7 +107,7 @@ export function tcpListeners(scope: Scope, http: ReadonlyMap<number, unknown>): 
       if (sniffed(svc, p)) {
         const http: FilterChain = {
           filter_chain_match: { application_protocols: ['http/1.1', 'h2c'] },
-          filters: [{ name: HCM_FILTER, typed_config: typedAny(HCM_TYPE, rdsHcm(`outbound_${name}`, outboundRouteName(p.port), 'envoy')) }],
+          filters: [{ name: HCM_FILTER, typed_config: typedAny(HCM_TYPE, rdsHcm(`outbound_${name}`, outboundRouteName(p.port), listenerContext(scope, 'sidecar-outbound', { number: p.port, name: p.name }))) }],
         };
         const l = tcpListener(name, svc.clusterIP, p.port, [http, tcpChain(scope, svc, p.port, vs)], false, svc);
         out.push({ ...l, listener_filters: [HTTP_INSPECTOR] });
@@ -154,8 +155,8 @@ function dedupeSni(chains: FilterChain[]): FilterChain[] {
   return out;
 }
 
-export function httpListeners(ports: ReadonlyMap<number, unknown>): Listener[] {
-  return [...ports.keys()].map(httpListener);
+export function httpListeners(scope: Scope, ports: ReadonlyMap<number, unknown>): Listener[] {
+  return [...ports.keys()].map((p) => httpListener(scope, p));
 }
 
 export function outboundRouteConfig(scope: Scope, port: number, services: readonly MeshService[]): RouteConfiguration {

@@ -24,6 +24,11 @@ function fromString(s: string): Protocol | null {
   return null;
 }
 
+/** A protocol as a Gateway server or an appProtocol names it (`HTTP`, `grpc-web`, …); unknown names are 'Unsupported'. */
+export function protocolNamed(s: string): Protocol {
+  return fromString(s) ?? 'Unsupported';
+}
+
 export function portProtocol(p: ServicePort): Protocol {
   if (p.protocol === 'UDP') return 'UDP';
   return (p.appProtocol && fromString(p.appProtocol)) || fromString(p.name) || 'Unsupported';

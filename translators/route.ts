@@ -9,13 +9,16 @@
  * hash_policy. `RouteFlavor` captures the differences between Envoy and proxyless gRPC.
  */
 import type { HTTPMatchRequest, HTTPRetry, HTTPRoute, HTTPRouteDestination, HeaderOperations, VirtualService } from '../model/istio.js';
-import type { HTTPFault, Route, RouteAction, RetryPolicy } from '../proto/types.js';
+import type { Route, RouteAction, RetryPolicy } from '../proto/types.js';
 import { typedAny } from '../proto/any.js';
 import { durationOf, parseDuration, msToDuration } from '../model/duration.js';
-import { clusterName, configPath } from './names.js';
+import { resolveShortName } from '../model/hosts.js';
+import { selectorMatches } from '../model/labels.js';
+import { clusterKey, clusterKeyName, configPath, type ClusterKey } from './names.js';
 import { istioMetadata } from './metadata.js';
 import { routeMatch, type HeaderStyle } from './match.js';
-import { corsPolicy, CORS_FILTER, CORS_POLICY_TYPE } from './cors.js';
+import { perFilterConfig } from './filters/index.js';
+import type { ListenerClass } from './filters/types.js';
 import type { Scope } from './scope.js';
 
 export interface RouteFlavor {
@@ -26,21 +29,15 @@ export interface RouteFlavor {
   readonly timeoutAs: 'timeout' | 'max_stream_duration';
   /** The gateway name (`ns/name`) routes are built for, or `mesh` for sidecars and gRPC. */
   readonly gateway?: string;
+  /** The listeners these routes serve, for per-route HTTP filter config (translators/filters). */
+  readonly listenerClass: ListenerClass;
 }
 
-export const FAULT_FILTER = 'envoy.filters.http.fault';
-export const FAULT_TYPE = 'envoy.extensions.filters.http.fault.v3.HTTPFault';
-
-/** Resolves a destination host the way istiod does (short names in the VirtualService's namespace). */
-export function destinationHost(host: string, vsNamespace: string, suffix: string): string {
-  return host.includes('.') ? host : `${host}.${vsNamespace}.svc.${suffix}`;
-}
-
-function destinationCluster(scope: Scope, d: { destination: HTTPRouteDestination['destination'] }, vs: VirtualService, port: number): string {
-  const host = destinationHost(d.destination.host, vs.meta.namespace, scope.mesh.domainSuffix);
+function destinationCluster(scope: Scope, d: { destination: HTTPRouteDestination['destination'] }, vs: VirtualService, port: number): ClusterKey {
+  const host = resolveShortName(d.destination.host, vs.meta.namespace, scope.mesh.domainSuffix);
   const svc = scope.mesh.serviceByHost.get(host);
   const p = d.destination.port?.number ?? (svc?.ports.length === 1 ? svc.ports[0]!.port : port);
-  return clusterName('outbound', p, d.destination.subset ?? '', host);
+  return clusterKey('outbound', p, d.destination.subset ?? '', host);
 }
 
 const DEFAULT_RETRY_ON = 'connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes';
@@ -98,22 +95,6 @@ function percent(v: number): { numerator: number; denominator: 'MILLION' } {
   return { numerator: Math.round(v * 10000), denominator: 'MILLION' };
 }
 
-const GRPC_CODES: Readonly<Record<string, number>> = {
-  OK: 0, CANCELLED: 1, UNKNOWN: 2, INVALID_ARGUMENT: 3, DEADLINE_EXCEEDED: 4, NOT_FOUND: 5, ALREADY_EXISTS: 6, PERMISSION_DENIED: 7,
-  RESOURCE_EXHAUSTED: 8, FAILED_PRECONDITION: 9, ABORTED: 10, OUT_OF_RANGE: 11, UNIMPLEMENTED: 12, INTERNAL: 13, UNAVAILABLE: 14, DATA_LOSS: 15, UNAUTHENTICATED: 16,
-};
-
-export function faultConfig(f: NonNullable<HTTPRoute['fault']>): HTTPFault {
-  const out: HTTPFault = {};
-  if (f.delay?.fixedDelay) out.delay = { fixed_delay: durationOf(f.delay.fixedDelay), percentage: percent(f.delay.percentage?.value ?? f.delay.percent ?? 0) };
-  if (f.abort) {
-    const code = f.abort.grpcStatus !== undefined ? { grpc_status: GRPC_CODES[f.abort.grpcStatus] ?? (Number(f.abort.grpcStatus) || 2) } : { http_status: f.abort.httpStatus ?? 503 };
-    // As istiod: a fault without a percentage applies to no request (Istio's API: "if not specified, no request will be aborted").
-    out.abort = { ...code, percentage: percent(f.abort.percentage?.value ?? 0) };
-  }
-  return out;
-}
-
 function headerOps(ops: HeaderOperations | undefined): { add: NonNullable<Route['request_headers_to_add']>; remove: string[] } {
   const add: NonNullable<Route['request_headers_to_add']> = [];
   for (const k of Object.keys(ops?.set ?? {}).sort()) add.push({ header: { key: k, value: ops!.set![k]! }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' });
@@ -122,11 +103,9 @@ function headerOps(ops: HeaderOperations | undefined): { add: NonNullable<Route[
 }
 
 /** Route hash_policy for a consistent-hash cluster; proxyless gRPC hashes on headers only (what grpc-js implements). */
-function hashPolicy(scope: Scope, cluster: string, flavor: RouteFlavor): RouteAction['hash_policy'] {
-  const host = cluster.split('|')[3] ?? '';
-  const subset = cluster.split('|')[2] ?? '';
-  const dr = scope.destinationRule(host);
-  const own = dr?.spec.subsets?.find((s) => s.name === subset)?.trafficPolicy?.loadBalancer;
+function hashPolicy(scope: Scope, cluster: ClusterKey, flavor: RouteFlavor): RouteAction['hash_policy'] {
+  const dr = scope.destinationRule(cluster.host);
+  const own = dr?.spec.subsets?.find((s) => s.name === cluster.subset)?.trafficPolicy?.loadBalancer;
   const ch = (own ?? dr?.spec.trafficPolicy?.loadBalancer)?.consistentHash;
   if (!ch) return undefined;
   if (ch.httpHeaderName) return [{ header: { header_name: ch.httpHeaderName } }];
@@ -140,14 +119,15 @@ function hashPolicy(scope: Scope, cluster: string, flavor: RouteFlavor): RouteAc
 function action(scope: Scope, h: HTTPRoute, vs: VirtualService, port: number, flavor: RouteFlavor): RouteAction {
   const dests = (h.route ?? []).filter((d) => h.route!.length === 1 || (d.weight ?? 0) > 0);
   const a: RouteAction = {};
-  if (dests.length === 1) a.cluster = destinationCluster(scope, dests[0]!, vs, port);
+  const single = dests.length === 1 ? destinationCluster(scope, dests[0]!, vs, port) : undefined;
+  if (single) a.cluster = clusterKeyName(single);
   else {
     a.weighted_clusters = {
       clusters: dests.map((d) => {
         const ops = headerOps(d.headers?.request);
         const rops = headerOps(d.headers?.response);
         return {
-          name: destinationCluster(scope, d, vs, port), weight: { value: d.weight ?? 0 },
+          name: clusterKeyName(destinationCluster(scope, d, vs, port)), weight: { value: d.weight ?? 0 },
           ...(ops.add.length ? { request_headers_to_add: ops.add } : {}), ...(ops.remove.length ? { request_headers_to_remove: ops.remove } : {}),
           ...(rops.add.length ? { response_headers_to_add: rops.add } : {}), ...(rops.remove.length ? { response_headers_to_remove: rops.remove } : {}),
         };
@@ -164,13 +144,13 @@ function action(scope: Scope, h: HTTPRoute, vs: VirtualService, port: number, fl
   if (h.rewrite?.authority) a.host_rewrite_literal = h.rewrite.authority;
   if (h.mirror && flavor.timeoutAs === 'timeout') {
     a.request_mirror_policies = [{
-      cluster: destinationCluster(scope, { destination: h.mirror }, vs, port),
+      cluster: clusterKeyName(destinationCluster(scope, { destination: h.mirror }, vs, port)),
       runtime_fraction: { default_value: percent(h.mirrorPercentage?.value ?? 100) },
       trace_sampled: { value: false },
     }];
   }
-  if (a.cluster) {
-    const hp = hashPolicy(scope, a.cluster, flavor);
+  if (single) {
+    const hp = hashPolicy(scope, single, flavor);
     if (hp) a.hash_policy = hp;
   }
   return a;
@@ -183,7 +163,7 @@ function applies(scope: Scope, m: HTTPMatchRequest | undefined, port: number, fl
   if (!m) return true;
   if (m.port && m.port !== port) return false;
   if (m.gateways && !m.gateways.includes(flavor.gateway ?? 'mesh')) return false;
-  if (m.sourceLabels && !Object.keys(m.sourceLabels).every((k) => scope.labels[k] === m.sourceLabels![k])) return false;
+  if (!selectorMatches(m.sourceLabels, scope.labels)) return false;
   return true;
 }
 
@@ -204,16 +184,15 @@ function routesOf(scope: Scope, vs: VirtualService, index: number, h: HTTPRoute,
     } else if (h.directResponse && flavor.timeoutAs === 'max_stream_duration' && host) {
       // Proxyless gRPC clients accept only route actions (grpc-js NACKs the whole RouteConfiguration
       // for a direct_response): the same answer as an abort fault on the host's own cluster.
-      r.route = { cluster: clusterName('outbound', port, '', host) };
+      r.route = { cluster: clusterKeyName(clusterKey('outbound', port, '', host)) };
     } else if (h.directResponse) {
       const b = h.directResponse.body;
       r.direct_response = { status: h.directResponse.status, ...(b?.string !== undefined ? { body: { inline_string: b.string } } : b?.bytes !== undefined ? { body: { inline_bytes: b.bytes } } : {}) };
     } else r.route = action(scope, h, vs, port, flavor);
-    const perFilter: Record<string, ReturnType<typeof typedAny>> = {};
-    if (h.fault) perFilter[FAULT_FILTER] = typedAny(FAULT_TYPE, faultConfig(h.fault));
-    else if (r.route && h.directResponse) perFilter[FAULT_FILTER] = typedAny(FAULT_TYPE, faultConfig({ abort: { httpStatus: h.directResponse.status, percentage: { value: 100 } } }));
-    if (h.corsPolicy && flavor.timeoutAs === 'timeout') perFilter[CORS_FILTER] = typedAny(CORS_POLICY_TYPE, corsPolicy(h.corsPolicy));
-    if (Object.keys(perFilter).length) r.typed_per_filter_config = perFilter;
+    // A direct response turned into a route for proxyless gRPC (above) answers with an abort fault of the same status.
+    const asFault = r.route && h.directResponse && !h.fault ? { ...h, fault: { abort: { httpStatus: h.directResponse.status, percentage: { value: 100 } } } } : h;
+    const perFilter = perFilterConfig({ listenerClass: flavor.listenerClass, route: asFault, virtualService: vs });
+    if (perFilter) r.typed_per_filter_config = perFilter;
     if (req.add.length) r.request_headers_to_add = req.add;
     if (req.remove.length) r.request_headers_to_remove = req.remove;
     if (resp.add.length) r.response_headers_to_add = resp.add;
@@ -224,11 +203,12 @@ function routesOf(scope: Scope, vs: VirtualService, index: number, h: HTTPRoute,
 
 /** The default route istiod gives a host no VirtualService routes: everything to its own cluster. */
 export function defaultRoute(scope: Scope, host: string, port: number, flavor: RouteFlavor): Route {
-  const a: RouteAction = { cluster: clusterName('outbound', port, '', host) };
+  const key = clusterKey('outbound', port, '', host);
+  const a: RouteAction = { cluster: clusterKeyName(key) };
   if (flavor.timeoutAs === 'timeout') a.timeout = { seconds: 0 };
   const retry = retryPolicy(undefined, scope, flavor);
   if (retry) a.retry_policy = retry;
-  const hp = hashPolicy(scope, a.cluster!, flavor);
+  const hp = hashPolicy(scope, key, flavor);
   if (hp) a.hash_policy = hp;
   return { name: 'default', match: { prefix: '/' }, route: a, decorator: { operation: `${host.split('.')[0]}:${port}/*` } };
 }

@@ -13,6 +13,8 @@ import type { MeshConfig, MeshService } from '../model/config.js';
 import type { DestinationRule, Sidecar, VirtualService } from '../model/istio.js';
 import type { OutboundTrafficPolicy } from '../model/meshconfig.js';
 import type { Proxy } from '../model/proxy.js';
+import { hostSubsetOf, isWildcardHost, resolveShortName } from '../model/hosts.js';
+import { selectorMatches } from '../model/labels.js';
 
 export interface Scope {
   readonly mesh: MeshConfig;
@@ -37,17 +39,6 @@ export function exported(exportTo: readonly string[] | undefined, owner: string,
   return list.some((e) => e === '*' || (e === '.' && owner === ns) || e === ns);
 }
 
-export function resolveHost(host: string, ns: string, suffix: string): string {
-  return host.includes('.') || host.startsWith('*') ? host : `${host}.${ns}.svc.${suffix}`;
-}
-
-/** Istio host matching: `*` anything, `*.suffix` by suffix, else equal. */
-export function hostMatches(pattern: string, host: string): boolean {
-  if (pattern === '*') return true;
-  if (pattern.startsWith('*.')) return host.endsWith(pattern.slice(1)) || host === pattern;
-  return pattern === host;
-}
-
 /** Ports of `host` the Sidecar's egress allows: 'all', a set (egress listeners with a port), or none. */
 function egressPorts(sc: Sidecar, proxyNs: string, ns: string, host: string): 'all' | Set<number> | undefined {
   let out: 'all' | Set<number> | undefined;
@@ -56,7 +47,7 @@ function egressPorts(sc: Sidecar, proxyNs: string, ns: string, host: string): 'a
       const i = h.indexOf('/');
       const hns = h.slice(0, i);
       const nsOk = hns === '*' || (hns === '.' && ns === proxyNs) || hns === ns;
-      return nsOk && hostMatches(h.slice(i + 1), host);
+      return nsOk && hostSubsetOf(host, h.slice(i + 1));
     });
     if (!hit) continue;
     if (!e.port) return 'all';
@@ -80,11 +71,6 @@ function scoped(sc: Sidecar | undefined, proxyNs: string, s: MeshService): MeshS
   return kept.length ? { ...s, ports: kept } : undefined;
 }
 
-function selects(sel: Readonly<Record<string, string>>, labels: Readonly<Record<string, string>>): boolean {
-  const keys = Object.keys(sel);
-  return keys.length > 0 && keys.every((k) => labels[k] === sel[k]);
-}
-
 /** The proxy's workload labels: model/resolve-proxy.ts's rule (the registry pod's over metadata LABELS). */
 export function proxyLabels(mesh: MeshConfig, proxy: Proxy): Readonly<Record<string, string>> {
   return workloadLabels(proxy, mesh);
@@ -92,7 +78,7 @@ export function proxyLabels(mesh: MeshConfig, proxy: Proxy): Readonly<Record<str
 
 export function sidecarFor(mesh: MeshConfig, ns: string, labels: Readonly<Record<string, string>>): Sidecar | undefined {
   const inNs = mesh.sidecars.filter((s) => s.meta.namespace === ns);
-  return inNs.find((s) => s.spec.workloadSelector && selects(s.spec.workloadSelector.labels, labels))
+  return inNs.find((s) => s.spec.workloadSelector && selectorMatches(s.spec.workloadSelector.labels, labels))
     ?? inNs.find((s) => !s.spec.workloadSelector)
     ?? mesh.sidecars.find((s) => s.meta.namespace === mesh.settings.rootNamespace && !s.spec.workloadSelector);
 }
@@ -105,7 +91,7 @@ export function buildScope(mesh: MeshConfig, proxy: Proxy): Scope {
   const serviceByHost = new Map(services.map((s) => [s.hostname, s]));
   const virtualServices = mesh.virtualServices.filter((vs) => (vs.spec.gateways === undefined || vs.spec.gateways.includes('mesh'))
     && exported(vs.spec.exportTo, vs.meta.namespace, ns)
-    && (!sidecar || vs.spec.hosts.some((h) => egressAllows(sidecar, ns, vs.meta.namespace, resolveHost(h, vs.meta.namespace, mesh.domainSuffix)))));
+    && (!sidecar || vs.spec.hosts.some((h) => egressAllows(sidecar, ns, vs.meta.namespace, resolveShortName(h, vs.meta.namespace, mesh.domainSuffix)))));
   const vsCache = new Map<string, VirtualService | undefined>();
   const drCache = new Map<string, DestinationRule | undefined>();
   const drs = mesh.destinationRules.filter((d) => exported(d.spec.exportTo, d.meta.namespace, ns));
@@ -113,15 +99,15 @@ export function buildScope(mesh: MeshConfig, proxy: Proxy): Scope {
   const vsExact = new Map<string, VirtualService>();
   const vsWild: VirtualService[] = [];
   for (const vs of virtualServices) {
-    for (const h of vs.spec.hosts.map((x) => resolveHost(x, vs.meta.namespace, mesh.domainSuffix))) {
-      if (h.startsWith('*')) { if (!vsWild.includes(vs)) vsWild.push(vs); } else if (!vsExact.has(h)) vsExact.set(h, vs);
+    for (const h of vs.spec.hosts.map((x) => resolveShortName(x, vs.meta.namespace, mesh.domainSuffix))) {
+      if (isWildcardHost(h)) { if (!vsWild.includes(vs)) vsWild.push(vs); } else if (!vsExact.has(h)) vsExact.set(h, vs);
     }
   }
   const drExact = new Map<string, DestinationRule[]>();
   const drWild: DestinationRule[] = [];
   for (const d of drs) {
-    const h = resolveHost(d.spec.host, d.meta.namespace, mesh.domainSuffix);
-    if (h.startsWith('*')) drWild.push(d); else drExact.set(h, [...(drExact.get(h) ?? []), d]);
+    const h = resolveShortName(d.spec.host, d.meta.namespace, mesh.domainSuffix);
+    if (isWildcardHost(h)) drWild.push(d); else drExact.set(h, [...(drExact.get(h) ?? []), d]);
   }
   const byKey = (a: VirtualService, b: VirtualService): number => a.meta.namespace.localeCompare(b.meta.namespace) || a.meta.name.localeCompare(b.meta.name);
   return {
@@ -131,14 +117,14 @@ export function buildScope(mesh: MeshConfig, proxy: Proxy): Scope {
       if (!vsCache.has(host)) {
         // The first VirtualService (namespace/name) naming the host exactly, else the first matching it by wildcard.
         const exact = vsExact.get(host);
-        vsCache.set(host, exact ?? vsWild.filter((vs) => vs.spec.hosts.some((h) => hostMatches(resolveHost(h, vs.meta.namespace, mesh.domainSuffix), host))).sort(byKey)[0]);
+        vsCache.set(host, exact ?? vsWild.filter((vs) => vs.spec.hosts.some((h) => hostSubsetOf(host, resolveShortName(h, vs.meta.namespace, mesh.domainSuffix)))).sort(byKey)[0]);
       }
       return vsCache.get(host);
     },
     destinationRule(host) {
       if (drCache.has(host)) return drCache.get(host);
       const exact = drExact.get(host) ?? [];
-      const pool = exact.length ? exact : drWild.filter((d) => hostMatches(resolveHost(d.spec.host, d.meta.namespace, mesh.domainSuffix), host));
+      const pool = exact.length ? exact : drWild.filter((d) => hostSubsetOf(host, resolveShortName(d.spec.host, d.meta.namespace, mesh.domainSuffix)));
       const svcNs = mesh.serviceByHost.get(host)?.namespace;
       const dr = pool.find((d) => d.meta.namespace === ns) ?? pool.find((d) => d.meta.namespace === svcNs)
         ?? pool.find((d) => d.meta.namespace === mesh.settings.rootNamespace) ?? pool[0];

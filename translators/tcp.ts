@@ -10,7 +10,8 @@ import type { Filter, FilterChain } from '../proto/types.js';
 import { typedAny } from '../proto/any.js';
 import { clusterName, configPath } from './names.js';
 import { istioMetadata } from './metadata.js';
-import { destinationHost } from './route.js';
+import { resolveShortName } from '../model/hosts.js';
+import { selectorMatches } from '../model/labels.js';
 import type { Scope } from './scope.js';
 
 export const TCP_PROXY_FILTER = 'envoy.filters.network.tcp_proxy';
@@ -25,7 +26,7 @@ export function tcpProxy(statPrefix: string, cluster: string | { name: string; w
 
 function destinations(scope: Scope, vs: VirtualService, route: readonly RouteDestination[], port: number): { name: string; weight: number }[] {
   return route.filter((d) => route.length === 1 || (d.weight ?? 0) > 0).map((d) => {
-    const host = destinationHost(d.destination.host, vs.meta.namespace, scope.mesh.domainSuffix);
+    const host = resolveShortName(d.destination.host, vs.meta.namespace, scope.mesh.domainSuffix);
     const svc = scope.mesh.serviceByHost.get(host);
     const p = d.destination.port?.number ?? (svc?.ports.length === 1 ? svc.ports[0]!.port : port);
     return { name: clusterName('outbound', p, d.destination.subset ?? '', host), weight: route.length === 1 ? 1 : d.weight ?? 0 };
@@ -35,7 +36,7 @@ function destinations(scope: Scope, vs: VirtualService, route: readonly RouteDes
 function l4Applies(scope: Scope, m: { port?: number; gateways?: readonly string[]; sourceLabels?: Readonly<Record<string, string>> }, port: number, gateway: string): boolean {
   if (m.port && m.port !== port) return false;
   if (m.gateways && !m.gateways.includes(gateway)) return false;
-  if (m.sourceLabels && !Object.keys(m.sourceLabels).every((k) => scope.labels[k] === m.sourceLabels![k])) return false;
+  if (!selectorMatches(m.sourceLabels, scope.labels)) return false;
   return true;
 }
 

@@ -10,6 +10,8 @@
 import { configKey, type ConfigKey, type MeshConfig, type MeshEndpoint, type MeshService, type Rejection, type VirtualServiceConflict } from '../model/config.js';
 import type { DestinationRule, Gateway, ServiceEntry, Sidecar, VirtualService, WorkloadEntry } from '../model/istio.js';
 import { DEFAULT_MESH_SETTINGS, type MeshSettings } from '../model/meshconfig.js';
+import { resolveShortName } from '../model/hosts.js';
+import { serviceSelects } from '../model/labels.js';
 import { serviceEntryEndpoints, serviceEntryServices, serviceExportTo, workloadEntryEndpoints } from './serviceentry.js';
 import type { EndpointSlice, Pod, Secret, Service, ServicePort } from '../model/k8s.js';
 import type { Entry, StoreState } from './store/reduce.js';
@@ -35,15 +37,6 @@ export const DEFAULT_MESH_OPTIONS: MeshOptions = { domainSuffix: 'cluster.local'
 const byKey = (a: { meta: { namespace: string; name: string } }, b: { meta: { namespace: string; name: string } }): number =>
   a.meta.namespace.localeCompare(b.meta.namespace) || a.meta.name.localeCompare(b.meta.name);
 
-/** Istio's short-name resolution: a host without dots is qualified in the config's namespace. */
-export function resolveHost(host: string, namespace: string, domainSuffix: string): string {
-  return host.includes('.') || host === '*' ? host : `${host}.${namespace}.svc.${domainSuffix}`;
-}
-
-function selects(selector: Readonly<Record<string, string>>, labels: Readonly<Record<string, string>>): boolean {
-  const keys = Object.keys(selector);
-  return keys.length > 0 && keys.every((k) => labels[k] === selector[k]);
-}
 
 function targetPortFor(sp: ServicePort, pod: Pod | undefined): number | null {
   if (typeof sp.targetPort === 'number') return sp.targetPort;
@@ -141,7 +134,7 @@ export function buildMesh(st: StoreState, opts: MeshOptions = DEFAULT_MESH_OPTIO
         }
       } else if (opts.endpointsFromPods && svc.selector) {
         for (const pod of sortedPods) {
-          if (pod.meta.namespace !== svc.meta.namespace || !pod.podIP || !selects(svc.selector, pod.meta.labels)) continue;
+          if (pod.meta.namespace !== svc.meta.namespace || !pod.podIP || !serviceSelects(svc.selector, pod.meta.labels)) continue;
           if (pod.phase && pod.phase !== 'Running') continue;
           const port = targetPortFor(sp, pod);
           if (port === null) continue;
@@ -166,7 +159,7 @@ export function buildMesh(st: StoreState, opts: MeshOptions = DEFAULT_MESH_OPTIO
 
   const destinationRuleByHost = new Map<string, DestinationRule>();
   for (const dr of drs) {
-    const host = resolveHost(dr.spec.host, dr.meta.namespace, opts.domainSuffix);
+    const host = resolveShortName(dr.spec.host, dr.meta.namespace, opts.domainSuffix);
     if (!destinationRuleByHost.has(host)) destinationRuleByHost.set(host, dr);
   }
 
@@ -219,7 +212,7 @@ function subsetProblem(vs: VirtualService, drs: ReadonlyMap<string, DestinationR
   for (const { path, d } of dests) {
     const subset = d.subset;
     if (!subset) continue;
-    const host = resolveHost(d.host, vs.meta.namespace, suffix);
+    const host = resolveShortName(d.host, vs.meta.namespace, suffix);
     const dr = drs.get(host);
     if (!dr) return { field: `${path}.subset`, reason: `subset "${subset}" of ${host}: no DestinationRule defines subsets for that host` };
     if (!dr.spec.subsets?.some((s) => s.name === subset)) {
@@ -237,7 +230,7 @@ function vsConflicts(vss: readonly VirtualService[], suffix: string): VirtualSer
   const byHost = new Map<string, string[]>();
   for (const vs of vss) {
     if (vs.spec.gateways && !vs.spec.gateways.includes('mesh')) continue;
-    for (const h of new Set(vs.spec.hosts.map((x) => resolveHost(x, vs.meta.namespace, suffix)))) {
+    for (const h of new Set(vs.spec.hosts.map((x) => resolveShortName(x, vs.meta.namespace, suffix)))) {
       byHost.set(h, [...(byHost.get(h) ?? []), `${vs.meta.namespace}/${vs.meta.name}`]);
     }
   }

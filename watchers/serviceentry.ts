@@ -9,11 +9,7 @@
 import type { MeshEndpoint, MeshService } from '../model/config.js';
 import type { ServiceEntry, ServiceEntryPort, WorkloadEntry, WorkloadEntrySpec } from '../model/istio.js';
 import type { Pod, ServicePort } from '../model/k8s.js';
-
-export function labelsMatch(selector: Readonly<Record<string, string>>, labels: Readonly<Record<string, string>>): boolean {
-  const keys = Object.keys(selector);
-  return keys.length > 0 && keys.every((k) => labels[k] === selector[k]);
-}
+import { serviceSelects } from '../model/labels.js';
 
 /** Service exportTo: the `networking.istio.io/exportTo` annotation (comma list), else everywhere. */
 export function serviceExportTo(annotations: Readonly<Record<string, string>>): string[] {
@@ -53,10 +49,10 @@ export function serviceEntryEndpoints(se: ServiceEntry, sp: ServicePort, wes: re
   if (!sel) return [];
   const out: MeshEndpoint[] = [];
   for (const we of wes) {
-    if (we.meta.namespace === se.meta.namespace && labelsMatch(sel, we.spec.labels ?? {})) out.push(workloadEndpoint(we.spec, sp, tp, `${we.meta.namespace}/${we.meta.name}`));
+    if (we.meta.namespace === se.meta.namespace && serviceSelects(sel, we.spec.labels ?? {})) out.push(workloadEndpoint(we.spec, sp, tp, `${we.meta.namespace}/${we.meta.name}`));
   }
   for (const pod of pods) {
-    if (pod.meta.namespace !== se.meta.namespace || !pod.podIP || !labelsMatch(sel, pod.meta.labels)) continue;
+    if (pod.meta.namespace !== se.meta.namespace || !pod.podIP || !serviceSelects(sel, pod.meta.labels)) continue;
     out.push({ address: pod.podIP, port: tp, labels: pod.meta.labels, pod: `${pod.meta.namespace}/${pod.meta.name}`, serviceAccount: pod.serviceAccount, locality: '', ready: true });
   }
   return out;
@@ -67,7 +63,7 @@ export function workloadEntryEndpoints(namespace: string, selector: Readonly<Rec
   if (!selector) return [];
   const out: MeshEndpoint[] = [];
   for (const we of wes) {
-    if (we.meta.namespace !== namespace || !labelsMatch(selector, we.spec.labels ?? {})) continue;
+    if (we.meta.namespace !== namespace || !serviceSelects(selector, we.spec.labels ?? {})) continue;
     const tp = typeof sp.targetPort === 'number' ? sp.targetPort : we.spec.ports?.[sp.targetPort];
     if (tp === undefined) continue;
     out.push(workloadEndpoint({ ...we.spec, labels: { ...we.meta.labels, ...we.spec.labels } }, sp, tp, `${we.meta.namespace}/${we.meta.name}`));

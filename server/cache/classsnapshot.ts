@@ -9,7 +9,8 @@
  */
 import { encodeResource, type EncodedResource } from '../../proto/encode.js';
 import { CDS, EDS, LDS, NDS, RDS, SDS, MESSAGE_OF, PUSH_ORDER, type XdsType } from '../../proto/typeurls.js';
-import type { Generated, TypeOutput } from '../../translators/index.js';
+import type { ClusterKey, Generated, TypeOutput } from '../../translators/index.js';
+import type { CarryOver, ResourceSnapshot } from './api.js';
 
 /**
  * Encoded resources by (type, name, content hash) for the live generation, falling back to the
@@ -123,7 +124,7 @@ export function typeVersion(resources: Iterable<EncodedResource>): string {
 export type EncodeFailure = (info: { proxyClass: string; typeUrl: string; name: string; error: Error }) => void;
 
 /** One class's output for one mesh generation. */
-export class ClassSnapshot {
+export class ClassSnapshot implements ResourceSnapshot {
   /** type → name → encoded resource (null: failed to encode; names the class lacks are not kept). */
   readonly encoded = new Map<XdsType, Map<string, EncodedResource | null>>(PUSH_ORDER.map((t) => [t, new Map()]));
   private readonly wildcard = new Map<XdsType, { resources: EncodedResource[]; version: string; map: ReadonlyMap<string, EncodedResource> }>();
@@ -154,11 +155,11 @@ export class ClassSnapshot {
   }
 
   constructor(readonly classKey: string, private readonly generated: Generated, private readonly interner: Interner,
-    private readonly onError: EncodeFailure, carry?: { from: ClassSnapshot; keep: (t: XdsType, name: string) => boolean }) {
+    private readonly onError: EncodeFailure, carry?: { from: ClassSnapshot; keep: CarryOver }) {
     if (carry) {
       for (const [t, m] of carry.from.encoded) {
         const mine = this.encoded.get(t)!;
-        for (const [n, v] of m) if (carry.keep(t, n)) { mine.set(n, v); if (v) this.bytes += v.any.length; }
+        for (const [n, v] of m) if (carry.keep(t, n, carry.from.clusterKey(t, n))) { mine.set(n, v); if (v) this.bytes += v.any.length; }
       }
     }
   }
@@ -188,6 +189,11 @@ export class ClassSnapshot {
       case NDS: return this.generated.nameTable ?? NOTHING;
     }
     throw new Error(`unsupported type ${String(t)}`);
+  }
+
+  /** What a cluster or EDS name of this class stands for (the translators' key); undefined for other types and fixed clusters. */
+  clusterKey(t: XdsType, name: string): ClusterKey | undefined {
+    return t === CDS ? this.generated.clusters.key(name) : t === EDS ? this.generated.endpoints.key(name) : undefined;
   }
 
   /** Names a wildcard subscription to `t` receives. */
@@ -222,6 +228,6 @@ export class ClassSnapshot {
 }
 
 
-const NOTHING: TypeOutput<never> = { names: () => [], get: () => undefined };
+const NOTHING: TypeOutput<never> & { key(name: string): undefined } = { names: () => [], get: () => undefined, key: () => undefined };
 /** The output of a class that could not be translated (see ClassSnapshot.unavailable). */
 export const NO_OUTPUT: Generated = { clusters: NOTHING, endpoints: NOTHING, listeners: NOTHING, routes: NOTHING };

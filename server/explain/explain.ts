@@ -13,7 +13,7 @@
 import { configKey, type ConfigObject, type MeshConfig, type MeshService } from '../../model/config.js';
 import type { DestinationRule, VirtualService } from '../../model/istio.js';
 import { CDS, EDS, LDS, RDS, ENVOY_SHORT as SHORT, type XdsType } from '../../proto/typeurls.js';
-import { parseClusterName } from '../../translators/names.js';
+import type { ClusterKey } from '../../translators/names.js';
 import type { ClassSnapshot } from '../cache/snapshot.js';
 import { resourceJson } from './translate.js';
 
@@ -104,8 +104,7 @@ function destinationRule(c: Collector, dr: DestinationRule, subset: string, clus
   if (pool) c.lines.push(`${label} trafficPolicy.connectionPool: ${JSON.stringify(pool)}`);
 }
 
-function explainCluster(mesh: MeshConfig, c: Collector, name: string, json: J): void {
-  const p = parseClusterName(name);
+function explainCluster(mesh: MeshConfig, c: Collector, name: string, p: ClusterKey | undefined, json: J): void {
   if (!p) { c.lines.push(`${name} is one of istiod's fixed clusters (no config produces it)`); return; }
   service(mesh, c, mesh.serviceByHost.get(p.host), p.port, p.host);
   const drKey = keyOfPath(str(obj(obj(obj(json['metadata'])['filterMetadata'])['istio'])['config']));
@@ -116,8 +115,7 @@ function explainCluster(mesh: MeshConfig, c: Collector, name: string, json: J): 
   c.lines.push(`${eps.length} endpoint(s) of ${p.host}:${p.port} in the registry${p.subset ? ` before subset ${p.subset}'s label filter` : ''}`);
 }
 
-function explainEndpoints(mesh: MeshConfig, c: Collector, name: string, json: J): void {
-  const p = parseClusterName(name);
+function explainEndpoints(mesh: MeshConfig, c: Collector, p: ClusterKey | undefined, json: J): void {
   if (p) service(mesh, c, mesh.serviceByHost.get(p.host), p.port, p.host);
   const dr = p?.subset ? mesh.destinationRuleByHost.get(p.host) : undefined;
   if (dr && p) destinationRule(c, dr, p.subset, {});
@@ -245,8 +243,8 @@ export function explain(mesh: MeshConfig, snap: ClassSnapshot, name: string, onl
     if (!r) continue;
     const json = obj(resourceJson(r));
     const c = new Collector(mesh);
-    if (t === CDS) { explainCluster(mesh, c, name, json); usedBy(mesh, c, snap, name); }
-    else if (t === EDS) explainEndpoints(mesh, c, name, json);
+    if (t === CDS) { explainCluster(mesh, c, name, snap.clusterKey(t, name), json); usedBy(mesh, c, snap, name); }
+    else if (t === EDS) explainEndpoints(mesh, c, snap.clusterKey(t, name), json);
     else if (t === LDS) explainListener(mesh, c, name, json);
     else for (const vh of arr(json['virtualHosts'])) explainVhost(mesh, c, vh);
     out.push({ type: short, name, lines: c.lines, configs: c.list() });

@@ -7,6 +7,7 @@
  */
 import { parse as parseYaml } from 'yaml';
 import { Reader, type Problem } from '../validate/check.js';
+import { selectorMatches as labelsSubset } from '../../model/labels.js';
 
 export interface Requirement { readonly key: string; readonly operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist'; readonly values: readonly string[] }
 export interface LabelSelector { readonly matchLabels: Readonly<Record<string, string>>; readonly matchExpressions: readonly Requirement[] }
@@ -14,7 +15,7 @@ export interface LabelSelector { readonly matchLabels: Readonly<Record<string, s
 const OPS = ['In', 'NotIn', 'Exists', 'DoesNotExist'];
 
 export function selectorMatches(s: LabelSelector, labels: Readonly<Record<string, string>>): boolean {
-  for (const [k, v] of Object.entries(s.matchLabels)) if (labels[k] !== v) return false;
+  if (!labelsSubset(s.matchLabels, labels)) return false;
   for (const e of s.matchExpressions) {
     const has = Object.hasOwn(labels, e.key);
     switch (e.operator) {

@@ -19,7 +19,9 @@ export function readSidecar(r: Reader, raw: Raw, ns: string): Sidecar {
   let labels: Record<string, string> | undefined;
   if (sel) {
     r.known(sel, 'spec.workloadSelector', ['labels']);
-    labels = r.stringMap(sel['labels'], 'spec.workloadSelector.labels') ?? {};
+    labels = r.stringMap(sel['labels'], 'spec.workloadSelector.labels');
+    // As istiod's ValidateSidecar; `labels: {}` is accepted and selects every workload (model/labels).
+    if (sel['labels'] === undefined || sel['labels'] === null) r.fail('spec.workloadSelector.labels', 'a workloadSelector needs labels ("workloadSelector cannot have empty labels", as istiod)');
   }
   const egress: IstioEgressListener[] = [];
   (r.array(spec['egress'], 'spec.egress') ?? []).forEach((e, i) => {

@@ -5,12 +5,12 @@
  */
 import { strict as assert } from 'node:assert';
 import { ClassSnapshot, Interner } from '../../cache/snapshot.js';
-import type { Generated, TypeOutput } from '../../../translators/generated.js';
+import type { ClusterOutput, Generated } from '../../../translators/generated.js';
 import type { Cluster, ClusterLoadAssignment } from '../../../proto/types.js';
 import { clustersOf, hostsOf, listenersOf, routesOf } from './render.js';
 
-function out<T>(items: Record<string, T>): TypeOutput<T> {
-  return { names: () => Object.keys(items).sort(), get: (n) => items[n] };
+function out<T>(items: Record<string, T>): ClusterOutput<T> {
+  return { names: () => Object.keys(items).sort(), get: (n) => items[n], key: (n) => (n === NAME && items[n] ? { direction: 'outbound', port: 9080, subset: '', host: 'a.default.svc.cluster.local' } : undefined) };
 }
 
 const NAME = 'outbound|9080||a.default.svc.cluster.local';

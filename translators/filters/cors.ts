@@ -1,12 +1,16 @@
 /**
- * @module translators/cors
- * VirtualService corsPolicy → the per-route CorsPolicy of `envoy.filters.http.cors` (the filter
- * itself sits in every sidecar HCM, as istiod puts it there).
+ * @module translators/filters/cors
+ * `envoy.filters.http.cors`: an empty filter in every Envoy HCM (istiod puts it in all of them so
+ * routes can enable it), and VirtualService `corsPolicy` as its per-route CorsPolicy. Proxyless
+ * gRPC has no CORS filter: neither the filter nor the per-route config goes to gRPC listeners.
  */
-import type { CorsPolicy, StringMatch } from '../model/istio.js';
-import { parseDuration } from '../model/duration.js';
+import type { CorsPolicy, StringMatch } from '../../model/istio.js';
+import { parseDuration } from '../../model/duration.js';
+import { typedAny } from '../../proto/any.js';
+import { isGrpcClass, type HttpFilterFeature } from './types.js';
 
 export const CORS_FILTER = 'envoy.filters.http.cors';
+export const CORS_TYPE = 'envoy.extensions.filters.http.cors.v3.Cors';
 export const CORS_POLICY_TYPE = 'envoy.extensions.filters.http.cors.v3.CorsPolicy';
 
 function matcher(m: StringMatch): Record<string, unknown> {
@@ -27,3 +31,8 @@ export function corsPolicy(c: CorsPolicy): Record<string, unknown> {
   };
 }
 
+export const cors: HttpFilterFeature = {
+  name: CORS_FILTER,
+  filters: (ctx) => (isGrpcClass(ctx.listenerClass) ? [] : [{ name: CORS_FILTER, typed_config: typedAny(CORS_TYPE, {}) }]),
+  routeConfig: ({ route, listenerClass }) => (route.corsPolicy && !isGrpcClass(listenerClass) ? typedAny(CORS_POLICY_TYPE, corsPolicy(route.corsPolicy)) : undefined),
+};

@@ -95,6 +95,9 @@ export default tseslint.config(
     ca: ['cache', 'xds', 'push', 'explain', 'cli', 'http'],
     // The Gateway API status writer: beside the wiring, using ca/'s Lease; nothing of the push path.
     gwstatus: ['cache', 'xds', 'push', 'explain', 'cli', 'http'],
+    // The console and the multi-replica views are served by http/ (beside it, below cli/).
+    ui: ['cli'],
+    replica: ['cli'],
   }),
   { files: ['**/*.cjs'], rules: { '@typescript-eslint/no-require-imports': 'off' } },
 );

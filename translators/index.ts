@@ -6,7 +6,9 @@
  * (scope via Sidecar workloadSelector, inbound ports, sourceLabels matches, gateway selection).
  * Labels are the registry pod's over node metadata LABELS (model/resolve-proxy.ts) when the
  * caller passes the mesh (so pods of one Deployment share a class), else the proxy's own; with no
- * labels at all the class is per workload name.
+ * labels at all the class is per workload name. The AuthorizationPolicies and
+ * RequestAuthentications that select the workload, and its effective PeerAuthentication, are
+ * named in the key too.
  */
 import type { MeshConfig } from '../model/config.js';
 import type { Proxy } from '../model/proxy.js';
@@ -17,6 +19,8 @@ import { gatewayGenerator } from './gateway.js';
 import { proxyLabels } from './scope.js';
 import { nameTableOutput, ndsClassKey } from './nds.js';
 import { secretOutput } from './secret.js';
+import { appliedKey, appliedPolicies } from './authz/select.js';
+import { effectiveMtls, mtlsKey } from '../model/peerauth.js';
 
 export type { ClusterOutput, Generated, TypeOutput } from './generated.js';
 export type { ClusterKey } from './names.js';
@@ -28,7 +32,21 @@ function labelsKey(labels: Readonly<Record<string, string>>): string {
 export function proxyClass(proxy: Proxy, mesh?: MeshConfig): string {
   const labels = mesh ? proxyLabels(mesh, proxy) : proxy.labels;
   const shape = Object.keys(labels).length ? `labels:${labelsKey(labels)}` : `pod:${proxy.workloadName}`;
-  return `${proxy.generator}/${proxy.type}/${proxy.namespace}/${shape}${ndsClassKey(proxy)}`;
+  // The security policies that select the workload are part of its output: name them, so two
+  // workloads can share a translation only when the same policies apply to both.
+  const authz = mesh ? appliedKey(appliedPolicies(mesh, { namespace: proxy.namespace, labels })) : '';
+  return `${proxy.generator}/${proxy.type}/${proxy.namespace}/${shape}${ndsClassKey(proxy)}${authz ? `/policies:${authz}` : ''}${mtlsClassKey(proxy, labels, mesh)}`;
+}
+
+/**
+ * The effective PeerAuthentication, which shapes inbound chains. Namespace and labels already
+ * determine it; it is named in the key so that a narrower notion of "workload shape" can never
+ * merge two workloads a policy tells apart. Empty when no policy applies (the common case).
+ */
+function mtlsClassKey(proxy: Proxy, labels: Readonly<Record<string, string>>, mesh: MeshConfig | undefined): string {
+  if (!mesh?.peerAuthentications.length || proxy.type !== 'sidecar') return '';
+  const eff = effectiveMtls(mesh.peerAuthentications, mesh.settings.rootNamespace, proxy.namespace, labels);
+  return Object.keys(eff.levels).length ? `/mtls:${mtlsKey(eff)}` : '';
 }
 
 export function generate(mesh: MeshConfig, proxy: Proxy): Generated {

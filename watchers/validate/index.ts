@@ -17,6 +17,9 @@ import { readGateway } from './gateway.js';
 import { holdsTlsKeys, readSecret } from './secret.js';
 import { readGatewayClass, readKubernetesGateway, readReferenceGrant } from './gatewayapi.js';
 import { readGRPCRoute, readHTTPRoute, readTCPRoute, readTLSRoute } from './gatewayapi-routes.js';
+import { readAuthorizationPolicy } from './authorizationpolicy.js';
+import { readRequestAuthentication } from './requestauthentication.js';
+import { readPeerAuthentication } from './peerauthentication.js';
 
 export type Validated =
   | { readonly status: 'ok'; readonly key: ConfigKey; readonly object: ConfigObject }
@@ -28,6 +31,7 @@ type ReadFn = (r: Reader, raw: Raw, ns: string) => ConfigObject;
 const ISTIO_NETWORKING = ['networking.istio.io/v1', 'networking.istio.io/v1beta1', 'networking.istio.io/v1alpha3'];
 const GW_V1 = ['gateway.networking.k8s.io/v1', 'gateway.networking.k8s.io/v1beta1'];
 const GW_ALPHA = ['gateway.networking.k8s.io/v1alpha2'];
+const ISTIO_SECURITY = ['security.istio.io/v1', 'security.istio.io/v1beta1'];
 
 /** kind → accepted apiVersions and validator. */
 const KINDS: Readonly<Record<string, { versions: readonly string[]; read: ReadFn }>> = {
@@ -50,6 +54,9 @@ const KINDS: Readonly<Record<string, { versions: readonly string[]; read: ReadFn
   ReferenceGrant: { versions: [...GW_V1, ...GW_ALPHA], read: readReferenceGrant },
   TCPRoute: { versions: GW_ALPHA, read: readTCPRoute },
   TLSRoute: { versions: [...GW_ALPHA, 'gateway.networking.k8s.io/v1alpha3'], read: readTLSRoute },
+  AuthorizationPolicy: { versions: ISTIO_SECURITY, read: readAuthorizationPolicy },
+  RequestAuthentication: { versions: ISTIO_SECURITY, read: readRequestAuthentication },
+  PeerAuthentication: { versions: ['security.istio.io/v1', 'security.istio.io/v1beta1'], read: readPeerAuthentication },
 };
 
 /** The Gateway API's Gateway shares its kind name with Istio's: told apart by API group. */

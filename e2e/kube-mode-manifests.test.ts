@@ -13,6 +13,7 @@ import { DEFAULT_ISTIO_NAMESPACE, DEFAULT_PORTS } from '../server/defaults.js';
 import { VALIDATE_PATH } from '../server/http/webhook.js';
 import { WATCHED_RESOURCES, WATCH_VERBS } from '../watchers/kube/resources.js';
 import { CA_CLUSTER_RULES, CA_NAMESPACE_RULES } from '../server/ca/rbac.js';
+import { GATEWAY_STATUS_CLUSTER_RULES, GATEWAY_STATUS_NAMESPACE_RULES } from '../server/gwstatus/rbac.js';
 import { REPO_ROOT } from './tspilot.js';
 
 // Manifests are untyped YAML; the checks below navigate them field by field.
@@ -90,6 +91,14 @@ describe('deploy/ manifests agree with each other and with the server', () => {
       if (r.resources.includes('secrets')) assert.ok(r.resourceNames?.length || sorted(r.verbs).join() === 'create', 'Secrets are read only by name');
       assert.ok(!r.verbs.includes('list') && !r.verbs.includes('delete'), 'no list or delete in the namespace');
     }
+  });
+
+  it('the Gateway API status writer\'s RBAC is exactly server/gwstatus/rbac.ts: update on /status subresources only, its Lease by name', () => {
+    const norm = (rules: readonly { apiGroups: readonly string[]; resources: readonly string[]; resourceNames?: readonly string[]; verbs: readonly string[] }[]): string[] =>
+      rules.map((r) => JSON.stringify([sorted(r.apiGroups), sorted(r.resources), sorted(r.resourceNames ?? []), sorted(r.verbs)])).sort();
+    assert.deepEqual(norm(one('ClusterRole', 'tspilot-gateway-status').rules), norm(GATEWAY_STATUS_CLUSTER_RULES));
+    assert.deepEqual(norm(one('Role', 'tspilot-gateway-status').rules), norm(GATEWAY_STATUS_NAMESPACE_RULES));
+    for (const r of GATEWAY_STATUS_CLUSTER_RULES) assert.ok(r.resources.every((x) => x.endsWith('/status')), 'never the objects themselves');
   });
 
   it('Deployment: 2 replicas, readiness on /ready, requests, hardened securityContext, ports from the server defaults', () => {

@@ -6,13 +6,14 @@
 import type { EndpointSlice, Endpoints, Pod, Secret, Service, ServicePort } from './k8s.js';
 import type { DestinationRule, Gateway, ServiceEntry, Sidecar, VirtualService, WorkloadEntry } from './istio.js';
 import type { MeshSettings } from './meshconfig.js';
+import type { GatewayApiObject, GwObjectStatus } from './gatewayapi.js';
 import type { AuthorizationPolicy, JwksByUri, RequestAuthentication } from './security.js';
 import type { PeerAuthentication } from './peerauth.js';
 import type { EnvoyFilter } from './envoyfilter.js';
 
 export type ConfigObject = Service | EndpointSlice | Endpoints | Pod | VirtualService | DestinationRule
   | ServiceEntry | WorkloadEntry | Sidecar | Gateway | Secret | PeerAuthentication
-  | AuthorizationPolicy | RequestAuthentication | EnvoyFilter;
+  | AuthorizationPolicy | RequestAuthentication | EnvoyFilter | GatewayApiObject;
 export type ConfigKind = ConfigObject['kind'];
 
 /** `Kind/namespace/name`: the identity of a config object across versions and sources. */
@@ -129,6 +130,11 @@ export interface MeshConfig {
   readonly conflicts: readonly VirtualServiceConflict[];
   /** Secrets with TLS material by `namespace/name` (gateway credentialName over SDS). Never shown in debug views. */
   readonly secrets: ReadonlyMap<string, Secret>;
+  /**
+   * Status of every Gateway API object (conditions, per-listener and per-parent), computed with the
+   * conversion that put their Istio Gateways and VirtualServices into `gateways`/`virtualServices`.
+   */
+  readonly gatewayApiStatus?: readonly GwObjectStatus[];
   /** Accepted AuthorizationPolicies, by namespace/name. */
   readonly authorizationPolicies: readonly AuthorizationPolicy[];
   /** Accepted RequestAuthentications, by namespace/name. */

@@ -40,6 +40,9 @@ import { CaMetrics } from './ca/metrics.js';
 import type { CaFlags } from './ca/flags.js';
 import { KubeConfig } from '@kubernetes/client-node';
 import { CA_SERVICE_DEFINITION, caService } from './ca/service.js';
+import os from 'node:os';
+import { randomUUID } from 'node:crypto';
+import { GatewayStatusWriter } from './gwstatus/writer.js';
 import { JwksFetcher, jwksUris, withJwks } from './security/jwks.js';
 import { debugPeers, type PeerOptions } from './replica/options.js';
 import { synczEntries } from './http/debug.js';
@@ -185,6 +188,8 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
     } },
   });
   const first = firstValueFrom(store$);
+  // Kubernetes mode: the Gateway API status the store computed is written back by the elected leader.
+  const gwStatus = opts.kube ? gatewayStatusWriter(opts.kube) : undefined;
   const safePush = (u: PushRequest): void => { try { pushUpdate(u); } catch (e) {
     // A throw here would end the subscription (no push ever again): log, count, wait for the next change.
     observer.metrics.pushContextErrors.inc();
@@ -192,6 +197,7 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   } };
   const sub: Subscription = store$.subscribe((out) => {
     last = out;
+    gwStatus?.update(out.mesh.gatewayApiStatus ?? []);
     lastRequest = out.change;
     jwks.want(jwksUris(out.change.mesh));
     safePush(out.change);
@@ -233,7 +239,7 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
     sub.unsubscribe();
     ownCA?.close();
     jwks.close();
-    await Promise.all([dryRunParser.close(), xds?.close(), xdsTls?.close(), webhook?.close(), ca?.close(), ...servers.map((s) => s.close())]);
+    await Promise.all([gwStatus?.close(), dryRunParser.close(), xds?.close(), xdsTls?.close(), webhook?.close(), ca?.close(), ...servers.map((s) => s.close())]);
   };
   try {
     if (opts.ca) {
@@ -284,4 +290,12 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   const running = { xdsPort: xds?.port ?? 0, xdsTlsPort: xdsTls?.port, monitoringPort: servers[0]!.port, httpPort: servers[1]!.port, webhookPort: webhook?.port, engine, ca, close };
   log.info({ xds: xds?.port, xdsTls: xdsTls?.port, monitoring: running.monitoringPort, http: running.httpPort, webhook: running.webhookPort, ...src.describe }, 'listening');
   return running;
+}
+
+function gatewayStatusWriter(k: KubeModeOptions): GatewayStatusWriter {
+  const kc = new KubeConfig();
+  if (k.kubeconfig) kc.loadFromFile(k.kubeconfig); else kc.loadFromCluster();
+  const w = new GatewayStatusWriter({ kubeConfig: kc, namespace: k.istioNamespace, identity: `${os.hostname()}_${randomUUID()}`, log: logger('gateway-status') });
+  w.start();
+  return w;
 }

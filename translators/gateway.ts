@@ -96,12 +96,14 @@ function routeConfig(scope: Scope, name: string, entries: { g: Gateway; server: 
 function downstreamTls(server: GatewayServer): Record<string, unknown> {
   const tls = server.tls!;
   const istio = tls.mode === 'ISTIO_MUTUAL';
-  const cert = istio ? 'default' : `kubernetes://${tls.credentialName ?? ''}`;
+  // A credentialName that is already an SDS name (`kubernetes-gateway://ns/name`, from the Gateway API) is used as is, as istiod does.
+  const cred = tls.credentialName ?? '';
+  const cert = istio ? 'default' : cred.includes('://') ? cred : `kubernetes://${cred}`;
   const common: Record<string, unknown> = { tls_certificate_sds_secret_configs: [sds(cert)], alpn_protocols: ['h2', 'http/1.1'] };
   // ISTIO_MUTUAL: clients must present a mesh certificate (the agent's ROOTCA), and one of the server's subjectAltNames when it lists any.
   const sans = tls.subjectAltNames?.length ? { match_subject_alt_names: tls.subjectAltNames.map((exact) => ({ exact })) } : {};
   if (istio) common['combined_validation_context'] = { default_validation_context: sans, validation_context_sds_secret_config: sds('ROOTCA') };
-  else if (tls.mode === 'MUTUAL' || tls.mode === 'OPTIONAL_MUTUAL') common['combined_validation_context'] = { default_validation_context: {}, validation_context_sds_secret_config: sds(`kubernetes://${tls.credentialName ?? ''}-cacert`) };
+  else if (tls.mode === 'MUTUAL' || tls.mode === 'OPTIONAL_MUTUAL') common['combined_validation_context'] = { default_validation_context: {}, validation_context_sds_secret_config: sds(`${cert}-cacert`) };
   return { common_tls_context: common, require_client_certificate: { value: istio || tls.mode === 'MUTUAL' } };
 }
 

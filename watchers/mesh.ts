@@ -19,6 +19,8 @@ import { serviceEntryEndpoints, serviceEntryServices, serviceExportTo, workloadE
 import type { EndpointSlice, Pod, Secret, Service, ServicePort } from '../model/k8s.js';
 import type { AuthorizationPolicy, RequestAuthentication } from '../model/security.js';
 import type { Entry, StoreState } from './store/reduce.js';
+import type { GatewayApiObject } from '../model/gatewayapi.js';
+import { convertGatewayApi } from './gatewayapi/convert.js';
 
 export interface MeshOptions {
   readonly domainSuffix: string;
@@ -74,6 +76,7 @@ export function buildMesh(st: StoreState, opts: MeshOptions = DEFAULT_MESH_OPTIO
   const sidecars: Sidecar[] = [];
   const gateways: Gateway[] = [];
   const secrets = new Map<string, Secret>();
+  const gatewayApi: GatewayApiObject[] = [];
   const authzPolicies: AuthorizationPolicy[] = [];
   const requestAuthns: RequestAuthentication[] = [];
   const peerAuthentications: PeerAuthentication[] = [];
@@ -92,6 +95,8 @@ export function buildMesh(st: StoreState, opts: MeshOptions = DEFAULT_MESH_OPTIO
       case 'Sidecar': sidecars.push(o); break;
       case 'Gateway': gateways.push(o); break;
       case 'Secret': secrets.set(`${o.meta.namespace}/${o.meta.name}`, o); break;
+      case 'GatewayClass': case 'KubernetesGateway': case 'HTTPRoute': case 'GRPCRoute': case 'TCPRoute': case 'TLSRoute': case 'ReferenceGrant':
+        gatewayApi.push(o); break;
       case 'AuthorizationPolicy': authzPolicies.push(o); break;
       case 'RequestAuthentication': requestAuthns.push(o); break;
       case 'PeerAuthentication': peerAuthentications.push(o); break;
@@ -197,6 +202,10 @@ export function buildMesh(st: StoreState, opts: MeshOptions = DEFAULT_MESH_OPTIO
     const e = st.objects.get(k)!;
     if (e.object.kind === 'VirtualService') { const a = accepted.get(k); if (a) objects.set(k, a); } else objects.set(k, e);
   }
+  // The Gateway API, converted to Istio Gateways and VirtualServices after the user's own (which win a shared host).
+  const conflicts = vsConflicts(virtualServices, opts.domainSuffix);
+  const gwapi = gatewayApi.length ? convertGatewayApi({ objects: gatewayApi, services: meshServices, serviceByHost, secrets: new Set(secrets.keys()), domainSuffix: opts.domainSuffix }) : undefined;
+  if (gwapi) { virtualServices.push(...gwapi.virtualServices); gateways.push(...gwapi.gateways); }
   const rejected = [...st.rejected.values(), ...semanticRejections].sort((a, b) => a.key.localeCompare(b.key));
   const settings = opts.settings ?? DEFAULT_MESH_SETTINGS;
   const policyNotices: PolicyNotice[] = [...peerAuthNotices(peerAuthentications, settings.rootNamespace, sortedPods, wes),
@@ -206,7 +215,7 @@ export function buildMesh(st: StoreState, opts: MeshOptions = DEFAULT_MESH_OPTIO
     generation: st.generation, domainSuffix: opts.domainSuffix, services: meshServices, serviceByHost, endpoints, pods,
     virtualServices, destinationRules: drs, destinationRuleByHost, objects, rejected,
     settings, serviceEntries: ses.map((x) => x.se), workloadEntries: wes, sidecars, gateways,
-    conflicts: vsConflicts(virtualServices, opts.domainSuffix), secrets, envoyFilters,
+    conflicts, secrets, envoyFilters, ...(gwapi ? { gatewayApiStatus: gwapi.status } : {}),
     peerAuthentications, policyNotices, authorizationPolicies: authzPolicies, requestAuthentications: requestAuthns,
   };
   return { mesh, accepted };

@@ -18,6 +18,7 @@ import type { NodeInfo } from '../../model/resolve-proxy.js';
 import { call, CliError, DEFAULT_SERVER, fail, guard, type CommandResult } from './client.js';
 import { render, type OutputFormat } from './output.js';
 import { translate, type ShortType } from '../explain/translate.js';
+import { statusProblems } from '../../model/gatewayapi.js';
 
 /** `K=V` pairs (and JSON objects) into node metadata. */
 export function parseMeta(pairs: readonly string[]): Record<string, unknown> {
@@ -45,7 +46,8 @@ async function offlineProxy(configDir: string, nodeId: string, meta: readonly st
   let proxy: Proxy;
   try { proxy = resolveNode(loaded.mesh, nodeId, parseMeta(meta)); } catch (e) { throw new CliError(`--proxy: ${(e as Error).message}`); }
   const warnings = [...loaded.fileErrors].map(([f, r]) => `warning: ${f} was not read: ${r}\n`).join('')
-    + loaded.mesh.rejected.map((r) => `warning: rejected ${r.kind} ${r.namespace}/${r.name} in ${r.source}: ${r.field ? `${r.field}: ` : ''}${r.reason}\n`).join('');
+    + loaded.mesh.rejected.map((r) => `warning: rejected ${r.kind} ${r.namespace}/${r.name} in ${r.source}: ${r.field ? `${r.field}: ` : ''}${r.reason}\n`).join('')
+    + (loaded.mesh.gatewayApiStatus ?? []).flatMap(statusProblems).map((p) => `warning: ${p}\n`).join('');
   return { loaded, proxy, warnings };
 }
 

@@ -48,7 +48,8 @@ const obj = (v: unknown): J => (v && typeof v === 'object' && !Array.isArray(v) 
 const arr = (v: unknown): J[] => (Array.isArray(v) ? v.map(obj) : []);
 const str = (v: unknown): string => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : '');
 
-const KIND_OF_PATH: Readonly<Record<string, string>> = { 'virtual-service': 'VirtualService', 'destination-rule': 'DestinationRule', service: 'Service', 'service-entry': 'ServiceEntry', sidecar: 'Sidecar', gateway: 'Gateway' };
+const KIND_OF_PATH: Readonly<Record<string, string>> = { 'virtual-service': 'VirtualService', 'destination-rule': 'DestinationRule', service: 'Service', 'service-entry': 'ServiceEntry', sidecar: 'Sidecar', gateway: 'Gateway',
+  httproute: 'HTTPRoute', grpcroute: 'GRPCRoute' };
 
 /** `/apis/networking.istio.io/v1/namespaces/default/virtual-service/reviews` → the config key. */
 export function keyOfPath(path: string): { kind: string; namespace: string; name: string } | null {
@@ -155,6 +156,7 @@ function explainRoute(mesh: MeshConfig, c: Collector, vhost: string, r: J): void
     c.lines.push(`${vhost} route "${rname || 'default'}": no VirtualService routes this host; istiod's default route → ${target}`);
     return;
   }
+  if (key.kind === 'HTTPRoute' || key.kind === 'GRPCRoute') { explainGatewayApiRoute(c, vhost, rname, key, r, action); return; }
   const vs = mesh.virtualServices.find((v) => v.meta.namespace === key.namespace && v.meta.name === key.name);
   if (!vs) { c.lines.push(`${vhost} route "${rname}": from ${key.kind} ${key.namespace}/${key.name}, which is no longer in the mesh`); return; }
   const i = httpIndex(vs, rname);
@@ -293,4 +295,17 @@ export function explainText(ex: readonly Explanation[]): string {
     '  configs:',
     ...e.configs.map((c) => `    ${c.kind} ${c.namespace}/${c.name} (generation ${c.generation}${c.resourceVersion ? `, resourceVersion ${c.resourceVersion}` : ''}) from ${c.file}${c.rules.length ? `: ${c.rules.join(', ')}` : ''}`),
   ].join('\n')).join('\n\n') + '\n';
+}
+
+/** A route converted from a Gateway API HTTPRoute/GRPCRoute: named `<ns>.<name>.<rule index>` (istiod's name). */
+function explainGatewayApiRoute(c: Collector, vhost: string, rname: string, key: { kind: string; namespace: string; name: string }, r: J, action: J): void {
+  const rule = rname.startsWith(`${key.namespace}.${key.name}.`) ? rname.slice(key.namespace.length + key.name.length + 2) : '';
+  const at = /^\d+$/.test(rule) ? `rules[${rule}]` : `(route ${rname})`;
+  const label = c.add(key.kind, key.namespace, key.name, at.startsWith('rules') ? at : undefined);
+  c.lines.push(`${vhost}: ${label} ${at}.match: ${JSON.stringify(r['match'])}`);
+  const weighted = arr(obj(action['weightedClusters'])['clusters']);
+  if (r['redirect']) c.lines.push(`${label} ${at} redirect → ${JSON.stringify(r['redirect'])}`);
+  else if (r['directResponse']) c.lines.push(`${label} ${at} → direct response ${JSON.stringify(r['directResponse'])} (no usable backendRef)`);
+  else if (weighted.length) for (const w of weighted) c.lines.push(`${label} ${at}: weight ${str(obj(w['weight'])['value'] ?? w['weight'])} → ${str(w['name'])}`);
+  else if (str(action['cluster'])) c.lines.push(`${label} ${at} → ${str(action['cluster'])}`);
 }

@@ -158,6 +158,8 @@ export function debugRoutes(src: DebugSources, router: Router = new Router()): R
         // EnvoyFilter patches not applied to a resource because the result would fail Envoy's validation.
         envoyFilterSkips: src.envoyFilterSkips?.() ?? [],
         sourceErrors: Object.fromEntries(src.sourceErrors()),
+        // Gateway API objects: the conditions tspilot computed (Kubernetes mode also writes them to their status).
+        gatewayApiStatus: mesh.gatewayApiStatus ?? [],
       },
     };
   });

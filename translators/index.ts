@@ -6,7 +6,8 @@
  * (scope via Sidecar workloadSelector, inbound ports, sourceLabels matches, gateway selection).
  * Labels are the registry pod's over node metadata LABELS (model/resolve-proxy.ts) when the
  * caller passes the mesh (so pods of one Deployment share a class), else the proxy's own; with no
- * labels at all the class is per workload name.
+ * labels at all the class is per workload name. Envoy HCMs add the tracing tag values and a
+ * gateway's topology (translators/hcm.ts hcmClassKey).
  */
 import type { MeshConfig } from '../model/config.js';
 import type { Proxy } from '../model/proxy.js';
@@ -15,6 +16,7 @@ import { grpcGenerator } from './grpc.js';
 import { sidecarGenerator } from './sidecar.js';
 import { gatewayGenerator } from './gateway.js';
 import { proxyLabels } from './scope.js';
+import { hcmClassKey } from './hcm.js';
 import { nameTableOutput, ndsClassKey } from './nds.js';
 import { secretOutput } from './secret.js';
 
@@ -28,7 +30,8 @@ function labelsKey(labels: Readonly<Record<string, string>>): string {
 export function proxyClass(proxy: Proxy, mesh?: MeshConfig): string {
   const labels = mesh ? proxyLabels(mesh, proxy) : proxy.labels;
   const shape = Object.keys(labels).length ? `labels:${labelsKey(labels)}` : `pod:${proxy.workloadName}`;
-  return `${proxy.generator}/${proxy.type}/${proxy.namespace}/${shape}${ndsClassKey(proxy)}`;
+  const hcm = mesh && proxy.generator === 'envoy' ? hcmClassKey(mesh, proxy, labels) : '';
+  return `${proxy.generator}/${proxy.type}/${proxy.namespace}/${shape}${ndsClassKey(proxy)}${hcm}`;
 }
 
 export function generate(mesh: MeshConfig, proxy: Proxy): Generated {

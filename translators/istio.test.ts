@@ -169,7 +169,15 @@ describe('Istio-faithful translation', () => {
       const viaMeta = proxy('sidecar~10.244.0.99~other-pod.default~default.svc.cluster.local', { LABELS: { app: 'productpage', version: 'v1', 'security.istio.io/tlsMode': 'istio' } });
       assert.equal(proxyClass(viaRegistry, mesh), proxyClass(viaMeta, mesh));
       assert.deepEqual(snapshot(mesh, viaRegistry).snap, snapshot(mesh, viaMeta).snap);
-      assert.equal(proxyClass(proxy('sidecar~10.0.0.1~unknown.default~default.svc.cluster.local'), mesh), 'envoy/sidecar/default/pod:unknown');
+      assert.match(proxyClass(proxy('sidecar~10.0.0.1~unknown.default~default.svc.cluster.local'), mesh), /^envoy\/sidecar\/default\/pod:unknown\|/);
+    });
+    it('gateways whose proxy config sets another gateway topology are another class', () => {
+      const { mesh } = load('gateway');
+      const id = 'router~10.0.9.1~istio-ingressgateway-1.istio-system~istio-system.svc.cluster.local';
+      const labels = { istio: 'ingressgateway', app: 'istio-ingressgateway' };
+      const plain = proxyClass(proxy(id, { LABELS: labels }), mesh);
+      const topo = proxyClass(proxy(id, { LABELS: labels, ANNOTATIONS: { 'proxy.istio.io/config': '{"gatewayTopology": {"numTrustedProxies": 2}}' } }), mesh);
+      assert.notEqual(plain, topo);
     });
   });
 

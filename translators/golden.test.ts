@@ -45,6 +45,7 @@ export function renderCase(file: string): { out: Record<string, unknown>; proble
   const out = {
     rejected: mesh.rejected.map((r) => `${r.kind} ${r.namespace}/${r.name}: ${r.field}: ${r.reason}`),
     conflicts: mesh.conflicts,
+    ...(mesh.notices?.length ? { notices: mesh.notices.map((n) => `${n.key}: ${n.field}: ${n.reason}`) } : {}),
     proxies,
   };
   return { out, problems };

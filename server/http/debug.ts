@@ -129,6 +129,8 @@ export function debugRoutes(src: DebugSources, router: Router = new Router()): R
         rejected: mesh.rejected,
         // Hosts claimed by several VirtualServices: which one is in force and which are ignored.
         conflicts: mesh.conflicts,
+        // Parts of accepted objects that are ignored (a Service's UDP ports), with the reason.
+        notices: mesh.notices ?? [],
         // Objects defined in more than one file: the file in force (path sorting first) and the others.
         duplicates: src.duplicates?.() ?? [],
         // Documents of kinds tspilot does not read: misspelled (with a suggestion), or not translated yet.

@@ -235,6 +235,10 @@ export interface ServerTLSSettings {
   readonly credentialName?: string;
   readonly httpsRedirect?: boolean;
   readonly subjectAltNames?: readonly string[];
+  /** File-mounted certificate, key and CA paths in the gateway pod (used when there is no credentialName). */
+  readonly serverCertificate?: string;
+  readonly privateKey?: string;
+  readonly caCertificates?: string;
 }
 export interface GatewayServer {
   readonly port: { readonly number: number; readonly protocol: string; readonly name: string; readonly targetPort?: number };

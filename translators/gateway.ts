@@ -4,7 +4,8 @@
  * proxy's labels; each server port binds the gateway's container port (the targetPort of the
  * gateway Service port with that number, else the number itself). HTTP servers → listener
  * `0.0.0.0_<port>` with route config `http.<port>`; HTTPS servers with SIMPLE/MUTUAL/ISTIO_MUTUAL →
- * a TLS-terminating chain per server (certificates by SDS name `kubernetes://<credentialName>`)
+ * a TLS-terminating chain per server (certificates by SDS name `kubernetes://<credentialName>`, or
+ * for file-mounted ones the agent's `file-cert:<cert>~<key>` / `file-root:<ca>`)
  * with route config `https.<port>.<portName>.<gateway>.<namespace>`; PASSTHROUGH/TLS servers →
  * SNI chains from the VirtualServices' tls routes. Virtual hosts: one per VirtualService host bound
  * to the gateway (`gateways: [ns/name]`, exported to the gateway's namespace) within the server's hosts, named `host:<server port>`
@@ -93,10 +94,14 @@ function routeConfig(scope: Scope, name: string, entries: { g: Gateway; server: 
 function downstreamTls(server: GatewayServer): Record<string, unknown> {
   const tls = server.tls!;
   const istio = tls.mode === 'ISTIO_MUTUAL';
-  const cert = istio ? 'default' : `kubernetes://${tls.credentialName ?? ''}`;
+  // Without a credentialName the certificates are files in the gateway pod, which pilot-agent's SDS
+  // serves by name (istiod's SdsCertificateConfig: file-cert:<cert>~<key>, file-root:<ca>).
+  const files = !istio && !tls.credentialName;
+  const cert = istio ? 'default' : files ? `file-cert:${tls.serverCertificate ?? ''}~${tls.privateKey ?? ''}` : `kubernetes://${tls.credentialName}`;
+  const ca = files ? `file-root:${tls.caCertificates ?? ''}` : `kubernetes://${tls.credentialName ?? ''}-cacert`;
   const common: Record<string, unknown> = { tls_certificate_sds_secret_configs: [sds(cert)], alpn_protocols: ['h2', 'http/1.1'] };
   if (istio) common['combined_validation_context'] = { default_validation_context: {}, validation_context_sds_secret_config: sds('ROOTCA') };
-  else if (tls.mode === 'MUTUAL' || tls.mode === 'OPTIONAL_MUTUAL') common['combined_validation_context'] = { default_validation_context: {}, validation_context_sds_secret_config: sds(`kubernetes://${tls.credentialName ?? ''}-cacert`) };
+  else if ((tls.mode === 'MUTUAL' || tls.mode === 'OPTIONAL_MUTUAL') && !(files && !tls.caCertificates)) common['combined_validation_context'] = { default_validation_context: {}, validation_context_sds_secret_config: sds(ca) };
   return { common_tls_context: common, require_client_certificate: { value: istio || tls.mode === 'MUTUAL' } };
 }
 

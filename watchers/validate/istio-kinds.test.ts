@@ -55,6 +55,12 @@ describe('validators for the Istio kinds of issue #4', () => {
     ok(obj('Gateway', { selector: { istio: 'ingressgateway' }, servers: [{ port: { number: 80, name: 'http', protocol: 'HTTP' }, hosts: ['*'] }, { port: { number: 443, name: 'https', protocol: 'HTTPS' }, hosts: ['ns1/a.example.com'], tls: { mode: 'SIMPLE', credentialName: 'c' } }] }));
     assert.equal(rejected(obj('Gateway', { servers: [{ port: { number: 443, name: 'https', protocol: 'HTTPS' }, hosts: ['*'] }] })).field, 'spec.servers[0].tls');
     assert.equal(rejected(obj('Gateway', { servers: [{ port: { number: 443, name: 'https', protocol: 'HTTPS' }, hosts: ['*'], tls: { mode: 'SIMPLE' } }] })).field, 'spec.servers[0].tls.credentialName');
+    // File-mounted certificates instead of a credentialName (issue 13 item 3), checked as istiod does.
+    const files = (tls: Record<string, unknown>) => obj('Gateway', { servers: [{ port: { number: 443, name: 'https', protocol: 'HTTPS' }, hosts: ['*'], tls }] });
+    ok(files({ mode: 'SIMPLE', serverCertificate: '/c.pem', privateKey: '/k.pem' }));
+    ok(files({ mode: 'MUTUAL', serverCertificate: '/c.pem', privateKey: '/k.pem', caCertificates: '/ca.pem' }));
+    assert.equal(rejected(files({ mode: 'SIMPLE', serverCertificate: '/c.pem' })).field, 'spec.servers[0].tls.privateKey');
+    assert.equal(rejected(files({ mode: 'MUTUAL', serverCertificate: '/c.pem', privateKey: '/k.pem' })).field, 'spec.servers[0].tls.caCertificates');
     assert.equal(rejected(obj('Gateway', { servers: [{ port: { number: 80, name: 'http', protocol: 'HTTP' }, hosts: [] }] })).field, 'spec.servers[0].hosts');
   });
   it('VirtualService: TCP/TLS routes, mirror, CORS regexes under RE2, directResponse, redirect codes', () => {

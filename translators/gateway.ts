@@ -31,6 +31,7 @@ import { sds } from './policy.js';
 import type { Generated } from './generated.js';
 import type { ListenerPort } from './filters/types.js';
 import { protocolNamed } from './protocol.js';
+import { versionGates } from './versions.js';
 
 const DOWNSTREAM_TLS = 'envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext';
 
@@ -80,7 +81,7 @@ function routeConfig(scope: Scope, name: string, entries: { g: Gateway; server: 
       for (const h of hosts) if (!(byHost.get(h) ?? []).includes(vs)) byHost.set(h, [...(byHost.get(h) ?? []), vs]);
     }
   }
-  const flavor: RouteFlavor = { headerStyle: 'string_match', defaultRetries: true, timeoutAs: 'timeout', listenerClass: 'gateway', gateway: gwName(entries[0]!.g) };
+  const flavor: RouteFlavor = { headerStyle: versionGates(scope.proxy).legacyHeaderMatchers ? 'legacy' : 'string_match', defaultRetries: true, timeoutAs: 'timeout', listenerClass: 'gateway', gateway: gwName(entries[0]!.g) };
   const vhosts: VirtualHost[] = [...byHost.keys()].sort().map((h) => ({
     name: `${h}:${port}`,
     domains: h === '*' ? ['*'] : [h, `${h}:*`],

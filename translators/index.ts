@@ -7,7 +7,8 @@
  * Labels are the registry pod's over node metadata LABELS (model/resolve-proxy.ts) when the
  * caller passes the mesh (so pods of one Deployment share a class), else the proxy's own; with no
  * labels at all the class is per workload name. Envoy HCMs add the tracing tag values and a
- * gateway's topology (translators/hcm.ts hcmClassKey).
+ * gateway's topology (translators/hcm.ts hcmClassKey), and proxies of an older Istio their version
+ * gate bucket (translators/versions.ts).
  */
 import type { MeshConfig } from '../model/config.js';
 import type { Proxy } from '../model/proxy.js';
@@ -17,6 +18,7 @@ import { sidecarGenerator } from './sidecar.js';
 import { gatewayGenerator } from './gateway.js';
 import { proxyLabels } from './scope.js';
 import { hcmClassKey } from './hcm.js';
+import { versionBucket } from './versions.js';
 import { nameTableOutput, ndsClassKey } from './nds.js';
 import { secretOutput } from './secret.js';
 
@@ -31,7 +33,8 @@ export function proxyClass(proxy: Proxy, mesh?: MeshConfig): string {
   const labels = mesh ? proxyLabels(mesh, proxy) : proxy.labels;
   const shape = Object.keys(labels).length ? `labels:${labelsKey(labels)}` : `pod:${proxy.workloadName}`;
   const hcm = mesh && proxy.generator === 'envoy' ? hcmClassKey(mesh, proxy, labels) : '';
-  return `${proxy.generator}/${proxy.type}/${proxy.namespace}/${shape}${ndsClassKey(proxy)}${hcm}`;
+  const bucket = versionBucket(proxy);
+  return `${proxy.generator}/${proxy.type}/${proxy.namespace}/${shape}${ndsClassKey(proxy)}${hcm}${bucket === 'current' ? '' : `|v:${bucket}`}`;
 }
 
 export function generate(mesh: MeshConfig, proxy: Proxy): Generated {

@@ -40,6 +40,7 @@ export const ENVOY_FILES: readonly string[] = [
   'envoy/extensions/retry/host/previous_hosts/v3/previous_hosts.proto',
   'envoy/extensions/request_id/uuid/v3/uuid.proto',
   'envoy/admin/v3/config_dump.proto',
+  'envoy/service/status/v3/csds.proto',
   'google/protobuf/struct.proto',
   'google/protobuf/wrappers.proto',
 ];

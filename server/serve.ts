@@ -8,10 +8,14 @@ import { firstValueFrom, type Subscription } from 'rxjs';
 import { emptyStoreOutput, storeStage, type StoreOutput } from '../watchers/store/stage.js';
 import { SnapshotCache } from './cache/snapshot.js';
 import { AdsEngine, typeShort } from './xds/ads.js';
+import { PushRunner } from './push/runner.js';
 import { NackLog } from './xds/nacklog.js';
 import { startXdsServer, type XdsGrpcServer } from './xds/grpc.js';
 import { debugRoutes } from './http/debug.js';
-import { DEFAULT_HTTP_LIMITS, startHttp, type HttpServer } from './http/router.js';
+import { DEFAULT_HTTP_LIMITS, localGet, startHttp, type HttpServer } from './http/router.js';
+import { DebugTypes } from './xds/debugtypes.js';
+import { configDumpConfigs } from './http/configdump.js';
+import { controlPlaneIdentifier } from './version.js';
 import { V1Api } from './http/v1/api.js';
 import { restRoutes } from './http/rest.js';
 import type { PushRequest } from '../model/push.js';
@@ -114,7 +118,7 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   // Called only once the source is subscribed (below), when `observer` exists.
   const src = chooseSource(opts, (what, resource) => (what === 'relist' ? observer.metrics.kubeRelists : observer.metrics.kubeReconnects).inc({ resource }));
   const meshOpts = opts.meshConfig ? { ...src.mesh, settings: loadMeshConfigFile(opts.meshConfig) } : src.mesh;
-  const store$ = storeStage(src.events$, { debounceMs: opts.debounceMs, debounceMaxMs: opts.debounceMaxMs, mesh: meshOpts,
+  const store$ = storeStage(src.events$, { debounceMs: opts.debounceMs, debounceMaxMs: opts.debounceMaxMs, mesh: meshOpts, onConfigEvent: (kind, event) => observer.metrics.configEvent(kind, event),
     ...(opts.debounceEndpointsMaxMs !== undefined ? { debounceEndpointsMaxMs: opts.debounceEndpointsMaxMs } : {}) }, logger('store'));
   // The store stage's last output: what configz, registryz and dry runs read (never the live store).
   let last: StoreOutput = emptyStoreOutput(meshOpts);
@@ -144,8 +148,17 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
       else adsLog.debug({ proxy: s.proxy.id, type: typeShort(o.typeUrl), kind: o.kind, names: req.resourceNames.length }, 'request');
     },
   }, observer.events), Date.now, { ...(opts.maxResponseBytes !== undefined ? { maxResponseBytes: opts.maxResponseBytes } : {}), ...(opts.pushThrottle ? { sendConcurrency: opts.pushThrottle } : {}),
-    ...(opts.maxStreamNames ? { maxStreamNames: opts.maxStreamNames } : {}), ...(opts.maxServerNames ? { maxServerNames: opts.maxServerNames } : {}) });
+    ...(opts.maxStreamNames ? { maxStreamNames: opts.maxStreamNames } : {}), ...(opts.maxServerNames ? { maxServerNames: opts.maxServerNames } : {}),
+    debugTypes: new DebugTypes({ systemNamespace: opts.kube?.istioNamespace ?? DEFAULT_ISTIO_NAMESPACE, controlPlane: controlPlaneIdentifier(),
+      configDump: (s) => configDumpConfigs(s, {}, (t, name, version) => { const r = cache.forProxy(s.proxy).get(t, name); return r?.version === version ? r : undefined; }),
+      httpGet: (path) => localGet(router, path), onRefused: (peer, message) => adsLog.warn({ peer, reason: message }, `debug request refused: ${message}`) }) });
   observer.meterSends(engine);
+  // The push stage: rotates the cache to each new mesh and tells the engine which streams are owed what.
+  const runner = new PushRunner(cache, engine, {
+    classError: ({ proxyClass, error, streams }) => (observer.metrics.pushContextErrors.inc(),
+      adsLog.error({ proxyClass, streams, err: error.message }, `cannot prepare the push for ${proxyClass}: ${error.message}; its ${streams} stream(s) keep their config`)),
+  });
+  observer.metrics.countSendTimeouts(() => engine.counters.sendTimeouts);
   let ready = false;
   const first = firstValueFrom(store$);
   const sub: Subscription = store$.subscribe((out) => { last = out; const u = out.change; try { pushUpdate(u); } catch (e) {
@@ -156,7 +169,7 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   function pushUpdate(u: PushRequest): void {
     const t0 = performance.now();
     const rec = observer.beginPush(u);
-    const sent = engine.push(u.mesh, u.scope);
+    const sent = runner.push(u);
     rec.end(sent);
     ready = true;
     log.info({ generation: u.mesh.generation, kinds: [...u.kinds].sort(), services: u.mesh.services.length, rejected: u.mesh.rejected.length,
@@ -200,7 +213,8 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
     servers.push(await startHttp(router, opts.bind, opts.httpPort, onHttpError, httpLimits));
     const webhookPort = opts.webhookPort ?? (opts.kube ? DEFAULT_PORTS.webhook : undefined);
     if (webhookPort !== undefined) {
-      webhook = await startWebhook({ bind: opts.bind, port: webhookPort, certFile: opts.webhookCert, keyFile: opts.webhookKey, ready: () => ready, onError: onHttpError, limits: httpLimits });
+      webhook = await startWebhook({ bind: opts.bind, port: webhookPort, certFile: opts.webhookCert, keyFile: opts.webhookKey, ready: () => ready, onError: onHttpError, limits: httpLimits,
+        onReview: (r) => observer.metrics.validation(r), onHttpError: (status) => observer.metrics.validationHttpErrors.inc({ status: String(status) }) });
     }
     // /ready answers 503 until every source has synced and the first snapshot is pushed.
     log.info({ monitoring: servers[0]!.port, http: servers[1]!.port, webhook: webhook?.port, webhookTls: webhook?.tls }, 'http listening; waiting for the config sources to sync');

@@ -14,14 +14,13 @@ import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import { CDS, EDS } from '../../proto/typeurls.js';
 import { encodeDeltaRequest, encodeSotwRequest, type WireNode } from '../../proto/wire.js';
 import { SnapshotCache } from '../../server/cache/snapshot.js';
-import { AdsEngine } from '../../server/xds/ads.js';
 import { startXdsTlsServer, type XdsTlsServer } from '../../server/xds/grpc-tls.js';
 import { ChainAuthenticator } from '../../server/security/authn.js';
 import { JwtKeysAuthenticator } from '../../server/security/jwt-keys.js';
 import { TokenReviewAuthenticator } from '../../server/security/tokenreview.js';
 import { kubeTokenReview } from '../../server/security/kube-review.js';
 import { fixtureYaml } from '../../server/xds/conformance/fixture.js';
-import { meshOf } from '../../server/xds/conformance/harness.js';
+import { meshOf, PushingEngine } from '../../server/xds/conformance/harness.js';
 import { rawAds, type RawAds } from '../adsclient.js';
 import { startFakeApiServer, type FakeApiServer } from '../kube/apiserver.js';
 import { kubeConfigFor } from '../kube/testkit.js';
@@ -39,7 +38,7 @@ describe('secure xDS (TLS port)', function () {
   this.timeout(120_000);
   let root: TestRoot;
   let ca: TestMeshCA;
-  let engine: AdsEngine;
+  let engine: PushingEngine;
   let jwtServer: XdsTlsServer;
   let kubeServer: XdsTlsServer;
   let api: FakeApiServer;
@@ -63,7 +62,7 @@ describe('secure xDS (TLS port)', function () {
   before(async () => {
     root = await testRoot();
     ca = await TestMeshCA.create(root);
-    engine = new AdsEngine(new SnapshotCache(meshOf(fixtureYaml())));
+    engine = new PushingEngine(new SnapshotCache(meshOf(fixtureYaml())));
     dir = await mkdtemp(path.join(os.tmpdir(), 'tspilot-secure-'));
     const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true });
     const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' };

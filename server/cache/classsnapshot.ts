@@ -10,6 +10,7 @@
 import { encodeResource, type EncodedResource } from '../../proto/encode.js';
 import { CDS, EDS, LDS, NDS, RDS, SDS, MESSAGE_OF, PUSH_ORDER, type XdsType } from '../../proto/typeurls.js';
 import type { ClusterKey, Generated, TypeOutput } from '../../translators/index.js';
+import type { CarryOver, ResourceSnapshot } from './api.js';
 
 /**
  * Encoded resources by (type, name, content hash) for the live generation, falling back to the
@@ -123,7 +124,7 @@ export function typeVersion(resources: Iterable<EncodedResource>): string {
 export type EncodeFailure = (info: { proxyClass: string; typeUrl: string; name: string; error: Error }) => void;
 
 /** One class's output for one mesh generation. */
-export class ClassSnapshot {
+export class ClassSnapshot implements ResourceSnapshot {
   /** type → name → encoded resource (null: failed to encode; names the class lacks are not kept). */
   readonly encoded = new Map<XdsType, Map<string, EncodedResource | null>>(PUSH_ORDER.map((t) => [t, new Map()]));
   private readonly wildcard = new Map<XdsType, { resources: EncodedResource[]; version: string; map: ReadonlyMap<string, EncodedResource> }>();
@@ -154,7 +155,7 @@ export class ClassSnapshot {
   }
 
   constructor(readonly classKey: string, private readonly generated: Generated, private readonly interner: Interner,
-    private readonly onError: EncodeFailure, carry?: { from: ClassSnapshot; keep: (t: XdsType, name: string, key: ClusterKey | undefined) => boolean }) {
+    private readonly onError: EncodeFailure, carry?: { from: ClassSnapshot; keep: CarryOver }) {
     if (carry) {
       for (const [t, m] of carry.from.encoded) {
         const mine = this.encoded.get(t)!;

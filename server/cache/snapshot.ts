@@ -20,11 +20,12 @@
  */
 import type { MeshConfig } from '../../model/config.js';
 import type { Proxy } from '../../model/proxy.js';
-import type { XdsType } from '../../proto/typeurls.js';
-import { generate as generateAll, proxyClass, type ClusterKey, type Generated } from '../../translators/index.js';
+import { generate as generateAll, proxyClass, type Generated } from '../../translators/index.js';
 import { ClassSnapshot, Interner, NO_OUTPUT, type EncodeFailure } from './classsnapshot.js';
+import type { CarryOver, ClassLease, MeshCache } from './api.js';
 
 export { ClassSnapshot, Interner, entryHash, foldVersion, typeVersion, unfoldVersion, type EncodeFailure } from './classsnapshot.js';
+export type { CarryOver, ClassLease, ConfigWatcher, MeshCache, ResourceSnapshot } from './api.js';
 
 /** A class whose translation threw; `lastGood`: its previous snapshot stays in force. */
 export type TranslateFailure = (info: { proxyClass: string; error: Error; lastGood: boolean }) => void;
@@ -53,15 +54,6 @@ export interface SnapshotCacheOptions {
 export const DEFAULT_IDLE_CLASSES = 256;
 export const DEFAULT_IDLE_BYTES = 32 * 1024 * 1024;
 
-/** A stream's hold on its proxy's class: pins it while the stream lives. */
-export interface ClassLease {
-  readonly proxy: Proxy;
-  /** The class snapshot for the current mesh (computed on first use per mesh). */
-  snapshot(): ClassSnapshot;
-  /** The stream is gone: the class may be evicted once idle. Idempotent. */
-  release(): void;
-}
-
 interface Entry {
   readonly key: string;
   readonly snap: ClassSnapshot;
@@ -80,7 +72,7 @@ export interface CacheStats {
 }
 
 /** All class snapshots for the current mesh; replaced wholesale when the mesh changes. */
-export class SnapshotCache {
+export class SnapshotCache implements MeshCache {
   private classes = new Map<string, Entry>();
   /** Entries no lease pins, least recently used first. */
   private idle = new Map<string, Entry>();
@@ -100,7 +92,7 @@ export class SnapshotCache {
   private readonly now: () => number;
   /** The previous mesh's classes, for carry-over and as last good; each is dropped once its successor exists. */
   private previous = new Map<string, Entry>();
-  private keep: ((t: XdsType, name: string, key: ClusterKey | undefined) => boolean) | null = null;
+  private keep: CarryOver | null = null;
 
   constructor(mesh: MeshConfig, opts: EncodeFailure | SnapshotCacheOptions = {}) {
     const o: SnapshotCacheOptions = typeof opts === 'function' ? { onError: opts } : opts;
@@ -130,7 +122,7 @@ export class SnapshotCache {
    * the previous class's key for cluster and EDS names): they are carried over from the previous snapshot of the same class instead of being translated
    * and encoded again.
    */
-  setMesh(mesh: MeshConfig, unchanged?: (t: XdsType, name: string, key: ClusterKey | undefined) => boolean): void {
+  setMesh(mesh: MeshConfig, unchanged?: CarryOver): void {
     this.current = mesh;
     this.previous = this.classes;
     this.keep = unchanged ?? null;
@@ -144,7 +136,7 @@ export class SnapshotCache {
   }
 
   /** A stream's lease on its proxy's class (see ClassLease). */
-  acquire(proxy: Proxy): ClassLease {
+  acquire(proxy: Proxy): ClassLease & { snapshot(): ClassSnapshot } {
     const l: LeaseState = { proxy, key: proxyClass(proxy, this.current), released: false };
     this.leases.add(l);
     this.ref(l.key, 1);

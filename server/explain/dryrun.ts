@@ -32,7 +32,7 @@ function outcome(ch: { applied: string[]; rejected: Rejection[] }, after: MeshCo
 
 function targetOf(s: StreamState): DiffTarget {
   const subscriptions: Partial<Record<'cds' | 'eds' | 'lds' | 'rds', Subscription>> = {};
-  for (const [t, ts] of s.types) if (isEnvoyXdsType(t)) subscriptions[SHORT[t]] = { wildcard: ts.wildcard, names: [...ts.names] };
+  for (const [t, ts] of s.types) if (isEnvoyXdsType(t)) subscriptions[SHORT[t]] = { wildcard: ts.sub.wildcard, names: [...ts.sub.names] };
   return { proxy: s.proxy, subscriptions };
 }
 

@@ -8,7 +8,9 @@
  */
 import { encodeMessage, type EncodedResource } from '../../proto/encode.js';
 import { toProto3Json, type JsonValue } from '../../proto/json.js';
-import { CDS, EDS, LDS, RDS, ENVOY_SHORT as SHORT, type XdsType } from '../../proto/typeurls.js';
+import { CDS, EDS, LDS, RDS, SDS, ENVOY_SHORT as SHORT, type XdsType } from '../../proto/typeurls.js';
+import { messageType } from '../../proto/registry.js';
+import { jsonToStruct } from '../../proto/struct.js';
 import type { StreamState, TypeState } from '../xds/state.js';
 
 const ADMIN = 'type.googleapis.com/envoy.admin.v3.';
@@ -31,27 +33,42 @@ export type ResourceLookup = (typeUrl: XdsType, name: string, version: string) =
  * every name the client was sent and not told to remove (`known`), each found at the version it
  * was sent — a resource whose newer version is still waiting in the stream's queue is left out.
  */
-function entries(s: StreamState, typeUrl: XdsType, t: TypeState | undefined, lookup?: ResourceLookup): EncodedResource[] {
+function entries(typeUrl: XdsType, t: TypeState | undefined, lookup?: ResourceLookup): EncodedResource[] {
   if (!t) return [];
-  if (s.kind !== 'delta' || !t.known) return t.sent ? [...t.sent.values()].sort(byName) : [];
+  if (t.own.kind !== 'delta') return t.sent ? [...t.sent.values()].sort(byName) : [];
   const out: EncodedResource[] = [];
-  for (const [name, version] of t.known) {
+  for (const [name, version] of t.own.known) {
     if (!version) continue;
-    const r = t.sent?.get(name)?.version === version ? t.sent.get(name) : lookup?.(typeUrl, name, version);
+    const held = t.sent?.get(name);
+    const r = held?.version === version ? held : lookup?.(typeUrl, name, version);
     if (r) out.push(r);
   }
   return out.sort(byName);
 }
 
+/** What `types=` may name: the four xDS types, plus `sds` (secrets sent, keys redacted) and `bootstrap` (the node as the proxy presented it). */
+export type DumpType = 'cds' | 'lds' | 'rds' | 'eds' | 'sds' | 'bootstrap';
+export const DUMP_TYPES: readonly DumpType[] = ['cds', 'lds', 'rds', 'eds', 'sds', 'bootstrap'];
+
 export interface DumpOptions {
-  /** Which types to include (`types=` query: cds,lds,rds,eds); default all but EDS unless includeEds. */
-  readonly types?: ReadonlySet<'cds' | 'lds' | 'rds' | 'eds'>;
+  /** Which types to include (`types=` query); default cds, lds, rds (and eds with includeEds). */
+  readonly types?: ReadonlySet<DumpType>;
   readonly includeEds?: boolean;
 }
 
-export function configDump(s: StreamState, opts: DumpOptions = {}, lookup?: ResourceLookup): JsonValue {
+/** The `configs` of the dump, each an Any (`type_url`, encoded `value`) of an envoy.admin.v3.*ConfigDump, in Envoy's order. */
+export function configDumpConfigs(s: StreamState, opts: DumpOptions = {}, lookup?: ResourceLookup): { type_url: string; value: Uint8Array }[] {
   const want = (t: XdsType): boolean => (opts.types ? opts.types.has(SHORT[t]) : t !== EDS || opts.includeEds === true);
-  const configs: object[] = [];
+  const configs: { type_url: string; value: Uint8Array }[] = [];
+  if (opts.types?.has('bootstrap')) {
+    // tspilot never sees Envoy's bootstrap; what it knows of it is the node the proxy presented.
+    const n = s.node;
+    configs.push({ type_url: ADMIN + 'BootstrapConfigDump', value: encodeMessage('envoy.admin.v3.BootstrapConfigDump', {
+      bootstrap: { node: { id: n.id, cluster: n.cluster, metadata: jsonToStruct({ ...n.metadata }), user_agent_name: n.userAgentName, ...(n.userAgentVersion ? { user_agent_version: n.userAgentVersion } : {}),
+        ...(n.locality ? { locality: n.locality } : {}) } },
+      last_updated: ts(s.connectedAt),
+    }) });
+  }
   const state = (t: XdsType): TypeState | undefined => s.types.get(t);
   // Envoy shows, per resource, the version it holds: SotW the response's, Delta the resource's own.
   const vi = (t: TypeState, r: EncodedResource): string => (s.kind === 'delta' ? r.version : t.versionSent);
@@ -59,27 +76,46 @@ export function configDump(s: StreamState, opts: DumpOptions = {}, lookup?: Reso
     const t = state(CDS);
     configs.push({ type_url: ADMIN + 'ClustersConfigDump', value: encodeMessage('envoy.admin.v3.ClustersConfigDump', {
       version_info: t?.versionSent ?? '',
-      dynamic_active_clusters: entries(s, CDS, t, lookup).map((r) => ({ version_info: vi(t!, r), cluster: any(r), last_updated: ts(t!.sentAt) })),
+      dynamic_active_clusters: entries(CDS, t, lookup).map((r) => ({ version_info: vi(t!, r), cluster: any(r), last_updated: ts(t!.sentAt) })),
     }) });
   }
   if (want(LDS)) {
     const t = state(LDS);
     configs.push({ type_url: ADMIN + 'ListenersConfigDump', value: encodeMessage('envoy.admin.v3.ListenersConfigDump', {
       version_info: t?.versionSent ?? '',
-      dynamic_listeners: entries(s, LDS, t, lookup).map((r) => ({ name: r.name, active_state: { version_info: vi(t!, r), listener: any(r), last_updated: ts(t!.sentAt) } })),
+      dynamic_listeners: entries(LDS, t, lookup).map((r) => ({ name: r.name, active_state: { version_info: vi(t!, r), listener: any(r), last_updated: ts(t!.sentAt) } })),
     }) });
   }
   if (want(RDS)) {
     const t = state(RDS);
     configs.push({ type_url: ADMIN + 'RoutesConfigDump', value: encodeMessage('envoy.admin.v3.RoutesConfigDump', {
-      dynamic_route_configs: entries(s, RDS, t, lookup).map((r) => ({ version_info: vi(t!, r), route_config: any(r), last_updated: ts(t!.sentAt) })),
+      dynamic_route_configs: entries(RDS, t, lookup).map((r) => ({ version_info: vi(t!, r), route_config: any(r), last_updated: ts(t!.sentAt) })),
     }) });
   }
   if (want(EDS)) {
     const t = state(EDS);
     configs.push({ type_url: ADMIN + 'EndpointsConfigDump', value: encodeMessage('envoy.admin.v3.EndpointsConfigDump', {
-      dynamic_endpoint_configs: entries(s, EDS, t, lookup).map((r) => ({ version_info: vi(t!, r), endpoint_config: any(r), last_updated: ts(t!.sentAt) })),
+      dynamic_endpoint_configs: entries(EDS, t, lookup).map((r) => ({ version_info: vi(t!, r), endpoint_config: any(r), last_updated: ts(t!.sentAt) })),
     }) });
   }
-  return toProto3Json('envoy.admin.v3.ConfigDump', encodeMessage('envoy.admin.v3.ConfigDump', { configs }));
+  if (opts.types?.has('sds')) {
+    const t = s.types.get(SDS);
+    configs.push({ type_url: ADMIN + 'SecretsConfigDump', value: encodeMessage('envoy.admin.v3.SecretsConfigDump', {
+      dynamic_active_secrets: (t?.sent ? [...t.sent.values()].sort(byName) : []).map((r) => ({ name: r.name, version_info: r.version, last_updated: ts(t!.sentAt),
+        secret: { type_url: r.typeUrl, value: redacted(r.bytes) } })),
+    }) });
+  }
+  return configs;
+}
+
+/** A Secret with its private key replaced by "[redacted]", as Envoy's own admin config_dump shows it. */
+function redacted(bytes: Uint8Array): Uint8Array {
+  const type = messageType('envoy.extensions.transport_sockets.tls.v3.Secret');
+  const obj = type.toObject(type.decode(bytes)) as { tls_certificate?: { private_key?: unknown } };
+  if (obj.tls_certificate?.private_key) obj.tls_certificate.private_key = { inline_string: '[redacted]' };
+  return type.encode(type.fromObject(obj)).finish();
+}
+
+export function configDump(s: StreamState, opts: DumpOptions = {}, lookup?: ResourceLookup): JsonValue {
+  return toProto3Json('envoy.admin.v3.ConfigDump', encodeMessage('envoy.admin.v3.ConfigDump', { configs: configDumpConfigs(s, opts, lookup) }));
 }

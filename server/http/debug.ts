@@ -17,9 +17,10 @@ import type { AdsEngine } from '../xds/ads.js';
 import type { DuplicateDefinition } from '../../watchers/store/reduce.js';
 import type { IgnoredObject } from '../../model/config.js';
 import type { StreamState } from '../xds/state.js';
-import { configDump } from './configdump.js';
+import { configDump, DUMP_TYPES, type DumpType } from './configdump.js';
 import { HttpError, Router } from './router.js';
 import { secretView } from '../../watchers/validate/secret.js';
+import { replicaId } from '../version.js';
 
 export interface DebugSources {
   readonly engine: AdsEngine;
@@ -45,6 +46,9 @@ export interface DebugSources {
 /** Who the stream authenticated as (TLS port), or null (plaintext: no identity, as istiod). */
 const identityOf = (s: StreamState): object | null => (s.identity ? { spiffe: s.identity.spiffe, method: s.identity.method, expiresAt: ms(s.identity.expiresAt ?? 0) } : null);
 
+/** Query parameters shown after a path in the /debug index. */
+const INDEX_QUERY: Readonly<Record<string, string>> = { '/debug/config_dump': '?proxyID=', '/debug/explain': '?proxyID=&resource=', '/debug/v1z': '?proxyID=' };
+
 const EXPLAIN_TYPES = ['cds', 'eds', 'lds', 'rds', 'vhost'] as const;
 
 /** The streams of a proxy named by full node ID or by `pod.namespace`. */
@@ -65,7 +69,7 @@ export function syncStatus(s: StreamState): object {
   const types: Record<string, object> = {};
   for (const [t, ts] of [...s.types.entries()].sort()) {
     types[isXdsType(t) ? SHORT[t] : t] = {
-      subscribed: ts.wildcard ? ['*', ...ts.names] : [...ts.names].sort(),
+      subscribed: ts.sub.wildcard ? ['*', ...ts.sub.names] : [...ts.sub.names].sort(),
       sent: ts.versionSent, nonce: ts.nonce, acked: ts.ackedVersion, ackedNonce: ts.ackedNonce,
       lastSent: ms(ts.sentAt), lastAck: ms(ts.ackedAt), resources: ts.sent?.size ?? 0, responses: ts.responses,
       nack: ts.nack ? { version: ts.nack.version, nonce: ts.nack.nonce, error: ts.nack.message, at: ms(ts.nack.at) } : null,
@@ -78,6 +82,9 @@ export function syncStatus(s: StreamState): object {
   return {
     proxy: s.proxy.id, proxy_type: s.proxy.type, generator: s.proxy.generator, stream: s.id, transport: s.kind, identity: identityOf(s),
     istio_version: typeof s.node.metadata['ISTIO_VERSION'] === 'string' ? s.node.metadata['ISTIO_VERSION'] : '',
+    // istiod's SyncStatus fields istioctl's CLUSTER and VERSION columns read (proxy_version: the client's user agent version).
+    cluster_id: typeof s.node.metadata['CLUSTER_ID'] === 'string' ? s.node.metadata['CLUSTER_ID'] : '',
+    proxy_version: s.node.userAgentVersion ?? '', istiod: replicaId(),
     cluster_sent: v('cds', 'sent'), cluster_acked: v('cds', 'acked'), listener_sent: v('lds', 'sent'), listener_acked: v('lds', 'acked'),
     route_sent: v('rds', 'sent'), route_acked: v('rds', 'acked'), endpoint_sent: v('eds', 'sent'), endpoint_acked: v('eds', 'acked'),
     types,
@@ -86,19 +93,19 @@ export function syncStatus(s: StreamState): object {
 
 export function debugRoutes(src: DebugSources, router: Router = new Router()): Router {
   router.on('GET', '/ready', () => (src.ready() ? { text: 'ready\n' } : { status: 503, text: 'not ready: configuration sources have not synced\n' }));
-  router.on('GET', '/debug', () => ({ json: ['/debug/config_dump?proxyID=', '/debug/syncz', '/debug/adsz', '/debug/configz', '/debug/registryz', '/debug/endpointz',
-    '/debug/push_status', '/debug/connections', '/debug/explain?proxyID=&resource=', 'POST /debug/diff', '/debug/v1z?proxyID='] }));
+  // The index lists what this port serves (read when asked: /debug/v1z is added on the HTTP port only).
+  router.on('GET', '/debug', () => ({ json: router.paths().filter((p) => /^(POST )?\/debug\/./.test(p)).map((p) => p + (INDEX_QUERY[p] ?? '')) }));
   router.on('GET', '/debug/config_dump', ({ url }) => {
     const id = proxyParam(url);
     const streams = findStreams(src.engine, id);
     if (!streams.length) throw new HttpError(404, `no connected proxy "${id}" (see /debug/adsz for connected proxies)`);
     const typesParam = url.searchParams.get('types');
-    let types: Set<'cds' | 'lds' | 'rds' | 'eds'> | undefined;
+    let types: Set<DumpType> | undefined;
     if (typesParam) {
       const parts = typesParam.split(',').map((t) => t.trim().toLowerCase());
-      const bad = parts.filter((t) => !['cds', 'lds', 'rds', 'eds'].includes(t));
-      if (bad.length) throw new HttpError(400, `types: unknown type(s) ${bad.join(', ')}; use cds, lds, rds, eds`);
-      types = new Set(parts as ('cds' | 'lds' | 'rds' | 'eds')[]);
+      const bad = parts.filter((t) => !(DUMP_TYPES as readonly string[]).includes(t));
+      if (bad.length) throw new HttpError(400, `types: unknown type(s) ${bad.join(', ')}; use ${DUMP_TYPES.join(', ')}`);
+      types = new Set(parts as DumpType[]);
     }
     const inc = url.searchParams.get('include_eds');
     const s = streams[streams.length - 1]!;
@@ -115,7 +122,7 @@ export function debugRoutes(src: DebugSources, router: Router = new Router()): R
       clients: src.engine.streams().map((s) => ({
         connectionId: s.id, connectedAt: ms(s.connectedAt), address: s.peer, proxy: s.proxy.id, generator: s.proxy.generator,
         namespace: s.proxy.namespace, labels: s.proxy.labels, metadata: s.node.metadata, userAgent: s.node.userAgentName, identity: identityOf(s),
-        watches: Object.fromEntries([...s.types.entries()].map(([t, ts]) => [t, ts.wildcard ? ['*', ...ts.names] : [...ts.names].sort()])),
+        watches: Object.fromEntries([...s.types.entries()].map(([t, ts]) => [t, ts.sub.wildcard ? ['*', ...ts.sub.names] : [...ts.sub.names].sort()])),
       })),
       ...(src.authRefusals ? { refused: src.authRefusals() } : {}),
     },

@@ -30,6 +30,11 @@ export class Router {
     return this;
   }
 
+  /** The fixed paths served, as `METHOD path` for anything but GET, in registration order. */
+  paths(): string[] {
+    return this.routes.filter((r) => typeof r.path === 'string').map((r) => (r.method === 'GET' ? r.path as string : `${r.method} ${r.path as string}`));
+  }
+
   find(method: string, pathname: string): { handler: Handler } | { status: number } {
     const matching = this.routes.filter((r) => (typeof r.path === 'string' ? r.path === pathname : r.path.test(pathname)));
     if (!matching.length) return { status: 404 };
@@ -113,4 +118,18 @@ export async function startHttp(router: Router, host: string, port: number, onEr
     port: (server.address() as AddressInfo).port,
     close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
   };
+}
+
+/** GET `pathAndQuery` through `router` in-process (no socket): status and body, as an HTTP client would see them. */
+export async function localGet(router: Router, pathAndQuery: string): Promise<{ status: number; body: string }> {
+  const url = new URL(pathAndQuery, 'http://localhost');
+  const found = router.find('GET', url.pathname);
+  if ('status' in found) return { status: found.status, body: JSON.stringify({ error: found.status === 404 ? `no such endpoint: ${url.pathname}` : `method GET not allowed on ${url.pathname}` }) };
+  try {
+    const r = await found.handler({ url, method: 'GET', body: '', headers: {} });
+    return { status: r.status ?? 200, body: r.text !== undefined ? r.text : JSON.stringify(r.json ?? null, null, 2) + '\n' };
+  } catch (e) {
+    if (e instanceof HttpError) return { status: e.status, body: JSON.stringify({ error: e.message }) };
+    throw e;
+  }
 }

@@ -9,6 +9,7 @@ import { encodeSotwRequest } from '../../proto/wire.js';
 import { SnapshotCache } from '../cache/snapshot.js';
 import type { AuthResult } from '../security/identity.js';
 import { AdsEngine, Status, type StreamIO } from './ads.js';
+import { sotw } from './sotw.js';
 import { A, fixtureYaml } from './conformance/fixture.js';
 import { meshOf, NODE } from './conformance/harness.js';
 
@@ -16,7 +17,7 @@ function stream(engine: AdsEngine, decide: Promise<AuthResult>) {
   const written: Uint8Array[] = [];
   const failed: { code: number; message: string }[] = [];
   const io: StreamIO = { peer: 'mem', write: (b, done) => { written.push(b); queueMicrotask(() => done?.()); return true; }, onDrain: () => undefined, fail: (code, message) => { failed.push({ code, message }); } };
-  const h = engine.open(io, undefined, 'sotw', { authorize: () => decide });
+  const h = engine.open(io, undefined, sotw, { authorize: () => decide });
   return { h, written, failed, send: (r: Parameters<typeof encodeSotwRequest>[0]) => h.onMessage(encodeSotwRequest(r)) };
 }
 const tick = () => new Promise((r) => setTimeout(r, 20));

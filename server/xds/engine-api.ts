@@ -1,15 +1,20 @@
 /**
  * @module server/xds/engine-api
  * What the ADS engine (ads.ts) offers and expects, apart from how it works: the transport
- * adapter it writes through (StreamIO), the events it reports, its options and limits, and the gRPC status codes it answers with (kept here so the engine needs no grpc-js).
+ * adapter it writes through (StreamIO), the events it reports, its options and limits, how the
+ * push runner reaches a stream (Subscriber), and the gRPC status codes it answers with (kept here
+ * so the engine needs no grpc-js).
  */
 import os from 'node:os';
 import type { Proxy } from '../../model/proxy.js';
 import type { DeltaRequest, SotwRequest } from '../../proto/wire.js';
+import type { XdsType } from '../../proto/typeurls.js';
+import type { ResourceSnapshot } from '../cache/api.js';
 import type { RequestOutcome } from './sotw.js';
 import type { DeltaOutcome } from './delta.js';
 import type { SotwResponse, StreamState } from './state.js';
 import type { AuthResult, CallerIdentity } from '../security/identity.js';
+import type { DebugTypes } from './debugtypes.js';
 
 /** gRPC status codes used here (kept local so the engine does not import grpc-js). */
 export const Status = { INVALID_ARGUMENT: 3, PERMISSION_DENIED: 7, RESOURCE_EXHAUSTED: 8, INTERNAL: 13, UNAVAILABLE: 14, UNAUTHENTICATED: 16 } as const;
@@ -36,16 +41,6 @@ export interface StreamIO {
   fail(code: number, message: string): void;
 }
 
-/** What a push was about, for logs and metrics. */
-export interface PushInfo {
-  readonly types: readonly string[];
-  /** Set for endpoint-only pushes: the hostnames whose endpoints changed. */
-  readonly edsHosts: readonly string[] | null;
-  readonly streams: number;
-  readonly responses: number;
-  readonly ms: number;
-}
-
 export interface AdsEvents {
   connected?(s: StreamState): void;
   disconnected?(s: StreamState): void;
@@ -57,8 +52,6 @@ export interface AdsEvents {
   rejected?(peer: string, reason: string): void;
   /** A response above `largeResponseBytes` (sent anyway) or above `maxResponseBytes` (dropped). */
   largeResponse?(s: StreamState, r: SotwResponse, bytes: number, dropped: boolean): void;
-  pushStarted?(info: { readonly types: readonly string[]; readonly edsHosts: readonly string[] | null }): void;
-  pushDone?(info: PushInfo): void;
   /** SDS names a stream asked for and may not have (no identity, another namespace, not a gateway): left out, never an error. */
   secretsDenied?(s: StreamState, denied: readonly { readonly name: string; readonly reason: string }[]): void;
   /** Computing a stream's response failed unexpectedly (the stream is skipped for this push, or failed with INTERNAL on a request). */
@@ -70,8 +63,19 @@ export interface StreamHandle {
   onEnd(): void;
 }
 
-/** Narrows a push (endpoint-only, secrets-only, full): the store stage decides it, see model/push.ts. */
-export type { PushScope } from '../../model/push.js';
+/** A connected stream as the push runner (server/push/runner.ts) sees it. */
+export interface Subscriber {
+  /** The stream's protocol state (what it subscribes to, what it was sent). */
+  readonly state: StreamState;
+  /** Its proxy class's snapshot for the current mesh (translated on first use, shared by the class). */
+  snapshot(): ResourceSnapshot;
+  /**
+   * Queues what `snap` owes the stream for `types` (default: every type; `only`: just these
+   * names); returns the responses queued. A failure is the stream's alone: reported as
+   * `streamError(…, 'push')`, and 0.
+   */
+  push(snap: ResourceSnapshot, types?: ReadonlySet<XdsType>, only?: ReadonlySet<string>): number;
+}
 
 export interface EngineOptions {
   /** Streams written at once (istiod's throttle: min(15 + 5·cores, 100)). */
@@ -101,6 +105,8 @@ export interface EngineOptions {
    * KB, so tens of thousands of proxies may authenticate at once, but not thousands of 5 MB ones.
    */
   readonly maxPendingAuthBytes?: number;
+  /** Answers istioctl's `istio.io/debug/*` requests (debugtypes.ts); null/absent: they are ignored like any unknown type. */
+  readonly debugTypes?: DebugTypes | null;
 }
 
 export const defaultSendConcurrency = (): number => Math.min(15 + 5 * os.availableParallelism(), 100);

@@ -9,6 +9,9 @@
 import * as grpc from '@grpc/grpc-js';
 import { CDS, EDS, LDS, RDS } from '../../proto/typeurls.js';
 import type { AdsEngine, OpenOptions, StreamIO } from './ads.js';
+import { delta } from './delta.js';
+import type { ProtocolFactory } from './protocol.js';
+import { sotw } from './sotw.js';
 
 const raw = (b: Buffer): Buffer => b;
 
@@ -16,13 +19,13 @@ function bidi(path: string): grpc.MethodDefinition<Buffer, Buffer> {
   return { path, requestStream: true, responseStream: true, requestSerialize: raw, requestDeserialize: raw, responseSerialize: raw, responseDeserialize: raw };
 }
 
-/** Service → (method, the type its requests default to when type_url is empty). */
-const SERVICES: readonly { service: string; methods: readonly { name: string; kind: 'sotw' | 'delta' }[]; type?: string }[] = [
-  { service: 'envoy.service.discovery.v3.AggregatedDiscoveryService', methods: [{ name: 'StreamAggregatedResources', kind: 'sotw' }, { name: 'DeltaAggregatedResources', kind: 'delta' }] },
-  { service: 'envoy.service.cluster.v3.ClusterDiscoveryService', methods: [{ name: 'StreamClusters', kind: 'sotw' }, { name: 'DeltaClusters', kind: 'delta' }], type: CDS },
-  { service: 'envoy.service.endpoint.v3.EndpointDiscoveryService', methods: [{ name: 'StreamEndpoints', kind: 'sotw' }, { name: 'DeltaEndpoints', kind: 'delta' }], type: EDS },
-  { service: 'envoy.service.listener.v3.ListenerDiscoveryService', methods: [{ name: 'StreamListeners', kind: 'sotw' }, { name: 'DeltaListeners', kind: 'delta' }], type: LDS },
-  { service: 'envoy.service.route.v3.RouteDiscoveryService', methods: [{ name: 'StreamRoutes', kind: 'sotw' }, { name: 'DeltaRoutes', kind: 'delta' }], type: RDS },
+/** Service → (method and the protocol it speaks, the type its requests default to when type_url is empty). */
+const SERVICES: readonly { service: string; methods: readonly { name: string; protocol: ProtocolFactory }[]; type?: string }[] = [
+  { service: 'envoy.service.discovery.v3.AggregatedDiscoveryService', methods: [{ name: 'StreamAggregatedResources', protocol: sotw }, { name: 'DeltaAggregatedResources', protocol: delta }] },
+  { service: 'envoy.service.cluster.v3.ClusterDiscoveryService', methods: [{ name: 'StreamClusters', protocol: sotw }, { name: 'DeltaClusters', protocol: delta }], type: CDS },
+  { service: 'envoy.service.endpoint.v3.EndpointDiscoveryService', methods: [{ name: 'StreamEndpoints', protocol: sotw }, { name: 'DeltaEndpoints', protocol: delta }], type: EDS },
+  { service: 'envoy.service.listener.v3.ListenerDiscoveryService', methods: [{ name: 'StreamListeners', protocol: sotw }, { name: 'DeltaListeners', protocol: delta }], type: LDS },
+  { service: 'envoy.service.route.v3.RouteDiscoveryService', methods: [{ name: 'StreamRoutes', protocol: sotw }, { name: 'DeltaRoutes', protocol: delta }], type: RDS },
 ];
 
 function adapt(call: grpc.ServerDuplexStream<Buffer, Buffer>): StreamIO {
@@ -88,7 +91,7 @@ export function buildXdsGrpcServer(engine: AdsEngine, opts: XdsServerOptions = {
     for (const m of s.methods) {
       def[m.name] = bidi(`/${s.service}/${m.name}`);
       const handler = (call: grpc.ServerDuplexStream<Buffer, Buffer>): void => {
-        const h = engine.open(adapt(call), s.type, m.kind, opts.streamOptions?.(call));
+        const h = engine.open(adapt(call), s.type, m.protocol, opts.streamOptions?.(call));
         call.on('data', (b: Buffer) => h.onMessage(b));
         call.on('end', () => { h.onEnd(); call.end(); });
         call.on('cancelled', () => h.onEnd());

@@ -7,8 +7,8 @@ import { CDS, EDS, RDS } from '../../proto/typeurls.js';
 import { meshOf, startHarness, NODE, type Harness } from './conformance/harness.js';
 import { A, B, fixtureYaml } from './conformance/fixture.js';
 import { Peer, names } from './conformance/peer.js';
-import { namesAfter } from './limits.js';
-import { newTypeState, type StreamState } from './state.js';
+import { deltaNamesAfter, sotwNamesAfter } from './limits.js';
+import { deltaPart, newTypeState, sotwPart, type DeltaPart, type SotwPart, type StreamState } from './state.js';
 
 const many = (prefix: string, n: number): string[] => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
 
@@ -59,14 +59,15 @@ describe('server/xds subscription limits', function () {
   });
 
   it('namesAfter is exact past the limit (duplicates and unsubscribes do not count), a cheap bound below it', () => {
-    const st: StreamState = { id: 's', proxy: null as never, node: null as never, kind: 'delta', connectedAt: 0, peer: '', types: new Map(), nonceSeq: 0 };
-    const ts = newTypeState();
-    ts.names = new Set(['a', 'b', 'c']);
+    const st: StreamState<DeltaPart> = { id: 's', proxy: null as never, node: null as never, kind: 'delta', connectedAt: 0, peer: '', types: new Map(), nonceSeq: 0 };
+    const ts = newTypeState(deltaPart());
+    ts.sub.names = new Set(['a', 'b', 'c']);
     st.types.set(EDS, ts);
     const req = { typeUrl: EDS, node: null, responseNonce: '', errorDetail: null, initialResourceVersions: {}, resourceNamesSubscribe: ['a', 'd', 'd', 'e'], resourceNamesUnsubscribe: ['b'] };
-    assert.equal(namesAfter(st, req, 3, 0), 4); // exact: {a,c,d,e}
-    assert.equal(namesAfter(st, req, 3, 100), 7); // the bound 3 + 4 is under the limit
+    assert.equal(deltaNamesAfter(st, req, 3, 0), 4); // exact: {a,c,d,e}
+    assert.equal(deltaNamesAfter(st, req, 3, 100), 7); // the bound 3 + 4 is under the limit
+    const sst: StreamState<SotwPart> = { ...st, kind: 'sotw', types: new Map([[EDS, { ...newTypeState(sotwPart()), sub: ts.sub }]]) };
     const sotw = { typeUrl: EDS, node: null, responseNonce: '', errorDetail: null, versionInfo: '', resourceNames: ['x', 'x', '*'] };
-    assert.equal(namesAfter(st, sotw, 3, 0), 1);
+    assert.equal(sotwNamesAfter(sst, sotw, 3, 0), 1);
   });
 });

@@ -1,55 +1,33 @@
 /**
  * @module server/xds/sotw
  * The state-of-the-world protocol as pure functions over StreamState (no gRPC, no timers):
- * `onRequest` classifies a DiscoveryRequest (initial / ACK / NACK / stale nonce), updates the
- * subscription and returns the response owed, if any; `onPush` returns the responses a new
- * config owes the stream, in make-before-break order with warming (EDS after CDS, RDS after LDS).
+ * `onRequest` applies a DiscoveryRequest's names (the whole subscription, subscription.ts),
+ * classifies it (initial / ACK / NACK / stale nonce, `classifyRequest`) and returns the response
+ * owed, if any; `onPush` returns the responses a new config owes the stream, in make-before-break
+ * order with warming (EDS after CDS, RDS after LDS). `sotw` is the engine's Protocol for it:
+ * those two plus decoding (with the ACK shortcut of ackscan.ts) and encoding.
  * Rules implemented are numbered as in ../shared/reference/xds-protocol.md.
  */
 import type { EncodedResource } from '../../proto/encode.js';
-import type { SotwRequest } from '../../proto/wire.js';
-import { CDS, EDS, LDS, RDS, PUSH_ORDER, isWildcardType, isXdsType, type XdsType } from '../../proto/typeurls.js';
-import { entryHash, foldVersion, typeVersion, unfoldVersion, type ClassSnapshot } from '../cache/snapshot.js';
-import { truncateText } from './nacklog.js';
-import { newTypeState, nextNonce, type SotwResponse, type StreamState, type TypeState } from './state.js';
+import { decodeSotwRequest, sotwResponseBytes, type SotwRequest } from '../../proto/wire.js';
+import { CDS, EDS, LDS, RDS, PUSH_ORDER, isXdsType, type XdsType } from '../../proto/typeurls.js';
+import { entryHash, foldVersion, typeVersion, unfoldVersion } from '../cache/classsnapshot.js';
+import type { ResourceSnapshot } from '../cache/api.js';
+import { namesDigest, scanSotw } from './ackscan.js';
+import { sotwNamesAfter } from './limits.js';
+import type { Outcome, Protocol } from './protocol.js';
+import { newTypeState, nextNonce, sotwPart, type SotwPart, type SotwResponse, type StreamState, type TypeState } from './state.js';
+import { classifyRequest, recordReply, replaceNames } from './subscription.js';
 
-export type RequestKind = 'initial' | 'ack' | 'nack' | 'stale' | 'unknown-type';
-
-export interface RequestOutcome {
-  readonly kind: RequestKind;
-  readonly typeUrl: string;
-  /** The subscription grew (names added, or wildcard turned on). */
-  readonly resubscribed: boolean;
-  readonly response: SotwResponse | null;
-}
+export type { RequestKind } from './subscription.js';
+export type RequestOutcome = Outcome<SotwResponse>;
+type St = StreamState<SotwPart>;
+type Ts = TypeState<SotwPart>;
 
 /** Version of a response: a hash of its (name, version) pairs, so equal content ⇒ equal version everywhere. */
 export const versionOf = (resources: readonly EncodedResource[]): string => typeVersion(resources);
 
 const byName = (a: EncodedResource, b: EncodedResource): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
-
-/** Applies the request's names; true when something was added (a removal needs no response). */
-function applySubscription(ts: TypeState, typeUrl: string, names: readonly string[]): boolean {
-  if (names === ts.namesFrom) return false; // the very names (same bytes) as last time: ads.ts reuses the array
-  ts.namesFrom = names;
-  // Fast path, the common case: an ACK repeating the same names (SotW clients resend every name
-  // in every request — 1,200 EDS names per ACK in the bench — so no new Set unless they changed).
-  if (names.length && names.length === ts.names.size && !ts.wildcard) {
-    let same = true;
-    for (const n of names) if (!ts.names.has(n)) { same = false; break; }
-    if (same) return false;
-  }
-  const beforeWildcard = ts.wildcard;
-  const before = ts.names;
-  const explicit = names.filter((n) => n !== '*');
-  // Rule 13: "*" or (legacy) an empty list from a client that never named anything is wildcard.
-  ts.wildcard = isWildcardType(typeUrl) && (names.includes('*') || (names.length === 0 && !ts.everNamed));
-  if (explicit.length) ts.everNamed = true;
-  ts.names = new Set(explicit);
-  if (ts.wildcard && !beforeWildcard) return true;
-  for (const n of ts.names) if (!before.has(n)) return true;
-  return false;
-}
 
 /**
  * The response this type would carry now, or null when it would carry nothing new (rule 10:
@@ -57,17 +35,17 @@ function applySubscription(ts: TypeState, typeUrl: string, names: readonly strin
  * are looked at and sent — rule 15 lets an EDS/RDS response hold some of the subscribed names —
  * and the rest stay as sent. A plain wildcard subscription shares its class's precomputed set.
  */
-function compose(st: StreamState, typeUrl: XdsType, ts: TypeState, snap: ClassSnapshot, mustSend: boolean,
+function compose(st: St, typeUrl: XdsType, ts: Ts, snap: ResourceSnapshot, mustSend: boolean,
   only?: ReadonlySet<string>): SotwResponse | null {
   // Rule 13: a client that unsubscribed from everything is owed nothing.
-  if (!ts.wildcard && ts.names.size === 0) return null;
+  if (!ts.sub.wildcard && ts.sub.names.size === 0) return null;
   const quiet = !mustSend && !ts.force;
-  if (only && !ts.wildcard && ts.sent !== null && quiet) {
+  if (only && !ts.sub.wildcard && ts.sent !== null && quiet) {
     const held = ts.sent;
     const changed: EncodedResource[] = [];
     const gone: string[] = [];
     for (const n of only) {
-      if (!ts.names.has(n)) continue;
+      if (!ts.sub.names.has(n)) continue;
       const r = snap.get(typeUrl, n);
       if (r && held.get(n)?.version !== r.version) changed.push(r);
       else if (!r && held.has(n)) gone.push(n);
@@ -99,20 +77,20 @@ function compose(st: StreamState, typeUrl: XdsType, ts: TypeState, snap: ClassSn
     });
     return record(st, ts, typeUrl, sent, changed.sort(byName), version);
   }
-  if (ts.wildcard && ts.names.size === 0) {
+  if (ts.sub.wildcard && ts.sub.names.size === 0) {
     const w = snap.wildcardSet(typeUrl);
     if (ts.sent !== null && w.version === ts.versionSent && quiet) return null;
     return record(st, ts, typeUrl, w.map, w.resources, w.version);
   }
-  const names = ts.wildcard ? new Set([...ts.names, ...snap.names(typeUrl)]) : ts.names;
+  const names = ts.sub.wildcard ? new Set([...ts.sub.names, ...snap.names(typeUrl)]) : ts.sub.names;
   const resources: EncodedResource[] = [];
   for (const n of names) {
     const r = snap.get(typeUrl, n);
     if (r) resources.push(r);
   }
-  // Rule 7: names that do not exist yet are remembered (ts.names) and sent when they appear. A
+  // Rule 7: names that do not exist yet are remembered (ts.sub.names) and sent when they appear. A
   // named type with nothing to send has nothing to say yet (rule 15: it cannot express deletion).
-  if (!ts.wildcard && resources.length === 0 && ts.sent === null) return null;
+  if (!ts.sub.wildcard && resources.length === 0 && ts.sent === null) return null;
   const version = typeVersion(resources);
   if (ts.sent !== null && version === ts.versionSent && quiet) return null;
   resources.sort(byName);
@@ -120,7 +98,7 @@ function compose(st: StreamState, typeUrl: XdsType, ts: TypeState, snap: ClassSn
 }
 
 /** Records a response as sent; `versionInfo` describes everything the client now holds. */
-function record(st: StreamState, ts: TypeState, typeUrl: XdsType, sent: ReadonlyMap<string, EncodedResource>, resources: EncodedResource[],
+function record(st: St, ts: Ts, typeUrl: XdsType, sent: ReadonlyMap<string, EncodedResource>, resources: EncodedResource[],
   versionInfo: string): SotwResponse {
   const nonce = nextNonce(st);
   ts.sent = sent;
@@ -131,28 +109,20 @@ function record(st: StreamState, ts: TypeState, typeUrl: XdsType, sent: Readonly
   return { typeUrl, versionInfo, nonce, resources };
 }
 
-export function onRequest(st: StreamState, req: SotwRequest, snap: ClassSnapshot, now: number): RequestOutcome {
-  const typeUrl = req.typeUrl;
-  if (!isXdsType(typeUrl)) return { kind: 'unknown-type', typeUrl, resubscribed: false, response: null };
+/** Applies a request's names; SotW owes a response for what was added only (a removal needs none). */
+function applyNames(ts: Ts, typeUrl: string, names: readonly string[]): boolean {
+  if (names === ts.own.namesFrom) return false; // the very names (same bytes) as last time: `decode` reuses the array
+  ts.own.namesFrom = names;
+  return replaceNames(ts.sub, typeUrl, names).added;
+}
+
+export function onRequest(st: St, typeUrl: XdsType, req: SotwRequest, snap: ResourceSnapshot, now: number): RequestOutcome {
   let ts = st.types.get(typeUrl);
   const fresh = !ts;
-  if (!ts) { ts = newTypeState(); st.types.set(typeUrl, ts); }
-  const resubscribed = applySubscription(ts, typeUrl, req.resourceNames) || fresh;
-  let kind: RequestKind;
-  if (!req.responseNonce) kind = 'initial';
-  else if (req.responseNonce !== ts.nonce) kind = 'stale'; // rule 12 (and rule 1: old streams' nonces)
-  else if (req.errorDetail) kind = 'nack'; // rule 11: detect NACK by error_detail only
-  else kind = 'ack';
-  if (kind === 'ack') {
-    ts.ackedVersion = req.versionInfo; ts.ackedAt = now; ts.ackedNonce = req.responseNonce; ts.nack = null;
-  } else if (kind === 'nack') {
-    ts.ackedNonce = req.responseNonce;
-    ts.nack = { version: ts.versionSent, nonce: req.responseNonce, message: truncateText(req.errorDetail?.message ?? ''), at: now };
-    if (req.versionInfo) ts.ackedVersion = req.versionInfo;
-  } else if (kind === 'initial' && req.versionInfo) {
-    // A reconnecting client states what it holds; if that is what we would send, no churn (rule 10).
-    ts.ackedVersion = req.versionInfo;
-  }
+  if (!ts) { ts = newTypeState(sotwPart()); st.types.set(typeUrl, ts); }
+  const added = applyNames(ts, typeUrl, req.resourceNames);
+  const { kind, subscribed: resubscribed } = classifyRequest(ts.nonce, req, { added, removed: false }, fresh);
+  recordReply(ts, kind, req, req.versionInfo, now);
   let response: SotwResponse | null = null;
   // A class with no config yet (its translation failed): the subscription is recorded, nothing is sent.
   // `force`: whatever type a later push is about, this one is composed then.
@@ -172,7 +142,7 @@ export function onRequest(st: StreamState, req: SotwRequest, snap: ClassSnapshot
 }
 
 /** Responses a new snapshot owes this stream, CDS → EDS → LDS → RDS (rules 8, 9). */
-export function onPush(st: StreamState, snap: ClassSnapshot, types: ReadonlySet<XdsType> = new Set(PUSH_ORDER),
+export function onPush(st: St, snap: ResourceSnapshot, types: ReadonlySet<XdsType> = new Set(PUSH_ORDER),
   only?: ReadonlySet<string>): SotwResponse[] {
   const out: SotwResponse[] = [];
   if (snap.unavailable) return out;
@@ -186,4 +156,45 @@ export function onPush(st: StreamState, snap: ClassSnapshot, types: ReadonlySet<
     if (warm && warm.sent !== null) warm.force = true;
   }
   return out;
+}
+
+/** The parts of the SotW Protocol that keep no per-connection state (shared by every connection). */
+const SOTW: Omit<Protocol<SotwRequest, SotwResponse, SotwPart>, 'decode'> = {
+  kind: 'sotw',
+  requestName: 'DiscoveryRequest',
+  debugRequest: (req) => req,
+  replacesNames: true,
+  withType: (req, typeUrl) => ({ ...req, typeUrl }),
+  nameCount: (req) => req.resourceNames.length,
+  requested: (req) => req.resourceNames,
+  withRequested: (req, names) => ({ ...req, resourceNames: names }),
+  namesAfter: sotwNamesAfter,
+  onRequest,
+  onPush,
+  encode: (r) => sotwResponseBytes(r.versionInfo, r.typeUrl, r.nonce, r.resources.map((x) => x.any)),
+  report: (events, st, req, outcome) => events.request?.(st, req, outcome),
+};
+
+/**
+ * The engine's SotW Protocol, one per connection: its decoder remembers, per type, a digest of
+ * the last request's resource_names bytes and the names decoded from them, so an ACK repeating
+ * them costs an envelope scan instead of a full decode (see ackscan.ts).
+ */
+export function sotw(): Protocol<SotwRequest, SotwResponse, SotwPart> {
+  const lastNames = new Map<string, { readonly digest: string; readonly names: readonly string[] }>();
+  return {
+    ...SOTW,
+    decode(bytes, started) {
+      const scan = started ? scanSotw(bytes) : null;
+      if (scan) {
+        const prev = lastNames.get(scan.typeUrl);
+        if (prev && prev.digest === namesDigest(scan.names)) {
+          return { versionInfo: scan.versionInfo, node: null, resourceNames: prev.names, typeUrl: scan.typeUrl, responseNonce: scan.responseNonce, errorDetail: null };
+        }
+      }
+      const req = decodeSotwRequest(bytes);
+      if (scan && isXdsType(scan.typeUrl)) lastNames.set(scan.typeUrl, { digest: namesDigest(scan.names), names: req.resourceNames });
+      return req;
+    },
+  };
 }

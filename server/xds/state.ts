@@ -1,12 +1,19 @@
 /**
  * @module server/xds/state
- * Per-stream, per-type protocol state as plain data, shared by the SotW and Delta engines and
- * read by the debug views (syncz, adsz) and proxy-status.
+ * Per-stream, per-type protocol state as plain data, read by the debug views (syncz, adsz,
+ * config_dump) and proxy-status. A type's state is split by what it is about:
+ * - `sub`: what the client asked for — one Subscription model for SotW and Delta (subscription.ts);
+ * - the exchange (shared): what was sent, with which nonce and version, and what the client said
+ *   about it (ACK / NACK);
+ * - `own`: what only one protocol needs (`SotwPart`, `DeltaPart`), typed by the protocol's
+ *   parameter so sotw.ts and delta.ts each see their own part without a cast.
  */
 import type { EncodedResource } from '../../proto/encode.js';
 import type { Proxy } from '../../model/proxy.js';
 import type { WireNode } from '../../proto/wire.js';
+import type { XdsType } from '../../proto/typeurls.js';
 import type { CallerIdentity } from '../security/identity.js';
+import { newSubscription, type Subscription } from './subscription.js';
 
 export interface NackRecord {
   readonly version: string;
@@ -15,16 +22,35 @@ export interface NackRecord {
   readonly at: number;
 }
 
-export interface TypeState {
-  /** Subscribed to everything of this type (LDS/CDS wildcard). */
-  wildcard: boolean;
-  /** Explicitly subscribed names. */
-  names: Set<string>;
-  /** The client named resources at least once (then an empty list is "none", not wildcard). */
-  everNamed: boolean;
+/** SotW's own state of a type. */
+export interface SotwPart {
+  readonly kind: 'sotw';
+  /** The names array the subscription was last built from (the engine reuses it for unchanged ACKs, see ackscan.ts). */
+  namesFrom: readonly string[] | null;
+}
+
+/** Delta's own state of a type. */
+export interface DeltaPart {
+  readonly kind: 'delta';
+  /**
+   * The versions returned to the client: name → version it holds ('' = told it does not exist).
+   * Seeded from initial_resource_versions on a reconnect (rule 18). (SotW's equivalent is `sent`:
+   * the whole state travels in each response.)
+   */
+  readonly known: Map<string, string>;
+  /** Names to resend even if unchanged (rule 20; warming after CDS/LDS). */
+  readonly forceNames: Set<string>;
+}
+
+export type ProtocolPart = SotwPart | DeltaPart;
+
+export interface TypeState<P extends ProtocolPart = ProtocolPart> {
+  /** What the client subscribes to. */
+  readonly sub: Subscription;
   /**
    * name → resource the client holds from us (null: nothing sent yet on this stream). SotW: the
    * map is shared by the streams of a proxy class holding the same version — never mutate it.
+   * Delta: the resources of the last response.
    */
   sent: ReadonlyMap<string, EncodedResource> | null;
   /** Nonce of the latest response sent; only a request echoing it is an ACK/NACK. */
@@ -36,44 +62,36 @@ export interface TypeState {
   /** Nonce the client last acknowledged (or rejected). */
   ackedNonce: string;
   nack: NackRecord | null;
-  /** Resend even if unchanged (warming: EDS after CDS, RDS after LDS). */
+  /** Resend even if unchanged (warming: EDS after CDS, RDS after LDS; a class that had no config yet). */
   force: boolean;
   /** Responses sent for this type on this stream. */
   responses: number;
-  /**
-   * Delta only: name → version the client holds ('' = told it does not exist). Seeded from
-   * initial_resource_versions on a reconnect (rule 18).
-   */
-  known: Map<string, string>;
-  /** SotW: the names array the subscription was last built from (the engine reuses it for unchanged ACKs). */
-  namesFrom: readonly string[] | null;
-  /** Delta only: names to resend even if unchanged (rule 20; warming after CDS/LDS). */
-  forceNames: Set<string>;
+  readonly own: P;
 }
 
-export function newTypeState(): TypeState {
-  return {
-    wildcard: false, names: new Set(), everNamed: false, sent: null, nonce: '', versionSent: '', sentAt: 0,
-    ackedVersion: '', ackedAt: 0, ackedNonce: '', nack: null, force: false, responses: 0, known: new Map(), forceNames: new Set(), namesFrom: null,
-  };
+export function newTypeState<P extends ProtocolPart>(own: P): TypeState<P> {
+  return { sub: newSubscription(), sent: null, nonce: '', versionSent: '', sentAt: 0, ackedVersion: '', ackedAt: 0, ackedNonce: '', nack: null, force: false, responses: 0, own };
 }
 
-export interface StreamState {
+export const sotwPart = (): SotwPart => ({ kind: 'sotw', namesFrom: null });
+export const deltaPart = (): DeltaPart => ({ kind: 'delta', known: new Map(), forceNames: new Set() });
+
+export interface StreamState<P extends ProtocolPart = ProtocolPart> {
   readonly id: string;
   readonly proxy: Proxy;
   readonly node: WireNode;
-  readonly kind: 'sotw' | 'delta';
+  readonly kind: P['kind'];
   readonly connectedAt: number;
   readonly peer: string;
   /** The authenticated caller (TLS port); null on the plaintext port, where streams carry no identity (as istiod). */
   readonly identity?: CallerIdentity | null;
-  readonly types: Map<string, TypeState>;
+  readonly types: Map<string, TypeState<P>>;
   nonceSeq: number;
 }
 
 /** A response ready to be serialized: resources are pre-encoded and shared. */
 export interface SotwResponse {
-  readonly typeUrl: string;
+  readonly typeUrl: XdsType;
   readonly versionInfo: string;
   readonly nonce: string;
   readonly resources: readonly EncodedResource[];
@@ -84,7 +102,7 @@ export interface DeltaResponse extends SotwResponse {
   readonly removed: readonly string[];
 }
 
-export function nextNonce(s: StreamState): string {
+export function nextNonce(s: { nonceSeq: number }): string {
   s.nonceSeq++;
   return s.nonceSeq.toString(36);
 }

@@ -1,12 +1,14 @@
 /**
  * @module server/xds/conformance/harness
- * Test harness for the xDS conformance suite: a real AdsEngine over a real SnapshotCache, driven
+ * Test harness for the xDS conformance suite: a real AdsEngine over a real SnapshotCache, with
+ * the real push runner in front (`engine.push(mesh, scope)` pushes as the server does), driven
  * through one of two transports — an in-memory StreamIO (`memory`) or real gRPC (`grpc`, the
  * engine behind startXdsServer and a grpc-js client) — so the same cases run on both. Clients
  * speak SotW or Delta; responses are decoded into one shape (names, versions, removed).
  */
 import * as grpc from '@grpc/grpc-js';
 import type { MeshConfig } from '../../../model/config.js';
+import { FULL_PUSH, fullPush, type PushScope } from '../../../model/push.js';
 import { messageType } from '../../../proto/registry.js';
 import { MESSAGE_OF, isXdsType } from '../../../proto/typeurls.js';
 import { encodeDeltaRequest, encodeSotwRequest, type DeltaRequest, type SotwRequest, type WireNode } from '../../../proto/wire.js';
@@ -16,6 +18,10 @@ import { emptyState, reduce } from '../../../watchers/store/reduce.js';
 import { SnapshotCache, type SnapshotCacheOptions } from '../../cache/snapshot.js';
 import { AdsEngine, type AdsEvents, type EngineOptions, type OpenOptions, type StreamIO } from '../ads.js';
 import { startXdsServer, type XdsGrpcServer } from '../grpc.js';
+import { delta } from '../delta.js';
+import { sotw } from '../sotw.js';
+import type { ProtocolFactory } from '../protocol.js';
+import { PushRunner, type RunnerEvents } from '../../push/runner.js';
 
 export type Transport = 'memory' | 'grpc';
 export type Variant = 'sotw' | 'delta';
@@ -84,9 +90,26 @@ export function decodeResponse(variant: Variant, b: Uint8Array): Resp {
   };
 }
 
+export const PROTOCOLS: Record<Variant, ProtocolFactory> = { sotw, delta };
+
+/** The engine with the push runner in front, as the server wires them: `push` takes a mesh and a scope (default: full). */
+export class PushingEngine extends AdsEngine {
+  readonly runner: PushRunner;
+
+  constructor(cache: SnapshotCache, events: AdsEvents = {}, opts: EngineOptions = {}, runnerEvents: RunnerEvents = {}) {
+    super(cache, events, Date.now, opts);
+    this.runner = new PushRunner(cache, this, runnerEvents);
+  }
+
+  /** Pushes `mesh`; returns the responses queued. */
+  push(mesh: MeshConfig, scope: PushScope = FULL_PUSH): number {
+    return this.runner.push({ ...fullPush(mesh), scope });
+  }
+}
+
 /** One engine + transport; `connect` opens client streams against it. */
 export interface Harness {
-  readonly engine: AdsEngine;
+  readonly engine: PushingEngine;
   readonly cache: SnapshotCache;
   /**
    * `service`: over gRPC the method path (default: the ADS method); in memory the type an empty
@@ -133,9 +156,9 @@ const PATHS: Record<Variant, string> = {
 };
 
 export async function startHarness(transport: Transport, mesh: MeshConfig, opts: EngineOptions = {}, events: AdsEvents = {},
-  cacheOpts: SnapshotCacheOptions = {}): Promise<Harness> {
+  cacheOpts: SnapshotCacheOptions = {}, runnerEvents: RunnerEvents = {}): Promise<Harness> {
   const cache = new SnapshotCache(mesh, cacheOpts);
-  const engine = new AdsEngine(cache, events, Date.now, opts);
+  const engine = new PushingEngine(cache, events, opts, runnerEvents);
   const open: (() => void)[] = [];
   let server: XdsGrpcServer | undefined;
   let address = '';
@@ -165,7 +188,7 @@ export async function startHarness(transport: Transport, mesh: MeshConfig, opts:
         fail: (code, details) => resolveStatus({ code, details }),
       };
       const defaultType = service;
-      const h = engine.open(io, defaultType, variant, openOpts);
+      const h = engine.open(io, defaultType, PROTOCOLS[variant], openOpts);
       const close = (): void => { h.onEnd(); resolveStatus({ code: 1, details: 'cancelled' }); };
       open.push(close);
       return {

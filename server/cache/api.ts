@@ -1,0 +1,64 @@
+/**
+ * @module server/cache/api
+ * What the xDS engine and the push runner need from the cache, as interfaces (go-control-plane's
+ * `ConfigWatcher` / `Cache`), so server/xds/ depends on these and not on the concrete
+ * SnapshotCache (snapshot.ts implements them; tests may substitute their own).
+ * - `ResourceSnapshot`: one proxy class's encoded output for the current mesh, as the SotW and
+ *   Delta state machines read it.
+ * - `ConfigWatcher`: the engine's side — a stream leases its proxy's class while it lives.
+ * - `MeshCache`: the push runner's side — it also replaces the mesh (rotation, with carry-over).
+ */
+import type { ClusterKey } from '../../model/cluster-key.js';
+import type { MeshConfig } from '../../model/config.js';
+import type { Proxy } from '../../model/proxy.js';
+import type { EncodedResource } from '../../proto/encode.js';
+import type { XdsType } from '../../proto/typeurls.js';
+
+/** Everything a wildcard subscription to a type receives, sorted by name, with its version. */
+export interface WildcardSet {
+  readonly resources: EncodedResource[];
+  readonly version: string;
+  readonly map: ReadonlyMap<string, EncodedResource>;
+}
+
+export interface ResourceSnapshot {
+  /** The proxy class this snapshot serves. */
+  readonly classKey: string;
+  /** Set when the class has no config to offer yet (its translation failed, nothing good before): send nothing. */
+  readonly unavailable: Error | null;
+  /** Names a wildcard subscription to `t` receives. */
+  names(t: XdsType): readonly string[];
+  /** The encoded resource, or undefined when it does not exist (or failed to encode). */
+  get(t: XdsType, name: string): EncodedResource | undefined;
+  /** What a cluster or EDS resource stands for, as the translators made it (undefined for other types and fixed names). */
+  clusterKey(t: XdsType, name: string): ClusterKey | undefined;
+  /** See WildcardSet: computed once per class and shared by its streams. */
+  wildcardSet(t: XdsType): WildcardSet;
+  /** A name → resource map shared by the class's streams for this type and version, built by `make` on first use. Immutable. */
+  sharedSet(t: XdsType, version: string, make: () => ReadonlyMap<string, EncodedResource>): ReadonlyMap<string, EncodedResource>;
+}
+
+/** A stream's hold on its proxy's class: pins it while the stream lives. */
+export interface ClassLease {
+  readonly proxy: Proxy;
+  /** The class snapshot for the current mesh (computed on first use per mesh). */
+  snapshot(): ResourceSnapshot;
+  /** The stream is gone: the class may be evicted once idle. Idempotent. */
+  release(): void;
+}
+
+/** The engine's view of the cache. */
+export interface ConfigWatcher {
+  /** The mesh the snapshots are computed from (the engine resolves a node's pod in it). */
+  readonly mesh: MeshConfig;
+  acquire(proxy: Proxy): ClassLease;
+}
+
+/** Which resources of the previous mesh's snapshots are known to be unchanged in the new one (`key`: the previous snapshot's ClusterKey for cluster and EDS names). */
+export type CarryOver = (t: XdsType, name: string, key: ClusterKey | undefined) => boolean;
+
+/** The push runner's view of the cache. */
+export interface MeshCache extends ConfigWatcher {
+  /** A new mesh: every class is recomputed on next use; resources `unchanged` names are carried over instead. */
+  setMesh(mesh: MeshConfig, unchanged?: CarryOver): void;
+}

@@ -8,7 +8,7 @@
  * caller passes the mesh (so pods of one Deployment share a class), else the proxy's own; with no
  * labels at all the class is per workload name. Envoy HCMs add the tracing tag values and a
  * gateway's topology (translators/hcm.ts hcmClassKey), and proxies of an older Istio their version
- * gate bucket (translators/versions.ts).
+ * gate bucket (translators/versions.ts); a workload whose Sidecar ingress forwards to its own IP, that IP.
  */
 import type { MeshConfig } from '../model/config.js';
 import type { Proxy } from '../model/proxy.js';
@@ -16,7 +16,7 @@ import type { Generated } from './generated.js';
 import { grpcGenerator } from './grpc.js';
 import { sidecarGenerator } from './sidecar.js';
 import { gatewayGenerator } from './gateway.js';
-import { proxyLabels } from './scope.js';
+import { proxyLabels, sidecarFor } from './scope.js';
 import { hcmClassKey } from './hcm.js';
 import { versionBucket } from './versions.js';
 import { nameTableOutput, ndsClassKey } from './nds.js';
@@ -34,7 +34,10 @@ export function proxyClass(proxy: Proxy, mesh?: MeshConfig): string {
   const shape = Object.keys(labels).length ? `labels:${labelsKey(labels)}` : `pod:${proxy.workloadName}`;
   const hcm = mesh && proxy.generator === 'envoy' ? hcmClassKey(mesh, proxy, labels) : '';
   const bucket = versionBucket(proxy);
-  return `${proxy.generator}/${proxy.type}/${proxy.namespace}/${shape}${ndsClassKey(proxy)}${hcm}${bucket === 'current' ? '' : `|v:${bucket}`}`;
+  // A Sidecar ingress endpoint on 0.0.0.0 (or none) is the workload's own IP: one class per IP then.
+  const sc = mesh && proxy.type === 'sidecar' && proxy.generator === 'envoy' ? sidecarFor(mesh, proxy.namespace, labels) : undefined;
+  const ownIp = sc?.spec.ingress?.some((l) => !l.defaultEndpoint || l.defaultEndpoint.startsWith('0.0.0.0:')) ? `|ip:${proxy.ip}` : '';
+  return `${proxy.generator}/${proxy.type}/${proxy.namespace}/${shape}${ndsClassKey(proxy)}${hcm}${bucket === 'current' ? '' : `|v:${bucket}`}${ownIp}`;
 }
 
 export function generate(mesh: MeshConfig, proxy: Proxy): Generated {

@@ -50,9 +50,20 @@ function tracingLiterals(mesh: MeshConfig, proxy: Proxy, l: Readonly<Record<stri
  * values and, for gateways, the effective gateway topology. Part of the proxy class key.
  */
 export function hcmClassKey(mesh: MeshConfig, proxy: Proxy, labels: Readonly<Record<string, string>>): string {
-  const t = tracingLiterals(mesh, proxy, labels);
-  const gt = proxy.type === 'router' ? JSON.stringify(proxyConfigOf(mesh, proxy).gatewayTopology ?? {}) : '';
-  return `|hcm:${t.service},${t.revision},${t.meshId}${gt ? `,${gt}` : ''}`;
+  // Only what the labels and workload name (already in the key) don't determine, so ordinary
+  // class names stay as they were: metadata MESH_ID, WORKLOAD_NAME when it names the service,
+  // and a gateway's topology when one is set.
+  const md = proxy.metadata;
+  const parts: string[] = [];
+  if (typeof md['MESH_ID'] === 'string' && md['MESH_ID']) parts.push(`mesh=${md['MESH_ID']}`);
+  const byLabel = labels['service.istio.io/canonical-name'] ?? labels['app.kubernetes.io/name'] ?? labels['app'];
+  // Without a naming label the service is WORKLOAD_NAME or the pod's name; with no labels at all the pod's name is the key already.
+  if (!byLabel && ((typeof md['WORKLOAD_NAME'] === 'string' && md['WORKLOAD_NAME']) || Object.keys(labels).length)) parts.push(`svc=${tracingLiterals(mesh, proxy, labels).service}`);
+  if (proxy.type === 'router') {
+    const gt = proxyConfigOf(mesh, proxy).gatewayTopology;
+    if (gt && Object.keys(gt).length) parts.push(`gt=${JSON.stringify(gt)}`);
+  }
+  return parts.length ? `|hcm:${parts.join(',')}` : '';
 }
 
 /** Tracing as istiod configures it with the default mesh config (1% random sampling) and its custom tags. */

@@ -155,9 +155,9 @@ describe('deploy/ manifests agree with each other and with the server', () => {
     const target = containerPorts.find((c) => c.name === sp.targetPort || c.containerPort === sp.targetPort);
     assert.equal(target?.containerPort, DEFAULT_PORTS.webhook);
     assert.deepEqual(hook.admissionReviewVersions, ['v1']);
-    const istio = WATCHED_RESOURCES.filter((r) => r.group === 'networking.istio.io');
-    assert.deepEqual(hook.rules.flatMap((r: { apiGroups: string[] }) => r.apiGroups), ['networking.istio.io']);
-    assert.deepEqual(sorted(hook.rules.flatMap((r: { resources: string[] }) => r.resources)), sorted(istio.map((r) => r.resource)));
+    const istio = WATCHED_RESOURCES.filter((r) => r.group.endsWith('.istio.io'));
+    const validated = hook.rules.flatMap((r: { apiGroups: string[]; resources: string[] }) => r.apiGroups.flatMap((g) => r.resources.map((res) => `${g}/${res}`)));
+    assert.deepEqual(sorted(validated), sorted(istio.map((r) => `${r.group}/${r.resource}`)));
   });
 
   it('the next-to-istiod overlay keeps istiod\'s Services and points the webhook at its own Service', () => {

@@ -18,7 +18,7 @@ import { configDumpConfigs } from './http/configdump.js';
 import { controlPlaneIdentifier } from './version.js';
 import { V1Api } from './http/v1/api.js';
 import { restRoutes } from './http/rest.js';
-import type { PushRequest } from '../model/push.js';
+import { fullPush, type PushRequest } from '../model/push.js';
 import { logger } from './log.js';
 import { DEFAULT_ISTIO_NAMESPACE, DEFAULT_PORTS } from './defaults.js';
 import { PilotMetrics } from './metrics.js';
@@ -40,6 +40,10 @@ import { CaMetrics } from './ca/metrics.js';
 import type { CaFlags } from './ca/flags.js';
 import { KubeConfig } from '@kubernetes/client-node';
 import { CA_SERVICE_DEFINITION, caService } from './ca/service.js';
+import { JwksFetcher, jwksUris, withJwks } from './security/jwks.js';
+import { debugPeers, type PeerOptions } from './replica/options.js';
+import { synczEntries } from './http/debug.js';
+import { syncState, type SyncEntry } from './cli/status.js';
 
 export interface ServeOptions {
   readonly configDir: string;
@@ -79,6 +83,8 @@ export interface ServeOptions {
   readonly tokenReviewCacheSize?: number;
   /** Longest an endpoint-only change waits for its push (default 1 s); endpoint removals do not wait. */
   readonly debounceEndpointsMaxMs?: number;
+  /** How often jwksUri keys are fetched again (default 20 min, istiod's). */
+  readonly jwksRefreshMs?: number;
   /** xDS connections get a GOAWAY after about this long (0 = never; default 30 min), forced closed after the grace. */
   readonly maxConnectionAgeMs?: number;
   readonly maxConnectionAgeGraceMs?: number;
@@ -92,6 +98,8 @@ export interface ServeOptions {
   /** Resource names one stream / all streams may subscribe to (RESOURCE_EXHAUSTED past them). */
   readonly maxStreamNames?: number;
   readonly maxServerNames?: number;
+  /** Other replicas, for /debug/replicas/* and the console (server/replica): static URLs or tspilot's own Service. */
+  readonly replicas?: PeerOptions;
 }
 
 export interface RunningServer {
@@ -160,13 +168,32 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   });
   observer.metrics.countSendTimeouts(() => engine.counters.sendTimeouts);
   let ready = false;
+  // RequestAuthentication jwksUri keys: fetched beside the pipeline, joined to each snapshot; new or
+  // rotated keys re-push the last snapshot (a fetch never holds a push back).
+  let lastRequest: PushRequest | undefined;
+  const jwksLog = logger('jwks');
+  const jwks = new JwksFetcher({
+    ...(opts.jwksRefreshMs !== undefined ? { refreshMs: opts.jwksRefreshMs } : {}),
+    onChange: () => { if (lastRequest) safePush(fullPush(lastRequest.mesh, new Set(['RequestAuthentication']), new Set(), Date.now())); },
+    onFetch: (uri, o) => { if (o.ok) { observer.metrics.jwksFetchOk.inc(); if (o.changed) jwksLog.info({ uri }, `keys from ${uri} fetched`); } else {
+      observer.metrics.jwksFetchFail.inc();
+      jwksLog.warn({ uri, err: o.error }, `cannot fetch keys from ${uri}: ${o.error}; ${o.keptLastGood ? 'the last good keys stay in force' : 'tokens of its issuer are refused until it answers'}`);
+    } },
+  });
   const first = firstValueFrom(store$);
-  const sub: Subscription = store$.subscribe((out) => { last = out; const u = out.change; try { pushUpdate(u); } catch (e) {
+  const safePush = (u: PushRequest): void => { try { pushUpdate(u); } catch (e) {
     // A throw here would end the subscription (no push ever again): log, count, wait for the next change.
     observer.metrics.pushContextErrors.inc();
     log.error({ generation: u.mesh.generation, err: (e as Error).message }, `push of generation ${u.mesh.generation} failed: ${(e as Error).message}`);
-  } });
-  function pushUpdate(u: PushRequest): void {
+  } };
+  const sub: Subscription = store$.subscribe((out) => {
+    last = out;
+    lastRequest = out.change;
+    jwks.want(jwksUris(out.change.mesh));
+    safePush(out.change);
+  });
+  function pushUpdate(raw: PushRequest): void {
+    const u = { ...raw, mesh: withJwks(raw.mesh, jwks.snapshot()) };
     const t0 = performance.now();
     const rec = observer.beginPush(u);
     const sent = runner.push(u);
@@ -179,7 +206,10 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   let xdsTls: XdsTlsServer | undefined;
   // POSTed YAML is parsed off the event loop, a few at a time, each within 10 s.
   const dryRunParser = new ParseWorker({ timeoutMs: 10_000, maxQueued: 4 });
-  const sources = { authRefusals: () => xdsTls?.refusals() ?? [], engine, mesh: () => cache.mesh, ready: () => ready, sourceErrors: () => last.status.sourceErrors, duplicates: () => last.status.duplicates, ignored: () => last.status.ignored,
+  // A peer's syncz entry is JSON of the same shape proxy-status reads; syncState tolerates missing fields.
+  const replicas = debugPeers(opts.replicas ?? {}, src.kubeConfig, opts.monitoringPort, () => synczEntries({ engine, pollers: () => v1.syncz() }),
+    (t) => syncState(t as SyncEntry['types'][string]));
+  const sources = { replicas, authRefusals: () => xdsTls?.refusals() ?? [], engine, mesh: () => cache.mesh, ready: () => ready, sourceErrors: () => last.status.sourceErrors, duplicates: () => last.status.duplicates, ignored: () => last.status.ignored,
     pushStatus: () => observer.pushStatus(), pollers: () => v1.syncz(),
     snapshot: (p: Proxy) => cache.forProxy(p), dryRun: (yaml: string, streams: readonly StreamState[]) => serverDryRun(() => last, () => cache.mesh, streams, yaml, meshOpts, (p) => cache.forProxy(p),
       (text, source) => dryRunParser.parse(text, source)) };
@@ -198,6 +228,7 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   const close = async (): Promise<void> => {
     sub.unsubscribe();
     ownCA?.close();
+    jwks.close();
     await Promise.all([dryRunParser.close(), xds?.close(), xdsTls?.close(), webhook?.close(), ca?.close(), ...servers.map((s) => s.close())]);
   };
   try {

@@ -6,9 +6,11 @@
  * (scope via Sidecar workloadSelector, inbound ports, sourceLabels matches, gateway selection).
  * Labels are the registry pod's over node metadata LABELS (model/resolve-proxy.ts) when the
  * caller passes the mesh (so pods of one Deployment share a class), else the proxy's own; with no
- * labels at all the class is per workload name. Envoy HCMs add the tracing tag values and a
- * gateway's topology (translators/hcm.ts hcmClassKey), and proxies of an older Istio their version
- * gate bucket (translators/versions.ts); a workload whose Sidecar ingress forwards to its own IP, that IP.
+ * labels at all the class is per workload name. The AuthorizationPolicies and
+ * RequestAuthentications that select the workload, and its effective PeerAuthentication, are
+ * named in the key too; Envoy HCMs add what labels don't determine (translators/hcm.ts
+ * hcmClassKey), proxies of an older Istio their version gate bucket (translators/versions.ts), and
+ * a workload whose Sidecar ingress forwards to its own IP, that IP.
  */
 import type { MeshConfig } from '../model/config.js';
 import type { Proxy } from '../model/proxy.js';
@@ -21,6 +23,8 @@ import { hcmClassKey } from './hcm.js';
 import { versionBucket } from './versions.js';
 import { nameTableOutput, ndsClassKey } from './nds.js';
 import { secretOutput } from './secret.js';
+import { appliedKey, appliedPolicies } from './authz/select.js';
+import { effectiveMtls, mtlsKey } from '../model/peerauth.js';
 
 export type { ClusterOutput, Generated, TypeOutput } from './generated.js';
 export type { ClusterKey } from './names.js';
@@ -32,12 +36,26 @@ function labelsKey(labels: Readonly<Record<string, string>>): string {
 export function proxyClass(proxy: Proxy, mesh?: MeshConfig): string {
   const labels = mesh ? proxyLabels(mesh, proxy) : proxy.labels;
   const shape = Object.keys(labels).length ? `labels:${labelsKey(labels)}` : `pod:${proxy.workloadName}`;
+  // The security policies that select the workload are part of its output: name them, so two
+  // workloads can share a translation only when the same policies apply to both.
+  const authz = mesh ? appliedKey(appliedPolicies(mesh, { namespace: proxy.namespace, labels })) : '';
   const hcm = mesh && proxy.generator === 'envoy' ? hcmClassKey(mesh, proxy, labels) : '';
   const bucket = versionBucket(proxy);
   // A Sidecar ingress endpoint on 0.0.0.0 (or none) is the workload's own IP: one class per IP then.
   const sc = mesh && proxy.type === 'sidecar' && proxy.generator === 'envoy' ? sidecarFor(mesh, proxy.namespace, labels) : undefined;
   const ownIp = sc?.spec.ingress?.some((l) => !l.defaultEndpoint || l.defaultEndpoint.startsWith('0.0.0.0:')) ? `|ip:${proxy.ip}` : '';
-  return `${proxy.generator}/${proxy.type}/${proxy.namespace}/${shape}${ndsClassKey(proxy)}${hcm}${bucket === 'current' ? '' : `|v:${bucket}`}${ownIp}`;
+  return `${proxy.generator}/${proxy.type}/${proxy.namespace}/${shape}${ndsClassKey(proxy)}${authz ? `/policies:${authz}` : ''}${mtlsClassKey(proxy, labels, mesh)}${hcm}${bucket === 'current' ? '' : `|v:${bucket}`}${ownIp}`;
+}
+
+/**
+ * The effective PeerAuthentication, which shapes inbound chains. Namespace and labels already
+ * determine it; it is named in the key so that a narrower notion of "workload shape" can never
+ * merge two workloads a policy tells apart. Empty when no policy applies (the common case).
+ */
+function mtlsClassKey(proxy: Proxy, labels: Readonly<Record<string, string>>, mesh: MeshConfig | undefined): string {
+  if (!mesh?.peerAuthentications.length || proxy.type !== 'sidecar') return '';
+  const eff = effectiveMtls(mesh.peerAuthentications, mesh.settings.rootNamespace, proxy.namespace, labels);
+  return Object.keys(eff.levels).length ? `/mtls:${mtlsKey(eff)}` : '';
 }
 
 export function generate(mesh: MeshConfig, proxy: Proxy): Generated {

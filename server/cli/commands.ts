@@ -76,7 +76,7 @@ export function explainCommand(o: ExplainCli): Promise<CommandResult> {
     let found: Explanation[];
     if (o.configDir) {
       const { loaded, proxy } = await offlineProxy(o.configDir, o.proxy, o.meta, o.meshConfig);
-      found = explain(loaded.mesh, new SnapshotCache(loaded.mesh).forProxy(proxy), o.resource, o.type);
+      found = explain(loaded.mesh, new SnapshotCache(loaded.mesh).forProxy(proxy), o.resource, o.type, proxy);
       if (!found.length) return fail(`${proxy.id} would have no ${o.type ?? 'resource'} named "${o.resource}"`);
     } else {
       const q = `proxyID=${encodeURIComponent(o.proxy)}&resource=${encodeURIComponent(o.resource)}${o.type ? `&type=${o.type}` : ''}`;

@@ -9,6 +9,7 @@ import { call, CliError, fail, guard, type CommandResult } from './client.js';
 import type { OutputFormat } from './output.js';
 import { SECTION_ALIASES, SECTION_TYPES, proxyConfigTable, proxyConfigValue, type ConfigFilter } from './proxyconfig.js';
 import { proxyStatusTable, shortName, type SyncEntry } from './status.js';
+import type { MergedSyncz } from '../replica/fanout.js';
 
 /**
  * The `pod.namespace` (or node ID) a name given like istioctl's stands for. `deployment/x` (or
@@ -35,14 +36,17 @@ function splitNs(name: string, namespace?: string): [string, string] {
   return dot > 0 ? [name.slice(0, dot), name.slice(dot + 1)] : [name, namespace || 'default'];
 }
 
-export function proxyStatus(o: { server: string; proxy?: string; namespace?: string }): Promise<CommandResult> {
+export function proxyStatus(o: { server: string; proxy?: string; namespace?: string; allReplicas?: boolean }): Promise<CommandResult> {
   return guard(async () => {
-    const all = await call<SyncEntry[]>(o.server, '/debug/syncz');
+    // --all-replicas: the server asks its peers (server/replica) and merges, each entry with its replica; those that did not answer are named after the table.
+    const merged = o.allReplicas ? await call<Omit<MergedSyncz, 'proxies'> & { proxies: SyncEntry[] }>(o.server, '/debug/replicas/syncz') : null;
+    const down = (merged?.replicas ?? []).filter((r) => r.error).map((r) => `replica ${r.replica} did not answer: ${r.error}\n`).join('');
+    const all = merged ? merged.proxies : await call<SyncEntry[]>(o.server, '/debug/syncz');
     const want = o.proxy ? await resolveProxy(o.server, o.proxy, o.namespace) : undefined;
     const entries = want ? all.filter((e) => e.proxy === want || shortName(e.proxy) === want)
       : o.namespace ? all.filter((e) => shortName(e.proxy).endsWith(`.${o.namespace}`)) : all;
     if (want && !entries.length) return fail(`no connected proxy "${want}" (tspilot proxy-status lists them)`);
-    return { out: proxyStatusTable(entries), code: 0 };
+    return { out: proxyStatusTable(entries) + down, code: 0 };
   });
 }
 

@@ -65,9 +65,10 @@ export function registerOperatorCommands(program: Command): void {
     .argument('[proxy]', 'pod, pod.namespace, deployment/name or node ID')
     .addOption(namespaceOption())
     .addOption(serverOption())
-    .action(async (proxy: string | undefined, o: { server: string; namespace?: string }) => {
+    .option('--all-replicas', 'every tspilot replica\'s proxies (the server asks its --peers / --peers-service), each with its replica in ISTIOD')
+    .action(async (proxy: string | undefined, o: { server: string; namespace?: string; allReplicas?: boolean }) => {
       const { proxyStatus } = await import('./live.js');
-      await run(proxyStatus({ server: o.server, ...(proxy ? { proxy } : {}), ...(o.namespace ? { namespace: o.namespace } : {}) }));
+      await run(proxyStatus({ server: o.server, ...(proxy ? { proxy } : {}), ...(o.namespace ? { namespace: o.namespace } : {}), ...(o.allReplicas ? { allReplicas: true } : {}) }));
     });
 
   const pc = program.command('proxy-config').alias('pc')

@@ -9,6 +9,9 @@
  * resources (`metadata.filter_metadata.istio.config`, istiod's convention), istiod's names
  * (`outbound|port|subset|host`, `host:port`, unnamed routes' `tspilot.rule` metadata) and the MeshConfig
  * the resource was built from. Read-only; runs on a ClassSnapshot so the server and the CLI agree.
+ * Given the proxy, `virtualInbound` lists the PeerAuthentications that apply (explain/mtls.ts);
+ * every outbound cluster says where its TLS comes from. Listeners also list the AuthorizationPolicy
+ * rules and RequestAuthentications behind their RBAC, ext_authz and jwt_authn filters (./authz.ts).
  */
 import { configKey, type ConfigObject, type MeshConfig, type MeshService } from '../../model/config.js';
 import type { DestinationRule, VirtualService } from '../../model/istio.js';
@@ -16,6 +19,9 @@ import { CDS, EDS, LDS, RDS, ENVOY_SHORT as SHORT, type XdsType } from '../../pr
 import type { ClusterKey } from '../../translators/names.js';
 import type { ClassSnapshot } from '../cache/snapshot.js';
 import { resourceJson } from './translate.js';
+import { explainListenerSecurity } from './authz.js';
+import type { Proxy } from '../../model/proxy.js';
+import { clusterTlsLine, inboundMtlsLines } from './mtls.js';
 
 /** A config object that contributed, and how. */
 export interface Contributor {
@@ -110,6 +116,7 @@ function explainCluster(mesh: MeshConfig, c: Collector, name: string, p: Cluster
   const dr = drKey ? mesh.destinationRules.find((d) => d.meta.namespace === drKey.namespace && d.meta.name === drKey.name) : undefined;
   if (dr) destinationRule(c, dr, p.subset, json);
   else c.lines.push(`no DestinationRule for ${p.host}: defaults (lb_policy ${str(json['lbPolicy']) || 'ROUND_ROBIN'}, connect_timeout ${str(json['connectTimeout'])})`);
+  if (p.direction === 'outbound') c.lines.push(clusterTlsLine(mesh, mesh.serviceByHost.get(p.host), p.port, p.subset, dr, (...a) => c.add(...a)));
   const eps = mesh.endpoints.get(p.host)?.get(p.port) ?? [];
   c.lines.push(`${eps.length} endpoint(s) of ${p.host}:${p.port} in the registry${p.subset ? ` before subset ${p.subset}'s label filter` : ''}`);
 }
@@ -183,7 +190,13 @@ function explainVhost(mesh: MeshConfig, c: Collector, vh: J): void {
   for (const r of arr(vh['routes'])) explainRoute(mesh, c, name, r);
 }
 
-function explainListener(mesh: MeshConfig, c: Collector, name: string, json: J): void {
+function explainListener(mesh: MeshConfig, c: Collector, name: string, json: J, proxy?: Proxy): void {
+  explainListenerSecurity(mesh, c, json);
+  if (name === 'virtualInbound' && proxy) {
+    const ports = [...new Set(arr(json['filterChains']).map((ch) => /^0\.0\.0\.0_(\d+)$/.exec(str(ch['name']))?.[1]).filter((p) => p !== undefined).map(Number))].sort((a, b) => a - b);
+    c.lines.push(...inboundMtlsLines(mesh, proxy, ports, (...a) => c.add(...a)));
+    return;
+  }
   const api = obj(obj(json['apiListener'])['apiListener']);
   const rds = str(obj(api['rds'])['routeConfigName']);
   if (rds) {
@@ -233,7 +246,7 @@ function usedBy(mesh: MeshConfig, c: Collector, snap: ClassSnapshot, cluster: st
  * Explanations of every resource (or virtual host) named `name` that the proxy class has,
  * optionally of one type. Empty when the proxy has nothing by that name.
  */
-export function explain(mesh: MeshConfig, snap: ClassSnapshot, name: string, only?: 'cds' | 'eds' | 'lds' | 'rds' | 'vhost'): Explanation[] {
+export function explain(mesh: MeshConfig, snap: ClassSnapshot, name: string, only?: 'cds' | 'eds' | 'lds' | 'rds' | 'vhost', proxy?: Proxy): Explanation[] {
   const out: Explanation[] = [];
   for (const t of TYPES) {
     const short = SHORT[t];
@@ -244,7 +257,7 @@ export function explain(mesh: MeshConfig, snap: ClassSnapshot, name: string, onl
     const c = new Collector(mesh);
     if (t === CDS) { explainCluster(mesh, c, name, snap.clusterKey(t, name), json); usedBy(mesh, c, snap, name); }
     else if (t === EDS) explainEndpoints(mesh, c, snap.clusterKey(t, name), json);
-    else if (t === LDS) explainListener(mesh, c, name, json);
+    else if (t === LDS) explainListener(mesh, c, name, json, proxy);
     else for (const vh of arr(json['virtualHosts'])) explainVhost(mesh, c, vh);
     out.push({ type: short, name, lines: c.lines, configs: c.list() });
   }

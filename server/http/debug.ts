@@ -3,7 +3,9 @@
  * istiod's debug surface, read-only: /ready, /debug/config_dump, /debug/syncz, /debug/adsz,
  * /debug/configz, /debug/registryz, /debug/endpointz, /debug/push_status, /debug/connections, and
  * beyond istiod /debug/explain (which configs produced a resource) and POST /debug/diff (what a
- * change would push, computed on copies). Nothing here can change served config.
+ * change would push, computed on copies). Nothing here can change served config. Every answer
+ * names the replica that gave it (header `x-tspilot-replica`, server/replica); the web console
+ * (server/ui) is served beside these views.
  * Proxies are found by full node ID or by `pod.namespace`, as istioctl passes them.
  */
 import { SHORT, isXdsType, type XdsType } from '../../proto/typeurls.js';
@@ -11,6 +13,10 @@ import type { EncodedResource } from '../../proto/encode.js';
 import type { MeshConfig } from '../../model/config.js';
 import type { Proxy } from '../../model/proxy.js';
 import type { ClassSnapshot } from '../cache/snapshot.js';
+import { ReplicaFanout } from '../replica/fanout.js';
+import { localReplica } from '../replica/identity.js';
+import { replicaRoutes } from '../replica/routes.js';
+import { consoleRoutes } from '../ui/routes.js';
 import { explain } from '../explain/explain.js';
 import type { DryRunResult } from '../explain/dryrun.js';
 import type { AdsEngine } from '../xds/ads.js';
@@ -41,6 +47,8 @@ export interface DebugSources {
   dryRun?(yaml: string, streams: readonly StreamState[]): DryRunResult | Promise<DryRunResult>;
   /** Recent streams refused on the TLS xDS port, listed in /debug/adsz. */
   authRefusals?(): readonly object[];
+  /** This replica and its peers (server/replica): the x-tspilot-replica header, /debug/replicas/*. Default: this replica alone. */
+  readonly replicas?: ReplicaFanout;
 }
 
 /** Who the stream authenticated as (TLS port), or null (plaintext: no identity, as istiod). */
@@ -91,6 +99,9 @@ export function syncStatus(s: StreamState): object {
   };
 }
 
+/** /debug/syncz's list: the streams, then the REST pollers. */
+export const synczEntries = (src: Pick<DebugSources, 'engine' | 'pollers'>): object[] => [...src.engine.streams().map(syncStatus), ...(src.pollers?.() ?? [])];
+
 export function debugRoutes(src: DebugSources, router: Router = new Router()): Router {
   router.on('GET', '/ready', () => (src.ready() ? { text: 'ready\n' } : { status: 503, text: 'not ready: configuration sources have not synced\n' }));
   // The index lists what this port serves (read when asked: /debug/v1z is added on the HTTP port only).
@@ -115,7 +126,7 @@ export function debugRoutes(src: DebugSources, router: Router = new Router()): R
     };
     return { json: configDump(s, { ...(types ? { types } : {}), includeEds: inc === 'true' || inc === '1' }, lookup) };
   });
-  router.on('GET', '/debug/syncz', () => ({ json: [...src.engine.streams().map(syncStatus), ...(src.pollers?.() ?? [])] }));
+  router.on('GET', '/debug/syncz', () => ({ json: synczEntries(src) }));
   router.on('GET', '/debug/adsz', () => ({
     json: {
       totalClients: src.engine.streams().length,
@@ -136,6 +147,8 @@ export function debugRoutes(src: DebugSources, router: Router = new Router()): R
         rejected: mesh.rejected,
         // Hosts claimed by several VirtualServices: which one is in force and which are ignored.
         conflicts: mesh.conflicts,
+        // Accepted policies that apply to nothing (a selector picking no workload).
+        policyNotices: mesh.policyNotices,
         // Parts of accepted objects that are ignored (a Service's UDP ports), with the reason.
         notices: mesh.notices ?? [],
         // Objects defined in more than one file: the file in force (path sorting first) and the others.
@@ -146,7 +159,8 @@ export function debugRoutes(src: DebugSources, router: Router = new Router()): R
       },
     };
   });
-  router.on('GET', '/debug/push_status', () => ({ json: src.pushStatus?.() ?? { pushes: [] } }));
+  // tspilot's own bodies also name the replica in a field (istiod-shaped ones only in the header).
+  router.on('GET', '/debug/push_status', () => ({ json: { replica: replicas.label, ...(src.pushStatus?.() ?? { pushes: [] }) } }));
   router.on('GET', '/debug/connections', () => ({
     json: src.engine.streams().map((s) => ({
       connectionId: s.id, proxy: s.proxy.id, address: s.peer, transport: s.kind, connectedAt: ms(s.connectedAt),
@@ -164,9 +178,9 @@ export function debugRoutes(src: DebugSources, router: Router = new Router()): R
     if (!streams.length) throw new HttpError(404, `no connected proxy "${id}" (see /debug/adsz for connected proxies)`);
     if (!src.snapshot) throw new HttpError(501, 'explain is not available on this server');
     const s = streams[streams.length - 1]!;
-    const found = explain(src.mesh(), src.snapshot(s.proxy), resource, (type ?? undefined) as (typeof EXPLAIN_TYPES)[number] | undefined);
+    const found = explain(src.mesh(), src.snapshot(s.proxy), resource, (type ?? undefined) as (typeof EXPLAIN_TYPES)[number] | undefined, s.proxy);
     if (!found.length) throw new HttpError(404, `proxy "${s.proxy.id}" has no ${type ?? 'cluster, endpoint assignment, listener, route configuration or virtual host'} named "${resource}"`);
-    return { json: { proxy: s.proxy.id, resource, explanations: found } };
+    return { json: { proxy: s.proxy.id, replica: replicas.label, resource, explanations: found } };
   });
   router.on('POST', '/debug/diff', async ({ url, body }) => {
     if (!src.dryRun) throw new HttpError(501, 'dry-run diff is not available on this server');
@@ -183,5 +197,9 @@ export function debugRoutes(src: DebugSources, router: Router = new Router()): R
     const mesh = src.mesh();
     return { json: mesh.services.map((s) => ({ hostname: s.hostname, ports: Object.fromEntries([...(mesh.endpoints.get(s.hostname) ?? new Map()).entries()]) })) };
   });
+  // Which replica answers (header on every answer, /debug/replicas/*), and the web console.
+  const replicas = src.replicas ?? new ReplicaFanout(localReplica(), undefined, () => synczEntries(src));
+  replicaRoutes(router, replicas);
+  consoleRoutes(router, src);
   return router;
 }

@@ -24,6 +24,14 @@ export type Handler = (req: { url: URL; method: string; body: string; headers: h
 
 export class Router {
   private readonly routes: { method: string; path: string | RegExp; handler: Handler }[] = [];
+  /** Headers added to every answer of this router, errors included (a handler's own headers win). */
+  readonly headers: Record<string, string> = {};
+
+  /** Adds `name: value` to every answer (e.g. which replica answered). */
+  setHeader(name: string, value: string): this {
+    this.headers[name.toLowerCase()] = value;
+    return this;
+  }
 
   on(method: string, path: string | RegExp, handler: Handler): this {
     this.routes.push({ method, path, handler });
@@ -45,10 +53,10 @@ export class Router {
 
 const MAX_BODY = 1024 * 1024;
 
-function send(res: http.ServerResponse, r: Reply): void {
+function send(res: http.ServerResponse, r: Reply, common: Record<string, string> = {}): void {
   const status = r.status ?? 200;
   const body = r.text !== undefined ? r.text : JSON.stringify(r.json ?? null, null, 2) + '\n';
-  res.writeHead(status, { 'content-type': r.text !== undefined ? 'text/plain; charset=utf-8' : 'application/json', ...(r.headers ?? {}) });
+  res.writeHead(status, { 'content-type': r.text !== undefined ? 'text/plain; charset=utf-8' : 'application/json', ...common, ...(r.headers ?? {}) });
   res.end(body);
 }
 
@@ -82,12 +90,12 @@ export async function startHttp(router: Router, host: string, port: number, onEr
     try {
       url = new URL(req.url ?? '/', 'http://localhost');
     } catch {
-      send(res, { status: 400, json: { error: 'malformed request URL' } });
+      send(res, { status: 400, json: { error: 'malformed request URL' } }, router.headers);
       return;
     }
     const found = router.find(req.method ?? 'GET', url.pathname);
     if ('status' in found) {
-      send(res, { status: found.status, json: { error: found.status === 404 ? `no such endpoint: ${url.pathname}` : `method ${req.method} not allowed on ${url.pathname}` } });
+      send(res, { status: found.status, json: { error: found.status === 404 ? `no such endpoint: ${url.pathname}` : `method ${req.method} not allowed on ${url.pathname}` } }, router.headers);
       req.resume();
       return;
     }
@@ -100,12 +108,12 @@ export async function startHttp(router: Router, host: string, port: number, onEr
       chunks.push(c);
     });
     req.on('end', () => {
-      if (tooBig) { send(res, { status: 413, json: { error: `request body over ${MAX_BODY} bytes` } }); return; }
+      if (tooBig) { send(res, { status: 413, json: { error: `request body over ${MAX_BODY} bytes` } }, router.headers); return; }
       Promise.resolve()
         .then(() => found.handler({ url, method: req.method ?? 'GET', body: Buffer.concat(chunks).toString('utf8'), headers: req.headers }))
-        .then((r) => send(res, r), (e: unknown) => {
-          if (e instanceof HttpError) send(res, { status: e.status, json: { error: e.message } });
-          else { onError(e as Error); send(res, { status: 500, json: { error: 'internal error; see the server log' } }); }
+        .then((r) => send(res, r, router.headers), (e: unknown) => {
+          if (e instanceof HttpError) send(res, { status: e.status, json: { error: e.message } }, router.headers);
+          else { onError(e as Error); send(res, { status: 500, json: { error: 'internal error; see the server log' } }, router.headers); }
         });
     });
   });

@@ -10,7 +10,6 @@ import { SUPPORTED_KINDS } from '../validate/index.js';
 /** Mesh kinds istiod reads that tspilot does not translate yet, by API group. */
 const NOT_TRANSLATED: Readonly<Record<string, readonly string[]>> = {
   'networking.istio.io': ['EnvoyFilter', 'WorkloadGroup', 'ProxyConfig'],
-  'security.istio.io': ['PeerAuthentication', 'AuthorizationPolicy', 'RequestAuthentication'],
   'telemetry.istio.io': ['Telemetry'],
   'extensions.istio.io': ['WasmPlugin'],
   'gateway.networking.k8s.io': ['GatewayClass', 'Gateway', 'HTTPRoute', 'GRPCRoute', 'TCPRoute', 'TLSRoute', 'UDPRoute', 'ReferenceGrant', 'BackendTLSPolicy'],

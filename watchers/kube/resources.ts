@@ -38,6 +38,9 @@ const istio = (resource: string, kind: string): WatchedResource =>
 /** Secret types that never hold a gateway credential, excluded by the API server itself. */
 export const SECRET_FIELD_SELECTOR = 'type!=helm.sh/release.v1,type!=kubernetes.io/service-account-token';
 
+const security = (resource: string, kind: string): WatchedResource =>
+  ({ group: 'security.istio.io', resource, kind, versions: ['v1', 'v1beta1'], namespaced: true, optional: true });
+
 export const WATCHED_RESOURCES: readonly WatchedResource[] = [
   { group: '', resource: 'services', kind: 'Service', versions: ['v1'], namespaced: true, optional: false },
   { group: 'discovery.k8s.io', resource: 'endpointslices', kind: 'EndpointSlice', versions: ['v1'], namespaced: true, optional: false },
@@ -57,6 +60,9 @@ export const WATCHED_RESOURCES: readonly WatchedResource[] = [
   istio('serviceentries', 'ServiceEntry'),
   istio('workloadentries', 'WorkloadEntry'),
   istio('sidecars', 'Sidecar'),
+  { group: 'security.istio.io', resource: 'peerauthentications', kind: 'PeerAuthentication', versions: ['v1', 'v1beta1'], namespaced: true, optional: true },
+  security('authorizationpolicies', 'AuthorizationPolicy'),
+  security('requestauthentications', 'RequestAuthentication'),
 ];
 
 /** `services`, `virtualservices.networking.istio.io`: the name kubectl and RBAC errors use. */

@@ -15,6 +15,9 @@ import { readWorkloadEntry } from './workloadentry.js';
 import { readSidecar } from './sidecar.js';
 import { readGateway } from './gateway.js';
 import { holdsTlsKeys, readSecret } from './secret.js';
+import { readAuthorizationPolicy } from './authorizationpolicy.js';
+import { readRequestAuthentication } from './requestauthentication.js';
+import { readPeerAuthentication } from './peerauthentication.js';
 
 export type Validated =
   | { readonly status: 'ok'; readonly key: ConfigKey; readonly object: ConfigObject }
@@ -24,6 +27,7 @@ export type Validated =
 type ReadFn = (r: Reader, raw: Raw, ns: string) => ConfigObject;
 
 const ISTIO_NETWORKING = ['networking.istio.io/v1', 'networking.istio.io/v1beta1', 'networking.istio.io/v1alpha3'];
+const ISTIO_SECURITY = ['security.istio.io/v1', 'security.istio.io/v1beta1'];
 
 /** kind → accepted apiVersions and validator. */
 const KINDS: Readonly<Record<string, { versions: readonly string[]; read: ReadFn }>> = {
@@ -38,6 +42,9 @@ const KINDS: Readonly<Record<string, { versions: readonly string[]; read: ReadFn
   Sidecar: { versions: ISTIO_NETWORKING, read: readSidecar },
   Gateway: { versions: ISTIO_NETWORKING, read: readGateway },
   Secret: { versions: ['v1'], read: readSecret },
+  AuthorizationPolicy: { versions: ISTIO_SECURITY, read: readAuthorizationPolicy },
+  RequestAuthentication: { versions: ISTIO_SECURITY, read: readRequestAuthentication },
+  PeerAuthentication: { versions: ['security.istio.io/v1', 'security.istio.io/v1beta1'], read: readPeerAuthentication },
 };
 
 export const SUPPORTED_KINDS: readonly string[] = Object.keys(KINDS);

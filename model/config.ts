@@ -104,6 +104,13 @@ export interface VirtualServiceConflict {
   readonly ignored: readonly string[];
 }
 
+/** A part of an accepted object tspilot cannot serve and ignores (shown in /debug/configz), e.g. a Service's UDP port. */
+export interface ConfigNotice {
+  readonly key: ConfigKey;
+  readonly field: string;
+  readonly reason: string;
+}
+
 /** The store's immutable snapshot. Lists are sorted; maps are for lookup only (never iterated for output). */
 export interface MeshConfig {
   /** Increments on every change; not part of any output (outputs are content-hashed). */
@@ -128,6 +135,8 @@ export interface MeshConfig {
   readonly sidecars: readonly Sidecar[];
   readonly gateways: readonly Gateway[];
   readonly conflicts: readonly VirtualServiceConflict[];
+  /** Parts of accepted objects that are ignored, with the reason (absent = none). */
+  readonly notices?: readonly ConfigNotice[];
   /** Secrets with TLS material by `namespace/name` (gateway credentialName over SDS). Never shown in debug views. */
   readonly secrets: ReadonlyMap<string, Secret>;
   /**

@@ -232,8 +232,14 @@ export interface ServiceEntry { readonly kind: 'ServiceEntry'; readonly meta: Ob
 export interface WorkloadEntry { readonly kind: 'WorkloadEntry'; readonly meta: ObjectMeta; readonly spec: WorkloadEntrySpec }
 
 export interface IstioEgressListener { readonly hosts: readonly string[]; readonly port?: { readonly number: number; readonly protocol?: string; readonly name?: string } }
+/** A Sidecar ingress listener: the port the proxy accepts on and where it forwards (`127.0.0.1:P`, `0.0.0.0:P`, `unix://path`). */
+export interface IstioIngressListener {
+  readonly port: { readonly number: number; readonly protocol: string; readonly name: string };
+  readonly defaultEndpoint?: string;
+}
 export interface SidecarSpec {
   readonly workloadSelector?: WorkloadSelector;
+  readonly ingress?: readonly IstioIngressListener[];
   readonly egress?: readonly IstioEgressListener[];
   readonly outboundTrafficPolicy?: { readonly mode?: 'ALLOW_ANY' | 'REGISTRY_ONLY' };
 }
@@ -244,6 +250,10 @@ export interface ServerTLSSettings {
   readonly credentialName?: string;
   readonly httpsRedirect?: boolean;
   readonly subjectAltNames?: readonly string[];
+  /** File-mounted certificate, key and CA paths in the gateway pod (used when there is no credentialName). */
+  readonly serverCertificate?: string;
+  readonly privateKey?: string;
+  readonly caCertificates?: string;
 }
 export interface GatewayServer {
   readonly port: { readonly number: number; readonly protocol: string; readonly name: string; readonly targetPort?: number };

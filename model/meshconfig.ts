@@ -3,12 +3,27 @@
  * The mesh-wide settings istiod reads from the `mesh` key of its ConfigMap (MeshConfig), reduced
  * to what tspilot translates: trust domain, root namespace (where mesh-wide Sidecars live),
  * outbound traffic policy (ALLOW_ANY → PassthroughCluster, REGISTRY_ONLY → BlackHoleCluster),
- * default connect timeout, default HTTP retry policy, auto mTLS and ext_authz extension providers.
- * Plain readonly data with istiod's defaults.
+ * default connect timeout, default HTTP retry policy, auto mTLS and ext_authz extension providers,
+ * and from `defaultConfig` (ProxyConfig) the gateway topology. Plain readonly data with istiod's defaults.
  */
 import type { HTTPRetry } from './istio.js';
 
 export type OutboundTrafficPolicy = 'ALLOW_ANY' | 'REGISTRY_ONLY';
+
+/** How a gateway forwards client certificates (MeshConfig ForwardClientCertDetails; Envoy's names). */
+export type ForwardClientCertDetails = 'SANITIZE' | 'FORWARD_ONLY' | 'APPEND_FORWARD' | 'SANITIZE_SET' | 'ALWAYS_FORWARD_ONLY';
+export const FORWARD_CLIENT_CERT_DETAILS: readonly ForwardClientCertDetails[] = ['SANITIZE', 'FORWARD_ONLY', 'APPEND_FORWARD', 'SANITIZE_SET', 'ALWAYS_FORWARD_ONLY'];
+
+/** ProxyConfig.gatewayTopology: where a gateway sits (trusted proxies in front of it, XFCC handling). */
+export interface GatewayTopology {
+  readonly numTrustedProxies?: number;
+  readonly forwardClientCertDetails?: ForwardClientCertDetails;
+}
+
+/** The part of ProxyConfig (mesh `defaultConfig`, pod annotation `proxy.istio.io/config`) tspilot translates. */
+export interface ProxyConfigSettings {
+  readonly gatewayTopology?: GatewayTopology;
+}
 
 export interface MeshSettings {
   readonly trustDomain: string;
@@ -18,6 +33,8 @@ export interface MeshSettings {
   readonly connectTimeout: string;
   /** Retry policy for routes that set none; undefined = istiod's built-in default (2 attempts). */
   readonly defaultHttpRetryPolicy?: HTTPRetry;
+  /** MeshConfig `defaultConfig` (ProxyConfig), the parts tspilot reads. */
+  readonly defaultConfig?: ProxyConfigSettings;
   /**
    * Auto mTLS (istiod's `enableAutoMtls`, default on): clusters without a DestinationRule TLS
    * setting send istio mTLS to endpoints labelled `security.istio.io/tlsMode: istio`.

@@ -43,6 +43,7 @@ export const ENVOY_FILES: readonly string[] = [
   'envoy/extensions/transport_sockets/raw_buffer/v3/raw_buffer.proto',
   'envoy/extensions/upstreams/http/v3/http_protocol_options.proto',
   'envoy/extensions/retry/host/previous_hosts/v3/previous_hosts.proto',
+  'envoy/extensions/request_id/uuid/v3/uuid.proto',
   'envoy/admin/v3/config_dump.proto',
   'envoy/service/status/v3/csds.proto',
   'google/protobuf/struct.proto',

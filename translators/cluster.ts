@@ -74,7 +74,8 @@ function clusterTls(scope: Scope, svc: MeshService, port: number, subset: string
 
 function cluster(scope: Scope, name: string, svc: MeshService, port: number, subset: string, dr: DestinationRule | undefined, policy: TrafficPolicy | undefined, flavor: ClusterFlavor): Cluster {
   const meta: Record<string, string | { host: string; name: string; namespace: string }[]> = {
-    services: [{ host: svc.hostname, name: svc.name, namespace: svc.namespace }],
+    // istiod names a ServiceEntry's service after its host (serviceentry conversion: Attributes.Name = hostname)
+    services: [{ host: svc.hostname, name: svc.origin === 'ServiceEntry' ? svc.hostname : svc.name, namespace: svc.namespace }],
   };
   if (dr) meta['config'] = configPath('DestinationRule', dr.meta.namespace, dr.meta.name);
   const sp = svc.ports.find((p) => p.port === port)!;

@@ -4,7 +4,8 @@
  * proxy's labels; each server port binds the gateway's container port (the targetPort of the
  * gateway Service port with that number, else the number itself). HTTP servers → listener
  * `0.0.0.0_<port>` with route config `http.<port>`; HTTPS servers with SIMPLE/MUTUAL/ISTIO_MUTUAL →
- * a TLS-terminating chain per server (certificates by SDS name `kubernetes://<credentialName>`)
+ * a TLS-terminating chain per server (certificates by SDS name `kubernetes://<credentialName>`, or
+ * for file-mounted ones the agent's `file-cert:<cert>~<key>` / `file-root:<ca>`)
  * with route config `https.<port>.<portName>.<gateway>.<namespace>`; PASSTHROUGH/TLS servers →
  * SNI chains from the VirtualServices' tls routes. Virtual hosts: one per VirtualService host bound
  * to the gateway (`gateways: [ns/name]`, exported to the gateway's namespace) within the server's hosts, named `host:<server port>`
@@ -33,6 +34,7 @@ import { networkAuthzFilters } from './authz/workload.js';
 import type { Generated } from './generated.js';
 import type { ListenerPort } from './filters/types.js';
 import { protocolNamed } from './protocol.js';
+import { versionGates } from './versions.js';
 
 const DOWNSTREAM_TLS = 'envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext';
 
@@ -82,7 +84,7 @@ function routeConfig(scope: Scope, name: string, entries: { g: Gateway; server: 
       for (const h of hosts) if (!(byHost.get(h) ?? []).includes(vs)) byHost.set(h, [...(byHost.get(h) ?? []), vs]);
     }
   }
-  const flavor: RouteFlavor = { headerStyle: 'string_match', defaultRetries: true, timeoutAs: 'timeout', listenerClass: 'gateway', gateway: gwName(entries[0]!.g) };
+  const flavor: RouteFlavor = { headerStyle: versionGates(scope.proxy).legacyHeaderMatchers ? 'legacy' : 'string_match', defaultRetries: true, timeoutAs: 'timeout', listenerClass: 'gateway', gateway: gwName(entries[0]!.g) };
   const vhosts: VirtualHost[] = [...byHost.keys()].sort().map((h) => ({
     name: `${h}:${port}`,
     domains: h === '*' ? ['*'] : [h, `${h}:*`],
@@ -97,13 +99,17 @@ function downstreamTls(server: GatewayServer): Record<string, unknown> {
   const tls = server.tls!;
   const istio = tls.mode === 'ISTIO_MUTUAL';
   // A credentialName that is already an SDS name (`kubernetes-gateway://ns/name`, from the Gateway API) is used as is, as istiod does.
+  // Without a credentialName the certificates are files in the gateway pod, which pilot-agent's SDS
+  // serves by name (istiod's SdsCertificateConfig: file-cert:<cert>~<key>, file-root:<ca>).
   const cred = tls.credentialName ?? '';
-  const cert = istio ? 'default' : cred.includes('://') ? cred : `kubernetes://${cred}`;
+  const files = !istio && !tls.credentialName;
+  const cert = istio ? 'default' : files ? `file-cert:${tls.serverCertificate ?? ''}~${tls.privateKey ?? ''}` : cred.includes('://') ? cred : `kubernetes://${cred}`;
+  const ca = files ? `file-root:${tls.caCertificates ?? ''}` : `${cert}-cacert`;
   const common: Record<string, unknown> = { tls_certificate_sds_secret_configs: [sds(cert)], alpn_protocols: ['h2', 'http/1.1'] };
   // ISTIO_MUTUAL: clients must present a mesh certificate (the agent's ROOTCA), and one of the server's subjectAltNames when it lists any.
   const sans = tls.subjectAltNames?.length ? { match_subject_alt_names: tls.subjectAltNames.map((exact) => ({ exact })) } : {};
   if (istio) common['combined_validation_context'] = { default_validation_context: sans, validation_context_sds_secret_config: sds('ROOTCA') };
-  else if (tls.mode === 'MUTUAL' || tls.mode === 'OPTIONAL_MUTUAL') common['combined_validation_context'] = { default_validation_context: {}, validation_context_sds_secret_config: sds(`${cert}-cacert`) };
+  else if ((tls.mode === 'MUTUAL' || tls.mode === 'OPTIONAL_MUTUAL') && !(files && !tls.caCertificates)) common['combined_validation_context'] = { default_validation_context: {}, validation_context_sds_secret_config: sds(ca) };
   return { common_tls_context: common, require_client_certificate: { value: istio || tls.mode === 'MUTUAL' } };
 }
 

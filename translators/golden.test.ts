@@ -47,6 +47,7 @@ export function renderCase(file: string): { out: Record<string, unknown>; proble
     conflicts: mesh.conflicts,
     // Gateway API cases: the status conditions the conversion computed (configz shows the same).
     ...(mesh.gatewayApiStatus ? { gatewayApiStatus: mesh.gatewayApiStatus } : {}),
+    ...(mesh.notices?.length ? { notices: mesh.notices.map((n) => `${n.key}: ${n.field}: ${n.reason}`) } : {}),
     proxies,
   };
   return { out, problems };

@@ -9,7 +9,8 @@
  * (blackhole, passthrough, ports); clusters `inbound|<port>||` (STATIC to 127.0.0.1:<port>, the app in
  * the same pod or VM) and route configs `inbound|<port>||` with one vhost `inbound|http|<port>`.
  * The workload's ports come from the services whose selector picks the proxy's labels (Service
- * selectors, ServiceEntry workloadSelectors) in its namespace; a named targetPort is resolved
+ * selectors, ServiceEntry workloadSelectors) in its namespace — or, as istiod, from the ingress
+ * listeners of the Sidecar that applies to it (port, protocol, defaultEndpoint); a named targetPort is resolved
  * against the first matching Pod or WorkloadEntry. AuthorizationPolicies reach TCP chains (ports
  * and the passthrough catch-all) as network filters before tcp_proxy, HTTP ones through the HCM's
  * filter registry. Output depends only on namespace and labels, so proxies of one workload shape
@@ -24,7 +25,7 @@ import { selectorMatches, serviceSelects } from '../model/labels.js';
 import { HCM_FILTER, HCM_TYPE, listenerContext, rdsHcm } from './hcm.js';
 import { BLACKHOLE_CLUSTER, clusterKey, clusterKeyName, clusterName, configPath, type ClusterKey } from './names.js';
 import { istioMetadata } from './metadata.js';
-import { isHttp, portProtocol, type Protocol } from './protocol.js';
+import { isHttp, portProtocol, protocolNamed, type Protocol } from './protocol.js';
 import { tcpProxy, ORIGINAL_DST } from './tcp.js';
 import type { Scope } from './scope.js';
 import { networkAuthzFilters } from './authz/workload.js';
@@ -40,6 +41,34 @@ export interface InboundPort {
   readonly port: number;
   readonly protocol: Protocol;
   readonly services: readonly MeshService[];
+  /** Where the inbound cluster sends traffic, from a Sidecar ingress listener's defaultEndpoint (default 127.0.0.1:<port>). */
+  readonly endpoint?: { readonly address: string; readonly port: number } | { readonly pipe: string };
+  /** The config the chain comes from when not a Service (a Sidecar with ingress listeners). */
+  readonly config?: string;
+}
+
+/**
+ * The inbound ports a Sidecar's ingress listeners declare (istiod: they replace the ports derived
+ * from services). defaultEndpoint `127.0.0.1:P` → loopback, `0.0.0.0:P` → the workload's own IP
+ * (istiod's PodIPAddressPrefix), `unix://path` → a pipe; without one, the workload IP on the
+ * listener's port.
+ */
+function ingressPorts(scope: Scope): InboundPort[] | undefined {
+  const sc = scope.sidecar;
+  if (!sc?.spec.ingress?.length) return undefined;
+  const config = configPath('Sidecar', sc.meta.namespace, sc.meta.name);
+  return sc.spec.ingress.map((l) => {
+    const ep = l.defaultEndpoint ?? '';
+    const m = /^(.*):(\d+)$/.exec(ep);
+    const endpoint: InboundPort['endpoint'] = ep.startsWith('unix://') ? { pipe: ep.slice('unix://'.length) }
+      : m && m[1] === '127.0.0.1' ? { address: '127.0.0.1', port: Number(m[2]) }
+        : m ? { address: scope.proxy.ip, port: Number(m[2]) } : { address: scope.proxy.ip, port: l.port.number };
+    const services = scope.mesh.services.filter((svc) => svc.namespace === scope.namespace && serviceSelects(svc.selector, scope.labels)
+      && svc.ports.some((sp) => resolveTarget(scope.mesh, scope.namespace, scope.labels, sp) === l.port.number));
+    const named = protocolNamed(l.port.protocol);
+    const protocol = named !== 'Unsupported' ? named : portProtocol({ name: l.port.name, port: l.port.number, targetPort: l.port.number, protocol: 'TCP', appProtocol: '' });
+    return { port: l.port.number, protocol, services, endpoint, config };
+  }).sort((a, b) => a.port - b.port);
 }
 
 function resolveTarget(mesh: MeshConfig, ns: string, labels: Readonly<Record<string, string>>, sp: ServicePort): number | undefined {
@@ -58,6 +87,8 @@ function resolveTarget(mesh: MeshConfig, ns: string, labels: Readonly<Record<str
 
 /** The workload's inbound ports, from every service selecting it (HTTP wins when services disagree). */
 export function inboundPorts(scope: Scope): InboundPort[] {
+  const fromSidecar = ingressPorts(scope);
+  if (fromSidecar) return fromSidecar;
   const byPort = new Map<number, { protocol: Protocol; services: MeshService[] }>();
   if (!Object.keys(scope.labels).length) return [];
   for (const svc of scope.mesh.services) {
@@ -78,6 +109,12 @@ export function inboundPorts(scope: Scope): InboundPort[] {
   return [...byPort.entries()].sort((a, b) => a[0] - b[0]).map(([port, v]) => ({ port, ...v }));
 }
 
+function endpointAddress(p: InboundPort): Record<string, unknown> {
+  const e = p.endpoint;
+  if (e && 'pipe' in e) return { pipe: { path: e.pipe } };
+  return { socket_address: { address: e?.address ?? '127.0.0.1', port_value: e?.port ?? p.port } };
+}
+
 /** The inbound clusters (`inbound|<port>||`, with their keys) and InboundPassthroughCluster. */
 export function inboundClusters(scope: Scope, ports: readonly InboundPort[]): { readonly cluster: Cluster; readonly key?: ClusterKey }[] {
   const out: { cluster: Cluster; key?: ClusterKey }[] = ports.map((p) => {
@@ -86,7 +123,7 @@ export function inboundClusters(scope: Scope, ports: readonly InboundPort[]): { 
     const h2 = p.protocol === 'HTTP2' || p.protocol === 'GRPC';
     return { key, cluster: {
       name, type: 'STATIC', connect_timeout: durationOf(scope.mesh.settings.connectTimeout), lb_policy: 'ROUND_ROBIN',
-      load_assignment: { cluster_name: name, endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: p.port } } } }] }] },
+      load_assignment: { cluster_name: name, endpoints: [{ lb_endpoints: [{ endpoint: { address: endpointAddress(p) } }] }] },
       ...(h2 ? { typed_extension_protocol_options: { 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': typedAny('envoy.extensions.upstreams.http.v3.HttpProtocolOptions', { explicit_http_config: { http2_protocol_options: {} } }) } } : {}),
       metadata: istioMetadata({ services: p.services.map((s) => ({ host: s.hostname, name: s.name, namespace: s.namespace })) }),
     } as Cluster };
@@ -96,6 +133,12 @@ export function inboundClusters(scope: Scope, ports: readonly InboundPort[]): { 
     upstream_bind_config: { source_address: { address: '127.0.0.6', port_value: 0 } },
   } });
   return out;
+}
+
+/** The config an inbound port comes from: the Sidecar's ingress listener, else its first Service. */
+function provenance(p: InboundPort): string {
+  const svc = p.services[0];
+  return p.config ?? (svc ? configPath('Service', svc.namespace, svc.name) : '');
 }
 
 /** The inbound HCM for a port: RDS `inbound|<port>||`, and istiod's client-certificate headers (XFCC) for the app. */
@@ -113,10 +156,9 @@ function chainsFor(scope: Scope, p: InboundPort, mode: EffectiveMtlsMode, trustD
   const name = clusterName('inbound', p.port, '', '');
   const http = isHttp(p.protocol);
   const filters = http ? [{ name: HCM_FILTER, typed_config: typedAny(HCM_TYPE, inboundHcm(scope, p)) }] : [...networkAuthz(scope), tcpProxy(name, name)];
-  const svc = p.services[0]!;
   return chainOptions(mode, http).map((o) => ({
     name: `0.0.0.0_${p.port}`, ...chainTls(o, { destination_port: { value: p.port } }, trustDomain, http), filters,
-    metadata: istioMetadata({ config: configPath('Service', svc.namespace, svc.name) }),
+    metadata: istioMetadata({ config: provenance(p) }),
   } as FilterChain));
 }
 
@@ -186,15 +228,15 @@ export function virtualInbound(scope: Scope, ports: readonly InboundPort[]): Lis
 export function inboundRoutes(ports: readonly InboundPort[]): RouteConfiguration[] {
   return ports.filter((p) => isHttp(p.protocol)).map((p) => {
     const name = clusterName('inbound', p.port, '', '');
-    const svc = p.services[0]!;
+    const svc = p.services[0];
     return {
       name, validate_clusters: { value: false },
       virtual_hosts: [{
         name: `inbound|http|${p.port}`, domains: ['*'],
         routes: [{
           name: 'default', match: { prefix: '/' }, route: { cluster: name, timeout: { seconds: 0 }, max_stream_duration: { max_stream_duration: { seconds: 0 }, grpc_timeout_header_max: { seconds: 0 } } },
-          decorator: { operation: `${svc.hostname}:${p.port}/*` },
-          metadata: istioMetadata({ config: configPath('Service', svc.namespace, svc.name) }),
+          decorator: { operation: `${svc?.hostname ?? ''}:${p.port}/*` },
+          metadata: istioMetadata({ config: provenance(p) }),
         }],
       }],
     };

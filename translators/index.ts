@@ -8,7 +8,10 @@
  * caller passes the mesh (so pods of one Deployment share a class), else the proxy's own; with no
  * labels at all the class is per workload name. The AuthorizationPolicies and
  * RequestAuthentications that select the workload, its effective PeerAuthentication, and the
- * EnvoyFilters selecting it (translators/envoyfilter/select.ts) are named in the key too.
+ * EnvoyFilters selecting it (translators/envoyfilter/select.ts) are named in the key too; Envoy HCMs
+ * add what labels don't determine (translators/hcm.ts hcmClassKey), proxies of an older Istio their
+ * version gate bucket (translators/versions.ts), and a workload whose Sidecar ingress forwards to
+ * its own IP, that IP.
  */
 import type { MeshConfig } from '../model/config.js';
 import type { Proxy } from '../model/proxy.js';
@@ -16,7 +19,9 @@ import type { Generated } from './generated.js';
 import { grpcGenerator } from './grpc.js';
 import { sidecarGenerator } from './sidecar.js';
 import { gatewayGenerator } from './gateway.js';
-import { proxyLabels } from './scope.js';
+import { proxyLabels, sidecarFor } from './scope.js';
+import { hcmClassKey } from './hcm.js';
+import { versionBucket } from './versions.js';
 import { nameTableOutput, ndsClassKey } from './nds.js';
 import { secretOutput } from './secret.js';
 import { appliedKey, appliedPolicies } from './authz/select.js';
@@ -37,7 +42,12 @@ export function proxyClass(proxy: Proxy, mesh?: MeshConfig): string {
   // workloads can share a translation only when the same policies apply to both.
   const authz = mesh ? appliedKey(appliedPolicies(mesh, { namespace: proxy.namespace, labels })) : '';
   const ef = mesh ? envoyFilterClassKey(mesh, proxy, labels) : '';
-  return `${proxy.generator}/${proxy.type}/${proxy.namespace}/${shape}${ndsClassKey(proxy)}${authz ? `/policies:${authz}` : ''}${mtlsClassKey(proxy, labels, mesh)}${ef}`;
+  const hcm = mesh && proxy.generator === 'envoy' ? hcmClassKey(mesh, proxy, labels) : '';
+  const bucket = versionBucket(proxy);
+  // A Sidecar ingress endpoint on 0.0.0.0 (or none) is the workload's own IP: one class per IP then.
+  const sc = mesh && proxy.type === 'sidecar' && proxy.generator === 'envoy' ? sidecarFor(mesh, proxy.namespace, labels) : undefined;
+  const ownIp = sc?.spec.ingress?.some((l) => !l.defaultEndpoint || l.defaultEndpoint.startsWith('0.0.0.0:')) ? `|ip:${proxy.ip}` : '';
+  return `${proxy.generator}/${proxy.type}/${proxy.namespace}/${shape}${ndsClassKey(proxy)}${authz ? `/policies:${authz}` : ''}${mtlsClassKey(proxy, labels, mesh)}${ef}${hcm}${bucket === 'current' ? '' : `|v:${bucket}`}${ownIp}`;
 }
 
 /**

@@ -174,6 +174,36 @@ describe('Istio-faithful translation', () => {
       assert.deepEqual(snapshot(mesh, viaRegistry).snap, snapshot(mesh, viaMeta).snap);
       assert.equal(proxyClass(proxy('sidecar~10.0.0.1~unknown.default~default.svc.cluster.local'), mesh), 'envoy/sidecar/default/pod:unknown');
     });
+    it('pods whose Sidecar ingress forwards to the workload IP (0.0.0.0:PORT) are one class per IP; loopback endpoints share', () => {
+      const { mesh } = meshFrom(`apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {name: ratings-ingress, namespace: default}
+spec:
+  workloadSelector: {labels: {app: ratings}}
+  ingress: [{port: {number: 9443, protocol: TCP, name: tcp}, defaultEndpoint: "0.0.0.0:9443"}]
+---
+apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {name: other-ingress, namespace: default}
+spec:
+  workloadSelector: {labels: {app: other}}
+  ingress: [{port: {number: 9080, protocol: HTTP, name: http}, defaultEndpoint: "127.0.0.1:8080"}]
+`);
+      const a = proxyClass(proxy('sidecar~10.244.1.5~ratings-1.default~default.svc.cluster.local', { LABELS: { app: 'ratings' } }), mesh);
+      const b = proxyClass(proxy('sidecar~10.244.1.7~ratings-2.default~default.svc.cluster.local', { LABELS: { app: 'ratings' } }), mesh);
+      assert.notEqual(a, b);
+      const c = proxyClass(proxy('sidecar~10.244.1.6~other-1.default~default.svc.cluster.local', { LABELS: { app: 'other' } }), mesh);
+      const d = proxyClass(proxy('sidecar~10.244.1.8~other-2.default~default.svc.cluster.local', { LABELS: { app: 'other' } }), mesh);
+      assert.equal(c, d);
+    });
+    it('gateways whose proxy config sets another gateway topology are another class', () => {
+      const { mesh } = load('gateway');
+      const id = 'router~10.0.9.1~istio-ingressgateway-1.istio-system~istio-system.svc.cluster.local';
+      const labels = { istio: 'ingressgateway', app: 'istio-ingressgateway' };
+      const plain = proxyClass(proxy(id, { LABELS: labels }), mesh);
+      const topo = proxyClass(proxy(id, { LABELS: labels, ANNOTATIONS: { 'proxy.istio.io/config': '{"gatewayTopology": {"numTrustedProxies": 2}}' } }), mesh);
+      assert.notEqual(plain, topo);
+    });
   });
 
   it('every golden input has an output', () => {

@@ -45,8 +45,8 @@ export const outboundRouteName = (port: number): string => `${port}`;
 export const vhostName = (host: string, port: number): string => `${host}:${port}`;
 
 /** Provenance path istiod puts in `metadata.filter_metadata.istio.config`. */
-export function configPath(kind: 'VirtualService' | 'DestinationRule' | 'Service', namespace: string, name: string): string {
+export function configPath(kind: 'VirtualService' | 'DestinationRule' | 'Service' | 'Sidecar', namespace: string, name: string): string {
   if (kind === 'Service') return `/apis/v1/namespaces/${namespace}/service/${name}`;
-  const res = kind === 'VirtualService' ? 'virtual-service' : 'destination-rule';
+  const res = kind === 'VirtualService' ? 'virtual-service' : kind === 'Sidecar' ? 'sidecar' : 'destination-rule';
   return `/apis/networking.istio.io/v1/namespaces/${namespace}/${res}/${name}`;
 }

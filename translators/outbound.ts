@@ -14,7 +14,8 @@
 import type { MeshService } from '../model/config.js';
 import type { FilterChain, Listener, RouteConfiguration, VirtualHost } from '../proto/types.js';
 import { typedAny } from '../proto/any.js';
-import { serviceDomains } from './domains.js';
+import { legacyServiceDomains, serviceDomains } from './domains.js';
+import { versionGates } from './versions.js';
 import { HCM_FILTER, HCM_TYPE, listenerContext, rdsHcm } from './hcm.js';
 import { BLACKHOLE_CLUSTER, PASSTHROUGH_CLUSTER, clusterName, configPath, outboundListenerName, outboundRouteName, vhostName } from './names.js';
 import { istioMetadata } from './metadata.js';
@@ -70,17 +71,29 @@ function httpListener(scope: Scope, port: number): Listener {
     name,
     address: { socket_address: { address: '0.0.0.0', port_value: port } },
     traffic_direction: 'OUTBOUND',
-    bind_to_port: { value: false },
+    ...noBind(scope),
     filter_chains: [{ filters: [{ name: HCM_FILTER, typed_config: typedAny(HCM_TYPE, rdsHcm(`outbound_${name}`, outboundRouteName(port), ctx)) }] }],
   };
 }
 
-function tcpListener(name: string, address: string, port: number, chains: FilterChain[], tls: boolean, svc: MeshService | undefined): Listener {
+/** A listener that must not bind its port; older proxies also read it from deprecated_v1 (translators/versions.ts). */
+function noBind(scope: Scope): Pick<Listener, 'bind_to_port' | 'deprecated_v1'> {
+  return versionGates(scope.proxy).deprecatedV1BindToPort
+    ? { bind_to_port: { value: false }, deprecated_v1: { bind_to_port: { value: false } } }
+    : { bind_to_port: { value: false } };
+}
+
+/** The sidecar route flavor for this proxy: header matchers in the form its version reads. */
+export function sidecarRoutes(scope: Scope): RouteFlavor {
+  return versionGates(scope.proxy).legacyHeaderMatchers ? { ...SIDECAR_ROUTES, headerStyle: 'legacy' } : SIDECAR_ROUTES;
+}
+
+function tcpListener(scope: Scope, name: string, address: string, port: number, chains: FilterChain[], tls: boolean, svc: MeshService | undefined): Listener {
   return {
     name,
     address: { socket_address: { address, port_value: port } },
     traffic_direction: 'OUTBOUND',
-    bind_to_port: { value: false },
+    ...noBind(scope),
     ...(tls ? { listener_filters: [TLS_INSPECTOR] } : {}),
     filter_chains: chains,
     ...(svc ? { metadata: istioMetadata({ config: configPath('Service', svc.namespace, svc.name) }) } : {}),
@@ -109,13 +122,13 @@ export function tcpListeners(scope: Scope, http: ReadonlyMap<number, unknown>): 
           filter_chain_match: { application_protocols: ['http/1.1', 'h2c'] },
           filters: [{ name: HCM_FILTER, typed_config: typedAny(HCM_TYPE, rdsHcm(`outbound_${name}`, outboundRouteName(p.port), listenerContext(scope, 'sidecar-outbound', { number: p.port, name: p.name }))) }],
         };
-        const l = tcpListener(name, svc.clusterIP, p.port, [http, tcpChain(scope, svc, p.port, vs)], false, svc);
+        const l = tcpListener(scope, name, svc.clusterIP, p.port, [http, tcpChain(scope, svc, p.port, vs)], false, svc);
         out.push({ ...l, listener_filters: [HTTP_INSPECTOR] });
         continue;
       }
       const tls = isTls(svc, p.port);
       const chains = [...(tls ? tlsChains(scope, vs, p.port) : []), tcpChain(scope, svc, p.port, vs)];
-      out.push(tcpListener(name, svc.clusterIP, p.port, chains, tls && chains.length > 1, svc));
+      out.push(tcpListener(scope, name, svc.clusterIP, p.port, chains, tls && chains.length > 1, svc));
     }
   }
   for (const [port, svcs] of [...vipLess.entries()].sort(byNum)) {
@@ -137,7 +150,7 @@ export function tcpListeners(scope: Scope, http: ReadonlyMap<number, unknown>): 
     const uniq = dedupeSni(chains);
     if (fallback) uniq.push(fallback);
     if (!uniq.length) continue;
-    out.push(tcpListener(outboundListenerName(port), '0.0.0.0', port, uniq, uniq.some((c) => c.filter_chain_match), undefined));
+    out.push(tcpListener(scope, outboundListenerName(port), '0.0.0.0', port, uniq, uniq.some((c) => c.filter_chain_match), undefined));
   }
   return out.sort((a, b) => (a.name! < b.name! ? -1 : a.name! > b.name! ? 1 : 0));
 }
@@ -160,10 +173,12 @@ export function httpListeners(scope: Scope, ports: ReadonlyMap<number, unknown>)
 }
 
 export function outboundRouteConfig(scope: Scope, port: number, services: readonly MeshService[]): RouteConfiguration {
+  const legacy = versionGates(scope.proxy).hostPortDomains;
+  const flavor = sidecarRoutes(scope);
   const vhosts: VirtualHost[] = services.map((svc) => ({
     name: vhostName(svc.hostname, port),
-    domains: serviceDomains(svc, scope.namespace, port, false),
-    routes: hostRoutes(scope, svc.hostname, port, SIDECAR_ROUTES),
+    domains: legacy ? legacyServiceDomains(svc, scope.namespace, port) : serviceDomains(svc, scope.namespace, port, false),
+    routes: hostRoutes(scope, svc.hostname, port, flavor),
     include_request_attempt_count: true,
   }));
   if (scope.outboundPolicy === 'REGISTRY_ONLY') {
@@ -171,7 +186,7 @@ export function outboundRouteConfig(scope: Scope, port: number, services: readon
   } else {
     vhosts.push({ name: 'allow_any', domains: ['*'], routes: [{ name: 'allow_any', match: { prefix: '/' }, route: { cluster: PASSTHROUGH_CLUSTER, timeout: { seconds: 0 } } }], include_request_attempt_count: true });
   }
-  return { name: outboundRouteName(port), virtual_hosts: dedupeDomains(vhosts), validate_clusters: { value: false }, ignore_port_in_host_matching: true };
+  return { name: outboundRouteName(port), virtual_hosts: dedupeDomains(vhosts), validate_clusters: { value: false }, ...(legacy ? {} : { ignore_port_in_host_matching: true }) };
 }
 
 /** Envoy NACKs a route config where two virtual hosts share a domain: the first keeps it (istiod drops duplicates too). */

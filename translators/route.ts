@@ -16,6 +16,9 @@ import { resolveShortName } from '../model/hosts.js';
 import { selectorMatches } from '../model/labels.js';
 import { clusterKey, clusterKeyName, configPath, type ClusterKey } from './names.js';
 import { istioMetadata } from './metadata.js';
+
+/** The filter_metadata key of the VirtualService rule index on unnamed routes (read by server/explain). */
+export const RULE_METADATA = 'tspilot.rule';
 import { routeMatch, type HeaderStyle } from './match.js';
 import { perFilterConfig } from './filters/index.js';
 import type { ListenerClass } from './filters/types.js';
@@ -167,14 +170,31 @@ function applies(scope: Scope, m: HTTPMatchRequest | undefined, port: number, fl
   return true;
 }
 
+/**
+ * The tracing operation of a route, as istiod's getRouteOperation (route/route.go): the path
+ * pattern (`<prefix>*`, the exact path or the regex; `/*` without one) after `<host>:<port>` of the
+ * route's single destination cluster, or after `<VirtualService name>:<listener port>` when the
+ * route splits traffic, redirects or responds directly.
+ */
+export function routeOperation(r: Route, vsName: string, port: number): string {
+  const m = r.match ?? {};
+  const path = m.prefix !== undefined && m.prefix !== null ? `${m.prefix}*` : m.path ?? m.safe_regex?.regex ?? '/*';
+  const parts = r.route?.cluster?.split('|');
+  if (parts?.length === 4 && /^\d+$/.test(parts[1]!)) return `${parts[3]}:${parts[1]}${path}`;
+  return `${vsName}:${port}${path}`;
+}
+
 /** Envoy routes for one VirtualService HTTP route: one per applicable match (or one catch-all). */
 function routesOf(scope: Scope, vs: VirtualService, index: number, h: HTTPRoute, port: number, flavor: RouteFlavor, host = ''): Route[] {
   const matches = (h.match ?? [undefined]).filter((m) => applies(scope, m, port, flavor));
   const meta = istioMetadata({ config: h.provenance ?? configPath('VirtualService', vs.meta.namespace, vs.meta.name) });
+  // An unnamed rule's route carries its index beside istiod's provenance, so `tspilot explain` can still name http[i].
+  if (!h.name) meta.filter_metadata = { ...meta.filter_metadata, [RULE_METADATA]: istioMetadata({ http: index }).filter_metadata!['istio']! };
   const req = headerOps(h.headers?.request);
   const resp = headerOps(h.headers?.response);
   return matches.map((m) => {
-    const r: Route = { name: h.name ?? `${vs.meta.namespace}/${vs.meta.name}.http[${index}]`, match: routeMatch(m, flavor.headerStyle), metadata: meta, decorator: { operation: `${vs.meta.name}:${port}/*` } };
+    // istiod leaves an unnamed VirtualService route unnamed (the route's metadata names its VirtualService).
+    const r: Route = { ...(h.name ? { name: h.name } : {}), match: routeMatch(m, flavor.headerStyle), metadata: meta };
     if (h.redirect) {
       r.redirect = {
         ...(h.redirect.uri ? { path_redirect: h.redirect.uri } : {}), ...(h.redirect.prefixRewrite ? { prefix_rewrite: h.redirect.prefixRewrite } : {}), ...(h.redirect.authority ? { host_redirect: h.redirect.authority } : {}),
@@ -197,6 +217,7 @@ function routesOf(scope: Scope, vs: VirtualService, index: number, h: HTTPRoute,
     if (req.remove.length) r.request_headers_to_remove = req.remove;
     if (resp.add.length) r.response_headers_to_add = resp.add;
     if (resp.remove.length) r.response_headers_to_remove = resp.remove;
+    r.decorator = { operation: routeOperation(r, vs.meta.name, port) };
     return r;
   });
 }
@@ -210,7 +231,8 @@ export function defaultRoute(scope: Scope, host: string, port: number, flavor: R
   if (retry) a.retry_policy = retry;
   const hp = hashPolicy(scope, key, flavor);
   if (hp) a.hash_policy = hp;
-  return { name: 'default', match: { prefix: '/' }, route: a, decorator: { operation: `${host.split('.')[0]}:${port}/*` } };
+  // istiod's TraceOperation(host, port) for the default route.
+  return { name: 'default', match: { prefix: '/' }, route: a, decorator: { operation: `${host}:${port}/*` } };
 }
 
 /** Routes of the given VirtualServices (in order) for one host:port; the default route when none apply. */

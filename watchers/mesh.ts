@@ -7,7 +7,7 @@
  * a VirtualService naming a subset that no DestinationRule defines is rejected (its previous good
  * version stays if that one still checks out: the previous snapshot's, passed as `previous`).
  */
-import { configKey, type ConfigKey, type MeshConfig, type MeshEndpoint, type MeshService, type PolicyNotice, type Rejection, type VirtualServiceConflict } from '../model/config.js';
+import { configKey, type ConfigKey, type ConfigNotice, type MeshConfig, type MeshEndpoint, type MeshService, type PolicyNotice, type Rejection, type VirtualServiceConflict } from '../model/config.js';
 import type { PeerAuthentication } from '../model/peerauth.js';
 import { authzNotices, peerAuthNotices } from './policy-notices.js';
 import type { EnvoyFilter } from '../model/envoyfilter.js';
@@ -114,7 +114,12 @@ export function buildMesh(st: StoreState, opts: MeshOptions = DEFAULT_MESH_OPTIO
   peerAuthentications.sort(byKey);
   envoyFilters.sort(byKey);
   const slicesBySvc = new Map<string, EndpointSlice[]>();
+  const notices: ConfigNotice[] = [];
   for (const s of slices.sort(byKey)) {
+    if (!s.serviceName) {
+      notices.push({ key: configKey('EndpointSlice', s.meta.namespace, s.meta.name), field: 'metadata.labels.kubernetes.io/service-name', reason: 'no Service named: the slice\'s endpoints belong to no service and are ignored' });
+      continue;
+    }
     const k = `${s.meta.namespace}/${s.serviceName}`;
     slicesBySvc.set(k, [...(slicesBySvc.get(k) ?? []), s]);
   }
@@ -125,9 +130,13 @@ export function buildMesh(st: StoreState, opts: MeshOptions = DEFAULT_MESH_OPTIO
   const endpoints = new Map<string, Map<number, MeshEndpoint[]>>();
   for (const svc of services) {
     const hostname = `${svc.meta.name}.${svc.meta.namespace}.svc.${opts.domainSuffix}`;
+    // Like istiod, UDP ports are not proxied: they are left out of the mesh, and configz says so.
+    svc.ports.forEach((p, i) => {
+      if (p.protocol === 'UDP') notices.push({ key: configKey('Service', svc.meta.namespace, svc.meta.name), field: `spec.ports[${i}]`, reason: `UDP port ${p.port}${p.name ? ` (${p.name})` : ''} is ignored: the mesh proxies TCP only` });
+    });
     const ms: MeshService = {
       hostname, namespace: svc.meta.namespace, name: svc.meta.name, clusterIP: svc.clusterIP === 'None' ? '' : svc.clusterIP,
-      ports: svc.ports, labels: svc.meta.labels, source: st.objects.get(configKey('Service', svc.meta.namespace, svc.meta.name))?.origin.source ?? '',
+      ports: svc.ports.filter((p) => p.protocol !== 'UDP'), labels: svc.meta.labels, source: st.objects.get(configKey('Service', svc.meta.namespace, svc.meta.name))?.origin.source ?? '',
       exportTo: serviceExportTo(svc.meta.annotations), origin: 'Service', resolution: 'EDS', meshExternal: false, selector: svc.selector,
     };
     meshServices.push(ms);
@@ -135,7 +144,7 @@ export function buildMesh(st: StoreState, opts: MeshOptions = DEFAULT_MESH_OPTIO
     const byPort = new Map<number, MeshEndpoint[]>();
     const svcKey = `${svc.meta.namespace}/${svc.meta.name}`;
     const svcSlices = slicesBySvc.get(svcKey) ?? endpointsObjects.get(svcKey);
-    for (const sp of svc.ports) {
+    for (const sp of ms.ports) {
       const eps: MeshEndpoint[] = [];
       if (svcSlices) {
         for (const slice of svcSlices) {
@@ -217,6 +226,7 @@ export function buildMesh(st: StoreState, opts: MeshOptions = DEFAULT_MESH_OPTIO
     settings, serviceEntries: ses.map((x) => x.se), workloadEntries: wes, sidecars, gateways,
     conflicts, secrets, envoyFilters, ...(gwapi ? { gatewayApiStatus: gwapi.status } : {}),
     peerAuthentications, policyNotices, authorizationPolicies: authzPolicies, requestAuthentications: requestAuthns,
+    ...(notices.length ? { notices } : {}),
   };
   return { mesh, accepted };
 }

@@ -7,7 +7,7 @@
  *
  * Derived from what was generated, not re-deciding it: the provenance the translators put on
  * resources (`metadata.filter_metadata.istio.config`, istiod's convention), istiod's names
- * (`outbound|port|subset|host`, `host:port`, route names `ns/name.http[i]`) and the MeshConfig
+ * (`outbound|port|subset|host`, `host:port`, unnamed routes' `tspilot.rule` metadata) and the MeshConfig
  * the resource was built from. Read-only; runs on a ClassSnapshot so the server and the CLI agree.
  * Given the proxy, `virtualInbound` lists the PeerAuthentications that apply (explain/mtls.ts);
  * every outbound cluster says where its TLS comes from. Listeners also list the AuthorizationPolicy
@@ -140,11 +140,12 @@ function explainEndpoints(mesh: MeshConfig, c: Collector, p: ClusterKey | undefi
   }
 }
 
-/** Which http[i] of `vs` an Envoy route came from: by the route's name (`ns/name.http[i]`, or the rule's own name). */
-function httpIndex(vs: VirtualService, routeName: string): number {
-  const m = /\.http\[(\d+)\]$/.exec(routeName);
-  if (m && routeName === `${vs.meta.namespace}/${vs.meta.name}.http[${m[1]}]`) return Number(m[1]);
-  return (vs.spec.http ?? []).findIndex((h) => h.name === routeName);
+/** Which http[i] of `vs` an Envoy route came from: the rule's own name, else the index unnamed routes carry in metadata `tspilot.rule`. */
+function httpIndex(vs: VirtualService, routeName: string, r: J): number {
+  if (routeName) return (vs.spec.http ?? []).findIndex((h) => h.name === routeName);
+  const i = obj(obj(r['metadata'])['filterMetadata'])['tspilot.rule'];
+  const n = Number(obj(i)['http']);
+  return Number.isInteger(n) && n >= 0 && n < (vs.spec.http?.length ?? 0) ? n : -1;
 }
 
 function explainRoute(mesh: MeshConfig, c: Collector, vhost: string, r: J): void {
@@ -159,7 +160,7 @@ function explainRoute(mesh: MeshConfig, c: Collector, vhost: string, r: J): void
   if (key.kind === 'HTTPRoute' || key.kind === 'GRPCRoute') { explainGatewayApiRoute(c, vhost, rname, key, r, action); return; }
   const vs = mesh.virtualServices.find((v) => v.meta.namespace === key.namespace && v.meta.name === key.name);
   if (!vs) { c.lines.push(`${vhost} route "${rname}": from ${key.kind} ${key.namespace}/${key.name}, which is no longer in the mesh`); return; }
-  const i = httpIndex(vs, rname);
+  const i = httpIndex(vs, rname, r);
   const label = c.add('VirtualService', vs.meta.namespace, vs.meta.name, i >= 0 ? `http[${i}]` : undefined);
   const at = i >= 0 ? `http[${i}]` : `(route ${rname})`;
   const h = i >= 0 ? vs.spec.http?.[i] : undefined;

@@ -151,6 +151,8 @@ export function debugRoutes(src: DebugSources, router: Router = new Router()): R
         conflicts: mesh.conflicts,
         // Accepted policies that apply to nothing (a selector picking no workload).
         policyNotices: mesh.policyNotices,
+        // Parts of accepted objects that are ignored (a Service's UDP ports), with the reason.
+        notices: mesh.notices ?? [],
         // Objects defined in more than one file: the file in force (path sorting first) and the others.
         duplicates: src.duplicates?.() ?? [],
         // Documents of kinds tspilot does not read: misspelled (with a suggestion), or not translated yet.

@@ -1,7 +1,7 @@
 /**
  * @module watchers/validate/gateway
  * Validates a Gateway: selector, servers (port number/protocol/name, hosts as `[namespace/]host`,
- * TLS settings: SIMPLE/MUTUAL need a credentialName, HTTPS needs tls), unique port names.
+ * TLS settings: SIMPLE/MUTUAL need a credentialName or certificate files, HTTPS needs tls), unique port names.
  */
 import type { Gateway, GatewayServer, ServerTLSSettings } from '../../model/istio.js';
 import { type Raw, Reader } from './check.js';
@@ -18,12 +18,23 @@ function readTls(r: Reader, v: unknown, path: string): ServerTLSSettings | undef
   const mode = r.string(o['mode'], `${path}.mode`);
   if (mode !== undefined && !TLS_MODES.includes(mode)) r.fail(`${path}.mode`, `"${mode}" is not one of ${TLS_MODES.join(', ')}`);
   const credentialName = r.string(o['credentialName'], `${path}.credentialName`);
-  if ((mode === 'SIMPLE' || mode === 'MUTUAL' || mode === 'OPTIONAL_MUTUAL') && !credentialName && o['serverCertificate'] === undefined) {
-    r.fail(`${path}.credentialName`, `TLS mode ${mode} needs a credentialName (served over SDS)`);
+  const serverCertificate = r.string(o['serverCertificate'], `${path}.serverCertificate`);
+  const privateKey = r.string(o['privateKey'], `${path}.privateKey`);
+  const caCertificates = r.string(o['caCertificates'], `${path}.caCertificates`);
+  // As istiod's gateway validation: without a credentialName, file-mounted certificate and key
+  // (served by the agent's SDS as file-cert:<cert>~<key>), and for MUTUAL a CA file.
+  if ((mode === 'SIMPLE' || mode === 'MUTUAL' || mode === 'OPTIONAL_MUTUAL') && !credentialName) {
+    if (!serverCertificate && !privateKey) r.fail(`${path}.credentialName`, `TLS mode ${mode} needs a credentialName (served over SDS) or serverCertificate and privateKey (files in the gateway pod)`);
+    else if (!serverCertificate) r.fail(`${path}.serverCertificate`, `TLS mode ${mode} with a privateKey needs the serverCertificate file too`);
+    else if (!privateKey) r.fail(`${path}.privateKey`, `TLS mode ${mode} with a serverCertificate needs the privateKey file too`);
+    if (mode === 'MUTUAL' && !caCertificates) r.fail(`${path}.caCertificates`, 'TLS mode MUTUAL without a credentialName needs caCertificates (the CA file that verifies clients)');
   }
   const httpsRedirect = r.bool(o['httpsRedirect'], `${path}.httpsRedirect`);
   const subjectAltNames = r.stringList(o['subjectAltNames'], `${path}.subjectAltNames`);
-  return { ...(mode ? { mode: mode as 'SIMPLE' } : {}), ...(credentialName ? { credentialName } : {}), ...(httpsRedirect ? { httpsRedirect } : {}), ...(subjectAltNames ? { subjectAltNames } : {}) };
+  return {
+    ...(mode ? { mode: mode as 'SIMPLE' } : {}), ...(credentialName ? { credentialName } : {}), ...(httpsRedirect ? { httpsRedirect } : {}), ...(subjectAltNames ? { subjectAltNames } : {}),
+    ...(serverCertificate ? { serverCertificate } : {}), ...(privateKey ? { privateKey } : {}), ...(caCertificates ? { caCertificates } : {}),
+  };
 }
 
 export function readGateway(r: Reader, raw: Raw, ns: string): Gateway {

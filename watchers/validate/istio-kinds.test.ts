@@ -50,11 +50,22 @@ describe('validators for the Istio kinds of issue #4', () => {
     ok(obj('Sidecar', { workloadSelector: { labels: { app: 'a' } }, egress: [{ hosts: ['./*', 'istio-system/*', '*/foo.example.com'] }], outboundTrafficPolicy: { mode: 'REGISTRY_ONLY' } }));
     assert.equal(rejected(obj('Sidecar', { egress: [{ hosts: ['foo.example.com'] }] })).field, 'spec.egress[0].hosts[0]');
     assert.equal(rejected(obj('Sidecar', { outboundTrafficPolicy: { mode: 'SOMETIMES' } })).field, 'spec.outboundTrafficPolicy.mode');
+    // Ingress listeners (issue 13 item 5): istiod's defaultEndpoint forms only.
+    const ing = (defaultEndpoint: string) => obj('Sidecar', { ingress: [{ port: { number: 9080, protocol: 'HTTP', name: 'http' }, defaultEndpoint }] });
+    for (const ep of ['127.0.0.1:8080', '0.0.0.0:9080', 'unix:///var/run/app.sock']) ok(ing(ep));
+    assert.equal(rejected(ing('10.0.0.1:80')).field, 'spec.ingress[0].defaultEndpoint');
+    assert.equal(rejected(ing('127.0.0.1:0')).field, 'spec.ingress[0].defaultEndpoint');
   });
   it('Gateway: servers, TLS needs a mode and a credential', () => {
     ok(obj('Gateway', { selector: { istio: 'ingressgateway' }, servers: [{ port: { number: 80, name: 'http', protocol: 'HTTP' }, hosts: ['*'] }, { port: { number: 443, name: 'https', protocol: 'HTTPS' }, hosts: ['ns1/a.example.com'], tls: { mode: 'SIMPLE', credentialName: 'c' } }] }));
     assert.equal(rejected(obj('Gateway', { servers: [{ port: { number: 443, name: 'https', protocol: 'HTTPS' }, hosts: ['*'] }] })).field, 'spec.servers[0].tls');
     assert.equal(rejected(obj('Gateway', { servers: [{ port: { number: 443, name: 'https', protocol: 'HTTPS' }, hosts: ['*'], tls: { mode: 'SIMPLE' } }] })).field, 'spec.servers[0].tls.credentialName');
+    // File-mounted certificates instead of a credentialName (issue 13 item 3), checked as istiod does.
+    const files = (tls: Record<string, unknown>) => obj('Gateway', { servers: [{ port: { number: 443, name: 'https', protocol: 'HTTPS' }, hosts: ['*'], tls }] });
+    ok(files({ mode: 'SIMPLE', serverCertificate: '/c.pem', privateKey: '/k.pem' }));
+    ok(files({ mode: 'MUTUAL', serverCertificate: '/c.pem', privateKey: '/k.pem', caCertificates: '/ca.pem' }));
+    assert.equal(rejected(files({ mode: 'SIMPLE', serverCertificate: '/c.pem' })).field, 'spec.servers[0].tls.privateKey');
+    assert.equal(rejected(files({ mode: 'MUTUAL', serverCertificate: '/c.pem', privateKey: '/k.pem' })).field, 'spec.servers[0].tls.caCertificates');
     assert.equal(rejected(obj('Gateway', { servers: [{ port: { number: 80, name: 'http', protocol: 'HTTP' }, hosts: [] }] })).field, 'spec.servers[0].hosts');
   });
   it('VirtualService: TCP/TLS routes, mirror, CORS regexes under RE2, directResponse, redirect codes', () => {

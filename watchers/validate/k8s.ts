@@ -12,19 +12,21 @@ export function readService(r: Reader, raw: Raw, ns: string): Service {
   const meta = readMeta(r, raw, ns);
   const spec = r.object(raw['spec'], 'spec', true) ?? {};
   const ports: ServicePort[] = [];
-  const seen = new Set<number>();
+  // The API server requires (port, protocol) to be unique, not the port number: kube-dns serves 53
+  // over UDP and TCP in every cluster. UDP ports are kept here and ignored by the mesh (watchers/mesh.ts).
+  const seen = new Set<string>();
   (r.array(spec['ports'], 'spec.ports') ?? []).forEach((p, i) => {
     const path = `spec.ports[${i}]`;
     const o = r.object(p, path, true);
     if (!o) return;
     const port = r.int(o['port'], `${path}.port`, { min: 1, max: 65535, required: true });
     if (port === undefined) return;
-    if (seen.has(port)) r.fail(`${path}.port`, `duplicate port ${port}`);
-    seen.add(port);
     const tp = o['targetPort'];
     const targetPort = typeof tp === 'number' || (typeof tp === 'string' && tp !== '') ? tp : port;
     const proto = r.string(o['protocol'], `${path}.protocol`) ?? 'TCP';
     if (proto !== 'TCP' && proto !== 'UDP' && proto !== 'SCTP') r.fail(`${path}.protocol`, `must be TCP, UDP or SCTP, got "${proto}"`);
+    if (seen.has(`${port}/${proto}`)) r.fail(`${path}.port`, `duplicate port ${port}/${proto}`);
+    seen.add(`${port}/${proto}`);
     ports.push({ name: r.string(o['name'], `${path}.name`) ?? '', port, targetPort, protocol: proto as ServicePort['protocol'], appProtocol: r.string(o['appProtocol'], `${path}.appProtocol`) ?? '' });
   });
   return {
@@ -57,7 +59,8 @@ function readPorts(r: Reader, v: unknown, path: string): EndpointPort[] {
 export function readEndpointSlice(r: Reader, raw: Raw, ns: string): EndpointSlice {
   const meta = readMeta(r, raw, ns);
   const serviceName = meta.labels['kubernetes.io/service-name'] ?? '';
-  if (!serviceName) r.fail('metadata.labels.kubernetes.io/service-name', 'is required: it names the Service this slice belongs to');
+  // The API server accepts a slice without this label (other controllers manage such slices); it
+  // belongs to no Service, so the mesh ignores it and says so (watchers/mesh.ts notices).
   const addressType = r.string(raw['addressType'], 'addressType') ?? 'IPv4';
   const endpoints: EndpointAddress[] = [];
   (r.array(raw['endpoints'], 'endpoints') ?? []).forEach((e, i) => {

@@ -2,11 +2,12 @@
  * @module watchers/validate/meshconfig
  * Reads istio's MeshConfig (the `mesh` key of the istio ConfigMap, already parsed from YAML) into
  * MeshSettings: trustDomain, rootNamespace, outboundTrafficPolicy.mode, connectTimeout,
- * defaultHttpRetryPolicy, enableAutoMtls, extensionProviders (ext_authz ones). Fields tspilot does not translate are accepted and ignored (a real
+ * defaultHttpRetryPolicy, enableAutoMtls, extensionProviders (ext_authz ones), defaultConfig.gatewayTopology. Fields tspilot does not translate are accepted and ignored (a real
  * MeshConfig has dozens); wrong types or values in the fields it reads are errors naming the field.
  */
 import { DEFAULT_MESH_SETTINGS, type MeshSettings } from '../../model/meshconfig.js';
 import { readExtensionProviders } from './extensionproviders.js';
+import { readProxyConfig } from '../../model/proxy-config.js';
 import type { HTTPRetry } from '../../model/istio.js';
 import { Reader, type Problem } from './check.js';
 import { readDuration } from './common-istio.js';
@@ -38,10 +39,13 @@ export function readMeshConfig(raw: unknown): { settings: MeshSettings; problems
   }
   const enableAutoMtls = r.bool(o['enableAutoMtls'], 'enableAutoMtls') ?? DEFAULT_MESH_SETTINGS.enableAutoMtls;
   const extensionProviders = readExtensionProviders(r, o['extensionProviders']);
+  const dc = readProxyConfig(o['defaultConfig'], 'defaultConfig');
+  for (const p of dc.problems) r.fail(p.field, p.reason);
   return {
     settings: {
       trustDomain, rootNamespace, outboundTrafficPolicy: outbound, connectTimeout, enableAutoMtls, ...(retry ? { defaultHttpRetryPolicy: retry } : {}),
       ...(extensionProviders.length ? { extensionProviders } : {}),
+      ...(dc.config.gatewayTopology ? { defaultConfig: dc.config } : {}),
     },
     problems: r.problems,
   };

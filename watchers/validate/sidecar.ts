@@ -2,9 +2,11 @@
  * @module watchers/validate/sidecar
  * Validates a Sidecar (networking.istio.io): workloadSelector, egress listeners whose hosts are
  * `namespace/dnsName` (namespace `*`, `.`, `~` or a name; dnsName `*`, `*.suffix` or a FQDN), and
- * outboundTrafficPolicy. Ingress listeners are accepted and not translated.
+ * outboundTrafficPolicy, and ingress listeners (port, defaultEndpoint `127.0.0.1:PORT`,
+ * `0.0.0.0:PORT` or `unix://path`, as istiod's validation); their captureMode, bind and tls are
+ * accepted and not translated yet.
  */
-import type { IstioEgressListener, Sidecar } from '../../model/istio.js';
+import type { IstioEgressListener, IstioIngressListener, Sidecar } from '../../model/istio.js';
 import { type Raw, Reader } from './check.js';
 import { readMeta } from './meta.js';
 import { validHost } from './common-istio.js';
@@ -41,6 +43,28 @@ export function readSidecar(r: Reader, raw: Raw, ns: string): Sidecar {
     const number = po ? r.int(po['number'], `${path}.port.number`, { min: 1, max: 65535, required: true }) : undefined;
     egress.push({ hosts, ...(number !== undefined ? { port: { number } } : {}) });
   });
+  const ingress: IstioIngressListener[] = [];
+  const ingressPorts = new Set<number>();
+  (r.array(spec['ingress'], 'spec.ingress') ?? []).forEach((e, i) => {
+    const path = `spec.ingress[${i}]`;
+    const o = r.object(e, path, true);
+    if (!o) return;
+    r.known(o, path, ['port', 'bind', 'captureMode', 'defaultEndpoint', 'tls', 'connectionPool']);
+    const po = r.object(o['port'], `${path}.port`, true);
+    if (!po) return;
+    const number = r.int(po['number'], `${path}.port.number`, { min: 1, max: 65535, required: true });
+    const protocol = r.string(po['protocol'], `${path}.port.protocol`) ?? '';
+    const name = r.string(po['name'], `${path}.port.name`) ?? '';
+    if (number === undefined) return;
+    if (ingressPorts.has(number)) r.fail(`${path}.port.number`, `port ${number} is already used by another ingress listener`);
+    ingressPorts.add(number);
+    const ep = r.string(o['defaultEndpoint'], `${path}.defaultEndpoint`);
+    if (ep !== undefined && ep !== '' && !/^unix:\/\/\S+$/.test(ep)) {
+      const m = /^(127\.0\.0\.1|0\.0\.0\.0|\[::1\]|\[::\]):(\d+)$/.exec(ep);
+      if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) r.fail(`${path}.defaultEndpoint`, `"${ep}" is not 127.0.0.1:PORT, 0.0.0.0:PORT or unix://path`);
+    }
+    ingress.push({ port: { number, protocol, name }, ...(ep ? { defaultEndpoint: ep } : {}) });
+  });
   const otp = r.object(spec['outboundTrafficPolicy'], 'spec.outboundTrafficPolicy');
   let mode: 'ALLOW_ANY' | 'REGISTRY_ONLY' | undefined;
   if (otp) {
@@ -50,6 +74,6 @@ export function readSidecar(r: Reader, raw: Raw, ns: string): Sidecar {
   }
   return {
     kind: 'Sidecar', meta,
-    spec: { ...(labels ? { workloadSelector: { labels } } : {}), ...(egress.length ? { egress } : {}), ...(mode ? { outboundTrafficPolicy: { mode } } : {}) },
+    spec: { ...(labels ? { workloadSelector: { labels } } : {}), ...(ingress.length ? { ingress } : {}), ...(egress.length ? { egress } : {}), ...(mode ? { outboundTrafficPolicy: { mode } } : {}) },
   };
 }

@@ -127,6 +127,20 @@ describe('watchers/validate validateObject', () => {
       assert.deepEqual(s.ports.map((p) => [p.name, p.port, p.targetPort, p.protocol]), [['http', 9080, 'http-web', 'TCP'], ['grpc', 9090, 9090, 'TCP']]);
     });
 
+    it('Service: one port number over UDP and TCP (kube-dns) is accepted, as the API server does; the same port and protocol twice is not', () => {
+      const dns = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'kube-dns', namespace: 'kube-system' },
+        spec: { clusterIP: '10.96.0.10', selector: { 'k8s-app': 'kube-dns' }, ports: [{ name: 'dns', port: 53, protocol: 'UDP' }, { name: 'dns-tcp', port: 53, protocol: 'TCP' }, { name: 'metrics', port: 9153 }] } };
+      const s = accepted(validateObject(dns, 'default', SRC)).object as Service;
+      assert.deepEqual(s.ports.map((p) => `${p.port}/${p.protocol}`), ['53/UDP', '53/TCP', '9153/TCP']);
+      const twice = rejected(validateObject({ ...dns, spec: { ...dns.spec, ports: [{ name: 'a', port: 53 }, { name: 'b', port: 53, protocol: 'TCP' }] } }, 'default', SRC));
+      assertRejection(twice, 'Service', 'kube-system', 'kube-dns', 'spec.ports[1].port', /duplicate port 53\/TCP/);
+    });
+
+    it('EndpointSlice without the service-name label (managed by another controller): accepted, as the API server does', () => {
+      const v = accepted(validateObject(edited(slice(), (c) => { c.metadata.labels = {}; }), 'default', SRC));
+      assert.equal((v.object as EndpointSlice).serviceName, '');
+    });
+
     it('EndpointSlice: service name from its label, readiness, targetRef pod (namespace defaulted), zone, ports', () => {
       const v = accepted(validateObject(slice(), 'default', SRC));
       assert.equal(v.key, 'EndpointSlice/bookinfo/reviews-abc12');
@@ -254,10 +268,6 @@ describe('watchers/validate validateObject', () => {
       assertRejection(zero, 'Service', 'bookinfo', 'reviews', 'spec.ports[0].port', /≥ 1, got 0/);
     });
 
-    it('an EndpointSlice without its service-name label', () => {
-      const r = rejected(validateObject(edited(slice(), (c) => { c.metadata.labels = {}; }), 'default', SRC));
-      assertRejection(r, 'EndpointSlice', 'bookinfo', 'reviews-abc12', 'metadata.labels.kubernetes.io/service-name', /is required/);
-    });
 
     it('an unserved version of an Istio kind', () => {
       const r = rejected(validateObject(virtualService('networking.istio.io/v2'), 'default', SRC));

@@ -15,7 +15,6 @@ import { debugRoutes } from './http/debug.js';
 import { DEFAULT_HTTP_LIMITS, startHttp, type HttpServer } from './http/router.js';
 import { V1Api } from './http/v1/api.js';
 import { restRoutes } from './http/rest.js';
-import type { PushRequest } from '../model/push.js';
 import { logger } from './log.js';
 import { DEFAULT_ISTIO_NAMESPACE, DEFAULT_PORTS } from './defaults.js';
 import { PilotMetrics } from './metrics.js';
@@ -148,26 +147,28 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
     ...(opts.maxStreamNames ? { maxStreamNames: opts.maxStreamNames } : {}), ...(opts.maxServerNames ? { maxServerNames: opts.maxServerNames } : {}) });
   observer.meterSends(engine);
   // The push stage: rotates the cache to each new mesh and tells the engine which streams are owed what.
+  // Pushes are sliced (runner.submit): between slices ACKs, requests and /ready keep flowing, and a
+  // newer change supersedes the rest of a running push.
+  let rec: { end(responses: number): unknown } | null = null;
   const runner = new PushRunner(cache, engine, {
     classError: ({ proxyClass, error, streams }) => (observer.metrics.pushContextErrors.inc(),
       adsLog.error({ proxyClass, streams, err: error.message }, `cannot prepare the push for ${proxyClass}: ${error.message}; its ${streams} stream(s) keep their config`)),
+    pushStarted: ({ request }) => { rec = observer.beginPush(request); },
+    pushDone: ({ request: u, responses, ms, superseded, slices }) => {
+      rec?.end(responses);
+      rec = null;
+      if (!superseded) ready = true;
+      log.info({ generation: u.mesh.generation, kinds: [...u.kinds].sort(), services: u.mesh.services.length, rejected: u.mesh.rejected.length,
+        responses, pushMs: Math.round(ms * 10) / 10, slices, superseded, sinceChangeMs: Date.now() - u.firstChangeAt }, superseded ? 'push superseded by a newer change' : 'config pushed');
+    },
+    pushFailed: ({ request: u, error }) => {
+      observer.metrics.pushContextErrors.inc();
+      log.error({ generation: u.mesh.generation, err: error.message }, `push of generation ${u.mesh.generation} failed: ${error.message}`);
+    },
   });
   let ready = false;
   const first = firstValueFrom(store$);
-  const sub: Subscription = store$.subscribe((out) => { last = out; const u = out.change; try { pushUpdate(u); } catch (e) {
-    // A throw here would end the subscription (no push ever again): log, count, wait for the next change.
-    observer.metrics.pushContextErrors.inc();
-    log.error({ generation: u.mesh.generation, err: (e as Error).message }, `push of generation ${u.mesh.generation} failed: ${(e as Error).message}`);
-  } });
-  function pushUpdate(u: PushRequest): void {
-    const t0 = performance.now();
-    const rec = observer.beginPush(u);
-    const sent = runner.push(u);
-    rec.end(sent);
-    ready = true;
-    log.info({ generation: u.mesh.generation, kinds: [...u.kinds].sort(), services: u.mesh.services.length, rejected: u.mesh.rejected.length,
-      responses: sent, pushMs: Math.round((performance.now() - t0) * 10) / 10, sinceChangeMs: Date.now() - u.firstChangeAt }, 'config pushed');
-  }
+  const sub: Subscription = store$.subscribe((out) => { last = out; void runner.submit(out.change); });
   const v1 = new V1Api({ cache, ready: () => ready });
   let xdsTls: XdsTlsServer | undefined;
   // POSTed YAML is parsed off the event loop, a few at a time, each within 10 s.
@@ -190,6 +191,7 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   let ca: RunningMeshCA | undefined;
   const close = async (): Promise<void> => {
     sub.unsubscribe();
+    await runner.stop();
     ownCA?.close();
     await Promise.all([dryRunParser.close(), xds?.close(), xdsTls?.close(), webhook?.close(), ca?.close(), ...servers.map((s) => s.close())]);
   };

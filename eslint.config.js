@@ -80,6 +80,9 @@ export default tseslint.config(
     http: ['cli'],
     security: ['cache', 'xds', 'push', 'explain', 'cli', 'http'],
     ca: ['cache', 'xds', 'push', 'explain', 'cli', 'http'],
+    // The console and the multi-replica views are served by http/ (beside it, below cli/).
+    ui: ['cli'],
+    replica: ['cli'],
   }),
   { files: ['**/*.cjs'], rules: { '@typescript-eslint/no-require-imports': 'off' } },
 );

@@ -312,9 +312,16 @@ async function main(): Promise<void> {
     .option('--flap-every <d>', 'soak: an endpoint flap this often (0: none)', seconds, 5)
     .option('--stable <n>', 'soak: long-lived clients', Number, 4)
     .option('--max-growth-mb <n>', 'soak: allowed heap growth over the measured window (RSS: twice that)', Number, 16)
-    .option('--out <file.md>', 'soak: write the run as markdown (and the plot next to it, .png)')
+    .option('--out <file.md>', 'soak: write the run as markdown (and the plot next to it, .png); --cli: the table as markdown')
+    .option('--cli', 'instead of the scenarios: CLI startup times as a ratio to node -e 0 (bench/cli.ts)', false)
+    .option('--runs <n>', 'cli: runs per command', Number, 10)
     .parse();
-  const o = p.opts<Opts & SoakFlags>();
+  const o = p.opts<Opts & SoakFlags & { cli: boolean; runs: number }>();
+  if (o.cli) {
+    const { cliMain } = await import('./cli.js');
+    process.exitCode = await cliMain({ runs: o.runs, ...(o.out ? { out: o.out } : {}) });
+    return;
+  }
   if (o.soak) {
     const size: MeshSize = { services: o.services, endpointsPerService: o.endpointsPerService, namespaces: o.namespaces, routedShare: 0.1, scoped: !o.unscoped };
     process.exitCode = await soakMain({

@@ -91,7 +91,7 @@ export async function runSoak(o: SoakOpts, log: (s: string) => void = (s) => pro
   const logs = { warn: 0, error: 0, lastError: '' };
   const drainLogs = (): void => {
     for (const l of server.logs.splice(0)) {
-      if (l.level >= 50) { logs.error++; logs.lastError = l.msg; } else if (l.level >= 40) logs.warn++;
+      if (l.level === 'error' || l.level === 'fatal') { logs.error++; logs.lastError = l.msg; } else if (l.level === 'warn') logs.warn++;
     }
   };
   log(`soak: ${o.size.services} services × ${o.size.endpointsPerService} endpoints in ${o.size.namespaces} namespaces; ${o.rates.connectsPerS} fresh xDS clients/s, ${o.rates.pollsPerS} REST + ${o.rates.pollsPerS} v1 polls/s, edit every ${o.rates.editEveryS}s, flap every ${o.rates.flapEveryS}s, ${o.rates.stable} stable clients; ${o.durationS}s (warm-up ${o.warmupS}s), sample every ${o.sampleS}s`);

@@ -110,7 +110,7 @@ spec: {mtls: {mode: STRICT}}
     assert.deepEqual(c.ignored.map((i) => [i.source, i.kind, i.namespace, i.name]), [[file, 'VirtualServce', 'default', 'reviews'], [file, 'PeerAuthentication', 'default', 'default']]);
     assert.match(c.ignored[0]!.reason, /unknown kind VirtualServce \(did you mean VirtualService\?\)/);
     assert.match(c.ignored[1]!.reason, /not translated by tspilot yet/);
-    await pilot.waitForLog((l) => l['kind'] === 'PeerAuthentication' && l.level === 40, 5000, 0);
+    await pilot.waitForLog((l) => l['kind'] === 'PeerAuthentication' && l.level === 'warn', 5000, 0);
     // Touching the file (a new snapshot) does not repeat the warning.
     await folder.write('misc.yaml', `${vs('1s').replace('kind: VirtualService', 'kind: VirtualServce')}---
 apiVersion: security.istio.io/v1
@@ -121,7 +121,7 @@ spec: {mtls: {mode: PERMISSIVE}}
 ${SERVICE.replace('name: reviews', 'name: other').replace('10.96.0.20', '10.96.0.21')}`);
     await until((x) => x.configs.some((o) => o.key === 'Service/default/other'), 'the edited file to be read');
     await sleep(300);
-    assert.equal(pilot.logs.filter((l) => l['file'] === file && l.level === 40 && typeof l['kind'] === 'string').length, 2, 'one warning per kind');
+    assert.equal(pilot.logs.filter((l) => l['file'] === file && l.level === 'warn' && typeof l['kind'] === 'string').length, 2, 'one warning per kind');
     await folder.remove('misc.yaml');
   });
 

@@ -67,7 +67,7 @@ describe('e2e Kubernetes mode when the API server misbehaves', function () {
     assert.equal(await p.ready(), true, 'a forbidden kind does not hold readiness hostage');
     const err = p.logs.find((l) => l.msg.startsWith('forbidden:'))!;
     assert.ok(err, 'an error log for the 403');
-    assert.equal(err.level, 50);
+    assert.equal(err.level, 'error');
     assert.match(err.msg, /may not list destinationrules\.networking\.istio\.io/);
     assert.match(err.msg, /verbs get, list, watch on resource "destinationrules" in API group "networking\.istio\.io"/);
     assert.deepEqual(err['missing'], { verbs: ['get', 'list', 'watch'], resources: ['destinationrules'], apiGroups: ['networking.istio.io'] });
@@ -91,7 +91,7 @@ describe('e2e Kubernetes mode when the API server misbehaves', function () {
     await p.xds();
     const w = p.logs.find((l) => /sidecars\.networking\.istio\.io is not served by the API server \(CRD not installed\)/.test(l.msg));
     assert.ok(w, 'a warning for the missing CRD');
-    assert.equal(w.level, 40);
+    assert.equal(w.level, 'warn');
     assert.ok(p.logs.some((l) => /no endpointslices\.discovery\.k8s\.io API: reading endpoints instead/.test(l.msg)));
     const { body } = await p.getJson<{ hostname: string; ports: Record<string, { address: string; port: number }[]> }[]>('/debug/endpointz');
     const legacy = body.find((s) => s.hostname === 'legacy.default.svc.cluster.local');

@@ -104,6 +104,9 @@ describe('deploy/ manifests agree with each other and with the server', () => {
     assert.deepEqual(sorted(containerPorts.map((p) => String(p.containerPort))),
       sorted([DEFAULT_PORTS.xds, DEFAULT_PORTS.xdsTls, DEFAULT_PORTS.monitoring, DEFAULT_PORTS.webhook, DEFAULT_PORTS.http].map(String)));
     assert.equal(container.livenessProbe.tcpSocket.port, DEFAULT_PORTS.monitoring);
+    // Prometheus' kubernetes-pods job finds /metrics through the pod's scrape annotations (istiod's).
+    assert.deepEqual([pod.metadata.annotations['prometheus.io/scrape'], pod.metadata.annotations['prometheus.io/port'], pod.metadata.annotations['prometheus.io/path']],
+      ['true', String(DEFAULT_PORTS.monitoring), '/metrics']);
     const pdb = one('PodDisruptionBudget');
     assert.ok(matches(pdb.spec.selector.matchLabels, pod.metadata.labels), 'PDB selects the pods');
     assert.ok(pdb.spec.minAvailable >= 1 && pdb.spec.minAvailable < deployment.spec.replicas, 'PDB lets one replica at a time go');

@@ -170,7 +170,7 @@ describe('e2e nginmesh: the v1 REST API polled like nginmesh\'s agent', function
     await poll(get, 'productpage', NODE);
     const all = (await pilot.getJson<SyncEntry[]>('/debug/syncz')).body.filter((s) => s.proxy === NODE);
     const row = proxyStatusTable(all).split('\n').find((l) => l.includes('productpage-v1-7d9c8b6f5-x21.default'));
-    assert.match(row ?? '', /SYNCED\s+SYNCED\s+SYNCED\s+SYNCED\s+v1-rest/, proxyStatusTable(all));
+    assert.match(row ?? '', /SYNCED\s+SYNCED\s+SYNCED\s+SYNCED\s+NOT SENT\s+\S+\s+\S+\s+v1-rest$/, proxyStatusTable(all));
   });
 
   it('follows an edit of the VirtualService on the next poll (80/20), with a new route version in syncz', async () => {

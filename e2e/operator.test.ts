@@ -206,9 +206,9 @@ describe('e2e operator view (debug surface, metrics, CLI)', function () {
     const ps = await tspilot('proxy-status', '--server', server());
     assert.equal(ps.code, 0, ps.stderr);
     const row = ps.stdout.split('\n').find((l) => l.startsWith('operator-grpc.default '))!;
-    assert.match(row, /^operator-grpc\.default\s+NACKED\s+SYNCED\s+SYNCED\s+SYNCED\s/, ps.stdout);
+    assert.match(row, /^operator-grpc\.default\s+\S+\s+NACKED\s+SYNCED\s+SYNCED\s+SYNCED\s/, ps.stdout);
     assert.match(ps.stdout, /operator-grpc\.default CDS NACKED .*MAGLEV/);
-    assert.match(ps.stdout.split('\n').find((l) => l.startsWith('operator-envoy.default '))!, /^operator-envoy\.default\s+(SYNCED|STALE)\s+SYNCED\s+NOT SENT\s+/);
+    assert.match(ps.stdout.split('\n').find((l) => l.startsWith('operator-envoy.default '))!, /^operator-envoy\.default\s+\S+\s+(SYNCED|STALE)\s+SYNCED\s+NOT SENT\s+/);
     const metrics = await (await fetch(`http://127.0.0.1:${pilot.monitoringPort}/metrics`)).text();
     const rejects = /^pilot_total_xds_rejects\{type="cds"\} (\d+)$/m.exec(metrics);
     assert.ok(rejects && Number(rejects[1]) >= 1, metrics.split('\n').filter((l) => l.includes('reject')).join('\n'));
@@ -232,11 +232,12 @@ describe('e2e operator view (debug surface, metrics, CLI)', function () {
     const r = await tspilot('proxy-config', 'routes', 'operator-envoy.default', '--server', server());
     assert.match(r.stdout, /^9080\s+echo\.default\.svc\.cluster\.local:9080\s+.*\s+echo\.default$/m);
     const l = await tspilot('proxy-config', 'listeners', 'operator-grpc.default', '--server', server());
-    assert.match(l.stdout, new RegExp(`^${ECHO_HOST.replace(/\./g, '\\.')}:9080\\s+-\\s+-\\s+API\\s+Route: outbound\\|9080\\|\\|echo`, 'm'), l.stdout);
+    assert.match(l.stdout, new RegExp(`^${ECHO_HOST.replace(/\./g, '\\.')}:9080\\s+-\\s+-\\s+API\\s+HTTP\\s+Route: outbound\\|9080\\|\\|echo`, 'm'), l.stdout);
     const e = await tspilot('proxy-config', 'endpoints', 'operator-grpc.default', '--server', server());
-    assert.match(e.stdout, new RegExp(`^127\\.0\\.0\\.1:${v1.port}\\s+\\S+\\s+outbound\\|9080\\|v1\\|echo`, 'm'), e.stdout);
+    assert.match(e.stdout, new RegExp(`^127\\.0\\.0\\.1:${v1.port}\\s+\\S+\\s+OK\\s+outbound\\|9080\\|v1\\|echo`, 'm'), e.stdout);
     const raw = await tspilot('proxy-config', 'listeners', 'operator-grpc.default', '--server', server(), '-o', 'yaml');
-    assert.match(raw.stdout, /"@type": type\.googleapis\.com\/envoy\.admin\.v3\.ListenersConfigDump/);
+    // -o yaml prints the listeners themselves, as istioctl does.
+    assert.match(raw.stdout, /^- "@type": type\.googleapis\.com\/envoy\.config\.listener\.v3\.Listener$/m);
     const unknown = await tspilot('proxy-config', 'clusters', 'nobody.default', '--server', server());
     assert.equal(unknown.code, 1);
     assert.match(unknown.stderr, /404 .*no connected proxy "nobody\.default"/);
@@ -273,10 +274,11 @@ describe('e2e operator view (debug surface, metrics, CLI)', function () {
     }
   });
 
-  it('logs are JSON with a component for every stage, and /debug/connections lists the streams', async () => {
-    const components = new Set(pilot.logs.map((l) => l['component']));
-    assert.ok(pilot.logs.every((l) => typeof l['component'] === 'string'), JSON.stringify(pilot.logs.find((l) => typeof l['component'] !== 'string')));
-    for (const c of ['serve', 'ads']) assert.ok(components.has(c), `no ${c} logs: ${[...components].join(', ')}`);
+  it('logs are JSON as istiod writes them (string level, a scope for every line), and /debug/connections lists the streams', async () => {
+    const scopes = new Set(pilot.logs.map((l) => l['scope']));
+    assert.ok(pilot.logs.every((l) => typeof l['scope'] === 'string' && ['trace', 'debug', 'info', 'warn', 'error', 'fatal'].includes(l.level)),
+      JSON.stringify(pilot.logs.find((l) => typeof l['scope'] !== 'string' || typeof l.level !== 'string')));
+    for (const c of ['default', 'ads']) assert.ok(scopes.has(c), `no ${c} logs: ${[...scopes].join(', ')}`);
     const conns = await (await debug('/debug/connections')).json() as { proxy: string; types: string[] }[];
     assert.deepEqual(conns.filter((c) => c.proxy === sidecarNode.id).map((c) => c.types), [['cds', 'lds', 'rds']]);
   });

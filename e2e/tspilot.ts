@@ -14,7 +14,7 @@ import { eachLine } from './lines.js';
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const MAIN = path.join(REPO_ROOT, 'dist', 'server', 'main.js');
 
-export interface LogLine { readonly level: number; readonly msg: string; readonly [k: string]: unknown }
+export interface LogLine { readonly level: string; readonly msg: string; readonly [k: string]: unknown }
 
 export interface Tspilot {
   readonly xdsPort: number;

@@ -39,6 +39,7 @@ export const ENVOY_FILES: readonly string[] = [
   'envoy/extensions/upstreams/http/v3/http_protocol_options.proto',
   'envoy/extensions/retry/host/previous_hosts/v3/previous_hosts.proto',
   'envoy/admin/v3/config_dump.proto',
+  'envoy/service/status/v3/csds.proto',
   'google/protobuf/struct.proto',
   'google/protobuf/wrappers.proto',
 ];

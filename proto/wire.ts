@@ -16,6 +16,8 @@ export interface WireNode {
   readonly cluster: string;
   readonly metadata: { readonly [k: string]: Json };
   readonly userAgentName: string;
+  /** `user_agent_version` (e.g. grpc-js's 1.14.1), when the client sends it. */
+  readonly userAgentVersion?: string;
   readonly clientFeatures: readonly string[];
   readonly locality: Readonly<Record<string, string>> | null;
 }
@@ -45,14 +47,14 @@ export interface DeltaRequest {
 
 interface RawNode {
   id: string; cluster: string; metadata: { fields?: Record<string, never> } | null; user_agent_name: string;
-  client_features: string[]; locality: Record<string, string> | null;
+  client_features: string[]; locality: Record<string, string> | null; user_agent_version?: string;
 }
 
 function node(raw: RawNode | null): WireNode | null {
   if (!raw) return null;
   return {
     id: raw.id, cluster: raw.cluster, metadata: structToJson(raw.metadata), userAgentName: raw.user_agent_name ?? '',
-    clientFeatures: raw.client_features ?? [], locality: raw.locality ?? null,
+    clientFeatures: raw.client_features ?? [], locality: raw.locality ?? null, ...(raw.user_agent_version ? { userAgentVersion: raw.user_agent_version } : {}),
   };
 }
 

@@ -2,16 +2,18 @@
 /**
  * @module server/main
  * The `tspilot` command line: one binary, subcommands (istiod's names and ports as defaults).
+ * Startup stays light: this file imports only commander and constants; each command loads what it
+ * needs when it runs (`serve` the whole server, `proxy-status` an HTTP client), so `--help` and
+ * the live commands start in about the time node itself takes (measured by `bench/cli.ts`).
  */
 import { Command, InvalidArgumentError } from 'commander';
-import { initLogging } from './log.js';
-import { serve, type ServeOptions } from './serve.js';
+import type { ServeOptions } from './serve.js';
 import { count, duration } from './cli/flags.js';
 import { registerOperatorCommands } from './cli/register.js';
-import { sourceFromFlags } from './source.js';
-import { DEFAULT_MAX_FILE_BYTES } from '../watchers/file/source.js';
+import { DEFAULT_MAX_FILE_BYTES } from '../watchers/file/defaults.js';
 import { DEFAULT_ISTIO_NAMESPACE, DEFAULT_PORTS } from './defaults.js';
 import { addCaFlags, type CaFlags } from './ca/flags.js';
+import { parsePeerUrls, parseServiceRef, replicaFlags } from './replica/flags.js';
 
 function port(v: string): number {
   const n = Number(v);
@@ -65,6 +67,7 @@ const serveCmd = program.command('serve')
   .option('--poll-interval <duration>', 'how often the folder is rescanned besides file events', duration, 1000)
   .option('--max-file-bytes <n>', 'config files larger than this are refused (reported, last good objects kept)', count(1), DEFAULT_MAX_FILE_BYTES)
   .option('--log-level <level>', 'trace, debug, info, warn, error', process.env['TSPILOT_LOG_LEVEL'] ?? 'info')
+  .option('--log-output-level <scope:level,...>', 'per-scope levels as istiod\'s --log_output_level, e.g. ads:debug,model:warn (scopes: default, ads, model, kube, ca, security, grpc)')
   .option('--xds-tls-port <port>', `gRPC xDS over TLS, every stream authenticated (istiod: ${DEFAULT_PORTS.xdsTls}); off unless given. Material: --tls-cert/--tls-key/--tls-ca, else the mesh CA (which then also serves CreateCertificate)`, port)
   .option('--no-plaintext-xds', 'do not serve the plaintext xDS port (--xds-port): only authenticated TLS clients get config')
   .option('--tls-cert <file>', 'PEM serving certificate chain for the TLS xDS port (DNS SAN istiod.istio-system.svc or your Service name); re-read when it changes')
@@ -75,17 +78,26 @@ const serveCmd = program.command('serve')
   .option('--jwt-audience <aud>', 'audience tokens must carry (repeatable; default istio-ca)', (v: string, prev: string[] = []) => [...prev, v])
   .option('--token-review-cache-size <n>', 'TokenReview results kept (LRU; successes until the token expires, failures 5 s)', count(1), 10_000)
   .option('--mesh-config <file>', 'istio MeshConfig YAML (the mesh ConfigMap key): trustDomain, rootNamespace, outboundTrafficPolicy, connectTimeout, defaultHttpRetryPolicy');
+serveCmd
+  .option('--peers <urls>', 'the replicas\' monitoring URLs, comma-separated (e.g. http://10.0.0.1:15014,http://10.0.0.2:15014), for /debug/replicas/*, proxy-status --all-replicas and the console', (v: string) => {
+    try { return parsePeerUrls(v); } catch (e) { throw new InvalidArgumentError((e as Error).message); } })
+  .option('--peers-service <ns/name>', 'Kubernetes mode: the replicas are the ready endpoints of this Service (tspilot\'s own, e.g. istio-system/istiod)', (v: string) => {
+    try { return parseServiceRef(v); } catch (e) { throw new InvalidArgumentError((e as Error).message); } });
 addCaFlags(serveCmd)
-  .action(async (o: CaFlags & { xdsTlsPort?: number; plaintextXds: boolean; tlsCert?: string; tlsKey?: string; tlsCa?: string; jwtKeys?: string; jwtIssuer?: string; jwtAudience?: string[]; tokenReviewCacheSize: number } & { meshConfig?: string; configDir?: string; kubeconfig?: string; istioNamespace: string; crdPollInterval: number; webhookPort?: number; webhookCert?: string; webhookKey?: string; bind: string; xdsPort: number; monitoringPort: number; httpPort: number; debounceAfter: number; debounceMax: number; pollInterval: number; maxFileBytes: number; logLevel: string; maxResponseBytes: number; pushThrottle?: number; classCacheSize: number; classCacheBytes: number; maxStreamNames: number; maxSubscribedNames: number;
+  .action(async (o: CaFlags & { xdsTlsPort?: number; plaintextXds: boolean; tlsCert?: string; tlsKey?: string; tlsCa?: string; jwtKeys?: string; jwtIssuer?: string; jwtAudience?: string[]; tokenReviewCacheSize: number } & { meshConfig?: string; configDir?: string; kubeconfig?: string; istioNamespace: string; crdPollInterval: number; webhookPort?: number; webhookCert?: string; webhookKey?: string; bind: string; xdsPort: number; monitoringPort: number; httpPort: number; debounceAfter: number; debounceMax: number; pollInterval: number; maxFileBytes: number; logLevel: string; logOutputLevel?: string; maxResponseBytes: number; pushThrottle?: number; classCacheSize: number; classCacheBytes: number; maxStreamNames: number; maxSubscribedNames: number;
     debounceEndpointsMax: number; maxConnectionAge: number; maxConnectionAgeGrace: number; httpMaxConnections: number }) => {
-    const log = initLogging(o.logLevel);
+    const [{ initLogging, parseLogLevels, routeGrpcLogs }, { serve }, { sourceFromFlags }, grpc] = await Promise.all([import('./log.js'), import('./serve.js'), import('./source.js'), import('@grpc/grpc-js')]);
+    let levels;
+    try { levels = parseLogLevels(o.logOutputLevel ?? '', o.logLevel); } catch (e) { process.stderr.write(`error: ${(e as Error).message}\n`); process.exit(2); }
+    const log = initLogging(levels);
+    routeGrpcLogs(grpc);
     try {
       const s = await serve({ ...sourceFromFlags(o, process.env), webhookPort: o.webhookPort, webhookCert: o.webhookCert, webhookKey: o.webhookKey, bind: o.bind, xdsPort: o.xdsPort, monitoringPort: o.monitoringPort, httpPort: o.httpPort,
         debounceMs: o.debounceAfter, debounceMaxMs: o.debounceMax, pollMs: o.pollInterval, maxFileBytes: o.maxFileBytes, ...(o.meshConfig ? { meshConfig: o.meshConfig } : {}),
         maxResponseBytes: o.maxResponseBytes, ...(o.pushThrottle ? { pushThrottle: o.pushThrottle } : {}), classCacheSize: o.classCacheSize, classCacheBytes: o.classCacheBytes,
         maxStreamNames: o.maxStreamNames, maxServerNames: o.maxSubscribedNames,
         debounceEndpointsMaxMs: o.debounceEndpointsMax, maxConnectionAgeMs: o.maxConnectionAge, maxConnectionAgeGraceMs: o.maxConnectionAgeGrace, httpMaxConnections: o.httpMaxConnections,
-        ...secureXdsFlags(o) });
+        ...secureXdsFlags(o), replicas: replicaFlags(o as Parameters<typeof replicaFlags>[0]) });
       const stop = (sig: string): void => {
         log.info({ signal: sig }, 'shutting down');
         void s.close().then(() => process.exit(0));

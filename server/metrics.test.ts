@@ -153,4 +153,50 @@ describe('server/metrics', () => {
     const big = (o.pushStatus() as { pushes: { proxyCount: number; proxies: string[]; proxiesOmitted?: number }[] }).pushes[0]!;
     assert.deepEqual([big.proxyCount, big.proxies.length, big.proxiesOmitted], [60, 50, 10]);
   });
+
+  it('has istiod\'s build, config-event, write-timeout, listener-conflict and validation metrics, fed by what happens', async () => {
+    const m = new PilotMetrics({ processMetrics: false });
+    m.configEvent('VirtualService', 'add');
+    m.configEvent('VirtualService', 'update');
+    m.configEvent('Service', 'delete');
+    let timeouts = 0;
+    m.countSendTimeouts(() => timeouts);
+    timeouts = 3;
+    m.validation({ group: 'networking.istio.io', version: 'v1', resource: 'virtualservices', allowed: true });
+    m.validation({ group: 'networking.istio.io', version: 'v1', resource: 'virtualservices', allowed: false, reason: 'invalid_resource' });
+    // Two VIP-less TCP services on 9000 (the second loses) and one on an HTTP port (the HTTP listener wins).
+    const conflicts = storeFromTexts([{ source: 'c.yaml', text: `apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: default}
+spec: {clusterIP: 10.96.0.9, ports: [{name: http, port: 8080}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: db1, namespace: default}
+spec: {clusterIP: None, ports: [{name: tcp, port: 9000}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: db2, namespace: default}
+spec: {clusterIP: None, ports: [{name: tcp, port: 9000}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: raw, namespace: default}
+spec: {clusterIP: None, ports: [{name: tcp, port: 8080}]}
+` }]);
+    m.setMesh(meshFromState(conflicts.state));
+    const text = (await m.render()).text;
+    assert.match(text, /^istio_build\{component="pilot",tag="\d+\.\d+\.\d+[^"]*"\} 1$/m);
+    assert.match(text, /^pilot_k8s_cfg_events\{type="VirtualService",event="add"\} 1$/m);
+    assert.match(text, /^pilot_k8s_cfg_events\{type="VirtualService",event="update"\} 1$/m);
+    assert.match(text, /^pilot_k8s_reg_events\{type="Services",event="delete"\} 1$/m);
+    assert.match(text, /^pilot_xds_write_timeout 3$/m);
+    assert.match(text, /^galley_validation_passed\{group="networking\.istio\.io",version="v1",resource="virtualservices"\} 1$/m);
+    assert.match(text, /^galley_validation_failed\{group="networking\.istio\.io",version="v1",resource="virtualservices",reason="invalid_resource"\} 1$/m);
+    assert.match(text, /^pilot_conflict_outbound_listener_tcp_over_current_tcp 1$/m);
+    assert.match(text, /^pilot_conflict_outbound_listener_tcp_over_current_http 1$/m);
+    assert.match(text, /^pilot_conflict_inbound_listener 0$/m);
+    assert.match(text, /^pilot_xds_push_context_errors 0$/m);
+  });
 });

@@ -11,8 +11,10 @@
  * `meshGauges`, a pure function.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { MeshConfig } from '../model/config.js';
+import type { MeshConfig, MeshService } from '../model/config.js';
 import { selectorMatches } from '../model/labels.js';
+import { isHttp, portProtocol } from '../translators/protocol.js';
+import { tspilotVersion } from './version.js';
 
 /** istiod's push trigger types by config kind: model/push.ts (the PushRequest carries them). */
 export { REASON_OF_KIND as TRIGGER_OF_KIND } from '../model/push.js';
@@ -32,6 +34,9 @@ export const MAX_VERSION_LABELS = 16;
 
 export const codeName = (code: number): string => CODE_NAMES[code] ?? String(code);
 
+/** Kubernetes registry kinds (istiod's pilot_k8s_reg_events type label); every other kind is a config event (pilot_k8s_cfg_events). */
+const REGISTRY_TYPE: Readonly<Record<string, string>> = { Service: 'Services', Pod: 'Pods', EndpointSlice: 'EndpointSlice', Endpoints: 'Endpoints', Namespace: 'Namespaces', Node: 'Nodes' };
+
 export interface MeshGauges {
   readonly services: number;
   readonly virtualServices: number;
@@ -39,6 +44,46 @@ export interface MeshGauges {
   readonly edsNoInstances: number;
   /** Hosts claimed by more than one mesh VirtualService (istiod keeps one and counts the rest). */
   readonly vserviceDupDomains: number;
+  /** istiod's listener conflicts, as tspilot resolves them (see listenerConflicts). */
+  readonly conflicts: ListenerConflicts;
+}
+
+export interface ListenerConflicts {
+  /** A pod port that services declare with different protocols (HTTP and not): one inbound chain wins. */
+  readonly inbound: number;
+  /** A VIP-less TCP service port on a port an HTTP service owns (the HTTP listener wins, as in istiod). */
+  readonly tcpOverHttp: number;
+  /** A further VIP-less plain-TCP service on a port another one already serves (the first one's chain wins). */
+  readonly tcpOverTcp: number;
+  /** An HTTP service on a port a VIP-less TCP listener holds: never, tspilot builds the HTTP listener first. */
+  readonly httpOverTcp: number;
+}
+
+/** Counts the listener conflicts the sidecar translators resolve silently (translators/outbound.ts, inbound.ts). */
+export function listenerConflicts(mesh: MeshConfig): ListenerConflicts {
+  const httpPorts = new Set<number>();
+  const vipLessTcp = new Map<number, number>();
+  const podPorts = new Map<string, Set<boolean>>();
+  const plain = (p: MeshService['ports'][number]): boolean => p.protocol !== 'UDP' && !isHttp(portProtocol(p)) && !/^(https|tls)/i.test(p.name ?? '');
+  for (const s of mesh.services) {
+    for (const p of s.ports) {
+      if (p.protocol === 'UDP') continue;
+      const http = isHttp(portProtocol(p));
+      if (http) httpPorts.add(p.port);
+      else if (!s.clusterIP && plain(p)) vipLessTcp.set(p.port, (vipLessTcp.get(p.port) ?? 0) + 1);
+      for (const e of mesh.endpoints.get(s.hostname)?.get(p.port) ?? []) {
+        const k = `${e.address}:${e.port}`;
+        podPorts.set(k, (podPorts.get(k) ?? new Set<boolean>()).add(http));
+      }
+    }
+  }
+  let tcpOverHttp = 0;
+  let tcpOverTcp = 0;
+  for (const [port, n] of vipLessTcp) {
+    if (httpPorts.has(port)) tcpOverHttp += n;
+    else tcpOverTcp += n - 1;
+  }
+  return { inbound: [...podPorts.values()].filter((v) => v.size > 1).length, tcpOverHttp, tcpOverTcp, httpOverTcp: 0 };
 }
 
 export function meshGauges(mesh: MeshConfig): MeshGauges {
@@ -54,7 +99,7 @@ export function meshGauges(mesh: MeshConfig): MeshGauges {
   }
   // The store already resolved which VirtualService wins each host; every ignored one is a dup.
   const dup = mesh.conflicts.reduce((n, c) => n + c.ignored.length, 0);
-  return { services: mesh.services.length, virtualServices: mesh.virtualServices.length, edsNoInstances: empty, vserviceDupDomains: dup };
+  return { services: mesh.services.length, virtualServices: mesh.virtualServices.length, edsNoInstances: empty, vserviceDupDomains: dup, conflicts: listenerConflicts(mesh) };
 }
 
 export class PilotMetrics {
@@ -83,6 +128,17 @@ export class PilotMetrics {
   readonly dupDomains: Gauge;
   /** Streams refused on the TLS xDS port (istiod has no such metric). */
   readonly xdsAuthFailures: Counter<'reason'>;
+  readonly build: Gauge<'component' | 'tag'>;
+  readonly cfgEvents: Counter<'type' | 'event'>;
+  readonly regEvents: Counter<'type' | 'event'>;
+  /** Writes that did not complete in time (the engine's send timeout; istiod's pilot_xds_write_timeout). */
+  readonly writeTimeouts: Counter;
+  readonly conflicts: Readonly<Record<keyof ListenerConflicts, Gauge>>;
+  readonly validationPassed: Counter<'group' | 'version' | 'resource'>;
+  readonly validationFailed: Counter<'group' | 'version' | 'resource' | 'reason'>;
+  readonly validationHttpErrors: Counter<'status'>;
+  /** Where pilot_xds_write_timeout reads its total (the engine's counters), and what was already counted. */
+  private readonly timeouts: { total: () => number; counted: number } = { total: () => 0, counted: 0 };
   /** Kubernetes mode: lists after the first (410 Gone, failed lists) and reopened watches, per resource. */
   readonly kubeRelists: Counter<'resource'>;
   readonly kubeReconnects: Counter<'resource'>;
@@ -117,6 +173,23 @@ export class PilotMetrics {
     this.virtServices = new Gauge({ name: 'pilot_virt_services', help: 'Total virtual services known to pilot.', registers });
     this.edsNoInstances = new Gauge({ name: 'pilot_eds_no_instances', help: 'Number of clusters without instances.', registers });
     this.dupDomains = new Gauge({ name: 'pilot_vservice_dup_domain', help: 'Virtual services with dup domains.', registers });
+    this.build = new Gauge({ name: 'istio_build', help: 'Istio component build info', labelNames: ['component', 'tag'], registers });
+    this.build.set({ component: 'pilot', tag: tspilotVersion() }, 1);
+    this.cfgEvents = new Counter({ name: 'pilot_k8s_cfg_events', help: 'Events from k8s config.', labelNames: ['type', 'event'], registers });
+    this.regEvents = new Counter({ name: 'pilot_k8s_reg_events', help: 'Events from k8s registry.', labelNames: ['type', 'event'], registers });
+    const t = this.timeouts;
+    this.writeTimeouts = new Counter({ name: 'pilot_xds_write_timeout', help: 'Pilot XDS response write timeouts.', registers,
+      collect() { const now = t.total(); if (now > t.counted) { this.inc(now - t.counted); t.counted = now; } } });
+    const conflict = (name: string, help: string): Gauge => new Gauge({ name, help, registers });
+    this.conflicts = {
+      inbound: conflict('pilot_conflict_inbound_listener', 'Number of conflicting inbound listeners.'),
+      tcpOverHttp: conflict('pilot_conflict_outbound_listener_tcp_over_current_http', 'Number of conflicting tcp listeners with current http listener.'),
+      tcpOverTcp: conflict('pilot_conflict_outbound_listener_tcp_over_current_tcp', 'Number of conflicting tcp listeners with current tcp listener.'),
+      httpOverTcp: conflict('pilot_conflict_outbound_listener_http_over_current_tcp', 'Number of conflicting wildcard http listeners with current wildcard tcp listener.'),
+    };
+    this.validationPassed = new Counter({ name: 'galley_validation_passed', help: 'Resource is valid', labelNames: ['group', 'version', 'resource'], registers });
+    this.validationFailed = new Counter({ name: 'galley_validation_failed', help: 'Resource validation failed', labelNames: ['group', 'version', 'resource', 'reason'], registers });
+    this.validationHttpErrors = new Counter({ name: 'galley_validation_http_error', help: 'Resource validation http serve errors', labelNames: ['status'], registers });
     this.xdsAuthFailures = new Counter({ name: 'tspilot_xds_auth_failures_total', help: 'Streams and connections refused on the TLS xDS port, by reason (unauthenticated, permission_denied, tls_handshake).', labelNames: ['reason'], registers });
   }
 
@@ -170,8 +243,28 @@ export class PilotMetrics {
     if (!m.size) this.rejecting.delete(node);
   }
 
+  /** A config event from a source: `pilot_k8s_reg_events` for registry kinds, else `pilot_k8s_cfg_events` (type = kind). */
+  configEvent(kind: string, event: 'add' | 'update' | 'delete'): void {
+    const reg = REGISTRY_TYPE[kind];
+    if (reg) this.regEvents.inc({ type: reg, event });
+    else this.cfgEvents.inc({ type: kind, event });
+  }
+
+  /** An admission review answered: passed, or failed with istiod's reason label. */
+  validation(r: { group: string; version: string; resource: string; allowed: boolean; reason?: string }): void {
+    const labels = { group: r.group, version: r.version, resource: r.resource };
+    if (r.allowed) this.validationPassed.inc(labels);
+    else this.validationFailed.inc({ ...labels, reason: r.reason ?? 'invalid_resource' });
+  }
+
+  /** `pilot_xds_write_timeout` follows this total (the engine's `counters.sendTimeouts`). */
+  countSendTimeouts(total: () => number): void {
+    this.timeouts.total = total;
+  }
+
   setMesh(mesh: MeshConfig): void {
     const g = meshGauges(mesh);
+    for (const k of Object.keys(this.conflicts) as (keyof ListenerConflicts)[]) this.conflicts[k].set(g.conflicts[k]);
     this.services.set(g.services);
     this.virtServices.set(g.virtualServices);
     this.edsNoInstances.set(g.edsNoInstances);

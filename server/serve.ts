@@ -12,7 +12,10 @@ import { PushRunner } from './push/runner.js';
 import { NackLog } from './xds/nacklog.js';
 import { startXdsServer, type XdsGrpcServer } from './xds/grpc.js';
 import { debugRoutes } from './http/debug.js';
-import { DEFAULT_HTTP_LIMITS, startHttp, type HttpServer } from './http/router.js';
+import { DEFAULT_HTTP_LIMITS, localGet, startHttp, type HttpServer } from './http/router.js';
+import { DebugTypes } from './xds/debugtypes.js';
+import { configDumpConfigs } from './http/configdump.js';
+import { controlPlaneIdentifier } from './version.js';
 import { V1Api } from './http/v1/api.js';
 import { restRoutes } from './http/rest.js';
 import { logger } from './log.js';
@@ -36,6 +39,9 @@ import { CaMetrics } from './ca/metrics.js';
 import type { CaFlags } from './ca/flags.js';
 import { KubeConfig } from '@kubernetes/client-node';
 import { CA_SERVICE_DEFINITION, caService } from './ca/service.js';
+import { debugPeers, type PeerOptions } from './replica/options.js';
+import { synczEntries } from './http/debug.js';
+import { syncState, type SyncEntry } from './cli/status.js';
 
 export interface ServeOptions {
   readonly configDir: string;
@@ -88,6 +94,8 @@ export interface ServeOptions {
   /** Resource names one stream / all streams may subscribe to (RESOURCE_EXHAUSTED past them). */
   readonly maxStreamNames?: number;
   readonly maxServerNames?: number;
+  /** Other replicas, for /debug/replicas/* and the console (server/replica): static URLs or tspilot's own Service. */
+  readonly replicas?: PeerOptions;
 }
 
 export interface RunningServer {
@@ -114,7 +122,7 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   // Called only once the source is subscribed (below), when `observer` exists.
   const src = chooseSource(opts, (what, resource) => (what === 'relist' ? observer.metrics.kubeRelists : observer.metrics.kubeReconnects).inc({ resource }));
   const meshOpts = opts.meshConfig ? { ...src.mesh, settings: loadMeshConfigFile(opts.meshConfig) } : src.mesh;
-  const store$ = storeStage(src.events$, { debounceMs: opts.debounceMs, debounceMaxMs: opts.debounceMaxMs, mesh: meshOpts,
+  const store$ = storeStage(src.events$, { debounceMs: opts.debounceMs, debounceMaxMs: opts.debounceMaxMs, mesh: meshOpts, onConfigEvent: (kind, event) => observer.metrics.configEvent(kind, event),
     ...(opts.debounceEndpointsMaxMs !== undefined ? { debounceEndpointsMaxMs: opts.debounceEndpointsMaxMs } : {}) }, logger('store'));
   // The store stage's last output: what configz, registryz and dry runs read (never the live store).
   let last: StoreOutput = emptyStoreOutput(meshOpts);
@@ -144,7 +152,10 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
       else adsLog.debug({ proxy: s.proxy.id, type: typeShort(o.typeUrl), kind: o.kind, names: req.resourceNames.length }, 'request');
     },
   }, observer.events), Date.now, { ...(opts.maxResponseBytes !== undefined ? { maxResponseBytes: opts.maxResponseBytes } : {}), ...(opts.pushThrottle ? { sendConcurrency: opts.pushThrottle } : {}),
-    ...(opts.maxStreamNames ? { maxStreamNames: opts.maxStreamNames } : {}), ...(opts.maxServerNames ? { maxServerNames: opts.maxServerNames } : {}) });
+    ...(opts.maxStreamNames ? { maxStreamNames: opts.maxStreamNames } : {}), ...(opts.maxServerNames ? { maxServerNames: opts.maxServerNames } : {}),
+    debugTypes: new DebugTypes({ systemNamespace: opts.kube?.istioNamespace ?? DEFAULT_ISTIO_NAMESPACE, controlPlane: controlPlaneIdentifier(),
+      configDump: (s) => configDumpConfigs(s, {}, (t, name, version) => { const r = cache.forProxy(s.proxy).get(t, name); return r?.version === version ? r : undefined; }),
+      httpGet: (path) => localGet(router, path), onRefused: (peer, message) => adsLog.warn({ peer, reason: message }, `debug request refused: ${message}`) }) });
   observer.meterSends(engine);
   // The push stage: rotates the cache to each new mesh and tells the engine which streams are owed what.
   // Pushes are sliced (runner.submit): between slices ACKs, requests and /ready keep flowing, and a
@@ -166,6 +177,7 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
       log.error({ generation: u.mesh.generation, err: error.message }, `push of generation ${u.mesh.generation} failed: ${error.message}`);
     },
   });
+  observer.metrics.countSendTimeouts(() => engine.counters.sendTimeouts);
   let ready = false;
   const first = firstValueFrom(store$);
   const sub: Subscription = store$.subscribe((out) => { last = out; void runner.submit(out.change); });
@@ -173,7 +185,10 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   let xdsTls: XdsTlsServer | undefined;
   // POSTed YAML is parsed off the event loop, a few at a time, each within 10 s.
   const dryRunParser = new ParseWorker({ timeoutMs: 10_000, maxQueued: 4 });
-  const sources = { authRefusals: () => xdsTls?.refusals() ?? [], engine, mesh: () => cache.mesh, ready: () => ready, sourceErrors: () => last.status.sourceErrors, duplicates: () => last.status.duplicates, ignored: () => last.status.ignored,
+  // A peer's syncz entry is JSON of the same shape proxy-status reads; syncState tolerates missing fields.
+  const replicas = debugPeers(opts.replicas ?? {}, src.kubeConfig, opts.monitoringPort, () => synczEntries({ engine, pollers: () => v1.syncz() }),
+    (t) => syncState(t as SyncEntry['types'][string]));
+  const sources = { replicas, authRefusals: () => xdsTls?.refusals() ?? [], engine, mesh: () => cache.mesh, ready: () => ready, sourceErrors: () => last.status.sourceErrors, duplicates: () => last.status.duplicates, ignored: () => last.status.ignored,
     pushStatus: () => observer.pushStatus(), pollers: () => v1.syncz(),
     snapshot: (p: Proxy) => cache.forProxy(p), dryRun: (yaml: string, streams: readonly StreamState[]) => serverDryRun(() => last, () => cache.mesh, streams, yaml, meshOpts, (p) => cache.forProxy(p),
       (text, source) => dryRunParser.parse(text, source)) };
@@ -208,7 +223,8 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
     servers.push(await startHttp(router, opts.bind, opts.httpPort, onHttpError, httpLimits));
     const webhookPort = opts.webhookPort ?? (opts.kube ? DEFAULT_PORTS.webhook : undefined);
     if (webhookPort !== undefined) {
-      webhook = await startWebhook({ bind: opts.bind, port: webhookPort, certFile: opts.webhookCert, keyFile: opts.webhookKey, ready: () => ready, onError: onHttpError, limits: httpLimits });
+      webhook = await startWebhook({ bind: opts.bind, port: webhookPort, certFile: opts.webhookCert, keyFile: opts.webhookKey, ready: () => ready, onError: onHttpError, limits: httpLimits,
+        onReview: (r) => observer.metrics.validation(r), onHttpError: (status) => observer.metrics.validationHttpErrors.inc({ status: String(status) }) });
     }
     // /ready answers 503 until every source has synced and the first snapshot is pushed.
     log.info({ monitoring: servers[0]!.port, http: servers[1]!.port, webhook: webhook?.port, webhookTls: webhook?.tls }, 'http listening; waiting for the config sources to sync');

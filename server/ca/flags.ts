@@ -7,8 +7,7 @@
  */
 import { InvalidArgumentError, type Command } from 'commander';
 import { parseDuration } from '../../model/duration.js';
-import { DEFAULT_CERT_TTL_SECONDS, MAX_CERT_TTL_SECONDS } from './service.js';
-import { DEFAULT_CACERTS_DIR, DEFAULT_CA_STATE_DIR } from './start.js';
+import { DEFAULT_CACERTS_DIR, DEFAULT_CA_STATE_DIR, DEFAULT_CERT_TTL_SECONDS, MAX_CERT_TTL_SECONDS } from './defaults.js';
 
 export interface CaFlags {
   readonly cacertsDir: string;

@@ -17,11 +17,11 @@ import type { Authenticator, CallCredentials } from '../security/identity.js';
 import type { CaLog } from './mesh-ca.js';
 import type { CaMetrics } from './metrics.js';
 import { CsrError, type MeshCA } from './types.js';
+import { DEFAULT_CERT_TTL_SECONDS, MAX_CERT_TTL_SECONDS } from './defaults.js';
 
 export const CA_SERVICE = 'istio.v1.auth.IstioCertificateService';
 export const CREATE_CERTIFICATE = `/${CA_SERVICE}/CreateCertificate`;
-export const DEFAULT_CERT_TTL_SECONDS = 24 * 3600;
-export const MAX_CERT_TTL_SECONDS = 90 * 24 * 3600;
+export { DEFAULT_CERT_TTL_SECONDS, MAX_CERT_TTL_SECONDS };
 
 const PROTO = fileURLToPath(new URL('../../../proto/istio/ca.proto', import.meta.url));
 

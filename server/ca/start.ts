@@ -9,7 +9,6 @@
  */
 import os from 'node:os';
 import { randomUUID } from 'node:crypto';
-import path from 'node:path';
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { pluggedFolder, stateFolder, type MaterialCandidate } from './folder.js';
 import { caSecret, cacertsSecret } from './kube-secrets.js';
@@ -17,9 +16,9 @@ import { FileBackedMeshCA, type CaLog } from './mesh-ca.js';
 import type { CaMetrics } from './metrics.js';
 import { RootPublisher } from './publisher.js';
 import type { MeshCA } from './types.js';
+import { DEFAULT_CACERTS_DIR, DEFAULT_CA_STATE_DIR } from './defaults.js';
 
-export const DEFAULT_CACERTS_DIR = './etc/cacerts';
-export const DEFAULT_CA_STATE_DIR = path.join(os.homedir(), '.tspilot', 'ca');
+export { DEFAULT_CACERTS_DIR, DEFAULT_CA_STATE_DIR };
 export const DEFAULT_TRUST_DOMAIN = 'cluster.local';
 /** istiod's self-signed root lives 10 years. */
 export const ROOT_TTL_MS = 10 * 365 * 24 * 3600 * 1000;

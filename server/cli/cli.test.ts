@@ -13,6 +13,7 @@ import { CDS, RDS } from '../../proto/typeurls.js';
 import { SnapshotCache } from '../cache/snapshot.js';
 import { explain } from '../explain/explain.js';
 import { offlineDryRun } from '../explain/dryrun.js';
+import { fieldDiff, type DiffReport } from '../explain/diff.js';
 import { diffCommand, explainCommand, translateCommand } from './commands.js';
 import { loadConfigDir, resolveNode } from '../explain/offline.js';
 
@@ -31,7 +32,7 @@ describe('server/cli', () => {
     const t = (sent: string, nonce: string, acked: string, ackedNonce: string, nack: SyncEntry['types'][string] extends infer X ? X extends { nack: infer N } ? N : never : never) =>
       ({ sent, nonce, acked, ackedNonce, nack });
     const e: SyncEntry = {
-      proxy: 'sidecar~10.0.0.1~app-1.default~default.svc.cluster.local', istio_version: '1.24.0', transport: 'sotw',
+      proxy: 'sidecar~10.0.0.1~app-1.default~default.svc.cluster.local', istio_version: '1.24.0', transport: 'sotw', cluster_id: 'Kubernetes', istiod: 'tspilot-0',
       types: {
         cds: t('v2', '4', 'v1', '4', { version: 'v2', nonce: '4', error: 'unsupported lb_policy: MAGLEV' }),
         lds: t('l1', '1', 'l1', '1', null),
@@ -46,8 +47,11 @@ describe('server/cli', () => {
     assert.equal(syncState(t('v3', '6', 'v1', '4', { version: 'v2', nonce: '4', error: 'x' })), 'STALE');
     const out = proxyStatusTable([e]);
     const [header, row] = out.split('\n');
-    assert.match(header!, /^NAME\s+CDS\s+LDS\s+EDS\s+RDS\s+TRANSPORT\s+VERSION$/);
-    assert.match(row!, /^app-1\.default\s+NACKED\s+SYNCED\s+NOT SENT\s+STALE\s+sotw\s+1\.24\.0$/);
+    // istioctl's columns: NAME CLUSTER CDS LDS EDS RDS ECDS ISTIOD VERSION.
+    assert.match(header!, /^NAME\s+CLUSTER\s+CDS\s+LDS\s+EDS\s+RDS\s+ECDS\s+ISTIOD\s+VERSION$/);
+    assert.match(row!, /^app-1\.default\s+Kubernetes\s+NACKED\s+SYNCED\s+NOT SENT\s+STALE\s+NOT SENT\s+tspilot-0\s+1\.24\.0$/);
+    // No ISTIO_VERSION (a proxyless client): the user agent version with istioctl's "*".
+    assert.match(proxyStatusTable([{ ...e, istio_version: '', proxy_version: '1.14.1' }]).split('\n')[1]!, /\s1\.14\.1\*$/);
     assert.match(out, /app-1\.default CDS NACKED version v2 \(nonce 4\): unsupported lb_policy: MAGLEV/);
   });
 
@@ -146,6 +150,29 @@ spec:
     assert.equal(bad.report.unaffected.length, 1);
     assert.deepEqual(bad.report.applied, []);
     assert.match(bad.report.rejected.map((j) => `${j.key} ${j.field}: ${j.reason}`).join('\n'), /VirtualService\/default\/reviews .*subset.*v9/);
+  });
+
+  it('diff command on examples/bookinfo-changes: each changed resource once, with the classes it reaches and its full changed paths', async () => {
+    const r = await diffCommand({ apply: path.join(REPO_ROOT, 'examples', 'bookinfo-changes', 'reviews-v3-canary.yaml'), configDir: BOOKINFO });
+    assert.equal(r.code, 0, r.out);
+    // Six sidecar classes get the same route change: listed once, not six times.
+    assert.equal(r.out.match(/^RDS ~ 9080$/gm)?.length, 1, r.out);
+    assert.match(r.out, /reaches every affected class \(6 proxy classes, 6 proxies\)/);
+    const split = 'virtualHosts[name=reviews.default.svc.cluster.local:9080].routes[name=split].route';
+    assert.ok(r.out.includes(`    ${split}.weightedClusters.clusters[name=outbound|9080|v3|reviews.default.svc.cluster.local].weight: 50 → 90`), r.out);
+    assert.ok(r.out.includes(`    ${split}.timeout: "0s" → "3s"`), r.out);
+    const json = JSON.parse((await diffCommand({ apply: path.join(REPO_ROOT, 'examples', 'bookinfo-changes', 'reviews-v3-canary.yaml'), configDir: BOOKINFO, output: 'json' })).out) as DiffReport;
+    assert.deepEqual(json.changes.map((c) => [c.type, c.op, c.name, c.proxyClasses.length, c.proxies]), [['rds', 'changed', '9080', 6, 6]]);
+  });
+
+  it('fieldDiff: an object that appears is listed leaf by leaf, never cut', () => {
+    const long = 'outbound|9080|v3|reviews.default.svc.cluster.local';
+    const f = fieldDiff({ route: { cluster: long } }, { route: { weightedClusters: { clusters: [{ name: long, weight: 100 }] }, timeout: '3s' } });
+    assert.deepEqual(f, [
+      `route.cluster: "${long}" → (unset)`,
+      'route.timeout: (unset) → "3s"',
+      `route.weightedClusters.clusters: (unset) → [{"name":"${long}","weight":100}]`,
+    ]);
   });
 
   it('diff command: reads the change file, reports unreadable input clearly', async () => {

@@ -1,9 +1,10 @@
 /**
  * @module server/cli/commands
- * The operator commands of `tspilot` (main.ts wires them to commander): each takes parsed
- * options and returns the text to print and an exit code, so tests run them in-process. Commands
- * that talk to a server use its debug HTTP API (`--server`, istiod's monitoring port by default);
- * `translate`, offline `explain` and offline `diff` run the serving pipeline on a folder instead.
+ * The operator commands that can run the serving pipeline offline (register.ts wires them to
+ * commander, loading this file only when one of them runs): each takes parsed options and returns
+ * the text to print and an exit code, so tests run them in-process. `translate`, offline `explain`
+ * and offline `diff` run the pipeline on a folder; with `--server` explain and diff ask a running
+ * server's debug HTTP API instead. The commands that only talk to a server are in live.ts.
  */
 import { readFile } from 'node:fs/promises';
 import type { Proxy } from '../../model/proxy.js';
@@ -14,40 +15,9 @@ import { offlineDryRun } from '../explain/dryrun.js';
 import { loadConfigDir, meshOptions, resolveNode } from '../explain/offline.js';
 import { parseNodeId } from '../../model/proxy.js';
 import type { NodeInfo } from '../../model/resolve-proxy.js';
-import { proxyConfigTable, SECTION_TYPE, type ConfigSection } from './proxyconfig.js';
-import { proxyStatusTable, type SyncEntry } from './status.js';
-import { render, type OutputFormat } from './table.js';
+import { call, CliError, DEFAULT_SERVER, fail, guard, type CommandResult } from './client.js';
+import { render, type OutputFormat } from './output.js';
 import { translate, type ShortType } from '../explain/translate.js';
-
-export const DEFAULT_SERVER = 'http://127.0.0.1:15014';
-
-export interface CommandResult { readonly out: string; readonly code: number }
-
-const fail = (message: string, code = 1): CommandResult => ({ out: `error: ${message}\n`, code });
-
-class CliError extends Error {}
-
-async function call<T>(server: string, path: string, init?: RequestInit): Promise<T> {
-  let url: URL;
-  try { url = new URL(path, server.endsWith('/') ? server : server + '/'); } catch { throw new CliError(`--server "${server}" is not a URL (e.g. http://127.0.0.1:15014)`); }
-  let res: Response;
-  try { res = await fetch(url, init); } catch (e) { throw new CliError(`cannot reach tspilot at ${server}: ${(e as Error & { cause?: Error }).cause?.message ?? (e as Error).message}`); }
-  const text = await res.text();
-  let body: unknown;
-  try { body = JSON.parse(text); } catch { body = text; }
-  if (!res.ok) {
-    const msg = body && typeof body === 'object' && 'error' in body ? String((body as { error: unknown }).error) : text.trim();
-    throw new CliError(`${res.status} from ${url.pathname}: ${msg}`);
-  }
-  return body as T;
-}
-
-async function guard(f: () => Promise<CommandResult>): Promise<CommandResult> {
-  try { return await f(); } catch (e) {
-    if (e instanceof CliError) return fail(e.message);
-    return fail((e as Error).message);
-  }
-}
 
 /** `K=V` pairs (and JSON objects) into node metadata. */
 export function parseMeta(pairs: readonly string[]): Record<string, unknown> {
@@ -58,24 +28,6 @@ export function parseMeta(pairs: readonly string[]): Record<string, unknown> {
     out[p.slice(0, i)] = p.slice(i + 1);
   }
   return out;
-}
-
-export function proxyStatus(o: { server: string; proxy?: string }): Promise<CommandResult> {
-  return guard(async () => {
-    const all = await call<SyncEntry[]>(o.server, '/debug/syncz');
-    const entries = o.proxy ? all.filter((e) => e.proxy === o.proxy || e.proxy.split('~')[2] === o.proxy) : all;
-    if (o.proxy && !entries.length) return fail(`no connected proxy "${o.proxy}"`);
-    return { out: proxyStatusTable(entries), code: 0 };
-  });
-}
-
-export function proxyConfig(o: { server: string; section: string; proxy: string; output?: OutputFormat }): Promise<CommandResult> {
-  return guard(async () => {
-    if (!(o.section in SECTION_TYPE)) return fail(`"${o.section}" is not one of clusters, listeners, routes, endpoints`, 2);
-    const section = o.section as ConfigSection;
-    const dump = await call<unknown>(o.server, `/debug/config_dump?proxyID=${encodeURIComponent(o.proxy)}&types=${SECTION_TYPE[section]}`);
-    return { out: o.output ? render(dump, o.output) : proxyConfigTable(section, dump), code: 0 };
-  });
 }
 
 export interface TranslateCli {
@@ -168,3 +120,5 @@ export function diffCommand(o: DiffCli): Promise<CommandResult> {
     return { out: o.output ? render(report, o.output) : diffText(report), code: 0 };
   });
 }
+
+export { DEFAULT_SERVER, type CommandResult };

@@ -11,15 +11,24 @@ import { count, duration } from './flags.js';
 
 const MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'main.js');
 
-/** Runs `tspilot serve <args>`; kills it if it is still running after 5 s (it started: the flag was accepted). */
+/**
+ * Runs `tspilot serve <args>` until it either exits (a refused flag) or logs that it is listening
+ * (the flag was accepted; it is then killed). No time guess: a loaded machine may take seconds to
+ * start, and that must not read as either outcome. A process doing neither within 50 s is a failure.
+ */
 function serve(args: string[]): Promise<{ code: number | null; stderr: string; started: boolean }> {
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     const p = spawn(process.execPath, [MAIN, 'serve', '--config-dir', '/nonexistent-tspilot-dir', '--bind', '127.0.0.1',
-      '--xds-port', '0', '--http-port', '0', '--monitoring-port', '0', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+      '--xds-port', '0', '--http-port', '0', '--monitoring-port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
+    let stdout = '';
     let started = false;
     p.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    const t = setTimeout(() => { started = true; p.kill('SIGKILL'); }, 5000);
+    p.stdout.on('data', (d: Buffer) => {
+      stdout = (stdout + d.toString()).slice(-4096);
+      if (!started && /"msg":"(http )?listening/.test(stdout)) { started = true; p.kill('SIGKILL'); }
+    });
+    const t = setTimeout(() => { p.kill('SIGKILL'); reject(new Error(`tspilot serve ${args.join(' ')}: neither exited nor listened within 50 s`)); }, 50_000);
     p.on('exit', (code) => { clearTimeout(t); resolve({ code, stderr, started }); });
   });
 }

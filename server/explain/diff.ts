@@ -31,29 +31,47 @@ export interface ClassDiff {
   readonly types: Partial<Record<'cds' | 'eds' | 'lds' | 'rds', TypeDiff>>;
 }
 
+/** One changed resource, listed once with every proxy class (and how many proxies) it reaches the same way. */
+export interface ResourceDiff {
+  readonly type: 'cds' | 'eds' | 'lds' | 'rds';
+  readonly op: 'added' | 'removed' | 'changed';
+  readonly name: string;
+  readonly fields?: string[];
+  readonly fieldsOmitted?: number;
+  readonly proxyClasses: string[];
+  readonly proxies: number;
+}
+
 export interface DiffReport {
   /** Objects in the change that would be accepted (`Kind/namespace/name`). */
   readonly applied: string[];
   /** Objects in the change that would be rejected, with the reason (they would push nothing). */
   readonly rejected: Rejection[];
   readonly affected: ClassDiff[];
+  /** The same changes by resource: each once, with the classes it reaches (`affected` is per class). */
+  readonly changes: ResourceDiff[];
   readonly unaffected: { readonly proxyClass: string; readonly proxies: string[] }[];
 }
 
-const MAX_FIELDS = 20;
-const MAX_VALUE = 80;
+const MAX_FIELDS = 40;
 
 function show(v: unknown): string {
-  const s = v === undefined ? '(unset)' : JSON.stringify(v);
-  return s.length > MAX_VALUE ? s.slice(0, MAX_VALUE - 1) + '…' : s;
+  return v === undefined ? '(unset)' : JSON.stringify(v);
 }
 
-/** Paths where two JSON values differ, `path: old → new`, deepest first-differing level only. */
+const isObj = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * Paths where two JSON values differ, `path: old → new`, always down to the leaves: an object
+ * that appears or disappears is listed field by field (never cut), lists of named things are
+ * matched by name.
+ */
 export function fieldDiff(a: unknown, b: unknown, path = '', out: string[] = []): string[] {
   if (JSON.stringify(a) === JSON.stringify(b)) return out;
-  const isObj = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
-  if (isObj(a) && isObj(b)) {
-    for (const k of [...new Set([...Object.keys(a), ...Object.keys(b)])].sort()) fieldDiff(a[k], b[k], path ? `${path}.${k}` : k, out);
+  if ((isObj(a) || a === undefined) && (isObj(b) || b === undefined)) {
+    const ka = isObj(a) ? a : {};
+    const kb = isObj(b) ? b : {};
+    for (const k of [...new Set([...Object.keys(ka), ...Object.keys(kb)])].sort()) fieldDiff(ka[k], kb[k], path ? `${path}.${k}` : k, out);
   } else if (Array.isArray(a) && Array.isArray(b) && named(a) && named(b)) {
     // Lists of named things (routes, virtual hosts, filters): match by name, not position.
     const bn = new Map(b.map((x) => [x['name'], x]));
@@ -63,7 +81,7 @@ export function fieldDiff(a: unknown, b: unknown, path = '', out: string[] = [])
       if (bn.has(x['name'])) fieldDiff(x, bn.get(x['name']), at, out);
       else out.push(`${at}: removed`);
     }
-    for (const x of b) if (!an.has(x['name'])) out.push(`${path}[name=${String(x['name'])}]: added ${show(x)}`);
+    for (const x of b) if (!an.has(x['name'])) fieldDiff(undefined, x, `${path}[name=${String(x['name'])}]`, out);
   } else if (Array.isArray(a) && Array.isArray(b) && a.length === b.length) {
     a.forEach((x, i) => fieldDiff(x, b[i], `${path}[${i}]`, out));
   } else out.push(`${path || '(root)'}: ${show(a)} → ${show(b)}`);
@@ -142,24 +160,53 @@ export function diffMeshes(before: MeshConfig, after: MeshConfig, targets: reado
     if (Object.keys(types).length) affected.push({ proxyClass: k, proxies, types });
     else unaffected.push({ proxyClass: k, proxies });
   }
-  return { applied: change.applied, rejected: change.rejected, affected, unaffected };
+  return { applied: change.applied, rejected: change.rejected, affected, changes: byResource(affected), unaffected };
 }
 
+/** Folds per-class diffs into one entry per (type, op, name, fields): a change every class sees alike is listed once. */
+export function byResource(affected: readonly ClassDiff[]): ResourceDiff[] {
+  const out = new Map<string, { type: ResourceDiff['type']; op: ResourceDiff['op']; name: string; fields?: string[]; fieldsOmitted?: number; proxyClasses: string[]; proxies: number }>();
+  const add = (c: ClassDiff, type: ResourceDiff['type'], op: ResourceDiff['op'], name: string, ch?: ResourceChange): void => {
+    const key = JSON.stringify([type, op, name, ch?.fields ?? [], ch?.fieldsOmitted ?? 0]);
+    let e = out.get(key);
+    if (!e) {
+      e = { type, op, name, ...(ch ? { fields: ch.fields } : {}), ...(ch?.fieldsOmitted ? { fieldsOmitted: ch.fieldsOmitted } : {}), proxyClasses: [], proxies: 0 };
+      out.set(key, e);
+    }
+    e.proxyClasses.push(c.proxyClass);
+    e.proxies += c.proxies.length;
+  };
+  for (const c of affected) {
+    for (const [t, d] of Object.entries(c.types) as [ResourceDiff['type'], TypeDiff][]) {
+      for (const n of d.added) add(c, t, 'added', n);
+      for (const n of d.removed) add(c, t, 'removed', n);
+      for (const ch of d.changed) add(c, t, 'changed', ch.name, ch);
+    }
+  }
+  const order = { cds: 0, eds: 1, lds: 2, rds: 3 } as const;
+  return [...out.values()].sort((a, b) => order[a.type] - order[b.type] || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0) || a.op.localeCompare(b.op));
+}
+
+const SIGN = { added: '+', removed: '-', changed: '~' } as const;
+
+/** Each changed resource once: type, +/-/~, name, its changed paths in full, and the proxy classes it reaches. */
 export function diffText(r: DiffReport): string {
   const out: string[] = [];
   for (const a of r.applied) out.push(`apply ${a}`);
   for (const j of r.rejected) out.push(`REJECTED ${j.kind} ${j.namespace}/${j.name}: ${j.field ? `${j.field}: ` : ''}${j.reason}`);
-  for (const c of r.affected) {
-    out.push('', `${c.proxyClass} (${c.proxies.length} prox${c.proxies.length === 1 ? 'y' : 'ies'}: ${c.proxies.join(', ')})`);
-    for (const [t, d] of Object.entries(c.types)) {
-      for (const n of d.added) out.push(`  ${t.toUpperCase()} + ${n}`);
-      for (const n of d.removed) out.push(`  ${t.toUpperCase()} - ${n}`);
-      for (const ch of d.changed) {
-        out.push(`  ${t.toUpperCase()} ~ ${ch.name}`);
-        for (const f of ch.fields) out.push(`      ${f}`);
-        if (ch.fieldsOmitted) out.push(`      … ${ch.fieldsOmitted} more`);
-      }
-    }
+  const changes = r.changes ?? byResource(r.affected);
+  const classes = new Map(r.affected.map((c) => [c.proxyClass, c.proxies.length]));
+  const everyAffected = (rc: ResourceDiff): boolean => rc.proxyClasses.length === classes.size && classes.size > 1;
+  for (const c of changes) {
+    out.push('', `${c.type.toUpperCase()} ${SIGN[c.op]} ${c.name}`);
+    for (const f of c.fields ?? []) out.push(`    ${f}`);
+    if (c.fieldsOmitted) out.push(`    … ${c.fieldsOmitted} more`);
+    const who = `${c.proxyClasses.length} proxy class${c.proxyClasses.length === 1 ? '' : 'es'}, ${c.proxies} prox${c.proxies === 1 ? 'y' : 'ies'}`;
+    out.push(everyAffected(c) ? `  reaches every affected class (${who})` : `  reaches (${who}): ${c.proxyClasses.join(', ')}`);
+  }
+  if (r.affected.length) {
+    out.push('', 'affected proxy classes:');
+    for (const c of r.affected) out.push(`  ${c.proxyClass}: ${c.proxies.join(', ')}`);
   }
   if (r.unaffected.length) {
     out.push('', 'unaffected:');

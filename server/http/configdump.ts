@@ -8,7 +8,9 @@
  */
 import { encodeMessage, type EncodedResource } from '../../proto/encode.js';
 import { toProto3Json, type JsonValue } from '../../proto/json.js';
-import { CDS, EDS, LDS, RDS, ENVOY_SHORT as SHORT, type XdsType } from '../../proto/typeurls.js';
+import { CDS, EDS, LDS, RDS, SDS, ENVOY_SHORT as SHORT, type XdsType } from '../../proto/typeurls.js';
+import { messageType } from '../../proto/registry.js';
+import { jsonToStruct } from '../../proto/struct.js';
 import type { StreamState, TypeState } from '../xds/state.js';
 
 const ADMIN = 'type.googleapis.com/envoy.admin.v3.';
@@ -44,15 +46,29 @@ function entries(typeUrl: XdsType, t: TypeState | undefined, lookup?: ResourceLo
   return out.sort(byName);
 }
 
+/** What `types=` may name: the four xDS types, plus `sds` (secrets sent, keys redacted) and `bootstrap` (the node as the proxy presented it). */
+export type DumpType = 'cds' | 'lds' | 'rds' | 'eds' | 'sds' | 'bootstrap';
+export const DUMP_TYPES: readonly DumpType[] = ['cds', 'lds', 'rds', 'eds', 'sds', 'bootstrap'];
+
 export interface DumpOptions {
-  /** Which types to include (`types=` query: cds,lds,rds,eds); default all but EDS unless includeEds. */
-  readonly types?: ReadonlySet<'cds' | 'lds' | 'rds' | 'eds'>;
+  /** Which types to include (`types=` query); default cds, lds, rds (and eds with includeEds). */
+  readonly types?: ReadonlySet<DumpType>;
   readonly includeEds?: boolean;
 }
 
-export function configDump(s: StreamState, opts: DumpOptions = {}, lookup?: ResourceLookup): JsonValue {
+/** The `configs` of the dump, each an Any (`type_url`, encoded `value`) of an envoy.admin.v3.*ConfigDump, in Envoy's order. */
+export function configDumpConfigs(s: StreamState, opts: DumpOptions = {}, lookup?: ResourceLookup): { type_url: string; value: Uint8Array }[] {
   const want = (t: XdsType): boolean => (opts.types ? opts.types.has(SHORT[t]) : t !== EDS || opts.includeEds === true);
-  const configs: object[] = [];
+  const configs: { type_url: string; value: Uint8Array }[] = [];
+  if (opts.types?.has('bootstrap')) {
+    // tspilot never sees Envoy's bootstrap; what it knows of it is the node the proxy presented.
+    const n = s.node;
+    configs.push({ type_url: ADMIN + 'BootstrapConfigDump', value: encodeMessage('envoy.admin.v3.BootstrapConfigDump', {
+      bootstrap: { node: { id: n.id, cluster: n.cluster, metadata: jsonToStruct({ ...n.metadata }), user_agent_name: n.userAgentName, ...(n.userAgentVersion ? { user_agent_version: n.userAgentVersion } : {}),
+        ...(n.locality ? { locality: n.locality } : {}) } },
+      last_updated: ts(s.connectedAt),
+    }) });
+  }
   const state = (t: XdsType): TypeState | undefined => s.types.get(t);
   // Envoy shows, per resource, the version it holds: SotW the response's, Delta the resource's own.
   const vi = (t: TypeState, r: EncodedResource): string => (s.kind === 'delta' ? r.version : t.versionSent);
@@ -82,5 +98,24 @@ export function configDump(s: StreamState, opts: DumpOptions = {}, lookup?: Reso
       dynamic_endpoint_configs: entries(EDS, t, lookup).map((r) => ({ version_info: vi(t!, r), endpoint_config: any(r), last_updated: ts(t!.sentAt) })),
     }) });
   }
-  return toProto3Json('envoy.admin.v3.ConfigDump', encodeMessage('envoy.admin.v3.ConfigDump', { configs }));
+  if (opts.types?.has('sds')) {
+    const t = s.types.get(SDS);
+    configs.push({ type_url: ADMIN + 'SecretsConfigDump', value: encodeMessage('envoy.admin.v3.SecretsConfigDump', {
+      dynamic_active_secrets: (t?.sent ? [...t.sent.values()].sort(byName) : []).map((r) => ({ name: r.name, version_info: r.version, last_updated: ts(t!.sentAt),
+        secret: { type_url: r.typeUrl, value: redacted(r.bytes) } })),
+    }) });
+  }
+  return configs;
+}
+
+/** A Secret with its private key replaced by "[redacted]", as Envoy's own admin config_dump shows it. */
+function redacted(bytes: Uint8Array): Uint8Array {
+  const type = messageType('envoy.extensions.transport_sockets.tls.v3.Secret');
+  const obj = type.toObject(type.decode(bytes)) as { tls_certificate?: { private_key?: unknown } };
+  if (obj.tls_certificate?.private_key) obj.tls_certificate.private_key = { inline_string: '[redacted]' };
+  return type.encode(type.fromObject(obj)).finish();
+}
+
+export function configDump(s: StreamState, opts: DumpOptions = {}, lookup?: ResourceLookup): JsonValue {
+  return toProto3Json('envoy.admin.v3.ConfigDump', encodeMessage('envoy.admin.v3.ConfigDump', { configs: configDumpConfigs(s, opts, lookup) }));
 }

@@ -3,7 +3,9 @@
  * istiod's debug surface, read-only: /ready, /debug/config_dump, /debug/syncz, /debug/adsz,
  * /debug/configz, /debug/registryz, /debug/endpointz, /debug/push_status, /debug/connections, and
  * beyond istiod /debug/explain (which configs produced a resource) and POST /debug/diff (what a
- * change would push, computed on copies). Nothing here can change served config.
+ * change would push, computed on copies). Nothing here can change served config. Every answer
+ * names the replica that gave it (header `x-tspilot-replica`, server/replica); the web console
+ * (server/ui) is served beside these views.
  * Proxies are found by full node ID or by `pod.namespace`, as istioctl passes them.
  */
 import { SHORT, isXdsType, type XdsType } from '../../proto/typeurls.js';
@@ -11,15 +13,20 @@ import type { EncodedResource } from '../../proto/encode.js';
 import type { MeshConfig } from '../../model/config.js';
 import type { Proxy } from '../../model/proxy.js';
 import type { ClassSnapshot } from '../cache/snapshot.js';
+import { ReplicaFanout } from '../replica/fanout.js';
+import { localReplica } from '../replica/identity.js';
+import { replicaRoutes } from '../replica/routes.js';
+import { consoleRoutes } from '../ui/routes.js';
 import { explain } from '../explain/explain.js';
 import type { DryRunResult } from '../explain/dryrun.js';
 import type { AdsEngine } from '../xds/ads.js';
 import type { DuplicateDefinition } from '../../watchers/store/reduce.js';
 import type { IgnoredObject } from '../../model/config.js';
 import type { StreamState } from '../xds/state.js';
-import { configDump } from './configdump.js';
+import { configDump, DUMP_TYPES, type DumpType } from './configdump.js';
 import { HttpError, Router } from './router.js';
 import { secretView } from '../../watchers/validate/secret.js';
+import { replicaId } from '../version.js';
 
 export interface DebugSources {
   readonly engine: AdsEngine;
@@ -40,10 +47,15 @@ export interface DebugSources {
   dryRun?(yaml: string, streams: readonly StreamState[]): DryRunResult | Promise<DryRunResult>;
   /** Recent streams refused on the TLS xDS port, listed in /debug/adsz. */
   authRefusals?(): readonly object[];
+  /** This replica and its peers (server/replica): the x-tspilot-replica header, /debug/replicas/*. Default: this replica alone. */
+  readonly replicas?: ReplicaFanout;
 }
 
 /** Who the stream authenticated as (TLS port), or null (plaintext: no identity, as istiod). */
 const identityOf = (s: StreamState): object | null => (s.identity ? { spiffe: s.identity.spiffe, method: s.identity.method, expiresAt: ms(s.identity.expiresAt ?? 0) } : null);
+
+/** Query parameters shown after a path in the /debug index. */
+const INDEX_QUERY: Readonly<Record<string, string>> = { '/debug/config_dump': '?proxyID=', '/debug/explain': '?proxyID=&resource=', '/debug/v1z': '?proxyID=' };
 
 const EXPLAIN_TYPES = ['cds', 'eds', 'lds', 'rds', 'vhost'] as const;
 
@@ -78,27 +90,33 @@ export function syncStatus(s: StreamState): object {
   return {
     proxy: s.proxy.id, proxy_type: s.proxy.type, generator: s.proxy.generator, stream: s.id, transport: s.kind, identity: identityOf(s),
     istio_version: typeof s.node.metadata['ISTIO_VERSION'] === 'string' ? s.node.metadata['ISTIO_VERSION'] : '',
+    // istiod's SyncStatus fields istioctl's CLUSTER and VERSION columns read (proxy_version: the client's user agent version).
+    cluster_id: typeof s.node.metadata['CLUSTER_ID'] === 'string' ? s.node.metadata['CLUSTER_ID'] : '',
+    proxy_version: s.node.userAgentVersion ?? '', istiod: replicaId(),
     cluster_sent: v('cds', 'sent'), cluster_acked: v('cds', 'acked'), listener_sent: v('lds', 'sent'), listener_acked: v('lds', 'acked'),
     route_sent: v('rds', 'sent'), route_acked: v('rds', 'acked'), endpoint_sent: v('eds', 'sent'), endpoint_acked: v('eds', 'acked'),
     types,
   };
 }
 
+/** /debug/syncz's list: the streams, then the REST pollers. */
+export const synczEntries = (src: Pick<DebugSources, 'engine' | 'pollers'>): object[] => [...src.engine.streams().map(syncStatus), ...(src.pollers?.() ?? [])];
+
 export function debugRoutes(src: DebugSources, router: Router = new Router()): Router {
   router.on('GET', '/ready', () => (src.ready() ? { text: 'ready\n' } : { status: 503, text: 'not ready: configuration sources have not synced\n' }));
-  router.on('GET', '/debug', () => ({ json: ['/debug/config_dump?proxyID=', '/debug/syncz', '/debug/adsz', '/debug/configz', '/debug/registryz', '/debug/endpointz',
-    '/debug/push_status', '/debug/connections', '/debug/explain?proxyID=&resource=', 'POST /debug/diff', '/debug/v1z?proxyID='] }));
+  // The index lists what this port serves (read when asked: /debug/v1z is added on the HTTP port only).
+  router.on('GET', '/debug', () => ({ json: router.paths().filter((p) => /^(POST )?\/debug\/./.test(p)).map((p) => p + (INDEX_QUERY[p] ?? '')) }));
   router.on('GET', '/debug/config_dump', ({ url }) => {
     const id = proxyParam(url);
     const streams = findStreams(src.engine, id);
     if (!streams.length) throw new HttpError(404, `no connected proxy "${id}" (see /debug/adsz for connected proxies)`);
     const typesParam = url.searchParams.get('types');
-    let types: Set<'cds' | 'lds' | 'rds' | 'eds'> | undefined;
+    let types: Set<DumpType> | undefined;
     if (typesParam) {
       const parts = typesParam.split(',').map((t) => t.trim().toLowerCase());
-      const bad = parts.filter((t) => !['cds', 'lds', 'rds', 'eds'].includes(t));
-      if (bad.length) throw new HttpError(400, `types: unknown type(s) ${bad.join(', ')}; use cds, lds, rds, eds`);
-      types = new Set(parts as ('cds' | 'lds' | 'rds' | 'eds')[]);
+      const bad = parts.filter((t) => !(DUMP_TYPES as readonly string[]).includes(t));
+      if (bad.length) throw new HttpError(400, `types: unknown type(s) ${bad.join(', ')}; use ${DUMP_TYPES.join(', ')}`);
+      types = new Set(parts as DumpType[]);
     }
     const inc = url.searchParams.get('include_eds');
     const s = streams[streams.length - 1]!;
@@ -108,7 +126,7 @@ export function debugRoutes(src: DebugSources, router: Router = new Router()): R
     };
     return { json: configDump(s, { ...(types ? { types } : {}), includeEds: inc === 'true' || inc === '1' }, lookup) };
   });
-  router.on('GET', '/debug/syncz', () => ({ json: [...src.engine.streams().map(syncStatus), ...(src.pollers?.() ?? [])] }));
+  router.on('GET', '/debug/syncz', () => ({ json: synczEntries(src) }));
   router.on('GET', '/debug/adsz', () => ({
     json: {
       totalClients: src.engine.streams().length,
@@ -137,7 +155,8 @@ export function debugRoutes(src: DebugSources, router: Router = new Router()): R
       },
     };
   });
-  router.on('GET', '/debug/push_status', () => ({ json: src.pushStatus?.() ?? { pushes: [] } }));
+  // tspilot's own bodies also name the replica in a field (istiod-shaped ones only in the header).
+  router.on('GET', '/debug/push_status', () => ({ json: { replica: replicas.label, ...(src.pushStatus?.() ?? { pushes: [] }) } }));
   router.on('GET', '/debug/connections', () => ({
     json: src.engine.streams().map((s) => ({
       connectionId: s.id, proxy: s.proxy.id, address: s.peer, transport: s.kind, connectedAt: ms(s.connectedAt),
@@ -157,7 +176,7 @@ export function debugRoutes(src: DebugSources, router: Router = new Router()): R
     const s = streams[streams.length - 1]!;
     const found = explain(src.mesh(), src.snapshot(s.proxy), resource, (type ?? undefined) as (typeof EXPLAIN_TYPES)[number] | undefined);
     if (!found.length) throw new HttpError(404, `proxy "${s.proxy.id}" has no ${type ?? 'cluster, endpoint assignment, listener, route configuration or virtual host'} named "${resource}"`);
-    return { json: { proxy: s.proxy.id, resource, explanations: found } };
+    return { json: { proxy: s.proxy.id, replica: replicas.label, resource, explanations: found } };
   });
   router.on('POST', '/debug/diff', async ({ url, body }) => {
     if (!src.dryRun) throw new HttpError(501, 'dry-run diff is not available on this server');
@@ -174,5 +193,9 @@ export function debugRoutes(src: DebugSources, router: Router = new Router()): R
     const mesh = src.mesh();
     return { json: mesh.services.map((s) => ({ hostname: s.hostname, ports: Object.fromEntries([...(mesh.endpoints.get(s.hostname) ?? new Map()).entries()]) })) };
   });
+  // Which replica answers (header on every answer, /debug/replicas/*), and the web console.
+  const replicas = src.replicas ?? new ReplicaFanout(localReplica(), undefined, () => synczEntries(src));
+  replicaRoutes(router, replicas);
+  consoleRoutes(router, src);
   return router;
 }

@@ -24,10 +24,23 @@ export type Handler = (req: { url: URL; method: string; body: string; headers: h
 
 export class Router {
   private readonly routes: { method: string; path: string | RegExp; handler: Handler }[] = [];
+  /** Headers added to every answer of this router, errors included (a handler's own headers win). */
+  readonly headers: Record<string, string> = {};
+
+  /** Adds `name: value` to every answer (e.g. which replica answered). */
+  setHeader(name: string, value: string): this {
+    this.headers[name.toLowerCase()] = value;
+    return this;
+  }
 
   on(method: string, path: string | RegExp, handler: Handler): this {
     this.routes.push({ method, path, handler });
     return this;
+  }
+
+  /** The fixed paths served, as `METHOD path` for anything but GET, in registration order. */
+  paths(): string[] {
+    return this.routes.filter((r) => typeof r.path === 'string').map((r) => (r.method === 'GET' ? r.path as string : `${r.method} ${r.path as string}`));
   }
 
   find(method: string, pathname: string): { handler: Handler } | { status: number } {
@@ -40,10 +53,10 @@ export class Router {
 
 const MAX_BODY = 1024 * 1024;
 
-function send(res: http.ServerResponse, r: Reply): void {
+function send(res: http.ServerResponse, r: Reply, common: Record<string, string> = {}): void {
   const status = r.status ?? 200;
   const body = r.text !== undefined ? r.text : JSON.stringify(r.json ?? null, null, 2) + '\n';
-  res.writeHead(status, { 'content-type': r.text !== undefined ? 'text/plain; charset=utf-8' : 'application/json', ...(r.headers ?? {}) });
+  res.writeHead(status, { 'content-type': r.text !== undefined ? 'text/plain; charset=utf-8' : 'application/json', ...common, ...(r.headers ?? {}) });
   res.end(body);
 }
 
@@ -77,12 +90,12 @@ export async function startHttp(router: Router, host: string, port: number, onEr
     try {
       url = new URL(req.url ?? '/', 'http://localhost');
     } catch {
-      send(res, { status: 400, json: { error: 'malformed request URL' } });
+      send(res, { status: 400, json: { error: 'malformed request URL' } }, router.headers);
       return;
     }
     const found = router.find(req.method ?? 'GET', url.pathname);
     if ('status' in found) {
-      send(res, { status: found.status, json: { error: found.status === 404 ? `no such endpoint: ${url.pathname}` : `method ${req.method} not allowed on ${url.pathname}` } });
+      send(res, { status: found.status, json: { error: found.status === 404 ? `no such endpoint: ${url.pathname}` : `method ${req.method} not allowed on ${url.pathname}` } }, router.headers);
       req.resume();
       return;
     }
@@ -95,12 +108,12 @@ export async function startHttp(router: Router, host: string, port: number, onEr
       chunks.push(c);
     });
     req.on('end', () => {
-      if (tooBig) { send(res, { status: 413, json: { error: `request body over ${MAX_BODY} bytes` } }); return; }
+      if (tooBig) { send(res, { status: 413, json: { error: `request body over ${MAX_BODY} bytes` } }, router.headers); return; }
       Promise.resolve()
         .then(() => found.handler({ url, method: req.method ?? 'GET', body: Buffer.concat(chunks).toString('utf8'), headers: req.headers }))
-        .then((r) => send(res, r), (e: unknown) => {
-          if (e instanceof HttpError) send(res, { status: e.status, json: { error: e.message } });
-          else { onError(e as Error); send(res, { status: 500, json: { error: 'internal error; see the server log' } }); }
+        .then((r) => send(res, r, router.headers), (e: unknown) => {
+          if (e instanceof HttpError) send(res, { status: e.status, json: { error: e.message } }, router.headers);
+          else { onError(e as Error); send(res, { status: 500, json: { error: 'internal error; see the server log' } }, router.headers); }
         });
     });
   });
@@ -113,4 +126,18 @@ export async function startHttp(router: Router, host: string, port: number, onEr
     port: (server.address() as AddressInfo).port,
     close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
   };
+}
+
+/** GET `pathAndQuery` through `router` in-process (no socket): status and body, as an HTTP client would see them. */
+export async function localGet(router: Router, pathAndQuery: string): Promise<{ status: number; body: string }> {
+  const url = new URL(pathAndQuery, 'http://localhost');
+  const found = router.find('GET', url.pathname);
+  if ('status' in found) return { status: found.status, body: JSON.stringify({ error: found.status === 404 ? `no such endpoint: ${url.pathname}` : `method GET not allowed on ${url.pathname}` }) };
+  try {
+    const r = await found.handler({ url, method: 'GET', body: '', headers: {} });
+    return { status: r.status ?? 200, body: r.text !== undefined ? r.text : JSON.stringify(r.json ?? null, null, 2) + '\n' };
+  } catch (e) {
+    if (e instanceof HttpError) return { status: e.status, body: JSON.stringify({ error: e.message }) };
+    throw e;
+  }
 }

@@ -25,6 +25,19 @@ interface AdmissionRequest {
   operation?: unknown;
   namespace?: unknown;
   object?: unknown;
+  resource?: { group?: unknown; version?: unknown; resource?: unknown };
+}
+
+/** What a review was about and how it ended, for istiod's galley_validation_* metrics. */
+export interface ReviewOutcome { readonly group: string; readonly version: string; readonly resource: string; readonly allowed: boolean; readonly reason?: string }
+
+/** The review's GroupVersionResource: `request.resource`, else derived from the object's apiVersion and kind. */
+function gvr(req: AdmissionRequest): { group: string; version: string; resource: string } {
+  const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+  if (req.resource && str(req.resource.resource)) return { group: str(req.resource.group), version: str(req.resource.version), resource: str(req.resource.resource) };
+  const o = (req.object && typeof req.object === 'object' ? req.object : {}) as { apiVersion?: unknown; kind?: unknown };
+  const [g, v] = str(o.apiVersion).includes('/') ? str(o.apiVersion).split('/') as [string, string] : ['', str(o.apiVersion)];
+  return { group: g, version: v, resource: str(o.kind) ? str(o.kind).toLowerCase() + 's' : 'unknown' };
 }
 
 const MAX_BODY = 4 * 1024 * 1024;
@@ -62,6 +75,10 @@ export interface WebhookOptions {
   onError(e: Error): void;
   /** Timeouts and connection cap (default DEFAULT_HTTP_LIMITS). */
   readonly limits?: HttpLimits;
+  /** Each answered review (metrics). */
+  onReview?(r: ReviewOutcome): void;
+  /** A request that could not be reviewed (malformed), by HTTP status (metrics). */
+  onHttpError?(status: number): void;
 }
 
 function send(res: http.ServerResponse, status: number, body: unknown): void {
@@ -85,9 +102,13 @@ export async function startWebhook(o: WebhookOptions): Promise<WebhookServer> {
       let body: unknown;
       try { body = JSON.parse(Buffer.concat(chunks).toString('utf8')); } catch { send(res, 400, { error: 'the body is not JSON' }); return; }
       try {
-        send(res, 200, review(body));
+        const r = review(body);
+        send(res, 200, r);
+        const req = (body as { request: AdmissionRequest }).request;
+        o.onReview?.({ ...gvr(req), allowed: r.response.allowed, ...(r.response.allowed ? {} : { reason: 'invalid_resource' }) });
       } catch (e) {
         send(res, 400, { error: (e as Error).message });
+        o.onHttpError?.(400);
       }
     });
     req.on('error', (e) => o.onError(e));

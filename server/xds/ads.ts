@@ -29,6 +29,7 @@ import { subscribedCount } from './limits.js';
 import type { Outcome, Protocol, ProtocolFactory, XdsRequest } from './protocol.js';
 import { sotw } from './sotw.js';
 import type { ProtocolPart, SotwResponse, StreamState } from './state.js';
+import { isDebugType } from './debugtypes.js';
 import type { AuthResult, CallerIdentity } from '../security/identity.js';
 import { Status, defaultSendConcurrency, type AdsEvents, type EngineCounters, type EngineOptions, type OpenOptions, type StreamHandle, type StreamIO, type Subscriber } from './engine-api.js';
 
@@ -86,7 +87,7 @@ export class AdsEngine {
     this.opts = {
       sendConcurrency: opts.sendConcurrency ?? defaultSendConcurrency(), sendTimeoutMs: opts.sendTimeoutMs ?? 5000,
       largeResponseBytes: opts.largeResponseBytes ?? 4 * 1024 * 1024, maxResponseBytes: opts.maxResponseBytes ?? 0, maxNames: opts.maxNames ?? 100_000,
-      maxStreamNames: opts.maxStreamNames ?? 200_000, maxServerNames: opts.maxServerNames ?? 5_000_000, maxPendingAuthBytes: opts.maxPendingAuthBytes ?? 64 * 1024 * 1024,
+      maxStreamNames: opts.maxStreamNames ?? 200_000, maxServerNames: opts.maxServerNames ?? 5_000_000, maxPendingAuthBytes: opts.maxPendingAuthBytes ?? 64 * 1024 * 1024, debugTypes: opts.debugTypes ?? null,
     };
   }
 
@@ -193,6 +194,9 @@ export class AdsEngine {
       this.fail(conn, Status.RESOURCE_EXHAUSTED, `request for ${typeShort(req.typeUrl)} names ${names} resources; the limit is ${this.opts.maxNames}`);
       return;
     }
+    // istioctl's debug types (istio.io/debug/*) are answered by debugtypes.ts; the caller is not a proxy.
+    const debug = this.opts.debugTypes && isDebugType(req.typeUrl) ? proto.debugRequest(req) : null;
+    if (debug) { this.opts.debugTypes!.handle(debug, { io: conn.io, identity: conn.identity, authorize: conn.authorize, streams: () => this.streams() }); return; }
     if (!conn.state) {
       if (!req.node || !req.node.id) {
         this.fail(conn, Status.INVALID_ARGUMENT, 'the first DiscoveryRequest of a stream must carry node.id');

@@ -133,6 +133,7 @@ export function onDeltaPush(st: St, snap: ResourceSnapshot, types: ReadonlySet<X
 const DELTA: Protocol<DeltaRequest, DeltaResponse, DeltaPart> = {
   kind: 'delta',
   requestName: 'DeltaDiscoveryRequest',
+  debugRequest: () => null,
   replacesNames: false,
   decode: (bytes) => decodeDeltaRequest(bytes),
   withType: (req, typeUrl) => ({ ...req, typeUrl }),

@@ -14,6 +14,7 @@ import type { RequestOutcome } from './sotw.js';
 import type { DeltaOutcome } from './delta.js';
 import type { SotwResponse, StreamState } from './state.js';
 import type { AuthResult, CallerIdentity } from '../security/identity.js';
+import type { DebugTypes } from './debugtypes.js';
 
 /** gRPC status codes used here (kept local so the engine does not import grpc-js). */
 export const Status = { INVALID_ARGUMENT: 3, PERMISSION_DENIED: 7, RESOURCE_EXHAUSTED: 8, INTERNAL: 13, UNAVAILABLE: 14, UNAUTHENTICATED: 16 } as const;
@@ -104,6 +105,8 @@ export interface EngineOptions {
    * KB, so tens of thousands of proxies may authenticate at once, but not thousands of 5 MB ones.
    */
   readonly maxPendingAuthBytes?: number;
+  /** Answers istioctl's `istio.io/debug/*` requests (debugtypes.ts); null/absent: they are ignored like any unknown type. */
+  readonly debugTypes?: DebugTypes | null;
 }
 
 export const defaultSendConcurrency = (): number => Math.min(15 + 5 * os.availableParallelism(), 100);

@@ -5,7 +5,7 @@
  * makes one Protocol per connection (a protocol may keep per-connection decoder state, e.g.
  * SotW's ACK shortcut) and never asks which variant it holds.
  */
-import type { WireNode, WireStatus } from '../../proto/wire.js';
+import type { SotwRequest, WireNode, WireStatus } from '../../proto/wire.js';
 import type { XdsType } from '../../proto/typeurls.js';
 import type { ResourceSnapshot } from '../cache/api.js';
 import type { AdsEvents } from './engine-api.js';
@@ -52,6 +52,8 @@ export interface Protocol<Req extends XdsRequest, Resp extends SotwResponse, P e
   onPush(st: StreamState<P>, snap: ResourceSnapshot, types?: ReadonlySet<XdsType>, only?: ReadonlySet<string>): Resp[];
   /** The response's wire bytes. */
   encode(r: Resp): Uint8Array;
+  /** The request as istiod's debug types (istio.io/debug/*, istioctl) read it: SotW requests; null for Delta, which istioctl never uses. */
+  debugRequest(req: Req): SotwRequest | null;
   /** Reports a request and its outcome to the engine's hooks. */
   report(events: AdsEvents, st: StreamState<P>, req: Req, outcome: Outcome<Resp>): void;
 }

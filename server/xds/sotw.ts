@@ -185,6 +185,7 @@ export function onPush(st: St, snap: ResourceSnapshot, types: ReadonlySet<XdsTyp
 const SOTW: Omit<Protocol<SotwRequest, SotwResponse, SotwPart>, 'decode'> = {
   kind: 'sotw',
   requestName: 'DiscoveryRequest',
+  debugRequest: (req) => req,
   replacesNames: true,
   withType: (req, typeUrl) => ({ ...req, typeUrl }),
   nameCount: (req) => req.resourceNames.length,

@@ -23,6 +23,7 @@ import { createHash } from 'node:crypto';
 import { Observable } from 'rxjs';
 import type { ConfigEvent } from '../../model/config.js';
 import { ParseWorker } from './parse-pool.js';
+import { DEFAULT_MAX_FILE_BYTES } from './defaults.js';
 
 export interface FileSourceOptions {
   readonly dir: string;
@@ -66,8 +67,7 @@ const NOT_A_FILE = '!not-a-file';
 /** `Seen.hash` of a file refused for its size (re-checked when its size or mtime changes). */
 const TOO_BIG = '!too-big';
 
-/** Default of `maxFileBytes` (`--max-file-bytes`). */
-export const DEFAULT_MAX_FILE_BYTES = 16 * 1024 * 1024;
+export { DEFAULT_MAX_FILE_BYTES };
 
 export function fileSource(opts: FileSourceOptions): Observable<ConfigEvent> {
   const pollMs = opts.pollMs ?? 1000;

@@ -26,6 +26,7 @@ import { debounceMax } from './debounce.js';
 import { changeUrgency, maxWaitFor, type Urgency } from './urgency.js';
 import { pushScope } from './scope.js';
 import { noticeLogger } from './notices.js';
+import { configEvents, type ConfigEventKind } from './events.js';
 import { statusOf, type StoreLog, type StoreOutput } from './status.js';
 
 export interface StoreOptions {
@@ -37,6 +38,8 @@ export interface StoreOptions {
   /** Clock for `firstChangeAt` (default Date.now) and scheduler for the debounce (tests: virtual time). */
   readonly now?: () => number;
   readonly scheduler?: SchedulerLike;
+  /** Each object added, updated or deleted by a source (istiod's pilot_k8s_cfg_events / pilot_k8s_reg_events; events.ts). */
+  readonly onConfigEvent?: (kind: string, event: ConfigEventKind) => void;
 }
 
 /** The changes of one event or of a burst. The sets belong to the batch alone until it is emitted. */
@@ -100,6 +103,7 @@ export function storeStage(events$: Observable<ConfigEvent>, opts: StoreOptions,
       }),
       scan((acc: Fold, ev: ConfigEvent): Fold => {
         const urgency = changeUrgency(acc.state.objects, ev); // against the store before this event is applied
+        if (opts.onConfigEvent) configEvents(acc.state.objects, ev, opts.onConfigEvent);
         reduce(acc.state, ev);
         const { kinds, keys } = takeChanges(acc.state);
         const one: Batch = { state: acc.state, kinds, keys, firstChangeAt: now(), urgency };

@@ -126,6 +126,12 @@ export class PushRunner {
   /** The sliced pushes' loop, while it runs. */
   private loop: Promise<void> | null = null;
   private stopped = false;
+  /**
+   * The last stream a superseded push reached: the next push starts after it (and wraps around),
+   * so pushes superseded faster than one can reach every stream still make progress round the
+   * ring instead of re-serving the first streams forever.
+   */
+  private resumeAfter: Subscriber | null = null;
 
   constructor(private readonly cache: MeshCache, private readonly engine: PushTargets, private readonly events: RunnerEvents = {}, opts: RunnerOptions = {}) {
     this.sliceMs = opts.sliceMs ?? 20;
@@ -143,7 +149,8 @@ export class PushRunner {
 
   /**
    * Pushes `req` sliced (the server's path): streams are reached in a stable order (the engine's
-   * connection order), `sliceMs` of work per event-loop turn. A request arriving while a push runs
+   * connection order; after a superseded push, starting where it stopped), `sliceMs` of work per
+   * event-loop turn. A request arriving while a push runs
    * supersedes the rest of it: at the next slice boundary the running push stops and one push of
    * the newest mesh follows, with a scope covering both (mergePushRequests) — streams already
    * reached get only what changed since, streams not yet reached go straight to the newest state,
@@ -216,7 +223,10 @@ export class PushRunner {
     let responses = 0;
     let streams = 0;
     let cut = false;
-    for (const sub of [...this.engine.subscribers()]) {
+    const all = [...this.engine.subscribers()];
+    const at = this.resumeAfter ? all.indexOf(this.resumeAfter) : -1;
+    this.resumeAfter = null;
+    for (const sub of at >= 0 ? [...all.slice(at + 1), ...all.slice(0, at + 1)] : all) {
       if (!needsPush(plan, sub.state)) continue;
       const p = this.prepare(sub, plan, prepared);
       if ('error' in p) {
@@ -228,7 +238,7 @@ export class PushRunner {
         responses += n;
       }
       yield;
-      if (superseded()) { cut = true; break; }
+      if (superseded()) { cut = true; this.resumeAfter = sub; break; }
     }
     for (const [proxyClass, f] of failed) this.events.classError?.({ proxyClass, ...f });
     const info: PushInfo = { types: typeNames, edsHosts, streams, responses, ms: performance.now() - t0, superseded: cut, slices: slices() };

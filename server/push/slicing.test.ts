@@ -102,6 +102,20 @@ describe('server/push/runner sliced pushes', function () {
     } finally { await h.stop(); }
   });
 
+  it('pushes superseded faster than one can finish still reach every stream (each resumes where the last stopped)', async () => {
+    const h = await startHarness('memory', v1, {}, {}, { generate: slowGenerate(2) });
+    try {
+      const peers = await fleet(h, 12);
+      const marks = peers.map((p) => p.c.received.length);
+      const runner = new PushRunner(h.cache, h.engine, {}, { sliceMs: 1 });
+      // A new mesh every turn, for fewer turns than one push needs to reach all twelve classes twice over.
+      for (let i = 0; i < 30; i++) { void runner.submit(fullPush(i % 2 ? v3 : v2)); await turn(); }
+      const unreached = peers.map((p, i) => (p.c.received.length > marks[i]! ? null : `p${i}`)).filter((x) => x !== null);
+      await runner.stop();
+      assert.deepEqual(unreached, [], 'every stream was reached while pushes kept superseding each other');
+    } finally { await h.stop(); }
+  });
+
   it('a burst of requests coalesces into a few pushes, nothing dropped, every stream converges', async () => {
     const h = await startHarness('memory', v1, {}, {}, { generate: slowGenerate(1) });
     try {

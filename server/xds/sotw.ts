@@ -31,7 +31,7 @@ const byName = (a: EncodedResource, b: EncodedResource): number => (a.name < b.n
 
 /**
  * The response this type would carry now, or null when it would carry nothing new (rule 10:
- * same version as last sent). A named type (EDS, RDS) the client already holds gets only what
+ * same version as last sent). EDS and RDS, when the client already holds them, get only what
  * changed since (rule 15 lets an EDS/RDS response hold some of the subscribed names; only LDS and
  * CDS are whole-state, rule 14), as istiod's incremental EDS: the subscribed names whose resource
  * differs from the one sent, plus those being warmed (`own.warm`, rule 8); with `only`
@@ -45,7 +45,9 @@ function compose(st: St, typeUrl: XdsType, ts: Ts, snap: ResourceSnapshot, mustS
   // Rule 13: a client that unsubscribed from everything is owed nothing.
   if (!ts.sub.wildcard && ts.sub.names.size === 0) return null;
   const quiet = !mustSend && !ts.force;
-  if (!ts.sub.wildcard && ts.sent !== null && quiet) {
+  // Only EDS and RDS may carry part of the subscription: LDS and CDS are whole-state even when
+  // named (gRPC clients name them), so leaving one out would delete it (rule 14).
+  if (!ts.sub.wildcard && ts.sent !== null && quiet && (typeUrl === EDS || typeUrl === RDS)) {
     const held = ts.sent;
     const warm = ts.own.warm;
     ts.own.warm = null;

@@ -274,6 +274,15 @@ for (const transport of transports) {
           assert.ok(names(r).includes(A));
         });
 
+        it('rule 14 (SotW): named CDS, as gRPC clients subscribe, is still whole-state — a change to one cluster resends every named one', async () => {
+          await start();
+          const p = peer();
+          p.sub(CDS, [A, B]);
+          assert.deepEqual(names(await p.recvAck()).sort(), [A, B]);
+          push({ aMaxConnections: 5 });
+          assert.deepEqual(names(await p.recvAck()).sort(), [A, B], 'leaving B out would delete it on the client');
+        });
+
         it('rule 15 (SotW): an EDS response holds only the subscribed names that exist', async () => {
           await start();
           const p = peer();

@@ -67,6 +67,19 @@ export default tseslint.config(
       }],
     },
   },
+  // The Gateway API conversion runs inside the store but is pure like translators/: model/ only.
+  {
+    files: ['watchers/gatewayapi/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          { group: impure, message: 'watchers/gatewayapi/ is a pure conversion: no I/O, RxJS, gRPC or Kubernetes imports.' },
+          { group: ['**/server/*', '**/translators/*', '**/proto/*', '../file/*', '../kube/*', '../store/*', '../validate/*'], message: 'watchers/gatewayapi/ imports model/ only.' },
+        ],
+      }],
+    },
+  },
   // Inside server/: one direction, front ends down to the cache (docs/architecture.md):
   //   cli, http → explain → push → xds → cache   (security and ca serve xds; serve.ts/main.ts wire them all)
   // A folder may import the folders to its right and model/, proto/, watchers/, translators/ as the
@@ -80,6 +93,8 @@ export default tseslint.config(
     http: ['cli'],
     security: ['cache', 'xds', 'push', 'explain', 'cli', 'http'],
     ca: ['cache', 'xds', 'push', 'explain', 'cli', 'http'],
+    // The Gateway API status writer: beside the wiring, using ca/'s Lease; nothing of the push path.
+    gwstatus: ['cache', 'xds', 'push', 'explain', 'cli', 'http'],
     // The console and the multi-replica views are served by http/ (beside it, below cli/).
     ui: ['cli'],
     replica: ['cli'],

@@ -100,23 +100,23 @@ describe('e2e hostile and unlucky files', function () {
   it('kinds tspilot does not read are listed in configz with the reason and warned once per file and kind', async () => {
     const file = path.join(folder.dir, 'misc.yaml');
     await folder.write('misc.yaml', `${vs('1s').replace('kind: VirtualService', 'kind: VirtualServce')}---
-apiVersion: security.istio.io/v1
-kind: PeerAuthentication
+apiVersion: telemetry.istio.io/v1
+kind: Telemetry
 metadata: {name: default, namespace: default}
-spec: {mtls: {mode: STRICT}}
+spec: {tracing: [{randomSamplingPercentage: 10}]}
 `);
     pilot = await startTspilot(folder.dir);
     const c = await configz();
-    assert.deepEqual(c.ignored.map((i) => [i.source, i.kind, i.namespace, i.name]), [[file, 'VirtualServce', 'default', 'reviews'], [file, 'PeerAuthentication', 'default', 'default']]);
+    assert.deepEqual(c.ignored.map((i) => [i.source, i.kind, i.namespace, i.name]), [[file, 'VirtualServce', 'default', 'reviews'], [file, 'Telemetry', 'default', 'default']]);
     assert.match(c.ignored[0]!.reason, /unknown kind VirtualServce \(did you mean VirtualService\?\)/);
     assert.match(c.ignored[1]!.reason, /not translated by tspilot yet/);
-    await pilot.waitForLog((l) => l['kind'] === 'PeerAuthentication' && l.level === 'warn', 5000, 0);
+    await pilot.waitForLog((l) => l['kind'] === 'Telemetry' && l.level === 'warn', 5000, 0);
     // Touching the file (a new snapshot) does not repeat the warning.
     await folder.write('misc.yaml', `${vs('1s').replace('kind: VirtualService', 'kind: VirtualServce')}---
-apiVersion: security.istio.io/v1
-kind: PeerAuthentication
+apiVersion: telemetry.istio.io/v1
+kind: Telemetry
 metadata: {name: default, namespace: default}
-spec: {mtls: {mode: PERMISSIVE}}
+spec: {tracing: [{randomSamplingPercentage: 20}]}
 ---
 ${SERVICE.replace('name: reviews', 'name: other').replace('10.96.0.20', '10.96.0.21')}`);
     await until((x) => x.configs.some((o) => o.key === 'Service/default/other'), 'the edited file to be read');

@@ -13,6 +13,7 @@ import { DEFAULT_ISTIO_NAMESPACE, DEFAULT_PORTS } from '../server/defaults.js';
 import { VALIDATE_PATH } from '../server/http/webhook.js';
 import { WATCHED_RESOURCES, WATCH_VERBS } from '../watchers/kube/resources.js';
 import { CA_CLUSTER_RULES, CA_NAMESPACE_RULES } from '../server/ca/rbac.js';
+import { GATEWAY_STATUS_CLUSTER_RULES, GATEWAY_STATUS_NAMESPACE_RULES } from '../server/gwstatus/rbac.js';
 import { REPO_ROOT } from './tspilot.js';
 
 // Manifests are untyped YAML; the checks below navigate them field by field.
@@ -92,6 +93,14 @@ describe('deploy/ manifests agree with each other and with the server', () => {
     }
   });
 
+  it('the Gateway API status writer\'s RBAC is exactly server/gwstatus/rbac.ts: update on /status subresources only, its Lease by name', () => {
+    const norm = (rules: readonly { apiGroups: readonly string[]; resources: readonly string[]; resourceNames?: readonly string[]; verbs: readonly string[] }[]): string[] =>
+      rules.map((r) => JSON.stringify([sorted(r.apiGroups), sorted(r.resources), sorted(r.resourceNames ?? []), sorted(r.verbs)])).sort();
+    assert.deepEqual(norm(one('ClusterRole', 'tspilot-gateway-status').rules), norm(GATEWAY_STATUS_CLUSTER_RULES));
+    assert.deepEqual(norm(one('Role', 'tspilot-gateway-status').rules), norm(GATEWAY_STATUS_NAMESPACE_RULES));
+    for (const r of GATEWAY_STATUS_CLUSTER_RULES) assert.ok(r.resources.every((x) => x.endsWith('/status')), 'never the objects themselves');
+  });
+
   it('Deployment: 2 replicas, readiness on /ready, requests, hardened securityContext, ports from the server defaults', () => {
     assert.equal(deployment.spec.replicas, 2);
     assert.ok(matches(deployment.spec.selector.matchLabels, pod.metadata.labels), 'selector matches the pod template');
@@ -155,9 +164,9 @@ describe('deploy/ manifests agree with each other and with the server', () => {
     const target = containerPorts.find((c) => c.name === sp.targetPort || c.containerPort === sp.targetPort);
     assert.equal(target?.containerPort, DEFAULT_PORTS.webhook);
     assert.deepEqual(hook.admissionReviewVersions, ['v1']);
-    const istio = WATCHED_RESOURCES.filter((r) => r.group === 'networking.istio.io');
-    assert.deepEqual(hook.rules.flatMap((r: { apiGroups: string[] }) => r.apiGroups), ['networking.istio.io']);
-    assert.deepEqual(sorted(hook.rules.flatMap((r: { resources: string[] }) => r.resources)), sorted(istio.map((r) => r.resource)));
+    const istio = WATCHED_RESOURCES.filter((r) => r.group.endsWith('.istio.io'));
+    const validated = hook.rules.flatMap((r: { apiGroups: string[]; resources: string[] }) => r.apiGroups.flatMap((g) => r.resources.map((res) => `${g}/${res}`)));
+    assert.deepEqual(sorted(validated), sorted(istio.map((r) => `${r.group}/${r.resource}`)));
   });
 
   it('the next-to-istiod overlay keeps istiod\'s Services and points the webhook at its own Service', () => {

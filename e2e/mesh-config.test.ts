@@ -62,7 +62,9 @@ describe('e2e --mesh-config and the mesh-expansion VM', function () {
       const catchall = ((vo['filterChains'] as J[])[0]!['filters'] as J[])[0]!['typedConfig'] as J;
       assert.equal(catchall['cluster'], 'BlackHoleCluster');
       const chains = (byName.get('virtualInbound')!['filterChains'] as J[]).map((c) => c['name']);
-      assert.deepEqual(chains, ['virtualInbound-blackhole', '0.0.0.0_9080', 'virtualInbound']);
+      // PERMISSIVE (istiod's default): passthrough HTTP and TCP chains for mTLS and plaintext, then port 9080's mTLS and plaintext chains.
+      assert.deepEqual(chains, ['virtualInbound-blackhole', 'virtualInbound-catchall-http', 'virtualInbound-catchall-http',
+        'virtualInbound', 'virtualInbound', 'virtualInbound', '0.0.0.0_9080', '0.0.0.0_9080']);
       ads.send({ typeUrl: EDS, resourceNames: ['outbound|9080||deb-nginx01.default.svc.cluster.local'] });
       const eds = await ads.next(10_000);
       const c = messageType('envoy.config.endpoint.v3.ClusterLoadAssignment');

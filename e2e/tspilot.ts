@@ -20,6 +20,8 @@ export interface Tspilot {
   readonly xdsPort: number;
   readonly httpPort: number;
   readonly monitoringPort: number;
+  /** The TLS xDS port (CA included) when started with --xds-tls-port. */
+  readonly xdsTlsPort?: number;
   readonly logs: LogLine[];
   readonly proc: ChildProcess;
   /** GET a JSON debug endpoint on the HTTP port. */
@@ -110,6 +112,7 @@ export async function startTspilot(configDir: string, extraArgs: string[] = []):
   const httpPort = up['http'] as number;
   return {
     ...p, xdsPort: up['xds'] as number, httpPort, monitoringPort: up['monitoring'] as number,
+    ...(typeof up['xdsTls'] === 'number' ? { xdsTlsPort: up['xdsTls'] } : {}),
     getJson: <T>(q: string) => getJsonFrom<T>(httpPort, q),
   };
 }

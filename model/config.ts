@@ -6,9 +6,14 @@
 import type { EndpointSlice, Endpoints, Pod, Secret, Service, ServicePort } from './k8s.js';
 import type { DestinationRule, Gateway, ServiceEntry, Sidecar, VirtualService, WorkloadEntry } from './istio.js';
 import type { MeshSettings } from './meshconfig.js';
+import type { GatewayApiObject, GwObjectStatus } from './gatewayapi.js';
+import type { AuthorizationPolicy, JwksByUri, RequestAuthentication } from './security.js';
+import type { PeerAuthentication } from './peerauth.js';
+import type { EnvoyFilter } from './envoyfilter.js';
 
 export type ConfigObject = Service | EndpointSlice | Endpoints | Pod | VirtualService | DestinationRule
-  | ServiceEntry | WorkloadEntry | Sidecar | Gateway | Secret;
+  | ServiceEntry | WorkloadEntry | Sidecar | Gateway | Secret | PeerAuthentication
+  | AuthorizationPolicy | RequestAuthentication | EnvoyFilter | GatewayApiObject;
 export type ConfigKind = ConfigObject['kind'];
 
 /** `Kind/namespace/name`: the identity of a config object across versions and sources. */
@@ -125,4 +130,34 @@ export interface MeshConfig {
   readonly conflicts: readonly VirtualServiceConflict[];
   /** Secrets with TLS material by `namespace/name` (gateway credentialName over SDS). Never shown in debug views. */
   readonly secrets: ReadonlyMap<string, Secret>;
+  /**
+   * Status of every Gateway API object (conditions, per-listener and per-parent), computed with the
+   * conversion that put their Istio Gateways and VirtualServices into `gateways`/`virtualServices`.
+   */
+  readonly gatewayApiStatus?: readonly GwObjectStatus[];
+  /** Accepted AuthorizationPolicies, by namespace/name. */
+  readonly authorizationPolicies: readonly AuthorizationPolicy[];
+  /** Accepted RequestAuthentications, by namespace/name. */
+  readonly requestAuthentications: readonly RequestAuthentication[];
+  /**
+   * Keys fetched for RequestAuthentication `jwksUri`s (server/security/jwks.ts), joined to the
+   * snapshot by the server before translation; absent in offline translation (keys then count as
+   * not fetched, as istiod's output when the fetch fails).
+   */
+  readonly jwks?: JwksByUri;
+  /** PeerAuthentications by namespace/name (model/peerauth composes them per workload). */
+  readonly peerAuthentications: readonly PeerAuthentication[];
+  /** Accepted policies that apply to nothing (a selector matching no workload), reported rather than kept silently. */
+  readonly policyNotices: readonly PolicyNotice[];
+  /** EnvoyFilters sorted by namespace/name (translators/envoyfilter orders them as istiod per proxy); absent = none. */
+  readonly envoyFilters?: readonly EnvoyFilter[];
+}
+
+/** An accepted policy worth an operator's attention (it selects no workload): listed in /debug/configz (policyNotices). */
+export interface PolicyNotice {
+  readonly key: ConfigKey;
+  readonly kind: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly reason: string;
 }

@@ -75,7 +75,11 @@ export interface CorsPolicy {
   readonly maxAge?: string;
   readonly allowCredentials?: boolean;
 }
-export interface HTTPRedirect { readonly uri?: string; readonly authority?: string; readonly redirectCode?: number; readonly port?: number; readonly scheme?: string }
+export interface HTTPRedirect {
+  readonly uri?: string; readonly authority?: string; readonly redirectCode?: number; readonly port?: number; readonly scheme?: string;
+  /** Replace the matched prefix only (Envoy's prefix_rewrite). Set by the Gateway API conversion (ReplacePrefixMatch), not readable from YAML. */
+  readonly prefixRewrite?: string;
+}
 
 export interface HTTPRoute {
   readonly name?: string;
@@ -91,6 +95,11 @@ export interface HTTPRoute {
   readonly mirror?: Destination;
   readonly mirrorPercentage?: Percent;
   readonly corsPolicy?: CorsPolicy;
+  /**
+   * Provenance of a route converted from another kind (the Gateway API's HTTPRoute/GRPCRoute
+   * config path), used instead of the VirtualService's in `istio.config`. Not readable from YAML.
+   */
+  readonly provenance?: string;
 }
 
 export interface RouteDestination { readonly destination: Destination; readonly weight?: number }

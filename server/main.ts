@@ -77,7 +77,8 @@ const serveCmd = program.command('serve')
   .option('--jwt-issuer <iss>', 'required iss of JWTs verified with --jwt-keys')
   .option('--jwt-audience <aud>', 'audience tokens must carry (repeatable; default istio-ca)', (v: string, prev: string[] = []) => [...prev, v])
   .option('--token-review-cache-size <n>', 'TokenReview results kept (LRU; successes until the token expires, failures 5 s)', count(1), 10_000)
-  .option('--mesh-config <file>', 'istio MeshConfig YAML (the mesh ConfigMap key): trustDomain, rootNamespace, outboundTrafficPolicy, connectTimeout, defaultHttpRetryPolicy');
+  .option('--mesh-config <file>', 'istio MeshConfig YAML (the mesh ConfigMap key): trustDomain, rootNamespace, outboundTrafficPolicy, connectTimeout, defaultHttpRetryPolicy')
+  .option('--jwks-refresh-interval <duration>', 'how often RequestAuthentication jwksUri keys are fetched again (PILOT_JWT_PUB_KEY_REFRESH_INTERVAL)', duration, 20 * 60_000);
 serveCmd
   .option('--peers <urls>', 'the replicas\' monitoring URLs, comma-separated (e.g. http://10.0.0.1:15014,http://10.0.0.2:15014), for /debug/replicas/*, proxy-status --all-replicas and the console', (v: string) => {
     try { return parsePeerUrls(v); } catch (e) { throw new InvalidArgumentError((e as Error).message); } })
@@ -85,7 +86,7 @@ serveCmd
     try { return parseServiceRef(v); } catch (e) { throw new InvalidArgumentError((e as Error).message); } });
 addCaFlags(serveCmd)
   .action(async (o: CaFlags & { xdsTlsPort?: number; plaintextXds: boolean; tlsCert?: string; tlsKey?: string; tlsCa?: string; jwtKeys?: string; jwtIssuer?: string; jwtAudience?: string[]; tokenReviewCacheSize: number } & { meshConfig?: string; configDir?: string; kubeconfig?: string; istioNamespace: string; crdPollInterval: number; webhookPort?: number; webhookCert?: string; webhookKey?: string; bind: string; xdsPort: number; monitoringPort: number; httpPort: number; debounceAfter: number; debounceMax: number; pollInterval: number; maxFileBytes: number; logLevel: string; logOutputLevel?: string; maxResponseBytes: number; pushThrottle?: number; classCacheSize: number; classCacheBytes: number; maxStreamNames: number; maxSubscribedNames: number;
-    debounceEndpointsMax: number; maxConnectionAge: number; maxConnectionAgeGrace: number; httpMaxConnections: number }) => {
+    debounceEndpointsMax: number; maxConnectionAge: number; maxConnectionAgeGrace: number; httpMaxConnections: number; jwksRefreshInterval: number }) => {
     const [{ initLogging, parseLogLevels, routeGrpcLogs }, { serve }, { sourceFromFlags }, grpc] = await Promise.all([import('./log.js'), import('./serve.js'), import('./source.js'), import('@grpc/grpc-js')]);
     let levels;
     try { levels = parseLogLevels(o.logOutputLevel ?? '', o.logLevel); } catch (e) { process.stderr.write(`error: ${(e as Error).message}\n`); process.exit(2); }
@@ -97,6 +98,7 @@ addCaFlags(serveCmd)
         maxResponseBytes: o.maxResponseBytes, ...(o.pushThrottle ? { pushThrottle: o.pushThrottle } : {}), classCacheSize: o.classCacheSize, classCacheBytes: o.classCacheBytes,
         maxStreamNames: o.maxStreamNames, maxServerNames: o.maxSubscribedNames,
         debounceEndpointsMaxMs: o.debounceEndpointsMax, maxConnectionAgeMs: o.maxConnectionAge, maxConnectionAgeGraceMs: o.maxConnectionAgeGrace, httpMaxConnections: o.httpMaxConnections,
+        jwksRefreshMs: o.jwksRefreshInterval,
         ...secureXdsFlags(o), replicas: replicaFlags(o as Parameters<typeof replicaFlags>[0]) });
       const stop = (sig: string): void => {
         log.info({ signal: sig }, 'shutting down');

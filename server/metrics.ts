@@ -142,6 +142,9 @@ export class PilotMetrics {
   /** Kubernetes mode: lists after the first (410 Gone, failed lists) and reopened watches, per resource. */
   readonly kubeRelists: Counter<'resource'>;
   readonly kubeReconnects: Counter<'resource'>;
+  /** RequestAuthentication jwksUri fetches (istiod's pilot_jwks_resolver_network_fetch_{success,fail}_total). */
+  readonly jwksFetchOk: Counter;
+  readonly jwksFetchFail: Counter;
   /** `pilot_xds` version label → connected proxies with it (a series is removed when it drops to zero). */
   private readonly versions = new Map<string, number>();
   /** node → type → err label currently set on the reject gauges (to clear on ACK/disconnect). */
@@ -173,6 +176,8 @@ export class PilotMetrics {
     this.virtServices = new Gauge({ name: 'pilot_virt_services', help: 'Total virtual services known to pilot.', registers });
     this.edsNoInstances = new Gauge({ name: 'pilot_eds_no_instances', help: 'Number of clusters without instances.', registers });
     this.dupDomains = new Gauge({ name: 'pilot_vservice_dup_domain', help: 'Virtual services with dup domains.', registers });
+    this.jwksFetchOk = new Counter({ name: 'pilot_jwks_resolver_network_fetch_success_total', help: 'Total number of successfully network fetch by pilot jwks resolver', registers });
+    this.jwksFetchFail = new Counter({ name: 'pilot_jwks_resolver_network_fetch_fail_total', help: 'Total number of failed network fetch by pilot jwks resolver', registers });
     this.build = new Gauge({ name: 'istio_build', help: 'Istio component build info', labelNames: ['component', 'tag'], registers });
     this.build.set({ component: 'pilot', tag: tspilotVersion() }, 1);
     this.cfgEvents = new Counter({ name: 'pilot_k8s_cfg_events', help: 'Events from k8s config.', labelNames: ['type', 'event'], registers });

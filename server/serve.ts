@@ -18,6 +18,7 @@ import { configDumpConfigs } from './http/configdump.js';
 import { controlPlaneIdentifier } from './version.js';
 import { V1Api } from './http/v1/api.js';
 import { restRoutes } from './http/rest.js';
+import { fullPush, type PushRequest } from '../model/push.js';
 import { logger } from './log.js';
 import { DEFAULT_ISTIO_NAMESPACE, DEFAULT_PORTS } from './defaults.js';
 import { PilotMetrics } from './metrics.js';
@@ -39,6 +40,10 @@ import { CaMetrics } from './ca/metrics.js';
 import type { CaFlags } from './ca/flags.js';
 import { KubeConfig } from '@kubernetes/client-node';
 import { CA_SERVICE_DEFINITION, caService } from './ca/service.js';
+import os from 'node:os';
+import { randomUUID } from 'node:crypto';
+import { GatewayStatusWriter } from './gwstatus/writer.js';
+import { JwksFetcher, jwksUris, withJwks } from './security/jwks.js';
 import { debugPeers, type PeerOptions } from './replica/options.js';
 import { synczEntries } from './http/debug.js';
 import { syncState, type SyncEntry } from './cli/status.js';
@@ -81,6 +86,8 @@ export interface ServeOptions {
   readonly tokenReviewCacheSize?: number;
   /** Longest an endpoint-only change waits for its push (default 1 s); endpoint removals do not wait. */
   readonly debounceEndpointsMaxMs?: number;
+  /** How often jwksUri keys are fetched again (default 20 min, istiod's). */
+  readonly jwksRefreshMs?: number;
   /** xDS connections get a GOAWAY after about this long (0 = never; default 30 min), forced closed after the grace. */
   readonly maxConnectionAgeMs?: number;
   readonly maxConnectionAgeGraceMs?: number;
@@ -127,8 +134,12 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   // The store stage's last output: what configz, registryz and dry runs read (never the live store).
   let last: StoreOutput = emptyStoreOutput(meshOpts);
   const observer = new Observer(new PilotMetrics());
+  // EnvoyFilter patches skipped as invalid (latest 200), for /debug/configz.
+  const envoyFilterSkips = new Map<string, object>();
   const cache = new SnapshotCache(last.mesh, { onError: ({ proxyClass, typeUrl, name, error }) => (observer.metrics.internalErrors.inc(),
     adsLog.error({ proxyClass, type: typeShort(typeUrl), resource: name, err: error.message }, `cannot encode ${typeShort(typeUrl)} ${name} for ${proxyClass}: ${error.message}; left out`)),
+  onPatchSkipped: (s) => { envoyFilterSkips.set(`${s.filter}#${s.patchIndex} ${typeShort(s.typeUrl)} ${s.resource}`, s); if (envoyFilterSkips.size > 200) envoyFilterSkips.delete(envoyFilterSkips.keys().next().value!);
+    adsLog.warn(s, `EnvoyFilter ${s.filter} patch ${s.patchIndex} skipped for ${typeShort(s.typeUrl)} ${s.resource} of ${s.proxyClass}: the result fails Envoy's validation (${s.reason})`); },
   onTranslateError: ({ proxyClass, error, lastGood }) => (observer.metrics.pushContextErrors.inc(),
     adsLog.error({ proxyClass, err: error.message, lastGood }, `cannot translate config for ${proxyClass}: ${error.message}; ${lastGood ? 'its last good config stays in force' : 'its proxies get no config until a later change translates'}`)),
   ...(opts.classCacheSize !== undefined ? { idleClasses: opts.classCacheSize } : {}), ...(opts.classCacheBytes !== undefined ? { idleBytes: opts.classCacheBytes } : {}) });
@@ -179,8 +190,30 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   });
   observer.metrics.countSendTimeouts(() => engine.counters.sendTimeouts);
   let ready = false;
+  // RequestAuthentication jwksUri keys: fetched beside the pipeline, joined to each snapshot; new or
+  // rotated keys re-push the last snapshot (a fetch never holds a push back).
+  let lastRequest: PushRequest | undefined;
+  const jwksLog = logger('jwks');
+  const jwks = new JwksFetcher({
+    ...(opts.jwksRefreshMs !== undefined ? { refreshMs: opts.jwksRefreshMs } : {}),
+    onChange: () => { if (lastRequest) safePush(fullPush(lastRequest.mesh, new Set(['RequestAuthentication']), new Set(), Date.now())); },
+    onFetch: (uri, o) => { if (o.ok) { observer.metrics.jwksFetchOk.inc(); if (o.changed) jwksLog.info({ uri }, `keys from ${uri} fetched`); } else {
+      observer.metrics.jwksFetchFail.inc();
+      jwksLog.warn({ uri, err: o.error }, `cannot fetch keys from ${uri}: ${o.error}; ${o.keptLastGood ? 'the last good keys stay in force' : 'tokens of its issuer are refused until it answers'}`);
+    } },
+  });
   const first = firstValueFrom(store$);
-  const sub: Subscription = store$.subscribe((out) => { last = out; void runner.submit(out.change); });
+  // Kubernetes mode: the Gateway API status the store computed is written back by the elected leader.
+  const gwStatus = opts.kube ? gatewayStatusWriter(opts.kube) : undefined;
+  // Sliced (runner.submit): failures are reported through the runner's pushFailed event.
+  const safePush = (raw: PushRequest): void => { void runner.submit({ ...raw, mesh: withJwks(raw.mesh, jwks.snapshot()) }); };
+  const sub: Subscription = store$.subscribe((out) => {
+    last = out;
+    gwStatus?.update(out.mesh.gatewayApiStatus ?? []);
+    lastRequest = out.change;
+    jwks.want(jwksUris(out.change.mesh));
+    safePush(out.change);
+  });
   const v1 = new V1Api({ cache, ready: () => ready });
   let xdsTls: XdsTlsServer | undefined;
   // POSTed YAML is parsed off the event loop, a few at a time, each within 10 s.
@@ -188,7 +221,7 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   // A peer's syncz entry is JSON of the same shape proxy-status reads; syncState tolerates missing fields.
   const replicas = debugPeers(opts.replicas ?? {}, src.kubeConfig, opts.monitoringPort, () => synczEntries({ engine, pollers: () => v1.syncz() }),
     (t) => syncState(t as SyncEntry['types'][string]));
-  const sources = { replicas, authRefusals: () => xdsTls?.refusals() ?? [], engine, mesh: () => cache.mesh, ready: () => ready, sourceErrors: () => last.status.sourceErrors, duplicates: () => last.status.duplicates, ignored: () => last.status.ignored,
+  const sources = { replicas, authRefusals: () => xdsTls?.refusals() ?? [], engine, mesh: () => cache.mesh, ready: () => ready, sourceErrors: () => last.status.sourceErrors, duplicates: () => last.status.duplicates, ignored: () => last.status.ignored, envoyFilterSkips: () => [...envoyFilterSkips.values()],
     pushStatus: () => observer.pushStatus(), pollers: () => v1.syncz(),
     snapshot: (p: Proxy) => cache.forProxy(p), dryRun: (yaml: string, streams: readonly StreamState[]) => serverDryRun(() => last, () => cache.mesh, streams, yaml, meshOpts, (p) => cache.forProxy(p),
       (text, source) => dryRunParser.parse(text, source)) };
@@ -208,7 +241,8 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
     sub.unsubscribe();
     await runner.stop();
     ownCA?.close();
-    await Promise.all([dryRunParser.close(), xds?.close(), xdsTls?.close(), webhook?.close(), ca?.close(), ...servers.map((s) => s.close())]);
+    jwks.close();
+    await Promise.all([gwStatus?.close(), dryRunParser.close(), xds?.close(), xdsTls?.close(), webhook?.close(), ca?.close(), ...servers.map((s) => s.close())]);
   };
   try {
     if (opts.ca) {
@@ -259,4 +293,12 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   const running = { xdsPort: xds?.port ?? 0, xdsTlsPort: xdsTls?.port, monitoringPort: servers[0]!.port, httpPort: servers[1]!.port, webhookPort: webhook?.port, engine, ca, close };
   log.info({ xds: xds?.port, xdsTls: xdsTls?.port, monitoring: running.monitoringPort, http: running.httpPort, webhook: running.webhookPort, ...src.describe }, 'listening');
   return running;
+}
+
+function gatewayStatusWriter(k: KubeModeOptions): GatewayStatusWriter {
+  const kc = new KubeConfig();
+  if (k.kubeconfig) kc.loadFromFile(k.kubeconfig); else kc.loadFromCluster();
+  const w = new GatewayStatusWriter({ kubeConfig: kc, namespace: k.istioNamespace, identity: `${os.hostname()}_${randomUUID()}`, log: logger('gateway-status') });
+  w.start();
+  return w;
 }

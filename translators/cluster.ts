@@ -5,7 +5,8 @@
  * (see policy.ts). The cluster type follows the service: EDS for Kubernetes services and
  * ServiceEntries with STATIC resolution or a workloadSelector, STRICT_DNS / LOGICAL_DNS (endpoints
  * inline) for DNS / DNS_ROUND_ROBIN, ORIGINAL_DST for resolution NONE. The generators differ in
- * the default LB (istiod: LEAST_REQUEST for Envoy, ROUND_ROBIN for proxyless gRPC).
+ * the default LB (istiod: LEAST_REQUEST for Envoy, ROUND_ROBIN for proxyless gRPC). Envoy clusters
+ * carry TLS from the rule or auto mTLS (mtls-upstream.ts); proxyless gRPC leaves TLS to its generator.
  */
 import type { MeshService } from '../model/config.js';
 import type { DestinationRule, TrafficPolicy } from '../model/istio.js';
@@ -15,6 +16,7 @@ import { istioMetadata } from './metadata.js';
 import { policyFields, policyForPort } from './policy.js';
 import { dnsEndpoints } from './endpoint.js';
 import { portProtocol } from './protocol.js';
+import { autoMtlsApplies, serviceAccounts, TLS_MODE_LABEL, upstreamTlsFields } from './mtls-upstream.js';
 import type { Scope } from './scope.js';
 
 export interface ClusterFlavor {
@@ -59,6 +61,17 @@ function typeFields(scope: Scope, svc: MeshService, name: string, port: number, 
   }
 }
 
+/** The cluster's TLS: the DestinationRule's `tls`, else auto mTLS (mtls-upstream.ts). */
+function clusterTls(scope: Scope, svc: MeshService, port: number, subset: string, policy: TrafficPolicy | undefined, h2: boolean, originalDst: boolean): Partial<Cluster> {
+  const auto = autoMtlsApplies(scope.mesh, svc);
+  const eps = originalDst ? scope.mesh.endpoints.get(svc.hostname)?.get(port) ?? [] : [];
+  return upstreamTlsFields({
+    tls: policy?.tls, sni: mtlsSni(port, subset, svc.hostname), h2, auto, originalDst,
+    serviceAccounts: policy?.tls?.mode === 'ISTIO_MUTUAL' || auto ? serviceAccounts(scope.mesh, svc) : [],
+    allIstio: eps.length > 0 && eps.every((e) => e.labels[TLS_MODE_LABEL] === 'istio'),
+  });
+}
+
 function cluster(scope: Scope, name: string, svc: MeshService, port: number, subset: string, dr: DestinationRule | undefined, policy: TrafficPolicy | undefined, flavor: ClusterFlavor): Cluster {
   const meta: Record<string, string | { host: string; name: string; namespace: string }[]> = {
     services: [{ host: svc.hostname, name: svc.name, namespace: svc.namespace }],
@@ -66,11 +79,13 @@ function cluster(scope: Scope, name: string, svc: MeshService, port: number, sub
   if (dr) meta['config'] = configPath('DestinationRule', dr.meta.namespace, dr.meta.name);
   const sp = svc.ports.find((p) => p.port === port)!;
   const typed = flavor.envoyPolicy ? typeFields(scope, svc, name, port, policy) : typeFields(scope, { ...svc, resolution: 'EDS' }, name, port);
+  const h2 = ['HTTP2', 'GRPC'].includes(portProtocol(sp));
   const pol = flavor.envoyPolicy
-    ? policyFields(policy, scope.mesh.settings.connectTimeout, mtlsSni(port, subset, svc.hostname), ['HTTP2', 'GRPC'].includes(portProtocol(sp)))
-    : policyFields(undefined, policy?.connectionPool?.tcp?.connectTimeout ?? scope.mesh.settings.connectTimeout, '', false);
+    ? policyFields(policy, scope.mesh.settings.connectTimeout, h2)
+    : policyFields(undefined, policy?.connectionPool?.tcp?.connectTimeout ?? scope.mesh.settings.connectTimeout, false);
   if (!flavor.envoyPolicy) { delete pol.circuit_breakers; }
-  const out: Cluster = { name, ...typed, ...pol, ...lbFields(policy, flavor), metadata: istioMetadata(meta) };
+  const tls = flavor.envoyPolicy ? clusterTls(scope, svc, port, subset, policy, h2, typed.type === 'ORIGINAL_DST') : {};
+  const out: Cluster = { name, ...typed, ...pol, ...tls, ...lbFields(policy, flavor), metadata: istioMetadata(meta) };
   if (typed.lb_policy === 'CLUSTER_PROVIDED') out.lb_policy = 'CLUSTER_PROVIDED';
   return out;
 }

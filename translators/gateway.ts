@@ -9,7 +9,9 @@
  * SNI chains from the VirtualServices' tls routes. Virtual hosts: one per VirtualService host bound
  * to the gateway (`gateways: [ns/name]`, exported to the gateway's namespace) within the server's hosts, named `host:<server port>`
  * (`*:80` for `*`); VirtualServices for one host are merged in namespace/name order. Clusters and
- * endpoints: every visible service, as istiod gives gateways.
+ * endpoints: every visible service, as istiod gives gateways. AuthorizationPolicies selecting the
+ * gateway apply to its HCMs through the filter registry and to its TLS-passthrough chains as network
+ * filters.
  */
 import type { MeshConfig } from '../model/config.js';
 import type { Gateway, GatewayServer, VirtualService } from '../model/istio.js';
@@ -27,6 +29,7 @@ import { dedupeDomains } from './outbound.js';
 import { tlsChains, TLS_INSPECTOR } from './tcp.js';
 import { clusterOutput, eager, edsOutput, fixedClusters } from './sidecar.js';
 import { sds } from './policy.js';
+import { networkAuthzFilters } from './authz/workload.js';
 import type { Generated } from './generated.js';
 import type { ListenerPort } from './filters/types.js';
 import { protocolNamed } from './protocol.js';
@@ -93,16 +96,26 @@ function routeConfig(scope: Scope, name: string, entries: { g: Gateway; server: 
 function downstreamTls(server: GatewayServer): Record<string, unknown> {
   const tls = server.tls!;
   const istio = tls.mode === 'ISTIO_MUTUAL';
-  const cert = istio ? 'default' : `kubernetes://${tls.credentialName ?? ''}`;
+  // A credentialName that is already an SDS name (`kubernetes-gateway://ns/name`, from the Gateway API) is used as is, as istiod does.
+  const cred = tls.credentialName ?? '';
+  const cert = istio ? 'default' : cred.includes('://') ? cred : `kubernetes://${cred}`;
   const common: Record<string, unknown> = { tls_certificate_sds_secret_configs: [sds(cert)], alpn_protocols: ['h2', 'http/1.1'] };
-  if (istio) common['combined_validation_context'] = { default_validation_context: {}, validation_context_sds_secret_config: sds('ROOTCA') };
-  else if (tls.mode === 'MUTUAL' || tls.mode === 'OPTIONAL_MUTUAL') common['combined_validation_context'] = { default_validation_context: {}, validation_context_sds_secret_config: sds(`kubernetes://${tls.credentialName ?? ''}-cacert`) };
+  // ISTIO_MUTUAL: clients must present a mesh certificate (the agent's ROOTCA), and one of the server's subjectAltNames when it lists any.
+  const sans = tls.subjectAltNames?.length ? { match_subject_alt_names: tls.subjectAltNames.map((exact) => ({ exact })) } : {};
+  if (istio) common['combined_validation_context'] = { default_validation_context: sans, validation_context_sds_secret_config: sds('ROOTCA') };
+  else if (tls.mode === 'MUTUAL' || tls.mode === 'OPTIONAL_MUTUAL') common['combined_validation_context'] = { default_validation_context: {}, validation_context_sds_secret_config: sds(`${cert}-cacert`) };
   return { common_tls_context: common, require_client_certificate: { value: istio || tls.mode === 'MUTUAL' } };
 }
 
 /** The filter registry's port for a server bound on listen port `lp`. */
 function serverPort(lp: number, server: GatewayServer): ListenerPort {
   return { number: lp, name: server.port.name, protocol: protocolNamed(server.port.protocol) };
+}
+
+/** AuthorizationPolicies selecting the gateway, as network filters before the chain's tcp_proxy (as istiod). */
+function withNetworkAuthz(scope: Scope, chain: FilterChain): FilterChain {
+  const authz = networkAuthzFilters(scope.mesh, scope.namespace, scope.labels);
+  return authz.length ? { ...chain, filters: [...authz, ...(chain.filters ?? [])] } : chain;
 }
 
 function sniOf(server: GatewayServer): string[] {
@@ -140,7 +153,7 @@ export function gatewayGenerator(mesh: MeshConfig, proxy: Proxy): Generated {
       } as FilterChain });
     }
     for (const e of passthrough) {
-      for (const { vs } of boundVirtualServices(scope, e.g, e.server)) chains.push(...tlsChains(scope, vs, e.server.port.number, gwName(e.g)).map((chain) => ({ chain })));
+      for (const { vs } of boundVirtualServices(scope, e.g, e.server)) chains.push(...tlsChains(scope, vs, e.server.port.number, gwName(e.g)).map((chain) => ({ chain: withNetworkAuthz(scope, chain) })));
     }
     // Servers that collide on one port and match (istiod reports them as conflicts): the first keeps it.
     const seen = new Set<string>();

@@ -321,8 +321,9 @@ describe('translators generate()', () => {
           .filter((a) => (a as { '@type'?: string } | undefined)?.['@type'] === `type.googleapis.com/${HCM}`);
         assert.ok(hcms.length > 0, 'some listener carries an HCM');
         for (const hcmAny of hcms) {
-          const rdsName = unpack<HttpConnectionManager>(hcmAny, HCM).rds!.route_config_name!;
-          const rc = must(g.routes.get(rdsName), `route config ${rdsName}`);
+          const hcm = unpack<HttpConnectionManager>(hcmAny, HCM);
+          // The inbound catch-all (virtualInbound-catchall-http) carries its route config inline, as istiod's does.
+          const rc = hcm.rds ? must(g.routes.get(hcm.rds.route_config_name!), `route config ${hcm.rds.route_config_name}`) : must(hcm.route_config ?? undefined, 'an inline route config');
           for (const vh of rc.virtual_hosts ?? []) {
             for (const r of vh.routes ?? []) {
               const targets = r.route?.cluster ? [r.route.cluster] : weights(r).map(([n]) => n);

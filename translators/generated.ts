@@ -15,7 +15,7 @@ export interface TypeOutput<T> {
 
 /** Clusters and EDS assignments also say what each name stands for. */
 export interface ClusterOutput<T> extends TypeOutput<T> {
-  /** The key of a cluster (or EDS) name this output serves; undefined for fixed clusters (`BlackHoleCluster`…) and names it doesn't serve. */
+  /** The key of a cluster (or EDS) name this output serves; undefined for fixed clusters (`BlackHoleCluster`…), clusters an EnvoyFilter added, and names it doesn't serve. */
   key(name: string): ClusterKey | undefined;
 }
 
@@ -28,4 +28,6 @@ export interface Generated {
   readonly secrets?: TypeOutput<object>;
   /** The DNS name table, one unnamed resource (translators/nds.ts); added by `generate`. */
   readonly nameTable?: TypeOutput<object>;
+  /** The EnvoyFilters applied and the patches skipped as invalid (translators/envoyfilter); absent when none applies. */
+  readonly envoyFilters?: { readonly filters: readonly string[]; skips(): readonly { filter: string; patchIndex: number; typeUrl: string; resource: string; reason: string }[] };
 }

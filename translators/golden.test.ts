@@ -45,6 +45,8 @@ export function renderCase(file: string): { out: Record<string, unknown>; proble
   const out = {
     rejected: mesh.rejected.map((r) => `${r.kind} ${r.namespace}/${r.name}: ${r.field}: ${r.reason}`),
     conflicts: mesh.conflicts,
+    // Gateway API cases: the status conditions the conversion computed (configz shows the same).
+    ...(mesh.gatewayApiStatus ? { gatewayApiStatus: mesh.gatewayApiStatus } : {}),
     proxies,
   };
   return { out, problems };

@@ -4,7 +4,9 @@
  * generator: every resource is asked for by name. LDS `host:port` (short names resolved to the
  * FQDN; the listener keeps the requested name) → an api_listener whose HCM names the RDS config
  * `outbound|port||host`; RDS holds one virtual host with the service's domains (with ports);
- * CDS/EDS are the outbound clusters and subsets.
+ * CDS/EDS are the outbound clusters and subsets, with client mTLS only where a DestinationRule
+ * says ISTIO_MUTUAL (grpc-tls.ts). Server side: `xds.istio.io/grpc/lds/inbound/<ip>:<port>`
+ * listeners for xDS-enabled servers (grpc-inbound.ts).
  */
 import type { MeshConfig, MeshService } from '../model/config.js';
 import { buildScope, type Scope } from './scope.js';
@@ -20,6 +22,10 @@ import { clusterName, vhostName, type ClusterKey } from './names.js';
 import { hostRoutes, type RouteFlavor } from './route.js';
 import { portProtocol } from './protocol.js';
 import type { Generated } from './generated.js';
+import { grpcInboundListener, GRPC_INBOUND_PREFIX } from './grpc-inbound.js';
+import { grpcInboundSecurity } from './grpc-security.js';
+import { grpcClientTls } from './grpc-tls.js';
+import { policyForPort } from './policy.js';
 
 export const GRPC_ROUTES: RouteFlavor = { headerStyle: 'legacy', defaultRetries: false, timeoutAs: 'max_stream_duration', listenerClass: 'grpc-outbound' };
 
@@ -39,6 +45,7 @@ export function resolveTarget(scope: Scope, name: string, proxyNs: string): { sv
 }
 
 function listener(scope: Scope, proxy: Proxy, name: string): Listener | undefined {
+  if (name.startsWith(GRPC_INBOUND_PREFIX)) return grpcInboundListener(scope, name, grpcInboundSecurity);
   const t = resolveTarget(scope, name, proxy.namespace);
   if (!t) return undefined;
   const rds = clusterName('outbound', t.port, '', t.svc.hostname);
@@ -54,10 +61,19 @@ function routeConfig(scope: Scope, proxy: Proxy, name: string, svc: MeshService,
   };
 }
 
+/** The cluster with the client TLS its DestinationRule asks for (ISTIO_MUTUAL only). */
+function withClientTls(scope: Scope, { key, cluster }: KeyedCluster): KeyedCluster {
+  const dr = scope.destinationRule(key.host);
+  const base = policyForPort(dr?.spec.trafficPolicy, key.port);
+  const own = key.subset ? policyForPort(dr?.spec.subsets?.find((s) => s.name === key.subset)?.trafficPolicy, key.port) : undefined;
+  const ts = grpcClientTls(scope.mesh, key.host, key.port, own ? { ...base, ...own } : base);
+  return { key, cluster: ts ? { ...cluster, transport_socket: ts } : cluster };
+}
+
 export function grpcGenerator(mesh: MeshConfig, proxy: Proxy): Generated {
   const scope = buildScope(mesh, proxy);
   let clusters: Map<string, KeyedCluster> | undefined;
-  const allClusters = (): Map<string, KeyedCluster> => (clusters ??= new Map(outboundClusters(scope, { defaultLb: 'ROUND_ROBIN', envoyPolicy: false }).map((c) => [c.cluster.name!, c])));
+  const allClusters = (): Map<string, KeyedCluster> => (clusters ??= new Map(outboundClusters(scope, { defaultLb: 'ROUND_ROBIN', envoyPolicy: false }).map((c) => [c.cluster.name!, withClientTls(scope, c)])));
   // RDS names are the services' port clusters (`outbound|port||host`): the listeners name them.
   let rdsNames: Map<string, { svc: MeshService; port: number }> | undefined;
   const allRoutes = (): Map<string, { svc: MeshService; port: number }> =>

@@ -15,6 +15,7 @@ import { parseNodeId, type Proxy } from '../model/proxy.js';
 import { encodeResource } from '../proto/encode.js';
 import { toProto3Json, type JsonValue } from '../proto/json.js';
 import { validateMessage } from '../proto/validate.js';
+import { PROTO_PATCH_OPS } from '../proto/patch.js';
 import { generate } from './index.js';
 
 export const TYPES = {
@@ -44,7 +45,7 @@ export type Snapshot = Record<TypeKey, Record<string, JsonValue>>;
 
 /** Every resource a proxy receives (wildcard names for each type), as proto3 JSON, plus its problems. */
 export function snapshot(mesh: MeshConfig, p: Proxy, opts: { strictClusters?: boolean } = {}): { snap: Snapshot; problems: string[] } {
-  const g = generate(mesh, p);
+  const g = generate(mesh, p, PROTO_PATCH_OPS);
   const snap: Snapshot = { clusters: {}, endpoints: {}, listeners: {}, routes: {} };
   const problems: string[] = [];
   for (const t of Object.keys(TYPES) as TypeKey[]) {

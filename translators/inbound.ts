@@ -3,17 +3,21 @@
  * A sidecar's inbound side, as current istiod builds it: `virtualInbound` on 15006 (original_dst
  * listener filter) with a filter chain per workload port named `0.0.0.0_<port>` (matched on
  * destination_port) — an HCM with RDS `inbound|<port>||` for HTTP ports, a tcp_proxy otherwise —
- * plus `virtualInbound-blackhole` (port 15006 itself) and the catch-all to
- * InboundPassthroughCluster; clusters `inbound|<port>||` (STATIC to 127.0.0.1:<port>, the app in
+ * plus `virtualInbound-blackhole` (port 15006 itself) and the catch-all chains to
+ * InboundPassthroughCluster (`virtualInbound-catchall-http` for HTTP found by ALPN, `virtualInbound` for TCP); per port, one chain per match option of the effective
+ * PeerAuthentication mode (TLS-terminating and/or plaintext, mtls-inbound.ts), in istiod's order
+ * (blackhole, passthrough, ports); clusters `inbound|<port>||` (STATIC to 127.0.0.1:<port>, the app in
  * the same pod or VM) and route configs `inbound|<port>||` with one vhost `inbound|http|<port>`.
  * The workload's ports come from the services whose selector picks the proxy's labels (Service
  * selectors, ServiceEntry workloadSelectors) in its namespace; a named targetPort is resolved
- * against the first matching Pod or WorkloadEntry. Output depends only on namespace and labels,
- * so proxies of one workload shape share it.
+ * against the first matching Pod or WorkloadEntry. AuthorizationPolicies reach TCP chains (ports
+ * and the passthrough catch-all) as network filters before tcp_proxy, HTTP ones through the HCM's
+ * filter registry. Output depends only on namespace and labels, so proxies of one workload shape
+ * share it.
  */
 import type { MeshConfig, MeshService } from '../model/config.js';
 import type { ServicePort } from '../model/k8s.js';
-import type { Cluster, FilterChain, Listener, RouteConfiguration } from '../proto/types.js';
+import type { Cluster, Filter, FilterChain, Listener, RouteConfiguration } from '../proto/types.js';
 import { typedAny } from '../proto/any.js';
 import { durationOf } from '../model/duration.js';
 import { selectorMatches, serviceSelects } from '../model/labels.js';
@@ -23,6 +27,12 @@ import { istioMetadata } from './metadata.js';
 import { isHttp, portProtocol, type Protocol } from './protocol.js';
 import { tcpProxy, ORIGINAL_DST } from './tcp.js';
 import type { Scope } from './scope.js';
+import { networkAuthzFilters } from './authz/workload.js';
+import { effectiveMtls, mtlsModeForPort, type EffectiveMtls, type EffectiveMtlsMode } from '../model/peerauth.js';
+import { chainOptions, chainTls, httpInspectorFor, passthroughOptions, tlsInspectorFor } from './mtls-inbound.js';
+
+/** AuthorizationPolicy network filters (before tcp_proxy) for the workload's TCP chains, passthrough included, as istiod. */
+const networkAuthz = (scope: Scope): Filter[] => networkAuthzFilters(scope.mesh, scope.namespace, scope.labels);
 
 export const INBOUND_PASSTHROUGH = 'InboundPassthroughCluster';
 
@@ -88,30 +98,88 @@ export function inboundClusters(scope: Scope, ports: readonly InboundPort[]): { 
   return out;
 }
 
-function chainFor(scope: Scope, p: InboundPort): FilterChain {
-  const name = clusterName('inbound', p.port, '', '');
+/** The inbound HCM for a port: RDS `inbound|<port>||`, and istiod's client-certificate headers (XFCC) for the app. */
+function inboundHcm(scope: Scope, p: InboundPort): Record<string, unknown> {
   const ctx = listenerContext(scope, 'sidecar-inbound', { number: p.port, protocol: p.protocol });
-  const filter = isHttp(p.protocol)
-    ? { name: HCM_FILTER, typed_config: typedAny(HCM_TYPE, rdsHcm(`inbound_0.0.0.0_${p.port}`, name, ctx)) }
-    : tcpProxy(name, name);
-  const svc = p.services[0]!;
   return {
-    name: `0.0.0.0_${p.port}`, filter_chain_match: { destination_port: { value: p.port } }, filters: [filter],
+    ...rdsHcm(`inbound_0.0.0.0_${p.port}`, clusterName('inbound', p.port, '', ''), ctx),
+    forward_client_cert_details: 'APPEND_FORWARD',
+    set_current_client_cert_details: { subject: { value: true }, dns: true, uri: true },
+  };
+}
+
+/** The chains of one workload port: one per match option of its effective mTLS mode (mtls-inbound.ts). */
+function chainsFor(scope: Scope, p: InboundPort, mode: EffectiveMtlsMode, trustDomain: string): FilterChain[] {
+  const name = clusterName('inbound', p.port, '', '');
+  const http = isHttp(p.protocol);
+  const filters = http ? [{ name: HCM_FILTER, typed_config: typedAny(HCM_TYPE, inboundHcm(scope, p)) }] : [...networkAuthz(scope), tcpProxy(name, name)];
+  const svc = p.services[0]!;
+  return chainOptions(mode, http).map((o) => ({
+    name: `0.0.0.0_${p.port}`, ...chainTls(o, { destination_port: { value: p.port } }, trustDomain, http), filters,
     metadata: istioMetadata({ config: configPath('Service', svc.namespace, svc.name) }),
-  } as FilterChain;
+  } as FilterChain));
+}
+
+/** istiod's catch-all HCM: an inline route to InboundPassthroughCluster for HTTP to ports no service declares. */
+function passthroughHcm(scope: Scope): Record<string, unknown> {
+  const ctx = listenerContext(scope, 'sidecar-inbound', { number: 0, protocol: 'HTTP' });
+  const { rds: _rds, ...base } = rdsHcm(INBOUND_PASSTHROUGH, INBOUND_PASSTHROUGH, ctx);
+  void _rds;
+  return {
+    ...base,
+    route_config: {
+      name: INBOUND_PASSTHROUGH, validate_clusters: { value: false },
+      virtual_hosts: [{
+        name: 'inbound|http|0', domains: ['*'],
+        routes: [{
+          name: 'default', match: { prefix: '/' }, decorator: { operation: ':0/*' },
+          route: { cluster: INBOUND_PASSTHROUGH, timeout: { seconds: 0 }, max_stream_duration: { max_stream_duration: { seconds: 0 }, grpc_timeout_header_max: { seconds: 0 } } },
+        }],
+      }],
+    },
+    forward_client_cert_details: 'APPEND_FORWARD',
+    set_current_client_cert_details: { subject: { value: true }, dns: true, uri: true },
+  };
+}
+
+/**
+ * The passthrough chains (traffic to ports no service declares) for the workload's mode —
+ * `virtualInbound-catchall-http` (HTTP, found by ALPN) and `virtualInbound` (TCP) — plus, as
+ * istiod's ForPassthrough, chains for portLevelMtls ports that are not workload ports.
+ */
+function passthroughChains(scope: Scope, eff: EffectiveMtls, ports: readonly InboundPort[], trustDomain: string): FilterChain[] {
+  const any = { prefix_ranges: [{ address_prefix: '0.0.0.0', prefix_len: { value: 0 } }] };
+  const extra = eff.perPort.filter((pp) => !ports.some((p) => p.port === pp.port));
+  const hcm = { name: HCM_FILTER, typed_config: typedAny(HCM_TYPE, passthroughHcm(scope)) };
+  return [{ mode: eff.mode, base: any }, ...extra.map((pp) => ({ mode: pp.mode, base: { ...any, destination_port: { value: pp.port } } }))]
+    .flatMap(({ mode, base }) => passthroughOptions(mode).map(({ option, http }) => ({
+      name: http ? 'virtualInbound-catchall-http' : 'virtualInbound', ...chainTls(option, base, trustDomain, http),
+      filters: http ? [hcm] : [...networkAuthz(scope), tcpProxy(INBOUND_PASSTHROUGH, INBOUND_PASSTHROUGH)],
+    } as FilterChain)));
+}
+
+/** The workload's effective PeerAuthentication (mesh → namespace → workload → port). */
+export function workloadMtls(scope: Scope): EffectiveMtls {
+  return effectiveMtls(scope.mesh.peerAuthentications, scope.mesh.settings.rootNamespace, scope.namespace, scope.labels);
 }
 
 export function virtualInbound(scope: Scope, ports: readonly InboundPort[]): Listener {
+  const eff = workloadMtls(scope);
+  const td = scope.mesh.settings.trustDomain;
+  const chains: FilterChain[] = [
+    { name: 'virtualInbound-blackhole', filter_chain_match: { destination_port: { value: 15006 } }, filters: [tcpProxy(BLACKHOLE_CLUSTER, BLACKHOLE_CLUSTER)] },
+    ...passthroughChains(scope, eff, ports, td),
+    ...ports.flatMap((p) => chainsFor(scope, p, mtlsModeForPort(eff, p.port), td)),
+  ];
+  const inspectors = [tlsInspectorFor(chains), httpInspectorFor(chains)].filter((f) => f !== undefined);
   return {
     name: 'virtualInbound',
     address: { socket_address: { address: '0.0.0.0', port_value: 15006 } },
     traffic_direction: 'INBOUND',
-    listener_filters: [ORIGINAL_DST],
-    filter_chains: [
-      { name: 'virtualInbound-blackhole', filter_chain_match: { destination_port: { value: 15006 } }, filters: [tcpProxy(BLACKHOLE_CLUSTER, BLACKHOLE_CLUSTER)] },
-      ...ports.map((p) => chainFor(scope, p)),
-      { name: 'virtualInbound', filters: [tcpProxy(INBOUND_PASSTHROUGH, INBOUND_PASSTHROUGH)] },
-    ],
+    listener_filters: [ORIGINAL_DST, ...inspectors],
+    listener_filters_timeout: { seconds: 0 },
+    continue_on_listener_filters_timeout: true,
+    filter_chains: chains,
   };
 }
 

@@ -6,7 +6,9 @@
  * (scope via Sidecar workloadSelector, inbound ports, sourceLabels matches, gateway selection).
  * Labels are the registry pod's over node metadata LABELS (model/resolve-proxy.ts) when the
  * caller passes the mesh (so pods of one Deployment share a class), else the proxy's own; with no
- * labels at all the class is per workload name.
+ * labels at all the class is per workload name. The AuthorizationPolicies and
+ * RequestAuthentications that select the workload, its effective PeerAuthentication, and the
+ * EnvoyFilters selecting it (translators/envoyfilter/select.ts) are named in the key too.
  */
 import type { MeshConfig } from '../model/config.js';
 import type { Proxy } from '../model/proxy.js';
@@ -17,6 +19,9 @@ import { gatewayGenerator } from './gateway.js';
 import { proxyLabels } from './scope.js';
 import { nameTableOutput, ndsClassKey } from './nds.js';
 import { secretOutput } from './secret.js';
+import { appliedKey, appliedPolicies } from './authz/select.js';
+import { effectiveMtls, mtlsKey } from '../model/peerauth.js';
+import { applyEnvoyFilters, envoyFilterClassKey, type ProtoOps } from './envoyfilter/index.js';
 
 export type { ClusterOutput, Generated, TypeOutput } from './generated.js';
 export type { ClusterKey } from './names.js';
@@ -28,10 +33,37 @@ function labelsKey(labels: Readonly<Record<string, string>>): string {
 export function proxyClass(proxy: Proxy, mesh?: MeshConfig): string {
   const labels = mesh ? proxyLabels(mesh, proxy) : proxy.labels;
   const shape = Object.keys(labels).length ? `labels:${labelsKey(labels)}` : `pod:${proxy.workloadName}`;
-  return `${proxy.generator}/${proxy.type}/${proxy.namespace}/${shape}${ndsClassKey(proxy)}`;
+  // The security policies that select the workload are part of its output: name them, so two
+  // workloads can share a translation only when the same policies apply to both.
+  const authz = mesh ? appliedKey(appliedPolicies(mesh, { namespace: proxy.namespace, labels })) : '';
+  const ef = mesh ? envoyFilterClassKey(mesh, proxy, labels) : '';
+  return `${proxy.generator}/${proxy.type}/${proxy.namespace}/${shape}${ndsClassKey(proxy)}${authz ? `/policies:${authz}` : ''}${mtlsClassKey(proxy, labels, mesh)}${ef}`;
 }
 
-export function generate(mesh: MeshConfig, proxy: Proxy): Generated {
+/**
+ * The effective PeerAuthentication, which shapes inbound chains. Namespace and labels already
+ * determine it; it is named in the key so that a narrower notion of "workload shape" can never
+ * merge two workloads a policy tells apart. Empty when no policy applies (the common case).
+ */
+function mtlsClassKey(proxy: Proxy, labels: Readonly<Record<string, string>>, mesh: MeshConfig | undefined): string {
+  if (!mesh?.peerAuthentications.length || proxy.type !== 'sidecar') return '';
+  const eff = effectiveMtls(mesh.peerAuthentications, mesh.settings.rootNamespace, proxy.namespace, labels);
+  return Object.keys(eff.levels).length ? `/mtls:${mtlsKey(eff)}` : '';
+}
+
+/**
+ * The proxy's output. `ops` (proto/patch.ts `PROTO_PATCH_OPS`, which translators may not import)
+ * enables the EnvoyFilter stage — the one place generated output is finalized before encoding;
+ * without it, a proxy some EnvoyFilter selects is an error rather than silently unpatched.
+ */
+export function generate(mesh: MeshConfig, proxy: Proxy, ops?: ProtoOps): Generated {
   const envoy = proxy.generator === 'grpc' ? grpcGenerator(mesh, proxy) : proxy.type === 'router' ? gatewayGenerator(mesh, proxy) : sidecarGenerator(mesh, proxy);
-  return { ...envoy, secrets: secretOutput(mesh, proxy), nameTable: nameTableOutput(mesh, proxy) };
+  const out: Generated = { ...envoy, secrets: secretOutput(mesh, proxy), nameTable: nameTableOutput(mesh, proxy) };
+  if (!mesh.envoyFilters?.length) return out;
+  const labels = proxyLabels(mesh, proxy);
+  if (!ops) {
+    if (envoyFilterClassKey(mesh, proxy, labels)) throw new Error('EnvoyFilters select this proxy but generate() was called without proto ops (pass PROTO_PATCH_OPS)');
+    return out;
+  }
+  return applyEnvoyFilters(mesh, proxy, labels, out, ops);
 }

@@ -46,8 +46,10 @@ describe('Istio-faithful translation', () => {
     });
     it('the VM proxy (labels from node metadata) gets inbound 9080: chain, cluster to the local app, route config', () => {
       const chains = chainsOf(vm.listeners['virtualInbound']);
-      assert.deepEqual(chains.map((c) => c['name']), ['virtualInbound-blackhole', '0.0.0.0_9080', 'virtualInbound']);
-      assert.deepEqual((chains[1]!['filterChainMatch'] as J)['destinationPort'], 9080);
+      // PERMISSIVE (no PeerAuthentication): passthrough HTTP (mTLS, plaintext) and TCP (mTLS, plaintext, app TLS), then the port's mTLS and plaintext chains.
+      assert.deepEqual(chains.map((c) => c['name']), ['virtualInbound-blackhole', 'virtualInbound-catchall-http', 'virtualInbound-catchall-http',
+        'virtualInbound', 'virtualInbound', 'virtualInbound', '0.0.0.0_9080', '0.0.0.0_9080']);
+      assert.deepEqual((chains[6]!['filterChainMatch'] as J)['destinationPort'], 9080);
       const cl = vm.clusters['inbound|9080||'] as J;
       assert.equal(cl['type'], 'STATIC');
       assert.deepEqual(endpointsOf(cl['loadAssignment']), ['127.0.0.1:9080']);
@@ -93,7 +95,8 @@ describe('Istio-faithful translation', () => {
       assert.deepEqual([(r['retryPolicy'] as J)['numRetries'], (r['retryPolicy'] as J)['retryOn']], [4, '5xx,connect-failure']);
     });
     it('a named targetPort is resolved against the pod for the inbound side', () => {
-      assert.deepEqual(chainsOf(s.listeners['virtualInbound']).map((c) => c['name']), ['virtualInbound-blackhole', '0.0.0.0_5000', '0.0.0.0_8000', 'virtualInbound']);
+      assert.deepEqual(chainsOf(s.listeners['virtualInbound']).map((c) => c['name']), ['virtualInbound-blackhole', 'virtualInbound-catchall-http', 'virtualInbound-catchall-http',
+        'virtualInbound', 'virtualInbound', 'virtualInbound', '0.0.0.0_5000', '0.0.0.0_5000', '0.0.0.0_5000', '0.0.0.0_8000', '0.0.0.0_8000']);
     });
   });
 

@@ -73,7 +73,7 @@ describe('translators/locality', () => {
   });
 
   it('marks the cluster locality-weighted (Envoy ignores EDS locality weights otherwise) when istiod does', () => {
-    const lbc = (loc: LocalityLbSetting, od: boolean): unknown => policyFields({ loadBalancer: { localityLbSetting: loc }, ...(od ? { outlierDetection: { consecutive5xxErrors: 5 } } : {}) }, '10s', '', false).common_lb_config;
+    const lbc = (loc: LocalityLbSetting, od: boolean): unknown => policyFields({ loadBalancer: { localityLbSetting: loc }, ...(od ? { outlierDetection: { consecutive5xxErrors: 5 } } : {}) }, '10s', false).common_lb_config;
     const dist = { distribute: [{ from: '*', to: { 'us-east': 100 } }] };
     const fail = { failover: [{ from: 'us-east', to: 'eu-west' }] };
     assert.deepEqual(lbc(dist, false), { locality_weighted_lb_config: {} });

@@ -17,6 +17,7 @@ import { TESTDATA, readCase } from './golden.test.js';
 import { meshFrom, proxy } from './harness.test.js';
 import { autoAllocated, buildNameTable } from './nds.js';
 import { generate, proxyClass } from './index.js';
+import { PROTO_PATCH_OPS } from '../proto/patch.js';
 
 const UPDATE = process.env['UPDATE_GOLDENS'] === '1';
 const NDS_DIR = path.join(TESTDATA, 'nds');
@@ -27,7 +28,7 @@ function render(file: string): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const p of tc.proxies) {
     const px = proxy(p.id, p.metadata ?? {});
-    const msg = generate(mesh, px).nameTable!.get('')!;
+    const msg = generate(mesh, px, PROTO_PATCH_OPS).nameTable!.get('')!;
     const r = encodeResource(NAME_TABLE, '', msg);
     const t = messageType(NAME_TABLE);
     out[p.id] = t.toObject(t.decode(r.bytes), { arrays: true, objects: true });

@@ -3,20 +3,18 @@
  * DestinationRule traffic policy → Envoy cluster fields: connectionPool → circuit_breakers
  * (istiod's MaxUint32 defaults), connect_timeout, HttpProtocolOptions (idle timeout, max requests
  * per connection, HTTP/2 for h2/gRPC ports); outlierDetection → outlier_detection and
- * healthy_panic_threshold; localityLbSetting → locality_weighted_lb_config; tls → transport_socket (SIMPLE/MUTUAL with SDS secrets
- * `kubernetes://<credentialName>`), or for ISTIO_MUTUAL the `tlsMode-istio`/`tlsMode-disabled`
- * transport_socket_matches; the per-port override (portLevelSettings) for one port.
+ * healthy_panic_threshold; localityLbSetting → locality_weighted_lb_config; the per-port override
+ * (portLevelSettings) for one port; the SDS config source of the agent's secrets. TLS (the
+ * rule's `tls` and auto mTLS) is translators/mtls-upstream.ts.
  */
-import type { ClientTLSSettings, TrafficPolicy } from '../model/istio.js';
+import type { TrafficPolicy } from '../model/istio.js';
 import type { Cluster } from '../proto/types.js';
 
-type TransportSocket = NonNullable<Cluster['transport_socket']>;
 import { durationOf } from '../model/duration.js';
 import { typedAny } from '../proto/any.js';
 
 const MAX_U32 = 4294967295;
 export const TLS_SOCKET = 'envoy.transport_sockets.tls';
-const UPSTREAM_TLS = 'envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext';
 const HTTP_OPTIONS = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
 
 /** The policy for one port: the port-level entry replaces the top-level fields it sets (as istiod). */
@@ -47,35 +45,8 @@ export function sds(name: string): Record<string, unknown> {
   };
 }
 
-function tlsContext(tls: ClientTLSSettings, defaultSni: string): Record<string, unknown> {
-  const istio = tls.mode === 'ISTIO_MUTUAL';
-  const common: Record<string, unknown> = {};
-  if (istio) {
-    common['tls_certificate_sds_secret_configs'] = [sds('default')];
-    common['combined_validation_context'] = { default_validation_context: sans(tls.subjectAltNames), validation_context_sds_secret_config: sds('ROOTCA') };
-    common['alpn_protocols'] = ['istio-peer-exchange', 'istio'];
-  } else {
-    if (tls.mode === 'MUTUAL' && tls.credentialName) common['tls_certificate_sds_secret_configs'] = [sds(`kubernetes://${tls.credentialName}`)];
-    if (tls.credentialName) common['combined_validation_context'] = { default_validation_context: sans(tls.subjectAltNames), validation_context_sds_secret_config: sds(`kubernetes://${tls.credentialName}-cacert`) };
-    else if (tls.caCertificates) common['validation_context'] = { trusted_ca: { filename: tls.caCertificates }, ...sans(tls.subjectAltNames) };
-    if (tls.mode === 'MUTUAL' && !tls.credentialName && tls.clientCertificate && tls.privateKey) {
-      common['tls_certificates'] = [{ certificate_chain: { filename: tls.clientCertificate }, private_key: { filename: tls.privateKey } }];
-    }
-  }
-  const sni = tls.sni ?? (istio ? defaultSni : '');
-  return { common_tls_context: common, ...(sni ? { sni } : {}) };
-}
-
-function sans(list: readonly string[] | undefined): Record<string, unknown> {
-  return list?.length ? { match_subject_alt_names: list.map((s) => ({ exact: s })) } : {};
-}
-
-function tlsSocket(tls: ClientTLSSettings, sni: string): TransportSocket {
-  return { name: TLS_SOCKET, typed_config: typedAny(UPSTREAM_TLS, tlsContext(tls, sni)) };
-}
-
-/** Cluster fields for a traffic policy. `sni` is istiod's mTLS SNI for the cluster; `h2` for HTTP/2 and gRPC ports. */
-export function policyFields(p: TrafficPolicy | undefined, defaultConnectTimeout: string, sni: string, h2: boolean): Partial<Cluster> {
+/** Cluster fields for a traffic policy (TLS is mtls-upstream.ts's); `h2` for HTTP/2 and gRPC ports. */
+export function policyFields(p: TrafficPolicy | undefined, defaultConnectTimeout: string, h2: boolean): Partial<Cluster> {
   const out: Partial<Cluster> = { connect_timeout: durationOf(p?.connectionPool?.tcp?.connectTimeout ?? defaultConnectTimeout) };
   const cp = p?.connectionPool;
   out.circuit_breakers = {
@@ -112,15 +83,6 @@ export function policyFields(p: TrafficPolicy | undefined, defaultConnectTimeout
   const loc = p?.loadBalancer?.localityLbSetting;
   if (loc && loc.enabled !== false && (loc.distribute?.length || (od && (loc.failover?.length || loc.failoverPriority?.length)))) {
     out.common_lb_config = { ...out.common_lb_config, locality_weighted_lb_config: {} };
-  }
-  const tls = p?.tls;
-  if (tls?.mode === 'ISTIO_MUTUAL') {
-    out.transport_socket_matches = [
-      { name: 'tlsMode-istio', match: { fields: { tlsMode: { stringValue: 'istio' } } }, transport_socket: tlsSocket(tls, sni) },
-      { name: 'tlsMode-disabled', match: {}, transport_socket: { name: 'envoy.transport_sockets.raw_buffer', typed_config: typedAny('envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer', {}) } },
-    ] as Cluster['transport_socket_matches'];
-  } else if (tls?.mode === 'SIMPLE' || tls?.mode === 'MUTUAL') {
-    out.transport_socket = tlsSocket(tls, sni);
   }
   return out;
 }

@@ -168,24 +168,30 @@ function applies(scope: Scope, m: HTTPMatchRequest | undefined, port: number, fl
 }
 
 /** Envoy routes for one VirtualService HTTP route: one per applicable match (or one catch-all). */
-function routesOf(scope: Scope, vs: VirtualService, index: number, h: HTTPRoute, port: number, flavor: RouteFlavor): Route[] {
+function routesOf(scope: Scope, vs: VirtualService, index: number, h: HTTPRoute, port: number, flavor: RouteFlavor, host = ''): Route[] {
   const matches = (h.match ?? [undefined]).filter((m) => applies(scope, m, port, flavor));
-  const meta = istioMetadata({ config: configPath('VirtualService', vs.meta.namespace, vs.meta.name) });
+  const meta = istioMetadata({ config: h.provenance ?? configPath('VirtualService', vs.meta.namespace, vs.meta.name) });
   const req = headerOps(h.headers?.request);
   const resp = headerOps(h.headers?.response);
   return matches.map((m) => {
     const r: Route = { name: h.name ?? `${vs.meta.namespace}/${vs.meta.name}.http[${index}]`, match: routeMatch(m, flavor.headerStyle), metadata: meta, decorator: { operation: `${vs.meta.name}:${port}/*` } };
     if (h.redirect) {
       r.redirect = {
-        ...(h.redirect.uri ? { path_redirect: h.redirect.uri } : {}), ...(h.redirect.authority ? { host_redirect: h.redirect.authority } : {}),
+        ...(h.redirect.uri ? { path_redirect: h.redirect.uri } : {}), ...(h.redirect.prefixRewrite ? { prefix_rewrite: h.redirect.prefixRewrite } : {}), ...(h.redirect.authority ? { host_redirect: h.redirect.authority } : {}),
         ...(h.redirect.port ? { port_redirect: h.redirect.port } : {}), ...(h.redirect.scheme ? { scheme_redirect: h.redirect.scheme } : {}),
         response_code: REDIRECT_CODES[(h.redirect.redirectCode ?? 301) as 301] ?? 'MOVED_PERMANENTLY',
       };
+    } else if (h.directResponse && flavor.timeoutAs === 'max_stream_duration' && host) {
+      // Proxyless gRPC clients accept only route actions (grpc-js NACKs the whole RouteConfiguration
+      // for a direct_response): the same answer as an abort fault on the host's own cluster.
+      r.route = { cluster: clusterKeyName(clusterKey('outbound', port, '', host)) };
     } else if (h.directResponse) {
       const b = h.directResponse.body;
       r.direct_response = { status: h.directResponse.status, ...(b?.string !== undefined ? { body: { inline_string: b.string } } : b?.bytes !== undefined ? { body: { inline_bytes: b.bytes } } : {}) };
     } else r.route = action(scope, h, vs, port, flavor);
-    const perFilter = perFilterConfig({ listenerClass: flavor.listenerClass, route: h, virtualService: vs });
+    // A direct response turned into a route for proxyless gRPC (above) answers with an abort fault of the same status.
+    const asFault = r.route && h.directResponse && !h.fault ? { ...h, fault: { abort: { httpStatus: h.directResponse.status, percentage: { value: 100 } } } } : h;
+    const perFilter = perFilterConfig({ listenerClass: flavor.listenerClass, route: asFault, virtualService: vs });
     if (perFilter) r.typed_per_filter_config = perFilter;
     if (req.add.length) r.request_headers_to_add = req.add;
     if (req.remove.length) r.request_headers_to_remove = req.remove;
@@ -210,7 +216,7 @@ export function defaultRoute(scope: Scope, host: string, port: number, flavor: R
 /** Routes of the given VirtualServices (in order) for one host:port; the default route when none apply. */
 export function vsRoutes(scope: Scope, vss: readonly VirtualService[], host: string, port: number, flavor: RouteFlavor, withDefault = true): Route[] {
   const out: Route[] = [];
-  for (const vs of vss) (vs.spec.http ?? []).forEach((h, i) => out.push(...routesOf(scope, vs, i, h, port, flavor)));
+  for (const vs of vss) (vs.spec.http ?? []).forEach((h, i) => out.push(...routesOf(scope, vs, i, h, port, flavor, host)));
   if (!out.length && withDefault) return [defaultRoute(scope, host, port, flavor)];
   return out;
 }

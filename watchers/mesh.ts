@@ -7,14 +7,20 @@
  * a VirtualService naming a subset that no DestinationRule defines is rejected (its previous good
  * version stays if that one still checks out: the previous snapshot's, passed as `previous`).
  */
-import { configKey, type ConfigKey, type MeshConfig, type MeshEndpoint, type MeshService, type Rejection, type VirtualServiceConflict } from '../model/config.js';
+import { configKey, type ConfigKey, type MeshConfig, type MeshEndpoint, type MeshService, type PolicyNotice, type Rejection, type VirtualServiceConflict } from '../model/config.js';
+import type { PeerAuthentication } from '../model/peerauth.js';
+import { authzNotices, peerAuthNotices } from './policy-notices.js';
+import type { EnvoyFilter } from '../model/envoyfilter.js';
 import type { DestinationRule, Gateway, ServiceEntry, Sidecar, VirtualService, WorkloadEntry } from '../model/istio.js';
 import { DEFAULT_MESH_SETTINGS, type MeshSettings } from '../model/meshconfig.js';
 import { resolveShortName } from '../model/hosts.js';
 import { serviceSelects } from '../model/labels.js';
 import { serviceEntryEndpoints, serviceEntryServices, serviceExportTo, workloadEntryEndpoints } from './serviceentry.js';
 import type { EndpointSlice, Pod, Secret, Service, ServicePort } from '../model/k8s.js';
+import type { AuthorizationPolicy, RequestAuthentication } from '../model/security.js';
 import type { Entry, StoreState } from './store/reduce.js';
+import type { GatewayApiObject } from '../model/gatewayapi.js';
+import { convertGatewayApi } from './gatewayapi/convert.js';
 
 export interface MeshOptions {
   readonly domainSuffix: string;
@@ -70,6 +76,11 @@ export function buildMesh(st: StoreState, opts: MeshOptions = DEFAULT_MESH_OPTIO
   const sidecars: Sidecar[] = [];
   const gateways: Gateway[] = [];
   const secrets = new Map<string, Secret>();
+  const gatewayApi: GatewayApiObject[] = [];
+  const authzPolicies: AuthorizationPolicy[] = [];
+  const requestAuthns: RequestAuthentication[] = [];
+  const peerAuthentications: PeerAuthentication[] = [];
+  const envoyFilters: EnvoyFilter[] = [];
   for (const [, e] of st.objects) {
     const o = e.object;
     switch (o.kind) {
@@ -84,6 +95,12 @@ export function buildMesh(st: StoreState, opts: MeshOptions = DEFAULT_MESH_OPTIO
       case 'Sidecar': sidecars.push(o); break;
       case 'Gateway': gateways.push(o); break;
       case 'Secret': secrets.set(`${o.meta.namespace}/${o.meta.name}`, o); break;
+      case 'GatewayClass': case 'KubernetesGateway': case 'HTTPRoute': case 'GRPCRoute': case 'TCPRoute': case 'TLSRoute': case 'ReferenceGrant':
+        gatewayApi.push(o); break;
+      case 'AuthorizationPolicy': authzPolicies.push(o); break;
+      case 'RequestAuthentication': requestAuthns.push(o); break;
+      case 'PeerAuthentication': peerAuthentications.push(o); break;
+      case 'EnvoyFilter': envoyFilters.push(o); break;
     }
   }
   services.sort(byKey);
@@ -92,6 +109,10 @@ export function buildMesh(st: StoreState, opts: MeshOptions = DEFAULT_MESH_OPTIO
   wes.sort(byKey);
   sidecars.sort(byKey);
   gateways.sort(byKey);
+  authzPolicies.sort(byKey);
+  requestAuthns.sort(byKey);
+  peerAuthentications.sort(byKey);
+  envoyFilters.sort(byKey);
   const slicesBySvc = new Map<string, EndpointSlice[]>();
   for (const s of slices.sort(byKey)) {
     const k = `${s.meta.namespace}/${s.serviceName}`;
@@ -181,12 +202,21 @@ export function buildMesh(st: StoreState, opts: MeshOptions = DEFAULT_MESH_OPTIO
     const e = st.objects.get(k)!;
     if (e.object.kind === 'VirtualService') { const a = accepted.get(k); if (a) objects.set(k, a); } else objects.set(k, e);
   }
+  // The Gateway API, converted to Istio Gateways and VirtualServices after the user's own (which win a shared host).
+  const conflicts = vsConflicts(virtualServices, opts.domainSuffix);
+  const gwapi = gatewayApi.length ? convertGatewayApi({ objects: gatewayApi, services: meshServices, serviceByHost, secrets: new Set(secrets.keys()), domainSuffix: opts.domainSuffix }) : undefined;
+  if (gwapi) { virtualServices.push(...gwapi.virtualServices); gateways.push(...gwapi.gateways); }
   const rejected = [...st.rejected.values(), ...semanticRejections].sort((a, b) => a.key.localeCompare(b.key));
+  const settings = opts.settings ?? DEFAULT_MESH_SETTINGS;
+  const policyNotices: PolicyNotice[] = [...peerAuthNotices(peerAuthentications, settings.rootNamespace, sortedPods, wes),
+    ...authzNotices([...authzPolicies, ...requestAuthns], settings.rootNamespace, sortedPods, wes)]
+    .sort((a, b) => a.key.localeCompare(b.key));
   const mesh: MeshConfig = {
     generation: st.generation, domainSuffix: opts.domainSuffix, services: meshServices, serviceByHost, endpoints, pods,
     virtualServices, destinationRules: drs, destinationRuleByHost, objects, rejected,
-    settings: opts.settings ?? DEFAULT_MESH_SETTINGS, serviceEntries: ses.map((x) => x.se), workloadEntries: wes, sidecars, gateways,
-    conflicts: vsConflicts(virtualServices, opts.domainSuffix), secrets,
+    settings, serviceEntries: ses.map((x) => x.se), workloadEntries: wes, sidecars, gateways,
+    conflicts, secrets, envoyFilters, ...(gwapi ? { gatewayApiStatus: gwapi.status } : {}),
+    peerAuthentications, policyNotices, authorizationPolicies: authzPolicies, requestAuthentications: requestAuthns,
   };
   return { mesh, accepted };
 }

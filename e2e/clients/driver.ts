@@ -21,6 +21,8 @@ export interface UntilOptions {
   /** Per-RPC deadline, default 5000 ms. No RPC starts after timeoutMs, so until() may overrun
    *  timeoutMs by at most one deadline. */
   deadlineMs?: number;
+  /** Method path, default /tspilot.test.Echo/Who. */
+  method?: string;
 }
 
 export type UntilResult =
@@ -32,6 +34,8 @@ export interface RpcOptions {
   deadlineMs?: number;
   /** Whole-command timeout in the driver; default n * deadlineMs + 15 s. */
   timeoutMs?: number;
+  /** Method path, default /tspilot.test.Echo/Who. */
+  method?: string;
 }
 
 export type ExitInfo = { code: number | null; signal: NodeJS.Signals | null };
@@ -199,7 +203,7 @@ export async function startXdsClient(
     stderrTail,
     async rpc(target, n, metadata = {}, ropts = {}) {
       const deadlineMs = ropts.deadlineMs ?? 5000;
-      const msg = await command('rpc', { target, n, metadata, deadlineMs },
+      const msg = await command('rpc', { target, n, metadata, deadlineMs, ...(ropts.method ? { method: ropts.method } : {}) },
         ropts.timeoutMs ?? n * deadlineMs + 15_000);
       if (!Array.isArray(msg.results)) throw withStderr(`rpc: malformed answer ${JSON.stringify(msg)}`);
       return msg.results as string[];
@@ -209,7 +213,7 @@ export async function startXdsClient(
       const deadlineMs = u.deadlineMs ?? 5000;
       const msg = await command('until', {
         target, expect, consecutive: u.consecutive ?? 1, metadata: u.metadata ?? {},
-        timeoutMs, intervalMs: u.intervalMs ?? 5, deadlineMs,
+        timeoutMs, intervalMs: u.intervalMs ?? 5, deadlineMs, ...(u.method ? { method: u.method } : {}),
       }, timeoutMs + deadlineMs + 15_000);
       if (msg.ok === true) return { ok: true, firstAtMs: msg.firstAtMs as number, rpcs: msg.rpcs as number };
       if (msg.error === 'timeout') return { ok: false, error: 'timeout', last: (msg.last as string[] | undefined) ?? [] };

@@ -4,7 +4,9 @@
 // driver.ts). Ops: rpc, until, close; startup prints {"ready":true}. One client (channel) is cached
 // per target and kept out of IDLE so the xDS resolver keeps receiving pushes between commands.
 // RPC errors are "error:<CODE_NAME>:<details>", with the real bootstrap failure appended when
-// grpc-js-xds hides it.
+// grpc-js-xds hides it. With XDS_CREDS=1 channels use XdsChannelCredentials (TLS as the cluster's
+// transport_socket says, from the bootstrap's certificate providers; insecure otherwise); a
+// command's `method` overrides the default method path.
 import * as readline from 'node:readline';
 import * as grpc from '@grpc/grpc-js';
 import * as grpcXds from '@grpc/grpc-js-xds';
@@ -49,14 +51,18 @@ interface Command {
   consecutive?: unknown;
   timeoutMs?: unknown;
   intervalMs?: unknown;
+  method?: unknown;
 }
+
+const XDS_CREDS = process.env['XDS_CREDS'] === '1';
 
 class Target {
   readonly client: grpc.Client;
   private closed = false;
 
   constructor(readonly target: string) {
-    this.client = new grpc.Client(target, grpc.credentials.createInsecure(), {
+    const creds = XDS_CREDS ? new grpcXds.XdsChannelCredentials(grpc.credentials.createInsecure()) : grpc.credentials.createInsecure();
+    this.client = new grpc.Client(target, creds, {
       'grpc.client_idle_timeout_ms': IDLE_TIMEOUT_MS,
     });
     this.keepActive();
@@ -74,10 +80,10 @@ class Target {
     });
   }
 
-  call(metadata: grpc.Metadata, deadlineMs: number): Promise<string> {
+  call(metadata: grpc.Metadata, deadlineMs: number, method = METHOD): Promise<string> {
     return new Promise((resolve) => {
       this.client.makeUnaryRequest<Buffer, Buffer>(
-        METHOD, identity, identity, Buffer.alloc(0), metadata,
+        method, identity, identity, Buffer.alloc(0), metadata,
         { deadline: Date.now() + Math.max(deadlineMs, 1) },
         (err, reply) => {
           if (err) {
@@ -133,7 +139,8 @@ async function opRpc(cmd: Command): Promise<object> {
   const n = num(cmd.n, 1);
   const deadlineMs = num(cmd.deadlineMs, 5000);
   const results: string[] = [];
-  for (let i = 0; i < n; i++) results.push(await t.call(md, deadlineMs));
+  const method = typeof cmd.method === 'string' ? cmd.method : METHOD;
+  for (let i = 0; i < n; i++) results.push(await t.call(md, deadlineMs, method));
   return { id: cmd.id, results };
 }
 
@@ -152,7 +159,7 @@ async function opUntil(cmd: Command): Promise<object> {
     const started = Date.now();
     if (started >= end) return { id: cmd.id, ok: false, error: 'timeout', last };
     // Full deadline (not clamped to `end`): a clamped RPC would report a bogus DEADLINE_EXCEEDED.
-    const result = await t.call(md, deadlineMs);
+    const result = await t.call(md, deadlineMs, typeof cmd.method === 'string' ? cmd.method : METHOD);
     rpcs++;
     last = [...last, result].slice(-10);
     if (result === cmd.expect) {

@@ -4,7 +4,9 @@
 # xds:///name and GRPC_XDS_BOOTSTRAP (or GRPC_XDS_BOOTSTRAP_CONFIG) is set.
 # Ops: rpc, until, close. Startup prints {"ready": true}. Channels are cached per target and kept
 # active (subscribe with try_to_connect) because C-core only applies/ACKs pushed xDS updates while
-# the channel is active.
+# the channel is active. With XDS_CREDS=1 channels use xds_channel_credentials (TLS as the cluster's
+# transport_socket says, from the bootstrap's certificate providers; insecure otherwise); a
+# command's `method` overrides the default method path.
 import json
 import os
 import sys
@@ -12,10 +14,12 @@ import threading
 import time
 
 import grpc
+import grpc.experimental  # noqa: F401 - insecure_channel_credentials for the xDS fallback
 
 METHOD = '/tspilot.test.Echo/Who'
 # A day: far above any test, well below C-core's int limit. Stops the channel going idle.
 IDLE_TIMEOUT_MS = 86_400_000
+XDS_CREDS = os.environ.get('XDS_CREDS') == '1'
 
 
 def log(*args):
@@ -32,11 +36,22 @@ class Target:
 
     def __init__(self, target):
         self.target = target
-        self.channel = grpc.insecure_channel(
-            target, options=[('grpc.client_idle_timeout_ms', IDLE_TIMEOUT_MS)])
-        self.call = self.channel.unary_unary(METHOD)  # no serializers: bytes in, bytes out
+        options = [('grpc.client_idle_timeout_ms', IDLE_TIMEOUT_MS)]
+        if XDS_CREDS:
+            creds = grpc.xds_channel_credentials(grpc.experimental.insecure_channel_credentials())
+            self.channel = grpc.secure_channel(target, creds, options=options)
+        else:
+            self.channel = grpc.insecure_channel(target, options=options)
+        self.calls = {}
         self.closed = False
         self.channel.subscribe(self._on_state, try_to_connect=True)
+
+    def call(self, request, method=METHOD, **kw):
+        c = self.calls.get(method)
+        if c is None:
+            c = self.channel.unary_unary(method)  # no serializers: bytes in, bytes out
+            self.calls[method] = c
+        return c(request, **kw)
 
     def _on_state(self, state):
         log('channel', self.target, 'state', state.name)
@@ -75,9 +90,9 @@ def get_target(target):
     return t
 
 
-def one_rpc(t, metadata, deadline_ms):
+def one_rpc(t, metadata, deadline_ms, method=METHOD):
     try:
-        reply = t.call(b'', timeout=max(deadline_ms, 1) / 1000.0, metadata=metadata)
+        reply = t.call(b'', method, timeout=max(deadline_ms, 1) / 1000.0, metadata=metadata)
     except grpc.RpcError as e:
         code = e.code()
         name = code.name if code is not None else 'UNKNOWN'
@@ -98,7 +113,8 @@ def op_rpc(cmd):
     t = get_target(cmd['target'])
     md = md_list(cmd.get('metadata'))
     deadline_ms = cmd.get('deadlineMs', 5000)
-    results = [one_rpc(t, md, deadline_ms) for _ in range(int(cmd.get('n', 1)))]
+    method = cmd.get('method') or METHOD
+    results = [one_rpc(t, md, deadline_ms, method) for _ in range(int(cmd.get('n', 1)))]
     return {'id': cmd['id'], 'results': results}
 
 
@@ -118,7 +134,7 @@ def op_until(cmd):
             return {'id': cmd['id'], 'ok': False, 'error': 'timeout', 'last': last}
         started = now
         # Full deadline (not clamped to `end`): a clamped RPC would report a bogus DEADLINE_EXCEEDED.
-        result = one_rpc(t, md, deadline_ms)
+        result = one_rpc(t, md, deadline_ms, cmd.get('method') or METHOD)
         rpcs += 1
         last = (last + [result])[-10:]
         if result == expect:

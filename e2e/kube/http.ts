@@ -68,7 +68,7 @@ async function readBody(req: IncomingMessage): Promise<unknown> {
   }
 }
 
-interface Route { def: ResourceDef; version: string; namespace?: string; name?: string }
+interface Route { def: ResourceDef; version: string; namespace?: string; name?: string; /** The `/status` subresource of a named object. */ status?: boolean }
 
 function route(ctx: HandlerContext, segs: string[]): Route | 'discovery' | undefined {
   let group = '';
@@ -94,9 +94,10 @@ function route(ctx: HandlerContext, segs: string[]): Route | 'discovery' | undef
     resource = rest[0]; name = rest[1]; sub = rest.slice(2);
   }
   const def = ctx.registry.lookup(group, version, resource);
-  if (!def || sub.length > 0 || (namespace !== undefined && !def.namespaced)) return undefined;
+  const status = sub.length === 1 && sub[0] === 'status' && name !== undefined;
+  if (!def || (sub.length > 0 && !status) || (namespace !== undefined && !def.namespaced)) return undefined;
   if (def.namespaced && namespace === undefined && name !== undefined) return undefined;
-  return { def, version, namespace, name };
+  return { def, version, namespace, name, ...(status ? { status } : {}) };
 }
 
 function discovery(ctx: HandlerContext, segs: string[]): object | undefined {
@@ -151,6 +152,17 @@ export async function handle(ctx: HandlerContext, req: IncomingMessage, res: Ser
       return;
     }
     const { def, version, namespace, name } = r;
+    if (r.status && verb !== 'get' && verb !== 'update') { reply(405, methodNotSupported(r.def, method)); return; }
+    if (r.status && verb === 'update') {
+      // The status subresource: only .status of the body is stored (spec and metadata stay as they are), as the real server does.
+      const body = await readBody(req) as KubeObject | undefined;
+      if (!body || typeof body !== 'object') throw new ApiStatusError(badRequest('the body of the request was empty'));
+      const cur = ctx.store.get(def, namespace, name as string);
+      if (!cur) { reply(404, notFound(def, name as string)); return; }
+      const next = { ...cur, status: (body as { status?: unknown }).status, metadata: { ...cur.metadata, resourceVersion: body.metadata?.resourceVersion ?? cur.metadata.resourceVersion } };
+      reply(200, render(def, version, ctx.store.update(def, next)));
+      return;
+    }
     switch (verb) {
       case 'watch': {
         validateListOptions(q, true);

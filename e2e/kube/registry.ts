@@ -45,6 +45,7 @@ export const DEFAULT_RESOURCES: readonly ResourceDef[] = [
   istio('serviceentries', 'ServiceEntry', ['se']),
   istio('workloadentries', 'WorkloadEntry', ['we']),
   istio('sidecars', 'Sidecar', []),
+  { group: 'security.istio.io', versions: ['v1', 'v1beta1'], resource: 'peerauthentications', kind: 'PeerAuthentication', namespaced: true, shortNames: ['pa'], crd: true },
 ];
 
 const VERBS = ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'];

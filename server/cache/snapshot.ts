@@ -21,6 +21,7 @@
 import type { MeshConfig } from '../../model/config.js';
 import type { Proxy } from '../../model/proxy.js';
 import { generate as generateAll, proxyClass, type Generated } from '../../translators/index.js';
+import { PROTO_PATCH_OPS } from '../../proto/patch.js';
 import { ClassSnapshot, Interner, NO_OUTPUT, type EncodeFailure } from './classsnapshot.js';
 import type { CarryOver, ClassLease, MeshCache } from './api.js';
 
@@ -30,8 +31,12 @@ export type { CarryOver, ClassLease, ConfigWatcher, MeshCache, ResourceSnapshot 
 /** A class whose translation threw; `lastGood`: its previous snapshot stays in force. */
 export type TranslateFailure = (info: { proxyClass: string; error: Error; lastGood: boolean }) => void;
 
+/** An EnvoyFilter patch not applied to one resource of a class because the result was invalid (translators/envoyfilter). */
+export type PatchSkipped = (info: { proxyClass: string; filter: string; patchIndex: number; typeUrl: string; resource: string; reason: string }) => void;
+
 export interface SnapshotCacheOptions {
   readonly onError?: EncodeFailure;
+  readonly onPatchSkipped?: PatchSkipped;
   readonly onTranslateError?: TranslateFailure;
   /** The translator (tests inject failing ones); default: translators/index.ts `generate`. */
   readonly generate?: (mesh: MeshConfig, proxy: Proxy) => Generated;
@@ -92,6 +97,7 @@ export class SnapshotCache implements MeshCache {
   private readonly now: () => number;
   /** The previous mesh's classes, for carry-over and as last good; each is dropped once its successor exists. */
   private previous = new Map<string, Entry>();
+  private readonly onPatchSkipped: PatchSkipped;
   private keep: CarryOver | null = null;
 
   constructor(mesh: MeshConfig, opts: EncodeFailure | SnapshotCacheOptions = {}) {
@@ -99,7 +105,8 @@ export class SnapshotCache implements MeshCache {
     this.current = mesh;
     this.onError = o.onError ?? (() => {});
     this.onTranslateError = o.onTranslateError ?? (() => {});
-    this.gen = o.generate ?? generateAll;
+    this.onPatchSkipped = o.onPatchSkipped ?? (() => {});
+    this.gen = o.generate ?? ((m, p) => generateAll(m, p, PROTO_PATCH_OPS));
     this.maxIdle = o.idleClasses ?? DEFAULT_IDLE_CLASSES;
     this.maxIdleBytes = o.idleBytes ?? DEFAULT_IDLE_BYTES;
     this.ttl = o.idleTtlMs ?? 60_000;
@@ -205,6 +212,7 @@ export class SnapshotCache implements MeshCache {
       const g = this.gen(this.current, proxy);
       // Names are computed lazily by some generators: ask now, so a failure shows here and not in a push.
       g.clusters.names(); g.endpoints.names(); g.listeners.names(); g.routes.names();
+      for (const s of g.envoyFilters?.skips() ?? []) this.onPatchSkipped({ proxyClass: key, ...s });
       const carry = prev && !prev.unavailable && !prev.stale && this.keep ? { from: prev, keep: this.keep } : undefined;
       return new ClassSnapshot(key, g, this.interner, this.onError, carry);
     } catch (e) {

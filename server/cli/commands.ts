@@ -18,6 +18,7 @@ import type { NodeInfo } from '../../model/resolve-proxy.js';
 import { call, CliError, DEFAULT_SERVER, fail, guard, type CommandResult } from './client.js';
 import { render, type OutputFormat } from './output.js';
 import { translate, type ShortType } from '../explain/translate.js';
+import { statusProblems } from '../../model/gatewayapi.js';
 
 /** `K=V` pairs (and JSON objects) into node metadata. */
 export function parseMeta(pairs: readonly string[]): Record<string, unknown> {
@@ -45,7 +46,8 @@ async function offlineProxy(configDir: string, nodeId: string, meta: readonly st
   let proxy: Proxy;
   try { proxy = resolveNode(loaded.mesh, nodeId, parseMeta(meta)); } catch (e) { throw new CliError(`--proxy: ${(e as Error).message}`); }
   const warnings = [...loaded.fileErrors].map(([f, r]) => `warning: ${f} was not read: ${r}\n`).join('')
-    + loaded.mesh.rejected.map((r) => `warning: rejected ${r.kind} ${r.namespace}/${r.name} in ${r.source}: ${r.field ? `${r.field}: ` : ''}${r.reason}\n`).join('');
+    + loaded.mesh.rejected.map((r) => `warning: rejected ${r.kind} ${r.namespace}/${r.name} in ${r.source}: ${r.field ? `${r.field}: ` : ''}${r.reason}\n`).join('')
+    + (loaded.mesh.gatewayApiStatus ?? []).flatMap(statusProblems).map((p) => `warning: ${p}\n`).join('');
   return { loaded, proxy, warnings };
 }
 
@@ -76,7 +78,7 @@ export function explainCommand(o: ExplainCli): Promise<CommandResult> {
     let found: Explanation[];
     if (o.configDir) {
       const { loaded, proxy } = await offlineProxy(o.configDir, o.proxy, o.meta, o.meshConfig);
-      found = explain(loaded.mesh, new SnapshotCache(loaded.mesh).forProxy(proxy), o.resource, o.type);
+      found = explain(loaded.mesh, new SnapshotCache(loaded.mesh).forProxy(proxy), o.resource, o.type, proxy);
       if (!found.length) return fail(`${proxy.id} would have no ${o.type ?? 'resource'} named "${o.resource}"`);
     } else {
       const q = `proxyID=${encodeURIComponent(o.proxy)}&resource=${encodeURIComponent(o.resource)}${o.type ? `&type=${o.type}` : ''}`;

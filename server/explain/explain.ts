@@ -9,6 +9,9 @@
  * resources (`metadata.filter_metadata.istio.config`, istiod's convention), istiod's names
  * (`outbound|port|subset|host`, `host:port`, route names `ns/name.http[i]`) and the MeshConfig
  * the resource was built from. Read-only; runs on a ClassSnapshot so the server and the CLI agree.
+ * Given the proxy, `virtualInbound` lists the PeerAuthentications that apply (explain/mtls.ts);
+ * every outbound cluster says where its TLS comes from. Listeners also list the AuthorizationPolicy
+ * rules and RequestAuthentications behind their RBAC, ext_authz and jwt_authn filters (./authz.ts).
  */
 import { configKey, type ConfigObject, type MeshConfig, type MeshService } from '../../model/config.js';
 import type { DestinationRule, VirtualService } from '../../model/istio.js';
@@ -16,6 +19,9 @@ import { CDS, EDS, LDS, RDS, ENVOY_SHORT as SHORT, type XdsType } from '../../pr
 import type { ClusterKey } from '../../translators/names.js';
 import type { ClassSnapshot } from '../cache/snapshot.js';
 import { resourceJson } from './translate.js';
+import { explainListenerSecurity } from './authz.js';
+import type { Proxy } from '../../model/proxy.js';
+import { clusterTlsLine, inboundMtlsLines } from './mtls.js';
 
 /** A config object that contributed, and how. */
 export interface Contributor {
@@ -42,7 +48,8 @@ const obj = (v: unknown): J => (v && typeof v === 'object' && !Array.isArray(v) 
 const arr = (v: unknown): J[] => (Array.isArray(v) ? v.map(obj) : []);
 const str = (v: unknown): string => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : '');
 
-const KIND_OF_PATH: Readonly<Record<string, string>> = { 'virtual-service': 'VirtualService', 'destination-rule': 'DestinationRule', service: 'Service', 'service-entry': 'ServiceEntry', sidecar: 'Sidecar', gateway: 'Gateway' };
+const KIND_OF_PATH: Readonly<Record<string, string>> = { 'virtual-service': 'VirtualService', 'destination-rule': 'DestinationRule', service: 'Service', 'service-entry': 'ServiceEntry', sidecar: 'Sidecar', gateway: 'Gateway',
+  httproute: 'HTTPRoute', grpcroute: 'GRPCRoute' };
 
 /** `/apis/networking.istio.io/v1/namespaces/default/virtual-service/reviews` → the config key. */
 export function keyOfPath(path: string): { kind: string; namespace: string; name: string } | null {
@@ -110,6 +117,7 @@ function explainCluster(mesh: MeshConfig, c: Collector, name: string, p: Cluster
   const dr = drKey ? mesh.destinationRules.find((d) => d.meta.namespace === drKey.namespace && d.meta.name === drKey.name) : undefined;
   if (dr) destinationRule(c, dr, p.subset, json);
   else c.lines.push(`no DestinationRule for ${p.host}: defaults (lb_policy ${str(json['lbPolicy']) || 'ROUND_ROBIN'}, connect_timeout ${str(json['connectTimeout'])})`);
+  if (p.direction === 'outbound') c.lines.push(clusterTlsLine(mesh, mesh.serviceByHost.get(p.host), p.port, p.subset, dr, (...a) => c.add(...a)));
   const eps = mesh.endpoints.get(p.host)?.get(p.port) ?? [];
   c.lines.push(`${eps.length} endpoint(s) of ${p.host}:${p.port} in the registry${p.subset ? ` before subset ${p.subset}'s label filter` : ''}`);
 }
@@ -148,6 +156,7 @@ function explainRoute(mesh: MeshConfig, c: Collector, vhost: string, r: J): void
     c.lines.push(`${vhost} route "${rname || 'default'}": no VirtualService routes this host; istiod's default route → ${target}`);
     return;
   }
+  if (key.kind === 'HTTPRoute' || key.kind === 'GRPCRoute') { explainGatewayApiRoute(c, vhost, rname, key, r, action); return; }
   const vs = mesh.virtualServices.find((v) => v.meta.namespace === key.namespace && v.meta.name === key.name);
   if (!vs) { c.lines.push(`${vhost} route "${rname}": from ${key.kind} ${key.namespace}/${key.name}, which is no longer in the mesh`); return; }
   const i = httpIndex(vs, rname);
@@ -182,7 +191,13 @@ function explainVhost(mesh: MeshConfig, c: Collector, vh: J): void {
   for (const r of arr(vh['routes'])) explainRoute(mesh, c, name, r);
 }
 
-function explainListener(mesh: MeshConfig, c: Collector, name: string, json: J): void {
+function explainListener(mesh: MeshConfig, c: Collector, name: string, json: J, proxy?: Proxy): void {
+  explainListenerSecurity(mesh, c, json);
+  if (name === 'virtualInbound' && proxy) {
+    const ports = [...new Set(arr(json['filterChains']).map((ch) => /^0\.0\.0\.0_(\d+)$/.exec(str(ch['name']))?.[1]).filter((p) => p !== undefined).map(Number))].sort((a, b) => a - b);
+    c.lines.push(...inboundMtlsLines(mesh, proxy, ports, (...a) => c.add(...a)));
+    return;
+  }
   const api = obj(obj(json['apiListener'])['apiListener']);
   const rds = str(obj(api['rds'])['routeConfigName']);
   if (rds) {
@@ -203,6 +218,15 @@ function explainListener(mesh: MeshConfig, c: Collector, name: string, json: J):
     for (const s of mesh.services) if (s.ports.some((p) => String(p.port) === port)) service(mesh, c, s, Number(port), s.hostname);
     c.lines.push(`listener ${name}: outbound HTTP on port ${port} for the services above → route configuration ${[...routes].join(', ')}`);
   } else c.lines.push(`listener ${name}: one of istiod's fixed listeners${routes.size ? ` → ${[...routes].join(', ')}` : ''}`);
+}
+
+/** The EnvoyFilters that changed the resource (translators/envoyfilter's provenance). */
+function patchedBy(c: Collector, json: J): void {
+  const efs = obj(obj(obj(json['metadata'])['filterMetadata'])['istio'])['envoyfilters'];
+  for (const ef of Array.isArray(efs) ? efs.map(str) : []) {
+    const [ns = '', name = ''] = ef.split('/');
+    c.lines.push(`patched by ${c.add('EnvoyFilter', ns, name)} (applied after translation; docs/envoyfilter.md)`);
+  }
 }
 
 const TYPES: readonly XdsType[] = [CDS, EDS, LDS, RDS];
@@ -232,7 +256,7 @@ function usedBy(mesh: MeshConfig, c: Collector, snap: ClassSnapshot, cluster: st
  * Explanations of every resource (or virtual host) named `name` that the proxy class has,
  * optionally of one type. Empty when the proxy has nothing by that name.
  */
-export function explain(mesh: MeshConfig, snap: ClassSnapshot, name: string, only?: 'cds' | 'eds' | 'lds' | 'rds' | 'vhost'): Explanation[] {
+export function explain(mesh: MeshConfig, snap: ClassSnapshot, name: string, only?: 'cds' | 'eds' | 'lds' | 'rds' | 'vhost', proxy?: Proxy): Explanation[] {
   const out: Explanation[] = [];
   for (const t of TYPES) {
     const short = SHORT[t];
@@ -243,8 +267,9 @@ export function explain(mesh: MeshConfig, snap: ClassSnapshot, name: string, onl
     const c = new Collector(mesh);
     if (t === CDS) { explainCluster(mesh, c, name, snap.clusterKey(t, name), json); usedBy(mesh, c, snap, name); }
     else if (t === EDS) explainEndpoints(mesh, c, snap.clusterKey(t, name), json);
-    else if (t === LDS) explainListener(mesh, c, name, json);
+    else if (t === LDS) explainListener(mesh, c, name, json, proxy);
     else for (const vh of arr(json['virtualHosts'])) explainVhost(mesh, c, vh);
+    patchedBy(c, json);
     out.push({ type: short, name, lines: c.lines, configs: c.list() });
   }
   if (!only || only === 'vhost') {
@@ -270,4 +295,17 @@ export function explainText(ex: readonly Explanation[]): string {
     '  configs:',
     ...e.configs.map((c) => `    ${c.kind} ${c.namespace}/${c.name} (generation ${c.generation}${c.resourceVersion ? `, resourceVersion ${c.resourceVersion}` : ''}) from ${c.file}${c.rules.length ? `: ${c.rules.join(', ')}` : ''}`),
   ].join('\n')).join('\n\n') + '\n';
+}
+
+/** A route converted from a Gateway API HTTPRoute/GRPCRoute: named `<ns>.<name>.<rule index>` (istiod's name). */
+function explainGatewayApiRoute(c: Collector, vhost: string, rname: string, key: { kind: string; namespace: string; name: string }, r: J, action: J): void {
+  const rule = rname.startsWith(`${key.namespace}.${key.name}.`) ? rname.slice(key.namespace.length + key.name.length + 2) : '';
+  const at = /^\d+$/.test(rule) ? `rules[${rule}]` : `(route ${rname})`;
+  const label = c.add(key.kind, key.namespace, key.name, at.startsWith('rules') ? at : undefined);
+  c.lines.push(`${vhost}: ${label} ${at}.match: ${JSON.stringify(r['match'])}`);
+  const weighted = arr(obj(action['weightedClusters'])['clusters']);
+  if (r['redirect']) c.lines.push(`${label} ${at} redirect → ${JSON.stringify(r['redirect'])}`);
+  else if (r['directResponse']) c.lines.push(`${label} ${at} → direct response ${JSON.stringify(r['directResponse'])} (no usable backendRef)`);
+  else if (weighted.length) for (const w of weighted) c.lines.push(`${label} ${at}: weight ${str(obj(w['weight'])['value'] ?? w['weight'])} → ${str(w['name'])}`);
+  else if (str(action['cluster'])) c.lines.push(`${label} ${at} → ${str(action['cluster'])}`);
 }

@@ -37,6 +37,8 @@ export interface DebugSources {
   duplicates?(): readonly DuplicateDefinition[];
   /** Documents skipped because tspilot does not read their kind, with the reason, for /debug/configz. */
   ignored?(): readonly IgnoredObject[];
+  /** EnvoyFilter patches skipped for a resource because the result was invalid, for /debug/configz. */
+  envoyFilterSkips?(): readonly object[];
   /** The last pushes (server/observe.ts), for /debug/push_status. */
   pushStatus?(): object;
   /** Proxies polling the v1 REST API (server/http/v1), listed in /debug/syncz after the streams. */
@@ -147,11 +149,17 @@ export function debugRoutes(src: DebugSources, router: Router = new Router()): R
         rejected: mesh.rejected,
         // Hosts claimed by several VirtualServices: which one is in force and which are ignored.
         conflicts: mesh.conflicts,
+        // Accepted policies that apply to nothing (a selector picking no workload).
+        policyNotices: mesh.policyNotices,
         // Objects defined in more than one file: the file in force (path sorting first) and the others.
         duplicates: src.duplicates?.() ?? [],
         // Documents of kinds tspilot does not read: misspelled (with a suggestion), or not translated yet.
         ignored: src.ignored?.() ?? [],
+        // EnvoyFilter patches not applied to a resource because the result would fail Envoy's validation.
+        envoyFilterSkips: src.envoyFilterSkips?.() ?? [],
         sourceErrors: Object.fromEntries(src.sourceErrors()),
+        // Gateway API objects: the conditions tspilot computed (Kubernetes mode also writes them to their status).
+        gatewayApiStatus: mesh.gatewayApiStatus ?? [],
       },
     };
   });
@@ -174,7 +182,7 @@ export function debugRoutes(src: DebugSources, router: Router = new Router()): R
     if (!streams.length) throw new HttpError(404, `no connected proxy "${id}" (see /debug/adsz for connected proxies)`);
     if (!src.snapshot) throw new HttpError(501, 'explain is not available on this server');
     const s = streams[streams.length - 1]!;
-    const found = explain(src.mesh(), src.snapshot(s.proxy), resource, (type ?? undefined) as (typeof EXPLAIN_TYPES)[number] | undefined);
+    const found = explain(src.mesh(), src.snapshot(s.proxy), resource, (type ?? undefined) as (typeof EXPLAIN_TYPES)[number] | undefined, s.proxy);
     if (!found.length) throw new HttpError(404, `proxy "${s.proxy.id}" has no ${type ?? 'cluster, endpoint assignment, listener, route configuration or virtual host'} named "${resource}"`);
     return { json: { proxy: s.proxy.id, replica: replicas.label, resource, explanations: found } };
   });

@@ -28,12 +28,17 @@ import type { HttpFilterFeature, HttpListenerContext, HttpRouteContext } from '.
 import { fault } from './fault.js';
 import { cors } from './cors.js';
 import { router } from './router.js';
+import { extAuthz } from './ext-authz.js';
+import { jwtAuthn } from './jwt-authn.js';
+import { rbac } from './rbac.js';
 
 export type { HttpFilterFeature, HttpListenerContext, HttpRouteContext, ListenerClass, ListenerPort } from './types.js';
 
 /** Every HTTP feature, in filter-chain order. */
 export const HTTP_FILTERS: readonly HttpFilterFeature[] = [
-  // authorization (CUSTOM), authentication, authorization (local) go here, in that order
+  extAuthz,
+  jwtAuthn,
+  rbac,
   fault,
   cors,
   // telemetry (stats) goes here

@@ -35,8 +35,14 @@ const ISTIO_VERSIONS = ['v1', 'v1beta1', 'v1alpha3'];
 const istio = (resource: string, kind: string): WatchedResource =>
   ({ group: 'networking.istio.io', resource, kind, versions: ISTIO_VERSIONS, namespaced: true, optional: true });
 
+const gwapi = (resource: string, kind: string, versions: readonly string[], namespaced = true): WatchedResource =>
+  ({ group: 'gateway.networking.k8s.io', resource, kind, versions, namespaced, optional: true });
+
 /** Secret types that never hold a gateway credential, excluded by the API server itself. */
 export const SECRET_FIELD_SELECTOR = 'type!=helm.sh/release.v1,type!=kubernetes.io/service-account-token';
+
+const security = (resource: string, kind: string): WatchedResource =>
+  ({ group: 'security.istio.io', resource, kind, versions: ['v1', 'v1beta1'], namespaced: true, optional: true });
 
 export const WATCHED_RESOURCES: readonly WatchedResource[] = [
   { group: '', resource: 'services', kind: 'Service', versions: ['v1'], namespaced: true, optional: false },
@@ -57,6 +63,18 @@ export const WATCHED_RESOURCES: readonly WatchedResource[] = [
   istio('serviceentries', 'ServiceEntry'),
   istio('workloadentries', 'WorkloadEntry'),
   istio('sidecars', 'Sidecar'),
+  { group: 'security.istio.io', resource: 'peerauthentications', kind: 'PeerAuthentication', versions: ['v1', 'v1beta1'], namespaced: true, optional: true },
+  security('authorizationpolicies', 'AuthorizationPolicy'),
+  security('requestauthentications', 'RequestAuthentication'),
+  { group: 'networking.istio.io', resource: 'envoyfilters', kind: 'EnvoyFilter', versions: ['v1alpha3'], namespaced: true, optional: true },
+  // The Gateway API (optional CRDs, like Istio's: absent → warn and poll discovery).
+  gwapi('gatewayclasses', 'GatewayClass', ['v1', 'v1beta1'], false),
+  gwapi('gateways', 'Gateway', ['v1', 'v1beta1']),
+  gwapi('httproutes', 'HTTPRoute', ['v1', 'v1beta1']),
+  gwapi('grpcroutes', 'GRPCRoute', ['v1', 'v1alpha2']),
+  gwapi('tcproutes', 'TCPRoute', ['v1alpha2']),
+  gwapi('tlsroutes', 'TLSRoute', ['v1alpha3', 'v1alpha2']),
+  gwapi('referencegrants', 'ReferenceGrant', ['v1', 'v1beta1', 'v1alpha2']),
 ];
 
 /** `services`, `virtualservices.networking.istio.io`: the name kubectl and RBAC errors use. */

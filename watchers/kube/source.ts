@@ -109,6 +109,7 @@ export function kubeSource(opts: KubeSourceOptions): Observable<ConfigEvent> {
     const rescope = (ns: string): void => {
       const on = inScope(ns);
       for (const { r, loop } of configLoops()) {
+        if (!r.namespaced) continue;
         const objs = loop.cached(ns).sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''));
         for (const raw of objs) {
           const name = raw.metadata?.name ?? '';
@@ -156,7 +157,8 @@ export function kubeSource(opts: KubeSourceOptions): Observable<ConfigEvent> {
         if (inScope(name) !== before) rescope(name);
         return;
       }
-      if (inScope(ns)) emitUpsert(r, raw); else emitDelete(r, ns, name);
+      // Cluster-scoped kinds (GatewayClass) belong to no namespace: discoverySelectors do not apply.
+      if (!r.namespaced || inScope(ns)) emitUpsert(r, raw); else emitDelete(r, ns, name);
     };
 
     const remove = (r: WatchedResource, raw: RawObject): void => {

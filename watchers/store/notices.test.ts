@@ -38,11 +38,11 @@ describe('watchers/store/notices', () => {
   it('a skipped kind is warned once per file and kind, however many documents and snapshots', () => {
     const { log, lines } = recorder();
     const notice = noticeLogger(log, 0);
-    reduce(st, fileEvent('/m/a.yaml', doc('VirtualServce', 'r1') + doc('VirtualServce', 'r2') + doc('PeerAuthentication', 'p', 'security.istio.io/v1')));
+    reduce(st, fileEvent('/m/a.yaml', doc('VirtualServce', 'r1') + doc('VirtualServce', 'r2') + doc('Telemetry', 'p', 'telemetry.istio.io/v1')));
     notice(st);
-    reduce(st, fileEvent('/m/a.yaml', doc('VirtualServce', 'r1') + doc('PeerAuthentication', 'p', 'security.istio.io/v1') + SVC));
+    reduce(st, fileEvent('/m/a.yaml', doc('VirtualServce', 'r1') + doc('Telemetry', 'p', 'telemetry.istio.io/v1') + SVC));
     notice(st);
-    assert.deepEqual(lines.map((l) => [l.level, l.fields['file'], l.fields['kind']]), [['warn', '/m/a.yaml', 'VirtualServce'], ['warn', '/m/a.yaml', 'PeerAuthentication']]);
+    assert.deepEqual(lines.map((l) => [l.level, l.fields['file'], l.fields['kind']]), [['warn', '/m/a.yaml', 'VirtualServce'], ['warn', '/m/a.yaml', 'Telemetry']]);
     assert.match(lines[0]!.msg, /did you mean VirtualService\?/);
     assert.match(lines[1]!.msg, /not translated by tspilot yet/);
     // Another file with the same kind is its own notice.

@@ -264,8 +264,8 @@ describe('watchers/store/reduce reduce + watchers/mesh buildMesh', () => {
       assert.deepEqual(st.ignored.get('x.yaml')?.map((i) => [i.kind, i.name]), [['VirtualServce', 'r']]);
       apply(st, fileEvent('x.yaml', SERVICE));
       assert.equal(st.ignored.has('x.yaml'), false);
-      apply(st, fileEvent('x.yaml', 'apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata: {name: p}\n'));
-      assert.deepEqual(st.ignored.get('x.yaml')?.map((i) => i.kind), ['PeerAuthentication']);
+      apply(st, fileEvent('x.yaml', 'apiVersion: telemetry.istio.io/v1\nkind: Telemetry\nmetadata: {name: p}\n'));
+      assert.deepEqual(st.ignored.get('x.yaml')?.map((i) => i.kind), ['Telemetry']);
       apply(st, { type: 'sourceError', origin: { source: 'x.yaml' }, reason: 'line 1: bad' });
       assert.equal(st.ignored.get('x.yaml')?.length, 1, 'an unreadable file keeps what it said last');
       apply(st, deleted('x.yaml'));

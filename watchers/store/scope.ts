@@ -2,7 +2,8 @@
  * @module watchers/store/scope
  * What a config change can affect, so a push does only what it must: a change made only of
  * EndpointSlices/Endpoints is an endpoint-only push (EDS only, only the clusters of the services
- * whose endpoints moved, only to streams subscribed to one); a change made only of Secrets is an
+ * whose endpoints moved, only to streams subscribed to one) unless the service accounts behind
+ * those endpoints changed (clusters carry them as mTLS SANs); a change made only of Secrets is an
  * SDS-only push; anything else is a full push (the
  * state machines still send only the types whose content changed). Pure.
  */
@@ -31,5 +32,14 @@ export function pushScope(prev: MeshConfig, u: { readonly mesh: MeshConfig; read
     if (!h) return FULL_PUSH; // cannot tell what it feeds: push everything
     hosts.add(h);
   }
+  // Clusters name the service's accounts as mTLS SANs (auto mTLS): new accounts need CDS too, as istiod escalates.
+  for (const h of hosts) if (accountsOf(prev, h) !== accountsOf(u.mesh, h)) return FULL_PUSH;
   return { kind: 'endpoints', hosts };
+}
+
+/** The service accounts behind a host's endpoints, as one comparable string. */
+function accountsOf(mesh: MeshConfig, host: string): string {
+  const out = new Set<string>();
+  for (const eps of mesh.endpoints.get(host)?.values() ?? []) for (const e of eps) if (e.serviceAccount) out.add(`${e.pod?.split('/')[0] ?? ''}/${e.serviceAccount}`);
+  return [...out].sort().join(',');
 }

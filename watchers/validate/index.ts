@@ -15,6 +15,12 @@ import { readWorkloadEntry } from './workloadentry.js';
 import { readSidecar } from './sidecar.js';
 import { readGateway } from './gateway.js';
 import { holdsTlsKeys, readSecret } from './secret.js';
+import { readGatewayClass, readKubernetesGateway, readReferenceGrant } from './gatewayapi.js';
+import { readGRPCRoute, readHTTPRoute, readTCPRoute, readTLSRoute } from './gatewayapi-routes.js';
+import { readAuthorizationPolicy } from './authorizationpolicy.js';
+import { readRequestAuthentication } from './requestauthentication.js';
+import { readPeerAuthentication } from './peerauthentication.js';
+import { readEnvoyFilter } from './envoyfilter.js';
 
 export type Validated =
   | { readonly status: 'ok'; readonly key: ConfigKey; readonly object: ConfigObject }
@@ -24,6 +30,9 @@ export type Validated =
 type ReadFn = (r: Reader, raw: Raw, ns: string) => ConfigObject;
 
 const ISTIO_NETWORKING = ['networking.istio.io/v1', 'networking.istio.io/v1beta1', 'networking.istio.io/v1alpha3'];
+const GW_V1 = ['gateway.networking.k8s.io/v1', 'gateway.networking.k8s.io/v1beta1'];
+const GW_ALPHA = ['gateway.networking.k8s.io/v1alpha2'];
+const ISTIO_SECURITY = ['security.istio.io/v1', 'security.istio.io/v1beta1'];
 
 /** kind → accepted apiVersions and validator. */
 const KINDS: Readonly<Record<string, { versions: readonly string[]; read: ReadFn }>> = {
@@ -38,7 +47,24 @@ const KINDS: Readonly<Record<string, { versions: readonly string[]; read: ReadFn
   Sidecar: { versions: ISTIO_NETWORKING, read: readSidecar },
   Gateway: { versions: ISTIO_NETWORKING, read: readGateway },
   Secret: { versions: ['v1'], read: readSecret },
+  // The Gateway API (gateway.networking.k8s.io). Its `Gateway` is read as kind KubernetesGateway.
+  GatewayClass: { versions: GW_V1, read: readGatewayClass },
+  KubernetesGateway: { versions: GW_V1, read: readKubernetesGateway },
+  HTTPRoute: { versions: GW_V1, read: readHTTPRoute },
+  GRPCRoute: { versions: [...GW_V1, ...GW_ALPHA], read: readGRPCRoute },
+  ReferenceGrant: { versions: [...GW_V1, ...GW_ALPHA], read: readReferenceGrant },
+  TCPRoute: { versions: GW_ALPHA, read: readTCPRoute },
+  TLSRoute: { versions: [...GW_ALPHA, 'gateway.networking.k8s.io/v1alpha3'], read: readTLSRoute },
+  AuthorizationPolicy: { versions: ISTIO_SECURITY, read: readAuthorizationPolicy },
+  RequestAuthentication: { versions: ISTIO_SECURITY, read: readRequestAuthentication },
+  PeerAuthentication: { versions: ['security.istio.io/v1', 'security.istio.io/v1beta1'], read: readPeerAuthentication },
+  EnvoyFilter: { versions: ['networking.istio.io/v1alpha3'], read: readEnvoyFilter },
 };
+
+/** The Gateway API's Gateway shares its kind name with Istio's: told apart by API group. */
+function effectiveKind(kind: string, apiVersion: string): string {
+  return kind === 'Gateway' && apiVersion.startsWith('gateway.networking.k8s.io/') ? 'KubernetesGateway' : kind;
+}
 
 export const SUPPORTED_KINDS: readonly string[] = Object.keys(KINDS);
 
@@ -55,8 +81,8 @@ export function validateObject(raw: unknown, defaultNamespace: string, source: s
   });
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return reject('Unknown', '', 'a document must be an object with apiVersion and kind');
   const o = raw as Raw;
-  const kind = typeof o['kind'] === 'string' ? o['kind'] : '';
   const apiVersion = typeof o['apiVersion'] === 'string' ? o['apiVersion'] : '';
+  const kind = effectiveKind(typeof o['kind'] === 'string' ? o['kind'] : '', apiVersion);
   if (!kind) return reject('Unknown', 'kind', 'is required');
   const spec = Object.hasOwn(KINDS, kind) ? KINDS[kind] : undefined;
   if (!spec) return { status: 'ignored', kind, reason: `kind ${kind} is not read by tspilot` };

@@ -85,7 +85,8 @@ describe('mesh config (--mesh-config)', () => {
   it('reads the mesh key format and the whole ConfigMap, with istiod defaults for what is not set', () => {
     const a = parseMeshConfigText('trustDomain: example.org\noutboundTrafficPolicy:\n  mode: REGISTRY_ONLY\nconnectTimeout: 2s\nenableTracing: true\n');
     assert.deepEqual(a.problems, []);
-    assert.deepEqual(a.settings, { trustDomain: 'example.org', rootNamespace: 'istio-system', outboundTrafficPolicy: 'REGISTRY_ONLY', connectTimeout: '2s' });
+    assert.deepEqual(a.settings, { trustDomain: 'example.org', rootNamespace: 'istio-system', outboundTrafficPolicy: 'REGISTRY_ONLY', connectTimeout: '2s', enableAutoMtls: true });
+    assert.equal(parseMeshConfigText('enableAutoMtls: false').settings.enableAutoMtls, false);
     const b = parseMeshConfigText('apiVersion: v1\nkind: ConfigMap\nmetadata: {name: istio}\ndata:\n  mesh: |\n    rootNamespace: mesh-root\n    defaultHttpRetryPolicy: {attempts: 5}\n');
     assert.deepEqual(b.settings.rootNamespace, 'mesh-root');
     assert.deepEqual(b.settings.defaultHttpRetryPolicy, { attempts: 5 });
@@ -93,6 +94,7 @@ describe('mesh config (--mesh-config)', () => {
   it('names the bad field; a file that cannot be used stops the start with a message naming it', () => {
     assert.deepEqual(parseMeshConfigText('outboundTrafficPolicy: {mode: SOMETIMES}').problems.map((p) => p.field), ['outboundTrafficPolicy.mode']);
     assert.deepEqual(parseMeshConfigText('connectTimeout: soon').problems.map((p) => p.field), ['connectTimeout']);
+    assert.deepEqual(parseMeshConfigText('enableAutoMtls: sometimes').problems.map((p) => p.field), ['enableAutoMtls']);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshcfg-'));
     try {
       const f = path.join(dir, 'mesh.yaml');

@@ -2,10 +2,11 @@
  * @module watchers/validate/meshconfig
  * Reads istio's MeshConfig (the `mesh` key of the istio ConfigMap, already parsed from YAML) into
  * MeshSettings: trustDomain, rootNamespace, outboundTrafficPolicy.mode, connectTimeout,
- * defaultHttpRetryPolicy. Fields tspilot does not translate are accepted and ignored (a real
+ * defaultHttpRetryPolicy, enableAutoMtls, extensionProviders (ext_authz ones). Fields tspilot does not translate are accepted and ignored (a real
  * MeshConfig has dozens); wrong types or values in the fields it reads are errors naming the field.
  */
 import { DEFAULT_MESH_SETTINGS, type MeshSettings } from '../../model/meshconfig.js';
+import { readExtensionProviders } from './extensionproviders.js';
 import type { HTTPRetry } from '../../model/istio.js';
 import { Reader, type Problem } from './check.js';
 import { readDuration } from './common-istio.js';
@@ -35,8 +36,13 @@ export function readMeshConfig(raw: unknown): { settings: MeshSettings; problems
     const retryOn = r.string(rp['retryOn'], 'defaultHttpRetryPolicy.retryOn');
     retry = { ...(attempts !== undefined ? { attempts } : {}), ...(perTryTimeout ? { perTryTimeout } : {}), ...(retryOn ? { retryOn } : {}) };
   }
+  const enableAutoMtls = r.bool(o['enableAutoMtls'], 'enableAutoMtls') ?? DEFAULT_MESH_SETTINGS.enableAutoMtls;
+  const extensionProviders = readExtensionProviders(r, o['extensionProviders']);
   return {
-    settings: { trustDomain, rootNamespace, outboundTrafficPolicy: outbound, connectTimeout, ...(retry ? { defaultHttpRetryPolicy: retry } : {}) },
+    settings: {
+      trustDomain, rootNamespace, outboundTrafficPolicy: outbound, connectTimeout, enableAutoMtls, ...(retry ? { defaultHttpRetryPolicy: retry } : {}),
+      ...(extensionProviders.length ? { extensionProviders } : {}),
+    },
     problems: r.problems,
   };
 }

@@ -101,7 +101,13 @@ export function renderCluster(c: Cluster, omitted: Omission[]): V1Cluster | unde
     if (!type) throw new Skip(`cluster type ${String(c.type ?? raw['cluster_type'])} does not exist in v1`);
     const lb = LB[String(c.lb_policy ?? 'ROUND_ROBIN')];
     if (!lb) throw new Skip(`load balancer ${String(c.lb_policy)} does not exist in v1`);
-    if (c.transport_socket_matches?.length) throw new Skip('per-endpoint TLS choice (transport_socket_matches) does not exist in v1');
+    if (c.transport_socket_matches?.length) {
+      // Auto mTLS: istio mTLS to sidecar endpoints, plaintext to the rest. A v1 proxy has no istio
+      // certificates, so it takes the plaintext choice for every endpoint; any other choice has no v1 form.
+      const fallback = c.transport_socket_matches.find((m) => !m.match || !Object.keys((m.match as { fields?: object }).fields ?? m.match).length);
+      if (fallback?.transport_socket?.name !== 'envoy.transport_sockets.raw_buffer') throw new Skip('per-endpoint TLS choice (transport_socket_matches) does not exist in v1');
+      notes.push({ level: 'field', where: `${where}.transport_socket_matches`, reason: 'auto mTLS: a v1 proxy has no istio certificates; every endpoint is reached in plaintext (the tlsMode-disabled choice)' });
+    }
     const out: Record<string, unknown> = { name: where, type };
     if (type === 'sds') out['service_name'] = c.eds_cluster_config?.service_name || where;
     out['lb_type'] = lb;

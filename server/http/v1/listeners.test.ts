@@ -107,12 +107,22 @@ describe('v1 listeners', () => {
       assert.match(omitted[0]!.reason, /no catch-all/);
     });
 
-    it('does not split chains that match on more than the port (TLS or plaintext per port): the listener is left out', () => {
+    it('serves the plaintext chain of a PERMISSIVE port and leaves out its mTLS chain (a v1 proxy has no istio certificates)', () => {
       const omitted: Omission[] = [];
-      const l = vi({ transport_protocol: 'tls' });
-      assert.equal(splitInbound(l, omitted), undefined);
-      assert.equal(renderListener(l, omitted), undefined);
-      assert.deepEqual(omitted.map((o) => `${o.level} ${o.where}`), ['listener virtualInbound']);
+      const l = vi({ transport_protocol: 'raw_buffer' });
+      l.filter_chains!.splice(1, 0, { name: '0.0.0.0_9080', filter_chain_match: { destination_port: { value: 9080 }, transport_protocol: 'tls' }, transport_socket: { name: 'envoy.transport_sockets.tls' }, filters: [hcm] });
+      assert.deepEqual(splitInbound(l, omitted)!.map((p) => p.port), [9080, 15006]);
+      assert.deepEqual(omitted.map((o) => `${o.level} ${o.where}`), ['listener virtualInbound/0.0.0.0_9080:9080', 'listener virtualInbound/virtualInbound']);
+      assert.match(omitted[0]!.reason, /TLS chain .* plaintext chain only/);
+    });
+    it('a STRICT port (TLS chain only) is not served; a chain matching on more than the port leaves the listener out', () => {
+      const omitted: Omission[] = [];
+      assert.deepEqual(splitInbound(vi({ transport_protocol: 'tls' }), omitted)!.map((p) => p.port), [15006]);
+      const sni = vi({ server_names: ['a.example.com'] });
+      const more: Omission[] = [];
+      assert.equal(splitInbound(sni, more), undefined);
+      assert.equal(renderListener(sni, more), undefined);
+      assert.deepEqual(more.map((o) => `${o.level} ${o.where}`), ['listener virtualInbound']);
     });
   });
 });

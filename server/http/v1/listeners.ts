@@ -111,7 +111,7 @@ export function inboundListener(ip: string, p: InboundPort): V1Listener {
  * that form (renderListener then leaves it out with the reason).
  */
 export function splitInbound(l: Listener, omitted: Omission[]): InboundPort[] | undefined {
-  const chains = l.filter_chains ?? [];
+  const chains = plaintextChains(l, omitted);
   if (l.traffic_direction !== 'INBOUND' || chains.length < 2 || l.default_filter_chain) return undefined;
   if (!(l.listener_filters ?? []).some((f) => f.name === ORIGINAL_DST)) return undefined;
   if ((l.listener_filters ?? []).some((f) => f.name !== ORIGINAL_DST && !CHAIN_MATCH_ONLY.has(f.name ?? ''))) return undefined;
@@ -142,6 +142,32 @@ export function splitInbound(l: Listener, omitted: Omission[]): InboundPort[] | 
   }
   omitted.push(...notes);
   return out.sort((a, b) => a.port - b.port);
+}
+
+/**
+ * The chains a v1 proxy can serve: without istio certificates it cannot take part in mTLS, so the
+ * TLS chains of a PeerAuthentication mode are left out (reported; a STRICT port then has none) and
+ * the plaintext ones lose the transport match that only told them apart (`raw_buffer`, the
+ * passthrough's 0.0.0.0/0 prefix).
+ */
+function plaintextChains(l: Listener, omitted: Omission[]): NonNullable<Listener['filter_chains']> {
+  const out: NonNullable<Listener['filter_chains']> = [];
+  for (const c of l.filter_chains ?? []) {
+    const m = c.filter_chain_match;
+    if (m?.transport_protocol === 'tls') {
+      omitted.push({ level: 'listener', where: `${l.name}/${c.name ?? ''}${m.destination_port ? `:${m.destination_port.value}` : ''}`, reason: 'TLS chain of the workload\'s mTLS mode: a v1 proxy has no istio certificates and serves the plaintext chain only' });
+      continue;
+    }
+    if (!m) { out.push(c); continue; }
+    if (m.application_protocols?.length) {
+      omitted.push({ level: 'listener', where: `${l.name}/${c.name ?? ''}`, reason: 'HTTP catch-all chain (found by ALPN): v1 has one listener per inbound port and no catch-all' });
+      continue;
+    }
+    const { transport_protocol: tp, prefix_ranges: pr, ...rest } = m;
+    const anyPrefix = !pr?.length || pr.every((r) => r.address_prefix === '0.0.0.0' && Number((r.prefix_len as { value?: number } | undefined)?.value ?? 0) === 0);
+    out.push(tp === 'raw_buffer' && anyPrefix ? { ...c, filter_chain_match: rest } : c);
+  }
+  return out;
 }
 
 /** One v3 listener → v1, or undefined (reason in `omitted`). */

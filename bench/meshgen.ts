@@ -7,6 +7,10 @@
  * No Pods: subset clusters exist but their endpoints (selected by pod labels) are empty.
  * Scoped (istio.io's own benchmark setup): a root-namespace Sidecar limits every proxy's egress to
  * its own namespace and istio-system (`./*`, `istio-system/*`).
+ * The heavy shape (issue 18, `heavy: true`): every service has two ports (http 8080, grpc 9090)
+ * and a two-subset DestinationRule, every endpoint is a Pod (labels app, version v1/v2 alternating,
+ * targetRef from the slice), so subset clusters have endpoints; `routedShare` still picks the
+ * services with a weighted VirtualService.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -19,6 +23,8 @@ export interface MeshSize {
   readonly routedShare: number;
   /** Write a root Sidecar (istio-system) with egress `./*` and `istio-system/*`. */
   readonly scoped: boolean;
+  /** The heavy shape (see the module comment). */
+  readonly heavy?: boolean;
 }
 
 /** The namespace of service i. */
@@ -40,7 +46,36 @@ function ip(i: number, j: number): string {
   return `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
 }
 
+const HEAVY_PORTS = [{ name: 'http', port: 8080 }, { name: 'grpc', port: 9090 }];
+
+/** The Pods behind service i (heavy shape): one per endpoint, version v1/v2 alternating. */
+function podsYaml(i: number, size: MeshSize, variant = 0): string {
+  return Array.from({ length: size.endpointsPerService }, (_, j) => `apiVersion: v1
+kind: Pod
+metadata: {name: svc-${i}-${j}, namespace: ${ns(i, size)}, labels: {app: svc-${i}, version: v${(j % 2) + 1}}}
+spec:
+  containers:
+  - name: app
+    ports: [{containerPort: 8080, name: http}, {containerPort: 9090, name: grpc}]
+status: {podIP: ${ip(i, j + variant)}}
+`).join('---\n');
+}
+
 export function sliceYaml(i: number, size: MeshSize, variant = 0): string {
+  if (size.heavy) {
+    const eps = Array.from({ length: size.endpointsPerService }, (_, j) =>
+      `- addresses: [${ip(i, j + variant)}]\n  conditions: {ready: true}\n  targetRef: {kind: Pod, name: svc-${i}-${j}, namespace: ${ns(i, size)}}`);
+    return `apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: svc-${i}-1, namespace: ${ns(i, size)}, labels: {kubernetes.io/service-name: svc-${i}}}
+addressType: IPv4
+ports:
+${HEAVY_PORTS.map((p) => `- {name: ${p.name}, port: ${p.port}, protocol: TCP}`).join('\n')}
+endpoints:
+${eps.join('\n')}
+---
+${podsYaml(i, size, variant)}`;
+  }
   const eps = Array.from({ length: size.endpointsPerService }, (_, j) => `- addresses: [${ip(i, j + variant)}]\n  conditions: {ready: true}`);
   return `apiVersion: discovery.k8s.io/v1
 kind: EndpointSlice
@@ -54,6 +89,17 @@ ${eps.join('\n')}
 }
 
 function serviceYaml(i: number, size: MeshSize): string {
+  if (size.heavy) {
+    return `apiVersion: v1
+kind: Service
+metadata: {name: svc-${i}, namespace: ${ns(i, size)}}
+spec:
+  clusterIP: 10.96.${(i >> 8) & 255}.${i & 255}
+  selector: {app: svc-${i}}
+  ports:
+${HEAVY_PORTS.map((p) => `  - {name: ${p.name}, port: ${p.port}, targetPort: ${p.port}}`).join('\n')}
+`;
+  }
   return `apiVersion: v1
 kind: Service
 metadata: {name: svc-${i}, namespace: ${ns(i, size)}}
@@ -87,7 +133,8 @@ spec:
 /** DestinationRules with subsets v1/v2; a `variant` > 0 adds a connection pool limit (so the soak can change them). */
 export function drYaml(size: MeshSize, variant = 0): string {
   const policy = variant ? `\n  trafficPolicy: {connectionPool: {tcp: {maxConnections: ${100 + variant}}}}` : '';
-  return routed(size).map((i) => `apiVersion: networking.istio.io/v1
+  const hosts = size.heavy ? Array.from({ length: size.services }, (_, i) => i) : routed(size);
+  return hosts.map((i) => `apiVersion: networking.istio.io/v1
 kind: DestinationRule
 metadata: {name: svc-${i}, namespace: ${ns(i, size)}}
 spec:
@@ -112,6 +159,8 @@ export async function writeMesh(dir: string, size: MeshSize): Promise<void> {
   }
   await writeFile(path.join(dir, 'ep-0.yaml'), sliceYaml(0, size));
   const vs = vsYaml(size);
-  if (vs) { await writeFile(path.join(dir, 'vs.yaml'), vs); await writeFile(path.join(dir, 'dr.yaml'), drYaml(size)); }
+  if (vs) await writeFile(path.join(dir, 'vs.yaml'), vs);
+  const dr = drYaml(size);
+  if (dr) await writeFile(path.join(dir, 'dr.yaml'), dr);
   if (size.scoped) await writeFile(path.join(dir, 'sidecar.yaml'), ROOT_SIDECAR);
 }

@@ -41,6 +41,10 @@ export interface ScenarioResult {
   readonly pushes: number;
   readonly pushMs: number;
   readonly changeToPushMs: number;
+  /** CPU seconds of the bench process (the simulated fleet) during the scenario. */
+  readonly fleetCpuSeconds: number;
+  /** The fleet used over ~90 % of a core: latencies measure the fleet as much as the server. */
+  readonly fleetBound: boolean;
   readonly ms: number[];
 }
 
@@ -119,17 +123,17 @@ async function waitFor(label: string, done: () => number, total: number, timeout
   }
 }
 
-interface Opts { serverNodeArgs?: string; services: number; endpointsPerService: number; namespaces: number; proxies: number; delta: boolean; json?: string; png: string; churnSeconds: number; churnRate: number; cpuProf?: string; timeout: number; unscoped?: boolean; tls?: boolean; labels?: LabelShape }
+interface Opts { serverNodeArgs?: string; services: number; endpointsPerService: number; namespaces: number; proxies: number; delta: boolean; json?: string; png: string; churnSeconds: number; churnRate: number; cpuProf?: string; timeout: number; unscoped?: boolean; tls?: boolean; labels?: LabelShape; heavy?: boolean }
 
 export async function runBench(o: Opts): Promise<BenchResult> {
-  const size: MeshSize = { services: o.services, endpointsPerService: o.endpointsPerService, namespaces: o.namespaces, routedShare: 0.1, scoped: !o.unscoped };
+  const size: MeshSize = { services: o.services, endpointsPerService: o.endpointsPerService, namespaces: o.namespaces, routedShare: 0.1, scoped: !o.unscoped, heavy: o.heavy === true };
   const dir = await mkdtemp(path.join(os.tmpdir(), 'tspilot-bench-'));
   const meshDir = path.join(dir, 'mesh');
   const recDir = path.join(dir, 'recorded');
   await writeMesh(meshDir, size);
   await mkdir(recDir);
   const log = (s: string): void => { process.stderr.write(s + '\n'); };
-  log(`bench: ${o.services} services × ${o.endpointsPerService} endpoints in ${o.namespaces} namespaces, ${o.proxies} ${o.delta ? 'delta' : 'SotW'} proxies (labels: ${o.labels ?? 'deployment'}), ${scopeText(size)}`);
+  log(`bench: ${o.services} services × ${o.endpointsPerService} endpoints in ${o.namespaces} namespaces, ${o.proxies} ${o.delta ? 'delta' : 'SotW'} proxies (labels: ${o.labels ?? 'deployment'}), ${scopeText(size)}${size.heavy ? ', heavy shape (2 ports, DestinationRule with 2 subsets on every service, Pods)' : ''}`);
   const pushLog: { pushMs: number; sinceChangeMs: number }[] = [];
   const tls = o.tls ? await benchTls(dir, Array.from({ length: o.namespaces }, (_, k) => `ns-${k}`)) : undefined;
   if (tls) log('bench: the fleet dials the TLS xDS port with a JWT per namespace (--jwt-keys)');
@@ -149,13 +153,19 @@ export async function runBench(o: Opts): Promise<BenchResult> {
   const measure = async (name: string, run: () => Promise<void>, latencies: () => number[], extra: () => Partial<ScenarioResult> = () => ({})): Promise<void> => {
     log(`scenario: ${name}`);
     const cpu0 = stats.cpu();
+    const fleetCpu0 = process.cpuUsage();
+    const wall0 = performance.now();
     stats.resetPeak();
     const bytes0 = fleet.reduce((a, c) => a + c.bytes, 0);
     const push0 = pushLog.length;
     await run();
     const ms = latencies();
     const pushes = pushLog.slice(push0);
+    const fc = process.cpuUsage(fleetCpu0);
+    const fleetCpuSeconds = (fc.user + fc.system) / 1e6;
+    const wallS = (performance.now() - wall0) / 1000;
     scenarios.push({
+      fleetCpuSeconds, fleetBound: wallS > 0 && fleetCpuSeconds / wallS > 0.9,
       name, proxies: fleet.length, p50: pct(ms, 50), p99: pct(ms, 99), max: maxOf(ms), cpuSeconds: stats.cpu() - cpu0,
       peakRssMb: stats.peakMb(), bytesSent: fleet.reduce((a, c) => a + c.bytes, 0) - bytes0, otherTypes: {}, unconverged: fleet.length - ms.length, ms,
       pushes: pushes.length, pushMs: pushes.reduce((a, p) => a + p.pushMs, 0), changeToPushMs: maxOf(pushes.map((p) => p.sinceChangeMs)), ...extra(),
@@ -240,7 +250,7 @@ export async function runBench(o: Opts): Promise<BenchResult> {
   const ceilingMs = maxOf(cms);
   const ceil = { coldStartMs: ceilingMs, bytes: cbytes, mbPerS: cbytes / 1e6 / (ceilingMs / 1000 || 1) };
   const tspilotColdMbPerS = cold.bytesSent / 1e6 / (cold.max / 1000 || 1);
-  scenarios.push({ name: tls ? 'ceiling cold start (bare grpc-js, TLS)' : 'ceiling cold start (bare grpc-js)', proxies: cfleet.length, p50: pct(cms, 50), p99: pct(cms, 99), max: ceilingMs, cpuSeconds: 0, peakRssMb: 0, bytesSent: cbytes, otherTypes: {}, unconverged: cfleet.length - cms.length, ms: cms, pushes: 0, pushMs: 0, changeToPushMs: 0 });
+  scenarios.push({ name: tls ? 'ceiling cold start (bare grpc-js, TLS)' : 'ceiling cold start (bare grpc-js)', proxies: cfleet.length, p50: pct(cms, 50), p99: pct(cms, 99), max: ceilingMs, cpuSeconds: 0, peakRssMb: 0, bytesSent: cbytes, otherTypes: {}, unconverged: cfleet.length - cms.length, ms: cms, pushes: 0, pushMs: 0, changeToPushMs: 0, fleetCpuSeconds: 0, fleetBound: false });
   await rm(dir, { recursive: true, force: true });
   return {
     size: { ...size, proxies: o.proxies, delta: o.delta }, scoped: size.scoped, configBytesPerProxy, scenarios, ceiling: ceil, tspilotColdMbPerS,
@@ -250,13 +260,13 @@ export async function runBench(o: Opts): Promise<BenchResult> {
 
 export function table(r: BenchResult): string {
   const f = (n: number): string => (n >= 100 ? n.toFixed(0) : n.toFixed(1));
-  const rows = r.scenarios.map((s) => `| ${s.name} | ${s.ms.length} (${s.proxies}) | ${f(s.p50)} | ${f(s.p99)} | ${f(s.max)} | ${s.cpuSeconds.toFixed(2)} | ${s.peakRssMb ? s.peakRssMb.toFixed(0) : '—'} | ${(s.bytesSent / 1e6).toFixed(1)} | ${Object.entries(s.otherTypes).map(([k, v]) => `${k}:${v}`).join(' ') || '—'} | ${s.pushes ? `${s.pushes}: ${f(s.pushMs)} (${s.changeToPushMs})` : '—'} |`);
+  const rows = r.scenarios.map((s) => `| ${s.name} | ${s.ms.length} (${s.proxies}) | ${f(s.p50)} | ${f(s.p99)} | ${f(s.max)} | ${s.cpuSeconds.toFixed(2)} | ${s.peakRssMb ? s.peakRssMb.toFixed(0) : '—'} | ${(s.bytesSent / 1e6).toFixed(1)} | ${Object.entries(s.otherTypes).map(([k, v]) => `${k}:${v}`).join(' ') || '—'} | ${s.pushes ? `${s.pushes}: ${f(s.pushMs)} (${s.changeToPushMs})` : '—'} | ${s.fleetCpuSeconds.toFixed(2)}${s.fleetBound ? ' (fleet-bound)' : ''} |`);
   return [
-    `mesh: ${r.size.services} services × ${r.size.endpointsPerService} endpoints, ${r.size.namespaces} namespaces; ${r.size.proxies} ${r.size.delta ? 'delta' : 'SotW'} proxies; ${scopeText(r.size)}`,
+    `mesh: ${r.size.heavy ? 'heavy shape, ' : ''}${r.size.services} services × ${r.size.endpointsPerService} endpoints, ${r.size.namespaces} namespaces; ${r.size.proxies} ${r.size.delta ? 'delta' : 'SotW'} proxies; ${scopeText(r.size)}`,
     `config per proxy: ${(r.configBytesPerProxy / 1024).toFixed(1)} KB`,
     '',
-    '| scenario | samples (proxies) | p50 ms | p99 ms | max ms | server CPU s | server peak RSS MB | MB sent | other types pushed | pushes: compute ms (max change→pushed ms) |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+    '| scenario | samples (proxies) | p50 ms | p99 ms | max ms | server CPU s | server peak RSS MB | MB sent | other types pushed | pushes: compute ms (max change→pushed ms) | fleet CPU s |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows,
     '',
     `fleet streams that failed and were retried: ${r.fleetRetries}`,
@@ -283,6 +293,7 @@ async function main(): Promise<void> {
     .option('--delta', 'use delta xDS', false)
     .addOption(new Option('--labels <shape>', 'proxies\' LABELS: deployment (shared per namespace), pod (per-pod label: every proxy its own class) or none').choices(['deployment', 'pod', 'none']).default('deployment'))
     .option('--tls', 'the fleet uses the TLS xDS port with JWTs, as pilot-agent does (the ceiling serves the same bytes over TLS)', false)
+    .option('--heavy', 'the heavy shape: every service with two ports and a two-subset DestinationRule, every endpoint a Pod', false)
     .option('--unscoped', 'no root Sidecar: every proxy receives every service', false)
     .option('--churn-seconds <n>', 'churn scenario length', Number, 3)
     .option('--churn-rate <n>', 'endpoint changes per second during churn', Number, 2)

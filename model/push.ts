@@ -60,3 +60,26 @@ export const ENDPOINT_KINDS: ReadonlySet<string> = new Set(['EndpointSlice', 'En
 export function fullPush(mesh: MeshConfig, kinds: ReadonlySet<ConfigKind> = new Set(), keys: ReadonlySet<ConfigKey> = new Set(), firstChangeAt = 0): PushRequest {
   return { mesh, kinds, keys, scope: FULL_PUSH, reasons: pushReasons(kinds), firstChangeAt, buildMs: 0 };
 }
+
+/**
+ * The scope that covers both `a` and `b`: everything when either is full or they differ in kind,
+ * else the union of their hosts (two endpoint-only pushes) or secrets only.
+ */
+export function mergeScopes(a: PushScope, b: PushScope): PushScope {
+  if (a.kind === 'endpoints' && b.kind === 'endpoints') return { kind: 'endpoints', hosts: new Set([...a.hosts, ...b.hosts]) };
+  if (a.kind === 'secrets' && b.kind === 'secrets') return a;
+  return FULL_PUSH;
+}
+
+/**
+ * One request standing for `older` followed by `newer` (a push superseded before it reached every
+ * stream, or requests queued behind a running push): `newer`'s mesh, the union of what changed,
+ * a scope covering both, the earliest first change.
+ */
+export function mergePushRequests(older: PushRequest, newer: PushRequest): PushRequest {
+  const kinds = new Set([...older.kinds, ...newer.kinds]);
+  return {
+    mesh: newer.mesh, kinds, keys: new Set([...older.keys, ...newer.keys]), scope: mergeScopes(older.scope, newer.scope),
+    reasons: pushReasons(kinds), firstChangeAt: Math.min(older.firstChangeAt, newer.firstChangeAt), buildMs: older.buildMs + newer.buildMs,
+  };
+}

@@ -169,9 +169,24 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
       httpGet: (path) => localGet(router, path), onRefused: (peer, message) => adsLog.warn({ peer, reason: message }, `debug request refused: ${message}`) }) });
   observer.meterSends(engine);
   // The push stage: rotates the cache to each new mesh and tells the engine which streams are owed what.
+  // Pushes are sliced (runner.submit): between slices ACKs, requests and /ready keep flowing, and a
+  // newer change supersedes the rest of a running push.
+  let rec: { end(responses: number): unknown } | null = null;
   const runner = new PushRunner(cache, engine, {
     classError: ({ proxyClass, error, streams }) => (observer.metrics.pushContextErrors.inc(),
       adsLog.error({ proxyClass, streams, err: error.message }, `cannot prepare the push for ${proxyClass}: ${error.message}; its ${streams} stream(s) keep their config`)),
+    pushStarted: ({ request }) => { rec = observer.beginPush(request); },
+    pushDone: ({ request: u, responses, ms, superseded, slices }) => {
+      rec?.end(responses);
+      rec = null;
+      if (!superseded) ready = true;
+      log.info({ generation: u.mesh.generation, kinds: [...u.kinds].sort(), services: u.mesh.services.length, rejected: u.mesh.rejected.length,
+        responses, pushMs: Math.round(ms * 10) / 10, slices, superseded, sinceChangeMs: Date.now() - u.firstChangeAt }, superseded ? 'push superseded by a newer change' : 'config pushed');
+    },
+    pushFailed: ({ request: u, error }) => {
+      observer.metrics.pushContextErrors.inc();
+      log.error({ generation: u.mesh.generation, err: error.message }, `push of generation ${u.mesh.generation} failed: ${error.message}`);
+    },
   });
   observer.metrics.countSendTimeouts(() => engine.counters.sendTimeouts);
   let ready = false;
@@ -190,11 +205,8 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   const first = firstValueFrom(store$);
   // Kubernetes mode: the Gateway API status the store computed is written back by the elected leader.
   const gwStatus = opts.kube ? gatewayStatusWriter(opts.kube) : undefined;
-  const safePush = (u: PushRequest): void => { try { pushUpdate(u); } catch (e) {
-    // A throw here would end the subscription (no push ever again): log, count, wait for the next change.
-    observer.metrics.pushContextErrors.inc();
-    log.error({ generation: u.mesh.generation, err: (e as Error).message }, `push of generation ${u.mesh.generation} failed: ${(e as Error).message}`);
-  } };
+  // Sliced (runner.submit): failures are reported through the runner's pushFailed event.
+  const safePush = (raw: PushRequest): void => { void runner.submit({ ...raw, mesh: withJwks(raw.mesh, jwks.snapshot()) }); };
   const sub: Subscription = store$.subscribe((out) => {
     last = out;
     gwStatus?.update(out.mesh.gatewayApiStatus ?? []);
@@ -202,16 +214,6 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
     jwks.want(jwksUris(out.change.mesh));
     safePush(out.change);
   });
-  function pushUpdate(raw: PushRequest): void {
-    const u = { ...raw, mesh: withJwks(raw.mesh, jwks.snapshot()) };
-    const t0 = performance.now();
-    const rec = observer.beginPush(u);
-    const sent = runner.push(u);
-    rec.end(sent);
-    ready = true;
-    log.info({ generation: u.mesh.generation, kinds: [...u.kinds].sort(), services: u.mesh.services.length, rejected: u.mesh.rejected.length,
-      responses: sent, pushMs: Math.round((performance.now() - t0) * 10) / 10, sinceChangeMs: Date.now() - u.firstChangeAt }, 'config pushed');
-  }
   const v1 = new V1Api({ cache, ready: () => ready });
   let xdsTls: XdsTlsServer | undefined;
   // POSTed YAML is parsed off the event loop, a few at a time, each within 10 s.
@@ -237,6 +239,7 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   let ca: RunningMeshCA | undefined;
   const close = async (): Promise<void> => {
     sub.unsubscribe();
+    await runner.stop();
     ownCA?.close();
     jwks.close();
     await Promise.all([gwStatus?.close(), dryRunParser.close(), xds?.close(), xdsTls?.close(), webhook?.close(), ca?.close(), ...servers.map((s) => s.close())]);

@@ -7,6 +7,7 @@
  * equal resources share one buffer; the interner is bounded (it starts a new generation when its
  * current one exceeds a byte budget), so made-up classes cannot grow it without limit.
  */
+import { createHash } from 'node:crypto';
 import { encodeResource, type EncodedResource } from '../../proto/encode.js';
 import { CDS, EDS, LDS, NDS, RDS, SDS, MESSAGE_OF, PUSH_ORDER, type XdsType } from '../../proto/typeurls.js';
 import type { ClusterKey, Generated, TypeOutput } from '../../translators/index.js';
@@ -52,12 +53,14 @@ export class Interner {
    * Encodes `msg` unless a message with the same JSON text was encoded in this or the previous
    * generation: JSON.stringify is native and an order of magnitude cheaper than the reflective
    * canonical encode, so an unchanged resource costs a string, not an encode, on every push.
-   * (Same JSON ⇒ same message ⇒ same bytes; a miss only costs the encode.)
+   * (Same JSON ⇒ same message ⇒ same bytes; a miss only costs the encode.) The memo is keyed by
+   * a SHA-256 digest of the text, not the text itself, so it holds ~60 bytes per resource instead
+   * of a second copy of every message as JSON (issue 18: memory proportional to encoded bytes).
    */
   encode(typeUrl: string, messageName: string, name: string, msg: object): EncodedResource {
     let text: string;
     try { text = JSON.stringify(msg); } catch { return this.intern(encodeResource(messageName, name, msg)); } // e.g. a BigInt: just encode
-    const k = `${typeUrl}\u0000${name}\u0000${text}`;
+    const k = `${typeUrl}\u0000${name}\u0000${createHash('sha256').update(text).digest('base64')}`;
     const mine = this.memo.get(k);
     if (mine) return mine;
     let hit = this.memoPrev.get(k);

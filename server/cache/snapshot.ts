@@ -131,6 +131,7 @@ export class SnapshotCache implements MeshCache {
    */
   setMesh(mesh: MeshConfig, unchanged?: CarryOver): void {
     this.current = mesh;
+    const leftovers = this.previous;
     this.previous = this.classes;
     this.keep = unchanged ?? null;
     this.classes = new Map();
@@ -139,6 +140,10 @@ export class SnapshotCache implements MeshCache {
     this.bytes = 0;
     this.refs = new Map();
     for (const l of this.leases) { l.key = proxyClass(l.proxy, mesh); this.refs.set(l.key, (this.refs.get(l.key) ?? 0) + 1); }
+    // A live stream's class not recomputed for the mesh being replaced (a push superseded before
+    // reaching it, or one that did not concern it) keeps its older snapshot as last good — but it
+    // is two meshes old, so nothing is carried over from it (`stale`).
+    for (const [k, e] of leftovers) if (!this.previous.has(k) && this.refs.get(k)) { e.snap.stale = true; this.previous.set(k, e); }
     this.interner.rotate();
   }
 

@@ -17,7 +17,7 @@
  * A class whose translation throws keeps its last good snapshot in the cache (server/cache/snapshot.ts).
  */
 import type { MeshConfig } from '../../model/config.js';
-import type { PushRequest, PushScope } from '../../model/push.js';
+import { mergePushRequests, type PushRequest, type PushScope } from '../../model/push.js';
 import { EDS, NDS, PUSH_ORDER, SDS, SHORT, type XdsType } from '../../proto/typeurls.js';
 import { nameTableFollowsEndpoints } from '../../model/headless.js';
 import type { CarryOver, MeshCache, ResourceSnapshot } from '../cache/api.js';
@@ -47,14 +47,21 @@ export interface PushInfo {
   readonly edsHosts: readonly string[] | null;
   readonly streams: number;
   readonly responses: number;
+  /** Wall time from the start of the push to its end (slices and the turns between them included). */
   readonly ms: number;
+  /** A newer request arrived before every stream was reached: the rest of this push is folded into the next one. */
+  readonly superseded: boolean;
+  /** Event-loop turns the push took (1: it ran in one go). */
+  readonly slices: number;
 }
 
 export interface RunnerEvents {
-  pushStarted?(info: { readonly types: readonly string[]; readonly edsHosts: readonly string[] | null }): void;
-  pushDone?(info: PushInfo): void;
+  pushStarted?(info: { readonly types: readonly string[]; readonly edsHosts: readonly string[] | null; readonly request: PushRequest }): void;
+  pushDone?(info: PushInfo & { readonly request: PushRequest }): void;
   /** A proxy class could not be prepared for this push: its `streams` got nothing from it; the others were pushed. */
   classError?(info: { readonly proxyClass: string; readonly error: Error; readonly streams: number }): void;
+  /** A sliced push threw outside any class or stream (a bug): it is abandoned; the next request pushes again. */
+  pushFailed?(info: { readonly request: PushRequest; readonly error: Error }): void;
 }
 
 /** The engine as the runner sees it: the streams a push may reach. */
@@ -99,36 +106,144 @@ export function needsPush(plan: PushPlan, st: StreamState): boolean {
 /** A class prepared for this push: its snapshot and (endpoint-only) the affected EDS names it has. */
 type Prepared = { readonly snap: ResourceSnapshot; readonly only: ReadonlySet<string> | undefined };
 
-export class PushRunner {
-  constructor(private readonly cache: MeshCache, private readonly engine: PushTargets, private readonly events: RunnerEvents = {}) {}
+export interface RunnerOptions {
+  /**
+   * Work done in one event-loop turn before a sliced push (`submit`) yields (default 20 ms): between
+   * slices the engine reads ACKs and new requests, `/ready` answers, written responses drain.
+   */
+  readonly sliceMs?: number;
+  /** How a sliced push gives the turn back (default: setImmediate, after pending I/O). */
+  readonly yieldTurn?: () => Promise<void>;
+}
 
-  /** Pushes `req`: rotates the cache to its mesh and queues what each affected stream is owed; returns the responses queued. */
+const immediate = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+export class PushRunner {
+  private readonly sliceMs: number;
+  private readonly yieldTurn: () => Promise<void>;
+  /** Requests waiting for the running push to yield (merged: only the latest mesh is pushed). */
+  private queued: PushRequest | null = null;
+  /** The sliced pushes' loop, while it runs. */
+  private loop: Promise<void> | null = null;
+  private stopped = false;
+  /**
+   * The last stream a superseded push reached: the next push starts after it (and wraps around),
+   * so pushes superseded faster than one can reach every stream still make progress round the
+   * ring instead of re-serving the first streams forever.
+   */
+  private resumeAfter: Subscriber | null = null;
+
+  constructor(private readonly cache: MeshCache, private readonly engine: PushTargets, private readonly events: RunnerEvents = {}, opts: RunnerOptions = {}) {
+    this.sliceMs = opts.sliceMs ?? 20;
+    this.yieldTurn = opts.yieldTurn ?? immediate;
+  }
+
+  /**
+   * Pushes `req` in one go (tools, tests, and the runner's own slices): rotates the cache to its
+   * mesh and queues what each affected stream is owed; returns the responses queued.
+   */
   push(req: PushRequest): number {
+    const it = this.steps(req, () => false);
+    for (;;) { const r = it.next(); if (r.done) return r.value.responses; }
+  }
+
+  /**
+   * Pushes `req` sliced (the server's path): streams are reached in a stable order (the engine's
+   * connection order; after a superseded push, starting where it stopped), `sliceMs` of work per
+   * event-loop turn. A request arriving while a push runs
+   * supersedes the rest of it: at the next slice boundary the running push stops and one push of
+   * the newest mesh follows, with a scope covering both (mergePushRequests) — streams already
+   * reached get only what changed since, streams not yet reached go straight to the newest state,
+   * and nothing of the older change is lost. Each stream's responses for one push are computed
+   * together, so the CDS → EDS → LDS → RDS order holds within every push.
+   * Resolves when no push is running or queued.
+   */
+  submit(req: PushRequest): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    this.queued = this.queued ? mergePushRequests(this.queued, req) : req;
+    if (!this.loop) this.loop = this.drive().finally(() => { this.loop = null; });
+    return this.loop;
+  }
+
+  /** Stops: a running sliced push ends at its next slice boundary and nothing queued is pushed. Resolves when it has. */
+  stop(): Promise<void> {
+    this.stopped = true;
+    this.queued = null;
+    return this.idle();
+  }
+
+  /** Resolves once no push is running or queued. */
+  idle(): Promise<void> {
+    return this.loop ?? Promise.resolve();
+  }
+
+  private async drive(): Promise<void> {
+    while (this.queued) {
+      const req = this.queued;
+      this.queued = null;
+      let sliceStart = performance.now();
+      let slices = 1;
+      const it = this.steps(req, () => this.queued !== null || this.stopped, () => slices);
+      try {
+        for (;;) {
+          const r = it.next();
+          if (r.done) break;
+          if (performance.now() - sliceStart < this.sliceMs) continue;
+          await this.yieldTurn();
+          slices++;
+          sliceStart = performance.now();
+          if (this.stopped) { it.next(); break; }
+          if (this.queued) {
+            // Superseded: what this push has not reached yet goes with the newer request.
+            it.next();
+            this.queued = mergePushRequests(req, this.queued);
+            break;
+          }
+        }
+      } catch (e) {
+        this.events.pushFailed?.({ request: req, error: asError(e) });
+      }
+    }
+  }
+
+  /**
+   * One push as a sequence of steps: a step is one stream reached (its class prepared on first
+   * use). After a yield, `superseded()` true makes the next step end the push early (reported as
+   * superseded) instead of reaching more streams.
+   */
+  private *steps(req: PushRequest, superseded: () => boolean, slices: () => number = () => 1): Generator<void, PushInfo> {
     const t0 = performance.now();
     const plan = planPush(req.scope, this.cache.mesh, req.mesh);
     const typeNames = [...(plan.types ?? PUSH_ORDER)].map((t) => SHORT[t]).sort();
     const edsHosts = plan.hosts ? [...plan.hosts].sort() : null;
-    this.events.pushStarted?.({ types: typeNames, edsHosts });
+    this.events.pushStarted?.({ types: typeNames, edsHosts, request: req });
     this.cache.setMesh(req.mesh, plan.carryOver);
     const prepared = new Map<ResourceSnapshot, Prepared | Error>();
     const failed = new Map<string, { error: Error; streams: number }>();
     let responses = 0;
     let streams = 0;
-    for (const sub of this.engine.subscribers()) {
+    let cut = false;
+    const all = [...this.engine.subscribers()];
+    const at = this.resumeAfter ? all.indexOf(this.resumeAfter) : -1;
+    this.resumeAfter = null;
+    for (const sub of at >= 0 ? [...all.slice(at + 1), ...all.slice(0, at + 1)] : all) {
       if (!needsPush(plan, sub.state)) continue;
       const p = this.prepare(sub, plan, prepared);
       if ('error' in p) {
         const f = failed.get(p.proxyClass);
         if (f) f.streams++; else failed.set(p.proxyClass, { error: p.error, streams: 1 });
-        continue;
+      } else {
+        const n = sub.push(p.snap, plan.types, p.only);
+        if (n) streams++;
+        responses += n;
       }
-      const n = sub.push(p.snap, plan.types, p.only);
-      if (n) streams++;
-      responses += n;
+      yield;
+      if (superseded()) { cut = true; this.resumeAfter = sub; break; }
     }
     for (const [proxyClass, f] of failed) this.events.classError?.({ proxyClass, ...f });
-    this.events.pushDone?.({ types: typeNames, edsHosts, streams, responses, ms: performance.now() - t0 });
-    return responses;
+    const info: PushInfo = { types: typeNames, edsHosts, streams, responses, ms: performance.now() - t0, superseded: cut, slices: slices() };
+    this.events.pushDone?.({ ...info, request: req });
+    return info;
   }
 
   /** The stream's class, prepared once per push (memoized by snapshot); a failure is the class's, not the push's. */

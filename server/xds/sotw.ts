@@ -31,25 +31,38 @@ const byName = (a: EncodedResource, b: EncodedResource): number => (a.name < b.n
 
 /**
  * The response this type would carry now, or null when it would carry nothing new (rule 10:
- * same version as last sent). With `only` (named types, endpoint-only pushes) just those names
- * are looked at and sent — rule 15 lets an EDS/RDS response hold some of the subscribed names —
- * and the rest stay as sent. A plain wildcard subscription shares its class's precomputed set.
+ * same version as last sent). EDS and RDS, when the client already holds them, get only what
+ * changed since (rule 15 lets an EDS/RDS response hold some of the subscribed names; only LDS and
+ * CDS are whole-state, rule 14), as istiod's incremental EDS: the subscribed names whose resource
+ * differs from the one sent, plus those being warmed (`own.warm`, rule 8); with `only`
+ * (endpoint-only pushes) just those names are looked at. The rest stay as sent, and the version
+ * still describes everything the client holds. A whole response is sent when the subscription grew
+ * (rule 16), the type is forced, or nothing was sent yet. A plain wildcard subscription shares its
+ * class's precomputed set.
  */
 function compose(st: St, typeUrl: XdsType, ts: Ts, snap: ResourceSnapshot, mustSend: boolean,
   only?: ReadonlySet<string>): SotwResponse | null {
   // Rule 13: a client that unsubscribed from everything is owed nothing.
   if (!ts.sub.wildcard && ts.sub.names.size === 0) return null;
   const quiet = !mustSend && !ts.force;
-  if (only && !ts.sub.wildcard && ts.sent !== null && quiet) {
+  // Only EDS and RDS may carry part of the subscription: LDS and CDS are whole-state even when
+  // named (gRPC clients name them), so leaving one out would delete it (rule 14).
+  if (!ts.sub.wildcard && ts.sent !== null && quiet && (typeUrl === EDS || typeUrl === RDS)) {
     const held = ts.sent;
+    const warm = ts.own.warm;
+    ts.own.warm = null;
     const changed: EncodedResource[] = [];
     const gone: string[] = [];
-    for (const n of only) {
-      if (!ts.sub.names.has(n)) continue;
+    const look = (n: string): void => {
+      if (!ts.sub.names.has(n)) return;
       const r = snap.get(typeUrl, n);
-      if (r && held.get(n)?.version !== r.version) changed.push(r);
+      if (r && (held.get(n)?.version !== r.version || warm?.has(n))) changed.push(r);
       else if (!r && held.has(n)) gone.push(n);
-    }
+    };
+    if (only) {
+      for (const n of only) look(n);
+      if (warm) for (const n of warm) if (!only.has(n)) look(n);
+    } else for (const n of ts.sub.names) look(n);
     if (!changed.length && !gone.length) return null;
     // The new version from the old one: XOR out what changed, XOR in the new (no full rehash).
     const acc = unfoldVersion(ts.versionSent);
@@ -105,6 +118,7 @@ function record(st: St, ts: Ts, typeUrl: XdsType, sent: ReadonlyMap<string, Enco
   ts.nonce = nonce;
   ts.versionSent = versionInfo;
   ts.force = false;
+  ts.own.warm = null;
   ts.responses++;
   return { typeUrl, versionInfo, nonce, resources };
 }
@@ -148,12 +162,23 @@ export function onPush(st: St, snap: ResourceSnapshot, types: ReadonlySet<XdsTyp
   if (snap.unavailable) return out;
   for (const t of PUSH_ORDER) {
     const ts = st.types.get(t);
-    if (!ts || !types.has(t) && !ts.force) continue;
+    if (!ts || !types.has(t) && !ts.force && !ts.own.warm) continue;
+    const before = ts.sent;
     const r = compose(st, t, ts, snap, false, only);
     if (!r) continue;
     out.push(r);
-    const warm = t === CDS ? st.types.get(EDS) : t === LDS ? st.types.get(RDS) : undefined;
-    if (warm && warm.sent !== null) warm.force = true;
+    if (t === CDS) {
+      // Rule 8: a changed cluster warms until its endpoints arrive, so their EDS is resent even if unchanged.
+      const eds = st.types.get(EDS);
+      if (eds && eds.sent !== null) {
+        const warm = eds.own.warm ?? new Set<string>();
+        for (const c of r.resources) if (before?.get(c.name)?.version !== c.version && eds.sub.names.has(c.name)) warm.add(c.name);
+        if (warm.size) eds.own.warm = warm;
+      }
+    } else if (t === LDS) {
+      const rds = st.types.get(RDS);
+      if (rds && rds.sent !== null) rds.force = true;
+    }
   }
   return out;
 }

@@ -27,6 +27,8 @@ export interface SotwPart {
   readonly kind: 'sotw';
   /** The names array the subscription was last built from (the engine reuses it for unchanged ACKs, see ackscan.ts). */
   namesFrom: readonly string[] | null;
+  /** Names to resend even if unchanged (warming: the EDS of clusters a CDS response changed). */
+  warm: Set<string> | null;
 }
 
 /** Delta's own state of a type. */
@@ -73,7 +75,7 @@ export function newTypeState<P extends ProtocolPart>(own: P): TypeState<P> {
   return { sub: newSubscription(), sent: null, nonce: '', versionSent: '', sentAt: 0, ackedVersion: '', ackedAt: 0, ackedNonce: '', nack: null, force: false, responses: 0, own };
 }
 
-export const sotwPart = (): SotwPart => ({ kind: 'sotw', namesFrom: null });
+export const sotwPart = (): SotwPart => ({ kind: 'sotw', namesFrom: null, warm: null });
 export const deltaPart = (): DeltaPart => ({ kind: 'delta', known: new Map(), forceNames: new Set() });
 
 export interface StreamState<P extends ProtocolPart = ProtocolPart> {

@@ -144,6 +144,58 @@ for (const transport of transports) {
         assert.deepEqual(types, [LDS, RDS]);
       });
 
+      it('rule 15: an endpoint change to one service, in a full push, sends that one EDS resource', async () => {
+        await start({ withC: true });
+        const p = peer();
+        await cds(p);
+        p.sub(EDS, [A, B, C]);
+        assert.deepEqual(names(await p.recvAck()).sort(), [A, B, C]);
+        push({ withC: true, aEndpoint: 9 });
+        const r = await p.recvAck();
+        assert.equal(r.typeUrl, EDS);
+        assert.deepEqual(names(r), [A]);
+        assert.ok(await p.c.none());
+        const ts = h.engine.streams()[0]!.types.get(EDS)!;
+        assert.equal(ts.ackedVersion, ts.versionSent, 'the partial response was ACKed as the latest version');
+        if (variant === 'sotw') assert.deepEqual([...ts.sent!.keys()].sort(), [A, B, C], 'the stream still holds all three');
+      });
+
+      it('rule 15: a route change to one route config sends that one RDS resource; the version still names the whole set', async () => {
+        await start({ bSecondPort: true });
+        const p = peer();
+        p.sub(RDS, ['80', '8080']);
+        const first = await p.recvAck();
+        assert.deepEqual(names(first).sort(), ['80', '8080']);
+        push({ bSecondPort: true, aRouteTimeout: '3s' });
+        const r = await p.recvAck();
+        assert.equal(r.typeUrl, RDS);
+        assert.deepEqual(names(r), ['80']);
+        // Back to the first config: the version is the first one's again (it describes all the client holds).
+        push({ bSecondPort: true });
+        const back = await p.recvAck();
+        assert.deepEqual(names(back), ['80']);
+        if (variant === 'sotw') assert.equal(back.versionInfo, first.versionInfo);
+      });
+
+      it('rule 11 with partial responses: a NACKed EDS update is not resent, the next change is sent', async () => {
+        await start({ withC: true });
+        const p = peer();
+        p.sub(EDS, [A, B, C]);
+        await p.recvAck();
+        push({ withC: true, aEndpoint: 9 });
+        const bad = await p.next();
+        assert.deepEqual(names(bad), [A]);
+        p.nack(bad);
+        assert.ok(await p.c.none(), 'no resend loop after a NACK');
+        push({ withC: true, aEndpoint: 10 });
+        const next = await p.recvAck();
+        assert.deepEqual(names(next), [A]);
+        assert.ok(await p.c.none(), 'the ACK has reached the server');
+        const ts = h.engine.streams()[0]!.types.get(EDS)!;
+        assert.equal(ts.ackedVersion, ts.versionSent);
+        assert.equal(ts.nack, null, 'the ACK of the next version clears the NACK');
+      });
+
       it('rule 9: make before break — a push that changes every type arrives CDS → EDS → LDS → RDS', async () => {
         await start();
         const p = peer();
@@ -220,6 +272,15 @@ for (const transport of transports) {
           const r = await p.recvAck();
           assert.ok(!names(r).includes(B));
           assert.ok(names(r).includes(A));
+        });
+
+        it('rule 14 (SotW): named CDS, as gRPC clients subscribe, is still whole-state — a change to one cluster resends every named one', async () => {
+          await start();
+          const p = peer();
+          p.sub(CDS, [A, B]);
+          assert.deepEqual(names(await p.recvAck()).sort(), [A, B]);
+          push({ aMaxConnections: 5 });
+          assert.deepEqual(names(await p.recvAck()).sort(), [A, B], 'leaving B out would delete it on the client');
         });
 
         it('rule 15 (SotW): an EDS response holds only the subscribed names that exist', async () => {

@@ -13,6 +13,8 @@ export interface FixtureOptions {
   readonly aMaxConnections?: number;
   /** A second HTTP port (8080) on `b`: adds a listener and route config (an LDS change). */
   readonly bSecondPort?: boolean;
+  /** A VirtualService on `a` with this request timeout: changes route config "80" only (an RDS-only change). */
+  readonly aRouteTimeout?: string;
 }
 
 function service(name: string, ip: string, ports: number[]): string {
@@ -48,6 +50,18 @@ spec:
   trafficPolicy:
     connectionPool:
       tcp: {maxConnections: ${o.aMaxConnections}}
+`);
+  }
+  if (o.aRouteTimeout) {
+    docs.push(`apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: a, namespace: default}
+spec:
+  hosts: [a.default.svc.cluster.local]
+  http:
+  - timeout: ${o.aRouteTimeout}
+    route:
+    - destination: {host: a.default.svc.cluster.local}
 `);
   }
   return docs.join('---\n');

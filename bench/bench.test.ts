@@ -15,7 +15,17 @@ describe('bench (small default)', function () {
   it('completes every scenario with every proxy converged and reports sane numbers', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'bench-test-'));
     try {
-      const r = await runBench({ services: 20, endpointsPerService: 2, namespaces: 2, proxies: 6, delta: false, png: '', churnSeconds: 1, churnRate: 2, timeout: 60_000 });
+      const r = await runBench({
+        services: 20,
+        endpointsPerService: 2,
+        namespaces: 2,
+        proxies: 6,
+        delta: false,
+        png: '',
+        churnSeconds: 1,
+        churnRate: 2,
+        timeout: 60_000,
+      });
       assert.equal(r.scenarios.length, 6);
       for (const s of r.scenarios) {
         assert.equal(s.unconverged, 0, `${s.name}: every proxy converged`);
@@ -29,9 +39,15 @@ describe('bench (small default)', function () {
       assert.ok(r.throughputRatio > 0);
       assert.match(table(r), /cold start/);
       const png = path.join(dir, 'p.png');
-      await plotCdf(png, 'test', r.scenarios.map((s) => ({ name: s.name, ms: s.ms })));
+      await plotCdf(
+        png,
+        'test',
+        r.scenarios.map((s) => ({ name: s.name, ms: s.ms })),
+      );
       await new Promise((res) => setTimeout(res, 200));
       assert.ok((await stat(png)).size > 1000);
-    } finally { await rm(dir, { recursive: true, force: true }); }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

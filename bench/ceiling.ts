@@ -31,32 +31,53 @@ async function main(): Promise<void> {
   }
   const raw = (b: Buffer): Buffer => b;
   const server = new grpc.Server({ 'grpc.max_send_message_length': -1 });
-  const handler = (variant: 'sotw' | 'delta') => (call: grpc.ServerDuplexStream<Buffer, Buffer>): void => {
-    const sent = new Set<string>();
-    call.on('data', (b: Buffer) => {
-      const t = typeOf(b, variant === 'sotw' ? 4 : 2);
-      if (sent.has(t)) return;
-      const r = responses.get(`${variant}:${t}`);
-      if (!r) return;
-      sent.add(t);
-      call.write(r);
-    });
-    call.on('end', () => call.end());
-    call.on('error', () => {});
-  };
+  const handler =
+    (variant: 'sotw' | 'delta') =>
+    (call: grpc.ServerDuplexStream<Buffer, Buffer>): void => {
+      const sent = new Set<string>();
+      call.on('data', (b: Buffer) => {
+        const t = typeOf(b, variant === 'sotw' ? 4 : 2);
+        if (sent.has(t)) return;
+        const r = responses.get(`${variant}:${t}`);
+        if (!r) return;
+        sent.add(t);
+        call.write(r);
+      });
+      call.on('end', () => call.end());
+      call.on('error', () => {});
+    };
   const method = (name: string): grpc.MethodDefinition<Buffer, Buffer> => ({
-    path: `/envoy.service.discovery.v3.AggregatedDiscoveryService/${name}`, requestStream: true, responseStream: true,
-    requestSerialize: raw, requestDeserialize: raw, responseSerialize: raw, responseDeserialize: raw,
+    path: `/envoy.service.discovery.v3.AggregatedDiscoveryService/${name}`,
+    requestStream: true,
+    responseStream: true,
+    requestSerialize: raw,
+    requestDeserialize: raw,
+    responseSerialize: raw,
+    responseDeserialize: raw,
   });
-  server.addService({ StreamAggregatedResources: method('StreamAggregatedResources'), DeltaAggregatedResources: method('DeltaAggregatedResources') } as grpc.ServiceDefinition,
-    { StreamAggregatedResources: handler('sotw') as grpc.UntypedHandleCall, DeltaAggregatedResources: handler('delta') as grpc.UntypedHandleCall });
+  server.addService(
+    {
+      StreamAggregatedResources: method('StreamAggregatedResources'),
+      DeltaAggregatedResources: method('DeltaAggregatedResources'),
+    } as grpc.ServiceDefinition,
+    {
+      StreamAggregatedResources: handler('sotw') as grpc.UntypedHandleCall,
+      DeltaAggregatedResources: handler('delta') as grpc.UntypedHandleCall,
+    },
+  );
   const [certFile, keyFile] = [process.argv[3], process.argv[4]];
-  const creds = certFile && keyFile
-    ? grpc.ServerCredentials.createSsl(null, [{ cert_chain: await readFile(certFile), private_key: await readFile(keyFile) }], false)
-    : grpc.ServerCredentials.createInsecure();
-  const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', creds, (e, p) => (e ? reject(e) : resolve(p))));
+  const creds =
+    certFile && keyFile
+      ? grpc.ServerCredentials.createSsl(null, [{ cert_chain: await readFile(certFile), private_key: await readFile(keyFile) }], false)
+      : grpc.ServerCredentials.createInsecure();
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', creds, (e, p) => (e ? reject(e) : resolve(p))),
+  );
   process.stdout.write(JSON.stringify({ port }) + '\n');
-  process.on('SIGTERM', () => { server.forceShutdown(); process.exit(0); });
+  process.on('SIGTERM', () => {
+    server.forceShutdown();
+    process.exit(0);
+  });
 }
 
 await main();

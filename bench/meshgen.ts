@@ -46,11 +46,16 @@ function ip(i: number, j: number): string {
   return `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
 }
 
-const HEAVY_PORTS = [{ name: 'http', port: 8080 }, { name: 'grpc', port: 9090 }];
+const HEAVY_PORTS = [
+  { name: 'http', port: 8080 },
+  { name: 'grpc', port: 9090 },
+];
 
 /** The Pods behind service i (heavy shape): one per endpoint, version v1/v2 alternating. */
 function podsYaml(i: number, size: MeshSize, variant = 0): string {
-  return Array.from({ length: size.endpointsPerService }, (_, j) => `apiVersion: v1
+  return Array.from(
+    { length: size.endpointsPerService },
+    (_, j) => `apiVersion: v1
 kind: Pod
 metadata: {name: svc-${i}-${j}, namespace: ${ns(i, size)}, labels: {app: svc-${i}, version: v${(j % 2) + 1}}}
 spec:
@@ -58,13 +63,17 @@ spec:
   - name: app
     ports: [{containerPort: 8080, name: http}, {containerPort: 9090, name: grpc}]
 status: {podIP: ${ip(i, j + variant)}}
-`).join('---\n');
+`,
+  ).join('---\n');
 }
 
 export function sliceYaml(i: number, size: MeshSize, variant = 0): string {
   if (size.heavy) {
-    const eps = Array.from({ length: size.endpointsPerService }, (_, j) =>
-      `- addresses: [${ip(i, j + variant)}]\n  conditions: {ready: true}\n  targetRef: {kind: Pod, name: svc-${i}-${j}, namespace: ${ns(i, size)}}`);
+    const eps = Array.from(
+      { length: size.endpointsPerService },
+      (_, j) =>
+        `- addresses: [${ip(i, j + variant)}]\n  conditions: {ready: true}\n  targetRef: {kind: Pod, name: svc-${i}-${j}, namespace: ${ns(i, size)}}`,
+    );
     return `apiVersion: discovery.k8s.io/v1
 kind: EndpointSlice
 metadata: {name: svc-${i}-1, namespace: ${ns(i, size)}, labels: {kubernetes.io/service-name: svc-${i}}}
@@ -76,7 +85,10 @@ ${eps.join('\n')}
 ---
 ${podsYaml(i, size, variant)}`;
   }
-  const eps = Array.from({ length: size.endpointsPerService }, (_, j) => `- addresses: [${ip(i, j + variant)}]\n  conditions: {ready: true}`);
+  const eps = Array.from(
+    { length: size.endpointsPerService },
+    (_, j) => `- addresses: [${ip(i, j + variant)}]\n  conditions: {ready: true}`,
+  );
   return `apiVersion: discovery.k8s.io/v1
 kind: EndpointSlice
 metadata: {name: svc-${i}-1, namespace: ${ns(i, size)}, labels: {kubernetes.io/service-name: svc-${i}}}
@@ -116,7 +128,9 @@ export const routed = (size: MeshSize): number[] => {
 };
 
 export function vsYaml(size: MeshSize, v1Weight = 90): string {
-  return routed(size).map((i) => `apiVersion: networking.istio.io/v1
+  return routed(size)
+    .map(
+      (i) => `apiVersion: networking.istio.io/v1
 kind: VirtualService
 metadata: {name: svc-${i}, namespace: ${ns(i, size)}}
 spec:
@@ -127,14 +141,18 @@ spec:
       weight: ${i === 0 ? v1Weight : 90}
     - destination: {host: svc-${i}.${ns(i, size)}.svc.cluster.local, subset: v2}
       weight: ${i === 0 ? 100 - v1Weight : 10}
-`).join('---\n');
+`,
+    )
+    .join('---\n');
 }
 
 /** DestinationRules with subsets v1/v2; a `variant` > 0 adds a connection pool limit (so the soak can change them). */
 export function drYaml(size: MeshSize, variant = 0): string {
   const policy = variant ? `\n  trafficPolicy: {connectionPool: {tcp: {maxConnections: ${100 + variant}}}}` : '';
   const hosts = size.heavy ? Array.from({ length: size.services }, (_, i) => i) : routed(size);
-  return hosts.map((i) => `apiVersion: networking.istio.io/v1
+  return hosts
+    .map(
+      (i) => `apiVersion: networking.istio.io/v1
 kind: DestinationRule
 metadata: {name: svc-${i}, namespace: ${ns(i, size)}}
 spec:
@@ -142,7 +160,9 @@ spec:
   subsets:
   - {name: v1, labels: {version: v1}}
   - {name: v2, labels: {version: v2}}
-`).join('---\n');
+`,
+    )
+    .join('---\n');
 }
 
 /** Writes the mesh into `dir`. */

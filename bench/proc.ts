@@ -25,11 +25,23 @@ export class ProcStats {
   private peak = 0;
   private readonly timer: NodeJS.Timeout;
   constructor(private readonly pid: number) {
-    this.timer = setInterval(() => { this.peak = Math.max(this.peak, this.rss()); }, 100);
+    this.timer = setInterval(() => {
+      this.peak = Math.max(this.peak, this.rss());
+    }, 100);
   }
-  cpu(): number { return usage(this.pid).cpuS; }
-  rss(): number { return usage(this.pid).rssMiB; }
-  resetPeak(): void { this.peak = this.rss(); }
-  peakMb(): number { return Math.max(this.peak, this.rss()); }
-  stop(): void { clearInterval(this.timer); }
+  cpu(): number {
+    return usage(this.pid).cpuS;
+  }
+  rss(): number {
+    return usage(this.pid).rssMiB;
+  }
+  resetPeak(): void {
+    this.peak = this.rss();
+  }
+  peakMb(): number {
+    return Math.max(this.peak, this.rss());
+  }
+  stop(): void {
+    clearInterval(this.timer);
+  }
 }

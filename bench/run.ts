@@ -32,8 +32,12 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 export interface ScenarioResult {
   readonly name: string;
   readonly proxies: number;
-  readonly p50: number; readonly p99: number; readonly max: number;
-  readonly cpuSeconds: number; readonly peakRssMb: number; readonly bytesSent: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly max: number;
+  readonly cpuSeconds: number;
+  readonly peakRssMb: number;
+  readonly bytesSent: number;
   /** Responses of types other than the scenario's target (EDS-only check). */
   readonly otherTypes: Record<string, number>;
   readonly unconverged: number;
@@ -69,7 +73,11 @@ function pct(v: number[], p: number): number {
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
 }
 
-function startChild(args: string[], ready: (line: string) => number | null, onLine: (line: string) => void = () => {}): Promise<{ proc: ChildProcess; port: number }> {
+function startChild(
+  args: string[],
+  ready: (line: string) => number | null,
+  onLine: (line: string) => void = () => {},
+): Promise<{ proc: ChildProcess; port: number }> {
   const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], cwd: ROOT });
   return new Promise((resolve, reject) => {
     eachLine(proc.stdout!, (line) => {
@@ -103,7 +111,14 @@ function node(i: number, size: MeshSize, labels: LabelShape = 'deployment'): Wir
   const meta: Record<string, Json> = { NAMESPACE: ns };
   if (labels === 'deployment') meta['LABELS'] = { app: 'fleet', version: 'v1' };
   if (labels === 'pod') meta['LABELS'] = { app: 'fleet', version: 'v1', 'statefulset.kubernetes.io/pod-name': `proxy-${i}` };
-  return { id: `sidecar~10.200.${(i >> 8) & 255}.${i & 255}~proxy-${i}.${ns}~${ns}.svc.cluster.local`, cluster: 'bench', metadata: meta, userAgentName: 'tspilot-bench', clientFeatures: [], locality: null };
+  return {
+    id: `sidecar~10.200.${(i >> 8) & 255}.${i & 255}~proxy-${i}.${ns}~${ns}.svc.cluster.local`,
+    cluster: 'bench',
+    metadata: meta,
+    userAgentName: 'tspilot-bench',
+    clientFeatures: [],
+    locality: null,
+  };
 }
 
 function scopeText(size: MeshSize): string {
@@ -117,40 +132,130 @@ async function waitFor(label: string, done: () => number, total: number, timeout
   for (;;) {
     const n = done();
     if (n >= total) break;
-    if (Date.now() - t0 > timeoutMs) { process.stderr.write(`  ${label}: timed out with ${n}/${total}\n`); break; }
-    if (Date.now() - lastPrint > 1000) { process.stderr.write(`  ${label}: ${n}/${total} converged…\n`); lastPrint = Date.now(); }
+    if (Date.now() - t0 > timeoutMs) {
+      process.stderr.write(`  ${label}: timed out with ${n}/${total}\n`);
+      break;
+    }
+    if (Date.now() - lastPrint > 1000) {
+      process.stderr.write(`  ${label}: ${n}/${total} converged…\n`);
+      lastPrint = Date.now();
+    }
     await sleep(20);
   }
 }
 
-interface Opts { serverNodeArgs?: string; services: number; endpointsPerService: number; namespaces: number; proxies: number; delta: boolean; json?: string; png: string; churnSeconds: number; churnRate: number; cpuProf?: string; timeout: number; unscoped?: boolean; tls?: boolean; labels?: LabelShape; heavy?: boolean }
+interface Opts {
+  serverNodeArgs?: string;
+  services: number;
+  endpointsPerService: number;
+  namespaces: number;
+  proxies: number;
+  delta: boolean;
+  json?: string;
+  png: string;
+  churnSeconds: number;
+  churnRate: number;
+  cpuProf?: string;
+  timeout: number;
+  unscoped?: boolean;
+  tls?: boolean;
+  labels?: LabelShape;
+  heavy?: boolean;
+}
 
 export async function runBench(o: Opts): Promise<BenchResult> {
-  const size: MeshSize = { services: o.services, endpointsPerService: o.endpointsPerService, namespaces: o.namespaces, routedShare: 0.1, scoped: !o.unscoped, heavy: o.heavy === true };
+  const size: MeshSize = {
+    services: o.services,
+    endpointsPerService: o.endpointsPerService,
+    namespaces: o.namespaces,
+    routedShare: 0.1,
+    scoped: !o.unscoped,
+    heavy: o.heavy === true,
+  };
   const dir = await mkdtemp(path.join(os.tmpdir(), 'tspilot-bench-'));
   const meshDir = path.join(dir, 'mesh');
   const recDir = path.join(dir, 'recorded');
   await writeMesh(meshDir, size);
   await mkdir(recDir);
-  const log = (s: string): void => { process.stderr.write(s + '\n'); };
-  log(`bench: ${o.services} services × ${o.endpointsPerService} endpoints in ${o.namespaces} namespaces, ${o.proxies} ${o.delta ? 'delta' : 'SotW'} proxies (labels: ${o.labels ?? 'deployment'}), ${scopeText(size)}${size.heavy ? ', heavy shape (2 ports, DestinationRule with 2 subsets on every service, Pods)' : ''}`);
+  const log = (s: string): void => {
+    process.stderr.write(s + '\n');
+  };
+  log(
+    `bench: ${o.services} services × ${o.endpointsPerService} endpoints in ${o.namespaces} namespaces, ${o.proxies} ${o.delta ? 'delta' : 'SotW'} proxies (labels: ${o.labels ?? 'deployment'}), ${scopeText(size)}${size.heavy ? ', heavy shape (2 ports, DestinationRule with 2 subsets on every service, Pods)' : ''}`,
+  );
   const pushLog: { pushMs: number; sinceChangeMs: number }[] = [];
-  const tls = o.tls ? await benchTls(dir, Array.from({ length: o.namespaces }, (_, k) => `ns-${k}`)) : undefined;
+  const tls = o.tls
+    ? await benchTls(
+        dir,
+        Array.from({ length: o.namespaces }, (_, k) => `ns-${k}`),
+      )
+    : undefined;
   if (tls) log('bench: the fleet dials the TLS xDS port with a JWT per namespace (--jwt-keys)');
-  const nodeArgs = [...(o.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProf}`] : []), ...(o.serverNodeArgs ? o.serverNodeArgs.split(' ').filter(Boolean) : [])];
-  const server = await startChild([...nodeArgs, path.join(ROOT, 'dist/server/main.js'), 'serve', '--config-dir', meshDir, '--bind', '127.0.0.1', '--xds-port', '0',
-    '--monitoring-port', '0', '--http-port', '0', '--debounce-after', '20ms', '--poll-interval', '200ms', '--log-level', 'info', ...(tls?.serverArgs ?? [])],
-  (line) => { try { const l = JSON.parse(line) as { msg?: string; xds?: number; xdsTls?: number }; return l.msg === 'listening' ? (tls ? l.xdsTls : l.xds) ?? null : null; } catch { return null; } },
-  (line) => {
-    if (!line.includes('config pushed')) return;
-    try { const l = JSON.parse(line) as { pushMs: number; sinceChangeMs: number }; pushLog.push({ pushMs: l.pushMs, sinceChangeMs: l.sinceChangeMs }); } catch { /* not JSON */ }
-  });
+  const nodeArgs = [
+    ...(o.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProf}`] : []),
+    ...(o.serverNodeArgs ? o.serverNodeArgs.split(' ').filter(Boolean) : []),
+  ];
+  const server = await startChild(
+    [
+      ...nodeArgs,
+      path.join(ROOT, 'dist/server/main.js'),
+      'serve',
+      '--config-dir',
+      meshDir,
+      '--bind',
+      '127.0.0.1',
+      '--xds-port',
+      '0',
+      '--monitoring-port',
+      '0',
+      '--http-port',
+      '0',
+      '--debounce-after',
+      '20ms',
+      '--poll-interval',
+      '200ms',
+      '--log-level',
+      'info',
+      ...(tls?.serverArgs ?? []),
+    ],
+    (line) => {
+      try {
+        const l = JSON.parse(line) as { msg?: string; xds?: number; xdsTls?: number };
+        return l.msg === 'listening' ? ((tls ? l.xdsTls : l.xds) ?? null) : null;
+      } catch {
+        return null;
+      }
+    },
+    (line) => {
+      if (!line.includes('config pushed')) return;
+      try {
+        const l = JSON.parse(line) as { pushMs: number; sinceChangeMs: number };
+        pushLog.push({ pushMs: l.pushMs, sinceChangeMs: l.sinceChangeMs });
+      } catch {
+        /* not JSON */
+      }
+    },
+  );
   const stats = new ProcStats(server.proc.pid!);
   const address = `127.0.0.1:${server.port}`;
-  const fleet = Array.from({ length: o.proxies }, (_, i) => new FleetClient({ address, node: node(i, size, o.labels), delta: o.delta, keepFirst: i === 0,
-    ...(tls ? { tls: tls.client(node(i, size, o.labels).metadata['NAMESPACE'] as string) } : {}) }));
+  const fleet = Array.from(
+    { length: o.proxies },
+    (_, i) =>
+      new FleetClient({
+        address,
+        node: node(i, size, o.labels),
+        delta: o.delta,
+        keepFirst: i === 0,
+        ...(tls ? { tls: tls.client(node(i, size, o.labels).metadata['NAMESPACE'] as string) } : {}),
+      }),
+  );
   const scenarios: ScenarioResult[] = [];
-  const measure = async (name: string, run: () => Promise<void>, latencies: () => number[], extra: () => Partial<ScenarioResult> = () => ({})): Promise<void> => {
+  const measure = async (
+    name: string,
+    run: () => Promise<void>,
+    latencies: () => number[],
+    extra: () => Partial<ScenarioResult> = () => ({}),
+  ): Promise<void> => {
     log(`scenario: ${name}`);
     const cpu0 = stats.cpu();
     const fleetCpu0 = process.cpuUsage();
@@ -165,10 +270,23 @@ export async function runBench(o: Opts): Promise<BenchResult> {
     const fleetCpuSeconds = (fc.user + fc.system) / 1e6;
     const wallS = (performance.now() - wall0) / 1000;
     scenarios.push({
-      fleetCpuSeconds, fleetBound: wallS > 0 && fleetCpuSeconds / wallS > 0.9,
-      name, proxies: fleet.length, p50: pct(ms, 50), p99: pct(ms, 99), max: maxOf(ms), cpuSeconds: stats.cpu() - cpu0,
-      peakRssMb: stats.peakMb(), bytesSent: fleet.reduce((a, c) => a + c.bytes, 0) - bytes0, otherTypes: {}, unconverged: fleet.length - ms.length, ms,
-      pushes: pushes.length, pushMs: pushes.reduce((a, p) => a + p.pushMs, 0), changeToPushMs: maxOf(pushes.map((p) => p.sinceChangeMs)), ...extra(),
+      fleetCpuSeconds,
+      fleetBound: wallS > 0 && fleetCpuSeconds / wallS > 0.9,
+      name,
+      proxies: fleet.length,
+      p50: pct(ms, 50),
+      p99: pct(ms, 99),
+      max: maxOf(ms),
+      cpuSeconds: stats.cpu() - cpu0,
+      peakRssMb: stats.peakMb(),
+      bytesSent: fleet.reduce((a, c) => a + c.bytes, 0) - bytes0,
+      otherTypes: {},
+      unconverged: fleet.length - ms.length,
+      ms,
+      pushes: pushes.length,
+      pushMs: pushes.reduce((a, p) => a + p.pushMs, 0),
+      changeToPushMs: maxOf(pushes.map((p) => p.sinceChangeMs)),
+      ...extra(),
     });
   };
   const coldStart = async (label: string): Promise<number[]> => {
@@ -182,7 +300,11 @@ export async function runBench(o: Opts): Promise<BenchResult> {
   const affected = fleet.map((_, k) => !size.scoped || node(k, size).metadata['NAMESPACE'] === svc0Ns);
   const nAffected = affected.filter(Boolean).length;
   /** Latency until each affected client receives `type` after t0; counts other types (on every client). */
-  const change = async (label: string, type: string, write: () => Promise<void>): Promise<{ ms: number[]; other: Record<string, number> }> => {
+  const change = async (
+    label: string,
+    type: string,
+    write: () => Promise<void>,
+  ): Promise<{ ms: number[]; other: Record<string, number> }> => {
     const marks = fleet.map((c) => c.arrivals.length);
     const t0 = performance.now();
     await write();
@@ -190,55 +312,118 @@ export async function runBench(o: Opts): Promise<BenchResult> {
     await waitFor(label, () => fleet.filter((c, k) => affected[k] && arrivedAt(c, k) !== undefined).length, nAffected, o.timeout);
     await sleep(300); // let stragglers of other types show up
     const other: Record<string, number> = {};
-    fleet.forEach((c, k) => { for (const a of c.arrivals.slice(marks[k])) if (a.typeUrl !== type) other[isXdsType(a.typeUrl) ? SHORT[a.typeUrl] : a.typeUrl] = (other[isXdsType(a.typeUrl) ? SHORT[a.typeUrl] : a.typeUrl] ?? 0) + 1; });
-    return { ms: fleet.map((c, k) => (affected[k] ? arrivedAt(c, k) : undefined)).filter((x): x is number => x !== undefined).map((x) => x - t0), other };
+    fleet.forEach((c, k) => {
+      for (const a of c.arrivals.slice(marks[k]))
+        if (a.typeUrl !== type)
+          other[isXdsType(a.typeUrl) ? SHORT[a.typeUrl] : a.typeUrl] =
+            (other[isXdsType(a.typeUrl) ? SHORT[a.typeUrl] : a.typeUrl] ?? 0) + 1;
+    });
+    return {
+      ms: fleet
+        .map((c, k) => (affected[k] ? arrivedAt(c, k) : undefined))
+        .filter((x): x is number => x !== undefined)
+        .map((x) => x - t0),
+      other,
+    };
   };
 
   let ms: number[] = [];
   let other: Record<string, number> = {};
   let churnMissed = 0;
-  await measure('cold start', async () => { ms = await coldStart('cold start'); }, () => ms);
+  await measure(
+    'cold start',
+    async () => {
+      ms = await coldStart('cold start');
+    },
+    () => ms,
+  );
   const configBytesPerProxy = Math.round(fleet.reduce((a, c) => a + c.bytes, 0) / fleet.length);
   for (const [t, b] of fleet[0]!.first) await writeFile(path.join(recDir, `${o.delta ? 'delta' : 'sotw'}-${encodeURIComponent(t)}.bin`), b);
   await sleep(500);
-  await measure('VirtualService change', async () => { ({ ms, other } = await change('VS change', RDS, () => writeFile(path.join(meshDir, 'vs.yaml'), vsYaml(size, 70)))); }, () => ms, () => ({ otherTypes: other, unconverged: nAffected - ms.length }));
+  await measure(
+    'VirtualService change',
+    async () => {
+      ({ ms, other } = await change('VS change', RDS, () => writeFile(path.join(meshDir, 'vs.yaml'), vsYaml(size, 70))));
+    },
+    () => ms,
+    () => ({ otherTypes: other, unconverged: nAffected - ms.length }),
+  );
   await sleep(500);
-  await measure('endpoint change', async () => { ({ ms, other } = await change('endpoint change', EDS, () => writeFile(path.join(meshDir, 'ep-0.yaml'), sliceYaml(0, size, 1)))); }, () => ms, () => ({ otherTypes: other, unconverged: nAffected - ms.length }));
+  await measure(
+    'endpoint change',
+    async () => {
+      ({ ms, other } = await change('endpoint change', EDS, () => writeFile(path.join(meshDir, 'ep-0.yaml'), sliceYaml(0, size, 1))));
+    },
+    () => ms,
+    () => ({ otherTypes: other, unconverged: nAffected - ms.length }),
+  );
   await sleep(500);
-  await measure(`churn (${o.churnRate}/s for ${o.churnSeconds}s)`, async () => {
-    const marks = fleet.map((c) => c.arrivals.length);
-    const changes: number[] = [];
-    const end = performance.now() + o.churnSeconds * 1000;
-    let v = 2;
-    while (performance.now() < end) {
-      changes.push(performance.now());
-      await writeFile(path.join(meshDir, 'ep-0.yaml'), sliceYaml(0, size, v++));
-      process.stderr.write(`  churn: change ${v - 2}\n`);
-      await sleep(1000 / o.churnRate);
-    }
-    await sleep(1500);
-    ms = [];
-    fleet.forEach((c, k) => {
-      if (!affected[k]) return;
-      const eds = c.arrivals.slice(marks[k]).filter((a) => a.typeUrl === EDS).map((a) => a.at);
-      for (const tc of changes) { const hit = eds.find((at) => at > tc); if (hit !== undefined) ms.push(hit - tc); }
-    });
-    churnMissed = fleet.filter((c, k) => affected[k] && !c.arrivals.slice(marks[k]).some((a) => a.typeUrl === EDS)).length;
-  }, () => ms, () => ({ unconverged: churnMissed }));
+  await measure(
+    `churn (${o.churnRate}/s for ${o.churnSeconds}s)`,
+    async () => {
+      const marks = fleet.map((c) => c.arrivals.length);
+      const changes: number[] = [];
+      const end = performance.now() + o.churnSeconds * 1000;
+      let v = 2;
+      while (performance.now() < end) {
+        changes.push(performance.now());
+        await writeFile(path.join(meshDir, 'ep-0.yaml'), sliceYaml(0, size, v++));
+        process.stderr.write(`  churn: change ${v - 2}\n`);
+        await sleep(1000 / o.churnRate);
+      }
+      await sleep(1500);
+      ms = [];
+      fleet.forEach((c, k) => {
+        if (!affected[k]) return;
+        const eds = c.arrivals
+          .slice(marks[k])
+          .filter((a) => a.typeUrl === EDS)
+          .map((a) => a.at);
+        for (const tc of changes) {
+          const hit = eds.find((at) => at > tc);
+          if (hit !== undefined) ms.push(hit - tc);
+        }
+      });
+      churnMissed = fleet.filter((c, k) => affected[k] && !c.arrivals.slice(marks[k]).some((a) => a.typeUrl === EDS)).length;
+    },
+    () => ms,
+    () => ({ unconverged: churnMissed }),
+  );
   await sleep(500);
-  await measure('reconnect storm', async () => {
-    for (const c of fleet) c.stop();
-    ms = await coldStart('reconnect storm');
-  }, () => ms);
+  await measure(
+    'reconnect storm',
+    async () => {
+      for (const c of fleet) c.stop();
+      ms = await coldStart('reconnect storm');
+    },
+    () => ms,
+  );
   for (const c of fleet) c.stop();
   stats.stop();
   await stopChild(server.proc);
 
   // The ceiling: the same bytes from a bare grpc-js server to the same fleet.
-  log(`ceiling: bare grpc-js server replaying the same responses${tls ? ' over TLS (the fleet\'s own TLS cost, no authentication)' : ''}`);
-  const ceiling = await startChild([path.join(ROOT, 'dist/bench/ceiling.js'), recDir, ...(tls ? [tls.certFile, tls.keyFile] : [])], (line) => { try { return (JSON.parse(line) as { port: number }).port; } catch { return null; } });
-  const cfleet = Array.from({ length: o.proxies }, (_, i) => new FleetClient({ address: `127.0.0.1:${ceiling.port}`, node: node(i, size, o.labels), delta: o.delta,
-    ...(tls ? { tls: tls.client(node(i, size, o.labels).metadata['NAMESPACE'] as string) } : {}) }));
+  log(`ceiling: bare grpc-js server replaying the same responses${tls ? " over TLS (the fleet's own TLS cost, no authentication)" : ''}`);
+  const ceiling = await startChild(
+    [path.join(ROOT, 'dist/bench/ceiling.js'), recDir, ...(tls ? [tls.certFile, tls.keyFile] : [])],
+    (line) => {
+      try {
+        return (JSON.parse(line) as { port: number }).port;
+      } catch {
+        return null;
+      }
+    },
+  );
+  const cfleet = Array.from(
+    { length: o.proxies },
+    (_, i) =>
+      new FleetClient({
+        address: `127.0.0.1:${ceiling.port}`,
+        node: node(i, size, o.labels),
+        delta: o.delta,
+        ...(tls ? { tls: tls.client(node(i, size, o.labels).metadata['NAMESPACE'] as string) } : {}),
+      }),
+  );
   const ct0 = performance.now();
   for (const c of cfleet) c.connect();
   await waitFor('ceiling', () => cfleet.filter((c) => c.completeAt).length, cfleet.length, o.timeout);
@@ -250,17 +435,47 @@ export async function runBench(o: Opts): Promise<BenchResult> {
   const ceilingMs = maxOf(cms);
   const ceil = { coldStartMs: ceilingMs, bytes: cbytes, mbPerS: cbytes / 1e6 / (ceilingMs / 1000 || 1) };
   const tspilotColdMbPerS = cold.bytesSent / 1e6 / (cold.max / 1000 || 1);
-  scenarios.push({ name: tls ? 'ceiling cold start (bare grpc-js, TLS)' : 'ceiling cold start (bare grpc-js)', proxies: cfleet.length, p50: pct(cms, 50), p99: pct(cms, 99), max: ceilingMs, cpuSeconds: 0, peakRssMb: 0, bytesSent: cbytes, otherTypes: {}, unconverged: cfleet.length - cms.length, ms: cms, pushes: 0, pushMs: 0, changeToPushMs: 0, fleetCpuSeconds: 0, fleetBound: false });
+  scenarios.push({
+    name: tls ? 'ceiling cold start (bare grpc-js, TLS)' : 'ceiling cold start (bare grpc-js)',
+    proxies: cfleet.length,
+    p50: pct(cms, 50),
+    p99: pct(cms, 99),
+    max: ceilingMs,
+    cpuSeconds: 0,
+    peakRssMb: 0,
+    bytesSent: cbytes,
+    otherTypes: {},
+    unconverged: cfleet.length - cms.length,
+    ms: cms,
+    pushes: 0,
+    pushMs: 0,
+    changeToPushMs: 0,
+    fleetCpuSeconds: 0,
+    fleetBound: false,
+  });
   await rm(dir, { recursive: true, force: true });
   return {
-    size: { ...size, proxies: o.proxies, delta: o.delta }, scoped: size.scoped, configBytesPerProxy, scenarios, ceiling: ceil, tspilotColdMbPerS,
-    throughputRatio: ceil.mbPerS ? tspilotColdMbPerS / ceil.mbPerS : 0, fleetRetries: fleet.reduce((a, c) => a + c.retries, 0),
+    size: { ...size, proxies: o.proxies, delta: o.delta },
+    scoped: size.scoped,
+    configBytesPerProxy,
+    scenarios,
+    ceiling: ceil,
+    tspilotColdMbPerS,
+    throughputRatio: ceil.mbPerS ? tspilotColdMbPerS / ceil.mbPerS : 0,
+    fleetRetries: fleet.reduce((a, c) => a + c.retries, 0),
   };
 }
 
 export function table(r: BenchResult): string {
   const f = (n: number): string => (n >= 100 ? n.toFixed(0) : n.toFixed(1));
-  const rows = r.scenarios.map((s) => `| ${s.name} | ${s.ms.length} (${s.proxies}) | ${f(s.p50)} | ${f(s.p99)} | ${f(s.max)} | ${s.cpuSeconds.toFixed(2)} | ${s.peakRssMb ? s.peakRssMb.toFixed(0) : '—'} | ${(s.bytesSent / 1e6).toFixed(1)} | ${Object.entries(s.otherTypes).map(([k, v]) => `${k}:${v}`).join(' ') || '—'} | ${s.pushes ? `${s.pushes}: ${f(s.pushMs)} (${s.changeToPushMs})` : '—'} | ${s.fleetCpuSeconds.toFixed(2)}${s.fleetBound ? ' (fleet-bound)' : ''} |`);
+  const rows = r.scenarios.map(
+    (s) =>
+      `| ${s.name} | ${s.ms.length} (${s.proxies}) | ${f(s.p50)} | ${f(s.p99)} | ${f(s.max)} | ${s.cpuSeconds.toFixed(2)} | ${s.peakRssMb ? s.peakRssMb.toFixed(0) : '—'} | ${(s.bytesSent / 1e6).toFixed(1)} | ${
+        Object.entries(s.otherTypes)
+          .map(([k, v]) => `${k}:${v}`)
+          .join(' ') || '—'
+      } | ${s.pushes ? `${s.pushes}: ${f(s.pushMs)} (${s.changeToPushMs})` : '—'} | ${s.fleetCpuSeconds.toFixed(2)}${s.fleetBound ? ' (fleet-bound)' : ''} |`,
+  );
   return [
     `mesh: ${r.size.heavy ? 'heavy shape, ' : ''}${r.size.services} services × ${r.size.endpointsPerService} endpoints, ${r.size.namespaces} namespaces; ${r.size.proxies} ${r.size.delta ? 'delta' : 'SotW'} proxies; ${scopeText(r.size)}`,
     `config per proxy: ${(r.configBytesPerProxy / 1024).toFixed(1)} KB`,
@@ -274,7 +489,19 @@ export function table(r: BenchResult): string {
   ].join('\n');
 }
 
-interface SoakFlags { soak: boolean; duration: number; warmup?: number; sampleEvery: number; connectsPerS: number; pollsPerS: number; editEvery: number; flapEvery: number; stable: number; maxGrowthMb: number; out?: string }
+interface SoakFlags {
+  soak: boolean;
+  duration: number;
+  warmup?: number;
+  sampleEvery: number;
+  connectsPerS: number;
+  pollsPerS: number;
+  editEvery: number;
+  flapEvery: number;
+  stable: number;
+  maxGrowthMb: number;
+  out?: string;
+}
 
 /** A duration flag ("30m", "90s") in seconds. */
 function seconds(v: string): number {
@@ -291,7 +518,14 @@ async function main(): Promise<void> {
     .option('--namespaces <n>', 'namespaces', Number, 5)
     .option('--proxies <n>', 'simulated sidecars', Number, 20)
     .option('--delta', 'use delta xDS', false)
-    .addOption(new Option('--labels <shape>', 'proxies\' LABELS: deployment (shared per namespace), pod (per-pod label: every proxy its own class) or none').choices(['deployment', 'pod', 'none']).default('deployment'))
+    .addOption(
+      new Option(
+        '--labels <shape>',
+        "proxies' LABELS: deployment (shared per namespace), pod (per-pod label: every proxy its own class) or none",
+      )
+        .choices(['deployment', 'pod', 'none'])
+        .default('deployment'),
+    )
     .option('--tls', 'the fleet uses the TLS xDS port with JWTs, as pilot-agent does (the ceiling serves the same bytes over TLS)', false)
     .option('--heavy', 'the heavy shape: every service with two ports and a two-subset DestinationRule, every endpoint a Pod', false)
     .option('--unscoped', 'no root Sidecar: every proxy receives every service', false)
@@ -302,7 +536,11 @@ async function main(): Promise<void> {
     .option('--cpu-prof <dir>', 'run the server with node --cpu-prof into this folder')
     .option('--server-node-args <args>', 'extra node options for the server process (e.g. "--max-old-space-size=400")')
     .option('--timeout <ms>', 'longest wait per scenario', Number, 600_000)
-    .option('--soak', 'instead of the scenarios: a long run under mixed churn that fails if the server\'s memory grows (bench/soak.ts)', false)
+    .option(
+      '--soak',
+      "instead of the scenarios: a long run under mixed churn that fails if the server's memory grows (bench/soak.ts)",
+      false,
+    )
     .option('--duration <d>', 'soak: length of the run', seconds, 1800)
     .option('--warmup <d>', 'soak: left out of the growth fit (default: a sixth of the run, at most 5m)', seconds)
     .option('--sample-every <d>', 'soak: heap/RSS sampling interval', seconds, 10)
@@ -323,17 +561,34 @@ async function main(): Promise<void> {
     return;
   }
   if (o.soak) {
-    const size: MeshSize = { services: o.services, endpointsPerService: o.endpointsPerService, namespaces: o.namespaces, routedShare: 0.1, scoped: !o.unscoped };
+    const size: MeshSize = {
+      services: o.services,
+      endpointsPerService: o.endpointsPerService,
+      namespaces: o.namespaces,
+      routedShare: 0.1,
+      scoped: !o.unscoped,
+    };
     process.exitCode = await soakMain({
-      durationS: o.duration, warmupS: o.warmup ?? Math.min(300, o.duration / 6), sampleS: o.sampleEvery, size, floorMb: o.maxGrowthMb, serverNodeArgs: o.serverNodeArgs,
+      durationS: o.duration,
+      warmupS: o.warmup ?? Math.min(300, o.duration / 6),
+      sampleS: o.sampleEvery,
+      size,
+      floorMb: o.maxGrowthMb,
+      serverNodeArgs: o.serverNodeArgs,
       rates: { connectsPerS: o.connectsPerS, pollsPerS: o.pollsPerS, editEveryS: o.editEvery, flapEveryS: o.flapEvery, stable: o.stable },
-      png: o.png === 'bench-latency.png' ? 'soak-memory.png' : o.png, out: o.out, command: `npm run bench -- ${process.argv.slice(2).join(' ')}`,
+      png: o.png === 'bench-latency.png' ? 'soak-memory.png' : o.png,
+      out: o.out,
+      command: `npm run bench -- ${process.argv.slice(2).join(' ')}`,
     });
     return;
   }
   const r = await runBench(o);
   process.stdout.write(table(r) + '\n');
-  await plotCdf(o.png, `tspilot: ${r.size.services} svc × ${r.size.endpointsPerService} ep, ${r.size.proxies} ${r.size.delta ? 'delta' : 'SotW'} proxies`, r.scenarios.map((s) => ({ name: s.name, ms: s.ms })));
+  await plotCdf(
+    o.png,
+    `tspilot: ${r.size.services} svc × ${r.size.endpointsPerService} ep, ${r.size.proxies} ${r.size.delta ? 'delta' : 'SotW'} proxies`,
+    r.scenarios.map((s) => ({ name: s.name, ms: s.ms })),
+  );
   process.stderr.write(`plot: ${o.png}\n`);
   if (o.json) await writeFile(o.json, JSON.stringify({ ...r, scenarios: r.scenarios.map(({ ms: _ms, ...s }) => s) }, null, 2));
 }

@@ -8,7 +8,10 @@
  * collections is not mistaken for a leak and a steady climb is never excused by a noisy series.
  */
 
-export interface Sample { readonly t: number; readonly mb: number }
+export interface Sample {
+  readonly t: number;
+  readonly mb: number;
+}
 
 export interface Trend {
   /** Samples used (after the warm-up). */
@@ -35,12 +38,28 @@ export function trend(samples: readonly Sample[], warmupS: number, floorMb: numb
   const s = samples.filter((x) => x.t >= warmupS);
   const n = s.length;
   if (n < 3) {
-    return { n, slopeMbPerS: 0, slopeMbPerHour: 0, intercept: s[0]?.mb ?? 0, noiseMb: 0, growthMb: 0, growthSeMb: 0, firstMb: s[0]?.mb ?? 0, lastMb: s[n - 1]?.mb ?? 0, grows: false, reason: `too few samples after the warm-up (${n}); run longer` };
+    return {
+      n,
+      slopeMbPerS: 0,
+      slopeMbPerHour: 0,
+      intercept: s[0]?.mb ?? 0,
+      noiseMb: 0,
+      growthMb: 0,
+      growthSeMb: 0,
+      firstMb: s[0]?.mb ?? 0,
+      lastMb: s[n - 1]?.mb ?? 0,
+      grows: false,
+      reason: `too few samples after the warm-up (${n}); run longer`,
+    };
   }
   const mt = s.reduce((a, x) => a + x.t, 0) / n;
   const my = s.reduce((a, x) => a + x.mb, 0) / n;
-  let sxx = 0, sxy = 0;
-  for (const x of s) { sxx += (x.t - mt) ** 2; sxy += (x.t - mt) * (x.mb - my); }
+  let sxx = 0,
+    sxy = 0;
+  for (const x of s) {
+    sxx += (x.t - mt) ** 2;
+    sxy += (x.t - mt) * (x.mb - my);
+  }
   const slope = sxx > 0 ? sxy / sxx : 0;
   const intercept = my - slope * mt;
   const ssr = s.reduce((a, x) => a + (x.mb - (intercept + slope * x.t)) ** 2, 0);
@@ -53,7 +72,23 @@ export function trend(samples: readonly Sample[], warmupS: number, floorMb: numb
   let reason: string;
   if (growth <= floorMb) reason = `projected growth ${f(growth)} MB over ${Math.round(span)} s is within the ${f(floorMb)} MB allowance`;
   else if (growth <= 2 * noise) reason = `projected growth ${f(growth)} MB is within the noise (2σ = ${f(2 * noise)} MB)`;
-  else if (growth <= 2 * growthSe) reason = `projected growth ${f(growth)} MB is not significant (2 standard errors = ${f(2 * growthSe)} MB)`;
-  else { grows = true; reason = `grows ${f(growth)} MB over ${Math.round(span)} s (${f(slope * 3600)} MB/h), above the ${f(floorMb)} MB allowance and the noise (2σ = ${f(2 * noise)} MB)`; }
-  return { n, slopeMbPerS: slope, slopeMbPerHour: slope * 3600, intercept, noiseMb: noise, growthMb: growth, growthSeMb: growthSe, firstMb: s[0]!.mb, lastMb: s[n - 1]!.mb, grows, reason };
+  else if (growth <= 2 * growthSe)
+    reason = `projected growth ${f(growth)} MB is not significant (2 standard errors = ${f(2 * growthSe)} MB)`;
+  else {
+    grows = true;
+    reason = `grows ${f(growth)} MB over ${Math.round(span)} s (${f(slope * 3600)} MB/h), above the ${f(floorMb)} MB allowance and the noise (2σ = ${f(2 * noise)} MB)`;
+  }
+  return {
+    n,
+    slopeMbPerS: slope,
+    slopeMbPerHour: slope * 3600,
+    intercept,
+    noiseMb: noise,
+    growthMb: growth,
+    growthSeMb: growthSe,
+    firstMb: s[0]!.mb,
+    lastMb: s[n - 1]!.mb,
+    grows,
+    reason,
+  };
 }

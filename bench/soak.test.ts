@@ -16,7 +16,12 @@ describe('bench --soak (short)', function () {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'soak-test-'));
     try {
       const o: SoakOpts = {
-        durationS: 15, warmupS: 3, sampleS: 1, floorMb: 16, png: path.join(dir, 's.png'), command: 'test',
+        durationS: 15,
+        warmupS: 3,
+        sampleS: 1,
+        floorMb: 16,
+        png: path.join(dir, 's.png'),
+        command: 'test',
         size: { services: 10, endpointsPerService: 2, namespaces: 2, routedShare: 0.2, scoped: true },
         rates: { connectsPerS: 4, pollsPerS: 4, editEveryS: 1, flapEveryS: 1, stable: 2 },
       };
@@ -34,7 +39,9 @@ describe('bench --soak (short)', function () {
       const md = markdown(o, r, o.png);
       assert.match(md, /## Verdict/);
       assert.match(md, /Commit: [0-9a-f]{7}/);
-    } finally { await rm(dir, { recursive: true, force: true }); }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('the plot is a PNG', async () => {
@@ -42,9 +49,32 @@ describe('bench --soak (short)', function () {
     try {
       const { plotSeries } = await import('./plot.js');
       const png = path.join(dir, 'p.png');
-      await plotSeries(png, 't', [{ name: 'heap', points: [{ t: 0, mb: 50 }, { t: 60, mb: 60 }], fit: { intercept: 50, slopeMbPerS: 1 / 6, from: 10 } }, { name: 'rss', points: [{ t: 0, mb: 150 }, { t: 60, mb: 150 }] }], 10);
+      await plotSeries(
+        png,
+        't',
+        [
+          {
+            name: 'heap',
+            points: [
+              { t: 0, mb: 50 },
+              { t: 60, mb: 60 },
+            ],
+            fit: { intercept: 50, slopeMbPerS: 1 / 6, from: 10 },
+          },
+          {
+            name: 'rss',
+            points: [
+              { t: 0, mb: 150 },
+              { t: 60, mb: 150 },
+            ],
+          },
+        ],
+        10,
+      );
       assert.ok((await stat(png)).size > 1000);
       assert.deepEqual([...(await readFile(png)).subarray(1, 4)], [...Buffer.from('PNG')]);
-    } finally { await rm(dir, { recursive: true, force: true }); }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

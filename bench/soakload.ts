@@ -31,9 +31,20 @@ export interface LoadRates {
 }
 
 export interface LoadCounts {
-  connects: number; sotw: number; delta: number; nackClients: number; nacks: number; streamErrors: number;
-  rest: number; restErrors: number; v1: number; v1Errors: number; lastHttpError: string;
-  edits: number; flaps: number; skipped: number;
+  connects: number;
+  sotw: number;
+  delta: number;
+  nackClients: number;
+  nacks: number;
+  streamErrors: number;
+  rest: number;
+  restErrors: number;
+  v1: number;
+  v1Errors: number;
+  lastHttpError: string;
+  edits: number;
+  flaps: number;
+  skipped: number;
 }
 
 const rand = (n: number): number => Math.floor(Math.random() * n);
@@ -47,7 +58,14 @@ export function freshNode(seq: number, size: MeshSize): WireNode {
   const labels: Record<string, string> = { app: `app-${hex(4)}`, version: `v${seq % 3}`, 'pod-template-hash': hex(10) };
   const metadata: Record<string, string | Record<string, string>> = { NAMESPACE: ns, LABELS: labels };
   if (seq % 20 === 0) metadata['ISTIO_VERSION'] = `1.${20 + rand(9)}.${rand(1000)}`;
-  return { id: `sidecar~${ip}~${pod}.${ns}~${ns}.svc.cluster.local`, cluster: 'soak', metadata, userAgentName: 'tspilot-soak', clientFeatures: [], locality: null };
+  return {
+    id: `sidecar~${ip}~${pod}.${ns}~${ns}.svc.cluster.local`,
+    cluster: 'soak',
+    metadata,
+    userAgentName: 'tspilot-soak',
+    clientFeatures: [],
+    locality: null,
+  };
 }
 
 export interface Load {
@@ -59,8 +77,30 @@ export interface Load {
   stop(): Promise<void>;
 }
 
-export function startLoad(o: { xds: string; http: number; meshDir: string; size: MeshSize; rates: LoadRates; log: (s: string) => void }): Load {
-  const c: LoadCounts = { connects: 0, sotw: 0, delta: 0, nackClients: 0, nacks: 0, streamErrors: 0, rest: 0, restErrors: 0, v1: 0, v1Errors: 0, lastHttpError: '', edits: 0, flaps: 0, skipped: 0 };
+export function startLoad(o: {
+  xds: string;
+  http: number;
+  meshDir: string;
+  size: MeshSize;
+  rates: LoadRates;
+  log: (s: string) => void;
+}): Load {
+  const c: LoadCounts = {
+    connects: 0,
+    sotw: 0,
+    delta: 0,
+    nackClients: 0,
+    nacks: 0,
+    streamErrors: 0,
+    rest: 0,
+    restErrors: 0,
+    v1: 0,
+    v1Errors: 0,
+    lastHttpError: '',
+    edits: 0,
+    flaps: 0,
+    skipped: 0,
+  };
   const { size, rates, meshDir } = o;
   let seq = 0;
   const live = new Set<FleetClient>();
@@ -68,16 +108,33 @@ export function startLoad(o: { xds: string; http: number; meshDir: string; size:
   const every = (ms: number, f: () => void | Promise<void>): void => {
     if (ms <= 0) return;
     let busy = false;
-    timers.push(setInterval(() => {
-      if (busy) { c.skipped++; return; }
-      busy = true;
-      Promise.resolve().then(f).catch((e: Error) => o.log(`soak: ${e.message}`)).finally(() => { busy = false; });
-    }, ms));
+    timers.push(
+      setInterval(() => {
+        if (busy) {
+          c.skipped++;
+          return;
+        }
+        busy = true;
+        Promise.resolve()
+          .then(f)
+          .catch((e: Error) => o.log(`soak: ${e.message}`))
+          .finally(() => {
+            busy = false;
+          });
+      }, ms),
+    );
   };
 
   const stable = Array.from({ length: rates.stable }, (_, i) => {
     const ns = `ns-${i % size.namespaces}`;
-    const node: WireNode = { id: `sidecar~10.199.0.${i + 1}~stable-${i}.${ns}~${ns}.svc.cluster.local`, cluster: 'soak', metadata: { NAMESPACE: ns, LABELS: { app: 'stable', version: 'v1' } }, userAgentName: 'tspilot-soak', clientFeatures: [], locality: null };
+    const node: WireNode = {
+      id: `sidecar~10.199.0.${i + 1}~stable-${i}.${ns}~${ns}.svc.cluster.local`,
+      cluster: 'soak',
+      metadata: { NAMESPACE: ns, LABELS: { app: 'stable', version: 'v1' } },
+      userAgentName: 'tspilot-soak',
+      clientFeatures: [],
+      locality: null,
+    };
     const client = new FleetClient({ address: o.xds, node, delta: i % 2 === 1 });
     client.connect();
     return client;
@@ -85,48 +142,84 @@ export function startLoad(o: { xds: string; http: number; meshDir: string; size:
 
   // Fresh xDS clients: connect, hold 2–8 s, disconnect. Every 5th NACKs everything it receives.
   if (rates.connectsPerS > 0) {
-    timers.push(setInterval(() => {
-      if (live.size >= 300) { c.skipped++; return; }
-      const n = ++seq;
-      const delta = n % 2 === 0;
-      const nack = n % 5 === 0;
-      const client = new FleetClient({ address: o.xds, node: freshNode(n, size), delta, nack });
-      c.connects++; if (delta) c.delta++; else c.sotw++; if (nack) c.nackClients++;
-      live.add(client);
-      client.connect();
-      setTimeout(() => {
-        c.nacks += client.nacks; c.streamErrors += client.retries;
-        client.stop(); live.delete(client);
-      }, 2000 + rand(6000));
-    }, 1000 / rates.connectsPerS));
+    timers.push(
+      setInterval(() => {
+        if (live.size >= 300) {
+          c.skipped++;
+          return;
+        }
+        const n = ++seq;
+        const delta = n % 2 === 0;
+        const nack = n % 5 === 0;
+        const client = new FleetClient({ address: o.xds, node: freshNode(n, size), delta, nack });
+        c.connects++;
+        if (delta) c.delta++;
+        else c.sotw++;
+        if (nack) c.nackClients++;
+        live.add(client);
+        client.connect();
+        setTimeout(
+          () => {
+            c.nacks += client.nacks;
+            c.streamErrors += client.retries;
+            client.stop();
+            live.delete(client);
+          },
+          2000 + rand(6000),
+        );
+      }, 1000 / rates.connectsPerS),
+    );
   }
 
   let inflight = 0;
   const http = async (counter: 'rest' | 'v1', req: () => Promise<Response>): Promise<void> => {
-    if (inflight >= 64) { c.skipped++; return; }
+    if (inflight >= 64) {
+      c.skipped++;
+      return;
+    }
     inflight++;
     try {
       const res = await req();
       await res.arrayBuffer();
       c[counter]++;
-      if (res.status !== 200) { c[counter === 'rest' ? 'restErrors' : 'v1Errors']++; c.lastHttpError = `${counter} ${res.status}`; }
+      if (res.status !== 200) {
+        c[counter === 'rest' ? 'restErrors' : 'v1Errors']++;
+        c.lastHttpError = `${counter} ${res.status}`;
+      }
     } catch (e) {
-      c[counter]++; c[counter === 'rest' ? 'restErrors' : 'v1Errors']++; c.lastHttpError = `${counter} ${(e as Error).message}`;
-    } finally { inflight--; }
+      c[counter]++;
+      c[counter === 'rest' ? 'restErrors' : 'v1Errors']++;
+      c.lastHttpError = `${counter} ${(e as Error).message}`;
+    } finally {
+      inflight--;
+    }
   };
   const base = `http://127.0.0.1:${o.http}`;
-  const REST = [['clusters', CDS], ['listeners', LDS], ['routes', RDS], ['endpoints', EDS]] as const;
+  const REST = [
+    ['clusters', CDS],
+    ['listeners', LDS],
+    ['routes', RDS],
+    ['endpoints', EDS],
+  ] as const;
   if (rates.pollsPerS > 0) {
-    timers.push(setInterval(() => {
-      const n = ++seq;
-      const node = freshNode(n, size);
-      const [kind, typeUrl] = REST[n % REST.length]!;
-      const names = kind === 'routes' ? ['8000'] : kind === 'endpoints' ? [`outbound|8000||svc-0.ns-0.svc.cluster.local`] : [];
-      void http('rest', () => fetch(`${base}/v3/discovery:${kind}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ node: { id: node.id, cluster: node.cluster, metadata: node.metadata }, typeUrl, resourceNames: names }) }));
-      const m = ++seq;
-      const v1node = encodeURIComponent(freshNode(m, size).id);
-      void http('v1', () => fetch(`${base}/v1/${m % 2 ? 'listeners' : 'clusters'}/soak/${v1node}`));
-    }, 1000 / rates.pollsPerS));
+    timers.push(
+      setInterval(() => {
+        const n = ++seq;
+        const node = freshNode(n, size);
+        const [kind, typeUrl] = REST[n % REST.length]!;
+        const names = kind === 'routes' ? ['8000'] : kind === 'endpoints' ? [`outbound|8000||svc-0.ns-0.svc.cluster.local`] : [];
+        void http('rest', () =>
+          fetch(`${base}/v3/discovery:${kind}`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ node: { id: node.id, cluster: node.cluster, metadata: node.metadata }, typeUrl, resourceNames: names }),
+          }),
+        );
+        const m = ++seq;
+        const v1node = encodeURIComponent(freshNode(m, size).id);
+        void http('v1', () => fetch(`${base}/v1/${m % 2 ? 'listeners' : 'clusters'}/soak/${v1node}`));
+      }, 1000 / rates.pollsPerS),
+    );
   }
 
   // Config edits, in turn: VirtualService weights, DestinationRule policy, rename away and back, atomic replace.
@@ -134,10 +227,15 @@ export function startLoad(o: { xds: string; http: number; meshDir: string; size:
   every(rates.editEveryS * 1000, async () => {
     const k = edit++;
     switch (k % 4) {
-      case 0: await writeFile(path.join(meshDir, 'vs.yaml'), vsYaml(size, k % 8 === 0 ? 70 : 90)); break;
-      case 1: await writeFile(path.join(meshDir, 'dr.yaml'), drYaml(size, (k % 7) + 1)); break;
+      case 0:
+        await writeFile(path.join(meshDir, 'vs.yaml'), vsYaml(size, k % 8 === 0 ? 70 : 90));
+        break;
+      case 1:
+        await writeFile(path.join(meshDir, 'dr.yaml'), drYaml(size, (k % 7) + 1));
+        break;
       case 2: {
-        const a = path.join(meshDir, 'ns-1.yaml'), b = path.join(meshDir, 'ns-1.renamed.yaml');
+        const a = path.join(meshDir, 'ns-1.yaml'),
+          b = path.join(meshDir, 'ns-1.renamed.yaml');
         await (k % 8 === 2 ? rename(a, b) : rename(b, a));
         break;
       }
@@ -150,7 +248,10 @@ export function startLoad(o: { xds: string; http: number; meshDir: string; size:
     c.edits++;
   });
   let flap = 0;
-  every(rates.flapEveryS * 1000, async () => { await writeFile(path.join(meshDir, 'ep-0.yaml'), sliceYaml(0, size, ++flap % 2)); c.flaps++; });
+  every(rates.flapEveryS * 1000, async () => {
+    await writeFile(path.join(meshDir, 'ep-0.yaml'), sliceYaml(0, size, ++flap % 2));
+    c.flaps++;
+  });
 
   return {
     counts: c,
@@ -158,7 +259,10 @@ export function startLoad(o: { xds: string; http: number; meshDir: string; size:
     stableComplete: () => stable.filter((s) => s.complete() && !s.error).length,
     async stop() {
       for (const t of timers) clearInterval(t);
-      for (const cl of live) { c.nacks += cl.nacks; cl.stop(); }
+      for (const cl of live) {
+        c.nacks += cl.nacks;
+        cl.stop();
+      }
       live.clear();
       for (const s of stable) s.stop();
       for (let i = 0; i < 100 && inflight > 0; i++) await new Promise((r) => setTimeout(r, 50));

@@ -32,15 +32,35 @@ export async function benchTls(dir: string, namespaces: readonly string[]): Prom
   await writeFile(f('jwks.json'), JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: 'bench', alg: 'ES256' }] }));
   const tokens = new Map<string, string>();
   for (const ns of namespaces) {
-    tokens.set(ns, await new SignJWT({ sub: `system:serviceaccount:${ns}:default` }).setProtectedHeader({ alg: 'ES256', kid: 'bench' })
-      .setAudience('istio-ca').setExpirationTime('2h').sign(privateKey));
+    tokens.set(
+      ns,
+      await new SignJWT({ sub: `system:serviceaccount:${ns}:default` })
+        .setProtectedHeader({ alg: 'ES256', kid: 'bench' })
+        .setAudience('istio-ca')
+        .setExpirationTime('2h')
+        .sign(privateKey),
+    );
   }
   const rootBuf = Buffer.from(root.certPem);
   return {
-    certFile: f('tls.crt'), keyFile: f('tls.key'),
-    serverArgs: ['--xds-tls-port', '0', '--no-plaintext-xds', '--tls-cert', f('tls.crt'), '--tls-key', f('tls.key'), '--tls-ca', f('ca.crt'), '--jwt-keys', f('jwks.json')],
+    certFile: f('tls.crt'),
+    keyFile: f('tls.key'),
+    serverArgs: [
+      '--xds-tls-port',
+      '0',
+      '--no-plaintext-xds',
+      '--tls-cert',
+      f('tls.crt'),
+      '--tls-key',
+      f('tls.key'),
+      '--tls-ca',
+      f('ca.crt'),
+      '--jwt-keys',
+      f('jwks.json'),
+    ],
     client: (ns) => ({
-      credentials: grpc.credentials.createSsl(rootBuf), channelOptions: { 'grpc.ssl_target_name_override': ISTIOD_SAN },
+      credentials: grpc.credentials.createSsl(rootBuf),
+      channelOptions: { 'grpc.ssl_target_name_override': ISTIOD_SAN },
       metadata: { authorization: `Bearer ${tokens.get(ns) ?? ''}` },
     }),
   };

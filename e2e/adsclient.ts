@@ -8,7 +8,12 @@ import * as grpc from '@grpc/grpc-js';
 import { messageType } from '../proto/registry.js';
 import { encodeSotwRequest, type SotwRequest } from '../proto/wire.js';
 
-export interface DecodedResponse { version_info: string; type_url: string; nonce: string; resources: { type_url: string; value: Uint8Array }[] }
+export interface DecodedResponse {
+  version_info: string;
+  type_url: string;
+  nonce: string;
+  resources: { type_url: string; value: Uint8Array }[];
+}
 
 export interface RawAds {
   send(r: Partial<SotwRequest> & { typeUrl: string }): void;
@@ -26,11 +31,20 @@ export interface RawAdsOptions {
   readonly metadata?: Readonly<Record<string, string>>;
 }
 
-export function rawAds(address: string, path = '/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources', o: RawAdsOptions = {}): RawAds {
+export function rawAds(
+  address: string,
+  path = '/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources',
+  o: RawAdsOptions = {},
+): RawAds {
   const client = new grpc.Client(address, o.credentials ?? grpc.credentials.createInsecure(), o.channelOptions ?? {});
   const md = new grpc.Metadata();
   for (const [k, v] of Object.entries(o.metadata ?? {})) md.set(k, v);
-  const call = client.makeBidiStreamRequest(path, (b: Buffer) => b, (b: Buffer) => b, md);
+  const call = client.makeBidiStreamRequest(
+    path,
+    (b: Buffer) => b,
+    (b: Buffer) => b,
+    md,
+  );
   const responses: DecodedResponse[] = [];
   const t = messageType('envoy.service.discovery.v3.DiscoveryResponse');
   const waiters: ((r: DecodedResponse) => void)[] = [];
@@ -40,7 +54,9 @@ export function rawAds(address: string, path = '/envoy.service.discovery.v3.Aggr
     waiters.shift()?.(r);
   });
   const status = new Promise<grpc.StatusObject>((resolve) => call.on('status', resolve));
-  call.on('error', () => { /* reported through status */ });
+  call.on('error', () => {
+    /* reported through status */
+  });
   let read = 0;
   return {
     send: (r) => call.write(Buffer.from(encodeSotwRequest(r))),
@@ -50,9 +66,16 @@ export function rawAds(address: string, path = '/envoy.service.discovery.v3.Aggr
       if (read < responses.length) return Promise.resolve(responses[read++]!);
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error('no response in time')), timeoutMs);
-        waiters.push((r) => { clearTimeout(timer); read++; resolve(r); });
+        waiters.push((r) => {
+          clearTimeout(timer);
+          read++;
+          resolve(r);
+        });
       });
     },
-    close: () => { call.cancel(); client.close(); },
+    close: () => {
+      call.cancel();
+      client.close();
+    },
   };
 }

@@ -30,7 +30,13 @@ metadata: {name: cart-1, namespace: shop, labels: {app: cart}}
 spec: {containers: [{name: cart}]}
 status: {podIP: 10.0.1.1, phase: Running}
 `;
-const key = (kid: string): Record<string, unknown> => ({ kty: 'EC', crv: 'P-256', kid, x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU', y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0' });
+const key = (kid: string): Record<string, unknown> => ({
+  kty: 'EC',
+  crv: 'P-256',
+  kid,
+  x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU',
+  y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0',
+});
 const policy = (spec: string): string => `apiVersion: security.istio.io/v1
 kind: AuthorizationPolicy
 metadata: {name: deny-all, namespace: shop}
@@ -38,7 +44,11 @@ spec: ${spec}
 `;
 
 type J = Record<string, unknown>;
-interface Configz { rejected: { key: string; field: string; reason: string }[]; policyNotices: { key: string; reason: string }[]; configs: { key: string }[] }
+interface Configz {
+  rejected: { key: string; field: string; reason: string }[];
+  policyNotices: { key: string; reason: string }[];
+  configs: { key: string }[];
+}
 
 /** The HCM http_filters of virtualInbound's 0.0.0.0_8080 chain in an LDS response. */
 function inboundHttpFilters(r: DecodedResponse): J[] {
@@ -63,7 +73,10 @@ describe('e2e AuthorizationPolicy / RequestAuthentication with a local JWKS serv
   const jwks = { keys: [key('k1')], status: 200, delayMs: 2500, hits: 0 };
   const server = http.createServer((_req, res) => {
     jwks.hits++;
-    setTimeout(() => { res.writeHead(jwks.status, { 'content-type': 'application/json' }); res.end(JSON.stringify({ keys: jwks.keys })); }, jwks.delayMs);
+    setTimeout(() => {
+      res.writeHead(jwks.status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ keys: jwks.keys }));
+    }, jwks.delayMs);
   });
 
   before(async () => {
@@ -71,11 +84,14 @@ describe('e2e AuthorizationPolicy / RequestAuthentication with a local JWKS serv
     const uri = `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks`;
     folder = await configFolder();
     await folder.write('mesh.yaml', MESH);
-    await folder.write('jwt.yaml', `apiVersion: security.istio.io/v1
+    await folder.write(
+      'jwt.yaml',
+      `apiVersion: security.istio.io/v1
 kind: RequestAuthentication
 metadata: {name: jwt, namespace: shop}
 spec: {selector: {matchLabels: {app: cart}}, jwtRules: [{issuer: "https://issuer.test", jwksUri: "${uri}"}]}
-`);
+`,
+    );
     await folder.write('policy.yaml', policy('{}'));
     pilot = await startTspilot(folder.dir, ['--jwks-refresh-interval', '1s']);
   });
@@ -90,7 +106,12 @@ spec: {selector: {matchLabels: {app: cart}}, jwtRules: [{issuer: "https://issuer
   async function nextLds(timeoutMs: number): Promise<J[]> {
     const r = await ads!.next(timeoutMs);
     assert.equal(r.type_url, LDS);
-    ads!.send({ typeUrl: LDS, versionInfo: r.version_info, responseNonce: r.nonce, node: { id: NODE, cluster: '', metadata: {}, userAgentName: 'test', clientFeatures: [], locality: null } });
+    ads!.send({
+      typeUrl: LDS,
+      versionInfo: r.version_info,
+      responseNonce: r.nonce,
+      node: { id: NODE, cluster: '', metadata: {}, userAgentName: 'test', clientFeatures: [], locality: null },
+    });
     return inboundHttpFilters(r);
   }
 
@@ -100,10 +121,23 @@ spec: {selector: {matchLabels: {app: cart}}, jwtRules: [{issuer: "https://issuer
     ads.send({ typeUrl: LDS, node: { id: NODE, cluster: '', metadata: {}, userAgentName: 'test', clientFeatures: [], locality: null } });
     const first = await nextLds(10_000);
     assert.ok(Date.now() - t0 < 2500, 'the first push did not wait for the slow JWKS endpoint');
-    assert.deepEqual(first.map((f) => f['name']), ['envoy.filters.http.jwt_authn', 'envoy.filters.http.rbac', 'envoy.filters.http.fault', 'envoy.filters.http.cors', 'envoy.filters.http.router']);
+    assert.deepEqual(
+      first.map((f) => f['name']),
+      [
+        'envoy.filters.http.jwt_authn',
+        'envoy.filters.http.rbac',
+        'envoy.filters.http.fault',
+        'envoy.filters.http.cors',
+        'envoy.filters.http.router',
+      ],
+    );
     assert.deepEqual(kidsOf(first), ['tspilot-jwks-unavailable'], 'tokens are refused until the keys are fetched');
     const rbac = first[1]!['typedConfig'] as J;
-    assert.deepEqual(Object.keys(((rbac['rules'] as J)['policies']) as J), ['ns[shop]-policy[deny-all]-rule[0]'], 'the deny-all policy is in force');
+    assert.deepEqual(
+      Object.keys((rbac['rules'] as J)['policies'] as J),
+      ['ns[shop]-policy[deny-all]-rule[0]'],
+      'the deny-all policy is in force',
+    );
     jwks.delayMs = 0;
     assert.deepEqual(kidsOf(await nextLds(10_000)), ['k1'], 'the fetched keys are pushed when they arrive');
     jwks.keys = [key('k2')];
@@ -124,14 +158,24 @@ spec: {selector: {matchLabels: {app: cart}}, jwtRules: [{issuer: "https://issuer
     let c: Configz | undefined;
     for (let i = 0; i < 100; i++) {
       c = (await pilot!.getJson<Configz>('/debug/configz')).body;
-      if (c.rejected.some((r) => r.key === 'AuthorizationPolicy/shop/deny-all') && c.policyNotices.some((n) => n.key === 'AuthorizationPolicy/shop/typo')) break;
+      if (
+        c.rejected.some((r) => r.key === 'AuthorizationPolicy/shop/deny-all') &&
+        c.policyNotices.some((n) => n.key === 'AuthorizationPolicy/shop/typo')
+      )
+        break;
       await new Promise((r) => setTimeout(r, 100));
     }
     const rej = c!.rejected.find((r) => r.key === 'AuthorizationPolicy/shop/deny-all');
     assert.ok(rej, JSON.stringify(c!.rejected));
     assert.equal(rej.field, 'spec.provider');
     assert.match(rej.reason, /must name a provider/);
-    assert.ok(c!.configs.some((o) => o.key === 'AuthorizationPolicy/shop/deny-all'), 'the last good version is still in force');
-    assert.match(c!.policyNotices.find((n) => n.key === 'AuthorizationPolicy/shop/typo')!.reason, /selects no Pod or WorkloadEntry in namespace shop \(app=crat\)/);
+    assert.ok(
+      c!.configs.some((o) => o.key === 'AuthorizationPolicy/shop/deny-all'),
+      'the last good version is still in force',
+    );
+    assert.match(
+      c!.policyNotices.find((n) => n.key === 'AuthorizationPolicy/shop/typo')!.reason,
+      /selects no Pod or WorkloadEntry in namespace shop \(app=crat\)/,
+    );
   });
 });

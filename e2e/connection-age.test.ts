@@ -16,7 +16,8 @@ describe('e2e xDS max connection age with the real grpc-js client', function () 
 
   it('closes the stream after the configured age; the client reconnects, resyncs and follows a later edit', async () => {
     rig = await echoRig('grpc-js', {
-      workload: 'aged', tspilotArgs: ['--max-connection-age', '1500ms', '--max-connection-age-grace', '300ms'],
+      workload: 'aged',
+      tspilotArgs: ['--max-connection-age', '1500ms', '--max-connection-age-grace', '300ms'],
       files: { 'destination-rule.yaml': DESTINATION_RULE, 'virtual-service.yaml': virtualServiceYaml(100, 0) },
     });
     const r = rig;
@@ -30,7 +31,11 @@ describe('e2e xDS max connection age with the real grpc-js client', function () 
     assert.ok(connects() >= 3, `expected the client to reconnect after each age-out; connects: ${connects()}`);
     const disconnects = r.pilot.logs.filter((l) => l.msg === 'proxy disconnected' && l['proxy'] === r.nodeId).length;
     assert.ok(disconnects >= 2, `the old streams were closed (${disconnects})`);
-    assert.deepEqual([...new Set(results)], ['v1'], `every RPC across the reconnects succeeded: ${JSON.stringify(results.filter((x) => x !== 'v1').slice(0, 5))}`);
+    assert.deepEqual(
+      [...new Set(results)],
+      ['v1'],
+      `every RPC across the reconnects succeeded: ${JSON.stringify(results.filter((x) => x !== 'v1').slice(0, 5))}`,
+    );
     // Resynced: an edit made now reaches the client over its new stream.
     await r.folder.write('virtual-service.yaml', virtualServiceYaml(0, 100));
     const moved = await r.client.until(ECHO_TARGET, 'v2', { consecutive: 3, timeoutMs: 20_000 });

@@ -28,7 +28,10 @@ import { CDS } from '../proto/typeurls.js';
 const CHROMIUM = '/usr/bin/chromium';
 const MAIN = path.join(REPO_ROOT, 'dist', 'server', 'main.js');
 const XSS = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script> cluster rejected';
-const MAGLEV_DR = DESTINATION_RULE.replace('spec:\n  host: echo\n', 'spec:\n  host: echo\n  trafficPolicy:\n    loadBalancer:\n      consistentHash:\n        httpHeaderName: x-user\n        maglev: {tableSize: 65537}\n');
+const MAGLEV_DR = DESTINATION_RULE.replace(
+  'spec:\n  host: echo\n',
+  'spec:\n  host: echo\n  trafficPolicy:\n    loadBalancer:\n      consistentHash:\n        httpHeaderName: x-user\n        maglev: {tableSize: 65537}\n',
+);
 
 /** A port free right now (bound then released), so two processes can be told each other's address up front. */
 async function freePort(): Promise<number> {
@@ -53,11 +56,21 @@ describe('e2e web console and multi-replica views (Chromium)', function () {
   this.timeout(180_000);
   let v1: Backend, v2: Backend, folder: Awaited<ReturnType<typeof configFolder>>;
   let a: Tspilot, b: Tspilot, client: XdsClient, sidecar: RawAds, browser: Browser, page: Page, shots: string;
-  let labelA = '', labelB = '';
+  let labelA = '',
+    labelB = '';
   const grpcNode = 'sidecar~127.0.0.1~console-grpc.default~default.svc.cluster.local';
-  const sidecarNode = { id: 'sidecar~10.1.0.9~console-envoy.default~default.svc.cluster.local', cluster: '', metadata: {}, userAgentName: 'test', clientFeatures: [], locality: null };
+  const sidecarNode = {
+    id: 'sidecar~10.1.0.9~console-envoy.default~default.svc.cluster.local',
+    cluster: '',
+    metadata: {},
+    userAgentName: 'test',
+    clientFeatures: [],
+    locality: null,
+  };
   const ui = (hash: string): string => `http://127.0.0.1:${a.monitoringPort}/ui/${hash}`;
-  const shot = async (name: string): Promise<void> => { await page.screenshot({ path: path.join(shots, name) }); };
+  const shot = async (name: string): Promise<void> => {
+    await page.screenshot({ path: path.join(shots, name) });
+  };
 
   before(async function () {
     if (!existsSync(CHROMIUM)) {
@@ -73,7 +86,10 @@ describe('e2e web console and multi-replica views (Chromium)', function () {
     await folder.write('virtual-service.yaml', virtualServiceYaml(80, 20));
     const [pa, pb] = [await freePort(), await freePort()];
     const peers = `http://127.0.0.1:${pa},http://127.0.0.1:${pb}`;
-    [a, b] = await Promise.all([startTspilot(folder.dir, ['--monitoring-port', String(pa), '--peers', peers]), startTspilot(folder.dir, ['--monitoring-port', String(pb), '--peers', peers])]);
+    [a, b] = await Promise.all([
+      startTspilot(folder.dir, ['--monitoring-port', String(pa), '--peers', peers]),
+      startTspilot(folder.dir, ['--monitoring-port', String(pb), '--peers', peers]),
+    ]);
     client = await startXdsClient('grpc-js', bootstrapFor(`127.0.0.1:${a.xdsPort}`, grpcNode, { GENERATOR: 'grpc', NAMESPACE: 'default' }));
     assert.equal((await client.rpc(ECHO_TARGET, 2)).length, 2);
     // grpc-js does not support MAGLEV: the real client NACKs the clusters with its own words.
@@ -85,7 +101,14 @@ describe('e2e web console and multi-replica views (Chromium)', function () {
     sidecar = rawAds(`127.0.0.1:${b.xdsPort}`);
     sidecar.send({ typeUrl: CDS, node: sidecarNode, resourceNames: [] });
     const r = await sidecar.next(10_000);
-    sidecar.send({ typeUrl: CDS, node: sidecarNode, resourceNames: [], versionInfo: '', responseNonce: r.nonce, errorDetail: { code: 3, message: XSS } });
+    sidecar.send({
+      typeUrl: CDS,
+      node: sidecarNode,
+      resourceNames: [],
+      versionInfo: '',
+      responseNonce: r.nonce,
+      errorDetail: { code: 3, message: XSS },
+    });
     await b.waitForLog((l) => /NACK/.test(l.msg) && l['proxy'] === sidecarNode.id, 15_000, 0);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
     page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
@@ -102,14 +125,23 @@ describe('e2e web console and multi-replica views (Chromium)', function () {
     if (process.env['UPDATE_SCREENSHOTS'] === '1' && shots) {
       const dest = path.join(REPO_ROOT, 'docs', 'img');
       await mkdir(dest, { recursive: true });
-      for (const f of ['console-proxies.png', 'console-proxy.png', 'console-traffic.png', 'console-pushes.png']) await copyFile(path.join(shots, f), path.join(dest, f)).catch(() => undefined);
+      for (const f of ['console-proxies.png', 'console-proxy.png', 'console-traffic.png', 'console-pushes.png'])
+        await copyFile(path.join(shots, f), path.join(dest, f)).catch(() => undefined);
     }
     if (shots) await rm(shots, { recursive: true, force: true });
   });
 
   afterEach(async function () {
     // On failure, say what the page showed (the assertion alone rarely tells why).
-    if (this.currentTest?.state === 'failed' && page) console.log(`    page at failure (${page.url()}):\n${(await page.locator('body').innerText().catch(() => '')).slice(0, 3000)}`);
+    if (this.currentTest?.state === 'failed' && page)
+      console.log(
+        `    page at failure (${page.url()}):\n${(
+          await page
+            .locator('body')
+            .innerText()
+            .catch(() => '')
+        ).slice(0, 3000)}`,
+      );
   });
 
   it('every debug answer names the replica that gave it; the two replicas differ', async () => {
@@ -124,7 +156,11 @@ describe('e2e web console and multi-replica views (Chromium)', function () {
     assert.ok(Array.isArray(await ra.json()), '/debug/syncz keeps its list body (tools parse it)');
     const me = await getJsonFrom<{ label: string }>(a.httpPort, '/debug/replicaz');
     assert.equal(me.body.label, labelA, 'both ports of one process are one replica');
-    assert.equal((await getJsonFrom<{ replica: string }>(b.monitoringPort, '/debug/push_status')).body.replica, labelB, 'tspilot\'s own bodies name it too');
+    assert.equal(
+      (await getJsonFrom<{ replica: string }>(b.monitoringPort, '/debug/push_status')).body.replica,
+      labelB,
+      "tspilot's own bodies name it too",
+    );
   });
 
   it('the console page forbids inline script and other origins, and serves its modules locally', async () => {
@@ -146,7 +182,7 @@ describe('e2e web console and multi-replica views (Chromium)', function () {
     assert.equal((await fetch(ui('nope.js'))).status, 404);
   });
 
-  it('lists the proxies of both replicas with their replica, NACK states and the clients\' own NACK text — as text', async () => {
+  it("lists the proxies of both replicas with their replica, NACK states and the clients' own NACK text — as text", async () => {
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(ui('#/proxies'));
@@ -158,10 +194,10 @@ describe('e2e web console and multi-replica views (Chromium)', function () {
     assert.equal(await envoyRow.getAttribute('data-replica'), labelB);
     assert.equal(await grpcRow.locator('[data-type=cds]').textContent(), 'NACKED');
     assert.equal(await grpcRow.locator('[data-type=rds]').textContent(), 'SYNCED');
-    assert.match(await grpcRow.locator('.nack').textContent() ?? '', /CDS NACKED .*MAGLEV/);
+    assert.match((await grpcRow.locator('.nack').textContent()) ?? '', /CDS NACKED .*MAGLEV/);
     assert.equal(await envoyRow.locator('[data-type=cds]').textContent(), 'NACKED');
     assert.equal(await envoyRow.locator('[data-type=lds]').textContent(), 'NOT SENT');
-    const text = await envoyRow.locator('.nack').textContent() ?? '';
+    const text = (await envoyRow.locator('.nack').textContent()) ?? '';
     assert.ok(text.includes(XSS), `the NACK text is shown verbatim: ${text}`);
     assert.equal(await page.locator('main img, main script').count(), 0, 'the payload made no element');
     assert.equal(await page.evaluate('window.__pwned === undefined'), true, 'nothing of the payload ran');
@@ -174,18 +210,18 @@ describe('e2e web console and multi-replica views (Chromium)', function () {
     await page.locator('#resources').waitFor({ timeout: 15_000 });
     const row = page.locator('tr.resource-row', { hasText: 'jason' }).first();
     await row.waitFor({ timeout: 10_000 });
-    assert.match(await row.locator('.prov').textContent() ?? '', /^VirtualService default\/echo$/);
-    assert.match(await row.textContent() ?? '', /outbound\|9080\|v2\|echo\.default\.svc\.cluster\.local/);
-    assert.match(await page.locator('#sync').textContent() ?? '', /CDS NACKED.*RDS SYNCED.*CDS NACKED \(version [^)]+\): .*MAGLEV/);
+    assert.match((await row.locator('.prov').textContent()) ?? '', /^VirtualService default\/echo$/);
+    assert.match((await row.textContent()) ?? '', /outbound\|9080\|v2\|echo\.default\.svc\.cluster\.local/);
+    assert.match((await page.locator('#sync').textContent()) ?? '', /CDS NACKED.*RDS SYNCED.*CDS NACKED \(version [^)]+\): .*MAGLEV/);
     await row.locator('button.explain-btn').click();
     const out = row.locator('.explain');
     await out.waitFor({ timeout: 10_000 });
-    assert.match(await out.textContent() ?? '', /VirtualService default\/echo http\[0\]/);
+    assert.match((await out.textContent()) ?? '', /VirtualService default\/echo http\[0\]/);
     await shot('console-proxy.png');
     await page.locator('button[data-tab=clusters]').click();
     const cluster = page.locator('tr.resource-row', { hasText: 'outbound|9080|v1|' + ECHO_HOST });
     await cluster.waitFor({ timeout: 10_000 });
-    assert.match(await cluster.locator('.prov').textContent() ?? '', /DestinationRule default\/echo|Service default\/echo/);
+    assert.match((await cluster.locator('.prov').textContent()) ?? '', /DestinationRule default\/echo|Service default\/echo/);
   });
 
   it('opens a proxy connected to the other replica, through the replica serving the page', async () => {
@@ -194,33 +230,54 @@ describe('e2e web console and multi-replica views (Chromium)', function () {
     await page.locator('button[data-tab=clusters]').click();
     const row = page.locator('tr.resource-row', { hasText: 'outbound|9080||' + ECHO_HOST });
     await row.waitFor({ timeout: 15_000 });
-    assert.match(await page.locator('main h2').first().textContent() ?? '', new RegExp(`on replica ${labelB.replace('/', '\\/')}`));
+    assert.match((await page.locator('main h2').first().textContent()) ?? '', new RegExp(`on replica ${labelB.replace('/', '\\/')}`));
   });
 
   it('draws the traffic of a service: routes, weights, subsets and the DestinationRule policy', async () => {
     await page.goto(ui(`#/traffic/${ECHO_HOST}`));
     const g = page.locator('#traffic-graph');
     await g.waitFor({ timeout: 15_000 });
-    const text = await g.textContent() ?? '';
-    for (const want of ['default/echo http[0] "jason"', 'header end-user = jason', '80%', '20%', '100%', 'subset v1', 'subset v2', 'version=v2', 'consistent hash (MAGLEV) on header x-user']) {
+    const text = (await g.textContent()) ?? '';
+    for (const want of [
+      'default/echo http[0] "jason"',
+      'header end-user = jason',
+      '80%',
+      '20%',
+      '100%',
+      'subset v1',
+      'subset v2',
+      'version=v2',
+      'consistent hash (MAGLEV) on header x-user',
+    ]) {
       assert.ok(text.includes(want), `graph lacks "${want}": ${text}`);
     }
     await shot('console-traffic.png');
     await page.goto(ui('#/pushes'));
     await page.locator('#pushes tbody tr').first().waitFor({ timeout: 10_000 });
-    assert.match(await page.locator('#pushes tbody tr').first().textContent() ?? '', /DestinationRule/);
+    assert.match((await page.locator('#pushes tbody tr').first().textContent()) ?? '', /DestinationRule/);
     await shot('console-pushes.png');
     // An object whose name is markup: rejected, and its name shown as text in the config view.
-    await folder.write('hostile.yaml', `apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata:\n  name: '<img src=x onerror="window.__pwned=3">'\n  namespace: default\nspec:\n  hosts: [echo]\n  http:\n  - route: [{destination: {host: echo}}]\n`);
+    await folder.write(
+      'hostile.yaml',
+      `apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata:\n  name: '<img src=x onerror="window.__pwned=3">'\n  namespace: default\nspec:\n  hosts: [echo]\n  http:\n  - route: [{destination: {host: echo}}]\n`,
+    );
     await page.goto(ui('#/config'));
     const rejected = page.locator('#rejected tbody tr');
     await rejected.first().waitFor({ timeout: 15_000 });
-    assert.match(await rejected.first().textContent() ?? '', /VirtualService default\/<img src=x onerror="window\.__pwned=3">.*metadata\.name.*not a valid DNS-1123/);
+    assert.match(
+      (await rejected.first().textContent()) ?? '',
+      /VirtualService default\/<img src=x onerror="window\.__pwned=3">.*metadata\.name.*not a valid DNS-1123/,
+    );
     assert.equal(await page.locator('main img').count(), 0);
     assert.equal(await page.evaluate('window.__pwned === undefined'), true);
     await page.locator('#config-filter').fill('VirtualService/');
-    assert.deepEqual(await page.locator('#objects tbody tr td:first-child').allTextContents(), ['VirtualService/default/echo'], 'the objects in force, filtered');
-    for (const f of ['console-proxies.png', 'console-proxy.png', 'console-traffic.png']) assert.ok((await stat(path.join(shots, f))).size > 5000, f);
+    assert.deepEqual(
+      await page.locator('#objects tbody tr td:first-child').allTextContents(),
+      ['VirtualService/default/echo'],
+      'the objects in force, filtered',
+    );
+    for (const f of ['console-proxies.png', 'console-proxy.png', 'console-traffic.png'])
+      assert.ok((await stat(path.join(shots, f))).size > 5000, f);
   });
 
   it('proxy-status --all-replicas merges both replicas, each proxy with its replica (ISTIOD), and names one that stops answering', async () => {

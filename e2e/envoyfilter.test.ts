@@ -47,7 +47,13 @@ async function waitFor(rig: EchoRig, ok: (r: string) => boolean, what: string, n
     if (run >= n) return;
     await new Promise((r) => setTimeout(r, 200));
   }
-  assert.fail(`${what}: last RPC ${last}\n${rig.client.stderrTail()}\n${rig.pilot.logs.filter((l) => l.level !== 'info' && l.level !== 'debug').slice(-10).map((l) => JSON.stringify(l)).join('\n')}`);
+  assert.fail(
+    `${what}: last RPC ${last}\n${rig.client.stderrTail()}\n${rig.pilot.logs
+      .filter((l) => l.level !== 'info' && l.level !== 'debug')
+      .slice(-10)
+      .map((l) => JSON.stringify(l))
+      .join('\n')}`,
+  );
 }
 
 describe('e2e EnvoyFilter with the real c-core client', function () {

@@ -4,18 +4,26 @@ import { fuzzParams, fuzzRunsSet } from './fuzz.js';
 
 describe('TSPILOT_FUZZ_RUNS / TSPILOT_FUZZ_SEED', () => {
   const saved = { runs: process.env['TSPILOT_FUZZ_RUNS'], seed: process.env['TSPILOT_FUZZ_SEED'] };
-  const set = (k: string, v: string | undefined): void => { if (v === undefined) delete process.env[k]; else process.env[k] = v; };
-  afterEach(() => { set('TSPILOT_FUZZ_RUNS', saved.runs); set('TSPILOT_FUZZ_SEED', saved.seed); });
+  const set = (k: string, v: string | undefined): void => {
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  };
+  afterEach(() => {
+    set('TSPILOT_FUZZ_RUNS', saved.runs);
+    set('TSPILOT_FUZZ_SEED', saved.seed);
+  });
 
   it('unset: each suite keeps its own count and seed', () => {
-    set('TSPILOT_FUZZ_RUNS', undefined); set('TSPILOT_FUZZ_SEED', undefined);
+    set('TSPILOT_FUZZ_RUNS', undefined);
+    set('TSPILOT_FUZZ_SEED', undefined);
     assert.deepEqual(fuzzParams(400, 4), { numRuns: 400, seed: 4 });
     assert.deepEqual(fuzzParams(12), { numRuns: 12 });
     assert.equal(fuzzRunsSet(), false);
   });
 
   it('set: every suite runs that many times, with the given seed', () => {
-    set('TSPILOT_FUZZ_RUNS', '20000'); set('TSPILOT_FUZZ_SEED', '7');
+    set('TSPILOT_FUZZ_RUNS', '20000');
+    set('TSPILOT_FUZZ_SEED', '7');
     assert.deepEqual(fuzzParams(400, 4), { numRuns: 20000, seed: 7 });
     assert.deepEqual(fuzzParams(12), { numRuns: 20000, seed: 7 });
     assert.equal(fuzzRunsSet(), true);

@@ -10,7 +10,8 @@ function fromEnv(name: string): number | undefined {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return undefined;
   const n = Number(raw);
-  if (!Number.isSafeInteger(n) || n < 0 || (name === 'TSPILOT_FUZZ_RUNS' && n < 1)) throw new Error(`${name}=${JSON.stringify(raw)}: expected a positive whole number`);
+  if (!Number.isSafeInteger(n) || n < 0 || (name === 'TSPILOT_FUZZ_RUNS' && n < 1))
+    throw new Error(`${name}=${JSON.stringify(raw)}: expected a positive whole number`);
   return n;
 }
 

@@ -73,7 +73,10 @@ for (const kind of ['grpc-js', 'c-core'] as XdsClientKind[]) {
       const canary = await client().until(ECHO_TARGET, 'v2', { metadata: { 'x-canary': 'yes' }, consecutive: 10 });
       assert.ok(canary.ok, `${JSON.stringify(canary)}\n${client().stderrTail()}`);
       const all = await client().rpc(ECHO_TARGET, 40);
-      assert.ok(all.every((r) => r === 'v1' || r === 'v2'), all.join(', '));
+      assert.ok(
+        all.every((r) => r === 'v1' || r === 'v2'),
+        all.join(', '),
+      );
       assert.ok(all.includes('v1') && all.includes('v2'), `a 1:1 split reaches both backends in 40 RPCs: ${all.join(', ')}`);
     });
 
@@ -82,9 +85,15 @@ for (const kind of ['grpc-js', 'c-core'] as XdsClientKind[]) {
       const moved = await client().until(ECHO_TARGET, 'v1', { metadata: { 'x-canary': 'yes' }, consecutive: 10 });
       assert.ok(moved.ok, `${JSON.stringify(moved)}\n${client().stderrTail()}`);
       const broken = await client().rpc(ECHO_TARGET, 3, { 'x-broken': 'yes' });
-      assert.ok(broken.every((r) => r.startsWith('error:UNKNOWN')), `the missing backend's rule answers 500 (gRPC UNKNOWN): ${broken.join(', ')}`);
+      assert.ok(
+        broken.every((r) => r.startsWith('error:UNKNOWN')),
+        `the missing backend's rule answers 500 (gRPC UNKNOWN): ${broken.join(', ')}`,
+      );
       const rest = await client().rpc(ECHO_TARGET, 10);
-      assert.ok(rest.every((r) => r === 'v1' || r === 'v2'), rest.join(', '));
+      assert.ok(
+        rest.every((r) => r === 'v1' || r === 'v2'),
+        rest.join(', '),
+      );
     });
   });
 }

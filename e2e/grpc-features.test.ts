@@ -43,15 +43,24 @@ for (const kind of ['grpc-js', 'c-core'] as XdsClientKind[]) {
     let rig: EchoRig;
     const client = (): XdsClient => rig.client;
     before(async () => {
-      rig = await echoRig(kind, { workload: `features-${kind}`, files: { 'vs.yaml': VS, ...(kind === 'grpc-js' ? { 'dr.yaml': RING_HASH_DR } : {}) } });
+      rig = await echoRig(kind, {
+        workload: `features-${kind}`,
+        files: { 'vs.yaml': VS, ...(kind === 'grpc-js' ? { 'dr.yaml': RING_HASH_DR } : {}) },
+      });
     });
     after(() => rig?.close());
 
     it('aborts RPCs matching the header with the configured gRPC status, serves the others', async () => {
       const denied = await client().rpc(ECHO_TARGET, 5, { 'x-fault': 'deny' });
-      assert.ok(denied.every((r) => r.startsWith('error:PERMISSION_DENIED')), `${denied.join(', ')}\n${client().stderrTail()}`);
+      assert.ok(
+        denied.every((r) => r.startsWith('error:PERMISSION_DENIED')),
+        `${denied.join(', ')}\n${client().stderrTail()}`,
+      );
       const ok = await client().rpc(ECHO_TARGET, 5);
-      assert.ok(ok.every((r) => r === 'v1' || r === 'v2'), ok.join(', '));
+      assert.ok(
+        ok.every((r) => r === 'v1' || r === 'v2'),
+        ok.join(', '),
+      );
     });
 
     if (kind === 'grpc-js') {
@@ -140,7 +149,12 @@ for (const kind of ['grpc-js', 'c-core'] as XdsClientKind[]) {
     before(async () => {
       assert.ok(zonedRegistry(1, 2).includes('zone: a') && zonedRegistry(1, 2).includes('zone: b'), 'the fixture carries the zones');
       const labels = { app: 'client', 'topology.kubernetes.io/region': 'us-east', 'topology.kubernetes.io/zone': 'a' };
-      rig = await echoRig(kind, { workload: `locality-${kind}`, registry: zonedRegistry, metadata: { LABELS: labels }, files: { 'dr.yaml': DISTRIBUTE_DR } });
+      rig = await echoRig(kind, {
+        workload: `locality-${kind}`,
+        registry: zonedRegistry,
+        metadata: { LABELS: labels },
+        files: { 'dr.yaml': DISTRIBUTE_DR },
+      });
     });
     after(() => rig?.close());
 
@@ -148,11 +162,18 @@ for (const kind of ['grpc-js', 'c-core'] as XdsClientKind[]) {
       const r = await client().rpc(ECHO_TARGET, 200);
       const v2n = r.filter((x) => x === 'v2').length;
       const v1n = r.filter((x) => x === 'v1').length;
-      assert.equal(v1n + v2n, 200, r.filter((x) => x !== 'v1' && x !== 'v2').slice(0, 3).join(', '));
+      assert.equal(
+        v1n + v2n,
+        200,
+        r
+          .filter((x) => x !== 'v1' && x !== 'v2')
+          .slice(0, 3)
+          .join(', '),
+      );
       assert.ok(v2n >= 160 && v1n >= 4, `v1 ${v1n}, v2 ${v2n} (expected about 20 / 180)`);
     });
 
-    it('failover: with outlier detection every RPC stays in the client\'s zone, and moves to the next priority when it is gone', async () => {
+    it("failover: with outlier detection every RPC stays in the client's zone, and moves to the next priority when it is gone", async () => {
       await rig.folder.write('dr.yaml', localityDr('{}'));
       const switched = await client().until(ECHO_TARGET, 'v1', { consecutive: 40, timeoutMs: 30_000 });
       assert.ok(switched.ok, JSON.stringify(switched));
@@ -170,8 +191,14 @@ for (const kind of ['grpc-js', 'c-core'] as XdsClientKind[]) {
     const client = (): XdsClient => rig.client;
     before(async () => {
       // The locality only in node.locality, as Envoy and gRPC bootstraps carry it (istiod reads it there).
-      rig = await echoRig(kind, { workload: `node-locality-${kind}`, registry: zonedRegistry, files: { 'dr.yaml': DISTRIBUTE_DR },
-        bootstrap: (b) => { b.node['locality'] = { region: 'us-east', zone: 'a' }; } });
+      rig = await echoRig(kind, {
+        workload: `node-locality-${kind}`,
+        registry: zonedRegistry,
+        files: { 'dr.yaml': DISTRIBUTE_DR },
+        bootstrap: (b) => {
+          b.node['locality'] = { region: 'us-east', zone: 'a' };
+        },
+      });
     });
     after(() => rig?.close());
 

@@ -56,7 +56,9 @@ describe('e2e hostile and unlucky files', function () {
       if (pred(last)) return last;
       await sleep(100);
     }
-    assert.fail(`timed out waiting for ${what}; configz: ${JSON.stringify({ duplicates: last?.duplicates, sourceErrors: last?.sourceErrors, vs: last?.configs.filter((c) => c.key === KEY) })}`);
+    assert.fail(
+      `timed out waiting for ${what}; configz: ${JSON.stringify({ duplicates: last?.duplicates, sourceErrors: last?.sourceErrors, vs: last?.configs.filter((c) => c.key === KEY) })}`,
+    );
   }
   const served = (c: Configz): { source: string; timeout: string | undefined } | undefined => {
     const e = c.configs.find((x) => x.key === KEY);
@@ -67,7 +69,10 @@ describe('e2e hostile and unlucky files', function () {
     folder = await configFolder();
     await folder.write('service.yaml', SERVICE);
   });
-  afterEach(async () => { await pilot?.close(); pilot = undefined; });
+  afterEach(async () => {
+    await pilot?.close();
+    pilot = undefined;
+  });
   after(() => folder?.cleanup());
 
   it('an object defined in two files: reported with both names, the first path in force, the other taking over when it goes', async () => {
@@ -76,7 +81,9 @@ describe('e2e hostile and unlucky files', function () {
     pilot = await startTspilot(folder.dir);
     const c = await configz();
     assert.deepEqual(served(c), { source: '10-reviews.yaml', timeout: '1s' });
-    assert.deepEqual(c.duplicates, [{ key: KEY, winner: path.join(folder.dir, '10-reviews.yaml'), ignored: [path.join(folder.dir, '20-reviews.yaml')] }]);
+    assert.deepEqual(c.duplicates, [
+      { key: KEY, winner: path.join(folder.dir, '10-reviews.yaml'), ignored: [path.join(folder.dir, '20-reviews.yaml')] },
+    ]);
     const warn = await pilot.waitForLog((l) => l['key'] === KEY && Array.isArray(l['files']), 5000, 0);
     assert.match(warn.msg, /defined in 2 files .*10-reviews\.yaml.*20-reviews\.yaml.*10-reviews\.yaml is in force/);
     assert.equal(pilot.logs.filter((l) => l['key'] === KEY && Array.isArray(l['files'])).length, 1, 'logged once');
@@ -99,29 +106,45 @@ describe('e2e hostile and unlucky files', function () {
 
   it('kinds tspilot does not read are listed in configz with the reason and warned once per file and kind', async () => {
     const file = path.join(folder.dir, 'misc.yaml');
-    await folder.write('misc.yaml', `${vs('1s').replace('kind: VirtualService', 'kind: VirtualServce')}---
+    await folder.write(
+      'misc.yaml',
+      `${vs('1s').replace('kind: VirtualService', 'kind: VirtualServce')}---
 apiVersion: telemetry.istio.io/v1
 kind: Telemetry
 metadata: {name: default, namespace: default}
 spec: {tracing: [{randomSamplingPercentage: 10}]}
-`);
+`,
+    );
     pilot = await startTspilot(folder.dir);
     const c = await configz();
-    assert.deepEqual(c.ignored.map((i) => [i.source, i.kind, i.namespace, i.name]), [[file, 'VirtualServce', 'default', 'reviews'], [file, 'Telemetry', 'default', 'default']]);
+    assert.deepEqual(
+      c.ignored.map((i) => [i.source, i.kind, i.namespace, i.name]),
+      [
+        [file, 'VirtualServce', 'default', 'reviews'],
+        [file, 'Telemetry', 'default', 'default'],
+      ],
+    );
     assert.match(c.ignored[0]!.reason, /unknown kind VirtualServce \(did you mean VirtualService\?\)/);
     assert.match(c.ignored[1]!.reason, /not translated by tspilot yet/);
     await pilot.waitForLog((l) => l['kind'] === 'Telemetry' && l.level === 'warn', 5000, 0);
     // Touching the file (a new snapshot) does not repeat the warning.
-    await folder.write('misc.yaml', `${vs('1s').replace('kind: VirtualService', 'kind: VirtualServce')}---
+    await folder.write(
+      'misc.yaml',
+      `${vs('1s').replace('kind: VirtualService', 'kind: VirtualServce')}---
 apiVersion: telemetry.istio.io/v1
 kind: Telemetry
 metadata: {name: default, namespace: default}
 spec: {tracing: [{randomSamplingPercentage: 20}]}
 ---
-${SERVICE.replace('name: reviews', 'name: other').replace('10.96.0.20', '10.96.0.21')}`);
+${SERVICE.replace('name: reviews', 'name: other').replace('10.96.0.20', '10.96.0.21')}`,
+    );
     await until((x) => x.configs.some((o) => o.key === 'Service/default/other'), 'the edited file to be read');
     await sleep(300);
-    assert.equal(pilot.logs.filter((l) => l['file'] === file && l.level === 'warn' && typeof l['kind'] === 'string').length, 2, 'one warning per kind');
+    assert.equal(
+      pilot.logs.filter((l) => l['file'] === file && l.level === 'warn' && typeof l['kind'] === 'string').length,
+      2,
+      'one warning per kind',
+    );
     await folder.remove('misc.yaml');
   });
 
@@ -143,7 +166,11 @@ ${SERVICE.replace('name: reviews', 'name: other').replace('10.96.0.20', '10.96.0
       const res = await fetch(`http://127.0.0.1:${pilot!.httpPort}/debug/diff`, { method: 'POST', body });
       const text = await res.text();
       let error = text;
-      try { error = (JSON.parse(text) as { error?: string }).error ?? text; } catch { /* plain text */ }
+      try {
+        error = (JSON.parse(text) as { error?: string }).error ?? text;
+      } catch {
+        /* plain text */
+      }
       return { status: res.status, error };
     };
 
@@ -151,7 +178,10 @@ ${SERVICE.replace('name: reviews', 'name: other').replace('10.96.0.20', '10.96.0
       pilot = await startTspilot(folder.dir);
       let bomb = 'a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n';
       let prev = 'a';
-      for (const c of 'bcdefghi') { bomb += `${c}: &${c} [${Array(9).fill(`*${prev}`).join(', ')}]\n`; prev = c; }
+      for (const c of 'bcdefghi') {
+        bomb += `${c}: &${c} [${Array(9).fill(`*${prev}`).join(', ')}]\n`;
+        prev = c;
+      }
       const r = await post(bomb);
       assert.equal(r.status, 400, r.error);
       assert.match(r.error, /too many aliases/);
@@ -176,12 +206,22 @@ ${SERVICE.replace('name: reviews', 'name: other').replace('10.96.0.20', '10.96.0
 
   it('a connected client never gets a CDS response missing a service while the folder churns (renames, atomic replaces, delete/re-add)', async () => {
     const n = 14;
-    const svc = (i: number, port = 9080): string => SERVICE.replace('name: reviews', `name: churn${i}`).replace('10.96.0.20', `10.96.2.${i + 1}`).replace('port: 9080', `port: ${port}`);
+    const svc = (i: number, port = 9080): string =>
+      SERVICE.replace('name: reviews', `name: churn${i}`)
+        .replace('10.96.0.20', `10.96.2.${i + 1}`)
+        .replace('port: 9080', `port: ${port}`);
     for (let i = 0; i < n; i++) await folder.write(`churn${i}.yaml`, svc(i));
     pilot = await startTspilot(folder.dir, ['--debounce-after', '10ms', '--debounce-max', '100ms']);
     const ads = rawAds(`127.0.0.1:${pilot.xdsPort}`);
     try {
-      const node = { id: 'sidecar~10.0.0.7~churn.default~default.svc.cluster.local', cluster: '', metadata: { NAMESPACE: 'default' }, userAgentName: 'churn', clientFeatures: [], locality: null };
+      const node = {
+        id: 'sidecar~10.0.0.7~churn.default~default.svc.cluster.local',
+        cluster: '',
+        metadata: { NAMESPACE: 'default' },
+        userAgentName: 'churn',
+        clientFeatures: [],
+        locality: null,
+      };
       ads.send({ node, typeUrl: CDS, resourceNames: [] });
       const counts: number[] = [];
       let acking = true;
@@ -218,8 +258,17 @@ ${SERVICE.replace('name: reviews', 'name: other').replace('10.96.0.20', '10.96.0
       acking = false;
       const full = counts[0]!;
       assert.ok(counts.length > 3, `the client kept receiving CDS (${counts.length} responses)`);
-      assert.deepEqual(counts.filter((c) => c !== full), [], `${ops} operations; cluster counts seen: ${[...new Set(counts)].join(', ')} (full: ${full})`);
-    } finally { ads.close(); }
-    for (let i = 0; i < n; i++) { await folder.remove(`churn${i}.yaml`); await folder.remove(`churn${i}-renamed.yml`); }
+      assert.deepEqual(
+        counts.filter((c) => c !== full),
+        [],
+        `${ops} operations; cluster counts seen: ${[...new Set(counts)].join(', ')} (full: ${full})`,
+      );
+    } finally {
+      ads.close();
+    }
+    for (let i = 0; i < n; i++) {
+      await folder.remove(`churn${i}.yaml`);
+      await folder.remove(`churn${i}-renamed.yml`);
+    }
   });
 });

@@ -34,11 +34,21 @@ import { rawAds, type DecodedResponse, type RawAds } from './adsclient.js';
 import { REPO_ROOT, startTspilot, type Tspilot } from './tspilot.js';
 import { ISTIOD_SAN, TestMeshCA, testRoot, type TestRoot } from './security/testca.js';
 
-const ISTIOCTL: WireNode = { id: 'debug~0.0.0.0~istioctl~cluster.local', cluster: '', metadata: {}, userAgentName: '', clientFeatures: [], locality: null };
+const ISTIOCTL: WireNode = {
+  id: 'debug~0.0.0.0~istioctl~cluster.local',
+  cluster: '',
+  metadata: {},
+  userAgentName: '',
+  clientFeatures: [],
+  locality: null,
+};
 const PRODUCTPAGE = 'sidecar~10.244.0.21~productpage-v1-7d9c8b6f5-x21.default~default.svc.cluster.local';
 const REVIEWS = 'outbound|9080||reviews.default.svc.cluster.local';
 
-interface ClientConfig { node: { id: string; metadata: { fields?: Record<string, never> } }; generic_xds_configs: { type_url: string; config_status: string }[] }
+interface ClientConfig {
+  node: { id: string; metadata: { fields?: Record<string, never> } };
+  generic_xds_configs: { type_url: string; config_status: string }[];
+}
 
 /** What istioctl does with a syncz answer: UnmarshalTo(ClientConfig) on each resource. */
 function clientConfigs(r: DecodedResponse): ClientConfig[] {
@@ -55,26 +65,41 @@ function cpInfo(r: DecodedResponse): { Component: string; ID: string; Info: { ve
   return JSON.parse(id) as { Component: string; ID: string; Info: { version: string } };
 }
 
-const statusOf = (c: ClientConfig, typeUrl: string): string | undefined => c.generic_xds_configs.find((x) => x.type_url === typeUrl)?.config_status;
+const statusOf = (c: ClientConfig, typeUrl: string): string | undefined =>
+  c.generic_xds_configs.find((x) => x.type_url === typeUrl)?.config_status;
 
 describe('e2e istioctl debug requests over xDS, and proxy-status/proxy-config as istioctl spells them', function () {
   this.timeout(90_000);
   let pilot: Tspilot;
   let sidecar: RawAds;
   const open: RawAds[] = [];
-  const dial = (): RawAds => { const c = rawAds(`127.0.0.1:${pilot.xdsPort}`); open.push(c); return c; };
+  const dial = (): RawAds => {
+    const c = rawAds(`127.0.0.1:${pilot.xdsPort}`);
+    open.push(c);
+    return c;
+  };
   const server = (): string => `http://127.0.0.1:${pilot.monitoringPort}`;
 
   before(async () => {
     pilot = await startTspilot(path.join(REPO_ROOT, 'examples', 'bookinfo'));
     sidecar = dial();
-    const node: WireNode = { ...ISTIOCTL, id: PRODUCTPAGE, cluster: 'productpage', metadata: { ISTIO_VERSION: '1.24.2', CLUSTER_ID: 'Kubernetes', NAMESPACE: 'default' } };
+    const node: WireNode = {
+      ...ISTIOCTL,
+      id: PRODUCTPAGE,
+      cluster: 'productpage',
+      metadata: { ISTIO_VERSION: '1.24.2', CLUSTER_ID: 'Kubernetes', NAMESPACE: 'default' },
+    };
     sidecar.send({ typeUrl: CDS, node });
     const cds = await sidecar.next(10_000);
     sidecar.send({ typeUrl: CDS, versionInfo: cds.version_info, responseNonce: cds.nonce }); // ACK
     sidecar.send({ typeUrl: LDS });
     const lds = await sidecar.next(10_000);
-    sidecar.send({ typeUrl: LDS, versionInfo: '', responseNonce: lds.nonce, errorDetail: { code: 3, message: 'listener rejected for the test' } }); // NACK
+    sidecar.send({
+      typeUrl: LDS,
+      versionInfo: '',
+      responseNonce: lds.nonce,
+      errorDetail: { code: 3, message: 'listener rejected for the test' },
+    }); // NACK
     sidecar.send({ typeUrl: RDS, resourceNames: ['9080'] });
     await sidecar.next(10_000);
     sidecar.send({ typeUrl: EDS, resourceNames: [REVIEWS] });
@@ -86,7 +111,7 @@ describe('e2e istioctl debug requests over xDS, and proxy-status/proxy-config as
     await pilot?.close();
   });
 
-  it('istio.io/debug/syncz: one ClientConfig per proxy with istiod\'s per-type statuses, and istiod\'s control-plane identifier', async () => {
+  it("istio.io/debug/syncz: one ClientConfig per proxy with istiod's per-type statuses, and istiod's control-plane identifier", async () => {
     const c = dial();
     c.send({ typeUrl: 'istio.io/debug/syncz', node: ISTIOCTL });
     const r = await c.next();
@@ -110,14 +135,20 @@ describe('e2e istioctl debug requests over xDS, and proxy-status/proxy-config as
     assert.ok(!syncz.body.some((s) => s.proxy.startsWith('debug~')), JSON.stringify(syncz.body.map((s) => s.proxy)));
   });
 
-  it('istio.io/debug/config_dump: the proxy\'s admin config dumps, by pod.namespace; an unknown proxy gets an empty answer', async () => {
+  it("istio.io/debug/config_dump: the proxy's admin config dumps, by pod.namespace; an unknown proxy gets an empty answer", async () => {
     const c = dial();
     c.send({ typeUrl: 'istio.io/debug/config_dump', node: ISTIOCTL, resourceNames: ['productpage-v1-7d9c8b6f5-x21.default'] });
     const r = await c.next();
     const types = r.resources.map((a) => a.type_url);
-    assert.deepEqual(types, ['type.googleapis.com/envoy.admin.v3.ClustersConfigDump', 'type.googleapis.com/envoy.admin.v3.ListenersConfigDump', 'type.googleapis.com/envoy.admin.v3.RoutesConfigDump']);
+    assert.deepEqual(types, [
+      'type.googleapis.com/envoy.admin.v3.ClustersConfigDump',
+      'type.googleapis.com/envoy.admin.v3.ListenersConfigDump',
+      'type.googleapis.com/envoy.admin.v3.RoutesConfigDump',
+    ]);
     const t = messageType('envoy.admin.v3.ClustersConfigDump');
-    const dump = t.toObject(t.decode(r.resources[0]!.value), { defaults: true, arrays: true }) as { dynamic_active_clusters: { cluster: { value: Uint8Array } }[] };
+    const dump = t.toObject(t.decode(r.resources[0]!.value), { defaults: true, arrays: true }) as {
+      dynamic_active_clusters: { cluster: { value: Uint8Array } }[];
+    };
     const ct = messageType('envoy.config.cluster.v3.Cluster');
     const names = dump.dynamic_active_clusters.map((e) => (ct.decode(e.cluster.value) as unknown as { name: string }).name);
     assert.ok(names.includes(REVIEWS), names.join(', '));
@@ -126,7 +157,7 @@ describe('e2e istioctl debug requests over xDS, and proxy-status/proxy-config as
     assert.equal(none.resources.length, 0);
   });
 
-  it('istio.io/debug (istioctl x internal-debug): the debug endpoint\'s body in an Any typed istio.io/debug', async () => {
+  it("istio.io/debug (istioctl x internal-debug): the debug endpoint's body in an Any typed istio.io/debug", async () => {
     const c = dial();
     c.send({ typeUrl: 'istio.io/debug', node: ISTIOCTL, resourceNames: ['syncz'] });
     const r = await c.next();
@@ -141,29 +172,55 @@ describe('e2e istioctl debug requests over xDS, and proxy-status/proxy-config as
     assert.match(st.details, /is not a debug path/);
   });
 
-  it('proxy-status: istioctl\'s columns, the answering replica and the proxy\'s ISTIO_VERSION; a pod named without namespace is in default', async () => {
+  it("proxy-status: istioctl's columns, the answering replica and the proxy's ISTIO_VERSION; a pod named without namespace is in default", async () => {
     const r = await proxyStatus({ server: server(), proxy: 'productpage-v1-7d9c8b6f5-x21' });
     assert.equal(r.code, 0, r.out);
     const [header, row] = r.out.split('\n');
     assert.match(header!, /^NAME\s+CLUSTER\s+CDS\s+LDS\s+EDS\s+RDS\s+ECDS\s+ISTIOD\s+VERSION$/);
-    assert.match(row!, /^productpage-v1-7d9c8b6f5-x21\.default\s+Kubernetes\s+SYNCED\s+NACKED\s+STALE\s+STALE\s+NOT SENT\s+\S+\s+1\.24\.2$/);
+    assert.match(
+      row!,
+      /^productpage-v1-7d9c8b6f5-x21\.default\s+Kubernetes\s+SYNCED\s+NACKED\s+STALE\s+STALE\s+NOT SENT\s+\S+\s+1\.24\.2$/,
+    );
     assert.match(r.out, /LDS NACKED .*listener rejected for the test/);
   });
 
-  it('proxy-config: singular, plural and short sections, istioctl\'s filters, -n, deployment/ names, -o json and short', async () => {
+  it("proxy-config: singular, plural and short sections, istioctl's filters, -n, deployment/ names, -o json and short", async () => {
     const base = { server: server(), proxy: 'productpage-v1-7d9c8b6f5-x21' };
-    const one = await proxyConfig({ ...base, section: 'cluster', fqdn: 'reviews.default.svc.cluster.local', port: 9080, direction: 'outbound' });
+    const one = await proxyConfig({
+      ...base,
+      section: 'cluster',
+      fqdn: 'reviews.default.svc.cluster.local',
+      port: 9080,
+      direction: 'outbound',
+    });
     assert.equal(one.code, 0, one.out);
     const rows = one.out.trim().split('\n').slice(1);
     assert.ok(rows.length >= 1 && rows.every((l) => l.startsWith('reviews.default.svc.cluster.local')), one.out);
     const plural = await proxyConfig({ ...base, section: 'clusters', subset: 'v3', output: 'json' });
     const items = JSON.parse(plural.out) as { name: string }[];
-    assert.deepEqual(items.map((c) => c.name), ['outbound|9080|v3|reviews.default.svc.cluster.local']);
-    const byDeployment = await proxyConfig({ ...base, proxy: 'deployment/productpage-v1', namespace: 'default', section: 'c', fqdn: 'ratings.default.svc.cluster.local', subset: '' });
+    assert.deepEqual(
+      items.map((c) => c.name),
+      ['outbound|9080|v3|reviews.default.svc.cluster.local'],
+    );
+    const byDeployment = await proxyConfig({
+      ...base,
+      proxy: 'deployment/productpage-v1',
+      namespace: 'default',
+      section: 'c',
+      fqdn: 'ratings.default.svc.cluster.local',
+      subset: '',
+    });
     assert.match(byDeployment.out, /^ratings\.default\.svc\.cluster\.local\s+9080\s+-\s+outbound/m);
     const routes = await proxyConfig({ ...base, section: 'route', name: '9080' });
     assert.match(routes.out, /^9080\s+reviews\.default\.svc\.cluster\.local:9080/m);
-    assert.ok(routes.out.trim().split('\n').slice(1).every((l) => l.startsWith('9080 ')), routes.out);
+    assert.ok(
+      routes.out
+        .trim()
+        .split('\n')
+        .slice(1)
+        .every((l) => l.startsWith('9080 ')),
+      routes.out,
+    );
     const boot = await proxyConfig({ ...base, section: 'bootstrap' });
     assert.match(boot.out, /ISTIO_VERSION\s+1\.24\.2/);
     const wrongNs = await proxyConfig({ ...base, namespace: 'other', section: 'cluster' });
@@ -174,7 +231,7 @@ describe('e2e istioctl debug requests over xDS, and proxy-status/proxy-config as
   });
 
   it('lists in the /debug index only paths the port serves (no /debug/v1z on the monitoring port)', async () => {
-    const mon = await (await fetch(`${server()}/debug`)).json() as string[];
+    const mon = (await (await fetch(`${server()}/debug`)).json()) as string[];
     assert.ok(!mon.some((p) => p.startsWith('/debug/v1z')), mon.join(', '));
     for (const p of mon.filter((x) => !x.startsWith('POST ') && !x.includes('?'))) {
       assert.notEqual((await fetch(`${server()}${p}`)).status, 404, p);
@@ -184,7 +241,7 @@ describe('e2e istioctl debug requests over xDS, and proxy-status/proxy-config as
   });
 });
 
-describe('e2e istioctl debug requests on the TLS port (istiod\'s authorization)', function () {
+describe("e2e istioctl debug requests on the TLS port (istiod's authorization)", function () {
   this.timeout(60_000);
   let root: TestRoot;
   let server: XdsTlsServer;
@@ -194,7 +251,8 @@ describe('e2e istioctl debug requests on the TLS port (istiod\'s authorization)'
   const open: RawAds[] = [];
   const dial = (token?: string): RawAds => {
     const c = rawAds(`127.0.0.1:${server.port}`, undefined, {
-      credentials: grpc.credentials.createSsl(Buffer.from(root.certPem)), channelOptions: { 'grpc.ssl_target_name_override': ISTIOD_SAN, 'grpc.default_authority': ISTIOD_SAN },
+      credentials: grpc.credentials.createSsl(Buffer.from(root.certPem)),
+      channelOptions: { 'grpc.ssl_target_name_override': ISTIOD_SAN, 'grpc.default_authority': ISTIOD_SAN },
       metadata: token ? { authorization: `Bearer ${token}` } : {},
     });
     open.push(c);
@@ -202,7 +260,10 @@ describe('e2e istioctl debug requests on the TLS port (istiod\'s authorization)'
   };
   const sidecarIn = async (ns: string): Promise<void> => {
     const c = dial(await sign(`system:serviceaccount:${ns}:app`));
-    c.send({ typeUrl: CDS, node: { ...ISTIOCTL, id: `sidecar~10.0.0.9~app-1.${ns}~${ns}.svc.cluster.local`, metadata: { NAMESPACE: ns } } });
+    c.send({
+      typeUrl: CDS,
+      node: { ...ISTIOCTL, id: `sidecar~10.0.0.9~app-1.${ns}~${ns}.svc.cluster.local`, metadata: { NAMESPACE: ns } },
+    });
     await c.next(10_000);
   };
 
@@ -210,14 +271,27 @@ describe('e2e istioctl debug requests on the TLS port (istiod\'s authorization)'
     root = await testRoot();
     const ca = await TestMeshCA.create(root);
     engine = new AdsEngine(new SnapshotCache(meshOf(fixtureYaml())), {}, Date.now, {
-      debugTypes: new DebugTypes({ systemNamespace: 'istio-system', controlPlane: '{"Component":"istiod","ID":"test","Info":{"version":"0"}}', configDump: (s) => configDumpConfigs(s) }),
+      debugTypes: new DebugTypes({
+        systemNamespace: 'istio-system',
+        controlPlane: '{"Component":"istiod","ID":"test","Info":{"version":"0"}}',
+        configDump: (s) => configDumpConfigs(s),
+      }),
     });
     dir = await mkdtemp(path.join(os.tmpdir(), 'tspilot-debugtls-'));
     const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true });
-    await writeFile(path.join(dir, 'jwks.json'), JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' }] }));
+    await writeFile(
+      path.join(dir, 'jwks.json'),
+      JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' }] }),
+    );
     sign = (sub) => {
       const now = Math.floor(Date.now() / 1000);
-      return new SignJWT({ sub }).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setIssuer('test-issuer').setAudience('istio-ca').setIssuedAt(now - 60).setExpirationTime(now + 3600).sign(privateKey);
+      return new SignJWT({ sub })
+        .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+        .setIssuer('test-issuer')
+        .setAudience('istio-ca')
+        .setIssuedAt(now - 60)
+        .setExpirationTime(now + 3600)
+        .sign(privateKey);
     };
     const jwt = new JwtKeysAuthenticator({ file: path.join(dir, 'jwks.json'), trustDomain: () => 'cluster.local', issuer: 'test-issuer' });
     server = await startXdsTlsServer(engine, '127.0.0.1', 0, { ca, authenticator: new ChainAuthenticator([jwt]) });
@@ -240,17 +314,33 @@ describe('e2e istioctl debug requests on the TLS port (istiod\'s authorization)'
   it('an identity in istio-system sees every proxy', async () => {
     const c = dial(await sign('system:serviceaccount:istio-system:istioctl'));
     c.send({ typeUrl: 'istio.io/debug/syncz', node: ISTIOCTL });
-    const ids = clientConfigs(await c.next()).map((x) => x.node.id).sort();
-    assert.deepEqual(ids, ['sidecar~10.0.0.9~app-1.default~default.svc.cluster.local', 'sidecar~10.0.0.9~app-1.shop~shop.svc.cluster.local']);
+    const ids = clientConfigs(await c.next())
+      .map((x) => x.node.id)
+      .sort();
+    assert.deepEqual(ids, [
+      'sidecar~10.0.0.9~app-1.default~default.svc.cluster.local',
+      'sidecar~10.0.0.9~app-1.shop~shop.svc.cluster.local',
+    ]);
   });
 
-  it('an identity in another namespace sees only its namespace\'s proxies and config dumps', async () => {
+  it("an identity in another namespace sees only its namespace's proxies and config dumps", async () => {
     const c = dial(await sign('system:serviceaccount:shop:debugger'));
     c.send({ typeUrl: 'istio.io/debug/syncz', node: { ...ISTIOCTL, metadata: { NAMESPACE: 'shop' } } });
-    assert.deepEqual(clientConfigs(await c.next()).map((x) => x.node.id), ['sidecar~10.0.0.9~app-1.shop~shop.svc.cluster.local']);
-    c.send({ typeUrl: 'istio.io/debug/config_dump', node: { ...ISTIOCTL, metadata: { NAMESPACE: 'shop' } }, resourceNames: ['app-1.default'] });
+    assert.deepEqual(
+      clientConfigs(await c.next()).map((x) => x.node.id),
+      ['sidecar~10.0.0.9~app-1.shop~shop.svc.cluster.local'],
+    );
+    c.send({
+      typeUrl: 'istio.io/debug/config_dump',
+      node: { ...ISTIOCTL, metadata: { NAMESPACE: 'shop' } },
+      resourceNames: ['app-1.default'],
+    });
     assert.equal((await c.next()).resources.length, 0);
-    c.send({ typeUrl: 'istio.io/debug/config_dump', node: { ...ISTIOCTL, metadata: { NAMESPACE: 'shop' } }, resourceNames: ['app-1.shop'] });
+    c.send({
+      typeUrl: 'istio.io/debug/config_dump',
+      node: { ...ISTIOCTL, metadata: { NAMESPACE: 'shop' } },
+      resourceNames: ['app-1.shop'],
+    });
     assert.ok((await c.next()).resources.length > 0);
   });
 

@@ -18,17 +18,34 @@ import { CDS } from '../proto/typeurls.js';
 import { DEFAULT_KEEPALIVE_TIMEOUT_MS } from '../server/xds/grpc.js';
 
 const SCRIPT = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'stall-server.js');
-const node = { id: 'sidecar~10.0.0.1~app-1.default~default.svc.cluster.local', cluster: '', metadata: { NAMESPACE: 'default' }, userAgentName: 'stall', clientFeatures: [], locality: null };
+const node = {
+  id: 'sidecar~10.0.0.1~app-1.default~default.svc.cluster.local',
+  cluster: '',
+  metadata: { NAMESPACE: 'default' },
+  userAgentName: 'stall',
+  clientFeatures: [],
+  locality: null,
+};
 
 async function run(ackWaitMs: number, stallMs: number): Promise<{ closedByServer: boolean; stalled: boolean; answeredAfter: boolean }> {
   const child: ChildProcess = spawn(process.execPath, [SCRIPT, String(ackWaitMs), String(stallMs)], {
-    env: { ...process.env, GRPC_TRACE: 'keepalive', GRPC_VERBOSITY: 'DEBUG' }, stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, GRPC_TRACE: 'keepalive', GRPC_VERBOSITY: 'DEBUG' },
+    stdio: ['ignore', 'pipe', 'inherit'],
   });
   const lines: Record<string, unknown>[] = [];
-  createInterface(child.stdout!).on('line', (l) => { try { lines.push(JSON.parse(l) as Record<string, unknown>); } catch { /* not ours */ } });
+  createInterface(child.stdout!).on('line', (l) => {
+    try {
+      lines.push(JSON.parse(l) as Record<string, unknown>);
+    } catch {
+      /* not ours */
+    }
+  });
   const until = async (pred: () => boolean, ms: number): Promise<boolean> => {
     const end = Date.now() + ms;
-    while (!pred()) { if (Date.now() > end) return false; await new Promise((r) => setTimeout(r, 20)); }
+    while (!pred()) {
+      if (Date.now() > end) return false;
+      await new Promise((r) => setTimeout(r, 20));
+    }
     return true;
   };
   try {
@@ -36,7 +53,9 @@ async function run(ackWaitMs: number, stallMs: number): Promise<{ closedByServer
     const port = lines.find((l) => 'port' in l)!['port'] as number;
     const ads = rawAds(`127.0.0.1:${port}`);
     let ended = false;
-    void ads.status.then(() => { ended = true; });
+    void ads.status.then(() => {
+      ended = true;
+    });
     try {
       ads.send({ node, typeUrl: CDS, resourceNames: [] });
       const first = await ads.next(10_000);
@@ -51,7 +70,9 @@ async function run(ackWaitMs: number, stallMs: number): Promise<{ closedByServer
         answeredAfter = !!(await ads.next(5000).catch(() => null));
       }
       return { closedByServer, stalled, answeredAfter };
-    } finally { ads.close(); }
+    } finally {
+      ads.close();
+    }
   } finally {
     child.kill('SIGKILL');
   }

@@ -22,21 +22,41 @@ const ALL = `outbound|8080||${HOST}`;
 const V1 = `outbound|8080|v1|${HOST}`;
 
 const pod = (name: string, ip: string): KubeObject => ({
-  apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default', labels: { app: 'victim', version: 'v1' } },
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name, namespace: 'default', labels: { app: 'victim', version: 'v1' } },
   spec: { serviceAccountName: 'victim', containers: [{ name: 'app', ports: [{ name: 'http', containerPort: 8080 }] }] },
   status: { phase: 'Running', podIP: ip },
 });
 const slice = (ips: string[]): KubeObject => ({
-  apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice',
+  apiVersion: 'discovery.k8s.io/v1',
+  kind: 'EndpointSlice',
   metadata: { name: 'victim-a', namespace: 'default', labels: { 'kubernetes.io/service-name': 'victim' } },
-  addressType: 'IPv4', ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
-  endpoints: ips.map((ip) => ({ addresses: [ip], conditions: { ready: true }, targetRef: { kind: 'Pod', namespace: 'default', name: `victim-${ip.split('.').pop()}` } })),
+  addressType: 'IPv4',
+  ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
+  endpoints: ips.map((ip) => ({
+    addresses: [ip],
+    conditions: { ready: true },
+    targetRef: { kind: 'Pod', namespace: 'default', name: `victim-${ip.split('.').pop()}` },
+  })),
 });
 const BASE: KubeObject[] = [
   { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } },
-  { apiVersion: 'v1', kind: 'Service', metadata: { name: 'victim', namespace: 'default' }, spec: { clusterIP: '10.96.0.90', selector: { app: 'victim' }, ports: [{ name: 'http', port: 8080, targetPort: 8080 }] } },
-  { apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', metadata: { name: 'victim', namespace: 'default' }, spec: { host: 'victim', subsets: [{ name: 'v1', labels: { version: 'v1' } }] } },
-  pod('victim-1', '10.7.0.1'), pod('victim-2', '10.7.0.2'), slice(['10.7.0.1']),
+  {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: 'victim', namespace: 'default' },
+    spec: { clusterIP: '10.96.0.90', selector: { app: 'victim' }, ports: [{ name: 'http', port: 8080, targetPort: 8080 }] },
+  },
+  {
+    apiVersion: 'networking.istio.io/v1',
+    kind: 'DestinationRule',
+    metadata: { name: 'victim', namespace: 'default' },
+    spec: { host: 'victim', subsets: [{ name: 'v1', labels: { version: 'v1' } }] },
+  },
+  pod('victim-1', '10.7.0.1'),
+  pod('victim-2', '10.7.0.2'),
+  slice(['10.7.0.1']),
 ];
 
 /** A raw ADS client subscribed to the victim's EDS clusters, ACKing every response and keeping the latest addresses. */
@@ -47,7 +67,14 @@ class EdsWatch {
   constructor(port: number) {
     const ads = rawAds(`127.0.0.1:${port}`);
     this.ads = ads;
-    const node = { id: 'sidecar~10.0.0.5~watcher.default~default.svc.cluster.local', cluster: '', metadata: { NAMESPACE: 'default' }, userAgentName: 'churn', clientFeatures: [], locality: null };
+    const node = {
+      id: 'sidecar~10.0.0.5~watcher.default~default.svc.cluster.local',
+      cluster: '',
+      metadata: { NAMESPACE: 'default' },
+      userAgentName: 'churn',
+      clientFeatures: [],
+      locality: null,
+    };
     const names = [ALL, V1];
     ads.send({ node, typeUrl: EDS, resourceNames: names });
     const cla = messageType('envoy.config.endpoint.v3.ClusterLoadAssignment');
@@ -56,14 +83,22 @@ class EdsWatch {
         const r = await ads.next(600_000).catch(() => null);
         if (!r) return;
         for (const res of r.resources) {
-          const c = cla.toObject(cla.decode(res.value), { defaults: true, arrays: true }) as { cluster_name: string; endpoints: { lb_endpoints: { endpoint: { address: { socket_address: { address: string } } } }[] }[] };
-          this.latest.set(c.cluster_name, c.endpoints.flatMap((l) => l.lb_endpoints.map((e) => e.endpoint.address.socket_address.address)).sort());
+          const c = cla.toObject(cla.decode(res.value), { defaults: true, arrays: true }) as {
+            cluster_name: string;
+            endpoints: { lb_endpoints: { endpoint: { address: { socket_address: { address: string } } } }[] }[];
+          };
+          this.latest.set(
+            c.cluster_name,
+            c.endpoints.flatMap((l) => l.lb_endpoints.map((e) => e.endpoint.address.socket_address.address)).sort(),
+          );
         }
         ads.send({ node, typeUrl: EDS, resourceNames: names, versionInfo: r.version_info, responseNonce: r.nonce });
       }
     })();
   }
-  has(cluster: string, ip: string): boolean { return (this.latest.get(cluster) ?? []).includes(ip); }
+  has(cluster: string, ip: string): boolean {
+    return (this.latest.get(cluster) ?? []).includes(ip);
+  }
   /** Milliseconds until `cond` holds (polled every 10 ms), or throws after timeoutMs. */
   async until(cond: () => boolean, what: string, timeoutMs = 20_000): Promise<number> {
     const t0 = Date.now();
@@ -73,7 +108,10 @@ class EdsWatch {
     }
     return Date.now() - t0;
   }
-  close(): void { this.closed = true; this.ads.close(); }
+  close(): void {
+    this.closed = true;
+    this.ads.close();
+  }
 }
 
 describe('e2e Kubernetes mode under churn and outages', function () {
@@ -100,7 +138,12 @@ describe('e2e Kubernetes mode under churn and outages', function () {
     // ~70 writes/s of config that changes (Service labels): never a 50 ms quiet gap, so the config maximum (10 s) is what waits.
     const churn = setInterval(() => {
       n++;
-      srv.apply({ apiVersion: 'v1', kind: 'Service', metadata: { name: `churn-${n % 20}`, namespace: 'default', labels: { gen: String(n) } }, spec: { clusterIP: `10.96.1.${n % 20}`, ports: [{ name: 'http', port: 80 }] } });
+      srv.apply({
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: `churn-${n % 20}`, namespace: 'default', labels: { gen: String(n) } },
+        spec: { clusterIP: `10.96.1.${n % 20}`, ports: [{ name: 'http', port: 80 }] },
+      });
     }, 14);
     try {
       await sleep(1000);
@@ -122,9 +165,15 @@ describe('e2e Kubernetes mode under churn and outages', function () {
     await sleep(1500);
     assert.equal(eds.has(ALL, '10.7.0.3'), false, 'not published without its Pod (it would miss the v1 subset)');
     const { body } = await pilot.getJson<{ hostname: string; ports: Record<string, { address: string }[]> }[]>('/debug/endpointz');
-    assert.deepEqual(body.find((s) => s.hostname === HOST)?.ports['8080']?.map((e) => e.address), ['10.7.0.1']);
+    assert.deepEqual(
+      body.find((s) => s.hostname === HOST)?.ports['8080']?.map((e) => e.address),
+      ['10.7.0.1'],
+    );
     srv.apply(pod('victim-3', '10.7.0.3'));
-    const t = await eds.until(() => eds.has(V1, '10.7.0.3') && eds.has(ALL, '10.7.0.3'), 'the endpoint in the v1 subset once its Pod is known');
+    const t = await eds.until(
+      () => eds.has(V1, '10.7.0.3') && eds.has(ALL, '10.7.0.3'),
+      'the endpoint in the v1 subset once its Pod is known',
+    );
     console.log(`      Pod arrived → endpoint in the subset cluster: ${t} ms`);
   });
 
@@ -139,7 +188,10 @@ describe('e2e Kubernetes mode under churn and outages', function () {
     srv.apply(slice(['10.7.0.1', '10.7.0.4']));
     srv.apply(pod('victim-4', '10.7.0.4'));
     const seen = await eds.until(() => eds.has(V1, '10.7.0.4'), 'a change made when the API server came back');
-    const delays = pilot.logs.slice(since).map((l) => l['retryInMs']).filter((x): x is number => typeof x === 'number');
+    const delays = pilot.logs
+      .slice(since)
+      .map((l) => l['retryInMs'])
+      .filter((x): x is number => typeof x === 'number');
     assert.ok(delays.length > 11, 'retries were logged');
     assert.ok(Math.max(...delays) <= 3000, `retry delays capped at 3 s while unreachable (max ${Math.max(...delays)} ms)`);
     await sleep(3500);
@@ -148,7 +200,9 @@ describe('e2e Kubernetes mode under churn and outages', function () {
     const times = [...firstOk.values()];
     assert.ok(firstOk.size >= 10, `requests for every resource after the outage: ${[...firstOk.keys()].join(', ')}`);
     const spread = Math.max(...times) - Math.min(...times);
-    console.log(`      down ${upAt - downAt} ms; back → change at the client ${seen} ms; first successful request per resource within ${spread} ms`);
+    console.log(
+      `      down ${upAt - downAt} ms; back → change at the client ${seen} ms; first successful request per resource within ${spread} ms`,
+    );
     assert.ok(spread < 1000, `every watch back within a second of the first (spread ${spread} ms)`);
     assert.ok(seen < 4500, `change after the outage seen in ${seen} ms`);
   });
@@ -158,12 +212,23 @@ describe('e2e Kubernetes mode under churn and outages', function () {
     srv.closeWatches();
     srv.apply(slice(['10.7.0.1', '10.7.0.4', '10.7.0.2']));
     srv.compact();
-    const line = await pilot.waitForLog((l) => /endpointslices\.discovery\.k8s\.io: watch history expired \(410 Gone\); relisting/.test(l.msg), 10_000, since);
+    const line = await pilot.waitForLog(
+      (l) => /endpointslices\.discovery\.k8s\.io: watch history expired \(410 Gone\); relisting/.test(l.msg),
+      10_000,
+      since,
+    );
     assert.equal(line.level, 'info');
     await eds.until(() => eds.has(ALL, '10.7.0.2'), 'the change made before the 410');
     const text = await (await fetch(`http://127.0.0.1:${pilot.monitoringPort}/metrics`)).text();
-    const value = (name: string, resource: string): number => Number(new RegExp(`^${name}\\{resource="${resource.replace(/\./g, '\\.')}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
-    assert.ok(value('tspilot_kube_relists_total', 'endpointslices.discovery.k8s.io') >= 1, text.split('\n').filter((l) => l.startsWith('tspilot_kube')).join('\n'));
+    const value = (name: string, resource: string): number =>
+      Number(new RegExp(`^${name}\\{resource="${resource.replace(/\./g, '\\.')}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
+    assert.ok(
+      value('tspilot_kube_relists_total', 'endpointslices.discovery.k8s.io') >= 1,
+      text
+        .split('\n')
+        .filter((l) => l.startsWith('tspilot_kube'))
+        .join('\n'),
+    );
     assert.ok(value('tspilot_kube_watch_reconnects_total', 'endpointslices.discovery.k8s.io') >= 2);
   });
 });

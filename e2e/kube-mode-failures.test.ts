@@ -29,7 +29,9 @@ describe('e2e Kubernetes mode when the API server misbehaves', function () {
     await pilot?.close();
     await srv?.close();
     await kc?.cleanup();
-    pilot = undefined; srv = undefined; kc = undefined;
+    pilot = undefined;
+    srv = undefined;
+    kc = undefined;
   });
 
   const hosts = async (p: KubeTspilot) => (await p.getJson<{ hostname: string }[]>('/debug/registryz')).body.map((s) => s.hostname);
@@ -45,7 +47,11 @@ describe('e2e Kubernetes mode when the API server misbehaves', function () {
     assert.match(warn.msg, /retrying in \d+ ms/);
     await until(async () => p.logs.filter((l) => l.msg.startsWith('cannot reach')).length >= 2 * 12, 'several retries');
     assert.equal(await p.ready(), false, 'not ready while the API is unreachable');
-    assert.equal(p.logs.some((l) => l.msg === 'listening'), false, 'xDS stays closed: no proxy gets an empty mesh');
+    assert.equal(
+      p.logs.some((l) => l.msg === 'listening'),
+      false,
+      'xDS stays closed: no proxy gets an empty mesh',
+    );
     const upAt = Date.now();
     await srv.setDown(false);
     await p.xds(30_000);
@@ -70,21 +76,40 @@ describe('e2e Kubernetes mode when the API server misbehaves', function () {
     assert.equal(err.level, 'error');
     assert.match(err.msg, /may not list destinationrules\.networking\.istio\.io/);
     assert.match(err.msg, /verbs get, list, watch on resource "destinationrules" in API group "networking\.istio\.io"/);
-    assert.deepEqual(err['missing'], { verbs: ['get', 'list', 'watch'], resources: ['destinationrules'], apiGroups: ['networking.istio.io'] });
+    assert.deepEqual(err['missing'], {
+      verbs: ['get', 'list', 'watch'],
+      resources: ['destinationrules'],
+      apiGroups: ['networking.istio.io'],
+    });
     assert.ok((await hosts(p)).includes(ECHO_HOST), 'Services still read');
     const configz = async () => (await p.getJson<{ configs: { key: string }[] }>('/debug/configz')).body.configs.map((c) => c.key);
     assert.ok((await configz()).includes('EndpointSlice/default/echo-v1'));
     assert.equal((await configz()).includes('DestinationRule/default/echo'), false);
     srv.unforbid();
-    await until(async () => (await configz()).includes('DestinationRule/default/echo'), 'the DestinationRule once access is granted', 20_000);
+    await until(
+      async () => (await configz()).includes('DestinationRule/default/echo'),
+      'the DestinationRule once access is granted',
+      20_000,
+    );
     assert.ok(p.logs.some((l) => /destinationrules\.networking\.istio\.io: access granted/.test(l.msg)));
   });
 
   it('a CRD that is not installed is a warning and is watched once installed; a cluster without EndpointSlices is read through core Endpoints', async () => {
-    srv = await startFakeApiServer({ resources: DEFAULT_RESOURCES.filter((r) => r.resource !== 'sidecars' && r.resource !== 'endpointslices') });
-    srv.create({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'legacy', namespace: 'default' }, spec: { clusterIP: '10.96.0.88', ports: [{ name: 'http', port: 80, targetPort: 8080 }] } });
-    srv.create({ apiVersion: 'v1', kind: 'Endpoints', metadata: { name: 'legacy', namespace: 'default' },
-      subsets: [{ addresses: [{ ip: '10.9.0.1' }, { ip: '10.9.0.2' }], ports: [{ name: 'http', port: 8080 }] }] });
+    srv = await startFakeApiServer({
+      resources: DEFAULT_RESOURCES.filter((r) => r.resource !== 'sidecars' && r.resource !== 'endpointslices'),
+    });
+    srv.create({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'legacy', namespace: 'default' },
+      spec: { clusterIP: '10.96.0.88', ports: [{ name: 'http', port: 80, targetPort: 8080 }] },
+    });
+    srv.create({
+      apiVersion: 'v1',
+      kind: 'Endpoints',
+      metadata: { name: 'legacy', namespace: 'default' },
+      subsets: [{ addresses: [{ ip: '10.9.0.1' }, { ip: '10.9.0.2' }], ports: [{ name: 'http', port: 8080 }] }],
+    });
     kc = await kubeconfigFile(srv);
     pilot = await startKubeTspilot(kc.file, ['--crd-poll-interval', '200ms']);
     const p = pilot;
@@ -93,14 +118,32 @@ describe('e2e Kubernetes mode when the API server misbehaves', function () {
     assert.ok(w, 'a warning for the missing CRD');
     assert.equal(w.level, 'warn');
     assert.ok(p.logs.some((l) => /no endpointslices\.discovery\.k8s\.io API: reading endpoints instead/.test(l.msg)));
-    const { body } = await p.getJson<{ hostname: string; ports: Record<string, { address: string; port: number }[]> }[]>('/debug/endpointz');
+    const { body } =
+      await p.getJson<{ hostname: string; ports: Record<string, { address: string; port: number }[]> }[]>('/debug/endpointz');
     const legacy = body.find((s) => s.hostname === 'legacy.default.svc.cluster.local');
-    assert.deepEqual(legacy?.ports['80']?.map((e) => `${e.address}:${e.port}`), ['10.9.0.1:8080', '10.9.0.2:8080']);
+    assert.deepEqual(
+      legacy?.ports['80']?.map((e) => `${e.address}:${e.port}`),
+      ['10.9.0.1:8080', '10.9.0.2:8080'],
+    );
     // The CRD gets installed later: discovery notices, the watch starts, its objects arrive.
     srv.installResource(DEFAULT_RESOURCES.find((r) => r.resource === 'sidecars')!);
-    srv.create({ apiVersion: 'networking.istio.io/v1', kind: 'Sidecar', metadata: { name: 'default', namespace: 'default' }, spec: { egress: [{ hosts: ['./*'] }] } });
-    await p.waitForLog((l) => /sidecars\.networking\.istio\.io is now served \(networking\.istio\.io\/v1\); starting its watch/.test(l.msg), 10_000, 0);
-    await until(async () => (await p.getJson<{ configs: { key: string; source: string }[] }>('/debug/configz')).body.configs
-      .some((c) => c.key === 'Sidecar/default/default' && c.source === 'kube:sidecars.networking.istio.io'), 'the Sidecar from the newly installed CRD');
+    srv.create({
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'Sidecar',
+      metadata: { name: 'default', namespace: 'default' },
+      spec: { egress: [{ hosts: ['./*'] }] },
+    });
+    await p.waitForLog(
+      (l) => /sidecars\.networking\.istio\.io is now served \(networking\.istio\.io\/v1\); starting its watch/.test(l.msg),
+      10_000,
+      0,
+    );
+    await until(
+      async () =>
+        (await p.getJson<{ configs: { key: string; source: string }[] }>('/debug/configz')).body.configs.some(
+          (c) => c.key === 'Sidecar/default/default' && c.source === 'kube:sidecars.networking.istio.io',
+        ),
+      'the Sidecar from the newly installed CRD',
+    );
   });
 });

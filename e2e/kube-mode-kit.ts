@@ -30,23 +30,48 @@ export interface KubeTspilot {
 export async function kubeconfigFile(srv: FakeApiServer): Promise<{ file: string; cleanup(): Promise<void> }> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'tspilot-kube-'));
   const file = path.join(dir, 'kubeconfig');
-  await writeFile(file, stringify({
-    apiVersion: 'v1', kind: 'Config', 'current-context': 'fake',
-    clusters: [{ name: 'fake', cluster: { server: srv.url, 'insecure-skip-tls-verify': true } }],
-    users: [{ name: 'fake-user', user: { token: 'not-checked' } }],
-    contexts: [{ name: 'fake', context: { cluster: 'fake', user: 'fake-user' } }],
-  }));
+  await writeFile(
+    file,
+    stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      'current-context': 'fake',
+      clusters: [{ name: 'fake', cluster: { server: srv.url, 'insecure-skip-tls-verify': true } }],
+      users: [{ name: 'fake-user', user: { token: 'not-checked' } }],
+      contexts: [{ name: 'fake', context: { cluster: 'fake', user: 'fake-user' } }],
+    }),
+  );
   return { file, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
 
 export async function startKubeTspilot(kubeconfig: string, extraArgs: string[] = []): Promise<KubeTspilot> {
-  const args = ['--kubeconfig', kubeconfig, '--bind', '127.0.0.1', '--xds-port', '0', '--monitoring-port', '0', '--http-port', '0',
-    '--webhook-port', '0', '--debounce-after', '50ms', '--log-level', 'debug', ...extraArgs];
+  const args = [
+    '--kubeconfig',
+    kubeconfig,
+    '--bind',
+    '127.0.0.1',
+    '--xds-port',
+    '0',
+    '--monitoring-port',
+    '0',
+    '--http-port',
+    '0',
+    '--webhook-port',
+    '0',
+    '--debounce-after',
+    '50ms',
+    '--log-level',
+    'debug',
+    ...extraArgs,
+  ];
   // Resolve as soon as the HTTP ports are up: Kubernetes-mode tests ask /ready before sync.
   const { process: p, up } = await launchTspilot(args, (l) => l.msg.startsWith('http listening'));
   const httpPort = up['http'] as number;
   return {
-    ...p, httpPort, monitoringPort: up['monitoring'] as number, webhookPort: up['webhook'] as number,
+    ...p,
+    httpPort,
+    monitoringPort: up['monitoring'] as number,
+    webhookPort: up['webhook'] as number,
     xds: async (timeoutMs = 20_000) => (await p.waitForLog((l) => l.msg === 'listening', timeoutMs, 0))['xds'] as number,
     ready: async () => (await fetch(`http://127.0.0.1:${httpPort}/ready`)).status === 200,
     getJson: <T>(q: string) => getJsonFrom<T>(httpPort, q),
@@ -55,7 +80,9 @@ export async function startKubeTspilot(kubeconfig: string, extraArgs: string[] =
 
 /** Every document of a YAML text, as objects for the stand-in. */
 export function objectsOf(yamlText: string): KubeObject[] {
-  return parseAllDocuments(yamlText).map((d) => d.toJS() as KubeObject).filter((o) => o && typeof o === 'object');
+  return parseAllDocuments(yamlText)
+    .map((d) => d.toJS() as KubeObject)
+    .filter((o) => o && typeof o === 'object');
 }
 
 /** Creates or replaces every object of a YAML text in the stand-in. */

@@ -26,17 +26,27 @@ function count(results: string[]): Record<string, number> {
 }
 
 const BULK_HOST = 'bulk.default.svc.cluster.local';
-const bulkService: KubeObject = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'bulk', namespace: 'default' }, spec: { clusterIP: '10.96.0.77', ports: [{ name: 'http', port: 8080 }] } };
+const bulkService: KubeObject = {
+  apiVersion: 'v1',
+  kind: 'Service',
+  metadata: { name: 'bulk', namespace: 'default' },
+  spec: { clusterIP: '10.96.0.77', ports: [{ name: 'http', port: 8080 }] },
+};
 const bulkSlice = (i: number, ips: string[]): KubeObject => ({
-  apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice',
+  apiVersion: 'discovery.k8s.io/v1',
+  kind: 'EndpointSlice',
   metadata: { name: `bulk-${i}`, namespace: 'default', labels: { 'kubernetes.io/service-name': 'bulk' } },
-  addressType: 'IPv4', ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
+  addressType: 'IPv4',
+  ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
   endpoints: ips.map((ip) => ({ addresses: [ip], conditions: { ready: true } })),
 });
 const sliceOf = (service: string, port: number): KubeObject => ({
-  apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice',
+  apiVersion: 'discovery.k8s.io/v1',
+  kind: 'EndpointSlice',
   metadata: { name: `${service}-a`, namespace: 'default', labels: { 'kubernetes.io/service-name': service } },
-  addressType: 'IPv4', ports: [{ name: 'grpc', port, protocol: 'TCP' }], endpoints: [{ addresses: ['127.0.0.1'], conditions: { ready: true } }],
+  addressType: 'IPv4',
+  ports: [{ name: 'grpc', port, protocol: 'TCP' }],
+  endpoints: [{ addresses: ['127.0.0.1'], conditions: { ready: true } }],
 });
 const sliceRef = (name: string) => ({ apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', namespace: 'default', name });
 
@@ -51,9 +61,11 @@ describe('e2e Kubernetes mode (tspilot --kubeconfig against the API server stand
   }
   /** What the stand-in holds for bulk, as tspilot should see it. */
   function expectedBulk(): string[] {
-    return srv.list('discovery.k8s.io/v1', 'EndpointSlice', 'default')
+    return srv
+      .list('discovery.k8s.io/v1', 'EndpointSlice', 'default')
       .filter((s) => s.metadata?.labels?.['kubernetes.io/service-name'] === 'bulk')
-      .flatMap((s) => (s['endpoints'] as { addresses: string[] }[]).flatMap((e) => e.addresses)).sort();
+      .flatMap((s) => (s['endpoints'] as { addresses: string[] }[]).flatMap((e) => e.addresses))
+      .sort();
   }
   async function until(cond: () => Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
     const end = Date.now() + timeoutMs;
@@ -100,7 +112,10 @@ describe('e2e Kubernetes mode (tspilot --kubeconfig against the API server stand
     applyYaml(srv, virtualServiceYaml(0, 100));
     assert.ok((await client.until(ECHO_TARGET, 'v2', { consecutive: 20 })).ok);
     srv.delete({ apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', namespace: 'default', name: 'echo' });
-    await until(async () => { const c = count(await client.rpc(ECHO_TARGET, 20)); return (c['v1'] ?? 0) > 0 && (c['v2'] ?? 0) > 0; }, 'round robin over v1 and v2');
+    await until(async () => {
+      const c = count(await client.rpc(ECHO_TARGET, 20));
+      return (c['v1'] ?? 0) > 0 && (c['v2'] ?? 0) > 0;
+    }, 'round robin over v1 and v2');
     applyYaml(srv, virtualServiceYaml(0, 100));
     assert.ok((await client.until(ECHO_TARGET, 'v2', { consecutive: 20 })).ok);
   });
@@ -108,13 +123,25 @@ describe('e2e Kubernetes mode (tspilot --kubeconfig against the API server stand
   it('DestinationRule and Pod label updates move endpoints between subsets', async () => {
     // The v2 subset now selects version=v1: the 100%-v2 route lands on the v1 pod.
     const dr = objectsOf(DESTINATION_RULE)[0]!;
-    srv.apply({ ...dr, spec: { host: 'echo', subsets: [{ name: 'v1', labels: { version: 'v2' } }, { name: 'v2', labels: { version: 'v1' } }] } });
+    srv.apply({
+      ...dr,
+      spec: {
+        host: 'echo',
+        subsets: [
+          { name: 'v1', labels: { version: 'v2' } },
+          { name: 'v2', labels: { version: 'v1' } },
+        ],
+      },
+    });
     assert.ok((await client.until(ECHO_TARGET, 'v1', { consecutive: 20 })).ok, 'DR update');
     srv.apply(dr);
     assert.ok((await client.until(ECHO_TARGET, 'v2', { consecutive: 20 })).ok, 'DR restored');
     // Relabel pod echo-v1 as version v2: subset v2 now has both endpoints.
     srv.patch({ apiVersion: 'v1', kind: 'Pod', namespace: 'default', name: 'echo-v1' }, { metadata: { labels: { version: 'v2' } } });
-    await until(async () => { const c = count(await client.rpc(ECHO_TARGET, 20)); return (c['v1'] ?? 0) > 0 && (c['v2'] ?? 0) > 0; }, 'pod relabel reaching the subset');
+    await until(async () => {
+      const c = count(await client.rpc(ECHO_TARGET, 20));
+      return (c['v1'] ?? 0) > 0 && (c['v2'] ?? 0) > 0;
+    }, 'pod relabel reaching the subset');
     srv.patch({ apiVersion: 'v1', kind: 'Pod', namespace: 'default', name: 'echo-v1' }, { metadata: { labels: { version: 'v1' } } });
     assert.ok((await client.until(ECHO_TARGET, 'v2', { consecutive: 20 })).ok, 'pod restored');
   });
@@ -130,48 +157,104 @@ describe('e2e Kubernetes mode (tspilot --kubeconfig against the API server stand
     // bytes come back its resourcesEqual() check skips notifying the watchers (xds-client.js), so
     // that client never resubscribes RDS. tspilot does resend the listener (seen in /debug/syncz).
     const echo2 = 'xds:///echo2.default.svc.cluster.local:9080';
-    srv.create({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'echo2', namespace: 'default' }, spec: { clusterIP: '10.96.0.51', ports: [{ name: 'grpc', port: 9080 }] } });
+    srv.create({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'echo2', namespace: 'default' },
+      spec: { clusterIP: '10.96.0.51', ports: [{ name: 'grpc', port: 9080 }] },
+    });
     srv.create({ ...sliceOf('echo2', v1.port) });
     assert.ok((await client.until(echo2, 'v1', { consecutive: 10 })).ok, 'Service added');
     srv.delete({ apiVersion: 'v1', kind: 'Service', namespace: 'default', name: 'echo2' });
-    await until(async () => (await client.rpc(echo2, 1, {}, { deadlineMs: 1000 }))[0]!.startsWith('error:'), 'RPCs failing without the Service');
-    assert.equal((await pilot.getJson<{ hostname: string }[]>('/debug/registryz')).body.some((s) => s.hostname === 'echo2.default.svc.cluster.local'), false);
+    await until(
+      async () => (await client.rpc(echo2, 1, {}, { deadlineMs: 1000 }))[0]!.startsWith('error:'),
+      'RPCs failing without the Service',
+    );
+    assert.equal(
+      (await pilot.getJson<{ hostname: string }[]>('/debug/registryz')).body.some((s) => s.hostname === 'echo2.default.svc.cluster.local'),
+      false,
+    );
     assert.deepEqual(count(await client.rpc(ECHO_TARGET, 10)), { v2: 10 }, 'the other service is untouched');
   });
 
   it('ServiceEntry, WorkloadEntry, Gateway and Sidecar added, updated and deleted through the API', async () => {
     const NET = 'networking.istio.io/v1';
     const ext = 'xds:///ext.example.internal:9080';
-    const se = (spec: object): KubeObject => ({ apiVersion: NET, kind: 'ServiceEntry', metadata: { name: 'ext', namespace: 'default' },
-      spec: { hosts: ['ext.example.internal'], location: 'MESH_INTERNAL', resolution: 'STATIC', ports: [{ number: 9080, name: 'grpc', protocol: 'GRPC' }], ...spec } });
+    const se = (spec: object): KubeObject => ({
+      apiVersion: NET,
+      kind: 'ServiceEntry',
+      metadata: { name: 'ext', namespace: 'default' },
+      spec: {
+        hosts: ['ext.example.internal'],
+        location: 'MESH_INTERNAL',
+        resolution: 'STATIC',
+        ports: [{ number: 9080, name: 'grpc', protocol: 'GRPC' }],
+        ...spec,
+      },
+    });
     srv.apply(se({ endpoints: [{ address: '127.0.0.1', ports: { grpc: v1.port } }] }));
     assert.ok((await client.until(ext, 'v1', { consecutive: 10 })).ok, 'ServiceEntry added');
     srv.apply(se({ endpoints: [{ address: '127.0.0.1', ports: { grpc: v2.port } }] }));
     assert.ok((await client.until(ext, 'v2', { consecutive: 10 })).ok, 'ServiceEntry updated');
     srv.apply(se({ workloadSelector: { labels: { app: 'ext-vm' } } }));
-    srv.apply({ apiVersion: NET, kind: 'WorkloadEntry', metadata: { name: 'vm1', namespace: 'default' }, spec: { address: '127.0.0.1', labels: { app: 'ext-vm' }, ports: { grpc: v1.port } } });
+    srv.apply({
+      apiVersion: NET,
+      kind: 'WorkloadEntry',
+      metadata: { name: 'vm1', namespace: 'default' },
+      spec: { address: '127.0.0.1', labels: { app: 'ext-vm' }, ports: { grpc: v1.port } },
+    });
     assert.ok((await client.until(ext, 'v1', { consecutive: 10 })).ok, 'WorkloadEntry selected by the ServiceEntry');
     srv.patch({ apiVersion: NET, kind: 'WorkloadEntry', namespace: 'default', name: 'vm1' }, { spec: { ports: { grpc: v2.port } } });
     assert.ok((await client.until(ext, 'v2', { consecutive: 10 })).ok, 'WorkloadEntry updated');
     srv.delete({ apiVersion: NET, kind: 'WorkloadEntry', namespace: 'default', name: 'vm1' });
-    await until(async () => (await client.rpc(ext, 1, {}, { deadlineMs: 1000 }))[0]!.startsWith('error:'), 'no endpoints once the WorkloadEntry is gone');
+    await until(
+      async () => (await client.rpc(ext, 1, {}, { deadlineMs: 1000 }))[0]!.startsWith('error:'),
+      'no endpoints once the WorkloadEntry is gone',
+    );
 
     type Configz = { configs: { key: string; source: string; object: { spec: unknown } }[] };
     const configz = async () => (await pilot.getJson<Configz>('/debug/configz')).body.configs;
-    const gw = (hosts: string[]): KubeObject => ({ apiVersion: NET, kind: 'Gateway', metadata: { name: 'gw', namespace: 'default' },
-      spec: { selector: { istio: 'ingressgateway' }, servers: [{ port: { number: 80, name: 'http', protocol: 'HTTP' }, hosts }] } });
-    const sc = (hosts: string[]): KubeObject => ({ apiVersion: NET, kind: 'Sidecar', metadata: { name: 'default', namespace: 'default' }, spec: { egress: [{ hosts }] } });
-    srv.apply(gw(['a.example.com'])); srv.apply(sc(['./*']));
-    await until(async () => { const c = await configz(); return c.some((x) => x.key === 'Gateway/default/gw') && c.some((x) => x.key === 'Sidecar/default/default'); }, 'Gateway and Sidecar added');
+    const gw = (hosts: string[]): KubeObject => ({
+      apiVersion: NET,
+      kind: 'Gateway',
+      metadata: { name: 'gw', namespace: 'default' },
+      spec: { selector: { istio: 'ingressgateway' }, servers: [{ port: { number: 80, name: 'http', protocol: 'HTTP' }, hosts }] },
+    });
+    const sc = (hosts: string[]): KubeObject => ({
+      apiVersion: NET,
+      kind: 'Sidecar',
+      metadata: { name: 'default', namespace: 'default' },
+      spec: { egress: [{ hosts }] },
+    });
+    srv.apply(gw(['a.example.com']));
+    srv.apply(sc(['./*']));
+    await until(async () => {
+      const c = await configz();
+      return c.some((x) => x.key === 'Gateway/default/gw') && c.some((x) => x.key === 'Sidecar/default/default');
+    }, 'Gateway and Sidecar added');
     const src = Object.fromEntries((await configz()).map((c) => [c.key, c.source]));
     assert.equal(src['Gateway/default/gw'], 'kube:gateways.networking.istio.io');
     assert.equal(src['Sidecar/default/default'], 'kube:sidecars.networking.istio.io');
     assert.equal(src['ServiceEntry/default/ext'], 'kube:serviceentries.networking.istio.io');
-    srv.apply(gw(['b.example.com'])); srv.apply(sc(['./*', 'istio-system/*']));
-    await until(async () => { const c = await configz(); return JSON.stringify(c.find((x) => x.key === 'Gateway/default/gw')?.object.spec).includes('b.example.com')
-      && JSON.stringify(c.find((x) => x.key === 'Sidecar/default/default')?.object.spec).includes('istio-system/*'); }, 'Gateway and Sidecar updated');
-    for (const [kind, name] of [['Gateway', 'gw'], ['Sidecar', 'default'], ['ServiceEntry', 'ext']]) srv.delete({ apiVersion: NET, kind: kind!, namespace: 'default', name: name! });
-    await until(async () => !(await configz()).some((x) => /^(Gateway|Sidecar|ServiceEntry|WorkloadEntry)\//.test(x.key)), 'all four deleted');
+    srv.apply(gw(['b.example.com']));
+    srv.apply(sc(['./*', 'istio-system/*']));
+    await until(async () => {
+      const c = await configz();
+      return (
+        JSON.stringify(c.find((x) => x.key === 'Gateway/default/gw')?.object.spec).includes('b.example.com') &&
+        JSON.stringify(c.find((x) => x.key === 'Sidecar/default/default')?.object.spec).includes('istio-system/*')
+      );
+    }, 'Gateway and Sidecar updated');
+    for (const [kind, name] of [
+      ['Gateway', 'gw'],
+      ['Sidecar', 'default'],
+      ['ServiceEntry', 'ext'],
+    ])
+      srv.delete({ apiVersion: NET, kind: kind!, namespace: 'default', name: name! });
+    await until(
+      async () => !(await configz()).some((x) => /^(Gateway|Sidecar|ServiceEntry|WorkloadEntry)\//.test(x.key)),
+      'all four deleted',
+    );
     assert.deepEqual(count(await client.rpc(ECHO_TARGET, 10)), { v2: 10 }, 'the mesh service is untouched');
   });
 
@@ -179,9 +262,20 @@ describe('e2e Kubernetes mode (tspilot --kubeconfig against the API server stand
     const { readFileSync } = await import('node:fs');
     const pem = (f: string): string => readFileSync(new URL(`../../watchers/testdata/tls/${f}`, import.meta.url), 'utf8');
     const b64 = (t: string): string => Buffer.from(t).toString('base64');
-    const tls = (cert: string): KubeObject => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'gw-cert', namespace: 'default' }, type: 'kubernetes.io/tls',
-      data: { 'tls.crt': b64(pem(`${cert}.crt`)), 'tls.key': b64(pem(`${cert}.key`)), 'extra': b64('not ours') } });
-    srv.apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'sa-token', namespace: 'default' }, type: 'kubernetes.io/service-account-token', data: { token: b64('secret-token-value') } });
+    const tls = (cert: string): KubeObject => ({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'gw-cert', namespace: 'default' },
+      type: 'kubernetes.io/tls',
+      data: { 'tls.crt': b64(pem(`${cert}.crt`)), 'tls.key': b64(pem(`${cert}.key`)), extra: b64('not ours') },
+    });
+    srv.apply({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'sa-token', namespace: 'default' },
+      type: 'kubernetes.io/service-account-token',
+      data: { token: b64('secret-token-value') },
+    });
     srv.apply(tls('gw-a'));
     type Configz = { configs: { key: string; source: string; object: { certificates?: { subject: string }[] } }[] };
     const secretIn = async (): Promise<string> => {
@@ -197,7 +291,12 @@ describe('e2e Kubernetes mode (tspilot --kubeconfig against the API server stand
     const secretCalls = srv.requests.filter((r) => r.path.endsWith('/secrets'));
     assert.ok(secretCalls.length >= 2, 'Secrets were listed and watched');
     assert.deepEqual([...new Set(secretCalls.map((r) => r.query['fieldSelector']))], [SECRET_FIELD_SELECTOR]);
-    assert.equal(Object.fromEntries((await pilot.getJson<Configz>('/debug/configz')).body.configs.map((c) => [c.key, c.source]))['Secret/default/gw-cert'], 'kube:secrets');
+    assert.equal(
+      Object.fromEntries((await pilot.getJson<Configz>('/debug/configz')).body.configs.map((c) => [c.key, c.source]))[
+        'Secret/default/gw-cert'
+      ],
+      'kube:secrets',
+    );
     srv.apply(tls('gw-b'));
     await until(async () => (await secretIn()).includes('gw-b.example.com'), 'the rotated Secret');
     srv.delete({ apiVersion: 'v1', kind: 'Secret', namespace: 'default', name: 'gw-cert' });
@@ -210,11 +309,25 @@ describe('e2e Kubernetes mode (tspilot --kubeconfig against the API server stand
     const g0 = await generation();
     const pushes0 = pilot.logs.filter((l) => l.msg === 'config pushed').length;
     for (let i = 0; i < 5; i++) {
-      srv.patch({ apiVersion: 'v1', kind: 'Pod', namespace: 'default', name: 'echo-v1' }, { status: { conditions: [{ type: 'Ready', status: 'True', lastProbeTime: `2026-01-01T00:00:0${i}Z` }] } });
+      srv.patch(
+        { apiVersion: 'v1', kind: 'Pod', namespace: 'default', name: 'echo-v1' },
+        { status: { conditions: [{ type: 'Ready', status: 'True', lastProbeTime: `2026-01-01T00:00:0${i}Z` }] } },
+      );
     }
     // A real change afterwards: once it is in, the five status updates before it have been processed too.
-    srv.create({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'marker', namespace: 'default' }, spec: { clusterIP: '10.96.0.99', ports: [{ name: 'http', port: 80 }] } });
-    await until(async () => (await pilot.getJson<{ hostname: string }[]>('/debug/registryz')).body.some((x) => x.hostname === 'marker.default.svc.cluster.local'), 'marker service');
+    srv.create({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'marker', namespace: 'default' },
+      spec: { clusterIP: '10.96.0.99', ports: [{ name: 'http', port: 80 }] },
+    });
+    await until(
+      async () =>
+        (await pilot.getJson<{ hostname: string }[]>('/debug/registryz')).body.some(
+          (x) => x.hostname === 'marker.default.svc.cluster.local',
+        ),
+      'marker service',
+    );
     assert.equal(await generation(), g0 + 1, 'only the marker Service changed the store');
     assert.equal(pilot.logs.filter((l) => l.msg === 'config pushed').length, pushes0 + 1, 'one push, for the marker');
     srv.delete({ apiVersion: 'v1', kind: 'Service', namespace: 'default', name: 'marker' });
@@ -267,13 +380,30 @@ describe('e2e Kubernetes mode (tspilot --kubeconfig against the API server stand
     const bad = objectsOf(virtualServiceYaml(70, 20))[0]!;
     bad.metadata = { name: 'bad', namespace: 'default' };
     const reviewOf = (object: unknown, operation = 'CREATE') => ({
-      apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview',
-      request: { uid: 'u-1', kind: { group: 'networking.istio.io', version: 'v1', kind: 'VirtualService' }, namespace: 'default', name: 'bad', operation, object },
+      apiVersion: 'admission.k8s.io/v1',
+      kind: 'AdmissionReview',
+      request: {
+        uid: 'u-1',
+        kind: { group: 'networking.istio.io', version: 'v1', kind: 'VirtualService' },
+        namespace: 'default',
+        name: 'bad',
+        operation,
+        object,
+      },
     });
-    const post = async (body: unknown) => (await fetch(`http://127.0.0.1:${pilot.webhookPort}/validate`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }));
+    const post = async (body: unknown) =>
+      await fetch(`http://127.0.0.1:${pilot.webhookPort}/validate`, {
+        method: 'POST',
+        body: JSON.stringify(body),
+        headers: { 'content-type': 'application/json' },
+      });
     const res = await post(reviewOf(bad));
     assert.equal(res.status, 200);
-    const out = await res.json() as { apiVersion: string; kind: string; response: { uid: string; allowed: boolean; status?: { message: string; code: number } } };
+    const out = (await res.json()) as {
+      apiVersion: string;
+      kind: string;
+      response: { uid: string; allowed: boolean; status?: { message: string; code: number } };
+    };
     assert.equal(out.kind, 'AdmissionReview');
     assert.equal(out.response.uid, 'u-1');
     assert.equal(out.response.allowed, false);
@@ -286,7 +416,11 @@ describe('e2e Kubernetes mode (tspilot --kubeconfig against the API server stand
     srv.delete({ apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', namespace: 'default', name: 'bad' });
     const good = objectsOf(virtualServiceYaml(50, 50))[0]!;
     assert.equal(((await (await post(reviewOf(good))).json()) as { response: { allowed: boolean } }).response.allowed, true);
-    assert.equal(((await (await post(reviewOf(bad, 'DELETE'))).json()) as { response: { allowed: boolean } }).response.allowed, true, 'deletes are never refused');
+    assert.equal(
+      ((await (await post(reviewOf(bad, 'DELETE'))).json()) as { response: { allowed: boolean } }).response.allowed,
+      true,
+      'deletes are never refused',
+    );
     assert.equal((await post({ kind: 'Nonsense' })).status, 400);
   });
 
@@ -294,11 +428,20 @@ describe('e2e Kubernetes mode (tspilot --kubeconfig against the API server stand
     const hosts = async () => (await pilot.getJson<{ hostname: string }[]>('/debug/registryz')).body.map((s) => s.hostname);
     const OTHER = 'svc.other.svc.cluster.local';
     srv.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'other' } });
-    srv.create({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'svc', namespace: 'other' }, spec: { clusterIP: '10.96.1.1', ports: [{ name: 'http', port: 80 }] } });
+    srv.create({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'svc', namespace: 'other' },
+      spec: { clusterIP: '10.96.1.1', ports: [{ name: 'http', port: 80 }] },
+    });
     await until(async () => (await hosts()).includes(OTHER), 'service in namespace other');
     srv.patch({ apiVersion: 'v1', kind: 'Namespace', name: 'default' }, { metadata: { labels: { 'istio-discovery': 'enabled' } } });
-    srv.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'istio', namespace: 'istio-system' },
-      data: { mesh: 'discoverySelectors:\n- matchLabels: {istio-discovery: enabled}\n' } });
+    srv.apply({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'istio', namespace: 'istio-system' },
+      data: { mesh: 'discoverySelectors:\n- matchLabels: {istio-discovery: enabled}\n' },
+    });
     await until(async () => !(await hosts()).includes(OTHER), 'namespace other out of scope');
     assert.ok((await hosts()).includes(ECHO_HOST), 'the selected namespace stays');
     assert.deepEqual(count(await client.rpc(ECHO_TARGET, 10)), { v2: 10 });
@@ -312,11 +455,23 @@ describe('e2e Kubernetes mode (tspilot --kubeconfig against the API server stand
 
   it('mesh settings in the istio ConfigMap reach the proxies on their own (no other change needed)', async () => {
     type Dump = { configs: { dynamicActiveClusters?: { cluster: { name: string; connectTimeout?: string } }[] }[] };
-    const timeouts = async () => (await pilot.getJson<Dump>('/debug/config_dump?proxyID=kube-client.default&types=cds')).body.configs[0]!
-      .dynamicActiveClusters!.filter((c) => c.cluster.name.endsWith('|echo.default.svc.cluster.local')).map((c) => c.cluster.connectTimeout);
+    const timeouts = async () =>
+      (
+        await pilot.getJson<Dump>('/debug/config_dump?proxyID=kube-client.default&types=cds')
+      ).body.configs[0]!.dynamicActiveClusters!.filter((c) => c.cluster.name.endsWith('|echo.default.svc.cluster.local')).map(
+        (c) => c.cluster.connectTimeout,
+      );
     assert.ok((await timeouts()).length > 0);
-    assert.ok((await timeouts()).every((t) => t === '10s'), `istiod's default first: ${JSON.stringify(await timeouts())}`);
-    srv.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'istio', namespace: 'istio-system' }, data: { mesh: 'connectTimeout: 3s\n' } });
+    assert.ok(
+      (await timeouts()).every((t) => t === '10s'),
+      `istiod's default first: ${JSON.stringify(await timeouts())}`,
+    );
+    srv.apply({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'istio', namespace: 'istio-system' },
+      data: { mesh: 'connectTimeout: 3s\n' },
+    });
     await until(async () => (await timeouts()).every((t) => t === '3s'), 'connectTimeout 3s pushed');
     srv.delete({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'istio-system', name: 'istio' });
     await until(async () => (await timeouts()).every((t) => t === '10s'), 'back to the default once the ConfigMap is gone');
@@ -331,24 +486,40 @@ describe('e2e Kubernetes mode (tspilot --kubeconfig against the API server stand
       const fetchTypes = async (port: number): Promise<DecodedResponse[]> => {
         const ads = rawAds(`127.0.0.1:${port}`);
         try {
-          const node = { id: sidecar, cluster: '', metadata: { NAMESPACE: 'default' }, userAgentName: 'replica-check', clientFeatures: [], locality: null };
+          const node = {
+            id: sidecar,
+            cluster: '',
+            metadata: { NAMESPACE: 'default' },
+            userAgentName: 'replica-check',
+            clientFeatures: [],
+            locality: null,
+          };
           ads.send({ node, typeUrl: CDS, resourceNames: [] });
           const cds = await ads.next(10_000);
           const clusterType = messageType('envoy.config.cluster.v3.Cluster');
-          const edsNames = cds.resources.map((r) => clusterType.toObject(clusterType.decode(r.value)) as { name: string; eds_cluster_config?: unknown })
-            .filter((c) => c.eds_cluster_config !== undefined).map((c) => c.name).sort();
+          const edsNames = cds.resources
+            .map((r) => clusterType.toObject(clusterType.decode(r.value)) as { name: string; eds_cluster_config?: unknown })
+            .filter((c) => c.eds_cluster_config !== undefined)
+            .map((c) => c.name)
+            .sort();
           assert.ok(edsNames.length > 0, 'EDS clusters to ask for');
           ads.send({ node, typeUrl: EDS, resourceNames: edsNames });
           const eds = await ads.next(10_000);
           return [cds, eds];
-        } finally { ads.close(); }
+        } finally {
+          ads.close();
+        }
       };
       assert.equal(await second.ready(), true);
       const [a, b] = [await fetchTypes(await pilot.xds()), await fetchTypes(xds2)];
       for (const i of [0, 1]) {
         assert.ok(a[i]!.resources.length > 0, `${a[i]!.type_url}: resources served`);
         assert.equal(a[i]!.version_info, b[i]!.version_info, `${a[i]!.type_url}: same version`);
-        assert.deepEqual(a[i]!.resources.map((r) => Buffer.from(r.value).toString('base64')), b[i]!.resources.map((r) => Buffer.from(r.value).toString('base64')), `${a[i]!.type_url}: same bytes`);
+        assert.deepEqual(
+          a[i]!.resources.map((r) => Buffer.from(r.value).toString('base64')),
+          b[i]!.resources.map((r) => Buffer.from(r.value).toString('base64')),
+          `${a[i]!.type_url}: same bytes`,
+        );
       }
     } finally {
       await second.close();

@@ -41,7 +41,10 @@ describe('e2e --mesh-config and the mesh-expansion VM', function () {
     folder = await configFolder();
     await folder.write('mesh.yaml', MESH);
     meshConfig = path.join(folder.dir, '..', `${path.basename(folder.dir)}-meshconfig.yaml`);
-    await fs.writeFile(meshConfig, 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: istio, namespace: istio-system}\ndata:\n  mesh: |\n    outboundTrafficPolicy:\n      mode: REGISTRY_ONLY\n');
+    await fs.writeFile(
+      meshConfig,
+      'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: istio, namespace: istio-system}\ndata:\n  mesh: |\n    outboundTrafficPolicy:\n      mode: REGISTRY_ONLY\n',
+    );
     pilot = await startTspilot(folder.dir, ['--mesh-config', meshConfig]);
   });
   after(async () => {
@@ -53,7 +56,17 @@ describe('e2e --mesh-config and the mesh-expansion VM', function () {
   it('the VM proxy gets the REGISTRY_ONLY catch-all, inbound 9080 and itself as the endpoint of its service', async () => {
     const ads = rawAds(`127.0.0.1:${pilot.xdsPort}`);
     try {
-      ads.send({ typeUrl: LDS, node: { id: VM_NODE, cluster: '', metadata: { LABELS: { app: 'deb-nginx01' } }, userAgentName: 'test', clientFeatures: [], locality: null } });
+      ads.send({
+        typeUrl: LDS,
+        node: {
+          id: VM_NODE,
+          cluster: '',
+          metadata: { LABELS: { app: 'deb-nginx01' } },
+          userAgentName: 'test',
+          clientFeatures: [],
+          locality: null,
+        },
+      });
       const lds = await ads.next(10_000);
       const t = messageType('envoy.config.listener.v3.Listener');
       const listeners = lds.resources.map((r) => messageToProto3Json(t, t.decode(r.value)) as J);
@@ -63,24 +76,59 @@ describe('e2e --mesh-config and the mesh-expansion VM', function () {
       assert.equal(catchall['cluster'], 'BlackHoleCluster');
       const chains = (byName.get('virtualInbound')!['filterChains'] as J[]).map((c) => c['name']);
       // PERMISSIVE (istiod's default): passthrough HTTP and TCP chains for mTLS and plaintext, then port 9080's mTLS and plaintext chains.
-      assert.deepEqual(chains, ['virtualInbound-blackhole', 'virtualInbound-catchall-http', 'virtualInbound-catchall-http',
-        'virtualInbound', 'virtualInbound', 'virtualInbound', '0.0.0.0_9080', '0.0.0.0_9080']);
+      assert.deepEqual(chains, [
+        'virtualInbound-blackhole',
+        'virtualInbound-catchall-http',
+        'virtualInbound-catchall-http',
+        'virtualInbound',
+        'virtualInbound',
+        'virtualInbound',
+        '0.0.0.0_9080',
+        '0.0.0.0_9080',
+      ]);
       ads.send({ typeUrl: EDS, resourceNames: ['outbound|9080||deb-nginx01.default.svc.cluster.local'] });
       const eds = await ads.next(10_000);
       const c = messageType('envoy.config.endpoint.v3.ClusterLoadAssignment');
       const cla = messageToProto3Json(c, c.decode(eds.resources[0]!.value)) as J;
       assert.match(JSON.stringify(cla), /"address":"192\.168\.0\.81","portValue":9080/);
-    } finally { ads.close(); }
+    } finally {
+      ads.close();
+    }
   });
 
   it('a mesh config with a bad field stops the start, naming the file and the field', async () => {
     const bad = path.join(folder.dir, '..', `${path.basename(folder.dir)}-bad-meshconfig.yaml`);
     await fs.writeFile(bad, 'connectTimeout: whenever\n');
     try {
-      const r = spawnSync(process.execPath, [path.join(REPO_ROOT, 'dist/server/main.js'), 'serve', '--config-dir', folder.dir, '--mesh-config', bad, '--bind', '127.0.0.1', '--xds-port', '0', '--monitoring-port', '0', '--http-port', '0'], { encoding: 'utf8', timeout: 20_000 });
+      const r = spawnSync(
+        process.execPath,
+        [
+          path.join(REPO_ROOT, 'dist/server/main.js'),
+          'serve',
+          '--config-dir',
+          folder.dir,
+          '--mesh-config',
+          bad,
+          '--bind',
+          '127.0.0.1',
+          '--xds-port',
+          '0',
+          '--monitoring-port',
+          '0',
+          '--http-port',
+          '0',
+        ],
+        { encoding: 'utf8', timeout: 20_000 },
+      );
       assert.equal(r.status, 1);
-      const fatal = (r.stdout + r.stderr).split('\n').filter(Boolean).map((l) => JSON.parse(l) as { msg: string }).find((l) => l.msg.startsWith('cannot start'));
+      const fatal = (r.stdout + r.stderr)
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { msg: string })
+        .find((l) => l.msg.startsWith('cannot start'));
       assert.match(fatal?.msg ?? '', /--mesh-config .*bad-meshconfig\.yaml: connectTimeout: "whenever" is not a duration/);
-    } finally { await fs.rm(bad, { force: true }); }
+    } finally {
+      await fs.rm(bad, { force: true });
+    }
   });
 });

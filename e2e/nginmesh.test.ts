@@ -32,7 +32,7 @@ spec:
 `;
 }
 
-describe('e2e nginmesh: the v1 REST API polled like nginmesh\'s agent', function () {
+describe("e2e nginmesh: the v1 REST API polled like nginmesh's agent", function () {
   this.timeout(120_000);
   let folder: Awaited<ReturnType<typeof configFolder>>;
   let pilot: Tspilot;
@@ -40,7 +40,11 @@ describe('e2e nginmesh: the v1 REST API polled like nginmesh\'s agent', function
     const res = await fetch(`http://127.0.0.1:${pilot.httpPort}${p}`);
     const text = await res.text();
     let body: unknown = text;
-    try { body = JSON.parse(text); } catch { /* error text */ }
+    try {
+      body = JSON.parse(text);
+    } catch {
+      /* error text */
+    }
     return { status: res.status, body, headers: res.headers };
   };
 
@@ -72,7 +76,10 @@ describe('e2e nginmesh: the v1 REST API polled like nginmesh\'s agent', function
     for (const c of a.clusters.clusters as { type: string; service_name?: string; name: string }[]) {
       if (c.type === 'sds') assert.ok(c.service_name, `sds cluster ${c.name} names its service`);
     }
-    assert.deepEqual((a.registrations[REVIEWS('v1')] as { hosts: { ip_address: string; port: number }[] }).hosts.map((h) => `${h.ip_address}:${h.port}`), ['10.244.0.23:9080']);
+    assert.deepEqual(
+      (a.registrations[REVIEWS('v1')] as { hosts: { ip_address: string; port: number }[] }).hosts.map((h) => `${h.ip_address}:${h.port}`),
+      ['10.244.0.23:9080'],
+    );
   });
 
   it('weights of every weighted route sum to 100', async () => {
@@ -83,7 +90,11 @@ describe('e2e nginmesh: the v1 REST API polled like nginmesh\'s agent', function
         for (const r of vh.routes) {
           if (!r.weighted_clusters) continue;
           weighted++;
-          assert.equal(r.weighted_clusters.clusters.reduce((s: number, c: { weight: number }) => s + c.weight, 0), 100, JSON.stringify(r));
+          assert.equal(
+            r.weighted_clusters.clusters.reduce((s: number, c: { weight: number }) => s + c.weight, 0),
+            100,
+            JSON.stringify(r),
+          );
         }
       }
     }
@@ -108,7 +119,10 @@ describe('e2e nginmesh: the v1 REST API polled like nginmesh\'s agent', function
     assert.deepEqual(t.upstreams[REVIEWS('v2')], ['10.244.0.24:9080']);
     assert.deepEqual(t.upstreams[REVIEWS('v3')], ['10.244.0.25:9080']);
     assert.deepEqual(t.upstreams[REVIEWS('')], ['10.244.0.23:9080', '10.244.0.24:9080', '10.244.0.25:9080']);
-    assert.deepEqual(t.http.map((b) => `${b.listener} ${b.ip}:${b.port} -> ${b.listen}`), ['0.0.0.0_9080 0.0.0.0:9080 -> 127.0.0.1:20000', '10.244.0.21_9080 10.244.0.21:9080 -> 127.0.0.1:20001']);
+    assert.deepEqual(
+      t.http.map((b) => `${b.listener} ${b.ip}:${b.port} -> ${b.listen}`),
+      ['0.0.0.0_9080 0.0.0.0:9080 -> 127.0.0.1:20000', '10.244.0.21_9080 10.244.0.21:9080 -> 127.0.0.1:20001'],
+    );
 
     const jason = resolve(t, { ip: '10.96.10.13', port: 9080, host: 'reviews:9080', path: '/reviews/0', headers: { 'end-user': 'jason' } });
     assert.deepEqual(jason?.target, { upstream: REVIEWS('v2') });
@@ -116,11 +130,23 @@ describe('e2e nginmesh: the v1 REST API polled like nginmesh\'s agent', function
 
     for (const host of ['reviews', 'reviews.default.svc.cluster.local:9080', '10.96.10.13']) {
       const other = resolve(t, { ip: '10.96.10.13', port: 9080, host, path: '/reviews/0', headers: { 'end-user': 'someone' } });
-      assert.deepEqual(other?.target, { split: [{ percent: 50, upstream: REVIEWS('v1') }, { percent: 50, upstream: REVIEWS('v3') }] }, host);
+      assert.deepEqual(
+        other?.target,
+        {
+          split: [
+            { percent: 50, upstream: REVIEWS('v1') },
+            { percent: 50, upstream: REVIEWS('v3') },
+          ],
+        },
+        host,
+      );
     }
     const split = resolve(t, { ip: '10.96.10.13', port: 9080, host: 'reviews', path: '/' });
     assert.ok(split && 'split' in split.target);
-    assert.equal(splitClients('reviews_split', split.target.split), `split_clients "$request_id" $reviews_split {\n    50% ${REVIEWS('v1')};\n    * ${REVIEWS('v3')};\n}`);
+    assert.equal(
+      splitClients('reviews_split', split.target.split),
+      `split_clients "$request_id" $reviews_split {\n    50% ${REVIEWS('v1')};\n    * ${REVIEWS('v3')};\n}`,
+    );
 
     const details = resolve(t, { ip: '10.96.10.12', port: 9080, host: 'details.default:9080', path: '/details/0' });
     assert.deepEqual(details?.servers, { 'outbound|9080||details.default.svc.cluster.local': ['10.244.0.22:9080'] });
@@ -136,7 +162,10 @@ describe('e2e nginmesh: the v1 REST API polled like nginmesh\'s agent', function
     const r = resolve(t, { ip: '10.244.0.21', port: 9080, host: 'productpage:9080', path: '/productpage' });
     assert.deepEqual(r?.servers, { 'inbound|9080||': ['127.0.0.1:9080'] });
     // Each pod gets its inbound listeners on its own IP.
-    for (const [pod, ip] of [['reviews-v1-7d9c8b6f5-x23', '10.244.0.23'], ['reviews-v2-7d9c8b6f5-x24', '10.244.0.24']]) {
+    for (const [pod, ip] of [
+      ['reviews-v1-7d9c8b6f5-x23', '10.244.0.23'],
+      ['reviews-v2-7d9c8b6f5-x24', '10.244.0.24'],
+    ]) {
       const r2 = await get(`/v1/listeners/reviews/${encodeURIComponent(`sidecar~${ip}~${pod}.default~default.svc.cluster.local`)}`);
       const names = (r2.body.listeners as { name: string }[]).map((l) => l.name);
       assert.ok(names.includes(`${ip}_9080`), `${pod}: ${names.join(', ')}`);
@@ -148,17 +177,28 @@ describe('e2e nginmesh: the v1 REST API polled like nginmesh\'s agent', function
     assert.equal(r.status, 200);
     const ratings = r.body.virtual_hosts.find((v: { name: string }) => v.name === 'ratings.default.svc.cluster.local:9080');
     assert.deepEqual(ratings.routes, []);
-    assert.match(r.headers.get('x-tspilot-omitted') ?? '', /route 9080\/ratings\.default\.svc\.cluster\.local:9080\/[^:]+: fault injection/);
+    assert.match(
+      r.headers.get('x-tspilot-omitted') ?? '',
+      /route 9080\/ratings\.default\.svc\.cluster\.local:9080\/[^:]+: fault injection/,
+    );
     assert.ok(Number(r.headers.get('x-tspilot-omitted-count')) >= 1);
-    const dbg = await pilot.getJson<{ omitted: { routes: Record<string, { level: string; where: string }[]> } }>(`/debug/v1z?proxyID=${encodeURIComponent(NODE)}`);
+    const dbg = await pilot.getJson<{ omitted: { routes: Record<string, { level: string; where: string }[]> } }>(
+      `/debug/v1z?proxyID=${encodeURIComponent(NODE)}`,
+    );
     assert.equal(dbg.status, 200);
-    assert.ok(dbg.body.omitted.routes['9080']!.some((o) => o.level === 'route' && o.where.startsWith('9080/ratings')), JSON.stringify(dbg.body.omitted.routes));
+    assert.ok(
+      dbg.body.omitted.routes['9080']!.some((o) => o.level === 'route' && o.where.startsWith('9080/ratings')),
+      JSON.stringify(dbg.body.omitted.routes),
+    );
   });
 
   it('lists the poller in /debug/syncz with transport v1-rest, the versions served and the last poll time', async () => {
     const t0 = Date.now();
     const lds = await get(`/v1/listeners/productpage/${encodeURIComponent(NODE)}`);
-    const { body } = await pilot.getJson<{ proxy: string; transport: string; listener_sent: string; lastPoll: string; service_cluster: string; route_sent: string }[]>('/debug/syncz');
+    const { body } =
+      await pilot.getJson<
+        { proxy: string; transport: string; listener_sent: string; lastPoll: string; service_cluster: string; route_sent: string }[]
+      >('/debug/syncz');
     const mine = body.filter((s) => s.proxy === NODE);
     assert.equal(mine.length, 1, JSON.stringify(body.map((s) => s.proxy)));
     assert.equal(mine[0]!.transport, 'v1-rest');
@@ -169,12 +209,16 @@ describe('e2e nginmesh: the v1 REST API polled like nginmesh\'s agent', function
     // After a full poll cycle, proxy-status shows every type SYNCED over v1-rest.
     await poll(get, 'productpage', NODE);
     const all = (await pilot.getJson<SyncEntry[]>('/debug/syncz')).body.filter((s) => s.proxy === NODE);
-    const row = proxyStatusTable(all).split('\n').find((l) => l.includes('productpage-v1-7d9c8b6f5-x21.default'));
+    const row = proxyStatusTable(all)
+      .split('\n')
+      .find((l) => l.includes('productpage-v1-7d9c8b6f5-x21.default'));
     assert.match(row ?? '', /SYNCED\s+SYNCED\s+SYNCED\s+SYNCED\s+NOT SENT\s+\S+\s+\S+\s+v1-rest$/, proxyStatusTable(all));
   });
 
   it('follows an edit of the VirtualService on the next poll (80/20), with a new route version in syncz', async () => {
-    const before = (await pilot.getJson<{ proxy: string; route_sent: string; listener_sent: string }[]>('/debug/syncz')).body.find((s) => s.proxy === NODE)!;
+    const before = (await pilot.getJson<{ proxy: string; route_sent: string; listener_sent: string }[]>('/debug/syncz')).body.find(
+      (s) => s.proxy === NODE,
+    )!;
     await folder.write('virtual-services.yaml', weightedVs(80, 20));
     let a: V1Answers | undefined;
     let split: unknown;
@@ -184,8 +228,15 @@ describe('e2e nginmesh: the v1 REST API polled like nginmesh\'s agent', function
       if (JSON.stringify(split).includes('"percent":80')) break;
       await new Promise((r) => setTimeout(r, 100));
     }
-    assert.deepEqual(split, { split: [{ percent: 80, upstream: REVIEWS('v1') }, { percent: 20, upstream: REVIEWS('v3') }] });
-    const after = (await pilot.getJson<{ proxy: string; route_sent: string; listener_sent: string }[]>('/debug/syncz')).body.find((s) => s.proxy === NODE)!;
+    assert.deepEqual(split, {
+      split: [
+        { percent: 80, upstream: REVIEWS('v1') },
+        { percent: 20, upstream: REVIEWS('v3') },
+      ],
+    });
+    const after = (await pilot.getJson<{ proxy: string; route_sent: string; listener_sent: string }[]>('/debug/syncz')).body.find(
+      (s) => s.proxy === NODE,
+    )!;
     assert.notEqual(after.route_sent, before.route_sent);
     assert.equal(after.listener_sent, before.listener_sent, 'listeners did not change');
   });

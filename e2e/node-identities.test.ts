@@ -22,13 +22,36 @@ const HEAP_MB = 96;
  */
 function fetchOnce(client: grpc.Client, id: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const call = client.makeBidiStreamRequest(ADS, (b: Buffer) => b, (b: Buffer) => b);
+    const call = client.makeBidiStreamRequest(
+      ADS,
+      (b: Buffer) => b,
+      (b: Buffer) => b,
+    );
     let got = 0;
-    const t = setTimeout(() => { call.cancel(); reject(new Error(`no CDS response for ${id}`)); }, 20_000);
-    call.on('data', (b: Buffer) => { got = b.length; call.end(); });
-    call.on('error', () => { /* reported through status */ });
-    call.on('status', (s: grpc.StatusObject) => { clearTimeout(t); if (got) resolve(got); else reject(new Error(`${id}: ${s.code} ${s.details}`)); });
-    call.write(Buffer.from(encodeSotwRequest({ typeUrl: CDS, node: { id, cluster: 'e2e', metadata: {}, userAgentName: 'e2e', clientFeatures: [], locality: null } })));
+    const t = setTimeout(() => {
+      call.cancel();
+      reject(new Error(`no CDS response for ${id}`));
+    }, 20_000);
+    call.on('data', (b: Buffer) => {
+      got = b.length;
+      call.end();
+    });
+    call.on('error', () => {
+      /* reported through status */
+    });
+    call.on('status', (s: grpc.StatusObject) => {
+      clearTimeout(t);
+      if (got) resolve(got);
+      else reject(new Error(`${id}: ${s.code} ${s.details}`));
+    });
+    call.write(
+      Buffer.from(
+        encodeSotwRequest({
+          typeUrl: CDS,
+          node: { id, cluster: 'e2e', metadata: {}, userAgentName: 'e2e', clientFeatures: [], locality: null },
+        }),
+      ),
+    );
   });
 }
 
@@ -42,12 +65,29 @@ async function heapUsed(port: number): Promise<number> {
 describe('e2e: made-up node identities do not exhaust memory', function () {
   this.timeout(300_000);
   let p: TspilotProcess | undefined;
-  after(async () => { await p?.close(); });
+  after(async () => {
+    await p?.close();
+  });
 
   it(`${CONNECTS} unique node ids over gRPC, REST-JSON and v1 polls: a ${HEAP_MB} MB heap survives and stays bounded`, async () => {
-    const launched = await launchTspilot(['--config-dir', path.join(REPO_ROOT, 'examples', 'bookinfo'), '--bind', '127.0.0.1', '--xds-port', '0',
-      '--monitoring-port', '0', '--http-port', '0', '--log-level', 'info'], (l) => l.msg === 'listening',
-    { nodeArgs: [`--max-old-space-size=${HEAP_MB}`] });
+    const launched = await launchTspilot(
+      [
+        '--config-dir',
+        path.join(REPO_ROOT, 'examples', 'bookinfo'),
+        '--bind',
+        '127.0.0.1',
+        '--xds-port',
+        '0',
+        '--monitoring-port',
+        '0',
+        '--http-port',
+        '0',
+        '--log-level',
+        'info',
+      ],
+      (l) => l.msg === 'listening',
+      { nodeArgs: [`--max-old-space-size=${HEAP_MB}`] },
+    );
     p = launched.process;
     const up = launched.up;
     const xds = `127.0.0.1:${up['xds'] as number}`;
@@ -64,16 +104,27 @@ describe('e2e: made-up node identities do not exhaust memory', function () {
           batch.push(fetchOnce(client, `sidecar~10.0.0.1~made-up-${j}-${'x'.repeat(40)}.ns${j % 7}~ns${j % 7}.svc.cluster.local`));
           if (j % 10 === 0) {
             // Pollers add their own classes: REST-JSON and v1.
-            batch.push(fetch(`http://127.0.0.1:${http}/v3/discovery:clusters`, { method: 'POST',
-              body: JSON.stringify({ node: { id: `sidecar~10.0.0.2~rest-${j}.default~default.svc.cluster.local` } }) }).then((r) => r.text()));
-            batch.push(fetch(`http://127.0.0.1:${http}/v1/clusters/c/sidecar~10.0.0.3~v1-${j}.default~default.svc.cluster.local`).then((r) => r.text()));
+            batch.push(
+              fetch(`http://127.0.0.1:${http}/v3/discovery:clusters`, {
+                method: 'POST',
+                body: JSON.stringify({ node: { id: `sidecar~10.0.0.2~rest-${j}.default~default.svc.cluster.local` } }),
+              }).then((r) => r.text()),
+            );
+            batch.push(
+              fetch(`http://127.0.0.1:${http}/v1/clusters/c/sidecar~10.0.0.3~v1-${j}.default~default.svc.cluster.local`).then((r) =>
+                r.text(),
+              ),
+            );
           }
         }
         await Promise.all(batch);
         assert.equal(p.proc.exitCode, null, `the server died after ${i} connects`);
       }
       assert.equal(p.proc.exitCode, null);
-      assert.ok(await fetchOnce(client, 'sidecar~10.0.0.1~productpage-v1-1.default~default.svc.cluster.local') > 0, 'a well-behaved client is still served');
+      assert.ok(
+        (await fetchOnce(client, 'sidecar~10.0.0.1~productpage-v1-1.default~default.svc.cluster.local')) > 0,
+        'a well-behaved client is still served',
+      );
       // Surviving twice the connects that exhausted this heap before is the proof; the heap gauge
       // includes garbage not yet collected, so it is reported, not asserted on (memory is the bench's job).
       const heap = await heapUsed(monitoring);

@@ -28,7 +28,10 @@ describe('README copy-paste material', function () {
 
   it('the proxyless bootstrap: grpc-js-xds loads it, the node carries a locality and a 4-part node ID tspilot accepts', () => {
     const text = block('### Connect a proxyless gRPC client', 'json');
-    const b = JSON.parse(text) as { node: { id: string; locality?: object; metadata: Record<string, unknown> }; xds_servers: { server_uri: string }[] };
+    const b = JSON.parse(text) as {
+      node: { id: string; locality?: object; metadata: Record<string, unknown> };
+      xds_servers: { server_uri: string }[];
+    };
     assert.ok(b.node.locality, 'node.locality');
     const p = parseNodeId(b.node.id, b.node.metadata);
     assert.ok(p.ok, p.ok ? '' : p.reason);
@@ -36,12 +39,20 @@ describe('README copy-paste material', function () {
     assert.equal(b.xds_servers[0]!.server_uri, 'localhost:15010');
     // grpc-js-xds's loader, in a fresh process (it caches the bootstrap), on the README's text.
     const load = `import('@grpc/grpc-js-xds/build/src/xds-bootstrap.js').then((m) => { const i = m.loadBootstrapInfo(); console.log(JSON.stringify({ node: i.node.id, servers: i.xdsServers.length })); })`;
-    const r = spawnSync(process.execPath, ['-e', load], { cwd: REPO_ROOT, env: { ...process.env, GRPC_XDS_BOOTSTRAP_CONFIG: text }, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, ['-e', load], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, GRPC_XDS_BOOTSTRAP_CONFIG: text },
+      encoding: 'utf8',
+    });
     assert.equal(r.status, 0, r.stderr);
     assert.deepEqual(JSON.parse(r.stdout.trim()), { node: b.node.id, servers: 1 });
     // And without the locality, the loader refuses it: the failure the README warns about.
     const noLocality = JSON.stringify({ ...b, node: { id: b.node.id, metadata: b.node.metadata } });
-    const bad = spawnSync(process.execPath, ['-e', load], { cwd: REPO_ROOT, env: { ...process.env, GRPC_XDS_BOOTSTRAP_CONFIG: noLocality }, encoding: 'utf8' });
+    const bad = spawnSync(process.execPath, ['-e', load], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, GRPC_XDS_BOOTSTRAP_CONFIG: noLocality },
+      encoding: 'utf8',
+    });
     assert.notEqual(bad.status, 0, 'grpc-js-xds refuses a node without locality');
   });
 
@@ -57,7 +68,11 @@ describe('README copy-paste material', function () {
 
   it('flags pass through npm start after --, appended to the serve command', () => {
     const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
-    assert.match(pkg.scripts.start, /node dist\/server\/main\.js serve [^&|;]*$/, 'serve is the last command of the script, so npm appends the flags to it');
+    assert.match(
+      pkg.scripts.start,
+      /node dist\/server\/main\.js serve [^&|;]*$/,
+      'serve is the last command of the script, so npm appends the flags to it',
+    );
     assert.match(README, /npm start -- --log-output-level ads:debug/);
   });
 });

@@ -10,7 +10,10 @@ import { fromProto3Json, toProto3Json } from '../proto/json.js';
 import { DESTINATION_RULE, ECHO_TARGET, virtualServiceYaml } from './fixtures/echo-mesh.js';
 import { echoRig, type EchoRig } from './fixtures/echo-rig.js';
 
-interface SyncEntry { proxy: string; types: Record<string, { sent: string; acked: string; nack: { error: string } | null; responses: number }> }
+interface SyncEntry {
+  proxy: string;
+  types: Record<string, { sent: string; acked: string; nack: { error: string } | null; responses: number }>;
+}
 
 function count(results: string[]): Record<string, number> {
   const c: Record<string, number> = {};
@@ -24,7 +27,10 @@ for (const kind of ['grpc-js', 'c-core'] as XdsClientKind[]) {
     let rig: EchoRig, pilot: Tspilot, client: XdsClient, folder: EchoRig['folder'];
     const nodeId = `sidecar~127.0.0.1~client-${kind}.default~default.svc.cluster.local`;
     before(async () => {
-      rig = await echoRig(kind, { workload: `client-${kind}`, files: { 'destination-rule.yaml': DESTINATION_RULE, 'virtual-service.yaml': virtualServiceYaml(80, 20) } });
+      rig = await echoRig(kind, {
+        workload: `client-${kind}`,
+        files: { 'destination-rule.yaml': DESTINATION_RULE, 'virtual-service.yaml': virtualServiceYaml(80, 20) },
+      });
       ({ pilot, client, folder } = rig);
     });
     after(() => rig?.close());
@@ -63,14 +69,28 @@ for (const kind of ['grpc-js', 'c-core'] as XdsClientKind[]) {
     it('shows what it was sent in /debug/config_dump (proto3 JSON that parses back into ConfigDump)', async () => {
       const ready = await fetch(`http://127.0.0.1:${pilot.monitoringPort}/ready`);
       assert.equal(ready.status, 200);
-      const { status, body } = await pilot.getJson<{ configs: { '@type': string; dynamicActiveClusters?: { cluster: { name: string; '@type': string } }[];
-        dynamicListeners?: { name: string }[]; dynamicEndpointConfigs?: unknown[] }[] }>(`/debug/config_dump?proxyID=client-${kind}.default&include_eds=true`);
+      const { status, body } = await pilot.getJson<{
+        configs: {
+          '@type': string;
+          dynamicActiveClusters?: { cluster: { name: string; '@type': string } }[];
+          dynamicListeners?: { name: string }[];
+          dynamicEndpointConfigs?: unknown[];
+        }[];
+      }>(`/debug/config_dump?proxyID=client-${kind}.default&include_eds=true`);
       assert.equal(status, 200);
-      assert.deepEqual(body.configs.map((c) => c['@type']), ['ClustersConfigDump', 'ListenersConfigDump', 'RoutesConfigDump', 'EndpointsConfigDump'].map((t) => `type.googleapis.com/envoy.admin.v3.${t}`));
+      assert.deepEqual(
+        body.configs.map((c) => c['@type']),
+        ['ClustersConfigDump', 'ListenersConfigDump', 'RoutesConfigDump', 'EndpointsConfigDump'].map(
+          (t) => `type.googleapis.com/envoy.admin.v3.${t}`,
+        ),
+      );
       const clusters = body.configs[0]!.dynamicActiveClusters!.map((c) => c.cluster.name).sort();
       // gRPC clients subscribe to the clusters their routes name: the two subsets.
       assert.deepEqual(clusters, ['outbound|9080|v1|echo.default.svc.cluster.local', 'outbound|9080|v2|echo.default.svc.cluster.local']);
-      assert.deepEqual(body.configs[1]!.dynamicListeners!.map((l) => l.name), ['echo.default.svc.cluster.local:9080']);
+      assert.deepEqual(
+        body.configs[1]!.dynamicListeners!.map((l) => l.name),
+        ['echo.default.svc.cluster.local:9080'],
+      );
       // protojson-compatible: it decodes into envoy.admin.v3.ConfigDump and re-renders identically.
       const bytes = fromProto3Json('envoy.admin.v3.ConfigDump', body);
       assert.deepEqual(toProto3Json('envoy.admin.v3.ConfigDump', bytes), body);

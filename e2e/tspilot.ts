@@ -14,7 +14,11 @@ import { eachLine } from './lines.js';
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const MAIN = path.join(REPO_ROOT, 'dist', 'server', 'main.js');
 
-export interface LogLine { readonly level: string; readonly msg: string; readonly [k: string]: unknown }
+export interface LogLine {
+  readonly level: string;
+  readonly msg: string;
+  readonly [k: string]: unknown;
+}
 
 export interface Tspilot {
   readonly xdsPort: number;
@@ -32,7 +36,9 @@ export interface Tspilot {
 }
 
 const live = new Set<ChildProcess>();
-process.on('exit', () => { for (const p of live) p.kill('SIGKILL'); });
+process.on('exit', () => {
+  for (const p of live) p.kill('SIGKILL');
+});
 
 /** A running tspilot process: its JSON logs, a log waiter and a stop that always ends it. */
 export interface TspilotProcess {
@@ -46,7 +52,11 @@ export interface TspilotProcess {
  * Spawns `node dist/server/main.js serve <args>` and resolves once a log line matches `up`
  * (with that line), or rejects — after stopping the process — if it exits or times out first.
  */
-export async function launchTspilot(args: readonly string[], up: (l: LogLine) => boolean, opts: { nodeArgs?: readonly string[] } = {}): Promise<{ process: TspilotProcess; up: LogLine }> {
+export async function launchTspilot(
+  args: readonly string[],
+  up: (l: LogLine) => boolean,
+  opts: { nodeArgs?: readonly string[] } = {},
+): Promise<{ process: TspilotProcess; up: LogLine }> {
   const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), MAIN, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(proc);
   const logs: LogLine[] = [];
@@ -54,12 +64,27 @@ export async function launchTspilot(args: readonly string[], up: (l: LogLine) =>
   let stderr = '';
   eachLine(proc.stdout!, (line) => {
     let l: LogLine;
-    try { l = JSON.parse(line) as LogLine; } catch { return; }
+    try {
+      l = JSON.parse(line) as LogLine;
+    } catch {
+      return;
+    }
     logs.push(l);
-    for (const w of [...waiters]) if (w.pred(l)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(l); }
+    for (const w of [...waiters])
+      if (w.pred(l)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(l);
+      }
   });
-  proc.stderr!.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4000); });
-  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => { live.delete(proc); resolve(code); }));
+  proc.stderr!.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-4000);
+  });
+  const exited = new Promise<number | null>((resolve) =>
+    proc.on('exit', (code) => {
+      live.delete(proc);
+      resolve(code);
+    }),
+  );
 
   const waitForLog = (pred: (l: LogLine) => boolean, timeoutMs = 15_000, since?: number): Promise<LogLine> => {
     if (since !== undefined) {
@@ -67,10 +92,23 @@ export async function launchTspilot(args: readonly string[], up: (l: LogLine) =>
       if (hit) return Promise.resolve(hit);
     }
     return new Promise<LogLine>((resolve, reject) => {
-      const w = { pred, resolve: (l: LogLine) => { clearTimeout(t); resolve(l); } };
+      const w = {
+        pred,
+        resolve: (l: LogLine) => {
+          clearTimeout(t);
+          resolve(l);
+        },
+      };
       const t = setTimeout(() => {
         waiters.splice(waiters.indexOf(w), 1);
-        reject(new Error(`timed out waiting for a log line; last lines:\n${logs.slice(-10).map((x) => JSON.stringify(x)).join('\n')}\nstderr: ${stderr}`));
+        reject(
+          new Error(
+            `timed out waiting for a log line; last lines:\n${logs
+              .slice(-10)
+              .map((x) => JSON.stringify(x))
+              .join('\n')}\nstderr: ${stderr}`,
+          ),
+        );
       }, timeoutMs);
       waiters.push(w);
     });
@@ -87,7 +125,9 @@ export async function launchTspilot(args: readonly string[], up: (l: LogLine) =>
   try {
     const line = await Promise.race([
       waitForLog(up, 20_000, 0),
-      exited.then((code) => { throw new Error(`tspilot exited (${code}) before it was up: ${stderr}\n${logs.map((x) => x.msg).join('\n')}`); }),
+      exited.then((code) => {
+        throw new Error(`tspilot exited (${code}) before it was up: ${stderr}\n${logs.map((x) => x.msg).join('\n')}`);
+      }),
     ]);
     return { process: { logs, proc, waitForLog, close }, up: line };
   } catch (e) {
@@ -101,24 +141,51 @@ export async function getJsonFrom<T>(port: number, p: string): Promise<{ status:
   const res = await fetch(`http://127.0.0.1:${port}${p}`);
   const text = await res.text();
   let body: unknown = text;
-  try { body = JSON.parse(text); } catch { /* plain text */ }
+  try {
+    body = JSON.parse(text);
+  } catch {
+    /* plain text */
+  }
   return { status: res.status, body: body as T };
 }
 
 export async function startTspilot(configDir: string, extraArgs: string[] = []): Promise<Tspilot> {
-  const args = ['--config-dir', configDir, '--bind', '127.0.0.1', '--xds-port', '0', '--monitoring-port', '0', '--http-port', '0',
-    '--poll-interval', '200ms', '--log-level', 'debug', ...extraArgs];
+  const args = [
+    '--config-dir',
+    configDir,
+    '--bind',
+    '127.0.0.1',
+    '--xds-port',
+    '0',
+    '--monitoring-port',
+    '0',
+    '--http-port',
+    '0',
+    '--poll-interval',
+    '200ms',
+    '--log-level',
+    'debug',
+    ...extraArgs,
+  ];
   const { process: p, up } = await launchTspilot(args, (l) => l.msg === 'listening');
   const httpPort = up['http'] as number;
   return {
-    ...p, xdsPort: up['xds'] as number, httpPort, monitoringPort: up['monitoring'] as number,
+    ...p,
+    xdsPort: up['xds'] as number,
+    httpPort,
+    monitoringPort: up['monitoring'] as number,
     ...(typeof up['xdsTls'] === 'number' ? { xdsTlsPort: up['xdsTls'] } : {}),
     getJson: <T>(q: string) => getJsonFrom<T>(httpPort, q),
   };
 }
 
 /** A temporary config folder; `write(name, yaml)` replaces a file atomically enough for the watcher. */
-export async function configFolder(): Promise<{ dir: string; write(name: string, text: string): Promise<void>; remove(name: string): Promise<void>; cleanup(): Promise<void> }> {
+export async function configFolder(): Promise<{
+  dir: string;
+  write(name: string, text: string): Promise<void>;
+  remove(name: string): Promise<void>;
+  cleanup(): Promise<void>;
+}> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'tspilot-e2e-'));
   return {
     dir,

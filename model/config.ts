@@ -11,9 +11,23 @@ import type { AuthorizationPolicy, JwksByUri, RequestAuthentication } from './se
 import type { PeerAuthentication } from './peerauth.js';
 import type { EnvoyFilter } from './envoyfilter.js';
 
-export type ConfigObject = Service | EndpointSlice | Endpoints | Pod | VirtualService | DestinationRule
-  | ServiceEntry | WorkloadEntry | Sidecar | Gateway | Secret | PeerAuthentication
-  | AuthorizationPolicy | RequestAuthentication | EnvoyFilter | GatewayApiObject;
+export type ConfigObject =
+  | Service
+  | EndpointSlice
+  | Endpoints
+  | Pod
+  | VirtualService
+  | DestinationRule
+  | ServiceEntry
+  | WorkloadEntry
+  | Sidecar
+  | Gateway
+  | Secret
+  | PeerAuthentication
+  | AuthorizationPolicy
+  | RequestAuthentication
+  | EnvoyFilter
+  | GatewayApiObject;
 export type ConfigKind = ConfigObject['kind'];
 
 /** `Kind/namespace/name`: the identity of a config object across versions and sources. */
@@ -60,7 +74,13 @@ export type ConfigEvent =
   | { readonly type: 'upsert'; readonly key: ConfigKey; readonly object: ConfigObject; readonly origin: Origin }
   | { readonly type: 'delete'; readonly key: ConfigKey; readonly origin: Origin }
   | { readonly type: 'reject'; readonly rejection: Rejection }
-  | { readonly type: 'replace'; readonly origin: Origin; readonly objects: readonly { key: ConfigKey; object: ConfigObject }[]; readonly rejections: readonly Rejection[]; readonly ignored?: readonly IgnoredObject[] }
+  | {
+      readonly type: 'replace';
+      readonly origin: Origin;
+      readonly objects: readonly { key: ConfigKey; object: ConfigObject }[];
+      readonly rejections: readonly Rejection[];
+      readonly ignored?: readonly IgnoredObject[];
+    }
   | { readonly type: 'sourceError'; readonly origin: Origin; readonly reason: string }
   | { readonly type: 'synced' };
 

@@ -12,8 +12,19 @@ import { durationOf, msToDuration, parseDuration } from './duration.js';
 describe('model/duration', () => {
   describe('parseDuration', () => {
     const cases: [string, number][] = [
-      ['10s', 10_000], ['1.5s', 1500], ['250ms', 250], ['1h30m', 5_400_000], ['1h', 3_600_000], ['2m', 120_000],
-      ['1m30s', 90_000], ['0.5s', 500], ['100us', 0.1], ['100µs', 0.1], ['1000000ns', 1], ['1h0m0.25s', 3_600_250], [' 3s ', 3000],
+      ['10s', 10_000],
+      ['1.5s', 1500],
+      ['250ms', 250],
+      ['1h30m', 5_400_000],
+      ['1h', 3_600_000],
+      ['2m', 120_000],
+      ['1m30s', 90_000],
+      ['0.5s', 500],
+      ['100us', 0.1],
+      ['100µs', 0.1],
+      ['1000000ns', 1],
+      ['1h0m0.25s', 3_600_250],
+      [' 3s ', 3000],
     ];
     for (const [s, ms] of cases) {
       it(`"${s}" is ${ms} ms`, () => {
@@ -50,29 +61,38 @@ describe('model/duration', () => {
     });
 
     it('round trip: any whole number of nanoseconds (up to ~28 h) comes back exactly, with 0 ≤ nanos < 1e9', () => {
-      fc.assert(fc.property(fc.integer({ min: 0, max: 1e14 }), (ns) => {
-        const d = msToDuration(ns / 1e6);
-        const nanos = d.nanos ?? 0;
-        assert.ok(Number.isInteger(d.seconds) && Number.isInteger(nanos), JSON.stringify(d));
-        assert.ok(nanos >= 0 && nanos < 1e9, `nanos out of range: ${JSON.stringify(d)}`);
-        assert.equal(d.seconds * 1e9 + nanos, ns);
-        if ('nanos' in d) assert.notEqual(d.nanos, 0, 'nanos omitted when 0');
-      }), fuzzParams(2000));
+      fc.assert(
+        fc.property(fc.integer({ min: 0, max: 1e14 }), (ns) => {
+          const d = msToDuration(ns / 1e6);
+          const nanos = d.nanos ?? 0;
+          assert.ok(Number.isInteger(d.seconds) && Number.isInteger(nanos), JSON.stringify(d));
+          assert.ok(nanos >= 0 && nanos < 1e9, `nanos out of range: ${JSON.stringify(d)}`);
+          assert.equal(d.seconds * 1e9 + nanos, ns);
+          if ('nanos' in d) assert.notEqual(d.nanos, 0, 'nanos omitted when 0');
+        }),
+        fuzzParams(2000),
+      );
     });
 
     // Up to ~28 hours: beyond that a millisecond double cannot hold nanosecond precision.
     it('round trip through the string form a user writes: "<s>.<9 digits>s" gives those seconds and nanos', () => {
-      fc.assert(fc.property(fc.integer({ min: 0, max: 100_000 }), fc.integer({ min: 0, max: 999_999_999 }), (s, n) => {
-        const d = durationOf(`${s}.${String(n).padStart(9, '0')}s`);
-        assert.deepEqual(d, n ? { seconds: s, nanos: n } : { seconds: s });
-      }), fuzzParams(2000));
+      fc.assert(
+        fc.property(fc.integer({ min: 0, max: 100_000 }), fc.integer({ min: 0, max: 999_999_999 }), (s, n) => {
+          const d = durationOf(`${s}.${String(n).padStart(9, '0')}s`);
+          assert.deepEqual(d, n ? { seconds: s, nanos: n } : { seconds: s });
+        }),
+        fuzzParams(2000),
+      );
     });
 
     it('round trip through units: h, m, s and ms add up', () => {
-      fc.assert(fc.property(fc.nat(100), fc.nat(59), fc.nat(59), fc.nat(999), (h, m, s, ms) => {
-        const d = durationOf(`${h}h${m}m${s}s${ms}ms`);
-        assert.deepEqual(d, ms ? { seconds: h * 3600 + m * 60 + s, nanos: ms * 1e6 } : { seconds: h * 3600 + m * 60 + s });
-      }), fuzzParams(100));
+      fc.assert(
+        fc.property(fc.nat(100), fc.nat(59), fc.nat(59), fc.nat(999), (h, m, s, ms) => {
+          const d = durationOf(`${h}h${m}m${s}s${ms}ms`);
+          assert.deepEqual(d, ms ? { seconds: h * 3600 + m * 60 + s, nanos: ms * 1e6 } : { seconds: h * 3600 + m * 60 + s });
+        }),
+        fuzzParams(100),
+      );
     });
   });
 });

@@ -5,7 +5,7 @@
  * translators (which only ever see validated ones).
  */
 
-const UNIT_MS: Readonly<Record<string, number>> = { h: 3600e3, m: 60e3, s: 1e3, ms: 1, us: 1e-3, 'µs': 1e-3, ns: 1e-6 };
+const UNIT_MS: Readonly<Record<string, number>> = { h: 3600e3, m: 60e3, s: 1e3, ms: 1, us: 1e-3, µs: 1e-3, ns: 1e-6 };
 const PART = /(\d+(?:\.\d+)?)(h|ms|m|s|us|µs|ns)/y;
 
 /** Milliseconds, or null when `s` is not a Go-style duration. */
@@ -30,7 +30,10 @@ export function msToDuration(ms: number): { seconds: number; nanos?: number } {
   let seconds = Math.floor(ms / 1000);
   let nanos = Math.round((ms - seconds * 1000) * 1e6);
   // Rounding can reach a whole second (1.9999999999s); Duration.nanos must stay below 1e9.
-  if (nanos >= 1e9) { seconds += 1; nanos -= 1e9; }
+  if (nanos >= 1e9) {
+    seconds += 1;
+    nanos -= 1e9;
+  }
   return nanos ? { seconds, nanos } : { seconds };
 }
 

@@ -8,15 +8,26 @@
 import type { ObjectMeta } from './k8s.js';
 import type { WorkloadSelector } from './istio.js';
 
-export const APPLY_TO = ['LISTENER', 'FILTER_CHAIN', 'NETWORK_FILTER', 'HTTP_FILTER', 'ROUTE_CONFIGURATION', 'VIRTUAL_HOST',
-  'HTTP_ROUTE', 'CLUSTER', 'EXTENSION_CONFIG', 'BOOTSTRAP', 'LISTENER_FILTER'] as const;
-export type ApplyTo = typeof APPLY_TO[number];
+export const APPLY_TO = [
+  'LISTENER',
+  'FILTER_CHAIN',
+  'NETWORK_FILTER',
+  'HTTP_FILTER',
+  'ROUTE_CONFIGURATION',
+  'VIRTUAL_HOST',
+  'HTTP_ROUTE',
+  'CLUSTER',
+  'EXTENSION_CONFIG',
+  'BOOTSTRAP',
+  'LISTENER_FILTER',
+] as const;
+export type ApplyTo = (typeof APPLY_TO)[number];
 export const OPERATIONS = ['MERGE', 'ADD', 'REMOVE', 'INSERT_BEFORE', 'INSERT_AFTER', 'INSERT_FIRST', 'REPLACE'] as const;
-export type PatchOperation = typeof OPERATIONS[number];
+export type PatchOperation = (typeof OPERATIONS)[number];
 export const CONTEXTS = ['ANY', 'SIDECAR_INBOUND', 'SIDECAR_OUTBOUND', 'GATEWAY'] as const;
-export type PatchContext = typeof CONTEXTS[number];
+export type PatchContext = (typeof CONTEXTS)[number];
 export const FILTER_CLASSES = ['UNSPECIFIED', 'AUTHN', 'AUTHZ', 'STATS'] as const;
-export type FilterClass = typeof FILTER_CLASSES[number];
+export type FilterClass = (typeof FILTER_CLASSES)[number];
 
 /** The Envoy message a patch value of each applyTo is decoded as (BOOTSTRAP: not served over xDS). */
 export const VALUE_TYPE: Readonly<Record<ApplyTo, string>> = {
@@ -33,8 +44,13 @@ export const VALUE_TYPE: Readonly<Record<ApplyTo, string>> = {
   LISTENER_FILTER: 'envoy.config.listener.v3.ListenerFilter',
 };
 
-export interface SubFilterMatch { readonly name?: string }
-export interface FilterMatch { readonly name?: string; readonly subFilter?: SubFilterMatch }
+export interface SubFilterMatch {
+  readonly name?: string;
+}
+export interface FilterMatch {
+  readonly name?: string;
+  readonly subFilter?: SubFilterMatch;
+}
 export interface FilterChainMatch {
   readonly name?: string;
   readonly sni?: string;
@@ -49,8 +65,14 @@ export interface ListenerMatch {
   readonly filterChain?: FilterChainMatch;
   readonly listenerFilter?: string;
 }
-export interface RouteMatchSpec { readonly name?: string; readonly action?: 'ANY' | 'ROUTE' | 'REDIRECT' | 'DIRECT_RESPONSE' }
-export interface VirtualHostMatch { readonly name?: string; readonly route?: RouteMatchSpec }
+export interface RouteMatchSpec {
+  readonly name?: string;
+  readonly action?: 'ANY' | 'ROUTE' | 'REDIRECT' | 'DIRECT_RESPONSE';
+}
+export interface VirtualHostMatch {
+  readonly name?: string;
+  readonly route?: RouteMatchSpec;
+}
 export interface RouteConfigurationMatch {
   readonly portNumber?: number;
   readonly portName?: string;
@@ -58,8 +80,16 @@ export interface RouteConfigurationMatch {
   readonly vhost?: VirtualHostMatch;
   readonly name?: string;
 }
-export interface ClusterMatch { readonly portNumber?: number; readonly service?: string; readonly subset?: string; readonly name?: string }
-export interface ProxyMatch { readonly proxyVersion?: string; readonly metadata?: Readonly<Record<string, string>> }
+export interface ClusterMatch {
+  readonly portNumber?: number;
+  readonly service?: string;
+  readonly subset?: string;
+  readonly name?: string;
+}
+export interface ProxyMatch {
+  readonly proxyVersion?: string;
+  readonly metadata?: Readonly<Record<string, string>>;
+}
 
 export interface ObjectMatch {
   readonly context: PatchContext;
@@ -78,7 +108,11 @@ export interface ConfigPatch {
   readonly filterClass: FilterClass;
 }
 
-export interface TargetRef { readonly group?: string; readonly kind: string; readonly name: string }
+export interface TargetRef {
+  readonly group?: string;
+  readonly kind: string;
+  readonly name: string;
+}
 
 export interface EnvoyFilterSpec {
   readonly workloadSelector?: WorkloadSelector;

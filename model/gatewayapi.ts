@@ -33,8 +33,15 @@ export interface GwBackendRef {
   readonly weight: number;
 }
 
-export interface GwHeaderMatch { readonly type: 'Exact' | 'RegularExpression'; readonly name: string; readonly value: string }
-export interface GwPathMatch { readonly type: 'Exact' | 'PathPrefix' | 'RegularExpression'; readonly value: string }
+export interface GwHeaderMatch {
+  readonly type: 'Exact' | 'RegularExpression';
+  readonly name: string;
+  readonly value: string;
+}
+export interface GwPathMatch {
+  readonly type: 'Exact' | 'PathPrefix' | 'RegularExpression';
+  readonly value: string;
+}
 
 export interface GwHTTPRouteMatch {
   readonly path: GwPathMatch;
@@ -43,8 +50,15 @@ export interface GwHTTPRouteMatch {
   readonly method?: string;
 }
 
-export interface GwGRPCMethodMatch { readonly type: 'Exact' | 'RegularExpression'; readonly service?: string; readonly method?: string }
-export interface GwGRPCRouteMatch { readonly method?: GwGRPCMethodMatch; readonly headers: readonly GwHeaderMatch[] }
+export interface GwGRPCMethodMatch {
+  readonly type: 'Exact' | 'RegularExpression';
+  readonly service?: string;
+  readonly method?: string;
+}
+export interface GwGRPCRouteMatch {
+  readonly method?: GwGRPCMethodMatch;
+  readonly headers: readonly GwHeaderMatch[];
+}
 
 export interface GwHeaderModifier {
   readonly set: readonly { readonly name: string; readonly value: string }[];
@@ -52,16 +66,27 @@ export interface GwHeaderModifier {
   readonly remove: readonly string[];
 }
 
-export type GwPathModifier = { readonly type: 'ReplaceFullPath'; readonly value: string } | { readonly type: 'ReplacePrefixMatch'; readonly value: string };
+export type GwPathModifier =
+  { readonly type: 'ReplaceFullPath'; readonly value: string } | { readonly type: 'ReplacePrefixMatch'; readonly value: string };
 
 export type GwFilter =
   | { readonly type: 'RequestHeaderModifier'; readonly modifier: GwHeaderModifier }
   | { readonly type: 'ResponseHeaderModifier'; readonly modifier: GwHeaderModifier }
-  | { readonly type: 'RequestRedirect'; readonly scheme?: string; readonly hostname?: string; readonly port?: number; readonly path?: GwPathModifier; readonly statusCode: number }
+  | {
+      readonly type: 'RequestRedirect';
+      readonly scheme?: string;
+      readonly hostname?: string;
+      readonly port?: number;
+      readonly path?: GwPathModifier;
+      readonly statusCode: number;
+    }
   | { readonly type: 'URLRewrite'; readonly hostname?: string; readonly path?: GwPathModifier }
   | { readonly type: 'RequestMirror'; readonly backend: GwBackendRef; readonly percent?: number };
 
-export interface GwTimeouts { readonly request?: string; readonly backendRequest?: string }
+export interface GwTimeouts {
+  readonly request?: string;
+  readonly backendRequest?: string;
+}
 
 export interface GwHTTPRouteRule {
   readonly matches: readonly GwHTTPRouteMatch[];
@@ -76,7 +101,9 @@ export interface GwGRPCRouteRule {
   readonly backendRefs: readonly GwBackendRef[];
 }
 
-export interface GwL4RouteRule { readonly backendRefs: readonly GwBackendRef[] }
+export interface GwL4RouteRule {
+  readonly backendRefs: readonly GwBackendRef[];
+}
 
 /** Fields every route kind shares. `created` is metadata.creationTimestamp ('' when unset), for precedence. */
 interface GwRouteCommon {
@@ -86,15 +113,31 @@ interface GwRouteCommon {
   readonly hostnames: readonly string[];
 }
 
-export interface GwHTTPRoute extends GwRouteCommon { readonly kind: 'HTTPRoute'; readonly rules: readonly GwHTTPRouteRule[] }
-export interface GwGRPCRoute extends GwRouteCommon { readonly kind: 'GRPCRoute'; readonly rules: readonly GwGRPCRouteRule[] }
-export interface GwTCPRoute extends GwRouteCommon { readonly kind: 'TCPRoute'; readonly rules: readonly GwL4RouteRule[] }
-export interface GwTLSRoute extends GwRouteCommon { readonly kind: 'TLSRoute'; readonly rules: readonly GwL4RouteRule[] }
+export interface GwHTTPRoute extends GwRouteCommon {
+  readonly kind: 'HTTPRoute';
+  readonly rules: readonly GwHTTPRouteRule[];
+}
+export interface GwGRPCRoute extends GwRouteCommon {
+  readonly kind: 'GRPCRoute';
+  readonly rules: readonly GwGRPCRouteRule[];
+}
+export interface GwTCPRoute extends GwRouteCommon {
+  readonly kind: 'TCPRoute';
+  readonly rules: readonly GwL4RouteRule[];
+}
+export interface GwTLSRoute extends GwRouteCommon {
+  readonly kind: 'TLSRoute';
+  readonly rules: readonly GwL4RouteRule[];
+}
 export type GwRoute = GwHTTPRoute | GwGRPCRoute | GwTCPRoute | GwTLSRoute;
 
 export interface GwLabelSelector {
   readonly matchLabels: Readonly<Record<string, string>>;
-  readonly matchExpressions: readonly { readonly key: string; readonly operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist'; readonly values: readonly string[] }[];
+  readonly matchExpressions: readonly {
+    readonly key: string;
+    readonly operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
+    readonly values: readonly string[];
+  }[];
 }
 
 export interface GwListener {
@@ -102,7 +145,15 @@ export interface GwListener {
   readonly hostname?: string;
   readonly port: number;
   readonly protocol: string;
-  readonly tls?: { readonly mode: 'Terminate' | 'Passthrough'; readonly certificateRefs: readonly { readonly group: string; readonly kind: string; readonly name: string; readonly namespace: string }[] };
+  readonly tls?: {
+    readonly mode: 'Terminate' | 'Passthrough';
+    readonly certificateRefs: readonly {
+      readonly group: string;
+      readonly kind: string;
+      readonly name: string;
+      readonly namespace: string;
+    }[];
+  };
   readonly allowedRoutes: {
     readonly from: 'Same' | 'All' | 'Selector';
     readonly selector?: GwLabelSelector;
@@ -120,7 +171,11 @@ export interface KubernetesGateway {
   readonly addresses: readonly { readonly type: string; readonly value: string }[];
 }
 
-export interface GatewayClass { readonly kind: 'GatewayClass'; readonly meta: ObjectMeta; readonly controllerName: string }
+export interface GatewayClass {
+  readonly kind: 'GatewayClass';
+  readonly meta: ObjectMeta;
+  readonly controllerName: string;
+}
 
 export interface ReferenceGrant {
   readonly kind: 'ReferenceGrant';
@@ -138,8 +193,17 @@ export interface GwCondition {
   readonly message: string;
 }
 
-export interface GwRouteParentStatus { readonly parentRef: GwParentRef; readonly controllerName: string; readonly conditions: readonly GwCondition[] }
-export interface GwListenerStatus { readonly name: string; readonly attachedRoutes: number; readonly conditions: readonly GwCondition[]; readonly supportedKinds: readonly { readonly group: string; readonly kind: string }[] }
+export interface GwRouteParentStatus {
+  readonly parentRef: GwParentRef;
+  readonly controllerName: string;
+  readonly conditions: readonly GwCondition[];
+}
+export interface GwListenerStatus {
+  readonly name: string;
+  readonly attachedRoutes: number;
+  readonly conditions: readonly GwCondition[];
+  readonly supportedKinds: readonly { readonly group: string; readonly kind: string }[];
+}
 
 /**
  * The status tspilot computes for one Gateway API object (folder mode shows it in configz;
@@ -163,10 +227,20 @@ export function statusProblems(s: GwObjectStatus): string[] {
   const kind = s.kind === 'KubernetesGateway' ? 'Gateway' : s.kind;
   const who = `${kind} ${s.namespace ? `${s.namespace}/` : ''}${s.name}`;
   const bad = (c: GwCondition): boolean => (c.type === 'Conflicted' ? c.status === 'True' : c.status === 'False');
-  const line = (where: string, c: GwCondition): string => `${who}${where}: ${c.type}=${c.status} ${c.reason}${c.message ? `: ${c.message}` : ''}`;
+  const line = (where: string, c: GwCondition): string =>
+    `${who}${where}: ${c.type}=${c.status} ${c.reason}${c.message ? `: ${c.message}` : ''}`;
   return [
     ...(s.conditions ?? []).filter(bad).map((c) => line('', c)),
     ...(s.listeners ?? []).flatMap((l) => l.conditions.filter(bad).map((c) => line(` listener ${l.name}`, c))),
-    ...(s.parents ?? []).flatMap((p) => p.conditions.filter(bad).map((c) => line(` parent ${p.parentRef.kind} ${p.parentRef.namespace}/${p.parentRef.name}${p.parentRef.sectionName ? `/${p.parentRef.sectionName}` : ''}`, c))),
+    ...(s.parents ?? []).flatMap((p) =>
+      p.conditions
+        .filter(bad)
+        .map((c) =>
+          line(
+            ` parent ${p.parentRef.kind} ${p.parentRef.namespace}/${p.parentRef.name}${p.parentRef.sectionName ? `/${p.parentRef.sectionName}` : ''}`,
+            c,
+          ),
+        ),
+    ),
   ];
 }

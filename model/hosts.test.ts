@@ -9,7 +9,11 @@ import { hostSubsetOf, hostsMatch, isWildcardHost, resolveShortName } from './ho
 
 const label = fc.constantFrom('a', 'b', 'foo', 'example', 'com');
 const name = fc.array(label, { minLength: 1, maxLength: 4 }).map((xs) => xs.join('.'));
-const host = fc.oneof(name, name.map((n) => `*.${n}`), fc.constant('*'));
+const host = fc.oneof(
+  name,
+  name.map((n) => `*.${n}`),
+  fc.constant('*'),
+);
 
 describe('model/hosts', () => {
   it('resolves short names in the config namespace and leaves FQDNs, wildcards and IPs alone', () => {
@@ -37,13 +41,15 @@ describe('model/hosts', () => {
   });
 
   it('is reflexive, covered by *, and Matches is SubsetOf in either direction (property)', () => {
-    fc.assert(fc.property(host, host, (a, b) => {
-      assert.equal(hostSubsetOf(a, a), true);
-      assert.equal(hostSubsetOf(a, '*'), true);
-      assert.equal(hostsMatch(a, b), hostsMatch(b, a));
-      assert.equal(hostsMatch(a, b), hostSubsetOf(a, b) || hostSubsetOf(b, a));
-      if (!isWildcardHost(a) && !isWildcardHost(b)) assert.equal(hostsMatch(a, b), a === b);
-    }));
+    fc.assert(
+      fc.property(host, host, (a, b) => {
+        assert.equal(hostSubsetOf(a, a), true);
+        assert.equal(hostSubsetOf(a, '*'), true);
+        assert.equal(hostsMatch(a, b), hostsMatch(b, a));
+        assert.equal(hostsMatch(a, b), hostSubsetOf(a, b) || hostSubsetOf(b, a));
+        if (!isWildcardHost(a) && !isWildcardHost(b)) assert.equal(hostsMatch(a, b), a === b);
+      }),
+    );
     fc.assert(fc.property(name, name, (n, m) => assert.equal(hostSubsetOf(n, `*.${m}`), n.endsWith(`.${m}`))));
   });
 });

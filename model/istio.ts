@@ -26,7 +26,9 @@ export interface HTTPMatchRequest {
   readonly ignoreUriCase?: boolean;
 }
 
-export interface PortSelector { readonly number?: number }
+export interface PortSelector {
+  readonly number?: number;
+}
 
 export interface Destination {
   readonly host: string;
@@ -58,15 +60,24 @@ export interface HTTPRetry {
   readonly retryRemoteLocalities?: boolean;
 }
 
-export interface Percent { readonly value?: number }
+export interface Percent {
+  readonly value?: number;
+}
 
 export interface HTTPFaultInjection {
   readonly delay?: { readonly fixedDelay?: string; readonly percentage?: Percent; readonly percent?: number };
   readonly abort?: { readonly httpStatus?: number; readonly grpcStatus?: string; readonly percentage?: Percent };
 }
 
-export interface HTTPRewrite { readonly uri?: string; readonly authority?: string; readonly uriRegexRewrite?: { readonly match: string; readonly rewrite: string } }
-export interface HTTPDirectResponse { readonly status: number; readonly body?: { readonly string?: string; readonly bytes?: string } }
+export interface HTTPRewrite {
+  readonly uri?: string;
+  readonly authority?: string;
+  readonly uriRegexRewrite?: { readonly match: string; readonly rewrite: string };
+}
+export interface HTTPDirectResponse {
+  readonly status: number;
+  readonly body?: { readonly string?: string; readonly bytes?: string };
+}
 export interface CorsPolicy {
   readonly allowOrigins?: readonly StringMatch[];
   readonly allowMethods?: readonly string[];
@@ -76,7 +87,11 @@ export interface CorsPolicy {
   readonly allowCredentials?: boolean;
 }
 export interface HTTPRedirect {
-  readonly uri?: string; readonly authority?: string; readonly redirectCode?: number; readonly port?: number; readonly scheme?: string;
+  readonly uri?: string;
+  readonly authority?: string;
+  readonly redirectCode?: number;
+  readonly port?: number;
+  readonly scheme?: string;
   /** Replace the matched prefix only (Envoy's prefix_rewrite). Set by the Gateway API conversion (ReplacePrefixMatch), not readable from YAML. */
   readonly prefixRewrite?: string;
 }
@@ -102,16 +117,27 @@ export interface HTTPRoute {
   readonly provenance?: string;
 }
 
-export interface RouteDestination { readonly destination: Destination; readonly weight?: number }
+export interface RouteDestination {
+  readonly destination: Destination;
+  readonly weight?: number;
+}
 export interface L4MatchAttributes {
   readonly destinationSubnets?: readonly string[];
   readonly port?: number;
   readonly sourceLabels?: Readonly<Record<string, string>>;
   readonly gateways?: readonly string[];
 }
-export interface TLSMatchAttributes extends L4MatchAttributes { readonly sniHosts: readonly string[] }
-export interface TCPRoute { readonly match?: readonly L4MatchAttributes[]; readonly route: readonly RouteDestination[] }
-export interface TLSRoute { readonly match: readonly TLSMatchAttributes[]; readonly route: readonly RouteDestination[] }
+export interface TLSMatchAttributes extends L4MatchAttributes {
+  readonly sniHosts: readonly string[];
+}
+export interface TCPRoute {
+  readonly match?: readonly L4MatchAttributes[];
+  readonly route: readonly RouteDestination[];
+}
+export interface TLSRoute {
+  readonly match: readonly TLSMatchAttributes[];
+  readonly route: readonly RouteDestination[];
+}
 
 export interface VirtualServiceSpec {
   readonly hosts: readonly string[];
@@ -159,11 +185,21 @@ export interface TrafficPolicy {
   readonly loadBalancer?: LoadBalancerSettings;
   readonly connectionPool?: {
     readonly tcp?: { readonly maxConnections?: number; readonly connectTimeout?: string };
-    readonly http?: { readonly http1MaxPendingRequests?: number; readonly http2MaxRequests?: number; readonly maxRequestsPerConnection?: number; readonly maxRetries?: number; readonly idleTimeout?: string };
+    readonly http?: {
+      readonly http1MaxPendingRequests?: number;
+      readonly http2MaxRequests?: number;
+      readonly maxRequestsPerConnection?: number;
+      readonly maxRetries?: number;
+      readonly idleTimeout?: string;
+    };
   };
   readonly outlierDetection?: {
-    readonly consecutive5xxErrors?: number; readonly consecutiveGatewayErrors?: number; readonly interval?: string;
-    readonly baseEjectionTime?: string; readonly maxEjectionPercent?: number; readonly minHealthPercent?: number;
+    readonly consecutive5xxErrors?: number;
+    readonly consecutiveGatewayErrors?: number;
+    readonly interval?: string;
+    readonly baseEjectionTime?: string;
+    readonly maxEjectionPercent?: number;
+    readonly minHealthPercent?: number;
   };
   readonly tls?: ClientTLSSettings;
   readonly portLevelSettings?: readonly PortTrafficPolicy[];
@@ -180,7 +216,9 @@ export interface ClientTLSSettings {
 }
 
 /** A traffic policy for one port (DestinationRule portLevelSettings). */
-export interface PortTrafficPolicy extends Omit<TrafficPolicy, 'portLevelSettings'> { readonly port: PortSelector }
+export interface PortTrafficPolicy extends Omit<TrafficPolicy, 'portLevelSettings'> {
+  readonly port: PortSelector;
+}
 
 export interface Subset {
   readonly name: string;
@@ -202,9 +240,16 @@ export interface DestinationRule {
 }
 
 /** Selects workloads (pods, WorkloadEntries) by labels. */
-export interface WorkloadSelector { readonly labels: Readonly<Record<string, string>> }
+export interface WorkloadSelector {
+  readonly labels: Readonly<Record<string, string>>;
+}
 
-export interface ServiceEntryPort { readonly number: number; readonly protocol?: string; readonly name: string; readonly targetPort?: number }
+export interface ServiceEntryPort {
+  readonly number: number;
+  readonly protocol?: string;
+  readonly name: string;
+  readonly targetPort?: number;
+}
 
 export interface WorkloadEntrySpec {
   readonly address: string;
@@ -228,10 +273,21 @@ export interface ServiceEntrySpec {
   readonly subjectAltNames?: readonly string[];
 }
 
-export interface ServiceEntry { readonly kind: 'ServiceEntry'; readonly meta: ObjectMeta; readonly spec: ServiceEntrySpec }
-export interface WorkloadEntry { readonly kind: 'WorkloadEntry'; readonly meta: ObjectMeta; readonly spec: WorkloadEntrySpec }
+export interface ServiceEntry {
+  readonly kind: 'ServiceEntry';
+  readonly meta: ObjectMeta;
+  readonly spec: ServiceEntrySpec;
+}
+export interface WorkloadEntry {
+  readonly kind: 'WorkloadEntry';
+  readonly meta: ObjectMeta;
+  readonly spec: WorkloadEntrySpec;
+}
 
-export interface IstioEgressListener { readonly hosts: readonly string[]; readonly port?: { readonly number: number; readonly protocol?: string; readonly name?: string } }
+export interface IstioEgressListener {
+  readonly hosts: readonly string[];
+  readonly port?: { readonly number: number; readonly protocol?: string; readonly name?: string };
+}
 /** A Sidecar ingress listener: the port the proxy accepts on and where it forwards (`127.0.0.1:P`, `0.0.0.0:P`, `unix://path`). */
 export interface IstioIngressListener {
   readonly port: { readonly number: number; readonly protocol: string; readonly name: string };
@@ -243,7 +299,11 @@ export interface SidecarSpec {
   readonly egress?: readonly IstioEgressListener[];
   readonly outboundTrafficPolicy?: { readonly mode?: 'ALLOW_ANY' | 'REGISTRY_ONLY' };
 }
-export interface Sidecar { readonly kind: 'Sidecar'; readonly meta: ObjectMeta; readonly spec: SidecarSpec }
+export interface Sidecar {
+  readonly kind: 'Sidecar';
+  readonly meta: ObjectMeta;
+  readonly spec: SidecarSpec;
+}
 
 export interface ServerTLSSettings {
   readonly mode?: 'PASSTHROUGH' | 'SIMPLE' | 'MUTUAL' | 'AUTO_PASSTHROUGH' | 'ISTIO_MUTUAL' | 'OPTIONAL_MUTUAL';
@@ -261,5 +321,12 @@ export interface GatewayServer {
   readonly tls?: ServerTLSSettings;
   readonly name?: string;
 }
-export interface GatewaySpec { readonly selector?: Readonly<Record<string, string>>; readonly servers: readonly GatewayServer[] }
-export interface Gateway { readonly kind: 'Gateway'; readonly meta: ObjectMeta; readonly spec: GatewaySpec }
+export interface GatewaySpec {
+  readonly selector?: Readonly<Record<string, string>>;
+  readonly servers: readonly GatewayServer[];
+}
+export interface Gateway {
+  readonly kind: 'Gateway';
+  readonly meta: ObjectMeta;
+  readonly spec: GatewaySpec;
+}

@@ -65,7 +65,11 @@ export interface Endpoints {
   readonly slices: readonly EndpointSlice[];
 }
 
-export interface ContainerPort { readonly name: string; readonly containerPort: number; readonly protocol: string }
+export interface ContainerPort {
+  readonly name: string;
+  readonly containerPort: number;
+  readonly protocol: string;
+}
 
 export interface Pod {
   readonly kind: 'Pod';

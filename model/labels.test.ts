@@ -26,11 +26,13 @@ describe('model/labels', () => {
   });
 
   it('agrees with the subset definition on arbitrary labels (property)', () => {
-    fc.assert(fc.property(labelMap, labelMap, (sel, labels) => {
-      const subset = Object.entries(sel).every(([k, v]) => Object.hasOwn(labels, k) && labels[k] === v);
-      assert.equal(selectorMatches(sel, labels), subset);
-      assert.equal(serviceSelects(sel, labels), subset && Object.keys(sel).length > 0);
-      assert.equal(selectorMatches(sel, { ...labels, ...sel }), true, 'a workload carrying the selector is selected');
-    }));
+    fc.assert(
+      fc.property(labelMap, labelMap, (sel, labels) => {
+        const subset = Object.entries(sel).every(([k, v]) => Object.hasOwn(labels, k) && labels[k] === v);
+        assert.equal(selectorMatches(sel, labels), subset);
+        assert.equal(serviceSelects(sel, labels), subset && Object.keys(sel).length > 0);
+        assert.equal(selectorMatches(sel, { ...labels, ...sel }), true, 'a workload carrying the selector is selected');
+      }),
+    );
   });
 });

@@ -12,7 +12,11 @@ export const ZONE_LABEL = 'topology.kubernetes.io/zone';
 export const SUBZONE_LABEL = 'topology.istio.io/subzone';
 export const ISTIO_LOCALITY_LABEL = 'istio-locality';
 
-export interface Locality { readonly region: string; readonly zone: string; readonly subzone: string }
+export interface Locality {
+  readonly region: string;
+  readonly zone: string;
+  readonly subzone: string;
+}
 
 /** `region/zone/subzone` (istiod's SplitLocalityLabel; the subzone keeps any further `/`). A string without `/` is a zone (EndpointSlice). */
 export function parseLocality(s: string): Locality {
@@ -40,7 +44,11 @@ export function proxyLocality(labels: Readonly<Record<string, string>>): Localit
 
 /** Topology labels for a locality (istiod's AugmentLabels): the parts that are set. */
 export function localityLabels(loc: Locality): Record<string, string> {
-  return { ...(loc.region ? { [REGION_LABEL]: loc.region } : {}), ...(loc.zone ? { [ZONE_LABEL]: loc.zone } : {}), ...(loc.subzone ? { [SUBZONE_LABEL]: loc.subzone } : {}) };
+  return {
+    ...(loc.region ? { [REGION_LABEL]: loc.region } : {}),
+    ...(loc.zone ? { [ZONE_LABEL]: loc.zone } : {}),
+    ...(loc.subzone ? { [SUBZONE_LABEL]: loc.subzone } : {}),
+  };
 }
 
 export const isEmptyLocality = (l: Locality): boolean => !l.region && !l.zone && !l.subzone;

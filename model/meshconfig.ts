@@ -12,7 +12,13 @@ export type OutboundTrafficPolicy = 'ALLOW_ANY' | 'REGISTRY_ONLY';
 
 /** How a gateway forwards client certificates (MeshConfig ForwardClientCertDetails; Envoy's names). */
 export type ForwardClientCertDetails = 'SANITIZE' | 'FORWARD_ONLY' | 'APPEND_FORWARD' | 'SANITIZE_SET' | 'ALWAYS_FORWARD_ONLY';
-export const FORWARD_CLIENT_CERT_DETAILS: readonly ForwardClientCertDetails[] = ['SANITIZE', 'FORWARD_ONLY', 'APPEND_FORWARD', 'SANITIZE_SET', 'ALWAYS_FORWARD_ONLY'];
+export const FORWARD_CLIENT_CERT_DETAILS: readonly ForwardClientCertDetails[] = [
+  'SANITIZE',
+  'FORWARD_ONLY',
+  'APPEND_FORWARD',
+  'SANITIZE_SET',
+  'ALWAYS_FORWARD_ONLY',
+];
 
 /** ProxyConfig.gatewayTopology: where a gateway sits (trusted proxies in front of it, XFCC handling). */
 export interface GatewayTopology {

@@ -7,7 +7,13 @@
 import assert from 'node:assert/strict';
 import { effectiveMtls, effectiveMtlsMode, mtlsKey, type MtlsMode, type PeerAuthentication } from './peerauth.js';
 
-function pa(ns: string, name: string, mode?: MtlsMode, selector?: Record<string, string>, ports?: Record<number, MtlsMode>): PeerAuthentication {
+function pa(
+  ns: string,
+  name: string,
+  mode?: MtlsMode,
+  selector?: Record<string, string>,
+  ports?: Record<number, MtlsMode>,
+): PeerAuthentication {
   return {
     kind: 'PeerAuthentication',
     meta: { name, namespace: ns, labels: {}, annotations: {}, generation: 0, resourceVersion: '' },
@@ -20,10 +26,11 @@ function pa(ns: string, name: string, mode?: MtlsMode, selector?: Record<string,
 }
 
 const ROOT = 'istio-system';
-const mode = (pols: PeerAuthentication[], ns: string, labels: Record<string, string>, port: number): string => effectiveMtlsMode(pols, ROOT, ns, labels, port);
+const mode = (pols: PeerAuthentication[], ns: string, labels: Record<string, string>, port: number): string =>
+  effectiveMtlsMode(pols, ROOT, ns, labels, port);
 
 describe('model/peerauth: effective mTLS mode', () => {
-  it('is PERMISSIVE when no policy exists (istiod\'s default)', () => {
+  it("is PERMISSIVE when no policy exists (istiod's default)", () => {
     assert.equal(mode([], 'shop', { app: 'cart' }, 8080), 'PERMISSIVE');
   });
   it('a mesh-wide policy in the root namespace applies to every namespace', () => {
@@ -42,9 +49,13 @@ describe('model/peerauth: effective mTLS mode', () => {
     assert.equal(mode(pols, 'shop', { app: 'web' }, 8080), 'STRICT');
   });
   it('UNSET inherits from the level above at every level', () => {
-    const pols = [pa(ROOT, 'default', 'DISABLE'), pa('shop', 'ns', 'UNSET'), pa('shop', 'cart', 'UNSET', { app: 'cart' }, { 9000: 'UNSET', 9001: 'STRICT' })];
+    const pols = [
+      pa(ROOT, 'default', 'DISABLE'),
+      pa('shop', 'ns', 'UNSET'),
+      pa('shop', 'cart', 'UNSET', { app: 'cart' }, { 9000: 'UNSET', 9001: 'STRICT' }),
+    ];
     assert.equal(mode(pols, 'shop', { app: 'cart' }, 8080), 'DISABLE');
-    assert.equal(mode(pols, 'shop', { app: 'cart' }, 9000), 'DISABLE', 'an UNSET port inherits the workload\'s mode');
+    assert.equal(mode(pols, 'shop', { app: 'cart' }, 9000), 'DISABLE', "an UNSET port inherits the workload's mode");
     assert.equal(mode(pols, 'shop', { app: 'cart' }, 9001), 'STRICT');
   });
   it('portLevelMtls overrides the workload mode for its port only', () => {
@@ -53,7 +64,7 @@ describe('model/peerauth: effective mTLS mode', () => {
     assert.equal(mode(pols, 'shop', { app: 'cart' }, 8081), 'DISABLE');
     assert.equal(mtlsKey(effectiveMtls(pols, ROOT, 'shop', { app: 'cart' })), 'STRICT,8081=DISABLE');
   });
-  it('a selector in the root namespace is ignored (istiod: workload policies live in the workload\'s namespace)', () => {
+  it("a selector in the root namespace is ignored (istiod: workload policies live in the workload's namespace)", () => {
     const pols = [pa(ROOT, 'sel', 'STRICT', { app: 'cart' })];
     assert.equal(mode(pols, 'shop', { app: 'cart' }, 8080), 'PERMISSIVE');
   });
@@ -72,7 +83,12 @@ describe('model/peerauth: effective mTLS mode', () => {
     assert.equal(eff.levels.workload?.meta.name, 'w-a');
   });
   it('reports the policy of each level (for explain)', () => {
-    const eff = effectiveMtls([pa(ROOT, 'm', 'STRICT'), pa('shop', 'n', 'PERMISSIVE'), pa('shop', 'w', undefined, { app: 'cart' })], ROOT, 'shop', { app: 'cart' });
+    const eff = effectiveMtls(
+      [pa(ROOT, 'm', 'STRICT'), pa('shop', 'n', 'PERMISSIVE'), pa('shop', 'w', undefined, { app: 'cart' })],
+      ROOT,
+      'shop',
+      { app: 'cart' },
+    );
     assert.deepEqual([eff.levels.mesh?.meta.name, eff.levels.namespace?.meta.name, eff.levels.workload?.meta.name], ['m', 'n', 'w']);
     assert.equal(eff.mode, 'PERMISSIVE', 'a workload policy without mtls inherits');
   });

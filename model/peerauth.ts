@@ -56,7 +56,6 @@ export const PERMISSIVE_DEFAULT: EffectiveMtls = { mode: 'PERMISSIVE', perPort: 
 
 const hasSelector = (p: PeerAuthentication): boolean => Object.keys(p.spec.selector?.matchLabels ?? {}).length > 0;
 
-
 const byName = (a: PeerAuthentication, b: PeerAuthentication): number =>
   a.meta.namespace.localeCompare(b.meta.namespace) || a.meta.name.localeCompare(b.meta.name);
 
@@ -66,8 +65,12 @@ export function peerAuthSelects(p: PeerAuthentication, namespace: string, labels
 }
 
 /** The policy that wins at each level for a workload (`policies` in any order). */
-export function peerAuthLevels(policies: readonly PeerAuthentication[], rootNamespace: string, namespace: string,
-  labels: Readonly<Record<string, string>>): PeerAuthenticationLevels {
+export function peerAuthLevels(
+  policies: readonly PeerAuthentication[],
+  rootNamespace: string,
+  namespace: string,
+  labels: Readonly<Record<string, string>>,
+): PeerAuthenticationLevels {
   let mesh: PeerAuthentication | undefined;
   let ns: PeerAuthentication | undefined;
   let workload: PeerAuthentication | undefined;
@@ -93,16 +96,23 @@ export function composePeerAuth(levels: PeerAuthenticationLevels): EffectiveMtls
     if (setMode(m)) mode = m;
   }
   const pl = levels.workload?.spec.portLevelMtls ?? {};
-  const perPort = Object.keys(pl).map(Number).sort((a, b) => a - b).map((port) => {
-    const m = pl[port]!.mode;
-    return { port, mode: setMode(m) ? m : mode };
-  });
+  const perPort = Object.keys(pl)
+    .map(Number)
+    .sort((a, b) => a - b)
+    .map((port) => {
+      const m = pl[port]!.mode;
+      return { port, mode: setMode(m) ? m : mode };
+    });
   return { mode, perPort, levels };
 }
 
 /** The effective mTLS settings for a workload (namespace + labels). */
-export function effectiveMtls(policies: readonly PeerAuthentication[], rootNamespace: string, namespace: string,
-  labels: Readonly<Record<string, string>>): EffectiveMtls {
+export function effectiveMtls(
+  policies: readonly PeerAuthentication[],
+  rootNamespace: string,
+  namespace: string,
+  labels: Readonly<Record<string, string>>,
+): EffectiveMtls {
   return composePeerAuth(peerAuthLevels(policies, rootNamespace, namespace, labels));
 }
 
@@ -115,8 +125,13 @@ export function mtlsModeForPort(eff: EffectiveMtls, port: number): EffectiveMtls
  * The effective mTLS mode for (policies, mesh root namespace, workload namespace, labels, port):
  * the one-call form other generators (proxyless gRPC server side) use.
  */
-export function effectiveMtlsMode(policies: readonly PeerAuthentication[], rootNamespace: string, namespace: string,
-  labels: Readonly<Record<string, string>>, port: number): EffectiveMtlsMode {
+export function effectiveMtlsMode(
+  policies: readonly PeerAuthentication[],
+  rootNamespace: string,
+  namespace: string,
+  labels: Readonly<Record<string, string>>,
+  port: number,
+): EffectiveMtlsMode {
   return mtlsModeForPort(effectiveMtls(policies, rootNamespace, namespace, labels), port);
 }
 

@@ -8,9 +8,17 @@
  * field by field. Unknown ProxyConfig fields are ignored; a known field of the wrong type is a
  * problem naming it. Pure.
  */
-import { FORWARD_CLIENT_CERT_DETAILS, type ForwardClientCertDetails, type GatewayTopology, type ProxyConfigSettings } from './meshconfig.js';
+import {
+  FORWARD_CLIENT_CERT_DETAILS,
+  type ForwardClientCertDetails,
+  type GatewayTopology,
+  type ProxyConfigSettings,
+} from './meshconfig.js';
 
-export interface ProxyConfigProblem { readonly field: string; readonly reason: string }
+export interface ProxyConfigProblem {
+  readonly field: string;
+  readonly reason: string;
+}
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -31,15 +39,20 @@ export function readProxyConfig(raw: unknown, prefix: string): { config: ProxyCo
   }
   const x = gt['forwardClientCertDetails'];
   if (x !== undefined && x !== 'UNDEFINED') {
-    if (typeof x === 'string' && (FORWARD_CLIENT_CERT_DETAILS as readonly string[]).includes(x)) out.forwardClientCertDetails = x as ForwardClientCertDetails;
-    else problems.push({ field: `${f}.forwardClientCertDetails`, reason: `${JSON.stringify(x)} is not one of ${FORWARD_CLIENT_CERT_DETAILS.join(', ')}` });
+    if (typeof x === 'string' && (FORWARD_CLIENT_CERT_DETAILS as readonly string[]).includes(x))
+      out.forwardClientCertDetails = x as ForwardClientCertDetails;
+    else
+      problems.push({
+        field: `${f}.forwardClientCertDetails`,
+        reason: `${JSON.stringify(x)} is not one of ${FORWARD_CLIENT_CERT_DETAILS.join(', ')}`,
+      });
   }
   return { config: { gatewayTopology: out }, problems };
 }
 
 /** Overlay `over` on `base` field by field (istiod merges ProxyConfig protos the same way). */
 export function mergeProxyConfig(base: ProxyConfigSettings | undefined, over: ProxyConfigSettings | undefined): ProxyConfigSettings {
-  const gt: GatewayTopology | undefined = base?.gatewayTopology || over?.gatewayTopology
-    ? { ...base?.gatewayTopology, ...over?.gatewayTopology } : undefined;
+  const gt: GatewayTopology | undefined =
+    base?.gatewayTopology || over?.gatewayTopology ? { ...base?.gatewayTopology, ...over?.gatewayTopology } : undefined;
   return gt ? { gatewayTopology: gt } : {};
 }

@@ -49,14 +49,22 @@ export function parseNodeId(id: string, metadata: Readonly<Record<string, unknow
   if (tooBig) return { ok: false, reason: tooBig };
   const parts = id.split('~');
   if (parts.length !== 4) {
-    return { ok: false, reason: `node id "${id}" must have 4 parts separated by "~" (type~ip~pod.namespace~namespace.svc.cluster.local), got ${parts.length}` };
+    return {
+      ok: false,
+      reason: `node id "${id}" must have 4 parts separated by "~" (type~ip~pod.namespace~namespace.svc.cluster.local), got ${parts.length}`,
+    };
   }
   const [type, ip, podPart, domain] = parts as [string, string, string, string];
   if (type !== 'sidecar' && type !== 'router') {
     return { ok: false, reason: `node id "${id}": proxy type "${type}" is not one of sidecar, router` };
   }
-  const instanceIps = typeof metadata['INSTANCE_IPS'] === 'string'
-    ? metadata['INSTANCE_IPS'].split(',').map((s) => s.trim()).filter(Boolean) : [];
+  const instanceIps =
+    typeof metadata['INSTANCE_IPS'] === 'string'
+      ? metadata['INSTANCE_IPS']
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : [];
   const ips = instanceIps.length ? instanceIps : [ip];
   for (const a of ips) if (!isIp(a)) return { ok: false, reason: `node id "${id}": "${a}" is not an IP address` };
   if (!podPart) return { ok: false, reason: `node id "${id}": the workload part (pod.namespace) is empty` };
@@ -70,8 +78,16 @@ export function parseNodeId(id: string, metadata: Readonly<Record<string, unknow
   return {
     ok: true,
     proxy: {
-      id, type, ip: ips[0] as string, ips, workloadName: dot > 0 ? podPart.slice(0, dot) : podPart, namespace, domain,
-      generator, labels: stringRecord(metadata['LABELS']), metadata,
+      id,
+      type,
+      ip: ips[0] as string,
+      ips,
+      workloadName: dot > 0 ? podPart.slice(0, dot) : podPart,
+      namespace,
+      domain,
+      generator,
+      labels: stringRecord(metadata['LABELS']),
+      metadata,
     },
   };
 }
@@ -96,9 +112,15 @@ export function clip(s: string, max = 80): string {
 
 /** Why a node is refused for its size, or null. Checks the id first (cheap), then the metadata's JSON size. */
 export function nodeSizeProblem(id: string, metadata: Readonly<Record<string, unknown>>): string | null {
-  if (id.length > MAX_NODE_ID_LENGTH) return `node id is ${id.length} characters; the limit is ${MAX_NODE_ID_LENGTH} (it starts "${id.slice(0, 60)}…")`;
+  if (id.length > MAX_NODE_ID_LENGTH)
+    return `node id is ${id.length} characters; the limit is ${MAX_NODE_ID_LENGTH} (it starts "${id.slice(0, 60)}…")`;
   let size = 0;
-  try { size = JSON.stringify(metadata).length; } catch { size = Infinity; }
-  if (size > MAX_NODE_METADATA_BYTES) return `node metadata is ${Number.isFinite(size) ? `${size} bytes` : 'not serializable'}; the limit is ${MAX_NODE_METADATA_BYTES} bytes (node id "${clip(id, 120)}")`;
+  try {
+    size = JSON.stringify(metadata).length;
+  } catch {
+    size = Infinity;
+  }
+  if (size > MAX_NODE_METADATA_BYTES)
+    return `node metadata is ${Number.isFinite(size) ? `${size} bytes` : 'not serializable'}; the limit is ${MAX_NODE_METADATA_BYTES} bytes (node id "${clip(id, 120)}")`;
   return null;
 }

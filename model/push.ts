@@ -16,9 +16,7 @@ import type { ConfigKey, ConfigKind, MeshConfig } from './config.js';
  * - `secrets`: only Secrets changed (a certificate rotated): SDS only.
  */
 export type PushScope =
-  | { readonly kind: 'full' }
-  | { readonly kind: 'endpoints'; readonly hosts: ReadonlySet<string> }
-  | { readonly kind: 'secrets' };
+  { readonly kind: 'full' } | { readonly kind: 'endpoints'; readonly hosts: ReadonlySet<string> } | { readonly kind: 'secrets' };
 
 export const FULL_PUSH: PushScope = { kind: 'full' };
 
@@ -44,8 +42,12 @@ export interface PushRequest {
 
 /** The trigger reason of each kind; a kind not listed is `unknownconfig`. */
 export const REASON_OF_KIND: Readonly<Record<string, PushReason>> = {
-  Service: 'service', EndpointSlice: 'endpoint', Endpoints: 'endpoint', Pod: 'endpoint',
-  VirtualService: 'config', DestinationRule: 'config',
+  Service: 'service',
+  EndpointSlice: 'endpoint',
+  Endpoints: 'endpoint',
+  Pod: 'endpoint',
+  VirtualService: 'config',
+  DestinationRule: 'config',
 };
 
 /** The distinct reasons of a set of changed kinds, sorted. */
@@ -57,7 +59,12 @@ export function pushReasons(kinds: Iterable<string>): PushReason[] {
 export const ENDPOINT_KINDS: ReadonlySet<string> = new Set(['EndpointSlice', 'Endpoints']);
 
 /** A push of everything, for a mesh built outside the pipeline (tests, tools). */
-export function fullPush(mesh: MeshConfig, kinds: ReadonlySet<ConfigKind> = new Set(), keys: ReadonlySet<ConfigKey> = new Set(), firstChangeAt = 0): PushRequest {
+export function fullPush(
+  mesh: MeshConfig,
+  kinds: ReadonlySet<ConfigKind> = new Set(),
+  keys: ReadonlySet<ConfigKey> = new Set(),
+  firstChangeAt = 0,
+): PushRequest {
   return { mesh, kinds, keys, scope: FULL_PUSH, reasons: pushReasons(kinds), firstChangeAt, buildMs: 0 };
 }
 
@@ -79,7 +86,12 @@ export function mergeScopes(a: PushScope, b: PushScope): PushScope {
 export function mergePushRequests(older: PushRequest, newer: PushRequest): PushRequest {
   const kinds = new Set([...older.kinds, ...newer.kinds]);
   return {
-    mesh: newer.mesh, kinds, keys: new Set([...older.keys, ...newer.keys]), scope: mergeScopes(older.scope, newer.scope),
-    reasons: pushReasons(kinds), firstChangeAt: Math.min(older.firstChangeAt, newer.firstChangeAt), buildMs: older.buildMs + newer.buildMs,
+    mesh: newer.mesh,
+    kinds,
+    keys: new Set([...older.keys, ...newer.keys]),
+    scope: mergeScopes(older.scope, newer.scope),
+    reasons: pushReasons(kinds),
+    firstChangeAt: Math.min(older.firstChangeAt, newer.firstChangeAt),
+    buildMs: older.buildMs + newer.buildMs,
   };
 }

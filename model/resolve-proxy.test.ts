@@ -9,7 +9,8 @@ import type { Pod } from './k8s.js';
 import { resolveProxy, type NodeInfo } from './resolve-proxy.js';
 
 const ID = 'sidecar~10.0.0.1~c-1.default~default.svc.cluster.local';
-const pod = (labels: Record<string, string>): Pod => ({ kind: 'Pod', meta: { namespace: 'default', name: 'c-1', labels } } as unknown as Pod);
+const pod = (labels: Record<string, string>): Pod =>
+  ({ kind: 'Pod', meta: { namespace: 'default', name: 'c-1', labels } }) as unknown as Pod;
 const mesh = (p?: Pod): Pick<MeshConfig, 'pods'> => ({ pods: new Map(p ? [['default/c-1', p]] : []) });
 const labelsOf = (node: NodeInfo, m = mesh()): Readonly<Record<string, string>> => {
   const r = resolveProxy(node, m);
@@ -27,12 +28,18 @@ describe('model/resolve-proxy resolveProxy', () => {
 
   it('the locality comes from the labels; the xDS node locality only when they carry none', () => {
     const loc = { region: 'us-east', zone: 'b', sub_zone: '' };
-    assert.deepEqual(labelsOf({ id: ID, metadata: { LABELS: { app: 'c' } }, locality: loc }),
-      { app: 'c', 'topology.kubernetes.io/region': 'us-east', 'topology.kubernetes.io/zone': 'b' });
+    assert.deepEqual(labelsOf({ id: ID, metadata: { LABELS: { app: 'c' } }, locality: loc }), {
+      app: 'c',
+      'topology.kubernetes.io/region': 'us-east',
+      'topology.kubernetes.io/zone': 'b',
+    });
     const withLabel = { id: ID, metadata: { LABELS: { app: 'c', 'istio-locality': 'eu-west.d' } }, locality: loc };
     assert.deepEqual(labelsOf(withLabel), { app: 'c', 'istio-locality': 'eu-west.d' }, 'istio-locality wins over the node');
-    assert.deepEqual(labelsOf({ id: ID, metadata: {}, locality: loc }, mesh(pod({ app: 'c', 'topology.kubernetes.io/zone': 'z9' }))),
-      { app: 'c', 'topology.kubernetes.io/zone': 'z9' }, 'registry topology labels win over the node');
+    assert.deepEqual(
+      labelsOf({ id: ID, metadata: {}, locality: loc }, mesh(pod({ app: 'c', 'topology.kubernetes.io/zone': 'z9' }))),
+      { app: 'c', 'topology.kubernetes.io/zone': 'z9' },
+      'registry topology labels win over the node',
+    );
   });
 
   it('an empty or absent node locality changes nothing', () => {

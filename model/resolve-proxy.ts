@@ -39,7 +39,11 @@ export function resolveProxy(node: NodeInfo, mesh: Pick<MeshConfig, 'pods'>): No
   const p = parsed.proxy;
   let labels = workloadLabels(p, mesh);
   if (isEmptyLocality(proxyLocality(labels))) {
-    const add = localityLabels({ region: node.locality?.['region'] ?? '', zone: node.locality?.['zone'] ?? '', subzone: node.locality?.['sub_zone'] ?? '' });
+    const add = localityLabels({
+      region: node.locality?.['region'] ?? '',
+      zone: node.locality?.['zone'] ?? '',
+      subzone: node.locality?.['sub_zone'] ?? '',
+    });
     if (Object.keys(add).length) labels = { ...labels, ...add };
   }
   return labels === p.labels ? parsed : { ok: true, proxy: { ...p, labels } };

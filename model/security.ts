@@ -15,7 +15,9 @@
 import type { ObjectMeta } from './k8s.js';
 
 /** Selects workloads by labels (an empty or missing selector selects every workload of the namespace). */
-export interface PolicySelector { readonly matchLabels: Readonly<Record<string, string>> }
+export interface PolicySelector {
+  readonly matchLabels: Readonly<Record<string, string>>;
+}
 
 /**
  * A policy attached to a resource instead of selected by labels (`targetRefs`): a Gateway API
@@ -83,7 +85,10 @@ export interface AuthorizationPolicy {
   readonly spec: AuthorizationPolicySpec;
 }
 
-export interface JWTHeader { readonly name: string; readonly prefix?: string }
+export interface JWTHeader {
+  readonly name: string;
+  readonly prefix?: string;
+}
 
 export interface JWTRule {
   readonly issuer: string;
@@ -128,11 +133,18 @@ export interface SelectingPolicy {
  * Gateway API `Gateway` through its pods' GATEWAY_NAME_LABEL in the policy's namespace (Service
  * and ServiceEntry targets bind waypoints, which select no sidecar or gateway pod).
  */
-export function policyApplies(p: SelectingPolicy, namespace: string, labels: Readonly<Record<string, string>>, rootNamespace: string): boolean {
+export function policyApplies(
+  p: SelectingPolicy,
+  namespace: string,
+  labels: Readonly<Record<string, string>>,
+  rootNamespace: string,
+): boolean {
   const ns = p.meta.namespace;
   if (p.spec.targetRefs?.length) {
     if (ns !== namespace) return false;
-    return p.spec.targetRefs.some((t) => t.kind === 'Gateway' && (t.namespace ?? ns) === namespace && labels[GATEWAY_NAME_LABEL] === t.name);
+    return p.spec.targetRefs.some(
+      (t) => t.kind === 'Gateway' && (t.namespace ?? ns) === namespace && labels[GATEWAY_NAME_LABEL] === t.name,
+    );
   }
   if (ns !== rootNamespace && ns !== namespace) return false;
   const sel = p.spec.selector?.matchLabels ?? {};

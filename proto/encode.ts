@@ -15,7 +15,10 @@ const ANY = '.google.protobuf.Any';
 
 /** Why a message could not be encoded, with the field path (`filter_chains[0].filters[1]...`). */
 export class EncodeError extends Error {
-  constructor(readonly path: string, reason: string) {
+  constructor(
+    readonly path: string,
+    reason: string,
+  ) {
     super(`${path}: ${reason}`);
     this.name = 'EncodeError';
   }
@@ -26,13 +29,27 @@ function isDefaultScalar(field: protobuf.Field, v: unknown): boolean {
     return v === 0 || (typeof v === 'string' && field.resolvedType.values[v] === 0);
   }
   switch (field.type) {
-    case 'string': return v === '';
-    case 'bool': return v === false;
-    case 'bytes': return (v instanceof Uint8Array && v.length === 0) || v === '';
-    case 'double': case 'float': case 'int32': case 'uint32': case 'sint32': case 'fixed32': case 'sfixed32':
-    case 'int64': case 'uint64': case 'sint64': case 'fixed64': case 'sfixed64':
+    case 'string':
+      return v === '';
+    case 'bool':
+      return v === false;
+    case 'bytes':
+      return (v instanceof Uint8Array && v.length === 0) || v === '';
+    case 'double':
+    case 'float':
+    case 'int32':
+    case 'uint32':
+    case 'sint32':
+    case 'fixed32':
+    case 'sfixed32':
+    case 'int64':
+    case 'uint64':
+    case 'sint64':
+    case 'fixed64':
+    case 'sfixed64':
       return v === 0 || v === '0';
-    default: return false;
+    default:
+      return false;
   }
 }
 

@@ -36,28 +36,51 @@ type JsonObject = { [k: string]: JsonValue };
 type Plain = Record<string, unknown>;
 
 export class Proto3JsonError extends Error {
-  constructor(readonly path: string, reason: string) {
+  constructor(
+    readonly path: string,
+    reason: string,
+  ) {
     super(`${path || '<root>'}: ${reason}`);
     this.name = 'Proto3JsonError';
   }
 }
 
 const G = 'google.protobuf.';
-const WRAPPERS = new Set(['DoubleValue', 'FloatValue', 'Int64Value', 'UInt64Value', 'Int32Value', 'UInt32Value', 'BoolValue', 'StringValue', 'BytesValue'].map((n) => G + n));
+const WRAPPERS = new Set(
+  ['DoubleValue', 'FloatValue', 'Int64Value', 'UInt64Value', 'Int32Value', 'UInt32Value', 'BoolValue', 'StringValue', 'BytesValue'].map(
+    (n) => G + n,
+  ),
+);
 /** Types whose JSON is not "an object of their fields": inside an Any they go under `"value"`. */
-const VALUE_FORM = new Set([...WRAPPERS, ...['Any', 'Duration', 'Timestamp', 'Struct', 'Value', 'ListValue', 'FieldMask', 'Empty'].map((n) => G + n)]);
+const VALUE_FORM = new Set([
+  ...WRAPPERS,
+  ...['Any', 'Duration', 'Timestamp', 'Struct', 'Value', 'ListValue', 'FieldMask', 'Empty'].map((n) => G + n),
+]);
 const MAX_DURATION_S = 315_576_000_000n;
 const MIN_TS_S = -62_135_596_800n; // 0001-01-01T00:00:00Z
 const MAX_TS_S = 253_402_300_799n; // 9999-12-31T23:59:59Z
 const FLOAT_MAX = 3.4028234663852886e38;
-const S32 = [-(2n ** 31n), 2n ** 31n - 1n] as const, U32 = [0n, 2n ** 32n - 1n] as const;
-const S64 = [-(2n ** 63n), 2n ** 63n - 1n] as const, U64 = [0n, 2n ** 64n - 1n] as const;
+const S32 = [-(2n ** 31n), 2n ** 31n - 1n] as const,
+  U32 = [0n, 2n ** 32n - 1n] as const;
+const S64 = [-(2n ** 63n), 2n ** 63n - 1n] as const,
+  U64 = [0n, 2n ** 64n - 1n] as const;
 const INT_RANGE: Readonly<Record<string, readonly [bigint, bigint]>> = {
-  int32: S32, sint32: S32, sfixed32: S32, uint32: U32, fixed32: U32, int64: S64, sint64: S64, sfixed64: S64, uint64: U64, fixed64: U64,
+  int32: S32,
+  sint32: S32,
+  sfixed32: S32,
+  uint32: U32,
+  fixed32: U32,
+  int64: S64,
+  sint64: S64,
+  sfixed64: S64,
+  uint64: U64,
+  fixed64: U64,
 };
 const is64BitKey = (keyType: string): boolean => keyType !== 'string' && keyType.endsWith('64');
 
-function fail(path: string, reason: string): never { throw new Proto3JsonError(path, reason); }
+function fail(path: string, reason: string): never {
+  throw new Proto3JsonError(path, reason);
+}
 const own = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
 const join = (path: string, key: string): string => (path ? `${path}.${key}` : key);
 const nameOf = (t: protobuf.Type): string => t.fullName.slice(1);
@@ -66,12 +89,22 @@ const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typ
 /** protoc's ToJsonName: drop `_`, upper-case the character after it. */
 export const lowerCamel = (name: string): string => name.replace(/_+(.?)/g, (_m, c: string) => c.toUpperCase());
 
-const jsonName = (f: protobuf.Field): string => (typeof f.options?.['json_name'] === 'string' ? f.options['json_name'] : lowerCamel(f.name));
+const jsonName = (f: protobuf.Field): string =>
+  typeof f.options?.['json_name'] === 'string' ? f.options['json_name'] : lowerCamel(f.name);
 
 const keyIndex = new WeakMap<protobuf.Type, Map<string, protobuf.Field>>();
 function fieldByJsonKey(type: protobuf.Type, key: string): protobuf.Field | undefined {
   let idx = keyIndex.get(type);
-  if (!idx) keyIndex.set(type, (idx = new Map(type.fieldsArray.flatMap((f) => [[f.name, f], [jsonName(f), f]]))));
+  if (!idx)
+    keyIndex.set(
+      type,
+      (idx = new Map(
+        type.fieldsArray.flatMap((f) => [
+          [f.name, f],
+          [jsonName(f), f],
+        ]),
+      )),
+    );
   return idx.get(key);
 }
 
@@ -112,13 +145,18 @@ function float32Json(v: number): JsonValue {
 
 function scalarToJson(field: protobuf.Field, v: unknown): JsonValue {
   const rt = field.resolvedType;
-  if (rt instanceof protobuf.Enum) return rt.fullName === '.google.protobuf.NullValue' ? null : typeof v === 'number' ? (rt.valuesById[v] ?? v) : String(v);
+  if (rt instanceof protobuf.Enum)
+    return rt.fullName === '.google.protobuf.NullValue' ? null : typeof v === 'number' ? (rt.valuesById[v] ?? v) : String(v);
   if (field.long) return String(v);
   switch (field.type) {
-    case 'double': return doubleJson(Number(v));
-    case 'float': return float32Json(Number(v));
-    case 'bytes': return v instanceof Uint8Array ? b64(v) : String(v);
-    default: return v as JsonValue; // string, bool or a 32-bit integer as decoded by protobufjs
+    case 'double':
+      return doubleJson(Number(v));
+    case 'float':
+      return float32Json(Number(v));
+    case 'bytes':
+      return v instanceof Uint8Array ? b64(v) : String(v);
+    default:
+      return v as JsonValue; // string, bool or a 32-bit integer as decoded by protobufjs
   }
 }
 
@@ -143,13 +181,20 @@ export function toProto3Json(typeName: string, bytes: Uint8Array): JsonValue {
 export function messageToProto3Json(type: protobuf.Type, decoded: object, path = ''): JsonValue {
   const m = decoded as Plain;
   switch (nameOf(type)) {
-    case G + 'Any': return anyToJson(m, path);
-    case G + 'Duration': return durationToJson(m, path);
-    case G + 'Timestamp': return timestampToJson(m, path);
-    case G + 'Struct': return structToJson(m, path);
-    case G + 'ListValue': return ((m['values'] ?? []) as Plain[]).map((e, i) => valueMsgToJson(e, `${path}[${i}]`));
-    case G + 'Value': return valueMsgToJson(m, path);
-    case G + 'FieldMask': return fieldMaskToJson(m, path);
+    case G + 'Any':
+      return anyToJson(m, path);
+    case G + 'Duration':
+      return durationToJson(m, path);
+    case G + 'Timestamp':
+      return timestampToJson(m, path);
+    case G + 'Struct':
+      return structToJson(m, path);
+    case G + 'ListValue':
+      return ((m['values'] ?? []) as Plain[]).map((e, i) => valueMsgToJson(e, `${path}[${i}]`));
+    case G + 'Value':
+      return valueMsgToJson(m, path);
+    case G + 'FieldMask':
+      return fieldMaskToJson(m, path);
   }
   if (WRAPPERS.has(nameOf(type))) {
     const f = type.fields['value'] as protobuf.Field;
@@ -167,7 +212,8 @@ export function messageToProto3Json(type: protobuf.Type, decoded: object, path =
       if (!keys.length) continue;
       const keyType = (field as unknown as { keyType: string }).keyType; // fieldsArray holds MapFields too
       if (is64BitKey(keyType)) fail(fp, '64-bit map keys are not supported');
-      if (keyType !== 'string' && keyType !== 'bool') keys.sort((a, b) => Number(a) - Number(b)); else keys.sort();
+      if (keyType !== 'string' && keyType !== 'bool') keys.sort((a, b) => Number(a) - Number(b));
+      else keys.sort();
       const o: JsonObject = {};
       for (const k of keys) o[k] = valueToJson(field, entries[k], `${fp}[${k}]`);
       out[key] = o;
@@ -219,20 +265,23 @@ function structToJson(m: Plain, path: string): JsonObject {
 function valueMsgToJson(m: Plain, path: string): JsonValue {
   const [nul, num, str, bool, struct, list] = valueNames() as [string, string, string, string, string, string];
   if (own(m, nul)) return null;
-  if (own(m, num)) return Number.isFinite(Number(m[num])) ? Number(m[num]) : fail(path, `google.protobuf.Value cannot hold ${m[num]} in JSON`);
+  if (own(m, num))
+    return Number.isFinite(Number(m[num])) ? Number(m[num]) : fail(path, `google.protobuf.Value cannot hold ${m[num]} in JSON`);
   if (own(m, str)) return String(m[str]);
   if (own(m, bool)) return Boolean(m[bool]);
   if (own(m, struct)) return structToJson(m[struct] as Plain, path);
-  if (own(m, list)) return ((m[list] as Plain)['values'] as Plain[] ?? []).map((e, i) => valueMsgToJson(e, `${path}[${i}]`));
+  if (own(m, list)) return (((m[list] as Plain)['values'] as Plain[]) ?? []).map((e, i) => valueMsgToJson(e, `${path}[${i}]`));
   fail(path, 'google.protobuf.Value has no kind set');
 }
 
 function fieldMaskToJson(m: Plain, path: string): string {
-  return ((m['paths'] ?? []) as string[]).map((p) => {
-    const camel = p.split('.').map(lowerCamel).join('.');
-    if (camelToSnake(camel) !== p) fail(path, `FieldMask path ${JSON.stringify(p)} has no JSON form`);
-    return camel;
-  }).join(',');
+  return ((m['paths'] ?? []) as string[])
+    .map((p) => {
+      const camel = p.split('.').map(lowerCamel).join('.');
+      if (camelToSnake(camel) !== p) fail(path, `FieldMask path ${JSON.stringify(p)} has no JSON form`);
+      return camel;
+    })
+    .join(',');
 }
 
 const camelToSnake = (s: string): string => s.replace(/[A-Z]/g, (c) => '_' + c.toLowerCase());
@@ -249,16 +298,30 @@ export function fromProto3Json(typeName: string, json: unknown): Uint8Array {
 function messageFromJson(type: protobuf.Type, json: unknown, path: string): Plain {
   const name = nameOf(type);
   switch (name) {
-    case G + 'Any': return anyFromJson(json, path);
-    case G + 'Duration': return durationFromJson(json, path);
-    case G + 'Timestamp': return timestampFromJson(json, path);
-    case G + 'Struct': return structFromJson(json, path);
-    case G + 'Value': return valueFromJson(json, path);
+    case G + 'Any':
+      return anyFromJson(json, path);
+    case G + 'Duration':
+      return durationFromJson(json, path);
+    case G + 'Timestamp':
+      return timestampFromJson(json, path);
+    case G + 'Struct':
+      return structFromJson(json, path);
+    case G + 'Value':
+      return valueFromJson(json, path);
     case G + 'ListValue':
-      return Array.isArray(json) ? { values: json.map((e, i) => valueFromJson(e, `${path}[${i}]`)) } : fail(path, 'expected a JSON array for google.protobuf.ListValue');
+      return Array.isArray(json)
+        ? { values: json.map((e, i) => valueFromJson(e, `${path}[${i}]`)) }
+        : fail(path, 'expected a JSON array for google.protobuf.ListValue');
     case G + 'FieldMask':
       if (typeof json !== 'string') return fail(path, 'expected a string for google.protobuf.FieldMask');
-      return { paths: json === '' ? [] : json.split(',').map((p) => (p.includes('_') ? fail(path, `FieldMask path ${JSON.stringify(p)} must be lowerCamelCase`) : camelToSnake(p))) };
+      return {
+        paths:
+          json === ''
+            ? []
+            : json
+                .split(',')
+                .map((p) => (p.includes('_') ? fail(path, `FieldMask path ${JSON.stringify(p)} must be lowerCamelCase`) : camelToSnake(p))),
+      };
   }
   if (WRAPPERS.has(name)) {
     const f = type.fields['value'] as protobuf.Field;
@@ -278,8 +341,10 @@ function messageFromJson(type: protobuf.Type, json: unknown, path: string): Plai
     seen.set(field, key);
     const v = json[key];
     const rtName = field.resolvedType?.fullName;
-    if (v === null && (field.repeated || field.map || (rtName !== '.google.protobuf.Value' && rtName !== '.google.protobuf.NullValue'))) continue;
-    if (field.partOf && oneofs.has(field.partOf)) fail(fp, `oneof ${field.partOf.name} already set by ${JSON.stringify(oneofs.get(field.partOf))}`);
+    if (v === null && (field.repeated || field.map || (rtName !== '.google.protobuf.Value' && rtName !== '.google.protobuf.NullValue')))
+      continue;
+    if (field.partOf && oneofs.has(field.partOf))
+      fail(fp, `oneof ${field.partOf.name} already set by ${JSON.stringify(oneofs.get(field.partOf))}`);
     if (field.partOf) oneofs.set(field.partOf, key);
     if (field.map) {
       if (!isObject(v)) fail(fp, 'expected a JSON object for a map');
@@ -319,12 +384,19 @@ function scalarFromJson(field: protobuf.Field, v: unknown, path: string): unknow
     return rt.values[v] ?? fail(path, `${JSON.stringify(v)} is not a value of ${rt.fullName.slice(1)}`);
   }
   switch (field.type) {
-    case 'string': return typeof v === 'string' ? v : fail(path, 'expected a string');
-    case 'bool': return typeof v === 'boolean' ? v : fail(path, 'expected true or false');
+    case 'string':
+      return typeof v === 'string' ? v : fail(path, 'expected a string');
+    case 'bool':
+      return typeof v === 'boolean' ? v : fail(path, 'expected true or false');
     case 'bytes':
-      return typeof v === 'string' && /^[A-Za-z0-9+/_-]*={0,2}$/.test(v) ? new Uint8Array(Buffer.from(v, 'base64')) : fail(path, 'expected base64 bytes');
-    case 'double': case 'float': return floatFromJson(field.type, v, path);
-    default: return intFromJson(field.type, v, path);
+      return typeof v === 'string' && /^[A-Za-z0-9+/_-]*={0,2}$/.test(v)
+        ? new Uint8Array(Buffer.from(v, 'base64'))
+        : fail(path, 'expected base64 bytes');
+    case 'double':
+    case 'float':
+      return floatFromJson(field.type, v, path);
+    default:
+      return intFromJson(field.type, v, path);
   }
 }
 
@@ -360,7 +432,8 @@ function anyFromJson(json: unknown, path: string): Plain {
   const inner = resolveUrl(url, path);
   let plain: Plain;
   if (VALUE_FORM.has(nameOf(inner))) {
-    for (const k of Object.keys(json)) if (k !== '@type' && k !== 'value') fail(join(path, k), `unknown field ${JSON.stringify(k)} in an Any holding ${nameOf(inner)}`);
+    for (const k of Object.keys(json))
+      if (k !== '@type' && k !== 'value') fail(join(path, k), `unknown field ${JSON.stringify(k)} in an Any holding ${nameOf(inner)}`);
     if (!own(json, 'value')) fail(join(path, 'value'), `an Any holding ${nameOf(inner)} needs "value"`);
     plain = messageFromJson(inner, json['value'], join(path, 'value'));
   } else {
@@ -394,7 +467,8 @@ function timestampFromJson(json: unknown, path: string): Plain {
   const date = new Date(0);
   date.setUTCFullYear(y, mo - 1, d); // not Date.UTC, which maps years 0-99 to 19xx
   date.setUTCHours(h, mi, se, 0);
-  if (date.getUTCFullYear() !== y || date.getUTCMonth() !== mo - 1 || date.getUTCDate() !== d || h > 23 || mi > 59 || se > 59) fail(path, `invalid timestamp ${json}`);
+  if (date.getUTCFullYear() !== y || date.getUTCMonth() !== mo - 1 || date.getUTCDate() !== d || h > 23 || mi > 59 || se > 59)
+    fail(path, `invalid timestamp ${json}`);
   const offset = m[8] ? 0 : (m[9] === '-' ? -1 : 1) * (Number(m[10]) * 3600 + Number(m[11]) * 60);
   const s = BigInt(date.getTime() / 1000 - offset);
   if (s < MIN_TS_S || s > MAX_TS_S) fail(path, `timestamp ${json} out of range`);
@@ -415,11 +489,14 @@ function valueFromJson(json: unknown, path: string): Plain {
     case 'number':
       if (!Number.isFinite(json)) fail(path, `google.protobuf.Value cannot hold ${json}`);
       return { [num]: json };
-    case 'string': return { [str]: json };
-    case 'boolean': return { [bool]: json };
+    case 'string':
+      return { [str]: json };
+    case 'boolean':
+      return { [bool]: json };
     case 'object':
       if (Array.isArray(json)) return { [list]: { values: json.map((e, i) => valueFromJson(e, `${path}[${i}]`)) } };
       return { [struct]: structFromJson(json, path) };
-    default: fail(path, `not a JSON value: ${typeof json}`);
+    default:
+      fail(path, `not a JSON value: ${typeof json}`);
   }
 }

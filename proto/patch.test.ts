@@ -13,9 +13,21 @@ const ROUTER = 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Rout
 
 describe('proto/patch (EnvoyFilter merge)', () => {
   it('merges messages field by field, appends lists, replaces map entries, clears oneof siblings', () => {
-    const dst = { name: 'c', connect_timeout: { seconds: 10, nanos: 5 }, type: 'EDS', eds_cluster_config: { service_name: 'c' }, dns_lookup_family: 'V4_ONLY',
-      metadata: { filter_metadata: { a: { fields: { x: { string_value: '1' } } } } }, health_checks: [{ timeout: { seconds: 1 } }] };
-    const src = { connect_timeout: { seconds: 2 }, cluster_type: { name: 'custom' }, metadata: { filter_metadata: { b: { fields: {} } } }, health_checks: [{ timeout: { seconds: 2 } }] };
+    const dst = {
+      name: 'c',
+      connect_timeout: { seconds: 10, nanos: 5 },
+      type: 'EDS',
+      eds_cluster_config: { service_name: 'c' },
+      dns_lookup_family: 'V4_ONLY',
+      metadata: { filter_metadata: { a: { fields: { x: { string_value: '1' } } } } },
+      health_checks: [{ timeout: { seconds: 1 } }],
+    };
+    const src = {
+      connect_timeout: { seconds: 2 },
+      cluster_type: { name: 'custom' },
+      metadata: { filter_metadata: { b: { fields: {} } } },
+      health_checks: [{ timeout: { seconds: 2 } }],
+    };
     const out = mergeObject(CLUSTER, dst, src);
     assert.deepEqual(out['connect_timeout'], { seconds: 2, nanos: 5 }, 'Duration merges field-wise, as proto.Merge');
     assert.equal(out['type'], undefined, 'setting cluster_type clears type (one oneof)');
@@ -27,15 +39,34 @@ describe('proto/patch (EnvoyFilter merge)', () => {
 
   it('merges an Any with an Any of the same type inside; another type replaces it', () => {
     const f = 'envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter';
-    const same = mergeObject(f, { name: 'r', typed_config: { '@type': ROUTER, dynamic_stats: { value: true } } }, { typed_config: { '@type': ROUTER, suppress_envoy_headers: true } });
+    const same = mergeObject(
+      f,
+      { name: 'r', typed_config: { '@type': ROUTER, dynamic_stats: { value: true } } },
+      { typed_config: { '@type': ROUTER, suppress_envoy_headers: true } },
+    );
     assert.deepEqual(same['typed_config'], { '@type': ROUTER, dynamic_stats: { value: true }, suppress_envoy_headers: true });
     const other = { '@type': 'type.googleapis.com/envoy.extensions.filters.http.cors.v3.Cors' };
-    assert.deepEqual(mergeObject(f, { name: 'r', typed_config: { '@type': ROUTER, suppress_envoy_headers: true } }, { typed_config: other })['typed_config'], other);
+    assert.deepEqual(
+      mergeObject(f, { name: 'r', typed_config: { '@type': ROUTER, suppress_envoy_headers: true } }, { typed_config: other })[
+        'typed_config'
+      ],
+      other,
+    );
   });
 
   it('decodes proto3 JSON into the object form and reports validate.rules violations', () => {
-    const c = objectFromProto3Json(CLUSTER, { name: 'x', connectTimeout: '0.25s', perConnectionBufferLimitBytes: 1024, lbPolicy: 'RANDOM' });
-    assert.deepEqual(c, { name: 'x', connect_timeout: { nanos: 250000000 }, per_connection_buffer_limit_bytes: { value: 1024 }, lb_policy: 'RANDOM' });
+    const c = objectFromProto3Json(CLUSTER, {
+      name: 'x',
+      connectTimeout: '0.25s',
+      perConnectionBufferLimitBytes: 1024,
+      lbPolicy: 'RANDOM',
+    });
+    assert.deepEqual(c, {
+      name: 'x',
+      connect_timeout: { nanos: 250000000 },
+      per_connection_buffer_limit_bytes: { value: 1024 },
+      lb_policy: 'RANDOM',
+    });
     assert.match(violations(CLUSTER, { ...c, connect_timeout: { seconds: -1 } }).join('\n'), /connect_timeout/);
     assert.deepEqual(violations(CLUSTER, c), []);
   });

@@ -29,7 +29,8 @@ const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !
 
 function scalarToObject(field: protobuf.Field, v: unknown): unknown {
   if (field.resolvedType instanceof protobuf.Enum) return typeof v === 'number' ? (field.resolvedType.valuesById[v] ?? v) : v;
-  if (protobuf.util.isObject(v) && typeof (v as { toNumber?: unknown }).toNumber === 'function') return (v as { toNumber(): number }).toNumber(); // a Long
+  if (protobuf.util.isObject(v) && typeof (v as { toNumber?: unknown }).toNumber === 'function')
+    return (v as { toNumber(): number }).toNumber(); // a Long
   return v;
 }
 
@@ -81,7 +82,8 @@ function mergeField(field: protobuf.Field, d: unknown, s: unknown): unknown {
 
 function mergeMessage(type: protobuf.Type, dst: Obj, src: Obj): Obj {
   if (type.fullName === ANY) {
-    const du = dst['@type'], su = src['@type'];
+    const du = dst['@type'],
+      su = src['@type'];
     if (typeof su !== 'string' || du !== su) return Object.keys(src).length ? src : dst;
     const inner = typeOfUrl(su);
     const { '@type': _d, ...dr } = dst;
@@ -93,7 +95,10 @@ function mergeMessage(type: protobuf.Type, dst: Obj, src: Obj): Obj {
     const s = src[key];
     if (s === undefined || s === null) continue;
     const field = type.fields[key];
-    if (!field) { out[key] = s; continue; } // encode will name the unknown field
+    if (!field) {
+      out[key] = s;
+      continue;
+    } // encode will name the unknown field
     if (field.partOf) for (const other of field.partOf.fieldsArray) if (other.name !== key) delete out[other.name];
     out[key] = mergeField(field, out[key], s);
   }

@@ -4,8 +4,9 @@ import { re2Error } from '../watchers/validate/common-istio.js';
 import { validateMessage } from './validate.js';
 
 describe('RE2 compile checks (proto/re2)', () => {
-  it('accept what Envoy\'s RE2 accepts and name what it refuses', () => {
-    for (const ok of ['abc', '^/api/v[0-9]+/.*$', '(?i)chrome', '(?P<v>\\d+)', '(?<v>\\d+)', 'a/b', '\\pL+']) assert.equal(re2CompileError(ok), null, ok);
+  it("accept what Envoy's RE2 accepts and name what it refuses", () => {
+    for (const ok of ['abc', '^/api/v[0-9]+/.*$', '(?i)chrome', '(?P<v>\\d+)', '(?<v>\\d+)', 'a/b', '\\pL+'])
+      assert.equal(re2CompileError(ok), null, ok);
     assert.match(re2CompileError('(?<=a)b') ?? '', /invalid perl operator/);
     assert.match(re2CompileError('(') ?? '', /missing \)/);
     assert.match(re2CompileError('\\u0041') ?? '', /invalid escape/);

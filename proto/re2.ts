@@ -28,8 +28,16 @@ function namedGroups(p: string): string {
   let out = '';
   for (let i = 0; i < p.length; i++) {
     const c = p[i]!;
-    if (c === '\\') { out += c + (p[i + 1] ?? ''); i++; continue; }
-    if (c === '(' && p.startsWith('(?<', i) && p[i + 3] !== '=' && p[i + 3] !== '!') { out += '(?P<'; i += 2; continue; }
+    if (c === '\\') {
+      out += c + (p[i + 1] ?? '');
+      i++;
+      continue;
+    }
+    if (c === '(' && p.startsWith('(?<', i) && p[i + 3] !== '=' && p[i + 3] !== '!') {
+      out += '(?P<';
+      i += 2;
+      continue;
+    }
     out += c;
   }
   return out;

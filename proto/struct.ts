@@ -6,10 +6,16 @@
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
 interface DecodedValue {
-  nullValue?: unknown; numberValue?: number; stringValue?: string; boolValue?: boolean;
-  structValue?: DecodedStruct; listValue?: { values?: DecodedValue[] };
+  nullValue?: unknown;
+  numberValue?: number;
+  stringValue?: string;
+  boolValue?: boolean;
+  structValue?: DecodedStruct;
+  listValue?: { values?: DecodedValue[] };
 }
-interface DecodedStruct { fields?: Record<string, DecodedValue> }
+interface DecodedStruct {
+  fields?: Record<string, DecodedValue>;
+}
 
 export function valueToJson(v: DecodedValue | undefined): Json {
   if (!v) return null;

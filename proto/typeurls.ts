@@ -32,7 +32,12 @@ export const PUSH_ORDER: readonly XdsType[] = [CDS, EDS, LDS, RDS, SDS, NDS];
 
 /** Short names as istiod and istioctl print them. */
 export const SHORT: Readonly<Record<XdsType, 'cds' | 'eds' | 'lds' | 'rds' | 'sds' | 'nds'>> = {
-  [CDS]: 'cds', [EDS]: 'eds', [LDS]: 'lds', [RDS]: 'rds', [SDS]: 'sds', [NDS]: 'nds',
+  [CDS]: 'cds',
+  [EDS]: 'eds',
+  [LDS]: 'lds',
+  [RDS]: 'rds',
+  [SDS]: 'sds',
+  [NDS]: 'nds',
 };
 
 /**
@@ -49,7 +54,12 @@ export const ENVOY_SHORT = SHORT as Readonly<Record<EnvoyXdsType, 'cds' | 'eds' 
 export const isWildcardType = (t: string): boolean => t === CDS || t === LDS || t === NDS;
 
 export const MESSAGE_OF: Readonly<Record<XdsType, string>> = {
-  [CDS]: CLUSTER, [EDS]: ENDPOINT, [LDS]: LISTENER, [RDS]: ROUTE, [SDS]: SECRET, [NDS]: NAME_TABLE,
+  [CDS]: CLUSTER,
+  [EDS]: ENDPOINT,
+  [LDS]: LISTENER,
+  [RDS]: ROUTE,
+  [SDS]: SECRET,
+  [NDS]: NAME_TABLE,
 };
 
 export function isEnvoyXdsType(t: string): t is EnvoyXdsType {

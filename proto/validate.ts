@@ -50,15 +50,37 @@ type Rules = { readonly [k: string]: unknown };
 type Plain = Record<string, unknown>;
 type Out = Violation[];
 
-interface FieldPlan { readonly field: protobuf.Field; readonly rules: Rules | undefined }
-interface TypePlan { readonly disabled: boolean; readonly oneofs: readonly protobuf.OneOf[]; readonly fields: readonly FieldPlan[] }
+interface FieldPlan {
+  readonly field: protobuf.Field;
+  readonly rules: Rules | undefined;
+}
+interface TypePlan {
+  readonly disabled: boolean;
+  readonly oneofs: readonly protobuf.OneOf[];
+  readonly fields: readonly FieldPlan[];
+}
 
 const ANY = '.google.protobuf.Any';
 const DURATION = '.google.protobuf.Duration';
 const TIMESTAMP = '.google.protobuf.Timestamp';
 const REGEX_MATCHER = '.envoy.type.matcher.v3.RegexMatcher';
-const NUMERIC = new Set(['float', 'double', 'int32', 'int64', 'uint32', 'uint64', 'sint32', 'sint64', 'fixed32', 'fixed64', 'sfixed32', 'sfixed64']);
-const WRAPPERS = new Set(['Double', 'Float', 'Int64', 'UInt64', 'Int32', 'UInt32', 'Bool', 'String', 'Bytes'].map((n) => `.google.protobuf.${n}Value`));
+const NUMERIC = new Set([
+  'float',
+  'double',
+  'int32',
+  'int64',
+  'uint32',
+  'uint64',
+  'sint32',
+  'sint64',
+  'fixed32',
+  'fixed64',
+  'sfixed32',
+  'sfixed64',
+]);
+const WRAPPERS = new Set(
+  ['Double', 'Float', 'Int64', 'UInt64', 'Int32', 'UInt32', 'Bool', 'String', 'Bytes'].map((n) => `.google.protobuf.${n}Value`),
+);
 const HEADER_NAME = /^:?[0-9a-zA-Z!#$%&'*+-.^_|~\x60]+$/; // PGV's strict HTTP_HEADER_NAME, verbatim
 const HEADER_VALUE = /^[^\u0000-\u0008\u000A-\u001F\u007F]*$/; // strict HTTP_HEADER_VALUE
 const HEADER_LOOSE = /^[^\u0000\u000A\u000D]*$/; // strict: false (what Envoy's protos ask for)
@@ -92,7 +114,9 @@ const plans = new WeakMap<protobuf.Type, TypePlan>();
 function planOf(type: protobuf.Type): TypePlan {
   let plan = plans.get(type);
   if (plan) return plan;
-  const disabled = [...optionOf(type.parsedOptions, '(validate.disabled)'), ...optionOf(type.parsedOptions, '(validate.ignored)')].includes(true);
+  const disabled = [...optionOf(type.parsedOptions, '(validate.disabled)'), ...optionOf(type.parsedOptions, '(validate.ignored)')].includes(
+    true,
+  );
   const oneofs = type.oneofsArray.filter((o) => o.options?.['(validate.required)'] === true);
   const fields: FieldPlan[] = [];
   for (const field of type.fieldsArray) {
@@ -118,7 +142,11 @@ const re2Cache = new Map<string, RE2 | string>();
 function re2(pattern: string): RE2 | string {
   let r = re2Cache.get(pattern);
   if (r !== undefined) return r;
-  try { r = new RE2(pattern, 'u'); } catch (e) { r = e instanceof Error ? e.message : String(e); }
+  try {
+    r = new RE2(pattern, 'u');
+  } catch (e) {
+    r = e instanceof Error ? e.message : String(e);
+  }
   re2Cache.set(pattern, r);
   return r;
 }
@@ -164,8 +192,11 @@ function visit(type: protobuf.Type, m: Plain, path: string, out: Out): void {
     else if (field.repeated) checkRepeated(field, rules, (present ? m[field.name] : []) as unknown[], p, out);
     else if (field.resolvedType instanceof protobuf.Type) {
       if (present) checkMessage(field.resolvedType, rules, m[field.name] as Plain, p, out);
-      else if (!field.partOf) { // an unset oneof member carries no rules (PGV checks only the set case)
-        const kind = ['message', 'duration', 'timestamp', 'any'].find((k) => isRules(rules?.[k]) && (rules?.[k] as Rules)['required'] === true);
+      else if (!field.partOf) {
+        // an unset oneof member carries no rules (PGV checks only the set case)
+        const kind = ['message', 'duration', 'timestamp', 'any'].find(
+          (k) => isRules(rules?.[k]) && (rules?.[k] as Rules)['required'] === true,
+        );
         if (kind) out.push({ path: p, rule: `${kind}.required`, message: 'value is required' });
       }
     } else if (rules && (present || !field.hasPresence)) {
@@ -177,10 +208,14 @@ function visit(type: protobuf.Type, m: Plain, path: string, out: Out): void {
 function defaultOf(field: protobuf.Field): unknown {
   if (field.resolvedType instanceof protobuf.Enum) return 0;
   switch (field.type) {
-    case 'string': return '';
-    case 'bool': return false;
-    case 'bytes': return new Uint8Array(0);
-    default: return 0;
+    case 'string':
+      return '';
+    case 'bool':
+      return false;
+    case 'bytes':
+      return new Uint8Array(0);
+    default:
+      return 0;
   }
 }
 
@@ -188,12 +223,15 @@ function defaultOf(field: protobuf.Field): unknown {
 function checkMessage(type: protobuf.Type, rules: Rules | undefined, v: Plain, path: string, out: Out): void {
   const name = type.fullName;
   if (rules) {
-    if (name === DURATION && isRules(rules['duration'])) checkOrdered('duration', rules['duration'], timeNanos(v), timeNanos, path, out, showTime);
-    else if (name === TIMESTAMP && isRules(rules['timestamp'])) checkOrdered('timestamp', rules['timestamp'], timeNanos(v), timeNanos, path, out, showTime);
+    if (name === DURATION && isRules(rules['duration']))
+      checkOrdered('duration', rules['duration'], timeNanos(v), timeNanos, path, out, showTime);
+    else if (name === TIMESTAMP && isRules(rules['timestamp']))
+      checkOrdered('timestamp', rules['timestamp'], timeNanos(v), timeNanos, path, out, showTime);
     else if (name === ANY && isRules(rules['any'])) {
       const r = rules['any'];
       const url = String(v['type_url'] ?? '');
-      if (r['in'] !== undefined && !list(r['in']).includes(url)) out.push({ path, rule: 'any.in', message: `type URL ${url} is not allowed` });
+      if (r['in'] !== undefined && !list(r['in']).includes(url))
+        out.push({ path, rule: 'any.in', message: `type URL ${url} is not allowed` });
       if (list(r['not_in']).includes(url)) out.push({ path, rule: 'any.not_in', message: `type URL ${url} is not allowed` });
     } else if (WRAPPERS.has(name)) {
       const f = type.fields['value'] as protobuf.Field;
@@ -210,7 +248,11 @@ function visitAny(m: Plain, path: string, out: Out): void {
   const url = String(m['type_url'] ?? '');
   let inner = anyTypes.get(url);
   if (inner === undefined) {
-    try { inner = url ? envoyRoot().lookupType('.' + url.slice(url.lastIndexOf('/') + 1)) : null; } catch { inner = null; }
+    try {
+      inner = url ? envoyRoot().lookupType('.' + url.slice(url.lastIndexOf('/') + 1)) : null;
+    } catch {
+      inner = null;
+    }
     anyTypes.set(url, inner);
   }
   if (!inner) {
@@ -230,8 +272,10 @@ function visitAny(m: Plain, path: string, out: Out): void {
 function checkRepeated(field: protobuf.Field, rules: Rules | undefined, items: unknown[], path: string, out: Out): void {
   const r = isRules(rules?.['repeated']) ? (rules['repeated'] as Rules) : undefined;
   if (r && !(r['ignore_empty'] === true && items.length === 0)) {
-    if (r['min_items'] !== undefined && items.length < Number(r['min_items'])) out.push({ path, rule: 'repeated.min_items', message: `value must contain at least ${r['min_items']} item(s)` });
-    if (r['max_items'] !== undefined && items.length > Number(r['max_items'])) out.push({ path, rule: 'repeated.max_items', message: `value must contain no more than ${r['max_items']} item(s)` });
+    if (r['min_items'] !== undefined && items.length < Number(r['min_items']))
+      out.push({ path, rule: 'repeated.min_items', message: `value must contain at least ${r['min_items']} item(s)` });
+    if (r['max_items'] !== undefined && items.length > Number(r['max_items']))
+      out.push({ path, rule: 'repeated.max_items', message: `value must contain no more than ${r['max_items']} item(s)` });
     if (r['unique'] === true && !(field.resolvedType instanceof protobuf.Type)) {
       const seen = new Set<string>();
       items.forEach((e, i) => {
@@ -253,8 +297,10 @@ function checkMap(field: protobuf.Field, rules: Rules | undefined, m: Plain, pat
   const r = isRules(rules?.['map']) ? (rules['map'] as Rules) : undefined;
   const keys = Object.keys(m);
   if (r && !(r['ignore_empty'] === true && keys.length === 0)) {
-    if (r['min_pairs'] !== undefined && keys.length < Number(r['min_pairs'])) out.push({ path, rule: 'map.min_pairs', message: `value must contain at least ${r['min_pairs']} pair(s)` });
-    if (r['max_pairs'] !== undefined && keys.length > Number(r['max_pairs'])) out.push({ path, rule: 'map.max_pairs', message: `value must contain no more than ${r['max_pairs']} pair(s)` });
+    if (r['min_pairs'] !== undefined && keys.length < Number(r['min_pairs']))
+      out.push({ path, rule: 'map.min_pairs', message: `value must contain at least ${r['min_pairs']} pair(s)` });
+    if (r['max_pairs'] !== undefined && keys.length > Number(r['max_pairs']))
+      out.push({ path, rule: 'map.max_pairs', message: `value must contain no more than ${r['max_pairs']} pair(s)` });
   }
   const keyRules = isRules(r?.['keys']) ? (r['keys'] as Rules) : undefined;
   const valueRules = isRules(r?.['values']) ? (r['values'] as Rules) : undefined;
@@ -281,7 +327,8 @@ function checkScalar(field: protobuf.Field, rules: Rules, v: unknown, path: stri
     if (kind === 'string') checkString(r, String(v), path, out);
     else if (kind === 'bytes') checkBytes(r, v instanceof Uint8Array ? v : new Uint8Array(0), path, out);
     else if (kind === 'enum') checkEnum(field.resolvedType, r, Number(v), path, out);
-    else if (kind === 'bool' && r['const'] !== undefined && v !== r['const']) out.push({ path, rule: 'bool.const', message: `value must equal ${r['const']}` });
+    else if (kind === 'bool' && r['const'] !== undefined && v !== r['const'])
+      out.push({ path, rule: 'bool.const', message: `value must equal ${r['const']}` });
     else if (NUMERIC.has(kind)) {
       if (kind.endsWith('64')) checkOrdered(kind, r, BigInt(String(v)), (x) => BigInt(String(x)), path, out);
       else if (kind === 'float') checkOrdered(kind, r, Number(v), (x) => Math.fround(Number(x)), path, out);
@@ -291,8 +338,18 @@ function checkScalar(field: protobuf.Field, rules: Rules, v: unknown, path: stri
 }
 
 /** const / lt / lte / gt / gte / in / not_in, PGV style, over numbers or bigints. */
-function checkOrdered<T extends number | bigint>(kind: string, r: Rules, val: T, conv: (x: unknown) => T, path: string, out: Out, show = showRule): void {
-  const push = (rule: string, message: string): void => { out.push({ path, rule: `${kind}.${rule}`, message }); };
+function checkOrdered<T extends number | bigint>(
+  kind: string,
+  r: Rules,
+  val: T,
+  conv: (x: unknown) => T,
+  path: string,
+  out: Out,
+  show = showRule,
+): void {
+  const push = (rule: string, message: string): void => {
+    out.push({ path, rule: `${kind}.${rule}`, message });
+  };
   if (r['const'] !== undefined && val !== conv(r['const'])) push('const', `value must equal ${show(r['const'])}`);
   const lo = r['gt'] !== undefined ? 'gt' : r['gte'] !== undefined ? 'gte' : undefined;
   const hi = r['lt'] !== undefined ? 'lt' : r['lte'] !== undefined ? 'lte' : undefined;
@@ -300,7 +357,12 @@ function checkOrdered<T extends number | bigint>(kind: string, r: Rules, val: T,
   const hiV = hi ? conv(r[hi]) : undefined;
   const aboveLo = loV === undefined || (lo === 'gt' ? val > loV : val >= loV);
   const belowHi = hiV === undefined || (hi === 'lt' ? val < hiV : val <= hiV);
-  const words: Record<string, string> = { gt: 'greater than', gte: 'greater than or equal to', lt: 'less than', lte: 'less than or equal to' };
+  const words: Record<string, string> = {
+    gt: 'greater than',
+    gte: 'greater than or equal to',
+    lt: 'less than',
+    lte: 'less than or equal to',
+  };
   if (lo && hi && loV !== undefined && hiV !== undefined && hiV <= loV) {
     if (!aboveLo && !belowHi) push(lo, `value must be ${words[hi]} ${show(r[hi])} or ${words[lo]} ${show(r[lo])}`);
   } else {
@@ -318,9 +380,12 @@ function timeNanos(v: unknown): bigint {
 }
 
 function checkEnum(rt: protobuf.Enum | protobuf.Type | null, r: Rules, v: number, path: string, out: Out): void {
-  const push = (rule: string, message: string): void => { out.push({ path, rule: `enum.${rule}`, message }); };
+  const push = (rule: string, message: string): void => {
+    out.push({ path, rule: `enum.${rule}`, message });
+  };
   if (r['const'] !== undefined && v !== Number(r['const'])) push('const', `value must equal ${r['const']}`);
-  if (r['defined_only'] === true && rt instanceof protobuf.Enum && rt.valuesById[v] === undefined) push('defined_only', `value ${v} must be one of the defined enum values of ${rt.name}`);
+  if (r['defined_only'] === true && rt instanceof protobuf.Enum && rt.valuesById[v] === undefined)
+    push('defined_only', `value ${v} must be one of the defined enum values of ${rt.name}`);
   if (r['in'] !== undefined && !list(r['in']).map(Number).includes(v)) push('in', `value must be in ${show(r['in'])}`);
   if (list(r['not_in']).map(Number).includes(v)) push('not_in', `value must not be in ${show(r['not_in'])}`);
 }
@@ -331,17 +396,23 @@ function isHostname(s: string): boolean {
 }
 
 function checkString(r: Rules, s: string, path: string, out: Out): void {
-  const push = (rule: string, message: string): void => { out.push({ path, rule: `string.${rule}`, message }); };
+  const push = (rule: string, message: string): void => {
+    out.push({ path, rule: `string.${rule}`, message });
+  };
   let runeCount: number | undefined;
   const runes = (): number => (runeCount ??= [...s].length);
   const bytes = (): number => Buffer.byteLength(s, 'utf8');
   if (r['const'] !== undefined && s !== r['const']) push('const', `value must equal ${show(r['const'])}`);
   if (r['len'] !== undefined && runes() !== Number(r['len'])) push('len', `value length must be ${r['len']} characters`);
-  if (r['min_len'] !== undefined && runes() < Number(r['min_len'])) push('min_len', `value length must be at least ${r['min_len']} characters`);
-  if (r['max_len'] !== undefined && runes() > Number(r['max_len'])) push('max_len', `value length must be at most ${r['max_len']} characters`);
+  if (r['min_len'] !== undefined && runes() < Number(r['min_len']))
+    push('min_len', `value length must be at least ${r['min_len']} characters`);
+  if (r['max_len'] !== undefined && runes() > Number(r['max_len']))
+    push('max_len', `value length must be at most ${r['max_len']} characters`);
   if (r['len_bytes'] !== undefined && bytes() !== Number(r['len_bytes'])) push('len_bytes', `value length must be ${r['len_bytes']} bytes`);
-  if (r['min_bytes'] !== undefined && bytes() < Number(r['min_bytes'])) push('min_bytes', `value length must be at least ${r['min_bytes']} bytes`);
-  if (r['max_bytes'] !== undefined && bytes() > Number(r['max_bytes'])) push('max_bytes', `value length must be at most ${r['max_bytes']} bytes`);
+  if (r['min_bytes'] !== undefined && bytes() < Number(r['min_bytes']))
+    push('min_bytes', `value length must be at least ${r['min_bytes']} bytes`);
+  if (r['max_bytes'] !== undefined && bytes() > Number(r['max_bytes']))
+    push('max_bytes', `value length must be at most ${r['max_bytes']} bytes`);
   if (typeof r['pattern'] === 'string') {
     const re = re2(r['pattern']);
     if (typeof re === 'string') push('pattern', `rule pattern does not compile under RE2: ${re}`);
@@ -350,7 +421,8 @@ function checkString(r: Rules, s: string, path: string, out: Out): void {
   if (typeof r['prefix'] === 'string' && !s.startsWith(r['prefix'])) push('prefix', `value does not have prefix ${show(r['prefix'])}`);
   if (typeof r['suffix'] === 'string' && !s.endsWith(r['suffix'])) push('suffix', `value does not have suffix ${show(r['suffix'])}`);
   if (typeof r['contains'] === 'string' && !s.includes(r['contains'])) push('contains', `value does not contain ${show(r['contains'])}`);
-  if (typeof r['not_contains'] === 'string' && s.includes(r['not_contains'])) push('not_contains', `value contains ${show(r['not_contains'])}`);
+  if (typeof r['not_contains'] === 'string' && s.includes(r['not_contains']))
+    push('not_contains', `value contains ${show(r['not_contains'])}`);
   if (r['in'] !== undefined && !list(r['in']).includes(s)) push('in', `value must be in list ${show(list(r['in']))}`);
   if (list(r['not_in']).includes(s)) push('not_in', `value must not be in list ${show(list(r['not_in']))}`);
   const wkr = r['well_known_regex'];
@@ -359,7 +431,11 @@ function checkString(r: Rules, s: string, path: string, out: Out): void {
     const name = wkr === 1 || wkr === 'HTTP_HEADER_NAME';
     const value = wkr === 2 || wkr === 'HTTP_HEADER_VALUE';
     const re = !strict ? HEADER_LOOSE : name ? HEADER_NAME : value ? HEADER_VALUE : undefined;
-    if ((name || value) && re && !re.test(s)) push('well_known_regex', `value does not match ${name ? 'HTTP_HEADER_NAME' : 'HTTP_HEADER_VALUE'}${strict ? '' : ' (non-strict)'}: no NUL, CR or LF${strict ? ' and only RFC 7230 characters' : ''}`);
+    if ((name || value) && re && !re.test(s))
+      push(
+        'well_known_regex',
+        `value does not match ${name ? 'HTTP_HEADER_NAME' : 'HTTP_HEADER_VALUE'}${strict ? '' : ' (non-strict)'}: no NUL, CR or LF${strict ? ' and only RFC 7230 characters' : ''}`,
+      );
   }
   const wk = (k: string): boolean => r[k] === true;
   if (wk('hostname') && !isHostname(s)) push('hostname', 'value must be a valid hostname');
@@ -368,13 +444,16 @@ function checkString(r: Rules, s: string, path: string, out: Out): void {
   if (wk('ipv6') && isIP(s) !== 6) push('ipv6', 'value must be a valid IPv6 address');
   if (wk('address') && isIP(s) === 0 && !isHostname(s)) push('address', 'value must be a valid hostname or IP address');
   if (wk('uuid') && !UUID.test(s)) push('uuid', 'value must be a valid UUID');
-  if (wk('email') && !(/^[^@\s]{1,64}@[^@\s]+$/.test(s) && isHostname(s.slice(s.indexOf('@') + 1)))) push('email', 'value must be a valid email address');
+  if (wk('email') && !(/^[^@\s]{1,64}@[^@\s]+$/.test(s) && isHostname(s.slice(s.indexOf('@') + 1))))
+    push('email', 'value must be a valid email address');
   if (wk('uri') && !URL.canParse(s)) push('uri', 'value must be a valid absolute URI');
   if (wk('uri_ref') && !URL.canParse(s, 'http://x/')) push('uri_ref', 'value must be a valid URI reference');
 }
 
 function checkBytes(r: Rules, b: Uint8Array, path: string, out: Out): void {
-  const push = (rule: string, message: string): void => { out.push({ path, rule: `bytes.${rule}`, message }); };
+  const push = (rule: string, message: string): void => {
+    out.push({ path, rule: `bytes.${rule}`, message });
+  };
   const text = Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
   const lit = (x: unknown): string => String(x); // text-format bytes literals arrive as latin1 strings
   if (r['const'] !== undefined && text !== lit(r['const'])) push('const', `value must equal ${show(r['const'])}`);
@@ -383,7 +462,8 @@ function checkBytes(r: Rules, b: Uint8Array, path: string, out: Out): void {
   if (r['max_len'] !== undefined && b.length > Number(r['max_len'])) push('max_len', `value length must be at most ${r['max_len']} bytes`);
   if (typeof r['pattern'] === 'string') {
     const re = re2(r['pattern']);
-    if (typeof re === 'string' || !re.test(Buffer.from(b).toString('utf8'))) push('pattern', `value does not match regex pattern ${show(r['pattern'])}`);
+    if (typeof re === 'string' || !re.test(Buffer.from(b).toString('utf8')))
+      push('pattern', `value does not match regex pattern ${show(r['pattern'])}`);
   }
   if (r['prefix'] !== undefined && !text.startsWith(lit(r['prefix']))) push('prefix', `value does not have prefix ${show(r['prefix'])}`);
   if (r['suffix'] !== undefined && !text.endsWith(lit(r['suffix']))) push('suffix', `value does not have suffix ${show(r['suffix'])}`);

@@ -8,7 +8,14 @@ import protobuf from 'protobufjs';
 import { messageType } from './registry.js';
 import { structToJson, type Json } from './struct.js';
 
-const DECODE_OPTS: protobuf.IConversionOptions = { longs: String, enums: String, defaults: true, arrays: true, objects: true, oneofs: true };
+const DECODE_OPTS: protobuf.IConversionOptions = {
+  longs: String,
+  enums: String,
+  defaults: true,
+  arrays: true,
+  objects: true,
+  oneofs: true,
+};
 
 /** The node as tspilot uses it: id, cluster and metadata as plain JSON. */
 export interface WireNode {
@@ -22,7 +29,10 @@ export interface WireNode {
   readonly locality: Readonly<Record<string, string>> | null;
 }
 
-export interface WireStatus { readonly code: number; readonly message: string }
+export interface WireStatus {
+  readonly code: number;
+  readonly message: string;
+}
 
 /** envoy.service.discovery.v3.DiscoveryRequest, decoded. */
 export interface SotwRequest {
@@ -46,15 +56,25 @@ export interface DeltaRequest {
 }
 
 interface RawNode {
-  id: string; cluster: string; metadata: { fields?: Record<string, never> } | null; user_agent_name: string;
-  client_features: string[]; locality: Record<string, string> | null; user_agent_version?: string;
+  id: string;
+  cluster: string;
+  metadata: { fields?: Record<string, never> } | null;
+  user_agent_name: string;
+  client_features: string[];
+  locality: Record<string, string> | null;
+  user_agent_version?: string;
 }
 
 function node(raw: RawNode | null): WireNode | null {
   if (!raw) return null;
   return {
-    id: raw.id, cluster: raw.cluster, metadata: structToJson(raw.metadata), userAgentName: raw.user_agent_name ?? '',
-    clientFeatures: raw.client_features ?? [], locality: raw.locality ?? null, ...(raw.user_agent_version ? { userAgentVersion: raw.user_agent_version } : {}),
+    id: raw.id,
+    cluster: raw.cluster,
+    metadata: structToJson(raw.metadata),
+    userAgentName: raw.user_agent_name ?? '',
+    clientFeatures: raw.client_features ?? [],
+    locality: raw.locality ?? null,
+    ...(raw.user_agent_version ? { userAgentVersion: raw.user_agent_version } : {}),
   };
 }
 
@@ -70,12 +90,20 @@ export function decodeSotwRequest(buf: Uint8Array): SotwRequest {
   sotwType ??= messageType('envoy.service.discovery.v3.DiscoveryRequest');
   // toObject returns a loosely typed object; its shape is fixed by DECODE_OPTS and the proto.
   const o = sotwType.toObject(sotwType.decode(buf), DECODE_OPTS) as {
-    version_info: string; node: RawNode | null; resource_names: string[]; type_url: string; response_nonce: string;
+    version_info: string;
+    node: RawNode | null;
+    resource_names: string[];
+    type_url: string;
+    response_nonce: string;
     error_detail: { code: number; message: string } | null;
   };
   return {
-    versionInfo: o.version_info, node: node(o.node), resourceNames: o.resource_names, typeUrl: o.type_url,
-    responseNonce: o.response_nonce, errorDetail: status(o.error_detail),
+    versionInfo: o.version_info,
+    node: node(o.node),
+    resourceNames: o.resource_names,
+    typeUrl: o.type_url,
+    responseNonce: o.response_nonce,
+    errorDetail: status(o.error_detail),
   };
 }
 
@@ -83,13 +111,22 @@ export function decodeSotwRequest(buf: Uint8Array): SotwRequest {
 export function decodeDeltaRequest(buf: Uint8Array): DeltaRequest {
   deltaType ??= messageType('envoy.service.discovery.v3.DeltaDiscoveryRequest');
   const o = deltaType.toObject(deltaType.decode(buf), DECODE_OPTS) as {
-    node: RawNode | null; type_url: string; resource_names_subscribe: string[]; resource_names_unsubscribe: string[];
-    initial_resource_versions: Record<string, string>; response_nonce: string; error_detail: { code: number; message: string } | null;
+    node: RawNode | null;
+    type_url: string;
+    resource_names_subscribe: string[];
+    resource_names_unsubscribe: string[];
+    initial_resource_versions: Record<string, string>;
+    response_nonce: string;
+    error_detail: { code: number; message: string } | null;
   };
   return {
-    node: node(o.node), typeUrl: o.type_url, resourceNamesSubscribe: o.resource_names_subscribe,
-    resourceNamesUnsubscribe: o.resource_names_unsubscribe, initialResourceVersions: o.initial_resource_versions ?? {},
-    responseNonce: o.response_nonce, errorDetail: status(o.error_detail),
+    node: node(o.node),
+    typeUrl: o.type_url,
+    resourceNamesSubscribe: o.resource_names_subscribe,
+    resourceNamesUnsubscribe: o.resource_names_unsubscribe,
+    initialResourceVersions: o.initial_resource_versions ?? {},
+    responseNonce: o.response_nonce,
+    errorDetail: status(o.error_detail),
   };
 }
 
@@ -98,7 +135,9 @@ export function encodeSotwRequest(r: Partial<SotwRequest> & { typeUrl: string })
   sotwType ??= messageType('envoy.service.discovery.v3.DiscoveryRequest');
   const n = r.node;
   const obj = {
-    version_info: r.versionInfo ?? '', resource_names: [...(r.resourceNames ?? [])], type_url: r.typeUrl,
+    version_info: r.versionInfo ?? '',
+    resource_names: [...(r.resourceNames ?? [])],
+    type_url: r.typeUrl,
     response_nonce: r.responseNonce ?? '',
     ...(r.errorDetail ? { error_detail: r.errorDetail } : {}),
     ...(n ? { node: nodeObject(n) } : {}),
@@ -110,9 +149,12 @@ export function encodeSotwRequest(r: Partial<SotwRequest> & { typeUrl: string })
 export function encodeDeltaRequest(r: Partial<DeltaRequest> & { typeUrl: string }): Uint8Array {
   deltaType ??= messageType('envoy.service.discovery.v3.DeltaDiscoveryRequest');
   const obj = {
-    type_url: r.typeUrl, resource_names_subscribe: [...(r.resourceNamesSubscribe ?? [])],
-    resource_names_unsubscribe: [...(r.resourceNamesUnsubscribe ?? [])], initial_resource_versions: { ...(r.initialResourceVersions ?? {}) },
-    response_nonce: r.responseNonce ?? '', ...(r.errorDetail ? { error_detail: r.errorDetail } : {}),
+    type_url: r.typeUrl,
+    resource_names_subscribe: [...(r.resourceNamesSubscribe ?? [])],
+    resource_names_unsubscribe: [...(r.resourceNamesUnsubscribe ?? [])],
+    initial_resource_versions: { ...(r.initialResourceVersions ?? {}) },
+    response_nonce: r.responseNonce ?? '',
+    ...(r.errorDetail ? { error_detail: r.errorDetail } : {}),
     ...(r.node ? { node: nodeObject(r.node) } : {}),
   };
   return deltaType.encode(deltaType.fromObject(obj)).finish();
@@ -132,8 +174,12 @@ function nodeObject(n: WireNode): object {
   };
   for (const k of Object.keys(n.metadata)) fields[k] = toValue(n.metadata[k] as Json);
   return {
-    id: n.id, cluster: n.cluster, metadata: { fields }, user_agent_name: n.userAgentName,
-    client_features: [...n.clientFeatures], ...(n.locality ? { locality: n.locality } : {}),
+    id: n.id,
+    cluster: n.cluster,
+    metadata: { fields },
+    user_agent_name: n.userAgentName,
+    client_features: [...n.clientFeatures],
+    ...(n.locality ? { locality: n.locality } : {}),
   };
 }
 
@@ -151,11 +197,20 @@ export function sotwResponseBytes(versionInfo: string, typeUrl: string, nonce: s
 }
 
 /** One resource in a delta response: name, version and pre-encoded Any bytes. */
-export interface DeltaResource { readonly name: string; readonly version: string; readonly any: Uint8Array }
+export interface DeltaResource {
+  readonly name: string;
+  readonly version: string;
+  readonly any: Uint8Array;
+}
 
 /** Assembles DeltaDiscoveryResponse bytes (envoy.service.discovery.v3.Resource wraps each Any). */
-export function deltaResponseBytes(systemVersion: string, typeUrl: string, nonce: string,
-  resources: readonly DeltaResource[], removed: readonly string[]): Uint8Array {
+export function deltaResponseBytes(
+  systemVersion: string,
+  typeUrl: string,
+  nonce: string,
+  resources: readonly DeltaResource[],
+  removed: readonly string[],
+): Uint8Array {
   const w = protobuf.Writer.create();
   if (systemVersion) w.uint32(10).string(systemVersion);
   for (const r of resources) {

@@ -8,14 +8,36 @@ import { initLogging, logger, parseLogLevels, routeGrpcLogs } from './log.js';
 
 function sink(): { stream: Writable; lines: () => Record<string, unknown>[] } {
   const chunks: string[] = [];
-  const stream = new Writable({ write(c: Buffer, _e, cb) { chunks.push(c.toString()); cb(); } });
-  return { stream, lines: () => chunks.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) };
+  const stream = new Writable({
+    write(c: Buffer, _e, cb) {
+      chunks.push(c.toString());
+      cb();
+    },
+  });
+  return {
+    stream,
+    lines: () =>
+      chunks
+        .join('')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
+  };
 }
 
 describe('server/log', () => {
-  after(() => initLogging('info', new Writable({ write(_c, _e, cb) { cb(); } })));
+  after(() =>
+    initLogging(
+      'info',
+      new Writable({
+        write(_c, _e, cb) {
+          cb();
+        },
+      }),
+    ),
+  );
 
-  it('parses istiod\'s scope:level lists, a bare level as default, and names a bad item', () => {
+  it("parses istiod's scope:level lists, a bare level as default, and names a bad item", () => {
     assert.deepEqual(parseLogLevels('ads:debug,model:warn'), { default: 'info', scopes: { ads: 'debug', model: 'warn' } });
     assert.deepEqual(parseLogLevels('default:error,kube:none', 'debug'), { default: 'error', scopes: { kube: 'fatal' } });
     assert.deepEqual(parseLogLevels('', 'warning'), { default: 'warn', scopes: {} });
@@ -31,9 +53,14 @@ describe('server/log', () => {
     logger('store').warn('model warn shown');
     logger('serve').debug('default debug hidden');
     logger('serve').info('default info shown');
-    assert.deepEqual(s.lines().map((l) => [l['level'], l['scope'], l['msg']]), [
-      ['debug', 'ads', 'ads debug shown'], ['warn', 'model', 'model warn shown'], ['info', 'default', 'default info shown'],
-    ]);
+    assert.deepEqual(
+      s.lines().map((l) => [l['level'], l['scope'], l['msg']]),
+      [
+        ['debug', 'ads', 'ads debug shown'],
+        ['warn', 'model', 'model warn shown'],
+        ['info', 'default', 'default info shown'],
+      ],
+    );
     assert.ok(s.lines().every((l) => !('component' in l)));
   });
 
@@ -42,14 +69,31 @@ describe('server/log', () => {
     initLogging(parseLogLevels('grpc:debug'), s.stream);
     let verbosity = -1;
     let installed: Partial<Console> = {};
-    routeGrpcLogs({ setLogger: (l) => { installed = l; }, setLogVerbosity: (v) => { verbosity = v; }, logVerbosity: { DEBUG: 0, INFO: 1, ERROR: 2 } });
+    routeGrpcLogs({
+      setLogger: (l) => {
+        installed = l;
+      },
+      setLogVerbosity: (v) => {
+        verbosity = v;
+      },
+      logVerbosity: { DEBUG: 0, INFO: 1, ERROR: 2 },
+    });
     installed.error?.('E 2026-01-01 | subchannel | connection refused');
     assert.equal(verbosity, 0);
-    assert.deepEqual(s.lines().map((l) => [l['level'], l['scope'], l['msg']]), [['error', 'grpc', 'E 2026-01-01 | subchannel | connection refused']]);
+    assert.deepEqual(
+      s.lines().map((l) => [l['level'], l['scope'], l['msg']]),
+      [['error', 'grpc', 'E 2026-01-01 | subchannel | connection refused']],
+    );
     // Without a grpc level, grpc-js keeps its own default verbosity (ERROR).
     initLogging('debug', sink().stream);
     verbosity = -1;
-    routeGrpcLogs({ setLogger: () => {}, setLogVerbosity: (v) => { verbosity = v; }, logVerbosity: { DEBUG: 0, INFO: 1, ERROR: 2 } });
+    routeGrpcLogs({
+      setLogger: () => {},
+      setLogVerbosity: (v) => {
+        verbosity = v;
+      },
+      logVerbosity: { DEBUG: 0, INFO: 1, ERROR: 2 },
+    });
     assert.equal(verbosity, -1);
   });
 });

@@ -22,7 +22,10 @@ export const scopeOf = (component: string): string => SCOPE_OF[component] ?? com
 /** The scopes tspilot logs under, for --help and validation messages. */
 export const SCOPES: readonly string[] = ['default', 'ads', 'model', 'kube', 'ca', 'security', 'grpc'];
 
-export interface LogLevels { readonly default: Level; readonly scopes: Readonly<Record<string, Level>> }
+export interface LogLevels {
+  readonly default: Level;
+  readonly scopes: Readonly<Record<string, Level>>;
+}
 
 const isLevel = (v: string): v is Level => (LEVELS as readonly string[]).includes(v);
 
@@ -36,12 +39,16 @@ export function parseLogLevels(spec: string, base: string = 'info'): LogLevels {
   if (!isLevel(b)) throw new Error(`"${base}" is not a log level (${LEVELS.join(', ')})`);
   let def: Level = b;
   const scopes: Record<string, Level> = {};
-  for (const item of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const item of spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const i = item.lastIndexOf(':');
     const scope = i > 0 ? item.slice(0, i) : 'default';
     const level = norm((i > 0 ? item.slice(i + 1) : item).toLowerCase());
     if (!isLevel(level)) throw new Error(`--log-output-level "${item}": "${level}" is not a log level (${LEVELS.join(', ')}, none)`);
-    if (!/^[a-z][a-z0-9-]*$/.test(scope)) throw new Error(`--log-output-level "${item}": "${scope}" is not a scope name (e.g. ${SCOPES.join(', ')})`);
+    if (!/^[a-z][a-z0-9-]*$/.test(scope))
+      throw new Error(`--log-output-level "${item}": "${scope}" is not a scope name (e.g. ${SCOPES.join(', ')})`);
     if (scope === 'default') def = level;
     else scopes[scope] = level;
   }
@@ -56,10 +63,15 @@ export function initLogging(level: string | LogLevels, destination: NodeJS.Writa
   levels = typeof level === 'string' ? parseLogLevels(level) : level;
   // The root passes everything any scope wants; each scope's child filters to its own level.
   const lowest = [levels.default, ...Object.values(levels.scopes)].reduce((a, b) => (LEVELS.indexOf(b) < LEVELS.indexOf(a) ? b : a));
-  root = pino({
-    level: lowest, base: { app: 'tspilot' }, timestamp: pino.stdTimeFunctions.isoTime,
-    formatters: { level: (label) => ({ level: label }) },
-  }, destination);
+  root = pino(
+    {
+      level: lowest,
+      base: { app: 'tspilot' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    destination,
+  );
   return root.child({ scope: 'default' }, { level: levels.default });
 }
 
@@ -74,9 +86,17 @@ export function logger(component: string): Logger {
  * verbosity (GRPC_VERBOSITY, default ERROR); a level given for the `grpc` scope sets it, so
  * `--log-output-level grpc:debug` shows grpc-js's debug lines.
  */
-export function routeGrpcLogs(grpc: { setLogger(l: Partial<Console>): void; setLogVerbosity(v: number): void; logVerbosity: { DEBUG: number; INFO: number; ERROR: number } }): void {
+export function routeGrpcLogs(grpc: {
+  setLogger(l: Partial<Console>): void;
+  setLogVerbosity(v: number): void;
+  logVerbosity: { DEBUG: number; INFO: number; ERROR: number };
+}): void {
   const log = logger('grpc');
-  const text = (args: unknown[]): string => args.map((a) => (typeof a === 'string' ? a : a instanceof Error ? a.message : JSON.stringify(a))).join(' ').trim();
+  const text = (args: unknown[]): string =>
+    args
+      .map((a) => (typeof a === 'string' ? a : a instanceof Error ? a.message : JSON.stringify(a)))
+      .join(' ')
+      .trim();
   grpc.setLogger({
     error: (...a: unknown[]) => log.error(text(a)),
     info: (...a: unknown[]) => log.info(text(a)),
@@ -85,5 +105,8 @@ export function routeGrpcLogs(grpc: { setLogger(l: Partial<Console>): void; setL
   });
   // grpc-js's own default (ERROR) unless the grpc scope is named: `grpc:debug` or `grpc:info` opens its lower levels.
   const lvl = levels.scopes['grpc'];
-  if (lvl && !process.env['GRPC_VERBOSITY']) grpc.setLogVerbosity(lvl === 'trace' || lvl === 'debug' ? grpc.logVerbosity.DEBUG : lvl === 'info' ? grpc.logVerbosity.INFO : grpc.logVerbosity.ERROR);
+  if (lvl && !process.env['GRPC_VERBOSITY'])
+    grpc.setLogVerbosity(
+      lvl === 'trace' || lvl === 'debug' ? grpc.logVerbosity.DEBUG : lvl === 'info' ? grpc.logVerbosity.INFO : grpc.logVerbosity.ERROR,
+    );
 }

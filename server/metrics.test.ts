@@ -63,18 +63,46 @@ function mesh() {
 
 function stream(id: string): StreamState {
   return {
-    id: `${id}-1`, proxy: { id, type: 'sidecar', ip: '10.1.0.9', ips: ['10.1.0.9'], workloadName: 'x', namespace: 'default', domain: '', generator: 'envoy', labels: {}, metadata: {} },
-    node: { id, cluster: '', metadata: { ISTIO_VERSION: '1.24.0' }, userAgentName: 'envoy', clientFeatures: [], locality: null }, kind: 'sotw', connectedAt: 0, peer: 'ipv4:127.0.0.1:1',
-    types: new Map(), nonceSeq: 0,
+    id: `${id}-1`,
+    proxy: {
+      id,
+      type: 'sidecar',
+      ip: '10.1.0.9',
+      ips: ['10.1.0.9'],
+      workloadName: 'x',
+      namespace: 'default',
+      domain: '',
+      generator: 'envoy',
+      labels: {},
+      metadata: {},
+    },
+    node: { id, cluster: '', metadata: { ISTIO_VERSION: '1.24.0' }, userAgentName: 'envoy', clientFeatures: [], locality: null },
+    kind: 'sotw',
+    connectedAt: 0,
+    peer: 'ipv4:127.0.0.1:1',
+    types: new Map(),
+    nonceSeq: 0,
   } as StreamState;
 }
 
-const req = (typeUrl: string, error?: string): SotwRequest => ({ typeUrl, versionInfo: 'v0', resourceNames: [], responseNonce: '1', node: null, errorDetail: error ? { code: 13, message: error } : null } as SotwRequest);
+const req = (typeUrl: string, error?: string): SotwRequest =>
+  ({
+    typeUrl,
+    versionInfo: 'v0',
+    resourceNames: [],
+    responseNonce: '1',
+    node: null,
+    errorDetail: error ? { code: 13, message: error } : null,
+  }) as SotwRequest;
 const resp = (typeUrl: string): SotwResponse => ({ typeUrl, versionInfo: 'v1', nonce: '2', resources: [] });
 
 async function value(m: PilotMetrics, name: string, labels: Record<string, string> = {}): Promise<number | undefined> {
   const j = await m.registry.getSingleMetric(name)!.get();
-  const hit = j.values.find((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x) && (!('metricName' in v) || v.metricName === name || v.metricName === `${name}_count`));
+  const hit = j.values.find(
+    (v) =>
+      Object.entries(labels).every(([k, x]) => v.labels[k] === x) &&
+      (!('metricName' in v) || v.metricName === name || v.metricName === `${name}_count`),
+  );
   return hit?.value;
 }
 
@@ -94,10 +122,29 @@ describe('server/metrics', () => {
     const b = new PilotMetrics({ processMetrics: false });
     a.setMesh(mesh());
     const text = (await a.render()).text;
-    for (const n of ['pilot_xds', 'pilot_xds_pushes', 'pilot_proxy_convergence_time', 'pilot_proxy_queue_time', 'pilot_debounce_time', 'pilot_pushcontext_init_seconds',
-      'pilot_push_triggers', 'pilot_xds_push_time', 'pilot_xds_send_time', 'pilot_xds_config_size_bytes', 'pilot_total_xds_rejects', 'pilot_xds_cds_reject',
-      'pilot_xds_eds_reject', 'pilot_xds_lds_reject', 'pilot_xds_rds_reject', 'pilot_xds_expired_nonce', 'pilot_total_xds_internal_errors', 'pilot_services',
-      'pilot_virt_services', 'pilot_eds_no_instances', 'pilot_vservice_dup_domain']) {
+    for (const n of [
+      'pilot_xds',
+      'pilot_xds_pushes',
+      'pilot_proxy_convergence_time',
+      'pilot_proxy_queue_time',
+      'pilot_debounce_time',
+      'pilot_pushcontext_init_seconds',
+      'pilot_push_triggers',
+      'pilot_xds_push_time',
+      'pilot_xds_send_time',
+      'pilot_xds_config_size_bytes',
+      'pilot_total_xds_rejects',
+      'pilot_xds_cds_reject',
+      'pilot_xds_eds_reject',
+      'pilot_xds_lds_reject',
+      'pilot_xds_rds_reject',
+      'pilot_xds_expired_nonce',
+      'pilot_total_xds_internal_errors',
+      'pilot_services',
+      'pilot_virt_services',
+      'pilot_eds_no_instances',
+      'pilot_vservice_dup_domain',
+    ]) {
       assert.match(text, new RegExp(`^# TYPE ${n} `, 'm'), `${n} missing`);
     }
     assert.match(text, /^pilot_services 2$/m);
@@ -110,9 +157,18 @@ describe('server/metrics', () => {
     const s = stream('sidecar~10.1.0.9~a.default~default.svc.cluster.local');
     o.events.connected!(s);
     assert.equal(await value(o.metrics, 'pilot_xds', { version: '1.24.0' }), 1);
-    o.events.request!(s, req(CDS, 'unsupported lb_policy: MAGLEV'), { kind: 'nack', typeUrl: CDS, resubscribed: false, response: null } as RequestOutcome);
+    o.events.request!(s, req(CDS, 'unsupported lb_policy: MAGLEV'), {
+      kind: 'nack',
+      typeUrl: CDS,
+      resubscribed: false,
+      response: null,
+    } as RequestOutcome);
     assert.equal(await value(o.metrics, 'pilot_total_xds_rejects', { type: 'cds' }), 1);
-    assert.equal(await value(o.metrics, 'pilot_xds_cds_reject', { node: s.proxy.id, err: 'INTERNAL' }), 1, 'labelled with the gRPC code, as istiod');
+    assert.equal(
+      await value(o.metrics, 'pilot_xds_cds_reject', { node: s.proxy.id, err: 'INTERNAL' }),
+      1,
+      'labelled with the gRPC code, as istiod',
+    );
     o.events.request!(s, req(CDS), { kind: 'ack', typeUrl: CDS, resubscribed: false, response: null } as RequestOutcome);
     assert.equal(await value(o.metrics, 'pilot_xds_cds_reject', { node: s.proxy.id }), undefined);
     assert.equal(await value(o.metrics, 'pilot_total_xds_rejects', { type: 'cds' }), 1, 'the total keeps counting');
@@ -140,7 +196,9 @@ describe('server/metrics', () => {
     assert.equal(await value(o.metrics, 'pilot_pushcontext_init_seconds'), 1, 'the mesh build time is observed once per push');
     assert.equal(await value(o.metrics, 'pilot_xds_pushes', { type: 'cds' }), 2);
     assert.equal(await value(o.metrics, 'pilot_push_triggers', { type: 'config' }), 1);
-    const st = o.pushStatus() as { pushes: { triggers: string[]; kinds: string[]; proxies: string[]; responses: number; debounceMs: number }[] };
+    const st = o.pushStatus() as {
+      pushes: { triggers: string[]; kinds: string[]; proxies: string[]; responses: number; debounceMs: number }[];
+    };
     assert.deepEqual(st.pushes[0]!.kinds, ['VirtualService']);
     assert.deepEqual(st.pushes[0]!.triggers, ['config']);
     assert.deepEqual(st.pushes[0]!.proxies, [s.proxy.id]);
@@ -154,7 +212,7 @@ describe('server/metrics', () => {
     assert.deepEqual([big.proxyCount, big.proxies.length, big.proxiesOmitted], [60, 50, 10]);
   });
 
-  it('has istiod\'s build, config-event, write-timeout, listener-conflict and validation metrics, fed by what happens', async () => {
+  it("has istiod's build, config-event, write-timeout, listener-conflict and validation metrics, fed by what happens", async () => {
     const m = new PilotMetrics({ processMetrics: false });
     m.configEvent('VirtualService', 'add');
     m.configEvent('VirtualService', 'update');
@@ -165,7 +223,10 @@ describe('server/metrics', () => {
     m.validation({ group: 'networking.istio.io', version: 'v1', resource: 'virtualservices', allowed: true });
     m.validation({ group: 'networking.istio.io', version: 'v1', resource: 'virtualservices', allowed: false, reason: 'invalid_resource' });
     // Two VIP-less TCP services on 9000 (the second loses) and one on an HTTP port (the HTTP listener wins).
-    const conflicts = storeFromTexts([{ source: 'c.yaml', text: `apiVersion: v1
+    const conflicts = storeFromTexts([
+      {
+        source: 'c.yaml',
+        text: `apiVersion: v1
 kind: Service
 metadata: {name: web, namespace: default}
 spec: {clusterIP: 10.96.0.9, ports: [{name: http, port: 8080}]}
@@ -184,7 +245,9 @@ apiVersion: v1
 kind: Service
 metadata: {name: raw, namespace: default}
 spec: {clusterIP: None, ports: [{name: tcp, port: 8080}]}
-` }]);
+`,
+      },
+    ]);
     m.setMesh(meshFromState(conflicts.state));
     const text = (await m.render()).text;
     assert.match(text, /^istio_build\{component="pilot",tag="\d+\.\d+\.\d+[^"]*"\} 1$/m);
@@ -193,7 +256,10 @@ spec: {clusterIP: None, ports: [{name: tcp, port: 8080}]}
     assert.match(text, /^pilot_k8s_reg_events\{type="Services",event="delete"\} 1$/m);
     assert.match(text, /^pilot_xds_write_timeout 3$/m);
     assert.match(text, /^galley_validation_passed\{group="networking\.istio\.io",version="v1",resource="virtualservices"\} 1$/m);
-    assert.match(text, /^galley_validation_failed\{group="networking\.istio\.io",version="v1",resource="virtualservices",reason="invalid_resource"\} 1$/m);
+    assert.match(
+      text,
+      /^galley_validation_failed\{group="networking\.istio\.io",version="v1",resource="virtualservices",reason="invalid_resource"\} 1$/m,
+    );
     assert.match(text, /^pilot_conflict_outbound_listener_tcp_over_current_tcp 1$/m);
     assert.match(text, /^pilot_conflict_outbound_listener_tcp_over_current_http 1$/m);
     assert.match(text, /^pilot_conflict_inbound_listener 0$/m);

@@ -24,8 +24,25 @@ const TIME_BUCKETS = [0.001, 0.01, 0.1, 0.5, 1, 3, 5, 10, 20, 30];
 const SIZE_BUCKETS = [1, 10_000, 1_000_000, 4_000_000, 10_000_000, 40_000_000];
 
 /** gRPC status names: istiod labels the reject gauges with the NACK's code, not its text (bounded cardinality). */
-const CODE_NAMES = ['OK', 'CANCELLED', 'UNKNOWN', 'INVALID_ARGUMENT', 'DEADLINE_EXCEEDED', 'NOT_FOUND', 'ALREADY_EXISTS', 'PERMISSION_DENIED',
-  'RESOURCE_EXHAUSTED', 'FAILED_PRECONDITION', 'ABORTED', 'OUT_OF_RANGE', 'UNIMPLEMENTED', 'INTERNAL', 'UNAVAILABLE', 'DATA_LOSS', 'UNAUTHENTICATED'];
+const CODE_NAMES = [
+  'OK',
+  'CANCELLED',
+  'UNKNOWN',
+  'INVALID_ARGUMENT',
+  'DEADLINE_EXCEEDED',
+  'NOT_FOUND',
+  'ALREADY_EXISTS',
+  'PERMISSION_DENIED',
+  'RESOURCE_EXHAUSTED',
+  'FAILED_PRECONDITION',
+  'ABORTED',
+  'OUT_OF_RANGE',
+  'UNIMPLEMENTED',
+  'INTERNAL',
+  'UNAVAILABLE',
+  'DATA_LOSS',
+  'UNAUTHENTICATED',
+];
 
 /** What an ISTIO_VERSION looks like (1.24.2, 1.25-dev, 1.22.0-distroless…). */
 const VERSION_SHAPE = /^[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}$/;
@@ -35,7 +52,14 @@ export const MAX_VERSION_LABELS = 16;
 export const codeName = (code: number): string => CODE_NAMES[code] ?? String(code);
 
 /** Kubernetes registry kinds (istiod's pilot_k8s_reg_events type label); every other kind is a config event (pilot_k8s_cfg_events). */
-const REGISTRY_TYPE: Readonly<Record<string, string>> = { Service: 'Services', Pod: 'Pods', EndpointSlice: 'EndpointSlice', Endpoints: 'Endpoints', Namespace: 'Namespaces', Node: 'Nodes' };
+const REGISTRY_TYPE: Readonly<Record<string, string>> = {
+  Service: 'Services',
+  Pod: 'Pods',
+  EndpointSlice: 'EndpointSlice',
+  Endpoints: 'Endpoints',
+  Namespace: 'Namespaces',
+  Node: 'Nodes',
+};
 
 export interface MeshGauges {
   readonly services: number;
@@ -64,7 +88,8 @@ export function listenerConflicts(mesh: MeshConfig): ListenerConflicts {
   const httpPorts = new Set<number>();
   const vipLessTcp = new Map<number, number>();
   const podPorts = new Map<string, Set<boolean>>();
-  const plain = (p: MeshService['ports'][number]): boolean => p.protocol !== 'UDP' && !isHttp(portProtocol(p)) && !/^(https|tls)/i.test(p.name ?? '');
+  const plain = (p: MeshService['ports'][number]): boolean =>
+    p.protocol !== 'UDP' && !isHttp(portProtocol(p)) && !/^(https|tls)/i.test(p.name ?? '');
   for (const s of mesh.services) {
     for (const p of s.ports) {
       if (p.protocol === 'UDP') continue;
@@ -99,7 +124,13 @@ export function meshGauges(mesh: MeshConfig): MeshGauges {
   }
   // The store already resolved which VirtualService wins each host; every ignored one is a dup.
   const dup = mesh.conflicts.reduce((n, c) => n + c.ignored.length, 0);
-  return { services: mesh.services.length, virtualServices: mesh.virtualServices.length, edsNoInstances: empty, vserviceDupDomains: dup, conflicts: listenerConflicts(mesh) };
+  return {
+    services: mesh.services.length,
+    virtualServices: mesh.virtualServices.length,
+    edsNoInstances: empty,
+    vserviceDupDomains: dup,
+    conflicts: listenerConflicts(mesh),
+  };
 }
 
 export class PilotMetrics {
@@ -153,49 +184,196 @@ export class PilotMetrics {
   constructor(opts: { processMetrics?: boolean } = {}) {
     const registers = [this.registry];
     if (opts.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
-    this.xds = new Gauge({ name: 'pilot_xds', help: 'Number of endpoints connected to this pilot using XDS.', labelNames: ['version'], registers });
-    this.kubeRelists = new Counter({ name: 'tspilot_kube_relists_total', help: 'Kubernetes lists after the first, per resource: 410 Gone (watch history expired) or a failed list.', labelNames: ['resource'], registers });
-    this.kubeReconnects = new Counter({ name: 'tspilot_kube_watch_reconnects_total', help: 'Kubernetes watches reopened after a failure, a server-side timeout or a 410, per resource.', labelNames: ['resource'], registers });
-    this.pushes = new Counter({ name: 'pilot_xds_pushes', help: 'Pilot build and send errors for lds, rds, cds and eds.', labelNames: ['type'], registers });
-    this.convergence = new Histogram({ name: 'pilot_proxy_convergence_time', help: 'Delay in seconds between config change and a proxy receiving all required configuration.', buckets: TIME_BUCKETS, registers });
-    this.queueTime = new Histogram({ name: 'pilot_proxy_queue_time', help: 'Time in seconds, a proxy is in the push queue before being dequeued.', buckets: TIME_BUCKETS, registers });
-    this.debounceTime = new Histogram({ name: 'pilot_debounce_time', help: 'Delay in seconds between the first config enters debouncing and the merged push request is pushed into the push queue.', buckets: TIME_BUCKETS, registers });
-    this.pushContextInit = new Histogram({ name: 'pilot_pushcontext_init_seconds', help: 'Total time in seconds Pilot takes to init pushContext.', buckets: TIME_BUCKETS, registers });
-    this.triggers = new Counter({ name: 'pilot_push_triggers', help: 'Total number of times a push was triggered, labeled by reason for the push.', labelNames: ['type'], registers });
-    this.pushTime = new Histogram({ name: 'pilot_xds_push_time', help: 'Total time in seconds Pilot takes to push lds, rds, cds and eds.', labelNames: ['type'], buckets: TIME_BUCKETS, registers });
-    this.sendTime = new Histogram({ name: 'pilot_xds_send_time', help: 'Total time in seconds Pilot takes to send generated configuration.', buckets: TIME_BUCKETS, registers });
-    this.configSize = new Histogram({ name: 'pilot_xds_config_size_bytes', help: 'Distribution of configuration sizes pushed to clients', labelNames: ['type'], buckets: SIZE_BUCKETS, registers });
-    this.rejects = new Counter({ name: 'pilot_total_xds_rejects', help: 'Total number of XDS responses from pilot rejected by proxy.', labelNames: ['type'], registers });
-    const reject = (t: string): Gauge<'node' | 'err'> => new Gauge({ name: `pilot_xds_${t}_reject`, help: `Pilot rejected ${t.toUpperCase()} configs.`, labelNames: ['node', 'err'], registers });
+    this.xds = new Gauge({
+      name: 'pilot_xds',
+      help: 'Number of endpoints connected to this pilot using XDS.',
+      labelNames: ['version'],
+      registers,
+    });
+    this.kubeRelists = new Counter({
+      name: 'tspilot_kube_relists_total',
+      help: 'Kubernetes lists after the first, per resource: 410 Gone (watch history expired) or a failed list.',
+      labelNames: ['resource'],
+      registers,
+    });
+    this.kubeReconnects = new Counter({
+      name: 'tspilot_kube_watch_reconnects_total',
+      help: 'Kubernetes watches reopened after a failure, a server-side timeout or a 410, per resource.',
+      labelNames: ['resource'],
+      registers,
+    });
+    this.pushes = new Counter({
+      name: 'pilot_xds_pushes',
+      help: 'Pilot build and send errors for lds, rds, cds and eds.',
+      labelNames: ['type'],
+      registers,
+    });
+    this.convergence = new Histogram({
+      name: 'pilot_proxy_convergence_time',
+      help: 'Delay in seconds between config change and a proxy receiving all required configuration.',
+      buckets: TIME_BUCKETS,
+      registers,
+    });
+    this.queueTime = new Histogram({
+      name: 'pilot_proxy_queue_time',
+      help: 'Time in seconds, a proxy is in the push queue before being dequeued.',
+      buckets: TIME_BUCKETS,
+      registers,
+    });
+    this.debounceTime = new Histogram({
+      name: 'pilot_debounce_time',
+      help: 'Delay in seconds between the first config enters debouncing and the merged push request is pushed into the push queue.',
+      buckets: TIME_BUCKETS,
+      registers,
+    });
+    this.pushContextInit = new Histogram({
+      name: 'pilot_pushcontext_init_seconds',
+      help: 'Total time in seconds Pilot takes to init pushContext.',
+      buckets: TIME_BUCKETS,
+      registers,
+    });
+    this.triggers = new Counter({
+      name: 'pilot_push_triggers',
+      help: 'Total number of times a push was triggered, labeled by reason for the push.',
+      labelNames: ['type'],
+      registers,
+    });
+    this.pushTime = new Histogram({
+      name: 'pilot_xds_push_time',
+      help: 'Total time in seconds Pilot takes to push lds, rds, cds and eds.',
+      labelNames: ['type'],
+      buckets: TIME_BUCKETS,
+      registers,
+    });
+    this.sendTime = new Histogram({
+      name: 'pilot_xds_send_time',
+      help: 'Total time in seconds Pilot takes to send generated configuration.',
+      buckets: TIME_BUCKETS,
+      registers,
+    });
+    this.configSize = new Histogram({
+      name: 'pilot_xds_config_size_bytes',
+      help: 'Distribution of configuration sizes pushed to clients',
+      labelNames: ['type'],
+      buckets: SIZE_BUCKETS,
+      registers,
+    });
+    this.rejects = new Counter({
+      name: 'pilot_total_xds_rejects',
+      help: 'Total number of XDS responses from pilot rejected by proxy.',
+      labelNames: ['type'],
+      registers,
+    });
+    const reject = (t: string): Gauge<'node' | 'err'> =>
+      new Gauge({
+        name: `pilot_xds_${t}_reject`,
+        help: `Pilot rejected ${t.toUpperCase()} configs.`,
+        labelNames: ['node', 'err'],
+        registers,
+      });
     this.typeRejects = { cds: reject('cds'), eds: reject('eds'), lds: reject('lds'), rds: reject('rds') };
-    this.expiredNonce = new Counter({ name: 'pilot_xds_expired_nonce', help: 'Total number of XDS requests with an expired nonce.', labelNames: ['type'], registers });
-    this.internalErrors = new Counter({ name: 'pilot_total_xds_internal_errors', help: 'Total number of internal XDS errors in pilot.', registers });
-    this.sdsErrors = new Counter({ name: 'pilot_sds_certificate_errors_total', help: 'Total number of failures to fetch SDS key and certificate.', registers });
-    this.pushContextErrors = new Counter({ name: 'pilot_xds_push_context_errors', help: 'Number of errors (timeouts) initiating push context.', registers });
+    this.expiredNonce = new Counter({
+      name: 'pilot_xds_expired_nonce',
+      help: 'Total number of XDS requests with an expired nonce.',
+      labelNames: ['type'],
+      registers,
+    });
+    this.internalErrors = new Counter({
+      name: 'pilot_total_xds_internal_errors',
+      help: 'Total number of internal XDS errors in pilot.',
+      registers,
+    });
+    this.sdsErrors = new Counter({
+      name: 'pilot_sds_certificate_errors_total',
+      help: 'Total number of failures to fetch SDS key and certificate.',
+      registers,
+    });
+    this.pushContextErrors = new Counter({
+      name: 'pilot_xds_push_context_errors',
+      help: 'Number of errors (timeouts) initiating push context.',
+      registers,
+    });
     this.services = new Gauge({ name: 'pilot_services', help: 'Total services known to pilot.', registers });
     this.virtServices = new Gauge({ name: 'pilot_virt_services', help: 'Total virtual services known to pilot.', registers });
     this.edsNoInstances = new Gauge({ name: 'pilot_eds_no_instances', help: 'Number of clusters without instances.', registers });
     this.dupDomains = new Gauge({ name: 'pilot_vservice_dup_domain', help: 'Virtual services with dup domains.', registers });
-    this.jwksFetchOk = new Counter({ name: 'pilot_jwks_resolver_network_fetch_success_total', help: 'Total number of successfully network fetch by pilot jwks resolver', registers });
-    this.jwksFetchFail = new Counter({ name: 'pilot_jwks_resolver_network_fetch_fail_total', help: 'Total number of failed network fetch by pilot jwks resolver', registers });
+    this.jwksFetchOk = new Counter({
+      name: 'pilot_jwks_resolver_network_fetch_success_total',
+      help: 'Total number of successfully network fetch by pilot jwks resolver',
+      registers,
+    });
+    this.jwksFetchFail = new Counter({
+      name: 'pilot_jwks_resolver_network_fetch_fail_total',
+      help: 'Total number of failed network fetch by pilot jwks resolver',
+      registers,
+    });
     this.build = new Gauge({ name: 'istio_build', help: 'Istio component build info', labelNames: ['component', 'tag'], registers });
     this.build.set({ component: 'pilot', tag: tspilotVersion() }, 1);
-    this.cfgEvents = new Counter({ name: 'pilot_k8s_cfg_events', help: 'Events from k8s config.', labelNames: ['type', 'event'], registers });
-    this.regEvents = new Counter({ name: 'pilot_k8s_reg_events', help: 'Events from k8s registry.', labelNames: ['type', 'event'], registers });
+    this.cfgEvents = new Counter({
+      name: 'pilot_k8s_cfg_events',
+      help: 'Events from k8s config.',
+      labelNames: ['type', 'event'],
+      registers,
+    });
+    this.regEvents = new Counter({
+      name: 'pilot_k8s_reg_events',
+      help: 'Events from k8s registry.',
+      labelNames: ['type', 'event'],
+      registers,
+    });
     const t = this.timeouts;
-    this.writeTimeouts = new Counter({ name: 'pilot_xds_write_timeout', help: 'Pilot XDS response write timeouts.', registers,
-      collect() { const now = t.total(); if (now > t.counted) { this.inc(now - t.counted); t.counted = now; } } });
+    this.writeTimeouts = new Counter({
+      name: 'pilot_xds_write_timeout',
+      help: 'Pilot XDS response write timeouts.',
+      registers,
+      collect() {
+        const now = t.total();
+        if (now > t.counted) {
+          this.inc(now - t.counted);
+          t.counted = now;
+        }
+      },
+    });
     const conflict = (name: string, help: string): Gauge => new Gauge({ name, help, registers });
     this.conflicts = {
       inbound: conflict('pilot_conflict_inbound_listener', 'Number of conflicting inbound listeners.'),
-      tcpOverHttp: conflict('pilot_conflict_outbound_listener_tcp_over_current_http', 'Number of conflicting tcp listeners with current http listener.'),
-      tcpOverTcp: conflict('pilot_conflict_outbound_listener_tcp_over_current_tcp', 'Number of conflicting tcp listeners with current tcp listener.'),
-      httpOverTcp: conflict('pilot_conflict_outbound_listener_http_over_current_tcp', 'Number of conflicting wildcard http listeners with current wildcard tcp listener.'),
+      tcpOverHttp: conflict(
+        'pilot_conflict_outbound_listener_tcp_over_current_http',
+        'Number of conflicting tcp listeners with current http listener.',
+      ),
+      tcpOverTcp: conflict(
+        'pilot_conflict_outbound_listener_tcp_over_current_tcp',
+        'Number of conflicting tcp listeners with current tcp listener.',
+      ),
+      httpOverTcp: conflict(
+        'pilot_conflict_outbound_listener_http_over_current_tcp',
+        'Number of conflicting wildcard http listeners with current wildcard tcp listener.',
+      ),
     };
-    this.validationPassed = new Counter({ name: 'galley_validation_passed', help: 'Resource is valid', labelNames: ['group', 'version', 'resource'], registers });
-    this.validationFailed = new Counter({ name: 'galley_validation_failed', help: 'Resource validation failed', labelNames: ['group', 'version', 'resource', 'reason'], registers });
-    this.validationHttpErrors = new Counter({ name: 'galley_validation_http_error', help: 'Resource validation http serve errors', labelNames: ['status'], registers });
-    this.xdsAuthFailures = new Counter({ name: 'tspilot_xds_auth_failures_total', help: 'Streams and connections refused on the TLS xDS port, by reason (unauthenticated, permission_denied, tls_handshake).', labelNames: ['reason'], registers });
+    this.validationPassed = new Counter({
+      name: 'galley_validation_passed',
+      help: 'Resource is valid',
+      labelNames: ['group', 'version', 'resource'],
+      registers,
+    });
+    this.validationFailed = new Counter({
+      name: 'galley_validation_failed',
+      help: 'Resource validation failed',
+      labelNames: ['group', 'version', 'resource', 'reason'],
+      registers,
+    });
+    this.validationHttpErrors = new Counter({
+      name: 'galley_validation_http_error',
+      help: 'Resource validation http serve errors',
+      labelNames: ['status'],
+      registers,
+    });
+    this.xdsAuthFailures = new Counter({
+      name: 'tspilot_xds_auth_failures_total',
+      help: 'Streams and connections refused on the TLS xDS port, by reason (unauthenticated, permission_denied, tls_handshake).',
+      labelNames: ['reason'],
+      registers,
+    });
   }
 
   /**
@@ -219,7 +397,11 @@ export class PilotMetrics {
 
   xdsDisconnected(label: string): void {
     const n = (this.versions.get(label) ?? 0) - 1;
-    if (n > 0) { this.versions.set(label, n); this.xds.dec({ version: label }); return; }
+    if (n > 0) {
+      this.versions.set(label, n);
+      this.xds.dec({ version: label });
+      return;
+    }
     this.versions.delete(label);
     this.xds.remove({ version: label });
   }

@@ -49,12 +49,16 @@ export function mergeEvents(a: AdsEvents, b: AdsEvents): AdsEvents {
   for (const k of keys) {
     const fa = a[k] as ((...args: unknown[]) => void) | undefined;
     const fb = b[k] as ((...args: unknown[]) => void) | undefined;
-    out[k] = (...args: unknown[]) => { fa?.(...args); fb?.(...args); };
+    out[k] = (...args: unknown[]) => {
+      fa?.(...args);
+      fb?.(...args);
+    };
   }
   return out as AdsEvents;
 }
 
-const versionOf = (s: StreamState): string => (typeof s.node.metadata['ISTIO_VERSION'] === 'string' ? s.node.metadata['ISTIO_VERSION'] : '');
+const versionOf = (s: StreamState): string =>
+  typeof s.node.metadata['ISTIO_VERSION'] === 'string' ? s.node.metadata['ISTIO_VERSION'] : '';
 
 export class Observer {
   private readonly history: PushRecord[] = [];
@@ -67,17 +71,27 @@ export class Observer {
   private current: { rec: PushRecord; startedAt: number; firstChangeAt: number } | null = null;
   readonly events: AdsEvents;
 
-  constructor(readonly metrics: PilotMetrics = new PilotMetrics(), private readonly now: () => number = Date.now) {
+  constructor(
+    readonly metrics: PilotMetrics = new PilotMetrics(),
+    private readonly now: () => number = Date.now,
+  ) {
     const m = this.metrics;
     this.events = {
-      connected: (s) => { this.versionLabels.set(s.id, m.xdsConnected(versionOf(s))); },
+      connected: (s) => {
+        this.versionLabels.set(s.id, m.xdsConnected(versionOf(s)));
+      },
       disconnected: (s) => {
         const label = this.versionLabels.get(s.id);
-        if (label !== undefined) { this.versionLabels.delete(s.id); m.xdsDisconnected(label); }
+        if (label !== undefined) {
+          this.versionLabels.delete(s.id);
+          m.xdsDisconnected(label);
+        }
         this.counted.delete(s.id);
         m.clearReject(s.proxy.id);
       },
-      streamError: () => { m.pushContextErrors.inc(); },
+      streamError: () => {
+        m.pushContextErrors.inc();
+      },
       request: (s, req, o) => this.outcome(s, o, req.errorDetail?.code ?? 2),
       deltaRequest: (s, req, o) => this.outcome(s, o, req.errorDetail?.code ?? 2),
       sent: (s, r, bytes) => {
@@ -99,7 +113,11 @@ export class Observer {
   }
 
   /** A request classified by the SotW or Delta state machine. */
-  private outcome(s: StreamState, o: { readonly kind: string; readonly typeUrl: string; readonly response: object | null }, code: number): void {
+  private outcome(
+    s: StreamState,
+    o: { readonly kind: string; readonly typeUrl: string; readonly response: object | null },
+    code: number,
+  ): void {
     const m = this.metrics;
     if (o.response) this.answers.add(o.response);
     const type = typeShort(o.typeUrl);
@@ -119,8 +137,16 @@ export class Observer {
     this.metrics.pushContextInit.observe(u.buildMs / 1000);
     this.metrics.setMesh(u.mesh);
     const rec: PushRecord = {
-      seq: ++this.seq, generation: u.mesh.generation, at: new Date(startedAt).toISOString(), kinds, triggers,
-      debounceMs: Math.max(0, startedAt - u.firstChangeAt), durationMs: 0, responses: 0, proxyCount: 0, proxies: [],
+      seq: ++this.seq,
+      generation: u.mesh.generation,
+      at: new Date(startedAt).toISOString(),
+      kinds,
+      triggers,
+      debounceMs: Math.max(0, startedAt - u.firstChangeAt),
+      durationMs: 0,
+      responses: 0,
+      proxyCount: 0,
+      proxies: [],
     };
     this.current = { rec, startedAt, firstChangeAt: u.firstChangeAt };
     this.history.push(rec);
@@ -141,8 +167,16 @@ export class Observer {
         const proxies = [...r.proxies].sort();
         const omitted = r.proxyCount - proxies.length;
         return {
-          seq: r.seq, generation: r.generation, at: r.at, kinds: r.kinds, triggers: r.triggers, debounceMs: r.debounceMs,
-          durationMs: r.durationMs, responses: r.responses, proxyCount: r.proxyCount, proxies,
+          seq: r.seq,
+          generation: r.generation,
+          at: r.at,
+          kinds: r.kinds,
+          triggers: r.triggers,
+          debounceMs: r.debounceMs,
+          durationMs: r.durationMs,
+          responses: r.responses,
+          proxyCount: r.proxyCount,
+          proxies,
           ...(omitted > 0 ? { proxiesOmitted: omitted } : {}),
         };
       }),
@@ -153,14 +187,22 @@ export class Observer {
   meterSends(engine: AdsEngine): void {
     const open = engine.open.bind(engine);
     const hist = this.metrics.sendTime;
-    engine.open = (io: StreamIO, ...rest: RestOf<Parameters<AdsEngine['open']>>) => open(new Proxy(io, {
-      get(target, prop, receiver) {
-        if (prop !== 'write') return Reflect.get(target, prop, receiver) as unknown;
-        return (...args: Parameters<StreamIO['write']>): boolean => {
-          const t0 = performance.now();
-          try { return target.write(...args); } finally { hist.observe((performance.now() - t0) / 1000); }
-        };
-      },
-    }), ...rest);
+    engine.open = (io: StreamIO, ...rest: RestOf<Parameters<AdsEngine['open']>>) =>
+      open(
+        new Proxy(io, {
+          get(target, prop, receiver) {
+            if (prop !== 'write') return Reflect.get(target, prop, receiver) as unknown;
+            return (...args: Parameters<StreamIO['write']>): boolean => {
+              const t0 = performance.now();
+              try {
+                return target.write(...args);
+              } finally {
+                hist.observe((performance.now() - t0) / 1000);
+              }
+            };
+          },
+        }),
+        ...rest,
+      );
   }
 }

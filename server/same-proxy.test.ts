@@ -58,7 +58,9 @@ class SpyCache extends SnapshotCache {
   }
 }
 
-interface Cla { endpoints: { locality: { zone: string }; priority: number }[] }
+interface Cla {
+  endpoints: { locality: { zone: string }; priority: number }[];
+}
 
 describe('one proxy per node across entry points (resolveProxy)', () => {
   const mesh = meshOf(MESH);
@@ -68,9 +70,14 @@ describe('one proxy per node across entry points (resolveProxy)', () => {
     cache = new SpyCache(mesh);
     const router = new V1Api({ cache, ready: () => true }).register(new Router());
     restRoutes(router, { snapshot: (p) => cache.forProxy(p), mesh: () => cache.mesh });
-    http = await startHttp(router, '127.0.0.1', 0, (e) => { throw e; });
+    http = await startHttp(router, '127.0.0.1', 0, (e) => {
+      throw e;
+    });
   });
-  after(async () => { await h?.stop(); await http?.close(); });
+  after(async () => {
+    await h?.stop();
+    await http?.close();
+  });
 
   /** The proxy the gRPC server made of `node` (after its first EDS response), and the EDS priorities by zone. */
   async function overGrpc(node: WireNode): Promise<{ proxy: Proxy; priorities: Record<string, number> }> {
@@ -88,11 +95,17 @@ describe('one proxy per node across entry points (resolveProxy)', () => {
 
   async function overRest(node: object): Promise<{ proxy: Proxy; priorities: Record<string, number> }> {
     const before = cache.seen.length;
-    const res = await fetch(`http://127.0.0.1:${http.port}/v3/discovery:endpoints`, { method: 'POST', body: JSON.stringify({ node, resourceNames: [A] }) });
+    const res = await fetch(`http://127.0.0.1:${http.port}/v3/discovery:endpoints`, {
+      method: 'POST',
+      body: JSON.stringify({ node, resourceNames: [A] }),
+    });
     assert.equal(res.status, 200);
-    const body = await res.json() as { resources: { endpoints: { locality: { zone: string }; priority?: number }[] }[] };
+    const body = (await res.json()) as { resources: { endpoints: { locality: { zone: string }; priority?: number }[] }[] };
     assert.equal(cache.seen.length, before + 1);
-    return { proxy: cache.seen[before]!, priorities: Object.fromEntries(body.resources[0]!.endpoints.map((e) => [e.locality.zone, e.priority ?? 0])) };
+    return {
+      proxy: cache.seen[before]!,
+      priorities: Object.fromEntries(body.resources[0]!.endpoints.map((e) => [e.locality.zone, e.priority ?? 0])),
+    };
   }
 
   async function overV1(id: string): Promise<Proxy> {
@@ -112,14 +125,31 @@ describe('one proxy per node across entry points (resolveProxy)', () => {
 
   it('metadata LABELS and an xDS locality: pod labels win, the locality is used, and REST gets the EDS priorities gRPC gets', async () => {
     const metadata = { LABELS: { app: 'client', version: 'meta', extra: 'kept' } };
-    const grpc = await overGrpc({ id: ID, cluster: 'client', metadata, userAgentName: 't', clientFeatures: [], locality: { region: 'r1', zone: 'z1', sub_zone: '' } });
-    assert.deepEqual(grpc.proxy.labels, { app: 'client', version: 'pod', extra: 'kept', 'topology.kubernetes.io/region': 'r1', 'topology.kubernetes.io/zone': 'z1' });
+    const grpc = await overGrpc({
+      id: ID,
+      cluster: 'client',
+      metadata,
+      userAgentName: 't',
+      clientFeatures: [],
+      locality: { region: 'r1', zone: 'z1', sub_zone: '' },
+    });
+    assert.deepEqual(grpc.proxy.labels, {
+      app: 'client',
+      version: 'pod',
+      extra: 'kept',
+      'topology.kubernetes.io/region': 'r1',
+      'topology.kubernetes.io/zone': 'z1',
+    });
     assert.deepEqual(grpc.priorities, { z1: 0, z2: 1 }, 'the caller’s own zone first');
     const rest = await overRest({ id: ID, metadata, locality: { region: 'r1', zone: 'z1' } });
     assert.deepEqual(rest.proxy, grpc.proxy);
     assert.deepEqual(rest.priorities, grpc.priorities);
     const z2 = await overRest({ id: ID, metadata, locality: { region: 'r1', zone: 'z2' } });
     assert.deepEqual(z2.priorities, { z1: 1, z2: 0 }, 'another zone, other priorities: the locality is really read');
-    assert.deepEqual(resolveNode(mesh, ID, metadata).labels, { app: 'client', version: 'pod', extra: 'kept' }, 'the CLI cannot send a locality; the labels are the same');
+    assert.deepEqual(
+      resolveNode(mesh, ID, metadata).labels,
+      { app: 'client', version: 'pod', extra: 'kept' },
+      'the CLI cannot send a locality; the labels are the same',
+    );
   });
 });

@@ -9,10 +9,15 @@ import { sourceFromFlags } from './source.js';
 describe('server/source: which config source `tspilot serve` reads', () => {
   const ns = { istioNamespace: 'istio-system' };
   it('--config-dir wins as the folder source, even inside a pod', () => {
-    assert.deepEqual(sourceFromFlags({ ...ns, configDir: 'examples/bookinfo' }, { KUBERNETES_SERVICE_HOST: '10.0.0.1' }), { configDir: 'examples/bookinfo' });
+    assert.deepEqual(sourceFromFlags({ ...ns, configDir: 'examples/bookinfo' }, { KUBERNETES_SERVICE_HOST: '10.0.0.1' }), {
+      configDir: 'examples/bookinfo',
+    });
   });
   it('--kubeconfig selects Kubernetes mode with that file', () => {
-    assert.deepEqual(sourceFromFlags({ ...ns, kubeconfig: '/k', crdPollInterval: 5000 }, {}), { configDir: '', kube: { istioNamespace: 'istio-system', discoveryPollMs: 5000, kubeconfig: '/k' } });
+    assert.deepEqual(sourceFromFlags({ ...ns, kubeconfig: '/k', crdPollInterval: 5000 }, {}), {
+      configDir: '',
+      kube: { istioNamespace: 'istio-system', discoveryPollMs: 5000, kubeconfig: '/k' },
+    });
   });
   it('in a pod with neither flag: in-cluster credentials', () => {
     const r = sourceFromFlags(ns, { KUBERNETES_SERVICE_HOST: '10.0.0.1' });

@@ -35,12 +35,19 @@ export interface SourceChoice {
   readonly kubeConfig?: KubeConfig;
 }
 
-export function chooseSource(o: { configDir: string; pollMs: number; maxFileBytes?: number; kube?: KubeModeOptions },
-  onWatchStat?: (what: 'relist' | 'reconnect', resource: string) => void): SourceChoice {
+export function chooseSource(
+  o: { configDir: string; pollMs: number; maxFileBytes?: number; kube?: KubeModeOptions },
+  onWatchStat?: (what: 'relist' | 'reconnect', resource: string) => void,
+): SourceChoice {
   if (!o.kube) {
     const dir = path.resolve(o.configDir);
     return {
-      events$: fileSource({ dir, pollMs: o.pollMs, ...(o.maxFileBytes ? { maxFileBytes: o.maxFileBytes } : {}), onNote: (file, note) => logger('source').debug({ file }, note) }),
+      events$: fileSource({
+        dir,
+        pollMs: o.pollMs,
+        ...(o.maxFileBytes ? { maxFileBytes: o.maxFileBytes } : {}),
+        onNote: (file, note) => logger('source').debug({ file }, note),
+      }),
       mesh: DEFAULT_MESH_OPTIONS,
       describe: { configDir: dir },
     };
@@ -56,30 +63,53 @@ export function chooseSource(o: { configDir: string; pollMs: number; maxFileByte
     ...DEFAULT_MESH_OPTIONS,
     endpointsFromPods: false,
     holdEndpointsWithoutPod: true,
-    get settings() { return settings; },
+    get settings() {
+      return settings;
+    },
   };
   const events$ = kubeSource({
-    kubeConfig: kc, istioNamespace: o.kube.istioNamespace, meshConfigMap: DEFAULT_MESH_CONFIGMAP, log, discoveryPollMs: o.kube.discoveryPollMs,
+    kubeConfig: kc,
+    istioNamespace: o.kube.istioNamespace,
+    meshConfigMap: DEFAULT_MESH_CONFIGMAP,
+    log,
+    discoveryPollMs: o.kube.discoveryPollMs,
     ...(onWatchStat ? { onWatchStat } : {}),
     onMeshConfig: (text) => {
-      if (text === null) { settings = undefined; return; }
+      if (text === null) {
+        settings = undefined;
+        return;
+      }
       const r = parseMeshConfigText(text);
-      for (const p of r.problems) log.error({ field: p.field, reason: p.reason }, `ConfigMap ${o.kube!.istioNamespace}/${DEFAULT_MESH_CONFIGMAP}: mesh: ${p.field}: ${p.reason}; istiod's default is used for it`);
+      for (const p of r.problems)
+        log.error(
+          { field: p.field, reason: p.reason },
+          `ConfigMap ${o.kube!.istioNamespace}/${DEFAULT_MESH_CONFIGMAP}: mesh: ${p.field}: ${p.reason}; istiod's default is used for it`,
+        );
       settings = r.settings;
     },
   });
-  return { events$, mesh, kubeConfig: kc, describe: { kubernetes: kc.getCurrentCluster()?.server ?? '', credentials: o.kube.kubeconfig ?? 'in-cluster' } };
+  return {
+    events$,
+    mesh,
+    kubeConfig: kc,
+    describe: { kubernetes: kc.getCurrentCluster()?.server ?? '', credentials: o.kube.kubeconfig ?? 'in-cluster' },
+  };
 }
 
 /**
  * The CLI's source rule: `--config-dir` or `--kubeconfig` (not both); with neither, in-cluster
  * credentials when KUBERNETES_SERVICE_HOST is set (running in a pod); otherwise an error.
  */
-export function sourceFromFlags(o: { configDir?: string; kubeconfig?: string; istioNamespace: string; crdPollInterval?: number }, env: NodeJS.ProcessEnv): { configDir: string; kube?: KubeModeOptions } {
+export function sourceFromFlags(
+  o: { configDir?: string; kubeconfig?: string; istioNamespace: string; crdPollInterval?: number },
+  env: NodeJS.ProcessEnv,
+): { configDir: string; kube?: KubeModeOptions } {
   if (o.configDir && o.kubeconfig) throw new Error('give either --config-dir or --kubeconfig, not both');
   if (o.configDir) return { configDir: o.configDir };
   const kube = { istioNamespace: o.istioNamespace, discoveryPollMs: o.crdPollInterval };
   if (o.kubeconfig) return { configDir: '', kube: { ...kube, kubeconfig: o.kubeconfig } };
   if (env['KUBERNETES_SERVICE_HOST']) return { configDir: '', kube };
-  throw new Error('no config source: give --config-dir DIR (a folder of YAML) or --kubeconfig PATH (or run in a pod, which uses its service account)');
+  throw new Error(
+    'no config source: give --config-dir DIR (a folder of YAML) or --kubeconfig PATH (or run in a pod, which uses its service account)',
+  );
 }

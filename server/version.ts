@@ -30,5 +30,9 @@ export function replicaId(env: NodeJS.ProcessEnv = process.env): string {
 
 /** `control_plane.identifier` of istiod's debug responses: `{"Component":"istiod","ID":…,"Info":{"version":…}}`. */
 export function controlPlaneIdentifier(id = replicaId()): string {
-  return JSON.stringify({ Component: 'istiod', ID: id, Info: { version: tspilotVersion(), revision: 'tspilot', status: 'Clean', tag: tspilotVersion() } });
+  return JSON.stringify({
+    Component: 'istiod',
+    ID: id,
+    Info: { version: tspilotVersion(), revision: 'tspilot', status: 'Clean', tag: tspilotVersion() },
+  });
 }

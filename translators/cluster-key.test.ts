@@ -17,7 +17,10 @@ import { clusterKeyName } from './names.js';
 const FIXED = new Set(['BlackHoleCluster', 'PassthroughCluster', 'InboundPassthroughCluster']);
 
 describe('ClusterKey beside generated clusters and endpoints', () => {
-  const cases = fs.readdirSync(TESTDATA).filter((f) => f.endsWith('.in.yaml')).sort();
+  const cases = fs
+    .readdirSync(TESTDATA)
+    .filter((f) => f.endsWith('.in.yaml'))
+    .sort();
   for (const c of cases) {
     it(`${c.replace(/\.in\.yaml$/, '')}: every non-fixed cluster and every EDS name has the key its name spells`, () => {
       const { text, tc } = readCase(path.join(TESTDATA, c));
@@ -28,7 +31,10 @@ describe('ClusterKey beside generated clusters and endpoints', () => {
         for (const n of g.clusters.names()) {
           const k = g.clusters.key(n);
           // Fixed clusters, and clusters an EnvoyFilter ADDs under names of its own, stand for no service.
-          if (FIXED.has(n) || !n.includes('|')) { assert.equal(k, undefined, `${p.id}: fixed or added cluster ${n} has no key`); continue; }
+          if (FIXED.has(n) || !n.includes('|')) {
+            assert.equal(k, undefined, `${p.id}: fixed or added cluster ${n} has no key`);
+            continue;
+          }
           assert.ok(k, `${p.id}: cluster ${n} has a key`);
           assert.equal(clusterKeyName(k), n);
           keyed++;

@@ -26,14 +26,21 @@ export interface ClusterFlavor {
 }
 
 const LB: Readonly<Record<string, Cluster['lb_policy']>> = {
-  ROUND_ROBIN: 'ROUND_ROBIN', LEAST_CONN: 'LEAST_REQUEST', LEAST_REQUEST: 'LEAST_REQUEST', RANDOM: 'RANDOM',
+  ROUND_ROBIN: 'ROUND_ROBIN',
+  LEAST_CONN: 'LEAST_REQUEST',
+  LEAST_REQUEST: 'LEAST_REQUEST',
+  RANDOM: 'RANDOM',
 };
 
 function lbFields(policy: TrafficPolicy | undefined, flavor: ClusterFlavor): Partial<Cluster> {
   const lb = policy?.loadBalancer;
   if (lb?.consistentHash) {
     const min = lb.consistentHash.ringHash?.minimumRingSize ?? lb.consistentHash.minimumRingSize;
-    if (lb.consistentHash.maglev) return { lb_policy: 'MAGLEV', ...(lb.consistentHash.maglev.tableSize ? { maglev_lb_config: { table_size: { value: lb.consistentHash.maglev.tableSize } } } : {}) };
+    if (lb.consistentHash.maglev)
+      return {
+        lb_policy: 'MAGLEV',
+        ...(lb.consistentHash.maglev.tableSize ? { maglev_lb_config: { table_size: { value: lb.consistentHash.maglev.tableSize } } } : {}),
+      };
     return { lb_policy: 'RING_HASH', ...(min ? { ring_hash_lb_config: { minimum_ring_size: { value: String(min) } } } : {}) };
   }
   return { lb_policy: (lb?.simple && LB[lb.simple]) || flavor.defaultLb };
@@ -46,14 +53,21 @@ export function mtlsSni(port: number, subset: string, host: string): string {
 
 function typeFields(scope: Scope, svc: MeshService, name: string, port: number, policy?: TrafficPolicy): Partial<Cluster> {
   switch (svc.resolution) {
-    case 'NONE': return { type: 'ORIGINAL_DST', lb_policy: 'CLUSTER_PROVIDED' };
+    case 'NONE':
+      return { type: 'ORIGINAL_DST', lb_policy: 'CLUSTER_PROVIDED' };
     case 'DNS':
     case 'DNS_ROUND_ROBIN': {
       const eps = scope.mesh.endpoints.get(svc.hostname)?.get(port) ?? [];
-      const list = eps.length ? eps : [{ address: svc.hostname, port, labels: {}, pod: null, serviceAccount: '', locality: '', ready: true }];
+      const list = eps.length
+        ? eps
+        : [{ address: svc.hostname, port, labels: {}, pod: null, serviceAccount: '', locality: '', ready: true }];
       return {
-        type: svc.resolution === 'DNS' ? 'STRICT_DNS' : 'LOGICAL_DNS', dns_lookup_family: 'V4_ONLY',
-        load_assignment: { cluster_name: name, endpoints: dnsEndpoints(svc.resolution === 'DNS' ? list : list.slice(0, 1), policy, scope.labels) },
+        type: svc.resolution === 'DNS' ? 'STRICT_DNS' : 'LOGICAL_DNS',
+        dns_lookup_family: 'V4_ONLY',
+        load_assignment: {
+          cluster_name: name,
+          endpoints: dnsEndpoints(svc.resolution === 'DNS' ? list : list.slice(0, 1), policy, scope.labels),
+        },
       };
     }
     default:
@@ -62,29 +76,54 @@ function typeFields(scope: Scope, svc: MeshService, name: string, port: number, 
 }
 
 /** The cluster's TLS: the DestinationRule's `tls`, else auto mTLS (mtls-upstream.ts). */
-function clusterTls(scope: Scope, svc: MeshService, port: number, subset: string, policy: TrafficPolicy | undefined, h2: boolean, originalDst: boolean): Partial<Cluster> {
+function clusterTls(
+  scope: Scope,
+  svc: MeshService,
+  port: number,
+  subset: string,
+  policy: TrafficPolicy | undefined,
+  h2: boolean,
+  originalDst: boolean,
+): Partial<Cluster> {
   const auto = autoMtlsApplies(scope.mesh, svc);
-  const eps = originalDst ? scope.mesh.endpoints.get(svc.hostname)?.get(port) ?? [] : [];
+  const eps = originalDst ? (scope.mesh.endpoints.get(svc.hostname)?.get(port) ?? []) : [];
   return upstreamTlsFields({
-    tls: policy?.tls, sni: mtlsSni(port, subset, svc.hostname), h2, auto, originalDst,
+    tls: policy?.tls,
+    sni: mtlsSni(port, subset, svc.hostname),
+    h2,
+    auto,
+    originalDst,
     serviceAccounts: policy?.tls?.mode === 'ISTIO_MUTUAL' || auto ? serviceAccounts(scope.mesh, svc) : [],
     allIstio: eps.length > 0 && eps.every((e) => e.labels[TLS_MODE_LABEL] === 'istio'),
   });
 }
 
-function cluster(scope: Scope, name: string, svc: MeshService, port: number, subset: string, dr: DestinationRule | undefined, policy: TrafficPolicy | undefined, flavor: ClusterFlavor): Cluster {
+function cluster(
+  scope: Scope,
+  name: string,
+  svc: MeshService,
+  port: number,
+  subset: string,
+  dr: DestinationRule | undefined,
+  policy: TrafficPolicy | undefined,
+  flavor: ClusterFlavor,
+): Cluster {
   const meta: Record<string, string | { host: string; name: string; namespace: string }[]> = {
     // istiod names a ServiceEntry's service after its host (serviceentry conversion: Attributes.Name = hostname)
     services: [{ host: svc.hostname, name: svc.origin === 'ServiceEntry' ? svc.hostname : svc.name, namespace: svc.namespace }],
   };
   if (dr) meta['config'] = configPath('DestinationRule', dr.meta.namespace, dr.meta.name);
   const sp = svc.ports.find((p) => p.port === port)!;
-  const typed = flavor.envoyPolicy ? typeFields(scope, svc, name, port, policy) : typeFields(scope, { ...svc, resolution: 'EDS' }, name, port);
+  const typed = flavor.envoyPolicy
+    ? typeFields(scope, svc, name, port, policy)
+    : typeFields(scope, { ...svc, resolution: 'EDS' }, name, port);
   const h2 = ['HTTP2', 'GRPC'].includes(portProtocol(sp));
   const pol = flavor.envoyPolicy
     ? policyFields(policy, scope.mesh.settings.connectTimeout, h2)
     : policyFields(undefined, policy?.connectionPool?.tcp?.connectTimeout ?? scope.mesh.settings.connectTimeout, false);
-  if (!flavor.envoyPolicy) { delete pol.circuit_breakers; }
+  if (!flavor.envoyPolicy) {
+    delete pol.circuit_breakers;
+  }
   const tls = flavor.envoyPolicy ? clusterTls(scope, svc, port, subset, policy, h2, typed.type === 'ORIGINAL_DST') : {};
   const out: Cluster = { name, ...typed, ...pol, ...tls, ...lbFields(policy, flavor), metadata: istioMetadata(meta) };
   if (typed.lb_policy === 'CLUSTER_PROVIDED') out.lb_policy = 'CLUSTER_PROVIDED';
@@ -100,7 +139,9 @@ export interface KeyedCluster {
 /** Every outbound cluster of the proxy's visible services with its key, sorted by name. */
 export function outboundClusters(scope: Scope, flavor: ClusterFlavor): KeyedCluster[] {
   const out: KeyedCluster[] = [];
-  const add = (key: ClusterKey, make: (name: string) => Cluster): void => { out.push({ key, cluster: make(clusterKeyName(key)) }); };
+  const add = (key: ClusterKey, make: (name: string) => Cluster): void => {
+    out.push({ key, cluster: make(clusterKeyName(key)) });
+  };
   for (const svc of scope.services) {
     const dr = scope.destinationRule(svc.hostname);
     for (const p of svc.ports) {
@@ -109,7 +150,9 @@ export function outboundClusters(scope: Scope, flavor: ClusterFlavor): KeyedClus
       add(clusterKey('outbound', p.port, '', svc.hostname), (name) => cluster(scope, name, svc, p.port, '', dr, base, flavor));
       for (const s of dr?.spec.subsets ?? []) {
         const own = policyForPort(s.trafficPolicy, p.port);
-        add(clusterKey('outbound', p.port, s.name, svc.hostname), (name) => cluster(scope, name, svc, p.port, s.name, dr, own ? { ...base, ...own } : base, flavor));
+        add(clusterKey('outbound', p.port, s.name, svc.hostname), (name) =>
+          cluster(scope, name, svc, p.port, s.name, dr, own ? { ...base, ...own } : base, flavor),
+        );
       }
     }
   }

@@ -24,5 +24,7 @@ export function serviceDomains(svc: MeshService, proxyNamespace: string, port: n
 
 /** istiod 1.10's domains (generateVirtualHostDomains): each name then `name:port`, no absolute FQDN. */
 export function legacyServiceDomains(svc: MeshService, proxyNamespace: string, port: number): string[] {
-  return serviceDomains(svc, proxyNamespace, port, false).filter((d) => !d.endsWith('.')).flatMap((d) => [d, `${d}:${port}`]);
+  return serviceDomains(svc, proxyNamespace, port, false)
+    .filter((d) => !d.endsWith('.'))
+    .flatMap((d) => [d, `${d}:${port}`]);
 }

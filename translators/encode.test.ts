@@ -29,7 +29,11 @@ const TYPES = {
 const PROXIES: readonly { label: string; proxy: Proxy; extraListeners: readonly string[] }[] = [
   { label: 'sidecar/default', proxy: proxy(NODE_DEFAULT), extraListeners: [] },
   { label: 'sidecar/shop', proxy: proxy(NODE_SHOP), extraListeners: [] },
-  { label: 'grpc/default', proxy: proxy(NODE_DEFAULT, { GENERATOR: 'grpc', NAMESPACE: 'default' }), extraListeners: ['reviews:9080', 'echo:8080', 'reviews', 'ratings.default:9080'] },
+  {
+    label: 'grpc/default',
+    proxy: proxy(NODE_DEFAULT, { GENERATOR: 'grpc', NAMESPACE: 'default' }),
+    extraListeners: ['reviews:9080', 'echo:8080', 'reviews', 'ratings.default:9080'],
+  },
   { label: 'grpc/shop', proxy: proxy(NODE_SHOP, { GENERATOR: 'grpc' }), extraListeners: ['cart:9080', 'reviews.default:9080'] },
 ];
 
@@ -56,13 +60,15 @@ function assertSameBytes(a: Map<string, Uint8Array>, b: Map<string, Uint8Array>,
 /** Reorders the documents of a file (a `---` line separates them) by the sort keys given. */
 function shuffleDocs(text: string, keys: readonly number[]): string {
   const docs = text.split(/^---\s*$/m);
-  const order = docs.map((_, i) => i).sort((a, b) => (keys[a % keys.length]! - keys[b % keys.length]!) || a - b);
+  const order = docs.map((_, i) => i).sort((a, b) => keys[a % keys.length]! - keys[b % keys.length]! || a - b);
   return order.map((i) => docs[i]).join('\n---\n');
 }
 
 describe('translators output on the wire', () => {
   let mesh: MeshConfig;
-  before(() => { mesh = buildFrom(meshFiles()); });
+  before(() => {
+    mesh = buildFrom(meshFiles());
+  });
 
   for (const p of PROXIES) {
     it(`${p.label}: every resource encodes and passes Envoy's validate.rules`, () => {
@@ -102,13 +108,22 @@ describe('translators output on the wire', () => {
   it('the same files in any order (and documents in any order) give byte-identical resources', () => {
     const files = meshFiles();
     const expected = PROXIES.map((p) => encodeAll(generate(mesh, p.proxy), p.extraListeners));
-    fc.assert(fc.property(
-      fc.shuffledSubarray(files, { minLength: files.length, maxLength: files.length }),
-      fc.array(fc.nat(1000), { minLength: 16, maxLength: 16 }),
-      (shuffled, docKeys) => {
-        const again = buildFrom(shuffled.map((f) => ({ source: f.source, text: shuffleDocs(f.text, docKeys) })));
-        PROXIES.forEach((p, i) => assertSameBytes(expected[i]!, encodeAll(generate(again, p.proxy), p.extraListeners), `${p.label} from ${shuffled.map((f) => f.source).join(', ')}`));
-      },
-    ), fuzzParams(12));
+    fc.assert(
+      fc.property(
+        fc.shuffledSubarray(files, { minLength: files.length, maxLength: files.length }),
+        fc.array(fc.nat(1000), { minLength: 16, maxLength: 16 }),
+        (shuffled, docKeys) => {
+          const again = buildFrom(shuffled.map((f) => ({ source: f.source, text: shuffleDocs(f.text, docKeys) })));
+          PROXIES.forEach((p, i) =>
+            assertSameBytes(
+              expected[i]!,
+              encodeAll(generate(again, p.proxy), p.extraListeners),
+              `${p.label} from ${shuffled.map((f) => f.source).join(', ')}`,
+            ),
+          );
+        },
+      ),
+      fuzzParams(12),
+    );
   });
 });

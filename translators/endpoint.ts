@@ -23,10 +23,16 @@ function render(g: LocalityGroup<MeshEndpoint>): LocalityLbEndpoints {
   const l = g.locality;
   return {
     ...(g.priority ? { priority: g.priority } : {}),
-    locality: { ...(l.region ? { region: l.region } : {}), ...(l.zone ? { zone: l.zone } : {}), ...(l.subzone ? { sub_zone: l.subzone } : {}) },
+    locality: {
+      ...(l.region ? { region: l.region } : {}),
+      ...(l.zone ? { zone: l.zone } : {}),
+      ...(l.subzone ? { sub_zone: l.subzone } : {}),
+    },
     lb_endpoints: g.members.map(({ ep: e }) => ({
       endpoint: { address: { socket_address: { address: e.address, port_value: e.port } } },
-      ...(e.labels['security.istio.io/tlsMode'] === 'istio' ? { metadata: { filter_metadata: { 'envoy.transport_socket_match': jsonToStruct({ tlsMode: 'istio' }) } } } : {}),
+      ...(e.labels['security.istio.io/tlsMode'] === 'istio'
+        ? { metadata: { filter_metadata: { 'envoy.transport_socket_match': jsonToStruct({ tlsMode: 'istio' }) } } }
+        : {}),
       load_balancing_weight: { value: 1 },
     })),
     load_balancing_weight: { value: g.weight },
@@ -54,7 +60,11 @@ export function groupByLocality(eps: readonly MeshEndpoint[]): LocalityLbEndpoin
  * EDS, except that failoverPriority is skipped (istiod has no endpoint labels at that point), so
  * with failoverPriority only `failover` (if given) applies.
  */
-export function dnsEndpoints(eps: readonly MeshEndpoint[], policy: TrafficPolicy | undefined, proxyLabels: Readonly<Record<string, string>>): LocalityLbEndpoints[] {
+export function dnsEndpoints(
+  eps: readonly MeshEndpoint[],
+  policy: TrafficPolicy | undefined,
+  proxyLabels: Readonly<Record<string, string>>,
+): LocalityLbEndpoints[] {
   const s = policy?.loadBalancer?.localityLbSetting;
   if (s?.failoverPriority?.length && !s.distribute?.length && !s.failover?.length) return groupByLocality(eps);
   const setting = s?.failoverPriority?.length ? { ...s, failoverPriority: [] } : s;

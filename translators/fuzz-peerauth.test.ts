@@ -40,29 +40,76 @@ metadata: {name: gw, namespace: istio-system}
 spec: {clusterIP: 10.96.0.9, selector: {istio: ingressgateway}, ports: [{name: https, port: 443, targetPort: 8443}]}`;
 
 const mode = fc.constantFrom('UNSET', 'DISABLE', 'PERMISSIVE', 'STRICT', 'MUTUAL', 'strict', '');
-const selector = fc.option(fc.record({ matchLabels: fc.dictionary(fc.constantFrom('app', 'version', 'x/y', '-bad', 'a*'), fc.constantFrom('a', 'v1', 'v2', '*', 'has space', ''), { maxKeys: 2 }) }), { nil: undefined });
-const portLevel = fc.option(fc.dictionary(fc.constantFrom('8080', '5000', '7070', '9999', '0', '70000', 'http'), fc.oneof(fc.record({ mode }), fc.constant({}), fc.constant(null)), { maxKeys: 3 }), { nil: undefined });
+const selector = fc.option(
+  fc.record({
+    matchLabels: fc.dictionary(
+      fc.constantFrom('app', 'version', 'x/y', '-bad', 'a*'),
+      fc.constantFrom('a', 'v1', 'v2', '*', 'has space', ''),
+      { maxKeys: 2 },
+    ),
+  }),
+  { nil: undefined },
+);
+const portLevel = fc.option(
+  fc.dictionary(
+    fc.constantFrom('8080', '5000', '7070', '9999', '0', '70000', 'http'),
+    fc.oneof(fc.record({ mode }), fc.constant({}), fc.constant(null)),
+    { maxKeys: 3 },
+  ),
+  { nil: undefined },
+);
 const pa = fc.record({
   apiVersion: fc.constantFrom('security.istio.io/v1', 'security.istio.io/v1beta1'),
   kind: fc.constant('PeerAuthentication'),
   metadata: fc.record({ name: fc.constantFrom('p1', 'p2', 'default'), namespace: fc.constantFrom('default', 'istio-system', 'other') }),
-  spec: fc.record({ selector, mtls: fc.option(fc.record({ mode }, { requiredKeys: [] }), { nil: undefined }), portLevelMtls: portLevel }, { requiredKeys: [] }),
+  spec: fc.record(
+    { selector, mtls: fc.option(fc.record({ mode }, { requiredKeys: [] }), { nil: undefined }), portLevelMtls: portLevel },
+    { requiredKeys: [] },
+  ),
 });
 const dr = fc.record({
-  apiVersion: fc.constant('networking.istio.io/v1'), kind: fc.constant('DestinationRule'),
+  apiVersion: fc.constant('networking.istio.io/v1'),
+  kind: fc.constant('DestinationRule'),
   metadata: fc.record({ name: fc.constant('a'), namespace: fc.constant('default') }),
   spec: fc.record({
     host: fc.constant('a'),
-    trafficPolicy: fc.record({
-      tls: fc.record({ mode: fc.constantFrom('DISABLE', 'ISTIO_MUTUAL', 'SIMPLE'), sni: fc.constant('a.example.com'), subjectAltNames: fc.constant(['spiffe://cluster.local/ns/default/sa/a']) }, { requiredKeys: ['mode'] }),
-      portLevelSettings: fc.array(fc.record({ port: fc.record({ number: fc.constantFrom(80, 5000, 7070) }), tls: fc.record({ mode: fc.constantFrom('DISABLE', 'ISTIO_MUTUAL') }) }), { maxLength: 2 }),
-    }, { requiredKeys: [] }),
+    trafficPolicy: fc.record(
+      {
+        tls: fc.record(
+          {
+            mode: fc.constantFrom('DISABLE', 'ISTIO_MUTUAL', 'SIMPLE'),
+            sni: fc.constant('a.example.com'),
+            subjectAltNames: fc.constant(['spiffe://cluster.local/ns/default/sa/a']),
+          },
+          { requiredKeys: ['mode'] },
+        ),
+        portLevelSettings: fc.array(
+          fc.record({
+            port: fc.record({ number: fc.constantFrom(80, 5000, 7070) }),
+            tls: fc.record({ mode: fc.constantFrom('DISABLE', 'ISTIO_MUTUAL') }),
+          }),
+          { maxLength: 2 },
+        ),
+      },
+      { requiredKeys: [] },
+    ),
     subsets: fc.constant([{ name: 'v1', labels: { version: 'v1' }, trafficPolicy: { tls: { mode: 'ISTIO_MUTUAL' } } }]),
   }),
 });
 const GATEWAY = {
-  apiVersion: 'networking.istio.io/v1', kind: 'Gateway', metadata: { name: 'gw', namespace: 'istio-system' },
-  spec: { selector: { istio: 'ingressgateway' }, servers: [{ port: { number: 443, name: 'https', protocol: 'HTTPS' }, hosts: ['*'], tls: { mode: 'ISTIO_MUTUAL', subjectAltNames: ['spiffe://cluster.local/ns/default/sa/a'] } }] },
+  apiVersion: 'networking.istio.io/v1',
+  kind: 'Gateway',
+  metadata: { name: 'gw', namespace: 'istio-system' },
+  spec: {
+    selector: { istio: 'ingressgateway' },
+    servers: [
+      {
+        port: { number: 443, name: 'https', protocol: 'HTTPS' },
+        hosts: ['*'],
+        tls: { mode: 'ISTIO_MUTUAL', subjectAltNames: ['spiffe://cluster.local/ns/default/sa/a'] },
+      },
+    ],
+  },
 };
 
 const PROXIES = [
@@ -71,7 +118,14 @@ const PROXIES = [
   proxy('router~10.1.0.9~gw-1.istio-system~istio-system.svc.cluster.local', { LABELS: { istio: 'ingressgateway' } }),
   proxy('sidecar~10.1.0.3~grpc-1.default~default.svc.cluster.local', { GENERATOR: 'grpc', LABELS: { app: 'a' } }),
 ];
-const EXPECTED: Readonly<Record<string, number>> = { 'STRICT/http': 1, 'STRICT/tcp': 1, 'DISABLE/http': 1, 'DISABLE/tcp': 1, 'PERMISSIVE/http': 2, 'PERMISSIVE/tcp': 3 };
+const EXPECTED: Readonly<Record<string, number>> = {
+  'STRICT/http': 1,
+  'STRICT/tcp': 1,
+  'DISABLE/http': 1,
+  'DISABLE/tcp': 1,
+  'PERMISSIVE/http': 2,
+  'PERMISSIVE/tcp': 3,
+};
 
 type J = Record<string, unknown>;
 
@@ -80,32 +134,48 @@ describe('fuzz: PeerAuthentication and auto mTLS (fast-check)', function () {
   it('no exception escapes; rejections name the field; accepted policies translate to valid output with the chains their mode calls for', () => {
     let accepted = 0;
     let rejected = 0;
-    fc.assert(fc.property(fc.array(pa, { maxLength: 4 }), fc.option(dr, { nil: undefined }), fc.boolean(), fc.boolean(), (pas, rule, auto, withGateway) => {
-      const kept: unknown[] = [];
-      for (const o of [...pas, ...(rule ? [rule] : []), ...(withGateway ? [GATEWAY] : [])]) {
-        const v = validateObject(o, 'default', 'fuzz.yaml');
-        if (v.status === 'rejected') {
-          rejected++;
-          assert.ok(v.rejection.kind && v.rejection.name && v.rejection.namespace && v.rejection.reason, JSON.stringify(v.rejection));
-          assert.ok(!v.rejection.reason.startsWith('validator failed'), `validator threw: ${v.rejection.reason}`);
-          assert.ok(v.rejection.field, `a rejection names the field: ${JSON.stringify(v.rejection)}`);
-        } else if (v.status === 'ok') { accepted++; kept.push(o); }
-      }
-      const yaml = [BASE, ...kept.map((o) => stringify(o))].join('\n---\n');
-      const { mesh } = meshFrom(yaml, { ...DEFAULT_MESH_SETTINGS, enableAutoMtls: auto });
-      for (const p of PROXIES) {
-        const { snap, problems } = snapshot(mesh, p);
-        assert.deepEqual(problems, [], `for ${p.id} with\n${yaml}`);
-        if (p.type !== 'sidecar' || p.generator === 'grpc') continue;
-        const labels = mesh.pods.get(`default/${p.workloadName}`)!.meta.labels;
-        const eff = effectiveMtls(mesh.peerAuthentications, 'istio-system', 'default', labels);
-        const chains = ((snap.listeners['virtualInbound'] as J)['filterChains'] as J[]);
-        for (const [port, http] of [[8080, true], [5000, false], [7070, true]] as const) {
-          const want = EXPECTED[`${mtlsModeForPort(eff, port)}/${http ? 'http' : 'tcp'}`];
-          assert.equal(chains.filter((c) => c['name'] === `0.0.0.0_${port}`).length, want, `port ${port} of ${p.id} with\n${yaml}`);
-        }
-      }
-    }), fuzzParams(60, 11));
+    fc.assert(
+      fc.property(
+        fc.array(pa, { maxLength: 4 }),
+        fc.option(dr, { nil: undefined }),
+        fc.boolean(),
+        fc.boolean(),
+        (pas, rule, auto, withGateway) => {
+          const kept: unknown[] = [];
+          for (const o of [...pas, ...(rule ? [rule] : []), ...(withGateway ? [GATEWAY] : [])]) {
+            const v = validateObject(o, 'default', 'fuzz.yaml');
+            if (v.status === 'rejected') {
+              rejected++;
+              assert.ok(v.rejection.kind && v.rejection.name && v.rejection.namespace && v.rejection.reason, JSON.stringify(v.rejection));
+              assert.ok(!v.rejection.reason.startsWith('validator failed'), `validator threw: ${v.rejection.reason}`);
+              assert.ok(v.rejection.field, `a rejection names the field: ${JSON.stringify(v.rejection)}`);
+            } else if (v.status === 'ok') {
+              accepted++;
+              kept.push(o);
+            }
+          }
+          const yaml = [BASE, ...kept.map((o) => stringify(o))].join('\n---\n');
+          const { mesh } = meshFrom(yaml, { ...DEFAULT_MESH_SETTINGS, enableAutoMtls: auto });
+          for (const p of PROXIES) {
+            const { snap, problems } = snapshot(mesh, p);
+            assert.deepEqual(problems, [], `for ${p.id} with\n${yaml}`);
+            if (p.type !== 'sidecar' || p.generator === 'grpc') continue;
+            const labels = mesh.pods.get(`default/${p.workloadName}`)!.meta.labels;
+            const eff = effectiveMtls(mesh.peerAuthentications, 'istio-system', 'default', labels);
+            const chains = (snap.listeners['virtualInbound'] as J)['filterChains'] as J[];
+            for (const [port, http] of [
+              [8080, true],
+              [5000, false],
+              [7070, true],
+            ] as const) {
+              const want = EXPECTED[`${mtlsModeForPort(eff, port)}/${http ? 'http' : 'tcp'}`];
+              assert.equal(chains.filter((c) => c['name'] === `0.0.0.0_${port}`).length, want, `port ${port} of ${p.id} with\n${yaml}`);
+            }
+          }
+        },
+      ),
+      fuzzParams(60, 11),
+    );
     assert.ok(accepted > 20 && rejected > 20, `both paths exercised (accepted ${accepted}, rejected ${rejected})`);
   });
 });

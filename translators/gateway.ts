@@ -84,13 +84,22 @@ function routeConfig(scope: Scope, name: string, entries: { g: Gateway; server: 
       for (const h of hosts) if (!(byHost.get(h) ?? []).includes(vs)) byHost.set(h, [...(byHost.get(h) ?? []), vs]);
     }
   }
-  const flavor: RouteFlavor = { headerStyle: versionGates(scope.proxy).legacyHeaderMatchers ? 'legacy' : 'string_match', defaultRetries: true, timeoutAs: 'timeout', listenerClass: 'gateway', gateway: gwName(entries[0]!.g) };
-  const vhosts: VirtualHost[] = [...byHost.keys()].sort().map((h) => ({
-    name: `${h}:${port}`,
-    domains: h === '*' ? ['*'] : [h, `${h}:*`],
-    routes: vsRoutes(scope, byHost.get(h)!, h, port, flavor, false),
-    include_request_attempt_count: true,
-  })).filter((v) => v.routes.length > 0);
+  const flavor: RouteFlavor = {
+    headerStyle: versionGates(scope.proxy).legacyHeaderMatchers ? 'legacy' : 'string_match',
+    defaultRetries: true,
+    timeoutAs: 'timeout',
+    listenerClass: 'gateway',
+    gateway: gwName(entries[0]!.g),
+  };
+  const vhosts: VirtualHost[] = [...byHost.keys()]
+    .sort()
+    .map((h) => ({
+      name: `${h}:${port}`,
+      domains: h === '*' ? ['*'] : [h, `${h}:*`],
+      routes: vsRoutes(scope, byHost.get(h)!, h, port, flavor, false),
+      include_request_attempt_count: true,
+    }))
+    .filter((v) => v.routes.length > 0);
   if (entries.some((e) => e.server.tls?.httpsRedirect)) for (const v of vhosts) v.require_tls = 'ALL';
   return { name, virtual_hosts: dedupeDomains(vhosts), validate_clusters: { value: false } };
 }
@@ -103,13 +112,21 @@ function downstreamTls(server: GatewayServer): Record<string, unknown> {
   // serves by name (istiod's SdsCertificateConfig: file-cert:<cert>~<key>, file-root:<ca>).
   const cred = tls.credentialName ?? '';
   const files = !istio && !tls.credentialName;
-  const cert = istio ? 'default' : files ? `file-cert:${tls.serverCertificate ?? ''}~${tls.privateKey ?? ''}` : cred.includes('://') ? cred : `kubernetes://${cred}`;
+  const cert = istio
+    ? 'default'
+    : files
+      ? `file-cert:${tls.serverCertificate ?? ''}~${tls.privateKey ?? ''}`
+      : cred.includes('://')
+        ? cred
+        : `kubernetes://${cred}`;
   const ca = files ? `file-root:${tls.caCertificates ?? ''}` : `${cert}-cacert`;
   const common: Record<string, unknown> = { tls_certificate_sds_secret_configs: [sds(cert)], alpn_protocols: ['h2', 'http/1.1'] };
   // ISTIO_MUTUAL: clients must present a mesh certificate (the agent's ROOTCA), and one of the server's subjectAltNames when it lists any.
   const sans = tls.subjectAltNames?.length ? { match_subject_alt_names: tls.subjectAltNames.map((exact) => ({ exact })) } : {};
-  if (istio) common['combined_validation_context'] = { default_validation_context: sans, validation_context_sds_secret_config: sds('ROOTCA') };
-  else if ((tls.mode === 'MUTUAL' || tls.mode === 'OPTIONAL_MUTUAL') && !(files && !tls.caCertificates)) common['combined_validation_context'] = { default_validation_context: {}, validation_context_sds_secret_config: sds(ca) };
+  if (istio)
+    common['combined_validation_context'] = { default_validation_context: sans, validation_context_sds_secret_config: sds('ROOTCA') };
+  else if ((tls.mode === 'MUTUAL' || tls.mode === 'OPTIONAL_MUTUAL') && !(files && !tls.caCertificates))
+    common['combined_validation_context'] = { default_validation_context: {}, validation_context_sds_secret_config: sds(ca) };
   return { common_tls_context: common, require_client_certificate: { value: istio || tls.mode === 'MUTUAL' } };
 }
 
@@ -125,59 +142,99 @@ function withNetworkAuthz(scope: Scope, chain: FilterChain): FilterChain {
 }
 
 function sniOf(server: GatewayServer): string[] {
-  return server.hosts.map((h) => h.slice(h.indexOf('/') + 1)).filter((h) => h !== '*').sort();
+  return server.hosts
+    .map((h) => h.slice(h.indexOf('/') + 1))
+    .filter((h) => h !== '*')
+    .sort();
 }
 
 export function gatewayGenerator(mesh: MeshConfig, proxy: Proxy): Generated {
   const scope = buildScope(mesh, proxy);
   const gateways = mesh.gateways.filter((g) => selectorMatches(g.spec.selector, scope.labels));
   const byPort = new Map<number, { g: Gateway; server: GatewayServer }[]>();
-  for (const g of gateways) for (const server of g.spec.servers) {
-    const lp = listenPort(scope, server.port.number);
-    byPort.set(lp, [...(byPort.get(lp) ?? []), { g, server }]);
-  }
+  for (const g of gateways)
+    for (const server of g.spec.servers) {
+      const lp = listenPort(scope, server.port.number);
+      byPort.set(lp, [...(byPort.get(lp) ?? []), { g, server }]);
+    }
   const listeners: Listener[] = [];
   const routes: RouteConfiguration[] = [];
   for (const [lp, entries] of [...byPort.entries()].sort((a, b) => a[0] - b[0])) {
     const chains: { chain: FilterChain; rc?: RouteConfiguration }[] = [];
-    const http = entries.filter((e) => ['HTTP', 'HTTP2', 'GRPC', 'GRPC-WEB'].includes(e.server.port.protocol) || (e.server.port.protocol === 'HTTPS' && !e.server.tls));
-    const terminated = entries.filter((e) => e.server.port.protocol === 'HTTPS' && e.server.tls && e.server.tls.mode !== 'PASSTHROUGH' && e.server.tls.mode !== 'AUTO_PASSTHROUGH');
+    const http = entries.filter(
+      (e) =>
+        ['HTTP', 'HTTP2', 'GRPC', 'GRPC-WEB'].includes(e.server.port.protocol) || (e.server.port.protocol === 'HTTPS' && !e.server.tls),
+    );
+    const terminated = entries.filter(
+      (e) =>
+        e.server.port.protocol === 'HTTPS' &&
+        e.server.tls &&
+        e.server.tls.mode !== 'PASSTHROUGH' &&
+        e.server.tls.mode !== 'AUTO_PASSTHROUGH',
+    );
     const passthrough = entries.filter((e) => !http.includes(e) && !terminated.includes(e));
     if (http.length) {
       const rc = `http.${lp}`;
       const ctx = listenerContext(scope, 'gateway', http.length === 1 ? serverPort(lp, http[0]!.server) : { number: lp });
-      chains.push({ chain: { filters: [{ name: HCM_FILTER, typed_config: typedAny(HCM_TYPE, rdsHcm(`outbound_0.0.0.0_${lp}`, rc, ctx)) }] }, rc: routeConfig(scope, rc, http) });
+      chains.push({
+        chain: { filters: [{ name: HCM_FILTER, typed_config: typedAny(HCM_TYPE, rdsHcm(`outbound_0.0.0.0_${lp}`, rc, ctx)) }] },
+        rc: routeConfig(scope, rc, http),
+      });
     }
     for (const e of terminated) {
       const rc = `https.${e.server.port.number}.${e.server.port.name}.${e.g.meta.name}.${e.g.meta.namespace}`;
       const sni = sniOf(e.server);
-      chains.push({ rc: routeConfig(scope, rc, [e]), chain: {
-        ...(sni.length ? { filter_chain_match: { server_names: sni } } : {}),
-        transport_socket: { name: 'envoy.transport_sockets.tls', typed_config: typedAny(DOWNSTREAM_TLS, downstreamTls(e.server)) },
-        filters: [{ name: HCM_FILTER, typed_config: typedAny(HCM_TYPE, rdsHcm(`outbound_0.0.0.0_${lp}`, rc, listenerContext(scope, 'gateway', serverPort(lp, e.server)))) }],
-        metadata: istioMetadata({ config: gwPath(e.g) }),
-      } as FilterChain });
+      chains.push({
+        rc: routeConfig(scope, rc, [e]),
+        chain: {
+          ...(sni.length ? { filter_chain_match: { server_names: sni } } : {}),
+          transport_socket: { name: 'envoy.transport_sockets.tls', typed_config: typedAny(DOWNSTREAM_TLS, downstreamTls(e.server)) },
+          filters: [
+            {
+              name: HCM_FILTER,
+              typed_config: typedAny(
+                HCM_TYPE,
+                rdsHcm(`outbound_0.0.0.0_${lp}`, rc, listenerContext(scope, 'gateway', serverPort(lp, e.server))),
+              ),
+            },
+          ],
+          metadata: istioMetadata({ config: gwPath(e.g) }),
+        } as FilterChain,
+      });
     }
     for (const e of passthrough) {
-      for (const { vs } of boundVirtualServices(scope, e.g, e.server)) chains.push(...tlsChains(scope, vs, e.server.port.number, gwName(e.g)).map((chain) => ({ chain: withNetworkAuthz(scope, chain) })));
+      for (const { vs } of boundVirtualServices(scope, e.g, e.server))
+        chains.push(...tlsChains(scope, vs, e.server.port.number, gwName(e.g)).map((chain) => ({ chain: withNetworkAuthz(scope, chain) })));
     }
     // Servers that collide on one port and match (istiod reports them as conflicts): the first keeps it.
     const seen = new Set<string>();
-    const kept = chains.filter((c) => { const k = JSON.stringify(c.chain.filter_chain_match ?? {}); return seen.has(k) ? false : (seen.add(k), true); });
+    const kept = chains.filter((c) => {
+      const k = JSON.stringify(c.chain.filter_chain_match ?? {});
+      return seen.has(k) ? false : (seen.add(k), true);
+    });
     if (!kept.length) continue;
     for (const c of kept) if (c.rc && !routes.some((r) => r.name === c.rc!.name)) routes.push(c.rc);
     const uniq = kept.map((c) => c.chain);
     listeners.push({
-      name: `0.0.0.0_${lp}`, address: { socket_address: { address: '0.0.0.0', port_value: lp } }, traffic_direction: 'OUTBOUND',
+      name: `0.0.0.0_${lp}`,
+      address: { socket_address: { address: '0.0.0.0', port_value: lp } },
+      traffic_direction: 'OUTBOUND',
       ...(uniq.some((c) => c.filter_chain_match?.server_names) ? { listener_filters: [TLS_INSPECTOR] } : {}),
-      filter_chains: uniq, metadata: istioMetadata({ config: gwPath(entries[0]!.g) }),
+      filter_chains: uniq,
+      metadata: istioMetadata({ config: gwPath(entries[0]!.g) }),
     });
   }
-  const clusters = clusterOutput([...fixedClusters(scope).map((cluster) => ({ cluster })), ...outboundClusters(scope, { defaultLb: 'LEAST_REQUEST', envoyPolicy: true })]);
+  const clusters = clusterOutput([
+    ...fixedClusters(scope).map((cluster) => ({ cluster })),
+    ...outboundClusters(scope, { defaultLb: 'LEAST_REQUEST', envoyPolicy: true }),
+  ]);
   return {
     clusters,
     endpoints: edsOutput(scope, clusters),
     listeners: eager(listeners, (l) => l.name!),
-    routes: eager(routes.sort((a, b) => (a.name! < b.name! ? -1 : 1)), (r) => r.name!),
+    routes: eager(
+      routes.sort((a, b) => (a.name! < b.name! ? -1 : 1)),
+      (r) => r.name!,
+    ),
   };
 }

@@ -9,7 +9,16 @@
 import assert from 'node:assert/strict';
 import type { MeshConfig } from '../model/config.js';
 import type {
-  Cluster, ClusterLoadAssignment, HTTPFault, HeaderMatcher, HttpConnectionManager, Listener, Metadata, Route, RouteConfiguration, VirtualHost,
+  Cluster,
+  ClusterLoadAssignment,
+  HTTPFault,
+  HeaderMatcher,
+  HttpConnectionManager,
+  Listener,
+  Metadata,
+  Route,
+  RouteConfiguration,
+  VirtualHost,
 } from '../proto/types.js';
 import { structToJson } from '../proto/struct.js';
 import { generate, type Generated } from './index.js';
@@ -31,15 +40,26 @@ function must<T>(v: T | undefined, what: string): T {
   return v;
 }
 
-const vhost = (rc: RouteConfiguration, name: string): VirtualHost => must(rc.virtual_hosts?.find((v) => v.name === name), `vhost ${name}`);
-const provenance = (m: Metadata | null | undefined): unknown => structToJson((m?.filter_metadata as Record<string, never> | undefined)?.['istio']);
-const weights = (r: Route): [string, number][] => (r.route?.weighted_clusters?.clusters ?? []).map((c) => [c.name!, Number(c.weight?.value)]);
+const vhost = (rc: RouteConfiguration, name: string): VirtualHost =>
+  must(
+    rc.virtual_hosts?.find((v) => v.name === name),
+    `vhost ${name}`,
+  );
+const provenance = (m: Metadata | null | undefined): unknown =>
+  structToJson((m?.filter_metadata as Record<string, never> | undefined)?.['istio']);
+const weights = (r: Route): [string, number][] =>
+  (r.route?.weighted_clusters?.clusters ?? []).map((c) => [c.name!, Number(c.weight?.value)]);
 
 const ISTIOD_DEFAULT_RETRY = {
   retry_on: 'connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes',
   num_retries: { value: 2 },
   retriable_status_codes: [503],
-  retry_host_predicate: [{ name: 'envoy.retry_host_predicates.previous_hosts', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate' } }],
+  retry_host_predicate: [
+    {
+      name: 'envoy.retry_host_predicates.previous_hosts',
+      typed_config: { '@type': 'type.googleapis.com/envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate' },
+    },
+  ],
   host_selection_retry_max_attempts: '5',
 };
 
@@ -61,8 +81,17 @@ describe('translators generate()', () => {
   describe('Envoy sidecar: istiod names', () => {
     it('clusters outbound|port||host and outbound|port|subset|host, EDS over ADS with service_name = cluster name', () => {
       const names = sidecar.clusters.names();
-      for (const n of [`outbound|9080||${REVIEWS_HOST}`, `outbound|9080|v1|${REVIEWS_HOST}`, `outbound|9080|v2|${REVIEWS_HOST}`, `outbound|9080|v3|${REVIEWS_HOST}`,
-        `outbound|8080||${ECHO_HOST}`, `outbound|7070|v2|${ECHO_HOST}`, 'outbound|9080||cart.shop.svc.cluster.local', 'BlackHoleCluster', 'PassthroughCluster']) {
+      for (const n of [
+        `outbound|9080||${REVIEWS_HOST}`,
+        `outbound|9080|v1|${REVIEWS_HOST}`,
+        `outbound|9080|v2|${REVIEWS_HOST}`,
+        `outbound|9080|v3|${REVIEWS_HOST}`,
+        `outbound|8080||${ECHO_HOST}`,
+        `outbound|7070|v2|${ECHO_HOST}`,
+        'outbound|9080||cart.shop.svc.cluster.local',
+        'BlackHoleCluster',
+        'PassthroughCluster',
+      ]) {
         assert.ok(names.includes(n), `${n} in ${names.join(', ')}`);
       }
       for (const n of names.filter((x) => x.startsWith('outbound|'))) {
@@ -73,18 +102,26 @@ describe('translators generate()', () => {
         assert.deepEqual(c.eds_cluster_config?.eds_config?.ads, {});
       }
       const eds = names.filter((n) => sidecar.clusters.get(n)?.type === 'EDS');
-      for (const n of eds) assert.ok(sidecar.endpoints.names().includes(n) && sidecar.endpoints.get(n), `EDS cluster ${n} has an assignment`);
+      for (const n of eds)
+        assert.ok(sidecar.endpoints.names().includes(n) && sidecar.endpoints.get(n), `EDS cluster ${n} has an assignment`);
     });
 
     it('load balancing: LEAST_REQUEST by default, ROUND_ROBIN where the DestinationRule asks (ratings)', () => {
       assert.equal(sidecar.clusters.get(`outbound|9080||${REVIEWS_HOST}`)?.lb_policy, 'LEAST_REQUEST');
       assert.equal(sidecar.clusters.get('outbound|9080||ratings.default.svc.cluster.local')?.lb_policy, 'ROUND_ROBIN');
-      assert.equal(sidecar.clusters.get('outbound|9080|v1|ratings.default.svc.cluster.local')?.lb_policy, 'ROUND_ROBIN', 'subsets inherit the rule’s policy');
+      assert.equal(
+        sidecar.clusters.get('outbound|9080|v1|ratings.default.svc.cluster.local')?.lb_policy,
+        'ROUND_ROBIN',
+        'subsets inherit the rule’s policy',
+      );
     });
 
     it('clusters carry their DestinationRule as provenance', () => {
       const c = sidecar.clusters.get(`outbound|9080|v1|${REVIEWS_HOST}`) as Cluster;
-      assert.equal((provenance(c.metadata) as { config?: string }).config, '/apis/networking.istio.io/v1/namespaces/default/destination-rule/reviews');
+      assert.equal(
+        (provenance(c.metadata) as { config?: string }).config,
+        '/apis/networking.istio.io/v1/namespaces/default/destination-rule/reviews',
+      );
     });
 
     it('listener 0.0.0.0_<port> per HTTP port, its HCM takes route config "<port>" over ADS', () => {
@@ -97,15 +134,24 @@ describe('translators generate()', () => {
       assert.equal(hcm.rds?.route_config_name, '9080');
       assert.deepEqual(hcm.rds?.config_source?.ads, {});
       assert.equal(hcm.http_filters!.at(-1)!.name, 'envoy.filters.http.router', 'router is the last HTTP filter');
-      assert.ok(hcm.http_filters!.some((h) => h.name === 'envoy.filters.http.fault'), 'fault filter present for VirtualService faults');
+      assert.ok(
+        hcm.http_filters!.some((h) => h.name === 'envoy.filters.http.fault'),
+        'fault filter present for VirtualService faults',
+      );
     });
 
     it('route config "9080": vhost host:port with istiod’s domains in order, allow_any last, ports ignored in host matching', () => {
       const rc = must(sidecar.routes.get('9080'), 'route config 9080');
       assert.equal(rc.name, '9080');
       assert.equal(rc.ignore_port_in_host_matching, true);
-      assert.deepEqual(vhost(rc, `${REVIEWS_HOST}:9080`).domains,
-        [REVIEWS_HOST, `${REVIEWS_HOST}.`, 'reviews', 'reviews.default.svc', 'reviews.default', '10.96.10.13']);
+      assert.deepEqual(vhost(rc, `${REVIEWS_HOST}:9080`).domains, [
+        REVIEWS_HOST,
+        `${REVIEWS_HOST}.`,
+        'reviews',
+        'reviews.default.svc',
+        'reviews.default',
+        '10.96.10.13',
+      ]);
       const last = rc.virtual_hosts!.at(-1)!;
       assert.equal(last.name, 'allow_any');
       assert.deepEqual(last.domains, ['*']);
@@ -115,12 +161,21 @@ describe('translators generate()', () => {
 
     it('a proxy in another namespace does not get the bare short name (and gets its own namespace’s)', () => {
       const rc = must(sidecarShop.routes.get('9080'), 'route config 9080 (shop)');
-      assert.deepEqual(vhost(rc, `${REVIEWS_HOST}:9080`).domains,
-        [REVIEWS_HOST, `${REVIEWS_HOST}.`, 'reviews.default.svc', 'reviews.default', '10.96.10.13']);
+      assert.deepEqual(vhost(rc, `${REVIEWS_HOST}:9080`).domains, [
+        REVIEWS_HOST,
+        `${REVIEWS_HOST}.`,
+        'reviews.default.svc',
+        'reviews.default',
+        '10.96.10.13',
+      ]);
       assert.ok(vhost(rc, 'cart.shop.svc.cluster.local:9080').domains!.includes('cart'));
       const fromDefault = must(sidecar.routes.get('9080'), 'route config 9080');
       assert.ok(!vhost(fromDefault, 'cart.shop.svc.cluster.local:9080').domains!.includes('cart'));
-      assert.equal(new Set(fromDefault.virtual_hosts!.flatMap((v) => v.domains!)).size, fromDefault.virtual_hosts!.flatMap((v) => v.domains!).length, 'no domain in two vhosts (Envoy NACKs that)');
+      assert.equal(
+        new Set(fromDefault.virtual_hosts!.flatMap((v) => v.domains!)).size,
+        fromDefault.virtual_hosts!.flatMap((v) => v.domains!).length,
+        'no domain in two vhosts (Envoy NACKs that)',
+      );
     });
 
     it('a host without VirtualService gets the default route to its own cluster with istiod’s default retries', () => {
@@ -142,7 +197,10 @@ describe('translators generate()', () => {
         const hcm = unpack<HttpConnectionManager>(l.api_listener?.api_listener, HCM);
         assert.deepEqual(hcm.rds?.config_source, { ads: {}, resource_api_version: 'V3' });
         assert.equal(hcm.rds?.route_config_name, `outbound|9080||${REVIEWS_HOST}`);
-        assert.deepEqual(hcm.http_filters!.map((h) => h.name), ['envoy.filters.http.fault', 'envoy.filters.http.router']);
+        assert.deepEqual(
+          hcm.http_filters!.map((h) => h.name),
+          ['envoy.filters.http.fault', 'envoy.filters.http.router'],
+        );
       }
     });
 
@@ -171,20 +229,31 @@ describe('translators generate()', () => {
       assert.equal(rc.virtual_hosts!.length, 1);
       const vh = rc.virtual_hosts![0]!;
       assert.equal(vh.name, `${REVIEWS_HOST}:9080`);
-      for (const d of [`${REVIEWS_HOST}:9080`, 'reviews:9080', 'reviews.default:9080', '10.96.10.13:9080']) assert.ok(vh.domains!.includes(d), d);
+      for (const d of [`${REVIEWS_HOST}:9080`, 'reviews:9080', 'reviews.default:9080', '10.96.10.13:9080'])
+        assert.ok(vh.domains!.includes(d), d);
       const shop = must(grpcShop.routes.get(`outbound|9080||${REVIEWS_HOST}`), 'grpc RDS (shop)').virtual_hosts![0]!;
       assert.ok(!shop.domains!.includes('reviews:9080') && !shop.domains!.includes('reviews'));
     });
 
     it('CDS: the same outbound and subset clusters, round robin by default, no Passthrough/BlackHole', () => {
-      assert.deepEqual([...grpc.clusters.names()].sort(), sidecar.clusters.names().filter((n) => n.startsWith('outbound|')).sort());
+      assert.deepEqual(
+        [...grpc.clusters.names()].sort(),
+        sidecar.clusters
+          .names()
+          .filter((n) => n.startsWith('outbound|'))
+          .sort(),
+      );
       assert.equal(grpc.clusters.get(`outbound|9080||${REVIEWS_HOST}`)?.lb_policy, 'ROUND_ROBIN');
-      assert.equal(grpc.clusters.get(`outbound|9080|v2|${REVIEWS_HOST}`)?.eds_cluster_config?.service_name, `outbound|9080|v2|${REVIEWS_HOST}`);
+      assert.equal(
+        grpc.clusters.get(`outbound|9080|v2|${REVIEWS_HOST}`)?.eds_cluster_config?.service_name,
+        `outbound|9080|v2|${REVIEWS_HOST}`,
+      );
     });
   });
 
   describe('header matches: string_match for Envoy, exact_match for gRPC C-core 1.51', () => {
-    const jason = (rc: RouteConfiguration): HeaderMatcher[] => must(vhost(rc, `${REVIEWS_HOST}:9080`).routes![0]!.match?.headers ?? undefined, 'jason headers');
+    const jason = (rc: RouteConfiguration): HeaderMatcher[] =>
+      must(vhost(rc, `${REVIEWS_HOST}:9080`).routes![0]!.match?.headers ?? undefined, 'jason headers');
 
     it('sidecar', () => {
       assert.deepEqual(jason(must(sidecar.routes.get('9080'), '9080')), [{ name: 'end-user', string_match: { exact: 'jason' } }]);
@@ -192,7 +261,10 @@ describe('translators generate()', () => {
 
     it('proxyless', () => {
       const h = jason(must(grpc.routes.get(`outbound|9080||${REVIEWS_HOST}`), 'rds'));
-      assert.ok(h.every((m) => m.string_match === undefined), 'no string_match (C-core 1.51 NACKs it)');
+      assert.ok(
+        h.every((m) => m.string_match === undefined),
+        'no string_match (C-core 1.51 NACKs it)',
+      );
       assert.deepEqual(h, [{ name: 'end-user', exact_match: 'jason' }]);
     });
   });
@@ -206,19 +278,34 @@ describe('translators generate()', () => {
     });
 
     it('one Envoy route per match, in VirtualService order', () => {
-      assert.deepEqual(routes.map((r) => r.name), ['canary', 'canary', 'chaos', 'split']);
-      assert.deepEqual(grpcRoutes.map((r) => r.name), ['canary', 'canary', 'chaos', 'split']);
+      assert.deepEqual(
+        routes.map((r) => r.name),
+        ['canary', 'canary', 'chaos', 'split'],
+      );
+      assert.deepEqual(
+        grpcRoutes.map((r) => r.name),
+        ['canary', 'canary', 'chaos', 'split'],
+      );
     });
 
     it('uri prefix/regex/exact and headers (sorted), method as :method', () => {
       assert.deepEqual(routes[0]!.match, {
         prefix: '/api',
-        headers: [{ name: 'x-canary', string_match: { exact: 'yes' } }, { name: 'x-team', string_match: { prefix: 'web' } }],
+        headers: [
+          { name: 'x-canary', string_match: { exact: 'yes' } },
+          { name: 'x-team', string_match: { prefix: 'web' } },
+        ],
       });
-      assert.deepEqual(routes[1]!.match, { safe_regex: { regex: '/v[0-9]+/items' }, headers: [{ name: ':method', string_match: { exact: 'POST' } }] });
+      assert.deepEqual(routes[1]!.match, {
+        safe_regex: { regex: '/v[0-9]+/items' },
+        headers: [{ name: ':method', string_match: { exact: 'POST' } }],
+      });
       assert.deepEqual(routes[2]!.match, { path: '/chaos' });
       assert.deepEqual(routes[3]!.match, { prefix: '/' });
-      assert.deepEqual(grpcRoutes[0]!.match?.headers, [{ name: 'x-canary', exact_match: 'yes' }, { name: 'x-team', prefix_match: 'web' }]);
+      assert.deepEqual(grpcRoutes[0]!.match?.headers, [
+        { name: 'x-canary', exact_match: 'yes' },
+        { name: 'x-team', prefix_match: 'web' },
+      ]);
     });
 
     it('subset destinations use the port of the vhost when the service has several', () => {
@@ -230,11 +317,17 @@ describe('translators generate()', () => {
 
     it('weights as in the VirtualService, weight-0 destinations dropped, adding up to 100', () => {
       for (const r of [routes[3]!, grpcRoutes[3]!]) {
-        assert.deepEqual(weights(r), [[`outbound|8080|v1|${ECHO_HOST}`, 70], [`outbound|8080|v2|${ECHO_HOST}`, 30]]);
+        assert.deepEqual(weights(r), [
+          [`outbound|8080|v1|${ECHO_HOST}`, 70],
+          [`outbound|8080|v2|${ECHO_HOST}`, 30],
+        ]);
         assert.equal(r.route?.cluster, undefined);
       }
       const reviews = vhost(must(sidecar.routes.get('9080'), '9080'), `${REVIEWS_HOST}:9080`).routes!;
-      assert.deepEqual(weights(reviews[1]!), [[`outbound|9080|v1|${REVIEWS_HOST}`, 50], [`outbound|9080|v3|${REVIEWS_HOST}`, 50]]);
+      assert.deepEqual(weights(reviews[1]!), [
+        [`outbound|9080|v1|${REVIEWS_HOST}`, 50],
+        [`outbound|9080|v3|${REVIEWS_HOST}`, 50],
+      ]);
     });
 
     it('timeout: route timeout on sidecars, max_stream_duration for gRPC', () => {
@@ -275,15 +368,20 @@ describe('translators generate()', () => {
         assert.deepEqual(provenance(r.metadata), { config: '/apis/networking.istio.io/v1/namespaces/default/virtual-service/echo' });
       }
       const reviews = vhost(must(sidecar.routes.get('9080'), '9080'), `${REVIEWS_HOST}:9080`).routes!;
-      assert.deepEqual(provenance(reviews[0]!.metadata), { config: '/apis/networking.istio.io/v1/namespaces/default/virtual-service/reviews' });
+      assert.deepEqual(provenance(reviews[0]!.metadata), {
+        config: '/apis/networking.istio.io/v1/namespaces/default/virtual-service/reviews',
+      });
     });
   });
 
   describe('EDS', () => {
-    const flat = (cla: ClusterLoadAssignment | undefined): string[] => (cla?.endpoints ?? []).flatMap((l) => (l.lb_endpoints ?? []).map((e) => {
-      const sa = e.endpoint?.address?.socket_address;
-      return `${sa?.address}:${sa?.port_value}`;
-    }));
+    const flat = (cla: ClusterLoadAssignment | undefined): string[] =>
+      (cla?.endpoints ?? []).flatMap((l) =>
+        (l.lb_endpoints ?? []).map((e) => {
+          const sa = e.endpoint?.address?.socket_address;
+          return `${sa?.address}:${sa?.port_value}`;
+        }),
+      );
 
     it('subset endpoints are the pods with the subset’s labels; not-ready endpoints left out', () => {
       assert.deepEqual(flat(sidecar.endpoints.get(`outbound|8080|v1|${ECHO_HOST}`)), ['10.1.0.2:18080', '10.1.0.9:18080']);
@@ -296,10 +394,18 @@ describe('translators generate()', () => {
     it('every locality has a locality message and a load_balancing_weight; localities and endpoints sorted', () => {
       const cla = must(sidecar.endpoints.get(`outbound|8080||${ECHO_HOST}`), 'echo CLA');
       assert.equal(cla.cluster_name, `outbound|8080||${ECHO_HOST}`);
-      assert.deepEqual(cla.endpoints!.map((l) => [l.locality, l.load_balancing_weight]), [
-        [{ region: 'us-east1', zone: 'us-east1-b' }, { value: 3 }], [{ region: 'us-east1', zone: 'us-east1-c' }, { value: 1 }],
-      ]);
-      assert.deepEqual(flat(cla), ['10.1.0.2:18080', '10.1.0.9:18080', '10.1.0.10:18080', '10.1.0.3:18080'], 'numeric address order within a locality');
+      assert.deepEqual(
+        cla.endpoints!.map((l) => [l.locality, l.load_balancing_weight]),
+        [
+          [{ region: 'us-east1', zone: 'us-east1-b' }, { value: 3 }],
+          [{ region: 'us-east1', zone: 'us-east1-c' }, { value: 1 }],
+        ],
+      );
+      assert.deepEqual(
+        flat(cla),
+        ['10.1.0.2:18080', '10.1.0.9:18080', '10.1.0.10:18080', '10.1.0.3:18080'],
+        'numeric address order within a locality',
+      );
       for (const g of [sidecar, grpc, sidecarShop]) {
         for (const n of g.endpoints.names()) {
           for (const l of must(g.endpoints.get(n), n).endpoints ?? []) {
@@ -312,18 +418,31 @@ describe('translators generate()', () => {
   });
 
   describe('snapshot consistency', () => {
-    for (const [label, pick] of [['sidecar', () => sidecar], ['sidecar (shop)', () => sidecarShop], ['proxyless', () => grpc]] as const) {
+    for (const [label, pick] of [
+      ['sidecar', () => sidecar],
+      ['sidecar (shop)', () => sidecarShop],
+      ['proxyless', () => grpc],
+    ] as const) {
       it(`${label}: every cluster a route names is served by CDS, every RDS name a listener names is served`, () => {
         const g = pick();
-        const listeners: Listener[] = [...g.listeners.names(), ...(label === 'proxyless' ? ['reviews:9080', 'echo:8080'] : [])].map((n) => must(g.listeners.get(n), n));
+        const listeners: Listener[] = [...g.listeners.names(), ...(label === 'proxyless' ? ['reviews:9080', 'echo:8080'] : [])].map((n) =>
+          must(g.listeners.get(n), n),
+        );
         // Sidecars also have virtualOutbound/virtualInbound and TCP listeners (tcp_proxy): check every HCM.
-        const hcms = listeners.flatMap((l) => (l.api_listener ? [l.api_listener.api_listener] : (l.filter_chains ?? []).flatMap((c) => (c.filters ?? []).map((f) => f.typed_config))))
+        const hcms = listeners
+          .flatMap((l) =>
+            l.api_listener
+              ? [l.api_listener.api_listener]
+              : (l.filter_chains ?? []).flatMap((c) => (c.filters ?? []).map((f) => f.typed_config)),
+          )
           .filter((a) => (a as { '@type'?: string } | undefined)?.['@type'] === `type.googleapis.com/${HCM}`);
         assert.ok(hcms.length > 0, 'some listener carries an HCM');
         for (const hcmAny of hcms) {
           const hcm = unpack<HttpConnectionManager>(hcmAny, HCM);
           // The inbound catch-all (virtualInbound-catchall-http) carries its route config inline, as istiod's does.
-          const rc = hcm.rds ? must(g.routes.get(hcm.rds.route_config_name!), `route config ${hcm.rds.route_config_name}`) : must(hcm.route_config ?? undefined, 'an inline route config');
+          const rc = hcm.rds
+            ? must(g.routes.get(hcm.rds.route_config_name!), `route config ${hcm.rds.route_config_name}`)
+            : must(hcm.route_config ?? undefined, 'an inline route config');
           for (const vh of rc.virtual_hosts ?? []) {
             for (const r of vh.routes ?? []) {
               const targets = r.route?.cluster ? [r.route.cluster] : weights(r).map(([n]) => n);

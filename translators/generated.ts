@@ -29,5 +29,8 @@ export interface Generated {
   /** The DNS name table, one unnamed resource (translators/nds.ts); added by `generate`. */
   readonly nameTable?: TypeOutput<object>;
   /** The EnvoyFilters applied and the patches skipped as invalid (translators/envoyfilter); absent when none applies. */
-  readonly envoyFilters?: { readonly filters: readonly string[]; skips(): readonly { filter: string; patchIndex: number; typeUrl: string; resource: string; reason: string }[] };
+  readonly envoyFilters?: {
+    readonly filters: readonly string[];
+    skips(): readonly { filter: string; patchIndex: number; typeUrl: string; resource: string; reason: string }[];
+  };
 }

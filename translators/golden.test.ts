@@ -18,7 +18,10 @@ import { meshFrom, proxy, snapshot, TYPES, type TypeKey } from './harness.test.j
 export const TESTDATA = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../translators/testdata');
 const UPDATE = process.env['UPDATE_GOLDENS'] === '1';
 
-interface TestCase { proxies: { id: string; metadata?: Record<string, unknown> }[]; meshConfig?: unknown }
+interface TestCase {
+  proxies: { id: string; metadata?: Record<string, unknown> }[];
+  meshConfig?: unknown;
+}
 
 export function readCase(file: string): { text: string; tc: TestCase } {
   const text = fs.readFileSync(file, 'utf8');
@@ -39,7 +42,10 @@ export function renderCase(file: string): { out: Record<string, unknown>; proble
     const { snap, problems: pr } = snapshot(mesh, proxy(p.id, p.metadata ?? {}));
     problems.push(...pr.map((x) => `${p.id}: ${x}`));
     const rendered: Record<string, unknown> = {};
-    for (const t of Object.keys(TYPES) as TypeKey[]) rendered[t] = Object.keys(snap[t]).sort().map((n) => snap[t][n]);
+    for (const t of Object.keys(TYPES) as TypeKey[])
+      rendered[t] = Object.keys(snap[t])
+        .sort()
+        .map((n) => snap[t][n]);
     proxies[p.id] = rendered;
   }
   const out = {
@@ -53,13 +59,17 @@ export function renderCase(file: string): { out: Record<string, unknown>; proble
   return { out, problems };
 }
 
-const cases = fs.readdirSync(TESTDATA).filter((f) => f.endsWith('.in.yaml')).sort();
+const cases = fs
+  .readdirSync(TESTDATA)
+  .filter((f) => f.endsWith('.in.yaml'))
+  .sort();
 
 describe('translators golden files (testdata/*.in.yaml → *.out.yaml)', () => {
   if (UPDATE) {
     after(() => {
       const inputs = new Set(cases.map((c) => c.replace(/\.in\.yaml$/, '')));
-      for (const f of fs.readdirSync(TESTDATA)) if (f.endsWith('.out.yaml') && !inputs.has(f.replace(/\.out\.yaml$/, ''))) fs.rmSync(path.join(TESTDATA, f));
+      for (const f of fs.readdirSync(TESTDATA))
+        if (f.endsWith('.out.yaml') && !inputs.has(f.replace(/\.out\.yaml$/, ''))) fs.rmSync(path.join(TESTDATA, f));
     });
   }
   it('has cases', () => assert.ok(cases.length >= 5, cases.join(', ')));
@@ -69,9 +79,16 @@ describe('translators golden files (testdata/*.in.yaml → *.out.yaml)', () => {
       assert.deepEqual(problems, [], 'every resource passes validate.rules and the snapshot is consistent');
       const outFile = path.join(TESTDATA, c.replace(/\.in\.yaml$/, '.out.yaml'));
       const text = stringify(out, { lineWidth: 0, aliasDuplicateObjects: false });
-      if (UPDATE) { fs.writeFileSync(outFile, text); return; }
+      if (UPDATE) {
+        fs.writeFileSync(outFile, text);
+        return;
+      }
       assert.ok(fs.existsSync(outFile), `${outFile} is missing: run UPDATE_GOLDENS=1 npm test`);
-      assert.deepEqual(out, parseAllDocuments(fs.readFileSync(outFile, 'utf8'))[0]!.toJS(), `${c}: output differs from the golden (UPDATE_GOLDENS=1 npm test rewrites it)`);
+      assert.deepEqual(
+        out,
+        parseAllDocuments(fs.readFileSync(outFile, 'utf8'))[0]!.toJS(),
+        `${c}: output differs from the golden (UPDATE_GOLDENS=1 npm test rewrites it)`,
+      );
     });
   }
 });

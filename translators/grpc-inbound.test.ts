@@ -68,7 +68,10 @@ describe('proxyless gRPC server listeners (GENERATOR=grpc, inbound)', () => {
     assert.equal(c['transportSocket'], undefined);
     const hcm = c['filters'][0]['typedConfig'];
     assert.deepEqual(hcm['routeConfig']['virtualHosts'][0]['routes'], [{ match: { prefix: '/' }, nonForwardingAction: {} }]);
-    assert.deepEqual(hcm['httpFilters'].map((f: Json) => f['name']), ['envoy.filters.http.router']);
+    assert.deepEqual(
+      hcm['httpFilters'].map((f: Json) => f['name']),
+      ['envoy.filters.http.router'],
+    );
   });
 
   it('PERMISSIVE on a pod labelled tlsMode=istio is served as STRICT: TLS from the certificate provider, client certificates required', () => {
@@ -88,14 +91,24 @@ describe('proxyless gRPC server listeners (GENERATOR=grpc, inbound)', () => {
 
   it('follows PeerAuthentication: STRICT without the label, DISABLE with it, portLevelMtls per port', () => {
     assert.equal(chainOf(listener(BASE + pa('ns', '{mtls: {mode: STRICT}}'), { app: 'cart' }))['name'], 'inbound-mtls');
-    const disabled = listener(BASE + pa('cart', '{selector: {matchLabels: {app: cart}}, mtls: {mode: DISABLE}}'), { app: 'cart', 'security.istio.io/tlsMode': 'istio' });
+    const disabled = listener(BASE + pa('cart', '{selector: {matchLabels: {app: cart}}, mtls: {mode: DISABLE}}'), {
+      app: 'cart',
+      'security.istio.io/tlsMode': 'istio',
+    });
     assert.equal(chainOf(disabled)['name'], 'inbound-plaintext');
-    assert.deepEqual(chainOf(disabled)['metadata']['filterMetadata']['istio']['policies'], ['/apis/security.istio.io/v1/namespaces/shop/peer-authentication/cart']);
-    const port = listener(BASE + pa('ns', '{mtls: {mode: DISABLE}}') + pa('cart', '{selector: {matchLabels: {app: cart}}, portLevelMtls: {17070: {mode: STRICT}}}'), { app: 'cart' });
+    assert.deepEqual(chainOf(disabled)['metadata']['filterMetadata']['istio']['policies'], [
+      '/apis/security.istio.io/v1/namespaces/shop/peer-authentication/cart',
+    ]);
+    const port = listener(
+      BASE +
+        pa('ns', '{mtls: {mode: DISABLE}}') +
+        pa('cart', '{selector: {matchLabels: {app: cart}}, portLevelMtls: {17070: {mode: STRICT}}}'),
+      { app: 'cart' },
+    );
     assert.equal(chainOf(port)['name'], 'inbound-mtls');
   });
 
-  it('AuthorizationPolicy: DENY filter before ALLOW (istiod\'s names for gRPC), AUDIT and dry-run-only policies left out', () => {
+  it("AuthorizationPolicy: DENY filter before ALLOW (istiod's names for gRPC), AUDIT and dry-run-only policies left out", () => {
     const ap = (name: string, action: string, extra = ''): string => `---
 apiVersion: security.istio.io/v1
 kind: AuthorizationPolicy
@@ -105,22 +118,43 @@ spec:
   action: ${action}
   rules: [{from: [{source: {principals: [cluster.local/ns/shop/sa/frontend]}}], to: [{operation: {paths: ['/cart.Cart/*']}}]}]
 `;
-    const yaml = BASE + ap('allow', 'ALLOW') + ap('deny', 'DENY') + ap('audit', 'AUDIT') + ap('dry', 'ALLOW', ', annotations: {istio.io/dry-run: "true"}');
+    const yaml =
+      BASE +
+      ap('allow', 'ALLOW') +
+      ap('deny', 'DENY') +
+      ap('audit', 'AUDIT') +
+      ap('dry', 'ALLOW', ', annotations: {istio.io/dry-run: "true"}');
     const c = chainOf(listener(yaml, { app: 'cart' }));
     const filters = c['filters'][0]['typedConfig']['httpFilters'] as Json[];
-    assert.deepEqual(filters.map((f) => f['name']), ['envoy.filters.http.rbac.DENY', 'envoy.filters.http.rbac', 'envoy.filters.http.router']);
+    assert.deepEqual(
+      filters.map((f) => f['name']),
+      ['envoy.filters.http.rbac.DENY', 'envoy.filters.http.rbac', 'envoy.filters.http.router'],
+    );
     assert.equal(filters[0]!['typedConfig']['rules']['action'], 'DENY');
     const allow = filters[1]!['typedConfig']['rules'];
     assert.deepEqual(Object.keys(allow['policies']), ['ns[shop]-policy[allow]-rule[0]'], 'the dry-run policy is not enforced');
     assert.match(JSON.stringify(allow), /spiffe:\/\/cluster\.local\/ns\/shop\/sa\/frontend/);
     assert.match(JSON.stringify(allow), /"prefix":"\/cart\.Cart\/"/);
-    const only = chainOf(listener(BASE + ap('audit', 'AUDIT') + ap('dry', 'DENY', ', annotations: {istio.io/dry-run: "true"}'), { app: 'cart' }));
-    assert.deepEqual(only['filters'][0]['typedConfig']['httpFilters'].map((f: Json) => f['name']), ['envoy.filters.http.router']);
+    const only = chainOf(
+      listener(BASE + ap('audit', 'AUDIT') + ap('dry', 'DENY', ', annotations: {istio.io/dry-run: "true"}'), { app: 'cart' }),
+    );
+    assert.deepEqual(
+      only['filters'][0]['typedConfig']['httpFilters'].map((f: Json) => f['name']),
+      ['envoy.filters.http.router'],
+    );
   });
 
   it('gives no listener for a port the workload does not serve, another prefix, or a malformed address', () => {
-    assert.equal(listener(BASE, { app: 'cart' }, 'xds.istio.io/grpc/lds/inbound/10.1.0.9:7070'), undefined, 'the service port is not the workload port');
-    assert.equal(listener(BASE, { app: 'other' }, NAME, 'other-0'), undefined, 'no service selects the workload (a pod the registry does not know)');
+    assert.equal(
+      listener(BASE, { app: 'cart' }, 'xds.istio.io/grpc/lds/inbound/10.1.0.9:7070'),
+      undefined,
+      'the service port is not the workload port',
+    );
+    assert.equal(
+      listener(BASE, { app: 'other' }, NAME, 'other-0'),
+      undefined,
+      'no service selects the workload (a pod the registry does not know)',
+    );
     assert.equal(parseInboundName('xds.istio.io/grpc/lds/inbound/10.1.0.9'), undefined);
     assert.equal(parseInboundName('xds.istio.io/grpc/lds/inbound/10.1.0.9:0'), undefined);
     assert.deepEqual(parseInboundName('xds.istio.io/grpc/lds/inbound/[::1]:8080'), { host: '::1', port: 8080 });
@@ -129,7 +163,10 @@ spec:
   it('classes: the tlsMode label and the namespace are part of the class key', () => {
     const { mesh } = meshFrom(BASE);
     const a = proxy('sidecar~10.1.0.9~cart-0.shop~shop.svc.cluster.local', { GENERATOR: 'grpc', LABELS: { app: 'cart' } });
-    const b = proxy('sidecar~10.1.0.10~cart-1.shop~shop.svc.cluster.local', { GENERATOR: 'grpc', LABELS: { app: 'cart', 'security.istio.io/tlsMode': 'istio' } });
+    const b = proxy('sidecar~10.1.0.10~cart-1.shop~shop.svc.cluster.local', {
+      GENERATOR: 'grpc',
+      LABELS: { app: 'cart', 'security.istio.io/tlsMode': 'istio' },
+    });
     assert.notEqual(proxyClass(a, mesh), proxyClass(b, mesh));
   });
 });
@@ -143,7 +180,7 @@ describe('proxyless gRPC client TLS (GENERATOR=grpc, CDS)', () => {
     assert.deepEqual(validateMessage(TYPES.clusters, bytes), []);
     return toProto3Json(TYPES.clusters, bytes) as Json;
   };
-  it('adds mTLS only for DestinationRule ISTIO_MUTUAL, verifying the endpoints\' SPIFFE identities', () => {
+  it("adds mTLS only for DestinationRule ISTIO_MUTUAL, verifying the endpoints' SPIFFE identities", () => {
     assert.equal(cluster(BASE)['transportSocket'], undefined, 'no auto-mTLS for proxyless clients');
     const dr = `---
 apiVersion: networking.istio.io/v1

@@ -33,7 +33,6 @@ export const GRPC_INBOUND_PREFIX = 'xds.istio.io/grpc/lds/inbound/';
 /** The label istiod's injector puts on pods with a sidecar (or proxyless agent) that speaks mTLS. */
 export const TLS_MODE_LABEL = 'security.istio.io/tlsMode';
 
-
 /** What the inbound listener needs from the security policies of the workload. */
 export interface InboundSecurity {
   /** The effective PeerAuthentication mode for the workload (scope's namespace and labels) on `port`. */
@@ -82,7 +81,10 @@ function chain(scope: Scope, port: number, svc: MeshService, sec: InboundSecurit
     name: `inbound-${suffix}`,
     filters: [{ name: `inbound-hcm${suffix}`, typed_config: typedAny(HCM_TYPE, hcm) }],
     ...(tls ? { transport_socket: grpcServerTls() } : {}),
-    metadata: istioMetadata({ config: configPath('Service', svc.namespace, svc.name), ...(policies.length ? { policies: [...policies] } : {}) }),
+    metadata: istioMetadata({
+      config: configPath('Service', svc.namespace, svc.name),
+      ...(policies.length ? { policies: [...policies] } : {}),
+    }),
   } as FilterChain;
 }
 

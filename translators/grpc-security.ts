@@ -26,8 +26,10 @@ import type { Scope } from './scope.js';
 
 export const RBAC_DENY_FILTER = `${RBAC_HTTP_FILTER}.DENY`;
 
-const paPath = (p: PeerAuthentication): string => `/apis/security.istio.io/v1/namespaces/${p.meta.namespace}/peer-authentication/${p.meta.name}`;
-const apPath = (p: AuthorizationPolicy): string => `/apis/security.istio.io/v1/namespaces/${p.meta.namespace}/authorization-policy/${p.meta.name}`;
+const paPath = (p: PeerAuthentication): string =>
+  `/apis/security.istio.io/v1/namespaces/${p.meta.namespace}/peer-authentication/${p.meta.name}`;
+const apPath = (p: AuthorizationPolicy): string =>
+  `/apis/security.istio.io/v1/namespaces/${p.meta.namespace}/authorization-policy/${p.meta.name}`;
 
 function mtls(scope: Scope) {
   return effectiveMtls(scope.mesh.peerAuthentications, scope.mesh.settings.rootNamespace, scope.namespace, scope.labels);

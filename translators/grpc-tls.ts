@@ -38,7 +38,10 @@ function commonTls(sans: readonly string[]): Record<string, unknown> {
 
 /** A server's mTLS transport socket: its certificate from the provider, client certificates required and checked against ROOTCA. */
 export function grpcServerTls(): TransportSocket {
-  return { name: TLS_SOCKET, typed_config: typedAny(DOWNSTREAM_TLS, { common_tls_context: commonTls([]), require_client_certificate: { value: true } }) };
+  return {
+    name: TLS_SOCKET,
+    typed_config: typedAny(DOWNSTREAM_TLS, { common_tls_context: commonTls([]), require_client_certificate: { value: true } }),
+  };
 }
 
 /** The SPIFFE identities of the workloads behind `host:port`, sorted (istiod's push.ServiceAccounts). */
@@ -51,7 +54,12 @@ export function serviceIdentities(mesh: MeshConfig, host: string, port: number):
 }
 
 /** The client TLS a proxyless cluster gets from its traffic policy: only for ISTIO_MUTUAL. */
-export function grpcClientTls(mesh: MeshConfig, host: string, port: number, policy: TrafficPolicy | undefined): TransportSocket | undefined {
+export function grpcClientTls(
+  mesh: MeshConfig,
+  host: string,
+  port: number,
+  policy: TrafficPolicy | undefined,
+): TransportSocket | undefined {
   if (policy?.tls?.mode !== 'ISTIO_MUTUAL') return undefined;
   return { name: TLS_SOCKET, typed_config: typedAny(UPSTREAM_TLS, { common_tls_context: commonTls(serviceIdentities(mesh, host, port)) }) };
 }

@@ -27,7 +27,12 @@ import { grpcInboundSecurity } from './grpc-security.js';
 import { grpcClientTls } from './grpc-tls.js';
 import { policyForPort } from './policy.js';
 
-export const GRPC_ROUTES: RouteFlavor = { headerStyle: 'legacy', defaultRetries: false, timeoutAs: 'max_stream_duration', listenerClass: 'grpc-outbound' };
+export const GRPC_ROUTES: RouteFlavor = {
+  headerStyle: 'legacy',
+  defaultRetries: false,
+  timeoutAs: 'max_stream_duration',
+  listenerClass: 'grpc-outbound',
+};
 
 /** Resolves `host[:port]` as a gRPC target names it, from the proxy's namespace. */
 export function resolveTarget(scope: Scope, name: string, proxyNs: string): { svc: MeshService; port: number } | undefined {
@@ -57,7 +62,13 @@ function listener(scope: Scope, proxy: Proxy, name: string): Listener | undefine
 function routeConfig(scope: Scope, proxy: Proxy, name: string, svc: MeshService, port: number): RouteConfiguration {
   return {
     name,
-    virtual_hosts: [{ name: vhostName(svc.hostname, port), domains: serviceDomains(svc, proxy.namespace, port, true), routes: hostRoutes(scope, svc.hostname, port, GRPC_ROUTES) }],
+    virtual_hosts: [
+      {
+        name: vhostName(svc.hostname, port),
+        domains: serviceDomains(svc, proxy.namespace, port, true),
+        routes: hostRoutes(scope, svc.hostname, port, GRPC_ROUTES),
+      },
+    ],
   };
 }
 
@@ -73,16 +84,39 @@ function withClientTls(scope: Scope, { key, cluster }: KeyedCluster): KeyedClust
 export function grpcGenerator(mesh: MeshConfig, proxy: Proxy): Generated {
   const scope = buildScope(mesh, proxy);
   let clusters: Map<string, KeyedCluster> | undefined;
-  const allClusters = (): Map<string, KeyedCluster> => (clusters ??= new Map(outboundClusters(scope, { defaultLb: 'ROUND_ROBIN', envoyPolicy: false }).map((c) => [c.cluster.name!, withClientTls(scope, c)])));
+  const allClusters = (): Map<string, KeyedCluster> =>
+    (clusters ??= new Map(
+      outboundClusters(scope, { defaultLb: 'ROUND_ROBIN', envoyPolicy: false }).map((c) => [c.cluster.name!, withClientTls(scope, c)]),
+    ));
   // RDS names are the services' port clusters (`outbound|port||host`): the listeners name them.
   let rdsNames: Map<string, { svc: MeshService; port: number }> | undefined;
   const allRoutes = (): Map<string, { svc: MeshService; port: number }> =>
-    (rdsNames ??= new Map(scope.services.flatMap((svc) => svc.ports.map((p) => [clusterName('outbound', p.port, '', svc.hostname), { svc, port: p.port }] as const))));
+    (rdsNames ??= new Map(
+      scope.services.flatMap((svc) =>
+        svc.ports.map((p) => [clusterName('outbound', p.port, '', svc.hostname), { svc, port: p.port }] as const),
+      ),
+    ));
   const key = (n: string): ClusterKey | undefined => allClusters().get(n)?.key;
   return {
     clusters: { names: () => [...allClusters().keys()], get: (n) => allClusters().get(n)?.cluster, key },
-    endpoints: { names: () => [...allClusters().keys()], key, get: (n) => { const k = key(n); return k ? outboundEndpoints(scope, k) : undefined; } },
-    listeners: { names: () => scope.services.flatMap((s) => s.ports.map((p) => `${s.hostname}:${p.port}`)), get: (n) => listener(scope, proxy, n) },
-    routes: { names: () => [...allRoutes().keys()], get: (n) => { const r = allRoutes().get(n); return r ? routeConfig(scope, proxy, n, r.svc, r.port) : undefined; } },
+    endpoints: {
+      names: () => [...allClusters().keys()],
+      key,
+      get: (n) => {
+        const k = key(n);
+        return k ? outboundEndpoints(scope, k) : undefined;
+      },
+    },
+    listeners: {
+      names: () => scope.services.flatMap((s) => s.ports.map((p) => `${s.hostname}:${p.port}`)),
+      get: (n) => listener(scope, proxy, n),
+    },
+    routes: {
+      names: () => [...allRoutes().keys()],
+      get: (n) => {
+        const r = allRoutes().get(n);
+        return r ? routeConfig(scope, proxy, n, r.svc, r.port) : undefined;
+      },
+    },
   };
 }

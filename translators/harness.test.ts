@@ -29,7 +29,12 @@ export type TypeKey = keyof typeof TYPES;
 export function meshFrom(yaml: string, settings?: MeshSettings): { mesh: MeshConfig; rejected: readonly Rejection[] } {
   const parsed = parseConfigText(yaml, 'test.yaml');
   if (!parsed.ok) throw new Error(parsed.reason);
-  let st = reduce(emptyState(), { type: 'replace', origin: { source: 'test.yaml' }, objects: parsed.file.objects, rejections: parsed.file.rejections });
+  let st = reduce(emptyState(), {
+    type: 'replace',
+    origin: { source: 'test.yaml' },
+    objects: parsed.file.objects,
+    rejections: parsed.file.rejections,
+  });
   st = reduce(st, { type: 'synced' });
   const { mesh } = buildMesh(st, { ...DEFAULT_MESH_OPTIONS, ...(settings ? { settings } : {}) });
   return { mesh, rejected: mesh.rejected };
@@ -51,11 +56,17 @@ export function snapshot(mesh: MeshConfig, p: Proxy, opts: { strictClusters?: bo
   for (const t of Object.keys(TYPES) as TypeKey[]) {
     for (const name of [...g[t].names()].sort()) {
       const obj = g[t].get(name);
-      if (!obj) { problems.push(`${t} ${name}: listed but get() returns nothing`); continue; }
+      if (!obj) {
+        problems.push(`${t} ${name}: listed but get() returns nothing`);
+        continue;
+      }
       let bytes: Uint8Array;
       try {
         bytes = encodeResource(TYPES[t], name, obj).bytes;
-      } catch (e) { problems.push(`${t} ${name}: cannot encode: ${(e as Error).message}`); continue; }
+      } catch (e) {
+        problems.push(`${t} ${name}: cannot encode: ${(e as Error).message}`);
+        continue;
+      }
       for (const v of validateMessage(TYPES[t], bytes)) problems.push(`${t} ${name}: ${v.path}: ${v.message}`);
       snap[t][name] = toProto3Json(TYPES[t], bytes);
     }
@@ -65,7 +76,10 @@ export function snapshot(mesh: MeshConfig, p: Proxy, opts: { strictClusters?: bo
 }
 
 function collect(v: unknown, key: string, out: Set<string>): void {
-  if (Array.isArray(v)) { for (const x of v) collect(x, key, out); return; }
+  if (Array.isArray(v)) {
+    for (const x of v) collect(x, key, out);
+    return;
+  }
   if (v && typeof v === 'object') {
     for (const [k, x] of Object.entries(v)) {
       if (k === key && typeof x === 'string') out.add(x);
@@ -84,7 +98,8 @@ export function consistency(s: Snapshot, strictClusters = true): string[] {
   const edsWanted = new Set<string>();
   for (const c of Object.values(s.clusters)) {
     const o = c as Record<string, unknown>;
-    if (o['type'] === 'EDS') edsWanted.add(((o['edsClusterConfig'] as Record<string, unknown>)?.['serviceName'] as string) ?? (o['name'] as string));
+    if (o['type'] === 'EDS')
+      edsWanted.add(((o['edsClusterConfig'] as Record<string, unknown>)?.['serviceName'] as string) ?? (o['name'] as string));
   }
   for (const n of Object.keys(s.endpoints)) if (!edsWanted.has(n)) problems.push(`endpoints ${n}: no cluster references it`);
   for (const n of edsWanted) if (!s.endpoints[n]) problems.push(`cluster ${n}: its EDS name has no assignment`);

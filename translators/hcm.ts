@@ -35,11 +35,16 @@ export function listenerContext(scope: Scope, listenerClass: ListenerClass, port
 }
 
 /** The values of istiod's literal tracing tags for a workload: canonical service and revision, mesh ID. */
-function tracingLiterals(mesh: MeshConfig, proxy: Proxy, l: Readonly<Record<string, string>>): { service: string; revision: string; meshId: string } {
+function tracingLiterals(
+  mesh: MeshConfig,
+  proxy: Proxy,
+  l: Readonly<Record<string, string>>,
+): { service: string; revision: string; meshId: string } {
   const md = proxy.metadata;
   const str = (v: unknown): string | undefined => (typeof v === 'string' && v ? v : undefined);
   return {
-    service: l['service.istio.io/canonical-name'] ?? l['app.kubernetes.io/name'] ?? l['app'] ?? str(md['WORKLOAD_NAME']) ?? proxy.workloadName,
+    service:
+      l['service.istio.io/canonical-name'] ?? l['app.kubernetes.io/name'] ?? l['app'] ?? str(md['WORKLOAD_NAME']) ?? proxy.workloadName,
     revision: l['service.istio.io/canonical-revision'] ?? l['app.kubernetes.io/version'] ?? l['version'] ?? 'latest',
     meshId: str(md['MESH_ID']) ?? mesh.settings.trustDomain,
   };
@@ -58,7 +63,8 @@ export function hcmClassKey(mesh: MeshConfig, proxy: Proxy, labels: Readonly<Rec
   if (typeof md['MESH_ID'] === 'string' && md['MESH_ID']) parts.push(`mesh=${md['MESH_ID']}`);
   const byLabel = labels['service.istio.io/canonical-name'] ?? labels['app.kubernetes.io/name'] ?? labels['app'];
   // Without a naming label the service is WORKLOAD_NAME or the pod's name; with no labels at all the pod's name is the key already.
-  if (!byLabel && ((typeof md['WORKLOAD_NAME'] === 'string' && md['WORKLOAD_NAME']) || Object.keys(labels).length)) parts.push(`svc=${tracingLiterals(mesh, proxy, labels).service}`);
+  if (!byLabel && ((typeof md['WORKLOAD_NAME'] === 'string' && md['WORKLOAD_NAME']) || Object.keys(labels).length))
+    parts.push(`svc=${tracingLiterals(mesh, proxy, labels).service}`);
   if (proxy.type === 'router') {
     const gt = proxyConfigOf(mesh, proxy).gatewayTopology;
     if (gt && Object.keys(gt).length) parts.push(`gt=${JSON.stringify(gt)}`);
@@ -69,9 +75,14 @@ export function hcmClassKey(mesh: MeshConfig, proxy: Proxy, labels: Readonly<Rec
 /** Tracing as istiod configures it with the default mesh config (1% random sampling) and its custom tags. */
 function tracing(ctx: HttpListenerContext): NonNullable<HttpConnectionManager['tracing']> {
   const { service, revision, meshId } = tracingLiterals(ctx.mesh, ctx.proxy, ctx.labels);
-  const rbacTag = (tag: string, key: string) => ({ tag, metadata: { kind: { request: {} }, metadata_key: { key: 'envoy.filters.http.rbac', path: [{ key }] } } });
+  const rbacTag = (tag: string, key: string) => ({
+    tag,
+    metadata: { kind: { request: {} }, metadata_key: { key: 'envoy.filters.http.rbac', path: [{ key }] } },
+  });
   return {
-    client_sampling: { value: 100 }, random_sampling: { value: 1 }, overall_sampling: { value: 100 },
+    client_sampling: { value: 100 },
+    random_sampling: { value: 1 },
+    overall_sampling: { value: 100 },
     custom_tags: [
       rbacTag('istio.authorization.dry_run.allow_policy.name', 'istio_dry_run_allow_shadow_effective_policy_id'),
       rbacTag('istio.authorization.dry_run.allow_policy.result', 'istio_dry_run_allow_shadow_engine_result'),
@@ -89,18 +100,23 @@ function tracing(ctx: HttpListenerContext): NonNullable<HttpConnectionManager['t
 function classSettings(ctx: HttpListenerContext): Partial<HttpConnectionManager> {
   if (ctx.listenerClass === 'sidecar-inbound') {
     return {
-      use_remote_address: { value: false }, server_name: ENVOY_SERVER_NAME,
-      forward_client_cert_details: 'APPEND_FORWARD', set_current_client_cert_details: { subject: { value: true }, uri: true, dns: true },
+      use_remote_address: { value: false },
+      server_name: ENVOY_SERVER_NAME,
+      forward_client_cert_details: 'APPEND_FORWARD',
+      set_current_client_cert_details: { subject: { value: true }, uri: true, dns: true },
     };
   }
   if (ctx.listenerClass === 'gateway') {
     const topology = proxyConfigOf(ctx.mesh, ctx.proxy).gatewayTopology;
     const xfcc = topology?.forwardClientCertDetails ?? 'SANITIZE_SET';
     return {
-      use_remote_address: { value: true }, server_name: ENVOY_SERVER_NAME,
+      use_remote_address: { value: true },
+      server_name: ENVOY_SERVER_NAME,
       ...(topology?.numTrustedProxies ? { xff_num_trusted_hops: topology.numTrustedProxies } : {}),
       forward_client_cert_details: xfcc,
-      ...(xfcc === 'APPEND_FORWARD' || xfcc === 'SANITIZE_SET' ? { set_current_client_cert_details: { subject: { value: true }, cert: true, dns: true, uri: true } } : {}),
+      ...(xfcc === 'APPEND_FORWARD' || xfcc === 'SANITIZE_SET'
+        ? { set_current_client_cert_details: { subject: { value: true }, cert: true, dns: true, uri: true } }
+        : {}),
       http_protocol_options: {},
     };
   }
@@ -111,7 +127,10 @@ export function rdsHcm(statPrefix: string, routeConfigName: string, ctx: HttpLis
   const grpc = isGrpcClass(ctx.listenerClass);
   const hcm: HttpConnectionManager = {
     stat_prefix: statPrefix,
-    rds: { config_source: { ads: {}, resource_api_version: 'V3', ...(grpc ? {} : { initial_fetch_timeout: { seconds: 0 } }) }, route_config_name: routeConfigName },
+    rds: {
+      config_source: { ads: {}, resource_api_version: 'V3', ...(grpc ? {} : { initial_fetch_timeout: { seconds: 0 } }) },
+      route_config_name: routeConfigName,
+    },
     http_filters: httpFilters(ctx),
   };
   if (!grpc) {
@@ -122,7 +141,11 @@ export function rdsHcm(statPrefix: string, routeConfigName: string, ctx: HttpLis
       path_with_escaped_slashes_action: 'KEEP_UNCHANGED',
       upgrade_configs: [{ upgrade_type: 'websocket' }],
       stream_idle_timeout: { seconds: 0 },
-      request_id_extension: { typed_config: typedAny('envoy.extensions.request_id.uuid.v3.UuidRequestIdConfig', { use_request_id_for_trace_sampling: { value: true } }) },
+      request_id_extension: {
+        typed_config: typedAny('envoy.extensions.request_id.uuid.v3.UuidRequestIdConfig', {
+          use_request_id_for_trace_sampling: { value: true },
+        }),
+      },
       tracing: tracing(ctx),
     } satisfies Partial<HttpConnectionManager>);
   }

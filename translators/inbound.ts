@@ -57,18 +57,31 @@ function ingressPorts(scope: Scope): InboundPort[] | undefined {
   const sc = scope.sidecar;
   if (!sc?.spec.ingress?.length) return undefined;
   const config = configPath('Sidecar', sc.meta.namespace, sc.meta.name);
-  return sc.spec.ingress.map((l) => {
-    const ep = l.defaultEndpoint ?? '';
-    const m = /^(.*):(\d+)$/.exec(ep);
-    const endpoint: InboundPort['endpoint'] = ep.startsWith('unix://') ? { pipe: ep.slice('unix://'.length) }
-      : m && m[1] === '127.0.0.1' ? { address: '127.0.0.1', port: Number(m[2]) }
-        : m ? { address: scope.proxy.ip, port: Number(m[2]) } : { address: scope.proxy.ip, port: l.port.number };
-    const services = scope.mesh.services.filter((svc) => svc.namespace === scope.namespace && serviceSelects(svc.selector, scope.labels)
-      && svc.ports.some((sp) => resolveTarget(scope.mesh, scope.namespace, scope.labels, sp) === l.port.number));
-    const named = protocolNamed(l.port.protocol);
-    const protocol = named !== 'Unsupported' ? named : portProtocol({ name: l.port.name, port: l.port.number, targetPort: l.port.number, protocol: 'TCP', appProtocol: '' });
-    return { port: l.port.number, protocol, services, endpoint, config };
-  }).sort((a, b) => a.port - b.port);
+  return sc.spec.ingress
+    .map((l) => {
+      const ep = l.defaultEndpoint ?? '';
+      const m = /^(.*):(\d+)$/.exec(ep);
+      const endpoint: InboundPort['endpoint'] = ep.startsWith('unix://')
+        ? { pipe: ep.slice('unix://'.length) }
+        : m && m[1] === '127.0.0.1'
+          ? { address: '127.0.0.1', port: Number(m[2]) }
+          : m
+            ? { address: scope.proxy.ip, port: Number(m[2]) }
+            : { address: scope.proxy.ip, port: l.port.number };
+      const services = scope.mesh.services.filter(
+        (svc) =>
+          svc.namespace === scope.namespace &&
+          serviceSelects(svc.selector, scope.labels) &&
+          svc.ports.some((sp) => resolveTarget(scope.mesh, scope.namespace, scope.labels, sp) === l.port.number),
+      );
+      const named = protocolNamed(l.port.protocol);
+      const protocol =
+        named !== 'Unsupported'
+          ? named
+          : portProtocol({ name: l.port.name, port: l.port.number, targetPort: l.port.number, protocol: 'TCP', appProtocol: '' });
+      return { port: l.port.number, protocol, services, endpoint, config };
+    })
+    .sort((a, b) => a.port - b.port);
 }
 
 function resolveTarget(mesh: MeshConfig, ns: string, labels: Readonly<Record<string, string>>, sp: ServicePort): number | undefined {
@@ -95,7 +108,12 @@ export function inboundPorts(scope: Scope): InboundPort[] {
     if (svc.namespace !== scope.namespace || !serviceSelects(svc.selector, scope.labels)) continue;
     for (const sp of svc.ports) {
       if (sp.protocol === 'UDP') continue;
-      const tp = svc.origin === 'ServiceEntry' ? (typeof sp.targetPort === 'number' ? sp.targetPort : sp.port) : resolveTarget(scope.mesh, scope.namespace, scope.labels, sp);
+      const tp =
+        svc.origin === 'ServiceEntry'
+          ? typeof sp.targetPort === 'number'
+            ? sp.targetPort
+            : sp.port
+          : resolveTarget(scope.mesh, scope.namespace, scope.labels, sp);
       if (tp === undefined) continue;
       const proto = portProtocol(sp);
       const cur = byPort.get(tp);
@@ -121,17 +139,37 @@ export function inboundClusters(scope: Scope, ports: readonly InboundPort[]): { 
     const key = clusterKey('inbound', p.port, '', '');
     const name = clusterKeyName(key);
     const h2 = p.protocol === 'HTTP2' || p.protocol === 'GRPC';
-    return { key, cluster: {
-      name, type: 'STATIC', connect_timeout: durationOf(scope.mesh.settings.connectTimeout), lb_policy: 'ROUND_ROBIN',
-      load_assignment: { cluster_name: name, endpoints: [{ lb_endpoints: [{ endpoint: { address: endpointAddress(p) } }] }] },
-      ...(h2 ? { typed_extension_protocol_options: { 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': typedAny('envoy.extensions.upstreams.http.v3.HttpProtocolOptions', { explicit_http_config: { http2_protocol_options: {} } }) } } : {}),
-      metadata: istioMetadata({ services: p.services.map((s) => ({ host: s.hostname, name: s.name, namespace: s.namespace })) }),
-    } as Cluster };
+    return {
+      key,
+      cluster: {
+        name,
+        type: 'STATIC',
+        connect_timeout: durationOf(scope.mesh.settings.connectTimeout),
+        lb_policy: 'ROUND_ROBIN',
+        load_assignment: { cluster_name: name, endpoints: [{ lb_endpoints: [{ endpoint: { address: endpointAddress(p) } }] }] },
+        ...(h2
+          ? {
+              typed_extension_protocol_options: {
+                'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': typedAny(
+                  'envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
+                  { explicit_http_config: { http2_protocol_options: {} } },
+                ),
+              },
+            }
+          : {}),
+        metadata: istioMetadata({ services: p.services.map((s) => ({ host: s.hostname, name: s.name, namespace: s.namespace })) }),
+      } as Cluster,
+    };
   });
-  out.push({ cluster: {
-    name: INBOUND_PASSTHROUGH, type: 'ORIGINAL_DST', lb_policy: 'CLUSTER_PROVIDED', connect_timeout: durationOf(scope.mesh.settings.connectTimeout),
-    upstream_bind_config: { source_address: { address: '127.0.0.6', port_value: 0 } },
-  } });
+  out.push({
+    cluster: {
+      name: INBOUND_PASSTHROUGH,
+      type: 'ORIGINAL_DST',
+      lb_policy: 'CLUSTER_PROVIDED',
+      connect_timeout: durationOf(scope.mesh.settings.connectTimeout),
+      upstream_bind_config: { source_address: { address: '127.0.0.6', port_value: 0 } },
+    },
+  });
   return out;
 }
 
@@ -155,11 +193,18 @@ function inboundHcm(scope: Scope, p: InboundPort): Record<string, unknown> {
 function chainsFor(scope: Scope, p: InboundPort, mode: EffectiveMtlsMode, trustDomain: string): FilterChain[] {
   const name = clusterName('inbound', p.port, '', '');
   const http = isHttp(p.protocol);
-  const filters = http ? [{ name: HCM_FILTER, typed_config: typedAny(HCM_TYPE, inboundHcm(scope, p)) }] : [...networkAuthz(scope), tcpProxy(name, name)];
-  return chainOptions(mode, http).map((o) => ({
-    name: `0.0.0.0_${p.port}`, ...chainTls(o, { destination_port: { value: p.port } }, trustDomain, http), filters,
-    metadata: istioMetadata({ config: provenance(p) }),
-  } as FilterChain));
+  const filters = http
+    ? [{ name: HCM_FILTER, typed_config: typedAny(HCM_TYPE, inboundHcm(scope, p)) }]
+    : [...networkAuthz(scope), tcpProxy(name, name)];
+  return chainOptions(mode, http).map(
+    (o) =>
+      ({
+        name: `0.0.0.0_${p.port}`,
+        ...chainTls(o, { destination_port: { value: p.port } }, trustDomain, http),
+        filters,
+        metadata: istioMetadata({ config: provenance(p) }),
+      }) as FilterChain,
+  );
 }
 
 /** istiod's catch-all HCM: an inline route to InboundPassthroughCluster for HTTP to ports no service declares. */
@@ -170,14 +215,26 @@ function passthroughHcm(scope: Scope): Record<string, unknown> {
   return {
     ...base,
     route_config: {
-      name: INBOUND_PASSTHROUGH, validate_clusters: { value: false },
-      virtual_hosts: [{
-        name: 'inbound|http|0', domains: ['*'],
-        routes: [{
-          name: 'default', match: { prefix: '/' }, decorator: { operation: ':0/*' },
-          route: { cluster: INBOUND_PASSTHROUGH, timeout: { seconds: 0 }, max_stream_duration: { max_stream_duration: { seconds: 0 }, grpc_timeout_header_max: { seconds: 0 } } },
-        }],
-      }],
+      name: INBOUND_PASSTHROUGH,
+      validate_clusters: { value: false },
+      virtual_hosts: [
+        {
+          name: 'inbound|http|0',
+          domains: ['*'],
+          routes: [
+            {
+              name: 'default',
+              match: { prefix: '/' },
+              decorator: { operation: ':0/*' },
+              route: {
+                cluster: INBOUND_PASSTHROUGH,
+                timeout: { seconds: 0 },
+                max_stream_duration: { max_stream_duration: { seconds: 0 }, grpc_timeout_header_max: { seconds: 0 } },
+              },
+            },
+          ],
+        },
+      ],
     },
     forward_client_cert_details: 'APPEND_FORWARD',
     set_current_client_cert_details: { subject: { value: true }, dns: true, uri: true },
@@ -193,11 +250,19 @@ function passthroughChains(scope: Scope, eff: EffectiveMtls, ports: readonly Inb
   const any = { prefix_ranges: [{ address_prefix: '0.0.0.0', prefix_len: { value: 0 } }] };
   const extra = eff.perPort.filter((pp) => !ports.some((p) => p.port === pp.port));
   const hcm = { name: HCM_FILTER, typed_config: typedAny(HCM_TYPE, passthroughHcm(scope)) };
-  return [{ mode: eff.mode, base: any }, ...extra.map((pp) => ({ mode: pp.mode, base: { ...any, destination_port: { value: pp.port } } }))]
-    .flatMap(({ mode, base }) => passthroughOptions(mode).map(({ option, http }) => ({
-      name: http ? 'virtualInbound-catchall-http' : 'virtualInbound', ...chainTls(option, base, trustDomain, http),
-      filters: http ? [hcm] : [...networkAuthz(scope), tcpProxy(INBOUND_PASSTHROUGH, INBOUND_PASSTHROUGH)],
-    } as FilterChain)));
+  return [
+    { mode: eff.mode, base: any },
+    ...extra.map((pp) => ({ mode: pp.mode, base: { ...any, destination_port: { value: pp.port } } })),
+  ].flatMap(({ mode, base }) =>
+    passthroughOptions(mode).map(
+      ({ option, http }) =>
+        ({
+          name: http ? 'virtualInbound-catchall-http' : 'virtualInbound',
+          ...chainTls(option, base, trustDomain, http),
+          filters: http ? [hcm] : [...networkAuthz(scope), tcpProxy(INBOUND_PASSTHROUGH, INBOUND_PASSTHROUGH)],
+        }) as FilterChain,
+    ),
+  );
 }
 
 /** The workload's effective PeerAuthentication (mesh → namespace → workload → port). */
@@ -209,7 +274,11 @@ export function virtualInbound(scope: Scope, ports: readonly InboundPort[]): Lis
   const eff = workloadMtls(scope);
   const td = scope.mesh.settings.trustDomain;
   const chains: FilterChain[] = [
-    { name: 'virtualInbound-blackhole', filter_chain_match: { destination_port: { value: 15006 } }, filters: [tcpProxy(BLACKHOLE_CLUSTER, BLACKHOLE_CLUSTER)] },
+    {
+      name: 'virtualInbound-blackhole',
+      filter_chain_match: { destination_port: { value: 15006 } },
+      filters: [tcpProxy(BLACKHOLE_CLUSTER, BLACKHOLE_CLUSTER)],
+    },
     ...passthroughChains(scope, eff, ports, td),
     ...ports.flatMap((p) => chainsFor(scope, p, mtlsModeForPort(eff, p.port), td)),
   ];
@@ -226,19 +295,33 @@ export function virtualInbound(scope: Scope, ports: readonly InboundPort[]): Lis
 }
 
 export function inboundRoutes(ports: readonly InboundPort[]): RouteConfiguration[] {
-  return ports.filter((p) => isHttp(p.protocol)).map((p) => {
-    const name = clusterName('inbound', p.port, '', '');
-    const svc = p.services[0];
-    return {
-      name, validate_clusters: { value: false },
-      virtual_hosts: [{
-        name: `inbound|http|${p.port}`, domains: ['*'],
-        routes: [{
-          name: 'default', match: { prefix: '/' }, route: { cluster: name, timeout: { seconds: 0 }, max_stream_duration: { max_stream_duration: { seconds: 0 }, grpc_timeout_header_max: { seconds: 0 } } },
-          decorator: { operation: `${svc?.hostname ?? ''}:${p.port}/*` },
-          metadata: istioMetadata({ config: provenance(p) }),
-        }],
-      }],
-    };
-  });
+  return ports
+    .filter((p) => isHttp(p.protocol))
+    .map((p) => {
+      const name = clusterName('inbound', p.port, '', '');
+      const svc = p.services[0];
+      return {
+        name,
+        validate_clusters: { value: false },
+        virtual_hosts: [
+          {
+            name: `inbound|http|${p.port}`,
+            domains: ['*'],
+            routes: [
+              {
+                name: 'default',
+                match: { prefix: '/' },
+                route: {
+                  cluster: name,
+                  timeout: { seconds: 0 },
+                  max_stream_duration: { max_stream_duration: { seconds: 0 }, grpc_timeout_header_max: { seconds: 0 } },
+                },
+                decorator: { operation: `${svc?.hostname ?? ''}:${p.port}/*` },
+                metadata: istioMetadata({ config: provenance(p) }),
+              },
+            ],
+          },
+        ],
+      };
+    });
 }

@@ -32,7 +32,10 @@ export type { ClusterOutput, Generated, TypeOutput } from './generated.js';
 export type { ClusterKey } from './names.js';
 
 function labelsKey(labels: Readonly<Record<string, string>>): string {
-  return Object.keys(labels).sort().map((k) => `${k}=${labels[k]}`).join(',');
+  return Object.keys(labels)
+    .sort()
+    .map((k) => `${k}=${labels[k]}`)
+    .join(',');
 }
 
 export function proxyClass(proxy: Proxy, mesh?: MeshConfig): string {
@@ -67,12 +70,18 @@ function mtlsClassKey(proxy: Proxy, labels: Readonly<Record<string, string>>, me
  * without it, a proxy some EnvoyFilter selects is an error rather than silently unpatched.
  */
 export function generate(mesh: MeshConfig, proxy: Proxy, ops?: ProtoOps): Generated {
-  const envoy = proxy.generator === 'grpc' ? grpcGenerator(mesh, proxy) : proxy.type === 'router' ? gatewayGenerator(mesh, proxy) : sidecarGenerator(mesh, proxy);
+  const envoy =
+    proxy.generator === 'grpc'
+      ? grpcGenerator(mesh, proxy)
+      : proxy.type === 'router'
+        ? gatewayGenerator(mesh, proxy)
+        : sidecarGenerator(mesh, proxy);
   const out: Generated = { ...envoy, secrets: secretOutput(mesh, proxy), nameTable: nameTableOutput(mesh, proxy) };
   if (!mesh.envoyFilters?.length) return out;
   const labels = proxyLabels(mesh, proxy);
   if (!ops) {
-    if (envoyFilterClassKey(mesh, proxy, labels)) throw new Error('EnvoyFilters select this proxy but generate() was called without proto ops (pass PROTO_PATCH_OPS)');
+    if (envoyFilterClassKey(mesh, proxy, labels))
+      throw new Error('EnvoyFilters select this proxy but generate() was called without proto ops (pass PROTO_PATCH_OPS)');
     return out;
   }
   return applyEnvoyFilters(mesh, proxy, labels, out, ops);

@@ -25,35 +25,48 @@ type J = Record<string, unknown>;
 
 /** Differences tspilot keeps on purpose, with the reason. */
 const ALLOWED: Readonly<Record<string, string>> = {
-  'productpage: cluster only in tspilot: outbound|9080||ratings.default.svc.cluster.local': 'the 1.4 capture comes from a mesh without the ratings Service; the inputs define it',
-  'productpage: cluster only in tspilot: outbound|9080|v1|ratings.default.svc.cluster.local': 'same: ratings is in the inputs (destination-rule-all.yaml has its subsets)',
+  'productpage: cluster only in tspilot: outbound|9080||ratings.default.svc.cluster.local':
+    'the 1.4 capture comes from a mesh without the ratings Service; the inputs define it',
+  'productpage: cluster only in tspilot: outbound|9080|v1|ratings.default.svc.cluster.local':
+    'same: ratings is in the inputs (destination-rule-all.yaml has its subsets)',
   'productpage: cluster only in tspilot: outbound|9080|v2|ratings.default.svc.cluster.local': 'same',
   'productpage: cluster only in tspilot: outbound|9080|v2-mysql|ratings.default.svc.cluster.local': 'same',
   'productpage: cluster only in tspilot: outbound|9080|v2-mysql-vm|ratings.default.svc.cluster.local': 'same',
   'productpage: vhost only in tspilot: ratings.default.svc.cluster.local:9080': 'same',
-  'productpage: cluster only in golden: inbound|15020|mgmt-15020|mgmtCluster': 'istio 1.4 health-check port of the old agent; current istiod has no management inbound cluster',
-  'productpage: listener only in golden: 0.0.0.0_15020': 'the same 1.4 management port (per-IP listener 172.30.144.174_15020 before normalising)',
-  'productpage: vhost productpage.default.svc.cluster.local:9080 domains: golden has productpage.default.svc.cluster, tspilot not': 'dropped by current istiod (only name, name.ns, name.ns.svc and the FQDN forms remain)',
+  'productpage: cluster only in golden: inbound|15020|mgmt-15020|mgmtCluster':
+    'istio 1.4 health-check port of the old agent; current istiod has no management inbound cluster',
+  'productpage: listener only in golden: 0.0.0.0_15020':
+    'the same 1.4 management port (per-IP listener 172.30.144.174_15020 before normalising)',
+  'productpage: vhost productpage.default.svc.cluster.local:9080 domains: golden has productpage.default.svc.cluster, tspilot not':
+    'dropped by current istiod (only name, name.ns, name.ns.svc and the FQDN forms remain)',
   'productpage: vhost details.default.svc.cluster.local:9080 domains: golden has details.default.svc.cluster, tspilot not': 'same',
   'productpage: vhost reviews.default.svc.cluster.local:9080 domains: golden has reviews.default.svc.cluster, tspilot not': 'same',
-  'productpage: vhost productpage.default.svc.cluster.local:9080 domains: tspilot has productpage.default.svc.cluster.local., golden not': 'current istiod adds the absolute FQDN (README drift note)',
+  'productpage: vhost productpage.default.svc.cluster.local:9080 domains: tspilot has productpage.default.svc.cluster.local., golden not':
+    'current istiod adds the absolute FQDN (README drift note)',
   'productpage: vhost details.default.svc.cluster.local:9080 domains: tspilot has details.default.svc.cluster.local., golden not': 'same',
   'productpage: vhost reviews.default.svc.cluster.local:9080 domains: tspilot has reviews.default.svc.cluster.local., golden not': 'same',
-  'productpage: vhost productpage.default.svc.cluster.local:9080 domains: golden has 172.21.79.13, tspilot not': 'cluster IPs are assigned by the capture\'s cluster; the input Services have none',
+  'productpage: vhost productpage.default.svc.cluster.local:9080 domains: golden has 172.21.79.13, tspilot not':
+    "cluster IPs are assigned by the capture's cluster; the input Services have none",
   'productpage: vhost details.default.svc.cluster.local:9080 domains: golden has 172.21.132.142, tspilot not': 'same',
   'productpage: vhost reviews.default.svc.cluster.local:9080 domains: golden has 172.21.208.0, tspilot not': 'same',
-  'productpage: route config only in tspilot: inbound|9080||': 'the 1.4 dump has it inline in the inbound listener under the old name inbound|9080|http|productpage…; current istiod names it after the cluster and tspilot sends it over RDS',
-  'productpage: vhost allow_any routes: golden ["prefix / → PassthroughCluster"], tspilot ["prefix / \\"allow_any\\" → PassthroughCluster"]': 'current istiod names the passthrough route allow_any (networking/util PassthroughRouteName); the 1.4 capture predates it',
-  'hcm outbound: http filters: golden [istio.metadata_exchange,envoy.filters.http.grpc_stats,istio.alpn,envoy.filters.http.fault,envoy.filters.http.cors,istio.stats,envoy.filters.http.router], tspilot [envoy.filters.http.fault,envoy.filters.http.cors,envoy.filters.http.router]': 'telemetry (istio.metadata_exchange, istio.stats, grpc_stats) and istio.alpn are issue 13 item 6, not built yet',
-  'hcm inbound: http filters: golden [istio.metadata_exchange,envoy.filters.http.rbac,envoy.filters.http.rbac,envoy.filters.http.ext_authz,envoy.filters.http.grpc_stats,envoy.filters.http.fault,envoy.filters.http.cors,istio.stats,envoy.filters.http.router], tspilot [envoy.filters.http.fault,envoy.filters.http.cors,envoy.filters.http.router]': 'the capture\'s namespace had AuthorizationPolicies (RBAC, ext_authz: issue 14 on other branches) and telemetry filters (item 6, not built yet)',
-  'hcm inbound: field routeConfig: golden set, tspilot not': 'istiod inlines the inbound route config; tspilot sends it over RDS as inbound|<port>|| (same routes; one RDS resource per inbound port)',
+  'productpage: route config only in tspilot: inbound|9080||':
+    'the 1.4 dump has it inline in the inbound listener under the old name inbound|9080|http|productpage…; current istiod names it after the cluster and tspilot sends it over RDS',
+  'productpage: vhost allow_any routes: golden ["prefix / → PassthroughCluster"], tspilot ["prefix / \\"allow_any\\" → PassthroughCluster"]':
+    'current istiod names the passthrough route allow_any (networking/util PassthroughRouteName); the 1.4 capture predates it',
+  'hcm outbound: http filters: golden [istio.metadata_exchange,envoy.filters.http.grpc_stats,istio.alpn,envoy.filters.http.fault,envoy.filters.http.cors,istio.stats,envoy.filters.http.router], tspilot [envoy.filters.http.fault,envoy.filters.http.cors,envoy.filters.http.router]':
+    'telemetry (istio.metadata_exchange, istio.stats, grpc_stats) and istio.alpn are issue 13 item 6, not built yet',
+  'hcm inbound: http filters: golden [istio.metadata_exchange,envoy.filters.http.rbac,envoy.filters.http.rbac,envoy.filters.http.ext_authz,envoy.filters.http.grpc_stats,envoy.filters.http.fault,envoy.filters.http.cors,istio.stats,envoy.filters.http.router], tspilot [envoy.filters.http.fault,envoy.filters.http.cors,envoy.filters.http.router]':
+    "the capture's namespace had AuthorizationPolicies (RBAC, ext_authz: issue 14 on other branches) and telemetry filters (item 6, not built yet)",
+  'hcm inbound: field routeConfig: golden set, tspilot not':
+    'istiod inlines the inbound route config; tspilot sends it over RDS as inbound|<port>|| (same routes; one RDS resource per inbound port)',
   'hcm inbound: field rds: golden not set, tspilot set': 'same',
-  'gateway: vhost only in golden: *:80': 'the 2022 capture\'s Gateway server used port 80 (container 8080); the current bookinfo-gateway.yaml declares port 8080, so the vhost is *:8080',
+  'gateway: vhost only in golden: *:80':
+    "the 2022 capture's Gateway server used port 80 (container 8080); the current bookinfo-gateway.yaml declares port 8080, so the vhost is *:8080",
   'gateway: vhost only in tspilot: *:8080': 'same',
 };
 
 function readDump(file: string): J[] {
-  return ((JSON.parse(fs.readFileSync(path.join(GOLDENS, file), 'utf8')) as J)['configs'] as J[]);
+  return (JSON.parse(fs.readFileSync(path.join(GOLDENS, file), 'utf8')) as J)['configs'] as J[];
 }
 
 function goldenNames(file: string): { clusters: Set<string>; listeners: Set<string>; routes: Map<string, J> } {
@@ -61,12 +74,15 @@ function goldenNames(file: string): { clusters: Set<string>; listeners: Set<stri
   const listeners = new Set<string>();
   const routes = new Map<string, J>();
   for (const c of readDump(file)) {
-    for (const x of (c['dynamic_active_clusters'] as J[] | undefined) ?? []) clusters.add(((x['cluster'] as J)['name']) as string);
+    for (const x of (c['dynamic_active_clusters'] as J[] | undefined) ?? []) clusters.add((x['cluster'] as J)['name'] as string);
     for (const x of (c['dynamic_listeners'] as J[] | undefined) ?? []) {
       const l = ((x['active_state'] as J | undefined)?.['listener'] ?? x['listener']) as J | undefined;
       if (l) listeners.add(l['name'] as string);
     }
-    for (const x of (c['dynamic_route_configs'] as J[] | undefined) ?? []) { const r = x['route_config'] as J; routes.set(r['name'] as string, r); }
+    for (const x of (c['dynamic_route_configs'] as J[] | undefined) ?? []) {
+      const r = x['route_config'] as J;
+      routes.set(r['name'] as string, r);
+    }
   }
   return { clusters, listeners, routes };
 }
@@ -82,11 +98,14 @@ function normaliseListener(n: string): string {
   return m && !n.startsWith('0.0.0.0_') ? `0.0.0.0_${m[1]}` : n;
 }
 
-interface Vh { domains: string[]; routes: string[] }
+interface Vh {
+  domains: string[];
+  routes: string[];
+}
 function vhostsOf(rc: J | undefined): Map<string, Vh> {
   const out = new Map<string, Vh>();
   for (const v of ((rc?.['virtual_hosts'] ?? rc?.['virtualHosts']) as J[] | undefined) ?? []) {
-    const routes = (v['routes'] as J[] ?? []).map((r) => {
+    const routes = ((v['routes'] as J[]) ?? []).map((r) => {
       const m = r['match'] as J;
       const route = r['route'] as J | undefined;
       const match = m['path'] !== undefined ? `path ${m['path']}` : m['prefix'] !== undefined ? `prefix ${m['prefix']}` : JSON.stringify(m);
@@ -111,7 +130,8 @@ function diffVhosts(label: string, golden: Map<string, Vh>, ours: Map<string, Vh
     if (!o) continue;
     for (const d of g.domains) if (!o.domains.includes(d)) out.push(`${label}: vhost ${name} domains: golden has ${d}, tspilot not`);
     for (const d of o.domains) if (!g.domains.includes(d)) out.push(`${label}: vhost ${name} domains: tspilot has ${d}, golden not`);
-    if (JSON.stringify(g.routes) !== JSON.stringify(o.routes)) out.push(`${label}: vhost ${name} routes: golden ${JSON.stringify(g.routes)}, tspilot ${JSON.stringify(o.routes)}`);
+    if (JSON.stringify(g.routes) !== JSON.stringify(o.routes))
+      out.push(`${label}: vhost ${name} routes: golden ${JSON.stringify(g.routes)}, tspilot ${JSON.stringify(o.routes)}`);
   }
 }
 
@@ -119,7 +139,8 @@ const camel = (k: string): string => k.replace(/_([a-z0-9])/g, (_m, c: string) =
 /** snake_case keys (config_dump as captured) → proto3 JSON's camelCase; `@type` values untouched. */
 function camelize(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(camelize);
-  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v as J).map(([k, x]) => [k.startsWith('@') ? k : camel(k), camelize(x)]));
+  if (v && typeof v === 'object')
+    return Object.fromEntries(Object.entries(v as J).map(([k, x]) => [k.startsWith('@') ? k : camel(k), camelize(x)]));
   return v;
 }
 
@@ -128,11 +149,19 @@ function hcmShape(h: J): { fields: Map<string, string>; filters: string[] } {
   const fields = new Map<string, string>();
   for (const [k, v] of Object.entries(h)) {
     if (k === '@type' || k === 'statPrefix' || k === 'httpFilters') continue;
-    if (k === 'rds') { const src = (v as J)['configSource']; fields.set(k, JSON.stringify(src)); continue; }
-    if (k === 'routeConfig') { fields.set(k, 'set'); continue; }
+    if (k === 'rds') {
+      const src = (v as J)['configSource'];
+      fields.set(k, JSON.stringify(src));
+      continue;
+    }
+    if (k === 'routeConfig') {
+      fields.set(k, 'set');
+      continue;
+    }
     if (k === 'tracing') {
-      const t = { ...(v as J), customTags: ((v as J)['customTags'] as J[] ?? []).map((c) => c['tag']) };
-      fields.set(k, JSON.stringify(t)); continue;
+      const t = { ...(v as J), customTags: (((v as J)['customTags'] as J[]) ?? []).map((c) => c['tag']) };
+      fields.set(k, JSON.stringify(t));
+      continue;
     }
     fields.set(k, JSON.stringify(v));
   }
@@ -152,12 +181,13 @@ function diffHcm(label: string, golden: J, ours: J, out: string[]): void {
     else if (b === undefined) out.push(`${label}: field ${k}: golden set, tspilot not`);
     else out.push(`${label}: field ${k}: golden ${a}, tspilot ${b}`);
   }
-  if (g.filters.join() !== o.filters.join()) out.push(`${label}: http filters: golden [${g.filters.join()}], tspilot [${o.filters.join()}]`);
+  if (g.filters.join() !== o.filters.join())
+    out.push(`${label}: http filters: golden [${g.filters.join()}], tspilot [${o.filters.join()}]`);
 }
 
 /** The HCM of a listener's filter chain (the first chain, or the one named `chain`). */
 function hcmOf(listener: J, chain?: string): J {
-  const chains = ((listener['filterChains'] ?? listener['filter_chains']) as J[]);
+  const chains = (listener['filterChains'] ?? listener['filter_chains']) as J[];
   const c = chain === undefined ? chains[0]! : chains.find((x) => x['name'] === chain)!;
   const f = (c['filters'] as J[]).find((x) => x['name'] === 'envoy.filters.network.http_connection_manager')!;
   return (f['typedConfig'] ?? f['typed_config']) as J;
@@ -173,23 +203,33 @@ function inputs(...files: string[]): string {
   it('productpage sidecar (istio 1.4 dump): clusters, listeners, route configs, vhosts, domains, routes', () => {
     const { mesh, rejected } = meshFrom(inputs('bookinfo.yaml', 'destination-rule-all.yaml'));
     assert.deepEqual(rejected, []);
-    const { snap, problems } = snapshot(mesh, proxy('sidecar~172.30.144.174~productpage-v1-c7765c886-v99jb.default~default.svc.cluster.local', { LABELS: { app: 'productpage', version: 'v1' } }));
+    const { snap, problems } = snapshot(
+      mesh,
+      proxy('sidecar~172.30.144.174~productpage-v1-c7765c886-v99jb.default~default.svc.cluster.local', {
+        LABELS: { app: 'productpage', version: 'v1' },
+      }),
+    );
     assert.deepEqual(problems, []);
     const g = goldenNames('bookinfo-productpage-sidecar-istio1.4-config_dump.json');
     diffSets('productpage', 'cluster', new Set([...g.clusters].map(normaliseCluster)), new Set(Object.keys(snap.clusters)), diffs);
     // Current istiod: inbound per-IP listeners became chains of virtualInbound, named 0.0.0.0_<port>.
     const ourListeners = new Set(Object.keys(snap.listeners));
-    for (const c of (snap.listeners['virtualInbound'] as J)['filterChains'] as J[]) if (/^0\.0\.0\.0_\d+$/.test(c['name'] as string)) ourListeners.add(c['name'] as string);
+    for (const c of (snap.listeners['virtualInbound'] as J)['filterChains'] as J[])
+      if (/^0\.0\.0\.0_\d+$/.test(c['name'] as string)) ourListeners.add(c['name'] as string);
     diffSets('productpage', 'listener', new Set([...g.listeners].map(normaliseListener)), ourListeners, diffs);
     diffSets('productpage', 'route config', new Set(g.routes.keys()), new Set(Object.keys(snap.routes)), diffs);
     diffVhosts('productpage', vhostsOf(g.routes.get('9080')), vhostsOf(snap.routes['9080'] as J), diffs);
   });
 
   it('ingress gateway (2022 dump, route config http.8080): listener, vhosts, domains, routes of the bookinfo VirtualService', () => {
-    const gw = 'apiVersion: v1\nkind: Service\nmetadata: {name: istio-ingressgateway, namespace: istio-system}\nspec: {selector: {istio: ingressgateway}, ports: [{name: http2, port: 8080, targetPort: 8080}]}';
+    const gw =
+      'apiVersion: v1\nkind: Service\nmetadata: {name: istio-ingressgateway, namespace: istio-system}\nspec: {selector: {istio: ingressgateway}, ports: [{name: http2, port: 8080, targetPort: 8080}]}';
     const { mesh, rejected } = meshFrom(`${inputs('bookinfo.yaml', 'bookinfo-gateway.yaml')}\n---\n${gw}`);
     assert.deepEqual(rejected, []);
-    const { snap, problems } = snapshot(mesh, proxy('router~10.0.0.9~istio-ingressgateway-1.istio-system~istio-system.svc.cluster.local', { LABELS: { istio: 'ingressgateway' } }));
+    const { snap, problems } = snapshot(
+      mesh,
+      proxy('router~10.0.0.9~istio-ingressgateway-1.istio-system~istio-system.svc.cluster.local', { LABELS: { istio: 'ingressgateway' } }),
+    );
     assert.deepEqual(problems, []);
     const g = goldenNames('bookinfo-ingressgateway-http8080-2022-config_dump.json');
     diffSets('gateway', 'route config', new Set(g.routes.keys()), new Set(Object.keys(snap.routes)), diffs);
@@ -205,15 +245,26 @@ function inputs(...files: string[]): string {
   it('HttpConnectionManagers (2023 httpbin sidecar dump): outbound and inbound, field by field', () => {
     const dump = readDump('httpbin-sidecar-lds-2023-config_dump.json');
     const listeners = new Map<string, J>();
-    for (const c of dump) for (const x of (c['dynamic_listeners'] as J[] | undefined) ?? []) {
-      const l = (x['active_state'] as J | undefined)?.['listener'] as J | undefined;
-      if (l) listeners.set(l['name'] as string, camelize(l) as J);
-    }
+    for (const c of dump)
+      for (const x of (c['dynamic_listeners'] as J[] | undefined) ?? []) {
+        const l = (x['active_state'] as J | undefined)?.['listener'] as J | undefined;
+        if (l) listeners.set(l['name'] as string, camelize(l) as J);
+      }
     const { mesh, rejected } = meshFrom(inputs('bookinfo.yaml', 'destination-rule-all.yaml'));
     assert.deepEqual(rejected, []);
-    const { snap } = snapshot(mesh, proxy('sidecar~172.30.144.174~productpage-v1-c7765c886-v99jb.default~default.svc.cluster.local', { LABELS: { app: 'productpage', version: 'v1' } }));
+    const { snap } = snapshot(
+      mesh,
+      proxy('sidecar~172.30.144.174~productpage-v1-c7765c886-v99jb.default~default.svc.cluster.local', {
+        LABELS: { app: 'productpage', version: 'v1' },
+      }),
+    );
     diffHcm('hcm outbound', hcmOf(listeners.get('0.0.0.0_9080')!), hcmOf(snap.listeners['0.0.0.0_9080'] as J), diffs);
-    diffHcm('hcm inbound', hcmOf(listeners.get('virtualInbound')!, '0.0.0.0_80'), hcmOf(snap.listeners['virtualInbound'] as J, '0.0.0.0_9080'), diffs);
+    diffHcm(
+      'hcm inbound',
+      hcmOf(listeners.get('virtualInbound')!, '0.0.0.0_80'),
+      hcmOf(snap.listeners['virtualInbound'] as J, '0.0.0.0_9080'),
+      diffs,
+    );
   });
 
   it('every difference is listed with its reason, and every listed difference still exists', () => {

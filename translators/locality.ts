@@ -55,7 +55,11 @@ function contiguous<E>(groups: LocalityGroup<E>[]): LocalityGroup<E>[] {
   return groups.map((g) => ({ ...g, priority: used.indexOf(g.priority) }));
 }
 
-function applyDistribute<E>(proxy: Locality, groups: readonly LocalityGroup<E>[], distribute: NonNullable<LocalityLbSetting['distribute']>): LocalityGroup<E>[] {
+function applyDistribute<E>(
+  proxy: Locality,
+  groups: readonly LocalityGroup<E>[],
+  distribute: NonNullable<LocalityLbSetting['distribute']>,
+): LocalityGroup<E>[] {
   const rule = distribute.find((d) => localityMatch(proxy, d.from));
   if (!rule) return [...groups];
   const weights = new Map<number, number>();
@@ -63,7 +67,9 @@ function applyDistribute<E>(proxy: Locality, groups: readonly LocalityGroup<E>[]
   // Sorted for determinism (istiod walks a Go map); valid `to` keys do not overlap, so order only
   // matters for rejected input.
   for (const to of Object.keys(rule.to).sort()) {
-    const hit = [...unmatched].filter((i) => localityMatch({ ...groups[i]!.locality, region: groups[i]!.locality.region || proxy.region }, to));
+    const hit = [...unmatched].filter((i) =>
+      localityMatch({ ...groups[i]!.locality, region: groups[i]!.locality.region || proxy.region }, to),
+    );
     const total = hit.reduce((s, i) => s + groups[i]!.weight, 0);
     for (const i of hit) {
       unmatched.delete(i);
@@ -74,15 +80,21 @@ function applyDistribute<E>(proxy: Locality, groups: readonly LocalityGroup<E>[]
   return groups.flatMap((g, i) => (unmatched.has(i) ? [] : [{ ...g, weight: weights.get(i) ?? g.weight }]));
 }
 
-function applyFailover<E>(proxy: Locality, groups: readonly LocalityGroup<E>[], failover: NonNullable<LocalityLbSetting['failover']>): LocalityGroup<E>[] {
-  return contiguous(groups.map((g) => {
-    let rank = lbPriority(proxy, g.locality);
-    if (rank === 3) {
-      const f = failover.find((x) => x.from === proxy.region);
-      if (f && g.locality.region !== f.to) rank = 4;
-    }
-    return { ...g, priority: g.priority * 5 + rank };
-  }));
+function applyFailover<E>(
+  proxy: Locality,
+  groups: readonly LocalityGroup<E>[],
+  failover: NonNullable<LocalityLbSetting['failover']>,
+): LocalityGroup<E>[] {
+  return contiguous(
+    groups.map((g) => {
+      let rank = lbPriority(proxy, g.locality);
+      if (rank === 3) {
+        const f = failover.find((x) => x.from === proxy.region);
+        if (f && g.locality.region !== f.to) rank = 4;
+      }
+      return { ...g, priority: g.priority * 5 + rank };
+    }),
+  );
 }
 
 /** Splits `key=value` overrides from plain label names (istiod's priorityLabelOverrides). */
@@ -97,7 +109,11 @@ function priorityLabels(list: readonly string[]): { names: string[]; overrides: 
   return { names, overrides };
 }
 
-function applyFailoverPriority<E>(proxyLabels: Readonly<Record<string, string>>, groups: readonly LocalityGroup<E>[], list: readonly string[]): LocalityGroup<E>[] {
+function applyFailoverPriority<E>(
+  proxyLabels: Readonly<Record<string, string>>,
+  groups: readonly LocalityGroup<E>[],
+  list: readonly string[],
+): LocalityGroup<E>[] {
   if (!Object.keys(proxyLabels).length || !groups.length) return [...groups];
   const { names, overrides } = priorityLabels(list);
   const out: LocalityGroup<E>[] = [];
@@ -121,7 +137,9 @@ function applyFailoverPriority<E>(proxyLabels: Readonly<Record<string, string>>,
  * the mesh default, enabled with no rules); `outlierDetection` tells whether failover may apply.
  */
 export function applyLocalityLb<E>(
-  groups: readonly LocalityGroup<E>[], setting: LocalityLbSetting | undefined, outlierDetection: boolean,
+  groups: readonly LocalityGroup<E>[],
+  setting: LocalityLbSetting | undefined,
+  outlierDetection: boolean,
   proxyLabels: Readonly<Record<string, string>>,
 ): LocalityGroup<E>[] {
   if (setting?.enabled === false) return [...groups];

@@ -32,8 +32,14 @@ const DOWNSTREAM_TLS = 'envoy.extensions.transport_sockets.tls.v3.DownstreamTlsC
 export const MTLS_HTTP_ALPNS = ['istio-http/1.0', 'istio-http/1.1', 'istio-h2'] as const;
 /** Every ALPN an istio sidecar client offers over mTLS. */
 export const ALL_ISTIO_MTLS_ALPNS = ['istio', 'istio-peer-exchange', ...MTLS_HTTP_ALPNS] as const;
-const CIPHER_SUITES = ['ECDHE-ECDSA-AES256-GCM-SHA384', 'ECDHE-RSA-AES256-GCM-SHA384', 'ECDHE-ECDSA-AES128-GCM-SHA256',
-  'ECDHE-RSA-AES128-GCM-SHA256', 'AES256-GCM-SHA384', 'AES128-GCM-SHA256'];
+const CIPHER_SUITES = [
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+  'AES256-GCM-SHA384',
+  'AES128-GCM-SHA256',
+];
 
 /** One filter chain match option: what it matches and whether the chain terminates mTLS. */
 export interface ChainOption {
@@ -47,16 +53,22 @@ export function chainOptions(mode: EffectiveMtlsMode, http: boolean): readonly C
   const mtls: ChainOption = { transport: 'tls', terminate: true };
   const plain: ChainOption = { transport: 'raw_buffer', terminate: false };
   switch (mode) {
-    case 'STRICT': return [mtls];
-    case 'DISABLE': return [plain];
-    case 'PERMISSIVE': return http
-      ? [{ ...mtls, alpns: ALL_ISTIO_MTLS_ALPNS }, plain]
-      : [{ ...mtls, alpns: ALL_ISTIO_MTLS_ALPNS }, { transport: 'tls', terminate: false }, plain];
+    case 'STRICT':
+      return [mtls];
+    case 'DISABLE':
+      return [plain];
+    case 'PERMISSIVE':
+      return http
+        ? [{ ...mtls, alpns: ALL_ISTIO_MTLS_ALPNS }, plain]
+        : [{ ...mtls, alpns: ALL_ISTIO_MTLS_ALPNS }, { transport: 'tls', terminate: false }, plain];
   }
 }
 
 /** A passthrough option: its match and whether the chain runs HTTP (the catch-all HCM) or TCP. */
-export interface PassthroughOption { readonly option: ChainOption; readonly http: boolean }
+export interface PassthroughOption {
+  readonly option: ChainOption;
+  readonly http: boolean;
+}
 
 const PLAINTEXT_HTTP_ALPNS = ['http/1.1', 'h2c'] as const;
 const MXC_TCP_ALPNS = ['istio-peer-exchange', 'istio'] as const;
@@ -71,10 +83,18 @@ export function passthroughOptions(mode: EffectiveMtlsMode): readonly Passthroug
   const httpPlain: PassthroughOption = { http: true, option: { transport: 'raw_buffer', alpns: PLAINTEXT_HTTP_ALPNS, terminate: false } };
   const tcpPlain: PassthroughOption = { http: false, option: { transport: 'raw_buffer', terminate: false } };
   switch (mode) {
-    case 'STRICT': return [httpMtls, { http: false, option: { transport: 'tls', terminate: true } }];
-    case 'DISABLE': return [httpPlain, tcpPlain];
-    case 'PERMISSIVE': return [httpMtls, httpPlain, { http: false, option: { transport: 'tls', alpns: MXC_TCP_ALPNS, terminate: true } }, tcpPlain,
-      { http: false, option: { transport: 'tls', terminate: false } }];
+    case 'STRICT':
+      return [httpMtls, { http: false, option: { transport: 'tls', terminate: true } }];
+    case 'DISABLE':
+      return [httpPlain, tcpPlain];
+    case 'PERMISSIVE':
+      return [
+        httpMtls,
+        httpPlain,
+        { http: false, option: { transport: 'tls', alpns: MXC_TCP_ALPNS, terminate: true } },
+        tcpPlain,
+        { http: false, option: { transport: 'tls', terminate: false } },
+      ];
   }
 }
 
@@ -95,11 +115,22 @@ export function inboundTlsContext(trustDomain: string, http: boolean): Record<st
 }
 
 /** The match and transport socket of one chain for `option` (`base` carries destination_port / prefix_ranges). */
-export function chainTls(option: ChainOption, base: Match, trustDomain: string, http: boolean): Pick<FilterChain, 'filter_chain_match' | 'transport_socket'> {
-  const match: Match = { ...base, transport_protocol: option.transport, ...(option.alpns ? { application_protocols: [...option.alpns] } : {}) };
+export function chainTls(
+  option: ChainOption,
+  base: Match,
+  trustDomain: string,
+  http: boolean,
+): Pick<FilterChain, 'filter_chain_match' | 'transport_socket'> {
+  const match: Match = {
+    ...base,
+    transport_protocol: option.transport,
+    ...(option.alpns ? { application_protocols: [...option.alpns] } : {}),
+  };
   return {
     filter_chain_match: match,
-    ...(option.terminate ? { transport_socket: { name: TLS_SOCKET, typed_config: typedAny(DOWNSTREAM_TLS, inboundTlsContext(trustDomain, http)) } } : {}),
+    ...(option.terminate
+      ? { transport_socket: { name: TLS_SOCKET, typed_config: typedAny(DOWNSTREAM_TLS, inboundTlsContext(trustDomain, http)) } }
+      : {}),
   };
 }
 
@@ -121,10 +152,13 @@ export function httpInspectorFor(chains: readonly FilterChain[]): ListenerFilter
   }
   if (![...needs.values()].some(Boolean)) return undefined;
   const off = [...needs.keys()].filter((p) => !needs.get(p)).sort((a, b) => a - b);
-  return off.length ? { ...HTTP_INSPECTOR, filter_disabled: excludePorts(off) } as ListenerFilter : HTTP_INSPECTOR;
+  return off.length ? ({ ...HTTP_INSPECTOR, filter_disabled: excludePorts(off) } as ListenerFilter) : HTTP_INSPECTOR;
 }
 
-const HTTP_INSPECTOR = { name: 'envoy.filters.listener.http_inspector', typed_config: typedAny('envoy.extensions.filters.listener.http_inspector.v3.HttpInspector', {}) };
+const HTTP_INSPECTOR = {
+  name: 'envoy.filters.listener.http_inspector',
+  typed_config: typedAny('envoy.extensions.filters.listener.http_inspector.v3.HttpInspector', {}),
+};
 
 /**
  * The TLS inspector for a listener with `chains`, or undefined when no chain matches on `tls`:
@@ -141,7 +175,7 @@ export function tlsInspectorFor(chains: readonly FilterChain[]): ListenerFilter 
   const ports = [...needs.keys()].filter((p) => p !== 0).sort((a, b) => a - b);
   if (needs.get(0)) {
     const off = ports.filter((p) => !needs.get(p));
-    return off.length ? { ...TLS_INSPECTOR, filter_disabled: excludePorts(off) } as ListenerFilter : TLS_INSPECTOR;
+    return off.length ? ({ ...TLS_INSPECTOR, filter_disabled: excludePorts(off) } as ListenerFilter) : TLS_INSPECTOR;
   }
   const on = ports.filter((p) => needs.get(p));
   return { ...TLS_INSPECTOR, filter_disabled: { not_match: excludePorts(on) } } as ListenerFilter;

@@ -48,7 +48,7 @@ export interface UpstreamTlsInput {
 }
 
 const sanMatchers = (list: readonly string[]): Record<string, unknown> =>
-  (list.length ? { match_subject_alt_names: list.map((s) => ({ exact: s })) } : {});
+  list.length ? { match_subject_alt_names: list.map((s) => ({ exact: s })) } : {};
 
 /** The UpstreamTlsContext istiod builds for ISTIO_MUTUAL. */
 export function istioMutualContext(sni: string, sans: readonly string[], h2: boolean): Record<string, unknown> {
@@ -66,8 +66,13 @@ export function istioMutualContext(sni: string, sans: readonly string[], h2: boo
 function userContext(tls: ClientTLSSettings): Record<string, unknown> {
   const common: Record<string, unknown> = {};
   const sans = tls.subjectAltNames ?? [];
-  if (tls.mode === 'MUTUAL' && tls.credentialName) common['tls_certificate_sds_secret_configs'] = [sds(`kubernetes://${tls.credentialName}`)];
-  if (tls.credentialName) common['combined_validation_context'] = { default_validation_context: sanMatchers(sans), validation_context_sds_secret_config: sds(`kubernetes://${tls.credentialName}-cacert`) };
+  if (tls.mode === 'MUTUAL' && tls.credentialName)
+    common['tls_certificate_sds_secret_configs'] = [sds(`kubernetes://${tls.credentialName}`)];
+  if (tls.credentialName)
+    common['combined_validation_context'] = {
+      default_validation_context: sanMatchers(sans),
+      validation_context_sds_secret_config: sds(`kubernetes://${tls.credentialName}-cacert`),
+    };
   else if (tls.caCertificates) common['validation_context'] = { trusted_ca: { filename: tls.caCertificates }, ...sanMatchers(sans) };
   if (tls.mode === 'MUTUAL' && !tls.credentialName && tls.clientCertificate && tls.privateKey) {
     common['tls_certificates'] = [{ certificate_chain: { filename: tls.clientCertificate }, private_key: { filename: tls.privateKey } }];
@@ -76,7 +81,10 @@ function userContext(tls: ClientTLSSettings): Record<string, unknown> {
 }
 
 const socket = (ctx: Record<string, unknown>): TransportSocket => ({ name: TLS_SOCKET, typed_config: typedAny(UPSTREAM_TLS, ctx) });
-const RAW_BUFFER: TransportSocket = { name: 'envoy.transport_sockets.raw_buffer', typed_config: typedAny('envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer', {}) };
+const RAW_BUFFER: TransportSocket = {
+  name: 'envoy.transport_sockets.raw_buffer',
+  typed_config: typedAny('envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer', {}),
+};
 
 /** The cluster's TLS fields: `transport_socket`, `transport_socket_matches`, or nothing. */
 export function upstreamTlsFields(i: UpstreamTlsInput): Partial<Cluster> {
@@ -103,7 +111,10 @@ const accountsMemo = new WeakMap<MeshConfig, Map<string, readonly string[]>>();
 /** istiod's ServiceAccounts for a service: its endpoints' accounts as SPIFFE URIs plus a ServiceEntry's subjectAltNames, sorted. */
 export function serviceAccounts(mesh: MeshConfig, svc: MeshService): readonly string[] {
   let memo = accountsMemo.get(mesh);
-  if (!memo) { memo = new Map(); accountsMemo.set(mesh, memo); }
+  if (!memo) {
+    memo = new Map();
+    accountsMemo.set(mesh, memo);
+  }
   const hit = memo.get(svc.hostname);
   if (hit) return hit;
   const out = new Set<string>();
@@ -116,7 +127,8 @@ export function serviceAccounts(mesh: MeshConfig, svc: MeshService): readonly st
   }
   if (svc.origin === 'ServiceEntry') {
     for (const se of mesh.serviceEntries) {
-      if (se.meta.namespace === svc.namespace && se.spec.hosts.includes(svc.hostname)) for (const s of se.spec.subjectAltNames ?? []) out.add(s);
+      if (se.meta.namespace === svc.namespace && se.spec.hosts.includes(svc.hostname))
+        for (const s of se.spec.subjectAltNames ?? []) out.add(s);
     }
   }
   const list = [...out].sort();
@@ -131,7 +143,10 @@ export function serviceAccounts(mesh: MeshConfig, svc: MeshService): readonly st
 export function autoMtlsApplies(mesh: MeshConfig, svc: MeshService): boolean {
   if (!mesh.settings.enableAutoMtls || svc.meshExternal) return false;
   let memo = disabledMemo.get(mesh);
-  if (!memo) { memo = new Map(); disabledMemo.set(mesh, memo); }
+  if (!memo) {
+    memo = new Map();
+    disabledMemo.set(mesh, memo);
+  }
   let disabled = memo.get(svc.namespace);
   if (disabled === undefined) {
     disabled = composePeerAuth(peerAuthLevels(mesh.peerAuthentications, mesh.settings.rootNamespace, svc.namespace, {})).mode === 'DISABLE';

@@ -42,11 +42,13 @@ function inbound(yaml: string, pod = 'web-a'): { chains: J[]; problems: string[]
 
 /** For each chain of a port: its transport protocol and whether it terminates TLS. */
 function portChains(chains: J[], port: number): string[] {
-  return chains.filter((c) => c['name'] === `0.0.0.0_${port}`).map((c) => {
-    const m = c['filterChainMatch'] as J;
-    const alpn = m['applicationProtocols'] ? '+alpn' : '';
-    return `${m['transportProtocol'] as string}${alpn}${c['transportSocket'] ? ' terminates' : ''}`;
-  });
+  return chains
+    .filter((c) => c['name'] === `0.0.0.0_${port}`)
+    .map((c) => {
+      const m = c['filterChainMatch'] as J;
+      const alpn = m['applicationProtocols'] ? '+alpn' : '';
+      return `${m['transportProtocol'] as string}${alpn}${c['transportSocket'] ? ' terminates' : ''}`;
+    });
 }
 
 describe('translators: workload mTLS (PeerAuthentication, auto mTLS)', () => {
@@ -54,11 +56,18 @@ describe('translators: workload mTLS (PeerAuthentication, auto mTLS)', () => {
     const { chains, problems } = inbound(BASE);
     assert.deepEqual(problems, []);
     assert.deepEqual(portChains(chains, 8080), ['tls+alpn terminates', 'raw_buffer']);
-    assert.deepEqual(portChains(chains, 7000), ['tls+alpn terminates', 'tls', 'raw_buffer'], 'a TCP port also passes the app\'s own TLS through');
+    assert.deepEqual(
+      portChains(chains, 7000),
+      ['tls+alpn terminates', 'tls', 'raw_buffer'],
+      "a TCP port also passes the app's own TLS through",
+    );
     const tls = (chains.find((c) => c['name'] === '0.0.0.0_8080' && c['transportSocket'])!['transportSocket'] as J)['typedConfig'] as J;
     assert.deepEqual(tls['requireClientCertificate'], true);
     const common = tls['commonTlsContext'] as J;
-    assert.deepEqual((common['tlsCertificateSdsSecretConfigs'] as J[]).map((s) => s['name']), ['default']);
+    assert.deepEqual(
+      (common['tlsCertificateSdsSecretConfigs'] as J[]).map((s) => s['name']),
+      ['default'],
+    );
     assert.equal(((common['combinedValidationContext'] as J)['validationContextSdsSecretConfig'] as J)['name'], 'ROOTCA');
   });
   it('STRICT (mesh-wide) leaves only TLS chains; DISABLE (namespace) only plaintext; a port-level setting wins for its port', () => {
@@ -68,25 +77,50 @@ describe('translators: workload mTLS (PeerAuthentication, auto mTLS)', () => {
     const off = inbound(BASE + pa('default', '{mtls: {mode: STRICT}}', 'istio-system') + pa('ns', '{mtls: {mode: DISABLE}}'));
     assert.deepEqual([portChains(off.chains, 8080), portChains(off.chains, 7000)], [['raw_buffer'], ['raw_buffer']]);
     const listener = off.snap.listeners['virtualInbound'] as J;
-    assert.ok(!(listener['listenerFilters'] as J[]).some((f) => f['name'] === 'envoy.filters.listener.tls_inspector'), 'nothing to inspect: no TLS inspector');
-    const port = inbound(BASE + pa('web', '{selector: {matchLabels: {app: web}}, mtls: {mode: STRICT}, portLevelMtls: {7000: {mode: PERMISSIVE}}}'));
-    assert.deepEqual([portChains(port.chains, 8080), portChains(port.chains, 7000)], [['tls terminates'], ['tls+alpn terminates', 'tls', 'raw_buffer']]);
+    assert.ok(
+      !(listener['listenerFilters'] as J[]).some((f) => f['name'] === 'envoy.filters.listener.tls_inspector'),
+      'nothing to inspect: no TLS inspector',
+    );
+    const port = inbound(
+      BASE + pa('web', '{selector: {matchLabels: {app: web}}, mtls: {mode: STRICT}, portLevelMtls: {7000: {mode: PERMISSIVE}}}'),
+    );
+    assert.deepEqual(
+      [portChains(port.chains, 8080), portChains(port.chains, 7000)],
+      [['tls terminates'], ['tls+alpn terminates', 'tls', 'raw_buffer']],
+    );
   });
   it('auto mTLS: the cluster picks istio mTLS only for endpoints labelled with a sidecar', () => {
     const { snap, problems } = inbound(BASE);
     assert.deepEqual(problems, []);
     const cl = snap.clusters['outbound|8080||web.shop.svc.cluster.local'] as J;
     const matches = cl['transportSocketMatches'] as J[];
-    assert.deepEqual(matches.map((m) => [m['name'], m['match']]), [['tlsMode-istio', { tlsMode: 'istio' }], ['tlsMode-disabled', {}]]);
-    const ctx = ((matches[0]!['transportSocket'] as J)['typedConfig'] as J);
+    assert.deepEqual(
+      matches.map((m) => [m['name'], m['match']]),
+      [
+        ['tlsMode-istio', { tlsMode: 'istio' }],
+        ['tlsMode-disabled', {}],
+      ],
+    );
+    const ctx = (matches[0]!['transportSocket'] as J)['typedConfig'] as J;
     assert.equal(ctx['sni'], 'outbound_.8080_._.web.shop.svc.cluster.local');
-    assert.deepEqual(((ctx['commonTlsContext'] as J)['combinedValidationContext'] as J)['defaultValidationContext'], { matchSubjectAltNames: [{ exact: 'spiffe://cluster.local/ns/shop/sa/web' }] });
-    const eps = ((snap.endpoints['outbound|8080||web.shop.svc.cluster.local'] as J)['endpoints'] as J[]).flatMap((l) => l['lbEndpoints'] as J[]);
-    const tagged = eps.map((e) => [((((e['endpoint'] as J)['address'] as J)['socketAddress'] as J)['address']), (e['metadata'] as J | undefined)?.['filterMetadata'] ?? null]);
-    assert.deepEqual(tagged, [['10.1.0.1', { 'envoy.transport_socket_match': { tlsMode: 'istio' } }], ['10.1.0.2', null]]);
+    assert.deepEqual(((ctx['commonTlsContext'] as J)['combinedValidationContext'] as J)['defaultValidationContext'], {
+      matchSubjectAltNames: [{ exact: 'spiffe://cluster.local/ns/shop/sa/web' }],
+    });
+    const eps = ((snap.endpoints['outbound|8080||web.shop.svc.cluster.local'] as J)['endpoints'] as J[]).flatMap(
+      (l) => l['lbEndpoints'] as J[],
+    );
+    const tagged = eps.map((e) => [
+      (((e['endpoint'] as J)['address'] as J)['socketAddress'] as J)['address'],
+      (e['metadata'] as J | undefined)?.['filterMetadata'] ?? null,
+    ]);
+    assert.deepEqual(tagged, [
+      ['10.1.0.1', { 'envoy.transport_socket_match': { tlsMode: 'istio' } }],
+      ['10.1.0.2', null],
+    ]);
   });
   it('a DestinationRule DISABLE turns auto mTLS off for its host; ISTIO_MUTUAL sends mTLS to every endpoint', () => {
-    const dr = (mode: string): string => `---\napiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: web, namespace: shop}\nspec: {host: web, trafficPolicy: {tls: {mode: ${mode}}}}\n`;
+    const dr = (mode: string): string =>
+      `---\napiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: web, namespace: shop}\nspec: {host: web, trafficPolicy: {tls: {mode: ${mode}}}}\n`;
     const off = inbound(BASE + dr('DISABLE')).snap.clusters['outbound|8080||web.shop.svc.cluster.local'] as J;
     assert.equal(off['transportSocketMatches'], undefined);
     assert.equal(off['transportSocket'], undefined);
@@ -95,22 +129,32 @@ describe('translators: workload mTLS (PeerAuthentication, auto mTLS)', () => {
     assert.equal(((on['transportSocket'] as J)['typedConfig'] as J)['sni'], 'outbound_.8080_._.web.shop.svc.cluster.local');
   });
   it('two workloads differing only in the label a PeerAuthentication selects get different inbound chains and proxy classes', () => {
-    const twins = (b: string): string => BASE.replace('labels: {app: web, track: b}', `labels: {app: web, track: ${b}, security.istio.io/tlsMode: istio}`);
+    const twins = (b: string): string =>
+      BASE.replace('labels: {app: web, track: b}', `labels: {app: web, track: ${b}, security.istio.io/tlsMode: istio}`);
     const yaml = twins('b') + pa('track-b', '{selector: {matchLabels: {track: b}}, mtls: {mode: STRICT}}');
     const a = inbound(yaml, 'web-a');
     const b = inbound(yaml, 'web-b');
     assert.deepEqual(portChains(a.chains, 8080), ['tls+alpn terminates', 'raw_buffer']);
     assert.deepEqual(portChains(b.chains, 8080), ['tls terminates']);
     const { mesh } = meshFrom(yaml);
-    assert.notEqual(proxyClass(proxy(PA_ID('web-a')), mesh), proxyClass(proxy(PA_ID('web-b')), mesh),
-      'the class key holds the labels a PeerAuthentication selects on, so the two never share inbound output');
+    assert.notEqual(
+      proxyClass(proxy(PA_ID('web-a')), mesh),
+      proxyClass(proxy(PA_ID('web-b')), mesh),
+      'the class key holds the labels a PeerAuthentication selects on, so the two never share inbound output',
+    );
     const same = meshFrom(twins('a') + pa('track-b', '{selector: {matchLabels: {track: b}}, mtls: {mode: STRICT}}')).mesh;
     assert.equal(proxyClass(proxy(PA_ID('web-a')), same), proxyClass(proxy(PA_ID('web-b')), same), 'alike workloads still share a class');
     assert.match(proxyClass(proxy(PA_ID('web-b')), mesh), /\/mtls:STRICT$/, 'the effective policy is named in the key');
     assert.doesNotMatch(proxyClass(proxy(PA_ID('web-b')), meshFrom(BASE).mesh), /mtls:/, 'no policy, no change to existing keys');
   });
   it('mesh enableAutoMtls: false leaves clusters without TLS', () => {
-    const { mesh } = meshFrom(BASE, { trustDomain: 'cluster.local', rootNamespace: 'istio-system', outboundTrafficPolicy: 'ALLOW_ANY', connectTimeout: '10s', enableAutoMtls: false });
+    const { mesh } = meshFrom(BASE, {
+      trustDomain: 'cluster.local',
+      rootNamespace: 'istio-system',
+      outboundTrafficPolicy: 'ALLOW_ANY',
+      connectTimeout: '10s',
+      enableAutoMtls: false,
+    });
     const { snap } = snapshot(mesh, proxy(PA_ID('web-a')));
     assert.equal((snap.clusters['outbound|8080||web.shop.svc.cluster.local'] as J)['transportSocketMatches'], undefined);
   });

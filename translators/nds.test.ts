@@ -37,8 +37,14 @@ function render(file: string): Record<string, unknown> {
 }
 
 const cases = [
-  ...fs.readdirSync(TESTDATA).filter((f) => f.endsWith('.in.yaml')).map((f) => path.join(TESTDATA, f)),
-  ...fs.readdirSync(NDS_DIR).filter((f) => f.endsWith('.in.yaml')).map((f) => path.join(NDS_DIR, f)),
+  ...fs
+    .readdirSync(TESTDATA)
+    .filter((f) => f.endsWith('.in.yaml'))
+    .map((f) => path.join(TESTDATA, f)),
+  ...fs
+    .readdirSync(NDS_DIR)
+    .filter((f) => f.endsWith('.in.yaml'))
+    .map((f) => path.join(NDS_DIR, f)),
 ].sort();
 
 describe('NDS name table goldens (testdata/**/*.in.yaml → testdata/nds/*.nds.yaml)', () => {
@@ -48,7 +54,10 @@ describe('NDS name table goldens (testdata/**/*.in.yaml → testdata/nds/*.nds.y
       const out = render(c);
       const outFile = path.join(NDS_DIR, `${name}.nds.yaml`);
       const text = stringify(out, { lineWidth: 0, aliasDuplicateObjects: false });
-      if (UPDATE) { fs.writeFileSync(outFile, text); return; }
+      if (UPDATE) {
+        fs.writeFileSync(outFile, text);
+        return;
+      }
       assert.ok(fs.existsSync(outFile), `${outFile} is missing: run UPDATE_GOLDENS=1 npm test`);
       assert.deepEqual(out, parseAllDocuments(fs.readFileSync(outFile, 'utf8'))[0]!.toJS(), `${name}: name table differs from the golden`);
     });
@@ -59,14 +68,28 @@ describe('NDS name table rules', () => {
   const { text } = readCase(path.join(NDS_DIR, 'bookinfo-dns.in.yaml'));
   const { mesh } = meshFrom(text);
   const plain = proxy('sidecar~10.244.0.21~productpage-v1-1.default~default.svc.cluster.local', { LABELS: { app: 'productpage' } });
-  const auto = proxy('sidecar~10.244.0.21~productpage-v1-1.default~default.svc.cluster.local', { LABELS: { app: 'productpage' }, DNS_CAPTURE: 'true', DNS_AUTO_ALLOCATE: 'true' });
+  const auto = proxy('sidecar~10.244.0.21~productpage-v1-1.default~default.svc.cluster.local', {
+    LABELS: { app: 'productpage' },
+    DNS_CAPTURE: 'true',
+    DNS_AUTO_ALLOCATE: 'true',
+  });
 
   it('Kubernetes services carry shortname and namespace; headless ones their pod IPs and per-pod names', () => {
     assert.deepEqual(mesh.rejected, []);
     const t = buildNameTable(mesh, plain).table;
-    assert.deepEqual(t['reviews.default.svc.cluster.local'], { ips: ['10.96.0.11'], registry: 'Kubernetes', namespace: 'default', shortname: 'reviews' });
+    assert.deepEqual(t['reviews.default.svc.cluster.local'], {
+      ips: ['10.96.0.11'],
+      registry: 'Kubernetes',
+      namespace: 'default',
+      shortname: 'reviews',
+    });
     assert.deepEqual(t['mysql.default.svc.cluster.local']?.ips, ['10.244.3.10', '10.244.3.11']);
-    assert.deepEqual(t['mysql-1.mysql.default.svc.cluster.local'], { ips: ['10.244.3.11'], registry: 'Kubernetes', namespace: 'default', shortname: 'mysql-1.mysql' });
+    assert.deepEqual(t['mysql-1.mysql.default.svc.cluster.local'], {
+      ips: ['10.244.3.11'],
+      registry: 'Kubernetes',
+      namespace: 'default',
+      shortname: 'mysql-1.mysql',
+    });
     assert.deepEqual(t['payments.example.com'], { ips: ['192.0.2.10', '192.0.2.11'], registry: 'External' });
     assert.deepEqual(t['db.legacy.internal']?.ips, ['172.16.0.5', '172.16.0.6']);
     assert.equal(t['*.googleapis.com'], undefined);
@@ -80,7 +103,9 @@ describe('NDS name table rules', () => {
     assert.notEqual(ip, buildNameTable(mesh, auto).table['api.github.com']?.ips[0]);
     assert.notEqual(proxyClass(plain, mesh), proxyClass(auto, mesh), 'the two cannot share a translation');
     // Adding an unrelated host does not move this one (slots come from the host's own hash).
-    const { mesh: bigger } = meshFrom(`${text}\n---\napiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: more, namespace: default}\nspec: {hosts: [more.example.com], ports: [{number: 80, name: http, protocol: HTTP}], resolution: DNS}\n`);
+    const { mesh: bigger } = meshFrom(
+      `${text}\n---\napiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: more, namespace: default}\nspec: {hosts: [more.example.com], ports: [{number: 80, name: http, protocol: HTTP}], resolution: DNS}\n`,
+    );
     assert.equal(autoAllocated(bigger).get('default/httpbin.org')?.v4, ip);
     assert.ok(![...autoAllocated(bigger).values()].some((a) => a.v4.endsWith('.255') || a.v4.endsWith('.0')));
   });

@@ -65,7 +65,10 @@ export function ndsClassKey(p: Proxy): string {
 
 function fnv32a(s: string): number {
   let h = 2166136261;
-  for (let i = 0; i < s.length; i++) { h ^= s.charCodeAt(i); h = Math.imul(h, 16777619) >>> 0; }
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 16777619) >>> 0;
+  }
   return h >>> 0;
 }
 
@@ -107,7 +110,8 @@ export function autoAllocated(mesh: MeshConfig): ReadonlyMap<string, { v4: strin
     x++;
     if (key === undefined) continue;
     if (x % 255 === 0) x++;
-    const third = Math.floor(x / 255), fourth = x % 255;
+    const third = Math.floor(x / 255),
+      fourth = x % 255;
     out.set(key, { v4: `240.240.${third}.${fourth}`, v6: `2001:2::f0f0:${third.toString(16)}${fourth.toString(16)}` });
   }
   allocations.set(mesh, out);
@@ -160,9 +164,14 @@ export function buildNameTable(mesh: MeshConfig, proxy: Proxy): NameTable {
       table.set(s.hostname, k8sNames ? { ips, registry, namespace: s.namespace, shortname: s.name } : { ips, registry });
     } else if (prev.registry !== KUBERNETES) {
       // A Kubernetes service wins over a ServiceEntry for the same host; two ServiceEntries merge.
-      table.set(s.hostname, registry === KUBERNETES
-        ? (k8sNames ? { ips, registry, namespace: s.namespace, shortname: s.name } : { ...prev, ips, registry })
-        : { ...prev, ips: [...prev.ips, ...ips] });
+      table.set(
+        s.hostname,
+        registry === KUBERNETES
+          ? k8sNames
+            ? { ips, registry, namespace: s.namespace, shortname: s.name }
+            : { ...prev, ips, registry }
+          : { ...prev, ips: [...prev.ips, ...ips] },
+      );
     }
   }
   const out: Record<string, NameInfo> = {};

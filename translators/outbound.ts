@@ -17,14 +17,27 @@ import { typedAny } from '../proto/any.js';
 import { legacyServiceDomains, serviceDomains } from './domains.js';
 import { versionGates } from './versions.js';
 import { HCM_FILTER, HCM_TYPE, listenerContext, rdsHcm } from './hcm.js';
-import { BLACKHOLE_CLUSTER, PASSTHROUGH_CLUSTER, clusterName, configPath, outboundListenerName, outboundRouteName, vhostName } from './names.js';
+import {
+  BLACKHOLE_CLUSTER,
+  PASSTHROUGH_CLUSTER,
+  clusterName,
+  configPath,
+  outboundListenerName,
+  outboundRouteName,
+  vhostName,
+} from './names.js';
 import { istioMetadata } from './metadata.js';
 import { portProtocol, isHttp } from './protocol.js';
 import { hostRoutes, type RouteFlavor } from './route.js';
 import { tcpChain, tcpProxy, tlsChains, TLS_INSPECTOR } from './tcp.js';
 import type { Scope } from './scope.js';
 
-export const SIDECAR_ROUTES: RouteFlavor = { headerStyle: 'string_match', defaultRetries: true, timeoutAs: 'timeout', listenerClass: 'sidecar-outbound' };
+export const SIDECAR_ROUTES: RouteFlavor = {
+  headerStyle: 'string_match',
+  defaultRetries: true,
+  timeoutAs: 'timeout',
+  listenerClass: 'sidecar-outbound',
+};
 
 const byNum = (a: [number, unknown], b: [number, unknown]): number => a[0] - b[0];
 
@@ -46,12 +59,20 @@ export function sniffed(svc: MeshService, p: MeshService['ports'][number]): bool
 export function routePorts(services: readonly MeshService[]): Map<number, MeshService[]> {
   const m = httpPorts(services);
   for (const s of services) {
-    for (const p of s.ports) if (sniffed(s, p) && !(m.get(p.port) ?? []).includes(s)) m.set(p.port, [...(m.get(p.port) ?? []), s].sort((a, b) => a.hostname.localeCompare(b.hostname)));
+    for (const p of s.ports)
+      if (sniffed(s, p) && !(m.get(p.port) ?? []).includes(s))
+        m.set(
+          p.port,
+          [...(m.get(p.port) ?? []), s].sort((a, b) => a.hostname.localeCompare(b.hostname)),
+        );
   }
   return new Map([...m.entries()].sort(byNum));
 }
 
-const HTTP_INSPECTOR = { name: 'envoy.filters.listener.http_inspector', typed_config: typedAny('envoy.extensions.filters.listener.http_inspector.v3.HttpInspector', {}) };
+const HTTP_INSPECTOR = {
+  name: 'envoy.filters.listener.http_inspector',
+  typed_config: typedAny('envoy.extensions.filters.listener.http_inspector.v3.HttpInspector', {}),
+};
 
 export function virtualOutbound(scope: Scope): Listener {
   const target = scope.outboundPolicy === 'REGISTRY_ONLY' ? BLACKHOLE_CLUSTER : PASSTHROUGH_CLUSTER;
@@ -72,7 +93,9 @@ function httpListener(scope: Scope, port: number): Listener {
     address: { socket_address: { address: '0.0.0.0', port_value: port } },
     traffic_direction: 'OUTBOUND',
     ...noBind(scope),
-    filter_chains: [{ filters: [{ name: HCM_FILTER, typed_config: typedAny(HCM_TYPE, rdsHcm(`outbound_${name}`, outboundRouteName(port), ctx)) }] }],
+    filter_chains: [
+      { filters: [{ name: HCM_FILTER, typed_config: typedAny(HCM_TYPE, rdsHcm(`outbound_${name}`, outboundRouteName(port), ctx)) }] },
+    ],
   };
 }
 
@@ -88,7 +111,15 @@ export function sidecarRoutes(scope: Scope): RouteFlavor {
   return versionGates(scope.proxy).legacyHeaderMatchers ? { ...SIDECAR_ROUTES, headerStyle: 'legacy' } : SIDECAR_ROUTES;
 }
 
-function tcpListener(scope: Scope, name: string, address: string, port: number, chains: FilterChain[], tls: boolean, svc: MeshService | undefined): Listener {
+function tcpListener(
+  scope: Scope,
+  name: string,
+  address: string,
+  port: number,
+  chains: FilterChain[],
+  tls: boolean,
+  svc: MeshService | undefined,
+): Listener {
   return {
     name,
     address: { socket_address: { address, port_value: port } },
@@ -114,13 +145,28 @@ export function tcpListeners(scope: Scope, http: ReadonlyMap<number, unknown>): 
     for (const p of svc.ports) {
       const proto = portProtocol(p);
       if (p.protocol === 'UDP' || isHttp(proto)) continue;
-      if (!svc.clusterIP) { vipLess.set(p.port, [...(vipLess.get(p.port) ?? []), svc]); continue; }
+      if (!svc.clusterIP) {
+        vipLess.set(p.port, [...(vipLess.get(p.port) ?? []), svc]);
+        continue;
+      }
       const vs = scope.vsFor(svc.hostname);
       const name = `${svc.clusterIP}_${p.port}`;
       if (sniffed(svc, p)) {
         const http: FilterChain = {
           filter_chain_match: { application_protocols: ['http/1.1', 'h2c'] },
-          filters: [{ name: HCM_FILTER, typed_config: typedAny(HCM_TYPE, rdsHcm(`outbound_${name}`, outboundRouteName(p.port), listenerContext(scope, 'sidecar-outbound', { number: p.port, name: p.name }))) }],
+          filters: [
+            {
+              name: HCM_FILTER,
+              typed_config: typedAny(
+                HCM_TYPE,
+                rdsHcm(
+                  `outbound_${name}`,
+                  outboundRouteName(p.port),
+                  listenerContext(scope, 'sidecar-outbound', { number: p.port, name: p.name }),
+                ),
+              ),
+            },
+          ],
         };
         const l = tcpListener(scope, name, svc.clusterIP, p.port, [http, tcpChain(scope, svc, p.port, vs)], false, svc);
         out.push({ ...l, listener_filters: [HTTP_INSPECTOR] });
@@ -150,7 +196,17 @@ export function tcpListeners(scope: Scope, http: ReadonlyMap<number, unknown>): 
     const uniq = dedupeSni(chains);
     if (fallback) uniq.push(fallback);
     if (!uniq.length) continue;
-    out.push(tcpListener(scope, outboundListenerName(port), '0.0.0.0', port, uniq, uniq.some((c) => c.filter_chain_match), undefined));
+    out.push(
+      tcpListener(
+        scope,
+        outboundListenerName(port),
+        '0.0.0.0',
+        port,
+        uniq,
+        uniq.some((c) => c.filter_chain_match),
+        undefined,
+      ),
+    );
   }
   return out.sort((a, b) => (a.name! < b.name! ? -1 : a.name! > b.name! ? 1 : 0));
 }
@@ -182,16 +238,35 @@ export function outboundRouteConfig(scope: Scope, port: number, services: readon
     include_request_attempt_count: true,
   }));
   if (scope.outboundPolicy === 'REGISTRY_ONLY') {
-    vhosts.push({ name: 'block_all', domains: ['*'], routes: [{ name: 'block_all', match: { prefix: '/' }, direct_response: { status: 502 } }], include_request_attempt_count: true });
+    vhosts.push({
+      name: 'block_all',
+      domains: ['*'],
+      routes: [{ name: 'block_all', match: { prefix: '/' }, direct_response: { status: 502 } }],
+      include_request_attempt_count: true,
+    });
   } else {
-    vhosts.push({ name: 'allow_any', domains: ['*'], routes: [{ name: 'allow_any', match: { prefix: '/' }, route: { cluster: PASSTHROUGH_CLUSTER, timeout: { seconds: 0 } } }], include_request_attempt_count: true });
+    vhosts.push({
+      name: 'allow_any',
+      domains: ['*'],
+      routes: [{ name: 'allow_any', match: { prefix: '/' }, route: { cluster: PASSTHROUGH_CLUSTER, timeout: { seconds: 0 } } }],
+      include_request_attempt_count: true,
+    });
   }
-  return { name: outboundRouteName(port), virtual_hosts: dedupeDomains(vhosts), validate_clusters: { value: false }, ...(legacy ? {} : { ignore_port_in_host_matching: true }) };
+  return {
+    name: outboundRouteName(port),
+    virtual_hosts: dedupeDomains(vhosts),
+    validate_clusters: { value: false },
+    ...(legacy ? {} : { ignore_port_in_host_matching: true }),
+  };
 }
 
 /** Envoy NACKs a route config where two virtual hosts share a domain: the first keeps it (istiod drops duplicates too). */
 export function dedupeDomains(vhosts: VirtualHost[]): VirtualHost[] {
   const seen = new Set<string>();
-  return vhosts.map((v) => ({ ...v, domains: (v.domains ?? []).filter((d) => (seen.has(d.toLowerCase()) ? false : (seen.add(d.toLowerCase()), true))) }))
+  return vhosts
+    .map((v) => ({
+      ...v,
+      domains: (v.domains ?? []).filter((d) => (seen.has(d.toLowerCase()) ? false : (seen.add(d.toLowerCase()), true))),
+    }))
     .filter((v) => v.domains.length > 0);
 }

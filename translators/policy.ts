@@ -39,8 +39,14 @@ export function sds(name: string): Record<string, unknown> {
   return {
     name,
     sds_config: {
-      api_config_source: { api_type: 'GRPC', grpc_services: [{ envoy_grpc: { cluster_name: 'sds-grpc' } }], set_node_on_first_message_only: true, transport_api_version: 'V3' },
-      initial_fetch_timeout: { seconds: 0 }, resource_api_version: 'V3',
+      api_config_source: {
+        api_type: 'GRPC',
+        grpc_services: [{ envoy_grpc: { cluster_name: 'sds-grpc' } }],
+        set_node_on_first_message_only: true,
+        transport_api_version: 'V3',
+      },
+      initial_fetch_timeout: { seconds: 0 },
+      resource_api_version: 'V3',
     },
   };
 }
@@ -50,10 +56,15 @@ export function policyFields(p: TrafficPolicy | undefined, defaultConnectTimeout
   const out: Partial<Cluster> = { connect_timeout: durationOf(p?.connectionPool?.tcp?.connectTimeout ?? defaultConnectTimeout) };
   const cp = p?.connectionPool;
   out.circuit_breakers = {
-    thresholds: [{
-      max_connections: u32(cp?.tcp?.maxConnections), max_pending_requests: u32(cp?.http?.http1MaxPendingRequests),
-      max_requests: u32(cp?.http?.http2MaxRequests), max_retries: u32(cp?.http?.maxRetries), track_remaining: true,
-    }],
+    thresholds: [
+      {
+        max_connections: u32(cp?.tcp?.maxConnections),
+        max_pending_requests: u32(cp?.http?.http1MaxPendingRequests),
+        max_requests: u32(cp?.http?.http2MaxRequests),
+        max_retries: u32(cp?.http?.maxRetries),
+        track_remaining: true,
+      },
+    ],
   };
   const common: Record<string, unknown> = {};
   if (cp?.http?.idleTimeout) common['idle_timeout'] = durationOf(cp.http.idleTimeout);
@@ -71,7 +82,9 @@ export function policyFields(p: TrafficPolicy | undefined, defaultConnectTimeout
     const c5 = od.consecutive5xxErrors;
     out.outlier_detection = {
       ...(c5 !== undefined ? { consecutive_5xx: { value: c5 }, enforcing_consecutive_5xx: { value: c5 > 0 ? 100 : 0 } } : {}),
-      ...(od.consecutiveGatewayErrors !== undefined ? { consecutive_gateway_failure: { value: od.consecutiveGatewayErrors }, enforcing_consecutive_gateway_failure: { value: 100 } } : {}),
+      ...(od.consecutiveGatewayErrors !== undefined
+        ? { consecutive_gateway_failure: { value: od.consecutiveGatewayErrors }, enforcing_consecutive_gateway_failure: { value: 100 } }
+        : {}),
       ...(od.interval ? { interval: durationOf(od.interval) } : {}),
       ...(od.baseEjectionTime ? { base_ejection_time: durationOf(od.baseEjectionTime) } : {}),
       ...(od.maxEjectionPercent !== undefined ? { max_ejection_percent: { value: od.maxEjectionPercent } } : {}),

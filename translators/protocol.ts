@@ -5,11 +5,25 @@
  */
 import type { ServicePort } from '../model/k8s.js';
 
-export type Protocol = 'HTTP' | 'HTTP2' | 'GRPC' | 'GRPC-Web' | 'HTTPS' | 'TLS' | 'TCP' | 'UDP' | 'Mongo' | 'Redis' | 'MySQL' | 'Unsupported';
+export type Protocol =
+  'HTTP' | 'HTTP2' | 'GRPC' | 'GRPC-Web' | 'HTTPS' | 'TLS' | 'TCP' | 'UDP' | 'Mongo' | 'Redis' | 'MySQL' | 'Unsupported';
 
 const BY_NAME: Readonly<Record<string, Protocol>> = {
-  http: 'HTTP', http2: 'HTTP2', grpc: 'GRPC', 'grpc-web': 'GRPC-Web', https: 'HTTPS', tls: 'TLS', tcp: 'TCP', udp: 'UDP',
-  mongo: 'Mongo', redis: 'Redis', mysql: 'MySQL', h2c: 'HTTP2', 'kubernetes.io/h2c': 'HTTP2', 'kubernetes.io/ws': 'HTTP', 'kubernetes.io/wss': 'HTTPS',
+  http: 'HTTP',
+  http2: 'HTTP2',
+  grpc: 'GRPC',
+  'grpc-web': 'GRPC-Web',
+  https: 'HTTPS',
+  tls: 'TLS',
+  tcp: 'TCP',
+  udp: 'UDP',
+  mongo: 'Mongo',
+  redis: 'Redis',
+  mysql: 'MySQL',
+  h2c: 'HTTP2',
+  'kubernetes.io/h2c': 'HTTP2',
+  'kubernetes.io/ws': 'HTTP',
+  'kubernetes.io/wss': 'HTTPS',
 };
 
 function fromString(s: string): Protocol | null {

@@ -27,7 +27,11 @@ function annotation(mesh: MeshConfig, proxy: Proxy): string | undefined {
 function parsed(text: string | undefined): ProxyConfigSettings | undefined {
   if (text === undefined) return undefined;
   let doc: unknown;
-  try { doc = parseYaml(text); } catch { return undefined; }
+  try {
+    doc = parseYaml(text);
+  } catch {
+    return undefined;
+  }
   const { config, problems } = readProxyConfig(doc, 'proxyConfig');
   return problems.length ? undefined : config;
 }

@@ -58,7 +58,7 @@ describe('translators/route fault percentages', () => {
 describe('translators/route retry policies', () => {
   const retry = (yaml: string): RetryPolicy | undefined => ratingsRoute(yaml).route?.retry_policy as RetryPolicy | undefined;
 
-  it('keeps istiod\'s default (previous hosts, 5 host selections) under the given attempts and per-try timeout', () => {
+  it("keeps istiod's default (previous hosts, 5 host selections) under the given attempts and per-try timeout", () => {
     const r = retry('retries: {attempts: 4, perTryTimeout: 2s}')!;
     assert.equal(r.num_retries?.value, 4);
     assert.deepEqual(r.per_try_timeout, { seconds: 2 });
@@ -92,7 +92,10 @@ describe('translators/route retry policies', () => {
     });
 
     it('keeps only the status names gRPC retries on, trimmed (grpc-js does not trim)', () => {
-      assert.equal(grpcRetry('retries: {attempts: 2, retryOn: "unavailable, 503,connect-failure , cancelled,unavailable"}')?.retry_on, 'unavailable,cancelled');
+      assert.equal(
+        grpcRetry('retries: {attempts: 2, retryOn: "unavailable, 503,connect-failure , cancelled,unavailable"}')?.retry_on,
+        'unavailable,cancelled',
+      );
     });
 
     it('defaults to every gRPC condition, and sets no policy when retryOn names none gRPC knows', () => {

@@ -36,7 +36,12 @@ export interface RouteFlavor {
   readonly listenerClass: ListenerClass;
 }
 
-function destinationCluster(scope: Scope, d: { destination: HTTPRouteDestination['destination'] }, vs: VirtualService, port: number): ClusterKey {
+function destinationCluster(
+  scope: Scope,
+  d: { destination: HTTPRouteDestination['destination'] },
+  vs: VirtualService,
+  port: number,
+): ClusterKey {
   const host = resolveShortName(d.destination.host, vs.meta.namespace, scope.mesh.domainSuffix);
   const svc = scope.mesh.serviceByHost.get(host);
   const p = d.destination.port?.number ?? (svc?.ports.length === 1 ? svc.ports[0]!.port : port);
@@ -51,7 +56,12 @@ function defaultRetryPolicy(): RetryPolicy {
     retry_on: DEFAULT_RETRY_ON,
     num_retries: { value: 2 },
     retriable_status_codes: [503],
-    retry_host_predicate: [{ name: 'envoy.retry_host_predicates.previous_hosts', typed_config: typedAny('envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate', {}) }],
+    retry_host_predicate: [
+      {
+        name: 'envoy.retry_host_predicates.previous_hosts',
+        typed_config: typedAny('envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate', {}),
+      },
+    ],
     host_selection_retry_max_attempts: '5',
   };
 }
@@ -61,7 +71,10 @@ const GRPC_RETRY_ON: readonly string[] = ['cancelled', 'deadline-exceeded', 'int
 
 /** Splits Istio's retryOn: integers are HTTP status codes for retriable_status_codes, the rest Envoy conditions. */
 function parseRetryOn(retryOn: string): { on: string; codes: number[] } {
-  const parts = retryOn.split(',').map((x) => x.trim()).filter(Boolean);
+  const parts = retryOn
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
   const codes = parts.filter((x) => /^\d+$/.test(x)).map(Number);
   const on = parts.filter((x) => !/^\d+$/.test(x));
   if (codes.length && !on.includes('retriable-status-codes')) on.push('retriable-status-codes');
@@ -81,7 +94,12 @@ function retryPolicy(given: HTTPRetry | undefined, scope: Scope, flavor: RouteFl
   if (flavor.timeoutAs === 'max_stream_duration') {
     // grpc-js splits retry_on on ',' without trimming and both clients skip unknown names: keep
     // only the gRPC status conditions, and no policy at all when none is left.
-    const on = r.retryOn ? r.retryOn.split(',').map((x) => x.trim()).filter((x) => GRPC_RETRY_ON.includes(x)) : GRPC_RETRY_ON;
+    const on = r.retryOn
+      ? r.retryOn
+          .split(',')
+          .map((x) => x.trim())
+          .filter((x) => GRPC_RETRY_ON.includes(x))
+      : GRPC_RETRY_ON;
     return on.length ? { retry_on: [...new Set(on)].join(','), num_retries: { value: r.attempts }, ...perTry } : undefined;
   }
   const out: RetryPolicy = { ...defaultRetryPolicy(), num_retries: { value: r.attempts }, ...perTry };
@@ -100,8 +118,10 @@ function percent(v: number): { numerator: number; denominator: 'MILLION' } {
 
 function headerOps(ops: HeaderOperations | undefined): { add: NonNullable<Route['request_headers_to_add']>; remove: string[] } {
   const add: NonNullable<Route['request_headers_to_add']> = [];
-  for (const k of Object.keys(ops?.set ?? {}).sort()) add.push({ header: { key: k, value: ops!.set![k]! }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' });
-  for (const k of Object.keys(ops?.add ?? {}).sort()) add.push({ header: { key: k, value: ops!.add![k]! }, append_action: 'APPEND_IF_EXISTS_OR_ADD' });
+  for (const k of Object.keys(ops?.set ?? {}).sort())
+    add.push({ header: { key: k, value: ops!.set![k]! }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' });
+  for (const k of Object.keys(ops?.add ?? {}).sort())
+    add.push({ header: { key: k, value: ops!.add![k]! }, append_action: 'APPEND_IF_EXISTS_OR_ADD' });
   return { add, remove: [...(ops?.remove ?? [])] };
 }
 
@@ -113,7 +133,16 @@ function hashPolicy(scope: Scope, cluster: ClusterKey, flavor: RouteFlavor): Rou
   if (!ch) return undefined;
   if (ch.httpHeaderName) return [{ header: { header_name: ch.httpHeaderName } }];
   if (flavor.timeoutAs !== 'timeout') return undefined;
-  if (ch.httpCookie) return [{ cookie: { name: ch.httpCookie.name, ...(ch.httpCookie.path ? { path: ch.httpCookie.path } : {}), ...(ch.httpCookie.ttl ? { ttl: durationOf(ch.httpCookie.ttl) } : {}) } }];
+  if (ch.httpCookie)
+    return [
+      {
+        cookie: {
+          name: ch.httpCookie.name,
+          ...(ch.httpCookie.path ? { path: ch.httpCookie.path } : {}),
+          ...(ch.httpCookie.ttl ? { ttl: durationOf(ch.httpCookie.ttl) } : {}),
+        },
+      },
+    ];
   if (ch.useSourceIp) return [{ connection_properties: { source_ip: true } }];
   if (ch.httpQueryParameterName) return [{ query_parameter: { name: ch.httpQueryParameterName } }];
   return undefined;
@@ -130,27 +159,33 @@ function action(scope: Scope, h: HTTPRoute, vs: VirtualService, port: number, fl
         const ops = headerOps(d.headers?.request);
         const rops = headerOps(d.headers?.response);
         return {
-          name: clusterKeyName(destinationCluster(scope, d, vs, port)), weight: { value: d.weight ?? 0 },
-          ...(ops.add.length ? { request_headers_to_add: ops.add } : {}), ...(ops.remove.length ? { request_headers_to_remove: ops.remove } : {}),
-          ...(rops.add.length ? { response_headers_to_add: rops.add } : {}), ...(rops.remove.length ? { response_headers_to_remove: rops.remove } : {}),
+          name: clusterKeyName(destinationCluster(scope, d, vs, port)),
+          weight: { value: d.weight ?? 0 },
+          ...(ops.add.length ? { request_headers_to_add: ops.add } : {}),
+          ...(ops.remove.length ? { request_headers_to_remove: ops.remove } : {}),
+          ...(rops.add.length ? { response_headers_to_add: rops.add } : {}),
+          ...(rops.remove.length ? { response_headers_to_remove: rops.remove } : {}),
         };
       }),
     };
   }
-  const timeoutMs = h.timeout ? parseDuration(h.timeout) ?? 0 : 0;
+  const timeoutMs = h.timeout ? (parseDuration(h.timeout) ?? 0) : 0;
   if (flavor.timeoutAs === 'timeout') a.timeout = msToDuration(timeoutMs);
   else if (timeoutMs > 0) a.max_stream_duration = { max_stream_duration: msToDuration(timeoutMs) };
   const retry = retryPolicy(h.retries, scope, flavor);
   if (retry) a.retry_policy = retry;
   if (h.rewrite?.uri !== undefined) a.prefix_rewrite = h.rewrite.uri;
-  if (h.rewrite?.uriRegexRewrite) a.regex_rewrite = { pattern: { regex: h.rewrite.uriRegexRewrite.match }, substitution: h.rewrite.uriRegexRewrite.rewrite };
+  if (h.rewrite?.uriRegexRewrite)
+    a.regex_rewrite = { pattern: { regex: h.rewrite.uriRegexRewrite.match }, substitution: h.rewrite.uriRegexRewrite.rewrite };
   if (h.rewrite?.authority) a.host_rewrite_literal = h.rewrite.authority;
   if (h.mirror && flavor.timeoutAs === 'timeout') {
-    a.request_mirror_policies = [{
-      cluster: clusterKeyName(destinationCluster(scope, { destination: h.mirror }, vs, port)),
-      runtime_fraction: { default_value: percent(h.mirrorPercentage?.value ?? 100) },
-      trace_sampled: { value: false },
-    }];
+    a.request_mirror_policies = [
+      {
+        cluster: clusterKeyName(destinationCluster(scope, { destination: h.mirror }, vs, port)),
+        runtime_fraction: { default_value: percent(h.mirrorPercentage?.value ?? 100) },
+        trace_sampled: { value: false },
+      },
+    ];
   }
   if (single) {
     const hp = hashPolicy(scope, single, flavor);
@@ -159,7 +194,13 @@ function action(scope: Scope, h: HTTPRoute, vs: VirtualService, port: number, fl
   return a;
 }
 
-const REDIRECT_CODES = { 301: 'MOVED_PERMANENTLY', 302: 'FOUND', 303: 'SEE_OTHER', 307: 'TEMPORARY_REDIRECT', 308: 'PERMANENT_REDIRECT' } as const;
+const REDIRECT_CODES = {
+  301: 'MOVED_PERMANENTLY',
+  302: 'FOUND',
+  303: 'SEE_OTHER',
+  307: 'TEMPORARY_REDIRECT',
+  308: 'PERMANENT_REDIRECT',
+} as const;
 
 /** Whether a match applies to this proxy: its port, its gateway (or `mesh`), its source labels. */
 function applies(scope: Scope, m: HTTPMatchRequest | undefined, port: number, flavor: RouteFlavor): boolean {
@@ -178,7 +219,7 @@ function applies(scope: Scope, m: HTTPMatchRequest | undefined, port: number, fl
  */
 export function routeOperation(r: Route, vsName: string, port: number): string {
   const m = r.match ?? {};
-  const path = m.prefix !== undefined && m.prefix !== null ? `${m.prefix}*` : m.path ?? m.safe_regex?.regex ?? '/*';
+  const path = m.prefix !== undefined && m.prefix !== null ? `${m.prefix}*` : (m.path ?? m.safe_regex?.regex ?? '/*');
   const parts = r.route?.cluster?.split('|');
   if (parts?.length === 4 && /^\d+$/.test(parts[1]!)) return `${parts[3]}:${parts[1]}${path}`;
   return `${vsName}:${port}${path}`;
@@ -189,7 +230,8 @@ function routesOf(scope: Scope, vs: VirtualService, index: number, h: HTTPRoute,
   const matches = (h.match ?? [undefined]).filter((m) => applies(scope, m, port, flavor));
   const meta = istioMetadata({ config: h.provenance ?? configPath('VirtualService', vs.meta.namespace, vs.meta.name) });
   // An unnamed rule's route carries its index beside istiod's provenance, so `tspilot explain` can still name http[i].
-  if (!h.name) meta.filter_metadata = { ...meta.filter_metadata, [RULE_METADATA]: istioMetadata({ http: index }).filter_metadata!['istio']! };
+  if (!h.name)
+    meta.filter_metadata = { ...meta.filter_metadata, [RULE_METADATA]: istioMetadata({ http: index }).filter_metadata!['istio']! };
   const req = headerOps(h.headers?.request);
   const resp = headerOps(h.headers?.response);
   return matches.map((m) => {
@@ -197,8 +239,11 @@ function routesOf(scope: Scope, vs: VirtualService, index: number, h: HTTPRoute,
     const r: Route = { ...(h.name ? { name: h.name } : {}), match: routeMatch(m, flavor.headerStyle), metadata: meta };
     if (h.redirect) {
       r.redirect = {
-        ...(h.redirect.uri ? { path_redirect: h.redirect.uri } : {}), ...(h.redirect.prefixRewrite ? { prefix_rewrite: h.redirect.prefixRewrite } : {}), ...(h.redirect.authority ? { host_redirect: h.redirect.authority } : {}),
-        ...(h.redirect.port ? { port_redirect: h.redirect.port } : {}), ...(h.redirect.scheme ? { scheme_redirect: h.redirect.scheme } : {}),
+        ...(h.redirect.uri ? { path_redirect: h.redirect.uri } : {}),
+        ...(h.redirect.prefixRewrite ? { prefix_rewrite: h.redirect.prefixRewrite } : {}),
+        ...(h.redirect.authority ? { host_redirect: h.redirect.authority } : {}),
+        ...(h.redirect.port ? { port_redirect: h.redirect.port } : {}),
+        ...(h.redirect.scheme ? { scheme_redirect: h.redirect.scheme } : {}),
         response_code: REDIRECT_CODES[(h.redirect.redirectCode ?? 301) as 301] ?? 'MOVED_PERMANENTLY',
       };
     } else if (h.directResponse && flavor.timeoutAs === 'max_stream_duration' && host) {
@@ -207,10 +252,20 @@ function routesOf(scope: Scope, vs: VirtualService, index: number, h: HTTPRoute,
       r.route = { cluster: clusterKeyName(clusterKey('outbound', port, '', host)) };
     } else if (h.directResponse) {
       const b = h.directResponse.body;
-      r.direct_response = { status: h.directResponse.status, ...(b?.string !== undefined ? { body: { inline_string: b.string } } : b?.bytes !== undefined ? { body: { inline_bytes: b.bytes } } : {}) };
+      r.direct_response = {
+        status: h.directResponse.status,
+        ...(b?.string !== undefined
+          ? { body: { inline_string: b.string } }
+          : b?.bytes !== undefined
+            ? { body: { inline_bytes: b.bytes } }
+            : {}),
+      };
     } else r.route = action(scope, h, vs, port, flavor);
     // A direct response turned into a route for proxyless gRPC (above) answers with an abort fault of the same status.
-    const asFault = r.route && h.directResponse && !h.fault ? { ...h, fault: { abort: { httpStatus: h.directResponse.status, percentage: { value: 100 } } } } : h;
+    const asFault =
+      r.route && h.directResponse && !h.fault
+        ? { ...h, fault: { abort: { httpStatus: h.directResponse.status, percentage: { value: 100 } } } }
+        : h;
     const perFilter = perFilterConfig({ listenerClass: flavor.listenerClass, route: asFault, virtualService: vs });
     if (perFilter) r.typed_per_filter_config = perFilter;
     if (req.add.length) r.request_headers_to_add = req.add;
@@ -236,7 +291,14 @@ export function defaultRoute(scope: Scope, host: string, port: number, flavor: R
 }
 
 /** Routes of the given VirtualServices (in order) for one host:port; the default route when none apply. */
-export function vsRoutes(scope: Scope, vss: readonly VirtualService[], host: string, port: number, flavor: RouteFlavor, withDefault = true): Route[] {
+export function vsRoutes(
+  scope: Scope,
+  vss: readonly VirtualService[],
+  host: string,
+  port: number,
+  flavor: RouteFlavor,
+  withDefault = true,
+): Route[] {
   const out: Route[] = [];
   for (const vs of vss) (vs.spec.http ?? []).forEach((h, i) => out.push(...routesOf(scope, vs, i, h, port, flavor, host)));
   if (!out.length && withDefault) return [defaultRoute(scope, host, port, flavor)];

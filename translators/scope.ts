@@ -78,20 +78,29 @@ export function proxyLabels(mesh: MeshConfig, proxy: Proxy): Readonly<Record<str
 
 export function sidecarFor(mesh: MeshConfig, ns: string, labels: Readonly<Record<string, string>>): Sidecar | undefined {
   const inNs = mesh.sidecars.filter((s) => s.meta.namespace === ns);
-  return inNs.find((s) => s.spec.workloadSelector && selectorMatches(s.spec.workloadSelector.labels, labels))
-    ?? inNs.find((s) => !s.spec.workloadSelector)
-    ?? mesh.sidecars.find((s) => s.meta.namespace === mesh.settings.rootNamespace && !s.spec.workloadSelector);
+  return (
+    inNs.find((s) => s.spec.workloadSelector && selectorMatches(s.spec.workloadSelector.labels, labels)) ??
+    inNs.find((s) => !s.spec.workloadSelector) ??
+    mesh.sidecars.find((s) => s.meta.namespace === mesh.settings.rootNamespace && !s.spec.workloadSelector)
+  );
 }
 
 export function buildScope(mesh: MeshConfig, proxy: Proxy): Scope {
   const ns = proxy.namespace;
   const labels = proxyLabels(mesh, proxy);
   const sidecar = proxy.type === 'sidecar' ? sidecarFor(mesh, ns, labels) : undefined;
-  const services = mesh.services.filter((s) => exported(s.exportTo, s.namespace, ns)).map((s) => scoped(sidecar, ns, s)).filter((s): s is MeshService => s !== undefined);
+  const services = mesh.services
+    .filter((s) => exported(s.exportTo, s.namespace, ns))
+    .map((s) => scoped(sidecar, ns, s))
+    .filter((s): s is MeshService => s !== undefined);
   const serviceByHost = new Map(services.map((s) => [s.hostname, s]));
-  const virtualServices = mesh.virtualServices.filter((vs) => (vs.spec.gateways === undefined || vs.spec.gateways.includes('mesh'))
-    && exported(vs.spec.exportTo, vs.meta.namespace, ns)
-    && (!sidecar || vs.spec.hosts.some((h) => egressAllows(sidecar, ns, vs.meta.namespace, resolveShortName(h, vs.meta.namespace, mesh.domainSuffix)))));
+  const virtualServices = mesh.virtualServices.filter(
+    (vs) =>
+      (vs.spec.gateways === undefined || vs.spec.gateways.includes('mesh')) &&
+      exported(vs.spec.exportTo, vs.meta.namespace, ns) &&
+      (!sidecar ||
+        vs.spec.hosts.some((h) => egressAllows(sidecar, ns, vs.meta.namespace, resolveShortName(h, vs.meta.namespace, mesh.domainSuffix)))),
+  );
   const vsCache = new Map<string, VirtualService | undefined>();
   const drCache = new Map<string, DestinationRule | undefined>();
   const drs = mesh.destinationRules.filter((d) => exported(d.spec.exportTo, d.meta.namespace, ns));
@@ -100,34 +109,56 @@ export function buildScope(mesh: MeshConfig, proxy: Proxy): Scope {
   const vsWild: VirtualService[] = [];
   for (const vs of virtualServices) {
     for (const h of vs.spec.hosts.map((x) => resolveShortName(x, vs.meta.namespace, mesh.domainSuffix))) {
-      if (isWildcardHost(h)) { if (!vsWild.includes(vs)) vsWild.push(vs); } else if (!vsExact.has(h)) vsExact.set(h, vs);
+      if (isWildcardHost(h)) {
+        if (!vsWild.includes(vs)) vsWild.push(vs);
+      } else if (!vsExact.has(h)) vsExact.set(h, vs);
     }
   }
   const drExact = new Map<string, DestinationRule[]>();
   const drWild: DestinationRule[] = [];
   for (const d of drs) {
     const h = resolveShortName(d.spec.host, d.meta.namespace, mesh.domainSuffix);
-    if (isWildcardHost(h)) drWild.push(d); else drExact.set(h, [...(drExact.get(h) ?? []), d]);
+    if (isWildcardHost(h)) drWild.push(d);
+    else drExact.set(h, [...(drExact.get(h) ?? []), d]);
   }
-  const byKey = (a: VirtualService, b: VirtualService): number => a.meta.namespace.localeCompare(b.meta.namespace) || a.meta.name.localeCompare(b.meta.name);
+  const byKey = (a: VirtualService, b: VirtualService): number =>
+    a.meta.namespace.localeCompare(b.meta.namespace) || a.meta.name.localeCompare(b.meta.name);
   return {
-    mesh, proxy, namespace: ns, labels, sidecar, services, serviceByHost, virtualServices,
+    mesh,
+    proxy,
+    namespace: ns,
+    labels,
+    sidecar,
+    services,
+    serviceByHost,
+    virtualServices,
     outboundPolicy: sidecar?.spec.outboundTrafficPolicy?.mode ?? mesh.settings.outboundTrafficPolicy,
     vsFor(host) {
       if (!vsCache.has(host)) {
         // The first VirtualService (namespace/name) naming the host exactly, else the first matching it by wildcard.
         const exact = vsExact.get(host);
-        vsCache.set(host, exact ?? vsWild.filter((vs) => vs.spec.hosts.some((h) => hostSubsetOf(host, resolveShortName(h, vs.meta.namespace, mesh.domainSuffix)))).sort(byKey)[0]);
+        vsCache.set(
+          host,
+          exact ??
+            vsWild
+              .filter((vs) => vs.spec.hosts.some((h) => hostSubsetOf(host, resolveShortName(h, vs.meta.namespace, mesh.domainSuffix))))
+              .sort(byKey)[0],
+        );
       }
       return vsCache.get(host);
     },
     destinationRule(host) {
       if (drCache.has(host)) return drCache.get(host);
       const exact = drExact.get(host) ?? [];
-      const pool = exact.length ? exact : drWild.filter((d) => hostSubsetOf(host, resolveShortName(d.spec.host, d.meta.namespace, mesh.domainSuffix)));
+      const pool = exact.length
+        ? exact
+        : drWild.filter((d) => hostSubsetOf(host, resolveShortName(d.spec.host, d.meta.namespace, mesh.domainSuffix)));
       const svcNs = mesh.serviceByHost.get(host)?.namespace;
-      const dr = pool.find((d) => d.meta.namespace === ns) ?? pool.find((d) => d.meta.namespace === svcNs)
-        ?? pool.find((d) => d.meta.namespace === mesh.settings.rootNamespace) ?? pool[0];
+      const dr =
+        pool.find((d) => d.meta.namespace === ns) ??
+        pool.find((d) => d.meta.namespace === svcNs) ??
+        pool.find((d) => d.meta.namespace === mesh.settings.rootNamespace) ??
+        pool[0];
       drCache.set(host, dr);
       return dr;
     },

@@ -36,7 +36,8 @@ function caSecret(resource: string, s: Secret): SecretMessage | undefined {
 }
 
 function certSecret(resource: string, s: Secret): SecretMessage | undefined {
-  const [cert, key] = s.data['cert'] !== undefined && s.data['key'] !== undefined ? [s.data['cert'], s.data['key']] : [s.data['tls.crt'], s.data['tls.key']];
+  const [cert, key] =
+    s.data['cert'] !== undefined && s.data['key'] !== undefined ? [s.data['cert'], s.data['key']] : [s.data['tls.crt'], s.data['tls.key']];
   if (cert === undefined || key === undefined) return undefined;
   return { name: resource, tls_certificate: { certificate_chain: inline(cert), private_key: inline(key) } };
 }

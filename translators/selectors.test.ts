@@ -20,7 +20,10 @@ describe('selectors with no labels (istiod SubsetOf vs Match)', () => {
     const { mesh } = meshFrom(gateway(''));
     const { snap } = snapshot(mesh, proxy(GW, { LABELS: { istio: 'anything' } }));
     assert.ok(snap.listeners['0.0.0.0_8080'], Object.keys(snap.listeners).join(', '));
-    const { snap: other } = snapshot(meshFrom(gateway('selector: { istio: ingressgateway }')).mesh, proxy(GW, { LABELS: { istio: 'anything' } }));
+    const { snap: other } = snapshot(
+      meshFrom(gateway('selector: { istio: ingressgateway }')).mesh,
+      proxy(GW, { LABELS: { istio: 'anything' } }),
+    );
     assert.equal(other.listeners['0.0.0.0_8080'], undefined, 'a selector still narrows');
   });
 
@@ -47,7 +50,11 @@ spec: { egress: [{ hosts: ['*/*'] }] }`);
     assert.deepEqual(rejected, []);
     const { snap } = snapshot(mesh, proxy('sidecar~10.1.0.1~x-1.shop~shop.svc.cluster.local', { LABELS: { app: 'x' } }));
     assert.ok(snap.clusters['outbound|80||a.shop.svc.cluster.local']);
-    assert.equal(snap.clusters['outbound|81||b.other.svc.cluster.local'], undefined, 'the selecting Sidecar (./* only) won over the default (*/*)');
+    assert.equal(
+      snap.clusters['outbound|81||b.other.svc.cluster.local'],
+      undefined,
+      'the selecting Sidecar (./* only) won over the default (*/*)',
+    );
   });
 
   it('rejects a Sidecar workloadSelector without labels, naming the field (istiod does too)', () => {
@@ -55,7 +62,10 @@ spec: { egress: [{ hosts: ['*/*'] }] }`);
 kind: Sidecar
 metadata: { name: s, namespace: shop }
 spec: { workloadSelector: {}, egress: [{ hosts: ['./*'] }] }`);
-    assert.deepEqual(rejected.map((r) => `${r.kind} ${r.namespace}/${r.name} ${r.field}`), ['Sidecar shop/s spec.workloadSelector.labels']);
+    assert.deepEqual(
+      rejected.map((r) => `${r.kind} ${r.namespace}/${r.name} ${r.field}`),
+      ['Sidecar shop/s spec.workloadSelector.labels'],
+    );
   });
 
   it('a Service with an empty selector selects no workload (no inbound port for it)', () => {

@@ -36,7 +36,9 @@ export function eager<T>(items: readonly T[], nameOf: (t: T) => string): TypeOut
 const byName = <T extends { name?: string | null }>(a: T, b: T): number => (a.name! < b.name! ? -1 : a.name! > b.name! ? 1 : 0);
 
 /** Clusters served by name, sorted, each with its key (fixed clusters have none). */
-export function clusterOutput(items: readonly { readonly cluster: Cluster; readonly key?: ClusterKey | undefined }[]): ClusterOutput<Cluster> {
+export function clusterOutput(
+  items: readonly { readonly cluster: Cluster; readonly key?: ClusterKey | undefined }[],
+): ClusterOutput<Cluster> {
   const m = new Map([...items].sort((a, b) => byName(a.cluster, b.cluster)).map((i) => [i.cluster.name!, i]));
   return { names: () => [...m.keys()], get: (n) => m.get(n)?.cluster, key: (n) => m.get(n)?.key };
 }
@@ -46,18 +48,35 @@ export function edsOutput(scope: Scope, clusters: ClusterOutput<Cluster>): Clust
   const edsNames = clusters.names().filter((n) => clusters.get(n)?.type === 'EDS');
   const set = new Set(edsNames);
   const key = (n: string): ClusterKey | undefined => (set.has(n) ? clusters.key(n) : undefined);
-  return { names: () => edsNames, key, get: (n) => { const k = key(n); return k ? outboundEndpoints(scope, k) : undefined; } };
+  return {
+    names: () => edsNames,
+    key,
+    get: (n) => {
+      const k = key(n);
+      return k ? outboundEndpoints(scope, k) : undefined;
+    },
+  };
 }
-
-
 
 export function sidecarGenerator(mesh: MeshConfig, proxy: Proxy): Generated {
   const scope = buildScope(mesh, proxy);
   const inPorts = inboundPorts(scope);
-  const clusters = clusterOutput([...fixedClusters(scope).map((cluster) => ({ cluster })), ...outboundClusters(scope, { defaultLb: 'LEAST_REQUEST', envoyPolicy: true }), ...inboundClusters(scope, inPorts)]);
+  const clusters = clusterOutput([
+    ...fixedClusters(scope).map((cluster) => ({ cluster })),
+    ...outboundClusters(scope, { defaultLb: 'LEAST_REQUEST', envoyPolicy: true }),
+    ...inboundClusters(scope, inPorts),
+  ]);
   const ports = httpPorts(scope.services);
-  const listeners = [virtualOutbound(scope), virtualInbound(scope, inPorts), ...httpListeners(scope, ports), ...tcpListeners(scope, ports)].sort(byName);
-  const routes = [...[...routePorts(scope.services).entries()].map(([port, svcs]) => outboundRouteConfig(scope, port, svcs)), ...inboundRoutes(inPorts)].sort(byName);
+  const listeners = [
+    virtualOutbound(scope),
+    virtualInbound(scope, inPorts),
+    ...httpListeners(scope, ports),
+    ...tcpListeners(scope, ports),
+  ].sort(byName);
+  const routes = [
+    ...[...routePorts(scope.services).entries()].map(([port, svcs]) => outboundRouteConfig(scope, port, svcs)),
+    ...inboundRoutes(inPorts),
+  ].sort(byName);
   return {
     clusters,
     endpoints: edsOutput(scope, clusters),

@@ -16,24 +16,47 @@ import type { Scope } from './scope.js';
 
 export const TCP_PROXY_FILTER = 'envoy.filters.network.tcp_proxy';
 const TCP_PROXY_TYPE = 'envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy';
-export const TLS_INSPECTOR = { name: 'envoy.filters.listener.tls_inspector', typed_config: typedAny('envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector', {}) };
-export const ORIGINAL_DST = { name: 'envoy.filters.listener.original_dst', typed_config: typedAny('envoy.extensions.filters.listener.original_dst.v3.OriginalDst', {}) };
+export const TLS_INSPECTOR = {
+  name: 'envoy.filters.listener.tls_inspector',
+  typed_config: typedAny('envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector', {}),
+};
+export const ORIGINAL_DST = {
+  name: 'envoy.filters.listener.original_dst',
+  typed_config: typedAny('envoy.extensions.filters.listener.original_dst.v3.OriginalDst', {}),
+};
 
 export function tcpProxy(statPrefix: string, cluster: string | { name: string; weight: number }[]): Filter {
-  const target = typeof cluster === 'string' ? { cluster } : cluster.length === 1 ? { cluster: cluster[0]!.name } : { weighted_clusters: { clusters: cluster } };
+  const target =
+    typeof cluster === 'string'
+      ? { cluster }
+      : cluster.length === 1
+        ? { cluster: cluster[0]!.name }
+        : { weighted_clusters: { clusters: cluster } };
   return { name: TCP_PROXY_FILTER, typed_config: typedAny(TCP_PROXY_TYPE, { stat_prefix: statPrefix, ...target }) };
 }
 
-function destinations(scope: Scope, vs: VirtualService, route: readonly RouteDestination[], port: number): { name: string; weight: number }[] {
-  return route.filter((d) => route.length === 1 || (d.weight ?? 0) > 0).map((d) => {
-    const host = resolveShortName(d.destination.host, vs.meta.namespace, scope.mesh.domainSuffix);
-    const svc = scope.mesh.serviceByHost.get(host);
-    const p = d.destination.port?.number ?? (svc?.ports.length === 1 ? svc.ports[0]!.port : port);
-    return { name: clusterName('outbound', p, d.destination.subset ?? '', host), weight: route.length === 1 ? 1 : d.weight ?? 0 };
-  });
+function destinations(
+  scope: Scope,
+  vs: VirtualService,
+  route: readonly RouteDestination[],
+  port: number,
+): { name: string; weight: number }[] {
+  return route
+    .filter((d) => route.length === 1 || (d.weight ?? 0) > 0)
+    .map((d) => {
+      const host = resolveShortName(d.destination.host, vs.meta.namespace, scope.mesh.domainSuffix);
+      const svc = scope.mesh.serviceByHost.get(host);
+      const p = d.destination.port?.number ?? (svc?.ports.length === 1 ? svc.ports[0]!.port : port);
+      return { name: clusterName('outbound', p, d.destination.subset ?? '', host), weight: route.length === 1 ? 1 : (d.weight ?? 0) };
+    });
 }
 
-function l4Applies(scope: Scope, m: { port?: number; gateways?: readonly string[]; sourceLabels?: Readonly<Record<string, string>> }, port: number, gateway: string): boolean {
+function l4Applies(
+  scope: Scope,
+  m: { port?: number; gateways?: readonly string[]; sourceLabels?: Readonly<Record<string, string>> },
+  port: number,
+  gateway: string,
+): boolean {
   if (m.port && m.port !== port) return false;
   if (m.gateways && !m.gateways.includes(gateway)) return false;
   if (!selectorMatches(m.sourceLabels, scope.labels)) return false;
@@ -45,7 +68,10 @@ export function tcpChain(scope: Scope, svc: MeshService, port: number, vs: Virtu
   const cluster = clusterName('outbound', port, '', svc.hostname);
   const tcp = vs?.spec.tcp?.find((t) => !t.match || t.match.some((m) => l4Applies(scope, m, port, gateway)));
   if (vs && tcp) {
-    return { filters: [tcpProxy(cluster, destinations(scope, vs, tcp.route, port))], metadata: istioMetadata({ config: configPath('VirtualService', vs.meta.namespace, vs.meta.name) }) } as FilterChain;
+    return {
+      filters: [tcpProxy(cluster, destinations(scope, vs, tcp.route, port))],
+      metadata: istioMetadata({ config: configPath('VirtualService', vs.meta.namespace, vs.meta.name) }),
+    } as FilterChain;
   }
   return { filters: [tcpProxy(cluster, cluster)] };
 }

@@ -17,7 +17,12 @@ import { messageType } from '../proto/registry.js';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const SCANNED = ['translators', 'server'];
 
-export interface TypedAnyUse { readonly file: string; readonly line: number; readonly name?: string; readonly problem?: string }
+export interface TypedAnyUse {
+  readonly file: string;
+  readonly line: number;
+  readonly name?: string;
+  readonly problem?: string;
+}
 
 function sourceFiles(dir: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
@@ -78,29 +83,49 @@ export function typedAnyUses(sources: ReadonlyMap<string, string>): TypedAnyUse[
 export function unresolved(uses: readonly TypedAnyUse[]): string[] {
   const bad: string[] = [];
   for (const u of uses) {
-    if (u.problem) { bad.push(`${u.file}:${u.line}: ${u.problem}`); continue; }
-    try { messageType(u.name!); } catch (e) { bad.push(`${u.file}:${u.line}: ${u.name}: not in the proto registry (${(e as Error).message})`); }
+    if (u.problem) {
+      bad.push(`${u.file}:${u.line}: ${u.problem}`);
+      continue;
+    }
+    try {
+      messageType(u.name!);
+    } catch (e) {
+      bad.push(`${u.file}:${u.line}: ${u.name}: not in the proto registry (${(e as Error).message})`);
+    }
   }
   return bad;
 }
 
 describe('typedAny type names (translators/, server/)', () => {
   it('every typedAny type name in the sources resolves in the proto registry', () => {
-    const sources = new Map(SCANNED.flatMap((d) => sourceFiles(path.join(ROOT, d))).map((f) => [path.relative(ROOT, f), fs.readFileSync(f, 'utf8')] as const));
+    const sources = new Map(
+      SCANNED.flatMap((d) => sourceFiles(path.join(ROOT, d))).map((f) => [path.relative(ROOT, f), fs.readFileSync(f, 'utf8')] as const),
+    );
     const uses = typedAnyUses(sources);
     assert.ok(uses.length >= 15, `found only ${uses.length} typedAny calls: the scan is broken`);
     assert.deepEqual(unresolved(uses), []);
-    assert.ok(uses.some((u) => u.file.endsWith('outbound.ts') && u.name?.endsWith('.HttpConnectionManager')), 'a constant imported from another file is resolved');
+    assert.ok(
+      uses.some((u) => u.file.endsWith('outbound.ts') && u.name?.endsWith('.HttpConnectionManager')),
+      'a constant imported from another file is resolved',
+    );
   });
 
   it('reports an unknown name, and a name it cannot read, with the file and line', () => {
-    const uses = typedAnyUses(new Map([
-      ['translators/x.ts', "const T = 'envoy.extensions.filters.http.nope.v3.Nope';\nexport const a = typedAny(T, {});\nexport const b = typedAny('envoy.extensions.filters.http.router.v3.Router', {});\n"],
-      ['translators/y.ts', 'export function f(t: string) { return typedAny(t, {}); }\n'],
-    ]));
-    assert.deepEqual(unresolved(uses).map((s) => s.replace(/ \(.*\)$/, '')), [
-      'translators/x.ts:2: envoy.extensions.filters.http.nope.v3.Nope: not in the proto registry',
-      'translators/y.ts:1: t is not one string constant',
-    ]);
+    const uses = typedAnyUses(
+      new Map([
+        [
+          'translators/x.ts',
+          "const T = 'envoy.extensions.filters.http.nope.v3.Nope';\nexport const a = typedAny(T, {});\nexport const b = typedAny('envoy.extensions.filters.http.router.v3.Router', {});\n",
+        ],
+        ['translators/y.ts', 'export function f(t: string) { return typedAny(t, {}); }\n'],
+      ]),
+    );
+    assert.deepEqual(
+      unresolved(uses).map((s) => s.replace(/ \(.*\)$/, '')),
+      [
+        'translators/x.ts:2: envoy.extensions.filters.http.nope.v3.Nope: not in the proto registry',
+        'translators/y.ts:1: t is not one string constant',
+      ],
+    );
   });
 });

@@ -38,7 +38,7 @@ describe('translators/versions (version gates)', () => {
     assert.equal(versionBucket(at('1.9.0')), 'pre-1.11');
     assert.equal(versionBucket(at('1.11.0')), 'current');
     assert.equal(versionBucket(at('1.24.2')), 'current');
-    assert.equal(versionBucket(at()), 'current', 'no version: today\'s output');
+    assert.equal(versionBucket(at()), 'current', "no version: today's output");
     assert.equal(versionBucket(at('not-a-version')), 'current');
   });
 
@@ -51,11 +51,22 @@ describe('translators/versions (version gates)', () => {
 
   const { mesh } = meshFrom(MESH);
   const rc = (v?: string) => snapshot(mesh, at(v)).snap.routes['9080'] as J;
-  const vhost = (v?: string) => ((rc(v)['virtualHosts'] as J[]).find((x) => x['name'] === 'web.default.svc.cluster.local:9080'))!;
+  const vhost = (v?: string) => (rc(v)['virtualHosts'] as J[]).find((x) => x['name'] === 'web.default.svc.cluster.local:9080')!;
 
   it('hostPortDomains: 1.10 lists host:port domains (no absolute FQDN, no ignore_port_in_host_matching); no version does not', () => {
     assert.ok(versionGates(at('1.10.6')).hostPortDomains);
-    assert.deepEqual(vhost('1.10.6')['domains'], ['web.default.svc.cluster.local', 'web.default.svc.cluster.local:9080', 'web', 'web:9080', 'web.default.svc', 'web.default.svc:9080', 'web.default', 'web.default:9080', '10.96.3.3', '10.96.3.3:9080']);
+    assert.deepEqual(vhost('1.10.6')['domains'], [
+      'web.default.svc.cluster.local',
+      'web.default.svc.cluster.local:9080',
+      'web',
+      'web:9080',
+      'web.default.svc',
+      'web.default.svc:9080',
+      'web.default',
+      'web.default:9080',
+      '10.96.3.3',
+      '10.96.3.3:9080',
+    ]);
     assert.equal(rc('1.10.6')['ignorePortInHostMatching'], undefined);
     assert.ok(!(vhost()['domains'] as string[]).some((d) => d.endsWith(':9080')));
     assert.equal(rc()['ignorePortInHostMatching'], true);

@@ -7,7 +7,17 @@
  * a VirtualService naming a subset that no DestinationRule defines is rejected (its previous good
  * version stays if that one still checks out: the previous snapshot's, passed as `previous`).
  */
-import { configKey, type ConfigKey, type ConfigNotice, type MeshConfig, type MeshEndpoint, type MeshService, type PolicyNotice, type Rejection, type VirtualServiceConflict } from '../model/config.js';
+import {
+  configKey,
+  type ConfigKey,
+  type ConfigNotice,
+  type MeshConfig,
+  type MeshEndpoint,
+  type MeshService,
+  type PolicyNotice,
+  type Rejection,
+  type VirtualServiceConflict,
+} from '../model/config.js';
 import type { PeerAuthentication } from '../model/peerauth.js';
 import { authzNotices, peerAuthNotices } from './policy-notices.js';
 import type { EnvoyFilter } from '../model/envoyfilter.js';
@@ -41,7 +51,6 @@ export const DEFAULT_MESH_OPTIONS: MeshOptions = { domainSuffix: 'cluster.local'
 const byKey = (a: { meta: { namespace: string; name: string } }, b: { meta: { namespace: string; name: string } }): number =>
   a.meta.namespace.localeCompare(b.meta.namespace) || a.meta.name.localeCompare(b.meta.name);
 
-
 function targetPortFor(sp: ServicePort, pod: Pod | undefined): number | null {
   if (typeof sp.targetPort === 'number') return sp.targetPort;
   const cp = pod?.containerPorts.find((p) => p.name === sp.targetPort);
@@ -64,7 +73,11 @@ function endpointSort(a: MeshEndpoint, b: MeshEndpoint): number {
  * fails the cross-object checks falls back to its version there, if that one still checks out.
  * `accepted` lists the VirtualServices that passed (each is also in `mesh.objects`).
  */
-export function buildMesh(st: StoreState, opts: MeshOptions = DEFAULT_MESH_OPTIONS, previous?: MeshConfig): { mesh: MeshConfig; accepted: Map<ConfigKey, Entry> } {
+export function buildMesh(
+  st: StoreState,
+  opts: MeshOptions = DEFAULT_MESH_OPTIONS,
+  previous?: MeshConfig,
+): { mesh: MeshConfig; accepted: Map<ConfigKey, Entry> } {
   const services: Service[] = [];
   const slices: EndpointSlice[] = [];
   const endpointsObjects = new Map<string, EndpointSlice[]>();
@@ -84,23 +97,60 @@ export function buildMesh(st: StoreState, opts: MeshOptions = DEFAULT_MESH_OPTIO
   for (const [, e] of st.objects) {
     const o = e.object;
     switch (o.kind) {
-      case 'Service': services.push(o); break;
-      case 'EndpointSlice': slices.push(o); break;
-      case 'Endpoints': endpointsObjects.set(`${o.meta.namespace}/${o.meta.name}`, [...o.slices]); break;
-      case 'Pod': pods.set(`${o.meta.namespace}/${o.meta.name}`, o); break;
-      case 'VirtualService': vss.push({ vs: o, entry: e }); break;
-      case 'DestinationRule': drs.push(o); break;
-      case 'ServiceEntry': ses.push({ se: o, source: e.origin.source }); break;
-      case 'WorkloadEntry': wes.push(o); break;
-      case 'Sidecar': sidecars.push(o); break;
-      case 'Gateway': gateways.push(o); break;
-      case 'Secret': secrets.set(`${o.meta.namespace}/${o.meta.name}`, o); break;
-      case 'GatewayClass': case 'KubernetesGateway': case 'HTTPRoute': case 'GRPCRoute': case 'TCPRoute': case 'TLSRoute': case 'ReferenceGrant':
-        gatewayApi.push(o); break;
-      case 'AuthorizationPolicy': authzPolicies.push(o); break;
-      case 'RequestAuthentication': requestAuthns.push(o); break;
-      case 'PeerAuthentication': peerAuthentications.push(o); break;
-      case 'EnvoyFilter': envoyFilters.push(o); break;
+      case 'Service':
+        services.push(o);
+        break;
+      case 'EndpointSlice':
+        slices.push(o);
+        break;
+      case 'Endpoints':
+        endpointsObjects.set(`${o.meta.namespace}/${o.meta.name}`, [...o.slices]);
+        break;
+      case 'Pod':
+        pods.set(`${o.meta.namespace}/${o.meta.name}`, o);
+        break;
+      case 'VirtualService':
+        vss.push({ vs: o, entry: e });
+        break;
+      case 'DestinationRule':
+        drs.push(o);
+        break;
+      case 'ServiceEntry':
+        ses.push({ se: o, source: e.origin.source });
+        break;
+      case 'WorkloadEntry':
+        wes.push(o);
+        break;
+      case 'Sidecar':
+        sidecars.push(o);
+        break;
+      case 'Gateway':
+        gateways.push(o);
+        break;
+      case 'Secret':
+        secrets.set(`${o.meta.namespace}/${o.meta.name}`, o);
+        break;
+      case 'GatewayClass':
+      case 'KubernetesGateway':
+      case 'HTTPRoute':
+      case 'GRPCRoute':
+      case 'TCPRoute':
+      case 'TLSRoute':
+      case 'ReferenceGrant':
+        gatewayApi.push(o);
+        break;
+      case 'AuthorizationPolicy':
+        authzPolicies.push(o);
+        break;
+      case 'RequestAuthentication':
+        requestAuthns.push(o);
+        break;
+      case 'PeerAuthentication':
+        peerAuthentications.push(o);
+        break;
+      case 'EnvoyFilter':
+        envoyFilters.push(o);
+        break;
     }
   }
   services.sort(byKey);
@@ -117,7 +167,11 @@ export function buildMesh(st: StoreState, opts: MeshOptions = DEFAULT_MESH_OPTIO
   const notices: ConfigNotice[] = [];
   for (const s of slices.sort(byKey)) {
     if (!s.serviceName) {
-      notices.push({ key: configKey('EndpointSlice', s.meta.namespace, s.meta.name), field: 'metadata.labels.kubernetes.io/service-name', reason: 'no Service named: the slice\'s endpoints belong to no service and are ignored' });
+      notices.push({
+        key: configKey('EndpointSlice', s.meta.namespace, s.meta.name),
+        field: 'metadata.labels.kubernetes.io/service-name',
+        reason: "no Service named: the slice's endpoints belong to no service and are ignored",
+      });
       continue;
     }
     const k = `${s.meta.namespace}/${s.serviceName}`;
@@ -132,12 +186,26 @@ export function buildMesh(st: StoreState, opts: MeshOptions = DEFAULT_MESH_OPTIO
     const hostname = `${svc.meta.name}.${svc.meta.namespace}.svc.${opts.domainSuffix}`;
     // Like istiod, UDP ports are not proxied: they are left out of the mesh, and configz says so.
     svc.ports.forEach((p, i) => {
-      if (p.protocol === 'UDP') notices.push({ key: configKey('Service', svc.meta.namespace, svc.meta.name), field: `spec.ports[${i}]`, reason: `UDP port ${p.port}${p.name ? ` (${p.name})` : ''} is ignored: the mesh proxies TCP only` });
+      if (p.protocol === 'UDP')
+        notices.push({
+          key: configKey('Service', svc.meta.namespace, svc.meta.name),
+          field: `spec.ports[${i}]`,
+          reason: `UDP port ${p.port}${p.name ? ` (${p.name})` : ''} is ignored: the mesh proxies TCP only`,
+        });
     });
     const ms: MeshService = {
-      hostname, namespace: svc.meta.namespace, name: svc.meta.name, clusterIP: svc.clusterIP === 'None' ? '' : svc.clusterIP,
-      ports: svc.ports.filter((p) => p.protocol !== 'UDP'), labels: svc.meta.labels, source: st.objects.get(configKey('Service', svc.meta.namespace, svc.meta.name))?.origin.source ?? '',
-      exportTo: serviceExportTo(svc.meta.annotations), origin: 'Service', resolution: 'EDS', meshExternal: false, selector: svc.selector,
+      hostname,
+      namespace: svc.meta.namespace,
+      name: svc.meta.name,
+      clusterIP: svc.clusterIP === 'None' ? '' : svc.clusterIP,
+      ports: svc.ports.filter((p) => p.protocol !== 'UDP'),
+      labels: svc.meta.labels,
+      source: st.objects.get(configKey('Service', svc.meta.namespace, svc.meta.name))?.origin.source ?? '',
+      exportTo: serviceExportTo(svc.meta.annotations),
+      origin: 'Service',
+      resolution: 'EDS',
+      meshExternal: false,
+      selector: svc.selector,
     };
     meshServices.push(ms);
     serviceByHost.set(hostname, ms);
@@ -154,7 +222,15 @@ export function buildMesh(st: StoreState, opts: MeshOptions = DEFAULT_MESH_OPTIO
             if (!a.ready) continue;
             const pod = a.targetPod ? pods.get(a.targetPod) : undefined;
             if (a.targetPod && !pod && opts.holdEndpointsWithoutPod) continue;
-            eps.push({ address: a.ip, port, labels: pod?.meta.labels ?? {}, pod: a.targetPod, serviceAccount: pod?.serviceAccount ?? '', locality: a.zone, ready: a.ready });
+            eps.push({
+              address: a.ip,
+              port,
+              labels: pod?.meta.labels ?? {},
+              pod: a.targetPod,
+              serviceAccount: pod?.serviceAccount ?? '',
+              locality: a.zone,
+              ready: a.ready,
+            });
           }
         }
       } else if (opts.endpointsFromPods && svc.selector) {
@@ -163,7 +239,15 @@ export function buildMesh(st: StoreState, opts: MeshOptions = DEFAULT_MESH_OPTIO
           if (pod.phase && pod.phase !== 'Running') continue;
           const port = targetPortFor(sp, pod);
           if (port === null) continue;
-          eps.push({ address: pod.podIP, port, labels: pod.meta.labels, pod: `${pod.meta.namespace}/${pod.meta.name}`, serviceAccount: pod.serviceAccount, locality: '', ready: true });
+          eps.push({
+            address: pod.podIP,
+            port,
+            labels: pod.meta.labels,
+            pod: `${pod.meta.namespace}/${pod.meta.name}`,
+            serviceAccount: pod.serviceAccount,
+            locality: '',
+            ready: true,
+          });
         }
       }
       eps.push(...workloadEntryEndpoints(svc.meta.namespace, svc.selector, sp, wes));
@@ -177,7 +261,10 @@ export function buildMesh(st: StoreState, opts: MeshOptions = DEFAULT_MESH_OPTIO
       if (serviceByHost.has(ms.hostname)) continue;
       meshServices.push(ms);
       serviceByHost.set(ms.hostname, ms);
-      endpoints.set(ms.hostname, new Map(ms.ports.map((sp) => [sp.port, serviceEntryEndpoints(se, sp, wes, sortedPods).sort(endpointSort)])));
+      endpoints.set(
+        ms.hostname,
+        new Map(ms.ports.map((sp) => [sp.port, serviceEntryEndpoints(se, sp, wes, sortedPods).sort(endpointSort)])),
+      );
     }
   }
   meshServices.sort((a, b) => a.hostname.localeCompare(b.hostname));
@@ -194,10 +281,22 @@ export function buildMesh(st: StoreState, opts: MeshOptions = DEFAULT_MESH_OPTIO
   for (const { vs, entry } of vss.sort((a, b) => byKey(a.vs, b.vs))) {
     const key = configKey('VirtualService', vs.meta.namespace, vs.meta.name);
     const problem = subsetProblem(vs, destinationRuleByHost, opts.domainSuffix);
-    if (!problem) { virtualServices.push(vs); accepted.set(key, entry); continue; }
+    if (!problem) {
+      virtualServices.push(vs);
+      accepted.set(key, entry);
+      continue;
+    }
     // When the newest submitted version already failed validation, that rejection is the one to
     // report; this older stored version is only the candidate for "last good".
-    if (!st.rejected.has(key)) semanticRejections.push({ key, kind: 'VirtualService', namespace: vs.meta.namespace, name: vs.meta.name, source: entry.origin.source, ...problem });
+    if (!st.rejected.has(key))
+      semanticRejections.push({
+        key,
+        kind: 'VirtualService',
+        namespace: vs.meta.namespace,
+        name: vs.meta.name,
+        source: entry.origin.source,
+        ...problem,
+      });
     const prev = previous?.objects.get(key);
     if (prev && prev.object.kind === 'VirtualService' && !subsetProblem(prev.object, destinationRuleByHost, opts.domainSuffix)) {
       virtualServices.push(prev.object);
@@ -209,36 +308,76 @@ export function buildMesh(st: StoreState, opts: MeshOptions = DEFAULT_MESH_OPTIO
   const objects = new Map<ConfigKey, Entry>();
   for (const k of [...st.objects.keys()].sort()) {
     const e = st.objects.get(k)!;
-    if (e.object.kind === 'VirtualService') { const a = accepted.get(k); if (a) objects.set(k, a); } else objects.set(k, e);
+    if (e.object.kind === 'VirtualService') {
+      const a = accepted.get(k);
+      if (a) objects.set(k, a);
+    } else objects.set(k, e);
   }
   // The Gateway API, converted to Istio Gateways and VirtualServices after the user's own (which win a shared host).
   const conflicts = vsConflicts(virtualServices, opts.domainSuffix);
-  const gwapi = gatewayApi.length ? convertGatewayApi({ objects: gatewayApi, services: meshServices, serviceByHost, secrets: new Set(secrets.keys()), domainSuffix: opts.domainSuffix }) : undefined;
-  if (gwapi) { virtualServices.push(...gwapi.virtualServices); gateways.push(...gwapi.gateways); }
+  const gwapi = gatewayApi.length
+    ? convertGatewayApi({
+        objects: gatewayApi,
+        services: meshServices,
+        serviceByHost,
+        secrets: new Set(secrets.keys()),
+        domainSuffix: opts.domainSuffix,
+      })
+    : undefined;
+  if (gwapi) {
+    virtualServices.push(...gwapi.virtualServices);
+    gateways.push(...gwapi.gateways);
+  }
   const rejected = [...st.rejected.values(), ...semanticRejections].sort((a, b) => a.key.localeCompare(b.key));
   const settings = opts.settings ?? DEFAULT_MESH_SETTINGS;
-  const policyNotices: PolicyNotice[] = [...peerAuthNotices(peerAuthentications, settings.rootNamespace, sortedPods, wes),
-    ...authzNotices([...authzPolicies, ...requestAuthns], settings.rootNamespace, sortedPods, wes)]
-    .sort((a, b) => a.key.localeCompare(b.key));
+  const policyNotices: PolicyNotice[] = [
+    ...peerAuthNotices(peerAuthentications, settings.rootNamespace, sortedPods, wes),
+    ...authzNotices([...authzPolicies, ...requestAuthns], settings.rootNamespace, sortedPods, wes),
+  ].sort((a, b) => a.key.localeCompare(b.key));
   const mesh: MeshConfig = {
-    generation: st.generation, domainSuffix: opts.domainSuffix, services: meshServices, serviceByHost, endpoints, pods,
-    virtualServices, destinationRules: drs, destinationRuleByHost, objects, rejected,
-    settings, serviceEntries: ses.map((x) => x.se), workloadEntries: wes, sidecars, gateways,
-    conflicts, secrets, envoyFilters, ...(gwapi ? { gatewayApiStatus: gwapi.status } : {}),
-    peerAuthentications, policyNotices, authorizationPolicies: authzPolicies, requestAuthentications: requestAuthns,
+    generation: st.generation,
+    domainSuffix: opts.domainSuffix,
+    services: meshServices,
+    serviceByHost,
+    endpoints,
+    pods,
+    virtualServices,
+    destinationRules: drs,
+    destinationRuleByHost,
+    objects,
+    rejected,
+    settings,
+    serviceEntries: ses.map((x) => x.se),
+    workloadEntries: wes,
+    sidecars,
+    gateways,
+    conflicts,
+    secrets,
+    envoyFilters,
+    ...(gwapi ? { gatewayApiStatus: gwapi.status } : {}),
+    peerAuthentications,
+    policyNotices,
+    authorizationPolicies: authzPolicies,
+    requestAuthentications: requestAuthns,
     ...(notices.length ? { notices } : {}),
   };
   return { mesh, accepted };
 }
 
-function subsetProblem(vs: VirtualService, drs: ReadonlyMap<string, DestinationRule>, suffix: string): { field: string; reason: string } | null {
+function subsetProblem(
+  vs: VirtualService,
+  drs: ReadonlyMap<string, DestinationRule>,
+  suffix: string,
+): { field: string; reason: string } | null {
   const dests: { path: string; d: { host: string; subset?: string } }[] = [];
   (vs.spec.http ?? []).forEach((h, i) => {
     (h.route ?? []).forEach((d, j) => dests.push({ path: `spec.http[${i}].route[${j}].destination`, d: d.destination }));
     if (h.mirror) dests.push({ path: `spec.http[${i}].mirror`, d: h.mirror });
   });
   for (const k of ['tcp', 'tls'] as const) {
-    (vs.spec[k] ?? []).forEach((t, i) => t.route.forEach((d, j) => dests.push({ path: `spec.${k}[${i}].route[${j}].destination`, d: d.destination })));
+    (vs.spec[k] ?? []).forEach((t, i) =>
+      t.route.forEach((d, j) => dests.push({ path: `spec.${k}[${i}].route[${j}].destination`, d: d.destination })),
+    );
   }
   for (const { path, d } of dests) {
     const subset = d.subset;
@@ -247,7 +386,10 @@ function subsetProblem(vs: VirtualService, drs: ReadonlyMap<string, DestinationR
     const dr = drs.get(host);
     if (!dr) return { field: `${path}.subset`, reason: `subset "${subset}" of ${host}: no DestinationRule defines subsets for that host` };
     if (!dr.spec.subsets?.some((s) => s.name === subset)) {
-      return { field: `${path}.subset`, reason: `unknown subset "${subset}" of ${host} (DestinationRule ${dr.meta.namespace}/${dr.meta.name} defines ${dr.spec.subsets?.map((s) => s.name).join(', ') || 'none'})` };
+      return {
+        field: `${path}.subset`,
+        reason: `unknown subset "${subset}" of ${host} (DestinationRule ${dr.meta.namespace}/${dr.meta.name} defines ${dr.spec.subsets?.map((s) => s.name).join(', ') || 'none'})`,
+      };
     }
   }
   return null;
@@ -265,6 +407,8 @@ function vsConflicts(vss: readonly VirtualService[], suffix: string): VirtualSer
       byHost.set(h, [...(byHost.get(h) ?? []), `${vs.meta.namespace}/${vs.meta.name}`]);
     }
   }
-  return [...byHost.entries()].filter(([, v]) => v.length > 1).sort((a, b) => a[0].localeCompare(b[0]))
+  return [...byHost.entries()]
+    .filter(([, v]) => v.length > 1)
+    .sort((a, b) => a[0].localeCompare(b[0]))
     .map(([host, v]) => ({ host, winner: v[0]!, ignored: v.slice(1) }));
 }

@@ -22,25 +22,36 @@ export interface AdsFleet {
   close(): Promise<void>;
 }
 
-interface Decoded { version_info: string; type_url: string; nonce: string; resources: { type_url: string; value: Uint8Array }[] }
+interface Decoded {
+  version_info: string;
+  type_url: string;
+  nonce: string;
+  resources: { type_url: string; value: Uint8Array }[];
+}
 
 let types: { resp: protobuf.Type; cluster: protobuf.Type; listener: protobuf.Type; hcm: protobuf.Type } | undefined;
-const T = (): NonNullable<typeof types> => (types ??= {
-  resp: messageType('envoy.service.discovery.v3.DiscoveryResponse'),
-  cluster: messageType('envoy.config.cluster.v3.Cluster'),
-  listener: messageType('envoy.config.listener.v3.Listener'),
-  hcm: messageType('envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager'),
-});
+const T = (): NonNullable<typeof types> =>
+  (types ??= {
+    resp: messageType('envoy.service.discovery.v3.DiscoveryResponse'),
+    cluster: messageType('envoy.config.cluster.v3.Cluster'),
+    listener: messageType('envoy.config.listener.v3.Listener'),
+    hcm: messageType('envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager'),
+  });
 
 function edsNames(r: Decoded): string[] {
-  return r.resources.map((a) => T().cluster.toObject(T().cluster.decode(a.value), { enums: String }) as { name: string; type?: string })
-    .filter((c) => c.type === 'EDS').map((c) => c.name).sort();
+  return r.resources
+    .map((a) => T().cluster.toObject(T().cluster.decode(a.value), { enums: String }) as { name: string; type?: string })
+    .filter((c) => c.type === 'EDS')
+    .map((c) => c.name)
+    .sort();
 }
 
 function rdsNames(r: Decoded): string[] {
   const out = new Set<string>();
   for (const a of r.resources) {
-    const l = T().listener.toObject(T().listener.decode(a.value)) as { filter_chains?: { filters?: { typed_config?: { type_url: string; value: Uint8Array } }[] }[] };
+    const l = T().listener.toObject(T().listener.decode(a.value)) as {
+      filter_chains?: { filters?: { typed_config?: { type_url: string; value: Uint8Array } }[] }[];
+    };
     for (const fc of l.filter_chains ?? []) {
       for (const f of fc.filters ?? []) {
         if (!f.typed_config?.type_url.endsWith('HttpConnectionManager')) continue;
@@ -62,16 +73,33 @@ export async function startAdsFleet(address: string, nodes: readonly string[], o
   const clients: grpc.Client[] = [];
   const calls: grpc.ClientDuplexStream<Buffer, Buffer>[] = [];
   let allDone: () => void = () => {};
-  const done = new Promise<void>((r) => { allDone = r; });
+  const done = new Promise<void>((r) => {
+    allDone = r;
+  });
   nodes.forEach((id, i) => {
-    if (i % PER_CONNECTION === 0) clients.push(new grpc.Client(address, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': 64 << 20 }));
-    const call = clients[clients.length - 1]!.makeBidiStreamRequest(ADS_PATH, (b: Buffer) => b, (b: Buffer) => b);
+    if (i % PER_CONNECTION === 0)
+      clients.push(new grpc.Client(address, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': 64 << 20 }));
+    const call = clients[clients.length - 1]!.makeBidiStreamRequest(
+      ADS_PATH,
+      (b: Buffer) => b,
+      (b: Buffer) => b,
+    );
     calls.push(call);
-    const node = { id, cluster: 'productpage', metadata: { NAMESPACE: 'default' }, userAgentName: 'tspilot-bench', clientFeatures: [], locality: null };
+    const node = {
+      id,
+      cluster: 'productpage',
+      metadata: { NAMESPACE: 'default' },
+      userAgentName: 'tspilot-bench',
+      clientFeatures: [],
+      locality: null,
+    };
     const send = (typeUrl: string, names: string[], version = '', nonce = ''): void => {
       call.write(Buffer.from(encodeSotwRequest({ typeUrl, resourceNames: names, versionInfo: version, responseNonce: nonce, node })));
     };
-    const names = new Map<string, string>([[EDS, ''], [RDS, '']]);
+    const names = new Map<string, string>([
+      [EDS, ''],
+      [RDS, ''],
+    ]);
     const acked = new Set<string>();
     call.on('data', (b: Buffer) => {
       responses++;
@@ -83,21 +111,32 @@ export async function startAdsFleet(address: string, nodes: readonly string[], o
       const own = r.type_url === EDS || r.type_url === RDS ? (names.get(r.type_url) ?? '').split(',').filter(Boolean) : [];
       send(r.type_url, own, r.version_info, r.nonce); // ACK
       const dep = r.type_url === CDS ? EDS : r.type_url === LDS ? RDS : null;
-      if (dep && want.join(',') !== names.get(dep)) { names.set(dep, want.join(',')); send(dep, want); }
+      if (dep && want.join(',') !== names.get(dep)) {
+        names.set(dep, want.join(','));
+        send(dep, want);
+      }
       if (!acked.has(r.type_url)) {
         acked.add(r.type_url);
         if (acked.size === 4 && ++complete === nodes.length) allDone();
         if (acked.size === 4 && complete % 100 === 0) onProgress(complete);
       }
     });
-    call.on('error', (e: Error) => { if (!/Cancelled/i.test(e.message)) { errors++; last = e.message; } });
+    call.on('error', (e: Error) => {
+      if (!/Cancelled/i.test(e.message)) {
+        errors++;
+        last = e.message;
+      }
+    });
     send(CDS, []);
     send(LDS, []);
   });
   await done;
   onProgress(complete);
   return {
-    responses: () => responses, bytes: () => bytes, errors: () => errors, lastError: () => last,
+    responses: () => responses,
+    bytes: () => bytes,
+    errors: () => errors,
+    lastError: () => last,
     close: async () => {
       for (const c of calls) c.cancel();
       for (const c of clients) c.close();

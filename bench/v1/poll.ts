@@ -28,32 +28,67 @@ import { launchTspilot } from '../../e2e/tspilot.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
-interface Server { readonly proc: ChildProcess; readonly httpPort: number; readonly xdsPort: number; stop(): Promise<void> }
+interface Server {
+  readonly proc: ChildProcess;
+  readonly httpPort: number;
+  readonly xdsPort: number;
+  stop(): Promise<void>;
+}
 
 async function startServer(configDir: string): Promise<Server> {
-  const { process: p, up } = await launchTspilot(['--config-dir', configDir, '--bind', '127.0.0.1', '--xds-port', '0', '--monitoring-port', '0', '--http-port', '0', '--log-level', 'info'],
-    (l) => l.msg === 'listening');
+  const { process: p, up } = await launchTspilot(
+    [
+      '--config-dir',
+      configDir,
+      '--bind',
+      '127.0.0.1',
+      '--xds-port',
+      '0',
+      '--monitoring-port',
+      '0',
+      '--http-port',
+      '0',
+      '--log-level',
+      'info',
+    ],
+    (l) => l.msg === 'listening',
+  );
   return { proc: p.proc, httpPort: up['http'] as number, xdsPort: up['xds'] as number, stop: () => p.close() };
 }
 
-
-interface Counters { requests: number; errors: number; cycles: number; bytes: number; lastError: string }
+interface Counters {
+  requests: number;
+  errors: number;
+  cycles: number;
+  bytes: number;
+  lastError: string;
+}
 
 function getter(port: number, c: Counters): (p: string) => Promise<string | null> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 128 });
-  return (p) => new Promise((resolve) => {
-    const req = http.get({ host: '127.0.0.1', port, path: p, agent }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (d: Buffer) => chunks.push(d));
-      res.on('end', () => {
+  return (p) =>
+    new Promise((resolve) => {
+      const req = http.get({ host: '127.0.0.1', port, path: p, agent }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (d: Buffer) => chunks.push(d));
+        res.on('end', () => {
+          c.requests++;
+          const body = Buffer.concat(chunks);
+          c.bytes += body.length;
+          if (res.statusCode !== 200) {
+            c.errors++;
+            c.lastError = `${res.statusCode} ${p}`;
+            resolve(null);
+          } else resolve(body.toString('utf8'));
+        });
+      });
+      req.on('error', (e) => {
         c.requests++;
-        const body = Buffer.concat(chunks);
-        c.bytes += body.length;
-        if (res.statusCode !== 200) { c.errors++; c.lastError = `${res.statusCode} ${p}`; resolve(null); } else resolve(body.toString('utf8'));
+        c.errors++;
+        c.lastError = e.message;
+        resolve(null);
       });
     });
-    req.on('error', (e) => { c.requests++; c.errors++; c.lastError = e.message; resolve(null); });
-  });
 }
 
 /** One agent poll cycle; only what the next request needs is parsed (the agent's own deep compare is its cost, not the server's). */
@@ -62,7 +97,11 @@ async function cycle(get: (p: string) => Promise<string | null>, node: string): 
   const lds = await get(`/v1/listeners/productpage/${n}`);
   if (lds === null) return;
   const names = new Set<string>();
-  for (const l of (JSON.parse(lds) as { listeners: { bind_to_port: boolean; filters: { name: string; config: { rds?: { route_config_name: string } } }[] }[] }).listeners) {
+  for (const l of (
+    JSON.parse(lds) as {
+      listeners: { bind_to_port: boolean; filters: { name: string; config: { rds?: { route_config_name: string } } }[] }[];
+    }
+  ).listeners) {
     const rds = l.filters.find((f) => f.name === 'http_connection_manager')?.config.rds;
     if (rds && l.bind_to_port === false) names.add(rds.route_config_name);
   }
@@ -93,7 +132,21 @@ status: {phase: Running, podIP: ${ipOf(i)}}`);
   return docs.join('\n---\n') + '\n';
 }
 
-interface Result { mode: string; pollers: number; windowS: number; cpuS: number; cpuPct: number; rssStartMiB: number; rssMaxMiB: number; rssEndMiB: number; reqPerS: number; cyclesPerS: number; errors: number; mbPerS: number; setupCpuS: number }
+interface Result {
+  mode: string;
+  pollers: number;
+  windowS: number;
+  cpuS: number;
+  cpuPct: number;
+  rssStartMiB: number;
+  rssMaxMiB: number;
+  rssEndMiB: number;
+  reqPerS: number;
+  cyclesPerS: number;
+  errors: number;
+  mbPerS: number;
+  setupCpuS: number;
+}
 
 async function runV1(port: number, pid: number, pollers: number, intervalMs: number, durationMs: number): Promise<Result> {
   const c: Counters = { requests: 0, errors: 0, cycles: 0, bytes: 0, lastError: '' };
@@ -101,25 +154,52 @@ async function runV1(port: number, pid: number, pollers: number, intervalMs: num
   let stop = false;
   const loops: Promise<void>[] = [];
   for (let i = 0; i < pollers; i++) {
-    loops.push((async () => {
-      await new Promise((r) => setTimeout(r, (i / pollers) * intervalMs));
-      while (!stop) {
-        const t0 = Date.now();
-        await cycle(get, nodeOf(i));
-        c.cycles++;
-        const wait = intervalMs - (Date.now() - t0);
-        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-      }
-    })());
+    loops.push(
+      (async () => {
+        await new Promise((r) => setTimeout(r, (i / pollers) * intervalMs));
+        while (!stop) {
+          const t0 = Date.now();
+          await cycle(get, nodeOf(i));
+          c.cycles++;
+          const wait = intervalMs - (Date.now() - t0);
+          if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        }
+      })(),
+    );
   }
-  return measure('v1', pid, pollers, durationMs, intervalMs, () => ({ requests: c.requests, cycles: c.cycles, errors: c.errors, bytes: c.bytes, note: c.lastError }), async () => { stop = true; await Promise.all(loops); }, 0);
+  return measure(
+    'v1',
+    pid,
+    pollers,
+    durationMs,
+    intervalMs,
+    () => ({ requests: c.requests, cycles: c.cycles, errors: c.errors, bytes: c.bytes, note: c.lastError }),
+    async () => {
+      stop = true;
+      await Promise.all(loops);
+    },
+    0,
+  );
 }
 
 async function runAds(xdsPort: number, pid: number, pollers: number, durationMs: number, intervalMs: number): Promise<Result> {
   const before = usage(pid);
-  const fleet = await startAdsFleet(`127.0.0.1:${xdsPort}`, Array.from({ length: pollers }, (_, i) => nodeOf(i)), (done) => progress(`ads: ${done}/${pollers} proxies have every type ACKed`));
+  const fleet = await startAdsFleet(
+    `127.0.0.1:${xdsPort}`,
+    Array.from({ length: pollers }, (_, i) => nodeOf(i)),
+    (done) => progress(`ads: ${done}/${pollers} proxies have every type ACKed`),
+  );
   const setupCpuS = usage(pid).cpuS - before.cpuS;
-  return measure('ads', pid, pollers, durationMs, intervalMs, () => ({ requests: fleet.responses(), cycles: 0, errors: fleet.errors(), bytes: fleet.bytes(), note: fleet.lastError() }), () => fleet.close(), setupCpuS);
+  return measure(
+    'ads',
+    pid,
+    pollers,
+    durationMs,
+    intervalMs,
+    () => ({ requests: fleet.responses(), cycles: 0, errors: fleet.errors(), bytes: fleet.bytes(), note: fleet.lastError() }),
+    () => fleet.close(),
+    setupCpuS,
+  );
 }
 
 function progress(s: string): void {
@@ -129,8 +209,16 @@ function progress(s: string): void {
 /** Flips the reviews split between 50/50 and 60/40 (a real config change: new routes for every proxy). */
 let churn: { dir: string; everyMs: number } | undefined;
 
-async function measure(mode: string, pid: number, pollers: number, durationMs: number, warmupMs: number,
-  counts: () => { requests: number; cycles: number; errors: number; bytes: number; note: string }, stop: () => Promise<void>, setupCpuS: number): Promise<Result> {
+async function measure(
+  mode: string,
+  pid: number,
+  pollers: number,
+  durationMs: number,
+  warmupMs: number,
+  counts: () => { requests: number; cycles: number; errors: number; bytes: number; note: string },
+  stop: () => Promise<void>,
+  setupCpuS: number,
+): Promise<Result> {
   // One interval of warm-up so every poller (or stream) is in its steady rhythm before measuring.
   const warmEnd = Date.now() + warmupMs;
   while (Date.now() < warmEnd) {
@@ -142,14 +230,18 @@ async function measure(mode: string, pid: number, pollers: number, durationMs: n
   const t0 = Date.now();
   let rssMax = u0.rssMiB;
   let flips = 0;
-  const churnTimer = churn && setInterval(() => writeFileSync(path.join(churn!.dir, 'virtual-services.yaml'), reviewsVs(++flips % 2 ? 60 : 50)), churn.everyMs);
+  const churnTimer =
+    churn &&
+    setInterval(() => writeFileSync(path.join(churn!.dir, 'virtual-services.yaml'), reviewsVs(++flips % 2 ? 60 : 50)), churn.everyMs);
   while (Date.now() - t0 < durationMs) {
     await new Promise((r) => setTimeout(r, 1000));
     const u = usage(pid);
     rssMax = Math.max(rssMax, u.rssMiB);
     const c = counts();
     const s = (Date.now() - t0) / 1000;
-    progress(`${mode}: ${s.toFixed(0)}/${durationMs / 1000} s  ${((c.requests - c0.requests) / s).toFixed(0)} req/s  server CPU ${(((u.cpuS - u0.cpuS) / s) * 100).toFixed(0)}%  RSS ${u.rssMiB.toFixed(0)} MiB  errors ${c.errors - c0.errors}${c.note ? ` (${c.note})` : ''}`);
+    progress(
+      `${mode}: ${s.toFixed(0)}/${durationMs / 1000} s  ${((c.requests - c0.requests) / s).toFixed(0)} req/s  server CPU ${(((u.cpuS - u0.cpuS) / s) * 100).toFixed(0)}%  RSS ${u.rssMiB.toFixed(0)} MiB  errors ${c.errors - c0.errors}${c.note ? ` (${c.note})` : ''}`,
+    );
   }
   if (churnTimer) clearInterval(churnTimer);
   const u1 = usage(pid);
@@ -158,8 +250,19 @@ async function measure(mode: string, pid: number, pollers: number, durationMs: n
   await stop();
   process.stderr.write('\n');
   return {
-    mode, pollers, windowS, cpuS: u1.cpuS - u0.cpuS, cpuPct: ((u1.cpuS - u0.cpuS) / windowS) * 100, rssStartMiB: u0.rssMiB, rssMaxMiB: Math.max(rssMax, u1.rssMiB), rssEndMiB: u1.rssMiB,
-    reqPerS: (c1.requests - c0.requests) / windowS, cyclesPerS: (c1.cycles - c0.cycles) / windowS, errors: c1.errors - c0.errors, mbPerS: (c1.bytes - c0.bytes) / windowS / 1e6, setupCpuS,
+    mode,
+    pollers,
+    windowS,
+    cpuS: u1.cpuS - u0.cpuS,
+    cpuPct: ((u1.cpuS - u0.cpuS) / windowS) * 100,
+    rssStartMiB: u0.rssMiB,
+    rssMaxMiB: Math.max(rssMax, u1.rssMiB),
+    rssEndMiB: u1.rssMiB,
+    reqPerS: (c1.requests - c0.requests) / windowS,
+    cyclesPerS: (c1.cycles - c0.cycles) / windowS,
+    errors: c1.errors - c0.errors,
+    mbPerS: (c1.bytes - c0.bytes) / windowS / 1e6,
+    setupCpuS,
   };
 }
 
@@ -189,19 +292,33 @@ const program = new Command('poll')
       const pid = server.proc.pid!;
       try {
         const idle = usage(pid);
-        progress(`${mode}: server up (RSS ${idle.rssMiB.toFixed(0)} MiB); starting ${o.pollers} ${mode === 'v1' ? 'pollers' : 'ADS streams'}`);
-        results.push(mode === 'v1' ? await runV1(server.httpPort, pid, o.pollers, o.interval, o.duration) : await runAds(server.xdsPort, pid, o.pollers, o.duration, o.interval));
+        progress(
+          `${mode}: server up (RSS ${idle.rssMiB.toFixed(0)} MiB); starting ${o.pollers} ${mode === 'v1' ? 'pollers' : 'ADS streams'}`,
+        );
+        results.push(
+          mode === 'v1'
+            ? await runV1(server.httpPort, pid, o.pollers, o.interval, o.duration)
+            : await runAds(server.xdsPort, pid, o.pollers, o.duration, o.interval),
+        );
       } finally {
         await server.stop();
         rmSync(dir, { recursive: true, force: true });
       }
     }
-    console.log(`\nmachine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`);
-    console.log(`pollers ${o.pollers}, interval ${o.interval / 1000} s, window ${o.duration / 1000} s (after ${o.interval / 1000} s warm-up), Bookinfo with a weighted reviews route, ${o.churn ? `config change every ${o.churn / 1000} s` : 'no config changes'}\n`);
-    console.log('| mode | server CPU s (window) | CPU % of one core | setup CPU s | RSS start / max / end MiB | requests/s | poll cycles/s | MB/s | errors |');
+    console.log(
+      `\nmachine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
+    );
+    console.log(
+      `pollers ${o.pollers}, interval ${o.interval / 1000} s, window ${o.duration / 1000} s (after ${o.interval / 1000} s warm-up), Bookinfo with a weighted reviews route, ${o.churn ? `config change every ${o.churn / 1000} s` : 'no config changes'}\n`,
+    );
+    console.log(
+      '| mode | server CPU s (window) | CPU % of one core | setup CPU s | RSS start / max / end MiB | requests/s | poll cycles/s | MB/s | errors |',
+    );
     console.log('|---|---|---|---|---|---|---|---|---|');
     for (const r of results) {
-      console.log(`| ${r.mode} | ${r.cpuS.toFixed(2)} | ${r.cpuPct.toFixed(1)} | ${r.setupCpuS.toFixed(2)} | ${r.rssStartMiB.toFixed(0)} / ${r.rssMaxMiB.toFixed(0)} / ${r.rssEndMiB.toFixed(0)} | ${r.reqPerS.toFixed(0)} | ${r.cyclesPerS.toFixed(0)} | ${r.mbPerS.toFixed(2)} | ${r.errors} |`);
+      console.log(
+        `| ${r.mode} | ${r.cpuS.toFixed(2)} | ${r.cpuPct.toFixed(1)} | ${r.setupCpuS.toFixed(2)} | ${r.rssStartMiB.toFixed(0)} / ${r.rssMaxMiB.toFixed(0)} / ${r.rssEndMiB.toFixed(0)} | ${r.reqPerS.toFixed(0)} | ${r.cyclesPerS.toFixed(0)} | ${r.mbPerS.toFixed(2)} | ${r.errors} |`,
+      );
     }
     process.exit(0);
   });

@@ -61,8 +61,7 @@ export async function startBackend(name: string, opts: BackendOptions = {}): Pro
   let port: number;
   try {
     port = await new Promise<number>((resolve, reject) => {
-      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) =>
-        err ? reject(err) : resolve(p));
+      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)));
     });
   } catch (err) {
     server.forceShutdown();

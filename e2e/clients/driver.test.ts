@@ -87,7 +87,10 @@ describe('e2e/clients harness (no control plane)', () => {
         if (res.ok) return;
         assert.equal(res.error, 'timeout');
         assert.ok(res.last.length > 0 && res.last.length <= 10, JSON.stringify(res.last));
-        assert.ok(res.last.every((r) => r === 'v1'), JSON.stringify(res.last));
+        assert.ok(
+          res.last.every((r) => r === 'v1'),
+          JSON.stringify(res.last),
+        );
       });
 
       it('an RPC to a closed port is error:UNAVAILABLE', async () => {
@@ -118,9 +121,12 @@ describe('e2e/clients harness (no control plane)', () => {
       });
 
       it('startup failure rejects with the stderr tail instead of hanging', async () => {
-        const env: Record<string, string> = kind === 'grpc-js' ? { NODE_OPTIONS: '--require /nonexistent/preload.cjs' } : { PYTHONHOME: '/nonexistent' };
-        await assert.rejects(startXdsClient(kind, BOOTSTRAP, { env, startTimeoutMs: 15_000 }),
-          (err: Error) => /startup failed: client exited/.test(err.message) && /stderr tail ---\n./.test(err.message));
+        const env: Record<string, string> =
+          kind === 'grpc-js' ? { NODE_OPTIONS: '--require /nonexistent/preload.cjs' } : { PYTHONHOME: '/nonexistent' };
+        await assert.rejects(
+          startXdsClient(kind, BOOTSTRAP, { env, startTimeoutMs: 15_000 }),
+          (err: Error) => /startup failed: client exited/.test(err.message) && /stderr tail ---\n./.test(err.message),
+        );
       });
 
       it('close() kills a hung client and leaves no process', async () => {

@@ -25,9 +25,7 @@ export interface UntilOptions {
   method?: string;
 }
 
-export type UntilResult =
-  | { ok: true; firstAtMs: number; rpcs: number }
-  | { ok: false; error: string; last: string[] };
+export type UntilResult = { ok: true; firstAtMs: number; rpcs: number } | { ok: false; error: string; last: string[] };
 
 export interface RpcOptions {
   /** Per-RPC deadline, default 5000 ms. */
@@ -134,8 +132,7 @@ export async function startXdsClient(
     else remember(`stdout (unexpected): ${line}`);
   });
 
-  const withStderr = (what: string) =>
-    new Error(`${kind} xDS client (pid ${child.pid}): ${what}\n--- stderr tail ---\n${stderrTail()}`);
+  const withStderr = (what: string) => new Error(`${kind} xDS client (pid ${child.pid}): ${what}\n--- stderr tail ---\n${stderrTail()}`);
 
   /** Wait for the answer with `key`, failing on timeout or child exit. */
   const awaitAnswer = (key: unknown, what: string, timeoutMs: number) =>
@@ -203,18 +200,31 @@ export async function startXdsClient(
     stderrTail,
     async rpc(target, n, metadata = {}, ropts = {}) {
       const deadlineMs = ropts.deadlineMs ?? 5000;
-      const msg = await command('rpc', { target, n, metadata, deadlineMs, ...(ropts.method ? { method: ropts.method } : {}) },
-        ropts.timeoutMs ?? n * deadlineMs + 15_000);
+      const msg = await command(
+        'rpc',
+        { target, n, metadata, deadlineMs, ...(ropts.method ? { method: ropts.method } : {}) },
+        ropts.timeoutMs ?? n * deadlineMs + 15_000,
+      );
       if (!Array.isArray(msg.results)) throw withStderr(`rpc: malformed answer ${JSON.stringify(msg)}`);
       return msg.results as string[];
     },
     async until(target, expect, u = {}) {
       const timeoutMs = u.timeoutMs ?? 30_000;
       const deadlineMs = u.deadlineMs ?? 5000;
-      const msg = await command('until', {
-        target, expect, consecutive: u.consecutive ?? 1, metadata: u.metadata ?? {},
-        timeoutMs, intervalMs: u.intervalMs ?? 5, deadlineMs, ...(u.method ? { method: u.method } : {}),
-      }, timeoutMs + deadlineMs + 15_000);
+      const msg = await command(
+        'until',
+        {
+          target,
+          expect,
+          consecutive: u.consecutive ?? 1,
+          metadata: u.metadata ?? {},
+          timeoutMs,
+          intervalMs: u.intervalMs ?? 5,
+          deadlineMs,
+          ...(u.method ? { method: u.method } : {}),
+        },
+        timeoutMs + deadlineMs + 15_000,
+      );
       if (msg.ok === true) return { ok: true, firstAtMs: msg.firstAtMs as number, rpcs: msg.rpcs as number };
       if (msg.error === 'timeout') return { ok: false, error: 'timeout', last: (msg.last as string[] | undefined) ?? [] };
       throw withStderr(`until error: ${String(msg.error)}`);
@@ -226,7 +236,10 @@ export async function startXdsClient(
           // Ask politely (queued behind any running command); if it does not answer, kill it.
           let timer: NodeJS.Timeout | undefined;
           await Promise.race([
-            command('close', {}, CLOSE_GRACE_MS).then(() => (answered = true), () => undefined),
+            command('close', {}, CLOSE_GRACE_MS).then(
+              () => (answered = true),
+              () => undefined,
+            ),
             new Promise((r) => (timer = setTimeout(r, CLOSE_GRACE_MS))),
           ]);
           clearTimeout(timer);

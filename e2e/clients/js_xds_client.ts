@@ -83,7 +83,11 @@ class Target {
   call(metadata: grpc.Metadata, deadlineMs: number, method = METHOD): Promise<string> {
     return new Promise((resolve) => {
       this.client.makeUnaryRequest<Buffer, Buffer>(
-        method, identity, identity, Buffer.alloc(0), metadata,
+        method,
+        identity,
+        identity,
+        Buffer.alloc(0),
+        metadata,
         { deadline: Date.now() + Math.max(deadlineMs, 1) },
         (err, reply) => {
           if (err) {
@@ -103,7 +107,8 @@ class Target {
             backend = undefined;
           }
           resolve(typeof backend === 'string' ? backend : `bad-response:${text}`);
-        });
+        },
+      );
     });
   }
 

@@ -12,7 +12,13 @@ import { encodeDeltaRequest, encodeSotwRequest, type WireNode } from '../../prot
 import { CDS, EDS, LDS, RDS } from '../../proto/typeurls.js';
 import { readDelta, readSotw, type Envelope } from './wire.js';
 
-export interface Arrival { readonly at: number; readonly typeUrl: string; readonly bytes: number; readonly resources: number; readonly removed: number }
+export interface Arrival {
+  readonly at: number;
+  readonly typeUrl: string;
+  readonly bytes: number;
+  readonly resources: number;
+  readonly removed: number;
+}
 
 export interface FleetClientOptions {
   readonly address: string;
@@ -26,7 +32,11 @@ export interface FleetClientOptions {
    */
   readonly nack?: boolean;
   /** TLS: channel credentials, channel options (the SAN to check) and call metadata (the bearer token). */
-  readonly tls?: { readonly credentials: grpc.ChannelCredentials; readonly channelOptions: grpc.ChannelOptions; readonly metadata: Readonly<Record<string, string>> };
+  readonly tls?: {
+    readonly credentials: grpc.ChannelCredentials;
+    readonly channelOptions: grpc.ChannelOptions;
+    readonly metadata: Readonly<Record<string, string>>;
+  };
 }
 
 const PATH = {
@@ -35,7 +45,7 @@ const PATH = {
 };
 
 /** RDS name of an istiod outbound listener (`0.0.0.0_9080` → `9080`). */
-const routeOf = (listener: string): string | null => (/^0\.0\.0\.0_(\d+)$/.exec(listener)?.[1] ?? null);
+const routeOf = (listener: string): string | null => /^0\.0\.0\.0_(\d+)$/.exec(listener)?.[1] ?? null;
 
 export class FleetClient {
   readonly arrivals: Arrival[] = [];
@@ -60,14 +70,26 @@ export class FleetClient {
 
   connect(): void {
     this.stopped = false;
-    this.subs.clear(); this.last.clear(); this.seen.clear(); this.nodeSent = false; this.error = null; this.completeAt = 0;
+    this.subs.clear();
+    this.last.clear();
+    this.seen.clear();
+    this.nodeSent = false;
+    this.error = null;
+    this.completeAt = 0;
     // A channel of its own (no shared subchannel), like separate Envoys.
     this.client = new grpc.Client(this.opts.address, this.opts.tls?.credentials ?? grpc.credentials.createInsecure(), {
-      'grpc.use_local_subchannel_pool': 1, 'grpc.max_receive_message_length': -1, ...(this.opts.tls?.channelOptions ?? {}),
+      'grpc.use_local_subchannel_pool': 1,
+      'grpc.max_receive_message_length': -1,
+      ...(this.opts.tls?.channelOptions ?? {}),
     });
     const md = new grpc.Metadata();
     for (const [k, v] of Object.entries(this.opts.tls?.metadata ?? {})) md.set(k, v);
-    const call = this.client.makeBidiStreamRequest(this.opts.delta ? PATH.delta : PATH.sotw, (b: Buffer) => b, (b: Buffer) => b, md);
+    const call = this.client.makeBidiStreamRequest(
+      this.opts.delta ? PATH.delta : PATH.sotw,
+      (b: Buffer) => b,
+      (b: Buffer) => b,
+      md,
+    );
     this.call = call;
     call.on('data', (b: Buffer) => this.onData(b));
     call.on('error', (e: Error) => {
@@ -76,7 +98,9 @@ export class FleetClient {
       this.error = e.message;
       this.retries++;
       this.close();
-      setTimeout(() => { if (!this.stopped) this.connect(); }, 200);
+      setTimeout(() => {
+        if (!this.stopped) this.connect();
+      }, 200);
     });
     this.request(CDS, ['*']);
     this.request(LDS, ['*']);
@@ -106,7 +130,13 @@ export class FleetClient {
     const l = this.last.get(typeUrl);
     const bytes = this.opts.delta
       ? encodeDeltaRequest({ ...node, typeUrl, resourceNamesSubscribe: fresh, responseNonce: l?.nonce ?? '' })
-      : encodeSotwRequest({ ...node, typeUrl, resourceNames: [...cur].sort(), versionInfo: l?.version ?? '', responseNonce: l?.nonce ?? '' });
+      : encodeSotwRequest({
+          ...node,
+          typeUrl,
+          resourceNames: [...cur].sort(),
+          versionInfo: l?.version ?? '',
+          responseNonce: l?.nonce ?? '',
+        });
     this.call?.write(Buffer.from(bytes));
   }
 
@@ -119,17 +149,31 @@ export class FleetClient {
     const errorDetail = { code: 3, message: `fleet client rejects ${e.typeUrl} version ${e.version}: simulated validation failure` };
     const bytes = this.opts.delta
       ? encodeDeltaRequest({ typeUrl: e.typeUrl, responseNonce: e.nonce, errorDetail })
-      : encodeSotwRequest({ typeUrl: e.typeUrl, resourceNames: [...(this.subs.get(e.typeUrl) ?? [])].sort(), versionInfo: version, responseNonce: e.nonce, errorDetail });
+      : encodeSotwRequest({
+          typeUrl: e.typeUrl,
+          resourceNames: [...(this.subs.get(e.typeUrl) ?? [])].sort(),
+          versionInfo: version,
+          responseNonce: e.nonce,
+          errorDetail,
+        });
     this.nacks++;
     this.call?.write(Buffer.from(bytes));
   }
 
   private ack(e: Envelope): void {
-    if (this.opts.nack) { this.reject(e); return; }
+    if (this.opts.nack) {
+      this.reject(e);
+      return;
+    }
     this.last.set(e.typeUrl, { version: e.version, nonce: e.nonce });
     const bytes = this.opts.delta
       ? encodeDeltaRequest({ typeUrl: e.typeUrl, responseNonce: e.nonce })
-      : encodeSotwRequest({ typeUrl: e.typeUrl, resourceNames: [...(this.subs.get(e.typeUrl) ?? [])].sort(), versionInfo: e.version, responseNonce: e.nonce });
+      : encodeSotwRequest({
+          typeUrl: e.typeUrl,
+          resourceNames: [...(this.subs.get(e.typeUrl) ?? [])].sort(),
+          versionInfo: e.version,
+          responseNonce: e.nonce,
+        });
     this.call?.write(Buffer.from(bytes));
   }
 
@@ -145,10 +189,10 @@ export class FleetClient {
     if (this.opts.nack) return;
     // Follow-up subscriptions, as Envoy does once clusters/listeners arrive.
     if (e.typeUrl === CDS) {
-      const eds = e.names.filter((n) => n.startsWith('outbound|') && !(this.subs.get(EDS)?.has(n)));
+      const eds = e.names.filter((n) => n.startsWith('outbound|') && !this.subs.get(EDS)?.has(n));
       if (eds.length) this.request(EDS, eds);
     } else if (e.typeUrl === LDS) {
-      const rds = e.names.map(routeOf).filter((n): n is string => n !== null && !(this.subs.get(RDS)?.has(n)));
+      const rds = e.names.map(routeOf).filter((n): n is string => n !== null && !this.subs.get(RDS)?.has(n));
       if (rds.length) this.request(RDS, rds);
     }
   }

@@ -50,16 +50,27 @@ function resourceName(buf: Uint8Array): string {
 
 export function readSotw(buf: Uint8Array): Envelope {
   const r = protobuf.Reader.create(buf);
-  let version = '', typeUrl = '', nonce = '';
+  let version = '',
+    typeUrl = '',
+    nonce = '';
   const names: string[] = [];
   while (r.pos < r.len) {
     const tag = r.uint32();
     switch (tag >>> 3) {
-      case 1: version = r.string(); break;
-      case 2: names.push(anyName(r.bytes())); break;
-      case 4: typeUrl = r.string(); break;
-      case 5: nonce = r.string(); break;
-      default: r.skipType(tag & 7);
+      case 1:
+        version = r.string();
+        break;
+      case 2:
+        names.push(anyName(r.bytes()));
+        break;
+      case 4:
+        typeUrl = r.string();
+        break;
+      case 5:
+        nonce = r.string();
+        break;
+      default:
+        r.skipType(tag & 7);
     }
   }
   return { version, typeUrl, nonce, names, removed: [] };
@@ -67,18 +78,31 @@ export function readSotw(buf: Uint8Array): Envelope {
 
 export function readDelta(buf: Uint8Array): Envelope {
   const r = protobuf.Reader.create(buf);
-  let version = '', typeUrl = '', nonce = '';
+  let version = '',
+    typeUrl = '',
+    nonce = '';
   const names: string[] = [];
   const removed: string[] = [];
   while (r.pos < r.len) {
     const tag = r.uint32();
     switch (tag >>> 3) {
-      case 1: version = r.string(); break;
-      case 2: names.push(resourceName(r.bytes())); break;
-      case 4: typeUrl = r.string(); break;
-      case 5: nonce = r.string(); break;
-      case 6: removed.push(r.string()); break;
-      default: r.skipType(tag & 7);
+      case 1:
+        version = r.string();
+        break;
+      case 2:
+        names.push(resourceName(r.bytes()));
+        break;
+      case 4:
+        typeUrl = r.string();
+        break;
+      case 5:
+        nonce = r.string();
+        break;
+      case 6:
+        removed.push(r.string());
+        break;
+      default:
+        r.skipType(tag & 7);
     }
   }
   return { version, typeUrl, nonce, names, removed };

@@ -6,20 +6,28 @@ import { startFakeApiServer, type FakeApiServer, type KubeObject } from './apise
 import { matchLabels, parseLabelSelector } from './selectors.js';
 import { openRawWatch, sleep, waitFor } from './testkit.js';
 
-const svc = (name: string, namespace = 'default', labels?: Record<string, string>, port = 80): KubeObject =>
-  ({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace, labels }, spec: { ports: [{ port }] } });
+const svc = (name: string, namespace = 'default', labels?: Record<string, string>, port = 80): KubeObject => ({
+  apiVersion: 'v1',
+  kind: 'Service',
+  metadata: { name, namespace, labels },
+  spec: { ports: [{ port }] },
+});
 
 type Json = Record<string, unknown> & { metadata?: Record<string, unknown>; items?: Json[] };
 
 describe('fake apiserver wire protocol', function () {
   this.timeout(20000);
   let srv: FakeApiServer;
-  beforeEach(async () => { srv = await startFakeApiServer({ bookmarkIntervalMs: 100, tooLargeWaitMs: 150 }); });
-  afterEach(async () => { await srv.close(); });
+  beforeEach(async () => {
+    srv = await startFakeApiServer({ bookmarkIntervalMs: 100, tooLargeWaitMs: 150 });
+  });
+  afterEach(async () => {
+    await srv.close();
+  });
 
   const get = async (path: string, init?: RequestInit): Promise<{ status: number; body: Json }> => {
     const r = await fetch(srv.url + path, init);
-    return { status: r.status, body: await r.json() as Json };
+    return { status: r.status, body: (await r.json()) as Json };
   };
   const names = (l: Json): string[] => (l.items ?? []).map((i) => String(i.metadata?.name));
 
@@ -43,13 +51,23 @@ describe('fake apiserver wire protocol', function () {
   });
 
   it('installResource: a CRD created at run time appears in discovery and is served from then on', async () => {
-    const def = { group: 'telemetry.istio.io', versions: ['v1', 'v1alpha1'], resource: 'telemetries', kind: 'Telemetry', namespaced: true, crd: true };
+    const def = {
+      group: 'telemetry.istio.io',
+      versions: ['v1', 'v1alpha1'],
+      resource: 'telemetries',
+      kind: 'Telemetry',
+      namespaced: true,
+      crd: true,
+    };
     assert.equal((await get('/apis/telemetry.istio.io')).status, 404);
     assert.equal((await get('/apis/telemetry.istio.io/v1/telemetries')).status, 404);
     srv.installResource(def);
     assert.throws(() => srv.installResource(def), /duplicate resource/);
     const g = await get('/apis/telemetry.istio.io');
-    assert.deepEqual((g.body.versions as { version: string }[]).map((v) => v.version), ['v1', 'v1alpha1']);
+    assert.deepEqual(
+      (g.body.versions as { version: string }[]).map((v) => v.version),
+      ['v1', 'v1alpha1'],
+    );
     assert.ok(((await get('/apis')).body.groups as { name: string }[]).some((x) => x.name === 'telemetry.istio.io'));
     const rv = srv.resourceVersion();
     srv.create({ apiVersion: 'telemetry.istio.io/v1alpha1', kind: 'Telemetry', metadata: { name: 't', namespace: 'default' }, spec: {} });
@@ -65,7 +83,16 @@ describe('fake apiserver wire protocol', function () {
   it('answers real Status objects for unknown resources and missing objects', async () => {
     assert.deepEqual(await get('/apis/gateway.networking.k8s.io/v1/httproutes'), {
       status: 404,
-      body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'the server could not find the requested resource', reason: 'NotFound', details: {}, code: 404 },
+      body: {
+        kind: 'Status',
+        apiVersion: 'v1',
+        metadata: {},
+        status: 'Failure',
+        message: 'the server could not find the requested resource',
+        reason: 'NotFound',
+        details: {},
+        code: 404,
+      },
     });
     assert.equal((await get('/api/v1/namespaces/default/namespaces')).status, 404, 'cluster-scoped under a namespace');
     const nf = await get('/apis/networking.istio.io/v1/namespaces/default/virtualservices/nope');
@@ -74,7 +101,10 @@ describe('fake apiserver wire protocol', function () {
     srv.forbid('virtualservices.networking.istio.io');
     const fb = await get('/apis/networking.istio.io/v1/virtualservices?watch=1');
     assert.equal(fb.status, 403);
-    assert.equal(fb.body.message, 'virtualservices.networking.istio.io is forbidden: User "system:serviceaccount:istio-system:istiod" cannot watch resource "virtualservices" in API group "networking.istio.io" at the cluster scope');
+    assert.equal(
+      fb.body.message,
+      'virtualservices.networking.istio.io is forbidden: User "system:serviceaccount:istio-system:istiod" cannot watch resource "virtualservices" in API group "networking.istio.io" at the cluster scope',
+    );
   });
 
   it('lists: typed items carry no kind, CRD items do; versions rewrite apiVersion; cluster-scoped namespaces', async () => {
@@ -119,7 +149,8 @@ describe('fake apiserver wire protocol', function () {
   });
 
   it('resourceVersion semantics on list: "0" ignores limit, Exact reads history, compacted -> 410, future -> 504', async () => {
-    srv.create(svc('a')); srv.create(svc('b'));
+    srv.create(svc('a'));
+    srv.create(svc('b'));
     const rvAfterB = srv.resourceVersion();
     srv.create(svc('c'));
     assert.equal(names((await get('/api/v1/services?resourceVersion=0&limit=1')).body).length, 3);
@@ -131,7 +162,10 @@ describe('fake apiserver wire protocol', function () {
     assert.deepEqual(names(notOlder.body), ['a', 'b', 'c']);
     srv.compact();
     const gone = await get(`/api/v1/services?resourceVersion=${rvAfterB}&resourceVersionMatch=Exact`);
-    assert.deepEqual([gone.status, gone.body.reason, gone.body.message], [410, 'Expired', 'The resourceVersion for the provided list is too old.']);
+    assert.deepEqual(
+      [gone.status, gone.body.reason, gone.body.message],
+      [410, 'Expired', 'The resourceVersion for the provided list is too old.'],
+    );
     const future = await get(`/api/v1/services?resourceVersion=${srv.resourceVersion() + 5}`);
     assert.equal(future.status, 504);
     assert.equal((future.body.details as { causes: Array<{ reason: string }> }).causes[0].reason, 'ResourceVersionTooLarge');
@@ -140,9 +174,15 @@ describe('fake apiserver wire protocol', function () {
   it('ListOptions validation answers 422 Invalid like ValidateListOptions', async () => {
     const a = await get('/api/v1/services?resourceVersionMatch=NotOlderThan');
     assert.equal(a.status, 422);
-    assert.equal(a.body.message, 'ListOptions.meta.k8s.io "" is invalid: resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided');
+    assert.equal(
+      a.body.message,
+      'ListOptions.meta.k8s.io "" is invalid: resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided',
+    );
     const b = await get('/api/v1/services?sendInitialEvents=true');
-    assert.equal(b.body.message, 'ListOptions.meta.k8s.io "" is invalid: sendInitialEvents: Forbidden: sendInitialEvents is forbidden for list');
+    assert.equal(
+      b.body.message,
+      'ListOptions.meta.k8s.io "" is invalid: sendInitialEvents: Forbidden: sendInitialEvents is forbidden for list',
+    );
     const c = await get('/api/v1/services?watch=true&sendInitialEvents=true');
     assert.equal(c.status, 422);
     assert.match(String(c.body.message), /sendInitialEvents requires setting resourceVersionMatch to NotOlderThan/);
@@ -159,7 +199,10 @@ describe('fake apiserver wire protocol', function () {
     srv.update(svc('a', 'default', { app: 'web' }));
     srv.delete({ apiVersion: 'v1', kind: 'Service', namespace: 'default', name: 'b' });
     await waitFor(() => w.events.length === 4, '4 events');
-    assert.deepEqual(w.events.map((e) => `${e.type} ${String(e.object.metadata?.name)}`), ['ADDED b', 'DELETED a', 'ADDED a', 'DELETED b']);
+    assert.deepEqual(
+      w.events.map((e) => `${e.type} ${String(e.object.metadata?.name)}`),
+      ['ADDED b', 'DELETED a', 'ADDED a', 'DELETED b'],
+    );
     const delA = w.events[1].object;
     assert.deepEqual(delA.metadata?.labels, { app: 'web' }, 'DELETED carries the last matching content');
     assert.equal(Number(delA.metadata?.resourceVersion), rv0 + 3, '... with the resourceVersion of the change');
@@ -177,30 +220,52 @@ describe('fake apiserver wire protocol', function () {
     await w.done;
     assert.equal(w.status, 200);
     assert.equal(w.outcome, 'end');
-    assert.deepEqual(w.events, [{
-      type: 'ERROR',
-      object: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: `too old resource version: ${old} (${old + 1})`, reason: 'Expired', code: 410 },
-    }]);
+    assert.deepEqual(w.events, [
+      {
+        type: 'ERROR',
+        object: {
+          kind: 'Status',
+          apiVersion: 'v1',
+          metadata: {},
+          status: 'Failure',
+          message: `too old resource version: ${old} (${old + 1})`,
+          reason: 'Expired',
+          code: 410,
+        },
+      },
+    ]);
   });
 
   it('watch start points: unset -> synthetic ADDED; sendInitialEvents -> ADDED + initial-events-end BOOKMARK; timeoutSeconds ends cleanly', async () => {
-    srv.create(svc('a')); srv.create(svc('b'));
+    srv.create(svc('a'));
+    srv.create(svc('b'));
     const w1 = await openRawWatch(`${srv.url}/api/v1/services?watch=true&timeoutSeconds=1`);
     await waitFor(() => w1.events.length === 2, 'synthetic adds');
-    assert.deepEqual(w1.events.map((e) => e.type), ['ADDED', 'ADDED']);
+    assert.deepEqual(
+      w1.events.map((e) => e.type),
+      ['ADDED', 'ADDED'],
+    );
     await w1.done;
     assert.equal(w1.outcome, 'end');
 
-    const w2 = await openRawWatch(`${srv.url}/api/v1/services?watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true`);
+    const w2 = await openRawWatch(
+      `${srv.url}/api/v1/services?watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true`,
+    );
     await waitFor(() => w2.events.length >= 3, 'initial events + bookmark');
     assert.deepEqual(w2.events[2], {
       type: 'BOOKMARK',
-      object: { kind: 'Service', apiVersion: 'v1', metadata: { resourceVersion: String(srv.resourceVersion()), annotations: { 'k8s.io/initial-events-end': 'true' } } },
+      object: {
+        kind: 'Service',
+        apiVersion: 'v1',
+        metadata: { resourceVersion: String(srv.resourceVersion()), annotations: { 'k8s.io/initial-events-end': 'true' } },
+      },
     });
     w2.close();
 
     const w3 = await openRawWatch(`${srv.url}/api/v1/services?watch=true&resourceVersion=${srv.resourceVersion() + 2}`);
-    srv.create(svc('c')); srv.create(svc('d')); srv.create(svc('e'));
+    srv.create(svc('c'));
+    srv.create(svc('d'));
+    srv.create(svc('e'));
     await waitFor(() => w3.events.length === 1, 'event after the future RV');
     assert.equal(w3.events[0].object.metadata?.name, 'e');
     w3.close();
@@ -209,12 +274,20 @@ describe('fake apiserver wire protocol', function () {
   it('HTTP writes: POST 201, PUT with a stale RV 409, merge PATCH bumps generation, DELETE returns Success', async () => {
     const base = `${srv.url}/api/v1/namespaces/default/configmaps`;
     const json = { 'Content-Type': 'application/json' };
-    const c = await fetch(base, { method: 'POST', headers: json, body: JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'm' }, data: { k: 'v' } }) });
+    const c = await fetch(base, {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'm' }, data: { k: 'v' } }),
+    });
     assert.equal(c.status, 201);
-    const created = await c.json() as Json;
+    const created = (await c.json()) as Json;
     assert.equal((await fetch(base, { method: 'POST', headers: json, body: JSON.stringify(created) })).status, 409);
-    const p = await fetch(`${base}/m`, { method: 'PATCH', headers: { 'Content-Type': 'application/merge-patch+json' }, body: JSON.stringify({ data: { k: 'w' } }) });
-    const patched = await p.json() as Json;
+    const p = await fetch(`${base}/m`, {
+      method: 'PATCH',
+      headers: { 'Content-Type': 'application/merge-patch+json' },
+      body: JSON.stringify({ data: { k: 'w' } }),
+    });
+    const patched = (await p.json()) as Json;
     assert.equal((patched.metadata as { generation: number }).generation, 2);
     const stale = await fetch(`${base}/m`, { method: 'PUT', headers: json, body: JSON.stringify(created) });
     assert.deepEqual([stale.status, ((await stale.json()) as Json).reason], [409, 'Conflict']);
@@ -228,7 +301,8 @@ describe('fake apiserver wire protocol', function () {
     const w2 = await openRawWatch(`${srv.url}/api/v1/pods?watch=true`);
     await waitFor(() => srv.activeWatches() === 2, 'watches');
     srv.dropWatches();
-    await w1.done; await w2.done;
+    await w1.done;
+    await w2.done;
     assert.deepEqual([w1.outcome, w2.outcome], ['error', 'error']);
     const w3 = await openRawWatch(`${srv.url}/api/v1/pods?watch=true`);
     await waitFor(() => srv.activeWatches() === 1, 'watch');

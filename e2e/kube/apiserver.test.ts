@@ -23,14 +23,25 @@
 //   query in the informer path is kept by Watch (URL parsing), which is how to get them.
 import assert from 'node:assert/strict';
 import {
-  CoreV1Api, CustomObjectsApi, makeInformer, Watch, type Informer, type KubernetesListObject,
-  type KubernetesObject, type ObjectCache, type V1Service,
+  CoreV1Api,
+  CustomObjectsApi,
+  makeInformer,
+  Watch,
+  type Informer,
+  type KubernetesListObject,
+  type KubernetesObject,
+  type ObjectCache,
+  type V1Service,
 } from '@kubernetes/client-node';
 import { startFakeApiServer, type FakeApiServer, type KubeObject } from './apiserver.js';
 import { kubeConfigFor, sleep, supervise, track, waitFor } from './testkit.js';
 
-const svc = (name: string, namespace = 'default', labels?: Record<string, string>, port = 80): KubeObject =>
-  ({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace, labels }, spec: { ports: [{ port }] } });
+const svc = (name: string, namespace = 'default', labels?: Record<string, string>, port = 80): KubeObject => ({
+  apiVersion: 'v1',
+  kind: 'Service',
+  metadata: { name, namespace, labels },
+  spec: { ports: [{ port }] },
+});
 const svcRef = (name: string, namespace = 'default') => ({ apiVersion: 'v1', kind: 'Service', name, namespace });
 const SVC_PATH = '/api/v1/namespaces/default/services';
 
@@ -50,20 +61,36 @@ describe('fake apiserver with client-node 1.4 informers', function () {
     await srv.close();
   });
 
-  function serviceInformer(path = SVC_PATH, labelSelector?: string): Informer<V1Service> & ObjectCache<V1Service> & { latestResourceVersion?: () => string } {
-    const inf = makeInformer(kubeConfigFor(srv), path,
-      () => core.listNamespacedService({ namespace: 'default', labelSelector }), labelSelector);
+  function serviceInformer(
+    path = SVC_PATH,
+    labelSelector?: string,
+  ): Informer<V1Service> & ObjectCache<V1Service> & { latestResourceVersion?: () => string } {
+    const inf = makeInformer(
+      kubeConfigFor(srv),
+      path,
+      () => core.listNamespacedService({ namespace: 'default', labelSelector }),
+      labelSelector,
+    );
     stops.push(() => inf.stop());
     return inf;
   }
   const cacheNames = (inf: { list(): ReadonlyArray<KubernetesObject> }): string[] =>
-    inf.list().map((o) => o.metadata?.name ?? '').sort();
-  const serverNames = (): string[] => srv.list('v1', 'Service', 'default').map((o) => o.metadata?.name ?? '').sort();
+    inf
+      .list()
+      .map((o) => o.metadata?.name ?? '')
+      .sort();
+  const serverNames = (): string[] =>
+    srv
+      .list('v1', 'Service', 'default')
+      .map((o) => o.metadata?.name ?? '')
+      .sort();
   const watches = () => srv.requests.filter((r) => r.verb === 'watch');
   const lists = () => srv.requests.filter((r) => r.verb === 'list');
 
   it('initial list delivers adds, then the watch starts at the list resourceVersion', async () => {
-    srv.create(svc('a')); srv.create(svc('b')); srv.create(svc('other', 'kube-system'));
+    srv.create(svc('a'));
+    srv.create(svc('b'));
+    srv.create(svc('other', 'kube-system'));
     const inf = serviceInformer();
     const t = track(inf);
     await inf.start();
@@ -76,7 +103,8 @@ describe('fake apiserver with client-node 1.4 informers', function () {
   });
 
   it('create / update / delete reach add / update / delete exactly once; a no-op update emits nothing', async () => {
-    srv.create(svc('a')); srv.create(svc('b'));
+    srv.create(svc('a'));
+    srv.create(svc('b'));
     const inf = serviceInformer();
     const t = track(inf);
     await inf.start();
@@ -141,8 +169,10 @@ describe('fake apiserver with client-node 1.4 informers', function () {
     await waitFor(() => lists().length === 2 && srv.activeWatches() === 1, 'relist and new watch');
     await waitFor(() => t.deletes.length === 1 && t.updates.length === 1 && t.adds.length === 4, 'relist diff');
     assert.deepEqual(t.errors, [], 'a 410 is not surfaced as an error event');
-    assert.deepEqual(watches().map((w) => w.query.resourceVersion),
-      [String(oldRv), String(oldRv), String(srv.resourceVersion())]);
+    assert.deepEqual(
+      watches().map((w) => w.query.resourceVersion),
+      [String(oldRv), String(oldRv), String(srv.resourceVersion())],
+    );
     assert.deepEqual(t.deletes, ['default/b']);
     assert.deepEqual(t.updates, ['default/a']);
     assert.deepEqual(cacheNames(inf), serverNames());
@@ -174,15 +204,25 @@ describe('fake apiserver with client-node 1.4 informers', function () {
   it('chunked list: limit/continue pages through one consistent snapshot; an expired continue is 410', async () => {
     for (const n of ['s1', 's2', 's3', 's4', 's5', 's6', 's7']) srv.create(svc(n));
     const p1 = await core.listNamespacedService({ namespace: 'default', limit: 3 });
-    assert.deepEqual(p1.items.map((s) => s.metadata?.name), ['s1', 's2', 's3']);
+    assert.deepEqual(
+      p1.items.map((s) => s.metadata?.name),
+      ['s1', 's2', 's3'],
+    );
     assert.equal(p1.metadata?.remainingItemCount, 4);
     assert.ok(p1.metadata?._continue);
     const s5 = srv.update(svc('s5', 'default', undefined, 1234));
-    srv.create(svc('s0')); srv.create(svc('s8'));
+    srv.create(svc('s0'));
+    srv.create(svc('s8'));
     const p2 = await core.listNamespacedService({ namespace: 'default', limit: 3, _continue: p1.metadata?._continue });
     const p3 = await core.listNamespacedService({ namespace: 'default', limit: 3, _continue: p2.metadata?._continue });
-    assert.deepEqual(p2.items.map((s) => s.metadata?.name), ['s4', 's5', 's6']);
-    assert.deepEqual(p3.items.map((s) => s.metadata?.name), ['s7']);
+    assert.deepEqual(
+      p2.items.map((s) => s.metadata?.name),
+      ['s4', 's5', 's6'],
+    );
+    assert.deepEqual(
+      p3.items.map((s) => s.metadata?.name),
+      ['s7'],
+    );
     assert.equal(p3.metadata?._continue, undefined);
     assert.equal(p2.metadata?.resourceVersion, p1.metadata?.resourceVersion);
     assert.notEqual(p2.items[1].metadata?.resourceVersion, s5.metadata?.resourceVersion, 's5 as of the first page');
@@ -209,29 +249,59 @@ describe('fake apiserver with client-node 1.4 informers', function () {
     const q1 = await core.listNamespacedService({ namespace: 'default', limit: 2 });
     srv.create(svc('s9'));
     srv.compact();
-    const err = await core.listNamespacedService({ namespace: 'default', limit: 2, _continue: q1.metadata?._continue })
-      .then(() => undefined, (e: unknown) => e as { code: number; body: string });
+    const err = await core.listNamespacedService({ namespace: 'default', limit: 2, _continue: q1.metadata?._continue }).then(
+      () => undefined,
+      (e: unknown) => e as { code: number; body: string },
+    );
     assert.equal(err?.code, 410);
     const status = JSON.parse(err?.body ?? '{}') as { reason: string; code: number; metadata: { continue?: string } };
     assert.equal(status.reason, 'Expired');
     assert.ok(status.metadata.continue);
     const rest = await core.listNamespacedService({ namespace: 'default', _continue: status.metadata.continue });
-    assert.deepEqual(rest.items.map((s) => s.metadata?.name), ['s2', 's3', 's4', 's5', 's6', 's7', 's8', 's9']);
+    assert.deepEqual(
+      rest.items.map((s) => s.metadata?.name),
+      ['s2', 's3', 's4', 's5', 's6', 's7', 's8', 's9'],
+    );
   });
 
   it('CRD path: networking.istio.io virtualservices via CustomObjectsApi; versions rewrite apiVersion; missing CRD -> 404 error event', async () => {
     const custom = kubeConfigFor(srv).makeApiClient(CustomObjectsApi);
     const vsRef = { apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', namespace: 'default', name: 'reviews' };
-    srv.create({ apiVersion: 'networking.istio.io/v1beta1', kind: 'VirtualService', metadata: { name: 'reviews', namespace: 'default' }, spec: { hosts: ['reviews'] } });
-    const list = await custom.listNamespacedCustomObject({ group: 'networking.istio.io', version: 'v1', namespace: 'default', plural: 'virtualservices' }) as KubernetesListObject<KubernetesObject>;
+    srv.create({
+      apiVersion: 'networking.istio.io/v1beta1',
+      kind: 'VirtualService',
+      metadata: { name: 'reviews', namespace: 'default' },
+      spec: { hosts: ['reviews'] },
+    });
+    const list = (await custom.listNamespacedCustomObject({
+      group: 'networking.istio.io',
+      version: 'v1',
+      namespace: 'default',
+      plural: 'virtualservices',
+    })) as KubernetesListObject<KubernetesObject>;
     assert.equal(list.kind, 'VirtualServiceList');
     assert.equal(list.items[0].apiVersion, 'networking.istio.io/v1');
-    const old = await custom.getNamespacedCustomObject({ group: 'networking.istio.io', version: 'v1alpha3', namespace: 'default', plural: 'virtualservices', name: 'reviews' }) as KubernetesObject;
+    const old = (await custom.getNamespacedCustomObject({
+      group: 'networking.istio.io',
+      version: 'v1alpha3',
+      namespace: 'default',
+      plural: 'virtualservices',
+      name: 'reviews',
+    })) as KubernetesObject;
     assert.equal(old.apiVersion, 'networking.istio.io/v1alpha3');
 
     const kc = kubeConfigFor(srv);
-    const inf = makeInformer<KubernetesObject>(kc, '/apis/networking.istio.io/v1/namespaces/default/virtualservices',
-      () => custom.listNamespacedCustomObject({ group: 'networking.istio.io', version: 'v1', namespace: 'default', plural: 'virtualservices' }) as Promise<KubernetesListObject<KubernetesObject>>);
+    const inf = makeInformer<KubernetesObject>(
+      kc,
+      '/apis/networking.istio.io/v1/namespaces/default/virtualservices',
+      () =>
+        custom.listNamespacedCustomObject({
+          group: 'networking.istio.io',
+          version: 'v1',
+          namespace: 'default',
+          plural: 'virtualservices',
+        }) as Promise<KubernetesListObject<KubernetesObject>>,
+    );
     stops.push(() => inf.stop());
     const t = track(inf);
     const seen: string[] = [];
@@ -244,8 +314,17 @@ describe('fake apiserver with client-node 1.4 informers', function () {
     assert.deepEqual([t.adds, t.updates, t.deletes], [['default/reviews'], ['default/reviews'], ['default/reviews']]);
     assert.deepEqual(seen, ['networking.istio.io/v1']);
 
-    const missing = makeInformer<KubernetesObject>(kc, '/apis/gateway.networking.k8s.io/v1/namespaces/default/httproutes',
-      () => custom.listNamespacedCustomObject({ group: 'gateway.networking.k8s.io', version: 'v1', namespace: 'default', plural: 'httproutes' }) as Promise<KubernetesListObject<KubernetesObject>>);
+    const missing = makeInformer<KubernetesObject>(
+      kc,
+      '/apis/gateway.networking.k8s.io/v1/namespaces/default/httproutes',
+      () =>
+        custom.listNamespacedCustomObject({
+          group: 'gateway.networking.k8s.io',
+          version: 'v1',
+          namespace: 'default',
+          plural: 'httproutes',
+        }) as Promise<KubernetesListObject<KubernetesObject>>,
+    );
     stops.push(() => missing.stop());
     const tm = track(missing);
     await missing.start();
@@ -265,9 +344,15 @@ describe('fake apiserver with client-node 1.4 informers', function () {
     const e = t.errors[0] as { code: number; body: string };
     assert.equal(e.code, 403);
     assert.deepEqual(JSON.parse(e.body), {
-      kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure',
-      message: 'services is forbidden: User "system:serviceaccount:istio-system:istiod" cannot list resource "services" in API group "" in the namespace "default"',
-      reason: 'Forbidden', details: { kind: 'services' }, code: 403,
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message:
+        'services is forbidden: User "system:serviceaccount:istio-system:istiod" cannot list resource "services" in API group "" in the namespace "default"',
+      reason: 'Forbidden',
+      details: { kind: 'services' },
+      code: 403,
     });
     await sleep(200);
     assert.equal(srv.requests.length, 1, 'the informer does not retry on its own');
@@ -289,8 +374,12 @@ describe('fake apiserver with client-node 1.4 informers', function () {
     srv.create(svc('a'));
     const kc = kubeConfigFor(srv);
     const events: Array<{ type: string; obj: KubernetesObject }> = [];
-    const ctl = await new Watch(kc).watch(SVC_PATH, { allowWatchBookmarks: true, resourceVersion: String(srv.resourceVersion()) },
-      (type: string, obj: KubernetesObject) => events.push({ type, obj }), () => undefined);
+    const ctl = await new Watch(kc).watch(
+      SVC_PATH,
+      { allowWatchBookmarks: true, resourceVersion: String(srv.resourceVersion()) },
+      (type: string, obj: KubernetesObject) => events.push({ type, obj }),
+      () => undefined,
+    );
     stops.push(async () => ctl.abort());
     srv.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'unrelated' } });
     await waitFor(() => events.some((e) => e.type === 'BOOKMARK'), 'bookmark');
@@ -299,7 +388,8 @@ describe('fake apiserver with client-node 1.4 informers', function () {
 
     const plain = serviceInformer();
     const hacked = serviceInformer(`${SVC_PATH}?allowWatchBookmarks=true`);
-    await plain.start(); await hacked.start();
+    await plain.start();
+    await hacked.start();
     const listRv = hacked.latestResourceVersion?.();
     srv.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'unrelated2' } });
     await waitFor(() => hacked.latestResourceVersion?.() === String(srv.resourceVersion()), 'bookmark RV');
@@ -360,7 +450,9 @@ describe('fake apiserver with client-node 1.4 informers', function () {
 
   it('stop() while the list is in flight does NOT prevent the watch: the stopped informer keeps updating', async () => {
     let release: () => void = () => undefined;
-    const gate = new Promise<void>((r) => { release = r; });
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
     const inf = makeInformer(kubeConfigFor(srv), SVC_PATH, async () => {
       await gate;
       return core.listNamespacedService({ namespace: 'default' });

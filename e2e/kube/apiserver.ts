@@ -37,7 +37,12 @@ export interface FakeApiServerOptions {
 }
 
 /** Identifies one object: apiVersion may be any served version of its resource. */
-export interface ObjectRef { apiVersion: string; kind: string; namespace?: string; name: string }
+export interface ObjectRef {
+  apiVersion: string;
+  kind: string;
+  namespace?: string;
+  name: string;
+}
 
 export interface FakeApiServer {
   /** http://127.0.0.1:<port> */
@@ -100,7 +105,10 @@ export async function startFakeApiServer(opts: FakeApiServerOptions = {}): Promi
 
   const tokenReviews = new TokenReviews();
   const ctx = {
-    registry, store, hub, tokenReviews,
+    registry,
+    store,
+    hub,
+    tokenReviews,
     user: opts.user ?? 'system:serviceaccount:istio-system:istiod',
     tooLargeWaitMs: opts.tooLargeWaitMs ?? 3000,
     serverAddress: () => `127.0.0.1:${port}`,
@@ -108,13 +116,22 @@ export async function startFakeApiServer(opts: FakeApiServerOptions = {}): Promi
       const rule = forbidden.get(`${def.group}/${def.resource}`);
       return rule === 'all' || (rule !== undefined && rule.has(verb));
     },
-    log: (rec: RequestRecord) => { requests.push(rec); },
+    log: (rec: RequestRecord) => {
+      requests.push(rec);
+    },
   };
 
   const server: Server = createServer((req, res) => {
     if (down === '503') {
       const u = new URL(req.url ?? '/', 'http://fake');
-      requests.push({ method: req.method ?? 'GET', path: u.pathname, query: Object.fromEntries(u.searchParams), verb: 'other', status: 503, time: Date.now() });
+      requests.push({
+        method: req.method ?? 'GET',
+        path: u.pathname,
+        query: Object.fromEntries(u.searchParams),
+        verb: 'other',
+        status: 503,
+        time: Date.now(),
+      });
       sendStatus(res, serviceUnavailable());
       return;
     }
@@ -129,15 +146,23 @@ export async function startFakeApiServer(opts: FakeApiServerOptions = {}): Promi
     server.closeAllConnections();
     for (const s of sockets) s.destroy();
   };
-  const listen = (p: number): Promise<void> => new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(p, '127.0.0.1', () => { server.off('error', reject); resolve(); });
-  });
-  const stopListening = (): Promise<void> => new Promise((resolve) => {
-    if (!server.listening) { resolve(); return; }
-    server.close(() => resolve());
-    killConnections();
-  });
+  const listen = (p: number): Promise<void> =>
+    new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(p, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  const stopListening = (): Promise<void> =>
+    new Promise((resolve) => {
+      if (!server.listening) {
+        resolve();
+        return;
+      }
+      server.close(() => resolve());
+      killConnections();
+    });
 
   await listen(0);
   const addr = server.address();
@@ -150,15 +175,20 @@ export async function startFakeApiServer(opts: FakeApiServerOptions = {}): Promi
     if (!r) throw new Error(`fake apiserver: ${apiVersion} ${kind} is not a served resource`);
     return r;
   };
-  const out = (def: ResourceDef, version: string, o: KubeObject): KubeObject =>
-    ({ apiVersion: apiVersionOf(def.group, version), kind: def.kind, ...o });
+  const out = (def: ResourceDef, version: string, o: KubeObject): KubeObject => ({
+    apiVersion: apiVersionOf(def.group, version),
+    kind: def.kind,
+    ...o,
+  });
 
   const api: FakeApiServer = {
     url,
     port,
     registry,
     requests,
-    clearRequests: () => { requests.length = 0; },
+    clearRequests: () => {
+      requests.length = 0;
+    },
     resourceVersion: () => store.currentRV,
     create: <T extends KubeObject>(obj: T): T => {
       const { def, version } = resolve(obj.apiVersion ?? '', obj.kind ?? '');
@@ -189,7 +219,8 @@ export async function startFakeApiServer(opts: FakeApiServerOptions = {}): Promi
     },
     list: (apiVersion, kind, namespace) => {
       const { def, version } = resolve(apiVersion, kind);
-      return store.current(def)
+      return store
+        .current(def)
         .filter((o) => namespace === undefined || o.metadata.namespace === namespace)
         .map((o) => out(def, version, structuredClone(o)));
     },
@@ -197,8 +228,13 @@ export async function startFakeApiServer(opts: FakeApiServerOptions = {}): Promi
     closeWatches: () => hub.closeAll(),
     activeWatches: () => hub.count,
     compact: (rv) => store.compact(rv),
-    forbid: (resource, verbs) => { forbidden.set(parseGR(resource), verbs ? new Set(verbs) : 'all'); },
-    unforbid: (resource) => { if (resource === undefined) forbidden.clear(); else forbidden.delete(parseGR(resource)); },
+    forbid: (resource, verbs) => {
+      forbidden.set(parseGR(resource), verbs ? new Set(verbs) : 'all');
+    },
+    unforbid: (resource) => {
+      if (resource === undefined) forbidden.clear();
+      else forbidden.delete(parseGR(resource));
+    },
     setDown: async (isDown, mode = 'refuse') => {
       if (closed) return;
       if (!isDown) {

@@ -12,9 +12,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { boolParam, listObjects, rvParam, selectorFrom, validateListOptions } from './list.js';
 import { apiVersionOf, type Registry, type ResourceDef } from './registry.js';
-import {
-  ApiStatusError, badRequest, deleteSuccess, forbidden, methodNotSupported, notFound, notFoundPath, type Status,
-} from './status.js';
+import { ApiStatusError, badRequest, deleteSuccess, forbidden, methodNotSupported, notFound, notFoundPath, type Status } from './status.js';
 import type { KubeObject, Store } from './store.js';
 import { render, type WatchHub } from './watch.js';
 import { isTokenReview, type TokenReviews } from './tokenreview.js';
@@ -50,7 +48,11 @@ export interface HandlerContext {
 
 export function sendJSON(res: ServerResponse, code: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-cache, private' });
+  res.writeHead(code, {
+    'Content-Type': 'application/json',
+    'Content-Length': Buffer.byteLength(text),
+    'Cache-Control': 'no-cache, private',
+  });
   res.end(text);
 }
 
@@ -68,7 +70,13 @@ async function readBody(req: IncomingMessage): Promise<unknown> {
   }
 }
 
-interface Route { def: ResourceDef; version: string; namespace?: string; name?: string; /** The `/status` subresource of a named object. */ status?: boolean }
+interface Route {
+  def: ResourceDef;
+  version: string;
+  namespace?: string;
+  name?: string;
+  /** The `/status` subresource of a named object. */ status?: boolean;
+}
 
 function route(ctx: HandlerContext, segs: string[]): Route | 'discovery' | undefined {
   let group = '';
@@ -76,10 +84,13 @@ function route(ctx: HandlerContext, segs: string[]): Route | 'discovery' | undef
   let rest: string[];
   if (segs[0] === 'api') {
     if (segs.length < 2) return 'discovery';
-    version = segs[1]; rest = segs.slice(2);
+    version = segs[1];
+    rest = segs.slice(2);
   } else if (segs[0] === 'apis') {
     if (segs.length < 3) return 'discovery';
-    group = segs[1]; version = segs[2]; rest = segs.slice(3);
+    group = segs[1];
+    version = segs[2];
+    rest = segs.slice(3);
   } else {
     return undefined;
   }
@@ -89,9 +100,14 @@ function route(ctx: HandlerContext, segs: string[]): Route | 'discovery' | undef
   let name: string | undefined;
   let sub: string[];
   if (rest[0] === 'namespaces' && rest.length >= 3) {
-    namespace = rest[1]; resource = rest[2]; name = rest[3]; sub = rest.slice(4);
+    namespace = rest[1];
+    resource = rest[2];
+    name = rest[3];
+    sub = rest.slice(4);
   } else {
-    resource = rest[0]; name = rest[1]; sub = rest.slice(2);
+    resource = rest[0];
+    name = rest[1];
+    sub = rest.slice(2);
   }
   const def = ctx.registry.lookup(group, version, resource);
   const status = sub.length === 1 && sub[0] === 'status' && name !== undefined;
@@ -117,19 +133,36 @@ export async function handle(ctx: HandlerContext, req: IncomingMessage, res: Ser
   const url = new URL(req.url ?? '/', 'http://fake');
   const segs = url.pathname.split('/').filter((s) => s !== '');
   const method = req.method ?? 'GET';
-  const rec: RequestRecord = { method, path: url.pathname, query: Object.fromEntries(url.searchParams), verb: 'other', status: 0, time: Date.now() };
-  const reply = (code: number, body: unknown): void => { rec.status = code; sendJSON(res, code, body); };
+  const rec: RequestRecord = {
+    method,
+    path: url.pathname,
+    query: Object.fromEntries(url.searchParams),
+    verb: 'other',
+    status: 0,
+    time: Date.now(),
+  };
+  const reply = (code: number, body: unknown): void => {
+    rec.status = code;
+    sendJSON(res, code, body);
+  };
   try {
     if (segs.length === 1 && ['healthz', 'readyz', 'livez'].includes(segs[0])) {
-      rec.status = 200; res.writeHead(200, { 'Content-Type': 'text/plain' }); res.end('ok'); return;
+      rec.status = 200;
+      res.writeHead(200, { 'Content-Type': 'text/plain' });
+      res.end('ok');
+      return;
     }
     if (segs.length === 1 && segs[0] === 'version') {
-      reply(200, { major: '1', minor: '33', gitVersion: 'v1.33.0-tspilot-fake', platform: 'linux/amd64' }); return;
+      reply(200, { major: '1', minor: '33', gitVersion: 'v1.33.0-tspilot-fake', platform: 'linux/amd64' });
+      return;
     }
     if (isTokenReview(req, url.pathname)) {
       Object.assign(rec, { verb: 'create', group: 'authentication.k8s.io', version: 'v1', resource: 'tokenreviews' });
       const gr = { group: 'authentication.k8s.io', versions: ['v1'], resource: 'tokenreviews', kind: 'TokenReview', namespaced: false };
-      if (ctx.isForbidden(gr, 'create')) { reply(403, forbidden({ user: ctx.user, verb: 'create', gr })); return; }
+      if (ctx.isForbidden(gr, 'create')) {
+        reply(403, forbidden({ user: ctx.user, verb: 'create', gr }));
+        return;
+      }
       rec.status = ctx.tokenReviews.handle(await readBody(req), res, sendJSON);
       return;
     }
@@ -137,29 +170,46 @@ export async function handle(ctx: HandlerContext, req: IncomingMessage, res: Ser
     if (r === 'discovery') {
       rec.verb = 'discovery';
       const doc = method === 'GET' ? discovery(ctx, segs) : undefined;
-      if (doc) reply(200, doc); else reply(404, notFoundPath());
+      if (doc) reply(200, doc);
+      else reply(404, notFoundPath());
       return;
     }
-    if (r === undefined) { reply(404, notFoundPath()); return; }
+    if (r === undefined) {
+      reply(404, notFoundPath());
+      return;
+    }
     Object.assign(rec, { group: r.def.group, version: r.version, resource: r.def.resource, namespace: r.namespace, name: r.name });
     const q = url.searchParams;
     const watch = method === 'GET' && r.name === undefined && boolParam(q, 'watch') === true;
     const verb = verbOf(method, r, watch);
-    if (!verb) { reply(405, methodNotSupported(r.def, method)); return; }
+    if (!verb) {
+      reply(405, methodNotSupported(r.def, method));
+      return;
+    }
     rec.verb = verb;
     if (ctx.isForbidden(r.def, verb)) {
       reply(403, forbidden({ user: ctx.user, verb, gr: r.def, namespace: r.namespace, name: r.name }));
       return;
     }
     const { def, version, namespace, name } = r;
-    if (r.status && verb !== 'get' && verb !== 'update') { reply(405, methodNotSupported(r.def, method)); return; }
+    if (r.status && verb !== 'get' && verb !== 'update') {
+      reply(405, methodNotSupported(r.def, method));
+      return;
+    }
     if (r.status && verb === 'update') {
       // The status subresource: only .status of the body is stored (spec and metadata stay as they are), as the real server does.
-      const body = await readBody(req) as KubeObject | undefined;
+      const body = (await readBody(req)) as KubeObject | undefined;
       if (!body || typeof body !== 'object') throw new ApiStatusError(badRequest('the body of the request was empty'));
       const cur = ctx.store.get(def, namespace, name as string);
-      if (!cur) { reply(404, notFound(def, name as string)); return; }
-      const next = { ...cur, status: (body as { status?: unknown }).status, metadata: { ...cur.metadata, resourceVersion: body.metadata?.resourceVersion ?? cur.metadata.resourceVersion } };
+      if (!cur) {
+        reply(404, notFound(def, name as string));
+        return;
+      }
+      const next = {
+        ...cur,
+        status: (body as { status?: unknown }).status,
+        metadata: { ...cur.metadata, resourceVersion: body.metadata?.resourceVersion ?? cur.metadata.resourceVersion },
+      };
       reply(200, render(def, version, ctx.store.update(def, next)));
       return;
     }
@@ -168,11 +218,17 @@ export async function handle(ctx: HandlerContext, req: IncomingMessage, res: Ser
         validateListOptions(q, true);
         const ts = q.get('timeoutSeconds');
         const timeoutSeconds = ts === null || ts === '' ? undefined : Number(ts);
-        if (timeoutSeconds !== undefined && !Number.isFinite(timeoutSeconds)) throw new ApiStatusError(badRequest(`invalid timeoutSeconds: ${ts}`));
+        if (timeoutSeconds !== undefined && !Number.isFinite(timeoutSeconds))
+          throw new ApiStatusError(badRequest(`invalid timeoutSeconds: ${ts}`));
         const wreq = {
-          def, version, namespace, selector: selectorFrom(q, def), resourceVersion: rvParam(q),
+          def,
+          version,
+          namespace,
+          selector: selectorFrom(q, def),
+          resourceVersion: rvParam(q),
           sendInitialEvents: boolParam(q, 'sendInitialEvents'),
-          allowWatchBookmarks: boolParam(q, 'allowWatchBookmarks') === true, timeoutSeconds,
+          allowWatchBookmarks: boolParam(q, 'allowWatchBookmarks') === true,
+          timeoutSeconds,
         };
         rec.status = 200;
         ctx.log(rec);
@@ -184,11 +240,13 @@ export async function handle(ctx: HandlerContext, req: IncomingMessage, res: Ser
         return;
       case 'get': {
         const o = ctx.store.get(def, namespace, name as string);
-        if (!o) reply(404, notFound(def, name as string)); else reply(200, render(def, version, o));
+        if (!o) reply(404, notFound(def, name as string));
+        else reply(200, render(def, version, o));
         return;
       }
-      case 'create': case 'update': {
-        const body = await readBody(req) as KubeObject | undefined;
+      case 'create':
+      case 'update': {
+        const body = (await readBody(req)) as KubeObject | undefined;
         if (!body || typeof body !== 'object') throw new ApiStatusError(badRequest('the body of the request was empty'));
         const meta = { ...(body.metadata ?? {}) };
         if (def.namespaced) {
@@ -198,10 +256,16 @@ export async function handle(ctx: HandlerContext, req: IncomingMessage, res: Ser
           meta.namespace = namespace;
         }
         if (verb === 'update' && meta.name !== name) {
-          throw new ApiStatusError(badRequest(`the name of the object (${meta.name ?? ''}) does not match the name on the URL (${name ?? ''})`));
+          throw new ApiStatusError(
+            badRequest(`the name of the object (${meta.name ?? ''}) does not match the name on the URL (${name ?? ''})`),
+          );
         }
         if (body.apiVersion !== undefined && body.apiVersion !== apiVersionOf(def.group, version)) {
-          throw new ApiStatusError(badRequest(`the API version in the data (${body.apiVersion}) does not match the expected API version (${apiVersionOf(def.group, version)})`));
+          throw new ApiStatusError(
+            badRequest(
+              `the API version in the data (${body.apiVersion}) does not match the expected API version (${apiVersionOf(def.group, version)})`,
+            ),
+          );
         }
         const obj = { ...body, metadata: meta };
         const out = verb === 'create' ? ctx.store.create(def, obj) : ctx.store.update(def, obj);
@@ -211,14 +275,22 @@ export async function handle(ctx: HandlerContext, req: IncomingMessage, res: Ser
       case 'patch': {
         const ct = (req.headers['content-type'] ?? '').split(';')[0].trim();
         if (ct !== 'application/merge-patch+json' && ct !== 'application/strategic-merge-patch+json') {
-          reply(415, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: `the body of the request was in an unknown format - accepted media types include: application/merge-patch+json, application/strategic-merge-patch+json`, reason: 'UnsupportedMediaType', code: 415 });
+          reply(415, {
+            kind: 'Status',
+            apiVersion: 'v1',
+            metadata: {},
+            status: 'Failure',
+            message: `the body of the request was in an unknown format - accepted media types include: application/merge-patch+json, application/strategic-merge-patch+json`,
+            reason: 'UnsupportedMediaType',
+            code: 415,
+          });
           return;
         }
         reply(200, render(def, version, ctx.store.patch(def, namespace, name as string, await readBody(req))));
         return;
       }
       case 'delete': {
-        const opts = await readBody(req) as { preconditions?: { uid?: string; resourceVersion?: string } } | undefined;
+        const opts = (await readBody(req)) as { preconditions?: { uid?: string; resourceVersion?: string } } | undefined;
         const gone = ctx.store.delete(def, namespace, name as string, opts?.preconditions);
         reply(200, deleteSuccess(def, name as string, gone.metadata.uid ?? ''));
         return;
@@ -228,7 +300,16 @@ export async function handle(ctx: HandlerContext, req: IncomingMessage, res: Ser
     }
   } catch (e) {
     if (e instanceof ApiStatusError) reply(e.status.code ?? 500, e.status);
-    else reply(500, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: String(e), reason: 'InternalError', code: 500 });
+    else
+      reply(500, {
+        kind: 'Status',
+        apiVersion: 'v1',
+        metadata: {},
+        status: 'Failure',
+        message: String(e),
+        reason: 'InternalError',
+        code: 500,
+      });
   } finally {
     if (rec.verb !== 'watch' || rec.status !== 200) ctx.log(rec);
   }

@@ -14,9 +14,7 @@
 //   revision was compacted -> 410 Expired carrying a fresh token (rv -1 = continue at latest).
 import { apiVersionOf, type ResourceDef } from './registry.js';
 import { isEmptySelector, matches, parseFieldSelector, parseLabelSelector, SelectorError, type Selector } from './selectors.js';
-import {
-  ApiStatusError, badRequest, continueExpired, invalidListOptions, listTooOld, tooLargeResourceVersion,
-} from './status.js';
+import { ApiStatusError, badRequest, continueExpired, invalidListOptions, listTooOld, tooLargeResourceVersion } from './status.js';
 import type { Store, StoredObject } from './store.js';
 
 export type Query = URLSearchParams;
@@ -45,8 +43,7 @@ export function selectorFrom(q: Query, def: ResourceDef): Selector {
   try {
     return {
       labels: parseLabelSelector(q.get('labelSelector') ?? ''),
-      fields: parseFieldSelector(q.get('fieldSelector') ?? '',
-        ['metadata.name', 'metadata.namespace', ...(def.fieldLabels ?? [])]),
+      fields: parseFieldSelector(q.get('fieldSelector') ?? '', ['metadata.name', 'metadata.namespace', ...(def.fieldLabels ?? [])]),
     };
   } catch (e) {
     if (e instanceof SelectorError) throw new ApiStatusError(badRequest(e.message));
@@ -66,25 +63,39 @@ export function validateListOptions(q: Query, watch: boolean): void {
       errs.push({ field: 'resourceVersionMatch', detail: 'sendInitialEvents requires setting resourceVersionMatch to NotOlderThan' });
     }
     if (match !== '') {
-      if (sie === null) errs.push({ field: 'resourceVersionMatch', detail: 'resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided' });
-      if (match !== 'NotOlderThan') errs.push({ field: 'resourceVersionMatch', detail: `Unsupported value: "${match}": supported values: "NotOlderThan"` });
+      if (sie === null)
+        errs.push({
+          field: 'resourceVersionMatch',
+          detail: 'resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided',
+        });
+      if (match !== 'NotOlderThan')
+        errs.push({ field: 'resourceVersionMatch', detail: `Unsupported value: "${match}": supported values: "NotOlderThan"` });
       if (cont !== '') errs.push({ field: 'resourceVersionMatch', detail: 'resourceVersionMatch is forbidden when continue is provided' });
     }
   } else {
     if (match !== '') {
-      if (rv === '') errs.push({ field: 'resourceVersionMatch', detail: 'resourceVersionMatch is forbidden unless resourceVersion is provided' });
+      if (rv === '')
+        errs.push({ field: 'resourceVersionMatch', detail: 'resourceVersionMatch is forbidden unless resourceVersion is provided' });
       if (cont !== '') errs.push({ field: 'resourceVersionMatch', detail: 'resourceVersionMatch is forbidden when continue is provided' });
       if (match !== 'Exact' && match !== 'NotOlderThan') {
-        errs.push({ field: 'resourceVersionMatch', detail: `Unsupported value: "${match}": supported values: "Exact", "NotOlderThan", ""` });
+        errs.push({
+          field: 'resourceVersionMatch',
+          detail: `Unsupported value: "${match}": supported values: "Exact", "NotOlderThan", ""`,
+        });
       }
-      if (match === 'Exact' && rv === '0') errs.push({ field: 'resourceVersionMatch', detail: 'resourceVersionMatch "exact" is forbidden for resourceVersion "0"' });
+      if (match === 'Exact' && rv === '0')
+        errs.push({ field: 'resourceVersionMatch', detail: 'resourceVersionMatch "exact" is forbidden for resourceVersion "0"' });
     }
     if (sie !== null) errs.push({ field: 'sendInitialEvents', detail: 'sendInitialEvents is forbidden for list' });
   }
   if (errs.length > 0) throw new ApiStatusError(invalidListOptions(errs));
 }
 
-interface ContinueToken { v: string; rv: number; start: string }
+interface ContinueToken {
+  v: string;
+  rv: number;
+  start: string;
+}
 
 const encodeContinue = (rv: number, start: string): string =>
   Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', rv, start })).toString('base64url');
@@ -96,8 +107,17 @@ function decodeContinue(token: string): ContinueToken {
   } catch {
     throw new ApiStatusError(badRequest('invalid continue token: continue key is not valid: illegal base64 data or JSON'));
   }
-  if (t === null || typeof t !== 'object' || t.v !== 'meta.k8s.io/v1' || typeof t.rv !== 'number' || typeof t.start !== 'string' || t.rv === 0) {
-    throw new ApiStatusError(badRequest('invalid continue token: continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)'));
+  if (
+    t === null ||
+    typeof t !== 'object' ||
+    t.v !== 'meta.k8s.io/v1' ||
+    typeof t.rv !== 'number' ||
+    typeof t.start !== 'string' ||
+    t.rv === 0
+  ) {
+    throw new ApiStatusError(
+      badRequest('invalid continue token: continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)'),
+    );
   }
   if (t.start.startsWith('/') || t.start.includes('..')) {
     throw new ApiStatusError(badRequest('invalid continue token: continue key is not valid: path traversal attempt detected'));
@@ -105,7 +125,12 @@ function decodeContinue(token: string): ContinueToken {
   return t;
 }
 
-export interface ListContext { def: ResourceDef; version: string; namespace?: string; tooLargeWaitMs: number }
+export interface ListContext {
+  def: ResourceDef;
+  version: string;
+  namespace?: string;
+  tooLargeWaitMs: number;
+}
 
 async function waitForRV(store: Store, rv: number, waitMs: number): Promise<void> {
   const deadline = Date.now() + waitMs;
@@ -131,7 +156,8 @@ export async function listObjects(store: Store, ctx: ListContext, q: Query): Pro
   let startKey = '';
   if (cont !== '') {
     const tok = decodeContinue(cont);
-    if (rvRaw !== '' && rvRaw !== '0') throw new ApiStatusError(badRequest('specifying resource version is not allowed when using continue'));
+    if (rvRaw !== '' && rvRaw !== '0')
+      throw new ApiStatusError(badRequest('specifying resource version is not allowed when using continue'));
     startKey = prefix + tok.start;
     snapshotRv = tok.rv < 0 ? store.currentRV : tok.rv;
     if (tok.rv > 0 && store.snapshotAt(def, tok.rv) === undefined) {

@@ -22,19 +22,47 @@ export interface ResourceDef {
   fieldLabels?: string[];
 }
 
-const istio = (resource: string, kind: string, shortNames: string[], versions = ['v1', 'v1beta1', 'v1alpha3']): ResourceDef =>
-  ({ group: 'networking.istio.io', versions, resource, kind, namespaced: true, shortNames, crd: true });
+const istio = (resource: string, kind: string, shortNames: string[], versions = ['v1', 'v1beta1', 'v1alpha3']): ResourceDef => ({
+  group: 'networking.istio.io',
+  versions,
+  resource,
+  kind,
+  namespaced: true,
+  shortNames,
+  crd: true,
+});
 
 /** What tspilot reads and writes: core services/endpoints/pods/namespaces/configmaps/secrets, EndpointSlices, Leases, Istio networking CRDs. */
 export const DEFAULT_RESOURCES: readonly ResourceDef[] = [
   { group: '', versions: ['v1'], resource: 'services', kind: 'Service', namespaced: true, shortNames: ['svc'] },
   { group: '', versions: ['v1'], resource: 'endpoints', kind: 'Endpoints', namespaced: true, shortNames: ['ep'] },
   {
-    group: '', versions: ['v1'], resource: 'pods', kind: 'Pod', namespaced: true, shortNames: ['po'],
-    fieldLabels: ['spec.nodeName', 'spec.restartPolicy', 'spec.schedulerName', 'spec.serviceAccountName',
-      'spec.hostNetwork', 'status.phase', 'status.podIP', 'status.nominatedNodeName'],
+    group: '',
+    versions: ['v1'],
+    resource: 'pods',
+    kind: 'Pod',
+    namespaced: true,
+    shortNames: ['po'],
+    fieldLabels: [
+      'spec.nodeName',
+      'spec.restartPolicy',
+      'spec.schedulerName',
+      'spec.serviceAccountName',
+      'spec.hostNetwork',
+      'status.phase',
+      'status.podIP',
+      'status.nominatedNodeName',
+    ],
   },
-  { group: '', versions: ['v1'], resource: 'namespaces', kind: 'Namespace', namespaced: false, shortNames: ['ns'], fieldLabels: ['status.phase'] },
+  {
+    group: '',
+    versions: ['v1'],
+    resource: 'namespaces',
+    kind: 'Namespace',
+    namespaced: false,
+    shortNames: ['ns'],
+    fieldLabels: ['status.phase'],
+  },
   { group: '', versions: ['v1'], resource: 'configmaps', kind: 'ConfigMap', namespaced: true, shortNames: ['cm'] },
   { group: '', versions: ['v1'], resource: 'secrets', kind: 'Secret', namespaced: true, fieldLabels: ['type'] },
   { group: 'coordination.k8s.io', versions: ['v1'], resource: 'leases', kind: 'Lease', namespaced: true },
@@ -45,7 +73,15 @@ export const DEFAULT_RESOURCES: readonly ResourceDef[] = [
   istio('serviceentries', 'ServiceEntry', ['se']),
   istio('workloadentries', 'WorkloadEntry', ['we']),
   istio('sidecars', 'Sidecar', []),
-  { group: 'security.istio.io', versions: ['v1', 'v1beta1'], resource: 'peerauthentications', kind: 'PeerAuthentication', namespaced: true, shortNames: ['pa'], crd: true },
+  {
+    group: 'security.istio.io',
+    versions: ['v1', 'v1beta1'],
+    resource: 'peerauthentications',
+    kind: 'PeerAuthentication',
+    namespaced: true,
+    shortNames: ['pa'],
+    crd: true,
+  },
 ];
 
 const VERBS = ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'];
@@ -66,7 +102,9 @@ export class Registry {
     this.defs = defs.map((d) => ({ ...d, versions: [...d.versions] }));
   }
 
-  all(): readonly ResourceDef[] { return this.defs; }
+  all(): readonly ResourceDef[] {
+    return this.defs;
+  }
 
   /** Serves one more resource from now on (a CustomResourceDefinition being created). */
   add(def: ResourceDef): void {

@@ -8,8 +8,16 @@
 export class SelectorError extends Error {}
 
 type LabelOp = 'exists' | '!' | '=' | '!=' | 'in' | 'notin' | '>' | '<';
-export interface LabelRequirement { key: string; op: LabelOp; values: string[] }
-export interface FieldRequirement { field: string; op: '=' | '!='; value: string }
+export interface LabelRequirement {
+  key: string;
+  op: LabelOp;
+  values: string[];
+}
+export interface FieldRequirement {
+  field: string;
+  op: '=' | '!=';
+  value: string;
+}
 
 const KEY_RE = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 const VALUE_RE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
@@ -19,10 +27,21 @@ function tokenize(s: string): string[] {
   let i = 0;
   while (i < s.length) {
     const c = s[i];
-    if (c === ' ' || c === '\t' || c === '\n') { i++; continue; }
+    if (c === ' ' || c === '\t' || c === '\n') {
+      i++;
+      continue;
+    }
     const two = s.slice(i, i + 2);
-    if (two === '==' || two === '!=') { out.push(two); i += 2; continue; }
-    if ('=!(),<>'.includes(c)) { out.push(c); i++; continue; }
+    if (two === '==' || two === '!=') {
+      out.push(two);
+      i += 2;
+      continue;
+    }
+    if ('=!(),<>'.includes(c)) {
+      out.push(c);
+      i++;
+      continue;
+    }
     let j = i;
     while (j < s.length && !' \t\n=!(),<>'.includes(s[j])) j++;
     out.push(s.slice(i, j));
@@ -35,12 +54,16 @@ const isWord = (t: string | undefined): t is string => t !== undefined && !['=',
 
 function checkKey(k: string): void {
   if (!KEY_RE.test(k) || k.length > 317) {
-    throw new SelectorError(`unable to parse requirement: invalid label key "${k}": name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character`);
+    throw new SelectorError(
+      `unable to parse requirement: invalid label key "${k}": name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character`,
+    );
   }
 }
 function checkValue(v: string): void {
   if (v.length > 63 || !VALUE_RE.test(v)) {
-    throw new SelectorError(`unable to parse requirement: invalid label value: "${v}": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character`);
+    throw new SelectorError(
+      `unable to parse requirement: invalid label value: "${v}": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character`,
+    );
   }
 }
 
@@ -49,48 +72,68 @@ export function parseLabelSelector(src: string): LabelRequirement[] {
   const t = tokenize(src);
   const reqs: LabelRequirement[] = [];
   let i = 0;
-  const expect = (what: string): never => { throw new SelectorError(`found '${t[i] ?? ''}', expected: ${what}`); };
+  const expect = (what: string): never => {
+    throw new SelectorError(`found '${t[i] ?? ''}', expected: ${what}`);
+  };
   while (i < t.length) {
     if (t[i] === '!') {
       i++;
-      if (!isWord(t[i])) expect('identifier after \'!\'');
-      checkKey(t[i]); reqs.push({ key: t[i], op: '!', values: [] }); i++;
+      if (!isWord(t[i])) expect("identifier after '!'");
+      checkKey(t[i]);
+      reqs.push({ key: t[i], op: '!', values: [] });
+      i++;
     } else {
-      if (!isWord(t[i])) expect('!, identifier, or \'end of string\'');
-      const key = t[i]; checkKey(key); i++;
+      if (!isWord(t[i])) expect("!, identifier, or 'end of string'");
+      const key = t[i];
+      checkKey(key);
+      i++;
       const op = t[i];
       if (op === undefined || op === ',') {
         reqs.push({ key, op: 'exists', values: [] });
       } else if (op === '=' || op === '==' || op === '!=') {
         i++;
         let v = '';
-        if (isWord(t[i])) { v = t[i]; i++; }
+        if (isWord(t[i])) {
+          v = t[i];
+          i++;
+        }
         checkValue(v);
         reqs.push({ key, op: op === '!=' ? '!=' : '=', values: [v] });
       } else if (op === '>' || op === '<') {
         i++;
         if (!isWord(t[i]) || !/^-?\d+$/.test(t[i])) expect('an integer value');
-        reqs.push({ key, op, values: [t[i]] }); i++;
+        reqs.push({ key, op, values: [t[i]] });
+        i++;
       } else if (op === 'in' || op === 'notin') {
         i++;
-        if (t[i] !== '(') expect('\'(\'');
+        if (t[i] !== '(') expect("'('");
         i++;
         const values: string[] = [];
         for (;;) {
           let v = '';
-          if (isWord(t[i])) { v = t[i]; i++; }
-          checkValue(v); values.push(v);
-          if (t[i] === ',') { i++; continue; }
-          if (t[i] === ')') { i++; break; }
-          expect('\',\' or \')\'');
+          if (isWord(t[i])) {
+            v = t[i];
+            i++;
+          }
+          checkValue(v);
+          values.push(v);
+          if (t[i] === ',') {
+            i++;
+            continue;
+          }
+          if (t[i] === ')') {
+            i++;
+            break;
+          }
+          expect("',' or ')'");
         }
         reqs.push({ key, op, values });
       } else {
-        expect('=, !=, ==, in, notin, <, > or \',\'');
+        expect("=, !=, ==, in, notin, <, > or ','");
       }
     }
     if (i < t.length) {
-      if (t[i] !== ',') expect('\',\' or \'end of string\'');
+      if (t[i] !== ',') expect("',' or 'end of string'");
       i++;
       if (i >= t.length) expect('!, identifier');
     }
@@ -104,13 +147,25 @@ export function matchLabels(reqs: readonly LabelRequirement[], labels: Record<st
     const has = Object.prototype.hasOwnProperty.call(l, r.key);
     const v = l[r.key];
     switch (r.op) {
-      case 'exists': if (!has) return false; break;
-      case '!': if (has) return false; break;
-      case '=': case 'in': if (!has || !r.values.includes(v)) return false; break;
-      case '!=': case 'notin': if (has && r.values.includes(v)) return false; break;
-      case '>': case '<': {
+      case 'exists':
+        if (!has) return false;
+        break;
+      case '!':
+        if (has) return false;
+        break;
+      case '=':
+      case 'in':
+        if (!has || !r.values.includes(v)) return false;
+        break;
+      case '!=':
+      case 'notin':
+        if (has && r.values.includes(v)) return false;
+        break;
+      case '>':
+      case '<': {
         if (!has || !/^-?\d+$/.test(v)) return false;
-        const n = Number(v), ref = Number(r.values[0]);
+        const n = Number(v),
+          ref = Number(r.values[0]);
         if (r.op === '>' ? !(n > ref) : !(n < ref)) return false;
         break;
       }
@@ -124,8 +179,16 @@ function splitEscaped(s: string, sep: string): string[] {
   const parts: string[] = [];
   let cur = '';
   for (let i = 0; i < s.length; i++) {
-    if (s[i] === '\\' && i + 1 < s.length) { cur += s[i] + s[i + 1]; i++; continue; }
-    if (s[i] === sep) { parts.push(cur); cur = ''; continue; }
+    if (s[i] === '\\' && i + 1 < s.length) {
+      cur += s[i] + s[i + 1];
+      i++;
+      continue;
+    }
+    if (s[i] === sep) {
+      parts.push(cur);
+      cur = '';
+      continue;
+    }
     cur += s[i];
   }
   parts.push(cur);
@@ -160,7 +223,10 @@ export function matchFields(reqs: readonly FieldRequirement[], obj: unknown): bo
 }
 
 /** A compiled label+field selector over stored objects. */
-export interface Selector { labels: LabelRequirement[]; fields: FieldRequirement[] }
+export interface Selector {
+  labels: LabelRequirement[];
+  fields: FieldRequirement[];
+}
 
 export function matches(sel: Selector, obj: { metadata?: { labels?: Record<string, string> } }): boolean {
   return matchLabels(sel.labels, obj.metadata?.labels) && matchFields(sel.fields, obj);

@@ -5,9 +5,18 @@
 // shape as from a real cluster. Pure data; no I/O. `ApiStatusError` carries a Status out of the
 // programmatic store API (thrown by create/update/delete on conflicts etc.).
 
-export interface StatusCause { reason?: string; message?: string; field?: string }
+export interface StatusCause {
+  reason?: string;
+  message?: string;
+  field?: string;
+}
 export interface StatusDetails {
-  name?: string; group?: string; kind?: string; uid?: string; causes?: StatusCause[]; retryAfterSeconds?: number;
+  name?: string;
+  group?: string;
+  kind?: string;
+  uid?: string;
+  causes?: StatusCause[];
+  retryAfterSeconds?: number;
 }
 export interface Status {
   kind: 'Status';
@@ -22,7 +31,10 @@ export interface Status {
 }
 
 /** A (group, resource) pair; `group` is '' for the core API. */
-export interface GroupResource { group: string; resource: string }
+export interface GroupResource {
+  group: string;
+  resource: string;
+}
 
 export class ApiStatusError extends Error {
   constructor(readonly status: Status) {
@@ -64,21 +76,36 @@ export function alreadyExists(gr: GroupResource, name: string): Status {
 }
 
 export function conflict(gr: GroupResource, name: string): Status {
-  return failure(409, 'Conflict',
+  return failure(
+    409,
+    'Conflict',
     `Operation cannot be fulfilled on ${qualified(gr)} "${name}": the object has been modified; ` +
-    'please apply your changes to the latest version and try again', grDetails(gr, name));
+      'please apply your changes to the latest version and try again',
+    grDetails(gr, name),
+  );
 }
 
 /** errors.NewInvalid: 422 naming the kind, the object and each invalid field. */
 export function invalid(kind: string, group: string, name: string, causes: Array<{ field: string; message: string }>): Status {
   const list = causes.map((c) => `${c.field}: ${c.message}`);
   const message = `${kind} "${name}" is invalid: ${list.length === 1 ? list[0] : `[${list.join(', ')}]`}`;
-  const details: StatusDetails = { name, ...(group ? { group } : {}), kind, causes: causes.map((c) => ({ reason: 'FieldValueInvalid', message: c.message, field: c.field })) };
+  const details: StatusDetails = {
+    name,
+    ...(group ? { group } : {}),
+    kind,
+    causes: causes.map((c) => ({ reason: 'FieldValueInvalid', message: c.message, field: c.field })),
+  };
   return failure(422, 'Invalid', message, details);
 }
 
 /** Attributes of a rejected request, as the authorizer saw them. */
-export interface ForbiddenAttrs { user: string; verb: string; gr: GroupResource; namespace?: string; name?: string }
+export interface ForbiddenAttrs {
+  user: string;
+  verb: string;
+  gr: GroupResource;
+  namespace?: string;
+  name?: string;
+}
 
 /** responsewriters.Forbidden + errors.NewForbidden. */
 export function forbidden(a: ForbiddenAttrs): Status {
@@ -100,11 +127,14 @@ export function listTooOld(): Status {
 
 /** etcd3 store: a continue token whose snapshot revision has been compacted. */
 export function continueExpired(newToken: string): Status {
-  const s = failure(410, 'Expired',
+  const s = failure(
+    410,
+    'Expired',
     'The provided continue parameter is too old to display a consistent list result. You can start a new list ' +
-    'without the continue parameter, or use the continue token in this response to retrieve the remainder of ' +
-    'the results. Continuing with the provided token results in an inconsistent list - objects that were ' +
-    'created, modified, or deleted between the time the first chunk was returned and now may show up in the list.');
+      'without the continue parameter, or use the continue token in this response to retrieve the remainder of ' +
+      'the results. Continuing with the provided token results in an inconsistent list - objects that were ' +
+      'created, modified, or deleted between the time the first chunk was returned and now may show up in the list.',
+  );
   s.metadata.continue = newToken;
   return s;
 }
@@ -118,7 +148,8 @@ export function invalidListOptions(errs: Array<{ field: string; detail: string }
   const texts = errs.map((e) => `${e.field}: Forbidden: ${e.detail}`);
   const agg = texts.length === 1 ? texts[0] : `[${texts.join(', ')}]`;
   return failure(422, 'Invalid', `ListOptions.meta.k8s.io "" is invalid: ${agg}`, {
-    group: 'meta.k8s.io', kind: 'ListOptions',
+    group: 'meta.k8s.io',
+    kind: 'ListOptions',
     causes: errs.map((e) => ({ reason: 'FieldValueForbidden', message: `Forbidden: ${e.detail}`, field: e.field })),
   });
 }
@@ -136,8 +167,7 @@ export function serviceUnavailable(): Status {
 }
 
 export function methodNotSupported(gr: GroupResource, verb: string): Status {
-  return failure(405, 'MethodNotAllowed', `${verb} is not supported on resources of kind "${qualified(gr)}"`,
-    grDetails(gr));
+  return failure(405, 'MethodNotAllowed', `${verb} is not supported on resources of kind "${qualified(gr)}"`, grDetails(gr));
 }
 
 export function deleteSuccess(gr: GroupResource, name: string, uid: string): Status {

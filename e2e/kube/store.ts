@@ -32,7 +32,12 @@ export interface ObjectMeta {
   annotations?: Record<string, string>;
   [k: string]: unknown;
 }
-export interface KubeObject { apiVersion?: string; kind?: string; metadata?: ObjectMeta; [k: string]: unknown }
+export interface KubeObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: ObjectMeta;
+  [k: string]: unknown;
+}
 export type StoredObject = KubeObject & { metadata: ObjectMeta & { name: string; resourceVersion: string } };
 
 export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
@@ -110,7 +115,9 @@ export class Store {
     }
   }
 
-  get currentRV(): number { return this.rv; }
+  get currentRV(): number {
+    return this.rv;
+  }
 
   /** Starts storing a newly served resource (no history before now). */
   register(def: ResourceDef): void {
@@ -125,7 +132,9 @@ export class Store {
   }
 
   /** Newest forgotten revision of this resource's history: watches/lists at X need X >= floor. */
-  floor(def: ResourceDef): number { return this.st(def).floor; }
+  floor(def: ResourceDef): number {
+    return this.st(def).floor;
+  }
 
   get(def: ResourceDef, namespace: string | undefined, name: string): StoredObject | undefined {
     const o = this.st(def).objects.get(objectKey(def.namespaced ? namespace : undefined, name));
@@ -160,7 +169,9 @@ export class Store {
   subscribe(def: ResourceDef, fn: (ev: StoreEvent) => void): () => void {
     const subs = this.st(def).subscribers;
     subs.add(fn);
-    return () => { subs.delete(fn); };
+    return () => {
+      subs.delete(fn);
+    };
   }
 
   /** Forget history at or below `rv` (default: everything so far) for every resource, like etcd compaction. */
@@ -175,7 +186,11 @@ export class Store {
     s.log.push(ev);
     while (s.log.length > this.window) s.floor = Math.max(s.floor, (s.log.shift() as StoreEvent).rv);
     for (const fn of [...s.subscribers]) {
-      try { fn(ev); } catch { /* a broken watcher must not fail the write */ }
+      try {
+        fn(ev);
+      } catch {
+        /* a broken watcher must not fail the write */
+      }
     }
   }
 
@@ -248,13 +263,20 @@ export class Store {
   }
 
   /** Deletes immediately (no finalizers / graceful deletion); returns the final state. */
-  delete(def: ResourceDef, namespace: string | undefined, name: string, precondition?: { uid?: string; resourceVersion?: string }): StoredObject {
+  delete(
+    def: ResourceDef,
+    namespace: string | undefined,
+    name: string,
+    precondition?: { uid?: string; resourceVersion?: string },
+  ): StoredObject {
     const s = this.st(def);
     const key = objectKey(def.namespaced ? namespace || 'default' : undefined, name);
     const old = s.objects.get(key);
     if (!old) throw new ApiStatusError(notFound(def, name));
-    if ((precondition?.uid && precondition.uid !== old.metadata.uid) ||
-      (precondition?.resourceVersion && precondition.resourceVersion !== old.metadata.resourceVersion)) {
+    if (
+      (precondition?.uid && precondition.uid !== old.metadata.uid) ||
+      (precondition?.resourceVersion && precondition.resourceVersion !== old.metadata.resourceVersion)
+    ) {
       throw new ApiStatusError(conflict(def, name));
     }
     const rv = ++this.rv;

@@ -23,7 +23,10 @@ export function kubeConfigFor(srv: FakeApiServer): KubeConfig {
   return kc;
 }
 
-export interface WireEvent { type: string; object: Record<string, unknown> & { metadata?: Record<string, unknown> } }
+export interface WireEvent {
+  type: string;
+  object: Record<string, unknown> & { metadata?: Record<string, unknown> };
+}
 
 export interface RawWatch {
   status: number;
@@ -41,7 +44,9 @@ export function openRawWatch(url: string): Promise<RawWatch> {
       let buf = '';
       const events: WireEvent[] = [];
       let finish: () => void = () => undefined;
-      const done = new Promise<void>((r) => { finish = r; });
+      const done = new Promise<void>((r) => {
+        finish = r;
+      });
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => {
         buf += chunk;
@@ -52,16 +57,31 @@ export function openRawWatch(url: string): Promise<RawWatch> {
           if (line.trim() !== '') events.push(JSON.parse(line) as WireEvent);
         }
       });
-      res.on('end', () => { if (outcome === 'open') outcome = 'end'; finish(); });
-      res.on('error', () => { if (outcome === 'open') outcome = 'error'; finish(); });
-      res.on('aborted', () => { if (outcome === 'open') outcome = 'error'; });
-      res.on('close', () => { if (outcome === 'open') outcome = 'error'; finish(); });
+      res.on('end', () => {
+        if (outcome === 'open') outcome = 'end';
+        finish();
+      });
+      res.on('error', () => {
+        if (outcome === 'open') outcome = 'error';
+        finish();
+      });
+      res.on('aborted', () => {
+        if (outcome === 'open') outcome = 'error';
+      });
+      res.on('close', () => {
+        if (outcome === 'open') outcome = 'error';
+        finish();
+      });
       resolve({
         status: res.statusCode ?? 0,
         events,
-        get outcome() { return outcome; },
+        get outcome() {
+          return outcome;
+        },
         done,
-        close: () => { req.destroy(); },
+        close: () => {
+          req.destroy();
+        },
       });
     });
     req.on('error', reject);
@@ -82,14 +102,20 @@ export interface Tracked {
 export function track<T extends KubernetesObject>(inf: Informer<T>): Tracked {
   const id = (o: T): string => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
   const t: Tracked = {
-    adds: [], updates: [], deletes: [], errors: [], connects: 0,
+    adds: [],
+    updates: [],
+    deletes: [],
+    errors: [],
+    connects: 0,
     count: (kind, name) => t[kind].filter((n) => n === name).length,
   };
   inf.on('add', (o) => t.adds.push(id(o)));
   inf.on('update', (o) => t.updates.push(id(o)));
   inf.on('delete', (o) => t.deletes.push(id(o)));
   inf.on('error', (e) => t.errors.push(e));
-  inf.on('connect', () => { t.connects++; });
+  inf.on('connect', () => {
+    t.connects++;
+  });
   return t;
 }
 
@@ -109,7 +135,9 @@ export function supervise<T extends KubernetesObject>(inf: Informer<T>, restartD
     }, restartDelayMs);
   });
   return {
-    get restarts() { return s.restarts; },
+    get restarts() {
+      return s.restarts;
+    },
     stop: async () => {
       s.stopped = true;
       clearTimeout(s.timer);

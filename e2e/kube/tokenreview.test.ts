@@ -10,28 +10,51 @@ import { APISERVER_AUDIENCE, TOKENREVIEW_PATH } from './tokenreview.js';
 
 describe('fake API server: TokenReview', () => {
   let api: FakeApiServer;
-  before(async () => { api = await startFakeApiServer(); });
-  after(async () => { await api.close(); });
-  const post = async (body: unknown): Promise<{ status: number; body: { status?: Record<string, unknown>; spec?: unknown; message?: string } }> => {
-    const r = await fetch(api.url + TOKENREVIEW_PATH, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    return { status: r.status, body: await r.json() as { status?: Record<string, unknown> } };
+  before(async () => {
+    api = await startFakeApiServer();
+  });
+  after(async () => {
+    await api.close();
+  });
+  const post = async (
+    body: unknown,
+  ): Promise<{ status: number; body: { status?: Record<string, unknown>; spec?: unknown; message?: string } }> => {
+    const r = await fetch(api.url + TOKENREVIEW_PATH, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    return { status: r.status, body: (await r.json()) as { status?: Record<string, unknown> } };
   };
-  const tr = (token: string, audiences?: string[]) => ({ apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token, ...(audiences ? { audiences } : {}) } });
+  const tr = (token: string, audiences?: string[]) => ({
+    apiVersion: 'authentication.k8s.io/v1',
+    kind: 'TokenReview',
+    spec: { token, ...(audiences ? { audiences } : {}) },
+  });
 
   it('a registered token for the asked audience: authenticated, service-account user and groups, the matching audiences', async () => {
     api.tokenReviews.register('t1', { namespace: 'ns1', serviceAccount: 'sa1', audiences: ['istio-ca', 'other'] });
     const r = await post(tr('t1', ['istio-ca']));
     assert.equal(r.status, 201);
     assert.deepEqual(r.body.status, {
-      authenticated: true, audiences: ['istio-ca'],
-      user: { username: 'system:serviceaccount:ns1:sa1', uid: 'uid-ns1-sa1', groups: ['system:serviceaccounts', 'system:serviceaccounts:ns1', 'system:authenticated'] },
+      authenticated: true,
+      audiences: ['istio-ca'],
+      user: {
+        username: 'system:serviceaccount:ns1:sa1',
+        uid: 'uid-ns1-sa1',
+        groups: ['system:serviceaccounts', 'system:serviceaccounts:ns1', 'system:authenticated'],
+      },
     });
   });
 
   it('refusals carry user {} and an error, never authenticated or audiences', async () => {
     api.tokenReviews.register('old', { namespace: 'a', serviceAccount: 'b', audiences: ['istio-ca'], expiresAt: Date.now() - 1000 });
     api.tokenReviews.register('apiaud', { namespace: 'a', serviceAccount: 'b' });
-    for (const [token, re] of [['nope', /invalid bearer token/], ['old', /has expired/], ['apiaud', /is invalid for the target audiences \["istio-ca"\]/]] as const) {
+    for (const [token, re] of [
+      ['nope', /invalid bearer token/],
+      ['old', /has expired/],
+      ['apiaud', /is invalid for the target audiences \["istio-ca"\]/],
+    ] as const) {
       const r = await post(tr(token, ['istio-ca']));
       assert.equal(r.status, 201);
       assert.deepEqual(Object.keys(r.body.status ?? {}).sort(), ['error', 'user']);

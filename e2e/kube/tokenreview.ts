@@ -64,12 +64,18 @@ export class TokenReviews {
   handle(body: unknown, res: ServerResponse, send: (res: ServerResponse, code: number, body: unknown) => void): number {
     const b = (body ?? {}) as { spec?: { token?: unknown; audiences?: unknown } };
     const token = typeof b.spec?.token === 'string' ? b.spec.token : '';
-    if (!token) { send(res, 400, badRequest('token is required for TokenReview in authentication')); return 400; }
+    if (!token) {
+      send(res, 400, badRequest('token is required for TokenReview in authentication'));
+      return 400;
+    }
     const audiences = Array.isArray(b.spec?.audiences) ? b.spec.audiences.filter((a): a is string => typeof a === 'string') : [];
     this.count++;
     send(res, 201, {
-      kind: 'TokenReview', apiVersion: 'authentication.k8s.io/v1', metadata: { creationTimestamp: null },
-      spec: { token, ...(audiences.length ? { audiences } : {}) }, status: this.review(token, audiences),
+      kind: 'TokenReview',
+      apiVersion: 'authentication.k8s.io/v1',
+      metadata: { creationTimestamp: null },
+      spec: { token, ...(audiences.length ? { audiences } : {}) },
+      status: this.review(token, audiences),
     });
     return 201;
   }

@@ -17,17 +17,28 @@ export function validateWrite(def: ResourceDef, obj: KubeObject, old?: KubeObjec
   const name = obj.metadata?.name ?? '';
   const causes: Array<{ field: string; message: string }> = [];
   if (name && (name.length > 253 || !DNS1123_SUBDOMAIN.test(name))) {
-    causes.push({ field: 'metadata.name', message: `Invalid value: "${name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character` });
+    causes.push({
+      field: 'metadata.name',
+      message: `Invalid value: "${name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character`,
+    });
   }
   const keys = (field: string): void => {
     const m = obj[field];
     if (m === undefined || m === null) return;
-    if (typeof m !== 'object' || Array.isArray(m)) throw new ApiStatusError(badRequest(`${def.kind} in version "v1" cannot be handled as a ${def.kind}: ${field} must be an object`));
+    if (typeof m !== 'object' || Array.isArray(m))
+      throw new ApiStatusError(badRequest(`${def.kind} in version "v1" cannot be handled as a ${def.kind}: ${field} must be an object`));
     for (const k of Object.keys(m)) {
-      if (!CONFIG_KEY.test(k) || k === '.' || k === '..') causes.push({ field: `${field}[${k}]`, message: `Invalid value: "${k}": a valid config key must consist of alphanumeric characters, '-', '_' or '.'` });
+      if (!CONFIG_KEY.test(k) || k === '.' || k === '..')
+        causes.push({
+          field: `${field}[${k}]`,
+          message: `Invalid value: "${k}": a valid config key must consist of alphanumeric characters, '-', '_' or '.'`,
+        });
     }
   };
-  if (def.kind === 'ConfigMap') { keys('data'); keys('binaryData'); }
+  if (def.kind === 'ConfigMap') {
+    keys('data');
+    keys('binaryData');
+  }
   if (def.kind === 'Secret') {
     keys('data');
     for (const v of Object.values((obj['data'] ?? {}) as Record<string, unknown>)) {
@@ -35,11 +46,13 @@ export function validateWrite(def: ResourceDef, obj: KubeObject, old?: KubeObjec
         throw new ApiStatusError(badRequest(`Secret in version "v1" cannot be handled as a Secret: illegal base64 data`));
       }
     }
-    if (old && (old['type'] ?? 'Opaque') !== (obj['type'] ?? 'Opaque')) causes.push({ field: 'type', message: 'Invalid value: field is immutable' });
+    if (old && (old['type'] ?? 'Opaque') !== (obj['type'] ?? 'Opaque'))
+      causes.push({ field: 'type', message: 'Invalid value: field is immutable' });
   }
   if (def.kind === 'Lease') {
     const d = (obj['spec'] as { leaseDurationSeconds?: unknown } | undefined)?.leaseDurationSeconds;
-    if (d !== undefined && d !== null && !(typeof d === 'number' && d > 0)) causes.push({ field: 'spec.leaseDurationSeconds', message: `Invalid value: ${JSON.stringify(d)}: must be greater than 0` });
+    if (d !== undefined && d !== null && !(typeof d === 'number' && d > 0))
+      causes.push({ field: 'spec.leaseDurationSeconds', message: `Invalid value: ${JSON.stringify(d)}: must be greater than 0` });
   }
   if (causes.length) throw new ApiStatusError(invalid(def.kind, def.group, name, causes));
 }

@@ -31,7 +31,11 @@ export interface WatchRequest {
   timeoutSeconds?: number;
 }
 
-interface ActiveWatch { res: ServerResponse; stop: () => void; path: string }
+interface ActiveWatch {
+  res: ServerResponse;
+  stop: () => void;
+  path: string;
+}
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
 
@@ -40,7 +44,11 @@ export function render(def: ResourceDef, version: string, obj: StoredObject): Re
 }
 
 /** The cacher's convertToWatchEvent: what (if anything) this watcher sees for a store event. */
-export function convertEvent(ev: StoreEvent, sel: Selector, namespace?: string): { type: WatchEventType; object: StoredObject } | undefined {
+export function convertEvent(
+  ev: StoreEvent,
+  sel: Selector,
+  namespace?: string,
+): { type: WatchEventType; object: StoredObject } | undefined {
   if (namespace !== undefined && ev.object.metadata.namespace !== namespace) return undefined;
   const cur = ev.type !== 'DELETED' && matches(sel, ev.object);
   const old = ev.prev !== undefined && matches(sel, ev.prev);
@@ -56,11 +64,18 @@ export function convertEvent(ev: StoreEvent, sel: Selector, namespace?: string):
 export class WatchHub {
   private readonly active = new Set<ActiveWatch>();
 
-  constructor(private readonly store: Store, private readonly bookmarkIntervalMs: number) {}
+  constructor(
+    private readonly store: Store,
+    private readonly bookmarkIntervalMs: number,
+  ) {}
 
-  get count(): number { return this.active.size; }
+  get count(): number {
+    return this.active.size;
+  }
 
-  paths(): string[] { return [...this.active].map((w) => w.path); }
+  paths(): string[] {
+    return [...this.active].map((w) => w.path);
+  }
 
   serve(req: WatchRequest, res: ServerResponse, path: string): void {
     const { def, version, selector, namespace } = req;
@@ -131,14 +146,21 @@ export class WatchHub {
   /** Abruptly destroys every watch connection (no terminating chunk): a network failure. */
   dropAll(): number {
     const all = [...this.active];
-    for (const w of all) { w.stop(); w.res.socket?.destroy(); w.res.destroy(); }
+    for (const w of all) {
+      w.stop();
+      w.res.socket?.destroy();
+      w.res.destroy();
+    }
     return all.length;
   }
 
   /** Ends every watch cleanly, as the server does when a watch's timeout expires. */
   closeAll(): number {
     const all = [...this.active];
-    for (const w of all) { w.stop(); w.res.end(); }
+    for (const w of all) {
+      w.stop();
+      w.res.end();
+    }
     return all.length;
   }
 }

@@ -63,9 +63,18 @@ export interface Location {
   readonly tries?: number;
 }
 
-export interface Server { readonly serverNames: readonly string[]; readonly locations: readonly Location[] }
+export interface Server {
+  readonly serverNames: readonly string[];
+  readonly locations: readonly Location[];
+}
 
-export interface HttpBlock { readonly listener: string; readonly ip: string; readonly port: number; readonly listen: string; readonly servers: readonly Server[] }
+export interface HttpBlock {
+  readonly listener: string;
+  readonly ip: string;
+  readonly port: number;
+  readonly listen: string;
+  readonly servers: readonly Server[];
+}
 
 export interface RoutingTable {
   /** upstream name (the cluster name) → "ip:port" servers. */
@@ -85,7 +94,8 @@ export function routingTable(a: V1Answers): RoutingTable {
   const upstreams: Record<string, string[]> = {};
   for (const c of a.clusters.clusters) {
     if (c.type === 'sds') upstreams[c.name] = (a.registrations[c.service_name]?.hosts ?? []).map((h: Json) => `${h.ip_address}:${h.port}`);
-    else if (c.type === 'static' || c.type === 'strict_dns') upstreams[c.name] = (c.hosts ?? []).map((h: Json) => String(h.url).replace(/^tcp:\/\//, ''));
+    else if (c.type === 'static' || c.type === 'strict_dns')
+      upstreams[c.name] = (c.hosts ?? []).map((h: Json) => String(h.url).replace(/^tcp:\/\//, ''));
   }
   const http: HttpBlock[] = [];
   let next = 20000;
@@ -97,7 +107,9 @@ export function routingTable(a: V1Answers): RoutingTable {
     const servers: Server[] = rc.virtual_hosts.map((vh: Json) => ({
       serverNames: vh.domains,
       locations: vh.routes.map((r: Json) => ({
-        ...(r.path !== undefined ? { path: r.path } : { prefix: r.prefix }), headers: r.headers ?? [], target: targetOf(r),
+        ...(r.path !== undefined ? { path: r.path } : { prefix: r.prefix }),
+        headers: r.headers ?? [],
+        target: targetOf(r),
         ...(r.timeout_ms !== undefined ? { timeoutMs: r.timeout_ms } : {}),
         ...(r.retry_policy ? { tries: (r.retry_policy.num_retries ?? 1) + 1 } : {}),
       })),
@@ -109,7 +121,13 @@ export function routingTable(a: V1Answers): RoutingTable {
 }
 
 /** A request as the sidecar intercepts it: original destination `ip:port`, Host, path, headers. */
-export interface Request { readonly ip: string; readonly port: number; readonly host: string; readonly path: string; readonly headers?: Readonly<Record<string, string>> }
+export interface Request {
+  readonly ip: string;
+  readonly port: number;
+  readonly host: string;
+  readonly path: string;
+  readonly headers?: Readonly<Record<string, string>>;
+}
 
 /** Where NGINX would send `req`: the location's target with each upstream's servers, or null (404). */
 export function resolve(t: RoutingTable, req: Request): { target: Target; servers: Record<string, readonly string[]> } | null {
@@ -119,13 +137,16 @@ export function resolve(t: RoutingTable, req: Request): { target: Target; server
   const server = block.servers.find((s) => s.serverNames.includes(req.host)) ?? block.servers.find((s) => s.serverNames.includes('*'));
   if (!server) return null;
   const hdrs = Object.fromEntries(Object.entries(req.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
-  const loc = server.locations.find((l) => (l.path !== undefined ? req.path === l.path : req.path.startsWith(l.prefix ?? '/'))
-    && l.headers.every((h) => {
-      const v = hdrs[h.name.toLowerCase()];
-      if (v === undefined) return false;
-      if (h.value === undefined) return true;
-      return h.regex ? new RegExp(`^(?:${h.value})$`).test(v) : v === h.value;
-    }));
+  const loc = server.locations.find(
+    (l) =>
+      (l.path !== undefined ? req.path === l.path : req.path.startsWith(l.prefix ?? '/')) &&
+      l.headers.every((h) => {
+        const v = hdrs[h.name.toLowerCase()];
+        if (v === undefined) return false;
+        if (h.value === undefined) return true;
+        return h.regex ? new RegExp(`^(?:${h.value})$`).test(v) : v === h.value;
+      }),
+  );
   if (!loc) return null;
   const names = 'upstream' in loc.target ? [loc.target.upstream] : loc.target.split.map((s) => s.upstream);
   return { target: loc.target, servers: Object.fromEntries(names.map((n) => [n, t.upstreams[n] ?? []])) };

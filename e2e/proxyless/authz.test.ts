@@ -54,14 +54,20 @@ for (const serverKind of ['grpc-js', 'c-core'] as ServerKind[]) {
     let rig: ProxylessRig;
     before(async () => {
       rig = await proxylessRig(serverKind, [{ name: 'cart' }], {
-        'pa.yaml': STRICT, 'dr.yaml': istioMutualDr('cart'), 'allow.yaml': allow([FRONTEND]), 'deny.yaml': DENY_PUT,
+        'pa.yaml': STRICT,
+        'dr.yaml': istioMutualDr('cart'),
+        'allow.yaml': allow([FRONTEND]),
+        'deny.yaml': DENY_PUT,
       });
     });
     after(() => rig?.close());
 
     const ready = async (c: XdsClient, method: string, expect = 'cart'): Promise<void> => {
       const r = await c.until(CART, expect, { method, timeoutMs: 30_000 });
-      assert.ok(r.ok, `${c.kind} ${method}: ${JSON.stringify(r)}\n${c.stderrTail()}\n--- server ---\n${rig.servers.get('cart')!.stderrTail()}`);
+      assert.ok(
+        r.ok,
+        `${c.kind} ${method}: ${JSON.stringify(r)}\n${c.stderrTail()}\n--- server ---\n${rig.servers.get('cart')!.stderrTail()}`,
+      );
     };
 
     for (const clientKind of ['grpc-js', 'c-core'] as XdsClientKind[]) {
@@ -79,14 +85,23 @@ for (const serverKind of ['grpc-js', 'c-core'] as ServerKind[]) {
     }
 
     it('a policy change reaches the running server: the other identity is let in, then the DENY is lifted — no process restarted', async () => {
-      const clients = await Promise.all((['grpc-js', 'c-core'] as XdsClientKind[]).map(async (k) => ({ frontend: await rig.client(k, 'frontend'), intruder: await rig.client(k, 'intruder') })));
+      const clients = await Promise.all(
+        (['grpc-js', 'c-core'] as XdsClientKind[]).map(async (k) => ({
+          frontend: await rig.client(k, 'frontend'),
+          intruder: await rig.client(k, 'intruder'),
+        })),
+      );
       const before = clients.map((c) => [c.frontend.pid, c.intruder.pid]);
       await rig.folder.write('allow.yaml', allow([FRONTEND, INTRUDER]));
       for (const c of clients) await ready(c.intruder, GET);
       for (const c of clients) assert.ok(denied(await c.frontend.rpc(CART, 1, {}, { method: PUT })), 'the DENY still applies');
       await rig.folder.remove('deny.yaml');
       for (const c of clients) await ready(c.frontend, PUT);
-      assert.deepEqual(clients.map((c) => [c.frontend.pid, c.intruder.pid]), before, 'same client processes');
+      assert.deepEqual(
+        clients.map((c) => [c.frontend.pid, c.intruder.pid]),
+        before,
+        'same client processes',
+      );
       for (const s of rig.servers.values()) assert.equal(s.exited, false, `${s.kind} server still running`);
     });
   });

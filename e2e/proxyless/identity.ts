@@ -23,7 +23,12 @@ import { CREATE_CERTIFICATE, caTypes } from '../../server/ca/service.js';
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 
-export interface CertFiles { readonly dir: string; readonly certFile: string; readonly keyFile: string; readonly rootFile: string }
+export interface CertFiles {
+  readonly dir: string;
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly rootFile: string;
+}
 
 /** The token signer tspilot trusts (`--jwt-keys <jwksFile>`), as the API server signs projected tokens. */
 export interface TokenSigner {
@@ -37,8 +42,12 @@ export async function tokenSigner(dir: string): Promise<TokenSigner> {
   writeFileSync(jwksFile, JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: 'k', alg: 'ES256' }] }));
   return {
     jwksFile,
-    token: (ns, sa) => new SignJWT({ sub: `system:serviceaccount:${ns}:${sa}` }).setProtectedHeader({ alg: 'ES256', kid: 'k' })
-      .setAudience('istio-ca').setExpirationTime('1h').sign(privateKey),
+    token: (ns, sa) =>
+      new SignJWT({ sub: `system:serviceaccount:${ns}:${sa}` })
+        .setProtectedHeader({ alg: 'ES256', kid: 'k' })
+        .setAudience('istio-ca')
+        .setExpirationTime('1h')
+        .sign(privateKey),
   };
 }
 
@@ -55,21 +64,37 @@ export function meshCaClient(tlsPort: number, caStateDir: string, signer: TokenS
   return {
     rootPem,
     async issue(ns, sa, dir) {
-      const keys = await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']) as webcrypto.CryptoKeyPair;
+      const keys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
       const csr = await x509.Pkcs10CertificateRequestGenerator.create({ keys, signingAlgorithm: ALG, name: 'O=proxyless' });
-      const client = new grpc.Client(`127.0.0.1:${tlsPort}`, grpc.credentials.createSsl(Buffer.from(rootPem)), { 'grpc.ssl_target_name_override': 'istiod.istio-system.svc' });
+      const client = new grpc.Client(`127.0.0.1:${tlsPort}`, grpc.credentials.createSsl(Buffer.from(rootPem)), {
+        'grpc.ssl_target_name_override': 'istiod.istio-system.svc',
+      });
       const md = new grpc.Metadata();
       md.set('authorization', `Bearer ${await signer.token(ns, sa)}`);
       const body = Buffer.from(req.encode(req.fromObject({ csr: csr.toString('pem'), validity_duration: 3600 })).finish());
       let out: Buffer;
       try {
-        out = await new Promise<Buffer>((resolve, reject) => client.makeUnaryRequest(CREATE_CERTIFICATE, (b: Buffer) => b, (b: Buffer) => b, body, md, (e, r) => (e ? reject(e) : resolve(r!))));
+        out = await new Promise<Buffer>((resolve, reject) =>
+          client.makeUnaryRequest(
+            CREATE_CERTIFICATE,
+            (b: Buffer) => b,
+            (b: Buffer) => b,
+            body,
+            md,
+            (e, r) => (e ? reject(e) : resolve(r!)),
+          ),
+        );
       } finally {
         client.close();
       }
       const chain = (res.toObject(res.decode(out)) as { cert_chain: string[] }).cert_chain;
       mkdirSync(dir, { recursive: true });
-      const files = { dir, certFile: path.join(dir, 'cert-chain.pem'), keyFile: path.join(dir, 'key.pem'), rootFile: path.join(dir, 'root-cert.pem') };
+      const files = {
+        dir,
+        certFile: path.join(dir, 'cert-chain.pem'),
+        keyFile: path.join(dir, 'key.pem'),
+        rootFile: path.join(dir, 'root-cert.pem'),
+      };
       writeFileSync(files.certFile, chain.slice(0, -1).join(''));
       writeFileSync(files.keyFile, x509.PemConverter.encode(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey), 'PRIVATE KEY'));
       writeFileSync(files.rootFile, rootPem);
@@ -79,7 +104,10 @@ export function meshCaClient(tlsPort: number, caStateDir: string, signer: TokenS
 }
 
 /** The gRPC bootstrap pilot-agent writes for a proxyless workload (node ID `sidecar~<ip>~<pod>.<ns>~<ns>.svc.cluster.local`). */
-export function proxylessBootstrap(xdsPort: number, o: { pod: string; namespace: string; labels?: Record<string, string>; certs?: CertFiles }): object {
+export function proxylessBootstrap(
+  xdsPort: number,
+  o: { pod: string; namespace: string; labels?: Record<string, string>; certs?: CertFiles },
+): object {
   return {
     xds_servers: [{ server_uri: `127.0.0.1:${xdsPort}`, channel_creds: [{ type: 'insecure' }], server_features: ['xds_v3'] }],
     node: {
@@ -87,14 +115,21 @@ export function proxylessBootstrap(xdsPort: number, o: { pod: string; namespace:
       locality: {},
       metadata: { GENERATOR: 'grpc', NAMESPACE: o.namespace, ...(o.labels ? { LABELS: o.labels } : {}) },
     },
-    ...(o.certs ? {
-      certificate_providers: {
-        default: {
-          plugin_name: 'file_watcher',
-          config: { certificate_file: o.certs.certFile, private_key_file: o.certs.keyFile, ca_certificate_file: o.certs.rootFile, refresh_interval: '900s' },
-        },
-      },
-    } : {}),
+    ...(o.certs
+      ? {
+          certificate_providers: {
+            default: {
+              plugin_name: 'file_watcher',
+              config: {
+                certificate_file: o.certs.certFile,
+                private_key_file: o.certs.keyFile,
+                ca_certificate_file: o.certs.rootFile,
+                refresh_interval: '900s',
+              },
+            },
+          },
+        }
+      : {}),
     server_listener_resource_name_template: 'xds.istio.io/grpc/lds/inbound/%s',
   };
 }

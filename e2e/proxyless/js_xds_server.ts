@@ -40,11 +40,23 @@ const server = new grpcXds.XdsServer({ drainGraceTimeMs: 100 });
 // grpc-js routes by exact path: register the methods the tests call.
 for (const path of ['/cart.Cart/Get', '/cart.Cart/Put', '/inventory.Inventory/List']) {
   const [, service = '', method = ''] = /^\/([^/]+)\/(.+)$/.exec(path) ?? [];
-  server.addService({
-    [method]: { path, requestStream: false, responseStream: false, requestSerialize: identity, requestDeserialize: identity, responseSerialize: identity, responseDeserialize: identity },
-  }, {
-    [method]: (call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => cb(null, Buffer.from(JSON.stringify({ backend: answerName(call) }))),
-  });
+  server.addService(
+    {
+      [method]: {
+        path,
+        requestStream: false,
+        responseStream: false,
+        requestSerialize: identity,
+        requestDeserialize: identity,
+        responseSerialize: identity,
+        responseDeserialize: identity,
+      },
+    },
+    {
+      [method]: (call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) =>
+        cb(null, Buffer.from(JSON.stringify({ backend: answerName(call) }))),
+    },
+  );
   void service;
 }
 
@@ -52,7 +64,10 @@ for (const path of ['/cart.Cart/Get', '/cart.Cart/Put', '/inventory.Inventory/Li
 function answerName(call: grpc.ServerUnaryCall<Buffer, Buffer>): string {
   if (call.metadata.get('x-echo-peer')[0] !== '1') return name;
   const san = call.getAuthContext().sslPeerCertificate?.subjectaltname ?? '';
-  const uri = san.split(', ').find((s) => s.startsWith('URI:'))?.slice(4);
+  const uri = san
+    .split(', ')
+    .find((s) => s.startsWith('URI:'))
+    ?.slice(4);
   return `${name}|${uri ?? 'plaintext'}`;
 }
 
@@ -63,7 +78,11 @@ server.addServingStateListener(address, (s) => {
   emit({ status: grpc.status[s.code], details: s.details });
 });
 server.bindAsync(address, creds, (err, p) => {
-  if (err) { log('bind failed', err.message); emit({ error: err.message }); return; }
+  if (err) {
+    log('bind failed', err.message);
+    emit({ error: err.message });
+    return;
+  }
   emit({ serving: true, port: p });
 });
 emit({ started: true });

@@ -33,18 +33,17 @@ for (const serverKind of ['grpc-js', 'c-core'] as ServerKind[]) {
     this.timeout(240_000);
     let rig: ProxylessRig;
     before(async () => {
-      rig = await proxylessRig(serverKind, [
-        { name: 'strict' },
-        { name: 'labelled', labels: TLS_LABEL },
-        { name: 'plain' },
-        { name: 'disabled', labels: TLS_LABEL },
-      ], {
-        'pa-strict.yaml': pa('strict', 'STRICT'),
-        'pa-disabled.yaml': pa('disabled', 'DISABLE'),
-        'dr-strict.yaml': istioMutualDr('strict'),
-        'dr-labelled.yaml': istioMutualDr('labelled'),
-        'dr-disabled.yaml': istioMutualDr('disabled'),
-      });
+      rig = await proxylessRig(
+        serverKind,
+        [{ name: 'strict' }, { name: 'labelled', labels: TLS_LABEL }, { name: 'plain' }, { name: 'disabled', labels: TLS_LABEL }],
+        {
+          'pa-strict.yaml': pa('strict', 'STRICT'),
+          'pa-disabled.yaml': pa('disabled', 'DISABLE'),
+          'dr-strict.yaml': istioMutualDr('strict'),
+          'dr-labelled.yaml': istioMutualDr('labelled'),
+          'dr-disabled.yaml': istioMutualDr('disabled'),
+        },
+      );
     });
     after(() => rig?.close());
 
@@ -56,7 +55,10 @@ for (const serverKind of ['grpc-js', 'c-core'] as ServerKind[]) {
           assert.ok(ok.ok, `mTLS client: ${JSON.stringify(ok)}\n${mtls.stderrTail()}\n${rig.servers.get(w)!.stderrTail()}`);
           const plain = await rig.client(clientKind, null);
           const r = await plain.rpc(targetOf(w), 3, {}, GET);
-          assert.ok(r.every((x) => x.startsWith('error:UNAVAILABLE')), `plaintext client: ${r.join(', ')}`);
+          assert.ok(
+            r.every((x) => x.startsWith('error:UNAVAILABLE')),
+            `plaintext client: ${r.join(', ')}`,
+          );
         });
       }
 
@@ -74,7 +76,10 @@ for (const serverKind of ['grpc-js', 'c-core'] as ServerKind[]) {
         assert.ok(ok.ok, `plaintext client: ${JSON.stringify(ok)}\n${plain.stderrTail()}`);
         const mtls = await rig.client(clientKind, 'frontend');
         const r = await mtls.rpc(targetOf('disabled'), 3, {}, GET);
-        assert.ok(r.every((x) => x.startsWith('error:UNAVAILABLE')), `mTLS client: ${r.join(', ')}`);
+        assert.ok(
+          r.every((x) => x.startsWith('error:UNAVAILABLE')),
+          `mTLS client: ${r.join(', ')}`,
+        );
       });
     }
   });
@@ -88,7 +93,9 @@ for (const serverKind of ['grpc-js', 'c-core'] as ServerKind[]) {
   describe(`e2e proxyless mTLS: a PeerAuthentication change reaches a running ${serverKind} xDS server`, function () {
     this.timeout(240_000);
     let rig: ProxylessRig;
-    before(async () => { rig = await proxylessRig(serverKind, [{ name: 'cart' }]); });
+    before(async () => {
+      rig = await proxylessRig(serverKind, [{ name: 'cart' }]);
+    });
     after(() => rig?.close());
 
     it('PERMISSIVE → STRICT → PERMISSIVE without restarting server or clients', async () => {
@@ -102,7 +109,10 @@ for (const serverKind of ['grpc-js', 'c-core'] as ServerKind[]) {
       await rig.folder.write('pa.yaml', pa('cart', 'STRICT'));
       await rig.folder.write('dr.yaml', istioMutualDr('cart'));
       await until(mtls, `cart|${FRONTEND}`);
-      assert.ok((await plain.rpc(targetOf('cart'), 2, {}, GET)).every((x) => x.startsWith('error:UNAVAILABLE')), 'plaintext refused once STRICT');
+      assert.ok(
+        (await plain.rpc(targetOf('cart'), 2, {}, GET)).every((x) => x.startsWith('error:UNAVAILABLE')),
+        'plaintext refused once STRICT',
+      );
       await rig.folder.remove('pa.yaml');
       await rig.folder.remove('dr.yaml');
       await until(plain, 'cart|plaintext');

@@ -18,7 +18,10 @@ import { meshCaClient, proxylessBootstrap, tokenSigner } from './identity.js';
 import { freePort, startXdsServer, type ServerKind, type XdsServerProcess } from './servers.js';
 import { SHOP, workloadYaml } from './shop-mesh.js';
 
-export interface Workload { readonly name: string; readonly labels?: Readonly<Record<string, string>> }
+export interface Workload {
+  readonly name: string;
+  readonly labels?: Readonly<Record<string, string>>;
+}
 
 export interface ProxylessRig {
   readonly pilot: Tspilot;
@@ -29,14 +32,25 @@ export interface ProxylessRig {
   close(): Promise<void>;
 }
 
-export async function proxylessRig(serverKind: ServerKind, workloads: readonly Workload[], files: Readonly<Record<string, string>> = {}): Promise<ProxylessRig> {
+export async function proxylessRig(
+  serverKind: ServerKind,
+  workloads: readonly Workload[],
+  files: Readonly<Record<string, string>> = {},
+): Promise<ProxylessRig> {
   const folder = await configFolder();
   const certDir = mkdtempSync(path.join(tmpdir(), 'tspilot-certs-'));
   const servers = new Map<string, XdsServerProcess>();
   const clients = new Map<string, Promise<XdsClient>>();
   let pilot: Tspilot | undefined;
   const close = async (): Promise<void> => {
-    await Promise.all([...clients.values()].map((c) => c.then((x) => x.close(), () => undefined)));
+    await Promise.all(
+      [...clients.values()].map((c) =>
+        c.then(
+          (x) => x.close(),
+          () => undefined,
+        ),
+      ),
+    );
     await Promise.all([...servers.values()].map((s) => s.close()));
     await pilot?.close();
     await folder.cleanup();
@@ -51,12 +65,26 @@ export async function proxylessRig(serverKind: ServerKind, workloads: readonly W
     for (const [name, text] of Object.entries(files)) await folder.write(name, text);
     const signer = await tokenSigner(certDir);
     const caState = path.join(certDir, 'ca-state');
-    pilot = await startTspilot(folder.dir, ['--xds-tls-port', '0', '--jwt-keys', signer.jwksFile, '--ca-state-dir', caState, '--cacerts-dir', path.join(certDir, 'no-cacerts')]);
+    pilot = await startTspilot(folder.dir, [
+      '--xds-tls-port',
+      '0',
+      '--jwt-keys',
+      signer.jwksFile,
+      '--ca-state-dir',
+      caState,
+      '--cacerts-dir',
+      path.join(certDir, 'no-cacerts'),
+    ]);
     const p = pilot;
     const ca = meshCaClient(p.xdsTlsPort!, caState, signer);
     for (const w of workloads) {
       const certs = await ca.issue(SHOP, w.name, path.join(certDir, w.name));
-      const boot = proxylessBootstrap(p.xdsPort, { pod: `${w.name}-0`, namespace: SHOP, labels: { app: w.name, ...(w.labels ?? {}) }, certs });
+      const boot = proxylessBootstrap(p.xdsPort, {
+        pod: `${w.name}-0`,
+        namespace: SHOP,
+        labels: { app: w.name, ...(w.labels ?? {}) },
+        certs,
+      });
       servers.set(w.name, await startXdsServer(serverKind, boot, w.name, ports.get(w.name)!));
     }
     const client = (kind: XdsClientKind, sa: string | null): Promise<XdsClient> => {

@@ -23,7 +23,9 @@ const JS_SERVER = join(here, 'js_xds_server.js');
 const PY_SERVER = join(repoRoot, 'e2e', 'proxyless', 'py_xds_server.py');
 
 const live = new Set<ChildProcess>();
-process.on('exit', () => { for (const c of live) c.kill('SIGKILL'); });
+process.on('exit', () => {
+  for (const c of live) c.kill('SIGKILL');
+});
 
 export interface XdsServerProcess {
   readonly kind: ServerKind;
@@ -38,7 +40,10 @@ export interface XdsServerProcess {
 
 export async function freePort(): Promise<number> {
   const s = net.createServer();
-  await new Promise<void>((res, rej) => { s.once('error', rej); s.listen(0, '127.0.0.1', () => res()); });
+  await new Promise<void>((res, rej) => {
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => res());
+  });
   const port = (s.address() as net.AddressInfo).port;
   await new Promise<void>((res) => s.close(() => res()));
   return port;
@@ -48,7 +53,8 @@ export async function startXdsServer(kind: ServerKind, bootstrap: object, name: 
   const dir = mkdtempSync(join(tmpdir(), 'tspilot-xds-server-'));
   const bootstrapPath = join(dir, 'bootstrap.json');
   writeFileSync(bootstrapPath, JSON.stringify(bootstrap, null, 2));
-  const [cmd, args] = kind === 'grpc-js' ? [process.execPath, [JS_SERVER, name, String(port)]] : ['/usr/bin/python3', ['-u', PY_SERVER, name, String(port)]];
+  const [cmd, args] =
+    kind === 'grpc-js' ? [process.execPath, [JS_SERVER, name, String(port)]] : ['/usr/bin/python3', ['-u', PY_SERVER, name, String(port)]];
   const child = spawn(cmd, args, {
     env: { ...process.env, GRPC_XDS_BOOTSTRAP: bootstrapPath, GRPC_XDS_EXPERIMENTAL_RBAC: 'true' },
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -56,15 +62,26 @@ export async function startXdsServer(kind: ServerKind, bootstrap: object, name: 
   live.add(child);
   const tail: string[] = [];
   const events: Record<string, unknown>[] = [];
-  createInterface({ input: child.stderr! }).on('line', (l) => { tail.push(l); if (tail.length > 200) tail.shift(); });
-  const exited = new Promise<void>((res) => child.once('exit', () => { live.delete(child); rmSync(dir, { recursive: true, force: true }); res(); }));
+  createInterface({ input: child.stderr! }).on('line', (l) => {
+    tail.push(l);
+    if (tail.length > 200) tail.shift();
+  });
+  const exited = new Promise<void>((res) =>
+    child.once('exit', () => {
+      live.delete(child);
+      rmSync(dir, { recursive: true, force: true });
+      res();
+    }),
+  );
   const started = new Promise<void>((res, rej) => {
     createInterface({ input: child.stdout! }).on('line', (l) => {
       try {
         const msg = JSON.parse(l) as Record<string, unknown>;
         events.push(msg);
         if (msg['started'] === true) res();
-      } catch { tail.push(`stdout: ${l}`); }
+      } catch {
+        tail.push(`stdout: ${l}`);
+      }
     });
     void exited.then(() => rej(new Error(`${kind} server ${name} exited before starting:\n${tail.join('\n')}`)));
     setTimeout(() => rej(new Error(`${kind} server ${name} did not start in 20 s:\n${tail.join('\n')}`)), 20_000).unref();
@@ -83,5 +100,14 @@ export async function startXdsServer(kind: ServerKind, bootstrap: object, name: 
     await exited;
     throw e;
   }
-  return { kind, port, events, get exited() { return child.exitCode !== null || child.signalCode !== null; }, stderrTail: () => tail.join('\n'), close };
+  return {
+    kind,
+    port,
+    events,
+    get exited() {
+      return child.exitCode !== null || child.signalCode !== null;
+    },
+    stderrTail: () => tail.join('\n'),
+    close,
+  };
 }

@@ -25,8 +25,12 @@ import { rawAds, type RawAds } from '../adsclient.js';
 import { ISTIOD_SAN, TestMeshCA, testRoot, type TestRoot } from './testca.js';
 
 const gateway = (name: string, ns: string): WireNode => ({
-  id: `router~10.0.0.9~${name}.${ns}~${ns}.svc.cluster.local`, cluster: 'Kubernetes',
-  metadata: { NAMESPACE: ns, SERVICE_ACCOUNT: 'istio-ingressgateway', LABELS: { istio: 'ingressgateway' } }, userAgentName: 'envoy', clientFeatures: [], locality: null,
+  id: `router~10.0.0.9~${name}.${ns}~${ns}.svc.cluster.local`,
+  cluster: 'Kubernetes',
+  metadata: { NAMESPACE: ns, SERVICE_ACCOUNT: 'istio-ingressgateway', LABELS: { istio: 'ingressgateway' } },
+  userAgentName: 'envoy',
+  clientFeatures: [],
+  locality: null,
 });
 
 function privateKeyOf(r: { resources: { value: Uint8Array }[] }): string {
@@ -55,17 +59,30 @@ describe('gateway secrets over the TLS xDS port', function () {
     const engine = new AdsEngine(new SnapshotCache(meshOf(sdsYaml())));
     dir = await mkdtemp(path.join(os.tmpdir(), 'tspilot-sds-'));
     const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true });
-    await writeFile(path.join(dir, 'jwks.json'), JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' }] }));
+    await writeFile(
+      path.join(dir, 'jwks.json'),
+      JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' }] }),
+    );
     sign = (sub) => {
       const now = Math.floor(Date.now() / 1000);
-      return new SignJWT({ sub }).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setIssuer('test-issuer').setAudience('istio-ca')
-        .setIssuedAt(now - 60).setExpirationTime(now + 3600).sign(privateKey);
+      return new SignJWT({ sub })
+        .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+        .setIssuer('test-issuer')
+        .setAudience('istio-ca')
+        .setIssuedAt(now - 60)
+        .setExpirationTime(now + 3600)
+        .sign(privateKey);
     };
     const jwt = new JwtKeysAuthenticator({ file: path.join(dir, 'jwks.json'), trustDomain: () => 'cluster.local', issuer: 'test-issuer' });
-    tls = await startXdsTlsServer(engine, '127.0.0.1', 0, { ca: await TestMeshCA.create(root), authenticator: new ChainAuthenticator([jwt]) });
+    tls = await startXdsTlsServer(engine, '127.0.0.1', 0, {
+      ca: await TestMeshCA.create(root),
+      authenticator: new ChainAuthenticator([jwt]),
+    });
     plain = await startXdsServer(engine, '127.0.0.1', 0);
   });
-  afterEach(() => { for (const c of open.splice(0)) c.close(); });
+  afterEach(() => {
+    for (const c of open.splice(0)) c.close();
+  });
   after(async () => {
     await Promise.all([tls?.close(), plain?.close()]);
     await rm(dir, { recursive: true, force: true });

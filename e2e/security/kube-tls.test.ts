@@ -15,8 +15,16 @@ import { startFakeApiServer, type FakeApiServer } from '../kube/apiserver.js';
 import { kubeconfigFile, startKubeTspilot, type KubeTspilot } from '../kube-mode-kit.js';
 import { ISTIOD_SAN, testLeaf, testRoot, type TestRoot } from './testca.js';
 
-const token = (tag: string): string => `${Buffer.from('{"alg":"RS256","kid":"x"}').toString('base64url')}.${Buffer.from(JSON.stringify({ aud: ['istio-ca'], exp: Math.floor(Date.now() / 1000) + 3600, sub: tag })).toString('base64url')}.c2lnbmF0dXJl`;
-const node = (name: string, ns: string) => ({ id: `sidecar~10.0.0.9~${name}.${ns}~${ns}.svc.cluster.local`, cluster: 'Kubernetes', metadata: { NAMESPACE: ns, SERVICE_ACCOUNT: 'reviews' }, userAgentName: 'envoy', clientFeatures: [], locality: null });
+const token = (tag: string): string =>
+  `${Buffer.from('{"alg":"RS256","kid":"x"}').toString('base64url')}.${Buffer.from(JSON.stringify({ aud: ['istio-ca'], exp: Math.floor(Date.now() / 1000) + 3600, sub: tag })).toString('base64url')}.c2lnbmF0dXJl`;
+const node = (name: string, ns: string) => ({
+  id: `sidecar~10.0.0.9~${name}.${ns}~${ns}.svc.cluster.local`,
+  cluster: 'Kubernetes',
+  metadata: { NAMESPACE: ns, SERVICE_ACCOUNT: 'reviews' },
+  userAgentName: 'envoy',
+  clientFeatures: [],
+  locality: null,
+});
 
 describe('tspilot serve --kubeconfig: TLS xDS authenticated by TokenReview', function () {
   this.timeout(90_000);
@@ -29,7 +37,8 @@ describe('tspilot serve --kubeconfig: TLS xDS authenticated by TokenReview', fun
   const open: RawAds[] = [];
   const dial = (t: string): RawAds => {
     const c = rawAds(`127.0.0.1:${port}`, undefined, {
-      credentials: grpc.credentials.createSsl(Buffer.from(root.certPem)), channelOptions: { 'grpc.ssl_target_name_override': ISTIOD_SAN },
+      credentials: grpc.credentials.createSsl(Buffer.from(root.certPem)),
+      channelOptions: { 'grpc.ssl_target_name_override': ISTIOD_SAN },
       metadata: { authorization: `Bearer ${t}`, clusterid: 'Kubernetes' },
     });
     open.push(c);
@@ -45,10 +54,21 @@ describe('tspilot serve --kubeconfig: TLS xDS authenticated by TokenReview', fun
     await writeFile(path.join(dir, 'tls.crt'), leaf.certPem);
     await writeFile(path.join(dir, 'tls.key'), leaf.keyPem);
     await writeFile(path.join(dir, 'ca.crt'), root.certPem);
-    pilot = await startKubeTspilot(kc.file, ['--xds-tls-port', '0', '--tls-cert', path.join(dir, 'tls.crt'), '--tls-key', path.join(dir, 'tls.key'), '--tls-ca', path.join(dir, 'ca.crt')]);
+    pilot = await startKubeTspilot(kc.file, [
+      '--xds-tls-port',
+      '0',
+      '--tls-cert',
+      path.join(dir, 'tls.crt'),
+      '--tls-key',
+      path.join(dir, 'tls.key'),
+      '--tls-ca',
+      path.join(dir, 'ca.crt'),
+    ]);
     port = (await pilot.waitForLog((l) => l.msg === 'listening', 30_000, 0))['xdsTls'] as number;
   });
-  afterEach(() => { for (const c of open.splice(0)) c.close(); });
+  afterEach(() => {
+    for (const c of open.splice(0)) c.close();
+  });
   after(async () => {
     await pilot?.close();
     await api?.close();

@@ -28,8 +28,12 @@ import { ISTIOD_SAN, TestMeshCA, testLeaf, testRoot, type Issued, type TestRoot 
 
 const TD = () => 'cluster.local';
 const node = (name: string, ns: string, sa?: string): WireNode => ({
-  id: `sidecar~10.0.0.9~${name}.${ns}~${ns}.svc.cluster.local`, cluster: 'Kubernetes',
-  metadata: { NAMESPACE: ns, ...(sa ? { SERVICE_ACCOUNT: sa } : {}) }, userAgentName: 'envoy', clientFeatures: [], locality: null,
+  id: `sidecar~10.0.0.9~${name}.${ns}~${ns}.svc.cluster.local`,
+  cluster: 'Kubernetes',
+  metadata: { NAMESPACE: ns, ...(sa ? { SERVICE_ACCOUNT: sa } : {}) },
+  userAgentName: 'envoy',
+  clientFeatures: [],
+  locality: null,
 });
 const PATHS_SOTW = '/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources';
 const DELTA = '/envoy.service.discovery.v3.AggregatedDiscoveryService/DeltaAggregatedResources';
@@ -47,11 +51,16 @@ describe('secure xDS (TLS port)', function () {
   let sign: (claims: Record<string, unknown>, o?: { aud?: string; expSeconds?: number }) => Promise<string>;
   const open: RawAds[] = [];
 
-  const creds = (o: { root?: string; client?: Issued } = {}): grpc.ChannelCredentials => grpc.credentials.createSsl(
-    Buffer.from(o.root ?? root.certPem), o.client ? Buffer.from(o.client.keyPem) : null, o.client ? Buffer.from(o.client.certPem) : null);
+  const creds = (o: { root?: string; client?: Issued } = {}): grpc.ChannelCredentials =>
+    grpc.credentials.createSsl(
+      Buffer.from(o.root ?? root.certPem),
+      o.client ? Buffer.from(o.client.keyPem) : null,
+      o.client ? Buffer.from(o.client.certPem) : null,
+    );
   const dial = (server: XdsTlsServer, o: { token?: string; client?: Issued; root?: string; san?: string; path?: string } = {}): RawAds => {
     const c = rawAds(`127.0.0.1:${server.port}`, o.path, {
-      credentials: creds(o), channelOptions: { 'grpc.ssl_target_name_override': o.san ?? ISTIOD_SAN, 'grpc.default_authority': o.san ?? ISTIOD_SAN },
+      credentials: creds(o),
+      channelOptions: { 'grpc.ssl_target_name_override': o.san ?? ISTIOD_SAN, 'grpc.default_authority': o.san ?? ISTIOD_SAN },
       metadata: { ...(o.token ? { authorization: `Bearer ${o.token}` } : {}), clusterid: 'Kubernetes' },
     });
     open.push(c);
@@ -69,16 +78,27 @@ describe('secure xDS (TLS port)', function () {
     await writeFile(path.join(dir, 'jwks.json'), JSON.stringify({ keys: [jwk] }));
     sign = (claims, o = {}) => {
       const now = Math.floor(Date.now() / 1000);
-      return new SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setIssuer('test-issuer').setAudience(o.aud ?? 'istio-ca')
-        .setIssuedAt(now - 60).setExpirationTime(now + (o.expSeconds ?? 3600)).sign(privateKey);
+      return new SignJWT(claims)
+        .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+        .setIssuer('test-issuer')
+        .setAudience(o.aud ?? 'istio-ca')
+        .setIssuedAt(now - 60)
+        .setExpirationTime(now + (o.expSeconds ?? 3600))
+        .sign(privateKey);
     };
     const jwt = new JwtKeysAuthenticator({ file: path.join(dir, 'jwks.json'), trustDomain: TD, issuer: 'test-issuer' });
-    jwtServer = await startXdsTlsServer(engine, '127.0.0.1', 0, { ca, authenticator: new ChainAuthenticator([jwt]), handshakeTimeoutMs: 500 });
+    jwtServer = await startXdsTlsServer(engine, '127.0.0.1', 0, {
+      ca,
+      authenticator: new ChainAuthenticator([jwt]),
+      handshakeTimeoutMs: 500,
+    });
     api = await startFakeApiServer();
     review = new TokenReviewAuthenticator({ review: kubeTokenReview(kubeConfigFor(api)), trustDomain: TD, cacheSize: 500 });
     kubeServer = await startXdsTlsServer(engine, '127.0.0.1', 0, { ca, authenticator: new ChainAuthenticator([review]) });
   });
-  afterEach(() => { for (const c of open.splice(0)) c.close(); });
+  afterEach(() => {
+    for (const c of open.splice(0)) c.close();
+  });
   after(async () => {
     await Promise.all([jwtServer?.close(), kubeServer?.close(), api?.close()]);
     await rm(dir, { recursive: true, force: true });
@@ -91,7 +111,11 @@ describe('secure xDS (TLS port)', function () {
     assert.equal(r.type_url, CDS);
     assert.ok(r.resources.length > 0);
     const s = engine.streams().find((x) => x.proxy.id.includes('sleep-1.default'));
-    assert.deepEqual(s?.identity, { spiffe: ['spiffe://cluster.local/ns/default/sa/sleep'], method: 'jwt', expiresAt: s?.identity?.expiresAt });
+    assert.deepEqual(s?.identity, {
+      spiffe: ['spiffe://cluster.local/ns/default/sa/sleep'],
+      method: 'jwt',
+      expiresAt: s?.identity?.expiresAt,
+    });
   });
 
   it('serves Delta ADS on the TLS port too, with the kubernetes.io claims projected tokens carry', async () => {
@@ -99,7 +123,12 @@ describe('secure xDS (TLS port)', function () {
     const client = new grpc.Client(`127.0.0.1:${jwtServer.port}`, creds(), { 'grpc.ssl_target_name_override': ISTIOD_SAN });
     const md = new grpc.Metadata();
     md.set('authorization', `Bearer ${token}`);
-    const call = client.makeBidiStreamRequest(DELTA, (b: Buffer) => b, (b: Buffer) => b, md);
+    const call = client.makeBidiStreamRequest(
+      DELTA,
+      (b: Buffer) => b,
+      (b: Buffer) => b,
+      md,
+    );
     call.on('error', () => undefined);
     const got = new Promise<Buffer>((resolve) => call.once('data', resolve));
     call.write(Buffer.from(encodeDeltaRequest({ typeUrl: CDS, node: node('delta-1', 'default'), resourceNamesSubscribe: ['*'] })));
@@ -125,7 +154,9 @@ describe('secure xDS (TLS port)', function () {
   });
 
   it('a token for another audience: UNAUTHENTICATED naming the audience', async () => {
-    const c = dial(jwtServer, { token: await sign({ sub: 'system:serviceaccount:default:sleep' }, { aud: 'https://kubernetes.default.svc' }) });
+    const c = dial(jwtServer, {
+      token: await sign({ sub: 'system:serviceaccount:default:sleep' }, { aud: 'https://kubernetes.default.svc' }),
+    });
     cds(c, node('aud', 'default'));
     const st = await c.status;
     assert.equal(st.code, grpc.status.UNAUTHENTICATED);
@@ -160,7 +191,11 @@ describe('secure xDS (TLS port)', function () {
   });
 
   it('an expired client certificate: UNAUTHENTICATED with the verification error', async () => {
-    const client = await testLeaf(root, { uris: ['spiffe://cluster.local/ns/default/sa/vm-app'], notBefore: new Date(Date.now() - 3 * 86_400_000), notAfter: new Date(Date.now() - 86_400_000) });
+    const client = await testLeaf(root, {
+      uris: ['spiffe://cluster.local/ns/default/sa/vm-app'],
+      notBefore: new Date(Date.now() - 3 * 86_400_000),
+      notAfter: new Date(Date.now() - 86_400_000),
+    });
     const c = dial(jwtServer, { client });
     cds(c, node('vm-old', 'default'));
     const st = await c.status;
@@ -186,7 +221,8 @@ describe('secure xDS (TLS port)', function () {
   });
 
   describe('Kubernetes mode (TokenReview)', () => {
-    const k8sToken = (tag: string): string => `${Buffer.from('{"alg":"RS256"}').toString('base64url')}.${Buffer.from(JSON.stringify({ exp: Math.floor(Date.now() / 1000) + 3600, tag })).toString('base64url')}.c2ln`;
+    const k8sToken = (tag: string): string =>
+      `${Buffer.from('{"alg":"RS256"}').toString('base64url')}.${Buffer.from(JSON.stringify({ exp: Math.floor(Date.now() / 1000) + 3600, tag })).toString('base64url')}.c2ln`;
 
     it('a projected token the API server accepts authenticates; a second stream with it is served from the cache', async () => {
       const t = k8sToken('productpage');
@@ -198,7 +234,9 @@ describe('secure xDS (TLS port)', function () {
         assert.equal((await c.next()).type_url, CDS);
       }
       assert.equal(api.tokenReviews.count - before, 1);
-      assert.deepEqual(engine.streams().find((x) => x.proxy.id.includes('pp-2.default'))?.identity?.spiffe, ['spiffe://cluster.local/ns/default/sa/bookinfo-productpage']);
+      assert.deepEqual(engine.streams().find((x) => x.proxy.id.includes('pp-2.default'))?.identity?.spiffe, [
+        'spiffe://cluster.local/ns/default/sa/bookinfo-productpage',
+      ]);
     });
 
     it('a token the API server refuses for the istio-ca audience: UNAUTHENTICATED with its error', async () => {
@@ -219,15 +257,21 @@ describe('secure xDS (TLS port)', function () {
       const first = await p.next();
       // One TLS connection, 10,000 streams (HTTP/2 multiplexes them), 100 at a time.
       const client = new grpc.Client(`127.0.0.1:${kubeServer.port}`, creds(), { 'grpc.ssl_target_name_override': ISTIOD_SAN });
-      const attempt = (token: string, i: number): Promise<grpc.StatusObject> => new Promise((resolve) => {
-        const md = new grpc.Metadata();
-        md.set('authorization', `Bearer ${token}`);
-        const call = client.makeBidiStreamRequest(PATHS_SOTW, (b: Buffer) => b, (b: Buffer) => b, md);
-        call.on('error', () => undefined);
-        call.on('data', () => undefined);
-        call.on('status', resolve);
-        call.write(Buffer.from(encodeSotwRequest({ typeUrl: CDS, node: node(`bogus-${i}`, 'default') })));
-      });
+      const attempt = (token: string, i: number): Promise<grpc.StatusObject> =>
+        new Promise((resolve) => {
+          const md = new grpc.Metadata();
+          md.set('authorization', `Bearer ${token}`);
+          const call = client.makeBidiStreamRequest(
+            PATHS_SOTW,
+            (b: Buffer) => b,
+            (b: Buffer) => b,
+            md,
+          );
+          call.on('error', () => undefined);
+          call.on('data', () => undefined);
+          call.on('status', resolve);
+          call.write(Buffer.from(encodeSotwRequest({ typeUrl: CDS, node: node(`bogus-${i}`, 'default') })));
+        });
       let refused = 0;
       try {
         for (let batch = 0; batch < 100; batch++) {
@@ -248,20 +292,27 @@ describe('secure xDS (TLS port)', function () {
   });
 
   describe('bad input on the TLS port', () => {
-    const raw = (port: number, bytes: Buffer): Promise<'closed'> => new Promise((resolve, reject) => {
-      const s = net.connect(port, '127.0.0.1', () => s.write(bytes));
-      s.on('error', () => undefined);
-      s.resume(); // read what the server sends (a TLS alert, then EOF): a paused socket never sees the close
-      s.on('close', () => resolve('closed'));
-      setTimeout(() => { s.destroy(); reject(new Error('the server kept a garbage connection open')); }, 5000);
-    });
+    const raw = (port: number, bytes: Buffer): Promise<'closed'> =>
+      new Promise((resolve, reject) => {
+        const s = net.connect(port, '127.0.0.1', () => s.write(bytes));
+        s.on('error', () => undefined);
+        s.resume(); // read what the server sends (a TLS alert, then EOF): a paused socket never sees the close
+        s.on('close', () => resolve('closed'));
+        setTimeout(() => {
+          s.destroy();
+          reject(new Error('the server kept a garbage connection open'));
+        }, 5000);
+      });
 
     it('garbage bytes, a malformed ClientHello and a stalled handshake each lose only their connection; open streams keep flowing', async () => {
       const c = dial(jwtServer, { token: await sign({ sub: 'system:serviceaccount:default:sleep' }) });
       c.send({ typeUrl: EDS, node: node('survivor', 'default'), resourceNames: ['outbound|80||a.default.svc.cluster.local'] });
       const first = await c.next();
       assert.equal(await raw(jwtServer.port, Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n')), 'closed');
-      assert.equal(await raw(jwtServer.port, Buffer.from([0x16, 0x03, 0x01, 0x00, 0x30, 0x01, 0x00, 0x00, 0x2c, ...Array(44).fill(0xff)])), 'closed');
+      assert.equal(
+        await raw(jwtServer.port, Buffer.from([0x16, 0x03, 0x01, 0x00, 0x30, 0x01, 0x00, 0x00, 0x2c, ...Array(44).fill(0xff)])),
+        'closed',
+      );
       assert.equal(await raw(jwtServer.port, Buffer.from([0x16, 0x03, 0x01])), 'closed'); // then silence: the 500 ms handshake timeout
       assert.equal(await raw(jwtServer.port, Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919) % 256))), 'closed');
       engine.push(meshOf(fixtureYaml({ aEndpoint: 91 })));

@@ -16,7 +16,14 @@ import { rawAds, type RawAds } from '../adsclient.js';
 import { configFolder, getJsonFrom, launchTspilot, type TspilotProcess } from '../tspilot.js';
 import { ISTIOD_SAN, testLeaf, testRoot, type TestRoot } from './testca.js';
 
-const node = (name: string, ns: string) => ({ id: `sidecar~10.0.0.9~${name}.${ns}~${ns}.svc.cluster.local`, cluster: 'Kubernetes', metadata: { NAMESPACE: ns }, userAgentName: 'envoy', clientFeatures: [], locality: null });
+const node = (name: string, ns: string) => ({
+  id: `sidecar~10.0.0.9~${name}.${ns}~${ns}.svc.cluster.local`,
+  cluster: 'Kubernetes',
+  metadata: { NAMESPACE: ns },
+  userAgentName: 'envoy',
+  clientFeatures: [],
+  locality: null,
+});
 
 describe('tspilot serve: TLS xDS from PEM files, JWT keys, no plaintext port', function () {
   this.timeout(90_000);
@@ -30,7 +37,8 @@ describe('tspilot serve: TLS xDS from PEM files, JWT keys, no plaintext port', f
   const open: RawAds[] = [];
   const dial = (o: { token?: string; root?: string } = {}): RawAds => {
     const c = rawAds(`127.0.0.1:${tlsPort}`, undefined, {
-      credentials: grpc.credentials.createSsl(Buffer.from(o.root ?? root.certPem)), channelOptions: { 'grpc.ssl_target_name_override': ISTIOD_SAN },
+      credentials: grpc.credentials.createSsl(Buffer.from(o.root ?? root.certPem)),
+      channelOptions: { 'grpc.ssl_target_name_override': ISTIOD_SAN },
       metadata: o.token ? { authorization: `Bearer ${o.token}` } : {},
     });
     open.push(c);
@@ -39,7 +47,11 @@ describe('tspilot serve: TLS xDS from PEM files, JWT keys, no plaintext port', f
   const writeServing = async (r: TestRoot): Promise<void> => {
     const leaf = await testLeaf(r, { dns: [ISTIOD_SAN] });
     // Replace each file atomically (rename), as Kubernetes Secret volumes and cert-manager do.
-    for (const [f, text] of [['tls.key', leaf.keyPem], ['tls.crt', leaf.certPem], ['ca.crt', r.certPem]] as const) {
+    for (const [f, text] of [
+      ['tls.key', leaf.keyPem],
+      ['tls.crt', leaf.certPem],
+      ['ca.crt', r.certPem],
+    ] as const) {
       await writeFile(path.join(folder.dir, `.${f}.tmp`), text);
       await rename(path.join(folder.dir, `.${f}.tmp`), path.join(folder.dir, 'certs', f));
     }
@@ -52,21 +64,57 @@ describe('tspilot serve: TLS xDS from PEM files, JWT keys, no plaintext port', f
     root = await testRoot();
     await writeServing(root);
     const { publicKey, privateKey } = await generateKeyPair('ES256');
-    await writeFile(path.join(folder.dir, 'certs', 'jwks.json'), JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: 'a', alg: 'ES256' }] }));
-    token = await new SignJWT({ 'kubernetes.io': { namespace: 'default', serviceaccount: { name: 'sleep' } } }).setProtectedHeader({ alg: 'ES256', kid: 'a' })
-      .setAudience('istio-ca').setExpirationTime('1h').sign(privateKey);
+    await writeFile(
+      path.join(folder.dir, 'certs', 'jwks.json'),
+      JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: 'a', alg: 'ES256' }] }),
+    );
+    token = await new SignJWT({ 'kubernetes.io': { namespace: 'default', serviceaccount: { name: 'sleep' } } })
+      .setProtectedHeader({ alg: 'ES256', kid: 'a' })
+      .setAudience('istio-ca')
+      .setExpirationTime('1h')
+      .sign(privateKey);
     const certs = (f: string): string => path.join(folder.dir, 'certs', f);
-    const launched = await launchTspilot(['--config-dir', folder.dir, '--bind', '127.0.0.1', '--xds-port', '0', '--monitoring-port', '0', '--http-port', '0',
-      '--xds-tls-port', '0', '--no-plaintext-xds', '--tls-cert', certs('tls.crt'), '--tls-key', certs('tls.key'), '--tls-ca', certs('ca.crt'), '--jwt-keys', certs('jwks.json'),
-      '--log-level', 'debug'], (l) => l.msg === 'listening');
+    const launched = await launchTspilot(
+      [
+        '--config-dir',
+        folder.dir,
+        '--bind',
+        '127.0.0.1',
+        '--xds-port',
+        '0',
+        '--monitoring-port',
+        '0',
+        '--http-port',
+        '0',
+        '--xds-tls-port',
+        '0',
+        '--no-plaintext-xds',
+        '--tls-cert',
+        certs('tls.crt'),
+        '--tls-key',
+        certs('tls.key'),
+        '--tls-ca',
+        certs('ca.crt'),
+        '--jwt-keys',
+        certs('jwks.json'),
+        '--log-level',
+        'debug',
+      ],
+      (l) => l.msg === 'listening',
+    );
     p = launched.process;
     tlsPort = launched.up['xdsTls'] as number;
     httpPort = launched.up['http'] as number;
     monitoringPort = launched.up['monitoring'] as number;
     assert.equal(launched.up['xds'], undefined);
   });
-  afterEach(() => { for (const c of open.splice(0)) c.close(); });
-  after(async () => { await p?.close(); await folder?.cleanup(); });
+  afterEach(() => {
+    for (const c of open.splice(0)) c.close();
+  });
+  after(async () => {
+    await p?.close();
+    await folder?.cleanup();
+  });
 
   it('serves a proxy with a valid token; syncz shows the identity; a refused proxy is in adsz and the metric', async () => {
     const c = dial({ token });
@@ -94,7 +142,10 @@ describe('tspilot serve: TLS xDS from PEM files, JWT keys, no plaintext port', f
     for (;;) {
       const d = dial({ token, root: next.certPem });
       d.send({ typeUrl: CDS, node: node('after-rotation', 'default') });
-      const ok = await d.next(2000).then(() => true, () => false);
+      const ok = await d.next(2000).then(
+        () => true,
+        () => false,
+      );
       d.close();
       if (ok) break;
       if (Date.now() > deadline) throw new Error('the new certificate was not picked up within 20 s');
@@ -108,7 +159,13 @@ describe('tspilot serve: TLS xDS from PEM files, JWT keys, no plaintext port', f
       [['--no-plaintext-xds'], /--no-plaintext-xds needs the TLS xDS port \(--xds-tls-port\) and its material/],
       [['--tls-cert', 'x.pem'], /--tls-cert, --tls-key and --tls-ca go together/],
     ] as const) {
-      await assert.rejects(launchTspilot(['--config-dir', folder.dir, '--bind', '127.0.0.1', '--xds-port', '0', '--monitoring-port', '0', '--http-port', '0', ...args], (l) => l.msg === 'listening'), re);
+      await assert.rejects(
+        launchTspilot(
+          ['--config-dir', folder.dir, '--bind', '127.0.0.1', '--xds-port', '0', '--monitoring-port', '0', '--http-port', '0', ...args],
+          (l) => l.msg === 'listening',
+        ),
+        re,
+      );
     }
   });
 });

@@ -53,7 +53,8 @@ export async function loadBundle(files: CaFiles, source: string, plugged: boolea
   const [caCert, ...extra] = parseAll(files['ca-cert.pem'], 'ca-cert.pem');
   if (!caCert) throw new Error(`${source}: ca-cert.pem holds no certificate`);
   if (extra.length) throw new Error(`${source}: ca-cert.pem holds ${extra.length + 1} certificates; it must be the signing CA's alone`);
-  if (!caCert.ca) throw new Error(`${source}: ca-cert.pem (${caCert.subject || 'no subject'}) is not a CA certificate (basicConstraints CA:TRUE)`);
+  if (!caCert.ca)
+    throw new Error(`${source}: ca-cert.pem (${caCert.subject || 'no subject'}) is not a CA certificate (basicConstraints CA:TRUE)`);
   if (Date.parse(caCert.validTo) <= now) throw new Error(`${source}: ca-cert.pem expired at ${caCert.validTo}`);
   let key;
   try {
@@ -79,9 +80,15 @@ export async function loadBundle(files: CaFiles, source: string, plugged: boolea
   let root: X509Certificate | undefined;
   for (let i = 0; i <= MAX_CHAIN && !root; i++) {
     root = roots.find((r) => r.raw.equals(cur.raw) || issuedBy(cur, r));
-    if (root) { if (!root.raw.equals(cur.raw)) intermediates.push(cur); break; }
+    if (root) {
+      if (!root.raw.equals(cur.raw)) intermediates.push(cur);
+      break;
+    }
     const up = pool.find((c) => !c.raw.equals(cur.raw) && issuedBy(cur, c));
-    if (!up) throw new Error(`${source}: ca-cert.pem does not chain to root-cert.pem (no issuer of ${cur.subject || cur.serialNumber} in cert-chain.pem or root-cert.pem)`);
+    if (!up)
+      throw new Error(
+        `${source}: ca-cert.pem does not chain to root-cert.pem (no issuer of ${cur.subject || cur.serialNumber} in cert-chain.pem or root-cert.pem)`,
+      );
     intermediates.push(cur);
     cur = up;
   }
@@ -89,6 +96,8 @@ export async function loadBundle(files: CaFiles, source: string, plugged: boolea
   const ordered = [root, ...roots.filter((r) => r !== root)];
   const rootPems = ordered.map(pemOf);
   const interPems = intermediates.map(pemOf);
-  const fingerprint = createHash('sha256').update([pemOf(caCert), ...interPems, ...rootPems].join('')).digest('hex');
+  const fingerprint = createHash('sha256')
+    .update([pemOf(caCert), ...interPems, ...rootPems].join(''))
+    .digest('hex');
   return { source, plugged, signer, caCert, intermediates: interPems, roots: rootPems, fingerprint };
 }

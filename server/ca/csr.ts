@@ -25,14 +25,18 @@ export interface AcceptedCsr {
 
 export async function acceptCsr(pem: string): Promise<AcceptedCsr> {
   if (typeof pem !== 'string' || pem.length === 0) throw new CsrError('the CSR is empty');
-  if (Buffer.byteLength(pem, 'utf8') > MAX_CSR_BYTES) throw new CsrError(`the CSR is ${Buffer.byteLength(pem, 'utf8')} bytes, over the ${MAX_CSR_BYTES}-byte limit`);
+  if (Buffer.byteLength(pem, 'utf8') > MAX_CSR_BYTES)
+    throw new CsrError(`the CSR is ${Buffer.byteLength(pem, 'utf8')} bytes, over the ${MAX_CSR_BYTES}-byte limit`);
   let blocks;
   try {
     blocks = pemBlocks(pem).filter((b) => b.label === 'CERTIFICATE REQUEST' || b.label === 'NEW CERTIFICATE REQUEST');
   } catch (e) {
     throw new CsrError(`the CSR is not PEM: ${(e as Error).message}`);
   }
-  if (blocks.length !== 1) throw new CsrError(blocks.length ? 'the CSR holds more than one CERTIFICATE REQUEST block' : 'the CSR is not PEM: no CERTIFICATE REQUEST block');
+  if (blocks.length !== 1)
+    throw new CsrError(
+      blocks.length ? 'the CSR holds more than one CERTIFICATE REQUEST block' : 'the CSR is not PEM: no CERTIFICATE REQUEST block',
+    );
   let csr: x509.Pkcs10CertificateRequest;
   try {
     csr = new x509.Pkcs10CertificateRequest(blocks[0]!.der);
@@ -49,7 +53,8 @@ export async function acceptCsr(pem: string): Promise<AcceptedCsr> {
       if (bits > RSA_MAX_BITS) throw new CsrError(`the CSR's RSA key has ${bits} bits; at most ${RSA_MAX_BITS} are accepted`);
       keyDescription = `RSA ${bits}`;
     } else if (k.asymmetricKeyType === 'ec') {
-      if (!CURVES.has(d.namedCurve ?? '')) throw new CsrError(`the CSR's EC key uses curve ${d.namedCurve ?? '(unnamed)'}; supported: P-256, P-384, P-521`);
+      if (!CURVES.has(d.namedCurve ?? ''))
+        throw new CsrError(`the CSR's EC key uses curve ${d.namedCurve ?? '(unnamed)'}; supported: P-256, P-384, P-521`);
       keyDescription = `EC ${d.namedCurve}`;
     } else {
       throw new CsrError(`the CSR's key type ${k.asymmetricKeyType ?? '(unknown)'} is not supported (RSA or EC)`);
@@ -65,13 +70,16 @@ export async function acceptCsr(pem: string): Promise<AcceptedCsr> {
     throw new CsrError(`the CSR's signature algorithm is not supported: ${(e as Error).message}`);
   }
   const hash = alg.hash?.name ?? '';
-  if (!['SHA-256', 'SHA-384', 'SHA-512'].includes(hash)) throw new CsrError(`the CSR is signed with ${alg.name ?? 'an unknown algorithm'}${hash ? `/${hash}` : ''}; SHA-256 or stronger is required`);
+  if (!['SHA-256', 'SHA-384', 'SHA-512'].includes(hash))
+    throw new CsrError(
+      `the CSR is signed with ${alg.name ?? 'an unknown algorithm'}${hash ? `/${hash}` : ''}; SHA-256 or stronger is required`,
+    );
   let ok = false;
   try {
     ok = await csr.verify();
   } catch (e) {
     throw new CsrError(`the CSR's signature cannot be checked: ${(e as Error).message}`);
   }
-  if (!ok) throw new CsrError('the CSR\'s signature does not verify with its public key');
+  if (!ok) throw new CsrError("the CSR's signature does not verify with its public key");
   return { publicKey: csr.publicKey, keyDescription };
 }

@@ -25,14 +25,40 @@ function seconds(v: string): number {
   return Math.floor(ms / 1000);
 }
 
-const names = (v: string): string[] => v.split(',').map((s) => s.trim()).filter(Boolean);
+const names = (v: string): string[] =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 export function addCaFlags(cmd: Command): Command {
   return cmd
-    .option('--cacerts-dir <dir>', 'plugged-in CA (ca-cert.pem, ca-key.pem, cert-chain.pem, root-cert.pem), used when present (istiod: ./etc/cacerts)', DEFAULT_CACERTS_DIR)
+    .option(
+      '--cacerts-dir <dir>',
+      'plugged-in CA (ca-cert.pem, ca-key.pem, cert-chain.pem, root-cert.pem), used when present (istiod: ./etc/cacerts)',
+      DEFAULT_CACERTS_DIR,
+    )
     .option('--ca-state-dir <dir>', 'folder mode: where the self-signed root is created once and kept', DEFAULT_CA_STATE_DIR)
-    .option('--tls-dns-names <names>', 'tspilot\'s own Service names for the serving certificate, besides istiod\'s (comma-separated; short names get .<namespace>.svc)', names, ['tspilot'])
-    .option('--workload-cert-ttl <duration>', 'certificate lifetime when a CSR asks for none (DEFAULT_WORKLOAD_CERT_TTL)', seconds, DEFAULT_CERT_TTL_SECONDS)
-    .option('--max-workload-cert-ttl <duration>', 'longest certificate lifetime granted (MAX_WORKLOAD_CERT_TTL)', seconds, MAX_CERT_TTL_SECONDS)
-    .option('--no-root-cert-configmaps', 'Kubernetes mode: do not write istio-ca-root-cert into namespaces (next to istiod, whose namespace controller writes them)');
+    .option(
+      '--tls-dns-names <names>',
+      "tspilot's own Service names for the serving certificate, besides istiod's (comma-separated; short names get .<namespace>.svc)",
+      names,
+      ['tspilot'],
+    )
+    .option(
+      '--workload-cert-ttl <duration>',
+      'certificate lifetime when a CSR asks for none (DEFAULT_WORKLOAD_CERT_TTL)',
+      seconds,
+      DEFAULT_CERT_TTL_SECONDS,
+    )
+    .option(
+      '--max-workload-cert-ttl <duration>',
+      'longest certificate lifetime granted (MAX_WORKLOAD_CERT_TTL)',
+      seconds,
+      MAX_CERT_TTL_SECONDS,
+    )
+    .option(
+      '--no-root-cert-configmaps',
+      'Kubernetes mode: do not write istio-ca-root-cert into namespaces (next to istiod, whose namespace controller writes them)',
+    );
 }

@@ -18,7 +18,11 @@ import type { CaFiles } from './bundle.js';
 import { createSelfSignedRoot } from './issue.js';
 
 /** What a source found: the files, where, and whether they are a plugged-in CA. */
-export interface MaterialRead { readonly files: CaFiles; readonly source: string; readonly plugged: boolean }
+export interface MaterialRead {
+  readonly files: CaFiles;
+  readonly source: string;
+  readonly plugged: boolean;
+}
 
 /** One place CA material may live. `read` answers null when it is not there (try the next place). */
 export interface MaterialCandidate {
@@ -33,7 +37,9 @@ const WAIT_MS = 15_000;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 async function readText(file: string): Promise<string | undefined> {
-  try { return await readFile(file, 'utf8'); } catch (e) {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new Error(`cannot read ${file}: ${(e as Error).message}`);
   }
@@ -45,13 +51,24 @@ function watchDir(dir: string, cb: () => void, pollMs: number): () => void {
     if (w || !existsSync(dir)) return;
     try {
       w = fsWatch(dir, { persistent: false }, () => cb());
-      w.on('error', () => { w?.close(); w = undefined; });
-    } catch { w = undefined; }
+      w.on('error', () => {
+        w?.close();
+        w = undefined;
+      });
+    } catch {
+      w = undefined;
+    }
   };
   arm();
-  const t = setInterval(() => { arm(); cb(); }, pollMs);
+  const t = setInterval(() => {
+    arm();
+    cb();
+  }, pollMs);
   t.unref();
-  return () => { clearInterval(t); w?.close(); };
+  return () => {
+    clearInterval(t);
+    w?.close();
+  };
 }
 
 export function pluggedFolder(dir: string): MaterialCandidate {
@@ -59,10 +76,16 @@ export function pluggedFolder(dir: string): MaterialCandidate {
   return {
     describe: `folder ${abs}`,
     read: async () => {
-      const [caCert, caKey, chain, root] = await Promise.all(['ca-cert.pem', 'ca-key.pem', 'cert-chain.pem', 'root-cert.pem'].map((f) => readText(path.join(abs, f))));
+      const [caCert, caKey, chain, root] = await Promise.all(
+        ['ca-cert.pem', 'ca-key.pem', 'cert-chain.pem', 'root-cert.pem'].map((f) => readText(path.join(abs, f))),
+      );
       if (caCert === undefined || caKey === undefined) return null;
       if (root === undefined) throw new Error(`folder ${abs}: ca-cert.pem and ca-key.pem are there but root-cert.pem is missing`);
-      return { files: { 'ca-cert.pem': caCert, 'ca-key.pem': caKey, 'cert-chain.pem': chain ?? '', 'root-cert.pem': root }, source: `folder ${abs}`, plugged: true };
+      return {
+        files: { 'ca-cert.pem': caCert, 'ca-key.pem': caKey, 'cert-chain.pem': chain ?? '', 'root-cert.pem': root },
+        source: `folder ${abs}`,
+        plugged: true,
+      };
     },
     watch: (cb, pollMs) => watchDir(abs, cb, pollMs),
   };
@@ -81,7 +104,9 @@ export function stateFolder(dir: string, trustDomain: string, rootTtlMs: number)
   const lock = path.join(abs, '.creating');
   const current = async (): Promise<MaterialRead | null> => {
     const [cert, key] = await Promise.all([readText(certFile), readText(keyFile)]);
-    return cert !== undefined && key !== undefined ? { files: { 'ca-cert.pem': cert, 'ca-key.pem': key }, source: `folder ${abs} (self-signed root)`, plugged: false } : null;
+    return cert !== undefined && key !== undefined
+      ? { files: { 'ca-cert.pem': cert, 'ca-key.pem': key }, source: `folder ${abs} (self-signed root)`, plugged: false }
+      : null;
   };
   let loaded = false;
   return {
@@ -89,7 +114,8 @@ export function stateFolder(dir: string, trustDomain: string, rootTtlMs: number)
     read: async () => {
       if (loaded) {
         const have = await current();
-        if (!have) throw new Error(`${abs}: ca-cert.pem/ca-key.pem were removed; keeping the root in use (restart tspilot to create a new one)`);
+        if (!have)
+          throw new Error(`${abs}: ca-cert.pem/ca-key.pem were removed; keeping the root in use (restart tspilot to create a new one)`);
         return have;
       }
       loaded = true;
@@ -104,8 +130,12 @@ export function stateFolder(dir: string, trustDomain: string, rootTtlMs: number)
           if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new Error(`cannot create ${lock}: ${(e as Error).message}`);
           // Another process is creating the root: wait for its files (or break a stale lock).
           const age = Date.now() - (await stat(lock).catch(() => ({ mtimeMs: Date.now() }))).mtimeMs;
-          if (age > STALE_LOCK_MS) { await rmdir(lock).catch(() => undefined); continue; }
-          if (Date.now() > deadline) throw new Error(`${abs}: another process holds ${lock} and has not written ca-cert.pem/ca-key.pem in ${WAIT_MS / 1000} s`);
+          if (age > STALE_LOCK_MS) {
+            await rmdir(lock).catch(() => undefined);
+            continue;
+          }
+          if (Date.now() > deadline)
+            throw new Error(`${abs}: another process holds ${lock} and has not written ca-cert.pem/ca-key.pem in ${WAIT_MS / 1000} s`);
           await sleep(25);
           continue;
         }

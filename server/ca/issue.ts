@@ -60,7 +60,10 @@ function signerOf(b: CaBundle): { issuer: x509.Name; aki: string | undefined } {
 const caEnds = new WeakMap<CaBundle, number>();
 function caEndOf(b: CaBundle): number {
   let t = caEnds.get(b);
-  if (t === undefined) { t = Date.parse(b.caCert.validTo); caEnds.set(b, t); }
+  if (t === undefined) {
+    t = Date.parse(b.caCert.validTo);
+    caEnds.set(b, t);
+  }
   return t;
 }
 
@@ -94,7 +97,12 @@ export async function issueLeaf(b: CaBundle, req: LeafRequest, now = Date.now())
 }
 
 /** A fresh key and a serving certificate for `dnsNames`; PEM key and leaf. */
-export async function issueServing(b: CaBundle, dnsNames: readonly string[], ttlSeconds: number, now = Date.now()): Promise<{ keyPem: string; leafPem: string; notAfter: number }> {
+export async function issueServing(
+  b: CaBundle,
+  dnsNames: readonly string[],
+  ttlSeconds: number,
+  now = Date.now(),
+): Promise<{ keyPem: string; leafPem: string; notAfter: number }> {
   const k: SigningKey = await generateKey();
   const leafPem = await issueLeaf(b, { publicKey: k.publicKey, dnsNames, ttlSeconds }, now);
   return { keyPem: await privateKeyPem(k.privateKey), leafPem, notAfter: Date.parse(new X509Certificate(leafPem).validTo) };

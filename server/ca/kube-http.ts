@@ -11,14 +11,23 @@ import type { KubeConfig } from '@kubernetes/client-node';
 
 const TIMEOUT_MS = 15_000;
 
-export interface KubeAnswer { readonly code: number; readonly body: Record<string, unknown> }
+export interface KubeAnswer {
+  readonly code: number;
+  readonly body: Record<string, unknown>;
+}
 
 export async function kubeRequest(kc: KubeConfig, method: string, path: string, body?: unknown): Promise<KubeAnswer> {
   const server = kc.getCurrentCluster()?.server;
   if (!server) throw new Error('the kubeconfig has no current cluster');
   const url = new URL(server.replace(/\/$/, '') + path);
   const text = body === undefined ? undefined : JSON.stringify(body);
-  const opts: https.RequestOptions = { method, headers: { Accept: 'application/json', ...(text ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) } : {}) } };
+  const opts: https.RequestOptions = {
+    method,
+    headers: {
+      Accept: 'application/json',
+      ...(text ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) } : {}),
+    },
+  };
   await kc.applyToHTTPSOptions(opts);
   const mod = url.protocol === 'http:' ? http : https;
   return new Promise((resolve, reject) => {
@@ -28,7 +37,11 @@ export async function kubeRequest(kc: KubeConfig, method: string, path: string, 
       res.on('error', reject);
       res.on('end', () => {
         let parsed: Record<string, unknown> = {};
-        try { parsed = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>; } catch { /* not JSON: code only */ }
+        try {
+          parsed = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
+        } catch {
+          /* not JSON: code only */
+        }
         resolve({ code: res.statusCode ?? 0, body: parsed });
       });
     });

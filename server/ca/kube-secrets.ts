@@ -51,7 +51,12 @@ export function cacertsSecret(api: CoreV1Api, namespace: string): MaterialCandid
       const d = decode(s);
       if (!d['ca-cert.pem'] || !d['ca-key.pem']) return null;
       if (!d['root-cert.pem']) throw new Error(`${where}: ca-cert.pem and ca-key.pem are there but root-cert.pem is missing`);
-      const files: CaFiles = { 'ca-cert.pem': d['ca-cert.pem'], 'ca-key.pem': d['ca-key.pem'], 'cert-chain.pem': d['cert-chain.pem'] ?? '', 'root-cert.pem': d['root-cert.pem'] };
+      const files: CaFiles = {
+        'ca-cert.pem': d['ca-cert.pem'],
+        'ca-key.pem': d['ca-key.pem'],
+        'cert-chain.pem': d['cert-chain.pem'] ?? '',
+        'root-cert.pem': d['root-cert.pem'],
+      };
       return { files, source: where, plugged: true };
     },
     watch: ticker,
@@ -63,21 +68,35 @@ export function caSecret(api: CoreV1Api, namespace: string, trustDomain: string,
   const fromSecret = (s: V1Secret): MaterialRead => {
     const d = decode(s);
     if (!d['ca-cert.pem'] || !d['ca-key.pem']) throw new Error(`${where} has no ca-cert.pem/ca-key.pem`);
-    return { files: { 'ca-cert.pem': d['ca-cert.pem'], 'ca-key.pem': d['ca-key.pem'], 'cert-chain.pem': d['cert-chain.pem'] ?? '', 'root-cert.pem': d['root-cert.pem'] ?? '' }, source: where, plugged: false };
+    return {
+      files: {
+        'ca-cert.pem': d['ca-cert.pem'],
+        'ca-key.pem': d['ca-key.pem'],
+        'cert-chain.pem': d['cert-chain.pem'] ?? '',
+        'root-cert.pem': d['root-cert.pem'] ?? '',
+      },
+      source: where,
+      plugged: false,
+    };
   };
   let loaded = false;
   return {
     describe: `${where} (self-signed root)`,
     read: async () => {
       const existing = await getSecret(api, namespace, CA_SECRET);
-      if (existing) { loaded = true; return fromSecret(existing); }
+      if (existing) {
+        loaded = true;
+        return fromSecret(existing);
+      }
       // Deleted while running: making a new root now would silently distrust every issued
       // certificate; keep the one in use (a restart creates a new root, as istiod's does).
       if (loaded) throw new Error(`${where} was deleted; keeping the root in use (restart tspilot to create a new one)`);
       const root = await createSelfSignedRoot(trustDomain, rootTtlMs);
       const b64 = (t: string): string => Buffer.from(t, 'utf8').toString('base64');
       const body: V1Secret = {
-        apiVersion: 'v1', kind: 'Secret', type: CA_SECRET_TYPE,
+        apiVersion: 'v1',
+        kind: 'Secret',
+        type: CA_SECRET_TYPE,
         metadata: { name: CA_SECRET, namespace, labels: { 'app.kubernetes.io/managed-by': 'tspilot' } },
         data: { 'ca-cert.pem': b64(root.cert), 'ca-key.pem': b64(root.key), 'cert-chain.pem': '', 'key.pem': '', 'root-cert.pem': '' },
       };
@@ -85,7 +104,8 @@ export function caSecret(api: CoreV1Api, namespace: string, trustDomain: string,
       try {
         return fromSecret(await api.createNamespacedSecret({ namespace, body }));
       } catch (e) {
-        if (codeOf(e) !== 409) throw new Error(`POST Secret ${namespace}/${CA_SECRET}: ${codeOf(e) ?? ''} ${(e as Error).message}`.replace(/\s+/g, ' '));
+        if (codeOf(e) !== 409)
+          throw new Error(`POST Secret ${namespace}/${CA_SECRET}: ${codeOf(e) ?? ''} ${(e as Error).message}`.replace(/\s+/g, ' '));
       }
       // Another replica created it first: everyone uses the winner's root.
       const theirs = await getSecret(api, namespace, CA_SECRET);

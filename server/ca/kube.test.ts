@@ -18,9 +18,15 @@ import { assertChain, makeCsr, memoryLog, opensslCacerts, rmDir, tempDir } from 
 import { createSelfSignedRoot } from './issue.js';
 
 const NS = 'istio-system';
-const ns = (name: string, labels: Record<string, string> = {}): object => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels } });
+const ns = (name: string, labels: Record<string, string> = {}): object => ({
+  apiVersion: 'v1',
+  kind: 'Namespace',
+  metadata: { name, labels },
+});
 const rootCm = (srv: FakeApiServer, n: string): string | undefined =>
-  (srv.get({ apiVersion: 'v1', kind: 'ConfigMap', namespace: n, name: ROOT_CONFIGMAP })?.['data'] as Record<string, string> | undefined)?.['root-cert.pem'];
+  (srv.get({ apiVersion: 'v1', kind: 'ConfigMap', namespace: n, name: ROOT_CONFIGMAP })?.['data'] as Record<string, string> | undefined)?.[
+    'root-cert.pem'
+  ];
 
 describe('mesh CA in Kubernetes mode (stand-in API server)', function () {
   this.timeout(30_000);
@@ -28,8 +34,15 @@ describe('mesh CA in Kubernetes mode (stand-in API server)', function () {
   let dir: string;
   const running: RunningMeshCA[] = [];
   const start = async (o: Partial<StartMeshCAOptions> = {}): Promise<RunningMeshCA> => {
-    const ca = await startMeshCA({ namespace: NS, kubeConfig: kubeConfigFor(srv), cacertsDir: path.join(dir, 'none'), pollMs: 100,
-      lease: { durationMs: 1000, renewDeadlineMs: 800, retryMs: 100 }, log: memoryLog(), ...o });
+    const ca = await startMeshCA({
+      namespace: NS,
+      kubeConfig: kubeConfigFor(srv),
+      cacertsDir: path.join(dir, 'none'),
+      pollMs: 100,
+      lease: { durationMs: 1000, renewDeadlineMs: 800, retryMs: 100 },
+      log: memoryLog(),
+      ...o,
+    });
     running.push(ca);
     return ca;
   };
@@ -65,7 +78,8 @@ describe('mesh CA in Kubernetes mode (stand-in API server)', function () {
     mkdirSync(d);
     const { root } = opensslCacerts(d);
     const data: Record<string, string> = {};
-    for (const f of ['ca-cert.pem', 'ca-key.pem', 'cert-chain.pem', 'root-cert.pem']) data[f] = readFileSync(path.join(d, f)).toString('base64');
+    for (const f of ['ca-cert.pem', 'ca-key.pem', 'cert-chain.pem', 'root-cert.pem'])
+      data[f] = readFileSync(path.join(d, f)).toString('base64');
     srv.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'cacerts', namespace: NS }, data } as never);
     const ca = await start({ publishRoots: false });
     assert.deepEqual(ca.describe(), { source: `Secret ${NS}/cacerts`, plugged: true });
@@ -87,7 +101,10 @@ describe('mesh CA in Kubernetes mode (stand-in API server)', function () {
     await waitFor(() => rootCm(srv, 'shop') === root, 'a new namespace gets the root');
     srv.delete({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'bookinfo', name: ROOT_CONFIGMAP });
     await waitFor(() => rootCm(srv, 'bookinfo') === root, 're-created after delete');
-    srv.patch({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'default', name: ROOT_CONFIGMAP }, { data: { 'root-cert.pem': 'tampered' } });
+    srv.patch(
+      { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'default', name: ROOT_CONFIGMAP },
+      { data: { 'root-cert.pem': 'tampered' } },
+    );
     await waitFor(() => rootCm(srv, 'default') === root, 'rewritten after an edit');
     assert.equal(follower.publisher!.writes, 0, 'still only the leader writes');
     const lease = srv.get({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', namespace: NS, name: ROOT_LEASE })!;
@@ -103,7 +120,12 @@ describe('mesh CA in Kubernetes mode (stand-in API server)', function () {
 
   it('takes the Lease over only after it expired when the holder stops renewing (no release)', async () => {
     const t0 = new Date(Date.now()).toISOString().replace('Z', '000Z');
-    srv.create({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: ROOT_LEASE, namespace: NS }, spec: { holderIdentity: 'crashed-replica', leaseDurationSeconds: 2, renewTime: t0, acquireTime: t0, leaseTransitions: 3 } } as never);
+    srv.create({
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { name: ROOT_LEASE, namespace: NS },
+      spec: { holderIdentity: 'crashed-replica', leaseDurationSeconds: 2, renewTime: t0, acquireTime: t0, leaseTransitions: 3 },
+    } as never);
     const ca = await start();
     const started = Date.now();
     await new Promise((r) => setTimeout(r, 1000));
@@ -111,14 +133,22 @@ describe('mesh CA in Kubernetes mode (stand-in API server)', function () {
     assert.equal(rootCm(srv, 'default'), undefined, 'nothing written while another holds the Lease');
     await waitFor(() => ca.publisher!.isLeader(), 'take-over after expiry', 5000);
     assert.ok(Date.now() - started >= 2000);
-    const spec = srv.get({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', namespace: NS, name: ROOT_LEASE })!['spec'] as { leaseTransitions: number; holderIdentity: string };
+    const spec = srv.get({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', namespace: NS, name: ROOT_LEASE })!['spec'] as {
+      leaseTransitions: number;
+      holderIdentity: string;
+    };
     assert.equal(spec.leaseTransitions, 4);
     assert.notEqual(spec.holderIdentity, 'crashed-replica');
     await waitFor(() => rootCm(srv, 'default') === ca.roots().join(''), 'the new holder publishes');
   });
 
   it('honours discoverySelectors from the mesh ConfigMap', async () => {
-    srv.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'istio', namespace: NS }, data: { mesh: 'discoverySelectors:\n- matchLabels:\n    mesh: "on"\n' } } as never);
+    srv.create({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'istio', namespace: NS },
+      data: { mesh: 'discoverySelectors:\n- matchLabels:\n    mesh: "on"\n' },
+    } as never);
     srv.create(ns('selected', { mesh: 'on' }) as never);
     const ca = await start();
     await waitFor(() => rootCm(srv, 'selected') === ca.roots().join(''), 'the selected namespace gets the root');
@@ -132,18 +162,30 @@ describe('mesh CA in Kubernetes mode (stand-in API server)', function () {
     const before = ca.roots().join('');
     await waitFor(() => rootCm(srv, 'bookinfo') === before, 'first publication');
     let changes = 0;
-    ca.onChange(() => { changes++; });
+    ca.onChange(() => {
+      changes++;
+    });
     const next = await createSelfSignedRoot('cluster.local', 3600_000);
     const b64 = (t: string): string => Buffer.from(t).toString('base64');
-    srv.patch({ apiVersion: 'v1', kind: 'Secret', namespace: NS, name: CA_SECRET }, { data: { 'ca-cert.pem': b64(next.cert), 'ca-key.pem': b64(next.key) } });
+    srv.patch(
+      { apiVersion: 'v1', kind: 'Secret', namespace: NS, name: CA_SECRET },
+      { data: { 'ca-cert.pem': b64(next.cert), 'ca-key.pem': b64(next.key) } },
+    );
     await waitFor(() => changes > 0, 'onChange after the Secret changed');
     assert.equal(new X509Certificate(ca.roots()[0]!).fingerprint256, new X509Certificate(next.cert).fingerprint256);
-    assert.ok(new X509Certificate(ca.serving().certChainPem).checkIssued(new X509Certificate(next.cert)), 'new serving cert from the new root');
+    assert.ok(
+      new X509Certificate(ca.serving().certChainPem).checkIssued(new X509Certificate(next.cert)),
+      'new serving cert from the new root',
+    );
     const after = ca.roots().join('');
     await waitFor(() => ['default', 'bookinfo', NS].every((n) => rootCm(srv, n) === after), 'every root ConfigMap updated');
     srv.delete({ apiVersion: 'v1', kind: 'Secret', namespace: NS, name: CA_SECRET });
     await waitFor(() => log.lines.some((l) => /was deleted; keeping the root in use/.test(l.msg)), 'the deletion to be noticed');
     assert.equal(ca.roots().join(''), after);
-    assert.equal(srv.get({ apiVersion: 'v1', kind: 'Secret', namespace: NS, name: CA_SECRET }), undefined, 'not re-created behind everyone\'s back');
+    assert.equal(
+      srv.get({ apiVersion: 'v1', kind: 'Secret', namespace: NS, name: CA_SECRET }),
+      undefined,
+      "not re-created behind everyone's back",
+    );
   });
 });

@@ -24,8 +24,17 @@ export interface LeaseOptions {
   readonly onLeading?: (leading: boolean) => void;
 }
 
-interface LeaseSpec { holderIdentity?: string; leaseDurationSeconds?: number; acquireTime?: string; renewTime?: string; leaseTransitions?: number }
-interface Lease { metadata?: { resourceVersion?: string }; spec?: LeaseSpec }
+interface LeaseSpec {
+  holderIdentity?: string;
+  leaseDurationSeconds?: number;
+  acquireTime?: string;
+  renewTime?: string;
+  leaseTransitions?: number;
+}
+interface Lease {
+  metadata?: { resourceVersion?: string };
+  spec?: LeaseSpec;
+}
 
 export class LeaderElector {
   private leading = false;
@@ -46,9 +55,13 @@ export class LeaderElector {
     this.path = `/apis/coordination.k8s.io/v1/namespaces/${o.namespace}/leases`;
   }
 
-  isLeader(): boolean { return this.leading; }
+  isLeader(): boolean {
+    return this.leading;
+  }
 
-  start(): void { void this.tick(); }
+  start(): void {
+    void this.tick();
+  }
 
   async close(): Promise<void> {
     this.closed = true;
@@ -60,17 +73,24 @@ export class LeaderElector {
       const l = cur.body as Lease;
       if (cur.code === 200 && l.spec?.holderIdentity === this.o.identity) {
         await kubeRequest(this.o.kubeConfig, 'PUT', `${this.path}/${this.o.name}`, {
-          apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: this.o.name, namespace: this.o.namespace, resourceVersion: l.metadata?.resourceVersion },
+          apiVersion: 'coordination.k8s.io/v1',
+          kind: 'Lease',
+          metadata: { name: this.o.name, namespace: this.o.namespace, resourceVersion: l.metadata?.resourceVersion },
           spec: { ...l.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: microTime(Date.now()) },
         });
       }
-    } catch { /* best effort: the Lease expires anyway */ }
+    } catch {
+      /* best effort: the Lease expires anyway */
+    }
   }
 
   private setLeading(v: boolean): void {
     if (v === this.leading) return;
     this.leading = v;
-    this.o.log.info({ lease: `${this.o.namespace}/${this.o.name}`, identity: this.o.identity }, v ? 'became the leader: this replica writes the root ConfigMaps' : 'no longer the leader');
+    this.o.log.info(
+      { lease: `${this.o.namespace}/${this.o.name}`, identity: this.o.identity },
+      v ? 'became the leader: this replica writes the root ConfigMaps' : 'no longer the leader',
+    );
     this.o.onLeading?.(v);
   }
 
@@ -83,7 +103,9 @@ export class LeaderElector {
     }
     if (this.leading && Date.now() - this.lastRenew > this.deadlineMs) this.setLeading(false);
     if (this.closed) return;
-    this.timer = setTimeout(() => { void this.tick(); }, this.retryMs);
+    this.timer = setTimeout(() => {
+      void this.tick();
+    }, this.retryMs);
     this.timer.unref();
   }
 
@@ -103,8 +125,17 @@ export class LeaderElector {
     const kc = this.o.kubeConfig;
     const got = await kubeRequest(kc, 'GET', `${this.path}/${this.o.name}`);
     if (got.code === 404) {
-      const created = await kubeRequest(kc, 'POST', this.path, { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: this.o.name, namespace: this.o.namespace }, spec: this.record({}, now) });
-      if (created.code === 201) { this.lastRenew = now; this.setLeading(true); return; }
+      const created = await kubeRequest(kc, 'POST', this.path, {
+        apiVersion: 'coordination.k8s.io/v1',
+        kind: 'Lease',
+        metadata: { name: this.o.name, namespace: this.o.namespace },
+        spec: this.record({}, now),
+      });
+      if (created.code === 201) {
+        this.lastRenew = now;
+        this.setLeading(true);
+        return;
+      }
       if (created.code === 409) return; // another replica created it first
       throw new Error(`create answered ${created.code}: ${String(created.body['message'] ?? '')}`);
     }
@@ -112,12 +143,23 @@ export class LeaderElector {
     const lease = got.body as Lease;
     const spec = lease.spec ?? {};
     const key = JSON.stringify([spec.holderIdentity, spec.renewTime, spec.leaseDurationSeconds]);
-    if (key !== this.observed) { this.observed = key; this.observedAt = now; }
+    if (key !== this.observed) {
+      this.observed = key;
+      this.observedAt = now;
+    }
     const mine = spec.holderIdentity === this.o.identity;
     const durationMs = (spec.leaseDurationSeconds ?? 0) * 1000;
     const expired = !spec.holderIdentity || now > this.observedAt + durationMs;
-    if (!mine && !expired) { this.setLeading(false); return; }
-    const body = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: this.o.name, namespace: this.o.namespace, resourceVersion: lease.metadata?.resourceVersion }, spec: this.record({}, now, spec, !mine) };
+    if (!mine && !expired) {
+      this.setLeading(false);
+      return;
+    }
+    const body = {
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { name: this.o.name, namespace: this.o.namespace, resourceVersion: lease.metadata?.resourceVersion },
+      spec: this.record({}, now, spec, !mine),
+    };
     const put = await kubeRequest(kc, 'PUT', `${this.path}/${this.o.name}`, body);
     if (put.code === 200) {
       this.lastRenew = now;
@@ -126,7 +168,10 @@ export class LeaderElector {
       this.setLeading(true);
       return;
     }
-    if (put.code === 409) { this.setLeading(false); return; } // someone else wrote it first
+    if (put.code === 409) {
+      this.setLeading(false);
+      return;
+    } // someone else wrote it first
     throw new Error(`update answered ${put.code}: ${String(put.body['message'] ?? '')}`);
   }
 }

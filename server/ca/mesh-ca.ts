@@ -52,22 +52,34 @@ export class FileBackedMeshCA implements MeshCA {
     ca.bundle = await loadBundle(read.files, read.source, read.plugged);
     ca.filesHash = hashOf(read);
     await ca.issueServing();
-    cfg.log.info({ source: ca.bundle.source, plugged: ca.bundle.plugged, root: ca.bundle.caCert.subject, rootExpires: ca.rootExpiry() },
-      `CA material from ${ca.bundle.source}${ca.bundle.plugged ? ' (plugged-in CA)' : ''}`);
+    cfg.log.info(
+      { source: ca.bundle.source, plugged: ca.bundle.plugged, root: ca.bundle.caCert.subject, rootExpires: ca.rootExpiry() },
+      `CA material from ${ca.bundle.source}${ca.bundle.plugged ? ' (plugged-in CA)' : ''}`,
+    );
     for (const c of cfg.candidates) ca.stops.push(c.watch(() => ca.reload(), cfg.pollMs));
     return ca;
   }
 
-  roots(): readonly string[] { return this.bundle.roots; }
-  serving(): ServingMaterial { return { keyPem: this.servingMat.keyPem, certChainPem: this.servingMat.certChainPem }; }
+  roots(): readonly string[] {
+    return this.bundle.roots;
+  }
+  serving(): ServingMaterial {
+    return { keyPem: this.servingMat.keyPem, certChainPem: this.servingMat.certChainPem };
+  }
   /** Where the material came from and whether it is a plugged-in CA. */
-  describe(): { source: string; plugged: boolean } { return { source: this.bundle.source, plugged: this.bundle.plugged }; }
+  describe(): { source: string; plugged: boolean } {
+    return { source: this.bundle.source, plugged: this.bundle.plugged };
+  }
   /** Unix seconds at which the root the chain ends at expires. */
-  rootExpiry(): number { return Math.floor(Date.parse(new X509Certificate(this.bundle.roots[0]!).validTo) / 1000); }
+  rootExpiry(): number {
+    return Math.floor(Date.parse(new X509Certificate(this.bundle.roots[0]!).validTo) / 1000);
+  }
 
   onChange(cb: () => void): () => void {
     this.listeners.add(cb);
-    return () => { this.listeners.delete(cb); };
+    return () => {
+      this.listeners.delete(cb);
+    };
   }
 
   async sign(csrPem: string, identities: readonly string[], ttlSeconds: number): Promise<readonly string[]> {
@@ -88,13 +100,18 @@ export class FileBackedMeshCA implements MeshCA {
   /** Re-reads the material; coalesces bursts of change events into one reload at a time. */
   reload(): Promise<void> {
     if (this.closed) return Promise.resolve();
-    if (this.reloading) { this.again = true; return this.reloading; }
+    if (this.reloading) {
+      this.again = true;
+      return this.reloading;
+    }
     this.reloading = (async () => {
       do {
         this.again = false;
         await this.reloadOnce();
       } while (this.again && !this.closed);
-    })().finally(() => { this.reloading = undefined; });
+    })().finally(() => {
+      this.reloading = undefined;
+    });
     return this.reloading;
   }
 
@@ -103,7 +120,10 @@ export class FileBackedMeshCA implements MeshCA {
     try {
       read = await this.readFirst();
     } catch (e) {
-      this.cfg.log.error({ err: (e as Error).message }, `cannot re-read the CA material: ${(e as Error).message}; keeping ${this.bundle.source}`);
+      this.cfg.log.error(
+        { err: (e as Error).message },
+        `cannot re-read the CA material: ${(e as Error).message}; keeping ${this.bundle.source}`,
+      );
       return;
     }
     const h = hashOf(read);
@@ -119,7 +139,10 @@ export class FileBackedMeshCA implements MeshCA {
     if (next.fingerprint === this.bundle.fingerprint) return;
     this.bundle = next;
     await this.issueServing();
-    this.cfg.log.info({ source: next.source, plugged: next.plugged, root: next.caCert.subject }, `CA material changed: now ${next.source}; new serving certificate issued`);
+    this.cfg.log.info(
+      { source: next.source, plugged: next.plugged, root: next.caCert.subject },
+      `CA material changed: now ${next.source}; new serving certificate issued`,
+    );
     this.emit();
   }
 
@@ -133,11 +156,21 @@ export class FileBackedMeshCA implements MeshCA {
 
   private async issueServing(): Promise<void> {
     const s = await issueServing(this.bundle, this.cfg.dnsNames, this.cfg.servingTtlSeconds);
-    this.servingMat = { keyPem: s.keyPem, certChainPem: [s.leafPem, ...this.bundle.intermediates].join(''), notAfter: s.notAfter, issuedAt: Date.now() };
+    this.servingMat = {
+      keyPem: s.keyPem,
+      certChainPem: [s.leafPem, ...this.bundle.intermediates].join(''),
+      notAfter: s.notAfter,
+      issuedAt: Date.now(),
+    };
     clearTimeout(this.renewTimer);
     if (this.closed) return;
     const renewIn = Math.max(1000, Math.floor(((s.notAfter - this.servingMat.issuedAt) * 2) / 3));
-    this.renewTimer = setTimeout(() => { void this.renew(); }, Math.min(renewIn, 2 ** 31 - 1));
+    this.renewTimer = setTimeout(
+      () => {
+        void this.renew();
+      },
+      Math.min(renewIn, 2 ** 31 - 1),
+    );
     this.renewTimer.unref();
   }
 
@@ -148,18 +181,26 @@ export class FileBackedMeshCA implements MeshCA {
       this.emit();
     } catch (e) {
       this.cfg.log.error({ err: (e as Error).message }, `cannot renew the serving certificate: ${(e as Error).message}; retrying in 30 s`);
-      this.renewTimer = setTimeout(() => { void this.renew(); }, 30_000);
+      this.renewTimer = setTimeout(() => {
+        void this.renew();
+      }, 30_000);
       this.renewTimer.unref();
     }
   }
 
   private emit(): void {
     for (const cb of [...this.listeners]) {
-      try { cb(); } catch (e) { this.cfg.log.error({ err: (e as Error).message }, 'a CA change listener failed'); }
+      try {
+        cb();
+      } catch (e) {
+        this.cfg.log.error({ err: (e as Error).message }, 'a CA change listener failed');
+      }
     }
   }
 }
 
 function hashOf(r: MaterialRead): string {
-  return createHash('sha256').update(JSON.stringify([r.source, r.files])).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify([r.source, r.files]))
+    .digest('hex');
 }

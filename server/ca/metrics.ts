@@ -18,10 +18,31 @@ export class CaMetrics {
   constructor(registry: Registry) {
     const registers = [registry];
     this.csrs = new Counter({ name: 'citadel_server_csr_count', help: 'The number of CSRs received by Citadel server.', registers });
-    this.authnFailures = new Counter({ name: 'citadel_server_authentication_failure_count', help: 'The number of authentication failures.', registers });
-    this.csrParseErrors = new Counter({ name: 'citadel_server_csr_parsing_err_count', help: 'The number of errors occurred when parsing the CSR.', registers });
-    this.signErrors = new Counter({ name: 'citadel_server_csr_sign_err_count', help: 'The number of errors occurred when signing the CSR.', labelNames: ['error'], registers });
-    this.issued = new Counter({ name: 'citadel_server_success_cert_issuance_count', help: 'The number of certificates issuances that have succeeded.', registers });
-    this.rootExpiry = new Gauge({ name: 'citadel_server_root_cert_expiry_timestamp', help: 'The unix timestamp, in seconds, when Citadel root cert will expire. A negative time indicates the cert is expired.', registers });
+    this.authnFailures = new Counter({
+      name: 'citadel_server_authentication_failure_count',
+      help: 'The number of authentication failures.',
+      registers,
+    });
+    this.csrParseErrors = new Counter({
+      name: 'citadel_server_csr_parsing_err_count',
+      help: 'The number of errors occurred when parsing the CSR.',
+      registers,
+    });
+    this.signErrors = new Counter({
+      name: 'citadel_server_csr_sign_err_count',
+      help: 'The number of errors occurred when signing the CSR.',
+      labelNames: ['error'],
+      registers,
+    });
+    this.issued = new Counter({
+      name: 'citadel_server_success_cert_issuance_count',
+      help: 'The number of certificates issuances that have succeeded.',
+      registers,
+    });
+    this.rootExpiry = new Gauge({
+      name: 'citadel_server_root_cert_expiry_timestamp',
+      help: 'The unix timestamp, in seconds, when Citadel root cert will expire. A negative time indicates the cert is expired.',
+      registers,
+    });
   }
 }

@@ -7,7 +7,10 @@
 
 const BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g;
 
-export interface PemBlock { readonly label: string; readonly der: Buffer }
+export interface PemBlock {
+  readonly label: string;
+  readonly der: Buffer;
+}
 
 /** Every PEM block in `text` (any label), in order. */
 export function pemBlocks(text: string): PemBlock[] {
@@ -22,7 +25,9 @@ export function pemBlocks(text: string): PemBlock[] {
 
 /** The DER of every `CERTIFICATE` block. */
 export function certificatesOf(text: string): Buffer[] {
-  return pemBlocks(text).filter((b) => b.label === 'CERTIFICATE').map((b) => b.der);
+  return pemBlocks(text)
+    .filter((b) => b.label === 'CERTIFICATE')
+    .map((b) => b.der);
 }
 
 export function toPem(der: Uint8Array | ArrayBuffer, label: string): string {

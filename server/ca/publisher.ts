@@ -22,8 +22,22 @@ export const ROOT_KEY = 'root-cert.pem';
 export const IGNORED_NAMESPACES: ReadonlySet<string> = new Set(['kube-system', 'kube-public', 'kube-node-lease']);
 export const ROOT_LEASE = 'tspilot-namespace-controller';
 
-const NAMESPACES: WatchedResource = { group: '', resource: 'namespaces', kind: 'Namespace', versions: ['v1'], namespaced: false, optional: false };
-const CONFIGMAPS: WatchedResource = { group: '', resource: 'configmaps', kind: 'ConfigMap', versions: ['v1'], namespaced: true, optional: false };
+const NAMESPACES: WatchedResource = {
+  group: '',
+  resource: 'namespaces',
+  kind: 'Namespace',
+  versions: ['v1'],
+  namespaced: false,
+  optional: false,
+};
+const CONFIGMAPS: WatchedResource = {
+  group: '',
+  resource: 'configmaps',
+  kind: 'ConfigMap',
+  versions: ['v1'],
+  namespaced: true,
+  optional: false,
+};
 
 export interface PublisherOptions {
   readonly kubeConfig: KubeConfig;
@@ -54,30 +68,77 @@ export class RootPublisher {
   constructor(private readonly o: PublisherOptions) {
     this.api = o.kubeConfig.makeApiClient(CoreV1Api);
     this.elector = new LeaderElector({
-      kubeConfig: o.kubeConfig, namespace: o.namespace, name: ROOT_LEASE, identity: o.identity, log: o.log,
-      leaseDurationMs: o.leaseDurationMs, renewDeadlineMs: o.renewDeadlineMs, retryMs: o.retryMs,
-      onLeading: (v) => { if (v) this.enqueueAll(); },
+      kubeConfig: o.kubeConfig,
+      namespace: o.namespace,
+      name: ROOT_LEASE,
+      identity: o.identity,
+      log: o.log,
+      leaseDurationMs: o.leaseDurationMs,
+      renewDeadlineMs: o.renewDeadlineMs,
+      retryMs: o.retryMs,
+      onLeading: (v) => {
+        if (v) this.enqueueAll();
+      },
     });
   }
 
-  isLeader(): boolean { return this.elector.isLeader(); }
+  isLeader(): boolean {
+    return this.elector.isLeader();
+  }
 
   start(): void {
     const client = new KubeClient(this.o.kubeConfig);
-    const log = { debug: (obj: object, msg: string) => this.o.log.debug?.(obj, msg), info: this.o.log.info.bind(this.o.log), warn: this.o.log.warn.bind(this.o.log), error: this.o.log.error.bind(this.o.log) };
-    const loop = (resource: WatchedResource, extra: { namespace?: string; fieldSelector?: string }, upsert: (o: RawObject) => void, remove: (o: RawObject) => void): void => {
+    const log = {
+      debug: (obj: object, msg: string) => this.o.log.debug?.(obj, msg),
+      info: this.o.log.info.bind(this.o.log),
+      warn: this.o.log.warn.bind(this.o.log),
+      error: this.o.log.error.bind(this.o.log),
+    };
+    const loop = (
+      resource: WatchedResource,
+      extra: { namespace?: string; fieldSelector?: string },
+      upsert: (o: RawObject) => void,
+      remove: (o: RawObject) => void,
+    ): void => {
       const l = new WatchLoop({ client, resource, log, ...extra, upsert, remove, settled: () => undefined });
       this.loops.push(l);
       l.start();
     };
-    loop(NAMESPACES, {}, (o) => { this.namespaces.set(nameOf(o), o); this.enqueue(nameOf(o)); }, (o) => { this.namespaces.delete(nameOf(o)); });
-    loop(CONFIGMAPS, { fieldSelector: `metadata.name=${ROOT_CONFIGMAP}` },
-      (o) => { this.current.set(nsOf(o), o); this.enqueue(nsOf(o)); },
-      (o) => { this.current.delete(nsOf(o)); this.enqueue(nsOf(o)); });
+    loop(
+      NAMESPACES,
+      {},
+      (o) => {
+        this.namespaces.set(nameOf(o), o);
+        this.enqueue(nameOf(o));
+      },
+      (o) => {
+        this.namespaces.delete(nameOf(o));
+      },
+    );
+    loop(
+      CONFIGMAPS,
+      { fieldSelector: `metadata.name=${ROOT_CONFIGMAP}` },
+      (o) => {
+        this.current.set(nsOf(o), o);
+        this.enqueue(nsOf(o));
+      },
+      (o) => {
+        this.current.delete(nsOf(o));
+        this.enqueue(nsOf(o));
+      },
+    );
     const cm = this.o.meshConfigMap ?? 'istio';
-    loop(CONFIGMAPS, { namespace: this.o.namespace, fieldSelector: `metadata.name=${cm}` },
-      (o) => this.setMesh(typeof (o['data'] as Record<string, unknown> | undefined)?.['mesh'] === 'string' ? String((o['data'] as Record<string, string>)['mesh']) : ''),
-      () => this.setMesh(''));
+    loop(
+      CONFIGMAPS,
+      { namespace: this.o.namespace, fieldSelector: `metadata.name=${cm}` },
+      (o) =>
+        this.setMesh(
+          typeof (o['data'] as Record<string, unknown> | undefined)?.['mesh'] === 'string'
+            ? String((o['data'] as Record<string, string>)['mesh'])
+            : '',
+        ),
+      () => this.setMesh(''),
+    );
     this.offChange = this.o.ca.onChange(() => this.enqueueAll());
     this.elector.start();
   }
@@ -89,11 +150,14 @@ export class RootPublisher {
 
   /** Namespaces that should have the root ConfigMap now, sorted. */
   wanted(): string[] {
-    return [...this.namespaces.values()].filter((n) => {
-      const name = nameOf(n);
-      const phase = (n['status'] as { phase?: string } | undefined)?.phase;
-      return !IGNORED_NAMESPACES.has(name) && phase !== 'Terminating' && namespaceSelected(this.selectors, n.metadata?.labels);
-    }).map(nameOf).sort();
+    return [...this.namespaces.values()]
+      .filter((n) => {
+        const name = nameOf(n);
+        const phase = (n['status'] as { phase?: string } | undefined)?.phase;
+        return !IGNORED_NAMESPACES.has(name) && phase !== 'Terminating' && namespaceSelected(this.selectors, n.metadata?.labels);
+      })
+      .map(nameOf)
+      .sort();
   }
 
   private setMesh(text: string): void {
@@ -103,7 +167,9 @@ export class RootPublisher {
     this.enqueueAll();
   }
 
-  private enqueueAll(): void { for (const n of this.namespaces.keys()) this.enqueue(n); }
+  private enqueueAll(): void {
+    for (const n of this.namespaces.keys()) this.enqueue(n);
+  }
 
   private enqueue(ns: string): void {
     this.queue.add(ns);
@@ -120,7 +186,10 @@ export class RootPublisher {
         try {
           await this.reconcile(ns);
         } catch (e) {
-          this.o.log.warn({ namespace: ns, err: (e as Error).message }, `cannot write ConfigMap ${ns}/${ROOT_CONFIGMAP}: ${(e as Error).message}; retrying`);
+          this.o.log.warn(
+            { namespace: ns, err: (e as Error).message },
+            `cannot write ConfigMap ${ns}/${ROOT_CONFIGMAP}: ${(e as Error).message}; retrying`,
+          );
           setTimeout(() => this.enqueue(ns), 2000).unref();
         }
       }
@@ -135,10 +204,19 @@ export class RootPublisher {
     const have = this.current.get(ns);
     const data = have?.['data'] as Record<string, string> | undefined;
     if (have && data?.[ROOT_KEY] === want) return;
-    const body: V1ConfigMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: ROOT_CONFIGMAP, namespace: ns, labels: { 'istio.io/config': 'true' } }, data: { [ROOT_KEY]: want } };
+    const body: V1ConfigMap = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: ROOT_CONFIGMAP, namespace: ns, labels: { 'istio.io/config': 'true' } },
+      data: { [ROOT_KEY]: want },
+    };
     try {
       if (have) {
-        await this.api.replaceNamespacedConfigMap({ name: ROOT_CONFIGMAP, namespace: ns, body: { ...body, metadata: { ...body.metadata, resourceVersion: have.metadata?.resourceVersion ?? '' } } });
+        await this.api.replaceNamespacedConfigMap({
+          name: ROOT_CONFIGMAP,
+          namespace: ns,
+          body: { ...body, metadata: { ...body.metadata, resourceVersion: have.metadata?.resourceVersion ?? '' } },
+        });
       } else {
         await this.api.createNamespacedConfigMap({ namespace: ns, body });
       }

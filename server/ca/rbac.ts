@@ -12,7 +12,12 @@
 import { ROOT_LEASE } from './publisher.js';
 import { CACERTS_SECRET, CA_SECRET } from './kube-secrets.js';
 
-export interface PolicyRule { readonly apiGroups: readonly string[]; readonly resources: readonly string[]; readonly resourceNames?: readonly string[]; readonly verbs: readonly string[] }
+export interface PolicyRule {
+  readonly apiGroups: readonly string[];
+  readonly resources: readonly string[];
+  readonly resourceNames?: readonly string[];
+  readonly verbs: readonly string[];
+}
 
 export const CA_CLUSTER_RULES: readonly PolicyRule[] = [
   { apiGroups: [''], resources: ['configmaps'], verbs: ['create', 'get', 'list', 'update', 'watch'] },

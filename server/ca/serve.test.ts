@@ -14,8 +14,23 @@ describe('serve with the mesh CA', function () {
   this.timeout(30_000);
   it('starts the CA from the flags and reports citadel_server_root_cert_expiry_timestamp', async () => {
     const dir = tempDir();
-    const s = await serve({ configDir: path.join(REPO_ROOT, 'examples', 'bookinfo'), bind: '127.0.0.1', xdsPort: 0, monitoringPort: 0, httpPort: 0, debounceMs: 10, debounceMaxMs: 100, pollMs: 1000,
-      ca: { cacertsDir: path.join(dir, 'none'), caStateDir: path.join(dir, 'state'), tlsDnsNames: ['tspilot', 'pilot.example.com'], workloadCertTtl: 3600, maxWorkloadCertTtl: 7200 } });
+    const s = await serve({
+      configDir: path.join(REPO_ROOT, 'examples', 'bookinfo'),
+      bind: '127.0.0.1',
+      xdsPort: 0,
+      monitoringPort: 0,
+      httpPort: 0,
+      debounceMs: 10,
+      debounceMaxMs: 100,
+      pollMs: 1000,
+      ca: {
+        cacertsDir: path.join(dir, 'none'),
+        caStateDir: path.join(dir, 'state'),
+        tlsDnsNames: ['tspilot', 'pilot.example.com'],
+        workloadCertTtl: 3600,
+        maxWorkloadCertTtl: 7200,
+      },
+    });
     try {
       assert.ok(s.ca, 'the running server exposes the CA');
       const leaf = new X509Certificate(s.ca.serving().certChainPem);

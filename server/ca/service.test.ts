@@ -24,7 +24,11 @@ const fakeAuth: Authenticator = {
   },
 };
 
-interface Answer { err: grpc.ServiceError | null; chain: string[]; root: string }
+interface Answer {
+  err: grpc.ServiceError | null;
+  chain: string[];
+  root: string;
+}
 
 describe('CA service: istio.v1.auth.IstioCertificateService/CreateCertificate', function () {
   this.timeout(30_000);
@@ -36,15 +40,23 @@ describe('CA service: istio.v1.auth.IstioCertificateService/CreateCertificate', 
   let registry: Registry;
   const { req, res } = caTypes();
 
-  const call = (fields: { csr?: string; validity_duration?: number }, token?: string, clusterId?: string): Promise<Answer> => new Promise((resolve) => {
-    const md = new grpc.Metadata();
-    if (token) md.set('authorization', `Bearer ${token}`);
-    if (clusterId) md.set('ClusterID', clusterId);
-    client.makeUnaryRequest(CREATE_CERTIFICATE, (o: object) => Buffer.from(req.encode(req.fromObject(o)).finish()), (b: Buffer) => b, fields, md, (err, out) => {
-      const o = out ? res.toObject(res.decode(out)) as { cert_chain?: string[]; root_cert?: string } : {};
-      resolve({ err, chain: o.cert_chain ?? [], root: o.root_cert ?? '' });
+  const call = (fields: { csr?: string; validity_duration?: number }, token?: string, clusterId?: string): Promise<Answer> =>
+    new Promise((resolve) => {
+      const md = new grpc.Metadata();
+      if (token) md.set('authorization', `Bearer ${token}`);
+      if (clusterId) md.set('ClusterID', clusterId);
+      client.makeUnaryRequest(
+        CREATE_CERTIFICATE,
+        (o: object) => Buffer.from(req.encode(req.fromObject(o)).finish()),
+        (b: Buffer) => b,
+        fields,
+        md,
+        (err, out) => {
+          const o = out ? (res.toObject(res.decode(out)) as { cert_chain?: string[]; root_cert?: string }) : {};
+          resolve({ err, chain: o.cert_chain ?? [], root: o.root_cert ?? '' });
+        },
+      );
     });
-  });
 
   before(async () => {
     dir = tempDir();
@@ -53,7 +65,9 @@ describe('CA service: istio.v1.auth.IstioCertificateService/CreateCertificate', 
     metrics = new CaMetrics(registry);
     server = new grpc.Server({ 'grpc.max_receive_message_length': 4 * 1024 * 1024 });
     server.addService(CA_SERVICE_DEFINITION, caService(ca, fakeAuth, { maxTtlSeconds: 7 * 24 * 3600, metrics, log: memoryLog() }));
-    const port = await new Promise<number>((ok, ko) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? ko(e) : ok(p))));
+    const port = await new Promise<number>((ok, ko) =>
+      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? ko(e) : ok(p))),
+    );
     client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), { 'grpc.max_send_message_length': 4 * 1024 * 1024 });
   });
   after(async () => {
@@ -73,8 +87,12 @@ describe('CA service: istio.v1.auth.IstioCertificateService/CreateCertificate', 
     assert.equal(none.chain.length + denied.chain.length, 0);
   });
 
-  it('a CSR asking for another identity gets the caller\'s; chain leaf → root (≥ 2 entries), root_cert the mesh root', async () => {
-    const a = await call({ csr: await makeCsr('rsa2048', 'spiffe://cluster.local/ns/istio-system/sa/istiod'), validity_duration: 3600 }, 'reviews', 'bookinfo');
+  it("a CSR asking for another identity gets the caller's; chain leaf → root (≥ 2 entries), root_cert the mesh root", async () => {
+    const a = await call(
+      { csr: await makeCsr('rsa2048', 'spiffe://cluster.local/ns/istio-system/sa/istiod'), validity_duration: 3600 },
+      'reviews',
+      'bookinfo',
+    );
     assert.equal(a.err, null);
     assert.ok(a.chain.length >= 2);
     const [leaf] = assertChain(a.chain);
@@ -91,7 +109,11 @@ describe('CA service: istio.v1.auth.IstioCertificateService/CreateCertificate', 
       ['garbage', 'not a csr', /bad CSR: .*not PEM/],
       ['rsa1024', opensslCsr(['-newkey', 'rsa:1024']), /bad CSR: .*1024 bits/],
       ['1 MB', good + ' '.repeat(1024 * 1024), /bad CSR: .*over the 65536-byte limit/],
-      ['tampered', `-----BEGIN CERTIFICATE REQUEST-----\n${der.toString('base64')}\n-----END CERTIFICATE REQUEST-----\n`, /bad CSR: .*signature does not verify/],
+      [
+        'tampered',
+        `-----BEGIN CERTIFICATE REQUEST-----\n${der.toString('base64')}\n-----END CERTIFICATE REQUEST-----\n`,
+        /bad CSR: .*signature does not verify/,
+      ],
     ];
     for (const [name, csr, reason] of cases) {
       const r = await call({ csr }, 'reviews');
@@ -102,7 +124,14 @@ describe('CA service: istio.v1.auth.IstioCertificateService/CreateCertificate', 
     const garbage = await new Promise<grpc.ServiceError | null>((resolve) => {
       const md = new grpc.Metadata();
       md.set('authorization', 'Bearer reviews');
-      client.makeUnaryRequest(CREATE_CERTIFICATE, (b: Buffer) => b, (b: Buffer) => b, Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f]), md, (err) => resolve(err));
+      client.makeUnaryRequest(
+        CREATE_CERTIFICATE,
+        (b: Buffer) => b,
+        (b: Buffer) => b,
+        Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f]),
+        md,
+        (err) => resolve(err),
+      );
     });
     assert.equal(garbage?.code, grpc.status.INVALID_ARGUMENT);
   });
@@ -122,7 +151,7 @@ describe('CA service: istio.v1.auth.IstioCertificateService/CreateCertificate', 
     assert.equal(clampTtl(1e12, 86400, 90 * 86400), 90 * 86400);
   });
 
-  it('counts CSRs, issuances and failures under istiod\'s metric names', async () => {
+  it("counts CSRs, issuances and failures under istiod's metric names", async () => {
     const text = await registry.metrics();
     const value = (name: string): number => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(text)?.[1] ?? NaN);
     assert.ok(value('citadel_server_csr_count') >= 11);

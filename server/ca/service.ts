@@ -42,8 +42,13 @@ const raw = (b: Buffer): Buffer => b;
 /** grpc-js service definition; requests and responses are bytes (encoded/decoded by the handler). */
 export const CA_SERVICE_DEFINITION: grpc.ServiceDefinition = {
   CreateCertificate: {
-    path: CREATE_CERTIFICATE, requestStream: false, responseStream: false,
-    requestSerialize: raw, requestDeserialize: raw, responseSerialize: raw, responseDeserialize: raw,
+    path: CREATE_CERTIFICATE,
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: raw,
+    requestDeserialize: raw,
+    responseSerialize: raw,
+    responseDeserialize: raw,
   },
 };
 
@@ -78,7 +83,11 @@ export function credentialsOf(call: UnaryCall): CallCredentials {
   const authorization = first(call.metadata, 'authorization');
   const clusterId = first(call.metadata, 'clusterid');
   const peer = peerCertificate(call);
-  return { ...(authorization !== undefined ? { authorization } : {}), ...(clusterId !== undefined ? { clusterId } : {}), ...(peer ? { peerCertificate: peer } : {}) };
+  return {
+    ...(authorization !== undefined ? { authorization } : {}),
+    ...(clusterId !== undefined ? { clusterId } : {}),
+    ...(peer ? { peerCertificate: peer } : {}),
+  };
 }
 
 export function caService(ca: MeshCA, auth: Authenticator, opts: CaServiceOptions = {}): grpc.UntypedServiceImplementation {
@@ -86,7 +95,8 @@ export function caService(ca: MeshCA, auth: Authenticator, opts: CaServiceOption
   const maxTtl = opts.maxTtlSeconds ?? MAX_CERT_TTL_SECONDS;
   const m = opts.metrics;
   const { req: reqType, res: resType } = caTypes();
-  const fail = (cb: grpc.sendUnaryData<Buffer>, code: grpc.status, details: string): void => cb({ code, details, name: 'CreateCertificate', message: details });
+  const fail = (cb: grpc.sendUnaryData<Buffer>, code: grpc.status, details: string): void =>
+    cb({ code, details, name: 'CreateCertificate', message: details });
   const handler = (call: UnaryCall, cb: grpc.sendUnaryData<Buffer>): void => {
     void (async () => {
       m?.csrs.inc();
@@ -106,7 +116,10 @@ export function caService(ca: MeshCA, auth: Authenticator, opts: CaServiceOption
       let csr: string;
       let ttl: number;
       try {
-        const o = reqType.toObject(reqType.decode(call.request), { longs: Number, defaults: true }) as { csr: string; validity_duration: number };
+        const o = reqType.toObject(reqType.decode(call.request), { longs: Number, defaults: true }) as {
+          csr: string;
+          validity_duration: number;
+        };
         csr = o.csr;
         ttl = clampTtl(o.validity_duration, defaultTtl, maxTtl);
       } catch (e) {
@@ -125,7 +138,10 @@ export function caService(ca: MeshCA, auth: Authenticator, opts: CaServiceOption
           return;
         }
         m?.signErrors.inc({ error: 'internal' });
-        opts.log?.error({ identity: identities, err: (e as Error).message }, `cannot sign a certificate for ${identities.join(',')}: ${(e as Error).message}`);
+        opts.log?.error(
+          { identity: identities, err: (e as Error).message },
+          `cannot sign a certificate for ${identities.join(',')}: ${(e as Error).message}`,
+        );
         fail(cb, grpc.status.INTERNAL, `cannot sign the certificate: ${(e as Error).message}`);
         return;
       }

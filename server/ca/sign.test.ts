@@ -20,15 +20,18 @@ describe('mesh CA: signing workload CSRs', function () {
     dir = tempDir();
     ca = await startMeshCA({ namespace: 'istio-system', cacertsDir: `${dir}/none`, stateDir: `${dir}/state`, log: memoryLog() });
   });
-  after(() => { ca.close(); rmDir(dir); });
+  after(() => {
+    ca.close();
+    rmDir(dir);
+  });
 
-  it('a CSR asking for another identity\'s SAN gets only the caller\'s identity', async () => {
+  it("a CSR asking for another identity's SAN gets only the caller's identity", async () => {
     for (const kind of ['p256', 'rsa2048'] as const) {
       const chain = await ca.sign(await makeCsr(kind, 'spiffe://cluster.local/ns/victim/sa/admin'), [ALICE], 3600);
       const [leaf] = assertChain(chain);
       assert.equal(leaf!.subjectAltName, `URI:${ALICE}`, kind);
       assert.equal(leaf!.ca, false);
-      assert.equal(leaf!.subject, undefined, 'the CSR\'s subject (O=attacker) is not copied');
+      assert.equal(leaf!.subject, undefined, "the CSR's subject (O=attacker) is not copied");
     }
   });
 
@@ -51,7 +54,11 @@ describe('mesh CA: signing workload CSRs', function () {
       ['signature', tampered, /signature does not verify/],
       ['rsa1024', opensslCsr(['-newkey', 'rsa:1024']), /1024 bits; at least 2048/],
       ['secp256k1', opensslCsr(['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:secp256k1']), /curve secp256k1/],
-      ['sha1', opensslCsr(['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-sha1']), /SHA-1; SHA-256 or stronger is required/],
+      [
+        'sha1',
+        opensslCsr(['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-sha1']),
+        /SHA-1; SHA-256 or stronger is required/,
+      ],
       ['ed25519', opensslCsr(['-newkey', 'ed25519']), /ed25519.*not supported|signed with/i],
       ['garbage', 'hello world', /not PEM/],
       ['garbage PEM', '-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n', /not a PKCS#10/],
@@ -68,14 +75,18 @@ describe('mesh CA: signing workload CSRs', function () {
     await acceptCsr(good); // the untampered one is fine
   });
 
-  it('the serving certificate has istiod\'s DNS SANs and tspilot\'s, and chains to the root', () => {
+  it("the serving certificate has istiod's DNS SANs and tspilot's, and chains to the root", () => {
     const s = ca.serving();
     const leaf = new X509Certificate(s.certChainPem);
-    assert.deepEqual(leaf.subjectAltName?.split(', ').sort(), servingDnsNames('istio-system').map((n) => `DNS:${n}`).sort());
+    assert.deepEqual(
+      leaf.subjectAltName?.split(', ').sort(),
+      servingDnsNames('istio-system')
+        .map((n) => `DNS:${n}`)
+        .sort(),
+    );
     assert.ok(leaf.subjectAltName?.includes('DNS:istiod.istio-system.svc'));
     assert.ok(leaf.subjectAltName?.includes('DNS:tspilot.istio-system.svc'));
     assert.ok(leaf.checkPrivateKey(createPrivateKey(s.keyPem)));
     assertChain([s.certChainPem, ca.roots()[0]!]);
   });
 });
-

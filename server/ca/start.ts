@@ -49,7 +49,12 @@ export interface StartMeshCAOptions {
   /** Kubernetes mode: publish the root ConfigMaps (default true) — Lease timings and the mesh ConfigMap for discoverySelectors. */
   readonly publishRoots?: boolean;
   readonly meshConfigMap?: string;
-  readonly lease?: { readonly durationMs?: number; readonly renewDeadlineMs?: number; readonly retryMs?: number; readonly identity?: string };
+  readonly lease?: {
+    readonly durationMs?: number;
+    readonly renewDeadlineMs?: number;
+    readonly retryMs?: number;
+    readonly identity?: string;
+  };
 }
 
 export type RunningMeshCA = MeshCA & {
@@ -81,15 +86,23 @@ export async function startMeshCA(o: StartMeshCAOptions): Promise<RunningMeshCA>
     pollMs: o.pollMs ?? 10_000,
     log: o.log,
   });
-  const gauge = (): void => { o.metrics?.rootExpiry.set(ca.rootExpiry()); };
+  const gauge = (): void => {
+    o.metrics?.rootExpiry.set(ca.rootExpiry());
+  };
   gauge();
   const off = ca.onChange(gauge);
   let publisher: RootPublisher | undefined;
   if (o.kubeConfig && o.publishRoots !== false) {
     publisher = new RootPublisher({
-      kubeConfig: o.kubeConfig, namespace: o.namespace, meshConfigMap: o.meshConfigMap, ca, log: o.log,
+      kubeConfig: o.kubeConfig,
+      namespace: o.namespace,
+      meshConfigMap: o.meshConfigMap,
+      ca,
+      log: o.log,
       identity: o.lease?.identity ?? `${os.hostname()}_${randomUUID()}`,
-      leaseDurationMs: o.lease?.durationMs, renewDeadlineMs: o.lease?.renewDeadlineMs, retryMs: o.lease?.retryMs,
+      leaseDurationMs: o.lease?.durationMs,
+      renewDeadlineMs: o.lease?.renewDeadlineMs,
+      retryMs: o.lease?.retryMs,
     });
     publisher.start();
   }
@@ -101,6 +114,10 @@ export async function startMeshCA(o: StartMeshCAOptions): Promise<RunningMeshCA>
     onChange: (cb) => ca.onChange(cb),
     sign: (csr, ids, ttl) => ca.sign(csr, ids, ttl),
     describe: () => ca.describe(),
-    close: async () => { off(); ca.close(); await publisher?.close(); },
+    close: async () => {
+      off();
+      ca.close();
+      await publisher?.close();
+    },
   };
 }

@@ -13,10 +13,18 @@ import { strict as assert } from 'node:assert';
 import { subtle, x509 } from './crypto.js';
 import type { CaLog } from './mesh-ca.js';
 
-export interface LogLine { level: string; obj: object; msg: string }
+export interface LogLine {
+  level: string;
+  obj: object;
+  msg: string;
+}
 export function memoryLog(): CaLog & { lines: LogLine[] } {
   const lines: LogLine[] = [];
-  const at = (level: string) => (obj: object, msg: string): void => { lines.push({ level, obj, msg }); };
+  const at =
+    (level: string) =>
+    (obj: object, msg: string): void => {
+      lines.push({ level, obj, msg });
+    };
   return { lines, info: at('info'), warn: at('warn'), error: at('error') };
 }
 
@@ -27,12 +35,15 @@ export const rmDir = (d: string): void => rmSync(d, { recursive: true, force: tr
 
 /** A CSR (PEM) for a fresh key; its own SAN asks for `san`. */
 export async function makeCsr(kind: 'rsa2048' | 'p256' = 'p256', san = 'spiffe://cluster.local/ns/victim/sa/admin'): Promise<string> {
-  const alg = kind === 'rsa2048'
-    ? { name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' }
-    : { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
+  const alg =
+    kind === 'rsa2048'
+      ? { name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' }
+      : { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
   const keys = await subtle.generateKey(alg, true, ['sign', 'verify']);
   const csr = await x509.Pkcs10CertificateRequestGenerator.create({
-    keys, signingAlgorithm: alg, name: 'O=attacker',
+    keys,
+    signingAlgorithm: alg,
+    name: 'O=attacker',
     extensions: [new x509.SubjectAlternativeNameExtension([{ type: 'url', value: san }])],
   });
   return csr.toString('pem');
@@ -40,17 +51,74 @@ export async function makeCsr(kind: 'rsa2048' | 'p256' = 'p256', san = 'spiffe:/
 
 /** A CSR made by openssl with `args` for the key, e.g. ['-newkey', 'rsa:1024']. */
 export function opensslCsr(keyArgs: string[]): string {
-  return execFileSync('openssl', ['req', '-new', ...keyArgs, '-nodes', '-subj', '/CN=x', '-keyout', '/dev/null'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  return execFileSync('openssl', ['req', '-new', ...keyArgs, '-nodes', '-subj', '/CN=x', '-keyout', '/dev/null'], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
 }
 
 /** openssl-made plugged-in CA in `dir`: root (self-signed) → intermediate (ca-cert.pem), istio's file names. */
 export function opensslCacerts(dir: string, name = 'plugged'): { root: string; intermediate: string } {
-  const run = (args: string[]): void => { execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' }); };
-  writeFileSync(path.join(dir, 'ext.cnf'), '[v3_ca]\nbasicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign,digitalSignature\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n');
-  run(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'root-key.pem', '-out', 'root-cert.pem', '-days', '30', '-subj', `/O=${name}/CN=Root CA`,
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
-  run(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'ca-key.pem', '-out', 'ca.csr', '-subj', `/O=${name}/CN=Intermediate CA`]);
-  run(['x509', '-req', '-in', 'ca.csr', '-CA', 'root-cert.pem', '-CAkey', 'root-key.pem', '-CAcreateserial', '-out', 'ca-cert.pem', '-days', '20', '-extfile', 'ext.cnf', '-extensions', 'v3_ca']);
+  const run = (args: string[]): void => {
+    execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
+  };
+  writeFileSync(
+    path.join(dir, 'ext.cnf'),
+    '[v3_ca]\nbasicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign,digitalSignature\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n',
+  );
+  run([
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    'root-key.pem',
+    '-out',
+    'root-cert.pem',
+    '-days',
+    '30',
+    '-subj',
+    `/O=${name}/CN=Root CA`,
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+  ]);
+  run([
+    'req',
+    '-new',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-keyout',
+    'ca-key.pem',
+    '-out',
+    'ca.csr',
+    '-subj',
+    `/O=${name}/CN=Intermediate CA`,
+  ]);
+  run([
+    'x509',
+    '-req',
+    '-in',
+    'ca.csr',
+    '-CA',
+    'root-cert.pem',
+    '-CAkey',
+    'root-key.pem',
+    '-CAcreateserial',
+    '-out',
+    'ca-cert.pem',
+    '-days',
+    '20',
+    '-extfile',
+    'ext.cnf',
+    '-extensions',
+    'v3_ca',
+  ]);
   const root = readFileSync(path.join(dir, 'root-cert.pem'), 'utf8');
   const intermediate = readFileSync(path.join(dir, 'ca-cert.pem'), 'utf8');
   writeFileSync(path.join(dir, 'cert-chain.pem'), intermediate + root);

@@ -42,7 +42,9 @@ describe('server/cache class snapshots are bounded (made-up node identities)', f
       // The live stream still gets pushes.
       h.engine.push(meshOf(fixtureYaml({ withC: true })));
       assert.ok((await live.next()).resources.length >= 3);
-    } finally { await h.stop(); }
+    } finally {
+      await h.stop();
+    }
   });
 
   it('pollers: least recently used idle classes go first; count and byte budgets both hold', () => {
@@ -83,7 +85,12 @@ describe('server/cache class snapshots are bounded (made-up node identities)', f
 
   it('keeps translating once per class, and carries unchanged resources over on endpoint-only pushes', () => {
     let calls = 0;
-    const cache = new SnapshotCache(meshOf(fixtureYaml()), { generate: (m, p) => { calls++; return generate(m, p); } });
+    const cache = new SnapshotCache(meshOf(fixtureYaml()), {
+      generate: (m, p) => {
+        calls++;
+        return generate(m, p);
+      },
+    });
     const l1 = cache.acquire(proxy('a-1', 'default', { app: 'a' }));
     const l2 = cache.acquire(proxy('a-2', 'default', { app: 'a' }));
     assert.equal(l1.snapshot(), l2.snapshot());
@@ -93,7 +100,8 @@ describe('server/cache class snapshots are bounded (made-up node identities)', f
     assert.equal(l1.snapshot(), l2.snapshot());
     assert.equal(calls, 2);
     assert.equal(l1.snapshot().get(CDS, A), cds, 'the unchanged cluster is the same encoded object');
-    l1.release(); l2.release();
+    l1.release();
+    l2.release();
     assert.equal(cache.stats().pinned, 0);
   });
 
@@ -101,7 +109,10 @@ describe('server/cache class snapshots are bounded (made-up node identities)', f
     let failing = false;
     const failures: string[] = [];
     const cache = new SnapshotCache(meshOf(fixtureYaml()), {
-      generate: (m, p) => { if (failing) throw new Error('boom'); return generate(m, p); },
+      generate: (m, p) => {
+        if (failing) throw new Error('boom');
+        return generate(m, p);
+      },
       onTranslateError: (i) => failures.push(`${i.proxyClass} ${i.lastGood}`),
     });
     const lease = cache.acquire(proxy('x'));
@@ -122,12 +133,28 @@ describe('server/cache class snapshots are bounded (made-up node identities)', f
   });
 
   it('REST-JSON answers 503 naming the class for a class with no config (never an empty one)', async () => {
-    const cache = new SnapshotCache(meshOf(fixtureYaml()), { generate: () => { throw new Error('translator bug'); } });
-    const server = await startHttp(restRoutes(new Router(), { snapshot: (p) => cache.forProxy(p), mesh: () => cache.mesh }).router, '127.0.0.1', 0, (e) => { throw e; });
+    const cache = new SnapshotCache(meshOf(fixtureYaml()), {
+      generate: () => {
+        throw new Error('translator bug');
+      },
+    });
+    const server = await startHttp(
+      restRoutes(new Router(), { snapshot: (p) => cache.forProxy(p), mesh: () => cache.mesh }).router,
+      '127.0.0.1',
+      0,
+      (e) => {
+        throw e;
+      },
+    );
     try {
-      const r = await fetch(`http://127.0.0.1:${server.port}/v3/discovery:clusters`, { method: 'POST', body: JSON.stringify({ node: { id: 'sidecar~10.0.0.1~x.default~default.svc.cluster.local' } }) });
+      const r = await fetch(`http://127.0.0.1:${server.port}/v3/discovery:clusters`, {
+        method: 'POST',
+        body: JSON.stringify({ node: { id: 'sidecar~10.0.0.1~x.default~default.svc.cluster.local' } }),
+      });
       assert.equal(r.status, 503);
       assert.match(await r.text(), /pod:x\) could not be computed: translator bug/);
-    } finally { await server.close(); }
+    } finally {
+      await server.close();
+    }
   });
 });

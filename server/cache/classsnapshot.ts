@@ -59,7 +59,11 @@ export class Interner {
    */
   encode(typeUrl: string, messageName: string, name: string, msg: object): EncodedResource {
     let text: string;
-    try { text = JSON.stringify(msg); } catch { return this.intern(encodeResource(messageName, name, msg)); } // e.g. a BigInt: just encode
+    try {
+      text = JSON.stringify(msg);
+    } catch {
+      return this.intern(encodeResource(messageName, name, msg));
+    } // e.g. a BigInt: just encode
     const k = `${typeUrl}\u0000${name}\u0000${createHash('sha256').update(text).digest('base64')}`;
     const mine = this.memo.get(k);
     if (mine) return mine;
@@ -86,7 +90,10 @@ const entryHashes = new WeakMap<EncodedResource, readonly [number, number]>();
 
 function fnv(s: string, seed: number): number {
   let h = seed >>> 0;
-  for (let i = 0; i < s.length; i++) { h ^= s.charCodeAt(i); h = Math.imul(h, 16777619) >>> 0; }
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 16777619) >>> 0;
+  }
   return h;
 }
 
@@ -119,8 +126,15 @@ export function unfoldVersion(v: string): [number, number, number] | null {
  * update (endpoint-only push) can adjust it without rehashing everything.
  */
 export function typeVersion(resources: Iterable<EncodedResource>): string {
-  let h1 = 0, h2 = 0, n = 0;
-  for (const r of resources) { const [a, b] = entryHash(r); h1 ^= a; h2 ^= b; n++; }
+  let h1 = 0,
+    h2 = 0,
+    n = 0;
+  for (const r of resources) {
+    const [a, b] = entryHash(r);
+    h1 ^= a;
+    h2 ^= b;
+    n++;
+  }
   return foldVersion(h1, h2, n);
 }
 
@@ -130,7 +144,10 @@ export type EncodeFailure = (info: { proxyClass: string; typeUrl: string; name: 
 export class ClassSnapshot implements ResourceSnapshot {
   /** type → name → encoded resource (null: failed to encode; names the class lacks are not kept). */
   readonly encoded = new Map<XdsType, Map<string, EncodedResource | null>>(PUSH_ORDER.map((t) => [t, new Map()]));
-  private readonly wildcard = new Map<XdsType, { resources: EncodedResource[]; version: string; map: ReadonlyMap<string, EncodedResource> }>();
+  private readonly wildcard = new Map<
+    XdsType,
+    { resources: EncodedResource[]; version: string; map: ReadonlyMap<string, EncodedResource> }
+  >();
   /**
    * Sets of sent resources shared by the streams of this class, by type and version: a stream's
    * record of what it was sent points here instead of holding its own copy (2,000 streams × 2,400
@@ -153,16 +170,28 @@ export class ClassSnapshot implements ResourceSnapshot {
   sharedSet(t: XdsType, version: string, make: () => ReadonlyMap<string, EncodedResource>): ReadonlyMap<string, EncodedResource> {
     const k = `${t}\u0000${version}`;
     let m = this.shared.get(k);
-    if (!m) { m = make(); this.shared.set(k, m); }
+    if (!m) {
+      m = make();
+      this.shared.set(k, m);
+    }
     return m;
   }
 
-  constructor(readonly classKey: string, private readonly generated: Generated, private readonly interner: Interner,
-    private readonly onError: EncodeFailure, carry?: { from: ClassSnapshot; keep: CarryOver }) {
+  constructor(
+    readonly classKey: string,
+    private readonly generated: Generated,
+    private readonly interner: Interner,
+    private readonly onError: EncodeFailure,
+    carry?: { from: ClassSnapshot; keep: CarryOver },
+  ) {
     if (carry) {
       for (const [t, m] of carry.from.encoded) {
         const mine = this.encoded.get(t)!;
-        for (const [n, v] of m) if (carry.keep(t, n, carry.from.clusterKey(t, n))) { mine.set(n, v); if (v) this.bytes += v.any.length; }
+        for (const [n, v] of m)
+          if (carry.keep(t, n, carry.from.clusterKey(t, n))) {
+            mine.set(n, v);
+            if (v) this.bytes += v.any.length;
+          }
       }
     }
   }
@@ -174,7 +203,10 @@ export class ClassSnapshot implements ResourceSnapshot {
   wildcardSet(t: XdsType): { resources: EncodedResource[]; version: string; map: ReadonlyMap<string, EncodedResource> } {
     let w = this.wildcard.get(t);
     if (!w) {
-      const resources = [...this.names(t)].sort().map((n) => this.get(t, n)).filter((r): r is EncodedResource => r !== undefined);
+      const resources = [...this.names(t)]
+        .sort()
+        .map((n) => this.get(t, n))
+        .filter((r): r is EncodedResource => r !== undefined);
       const version = typeVersion(resources);
       w = { resources, version, map: this.sharedSet(t, version, () => new Map(resources.map((r) => [r.name, r]))) };
       this.wildcard.set(t, w);
@@ -184,12 +216,18 @@ export class ClassSnapshot implements ResourceSnapshot {
 
   private output(t: XdsType): TypeOutput<object> {
     switch (t) {
-      case CDS: return this.generated.clusters;
-      case EDS: return this.generated.endpoints;
-      case LDS: return this.generated.listeners;
-      case RDS: return this.generated.routes;
-      case SDS: return this.generated.secrets ?? NOTHING;
-      case NDS: return this.generated.nameTable ?? NOTHING;
+      case CDS:
+        return this.generated.clusters;
+      case EDS:
+        return this.generated.endpoints;
+      case LDS:
+        return this.generated.listeners;
+      case RDS:
+        return this.generated.routes;
+      case SDS:
+        return this.generated.secrets ?? NOTHING;
+      case NDS:
+        return this.generated.nameTable ?? NOTHING;
     }
     throw new Error(`unsupported type ${String(t)}`);
   }
@@ -220,7 +258,10 @@ export class ClassSnapshot implements ResourceSnapshot {
       this.onError({ proxyClass: this.classKey, typeUrl: t, name, error: error as Error });
     }
     byName.set(name, res);
-    if (res) { this.bytes += res.any.length; this.onGrow?.(res.any.length); }
+    if (res) {
+      this.bytes += res.any.length;
+      this.onGrow?.(res.any.length);
+    }
     return res ?? undefined;
   }
 
@@ -229,7 +270,6 @@ export class ClassSnapshot implements ResourceSnapshot {
     return this.output(t).get(name);
   }
 }
-
 
 const NOTHING: TypeOutput<never> & { key(name: string): undefined } = { names: () => [], get: () => undefined, key: () => undefined };
 /** The output of a class that could not be translated (see ClassSnapshot.unavailable). */

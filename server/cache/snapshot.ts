@@ -32,7 +32,14 @@ export type { CarryOver, ClassLease, ConfigWatcher, MeshCache, ResourceSnapshot 
 export type TranslateFailure = (info: { proxyClass: string; error: Error; lastGood: boolean }) => void;
 
 /** An EnvoyFilter patch not applied to one resource of a class because the result was invalid (translators/envoyfilter). */
-export type PatchSkipped = (info: { proxyClass: string; filter: string; patchIndex: number; typeUrl: string; resource: string; reason: string }) => void;
+export type PatchSkipped = (info: {
+  proxyClass: string;
+  filter: string;
+  patchIndex: number;
+  typeUrl: string;
+  resource: string;
+  reason: string;
+}) => void;
 
 export interface SnapshotCacheOptions {
   readonly onError?: EncodeFailure;
@@ -65,7 +72,11 @@ interface Entry {
   lastUsed: number;
 }
 
-interface LeaseState { readonly proxy: Proxy; key: string; released: boolean }
+interface LeaseState {
+  readonly proxy: Proxy;
+  key: string;
+  released: boolean;
+}
 
 export interface CacheStats {
   /** Classes held for the current mesh. */
@@ -139,11 +150,18 @@ export class SnapshotCache implements MeshCache {
     this.idleBytes = 0;
     this.bytes = 0;
     this.refs = new Map();
-    for (const l of this.leases) { l.key = proxyClass(l.proxy, mesh); this.refs.set(l.key, (this.refs.get(l.key) ?? 0) + 1); }
+    for (const l of this.leases) {
+      l.key = proxyClass(l.proxy, mesh);
+      this.refs.set(l.key, (this.refs.get(l.key) ?? 0) + 1);
+    }
     // A live stream's class not recomputed for the mesh being replaced (a push superseded before
     // reaching it, or one that did not concern it) keeps its older snapshot as last good — but it
     // is two meshes old, so nothing is carried over from it (`stale`).
-    for (const [k, e] of leftovers) if (!this.previous.has(k) && this.refs.get(k)) { e.snap.stale = true; this.previous.set(k, e); }
+    for (const [k, e] of leftovers)
+      if (!this.previous.has(k) && this.refs.get(k)) {
+        e.snap.stale = true;
+        this.previous.set(k, e);
+      }
     this.interner.rotate();
   }
 
@@ -174,11 +192,16 @@ export class SnapshotCache implements MeshCache {
 
   private ref(key: string, d: 1 | -1): void {
     const n = (this.refs.get(key) ?? 0) + d;
-    if (n > 0) this.refs.set(key, n); else this.refs.delete(key);
+    if (n > 0) this.refs.set(key, n);
+    else this.refs.delete(key);
     const e = this.classes.get(key);
     if (!e) return;
     if (d === 1 && n === 1) this.unidle(e);
-    else if (n === 0) { e.lastUsed = this.now(); this.idle.set(key, e); this.idleBytes += e.snap.bytes; }
+    else if (n === 0) {
+      e.lastUsed = this.now();
+      this.idle.set(key, e);
+      this.idleBytes += e.snap.bytes;
+    }
   }
 
   private unidle(e: Entry): void {
@@ -193,10 +216,16 @@ export class SnapshotCache implements MeshCache {
       const snap = this.translate(key, proxy, prev?.snap);
       const made: Entry = { key, snap, lastUsed: this.now() };
       e = made;
-      snap.onGrow = (d) => { this.bytes += d; if (this.idle.has(key) && this.classes.get(key) === made) this.idleBytes += d; };
+      snap.onGrow = (d) => {
+        this.bytes += d;
+        if (this.idle.has(key) && this.classes.get(key) === made) this.idleBytes += d;
+      };
       this.classes.set(key, e);
       this.bytes += snap.bytes;
-      if (!this.refs.get(key)) { this.idle.set(key, e); this.idleBytes += snap.bytes; }
+      if (!this.refs.get(key)) {
+        this.idle.set(key, e);
+        this.idleBytes += snap.bytes;
+      }
     } else if (this.idle.has(key)) {
       // Recently used: to the young end.
       this.idle.delete(key);
@@ -211,7 +240,10 @@ export class SnapshotCache implements MeshCache {
     try {
       const g = this.gen(this.current, proxy);
       // Names are computed lazily by some generators: ask now, so a failure shows here and not in a push.
-      g.clusters.names(); g.endpoints.names(); g.listeners.names(); g.routes.names();
+      g.clusters.names();
+      g.endpoints.names();
+      g.listeners.names();
+      g.routes.names();
       for (const s of g.envoyFilters?.skips() ?? []) this.onPatchSkipped({ proxyClass: key, ...s });
       const carry = prev && !prev.unavailable && !prev.stale && this.keep ? { from: prev, keep: this.keep } : undefined;
       return new ClassSnapshot(key, g, this.interner, this.onError, carry);
@@ -219,7 +251,10 @@ export class SnapshotCache implements MeshCache {
       const error = e instanceof Error ? e : new Error(String(e));
       const lastGood = prev !== undefined && !prev.unavailable;
       this.onTranslateError({ proxyClass: key, error, lastGood });
-      if (lastGood) { prev.stale = true; return prev; }
+      if (lastGood) {
+        prev.stale = true;
+        return prev;
+      }
       const none = new ClassSnapshot(key, NO_OUTPUT, this.interner, this.onError);
       none.unavailable = error;
       return none;

@@ -29,10 +29,19 @@ const REVIEWS_V3 = 'outbound|9080|v3|reviews.default.svc.cluster.local';
 
 describe('server/cli', () => {
   it('proxy-status: SYNCED, NOT SENT, STALE and NACKED with the error text', () => {
-    const t = (sent: string, nonce: string, acked: string, ackedNonce: string, nack: SyncEntry['types'][string] extends infer X ? X extends { nack: infer N } ? N : never : never) =>
-      ({ sent, nonce, acked, ackedNonce, nack });
+    const t = (
+      sent: string,
+      nonce: string,
+      acked: string,
+      ackedNonce: string,
+      nack: SyncEntry['types'][string] extends infer X ? (X extends { nack: infer N } ? N : never) : never,
+    ) => ({ sent, nonce, acked, ackedNonce, nack });
     const e: SyncEntry = {
-      proxy: 'sidecar~10.0.0.1~app-1.default~default.svc.cluster.local', istio_version: '1.24.0', transport: 'sotw', cluster_id: 'Kubernetes', istiod: 'tspilot-0',
+      proxy: 'sidecar~10.0.0.1~app-1.default~default.svc.cluster.local',
+      istio_version: '1.24.0',
+      transport: 'sotw',
+      cluster_id: 'Kubernetes',
+      istiod: 'tspilot-0',
       types: {
         cds: t('v2', '4', 'v1', '4', { version: 'v2', nonce: '4', error: 'unsupported lb_policy: MAGLEV' }),
         lds: t('l1', '1', 'l1', '1', null),
@@ -69,7 +78,10 @@ describe('server/cli', () => {
       assert.equal(type, CDS);
       assert.deepEqual(fromProto3Json('envoy.config.cluster.v3.Cluster', body), snap.get(CDS, c.name)!.bytes, c.name);
     }
-    const rds = await translateCommand({ configDir: BOOKINFO, proxy: PRODUCTPAGE, type: 'rds', resource: ['9080', 'nope'], output: 'yaml' }, (w) => assert.match(w, /no resource named "nope"/));
+    const rds = await translateCommand(
+      { configDir: BOOKINFO, proxy: PRODUCTPAGE, type: 'rds', resource: ['9080', 'nope'], output: 'yaml' },
+      (w) => assert.match(w, /no resource named "nope"/),
+    );
     assert.match(rds.out, /^types:\n  rds:$/m);
     assert.doesNotMatch(rds.out, /^  cds:$/m);
     const bad = await translateCommand({ configDir: BOOKINFO, proxy: 'not-a-node' });
@@ -81,10 +93,19 @@ describe('server/cli', () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'tspilot-cli-'));
     try {
       await writeFile(path.join(dir, 'mesh.yaml'), 'connectTimeout: 3s\n');
-      const withMesh = await translateCommand({ configDir: BOOKINFO, proxy: PRODUCTPAGE, type: 'cds', resource: [REVIEWS_V3], meshConfig: path.join(dir, 'mesh.yaml') });
+      const withMesh = await translateCommand({
+        configDir: BOOKINFO,
+        proxy: PRODUCTPAGE,
+        type: 'cds',
+        resource: [REVIEWS_V3],
+        meshConfig: path.join(dir, 'mesh.yaml'),
+      });
       const c = (JSON.parse(withMesh.out) as { types: { cds: { resources: { connectTimeout: string }[] } } }).types.cds.resources[0]!;
       assert.equal(c.connectTimeout, '3s');
-      assert.equal((out.types['cds']!.resources.find((x) => x.name === REVIEWS_V3) as unknown as { connectTimeout: string }).connectTimeout, '10s');
+      assert.equal(
+        (out.types['cds']!.resources.find((x) => x.name === REVIEWS_V3) as unknown as { connectTimeout: string }).connectTimeout,
+        '10s',
+      );
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -100,11 +121,23 @@ describe('server/cli', () => {
     assert.equal(vs.file, path.join(BOOKINFO, 'virtual-services.yaml'));
     assert.deepEqual(vs.rules, ['http[0]', 'http[1]']);
     const [cl] = explain(mesh, snap, REVIEWS_V3, 'cds');
-    assert.ok(cl!.lines.some((l) => l.startsWith('DestinationRule default/reviews subsets[2] (v3): endpoints labelled version=v3')), cl!.lines.join('\n'));
-    assert.ok(cl!.lines.includes(`used by route configuration 9080: VirtualService default/reviews http[1].route[1]: weight 50 → ${REVIEWS_V3}`), cl!.lines.join('\n'));
-    assert.deepEqual(cl!.configs.map((c) => `${c.kind} ${c.namespace}/${c.name}`), ['DestinationRule default/reviews', 'Service default/reviews', 'VirtualService default/reviews']);
+    assert.ok(
+      cl!.lines.some((l) => l.startsWith('DestinationRule default/reviews subsets[2] (v3): endpoints labelled version=v3')),
+      cl!.lines.join('\n'),
+    );
+    assert.ok(
+      cl!.lines.includes(`used by route configuration 9080: VirtualService default/reviews http[1].route[1]: weight 50 → ${REVIEWS_V3}`),
+      cl!.lines.join('\n'),
+    );
+    assert.deepEqual(
+      cl!.configs.map((c) => `${c.kind} ${c.namespace}/${c.name}`),
+      ['DestinationRule default/reviews', 'Service default/reviews', 'VirtualService default/reviews'],
+    );
     const [unused] = explain(mesh, snap, 'outbound|9080|v1|productpage.default.svc.cluster.local', 'cds');
-    assert.ok(unused!.lines.includes('no route of this proxy sends traffic to outbound|9080|v1|productpage.default.svc.cluster.local'), unused!.lines.join('\n'));
+    assert.ok(
+      unused!.lines.includes('no route of this proxy sends traffic to outbound|9080|v1|productpage.default.svc.cluster.local'),
+      unused!.lines.join('\n'),
+    );
     assert.deepEqual(explain(mesh, snap, 'no-such-thing'), []);
     const text = await explainCommand({ resource: '9080', proxy: PRODUCTPAGE, configDir: BOOKINFO, type: 'rds' });
     assert.match(text.out, /^RDS 9080$/m);
@@ -131,44 +164,85 @@ spec:
     const pp = r.report.affected.find((a) => a.proxies.includes(PRODUCTPAGE));
     assert.ok(pp, JSON.stringify(r.report));
     assert.deepEqual(Object.keys(pp.types), ['rds'], 'only routes change');
-    assert.deepEqual(pp.types.rds!.changed.map((c) => c.name), ['9080']);
+    assert.deepEqual(
+      pp.types.rds!.changed.map((c) => c.name),
+      ['9080'],
+    );
     // The new rule is unnamed (istiod leaves such routes unnamed), so the diff shows the vhost's route list.
-    assert.ok(pp.types.rds!.changed[0]!.fields.some((f) => f.startsWith('virtualHosts[name=reviews.default.svc.cluster.local:9080].routes:') && f.includes('→ [{"match":{"prefix":"/"},"route":{"cluster":"outbound|9080|v3|reviews')), pp.types.rds!.changed[0]!.fields.join('\n'));
+    assert.ok(
+      pp.types.rds!.changed[0]!.fields.some(
+        (f) =>
+          f.startsWith('virtualHosts[name=reviews.default.svc.cluster.local:9080].routes:') &&
+          f.includes('→ [{"match":{"prefix":"/"},"route":{"cluster":"outbound|9080|v3|reviews'),
+      ),
+      pp.types.rds!.changed[0]!.fields.join('\n'),
+    );
     assert.deepEqual(loaded.state.objects, objectsBefore, 'the loaded state is not changed by a dry run');
     const fresh = (await loadConfigDir(BOOKINFO)).mesh;
-    assert.equal(new SnapshotCache(before).forProxy(resolveNode(before, PRODUCTPAGE)).get(RDS, '9080')!.version,
-      new SnapshotCache(fresh).forProxy(resolveNode(fresh, PRODUCTPAGE)).get(RDS, '9080')!.version);
+    assert.equal(
+      new SnapshotCache(before).forProxy(resolveNode(before, PRODUCTPAGE)).get(RDS, '9080')!.version,
+      new SnapshotCache(fresh).forProxy(resolveNode(fresh, PRODUCTPAGE)).get(RDS, '9080')!.version,
+    );
     // A gateway proxy (no Gateway binds this VirtualService) is listed as unaffected.
     const gw = node('router~10.9.0.9~ingress.istio-system~istio-system.svc.cluster.local');
     const r2 = offlineDryRun(loaded.state, before, change, 'change.yaml', [node(PRODUCTPAGE), gw]);
     assert.ok(r2.ok);
-    assert.deepEqual(r2.report.unaffected.map((u) => u.proxies), [[gw.id]]);
-    assert.deepEqual(r2.report.affected.map((u) => u.proxies), [[PRODUCTPAGE]]);
+    assert.deepEqual(
+      r2.report.unaffected.map((u) => u.proxies),
+      [[gw.id]],
+    );
+    assert.deepEqual(
+      r2.report.affected.map((u) => u.proxies),
+      [[PRODUCTPAGE]],
+    );
     // An invalid change is reported as rejected and pushes nothing.
     const bad = offlineDryRun(loaded.state, before, change.replace('subset: v3', 'subset: v9'), 'change.yaml', [node(PRODUCTPAGE)]);
     assert.ok(bad.ok);
     assert.equal(bad.report.affected.length, 0, JSON.stringify(bad.report.affected));
     assert.equal(bad.report.unaffected.length, 1);
     assert.deepEqual(bad.report.applied, []);
-    assert.match(bad.report.rejected.map((j) => `${j.key} ${j.field}: ${j.reason}`).join('\n'), /VirtualService\/default\/reviews .*subset.*v9/);
+    assert.match(
+      bad.report.rejected.map((j) => `${j.key} ${j.field}: ${j.reason}`).join('\n'),
+      /VirtualService\/default\/reviews .*subset.*v9/,
+    );
   });
 
   it('diff command on examples/bookinfo-changes: each changed resource once, with the classes it reaches and its full changed paths', async () => {
-    const r = await diffCommand({ apply: path.join(REPO_ROOT, 'examples', 'bookinfo-changes', 'reviews-v3-canary.yaml'), configDir: BOOKINFO });
+    const r = await diffCommand({
+      apply: path.join(REPO_ROOT, 'examples', 'bookinfo-changes', 'reviews-v3-canary.yaml'),
+      configDir: BOOKINFO,
+    });
     assert.equal(r.code, 0, r.out);
     // Six sidecar classes get the same route change: listed once, not six times.
     assert.equal(r.out.match(/^RDS ~ 9080$/gm)?.length, 1, r.out);
     assert.match(r.out, /reaches every affected class \(6 proxy classes, 6 proxies\)/);
     const split = 'virtualHosts[name=reviews.default.svc.cluster.local:9080].routes[name=split].route';
-    assert.ok(r.out.includes(`    ${split}.weightedClusters.clusters[name=outbound|9080|v3|reviews.default.svc.cluster.local].weight: 50 → 90`), r.out);
+    assert.ok(
+      r.out.includes(`    ${split}.weightedClusters.clusters[name=outbound|9080|v3|reviews.default.svc.cluster.local].weight: 50 → 90`),
+      r.out,
+    );
     assert.ok(r.out.includes(`    ${split}.timeout: "0s" → "3s"`), r.out);
-    const json = JSON.parse((await diffCommand({ apply: path.join(REPO_ROOT, 'examples', 'bookinfo-changes', 'reviews-v3-canary.yaml'), configDir: BOOKINFO, output: 'json' })).out) as DiffReport;
-    assert.deepEqual(json.changes.map((c) => [c.type, c.op, c.name, c.proxyClasses.length, c.proxies]), [['rds', 'changed', '9080', 6, 6]]);
+    const json = JSON.parse(
+      (
+        await diffCommand({
+          apply: path.join(REPO_ROOT, 'examples', 'bookinfo-changes', 'reviews-v3-canary.yaml'),
+          configDir: BOOKINFO,
+          output: 'json',
+        })
+      ).out,
+    ) as DiffReport;
+    assert.deepEqual(
+      json.changes.map((c) => [c.type, c.op, c.name, c.proxyClasses.length, c.proxies]),
+      [['rds', 'changed', '9080', 6, 6]],
+    );
   });
 
   it('fieldDiff: an object that appears is listed leaf by leaf, never cut', () => {
     const long = 'outbound|9080|v3|reviews.default.svc.cluster.local';
-    const f = fieldDiff({ route: { cluster: long } }, { route: { weightedClusters: { clusters: [{ name: long, weight: 100 }] }, timeout: '3s' } });
+    const f = fieldDiff(
+      { route: { cluster: long } },
+      { route: { weightedClusters: { clusters: [{ name: long, weight: 100 }] }, timeout: '3s' } },
+    );
     assert.deepEqual(f, [
       `route.cluster: "${long}" → (unset)`,
       'route.timeout: (unset) → "3s"',

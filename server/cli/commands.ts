@@ -41,13 +41,28 @@ export interface TranslateCli {
   readonly meshConfig?: string;
 }
 
-async function offlineProxy(configDir: string, nodeId: string, meta: readonly string[] = [], meshConfig?: string): Promise<{ loaded: Awaited<ReturnType<typeof loadConfigDir>>; proxy: Proxy; warnings: string }> {
+async function offlineProxy(
+  configDir: string,
+  nodeId: string,
+  meta: readonly string[] = [],
+  meshConfig?: string,
+): Promise<{ loaded: Awaited<ReturnType<typeof loadConfigDir>>; proxy: Proxy; warnings: string }> {
   const loaded = await loadConfigDir(configDir, meshOptions(meshConfig));
   let proxy: Proxy;
-  try { proxy = resolveNode(loaded.mesh, nodeId, parseMeta(meta)); } catch (e) { throw new CliError(`--proxy: ${(e as Error).message}`); }
-  const warnings = [...loaded.fileErrors].map(([f, r]) => `warning: ${f} was not read: ${r}\n`).join('')
-    + loaded.mesh.rejected.map((r) => `warning: rejected ${r.kind} ${r.namespace}/${r.name} in ${r.source}: ${r.field ? `${r.field}: ` : ''}${r.reason}\n`).join('')
-    + (loaded.mesh.gatewayApiStatus ?? []).flatMap(statusProblems).map((p) => `warning: ${p}\n`).join('');
+  try {
+    proxy = resolveNode(loaded.mesh, nodeId, parseMeta(meta));
+  } catch (e) {
+    throw new CliError(`--proxy: ${(e as Error).message}`);
+  }
+  const warnings =
+    [...loaded.fileErrors].map(([f, r]) => `warning: ${f} was not read: ${r}\n`).join('') +
+    loaded.mesh.rejected
+      .map((r) => `warning: rejected ${r.kind} ${r.namespace}/${r.name} in ${r.source}: ${r.field ? `${r.field}: ` : ''}${r.reason}\n`)
+      .join('') +
+    (loaded.mesh.gatewayApiStatus ?? [])
+      .flatMap(statusProblems)
+      .map((p) => `warning: ${p}\n`)
+      .join('');
   return { loaded, proxy, warnings };
 }
 
@@ -56,7 +71,10 @@ export function translateCommand(o: TranslateCli, warn: (s: string) => void = ()
   return guard(async () => {
     const { loaded, proxy, warnings } = await offlineProxy(o.configDir, o.proxy, o.meta, o.meshConfig);
     if (warnings) warn(warnings);
-    const t = translate(loaded.mesh, proxy, { ...(o.type ? { types: [o.type] } : {}), ...(o.resource?.length ? { names: o.resource } : {}) });
+    const t = translate(loaded.mesh, proxy, {
+      ...(o.type ? { types: [o.type] } : {}),
+      ...(o.resource?.length ? { names: o.resource } : {}),
+    });
     if (t.missing.length) warn(`warning: no resource named ${t.missing.map((n) => `"${n}"`).join(', ')} for ${proxy.id}\n`);
     return { out: render(t, o.output ?? 'json'), code: 0 };
   });
@@ -101,15 +119,24 @@ export interface DiffCli {
 export function diffCommand(o: DiffCli): Promise<CommandResult> {
   return guard(async () => {
     let yaml: string;
-    try { yaml = await readFile(o.apply, 'utf8'); } catch (e) { return fail(`--apply: cannot read ${o.apply}: ${(e as Error).message}`); }
+    try {
+      yaml = await readFile(o.apply, 'utf8');
+    } catch (e) {
+      return fail(`--apply: cannot read ${o.apply}: ${(e as Error).message}`);
+    }
     let report: DiffReport;
     if (o.configDir) {
       const loaded = await loadConfigDir(o.configDir, meshOptions(o.meshConfig));
       let proxies: NodeInfo[];
       try {
         proxies = (o.proxy ?? []).map((id) => ({ id, metadata: parseMeta(o.meta ?? []) }));
-        for (const n of proxies) { const p = parseNodeId(n.id, n.metadata); if (!p.ok) throw new Error(p.reason); }
-      } catch (e) { return fail(`--proxy: ${(e as Error).message}`); }
+        for (const n of proxies) {
+          const p = parseNodeId(n.id, n.metadata);
+          if (!p.ok) throw new Error(p.reason);
+        }
+      } catch (e) {
+        return fail(`--proxy: ${(e as Error).message}`);
+      }
       const r = offlineDryRun(loaded.state, loaded.mesh, yaml, o.apply, proxies, loaded.options);
       if (!r.ok) return fail(r.error);
       report = r.report;
@@ -117,7 +144,11 @@ export function diffCommand(o: DiffCli): Promise<CommandResult> {
       const proxies = o.proxy ?? [];
       if (proxies.length > 1) return fail('with --server, give at most one --proxy (or none for every connected proxy)', 2);
       const q = proxies[0] ? `?proxyID=${encodeURIComponent(proxies[0])}` : '';
-      report = await call<DiffReport>(o.server ?? DEFAULT_SERVER, `/debug/diff${q}`, { method: 'POST', body: yaml, headers: { 'content-type': 'application/yaml' } });
+      report = await call<DiffReport>(o.server ?? DEFAULT_SERVER, `/debug/diff${q}`, {
+        method: 'POST',
+        body: yaml,
+        headers: { 'content-type': 'application/yaml' },
+      });
     }
     return { out: o.output ? render(report, o.output) : diffText(report), code: 0 };
   });

@@ -18,28 +18,68 @@ const MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'm
  */
 function serve(args: string[]): Promise<{ code: number | null; stderr: string; started: boolean }> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [MAIN, 'serve', '--config-dir', '/nonexistent-tspilot-dir', '--bind', '127.0.0.1',
-      '--xds-port', '0', '--http-port', '0', '--monitoring-port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(
+      process.execPath,
+      [
+        MAIN,
+        'serve',
+        '--config-dir',
+        '/nonexistent-tspilot-dir',
+        '--bind',
+        '127.0.0.1',
+        '--xds-port',
+        '0',
+        '--http-port',
+        '0',
+        '--monitoring-port',
+        '0',
+        ...args,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let stderr = '';
     let stdout = '';
     let started = false;
-    p.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    p.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
     p.stdout.on('data', (d: Buffer) => {
       stdout = (stdout + d.toString()).slice(-4096);
-      if (!started && /"msg":"(http )?listening/.test(stdout)) { started = true; p.kill('SIGKILL'); }
+      if (!started && /"msg":"(http )?listening/.test(stdout)) {
+        started = true;
+        p.kill('SIGKILL');
+      }
     });
-    const t = setTimeout(() => { p.kill('SIGKILL'); reject(new Error(`tspilot serve ${args.join(' ')}: neither exited nor listened within 50 s`)); }, 50_000);
-    p.on('exit', (code) => { clearTimeout(t); resolve({ code, stderr, started }); });
+    const t = setTimeout(() => {
+      p.kill('SIGKILL');
+      reject(new Error(`tspilot serve ${args.join(' ')}: neither exited nor listened within 50 s`));
+    }, 50_000);
+    p.on('exit', (code) => {
+      clearTimeout(t);
+      resolve({ code, stderr, started });
+    });
   });
 }
 
 const BAD: readonly [string, string][] = [
-  ['--push-throttle', 'abc'], ['--push-throttle', '0'], ['--push-throttle', '2.5'],
-  ['--max-response-bytes', 'lots'], ['--max-response-bytes', '-1'],
-  ['--http-max-connections', '0'], ['--http-max-connections', 'x'],
-  ['--debounce-after', 'abc'], ['--debounce-max', '10'], ['--debounce-endpoints-max', 'soon'],
-  ['--poll-interval', '1 s'], ['--crd-poll-interval', 'x'], ['--max-connection-age', 'forever'], ['--max-connection-age-grace', '5'],
-  ['--class-cache-size', 'big'], ['--class-cache-bytes', '32MiB'], ['--max-stream-names', '0'], ['--max-subscribed-names', '1.5e6'],
+  ['--push-throttle', 'abc'],
+  ['--push-throttle', '0'],
+  ['--push-throttle', '2.5'],
+  ['--max-response-bytes', 'lots'],
+  ['--max-response-bytes', '-1'],
+  ['--http-max-connections', '0'],
+  ['--http-max-connections', 'x'],
+  ['--debounce-after', 'abc'],
+  ['--debounce-max', '10'],
+  ['--debounce-endpoints-max', 'soon'],
+  ['--poll-interval', '1 s'],
+  ['--crd-poll-interval', 'x'],
+  ['--max-connection-age', 'forever'],
+  ['--max-connection-age-grace', '5'],
+  ['--class-cache-size', 'big'],
+  ['--class-cache-bytes', '32MiB'],
+  ['--max-stream-names', '0'],
+  ['--max-subscribed-names', '1.5e6'],
   ['--xds-port', '70000'],
 ];
 

@@ -16,18 +16,37 @@ export type ConfigSection = 'cluster' | 'listener' | 'route' | 'endpoint' | 'sec
 
 /** Every spelling istioctl accepts, to the section. */
 export const SECTION_ALIASES: Readonly<Record<string, ConfigSection>> = {
-  cluster: 'cluster', clusters: 'cluster', c: 'cluster',
-  listener: 'listener', listeners: 'listener', l: 'listener',
-  route: 'route', routes: 'route', r: 'route',
-  endpoint: 'endpoint', endpoints: 'endpoint', ep: 'endpoint', eps: 'endpoint',
-  secret: 'secret', secrets: 'secret', s: 'secret',
-  bootstrap: 'bootstrap', b: 'bootstrap',
-  all: 'all', a: 'all',
+  cluster: 'cluster',
+  clusters: 'cluster',
+  c: 'cluster',
+  listener: 'listener',
+  listeners: 'listener',
+  l: 'listener',
+  route: 'route',
+  routes: 'route',
+  r: 'route',
+  endpoint: 'endpoint',
+  endpoints: 'endpoint',
+  ep: 'endpoint',
+  eps: 'endpoint',
+  secret: 'secret',
+  secrets: 'secret',
+  s: 'secret',
+  bootstrap: 'bootstrap',
+  b: 'bootstrap',
+  all: 'all',
+  a: 'all',
 };
 
 /** The `types=` of /debug/config_dump each section needs. */
 export const SECTION_TYPES: Readonly<Record<ConfigSection, string>> = {
-  cluster: 'cds', listener: 'lds', route: 'rds', endpoint: 'eds', secret: 'sds', bootstrap: 'bootstrap', all: 'cds,lds,rds,eds,sds,bootstrap',
+  cluster: 'cds',
+  listener: 'lds',
+  route: 'rds',
+  endpoint: 'eds',
+  secret: 'sds',
+  bootstrap: 'bootstrap',
+  all: 'cds,lds,rds,eds,sds,bootstrap',
 };
 
 /** istioctl's filters; each section reads its own. */
@@ -45,7 +64,7 @@ export interface ConfigFilter {
 }
 
 type J = { readonly [k: string]: unknown };
-const obj = (v: unknown): J => (v && typeof v === 'object' && !Array.isArray(v) ? v as J : {});
+const obj = (v: unknown): J => (v && typeof v === 'object' && !Array.isArray(v) ? (v as J) : {});
 const arr = (v: unknown): J[] => (Array.isArray(v) ? v.map(obj) : []);
 const str = (v: unknown): string => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : '');
 
@@ -63,22 +82,37 @@ function dumpOf(dump: unknown, type: string): J {
 /** `direction|port|subset|fqdn` → its parts (istiod's BuildSubsetKey); other names keep the name as FQDN. */
 function clusterParts(name: string): { fqdn: string; port: string; subset: string; direction: string } {
   const k = parseClusterName(name); // a remote config dump: the name is all there is
-  return k ? { direction: k.direction, port: String(k.port), subset: k.subset, fqdn: k.host } : { fqdn: name, port: '-', subset: '-', direction: '-' };
+  return k
+    ? { direction: k.direction, port: String(k.port), subset: k.subset, fqdn: k.host }
+    : { fqdn: name, port: '-', subset: '-', direction: '-' };
 }
 
 /** The clusters a filter keeps, as proto3 JSON. */
 export function clusterItems(dump: unknown, f: ConfigFilter = {}): J[] {
-  return arr(dumpOf(dump, 'ClustersConfigDump')['dynamicActiveClusters']).map((e) => obj(e['cluster'])).filter((c) => {
-    const p = clusterParts(str(c['name']));
-    return (!f.fqdn || p.fqdn === f.fqdn || p.fqdn.startsWith(f.fqdn + '.')) && (f.port === undefined || p.port === String(f.port))
-      && (f.subset === undefined || p.subset === f.subset) && (!f.direction || p.direction === f.direction.toLowerCase());
-  });
+  return arr(dumpOf(dump, 'ClustersConfigDump')['dynamicActiveClusters'])
+    .map((e) => obj(e['cluster']))
+    .filter((c) => {
+      const p = clusterParts(str(c['name']));
+      return (
+        (!f.fqdn || p.fqdn === f.fqdn || p.fqdn.startsWith(f.fqdn + '.')) &&
+        (f.port === undefined || p.port === String(f.port)) &&
+        (f.subset === undefined || p.subset === f.subset) &&
+        (!f.direction || p.direction === f.direction.toLowerCase())
+      );
+    });
 }
 
 function clusters(items: readonly J[]): string {
   const rows = items.map((c) => {
     const p = clusterParts(str(c['name']));
-    return [p.fqdn, p.port, p.subset || '-', p.direction, str(c['type']) || (c['clusterType'] ? 'CUSTOM' : 'STATIC'), provenance(c['metadata']) || '-'];
+    return [
+      p.fqdn,
+      p.port,
+      p.subset || '-',
+      p.direction,
+      str(c['type']) || (c['clusterType'] ? 'CUSTOM' : 'STATIC'),
+      provenance(c['metadata']) || '-',
+    ];
   });
   // istioctl's order: FQDN, then port, subset, direction.
   const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
@@ -113,20 +147,31 @@ function listenerType(l: J): string {
       else if (n.includes('tcp_proxy')) kinds.add('TCP');
     }
   }
-  return kinds.size === 2 ? 'HTTP+TCP' : [...kinds][0] ?? '-';
+  return kinds.size === 2 ? 'HTTP+TCP' : ([...kinds][0] ?? '-');
 }
 
 const socket = (l: J): J => obj(obj(l['address'])['socketAddress']);
 
 export function listenerItems(dump: unknown, f: ConfigFilter = {}): J[] {
-  return arr(dumpOf(dump, 'ListenersConfigDump')['dynamicListeners']).map((e) => obj(obj(e['activeState'])['listener'])).filter((l) =>
-    (!f.address || str(socket(l)['address']) === f.address) && (f.port === undefined || str(socket(l)['portValue']) === String(f.port))
-    && (!f.type || listenerType(l) === f.type.toUpperCase()));
+  return arr(dumpOf(dump, 'ListenersConfigDump')['dynamicListeners'])
+    .map((e) => obj(obj(e['activeState'])['listener']))
+    .filter(
+      (l) =>
+        (!f.address || str(socket(l)['address']) === f.address) &&
+        (f.port === undefined || str(socket(l)['portValue']) === String(f.port)) &&
+        (!f.type || listenerType(l) === f.type.toUpperCase()),
+    );
 }
 
 function listeners(items: readonly J[]): string {
-  const rows = items.map((l) => [str(l['name']), str(socket(l)['address']) || '-', str(socket(l)['portValue']) || '-', l['apiListener'] ? 'API' : 'SOCKET', listenerType(l),
-    listenerDestinations(l).join(', ') || '-']);
+  const rows = items.map((l) => [
+    str(l['name']),
+    str(socket(l)['address']) || '-',
+    str(socket(l)['portValue']) || '-',
+    l['apiListener'] ? 'API' : 'SOCKET',
+    listenerType(l),
+    listenerDestinations(l).join(', ') || '-',
+  ]);
   return table(['NAME', 'ADDRESS', 'PORT', 'KIND', 'TYPE', 'DESTINATION'], rows);
 }
 
@@ -139,14 +184,16 @@ function matchText(m: J): string {
 }
 
 export function routeItems(dump: unknown, f: ConfigFilter = {}): J[] {
-  return arr(dumpOf(dump, 'RoutesConfigDump')['dynamicRouteConfigs']).map((e) => obj(e['routeConfig'])).filter((rc) => !f.name || str(rc['name']) === f.name);
+  return arr(dumpOf(dump, 'RoutesConfigDump')['dynamicRouteConfigs'])
+    .map((e) => obj(e['routeConfig']))
+    .filter((rc) => !f.name || str(rc['name']) === f.name);
 }
 
 function routes(items: readonly J[]): string {
   const rows: string[][] = [];
   for (const rc of items) {
     for (const vh of arr(rc['virtualHosts'])) {
-      const domains = (Array.isArray(vh['domains']) ? vh['domains'] as unknown[] : []).map(str);
+      const domains = (Array.isArray(vh['domains']) ? (vh['domains'] as unknown[]) : []).map(str);
       const shown = domains.length > 2 ? `${domains[0]} +${domains.length - 1} more...` : domains.join(', ');
       for (const r of arr(vh['routes'])) {
         const extra = arr(obj(r['match'])['headers']).length ? ' (+headers)' : '';
@@ -157,7 +204,12 @@ function routes(items: readonly J[]): string {
   return table(['NAME', 'VHOST NAME', 'DOMAINS', 'MATCH', 'VIRTUAL SERVICE'], rows);
 }
 
-interface EndpointRow { readonly address: string; readonly port: string; readonly status: string; readonly cluster: string }
+interface EndpointRow {
+  readonly address: string;
+  readonly port: string;
+  readonly status: string;
+  readonly cluster: string;
+}
 
 function endpointRows(dump: unknown, f: ConfigFilter): { rows: EndpointRow[]; items: J[] } {
   const rows: EndpointRow[] = [];
@@ -171,7 +223,12 @@ function endpointRows(dump: unknown, f: ConfigFilter): { rows: EndpointRow[]; it
       for (const lb of arr(le['lbEndpoints'])) {
         const sa = obj(obj(obj(lb['endpoint'])['address'])['socketAddress']);
         const row = { address: str(sa['address']), port: str(sa['portValue']), status: str(lb['healthStatus']) || 'HEALTHY', cluster };
-        if ((f.address && row.address !== f.address) || (f.port !== undefined && row.port !== String(f.port)) || (f.status && row.status !== f.status.toUpperCase())) continue;
+        if (
+          (f.address && row.address !== f.address) ||
+          (f.port !== undefined && row.port !== String(f.port)) ||
+          (f.status && row.status !== f.status.toUpperCase())
+        )
+          continue;
         rows.push(row);
         kept = true;
       }
@@ -183,7 +240,10 @@ function endpointRows(dump: unknown, f: ConfigFilter): { rows: EndpointRow[]; it
 
 function endpoints(rows: readonly EndpointRow[]): string {
   // Envoy reports an endpoint with no health status from EDS as HEALTHY; outlier detection is Envoy's own state (OK here).
-  return table(['ENDPOINT', 'STATUS', 'OUTLIER CHECK', 'CLUSTER'], rows.map((r) => [`${r.address}:${r.port}`, r.status, 'OK', r.cluster]));
+  return table(
+    ['ENDPOINT', 'STATUS', 'OUTLIER CHECK', 'CLUSTER'],
+    rows.map((r) => [`${r.address}:${r.port}`, r.status, 'OK', r.cluster]),
+  );
 }
 
 export function secretItems(dump: unknown): J[] {
@@ -208,10 +268,13 @@ function bootstrap(b: J): string {
   const md = obj(node['metadata']);
   const loc = obj(node['locality']);
   const rows: string[][] = [
-    ['Node ID', str(node['id'])], ['Cluster', str(node['cluster']) || '-'],
+    ['Node ID', str(node['id'])],
+    ['Cluster', str(node['cluster']) || '-'],
     ['User agent', [str(node['userAgentName']), str(node['userAgentVersion'])].filter(Boolean).join(' ') || '-'],
     ['Locality', [str(loc['region']), str(loc['zone']), str(loc['subZone'])].filter(Boolean).join('/') || '-'],
-    ['ISTIO_VERSION', str(md['ISTIO_VERSION']) || '-'], ['GENERATOR', str(md['GENERATOR']) || '-'], ['CLUSTER_ID', str(md['CLUSTER_ID']) || '-'],
+    ['ISTIO_VERSION', str(md['ISTIO_VERSION']) || '-'],
+    ['GENERATOR', str(md['GENERATOR']) || '-'],
+    ['CLUSTER_ID', str(md['CLUSTER_ID']) || '-'],
   ];
   return table(['NODE', 'VALUE'], rows) + '(tspilot knows the node the proxy presented, not the rest of its bootstrap)\n';
 }
@@ -219,26 +282,45 @@ function bootstrap(b: J): string {
 /** The value `-o json|yaml` prints: the filtered resources of a section, the whole dump for `all`. */
 export function proxyConfigValue(section: ConfigSection, dump: unknown, f: ConfigFilter = {}): unknown {
   switch (section) {
-    case 'cluster': return clusterItems(dump, f);
-    case 'listener': return listenerItems(dump, f);
-    case 'route': return routeItems(dump, f);
-    case 'endpoint': return endpointRows(dump, f).items;
-    case 'secret': return dumpOf(dump, 'SecretsConfigDump');
-    case 'bootstrap': return dumpOf(dump, 'BootstrapConfigDump');
-    case 'all': return dump;
+    case 'cluster':
+      return clusterItems(dump, f);
+    case 'listener':
+      return listenerItems(dump, f);
+    case 'route':
+      return routeItems(dump, f);
+    case 'endpoint':
+      return endpointRows(dump, f).items;
+    case 'secret':
+      return dumpOf(dump, 'SecretsConfigDump');
+    case 'bootstrap':
+      return dumpOf(dump, 'BootstrapConfigDump');
+    case 'all':
+      return dump;
   }
 }
 
 /** `-o short`: istioctl's tables. */
 export function proxyConfigTable(section: ConfigSection, dump: unknown, f: ConfigFilter = {}): string {
   switch (section) {
-    case 'cluster': return clusters(clusterItems(dump, f));
-    case 'listener': return listeners(listenerItems(dump, f));
-    case 'route': return routes(routeItems(dump, f));
-    case 'endpoint': return endpoints(endpointRows(dump, f).rows);
-    case 'secret': return secrets(secretItems(dump));
-    case 'bootstrap': return bootstrap(bootstrapItem(dump));
+    case 'cluster':
+      return clusters(clusterItems(dump, f));
+    case 'listener':
+      return listeners(listenerItems(dump, f));
+    case 'route':
+      return routes(routeItems(dump, f));
+    case 'endpoint':
+      return endpoints(endpointRows(dump, f).rows);
+    case 'secret':
+      return secrets(secretItems(dump));
+    case 'bootstrap':
+      return bootstrap(bootstrapItem(dump));
     case 'all':
-      return [clusters(clusterItems(dump, f)), listeners(listenerItems(dump, f)), routes(routeItems(dump, f)), endpoints(endpointRows(dump, f).rows), secrets(secretItems(dump))].join('\n');
+      return [
+        clusters(clusterItems(dump, f)),
+        listeners(listenerItems(dump, f)),
+        routes(routeItems(dump, f)),
+        endpoints(endpointRows(dump, f).rows),
+        secrets(secretItems(dump)),
+      ].join('\n');
   }
 }

@@ -21,10 +21,19 @@ export interface SyncEntry {
   /** The replica the proxy is connected to, when a merged view of every replica says so (shown as ISTIOD, as istioctl shows the istiod of each proxy). */
   readonly replica?: string;
   readonly transport?: string;
-  readonly types: Readonly<Record<string, {
-    readonly sent: string; readonly nonce: string; readonly acked: string; readonly ackedNonce?: string;
-    readonly nack: { readonly version: string; readonly nonce: string; readonly error: string } | null;
-  } | undefined>>;
+  readonly types: Readonly<
+    Record<
+      string,
+      | {
+          readonly sent: string;
+          readonly nonce: string;
+          readonly acked: string;
+          readonly ackedNonce?: string;
+          readonly nack: { readonly version: string; readonly nonce: string; readonly error: string } | null;
+        }
+      | undefined
+    >
+  >;
 }
 
 export type SyncState = 'SYNCED' | 'NOT SENT' | 'STALE' | 'NACKED';
@@ -49,13 +58,24 @@ export function proxyStatusTable(entries: readonly SyncEntry[]): string {
   const version = (e: SyncEntry): string => e.istio_version || (e.proxy_version ? `${e.proxy_version}*` : '-');
   // Pollers of the v1 REST API are not xDS streams: then a TRANSPORT column says which rows are which.
   const polled = sorted.some((e) => e.transport && e.transport !== 'sotw' && e.transport !== 'delta');
-  const rows = sorted.map((e) => [shortName(e.proxy), e.cluster_id || '-', ...TYPES.map((t) => syncState(e.types[t])), 'NOT SENT', e.replica || e.istiod || '-', version(e), ...(polled ? [e.transport ?? ''] : [])]);
+  const rows = sorted.map((e) => [
+    shortName(e.proxy),
+    e.cluster_id || '-',
+    ...TYPES.map((t) => syncState(e.types[t])),
+    'NOT SENT',
+    e.replica || e.istiod || '-',
+    version(e),
+    ...(polled ? [e.transport ?? ''] : []),
+  ]);
   let out = table(['NAME', 'CLUSTER', 'CDS', 'LDS', 'EDS', 'RDS', 'ECDS', 'ISTIOD', 'VERSION', ...(polled ? ['TRANSPORT'] : [])], rows);
   const nacks: string[] = [];
   for (const e of sorted) {
     for (const t of TYPES) {
       const ts = e.types[t];
-      if (syncState(ts) === 'NACKED') nacks.push(`${shortName(e.proxy)} ${t.toUpperCase()} NACKED version ${ts!.nack!.version} (nonce ${ts!.nack!.nonce}): ${ts!.nack!.error}`);
+      if (syncState(ts) === 'NACKED')
+        nacks.push(
+          `${shortName(e.proxy)} ${t.toUpperCase()} NACKED version ${ts!.nack!.version} (nonce ${ts!.nack!.nonce}): ${ts!.nack!.error}`,
+        );
     }
   }
   if (nacks.length) out += '\n' + nacks.join('\n') + '\n';

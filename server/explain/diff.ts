@@ -14,7 +14,10 @@ import { SnapshotCache, type ClassSnapshot } from '../cache/snapshot.js';
 import { resourceJson } from './translate.js';
 
 /** What a proxy subscribes to per type (a connected stream's state; offline: wildcard everything). */
-export interface Subscription { readonly wildcard: boolean; readonly names: readonly string[] }
+export interface Subscription {
+  readonly wildcard: boolean;
+  readonly names: readonly string[];
+}
 
 export interface DiffTarget {
   readonly proxy: Proxy;
@@ -22,8 +25,16 @@ export interface DiffTarget {
   readonly subscriptions?: Readonly<Partial<Record<'cds' | 'eds' | 'lds' | 'rds', Subscription>>>;
 }
 
-export interface ResourceChange { readonly name: string; readonly fields: string[]; readonly fieldsOmitted?: number }
-export interface TypeDiff { readonly added: string[]; readonly removed: string[]; readonly changed: ResourceChange[] }
+export interface ResourceChange {
+  readonly name: string;
+  readonly fields: string[];
+  readonly fieldsOmitted?: number;
+}
+export interface TypeDiff {
+  readonly added: string[];
+  readonly removed: string[];
+  readonly changed: ResourceChange[];
+}
 
 export interface ClassDiff {
   readonly proxyClass: string;
@@ -112,7 +123,11 @@ function typeDiff(t: XdsType, names: readonly string[], before: ClassSnapshot, a
     else if (b && !a) d.removed.push(n);
     else if (a && b && a.version !== b.version) {
       const fields = fieldDiff(resourceJson(b), resourceJson(a));
-      d.changed.push({ name: n, fields: fields.slice(0, MAX_FIELDS), ...(fields.length > MAX_FIELDS ? { fieldsOmitted: fields.length - MAX_FIELDS } : {}) });
+      d.changed.push({
+        name: n,
+        fields: fields.slice(0, MAX_FIELDS),
+        ...(fields.length > MAX_FIELDS ? { fieldsOmitted: fields.length - MAX_FIELDS } : {}),
+      });
     }
   }
   return d.added.length || d.removed.length || d.changed.length ? d : null;
@@ -133,8 +148,13 @@ function mergeSubs(targets: readonly DiffTarget[]): Partial<Record<'cds' | 'eds'
  * `beforeFor` may hand out the served snapshots (already encoded, shared with the streams: only
  * read here), so only the "after" side is generated and encoded.
  */
-export function diffMeshes(before: MeshConfig, after: MeshConfig, targets: readonly DiffTarget[], change: { applied: string[]; rejected: Rejection[] },
-  beforeFor?: (p: Proxy) => ClassSnapshot): DiffReport {
+export function diffMeshes(
+  before: MeshConfig,
+  after: MeshConfig,
+  targets: readonly DiffTarget[],
+  change: { applied: string[]; rejected: Rejection[] },
+  beforeFor?: (p: Proxy) => ClassSnapshot,
+): DiffReport {
   const classes = new Map<string, DiffTarget[]>();
   for (const t of targets) {
     const k = proxyClass(t.proxy);
@@ -165,12 +185,31 @@ export function diffMeshes(before: MeshConfig, after: MeshConfig, targets: reado
 
 /** Folds per-class diffs into one entry per (type, op, name, fields): a change every class sees alike is listed once. */
 export function byResource(affected: readonly ClassDiff[]): ResourceDiff[] {
-  const out = new Map<string, { type: ResourceDiff['type']; op: ResourceDiff['op']; name: string; fields?: string[]; fieldsOmitted?: number; proxyClasses: string[]; proxies: number }>();
+  const out = new Map<
+    string,
+    {
+      type: ResourceDiff['type'];
+      op: ResourceDiff['op'];
+      name: string;
+      fields?: string[];
+      fieldsOmitted?: number;
+      proxyClasses: string[];
+      proxies: number;
+    }
+  >();
   const add = (c: ClassDiff, type: ResourceDiff['type'], op: ResourceDiff['op'], name: string, ch?: ResourceChange): void => {
     const key = JSON.stringify([type, op, name, ch?.fields ?? [], ch?.fieldsOmitted ?? 0]);
     let e = out.get(key);
     if (!e) {
-      e = { type, op, name, ...(ch ? { fields: ch.fields } : {}), ...(ch?.fieldsOmitted ? { fieldsOmitted: ch.fieldsOmitted } : {}), proxyClasses: [], proxies: 0 };
+      e = {
+        type,
+        op,
+        name,
+        ...(ch ? { fields: ch.fields } : {}),
+        ...(ch?.fieldsOmitted ? { fieldsOmitted: ch.fieldsOmitted } : {}),
+        proxyClasses: [],
+        proxies: 0,
+      };
       out.set(key, e);
     }
     e.proxyClasses.push(c.proxyClass);
@@ -184,7 +223,9 @@ export function byResource(affected: readonly ClassDiff[]): ResourceDiff[] {
     }
   }
   const order = { cds: 0, eds: 1, lds: 2, rds: 3 } as const;
-  return [...out.values()].sort((a, b) => order[a.type] - order[b.type] || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0) || a.op.localeCompare(b.op));
+  return [...out.values()].sort(
+    (a, b) => order[a.type] - order[b.type] || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0) || a.op.localeCompare(b.op),
+  );
 }
 
 const SIGN = { added: '+', removed: '-', changed: '~' } as const;

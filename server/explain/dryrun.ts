@@ -20,7 +20,8 @@ import type { ParseOutcome } from '../../watchers/file/parse-pool.js';
 import { parseConfigText } from '../../watchers/file/parse.js';
 import { diffMeshes, type DiffReport, type DiffTarget, type Subscription } from './diff.js';
 
-export type DryRunResult = { readonly ok: true; readonly report: DiffReport } | { readonly ok: false; readonly error: string; readonly busy?: boolean };
+export type DryRunResult =
+  { readonly ok: true; readonly report: DiffReport } | { readonly ok: false; readonly error: string; readonly busy?: boolean };
 
 const SOURCE = 'dry-run';
 
@@ -41,8 +42,15 @@ function targetOf(s: StreamState): DiffTarget {
  * (read after the parse; the change is applied to a private state made from it). `parse` defaults
  * to parsing here, synchronously.
  */
-export async function serverDryRun(store: () => StoreOutput, served: () => MeshConfig, streams: readonly StreamState[], yaml: string, opts?: MeshOptions,
-  servedSnapshot?: (p: Proxy) => ClassSnapshot, parse: (text: string, source: string) => Promise<ParseOutcome> = async (t, s) => parseConfigText(t, s)): Promise<DryRunResult> {
+export async function serverDryRun(
+  store: () => StoreOutput,
+  served: () => MeshConfig,
+  streams: readonly StreamState[],
+  yaml: string,
+  opts?: MeshOptions,
+  servedSnapshot?: (p: Proxy) => ClassSnapshot,
+  parse: (text: string, source: string) => Promise<ParseOutcome> = async (t, s) => parseConfigText(t, s),
+): Promise<DryRunResult> {
   const parsed = await parse(yaml, SOURCE);
   if (!parsed.ok && parsed.busy) return { ok: false, busy: true, error: parsed.reason };
   const last = store();
@@ -54,16 +62,26 @@ export async function serverDryRun(store: () => StoreOutput, served: () => MeshC
 
 /** One Envoy sidecar per Pod of the mesh (what a folder of manifests implies), else a default one. */
 export function podProxies(mesh: MeshConfig): Proxy[] {
-  const out = [...mesh.pods.values()].filter((p) => p.podIP).map((p) =>
-    resolveNode(mesh, `sidecar~${p.podIP}~${p.meta.name}.${p.meta.namespace}~${p.meta.namespace}.svc.${mesh.domainSuffix}`));
+  const out = [...mesh.pods.values()]
+    .filter((p) => p.podIP)
+    .map((p) => resolveNode(mesh, `sidecar~${p.podIP}~${p.meta.name}.${p.meta.namespace}~${p.meta.namespace}.svc.${mesh.domainSuffix}`));
   return out.length ? out : [resolveNode(mesh, `sidecar~10.0.0.1~tspilot.default~default.svc.${mesh.domainSuffix}`)];
 }
 
 /** Offline: `state` is a loaded folder; `nodes` are resolved against `before` (default: one sidecar per Pod). */
-export function offlineDryRun(state: StoreState, before: MeshConfig, yaml: string, source: string, nodes?: readonly NodeInfo[], opts?: MeshOptions): DryRunResult {
+export function offlineDryRun(
+  state: StoreState,
+  before: MeshConfig,
+  yaml: string,
+  source: string,
+  nodes?: readonly NodeInfo[],
+  opts?: MeshOptions,
+): DryRunResult {
   const ch = applyChange(state, yaml, source);
   if (ch.error) return { ok: false, error: ch.error };
   const after = meshFromState(ch.state, opts, before);
-  const targets = (nodes?.length ? nodes.map((n) => resolveNode(before, n.id, n.metadata)) : podProxies(before)).map((proxy) => ({ proxy }));
+  const targets = (nodes?.length ? nodes.map((n) => resolveNode(before, n.id, n.metadata)) : podProxies(before)).map((proxy) => ({
+    proxy,
+  }));
   return { ok: true, report: diffMeshes(before, after, targets, outcome(ch, after)) };
 }

@@ -32,9 +32,14 @@ spec:
 describe('explain: EnvoyFilter provenance', () => {
   it('names the EnvoyFilter that patched a cluster, and none for an untouched one', () => {
     const { mesh } = meshFrom(YAML);
-    const snap = new SnapshotCache(mesh).forProxy(proxy('sidecar~10.5.0.1~c-1.default~default.svc.cluster.local', { LABELS: { app: 'c' } }));
+    const snap = new SnapshotCache(mesh).forProxy(
+      proxy('sidecar~10.5.0.1~c-1.default~default.svc.cluster.local', { LABELS: { app: 'c' } }),
+    );
     const [a] = explain(mesh, snap, 'outbound|8080||a.default.svc.cluster.local', 'cds');
-    assert.ok(a!.lines.some((l) => l.startsWith('patched by EnvoyFilter default/lb')), a!.lines.join('\n'));
+    assert.ok(
+      a!.lines.some((l) => l.startsWith('patched by EnvoyFilter default/lb')),
+      a!.lines.join('\n'),
+    );
     assert.ok(a!.configs.some((c) => c.kind === 'EnvoyFilter' && c.name === 'lb' && c.file === 'test.yaml'));
     const [b] = explain(mesh, snap, 'outbound|8080||b.default.svc.cluster.local', 'cds');
     assert.ok(!b!.lines.some((l) => l.includes('EnvoyFilter')));

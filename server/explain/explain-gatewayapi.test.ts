@@ -37,7 +37,10 @@ describe('server/explain: Gateway API provenance', () => {
     const [e] = explain(mesh, new SnapshotCache(mesh).forProxy(p), 'web.default.svc.cluster.local:80', 'vhost');
     assert.ok(e, 'the virtual host is explained');
     assert.ok(e.lines.includes('HTTPRoute default/split rules[0] → outbound|80||web-v2.default.svc.cluster.local'), e.lines.join('\n'));
-    assert.ok(e.lines.includes('HTTPRoute default/split rules[1]: weight 75 → outbound|80||web.default.svc.cluster.local'), e.lines.join('\n'));
+    assert.ok(
+      e.lines.includes('HTTPRoute default/split rules[1]: weight 75 → outbound|80||web.default.svc.cluster.local'),
+      e.lines.join('\n'),
+    );
     const c = e.configs.find((x) => x.kind === 'HTTPRoute');
     assert.deepEqual([c?.namespace, c?.name, c?.file, c?.rules], ['default', 'split', 'test.yaml', ['rules[0]', 'rules[1]']]);
   });

@@ -44,12 +44,20 @@ export interface Explanation {
 }
 
 type J = { readonly [k: string]: unknown };
-const obj = (v: unknown): J => (v && typeof v === 'object' && !Array.isArray(v) ? v as J : {});
+const obj = (v: unknown): J => (v && typeof v === 'object' && !Array.isArray(v) ? (v as J) : {});
 const arr = (v: unknown): J[] => (Array.isArray(v) ? v.map(obj) : []);
 const str = (v: unknown): string => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : '');
 
-const KIND_OF_PATH: Readonly<Record<string, string>> = { 'virtual-service': 'VirtualService', 'destination-rule': 'DestinationRule', service: 'Service', 'service-entry': 'ServiceEntry', sidecar: 'Sidecar', gateway: 'Gateway',
-  httproute: 'HTTPRoute', grpcroute: 'GRPCRoute' };
+const KIND_OF_PATH: Readonly<Record<string, string>> = {
+  'virtual-service': 'VirtualService',
+  'destination-rule': 'DestinationRule',
+  service: 'Service',
+  'service-entry': 'ServiceEntry',
+  sidecar: 'Sidecar',
+  gateway: 'Gateway',
+  httproute: 'HTTPRoute',
+  grpcroute: 'GRPCRoute',
+};
 
 /** `/apis/networking.istio.io/v1/namespaces/default/virtual-service/reviews` → the config key. */
 export function keyOfPath(path: string): { kind: string; namespace: string; name: string } | null {
@@ -71,7 +79,15 @@ class Collector {
     if (!c) {
       const e = this.mesh.objects.get(key);
       const meta = (e?.object as ConfigObject | undefined)?.meta;
-      c = { kind, namespace, name, generation: meta?.generation ?? 0, resourceVersion: meta?.resourceVersion ?? '', file: e?.origin.source ?? '(not in the store)', rules: [] };
+      c = {
+        kind,
+        namespace,
+        name,
+        generation: meta?.generation ?? 0,
+        resourceVersion: meta?.resourceVersion ?? '',
+        file: e?.origin.source ?? '(not in the store)',
+        rules: [],
+      };
       this.configs.set(key, c);
     }
     if (rule && !c.rules.includes(rule)) c.rules.push(rule);
@@ -84,13 +100,19 @@ class Collector {
 }
 
 function service(mesh: MeshConfig, c: Collector, svc: MeshService | undefined, port: number, host: string): void {
-  if (!svc) { c.lines.push(`host ${host} is not a known service`); return; }
+  if (!svc) {
+    c.lines.push(`host ${host} is not a known service`);
+    return;
+  }
   const i = svc.ports.findIndex((p) => p.port === port);
   const k = mesh.objects.has(configKey('Service', svc.namespace, svc.name)) ? 'Service' : 'ServiceEntry';
   const kind = c.add(k, svc.namespace, svc.name, i >= 0 ? `spec.ports[${i}]` : undefined);
   const p = svc.ports[i];
-  c.lines.push(p ? `${kind} spec.ports[${i}]: ${p.name || '(unnamed)'} ${p.port}/${p.protocol}${p.appProtocol ? ` appProtocol ${p.appProtocol}` : ''} → host ${svc.hostname}:${p.port}`
-    : `${kind}: host ${svc.hostname} (port ${port} is not one of its ports)`);
+  c.lines.push(
+    p
+      ? `${kind} spec.ports[${i}]: ${p.name || '(unnamed)'} ${p.port}/${p.protocol}${p.appProtocol ? ` appProtocol ${p.appProtocol}` : ''} → host ${svc.hostname}:${p.port}`
+      : `${kind}: host ${svc.hostname} (port ${port} is not one of its ports)`,
+  );
 }
 
 function destinationRule(c: Collector, dr: DestinationRule, subset: string, clusterJson: J): void {
@@ -99,8 +121,15 @@ function destinationRule(c: Collector, dr: DestinationRule, subset: string, clus
   const label = c.add('DestinationRule', dr.meta.namespace, dr.meta.name, subset && si >= 0 ? `subsets[${si}]` : 'spec.trafficPolicy');
   if (subset) {
     const s = subsets[si];
-    c.lines.push(s ? `${label} subsets[${si}] (${subset}): endpoints labelled ${Object.entries(s.labels ?? {}).map(([k, v]) => `${k}=${v}`).join(', ') || '(any)'}`
-      : `${label}: no subset "${subset}"`);
+    c.lines.push(
+      s
+        ? `${label} subsets[${si}] (${subset}): endpoints labelled ${
+            Object.entries(s.labels ?? {})
+              .map(([k, v]) => `${k}=${v}`)
+              .join(', ') || '(any)'
+          }`
+        : `${label}: no subset "${subset}"`,
+    );
   }
   const own = subsets[si]?.trafficPolicy?.loadBalancer;
   const lb = own ?? dr.spec.trafficPolicy?.loadBalancer;
@@ -111,15 +140,24 @@ function destinationRule(c: Collector, dr: DestinationRule, subset: string, clus
 }
 
 function explainCluster(mesh: MeshConfig, c: Collector, name: string, p: ClusterKey | undefined, json: J): void {
-  if (!p) { c.lines.push(`${name} is one of istiod's fixed clusters (no config produces it)`); return; }
+  if (!p) {
+    c.lines.push(`${name} is one of istiod's fixed clusters (no config produces it)`);
+    return;
+  }
   service(mesh, c, mesh.serviceByHost.get(p.host), p.port, p.host);
   const drKey = keyOfPath(str(obj(obj(obj(json['metadata'])['filterMetadata'])['istio'])['config']));
   const dr = drKey ? mesh.destinationRules.find((d) => d.meta.namespace === drKey.namespace && d.meta.name === drKey.name) : undefined;
   if (dr) destinationRule(c, dr, p.subset, json);
-  else c.lines.push(`no DestinationRule for ${p.host}: defaults (lb_policy ${str(json['lbPolicy']) || 'ROUND_ROBIN'}, connect_timeout ${str(json['connectTimeout'])})`);
-  if (p.direction === 'outbound') c.lines.push(clusterTlsLine(mesh, mesh.serviceByHost.get(p.host), p.port, p.subset, dr, (...a) => c.add(...a)));
+  else
+    c.lines.push(
+      `no DestinationRule for ${p.host}: defaults (lb_policy ${str(json['lbPolicy']) || 'ROUND_ROBIN'}, connect_timeout ${str(json['connectTimeout'])})`,
+    );
+  if (p.direction === 'outbound')
+    c.lines.push(clusterTlsLine(mesh, mesh.serviceByHost.get(p.host), p.port, p.subset, dr, (...a) => c.add(...a)));
   const eps = mesh.endpoints.get(p.host)?.get(p.port) ?? [];
-  c.lines.push(`${eps.length} endpoint(s) of ${p.host}:${p.port} in the registry${p.subset ? ` before subset ${p.subset}'s label filter` : ''}`);
+  c.lines.push(
+    `${eps.length} endpoint(s) of ${p.host}:${p.port} in the registry${p.subset ? ` before subset ${p.subset}'s label filter` : ''}`,
+  );
 }
 
 function explainEndpoints(mesh: MeshConfig, c: Collector, p: ClusterKey | undefined, json: J): void {
@@ -134,7 +172,11 @@ function explainEndpoints(mesh: MeshConfig, c: Collector, p: ClusterKey | undefi
       if (ep?.pod) {
         const [ns, pod] = ep.pod.split('/') as [string, string];
         c.add('Pod', ns, pod);
-        c.lines.push(`endpoint ${addr}: Pod ${ep.pod} (labels ${Object.entries(ep.labels).map(([k, v]) => `${k}=${v}`).join(', ')})`);
+        c.lines.push(
+          `endpoint ${addr}: Pod ${ep.pod} (labels ${Object.entries(ep.labels)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(', ')})`,
+        );
       } else c.lines.push(`endpoint ${addr}${ep ? '' : ' (not in the current registry)'}`);
     }
   }
@@ -157,21 +199,32 @@ function explainRoute(mesh: MeshConfig, c: Collector, vhost: string, r: J): void
     c.lines.push(`${vhost} route "${rname || 'default'}": no VirtualService routes this host; istiod's default route → ${target}`);
     return;
   }
-  if (key.kind === 'HTTPRoute' || key.kind === 'GRPCRoute') { explainGatewayApiRoute(c, vhost, rname, key, r, action); return; }
+  if (key.kind === 'HTTPRoute' || key.kind === 'GRPCRoute') {
+    explainGatewayApiRoute(c, vhost, rname, key, r, action);
+    return;
+  }
   const vs = mesh.virtualServices.find((v) => v.meta.namespace === key.namespace && v.meta.name === key.name);
-  if (!vs) { c.lines.push(`${vhost} route "${rname}": from ${key.kind} ${key.namespace}/${key.name}, which is no longer in the mesh`); return; }
+  if (!vs) {
+    c.lines.push(`${vhost} route "${rname}": from ${key.kind} ${key.namespace}/${key.name}, which is no longer in the mesh`);
+    return;
+  }
   const i = httpIndex(vs, rname, r);
   const label = c.add('VirtualService', vs.meta.namespace, vs.meta.name, i >= 0 ? `http[${i}]` : undefined);
   const at = i >= 0 ? `http[${i}]` : `(route ${rname})`;
   const h = i >= 0 ? vs.spec.http?.[i] : undefined;
   if (h?.match?.length) c.lines.push(`${label} ${at}.match: ${JSON.stringify(r['match'])}`);
-  if (r['redirect']) { c.lines.push(`${label} ${at}.redirect → ${JSON.stringify(r['redirect'])}`); return; }
+  if (r['redirect']) {
+    c.lines.push(`${label} ${at}.redirect → ${JSON.stringify(r['redirect'])}`);
+    return;
+  }
   const dests = (h?.route ?? []).map((d, k) => ({ d, k })).filter(({ d }) => (h?.route?.length ?? 0) === 1 || (d.weight ?? 0) > 0);
   const weighted = arr(obj(action['weightedClusters'])['clusters']);
   if (weighted.length) {
     weighted.forEach((w, j) => {
       const k = dests[j]?.k;
-      c.lines.push(`${label} ${at}${k !== undefined ? `.route[${k}]` : ''}: weight ${str(obj(w['weight'])['value'] ?? w['weight'])} → ${str(w['name'])}`);
+      c.lines.push(
+        `${label} ${at}${k !== undefined ? `.route[${k}]` : ''}: weight ${str(obj(w['weight'])['value'] ?? w['weight'])} → ${str(w['name'])}`,
+      );
     });
   } else if (str(action['cluster'])) {
     c.lines.push(`${label} ${at}${dests[0] ? `.route[${dests[0].k}]` : ''} → ${str(action['cluster'])}`);
@@ -187,7 +240,7 @@ function explainVhost(mesh: MeshConfig, c: Collector, vh: J): void {
   const hp = /^(.*):(\d+)$/.exec(name);
   if (hp) service(mesh, c, mesh.serviceByHost.get(hp[1]!), Number(hp[2]), hp[1]!);
   else c.lines.push(`virtual host ${name} is one of istiod's fixed catch-alls`);
-  const domains = (Array.isArray(vh['domains']) ? vh['domains'] as unknown[] : []).map(str);
+  const domains = (Array.isArray(vh['domains']) ? (vh['domains'] as unknown[]) : []).map(str);
   c.lines.push(`virtual host ${name}: domains ${domains.join(', ')}`);
   for (const r of arr(vh['routes'])) explainRoute(mesh, c, name, r);
 }
@@ -195,7 +248,14 @@ function explainVhost(mesh: MeshConfig, c: Collector, vh: J): void {
 function explainListener(mesh: MeshConfig, c: Collector, name: string, json: J, proxy?: Proxy): void {
   explainListenerSecurity(mesh, c, json);
   if (name === 'virtualInbound' && proxy) {
-    const ports = [...new Set(arr(json['filterChains']).map((ch) => /^0\.0\.0\.0_(\d+)$/.exec(str(ch['name']))?.[1]).filter((p) => p !== undefined).map(Number))].sort((a, b) => a - b);
+    const ports = [
+      ...new Set(
+        arr(json['filterChains'])
+          .map((ch) => /^0\.0\.0\.0_(\d+)$/.exec(str(ch['name']))?.[1])
+          .filter((p) => p !== undefined)
+          .map(Number),
+      ),
+    ].sort((a, b) => a - b);
     c.lines.push(...inboundMtlsLines(mesh, proxy, ports, (...a) => c.add(...a)));
     return;
   }
@@ -210,10 +270,11 @@ function explainListener(mesh: MeshConfig, c: Collector, name: string, json: J, 
     return;
   }
   const routes = new Set<string>();
-  for (const ch of arr(json['filterChains'])) for (const f of arr(ch['filters'])) {
-    const rn = str(obj(obj(f['typedConfig'])['rds'])['routeConfigName']);
-    if (rn) routes.add(rn);
-  }
+  for (const ch of arr(json['filterChains']))
+    for (const f of arr(ch['filters'])) {
+      const rn = str(obj(obj(f['typedConfig'])['rds'])['routeConfigName']);
+      if (rn) routes.add(rn);
+    }
   const port = /^0\.0\.0\.0_(\d+)$/.exec(name)?.[1];
   if (port) {
     for (const s of mesh.services) if (s.ports.some((p) => String(p.port) === port)) service(mesh, c, s, Number(port), s.hostname);
@@ -257,7 +318,13 @@ function usedBy(mesh: MeshConfig, c: Collector, snap: ClassSnapshot, cluster: st
  * Explanations of every resource (or virtual host) named `name` that the proxy class has,
  * optionally of one type. Empty when the proxy has nothing by that name.
  */
-export function explain(mesh: MeshConfig, snap: ClassSnapshot, name: string, only?: 'cds' | 'eds' | 'lds' | 'rds' | 'vhost', proxy?: Proxy): Explanation[] {
+export function explain(
+  mesh: MeshConfig,
+  snap: ClassSnapshot,
+  name: string,
+  only?: 'cds' | 'eds' | 'lds' | 'rds' | 'vhost',
+  proxy?: Proxy,
+): Explanation[] {
   const out: Explanation[] = [];
   for (const t of TYPES) {
     const short = SHORT[t];
@@ -266,8 +333,10 @@ export function explain(mesh: MeshConfig, snap: ClassSnapshot, name: string, onl
     if (!r) continue;
     const json = obj(resourceJson(r));
     const c = new Collector(mesh);
-    if (t === CDS) { explainCluster(mesh, c, name, snap.clusterKey(t, name), json); usedBy(mesh, c, snap, name); }
-    else if (t === EDS) explainEndpoints(mesh, c, snap.clusterKey(t, name), json);
+    if (t === CDS) {
+      explainCluster(mesh, c, name, snap.clusterKey(t, name), json);
+      usedBy(mesh, c, snap, name);
+    } else if (t === EDS) explainEndpoints(mesh, c, snap.clusterKey(t, name), json);
     else if (t === LDS) explainListener(mesh, c, name, json, proxy);
     else for (const vh of arr(json['virtualHosts'])) explainVhost(mesh, c, vh);
     patchedBy(c, json);
@@ -290,23 +359,41 @@ export function explain(mesh: MeshConfig, snap: ClassSnapshot, name: string, onl
 
 /** Explanations as text, for the CLI. */
 export function explainText(ex: readonly Explanation[]): string {
-  return ex.map((e) => [
-    `${e.type.toUpperCase()} ${e.name}`,
-    ...e.lines.map((l) => `  ${l}`),
-    '  configs:',
-    ...e.configs.map((c) => `    ${c.kind} ${c.namespace}/${c.name} (generation ${c.generation}${c.resourceVersion ? `, resourceVersion ${c.resourceVersion}` : ''}) from ${c.file}${c.rules.length ? `: ${c.rules.join(', ')}` : ''}`),
-  ].join('\n')).join('\n\n') + '\n';
+  return (
+    ex
+      .map((e) =>
+        [
+          `${e.type.toUpperCase()} ${e.name}`,
+          ...e.lines.map((l) => `  ${l}`),
+          '  configs:',
+          ...e.configs.map(
+            (c) =>
+              `    ${c.kind} ${c.namespace}/${c.name} (generation ${c.generation}${c.resourceVersion ? `, resourceVersion ${c.resourceVersion}` : ''}) from ${c.file}${c.rules.length ? `: ${c.rules.join(', ')}` : ''}`,
+          ),
+        ].join('\n'),
+      )
+      .join('\n\n') + '\n'
+  );
 }
 
 /** A route converted from a Gateway API HTTPRoute/GRPCRoute: named `<ns>.<name>.<rule index>` (istiod's name). */
-function explainGatewayApiRoute(c: Collector, vhost: string, rname: string, key: { kind: string; namespace: string; name: string }, r: J, action: J): void {
+function explainGatewayApiRoute(
+  c: Collector,
+  vhost: string,
+  rname: string,
+  key: { kind: string; namespace: string; name: string },
+  r: J,
+  action: J,
+): void {
   const rule = rname.startsWith(`${key.namespace}.${key.name}.`) ? rname.slice(key.namespace.length + key.name.length + 2) : '';
   const at = /^\d+$/.test(rule) ? `rules[${rule}]` : `(route ${rname})`;
   const label = c.add(key.kind, key.namespace, key.name, at.startsWith('rules') ? at : undefined);
   c.lines.push(`${vhost}: ${label} ${at}.match: ${JSON.stringify(r['match'])}`);
   const weighted = arr(obj(action['weightedClusters'])['clusters']);
   if (r['redirect']) c.lines.push(`${label} ${at} redirect → ${JSON.stringify(r['redirect'])}`);
-  else if (r['directResponse']) c.lines.push(`${label} ${at} → direct response ${JSON.stringify(r['directResponse'])} (no usable backendRef)`);
-  else if (weighted.length) for (const w of weighted) c.lines.push(`${label} ${at}: weight ${str(obj(w['weight'])['value'] ?? w['weight'])} → ${str(w['name'])}`);
+  else if (r['directResponse'])
+    c.lines.push(`${label} ${at} → direct response ${JSON.stringify(r['directResponse'])} (no usable backendRef)`);
+  else if (weighted.length)
+    for (const w of weighted) c.lines.push(`${label} ${at}: weight ${str(obj(w['weight'])['value'] ?? w['weight'])} → ${str(w['name'])}`);
   else if (str(action['cluster'])) c.lines.push(`${label} ${at} → ${str(action['cluster'])}`);
 }

@@ -25,31 +25,48 @@ export function inboundMtlsLines(mesh: MeshConfig, proxy: Proxy, ports: readonly
   const eff = effectiveMtls(mesh.peerAuthentications, mesh.settings.rootNamespace, proxy.namespace, labels);
   const lines: string[] = [];
   const levels: [string, PeerAuthentication | undefined][] = [
-    [`mesh (root namespace ${mesh.settings.rootNamespace})`, eff.levels.mesh], [`namespace ${proxy.namespace}`, eff.levels.namespace], ['workload', eff.levels.workload],
+    [`mesh (root namespace ${mesh.settings.rootNamespace})`, eff.levels.mesh],
+    [`namespace ${proxy.namespace}`, eff.levels.namespace],
+    ['workload', eff.levels.workload],
   ];
   for (const [level, p] of levels) {
-    if (!p) { lines.push(`PeerAuthentication ${level}: none`); continue; }
+    if (!p) {
+      lines.push(`PeerAuthentication ${level}: none`);
+      continue;
+    }
     const label = add('PeerAuthentication', p.meta.namespace, p.meta.name, 'spec.mtls');
     lines.push(`${label} (${level}): mtls.mode ${modeOf(p)}${modeOf(p) === 'UNSET' ? ' (inherits)' : ''}`);
   }
   lines.push(`effective mTLS mode ${eff.mode}${Object.keys(eff.levels).length ? '' : " (no PeerAuthentication: istiod's default)"}`);
   for (const pp of eff.perPort) {
     add('PeerAuthentication', eff.levels.workload!.meta.namespace, eff.levels.workload!.meta.name, `spec.portLevelMtls.${pp.port}`);
-    lines.push(`port ${pp.port}: portLevelMtls → ${pp.mode}${ports.includes(pp.port) ? '' : ' (no service declares it: a passthrough chain)'}`);
+    lines.push(
+      `port ${pp.port}: portLevelMtls → ${pp.mode}${ports.includes(pp.port) ? '' : ' (no service declares it: a passthrough chain)'}`,
+    );
   }
   for (const port of ports) {
     const m = mtlsModeForPort(eff, port);
-    lines.push(`inbound port ${port}: ${m} → ${m === 'STRICT' ? 'mTLS chain only' : m === 'DISABLE' ? 'plaintext chain only' : 'mTLS and plaintext chains'}`);
+    lines.push(
+      `inbound port ${port}: ${m} → ${m === 'STRICT' ? 'mTLS chain only' : m === 'DISABLE' ? 'plaintext chain only' : 'mTLS and plaintext chains'}`,
+    );
   }
   return lines;
 }
 
 /** Where an outbound cluster's TLS comes from. */
-export function clusterTlsLine(mesh: MeshConfig, svc: MeshService | undefined, port: number, subset: string, dr: DestinationRule | undefined, add: AddConfig): string {
+export function clusterTlsLine(
+  mesh: MeshConfig,
+  svc: MeshService | undefined,
+  port: number,
+  subset: string,
+  dr: DestinationRule | undefined,
+  add: AddConfig,
+): string {
   const base = policyForPort(dr?.spec.trafficPolicy, port);
   const sub = dr?.spec.subsets?.find((s) => s.name === subset);
   const tls = policyForPort(sub?.trafficPolicy, port)?.tls ?? base?.tls;
-  if (dr && tls?.mode) return `${add('DestinationRule', dr.meta.namespace, dr.meta.name, 'trafficPolicy.tls')} tls.mode ${tls.mode}: ${tls.mode === 'DISABLE' ? 'plaintext' : tls.mode === 'ISTIO_MUTUAL' ? 'istio mTLS to every endpoint' : 'TLS with the rule\'s certificates'}`;
+  if (dr && tls?.mode)
+    return `${add('DestinationRule', dr.meta.namespace, dr.meta.name, 'trafficPolicy.tls')} tls.mode ${tls.mode}: ${tls.mode === 'DISABLE' ? 'plaintext' : tls.mode === 'ISTIO_MUTUAL' ? 'istio mTLS to every endpoint' : "TLS with the rule's certificates"}`;
   if (!svc) return 'TLS: none (unknown service)';
   if (!mesh.settings.enableAutoMtls) return 'TLS: none (mesh config enableAutoMtls is false)';
   if (svc.meshExternal) return 'TLS: none (MESH_EXTERNAL service: auto mTLS does not apply)';

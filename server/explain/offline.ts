@@ -77,12 +77,23 @@ export function applyChange(base: StoreState, text: string, source = 'dry-run'):
   return applyParsed(base, parseConfigText(text, source), source);
 }
 
-export interface AppliedChange { state: StoreState; applied: string[]; rejected: Rejection[]; error?: string }
+export interface AppliedChange {
+  state: StoreState;
+  applied: string[];
+  rejected: Rejection[];
+  error?: string;
+}
 
 /** `applyChange` for a text already parsed (by parseConfigText, possibly on a worker thread). */
 export function applyParsed(base: StoreState, res: ParseResult, source = 'dry-run'): AppliedChange {
   if (!res.ok) return { state: base, applied: [], rejected: [], error: `${source}: ${res.reason}` };
-  if (!res.file.objects.length && !res.file.rejections.length) return { state: base, applied: [], rejected: [], error: `${source}: no objects tspilot reads (Service, EndpointSlice, Pod, VirtualService, DestinationRule…)` };
+  if (!res.file.objects.length && !res.file.rejections.length)
+    return {
+      state: base,
+      applied: [],
+      rejected: [],
+      error: `${source}: no objects tspilot reads (Service, EndpointSlice, Pod, VirtualService, DestinationRule…)`,
+    };
   let st = copyState(base);
   for (const o of res.file.objects) st = reduce(st, { type: 'upsert', key: o.key, object: o.object, origin: { source } });
   for (const r of res.file.rejections) st = reduce(st, { type: 'reject', rejection: r });

@@ -51,7 +51,9 @@ export function resourceJson(r: EncodedResource): JsonValue {
 }
 
 export function translate(mesh: MeshConfig, proxy: Proxy, opts: TranslateOptions = {}): Translated {
-  const snap = new SnapshotCache(mesh, ({ typeUrl, name, error }) => { throw new Error(`cannot encode ${SHORT[typeUrl as XdsType] ?? typeUrl} ${name}: ${error.message}`); }).forProxy(proxy);
+  const snap = new SnapshotCache(mesh, ({ typeUrl, name, error }) => {
+    throw new Error(`cannot encode ${SHORT[typeUrl as XdsType] ?? typeUrl} ${name}: ${error.message}`);
+  }).forProxy(proxy);
   const types: Translated['types'] = {};
   const found = new Set<string>();
   for (const short of opts.types ?? (['cds', 'eds', 'lds', 'rds'] as const)) {
@@ -62,7 +64,10 @@ export function translate(mesh: MeshConfig, proxy: Proxy, opts: TranslateOptions
     types[short] = { version: versionOf(rs), resources: rs.map(resourceJson) };
   }
   return {
-    node: proxy.id, proxyClass: proxyClass(proxy), generation: mesh.generation, types,
+    node: proxy.id,
+    proxyClass: proxyClass(proxy),
+    generation: mesh.generation,
+    types,
     missing: (opts.names ?? []).filter((n) => !found.has(n)),
   };
 }

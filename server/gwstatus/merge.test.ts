@@ -8,16 +8,33 @@ import assert from 'node:assert/strict';
 import type { GwObjectStatus } from '../../model/gatewayapi.js';
 import { mergeStatus, sameStatus } from './merge.js';
 
-const route = (status: 'True' | 'False', reason: string): GwObjectStatus => ({ kind: 'HTTPRoute', namespace: 'app', name: 'r', generation: 3, parents: [{
-  parentRef: { group: 'gateway.networking.k8s.io', kind: 'Gateway', namespace: 'infra', name: 'gw' }, controllerName: 'istio.io/gateway-controller',
-  conditions: [{ type: 'Accepted', status, reason, message: '' }],
-}] });
+const route = (status: 'True' | 'False', reason: string): GwObjectStatus => ({
+  kind: 'HTTPRoute',
+  namespace: 'app',
+  name: 'r',
+  generation: 3,
+  parents: [
+    {
+      parentRef: { group: 'gateway.networking.k8s.io', kind: 'Gateway', namespace: 'infra', name: 'gw' },
+      controllerName: 'istio.io/gateway-controller',
+      conditions: [{ type: 'Accepted', status, reason, message: '' }],
+    },
+  ],
+});
 
 describe('server/gwstatus mergeStatus', () => {
   it('adds observedGeneration and a transition time; keeps the time while the status holds, moves it when it flips', () => {
     const first = mergeStatus(route('True', 'Accepted'), undefined, 'T1');
-    const c = (s: Record<string, unknown>): Record<string, unknown> => ((s['parents'] as { conditions: Record<string, unknown>[] }[])[0]!.conditions[0]!);
-    assert.deepEqual(c(first), { type: 'Accepted', status: 'True', reason: 'Accepted', message: '', observedGeneration: 3, lastTransitionTime: 'T1' });
+    const c = (s: Record<string, unknown>): Record<string, unknown> =>
+      (s['parents'] as { conditions: Record<string, unknown>[] }[])[0]!.conditions[0]!;
+    assert.deepEqual(c(first), {
+      type: 'Accepted',
+      status: 'True',
+      reason: 'Accepted',
+      message: '',
+      observedGeneration: 3,
+      lastTransitionTime: 'T1',
+    });
     assert.equal(c(mergeStatus(route('True', 'Accepted'), first, 'T2'))['lastTransitionTime'], 'T1');
     assert.ok(sameStatus(mergeStatus(route('True', 'Accepted'), first, 'T2'), first), 'nothing to write when nothing changed');
     assert.equal(c(mergeStatus(route('False', 'NotAllowedByListeners'), first, 'T3'))['lastTransitionTime'], 'T3');
@@ -25,8 +42,15 @@ describe('server/gwstatus mergeStatus', () => {
 
   it('keeps the parents other controllers wrote, replaces its own', () => {
     const other = { parentRef: { name: 'x' }, controllerName: 'example.com/other', conditions: [] };
-    const merged = mergeStatus(route('True', 'Accepted'), { parents: [other, { parentRef: { name: 'old' }, controllerName: 'istio.io/gateway-controller', conditions: [] }] }, 'T');
-    assert.deepEqual((merged['parents'] as { controllerName: string }[]).map((p) => p.controllerName), ['example.com/other', 'istio.io/gateway-controller']);
+    const merged = mergeStatus(
+      route('True', 'Accepted'),
+      { parents: [other, { parentRef: { name: 'old' }, controllerName: 'istio.io/gateway-controller', conditions: [] }] },
+      'T',
+    );
+    assert.deepEqual(
+      (merged['parents'] as { controllerName: string }[]).map((p) => p.controllerName),
+      ['example.com/other', 'istio.io/gateway-controller'],
+    );
     assert.equal((merged['parents'] as { parentRef: { name: string } }[])[1]!.parentRef.name, 'gw');
   });
 

@@ -10,20 +10,41 @@ import { ISTIO_GATEWAY_CONTROLLER, type GwCondition, type GwObjectStatus, type G
 
 type Json = Record<string, unknown>;
 
-interface KubeCondition { type: string; status: string; reason: string; message: string; observedGeneration: number; lastTransitionTime: string }
+interface KubeCondition {
+  type: string;
+  status: string;
+  reason: string;
+  message: string;
+  observedGeneration: number;
+  lastTransitionTime: string;
+}
 
 function conditions(want: readonly GwCondition[], have: unknown, generation: number, now: string): KubeCondition[] {
   const old = Array.isArray(have) ? (have as Json[]) : [];
   return want.map((c) => {
     const prev = old.find((o) => o['type'] === c.type);
     const since = prev && prev['status'] === c.status && typeof prev['lastTransitionTime'] === 'string' ? prev['lastTransitionTime'] : now;
-    return { type: c.type, status: c.status, reason: c.reason, message: c.message, observedGeneration: generation, lastTransitionTime: since };
+    return {
+      type: c.type,
+      status: c.status,
+      reason: c.reason,
+      message: c.message,
+      observedGeneration: generation,
+      lastTransitionTime: since,
+    };
   });
 }
 
 function parentRef(p: GwRouteParentStatus): Json {
   const r = p.parentRef;
-  return { group: r.group, kind: r.kind, namespace: r.namespace, name: r.name, ...(r.sectionName ? { sectionName: r.sectionName } : {}), ...(r.port ? { port: r.port } : {}) };
+  return {
+    group: r.group,
+    kind: r.kind,
+    namespace: r.namespace,
+    name: r.name,
+    ...(r.sectionName ? { sectionName: r.sectionName } : {}),
+    ...(r.port ? { port: r.port } : {}),
+  };
 }
 
 /** The status object to write, given the object's current `status` (anything) and `now` (RFC 3339). */
@@ -35,7 +56,9 @@ export function mergeStatus(s: GwObjectStatus, current: unknown, now: string): J
     const others = oldParents.filter((p) => p['controllerName'] !== ISTIO_GATEWAY_CONTROLLER);
     const ours = s.parents.map((p) => {
       const ref = parentRef(p);
-      const prev = oldParents.find((o) => o['controllerName'] === ISTIO_GATEWAY_CONTROLLER && JSON.stringify(o['parentRef']) === JSON.stringify(ref));
+      const prev = oldParents.find(
+        (o) => o['controllerName'] === ISTIO_GATEWAY_CONTROLLER && JSON.stringify(o['parentRef']) === JSON.stringify(ref),
+      );
       return { parentRef: ref, controllerName: p.controllerName, conditions: conditions(p.conditions, prev?.['conditions'], gen, now) };
     });
     return { ...cur, parents: [...others, ...ours] };
@@ -44,7 +67,9 @@ export function mergeStatus(s: GwObjectStatus, current: unknown, now: string): J
   if (s.listeners) {
     const oldListeners = Array.isArray(cur['listeners']) ? (cur['listeners'] as Json[]) : [];
     out['listeners'] = s.listeners.map((l) => ({
-      name: l.name, attachedRoutes: l.attachedRoutes, supportedKinds: l.supportedKinds.map((k) => ({ group: k.group, kind: k.kind })),
+      name: l.name,
+      attachedRoutes: l.attachedRoutes,
+      supportedKinds: l.supportedKinds.map((k) => ({ group: k.group, kind: k.kind })),
       conditions: conditions(l.conditions, oldListeners.find((o) => o['name'] === l.name)?.['conditions'], gen, now),
     }));
   }
@@ -53,7 +78,12 @@ export function mergeStatus(s: GwObjectStatus, current: unknown, now: string): J
 
 function canonical(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(canonical);
-  if (v && typeof v === 'object') return Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Json)[k])]));
+  if (v && typeof v === 'object')
+    return Object.fromEntries(
+      Object.keys(v)
+        .sort()
+        .map((k) => [k, canonical((v as Json)[k])]),
+    );
   return v;
 }
 

@@ -9,7 +9,13 @@ import type { PolicyRule } from '../ca/rbac.js';
 import { GATEWAY_STATUS_LEASE, STATUS_RESOURCES } from './writer.js';
 
 export const GATEWAY_STATUS_CLUSTER_RULES: readonly PolicyRule[] = [
-  { apiGroups: ['gateway.networking.k8s.io'], resources: Object.values(STATUS_RESOURCES).map((r) => `${r.resource}/status`).sort(), verbs: ['update'] },
+  {
+    apiGroups: ['gateway.networking.k8s.io'],
+    resources: Object.values(STATUS_RESOURCES)
+      .map((r) => `${r.resource}/status`)
+      .sort(),
+    verbs: ['update'],
+  },
 ];
 
 export const GATEWAY_STATUS_NAMESPACE_RULES: readonly PolicyRule[] = [

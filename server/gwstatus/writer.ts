@@ -53,17 +53,29 @@ export class GatewayStatusWriter {
 
   constructor(private readonly o: StatusWriterOptions) {
     this.elector = new LeaderElector({
-      kubeConfig: o.kubeConfig, namespace: o.namespace, name: GATEWAY_STATUS_LEASE, identity: o.identity, log: o.log,
-      ...(o.leaseDurationMs !== undefined ? { leaseDurationMs: o.leaseDurationMs } : {}), ...(o.renewDeadlineMs !== undefined ? { renewDeadlineMs: o.renewDeadlineMs } : {}),
+      kubeConfig: o.kubeConfig,
+      namespace: o.namespace,
+      name: GATEWAY_STATUS_LEASE,
+      identity: o.identity,
+      log: o.log,
+      ...(o.leaseDurationMs !== undefined ? { leaseDurationMs: o.leaseDurationMs } : {}),
+      ...(o.renewDeadlineMs !== undefined ? { renewDeadlineMs: o.renewDeadlineMs } : {}),
       ...(o.retryMs !== undefined ? { retryMs: o.retryMs } : {}),
       // A new leader reconciles everything (another replica may have written in between).
-      onLeading: (v) => { this.written.clear(); if (v) void this.drain(); },
+      onLeading: (v) => {
+        this.written.clear();
+        if (v) void this.drain();
+      },
     });
   }
 
-  start(): void { this.elector.start(); }
+  start(): void {
+    this.elector.start();
+  }
 
-  isLeader(): boolean { return this.elector.isLeader(); }
+  isLeader(): boolean {
+    return this.elector.isLeader();
+  }
 
   /** The statuses of the latest config; only those that changed since last written are written. */
   update(statuses: readonly GwObjectStatus[]): void {
@@ -78,7 +90,10 @@ export class GatewayStatusWriter {
 
   private async drain(): Promise<void> {
     if (this.closed) return;
-    if (this.draining) { this.again = true; return; }
+    if (this.draining) {
+      this.again = true;
+      return;
+    }
     this.draining = true;
     try {
       do {

@@ -57,53 +57,102 @@ export interface DumpOptions {
 }
 
 /** The `configs` of the dump, each an Any (`type_url`, encoded `value`) of an envoy.admin.v3.*ConfigDump, in Envoy's order. */
-export function configDumpConfigs(s: StreamState, opts: DumpOptions = {}, lookup?: ResourceLookup): { type_url: string; value: Uint8Array }[] {
+export function configDumpConfigs(
+  s: StreamState,
+  opts: DumpOptions = {},
+  lookup?: ResourceLookup,
+): { type_url: string; value: Uint8Array }[] {
   const want = (t: XdsType): boolean => (opts.types ? opts.types.has(SHORT[t]) : t !== EDS || opts.includeEds === true);
   const configs: { type_url: string; value: Uint8Array }[] = [];
   if (opts.types?.has('bootstrap')) {
     // tspilot never sees Envoy's bootstrap; what it knows of it is the node the proxy presented.
     const n = s.node;
-    configs.push({ type_url: ADMIN + 'BootstrapConfigDump', value: encodeMessage('envoy.admin.v3.BootstrapConfigDump', {
-      bootstrap: { node: { id: n.id, cluster: n.cluster, metadata: jsonToStruct({ ...n.metadata }), user_agent_name: n.userAgentName, ...(n.userAgentVersion ? { user_agent_version: n.userAgentVersion } : {}),
-        ...(n.locality ? { locality: n.locality } : {}) } },
-      last_updated: ts(s.connectedAt),
-    }) });
+    configs.push({
+      type_url: ADMIN + 'BootstrapConfigDump',
+      value: encodeMessage('envoy.admin.v3.BootstrapConfigDump', {
+        bootstrap: {
+          node: {
+            id: n.id,
+            cluster: n.cluster,
+            metadata: jsonToStruct({ ...n.metadata }),
+            user_agent_name: n.userAgentName,
+            ...(n.userAgentVersion ? { user_agent_version: n.userAgentVersion } : {}),
+            ...(n.locality ? { locality: n.locality } : {}),
+          },
+        },
+        last_updated: ts(s.connectedAt),
+      }),
+    });
   }
   const state = (t: XdsType): TypeState | undefined => s.types.get(t);
   // Envoy shows, per resource, the version it holds: SotW the response's, Delta the resource's own.
   const vi = (t: TypeState, r: EncodedResource): string => (s.kind === 'delta' ? r.version : t.versionSent);
   if (want(CDS)) {
     const t = state(CDS);
-    configs.push({ type_url: ADMIN + 'ClustersConfigDump', value: encodeMessage('envoy.admin.v3.ClustersConfigDump', {
-      version_info: t?.versionSent ?? '',
-      dynamic_active_clusters: entries(CDS, t, lookup).map((r) => ({ version_info: vi(t!, r), cluster: any(r), last_updated: ts(t!.sentAt) })),
-    }) });
+    configs.push({
+      type_url: ADMIN + 'ClustersConfigDump',
+      value: encodeMessage('envoy.admin.v3.ClustersConfigDump', {
+        version_info: t?.versionSent ?? '',
+        dynamic_active_clusters: entries(CDS, t, lookup).map((r) => ({
+          version_info: vi(t!, r),
+          cluster: any(r),
+          last_updated: ts(t!.sentAt),
+        })),
+      }),
+    });
   }
   if (want(LDS)) {
     const t = state(LDS);
-    configs.push({ type_url: ADMIN + 'ListenersConfigDump', value: encodeMessage('envoy.admin.v3.ListenersConfigDump', {
-      version_info: t?.versionSent ?? '',
-      dynamic_listeners: entries(LDS, t, lookup).map((r) => ({ name: r.name, active_state: { version_info: vi(t!, r), listener: any(r), last_updated: ts(t!.sentAt) } })),
-    }) });
+    configs.push({
+      type_url: ADMIN + 'ListenersConfigDump',
+      value: encodeMessage('envoy.admin.v3.ListenersConfigDump', {
+        version_info: t?.versionSent ?? '',
+        dynamic_listeners: entries(LDS, t, lookup).map((r) => ({
+          name: r.name,
+          active_state: { version_info: vi(t!, r), listener: any(r), last_updated: ts(t!.sentAt) },
+        })),
+      }),
+    });
   }
   if (want(RDS)) {
     const t = state(RDS);
-    configs.push({ type_url: ADMIN + 'RoutesConfigDump', value: encodeMessage('envoy.admin.v3.RoutesConfigDump', {
-      dynamic_route_configs: entries(RDS, t, lookup).map((r) => ({ version_info: vi(t!, r), route_config: any(r), last_updated: ts(t!.sentAt) })),
-    }) });
+    configs.push({
+      type_url: ADMIN + 'RoutesConfigDump',
+      value: encodeMessage('envoy.admin.v3.RoutesConfigDump', {
+        dynamic_route_configs: entries(RDS, t, lookup).map((r) => ({
+          version_info: vi(t!, r),
+          route_config: any(r),
+          last_updated: ts(t!.sentAt),
+        })),
+      }),
+    });
   }
   if (want(EDS)) {
     const t = state(EDS);
-    configs.push({ type_url: ADMIN + 'EndpointsConfigDump', value: encodeMessage('envoy.admin.v3.EndpointsConfigDump', {
-      dynamic_endpoint_configs: entries(EDS, t, lookup).map((r) => ({ version_info: vi(t!, r), endpoint_config: any(r), last_updated: ts(t!.sentAt) })),
-    }) });
+    configs.push({
+      type_url: ADMIN + 'EndpointsConfigDump',
+      value: encodeMessage('envoy.admin.v3.EndpointsConfigDump', {
+        dynamic_endpoint_configs: entries(EDS, t, lookup).map((r) => ({
+          version_info: vi(t!, r),
+          endpoint_config: any(r),
+          last_updated: ts(t!.sentAt),
+        })),
+      }),
+    });
   }
   if (opts.types?.has('sds')) {
     const t = s.types.get(SDS);
-    configs.push({ type_url: ADMIN + 'SecretsConfigDump', value: encodeMessage('envoy.admin.v3.SecretsConfigDump', {
-      dynamic_active_secrets: (t?.sent ? [...t.sent.values()].sort(byName) : []).map((r) => ({ name: r.name, version_info: r.version, last_updated: ts(t!.sentAt),
-        secret: { type_url: r.typeUrl, value: redacted(r.bytes) } })),
-    }) });
+    configs.push({
+      type_url: ADMIN + 'SecretsConfigDump',
+      value: encodeMessage('envoy.admin.v3.SecretsConfigDump', {
+        dynamic_active_secrets: (t?.sent ? [...t.sent.values()].sort(byName) : []).map((r) => ({
+          name: r.name,
+          version_info: r.version,
+          last_updated: ts(t!.sentAt),
+          secret: { type_url: r.typeUrl, value: redacted(r.bytes) },
+        })),
+      }),
+    });
   }
   return configs;
 }
@@ -117,5 +166,8 @@ function redacted(bytes: Uint8Array): Uint8Array {
 }
 
 export function configDump(s: StreamState, opts: DumpOptions = {}, lookup?: ResourceLookup): JsonValue {
-  return toProto3Json('envoy.admin.v3.ConfigDump', encodeMessage('envoy.admin.v3.ConfigDump', { configs: configDumpConfigs(s, opts, lookup) }));
+  return toProto3Json(
+    'envoy.admin.v3.ConfigDump',
+    encodeMessage('envoy.admin.v3.ConfigDump', { configs: configDumpConfigs(s, opts, lookup) }),
+  );
 }

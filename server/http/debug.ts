@@ -54,10 +54,15 @@ export interface DebugSources {
 }
 
 /** Who the stream authenticated as (TLS port), or null (plaintext: no identity, as istiod). */
-const identityOf = (s: StreamState): object | null => (s.identity ? { spiffe: s.identity.spiffe, method: s.identity.method, expiresAt: ms(s.identity.expiresAt ?? 0) } : null);
+const identityOf = (s: StreamState): object | null =>
+  s.identity ? { spiffe: s.identity.spiffe, method: s.identity.method, expiresAt: ms(s.identity.expiresAt ?? 0) } : null;
 
 /** Query parameters shown after a path in the /debug index. */
-const INDEX_QUERY: Readonly<Record<string, string>> = { '/debug/config_dump': '?proxyID=', '/debug/explain': '?proxyID=&resource=', '/debug/v1z': '?proxyID=' };
+const INDEX_QUERY: Readonly<Record<string, string>> = {
+  '/debug/config_dump': '?proxyID=',
+  '/debug/explain': '?proxyID=&resource=',
+  '/debug/v1z': '?proxyID=',
+};
 
 const EXPLAIN_TYPES = ['cds', 'eds', 'lds', 'rds', 'vhost'] as const;
 
@@ -80,8 +85,14 @@ export function syncStatus(s: StreamState): object {
   for (const [t, ts] of [...s.types.entries()].sort()) {
     types[isXdsType(t) ? SHORT[t] : t] = {
       subscribed: ts.sub.wildcard ? ['*', ...ts.sub.names] : [...ts.sub.names].sort(),
-      sent: ts.versionSent, nonce: ts.nonce, acked: ts.ackedVersion, ackedNonce: ts.ackedNonce,
-      lastSent: ms(ts.sentAt), lastAck: ms(ts.ackedAt), resources: ts.sent?.size ?? 0, responses: ts.responses,
+      sent: ts.versionSent,
+      nonce: ts.nonce,
+      acked: ts.ackedVersion,
+      ackedNonce: ts.ackedNonce,
+      lastSent: ms(ts.sentAt),
+      lastAck: ms(ts.ackedAt),
+      resources: ts.sent?.size ?? 0,
+      responses: ts.responses,
       nack: ts.nack ? { version: ts.nack.version, nonce: ts.nack.nonce, error: ts.nack.message, at: ms(ts.nack.at) } : null,
     };
   }
@@ -90,24 +101,46 @@ export function syncStatus(s: StreamState): object {
     return (f === 'sent' ? e?.sent : e?.acked) ?? '';
   };
   return {
-    proxy: s.proxy.id, proxy_type: s.proxy.type, generator: s.proxy.generator, stream: s.id, transport: s.kind, identity: identityOf(s),
+    proxy: s.proxy.id,
+    proxy_type: s.proxy.type,
+    generator: s.proxy.generator,
+    stream: s.id,
+    transport: s.kind,
+    identity: identityOf(s),
     istio_version: typeof s.node.metadata['ISTIO_VERSION'] === 'string' ? s.node.metadata['ISTIO_VERSION'] : '',
     // istiod's SyncStatus fields istioctl's CLUSTER and VERSION columns read (proxy_version: the client's user agent version).
     cluster_id: typeof s.node.metadata['CLUSTER_ID'] === 'string' ? s.node.metadata['CLUSTER_ID'] : '',
-    proxy_version: s.node.userAgentVersion ?? '', istiod: replicaId(),
-    cluster_sent: v('cds', 'sent'), cluster_acked: v('cds', 'acked'), listener_sent: v('lds', 'sent'), listener_acked: v('lds', 'acked'),
-    route_sent: v('rds', 'sent'), route_acked: v('rds', 'acked'), endpoint_sent: v('eds', 'sent'), endpoint_acked: v('eds', 'acked'),
+    proxy_version: s.node.userAgentVersion ?? '',
+    istiod: replicaId(),
+    cluster_sent: v('cds', 'sent'),
+    cluster_acked: v('cds', 'acked'),
+    listener_sent: v('lds', 'sent'),
+    listener_acked: v('lds', 'acked'),
+    route_sent: v('rds', 'sent'),
+    route_acked: v('rds', 'acked'),
+    endpoint_sent: v('eds', 'sent'),
+    endpoint_acked: v('eds', 'acked'),
     types,
   };
 }
 
 /** /debug/syncz's list: the streams, then the REST pollers. */
-export const synczEntries = (src: Pick<DebugSources, 'engine' | 'pollers'>): object[] => [...src.engine.streams().map(syncStatus), ...(src.pollers?.() ?? [])];
+export const synczEntries = (src: Pick<DebugSources, 'engine' | 'pollers'>): object[] => [
+  ...src.engine.streams().map(syncStatus),
+  ...(src.pollers?.() ?? []),
+];
 
 export function debugRoutes(src: DebugSources, router: Router = new Router()): Router {
-  router.on('GET', '/ready', () => (src.ready() ? { text: 'ready\n' } : { status: 503, text: 'not ready: configuration sources have not synced\n' }));
+  router.on('GET', '/ready', () =>
+    src.ready() ? { text: 'ready\n' } : { status: 503, text: 'not ready: configuration sources have not synced\n' },
+  );
   // The index lists what this port serves (read when asked: /debug/v1z is added on the HTTP port only).
-  router.on('GET', '/debug', () => ({ json: router.paths().filter((p) => /^(POST )?\/debug\/./.test(p)).map((p) => p + (INDEX_QUERY[p] ?? '')) }));
+  router.on('GET', '/debug', () => ({
+    json: router
+      .paths()
+      .filter((p) => /^(POST )?\/debug\/./.test(p))
+      .map((p) => p + (INDEX_QUERY[p] ?? '')),
+  }));
   router.on('GET', '/debug/config_dump', ({ url }) => {
     const id = proxyParam(url);
     const streams = findStreams(src.engine, id);
@@ -133,9 +166,19 @@ export function debugRoutes(src: DebugSources, router: Router = new Router()): R
     json: {
       totalClients: src.engine.streams().length,
       clients: src.engine.streams().map((s) => ({
-        connectionId: s.id, connectedAt: ms(s.connectedAt), address: s.peer, proxy: s.proxy.id, generator: s.proxy.generator,
-        namespace: s.proxy.namespace, labels: s.proxy.labels, metadata: s.node.metadata, userAgent: s.node.userAgentName, identity: identityOf(s),
-        watches: Object.fromEntries([...s.types.entries()].map(([t, ts]) => [t, ts.sub.wildcard ? ['*', ...ts.sub.names] : [...ts.sub.names].sort()])),
+        connectionId: s.id,
+        connectedAt: ms(s.connectedAt),
+        address: s.peer,
+        proxy: s.proxy.id,
+        generator: s.proxy.generator,
+        namespace: s.proxy.namespace,
+        labels: s.proxy.labels,
+        metadata: s.node.metadata,
+        userAgent: s.node.userAgentName,
+        identity: identityOf(s),
+        watches: Object.fromEntries(
+          [...s.types.entries()].map(([t, ts]) => [t, ts.sub.wildcard ? ['*', ...ts.sub.names] : [...ts.sub.names].sort()]),
+        ),
       })),
       ...(src.authRefusals ? { refused: src.authRefusals() } : {}),
     },
@@ -145,7 +188,11 @@ export function debugRoutes(src: DebugSources, router: Router = new Router()): R
     return {
       json: {
         generation: mesh.generation,
-        configs: [...mesh.objects.entries()].map(([key, e]) => ({ key, source: e.origin.source, object: e.object.kind === 'Secret' ? secretView(e.object) : e.object })),
+        configs: [...mesh.objects.entries()].map(([key, e]) => ({
+          key,
+          source: e.origin.source,
+          object: e.object.kind === 'Secret' ? secretView(e.object) : e.object,
+        })),
         rejected: mesh.rejected,
         // Hosts claimed by several VirtualServices: which one is in force and which are ignored.
         conflicts: mesh.conflicts,
@@ -169,23 +216,39 @@ export function debugRoutes(src: DebugSources, router: Router = new Router()): R
   router.on('GET', '/debug/push_status', () => ({ json: { replica: replicas.label, ...(src.pushStatus?.() ?? { pushes: [] }) } }));
   router.on('GET', '/debug/connections', () => ({
     json: src.engine.streams().map((s) => ({
-      connectionId: s.id, proxy: s.proxy.id, address: s.peer, transport: s.kind, connectedAt: ms(s.connectedAt),
+      connectionId: s.id,
+      proxy: s.proxy.id,
+      address: s.peer,
+      transport: s.kind,
+      connectedAt: ms(s.connectedAt),
       types: [...s.types.keys()].map((t) => (isXdsType(t) ? SHORT[t] : t)).sort(),
     })),
   }));
   router.on('GET', '/debug/explain', ({ url }) => {
     const id = proxyParam(url);
     const resource = url.searchParams.get('resource');
-    if (!resource) throw new HttpError(400, 'query parameter resource is required (a cluster, listener, route configuration or virtual host name)');
+    if (!resource)
+      throw new HttpError(400, 'query parameter resource is required (a cluster, listener, route configuration or virtual host name)');
     if (resource.length > 1024) throw new HttpError(400, 'resource is longer than 1024 characters');
     const type = url.searchParams.get('type');
-    if (type !== null && !(EXPLAIN_TYPES as readonly string[]).includes(type)) throw new HttpError(400, `type: "${type}" is not one of ${EXPLAIN_TYPES.join(', ')}`);
+    if (type !== null && !(EXPLAIN_TYPES as readonly string[]).includes(type))
+      throw new HttpError(400, `type: "${type}" is not one of ${EXPLAIN_TYPES.join(', ')}`);
     const streams = findStreams(src.engine, id);
     if (!streams.length) throw new HttpError(404, `no connected proxy "${id}" (see /debug/adsz for connected proxies)`);
     if (!src.snapshot) throw new HttpError(501, 'explain is not available on this server');
     const s = streams[streams.length - 1]!;
-    const found = explain(src.mesh(), src.snapshot(s.proxy), resource, (type ?? undefined) as (typeof EXPLAIN_TYPES)[number] | undefined, s.proxy);
-    if (!found.length) throw new HttpError(404, `proxy "${s.proxy.id}" has no ${type ?? 'cluster, endpoint assignment, listener, route configuration or virtual host'} named "${resource}"`);
+    const found = explain(
+      src.mesh(),
+      src.snapshot(s.proxy),
+      resource,
+      (type ?? undefined) as (typeof EXPLAIN_TYPES)[number] | undefined,
+      s.proxy,
+    );
+    if (!found.length)
+      throw new HttpError(
+        404,
+        `proxy "${s.proxy.id}" has no ${type ?? 'cluster, endpoint assignment, listener, route configuration or virtual host'} named "${resource}"`,
+      );
     return { json: { proxy: s.proxy.id, replica: replicas.label, resource, explanations: found } };
   });
   router.on('POST', '/debug/diff', async ({ url, body }) => {
@@ -201,7 +264,12 @@ export function debugRoutes(src: DebugSources, router: Router = new Router()): R
   router.on('GET', '/debug/registryz', () => ({ json: src.mesh().services }));
   router.on('GET', '/debug/endpointz', () => {
     const mesh = src.mesh();
-    return { json: mesh.services.map((s) => ({ hostname: s.hostname, ports: Object.fromEntries([...(mesh.endpoints.get(s.hostname) ?? new Map()).entries()]) })) };
+    return {
+      json: mesh.services.map((s) => ({
+        hostname: s.hostname,
+        ports: Object.fromEntries([...(mesh.endpoints.get(s.hostname) ?? new Map()).entries()]),
+      })),
+    };
   });
   // Which replica answers (header on every answer, /debug/replicas/*), and the web console.
   const replicas = src.replicas ?? new ReplicaFanout(localReplica(), undefined, () => synczEntries(src));

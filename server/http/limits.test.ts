@@ -9,13 +9,21 @@ import net from 'node:net';
 import { Router, startHttp, type HttpLimits } from './router.js';
 import { startWebhook } from './webhook.js';
 
-interface Probe { readonly closedAfterMs: Promise<number>; readonly data: () => string; destroy(): void }
+interface Probe {
+  readonly closedAfterMs: Promise<number>;
+  readonly data: () => string;
+  destroy(): void;
+}
 
 function probe(port: number, send?: string): Probe {
   const t0 = Date.now();
   let data = '';
-  const c = net.connect(port, '127.0.0.1', () => { if (send) c.write(send); });
-  c.on('data', (d: Buffer) => { data += d.toString(); });
+  const c = net.connect(port, '127.0.0.1', () => {
+    if (send) c.write(send);
+  });
+  c.on('data', (d: Buffer) => {
+    data += d.toString();
+  });
   c.on('error', () => undefined);
   const closedAfterMs = new Promise<number>((resolve) => c.on('close', () => resolve(Date.now() - t0)));
   return { closedAfterMs, data: () => data, destroy: () => c.destroy() };
@@ -23,14 +31,32 @@ function probe(port: number, send?: string): Probe {
 
 /** Resolves with the close time, or rejects if the connection is still open after `ms`. */
 function closedWithin(p: Probe, ms: number, what: string): Promise<number> {
-  return Promise.race([p.closedAfterMs, new Promise<number>((_, reject) => setTimeout(() => reject(new Error(`${what}: still open after ${ms} ms`)), ms))]);
+  return Promise.race([
+    p.closedAfterMs,
+    new Promise<number>((_, reject) => setTimeout(() => reject(new Error(`${what}: still open after ${ms} ms`)), ms)),
+  ]);
 }
 
 const LIMITS: HttpLimits = { headersTimeoutMs: 400, requestTimeoutMs: 800, maxConnections: 3 };
 
 const servers: { name: string; path: string; start: () => Promise<{ port: number; close(): Promise<void> }> }[] = [
-  { name: 'router (debug/REST ports)', path: '/x', start: () => startHttp(new Router().on('POST', '/x', () => ({ json: { ok: true } })).on('GET', '/x', () => ({ json: { ok: true } })), '127.0.0.1', 0, () => undefined, LIMITS) },
-  { name: 'admission webhook', path: '/validate', start: () => startWebhook({ bind: '127.0.0.1', port: 0, ready: () => true, onError: () => undefined, limits: LIMITS }) },
+  {
+    name: 'router (debug/REST ports)',
+    path: '/x',
+    start: () =>
+      startHttp(
+        new Router().on('POST', '/x', () => ({ json: { ok: true } })).on('GET', '/x', () => ({ json: { ok: true } })),
+        '127.0.0.1',
+        0,
+        () => undefined,
+        LIMITS,
+      ),
+  },
+  {
+    name: 'admission webhook',
+    path: '/validate',
+    start: () => startWebhook({ bind: '127.0.0.1', port: 0, ready: () => true, onError: () => undefined, limits: LIMITS }),
+  },
 ];
 
 describe('server/http limits', () => {
@@ -38,7 +64,11 @@ describe('server/http limits', () => {
     describe(s.name, () => {
       let srv: { port: number; close(): Promise<void> } | undefined;
       const open: Probe[] = [];
-      afterEach(async () => { for (const p of open.splice(0)) p.destroy(); await srv?.close(); srv = undefined; });
+      afterEach(async () => {
+        for (const p of open.splice(0)) p.destroy();
+        await srv?.close();
+        srv = undefined;
+      });
 
       it('closes a connection whose header never completes, and one whose body never completes, with 408', async () => {
         srv = await s.start();

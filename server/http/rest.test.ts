@@ -18,15 +18,26 @@ describe('server/http/rest REST-JSON xDS', () => {
     cache = new SnapshotCache(meshOf(fixtureYaml()));
     const r = restRoutes(new Router(), { snapshot: (p) => cache.forProxy(p), mesh: () => cache.mesh });
     counters = r.counters;
-    server = await startHttp(r.router, '127.0.0.1', 0, (e) => { throw e; });
+    server = await startHttp(r.router, '127.0.0.1', 0, (e) => {
+      throw e;
+    });
   });
-  after(async () => { await server?.close(); });
+  after(async () => {
+    await server?.close();
+  });
 
   const post = async (kind: string, body: unknown): Promise<{ status: number; json: Record<string, unknown> | null; text: string }> => {
-    const res = await fetch(`http://127.0.0.1:${server.port}/v3/discovery:${kind}`, { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body) });
+    const res = await fetch(`http://127.0.0.1:${server.port}/v3/discovery:${kind}`, {
+      method: 'POST',
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
     const text = await res.text();
     let json: Record<string, unknown> | null = null;
-    try { json = JSON.parse(text) as Record<string, unknown>; } catch { /* empty (304) */ }
+    try {
+      json = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      /* empty (304) */
+    }
     return { status: res.status, json, text };
   };
 
@@ -54,13 +65,19 @@ describe('server/http/rest REST-JSON xDS', () => {
     const r = await post('endpoints', { node, resource_names: [A] });
     assert.equal(r.status, 200);
     const res = r.json!['resources'] as { clusterName: string }[];
-    assert.deepEqual(res.map((x) => x.clusterName), [A]);
+    assert.deepEqual(
+      res.map((x) => x.clusterName),
+      [A],
+    );
   });
 
   it('refuses bad requests with a 400 naming the problem', async () => {
     assert.match((await post('clusters', '{not json')).json!['error'] as string, /not JSON/);
     assert.match((await post('clusters', {})).json!['error'] as string, /node\.id is required/);
-    assert.match((await post('clusters', { node, typeUrl: 'type.googleapis.com/envoy.config.listener.v3.Listener' })).json!['error'] as string, /does not match/);
+    assert.match(
+      (await post('clusters', { node, typeUrl: 'type.googleapis.com/envoy.config.listener.v3.Listener' })).json!['error'] as string,
+      /does not match/,
+    );
     assert.match((await post('clusters', { node: { id: 'nope' } })).json!['error'] as string, /node\.id: .*4 parts/);
     assert.match((await post('clusters', { node, bogusField: 1 })).json!['error'] as string, /DiscoveryRequest/);
     const unknown = await fetch(`http://127.0.0.1:${server.port}/v3/discovery:secrets`, { method: 'POST', body: '{}' });

@@ -28,7 +28,12 @@ export interface RestSources {
   mesh(): MeshConfig;
 }
 
-export interface RestCounters { requests: number; notModified: number; rendered: number; errors: number }
+export interface RestCounters {
+  requests: number;
+  notModified: number;
+  rendered: number;
+  errors: number;
+}
 
 export function restRoutes(router: Router, src: RestSources): { router: Router; counters: RestCounters } {
   const counters: RestCounters = { requests: 0, notModified: 0, rendered: 0, errors: 0 };
@@ -39,12 +44,19 @@ export function restRoutes(router: Router, src: RestSources): { router: Router; 
   const parse = (kind: string, body: string): { req: SotwRequest; typeUrl: XdsType } => {
     const typeUrl = TYPES[kind]!;
     let json: unknown;
-    try { json = JSON.parse(body || '{}'); } catch (e) { throw new HttpError(400, `request body is not JSON: ${(e as Error).message}`); }
+    try {
+      json = JSON.parse(body || '{}');
+    } catch (e) {
+      throw new HttpError(400, `request body is not JSON: ${(e as Error).message}`);
+    }
     let req: SotwRequest;
-    try { req = decodeSotwRequest(fromProto3Json('envoy.service.discovery.v3.DiscoveryRequest', json)); } catch (e) {
+    try {
+      req = decodeSotwRequest(fromProto3Json('envoy.service.discovery.v3.DiscoveryRequest', json));
+    } catch (e) {
       throw new HttpError(400, `request body is not a DiscoveryRequest: ${(e as Error).message}`);
     }
-    if (req.typeUrl && req.typeUrl !== typeUrl) throw new HttpError(400, `type_url "${req.typeUrl}" does not match /v3/discovery:${kind} (${typeUrl})`);
+    if (req.typeUrl && req.typeUrl !== typeUrl)
+      throw new HttpError(400, `type_url "${req.typeUrl}" does not match /v3/discovery:${kind} (${typeUrl})`);
     if (!req.node?.id) throw new HttpError(400, 'DiscoveryRequest.node.id is required');
     return { req, typeUrl };
   };
@@ -59,8 +71,15 @@ export function restRoutes(router: Router, src: RestSources): { router: Router; 
       if (!resolved.ok) throw new HttpError(400, `node.id: ${resolved.reason}`);
       const proxy = resolved.proxy;
       const snap = src.snapshot(proxy);
-      if (snap.unavailable) throw new HttpError(503, `the configuration of this proxy's class (${snap.classKey}) could not be computed: ${snap.unavailable.message}`);
-      if (versionsFor !== mesh) { versionsFor = mesh; versions = new Map(); }
+      if (snap.unavailable)
+        throw new HttpError(
+          503,
+          `the configuration of this proxy's class (${snap.classKey}) could not be computed: ${snap.unavailable.message}`,
+        );
+      if (versionsFor !== mesh) {
+        versionsFor = mesh;
+        versions = new Map();
+      }
       const names = [...new Set(req.resourceNames.filter((n) => n !== '*'))].sort();
       const wildcard = isWildcardType(typeUrl) && (names.length === 0 || req.resourceNames.includes('*'));
       // The names are the client's (up to a 1 MiB body): the key holds their digest, not the names.
@@ -69,7 +88,10 @@ export function restRoutes(router: Router, src: RestSources): { router: Router; 
       if (!v) {
         const all = new Set(names);
         if (wildcard) for (const n of snap.names(typeUrl)) all.add(n);
-        const resources = [...all].sort().map((n) => snap.get(typeUrl, n)).filter((r): r is EncodedResource => r !== undefined);
+        const resources = [...all]
+          .sort()
+          .map((n) => snap.get(typeUrl, n))
+          .filter((r): r is EncodedResource => r !== undefined);
         v = { version: versionOf(resources), resources };
         // Bounded like `rendered`: keys come from client-chosen nodes and names.
         if (versions.size >= VERSIONS_MAX) versions.delete(versions.keys().next().value as string);
@@ -82,7 +104,12 @@ export function restRoutes(router: Router, src: RestSources): { router: Router; 
       const rkey = `${snap.classKey}\u0000${typeUrl}\u0000${v.version}`;
       let text = rendered.get(rkey);
       if (text === undefined) {
-        const bytes = sotwResponseBytes(v.version, typeUrl, '', v.resources.map((r) => r.any));
+        const bytes = sotwResponseBytes(
+          v.version,
+          typeUrl,
+          '',
+          v.resources.map((r) => r.any),
+        );
         text = JSON.stringify(toProto3Json('envoy.service.discovery.v3.DiscoveryResponse', bytes)) + '\n';
         if (rendered.size >= RENDERED_MAX) rendered.delete(rendered.keys().next().value as string);
         rendered.set(rkey, text);

@@ -13,13 +13,29 @@ import path from 'node:path';
 import { review, startWebhook, VALIDATE_PATH, type WebhookServer } from './webhook.js';
 
 const vs = (weights: [number, number]) => ({
-  apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: 'r', namespace: 'shop' },
-  spec: { hosts: ['reviews'], http: [{ route: [{ destination: { host: 'reviews' }, weight: weights[0] }, { destination: { host: 'ratings' }, weight: weights[1] }] }] },
+  apiVersion: 'networking.istio.io/v1',
+  kind: 'VirtualService',
+  metadata: { name: 'r', namespace: 'shop' },
+  spec: {
+    hosts: ['reviews'],
+    http: [
+      {
+        route: [
+          { destination: { host: 'reviews' }, weight: weights[0] },
+          { destination: { host: 'ratings' }, weight: weights[1] },
+        ],
+      },
+    ],
+  },
 });
-const admission = (object: unknown, operation = 'CREATE') => ({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: 'abc', operation, namespace: 'shop', object } });
+const admission = (object: unknown, operation = 'CREATE') => ({
+  apiVersion: 'admission.k8s.io/v1',
+  kind: 'AdmissionReview',
+  request: { uid: 'abc', operation, namespace: 'shop', object },
+});
 
 describe('server/http/webhook', () => {
-  it('denies an invalid object with the validator\'s field and reason, allows valid ones, deletes and foreign kinds', () => {
+  it("denies an invalid object with the validator's field and reason, allows valid ones, deletes and foreign kinds", () => {
     const denied = review(admission(vs([70, 20])));
     assert.equal(denied.kind, 'AdmissionReview');
     assert.equal(denied.apiVersion, 'admission.k8s.io/v1');
@@ -36,24 +52,67 @@ describe('server/http/webhook', () => {
   describe('servers', () => {
     let server: WebhookServer | undefined;
     let dir: string | undefined;
-    afterEach(async () => { await server?.close(); server = undefined; if (dir) rmSync(dir, { recursive: true, force: true }); dir = undefined; });
+    afterEach(async () => {
+      await server?.close();
+      server = undefined;
+      if (dir) rmSync(dir, { recursive: true, force: true });
+      dir = undefined;
+    });
 
     it('HTTPS with --webhook-cert/--webhook-key: a client trusting that certificate gets the AdmissionReview', async function () {
       dir = mkdtempSync(path.join(os.tmpdir(), 'tspilot-webhook-'));
       const cert = path.join(dir, 'tls.crt');
       const key = path.join(dir, 'tls.key');
-      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
-        '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-keyout', key, '-out', cert], { stdio: 'ignore' });
-      server = await startWebhook({ bind: '127.0.0.1', port: 0, certFile: cert, keyFile: key, ready: () => true, onError: () => undefined });
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'rsa:2048',
+          '-nodes',
+          '-days',
+          '1',
+          '-subj',
+          '/CN=localhost',
+          '-addext',
+          'subjectAltName=DNS:localhost,IP:127.0.0.1',
+          '-keyout',
+          key,
+          '-out',
+          cert,
+        ],
+        { stdio: 'ignore' },
+      );
+      server = await startWebhook({
+        bind: '127.0.0.1',
+        port: 0,
+        certFile: cert,
+        keyFile: key,
+        ready: () => true,
+        onError: () => undefined,
+      });
       assert.equal(server.tls, true);
       const port = server.port;
       const body = JSON.stringify(admission(vs([70, 20])));
       const out = await new Promise<{ status: number; json: { response: { allowed: boolean } } }>((resolve, reject) => {
-        const req = https.request({ host: '127.0.0.1', port, path: VALIDATE_PATH, method: 'POST', ca: readFileSync(cert), headers: { 'content-type': 'application/json' } }, (res) => {
-          let t = '';
-          res.on('data', (c: Buffer) => { t += c.toString(); });
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(t) as { response: { allowed: boolean } } }));
-        });
+        const req = https.request(
+          {
+            host: '127.0.0.1',
+            port,
+            path: VALIDATE_PATH,
+            method: 'POST',
+            ca: readFileSync(cert),
+            headers: { 'content-type': 'application/json' },
+          },
+          (res) => {
+            let t = '';
+            res.on('data', (c: Buffer) => {
+              t += c.toString();
+            });
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(t) as { response: { allowed: boolean } } }));
+          },
+        );
         req.on('error', reject);
         req.end(body);
       });
@@ -77,7 +136,10 @@ describe('server/http/webhook', () => {
     });
 
     it('refuses a certificate without a key', async () => {
-      await assert.rejects(startWebhook({ bind: '127.0.0.1', port: 0, certFile: '/x.crt', ready: () => true, onError: () => undefined }), /go together/);
+      await assert.rejects(
+        startWebhook({ bind: '127.0.0.1', port: 0, certFile: '/x.crt', ready: () => true, onError: () => undefined }),
+        /go together/,
+      );
     });
   });
 });

@@ -29,14 +29,21 @@ interface AdmissionRequest {
 }
 
 /** What a review was about and how it ended, for istiod's galley_validation_* metrics. */
-export interface ReviewOutcome { readonly group: string; readonly version: string; readonly resource: string; readonly allowed: boolean; readonly reason?: string }
+export interface ReviewOutcome {
+  readonly group: string;
+  readonly version: string;
+  readonly resource: string;
+  readonly allowed: boolean;
+  readonly reason?: string;
+}
 
 /** The review's GroupVersionResource: `request.resource`, else derived from the object's apiVersion and kind. */
 function gvr(req: AdmissionRequest): { group: string; version: string; resource: string } {
   const str = (v: unknown): string => (typeof v === 'string' ? v : '');
-  if (req.resource && str(req.resource.resource)) return { group: str(req.resource.group), version: str(req.resource.version), resource: str(req.resource.resource) };
+  if (req.resource && str(req.resource.resource))
+    return { group: str(req.resource.group), version: str(req.resource.version), resource: str(req.resource.resource) };
   const o = (req.object && typeof req.object === 'object' ? req.object : {}) as { apiVersion?: unknown; kind?: unknown };
-  const [g, v] = str(o.apiVersion).includes('/') ? str(o.apiVersion).split('/') as [string, string] : ['', str(o.apiVersion)];
+  const [g, v] = str(o.apiVersion).includes('/') ? (str(o.apiVersion).split('/') as [string, string]) : ['', str(o.apiVersion)];
   return { group: g, version: v, resource: str(o.kind) ? str(o.kind).toLowerCase() + 's' : 'unknown' };
 }
 
@@ -64,7 +71,11 @@ export function review(body: unknown): { apiVersion: string; kind: string; respo
   return out({ uid, allowed: false, status: { code: 400, reason: 'Invalid', message } });
 }
 
-export interface WebhookServer { readonly port: number; readonly tls: boolean; close(): Promise<void> }
+export interface WebhookServer {
+  readonly port: number;
+  readonly tls: boolean;
+  close(): Promise<void>;
+}
 
 export interface WebhookOptions {
   readonly bind: string;
@@ -91,16 +102,38 @@ export async function startWebhook(o: WebhookOptions): Promise<WebhookServer> {
   if (!!o.certFile !== !!o.keyFile) throw new Error('--webhook-cert and --webhook-key go together');
   const handler: http.RequestListener = (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
-    if (path === '/ready' && req.method === 'GET') { send(res, o.ready() ? 200 : 503, o.ready() ? 'ready\n' : 'not ready: configuration sources have not synced\n'); return; }
-    if (path !== VALIDATE_PATH) { send(res, 404, { error: `no such endpoint: ${path}` }); req.resume(); return; }
-    if (req.method !== 'POST') { send(res, 405, { error: 'use POST with an AdmissionReview' }); req.resume(); return; }
+    if (path === '/ready' && req.method === 'GET') {
+      send(res, o.ready() ? 200 : 503, o.ready() ? 'ready\n' : 'not ready: configuration sources have not synced\n');
+      return;
+    }
+    if (path !== VALIDATE_PATH) {
+      send(res, 404, { error: `no such endpoint: ${path}` });
+      req.resume();
+      return;
+    }
+    if (req.method !== 'POST') {
+      send(res, 405, { error: 'use POST with an AdmissionReview' });
+      req.resume();
+      return;
+    }
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (c: Buffer) => { size += c.length; if (size <= MAX_BODY) chunks.push(c); });
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size <= MAX_BODY) chunks.push(c);
+    });
     req.on('end', () => {
-      if (size > MAX_BODY) { send(res, 413, { error: `request body over ${MAX_BODY} bytes` }); return; }
+      if (size > MAX_BODY) {
+        send(res, 413, { error: `request body over ${MAX_BODY} bytes` });
+        return;
+      }
       let body: unknown;
-      try { body = JSON.parse(Buffer.concat(chunks).toString('utf8')); } catch { send(res, 400, { error: 'the body is not JSON' }); return; }
+      try {
+        body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      } catch {
+        send(res, 400, { error: 'the body is not JSON' });
+        return;
+      }
       try {
         const r = review(body);
         send(res, 200, r);
@@ -119,10 +152,17 @@ export async function startWebhook(o: WebhookOptions): Promise<WebhookServer> {
     ? https.createServer({ ...limitOptions(limits), cert: await readFile(o.certFile!), key: await readFile(o.keyFile!) }, handler)
     : http.createServer(limitOptions(limits), handler);
   server.maxConnections = limits.maxConnections;
-  await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(o.port, o.bind, () => resolve()); });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.port, o.bind, () => resolve());
+  });
   return {
     port: (server.address() as AddressInfo).port,
     tls,
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

@@ -33,8 +33,16 @@ spec: {clusterIP: None, selector: {app: db}, ports: [{name: tcp, port: 5432}]}
 const endpoints = (...hosts: string[]): PushScope => ({ kind: 'endpoints', hosts: new Set(hosts) });
 
 /** A stream state subscribed to `types` (only the keys matter to the runner). */
-const streamOf = (id: string, types: XdsType[]): StreamState =>
-  ({ id, proxy: { id } as never, node: null as never, kind: 'sotw', connectedAt: 0, peer: '', types: new Map(types.map((t) => [t, null as never])), nonceSeq: 0 });
+const streamOf = (id: string, types: XdsType[]): StreamState => ({
+  id,
+  proxy: { id } as never,
+  node: null as never,
+  kind: 'sotw',
+  connectedAt: 0,
+  peer: '',
+  types: new Map(types.map((t) => [t, null as never])),
+  nonceSeq: 0,
+});
 
 describe('server/push/runner planPush and needsPush', () => {
   const mesh = meshOf(fixtureYaml());
@@ -52,7 +60,11 @@ describe('server/push/runner planPush and needsPush', () => {
     assert.equal(p.headless, false);
     const keep: CarryOver = p.carryOver!;
     assert.equal(keep(EDS, A, K(A)), false, 'the changed host is recomputed');
-    assert.equal(keep(EDS, 'outbound|80|v1|a.default.svc.cluster.local', K('outbound|80|v1|a.default.svc.cluster.local')), false, 'also its subsets');
+    assert.equal(
+      keep(EDS, 'outbound|80|v1|a.default.svc.cluster.local', K('outbound|80|v1|a.default.svc.cluster.local')),
+      false,
+      'also its subsets',
+    );
     assert.equal(keep(EDS, B, K(B)), true);
     for (const t of [CDS, LDS, RDS, SDS, NDS]) assert.equal(keep(t, A, K(A)), true, `${t} carried over`);
     assert.equal(needsPush(p, streamOf('cds-lds', [CDS, LDS])), false, 'a stream without EDS is not reached');
@@ -62,7 +74,10 @@ describe('server/push/runner planPush and needsPush', () => {
 
   it('endpoints of a headless service (in the new or the old mesh) also move the name table', () => {
     const withDb = meshOf(headlessYaml);
-    for (const [prev, next] of [[mesh, withDb], [withDb, mesh]] as [MeshConfig, MeshConfig][]) {
+    for (const [prev, next] of [
+      [mesh, withDb],
+      [withDb, mesh],
+    ] as [MeshConfig, MeshConfig][]) {
       const p = planPush(endpoints(DB_HOST), prev, next);
       assert.deepEqual([...p.types!].sort(), [EDS, NDS].sort());
       assert.equal(p.carryOver!(NDS, '', undefined), false);
@@ -82,14 +97,25 @@ describe('server/push/runner planPush and needsPush', () => {
 class FakeCache implements MeshCache {
   rotations: { mesh: MeshConfig; carryOver: CarryOver | undefined }[] = [];
   constructor(public mesh: MeshConfig) {}
-  acquire(): ClassLease { throw new Error('not used'); }
-  setMesh(mesh: MeshConfig, carryOver?: CarryOver): void { this.mesh = mesh; this.rotations.push({ mesh, carryOver }); }
+  acquire(): ClassLease {
+    throw new Error('not used');
+  }
+  setMesh(mesh: MeshConfig, carryOver?: CarryOver): void {
+    this.mesh = mesh;
+    this.rotations.push({ mesh, carryOver });
+  }
 }
 
 function fakeClass(classKey: string, eds: readonly string[], failNames = false): ResourceSnapshot & { namesCalls: number } {
   const s = {
-    classKey, unavailable: null, namesCalls: 0,
-    names: (t: XdsType): readonly string[] => { s.namesCalls++; if (failNames) throw new Error(`${classKey} is broken`); return t === EDS ? eds : []; },
+    classKey,
+    unavailable: null,
+    namesCalls: 0,
+    names: (t: XdsType): readonly string[] => {
+      s.namesCalls++;
+      if (failNames) throw new Error(`${classKey} is broken`);
+      return t === EDS ? eds : [];
+    },
     get: () => undefined,
     clusterKey: (t: XdsType, n: string) => (t === EDS ? K(n) : undefined),
     wildcardSet: () => ({ resources: [], version: '', map: new Map() }),
@@ -98,13 +124,21 @@ function fakeClass(classKey: string, eds: readonly string[], failNames = false):
   return s;
 }
 
-interface Pushed { readonly id: string; readonly classKey: string; readonly types: string[] | undefined; readonly only: string[] | undefined }
+interface Pushed {
+  readonly id: string;
+  readonly classKey: string;
+  readonly types: string[] | undefined;
+  readonly only: string[] | undefined;
+}
 
 function subscriber(id: string, types: XdsType[], snap: () => ResourceSnapshot, log: Pushed[]): Subscriber {
   return {
     state: streamOf(id, types),
     snapshot: snap,
-    push: (s, t, only) => { log.push({ id, classKey: s.classKey, types: t && [...t], only: only && [...only].sort() }); return 1; },
+    push: (s, t, only) => {
+      log.push({ id, classKey: s.classKey, types: t && [...t], only: only && [...only].sort() });
+      return 1;
+    },
   };
 }
 
@@ -117,8 +151,12 @@ describe('server/push/runner PushRunner', () => {
     const log: Pushed[] = [];
     const x = fakeClass('x', [A, B]);
     const y = fakeClass('y', [B]);
-    const subs = [subscriber('x1', [CDS, EDS], () => x, log), subscriber('x2', [EDS], () => x, log), subscriber('y1', [EDS], () => y, log),
-      subscriber('no-eds', [CDS, LDS], () => x, log)];
+    const subs = [
+      subscriber('x1', [CDS, EDS], () => x, log),
+      subscriber('x2', [EDS], () => x, log),
+      subscriber('y1', [EDS], () => y, log),
+      subscriber('no-eds', [CDS, LDS], () => x, log),
+    ];
     const runner = new PushRunner(cache, { subscribers: () => subs });
     const n = runner.push({ ...fullPush(after), scope: endpoints(A_HOST) });
     assert.equal(cache.rotations.length, 1);
@@ -138,15 +176,33 @@ describe('server/push/runner PushRunner', () => {
     const errors: { proxyClass: string; error: string; streams: number }[] = [];
     const broken = fakeClass('broken', [A], true);
     const good = fakeClass('good', [A]);
-    const subs = [subscriber('b1', [EDS], () => broken, log), subscriber('g1', [EDS], () => good, log), subscriber('b2', [EDS], () => broken, log),
-      subscriber('lost', [EDS], () => { throw new Error('no lease'); }, log)];
+    const subs = [
+      subscriber('b1', [EDS], () => broken, log),
+      subscriber('g1', [EDS], () => good, log),
+      subscriber('b2', [EDS], () => broken, log),
+      subscriber(
+        'lost',
+        [EDS],
+        () => {
+          throw new Error('no lease');
+        },
+        log,
+      ),
+    ];
     const done: number[] = [];
-    const runner = new PushRunner(cache, { subscribers: () => subs }, {
-      classError: (i) => errors.push({ proxyClass: i.proxyClass, error: i.error.message, streams: i.streams }),
-      pushDone: (i) => done.push(i.responses),
-    });
+    const runner = new PushRunner(
+      cache,
+      { subscribers: () => subs },
+      {
+        classError: (i) => errors.push({ proxyClass: i.proxyClass, error: i.error.message, streams: i.streams }),
+        pushDone: (i) => done.push(i.responses),
+      },
+    );
     assert.equal(runner.push({ ...fullPush(after), scope: endpoints(A_HOST) }), 1);
-    assert.deepEqual(log.map((p) => p.id), ['g1']);
+    assert.deepEqual(
+      log.map((p) => p.id),
+      ['g1'],
+    );
     assert.deepEqual(errors, [
       { proxyClass: 'broken', error: 'broken is broken', streams: 2 },
       { proxyClass: '(class of lost)', error: 'no lease', streams: 1 },
@@ -159,10 +215,13 @@ describe('server/push/runner PushRunner', () => {
     const h = await startHarness('memory', before);
     try {
       const p = new Peer(h.connect('sotw'), 'sotw', NODE('p'));
-      p.sub(CDS, []); await p.recvAck();
-      p.sub(EDS, [A, B]); await p.recvAck();
+      p.sub(CDS, []);
+      await p.recvAck();
+      p.sub(EDS, [A, B]);
+      await p.recvAck();
       const cdsOnly = new Peer(h.connect('delta'), 'delta', NODE('cds-only'));
-      cdsOnly.sub(CDS, ['*']); await cdsOnly.recvAck();
+      cdsOnly.sub(CDS, ['*']);
+      await cdsOnly.recvAck();
       const lease = h.cache.acquire(h.engine.streams()[0]!.proxy);
       const old = lease.snapshot();
       const oldCds = old.get(CDS, A)!;
@@ -177,6 +236,8 @@ describe('server/push/runner PushRunner', () => {
       assert.equal(snap.get(EDS, B), oldB, 'the EDS of an unaffected host is carried over');
       assert.notEqual(snap.get(EDS, A)!.version, old.get(EDS, A)!.version, 'the affected EDS is recomputed');
       lease.release();
-    } finally { await h.stop(); }
+    } finally {
+      await h.stop();
+    }
   });
 });

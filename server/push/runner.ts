@@ -56,7 +56,11 @@ export interface PushInfo {
 }
 
 export interface RunnerEvents {
-  pushStarted?(info: { readonly types: readonly string[]; readonly edsHosts: readonly string[] | null; readonly request: PushRequest }): void;
+  pushStarted?(info: {
+    readonly types: readonly string[];
+    readonly edsHosts: readonly string[] | null;
+    readonly request: PushRequest;
+  }): void;
   pushDone?(info: PushInfo & { readonly request: PushRequest }): void;
   /** A proxy class could not be prepared for this push: its `streams` got nothing from it; the others were pushed. */
   classError?(info: { readonly proxyClass: string; readonly error: Error; readonly streams: number }): void;
@@ -86,7 +90,10 @@ export function planPush(scope: PushScope, prev: MeshConfig, next: MeshConfig): 
     const affected = (key: ClusterKey | undefined): boolean => key !== undefined && hosts.has(key.host);
     // Only the EDS of affected hosts (and the name table, if headless) can differ; everything else is carried over.
     return {
-      types: new Set<XdsType>(headless ? [EDS, NDS] : [EDS]), hosts, headless, affected,
+      types: new Set<XdsType>(headless ? [EDS, NDS] : [EDS]),
+      hosts,
+      headless,
+      affected,
       carryOver: (t, _n, key) => (t === NDS ? !headless : t !== EDS || !affected(key)),
     };
   }
@@ -133,7 +140,12 @@ export class PushRunner {
    */
   private resumeAfter: Subscriber | null = null;
 
-  constructor(private readonly cache: MeshCache, private readonly engine: PushTargets, private readonly events: RunnerEvents = {}, opts: RunnerOptions = {}) {
+  constructor(
+    private readonly cache: MeshCache,
+    private readonly engine: PushTargets,
+    private readonly events: RunnerEvents = {},
+    opts: RunnerOptions = {},
+  ) {
     this.sliceMs = opts.sliceMs ?? 20;
     this.yieldTurn = opts.yieldTurn ?? immediate;
   }
@@ -144,7 +156,10 @@ export class PushRunner {
    */
   push(req: PushRequest): number {
     const it = this.steps(req, () => false);
-    for (;;) { const r = it.next(); if (r.done) return r.value.responses; }
+    for (;;) {
+      const r = it.next();
+      if (r.done) return r.value.responses;
+    }
   }
 
   /**
@@ -161,7 +176,10 @@ export class PushRunner {
   submit(req: PushRequest): Promise<void> {
     if (this.stopped) return Promise.resolve();
     this.queued = this.queued ? mergePushRequests(this.queued, req) : req;
-    if (!this.loop) this.loop = this.drive().finally(() => { this.loop = null; });
+    if (!this.loop)
+      this.loop = this.drive().finally(() => {
+        this.loop = null;
+      });
     return this.loop;
   }
 
@@ -183,7 +201,11 @@ export class PushRunner {
       this.queued = null;
       let sliceStart = performance.now();
       let slices = 1;
-      const it = this.steps(req, () => this.queued !== null || this.stopped, () => slices);
+      const it = this.steps(
+        req,
+        () => this.queued !== null || this.stopped,
+        () => slices,
+      );
       try {
         for (;;) {
           const r = it.next();
@@ -192,7 +214,10 @@ export class PushRunner {
           await this.yieldTurn();
           slices++;
           sliceStart = performance.now();
-          if (this.stopped) { it.next(); break; }
+          if (this.stopped) {
+            it.next();
+            break;
+          }
           if (this.queued) {
             // Superseded: what this push has not reached yet goes with the newer request.
             it.next();
@@ -231,23 +256,40 @@ export class PushRunner {
       const p = this.prepare(sub, plan, prepared);
       if ('error' in p) {
         const f = failed.get(p.proxyClass);
-        if (f) f.streams++; else failed.set(p.proxyClass, { error: p.error, streams: 1 });
+        if (f) f.streams++;
+        else failed.set(p.proxyClass, { error: p.error, streams: 1 });
       } else {
         const n = sub.push(p.snap, plan.types, p.only);
         if (n) streams++;
         responses += n;
       }
       yield;
-      if (superseded()) { cut = true; this.resumeAfter = sub; break; }
+      if (superseded()) {
+        cut = true;
+        this.resumeAfter = sub;
+        break;
+      }
     }
     for (const [proxyClass, f] of failed) this.events.classError?.({ proxyClass, ...f });
-    const info: PushInfo = { types: typeNames, edsHosts, streams, responses, ms: performance.now() - t0, superseded: cut, slices: slices() };
+    const info: PushInfo = {
+      types: typeNames,
+      edsHosts,
+      streams,
+      responses,
+      ms: performance.now() - t0,
+      superseded: cut,
+      slices: slices(),
+    };
     this.events.pushDone?.({ ...info, request: req });
     return info;
   }
 
   /** The stream's class, prepared once per push (memoized by snapshot); a failure is the class's, not the push's. */
-  private prepare(sub: Subscriber, plan: PushPlan, memo: Map<ResourceSnapshot, Prepared | Error>): Prepared | { proxyClass: string; error: Error } {
+  private prepare(
+    sub: Subscriber,
+    plan: PushPlan,
+    memo: Map<ResourceSnapshot, Prepared | Error>,
+  ): Prepared | { proxyClass: string; error: Error } {
     let snap: ResourceSnapshot;
     try {
       snap = sub.snapshot();

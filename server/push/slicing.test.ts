@@ -20,7 +20,9 @@ import { PushRunner, type PushInfo } from './runner.js';
 function slowGenerate(ms: number): (m: MeshConfig, p: Proxy) => ReturnType<typeof generate> {
   return (m, p) => {
     const until = performance.now() + ms;
-    while (performance.now() < until) { /* busy: a translation that takes time */ }
+    while (performance.now() < until) {
+      /* busy: a translation that takes time */
+    }
     return generate(m, p);
   };
 }
@@ -32,8 +34,10 @@ async function fleet(h: Harness, n: number): Promise<Peer[]> {
   const peers: Peer[] = [];
   for (let i = 0; i < n; i++) {
     const p = new Peer(h.connect('sotw'), 'sotw', NODE(`p${i}`));
-    p.sub(CDS, []); await p.recvAck();
-    p.sub(EDS, [A, B, C]); await p.recvAck();
+    p.sub(CDS, []);
+    await p.recvAck();
+    p.sub(EDS, [A, B, C]);
+    await p.recvAck();
     peers.push(p);
   }
   return peers;
@@ -61,16 +65,30 @@ describe('server/push/runner sliced pushes', function () {
     try {
       await fleet(h, 25);
       const order: string[] = [];
-      const runner = new PushRunner(h.cache, h.engine, { pushDone: (i) => order.push(`done:${i.slices > 1 ? 'sliced' : 'one turn'}`) }, { sliceMs: 1 });
+      const runner = new PushRunner(
+        h.cache,
+        h.engine,
+        { pushDone: (i) => order.push(`done:${i.slices > 1 ? 'sliced' : 'one turn'}`) },
+        { sliceMs: 1 },
+      );
       const pushed = runner.submit(fullPush(v2));
       await turn();
       const late = new Peer(h.connect('sotw'), 'sotw', NODE('late'));
       late.sub(CDS, []);
-      const answer = late.next(5000).then((r) => { order.push('late answered'); return r; });
+      const answer = late.next(5000).then((r) => {
+        order.push('late answered');
+        return r;
+      });
       await pushed;
       assert.deepEqual(order, ['late answered', 'done:sliced']);
-      assert.deepEqual(names(await answer).filter((n) => n.startsWith('outbound')), [A, B, C], 'the late stream is served the mesh being pushed');
-    } finally { await h.stop(); }
+      assert.deepEqual(
+        names(await answer).filter((n) => n.startsWith('outbound')),
+        [A, B, C],
+        'the late stream is served the mesh being pushed',
+      );
+    } finally {
+      await h.stop();
+    }
   });
 
   it('a newer push supersedes a running one; every stream converges to the newest mesh', async () => {
@@ -80,7 +98,8 @@ describe('server/push/runner sliced pushes', function () {
       const done: PushInfo[] = [];
       const runner = new PushRunner(h.cache, h.engine, { pushDone: (i) => done.push(i) }, { sliceMs: 1 });
       void runner.submit(fullPush(v2));
-      await turn(); await turn();
+      await turn();
+      await turn();
       // An endpoint-only change on top of a full one that has not reached every stream yet.
       await runner.submit({ ...fullPush(v3), scope: { kind: 'endpoints', hosts: new Set(['a.default.svc.cluster.local']) } });
       assert.equal(done[0]!.superseded, true, 'the first push was cut short');
@@ -92,14 +111,20 @@ describe('server/push/runner sliced pushes', function () {
         const snap = snapOf(`p${i}`);
         const cds = last.get(CDS);
         assert.ok(cds, `p${i} was sent CDS`);
-        assert.deepEqual(names(cds).filter((n) => n.startsWith('outbound')), [A, B, C], `p${i} holds the new cluster`);
+        assert.deepEqual(
+          names(cds).filter((n) => n.startsWith('outbound')),
+          [A, B, C],
+          `p${i} holds the new cluster`,
+        );
         assert.equal(cds.versionInfo, snap.wildcardSet(CDS).version, `p${i} CDS is the newest mesh's`);
         const eds = last.get(EDS);
         assert.ok(eds && names(eds).includes(A), `p${i} was sent A's new endpoints`);
         const st = h.engine.streams().find((s) => s.proxy.id.includes(`~p${i}.`))!;
         assert.equal(st.types.get(EDS)!.sent!.get(A)!.version, snap.get(EDS, A)!.version, `p${i} holds A's endpoints of the newest mesh`);
       }
-    } finally { await h.stop(); }
+    } finally {
+      await h.stop();
+    }
   });
 
   it('pushes superseded faster than one can finish still reach every stream (each resumes where the last stopped)', async () => {
@@ -109,11 +134,16 @@ describe('server/push/runner sliced pushes', function () {
       const marks = peers.map((p) => p.c.received.length);
       const runner = new PushRunner(h.cache, h.engine, {}, { sliceMs: 1 });
       // A new mesh every turn, for fewer turns than one push needs to reach all twelve classes twice over.
-      for (let i = 0; i < 30; i++) { void runner.submit(fullPush(i % 2 ? v3 : v2)); await turn(); }
+      for (let i = 0; i < 30; i++) {
+        void runner.submit(fullPush(i % 2 ? v3 : v2));
+        await turn();
+      }
       const unreached = peers.map((p, i) => (p.c.received.length > marks[i]! ? null : `p${i}`)).filter((x) => x !== null);
       await runner.stop();
       assert.deepEqual(unreached, [], 'every stream was reached while pushes kept superseding each other');
-    } finally { await h.stop(); }
+    } finally {
+      await h.stop();
+    }
   });
 
   it('a burst of requests coalesces into a few pushes, nothing dropped, every stream converges', async () => {
@@ -143,7 +173,9 @@ describe('server/push/runner sliced pushes', function () {
         assert.equal(st.types.get(EDS)!.sent!.get(A)!.version, snap.get(EDS, A)!.version, `p${i} EDS of A converged`);
         assert.equal(st.types.get(EDS)!.ackedVersion, st.types.get(EDS)!.versionSent, `p${i} ACKed the last EDS`);
       }
-    } finally { await h.stop(); }
+    } finally {
+      await h.stop();
+    }
   });
 });
 
@@ -162,8 +194,10 @@ describe('model/push mergePushRequests', () => {
   });
 
   it('keeps the newer mesh, the union of changes and the earliest first change', () => {
-    const r = mergePushRequests(fullPush(m1, new Set(['Service']), new Set(['Service/default/a']), 100),
-      fullPush(m2, new Set(['VirtualService']), new Set(['VirtualService/default/v']), 50));
+    const r = mergePushRequests(
+      fullPush(m1, new Set(['Service']), new Set(['Service/default/a']), 100),
+      fullPush(m2, new Set(['VirtualService']), new Set(['VirtualService/default/v']), 50),
+    );
     assert.equal(r.mesh, m2);
     assert.deepEqual([...r.kinds].sort(), ['Service', 'VirtualService']);
     assert.deepEqual([...r.keys].sort(), ['Service/default/a', 'VirtualService/default/v']);

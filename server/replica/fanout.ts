@@ -37,8 +37,12 @@ const MAX_BODY = 64 * 1024 * 1024;
 export type StateOf = (typeEntry: unknown) => string;
 
 function states(e: Record<string, unknown>, stateOf: StateOf): Record<string, string> {
-  const types = e['types'] && typeof e['types'] === 'object' ? e['types'] as Record<string, unknown> : {};
-  return Object.fromEntries(Object.keys(types).sort().map((t) => [t, stateOf(types[t])]));
+  const types = e['types'] && typeof e['types'] === 'object' ? (e['types'] as Record<string, unknown>) : {};
+  return Object.fromEntries(
+    Object.keys(types)
+      .sort()
+      .map((t) => [t, stateOf(types[t])]),
+  );
 }
 
 export class ReplicaFanout {
@@ -55,7 +59,9 @@ export class ReplicaFanout {
     private readonly stateOf?: StateOf,
   ) {}
 
-  get label(): string { return replicaLabel(this.self); }
+  get label(): string {
+    return replicaLabel(this.self);
+  }
 
   describe(): object {
     return { replica: this.self, label: this.label, peers: this.peers?.source ?? 'none (this replica only; see --peers, --peers-service)' };
@@ -63,7 +69,10 @@ export class ReplicaFanout {
 
   /** The merged view; callers arriving while a fan-out is in flight share it (N viewers never mean N× the peer requests). */
   syncz(): Promise<MergedSyncz> {
-    if (!this.inflight) this.inflight = this.merge().finally(() => { this.inflight = null; });
+    if (!this.inflight)
+      this.inflight = this.merge().finally(() => {
+        this.inflight = null;
+      });
     return this.inflight;
   }
 
@@ -73,7 +82,11 @@ export class ReplicaFanout {
     const answers: ReplicaAnswer[] = [{ replica: me, url: null, proxies: localEntries.length }];
     const proxies: Record<string, unknown>[] = [...localEntries];
     let urls: readonly string[] = [];
-    try { urls = (await this.peers?.urls()) ?? []; } catch (e) { answers.push({ replica: '?', url: null, proxies: 0, error: (e as Error).message }); }
+    try {
+      urls = (await this.peers?.urls()) ?? [];
+    } catch (e) {
+      answers.push({ replica: '?', url: null, proxies: 0, error: (e as Error).message });
+    }
     const got = await Promise.all(urls.map((u) => this.ask(u)));
     this.seen = new Map(got.filter((g) => !g.error).map((g) => [g.replica, g.url]));
     for (const g of got) {
@@ -103,7 +116,12 @@ export class ReplicaFanout {
       return { replica, url, entries: body.filter((e): e is Record<string, unknown> => !!e && typeof e === 'object') };
     } catch (e) {
       const err = e as Error & { cause?: Error };
-      return { replica: url, url, entries: [], error: `cannot reach ${url}: ${err.name === 'TimeoutError' ? `no answer in ${this.timeoutMs} ms` : err.cause?.message ?? err.message}` };
+      return {
+        replica: url,
+        url,
+        entries: [],
+        error: `cannot reach ${url}: ${err.name === 'TimeoutError' ? `no answer in ${this.timeoutMs} ms` : (err.cause?.message ?? err.message)}`,
+      };
     }
   }
 
@@ -116,11 +134,16 @@ export class ReplicaFanout {
     const base = this.seen.get(replica);
     if (!base) return null;
     const target = new URL(path, base);
-    if (target.origin !== new URL(base).origin || !FORWARDED_PATHS.includes(target.pathname)) throw new Error(`path: only ${FORWARDED_PATHS.join(', ')} are forwarded`);
+    if (target.origin !== new URL(base).origin || !FORWARDED_PATHS.includes(target.pathname))
+      throw new Error(`path: only ${FORWARDED_PATHS.join(', ')} are forwarded`);
     const res = await fetch(target, { signal: AbortSignal.timeout(this.timeoutMs) });
     const text = await res.text();
     let body: unknown = text;
-    try { body = JSON.parse(text); } catch { /* not JSON: passed on as text */ }
+    try {
+      body = JSON.parse(text);
+    } catch {
+      /* not JSON: passed on as text */
+    }
     return { status: res.status, body };
   }
 }

@@ -18,9 +18,17 @@ export interface PeerOptions {
 }
 
 /** `local`: this replica's /debug/syncz list; `stateOf`: proxy-status's sync state of one type entry. */
-export function debugPeers(o: PeerOptions, kube: KubeConfig | undefined, monitoringPort: number, local: () => readonly object[], stateOf?: StateOf, self: ReplicaId = localReplica()): ReplicaFanout {
+export function debugPeers(
+  o: PeerOptions,
+  kube: KubeConfig | undefined,
+  monitoringPort: number,
+  local: () => readonly object[],
+  stateOf?: StateOf,
+  self: ReplicaId = localReplica(),
+): ReplicaFanout {
   if (o.peers?.length && o.peersService) throw new Error('--peers and --peers-service are alternatives: give one');
-  if (o.peersService && !kube) throw new Error('--peers-service reads the Service\'s endpoints from Kubernetes: it needs Kubernetes mode (--kubeconfig or in-cluster)');
+  if (o.peersService && !kube)
+    throw new Error("--peers-service reads the Service's endpoints from Kubernetes: it needs Kubernetes mode (--kubeconfig or in-cluster)");
   let peers: Peers | undefined;
   if (o.peers?.length) peers = staticPeers(o.peers);
   else if (o.peersService && kube) peers = servicePeers(kubeSliceLister(kube), o.peersService, monitoringPort || 15014);

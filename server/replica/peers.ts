@@ -19,10 +19,16 @@ export function staticPeers(urls: readonly string[]): Peers {
 }
 
 /** The minimal read of EndpointSlices the peer list needs (the client-node API, or a test double). */
-export type SliceLister = (namespace: string, labelSelector: string) => Promise<readonly {
-  readonly ports?: readonly { readonly name?: string; readonly port?: number }[] | null;
-  readonly endpoints?: readonly { readonly addresses?: readonly string[]; readonly conditions?: { readonly ready?: boolean | null } | null }[] | null;
-}[]>;
+export type SliceLister = (
+  namespace: string,
+  labelSelector: string,
+) => Promise<
+  readonly {
+    readonly ports?: readonly { readonly name?: string; readonly port?: number }[] | null;
+    readonly endpoints?:
+      readonly { readonly addresses?: readonly string[]; readonly conditions?: { readonly ready?: boolean | null } | null }[] | null;
+  }[]
+>;
 
 export function kubeSliceLister(kc: KubeConfig): SliceLister {
   const api = kc.makeApiClient(DiscoveryV1Api);
@@ -34,7 +40,13 @@ export function kubeSliceLister(kc: KubeConfig): SliceLister {
  * port (istiod's Service names 15014 so), else `defaultPort`. Cached for `cacheMs`; a failed
  * read keeps the last good list and is reported by `lastError`.
  */
-export function servicePeers(list: SliceLister, svc: { namespace: string; name: string }, defaultPort: number, cacheMs = 5000, now: () => number = Date.now): Peers & { lastError(): string | null } {
+export function servicePeers(
+  list: SliceLister,
+  svc: { namespace: string; name: string },
+  defaultPort: number,
+  cacheMs = 5000,
+  now: () => number = Date.now,
+): Peers & { lastError(): string | null } {
   let cached: { at: number; urls: string[] } | null = null;
   let error: string | null = null;
   return {

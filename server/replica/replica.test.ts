@@ -16,42 +16,78 @@ import { replicaRoutes } from './routes.js';
 import { syncState, type SyncEntry } from '../cli/status.js';
 
 const entry = (proxy: string, nack: string | null = null): object => ({
-  proxy, types: { cds: { sent: 'v1', nonce: 'n1', acked: nack ? '' : 'v1', ackedNonce: nack ? '' : 'n1', nack: nack ? { version: 'v1', nonce: 'n1', error: nack } : null } },
+  proxy,
+  types: {
+    cds: {
+      sent: 'v1',
+      nonce: 'n1',
+      acked: nack ? '' : 'v1',
+      ackedNonce: nack ? '' : 'n1',
+      nack: nack ? { version: 'v1', nonce: 'n1', error: nack } : null,
+    },
+  },
 });
 
 describe('server/replica', () => {
   const servers: HttpServer[] = [];
-  after(async () => { await Promise.all(servers.map((s) => s.close())); });
+  after(async () => {
+    await Promise.all(servers.map((s) => s.close()));
+  });
 
   /** A replica: its own syncz list, its peers, served on a free port. */
   async function replica(name: string, proxies: object[], peers: () => string[]): Promise<{ url: string; fan: ReplicaFanout }> {
-    const fan = new ReplicaFanout({ name, instance: 'aaaa0000' }, { source: 'test', urls: () => Promise.resolve(peers()) }, () => proxies, 1000, (t) => syncState(t as SyncEntry['types'][string]));
+    const fan = new ReplicaFanout(
+      { name, instance: 'aaaa0000' },
+      { source: 'test', urls: () => Promise.resolve(peers()) },
+      () => proxies,
+      1000,
+      (t) => syncState(t as SyncEntry['types'][string]),
+    );
     const router = replicaRoutes(new Router(), fan);
     router.on('GET', '/debug/syncz', () => ({ json: proxies }));
     router.on('GET', '/debug/config_dump', ({ url }) => ({ json: { from: name, proxyID: url.searchParams.get('proxyID') } }));
     router.on('GET', '/debug/configz', () => ({ json: { secret: name } }));
-    const s = await startHttp(router, '127.0.0.1', 0, (e) => { throw e; });
+    const s = await startHttp(router, '127.0.0.1', 0, (e) => {
+      throw e;
+    });
     servers.push(s);
     return { url: `http://127.0.0.1:${s.port}`, fan };
   }
 
-  it('merges every replica\'s proxies with their replica and sync states, skipping itself and naming a replica that does not answer', async () => {
+  it("merges every replica's proxies with their replica and sync states, skipping itself and naming a replica that does not answer", async () => {
     let urls: string[] = [];
     const a = await replica('pilot-a', [entry('sidecar~1~a.ns~ns.svc.cluster.local')], () => urls);
     const b = await replica('pilot-b', [entry('sidecar~2~b.ns~ns.svc.cluster.local', 'bad cluster')], () => urls);
     const dead = await startHttp(new Router(), '127.0.0.1', 0, () => undefined);
     const deadUrl = `http://127.0.0.1:${dead.port}`;
     await dead.close();
-    const istiod = await startHttp(new Router().on('GET', '/debug/syncz', () => ({ json: [entry('sidecar~3~z.ns~ns.svc.cluster.local')] })), '127.0.0.1', 0, (e) => { throw e; });
+    const istiod = await startHttp(
+      new Router().on('GET', '/debug/syncz', () => ({ json: [entry('sidecar~3~z.ns~ns.svc.cluster.local')] })),
+      '127.0.0.1',
+      0,
+      (e) => {
+        throw e;
+      },
+    );
     servers.push(istiod);
     const istiodUrl = `http://127.0.0.1:${istiod.port}`;
     urls = [a.url, b.url, deadUrl, istiodUrl];
     const res = await fetch(`${a.url}/debug/replicas/syncz`);
     assert.equal(res.headers.get(REPLICA_HEADER), 'pilot-a/aaaa0000');
-    const m = await res.json() as { answeredBy: string; replicas: { replica: string; url: string | null; proxies: number; error?: string }[]; proxies: { proxy: string; replica: string; states: Record<string, string> }[] };
+    const m = (await res.json()) as {
+      answeredBy: string;
+      replicas: { replica: string; url: string | null; proxies: number; error?: string }[];
+      proxies: { proxy: string; replica: string; states: Record<string, string> }[];
+    };
     assert.equal(m.answeredBy, 'pilot-a/aaaa0000');
-    assert.deepEqual(m.proxies.map((p) => [p.proxy.split('~')[2], p.replica, p.states['cds']]), [['a.ns', 'pilot-a/aaaa0000', 'SYNCED'], ['b.ns', 'pilot-b/aaaa0000', 'NACKED']],
-      'itself listed once; not the proxies of a server that is not a tspilot replica');
+    assert.deepEqual(
+      m.proxies.map((p) => [p.proxy.split('~')[2], p.replica, p.states['cds']]),
+      [
+        ['a.ns', 'pilot-a/aaaa0000', 'SYNCED'],
+        ['b.ns', 'pilot-b/aaaa0000', 'NACKED'],
+      ],
+      'itself listed once; not the proxies of a server that is not a tspilot replica',
+    );
     assert.equal(m.replicas[0]!.replica, 'pilot-a/aaaa0000', 'the answering replica first');
     const by = new Map(m.replicas.map((r) => [r.replica, r]));
     assert.equal(m.replicas.length, 4);
@@ -67,7 +103,7 @@ describe('server/replica', () => {
     urls = [a.url, b.url];
     const get = async (q: string): Promise<{ status: number; body: { from?: string; proxyID?: string; error?: string } }> => {
       const r = await fetch(`${a.url}/debug/replicas/get?${q}`);
-      return { status: r.status, body: await r.json() as { from?: string; error?: string } };
+      return { status: r.status, body: (await r.json()) as { from?: string; error?: string } };
     };
     const ok = await get(`replica=${encodeURIComponent('fw-b/aaaa0000')}&path=${encodeURIComponent('/debug/config_dump?proxyID=p.ns')}`);
     assert.deepEqual([ok.status, ok.body], [200, { from: 'fw-b', proxyID: 'p.ns' }]);
@@ -76,11 +112,18 @@ describe('server/replica', () => {
     assert.match(refused.body.error ?? '', /only \/debug\/config_dump, \/debug\/explain are forwarded/);
     assert.equal((await get(`replica=elsewhere/1&path=${encodeURIComponent('/debug/config_dump?proxyID=p')}`)).status, 404);
     assert.equal((await get(`replica=fw-b%2Faaaa0000&path=${encodeURIComponent('//evil.example/debug/config_dump')}`)).status, 400);
-    assert.equal((await get(`replica=fw-a%2Faaaa0000&path=${encodeURIComponent('/debug/config_dump?proxyID=p')}`)).status, 400, 'itself: ask directly');
+    assert.equal(
+      (await get(`replica=fw-a%2Faaaa0000&path=${encodeURIComponent('/debug/config_dump?proxyID=p')}`)).status,
+      400,
+      'itself: ask directly',
+    );
   });
 
   it('reads peers from --peers and from the ready endpoints of a Service', async () => {
-    assert.deepEqual(parsePeerUrls('http://10.0.0.2:15014, http://10.0.0.1:15014,http://10.0.0.1:15014'), ['http://10.0.0.1:15014', 'http://10.0.0.2:15014']);
+    assert.deepEqual(parsePeerUrls('http://10.0.0.2:15014, http://10.0.0.1:15014,http://10.0.0.1:15014'), [
+      'http://10.0.0.1:15014',
+      'http://10.0.0.2:15014',
+    ]);
     assert.throws(() => parsePeerUrls('10.0.0.1:15014'), /--peers: "10\.0\.0\.1:15014" (is not a URL|must be http)/);
     assert.throws(() => parsePeerUrls('ftp://10.0.0.1:15014'), /must be http:\/\/ or https:\/\//);
     assert.throws(() => parsePeerUrls('http://10.0.0.1:15014/debug'), /scheme:\/\/host:port only/);
@@ -93,8 +136,19 @@ describe('server/replica', () => {
       calls++;
       assert.deepEqual([ns, sel], ['istio-system', 'kubernetes.io/service-name=istiod']);
       if (fail) return Promise.reject(new Error('forbidden'));
-      return Promise.resolve([{ ports: [{ name: 'grpc-xds', port: 15010 }, { name: 'http-monitoring', port: 15014 }], endpoints: [
-        { addresses: ['10.1.0.7'], conditions: { ready: true } }, { addresses: ['10.1.0.8'], conditions: { ready: false } }, { addresses: ['fd00::5'] }] }]);
+      return Promise.resolve([
+        {
+          ports: [
+            { name: 'grpc-xds', port: 15010 },
+            { name: 'http-monitoring', port: 15014 },
+          ],
+          endpoints: [
+            { addresses: ['10.1.0.7'], conditions: { ready: true } },
+            { addresses: ['10.1.0.8'], conditions: { ready: false } },
+            { addresses: ['fd00::5'] },
+          ],
+        },
+      ]);
     };
     let t = 0;
     const p = servicePeers(lister, { namespace: 'istio-system', name: 'istiod' }, 9999, 5000, () => t);
@@ -108,17 +162,25 @@ describe('server/replica', () => {
     assert.equal(replicaLabel({ name: 'istiod-7d9f', instance: '0badf00d' }), 'istiod-7d9f/0badf00d');
   });
 
-  it('--peers-service lists the Service\'s EndpointSlices through the Kubernetes API (the stand-in)', async () => {
+  it("--peers-service lists the Service's EndpointSlices through the Kubernetes API (the stand-in)", async () => {
     const srv = await startFakeApiServer();
     try {
-      const slice = (name: string, svc: string, ip: string): KubeObject => ({ apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name, namespace: 'istio-system', labels: { 'kubernetes.io/service-name': svc } },
-        addressType: 'IPv4', ports: [{ name: 'http-monitoring', port: 15014 }], endpoints: [{ addresses: [ip], conditions: { ready: true } }] });
+      const slice = (name: string, svc: string, ip: string): KubeObject => ({
+        apiVersion: 'discovery.k8s.io/v1',
+        kind: 'EndpointSlice',
+        metadata: { name, namespace: 'istio-system', labels: { 'kubernetes.io/service-name': svc } },
+        addressType: 'IPv4',
+        ports: [{ name: 'http-monitoring', port: 15014 }],
+        endpoints: [{ addresses: [ip], conditions: { ready: true } }],
+      });
       srv.apply(slice('istiod-abc', 'istiod', '10.2.0.1'));
       srv.apply(slice('istiod-def', 'istiod', '10.2.0.2'));
       srv.apply(slice('other-xyz', 'other', '10.2.0.9'));
       const p = servicePeers(kubeSliceLister(kubeConfigFor(srv)), parseServiceRef('istio-system/istiod'), 15014);
       assert.deepEqual(await p.urls(), ['http://10.2.0.1:15014', 'http://10.2.0.2:15014']);
       assert.equal(p.lastError(), null);
-    } finally { await srv.close(); }
+    } finally {
+      await srv.close();
+    }
   });
 });

@@ -19,10 +19,15 @@ export function replicaRoutes(router: Router, fan: ReplicaFanout): Router {
     const path = url.searchParams.get('path');
     if (!replica || !path) throw new HttpError(400, 'query parameters replica and path are required');
     if (path.length > 2048) throw new HttpError(400, 'path is longer than 2048 characters');
-    if (!path.startsWith('/') || path.startsWith('//') || !FORWARDED_PATHS.includes(path.split('?')[0]!)) throw new HttpError(400, `path: only ${FORWARDED_PATHS.join(', ')} are forwarded`);
+    if (!path.startsWith('/') || path.startsWith('//') || !FORWARDED_PATHS.includes(path.split('?')[0]!))
+      throw new HttpError(400, `path: only ${FORWARDED_PATHS.join(', ')} are forwarded`);
     if (replica === fan.label) throw new HttpError(400, `replica ${replica} is the one answering: ask ${path} directly`);
     let r: Awaited<ReturnType<ReplicaFanout['forward']>>;
-    try { r = await fan.forward(replica, path); } catch (e) { throw new HttpError(502, `replica ${replica}: ${(e as Error).message}`); }
+    try {
+      r = await fan.forward(replica, path);
+    } catch (e) {
+      throw new HttpError(502, `replica ${replica}: ${(e as Error).message}`);
+    }
     if (!r) throw new HttpError(404, `no replica "${replica}" among the peers (see /debug/replicas/syncz)`);
     return typeof r.body === 'string' ? { status: r.status, text: r.body } : { status: r.status, json: r.body };
   });

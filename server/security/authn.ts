@@ -20,9 +20,17 @@ export class ClientCertAuthenticator implements Authenticator {
     } catch (e) {
       return { ok: false, code: 'UNAUTHENTICATED', message: `client certificate unreadable: ${(e as Error).message}` };
     }
-    const uris = (cert.subjectAltName ?? '').split(/,\s*/).filter((s) => s.startsWith('URI:')).map((s) => s.slice(4).replace(/^"|"$/g, ''));
+    const uris = (cert.subjectAltName ?? '')
+      .split(/,\s*/)
+      .filter((s) => s.startsWith('URI:'))
+      .map((s) => s.slice(4).replace(/^"|"$/g, ''));
     const spiffe = uris.filter((u) => parseSpiffe(u) !== null);
-    if (!spiffe.length) return { ok: false, code: 'UNAUTHENTICATED', message: `client certificate ${cert.subject.replace(/\n/g, ',')} has no spiffe://<td>/ns/<ns>/sa/<sa> URI SAN` };
+    if (!spiffe.length)
+      return {
+        ok: false,
+        code: 'UNAUTHENTICATED',
+        message: `client certificate ${cert.subject.replace(/\n/g, ',')} has no spiffe://<td>/ns/<ns>/sa/<sa> URI SAN`,
+      };
     return { ok: true, identity: { spiffe, method: 'client-cert', expiresAt: Date.parse(cert.validTo) } };
   }
 }
@@ -43,7 +51,8 @@ export class ChainAuthenticator implements Authenticator {
       reasons.push(`client certificate not verified against the mesh roots: ${c.certError}`);
     }
     if (bearerToken(c.authorization) !== null) {
-      if (!this.tokens.length) reasons.push('a bearer token was sent but no token authenticator is configured (Kubernetes mode, or --jwt-keys)');
+      if (!this.tokens.length)
+        reasons.push('a bearer token was sent but no token authenticator is configured (Kubernetes mode, or --jwt-keys)');
       for (const a of this.tokens) {
         const r = await a.authenticate(c);
         if (r.ok) return r;
@@ -52,7 +61,12 @@ export class ChainAuthenticator implements Authenticator {
     } else if (c.authorization) {
       reasons.push('authorization metadata is not "Bearer <token>"');
     }
-    if (!reasons.length) return { ok: false, code: 'UNAUTHENTICATED', message: 'no credentials: present a client certificate from the mesh CA or an authorization: Bearer <service-account token>' };
+    if (!reasons.length)
+      return {
+        ok: false,
+        code: 'UNAUTHENTICATED',
+        message: 'no credentials: present a client certificate from the mesh CA or an authorization: Bearer <service-account token>',
+      };
     return { ok: false, code: 'UNAUTHENTICATED', message: `authentication failed: ${reasons.join('; ')}` };
   }
 }

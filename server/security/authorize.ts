@@ -17,7 +17,8 @@ export function authorizeProxy(identity: CallerIdentity, proxy: Pick<Proxy, 'id'
   }
   const want = `namespace "${proxy.namespace}"${sa ? ` and service account "${sa}"` : ''}`;
   return {
-    ok: false, code: 'PERMISSION_DENIED',
+    ok: false,
+    code: 'PERMISSION_DENIED',
     message: `caller ${identity.spiffe.join(', ') || '(no SPIFFE identity)'} may not fetch config for proxy ${proxy.id}, which is in ${want}`,
   };
 }

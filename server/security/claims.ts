@@ -26,7 +26,7 @@ export function unverifiedPayload(token: string): Record<string, unknown> | null
   if (!/^[A-Za-z0-9_-]+$/.test(parts[1])) return null;
   try {
     const v: unknown = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8'));
-    return v && typeof v === 'object' && !Array.isArray(v) ? v as Record<string, unknown> : null;
+    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
   } catch {
     return null;
   }
@@ -38,7 +38,10 @@ export function expiryMs(payload: Record<string, unknown> | null): number | unde
   return typeof exp === 'number' && Number.isFinite(exp) ? exp * 1000 : undefined;
 }
 
-export interface ServiceAccountRef { readonly namespace: string; readonly serviceAccount: string }
+export interface ServiceAccountRef {
+  readonly namespace: string;
+  readonly serviceAccount: string;
+}
 
 /** `system:serviceaccount:<ns>:<sa>` → its parts; null for any other user name. */
 export function serviceAccountOfUser(username: string): ServiceAccountRef | null {

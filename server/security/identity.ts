@@ -35,7 +35,11 @@ export interface Authenticator {
   authenticate(c: CallCredentials): Promise<AuthResult>;
 }
 
-export interface SpiffeId { readonly trustDomain: string; readonly namespace: string; readonly serviceAccount: string }
+export interface SpiffeId {
+  readonly trustDomain: string;
+  readonly namespace: string;
+  readonly serviceAccount: string;
+}
 
 /** `spiffe://<td>/ns/<ns>/sa/<sa>` → its parts; null for anything else. */
 export function parseSpiffe(uri: string): SpiffeId | null {

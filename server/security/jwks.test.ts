@@ -12,17 +12,37 @@ import type { AddressInfo } from 'node:net';
 import { JwksFetcher, jwksUris } from './jwks.js';
 import { meshFrom } from '../../translators/harness.test.js';
 
-const key = (kid: string): string => JSON.stringify({ keys: [{ kty: 'EC', crv: 'P-256', kid, x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU', y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0' }] });
+const key = (kid: string): string =>
+  JSON.stringify({
+    keys: [
+      { kty: 'EC', crv: 'P-256', kid, x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU', y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0' },
+    ],
+  });
 
-interface Jwks { server: http.Server; base: string; body: string; status: number; delayMs: number; hits: number }
+interface Jwks {
+  server: http.Server;
+  base: string;
+  body: string;
+  status: number;
+  delayMs: number;
+  hits: number;
+}
 
 async function jwksServer(): Promise<Jwks> {
   const s: Jwks = { server: http.createServer(), base: '', body: key('k1'), status: 200, delayMs: 0, hits: 0 };
   s.server.on('request', (req, res) => {
     s.hits++;
     setTimeout(() => {
-      if (req.url === '/issuer/.well-known/openid-configuration') { res.writeHead(200); res.end(JSON.stringify({ issuer: `${s.base}/issuer`, jwks_uri: `${s.base}/keys` })); return; }
-      if (req.url === '/huge') { res.writeHead(200); res.end(`{"keys":[${'"x",'.repeat(100_000)}"x"]}`); return; }
+      if (req.url === '/issuer/.well-known/openid-configuration') {
+        res.writeHead(200);
+        res.end(JSON.stringify({ issuer: `${s.base}/issuer`, jwks_uri: `${s.base}/keys` }));
+        return;
+      }
+      if (req.url === '/huge') {
+        res.writeHead(200);
+        res.end(`{"keys":[${'"x",'.repeat(100_000)}"x"]}`);
+        return;
+      }
       res.writeHead(s.status, { 'content-type': 'application/json' });
       res.end(s.body);
     }, s.delayMs);
@@ -43,8 +63,15 @@ async function until(cond: () => boolean, what: string, ms = 3000): Promise<void
 describe('server/security/jwks (JWKS fetched for RequestAuthentication jwksUri)', () => {
   let srv: Jwks;
   let f: JwksFetcher | undefined;
-  beforeEach(async () => { srv = await jwksServer(); });
-  afterEach(async () => { f?.close(); f = undefined; srv.server.closeAllConnections(); await new Promise((r) => srv.server.close(r)); });
+  beforeEach(async () => {
+    srv = await jwksServer();
+  });
+  afterEach(async () => {
+    f?.close();
+    f = undefined;
+    srv.server.closeAllConnections();
+    await new Promise((r) => srv.server.close(r));
+  });
 
   it('never blocks: the snapshot answers at once, onChange fires when the keys arrive; rotation is picked up', async () => {
     let changes = 0;
@@ -66,7 +93,14 @@ describe('server/security/jwks (JWKS fetched for RequestAuthentication jwksUri)'
   it('an outage keeps the last good keys and is reported; a URI that never worked is an error', async () => {
     let changes = 0;
     const fails: string[] = [];
-    f = new JwksFetcher({ onChange: () => changes++, refreshMs: 100, retryMs: 20, onFetch: (_u, o) => { if (!o.ok) fails.push(`${o.error} kept=${o.keptLastGood}`); } });
+    f = new JwksFetcher({
+      onChange: () => changes++,
+      refreshMs: 100,
+      retryMs: 20,
+      onFetch: (_u, o) => {
+        if (!o.ok) fails.push(`${o.error} kept=${o.keptLastGood}`);
+      },
+    });
     const uri = `${srv.base}/jwks`;
     f.want([uri]);
     await until(() => changes === 1, 'first keys');
@@ -78,7 +112,10 @@ describe('server/security/jwks (JWKS fetched for RequestAuthentication jwksUri)'
     assert.match(f.status()[0]!.lastError ?? '', /HTTP 503/);
     const down = `http://127.0.0.1:1/jwks`;
     f.want([uri, down]);
-    await until(() => 'error' in (f!.snapshot().get(down) ?? {}) && (f!.snapshot().get(down) as { error: string }).error !== 'not fetched yet', 'the error for an unreachable URI');
+    await until(
+      () => 'error' in (f!.snapshot().get(down) ?? {}) && (f!.snapshot().get(down) as { error: string }).error !== 'not fetched yet',
+      'the error for an unreachable URI',
+    );
     srv.status = 200;
     srv.body = key('k3');
     await until(() => (f!.snapshot().get(uri) as { jwks?: string }).jwks === key('k3'), 'recovery after the outage');
@@ -120,6 +157,10 @@ spec: {jwtRules: [{issuer: "${srv.base}/issuer/"}, {issuer: inline, jwks: '${key
     srv.delayMs = 5000;
     f = new JwksFetcher({ onChange: () => undefined, timeoutMs: 200, retryMs: 10_000 });
     f.want([`${srv.base}/slow`]);
-    await until(() => ((f!.snapshot().get(`${srv.base}/slow`) as { error?: string }).error ?? '').includes('timed out'), 'the timeout', 2000);
+    await until(
+      () => ((f!.snapshot().get(`${srv.base}/slow`) as { error?: string }).error ?? '').includes('timed out'),
+      'the timeout',
+      2000,
+    );
   });
 });

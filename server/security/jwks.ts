@@ -50,18 +50,28 @@ interface Entry {
 /** Every URI a RequestAuthentication needs fetched (jwksUri, or the issuer's discovery document; inline `jwks` needs none), sorted. */
 export function jwksUris(mesh: MeshConfig): string[] {
   const out = new Set<string>();
-  for (const ra of mesh.requestAuthentications) for (const r of ra.spec.jwtRules) { const u = keySourceUri(r); if (u) out.add(u); }
+  for (const ra of mesh.requestAuthentications)
+    for (const r of ra.spec.jwtRules) {
+      const u = keySourceUri(r);
+      if (u) out.add(u);
+    }
   return [...out].sort();
 }
 
-export interface JwksStatus { readonly uri: string; readonly ok: boolean; readonly fetchedAt?: string; readonly lastError?: string }
+export interface JwksStatus {
+  readonly uri: string;
+  readonly ok: boolean;
+  readonly fetchedAt?: string;
+  readonly lastError?: string;
+}
 
 export class JwksFetcher {
   private readonly entries = new Map<string, Entry>();
   private readonly refused = new Map<string, string>();
   private snap: JwksByUri | undefined;
   private closed = false;
-  private readonly o: Required<Omit<JwksFetcherOptions, 'onFetch' | 'fetch'>> & Pick<JwksFetcherOptions, 'onFetch'> & { fetch: typeof fetch };
+  private readonly o: Required<Omit<JwksFetcherOptions, 'onFetch' | 'fetch'>> &
+    Pick<JwksFetcherOptions, 'onFetch'> & { fetch: typeof fetch };
 
   constructor(opts: JwksFetcherOptions) {
     this.o = { ...JWKS_DEFAULTS, ...opts, fetch: opts.fetch ?? globalThis.fetch };
@@ -72,17 +82,29 @@ export class JwksFetcher {
     if (this.closed) return;
     const next = new Set(uris);
     let changed = false;
-    for (const [u, e] of this.entries) if (!next.has(u)) { clearTimeout(e.timer); this.entries.delete(u); changed = true; }
-    for (const u of [...this.refused.keys()]) if (!next.has(u)) { this.refused.delete(u); changed = true; }
+    for (const [u, e] of this.entries)
+      if (!next.has(u)) {
+        clearTimeout(e.timer);
+        this.entries.delete(u);
+        changed = true;
+      }
+    for (const u of [...this.refused.keys()])
+      if (!next.has(u)) {
+        this.refused.delete(u);
+        changed = true;
+      }
     for (const u of [...next].sort()) {
       if (this.entries.has(u) || this.refused.has(u)) continue;
       const bad = jwksUriProblem(u);
       const why = bad ?? (this.entries.size >= this.o.maxUris ? `more than ${this.o.maxUris} distinct jwksUris: not fetched` : undefined);
-      if (why) { this.refused.set(u, why); changed = true; continue; }
+      if (why) {
+        this.refused.set(u, why);
+        changed = true;
+        continue;
+      }
       const e: Entry = { retry: this.o.retryMs, inflight: false };
       this.entries.set(u, e);
       this.schedule(u, e, 0); // off this call stack: the first fetch() call alone can take a while
-
     }
     if (changed) this.snap = undefined;
   }
@@ -94,7 +116,7 @@ export class JwksFetcher {
     for (const u of [...this.entries.keys(), ...this.refused.keys()].sort()) {
       const e = this.entries.get(u);
       if (e?.jwks !== undefined) m.set(u, { jwks: e.jwks });
-      else m.set(u, { error: e ? e.error ?? 'not fetched yet' : this.refused.get(u)! });
+      else m.set(u, { error: e ? (e.error ?? 'not fetched yet') : this.refused.get(u)! });
     }
     this.snap = m;
     return m;
@@ -103,7 +125,13 @@ export class JwksFetcher {
   /** Per-URI state for debug views: last success, last error. */
   status(): JwksStatus[] {
     const out: JwksStatus[] = [];
-    for (const [uri, e] of this.entries) out.push({ uri, ok: e.jwks !== undefined, ...(e.fetchedAt ? { fetchedAt: new Date(e.fetchedAt).toISOString() } : {}), ...(e.lastError ? { lastError: e.lastError } : {}) });
+    for (const [uri, e] of this.entries)
+      out.push({
+        uri,
+        ok: e.jwks !== undefined,
+        ...(e.fetchedAt ? { fetchedAt: new Date(e.fetchedAt).toISOString() } : {}),
+        ...(e.lastError ? { lastError: e.lastError } : {}),
+      });
     for (const [uri, why] of this.refused) out.push({ uri, ok: false, lastError: why });
     return out.sort((a, b) => a.uri.localeCompare(b.uri));
   }
@@ -175,11 +203,26 @@ export class JwksFetcher {
     const timer = setTimeout(() => ac.abort(new Error(`timed out after ${this.o.timeoutMs} ms`)), this.o.timeoutMs);
     try {
       const res = await this.o.fetch(uri, { signal: ac.signal, headers: { accept: 'application/json' } });
-      if (!res.ok) { void res.body?.cancel(); throw new Error(`HTTP ${res.status} from ${uri}`); }
+      if (!res.ok) {
+        void res.body?.cancel();
+        throw new Error(`HTTP ${res.status} from ${uri}`);
+      }
       const declared = Number(res.headers.get('content-length') ?? NaN);
-      if (declared > this.o.maxBytes) { void res.body?.cancel(); throw new Error(`${uri} answered ${declared} bytes, over the ${this.o.maxBytes}-byte limit`); }
+      if (declared > this.o.maxBytes) {
+        void res.body?.cancel();
+        throw new Error(`${uri} answered ${declared} bytes, over the ${this.o.maxBytes}-byte limit`);
+      }
       const text = await readLimited(res, this.o.maxBytes, uri);
-      const bad = jwks ? jwksProblem(text) : (() => { try { JSON.parse(text); return null; } catch (e) { return `not JSON: ${(e as Error).message}`; } })();
+      const bad = jwks
+        ? jwksProblem(text)
+        : (() => {
+            try {
+              JSON.parse(text);
+              return null;
+            } catch (e) {
+              return `not JSON: ${(e as Error).message}`;
+            }
+          })();
       if (bad) throw new Error(`${uri} did not answer ${jwks ? 'a JWKS' : 'an OpenID discovery document'}: ${bad}`);
       return JSON.stringify(JSON.parse(text)); // canonical spacing: equal keys, equal bytes
     } catch (err) {
@@ -200,7 +243,10 @@ async function readLimited(res: Response, max: number, uri: string): Promise<str
     const { done, value } = await reader.read();
     if (done) break;
     n += value.byteLength;
-    if (n > max) { void reader.cancel(); throw new Error(`${uri} answered more than ${max} bytes: abandoned`); }
+    if (n > max) {
+      void reader.cancel();
+      throw new Error(`${uri} answered more than ${max} bytes: abandoned`);
+    }
     parts.push(value);
   }
   return new TextDecoder().decode(Buffer.concat(parts));

@@ -15,11 +15,22 @@ describe('JWT keys authenticator (--jwt-keys)', () => {
   let dir: string;
   const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const pub = publicKey.export({ type: 'spki', format: 'pem' }).toString();
-  before(async () => { dir = await mkdtemp(path.join(os.tmpdir(), 'tspilot-jwt-')); await writeFile(path.join(dir, 'sa.pub'), pub); });
-  after(async () => { await rm(dir, { recursive: true, force: true }); });
-  const auth = (issuer?: string) => new JwtKeysAuthenticator({ file: path.join(dir, 'sa.pub'), trustDomain: () => 'td', ...(issuer ? { issuer } : {}) });
-  const token = (o: { iss?: string; aud?: string } = {}) => new SignJWT({ sub: 'system:serviceaccount:ns1:sa1' }).setProtectedHeader({ alg: 'RS256' })
-    .setIssuer(o.iss ?? 'kubernetes/serviceaccount').setAudience(o.aud ?? 'istio-ca').setExpirationTime('10m').sign(privateKey);
+  before(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'tspilot-jwt-'));
+    await writeFile(path.join(dir, 'sa.pub'), pub);
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+  const auth = (issuer?: string) =>
+    new JwtKeysAuthenticator({ file: path.join(dir, 'sa.pub'), trustDomain: () => 'td', ...(issuer ? { issuer } : {}) });
+  const token = (o: { iss?: string; aud?: string } = {}) =>
+    new SignJWT({ sub: 'system:serviceaccount:ns1:sa1' })
+      .setProtectedHeader({ alg: 'RS256' })
+      .setIssuer(o.iss ?? 'kubernetes/serviceaccount')
+      .setAudience(o.aud ?? 'istio-ca')
+      .setExpirationTime('10m')
+      .sign(privateKey);
 
   it('verifies against a PEM public key and maps sub to the SPIFFE ID', async () => {
     const r = await auth('kubernetes/serviceaccount').authenticate({ authorization: `Bearer ${await token()}` });
@@ -33,8 +44,12 @@ describe('JWT keys authenticator (--jwt-keys)', () => {
     assert.ok(!wrongIss.ok && /"iss"/.test(wrongIss.message));
     const wrongAud = await a.authenticate({ authorization: `Bearer ${await token({ aud: 'api' })}` });
     assert.ok(!wrongAud.ok && /"aud"/.test(wrongAud.message));
-    const hs = await new SignJWT({ sub: 'system:serviceaccount:ns1:sa1' }).setProtectedHeader({ alg: 'HS256' }).setAudience('istio-ca').setIssuer('kubernetes/serviceaccount')
-      .setExpirationTime('10m').sign(new TextEncoder().encode(pub));
+    const hs = await new SignJWT({ sub: 'system:serviceaccount:ns1:sa1' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setAudience('istio-ca')
+      .setIssuer('kubernetes/serviceaccount')
+      .setExpirationTime('10m')
+      .sign(new TextEncoder().encode(pub));
     assert.equal((await a.authenticate({ authorization: `Bearer ${hs}` })).ok, false);
   });
 

@@ -26,14 +26,27 @@ export function parseKeyFile(file: string, text: string): Keys {
   const t = text.trim();
   if (t.startsWith('{')) {
     let doc: unknown;
-    try { doc = JSON.parse(t); } catch (e) { throw new Error(`${file}: not valid JSON: ${(e as Error).message}`); }
+    try {
+      doc = JSON.parse(t);
+    } catch (e) {
+      throw new Error(`${file}: not valid JSON: ${(e as Error).message}`);
+    }
     const keys = (doc as { keys?: unknown }).keys;
     if (!Array.isArray(keys) || !keys.length) throw new Error(`${file}: a JWKS needs a non-empty "keys" array`);
     return { kind: 'jwks', get: createLocalJWKSet(doc as { keys: [] }) };
   }
   const blocks = t.match(/-----BEGIN PUBLIC KEY-----[\s\S]+?-----END PUBLIC KEY-----/g) ?? [];
   if (!blocks.length) throw new Error(`${file}: neither a JWKS (JSON) nor PEM "PUBLIC KEY" blocks`);
-  return { kind: 'pem', keys: blocks.map((b, i) => { try { return createPublicKey(b); } catch (e) { throw new Error(`${file}: public key ${i + 1}: ${(e as Error).message}`); } }) };
+  return {
+    kind: 'pem',
+    keys: blocks.map((b, i) => {
+      try {
+        return createPublicKey(b);
+      } catch (e) {
+        throw new Error(`${file}: public key ${i + 1}: ${(e as Error).message}`);
+      }
+    }),
+  };
 }
 
 export interface JwtKeysOptions {
@@ -80,7 +93,9 @@ export class JwtKeysAuthenticator implements Authenticator {
     if (token.length > MAX_TOKEN_BYTES) return refuse(`bearer token is ${token.length} bytes, over the ${MAX_TOKEN_BYTES} accepted`);
     this.refresh();
     const opts = {
-      algorithms: ALGORITHMS, audience: [...this.audiences], ...(this.o.issuer ? { issuer: this.o.issuer } : {}),
+      algorithms: ALGORITHMS,
+      audience: [...this.audiences],
+      ...(this.o.issuer ? { issuer: this.o.issuer } : {}),
       ...(this.o.now ? { currentDate: new Date(this.o.now()) } : {}),
     };
     let payload: Record<string, unknown>;
@@ -88,13 +103,23 @@ export class JwtKeysAuthenticator implements Authenticator {
       payload = await this.verify(token, opts);
     } catch (e) {
       if (e instanceof errors.JWTExpired) return refuse(`bearer token expired (exp ${String(e.payload.exp)})`);
-      if (e instanceof errors.JWTClaimValidationFailed) return refuse(`bearer token claim "${e.claim}" refused: ${e.message} (want audience ${this.audiences.join(', ')}${this.o.issuer ? `, issuer ${this.o.issuer}` : ''})`);
+      if (e instanceof errors.JWTClaimValidationFailed)
+        return refuse(
+          `bearer token claim "${e.claim}" refused: ${e.message} (want audience ${this.audiences.join(', ')}${this.o.issuer ? `, issuer ${this.o.issuer}` : ''})`,
+        );
       return refuse(`bearer token not verified by --jwt-keys ${this.o.file}: ${(e as Error).message}`);
     }
     const sa = serviceAccountOfClaims(payload);
     if (!sa) return refuse('bearer token names no service account (kubernetes.io claims or sub system:serviceaccount:<ns>:<sa>)');
     const exp = typeof payload['exp'] === 'number' ? payload['exp'] * 1000 : undefined;
-    return { ok: true, identity: { spiffe: [spiffeOf(this.o.trustDomain(), sa.namespace, sa.serviceAccount)], method: 'jwt', ...(exp !== undefined ? { expiresAt: exp } : {}) } };
+    return {
+      ok: true,
+      identity: {
+        spiffe: [spiffeOf(this.o.trustDomain(), sa.namespace, sa.serviceAccount)],
+        method: 'jwt',
+        ...(exp !== undefined ? { expiresAt: exp } : {}),
+      },
+    };
   }
 
   private async verify(token: string, opts: Parameters<typeof jwtVerify>[2]): Promise<Record<string, unknown>> {

@@ -11,10 +11,14 @@ export function kubeTokenReview(kc: KubeConfig, timeoutMs = 10_000): ReviewFn {
   const api = kc.makeApiClient(AuthenticationV1Api);
   return async (token, audiences) => {
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`no answer from the API server in ${timeoutMs} ms`)), timeoutMs); });
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer from the API server in ${timeoutMs} ms`)), timeoutMs);
+    });
     try {
       const r = await Promise.race([
-        api.createTokenReview({ body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token, audiences: [...audiences] } } }),
+        api.createTokenReview({
+          body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token, audiences: [...audiences] } },
+        }),
         timeout,
       ]);
       return r.status ?? {};

@@ -7,7 +7,10 @@
 export class BoundedCache<V> {
   private readonly m = new Map<string, { readonly value: V; readonly until: number }>();
 
-  constructor(readonly maxEntries: number, private readonly now: () => number = Date.now) {
+  constructor(
+    readonly maxEntries: number,
+    private readonly now: () => number = Date.now,
+  ) {
     if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new Error(`cache size must be a positive integer, got ${maxEntries}`);
   }
 

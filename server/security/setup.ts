@@ -23,10 +23,24 @@ export interface SecureXdsAuthOptions {
 export function secureXdsAuthenticator(o: SecureXdsAuthOptions): ChainAuthenticator {
   const tokens: Authenticator[] = [];
   const audiences = o.audiences?.length ? o.audiences : undefined;
-  if (o.jwtKeys) tokens.push(new JwtKeysAuthenticator({ file: o.jwtKeys, trustDomain: o.trustDomain, ...(o.issuer ? { issuer: o.issuer } : {}), ...(audiences ? { audiences } : {}) }));
+  if (o.jwtKeys)
+    tokens.push(
+      new JwtKeysAuthenticator({
+        file: o.jwtKeys,
+        trustDomain: o.trustDomain,
+        ...(o.issuer ? { issuer: o.issuer } : {}),
+        ...(audiences ? { audiences } : {}),
+      }),
+    );
   if (o.kubeConfig) {
-    tokens.push(new TokenReviewAuthenticator({ review: kubeTokenReview(o.kubeConfig), trustDomain: o.trustDomain, ...(audiences ? { audiences } : {}),
-      ...(o.tokenReviewCacheSize ? { cacheSize: o.tokenReviewCacheSize } : {}) }));
+    tokens.push(
+      new TokenReviewAuthenticator({
+        review: kubeTokenReview(o.kubeConfig),
+        trustDomain: o.trustDomain,
+        ...(audiences ? { audiences } : {}),
+        ...(o.tokenReviewCacheSize ? { cacheSize: o.tokenReviewCacheSize } : {}),
+      }),
+    );
   }
   return new ChainAuthenticator(tokens);
 }

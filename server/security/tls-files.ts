@@ -11,11 +11,25 @@ import { readFileSync, statSync } from 'node:fs';
 import tls from 'node:tls';
 import type { MeshCA, ServingMaterial } from '../ca/types.js';
 
-export interface TlsFiles { readonly certFile: string; readonly keyFile: string; readonly caFile: string }
+export interface TlsFiles {
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly caFile: string;
+}
 
-interface Loaded { readonly material: ServingMaterial; readonly roots: readonly string[]; readonly stamp: string }
+interface Loaded {
+  readonly material: ServingMaterial;
+  readonly roots: readonly string[];
+  readonly stamp: string;
+}
 
-const stampOf = (f: TlsFiles): string => [f.certFile, f.keyFile, f.caFile].map((p) => { const s = statSync(p); return `${s.mtimeMs}:${s.size}`; }).join('|');
+const stampOf = (f: TlsFiles): string =>
+  [f.certFile, f.keyFile, f.caFile]
+    .map((p) => {
+      const s = statSync(p);
+      return `${s.mtimeMs}:${s.size}`;
+    })
+    .join('|');
 
 /** Reads and checks the three files; throws naming the file or the mismatch. */
 export function loadTlsFiles(f: TlsFiles): Loaded {
@@ -44,7 +58,11 @@ export class TlsFilesCA implements MeshCA {
   private readonly timer: NodeJS.Timeout;
   private lastError = '';
 
-  constructor(private readonly files: TlsFiles, pollMs = 5000, private readonly onError: (message: string) => void = () => undefined) {
+  constructor(
+    private readonly files: TlsFiles,
+    pollMs = 5000,
+    private readonly onError: (message: string) => void = () => undefined,
+  ) {
     this.cur = loadTlsFiles(files);
     this.timer = setInterval(() => this.check(), pollMs);
     this.timer.unref();
@@ -64,11 +82,20 @@ export class TlsFilesCA implements MeshCA {
     }
   }
 
-  roots(): readonly string[] { return this.cur.roots; }
-  serving(): ServingMaterial { return this.cur.material; }
-  onChange(cb: () => void): () => void { this.listeners.add(cb); return () => this.listeners.delete(cb); }
+  roots(): readonly string[] {
+    return this.cur.roots;
+  }
+  serving(): ServingMaterial {
+    return this.cur.material;
+  }
+  onChange(cb: () => void): () => void {
+    this.listeners.add(cb);
+    return () => this.listeners.delete(cb);
+  }
   async sign(): Promise<readonly string[]> {
     throw new Error('tspilot was given a serving certificate (--tls-cert), not a signing CA: it cannot issue workload certificates');
   }
-  close(): void { clearInterval(this.timer); }
+  close(): void {
+    clearInterval(this.timer);
+  }
 }

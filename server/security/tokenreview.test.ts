@@ -10,14 +10,32 @@ import { authorizeProxy } from './authorize.js';
 import { serviceAccountOfClaims } from './claims.js';
 
 const jwt = (payload: object): string => `eyJhbGciOiJSUzI1NiJ9.${Buffer.from(JSON.stringify(payload)).toString('base64url')}.c2ln`;
-const SA_OK: TokenReviewStatus = { authenticated: true, audiences: ['istio-ca'], user: { username: 'system:serviceaccount:default:sleep', groups: ['system:serviceaccounts', 'system:authenticated'] } };
+const SA_OK: TokenReviewStatus = {
+  authenticated: true,
+  audiences: ['istio-ca'],
+  user: { username: 'system:serviceaccount:default:sleep', groups: ['system:serviceaccounts', 'system:authenticated'] },
+};
 
-function harness(answer: (token: string) => TokenReviewStatus | Promise<TokenReviewStatus>, o: { cacheSize?: number; maxInFlight?: number } = {}) {
+function harness(
+  answer: (token: string) => TokenReviewStatus | Promise<TokenReviewStatus>,
+  o: { cacheSize?: number; maxInFlight?: number } = {},
+) {
   let now = 1_000_000_000_000;
   const calls: string[] = [];
-  const review: ReviewFn = async (token, audiences) => { calls.push(token); assert.deepEqual(audiences, ['istio-ca']); return answer(token); };
+  const review: ReviewFn = async (token, audiences) => {
+    calls.push(token);
+    assert.deepEqual(audiences, ['istio-ca']);
+    return answer(token);
+  };
   const a = new TokenReviewAuthenticator({ review, trustDomain: () => 'example.org', now: () => now, ...o });
-  return { a, calls, advance: (ms: number) => { now += ms; }, now: () => now };
+  return {
+    a,
+    calls,
+    advance: (ms: number) => {
+      now += ms;
+    },
+    now: () => now,
+  };
 }
 const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
 
@@ -33,8 +51,16 @@ describe('TokenReview authenticator', () => {
   for (const [what, st, re] of [
     ['not authenticated', { authenticated: false, error: 'token expired' }, /rejected.*token expired/],
     ['another audience', { ...SA_OK, audiences: ['https://kubernetes.default.svc'] }, /not for audience istio-ca/],
-    ['no service-accounts group', { ...SA_OK, user: { username: 'system:serviceaccount:default:sleep', groups: ['system:authenticated'] } }, /not in group system:serviceaccounts/],
-    ['a user that is not a service account', { ...SA_OK, user: { username: 'alice', groups: ['system:serviceaccounts'] } }, /"alice" is not system:serviceaccount/],
+    [
+      'no service-accounts group',
+      { ...SA_OK, user: { username: 'system:serviceaccount:default:sleep', groups: ['system:authenticated'] } },
+      /not in group system:serviceaccounts/,
+    ],
+    [
+      'a user that is not a service account',
+      { ...SA_OK, user: { username: 'alice', groups: ['system:serviceaccounts'] } },
+      /"alice" is not system:serviceaccount/,
+    ],
   ] as const) {
     it(`refuses ${what}`, async () => {
       const h = harness(() => st);
@@ -47,7 +73,13 @@ describe('TokenReview authenticator', () => {
 
   it('refuses without asking the API server: no token, not a JWT, expired by its own exp, oversized', async () => {
     const h = harness(() => SA_OK);
-    for (const c of [{}, { authorization: 'Basic abc' }, bearer('not-a-jwt'), bearer(jwt({ exp: h.now() / 1000 - 1 })), bearer(jwt({ pad: 'x'.repeat(20_000) }))]) {
+    for (const c of [
+      {},
+      { authorization: 'Basic abc' },
+      bearer('not-a-jwt'),
+      bearer(jwt({ exp: h.now() / 1000 - 1 })),
+      bearer(jwt({ pad: 'x'.repeat(20_000) })),
+    ]) {
       const r = await h.a.authenticate(c);
       assert.ok(!r.ok);
     }
@@ -81,8 +113,13 @@ describe('TokenReview authenticator', () => {
 
   it('coalesces identical concurrent lookups into one review', async () => {
     let release!: () => void;
-    const gate = new Promise<void>((r) => { release = r; });
-    const h = harness(async () => { await gate; return SA_OK; });
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const h = harness(async () => {
+      await gate;
+      return SA_OK;
+    });
     const t = jwt({ exp: h.now() / 1000 + 600 });
     const all = Promise.all(Array.from({ length: 50 }, () => h.a.authenticate(bearer(t))));
     release();
@@ -99,8 +136,16 @@ describe('TokenReview authenticator', () => {
 
   it('bounds reviews in flight: beyond the limit a call is refused at once, not queued', async () => {
     let release!: () => void;
-    const gate = new Promise<void>((r) => { release = r; });
-    const h = harness(async () => { await gate; return SA_OK; }, { maxInFlight: 3 });
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const h = harness(
+      async () => {
+        await gate;
+        return SA_OK;
+      },
+      { maxInFlight: 3 },
+    );
     const running = [1, 2, 3].map((i) => h.a.authenticate(bearer(jwt({ exp: h.now() / 1000 + 600, i }))));
     const over = await h.a.authenticate(bearer(jwt({ exp: h.now() / 1000 + 600, i: 4 })));
     assert.ok(!over.ok);
@@ -112,11 +157,18 @@ describe('TokenReview authenticator', () => {
 
 describe('xDS authorization (namespace / service account)', () => {
   const id = (...spiffe: string[]) => ({ spiffe, method: 'jwt' as const });
-  const proxy = (ns: string, sa?: string) => ({ id: `sidecar~1.1.1.1~p.${ns}~${ns}.svc.cluster.local`, namespace: ns, metadata: sa ? { SERVICE_ACCOUNT: sa } : {} });
+  const proxy = (ns: string, sa?: string) => ({
+    id: `sidecar~1.1.1.1~p.${ns}~${ns}.svc.cluster.local`,
+    namespace: ns,
+    metadata: sa ? { SERVICE_ACCOUNT: sa } : {},
+  });
 
   it('accepts an identity of the proxy namespace, and of its service account when the node names one', () => {
     assert.ok(authorizeProxy(id('spiffe://cluster.local/ns/default/sa/x'), proxy('default')).ok);
-    assert.ok(authorizeProxy(id('spiffe://cluster.local/ns/other/sa/x', 'spiffe://cluster.local/ns/default/sa/sleep'), proxy('default', 'sleep')).ok);
+    assert.ok(
+      authorizeProxy(id('spiffe://cluster.local/ns/other/sa/x', 'spiffe://cluster.local/ns/default/sa/sleep'), proxy('default', 'sleep'))
+        .ok,
+    );
   });
 
   it('refuses another namespace or service account with PERMISSION_DENIED naming both', () => {
@@ -128,7 +180,10 @@ describe('xDS authorization (namespace / service account)', () => {
   });
 
   it('reads the service account from the kubernetes.io claims or a system:serviceaccount subject', () => {
-    assert.deepEqual(serviceAccountOfClaims({ 'kubernetes.io': { namespace: 'a', serviceaccount: { name: 'b' } } }), { namespace: 'a', serviceAccount: 'b' });
+    assert.deepEqual(serviceAccountOfClaims({ 'kubernetes.io': { namespace: 'a', serviceaccount: { name: 'b' } } }), {
+      namespace: 'a',
+      serviceAccount: 'b',
+    });
     assert.deepEqual(serviceAccountOfClaims({ sub: 'system:serviceaccount:c:d' }), { namespace: 'c', serviceAccount: 'd' });
     assert.equal(serviceAccountOfClaims({ sub: 'system:serviceaccount:c' }), null);
   });

@@ -74,7 +74,8 @@ export class TokenReviewAuthenticator implements Authenticator {
   async authenticate(c: CallCredentials): Promise<AuthResult> {
     const token = bearerToken(c.authorization);
     if (token === null) return unauthenticated('no bearer token in the authorization metadata');
-    if (token.length > MAX_TOKEN_BYTES) return unauthenticated(`bearer token is ${token.length} bytes, over the ${MAX_TOKEN_BYTES} accepted`);
+    if (token.length > MAX_TOKEN_BYTES)
+      return unauthenticated(`bearer token is ${token.length} bytes, over the ${MAX_TOKEN_BYTES} accepted`);
     const payload = unverifiedPayload(token);
     if (!payload) return unauthenticated('bearer token is not a JWT (three base64url parts)');
     const exp = expiryMs(payload);
@@ -87,11 +88,13 @@ export class TokenReviewAuthenticator implements Authenticator {
     if (this.inFlight.size >= (this.o.maxInFlight ?? 100)) {
       return unauthenticated(`too many token reviews in flight (${this.inFlight.size}); retry`);
     }
-    const p = this.review(token, exp).then((r) => {
-      const now = this.now();
-      this.cache.set(key, r, r.ok ? exp ?? now + (this.o.noExpiryTtlMs ?? 60_000) : now + (this.o.failureTtlMs ?? 5000));
-      return r;
-    }).finally(() => this.inFlight.delete(key));
+    const p = this.review(token, exp)
+      .then((r) => {
+        const now = this.now();
+        this.cache.set(key, r, r.ok ? (exp ?? now + (this.o.noExpiryTtlMs ?? 60_000)) : now + (this.o.failureTtlMs ?? 5000));
+        return r;
+      })
+      .finally(() => this.inFlight.delete(key));
     this.inFlight.set(key, p);
     return p;
   }
@@ -115,6 +118,13 @@ export class TokenReviewAuthenticator implements Authenticator {
     }
     const sa = serviceAccountOfUser(username);
     if (!sa) return unauthenticated(`token user "${username}" is not system:serviceaccount:<namespace>:<name>`);
-    return { ok: true, identity: { spiffe: [spiffeOf(this.o.trustDomain(), sa.namespace, sa.serviceAccount)], method: 'k8s-token', ...(exp !== undefined ? { expiresAt: exp } : {}) } };
+    return {
+      ok: true,
+      identity: {
+        spiffe: [spiffeOf(this.o.trustDomain(), sa.namespace, sa.serviceAccount)],
+        method: 'k8s-token',
+        ...(exp !== undefined ? { expiresAt: exp } : {}),
+      },
+    };
   }
 }

@@ -17,7 +17,10 @@ const SPECIFIER_FILE: Readonly<Record<string, string>> = { preact: 'preact.mjs',
 /** Rewrites `from 'preact'`-style imports to `<prefix><file>`; drops source-map comments (the maps are not served). */
 export function rewriteImports(js: string, prefix: string): string {
   return js
-    .replace(/(\bfrom\s*|\bimport\s*\(?\s*)(["'])(preact\/hooks|preact|htm)\2/g, (_m, head: string, q: string, spec: string) => `${head}${q}${prefix}${SPECIFIER_FILE[spec]}${q}`)
+    .replace(
+      /(\bfrom\s*|\bimport\s*\(?\s*)(["'])(preact\/hooks|preact|htm)\2/g,
+      (_m, head: string, q: string, spec: string) => `${head}${q}${prefix}${SPECIFIER_FILE[spec]}${q}`,
+    )
     .replace(/^\/\/# sourceMappingURL=.*$/gm, '');
 }
 

@@ -40,7 +40,13 @@ const HOST = 'reviews.default.svc.cluster.local';
 
 describe('console traffic view', () => {
   it('lists each HTTP rule with its matches, weighted destinations and actions, and the DestinationRule with its subsets', () => {
-    const { mesh } = meshFrom([SVC, DR, vs('reviews', `  - name: jason
+    const { mesh } = meshFrom(
+      [
+        SVC,
+        DR,
+        vs(
+          'reviews',
+          `  - name: jason
     match: [{headers: {end-user: {exact: jason}}, uri: {prefix: /api}}]
     route: [{destination: {host: reviews, subset: v2}}]
     timeout: 2s
@@ -48,7 +54,10 @@ describe('console traffic view', () => {
     - {destination: {host: reviews, subset: v1}, weight: 75}
     - {destination: {host: reviews, subset: v2}, weight: 25}
     - {destination: {host: reviews, subset: v1}, weight: 0}
-`)].join('---\n'));
+`,
+        ),
+      ].join('---\n'),
+    );
     const t = trafficView(mesh, HOST);
     assert.deepEqual(mesh.rejected, []);
     assert.equal(t.routes.length, 2);
@@ -57,25 +66,44 @@ describe('console traffic view', () => {
     assert.deepEqual(t.routes[0]!.actions, ['timeout 2s']);
     assert.equal(t.routes[1]!.name, '');
     assert.deepEqual(t.routes[1]!.match, ['any request']);
-    assert.deepEqual(t.routes[1]!.destinations.map((d) => `${d.subset}:${d.weight}`), ['v1:75', 'v2:25'], 'weight 0 is dropped, as the translator drops it');
+    assert.deepEqual(
+      t.routes[1]!.destinations.map((d) => `${d.subset}:${d.weight}`),
+      ['v1:75', 'v2:25'],
+      'weight 0 is dropped, as the translator drops it',
+    );
     assert.equal(t.destinationRule?.name, 'default/reviews');
     assert.deepEqual(t.destinationRule?.policy, ['load balancer ROUND_ROBIN', 'outlier detection: 3 errors, every 5s, eject 1m']);
-    assert.deepEqual(t.destinationRule?.subsets.map((s) => [s.name, s.policy]), [['v1', []], ['v2', ['max connections 10']]]);
+    assert.deepEqual(
+      t.destinationRule?.subsets.map((s) => [s.name, s.policy]),
+      [
+        ['v1', []],
+        ['v2', ['max connections 10']],
+      ],
+    );
   });
 
   it('leaves out VirtualServices bound only to gateways and the loser of a host conflict', () => {
-    const { mesh } = meshFrom([SVC,
-      vs('a-first', '  - route: [{destination: {host: reviews}}]\n    timeout: 1s\n'),
-      vs('b-second', '  - route: [{destination: {host: reviews}}]\n'),
-      vs('gw-only', '  - route: [{destination: {host: reviews}}]\n', '  gateways: [istio-system/ingress]\n')].join('---\n'));
+    const { mesh } = meshFrom(
+      [
+        SVC,
+        vs('a-first', '  - route: [{destination: {host: reviews}}]\n    timeout: 1s\n'),
+        vs('b-second', '  - route: [{destination: {host: reviews}}]\n'),
+        vs('gw-only', '  - route: [{destination: {host: reviews}}]\n', '  gateways: [istio-system/ingress]\n'),
+      ].join('---\n'),
+    );
     assert.deepEqual(mesh.rejected, []);
     const t = trafficView(mesh, HOST);
-    assert.deepEqual(t.routes.map((r) => r.virtualService), ['default/a-first']);
+    assert.deepEqual(
+      t.routes.map((r) => r.virtualService),
+      ['default/a-first'],
+    );
     assert.deepEqual(t.ignoredVirtualServices, ['default/b-second']);
     assert.equal(t.destinationRule, null);
   });
 
   it('summarises hash policies', () => {
-    assert.deepEqual(policyLines({ loadBalancer: { consistentHash: { httpHeaderName: 'x-user', maglev: { tableSize: 65537 } } } }), ['consistent hash (MAGLEV) on header x-user']);
+    assert.deepEqual(policyLines({ loadBalancer: { consistentHash: { httpHeaderName: 'x-user', maglev: { tableSize: 65537 } } } }), [
+      'consistent hash (MAGLEV) on header x-user',
+    ]);
   });
 });

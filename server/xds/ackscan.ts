@@ -20,8 +20,11 @@ export interface SotwScan {
 
 export function scanSotw(buf: Uint8Array): SotwScan | null {
   const r = protobuf.Reader.create(buf);
-  let typeUrl = '', versionInfo = '', responseNonce = '';
-  let start = -1, end = -1;
+  let typeUrl = '',
+    versionInfo = '',
+    responseNonce = '';
+  let start = -1,
+    end = -1;
   try {
     while (r.pos < r.len) {
       const at = r.pos;
@@ -29,16 +32,23 @@ export function scanSotw(buf: Uint8Array): SotwScan | null {
       const field = tag >>> 3;
       if ((tag & 7) !== 2) return null;
       switch (field) {
-        case 1: versionInfo = r.string(); break;
+        case 1:
+          versionInfo = r.string();
+          break;
         case 3:
           if (start < 0) start = at;
           else if (end !== at) return null; // names interleaved with other fields
           r.skipType(2);
           end = r.pos;
           break;
-        case 4: typeUrl = r.string(); break;
-        case 5: responseNonce = r.string(); break;
-        default: return null; // node (2), error_detail (6), resource_locators (7): decode fully
+        case 4:
+          typeUrl = r.string();
+          break;
+        case 5:
+          responseNonce = r.string();
+          break;
+        default:
+          return null; // node (2), error_detail (6), resource_locators (7): decode fully
       }
     }
   } catch {
@@ -56,5 +66,7 @@ export function namesDigest(names: Uint8Array): string {
 }
 
 export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+  return (
+    a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength))
+  );
 }

@@ -31,7 +31,17 @@ import { sotw } from './sotw.js';
 import type { ProtocolPart, SotwResponse, StreamState } from './state.js';
 import { isDebugType } from './debugtypes.js';
 import type { AuthResult, CallerIdentity } from '../security/identity.js';
-import { Status, defaultSendConcurrency, type AdsEvents, type EngineCounters, type EngineOptions, type OpenOptions, type StreamHandle, type StreamIO, type Subscriber } from './engine-api.js';
+import {
+  Status,
+  defaultSendConcurrency,
+  type AdsEvents,
+  type EngineCounters,
+  type EngineOptions,
+  type OpenOptions,
+  type StreamHandle,
+  type StreamIO,
+  type Subscriber,
+} from './engine-api.js';
 
 export * from './engine-api.js';
 
@@ -82,12 +92,22 @@ export class AdsEngine {
   readonly counters: EngineCounters = { rejectedStreams: 0, unknownTypes: 0, largeResponses: 0, droppedResponses: 0, sendTimeouts: 0 };
   private readonly opts: Required<EngineOptions>;
 
-  constructor(private readonly cache: ConfigWatcher, private readonly events: AdsEvents = {}, private readonly now: () => number = Date.now,
-    opts: EngineOptions = {}) {
+  constructor(
+    private readonly cache: ConfigWatcher,
+    private readonly events: AdsEvents = {},
+    private readonly now: () => number = Date.now,
+    opts: EngineOptions = {},
+  ) {
     this.opts = {
-      sendConcurrency: opts.sendConcurrency ?? defaultSendConcurrency(), sendTimeoutMs: opts.sendTimeoutMs ?? 5000,
-      largeResponseBytes: opts.largeResponseBytes ?? 4 * 1024 * 1024, maxResponseBytes: opts.maxResponseBytes ?? 0, maxNames: opts.maxNames ?? 100_000,
-      maxStreamNames: opts.maxStreamNames ?? 200_000, maxServerNames: opts.maxServerNames ?? 5_000_000, maxPendingAuthBytes: opts.maxPendingAuthBytes ?? 64 * 1024 * 1024, debugTypes: opts.debugTypes ?? null,
+      sendConcurrency: opts.sendConcurrency ?? defaultSendConcurrency(),
+      sendTimeoutMs: opts.sendTimeoutMs ?? 5000,
+      largeResponseBytes: opts.largeResponseBytes ?? 4 * 1024 * 1024,
+      maxResponseBytes: opts.maxResponseBytes ?? 0,
+      maxNames: opts.maxNames ?? 100_000,
+      maxStreamNames: opts.maxStreamNames ?? 200_000,
+      maxServerNames: opts.maxServerNames ?? 5_000_000,
+      maxPendingAuthBytes: opts.maxPendingAuthBytes ?? 64 * 1024 * 1024,
+      debugTypes: opts.debugTypes ?? null,
     };
   }
 
@@ -131,14 +151,35 @@ export class AdsEngine {
     };
   }
 
-  private connection<Req extends XdsRequest, Resp extends SotwResponse, P extends ProtocolPart>(io: StreamIO, proto: Protocol<Req, Resp, P>,
-    defaultType: string | undefined, opts: OpenOptions): Connection<Req, Resp, P> {
+  private connection<Req extends XdsRequest, Resp extends SotwResponse, P extends ProtocolPart>(
+    io: StreamIO,
+    proto: Protocol<Req, Resp, P>,
+    defaultType: string | undefined,
+    opts: OpenOptions,
+  ): Connection<Req, Resp, P> {
     const conn: Connection<Req, Resp, P> = {
-      io, proto, state: null, lease: null, pending: new Map(), busy: false, queued: false, closed: false, defaultType, names: 0,
-      held: null, heldBytes: 0, deniedSecrets: '',
-      ...(opts.authorize ? { identity: null, authorize: opts.authorize.bind(opts) } : opts.identity !== undefined ? { identity: opts.identity } : {}),
+      io,
+      proto,
+      state: null,
+      lease: null,
+      pending: new Map(),
+      busy: false,
+      queued: false,
+      closed: false,
+      defaultType,
+      names: 0,
+      held: null,
+      heldBytes: 0,
+      deniedSecrets: '',
+      ...(opts.authorize
+        ? { identity: null, authorize: opts.authorize.bind(opts) }
+        : opts.identity !== undefined
+          ? { identity: opts.identity }
+          : {}),
       subscriber: {
-        get state(): StreamState { return conn.state!; },
+        get state(): StreamState {
+          return conn.state!;
+        },
         snapshot: () => conn.lease!.snapshot(),
         push: (snap, types, only) => this.pushTo(conn, snap, types, only),
       },
@@ -171,12 +212,19 @@ export class AdsEngine {
     return r.ok ? { proxy: r.proxy } : { error: r.reason };
   }
 
-  private onMessage<Req extends XdsRequest, Resp extends SotwResponse, P extends ProtocolPart>(conn: Connection<Req, Resp, P>, bytes: Uint8Array): void {
+  private onMessage<Req extends XdsRequest, Resp extends SotwResponse, P extends ProtocolPart>(
+    conn: Connection<Req, Resp, P>,
+    bytes: Uint8Array,
+  ): void {
     if (conn.closed) return;
     if (conn.held) {
       const bytesHeld = conn.held.reduce((n, b, i) => (i ? n + b.length : n), bytes.length);
       if (conn.held.length >= MAX_HELD || bytesHeld > MAX_HELD_BYTES) {
-        this.fail(conn, Status.RESOURCE_EXHAUSTED, `requests sent before the stream was authorized exceed the limit of ${MAX_HELD} requests or ${MAX_HELD_BYTES} bytes`);
+        this.fail(
+          conn,
+          Status.RESOURCE_EXHAUSTED,
+          `requests sent before the stream was authorized exceed the limit of ${MAX_HELD} requests or ${MAX_HELD_BYTES} bytes`,
+        );
       } else if (this.hold(conn, bytes)) conn.held.push(bytes);
       return;
     }
@@ -191,31 +239,62 @@ export class AdsEngine {
     }
     const names = proto.nameCount(req);
     if (names > this.opts.maxNames) {
-      this.fail(conn, Status.RESOURCE_EXHAUSTED, `request for ${typeShort(req.typeUrl)} names ${names} resources; the limit is ${this.opts.maxNames}`);
+      this.fail(
+        conn,
+        Status.RESOURCE_EXHAUSTED,
+        `request for ${typeShort(req.typeUrl)} names ${names} resources; the limit is ${this.opts.maxNames}`,
+      );
       return;
     }
     // istioctl's debug types (istio.io/debug/*) are answered by debugtypes.ts; the caller is not a proxy.
     const debug = this.opts.debugTypes && isDebugType(req.typeUrl) ? proto.debugRequest(req) : null;
-    if (debug) { this.opts.debugTypes!.handle(debug, { io: conn.io, identity: conn.identity, authorize: conn.authorize, streams: () => this.streams() }); return; }
+    if (debug) {
+      this.opts.debugTypes!.handle(debug, {
+        io: conn.io,
+        identity: conn.identity,
+        authorize: conn.authorize,
+        streams: () => this.streams(),
+      });
+      return;
+    }
     if (!conn.state) {
       if (!req.node || !req.node.id) {
         this.fail(conn, Status.INVALID_ARGUMENT, 'the first DiscoveryRequest of a stream must carry node.id');
         return;
       }
       const p = this.proxyOf(req.node);
-      if ('error' in p) { this.fail(conn, Status.INVALID_ARGUMENT, `invalid node: ${p.error}`); return; }
-      if (conn.identity === null) { this.authorizeFirst(conn, p.proxy, bytes); return; }
+      if ('error' in p) {
+        this.fail(conn, Status.INVALID_ARGUMENT, `invalid node: ${p.error}`);
+        return;
+      }
+      if (conn.identity === null) {
+        this.authorizeFirst(conn, p.proxy, bytes);
+        return;
+      }
       conn.state = {
-        id: `${p.proxy.id}-${++this.seq}`, proxy: p.proxy, node: req.node, kind: proto.kind, connectedAt: this.now(),
-        peer: conn.io.peer, types: new Map(), nonceSeq: 0, ...(conn.identity !== undefined ? { identity: conn.identity } : {}),
+        id: `${p.proxy.id}-${++this.seq}`,
+        proxy: p.proxy,
+        node: req.node,
+        kind: proto.kind,
+        connectedAt: this.now(),
+        peer: conn.io.peer,
+        types: new Map(),
+        nonceSeq: 0,
+        ...(conn.identity !== undefined ? { identity: conn.identity } : {}),
       };
       conn.lease = this.cache.acquire(p.proxy);
       this.events.connected?.(conn.state);
     }
     const st = conn.state;
     const typeUrl = req.typeUrl;
-    if (!typeUrl) { this.fail(conn, Status.INVALID_ARGUMENT, 'DiscoveryRequest.type_url is required on an aggregated stream'); return; }
-    if (!isXdsType(typeUrl)) { this.unservedType(conn, st, req); return; }
+    if (!typeUrl) {
+      this.fail(conn, Status.INVALID_ARGUMENT, 'DiscoveryRequest.type_url is required on an aggregated stream');
+      return;
+    }
+    if (!isXdsType(typeUrl)) {
+      this.unservedType(conn, st, req);
+      return;
+    }
     if (typeUrl === SDS) req = this.authorizeSecrets(conn, st, req);
     if (!this.withinNameLimits(conn, st, req)) return;
     let response: Resp | null;
@@ -240,23 +319,39 @@ export class AdsEngine {
    * The one place a request for a type the cache does not serve ends up (istio-agent's NameTable
    * when unsupported, ProxyConfig, debug types…): tolerated, counted and reported, never an error.
    */
-  private unservedType<Req extends XdsRequest, Resp extends SotwResponse, P extends ProtocolPart>(conn: Connection<Req, Resp, P>, st: StreamState<P>, req: Req): void {
+  private unservedType<Req extends XdsRequest, Resp extends SotwResponse, P extends ProtocolPart>(
+    conn: Connection<Req, Resp, P>,
+    st: StreamState<P>,
+    req: Req,
+  ): void {
     this.counters.unknownTypes++;
     const outcome: Outcome<Resp> = { kind: 'unknown-type', typeUrl: req.typeUrl, resubscribed: false, response: null };
     conn.proto.report(this.events, st, req, outcome);
   }
 
   /** Refuses (RESOURCE_EXHAUSTED) a request that would take the stream or the server past its name limit. */
-  private withinNameLimits<Req extends XdsRequest, Resp extends SotwResponse, P extends ProtocolPart>(conn: Connection<Req, Resp, P>, st: StreamState<P>, req: Req): boolean {
+  private withinNameLimits<Req extends XdsRequest, Resp extends SotwResponse, P extends ProtocolPart>(
+    conn: Connection<Req, Resp, P>,
+    st: StreamState<P>,
+    req: Req,
+  ): boolean {
     const others = this.totalNames - conn.names;
     const limit = Math.min(this.opts.maxStreamNames, this.opts.maxServerNames - others);
     const after = conn.proto.namesAfter(st, req, conn.names, limit);
     if (after > this.opts.maxStreamNames) {
-      this.fail(conn, Status.RESOURCE_EXHAUSTED, `the stream would subscribe to ${after} resource names; the per-stream limit is ${this.opts.maxStreamNames}`);
+      this.fail(
+        conn,
+        Status.RESOURCE_EXHAUSTED,
+        `the stream would subscribe to ${after} resource names; the per-stream limit is ${this.opts.maxStreamNames}`,
+      );
       return false;
     }
     if (others + after > this.opts.maxServerNames) {
-      this.fail(conn, Status.RESOURCE_EXHAUSTED, `all streams would subscribe to ${others + after} resource names together; the server limit is ${this.opts.maxServerNames}`);
+      this.fail(
+        conn,
+        Status.RESOURCE_EXHAUSTED,
+        `all streams would subscribe to ${others + after} resource names together; the server limit is ${this.opts.maxServerNames}`,
+      );
       return false;
     }
     return true;
@@ -266,14 +361,21 @@ export class AdsEngine {
    * Keeps only the SDS names this stream may read (see secretauthz.ts); the others are dropped from
    * the subscription and logged once per change — a refusal is not a stream error, as in istiod.
    */
-  private authorizeSecrets<Req extends XdsRequest, Resp extends SotwResponse, P extends ProtocolPart>(conn: Connection<Req, Resp, P>, st: StreamState<P>, req: Req): Req {
+  private authorizeSecrets<Req extends XdsRequest, Resp extends SotwResponse, P extends ProtocolPart>(
+    conn: Connection<Req, Resp, P>,
+    st: StreamState<P>,
+    req: Req,
+  ): Req {
     const denied: { name: string; reason: string }[] = [];
     const allowed = conn.proto.requested(req).filter((n) => {
       const why = secretAccess(st, n);
       if (why) denied.push({ name: n, reason: why });
       return !why;
     });
-    const key = denied.map((d) => d.name).sort().join('\n');
+    const key = denied
+      .map((d) => d.name)
+      .sort()
+      .join('\n');
     if (denied.length && key !== conn.deniedSecrets) this.events.secretsDenied?.(st, denied);
     // A SotW request states every name, so it also says which refusals are over; a Delta one only adds.
     if (conn.proto.replacesNames || denied.length) conn.deniedSecrets = key;
@@ -285,23 +387,29 @@ export class AdsEngine {
     conn.held = [];
     if (!this.hold(conn, first)) return;
     conn.held.push(first);
-    conn.authorize!(proxy).then((r) => r, (e: unknown) => ({ ok: false, code: 'UNAUTHENTICATED', message: `authorization failed: ${(e as Error).message}` }) as const).then((r) => {
-      if (conn.closed) return;
-      if (!r.ok) {
+    conn.authorize!(proxy)
+      .then(
+        (r) => r,
+        (e: unknown) => ({ ok: false, code: 'UNAUTHENTICATED', message: `authorization failed: ${(e as Error).message}` }) as const,
+      )
+      .then((r) => {
+        if (conn.closed) return;
+        if (!r.ok) {
+          this.dropHeld(conn);
+          this.fail(conn, r.code === 'PERMISSION_DENIED' ? Status.PERMISSION_DENIED : Status.UNAUTHENTICATED, r.message);
+          return;
+        }
+        conn.identity = r.identity;
+        const held = conn.held!;
         this.dropHeld(conn);
-        this.fail(conn, r.code === 'PERMISSION_DENIED' ? Status.PERMISSION_DENIED : Status.UNAUTHENTICATED, r.message);
-        return;
-      }
-      conn.identity = r.identity;
-      const held = conn.held!;
-      this.dropHeld(conn);
-      for (const b of held) this.onMessage(conn, b);
-    }).catch((e: unknown) => {
-      // Replaying the held requests failed unexpectedly: this stream ends, the process does not.
-      if (conn.closed) return;
-      this.dropHeld(conn);
-      this.fail(conn, Status.INTERNAL, `internal error while starting the stream: ${(e as Error).message}`);
-    });
+        for (const b of held) this.onMessage(conn, b);
+      })
+      .catch((e: unknown) => {
+        // Replaying the held requests failed unexpectedly: this stream ends, the process does not.
+        if (conn.closed) return;
+        this.dropHeld(conn);
+        this.fail(conn, Status.INTERNAL, `internal error while starting the stream: ${(e as Error).message}`);
+      });
   }
 
   /**
@@ -311,7 +419,11 @@ export class AdsEngine {
    */
   private hold(conn: Connection, bytes: Uint8Array): boolean {
     if (this.heldBytes + bytes.length > this.opts.maxPendingAuthBytes) {
-      this.fail(conn, Status.RESOURCE_EXHAUSTED, `streams awaiting authorization hold ${this.heldBytes} bytes of requests; the server limit is ${this.opts.maxPendingAuthBytes}`);
+      this.fail(
+        conn,
+        Status.RESOURCE_EXHAUSTED,
+        `streams awaiting authorization hold ${this.heldBytes} bytes of requests; the server limit is ${this.opts.maxPendingAuthBytes}`,
+      );
       return false;
     }
     this.heldBytes += bytes.length;
@@ -330,8 +442,12 @@ export class AdsEngine {
    * queued. One stream's failure never stops the push to the others (invariant 5): it is
    * reported and the stream gets nothing from this push.
    */
-  private pushTo<Req extends XdsRequest, Resp extends SotwResponse, P extends ProtocolPart>(conn: Connection<Req, Resp, P>, snap: ResourceSnapshot,
-    types?: ReadonlySet<XdsType>, only?: ReadonlySet<string>): number {
+  private pushTo<Req extends XdsRequest, Resp extends SotwResponse, P extends ProtocolPart>(
+    conn: Connection<Req, Resp, P>,
+    snap: ResourceSnapshot,
+    types?: ReadonlySet<XdsType>,
+    only?: ReadonlySet<string>,
+  ): number {
     const st = conn.state;
     if (!st || conn.closed) return 0;
     let out: Resp[];
@@ -347,7 +463,10 @@ export class AdsEngine {
 
   private enqueue<Resp extends SotwResponse>(conn: Connection<XdsRequest, Resp>, r: Resp): void {
     conn.pending.set(r.typeUrl, r); // latest wins
-    if (!conn.busy && !conn.queued) { conn.queued = true; this.ready.add(conn); }
+    if (!conn.busy && !conn.queued) {
+      conn.queued = true;
+      this.ready.add(conn);
+    }
     this.pump();
   }
 
@@ -373,15 +492,27 @@ export class AdsEngine {
       this.counters.largeResponses++;
       if (dropped) this.counters.droppedResponses++;
       this.events.largeResponse?.(st, r, bytes.length, dropped);
-      if (dropped) { this.requeue(conn); return; }
+      if (dropped) {
+        this.requeue(conn);
+        return;
+      }
     }
     const ts = st.types.get(t);
     if (ts) ts.sentAt = this.now();
     conn.busy = true;
     this.inFlight++;
     let slotHeld = true;
-    const release = (): void => { if (slotHeld) { slotHeld = false; this.inFlight--; } };
-    const timer = setTimeout(() => { this.counters.sendTimeouts++; release(); this.pump(); }, this.opts.sendTimeoutMs);
+    const release = (): void => {
+      if (slotHeld) {
+        slotHeld = false;
+        this.inFlight--;
+      }
+    };
+    const timer = setTimeout(() => {
+      this.counters.sendTimeouts++;
+      release();
+      this.pump();
+    }, this.opts.sendTimeoutMs);
     timer.unref?.();
     conn.io.write(bytes, () => {
       clearTimeout(timer);
@@ -394,7 +525,10 @@ export class AdsEngine {
   }
 
   private requeue(conn: Connection): void {
-    if (!conn.closed && conn.pending.size && !conn.queued && !conn.busy) { conn.queued = true; this.ready.add(conn); }
+    if (!conn.closed && conn.pending.size && !conn.queued && !conn.busy) {
+      conn.queued = true;
+      this.ready.add(conn);
+    }
   }
 }
 

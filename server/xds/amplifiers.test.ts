@@ -22,14 +22,20 @@ const longId = `sidecar~10.0.0.1~${'x'.repeat(100_000)}.default~default.svc.clus
 describe('server/xds amplifiers', function () {
   this.timeout(30_000);
   let h: Harness | undefined;
-  afterEach(async () => { await h?.stop(); h = undefined; });
+  afterEach(async () => {
+    await h?.stop();
+    h = undefined;
+  });
 
   for (const variant of ['sotw', 'delta'] as const) {
     it(`${variant}: a 100 KB node id or 1 MB of metadata is refused with INVALID_ARGUMENT naming the limit, without echoing it`, async () => {
       h = await startHarness('memory', meshOf(fixtureYaml()));
       const rejected: string[] = [];
       const a = h.connect(variant);
-      const send = (c: typeof a, node: ReturnType<typeof NODE>): void => { if (variant === 'sotw') c.sotw({ node, typeUrl: CDS }); else c.delta({ node, typeUrl: CDS }); };
+      const send = (c: typeof a, node: ReturnType<typeof NODE>): void => {
+        if (variant === 'sotw') c.sotw({ node, typeUrl: CDS });
+        else c.delta({ node, typeUrl: CDS });
+      };
       send(a, { ...NODE(), id: longId });
       const st = await a.status;
       assert.equal(st.code, 3);
@@ -43,7 +49,10 @@ describe('server/xds amplifiers', function () {
       assert.match(st2.details, new RegExp(`the limit is ${MAX_NODE_METADATA_BYTES} bytes`));
       assert.ok(st2.details.length < 400);
       // A real-sized node is still served.
-      const ok = new Peer(h.connect(variant), variant, { ...NODE('real'), metadata: { NAMESPACE: 'default', ANNOTATIONS: { a: 'z'.repeat(200 * 1024) } } });
+      const ok = new Peer(h.connect(variant), variant, {
+        ...NODE('real'),
+        metadata: { NAMESPACE: 'default', ANNOTATIONS: { a: 'z'.repeat(200 * 1024) } },
+      });
       ok.sub(CDS, variant === 'delta' ? ['*'] : []);
       assert.ok((await ok.next()).resources.length > 0);
     });
@@ -53,9 +62,14 @@ describe('server/xds amplifiers', function () {
     const cache = new SnapshotCache(meshOf(fixtureYaml()));
     const router = new V1Api({ cache, ready: () => true }).register(new Router());
     restRoutes(router, { snapshot: (p) => cache.forProxy(p), mesh: () => cache.mesh });
-    const server = await startHttp(router, '127.0.0.1', 0, (e) => { throw e; });
+    const server = await startHttp(router, '127.0.0.1', 0, (e) => {
+      throw e;
+    });
     try {
-      const r = await fetch(`http://127.0.0.1:${server.port}/v3/discovery:clusters`, { method: 'POST', body: JSON.stringify({ node: { id: longId } }) });
+      const r = await fetch(`http://127.0.0.1:${server.port}/v3/discovery:clusters`, {
+        method: 'POST',
+        body: JSON.stringify({ node: { id: longId } }),
+      });
       assert.equal(r.status, 400);
       const text = await r.text();
       assert.match(text, new RegExp(`the limit is ${MAX_NODE_ID_LENGTH}`));
@@ -64,15 +78,23 @@ describe('server/xds amplifiers', function () {
       const v = await fetch(`http://127.0.0.1:${server.port}/v1/clusters/c/${v1Id}`);
       assert.equal(v.status, 400);
       assert.match(await v.text(), new RegExp(`the limit is ${MAX_NODE_ID_LENGTH}`));
-    } finally { await server.close(); }
+    } finally {
+      await server.close();
+    }
   });
 
   it('2,000 NACKs of 10 KB: one line per proxy and type per 10 s, text cut to 1 KiB, suppressed ones counted', () => {
     let t = 0;
     const lines: { fields: Record<string, unknown>; msg: string }[] = [];
-    const log = new NackLog((fields, msg) => lines.push({ fields, msg }), () => t);
+    const log = new NackLog(
+      (fields, msg) => lines.push({ fields, msg }),
+      () => t,
+    );
     const text = 'e'.repeat(10_000);
-    for (let i = 0; i < 2000; i++) { t = i * 2; log.nack({ proxy: 'p1', type: 'cds', nonce: String(i), version: 'v', message: text }); }
+    for (let i = 0; i < 2000; i++) {
+      t = i * 2;
+      log.nack({ proxy: 'p1', type: 'cds', nonce: String(i), version: 'v', message: text });
+    }
     assert.equal(lines.length, 1, 'one line in 4 s');
     const bytes = lines.reduce((n, l) => n + JSON.stringify(l).length, 0);
     assert.ok(bytes < 1300, `log bytes ${bytes}`);
@@ -94,8 +116,22 @@ describe('server/xds amplifiers', function () {
   it('NACKs from thousands of fresh identities stay within the log budget, and what was left out is summed up', () => {
     let t = 0;
     const lines: { fields: Record<string, unknown>; msg: string }[] = [];
-    const log = new NackLog((fields, msg) => lines.push({ fields, msg }), () => t, 10_000, 100);
-    for (let i = 0; i < 3000; i++) { t = i; log.nack({ proxy: `sidecar~10.0.0.1~fresh-${i}.ns~ns.svc.cluster.local`, type: 'cds', nonce: '1', version: 'v', message: 'bad cluster' }); }
+    const log = new NackLog(
+      (fields, msg) => lines.push({ fields, msg }),
+      () => t,
+      10_000,
+      100,
+    );
+    for (let i = 0; i < 3000; i++) {
+      t = i;
+      log.nack({
+        proxy: `sidecar~10.0.0.1~fresh-${i}.ns~ns.svc.cluster.local`,
+        type: 'cds',
+        nonce: '1',
+        version: 'v',
+        message: 'bad cluster',
+      });
+    }
     assert.equal(lines.length, 100, 'no more than the budget in one interval, however many proxies');
     t = 10_000;
     log.nack({ proxy: 'sidecar~10.0.0.2~later.ns~ns.svc.cluster.local', type: 'lds', nonce: '1', version: 'v', message: 'bad listener' });
@@ -117,8 +153,16 @@ describe('server/xds amplifiers', function () {
 
   it('pilot_xds{version}: bounded label values, bad shapes as "other", a series goes when its count is zero', async () => {
     const obs = new Observer(new PilotMetrics({ processMetrics: false }));
-    const stream = (i: number, version: string): StreamState => ({ id: `s${i}`, proxy: { id: `p${i}` } as StreamState['proxy'],
-      node: { id: `p${i}`, cluster: '', metadata: { ISTIO_VERSION: version }, userAgentName: '', clientFeatures: [], locality: null }, kind: 'sotw', connectedAt: 0, peer: '', types: new Map(), nonceSeq: 0 });
+    const stream = (i: number, version: string): StreamState => ({
+      id: `s${i}`,
+      proxy: { id: `p${i}` } as StreamState['proxy'],
+      node: { id: `p${i}`, cluster: '', metadata: { ISTIO_VERSION: version }, userAgentName: '', clientFeatures: [], locality: null },
+      kind: 'sotw',
+      connectedAt: 0,
+      peer: '',
+      types: new Map(),
+      nonceSeq: 0,
+    });
     const streams = Array.from({ length: 200 }, (_, i) => stream(i, `1.${i}.0`));
     streams.push(stream(1000, 'x'.repeat(5000)), stream(1001, 'bad version\n{}'));
     for (const s of streams) obs.events.connected!(s);

@@ -16,7 +16,18 @@ import { meshOf, NODE } from './conformance/harness.js';
 function stream(engine: AdsEngine, decide: Promise<AuthResult>) {
   const written: Uint8Array[] = [];
   const failed: { code: number; message: string }[] = [];
-  const io: StreamIO = { peer: 'mem', write: (b, done) => { written.push(b); queueMicrotask(() => done?.()); return true; }, onDrain: () => undefined, fail: (code, message) => { failed.push({ code, message }); } };
+  const io: StreamIO = {
+    peer: 'mem',
+    write: (b, done) => {
+      written.push(b);
+      queueMicrotask(() => done?.());
+      return true;
+    },
+    onDrain: () => undefined,
+    fail: (code, message) => {
+      failed.push({ code, message });
+    },
+  };
   const h = engine.open(io, undefined, sotw, { authorize: () => decide });
   return { h, written, failed, send: (r: Parameters<typeof encodeSotwRequest>[0]) => h.onMessage(encodeSotwRequest(r)) };
 }
@@ -27,7 +38,12 @@ describe('ADS engine: stream authorization', () => {
   it('holds requests until authorized, then serves them in order with the identity on the stream', async () => {
     const engine = new AdsEngine(new SnapshotCache(meshOf(fixtureYaml())));
     let accept!: (r: AuthResult) => void;
-    const s = stream(engine, new Promise((r) => { accept = r; }));
+    const s = stream(
+      engine,
+      new Promise((r) => {
+        accept = r;
+      }),
+    );
     s.send({ typeUrl: CDS, node: NODE('held') });
     s.send({ typeUrl: EDS, resourceNames: [A] });
     await tick();

@@ -36,7 +36,10 @@ const CLIENT_CONFIG = 'type.googleapis.com/envoy.service.status.v3.ClientConfig'
 export const isDebugType = (typeUrl: string): boolean => typeUrl === DEBUG_TYPE || typeUrl.startsWith(DEBUG_TYPE + '/');
 
 /** google.protobuf.Any as encodeMessage takes it. */
-interface AnyMsg { readonly type_url: string; readonly value: Uint8Array }
+interface AnyMsg {
+  readonly type_url: string;
+  readonly value: Uint8Array;
+}
 
 /** envoy.service.status.v3.ConfigStatus. */
 type ConfigStatus = 'SYNCED' | 'NOT_SENT' | 'STALE' | 'ERROR';
@@ -105,7 +108,9 @@ export class DebugTypes {
   /** Answers one request (ACKs of earlier answers are ignored). Never throws: failures end the stream with a status. */
   handle(req: SotwRequest, caller: DebugCaller): void {
     if (req.responseNonce) return; // the client acknowledging (or rejecting) an answer: nothing more to send
-    void this.answer(req, caller).catch((e: unknown) => this.refuse(caller, Status.INTERNAL, `cannot answer ${req.typeUrl}: ${(e as Error).message}`));
+    void this.answer(req, caller).catch((e: unknown) =>
+      this.refuse(caller, Status.INTERNAL, `cannot answer ${req.typeUrl}: ${(e as Error).message}`),
+    );
   }
 
   private refuse(caller: DebugCaller, code: number, message: string): void {
@@ -115,13 +120,20 @@ export class DebugTypes {
 
   private async identityOf(req: SotwRequest, caller: DebugCaller): Promise<CallerIdentity | undefined | 'refused'> {
     if (caller.identity !== null) return caller.identity ?? undefined;
-    if (!caller.authorize) { this.refuse(caller, Status.UNAUTHENTICATED, `${req.typeUrl}: authentication required`); return 'refused'; }
+    if (!caller.authorize) {
+      this.refuse(caller, Status.UNAUTHENTICATED, `${req.typeUrl}: authentication required`);
+      return 'refused';
+    }
     // Authentication by the port's authenticator; the namespace asked for (metadata NAMESPACE) must be the caller's, as for a proxy.
     const ns = typeof req.node?.metadata['NAMESPACE'] === 'string' ? req.node.metadata['NAMESPACE'] : this.opts.systemNamespace;
     const pseudo = { id: req.node?.id ?? 'debug', namespace: ns, metadata: {} } as unknown as Proxy; // only id, namespace and metadata are read by authorization
     const r = await caller.authorize(pseudo);
     if (!r.ok) {
-      this.refuse(caller, r.code === 'PERMISSION_DENIED' ? Status.PERMISSION_DENIED : Status.UNAUTHENTICATED, `${req.typeUrl}: ${r.message}`);
+      this.refuse(
+        caller,
+        r.code === 'PERMISSION_DENIED' ? Status.PERMISSION_DENIED : Status.UNAUTHENTICATED,
+        `${req.typeUrl}: ${r.message}`,
+      );
       return 'refused';
     }
     return r.identity;
@@ -134,10 +146,20 @@ export class DebugTypes {
     const mayRead = (s: StreamState): boolean => !visible || visible.has(s.proxy.namespace);
     let anys: AnyMsg[];
     if (req.typeUrl === DEBUG_SYNCZ) {
-      anys = caller.streams().filter(mayRead).sort((a, b) => (a.proxy.id < b.proxy.id ? -1 : a.proxy.id > b.proxy.id ? 1 : 0))
+      anys = caller
+        .streams()
+        .filter(mayRead)
+        .sort((a, b) => (a.proxy.id < b.proxy.id ? -1 : a.proxy.id > b.proxy.id ? 1 : 0))
         .map((s) => ({ type_url: CLIENT_CONFIG, value: clientConfig(s) }));
     } else if (req.typeUrl === DEBUG_CONFIG_DUMP) {
-      if (req.resourceNames.length !== 1) { this.refuse(caller, Status.INVALID_ARGUMENT, `${DEBUG_CONFIG_DUMP} takes exactly one resource name (the proxy id or pod.namespace), got ${req.resourceNames.length}`); return; }
+      if (req.resourceNames.length !== 1) {
+        this.refuse(
+          caller,
+          Status.INVALID_ARGUMENT,
+          `${DEBUG_CONFIG_DUMP} takes exactly one resource name (the proxy id or pod.namespace), got ${req.resourceNames.length}`,
+        );
+        return;
+      }
       const s = findStream(caller.streams(), req.resourceNames[0]!);
       // istiod answers an unknown proxy with no resources ("like a 404": another replica may hold it).
       anys = s && mayRead(s) ? this.opts.configDump(s) : [];
@@ -146,7 +168,11 @@ export class DebugTypes {
       if (r === null) return;
       anys = [{ type_url: DEBUG_TYPE, value: new TextEncoder().encode(r) }];
     } else {
-      this.refuse(caller, Status.INVALID_ARGUMENT, `unknown debug type "${req.typeUrl}" (served: ${DEBUG_SYNCZ}, ${DEBUG_CONFIG_DUMP}, ${DEBUG_TYPE})`);
+      this.refuse(
+        caller,
+        Status.INVALID_ARGUMENT,
+        `unknown debug type "${req.typeUrl}" (served: ${DEBUG_SYNCZ}, ${DEBUG_CONFIG_DUMP}, ${DEBUG_TYPE})`,
+      );
       return;
     }
     caller.io.write(this.response(req.typeUrl, anys));
@@ -154,18 +180,35 @@ export class DebugTypes {
 
   /** `istio.io/debug` with one resource name, a debug path (`syncz`, `config_dump?proxyID=…`): that endpoint's body. */
   private async generic(req: SotwRequest, caller: DebugCaller, visible: ReadonlySet<string> | null): Promise<string | null> {
-    if (req.resourceNames.length !== 1) { this.refuse(caller, Status.INVALID_ARGUMENT, `${DEBUG_TYPE} takes exactly one resource name (a debug path such as syncz or config_dump?proxyID=…), got ${req.resourceNames.length}`); return null; }
-    if (!this.opts.httpGet) { this.refuse(caller, Status.INVALID_ARGUMENT, `${DEBUG_TYPE} is not served here`); return null; }
+    if (req.resourceNames.length !== 1) {
+      this.refuse(
+        caller,
+        Status.INVALID_ARGUMENT,
+        `${DEBUG_TYPE} takes exactly one resource name (a debug path such as syncz or config_dump?proxyID=…), got ${req.resourceNames.length}`,
+      );
+      return null;
+    }
+    if (!this.opts.httpGet) {
+      this.refuse(caller, Status.INVALID_ARGUMENT, `${DEBUG_TYPE} is not served here`);
+      return null;
+    }
     const name = req.resourceNames[0]!;
     const url = new URL('/debug/' + name.replace(/^\/+/, '').replace(/^debug\//, ''), 'http://localhost');
     // `../v1/…` and the like resolve outside /debug: only the debug endpoints are reachable this way.
-    if (!url.pathname.startsWith('/debug/')) { this.refuse(caller, Status.INVALID_ARGUMENT, `${DEBUG_TYPE} "${name}" is not a debug path (e.g. syncz, config_dump?proxyID=…)`); return null; }
+    if (!url.pathname.startsWith('/debug/')) {
+      this.refuse(caller, Status.INVALID_ARGUMENT, `${DEBUG_TYPE} "${name}" is not a debug path (e.g. syncz, config_dump?proxyID=…)`);
+      return null;
+    }
     if (visible) {
       // Outside the system namespace only a config dump of a proxy in the caller's namespace (istiod's activeNamespaceDebuggers, narrowed by the CVE fix).
       const target = url.searchParams.get('proxyID') ?? '';
       const s = url.pathname === '/debug/config_dump' ? findStream(caller.streams(), target) : undefined;
       if (!s || !visible.has(s.proxy.namespace)) {
-        this.refuse(caller, Status.PERMISSION_DENIED, `${DEBUG_TYPE} "${name}": the debug info is not available for the caller's identity (namespaces ${[...visible].sort().join(', ') || 'none'})`);
+        this.refuse(
+          caller,
+          Status.PERMISSION_DENIED,
+          `${DEBUG_TYPE} "${name}": the debug info is not available for the caller's identity (namespaces ${[...visible].sort().join(', ') || 'none'})`,
+        );
         return null;
       }
     }
@@ -176,7 +219,9 @@ export class DebugTypes {
   private response(typeUrl: string, anys: readonly AnyMsg[]): Uint8Array {
     const nonce = String(++this.nonce);
     return encodeMessage('envoy.service.discovery.v3.DiscoveryResponse', {
-      version_info: nonce, type_url: typeUrl, nonce,
+      version_info: nonce,
+      type_url: typeUrl,
+      nonce,
       resources: anys,
       control_plane: { identifier: this.opts.controlPlane },
     });

@@ -98,7 +98,12 @@ export function onDeltaRequest(st: St, typeUrl: XdsType, req: DeltaRequest, snap
   }
   // Rule 19: subscription changes apply whatever the nonce.
   const grew = applyChanges(ts, typeUrl, req, first);
-  const { kind, subscribed, unsubscribed } = classifyRequest(ts.nonce, req, { added: grew, removed: req.resourceNamesUnsubscribe.length > 0 }, first);
+  const { kind, subscribed, unsubscribed } = classifyRequest(
+    ts.nonce,
+    req,
+    { added: grew, removed: req.resourceNamesUnsubscribe.length > 0 },
+    first,
+  );
   recordReply(ts, kind, req, null, now);
   // A class with no config yet (its translation failed): names are recorded (forceNames), nothing is sent.
   if (snap.unavailable) ts.force = true; // composed by the next push whatever it is about
@@ -107,8 +112,12 @@ export function onDeltaRequest(st: St, typeUrl: XdsType, req: DeltaRequest, snap
 }
 
 /** Responses a new snapshot owes this delta stream, CDS → EDS → LDS → RDS (rules 8, 9). */
-export function onDeltaPush(st: St, snap: ResourceSnapshot, types: ReadonlySet<XdsType> = new Set(PUSH_ORDER),
-  only?: ReadonlySet<string>): DeltaResponse[] {
+export function onDeltaPush(
+  st: St,
+  snap: ResourceSnapshot,
+  types: ReadonlySet<XdsType> = new Set(PUSH_ORDER),
+  only?: ReadonlySet<string>,
+): DeltaResponse[] {
   const out: DeltaResponse[] = [];
   if (snap.unavailable) return out;
   for (const t of PUSH_ORDER) {
@@ -137,7 +146,8 @@ const DELTA: Protocol<DeltaRequest, DeltaResponse, DeltaPart> = {
   replacesNames: false,
   decode: (bytes) => decodeDeltaRequest(bytes),
   withType: (req, typeUrl) => ({ ...req, typeUrl }),
-  nameCount: (req) => req.resourceNamesSubscribe.length + req.resourceNamesUnsubscribe.length + Object.keys(req.initialResourceVersions).length,
+  nameCount: (req) =>
+    req.resourceNamesSubscribe.length + req.resourceNamesUnsubscribe.length + Object.keys(req.initialResourceVersions).length,
   requested: (req) => req.resourceNamesSubscribe,
   withRequested: (req, names) => ({ ...req, resourceNamesSubscribe: names }),
   namesAfter: deltaNamesAfter,

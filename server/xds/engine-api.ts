@@ -17,7 +17,14 @@ import type { AuthResult, CallerIdentity } from '../security/identity.js';
 import type { DebugTypes } from './debugtypes.js';
 
 /** gRPC status codes used here (kept local so the engine does not import grpc-js). */
-export const Status = { INVALID_ARGUMENT: 3, PERMISSION_DENIED: 7, RESOURCE_EXHAUSTED: 8, INTERNAL: 13, UNAVAILABLE: 14, UNAUTHENTICATED: 16 } as const;
+export const Status = {
+  INVALID_ARGUMENT: 3,
+  PERMISSION_DENIED: 7,
+  RESOURCE_EXHAUSTED: 8,
+  INTERNAL: 13,
+  UNAVAILABLE: 14,
+  UNAUTHENTICATED: 16,
+} as const;
 
 /** Per-stream options: the TLS port authorizes the proxy its first request names before anything is served. */
 export interface OpenOptions {

@@ -64,7 +64,8 @@ function contextOf(ca: MeshCA): tls.SecureContextOptions {
   return { key: m.keyPem, cert: m.certChainPem, ca: [...ca.roots()] };
 }
 
-const peerOf = (s: { remoteAddress?: string | undefined; remotePort?: number | undefined }): string => `${s.remoteAddress ?? ''}:${s.remotePort ?? ''}`;
+const peerOf = (s: { remoteAddress?: string | undefined; remotePort?: number | undefined }): string =>
+  `${s.remoteAddress ?? ''}:${s.remotePort ?? ''}`;
 
 export async function startXdsTlsServer(engine: AdsEngine, host: string, port: number, o: XdsTlsOptions): Promise<XdsTlsServer> {
   const sockets = new Map<string, tls.TLSSocket>();
@@ -75,7 +76,9 @@ export async function startXdsTlsServer(engine: AdsEngine, host: string, port: n
     o.onRefused?.(r);
   };
 
-  const streamOptions = (call: grpc.ServerDuplexStream<Buffer, Buffer>): { authorize(proxy: Parameters<typeof authorizeProxy>[1]): Promise<AuthResult> } => {
+  const streamOptions = (
+    call: grpc.ServerDuplexStream<Buffer, Buffer>,
+  ): { authorize(proxy: Parameters<typeof authorizeProxy>[1]): Promise<AuthResult> } => {
     const peer = call.getPeer();
     const sock = sockets.get(peer);
     const first = (k: string): string | undefined => {
@@ -90,7 +93,11 @@ export async function startXdsTlsServer(engine: AdsEngine, host: string, port: n
       ...(verified ? { peerCertificate: new Uint8Array(verified) } : {}),
       ...(presented ? { certError: String(sock.authorizationError ?? 'unknown error') } : {}),
     };
-    const authn = o.authenticator.authenticate(creds).catch((e: unknown): AuthResult => ({ ok: false, code: 'UNAUTHENTICATED', message: `authentication failed: ${(e as Error).message}` }));
+    const authn = o.authenticator.authenticate(creds).catch((e: unknown): AuthResult => ({
+      ok: false,
+      code: 'UNAUTHENTICATED',
+      message: `authentication failed: ${(e as Error).message}`,
+    }));
     return {
       authorize: async (proxy) => {
         const r = await authn;
@@ -101,18 +108,35 @@ export async function startXdsTlsServer(engine: AdsEngine, host: string, port: n
     };
   };
 
-  const server = buildXdsGrpcServer(engine, { ...(o.grpc ?? {}), ...(o.maxSendBytes !== undefined ? { maxSendBytes: o.maxSendBytes } : {}), streamOptions, ...(o.extraServices ? { extraServices: o.extraServices } : {}) });
+  const server = buildXdsGrpcServer(engine, {
+    ...(o.grpc ?? {}),
+    ...(o.maxSendBytes !== undefined ? { maxSendBytes: o.maxSendBytes } : {}),
+    streamOptions,
+    ...(o.extraServices ? { extraServices: o.extraServices } : {}),
+  });
   const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
   const listener = tls.createServer({
-    ...contextOf(o.ca), requestCert: true, rejectUnauthorized: false, ALPNProtocols: ['h2'], minVersion: 'TLSv1.2',
+    ...contextOf(o.ca),
+    requestCert: true,
+    rejectUnauthorized: false,
+    ALPNProtocols: ['h2'],
+    minVersion: 'TLSv1.2',
     handshakeTimeout: o.handshakeTimeoutMs ?? 30_000,
   });
   listener.on('secureConnection', (sock: tls.TLSSocket) => {
     const key = peerOf(sock);
     sockets.set(key, sock);
-    sock.on('close', () => { if (sockets.get(key) === sock) sockets.delete(key); });
-    sock.on('error', () => { /* the HTTP/2 session reports and closes it */ });
-    if (sock.alpnProtocol !== 'h2') { sock.destroy(); o.onHandshakeError?.(key, 'client did not negotiate ALPN h2 (gRPC needs HTTP/2)'); return; }
+    sock.on('close', () => {
+      if (sockets.get(key) === sock) sockets.delete(key);
+    });
+    sock.on('error', () => {
+      /* the HTTP/2 session reports and closes it */
+    });
+    if (sock.alpnProtocol !== 'h2') {
+      sock.destroy();
+      o.onHandshakeError?.(key, 'client did not negotiate ALPN h2 (gRPC needs HTTP/2)');
+      return;
+    }
     injector.injectConnection(sock);
   });
   listener.on('tlsClientError', (err, sock) => {

@@ -16,24 +16,70 @@ import { sotw } from './sotw.js';
 const raw = (b: Buffer): Buffer => b;
 
 function bidi(path: string): grpc.MethodDefinition<Buffer, Buffer> {
-  return { path, requestStream: true, responseStream: true, requestSerialize: raw, requestDeserialize: raw, responseSerialize: raw, responseDeserialize: raw };
+  return {
+    path,
+    requestStream: true,
+    responseStream: true,
+    requestSerialize: raw,
+    requestDeserialize: raw,
+    responseSerialize: raw,
+    responseDeserialize: raw,
+  };
 }
 
 /** Service → (method and the protocol it speaks, the type its requests default to when type_url is empty). */
 const SERVICES: readonly { service: string; methods: readonly { name: string; protocol: ProtocolFactory }[]; type?: string }[] = [
-  { service: 'envoy.service.discovery.v3.AggregatedDiscoveryService', methods: [{ name: 'StreamAggregatedResources', protocol: sotw }, { name: 'DeltaAggregatedResources', protocol: delta }] },
-  { service: 'envoy.service.cluster.v3.ClusterDiscoveryService', methods: [{ name: 'StreamClusters', protocol: sotw }, { name: 'DeltaClusters', protocol: delta }], type: CDS },
-  { service: 'envoy.service.endpoint.v3.EndpointDiscoveryService', methods: [{ name: 'StreamEndpoints', protocol: sotw }, { name: 'DeltaEndpoints', protocol: delta }], type: EDS },
-  { service: 'envoy.service.listener.v3.ListenerDiscoveryService', methods: [{ name: 'StreamListeners', protocol: sotw }, { name: 'DeltaListeners', protocol: delta }], type: LDS },
-  { service: 'envoy.service.route.v3.RouteDiscoveryService', methods: [{ name: 'StreamRoutes', protocol: sotw }, { name: 'DeltaRoutes', protocol: delta }], type: RDS },
+  {
+    service: 'envoy.service.discovery.v3.AggregatedDiscoveryService',
+    methods: [
+      { name: 'StreamAggregatedResources', protocol: sotw },
+      { name: 'DeltaAggregatedResources', protocol: delta },
+    ],
+  },
+  {
+    service: 'envoy.service.cluster.v3.ClusterDiscoveryService',
+    methods: [
+      { name: 'StreamClusters', protocol: sotw },
+      { name: 'DeltaClusters', protocol: delta },
+    ],
+    type: CDS,
+  },
+  {
+    service: 'envoy.service.endpoint.v3.EndpointDiscoveryService',
+    methods: [
+      { name: 'StreamEndpoints', protocol: sotw },
+      { name: 'DeltaEndpoints', protocol: delta },
+    ],
+    type: EDS,
+  },
+  {
+    service: 'envoy.service.listener.v3.ListenerDiscoveryService',
+    methods: [
+      { name: 'StreamListeners', protocol: sotw },
+      { name: 'DeltaListeners', protocol: delta },
+    ],
+    type: LDS,
+  },
+  {
+    service: 'envoy.service.route.v3.RouteDiscoveryService',
+    methods: [
+      { name: 'StreamRoutes', protocol: sotw },
+      { name: 'DeltaRoutes', protocol: delta },
+    ],
+    type: RDS,
+  },
 ];
 
 function adapt(call: grpc.ServerDuplexStream<Buffer, Buffer>): StreamIO {
   return {
     peer: call.getPeer(),
     write: (bytes, done) => call.write(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), done),
-    onDrain: (cb) => { call.on('drain', cb); },
-    fail: (code, message) => { call.emit('error', { code, details: message }); },
+    onDrain: (cb) => {
+      call.on('drain', cb);
+    },
+    fail: (code, message) => {
+      call.emit('error', { code, details: message });
+    },
   };
 }
 
@@ -74,7 +120,12 @@ export const DEFAULT_KEEPALIVE_TIMEOUT_MS = 30_000;
 export function buildXdsGrpcServer(engine: AdsEngine, opts: XdsServerOptions = {}): grpc.Server {
   const age = opts.maxConnectionAgeMs ?? DEFAULT_MAX_CONNECTION_AGE_MS;
   const server = new grpc.Server({
-    ...(age > 0 ? { 'grpc.max_connection_age_ms': age, 'grpc.max_connection_age_grace_ms': opts.maxConnectionAgeGraceMs ?? DEFAULT_MAX_CONNECTION_AGE_GRACE_MS } : {}),
+    ...(age > 0
+      ? {
+          'grpc.max_connection_age_ms': age,
+          'grpc.max_connection_age_grace_ms': opts.maxConnectionAgeGraceMs ?? DEFAULT_MAX_CONNECTION_AGE_GRACE_MS,
+        }
+      : {}),
     'grpc.max_send_message_length': opts.maxSendBytes ?? -1,
     'grpc.max_receive_message_length': 4 * 1024 * 1024,
     // Pings every 30 s find dead peers. The ack wait is 30 s, not istiod's 10 s: grpc-js times it
@@ -93,7 +144,10 @@ export function buildXdsGrpcServer(engine: AdsEngine, opts: XdsServerOptions = {
       const handler = (call: grpc.ServerDuplexStream<Buffer, Buffer>): void => {
         const h = engine.open(adapt(call), s.type, m.protocol, opts.streamOptions?.(call));
         call.on('data', (b: Buffer) => h.onMessage(b));
-        call.on('end', () => { h.onEnd(); call.end(); });
+        call.on('end', () => {
+          h.onEnd();
+          call.end();
+        });
         call.on('cancelled', () => h.onEnd());
         call.on('error', () => h.onEnd());
         call.on('close', () => h.onEnd());
@@ -109,8 +163,14 @@ export function buildXdsGrpcServer(engine: AdsEngine, opts: XdsServerOptions = {
 /** Stops a grpc-js server: gracefully, then forcefully after 2 s. */
 export function shutdown(server: grpc.Server): Promise<void> {
   return new Promise<void>((resolve) => {
-    const t = setTimeout(() => { server.forceShutdown(); resolve(); }, 2000);
-    server.tryShutdown(() => { clearTimeout(t); resolve(); });
+    const t = setTimeout(() => {
+      server.forceShutdown();
+      resolve();
+    }, 2000);
+    server.tryShutdown(() => {
+      clearTimeout(t);
+      resolve();
+    });
   });
 }
 
@@ -118,7 +178,9 @@ export function shutdown(server: grpc.Server): Promise<void> {
 export async function startXdsServer(engine: AdsEngine, host: string, port: number, opts: XdsServerOptions = {}): Promise<XdsGrpcServer> {
   const server = buildXdsGrpcServer(engine, opts);
   const bound = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(`${host.includes(':') ? `[${host}]` : host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)));
+    server.bindAsync(`${host.includes(':') ? `[${host}]` : host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) =>
+      err ? reject(err) : resolve(p),
+    );
   });
   return { port: bound, close: () => shutdown(server) };
 }

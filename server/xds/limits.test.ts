@@ -15,7 +15,10 @@ const many = (prefix: string, n: number): string[] => Array.from({ length: n }, 
 describe('server/xds subscription limits', function () {
   this.timeout(30_000);
   let h: Harness | undefined;
-  afterEach(async () => { await h?.stop(); h = undefined; });
+  afterEach(async () => {
+    await h?.stop();
+    h = undefined;
+  });
 
   it('delta: names piling up across requests past the per-stream limit get RESOURCE_EXHAUSTED naming it; others go on', async () => {
     h = await startHarness('memory', meshOf(fixtureYaml()), { maxNames: 1000, maxStreamNames: 1500 });
@@ -33,10 +36,10 @@ describe('server/xds subscription limits', function () {
     assert.match(st.details, /1600 resource names; the per-stream limit is 1500/);
     good.sub(EDS, [A, B]);
     assert.deepEqual(names(await good.next()), [A, B]);
-    assert.equal(h.engine.subscribedNames(), 2, 'the refused stream\'s names are released');
+    assert.equal(h.engine.subscribedNames(), 2, "the refused stream's names are released");
   });
 
-  it('the server-wide limit counts every stream (SotW and Delta) and frees a stream\'s names when it goes', async () => {
+  it("the server-wide limit counts every stream (SotW and Delta) and frees a stream's names when it goes", async () => {
     h = await startHarness('memory', meshOf(fixtureYaml()), { maxNames: 1000, maxServerNames: 1500 });
     const s1 = new Peer(h.connect('sotw'), 'sotw', NODE('s1'));
     s1.sub(EDS, [A, ...many('e', 999)]); // SotW answers only when a named resource exists
@@ -59,11 +62,28 @@ describe('server/xds subscription limits', function () {
   });
 
   it('namesAfter is exact past the limit (duplicates and unsubscribes do not count), a cheap bound below it', () => {
-    const st: StreamState<DeltaPart> = { id: 's', proxy: null as never, node: null as never, kind: 'delta', connectedAt: 0, peer: '', types: new Map(), nonceSeq: 0 };
+    const st: StreamState<DeltaPart> = {
+      id: 's',
+      proxy: null as never,
+      node: null as never,
+      kind: 'delta',
+      connectedAt: 0,
+      peer: '',
+      types: new Map(),
+      nonceSeq: 0,
+    };
     const ts = newTypeState(deltaPart());
     ts.sub.names = new Set(['a', 'b', 'c']);
     st.types.set(EDS, ts);
-    const req = { typeUrl: EDS, node: null, responseNonce: '', errorDetail: null, initialResourceVersions: {}, resourceNamesSubscribe: ['a', 'd', 'd', 'e'], resourceNamesUnsubscribe: ['b'] };
+    const req = {
+      typeUrl: EDS,
+      node: null,
+      responseNonce: '',
+      errorDetail: null,
+      initialResourceVersions: {},
+      resourceNamesSubscribe: ['a', 'd', 'd', 'e'],
+      resourceNamesUnsubscribe: ['b'],
+    };
     assert.equal(deltaNamesAfter(st, req, 3, 0), 4); // exact: {a,c,d,e}
     assert.equal(deltaNamesAfter(st, req, 3, 100), 7); // the bound 3 + 4 is under the limit
     const sst: StreamState<SotwPart> = { ...st, kind: 'sotw', types: new Map([[EDS, { ...newTypeState(sotwPart()), sub: ts.sub }]]) };

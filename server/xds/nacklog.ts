@@ -41,17 +41,28 @@ export class NackLog {
   /** The current interval of the global budget: when it started, lines logged, NACKs left out. */
   private window = { start: 0, lines: 0, dropped: 0 };
 
-  constructor(private readonly log: NackLine, private readonly now: () => number = Date.now, private readonly intervalMs = 10_000,
-    private readonly budget = 100) {}
+  constructor(
+    private readonly log: NackLine,
+    private readonly now: () => number = Date.now,
+    private readonly intervalMs = 10_000,
+    private readonly budget = 100,
+  ) {}
 
   /** Whether the global budget allows one more line now (reporting what the last interval left out). */
   private spend(t: number): boolean {
     const w = this.window;
     if (t - w.start >= this.intervalMs) {
-      if (w.dropped) this.log({ suppressed: w.dropped }, `${w.dropped} NACKs not logged in the last ${this.intervalMs / 1000} s (over ${this.budget} lines); every NACK is still counted in pilot_total_xds_rejects and shown in syncz`);
+      if (w.dropped)
+        this.log(
+          { suppressed: w.dropped },
+          `${w.dropped} NACKs not logged in the last ${this.intervalMs / 1000} s (over ${this.budget} lines); every NACK is still counted in pilot_total_xds_rejects and shown in syncz`,
+        );
       this.window = { start: t, lines: 0, dropped: 0 };
     }
-    if (this.window.lines >= this.budget) { this.window.dropped++; return false; }
+    if (this.window.lines >= this.budget) {
+      this.window.dropped++;
+      return false;
+    }
     this.window.lines++;
     return true;
   }
@@ -59,16 +70,34 @@ export class NackLog {
   nack(n: NackInfo): void {
     const t = this.now();
     let byType = this.last.get(n.proxy);
-    if (!byType) { byType = new Map(); this.last.set(n.proxy, byType); }
+    if (!byType) {
+      byType = new Map();
+      this.last.set(n.proxy, byType);
+    }
     const seen = byType.get(n.type);
-    if (seen && t - seen.at < this.intervalMs) { seen.suppressed++; return; }
-    if (!this.spend(t)) { byType.set(n.type, { at: t, suppressed: (seen?.suppressed ?? 0) + 1 }); return; }
+    if (seen && t - seen.at < this.intervalMs) {
+      seen.suppressed++;
+      return;
+    }
+    if (!this.spend(t)) {
+      byType.set(n.type, { at: t, suppressed: (seen?.suppressed ?? 0) + 1 });
+      return;
+    }
     const suppressed = seen?.suppressed ?? 0;
     byType.set(n.type, { at: t, suppressed: 0 });
     const more = suppressed ? ` (${suppressed} more NACKs of ${n.type} from this proxy since the last line)` : '';
     // The text once per line, in `error` (cut to NACK_TEXT_MAX), not repeated in the message.
-    this.log({ proxy: n.proxy, type: n.type, nonce: n.nonce, version: n.version, error: truncateText(n.message), ...(suppressed ? { suppressed } : {}) },
-      `${n.type} NACK from ${n.proxy}${more}`);
+    this.log(
+      {
+        proxy: n.proxy,
+        type: n.type,
+        nonce: n.nonce,
+        version: n.version,
+        error: truncateText(n.message),
+        ...(suppressed ? { suppressed } : {}),
+      },
+      `${n.type} NACK from ${n.proxy}${more}`,
+    );
   }
 
   /** The proxy went away: its state goes (a last line if NACKs were suppressed). */
@@ -76,7 +105,8 @@ export class NackLog {
     const byType = this.last.get(proxy);
     if (!byType) return;
     for (const [type, v] of byType) {
-      if (v.suppressed) this.log({ proxy, type, suppressed: v.suppressed }, `${v.suppressed} more NACKs of ${type} from ${proxy} before it disconnected`);
+      if (v.suppressed)
+        this.log({ proxy, type, suppressed: v.suppressed }, `${v.suppressed} more NACKs of ${type} from ${proxy} before it disconnected`);
     }
     this.last.delete(proxy);
   }

@@ -59,5 +59,8 @@ export interface Protocol<Req extends XdsRequest, Resp extends SotwResponse, P e
 }
 
 /** Makes a connection's Protocol. */
-export type ProtocolFactory<Req extends XdsRequest = XdsRequest, Resp extends SotwResponse = SotwResponse, P extends ProtocolPart = ProtocolPart> =
-  () => Protocol<Req, Resp, P>;
+export type ProtocolFactory<
+  Req extends XdsRequest = XdsRequest,
+  Resp extends SotwResponse = SotwResponse,
+  P extends ProtocolPart = ProtocolPart,
+> = () => Protocol<Req, Resp, P>;

@@ -15,15 +15,20 @@ const A_HOST = 'a.default.svc.cluster.local';
 for (const variant of ['sotw', 'delta'] as Variant[]) {
   describe(`xDS push (${variant})`, () => {
     let h: Harness;
-    afterEach(async () => { await h?.stop(); });
+    afterEach(async () => {
+      await h?.stop();
+    });
 
     it('an endpoint-only change sends EDS only, just the affected cluster, only to its subscribers', async () => {
       h = await startHarness('memory', meshOf(fixtureYaml()));
       const both = new Peer(h.connect(variant), variant, NODE('both'));
-      both.sub(CDS, variant === 'delta' ? ['*'] : []); await both.recvAck();
-      both.sub(EDS, [A, B]); await both.recvAck();
+      both.sub(CDS, variant === 'delta' ? ['*'] : []);
+      await both.recvAck();
+      both.sub(EDS, [A, B]);
+      await both.recvAck();
       const onlyB = new Peer(h.connect(variant), variant, NODE('only-b'));
-      onlyB.sub(EDS, [B]); await onlyB.recvAck();
+      onlyB.sub(EDS, [B]);
+      await onlyB.recvAck();
       const n = h.engine.push(meshOf(fixtureYaml({ aEndpoint: 42 })), { kind: 'endpoints', hosts: new Set([A_HOST]) });
       assert.equal(n, 1);
       const r = await both.recvAck();
@@ -37,8 +42,16 @@ for (const variant of ['sotw', 'delta'] as Variant[]) {
 
     it('a response over the large-response mark is sent, logged and counted; over the maximum it is held back', async () => {
       const big: number[] = [];
-      h = await startHarness('memory', meshOf(fixtureYaml()), { largeResponseBytes: 200, maxResponseBytes: 100_000 },
-        { largeResponse: (_s, _r, bytes, dropped) => { if (!dropped) big.push(bytes); } });
+      h = await startHarness(
+        'memory',
+        meshOf(fixtureYaml()),
+        { largeResponseBytes: 200, maxResponseBytes: 100_000 },
+        {
+          largeResponse: (_s, _r, bytes, dropped) => {
+            if (!dropped) big.push(bytes);
+          },
+        },
+      );
       const p = new Peer(h.connect(variant), variant, NODE('big'));
       p.sub(CDS, variant === 'delta' ? ['*'] : []);
       assert.ok((await p.next()).resources.length > 0);
@@ -56,9 +69,13 @@ for (const variant of ['sotw', 'delta'] as Variant[]) {
 
     it('the per-type service (CDS) works without type_url, over real gRPC', async () => {
       h = await startHarness('grpc', meshOf(fixtureYaml()));
-      const path = variant === 'sotw' ? '/envoy.service.cluster.v3.ClusterDiscoveryService/StreamClusters' : '/envoy.service.cluster.v3.ClusterDiscoveryService/DeltaClusters';
+      const path =
+        variant === 'sotw'
+          ? '/envoy.service.cluster.v3.ClusterDiscoveryService/StreamClusters'
+          : '/envoy.service.cluster.v3.ClusterDiscoveryService/DeltaClusters';
       const c = h.connect(variant, path);
-      if (variant === 'sotw') c.sotw({ node: NODE('per-type'), typeUrl: '' }); else c.delta({ node: NODE('per-type'), typeUrl: '', resourceNamesSubscribe: ['*'] });
+      if (variant === 'sotw') c.sotw({ node: NODE('per-type'), typeUrl: '' });
+      else c.delta({ node: NODE('per-type'), typeUrl: '', resourceNamesSubscribe: ['*'] });
       const r = await c.next();
       assert.equal(r.typeUrl, CDS);
       assert.ok(names(r).includes(A));
@@ -70,10 +87,14 @@ for (const variant of ['sotw', 'delta'] as Variant[]) {
       try {
         const run = async (hx: Harness): Promise<Peer> => {
           const p = new Peer(hx.connect(variant), variant, NODE('same'));
-          p.sub(CDS, variant === 'delta' ? ['*'] : []); await p.recvAck();
-          p.sub(EDS, [A, B]); await p.recvAck();
-          p.sub(LDS, variant === 'delta' ? ['*'] : []); await p.recvAck();
-          p.sub(RDS, ['80']); await p.recvAck();
+          p.sub(CDS, variant === 'delta' ? ['*'] : []);
+          await p.recvAck();
+          p.sub(EDS, [A, B]);
+          await p.recvAck();
+          p.sub(LDS, variant === 'delta' ? ['*'] : []);
+          await p.recvAck();
+          p.sub(RDS, ['80']);
+          await p.recvAck();
           return p;
         };
         const p1 = await run(h1);
@@ -84,7 +105,13 @@ for (const variant of ['sotw', 'delta'] as Variant[]) {
         const cds = p1.c.received[0]!;
         const q = h2.connect(variant);
         if (variant === 'sotw') q.sotw({ node: NODE('same'), typeUrl: CDS, versionInfo: cds.versionInfo, resourceNames: [] });
-        else q.delta({ node: NODE('same'), typeUrl: CDS, resourceNamesSubscribe: ['*'], initialResourceVersions: Object.fromEntries(cds.resources.map((x) => [x.name, x.version])) });
+        else
+          q.delta({
+            node: NODE('same'),
+            typeUrl: CDS,
+            resourceNamesSubscribe: ['*'],
+            initialResourceVersions: Object.fromEntries(cds.resources.map((x) => [x.name, x.version])),
+          });
         assert.ok(await q.none(300), 'nothing is resent to a client that already holds the current version');
       } finally {
         await h1.stop();

@@ -17,15 +17,26 @@ import { Peer } from './conformance/peer.js';
 import { b64, pem, sdsYaml } from './conformance/secrets.js';
 
 const GW = (name = 'gw-1', ns = 'istio-system'): WireNode => ({
-  id: `router~10.0.0.9~${name}.${ns}~${ns}.svc.cluster.local`, cluster: 'test', metadata: { NAMESPACE: ns, LABELS: { istio: 'ingressgateway' } },
-  userAgentName: 'sds-test', clientFeatures: [], locality: null,
+  id: `router~10.0.0.9~${name}.${ns}~${ns}.svc.cluster.local`,
+  cluster: 'test',
+  metadata: { NAMESPACE: ns, LABELS: { istio: 'ingressgateway' } },
+  userAgentName: 'sds-test',
+  clientFeatures: [],
+  locality: null,
 });
-const id = (ns: string, sa = 'istio-ingressgateway'): CallerIdentity => ({ spiffe: [`spiffe://cluster.local/ns/${ns}/sa/${sa}`], method: 'jwt' });
+const id = (ns: string, sa = 'istio-ingressgateway'): CallerIdentity => ({
+  spiffe: [`spiffe://cluster.local/ns/${ns}/sa/${sa}`],
+  method: 'jwt',
+});
 
 /** The private key bytes of the Secret resource in a raw response, if any. */
 function keysIn(raw: Uint8Array, variant: Variant): string[] {
-  const t = messageType(variant === 'sotw' ? 'envoy.service.discovery.v3.DiscoveryResponse' : 'envoy.service.discovery.v3.DeltaDiscoveryResponse');
-  const o = t.toObject(t.decode(raw), { defaults: true, arrays: true }) as { resources: ({ value: Uint8Array } | { resource: { value: Uint8Array } })[] };
+  const t = messageType(
+    variant === 'sotw' ? 'envoy.service.discovery.v3.DiscoveryResponse' : 'envoy.service.discovery.v3.DeltaDiscoveryResponse',
+  );
+  const o = t.toObject(t.decode(raw), { defaults: true, arrays: true }) as {
+    resources: ({ value: Uint8Array } | { resource: { value: Uint8Array } })[];
+  };
   const sec = messageType('envoy.extensions.transport_sockets.tls.v3.Secret');
   return o.resources.map((r) => {
     const bytes = 'value' in r ? r.value : r.resource.value;
@@ -37,14 +48,19 @@ function keysIn(raw: Uint8Array, variant: Variant): string[] {
 for (const variant of ['sotw', 'delta'] as Variant[]) {
   describe(`SDS gateway secrets (${variant})`, () => {
     let h: Harness;
-    afterEach(async () => { await h?.stop(); });
+    afterEach(async () => {
+      await h?.stop();
+    });
 
-    it('a gateway authenticated in the Secret\'s namespace gets kubernetes://<name> (cert and key) and <name>-cacert (CA only)', async () => {
+    it("a gateway authenticated in the Secret's namespace gets kubernetes://<name> (cert and key) and <name>-cacert (CA only)", async () => {
       h = await startHarness('memory', meshOf(sdsYaml()));
       const p = new Peer(h.connect(variant, undefined, { identity: id('istio-system') }), variant, GW());
       p.sub(SDS, ['kubernetes://gw-cert']);
       const r = await p.recvAck();
-      assert.deepEqual(r.resources.map((x) => x.name), ['kubernetes://gw-cert']);
+      assert.deepEqual(
+        r.resources.map((x) => x.name),
+        ['kubernetes://gw-cert'],
+      );
       assert.equal(r.resources[0]!.typeUrl, SDS);
       assert.deepEqual(keysIn(p.c.raw.at(-1)!, variant), [pem('gw-a.key')]);
       p.sub(SDS, ['kubernetes://gw-cert-cacert', 'kubernetes-gateway://istio-system/other-cert']);
@@ -53,23 +69,42 @@ for (const variant of ['sotw', 'delta'] as Variant[]) {
       assert.ok(r2.resources.some((x) => x.name === 'kubernetes-gateway://istio-system/other-cert'));
     });
 
-    it('no identity (plaintext port), another namespace\'s identity, a sidecar, or another namespace\'s Secret: nothing, logged, the stream goes on', async () => {
+    it("no identity (plaintext port), another namespace's identity, a sidecar, or another namespace's Secret: nothing, logged, the stream goes on", async () => {
       const denied: string[] = [];
-      h = await startHarness('memory', meshOf(sdsYaml()), {}, { secretsDenied: (_s, d) => denied.push(...d.map((x) => `${x.name}: ${x.reason}`)) });
+      h = await startHarness(
+        'memory',
+        meshOf(sdsYaml()),
+        {},
+        { secretsDenied: (_s, d) => denied.push(...d.map((x) => `${x.name}: ${x.reason}`)) },
+      );
       const anon = new Peer(h.connect(variant), variant, GW('anon'));
       anon.sub(SDS, ['kubernetes://gw-cert']);
       const other = new Peer(h.connect(variant, undefined, { identity: id('team') }), variant, GW('other'));
       other.sub(SDS, ['kubernetes://gw-cert', 'kubernetes://istio-system/gw-cert']);
-      const sidecar = new Peer(h.connect(variant, undefined, { identity: id('istio-system', 'app') }), variant,
-        { ...GW('app'), id: 'sidecar~10.0.0.5~app.istio-system~istio-system.svc.cluster.local' });
+      const sidecar = new Peer(h.connect(variant, undefined, { identity: id('istio-system', 'app') }), variant, {
+        ...GW('app'),
+        id: 'sidecar~10.0.0.5~app.istio-system~istio-system.svc.cluster.local',
+      });
       sidecar.sub(SDS, ['kubernetes://gw-cert']);
       const cross = new Peer(h.connect(variant, undefined, { identity: id('istio-system') }), variant, GW('cross'));
       cross.sub(SDS, ['kubernetes://team/team-cert']);
       for (const p of [anon, other, sidecar, cross]) assert.ok(await p.c.none(), 'no secret sent');
-      assert.ok(denied.some((d) => d.includes('no authenticated identity')), denied.join('\n'));
-      assert.ok(denied.some((d) => d.includes('not the caller\'s (team)')), denied.join('\n'));
-      assert.ok(denied.some((d) => d.includes('only gateways')), denied.join('\n'));
-      assert.ok(denied.some((d) => d.startsWith('kubernetes://team/team-cert')), denied.join('\n'));
+      assert.ok(
+        denied.some((d) => d.includes('no authenticated identity')),
+        denied.join('\n'),
+      );
+      assert.ok(
+        denied.some((d) => d.includes("not the caller's (team)")),
+        denied.join('\n'),
+      );
+      assert.ok(
+        denied.some((d) => d.includes('only gateways')),
+        denied.join('\n'),
+      );
+      assert.ok(
+        denied.some((d) => d.startsWith('kubernetes://team/team-cert')),
+        denied.join('\n'),
+      );
       assert.ok(!denied.some((d) => d.includes('BEGIN')), 'no key material in log lines');
       // The stream still works for everything else.
       anon.sub(CDS, variant === 'delta' ? ['*'] : []);
@@ -111,7 +146,9 @@ for (const variant of ['sotw', 'delta'] as Variant[]) {
       const router = debugRoutes({ engine: h.engine, mesh: () => h.cache.mesh, ready: () => true, sourceErrors: () => new Map() });
       const found = router.find('GET', '/debug/configz');
       assert.ok('handler' in found);
-      const configz = JSON.stringify((await found.handler({ url: new URL('http://x/debug/configz'), method: 'GET', body: '', headers: {} })).json);
+      const configz = JSON.stringify(
+        (await found.handler({ url: new URL('http://x/debug/configz'), method: 'GET', body: '', headers: {} })).json,
+      );
       assert.ok(configz.includes('gw-a.example.com'), 'configz shows the certificate subject');
       assert.ok(!configz.includes(key) && !configz.includes('PRIVATE KEY') && !configz.includes(b64(pem('gw-a.key')).slice(0, 40)));
       // Even serialized whole (a log line, a future dump), the model's Secret hides its values.

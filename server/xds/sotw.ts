@@ -40,8 +40,14 @@ const byName = (a: EncodedResource, b: EncodedResource): number => (a.name < b.n
  * (rule 16), the type is forced, or nothing was sent yet. A plain wildcard subscription shares its
  * class's precomputed set.
  */
-function compose(st: St, typeUrl: XdsType, ts: Ts, snap: ResourceSnapshot, mustSend: boolean,
-  only?: ReadonlySet<string>): SotwResponse | null {
+function compose(
+  st: St,
+  typeUrl: XdsType,
+  ts: Ts,
+  snap: ResourceSnapshot,
+  mustSend: boolean,
+  only?: ReadonlySet<string>,
+): SotwResponse | null {
   // Rule 13: a client that unsubscribed from everything is owed nothing.
   if (!ts.sub.wildcard && ts.sub.names.size === 0) return null;
   const quiet = !mustSend && !ts.force;
@@ -69,11 +75,22 @@ function compose(st: St, typeUrl: XdsType, ts: Ts, snap: ResourceSnapshot, mustS
     let version: string;
     if (acc) {
       let [h1, h2, count] = acc;
-      for (const n of gone) { const [a, b] = entryHash(held.get(n)!); h1 ^= a; h2 ^= b; count--; }
+      for (const n of gone) {
+        const [a, b] = entryHash(held.get(n)!);
+        h1 ^= a;
+        h2 ^= b;
+        count--;
+      }
       for (const r of changed) {
         const old = held.get(r.name);
-        if (old) { const [a, b] = entryHash(old); h1 ^= a; h2 ^= b; } else count++;
-        const [a, b] = entryHash(r); h1 ^= a; h2 ^= b;
+        if (old) {
+          const [a, b] = entryHash(old);
+          h1 ^= a;
+          h2 ^= b;
+        } else count++;
+        const [a, b] = entryHash(r);
+        h1 ^= a;
+        h2 ^= b;
       }
       version = foldVersion(h1, h2, count);
     } else {
@@ -107,12 +124,25 @@ function compose(st: St, typeUrl: XdsType, ts: Ts, snap: ResourceSnapshot, mustS
   const version = typeVersion(resources);
   if (ts.sent !== null && version === ts.versionSent && quiet) return null;
   resources.sort(byName);
-  return record(st, ts, typeUrl, snap.sharedSet(typeUrl, version, () => new Map(resources.map((r) => [r.name, r]))), resources, version);
+  return record(
+    st,
+    ts,
+    typeUrl,
+    snap.sharedSet(typeUrl, version, () => new Map(resources.map((r) => [r.name, r]))),
+    resources,
+    version,
+  );
 }
 
 /** Records a response as sent; `versionInfo` describes everything the client now holds. */
-function record(st: St, ts: Ts, typeUrl: XdsType, sent: ReadonlyMap<string, EncodedResource>, resources: EncodedResource[],
-  versionInfo: string): SotwResponse {
+function record(
+  st: St,
+  ts: Ts,
+  typeUrl: XdsType,
+  sent: ReadonlyMap<string, EncodedResource>,
+  resources: EncodedResource[],
+  versionInfo: string,
+): SotwResponse {
   const nonce = nextNonce(st);
   ts.sent = sent;
   ts.nonce = nonce;
@@ -133,14 +163,20 @@ function applyNames(ts: Ts, typeUrl: string, names: readonly string[]): boolean 
 export function onRequest(st: St, typeUrl: XdsType, req: SotwRequest, snap: ResourceSnapshot, now: number): RequestOutcome {
   let ts = st.types.get(typeUrl);
   const fresh = !ts;
-  if (!ts) { ts = newTypeState(sotwPart()); st.types.set(typeUrl, ts); }
+  if (!ts) {
+    ts = newTypeState(sotwPart());
+    st.types.set(typeUrl, ts);
+  }
   const added = applyNames(ts, typeUrl, req.resourceNames);
   const { kind, subscribed: resubscribed } = classifyRequest(ts.nonce, req, { added, removed: false }, fresh);
   recordReply(ts, kind, req, req.versionInfo, now);
   let response: SotwResponse | null = null;
   // A class with no config yet (its translation failed): the subscription is recorded, nothing is sent.
   // `force`: whatever type a later push is about, this one is composed then.
-  if (snap.unavailable) { ts.force = true; return { kind, typeUrl, resubscribed, response }; }
+  if (snap.unavailable) {
+    ts.force = true;
+    return { kind, typeUrl, resubscribed, response };
+  }
   if (kind === 'initial') {
     const r = compose(st, typeUrl, ts, snap, false);
     if (r && req.versionInfo && r.versionInfo === req.versionInfo) {
@@ -156,13 +192,17 @@ export function onRequest(st: St, typeUrl: XdsType, req: SotwRequest, snap: Reso
 }
 
 /** Responses a new snapshot owes this stream, CDS → EDS → LDS → RDS (rules 8, 9). */
-export function onPush(st: St, snap: ResourceSnapshot, types: ReadonlySet<XdsType> = new Set(PUSH_ORDER),
-  only?: ReadonlySet<string>): SotwResponse[] {
+export function onPush(
+  st: St,
+  snap: ResourceSnapshot,
+  types: ReadonlySet<XdsType> = new Set(PUSH_ORDER),
+  only?: ReadonlySet<string>,
+): SotwResponse[] {
   const out: SotwResponse[] = [];
   if (snap.unavailable) return out;
   for (const t of PUSH_ORDER) {
     const ts = st.types.get(t);
-    if (!ts || !types.has(t) && !ts.force && !ts.own.warm) continue;
+    if (!ts || (!types.has(t) && !ts.force && !ts.own.warm)) continue;
     const before = ts.sent;
     const r = compose(st, t, ts, snap, false, only);
     if (!r) continue;
@@ -196,7 +236,13 @@ const SOTW: Omit<Protocol<SotwRequest, SotwResponse, SotwPart>, 'decode'> = {
   namesAfter: sotwNamesAfter,
   onRequest,
   onPush,
-  encode: (r) => sotwResponseBytes(r.versionInfo, r.typeUrl, r.nonce, r.resources.map((x) => x.any)),
+  encode: (r) =>
+    sotwResponseBytes(
+      r.versionInfo,
+      r.typeUrl,
+      r.nonce,
+      r.resources.map((x) => x.any),
+    ),
   report: (events, st, req, outcome) => events.request?.(st, req, outcome),
 };
 
@@ -214,7 +260,14 @@ export function sotw(): Protocol<SotwRequest, SotwResponse, SotwPart> {
       if (scan) {
         const prev = lastNames.get(scan.typeUrl);
         if (prev && prev.digest === namesDigest(scan.names)) {
-          return { versionInfo: scan.versionInfo, node: null, resourceNames: prev.names, typeUrl: scan.typeUrl, responseNonce: scan.responseNonce, errorDetail: null };
+          return {
+            versionInfo: scan.versionInfo,
+            node: null,
+            resourceNames: prev.names,
+            typeUrl: scan.typeUrl,
+            responseNonce: scan.responseNonce,
+            errorDetail: null,
+          };
         }
       }
       const req = decodeSotwRequest(bytes);

@@ -72,7 +72,20 @@ export interface TypeState<P extends ProtocolPart = ProtocolPart> {
 }
 
 export function newTypeState<P extends ProtocolPart>(own: P): TypeState<P> {
-  return { sub: newSubscription(), sent: null, nonce: '', versionSent: '', sentAt: 0, ackedVersion: '', ackedAt: 0, ackedNonce: '', nack: null, force: false, responses: 0, own };
+  return {
+    sub: newSubscription(),
+    sent: null,
+    nonce: '',
+    versionSent: '',
+    sentAt: 0,
+    ackedVersion: '',
+    ackedAt: 0,
+    ackedNonce: '',
+    nack: null,
+    force: false,
+    responses: 0,
+    own,
+  };
 }
 
 export const sotwPart = (): SotwPart => ({ kind: 'sotw', namesFrom: null, warm: null });

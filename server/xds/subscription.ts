@@ -44,7 +44,11 @@ export function replaceNames(sub: Subscription, typeUrl: string, names: readonly
   // in every request — 1,200 EDS names per ACK in the bench — so no new Set unless they changed).
   if (names.length && names.length === sub.names.size && !sub.wildcard) {
     let same = true;
-    for (const n of names) if (!sub.names.has(n)) { same = false; break; }
+    for (const n of names)
+      if (!sub.names.has(n)) {
+        same = false;
+        break;
+      }
     if (same) return NO_CHANGE;
   }
   const beforeWildcard = sub.wildcard;
@@ -54,9 +58,19 @@ export function replaceNames(sub: Subscription, typeUrl: string, names: readonly
   if (explicit.length) sub.everNamed = true;
   sub.names = new Set(explicit);
   let added = sub.wildcard && !beforeWildcard;
-  if (!added) for (const n of sub.names) if (!before.has(n)) { added = true; break; }
+  if (!added)
+    for (const n of sub.names)
+      if (!before.has(n)) {
+        added = true;
+        break;
+      }
   let removed = beforeWildcard && !sub.wildcard;
-  if (!removed) for (const n of before) if (!sub.names.has(n)) { removed = true; break; }
+  if (!removed)
+    for (const n of before)
+      if (!sub.names.has(n)) {
+        removed = true;
+        break;
+      }
   return { added, removed };
 }
 
@@ -88,7 +102,10 @@ export function subscribe(sub: Subscription, typeUrl: string, names: readonly st
 export function unsubscribe(sub: Subscription, names: readonly string[]): { readonly name: string; readonly covered: boolean }[] {
   const out: { name: string; covered: boolean }[] = [];
   for (const n of names) {
-    if (n === '*') { sub.wildcard = false; continue; }
+    if (n === '*') {
+      sub.wildcard = false;
+      continue;
+    }
     sub.names.delete(n);
     out.push({ name: n, covered: sub.wildcard });
   }
@@ -117,8 +134,10 @@ export interface Classified {
 export function classifyRequest(sentNonce: string, req: RequestEnvelope, change: SubscriptionChange, first: boolean): Classified {
   let kind: Classified['kind'];
   if (!req.responseNonce) kind = 'initial';
-  else if (req.responseNonce !== sentNonce) kind = 'stale'; // rule 12 (and rule 1: old streams' nonces)
-  else if (req.errorDetail) kind = 'nack'; // rule 11: detect NACK by error_detail only
+  else if (req.responseNonce !== sentNonce)
+    kind = 'stale'; // rule 12 (and rule 1: old streams' nonces)
+  else if (req.errorDetail)
+    kind = 'nack'; // rule 11: detect NACK by error_detail only
   else kind = 'ack';
   return { kind, subscribed: change.added || first, unsubscribed: change.removed };
 }
@@ -138,7 +157,10 @@ export interface ReplyState {
  */
 export function recordReply(ts: ReplyState, kind: RequestKind, req: RequestEnvelope, stated: string | null, now: number): void {
   if (kind === 'ack') {
-    ts.ackedVersion = stated ?? ts.versionSent; ts.ackedAt = now; ts.ackedNonce = req.responseNonce; ts.nack = null;
+    ts.ackedVersion = stated ?? ts.versionSent;
+    ts.ackedAt = now;
+    ts.ackedNonce = req.responseNonce;
+    ts.nack = null;
   } else if (kind === 'nack') {
     ts.ackedNonce = req.responseNonce;
     ts.nack = { version: ts.versionSent, nonce: req.responseNonce, message: truncateText(req.errorDetail?.message ?? ''), at: now };

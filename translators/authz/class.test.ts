@@ -22,7 +22,8 @@ spec: {selector: {matchLabels: {version: v1}}, action: DENY, rules: [{from: [{so
 const v1a = proxy('sidecar~10.0.1.1~cart-v1-a.shop~shop.svc.cluster.local', { LABELS: { app: 'cart', version: 'v1' } });
 const v1b = proxy('sidecar~10.0.1.2~cart-v1-b.shop~shop.svc.cluster.local', { LABELS: { app: 'cart', version: 'v1' } });
 const v2 = proxy('sidecar~10.0.1.3~cart-v2-a.shop~shop.svc.cluster.local', { LABELS: { app: 'cart', version: 'v2' } });
-const inbound = (m: ReturnType<typeof meshFrom>['mesh'], p: typeof v1a): string => JSON.stringify(generate(m, p).listeners.get('virtualInbound'));
+const inbound = (m: ReturnType<typeof meshFrom>['mesh'], p: typeof v1a): string =>
+  JSON.stringify(generate(m, p).listeners.get('virtualInbound'));
 
 describe('proxy classes follow the AuthorizationPolicies that select a workload', () => {
   it('different policies → different class and inbound output; same workload → shared class', () => {

@@ -32,7 +32,11 @@ export interface BuiltExtAuthz {
 }
 
 function enabledBy(rbacFilter: string): Json {
-  return { filter: rbacFilter, path: [{ key: `${EXT_AUTHZ_SHADOW_PREFIX}shadow_effective_policy_id` }], value: { string_match: { prefix: EXT_AUTHZ_POLICY_PREFIX } } };
+  return {
+    filter: rbacFilter,
+    path: [{ key: `${EXT_AUTHZ_SHADOW_PREFIX}shadow_effective_policy_id` }],
+    value: { string_match: { prefix: EXT_AUTHZ_POLICY_PREFIX } },
+  };
 }
 
 function headerList(list: readonly string[] | undefined): Json | undefined {
@@ -71,21 +75,53 @@ export function buildExtAuthz(mesh: MeshConfig, provider: ExtensionProvider | un
     const service = {
       server_uri: { uri: `http://${svc.hostname}`, cluster, timeout },
       ...(h.pathPrefix ? { path_prefix: h.pathPrefix } : {}),
-      ...(add ? { authorization_request: { headers_to_add: Object.keys(add).sort().map((key) => ({ key, value: add[key] })) } } : {}),
-      ...(allowedUp || allowedDown ? { authorization_response: { ...(allowedUp ? { allowed_upstream_headers: allowedUp } : {}), ...(allowedDown ? { allowed_client_headers: allowedDown } : {}) } } : {}),
+      ...(add
+        ? {
+            authorization_request: {
+              headers_to_add: Object.keys(add)
+                .sort()
+                .map((key) => ({ key, value: add[key] })),
+            },
+          }
+        : {}),
+      ...(allowedUp || allowedDown
+        ? {
+            authorization_response: {
+              ...(allowedUp ? { allowed_upstream_headers: allowedUp } : {}),
+              ...(allowedDown ? { allowed_client_headers: allowedDown } : {}),
+            },
+          }
+        : {}),
     };
     const allowed = headerList(h.includeRequestHeadersInCheck);
     return {
-      http: { name: EXT_AUTHZ_HTTP_FILTER, typed_config: typedAny(HTTP_TYPE, { ...common, http_service: service, filter_enabled_metadata: enabledBy('envoy.filters.http.rbac'), ...(allowed ? { allowed_headers: allowed } : {}) }) },
+      http: {
+        name: EXT_AUTHZ_HTTP_FILTER,
+        typed_config: typedAny(HTTP_TYPE, {
+          ...common,
+          http_service: service,
+          filter_enabled_metadata: enabledBy('envoy.filters.http.rbac'),
+          ...(allowed ? { allowed_headers: allowed } : {}),
+        }),
+      },
       tcp: null,
     };
   }
   const grpc = { envoy_grpc: { cluster_name: cluster, authority: svc.hostname }, timeout };
   return {
-    http: { name: EXT_AUTHZ_HTTP_FILTER, typed_config: typedAny(HTTP_TYPE, { ...common, grpc_service: grpc, filter_enabled_metadata: enabledBy('envoy.filters.http.rbac') }) },
+    http: {
+      name: EXT_AUTHZ_HTTP_FILTER,
+      typed_config: typedAny(HTTP_TYPE, { ...common, grpc_service: grpc, filter_enabled_metadata: enabledBy('envoy.filters.http.rbac') }),
+    },
     tcp: {
       name: EXT_AUTHZ_TCP_FILTER,
-      typed_config: typedAny(TCP_TYPE, { stat_prefix: 'tcp.', grpc_service: grpc, ...(p.failOpen ? { failure_mode_allow: true } : {}), transport_api_version: 'V3', filter_enabled_metadata: enabledBy('envoy.filters.network.rbac') }),
+      typed_config: typedAny(TCP_TYPE, {
+        stat_prefix: 'tcp.',
+        grpc_service: grpc,
+        ...(p.failOpen ? { failure_mode_allow: true } : {}),
+        transport_api_version: 'V3',
+        filter_enabled_metadata: enabledBy('envoy.filters.network.rbac'),
+      }),
     },
   };
 }

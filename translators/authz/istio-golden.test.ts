@@ -33,7 +33,10 @@ import { authzFilters } from './rbac.js';
 import { jwtAuthnFilter } from './jwt.js';
 
 type J = Record<string, unknown>;
-const DUMP = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../shared/reference/istio-goldens/bookinfo-productpage-sidecar-istio1.1-authz-config_dump.json');
+const DUMP = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '../../../../shared/reference/istio-goldens/bookinfo-productpage-sidecar-istio1.1-authz-config_dump.json',
+);
 
 /** Maps 1.1's forms to v3's (differences 2 and 3), leaving everything else as it is. */
 function modernize(v: unknown): unknown {
@@ -57,7 +60,7 @@ function strip(v: unknown): unknown {
 describe('authz output against istiod’s 1.1 productpage dump (differences listed in this file)', () => {
   const dump = JSON.parse(fs.readFileSync(DUMP, 'utf8')) as { configs: J[] };
   const listener = ((dump.configs[2]!['dynamic_listeners'] as J[])[0]!['active_state'] as J)['listener'] as J;
-  const hcm = (((listener['filter_chains'] as J[])[0]!['filters'] as J[])[0]!['config'] as J);
+  const hcm = ((listener['filter_chains'] as J[])[0]!['filters'] as J[])[0]!['config'] as J;
   const filters = hcm['http_filters'] as J[];
   const jwt11 = ((filters[0]!['config'] as J)['rules'] as J[])[0]!;
   const { mesh } = meshFrom(`apiVersion: security.istio.io/v1
@@ -80,7 +83,9 @@ spec:
     forwardOriginalToken: true
     outputPayloadToHeader: ${JSON.stringify(jwt11['forward_payload_header'])}
 `);
-  const p = proxy('sidecar~10.52.2.21~productpage-v1-1.default~default.svc.cluster.local', { LABELS: { app: 'productpage', version: 'v1' } });
+  const p = proxy('sidecar~10.52.2.21~productpage-v1-1.default~default.svc.cluster.local', {
+    LABELS: { app: 'productpage', version: 'v1' },
+  });
   const applied = appliedPolicies(mesh, { namespace: p.namespace, labels: p.labels });
 
   it('RBAC: the same principals and permissions as istiod 1.1 (name, identity matcher and matcher forms mapped)', () => {
@@ -94,7 +99,9 @@ spec:
     const theirs = modernize(rbac11['service-viewer']) as { principals: { and_ids: { ids: unknown[] } }[]; permissions: unknown[] };
     assert.deepEqual(mine.permissions, theirs.permissions);
     // istiod today wraps each value list in an OR (one value here): unwrap to compare with 1.1's bindings.
-    const unwrapped = (mine.principals as { and_ids: { ids: { or_ids: { ids: unknown[] } }[] } }[]).map((x) => ({ and_ids: { ids: x.and_ids.ids.flatMap((i) => i.or_ids.ids) } }));
+    const unwrapped = (mine.principals as { and_ids: { ids: { or_ids: { ids: unknown[] } }[] } }[]).map((x) => ({
+      and_ids: { ids: x.and_ids.ids.flatMap((i) => i.or_ids.ids) },
+    }));
     assert.deepEqual(unwrapped, theirs.principals);
   });
 
@@ -103,8 +110,13 @@ spec:
     const cfg = strip(f.typed_config) as { providers: Record<string, J>; rules: unknown[] };
     const prov = cfg.providers['origins-0']!;
     for (const k of ['issuer', 'local_jwks', 'forward', 'forward_payload_header']) assert.deepEqual(prov[k], jwt11[k], k);
-    assert.deepEqual(cfg.rules, [{ match: { prefix: '/' }, requires: { requires_any: { requirements: [{ provider_name: 'origins-0' }, { allow_missing: {} }] } } }]);
+    assert.deepEqual(cfg.rules, [
+      { match: { prefix: '/' }, requires: { requires_any: { requirements: [{ provider_name: 'origins-0' }, { allow_missing: {} }] } } },
+    ]);
     const order11 = filters.map((x) => x['name'] as string);
-    assert.ok(order11.indexOf('jwt-auth') < order11.indexOf('envoy.filters.http.rbac') && order11.indexOf('envoy.filters.http.rbac') < order11.indexOf('envoy.router'));
+    assert.ok(
+      order11.indexOf('jwt-auth') < order11.indexOf('envoy.filters.http.rbac') &&
+        order11.indexOf('envoy.filters.http.rbac') < order11.indexOf('envoy.router'),
+    );
   });
 });

@@ -53,7 +53,10 @@ export function hostMatcher(v: string): Json {
 
 /** A path template (`/a/{*}/b/{**}`) as an RE2 regex over the path: `{*}` one segment, `{**}` the rest. */
 export function pathTemplateRegex(v: string): string {
-  return v.split('/').map((seg) => (seg === '{*}' ? '[^/]+' : seg === '{**}' ? '.+' : quoteMeta(seg))).join('/');
+  return v
+    .split('/')
+    .map((seg) => (seg === '{*}' ? '[^/]+' : seg === '{**}' ? '.+' : quoteMeta(seg)))
+    .join('/');
 }
 
 export function pathMatcher(v: string): Json {
@@ -104,7 +107,8 @@ export function claimMatcher(claims: readonly string[], values: readonly string[
   const one = (v: string): Json[] => [{ string_match: stringMatcher(v) }, { list_match: { one_of: { string_match: stringMatcher(v) } } }];
   return {
     metadata: {
-      filter: JWT_FILTER, path: [JWT_PAYLOAD_KEY, ...claims].map((key) => ({ key })),
+      filter: JWT_FILTER,
+      path: [JWT_PAYLOAD_KEY, ...claims].map((key) => ({ key })),
       value: { or_match: { value_matchers: values.flatMap(one) } },
     },
   };
@@ -127,11 +131,29 @@ export function requestPrincipal(v: string): Json {
   const any = regex('.+');
   let mi: Json;
   let ms: Json;
-  if (v === '*') { mi = any; ms = any; } else if (v.startsWith('*')) {
-    if (found) { mi = iss === '*' ? any : { suffix: iss.slice(1) }; ms = { exact: sub }; } else { mi = any; ms = { suffix: v.slice(1) }; }
+  if (v === '*') {
+    mi = any;
+    ms = any;
+  } else if (v.startsWith('*')) {
+    if (found) {
+      mi = iss === '*' ? any : { suffix: iss.slice(1) };
+      ms = { exact: sub };
+    } else {
+      mi = any;
+      ms = { suffix: v.slice(1) };
+    }
   } else if (v.endsWith('*')) {
-    if (found) { mi = { exact: iss }; ms = sub === '*' ? any : { prefix: sub.slice(0, -1) }; } else { mi = { prefix: v.slice(0, -1) }; ms = any; }
-  } else { mi = { exact: iss }; ms = { exact: sub }; }
+    if (found) {
+      mi = { exact: iss };
+      ms = sub === '*' ? any : { prefix: sub.slice(0, -1) };
+    } else {
+      mi = { prefix: v.slice(0, -1) };
+      ms = any;
+    }
+  } else {
+    mi = { exact: iss };
+    ms = { exact: sub };
+  }
   return { and_ids: { ids: [claimString('iss', mi), claimString('sub', ms)] } };
 }
 
@@ -141,7 +163,13 @@ export function envoyFilterMatcher(key: string, v: string): Json | null {
   if (!m) return null;
   const list = v.startsWith('[') && v.endsWith(']');
   const sm = stringMatcher(list ? v.slice(1, -1) : v);
-  return { metadata: { filter: m[1], path: [{ key: m[2] }], value: list ? { list_match: { one_of: { string_match: sm } } } : { string_match: sm } } };
+  return {
+    metadata: {
+      filter: m[1],
+      path: [{ key: m[2] }],
+      value: list ? { list_match: { one_of: { string_match: sm } } } : { string_match: sm },
+    },
+  };
 }
 
 /** `name[a][b]` → [a, b]; null when not in that form. */

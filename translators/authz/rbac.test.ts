@@ -66,21 +66,41 @@ spec:
     assert.equal(rules.action, 'ALLOW');
     assert.deepEqual(Object.keys(rules.policies), ['ns[shop]-policy[allow-frontend]-rule[0]']);
     const p = rules.policies['ns[shop]-policy[allow-frontend]-rule[0]']!;
-    assert.deepEqual(p.principals, [{ and_ids: { ids: [
-      { or_ids: { ids: [
-        { authenticated: { principal_name: { exact: 'spiffe://cluster.local/ns/shop/sa/frontend' } } },
-        { authenticated: { principal_name: { safe_regex: { regex: 'spiffe://.*/sa/admin' } } } },
-      ] } },
-      { not_id: { or_ids: { ids: [{ authenticated: { principal_name: { safe_regex: { regex: '.*/ns/dev/.*' } } } }] } } },
-    ] } }]);
-    assert.deepEqual(p.permissions, [{ and_rules: { rules: [
-      { or_rules: { rules: [{ header: { name: ':method', string_match: { exact: 'GET' } } }] } },
-      { or_rules: { rules: [
-        { url_path: { path: { prefix: '/cart.Cart/' } } },
-        { url_path: { path: { suffix: '/health' } } },
-        { url_path: { path: { safe_regex: { regex: '/a/[^/]+/b' } } } },
-      ] } },
-    ] } }]);
+    assert.deepEqual(p.principals, [
+      {
+        and_ids: {
+          ids: [
+            {
+              or_ids: {
+                ids: [
+                  { authenticated: { principal_name: { exact: 'spiffe://cluster.local/ns/shop/sa/frontend' } } },
+                  { authenticated: { principal_name: { safe_regex: { regex: 'spiffe://.*/sa/admin' } } } },
+                ],
+              },
+            },
+            { not_id: { or_ids: { ids: [{ authenticated: { principal_name: { safe_regex: { regex: '.*/ns/dev/.*' } } } }] } } },
+          ],
+        },
+      },
+    ]);
+    assert.deepEqual(p.permissions, [
+      {
+        and_rules: {
+          rules: [
+            { or_rules: { rules: [{ header: { name: ':method', string_match: { exact: 'GET' } } }] } },
+            {
+              or_rules: {
+                rules: [
+                  { url_path: { path: { prefix: '/cart.Cart/' } } },
+                  { url_path: { path: { suffix: '/health' } } },
+                  { url_path: { path: { safe_regex: { regex: '/a/[^/]+/b' } } } },
+                ],
+              },
+            },
+          ],
+        },
+      },
+    ]);
   });
 
   it('orders AUDIT, DENY, ALLOW; a policy without rules matches nothing; root-namespace policies apply everywhere', () => {
@@ -97,14 +117,27 @@ ${HDR}metadata: {name: other-ns, namespace: other}
 spec: {action: DENY, rules: [{}]}
 `);
     const a = appliedPolicies(m, W);
-    assert.deepEqual([...a.deny].map((p) => p.meta.name), ['deny-all']);
+    assert.deepEqual(
+      [...a.deny].map((p) => p.meta.name),
+      ['deny-all'],
+    );
     const out = authzFilters(m, a, false);
     valid(out.local, false);
-    assert.deepEqual(out.local.map((f) => (cfg(f)['rules'] as { action: string }).action), ['LOG', 'DENY', 'ALLOW']);
+    assert.deepEqual(
+      out.local.map((f) => (cfg(f)['rules'] as { action: string }).action),
+      ['LOG', 'DENY', 'ALLOW'],
+    );
     const allow = cfg(out.local[2]!)['rules'] as { policies: Record<string, unknown> };
-    assert.deepEqual(allow.policies, { 'ns[shop]-policy[z-allow]-rule[0]': { permissions: [{ not_rule: { any: true } }], principals: [{ not_id: { any: true } }] } });
+    assert.deepEqual(allow.policies, {
+      'ns[shop]-policy[z-allow]-rule[0]': { permissions: [{ not_rule: { any: true } }], principals: [{ not_id: { any: true } }] },
+    });
     const deny = cfg(out.local[1]!)['rules'] as { policies: Record<string, unknown> };
-    assert.deepEqual(deny.policies, { 'ns[istio-system]-policy[deny-all]-rule[0]': { permissions: [{ and_rules: { rules: [{ any: true }] } }], principals: [{ and_ids: { ids: [{ any: true }] } }] } });
+    assert.deepEqual(deny.policies, {
+      'ns[istio-system]-policy[deny-all]-rule[0]': {
+        permissions: [{ and_rules: { rules: [{ any: true }] } }],
+        principals: [{ and_ids: { ids: [{ any: true }] } }],
+      },
+    });
   });
 
   it('TCP: an ALLOW rule with HTTP fields is dropped (the policy then denies all); a DENY keeps its TCP fields only', () => {
@@ -116,11 +149,16 @@ spec: {action: DENY, rules: [{to: [{operation: {methods: [GET], ports: ["8080"]}
 `);
     const out = authzFilters(m, appliedPolicies(m, W), true);
     valid(out.local, true);
-    assert.deepEqual(out.local.map((f) => f.name), ['envoy.filters.network.rbac', 'envoy.filters.network.rbac']);
+    assert.deepEqual(
+      out.local.map((f) => f.name),
+      ['envoy.filters.network.rbac', 'envoy.filters.network.rbac'],
+    );
     const deny = cfg(out.local[0]!);
     assert.equal(deny['stat_prefix'], 'tcp.');
-    assert.deepEqual((deny['rules'] as { policies: Record<string, { permissions: unknown }> }).policies['ns[shop]-policy[deny-get]-rule[0]']!.permissions,
-      [{ and_rules: { rules: [{ or_rules: { rules: [{ destination_port: 8080 }] } }] } }]);
+    assert.deepEqual(
+      (deny['rules'] as { policies: Record<string, { permissions: unknown }> }).policies['ns[shop]-policy[deny-get]-rule[0]']!.permissions,
+      [{ and_rules: { rules: [{ or_rules: { rules: [{ destination_port: 8080 }] } }] } }],
+    );
     const allow = cfg(out.local[1]!)['rules'] as { action: string; policies: Record<string, unknown> };
     assert.equal(allow.action, 'ALLOW');
     assert.deepEqual(Object.keys(allow.policies), ['ns[shop]-policy[allow-get]-rule[1]'], 'rule 0 (methods) dropped on TCP, rule 1 kept');
@@ -135,19 +173,38 @@ spec: {action: CUSTOM, provider: {name: authz}, rules: [{to: [{operation: {paths
     const m = mesh(yaml, { extensionProviders: providers });
     const http = authzFilters(m, appliedPolicies(m, W), false);
     valid(http.custom, false);
-    assert.deepEqual(http.custom.map((f) => f.name), ['envoy.filters.http.rbac', 'envoy.filters.http.ext_authz']);
+    assert.deepEqual(
+      http.custom.map((f) => f.name),
+      ['envoy.filters.http.rbac', 'envoy.filters.http.ext_authz'],
+    );
     const shadow = cfg(http.custom[0]!);
     assert.equal(shadow['shadow_rules_stat_prefix'], 'istio_ext_authz_');
-    assert.deepEqual(Object.keys((shadow['shadow_rules'] as { policies: object }).policies), ['istio-ext-authz-ns[shop]-policy[ext]-rule[0]']);
+    assert.deepEqual(Object.keys((shadow['shadow_rules'] as { policies: object }).policies), [
+      'istio-ext-authz-ns[shop]-policy[ext]-rule[0]',
+    ]);
     const ext = cfg(http.custom[1]!);
-    assert.deepEqual(ext['grpc_service'], { envoy_grpc: { cluster_name: 'outbound|9000||authz.shop.svc.cluster.local', authority: 'authz.shop.svc.cluster.local' }, timeout: { seconds: 600 } });
+    assert.deepEqual(ext['grpc_service'], {
+      envoy_grpc: { cluster_name: 'outbound|9000||authz.shop.svc.cluster.local', authority: 'authz.shop.svc.cluster.local' },
+      timeout: { seconds: 600 },
+    });
     const tcp = authzFilters(m, appliedPolicies(m, W), true);
     valid(tcp.custom, true);
-    assert.deepEqual(tcp.custom.map((f) => f.name), ['envoy.filters.network.rbac', 'envoy.filters.network.ext_authz']);
+    assert.deepEqual(
+      tcp.custom.map((f) => f.name),
+      ['envoy.filters.network.rbac', 'envoy.filters.network.ext_authz'],
+    );
     const bad = mesh(yaml);
     const denied = authzFilters(bad, appliedPolicies(bad, W), false);
     valid(denied.custom, false);
-    assert.deepEqual(cfg(denied.custom[0]!)['rules'], { action: 'DENY', policies: { 'istio-ext-authz-ns[shop]-policy[ext]-rule[0]-bad-custom-action': { permissions: [{ and_rules: { rules: [{ or_rules: { rules: [{ url_path: { path: { exact: '/admin' } } }] } }] } }], principals: [{ and_ids: { ids: [{ any: true }] } }] } } });
+    assert.deepEqual(cfg(denied.custom[0]!)['rules'], {
+      action: 'DENY',
+      policies: {
+        'istio-ext-authz-ns[shop]-policy[ext]-rule[0]-bad-custom-action': {
+          permissions: [{ and_rules: { rules: [{ or_rules: { rules: [{ url_path: { path: { exact: '/admin' } } }] } }] } }],
+          principals: [{ and_ids: { ids: [{ any: true }] } }],
+        },
+      },
+    });
     assert.match(denied.notes.join(), /no extension provider named "authz"/);
   });
 
@@ -164,21 +221,71 @@ spec:
     assert.equal(c['rules'], undefined);
     assert.equal(c['shadow_rules_stat_prefix'], 'istio_dry_run_allow_');
     const p = (c['shadow_rules'] as { policies: Record<string, { principals: unknown[] }> }).policies['ns[shop]-policy[jwt]-rule[0]']!;
-    assert.deepEqual(p.principals, [{ and_ids: { ids: [
-      { or_ids: { ids: [{ and_ids: { ids: [
-        { metadata: { filter: 'envoy.filters.http.jwt_authn', path: [{ key: 'payload' }, { key: 'iss' }], value: { string_match: { exact: 'https://issuer' } } } },
-        { metadata: { filter: 'envoy.filters.http.jwt_authn', path: [{ key: 'payload' }, { key: 'sub' }], value: { string_match: { exact: 'alice' } } } },
-      ] } }] } },
-      { or_ids: { ids: [{ metadata: { filter: 'envoy.filters.http.jwt_authn', path: [{ key: 'payload' }, { key: 'groups' }], value: { or_match: { value_matchers: [{ string_match: { exact: 'admins' } }, { list_match: { one_of: { string_match: { exact: 'admins' } } } }] } } } }] } },
-    ] } }]);
+    assert.deepEqual(p.principals, [
+      {
+        and_ids: {
+          ids: [
+            {
+              or_ids: {
+                ids: [
+                  {
+                    and_ids: {
+                      ids: [
+                        {
+                          metadata: {
+                            filter: 'envoy.filters.http.jwt_authn',
+                            path: [{ key: 'payload' }, { key: 'iss' }],
+                            value: { string_match: { exact: 'https://issuer' } },
+                          },
+                        },
+                        {
+                          metadata: {
+                            filter: 'envoy.filters.http.jwt_authn',
+                            path: [{ key: 'payload' }, { key: 'sub' }],
+                            value: { string_match: { exact: 'alice' } },
+                          },
+                        },
+                      ],
+                    },
+                  },
+                ],
+              },
+            },
+            {
+              or_ids: {
+                ids: [
+                  {
+                    metadata: {
+                      filter: 'envoy.filters.http.jwt_authn',
+                      path: [{ key: 'payload' }, { key: 'groups' }],
+                      value: {
+                        or_match: {
+                          value_matchers: [
+                            { string_match: { exact: 'admins' } },
+                            { list_match: { one_of: { string_match: { exact: 'admins' } } } },
+                          ],
+                        },
+                      },
+                    },
+                  },
+                ],
+              },
+            },
+          ],
+        },
+      },
+    ]);
   });
 });
 
 describe('authz: trust domain', () => {
   it('principals written for cluster.local name the mesh trust domain (istiod trust-domain migration); others stay', () => {
-    const m = mesh(`${HDR}metadata: {name: td, namespace: shop}
+    const m = mesh(
+      `${HDR}metadata: {name: td, namespace: shop}
 spec: {rules: [{from: [{source: {principals: [cluster.local/ns/shop/sa/fe, other.org/ns/shop/sa/fe, "*/sa/x"]}}], when: [{key: source.principal, values: [cluster.local/ns/a/sa/b]}]}]}
-`, { trustDomain: 'example.org' });
+`,
+      { trustDomain: 'example.org' },
+    );
     const out = authzFilters(m, appliedPolicies(m, W), false);
     const text = JSON.stringify(out.local[0]!.typed_config);
     assert.match(text, /"exact":"spiffe:\/\/example.org\/ns\/shop\/sa\/fe"/);
@@ -199,11 +306,29 @@ spec: {selector: {matchLabels: {app: crat}}, rules: [{}]}
 ${HDR}metadata: {name: gw, namespace: shop}
 spec: {targetRefs: [{group: gateway.networking.k8s.io, kind: Gateway, name: shop-gw}], rules: [{}]}
 `);
-    assert.deepEqual(appliedPolicies(m, W).allow.map((p) => p.meta.name), ['cart-only']);
-    assert.deepEqual(appliedPolicies(m, { namespace: 'shop', labels: { 'gateway.networking.k8s.io/gateway-name': 'shop-gw' } }).allow.map((p) => p.meta.name), ['gw']);
+    assert.deepEqual(
+      appliedPolicies(m, W).allow.map((p) => p.meta.name),
+      ['cart-only'],
+    );
+    assert.deepEqual(
+      appliedPolicies(m, { namespace: 'shop', labels: { 'gateway.networking.k8s.io/gateway-name': 'shop-gw' } }).allow.map(
+        (p) => p.meta.name,
+      ),
+      ['gw'],
+    );
     assert.deepEqual(appliedPolicies(m, { namespace: 'other', labels: { app: 'cart' } }).allow, []);
-    assert.deepEqual(m.policyNotices.map((u) => u.name), ['gw', 'typo'], 'policies selecting nothing are reported in configz');
-    assert.match(m.policyNotices.find((u) => u.name === 'typo')!.reason, /spec.selector: selects no Pod or WorkloadEntry in namespace shop \(app=crat\)/);
-    assert.match(m.policyNotices.find((u) => u.name === 'gw')!.reason, /no Pod in shop carries gateway.networking.k8s.io\/gateway-name=shop-gw/);
+    assert.deepEqual(
+      m.policyNotices.map((u) => u.name),
+      ['gw', 'typo'],
+      'policies selecting nothing are reported in configz',
+    );
+    assert.match(
+      m.policyNotices.find((u) => u.name === 'typo')!.reason,
+      /spec.selector: selects no Pod or WorkloadEntry in namespace shop \(app=crat\)/,
+    );
+    assert.match(
+      m.policyNotices.find((u) => u.name === 'gw')!.reason,
+      /no Pod in shop carries gateway.networking.k8s.io\/gateway-name=shop-gw/,
+    );
   });
 });

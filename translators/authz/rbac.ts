@@ -26,7 +26,10 @@ const RBAC_HTTP_TYPE = 'envoy.extensions.filters.http.rbac.v3.RBAC';
 const RBAC_TCP_TYPE = 'envoy.extensions.filters.network.rbac.v3.RBAC';
 const DRY_RUN = 'istio.io/dry-run';
 
-export interface NamedFilter { readonly name: string; readonly typed_config: unknown }
+export interface NamedFilter {
+  readonly name: string;
+  readonly typed_config: unknown;
+}
 
 export interface AuthzFilters {
   /** CUSTOM filters (shadow RBAC + ext_authz), which istiod puts before authentication. */
@@ -45,14 +48,23 @@ export function policyName(ns: string, name: string, i: number, custom = false):
 
 const ENVOY_ACTION: Readonly<Record<AuthorizationAction, string>> = { ALLOW: 'ALLOW', DENY: 'DENY', AUDIT: 'LOG', CUSTOM: 'DENY' };
 
-interface Built { readonly rules: Json | null; readonly shadow: Json | null }
+interface Built {
+  readonly rules: Json | null;
+  readonly shadow: Json | null;
+}
 
 function isDryRun(p: AuthorizationPolicy): boolean {
   return p.meta.annotations[DRY_RUN]?.toLowerCase() === 'true';
 }
 
 /** The enforced and dry-run RBAC of a list of policies of one action; null when there are none. */
-function build(policies: readonly AuthorizationPolicy[], action: AuthorizationAction, forTCP: boolean, notes: string[], trustDomain: string): Built | null {
+function build(
+  policies: readonly AuthorizationPolicy[],
+  action: AuthorizationAction,
+  forTCP: boolean,
+  notes: string[],
+  trustDomain: string,
+): Built | null {
   if (!policies.length) return null;
   const enforce: Record<string, Json> = {};
   const shadow: Record<string, Json> = {};
@@ -61,12 +73,16 @@ function build(policies: readonly AuthorizationPolicy[], action: AuthorizationAc
   for (const p of policies) {
     const dry = isDryRun(p) && action !== 'CUSTOM';
     const target = dry ? shadow : enforce;
-    if (dry) hasShadow = true; else hasEnforce = true;
+    if (dry) hasShadow = true;
+    else hasEnforce = true;
     const custom = action === 'CUSTOM';
     p.spec.rules.forEach((rule, i) => {
       const name = policyName(p.meta.namespace, p.meta.name, i, custom);
       const out = rulePolicy(rule, forTCP, action, trustDomain);
-      if (typeof out === 'string') { notes.push(`skipped rule ${name} on ${forTCP ? 'TCP' : 'HTTP'}: ${out}`); return; }
+      if (typeof out === 'string') {
+        notes.push(`skipped rule ${name} on ${forTCP ? 'TCP' : 'HTTP'}: ${out}`);
+        return;
+      }
       target[name] = out;
     });
     if (!p.spec.rules.length) target[policyName(p.meta.namespace, p.meta.name, 0, custom)] = MATCH_NEVER;
@@ -76,7 +92,13 @@ function build(policies: readonly AuthorizationPolicy[], action: AuthorizationAc
 }
 
 function rbacConfig(b: Built, forTCP: boolean): Json {
-  const prefix = b.shadow ? (b.shadow['action'] === 'ALLOW' ? 'istio_dry_run_allow_' : b.shadow['action'] === 'DENY' ? 'istio_dry_run_deny_' : '') : '';
+  const prefix = b.shadow
+    ? b.shadow['action'] === 'ALLOW'
+      ? 'istio_dry_run_allow_'
+      : b.shadow['action'] === 'DENY'
+        ? 'istio_dry_run_deny_'
+        : ''
+    : '';
   return {
     ...(forTCP ? { stat_prefix: 'tcp.' } : {}),
     ...(b.rules ? { rules: b.rules } : {}),
@@ -85,13 +107,24 @@ function rbacConfig(b: Built, forTCP: boolean): Json {
 }
 
 function rbacFilter(config: Json, forTCP: boolean): NamedFilter {
-  return forTCP ? { name: RBAC_TCP_FILTER, typed_config: typedAny(RBAC_TCP_TYPE, config) } : { name: RBAC_HTTP_FILTER, typed_config: typedAny(RBAC_HTTP_TYPE, config) };
+  return forTCP
+    ? { name: RBAC_TCP_FILTER, typed_config: typedAny(RBAC_TCP_TYPE, config) }
+    : { name: RBAC_HTTP_FILTER, typed_config: typedAny(RBAC_HTTP_TYPE, config) };
 }
 
 /** istiod's getBadCustomDenyRules: deny what the CUSTOM policies match. */
 function badCustomDeny(rules: Json | null): Json {
   const policies = (rules?.['policies'] ?? {}) as Record<string, Json>;
-  return { rules: { action: 'DENY', policies: Object.fromEntries(Object.keys(policies).sort().map((k) => [`${k}-bad-custom-action`, policies[k]])) } };
+  return {
+    rules: {
+      action: 'DENY',
+      policies: Object.fromEntries(
+        Object.keys(policies)
+          .sort()
+          .map((k) => [`${k}-bad-custom-action`, policies[k]]),
+      ),
+    },
+  };
 }
 
 function customFilters(mesh: MeshConfig, policies: readonly AuthorizationPolicy[], forTCP: boolean, notes: string[]): NamedFilter[] {
@@ -106,10 +139,21 @@ function customFilters(mesh: MeshConfig, policies: readonly AuthorizationPolicy[
   };
   if (providers.length > 1) return deny(`one workload may use one CUSTOM provider, found ${providers.join(', ')}`);
   const name = providers[0]!;
-  const ext = buildExtAuthz(mesh, mesh.settings.extensionProviders?.find((e) => e.name === name), name);
+  const ext = buildExtAuthz(
+    mesh,
+    mesh.settings.extensionProviders?.find((e) => e.name === name),
+    name,
+  );
   if (typeof ext === 'string') return deny(ext);
-  if (forTCP && !ext.tcp) { notes.push(`CUSTOM provider ${name} is an HTTP authorizer: not applied to TCP traffic (as istiod)`); return []; }
-  const shadow: Json = { ...(forTCP ? { stat_prefix: 'tcp.' } : {}), shadow_rules: built.rules, shadow_rules_stat_prefix: EXT_AUTHZ_SHADOW_PREFIX };
+  if (forTCP && !ext.tcp) {
+    notes.push(`CUSTOM provider ${name} is an HTTP authorizer: not applied to TCP traffic (as istiod)`);
+    return [];
+  }
+  const shadow: Json = {
+    ...(forTCP ? { stat_prefix: 'tcp.' } : {}),
+    shadow_rules: built.rules,
+    shadow_rules_stat_prefix: EXT_AUTHZ_SHADOW_PREFIX,
+  };
   return [rbacFilter(shadow, forTCP), forTCP ? ext.tcp! : ext.http];
 }
 
@@ -119,7 +163,11 @@ export function authzFilters(mesh: MeshConfig, applied: AppliedPolicies, forTCP:
   const notes: string[] = [];
   const custom = customFilters(mesh, applied.custom, forTCP, notes);
   const local: NamedFilter[] = [];
-  for (const [list, action] of [[applied.audit, 'AUDIT'], [applied.deny, 'DENY'], [applied.allow, 'ALLOW']] as const) {
+  for (const [list, action] of [
+    [applied.audit, 'AUDIT'],
+    [applied.deny, 'DENY'],
+    [applied.allow, 'ALLOW'],
+  ] as const) {
     const b = build(list, action, forTCP, notes, mesh.settings.trustDomain);
     if (b) local.push(rbacFilter(rbacConfig(b, forTCP), forTCP));
   }

@@ -15,8 +15,20 @@
  */
 import type { AuthorizationAction, AuthorizationRule, Condition } from '../../model/security.js';
 import {
-  bracketed, cidrRange, claimMatcher, envoyFilterMatcher, headerListMatcher, headerMatcher, hostMatcher, type Json, namespaceMatcher, pathMatcher, port,
-  principalName, requestPrincipal, stringMatcher,
+  bracketed,
+  cidrRange,
+  claimMatcher,
+  envoyFilterMatcher,
+  headerListMatcher,
+  headerMatcher,
+  hostMatcher,
+  type Json,
+  namespaceMatcher,
+  pathMatcher,
+  port,
+  principalName,
+  requestPrincipal,
+  stringMatcher,
 } from './matchers.js';
 
 type Side = 'principal' | 'permission';
@@ -24,24 +36,67 @@ type Side = 'principal' | 'permission';
 /** Builds the Envoy matcher for one value, or a reason it cannot be used here. */
 type Gen = (value: string, forTCP: boolean) => Json | string;
 
-interface Field { readonly key: string; readonly side: Side; readonly gen: Gen; readonly values: readonly string[]; readonly notValues: readonly string[] }
+interface Field {
+  readonly key: string;
+  readonly side: Side;
+  readonly gen: Gen;
+  readonly values: readonly string[];
+  readonly notValues: readonly string[];
+}
 
-const httpOnly = (key: string, f: (v: string) => Json | string): Gen => (v, forTCP) => (forTCP ? `"${key}" is HTTP only` : f(v));
+const httpOnly =
+  (key: string, f: (v: string) => Json | string): Gen =>
+  (v, forTCP) =>
+    forTCP ? `"${key}" is HTTP only` : f(v);
 const orBad = (j: Json | null, what: string): Json | string => j ?? what;
 
 /** The generator for a `when` key (validated keys only reach here; unknown ones are reported). */
 function whenGen(key: string): { side: Side; gen: Gen } | string {
   switch (key) {
-    case 'destination.ip': return { side: 'permission', gen: (v) => { const c = cidrRange(v); return c ? { destination_ip: c } : `bad IP ${v}`; } };
-    case 'destination.port': return { side: 'permission', gen: (v) => { const p = port(v); return p === null ? `bad port ${v}` : { destination_port: p }; } };
-    case 'connection.sni': return { side: 'permission', gen: (v) => ({ requested_server_name: stringMatcher(v) }) };
-    case 'source.ip': return { side: 'principal', gen: (v) => { const c = cidrRange(v); return c ? { direct_remote_ip: c } : `bad IP ${v}`; } };
-    case 'remote.ip': return { side: 'principal', gen: (v) => { const c = cidrRange(v); return c ? { remote_ip: c } : `bad IP ${v}`; } };
-    case 'source.namespace': return { side: 'principal', gen: (v) => namespaceMatcher(v) };
-    case 'source.principal': return { side: 'principal', gen: (v) => principalName(v) };
-    case 'request.auth.principal': return { side: 'principal', gen: httpOnly(key, requestPrincipal) };
-    case 'request.auth.audiences': return { side: 'principal', gen: httpOnly(key, (v) => claimMatcher(['aud'], [v])) };
-    case 'request.auth.presenter': return { side: 'principal', gen: httpOnly(key, (v) => claimMatcher(['azp'], [v])) };
+    case 'destination.ip':
+      return {
+        side: 'permission',
+        gen: (v) => {
+          const c = cidrRange(v);
+          return c ? { destination_ip: c } : `bad IP ${v}`;
+        },
+      };
+    case 'destination.port':
+      return {
+        side: 'permission',
+        gen: (v) => {
+          const p = port(v);
+          return p === null ? `bad port ${v}` : { destination_port: p };
+        },
+      };
+    case 'connection.sni':
+      return { side: 'permission', gen: (v) => ({ requested_server_name: stringMatcher(v) }) };
+    case 'source.ip':
+      return {
+        side: 'principal',
+        gen: (v) => {
+          const c = cidrRange(v);
+          return c ? { direct_remote_ip: c } : `bad IP ${v}`;
+        },
+      };
+    case 'remote.ip':
+      return {
+        side: 'principal',
+        gen: (v) => {
+          const c = cidrRange(v);
+          return c ? { remote_ip: c } : `bad IP ${v}`;
+        },
+      };
+    case 'source.namespace':
+      return { side: 'principal', gen: (v) => namespaceMatcher(v) };
+    case 'source.principal':
+      return { side: 'principal', gen: (v) => principalName(v) };
+    case 'request.auth.principal':
+      return { side: 'principal', gen: httpOnly(key, requestPrincipal) };
+    case 'request.auth.audiences':
+      return { side: 'principal', gen: httpOnly(key, (v) => claimMatcher(['aud'], [v])) };
+    case 'request.auth.presenter':
+      return { side: 'principal', gen: httpOnly(key, (v) => claimMatcher(['azp'], [v])) };
   }
   if (key.startsWith('request.headers')) {
     const names = bracketed(key.slice('request.headers'.length));
@@ -53,11 +108,18 @@ function whenGen(key: string): { side: Side; gen: Gen } | string {
     if (!claims) return `bad key ${key}`;
     return { side: 'principal', gen: httpOnly(key, (v) => claimMatcher(claims, [v])) };
   }
-  if (key.startsWith('experimental.envoy.filters.')) return { side: 'permission', gen: (v) => orBad(envoyFilterMatcher(key, v), `bad key ${key}`) };
+  if (key.startsWith('experimental.envoy.filters.'))
+    return { side: 'permission', gen: (v) => orBad(envoyFilterMatcher(key, v), `bad key ${key}`) };
   return `unknown attribute ${key}`;
 }
 
-function field(key: string, side: Side, gen: Gen, values: readonly string[] | undefined, notValues: readonly string[] | undefined): Field[] {
+function field(
+  key: string,
+  side: Side,
+  gen: Gen,
+  values: readonly string[] | undefined,
+  notValues: readonly string[] | undefined,
+): Field[] {
   return values?.length || notValues?.length ? [{ key, side, gen, values: values ?? [], notValues: notValues ?? [] }] : [];
 }
 
@@ -69,11 +131,17 @@ const not = (side: Side, j: Json): Json => (side === 'principal' ? { not_id: j }
 function combine(side: Side, fields: readonly Field[], forTCP: boolean, action: AuthorizationAction): Json | string {
   const parts: Json[] = [];
   for (const f of fields) {
-    for (const [list, negate] of [[f.values, false], [f.notValues, true]] as const) {
+    for (const [list, negate] of [
+      [f.values, false],
+      [f.notValues, true],
+    ] as const) {
       const ors: Json[] = [];
       for (const v of list) {
         const g = f.gen(v, forTCP);
-        if (typeof g === 'string') { if (action === 'ALLOW') return g; continue; }
+        if (typeof g === 'string') {
+          if (action === 'ALLOW') return g;
+          continue;
+        }
         ors.push(g);
       }
       if (ors.length) parts.push(negate ? not(side, or(side, ors)) : or(side, ors));
@@ -102,29 +170,71 @@ function whenFields(when: readonly Condition[] | undefined): { principal: Field[
  */
 export function migrateTrustDomain(values: readonly string[] | undefined, trustDomain: string): readonly string[] | undefined {
   if (!values || trustDomain === 'cluster.local') return values;
-  return [...new Set(values.map((v) => {
-    const parts = v.split('/');
-    if (v.startsWith('*') || parts.length !== 5 || parts[0] !== 'cluster.local') return v;
-    return [trustDomain, ...parts.slice(1)].join('/');
-  }))];
+  return [
+    ...new Set(
+      values.map((v) => {
+        const parts = v.split('/');
+        if (v.startsWith('*') || parts.length !== 5 || parts[0] !== 'cluster.local') return v;
+        return [trustDomain, ...parts.slice(1)].join('/');
+      }),
+    ),
+  ];
 }
 
 /**
  * The RBAC Policy for `rule`, or the reason it was skipped (the caller logs it, as istiod's
  * "skipped rule … on TCP filter chain").
  */
-export function rulePolicy(rule: AuthorizationRule, forTCP: boolean, action: AuthorizationAction, trustDomain = 'cluster.local'): Json | string {
-  const td = (c: Condition): Condition => (c.key === 'source.principal' ? { ...c, values: migrateTrustDomain(c.values, trustDomain) ?? [], notValues: migrateTrustDomain(c.notValues, trustDomain) ?? [] } : c);
+export function rulePolicy(
+  rule: AuthorizationRule,
+  forTCP: boolean,
+  action: AuthorizationAction,
+  trustDomain = 'cluster.local',
+): Json | string {
+  const td = (c: Condition): Condition =>
+    c.key === 'source.principal'
+      ? { ...c, values: migrateTrustDomain(c.values, trustDomain) ?? [], notValues: migrateTrustDomain(c.notValues, trustDomain) ?? [] }
+      : c;
   const base = whenFields(rule.when?.map(td));
   if (typeof base === 'string') return base;
   const principals: Json[] = [];
   for (const { source: s } of rule.from?.length ? rule.from : [{ source: {} }]) {
     const fields: Field[] = [
-      ...field('source.principal', 'principal', (v) => principalName(v), migrateTrustDomain(s.principals, trustDomain), migrateTrustDomain(s.notPrincipals, trustDomain)),
-      ...field('request.auth.principal', 'principal', httpOnly('request.auth.principal', requestPrincipal), s.requestPrincipals, s.notRequestPrincipals),
+      ...field(
+        'source.principal',
+        'principal',
+        (v) => principalName(v),
+        migrateTrustDomain(s.principals, trustDomain),
+        migrateTrustDomain(s.notPrincipals, trustDomain),
+      ),
+      ...field(
+        'request.auth.principal',
+        'principal',
+        httpOnly('request.auth.principal', requestPrincipal),
+        s.requestPrincipals,
+        s.notRequestPrincipals,
+      ),
       ...field('source.namespace', 'principal', (v) => namespaceMatcher(v), s.namespaces, s.notNamespaces),
-      ...field('remote.ip', 'principal', (v) => { const c = cidrRange(v); return c ? { remote_ip: c } : `bad IP ${v}`; }, s.remoteIpBlocks, s.notRemoteIpBlocks),
-      ...field('source.ip', 'principal', (v) => { const c = cidrRange(v); return c ? { direct_remote_ip: c } : `bad IP ${v}`; }, s.ipBlocks, s.notIpBlocks),
+      ...field(
+        'remote.ip',
+        'principal',
+        (v) => {
+          const c = cidrRange(v);
+          return c ? { remote_ip: c } : `bad IP ${v}`;
+        },
+        s.remoteIpBlocks,
+        s.notRemoteIpBlocks,
+      ),
+      ...field(
+        'source.ip',
+        'principal',
+        (v) => {
+          const c = cidrRange(v);
+          return c ? { direct_remote_ip: c } : `bad IP ${v}`;
+        },
+        s.ipBlocks,
+        s.notIpBlocks,
+      ),
       ...base.principal,
     ];
     const p = combine('principal', fields, forTCP, action);
@@ -134,10 +244,37 @@ export function rulePolicy(rule: AuthorizationRule, forTCP: boolean, action: Aut
   const permissions: Json[] = [];
   for (const { operation: o } of rule.to?.length ? rule.to : [{ operation: {} }]) {
     const fields: Field[] = [
-      ...field('hosts', 'permission', httpOnly('hosts', (v) => ({ header: hostMatcher(v) })), o.hosts, o.notHosts),
-      ...field('methods', 'permission', httpOnly('methods', (v) => ({ header: headerMatcher(':method', v) })), o.methods, o.notMethods),
-      ...field('paths', 'permission', httpOnly('paths', (v) => ({ url_path: pathMatcher(v) })), o.paths, o.notPaths),
-      ...field('ports', 'permission', (v) => { const p = port(v); return p === null ? `bad port ${v}` : { destination_port: p }; }, o.ports, o.notPorts),
+      ...field(
+        'hosts',
+        'permission',
+        httpOnly('hosts', (v) => ({ header: hostMatcher(v) })),
+        o.hosts,
+        o.notHosts,
+      ),
+      ...field(
+        'methods',
+        'permission',
+        httpOnly('methods', (v) => ({ header: headerMatcher(':method', v) })),
+        o.methods,
+        o.notMethods,
+      ),
+      ...field(
+        'paths',
+        'permission',
+        httpOnly('paths', (v) => ({ url_path: pathMatcher(v) })),
+        o.paths,
+        o.notPaths,
+      ),
+      ...field(
+        'ports',
+        'permission',
+        (v) => {
+          const p = port(v);
+          return p === null ? `bad port ${v}` : { destination_port: p };
+        },
+        o.ports,
+        o.notPorts,
+      ),
       ...base.permission,
     ];
     const p = combine('permission', fields, forTCP, action);

@@ -9,7 +9,12 @@
  * The rule itself is model/security's `policyApplies`. Pure; every list is in namespace/name order.
  */
 import type { MeshConfig } from '../../model/config.js';
-import { policyApplies as appliesTo, type AuthorizationPolicy, type RequestAuthentication, type SelectingPolicy } from '../../model/security.js';
+import {
+  policyApplies as appliesTo,
+  type AuthorizationPolicy,
+  type RequestAuthentication,
+  type SelectingPolicy,
+} from '../../model/security.js';
 
 export interface Workload {
   readonly namespace: string;
@@ -49,5 +54,8 @@ export function appliedPolicies(mesh: MeshConfig, w: Workload): AppliedPolicies 
 /** A stable key of the applied policies (kind initial and namespace/name), for proxy class keys. */
 export function appliedKey(a: AppliedPolicies): string {
   const all = [...a.allow, ...a.deny, ...a.audit, ...a.custom, ...a.requestAuthentications];
-  return all.map((p) => `${p.kind[0]}:${p.meta.namespace}/${p.meta.name}`).sort().join(',');
+  return all
+    .map((p) => `${p.kind[0]}:${p.meta.namespace}/${p.meta.name}`)
+    .sort()
+    .join(',');
 }

@@ -18,7 +18,12 @@ export function enforces(c: ListenerClass): boolean {
   return c === 'sidecar-inbound' || c === 'gateway' || c === 'grpc-inbound';
 }
 
-export function appliedFor(mesh: MeshConfig, c: ListenerClass, namespace: string, labels: Readonly<Record<string, string>>): AppliedPolicies {
+export function appliedFor(
+  mesh: MeshConfig,
+  c: ListenerClass,
+  namespace: string,
+  labels: Readonly<Record<string, string>>,
+): AppliedPolicies {
   return enforces(c) ? appliedPolicies(mesh, { namespace, labels }) : NO_POLICIES;
 }
 
@@ -31,18 +36,27 @@ const memo = new WeakMap<MeshConfig, Map<string, AuthzFilters>>();
 
 function memoized(mesh: MeshConfig, key: string, build: () => AuthzFilters): AuthzFilters {
   let m = memo.get(mesh);
-  if (!m) { m = new Map(); memo.set(mesh, m); }
+  if (!m) {
+    m = new Map();
+    memo.set(mesh, m);
+  }
   let v = m.get(key);
-  if (!v) { v = build(); m.set(key, v); }
+  if (!v) {
+    v = build();
+    m.set(key, v);
+  }
   return v;
 }
 
 const shapeKey = (namespace: string, labels: Readonly<Record<string, string>>): string =>
-  `${namespace}|${Object.keys(labels).sort().map((k) => `${k}=${labels[k]}`).join(',')}`;
+  `${namespace}|${Object.keys(labels)
+    .sort()
+    .map((k) => `${k}=${labels[k]}`)
+    .join(',')}`;
 
 /** The HTTP authorization filters of a listener (CUSTOM and local parts). */
 export function httpAuthz(mesh: MeshConfig, c: ListenerClass, namespace: string, labels: Readonly<Record<string, string>>): AuthzFilters {
-  if (!enforces(c) || (!mesh.authorizationPolicies.length)) return authzFilters(mesh, NO_POLICIES, false);
+  if (!enforces(c) || !mesh.authorizationPolicies.length) return authzFilters(mesh, NO_POLICIES, false);
   return memoized(mesh, `${c === 'grpc-inbound' ? 'grpc' : 'http'}|${shapeKey(namespace, labels)}`, () => {
     const a = appliedFor(mesh, c, namespace, labels);
     return authzFilters(mesh, c === 'grpc-inbound' ? { ...a, custom: [] } : a, false);
@@ -56,6 +70,8 @@ export function httpAuthz(mesh: MeshConfig, c: ListenerClass, namespace: string,
  */
 export function networkAuthzFilters(mesh: MeshConfig, namespace: string, labels: Readonly<Record<string, string>>): Filter[] {
   if (!mesh.authorizationPolicies.length) return [];
-  const f = memoized(mesh, `tcp|${shapeKey(namespace, labels)}`, () => authzFilters(mesh, appliedPolicies(mesh, { namespace, labels }), true));
+  const f = memoized(mesh, `tcp|${shapeKey(namespace, labels)}`, () =>
+    authzFilters(mesh, appliedPolicies(mesh, { namespace, labels }), true),
+  );
   return [...f.custom, ...f.local] as Filter[];
 }

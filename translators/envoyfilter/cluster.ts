@@ -23,6 +23,12 @@ export function patchCluster(c: Obj, key: ClusterKey | undefined, units: readonl
 }
 
 export function addedClusters(units: readonly Unit[]): { unit: Unit; value: Obj }[] {
-  return units.filter((u) => u.patch.applyTo === 'CLUSTER' && ['ADD', 'INSERT_BEFORE', 'INSERT_AFTER', 'INSERT_FIRST'].includes(u.patch.operation) && u.patch.value)
+  return units
+    .filter(
+      (u) =>
+        u.patch.applyTo === 'CLUSTER' &&
+        ['ADD', 'INSERT_BEFORE', 'INSERT_AFTER', 'INSERT_FIRST'].includes(u.patch.operation) &&
+        u.patch.value,
+    )
     .map((u) => ({ unit: u, value: u.patch.value as Obj }));
 }

@@ -46,7 +46,16 @@ type Apply = (units: readonly Unit[]) => Obj | null;
 const same = (a: Obj | null, b: Obj | null): boolean => a === b || JSON.stringify(a) === JSON.stringify(b);
 
 /** Applies `units` to one resource; on an invalid result, skips (and reports) each patch that makes it invalid. */
-function guarded(typeName: string, typeUrl: string, name: string, base: Obj, units: readonly Unit[], apply: Apply, ops: ProtoOps, skips: PatchSkip[]): { out: Obj | null; touched: string[] } {
+function guarded(
+  typeName: string,
+  typeUrl: string,
+  name: string,
+  base: Obj,
+  units: readonly Unit[],
+  apply: Apply,
+  ops: ProtoOps,
+  skips: PatchSkip[],
+): { out: Obj | null; touched: string[] } {
   if (!units.length) return { out: base, touched: [] };
   let enabled: readonly Unit[] = units;
   let out = apply(units);
@@ -68,7 +77,8 @@ function guarded(typeName: string, typeUrl: string, name: string, base: Obj, uni
   // Provenance: the filters without whose patches the result would differ.
   const touched = new Set<string>();
   if (enabled.length <= 16) {
-    for (const u of enabled) if (!touched.has(u.filter) && !same(apply(enabled.filter((x) => x.filter !== u.filter)), out)) touched.add(u.filter);
+    for (const u of enabled)
+      if (!touched.has(u.filter) && !same(apply(enabled.filter((x) => x.filter !== u.filter)), out)) touched.add(u.filter);
   } else for (const u of enabled) touched.add(u.filter);
   return { out, touched: [...touched].sort() };
 }
@@ -87,15 +97,25 @@ function lazy<T>(f: () => T): () => T {
   return () => (v ??= { x: f() }).x;
 }
 
-interface Patched<T> { readonly names: readonly string[]; readonly byName: ReadonlyMap<string, T> }
+interface Patched<T> {
+  readonly names: readonly string[];
+  readonly byName: ReadonlyMap<string, T>;
+}
 
-export function applyEnvoyFilters(mesh: MeshConfig, proxy: Proxy, labels: Readonly<Record<string, string>>, g: Generated, ops: ProtoOps): Generated & { envoyFilters?: EnvoyFilterReport } {
+export function applyEnvoyFilters(
+  mesh: MeshConfig,
+  proxy: Proxy,
+  labels: Readonly<Record<string, string>>,
+  g: Generated,
+  ops: ProtoOps,
+): Generated & { envoyFilters?: EnvoyFilterReport } {
   const filters = envoyFiltersFor(mesh, proxy, labels);
   const units = unitsOf(filters).filter((u) => proxyMatches(u.patch, proxy));
   if (!units.length) return g;
   const gateway = proxy.type === 'router';
   const skips: { lds: PatchSkip[]; rds: PatchSkip[]; cds: PatchSkip[] } = { lds: [], rds: [], cds: [] };
-  const inCtx = (kinds: Set<string>, ctx: ResourceContext): Unit[] => units.filter((u) => kinds.has(u.patch.applyTo) && contextMatches(u.patch, ctx));
+  const inCtx = (kinds: Set<string>, ctx: ResourceContext): Unit[] =>
+    units.filter((u) => kinds.has(u.patch.applyTo) && contextMatches(u.patch, ctx));
 
   const listeners = lazy((): Patched<Listener> => {
     const byName = new Map<string, Listener>();
@@ -103,11 +123,24 @@ export function applyEnvoyFilters(mesh: MeshConfig, proxy: Proxy, labels: Readon
       const base = g.listeners.get(name) as unknown as Obj | undefined;
       if (!base) continue;
       const ctx: ResourceContext = gateway ? 'GATEWAY' : name === 'virtualInbound' ? 'SIDECAR_INBOUND' : 'SIDECAR_OUTBOUND';
-      const { out, touched } = guarded(VALUE_TYPE.LISTENER, LDS, name, base, inCtx(LISTENER_KINDS, ctx), (us) => patchListener(base, us, ops), ops, skips.lds);
+      const { out, touched } = guarded(
+        VALUE_TYPE.LISTENER,
+        LDS,
+        name,
+        base,
+        inCtx(LISTENER_KINDS, ctx),
+        (us) => patchListener(base, us, ops),
+        ops,
+        skips.lds,
+      );
       if (out) byName.set(name, withProvenance(out, touched) as Listener);
     }
     const ctx: ResourceContext = gateway ? 'GATEWAY' : 'SIDECAR_OUTBOUND';
-    for (const { unit, value } of addedListeners(inCtx(LISTENER_KINDS, ctx).concat(gateway ? [] : inCtx(LISTENER_KINDS, 'SIDECAR_INBOUND').filter((u) => u.patch.match.context !== 'ANY')))) {
+    for (const { unit, value } of addedListeners(
+      inCtx(LISTENER_KINDS, ctx).concat(
+        gateway ? [] : inCtx(LISTENER_KINDS, 'SIDECAR_INBOUND').filter((u) => u.patch.match.context !== 'ANY'),
+      ),
+    )) {
       addChecked(VALUE_TYPE.LISTENER, LDS, unit, value, byName, skips.lds, ops);
     }
     return { names: [...byName.keys()].sort(), byName };
@@ -115,7 +148,8 @@ export function applyEnvoyFilters(mesh: MeshConfig, proxy: Proxy, labels: Readon
 
   // RDS names only the original listeners referenced (a patch removed the listener or its HCM) are not served.
   const droppedRds = lazy((): Set<string> => {
-    const before = new Set<string>(), after = new Set<string>();
+    const before = new Set<string>(),
+      after = new Set<string>();
     for (const n of g.listeners.names()) rdsNames(g.listeners.get(n), before);
     for (const l of listeners().byName.values()) rdsNames(l, after);
     return new Set([...before].filter((n) => !after.has(n)));
@@ -128,7 +162,16 @@ export function applyEnvoyFilters(mesh: MeshConfig, proxy: Proxy, labels: Readon
       const base = g.routes.get(name) as unknown as Obj | undefined;
       if (!base) continue;
       const ctx: ResourceContext = gateway ? 'GATEWAY' : name.startsWith('inbound|') ? 'SIDECAR_INBOUND' : 'SIDECAR_OUTBOUND';
-      const { out } = guarded(VALUE_TYPE.ROUTE_CONFIGURATION, RDS, name, base, inCtx(ROUTE_KINDS, ctx), (us) => patchRouteConfiguration(base, ctx, us, ops), ops, skips.rds);
+      const { out } = guarded(
+        VALUE_TYPE.ROUTE_CONFIGURATION,
+        RDS,
+        name,
+        base,
+        inCtx(ROUTE_KINDS, ctx),
+        (us) => patchRouteConfiguration(base, ctx, us, ops),
+        ops,
+        skips.rds,
+      );
       if (out) byName.set(name, out as RouteConfiguration);
     }
     return { names: [...byName.keys()].sort(), byName };
@@ -143,16 +186,35 @@ export function applyEnvoyFilters(mesh: MeshConfig, proxy: Proxy, labels: Readon
       if (!base) continue;
       const key = g.clusters.key(name);
       const ctx: ResourceContext = gateway ? 'GATEWAY' : key?.direction === 'inbound' ? 'SIDECAR_INBOUND' : 'SIDECAR_OUTBOUND';
-      const { out, touched } = guarded(VALUE_TYPE.CLUSTER, CDS, name, base, inCtx(CL, ctx), (us) => patchCluster(base, key, us, ops), ops, skips.cds);
-      if (out) { byName.set(name, withProvenance(out, touched) as Cluster); if (key) keys.set(name, key); }
+      const { out, touched } = guarded(
+        VALUE_TYPE.CLUSTER,
+        CDS,
+        name,
+        base,
+        inCtx(CL, ctx),
+        (us) => patchCluster(base, key, us, ops),
+        ops,
+        skips.cds,
+      );
+      if (out) {
+        byName.set(name, withProvenance(out, touched) as Cluster);
+        if (key) keys.set(name, key);
+      }
     }
-    for (const { unit, value } of addedClusters(inCtx(CL, gateway ? 'GATEWAY' : 'SIDECAR_OUTBOUND'))) addChecked(VALUE_TYPE.CLUSTER, CDS, unit, value, byName, skips.cds, ops);
+    for (const { unit, value } of addedClusters(inCtx(CL, gateway ? 'GATEWAY' : 'SIDECAR_OUTBOUND')))
+      addChecked(VALUE_TYPE.CLUSTER, CDS, unit, value, byName, skips.cds, ops);
     return { names: [...byName.keys()].sort(), byName, keys };
   });
 
   // The EDS names the patched clusters still reference (a REMOVE or a REPLACE by a STATIC cluster drops one).
-  const edsNames = lazy((): Set<string> => new Set([...clusters().byName.values()].filter((c) => c.type === 'EDS' || c.type === undefined && c.cluster_discovery_type === undefined && !!c.eds_cluster_config)
-    .map((c) => c.eds_cluster_config?.service_name || c.name || '')));
+  const edsNames = lazy(
+    (): Set<string> =>
+      new Set(
+        [...clusters().byName.values()]
+          .filter((c) => c.type === 'EDS' || (c.type === undefined && c.cluster_discovery_type === undefined && !!c.eds_cluster_config))
+          .map((c) => c.eds_cluster_config?.service_name || c.name || ''),
+      ),
+  );
   const out = <T>(p: () => Patched<T>, base: TypeOutput<T>): TypeOutput<T> => {
     const baseNames = lazy(() => new Set(base.names()));
     return {
@@ -162,7 +224,10 @@ export function applyEnvoyFilters(mesh: MeshConfig, proxy: Proxy, labels: Readon
       get: (name) => (p().byName.has(name) ? p().byName.get(name) : baseNames().has(name) ? undefined : base.get(name)),
     };
   };
-  const clusterOut: ClusterOutput<Cluster> = { ...out(clusters, g.clusters), key: (name) => clusters().keys.get(name) ?? (clusters().byName.has(name) ? undefined : g.clusters.key(name)) };
+  const clusterOut: ClusterOutput<Cluster> = {
+    ...out(clusters, g.clusters),
+    key: (name) => clusters().keys.get(name) ?? (clusters().byName.has(name) ? undefined : g.clusters.key(name)),
+  };
   const endpoints: ClusterOutput<typeof g.endpoints extends ClusterOutput<infer E> ? E : never> = {
     // EDS of a cluster a patch removed is not served (the snapshot stays consistent).
     names: () => g.endpoints.names().filter((n) => !g.clusters.names().includes(n) || edsNames().has(n)),
@@ -171,14 +236,29 @@ export function applyEnvoyFilters(mesh: MeshConfig, proxy: Proxy, labels: Readon
   };
   const report: EnvoyFilterReport = {
     filters: filters.map((f) => `${f.meta.namespace}/${f.meta.name}`),
-    skips: () => { listeners(); routes(); clusters(); return [...skips.cds, ...skips.lds, ...skips.rds]; },
+    skips: () => {
+      listeners();
+      routes();
+      clusters();
+      return [...skips.cds, ...skips.lds, ...skips.rds];
+    },
   };
-  return { ...g, clusters: clusterOut, endpoints, listeners: out(listeners, g.listeners), routes: out(routes, g.routes), envoyFilters: report };
+  return {
+    ...g,
+    clusters: clusterOut,
+    endpoints,
+    listeners: out(listeners, g.listeners),
+    routes: out(routes, g.routes),
+    envoyFilters: report,
+  };
 }
 
 /** Every `route_config_name` inside a listener (HCMs with RDS). */
 function rdsNames(v: unknown, out: Set<string>): void {
-  if (Array.isArray(v)) { for (const x of v) rdsNames(x, out); return; }
+  if (Array.isArray(v)) {
+    for (const x of v) rdsNames(x, out);
+    return;
+  }
   const o = obj(v);
   if (!o) return;
   for (const [k, x] of Object.entries(o)) {
@@ -187,10 +267,25 @@ function rdsNames(v: unknown, out: Set<string>): void {
   }
 }
 
-function addChecked<T>(typeName: string, typeUrl: string, unit: Unit, value: Obj, byName: Map<string, T>, skips: PatchSkip[], ops: ProtoOps): void {
+function addChecked<T>(
+  typeName: string,
+  typeUrl: string,
+  unit: Unit,
+  value: Obj,
+  byName: Map<string, T>,
+  skips: PatchSkip[],
+  ops: ProtoOps,
+): void {
   const name = String(value['name'] ?? '');
   const bad = ops.violations(typeName, value);
-  const reason = !name ? 'an added resource needs a name' : byName.has(name) ? `a resource named ${name} already exists; xDS cannot serve two` : bad.slice(0, 3).join('; ');
-  if (reason) { skips.push({ filter: unit.filter, patchIndex: unit.index, typeUrl, resource: name || '<unnamed>', reason }); return; }
+  const reason = !name
+    ? 'an added resource needs a name'
+    : byName.has(name)
+      ? `a resource named ${name} already exists; xDS cannot serve two`
+      : bad.slice(0, 3).join('; ');
+  if (reason) {
+    skips.push({ filter: unit.filter, patchIndex: unit.index, typeUrl, resource: name || '<unnamed>', reason });
+    return;
+  }
   byName.set(name, withProvenance(value, [unit.filter]) as T);
 }

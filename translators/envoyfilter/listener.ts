@@ -12,7 +12,18 @@
 import { VALUE_TYPE } from '../../model/envoyfilter.js';
 import { list, obj, type Obj, type ProtoOps, type Unit } from './ops.js';
 import { insertOps, mergeOps } from './listops.js';
-import { filterChainMatches, filterMatches, HCM, hasFilterMatch, hasListenerFilterMatch, hasSubFilterMatch, httpFilters, listenerFilterMatches, listenerMatches, subFilterMatches } from './match.js';
+import {
+  filterChainMatches,
+  filterMatches,
+  HCM,
+  hasFilterMatch,
+  hasListenerFilterMatch,
+  hasSubFilterMatch,
+  httpFilters,
+  listenerFilterMatches,
+  listenerMatches,
+  subFilterMatches,
+} from './match.js';
 
 const AUTHN = ['istio_authn', 'envoy.filters.http.jwt_authn'];
 const AUTHZ = ['envoy.filters.http.rbac', 'envoy.filters.http.ext_authz'];
@@ -29,7 +40,10 @@ const afterLast = (fs: readonly Obj[], names: readonly string[]): number => {
 function classPosition(fs: readonly Obj[], cls: string): number {
   const authn = afterLast(fs, AUTHN);
   if (cls === 'AUTHN') return authn >= 0 ? authn : 0;
-  if (cls === 'AUTHZ') { const z = afterLast(fs, AUTHZ); return z >= 0 ? z : Math.max(authn, 0); }
+  if (cls === 'AUTHZ') {
+    const z = afterLast(fs, AUTHZ);
+    return z >= 0 ? z : Math.max(authn, 0);
+  }
   const s = fs.findIndex((f) => STATS.includes(String(f['name'])));
   if (s >= 0) return s;
   const router = fs.findIndex((f) => f['name'] === 'envoy.filters.http.router');
@@ -38,7 +52,11 @@ function classPosition(fs: readonly Obj[], cls: string): number {
 
 function patchHttpFilters(fs: readonly Obj[], units: readonly Unit[], ops: ProtoOps): readonly Obj[] {
   const T = VALUE_TYPE.HTTP_FILTER;
-  const lo = { hasMatch: (u: Unit) => hasSubFilterMatch(u.patch), matches: (u: Unit, e: Obj) => subFilterMatches(u.patch, e), merge: (e: Obj, v: Obj) => ops.merge(T, e, v) };
+  const lo = {
+    hasMatch: (u: Unit) => hasSubFilterMatch(u.patch),
+    matches: (u: Unit, e: Obj) => subFilterMatches(u.patch, e),
+    merge: (e: Obj, v: Obj) => ops.merge(T, e, v),
+  };
   let out = fs;
   for (const u of units) {
     if (u.patch.filterClass !== 'UNSPECIFIED' && u.patch.value) {
@@ -57,7 +75,11 @@ function patchNetworkFilters(l: Obj, fc: Obj, units: readonly Unit[], ops: Proto
   const hf = of(units, 'HTTP_FILTER').filter(applies);
   if (!nf.length && !hf.length) return fc;
   const T = VALUE_TYPE.NETWORK_FILTER;
-  const lo = { hasMatch: (u: Unit) => hasFilterMatch(u.patch), matches: (u: Unit, e: Obj) => filterMatches(u.patch, e), merge: (e: Obj, v: Obj) => ops.merge(T, e, v) };
+  const lo = {
+    hasMatch: (u: Unit) => hasFilterMatch(u.patch),
+    matches: (u: Unit, e: Obj) => filterMatches(u.patch, e),
+    merge: (e: Obj, v: Obj) => ops.merge(T, e, v),
+  };
   let filters = insertOps(list(fc['filters']), nf, lo);
   filters = mergeOps(filters, nf, lo);
   if (hf.length) {
@@ -93,7 +115,11 @@ export function patchListener(listener: Obj, units: readonly Unit[], ops: ProtoO
   const lfu = of(units, 'LISTENER_FILTER').filter((u) => listenerMatches(u, l));
   if (lfu.length) {
     const T = VALUE_TYPE.LISTENER_FILTER;
-    const lo = { hasMatch: (u: Unit) => hasListenerFilterMatch(u.patch), matches: (u: Unit, e: Obj) => listenerFilterMatches(u.patch, e), merge: (e: Obj, v: Obj) => ops.merge(T, e, v) };
+    const lo = {
+      hasMatch: (u: Unit) => hasListenerFilterMatch(u.patch),
+      matches: (u: Unit, e: Obj) => listenerFilterMatches(u.patch, e),
+      merge: (e: Obj, v: Obj) => ops.merge(T, e, v),
+    };
     const before = list(l['listener_filters']);
     const after = mergeOps(insertOps(before, lfu, lo), lfu, lo);
     if (after !== before) l = { ...l, listener_filters: after };
@@ -102,7 +128,9 @@ export function patchListener(listener: Obj, units: readonly Unit[], ops: ProtoO
   const patched = chains.map((fc) => (fc['filters'] ? patchFilterChain(l, fc, units, ops) : fc));
   const dfc = obj(l['default_filter_chain']);
   const dfcPatched = dfc?.['filters'] ? patchFilterChain(l, dfc, units, ops) : dfc;
-  const added = of(units, 'FILTER_CHAIN').filter((u) => u.patch.operation !== 'MERGE' && u.patch.operation !== 'REMOVE' && u.patch.value && listenerMatches(u, l));
+  const added = of(units, 'FILTER_CHAIN').filter(
+    (u) => u.patch.operation !== 'MERGE' && u.patch.operation !== 'REMOVE' && u.patch.value && listenerMatches(u, l),
+  );
   if (added.length || patched.some((p, i) => p !== chains[i])) {
     l = { ...l, filter_chains: [...patched.filter((p): p is Obj => p !== null), ...added.map((u) => u.patch.value as Obj)] };
   }
@@ -115,5 +143,7 @@ export function patchListener(listener: Obj, units: readonly Unit[], ops: ProtoO
 
 /** LISTENER ADDs (INSERT_* behave as ADD). */
 export function addedListeners(units: readonly Unit[]): { unit: Unit; value: Obj }[] {
-  return of(units, 'LISTENER').filter((u) => u.patch.operation !== 'MERGE' && u.patch.operation !== 'REMOVE' && u.patch.value).map((u) => ({ unit: u, value: u.patch.value as Obj }));
+  return of(units, 'LISTENER')
+    .filter((u) => u.patch.operation !== 'MERGE' && u.patch.operation !== 'REMOVE' && u.patch.value)
+    .map((u) => ({ unit: u, value: u.patch.value as Obj }));
 }

@@ -26,13 +26,32 @@ export function insertOps(items: readonly Obj[], units: readonly Unit[], o: List
     const at = (): number => out.findIndex((e) => o.matches(u, e));
     const has = o.hasMatch(u);
     switch (u.patch.operation) {
-      case 'ADD': if (v) out = [...out, v]; break;
-      case 'INSERT_FIRST': if (v) out = [v, ...out]; break;
-      case 'INSERT_BEFORE': { const i = has ? at() : 0; if (v && i >= 0) out = [...out.slice(0, i), v, ...out.slice(i)]; break; }
-      case 'INSERT_AFTER': { const i = has ? at() : out.length - 1; if (v && (i >= 0 || !has)) out = [...out.slice(0, i + 1), v, ...out.slice(i + 1)]; break; }
-      case 'REPLACE': { const i = has ? at() : -1; if (v && i >= 0) out = [...out.slice(0, i), v, ...out.slice(i + 1)]; break; }
-      case 'REMOVE': if (has && !skipRemove && out.some((e) => o.matches(u, e))) out = out.filter((e) => !o.matches(u, e)); break;
-      default: break;
+      case 'ADD':
+        if (v) out = [...out, v];
+        break;
+      case 'INSERT_FIRST':
+        if (v) out = [v, ...out];
+        break;
+      case 'INSERT_BEFORE': {
+        const i = has ? at() : 0;
+        if (v && i >= 0) out = [...out.slice(0, i), v, ...out.slice(i)];
+        break;
+      }
+      case 'INSERT_AFTER': {
+        const i = has ? at() : out.length - 1;
+        if (v && (i >= 0 || !has)) out = [...out.slice(0, i + 1), v, ...out.slice(i + 1)];
+        break;
+      }
+      case 'REPLACE': {
+        const i = has ? at() : -1;
+        if (v && i >= 0) out = [...out.slice(0, i), v, ...out.slice(i + 1)];
+        break;
+      }
+      case 'REMOVE':
+        if (has && !skipRemove && out.some((e) => o.matches(u, e))) out = out.filter((e) => !o.matches(u, e));
+        break;
+      default:
+        break;
     }
   }
   return out;

@@ -69,7 +69,7 @@ export function filterChainMatches(p: ConfigPatch, l: Obj, fc: Obj): boolean {
   if (lm?.portNumber && isVirtual(l) && dport !== lm.portNumber) return false;
   if (!m) return true;
   if (m.name && m.name !== fc['name']) return false;
-  if (m.sni && !(fcm['server_names'] as string[] | undefined ?? []).includes(m.sni)) return false;
+  if (m.sni && !((fcm['server_names'] as string[] | undefined) ?? []).includes(m.sni)) return false;
   if (m.transportProtocol && m.transportProtocol !== (fcm['transport_protocol'] ?? '')) return false;
   if (m.applicationProtocols) {
     const have = (fcm['application_protocols'] as string[] | undefined) ?? [];
@@ -78,7 +78,6 @@ export function filterChainMatches(p: ConfigPatch, l: Obj, fc: Obj): boolean {
   if (m.destinationPort && dport !== m.destinationPort) return false;
   return true;
 }
-
 
 export function subFilterMatches(p: ConfigPatch, h: Obj): boolean {
   const n = p.match.listener?.filterChain?.filter?.subFilter?.name;
@@ -94,7 +93,8 @@ export function listenerFilterMatches(p: ConfigPatch, lf: Obj): boolean {
 function gatewayRouteName(name: string): { port: number; portName: string; gateway: string } {
   const parts = name.split('.');
   if (parts[0] === 'http') return { port: Number(parts[1]), portName: '', gateway: '' };
-  if (parts[0] === 'https' && parts.length >= 5) return { port: Number(parts[1]), portName: parts[2]!, gateway: `${parts[parts.length - 1]}/${parts.slice(3, -1).join('.')}` };
+  if (parts[0] === 'https' && parts.length >= 5)
+    return { port: Number(parts[1]), portName: parts[2]!, gateway: `${parts[parts.length - 1]}/${parts.slice(3, -1).join('.')}` };
   return { port: 0, portName: '', gateway: '' };
 }
 
@@ -125,10 +125,14 @@ export function routeMatches(p: ConfigPatch, r: Obj): boolean {
   if (!m) return true;
   if (m.name && m.name !== r['name']) return false;
   switch (m.action) {
-    case 'ROUTE': return r['route'] !== undefined;
-    case 'REDIRECT': return r['redirect'] !== undefined;
-    case 'DIRECT_RESPONSE': return r['direct_response'] !== undefined;
-    default: return true;
+    case 'ROUTE':
+      return r['route'] !== undefined;
+    case 'REDIRECT':
+      return r['redirect'] !== undefined;
+    case 'DIRECT_RESPONSE':
+      return r['direct_response'] !== undefined;
+    default:
+      return true;
   }
 }
 

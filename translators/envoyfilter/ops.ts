@@ -27,7 +27,9 @@ export interface Unit {
 }
 
 export function unitsOf(filters: readonly EnvoyFilter[]): Unit[] {
-  return filters.flatMap((f) => f.spec.configPatches.map((patch, index) => ({ filter: `${f.meta.namespace}/${f.meta.name}`, index, patch })));
+  return filters.flatMap((f) =>
+    f.spec.configPatches.map((patch, index) => ({ filter: `${f.meta.namespace}/${f.meta.name}`, index, patch })),
+  );
 }
 
 /** A patch not applied to one resource because the result failed Envoy's validate.rules. */

@@ -11,12 +11,20 @@ import { insertOps, mergeOps } from './listops.js';
 import { routeConfigMatches, routeMatches, vhostMatches } from './match.js';
 
 function patchRoutes(routes: readonly Obj[], units: readonly Unit[], ops: ProtoOps): readonly Obj[] {
-  const lo = { hasMatch: (u: Unit) => u.patch.match.routeConfiguration?.vhost?.route !== undefined, matches: (u: Unit, e: Obj) => routeMatches(u.patch, e), merge: (e: Obj, v: Obj) => ops.merge(VALUE_TYPE.HTTP_ROUTE, e, v) };
+  const lo = {
+    hasMatch: (u: Unit) => u.patch.match.routeConfiguration?.vhost?.route !== undefined,
+    matches: (u: Unit, e: Obj) => routeMatches(u.patch, e),
+    merge: (e: Obj, v: Obj) => ops.merge(VALUE_TYPE.HTTP_ROUTE, e, v),
+  };
   const merged = mergeOps(routes, units, lo, true);
   let out = merged;
   for (const u of units) {
     // INSERT_FIRST with a route match inserts at the top only when some route matches, as istiod; REPLACE is not a route operation there.
-    if (u.patch.operation === 'REPLACE' || (u.patch.operation === 'INSERT_FIRST' && lo.hasMatch(u) && !out.some((r) => routeMatches(u.patch, r)))) continue;
+    if (
+      u.patch.operation === 'REPLACE' ||
+      (u.patch.operation === 'INSERT_FIRST' && lo.hasMatch(u) && !out.some((r) => routeMatches(u.patch, r)))
+    )
+      continue;
     out = insertOps(out, [u], lo, true);
   }
   return out;
@@ -26,7 +34,9 @@ export function patchRouteConfiguration(rc: Obj, ctx: ResourceContext, units: re
   const mine = units.filter((u) => routeConfigMatches(u.patch, rc, ctx));
   if (!mine.length) return rc;
   let out = rc;
-  for (const u of mine) if (u.patch.applyTo === 'ROUTE_CONFIGURATION' && u.patch.operation === 'MERGE' && u.patch.value) out = ops.merge(VALUE_TYPE.ROUTE_CONFIGURATION, out, u.patch.value);
+  for (const u of mine)
+    if (u.patch.applyTo === 'ROUTE_CONFIGURATION' && u.patch.operation === 'MERGE' && u.patch.value)
+      out = ops.merge(VALUE_TYPE.ROUTE_CONFIGURATION, out, u.patch.value);
   const vhu = mine.filter((u) => u.patch.applyTo === 'VIRTUAL_HOST');
   const ru = mine.filter((u) => u.patch.applyTo === 'HTTP_ROUTE');
   const before = list(out['virtual_hosts']);
@@ -54,7 +64,9 @@ export function patchRouteConfiguration(rc: Obj, ctx: ResourceContext, units: re
     });
   }
   // INSERT_* on a virtual host behave as ADD (istiod converts them).
-  const adds = vhu.filter((u) => ['ADD', 'INSERT_BEFORE', 'INSERT_AFTER', 'INSERT_FIRST'].includes(u.patch.operation) && u.patch.value).map((u) => u.patch.value as Obj);
+  const adds = vhu
+    .filter((u) => ['ADD', 'INSERT_BEFORE', 'INSERT_AFTER', 'INSERT_FIRST'].includes(u.patch.operation) && u.patch.value)
+    .map((u) => u.patch.value as Obj);
   if (adds.length) vhosts = [...vhosts, ...adds];
   return vhosts === before ? out : { ...out, virtual_hosts: vhosts };
 }

@@ -23,7 +23,9 @@ function selects(ef: EnvoyFilter, labels: Readonly<Record<string, string>>): boo
 }
 
 const byCreation = (a: EnvoyFilter, b: EnvoyFilter): number =>
-  a.creationTimestamp.localeCompare(b.creationTimestamp) || a.meta.name.localeCompare(b.meta.name) || a.meta.namespace.localeCompare(b.meta.namespace);
+  a.creationTimestamp.localeCompare(b.creationTimestamp) ||
+  a.meta.name.localeCompare(b.meta.name) ||
+  a.meta.namespace.localeCompare(b.meta.namespace);
 
 export function envoyFiltersFor(mesh: MeshConfig, proxy: Proxy, labels: Readonly<Record<string, string>>): EnvoyFilter[] {
   const all = mesh.envoyFilters ?? [];
@@ -31,7 +33,10 @@ export function envoyFiltersFor(mesh: MeshConfig, proxy: Proxy, labels: Readonly
   const root = mesh.settings.rootNamespace;
   const inNs = (ns: string): EnvoyFilter[] => all.filter((f) => f.meta.namespace === ns && selects(f, labels)).sort(byCreation);
   const list = [...inNs(root), ...(proxy.namespace !== root ? inNs(proxy.namespace) : [])];
-  return list.map((f, i) => ({ f, i })).sort((a, b) => a.f.spec.priority - b.f.spec.priority || a.i - b.i).map((x) => x.f);
+  return list
+    .map((f, i) => ({ f, i }))
+    .sort((a, b) => a.f.spec.priority - b.f.spec.priority || a.i - b.i)
+    .map((x) => x.f);
 }
 
 /** `''` when none applies; else the filters in order, each with its patches' proxy-match bits. */

@@ -34,5 +34,6 @@ export function corsPolicy(c: CorsPolicy): Record<string, unknown> {
 export const cors: HttpFilterFeature = {
   name: CORS_FILTER,
   filters: (ctx) => (isGrpcClass(ctx.listenerClass) ? [] : [{ name: CORS_FILTER, typed_config: typedAny(CORS_TYPE, {}) }]),
-  routeConfig: ({ route, listenerClass }) => (route.corsPolicy && !isGrpcClass(listenerClass) ? typedAny(CORS_POLICY_TYPE, corsPolicy(route.corsPolicy)) : undefined),
+  routeConfig: ({ route, listenerClass }) =>
+    route.corsPolicy && !isGrpcClass(listenerClass) ? typedAny(CORS_POLICY_TYPE, corsPolicy(route.corsPolicy)) : undefined,
 };

@@ -11,14 +11,22 @@ import type { HttpListenerContext } from './types.js';
 
 const { mesh } = meshFrom('');
 const p = proxy('sidecar~10.1.0.1~a-1.default~default.svc.cluster.local');
-const ctx = (listenerClass: ListenerClass): HttpListenerContext => ({ mesh, proxy: p, labels: { app: 'a' }, listenerClass, port: { number: 8080 } });
+const ctx = (listenerClass: ListenerClass): HttpListenerContext => ({
+  mesh,
+  proxy: p,
+  labels: { app: 'a' },
+  listenerClass,
+  port: { number: 8080 },
+});
 const names = (c: ListenerClass): (string | undefined)[] => httpFilters(ctx(c)).map((f) => f.name);
 const vs = { kind: 'VirtualService', meta: { namespace: 'default', name: 'r' }, spec: { hosts: ['r'] } } as unknown as VirtualService;
 
 describe('translators/filters (HTTP filter registry)', () => {
   it('gives Envoy listeners fault, cors, router and proxyless gRPC fault, router (as istiod)', () => {
-    for (const c of ['sidecar-inbound', 'sidecar-outbound', 'gateway'] as const) assert.deepEqual(names(c), ['envoy.filters.http.fault', 'envoy.filters.http.cors', 'envoy.filters.http.router'], c);
-    for (const c of ['grpc-outbound', 'grpc-inbound'] as const) assert.deepEqual(names(c), ['envoy.filters.http.fault', 'envoy.filters.http.router'], c);
+    for (const c of ['sidecar-inbound', 'sidecar-outbound', 'gateway'] as const)
+      assert.deepEqual(names(c), ['envoy.filters.http.fault', 'envoy.filters.http.cors', 'envoy.filters.http.router'], c);
+    for (const c of ['grpc-outbound', 'grpc-inbound'] as const)
+      assert.deepEqual(names(c), ['envoy.filters.http.fault', 'envoy.filters.http.router'], c);
   });
 
   it('keeps the router last and every feature name canonical and unique', () => {
@@ -28,10 +36,16 @@ describe('translators/filters (HTTP filter registry)', () => {
   });
 
   it('builds per-route config from the route: fault everywhere, CORS only for Envoy', () => {
-    const route = { fault: { abort: { httpStatus: 418, percentage: { value: 50 } } }, corsPolicy: { allowOrigins: [{ exact: 'https://x' }] } } as HTTPRoute;
+    const route = {
+      fault: { abort: { httpStatus: 418, percentage: { value: 50 } } },
+      corsPolicy: { allowOrigins: [{ exact: 'https://x' }] },
+    } as HTTPRoute;
     const envoy = perFilterConfig({ listenerClass: 'sidecar-outbound', route, virtualService: vs });
     assert.deepEqual(Object.keys(envoy ?? {}), ['envoy.filters.http.fault', 'envoy.filters.http.cors']);
-    assert.deepEqual(envoy?.['envoy.filters.http.fault'], { '@type': 'type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault', abort: { http_status: 418, percentage: { numerator: 500000, denominator: 'MILLION' } } });
+    assert.deepEqual(envoy?.['envoy.filters.http.fault'], {
+      '@type': 'type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault',
+      abort: { http_status: 418, percentage: { numerator: 500000, denominator: 'MILLION' } },
+    });
     const grpc = perFilterConfig({ listenerClass: 'grpc-outbound', route, virtualService: vs });
     assert.deepEqual(Object.keys(grpc ?? {}), ['envoy.filters.http.fault']);
     assert.equal(perFilterConfig({ listenerClass: 'gateway', route: {} as HTTPRoute, virtualService: vs }), undefined);
@@ -41,7 +55,10 @@ describe('translators/filters (HTTP filter registry)', () => {
     const seen: HttpListenerContext[] = [];
     const probe: HttpFilterFeature = {
       name: 'envoy.filters.http.rbac',
-      filters: (c) => { seen.push(c); return c.listenerClass === 'sidecar-inbound' && c.labels['app'] === 'a' ? [{ name: 'envoy.filters.http.rbac' }] : []; },
+      filters: (c) => {
+        seen.push(c);
+        return c.listenerClass === 'sidecar-inbound' && c.labels['app'] === 'a' ? [{ name: 'envoy.filters.http.rbac' }] : [];
+      },
     };
     const list = [probe, ...HTTP_FILTERS];
     assert.deepEqual(httpFilters(ctx('sidecar-inbound'), list).map((f) => f.name)[0], 'envoy.filters.http.rbac');

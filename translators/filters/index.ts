@@ -51,7 +51,10 @@ export function httpFilters(ctx: HttpListenerContext, features: readonly HttpFil
 }
 
 /** A VirtualService route's `typed_per_filter_config` (filter name → config), or undefined when empty. */
-export function perFilterConfig(ctx: HttpRouteContext, features: readonly HttpFilterFeature[] = HTTP_FILTERS): Record<string, Any> | undefined {
+export function perFilterConfig(
+  ctx: HttpRouteContext,
+  features: readonly HttpFilterFeature[] = HTTP_FILTERS,
+): Record<string, Any> | undefined {
   const out: Record<string, Any> = {};
   for (const f of features) {
     const c = f.routeConfig?.(ctx);

@@ -16,11 +16,37 @@ const NOT_TRANSLATED: Readonly<Record<string, readonly string[]>> = {
 };
 
 /** Kubernetes kinds commonly applied next to mesh config that have nothing for tspilot. */
-const WORKLOAD_KINDS: readonly string[] = ['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob', 'ConfigMap', 'Secret',
-  'ServiceAccount', 'Namespace', 'Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding', 'PersistentVolumeClaim', 'PersistentVolume',
-  'Ingress', 'IngressClass', 'NetworkPolicy', 'HorizontalPodAutoscaler', 'PodDisruptionBudget', 'CustomResourceDefinition',
-  'MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration', 'StorageClass', 'LimitRange', 'ResourceQuota', 'PriorityClass',
-  'ReplicationController'];
+const WORKLOAD_KINDS: readonly string[] = [
+  'Deployment',
+  'StatefulSet',
+  'DaemonSet',
+  'ReplicaSet',
+  'Job',
+  'CronJob',
+  'ConfigMap',
+  'Secret',
+  'ServiceAccount',
+  'Namespace',
+  'Role',
+  'RoleBinding',
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'PersistentVolumeClaim',
+  'PersistentVolume',
+  'Ingress',
+  'IngressClass',
+  'NetworkPolicy',
+  'HorizontalPodAutoscaler',
+  'PodDisruptionBudget',
+  'CustomResourceDefinition',
+  'MutatingWebhookConfiguration',
+  'ValidatingWebhookConfiguration',
+  'StorageClass',
+  'LimitRange',
+  'ResourceQuota',
+  'PriorityClass',
+  'ReplicationController',
+];
 
 const KNOWN: readonly string[] = [...SUPPORTED_KINDS, ...new Set(Object.values(NOT_TRANSLATED).flat()), ...WORKLOAD_KINDS];
 
@@ -64,7 +90,8 @@ export function ignoredReason(kind: string, apiVersion: string): { reason: strin
     return { reason: `${kind} (${group}) is not translated by tspilot yet; it has no effect on what proxies receive`, level: 'warn' };
   }
   if (WORKLOAD_KINDS.includes(kind)) return { reason: `${kind} carries no mesh configuration tspilot reads`, level: 'info' };
-  if (SUPPORTED_KINDS.includes(kind)) return { reason: `${apiVersion} ${kind} is not a kind tspilot reads (another API group than the one tspilot knows)`, level: 'warn' };
+  if (SUPPORTED_KINDS.includes(kind))
+    return { reason: `${apiVersion} ${kind} is not a kind tspilot reads (another API group than the one tspilot knows)`, level: 'warn' };
   const hint = suggestKind(kind);
   return { reason: `unknown kind ${kind}${hint && hint !== kind ? ` (did you mean ${hint}?)` : ''}`, level: 'warn' };
 }

@@ -21,7 +21,10 @@ export interface ParserOptions {
 
 export type ParseOutcome = ParseResult & { readonly busy?: boolean };
 
-interface Job { readonly req: ParseRequest; readonly resolve: (r: ParseOutcome) => void }
+interface Job {
+  readonly req: ParseRequest;
+  readonly resolve: (r: ParseOutcome) => void;
+}
 
 const WORKER_URL = new URL('./parse-worker.js', import.meta.url);
 
@@ -47,7 +50,11 @@ export class ParseWorker {
   parse(text: string, source: string, defaultNamespace = 'default'): Promise<ParseOutcome> {
     if (this.closed) return Promise.resolve({ ok: false, reason: 'the parser is shut down' });
     if (this.queue.length >= this.maxQueued) {
-      return Promise.resolve({ ok: false, busy: true, reason: `${this.queue.length + 1} documents are already waiting to be parsed; try again shortly` });
+      return Promise.resolve({
+        ok: false,
+        busy: true,
+        reason: `${this.queue.length + 1} documents are already waiting to be parsed; try again shortly`,
+      });
     }
     return new Promise((resolve) => {
       this.queue.push({ req: { id: this.nextId++, text, source, defaultNamespace }, resolve });
@@ -70,14 +77,21 @@ export class ParseWorker {
     w.unref();
     w.on('message', (m: { id: number; result: ParseResult } | { ready: true }) => {
       if (this.worker !== w) return;
-      if ('ready' in m) { this.ready = true; this.send(); return; }
+      if ('ready' in m) {
+        this.ready = true;
+        this.send();
+        return;
+      }
       if (this.current?.job.req.id === m.id) this.finish(m.result);
     });
     w.on('error', (e: Error & { code?: string }) => {
       if (this.worker !== w) return;
       this.worker = undefined;
       const oom = e.code === 'ERR_WORKER_OUT_OF_MEMORY' || /memory/i.test(e.message);
-      this.finish({ ok: false, reason: oom ? `parsing needed more than the parser's ${this.heapMb} MB heap; not read` : `the parser failed: ${e.message}` });
+      this.finish({
+        ok: false,
+        reason: oom ? `parsing needed more than the parser's ${this.heapMb} MB heap; not read` : `the parser failed: ${e.message}`,
+      });
     });
     w.on('exit', () => {
       if (this.worker !== w) return;
@@ -92,7 +106,10 @@ export class ParseWorker {
     const job = this.queue.shift();
     if (!job) return;
     this.current = { job, timer: undefined };
-    if (!this.worker) { this.ready = false; this.worker = this.spawn(); }
+    if (!this.worker) {
+      this.ready = false;
+      this.worker = this.spawn();
+    }
     this.send();
   }
 

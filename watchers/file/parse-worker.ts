@@ -7,7 +7,12 @@
 import { parentPort } from 'node:worker_threads';
 import { parseConfigText } from './parse.js';
 
-export interface ParseRequest { readonly id: number; readonly text: string; readonly source: string; readonly defaultNamespace: string }
+export interface ParseRequest {
+  readonly id: number;
+  readonly text: string;
+  readonly source: string;
+  readonly defaultNamespace: string;
+}
 
 parentPort?.on('message', (req: ParseRequest) => {
   parentPort!.postMessage({ id: req.id, result: parseConfigText(req.text, req.source, req.defaultNamespace) });

@@ -45,13 +45,19 @@ spec:
 describe('watchers/file/parse parseConfigText', () => {
   it('reads multi-document YAML: every document becomes an object keyed Kind/namespace/name', () => {
     const f = parsed(`${SERVICE}---${VS('a')}---${VS('b')}`);
-    assert.deepEqual(f.objects.map((o) => o.key), ['Service/default/reviews', 'VirtualService/bookinfo/a', 'VirtualService/bookinfo/b']);
+    assert.deepEqual(
+      f.objects.map((o) => o.key),
+      ['Service/default/reviews', 'VirtualService/bookinfo/a', 'VirtualService/bookinfo/b'],
+    );
     assert.deepEqual(f.rejections, []);
     assert.deepEqual(f.ignored, []);
   });
 
   it('applies the default namespace to objects without one', () => {
-    assert.deepEqual(parsed(SERVICE, 'team-a').objects.map((o) => o.key), ['Service/team-a/reviews']);
+    assert.deepEqual(
+      parsed(SERVICE, 'team-a').objects.map((o) => o.key),
+      ['Service/team-a/reviews'],
+    );
   });
 
   it('expands kind: List (kubectl get -o yaml output)', () => {
@@ -72,13 +78,22 @@ items:
   metadata: {name: ratings-v1, namespace: bookinfo}
 ---
 ${SERVICE}`);
-    assert.deepEqual(f.objects.map((o) => o.key), ['Service/bookinfo/ratings', 'DestinationRule/bookinfo/ratings', 'Service/default/reviews']);
-    assert.deepEqual(f.ignored.map((i) => i.kind), ['Deployment']);
+    assert.deepEqual(
+      f.objects.map((o) => o.key),
+      ['Service/bookinfo/ratings', 'DestinationRule/bookinfo/ratings', 'Service/default/reviews'],
+    );
+    assert.deepEqual(
+      f.ignored.map((i) => i.kind),
+      ['Deployment'],
+    );
   });
 
   it('an invalid document is rejected on its own; the others are still read', () => {
     const f = parsed(`${VS('good')}---${VS('bad', '\n    timeout: soon')}---${SERVICE}`);
-    assert.deepEqual(f.objects.map((o) => o.key), ['VirtualService/bookinfo/good', 'Service/default/reviews']);
+    assert.deepEqual(
+      f.objects.map((o) => o.key),
+      ['VirtualService/bookinfo/good', 'Service/default/reviews'],
+    );
     assert.equal(f.rejections.length, 1);
     const r = f.rejections[0]!;
     assert.equal(r.key, 'VirtualService/bookinfo/bad');
@@ -88,7 +103,10 @@ ${SERVICE}`);
 
   it('a Deployment is ignored, not rejected', () => {
     const f = parsed(`apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: reviews-v1}\nspec: {replicas: 3}\n---${SERVICE}`);
-    assert.deepEqual(f.ignored.map((i) => [i.kind, i.name, i.namespace, i.source]), [['Deployment', 'reviews-v1', 'default', SRC]]);
+    assert.deepEqual(
+      f.ignored.map((i) => [i.kind, i.name, i.namespace, i.source]),
+      [['Deployment', 'reviews-v1', 'default', SRC]],
+    );
     assert.match(f.ignored[0]!.reason, /no mesh configuration/);
     assert.equal(f.ignored[0]!.level, 'info', 'an ordinary workload kind is not worth a warning');
     assert.deepEqual(f.rejections, []);
@@ -104,7 +122,10 @@ ${SERVICE}`);
 
     it('a misspelled kind: unknown, with a suggestion', () => {
       const i = one('networking.istio.io/v1', 'VirtualServce');
-      assert.deepEqual([i.kind, i.apiVersion, i.name, i.namespace, i.level], ['VirtualServce', 'networking.istio.io/v1', 'x', 'bookinfo', 'warn']);
+      assert.deepEqual(
+        [i.kind, i.apiVersion, i.name, i.namespace, i.level],
+        ['VirtualServce', 'networking.istio.io/v1', 'x', 'bookinfo', 'warn'],
+      );
       assert.match(i.reason, /unknown kind VirtualServce \(did you mean VirtualService\?\)/);
       assert.match(one('networking.istio.io/v1', 'Destinationrule').reason, /did you mean DestinationRule\?/);
       assert.match(one('networking.istio.io/v1', 'serviceentries').reason, /did you mean ServiceEntry\?/);
@@ -116,11 +137,18 @@ ${SERVICE}`);
       assert.equal(i.level, 'warn');
     });
 
-    for (const [apiVersion, kind] of [['telemetry.istio.io/v1', 'Telemetry'], ['networking.istio.io/v1alpha3', 'WorkloadGroup'],
-      ['gateway.networking.k8s.io/v1alpha2', 'UDPRoute'], ['gateway.networking.k8s.io/v1alpha3', 'BackendTLSPolicy']] as const) {
+    for (const [apiVersion, kind] of [
+      ['telemetry.istio.io/v1', 'Telemetry'],
+      ['networking.istio.io/v1alpha3', 'WorkloadGroup'],
+      ['gateway.networking.k8s.io/v1alpha2', 'UDPRoute'],
+      ['gateway.networking.k8s.io/v1alpha3', 'BackendTLSPolicy'],
+    ] as const) {
       it(`${apiVersion} ${kind}: not translated by tspilot yet`, () => {
         const i = one(apiVersion, kind);
-        assert.match(i.reason, new RegExp(`^${kind} \\(${apiVersion.split('/')[0]!.replace(/\./g, '\\.')}\\) is not translated by tspilot yet`));
+        assert.match(
+          i.reason,
+          new RegExp(`^${kind} \\(${apiVersion.split('/')[0]!.replace(/\./g, '\\.')}\\) is not translated by tspilot yet`),
+        );
         assert.equal(i.level, 'warn');
       });
     }
@@ -132,17 +160,30 @@ ${SERVICE}`);
     assert.equal((f.objects[0]!.object as VirtualService).spec.http![0]!.route![0]!.destination.host, 'reviews');
     assert.equal(f.rejections.length, 1);
     const r = f.rejections[0]!;
-    assert.deepEqual([r.key, r.kind, r.namespace, r.name, r.field], ['VirtualService/bookinfo/dup', 'VirtualService', 'bookinfo', 'dup', 'metadata.name']);
+    assert.deepEqual(
+      [r.key, r.kind, r.namespace, r.name, r.field],
+      ['VirtualService/bookinfo/dup', 'VirtualService', 'bookinfo', 'dup', 'metadata.name'],
+    );
     assert.match(r.reason, /defined twice/);
   });
 
   it('empty documents and comment-only files are fine', () => {
     assert.deepEqual(parsed('# nothing here yet\n').objects, []);
-    assert.deepEqual(parsed(`---\n---${SERVICE}---\n`).objects.map((o) => o.key), ['Service/default/reviews']);
+    assert.deepEqual(
+      parsed(`---\n---${SERVICE}---\n`).objects.map((o) => o.key),
+      ['Service/default/reviews'],
+    );
   });
 
   it('reads JSON too', () => {
-    const f = parsed(JSON.stringify({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'j', namespace: 'x' }, spec: { ports: [{ name: 'http', port: 80, targetPort: 8080 }] } }));
+    const f = parsed(
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 'j', namespace: 'x' },
+        spec: { ports: [{ name: 'http', port: 80, targetPort: 8080 }] },
+      }),
+    );
     assert.equal(f.objects[0]!.key, 'Service/x/j');
     assert.equal((f.objects[0]!.object as Service).ports[0]!.targetPort, 8080);
   });
@@ -177,19 +218,27 @@ ${SERVICE}`);
     it('an alias bomb', () => {
       let bomb = 'a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n';
       let prev = 'a';
-      for (const c of 'bcdefghi') { bomb += `${c}: &${c} [${Array(9).fill(`*${prev}`).join(', ')}]\n`; prev = c; }
+      for (const c of 'bcdefghi') {
+        bomb += `${c}: &${c} [${Array(9).fill(`*${prev}`).join(', ')}]\n`;
+        prev = c;
+      }
       assert.match(refused(bomb), /aliases/);
     });
 
     it('a document nested deeper than the parser can go', () => {
       const depth = 20_000;
-      assert.match(refused(`apiVersion: v1\nkind: Service\nmetadata: {name: x}\nspec: ${'['.repeat(depth)}${']'.repeat(depth)}\n`), /line 4: nested too deeply/);
+      assert.match(
+        refused(`apiVersion: v1\nkind: Service\nmetadata: {name: x}\nspec: ${'['.repeat(depth)}${']'.repeat(depth)}\n`),
+        /line 4: nested too deeply/,
+      );
       assert.match(refused(`a: ${'{b: '.repeat(300)}1${'}'.repeat(300)}\n`), /nested too deeply/);
     });
 
     it('brackets in quotes and comments do not count as nesting', () => {
       const many = '['.repeat(300);
-      const f = parsed(`# ${many}\napiVersion: v1\nkind: Service\nmetadata: {name: reviews, annotations: {a: "${many}\\"${many}", b: '${many}'}}\nspec: {ports: [{port: 80}]}\n`);
+      const f = parsed(
+        `# ${many}\napiVersion: v1\nkind: Service\nmetadata: {name: reviews, annotations: {a: "${many}\\"${many}", b: '${many}'}}\nspec: {ports: [{port: 80}]}\n`,
+      );
       assert.equal(f.objects.length, 1);
     });
   });

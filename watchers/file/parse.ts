@@ -39,11 +39,20 @@ function overDeepAt(text: string): number {
   let quote = '';
   for (let i = 0; i < text.length; i++) {
     const c = text[i];
-    if (quote === '#') { if (c === '\n') quote = ''; continue; }
-    if (quote) { if (c === '\\' && quote === '"') i++; else if (c === quote) quote = ''; continue; }
+    if (quote === '#') {
+      if (c === '\n') quote = '';
+      continue;
+    }
+    if (quote) {
+      if (c === '\\' && quote === '"') i++;
+      else if (c === quote) quote = '';
+      continue;
+    }
     if (c === '"' || c === "'") quote = c;
     else if (c === '#' && (i === 0 || /\s/.test(text[i - 1]!))) quote = '#';
-    else if (c === '[' || c === '{') { if (++depth > MAX_FLOW_DEPTH) return i; } else if (c === ']' || c === '}') depth = Math.max(0, depth - 1);
+    else if (c === '[' || c === '{') {
+      if (++depth > MAX_FLOW_DEPTH) return i;
+    } else if (c === ']' || c === '}') depth = Math.max(0, depth - 1);
   }
   return -1;
 }
@@ -90,7 +99,15 @@ function parseTrusting(text: string, source: string, defaultNamespace: string): 
     if (res.status === 'ok') {
       if (seen.has(res.key)) {
         const [kind, namespace, name] = res.key.split('/') as [string, string, string];
-        rejections.push({ key: res.key, kind, namespace, name, source, field: 'metadata.name', reason: 'defined twice in this file; the later one is ignored' });
+        rejections.push({
+          key: res.key,
+          kind,
+          namespace,
+          name,
+          source,
+          field: 'metadata.name',
+          reason: 'defined twice in this file; the later one is ignored',
+        });
         continue;
       }
       seen.add(res.key);
@@ -102,7 +119,8 @@ function parseTrusting(text: string, source: string, defaultNamespace: string): 
       const name = typeof o.metadata?.name === 'string' ? o.metadata.name : '';
       const namespace = typeof o.metadata?.namespace === 'string' && o.metadata.namespace ? o.metadata.namespace : defaultNamespace;
       // A Secret is read when it holds TLS keys: the validator says why this one is not.
-      const why = res.kind === 'Secret' && apiVersion === 'v1' ? { reason: res.reason, level: 'info' as const } : ignoredReason(res.kind, apiVersion);
+      const why =
+        res.kind === 'Secret' && apiVersion === 'v1' ? { reason: res.reason, level: 'info' as const } : ignoredReason(res.kind, apiVersion);
       ignored.push({ kind: res.kind, apiVersion, namespace, name, source, ...why });
     }
   }

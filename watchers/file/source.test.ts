@@ -28,17 +28,36 @@ describe('watchers/file/source', function () {
   this.timeout(60_000);
   let dir: string;
   let sub: Subscription | undefined;
-  beforeEach(async () => { dir = await mkdtemp(path.join(os.tmpdir(), 'tspilot-src-')); });
-  afterEach(async () => { sub?.unsubscribe(); sub = undefined; await rm(dir, { recursive: true, force: true }); });
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'tspilot-src-'));
+  });
+  afterEach(async () => {
+    sub?.unsubscribe();
+    sub = undefined;
+    await rm(dir, { recursive: true, force: true });
+  });
 
   /** Runs folder → store → mesh with a short debounce, recording the services of every snapshot. */
-  function pipeline(opts: { pollMs?: number; settleMs?: number; maxFileBytes?: number; onParse?: (file: string, bytes: number) => void } = {}): { snapshots: string[][]; events: ConfigEvent[] } {
+  function pipeline(
+    opts: { pollMs?: number; settleMs?: number; maxFileBytes?: number; onParse?: (file: string, bytes: number) => void } = {},
+  ): { snapshots: string[][]; events: ConfigEvent[] } {
     const snapshots: string[][] = [];
     const events: ConfigEvent[] = [];
     const tap = new Subject<ConfigEvent>();
-    const src = fileSource({ dir, pollMs: opts.pollMs ?? 15, settleMs: opts.settleMs ?? 5, ...(opts.maxFileBytes ? { maxFileBytes: opts.maxFileBytes } : {}), ...(opts.onParse ? { onParse: opts.onParse } : {}) });
-    const s1 = storeStage(tap, { debounceMs: 1, debounceMaxMs: 5 }, logger('test')).subscribe((u: StoreOutput) => snapshots.push(u.mesh.services.map((x) => x.name)));
-    const s2 = src.subscribe((e) => { events.push(e); tap.next(e); });
+    const src = fileSource({
+      dir,
+      pollMs: opts.pollMs ?? 15,
+      settleMs: opts.settleMs ?? 5,
+      ...(opts.maxFileBytes ? { maxFileBytes: opts.maxFileBytes } : {}),
+      ...(opts.onParse ? { onParse: opts.onParse } : {}),
+    });
+    const s1 = storeStage(tap, { debounceMs: 1, debounceMaxMs: 5 }, logger('test')).subscribe((u: StoreOutput) =>
+      snapshots.push(u.mesh.services.map((x) => x.name)),
+    );
+    const s2 = src.subscribe((e) => {
+      events.push(e);
+      tap.next(e);
+    });
     sub = s1;
     sub.add(s2);
     return { snapshots, events };
@@ -64,13 +83,15 @@ describe('watchers/file/source', function () {
       const n = names[i]!;
       const cur = path.join(dir, where.get(n)!);
       switch (ops % 3) {
-        case 0: { // rename to another config file name
+        case 0: {
+          // rename to another config file name
           const next = where.get(n) === `${n}.yaml` ? `${n}-moved.yml` : `${n}.yaml`;
           await rename(cur, path.join(dir, next));
           where.set(n, next);
           break;
         }
-        case 1: { // atomic replace: write a temp file, rename it over the original
+        case 1: {
+          // atomic replace: write a temp file, rename it over the original
           const tmp = path.join(dir, `.${n}.tmp${ops}`);
           await writeFile(tmp, service(n, i) + `# edit ${ops}\n`);
           await rename(tmp, cur);
@@ -100,9 +121,28 @@ describe('watchers/file/source', function () {
   });
 
   for (const [what, make] of [
-    ['a file replaced by a directory', async (p: string) => { await unlink(p); await mkdir(p); }],
-    ['a file replaced by a symlink to a directory', async (p: string) => { await unlink(p); await mkdir(`${p}.d`); await symlink(`${p}.d`, p); }],
-    ['a file replaced by a broken symlink', async (p: string) => { await unlink(p); await symlink(`${p}.missing`, p); }],
+    [
+      'a file replaced by a directory',
+      async (p: string) => {
+        await unlink(p);
+        await mkdir(p);
+      },
+    ],
+    [
+      'a file replaced by a symlink to a directory',
+      async (p: string) => {
+        await unlink(p);
+        await mkdir(`${p}.d`);
+        await symlink(`${p}.d`, p);
+      },
+    ],
+    [
+      'a file replaced by a broken symlink',
+      async (p: string) => {
+        await unlink(p);
+        await symlink(`${p}.missing`, p);
+      },
+    ],
   ] as const) {
     it(`${what} is reported naming the path; its last good objects stay until it is gone`, async () => {
       const p = path.join(dir, 'b.yaml');
@@ -116,7 +156,11 @@ describe('watchers/file/source', function () {
       assert.match(err?.type === 'sourceError' ? err.reason : '', what.includes('broken') ? /broken symlink/ : /is a directory/);
       await sleep(200);
       assert.deepEqual(snapshots.at(-1), ['a', 'b'], 'reported, not withdrawn');
-      assert.equal(events.filter((e) => e.type === 'sourceError' && e.origin.source === p && /directory|symlink/.test(e.reason)).length, 1, 'reported once, not on every scan');
+      assert.equal(
+        events.filter((e) => e.type === 'sourceError' && e.origin.source === p && /directory|symlink/.test(e.reason)).length,
+        1,
+        'reported once, not on every scan',
+      );
       await rm(p, { recursive: true });
       await until(() => snapshots.at(-1)?.join() === 'a', 'b withdrawn once the path is gone');
     });
@@ -124,16 +168,26 @@ describe('watchers/file/source', function () {
 
   it('an HTTP server in the same process keeps answering /ready while a large file is parsed', async () => {
     // ~3 MB of Services: seconds of YAML parsing on a busy machine.
-    const big = Array.from({ length: 12_000 }, (_, i) => service(`big${i}`, i % 250).replace('namespace: default', `namespace: ns${i % 50}`)).join('---\n');
+    const big = Array.from({ length: 12_000 }, (_, i) =>
+      service(`big${i}`, i % 250).replace('namespace: default', `namespace: ns${i % 50}`),
+    ).join('---\n');
     await writeFile(path.join(dir, 'a.yaml'), service('a', 1));
-    const http = await startHttp(new Router().on('GET', '/ready', () => ({ text: 'ready\n' })), '127.0.0.1', 0, () => undefined);
+    const http = await startHttp(
+      new Router().on('GET', '/ready', () => ({ text: 'ready\n' })),
+      '127.0.0.1',
+      0,
+      () => undefined,
+    );
     try {
       let answered: Promise<{ status: number; beforeParsed: boolean }> | undefined;
       const bigRead = (): boolean => events.some((e) => e.type === 'replace' && e.origin.source.endsWith('big.yaml'));
       const { snapshots, events } = pipeline({
         onParse: (file) => {
           if (!file.endsWith('big.yaml')) return;
-          answered = fetch(`http://127.0.0.1:${http.port}/ready`).then(async (r) => ({ status: r.status, beforeParsed: (await r.text(), !bigRead()) }));
+          answered = fetch(`http://127.0.0.1:${http.port}/ready`).then(async (r) => ({
+            status: r.status,
+            beforeParsed: (await r.text(), !bigRead()),
+          }));
         },
       });
       await until(() => snapshots.length > 0, 'the first snapshot');
@@ -144,7 +198,9 @@ describe('watchers/file/source', function () {
       assert.equal(r.status, 200);
       assert.ok(r.beforeParsed, '/ready answered while the file was being parsed, not after');
       await until(() => snapshots.at(-1)?.length === 12_001, 'all of its services', 20_000);
-    } finally { await http.close(); }
+    } finally {
+      await http.close();
+    }
   });
 
   it('a file over the byte limit is refused, naming the file and the limit; its last good objects stay', async () => {

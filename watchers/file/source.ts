@@ -44,7 +44,12 @@ export interface FileSourceOptions {
 
 const CONFIG_FILE = /\.(ya?ml|json)$/i;
 
-interface Seen { readonly mtimeMs: number; readonly size: number; readonly hash: string; readonly ino?: number }
+interface Seen {
+  readonly mtimeMs: number;
+  readonly size: number;
+  readonly hash: string;
+  readonly ino?: number;
+}
 
 /** Why a listed path is not a readable file (a directory, a symlink to one, a broken symlink…), or null for a file. */
 async function notAFile(file: string): Promise<string | null> {
@@ -54,7 +59,8 @@ async function notAFile(file: string): Promise<string | null> {
   try {
     st = await stat(file);
   } catch (e) {
-    if (link !== null && (e as NodeJS.ErrnoException).code === 'ENOENT') return `${file} is a broken symlink (to ${link}, which does not exist)`;
+    if (link !== null && (e as NodeJS.ErrnoException).code === 'ENOENT')
+      return `${file} is a broken symlink (to ${link}, which does not exist)`;
     throw e;
   }
   if (st.isFile()) return null;
@@ -119,51 +125,99 @@ export function fileSource(opts: FileSourceOptions): Observable<ConfigEvent> {
           }
           const st = await stat(file);
           const identity = `${st.ino}/${st.mtimeMs}/${st.size}`;
-          if (prev && prev.mtimeMs === st.mtimeMs && prev.size === st.size) { if (prev.ino !== st.ino) seen.set(file, { ...prev, ino: st.ino }); identities.add(identity); continue; }
+          if (prev && prev.mtimeMs === st.mtimeMs && prev.size === st.size) {
+            if (prev.ino !== st.ino) seen.set(file, { ...prev, ino: st.ino });
+            identities.add(identity);
+            continue;
+          }
           // Modified this very moment: maybe still being written (truncated, half full). Read it on
           // the next pass, settleMs from now (once: a file written without pause is read anyway).
-          if (!initial && Date.now() - st.mtimeMs < settleMs && !fresh.has(file)) { fresh.add(file); onFsEvent(); continue; }
+          if (!initial && Date.now() - st.mtimeMs < settleMs && !fresh.has(file)) {
+            fresh.add(file);
+            onFsEvent();
+            continue;
+          }
           fresh.delete(file);
           if (st.size > maxFileBytes) {
             seen.set(file, { mtimeMs: st.mtimeMs, size: st.size, hash: TOO_BIG, ino: st.ino });
-            out.push({ type: 'sourceError', origin: { source: file }, reason: `${file} is ${st.size} bytes, over the ${maxFileBytes}-byte limit (--max-file-bytes); not read` });
+            out.push({
+              type: 'sourceError',
+              origin: { source: file },
+              reason: `${file} is ${st.size} bytes, over the ${maxFileBytes}-byte limit (--max-file-bytes); not read`,
+            });
             continue;
           }
           const text = await readFile(file, 'utf8');
           const hash = createHash('sha256').update(text).digest('hex');
           seen.set(file, { mtimeMs: st.mtimeMs, size: st.size, hash, ino: st.ino });
-          if (prev?.hash === hash) { identities.add(identity); continue; }
+          if (prev?.hash === hash) {
+            identities.add(identity);
+            continue;
+          }
           opts.onParse?.(file, st.size);
           const res = await parser.parse(text, file, opts.defaultNamespace ?? 'default');
           if (closed) return out;
-          if (!res.ok) { out.push({ type: 'sourceError', origin: { source: file }, reason: res.reason }); continue; }
-          out.push({ type: 'replace', origin: { source: file }, objects: res.file.objects, rejections: res.file.rejections, ignored: res.file.ignored });
+          if (!res.ok) {
+            out.push({ type: 'sourceError', origin: { source: file }, reason: res.reason });
+            continue;
+          }
+          out.push({
+            type: 'replace',
+            origin: { source: file },
+            objects: res.file.objects,
+            rejections: res.file.rejections,
+            ignored: res.file.ignored,
+          });
           identities.add(identity);
         } catch (e) {
           // Vanished between readdir and read (an editor's rename dance): the next scan, right away, settles it.
-          if ((e as NodeJS.ErrnoException).code !== 'ENOENT') out.push({ type: 'sourceError', origin: { source: file }, reason: (e as Error).message });
-          else { raced = true; racedLast = true; again = true; }
+          if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
+            out.push({ type: 'sourceError', origin: { source: file }, reason: (e as Error).message });
+          else {
+            raced = true;
+            racedLast = true;
+            again = true;
+          }
         }
       }
       const now = Date.now();
       let pending = false;
       for (const file of [...seen.keys()]) {
-        if (present.has(file)) { missing.delete(file); continue; }
+        if (present.has(file)) {
+          missing.delete(file);
+          continue;
+        }
         // Renamed: its inode is listed under the new name, read in this same scan; no need to wait.
         const was = seen.get(file)!;
         const renamed = was.ino !== undefined && identities.has(`${was.ino}/${was.mtimeMs}/${was.size}`);
         const since = missing.get(file) ?? now;
         missing.set(file, since);
-        if (raced || (!renamed && now - since < vanishMs)) { pending = true; continue; }
+        if (raced || (!renamed && now - since < vanishMs)) {
+          pending = true;
+          continue;
+        }
         // Gone long enough by this scan's listing; a scan can take a while, so look once more.
-        if (!renamed && await lstat(file).then(() => true, () => false)) { missing.delete(file); again = true; continue; }
+        if (
+          !renamed &&
+          (await lstat(file).then(
+            () => true,
+            () => false,
+          ))
+        ) {
+          missing.delete(file);
+          again = true;
+          continue;
+        }
         missing.delete(file);
         fresh.delete(file);
         seen.delete(file);
         out.push({ type: 'replace', origin: { source: file }, objects: [], rejections: [] });
       }
       if (pending && !vanishTimer && !closed) {
-        vanishTimer = setTimeout(() => { vanishTimer = undefined; rescan(); }, vanishMs);
+        vanishTimer = setTimeout(() => {
+          vanishTimer = undefined;
+          rescan();
+        }, vanishMs);
         vanishTimer.unref();
       }
       return out;
@@ -173,17 +227,26 @@ export function fileSource(opts: FileSourceOptions): Observable<ConfigEvent> {
     const scanAndEmit = async (initial = false): Promise<void> => {
       let events = await scan(initial);
       // The first read must be complete: while it races renames, read again (a few times at most).
-      for (let i = 0; initial && racedLast && i < 5 && !closed; i++) { racedLast = false; events = [...events, ...await scan(initial)]; }
+      for (let i = 0; initial && racedLast && i < 5 && !closed; i++) {
+        racedLast = false;
+        events = [...events, ...(await scan(initial))];
+      }
       if (closed) return;
       for (const ev of events) sub.next(ev);
     };
 
     const rescan = (): void => {
       if (closed) return;
-      if (scanning) { again = true; return; }
+      if (scanning) {
+        again = true;
+        return;
+      }
       scanning = scanAndEmit().finally(() => {
         scanning = null;
-        if (again && !closed) { again = false; rescan(); }
+        if (again && !closed) {
+          again = false;
+          rescan();
+        }
       });
     };
 
@@ -200,11 +263,18 @@ export function fileSource(opts: FileSourceOptions): Observable<ConfigEvent> {
       scanning = null;
       if (closed) return;
       sub.next({ type: 'synced' });
-      if (again) { again = false; rescan(); }
+      if (again) {
+        again = false;
+        rescan();
+      }
       try {
         watcher = watch(opts.dir, { persistent: false }, onFsEvent);
-        watcher.on('error', () => { /* the poll keeps working */ });
-      } catch { /* no fs.watch here: poll only */ }
+        watcher.on('error', () => {
+          /* the poll keeps working */
+        });
+      } catch {
+        /* no fs.watch here: poll only */
+      }
     })();
     const poll = pollMs > 0 ? setInterval(rescan, pollMs) : undefined;
     poll?.unref();

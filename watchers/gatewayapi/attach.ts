@@ -22,28 +22,54 @@ function namespaceAllowed(info: ListenerInfo, routeNs: string, nsLabels: Readonl
   return !!ar.selector && selectorMatches(ar.selector, labels);
 }
 
-export function attach(route: GwRoute, ref: GwParentRef, listeners: readonly ListenerInfo[], nsLabels: ReadonlyMap<string, Readonly<Record<string, string>>>): Attachment {
+export function attach(
+  route: GwRoute,
+  ref: GwParentRef,
+  listeners: readonly ListenerInfo[],
+  nsLabels: ReadonlyMap<string, Readonly<Record<string, string>>>,
+): Attachment {
   const ofGateway = listeners.filter((l) => l.gateway.meta.namespace === ref.namespace && l.gateway.meta.name === ref.name);
-  if (!ofGateway.length) return { ok: false, reason: 'NoMatchingParent', message: `Gateway ${ref.namespace}/${ref.name} not found (or not of an Istio GatewayClass)` };
-  const named = ofGateway.filter((l) => (ref.sectionName === undefined || l.listener.name === ref.sectionName) && (ref.port === undefined || l.listener.port === ref.port));
+  if (!ofGateway.length)
+    return {
+      ok: false,
+      reason: 'NoMatchingParent',
+      message: `Gateway ${ref.namespace}/${ref.name} not found (or not of an Istio GatewayClass)`,
+    };
+  const named = ofGateway.filter(
+    (l) =>
+      (ref.sectionName === undefined || l.listener.name === ref.sectionName) && (ref.port === undefined || l.listener.port === ref.port),
+  );
   if (!named.length) {
-    const what = [ref.sectionName !== undefined ? `sectionName ${ref.sectionName}` : '', ref.port !== undefined ? `port ${ref.port}` : ''].filter(Boolean).join(' and ');
+    const what = [ref.sectionName !== undefined ? `sectionName ${ref.sectionName}` : '', ref.port !== undefined ? `port ${ref.port}` : '']
+      .filter(Boolean)
+      .join(' and ');
     return { ok: false, reason: 'NoMatchingParent', message: `Gateway ${ref.namespace}/${ref.name} has no listener with ${what}` };
   }
   const usable = named.filter((l) => l.istioGateway !== null);
-  const allowed = usable.filter((l) => namespaceAllowed(l, route.meta.namespace, nsLabels)
-    && l.kinds.some((k) => k.group === GATEWAY_API_GROUP && k.kind === route.kind));
+  const allowed = usable.filter(
+    (l) =>
+      namespaceAllowed(l, route.meta.namespace, nsLabels) && l.kinds.some((k) => k.group === GATEWAY_API_GROUP && k.kind === route.kind),
+  );
   if (!allowed.length) {
-    return { ok: false, reason: 'NotAllowedByListeners', message: usable.length
-      ? `no listener of Gateway ${ref.namespace}/${ref.name}${ref.sectionName ? ` (${ref.sectionName})` : ''} allows ${route.kind}s from namespace ${route.meta.namespace}`
-      : `the listeners of Gateway ${ref.namespace}/${ref.name} it names are not usable (see the Gateway's status)` };
+    return {
+      ok: false,
+      reason: 'NotAllowedByListeners',
+      message: usable.length
+        ? `no listener of Gateway ${ref.namespace}/${ref.name}${ref.sectionName ? ` (${ref.sectionName})` : ''} allows ${route.kind}s from namespace ${route.meta.namespace}`
+        : `the listeners of Gateway ${ref.namespace}/${ref.name} it names are not usable (see the Gateway's status)`,
+    };
   }
   const out: { info: ListenerInfo; hostnames: string[] }[] = [];
   for (const info of allowed) {
     const hostnames = route.kind === 'TCPRoute' ? ['*'] : intersectHostnames(info.listener.hostname, route.hostnames);
     if (hostnames.length) out.push({ info, hostnames });
   }
-  if (!out.length) return { ok: false, reason: 'NoMatchingListenerHostname', message: `none of the route's hostnames (${route.hostnames.join(', ')}) matches a listener hostname` };
+  if (!out.length)
+    return {
+      ok: false,
+      reason: 'NoMatchingListenerHostname',
+      message: `none of the route's hostnames (${route.hostnames.join(', ')}) matches a listener hostname`,
+    };
   return { ok: true, listeners: out };
 }
 

@@ -8,8 +8,12 @@
 import type { ObjectMeta } from '../../model/k8s.js';
 import type { GwCondition } from '../../model/gatewayapi.js';
 
-export const cond = (type: string, ok: boolean, reason: string, message = ''): GwCondition =>
-  ({ type, status: ok ? 'True' : 'False', reason, message });
+export const cond = (type: string, ok: boolean, reason: string, message = ''): GwCondition => ({
+  type,
+  status: ok ? 'True' : 'False',
+  reason,
+  message,
+});
 
 export function generatedMeta(namespace: string, name: string): ObjectMeta {
   return { name, namespace, labels: {}, annotations: {}, generation: 0, resourceVersion: '' };
@@ -41,7 +45,13 @@ export function intersectHostnames(listener: string | undefined, route: readonly
 export { within as hostnameWithin };
 
 /** Matches a namespace's labels against a label selector (matchLabels and matchExpressions). */
-export function selectorMatches(sel: { matchLabels: Readonly<Record<string, string>>; matchExpressions: readonly { key: string; operator: string; values: readonly string[] }[] }, labels: Readonly<Record<string, string>>): boolean {
+export function selectorMatches(
+  sel: {
+    matchLabels: Readonly<Record<string, string>>;
+    matchExpressions: readonly { key: string; operator: string; values: readonly string[] }[];
+  },
+  labels: Readonly<Record<string, string>>,
+): boolean {
   for (const k of Object.keys(sel.matchLabels)) if (labels[k] !== sel.matchLabels[k]) return false;
   for (const e of sel.matchExpressions) {
     const v = labels[e.key];

@@ -18,7 +18,16 @@
  * reported in its status and changes nothing else. Pure; output order is deterministic.
  */
 import type { MeshService } from '../../model/config.js';
-import { ISTIO_GATEWAY_CONTROLLER, type GatewayApiObject, type GatewayClass, type GwObjectStatus, type GwRoute, type GwRouteParentStatus, type KubernetesGateway, type ReferenceGrant } from '../../model/gatewayapi.js';
+import {
+  ISTIO_GATEWAY_CONTROLLER,
+  type GatewayApiObject,
+  type GatewayClass,
+  type GwObjectStatus,
+  type GwRoute,
+  type GwRouteParentStatus,
+  type KubernetesGateway,
+  type ReferenceGrant,
+} from '../../model/gatewayapi.js';
 import type { Gateway, HTTPRoute, RouteDestination, VirtualService } from '../../model/istio.js';
 import { attach, isGatewayParent, isServiceParent } from './attach.js';
 import { percentWeights, resolveBackend } from './backends.js';
@@ -70,14 +79,24 @@ export function convertGatewayApi(input: GatewayApiInput): GatewayApiOutput {
   }
   const status: GwObjectStatus[] = [];
   for (const c of [...classes.values()].sort((a, b) => a.meta.name.localeCompare(b.meta.name))) {
-    if (c.controllerName === ISTIO_GATEWAY_CONTROLLER) status.push({ kind: 'GatewayClass', namespace: '', name: c.meta.name, generation: c.meta.generation, conditions: [cond('Accepted', true, 'Accepted', 'Handled by tspilot')] });
+    if (c.controllerName === ISTIO_GATEWAY_CONTROLLER)
+      status.push({
+        kind: 'GatewayClass',
+        namespace: '',
+        name: c.meta.name,
+        generation: c.meta.generation,
+        conditions: [cond('Accepted', true, 'Accepted', 'Handled by tspilot')],
+      });
   }
   const gateways: Gateway[] = [];
   const listeners: ListenerInfo[] = [];
   const gwStatus = new Map<string, { gw: KubernetesGateway; conv: ReturnType<typeof convertGateway> }>();
   const foreignGateways = new Set<string>();
   for (const gw of gws.sort(byKey)) {
-    if (!ours(gw.gatewayClassName, classes)) { foreignGateways.add(`${gw.meta.namespace}/${gw.meta.name}`); continue; }
+    if (!ours(gw.gatewayClassName, classes)) {
+      foreignGateways.add(`${gw.meta.namespace}/${gw.meta.name}`);
+      continue;
+    }
     const conv = convertGateway(gw, input.services, input.secrets, grants, input.domainSuffix);
     gateways.push(...conv.istio);
     listeners.push(...conv.listeners);
@@ -89,17 +108,25 @@ export function convertGatewayApi(input: GatewayApiInput): GatewayApiOutput {
   const mesh = new Map<string, { ns: string; host: string; consumer: boolean; entries: Entry[] }>();
   const tlsVs: VirtualService[] = [];
   for (const route of routes.sort((a, b) => a.kind.localeCompare(b.kind) || byKey(a, b))) {
-    const rules: RuleResult | null = route.kind === 'HTTPRoute' ? httpRouteEntries(route, ctx) : route.kind === 'GRPCRoute' ? grpcRouteEntries(route, ctx) : null;
+    const rules: RuleResult | null =
+      route.kind === 'HTTPRoute' ? httpRouteEntries(route, ctx) : route.kind === 'GRPCRoute' ? grpcRouteEntries(route, ctx) : null;
     const l4 = rules ? null : l4Destinations(route, ctx);
     const refProblem = rules ? rules.refProblem : l4!.problem;
-    const resolved = refProblem ? cond('ResolvedRefs', false, refProblem.reason, refProblem.message) : cond('ResolvedRefs', true, 'ResolvedRefs');
+    const resolved = refProblem
+      ? cond('ResolvedRefs', false, refProblem.reason, refProblem.message)
+      : cond('ResolvedRefs', true, 'ResolvedRefs');
     const parents: GwRouteParentStatus[] = [];
     for (const ref of route.parentRefs) {
-      const parent = (accepted: ReturnType<typeof cond>): void => { parents.push({ parentRef: ref, controllerName: ISTIO_GATEWAY_CONTROLLER, conditions: [accepted, resolved] }); };
+      const parent = (accepted: ReturnType<typeof cond>): void => {
+        parents.push({ parentRef: ref, controllerName: ISTIO_GATEWAY_CONTROLLER, conditions: [accepted, resolved] });
+      };
       if (isGatewayParent(ref)) {
         if (foreignGateways.has(`${ref.namespace}/${ref.name}`)) continue;
         const a = attach(route, ref, listeners, input.namespaceLabels ?? new Map());
-        if (!a.ok) { parent(cond('Accepted', false, a.reason, a.message)); continue; }
+        if (!a.ok) {
+          parent(cond('Accepted', false, a.reason, a.message));
+          continue;
+        }
         parent(cond('Accepted', true, 'Accepted'));
         for (const { info, hostnames } of a.listeners) {
           const lk = `${info.gateway.meta.namespace}/${info.gateway.meta.name}/${info.listener.name}`;
@@ -117,22 +144,49 @@ export function convertGatewayApi(input: GatewayApiInput): GatewayApiOutput {
         }
       } else if (isServiceParent(ref) && rules) {
         const host = `${ref.name}.${ref.namespace}.svc.${input.domainSuffix}`;
-        if (!input.serviceByHost.has(host)) { parent(cond('Accepted', false, 'NoMatchingParent', `Service ${ref.namespace}/${ref.name} not found`)); continue; }
+        if (!input.serviceByHost.has(host)) {
+          parent(cond('Accepted', false, 'NoMatchingParent', `Service ${ref.namespace}/${ref.name} not found`));
+          continue;
+        }
         parent(cond('Accepted', true, 'Accepted'));
         const consumer = route.meta.namespace !== ref.namespace;
         const k = `${consumer ? 0 : 1}|${route.meta.namespace}|${host}`;
         const g = mesh.get(k) ?? { ns: route.meta.namespace, host, consumer, entries: [] };
-        g.entries.push(...(ref.port ? rules.entries.map((e) => ({ key: e.key, route: { ...e.route, match: e.route.match?.map((m) => ({ ...m, port: ref.port! })) } })) : rules.entries));
+        g.entries.push(
+          ...(ref.port
+            ? rules.entries.map((e) => ({
+                key: e.key,
+                route: { ...e.route, match: e.route.match?.map((m) => ({ ...m, port: ref.port! })) },
+              }))
+            : rules.entries),
+        );
         mesh.set(k, g);
       } else {
-        parent(cond('Accepted', false, 'NoMatchingParent', `parentRef kind ${ref.group ? `${ref.group}/` : ''}${ref.kind} is not supported for ${route.kind} (Gateway${rules ? ', or Service for mesh routing' : ''})`));
+        parent(
+          cond(
+            'Accepted',
+            false,
+            'NoMatchingParent',
+            `parentRef kind ${ref.group ? `${ref.group}/` : ''}${ref.kind} is not supported for ${route.kind} (Gateway${rules ? ', or Service for mesh routing' : ''})`,
+          ),
+        );
       }
     }
-    if (parents.length) status.push({ kind: route.kind, namespace: route.meta.namespace, name: route.meta.name, generation: route.meta.generation, parents });
+    if (parents.length)
+      status.push({ kind: route.kind, namespace: route.meta.namespace, name: route.meta.name, generation: route.meta.generation, parents });
   }
   for (const { gw, conv } of [...gwStatus.values()]) {
-    status.push({ kind: 'KubernetesGateway', namespace: gw.meta.namespace, name: gw.meta.name, generation: gw.meta.generation, conditions: conv.status.conditions,
-      listeners: conv.status.listeners.map((l) => ({ ...l, attachedRoutes: attached.get(`${gw.meta.namespace}/${gw.meta.name}/${l.name}`) ?? 0 })) });
+    status.push({
+      kind: 'KubernetesGateway',
+      namespace: gw.meta.namespace,
+      name: gw.meta.name,
+      generation: gw.meta.generation,
+      conditions: conv.status.conditions,
+      listeners: conv.status.listeners.map((l) => ({
+        ...l,
+        attachedRoutes: attached.get(`${gw.meta.namespace}/${gw.meta.name}/${l.name}`) ?? 0,
+      })),
+    });
   }
   const virtualServices: VirtualService[] = [];
   const groups = [...ingress.values()].sort((a, b) => a.gateway.localeCompare(b.gateway) || a.host.localeCompare(b.host));
@@ -140,13 +194,22 @@ export function convertGatewayApi(input: GatewayApiInput): GatewayApiOutput {
     // The matches of every hostname on this listener that covers g.host (`*`, `*.example.com`) compete with its own.
     const entries = groups.filter((o) => o.gateway === g.gateway && (o === g || hostnameWithin(o.host, g.host))).flatMap((o) => o.entries);
     const [ns, name] = g.gateway.split('/') as [string, string];
-    virtualServices.push({ kind: 'VirtualService', meta: generatedMeta(ns, `${name}-${slug(g.host)}`), spec: { hosts: [g.host], gateways: [g.gateway], http: sorted(entries) } });
+    virtualServices.push({
+      kind: 'VirtualService',
+      meta: generatedMeta(ns, `${name}-${slug(g.host)}`),
+      spec: { hosts: [g.host], gateways: [g.gateway], http: sorted(entries) },
+    });
   }
   virtualServices.push(...tlsVs);
   // Consumer routes first: a sidecar takes the first VirtualService for a host, so a namespace's own routes beat the producer's.
-  for (const g of [...mesh.values()].sort((a, b) => Number(b.consumer) - Number(a.consumer) || a.ns.localeCompare(b.ns) || a.host.localeCompare(b.host))) {
-    virtualServices.push({ kind: 'VirtualService', meta: generatedMeta(g.ns, `${g.host.split('.')[0]}-${g.consumer ? 'consumer' : 'producer'}-gateway-api`),
-      spec: { hosts: [g.host], http: sorted(g.entries), exportTo: g.consumer ? ['.'] : ['*'] } });
+  for (const g of [...mesh.values()].sort(
+    (a, b) => Number(b.consumer) - Number(a.consumer) || a.ns.localeCompare(b.ns) || a.host.localeCompare(b.host),
+  )) {
+    virtualServices.push({
+      kind: 'VirtualService',
+      meta: generatedMeta(g.ns, `${g.host.split('.')[0]}-${g.consumer ? 'consumer' : 'producer'}-gateway-api`),
+      spec: { hosts: [g.host], http: sorted(g.entries), exportTo: g.consumer ? ['.'] : ['*'] },
+    });
   }
   return { gateways, virtualServices, status };
 }
@@ -157,8 +220,12 @@ function l4Destinations(route: GwRoute, ctx: HttpContext): { dests: RouteDestina
   for (const rule of route.kind === 'TCPRoute' || route.kind === 'TLSRoute' ? route.rules : []) {
     for (const ref of rule.backendRefs) {
       const r = resolveBackend(ref, route.kind, route.meta.namespace, ctx.services, ctx.grants, ctx.suffix);
-      if (!r.ok) { problem ??= { reason: r.reason, message: r.message }; continue; }
-      if (r.weight > 0) dests.push({ destination: { host: r.host, ...(r.port !== undefined ? { port: { number: r.port } } : {}) }, weight: r.weight });
+      if (!r.ok) {
+        problem ??= { reason: r.reason, message: r.message };
+        continue;
+      }
+      if (r.weight > 0)
+        dests.push({ destination: { host: r.host, ...(r.port !== undefined ? { port: { number: r.port } } : {}) }, weight: r.weight });
     }
   }
   const pct = percentWeights(dests.map((d) => d.weight ?? 0));
@@ -167,6 +234,9 @@ function l4Destinations(route: GwRoute, ctx: HttpContext): { dests: RouteDestina
 
 function tlsVirtualService(route: GwRoute, info: ListenerInfo, hostnames: readonly string[], dests: RouteDestination[]): VirtualService {
   const [ns, name] = info.istioGateway!.split('/') as [string, string];
-  return { kind: 'VirtualService', meta: generatedMeta(ns, `${name}-tls-${route.meta.namespace}-${route.meta.name}`),
-    spec: { hosts: [...hostnames], gateways: [info.istioGateway!], tls: [{ match: [{ sniHosts: [...hostnames] }], route: dests }] } };
+  return {
+    kind: 'VirtualService',
+    meta: generatedMeta(ns, `${name}-tls-${route.meta.namespace}-${route.meta.name}`),
+    spec: { hosts: [...hostnames], gateways: [info.istioGateway!], tls: [{ match: [{ sniHosts: [...hostnames] }], route: dests }] },
+  };
 }

@@ -14,15 +14,31 @@
  * config path. Pure.
  */
 import type { MeshService } from '../../model/config.js';
-import type { GwBackendRef, GwFilter, GwGRPCRoute, GwGRPCRouteMatch, GwHTTPRoute, GwHTTPRouteMatch, GwHeaderMatch, GwHeaderModifier, ReferenceGrant } from '../../model/gatewayapi.js';
+import type {
+  GwBackendRef,
+  GwFilter,
+  GwGRPCRoute,
+  GwGRPCRouteMatch,
+  GwHTTPRoute,
+  GwHTTPRouteMatch,
+  GwHeaderMatch,
+  GwHeaderModifier,
+  ReferenceGrant,
+} from '../../model/gatewayapi.js';
 import type { HTTPMatchRequest, HTTPRoute, HTTPRouteDestination, HeaderOperations, StringMatch } from '../../model/istio.js';
 import { percentWeights, resolveBackend } from './backends.js';
 import type { PrecedenceKey } from './precedence.js';
 
-export interface Entry { readonly route: HTTPRoute; readonly key: PrecedenceKey }
+export interface Entry {
+  readonly route: HTTPRoute;
+  readonly key: PrecedenceKey;
+}
 
 /** The first reason a rule's backends could not all be resolved (ResolvedRefs False), if any. */
-export interface RuleResult { readonly entries: Entry[]; readonly refProblem?: { readonly reason: string; readonly message: string } }
+export interface RuleResult {
+  readonly entries: Entry[];
+  readonly refProblem?: { readonly reason: string; readonly message: string };
+}
 
 export interface HttpContext {
   readonly services: ReadonlyMap<string, MeshService>;
@@ -50,14 +66,20 @@ function headerOps(m: GwHeaderModifier): HeaderOperations {
 }
 
 /** A URI match and how a ReplacePrefixMatch applies to it: `whole` (the path is the prefix) or `prefix` (keep the rest). */
-interface UriPart { readonly uri: StringMatch; readonly prefixPart: 'whole' | 'prefix' | 'none' }
+interface UriPart {
+  readonly uri: StringMatch;
+  readonly prefixPart: 'whole' | 'prefix' | 'none';
+}
 
 function uriParts(path: GwHTTPRouteMatch['path']): UriPart[] {
   if (path.type === 'Exact') return [{ uri: { exact: path.value }, prefixPart: 'none' }];
   if (path.type === 'RegularExpression') return [{ uri: { regex: path.value }, prefixPart: 'none' }];
   const p = path.value.replace(/\/+$/, '');
   if (!p) return [{ uri: { prefix: '/' }, prefixPart: 'prefix' }];
-  return [{ uri: { exact: p }, prefixPart: 'whole' }, { uri: { prefix: `${p}/` }, prefixPart: 'prefix' }];
+  return [
+    { uri: { exact: p }, prefixPart: 'whole' },
+    { uri: { prefix: `${p}/` }, prefixPart: 'prefix' },
+  ];
 }
 
 /** The replacement for the matched prefix, on the `whole` or the `prefix/` half of a split PathPrefix match. */
@@ -66,12 +88,20 @@ function replacePrefix(value: string, part: UriPart['prefixPart']): string {
   return value.endsWith('/') ? value : `${value}/`;
 }
 
-function destinations(refs: readonly GwBackendRef[], kind: string, ns: string, ctx: HttpContext): { dests: HTTPRouteDestination[]; problem?: { reason: string; message: string } } {
+function destinations(
+  refs: readonly GwBackendRef[],
+  kind: string,
+  ns: string,
+  ctx: HttpContext,
+): { dests: HTTPRouteDestination[]; problem?: { reason: string; message: string } } {
   const dests: HTTPRouteDestination[] = [];
   let problem: { reason: string; message: string } | undefined;
   for (const ref of refs) {
     const r = resolveBackend(ref, kind, ns, ctx.services, ctx.grants, ctx.suffix);
-    if (!r.ok) { problem ??= { reason: r.reason, message: r.message }; continue; }
+    if (!r.ok) {
+      problem ??= { reason: r.reason, message: r.message };
+      continue;
+    }
     if (r.weight <= 0) continue;
     dests.push({ destination: { host: r.host, ...(r.port !== undefined ? { port: { number: r.port } } : {}) }, weight: r.weight });
   }
@@ -80,11 +110,20 @@ function destinations(refs: readonly GwBackendRef[], kind: string, ns: string, c
 }
 
 /** The parts of an Istio HTTP route a rule's filters and backends give, for one URI part. */
-function actionOf(filters: readonly GwFilter[], part: UriPart, dests: HTTPRouteDestination[], timeout: string | undefined, kind: string, ns: string, ctx: HttpContext): Partial<HTTPRoute> {
+function actionOf(
+  filters: readonly GwFilter[],
+  part: UriPart,
+  dests: HTTPRouteDestination[],
+  timeout: string | undefined,
+  kind: string,
+  ns: string,
+  ctx: HttpContext,
+): Partial<HTTPRoute> {
   const out: Record<string, unknown> = {};
   const req = filters.find((f) => f.type === 'RequestHeaderModifier');
   const resp = filters.find((f) => f.type === 'ResponseHeaderModifier');
-  if (req || resp) out['headers'] = { ...(req ? { request: headerOps(req.modifier) } : {}), ...(resp ? { response: headerOps(resp.modifier) } : {}) };
+  if (req || resp)
+    out['headers'] = { ...(req ? { request: headerOps(req.modifier) } : {}), ...(resp ? { response: headerOps(resp.modifier) } : {}) };
   const redirect = filters.find((f) => f.type === 'RequestRedirect');
   if (redirect) {
     const r: Record<string, unknown> = { redirectCode: redirect.statusCode };
@@ -104,7 +143,8 @@ function actionOf(filters: readonly GwFilter[], part: UriPart, dests: HTTPRouteD
     const r: Record<string, unknown> = {};
     if (rewrite.hostname) r['authority'] = rewrite.hostname;
     if (rewrite.path?.type === 'ReplaceFullPath') r['uriRegexRewrite'] = { match: '^/.*$', rewrite: rewrite.path.value };
-    else if (rewrite.path?.type === 'ReplacePrefixMatch' && part.prefixPart !== 'none') r['uri'] = replacePrefix(rewrite.path.value, part.prefixPart);
+    else if (rewrite.path?.type === 'ReplacePrefixMatch' && part.prefixPart !== 'none')
+      r['uri'] = replacePrefix(rewrite.path.value, part.prefixPart);
     if (Object.keys(r).length) out['rewrite'] = r;
   }
   const mirror = filters.find((f) => f.type === 'RequestMirror');
@@ -136,9 +176,26 @@ export function httpRouteEntries(route: GwHTTPRoute, ctx: HttpContext): RuleResu
           ...(nameMatches(m.headers) ? { headers: nameMatches(m.headers)! } : {}),
           ...(nameMatches(m.queryParams) ? { queryParams: nameMatches(m.queryParams)! } : {}),
         };
-        const r: HTTPRoute = { name: `${route.meta.namespace}.${route.meta.name}.${ri}`, match: [match], provenance,
-          ...actionOf(rule.filters, part, dests, rule.timeouts?.request, 'HTTPRoute', route.meta.namespace, ctx) };
-        entries.push({ route: r, key: { path: m.path, method: !!m.method, headers: m.headers.length, query: m.queryParams.length, created: route.created, ns: route.meta.namespace, name: route.meta.name, rule: ri, match: mi } });
+        const r: HTTPRoute = {
+          name: `${route.meta.namespace}.${route.meta.name}.${ri}`,
+          match: [match],
+          provenance,
+          ...actionOf(rule.filters, part, dests, rule.timeouts?.request, 'HTTPRoute', route.meta.namespace, ctx),
+        };
+        entries.push({
+          route: r,
+          key: {
+            path: m.path,
+            method: !!m.method,
+            headers: m.headers.length,
+            query: m.queryParams.length,
+            created: route.created,
+            ns: route.meta.namespace,
+            name: route.meta.name,
+            rule: ri,
+            match: mi,
+          },
+        });
       }
     });
   });
@@ -168,12 +225,33 @@ export function grpcRouteEntries(route: GwGRPCRoute, ctx: HttpContext): RuleResu
     matches.forEach((m, mi) => {
       const path = grpcPath(m);
       // A service prefix `/pkg.Svc/` already ends at a segment boundary: no split needed.
-      const part: UriPart = path.type === 'PathPrefix' ? { uri: { prefix: path.value === '/' ? '/' : `${path.value}/` }, prefixPart: 'prefix' }
-        : path.type === 'Exact' ? { uri: { exact: path.value }, prefixPart: 'none' } : { uri: { regex: path.value }, prefixPart: 'none' };
+      const part: UriPart =
+        path.type === 'PathPrefix'
+          ? { uri: { prefix: path.value === '/' ? '/' : `${path.value}/` }, prefixPart: 'prefix' }
+          : path.type === 'Exact'
+            ? { uri: { exact: path.value }, prefixPart: 'none' }
+            : { uri: { regex: path.value }, prefixPart: 'none' };
       const match: HTTPMatchRequest = { uri: part.uri, ...(nameMatches(m.headers) ? { headers: nameMatches(m.headers)! } : {}) };
-      const r: HTTPRoute = { name: `${route.meta.namespace}.${route.meta.name}.${ri}`, match: [match], provenance,
-        ...actionOf(rule.filters, part, dests, undefined, 'GRPCRoute', route.meta.namespace, ctx) };
-      entries.push({ route: r, key: { path, method: false, headers: m.headers.length, query: 0, created: route.created, ns: route.meta.namespace, name: route.meta.name, rule: ri, match: mi } });
+      const r: HTTPRoute = {
+        name: `${route.meta.namespace}.${route.meta.name}.${ri}`,
+        match: [match],
+        provenance,
+        ...actionOf(rule.filters, part, dests, undefined, 'GRPCRoute', route.meta.namespace, ctx),
+      };
+      entries.push({
+        route: r,
+        key: {
+          path,
+          method: false,
+          headers: m.headers.length,
+          query: 0,
+          created: route.created,
+          ns: route.meta.namespace,
+          name: route.meta.name,
+          rule: ri,
+          match: mi,
+        },
+      });
     });
   });
   return { entries, ...(refProblem ? { refProblem } : {}) };

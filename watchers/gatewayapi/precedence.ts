@@ -28,15 +28,17 @@ const RANK: Readonly<Record<GwPathMatch['type'], number>> = { Exact: 0, PathPref
 const len = (p: GwPathMatch): number => (p.type === 'PathPrefix' ? p.value.replace(/\/+$/, '').length : p.value.length);
 
 export function comparePrecedence(a: PrecedenceKey, b: PrecedenceKey): number {
-  return RANK[a.path.type] - RANK[b.path.type]
-    || len(b.path) - len(a.path)
-    || Number(b.method) - Number(a.method)
-    || b.headers - a.headers
-    || b.query - a.query
+  return (
+    RANK[a.path.type] - RANK[b.path.type] ||
+    len(b.path) - len(a.path) ||
+    Number(b.method) - Number(a.method) ||
+    b.headers - a.headers ||
+    b.query - a.query ||
     // An unset timestamp (folder mode) sorts as oldest-unknown: after every dated route.
-    || (a.created === b.created ? 0 : !a.created ? 1 : !b.created ? -1 : a.created < b.created ? -1 : 1)
-    || (a.ns < b.ns ? -1 : a.ns > b.ns ? 1 : 0)
-    || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
-    || a.rule - b.rule
-    || a.match - b.match;
+    (a.created === b.created ? 0 : !a.created ? 1 : !b.created ? -1 : a.created < b.created ? -1 : 1) ||
+    (a.ns < b.ns ? -1 : a.ns > b.ns ? 1 : 0) ||
+    (a.name < b.name ? -1 : a.name > b.name ? 1 : 0) ||
+    a.rule - b.rule ||
+    a.match - b.match
+  );
 }

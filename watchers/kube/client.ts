@@ -12,14 +12,27 @@ import https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
 
 export class KubeApiError extends Error {
-  constructor(readonly code: number, readonly path: string, message: string, readonly reason: string) {
+  constructor(
+    readonly code: number,
+    readonly path: string,
+    message: string,
+    readonly reason: string,
+  ) {
     super(message);
     this.name = 'KubeApiError';
   }
 }
 
-export interface RawObject { apiVersion?: string; kind?: string; metadata?: { name?: string; namespace?: string; resourceVersion?: string; labels?: Record<string, string> }; [k: string]: unknown }
-export interface RawList { metadata?: { resourceVersion?: string; continue?: string }; items?: RawObject[] }
+export interface RawObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: { name?: string; namespace?: string; resourceVersion?: string; labels?: Record<string, string> };
+  [k: string]: unknown;
+}
+export interface RawList {
+  metadata?: { resourceVersion?: string; continue?: string };
+  items?: RawObject[];
+}
 
 const TIMEOUT_MS = 30_000;
 const PAGE = 500;
@@ -48,8 +61,15 @@ export class KubeClient {
           const text = Buffer.concat(chunks).toString('utf8');
           const code = res.statusCode ?? 0;
           let body: unknown;
-          try { body = JSON.parse(text); } catch { body = undefined; }
-          if (code >= 200 && code < 300 && body !== undefined) { resolve(body as T); return; }
+          try {
+            body = JSON.parse(text);
+          } catch {
+            body = undefined;
+          }
+          if (code >= 200 && code < 300 && body !== undefined) {
+            resolve(body as T);
+            return;
+          }
           const st = (body ?? {}) as { message?: string; reason?: string };
           reject(new KubeApiError(code, path, st.message ?? (text.slice(0, 200) || `HTTP ${code}`), st.reason ?? ''));
         });

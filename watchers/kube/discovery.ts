@@ -8,8 +8,12 @@
 import { KubeApiError, type KubeClient } from './client.js';
 import type { WatchedResource } from './resources.js';
 
-interface ResourceList { resources?: { name?: string }[] }
-interface ApiGroup { versions?: { version?: string }[] }
+interface ResourceList {
+  resources?: { name?: string }[];
+}
+interface ApiGroup {
+  versions?: { version?: string }[];
+}
 
 async function getOrNull<T>(client: KubeClient, path: string): Promise<T | null> {
   try {

@@ -133,13 +133,19 @@ export class WatchLoop {
     if (this.startedAt && Date.now() - this.startedAt > 10_000) this.attempt = 0;
     const b = this.o.backoff ?? DEFAULT_BACKOFF;
     const unavailable = code === undefined || code >= 500;
-    return backoffDelay(this.attempt++, unavailable && b.unavailableMaxMs !== undefined ? { ...b, maxMs: Math.min(b.maxMs, b.unavailableMaxMs) } : b);
+    return backoffDelay(
+      this.attempt++,
+      unavailable && b.unavailableMaxMs !== undefined ? { ...b, maxMs: Math.min(b.maxMs, b.unavailableMaxMs) } : b,
+    );
   }
 
   private later(fn: () => void, ms: number): void {
     clearTimeout(this.timer);
     this.retry = fn;
-    this.timer = setTimeout(() => { this.retry = undefined; if (!this.stopped) fn(); }, ms);
+    this.timer = setTimeout(() => {
+      this.retry = undefined;
+      if (!this.stopped) fn();
+    }, ms);
   }
 
   /** If this loop is waiting out a backoff after a failure, retry now (another watch just reconnected). */
@@ -181,9 +187,12 @@ export class WatchLoop {
       if (code === 403) this.settle();
       const delay = this.delayMs(code);
       const msg = (e as Error).message;
-      this.o.log.warn({ ...this.fields, status: code, err: msg, attempt: this.attempt, retryInMs: delay }, code === undefined
-        ? `cannot reach the Kubernetes API server at ${this.o.client.server} to discover ${this.name}: ${msg}; retrying in ${delay} ms`
-        : `API discovery for ${this.name} failed with HTTP ${code}: ${msg}; retrying in ${delay} ms`);
+      this.o.log.warn(
+        { ...this.fields, status: code, err: msg, attempt: this.attempt, retryInMs: delay },
+        code === undefined
+          ? `cannot reach the Kubernetes API server at ${this.o.client.server} to discover ${this.name}: ${msg}; retrying in ${delay} ms`
+          : `API discovery for ${this.name} failed with HTTP ${code}: ${msg}; retrying in ${delay} ms`,
+      );
       this.later(() => void this.discover(), delay);
       return;
     }
@@ -192,8 +201,10 @@ export class WatchLoop {
       if (!this.absentLogged) {
         this.absentLogged = true;
         const poll = this.o.discoveryPollMs ?? 30_000;
-        this.o.log.warn({ ...this.fields, pollMs: poll },
-          `${this.name} is not served by the API server (${this.o.resource.optional ? 'CRD not installed' : 'API not available'}); treating it as empty and checking discovery every ${poll} ms until it appears`);
+        this.o.log.warn(
+          { ...this.fields, pollMs: poll },
+          `${this.name} is not served by the API server (${this.o.resource.optional ? 'CRD not installed' : 'API not available'}); treating it as empty and checking discovery every ${poll} ms until it appears`,
+        );
         this.o.absent?.();
       }
       this.settle();
@@ -201,7 +212,11 @@ export class WatchLoop {
       return;
     }
     this.succeeded();
-    if (this.absentLogged) this.o.log.info({ ...this.fields, apiVersion: v }, `${this.name} is now served (${apiVersion(this.o.resource.group, v)}); starting its watch`);
+    if (this.absentLogged)
+      this.o.log.info(
+        { ...this.fields, apiVersion: v },
+        `${this.name} is now served (${apiVersion(this.o.resource.group, v)}); starting its watch`,
+      );
     this.absentLogged = false;
     this.attempt = 0;
     this.version = v;
@@ -241,12 +256,22 @@ export class WatchLoop {
     // A new informer (first start, or the resource served again after a 404) starts with a first list.
     this.lists = 0;
     this.connects = 0;
-    inf.on('add', (x) => { this.o.scrub?.(x); if (!this.stopped) this.o.upsert(typed(x)); });
-    inf.on('update', (x) => { this.o.scrub?.(x); if (!this.stopped) this.o.upsert(typed(x)); });
-    inf.on('delete', (x) => { if (!this.stopped) this.o.remove(typed(x)); });
+    inf.on('add', (x) => {
+      this.o.scrub?.(x);
+      if (!this.stopped) this.o.upsert(typed(x));
+    });
+    inf.on('update', (x) => {
+      this.o.scrub?.(x);
+      if (!this.stopped) this.o.upsert(typed(x));
+    });
+    inf.on('delete', (x) => {
+      if (!this.stopped) this.o.remove(typed(x));
+    });
     inf.on('error', (e) => this.onError(e));
     // CONNECT: the watch is (re)opening — after a failure, a server-side timeout or a 410.
-    inf.on('connect', () => { if (this.connects++ > 0) this.o.counted?.('reconnect'); });
+    inf.on('connect', () => {
+      if (this.connects++ > 0) this.o.counted?.('reconnect');
+    });
     this.inf = inf;
     this.run();
   }
@@ -260,10 +285,13 @@ export class WatchLoop {
     // also when that failed (client-node reports it through `error` first): only without a new
     // error is the API server back.
     const errorsBefore = this.errors;
-    inf.start().then(() => {
-      if (this.stopped) void inf.stop();
-      else if (this.errors === errorsBefore) this.succeeded();
-    }, (e: unknown) => this.onError(e));
+    inf.start().then(
+      () => {
+        if (this.stopped) void inf.stop();
+        else if (this.errors === errorsBefore) this.succeeded();
+      },
+      (e: unknown) => this.onError(e),
+    );
   }
 
   private onError(e: unknown): void {
@@ -279,27 +307,35 @@ export class WatchLoop {
       if (!this.forbiddenLogged) {
         this.forbiddenLogged = true;
         const r = this.o.resource;
-        this.o.log.error({ ...this.fields, verb, missing: { verbs: WATCH_VERBS, resources: [r.resource], apiGroups: [r.group] }, reason: msg },
+        this.o.log.error(
+          { ...this.fields, verb, missing: { verbs: WATCH_VERBS, resources: [r.resource], apiGroups: [r.group] }, reason: msg },
           `forbidden: tspilot's service account may not ${verb} ${this.name} (RBAC needs verbs ${WATCH_VERBS.join(', ')} on resource "${r.resource}" in API group "${r.group}"): ${msg}; ` +
-          `everything else keeps working, ${this.name} keeps its last known state, retrying every ${delay} ms`);
+            `everything else keeps working, ${this.name} keeps its last known state, retrying every ${delay} ms`,
+        );
       }
       this.settle();
       this.later(() => this.run(), delay);
       return;
     }
     if (code === 404) {
-      this.o.log.warn(this.fields, `${this.name} is no longer served (CRD removed?); its objects are dropped and discovery is polled until it returns`);
+      this.o.log.warn(
+        this.fields,
+        `${this.name} is no longer served (CRD removed?); its objects are dropped and discovery is polled until it returns`,
+      );
       const gone = this.inf;
       this.inf = undefined;
       void gone?.stop();
-      for (const x of gone?.list() ?? []) this.o.remove({ apiVersion: apiVersion(this.o.resource.group, this.version), kind: this.o.resource.kind, ...(x as RawObject) });
+      for (const x of gone?.list() ?? [])
+        this.o.remove({ apiVersion: apiVersion(this.o.resource.group, this.version), kind: this.o.resource.kind, ...(x as RawObject) });
       this.later(() => void this.discover(), this.delayMs());
       return;
     }
     const delay = this.delayMs(code);
     const where = code === undefined ? `the Kubernetes API server at ${this.o.client.server}` : `${this.name} (HTTP ${code})`;
-    this.o.log.warn({ ...this.fields, verb, status: code, err: msg, attempt: this.attempt, retryInMs: delay },
-      `${verb} of ${this.name} failed: ${msg} (${where}); retrying in ${delay} ms`);
+    this.o.log.warn(
+      { ...this.fields, verb, status: code, err: msg, attempt: this.attempt, retryInMs: delay },
+      `${verb} of ${this.name} failed: ${msg} (${where}); retrying in ${delay} ms`,
+    );
     this.later(() => this.run(), delay);
   }
 }

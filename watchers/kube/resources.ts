@@ -32,22 +32,48 @@ export interface WatchedResource {
 export const WATCH_VERBS: readonly string[] = ['get', 'list', 'watch'];
 
 const ISTIO_VERSIONS = ['v1', 'v1beta1', 'v1alpha3'];
-const istio = (resource: string, kind: string): WatchedResource =>
-  ({ group: 'networking.istio.io', resource, kind, versions: ISTIO_VERSIONS, namespaced: true, optional: true });
+const istio = (resource: string, kind: string): WatchedResource => ({
+  group: 'networking.istio.io',
+  resource,
+  kind,
+  versions: ISTIO_VERSIONS,
+  namespaced: true,
+  optional: true,
+});
 
-const gwapi = (resource: string, kind: string, versions: readonly string[], namespaced = true): WatchedResource =>
-  ({ group: 'gateway.networking.k8s.io', resource, kind, versions, namespaced, optional: true });
+const gwapi = (resource: string, kind: string, versions: readonly string[], namespaced = true): WatchedResource => ({
+  group: 'gateway.networking.k8s.io',
+  resource,
+  kind,
+  versions,
+  namespaced,
+  optional: true,
+});
 
 /** Secret types that never hold a gateway credential, excluded by the API server itself. */
 export const SECRET_FIELD_SELECTOR = 'type!=helm.sh/release.v1,type!=kubernetes.io/service-account-token';
 
-const security = (resource: string, kind: string): WatchedResource =>
-  ({ group: 'security.istio.io', resource, kind, versions: ['v1', 'v1beta1'], namespaced: true, optional: true });
+const security = (resource: string, kind: string): WatchedResource => ({
+  group: 'security.istio.io',
+  resource,
+  kind,
+  versions: ['v1', 'v1beta1'],
+  namespaced: true,
+  optional: true,
+});
 
 export const WATCHED_RESOURCES: readonly WatchedResource[] = [
   { group: '', resource: 'services', kind: 'Service', versions: ['v1'], namespaced: true, optional: false },
   { group: 'discovery.k8s.io', resource: 'endpointslices', kind: 'EndpointSlice', versions: ['v1'], namespaced: true, optional: false },
-  { group: '', resource: 'endpoints', kind: 'Endpoints', versions: ['v1'], namespaced: true, optional: false, fallbackFor: 'endpointslices' },
+  {
+    group: '',
+    resource: 'endpoints',
+    kind: 'Endpoints',
+    versions: ['v1'],
+    namespaced: true,
+    optional: false,
+    fallbackFor: 'endpointslices',
+  },
   { group: '', resource: 'pods', kind: 'Pod', versions: ['v1'], namespaced: true, optional: false },
   { group: '', resource: 'namespaces', kind: 'Namespace', versions: ['v1'], namespaced: false, optional: false },
   { group: '', resource: 'configmaps', kind: 'ConfigMap', versions: ['v1'], namespaced: true, optional: false, only: 'meshConfigMap' },
@@ -56,14 +82,29 @@ export const WATCHED_RESOURCES: readonly WatchedResource[] = [
   // release blobs, up to 1 MiB each, and service-account tokens), so their values never reach
   // tspilot's memory, not even while a list page is being read. Validation keeps only the TLS keys
   // of what remains and drops Secrets without any (registry auth, Opaque app config…).
-  { group: '', resource: 'secrets', kind: 'Secret', versions: ['v1'], namespaced: true, optional: false, fieldSelector: SECRET_FIELD_SELECTOR },
+  {
+    group: '',
+    resource: 'secrets',
+    kind: 'Secret',
+    versions: ['v1'],
+    namespaced: true,
+    optional: false,
+    fieldSelector: SECRET_FIELD_SELECTOR,
+  },
   istio('virtualservices', 'VirtualService'),
   istio('destinationrules', 'DestinationRule'),
   istio('gateways', 'Gateway'),
   istio('serviceentries', 'ServiceEntry'),
   istio('workloadentries', 'WorkloadEntry'),
   istio('sidecars', 'Sidecar'),
-  { group: 'security.istio.io', resource: 'peerauthentications', kind: 'PeerAuthentication', versions: ['v1', 'v1beta1'], namespaced: true, optional: true },
+  {
+    group: 'security.istio.io',
+    resource: 'peerauthentications',
+    kind: 'PeerAuthentication',
+    versions: ['v1', 'v1beta1'],
+    namespaced: true,
+    optional: true,
+  },
   security('authorizationpolicies', 'AuthorizationPolicy'),
   security('requestauthentications', 'RequestAuthentication'),
   { group: 'networking.istio.io', resource: 'envoyfilters', kind: 'EnvoyFilter', versions: ['v1alpha3'], namespaced: true, optional: true },

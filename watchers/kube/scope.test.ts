@@ -19,7 +19,10 @@ describe('watchers/kube/scope (discoverySelectors)', () => {
     assert.equal(selectorMatches(sel({ matchExpressions: [{ key: 'team', operator: 'Exists', values: [] }] }), labels), true);
     assert.equal(selectorMatches(sel({ matchExpressions: [{ key: 'team', operator: 'DoesNotExist', values: [] }] }), labels), false);
     // Everything in one selector must hold.
-    assert.equal(selectorMatches(sel({ matchLabels: { env: 'prod' }, matchExpressions: [{ key: 'team', operator: 'In', values: ['b'] }] }), labels), false);
+    assert.equal(
+      selectorMatches(sel({ matchLabels: { env: 'prod' }, matchExpressions: [{ key: 'team', operator: 'In', values: ['b'] }] }), labels),
+      false,
+    );
   });
 
   it('any selector may match; none configured = every namespace; an unknown namespace is out when selectors exist', () => {
@@ -31,7 +34,9 @@ describe('watchers/kube/scope (discoverySelectors)', () => {
   });
 
   it('reads selectors from the mesh YAML, with field paths for mistakes', () => {
-    const ok = discoverySelectorsOf('trustDomain: x\ndiscoverySelectors:\n- matchLabels: {istio: on}\n- matchExpressions:\n  - {key: env, operator: In, values: [prod]}\n');
+    const ok = discoverySelectorsOf(
+      'trustDomain: x\ndiscoverySelectors:\n- matchLabels: {istio: on}\n- matchExpressions:\n  - {key: env, operator: In, values: [prod]}\n',
+    );
     assert.deepEqual(ok.problems, []);
     assert.deepEqual(ok.selectors, [
       { matchLabels: { istio: 'on' }, matchExpressions: [] },

@@ -9,8 +9,15 @@ import { parse as parseYaml } from 'yaml';
 import { Reader, type Problem } from '../validate/check.js';
 import { selectorMatches as labelsSubset } from '../../model/labels.js';
 
-export interface Requirement { readonly key: string; readonly operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist'; readonly values: readonly string[] }
-export interface LabelSelector { readonly matchLabels: Readonly<Record<string, string>>; readonly matchExpressions: readonly Requirement[] }
+export interface Requirement {
+  readonly key: string;
+  readonly operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
+  readonly values: readonly string[];
+}
+export interface LabelSelector {
+  readonly matchLabels: Readonly<Record<string, string>>;
+  readonly matchExpressions: readonly Requirement[];
+}
 
 const OPS = ['In', 'NotIn', 'Exists', 'DoesNotExist'];
 
@@ -19,10 +26,18 @@ export function selectorMatches(s: LabelSelector, labels: Readonly<Record<string
   for (const e of s.matchExpressions) {
     const has = Object.hasOwn(labels, e.key);
     switch (e.operator) {
-      case 'In': if (!has || !e.values.includes(labels[e.key]!)) return false; break;
-      case 'NotIn': if (has && e.values.includes(labels[e.key]!)) return false; break;
-      case 'Exists': if (!has) return false; break;
-      case 'DoesNotExist': if (has) return false; break;
+      case 'In':
+        if (!has || !e.values.includes(labels[e.key]!)) return false;
+        break;
+      case 'NotIn':
+        if (has && e.values.includes(labels[e.key]!)) return false;
+        break;
+      case 'Exists':
+        if (!has) return false;
+        break;
+      case 'DoesNotExist':
+        if (has) return false;
+        break;
     }
   }
   return true;
@@ -49,7 +64,10 @@ export function readSelectors(r: Reader, v: unknown, path: string): LabelSelecto
       if (!eo) return;
       const key = r.string(eo['key'], `${ep}.key`, true) ?? '';
       const op = r.string(eo['operator'], `${ep}.operator`, true) ?? '';
-      if (!OPS.includes(op)) { r.fail(`${ep}.operator`, `"${op}" is not one of ${OPS.join(', ')}`); return; }
+      if (!OPS.includes(op)) {
+        r.fail(`${ep}.operator`, `"${op}" is not one of ${OPS.join(', ')}`);
+        return;
+      }
       const values = r.stringList(eo['values'], `${ep}.values`) ?? [];
       if ((op === 'In' || op === 'NotIn') && !values.length) r.fail(`${ep}.values`, `must be non-empty for ${op}`);
       if ((op === 'Exists' || op === 'DoesNotExist') && values.length) r.fail(`${ep}.values`, `must be empty for ${op}`);
@@ -69,7 +87,7 @@ export function discoverySelectorsOf(meshText: string): { selectors: LabelSelect
     return { selectors: [], problems: [{ field: 'data.mesh', reason: `not YAML: ${(e as Error).message}` }] };
   }
   const r = new Reader();
-  const o = doc && typeof doc === 'object' && !Array.isArray(doc) ? doc as Record<string, unknown> : {};
+  const o = doc && typeof doc === 'object' && !Array.isArray(doc) ? (doc as Record<string, unknown>) : {};
   const selectors = readSelectors(r, o['discoverySelectors'], 'discoverySelectors');
   return { selectors: r.problems.length ? [] : selectors, problems: r.problems };
 }

@@ -79,7 +79,10 @@ export function kubeSource(opts: KubeSourceOptions): Observable<ConfigEvent> {
       if (v.status === 'ignored') {
         // Secrets without TLS keys are ordinary (every cluster has them): not worth a warning, and not "all skipped".
         if (r.kind === 'Secret') opts.log.debug({ kind: r.kind, namespace: ns, name, reason: v.reason }, v.reason);
-        else if (!ignoredKinds.has(r.kind)) { ignoredKinds.add(r.kind); opts.log.warn({ kind: r.kind, reason: v.reason }, `${v.reason}; ${resourceName(r)} objects are skipped`); }
+        else if (!ignoredKinds.has(r.kind)) {
+          ignoredKinds.add(r.kind);
+          opts.log.warn({ kind: r.kind, reason: v.reason }, `${v.reason}; ${resourceName(r)} objects are skipped`);
+        }
         emitDelete(r, ns, name);
         return;
       }
@@ -94,7 +97,9 @@ export function kubeSource(opts: KubeSourceOptions): Observable<ConfigEvent> {
       }
       // Most updates in a cluster change nothing tspilot reads (Pod conditions, managedFields): the
       // validated object differs only in resourceVersion. Those are not pushed anywhere.
-      const hash = createHash('sha1').update(JSON.stringify({ ...v.object, meta: { ...v.object.meta, resourceVersion: '' } })).digest('base64');
+      const hash = createHash('sha1')
+        .update(JSON.stringify({ ...v.object, meta: { ...v.object.meta, resourceVersion: '' } }))
+        .digest('base64');
       if (prev === key && lastHash.get(id) === hash) return;
       emitted.set(id, key);
       lastHash.set(id, hash);
@@ -113,7 +118,9 @@ export function kubeSource(opts: KubeSourceOptions): Observable<ConfigEvent> {
         const objs = loop.cached(ns).sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''));
         for (const raw of objs) {
           const name = raw.metadata?.name ?? '';
-          if (on) { if (!emitted.has(idOf(r, ns, name))) emitUpsert(r, raw); } else emitDelete(r, ns, name);
+          if (on) {
+            if (!emitted.has(idOf(r, ns, name))) emitUpsert(r, raw);
+          } else emitDelete(r, ns, name);
         }
       }
     };
@@ -128,14 +135,21 @@ export function kubeSource(opts: KubeSourceOptions): Observable<ConfigEvent> {
       sub.next({ type: 'replace', origin: { source: `kube:configmaps/${opts.istioNamespace}/${cmName}` }, objects: [], rejections: [] });
       const { selectors: next, problems } = text === null ? { selectors: [], problems: [] } : discoverySelectorsOf(text);
       if (problems.length) {
-        opts.log.error({ configMap: `${opts.istioNamespace}/${cmName}`, problems },
-          `ConfigMap ${opts.istioNamespace}/${cmName}: mesh: ${problems.map((p) => `${p.field}: ${p.reason}`).join('; ')}; discoverySelectors ignored (every namespace in scope)`);
+        opts.log.error(
+          { configMap: `${opts.istioNamespace}/${cmName}`, problems },
+          `ConfigMap ${opts.istioNamespace}/${cmName}: mesh: ${problems.map((p) => `${p.field}: ${p.reason}`).join('; ')}; discoverySelectors ignored (every namespace in scope)`,
+        );
       }
       const nextText = JSON.stringify(next);
       if (nextText === selectorsText) return;
       selectors = next;
       selectorsText = nextText;
-      opts.log.info({ discoverySelectors: next }, next.length ? `discoverySelectors: ${next.length} selector(s); only matching namespaces are read` : 'no discoverySelectors: every namespace is read');
+      opts.log.info(
+        { discoverySelectors: next },
+        next.length
+          ? `discoverySelectors: ${next.length} selector(s); only matching namespaces are read`
+          : 'no discoverySelectors: every namespace is read',
+      );
       const namespaces = new Set<string>();
       for (const { loop } of configLoops()) for (const o of loop.cached()) namespaces.add(o.metadata?.namespace ?? '');
       for (const ns of [...namespaces].sort()) rescope(ns);
@@ -158,13 +172,17 @@ export function kubeSource(opts: KubeSourceOptions): Observable<ConfigEvent> {
         return;
       }
       // Cluster-scoped kinds (GatewayClass) belong to no namespace: discoverySelectors do not apply.
-      if (!r.namespaced || inScope(ns)) emitUpsert(r, raw); else emitDelete(r, ns, name);
+      if (!r.namespaced || inScope(ns)) emitUpsert(r, raw);
+      else emitDelete(r, ns, name);
     };
 
     const remove = (r: WatchedResource, raw: RawObject): void => {
       const ns = raw.metadata?.namespace ?? '';
       const name = raw.metadata?.name ?? '';
-      if (r.kind === 'ConfigMap') { if (name === cmName && ns === opts.istioNamespace) setMeshConfig(null); return; }
+      if (r.kind === 'ConfigMap') {
+        if (name === cmName && ns === opts.istioNamespace) setMeshConfig(null);
+        return;
+      }
       if (r.kind === 'Namespace') {
         const before = inScope(name);
         nsLabels.delete(name);
@@ -186,7 +204,11 @@ export function kubeSource(opts: KubeSourceOptions): Observable<ConfigEvent> {
       pending.add(resourceName(r));
       const cm = r.only === 'meshConfigMap';
       const loop = new WatchLoop({
-        client, resource: r, log: opts.log, backoff: opts.backoff ?? DEFAULT_BACKOFF, discoveryPollMs: opts.discoveryPollMs,
+        client,
+        resource: r,
+        log: opts.log,
+        backoff: opts.backoff ?? DEFAULT_BACKOFF,
+        discoveryPollMs: opts.discoveryPollMs,
         ...(r.fieldSelector ? { fieldSelector: r.fieldSelector } : {}),
         ...(cm ? { namespace: opts.istioNamespace, fieldSelector: `metadata.name=${cmName}` } : {}),
         ...(r.kind === 'Secret' ? { scrub: scrubSecret } : {}),
@@ -194,7 +216,9 @@ export function kubeSource(opts: KubeSourceOptions): Observable<ConfigEvent> {
         remove: (raw) => remove(r, raw),
         settled: () => settled(r),
         // The API server answers again: the other loops waiting out a backoff retry now, not seconds later.
-        recovered: () => { for (const l of loops) l.retryNow(); },
+        recovered: () => {
+          for (const l of loops) l.retryNow();
+        },
         counted: (what) => opts.onWatchStat?.(what, resourceName(r)),
         absent: () => {
           const fallback = WATCHED_RESOURCES.find((x) => x.fallbackFor === r.resource);
@@ -210,6 +234,8 @@ export function kubeSource(opts: KubeSourceOptions): Observable<ConfigEvent> {
 
     opts.log.info({ server: client.server }, `watching the Kubernetes API at ${client.server}`);
     for (const r of WATCHED_RESOURCES) if (!r.fallbackFor) startLoop(r);
-    return () => { for (const l of loops) void l.stop(); };
+    return () => {
+      for (const l of loops) void l.stop();
+    };
   });
 }

@@ -17,7 +17,8 @@ function file(source: string, yaml: string): ConfigEvent {
   return { type: 'replace', origin: { source }, objects: r.file.objects, rejections: r.file.rejections, ignored: r.file.ignored };
 }
 
-const svc = 'apiVersion: v1\nkind: Service\nmetadata: {name: a, namespace: default}\nspec:\n  clusterIP: 10.96.0.10\n  selector: {app: a}\n  ports: [{name: http, port: 80}]\n';
+const svc =
+  'apiVersion: v1\nkind: Service\nmetadata: {name: a, namespace: default}\nspec:\n  clusterIP: 10.96.0.10\n  selector: {app: a}\n  ports: [{name: http, port: 80}]\n';
 const vs = (timeoutS: number): string =>
   `apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: a, namespace: default}\nspec:\n  hosts: [a]\n  http: [{timeout: ${timeoutS}s, route: [{destination: {host: a}}]}]\n`;
 const pod = (i: number): string =>
@@ -41,9 +42,15 @@ describe('watchers/store bursts coalesce into bounded work', () => {
     const outs = run(() => {
       const all = [...base];
       // One event per virtual millisecond: the first three (the initial state) and then 1,000 edits.
-      return interval(1).pipe(take(all.length + edits.length), map((i) => (i < all.length ? all[i]! : edits[i - all.length]!)));
+      return interval(1).pipe(
+        take(all.length + edits.length),
+        map((i) => (i < all.length ? all[i]! : edits[i - all.length]!)),
+      );
     });
-    assert.ok(outs.length >= 2 && outs.length <= 13, `1,000 edits in ~1 s made ${outs.length} outputs (bounded by the 100 ms maximum wait)`);
+    assert.ok(
+      outs.length >= 2 && outs.length <= 13,
+      `1,000 edits in ~1 s made ${outs.length} outputs (bounded by the 100 ms maximum wait)`,
+    );
     const last = outs.at(-1)!;
     assert.equal(last.mesh.virtualServices[0]!.spec.http![0]!.timeout, '1001s', 'the final edit is in force');
     for (const o of outs.slice(1)) assert.ok(o.change.keys.has('VirtualService/default/a'), 'each push names the edited object');

@@ -53,16 +53,53 @@ describe('debounceMax', () => {
 
     it('steady endpoint churn is flushed every 22 ms, not after the 100 ms maximum', () => {
       scheduler().run(({ hot, expectObservable }) => {
-        const src = hot('a 4ms b 4ms c 4ms d 4ms e 4ms f 4ms g 4ms h 4ms i 4ms j 100ms |',
-          { a: 'e1', b: 'e2', c: 'e3', d: 'e4', e: 'e5', f: 'e6', g: 'e7', h: 'e8', i: 'e9', j: 'e10' });
-        expectObservable(src.pipe(debounceMax<string>(10, 100, (_a, n) => n, undefined, maxFor))).toBe('22ms e 24ms j 98ms |', { e: 'e5', j: 'e10' });
+        const src = hot('a 4ms b 4ms c 4ms d 4ms e 4ms f 4ms g 4ms h 4ms i 4ms j 100ms |', {
+          a: 'e1',
+          b: 'e2',
+          c: 'e3',
+          d: 'e4',
+          e: 'e5',
+          f: 'e6',
+          g: 'e7',
+          h: 'e8',
+          i: 'e9',
+          j: 'e10',
+        });
+        expectObservable(src.pipe(debounceMax<string>(10, 100, (_a, n) => n, undefined, maxFor))).toBe('22ms e 24ms j 98ms |', {
+          e: 'e5',
+          j: 'e10',
+        });
       });
     });
 
     it('steady config churn still waits for the full maximum', () => {
       scheduler().run(({ hot, expectObservable }) => {
-        const src = hot('a 4ms b 4ms c 4ms d 4ms e 4ms f 4ms g 4ms h 4ms i 4ms j 4ms k 4ms l 4ms m 4ms n 4ms o 4ms p 4ms q 4ms r 4ms s 4ms t 4ms u 100ms |',
-          { a: 'c', b: 'c', c: 'c', d: 'c', e: 'c', f: 'c', g: 'c', h: 'c', i: 'c', j: 'c', k: 'c', l: 'c', m: 'c', n: 'c', o: 'c', p: 'c', q: 'c', r: 'c', s: 'c', t: 'c', u: 'c' });
+        const src = hot(
+          'a 4ms b 4ms c 4ms d 4ms e 4ms f 4ms g 4ms h 4ms i 4ms j 4ms k 4ms l 4ms m 4ms n 4ms o 4ms p 4ms q 4ms r 4ms s 4ms t 4ms u 100ms |',
+          {
+            a: 'c',
+            b: 'c',
+            c: 'c',
+            d: 'c',
+            e: 'c',
+            f: 'c',
+            g: 'c',
+            h: 'c',
+            i: 'c',
+            j: 'c',
+            k: 'c',
+            l: 'c',
+            m: 'c',
+            n: 'c',
+            o: 'c',
+            p: 'c',
+            q: 'c',
+            r: 'c',
+            s: 'c',
+            t: 'c',
+            u: 'c',
+          },
+        );
         // 21 events 5 ms apart (0 … 100): the 100 ms maximum flushes at 100 with u.
         expectObservable(src.pipe(op())).toBe('100ms u 100ms |', { u: 'c' });
       });
@@ -70,7 +107,16 @@ describe('debounceMax', () => {
 
     it('an endpoint change joining a config burst brings the whole burst forward', () => {
       scheduler().run(({ hot, expectObservable }) => {
-        const src = hot('a 4ms b 4ms c 4ms d 4ms e 4ms f 4ms g 4ms h 100ms |', { a: 'c', b: 'c', c: 'e1', d: 'c', e: 'c', f: 'c', g: 'c', h: 'c' });
+        const src = hot('a 4ms b 4ms c 4ms d 4ms e 4ms f 4ms g 4ms h 100ms |', {
+          a: 'c',
+          b: 'c',
+          c: 'e1',
+          d: 'c',
+          e: 'c',
+          f: 'c',
+          g: 'c',
+          h: 'c',
+        });
         // e1 arrives at 10 → flushed at 32 (10 + 22) with the latest value then (g at 30); h then waits its quiet period.
         expectObservable(src.pipe(op())).toBe('32ms g 12ms h 90ms |', { g: 'c', h: 'c' });
       });
@@ -79,7 +125,9 @@ describe('debounceMax', () => {
     it('an endpoint removal is flushed at once, folding what arrived in the same tick', () => {
       scheduler().run(({ hot, expectObservable }) => {
         const src = hot('a 9ms (bc) 50ms |', { a: 'c', b: 'c', c: 'r1' });
-        expectObservable(src.pipe(debounceMax<string>(20, 100, (x, y) => `${x}+${y}`, undefined, maxFor))).toBe('10ms s 53ms |', { s: 'c+c+r1' });
+        expectObservable(src.pipe(debounceMax<string>(20, 100, (x, y) => `${x}+${y}`, undefined, maxFor))).toBe('10ms s 53ms |', {
+          s: 'c+c+r1',
+        });
       });
     });
   });

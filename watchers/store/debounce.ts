@@ -11,43 +11,52 @@
  */
 import { Observable, asyncScheduler, type OperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
 
-export function debounceMax<T>(quietMs: number, maxMs: number, merge: (acc: T, next: T) => T = (_a, n) => n,
-  scheduler: SchedulerLike = asyncScheduler, maxFor: (value: T) => number = () => maxMs): OperatorFunction<T, T> {
-  return (source) => new Observable<T>((sub) => {
-    let pending: { value: T } | null = null;
-    let quietTimer: Subscription | null = null;
-    let maxTimer: Subscription | null = null;
-    let deadline = Infinity;
-    const flush = (): void => {
-      quietTimer?.unsubscribe();
-      maxTimer?.unsubscribe();
-      quietTimer = maxTimer = null;
-      deadline = Infinity;
-      if (!pending) return;
-      const { value } = pending;
-      pending = null;
-      sub.next(value);
-    };
-    const inner = source.subscribe({
-      next: (v) => {
-        pending = pending ? { value: merge(pending.value, v) } : { value: v };
+export function debounceMax<T>(
+  quietMs: number,
+  maxMs: number,
+  merge: (acc: T, next: T) => T = (_a, n) => n,
+  scheduler: SchedulerLike = asyncScheduler,
+  maxFor: (value: T) => number = () => maxMs,
+): OperatorFunction<T, T> {
+  return (source) =>
+    new Observable<T>((sub) => {
+      let pending: { value: T } | null = null;
+      let quietTimer: Subscription | null = null;
+      let maxTimer: Subscription | null = null;
+      let deadline = Infinity;
+      const flush = (): void => {
         quietTimer?.unsubscribe();
-        quietTimer = scheduler.schedule(flush, quietMs);
-        const wait = Math.max(0, Math.min(maxMs, maxFor(v)));
-        const now = scheduler.now();
-        if (now + wait < deadline) {
-          deadline = now + wait;
-          maxTimer?.unsubscribe();
-          maxTimer = scheduler.schedule(flush, wait);
-        }
-      },
-      error: (e) => sub.error(e),
-      complete: () => { flush(); sub.complete(); },
+        maxTimer?.unsubscribe();
+        quietTimer = maxTimer = null;
+        deadline = Infinity;
+        if (!pending) return;
+        const { value } = pending;
+        pending = null;
+        sub.next(value);
+      };
+      const inner = source.subscribe({
+        next: (v) => {
+          pending = pending ? { value: merge(pending.value, v) } : { value: v };
+          quietTimer?.unsubscribe();
+          quietTimer = scheduler.schedule(flush, quietMs);
+          const wait = Math.max(0, Math.min(maxMs, maxFor(v)));
+          const now = scheduler.now();
+          if (now + wait < deadline) {
+            deadline = now + wait;
+            maxTimer?.unsubscribe();
+            maxTimer = scheduler.schedule(flush, wait);
+          }
+        },
+        error: (e) => sub.error(e),
+        complete: () => {
+          flush();
+          sub.complete();
+        },
+      });
+      return () => {
+        inner.unsubscribe();
+        quietTimer?.unsubscribe();
+        maxTimer?.unsubscribe();
+      };
     });
-    return () => {
-      inner.unsubscribe();
-      quietTimer?.unsubscribe();
-      maxTimer?.unsubscribe();
-    };
-  });
 }

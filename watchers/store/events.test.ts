@@ -18,7 +18,9 @@ describe('watchers/store/events', () => {
   it('counts add, update and delete per kind, and for a replaced file only what changed', () => {
     const { state } = storeFromTexts([{ source: 'a.yaml', text: VS('reviews') + '---\n' + VS('ratings', 'keep') }]);
     const seen: string[] = [];
-    const emit = (kind: string, event: string): void => { seen.push(`${event} ${kind}`); };
+    const emit = (kind: string, event: string): void => {
+      seen.push(`${event} ${kind}`);
+    };
     const parsed = parseConfigText(VS('details') + '---\n' + VS('ratings', 'keep') + '---\n' + VS('x', 'new'), 'a.yaml');
     assert.ok(parsed.ok);
     configEvents(state.objects, { type: 'replace', origin: { source: 'a.yaml' }, objects: parsed.file.objects, rejections: [] }, emit);
@@ -26,7 +28,11 @@ describe('watchers/store/events', () => {
     seen.length = 0;
     configEvents(state.objects, { type: 'delete', key: 'VirtualService/default/r', origin: { source: 'a.yaml' } }, emit);
     configEvents(state.objects, { type: 'delete', key: 'VirtualService/default/ghost', origin: { source: 'a.yaml' } }, emit);
-    configEvents(state.objects, { type: 'upsert', key: 'Service/default/s', object: parsed.file.objects[0]!.object, origin: { source: 'k8s' } }, emit);
+    configEvents(
+      state.objects,
+      { type: 'upsert', key: 'Service/default/s', object: parsed.file.objects[0]!.object, origin: { source: 'k8s' } },
+      emit,
+    );
     assert.deepEqual(seen, ['delete VirtualService', 'add Service']);
     seen.length = 0;
     configEvents(state.objects, { type: 'replace', origin: { source: 'a.yaml' }, objects: [], rejections: [] }, emit);

@@ -13,8 +13,9 @@ export type ConfigEventKind = 'add' | 'update' | 'delete';
 export function configEvents(objects: StoreState['objects'], ev: ConfigEvent, emit: (kind: string, event: ConfigEventKind) => void): void {
   const kindOf = (key: string): string => key.slice(0, key.indexOf('/'));
   if (ev.type === 'upsert') emit(kindOf(ev.key), objects.has(ev.key) ? 'update' : 'add');
-  else if (ev.type === 'delete') { if (objects.has(ev.key)) emit(kindOf(ev.key), 'delete'); }
-  else if (ev.type === 'replace') {
+  else if (ev.type === 'delete') {
+    if (objects.has(ev.key)) emit(kindOf(ev.key), 'delete');
+  } else if (ev.type === 'replace') {
     const now = new Set<string>();
     for (const o of ev.objects) {
       now.add(o.key);

@@ -24,25 +24,41 @@ function fileEvent(source: string, text: string): ConfigEvent {
 
 function recorder(): { log: Pick<StoreLog, 'warn' | 'info'>; lines: { level: string; fields: Record<string, unknown>; msg: string }[] } {
   const lines: { level: string; fields: Record<string, unknown>; msg: string }[] = [];
-  const at = (level: string) => (fields: Record<string, unknown>, msg: string): void => { lines.push({ level, fields, msg }); };
+  const at =
+    (level: string) =>
+    (fields: Record<string, unknown>, msg: string): void => {
+      lines.push({ level, fields, msg });
+    };
   return { log: { warn: at('warn'), info: at('info') }, lines };
 }
 
-const doc = (kind: string, name: string, apiVersion = 'networking.istio.io/v1'): string => `apiVersion: ${apiVersion}\nkind: ${kind}\nmetadata: {name: ${name}}\nspec: {}\n---\n`;
+const doc = (kind: string, name: string, apiVersion = 'networking.istio.io/v1'): string =>
+  `apiVersion: ${apiVersion}\nkind: ${kind}\nmetadata: {name: ${name}}\nspec: {}\n---\n`;
 const SVC = 'apiVersion: v1\nkind: Service\nmetadata: {name: reviews}\nspec: {ports: [{port: 80}]}\n';
 
 describe('watchers/store/notices', () => {
   let st: StoreState;
-  beforeEach(() => { st = emptyState(); });
+  beforeEach(() => {
+    st = emptyState();
+  });
 
   it('a skipped kind is warned once per file and kind, however many documents and snapshots', () => {
     const { log, lines } = recorder();
     const notice = noticeLogger(log, 0);
-    reduce(st, fileEvent('/m/a.yaml', doc('VirtualServce', 'r1') + doc('VirtualServce', 'r2') + doc('Telemetry', 'p', 'telemetry.istio.io/v1')));
+    reduce(
+      st,
+      fileEvent('/m/a.yaml', doc('VirtualServce', 'r1') + doc('VirtualServce', 'r2') + doc('Telemetry', 'p', 'telemetry.istio.io/v1')),
+    );
     notice(st);
     reduce(st, fileEvent('/m/a.yaml', doc('VirtualServce', 'r1') + doc('Telemetry', 'p', 'telemetry.istio.io/v1') + SVC));
     notice(st);
-    assert.deepEqual(lines.map((l) => [l.level, l.fields['file'], l.fields['kind']]), [['warn', '/m/a.yaml', 'VirtualServce'], ['warn', '/m/a.yaml', 'Telemetry']]);
+    assert.deepEqual(
+      lines.map((l) => [l.level, l.fields['file'], l.fields['kind']]),
+      [
+        ['warn', '/m/a.yaml', 'VirtualServce'],
+        ['warn', '/m/a.yaml', 'Telemetry'],
+      ],
+    );
     assert.match(lines[0]!.msg, /did you mean VirtualService\?/);
     assert.match(lines[1]!.msg, /not translated by tspilot yet/);
     // Another file with the same kind is its own notice.
@@ -55,7 +71,10 @@ describe('watchers/store/notices', () => {
   it('an ordinary workload kind is noted at info level', () => {
     const { log, lines } = recorder();
     noticeLogger(log, 0)((reduce(st, fileEvent('/m/d.yaml', doc('Deployment', 'web', 'apps/v1'))), st));
-    assert.deepEqual(lines.map((l) => l.level), ['info']);
+    assert.deepEqual(
+      lines.map((l) => l.level),
+      ['info'],
+    );
   });
 
   it('an object defined in two files is warned once, with both names; again only after it went away and came back', () => {

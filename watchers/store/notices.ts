@@ -11,7 +11,13 @@ import type { StoreLog, StoreStatus } from './status.js';
 /** The part of a store status notices are about. */
 export type NoticeInput = Pick<StoreStatus, 'duplicates' | 'ignored'>;
 
-interface Notice { readonly id: string; readonly level: 'warn' | 'info'; readonly fields: Record<string, unknown>; readonly msg: string; readonly transient?: boolean }
+interface Notice {
+  readonly id: string;
+  readonly level: 'warn' | 'info';
+  readonly fields: Record<string, unknown>;
+  readonly msg: string;
+  readonly transient?: boolean;
+}
 
 function keyText(key: string): string {
   const [kind, ns, name] = key.split('/');
@@ -23,7 +29,9 @@ export function storeNotices(st: NoticeInput): Notice[] {
   const out: Notice[] = st.duplicates.map((d) => {
     const files = [d.winner, ...d.ignored];
     return {
-      id: `dup|${d.key}|${files.join('|')}`, level: 'warn', transient: true,
+      id: `dup|${d.key}|${files.join('|')}`,
+      level: 'warn',
+      transient: true,
       fields: { key: d.key, files, inForce: d.winner },
       msg: `${keyText(d.key)} is defined in ${files.length} files (${files.join(', ')}); the definition in ${d.winner} is in force (the file whose path sorts first)`,
     };
@@ -33,8 +41,12 @@ export function storeNotices(st: NoticeInput): Notice[] {
     const id = `ign|${i.source}|${i.apiVersion}|${i.kind}`;
     if (seen.has(id)) continue;
     seen.add(id);
-    out.push({ id, level: i.level, fields: { file: i.source, kind: i.kind, apiVersion: i.apiVersion, reason: i.reason },
-      msg: `${i.source}: skipped ${i.kind} ${i.namespace}/${i.name || '(unnamed)'}${i.level === 'warn' ? ' and any others of that kind' : ''}: ${i.reason}` });
+    out.push({
+      id,
+      level: i.level,
+      fields: { file: i.source, kind: i.kind, apiVersion: i.apiVersion, reason: i.reason },
+      msg: `${i.source}: skipped ${i.kind} ${i.namespace}/${i.name || '(unnamed)'}${i.level === 'warn' ? ' and any others of that kind' : ''}: ${i.reason}`,
+    });
   }
   return out;
 }
@@ -55,7 +67,10 @@ export function noticeLogger(log: Pick<StoreLog, 'warn' | 'info'>, graceMs = 200
       nowIds.add(n.id);
       if (logged.has(n.id)) continue;
       const since = waiting.get(n.id) ?? now;
-      if (n.transient && now - since < graceMs) { nextWaiting.set(n.id, since); continue; }
+      if (n.transient && now - since < graceMs) {
+        nextWaiting.set(n.id, since);
+        continue;
+      }
       log[n.level](n.fields, n.msg);
       logged.add(n.id);
     }
@@ -67,7 +82,12 @@ export function noticeLogger(log: Pick<StoreLog, 'warn' | 'info'>, graceMs = 200
       let first = Infinity; // a loop, not Math.min(...): a copied file can make 100k+ duplicates, past the spread limit
       for (const t of waiting.values()) if (t < first) first = t;
       const due = first + graceMs - now;
-      timer = setTimeout(() => { if (latest) check(latest); }, Math.max(due, 1));
+      timer = setTimeout(
+        () => {
+          if (latest) check(latest);
+        },
+        Math.max(due, 1),
+      );
       timer.unref();
     }
   };

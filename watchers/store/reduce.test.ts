@@ -78,12 +78,19 @@ spec:
   http:
   - timeout: ${opts.timeout ?? '1s'}
     route:
-${opts.weights
+${
+  opts.weights
     ? `    - {destination: {host: reviews, subset: v1}, weight: ${opts.weights[0]}}\n    - {destination: {host: reviews, subset: v2}, weight: ${opts.weights[1]}}`
-    : `    - {destination: {host: ${opts.host ?? 'reviews'}${opts.subset === '' ? '' : `, subset: ${opts.subset ?? 'v1'}`}}}`}
+    : `    - {destination: {host: ${opts.host ?? 'reviews'}${opts.subset === '' ? '' : `, subset: ${opts.subset ?? 'v1'}`}}}`
+}
 `;
 
-const pod = (name: string, labels: Record<string, string>, ip: string, opts: { phase?: string; ns?: string; portName?: string; port?: number } = {}): string => `
+const pod = (
+  name: string,
+  labels: Record<string, string>,
+  ip: string,
+  opts: { phase?: string; ns?: string; portName?: string; port?: number } = {},
+): string => `
 apiVersion: v1
 kind: Pod
 metadata:
@@ -103,7 +110,10 @@ describe('watchers/store/reduce reduce + watchers/mesh buildMesh', () => {
   describe('last good wins (replace events)', () => {
     it('a file’s objects appear in the snapshot', () => {
       const mesh = apply(emptyState(), fileEvent('svc.yaml', SERVICE), fileEvent('dr.yaml', DR), fileEvent('vs.yaml', vs()));
-      assert.deepEqual(mesh.services.map((s) => s.hostname), [REVIEWS_HOST]);
+      assert.deepEqual(
+        mesh.services.map((s) => s.hostname),
+        [REVIEWS_HOST],
+      );
       assert.equal(vsTimeout(mesh, 'reviews'), '1s');
       assert.deepEqual(mesh.rejected, []);
     });
@@ -115,7 +125,10 @@ describe('watchers/store/reduce reduce + watchers/mesh buildMesh', () => {
       assert.equal(vsTimeout(mesh, 'reviews'), '1s', 'the last good version still routes');
       assert.equal(mesh.rejected.length, 1);
       const r = mesh.rejected[0]!;
-      assert.deepEqual([r.key, r.kind, r.namespace, r.name, r.source, r.field], ['VirtualService/bookinfo/reviews', 'VirtualService', 'bookinfo', 'reviews', 'vs.yaml', 'spec.http[0].timeout']);
+      assert.deepEqual(
+        [r.key, r.kind, r.namespace, r.name, r.source, r.field],
+        ['VirtualService/bookinfo/reviews', 'VirtualService', 'bookinfo', 'reviews', 'vs.yaml', 'spec.http[0].timeout'],
+      );
       assert.match(r.reason, /"later" is not a duration/);
       assert.ok(mesh.objects.has('VirtualService/bookinfo/reviews'), 'configz still shows the version in force');
 
@@ -125,7 +138,12 @@ describe('watchers/store/reduce reduce + watchers/mesh buildMesh', () => {
     });
 
     it('an object invalid from the start is only listed as rejected', () => {
-      const mesh = apply(emptyState(), fileEvent('svc.yaml', SERVICE), fileEvent('dr.yaml', DR), fileEvent('vs.yaml', vs({ weights: [50, 40] })));
+      const mesh = apply(
+        emptyState(),
+        fileEvent('svc.yaml', SERVICE),
+        fileEvent('dr.yaml', DR),
+        fileEvent('vs.yaml', vs({ weights: [50, 40] })),
+      );
       assert.deepEqual(mesh.virtualServices, []);
       assert.equal(mesh.rejected[0]?.key, 'VirtualService/bookinfo/reviews');
       assert.match(mesh.rejected[0]!.reason, /add up to 100/);
@@ -133,7 +151,12 @@ describe('watchers/store/reduce reduce + watchers/mesh buildMesh', () => {
 
     it('a deleted file removes its objects and their rejections', () => {
       const st = emptyState();
-      apply(st, fileEvent('svc.yaml', SERVICE), fileEvent('dr.yaml', DR), fileEvent('vs.yaml', `${vs()}---${vs({ name: 'broken', timeout: 'x' })}`));
+      apply(
+        st,
+        fileEvent('svc.yaml', SERVICE),
+        fileEvent('dr.yaml', DR),
+        fileEvent('vs.yaml', `${vs()}---${vs({ name: 'broken', timeout: 'x' })}`),
+      );
       let mesh = snapshot(st);
       assert.equal(mesh.virtualServices.length, 1);
       assert.equal(mesh.rejected.length, 1);
@@ -145,10 +168,19 @@ describe('watchers/store/reduce reduce + watchers/mesh buildMesh', () => {
 
     it('an object dropped from a file that stays is removed; the rest of the file stays', () => {
       const st = emptyState();
-      const before = apply(st, fileEvent('vs.yaml', `${vs({ name: 'a', host: 'ratings', subset: '' })}---${vs({ name: 'b', host: 'details', subset: '' })}`));
-      assert.deepEqual(before.virtualServices.map((v) => v.meta.name), ['a', 'b']);
+      const before = apply(
+        st,
+        fileEvent('vs.yaml', `${vs({ name: 'a', host: 'ratings', subset: '' })}---${vs({ name: 'b', host: 'details', subset: '' })}`),
+      );
+      assert.deepEqual(
+        before.virtualServices.map((v) => v.meta.name),
+        ['a', 'b'],
+      );
       const mesh = apply(st, fileEvent('vs.yaml', vs({ name: 'b', host: 'details', subset: '' })));
-      assert.deepEqual(mesh.virtualServices.map((v) => v.meta.name), ['b']);
+      assert.deepEqual(
+        mesh.virtualServices.map((v) => v.meta.name),
+        ['b'],
+      );
       assert.ok(!mesh.objects.has('VirtualService/bookinfo/a'));
       assert.deepEqual(mesh.rejected, []);
     });
@@ -189,10 +221,17 @@ describe('watchers/store/reduce reduce + watchers/mesh buildMesh', () => {
 
   describe('an object defined in two files', () => {
     const KEY = 'VirtualService/bookinfo/reviews';
-    const base = (): StoreState => { const st = emptyState(); apply(st, fileEvent('svc.yaml', SERVICE), fileEvent('dr.yaml', DR)); return st; };
+    const base = (): StoreState => {
+      const st = emptyState();
+      apply(st, fileEvent('svc.yaml', SERVICE), fileEvent('dr.yaml', DR));
+      return st;
+    };
 
     it('the definition from the file whose path sorts first is served, whatever order the files arrive in', () => {
-      for (const order of [['a.yaml', 'b.yaml'], ['b.yaml', 'a.yaml']]) {
+      for (const order of [
+        ['a.yaml', 'b.yaml'],
+        ['b.yaml', 'a.yaml'],
+      ]) {
         const st = base();
         const text: Record<string, string> = { 'a.yaml': vs({ timeout: '1s' }), 'b.yaml': vs({ timeout: '2s' }) };
         const mesh = apply(st, ...order.map((f) => fileEvent(f, text[f]!)));
@@ -230,7 +269,11 @@ describe('watchers/store/reduce reduce + watchers/mesh buildMesh', () => {
 
     it('a file dropping the object (but staying) also falls back to the other file', () => {
       const st = base();
-      apply(st, fileEvent('a.yaml', `${vs({ timeout: '1s' })}---${SERVICE.replace('name: reviews', 'name: other')}`), fileEvent('b.yaml', vs({ timeout: '2s' })));
+      apply(
+        st,
+        fileEvent('a.yaml', `${vs({ timeout: '1s' })}---${SERVICE.replace('name: reviews', 'name: other')}`),
+        fileEvent('b.yaml', vs({ timeout: '2s' })),
+      );
       const mesh = apply(st, fileEvent('a.yaml', SERVICE.replace('name: reviews', 'name: other')));
       assert.equal(vsTimeout(mesh, 'reviews'), '2s');
     });
@@ -261,11 +304,17 @@ describe('watchers/store/reduce reduce + watchers/mesh buildMesh', () => {
     it('are kept per file with the reason, and replaced when the file is re-read or deleted', () => {
       const st = emptyState();
       apply(st, fileEvent('x.yaml', `apiVersion: networking.istio.io/v1\nkind: VirtualServce\nmetadata: {name: r}\n---${SERVICE}`));
-      assert.deepEqual(st.ignored.get('x.yaml')?.map((i) => [i.kind, i.name]), [['VirtualServce', 'r']]);
+      assert.deepEqual(
+        st.ignored.get('x.yaml')?.map((i) => [i.kind, i.name]),
+        [['VirtualServce', 'r']],
+      );
       apply(st, fileEvent('x.yaml', SERVICE));
       assert.equal(st.ignored.has('x.yaml'), false);
       apply(st, fileEvent('x.yaml', 'apiVersion: telemetry.istio.io/v1\nkind: Telemetry\nmetadata: {name: p}\n'));
-      assert.deepEqual(st.ignored.get('x.yaml')?.map((i) => i.kind), ['Telemetry']);
+      assert.deepEqual(
+        st.ignored.get('x.yaml')?.map((i) => i.kind),
+        ['Telemetry'],
+      );
       apply(st, { type: 'sourceError', origin: { source: 'x.yaml' }, reason: 'line 1: bad' });
       assert.equal(st.ignored.get('x.yaml')?.length, 1, 'an unreadable file keeps what it said last');
       apply(st, deleted('x.yaml'));
@@ -275,10 +324,19 @@ describe('watchers/store/reduce reduce + watchers/mesh buildMesh', () => {
 
   describe('endpoints', () => {
     it('from EndpointSlices: the port is matched by name, not-ready addresses are left out, pod labels come through the targetRef', () => {
-      const mesh = apply(emptyState(), fileEvent('svc.yaml', SERVICE), fileEvent('pods.yaml', [
-        pod('reviews-v1-a', { app: 'reviews', version: 'v1' }, '10.0.0.9'),
-        pod('reviews-v2-b', { app: 'reviews', version: 'v2' }, '10.0.0.10'),
-      ].join('---')), fileEvent('slices.yaml', `
+      const mesh = apply(
+        emptyState(),
+        fileEvent('svc.yaml', SERVICE),
+        fileEvent(
+          'pods.yaml',
+          [
+            pod('reviews-v1-a', { app: 'reviews', version: 'v1' }, '10.0.0.9'),
+            pod('reviews-v2-b', { app: 'reviews', version: 'v2' }, '10.0.0.10'),
+          ].join('---'),
+        ),
+        fileEvent(
+          'slices.yaml',
+          `
 apiVersion: discovery.k8s.io/v1
 kind: EndpointSlice
 metadata: {name: reviews-x1, namespace: bookinfo, labels: {kubernetes.io/service-name: reviews}}
@@ -290,17 +348,28 @@ endpoints:
 - {addresses: [10.0.0.10], conditions: {ready: true}, targetRef: {kind: Pod, name: reviews-v2-b}, zone: us-east1-c}
 - {addresses: [10.0.0.9], conditions: {ready: true}, targetRef: {kind: Pod, name: reviews-v1-a}, zone: us-east1-b}
 - {addresses: [10.0.0.11], conditions: {ready: false}, targetRef: {kind: Pod, name: reviews-v3-c}}
-`));
+`,
+        ),
+      );
       const http = eps(mesh, REVIEWS_HOST, 9080);
       assert.deepEqual(addrs(http), ['10.0.0.9:8080', '10.0.0.10:8080'], 'named port http → 8080, sorted numerically, not-ready left out');
-      assert.deepEqual(http.map((e) => [e.labels['version'], e.pod, e.locality, e.serviceAccount]), [
-        ['v1', 'bookinfo/reviews-v1-a', 'us-east1-b', 'bookinfo-reviews'], ['v2', 'bookinfo/reviews-v2-b', 'us-east1-c', 'bookinfo-reviews'],
-      ]);
+      assert.deepEqual(
+        http.map((e) => [e.labels['version'], e.pod, e.locality, e.serviceAccount]),
+        [
+          ['v1', 'bookinfo/reviews-v1-a', 'us-east1-b', 'bookinfo-reviews'],
+          ['v2', 'bookinfo/reviews-v2-b', 'us-east1-c', 'bookinfo-reviews'],
+        ],
+      );
       assert.deepEqual(addrs(eps(mesh, REVIEWS_HOST, 15090)), ['10.0.0.9:15090', '10.0.0.10:15090']);
     });
 
     it('from core Endpoints when there are no EndpointSlices', () => {
-      const mesh = apply(emptyState(), fileEvent('svc.yaml', SERVICE), fileEvent('ep.yaml', `
+      const mesh = apply(
+        emptyState(),
+        fileEvent('svc.yaml', SERVICE),
+        fileEvent(
+          'ep.yaml',
+          `
 apiVersion: v1
 kind: Endpoints
 metadata: {name: reviews, namespace: bookinfo}
@@ -308,12 +377,19 @@ subsets:
 - addresses: [{ip: 10.1.0.2}, {ip: 10.1.0.1}]
   notReadyAddresses: [{ip: 10.1.0.3}]
   ports: [{name: http, port: 9081}, {name: http-metrics, port: 15090}]
-`));
+`,
+        ),
+      );
       assert.deepEqual(addrs(eps(mesh, REVIEWS_HOST, 9080)), ['10.1.0.1:9081', '10.1.0.2:9081']);
     });
 
     it('EndpointSlices win over Endpoints for the same service', () => {
-      const mesh = apply(emptyState(), fileEvent('svc.yaml', SERVICE), fileEvent('ep.yaml', `
+      const mesh = apply(
+        emptyState(),
+        fileEvent('svc.yaml', SERVICE),
+        fileEvent(
+          'ep.yaml',
+          `
 apiVersion: v1
 kind: Endpoints
 metadata: {name: reviews, namespace: bookinfo}
@@ -324,7 +400,9 @@ kind: EndpointSlice
 metadata: {name: reviews-x1, namespace: bookinfo, labels: {kubernetes.io/service-name: reviews}}
 ports: [{name: http, port: 8080}]
 endpoints: [{addresses: [10.2.0.1]}]
-`));
+`,
+        ),
+      );
       assert.deepEqual(addrs(eps(mesh, REVIEWS_HOST, 9080)), ['10.2.0.1:8080']);
     });
 
@@ -341,8 +419,15 @@ endpoints: [{addresses: [10.2.0.1]}]
       const st = emptyState();
       const mesh = apply(st, fileEvent('svc.yaml', SERVICE), fileEvent('pods.yaml', pods.join('---')));
       assert.deepEqual(addrs(eps(mesh, REVIEWS_HOST, 9080)), ['10.0.0.1:8080', '10.0.0.2:8081']);
-      assert.deepEqual(eps(mesh, REVIEWS_HOST, 9080).map((e) => e.labels['version']), ['v1', 'v2']);
-      assert.deepEqual(addrs(eps(mesh, REVIEWS_HOST, 15090)), ['10.0.0.1:15090', '10.0.0.2:15090', '10.0.0.7:15090'], 'a numeric targetPort needs no named container port');
+      assert.deepEqual(
+        eps(mesh, REVIEWS_HOST, 9080).map((e) => e.labels['version']),
+        ['v1', 'v2'],
+      );
+      assert.deepEqual(
+        addrs(eps(mesh, REVIEWS_HOST, 15090)),
+        ['10.0.0.1:15090', '10.0.0.2:15090', '10.0.0.7:15090'],
+        'a numeric targetPort needs no named container port',
+      );
 
       const kube = snapshot(st, { ...DEFAULT_MESH_OPTIONS, endpointsFromPods: false });
       assert.deepEqual(eps(kube, REVIEWS_HOST, 9080), [], 'with a real endpoints controller, pods alone give no endpoints');
@@ -351,7 +436,12 @@ endpoints: [{addresses: [10.2.0.1]}]
 
   describe('VirtualService ↔ DestinationRule subsets', () => {
     it('a VirtualService naming an unknown subset is rejected, naming the field and the subsets that exist', () => {
-      const mesh = apply(emptyState(), fileEvent('svc.yaml', SERVICE), fileEvent('dr.yaml', DR), fileEvent('vs.yaml', vs({ subset: 'v9' })));
+      const mesh = apply(
+        emptyState(),
+        fileEvent('svc.yaml', SERVICE),
+        fileEvent('dr.yaml', DR),
+        fileEvent('vs.yaml', vs({ subset: 'v9' })),
+      );
       assert.deepEqual(mesh.virtualServices, []);
       const r = mesh.rejected.find((x) => x.key === 'VirtualService/bookinfo/reviews');
       assert.ok(r, JSON.stringify(mesh.rejected));
@@ -369,7 +459,11 @@ endpoints: [{addresses: [10.2.0.1]}]
       assert.ok(inForce, 'the last good version still routes');
       assert.equal(inForce.spec.http![0]!.route![0]!.destination.subset, 'v2');
       assert.equal(inForce.spec.http![0]!.timeout, '1s');
-      assert.equal((mesh.objects.get('VirtualService/bookinfo/reviews')?.object as VirtualService).spec.http![0]!.timeout, '1s', 'configz shows the version in force');
+      assert.equal(
+        (mesh.objects.get('VirtualService/bookinfo/reviews')?.object as VirtualService).spec.http![0]!.timeout,
+        '1s',
+        'configz shows the version in force',
+      );
       assert.ok(mesh.rejected.some((r) => r.key === 'VirtualService/bookinfo/reviews' && /v9/.test(r.reason)));
       // Stays so across later snapshots while nothing changes.
       assert.equal(snapshot(st).virtualServices.find((v) => v.meta.name === 'reviews')?.spec.http![0]!.timeout, '1s');
@@ -386,7 +480,10 @@ endpoints: [{addresses: [10.2.0.1]}]
       const mesh = apply(st, fileEvent('svc.yaml', SERVICE), fileEvent('dr.yaml', DR), fileEvent('vs.yaml', `${vs()}---${otherNs}`));
       assert.equal(mesh.destinationRuleByHost.get(REVIEWS_HOST)?.meta.name, 'reviews');
       assert.deepEqual([...mesh.destinationRuleByHost.keys()], [REVIEWS_HOST]);
-      assert.deepEqual(mesh.virtualServices.map((v) => `${v.meta.namespace}/${v.meta.name}`), ['bookinfo/reviews']);
+      assert.deepEqual(
+        mesh.virtualServices.map((v) => `${v.meta.namespace}/${v.meta.name}`),
+        ['bookinfo/reviews'],
+      );
       const r = mesh.rejected.find((x) => x.key === 'VirtualService/shop/reviews-from-shop');
       assert.match(r?.reason ?? '', /reviews\.shop\.svc\.cluster\.local/, 'in namespace shop, "reviews" is reviews.shop');
     });
@@ -394,7 +491,10 @@ endpoints: [{addresses: [10.2.0.1]}]
     it('an FQDN host names the service in another namespace', () => {
       const fqdn = vs({ name: 'from-shop', host: REVIEWS_HOST }).replace('namespace: bookinfo', 'namespace: shop');
       const mesh = apply(emptyState(), fileEvent('svc.yaml', SERVICE), fileEvent('dr.yaml', DR), fileEvent('vs.yaml', fqdn));
-      assert.deepEqual(mesh.virtualServices.map((v) => `${v.meta.namespace}/${v.meta.name}`), ['shop/from-shop']);
+      assert.deepEqual(
+        mesh.virtualServices.map((v) => `${v.meta.namespace}/${v.meta.name}`),
+        ['shop/from-shop'],
+      );
       assert.deepEqual(mesh.rejected, []);
     });
   });

@@ -16,7 +16,10 @@
  */
 import type { ConfigEvent, ConfigKey, ConfigKind, ConfigObject, IgnoredObject, Origin, Rejection } from '../../model/config.js';
 
-export interface Entry { readonly object: ConfigObject; readonly origin: Origin }
+export interface Entry {
+  readonly object: ConfigObject;
+  readonly origin: Origin;
+}
 
 export interface StoreState {
   readonly objects: Map<ConfigKey, Entry>;
@@ -37,8 +40,16 @@ export interface StoreState {
 
 export function emptyState(): StoreState {
   return {
-    objects: new Map(), byOrigin: new Map(), definitions: new Map(), rejected: new Map(), sourceErrors: new Map(), ignored: new Map(),
-    synced: false, generation: 0, changedKinds: new Set(), changedKeys: new Set(),
+    objects: new Map(),
+    byOrigin: new Map(),
+    definitions: new Map(),
+    rejected: new Map(),
+    sourceErrors: new Map(),
+    ignored: new Map(),
+    synced: false,
+    generation: 0,
+    changedKinds: new Set(),
+    changedKeys: new Set(),
   };
 }
 
@@ -112,7 +123,10 @@ export function reduce(st: StoreState, ev: ConfigEvent): StoreState {
       st.generation++;
       break;
     case 'synced':
-      if (!st.synced) { st.synced = true; st.generation++; }
+      if (!st.synced) {
+        st.synced = true;
+        st.generation++;
+      }
       break;
     case 'replace': {
       const src = ev.origin.source;
@@ -138,8 +152,10 @@ export function reduce(st: StoreState, ev: ConfigEvent): StoreState {
         settle(st, key);
       }
       for (const key of defined) settle(st, key);
-      if (now.size) st.byOrigin.set(src, now); else st.byOrigin.delete(src);
-      if (ev.ignored?.length) st.ignored.set(src, ev.ignored); else st.ignored.delete(src);
+      if (now.size) st.byOrigin.set(src, now);
+      else st.byOrigin.delete(src);
+      if (ev.ignored?.length) st.ignored.set(src, ev.ignored);
+      else st.ignored.delete(src);
       st.generation++;
       break;
     }

@@ -22,7 +22,10 @@ function hostOfKey(key: ConfigKey, prev: MeshConfig, next: MeshConfig): string |
   return service ? `${service}.${namespace}.svc.${next.domainSuffix}` : null;
 }
 
-export function pushScope(prev: MeshConfig, u: { readonly mesh: MeshConfig; readonly kinds: ReadonlySet<ConfigKind>; readonly keys?: ReadonlySet<ConfigKey> }): PushScope {
+export function pushScope(
+  prev: MeshConfig,
+  u: { readonly mesh: MeshConfig; readonly kinds: ReadonlySet<ConfigKind>; readonly keys?: ReadonlySet<ConfigKey> },
+): PushScope {
   // Only Secrets changed (a certificate rotated): SDS only, and only streams holding a changed one get a response.
   if (u.kinds.size && [...u.kinds].every((k) => k === 'Secret')) return { kind: 'secrets' };
   if (!u.keys || !u.kinds.size || [...u.kinds].some((k) => !ENDPOINT_KINDS.has(k))) return FULL_PUSH;
@@ -40,6 +43,7 @@ export function pushScope(prev: MeshConfig, u: { readonly mesh: MeshConfig; read
 /** The service accounts behind a host's endpoints, as one comparable string. */
 function accountsOf(mesh: MeshConfig, host: string): string {
   const out = new Set<string>();
-  for (const eps of mesh.endpoints.get(host)?.values() ?? []) for (const e of eps) if (e.serviceAccount) out.add(`${e.pod?.split('/')[0] ?? ''}/${e.serviceAccount}`);
+  for (const eps of mesh.endpoints.get(host)?.values() ?? [])
+    for (const e of eps) if (e.serviceAccount) out.add(`${e.pod?.split('/')[0] ?? ''}/${e.serviceAccount}`);
   return [...out].sort().join(',');
 }

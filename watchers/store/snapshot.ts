@@ -12,13 +12,22 @@ import { buildMesh, type MeshOptions } from '../mesh.js';
 import { emptyState, reduce, type StoreState } from './reduce.js';
 
 /** Folds `replace` events for each (source, text) into a store (a fresh one by default), then `synced`. */
-export function storeFromTexts(files: readonly { source: string; text: string }[], base: StoreState = emptyState()): { state: StoreState; fileErrors: Map<string, string> } {
+export function storeFromTexts(
+  files: readonly { source: string; text: string }[],
+  base: StoreState = emptyState(),
+): { state: StoreState; fileErrors: Map<string, string> } {
   const fileErrors = new Map<string, string>();
   let st = base;
   for (const f of files) {
     const res = parseConfigText(f.text, f.source);
     const ev: ConfigEvent = res.ok
-      ? { type: 'replace', origin: { source: f.source }, objects: res.file.objects, rejections: res.file.rejections, ignored: res.file.ignored }
+      ? {
+          type: 'replace',
+          origin: { source: f.source },
+          objects: res.file.objects,
+          rejections: res.file.rejections,
+          ignored: res.file.ignored,
+        }
       : { type: 'sourceError', origin: { source: f.source }, reason: res.reason };
     if (!res.ok) fileErrors.set(f.source, res.reason);
     st = reduce(st, ev);

@@ -18,7 +18,8 @@ const dr = (subset: string): string =>
   `apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: a, namespace: default}\nspec:\n  host: a\n  subsets: [{name: ${subset}, labels: {version: ${subset}}}]\n`;
 const vs = (subset: string, timeout: string): string =>
   `apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: a, namespace: default}\nspec:\n  hosts: [a]\n  http: [{timeout: ${timeout}, route: [{destination: {host: a, subset: ${subset}}}]}]\n`;
-const broken = 'apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: a, namespace: default}\nspec:\n  hosts: [a]\n  http: [{timeout: soon, route: [{destination: {host: a}}]}]\n';
+const broken =
+  'apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: a, namespace: default}\nspec:\n  hosts: [a]\n  http: [{timeout: soon, route: [{destination: {host: a}}]}]\n';
 
 function file(source: string, ...docs: string[]): ConfigEvent {
   const r = parseConfigText(docs.join('---\n'), source);
@@ -28,11 +29,23 @@ function file(source: string, ...docs: string[]): ConfigEvent {
 
 function recorder(): { log: StoreLog; warnings: string[] } {
   const warnings: string[] = [];
-  return { log: { warn: (_f, m) => { warnings.push(m); }, info: () => undefined, error: () => undefined }, warnings };
+  return {
+    log: {
+      warn: (_f, m) => {
+        warnings.push(m);
+      },
+      info: () => undefined,
+      error: () => undefined,
+    },
+    warnings,
+  };
 }
 
 /** Runs the stage (debounce 10 ms quiet, 100 ms max) over `events` at the given virtual times; returns every output. */
-function run(events: readonly (readonly [number, ConfigEvent])[], log: StoreLog = recorder().log): { outs: StoreOutput[]; times: number[] } {
+function run(
+  events: readonly (readonly [number, ConfigEvent])[],
+  log: StoreLog = recorder().log,
+): { outs: StoreOutput[]; times: number[] } {
   const outs: StoreOutput[] = [];
   const times: number[] = [];
   const ts = new TestScheduler((a, b) => assert.deepEqual(a, b));
@@ -47,7 +60,10 @@ function run(events: readonly (readonly [number, ConfigEvent])[], log: StoreLog 
       at = t + 1;
     });
     const values = Object.fromEntries(events.map(([, e], i) => [letters[i]!, e]));
-    storeStage(cold(marbles, values), { debounceMs: 10, debounceMaxMs: 100, now: () => ts.now() }, log).subscribe((o) => { outs.push(o); times.push(ts.now()); });
+    storeStage(cold(marbles, values), { debounceMs: 10, debounceMaxMs: 100, now: () => ts.now() }, log).subscribe((o) => {
+      outs.push(o);
+      times.push(ts.now());
+    });
   });
   return { outs, times };
 }
@@ -56,7 +72,11 @@ const A_HOST = 'a.default.svc.cluster.local';
 
 describe('watchers/store/stage storeStage', () => {
   it('emits nothing before the sources sync; the first output carries every change folded before', () => {
-    const { outs, times } = run([[0, file('a.yaml', svc('a', '10.96.0.10'))], [50, file('b.yaml', svc('b', '10.96.0.11'))], [200, { type: 'synced' }]]);
+    const { outs, times } = run([
+      [0, file('a.yaml', svc('a', '10.96.0.10'))],
+      [50, file('b.yaml', svc('b', '10.96.0.11'))],
+      [200, { type: 'synced' }],
+    ]);
     assert.equal(outs.length, 1);
     assert.equal(times[0], 210, 'after the quiet period that follows the sync');
     const c = outs[0]!.change;
@@ -69,8 +89,10 @@ describe('watchers/store/stage storeStage', () => {
 
   it('change sets are exact: a burst is the union of its events, a re-read that changes nothing is empty', () => {
     const { outs } = run([
-      [0, file('a.yaml', svc('a', '10.96.0.10'), slice('a', '10.1.0.1'))], [1, { type: 'synced' }],
-      [50, file('b.yaml', svc('b', '10.96.0.11'))], [55, file('a.yaml', svc('a', '10.96.0.10'), slice('a', '10.1.0.2'))],
+      [0, file('a.yaml', svc('a', '10.96.0.10'), slice('a', '10.1.0.1'))],
+      [1, { type: 'synced' }],
+      [50, file('b.yaml', svc('b', '10.96.0.11'))],
+      [55, file('a.yaml', svc('a', '10.96.0.10'), slice('a', '10.1.0.2'))],
       [100, file('a.yaml', svc('a', '10.96.0.10'), slice('a', '10.1.0.2'))],
     ]);
     assert.equal(outs.length, 3);
@@ -83,12 +105,16 @@ describe('watchers/store/stage storeStage', () => {
 
   it('scopes each push against the previous output: endpoint-only changes name their hosts, anything else is full', () => {
     const { outs } = run([
-      [0, file('a.yaml', svc('a', '10.96.0.10'), slice('a', '10.1.0.1'))], [1, { type: 'synced' }],
+      [0, file('a.yaml', svc('a', '10.96.0.10'), slice('a', '10.1.0.1'))],
+      [1, { type: 'synced' }],
       [50, file('a.yaml', svc('a', '10.96.0.10'), slice('a', '10.1.0.2'))],
       [100, file('a.yaml', svc('a', '10.96.0.10'))],
       [150, file('a.yaml', svc('a', '10.96.0.20'))],
     ]);
-    assert.deepEqual(outs.map((o) => o.change.scope.kind), ['full', 'endpoints', 'endpoints', 'full']);
+    assert.deepEqual(
+      outs.map((o) => o.change.scope.kind),
+      ['full', 'endpoints', 'endpoints', 'full'],
+    );
     const s1 = outs[1]!.change.scope;
     assert.deepEqual(s1.kind === 'endpoints' && [...s1.hosts], [A_HOST]);
     const s2 = outs[2]!.change.scope;
@@ -97,7 +123,9 @@ describe('watchers/store/stage storeStage', () => {
 
   it('an emitted value is never changed by later events', () => {
     const { outs } = run([
-      [0, file('a.yaml', svc('a', '10.96.0.10'), slice('a', '10.1.0.1'))], [1, file('dup.yaml', svc('a', '10.96.0.10'))], [2, { type: 'synced' }],
+      [0, file('a.yaml', svc('a', '10.96.0.10'), slice('a', '10.1.0.1'))],
+      [1, file('dup.yaml', svc('a', '10.96.0.10'))],
+      [2, { type: 'synced' }],
       [50, file('a.yaml', svc('a', '10.96.0.99'), slice('a', '10.1.0.7'), broken)],
       [60, file('c.yaml', svc('c', '10.96.0.12'))],
       [70, { type: 'sourceError', origin: { source: 'a.yaml' }, reason: 'gone' }],
@@ -106,15 +134,27 @@ describe('watchers/store/stage storeStage', () => {
     assert.ok(outs.length >= 2);
     const first = outs[0]!;
     assert.deepEqual([...first.change.keys].sort(), ['EndpointSlice/default/a-1', 'Service/default/a']);
-    assert.deepEqual(first.mesh.services.map((s) => [s.name, s.clusterIP]), [['a', '10.96.0.10']]);
-    assert.deepEqual([...first.mesh.endpoints.get(A_HOST)!.get(80)!].map((e) => e.address), ['10.1.0.1']);
+    assert.deepEqual(
+      first.mesh.services.map((s) => [s.name, s.clusterIP]),
+      [['a', '10.96.0.10']],
+    );
+    assert.deepEqual(
+      [...first.mesh.endpoints.get(A_HOST)!.get(80)!].map((e) => e.address),
+      ['10.1.0.1'],
+    );
     assert.deepEqual([...first.status.objects.keys()].sort(), ['EndpointSlice/default/a-1', 'Service/default/a']);
     assert.deepEqual([...first.status.rejected.keys()], []);
     assert.deepEqual([...first.status.sourceErrors.keys()], []);
-    assert.deepEqual(first.status.duplicates.map((d) => [d.key, d.winner, d.ignored]), [['Service/default/a', 'a.yaml', ['dup.yaml']]]);
+    assert.deepEqual(
+      first.status.duplicates.map((d) => [d.key, d.winner, d.ignored]),
+      [['Service/default/a', 'a.yaml', ['dup.yaml']]],
+    );
     // The later outputs did see the changes.
     const lastOut = outs[outs.length - 1]!;
-    assert.deepEqual(lastOut.mesh.services.map((s) => s.name), ['a', 'c']);
+    assert.deepEqual(
+      lastOut.mesh.services.map((s) => s.name),
+      ['a', 'c'],
+    );
     assert.deepEqual([...lastOut.status.sourceErrors.keys()], ['a.yaml']);
     assert.deepEqual(lastOut.status.duplicates, []);
     assert.deepEqual([...lastOut.status.rejected.keys()], ['VirtualService/default/a']);
@@ -122,13 +162,23 @@ describe('watchers/store/stage storeStage', () => {
 
   it('a VirtualService that stops checking out keeps its version from the previous output', () => {
     const { log, warnings } = recorder();
-    const { outs } = run([
-      [0, file('a.yaml', svc('a', '10.96.0.10'), dr('v1'), vs('v1', '1s'))], [1, { type: 'synced' }],
-      [50, file('a.yaml', svc('a', '10.96.0.10'), dr('v1'), vs('v9', '2s'))],
-      [100, file('a.yaml', svc('a', '10.96.0.10'), dr('v1'), vs('v9', '3s'))],
-    ], log);
-    assert.deepEqual(outs.map((o) => o.mesh.virtualServices[0]?.spec.http?.[0]?.timeout), ['1s', '1s', '1s']);
-    assert.deepEqual(outs.map((o) => o.mesh.rejected.map((r) => r.key)), [[], ['VirtualService/default/a'], ['VirtualService/default/a']]);
+    const { outs } = run(
+      [
+        [0, file('a.yaml', svc('a', '10.96.0.10'), dr('v1'), vs('v1', '1s'))],
+        [1, { type: 'synced' }],
+        [50, file('a.yaml', svc('a', '10.96.0.10'), dr('v1'), vs('v9', '2s'))],
+        [100, file('a.yaml', svc('a', '10.96.0.10'), dr('v1'), vs('v9', '3s'))],
+      ],
+      log,
+    );
+    assert.deepEqual(
+      outs.map((o) => o.mesh.virtualServices[0]?.spec.http?.[0]?.timeout),
+      ['1s', '1s', '1s'],
+    );
+    assert.deepEqual(
+      outs.map((o) => o.mesh.rejected.map((r) => r.key)),
+      [[], ['VirtualService/default/a'], ['VirtualService/default/a']],
+    );
     assert.equal(warnings.filter((w) => w.startsWith('rejected VirtualService default/a')).length, 1, 'logged once while it lasts');
   });
 });

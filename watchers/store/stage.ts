@@ -73,7 +73,11 @@ function rejectionText(r: Rejection): string {
 export function emptyStoreOutput(mesh: MeshOptions = DEFAULT_MESH_OPTIONS): StoreOutput {
   const st = emptyState();
   const m = buildMesh(st, mesh).mesh;
-  return { mesh: m, change: { mesh: m, kinds: new Set(), keys: new Set(), scope: { kind: 'full' }, reasons: [], firstChangeAt: 0, buildMs: 0 }, status: statusOf(st) };
+  return {
+    mesh: m,
+    change: { mesh: m, kinds: new Set(), keys: new Set(), scope: { kind: 'full' }, reasons: [], firstChangeAt: 0, buildMs: 0 },
+    status: statusOf(st),
+  };
 }
 
 /** Builds the next output from the previous one and a debounced batch. Reads `b.state`, never writes it. */
@@ -82,7 +86,13 @@ function nextOutput(prev: StoreOutput, b: Batch, opts: MeshOptions): StoreOutput
   const mesh = buildMesh(b.state, opts, prev.mesh).mesh;
   const buildMs = performance.now() - t0;
   const changed = { mesh, kinds: b.kinds as ReadonlySet<ConfigKind>, keys: b.keys as ReadonlySet<ConfigKey> };
-  const change: PushRequest = { ...changed, scope: pushScope(prev.mesh, changed), reasons: pushReasons(b.kinds), firstChangeAt: b.firstChangeAt, buildMs };
+  const change: PushRequest = {
+    ...changed,
+    scope: pushScope(prev.mesh, changed),
+    reasons: pushReasons(b.kinds),
+    firstChangeAt: b.firstChangeAt,
+    buildMs,
+  };
   return { mesh, change, status: statusOf(b.state) };
 }
 
@@ -99,21 +109,29 @@ export function storeStage(events$: Observable<ConfigEvent>, opts: StoreOptions,
     const logNotices = noticeLogger(log);
     return events$.pipe(
       tap((ev) => {
-        if (ev.type === 'sourceError') log.error({ file: ev.origin.source, reason: ev.reason }, `cannot read ${ev.origin.source}: ${ev.reason}; its last good objects stay in force`);
+        if (ev.type === 'sourceError')
+          log.error(
+            { file: ev.origin.source, reason: ev.reason },
+            `cannot read ${ev.origin.source}: ${ev.reason}; its last good objects stay in force`,
+          );
       }),
-      scan((acc: Fold, ev: ConfigEvent): Fold => {
-        const urgency = changeUrgency(acc.state.objects, ev); // against the store before this event is applied
-        if (opts.onConfigEvent) configEvents(acc.state.objects, ev, opts.onConfigEvent);
-        reduce(acc.state, ev);
-        const { kinds, keys } = takeChanges(acc.state);
-        const one: Batch = { state: acc.state, kinds, keys, firstChangeAt: now(), urgency };
-        const batch = acc.carry ? mergeBatch(acc.carry, one) : one;
-        return acc.state.synced ? { state: acc.state, carry: null, out: batch } : { state: acc.state, carry: batch, out: null };
-      }, { state: emptyState(), carry: null, out: null }),
+      scan(
+        (acc: Fold, ev: ConfigEvent): Fold => {
+          const urgency = changeUrgency(acc.state.objects, ev); // against the store before this event is applied
+          if (opts.onConfigEvent) configEvents(acc.state.objects, ev, opts.onConfigEvent);
+          reduce(acc.state, ev);
+          const { kinds, keys } = takeChanges(acc.state);
+          const one: Batch = { state: acc.state, kinds, keys, firstChangeAt: now(), urgency };
+          const batch = acc.carry ? mergeBatch(acc.carry, one) : one;
+          return acc.state.synced ? { state: acc.state, carry: null, out: batch } : { state: acc.state, carry: batch, out: null };
+        },
+        { state: emptyState(), carry: null, out: null },
+      ),
       map((acc) => acc.out),
       filter((b): b is Batch => b !== null),
-      debounceMax<Batch>(opts.debounceMs, opts.debounceMaxMs, mergeBatch, opts.scheduler ?? asyncScheduler,
-        (b) => maxWaitFor(b.urgency, opts.debounceMaxMs, endpointsMaxMs)),
+      debounceMax<Batch>(opts.debounceMs, opts.debounceMaxMs, mergeBatch, opts.scheduler ?? asyncScheduler, (b) =>
+        maxWaitFor(b.urgency, opts.debounceMaxMs, endpointsMaxMs),
+      ),
       scan((prev: StoreOutput, b: Batch) => nextOutput(prev, b, meshOpts), emptyStoreOutput(meshOpts)),
       tap((out) => {
         // Log each rejection once while it lasts (a rejected object keeps its last good version).
@@ -123,7 +141,10 @@ export function storeStage(events$: Observable<ConfigEvent>, opts: StoreOptions,
           current.add(text);
           if (logged.has(text)) continue;
           const kept = out.mesh.objects.has(r.key) ? '; its last good version stays in force' : '';
-          log.warn({ kind: r.kind, namespace: r.namespace, name: r.name, file: r.source, field: r.field, reason: r.reason }, `rejected ${text}${kept}`);
+          log.warn(
+            { kind: r.kind, namespace: r.namespace, name: r.name, file: r.source, field: r.field, reason: r.reason },
+            `rejected ${text}${kept}`,
+          );
         }
         logged = current;
         logNotices(out.status);

@@ -43,8 +43,13 @@ export interface StoreLog {
 /** A status of `st` made of copies (O(objects) per snapshot, as building the mesh is). */
 export function statusOf(st: StoreState): StoreStatus {
   return {
-    synced: st.synced, generation: st.generation, objects: new Map(st.objects), rejected: new Map(st.rejected),
-    sourceErrors: new Map(st.sourceErrors), duplicates: duplicateDefinitions(st), ignored: ignoredObjects(st),
+    synced: st.synced,
+    generation: st.generation,
+    objects: new Map(st.objects),
+    rejected: new Map(st.rejected),
+    sourceErrors: new Map(st.sourceErrors),
+    duplicates: duplicateDefinitions(st),
+    ignored: ignoredObjects(st),
   };
 }
 

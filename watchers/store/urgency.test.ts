@@ -9,8 +9,11 @@ import type { EndpointSlice } from '../../model/k8s.js';
 import { changeUrgency, maxWaitFor } from './urgency.js';
 
 const slice = (eps: [string, boolean][]): EndpointSlice => ({
-  kind: 'EndpointSlice', meta: { namespace: 'default', name: 'a-1', labels: {}, annotations: {}, resourceVersion: '' } as EndpointSlice['meta'],
-  serviceName: 'a', addressType: 'IPv4', ports: [{ name: 'http', port: 8080, protocol: 'TCP' }] as EndpointSlice['ports'],
+  kind: 'EndpointSlice',
+  meta: { namespace: 'default', name: 'a-1', labels: {}, annotations: {}, resourceVersion: '' } as EndpointSlice['meta'],
+  serviceName: 'a',
+  addressType: 'IPv4',
+  ports: [{ name: 'http', port: 8080, protocol: 'TCP' }] as EndpointSlice['ports'],
   endpoints: eps.map(([ip, ready]) => ({ ip, ready, targetPod: null, nodeName: '', zone: '' })),
 });
 const KEY = 'EndpointSlice/default/a-1' as ConfigKey;
@@ -19,15 +22,47 @@ const store = (o?: ConfigObject) => new Map(o ? [[KEY, { object: o }]] : []);
 
 describe('watchers/store/urgency', () => {
   it('a ready address that disappears or turns unready is a removal', () => {
-    const before = store(slice([['10.0.0.1', true], ['10.0.0.2', true]]));
+    const before = store(
+      slice([
+        ['10.0.0.1', true],
+        ['10.0.0.2', true],
+      ]),
+    );
     assert.equal(changeUrgency(before, { type: 'upsert', key: KEY, object: slice([['10.0.0.1', true]]), origin }), 'removal');
-    assert.equal(changeUrgency(before, { type: 'upsert', key: KEY, object: slice([['10.0.0.1', true], ['10.0.0.2', false]]), origin }), 'removal');
+    assert.equal(
+      changeUrgency(before, {
+        type: 'upsert',
+        key: KEY,
+        object: slice([
+          ['10.0.0.1', true],
+          ['10.0.0.2', false],
+        ]),
+        origin,
+      }),
+      'removal',
+    );
     assert.equal(changeUrgency(before, { type: 'delete', key: KEY, origin }), 'removal');
   });
 
   it('added or unchanged addresses, and Pod changes, are endpoint changes; other kinds are config', () => {
-    const before = store(slice([['10.0.0.1', true], ['10.0.0.2', false]]));
-    assert.equal(changeUrgency(before, { type: 'upsert', key: KEY, object: slice([['10.0.0.1', true], ['10.0.0.3', true]]), origin }), 'endpoints');
+    const before = store(
+      slice([
+        ['10.0.0.1', true],
+        ['10.0.0.2', false],
+      ]),
+    );
+    assert.equal(
+      changeUrgency(before, {
+        type: 'upsert',
+        key: KEY,
+        object: slice([
+          ['10.0.0.1', true],
+          ['10.0.0.3', true],
+        ]),
+        origin,
+      }),
+      'endpoints',
+    );
     assert.equal(changeUrgency(store(), { type: 'upsert', key: KEY, object: slice([['10.0.0.1', true]]), origin }), 'endpoints');
     assert.equal(changeUrgency(store(slice([['10.0.0.2', false]])), { type: 'delete', key: KEY, origin }), 'endpoints');
     assert.equal(changeUrgency(store(), { type: 'delete', key: 'Pod/default/a-1' as ConfigKey, origin }), 'endpoints');

@@ -11,7 +11,6 @@ import { ENDPOINT_KINDS } from '../../model/push.js';
 
 export type Urgency = 'config' | 'endpoints' | 'removal';
 
-
 function readyAddresses(o: ConfigObject | undefined): Set<string> {
   const out = new Set<string>();
   const slices = o?.kind === 'EndpointSlice' ? [o] : o?.kind === 'Endpoints' ? o.slices : [];

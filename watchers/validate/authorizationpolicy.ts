@@ -15,8 +15,18 @@ import { checkCidr, checkPort, checkWildcard, readSelector, readTargetRefs, read
 
 const ACTIONS: readonly AuthorizationAction[] = ['ALLOW', 'DENY', 'AUDIT', 'CUSTOM'];
 
-const SOURCE_FIELDS = ['principals', 'notPrincipals', 'requestPrincipals', 'notRequestPrincipals', 'namespaces', 'notNamespaces',
-  'ipBlocks', 'notIpBlocks', 'remoteIpBlocks', 'notRemoteIpBlocks'] as const;
+const SOURCE_FIELDS = [
+  'principals',
+  'notPrincipals',
+  'requestPrincipals',
+  'notRequestPrincipals',
+  'namespaces',
+  'notNamespaces',
+  'ipBlocks',
+  'notIpBlocks',
+  'remoteIpBlocks',
+  'notRemoteIpBlocks',
+] as const;
 const OPERATION_FIELDS = ['hosts', 'notHosts', 'ports', 'notPorts', 'methods', 'notMethods', 'paths', 'notPaths'] as const;
 
 /** A path: wildcard rules, or a template of whole `{*}` / `{**}` segments (`{**}` only last). */
@@ -24,7 +34,10 @@ function checkPath(r: Reader, v: string, path: string): boolean {
   if (!v.includes('{')) return checkWildcard(r, v, path);
   const segs = v.split('/');
   const bad = segs.some((s, i) => (s.includes('{') || s.includes('}')) && !(s === '{*}' || (s === '{**}' && i === segs.length - 1)));
-  if (bad || !v.startsWith('/')) { r.fail(path, `"${v}" is not a valid path template (whole segments {*}, {**} only as the last one)`); return false; }
+  if (bad || !v.startsWith('/')) {
+    r.fail(path, `"${v}" is not a valid path template (whole segments {*}, {**} only as the last one)`);
+    return false;
+  }
   return true;
 }
 
@@ -62,10 +75,22 @@ const BRACKETED = /^\[[^[\]]+\](\[[^[\]]+\])*$/;
 function conditionCheck(key: string): ((r: Reader, s: string, p: string) => boolean) | 'unknown' | 'bad-brackets' {
   if (key === 'source.ip' || key === 'remote.ip' || key === 'destination.ip') return checkCidr;
   if (key === 'destination.port') return checkPort;
-  if (['source.namespace', 'source.principal', 'request.auth.principal', 'request.auth.audiences', 'request.auth.presenter', 'connection.sni'].includes(key)) return checkWildcard;
+  if (
+    [
+      'source.namespace',
+      'source.principal',
+      'request.auth.principal',
+      'request.auth.audiences',
+      'request.auth.presenter',
+      'connection.sni',
+    ].includes(key)
+  )
+    return checkWildcard;
   if (key.startsWith('request.headers')) return /^\[[^[\]]+\]$/.test(key.slice('request.headers'.length)) ? checkWildcard : 'bad-brackets';
-  if (key.startsWith('request.auth.claims')) return BRACKETED.test(key.slice('request.auth.claims'.length)) ? checkWildcard : 'bad-brackets';
-  if (key.startsWith('experimental.envoy.filters.')) return /^[^[\]]+\[[^[\]]+\]$/.test(key.slice('experimental.'.length)) ? (_r, _s, _p) => true : 'bad-brackets';
+  if (key.startsWith('request.auth.claims'))
+    return BRACKETED.test(key.slice('request.auth.claims'.length)) ? checkWildcard : 'bad-brackets';
+  if (key.startsWith('experimental.envoy.filters.'))
+    return /^[^[\]]+\[[^[\]]+\]$/.test(key.slice('experimental.'.length)) ? (_r, _s, _p) => true : 'bad-brackets';
   return 'unknown';
 }
 
@@ -76,8 +101,14 @@ function readCondition(r: Reader, v: unknown, path: string): Condition | undefin
   const key = r.string(o['key'], `${path}.key`, true);
   if (!key) return undefined;
   const check = conditionCheck(key);
-  if (check === 'unknown') { r.fail(`${path}.key`, `unknown attribute "${key}" (see istio.io's authorization-policy conditions)`); return undefined; }
-  if (check === 'bad-brackets') { r.fail(`${path}.key`, `"${key}" must name its field in brackets, e.g. request.headers[x-token] or request.auth.claims[groups]`); return undefined; }
+  if (check === 'unknown') {
+    r.fail(`${path}.key`, `unknown attribute "${key}" (see istio.io's authorization-policy conditions)`);
+    return undefined;
+  }
+  if (check === 'bad-brackets') {
+    r.fail(`${path}.key`, `"${key}" must name its field in brackets, e.g. request.headers[x-token] or request.auth.claims[groups]`);
+    return undefined;
+  }
   const values = readValues(r, o['values'], `${path}.values`, check);
   const notValues = readValues(r, o['notValues'], `${path}.notValues`, check);
   if (!values?.length && !notValues?.length) r.fail(path, `at least one of values or notValues must be set for key ${key}`);
@@ -89,17 +120,25 @@ function readRule(r: Reader, v: unknown, path: string): AuthorizationRule {
   // turn an ALLOW policy into allow-all (istiod skips nil rules).
   const o = r.object(v, path, true) ?? {};
   r.known(o, path, ['from', 'to', 'when']);
-  const from = (r.array(o['from'], `${path}.from`) ?? []).map((f, i) => {
-    const fo = r.object(f, `${path}.from[${i}]`, true);
-    if (fo) r.known(fo, `${path}.from[${i}]`, ['source']);
-    return readSource(r, fo?.['source'], `${path}.from[${i}].source`);
-  }).filter((s) => s !== undefined).map((source) => ({ source }));
-  const to = (r.array(o['to'], `${path}.to`) ?? []).map((t, i) => {
-    const to_ = r.object(t, `${path}.to[${i}]`, true);
-    if (to_) r.known(to_, `${path}.to[${i}]`, ['operation']);
-    return readOperation(r, to_?.['operation'], `${path}.to[${i}].operation`);
-  }).filter((x) => x !== undefined).map((operation) => ({ operation }));
-  const when = (r.array(o['when'], `${path}.when`) ?? []).map((c, i) => readCondition(r, c, `${path}.when[${i}]`)).filter((c) => c !== undefined);
+  const from = (r.array(o['from'], `${path}.from`) ?? [])
+    .map((f, i) => {
+      const fo = r.object(f, `${path}.from[${i}]`, true);
+      if (fo) r.known(fo, `${path}.from[${i}]`, ['source']);
+      return readSource(r, fo?.['source'], `${path}.from[${i}].source`);
+    })
+    .filter((s) => s !== undefined)
+    .map((source) => ({ source }));
+  const to = (r.array(o['to'], `${path}.to`) ?? [])
+    .map((t, i) => {
+      const to_ = r.object(t, `${path}.to[${i}]`, true);
+      if (to_) r.known(to_, `${path}.to[${i}]`, ['operation']);
+      return readOperation(r, to_?.['operation'], `${path}.to[${i}].operation`);
+    })
+    .filter((x) => x !== undefined)
+    .map((operation) => ({ operation }));
+  const when = (r.array(o['when'], `${path}.when`) ?? [])
+    .map((c, i) => readCondition(r, c, `${path}.when[${i}]`))
+    .filter((c) => c !== undefined);
   return { ...(from.length ? { from } : {}), ...(to.length ? { to } : {}), ...(when.length ? { when } : {}) };
 }
 
@@ -120,11 +159,19 @@ export function readAuthorizationPolicy(r: Reader, raw: Raw, ns: string): Author
     const name = r.string(prov['name'], 'spec.provider.name', true);
     if (name) provider = { name };
   }
-  if (action === 'CUSTOM' && !prov) r.fail('spec.provider', 'a CUSTOM policy must name a provider (an extensionProviders entry of the mesh config)');
+  if (action === 'CUSTOM' && !prov)
+    r.fail('spec.provider', 'a CUSTOM policy must name a provider (an extensionProviders entry of the mesh config)');
   if (action && action !== 'CUSTOM' && prov) r.fail('spec.provider', `a provider is only allowed with action CUSTOM, not ${action}`);
   const rules = (r.array(spec['rules'], 'spec.rules') ?? []).map((x, i) => readRule(r, x, `spec.rules[${i}]`));
   return {
-    kind: 'AuthorizationPolicy', meta,
-    spec: { action: action ?? 'ALLOW', rules, ...(selector ? { selector } : {}), ...(targetRefs ? { targetRefs } : {}), ...(provider ? { provider } : {}) },
+    kind: 'AuthorizationPolicy',
+    meta,
+    spec: {
+      action: action ?? 'ALLOW',
+      rules,
+      ...(selector ? { selector } : {}),
+      ...(targetRefs ? { targetRefs } : {}),
+      ...(provider ? { provider } : {}),
+    },
   };
 }

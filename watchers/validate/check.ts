@@ -5,7 +5,10 @@
  * names the field, and unknown fields are reported instead of silently ignored.
  */
 
-export interface Problem { readonly field: string; readonly reason: string }
+export interface Problem {
+  readonly field: string;
+  readonly reason: string;
+}
 
 export type Raw = Record<string, unknown>;
 
@@ -34,7 +37,10 @@ export class Reader {
       if (required) this.fail(path, 'is required');
       return undefined;
     }
-    if (!this.isObject(v)) { this.fail(path, `must be an object, got ${describe(v)}`); return undefined; }
+    if (!this.isObject(v)) {
+      this.fail(path, `must be an object, got ${describe(v)}`);
+      return undefined;
+    }
     return v;
   }
 
@@ -44,37 +50,76 @@ export class Reader {
   }
 
   string(v: unknown, path: string, required = false): string | undefined {
-    if (v === undefined || v === null) { if (required) this.fail(path, 'is required'); return undefined; }
-    if (typeof v !== 'string') { this.fail(path, `must be a string, got ${describe(v)}`); return undefined; }
-    if (required && v === '') { this.fail(path, 'must not be empty'); return undefined; }
+    if (v === undefined || v === null) {
+      if (required) this.fail(path, 'is required');
+      return undefined;
+    }
+    if (typeof v !== 'string') {
+      this.fail(path, `must be a string, got ${describe(v)}`);
+      return undefined;
+    }
+    if (required && v === '') {
+      this.fail(path, 'must not be empty');
+      return undefined;
+    }
     return v;
   }
 
   int(v: unknown, path: string, opts: { min?: number; max?: number; required?: boolean } = {}): number | undefined {
-    if (v === undefined || v === null) { if (opts.required) this.fail(path, 'is required'); return undefined; }
-    if (typeof v !== 'number' || !Number.isInteger(v)) { this.fail(path, `must be an integer, got ${describe(v)}`); return undefined; }
-    if (opts.min !== undefined && v < opts.min) { this.fail(path, `must be ≥ ${opts.min}, got ${v}`); return undefined; }
-    if (opts.max !== undefined && v > opts.max) { this.fail(path, `must be ≤ ${opts.max}, got ${v}`); return undefined; }
+    if (v === undefined || v === null) {
+      if (opts.required) this.fail(path, 'is required');
+      return undefined;
+    }
+    if (typeof v !== 'number' || !Number.isInteger(v)) {
+      this.fail(path, `must be an integer, got ${describe(v)}`);
+      return undefined;
+    }
+    if (opts.min !== undefined && v < opts.min) {
+      this.fail(path, `must be ≥ ${opts.min}, got ${v}`);
+      return undefined;
+    }
+    if (opts.max !== undefined && v > opts.max) {
+      this.fail(path, `must be ≤ ${opts.max}, got ${v}`);
+      return undefined;
+    }
     return v;
   }
 
   number(v: unknown, path: string, opts: { min?: number; max?: number } = {}): number | undefined {
     if (v === undefined || v === null) return undefined;
-    if (typeof v !== 'number' || !Number.isFinite(v)) { this.fail(path, `must be a number, got ${describe(v)}`); return undefined; }
-    if (opts.min !== undefined && v < opts.min) { this.fail(path, `must be ≥ ${opts.min}, got ${v}`); return undefined; }
-    if (opts.max !== undefined && v > opts.max) { this.fail(path, `must be ≤ ${opts.max}, got ${v}`); return undefined; }
+    if (typeof v !== 'number' || !Number.isFinite(v)) {
+      this.fail(path, `must be a number, got ${describe(v)}`);
+      return undefined;
+    }
+    if (opts.min !== undefined && v < opts.min) {
+      this.fail(path, `must be ≥ ${opts.min}, got ${v}`);
+      return undefined;
+    }
+    if (opts.max !== undefined && v > opts.max) {
+      this.fail(path, `must be ≤ ${opts.max}, got ${v}`);
+      return undefined;
+    }
     return v;
   }
 
   bool(v: unknown, path: string): boolean | undefined {
     if (v === undefined || v === null) return undefined;
-    if (typeof v !== 'boolean') { this.fail(path, `must be true or false, got ${describe(v)}`); return undefined; }
+    if (typeof v !== 'boolean') {
+      this.fail(path, `must be true or false, got ${describe(v)}`);
+      return undefined;
+    }
     return v;
   }
 
   array(v: unknown, path: string, required = false): unknown[] | undefined {
-    if (v === undefined || v === null) { if (required) this.fail(path, 'is required'); return undefined; }
-    if (!Array.isArray(v)) { this.fail(path, `must be a list, got ${describe(v)}`); return undefined; }
+    if (v === undefined || v === null) {
+      if (required) this.fail(path, 'is required');
+      return undefined;
+    }
+    if (!Array.isArray(v)) {
+      this.fail(path, `must be a list, got ${describe(v)}`);
+      return undefined;
+    }
     return v;
   }
 
@@ -95,7 +140,10 @@ export class Reader {
     const a = this.array(v, path);
     if (!a) return undefined;
     const out: string[] = [];
-    a.forEach((s, i) => { const r = this.string(s, `${path}[${i}]`, true); if (r !== undefined) out.push(r); });
+    a.forEach((s, i) => {
+      const r = this.string(s, `${path}[${i}]`, true);
+      if (r !== undefined) out.push(r);
+    });
     return out;
   }
 }

@@ -25,13 +25,19 @@ export function readStringMatch(r: Reader, v: unknown, path: string): StringMatc
   if (!o) return undefined;
   r.known(o, path, ['exact', 'prefix', 'regex']);
   const set = ['exact', 'prefix', 'regex'].filter((k) => o[k] !== undefined);
-  if (set.length !== 1) { r.fail(path, `must set exactly one of exact, prefix, regex (got ${set.length ? set.join(', ') : 'none'})`); return undefined; }
+  if (set.length !== 1) {
+    r.fail(path, `must set exactly one of exact, prefix, regex (got ${set.length ? set.join(', ') : 'none'})`);
+    return undefined;
+  }
   const k = set[0] as 'exact' | 'prefix' | 'regex';
   const s = r.string(o[k], `${path}.${k}`);
   if (s === undefined) return undefined;
   if (k === 'regex') {
     const err = re2Error(s);
-    if (err) { r.fail(`${path}.regex`, `"${s}" is not a valid RE2 regular expression: ${err}`); return undefined; }
+    if (err) {
+      r.fail(`${path}.regex`, `"${s}" is not a valid RE2 regular expression: ${err}`);
+      return undefined;
+    }
   }
   return { [k]: s };
 }
@@ -41,8 +47,14 @@ export function readMatchMap(r: Reader, v: unknown, path: string, headerNames: b
   if (!o) return undefined;
   const out: Record<string, StringMatch> = {};
   for (const k of Object.keys(o).sort()) {
-    if (headerNames && !HEADER_NAME.test(k)) { r.fail(`${path}.${k}`, `"${k}" is not a valid HTTP header name`); continue; }
-    if (headerNames && k !== k.toLowerCase()) { r.fail(`${path}.${k}`, `header names must be lower case, got "${k}"`); continue; }
+    if (headerNames && !HEADER_NAME.test(k)) {
+      r.fail(`${path}.${k}`, `"${k}" is not a valid HTTP header name`);
+      continue;
+    }
+    if (headerNames && k !== k.toLowerCase()) {
+      r.fail(`${path}.${k}`, `header names must be lower case, got "${k}"`);
+      continue;
+    }
     // An empty match object `{}` means "present with any value" for headers, as in Istio.
     const m = r.isObject(o[k]) && Object.keys(o[k] as Raw).length === 0 ? {} : readStringMatch(r, o[k], `${path}.${k}`);
     if (m) out[k] = m;
@@ -55,8 +67,14 @@ export function readDuration(r: Reader, v: unknown, path: string): string | unde
   const s = r.string(v, path);
   if (s === undefined) return undefined;
   const ms = parseDuration(s);
-  if (ms === null) { r.fail(path, `"${s}" is not a duration (e.g. 10s, 250ms, 1h)`); return undefined; }
-  if (ms < 1) { r.fail(path, `must be at least 1ms, got "${s}"`); return undefined; }
+  if (ms === null) {
+    r.fail(path, `"${s}" is not a duration (e.g. 10s, 250ms, 1h)`);
+    return undefined;
+  }
+  if (ms < 1) {
+    r.fail(path, `must be at least 1ms, got "${s}"`);
+    return undefined;
+  }
   return s;
 }
 
@@ -82,6 +100,8 @@ export function readHeaders(r: Reader, v: unknown, path: string): Headers | unde
 /** `exportTo` entries: `.`, `*`, `~` or a namespace name. */
 export function readExportTo(r: Reader, v: unknown, path: string): string[] | undefined {
   const list = r.stringList(v, path);
-  list?.forEach((e, i) => { if (!/^(\.|\*|~|[a-z0-9]([-a-z0-9]*[a-z0-9])?)$/.test(e)) r.fail(`${path}[${i}]`, `"${e}" is not ".", "*", "~" or a namespace`); });
+  list?.forEach((e, i) => {
+    if (!/^(\.|\*|~|[a-z0-9]([-a-z0-9]*[a-z0-9])?)$/.test(e)) r.fail(`${path}[${i}]`, `"${e}" is not ".", "*", "~" or a namespace`);
+  });
   return list;
 }

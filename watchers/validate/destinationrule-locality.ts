@@ -23,7 +23,9 @@ function localitiesProblem(list: readonly string[]): string | undefined {
     const parts = loc.split('/');
     if (parts.length > 3 || parts.some((p) => p === '')) return `locality "${loc}" must be region[/zone[/subzone]] with no empty part`;
     const prefix = parts[parts.length - 1] === '*' ? parts.slice(0, -1) : parts;
-    const other = seen.find((s) => s.every((p, i) => i >= prefix.length || p === prefix[i]) || prefix.every((p, i) => i >= s.length || p === s[i]));
+    const other = seen.find(
+      (s) => s.every((p, i) => i >= prefix.length || p === prefix[i]) || prefix.every((p, i) => i >= s.length || p === s[i]),
+    );
     if (other) return `locality "${loc}" overlaps "${other.join('/') || '*'}"`;
     seen.push(prefix);
   }
@@ -55,7 +57,8 @@ export function readLocalityLbSetting(r: Reader, v: unknown, path: string): Loca
       if (w !== undefined) weights[k] = w;
     }
     const total = Object.values(weights).reduce((s, w) => s + w, 0);
-    if (Object.keys(weights).length === Object.keys(to).length && total !== 100) r.fail(`${p}.to`, `weights must add up to 100, got ${total}`);
+    if (Object.keys(weights).length === Object.keys(to).length && total !== 100)
+      r.fail(`${p}.to`, `weights must add up to 100, got ${total}`);
     const problem = localitiesProblem(Object.keys(to).sort());
     if (problem) r.fail(`${p}.to`, problem);
     distribute.push({ from, to: weights });
@@ -74,7 +77,10 @@ export function readLocalityLbSetting(r: Reader, v: unknown, path: string): Loca
     const to = r.string(o['to'], `${p}.to`, true);
     if (from === undefined || to === undefined) return;
     if (from === to) r.fail(p, `from and to must be different regions (both "${from}")`);
-    for (const [k, x] of [['from', from], ['to', to]] as const) {
+    for (const [k, x] of [
+      ['from', from],
+      ['to', to],
+    ] as const) {
       if (x.includes('/')) r.fail(`${p}.${k}`, `"${x}": failover names a region only (no '/')`);
       if (x.includes('*')) r.fail(`${p}.${k}`, `"${x}": a failover region must not contain '*'`);
     }
@@ -88,7 +94,8 @@ export function readLocalityLbSetting(r: Reader, v: unknown, path: string): Loca
     if (s === undefined) return;
     const name = s.split('=')[0] ?? '';
     if (!name || s.split('=').length > 2) r.fail(p, `"${s}" must be a label name or label=value`);
-    else if (failover.length && TOPOLOGY_LABELS.includes(name)) r.fail(p, `"${name}": a topology label cannot be used together with failover`);
+    else if (failover.length && TOPOLOGY_LABELS.includes(name))
+      r.fail(p, `"${name}": a topology label cannot be used together with failover`);
     failoverPriority.push(s);
   });
   return {

@@ -16,12 +16,19 @@ const TLS_MODES = ['DISABLE', 'SIMPLE', 'MUTUAL', 'ISTIO_MUTUAL'];
 function readConsistentHash(r: Reader, ch: Raw, path: string): void {
   r.known(ch, path, ['httpHeaderName', 'httpCookie', 'useSourceIp', 'httpQueryParameterName', 'ringHash', 'maglev', 'minimumRingSize']);
   const keys = ['httpHeaderName', 'httpCookie', 'useSourceIp', 'httpQueryParameterName'].filter((k) => ch[k] !== undefined);
-  if (keys.length !== 1) r.fail(path, `must set exactly one of httpHeaderName, httpCookie, useSourceIp, httpQueryParameterName (got ${keys.join(', ') || 'none'})`);
+  if (keys.length !== 1)
+    r.fail(
+      path,
+      `must set exactly one of httpHeaderName, httpCookie, useSourceIp, httpQueryParameterName (got ${keys.join(', ') || 'none'})`,
+    );
   r.string(ch['httpHeaderName'], `${path}.httpHeaderName`);
   r.string(ch['httpQueryParameterName'], `${path}.httpQueryParameterName`);
   r.bool(ch['useSourceIp'], `${path}.useSourceIp`);
   const cookie = r.object(ch['httpCookie'], `${path}.httpCookie`);
-  if (cookie) { r.string(cookie['name'], `${path}.httpCookie.name`, true); readDuration(r, cookie['ttl'], `${path}.httpCookie.ttl`); }
+  if (cookie) {
+    r.string(cookie['name'], `${path}.httpCookie.name`, true);
+    readDuration(r, cookie['ttl'], `${path}.httpCookie.ttl`);
+  }
   if (ch['ringHash'] !== undefined && ch['maglev'] !== undefined) r.fail(path, 'set ringHash or maglev, not both');
   const rh = r.object(ch['ringHash'], `${path}.ringHash`);
   if (rh) r.int(rh['minimumRingSize'], `${path}.ringHash.minimumRingSize`, { min: 1, max: 8388608 });
@@ -33,18 +40,29 @@ function readConsistentHash(r: Reader, ch: Raw, path: string): void {
 function readPolicy(r: Reader, v: unknown, path: string, portLevel = false): TrafficPolicy | undefined {
   const o = r.object(v, path);
   if (!o) return undefined;
-  r.known(o, path, portLevel ? ['port', 'loadBalancer', 'connectionPool', 'outlierDetection', 'tls'] : ['loadBalancer', 'connectionPool', 'outlierDetection', 'tls', 'portLevelSettings', 'tunnel', 'proxyProtocol']);
+  r.known(
+    o,
+    path,
+    portLevel
+      ? ['port', 'loadBalancer', 'connectionPool', 'outlierDetection', 'tls']
+      : ['loadBalancer', 'connectionPool', 'outlierDetection', 'tls', 'portLevelSettings', 'tunnel', 'proxyProtocol'],
+  );
   const out: Record<string, unknown> = {};
   const lb = r.object(o['loadBalancer'], `${path}.loadBalancer`);
   if (lb) {
     r.known(lb, `${path}.loadBalancer`, ['simple', 'consistentHash', 'localityLbSetting', 'warmupDurationSecs', 'warmup']);
     const simple = r.string(lb['simple'], `${path}.loadBalancer.simple`);
-    if (simple !== undefined && !LB_SIMPLE.includes(simple)) r.fail(`${path}.loadBalancer.simple`, `"${simple}" is not one of ${LB_SIMPLE.join(', ')}`);
+    if (simple !== undefined && !LB_SIMPLE.includes(simple))
+      r.fail(`${path}.loadBalancer.simple`, `"${simple}" is not one of ${LB_SIMPLE.join(', ')}`);
     const ch = r.object(lb['consistentHash'], `${path}.loadBalancer.consistentHash`);
     if (simple && ch) r.fail(`${path}.loadBalancer`, 'set simple or consistentHash, not both');
     if (ch) readConsistentHash(r, ch, `${path}.loadBalancer.consistentHash`);
     const loc = readLocalityLbSetting(r, lb['localityLbSetting'], `${path}.loadBalancer.localityLbSetting`);
-    out['loadBalancer'] = { ...(simple ? { simple } : {}), ...(ch ? { consistentHash: ch } : {}), ...(loc ? { localityLbSetting: loc } : {}) };
+    out['loadBalancer'] = {
+      ...(simple ? { simple } : {}),
+      ...(ch ? { consistentHash: ch } : {}),
+      ...(loc ? { localityLbSetting: loc } : {}),
+    };
   }
   const cp = r.object(o['connectionPool'], `${path}.connectionPool`);
   if (cp) {
@@ -66,7 +84,8 @@ function readPolicy(r: Reader, v: unknown, path: string, portLevel = false): Tra
     for (const d of ['interval', 'baseEjectionTime']) if (od[d] !== undefined) readDuration(r, od[d], `${path}.outlierDetection.${d}`);
     r.int(od['maxEjectionPercent'], `${path}.outlierDetection.maxEjectionPercent`, { min: 0, max: 100 });
     r.int(od['minHealthPercent'], `${path}.outlierDetection.minHealthPercent`, { min: 0, max: 100 });
-    for (const k of ['consecutive5xxErrors', 'consecutiveGatewayErrors', 'consecutiveErrors']) r.int(od[k], `${path}.outlierDetection.${k}`, { min: 0, max: 4294967295 });
+    for (const k of ['consecutive5xxErrors', 'consecutiveGatewayErrors', 'consecutiveErrors'])
+      r.int(od[k], `${path}.outlierDetection.${k}`, { min: 0, max: 4294967295 });
     out['outlierDetection'] = od;
   }
   const tls = r.object(o['tls'], `${path}.tls`);
@@ -81,7 +100,9 @@ function readPolicy(r: Reader, v: unknown, path: string, portLevel = false): Tra
     const n = po ? r.int(po['number'], `${path}.port.number`, { min: 1, max: 65535, required: true }) : undefined;
     if (n !== undefined) out['port'] = { number: n };
   } else {
-    const pls = (r.array(o['portLevelSettings'], `${path}.portLevelSettings`) ?? []).map((p, i) => readPolicy(r, p, `${path}.portLevelSettings[${i}]`, true)).filter((p) => p !== undefined);
+    const pls = (r.array(o['portLevelSettings'], `${path}.portLevelSettings`) ?? [])
+      .map((p, i) => readPolicy(r, p, `${path}.portLevelSettings[${i}]`, true))
+      .filter((p) => p !== undefined);
     const seen = new Set<number>();
     pls.forEach((p, i) => {
       const n = (p as { port?: { number: number } }).port?.number;
@@ -109,7 +130,8 @@ export function readDestinationRule(r: Reader, raw: Raw, ns: string): Destinatio
     r.known(o, path, ['name', 'labels', 'trafficPolicy']);
     const name = r.string(o['name'], `${path}.name`, true);
     if (!name) return;
-    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name) || name.length > 63) r.fail(`${path}.name`, `"${name}" is not a valid DNS-1123 label`);
+    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name) || name.length > 63)
+      r.fail(`${path}.name`, `"${name}" is not a valid DNS-1123 label`);
     if (names.has(name)) r.fail(`${path}.name`, `duplicate subset name "${name}"`);
     names.add(name);
     const labels = r.stringMap(o['labels'], `${path}.labels`);
@@ -117,5 +139,9 @@ export function readDestinationRule(r: Reader, raw: Raw, ns: string): Destinatio
     subsets.push({ name, ...(labels ? { labels } : {}), ...(tp ? { trafficPolicy: tp } : {}) });
   });
   const exportTo = readExportTo(r, spec['exportTo'], 'spec.exportTo');
-  return { kind: 'DestinationRule', meta, spec: { host, ...(trafficPolicy ? { trafficPolicy } : {}), subsets, ...(exportTo ? { exportTo } : {}) } };
+  return {
+    kind: 'DestinationRule',
+    meta,
+    spec: { host, ...(trafficPolicy ? { trafficPolicy } : {}), subsets, ...(exportTo ? { exportTo } : {}) },
+  };
 }

@@ -7,8 +7,19 @@
  * refused: the bootstrap is written by pilot-agent at start-up, never served over xDS.
  */
 import {
-  APPLY_TO, CONTEXTS, FILTER_CLASSES, OPERATIONS, VALUE_TYPE,
-  type ApplyTo, type ConfigPatch, type EnvoyFilter, type FilterClass, type ObjectMatch, type PatchContext, type PatchOperation, type TargetRef,
+  APPLY_TO,
+  CONTEXTS,
+  FILTER_CLASSES,
+  OPERATIONS,
+  VALUE_TYPE,
+  type ApplyTo,
+  type ConfigPatch,
+  type EnvoyFilter,
+  type FilterClass,
+  type ObjectMatch,
+  type PatchContext,
+  type PatchOperation,
+  type TargetRef,
 } from '../../model/envoyfilter.js';
 import { objectFromProto3Json } from '../../proto/patch.js';
 import { type Raw, Reader } from './check.js';
@@ -20,7 +31,10 @@ const ROUTE_KINDS: readonly ApplyTo[] = ['ROUTE_CONFIGURATION', 'VIRTUAL_HOST', 
 function oneOf<T extends string>(r: Reader, v: unknown, path: string, values: readonly T[], dflt?: T): T | undefined {
   const s = r.string(v, path, dflt === undefined);
   if (s === undefined) return dflt;
-  if (!(values as readonly string[]).includes(s)) { r.fail(path, `"${s}" is not one of ${values.join(', ')}`); return undefined; }
+  if (!(values as readonly string[]).includes(s)) {
+    r.fail(path, `"${s}" is not one of ${values.join(', ')}`);
+    return undefined;
+  }
   return s as T;
 }
 
@@ -34,14 +48,34 @@ function readMatch(r: Reader, raw: unknown, path: string, applyTo: ApplyTo | und
   if (px) {
     r.known(px, `${path}.proxy`, ['proxyVersion', 'metadata']);
     const proxyVersion = r.string(px['proxyVersion'], `${path}.proxy.proxyVersion`);
-    if (proxyVersion) { try { new RegExp(proxyVersion); } catch (e) { r.fail(`${path}.proxy.proxyVersion`, `not a valid regular expression: ${(e as Error).message}`); } }
+    if (proxyVersion) {
+      try {
+        new RegExp(proxyVersion);
+      } catch (e) {
+        r.fail(`${path}.proxy.proxyVersion`, `not a valid regular expression: ${(e as Error).message}`);
+      }
+    }
     const metadata = r.stringMap(px['metadata'], `${path}.proxy.metadata`);
     out.proxy = { ...(proxyVersion ? { proxyVersion } : {}), ...(metadata ? { metadata } : {}) };
   }
   const set = ['listener', 'routeConfiguration', 'cluster'].filter((k) => m[k] !== undefined && m[k] !== null);
   if (set.length > 1) r.fail(path, `only one of listener, routeConfiguration, cluster may be set (got ${set.join(', ')})`);
-  const want = applyTo === undefined ? undefined : LISTENER_KINDS.includes(applyTo) ? 'listener' : ROUTE_KINDS.includes(applyTo) ? 'routeConfiguration' : applyTo === 'CLUSTER' ? 'cluster' : undefined;
-  for (const k of set) if (want !== k) r.fail(`${path}.${k}`, `applyTo ${applyTo} cannot be matched by ${k} (${want ? `use ${want}` : 'no object match applies'}), as istiod`);
+  const want =
+    applyTo === undefined
+      ? undefined
+      : LISTENER_KINDS.includes(applyTo)
+        ? 'listener'
+        : ROUTE_KINDS.includes(applyTo)
+          ? 'routeConfiguration'
+          : applyTo === 'CLUSTER'
+            ? 'cluster'
+            : undefined;
+  for (const k of set)
+    if (want !== k)
+      r.fail(
+        `${path}.${k}`,
+        `applyTo ${applyTo} cannot be matched by ${k} (${want ? `use ${want}` : 'no object match applies'}), as istiod`,
+      );
   const l = r.object(m['listener'], `${path}.listener`);
   if (l) {
     const lp = `${path}.listener`;
@@ -64,19 +98,29 @@ function readMatch(r: Reader, raw: unknown, path: string, applyTo: ApplyTo | und
         const sname = sf ? r.string(sf['name'], `${fp}.filter.subFilter.name`) : undefined;
         filter = { ...(fname ? { name: fname } : {}), ...(sname ? { subFilter: { name: sname } } : {}) };
       }
-      const strs = Object.fromEntries((['name', 'sni', 'transportProtocol', 'applicationProtocols'] as const)
-        .map((k) => [k, r.string(fc[k], `${fp}.${k}`)]).filter(([, v]) => v));
+      const strs = Object.fromEntries(
+        (['name', 'sni', 'transportProtocol', 'applicationProtocols'] as const)
+          .map((k) => [k, r.string(fc[k], `${fp}.${k}`)])
+          .filter(([, v]) => v),
+      );
       const destinationPort = r.int(fc['destinationPort'], `${fp}.destinationPort`, { min: 0, max: 65535 });
       filterChain = { ...strs, ...(filter ? { filter } : {}), ...(destinationPort ? { destinationPort } : {}) };
     }
-    out.listener = { ...(portNumber ? { portNumber } : {}), ...(name ? { name } : {}), ...(listenerFilter ? { listenerFilter } : {}), ...(filterChain ? { filterChain } : {}) };
+    out.listener = {
+      ...(portNumber ? { portNumber } : {}),
+      ...(name ? { name } : {}),
+      ...(listenerFilter ? { listenerFilter } : {}),
+      ...(filterChain ? { filterChain } : {}),
+    };
   }
   const rc = r.object(m['routeConfiguration'], `${path}.routeConfiguration`);
   if (rc) {
     const rp = `${path}.routeConfiguration`;
     r.known(rc, rp, ['portNumber', 'portName', 'gateway', 'vhost', 'name']);
     const portNumber = r.int(rc['portNumber'], `${rp}.portNumber`, { min: 0, max: 65535 });
-    const strs = Object.fromEntries((['portName', 'gateway', 'name'] as const).map((k) => [k, r.string(rc[k], `${rp}.${k}`)]).filter(([, v]) => v));
+    const strs = Object.fromEntries(
+      (['portName', 'gateway', 'name'] as const).map((k) => [k, r.string(rc[k], `${rp}.${k}`)]).filter(([, v]) => v),
+    );
     const vh = r.object(rc['vhost'], `${rp}.vhost`);
     let vhost: NonNullable<ObjectMatch['routeConfiguration']>['vhost'];
     if (vh) {
@@ -99,7 +143,9 @@ function readMatch(r: Reader, raw: unknown, path: string, applyTo: ApplyTo | und
     const cp = `${path}.cluster`;
     r.known(c, cp, ['portNumber', 'service', 'subset', 'name']);
     const portNumber = r.int(c['portNumber'], `${cp}.portNumber`, { min: 0, max: 65535 });
-    const strs = Object.fromEntries((['service', 'subset', 'name'] as const).map((k) => [k, r.string(c[k], `${cp}.${k}`)]).filter(([, v]) => v));
+    const strs = Object.fromEntries(
+      (['service', 'subset', 'name'] as const).map((k) => [k, r.string(c[k], `${cp}.${k}`)]).filter(([, v]) => v),
+    );
     out.cluster = { ...(portNumber ? { portNumber } : {}), ...strs };
   }
   return out;
@@ -111,7 +157,10 @@ function readPatch(r: Reader, raw: unknown, path: string): ConfigPatch | undefin
   r.known(o, path, ['applyTo', 'match', 'patch']);
   const applyTo = oneOf<ApplyTo>(r, o['applyTo'], `${path}.applyTo`, APPLY_TO);
   if (applyTo === 'BOOTSTRAP') {
-    r.fail(`${path}.applyTo`, 'BOOTSTRAP patches the bootstrap pilot-agent writes at start-up; it is not served over xDS, so tspilot cannot apply it');
+    r.fail(
+      `${path}.applyTo`,
+      'BOOTSTRAP patches the bootstrap pilot-agent writes at start-up; it is not served over xDS, so tspilot cannot apply it',
+    );
     return undefined;
   }
   const match = readMatch(r, o['match'], `${path}.match`, applyTo);
@@ -121,7 +170,8 @@ function readPatch(r: Reader, raw: unknown, path: string): ConfigPatch | undefin
   const operation = oneOf<PatchOperation>(r, p['operation'], `${path}.patch.operation`, OPERATIONS);
   const filterClass = oneOf<FilterClass>(r, p['filterClass'], `${path}.patch.filterClass`, FILTER_CLASSES, 'UNSPECIFIED') ?? 'UNSPECIFIED';
   if (!operation) return undefined;
-  if (filterClass !== 'UNSPECIFIED' && applyTo !== 'HTTP_FILTER') r.fail(`${path}.patch.filterClass`, 'filterClass applies only to HTTP_FILTER');
+  if (filterClass !== 'UNSPECIFIED' && applyTo !== 'HTTP_FILTER')
+    r.fail(`${path}.patch.filterClass`, 'filterClass applies only to HTTP_FILTER');
   let value: Record<string, unknown> | undefined;
   if (p['value'] !== undefined && p['value'] !== null) {
     try {
@@ -158,8 +208,10 @@ export function readEnvoyFilter(r: Reader, raw: Raw, ns: string): EnvoyFilter {
     const kind = r.string(o['kind'], `${tp}.kind`, true) ?? '';
     const name = r.string(o['name'], `${tp}.name`, true) ?? '';
     const group = r.string(o['group'], `${tp}.group`) ?? '';
-    if (kind && kind !== 'Service' && kind !== 'Gateway' && kind !== 'ServiceEntry') r.fail(`${tp}.kind`, `"${kind}" is not a kind EnvoyFilter can target (Service, Gateway, ServiceEntry)`);
-    if (o['namespace'] !== undefined && o['namespace'] !== meta.namespace) r.fail(`${tp}.namespace`, 'must be the EnvoyFilter\'s own namespace');
+    if (kind && kind !== 'Service' && kind !== 'Gateway' && kind !== 'ServiceEntry')
+      r.fail(`${tp}.kind`, `"${kind}" is not a kind EnvoyFilter can target (Service, Gateway, ServiceEntry)`);
+    if (o['namespace'] !== undefined && o['namespace'] !== meta.namespace)
+      r.fail(`${tp}.namespace`, "must be the EnvoyFilter's own namespace");
     targetRefs.push({ kind, name, ...(group ? { group } : {}) });
   });
   if (sel && targetRefs.length) r.fail('spec', 'only one of targetRefs or workloadSelector can be set, as istiod');
@@ -170,7 +222,9 @@ export function readEnvoyFilter(r: Reader, raw: Raw, ns: string): EnvoyFilter {
     if (cp) configPatches.push(cp);
   });
   return {
-    kind: 'EnvoyFilter', meta, creationTimestamp,
+    kind: 'EnvoyFilter',
+    meta,
+    creationTimestamp,
     spec: { ...(labels ? { workloadSelector: { labels } } : {}), ...(targetRefs.length ? { targetRefs } : {}), priority, configPatches },
   };
 }

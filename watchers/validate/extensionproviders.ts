@@ -24,10 +24,22 @@ function readCommon(r: Reader, o: Record<string, unknown>, path: string): ExtAut
   let statusOnError: string | undefined;
   if (o['statusOnError'] !== undefined) {
     statusOnError = String(o['statusOnError']);
-    if (!/^\d{3}$/.test(statusOnError) || !envoyStatusCode(Number(statusOnError))) { r.fail(`${path}.statusOnError`, `"${statusOnError}" is not an HTTP status code Envoy knows (envoy.type.v3.StatusCode), as istiod requires`); statusOnError = undefined; }
+    if (!/^\d{3}$/.test(statusOnError) || !envoyStatusCode(Number(statusOnError))) {
+      r.fail(
+        `${path}.statusOnError`,
+        `"${statusOnError}" is not an HTTP status code Envoy knows (envoy.type.v3.StatusCode), as istiod requires`,
+      );
+      statusOnError = undefined;
+    }
   }
   if (!service || port === undefined) return undefined;
-  return { service, port, ...(timeout ? { timeout } : {}), ...(failOpen !== undefined ? { failOpen } : {}), ...(statusOnError ? { statusOnError } : {}) };
+  return {
+    service,
+    port,
+    ...(timeout ? { timeout } : {}),
+    ...(failOpen !== undefined ? { failOpen } : {}),
+    ...(statusOnError ? { statusOnError } : {}),
+  };
 }
 
 export function readExtensionProviders(r: Reader, v: unknown): ExtensionProvider[] {
@@ -39,7 +51,10 @@ export function readExtensionProviders(r: Reader, v: unknown): ExtensionProvider
     if (!o) return;
     const name = r.string(o['name'], `${path}.name`, true);
     if (!name) return;
-    if (names.has(name)) { r.fail(`${path}.name`, `duplicate extension provider name "${name}"`); return; }
+    if (names.has(name)) {
+      r.fail(`${path}.name`, `duplicate extension provider name "${name}"`);
+      return;
+    }
     names.add(name);
     const http = r.object(o['envoyExtAuthzHttp'], `${path}.envoyExtAuthzHttp`);
     const grpc = r.object(o['envoyExtAuthzGrpc'], `${path}.envoyExtAuthzGrpc`);
@@ -54,7 +69,16 @@ export function readExtensionProviders(r: Reader, v: unknown): ExtensionProvider
         if (l?.length) lists[k] = l;
       }
       const extra = r.stringMap(http['includeAdditionalHeadersInCheck'], `${p}.includeAdditionalHeadersInCheck`);
-      if (common) out.push({ name, envoyExtAuthzHttp: { ...common, ...(pathPrefix ? { pathPrefix } : {}), ...lists, ...(extra && Object.keys(extra).length ? { includeAdditionalHeadersInCheck: extra } : {}) } });
+      if (common)
+        out.push({
+          name,
+          envoyExtAuthzHttp: {
+            ...common,
+            ...(pathPrefix ? { pathPrefix } : {}),
+            ...lists,
+            ...(extra && Object.keys(extra).length ? { includeAdditionalHeadersInCheck: extra } : {}),
+          },
+        });
     } else if (grpc) {
       const common = readCommon(r, grpc, `${path}.envoyExtAuthzGrpc`);
       if (common) out.push({ name, envoyExtAuthzGrpc: common });

@@ -14,7 +14,18 @@ const TLS_MODES = ['PASSTHROUGH', 'SIMPLE', 'MUTUAL', 'AUTO_PASSTHROUGH', 'ISTIO
 function readTls(r: Reader, v: unknown, path: string): ServerTLSSettings | undefined {
   const o = r.object(v, path);
   if (!o) return undefined;
-  r.known(o, path, ['mode', 'credentialName', 'httpsRedirect', 'subjectAltNames', 'serverCertificate', 'privateKey', 'caCertificates', 'minProtocolVersion', 'maxProtocolVersion', 'cipherSuites']);
+  r.known(o, path, [
+    'mode',
+    'credentialName',
+    'httpsRedirect',
+    'subjectAltNames',
+    'serverCertificate',
+    'privateKey',
+    'caCertificates',
+    'minProtocolVersion',
+    'maxProtocolVersion',
+    'cipherSuites',
+  ]);
   const mode = r.string(o['mode'], `${path}.mode`);
   if (mode !== undefined && !TLS_MODES.includes(mode)) r.fail(`${path}.mode`, `"${mode}" is not one of ${TLS_MODES.join(', ')}`);
   const credentialName = r.string(o['credentialName'], `${path}.credentialName`);
@@ -24,16 +35,27 @@ function readTls(r: Reader, v: unknown, path: string): ServerTLSSettings | undef
   // As istiod's gateway validation: without a credentialName, file-mounted certificate and key
   // (served by the agent's SDS as file-cert:<cert>~<key>), and for MUTUAL a CA file.
   if ((mode === 'SIMPLE' || mode === 'MUTUAL' || mode === 'OPTIONAL_MUTUAL') && !credentialName) {
-    if (!serverCertificate && !privateKey) r.fail(`${path}.credentialName`, `TLS mode ${mode} needs a credentialName (served over SDS) or serverCertificate and privateKey (files in the gateway pod)`);
-    else if (!serverCertificate) r.fail(`${path}.serverCertificate`, `TLS mode ${mode} with a privateKey needs the serverCertificate file too`);
+    if (!serverCertificate && !privateKey)
+      r.fail(
+        `${path}.credentialName`,
+        `TLS mode ${mode} needs a credentialName (served over SDS) or serverCertificate and privateKey (files in the gateway pod)`,
+      );
+    else if (!serverCertificate)
+      r.fail(`${path}.serverCertificate`, `TLS mode ${mode} with a privateKey needs the serverCertificate file too`);
     else if (!privateKey) r.fail(`${path}.privateKey`, `TLS mode ${mode} with a serverCertificate needs the privateKey file too`);
-    if (mode === 'MUTUAL' && !caCertificates) r.fail(`${path}.caCertificates`, 'TLS mode MUTUAL without a credentialName needs caCertificates (the CA file that verifies clients)');
+    if (mode === 'MUTUAL' && !caCertificates)
+      r.fail(`${path}.caCertificates`, 'TLS mode MUTUAL without a credentialName needs caCertificates (the CA file that verifies clients)');
   }
   const httpsRedirect = r.bool(o['httpsRedirect'], `${path}.httpsRedirect`);
   const subjectAltNames = r.stringList(o['subjectAltNames'], `${path}.subjectAltNames`);
   return {
-    ...(mode ? { mode: mode as 'SIMPLE' } : {}), ...(credentialName ? { credentialName } : {}), ...(httpsRedirect ? { httpsRedirect } : {}), ...(subjectAltNames ? { subjectAltNames } : {}),
-    ...(serverCertificate ? { serverCertificate } : {}), ...(privateKey ? { privateKey } : {}), ...(caCertificates ? { caCertificates } : {}),
+    ...(mode ? { mode: mode as 'SIMPLE' } : {}),
+    ...(credentialName ? { credentialName } : {}),
+    ...(httpsRedirect ? { httpsRedirect } : {}),
+    ...(subjectAltNames ? { subjectAltNames } : {}),
+    ...(serverCertificate ? { serverCertificate } : {}),
+    ...(privateKey ? { privateKey } : {}),
+    ...(caCertificates ? { caCertificates } : {}),
   };
 }
 
@@ -56,7 +78,8 @@ export function readGateway(r: Reader, raw: Raw, ns: string): Gateway {
     const protocol = (r.string(po['protocol'], `${path}.port.protocol`, true) ?? '').toUpperCase();
     if (protocol && !PROTOCOLS.includes(protocol)) r.fail(`${path}.port.protocol`, `"${protocol}" is not one of ${PROTOCOLS.join(', ')}`);
     const name = r.string(po['name'], `${path}.port.name`, true) ?? '';
-    if (name && portNames.has(name) && portNames.get(name) !== number) r.fail(`${path}.port.name`, `port name "${name}" is used with two port numbers`);
+    if (name && portNames.has(name) && portNames.get(name) !== number)
+      r.fail(`${path}.port.name`, `port name "${name}" is used with two port numbers`);
     if (name && number !== undefined) portNames.set(name, number);
     const hosts = r.stringList(o['hosts'], `${path}.hosts`) ?? [];
     if (!hosts.length) r.fail(`${path}.hosts`, 'must list at least one host');

@@ -6,7 +6,18 @@
  * redirect and rewrite, ReplacePrefixMatch needs a PathPrefix match, durations parse. A backend
  * that does not exist is not a validation error: the conversion reports it as status.
  */
-import type { GwFilter, GwGRPCRoute, GwGRPCRouteMatch, GwHTTPRoute, GwHTTPRouteMatch, GwHeaderModifier, GwL4RouteRule, GwPathModifier, GwTCPRoute, GwTLSRoute } from '../../model/gatewayapi.js';
+import type {
+  GwFilter,
+  GwGRPCRoute,
+  GwGRPCRouteMatch,
+  GwHTTPRoute,
+  GwHTTPRouteMatch,
+  GwHeaderModifier,
+  GwL4RouteRule,
+  GwPathModifier,
+  GwTCPRoute,
+  GwTLSRoute,
+} from '../../model/gatewayapi.js';
 import { type Raw, Reader } from './check.js';
 import { readMeta } from './meta.js';
 import { readDuration, re2Error } from './common-istio.js';
@@ -20,9 +31,14 @@ function readPathMatch(r: Reader, v: unknown, path: string): GwHTTPRouteMatch['p
   r.known(o, path, ['type', 'value']);
   const type = r.string(o['type'], `${path}.type`) ?? 'PathPrefix';
   const value = r.string(o['value'], `${path}.value`) ?? '/';
-  if (type !== 'Exact' && type !== 'PathPrefix' && type !== 'RegularExpression') { r.fail(`${path}.type`, `must be Exact, PathPrefix or RegularExpression, got "${type}"`); return { type: 'PathPrefix', value: '/' }; }
-  if (type === 'RegularExpression') { const e = re2Error(value); if (e) r.fail(`${path}.value`, `"${value}" is not a valid RE2 regular expression: ${e}`); }
-  else if (!value.startsWith('/')) r.fail(`${path}.value`, `must start with "/", got "${value}"`);
+  if (type !== 'Exact' && type !== 'PathPrefix' && type !== 'RegularExpression') {
+    r.fail(`${path}.type`, `must be Exact, PathPrefix or RegularExpression, got "${type}"`);
+    return { type: 'PathPrefix', value: '/' };
+  }
+  if (type === 'RegularExpression') {
+    const e = re2Error(value);
+    if (e) r.fail(`${path}.value`, `"${value}" is not a valid RE2 regular expression: ${e}`);
+  } else if (!value.startsWith('/')) r.fail(`${path}.value`, `must start with "/", got "${value}"`);
   else if (/\/\/|\/\.\.?(\/|$)|[?#]/.test(value)) r.fail(`${path}.value`, `"${value}" must not contain "//", "/./", "/../", "?" or "#"`);
   return { type, value };
 }
@@ -30,12 +46,15 @@ function readPathMatch(r: Reader, v: unknown, path: string): GwHTTPRouteMatch['p
 function readModifier(r: Reader, v: unknown, path: string): GwHeaderModifier {
   const o = r.object(v, path, true) ?? {};
   r.known(o, path, ['set', 'add', 'remove']);
-  const pairs = (k: 'set' | 'add'): { name: string; value: string }[] => (r.array(o[k], `${path}.${k}`) ?? []).map((x, i) => {
-    const p = r.object(x, `${path}.${k}[${i}]`, true);
-    const name = p ? r.string(p['name'], `${path}.${k}[${i}].name`, true) : undefined;
-    const value = p ? r.string(p['value'], `${path}.${k}[${i}].value`) ?? '' : '';
-    return name === undefined ? undefined : { name: name.toLowerCase(), value };
-  }).filter((x): x is { name: string; value: string } => !!x);
+  const pairs = (k: 'set' | 'add'): { name: string; value: string }[] =>
+    (r.array(o[k], `${path}.${k}`) ?? [])
+      .map((x, i) => {
+        const p = r.object(x, `${path}.${k}[${i}]`, true);
+        const name = p ? r.string(p['name'], `${path}.${k}[${i}].name`, true) : undefined;
+        const value = p ? (r.string(p['value'], `${path}.${k}[${i}].value`) ?? '') : '';
+        return name === undefined ? undefined : { name: name.toLowerCase(), value };
+      })
+      .filter((x): x is { name: string; value: string } => !!x);
   return { set: pairs('set'), add: pairs('add'), remove: (r.stringList(o['remove'], `${path}.remove`) ?? []).map((h) => h.toLowerCase()) };
 }
 
@@ -44,40 +63,69 @@ function readPathModifier(r: Reader, v: unknown, path: string): GwPathModifier |
   if (!o) return undefined;
   r.known(o, path, ['type', 'replaceFullPath', 'replacePrefixMatch']);
   const type = r.string(o['type'], `${path}.type`, true);
-  if (type === 'ReplaceFullPath') { const value = r.string(o['replaceFullPath'], `${path}.replaceFullPath`, true); return value === undefined ? undefined : { type, value }; }
-  if (type === 'ReplacePrefixMatch') { const value = r.string(o['replacePrefixMatch'], `${path}.replacePrefixMatch`, true); return value === undefined ? undefined : { type, value }; }
+  if (type === 'ReplaceFullPath') {
+    const value = r.string(o['replaceFullPath'], `${path}.replaceFullPath`, true);
+    return value === undefined ? undefined : { type, value };
+  }
+  if (type === 'ReplacePrefixMatch') {
+    const value = r.string(o['replacePrefixMatch'], `${path}.replacePrefixMatch`, true);
+    return value === undefined ? undefined : { type, value };
+  }
   if (type !== undefined) r.fail(`${path}.type`, `must be ReplaceFullPath or ReplacePrefixMatch, got "${type}"`);
   return undefined;
 }
 
 function readFilters(r: Reader, v: unknown, path: string, ns: string, grpc: boolean): GwFilter[] {
   const out: GwFilter[] = [];
-  const allowed = grpc ? ['RequestHeaderModifier', 'ResponseHeaderModifier', 'RequestMirror'] : ['RequestHeaderModifier', 'ResponseHeaderModifier', 'RequestRedirect', 'URLRewrite', 'RequestMirror'];
+  const allowed = grpc
+    ? ['RequestHeaderModifier', 'ResponseHeaderModifier', 'RequestMirror']
+    : ['RequestHeaderModifier', 'ResponseHeaderModifier', 'RequestRedirect', 'URLRewrite', 'RequestMirror'];
   (r.array(v, path) ?? []).forEach((x, i) => {
     const p = `${path}[${i}]`;
     const o = r.object(x, p, true);
     if (!o) return;
-    r.known(o, p, ['type', 'requestHeaderModifier', 'responseHeaderModifier', 'requestRedirect', 'urlRewrite', 'requestMirror', 'extensionRef']);
+    r.known(o, p, [
+      'type',
+      'requestHeaderModifier',
+      'responseHeaderModifier',
+      'requestRedirect',
+      'urlRewrite',
+      'requestMirror',
+      'extensionRef',
+    ]);
     const type = r.string(o['type'], `${p}.type`, true);
     if (type === undefined) return;
-    if (!allowed.includes(type)) { r.fail(`${p}.type`, `filter ${type} is not supported on a ${grpc ? 'GRPCRoute' : 'HTTPRoute'} (supported: ${allowed.join(', ')})`); return; }
+    if (!allowed.includes(type)) {
+      r.fail(`${p}.type`, `filter ${type} is not supported on a ${grpc ? 'GRPCRoute' : 'HTTPRoute'} (supported: ${allowed.join(', ')})`);
+      return;
+    }
     const field = type.charAt(0).toLowerCase() + type.slice(1);
     const cfgKey = type === 'URLRewrite' ? 'urlRewrite' : field;
     for (const k of ['requestHeaderModifier', 'responseHeaderModifier', 'requestRedirect', 'urlRewrite', 'requestMirror']) {
       if (k !== cfgKey && o[k] !== undefined) r.fail(`${p}.${k}`, `must not be set for a filter of type ${type}`);
     }
-    if (type === 'RequestHeaderModifier' || type === 'ResponseHeaderModifier') out.push({ type, modifier: readModifier(r, o[cfgKey], `${p}.${cfgKey}`) });
+    if (type === 'RequestHeaderModifier' || type === 'ResponseHeaderModifier')
+      out.push({ type, modifier: readModifier(r, o[cfgKey], `${p}.${cfgKey}`) });
     else if (type === 'RequestRedirect') {
       const c = r.object(o[cfgKey], `${p}.${cfgKey}`, true) ?? {};
       r.known(c, `${p}.${cfgKey}`, ['scheme', 'hostname', 'port', 'path', 'statusCode']);
       const scheme = r.string(c['scheme'], `${p}.${cfgKey}.scheme`);
-      if (scheme !== undefined && scheme !== 'http' && scheme !== 'https') r.fail(`${p}.${cfgKey}.scheme`, `must be http or https, got "${scheme}"`);
+      if (scheme !== undefined && scheme !== 'http' && scheme !== 'https')
+        r.fail(`${p}.${cfgKey}.scheme`, `must be http or https, got "${scheme}"`);
       const hostname = r.string(c['hostname'], `${p}.${cfgKey}.hostname`);
       const port = r.int(c['port'], `${p}.${cfgKey}.port`, { min: 1, max: 65535 });
       const statusCode = r.int(c['statusCode'], `${p}.${cfgKey}.statusCode`) ?? 302;
-      if (![301, 302, 303, 307, 308].includes(statusCode)) r.fail(`${p}.${cfgKey}.statusCode`, `must be 301, 302, 303, 307 or 308, got ${statusCode}`);
+      if (![301, 302, 303, 307, 308].includes(statusCode))
+        r.fail(`${p}.${cfgKey}.statusCode`, `must be 301, 302, 303, 307 or 308, got ${statusCode}`);
       const pm = readPathModifier(r, c['path'], `${p}.${cfgKey}.path`);
-      out.push({ type, statusCode, ...(scheme ? { scheme } : {}), ...(hostname ? { hostname } : {}), ...(port !== undefined ? { port } : {}), ...(pm ? { path: pm } : {}) });
+      out.push({
+        type,
+        statusCode,
+        ...(scheme ? { scheme } : {}),
+        ...(hostname ? { hostname } : {}),
+        ...(port !== undefined ? { port } : {}),
+        ...(pm ? { path: pm } : {}),
+      });
     } else if (type === 'URLRewrite') {
       const c = r.object(o[cfgKey], `${p}.${cfgKey}`, true) ?? {};
       r.known(c, `${p}.${cfgKey}`, ['hostname', 'path']);
@@ -100,7 +148,8 @@ function readFilters(r: Reader, v: unknown, path: string, ns: string, grpc: bool
     }
   });
   const count = (t: string): number => out.filter((f) => f.type === t).length;
-  for (const t of ['RequestHeaderModifier', 'ResponseHeaderModifier', 'RequestRedirect', 'URLRewrite']) if (count(t) > 1) r.fail(path, `filter ${t} may appear only once in a rule`);
+  for (const t of ['RequestHeaderModifier', 'ResponseHeaderModifier', 'RequestRedirect', 'URLRewrite'])
+    if (count(t) > 1) r.fail(path, `filter ${t} may appear only once in a rule`);
   if (count('RequestRedirect') && count('URLRewrite')) r.fail(path, 'a rule may not have both RequestRedirect and URLRewrite');
   return out;
 }
@@ -111,11 +160,20 @@ function readHTTPMatch(r: Reader, v: unknown, path: string): GwHTTPRouteMatch | 
   r.known(o, path, ['path', 'headers', 'queryParams', 'method']);
   const method = r.string(o['method'], `${path}.method`);
   if (method !== undefined && !METHODS.includes(method)) r.fail(`${path}.method`, `must be one of ${METHODS.join(', ')}, got "${method}"`);
-  return { path: readPathMatch(r, o['path'], `${path}.path`), headers: readNameMatches(r, o['headers'], `${path}.headers`, true),
-    queryParams: readNameMatches(r, o['queryParams'], `${path}.queryParams`, false), ...(method ? { method } : {}) };
+  return {
+    path: readPathMatch(r, o['path'], `${path}.path`),
+    headers: readNameMatches(r, o['headers'], `${path}.headers`, true),
+    queryParams: readNameMatches(r, o['queryParams'], `${path}.queryParams`, false),
+    ...(method ? { method } : {}),
+  };
 }
 
-function readCommon(r: Reader, raw: Raw, ns: string, extraSpec: readonly string[]): { meta: ReturnType<typeof readMeta>; created: string; spec: Raw; parentRefs: GwHTTPRoute['parentRefs'] } {
+function readCommon(
+  r: Reader,
+  raw: Raw,
+  ns: string,
+  extraSpec: readonly string[],
+): { meta: ReturnType<typeof readMeta>; created: string; spec: Raw; parentRefs: GwHTTPRoute['parentRefs'] } {
   const meta = readMeta(r, raw, ns);
   const spec = r.object(raw['spec'], 'spec', true) ?? {};
   r.known(spec, 'spec', ['parentRefs', 'rules', ...extraSpec]);
@@ -129,17 +187,26 @@ export function readHTTPRoute(r: Reader, raw: Raw, ns: string): GwHTTPRoute {
     const o = r.object(x, p, true) ?? {};
     r.known(o, p, ['name', 'matches', 'filters', 'backendRefs', 'timeouts', 'retry', 'sessionPersistence']);
     const ms = r.array(o['matches'], `${p}.matches`);
-    const matches = (ms?.length ? ms : [{}]).map((m, j) => readHTTPMatch(r, m, `${p}.matches[${j}]`)).filter((m): m is GwHTTPRouteMatch => !!m);
+    const matches = (ms?.length ? ms : [{}])
+      .map((m, j) => readHTTPMatch(r, m, `${p}.matches[${j}]`))
+      .filter((m): m is GwHTTPRouteMatch => !!m);
     const filters = readFilters(r, o['filters'], `${p}.filters`, meta.namespace, false);
     for (const f of filters) {
       const pm = f.type === 'RequestRedirect' || f.type === 'URLRewrite' ? f.path : undefined;
-      if (pm?.type === 'ReplacePrefixMatch' && matches.some((m) => m.path.type !== 'PathPrefix')) r.fail(`${p}.filters`, `${f.type} with ReplacePrefixMatch needs every match of the rule to be a PathPrefix match`);
+      if (pm?.type === 'ReplacePrefixMatch' && matches.some((m) => m.path.type !== 'PathPrefix'))
+        r.fail(`${p}.filters`, `${f.type} with ReplacePrefixMatch needs every match of the rule to be a PathPrefix match`);
     }
     const t = r.object(o['timeouts'], `${p}.timeouts`);
     const request = t ? readZeroDuration(r, t['request'], `${p}.timeouts.request`) : undefined;
     const backendRequest = t ? readZeroDuration(r, t['backendRequest'], `${p}.timeouts.backendRequest`) : undefined;
-    return { matches, filters, backendRefs: readBackendRefs(r, o['backendRefs'], `${p}.backendRefs`, meta.namespace),
-      ...(request || backendRequest ? { timeouts: { ...(request ? { request } : {}), ...(backendRequest ? { backendRequest } : {}) } } : {}) };
+    return {
+      matches,
+      filters,
+      backendRefs: readBackendRefs(r, o['backendRefs'], `${p}.backendRefs`, meta.namespace),
+      ...(request || backendRequest
+        ? { timeouts: { ...(request ? { request } : {}), ...(backendRequest ? { backendRequest } : {}) } }
+        : {}),
+    };
   });
   return { kind: 'HTTPRoute', meta, created, parentRefs, hostnames: readHostnames(r, spec['hostnames'], 'spec.hostnames'), rules };
 }
@@ -158,15 +225,26 @@ function readGRPCMatch(r: Reader, v: unknown, path: string): GwGRPCRouteMatch | 
   if (m) {
     r.known(m, `${path}.method`, ['type', 'service', 'method']);
     const type = r.string(m['type'], `${path}.method.type`) ?? 'Exact';
-    if (type !== 'Exact' && type !== 'RegularExpression') r.fail(`${path}.method.type`, `must be Exact or RegularExpression, got "${type}"`);
+    if (type !== 'Exact' && type !== 'RegularExpression')
+      r.fail(`${path}.method.type`, `must be Exact or RegularExpression, got "${type}"`);
     const service = r.string(m['service'], `${path}.method.service`);
     const meth = r.string(m['method'], `${path}.method.method`);
     if (!service && !meth) r.fail(`${path}.method`, 'needs service, method or both');
-    for (const [k, s] of [['service', service], ['method', meth]] as const) {
-      if (s && type === 'RegularExpression') { const e = re2Error(s); if (e) r.fail(`${path}.method.${k}`, `"${s}" is not a valid RE2 regular expression: ${e}`); }
+    for (const [k, s] of [
+      ['service', service],
+      ['method', meth],
+    ] as const) {
+      if (s && type === 'RegularExpression') {
+        const e = re2Error(s);
+        if (e) r.fail(`${path}.method.${k}`, `"${s}" is not a valid RE2 regular expression: ${e}`);
+      }
       if (s && type === 'Exact' && /[/\s]/.test(s)) r.fail(`${path}.method.${k}`, `"${s}" must not contain "/" or spaces`);
     }
-    method = { type: type === 'RegularExpression' ? 'RegularExpression' : 'Exact', ...(service ? { service } : {}), ...(meth ? { method: meth } : {}) };
+    method = {
+      type: type === 'RegularExpression' ? 'RegularExpression' : 'Exact',
+      ...(service ? { service } : {}),
+      ...(meth ? { method: meth } : {}),
+    };
   }
   return { ...(method ? { method } : {}), headers: readNameMatches(r, o['headers'], `${path}.headers`, true) };
 }
@@ -177,8 +255,14 @@ export function readGRPCRoute(r: Reader, raw: Raw, ns: string): GwGRPCRoute {
     const p = `spec.rules[${i}]`;
     const o = r.object(x, p, true) ?? {};
     r.known(o, p, ['name', 'matches', 'filters', 'backendRefs', 'sessionPersistence']);
-    const matches = (r.array(o['matches'], `${p}.matches`) ?? []).map((m, j) => readGRPCMatch(r, m, `${p}.matches[${j}]`)).filter((m): m is GwGRPCRouteMatch => !!m);
-    return { matches, filters: readFilters(r, o['filters'], `${p}.filters`, meta.namespace, true), backendRefs: readBackendRefs(r, o['backendRefs'], `${p}.backendRefs`, meta.namespace) };
+    const matches = (r.array(o['matches'], `${p}.matches`) ?? [])
+      .map((m, j) => readGRPCMatch(r, m, `${p}.matches[${j}]`))
+      .filter((m): m is GwGRPCRouteMatch => !!m);
+    return {
+      matches,
+      filters: readFilters(r, o['filters'], `${p}.filters`, meta.namespace, true),
+      backendRefs: readBackendRefs(r, o['backendRefs'], `${p}.backendRefs`, meta.namespace),
+    };
   });
   return { kind: 'GRPCRoute', meta, created, parentRefs, hostnames: readHostnames(r, spec['hostnames'], 'spec.hostnames'), rules };
 }
@@ -200,5 +284,12 @@ export function readTCPRoute(r: Reader, raw: Raw, ns: string): GwTCPRoute {
 
 export function readTLSRoute(r: Reader, raw: Raw, ns: string): GwTLSRoute {
   const { meta, created, spec, parentRefs } = readCommon(r, raw, ns, ['hostnames']);
-  return { kind: 'TLSRoute', meta, created, parentRefs, hostnames: readHostnames(r, spec['hostnames'], 'spec.hostnames'), rules: readL4Rules(r, spec, meta.namespace) };
+  return {
+    kind: 'TLSRoute',
+    meta,
+    created,
+    parentRefs,
+    hostnames: readHostnames(r, spec['hostnames'], 'spec.hostnames'),
+    rules: readL4Rules(r, spec, meta.namespace),
+  };
 }

@@ -71,15 +71,20 @@ export const SUPPORTED_KINDS: readonly string[] = Object.keys(KINDS);
 function metaOf(raw: unknown, ns: string): { name: string; namespace: string } {
   const m = raw && typeof raw === 'object' ? (raw as Raw)['metadata'] : undefined;
   const mo = m && typeof m === 'object' ? (m as Raw) : {};
-  return { name: typeof mo['name'] === 'string' ? mo['name'] : '', namespace: typeof mo['namespace'] === 'string' && mo['namespace'] ? mo['namespace'] : ns };
+  return {
+    name: typeof mo['name'] === 'string' ? mo['name'] : '',
+    namespace: typeof mo['namespace'] === 'string' && mo['namespace'] ? mo['namespace'] : ns,
+  };
 }
 
 export function validateObject(raw: unknown, defaultNamespace: string, source: string): Validated {
   const { name, namespace } = metaOf(raw, defaultNamespace);
   const reject = (kind: string, field: string, reason: string): Validated => ({
-    status: 'rejected', rejection: { key: configKey(kind, namespace, name), kind, namespace, name, source, field, reason },
+    status: 'rejected',
+    rejection: { key: configKey(kind, namespace, name), kind, namespace, name, source, field, reason },
   });
-  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return reject('Unknown', '', 'a document must be an object with apiVersion and kind');
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw))
+    return reject('Unknown', '', 'a document must be an object with apiVersion and kind');
   const o = raw as Raw;
   const apiVersion = typeof o['apiVersion'] === 'string' ? o['apiVersion'] : '';
   const kind = effectiveKind(typeof o['kind'] === 'string' ? o['kind'] : '', apiVersion);
@@ -103,7 +108,13 @@ export function validateObject(raw: unknown, defaultNamespace: string, source: s
   }
   if (r.problems.length) {
     const first = r.problems[0]!;
-    const more = r.problems.length > 1 ? ` (and ${r.problems.length - 1} more: ${r.problems.slice(1, 4).map((p) => `${p.field}: ${p.reason}`).join('; ')})` : '';
+    const more =
+      r.problems.length > 1
+        ? ` (and ${r.problems.length - 1} more: ${r.problems
+            .slice(1, 4)
+            .map((p) => `${p.field}: ${p.reason}`)
+            .join('; ')})`
+        : '';
     return reject(kind, first.field, first.reason + more);
   }
   return { status: 'ok', key: configKey(kind, obj.meta.namespace, obj.meta.name), object: obj };

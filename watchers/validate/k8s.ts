@@ -27,10 +27,18 @@ export function readService(r: Reader, raw: Raw, ns: string): Service {
     if (proto !== 'TCP' && proto !== 'UDP' && proto !== 'SCTP') r.fail(`${path}.protocol`, `must be TCP, UDP or SCTP, got "${proto}"`);
     if (seen.has(`${port}/${proto}`)) r.fail(`${path}.port`, `duplicate port ${port}/${proto}`);
     seen.add(`${port}/${proto}`);
-    ports.push({ name: r.string(o['name'], `${path}.name`) ?? '', port, targetPort, protocol: proto as ServicePort['protocol'], appProtocol: r.string(o['appProtocol'], `${path}.appProtocol`) ?? '' });
+    ports.push({
+      name: r.string(o['name'], `${path}.name`) ?? '',
+      port,
+      targetPort,
+      protocol: proto as ServicePort['protocol'],
+      appProtocol: r.string(o['appProtocol'], `${path}.appProtocol`) ?? '',
+    });
   });
   return {
-    kind: 'Service', meta, ports,
+    kind: 'Service',
+    meta,
+    ports,
     clusterIP: r.string(spec['clusterIP'], 'spec.clusterIP') ?? '',
     selector: r.stringMap(spec['selector'], 'spec.selector') ?? null,
     type: r.string(spec['type'], 'spec.type') ?? 'ClusterIP',
@@ -51,7 +59,12 @@ function readPorts(r: Reader, v: unknown, path: string): EndpointPort[] {
     const o = r.object(p, `${path}[${i}]`, true);
     if (!o) return;
     const port = r.int(o['port'], `${path}[${i}].port`, { min: 1, max: 65535, required: true });
-    if (port !== undefined) out.push({ name: r.string(o['name'], `${path}[${i}].name`) ?? '', port, protocol: r.string(o['protocol'], `${path}[${i}].protocol`) ?? 'TCP' });
+    if (port !== undefined)
+      out.push({
+        name: r.string(o['name'], `${path}[${i}].name`) ?? '',
+        port,
+        protocol: r.string(o['protocol'], `${path}[${i}].protocol`) ?? 'TCP',
+      });
   });
   return out;
 }
@@ -73,7 +86,13 @@ export function readEndpointSlice(r: Reader, raw: Raw, ns: string): EndpointSlic
     const addrs = r.stringList(o['addresses'], `${path}.addresses`) ?? [];
     if (!addrs.length) r.fail(`${path}.addresses`, 'must list at least one address');
     for (const ip of addrs) {
-      endpoints.push({ ip, ready, targetPod: pod, nodeName: r.string(o['nodeName'], `${path}.nodeName`) ?? '', zone: r.string(o['zone'], `${path}.zone`) ?? '' });
+      endpoints.push({
+        ip,
+        ready,
+        targetPod: pod,
+        nodeName: r.string(o['nodeName'], `${path}.nodeName`) ?? '',
+        zone: r.string(o['zone'], `${path}.zone`) ?? '',
+      });
     }
   });
   return { kind: 'EndpointSlice', meta, serviceName, addressType, endpoints, ports: readPorts(r, raw['ports'], 'ports') };
@@ -87,15 +106,32 @@ export function readEndpoints(r: Reader, raw: Raw, ns: string): Endpoints {
     const o = r.object(s, path, true);
     if (!o) return;
     const endpoints: EndpointAddress[] = [];
-    for (const [field, ready] of [['addresses', true], ['notReadyAddresses', false]] as const) {
+    for (const [field, ready] of [
+      ['addresses', true],
+      ['notReadyAddresses', false],
+    ] as const) {
       (r.array(o[field], `${path}.${field}`) ?? []).forEach((a, j) => {
         const ao = r.object(a, `${path}.${field}[${j}]`, true);
         if (!ao) return;
         const ip = r.string(ao['ip'], `${path}.${field}[${j}].ip`, true);
-        if (ip) endpoints.push({ ip, ready, targetPod: targetPod(r, ao['targetRef'], `${path}.${field}[${j}].targetRef`, meta.namespace), nodeName: r.string(ao['nodeName'], `${path}.${field}[${j}].nodeName`) ?? '', zone: '' });
+        if (ip)
+          endpoints.push({
+            ip,
+            ready,
+            targetPod: targetPod(r, ao['targetRef'], `${path}.${field}[${j}].targetRef`, meta.namespace),
+            nodeName: r.string(ao['nodeName'], `${path}.${field}[${j}].nodeName`) ?? '',
+            zone: '',
+          });
       });
     }
-    slices.push({ kind: 'EndpointSlice', meta: { ...meta, name: `${meta.name}-${i}` }, serviceName: meta.name, addressType: 'IPv4', endpoints, ports: readPorts(r, o['ports'], `${path}.ports`) });
+    slices.push({
+      kind: 'EndpointSlice',
+      meta: { ...meta, name: `${meta.name}-${i}` },
+      serviceName: meta.name,
+      addressType: 'IPv4',
+      endpoints,
+      ports: readPorts(r, o['ports'], `${path}.ports`),
+    });
   });
   return { kind: 'Endpoints', meta, slices };
 }
@@ -106,7 +142,8 @@ export function readPod(r: Reader, raw: Raw, ns: string): Pod {
   const status = r.object(raw['status'], 'status') ?? {};
   const podIP = r.string(status['podIP'], 'status.podIP') ?? '';
   const podIPs = (r.array(status['podIPs'], 'status.podIPs') ?? [])
-    .map((p, i) => r.string(r.object(p, `status.podIPs[${i}]`)?.['ip'], `status.podIPs[${i}].ip`) ?? '').filter(Boolean);
+    .map((p, i) => r.string(r.object(p, `status.podIPs[${i}]`)?.['ip'], `status.podIPs[${i}].ip`) ?? '')
+    .filter(Boolean);
   const containerPorts: Pod['containerPorts'][number][] = [];
   (r.array(spec['containers'], 'spec.containers') ?? []).forEach((c, i) => {
     const co = r.object(c, `spec.containers[${i}]`) ?? {};
@@ -114,13 +151,27 @@ export function readPod(r: Reader, raw: Raw, ns: string): Pod {
       const path = `spec.containers[${i}].ports[${j}]`;
       const po = r.object(p, path) ?? {};
       const containerPort = r.int(po['containerPort'], `${path}.containerPort`, { min: 1, max: 65535, required: true });
-      if (containerPort !== undefined) containerPorts.push({ name: r.string(po['name'], `${path}.name`) ?? '', containerPort, protocol: r.string(po['protocol'], `${path}.protocol`) ?? 'TCP' });
+      if (containerPort !== undefined)
+        containerPorts.push({
+          name: r.string(po['name'], `${path}.name`) ?? '',
+          containerPort,
+          protocol: r.string(po['protocol'], `${path}.protocol`) ?? 'TCP',
+        });
     });
   });
   return {
-    kind: 'Pod', meta, podIP, podIPs: podIPs.length ? podIPs : podIP ? [podIP] : [],
-    serviceAccount: r.string(spec['serviceAccountName'], 'spec.serviceAccountName') ?? r.string(spec['serviceAccount'], 'spec.serviceAccount') ?? 'default',
-    nodeName: r.string(spec['nodeName'], 'spec.nodeName') ?? '', containerPorts, phase: r.string(status['phase'], 'status.phase') ?? '',
-    hostname: r.string(spec['hostname'], 'spec.hostname') ?? '', subdomain: r.string(spec['subdomain'], 'spec.subdomain') ?? '',
+    kind: 'Pod',
+    meta,
+    podIP,
+    podIPs: podIPs.length ? podIPs : podIP ? [podIP] : [],
+    serviceAccount:
+      r.string(spec['serviceAccountName'], 'spec.serviceAccountName') ??
+      r.string(spec['serviceAccount'], 'spec.serviceAccount') ??
+      'default',
+    nodeName: r.string(spec['nodeName'], 'spec.nodeName') ?? '',
+    containerPorts,
+    phase: r.string(status['phase'], 'status.phase') ?? '',
+    hostname: r.string(spec['hostname'], 'spec.hostname') ?? '',
+    subdomain: r.string(spec['subdomain'], 'spec.subdomain') ?? '',
   };
 }

@@ -35,7 +35,11 @@ export function readMeshConfig(raw: unknown): { settings: MeshSettings; problems
     const attempts = r.int(rp['attempts'], 'defaultHttpRetryPolicy.attempts', { min: 0 });
     const perTryTimeout = readDuration(r, rp['perTryTimeout'], 'defaultHttpRetryPolicy.perTryTimeout');
     const retryOn = r.string(rp['retryOn'], 'defaultHttpRetryPolicy.retryOn');
-    retry = { ...(attempts !== undefined ? { attempts } : {}), ...(perTryTimeout ? { perTryTimeout } : {}), ...(retryOn ? { retryOn } : {}) };
+    retry = {
+      ...(attempts !== undefined ? { attempts } : {}),
+      ...(perTryTimeout ? { perTryTimeout } : {}),
+      ...(retryOn ? { retryOn } : {}),
+    };
   }
   const enableAutoMtls = r.bool(o['enableAutoMtls'], 'enableAutoMtls') ?? DEFAULT_MESH_SETTINGS.enableAutoMtls;
   const extensionProviders = readExtensionProviders(r, o['extensionProviders']);
@@ -43,7 +47,12 @@ export function readMeshConfig(raw: unknown): { settings: MeshSettings; problems
   for (const p of dc.problems) r.fail(p.field, p.reason);
   return {
     settings: {
-      trustDomain, rootNamespace, outboundTrafficPolicy: outbound, connectTimeout, enableAutoMtls, ...(retry ? { defaultHttpRetryPolicy: retry } : {}),
+      trustDomain,
+      rootNamespace,
+      outboundTrafficPolicy: outbound,
+      connectTimeout,
+      enableAutoMtls,
+      ...(retry ? { defaultHttpRetryPolicy: retry } : {}),
       ...(extensionProviders.length ? { extensionProviders } : {}),
       ...(dc.config.gatewayTopology ? { defaultConfig: dc.config } : {}),
     },
@@ -66,7 +75,8 @@ export function parseMeshConfigText(text: string): { settings: MeshSettings; pro
   if (d && typeof d === 'object' && d['kind'] === 'ConfigMap') {
     const data = d['data'] as Record<string, unknown> | undefined;
     const mesh = data?.['mesh'];
-    if (typeof mesh !== 'string') return { settings: DEFAULT_MESH_SETTINGS, problems: [{ field: 'data.mesh', reason: 'the ConfigMap has no mesh key' }] };
+    if (typeof mesh !== 'string')
+      return { settings: DEFAULT_MESH_SETTINGS, problems: [{ field: 'data.mesh', reason: 'the ConfigMap has no mesh key' }] };
     return parseMeshConfigText(mesh);
   }
   return readMeshConfig(doc);
@@ -81,6 +91,7 @@ export function loadMeshConfigFile(file: string): MeshSettings {
     throw new Error(`--mesh-config ${file}: cannot read: ${(e as Error).message}`);
   }
   const { settings, problems } = parseMeshConfigText(text);
-  if (problems.length) throw new Error(`--mesh-config ${file}: ${problems.map((p) => `${p.field || '(document)'}: ${p.reason}`).join('; ')}`);
+  if (problems.length)
+    throw new Error(`--mesh-config ${file}: ${problems.map((p) => `${p.field || '(document)'}: ${p.reason}`).join('; ')}`);
   return settings;
 }

@@ -18,9 +18,11 @@ export function readMeta(r: Reader, raw: Raw, defaultNamespace: string): ObjectM
   const gen = typeof m['generation'] === 'number' ? m['generation'] : 0;
   const rv = typeof m['resourceVersion'] === 'string' ? m['resourceVersion'] : '';
   return {
-    name, namespace,
+    name,
+    namespace,
     labels: r.stringMap(m['labels'], 'metadata.labels') ?? {},
     annotations: r.stringMap(m['annotations'], 'metadata.annotations') ?? {},
-    generation: gen, resourceVersion: rv,
+    generation: gen,
+    resourceVersion: rv,
   };
 }

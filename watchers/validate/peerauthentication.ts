@@ -44,7 +44,10 @@ function readMode(r: Reader, v: unknown, path: string): MtlsMode | undefined {
   r.known(o, path, ['mode']);
   const m = r.string(o['mode'], `${path}.mode`);
   if (m === undefined) return 'UNSET';
-  if (!(MTLS_MODES as readonly string[]).includes(m)) { r.fail(`${path}.mode`, `"${m}" is not one of ${MTLS_MODES.join(', ')}`); return undefined; }
+  if (!(MTLS_MODES as readonly string[]).includes(m)) {
+    r.fail(`${path}.mode`, `"${m}" is not one of ${MTLS_MODES.join(', ')}`);
+    return undefined;
+  }
   return m as MtlsMode;
 }
 
@@ -66,8 +69,14 @@ export function readPeerAuthentication(r: Reader, raw: Raw, ns: string): PeerAut
     for (const k of keys) {
       const path = `spec.portLevelMtls.${k}`;
       const port = /^\d+$/.test(k) ? Number(k) : NaN;
-      if (!(port >= 1 && port <= 65535)) { r.fail(path, `"${k}" is not a port (1..65535)`); continue; }
-      if (plRaw[k] === null || plRaw[k] === undefined) { r.fail(path, 'must not be null'); continue; }
+      if (!(port >= 1 && port <= 65535)) {
+        r.fail(path, `"${k}" is not a port (1..65535)`);
+        continue;
+      }
+      if (plRaw[k] === null || plRaw[k] === undefined) {
+        r.fail(path, 'must not be null');
+        continue;
+      }
       const m = readMode(r, plRaw[k], path);
       if (m !== undefined) pl[port] = { mode: m };
     }

@@ -18,7 +18,11 @@ export const MAX_INLINE_JWKS_BYTES = 64 * 1024;
 /** Why `text` is not a JSON Web Key Set, or null. */
 export function jwksProblem(text: string): string | null {
   let doc: unknown;
-  try { doc = JSON.parse(text); } catch (e) { return `not JSON: ${(e as Error).message}`; }
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    return `not JSON: ${(e as Error).message}`;
+  }
   if (!doc || typeof doc !== 'object' || Array.isArray(doc)) return 'must be a JSON object with a "keys" list';
   const keys = (doc as Record<string, unknown>)['keys'];
   if (!Array.isArray(keys) || !keys.length) return 'must have a non-empty "keys" list';
@@ -31,7 +35,11 @@ export function jwksProblem(text: string): string | null {
 /** Why `uri` cannot be fetched for keys, or null. */
 export function jwksUriProblem(uri: string): string | null {
   let u: URL;
-  try { u = new URL(uri); } catch { return `"${uri}" is not a URL`; }
+  try {
+    u = new URL(uri);
+  } catch {
+    return `"${uri}" is not a URL`;
+  }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') return `"${uri}": only http and https JWKS URIs are fetched`;
   if (!u.hostname) return `"${uri}" has no host`;
   return null;
@@ -39,19 +47,36 @@ export function jwksUriProblem(uri: string): string | null {
 
 function header(r: Reader, v: unknown, path: string): string | undefined {
   const s = r.string(v, path);
-  if (s !== undefined && !HEADER_NAME.test(s)) { r.fail(path, `"${s}" is not a valid HTTP header name`); return undefined; }
+  if (s !== undefined && !HEADER_NAME.test(s)) {
+    r.fail(path, `"${s}" is not a valid HTTP header name`);
+    return undefined;
+  }
   return s;
 }
 
 function readJwtRule(r: Reader, v: unknown, path: string): JWTRule | undefined {
   const o = r.object(v, path, true);
   if (!o) return undefined;
-  r.known(o, path, ['issuer', 'audiences', 'jwksUri', 'jwks', 'fromHeaders', 'fromParams', 'fromCookies', 'outputPayloadToHeader',
-    'forwardOriginalToken', 'outputClaimToHeaders', 'timeout']);
+  r.known(o, path, [
+    'issuer',
+    'audiences',
+    'jwksUri',
+    'jwks',
+    'fromHeaders',
+    'fromParams',
+    'fromCookies',
+    'outputPayloadToHeader',
+    'forwardOriginalToken',
+    'outputClaimToHeaders',
+    'timeout',
+  ]);
   const issuer = r.string(o['issuer'], `${path}.issuer`, true) ?? '';
   const audiences = readValues(r, o['audiences'], `${path}.audiences`);
   const jwksUri = r.string(o['jwksUri'], `${path}.jwksUri`);
-  if (jwksUri) { const p = jwksUriProblem(jwksUri); if (p) r.fail(`${path}.jwksUri`, p); }
+  if (jwksUri) {
+    const p = jwksUriProblem(jwksUri);
+    if (p) r.fail(`${path}.jwksUri`, p);
+  }
   const jwks = r.string(o['jwks'], `${path}.jwks`);
   if (jwks !== undefined) {
     const p = jwks.length > MAX_INLINE_JWKS_BYTES ? `is ${jwks.length} bytes; the limit is ${MAX_INLINE_JWKS_BYTES}` : jwksProblem(jwks);
@@ -64,7 +89,10 @@ function readJwtRule(r: Reader, v: unknown, path: string): JWTRule | undefined {
     if (!ho) return;
     r.known(ho, hp, ['name', 'prefix']);
     const name = r.string(ho['name'], `${hp}.name`, true);
-    if (name && !HEADER_NAME.test(name)) { r.fail(`${hp}.name`, `"${name}" is not a valid HTTP header name`); return; }
+    if (name && !HEADER_NAME.test(name)) {
+      r.fail(`${hp}.name`, `"${name}" is not a valid HTTP header name`);
+      return;
+    }
     const prefix = r.string(ho['prefix'], `${hp}.prefix`);
     if (name) fromHeaders.push({ name, ...(prefix ? { prefix } : {}) });
   });
@@ -104,6 +132,12 @@ export function readRequestAuthentication(r: Reader, raw: Raw, ns: string): Requ
   const selector = readSelector(r, spec['selector'], 'spec.selector');
   const targetRefs = readTargetRefs(r, spec, meta.namespace, undefined);
   if (selector && targetRefs) r.fail('spec.selector', 'only one of targetRefs or selector can be set');
-  const jwtRules = (r.array(spec['jwtRules'], 'spec.jwtRules') ?? []).map((j, i) => readJwtRule(r, j, `spec.jwtRules[${i}]`)).filter((j) => j !== undefined);
-  return { kind: 'RequestAuthentication', meta, spec: { jwtRules, ...(selector ? { selector } : {}), ...(targetRefs ? { targetRefs } : {}) } };
+  const jwtRules = (r.array(spec['jwtRules'], 'spec.jwtRules') ?? [])
+    .map((j, i) => readJwtRule(r, j, `spec.jwtRules[${i}]`))
+    .filter((j) => j !== undefined);
+  return {
+    kind: 'RequestAuthentication',
+    meta,
+    spec: { jwtRules, ...(selector ? { selector } : {}), ...(targetRefs ? { targetRefs } : {}) },
+  };
 }

@@ -13,13 +13,25 @@ import { validateObject } from './index.js';
 const TLS = new URL('../../../watchers/testdata/tls/', import.meta.url);
 const pem = (f: string): string => readFileSync(new URL(f, TLS), 'utf8');
 const b64 = (s: string): string => Buffer.from(s).toString('base64');
-const secret = (data: Record<string, string>, extra: Record<string, unknown> = {}): unknown =>
-  ({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'cert', namespace: 'istio-system' }, type: 'kubernetes.io/tls', data, ...extra });
+const secret = (data: Record<string, string>, extra: Record<string, unknown> = {}): unknown => ({
+  apiVersion: 'v1',
+  kind: 'Secret',
+  metadata: { name: 'cert', namespace: 'istio-system' },
+  type: 'kubernetes.io/tls',
+  data,
+  ...extra,
+});
 
 describe('Secret validation', () => {
   it('keeps the TLS keys (data and stringData), drops the rest, and records subject and expiry', () => {
-    const v = validateObject(secret({ 'tls.crt': b64(pem('gw-a.crt')), 'tls.key': b64(pem('gw-a.key')), token: b64('not ours') },
-      { stringData: { 'ca.crt': pem('ca.crt') } }), 'default', 't.yaml');
+    const v = validateObject(
+      secret(
+        { 'tls.crt': b64(pem('gw-a.crt')), 'tls.key': b64(pem('gw-a.key')), token: b64('not ours') },
+        { stringData: { 'ca.crt': pem('ca.crt') } },
+      ),
+      'default',
+      't.yaml',
+    );
     assert.equal(v.status, 'ok');
     if (v.status !== 'ok' || v.object.kind !== 'Secret') return;
     assert.deepEqual(Object.keys(v.object.data).sort(), ['ca.crt', 'tls.crt', 'tls.key']);
@@ -29,9 +41,24 @@ describe('Secret validation', () => {
   });
 
   for (const [what, data, field, reason] of [
-    ['a certificate that is not PEM', { 'tls.crt': b64('hello'), 'tls.key': b64(pem('gw-a.key')) }, 'data.tls.crt', /not a PEM certificate/],
-    ['a corrupt certificate', { 'tls.crt': b64(pem('gw-a.crt').replace(/\n[A-Za-z0-9]{10}/, '\nAAAAAAAAAA')), 'tls.key': b64(pem('gw-a.key')) }, 'data.tls.crt', /does not parse|does not match/],
-    ['a key that is not a key', { 'tls.crt': b64(pem('gw-a.crt')), 'tls.key': b64('-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n') }, 'data.tls.key', /not a PEM private key/],
+    [
+      'a certificate that is not PEM',
+      { 'tls.crt': b64('hello'), 'tls.key': b64(pem('gw-a.key')) },
+      'data.tls.crt',
+      /not a PEM certificate/,
+    ],
+    [
+      'a corrupt certificate',
+      { 'tls.crt': b64(pem('gw-a.crt').replace(/\n[A-Za-z0-9]{10}/, '\nAAAAAAAAAA')), 'tls.key': b64(pem('gw-a.key')) },
+      'data.tls.crt',
+      /does not parse|does not match/,
+    ],
+    [
+      'a key that is not a key',
+      { 'tls.crt': b64(pem('gw-a.crt')), 'tls.key': b64('-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n') },
+      'data.tls.key',
+      /not a PEM private key/,
+    ],
     ['the wrong key', { 'tls.crt': b64(pem('gw-a.crt')), 'tls.key': b64(pem('gw-b.key')) }, 'data.tls.key', /does not match/],
     ['bad base64', { 'tls.crt': '!!!', 'tls.key': b64(pem('gw-a.key')) }, 'data.tls.crt', /base64/],
     ['a TLS secret without its key', { 'tls.crt': b64(pem('gw-a.crt')) }, 'data.tls.key', /required/],
@@ -48,7 +75,8 @@ describe('Secret validation', () => {
   }
 
   it('a bad rotation keeps the last good Secret in force', () => {
-    const doc = (crt: string, key: string): string => `apiVersion: v1\nkind: Secret\nmetadata: {name: cert, namespace: istio-system}\ntype: kubernetes.io/tls\ndata: {tls.crt: ${b64(crt)}, tls.key: ${b64(key)}}\n`;
+    const doc = (crt: string, key: string): string =>
+      `apiVersion: v1\nkind: Secret\nmetadata: {name: cert, namespace: istio-system}\ntype: kubernetes.io/tls\ndata: {tls.crt: ${b64(crt)}, tls.key: ${b64(key)}}\n`;
     const load = (st: ReturnType<typeof emptyState>, text: string): ReturnType<typeof emptyState> => {
       const r = parseConfigText(text, 's.yaml');
       assert.ok(r.ok);
@@ -58,6 +86,9 @@ describe('Secret validation', () => {
     st = load(st, doc(pem('gw-b.crt'), pem('gw-a.key')));
     const mesh = buildMesh(st).mesh;
     assert.equal(mesh.secrets.get('istio-system/cert')?.data['tls.crt'], pem('gw-a.crt'));
-    assert.deepEqual(mesh.rejected.map((r) => `${r.key} ${r.field}`), ['Secret/istio-system/cert data.tls.key']);
+    assert.deepEqual(
+      mesh.rejected.map((r) => `${r.key} ${r.field}`),
+      ['Secret/istio-system/cert data.tls.key'],
+    );
   });
 });

@@ -56,7 +56,11 @@ export function parseCertificates(pem: string): X509Certificate[] | string {
   if (!blocks.length) return 'is not a PEM certificate (no "BEGIN CERTIFICATE" block)';
   const out: X509Certificate[] = [];
   for (const [i, b] of blocks.entries()) {
-    try { out.push(new X509Certificate(b)); } catch { return `certificate ${i + 1} of ${blocks.length} does not parse as X.509`; }
+    try {
+      out.push(new X509Certificate(b));
+    } catch {
+      return `certificate ${i + 1} of ${blocks.length} does not parse as X.509`;
+    }
   }
   return out;
 }
@@ -65,7 +69,13 @@ const oneLine = (dn: string): string => dn.split('\n').filter(Boolean).join(', '
 
 function certInfo(key: string, certs: readonly X509Certificate[]): SecretCertInfo {
   const leaf = certs[0]!;
-  return { key, subject: oneLine(leaf.subject), issuer: oneLine(leaf.issuer), notAfter: new Date(leaf.validTo).toISOString(), certificates: certs.length };
+  return {
+    key,
+    subject: oneLine(leaf.subject),
+    issuer: oneLine(leaf.issuer),
+    notAfter: new Date(leaf.validTo).toISOString(),
+    certificates: certs.length,
+  };
 }
 
 /** Hides key material from JSON (logs, debug dumps) should the object ever be serialized whole. */
@@ -80,18 +90,33 @@ function readValues(r: Reader, raw: Raw): Record<string, string> {
   for (const k of TLS_KEYS) {
     const v = data?.[k];
     if (v === undefined || v === null) continue;
-    if (typeof v !== 'string') { r.fail(`data.${k}`, 'must be a base64 string'); continue; }
+    if (typeof v !== 'string') {
+      r.fail(`data.${k}`, 'must be a base64 string');
+      continue;
+    }
     const compact = v.replace(/\s+/g, '');
-    if (compact.length > (MAX_VALUE_BYTES * 4) / 3 + 4) { r.fail(`data.${k}`, `is larger than ${MAX_VALUE_BYTES} bytes`); continue; }
-    if (compact.length % 4 !== 0 || !BASE64.test(compact)) { r.fail(`data.${k}`, 'is not valid base64'); continue; }
+    if (compact.length > (MAX_VALUE_BYTES * 4) / 3 + 4) {
+      r.fail(`data.${k}`, `is larger than ${MAX_VALUE_BYTES} bytes`);
+      continue;
+    }
+    if (compact.length % 4 !== 0 || !BASE64.test(compact)) {
+      r.fail(`data.${k}`, 'is not valid base64');
+      continue;
+    }
     out[k] = Buffer.from(compact, 'base64').toString('utf8');
   }
   const stringData = r.object(raw['stringData'], 'stringData');
   for (const k of TLS_KEYS) {
     const v = stringData?.[k];
     if (v === undefined || v === null) continue;
-    if (typeof v !== 'string') { r.fail(`stringData.${k}`, 'must be a string'); continue; }
-    if (v.length > MAX_VALUE_BYTES) { r.fail(`stringData.${k}`, `is larger than ${MAX_VALUE_BYTES} bytes`); continue; }
+    if (typeof v !== 'string') {
+      r.fail(`stringData.${k}`, 'must be a string');
+      continue;
+    }
+    if (v.length > MAX_VALUE_BYTES) {
+      r.fail(`stringData.${k}`, `is larger than ${MAX_VALUE_BYTES} bytes`);
+      continue;
+    }
     out[k] = v;
   }
   return out;
@@ -102,7 +127,8 @@ export function readSecret(r: Reader, raw: Raw, ns: string): Secret {
   const meta = { ...readMeta(r, raw, ns), annotations: {} };
   const type = r.string(raw['type'], 'type') ?? 'Opaque';
   const values = readValues(r, raw);
-  const field = (k: string): string => (r.isObject(raw['stringData']) && Object.hasOwn(raw['stringData'], k) ? `stringData.${k}` : `data.${k}`);
+  const field = (k: string): string =>
+    r.isObject(raw['stringData']) && Object.hasOwn(raw['stringData'], k) ? `stringData.${k}` : `data.${k}`;
   const certs: SecretCertInfo[] = [];
   const parsed = new Map<string, X509Certificate[]>();
   for (const k of TLS_KEYS) {
@@ -110,34 +136,60 @@ export function readSecret(r: Reader, raw: Raw, ns: string): Secret {
     if (v === undefined) continue;
     if (CERT_KEYS.has(k)) {
       const c = parseCertificates(v);
-      if (typeof c === 'string') { r.fail(field(k), c); continue; }
+      if (typeof c === 'string') {
+        r.fail(field(k), c);
+        continue;
+      }
       parsed.set(k, c);
       certs.push(certInfo(k, c));
     } else if (KEY_KEYS.has(k)) {
-      try { createPrivateKey(v); } catch { r.fail(field(k), 'is not a PEM private key (PKCS#1, PKCS#8 or SEC1) that parses'); }
+      try {
+        createPrivateKey(v);
+      } catch {
+        r.fail(field(k), 'is not a PEM private key (PKCS#1, PKCS#8 or SEC1) that parses');
+      }
     } else if (!/-----BEGIN X509 CRL-----/.test(v)) {
       r.fail(field(k), 'is not a PEM certificate revocation list');
     }
   }
   // A certificate with the wrong key is refused by Envoy (a NACK on every gateway): catch it here.
-  for (const [certKey, keyKey] of [['tls.crt', 'tls.key'], ['cert', 'key']] as const) {
+  for (const [certKey, keyKey] of [
+    ['tls.crt', 'tls.key'],
+    ['cert', 'key'],
+  ] as const) {
     const c = parsed.get(certKey)?.[0];
     const k = values[keyKey];
     if (c && k !== undefined && !r.problems.some((p) => p.field.endsWith(keyKey))) {
       try {
         if (!c.checkPrivateKey(createPrivateKey(k))) r.fail(field(keyKey), `does not match the public key of ${certKey}`);
-      } catch { r.fail(field(keyKey), `cannot be checked against ${certKey}`); }
+      } catch {
+        r.fail(field(keyKey), `cannot be checked against ${certKey}`);
+      }
     }
   }
   if (type === 'kubernetes.io/tls') {
     if (values['tls.crt'] === undefined) r.fail('data.tls.crt', 'is required in a kubernetes.io/tls Secret');
     if (values['tls.key'] === undefined) r.fail('data.tls.key', 'is required in a kubernetes.io/tls Secret');
   }
-  const digest = createHash('sha256').update(JSON.stringify(Object.keys(values).sort().map((k) => [k, values[k]]))).digest('base64url');
+  const digest = createHash('sha256')
+    .update(
+      JSON.stringify(
+        Object.keys(values)
+          .sort()
+          .map((k) => [k, values[k]]),
+      ),
+    )
+    .digest('base64url');
   return { kind: 'Secret', meta, type, data: sealed(values), certs, digest };
 }
 
 /** What debug views show of a Secret: identity, type, which TLS keys it holds, and each certificate's subject and expiry. */
 export function secretView(s: Secret): object {
-  return { kind: 'Secret', metadata: { name: s.meta.name, namespace: s.meta.namespace, resourceVersion: s.meta.resourceVersion }, type: s.type, keys: Object.keys(s.data).sort(), certificates: s.certs };
+  return {
+    kind: 'Secret',
+    metadata: { name: s.meta.name, namespace: s.meta.namespace, resourceVersion: s.meta.resourceVersion },
+    type: s.type,
+    keys: Object.keys(s.data).sort(),
+    certificates: s.certs,
+  };
 }

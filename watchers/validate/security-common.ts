@@ -9,7 +9,10 @@ import type { PolicySelector, PolicyTargetReference } from '../../model/security
 import { type Raw, Reader } from './check.js';
 
 const TARGET_KINDS: Readonly<Record<string, string>> = {
-  Gateway: 'gateway.networking.k8s.io', GatewayClass: 'gateway.networking.k8s.io', Service: '', ServiceEntry: 'networking.istio.io',
+  Gateway: 'gateway.networking.k8s.io',
+  GatewayClass: 'gateway.networking.k8s.io',
+  Service: '',
+  ServiceEntry: 'networking.istio.io',
 };
 
 export function readSelector(r: Reader, v: unknown, path: string): PolicySelector | undefined {
@@ -41,10 +44,16 @@ export function readTargetRefs(r: Reader, spec: Raw, ns: string, rootNamespace: 
     const name = r.string(o['name'], `${path}.name`, true) ?? '';
     const group = r.string(o['group'], `${path}.group`) ?? '';
     const namespace = r.string(o['namespace'], `${path}.namespace`);
-    if (kind && !Object.hasOwn(TARGET_KINDS, kind)) { r.fail(`${path}.kind`, `"${kind}" is not one of ${Object.keys(TARGET_KINDS).join(', ')}`); return; }
-    if (kind && TARGET_KINDS[kind] !== group) r.fail(`${path}.group`, `kind ${kind} belongs to group "${TARGET_KINDS[kind]}", got "${group}"`);
-    if (namespace && namespace !== ns) r.fail(`${path}.namespace`, `cross-namespace references are not allowed (policy in ${ns}, target in ${namespace})`);
-    if (kind === 'GatewayClass' && rootNamespace !== undefined && ns !== rootNamespace) r.fail(`${path}.kind`, `GatewayClass targets are only allowed in the root namespace ${rootNamespace}`);
+    if (kind && !Object.hasOwn(TARGET_KINDS, kind)) {
+      r.fail(`${path}.kind`, `"${kind}" is not one of ${Object.keys(TARGET_KINDS).join(', ')}`);
+      return;
+    }
+    if (kind && TARGET_KINDS[kind] !== group)
+      r.fail(`${path}.group`, `kind ${kind} belongs to group "${TARGET_KINDS[kind]}", got "${group}"`);
+    if (namespace && namespace !== ns)
+      r.fail(`${path}.namespace`, `cross-namespace references are not allowed (policy in ${ns}, target in ${namespace})`);
+    if (kind === 'GatewayClass' && rootNamespace !== undefined && ns !== rootNamespace)
+      r.fail(`${path}.kind`, `GatewayClass targets are only allowed in the root namespace ${rootNamespace}`);
     out.push({ group, kind, name, ...(namespace ? { namespace } : {}) });
   });
   return out;
@@ -52,7 +61,10 @@ export function readTargetRefs(r: Reader, spec: Raw, ns: string, rootNamespace: 
 
 /** A match value: non-empty, `*` only as the whole value, a prefix or a suffix (istiod's rule). */
 export function checkWildcard(r: Reader, v: string, path: string): boolean {
-  if (v === '') { r.fail(path, 'must not be empty'); return false; }
+  if (v === '') {
+    r.fail(path, 'must not be empty');
+    return false;
+  }
   if (v === '*') return true;
   const inner = v.slice(1, -1);
   if (inner.includes('*') || (v.startsWith('*') && v.endsWith('*'))) {
@@ -70,7 +82,11 @@ export function validIp(s: string): boolean {
   const dbl = s.split('::');
   if (dbl.length > 2) return false;
   const groups = s.split(':').filter((g) => g !== '');
-  return groups.length <= 8 && groups.every((g) => g.length <= 4 || IPV4.test(g)) && (dbl.length === 2 || groups.length === 8 || groups.some((g) => IPV4.test(g)));
+  return (
+    groups.length <= 8 &&
+    groups.every((g) => g.length <= 4 || IPV4.test(g)) &&
+    (dbl.length === 2 || groups.length === 8 || groups.some((g) => IPV4.test(g)))
+  );
 }
 
 /** An IP address or CIDR block (`10.0.0.0/8`, `::1`, `2001:db8::/32`). */
@@ -85,12 +101,20 @@ export function checkCidr(r: Reader, v: string, path: string): boolean {
 }
 
 export function checkPort(r: Reader, v: string, path: string): boolean {
-  if (!/^\d{1,5}$/.test(v) || Number(v) > 65535) { r.fail(path, `"${v}" is not a port number (0-65535)`); return false; }
+  if (!/^\d{1,5}$/.test(v) || Number(v) > 65535) {
+    r.fail(path, `"${v}" is not a port number (0-65535)`);
+    return false;
+  }
   return true;
 }
 
 /** A list of strings where each entry goes through `check`. */
-export function readValues(r: Reader, v: unknown, path: string, check?: (r: Reader, s: string, p: string) => boolean): string[] | undefined {
+export function readValues(
+  r: Reader,
+  v: unknown,
+  path: string,
+  check?: (r: Reader, s: string, p: string) => boolean,
+): string[] | undefined {
   const list = r.array(v, path);
   if (!list) return undefined;
   const out: string[] = [];
@@ -99,7 +123,10 @@ export function readValues(r: Reader, v: unknown, path: string, check?: (r: Read
     if (typeof x === 'number' && Number.isInteger(x)) x = String(x);
     const s = r.string(x, p);
     if (s === undefined) return;
-    if (s === '') { r.fail(p, 'must not be empty'); return; }
+    if (s === '') {
+      r.fail(p, 'must not be empty');
+      return;
+    }
     if (check && !check(r, s, p)) return;
     out.push(s);
   });

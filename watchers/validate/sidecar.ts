@@ -23,7 +23,8 @@ export function readSidecar(r: Reader, raw: Raw, ns: string): Sidecar {
     r.known(sel, 'spec.workloadSelector', ['labels']);
     labels = r.stringMap(sel['labels'], 'spec.workloadSelector.labels');
     // As istiod's ValidateSidecar; `labels: {}` is accepted and selects every workload (model/labels).
-    if (sel['labels'] === undefined || sel['labels'] === null) r.fail('spec.workloadSelector.labels', 'a workloadSelector needs labels ("workloadSelector cannot have empty labels", as istiod)');
+    if (sel['labels'] === undefined || sel['labels'] === null)
+      r.fail('spec.workloadSelector.labels', 'a workloadSelector needs labels ("workloadSelector cannot have empty labels", as istiod)');
   }
   const egress: IstioEgressListener[] = [];
   (r.array(spec['egress'], 'spec.egress') ?? []).forEach((e, i) => {
@@ -37,7 +38,8 @@ export function readSidecar(r: Reader, raw: Raw, ns: string): Sidecar {
       const slash = h.indexOf('/');
       const hns = slash > 0 ? h.slice(0, slash) : '';
       const dns = h.slice(slash + 1);
-      if (slash <= 0 || !NS.test(hns) || !validHost(dns)) r.fail(`${path}.hosts[${j}]`, `"${h}" is not namespace/host (e.g. ./*, istio-system/*, */foo.example.com)`);
+      if (slash <= 0 || !NS.test(hns) || !validHost(dns))
+        r.fail(`${path}.hosts[${j}]`, `"${h}" is not namespace/host (e.g. ./*, istio-system/*, */foo.example.com)`);
     });
     const po = r.object(o['port'], `${path}.port`);
     const number = po ? r.int(po['number'], `${path}.port.number`, { min: 1, max: 65535, required: true }) : undefined;
@@ -61,7 +63,8 @@ export function readSidecar(r: Reader, raw: Raw, ns: string): Sidecar {
     const ep = r.string(o['defaultEndpoint'], `${path}.defaultEndpoint`);
     if (ep !== undefined && ep !== '' && !/^unix:\/\/\S+$/.test(ep)) {
       const m = /^(127\.0\.0\.1|0\.0\.0\.0|\[::1\]|\[::\]):(\d+)$/.exec(ep);
-      if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) r.fail(`${path}.defaultEndpoint`, `"${ep}" is not 127.0.0.1:PORT, 0.0.0.0:PORT or unix://path`);
+      if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535)
+        r.fail(`${path}.defaultEndpoint`, `"${ep}" is not 127.0.0.1:PORT, 0.0.0.0:PORT or unix://path`);
     }
     ingress.push({ port: { number, protocol, name }, ...(ep ? { defaultEndpoint: ep } : {}) });
   });
@@ -69,11 +72,18 @@ export function readSidecar(r: Reader, raw: Raw, ns: string): Sidecar {
   let mode: 'ALLOW_ANY' | 'REGISTRY_ONLY' | undefined;
   if (otp) {
     const m = r.string(otp['mode'], 'spec.outboundTrafficPolicy.mode');
-    if (m !== undefined && m !== 'ALLOW_ANY' && m !== 'REGISTRY_ONLY') r.fail('spec.outboundTrafficPolicy.mode', `"${m}" is not ALLOW_ANY or REGISTRY_ONLY`);
+    if (m !== undefined && m !== 'ALLOW_ANY' && m !== 'REGISTRY_ONLY')
+      r.fail('spec.outboundTrafficPolicy.mode', `"${m}" is not ALLOW_ANY or REGISTRY_ONLY`);
     else mode = m;
   }
   return {
-    kind: 'Sidecar', meta,
-    spec: { ...(labels ? { workloadSelector: { labels } } : {}), ...(ingress.length ? { ingress } : {}), ...(egress.length ? { egress } : {}), ...(mode ? { outboundTrafficPolicy: { mode } } : {}) },
+    kind: 'Sidecar',
+    meta,
+    spec: {
+      ...(labels ? { workloadSelector: { labels } } : {}),
+      ...(ingress.length ? { ingress } : {}),
+      ...(egress.length ? { egress } : {}),
+      ...(mode ? { outboundTrafficPolicy: { mode } } : {}),
+    },
   };
 }

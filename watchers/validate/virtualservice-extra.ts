@@ -4,7 +4,17 @@
  * route actions mirror/mirrorPercentage, corsPolicy (origins as RE2-checked string matches),
  * directResponse, redirect and rewrite. Each reader records problems with their field paths.
  */
-import type { CorsPolicy, Destination, HTTPDirectResponse, HTTPRedirect, HTTPRewrite, L4MatchAttributes, RouteDestination, TCPRoute, TLSRoute } from '../../model/istio.js';
+import type {
+  CorsPolicy,
+  Destination,
+  HTTPDirectResponse,
+  HTTPRedirect,
+  HTTPRewrite,
+  L4MatchAttributes,
+  RouteDestination,
+  TCPRoute,
+  TLSRoute,
+} from '../../model/istio.js';
 import { type Raw, Reader } from './check.js';
 import { readDuration, readStringMatch, re2Error, validHost } from './common-istio.js';
 
@@ -46,13 +56,17 @@ function readL4Match(r: Reader, o: Raw, path: string, tls: boolean): L4MatchAttr
   const sourceLabels = r.stringMap(o['sourceLabels'], `${path}.sourceLabels`);
   const gateways = r.stringList(o['gateways'], `${path}.gateways`);
   const out: L4MatchAttributes & { sniHosts?: string[] } = {
-    ...(port !== undefined ? { port } : {}), ...(destinationSubnets ? { destinationSubnets } : {}),
-    ...(sourceLabels ? { sourceLabels } : {}), ...(gateways ? { gateways } : {}),
+    ...(port !== undefined ? { port } : {}),
+    ...(destinationSubnets ? { destinationSubnets } : {}),
+    ...(sourceLabels ? { sourceLabels } : {}),
+    ...(gateways ? { gateways } : {}),
   };
   if (tls) {
     const sni = r.stringList(o['sniHosts'], `${path}.sniHosts`) ?? [];
     if (!sni.length) r.fail(`${path}.sniHosts`, 'a TLS match needs at least one SNI host');
-    sni.forEach((h, i) => { if (!validHost(h)) r.fail(`${path}.sniHosts[${i}]`, `"${h}" is not a valid SNI host`); });
+    sni.forEach((h, i) => {
+      if (!validHost(h)) r.fail(`${path}.sniHosts[${i}]`, `"${h}" is not a valid SNI host`);
+    });
     out.sniHosts = sni;
   }
   return out;
@@ -65,7 +79,9 @@ export function readTcpRoutes(r: Reader, v: unknown, path: string): TCPRoute[] {
     const o = r.object(t, p, true);
     if (!o) return;
     r.known(o, p, ['match', 'route']);
-    const match = (r.array(o['match'], `${p}.match`) ?? []).map((m, j) => r.object(m, `${p}.match[${j}]`, true)).map((m, j) => (m ? readL4Match(r, m, `${p}.match[${j}]`, false) : {}));
+    const match = (r.array(o['match'], `${p}.match`) ?? [])
+      .map((m, j) => r.object(m, `${p}.match[${j}]`, true))
+      .map((m, j) => (m ? readL4Match(r, m, `${p}.match[${j}]`, false) : {}));
     const route = readL4Dests(r, o['route'], `${p}.route`);
     out.push({ ...(match.length ? { match } : {}), route });
   });
@@ -80,7 +96,9 @@ export function readTlsRoutes(r: Reader, v: unknown, path: string): TLSRoute[] {
     if (!o) return;
     r.known(o, p, ['match', 'route']);
     const ms = r.array(o['match'], `${p}.match`, true) ?? [];
-    const match = ms.map((m, j) => r.object(m, `${p}.match[${j}]`, true)).map((m, j) => (m ? readL4Match(r, m, `${p}.match[${j}]`, true) : { sniHosts: [] }));
+    const match = ms
+      .map((m, j) => r.object(m, `${p}.match[${j}]`, true))
+      .map((m, j) => (m ? readL4Match(r, m, `${p}.match[${j}]`, true) : { sniHosts: [] }));
     const route = readL4Dests(r, o['route'], `${p}.route`);
     out.push({ match: match as TLSRoute['match'], route });
   });
@@ -92,10 +110,17 @@ export function readRedirect(r: Reader, o: Raw, path: string): HTTPRedirect {
   const uri = r.string(o['uri'], `${path}.uri`);
   const authority = r.string(o['authority'], `${path}.authority`);
   const code = r.int(o['redirectCode'], `${path}.redirectCode`);
-  if (code !== undefined && ![301, 302, 303, 307, 308].includes(code)) r.fail(`${path}.redirectCode`, `must be 301, 302, 303, 307 or 308, got ${code}`);
+  if (code !== undefined && ![301, 302, 303, 307, 308].includes(code))
+    r.fail(`${path}.redirectCode`, `must be 301, 302, 303, 307 or 308, got ${code}`);
   const port = r.int(o['port'], `${path}.port`, { min: 1, max: 65535 });
   const scheme = r.string(o['scheme'], `${path}.scheme`);
-  return { ...(uri ? { uri } : {}), ...(authority ? { authority } : {}), ...(code ? { redirectCode: code } : {}), ...(port ? { port } : {}), ...(scheme ? { scheme } : {}) };
+  return {
+    ...(uri ? { uri } : {}),
+    ...(authority ? { authority } : {}),
+    ...(code ? { redirectCode: code } : {}),
+    ...(port ? { port } : {}),
+    ...(scheme ? { scheme } : {}),
+  };
 }
 
 export function readRewrite(r: Reader, o: Raw, path: string): HTTPRewrite {
@@ -131,8 +156,19 @@ export function readDirectResponse(r: Reader, o: Raw, path: string): HTTPDirectR
 }
 
 export function readCors(r: Reader, o: Raw, path: string): CorsPolicy {
-  r.known(o, path, ['allowOrigins', 'allowOrigin', 'allowMethods', 'allowHeaders', 'exposeHeaders', 'maxAge', 'allowCredentials', 'unmatchedPreflights']);
-  const allowOrigins = (r.array(o['allowOrigins'], `${path}.allowOrigins`) ?? []).map((m, i) => readStringMatch(r, m, `${path}.allowOrigins[${i}]`)).filter((m) => m !== undefined);
+  r.known(o, path, [
+    'allowOrigins',
+    'allowOrigin',
+    'allowMethods',
+    'allowHeaders',
+    'exposeHeaders',
+    'maxAge',
+    'allowCredentials',
+    'unmatchedPreflights',
+  ]);
+  const allowOrigins = (r.array(o['allowOrigins'], `${path}.allowOrigins`) ?? [])
+    .map((m, i) => readStringMatch(r, m, `${path}.allowOrigins[${i}]`))
+    .filter((m) => m !== undefined);
   for (const s of r.stringList(o['allowOrigin'], `${path}.allowOrigin`) ?? []) allowOrigins.push({ exact: s });
   const allowMethods = r.stringList(o['allowMethods'], `${path}.allowMethods`);
   const allowHeaders = r.stringList(o['allowHeaders'], `${path}.allowHeaders`);
@@ -140,7 +176,11 @@ export function readCors(r: Reader, o: Raw, path: string): CorsPolicy {
   const maxAge = readDuration(r, o['maxAge'], `${path}.maxAge`);
   const allowCredentials = r.bool(o['allowCredentials'], `${path}.allowCredentials`);
   return {
-    ...(allowOrigins.length ? { allowOrigins } : {}), ...(allowMethods ? { allowMethods } : {}), ...(allowHeaders ? { allowHeaders } : {}),
-    ...(exposeHeaders ? { exposeHeaders } : {}), ...(maxAge ? { maxAge } : {}), ...(allowCredentials !== undefined ? { allowCredentials } : {}),
+    ...(allowOrigins.length ? { allowOrigins } : {}),
+    ...(allowMethods ? { allowMethods } : {}),
+    ...(allowHeaders ? { allowHeaders } : {}),
+    ...(exposeHeaders ? { exposeHeaders } : {}),
+    ...(maxAge ? { maxAge } : {}),
+    ...(allowCredentials !== undefined ? { allowCredentials } : {}),
   };
 }

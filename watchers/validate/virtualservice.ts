@@ -9,13 +9,52 @@ import type { HTTPMatchRequest, HTTPRoute, HTTPRouteDestination, VirtualService 
 import { type Raw, Reader } from './check.js';
 import { readMeta } from './meta.js';
 import { readDuration, readExportTo, readHeaders, readMatchMap, readStringMatch, validHost } from './common-istio.js';
-import { readCors, readDirectResponse, readPlainDestination, readRedirect, readRewrite, readTcpRoutes, readTlsRoutes } from './virtualservice-extra.js';
+import {
+  readCors,
+  readDirectResponse,
+  readPlainDestination,
+  readRedirect,
+  readRewrite,
+  readTcpRoutes,
+  readTlsRoutes,
+} from './virtualservice-extra.js';
 
 const SPEC_FIELDS = ['hosts', 'gateways', 'http', 'tls', 'tcp', 'exportTo'];
-const ROUTE_FIELDS = ['name', 'match', 'route', 'redirect', 'directResponse', 'delegate', 'rewrite', 'timeout', 'retries', 'fault',
-  'mirror', 'mirrors', 'mirrorPercentage', 'mirrorPercent', 'mirror_percent', 'corsPolicy', 'headers'];
-const MATCH_FIELDS = ['name', 'uri', 'scheme', 'method', 'authority', 'headers', 'port', 'sourceLabels', 'gateways', 'queryParams',
-  'ignoreUriCase', 'withoutHeaders', 'sourceNamespace', 'statPrefix'];
+const ROUTE_FIELDS = [
+  'name',
+  'match',
+  'route',
+  'redirect',
+  'directResponse',
+  'delegate',
+  'rewrite',
+  'timeout',
+  'retries',
+  'fault',
+  'mirror',
+  'mirrors',
+  'mirrorPercentage',
+  'mirrorPercent',
+  'mirror_percent',
+  'corsPolicy',
+  'headers',
+];
+const MATCH_FIELDS = [
+  'name',
+  'uri',
+  'scheme',
+  'method',
+  'authority',
+  'headers',
+  'port',
+  'sourceLabels',
+  'gateways',
+  'queryParams',
+  'ignoreUriCase',
+  'withoutHeaders',
+  'sourceNamespace',
+  'statPrefix',
+];
 
 function readMatch(r: Reader, v: unknown, path: string): HTTPMatchRequest | undefined {
   const o = r.object(v, path, true);
@@ -54,7 +93,8 @@ function readDestination(r: Reader, v: unknown, path: string): HTTPRouteDestinat
   r.known(d, `${path}.destination`, ['host', 'subset', 'port']);
   const host = r.string(d['host'], `${path}.destination.host`, true);
   if (host === undefined) return undefined;
-  if (!validHost(host) || host.includes('*')) r.fail(`${path}.destination.host`, `"${host}" is not a valid destination host (no wildcards)`);
+  if (!validHost(host) || host.includes('*'))
+    r.fail(`${path}.destination.host`, `"${host}" is not a valid destination host (no wildcards)`);
   const subset = r.string(d['subset'], `${path}.destination.subset`);
   const po = r.object(d['port'], `${path}.destination.port`);
   const portNumber = po ? r.int(po['number'], `${path}.destination.port.number`, { min: 1, max: 65535 }) : undefined;
@@ -62,7 +102,8 @@ function readDestination(r: Reader, v: unknown, path: string): HTTPRouteDestinat
   const headers = readHeaders(r, o['headers'], `${path}.headers`);
   return {
     destination: { host, ...(subset ? { subset } : {}), ...(portNumber !== undefined ? { port: { number: portNumber } } : {}) },
-    ...(weight !== undefined ? { weight } : {}), ...(headers ? { headers } : {}),
+    ...(weight !== undefined ? { weight } : {}),
+    ...(headers ? { headers } : {}),
   };
 }
 
@@ -73,25 +114,41 @@ function readRoute(r: Reader, v: unknown, path: string): HTTPRoute | undefined {
   const out: Record<string, unknown> = {};
   const name = r.string(o['name'], `${path}.name`);
   if (name) out['name'] = name;
-  const matches = (r.array(o['match'], `${path}.match`) ?? []).map((m, i) => readMatch(r, m, `${path}.match[${i}]`)).filter((m): m is HTTPMatchRequest => !!m);
+  const matches = (r.array(o['match'], `${path}.match`) ?? [])
+    .map((m, i) => readMatch(r, m, `${path}.match[${i}]`))
+    .filter((m): m is HTTPMatchRequest => !!m);
   if (matches.length) out['match'] = matches;
-  const dests = (r.array(o['route'], `${path}.route`) ?? []).map((d, i) => readDestination(r, d, `${path}.route[${i}]`)).filter((d): d is HTTPRouteDestination => !!d);
+  const dests = (r.array(o['route'], `${path}.route`) ?? [])
+    .map((d, i) => readDestination(r, d, `${path}.route[${i}]`))
+    .filter((d): d is HTTPRouteDestination => !!d);
   if (dests.length) out['route'] = dests;
   const hasAction = dests.length > 0 || o['redirect'] !== undefined || o['directResponse'] !== undefined || o['delegate'] !== undefined;
   if (!hasAction) r.fail(`${path}.route`, 'a route needs a destination (route), a redirect or a directResponse');
   if (dests.length > 1) {
     const sum = dests.reduce((s, d) => s + (d.weight ?? 0), 0);
-    if (sum !== 100) r.fail(`${path}.route`, `destination weights must add up to 100, got ${sum} (${dests.map((d) => d.weight ?? 0).join(' + ')})`);
+    if (sum !== 100)
+      r.fail(`${path}.route`, `destination weights must add up to 100, got ${sum} (${dests.map((d) => d.weight ?? 0).join(' + ')})`);
   }
   const timeout = readDuration(r, o['timeout'], `${path}.timeout`);
   if (timeout) out['timeout'] = timeout;
   const retries = r.object(o['retries'], `${path}.retries`);
   if (retries) {
-    r.known(retries, `${path}.retries`, ['attempts', 'perTryTimeout', 'retryOn', 'retryRemoteLocalities', 'retryIgnorePreviousHosts', 'backoff']);
+    r.known(retries, `${path}.retries`, [
+      'attempts',
+      'perTryTimeout',
+      'retryOn',
+      'retryRemoteLocalities',
+      'retryIgnorePreviousHosts',
+      'backoff',
+    ]);
     const attempts = r.int(retries['attempts'], `${path}.retries.attempts`, { min: 0 });
     const perTryTimeout = readDuration(r, retries['perTryTimeout'], `${path}.retries.perTryTimeout`);
     const retryOn = r.string(retries['retryOn'], `${path}.retries.retryOn`);
-    out['retries'] = { ...(attempts !== undefined ? { attempts } : {}), ...(perTryTimeout ? { perTryTimeout } : {}), ...(retryOn ? { retryOn } : {}) };
+    out['retries'] = {
+      ...(attempts !== undefined ? { attempts } : {}),
+      ...(perTryTimeout ? { perTryTimeout } : {}),
+      ...(retryOn ? { retryOn } : {}),
+    };
   }
   const fault = r.object(o['fault'], `${path}.fault`);
   if (fault) out['fault'] = readFault(r, fault, `${path}.fault`);
@@ -100,10 +157,16 @@ function readRoute(r: Reader, v: unknown, path: string): HTTPRoute | undefined {
   const redirect = r.object(o['redirect'], `${path}.redirect`);
   if (redirect) out['redirect'] = readRedirect(r, redirect, `${path}.redirect`);
   const direct = r.object(o['directResponse'], `${path}.directResponse`);
-  if (direct) { const d = readDirectResponse(r, direct, `${path}.directResponse`); if (d) out['directResponse'] = d; }
+  if (direct) {
+    const d = readDirectResponse(r, direct, `${path}.directResponse`);
+    if (d) out['directResponse'] = d;
+  }
   const actions = [dests.length > 0, !!redirect, !!direct].filter(Boolean).length;
   if (actions > 1) r.fail(path, 'set only one of route, redirect, directResponse');
-  if (o['mirror'] !== undefined) { const m = readPlainDestination(r, o['mirror'], `${path}.mirror`); if (m) out['mirror'] = m; }
+  if (o['mirror'] !== undefined) {
+    const m = readPlainDestination(r, o['mirror'], `${path}.mirror`);
+    if (m) out['mirror'] = m;
+  }
   const mp = percentage(r, o['mirrorPercentage'], `${path}.mirrorPercentage`);
   if (mp) out['mirrorPercentage'] = mp;
   const cors = r.object(o['corsPolicy'], `${path}.corsPolicy`);
@@ -140,7 +203,11 @@ function readFault(r: Reader, o: Raw, path: string): HTTPRoute['fault'] {
     const grpcStatus = r.string(abort['grpcStatus'], `${path}.abort.grpcStatus`);
     if (httpStatus === undefined && !grpcStatus) r.fail(`${path}.abort`, 'needs httpStatus or grpcStatus');
     const p = percentage(r, abort['percentage'], `${path}.abort.percentage`);
-    out['abort'] = { ...(httpStatus !== undefined ? { httpStatus } : {}), ...(grpcStatus ? { grpcStatus } : {}), ...(p ? { percentage: p } : {}) };
+    out['abort'] = {
+      ...(httpStatus !== undefined ? { httpStatus } : {}),
+      ...(grpcStatus ? { grpcStatus } : {}),
+      ...(p ? { percentage: p } : {}),
+    };
   }
   if (!delay && !abort) r.fail(path, 'needs delay or abort');
   return out as HTTPRoute['fault'];
@@ -152,18 +219,33 @@ export function readVirtualService(r: Reader, raw: Raw, ns: string): VirtualServ
   r.known(spec, 'spec', SPEC_FIELDS);
   const hosts = r.stringList(spec['hosts'], 'spec.hosts') ?? [];
   if (!hosts.length) r.fail('spec.hosts', 'must list at least one host');
-  hosts.forEach((h, i) => { if (!validHost(h)) r.fail(`spec.hosts[${i}]`, `"${h}" is not a valid host`); });
+  hosts.forEach((h, i) => {
+    if (!validHost(h)) r.fail(`spec.hosts[${i}]`, `"${h}" is not a valid host`);
+  });
   const gateways = r.stringList(spec['gateways'], 'spec.gateways');
   if (!gateways || gateways.includes('mesh')) {
-    hosts.forEach((h, i) => { if (h === '*') r.fail(`spec.hosts[${i}]`, 'the wildcard host "*" is only allowed for VirtualServices bound to gateways (not to the mesh)'); });
+    hosts.forEach((h, i) => {
+      if (h === '*')
+        r.fail(`spec.hosts[${i}]`, 'the wildcard host "*" is only allowed for VirtualServices bound to gateways (not to the mesh)');
+    });
   }
-  const http = (r.array(spec['http'], 'spec.http') ?? []).map((h, i) => readRoute(r, h, `spec.http[${i}]`)).filter((h): h is HTTPRoute => !!h);
+  const http = (r.array(spec['http'], 'spec.http') ?? [])
+    .map((h, i) => readRoute(r, h, `spec.http[${i}]`))
+    .filter((h): h is HTTPRoute => !!h);
   const exportTo = readExportTo(r, spec['exportTo'], 'spec.exportTo');
   const tcp = readTcpRoutes(r, spec['tcp'], 'spec.tcp');
   const tls = readTlsRoutes(r, spec['tls'], 'spec.tls');
   if (!http.length && !tcp.length && !tls.length && spec['http'] === undefined) r.fail('spec', 'needs http, tcp or tls routes');
   return {
-    kind: 'VirtualService', meta,
-    spec: { hosts, ...(gateways ? { gateways } : {}), http, ...(tcp.length ? { tcp } : {}), ...(tls.length ? { tls } : {}), ...(exportTo ? { exportTo } : {}) },
+    kind: 'VirtualService',
+    meta,
+    spec: {
+      hosts,
+      ...(gateways ? { gateways } : {}),
+      http,
+      ...(tcp.length ? { tcp } : {}),
+      ...(tls.length ? { tls } : {}),
+      ...(exportTo ? { exportTo } : {}),
+    },
   };
 }

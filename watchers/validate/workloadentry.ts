@@ -37,8 +37,13 @@ export function readWorkloadSpec(r: Reader, o: Raw, path: string, allowUnixOrDns
   const weight = r.int(o['weight'], `${path}.weight`, { min: 0, max: 4294967295 });
   const serviceAccount = r.string(o['serviceAccount'], `${path}.serviceAccount`);
   return {
-    address, ...(ports ? { ports } : {}), ...(labels ? { labels } : {}), ...(network ? { network } : {}), ...(locality ? { locality } : {}),
-    ...(weight !== undefined ? { weight } : {}), ...(serviceAccount ? { serviceAccount } : {}),
+    address,
+    ...(ports ? { ports } : {}),
+    ...(labels ? { labels } : {}),
+    ...(network ? { network } : {}),
+    ...(locality ? { locality } : {}),
+    ...(weight !== undefined ? { weight } : {}),
+    ...(serviceAccount ? { serviceAccount } : {}),
   };
 }
 

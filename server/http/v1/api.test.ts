@@ -62,6 +62,9 @@ describe('v1 API handlers', () => {
     assert.equal(r.status, 200);
     const names = (JSON.parse(r.text!) as { clusters: { name: string }[] }).clusters.map((c) => c.name);
     assert.ok(names.includes('BlackHoleCluster') && names.includes('PassthroughCluster'), names.join(', '));
-    assert.deepEqual(api.pollers.list().map((p) => p.serviceCluster), ['app']);
+    assert.deepEqual(
+      api.pollers.list().map((p) => p.serviceCluster),
+      ['app'],
+    );
   });
 });

@@ -28,7 +28,11 @@ export const OMITTED_HEADER_MAX = 2000;
 
 function segment(s: string, what: string): string {
   let v: string;
-  try { v = decodeURIComponent(s); } catch { throw new HttpError(400, `${what}: malformed percent-encoding in "${s}"`); }
+  try {
+    v = decodeURIComponent(s);
+  } catch {
+    throw new HttpError(400, `${what}: malformed percent-encoding in "${s}"`);
+  }
   if (!v) throw new HttpError(400, `${what} is empty`);
   return v;
 }
@@ -67,7 +71,11 @@ export class V1Api {
   /** The proxy's class snapshot; 503 when its translation failed and there is no last good one. */
   private snapshotOf(p: Proxy): ClassSnapshot {
     const snap = this.src.cache.forProxy(p);
-    if (snap.unavailable) throw new HttpError(503, `the configuration of this proxy's class (${snap.classKey}) could not be computed: ${snap.unavailable.message}`);
+    if (snap.unavailable)
+      throw new HttpError(
+        503,
+        `the configuration of this proxy's class (${snap.classKey}) could not be computed: ${snap.unavailable.message}`,
+      );
     return snap;
   }
 
@@ -76,10 +84,20 @@ export class V1Api {
   }
 
   private reply(r: Rendered, debugPath: string): Reply {
-    return { text: r.text, headers: { 'content-type': 'application/json', 'x-tspilot-version': r.version, ...omittedHeaders(r.omitted, debugPath) } };
+    return {
+      text: r.text,
+      headers: { 'content-type': 'application/json', 'x-tspilot-version': r.version, ...omittedHeaders(r.omitted, debugPath) },
+    };
   }
 
-  private forNode(clusterSeg: string, nodeSeg: string, peer: string, kind: PollKind, render: (p: Proxy) => Rendered | undefined, missing: () => string): Reply {
+  private forNode(
+    clusterSeg: string,
+    nodeSeg: string,
+    peer: string,
+    kind: PollKind,
+    render: (p: Proxy) => Rendered | undefined,
+    missing: () => string,
+  ): Reply {
     this.ensureReady();
     const serviceCluster = segment(clusterSeg, 'service cluster');
     const proxy = this.proxyOf(segment(nodeSeg, 'node'));
@@ -93,23 +111,47 @@ export class V1Api {
     const peer = (h: Record<string, string | string[] | undefined>): string => String(h['x-forwarded-for'] ?? '');
     router.on('GET', /^\/v1\/listeners\/[^/]+\/[^/]+$/, ({ url, headers }) => {
       const [, , , c, n] = url.pathname.split('/') as [string, string, string, string, string];
-      return this.forNode(c, n, peer(headers), 'lds', (p) => listenersOf(this.snapshotOf(p), p.ip), () => 'no listeners');
+      return this.forNode(
+        c,
+        n,
+        peer(headers),
+        'lds',
+        (p) => listenersOf(this.snapshotOf(p), p.ip),
+        () => 'no listeners',
+      );
     });
     router.on('GET', /^\/v1\/clusters\/[^/]+\/[^/]+$/, ({ url, headers }) => {
       const [, , , c, n] = url.pathname.split('/') as [string, string, string, string, string];
-      return this.forNode(c, n, peer(headers), 'cds', (p) => clustersOf(this.snapshotOf(p)), () => 'no clusters');
+      return this.forNode(
+        c,
+        n,
+        peer(headers),
+        'cds',
+        (p) => clustersOf(this.snapshotOf(p)),
+        () => 'no clusters',
+      );
     });
     router.on('GET', /^\/v1\/routes\/[^/]+\/[^/]+\/[^/]+$/, ({ url, headers }) => {
       const [, , , rc, c, n] = url.pathname.split('/') as [string, string, string, string, string, string];
       const name = segment(rc, 'route config name');
-      return this.forNode(c, n, peer(headers), `rds:${name}`, (p) => routesOf(this.snapshotOf(p), name),
-        () => `no route config "${name}" for this proxy (route config names come from the listeners' rds.route_config_name)`);
+      return this.forNode(
+        c,
+        n,
+        peer(headers),
+        `rds:${name}`,
+        (p) => routesOf(this.snapshotOf(p), name),
+        () => `no route config "${name}" for this proxy (route config names come from the listeners' rds.route_config_name)`,
+      );
     });
     router.on('GET', /^\/v1\/registration\/[^/]+$/, ({ url }) => {
       this.ensureReady();
       const name = segment(url.pathname.split('/')[3]!, 'service name');
       const r = this.registration(name);
-      if (!r) throw new HttpError(404, `no service "${name}" (service names are the clusters' service_name, e.g. outbound|9080|v1|reviews.default.svc.cluster.local)`);
+      if (!r)
+        throw new HttpError(
+          404,
+          `no service "${name}" (service names are the clusters' service_name, e.g. outbound|9080|v1|reviews.default.svc.cluster.local)`,
+        );
       this.pollers.recordRegistration(name, r.version);
       return this.reply(r, `/debug/v1z?service=${encodeURIComponent(name)}`);
     });
@@ -127,7 +169,10 @@ export class V1Api {
     const svc = parsed && this.src.cache.mesh.serviceByHost.get(parsed.host);
     if (!svc) return undefined;
     const ns = svc.namespace;
-    const probe = resolveProxy({ id: `sidecar~0.0.0.0~v1-registration.${ns}~${ns}.svc.${this.src.cache.mesh.domainSuffix}`, metadata: {} }, this.src.cache.mesh);
+    const probe = resolveProxy(
+      { id: `sidecar~0.0.0.0~v1-registration.${ns}~${ns}.svc.${this.src.cache.mesh.domainSuffix}`, metadata: {} },
+      this.src.cache.mesh,
+    );
     if (!probe.ok) return undefined;
     return hostsOf(this.src.cache.forProxy(probe.proxy), serviceName);
   }
@@ -139,7 +184,9 @@ export class V1Api {
       try {
         const names = clustersOf(this.src.cache.forProxy(this.proxyOf(p.node))).serviceNames ?? [];
         eds = names.map((n) => this.pollers.registration(n));
-      } catch { /* a node that no longer parses has no EDS view; its other entries still show */ }
+      } catch {
+        /* a node that no longer parses has no EDS view; its other entries still show */
+      }
       return pollerSyncz(p, eds);
     });
   }
@@ -157,9 +204,15 @@ export class V1Api {
     if (!p) throw new HttpError(404, `no v1 poller "${id}" (see /debug/v1z for the pollers)`);
     const proxy = this.proxyOf(p.node);
     const snap = this.src.cache.forProxy(proxy);
-    const routeNames = [...p.polls.keys()].filter((k) => k.startsWith('rds:')).map((k) => k.slice(4)).sort();
+    const routeNames = [...p.polls.keys()]
+      .filter((k) => k.startsWith('rds:'))
+      .map((k) => k.slice(4))
+      .sort();
     return {
-      poller: pollerSyncz(p, (clustersOf(snap).serviceNames ?? []).map((n) => this.pollers.registration(n))),
+      poller: pollerSyncz(
+        p,
+        (clustersOf(snap).serviceNames ?? []).map((n) => this.pollers.registration(n)),
+      ),
       omitted: {
         listeners: listenersOf(snap, proxy.ip).omitted,
         clusters: clustersOf(snap).omitted,

@@ -21,22 +21,39 @@ const num = (v: unknown): number | undefined => {
   return Number.isFinite(n) ? n : undefined;
 };
 
-const TYPES: Readonly<Record<string, V1Cluster['type']>> = { EDS: 'sds', STATIC: 'static', STRICT_DNS: 'strict_dns', LOGICAL_DNS: 'logical_dns', ORIGINAL_DST: 'original_dst' };
-const LB: Readonly<Record<string, V1Cluster['lb_type']>> = { ROUND_ROBIN: 'round_robin', LEAST_REQUEST: 'least_request', RANDOM: 'random', RING_HASH: 'ring_hash', CLUSTER_PROVIDED: 'original_dst_lb' };
+const TYPES: Readonly<Record<string, V1Cluster['type']>> = {
+  EDS: 'sds',
+  STATIC: 'static',
+  STRICT_DNS: 'strict_dns',
+  LOGICAL_DNS: 'logical_dns',
+  ORIGINAL_DST: 'original_dst',
+};
+const LB: Readonly<Record<string, V1Cluster['lb_type']>> = {
+  ROUND_ROBIN: 'round_robin',
+  LEAST_REQUEST: 'least_request',
+  RANDOM: 'random',
+  RING_HASH: 'ring_hash',
+  CLUSTER_PROVIDED: 'original_dst_lb',
+};
 
 function sslContext(ts: Json): V1SslContext {
   const cfg = (ts['typed_config'] ?? {}) as Json;
   if (!String(cfg['@type'] ?? '').endsWith('UpstreamTlsContext')) throw new Skip(`transport socket ${String(ts['name'])} is not TLS`);
   const common = (cfg['common_tls_context'] ?? {}) as Json;
-  if (common['tls_certificate_sds_secret_configs'] || common['validation_context_sds_secret_config'] || common['combined_validation_context']) {
+  if (
+    common['tls_certificate_sds_secret_configs'] ||
+    common['validation_context_sds_secret_config'] ||
+    common['combined_validation_context']
+  ) {
     throw new Skip('certificates delivered over SDS: a v1 ssl_context names files');
   }
   const cert = ((common['tls_certificates'] as Json[] | undefined) ?? [])[0];
   const file = (d: unknown): string | undefined => (d as { filename?: string } | undefined)?.filename;
-  if (cert && (!file(cert['certificate_chain']) || !file(cert['private_key']))) throw new Skip('inline certificates: a v1 ssl_context names files');
+  if (cert && (!file(cert['certificate_chain']) || !file(cert['private_key'])))
+    throw new Skip('inline certificates: a v1 ssl_context names files');
   const vc = (common['validation_context'] ?? {}) as Json;
   if (vc['trusted_ca'] && !file(vc['trusted_ca'])) throw new Skip('inline CA: a v1 ssl_context names files');
-  const sans = ((vc['match_subject_alt_names'] as { exact?: string }[] | undefined) ?? []);
+  const sans = (vc['match_subject_alt_names'] as { exact?: string }[] | undefined) ?? [];
   if (sans.some((s) => s.exact === undefined)) throw new Skip('subject alt name matchers other than exact do not exist in v1');
   const alpn = (common['alpn_protocols'] as string[] | undefined) ?? [];
   return {
@@ -51,20 +68,32 @@ function sslContext(ts: Json): V1SslContext {
 function circuitBreakers(cb: Json, where: string, notes: Omission[]): Record<string, number> | undefined {
   const thresholds = (cb['thresholds'] as Json[] | undefined) ?? [];
   const def = thresholds.find((t) => (t['priority'] ?? 'DEFAULT') === 'DEFAULT');
-  if (thresholds.some((t) => t !== def)) notes.push({ level: 'field', where: `${where}.circuit_breakers`, reason: 'only DEFAULT priority thresholds exist for NGINX sidecars' });
+  if (thresholds.some((t) => t !== def))
+    notes.push({ level: 'field', where: `${where}.circuit_breakers`, reason: 'only DEFAULT priority thresholds exist for NGINX sidecars' });
   if (!def) return undefined;
   const out: Record<string, number> = {};
   for (const k of ['max_connections', 'max_pending_requests', 'max_requests', 'max_retries']) {
     const v = num(def[k]);
     if (v !== undefined) out[k] = v;
   }
-  const extra = setFields(def).filter((k) => !['priority', 'max_connections', 'max_pending_requests', 'max_requests', 'max_retries'].includes(k));
+  const extra = setFields(def).filter(
+    (k) => !['priority', 'max_connections', 'max_pending_requests', 'max_requests', 'max_retries'].includes(k),
+  );
   if (extra.length) notes.push({ level: 'field', where: `${where}.circuit_breakers`, reason: `${extra.join(', ')} do not exist in v1` });
   return out;
 }
 
-const OUTLIER_COUNTS = ['consecutive_5xx', 'consecutive_gateway_failure', 'max_ejection_percent', 'enforcing_consecutive_5xx', 'enforcing_consecutive_gateway_failure',
-  'enforcing_success_rate', 'success_rate_minimum_hosts', 'success_rate_request_volume', 'success_rate_stdev_factor'];
+const OUTLIER_COUNTS = [
+  'consecutive_5xx',
+  'consecutive_gateway_failure',
+  'max_ejection_percent',
+  'enforcing_consecutive_5xx',
+  'enforcing_consecutive_gateway_failure',
+  'enforcing_success_rate',
+  'success_rate_minimum_hosts',
+  'success_rate_request_volume',
+  'success_rate_stdev_factor',
+];
 
 function outlier(od: Json, where: string, notes: Omission[]): Record<string, number> {
   const out: Record<string, number> = {};
@@ -88,8 +117,22 @@ function wantsHttp2(c: Json): boolean {
   });
 }
 
-const HANDLED = new Set(['name', 'type', 'eds_cluster_config', 'connect_timeout', 'lb_policy', 'metadata', 'transport_socket', 'transport_socket_matches',
-  'circuit_breakers', 'outlier_detection', 'load_assignment', 'http2_protocol_options', 'typed_extension_protocol_options', 'ring_hash_lb_config']);
+const HANDLED = new Set([
+  'name',
+  'type',
+  'eds_cluster_config',
+  'connect_timeout',
+  'lb_policy',
+  'metadata',
+  'transport_socket',
+  'transport_socket_matches',
+  'circuit_breakers',
+  'outlier_detection',
+  'load_assignment',
+  'http2_protocol_options',
+  'typed_extension_protocol_options',
+  'ring_hash_lb_config',
+]);
 
 /** One v3 cluster → v1, or undefined (reason in `omitted`). */
 export function renderCluster(c: Cluster, omitted: Omission[]): V1Cluster | undefined {
@@ -104,9 +147,16 @@ export function renderCluster(c: Cluster, omitted: Omission[]): V1Cluster | unde
     if (c.transport_socket_matches?.length) {
       // Auto mTLS: istio mTLS to sidecar endpoints, plaintext to the rest. A v1 proxy has no istio
       // certificates, so it takes the plaintext choice for every endpoint; any other choice has no v1 form.
-      const fallback = c.transport_socket_matches.find((m) => !m.match || !Object.keys((m.match as { fields?: object }).fields ?? m.match).length);
-      if (fallback?.transport_socket?.name !== 'envoy.transport_sockets.raw_buffer') throw new Skip('per-endpoint TLS choice (transport_socket_matches) does not exist in v1');
-      notes.push({ level: 'field', where: `${where}.transport_socket_matches`, reason: 'auto mTLS: a v1 proxy has no istio certificates; every endpoint is reached in plaintext (the tlsMode-disabled choice)' });
+      const fallback = c.transport_socket_matches.find(
+        (m) => !m.match || !Object.keys((m.match as { fields?: object }).fields ?? m.match).length,
+      );
+      if (fallback?.transport_socket?.name !== 'envoy.transport_sockets.raw_buffer')
+        throw new Skip('per-endpoint TLS choice (transport_socket_matches) does not exist in v1');
+      notes.push({
+        level: 'field',
+        where: `${where}.transport_socket_matches`,
+        reason: 'auto mTLS: a v1 proxy has no istio certificates; every endpoint is reached in plaintext (the tlsMode-disabled choice)',
+      });
     }
     const out: Record<string, unknown> = { name: where, type };
     if (type === 'sds') out['service_name'] = c.eds_cluster_config?.service_name || where;
@@ -129,7 +179,10 @@ export function renderCluster(c: Cluster, omitted: Omission[]): V1Cluster | unde
     }
     if (c.outlier_detection) out['outlier_detection'] = outlier(c.outlier_detection as unknown as Json, where, notes);
     if (wantsHttp2(raw)) out['features'] = 'http2';
-    for (const k of setFields(raw).filter((x) => !HANDLED.has(x)).sort()) notes.push({ level: 'field', where: `${where}.${k}`, reason: 'not rendered for v1' });
+    for (const k of setFields(raw)
+      .filter((x) => !HANDLED.has(x))
+      .sort())
+      notes.push({ level: 'field', where: `${where}.${k}`, reason: 'not rendered for v1' });
     omitted.push(...notes);
     return out as unknown as V1Cluster;
   } catch (e) {

@@ -24,7 +24,13 @@ const ORIGINAL_DST = 'envoy.filters.listener.original_dst';
 /** Listener filters that only feed filter chain matching: harmless to drop with a single chain. */
 const CHAIN_MATCH_ONLY = new Set(['envoy.filters.listener.tls_inspector', 'envoy.filters.listener.http_inspector']);
 /** Filters that only observe (stats, peer metadata): dropping them loses telemetry, never routing. */
-const TELEMETRY = new Set(['istio.stats', 'istio.metadata_exchange', 'envoy.filters.http.grpc_stats', 'envoy.filters.network.metadata_exchange', 'envoy.filters.http.alpn']);
+const TELEMETRY = new Set([
+  'istio.stats',
+  'istio.metadata_exchange',
+  'envoy.filters.http.grpc_stats',
+  'envoy.filters.network.metadata_exchange',
+  'envoy.filters.http.alpn',
+]);
 const HCM_RENDERED = new Set(['@type', 'stat_prefix', 'rds', 'route_config', 'http_filters', 'codec_type', 'use_remote_address']);
 /** HCM fields whose defaults v1 shares, dropped without a note when they hold that default. */
 const HCM_DEFAULTS: Readonly<Record<string, (v: unknown) => boolean>> = {
@@ -88,7 +94,11 @@ function networkFilter(f: Filter, where: string, omitted: Omission[]): V1Filter 
   if (f.name === HCM) return { type: 'read', name: 'http_connection_manager', config: hcmConfig(cfg, where, omitted) };
   if (f.name === TCP_PROXY) {
     if (!cfg['cluster']) throw new Skip('tcp_proxy without a single cluster (weighted TCP routes do not exist in v1)');
-    return { type: 'read', name: 'tcp_proxy', config: { stat_prefix: cfg['stat_prefix'] ?? '', route_config: { routes: [{ cluster: cfg['cluster'] }] } } };
+    return {
+      type: 'read',
+      name: 'tcp_proxy',
+      config: { stat_prefix: cfg['stat_prefix'] ?? '', route_config: { routes: [{ cluster: cfg['cluster'] }] } },
+    };
   }
   if (TELEMETRY.has(f.name ?? '')) {
     omitted.push({ level: 'field', where: `${where}.filters.${f.name}`, reason: 'telemetry-only filter; NGINX sidecars do not run it' });
@@ -98,7 +108,10 @@ function networkFilter(f: Filter, where: string, omitted: Omission[]): V1Filter 
 }
 
 /** One chain of a split inbound listener, waiting for the proxy's IP. */
-export interface InboundPort { readonly port: number; readonly filters: readonly V1Filter[] }
+export interface InboundPort {
+  readonly port: number;
+  readonly filters: readonly V1Filter[];
+}
 
 /** The v1 listener of an inbound port on the proxy's IP, named `<ip>_<port>` (istiod's old inbound names). */
 export function inboundListener(ip: string, p: InboundPort): V1Listener {
@@ -117,7 +130,8 @@ export function splitInbound(l: Listener, omitted: Omission[]): InboundPort[] | 
   if ((l.listener_filters ?? []).some((f) => f.name !== ORIGINAL_DST && !CHAIN_MATCH_ONLY.has(f.name ?? ''))) return undefined;
   const catchAll = chains.filter((c) => !c.filter_chain_match || !setFields(c.filter_chain_match).length);
   const byPort = chains.filter((c) => !catchAll.includes(c));
-  if (catchAll.length > 1 || byPort.some((c) => c.transport_socket || setFields(c.filter_chain_match!).join() !== 'destination_port')) return undefined;
+  if (catchAll.length > 1 || byPort.some((c) => c.transport_socket || setFields(c.filter_chain_match!).join() !== 'destination_port'))
+    return undefined;
   const ports = byPort.map((c) => Number(c.filter_chain_match!.destination_port!.value));
   if (new Set(ports).size !== ports.length) return undefined;
   const notes: Omission[] = [];
@@ -138,7 +152,11 @@ export function splitInbound(l: Listener, omitted: Omission[]): InboundPort[] | 
     }
   }
   if (catchAll.length) {
-    notes.push({ level: 'listener', where: `${l.name}/${catchAll[0]!.name ?? 'catch-all'}`, reason: 'catch-all chain (traffic to ports no service declares): v1 has one listener per inbound port and no catch-all' });
+    notes.push({
+      level: 'listener',
+      where: `${l.name}/${catchAll[0]!.name ?? 'catch-all'}`,
+      reason: 'catch-all chain (traffic to ports no service declares): v1 has one listener per inbound port and no catch-all',
+    });
   }
   omitted.push(...notes);
   return out.sort((a, b) => a.port - b.port);
@@ -155,16 +173,29 @@ function plaintextChains(l: Listener, omitted: Omission[]): NonNullable<Listener
   for (const c of l.filter_chains ?? []) {
     const m = c.filter_chain_match;
     if (m?.transport_protocol === 'tls') {
-      omitted.push({ level: 'listener', where: `${l.name}/${c.name ?? ''}${m.destination_port ? `:${m.destination_port.value}` : ''}`, reason: 'TLS chain of the workload\'s mTLS mode: a v1 proxy has no istio certificates and serves the plaintext chain only' });
+      omitted.push({
+        level: 'listener',
+        where: `${l.name}/${c.name ?? ''}${m.destination_port ? `:${m.destination_port.value}` : ''}`,
+        reason: "TLS chain of the workload's mTLS mode: a v1 proxy has no istio certificates and serves the plaintext chain only",
+      });
       continue;
     }
-    if (!m) { out.push(c); continue; }
+    if (!m) {
+      out.push(c);
+      continue;
+    }
     if (m.application_protocols?.length) {
-      omitted.push({ level: 'listener', where: `${l.name}/${c.name ?? ''}`, reason: 'HTTP catch-all chain (found by ALPN): v1 has one listener per inbound port and no catch-all' });
+      omitted.push({
+        level: 'listener',
+        where: `${l.name}/${c.name ?? ''}`,
+        reason: 'HTTP catch-all chain (found by ALPN): v1 has one listener per inbound port and no catch-all',
+      });
       continue;
     }
     const { transport_protocol: tp, prefix_ranges: pr, ...rest } = m;
-    const anyPrefix = !pr?.length || pr.every((r) => r.address_prefix === '0.0.0.0' && Number((r.prefix_len as { value?: number } | undefined)?.value ?? 0) === 0);
+    const anyPrefix =
+      !pr?.length ||
+      pr.every((r) => r.address_prefix === '0.0.0.0' && Number((r.prefix_len as { value?: number } | undefined)?.value ?? 0) === 0);
     out.push(tp === 'raw_buffer' && anyPrefix ? { ...c, filter_chain_match: rest } : c);
   }
   return out;
@@ -192,13 +223,30 @@ export function renderListener(l: Listener, omitted: Omission[]): V1Listener | u
       const v = networkFilter(f, where, notes);
       if (v) filters.push(v);
     }
-    const silent = new Set(['name', 'address', 'traffic_direction', 'metadata', 'bind_to_port', 'filter_chains', 'default_filter_chain', 'listener_filters',
-      'use_original_dst', 'continue_on_listener_filters_timeout', 'listener_filters_timeout']);
-    for (const k of setFields(l).filter((x) => !silent.has(x)).sort()) notes.push({ level: 'field', where: `${where}.${k}`, reason: 'not rendered for v1' });
+    const silent = new Set([
+      'name',
+      'address',
+      'traffic_direction',
+      'metadata',
+      'bind_to_port',
+      'filter_chains',
+      'default_filter_chain',
+      'listener_filters',
+      'use_original_dst',
+      'continue_on_listener_filters_timeout',
+      'listener_filters_timeout',
+    ]);
+    for (const k of setFields(l)
+      .filter((x) => !silent.has(x))
+      .sort())
+      notes.push({ level: 'field', where: `${where}.${k}`, reason: 'not rendered for v1' });
     omitted.push(...notes);
     return {
-      address: tcpUrl(sa.address, Number(sa.port_value ?? 0)), name: where, filters,
-      bind_to_port: l.bind_to_port?.value ?? true, ...(useOriginalDst ? { use_original_dst: true } : {}),
+      address: tcpUrl(sa.address, Number(sa.port_value ?? 0)),
+      name: where,
+      filters,
+      bind_to_port: l.bind_to_port?.value ?? true,
+      ...(useOriginalDst ? { use_original_dst: true } : {}),
     };
   } catch (e) {
     if (!(e instanceof Skip)) throw e;

@@ -7,7 +7,11 @@
  */
 import type { Proxy } from '../../../model/proxy.js';
 
-export interface PollRecord { version: string; at: number; polls: number }
+export interface PollRecord {
+  version: string;
+  at: number;
+  polls: number;
+}
 
 export interface Poller {
   readonly node: string;
@@ -29,7 +33,11 @@ export class PollerRegistry {
   private sinceSweep = 0;
 
   /** `maxPollers`: node ids come from clients, so past this many the longest-idle poller is forgotten. */
-  constructor(private readonly now: () => number = Date.now, private readonly idleMs = 10 * 60_000, private readonly maxPollers = 10_000) {}
+  constructor(
+    private readonly now: () => number = Date.now,
+    private readonly idleMs = 10 * 60_000,
+    private readonly maxPollers = 10_000,
+  ) {}
 
   record(proxy: Proxy, serviceCluster: string, peer: string, kind: PollKind, version: string): void {
     const t = this.now();
@@ -47,7 +55,8 @@ export class PollerRegistry {
   }
 
   recordRegistration(serviceName: string, version: string): void {
-    if (!this.registrations.has(serviceName) && this.registrations.size >= this.maxPollers) this.registrations.delete(this.registrations.keys().next().value as string);
+    if (!this.registrations.has(serviceName) && this.registrations.size >= this.maxPollers)
+      this.registrations.delete(this.registrations.keys().next().value as string);
     bump(this.registrations, serviceName, version, this.now());
   }
 
@@ -80,7 +89,11 @@ export class PollerRegistry {
 
 function bump(m: Map<string, PollRecord>, key: string, version: string, at: number): void {
   const r = m.get(key);
-  if (r) { r.version = version; r.at = at; r.polls++; } else m.set(key, { version, at, polls: 1 });
+  if (r) {
+    r.version = version;
+    r.at = at;
+    r.polls++;
+  } else m.set(key, { version, at, polls: 1 });
 }
 
 const iso = (t: number): string => new Date(t).toISOString();
@@ -101,7 +114,9 @@ export function pollerSyncz(p: Poller, eds?: readonly (PollRecord | undefined)[]
   const rdsVersion = rds.map(([, r]) => r.version).join('.');
   if (rds.length) {
     types['rds'] = {
-      sent: rdsVersion, acked: rdsVersion, lastPoll: iso(Math.max(...rds.map(([, r]) => r.at))),
+      sent: rdsVersion,
+      acked: rdsVersion,
+      lastPoll: iso(Math.max(...rds.map(([, r]) => r.at))),
       routeConfigs: Object.fromEntries(rds.map(([k, r]) => [k.slice(4), { version: r.version, lastPoll: iso(r.at), polls: r.polls }])),
     };
   }
@@ -109,13 +124,33 @@ export function pollerSyncz(p: Poller, eds?: readonly (PollRecord | undefined)[]
   if (eds?.length && eds.every((r) => r !== undefined)) {
     const recs = eds as readonly PollRecord[];
     edsVersion = recs.map((r) => r.version).join('.');
-    types['eds'] = { sent: edsVersion, acked: edsVersion, lastPoll: iso(Math.max(...recs.map((r) => r.at))), services: recs.length, shared: true };
+    types['eds'] = {
+      sent: edsVersion,
+      acked: edsVersion,
+      lastPoll: iso(Math.max(...recs.map((r) => r.at))),
+      services: recs.length,
+      shared: true,
+    };
   }
   return {
-    proxy: p.node, proxy_type: p.proxy.type, generator: p.proxy.generator, stream: `v1-rest:${p.node}`, transport: 'v1-rest',
-    service_cluster: p.serviceCluster, address: p.peer, istio_version: '', firstPoll: iso(p.firstPoll), lastPoll: iso(p.lastPoll),
-    cluster_sent: cds?.version ?? '', cluster_acked: cds?.version ?? '', listener_sent: lds?.version ?? '', listener_acked: lds?.version ?? '',
-    route_sent: rdsVersion, route_acked: rdsVersion, endpoint_sent: edsVersion, endpoint_acked: edsVersion,
+    proxy: p.node,
+    proxy_type: p.proxy.type,
+    generator: p.proxy.generator,
+    stream: `v1-rest:${p.node}`,
+    transport: 'v1-rest',
+    service_cluster: p.serviceCluster,
+    address: p.peer,
+    istio_version: '',
+    firstPoll: iso(p.firstPoll),
+    lastPoll: iso(p.lastPoll),
+    cluster_sent: cds?.version ?? '',
+    cluster_acked: cds?.version ?? '',
+    listener_sent: lds?.version ?? '',
+    listener_acked: lds?.version ?? '',
+    route_sent: rdsVersion,
+    route_acked: rdsVersion,
+    endpoint_sent: edsVersion,
+    endpoint_acked: edsVersion,
     types,
   };
 }

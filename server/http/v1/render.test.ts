@@ -10,21 +10,38 @@ import type { Cluster, ClusterLoadAssignment } from '../../../proto/types.js';
 import { clustersOf, hostsOf, listenersOf, routesOf } from './render.js';
 
 function out<T>(items: Record<string, T>): ClusterOutput<T> {
-  return { names: () => Object.keys(items).sort(), get: (n) => items[n], key: (n) => (n === NAME && items[n] ? { direction: 'outbound', port: 9080, subset: '', host: 'a.default.svc.cluster.local' } : undefined) };
+  return {
+    names: () => Object.keys(items).sort(),
+    get: (n) => items[n],
+    key: (n) =>
+      n === NAME && items[n] ? { direction: 'outbound', port: 9080, subset: '', host: 'a.default.svc.cluster.local' } : undefined,
+  };
 }
 
 const NAME = 'outbound|9080||a.default.svc.cluster.local';
 function generated(timeoutS: number, extra: Record<string, Cluster> = {}): Generated {
-  const cla: ClusterLoadAssignment = { cluster_name: NAME, endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: '10.0.0.1', port_value: 9080 } } } }] }] };
+  const cla: ClusterLoadAssignment = {
+    cluster_name: NAME,
+    endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: '10.0.0.1', port_value: 9080 } } } }] }],
+  };
   return {
-    clusters: out<Cluster>({ [NAME]: { name: NAME, type: 'EDS', eds_cluster_config: { eds_config: { ads: {} }, service_name: NAME }, connect_timeout: { seconds: timeoutS } }, ...extra }),
+    clusters: out<Cluster>({
+      [NAME]: {
+        name: NAME,
+        type: 'EDS',
+        eds_cluster_config: { eds_config: { ads: {} }, service_name: NAME },
+        connect_timeout: { seconds: timeoutS },
+      },
+      ...extra,
+    }),
     endpoints: out({ [NAME]: cla }),
     listeners: out({}),
     routes: out({}),
   };
 }
 
-const snapshot = (g: Generated, errors: string[] = []): ClassSnapshot => new ClassSnapshot('envoy/sidecar/default', g, new Interner(), ({ name }) => errors.push(name));
+const snapshot = (g: Generated, errors: string[] = []): ClassSnapshot =>
+  new ClassSnapshot('envoy/sidecar/default', g, new Interner(), ({ name }) => errors.push(name));
 
 describe('v1 rendering cache', () => {
   it('renders once per class snapshot and serves the same text to every poll', () => {
@@ -33,7 +50,9 @@ describe('v1 rendering cache', () => {
     assert.equal(clustersOf(s), a, 'second poll reuses the rendering');
     assert.match(a.text, /"connect_timeout_ms":1000/);
     assert.equal(hostsOf(s, NAME), hostsOf(s, NAME));
-    assert.deepEqual(JSON.parse(hostsOf(s, NAME)!.text), { hosts: [{ ip_address: '10.0.0.1', port: 9080, tags: { az: '', canary: false, load_balancing_weight: 1 } }] });
+    assert.deepEqual(JSON.parse(hostsOf(s, NAME)!.text), {
+      hosts: [{ ip_address: '10.0.0.1', port: 9080, tags: { az: '', canary: false, load_balancing_weight: 1 } }],
+    });
     assert.equal(routesOf(s, 'nope'), undefined);
     assert.equal(hostsOf(s, 'nope'), undefined);
     assert.deepEqual(JSON.parse(listenersOf(s, '10.0.0.9').text), { listeners: [] });
@@ -50,8 +69,14 @@ describe('v1 rendering cache', () => {
     const errors: string[] = [];
     const bad = { name: 'bad', type: 'EDS', no_such_field: 1 } as unknown as Cluster;
     const r = clustersOf(snapshot(generated(1, { bad }), errors));
-    assert.deepEqual(JSON.parse(r.text).clusters.map((c: { name: string }) => c.name), [NAME]);
-    assert.deepEqual(r.omitted.map((o) => `${o.level} ${o.where}`), ['cluster bad']);
+    assert.deepEqual(
+      JSON.parse(r.text).clusters.map((c: { name: string }) => c.name),
+      [NAME],
+    );
+    assert.deepEqual(
+      r.omitted.map((o) => `${o.level} ${o.where}`),
+      ['cluster bad'],
+    );
     assert.deepEqual(errors, ['bad']);
   });
 });

@@ -29,7 +29,11 @@ export interface Rendered {
 
 interface ClassRenderings {
   /** Listeners rendered once; inbound ports wait for the proxy IP. */
-  listenerParts?: { readonly parts: readonly (V1Listener | readonly InboundPort[])[]; readonly omitted: Omission[]; readonly shared?: Rendered };
+  listenerParts?: {
+    readonly parts: readonly (V1Listener | readonly InboundPort[])[];
+    readonly omitted: Omission[];
+    readonly shared?: Rendered;
+  };
   /** Per proxy IP, when the class has inbound ports (bounded by the class's pollers). */
   readonly listenersByIp: Map<string, Rendered>;
   clusters?: Rendered;
@@ -61,7 +65,11 @@ function done(body: object, omitted: Omission[]): Rendered {
   return { text, version: contentHash(text), omitted };
 }
 
-const notEncoded = (level: Omission['level'], name: string): Omission => ({ level, where: name, reason: 'does not encode as v3 either (see the server log); left out of ADS too' });
+const notEncoded = (level: Omission['level'], name: string): Omission => ({
+  level,
+  where: name,
+  reason: 'does not encode as v3 either (see the server log); left out of ADS too',
+});
 
 /**
  * The listeners for a proxy of the class at `ip`: rendered once per class; when the class has
@@ -73,7 +81,10 @@ export function listenersOf(snap: ClassSnapshot, ip: string): Rendered {
     const omitted: Omission[] = [];
     const parts: (V1Listener | readonly InboundPort[])[] = [];
     for (const name of snap.names(LDS)) {
-      if (!snap.get(LDS, name)) { omitted.push(notEncoded('listener', name)); continue; }
+      if (!snap.get(LDS, name)) {
+        omitted.push(notEncoded('listener', name));
+        continue;
+      }
       const msg = snap.message(LDS, name) as Listener;
       const inbound = splitInbound(msg, omitted);
       const l = inbound ?? renderListener(msg, omitted);
@@ -86,7 +97,9 @@ export function listenersOf(snap: ClassSnapshot, ip: string): Rendered {
   if (shared) return shared;
   let hit = r.listenersByIp.get(ip);
   if (!hit) {
-    const listeners = parts.flatMap((p) => (Array.isArray(p) ? (p as readonly InboundPort[]).map((x) => inboundListener(ip, x)) : [p as V1Listener]));
+    const listeners = parts.flatMap((p) =>
+      Array.isArray(p) ? (p as readonly InboundPort[]).map((x) => inboundListener(ip, x)) : [p as V1Listener],
+    );
     hit = done({ listeners }, omitted);
     setBounded(r.listenersByIp, ip, hit);
   }
@@ -113,7 +126,10 @@ export function clustersOf(snap: ClassSnapshot): Rendered {
   const omitted: Omission[] = [];
   const clusters: V1Cluster[] = [];
   for (const name of snap.names(CDS)) {
-    if (!snap.get(CDS, name)) { omitted.push(notEncoded('cluster', name)); continue; }
+    if (!snap.get(CDS, name)) {
+      omitted.push(notEncoded('cluster', name));
+      continue;
+    }
     const c = renderCluster(snap.message(CDS, name) as Cluster, omitted);
     if (c) clusters.push(c);
   }

@@ -12,11 +12,28 @@ import type { HeaderMatcher, Route, RouteConfiguration, VirtualHost } from '../.
 import { durationMs, setFields, type Omission, type V1HeaderMatch, type V1Route, type V1RouteConfig, type V1VirtualHost } from './types.js';
 
 /** Retry conditions Envoy's v1 route `retry_on` understood (x-envoy-retry-on / x-envoy-retry-grpc-on of Envoy 1.5). */
-export const V1_RETRY_ON: ReadonlySet<string> = new Set(['5xx', 'gateway-error', 'connect-failure', 'retriable-4xx', 'refused-stream', 'cancelled', 'deadline-exceeded', 'resource-exhausted']);
+export const V1_RETRY_ON: ReadonlySet<string> = new Set([
+  '5xx',
+  'gateway-error',
+  'connect-failure',
+  'retriable-4xx',
+  'refused-stream',
+  'cancelled',
+  'deadline-exceeded',
+  'resource-exhausted',
+]);
 
 const SILENT_ROUTE = new Set(['name', 'metadata', 'decorator']);
 const SILENT_VHOST = new Set(['name', 'domains', 'routes', 'include_request_attempt_count']);
-const KNOWN_ACTION = new Set(['cluster', 'weighted_clusters', 'timeout', 'retry_policy', 'prefix_rewrite', 'host_rewrite_literal', 'auto_host_rewrite']);
+const KNOWN_ACTION = new Set([
+  'cluster',
+  'weighted_clusters',
+  'timeout',
+  'retry_policy',
+  'prefix_rewrite',
+  'host_rewrite_literal',
+  'auto_host_rewrite',
+]);
 
 class Skip extends Error {}
 
@@ -24,7 +41,16 @@ function regexEscape(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-type LooseHeader = HeaderMatcher & { string_match?: { exact?: string; prefix?: string; safe_regex?: { regex?: string }; ignore_case?: boolean; suffix?: string; contains?: string } };
+type LooseHeader = HeaderMatcher & {
+  string_match?: {
+    exact?: string;
+    prefix?: string;
+    safe_regex?: { regex?: string };
+    ignore_case?: boolean;
+    suffix?: string;
+    contains?: string;
+  };
+};
 
 /** v3 header matcher → v1 `{name, value, regex}`; throws Skip when v1 cannot say it. */
 export function headerMatch(h: LooseHeader): V1HeaderMatch {
@@ -41,14 +67,19 @@ export function headerMatch(h: LooseHeader): V1HeaderMatch {
   if (h.prefix_match !== undefined) return { name: h.name!, value: `^${regexEscape(h.prefix_match)}.*`, regex: true };
   if (h.safe_regex_match?.regex !== undefined) return { name: h.name!, value: h.safe_regex_match.regex, regex: true };
   if (h.present_match) return { name: h.name! };
-  throw new Skip(`header "${h.name}": matcher ${setFields(h).filter((k) => k !== 'name').join(', ')} does not exist in v1`);
+  throw new Skip(
+    `header "${h.name}": matcher ${setFields(h)
+      .filter((k) => k !== 'name')
+      .join(', ')} does not exist in v1`,
+  );
 }
 
 function matchOf(r: Route): Partial<V1Route> {
   const m = r.match ?? {};
   const out: { prefix?: string; path?: string; case_sensitive?: boolean; headers?: V1HeaderMatch[] } = {};
   const extra = setFields(m).filter((k) => !['prefix', 'path', 'case_sensitive', 'headers'].includes(k));
-  if (extra.includes('safe_regex')) throw new Skip('regex path match (v1 regexes are ECMAScript, not RE2, and nginmesh reads prefix or path only)');
+  if (extra.includes('safe_regex'))
+    throw new Skip('regex path match (v1 regexes are ECMAScript, not RE2, and nginmesh reads prefix or path only)');
   if (extra.length) throw new Skip(`match on ${extra.join(', ')} does not exist in v1`);
   if (m.path !== undefined) out.path = m.path;
   else out.prefix = m.prefix ?? '/';
@@ -63,7 +94,12 @@ function actionOf(r: Route, where: string, omitted: Omission[]): Partial<V1Route
   if (msd && durationMs(msd.max_stream_duration) === 0 && !msd.grpc_timeout_header_offset) {
     // No stream limit of its own: only the client's grpc-timeout would be enforced by the proxy
     // too. NGINX does not read that header; the client still enforces its own deadline.
-    if (msd.grpc_timeout_header_max) omitted.push({ level: 'field', where: `${where}.max_stream_duration`, reason: 'v1 proxies do not enforce grpc-timeout headers (clients still do)' });
+    if (msd.grpc_timeout_header_max)
+      omitted.push({
+        level: 'field',
+        where: `${where}.max_stream_duration`,
+        reason: 'v1 proxies do not enforce grpc-timeout headers (clients still do)',
+      });
   } else if (msd) throw new Skip('max_stream_duration (a stream time limit) does not exist in v1');
   const extra = setFields(a).filter((k) => !KNOWN_ACTION.has(k) && k !== 'max_stream_duration');
   if (extra.length) throw new Skip(`route action ${extra.join(', ')} does not exist in v1`);
@@ -84,12 +120,19 @@ function actionOf(r: Route, where: string, omitted: Omission[]): Partial<V1Route
   if (a.timeout) out['timeout_ms'] = durationMs(a.timeout);
   if (a.retry_policy) {
     const rp = a.retry_policy;
-    const conds = (rp.retry_on ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    const conds = (rp.retry_on ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     const kept = conds.filter((c) => V1_RETRY_ON.has(c));
     const dropped = conds.filter((c) => !V1_RETRY_ON.has(c));
     const droppedFields = setFields(rp).filter((k) => !['retry_on', 'num_retries', 'per_try_timeout'].includes(k));
     if (dropped.length || droppedFields.length) {
-      omitted.push({ level: 'field', where: `${where}.retry_policy`, reason: `v1 cannot retry on ${[...dropped, ...droppedFields].join(', ')}; ${kept.length ? `retrying on ${kept.join(',')} only` : 'no retries'}` });
+      omitted.push({
+        level: 'field',
+        where: `${where}.retry_policy`,
+        reason: `v1 cannot retry on ${[...dropped, ...droppedFields].join(', ')}; ${kept.length ? `retrying on ${kept.join(',')} only` : 'no retries'}`,
+      });
     }
     if (kept.length) {
       out['retry_policy'] = {
@@ -109,7 +152,8 @@ function redirectOf(r: Route): Partial<V1Route> {
   const d = r.redirect!;
   const extra = setFields(d).filter((k) => !['host_redirect', 'path_redirect', 'response_code'].includes(k));
   if (extra.length) throw new Skip(`redirect ${extra.join(', ')} does not exist in v1`);
-  if (d.response_code && String(d.response_code) !== 'MOVED_PERMANENTLY' && String(d.response_code) !== '0') throw new Skip(`redirect code ${String(d.response_code)}: v1 redirects are always 301`);
+  if (d.response_code && String(d.response_code) !== 'MOVED_PERMANENTLY' && String(d.response_code) !== '0')
+    throw new Skip(`redirect code ${String(d.response_code)}: v1 redirects are always 301`);
   return { ...(d.host_redirect ? { host_redirect: d.host_redirect } : {}), ...(d.path_redirect ? { path_redirect: d.path_redirect } : {}) };
 }
 
@@ -119,17 +163,25 @@ export function renderRoute(r: Route, where: string, omitted: Omission[]): V1Rou
   try {
     if (r.typed_per_filter_config && Object.keys(r.typed_per_filter_config).length) {
       const names = Object.keys(r.typed_per_filter_config).sort();
-      throw new Skip(names.some((n) => n.includes('fault'))
-        ? 'fault injection: v1 has no per-route faults (its fault filter applies to the whole listener)'
-        : `per-route filter config ${names.join(', ')} does not exist in v1`);
+      throw new Skip(
+        names.some((n) => n.includes('fault'))
+          ? 'fault injection: v1 has no per-route faults (its fault filter applies to the whole listener)'
+          : `per-route filter config ${names.join(', ')} does not exist in v1`,
+      );
     }
-    const ops = ['request_headers_to_add', 'request_headers_to_remove', 'response_headers_to_add', 'response_headers_to_remove'].filter((k) => {
-      const v = (r as Record<string, unknown>)[k];
-      return Array.isArray(v) && v.length > 0;
-    });
+    const ops = ['request_headers_to_add', 'request_headers_to_remove', 'response_headers_to_add', 'response_headers_to_remove'].filter(
+      (k) => {
+        const v = (r as Record<string, unknown>)[k];
+        return Array.isArray(v) && v.length > 0;
+      },
+    );
     if (ops.length) throw new Skip(`header operations (${ops.join(', ')}) are not rendered for v1`);
-    const unknown = setFields(r).filter((k) => !SILENT_ROUTE.has(k) && !['match', 'route', 'redirect', 'typed_per_filter_config', ...ops].includes(k)
-      && !(Array.isArray((r as Record<string, unknown>)[k]) && ((r as Record<string, unknown>)[k] as unknown[]).length === 0));
+    const unknown = setFields(r).filter(
+      (k) =>
+        !SILENT_ROUTE.has(k) &&
+        !['match', 'route', 'redirect', 'typed_per_filter_config', ...ops].includes(k) &&
+        !(Array.isArray((r as Record<string, unknown>)[k]) && ((r as Record<string, unknown>)[k] as unknown[]).length === 0),
+    );
     if (unknown.length) throw new Skip(`${unknown.join(', ')} do not exist in v1`);
     const match = matchOf(r);
     let target: Partial<V1Route>;
@@ -164,7 +216,12 @@ export function renderVirtualHost(vh: VirtualHost, rcName: string, ignorePort: b
     // did, each domain is listed with the service port as well.
     const port = vhostPort(vh.name ?? '');
     if (port !== undefined) domains = domains.flatMap((d) => (d === '*' ? [d] : [`${d}:${port}`, d]));
-    else if (!domains.includes('*')) omitted.push({ level: 'field', where: `${where}.domains`, reason: 'no port in the virtual host name: Host headers carrying a port will not match' });
+    else if (!domains.includes('*'))
+      omitted.push({
+        level: 'field',
+        where: `${where}.domains`,
+        reason: 'no port in the virtual host name: Host headers carrying a port will not match',
+      });
   }
   const routes: V1Route[] = [];
   (vh.routes ?? []).forEach((r, i) => {

@@ -5,7 +5,11 @@
  * record of what a v3 → v1 rendering had to leave out. Plain data and small pure helpers.
  */
 
-export interface V1Filter { readonly type: string; readonly name: string; readonly config: object }
+export interface V1Filter {
+  readonly type: string;
+  readonly name: string;
+  readonly config: object;
+}
 
 export interface V1Listener {
   readonly address: string;
@@ -15,7 +19,11 @@ export interface V1Listener {
   readonly use_original_dst?: boolean;
 }
 
-export interface V1HeaderMatch { readonly name: string; readonly value?: string; readonly regex?: boolean }
+export interface V1HeaderMatch {
+  readonly name: string;
+  readonly value?: string;
+  readonly regex?: boolean;
+}
 
 export interface V1Route {
   readonly prefix?: string;
@@ -33,9 +41,16 @@ export interface V1Route {
   readonly path_redirect?: string;
 }
 
-export interface V1VirtualHost { readonly name: string; readonly domains: readonly string[]; readonly routes: readonly V1Route[] }
+export interface V1VirtualHost {
+  readonly name: string;
+  readonly domains: readonly string[];
+  readonly routes: readonly V1Route[];
+}
 
-export interface V1RouteConfig { readonly validate_clusters?: boolean; readonly virtual_hosts: readonly V1VirtualHost[] }
+export interface V1RouteConfig {
+  readonly validate_clusters?: boolean;
+  readonly virtual_hosts: readonly V1VirtualHost[];
+}
 
 export interface V1SslContext {
   readonly cert_chain_file?: string;
@@ -93,5 +108,7 @@ export function tcpUrl(ip: string, port: number): string {
 
 /** The v3 field names set on `obj` (own enumerable, value not undefined), for "anything else?" checks. */
 export function setFields(obj: object): string[] {
-  return Object.entries(obj).filter(([, v]) => v !== undefined && v !== null).map(([k]) => k);
+  return Object.entries(obj)
+    .filter(([, v]) => v !== undefined && v !== null)
+    .map(([k]) => k);
 }

@@ -7,14 +7,23 @@
 import { useEffect, useState } from 'preact/hooks';
 
 export class ApiError extends Error {
-  constructor(readonly status: number, message: string) { super(message); }
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 export async function getJson<T>(path: string): Promise<T> {
   const res = await fetch(path, { headers: { accept: 'application/json' } });
   const text = await res.text();
   let body: unknown = text;
-  try { body = JSON.parse(text); } catch { /* plain text */ }
+  try {
+    body = JSON.parse(text);
+  } catch {
+    /* plain text */
+  }
   if (!res.ok) {
     const msg = body && typeof body === 'object' && 'error' in body ? String((body as { error: unknown }).error) : text.trim();
     throw new ApiError(res.status, `${res.status}: ${msg}`);
@@ -22,7 +31,11 @@ export async function getJson<T>(path: string): Promise<T> {
   return body as T;
 }
 
-export interface Polled<T> { readonly data: T | null; readonly error: string | null; readonly at: number }
+export interface Polled<T> {
+  readonly data: T | null;
+  readonly error: string | null;
+  readonly at: number;
+}
 
 /** GETs `path` now and every `everyMs` while mounted (null path: nothing). */
 export function usePoll<T>(path: string | null, everyMs: number): Polled<T> {
@@ -42,13 +55,19 @@ export function usePoll<T>(path: string | null, everyMs: number): Polled<T> {
       if (live && everyMs > 0) timer = setTimeout(() => void tick(), everyMs);
     };
     void tick();
-    return () => { live = false; if (timer) clearTimeout(timer); };
+    return () => {
+      live = false;
+      if (timer) clearTimeout(timer);
+    };
   }, [path, everyMs]);
   return state;
 }
 
 /** The hash route split into segments (`#/proxy/a%7Eb` → ['proxy', 'a~b']) and its query. */
-export interface Route { readonly parts: readonly string[]; readonly query: URLSearchParams }
+export interface Route {
+  readonly parts: readonly string[];
+  readonly query: URLSearchParams;
+}
 
 function current(): Route {
   const raw = location.hash.replace(/^#\/?/, '');
@@ -76,8 +95,24 @@ export function configName(path: string): string {
   const m = /^\/apis\/(?:([^/]+)\/)?[^/]+\/namespaces\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(path);
   if (!m) return path;
   const [, group = '', ns, res, name] = m;
-  const istio: Record<string, string> = { 'virtual-service': 'VirtualService', 'destination-rule': 'DestinationRule', service: 'Service', 'service-entry': 'ServiceEntry', sidecar: 'Sidecar', gateway: 'Gateway', 'envoy-filter': 'EnvoyFilter' };
-  const gatewayApi: Record<string, string> = { gateway: 'Gateway', 'http-route': 'HTTPRoute', httproute: 'HTTPRoute', 'grpc-route': 'GRPCRoute', grpcroute: 'GRPCRoute', 'tcp-route': 'TCPRoute', 'tls-route': 'TLSRoute' };
-  const kind = group === 'gateway.networking.k8s.io' ? `${gatewayApi[res!] ?? res} (Gateway API)` : istio[res!] ?? res;
+  const istio: Record<string, string> = {
+    'virtual-service': 'VirtualService',
+    'destination-rule': 'DestinationRule',
+    service: 'Service',
+    'service-entry': 'ServiceEntry',
+    sidecar: 'Sidecar',
+    gateway: 'Gateway',
+    'envoy-filter': 'EnvoyFilter',
+  };
+  const gatewayApi: Record<string, string> = {
+    gateway: 'Gateway',
+    'http-route': 'HTTPRoute',
+    httproute: 'HTTPRoute',
+    'grpc-route': 'GRPCRoute',
+    grpcroute: 'GRPCRoute',
+    'tcp-route': 'TCPRoute',
+    'tls-route': 'TLSRoute',
+  };
+  const kind = group === 'gateway.networking.k8s.io' ? `${gatewayApi[res!] ?? res} (Gateway API)` : (istio[res!] ?? res);
   return `${kind} ${ns}/${name}`;
 }

@@ -13,7 +13,12 @@ import { ConfigView } from './config.js';
 import { PushesView } from './pushes.js';
 import { TrafficView } from './traffic.js';
 
-const VIEWS = [['proxies', 'Proxies'], ['config', 'Config'], ['pushes', 'Pushes'], ['traffic', 'Traffic']] as const;
+const VIEWS = [
+  ['proxies', 'Proxies'],
+  ['config', 'Config'],
+  ['pushes', 'Pushes'],
+  ['traffic', 'Traffic'],
+] as const;
 
 function App() {
   const route = useRoute();
@@ -26,8 +31,7 @@ function App() {
   else if (view === 'pushes') body = html`<${PushesView} />`;
   else if (view === 'traffic') body = html`<${TrafficView} host=${route.parts[1] ?? null} />`;
   else body = html`<${Proxies} />`;
-  return html`
-    <header>
+  return html` <header>
       <h1>tspilot</h1>
       <nav>${VIEWS.map(([id, label]) => html`<a href=${`#/${id}`} class=${id === nav ? 'active' : ''}>${label}</a>`)}</nav>
       <span class="replica" id="replica">${me.data ? `replica ${me.data.label}` : ''}</span>

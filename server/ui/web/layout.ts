@@ -7,12 +7,35 @@
  * Pure and deterministic (same input, same coordinates); text width is estimated, not measured.
  */
 
-export interface GraphNode { readonly id: string; readonly col: number; readonly lines: readonly string[]; readonly kind: string }
-export interface GraphEdge { readonly from: string; readonly to: string; readonly label: string }
+export interface GraphNode {
+  readonly id: string;
+  readonly col: number;
+  readonly lines: readonly string[];
+  readonly kind: string;
+}
+export interface GraphEdge {
+  readonly from: string;
+  readonly to: string;
+  readonly label: string;
+}
 
-export interface PlacedNode extends GraphNode { readonly x: number; readonly y: number; readonly w: number; readonly h: number }
-export interface PlacedEdge extends GraphEdge { readonly path: string; readonly lx: number; readonly ly: number }
-export interface Layout { readonly width: number; readonly height: number; readonly nodes: readonly PlacedNode[]; readonly edges: readonly PlacedEdge[] }
+export interface PlacedNode extends GraphNode {
+  readonly x: number;
+  readonly y: number;
+  readonly w: number;
+  readonly h: number;
+}
+export interface PlacedEdge extends GraphEdge {
+  readonly path: string;
+  readonly lx: number;
+  readonly ly: number;
+}
+export interface Layout {
+  readonly width: number;
+  readonly height: number;
+  readonly nodes: readonly PlacedNode[];
+  readonly edges: readonly PlacedEdge[];
+}
 
 export const LINE_HEIGHT = 16;
 const PAD = 8;
@@ -53,7 +76,10 @@ export function layout(nodes: readonly GraphNode[], edges: readonly GraphEdge[])
     const a = placed.get(e.from);
     const b = placed.get(e.to);
     if (!a || !b) continue;
-    const x1 = a.x + a.w, y1 = a.y + a.h / 2, x2 = b.x, y2 = b.y + b.h / 2;
+    const x1 = a.x + a.w,
+      y1 = a.y + a.h / 2,
+      x2 = b.x,
+      y2 = b.y + b.h / 2;
     const mx = (x1 + x2) / 2;
     out.push({ ...e, path: `M${x1},${y1} C${mx},${y1} ${mx},${y2} ${x2},${y2}`, lx: mx, ly: (y1 + y2) / 2 - 4 });
   }

@@ -7,7 +7,11 @@
 import { html } from './html.js';
 import { link, usePoll } from './api.js';
 
-export interface TypeSync { readonly sent: string; readonly acked: string; readonly nack: { readonly version: string; readonly error: string; readonly at: string | null } | null }
+export interface TypeSync {
+  readonly sent: string;
+  readonly acked: string;
+  readonly nack: { readonly version: string; readonly error: string; readonly at: string | null } | null;
+}
 export interface ProxyEntry {
   readonly proxy: string;
   readonly replica: string;
@@ -20,7 +24,12 @@ export interface ProxyEntry {
 }
 export interface Merged {
   readonly answeredBy: string;
-  readonly replicas: readonly { readonly replica: string; readonly url: string | null; readonly proxies: number; readonly error?: string }[];
+  readonly replicas: readonly {
+    readonly replica: string;
+    readonly url: string | null;
+    readonly proxies: number;
+    readonly error?: string;
+  }[];
   readonly proxies: readonly ProxyEntry[];
 }
 
@@ -38,24 +47,37 @@ export function Proxies() {
   const { data, error } = usePoll<Merged>('/debug/replicas/syncz', 3000);
   if (!data) return html`<p class=${error ? 'error' : 'muted'}>${error ?? 'Loading proxies…'}</p>`;
   const state = (e: ProxyEntry, t: string): string => e.states[t] ?? 'NOT SENT';
-  return html`
-    <h2>Connected proxies <span class="muted">(${data.proxies.length} on ${data.replicas.length} replica${data.replicas.length === 1 ? '' : 's'})</span></h2>
+  return html` <h2>
+      Connected proxies
+      <span class="muted">(${data.proxies.length} on ${data.replicas.length} replica${data.replicas.length === 1 ? '' : 's'})</span>
+    </h2>
     ${error ? html`<p class="error">Last refresh failed: ${error}</p>` : null}
     ${data.replicas.filter((r) => r.error).map((r) => html`<p class="error">Replica ${r.replica}: ${r.error}</p>`)}
     <table id="proxies">
-      <thead><tr><th>NAME</th><th>REPLICA</th>${TYPES.map((t) => html`<th>${t.toUpperCase()}</th>`)}<th>TRANSPORT</th><th>GENERATOR</th><th>VERSION</th></tr></thead>
+      <thead>
+        <tr>
+          <th>NAME</th>
+          <th>REPLICA</th>
+          ${TYPES.map((t) => html`<th>${t.toUpperCase()}</th>`)}
+          <th>TRANSPORT</th>
+          <th>GENERATOR</th>
+          <th>VERSION</th>
+        </tr>
+      </thead>
       <tbody>
         ${data.proxies.map((e) => {
           const nacks = TYPES.filter((t) => state(e, t) === 'NACKED');
-          return html`
-            <tr class="proxy-row" data-proxy=${e.proxy} data-replica=${e.replica}>
-              <td class="mono"><a href=${proxyLink(e, data.answeredBy)} title=${e.proxy}>${shortName(e.proxy)}</a>
-                ${nacks.map((t) => html`<div class="nack">${t.toUpperCase()} NACKED (version ${e.types[t]?.nack?.version ?? ''}): ${e.types[t]?.nack?.error ?? ''}</div>`)}
-              </td>
-              <td class="mono">${e.replica}</td>
-              ${TYPES.map((t) => html`<td><span class=${`badge ${state(e, t).replace(' ', '_')}`} data-type=${t}>${state(e, t)}</span></td>`)}
-              <td>${e.transport ?? ''}</td><td>${e.generator ?? ''}</td><td>${e.istio_version ?? ''}</td>
-            </tr>`;
+          return html` <tr class="proxy-row" data-proxy=${e.proxy} data-replica=${e.replica}>
+            <td class="mono">
+              <a href=${proxyLink(e, data.answeredBy)} title=${e.proxy}>${shortName(e.proxy)}</a>
+              ${nacks.map((t) => html`<div class="nack">${t.toUpperCase()} NACKED (version ${e.types[t]?.nack?.version ?? ''}): ${e.types[t]?.nack?.error ?? ''}</div>`)}
+            </td>
+            <td class="mono">${e.replica}</td>
+            ${TYPES.map((t) => html`<td><span class=${`badge ${state(e, t).replace(' ', '_')}`} data-type=${t}>${state(e, t)}</span></td>`)}
+            <td>${e.transport ?? ''}</td>
+            <td>${e.generator ?? ''}</td>
+            <td>${e.istio_version ?? ''}</td>
+          </tr>`;
         })}
       </tbody>
     </table>

@@ -45,15 +45,39 @@ function section(dump: unknown, typeSuffix: string): J {
 
 /** `= v`, `prefix v`, `~ re` for an envoy StringMatcher (as JSON). */
 function stringMatch(m: J): string {
-  const r = m['exact'] !== undefined ? `= ${str(m['exact'])}` : m['prefix'] !== undefined ? `prefix ${str(m['prefix'])}` : m['suffix'] !== undefined ? `suffix ${str(m['suffix'])}`
-    : m['safeRegex'] ? `~ ${str(obj(m['safeRegex'])['regex'])}` : m['contains'] !== undefined ? `contains ${str(m['contains'])}` : 'any';
+  const r =
+    m['exact'] !== undefined
+      ? `= ${str(m['exact'])}`
+      : m['prefix'] !== undefined
+        ? `prefix ${str(m['prefix'])}`
+        : m['suffix'] !== undefined
+          ? `suffix ${str(m['suffix'])}`
+          : m['safeRegex']
+            ? `~ ${str(obj(m['safeRegex'])['regex'])}`
+            : m['contains'] !== undefined
+              ? `contains ${str(m['contains'])}`
+              : 'any';
   return m['ignoreCase'] ? `${r} (any case)` : r;
 }
 
 function match(m: J): string {
-  const path = m['prefix'] !== undefined ? `prefix ${str(m['prefix'])}` : m['path'] !== undefined ? `path ${str(m['path'])}` : m['safeRegex'] ? `regex ${str(obj(m['safeRegex'])['regex'])}` : m['pathSeparatedPrefix'] !== undefined ? `prefix ${str(m['pathSeparatedPrefix'])}` : '';
-  const headers = arr(m['headers']).map((h) => `${h['invertMatch'] ? 'not ' : ''}header ${str(h['name'])} ${h['stringMatch'] ? stringMatch(obj(h['stringMatch'])) : h['presentMatch'] !== undefined ? 'present' : h['exactMatch'] !== undefined ? `= ${str(h['exactMatch'])}` : 'any'}`);
-  const query = arr(m['queryParameters']).map((q) => `query ${str(q['name'])} ${q['stringMatch'] ? stringMatch(obj(q['stringMatch'])) : 'present'}`);
+  const path =
+    m['prefix'] !== undefined
+      ? `prefix ${str(m['prefix'])}`
+      : m['path'] !== undefined
+        ? `path ${str(m['path'])}`
+        : m['safeRegex']
+          ? `regex ${str(obj(m['safeRegex'])['regex'])}`
+          : m['pathSeparatedPrefix'] !== undefined
+            ? `prefix ${str(m['pathSeparatedPrefix'])}`
+            : '';
+  const headers = arr(m['headers']).map(
+    (h) =>
+      `${h['invertMatch'] ? 'not ' : ''}header ${str(h['name'])} ${h['stringMatch'] ? stringMatch(obj(h['stringMatch'])) : h['presentMatch'] !== undefined ? 'present' : h['exactMatch'] !== undefined ? `= ${str(h['exactMatch'])}` : 'any'}`,
+  );
+  const query = arr(m['queryParameters']).map(
+    (q) => `query ${str(q['name'])} ${q['stringMatch'] ? stringMatch(obj(q['stringMatch'])) : 'present'}`,
+  );
   return [path, ...headers, ...query].filter(Boolean).join('; ');
 }
 
@@ -77,29 +101,46 @@ export function rows(dump: unknown, s: Section): Row[] {
     case 'clusters':
       return arr(section(dump, 'ClustersConfigDump')['dynamicActiveClusters']).map((e) => {
         const c = obj(e['cluster']);
-        return { explainName: str(c['name']), explainType: 'cds', cells: [str(c['name']), str(c['type']) || 'EDS', str(c['lbPolicy']) || 'ROUND_ROBIN'], provenance: provenance(c['metadata']) };
+        return {
+          explainName: str(c['name']),
+          explainType: 'cds',
+          cells: [str(c['name']), str(c['type']) || 'EDS', str(c['lbPolicy']) || 'ROUND_ROBIN'],
+          provenance: provenance(c['metadata']),
+        };
       });
     case 'listeners':
       return arr(section(dump, 'ListenersConfigDump')['dynamicListeners']).map((e) => {
         const l = obj(obj(e['activeState'])['listener']);
         const chains = arr(l['filterChains']);
-        return { explainName: str(l['name']), explainType: 'lds', cells: [str(l['name']), address(l), String(chains.length)],
-          provenance: uniq([...provenance(l['metadata']), ...chains.flatMap((c) => provenance(c['metadata']))]) };
+        return {
+          explainName: str(l['name']),
+          explainType: 'lds',
+          cells: [str(l['name']), address(l), String(chains.length)],
+          provenance: uniq([...provenance(l['metadata']), ...chains.flatMap((c) => provenance(c['metadata']))]),
+        };
       });
     case 'routes':
       return arr(section(dump, 'RoutesConfigDump')['dynamicRouteConfigs']).flatMap((e) => {
         const rc = obj(e['routeConfig']);
-        return arr(rc['virtualHosts']).flatMap((vh) => arr(vh['routes']).map((r) => ({
-          explainName: str(vh['name']), explainType: 'vhost' as const,
-          cells: [str(rc['name']), str(vh['name']), str(r['name']), match(obj(r['match'])), target(r)],
-          provenance: uniq([...provenance(r['metadata']), ...provenance(vh['metadata'])]),
-        })));
+        return arr(rc['virtualHosts']).flatMap((vh) =>
+          arr(vh['routes']).map((r) => ({
+            explainName: str(vh['name']),
+            explainType: 'vhost' as const,
+            cells: [str(rc['name']), str(vh['name']), str(r['name']), match(obj(r['match'])), target(r)],
+            provenance: uniq([...provenance(r['metadata']), ...provenance(vh['metadata'])]),
+          })),
+        );
       });
     case 'endpoints':
       return arr(section(dump, 'EndpointsConfigDump')['dynamicEndpointConfigs']).map((e) => {
         const c = obj(e['endpointConfig']);
         const addrs = arr(c['endpoints']).flatMap((l) => arr(l['lbEndpoints']).map((le) => address(obj(obj(le['endpoint'])))));
-        return { explainName: str(c['clusterName']), explainType: 'eds', cells: [str(c['clusterName']), addrs.join(', ') || '(none)'], provenance: [] };
+        return {
+          explainName: str(c['clusterName']),
+          explainType: 'eds',
+          cells: [str(c['clusterName']), addrs.join(', ') || '(none)'],
+          provenance: [],
+        };
       });
   }
 }

@@ -20,10 +20,14 @@ for (const transport of transports) {
     describe(`xDS conformance: ${variant} over ${transport}`, function () {
       this.timeout(20_000);
       let h: Harness;
-      const start = async (o: FixtureOptions = {}): Promise<void> => { h = await startHarness(transport, meshOf(fixtureYaml(o))); };
+      const start = async (o: FixtureOptions = {}): Promise<void> => {
+        h = await startHarness(transport, meshOf(fixtureYaml(o)));
+      };
       const peer = (name?: string): Peer => new Peer(h.connect(variant), variant, NODE(name));
       const push = (o: FixtureOptions): number => h.engine.push(meshOf(fixtureYaml(o)));
-      afterEach(async () => { await h?.stop(); });
+      afterEach(async () => {
+        await h?.stop();
+      });
 
       /** Connects, subscribes wildcard CDS and ACKs it. */
       async function cds(p: Peer): Promise<void> {
@@ -50,7 +54,8 @@ for (const transport of transports) {
       it('rule 2: node is required on the first request only', async () => {
         await start();
         const bad = h.connect(variant);
-        if (variant === 'sotw') bad.sotw({ typeUrl: CDS }); else bad.delta({ typeUrl: CDS });
+        if (variant === 'sotw') bad.sotw({ typeUrl: CDS });
+        else bad.delta({ typeUrl: CDS });
         const st = await bad.status;
         assert.equal(st.code, 3);
         assert.match(st.details, /node/);
@@ -78,7 +83,12 @@ for (const transport of transports) {
       it('rule 4: the response type_url equals the type of every packed resource', async () => {
         await start();
         const p = peer();
-        for (const [t, n] of [[CDS, []], [EDS, [A, B]], [LDS, []], [RDS, ['80']]] as const) {
+        for (const [t, n] of [
+          [CDS, []],
+          [EDS, [A, B]],
+          [LDS, []],
+          [RDS, ['80']],
+        ] as const) {
           p.sub(t, variant === 'delta' && n.length === 0 ? ['*'] : [...n]);
           const r = await p.recvAck();
           assert.equal(r.typeUrl, t);
@@ -106,7 +116,8 @@ for (const transport of transports) {
         await start();
         const p = peer();
         p.sub(EDS, [C]);
-        if (variant === 'delta') assert.deepEqual((await p.recvAck()).removed, [C]); // rule 21 flavour
+        if (variant === 'delta')
+          assert.deepEqual((await p.recvAck()).removed, [C]); // rule 21 flavour
         else assert.ok(await p.c.none());
         push({ withC: true });
         const r = await p.next();
@@ -139,7 +150,10 @@ for (const transport of transports) {
         for (;;) {
           const r = await p.recvAck();
           types.push(r.typeUrl);
-          if (r.typeUrl === RDS) { assert.ok(names(r).includes('80')); break; }
+          if (r.typeUrl === RDS) {
+            assert.ok(names(r).includes('80'));
+            break;
+          }
         }
         assert.deepEqual(types, [LDS, RDS]);
       });
@@ -200,9 +214,12 @@ for (const transport of transports) {
         await start();
         const p = peer();
         await cds(p);
-        p.sub(EDS, [A, B]); await p.recvAck();
-        p.sub(LDS, variant === 'delta' ? ['*'] : []); await p.recvAck();
-        p.sub(RDS, ['80']); await p.recvAck();
+        p.sub(EDS, [A, B]);
+        await p.recvAck();
+        p.sub(LDS, variant === 'delta' ? ['*'] : []);
+        await p.recvAck();
+        p.sub(RDS, ['80']);
+        await p.recvAck();
         push({ aMaxConnections: 3, aEndpoint: 9, bSecondPort: true, withC: true });
         const order: string[] = [];
         for (let i = 0; i < 4; i++) order.push((await p.recvAck()).typeUrl);
@@ -213,7 +230,8 @@ for (const transport of transports) {
         await start();
         const p = peer();
         await cds(p);
-        p.sub(EDS, [A]); await p.recvAck();
+        p.sub(EDS, [A]);
+        await p.recvAck();
         assert.equal(push({}), 0);
         assert.ok(await p.c.none());
       });
@@ -293,7 +311,8 @@ for (const transport of transports) {
         it('rule 16 (SotW): a newly subscribed name is sent even if it was sent before', async () => {
           await start();
           const p = peer();
-          p.sub(EDS, [A, B]); await p.recvAck();
+          p.sub(EDS, [A, B]);
+          await p.recvAck();
           p.unsub(EDS, [B]);
           await p.c.none(); // may or may not answer the shrink; drain it
           for (const r of p.c.received.slice()) void r;
@@ -445,16 +464,23 @@ for (const transport of transports) {
       it('a class whose translation throws keeps its last good config (or gets nothing yet); every other stream gets its push', async () => {
         let failing = false;
         const errors: string[] = [];
-        h = await startHarness(transport, meshOf(fixtureYaml()), {}, {}, {
-          generate: (m, p) => {
-            if (failing && p.workloadName.startsWith('broken')) throw new Error(`translator bug for ${p.workloadName}`);
-            return generate(m, p);
+        h = await startHarness(
+          transport,
+          meshOf(fixtureYaml()),
+          {},
+          {},
+          {
+            generate: (m, p) => {
+              if (failing && p.workloadName.startsWith('broken')) throw new Error(`translator bug for ${p.workloadName}`);
+              return generate(m, p);
+            },
+            onTranslateError: (i) => errors.push(`${i.proxyClass}: ${i.error.message}${i.lastGood ? ' (last good kept)' : ''}`),
           },
-          onTranslateError: (i) => errors.push(`${i.proxyClass}: ${i.error.message}${i.lastGood ? ' (last good kept)' : ''}`),
-        });
+        );
         const broken = peer('broken-1');
         const good = peer('good-1');
-        await cds(broken); await cds(good);
+        await cds(broken);
+        await cds(good);
         failing = true;
         push({ withC: true });
         assert.ok(names(await good.next()).includes(C), 'the other stream got its push');
@@ -487,7 +513,8 @@ for (const transport of transports) {
         await start();
         const bad = h.connect(variant);
         const node = { ...NODE(), id: 'not-a-node-id' };
-        if (variant === 'sotw') bad.sotw({ node, typeUrl: CDS }); else bad.delta({ node, typeUrl: CDS });
+        if (variant === 'sotw') bad.sotw({ node, typeUrl: CDS });
+        else bad.delta({ node, typeUrl: CDS });
         const st = await bad.status;
         assert.equal(st.code, 3);
         assert.match(st.details, /not-a-node-id/);
@@ -497,7 +524,8 @@ for (const transport of transports) {
         await start();
         const a = peer('a1');
         const b = peer('b1');
-        await cds(a); await cds(b);
+        await cds(a);
+        await cds(b);
         push({ withC: true });
         a.c.close();
         assert.ok(names(await b.next()).includes(C));
@@ -533,7 +561,9 @@ describe('xDS: a client that never reads holds at most one pending response per 
         assert.equal(stuck.c.received.length, 1);
         await new Promise((r) => setTimeout(r, 50));
         assert.ok(live.c.received.length > 1);
-      } finally { await h.stop(); }
+      } finally {
+        await h.stop();
+      }
     });
   }
 });

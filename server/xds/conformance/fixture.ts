@@ -39,7 +39,8 @@ endpoints:
 export function fixtureYaml(o: FixtureOptions = {}): string {
   const docs: string[] = [];
   docs.push(service('a', '10.96.0.10', [80]) + `- addresses: [10.1.0.${o.aEndpoint ?? 1}]\n  conditions: {ready: true}\n`);
-  if (o.withB !== false) docs.push(service('b', '10.96.0.11', o.bSecondPort ? [80, 8080] : [80]) + '- addresses: [10.1.1.1]\n  conditions: {ready: true}\n');
+  if (o.withB !== false)
+    docs.push(service('b', '10.96.0.11', o.bSecondPort ? [80, 8080] : [80]) + '- addresses: [10.1.1.1]\n  conditions: {ready: true}\n');
   if (o.withC) docs.push(service('c', '10.96.0.12', [80]) + '- addresses: [10.1.2.1]\n  conditions: {ready: true}\n');
   if (o.aMaxConnections) {
     docs.push(`apiVersion: networking.istio.io/v1

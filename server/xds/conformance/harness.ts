@@ -73,19 +73,33 @@ function decodeAnyName(typeUrl: string, value: Uint8Array): string {
 export function decodeResponse(variant: Variant, b: Uint8Array): Resp {
   if (variant === 'sotw') {
     const t = messageType('envoy.service.discovery.v3.DiscoveryResponse');
-    const o = t.toObject(t.decode(b), { defaults: true, arrays: true }) as { version_info: string; type_url: string; nonce: string; resources: { type_url: string; value: Uint8Array }[] };
+    const o = t.toObject(t.decode(b), { defaults: true, arrays: true }) as {
+      version_info: string;
+      type_url: string;
+      nonce: string;
+      resources: { type_url: string; value: Uint8Array }[];
+    };
     return {
-      versionInfo: o.version_info, typeUrl: o.type_url, nonce: o.nonce, removed: [],
+      versionInfo: o.version_info,
+      typeUrl: o.type_url,
+      nonce: o.nonce,
+      removed: [],
       resources: o.resources.map((a) => ({ name: decodeAnyName(a.type_url, a.value), typeUrl: a.type_url, version: '' })),
     };
   }
   const t = messageType('envoy.service.discovery.v3.DeltaDiscoveryResponse');
   const o = t.toObject(t.decode(b), { defaults: true, arrays: true }) as {
-    system_version_info: string; type_url: string; nonce: string; removed_resources: string[];
+    system_version_info: string;
+    type_url: string;
+    nonce: string;
+    removed_resources: string[];
     resources: { name: string; version: string; resource: { type_url: string; value: Uint8Array } | null }[];
   };
   return {
-    versionInfo: o.system_version_info, typeUrl: o.type_url, nonce: o.nonce, removed: o.removed_resources,
+    versionInfo: o.system_version_info,
+    typeUrl: o.type_url,
+    nonce: o.nonce,
+    removed: o.removed_resources,
     resources: o.resources.map((r) => ({ name: r.name, typeUrl: r.resource?.type_url ?? '', version: r.version })),
   };
 }
@@ -119,7 +133,10 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
-function clientCore(variant: Variant): { push(b: Uint8Array): void; c: Omit<TestClient, 'sotw' | 'delta' | 'sendRaw' | 'status' | 'pause' | 'close'> } {
+function clientCore(variant: Variant): {
+  push(b: Uint8Array): void;
+  c: Omit<TestClient, 'sotw' | 'delta' | 'sendRaw' | 'status' | 'pause' | 'close'>;
+} {
   const received: Resp[] = [];
   const raw: Uint8Array[] = [];
   const waiters: ((r: Resp) => void)[] = [];
@@ -130,22 +147,33 @@ function clientCore(variant: Variant): { push(b: Uint8Array): void; c: Omit<Test
       raw.push(new Uint8Array(b));
       received.push(r);
       const w = waiters.shift();
-      if (w) { read++; w(r); }
+      if (w) {
+        read++;
+        w(r);
+      }
     },
     c: {
-      received, raw,
+      received,
+      raw,
       next: (timeoutMs = 3000) => {
         if (read < received.length) return Promise.resolve(received[read++]!);
         return new Promise((resolve, reject) => {
-          const w = (r: Resp): void => { clearTimeout(timer); resolve(r); };
-          const timer = setTimeout(() => { waiters.splice(waiters.indexOf(w), 1); reject(new Error('no response in time')); }, timeoutMs);
+          const w = (r: Resp): void => {
+            clearTimeout(timer);
+            resolve(r);
+          };
+          const timer = setTimeout(() => {
+            waiters.splice(waiters.indexOf(w), 1);
+            reject(new Error('no response in time'));
+          }, timeoutMs);
           waiters.push(w);
         });
       },
-      none: (ms = 150) => new Promise((resolve) => {
-        const before = received.length;
-        setTimeout(() => resolve(received.length === before && read === received.length), ms);
-      }),
+      none: (ms = 150) =>
+        new Promise((resolve) => {
+          const before = received.length;
+          setTimeout(() => resolve(received.length === before && read === received.length), ms);
+        }),
     },
   };
 }
@@ -155,8 +183,14 @@ const PATHS: Record<Variant, string> = {
   delta: '/envoy.service.discovery.v3.AggregatedDiscoveryService/DeltaAggregatedResources',
 };
 
-export async function startHarness(transport: Transport, mesh: MeshConfig, opts: EngineOptions = {}, events: AdsEvents = {},
-  cacheOpts: SnapshotCacheOptions = {}, runnerEvents: RunnerEvents = {}): Promise<Harness> {
+export async function startHarness(
+  transport: Transport,
+  mesh: MeshConfig,
+  opts: EngineOptions = {},
+  events: AdsEvents = {},
+  cacheOpts: SnapshotCacheOptions = {},
+  runnerEvents: RunnerEvents = {},
+): Promise<Harness> {
   const cache = new SnapshotCache(mesh, cacheOpts);
   const engine = new PushingEngine(cache, events, opts, runnerEvents);
   const open: (() => void)[] = [];
@@ -168,18 +202,28 @@ export async function startHarness(transport: Transport, mesh: MeshConfig, opts:
   }
   const connect = (variant: Variant, service?: string, openOpts: OpenOptions = {}): TestClient => {
     const core = clientCore(variant);
-    const enc = (r: object): Uint8Array => variant === 'delta'
-      ? encodeDeltaRequest(r as Partial<DeltaRequest> & { typeUrl: string }) : encodeSotwRequest(r as Partial<SotwRequest> & { typeUrl: string });
+    const enc = (r: object): Uint8Array =>
+      variant === 'delta'
+        ? encodeDeltaRequest(r as Partial<DeltaRequest> & { typeUrl: string })
+        : encodeSotwRequest(r as Partial<SotwRequest> & { typeUrl: string });
     if (transport === 'memory') {
       let resolveStatus!: (s: { code: number; details: string }) => void;
-      const status = new Promise<{ code: number; details: string }>((r) => { resolveStatus = r; });
+      const status = new Promise<{ code: number; details: string }>((r) => {
+        resolveStatus = r;
+      });
       let paused = false;
       const held: (() => void)[] = [];
       const io: StreamIO = {
         peer: 'memory',
         write: (bytes, done) => {
           // A paused client reads nothing: the bytes and the "taken" signal wait in the transport.
-          if (paused) { held.push(() => { core.push(bytes); done?.(); }); return false; }
+          if (paused) {
+            held.push(() => {
+              core.push(bytes);
+              done?.();
+            });
+            return false;
+          }
           core.push(bytes);
           if (done) queueMicrotask(done);
           return true;
@@ -189,30 +233,60 @@ export async function startHarness(transport: Transport, mesh: MeshConfig, opts:
       };
       const defaultType = service;
       const h = engine.open(io, defaultType, PROTOCOLS[variant], openOpts);
-      const close = (): void => { h.onEnd(); resolveStatus({ code: 1, details: 'cancelled' }); };
+      const close = (): void => {
+        h.onEnd();
+        resolveStatus({ code: 1, details: 'cancelled' });
+      };
       open.push(close);
       return {
-        ...core.c, status, close,
-        sotw: (r) => h.onMessage(enc(r)), delta: (r) => h.onMessage(enc(r)), sendRaw: (b) => h.onMessage(b),
-        pause: () => { paused = true; },
+        ...core.c,
+        status,
+        close,
+        sotw: (r) => h.onMessage(enc(r)),
+        delta: (r) => h.onMessage(enc(r)),
+        sendRaw: (b) => h.onMessage(b),
+        pause: () => {
+          paused = true;
+        },
       };
     }
     const client = new grpc.Client(address, grpc.credentials.createInsecure());
-    const call = client.makeBidiStreamRequest(service ?? PATHS[variant], (b: Buffer) => b, (b: Buffer) => b);
+    const call = client.makeBidiStreamRequest(
+      service ?? PATHS[variant],
+      (b: Buffer) => b,
+      (b: Buffer) => b,
+    );
     call.on('data', (b: Buffer) => core.push(b));
-    call.on('error', () => { /* reported through status */ });
-    const status = new Promise<{ code: number; details: string }>((resolve) => call.on('status', (s: grpc.StatusObject) => resolve({ code: s.code, details: s.details })));
-    const close = (): void => { call.cancel(); client.close(); };
+    call.on('error', () => {
+      /* reported through status */
+    });
+    const status = new Promise<{ code: number; details: string }>((resolve) =>
+      call.on('status', (s: grpc.StatusObject) => resolve({ code: s.code, details: s.details })),
+    );
+    const close = (): void => {
+      call.cancel();
+      client.close();
+    };
     open.push(close);
-    const write = (b: Uint8Array): void => { call.write(Buffer.from(b)); };
+    const write = (b: Uint8Array): void => {
+      call.write(Buffer.from(b));
+    };
     return {
-      ...core.c, status, close,
-      sotw: (r) => write(enc(r)), delta: (r) => write(enc(r)), sendRaw: write,
-      pause: () => { call.pause(); },
+      ...core.c,
+      status,
+      close,
+      sotw: (r) => write(enc(r)),
+      delta: (r) => write(enc(r)),
+      sendRaw: write,
+      pause: () => {
+        call.pause();
+      },
     };
   };
   return {
-    engine, cache, connect,
+    engine,
+    cache,
+    connect,
     stop: async () => {
       for (const c of open) c();
       await server?.close();
@@ -221,6 +295,10 @@ export async function startHarness(transport: Transport, mesh: MeshConfig, opts:
 }
 
 export const NODE = (name = 'client-1', ns = 'default'): WireNode => ({
-  id: `sidecar~10.0.0.1~${name}.${ns}~${ns}.svc.cluster.local`, cluster: 'test', metadata: { NAMESPACE: ns }, userAgentName: 'conformance',
-  clientFeatures: [], locality: null,
+  id: `sidecar~10.0.0.1~${name}.${ns}~${ns}.svc.cluster.local`,
+  cluster: 'test',
+  metadata: { NAMESPACE: ns },
+  userAgentName: 'conformance',
+  clientFeatures: [],
+  locality: null,
 });

@@ -13,7 +13,11 @@ export class Peer {
   private readonly last = new Map<string, { version: string; nonce: string }>();
   private sentNode = false;
 
-  constructor(readonly c: TestClient, readonly variant: Variant, private readonly node: WireNode = NODE()) {}
+  constructor(
+    readonly c: TestClient,
+    readonly variant: Variant,
+    private readonly node: WireNode = NODE(),
+  ) {}
 
   private nodeOnce(): { node?: WireNode } {
     if (this.sentNode) return {};
@@ -52,7 +56,13 @@ export class Peer {
 
   ack(r: Resp): void {
     this.last.set(r.typeUrl, { version: r.versionInfo, nonce: r.nonce });
-    if (this.variant === 'sotw') this.c.sotw({ typeUrl: r.typeUrl, resourceNames: this.names.get(r.typeUrl) ?? [], versionInfo: r.versionInfo, responseNonce: r.nonce });
+    if (this.variant === 'sotw')
+      this.c.sotw({
+        typeUrl: r.typeUrl,
+        resourceNames: this.names.get(r.typeUrl) ?? [],
+        versionInfo: r.versionInfo,
+        responseNonce: r.nonce,
+      });
     else this.c.delta({ typeUrl: r.typeUrl, responseNonce: r.nonce });
   }
 
@@ -60,7 +70,14 @@ export class Peer {
     const prev = this.last.get(r.typeUrl);
     this.last.set(r.typeUrl, { version: prev?.version ?? '', nonce: r.nonce });
     const errorDetail = { code: 3, message };
-    if (this.variant === 'sotw') this.c.sotw({ typeUrl: r.typeUrl, resourceNames: this.names.get(r.typeUrl) ?? [], versionInfo: prev?.version ?? '', responseNonce: r.nonce, errorDetail });
+    if (this.variant === 'sotw')
+      this.c.sotw({
+        typeUrl: r.typeUrl,
+        resourceNames: this.names.get(r.typeUrl) ?? [],
+        versionInfo: prev?.version ?? '',
+        responseNonce: r.nonce,
+        errorDetail,
+      });
     else this.c.delta({ typeUrl: r.typeUrl, responseNonce: r.nonce, errorDetail });
   }
 

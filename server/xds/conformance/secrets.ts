@@ -26,7 +26,11 @@ kind: Secret
 metadata: {name: gw-cert-cacert, namespace: istio-system}
 stringData:
   cacert: |
-${pem('ca.crt').trimEnd().split('\n').map((l) => `    ${l}`).join('\n')}
+${pem('ca.crt')
+  .trimEnd()
+  .split('\n')
+  .map((l) => `    ${l}`)
+  .join('\n')}
 ---
 apiVersion: v1
 kind: Secret
@@ -51,4 +55,3 @@ spec:
     tls: {mode: MUTUAL, credentialName: gw-cert}
 `;
 }
-

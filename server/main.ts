@@ -22,20 +22,21 @@ function port(v: string): number {
   return n;
 }
 
+/** The secure-xDS and CA flags as commander parses them. */
+type SecureXdsFlags = CaFlags & {
+  xdsTlsPort?: number;
+  plaintextXds: boolean;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsCa?: string;
+  jwtKeys?: string;
+  jwtIssuer?: string;
+  jwtAudience?: string[];
+  tokenReviewCacheSize: number;
+};
+
 /** The secure-xDS flags as serve options; the TLS files come as a trio or not at all. Without them the TLS port uses the mesh CA. */
-function secureXdsFlags(
-  o: CaFlags & {
-    xdsTlsPort?: number;
-    plaintextXds: boolean;
-    tlsCert?: string;
-    tlsKey?: string;
-    tlsCa?: string;
-    jwtKeys?: string;
-    jwtIssuer?: string;
-    jwtAudience?: string[];
-    tokenReviewCacheSize: number;
-  },
-): Partial<ServeOptions> {
+function secureXdsFlags(o: SecureXdsFlags): Partial<ServeOptions> {
   const given = [o.tlsCert, o.tlsKey, o.tlsCa].filter(Boolean).length;
   if (given && given < 3) throw new Error('--tls-cert, --tls-key and --tls-ca go together (serving chain, its key, the mesh roots)');
   return {
@@ -197,17 +198,7 @@ serveCmd
   );
 addCaFlags(serveCmd).action(
   async (
-    o: CaFlags & {
-      xdsTlsPort?: number;
-      plaintextXds: boolean;
-      tlsCert?: string;
-      tlsKey?: string;
-      tlsCa?: string;
-      jwtKeys?: string;
-      jwtIssuer?: string;
-      jwtAudience?: string[];
-      tokenReviewCacheSize: number;
-    } & {
+    o: SecureXdsFlags & {
       meshConfig?: string;
       configDir?: string;
       kubeconfig?: string;

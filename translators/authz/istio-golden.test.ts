@@ -58,19 +58,17 @@ function strip(v: unknown): unknown {
 }
 
 // The dump lives beside the repository (../shared); a checkout without it skips this comparison, as the other istiod-golden tests do.
-describe(
-  'authz output against istiod’s 1.1 productpage dump (differences listed in this file)',
-  () => {
-    if (!fs.existsSync(DUMP)) {
-      it.skip(`needs ${DUMP} (../shared beside the checkout)`);
-      return;
-    }
-    const dump = JSON.parse(fs.readFileSync(DUMP, 'utf8')) as { configs: J[] };
-    const listener = ((dump.configs[2]!['dynamic_listeners'] as J[])[0]!['active_state'] as J)['listener'] as J;
-    const hcm = ((listener['filter_chains'] as J[])[0]!['filters'] as J[])[0]!['config'] as J;
-    const filters = hcm['http_filters'] as J[];
-    const jwt11 = ((filters[0]!['config'] as J)['rules'] as J[])[0]!;
-    const { mesh } = meshFrom(`apiVersion: security.istio.io/v1
+describe('authz output against istiod’s 1.1 productpage dump (differences listed in this file)', () => {
+  if (!fs.existsSync(DUMP)) {
+    it.skip(`needs ${DUMP} (../shared beside the checkout)`);
+    return;
+  }
+  const dump = JSON.parse(fs.readFileSync(DUMP, 'utf8')) as { configs: J[] };
+  const listener = ((dump.configs[2]!['dynamic_listeners'] as J[])[0]!['active_state'] as J)['listener'] as J;
+  const hcm = ((listener['filter_chains'] as J[])[0]!['filters'] as J[])[0]!['config'] as J;
+  const filters = hcm['http_filters'] as J[];
+  const jwt11 = ((filters[0]!['config'] as J)['rules'] as J[])[0]!;
+  const { mesh } = meshFrom(`apiVersion: security.istio.io/v1
 kind: AuthorizationPolicy
 metadata: {name: service-viewer, namespace: default}
 spec:
@@ -90,41 +88,40 @@ spec:
     forwardOriginalToken: true
     outputPayloadToHeader: ${JSON.stringify(jwt11['forward_payload_header'])}
 `);
-    const p = proxy('sidecar~10.52.2.21~productpage-v1-1.default~default.svc.cluster.local', {
-      LABELS: { app: 'productpage', version: 'v1' },
-    });
-    const applied = appliedPolicies(mesh, { namespace: p.namespace, labels: p.labels });
+  const p = proxy('sidecar~10.52.2.21~productpage-v1-1.default~default.svc.cluster.local', {
+    LABELS: { app: 'productpage', version: 'v1' },
+  });
+  const applied = appliedPolicies(mesh, { namespace: p.namespace, labels: p.labels });
 
-    it('RBAC: the same principals and permissions as istiod 1.1 (name, identity matcher and matcher forms mapped)', () => {
-      const rbac11 = ((filters.find((f) => f['name'] === 'envoy.filters.http.rbac')!['config'] as J)['rules'] as J)['policies'] as J;
-      const ours = authzFilters(mesh, applied, false).local;
-      assert.equal(ours.length, 1);
-      const rules = strip(ours[0]!.typed_config) as { rules: { action: string; policies: J } };
-      assert.equal(rules.rules.action, 'ALLOW', '1.1 had no action: ALLOW');
-      assert.deepEqual(Object.keys(rules.rules.policies), ['ns[default]-policy[service-viewer]-rule[0]']);
-      const mine = rules.rules.policies['ns[default]-policy[service-viewer]-rule[0]'] as { principals: unknown[]; permissions: unknown[] };
-      const theirs = modernize(rbac11['service-viewer']) as { principals: { and_ids: { ids: unknown[] } }[]; permissions: unknown[] };
-      assert.deepEqual(mine.permissions, theirs.permissions);
-      // istiod today wraps each value list in an OR (one value here): unwrap to compare with 1.1's bindings.
-      const unwrapped = (mine.principals as { and_ids: { ids: { or_ids: { ids: unknown[] } }[] } }[]).map((x) => ({
-        and_ids: { ids: x.and_ids.ids.flatMap((i) => i.or_ids.ids) },
-      }));
-      assert.deepEqual(unwrapped, theirs.principals);
-    });
+  it('RBAC: the same principals and permissions as istiod 1.1 (name, identity matcher and matcher forms mapped)', () => {
+    const rbac11 = ((filters.find((f) => f['name'] === 'envoy.filters.http.rbac')!['config'] as J)['rules'] as J)['policies'] as J;
+    const ours = authzFilters(mesh, applied, false).local;
+    assert.equal(ours.length, 1);
+    const rules = strip(ours[0]!.typed_config) as { rules: { action: string; policies: J } };
+    assert.equal(rules.rules.action, 'ALLOW', '1.1 had no action: ALLOW');
+    assert.deepEqual(Object.keys(rules.rules.policies), ['ns[default]-policy[service-viewer]-rule[0]']);
+    const mine = rules.rules.policies['ns[default]-policy[service-viewer]-rule[0]'] as { principals: unknown[]; permissions: unknown[] };
+    const theirs = modernize(rbac11['service-viewer']) as { principals: { and_ids: { ids: unknown[] } }[]; permissions: unknown[] };
+    assert.deepEqual(mine.permissions, theirs.permissions);
+    // istiod today wraps each value list in an OR (one value here): unwrap to compare with 1.1's bindings.
+    const unwrapped = (mine.principals as { and_ids: { ids: { or_ids: { ids: unknown[] } }[] } }[]).map((x) => ({
+      and_ids: { ids: x.and_ids.ids.flatMap((i) => i.or_ids.ids) },
+    }));
+    assert.deepEqual(unwrapped, theirs.principals);
+  });
 
-    it('JWT: issuer, keys, forward and payload header as 1.1; the filter sits before RBAC, which sits before the router', () => {
-      const f = jwtAuthnFilter(applied.requestAuthentications, undefined)!;
-      const cfg = strip(f.typed_config) as { providers: Record<string, J>; rules: unknown[] };
-      const prov = cfg.providers['origins-0']!;
-      for (const k of ['issuer', 'local_jwks', 'forward', 'forward_payload_header']) assert.deepEqual(prov[k], jwt11[k], k);
-      assert.deepEqual(cfg.rules, [
-        { match: { prefix: '/' }, requires: { requires_any: { requirements: [{ provider_name: 'origins-0' }, { allow_missing: {} }] } } },
-      ]);
-      const order11 = filters.map((x) => x['name'] as string);
-      assert.ok(
-        order11.indexOf('jwt-auth') < order11.indexOf('envoy.filters.http.rbac') &&
-          order11.indexOf('envoy.filters.http.rbac') < order11.indexOf('envoy.router'),
-      );
-    });
-  },
-);
+  it('JWT: issuer, keys, forward and payload header as 1.1; the filter sits before RBAC, which sits before the router', () => {
+    const f = jwtAuthnFilter(applied.requestAuthentications, undefined)!;
+    const cfg = strip(f.typed_config) as { providers: Record<string, J>; rules: unknown[] };
+    const prov = cfg.providers['origins-0']!;
+    for (const k of ['issuer', 'local_jwks', 'forward', 'forward_payload_header']) assert.deepEqual(prov[k], jwt11[k], k);
+    assert.deepEqual(cfg.rules, [
+      { match: { prefix: '/' }, requires: { requires_any: { requirements: [{ provider_name: 'origins-0' }, { allow_missing: {} }] } } },
+    ]);
+    const order11 = filters.map((x) => x['name'] as string);
+    assert.ok(
+      order11.indexOf('jwt-auth') < order11.indexOf('envoy.filters.http.rbac') &&
+        order11.indexOf('envoy.filters.http.rbac') < order11.indexOf('envoy.router'),
+    );
+  });
+});

@@ -14,7 +14,7 @@ import { SnapshotCache } from '../cache/snapshot.js';
 import { explain } from '../explain/explain.js';
 import { offlineDryRun } from '../explain/dryrun.js';
 import { fieldDiff, type DiffReport } from '../explain/diff.js';
-import { diffCommand, explainCommand, translateCommand } from './commands.js';
+import { diffCommand, explainCommand, parseMeta, translateCommand } from './commands.js';
 import { loadConfigDir, resolveNode } from '../explain/offline.js';
 
 const node = (id: string) => ({ id, metadata: {} });
@@ -109,6 +109,15 @@ describe('server/cli', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  it('--meta: struct-valued metadata such as LABELS is read as JSON, so the proxy gets those labels; bad JSON names the key', async () => {
+    const meta = parseMeta(['LABELS={"app":"reviews","version":"v3"}', 'CLUSTER_ID=Kubernetes']);
+    assert.deepEqual(meta, { LABELS: { app: 'reviews', version: 'v3' }, CLUSTER_ID: 'Kubernetes' });
+    const { mesh } = await loadConfigDir(BOOKINFO);
+    const p = resolveNode(mesh, 'sidecar~10.9.9.9~vm-1.default~default.svc.cluster.local', meta);
+    assert.equal(p.labels['version'], 'v3');
+    assert.throws(() => parseMeta(['LABELS={app: reviews}']), /--meta LABELS: the value looks like JSON but does not parse/);
   });
 
   it('explain: the VirtualService rule and weight behind a cluster in a route, and the DestinationRule subset of a cluster', async () => {

@@ -26,7 +26,16 @@ export function parseMeta(pairs: readonly string[]): Record<string, unknown> {
   for (const p of pairs) {
     const i = p.indexOf('=');
     if (i <= 0) throw new CliError(`--meta "${p}" is not KEY=VALUE`);
-    out[p.slice(0, i)] = p.slice(i + 1);
+    const key = p.slice(0, i);
+    const value = p.slice(i + 1);
+    // Struct-valued metadata (LABELS, ANNOTATIONS, PROXY_CONFIG) is written as JSON, as in a bootstrap.
+    if (/^\s*[{[]/.test(value)) {
+      try {
+        out[key] = JSON.parse(value) as unknown;
+      } catch (e) {
+        throw new CliError(`--meta ${key}: the value looks like JSON but does not parse: ${(e as Error).message}`);
+      }
+    } else out[key] = value;
   }
   return out;
 }

@@ -109,10 +109,10 @@ describe('e2e hostile and unlucky files', function () {
     await folder.write(
       'misc.yaml',
       `${vs('1s').replace('kind: VirtualService', 'kind: VirtualServce')}---
-apiVersion: telemetry.istio.io/v1
-kind: Telemetry
+apiVersion: extensions.istio.io/v1alpha1
+kind: WasmPlugin
 metadata: {name: default, namespace: default}
-spec: {tracing: [{randomSamplingPercentage: 10}]}
+spec: {url: oci://example/filter:1}
 `,
     );
     pilot = await startTspilot(folder.dir);
@@ -121,20 +121,20 @@ spec: {tracing: [{randomSamplingPercentage: 10}]}
       c.ignored.map((i) => [i.source, i.kind, i.namespace, i.name]),
       [
         [file, 'VirtualServce', 'default', 'reviews'],
-        [file, 'Telemetry', 'default', 'default'],
+        [file, 'WasmPlugin', 'default', 'default'],
       ],
     );
     assert.match(c.ignored[0]!.reason, /unknown kind VirtualServce \(did you mean VirtualService\?\)/);
     assert.match(c.ignored[1]!.reason, /not translated by tspilot yet/);
-    await pilot.waitForLog((l) => l['kind'] === 'Telemetry' && l.level === 'warn', 5000, 0);
+    await pilot.waitForLog((l) => l['kind'] === 'WasmPlugin' && l.level === 'warn', 5000, 0);
     // Touching the file (a new snapshot) does not repeat the warning.
     await folder.write(
       'misc.yaml',
       `${vs('1s').replace('kind: VirtualService', 'kind: VirtualServce')}---
-apiVersion: telemetry.istio.io/v1
-kind: Telemetry
+apiVersion: extensions.istio.io/v1alpha1
+kind: WasmPlugin
 metadata: {name: default, namespace: default}
-spec: {tracing: [{randomSamplingPercentage: 20}]}
+spec: {url: oci://example/filter:2}
 ---
 ${SERVICE.replace('name: reviews', 'name: other').replace('10.96.0.20', '10.96.0.21')}`,
     );

@@ -10,8 +10,8 @@
  * RequestAuthentications that select the workload, its effective PeerAuthentication, and the
  * EnvoyFilters selecting it (translators/envoyfilter/select.ts) are named in the key too; Envoy HCMs
  * add what labels don't determine (translators/hcm.ts hcmClassKey), proxies of an older Istio their
- * version gate bucket (translators/versions.ts), and a workload whose Sidecar ingress forwards to
- * its own IP, that IP.
+ * version gate bucket (translators/versions.ts), a workload whose Sidecar ingress forwards to
+ * its own IP, that IP, and Envoy proxies the Telemetry objects selecting them (translators/telemetry).
  */
 import type { MeshConfig } from '../model/config.js';
 import type { Proxy } from '../model/proxy.js';
@@ -27,6 +27,8 @@ import { secretOutput } from './secret.js';
 import { appliedKey, appliedPolicies } from './authz/select.js';
 import { effectiveMtls, mtlsKey } from '../model/peerauth.js';
 import { applyEnvoyFilters, envoyFilterClassKey, type ProtoOps } from './envoyfilter/index.js';
+import { telemetryClassKey } from './telemetry/index.js';
+import { withNetworkTelemetry } from './telemetry/network.js';
 
 export type { ClusterOutput, Generated, TypeOutput } from './generated.js';
 export type { ClusterKey } from './names.js';
@@ -50,7 +52,7 @@ export function proxyClass(proxy: Proxy, mesh?: MeshConfig): string {
   // A Sidecar ingress endpoint on 0.0.0.0 (or none) is the workload's own IP: one class per IP then.
   const sc = mesh && proxy.type === 'sidecar' && proxy.generator === 'envoy' ? sidecarFor(mesh, proxy.namespace, labels) : undefined;
   const ownIp = sc?.spec.ingress?.some((l) => !l.defaultEndpoint || l.defaultEndpoint.startsWith('0.0.0.0:')) ? `|ip:${proxy.ip}` : '';
-  return `${proxy.generator}/${proxy.type}/${proxy.namespace}/${shape}${ndsClassKey(proxy)}${authz ? `/policies:${authz}` : ''}${mtlsClassKey(proxy, labels, mesh)}${ef}${hcm}${bucket === 'current' ? '' : `|v:${bucket}`}${ownIp}`;
+  return `${proxy.generator}/${proxy.type}/${proxy.namespace}/${shape}${ndsClassKey(proxy)}${authz ? `/policies:${authz}` : ''}${mtlsClassKey(proxy, labels, mesh)}${ef}${hcm}${bucket === 'current' ? '' : `|v:${bucket}`}${ownIp}${mesh && proxy.generator === 'envoy' ? telemetryClassKey(mesh, proxy, labels) : ''}`;
 }
 
 /**
@@ -73,9 +75,7 @@ export function generate(mesh: MeshConfig, proxy: Proxy, ops?: ProtoOps): Genera
   const envoy =
     proxy.generator === 'grpc'
       ? grpcGenerator(mesh, proxy)
-      : proxy.type === 'router'
-        ? gatewayGenerator(mesh, proxy)
-        : sidecarGenerator(mesh, proxy);
+      : withNetworkTelemetry(mesh, proxy, proxyLabels(mesh, proxy), proxy.type === 'router' ? gatewayGenerator(mesh, proxy) : sidecarGenerator(mesh, proxy));
   const out: Generated = { ...envoy, secrets: secretOutput(mesh, proxy), nameTable: nameTableOutput(mesh, proxy) };
   if (!mesh.envoyFilters?.length) return out;
   const labels = proxyLabels(mesh, proxy);

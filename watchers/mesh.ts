@@ -21,6 +21,7 @@ import {
 import type { PeerAuthentication } from '../model/peerauth.js';
 import { authzNotices, peerAuthNotices } from './policy-notices.js';
 import type { EnvoyFilter } from '../model/envoyfilter.js';
+import type { Telemetry } from '../model/telemetry.js';
 import type { DestinationRule, Gateway, ServiceEntry, Sidecar, VirtualService, WorkloadEntry } from '../model/istio.js';
 import { DEFAULT_MESH_SETTINGS, type MeshSettings } from '../model/meshconfig.js';
 import { resolveShortName } from '../model/hosts.js';
@@ -94,6 +95,7 @@ export function buildMesh(
   const requestAuthns: RequestAuthentication[] = [];
   const peerAuthentications: PeerAuthentication[] = [];
   const envoyFilters: EnvoyFilter[] = [];
+  const telemetries: Telemetry[] = [];
   for (const [, e] of st.objects) {
     const o = e.object;
     switch (o.kind) {
@@ -151,6 +153,9 @@ export function buildMesh(
       case 'EnvoyFilter':
         envoyFilters.push(o);
         break;
+      case 'Telemetry':
+        telemetries.push(o);
+        break;
     }
   }
   services.sort(byKey);
@@ -163,6 +168,7 @@ export function buildMesh(
   requestAuthns.sort(byKey);
   peerAuthentications.sort(byKey);
   envoyFilters.sort(byKey);
+  telemetries.sort(byKey);
   const slicesBySvc = new Map<string, EndpointSlice[]>();
   const notices: ConfigNotice[] = [];
   for (const s of slices.sort(byKey)) {
@@ -360,6 +366,7 @@ export function buildMesh(
     authorizationPolicies: authzPolicies,
     requestAuthentications: requestAuthns,
     ...(notices.length ? { notices } : {}),
+    ...(telemetries.length ? { telemetries } : {}),
   };
   return { mesh, accepted };
 }

@@ -21,6 +21,7 @@ import { readAuthorizationPolicy } from './authorizationpolicy.js';
 import { readRequestAuthentication } from './requestauthentication.js';
 import { readPeerAuthentication } from './peerauthentication.js';
 import { readEnvoyFilter } from './envoyfilter.js';
+import { readTelemetry } from './telemetry.js';
 
 export type Validated =
   | { readonly status: 'ok'; readonly key: ConfigKey; readonly object: ConfigObject }
@@ -59,6 +60,7 @@ const KINDS: Readonly<Record<string, { versions: readonly string[]; read: ReadFn
   RequestAuthentication: { versions: ISTIO_SECURITY, read: readRequestAuthentication },
   PeerAuthentication: { versions: ['security.istio.io/v1', 'security.istio.io/v1beta1'], read: readPeerAuthentication },
   EnvoyFilter: { versions: ['networking.istio.io/v1alpha3'], read: readEnvoyFilter },
+  Telemetry: { versions: ['telemetry.istio.io/v1', 'telemetry.istio.io/v1alpha1'], read: readTelemetry },
 };
 
 /** The Gateway API's Gateway shares its kind name with Istio's: told apart by API group. */

@@ -171,9 +171,10 @@ describe('RequestAuthentication validation', () => {
 describe('mesh config extensionProviders', () => {
   it('reads ext_authz providers and reports bad ones by field', () => {
     const good = parseMeshConfigText(
-      'extensionProviders:\n- name: ext\n  envoyExtAuthzGrpc: {service: authz.shop.svc.cluster.local, port: 9000, timeout: 2s}\n- name: tracer\n  zipkin: {service: z, port: 9411}\n',
+      'extensionProviders:\n- name: ext\n  envoyExtAuthzGrpc: {service: authz.shop.svc.cluster.local, port: 9000, timeout: 2s}\n- name: sw\n  skywalking: {service: z, port: 11800}\n',
     );
     assert.deepEqual(good.problems, []);
+    // A provider kind tspilot does not translate (skywalking) is kept out without an error.
     assert.deepEqual(good.settings.extensionProviders, [
       { name: 'ext', envoyExtAuthzGrpc: { service: 'authz.shop.svc.cluster.local', port: 9000, timeout: '2s' } },
     ]);

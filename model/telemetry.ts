@@ -6,11 +6,12 @@
  *
  * 1. the root namespace's namespace-wide Telemetry (no selector) — mesh-wide;
  * 2. the workload namespace's namespace-wide Telemetry (when that is not the root namespace);
- * 3. the first Telemetry in the workload's namespace whose `selector.matchLabels` match its labels.
+ * 3. every Telemetry in the workload's namespace whose `selector.matchLabels` match its labels (current
+ *    istiod appends them all, in creation order; older releases took only the first).
  *
- * Later levels override earlier ones (the merge rules live in translators/telemetry). When several
- * objects compete at one level istiod takes the oldest; objects carry no creation time here, so the
- * first by name wins (as PeerAuthentication and DestinationRule). Plain data and pure functions.
+ * Later levels override earlier ones (the merge rules live in translators/telemetry). Where istiod
+ * orders by creation time (the namespace-wide one is the oldest), objects carry no creation time
+ * here, so name order stands in (as for PeerAuthentication and DestinationRule). Plain data and pure functions.
  */
 import type { ObjectMeta } from './k8s.js';
 import { selectorMatches } from './labels.js';
@@ -101,7 +102,8 @@ export interface Telemetry {
 export interface AppliedTelemetries {
   readonly root?: Telemetry;
   readonly namespace?: Telemetry;
-  readonly workload?: Telemetry;
+  /** Workload-selecting Telemetries matching the workload, in name order. */
+  readonly workloads?: readonly Telemetry[];
 }
 
 const namespaceWide = (t: Telemetry): boolean => !t.spec.selector || Object.keys(t.spec.selector.matchLabels).length === 0;
@@ -119,13 +121,13 @@ export function appliedTelemetries(
   const root = rootNamespace ? inNs(rootNamespace).find(namespaceWide) : undefined;
   const own = inNs(namespace);
   const ns = namespace !== rootNamespace ? own.find(namespaceWide) : undefined;
-  const workload = own.find((t) => !namespaceWide(t) && selectorMatches(t.spec.selector?.matchLabels, labels));
-  return { ...(root ? { root } : {}), ...(ns ? { namespace: ns } : {}), ...(workload ? { workload } : {}) };
+  const workloads = own.filter((t) => !namespaceWide(t) && selectorMatches(t.spec.selector?.matchLabels, labels));
+  return { ...(root ? { root } : {}), ...(ns ? { namespace: ns } : {}), ...(workloads.length ? { workloads } : {}) };
 }
 
 /** The applied Telemetries in override order (root, namespace, workload). */
 export function telemetryChain(a: AppliedTelemetries): Telemetry[] {
-  return [a.root, a.namespace, a.workload].filter((t): t is Telemetry => t !== undefined);
+  return [a.root, a.namespace, ...(a.workloads ?? [])].filter((t): t is Telemetry => t !== undefined);
 }
 
 /** `ns/name` of each applied Telemetry, for the proxy class key; '' when none applies. */

@@ -138,7 +138,12 @@ export function rdsHcm(statPrefix: string, routeConfigName: string, ctx: HttpLis
     http_filters: httpFilters(ctx),
   };
   if (!grpc) {
-    const target: TelemetryTarget = { mesh: ctx.mesh, namespace: ctx.proxy.namespace, labels: ctx.labels, listenerClass: ctx.listenerClass };
+    const target: TelemetryTarget = {
+      mesh: ctx.mesh,
+      namespace: ctx.proxy.namespace,
+      labels: ctx.labels,
+      listenerClass: ctx.listenerClass,
+    };
     const logs = telemetryAccessLogs(target);
     const service = `${tracingLiterals(ctx.mesh, ctx.proxy, ctx.labels).service}.${ctx.proxy.namespace}`;
     Object.assign(hcm, {

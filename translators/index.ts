@@ -75,7 +75,12 @@ export function generate(mesh: MeshConfig, proxy: Proxy, ops?: ProtoOps): Genera
   const envoy =
     proxy.generator === 'grpc'
       ? grpcGenerator(mesh, proxy)
-      : withNetworkTelemetry(mesh, proxy, proxyLabels(mesh, proxy), proxy.type === 'router' ? gatewayGenerator(mesh, proxy) : sidecarGenerator(mesh, proxy));
+      : withNetworkTelemetry(
+          mesh,
+          proxy,
+          proxyLabels(mesh, proxy),
+          proxy.type === 'router' ? gatewayGenerator(mesh, proxy) : sidecarGenerator(mesh, proxy),
+        );
   const out: Generated = { ...envoy, secrets: secretOutput(mesh, proxy), nameTable: nameTableOutput(mesh, proxy) };
   if (!mesh.envoyFilters?.length) return out;
   const labels = proxyLabels(mesh, proxy);

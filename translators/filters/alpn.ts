@@ -13,7 +13,10 @@ import type { HttpFilterFeature } from './types.js';
 
 export const ALPN_FILTER = 'istio.alpn';
 
-const override = (upstream_protocol: string, alpn: string) => ({ upstream_protocol, alpn_override: [alpn, 'istio', alpn.replace('istio-', '')] });
+const override = (upstream_protocol: string, alpn: string) => ({
+  upstream_protocol,
+  alpn_override: [alpn, 'istio', alpn.replace('istio-', '')],
+});
 
 const CONFIG = typedStruct('istio.envoy.config.filter.http.alpn.v2alpha1.FilterConfig', {
   alpn_override: [override('HTTP10', 'istio-http/1.0'), override('HTTP11', 'istio-http/1.1'), override('HTTP2', 'istio-h2')],
@@ -21,5 +24,6 @@ const CONFIG = typedStruct('istio.envoy.config.filter.http.alpn.v2alpha1.FilterC
 
 export const alpn: HttpFilterFeature = {
   name: ALPN_FILTER,
-  filters: (ctx) => (ctx.listenerClass === 'sidecar-outbound' || ctx.listenerClass === 'gateway' ? [{ name: ALPN_FILTER, typed_config: CONFIG }] : []),
+  filters: (ctx) =>
+    ctx.listenerClass === 'sidecar-outbound' || ctx.listenerClass === 'gateway' ? [{ name: ALPN_FILTER, typed_config: CONFIG }] : [],
 };

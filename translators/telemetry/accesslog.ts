@@ -118,7 +118,13 @@ function providerLog(mesh: MeshConfig, p: ExtensionProvider): AccessLogEntry | u
         disable_builtin_labels: true,
         body: { string_value: fmt },
         ...(labels && Object.keys(labels).length
-          ? { attributes: { values: Object.keys(labels).sort().map((key) => ({ key, value: { string_value: labels[key]! } })) } }
+          ? {
+              attributes: {
+                values: Object.keys(labels)
+                  .sort()
+                  .map((key) => ({ key, value: { string_value: labels[key]! } })),
+              },
+            }
           : {}),
       }),
     };

@@ -10,8 +10,8 @@
  * - access logging (mergeLogs): the same provider scoping, entries filtered by `match.mode`, a
  *   later `disabled` turning a provider off, the last `filter` kept; no Telemetry naming logging =
  *   `defaultProviders.accessLogging` (and when that is empty too, the mesh's legacy accessLogFile);
- * - tracing (Tracing): the last level naming a provider picks it (first of the list); later levels
- *   that name no provider or that provider override sampling, custom tags, span reporting.
+ * - tracing (Tracing): entries in order, each naming a provider switching to it and overriding
+ *   sampling, custom tags, span reporting; no provider found = no spans reported.
  */
 import type { MeshConfig } from '../../model/config.js';
 import {
@@ -114,7 +114,11 @@ export interface LoggingSpec {
 }
 
 /** Access logging per provider for `mode`; undefined = no Telemetry or default provider configures logging. */
-export function mergeLogs(mesh: MeshConfig, applied: readonly Telemetry[], mode: 'CLIENT' | 'SERVER'): Map<string, LoggingSpec> | undefined {
+export function mergeLogs(
+  mesh: MeshConfig,
+  applied: readonly Telemetry[],
+  mode: 'CLIENT' | 'SERVER',
+): Map<string, LoggingSpec> | undefined {
   const levels = applied.map((t) => t.spec.accessLogging ?? []).filter((l) => l.length);
   const defaults = defaultProviders(mesh).accessLogging ?? [];
   if (!levels.length && !defaults.length) return undefined;
@@ -160,20 +164,28 @@ export interface TracingSpec {
   readonly useRequestIdForTraceSampling: boolean;
 }
 
-/** The tracing a workload's Telemetries configure for `mode`; undefined = none (istiod's defaults stay). */
+/**
+ * The tracing a workload's Telemetries configure for `mode` (istiod's Tracing): start from
+ * `defaultProviders.tracing[0]`; each entry for this mode, in order, may name a provider (its first)
+ * and override span reporting, custom tags, sampling. Undefined = no Telemetry tracing and no
+ * default provider (istiod's built-in tracing stays).
+ */
 export function mergeTracing(mesh: MeshConfig, applied: readonly Telemetry[], mode: 'CLIENT' | 'SERVER'): TracingSpec | undefined {
   const entries = applied
     .flatMap((t) => t.spec.tracing ?? [])
     .filter((t) => !t.match?.mode || t.match.mode === 'CLIENT_AND_SERVER' || t.match.mode === mode);
-  const chosen = entries.reduce<readonly string[]>((acc, t) => (t.providers?.length ? names(t.providers) : acc), defaultProviders(mesh).tracing ?? []);
-  const provider = chosen[0];
-  if (!provider) return undefined;
-  let spec: { -readonly [K in keyof TracingSpec]: TracingSpec[K] } = { provider, disabled: false, useRequestIdForTraceSampling: true };
+  const def = defaultProviders(mesh).tracing?.[0];
+  if (!entries.length && !def) return undefined;
+  let spec: { -readonly [K in keyof TracingSpec]: TracingSpec[K] } = {
+    provider: def ?? '',
+    disabled: false,
+    useRequestIdForTraceSampling: true,
+  };
   for (const t of entries) {
     const n = names(t.providers);
-    if (n.length && !n.includes(provider)) break;
     spec = {
       ...spec,
+      ...(n.length ? { provider: n[0]! } : {}),
       ...(t.disableSpanReporting !== undefined ? { disabled: t.disableSpanReporting } : {}),
       ...(t.customTags ? { customTags: t.customTags } : {}),
       ...(t.randomSamplingPercentage !== undefined ? { randomSamplingPercentage: t.randomSamplingPercentage } : {}),

@@ -46,7 +46,8 @@ function decorateChain(chain: FilterChain, cls: ListenerClass, t: ClassTelemetry
     const withLogs = t.logs.length ? { ...tcp, typed_config: { ...(tcp.typed_config as object), access_log: t.logs } } : tcp;
     filters.splice(tcpAt, 1, ...t.stats, withLogs as Filter);
   }
-  if (cls === 'sidecar-inbound' && !filters.some((f) => f.name === MX_FILTER)) filters.unshift({ name: MX_FILTER, typed_config: TCP_MX_CONFIG });
+  if (cls === 'sidecar-inbound' && !filters.some((f) => f.name === MX_FILTER))
+    filters.unshift({ name: MX_FILTER, typed_config: TCP_MX_CONFIG });
   return { ...chain, filters };
 }
 

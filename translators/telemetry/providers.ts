@@ -29,8 +29,7 @@ export function defaultProviders(mesh: MeshConfig): DefaultProviders {
 export function findProvider(mesh: MeshConfig, name: string): ExtensionProvider | undefined {
   const n = name.toLowerCase();
   return (
-    mesh.settings.extensionProviders?.find((p) => p.name.toLowerCase() === n) ??
-    BUILTIN_PROVIDERS.find((p) => p.name.toLowerCase() === n)
+    mesh.settings.extensionProviders?.find((p) => p.name.toLowerCase() === n) ?? BUILTIN_PROVIDERS.find((p) => p.name.toLowerCase() === n)
   );
 }
 

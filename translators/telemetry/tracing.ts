@@ -58,7 +58,7 @@ function providerConfig(mesh: MeshConfig, name: string, serviceName: string): { 
 /** `base` (istiod's default HCM tracing) with the Telemetry tracing `spec` applied; `serviceName` = `<canonical service>.<namespace>`. */
 export function applyTracing(mesh: MeshConfig, base: Tracing, spec: TracingSpec | undefined, serviceName: string): Tracing {
   if (!spec) return base;
-  const { provider, maxTag } = spec.disabled ? {} : providerConfig(mesh, spec.provider, serviceName);
+  const { provider, maxTag } = spec.disabled || !spec.provider ? {} : providerConfig(mesh, spec.provider, serviceName);
   const tags = Object.keys(spec.customTags ?? {})
     .sort()
     .map((tag) => {

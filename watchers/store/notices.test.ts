@@ -47,7 +47,10 @@ describe('watchers/store/notices', () => {
     const notice = noticeLogger(log, 0);
     reduce(
       st,
-      fileEvent('/m/a.yaml', doc('VirtualServce', 'r1') + doc('VirtualServce', 'r2') + doc('WasmPlugin', 'p', 'extensions.istio.io/v1alpha1')),
+      fileEvent(
+        '/m/a.yaml',
+        doc('VirtualServce', 'r1') + doc('VirtualServce', 'r2') + doc('WasmPlugin', 'p', 'extensions.istio.io/v1alpha1'),
+      ),
     );
     notice(st);
     reduce(st, fileEvent('/m/a.yaml', doc('VirtualServce', 'r1') + doc('WasmPlugin', 'p', 'extensions.istio.io/v1alpha1') + SVC));

@@ -159,7 +159,14 @@ function readCustomTag(r: Reader, v: unknown, path: string): TracingCustomTag | 
 function readTracing(r: Reader, v: unknown, path: string): TelemetryTracing | undefined {
   const o = r.object(v, path, true);
   if (!o) return undefined;
-  r.known(o, path, ['providers', 'match', 'randomSamplingPercentage', 'disableSpanReporting', 'customTags', 'useRequestIdForTraceSampling']);
+  r.known(o, path, [
+    'providers',
+    'match',
+    'randomSamplingPercentage',
+    'disableSpanReporting',
+    'customTags',
+    'useRequestIdForTraceSampling',
+  ]);
   const providers = readProviders(r, o['providers'], `${path}.providers`);
   if (providers && providers.length > 1) r.fail(`${path}.providers`, 'at most one tracing provider may be set, as istiod requires');
   const match = readModeMatch(r, o['match'], `${path}.match`);
@@ -187,7 +194,10 @@ export function readTelemetry(r: Reader, raw: Raw, ns: string): Telemetry {
   const spec = r.object(raw['spec'], 'spec') ?? {};
   r.known(spec, 'spec', ['selector', 'metrics', 'accessLogging', 'tracing', 'targetRef', 'targetRefs']);
   if (spec['targetRef'] !== undefined || spec['targetRefs'] !== undefined)
-    r.fail(spec['targetRef'] !== undefined ? 'spec.targetRef' : 'spec.targetRefs', 'policy attachment by targetRef is not supported by tspilot; use selector');
+    r.fail(
+      spec['targetRef'] !== undefined ? 'spec.targetRef' : 'spec.targetRefs',
+      'policy attachment by targetRef is not supported by tspilot; use selector',
+    );
   const selector = readMatchLabelsSelector(r, spec['selector'], 'spec.selector');
   const list = <T>(key: string, read: (r: Reader, v: unknown, path: string) => T | undefined): T[] =>
     (r.array(spec[key], `spec.${key}`) ?? []).map((x, i) => read(r, x, `spec.${key}[${i}]`)).filter((x): x is T => x !== undefined);

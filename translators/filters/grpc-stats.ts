@@ -6,13 +6,14 @@
  */
 import { typedAny } from '../../proto/any.js';
 import { isGrpcClass, type HttpFilterFeature } from './types.js';
+import { versionGates } from '../versions.js';
 
 export const GRPC_STATS_FILTER = 'envoy.filters.http.grpc_stats';
 
 export const grpcStats: HttpFilterFeature = {
   name: GRPC_STATS_FILTER,
   filters: (ctx) =>
-    isGrpcClass(ctx.listenerClass)
+    isGrpcClass(ctx.listenerClass) || versionGates(ctx.proxy).noIstiodTelemetryFilters
       ? []
       : [
           {

@@ -8,8 +8,12 @@
  */
 import { httpMxConfig, MX_FILTER } from '../telemetry/istio-filters.js';
 import { isGrpcClass, type HttpFilterFeature } from './types.js';
+import { versionGates } from '../versions.js';
 
 export const metadataExchange: HttpFilterFeature = {
   name: MX_FILTER,
-  filters: (ctx) => (isGrpcClass(ctx.listenerClass) ? [] : [{ name: MX_FILTER, typed_config: httpMxConfig(ctx.listenerClass) }]),
+  filters: (ctx) =>
+    isGrpcClass(ctx.listenerClass) || versionGates(ctx.proxy).noIstiodTelemetryFilters
+      ? []
+      : [{ name: MX_FILTER, typed_config: httpMxConfig(ctx.listenerClass) }],
 };

@@ -9,11 +9,12 @@
 import { STATS_FILTER } from '../telemetry/istio-filters.js';
 import { statsConfigs } from '../telemetry/index.js';
 import { isGrpcClass, type HttpFilterFeature } from './types.js';
+import { versionGates } from '../versions.js';
 
 export const stats: HttpFilterFeature = {
   name: STATS_FILTER,
   filters: (ctx) =>
-    isGrpcClass(ctx.listenerClass)
+    isGrpcClass(ctx.listenerClass) || versionGates(ctx.proxy).noIstiodTelemetryFilters
       ? []
       : statsConfigs({ mesh: ctx.mesh, namespace: ctx.proxy.namespace, labels: ctx.labels, listenerClass: ctx.listenerClass }).map(
           (typed_config) => ({ name: STATS_FILTER, typed_config }),

@@ -9,7 +9,8 @@
  *   outbound and gateways: CLIENT), and the tcp_proxy gets the class's access logs;
  * - every outbound service cluster of a sidecar or gateway gets the `istio.metadata_exchange`
  *   cluster filter (istiod adds it for the outbound direction and for gateways).
- * The listener class comes from the proxy type and the listener: a gateway's are `gateway`, a
+ * Proxies of an Istio before 1.11 get none of istio-proxy's filters (translators/versions.ts), only
+ * the access logs. The listener class comes from the proxy type and the listener: a gateway's are `gateway`, a
  * sidecar's `virtualInbound` (traffic_direction INBOUND) is `sidecar-inbound`, the rest outbound.
  * Finding chains by their terminal filter keeps the rule in one place for every generator's TCP
  * chains (sidecar, gateway, Gateway API) instead of at each builder.
@@ -23,12 +24,15 @@ import { TCP_PROXY_FILTER } from '../tcp.js';
 import { HCM_FILTER } from '../hcm.js';
 import { MX_FILTER, STATS_FILTER, TCP_MX_CONFIG } from './istio-filters.js';
 import { statsConfigs, telemetryAccessLogs } from './index.js';
+import { versionGates } from '../versions.js';
 
 type Labels = Readonly<Record<string, string>>;
 
 interface ClassTelemetry {
   readonly stats: Filter[];
   readonly logs: object[];
+  /** Whether inbound chains get the TCP metadata exchange. */
+  readonly mx: boolean;
 }
 
 function listenerClassOf(proxy: Proxy, l: Listener): ListenerClass {
@@ -40,13 +44,13 @@ function decorateChain(chain: FilterChain, cls: ListenerClass, t: ClassTelemetry
   const filters = [...((chain.filters ?? []) as Filter[])];
   const tcpAt = filters.findIndex((f) => f.name === TCP_PROXY_FILTER);
   const hasHcm = filters.some((f) => f.name === HCM_FILTER);
-  if (tcpAt < 0 && !(hasHcm && cls === 'sidecar-inbound')) return chain;
+  if (tcpAt < 0 && !(hasHcm && cls === 'sidecar-inbound' && t.mx)) return chain;
   if (tcpAt >= 0) {
     const tcp = filters[tcpAt]!;
     const withLogs = t.logs.length ? { ...tcp, typed_config: { ...(tcp.typed_config as object), access_log: t.logs } } : tcp;
     filters.splice(tcpAt, 1, ...t.stats, withLogs as Filter);
   }
-  if (cls === 'sidecar-inbound' && !filters.some((f) => f.name === MX_FILTER))
+  if (cls === 'sidecar-inbound' && t.mx && !filters.some((f) => f.name === MX_FILTER))
     filters.unshift({ name: MX_FILTER, typed_config: TCP_MX_CONFIG });
   return { ...chain, filters };
 }
@@ -61,13 +65,15 @@ function decorateListener(l: Listener, cls: ListenerClass, t: ClassTelemetry): L
 
 /** `gen` with the network telemetry of an Envoy sidecar or gateway (see the module comment). */
 export function withNetworkTelemetry(mesh: MeshConfig, proxy: Proxy, labels: Labels, gen: Generated): Generated {
+  const filtersOn = !versionGates(proxy).noIstiodTelemetryFilters;
   const perClass = new Map<ListenerClass, ClassTelemetry>();
   const forClass = (cls: ListenerClass): ClassTelemetry => {
     let t = perClass.get(cls);
     if (!t) {
       const target = { mesh, namespace: proxy.namespace, labels, listenerClass: cls };
       t = {
-        stats: statsConfigs(target).map((typed_config) => ({ name: STATS_FILTER, typed_config })),
+        stats: filtersOn ? statsConfigs(target).map((typed_config) => ({ name: STATS_FILTER, typed_config })) : [],
+        mx: filtersOn,
         logs: telemetryAccessLogs(target),
       };
       perClass.set(cls, t);
@@ -89,7 +95,7 @@ export function withNetworkTelemetry(mesh: MeshConfig, proxy: Proxy, labels: Lab
     key: (n: string) => gen.clusters.key(n),
     get: (n: string): Cluster | undefined => {
       const c = gen.clusters.get(n);
-      if (!c || gen.clusters.key(n)?.direction !== 'outbound') return c;
+      if (!c || !filtersOn || gen.clusters.key(n)?.direction !== 'outbound') return c;
       return { ...c, filters: [...(c.filters ?? []), clusterFilter] } as Cluster;
     },
   };

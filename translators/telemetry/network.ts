@@ -6,7 +6,8 @@
  * - every chain of a sidecar's inbound listener starts with the TCP `istio.metadata_exchange`
  *   (peer metadata over ALPN `istio-peer-exchange`), before RBAC and the HCM or tcp_proxy;
  * - every chain ending in tcp_proxy gets `istio.stats` just before it (inbound: SERVER metrics;
- *   outbound and gateways: CLIENT), and the tcp_proxy gets the class's access logs;
+ *   outbound and gateways: CLIENT), and the tcp_proxy gets the class's access logs (not the
+ *   inbound blackhole chain, as istiod's buildInboundBlackhole);
  * - every outbound service cluster of a sidecar or gateway gets the `istio.metadata_exchange`
  *   cluster filter (istiod adds it for the outbound direction and for gateways).
  * Proxies of an Istio before 1.11 get none of istio-proxy's filters (translators/versions.ts), only
@@ -47,7 +48,9 @@ function decorateChain(chain: FilterChain, cls: ListenerClass, t: ClassTelemetry
   if (tcpAt < 0 && !(hasHcm && cls === 'sidecar-inbound' && t.mx)) return chain;
   if (tcpAt >= 0) {
     const tcp = filters[tcpAt]!;
-    const withLogs = t.logs.length ? { ...tcp, typed_config: { ...(tcp.typed_config as object), access_log: t.logs } } : tcp;
+    // istiod's inbound blackhole chain (traffic to 15006 itself) carries no access log.
+    const logged = t.logs.length && chain.name !== 'virtualInbound-blackhole';
+    const withLogs = logged ? { ...tcp, typed_config: { ...(tcp.typed_config as object), access_log: t.logs } } : tcp;
     filters.splice(tcpAt, 1, ...t.stats, withLogs as Filter);
   }
   if (cls === 'sidecar-inbound' && t.mx && !filters.some((f) => f.name === MX_FILTER))

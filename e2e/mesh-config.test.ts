@@ -72,7 +72,10 @@ describe('e2e --mesh-config and the mesh-expansion VM', function () {
       const listeners = lds.resources.map((r) => messageToProto3Json(t, t.decode(r.value)) as J);
       const byName = new Map(listeners.map((l) => [l['name'] as string, l]));
       const vo = byName.get('virtualOutbound')!;
-      const catchall = ((vo['filterChains'] as J[])[0]!['filters'] as J[])[0]!['typedConfig'] as J;
+      // The tcp_proxy by name: istio.stats precedes it, as istiod.
+      const catchall = ((vo['filterChains'] as J[])[0]!['filters'] as J[]).find((f) => f['name'] === 'envoy.filters.network.tcp_proxy')![
+        'typedConfig'
+      ] as J;
       assert.equal(catchall['cluster'], 'BlackHoleCluster');
       const chains = (byName.get('virtualInbound')!['filterChains'] as J[]).map((c) => c['name']);
       // PERMISSIVE (istiod's default): passthrough HTTP and TCP chains for mTLS and plaintext, then port 9080's mTLS and plaintext chains.

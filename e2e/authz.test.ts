@@ -55,7 +55,9 @@ function inboundHttpFilters(r: DecodedResponse): J[] {
   const t = messageType('envoy.config.listener.v3.Listener');
   const l = r.resources.map((x) => messageToProto3Json(t, t.decode(x.value)) as J).find((x) => x['name'] === 'virtualInbound');
   const chain = (l?.['filterChains'] as J[] | undefined)?.find((c) => c['name'] === '0.0.0.0_8080');
-  const hcm = (chain?.['filters'] as J[] | undefined)?.[0]?.['typedConfig'] as J | undefined;
+  const hcm = (chain?.['filters'] as J[] | undefined)?.find((f) => f['name'] === 'envoy.filters.network.http_connection_manager')?.[
+    'typedConfig'
+  ] as J | undefined;
   return (hcm?.['httpFilters'] as J[] | undefined) ?? [];
 }
 const kidsOf = (filters: J[]): string[] => {
@@ -124,15 +126,18 @@ spec: {selector: {matchLabels: {app: cart}}, jwtRules: [{issuer: "https://issuer
     assert.deepEqual(
       first.map((f) => f['name']),
       [
+        'istio.metadata_exchange',
         'envoy.filters.http.jwt_authn',
         'envoy.filters.http.rbac',
+        'envoy.filters.http.grpc_stats',
         'envoy.filters.http.fault',
         'envoy.filters.http.cors',
+        'istio.stats',
         'envoy.filters.http.router',
       ],
     );
     assert.deepEqual(kidsOf(first), ['tspilot-jwks-unavailable'], 'tokens are refused until the keys are fetched');
-    const rbac = first[1]!['typedConfig'] as J;
+    const rbac = first.find((f) => f['name'] === 'envoy.filters.http.rbac')!['typedConfig'] as J;
     assert.deepEqual(
       Object.keys((rbac['rules'] as J)['policies'] as J),
       ['ns[shop]-policy[deny-all]-rule[0]'],

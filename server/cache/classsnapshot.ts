@@ -204,7 +204,7 @@ export class ClassSnapshot implements ResourceSnapshot {
     }
     for (const p of this.parts) this.bytes += p.bytes;
     // Only an open part grows after it is made, and open parts are never shared (their key names the class).
-    for (const p of this.parts)
+    for (const p of this.parts.filter((x) => x.open))
       p.onGrow = (d) => {
         this.bytes += d;
         this.onGrow?.(d);

@@ -104,6 +104,11 @@ export class PartSnapshot {
     }
   }
 
+  /** Still encoding on demand (and holding its generated output): not closed. */
+  get open(): boolean {
+    return this.generated !== null;
+  }
+
   names(t: XdsType): readonly string[] {
     return this.nameLists.get(t) ?? [];
   }

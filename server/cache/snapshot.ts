@@ -9,6 +9,12 @@
  * identities clients make up, the cache holds the classes of live streams plus a bounded tail.
  * A new mesh replaces every class; endpoint-only changes carry unaffected resources over.
  *
+ * Below the class, output is cached in parts (translators/share.ts, part.ts): a class is composed
+ * of parts looked up by key among those its mesh already has — so pods with distinct labels share
+ * one outbound part per namespace scope and each add only their inbound part. A part lives while a
+ * cached class uses it (reference counts); carry-over works per part, from the previous mesh's part
+ * of the same key.
+ *
  * Translator failures stay inside their class: when `generate` throws for a class, the class keeps
  * its snapshot from the previous mesh (its proxies keep the config they have, as istiod keeps
  * serving the last pushed config when a push fails), the failure is reported once per class and
@@ -65,9 +71,10 @@ export interface SnapshotCacheOptions {
 }
 
 /**
- * Defaults sized for the 256 MB heap docs/operating.md recommends: a class also holds its
- * translated messages, several times its encoded bytes (Bookinfo: ~35 KB of heap per class),
- * so 256 idle classes / 32 MiB of encoded output stay well inside it.
+ * Defaults sized for the 256 MB heap docs/operating.md recommends: an unshared class (gateway,
+ * proxyless gRPC, EnvoyFilter-patched) also holds its translated messages, several times its encoded
+ * bytes (Bookinfo: ~35 KB of heap per class), so 256 idle classes / 32 MiB of encoded output stay
+ * well inside it. A class's bytes count its shared parts too, so the budget errs on the safe side.
  */
 export const DEFAULT_IDLE_CLASSES = 256;
 export const DEFAULT_IDLE_BYTES = 32 * 1024 * 1024;

@@ -28,6 +28,8 @@ export interface Generated {
   readonly secrets?: TypeOutput<object>;
   /** The DNS name table, one unnamed resource (translators/nds.ts); added by `generate`. */
   readonly nameTable?: TypeOutput<object>;
+  /** Named TypedExtensionConfigs EnvoyFilter EXTENSION_CONFIG patches define, served over ECDS (translators/envoyfilter). */
+  readonly extensionConfigs?: TypeOutput<object>;
   /** The EnvoyFilters applied and the patches skipped as invalid (translators/envoyfilter); absent when none applies. */
   readonly envoyFilters?: {
     readonly filters: readonly string[];

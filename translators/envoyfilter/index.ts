@@ -4,7 +4,8 @@
  * before anything is encoded. For each listener, route configuration and cluster it applies the
  * patches of the EnvoyFilters selecting the proxy (select.ts, istiod's order) whose context and
  * proxy match, with istiod's semantics (listener.ts, route.ts, cluster.ts), and adds the listeners
- * and clusters patches ADD.
+ * and clusters patches ADD, and defines the extension configs EXTENSION_CONFIG ADDs name (served
+ * over ECDS, extension.ts).
  *
  * Unlike istiod, which applies patches blindly, every patched or added resource must pass Envoy's
  * validate.rules: when the result fails, patches are re-applied one by one in order and each one
@@ -29,6 +30,7 @@ import { addedListeners, patchListener } from './listener.js';
 import { patchRouteConfiguration } from './route.js';
 import { addedClusters, patchCluster } from './cluster.js';
 import { envoyFiltersFor } from './select.js';
+import { extensionConfigs } from './extension.js';
 
 export type { PatchSkip, ProtoOps } from './ops.js';
 export { envoyFilterClassKey, envoyFiltersFor } from './select.js';
@@ -113,7 +115,7 @@ export function applyEnvoyFilters(
   const units = unitsOf(filters).filter((u) => proxyMatches(u.patch, proxy));
   if (!units.length) return g;
   const gateway = proxy.type === 'router';
-  const skips: { lds: PatchSkip[]; rds: PatchSkip[]; cds: PatchSkip[] } = { lds: [], rds: [], cds: [] };
+  const skips: { lds: PatchSkip[]; rds: PatchSkip[]; cds: PatchSkip[]; ecds: PatchSkip[] } = { lds: [], rds: [], cds: [], ecds: [] };
   const inCtx = (kinds: Set<string>, ctx: ResourceContext): Unit[] =>
     units.filter((u) => kinds.has(u.patch.applyTo) && contextMatches(u.patch, ctx));
 
@@ -234,13 +236,19 @@ export function applyEnvoyFilters(
     get: (name) => g.endpoints.get(name),
     key: (name) => g.endpoints.key(name),
   };
+  // ECDS: the configs EXTENSION_CONFIG ADDs define (whatever the context: istiod matches them by proxy only).
+  const extensions = lazy((): Patched<Obj> => {
+    const byName = extensionConfigs(units, ops, skips.ecds);
+    return { names: [...byName.keys()].sort(), byName };
+  });
   const report: EnvoyFilterReport = {
     filters: filters.map((f) => `${f.meta.namespace}/${f.meta.name}`),
     skips: () => {
       listeners();
       routes();
       clusters();
-      return [...skips.cds, ...skips.lds, ...skips.rds];
+      extensions();
+      return [...skips.cds, ...skips.lds, ...skips.rds, ...skips.ecds];
     },
   };
   return {
@@ -249,6 +257,7 @@ export function applyEnvoyFilters(
     endpoints,
     listeners: out(listeners, g.listeners),
     routes: out(routes, g.routes),
+    extensionConfigs: { names: () => extensions().names, get: (name) => extensions().byName.get(name) },
     envoyFilters: report,
   };
 }

@@ -7,6 +7,7 @@
  */
 import type { Cluster, ClusterLoadAssignment, Listener, RouteConfiguration } from '../proto/types.js';
 import type { ClusterKey } from './names.js';
+import type { PatchTrace } from './envoyfilter/trace.js';
 
 export interface TypeOutput<T> {
   names(): readonly string[];
@@ -34,5 +35,7 @@ export interface Generated {
   readonly envoyFilters?: {
     readonly filters: readonly string[];
     skips(): readonly { filter: string; patchIndex: number; typeUrl: string; resource: string; reason: string }[];
+    /** The resource before and after each patch (explain); undefined when no patch applied to it. */
+    trace(typeUrl: string, name: string): PatchTrace | undefined;
   };
 }

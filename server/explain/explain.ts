@@ -22,6 +22,8 @@ import { resourceJson } from './translate.js';
 import { explainListenerSecurity } from './authz.js';
 import type { Proxy } from '../../model/proxy.js';
 import { clusterTlsLine, inboundMtlsLines } from './mtls.js';
+import { patchLines, patchTrace, proxyOutput, type PatchTraceView } from './patches.js';
+import type { Generated } from '../../translators/index.js';
 
 /** A config object that contributed, and how. */
 export interface Contributor {
@@ -41,6 +43,8 @@ export interface Explanation {
   /** One line per fact, readable on its own. */
   readonly lines: string[];
   readonly configs: Contributor[];
+  /** Given the proxy: the resource before and after each EnvoyFilter patch that touched it (./patches.ts). */
+  readonly patches?: PatchTraceView;
 }
 
 type J = { readonly [k: string]: unknown };
@@ -326,11 +330,20 @@ export function explain(
   proxy?: Proxy,
 ): Explanation[] {
   const out: Explanation[] = [];
+  let g: Generated | undefined;
+  const trace = (t: XdsType): PatchTraceView | undefined =>
+    proxy && mesh.envoyFilters?.length ? patchTrace((g ??= proxyOutput(mesh, proxy)), t, name) : undefined;
   for (const t of TYPES) {
     const short = SHORT[t];
     if (only && only !== short) continue;
     const r = snap.get(t, name);
-    if (!r) continue;
+    if (!r) {
+      // A resource a patch removed: say which.
+      const pt = t === EDS ? undefined : trace(t);
+      if (pt?.steps.some((s) => s.resource === null))
+        out.push({ type: short, name, lines: patchLines(pt), configs: [], patches: pt });
+      continue;
+    }
     const json = obj(resourceJson(r));
     const c = new Collector(mesh);
     if (t === CDS) {
@@ -340,7 +353,9 @@ export function explain(
     else if (t === LDS) explainListener(mesh, c, name, json, proxy);
     else for (const vh of arr(json['virtualHosts'])) explainVhost(mesh, c, vh);
     patchedBy(c, json);
-    out.push({ type: short, name, lines: c.lines, configs: c.list() });
+    const pt = t === EDS ? undefined : trace(t);
+    if (pt) c.lines.push(...patchLines(pt));
+    out.push({ type: short, name, lines: c.lines, configs: c.list(), ...(pt ? { patches: pt } : {}) });
   }
   if (!only || only === 'vhost') {
     for (const rn of snap.names(RDS)) {

@@ -16,7 +16,12 @@ import { ECDS } from '../../proto/typeurls.js';
 import type { Obj, PatchSkip, ProtoOps, Unit } from './ops.js';
 
 /** The extension configs `units` define, by name, in patch order; skipped ADDs go to `skips`. */
-export function extensionConfigs(units: readonly Unit[], ops: ProtoOps, skips: PatchSkip[]): Map<string, Obj> {
+export function extensionConfigs(
+  units: readonly Unit[],
+  ops: ProtoOps,
+  skips: PatchSkip[],
+  onDefined: (name: string, u: Unit) => void = () => undefined,
+): Map<string, Obj> {
   const out = new Map<string, Obj>();
   for (const u of units) {
     if (u.patch.applyTo !== 'EXTENSION_CONFIG' || u.patch.operation !== 'ADD' || !u.patch.value) continue;
@@ -28,7 +33,10 @@ export function extensionConfigs(units: readonly Unit[], ops: ProtoOps, skips: P
         ? `an extension config named ${name} is already defined; xDS cannot serve two`
         : ops.violations(VALUE_TYPE.EXTENSION_CONFIG, value).slice(0, 3).join('; ');
     if (reason) skips.push({ filter: u.filter, patchIndex: u.index, typeUrl: ECDS, resource: name || '<unnamed>', reason });
-    else out.set(name, value);
+    else {
+      out.set(name, value);
+      onDefined(name, u);
+    }
   }
   return out;
 }

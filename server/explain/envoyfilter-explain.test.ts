@@ -109,7 +109,10 @@ describe('explain: the resource before and after each EnvoyFilter patch', () => 
     const [x] = explain(mesh, snap, 'extra', 'cds', px);
     assert.equal(x!.patches!.generated, null);
     assert.deepEqual(x!.patches!.steps[0]!.resource, resourceJson(snap.get(CDS, 'extra')!));
-    assert.ok(x!.lines.some((l) => l.startsWith('added by EnvoyFilter default/more patch 3 (CLUSTER ADD)')), x!.lines.join('\n'));
+    assert.ok(
+      x!.lines.some((l) => l.startsWith('added by EnvoyFilter default/more patch 3 (CLUSTER ADD)')),
+      x!.lines.join('\n'),
+    );
   });
 
   it('without the proxy (or for an untouched resource) there is no patch trace', () => {

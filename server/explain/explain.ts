@@ -340,8 +340,7 @@ export function explain(
     if (!r) {
       // A resource a patch removed: say which.
       const pt = t === EDS ? undefined : trace(t);
-      if (pt?.steps.some((s) => s.resource === null))
-        out.push({ type: short, name, lines: patchLines(pt), configs: [], patches: pt });
+      if (pt?.steps.some((s) => s.resource === null)) out.push({ type: short, name, lines: patchLines(pt), configs: [], patches: pt });
       continue;
     }
     const json = obj(resourceJson(r));

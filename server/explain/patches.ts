@@ -55,7 +55,9 @@ export function patchTrace(g: Generated, t: XdsType, name: string): PatchTraceVi
 
 /** The trace as explain lines. */
 export function patchLines(p: PatchTraceView): string[] {
-  const out = [p.generated ? 'EnvoyFilter patches, in order of application, starting from the translated resource:' : 'EnvoyFilter patches:'];
+  const out = [
+    p.generated ? 'EnvoyFilter patches, in order of application, starting from the translated resource:' : 'EnvoyFilter patches:',
+  ];
   for (const s of p.steps) {
     const head = `${p.generated || s !== p.steps[0] ? 'after' : 'added by'} EnvoyFilter ${s.filter} patch ${s.patchIndex} (${s.applyTo} ${s.operation})`;
     out.push(s.resource === null ? `${head}: removed` : `${head}: ${s.changes.length ? s.changes.join('; ') : 'no change'}`);

@@ -40,7 +40,7 @@ export function patchRouteConfiguration(rc: Obj, ctx: ResourceContext, units: re
   const ru = mine.filter((u) => u.patch.applyTo === 'HTTP_ROUTE');
   const before = list(out['virtual_hosts']);
   let vhosts: readonly Obj[] = before;
-  if (vhu.some((u) => (isMerge(u) || ['REMOVE', 'REPLACE'].includes(u.patch.operation)))) {
+  if (vhu.some((u) => isMerge(u) || ['REMOVE', 'REPLACE'].includes(u.patch.operation))) {
     const next: Obj[] = [];
     for (const vh of before) {
       let cur: Obj | null = vh;

@@ -180,3 +180,29 @@ describe('EnvoyFilter MERGE on lists and durations, as istiod', () => {
     assert.deepEqual(tr.steps[0]!.after, gen(m).routes.get('8080'));
   });
 });
+
+describe('EnvoyFilter BOOTSTRAP patches', () => {
+  it('are named per filter in the mesh notices (configz) as not applicable, while the same filter’s other patches apply', () => {
+    const { mesh: m, rejected } = meshFrom(
+      BASE +
+        ef('boot', {
+          configPatches: [
+            { applyTo: 'BOOTSTRAP', patch: { operation: 'MERGE', value: { statsFlushInterval: '5s' } } },
+            {
+              applyTo: 'CLUSTER',
+              match: { cluster: { service: 'a.default.svc.cluster.local' } },
+              patch: { operation: 'MERGE', value: { lbPolicy: 'RANDOM' } },
+            },
+          ],
+        }),
+    );
+    assert.deepEqual(rejected, []);
+    assert.deepEqual(
+      (m.notices ?? []).filter((n) => n.key.includes('EnvoyFilter')).map((n) => `${n.key} ${n.field}`),
+      ['EnvoyFilter/default/boot spec.configPatches[0].applyTo'],
+    );
+    assert.match(m.notices!.find((n) => n.key.includes('boot'))!.reason, /BOOTSTRAP is not applied/);
+    const c = gen(m).clusters.get('outbound|8080||a.default.svc.cluster.local') as unknown as O;
+    assert.equal(c['lb_policy'], 'RANDOM');
+  });
+});

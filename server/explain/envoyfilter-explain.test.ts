@@ -10,7 +10,7 @@ import { meshFrom, proxy } from '../../translators/harness.test.js';
 import { SnapshotCache } from '../cache/snapshot.js';
 import { explain } from './explain.js';
 import { resourceJson } from './translate.js';
-import { CDS } from '../../proto/typeurls.js';
+import { CDS, ECDS } from '../../proto/typeurls.js';
 
 const YAML = `apiVersion: v1
 kind: Service
@@ -120,5 +120,40 @@ describe('explain: the resource before and after each EnvoyFilter patch', () => 
     const { mesh: m2 } = meshFrom(YAML);
     const s2 = new SnapshotCache(m2).forProxy(px);
     assert.equal(explain(m2, s2, 'outbound|8080||b.default.svc.cluster.local', 'cds', px)[0]!.patches, undefined);
+  });
+});
+
+describe('explain: an extension config served over ECDS', () => {
+  const ECDS_YAML = `${YAML}---
+apiVersion: networking.istio.io/v1alpha3
+kind: EnvoyFilter
+metadata: {name: lua, namespace: default}
+spec:
+  configPatches:
+  - applyTo: EXTENSION_CONFIG
+    patch:
+      operation: ADD
+      value: {name: my-lua, typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua, default_source_code: {inline_string: x}}}
+  - applyTo: HTTP_FILTER
+    match: {context: SIDECAR_OUTBOUND, listener: {portNumber: 8080, filterChain: {filter: {name: envoy.filters.network.http_connection_manager, subFilter: {name: envoy.filters.http.router}}}}}
+    patch:
+      operation: INSERT_BEFORE
+      value: {name: my-lua, config_discovery: {config_source: {ads: {}}, type_urls: [type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua]}}
+`;
+  it('names the EnvoyFilter patch that defines it and the listeners that load it', () => {
+    const { mesh } = meshFrom(ECDS_YAML);
+    const px = proxy('sidecar~10.5.0.1~c-1.default~default.svc.cluster.local', { LABELS: { app: 'c' } });
+    const snap = new SnapshotCache(mesh).forProxy(px);
+    const [e] = explain(mesh, snap, 'my-lua', 'ecds', px);
+    assert.equal(e!.type, 'ecds');
+    assert.ok(
+      e!.lines.includes(
+        'extension config my-lua (served over ECDS) is defined by EnvoyFilter default/lua spec.configPatches[0] (EXTENSION_CONFIG ADD)',
+      ),
+      e!.lines.join('\n'),
+    );
+    assert.ok(e!.lines.includes('loaded through config_discovery by listener(s) 0.0.0.0_8080'), e!.lines.join('\n'));
+    assert.deepEqual(e!.patches!.steps[0]!.resource, resourceJson(snap.get(ECDS, 'my-lua')!));
+    assert.deepEqual(explain(mesh, snap, 'not-there', 'ecds', px), []);
   });
 });

@@ -64,7 +64,7 @@ const INDEX_QUERY: Readonly<Record<string, string>> = {
   '/debug/v1z': '?proxyID=',
 };
 
-const EXPLAIN_TYPES = ['cds', 'eds', 'lds', 'rds', 'vhost'] as const;
+const EXPLAIN_TYPES = ['cds', 'eds', 'lds', 'rds', 'vhost', 'ecds'] as const;
 
 /** The streams of a proxy named by full node ID or by `pod.namespace`. */
 export function findStreams(engine: AdsEngine, proxyID: string): StreamState[] {

@@ -185,7 +185,9 @@ export function registerOperatorCommands(program: Command): void {
 
   program
     .command('explain')
-    .description('Which configs (and which rule in them) produced a cluster, listener, route configuration or virtual host of a proxy.')
+    .description(
+      'Which configs (and which rule in them) produced a cluster, listener, route configuration, virtual host or extension config (ECDS) of a proxy.',
+    )
     .argument('<resource>', 'resource or virtual host name, e.g. "outbound|9080|v3|reviews.default.svc.cluster.local"')
     .requiredOption('--proxy <proxy>', 'node ID or pod.namespace (with --config-dir: a full node ID)')
     .addOption(serverOption())

@@ -11,6 +11,7 @@ import { messageType } from '../../../proto/registry.js';
 import { fixtureYaml } from './fixture.js';
 import { meshOf, startHarness, NODE, type Harness, type Transport, type Variant } from './harness.js';
 import { Peer, names } from './peer.js';
+import { configDump } from '../../http/configdump.js';
 
 /** An EnvoyFilter in the root namespace (every proxy) defining `configs` (name → Lua source), and an HTTP filter that loads `lua-a` over ECDS. */
 function ecdsYaml(configs: Record<string, string>, extra = ''): string {
@@ -80,6 +81,28 @@ for (const transport of transports) {
         };
         assert.equal(msg.name, 'lua-a');
         assert.equal(msg.typed_config.type_url, 'type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua');
+      });
+
+      it('config_dump shows the extension configs the stream holds (EcdsConfigDump), and only for a stream that subscribed', async () => {
+        h = await startHarness(transport, mesh({ 'lua-a': 'a', 'lua-b': 'b' }));
+        const p = peer();
+        p.sub(CDS, variant === 'delta' ? ['*'] : []);
+        await p.recvAck();
+        const typesOf = (d: unknown): string[] => (d as { configs: { '@type': string }[] }).configs.map((c) => c['@type']);
+        assert.ok(!typesOf(configDump(h.engine.streams()[0]!)).some((t) => t.endsWith('EcdsConfigDump')));
+        p.sub(ECDS, ['lua-a']);
+        await p.recvAck();
+        assert.ok(await p.c.none()); // the ACK has arrived
+        const dump = configDump(h.engine.streams()[0]!) as {
+          configs: { '@type': string; ecds_filters?: unknown; ecdsFilters?: unknown }[];
+        };
+        const ecds = dump.configs.find((c) => c['@type'].endsWith('EcdsConfigDump'));
+        assert.ok(ecds, JSON.stringify(typesOf(dump)));
+        const filters = (ecds.ecdsFilters ?? ecds.ecds_filters) as { ecdsFilter: { name: string; '@type': string } }[];
+        assert.deepEqual(
+          filters.map((f) => f.ecdsFilter.name),
+          ['lua-a'],
+        );
       });
 
       it('a wildcard subscription gets every extension config the proxy has', async () => {

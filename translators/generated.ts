@@ -7,6 +7,7 @@
  */
 import type { Cluster, ClusterLoadAssignment, Listener, RouteConfiguration } from '../proto/types.js';
 import type { ClusterKey } from './names.js';
+import type { PatchTrace } from './envoyfilter/trace.js';
 
 export interface TypeOutput<T> {
   names(): readonly string[];
@@ -28,10 +29,14 @@ export interface Generated {
   readonly secrets?: TypeOutput<object>;
   /** The DNS name table, one unnamed resource (translators/nds.ts); added by `generate`. */
   readonly nameTable?: TypeOutput<object>;
+  /** Named TypedExtensionConfigs EnvoyFilter EXTENSION_CONFIG patches define, served over ECDS (translators/envoyfilter). */
+  readonly extensionConfigs?: TypeOutput<object>;
   /** The EnvoyFilters applied and the patches skipped as invalid (translators/envoyfilter); absent when none applies. */
   readonly envoyFilters?: {
     readonly filters: readonly string[];
     skips(): readonly { filter: string; patchIndex: number; typeUrl: string; resource: string; reason: string }[];
+    /** The resource before and after each patch (explain); undefined when no patch applied to it. */
+    trace(typeUrl: string, name: string): PatchTrace | undefined;
   };
 }
 
@@ -66,12 +71,13 @@ const asKeyed = <T>(o: TypeOutput<T> | undefined): ClusterOutput<T> =>
  */
 export function mergeOutputs(parts: readonly Generated[]): Generated {
   if (parts.length === 1) return parts[0]!;
-  const extra = <K extends 'secrets' | 'nameTable'>(k: K): TypeOutput<object> | undefined => {
+  const extra = <K extends 'secrets' | 'nameTable' | 'extensionConfigs'>(k: K): TypeOutput<object> | undefined => {
     const has = parts.filter((p) => p[k]);
     return has.length ? mergeType(has.map((p) => asKeyed(p[k]))) : undefined;
   };
   const secrets = extra('secrets');
   const nameTable = extra('nameTable');
+  const extensionConfigs = extra('extensionConfigs');
   return {
     clusters: mergeType(parts.map((p) => p.clusters)),
     endpoints: mergeType(parts.map((p) => p.endpoints)),
@@ -79,5 +85,6 @@ export function mergeOutputs(parts: readonly Generated[]): Generated {
     routes: mergeType(parts.map((p) => asKeyed(p.routes))),
     ...(secrets ? { secrets } : {}),
     ...(nameTable ? { nameTable } : {}),
+    ...(extensionConfigs ? { extensionConfigs } : {}),
   };
 }

@@ -13,7 +13,7 @@
  * were encoded from — rather than decoding the bytes, whose Any-packed fields would come back as
  * bytes and not in the translators' shape that those views read.
  */
-import { MESSAGE_OF, PUSH_ORDER, CDS, EDS, LDS, NDS, RDS, SDS, type XdsType } from '../../proto/typeurls.js';
+import { MESSAGE_OF, PUSH_ORDER, CDS, ECDS, EDS, LDS, NDS, RDS, SDS, type XdsType } from '../../proto/typeurls.js';
 import type { EncodedResource } from '../../proto/encode.js';
 import type { ClusterKey, Generated, TypeOutput } from '../../translators/index.js';
 import type { CarryOver } from './api.js';
@@ -37,6 +37,8 @@ export function outputOf(g: Generated, t: XdsType): TypeOutput<object> {
       return g.secrets ?? NOTHING;
     case NDS:
       return g.nameTable ?? NOTHING;
+    case ECDS:
+      return g.extensionConfigs ?? NOTHING;
   }
   throw new Error(`unsupported type ${String(t)}`);
 }

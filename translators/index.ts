@@ -10,8 +10,8 @@
  * RequestAuthentications that select the workload, its effective PeerAuthentication, and the
  * EnvoyFilters selecting it (translators/envoyfilter/select.ts) are named in the key too; Envoy HCMs
  * add what labels don't determine (translators/hcm.ts hcmClassKey), proxies of an older Istio their
- * version gate bucket (translators/versions.ts), and a workload whose Sidecar ingress forwards to
- * its own IP, that IP.
+ * version gate bucket (translators/versions.ts), a workload whose Sidecar ingress forwards to
+ * its own IP, that IP, and what decides its bound listeners (interception mode NONE, bindingClassKey).
  */
 import type { MeshConfig } from '../model/config.js';
 import type { Proxy } from '../model/proxy.js';
@@ -26,6 +26,8 @@ import { nameTableOutput, ndsClassKey } from './nds.js';
 import { secretOutput } from './secret.js';
 import { appliedKey, appliedPolicies } from './authz/select.js';
 import { effectiveMtls, mtlsKey } from '../model/peerauth.js';
+import { bindsToPort, interceptionMode } from '../model/interception.js';
+import type { Sidecar } from '../model/istio.js';
 import { applyEnvoyFilters, envoyFilterClassKey, type ProtoOps } from './envoyfilter/index.js';
 
 export type { ClusterOutput, Generated, TypeOutput } from './generated.js';
@@ -50,7 +52,21 @@ export function proxyClass(proxy: Proxy, mesh?: MeshConfig): string {
   // A Sidecar ingress endpoint on 0.0.0.0 (or none) is the workload's own IP: one class per IP then.
   const sc = mesh && proxy.type === 'sidecar' && proxy.generator === 'envoy' ? sidecarFor(mesh, proxy.namespace, labels) : undefined;
   const ownIp = sc?.spec.ingress?.some((l) => !l.defaultEndpoint || l.defaultEndpoint.startsWith('0.0.0.0:')) ? `|ip:${proxy.ip}` : '';
-  return `${proxy.generator}/${proxy.type}/${proxy.namespace}/${shape}${ndsClassKey(proxy)}${authz ? `/policies:${authz}` : ''}${mtlsClassKey(proxy, labels, mesh)}${ef}${hcm}${bucket === 'current' ? '' : `|v:${bucket}`}${ownIp}`;
+  return `${proxy.generator}/${proxy.type}/${proxy.namespace}/${shape}${ndsClassKey(proxy)}${authz ? `/policies:${authz}` : ''}${mtlsClassKey(proxy, labels, mesh)}${ef}${hcm}${bucket === 'current' ? '' : `|v:${bucket}`}${ownIp}${bindingClassKey(proxy, sc)}`;
+}
+
+/**
+ * What decides a sidecar's capture and bound listeners beyond its labels (translators/inbound-bind.ts,
+ * egress-bind.ts): interception mode NONE (no capture listeners, bound outbound listeners),
+ * UNPRIVILEGED_POD (ports below 1024 are not bound), and the IPs a bound ingress listener without
+ * a `bind` listens on. Empty for the usual iptables sidecar.
+ */
+function bindingClassKey(proxy: Proxy, sc: Sidecar | undefined): string {
+  if (proxy.type !== 'sidecar' || proxy.generator !== 'envoy') return '';
+  const mode = interceptionMode(proxy);
+  const unpriv = String(proxy.metadata['UNPRIVILEGED_POD'] ?? '').toLowerCase() === 'true';
+  const boundOnIp = sc?.spec.ingress?.some((l) => !l.bind && bindsToPort(l.captureMode, proxy));
+  return `${mode === 'NONE' ? '|icpt:NONE' : ''}${unpriv ? '|unpriv' : ''}${boundOnIp ? `|bind:${proxy.ips.join(',')}` : ''}`;
 }
 
 /**

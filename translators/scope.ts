@@ -10,7 +10,7 @@
  */
 import { workloadLabels } from '../model/resolve-proxy.js';
 import type { MeshConfig, MeshService } from '../model/config.js';
-import type { DestinationRule, Sidecar, VirtualService } from '../model/istio.js';
+import type { DestinationRule, IstioEgressListener, Sidecar, VirtualService } from '../model/istio.js';
 import type { OutboundTrafficPolicy } from '../model/meshconfig.js';
 import type { Proxy } from '../model/proxy.js';
 import { hostSubsetOf, isWildcardHost, resolveShortName } from '../model/hosts.js';
@@ -39,17 +39,31 @@ export function exported(exportTo: readonly string[] | undefined, owner: string,
   return list.some((e) => e === '*' || (e === '.' && owner === ns) || e === ns);
 }
 
+/** Whether egress listener `e` imports `host` of namespace `ns` (its `namespace/host` entries). */
+function admits(e: IstioEgressListener, proxyNs: string, ns: string, host: string): boolean {
+  return e.hosts.some((h) => {
+    const i = h.indexOf('/');
+    const hns = h.slice(0, i);
+    const nsOk = hns === '*' || (hns === '.' && ns === proxyNs) || hns === ns;
+    return nsOk && hostSubsetOf(host, h.slice(i + 1));
+  });
+}
+
+/**
+ * The egress listener a service port's outbound listener comes from, as istiod walks them: the
+ * listener declaring that port, else the catch-all (no port) one; undefined without a Sidecar.
+ */
+export function egressListenerFor(scope: Scope, svc: MeshService, port: number): IstioEgressListener | undefined {
+  const egress = scope.sidecar?.spec.egress ?? [];
+  const admitted = egress.filter((e) => admits(e, scope.namespace, svc.namespace, svc.hostname));
+  return admitted.find((e) => e.port?.number === port) ?? admitted.find((e) => !e.port);
+}
+
 /** Ports of `host` the Sidecar's egress allows: 'all', a set (egress listeners with a port), or none. */
 function egressPorts(sc: Sidecar, proxyNs: string, ns: string, host: string): 'all' | Set<number> | undefined {
   let out: 'all' | Set<number> | undefined;
   for (const e of sc.spec.egress ?? []) {
-    const hit = e.hosts.some((h) => {
-      const i = h.indexOf('/');
-      const hns = h.slice(0, i);
-      const nsOk = hns === '*' || (hns === '.' && ns === proxyNs) || hns === ns;
-      return nsOk && hostSubsetOf(host, h.slice(i + 1));
-    });
-    if (!hit) continue;
+    if (!admits(e, proxyNs, ns, host)) continue;
     if (!e.port) return 'all';
     out ??= new Set<number>();
     if (out !== 'all') out.add(e.port.number);

@@ -13,7 +13,9 @@ import { outboundClusters } from './cluster.js';
 import { outboundEndpoints } from './endpoint.js';
 import { BLACKHOLE_CLUSTER, PASSTHROUGH_CLUSTER, type ClusterKey } from './names.js';
 import { httpListeners, httpPorts, outboundRouteConfig, routePorts, tcpListeners, virtualOutbound } from './outbound.js';
-import { inboundClusters, inboundPorts, inboundRoutes, virtualInbound } from './inbound.js';
+import { inboundClusters, inboundPorts, inboundRoutes } from './inbound.js';
+import { inboundListeners } from './inbound-bind.js';
+import { interceptionMode } from '../model/interception.js';
 import { buildScope, type Scope } from './scope.js';
 import type { ClusterOutput, Generated, TypeOutput } from './generated.js';
 import { durationOf } from '../model/duration.js';
@@ -68,8 +70,8 @@ export function sidecarGenerator(mesh: MeshConfig, proxy: Proxy): Generated {
   ]);
   const ports = httpPorts(scope.services);
   const listeners = [
-    virtualOutbound(scope),
-    virtualInbound(scope, inPorts),
+    ...(interceptionMode(proxy) === 'NONE' ? [] : [virtualOutbound(scope)]),
+    ...inboundListeners(scope, inPorts),
     ...httpListeners(scope, ports),
     ...tcpListeners(scope, ports),
   ].sort(byName);

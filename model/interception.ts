@@ -32,3 +32,16 @@ export function globalUnicastIp(ips: readonly string[]): string | undefined {
     return a !== 0 && a !== 127 && !(a === 169 && b === 254) && a < 224;
   });
 }
+
+/** Ports the agent and Envoy already listen on (outbound/inbound capture, health, Prometheus). */
+const RESERVED_PORTS: ReadonlySet<number> = new Set([15001, 15006, 15021, 15090]);
+
+/**
+ * Whether the proxy can bind `address:port` itself (istiod's CanBindToPort): not below 1024 when
+ * node metadata says `UNPRIVILEGED_POD: "true"`, not the agent's own ports on the wildcard address.
+ */
+export function canBind(proxy: Proxy, address: string, port: number): boolean {
+  const unprivileged = String(proxy.metadata['UNPRIVILEGED_POD'] ?? '').toLowerCase() === 'true';
+  if (unprivileged && port > 0 && port < 1024) return false;
+  return !((address === '0.0.0.0' || address === '::') && RESERVED_PORTS.has(port));
+}

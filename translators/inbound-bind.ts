@@ -7,26 +7,14 @@
  * named `<bind>_<port>` and listens on the ingress `bind` (default the workload's IP, so the app may
  * keep 127.0.0.1:<port>); it carries that port's chains (mTLS options or the ingress TLS), no
  * original_dst and no passthrough chains. A proxy without iptables gets no virtualInbound at all.
- * Ports a proxy may not bind are skipped, as istiod's CanBindToPort: below 1024 when node metadata
- * says `UNPRIVILEGED_POD: "true"`, and the agent's own ports on the wildcard address.
+ * Ports the proxy may not bind (model/interception.ts canBind) are dropped by inbound.ts.
  */
 import type { Listener } from '../proto/types.js';
-import type { Proxy } from '../model/proxy.js';
 import { interceptionMode } from '../model/interception.js';
 import { mtlsModeForPort } from '../model/peerauth.js';
 import { chainName, chainsFor, virtualInbound, workloadMtls, type InboundPort } from './inbound.js';
 import { httpInspectorFor, tlsInspectorFor } from './mtls-inbound.js';
 import type { Scope } from './scope.js';
-
-/** Ports the agent and Envoy already listen on (outbound/inbound capture, health, Prometheus). */
-const RESERVED_PORTS: ReadonlySet<number> = new Set([15001, 15006, 15021, 15090]);
-
-/** Whether the proxy can bind `address:port` itself (istiod's CanBindToPort). */
-export function canBind(proxy: Proxy, address: string, port: number): boolean {
-  const unprivileged = String(proxy.metadata['UNPRIVILEGED_POD'] ?? '').toLowerCase() === 'true';
-  if (unprivileged && port > 0 && port < 1024) return false;
-  return !((address === '0.0.0.0' || address === '::') && RESERVED_PORTS.has(port));
-}
 
 function boundListener(scope: Scope, p: InboundPort): Listener {
   const chains = chainsFor(scope, p, mtlsModeForPort(workloadMtls(scope), p.port), scope.mesh.settings.trustDomain);
@@ -44,8 +32,6 @@ function boundListener(scope: Scope, p: InboundPort): Listener {
 
 /** virtualInbound (unless the proxy has no iptables) and a listener per bound port. */
 export function inboundListeners(scope: Scope, ports: readonly InboundPort[]): Listener[] {
-  const bound = ports
-    .filter((p) => p.bindToPort && canBind(scope.proxy, p.address ?? '0.0.0.0', p.port))
-    .map((p) => boundListener(scope, p));
+  const bound = ports.filter((p) => p.bindToPort).map((p) => boundListener(scope, p));
   return interceptionMode(scope.proxy) === 'NONE' ? bound : [virtualInbound(scope, ports), ...bound];
 }

@@ -19,7 +19,7 @@
 import type { MeshConfig, MeshService } from '../model/config.js';
 import type { ServicePort } from '../model/k8s.js';
 import type { ConnectionPoolSettings, ServerTLSSettings } from '../model/istio.js';
-import { bindsToPort, globalUnicastIp, interceptionMode } from '../model/interception.js';
+import { bindsToPort, canBind, globalUnicastIp, interceptionMode } from '../model/interception.js';
 import { policyFields } from './policy.js';
 import { downstreamTlsSocket } from './server-tls.js';
 import type { Cluster, Filter, FilterChain, Listener, RouteConfiguration } from '../proto/types.js';
@@ -120,6 +120,7 @@ function ingressPorts(scope: Scope): InboundPort[] | undefined {
         ...(connectionPool ? { connectionPool } : {}),
       };
     })
+    .filter((p) => !p.bindToPort || canBind(scope.proxy, p.address, p.port)) // istiod skips ports it cannot bind
     .sort((a, b) => a.port - b.port);
 }
 

@@ -32,6 +32,7 @@ import { hostRoutes, type RouteFlavor } from './route.js';
 import { tcpChain, tcpProxy, tlsChains, TLS_INSPECTOR } from './tcp.js';
 import type { Scope } from './scope.js';
 import { egressBinding } from './egress-bind.js';
+import { canBind } from '../model/interception.js';
 
 export const SIDECAR_ROUTES: RouteFlavor = {
   headerStyle: 'string_match',
@@ -184,7 +185,7 @@ export function tcpListeners(scope: Scope, http: ReadonlyMap<number, readonly Me
       const b = egressBinding(scope, svc, p.port);
       if (b.address) {
         const key = `${b.address}_${p.port}`;
-        if (taken.has(key)) continue;
+        if (taken.has(key) || (b.bindToPort && !canBind(scope.proxy, b.address, p.port))) continue;
         const cur = shared.get(key);
         if (cur) cur.services.push(svc);
         else shared.set(key, { address: b.address, port: p.port, bound: b.bindToPort, services: [svc] });
@@ -277,7 +278,7 @@ function httpBindings(
     for (const svc of svcs) {
       const b = egressBinding(scope, svc, port);
       const address = b.address ?? '0.0.0.0';
-      if (seen.has(address)) continue;
+      if (seen.has(address) || (b.bindToPort && !canBind(scope.proxy, address, port))) continue;
       seen.add(address);
       out.push({ port, address, bound: b.bindToPort });
     }

@@ -312,7 +312,11 @@ export interface SidecarSpec {
   readonly workloadSelector?: WorkloadSelector;
   readonly ingress?: readonly IstioIngressListener[];
   readonly egress?: readonly IstioEgressListener[];
-  readonly outboundTrafficPolicy?: { readonly mode?: 'ALLOW_ANY' | 'REGISTRY_ONLY' };
+  readonly outboundTrafficPolicy?: {
+    readonly mode?: 'ALLOW_ANY' | 'REGISTRY_ONLY';
+    /** ALLOW_ANY only: where traffic to unknown destinations goes instead of PassthroughCluster. */
+    readonly egressProxy?: { readonly host: string; readonly subset?: string; readonly port: { readonly number: number } };
+  };
   /** Connection pool of every inbound cluster of the workload (an ingress listener's own wins). */
   readonly inboundConnectionPool?: ConnectionPoolSettings;
 }

@@ -17,15 +17,7 @@ import { typedAny } from '../proto/any.js';
 import { legacyServiceDomains, serviceDomains } from './domains.js';
 import { versionGates } from './versions.js';
 import { HCM_FILTER, HCM_TYPE, listenerContext, rdsHcm } from './hcm.js';
-import {
-  BLACKHOLE_CLUSTER,
-  PASSTHROUGH_CLUSTER,
-  clusterName,
-  configPath,
-  outboundListenerName,
-  outboundRouteName,
-  vhostName,
-} from './names.js';
+import { BLACKHOLE_CLUSTER, clusterName, configPath, outboundListenerName, outboundRouteName, vhostName } from './names.js';
 import { istioMetadata } from './metadata.js';
 import { portProtocol, isHttp } from './protocol.js';
 import { hostRoutes, type RouteFlavor } from './route.js';
@@ -77,7 +69,7 @@ const HTTP_INSPECTOR = {
 };
 
 export function virtualOutbound(scope: Scope): Listener {
-  const target = scope.outboundPolicy === 'REGISTRY_ONLY' ? BLACKHOLE_CLUSTER : PASSTHROUGH_CLUSTER;
+  const target = scope.outboundPolicy === 'REGISTRY_ONLY' ? BLACKHOLE_CLUSTER : scope.passthroughCluster;
   return {
     name: 'virtualOutbound',
     address: { socket_address: { address: '0.0.0.0', port_value: 15001 } },
@@ -310,7 +302,7 @@ export function outboundRouteConfig(scope: Scope, port: number, services: readon
     vhosts.push({
       name: 'allow_any',
       domains: ['*'],
-      routes: [{ name: 'allow_any', match: { prefix: '/' }, route: { cluster: PASSTHROUGH_CLUSTER, timeout: { seconds: 0 } } }],
+      routes: [{ name: 'allow_any', match: { prefix: '/' }, route: { cluster: scope.passthroughCluster, timeout: { seconds: 0 } } }],
       include_request_attempt_count: true,
     });
   }

@@ -15,6 +15,7 @@ import type { OutboundTrafficPolicy } from '../model/meshconfig.js';
 import type { Proxy } from '../model/proxy.js';
 import { hostSubsetOf, isWildcardHost, resolveShortName } from '../model/hosts.js';
 import { selectorMatches } from '../model/labels.js';
+import { PASSTHROUGH_CLUSTER, clusterName } from './names.js';
 
 export interface Scope {
   readonly mesh: MeshConfig;
@@ -27,6 +28,8 @@ export interface Scope {
   /** Mesh-bound VirtualServices visible to the proxy, by namespace/name. */
   readonly virtualServices: readonly VirtualService[];
   readonly outboundPolicy: OutboundTrafficPolicy;
+  /** With ALLOW_ANY, the cluster unknown destinations go to: the Sidecar's egressProxy, else PassthroughCluster. */
+  readonly passthroughCluster: string;
   /** The VirtualService that routes `host` for this proxy (the first one wins, as istiod). */
   vsFor(host: string): VirtualService | undefined;
   /** The DestinationRule for `host`: the proxy's namespace, then the service's, then the root namespace, then any exported. */
@@ -83,6 +86,12 @@ function scoped(sc: Sidecar | undefined, proxyNs: string, s: MeshService): MeshS
   if (ports === 'all') return s;
   const kept = s.ports.filter((p) => ports.has(p.port));
   return kept.length ? { ...s, ports: kept } : undefined;
+}
+
+/** istiod's GetDestinationCluster for the Sidecar's egressProxy (outbound|<port>|<subset>|<host>), when set. */
+function egressProxyCluster(sc: Sidecar | undefined): string | undefined {
+  const ep = sc?.spec.outboundTrafficPolicy?.egressProxy;
+  return ep ? clusterName('outbound', ep.port.number, ep.subset ?? '', ep.host) : undefined;
 }
 
 /** The proxy's workload labels: model/resolve-proxy.ts's rule (the registry pod's over metadata LABELS). */
@@ -147,6 +156,7 @@ export function buildScope(mesh: MeshConfig, proxy: Proxy): Scope {
     serviceByHost,
     virtualServices,
     outboundPolicy: sidecar?.spec.outboundTrafficPolicy?.mode ?? mesh.settings.outboundTrafficPolicy,
+    passthroughCluster: egressProxyCluster(sidecar) ?? PASSTHROUGH_CLUSTER,
     vsFor(host) {
       if (!vsCache.has(host)) {
         // The first VirtualService (namespace/name) naming the host exactly, else the first matching it by wildcard.

@@ -120,6 +120,17 @@ describe('Sidecar captureMode / bind / ingress tls and INTERCEPTION_MODE NONE (i
     assert.ok(s.listeners['virtualOutbound']);
   });
 
+  it('Sidecar outboundTrafficPolicy: egressProxy takes unknown destinations; a policy without mode is REGISTRY_ONLY', () => {
+    const catchAll = (s: Snapshot): unknown =>
+      ((chainsOf(s.listeners['virtualOutbound'])[0]!['filters'] as J[])[0]!['typedConfig'] as J)['cluster'];
+    const app = snapOf('sidecar-egress-proxy', 0);
+    assert.equal(catchAll(app), 'outbound|3128||squid.egress.svc.cluster.local');
+    const vhosts = (app.routes['8080'] as J)['virtualHosts'] as J[];
+    const allowAny = vhosts.find((v) => v['name'] === 'allow_any')!;
+    assert.equal((((allowAny['routes'] as J[])[0]!['route'] as J) ?? {})['cluster'], 'outbound|3128||squid.egress.svc.cluster.local');
+    assert.equal(catchAll(snapOf('sidecar-egress-proxy', 1)), 'BlackHoleCluster');
+  });
+
   it('the interception mode and a bound ingress listener on the workload IP are part of the proxy class', () => {
     const { mesh } = load('interception-none');
     const id = (ip: string, pod: string): string => `sidecar~${ip}~${pod}.apps~apps.svc.cluster.local`;

@@ -159,6 +159,14 @@ describe('validators for the Istio kinds of issue #4', () => {
       }),
       'spec.egress[1].port.number',
     );
+    const proxy = { host: 'squid.egress.svc.cluster.local', port: { number: 3128 } };
+    ok(obj('Sidecar', { outboundTrafficPolicy: { mode: 'ALLOW_ANY', egressProxy: proxy } }));
+    assert.equal(bad({ outboundTrafficPolicy: { mode: 'REGISTRY_ONLY', egressProxy: proxy } }), 'spec.outboundTrafficPolicy.egressProxy');
+    assert.equal(
+      bad({ outboundTrafficPolicy: { mode: 'ALLOW_ANY', egressProxy: { host: 'squid' } } }),
+      'spec.outboundTrafficPolicy.egressProxy.port',
+    );
+    assert.equal(bad({ outboundTrafficPolicy: { mode: 'ALLOW_ANY', egresProxy: proxy } }), 'spec.outboundTrafficPolicy.egresProxy');
   });
   it('Gateway: servers, TLS needs a mode and a credential', () => {
     ok(

@@ -147,11 +147,28 @@ export function readSidecar(r: Reader, raw: Raw, ns: string): Sidecar {
   });
   const otp = r.object(spec['outboundTrafficPolicy'], 'spec.outboundTrafficPolicy');
   let mode: 'ALLOW_ANY' | 'REGISTRY_ONLY' | undefined;
+  let egressProxy: { host: string; subset?: string; port: { number: number } } | undefined;
   if (otp) {
+    r.known(otp, 'spec.outboundTrafficPolicy', ['mode', 'egressProxy']);
     const m = r.string(otp['mode'], 'spec.outboundTrafficPolicy.mode');
     if (m !== undefined && m !== 'ALLOW_ANY' && m !== 'REGISTRY_ONLY')
       r.fail('spec.outboundTrafficPolicy.mode', `"${m}" is not ALLOW_ANY or REGISTRY_ONLY`);
-    else mode = m;
+    // The API's enum default is REGISTRY_ONLY: a Sidecar's policy without a mode blocks, as in istiod.
+    else mode = m ?? 'REGISTRY_ONLY';
+    const ep = r.object(otp['egressProxy'], 'spec.outboundTrafficPolicy.egressProxy');
+    if (ep) {
+      const path = 'spec.outboundTrafficPolicy.egressProxy';
+      r.known(ep, path, ['host', 'subset', 'port']);
+      const host = r.string(ep['host'], `${path}.host`, true);
+      if (host !== undefined && (!validHost(host) || host.includes('*')))
+        r.fail(`${path}.host`, `"${host}" is not a fully qualified host name`);
+      const subset = r.string(ep['subset'], `${path}.subset`);
+      const po = r.object(ep['port'], `${path}.port`);
+      if (!po) r.fail(`${path}.port`, 'is required (the port of the egress proxy)');
+      const number = po ? r.int(po['number'], `${path}.port.number`, { min: 1, max: 65535, required: true }) : undefined;
+      if (mode !== 'ALLOW_ANY') r.fail(path, 'egressProxy needs outboundTrafficPolicy.mode ALLOW_ANY');
+      if (host && number !== undefined) egressProxy = { host, ...(subset ? { subset } : {}), port: { number } };
+    }
   }
   const inboundConnectionPool = readPool(r, spec['inboundConnectionPool'], 'spec.inboundConnectionPool');
   return {
@@ -161,7 +178,7 @@ export function readSidecar(r: Reader, raw: Raw, ns: string): Sidecar {
       ...(labels ? { workloadSelector: { labels } } : {}),
       ...(ingress.length ? { ingress } : {}),
       ...(egress.length ? { egress } : {}),
-      ...(mode ? { outboundTrafficPolicy: { mode } } : {}),
+      ...(mode ? { outboundTrafficPolicy: { mode, ...(egressProxy ? { egressProxy } : {}) } } : {}),
       ...(inboundConnectionPool ? { inboundConnectionPool } : {}),
     },
   };

@@ -83,9 +83,15 @@ function scoped(sc: Sidecar | undefined, proxyNs: string, s: MeshService): MeshS
   if (!sc) return s;
   const ports = egressPorts(sc, proxyNs, s.namespace, s.hostname);
   if (ports === undefined) return undefined;
-  if (ports === 'all') return s;
-  const kept = s.ports.filter((p) => ports.has(p.port));
-  return kept.length ? { ...s, ports: kept } : undefined;
+  const kept = (ports === 'all' ? s.ports : s.ports.filter((p) => ports.has(p.port))).map((p) => {
+    // istiod builds the listener of an egress port with that port's declared protocol.
+    const declared = sc.spec.egress?.find(
+      (e) => e.port?.number === p.port && e.port.protocol && admits(e, proxyNs, s.namespace, s.hostname),
+    )?.port?.protocol;
+    return declared && p.protocol !== 'UDP' ? { ...p, appProtocol: declared.toLowerCase() } : p;
+  });
+  if (!kept.length) return undefined;
+  return kept.every((p, i) => p === s.ports[i]) && kept.length === s.ports.length ? s : { ...s, ports: kept };
 }
 
 /** istiod's GetDestinationCluster for the Sidecar's egressProxy (outbound|<port>|<subset>|<host>), when set. */

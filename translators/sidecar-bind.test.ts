@@ -118,6 +118,9 @@ describe('Sidecar captureMode / bind / ingress tls and INTERCEPTION_MODE NONE (i
     assert.equal(bound(s.listeners['127.0.0.5_3306']), false);
     assert.equal(s.listeners['10.96.6.3_3306'], undefined, 'not on the VIP any more');
     assert.ok(s.listeners['virtualOutbound']);
+    // The egress port's protocol (HTTP) wins over the undeclared Service port: no sniffing listener.
+    assert.ok(s.listeners['0.0.0.0_7070'] && s.routes['7070']);
+    assert.equal(s.listeners['10.96.6.5_7070'], undefined);
   });
 
   it('Sidecar outboundTrafficPolicy: egressProxy takes unknown destinations; a policy without mode is REGISTRY_ONLY', () => {

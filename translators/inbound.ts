@@ -10,7 +10,10 @@
  * the same pod or VM) and route configs `inbound|<port>||` with one vhost `inbound|http|<port>`.
  * The workload's ports come from the services whose selector picks the proxy's labels (Service
  * selectors, ServiceEntry workloadSelectors) in its namespace — or, as istiod, from the ingress
- * listeners of the Sidecar that applies to it (port, protocol, defaultEndpoint); a named targetPort is resolved
+ * listeners of the Sidecar that applies to it (port, protocol, defaultEndpoint, bind/captureMode —
+ * a bound port gets its own listener in inbound-bind.ts —, tls terminated with file certificates where
+ * mTLS is DISABLE, connectionPool); a proxy with INTERCEPTION_MODE NONE and no ingress listeners has
+ * no inbound ports; a named targetPort is resolved
  * against the first matching Pod or WorkloadEntry. AuthorizationPolicies reach TCP chains (ports
  * and the passthrough catch-all) as network filters before tcp_proxy, HTTP ones through the HCM's
  * filter registry. Output depends only on namespace and labels, so proxies of one workload shape

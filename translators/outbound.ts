@@ -9,7 +9,10 @@
  *   apply); without a VIP, `0.0.0.0_<port>` (SNI chains for TLS, else the first service's chain);
  * - a port whose protocol is not declared (no known name prefix or appProtocol) is sniffed as istiod
  *   does: its VIP listener runs http_inspector and sends HTTP/1.1 and h2c to the HCM of route config
- *   `"<port>"` (where the service gets its virtual host) and everything else to tcp_proxy.
+ *   `"<port>"` (where the service gets its virtual host) and everything else to tcp_proxy;
+ * - a Sidecar egress `bind`/`captureMode: NONE` or a proxy without iptables moves a listener to
+ *   `<bind>_<port>` and makes it bind its port (egress-bind.ts); the catch-all chain goes to the
+ *   Sidecar's egressProxy when set.
  */
 import type { MeshService } from '../model/config.js';
 import type { FilterChain, Listener, RouteConfiguration, VirtualHost } from '../proto/types.js';

@@ -134,6 +134,32 @@ describe('Sidecar captureMode / bind / ingress tls and INTERCEPTION_MODE NONE (i
     assert.equal(catchAll(snapOf('sidecar-egress-proxy', 1)), 'BlackHoleCluster');
   });
 
+  it('EnvoyFilters for SIDECAR_INBOUND patch a bound ingress listener', () => {
+    const { mesh } = meshFrom(`apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {name: web, namespace: default}
+spec:
+  workloadSelector: {labels: {app: web}}
+  ingress: [{port: {number: 9080, protocol: HTTP, name: http}, captureMode: NONE, defaultEndpoint: "127.0.0.1:8080"}]
+---
+apiVersion: networking.istio.io/v1alpha3
+kind: EnvoyFilter
+metadata: {name: buffers, namespace: default}
+spec:
+  workloadSelector: {labels: {app: web}}
+  configPatches:
+  - applyTo: LISTENER
+    match: {context: SIDECAR_INBOUND, listener: {portNumber: 9080}}
+    patch: {operation: MERGE, value: {per_connection_buffer_limit_bytes: 1024}}
+`);
+    const { snap, problems } = snapshot(
+      mesh,
+      proxy('sidecar~10.244.2.7~web-1.default~default.svc.cluster.local', { LABELS: { app: 'web' } }),
+    );
+    assert.deepEqual(problems, []);
+    assert.equal((snap.listeners['10.244.2.7_9080'] as J)['perConnectionBufferLimitBytes'], 1024);
+  });
+
   it('the interception mode and a bound ingress listener on the workload IP are part of the proxy class', () => {
     const { mesh } = load('interception-none');
     const id = (ip: string, pod: string): string => `sidecar~${ip}~${pod}.apps~apps.svc.cluster.local`;

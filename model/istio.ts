@@ -181,18 +181,20 @@ export interface LocalityLbSetting {
   readonly failoverPriority?: readonly string[];
 }
 
+export interface ConnectionPoolSettings {
+  readonly tcp?: { readonly maxConnections?: number; readonly connectTimeout?: string };
+  readonly http?: {
+    readonly http1MaxPendingRequests?: number;
+    readonly http2MaxRequests?: number;
+    readonly maxRequestsPerConnection?: number;
+    readonly maxRetries?: number;
+    readonly idleTimeout?: string;
+  };
+}
+
 export interface TrafficPolicy {
   readonly loadBalancer?: LoadBalancerSettings;
-  readonly connectionPool?: {
-    readonly tcp?: { readonly maxConnections?: number; readonly connectTimeout?: string };
-    readonly http?: {
-      readonly http1MaxPendingRequests?: number;
-      readonly http2MaxRequests?: number;
-      readonly maxRequestsPerConnection?: number;
-      readonly maxRetries?: number;
-      readonly idleTimeout?: string;
-    };
-  };
+  readonly connectionPool?: ConnectionPoolSettings;
   readonly outlierDetection?: {
     readonly consecutive5xxErrors?: number;
     readonly consecutiveGatewayErrors?: number;
@@ -284,20 +286,39 @@ export interface WorkloadEntry {
   readonly spec: WorkloadEntrySpec;
 }
 
+/** Sidecar listener capture: DEFAULT follows the proxy's interception mode; NONE binds a real listener; IPTABLES is captured. */
+export type CaptureMode = 'DEFAULT' | 'IPTABLES' | 'NONE';
 export interface IstioEgressListener {
   readonly hosts: readonly string[];
+  /** Port 0 with a `unix://` bind is a Unix domain socket listener. */
   readonly port?: { readonly number: number; readonly protocol?: string; readonly name?: string };
+  /** The listener address (an IP, or `unix://path` for port 0). */
+  readonly bind?: string;
+  readonly captureMode?: CaptureMode;
 }
 /** A Sidecar ingress listener: the port the proxy accepts on and where it forwards (`127.0.0.1:P`, `0.0.0.0:P`, `unix://path`). */
 export interface IstioIngressListener {
   readonly port: { readonly number: number; readonly protocol: string; readonly name: string };
   readonly defaultEndpoint?: string;
+  /** The IP a bound (captureMode NONE) listener binds; default the workload's IP. */
+  readonly bind?: string;
+  readonly captureMode?: CaptureMode;
+  /** TLS the sidecar terminates on this port (file-mounted certificates; SIMPLE, MUTUAL, OPTIONAL_MUTUAL). */
+  readonly tls?: ServerTLSSettings;
+  /** Circuit breakers and timeouts of this port's inbound cluster (over the Sidecar's inboundConnectionPool). */
+  readonly connectionPool?: ConnectionPoolSettings;
 }
 export interface SidecarSpec {
   readonly workloadSelector?: WorkloadSelector;
   readonly ingress?: readonly IstioIngressListener[];
   readonly egress?: readonly IstioEgressListener[];
-  readonly outboundTrafficPolicy?: { readonly mode?: 'ALLOW_ANY' | 'REGISTRY_ONLY' };
+  readonly outboundTrafficPolicy?: {
+    readonly mode?: 'ALLOW_ANY' | 'REGISTRY_ONLY';
+    /** ALLOW_ANY only: where traffic to unknown destinations goes instead of PassthroughCluster. */
+    readonly egressProxy?: { readonly host: string; readonly subset?: string; readonly port: { readonly number: number } };
+  };
+  /** Connection pool of every inbound cluster of the workload (an ingress listener's own wins). */
+  readonly inboundConnectionPool?: ConnectionPoolSettings;
 }
 export interface Sidecar {
   readonly kind: 'Sidecar';

@@ -29,14 +29,12 @@ import { selectorMatches, serviceSelects } from '../model/labels.js';
 import { dedupeDomains } from './outbound.js';
 import { tlsChains, TLS_INSPECTOR } from './tcp.js';
 import { clusterOutput, eager, edsOutput, fixedClusters } from './sidecar.js';
-import { sds } from './policy.js';
+import { downstreamTlsSocket } from './server-tls.js';
 import { networkAuthzFilters } from './authz/workload.js';
 import type { Generated } from './generated.js';
 import type { ListenerPort } from './filters/types.js';
 import { protocolNamed } from './protocol.js';
 import { versionGates } from './versions.js';
-
-const DOWNSTREAM_TLS = 'envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext';
 
 const gwName = (g: Gateway): string => `${g.meta.namespace}/${g.meta.name}`;
 const gwPath = (g: Gateway): string => `/apis/networking.istio.io/v1/namespaces/${g.meta.namespace}/gateway/${g.meta.name}`;
@@ -104,32 +102,6 @@ function routeConfig(scope: Scope, name: string, entries: { g: Gateway; server: 
   return { name, virtual_hosts: dedupeDomains(vhosts), validate_clusters: { value: false } };
 }
 
-function downstreamTls(server: GatewayServer): Record<string, unknown> {
-  const tls = server.tls!;
-  const istio = tls.mode === 'ISTIO_MUTUAL';
-  // A credentialName that is already an SDS name (`kubernetes-gateway://ns/name`, from the Gateway API) is used as is, as istiod does.
-  // Without a credentialName the certificates are files in the gateway pod, which pilot-agent's SDS
-  // serves by name (istiod's SdsCertificateConfig: file-cert:<cert>~<key>, file-root:<ca>).
-  const cred = tls.credentialName ?? '';
-  const files = !istio && !tls.credentialName;
-  const cert = istio
-    ? 'default'
-    : files
-      ? `file-cert:${tls.serverCertificate ?? ''}~${tls.privateKey ?? ''}`
-      : cred.includes('://')
-        ? cred
-        : `kubernetes://${cred}`;
-  const ca = files ? `file-root:${tls.caCertificates ?? ''}` : `${cert}-cacert`;
-  const common: Record<string, unknown> = { tls_certificate_sds_secret_configs: [sds(cert)], alpn_protocols: ['h2', 'http/1.1'] };
-  // ISTIO_MUTUAL: clients must present a mesh certificate (the agent's ROOTCA), and one of the server's subjectAltNames when it lists any.
-  const sans = tls.subjectAltNames?.length ? { match_subject_alt_names: tls.subjectAltNames.map((exact) => ({ exact })) } : {};
-  if (istio)
-    common['combined_validation_context'] = { default_validation_context: sans, validation_context_sds_secret_config: sds('ROOTCA') };
-  else if ((tls.mode === 'MUTUAL' || tls.mode === 'OPTIONAL_MUTUAL') && !(files && !tls.caCertificates))
-    common['combined_validation_context'] = { default_validation_context: {}, validation_context_sds_secret_config: sds(ca) };
-  return { common_tls_context: common, require_client_certificate: { value: istio || tls.mode === 'MUTUAL' } };
-}
-
 /** The filter registry's port for a server bound on listen port `lp`. */
 function serverPort(lp: number, server: GatewayServer): ListenerPort {
   return { number: lp, name: server.port.name, protocol: protocolNamed(server.port.protocol) };
@@ -188,7 +160,7 @@ export function gatewayGenerator(mesh: MeshConfig, proxy: Proxy): Generated {
         rc: routeConfig(scope, rc, [e]),
         chain: {
           ...(sni.length ? { filter_chain_match: { server_names: sni } } : {}),
-          transport_socket: { name: 'envoy.transport_sockets.tls', typed_config: typedAny(DOWNSTREAM_TLS, downstreamTls(e.server)) },
+          transport_socket: downstreamTlsSocket(e.server.tls!),
           filters: [
             {
               name: HCM_FILTER,

@@ -11,7 +11,7 @@
  * EnvoyFilters selecting it (translators/envoyfilter/select.ts) are named in the key too; Envoy HCMs
  * add what labels don't determine (translators/hcm.ts hcmClassKey), proxies of an older Istio their
  * version gate bucket (translators/versions.ts), and a workload whose Sidecar ingress forwards to
- * its own IP, that IP. Each key part says which output it can change (`CLASS_KEY_PARTS`), so
+ * its own IP, that IP, and what decides its bound listeners (interception mode NONE, bindingClassKey). Each key part says which output it can change (`CLASS_KEY_PARTS`), so
  * `outputParts` can share a sidecar's outbound output among classes (translators/share.ts).
  */
 import type { MeshConfig } from '../model/config.js';
@@ -27,6 +27,8 @@ import { nameTableOutput, ndsClassKey } from './nds.js';
 import { secretOutput } from './secret.js';
 import { appliedKey, appliedPolicies } from './authz/select.js';
 import { effectiveMtls, mtlsKey } from '../model/peerauth.js';
+import { bindsToPort, interceptionMode } from '../model/interception.js';
+import type { Sidecar } from '../model/istio.js';
 import { applyEnvoyFilters, envoyFilterClassKey, type ProtoOps } from './envoyfilter/index.js';
 import { sidecarParts, type OutputPart } from './share.js';
 
@@ -104,6 +106,15 @@ export const CLASS_KEY_PARTS: readonly ClassKeyPart[] = [
       return sc?.spec.ingress?.some((l) => !l.defaultEndpoint || l.defaultEndpoint.startsWith('0.0.0.0:')) ? `|ip:${proxy.ip}` : '';
     },
   },
+  // Interception mode NONE / UNPRIVILEGED_POD change outbound listeners, and unbindable ports lose their clusters and routes too.
+  {
+    affects: 'all',
+    segment: ({ mesh, proxy, labels }) =>
+      bindingClassKey(
+        proxy,
+        mesh && proxy.type === 'sidecar' && proxy.generator === 'envoy' ? sidecarFor(mesh, proxy.namespace, labels) : undefined,
+      ),
+  },
 ];
 
 function keyContext(proxy: Proxy, mesh: MeshConfig | undefined): ClassKeyContext {
@@ -145,6 +156,20 @@ export function outputParts(mesh: MeshConfig, proxy: Proxy, ops?: ProtoOps): { c
     () => ({ secrets: secretOutput(mesh, proxy), nameTable: nameTableOutput(mesh, proxy) }),
   );
   return { classKey, parts };
+}
+
+/**
+ * What decides a sidecar's capture and bound listeners beyond its labels (translators/inbound-bind.ts,
+ * egress-bind.ts): interception mode NONE (no capture listeners, bound outbound listeners),
+ * UNPRIVILEGED_POD (ports below 1024 are not bound), and the IPs a bound ingress listener without
+ * a `bind` listens on. Empty for the usual iptables sidecar.
+ */
+function bindingClassKey(proxy: Proxy, sc: Sidecar | undefined): string {
+  if (proxy.type !== 'sidecar' || proxy.generator !== 'envoy') return '';
+  const mode = interceptionMode(proxy);
+  const unpriv = String(proxy.metadata['UNPRIVILEGED_POD'] ?? '').toLowerCase() === 'true';
+  const boundOnIp = sc?.spec.ingress?.some((l) => !l.bind && bindsToPort(l.captureMode, proxy));
+  return `${mode === 'NONE' ? '|icpt:NONE' : ''}${unpriv ? '|unpriv' : ''}${boundOnIp ? `|bind:${proxy.ips.join(',')}` : ''}`;
 }
 
 /**

@@ -16,7 +16,9 @@ import { outboundClusters } from './cluster.js';
 import { outboundEndpoints } from './endpoint.js';
 import { BLACKHOLE_CLUSTER, PASSTHROUGH_CLUSTER, type ClusterKey } from './names.js';
 import { httpListeners, httpPorts, outboundRouteConfig, routePorts, tcpListeners, virtualOutbound } from './outbound.js';
-import { inboundClusters, inboundPorts, inboundRoutes, virtualInbound } from './inbound.js';
+import { inboundClusters, inboundPorts, inboundRoutes } from './inbound.js';
+import { inboundListeners } from './inbound-bind.js';
+import { interceptionMode } from '../model/interception.js';
 import { buildScope, type Scope } from './scope.js';
 import { EMPTY_OUTPUT, mergeOutputs, type ClusterOutput, type Generated, type TypeOutput } from './generated.js';
 import { durationOf } from '../model/duration.js';
@@ -78,17 +80,21 @@ export function sidecarOutbound(scope: Scope): Generated {
 /** The outbound listeners: as the outbound part, plus the HCMs' per-workload values (tracing tags). */
 export function sidecarOutboundListeners(scope: Scope): Generated {
   const ports = httpPorts(scope.services);
-  const listeners = [virtualOutbound(scope), ...httpListeners(scope, ports), ...tcpListeners(scope, ports)].sort(byName);
+  const listeners = [
+    ...(interceptionMode(scope.proxy) === 'NONE' ? [] : [virtualOutbound(scope)]),
+    ...httpListeners(scope, ports),
+    ...tcpListeners(scope, ports),
+  ].sort(byName);
   return { ...EMPTY_OUTPUT, listeners: eager(listeners, (l) => l.name!) };
 }
 
-/** The inbound part: inbound clusters, virtualInbound, inbound route configs — the workload's own shape. */
+/** The inbound part: inbound clusters, virtualInbound and bound ingress listeners, inbound route configs — the workload's own shape. */
 export function sidecarInbound(scope: Scope): Generated {
   const inPorts = inboundPorts(scope);
   return {
     ...EMPTY_OUTPUT,
     clusters: clusterOutput(inboundClusters(scope, inPorts)),
-    listeners: eager([virtualInbound(scope, inPorts)], (l) => l.name!),
+    listeners: eager(inboundListeners(scope, inPorts).sort(byName), (l) => l.name!),
     routes: eager([...inboundRoutes(inPorts)].sort(byName), (r) => r.name!),
   };
 }

@@ -133,10 +133,13 @@ export interface TLSMatchAttributes extends L4MatchAttributes {
 export interface TCPRoute {
   readonly match?: readonly L4MatchAttributes[];
   readonly route: readonly RouteDestination[];
+  /** Provenance of a route converted from the Gateway API (TCPRoute/TLSRoute config path), as on HTTPRoute. Not readable from YAML. */
+  readonly provenance?: string;
 }
 export interface TLSRoute {
   readonly match: readonly TLSMatchAttributes[];
   readonly route: readonly RouteDestination[];
+  readonly provenance?: string;
 }
 
 export interface VirtualServiceSpec {

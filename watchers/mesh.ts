@@ -44,6 +44,11 @@ export interface MeshOptions {
    * It appears with the next snapshot after its Pod arrives.
    */
   readonly holdEndpointsWithoutPod?: boolean;
+  /**
+   * tspilot's own GatewayClass name (`--gateway-class-name`, istiod's built-in `istio`): Gateways of
+   * this class are served even with no GatewayClass object.
+   */
+  readonly gatewayClassName?: string;
 }
 
 export const DEFAULT_MESH_OPTIONS: MeshOptions = { domainSuffix: 'cluster.local', endpointsFromPods: true };
@@ -322,6 +327,7 @@ export function buildMesh(
         serviceByHost,
         secrets: new Set(secrets.keys()),
         domainSuffix: opts.domainSuffix,
+        ...(opts.gatewayClassName ? { className: opts.gatewayClassName } : {}),
       })
     : undefined;
   if (gwapi) {

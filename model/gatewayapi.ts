@@ -88,11 +88,20 @@ export interface GwTimeouts {
   readonly backendRequest?: string;
 }
 
+/** HTTPRoute rule `retry` (experimental channel, GEP-1731). */
+export interface GwRetry {
+  /** HTTP status codes (400–599) that are retried besides connection errors. */
+  readonly codes: readonly number[];
+  readonly attempts?: number;
+  readonly backoff?: string;
+}
+
 export interface GwHTTPRouteRule {
   readonly matches: readonly GwHTTPRouteMatch[];
   readonly filters: readonly GwFilter[];
   readonly backendRefs: readonly GwBackendRef[];
   readonly timeouts?: GwTimeouts;
+  readonly retry?: GwRetry;
 }
 
 export interface GwGRPCRouteRule {

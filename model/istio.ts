@@ -57,6 +57,8 @@ export interface HTTPRetry {
   readonly attempts?: number;
   readonly perTryTimeout?: string;
   readonly retryOn?: string;
+  /** Base interval between retries (Envoy's retry_back_off.base_interval). */
+  readonly backoff?: string;
   readonly retryRemoteLocalities?: boolean;
 }
 

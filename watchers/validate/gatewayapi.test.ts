@@ -168,4 +168,20 @@ describe('watchers/validate: Gateway API kinds', () => {
       'GRPCRoute app/g: spec.rules[0].matches[0].method.service: "a/b" must not contain "/" or spaces',
     );
   });
+
+  it('HTTPRoute retry and timeouts: read with their defaults; a backendRequest longer than the request, or a code outside 400–599, is refused', () => {
+    const r = ok<GwHTTPRoute>(
+      httpRoute([{ retry: { codes: [503], backoff: '100ms' }, timeouts: { request: '10s', backendRequest: '2s' } }]),
+    );
+    assert.deepEqual(r.rules[0]!.retry, { codes: [503], backoff: '100ms' });
+    assert.deepEqual(r.rules[0]!.timeouts, { request: '10s', backendRequest: '2s' });
+    assert.equal(
+      rejection(httpRoute([{ timeouts: { request: '1s', backendRequest: '2s' } }])),
+      'HTTPRoute app/r: spec.rules[0].timeouts.backendRequest: 2s is longer than timeouts.request (1s)',
+    );
+    assert.equal(
+      rejection(httpRoute([{ retry: { codes: [200] } }])),
+      'HTTPRoute app/r: spec.rules[0].retry.codes[0]: must be ≥ 400, got 200',
+    );
+  });
 });

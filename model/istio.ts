@@ -218,6 +218,8 @@ export interface ClientTLSSettings {
   readonly clientCertificate?: string;
   readonly privateKey?: string;
   readonly caCertificates?: string;
+  /** CA certificates as PEM (a BackendTLSPolicy's ConfigMap, resolved at the store). Not readable from YAML. */
+  readonly caCertificatesPem?: string;
 }
 
 /** A traffic policy for one port (DestinationRule portLevelSettings). */

@@ -17,6 +17,7 @@
  * - TLSRoute on a Passthrough listener → SNI `tls` routes; TCPRoute on a TCP listener or a
  *   TLS Terminate listener → a `tcp` route with the weighted backends (none left → no backend:
  *   the gateway closes the connection, as the spec asks and istiod does).
+ * - BackendTLSPolicy → DestinationRules with upstream TLS (backendtls.ts).
  * Nothing bad spreads: a route that attaches nowhere, or a backend that cannot be resolved, is
  * reported in its status and changes nothing else. Pure; output order is deterministic.
  */
@@ -24,6 +25,7 @@ import type { MeshService } from '../../model/config.js';
 import {
   ISTIO_GATEWAY_CONTROLLER,
   type GatewayApiObject,
+  type BackendTLSPolicy,
   type GatewayClass,
   type GwObjectStatus,
   type GwRoute,
@@ -31,7 +33,9 @@ import {
   type KubernetesGateway,
   type ReferenceGrant,
 } from '../../model/gatewayapi.js';
-import type { Gateway, HTTPRoute, RouteDestination, VirtualService } from '../../model/istio.js';
+import type { DestinationRule, Gateway, HTTPRoute, RouteDestination, VirtualService } from '../../model/istio.js';
+import type { ConfigMap } from '../../model/k8s.js';
+import { convertBackendTls } from './backendtls.js';
 import { attach, isGatewayParent, isServiceParent } from './attach.js';
 import { percentWeights, resolveBackend } from './backends.js';
 import { cond, generatedMeta, hostnameWithin } from './conditions.js';
@@ -49,11 +53,15 @@ export interface GatewayApiInput {
   readonly namespaceLabels?: ReadonlyMap<string, Readonly<Record<string, string>>>;
   /** tspilot's own class name (default `istio`, istiod's built-in class). */
   readonly className?: string;
+  /** ConfigMaps by `namespace/name` (BackendTLSPolicy CA bundles). */
+  readonly configMaps?: ReadonlyMap<string, ConfigMap>;
 }
 
 export interface GatewayApiOutput {
   readonly gateways: readonly Gateway[];
   readonly virtualServices: readonly VirtualService[];
+  /** Upstream TLS from BackendTLSPolicies (backendtls.ts). */
+  readonly destinationRules: readonly DestinationRule[];
   readonly status: readonly GwObjectStatus[];
 }
 
@@ -79,10 +87,12 @@ export function convertGatewayApi(input: GatewayApiInput): GatewayApiOutput {
   const gws: KubernetesGateway[] = [];
   const routes: GwRoute[] = [];
   const grants: ReferenceGrant[] = [];
+  const policies: BackendTLSPolicy[] = [];
   for (const o of input.objects) {
     if (o.kind === 'GatewayClass') classes.set(o.meta.name, o);
     else if (o.kind === 'KubernetesGateway') gws.push(o);
     else if (o.kind === 'ReferenceGrant') grants.push(o);
+    else if (o.kind === 'BackendTLSPolicy') policies.push(o);
     else routes.push(o);
   }
   const status: GwObjectStatus[] = [];
@@ -225,7 +235,9 @@ export function convertGatewayApi(input: GatewayApiInput): GatewayApiOutput {
       spec: { hosts: [g.host], http: sorted(g.entries), exportTo: g.consumer ? ['.'] : ['*'] },
     });
   }
-  return { gateways, virtualServices, status };
+  const backendTls = convertBackendTls(policies, input.serviceByHost, input.configMaps ?? new Map(), input.domainSuffix);
+  status.push(...backendTls.status);
+  return { gateways, virtualServices, destinationRules: backendTls.destinationRules, status };
 }
 
 function l4Destinations(route: GwRoute, ctx: HttpContext): { dests: RouteDestination[]; problem?: { reason: string; message: string } } {

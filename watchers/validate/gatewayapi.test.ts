@@ -5,7 +5,7 @@
  * and reason.
  */
 import assert from 'node:assert/strict';
-import type { GwHTTPRoute, KubernetesGateway } from '../../model/gatewayapi.js';
+import type { BackendTLSPolicy, GwHTTPRoute, KubernetesGateway } from '../../model/gatewayapi.js';
 import { validateObject } from './index.js';
 
 type Obj = Record<string, unknown>;
@@ -182,6 +182,33 @@ describe('watchers/validate: Gateway API kinds', () => {
     assert.equal(
       rejection(httpRoute([{ retry: { codes: [200] } }])),
       'HTTPRoute app/r: spec.rules[0].retry.codes[0]: must be ≥ 400, got 200',
+    );
+  });
+
+  it('BackendTLSPolicy: v1alpha3 and v1 are read; hostname is required, and exactly one of caCertificateRefs and wellKnownCACertificates', () => {
+    const policy = (validation: unknown, version = 'v1alpha3'): Obj => ({
+      apiVersion: `${GW}/${version}`,
+      kind: 'BackendTLSPolicy',
+      metadata: { name: 'p', namespace: 'apps' },
+      spec: { targetRefs: [{ group: '', kind: 'Service', name: 'secure', sectionName: 'https' }], validation },
+    });
+    const p = ok<BackendTLSPolicy>(
+      policy({ hostname: 'secure.example.com', caCertificateRefs: [{ group: '', kind: 'ConfigMap', name: 'ca' }] }),
+    );
+    assert.deepEqual(p.targetRefs, [{ group: '', kind: 'Service', name: 'secure', sectionName: 'https' }]);
+    assert.equal(
+      ok<BackendTLSPolicy>(policy({ hostname: 'a.example.com', wellKnownCACertificates: 'System' }, 'v1')).wellKnownCACertificates,
+      'System',
+    );
+    assert.equal(
+      rejection(policy({ wellKnownCACertificates: 'System' })),
+      'BackendTLSPolicy apps/p: spec.validation.hostname: is required',
+    );
+    assert.equal(
+      rejection(
+        policy({ hostname: 'a.example.com', wellKnownCACertificates: 'System', caCertificateRefs: [{ kind: 'ConfigMap', name: 'ca' }] }),
+      ),
+      'BackendTLSPolicy apps/p: spec.validation: set exactly one of caCertificateRefs and wellKnownCACertificates',
     );
   });
 });

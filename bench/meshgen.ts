@@ -16,6 +16,12 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
+/** How the routed services' split is written (see MeshSize.routing). */
+export type Routing = 'virtualservice' | 'virtualservice-services' | 'httproute';
+
+/** Whether the split goes to version Services (no subsets, no DestinationRule for the routed services). */
+const versionServices = (size: MeshSize): boolean => size.routing === 'httproute' || size.routing === 'virtualservice-services';
+
 export interface MeshSize {
   readonly services: number;
   readonly endpointsPerService: number;
@@ -31,8 +37,10 @@ export interface MeshSize {
    * subsets (default), or Gateway API HTTPRoutes (GAMMA: parentRef the Service) over two version
    * Services `svc-i-v1`/`svc-i-v2` (the Gateway API has no subsets). Same routes, same weights, the
    * same number of clusters per routed service (3); the version Services add two hosts each.
+   * `virtualservice-services`: VirtualServices over those same version Services — the mesh of the
+   * HTTPRoute form with only the routing kind changed, the fair baseline for comparing the two.
    */
-  readonly routing?: 'virtualservice' | 'httproute';
+  readonly routing?: Routing;
 }
 
 /** The namespace of service i. */
@@ -180,6 +188,10 @@ export const routed = (size: MeshSize): number[] => {
 };
 
 export function vsYaml(size: MeshSize, v1Weight = 90): string {
+  const dest = (i: number, v: string): string =>
+    versionServices(size)
+      ? `{host: svc-${i}-${v}.${ns(i, size)}.svc.cluster.local}`
+      : `{host: svc-${i}.${ns(i, size)}.svc.cluster.local, subset: ${v}}`;
   return routed(size)
     .map(
       (i) => `apiVersion: networking.istio.io/v1
@@ -189,9 +201,9 @@ spec:
   hosts: [svc-${i}.${ns(i, size)}.svc.cluster.local]
   http:
   - route:
-    - destination: {host: svc-${i}.${ns(i, size)}.svc.cluster.local, subset: v1}
+    - destination: ${dest(i, 'v1')}
       weight: ${i === 0 ? v1Weight : 90}
-    - destination: {host: svc-${i}.${ns(i, size)}.svc.cluster.local, subset: v2}
+    - destination: ${dest(i, 'v2')}
       weight: ${i === 0 ? 100 - v1Weight : 10}
 `,
     )
@@ -201,8 +213,8 @@ spec:
 /** DestinationRules with subsets v1/v2; a `variant` > 0 adds a connection pool limit (so the soak can change them). */
 export function drYaml(size: MeshSize, variant = 0): string {
   const policy = variant ? `\n  trafficPolicy: {connectionPool: {tcp: {maxConnections: ${100 + variant}}}}` : '';
-  // HTTPRoute routing needs no subsets: the routed services' DestinationRules are left out.
-  const skip = new Set(size.routing === 'httproute' ? routed(size) : []);
+  // Routing over version Services needs no subsets: the routed services' DestinationRules are left out.
+  const skip = new Set(versionServices(size) ? routed(size) : []);
   const hosts = (size.heavy ? Array.from({ length: size.services }, (_, i) => i) : routed(size)).filter((i) => !skip.has(i));
   return hosts
     .map(
@@ -222,7 +234,7 @@ spec:
 /** Writes the mesh into `dir`. */
 export async function writeMesh(dir: string, size: MeshSize): Promise<void> {
   await mkdir(dir, { recursive: true });
-  const versioned = new Set(size.routing === 'httproute' ? routed(size) : []);
+  const versioned = new Set(versionServices(size) ? routed(size) : []);
   for (let n = 0; n < size.namespaces; n++) {
     const docs: string[] = [];
     for (let i = 0; i < size.services; i++) {

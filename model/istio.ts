@@ -57,6 +57,8 @@ export interface HTTPRetry {
   readonly attempts?: number;
   readonly perTryTimeout?: string;
   readonly retryOn?: string;
+  /** Base interval between retries (Envoy's retry_back_off.base_interval). */
+  readonly backoff?: string;
   readonly retryRemoteLocalities?: boolean;
 }
 
@@ -133,10 +135,13 @@ export interface TLSMatchAttributes extends L4MatchAttributes {
 export interface TCPRoute {
   readonly match?: readonly L4MatchAttributes[];
   readonly route: readonly RouteDestination[];
+  /** Provenance of a route converted from the Gateway API (TCPRoute/TLSRoute config path), as on HTTPRoute. Not readable from YAML. */
+  readonly provenance?: string;
 }
 export interface TLSRoute {
   readonly match: readonly TLSMatchAttributes[];
   readonly route: readonly RouteDestination[];
+  readonly provenance?: string;
 }
 
 export interface VirtualServiceSpec {
@@ -215,6 +220,8 @@ export interface ClientTLSSettings {
   readonly clientCertificate?: string;
   readonly privateKey?: string;
   readonly caCertificates?: string;
+  /** CA certificates as PEM (a BackendTLSPolicy's ConfigMap, resolved at the store). Not readable from YAML. */
+  readonly caCertificatesPem?: string;
 }
 
 /** A traffic policy for one port (DestinationRule portLevelSettings). */

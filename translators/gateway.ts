@@ -7,7 +7,8 @@
  * a TLS-terminating chain per server (certificates by SDS name `kubernetes://<credentialName>`, or
  * for file-mounted ones the agent's `file-cert:<cert>~<key>` / `file-root:<ca>`)
  * with route config `https.<port>.<portName>.<gateway>.<namespace>`; PASSTHROUGH/TLS servers →
- * SNI chains from the VirtualServices' tls routes. Virtual hosts: one per VirtualService host bound
+ * SNI chains from the VirtualServices' tls routes; TCP servers and terminating TLS servers → a
+ * tcp_proxy chain from the first applying `tcp` route (behind the server's TLS when it terminates). Virtual hosts: one per VirtualService host bound
  * to the gateway (`gateways: [ns/name]`, exported to the gateway's namespace) within the server's hosts, named `host:<server port>`
  * (`*:80` for `*`); VirtualServices for one host are merged in namespace/name order. Clusters and
  * endpoints: every visible service, as istiod gives gateways. AuthorizationPolicies selecting the
@@ -27,7 +28,7 @@ import { buildScope, exported, type Scope } from './scope.js';
 import { hostSubsetOf, resolveShortName } from '../model/hosts.js';
 import { selectorMatches, serviceSelects } from '../model/labels.js';
 import { dedupeDomains } from './outbound.js';
-import { tlsChains, TLS_INSPECTOR } from './tcp.js';
+import { gatewayTcpChain, tlsChains, TLS_INSPECTOR } from './tcp.js';
 import { clusterOutput, eager, edsOutput, fixedClusters } from './sidecar.js';
 import { downstreamTlsSocket } from './server-tls.js';
 import { networkAuthzFilters } from './authz/workload.js';
@@ -144,7 +145,18 @@ export function gatewayGenerator(mesh: MeshConfig, proxy: Proxy): Generated {
         e.server.tls.mode !== 'PASSTHROUGH' &&
         e.server.tls.mode !== 'AUTO_PASSTHROUGH',
     );
-    const passthrough = entries.filter((e) => !http.includes(e) && !terminated.includes(e));
+    // TCP servers, and TLS servers that terminate (SIMPLE/MUTUAL…): routed by the VirtualServices' tcp routes, as istiod.
+    const tcp = entries.filter(
+      (e) =>
+        !http.includes(e) &&
+        !terminated.includes(e) &&
+        (e.server.port.protocol === 'TCP' ||
+          (e.server.port.protocol === 'TLS' &&
+            !!e.server.tls &&
+            e.server.tls.mode !== 'PASSTHROUGH' &&
+            e.server.tls.mode !== 'AUTO_PASSTHROUGH')),
+    );
+    const passthrough = entries.filter((e) => !http.includes(e) && !terminated.includes(e) && !tcp.includes(e));
     if (http.length) {
       const rc = `http.${lp}`;
       const ctx = listenerContext(scope, 'gateway', http.length === 1 ? serverPort(lp, http[0]!.server) : { number: lp });
@@ -172,6 +184,23 @@ export function gatewayGenerator(mesh: MeshConfig, proxy: Proxy): Generated {
           ],
           metadata: istioMetadata({ config: gwPath(e.g) }),
         } as FilterChain,
+      });
+    }
+    for (const e of tcp) {
+      const chain = gatewayTcpChain(
+        scope,
+        boundVirtualServices(scope, e.g, e.server).map((b) => b.vs),
+        e.server.port.number,
+        gwName(e.g),
+      );
+      if (!chain) continue;
+      const sni = e.server.tls ? sniOf(e.server) : [];
+      chains.push({
+        chain: withNetworkAuthz(scope, {
+          ...(sni.length ? { filter_chain_match: { server_names: sni } } : {}),
+          ...(e.server.tls ? { transport_socket: downstreamTlsSocket(e.server.tls, false) } : {}),
+          ...chain,
+        } as FilterChain),
       });
     }
     for (const e of passthrough) {

@@ -14,7 +14,8 @@ import { sds, TLS_SOCKET } from './policy.js';
 
 const DOWNSTREAM_TLS = 'envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext';
 
-export function downstreamTls(tls: ServerTLSSettings): Record<string, unknown> {
+/** `http` false (a TCP stream after TLS, e.g. a Gateway API TLS Terminate listener) advertises no ALPN. */
+export function downstreamTls(tls: ServerTLSSettings, http = true): Record<string, unknown> {
   const istio = tls.mode === 'ISTIO_MUTUAL';
   const cred = tls.credentialName ?? '';
   const files = !istio && !tls.credentialName;
@@ -26,7 +27,10 @@ export function downstreamTls(tls: ServerTLSSettings): Record<string, unknown> {
         ? cred
         : `kubernetes://${cred}`;
   const ca = files ? `file-root:${tls.caCertificates ?? ''}` : `${cert}-cacert`;
-  const common: Record<string, unknown> = { tls_certificate_sds_secret_configs: [sds(cert)], alpn_protocols: ['h2', 'http/1.1'] };
+  const common: Record<string, unknown> = {
+    tls_certificate_sds_secret_configs: [sds(cert)],
+    ...(http ? { alpn_protocols: ['h2', 'http/1.1'] } : {}),
+  };
   // ISTIO_MUTUAL: clients must present a mesh certificate (the agent's ROOTCA), and one of the server's subjectAltNames when it lists any.
   const sans = tls.subjectAltNames?.length ? { match_subject_alt_names: tls.subjectAltNames.map((exact) => ({ exact })) } : {};
   if (istio)
@@ -37,6 +41,6 @@ export function downstreamTls(tls: ServerTLSSettings): Record<string, unknown> {
 }
 
 /** The chain's transport socket terminating `tls`. */
-export function downstreamTlsSocket(tls: ServerTLSSettings): NonNullable<FilterChain['transport_socket']> {
-  return { name: TLS_SOCKET, typed_config: typedAny(DOWNSTREAM_TLS, downstreamTls(tls)) };
+export function downstreamTlsSocket(tls: ServerTLSSettings, http = true): NonNullable<FilterChain['transport_socket']> {
+  return { name: TLS_SOCKET, typed_config: typedAny(DOWNSTREAM_TLS, downstreamTls(tls, http)) };
 }

@@ -139,7 +139,19 @@ function isTls(svc: MeshService, port: number): boolean {
 
 /** TCP/TLS listeners for the non-HTTP ports of the visible services. */
 export function tcpListeners(scope: Scope, http: ReadonlyMap<number, unknown>): Listener[] {
-  const out: Listener[] = [];
+  return [...tcpListenerBuilders(scope, http).values()]
+    .map((b) => b(scope))
+    .filter((l): l is Listener => l !== undefined)
+    .sort((a, b) => (a.name! < b.name! ? -1 : a.name! > b.name! ? 1 : 0));
+}
+
+/**
+ * The TCP/TLS listeners by name, each built from the scope it is given (undefined: a VIP-less port
+ * left with no chain): a `<vip>_<port>` listener reads only its own service's VirtualService, so
+ * translated one by one each records only that dependency (translators/deps.ts).
+ */
+export function tcpListenerBuilders(scope: Scope, http: ReadonlyMap<number, unknown>): Map<string, (s: Scope) => Listener | undefined> {
+  const out = new Map<string, (s: Scope) => Listener | undefined>();
   const vipLess = new Map<number, MeshService[]>();
   for (const svc of scope.services) {
     for (const p of svc.ports) {
@@ -149,66 +161,72 @@ export function tcpListeners(scope: Scope, http: ReadonlyMap<number, unknown>): 
         vipLess.set(p.port, [...(vipLess.get(p.port) ?? []), svc]);
         continue;
       }
-      const vs = scope.vsFor(svc.hostname);
       const name = `${svc.clusterIP}_${p.port}`;
-      if (sniffed(svc, p)) {
-        const http: FilterChain = {
-          filter_chain_match: { application_protocols: ['http/1.1', 'h2c'] },
-          filters: [
-            {
-              name: HCM_FILTER,
-              typed_config: typedAny(
-                HCM_TYPE,
-                rdsHcm(
-                  `outbound_${name}`,
-                  outboundRouteName(p.port),
-                  listenerContext(scope, 'sidecar-outbound', { number: p.port, name: p.name }),
-                ),
-              ),
-            },
-          ],
-        };
-        const l = tcpListener(scope, name, svc.clusterIP, p.port, [http, tcpChain(scope, svc, p.port, vs)], false, svc);
-        out.push({ ...l, listener_filters: [HTTP_INSPECTOR] });
-        continue;
-      }
-      const tls = isTls(svc, p.port);
-      const chains = [...(tls ? tlsChains(scope, vs, p.port) : []), tcpChain(scope, svc, p.port, vs)];
-      out.push(tcpListener(scope, name, svc.clusterIP, p.port, chains, tls && chains.length > 1, svc));
+      out.delete(name); // a later service with the same VIP and port wins, listed in its place
+      out.set(name, (sc) => vipListener(sc, svc, p, name));
     }
   }
   for (const [port, svcs] of [...vipLess.entries()].sort(byNum)) {
     if (http.has(port)) continue; // the HTTP listener owns 0.0.0.0_<port>; istiod does the same
-    const chains: FilterChain[] = [];
-    let fallback: FilterChain | undefined;
-    const seen = new Set<string>();
-    for (const svc of svcs) {
-      const vs = scope.vsFor(svc.hostname);
-      if (isTls(svc, port)) {
-        for (const c of tlsChains(scope, vs, port)) chains.push(c);
-        if (!seen.has(svc.hostname)) {
-          seen.add(svc.hostname);
-          const cluster = clusterName('outbound', port, '', svc.hostname);
-          chains.push({ filter_chain_match: { server_names: [svc.hostname] }, filters: [tcpProxy(cluster, cluster)] });
-        }
-      } else fallback ??= tcpChain(scope, svc, port, vs);
-    }
-    const uniq = dedupeSni(chains);
-    if (fallback) uniq.push(fallback);
-    if (!uniq.length) continue;
-    out.push(
-      tcpListener(
-        scope,
-        outboundListenerName(port),
-        '0.0.0.0',
-        port,
-        uniq,
-        uniq.some((c) => c.filter_chain_match),
-        undefined,
-      ),
-    );
+    out.set(outboundListenerName(port), (sc) => vipLessListener(sc, port, svcs));
   }
-  return out.sort((a, b) => (a.name! < b.name! ? -1 : a.name! > b.name! ? 1 : 0));
+  return out;
+}
+
+function vipListener(scope: Scope, svc: MeshService, p: MeshService['ports'][number], name: string): Listener {
+  const vs = scope.vsFor(svc.hostname);
+  if (sniffed(svc, p)) {
+    const http: FilterChain = {
+      filter_chain_match: { application_protocols: ['http/1.1', 'h2c'] },
+      filters: [
+        {
+          name: HCM_FILTER,
+          typed_config: typedAny(
+            HCM_TYPE,
+            rdsHcm(
+              `outbound_${name}`,
+              outboundRouteName(p.port),
+              listenerContext(scope, 'sidecar-outbound', { number: p.port, name: p.name }),
+            ),
+          ),
+        },
+      ],
+    };
+    const l = tcpListener(scope, name, svc.clusterIP, p.port, [http, tcpChain(scope, svc, p.port, vs)], false, svc);
+    return { ...l, listener_filters: [HTTP_INSPECTOR] };
+  }
+  const tls = isTls(svc, p.port);
+  const chains = [...(tls ? tlsChains(scope, vs, p.port) : []), tcpChain(scope, svc, p.port, vs)];
+  return tcpListener(scope, name, svc.clusterIP, p.port, chains, tls && chains.length > 1, svc);
+}
+
+function vipLessListener(scope: Scope, port: number, svcs: readonly MeshService[]): Listener | undefined {
+  const chains: FilterChain[] = [];
+  let fallback: FilterChain | undefined;
+  const seen = new Set<string>();
+  for (const svc of svcs) {
+    const vs = scope.vsFor(svc.hostname);
+    if (isTls(svc, port)) {
+      for (const c of tlsChains(scope, vs, port)) chains.push(c);
+      if (!seen.has(svc.hostname)) {
+        seen.add(svc.hostname);
+        const cluster = clusterName('outbound', port, '', svc.hostname);
+        chains.push({ filter_chain_match: { server_names: [svc.hostname] }, filters: [tcpProxy(cluster, cluster)] });
+      }
+    } else fallback ??= tcpChain(scope, svc, port, vs);
+  }
+  const uniq = dedupeSni(chains);
+  if (fallback) uniq.push(fallback);
+  if (!uniq.length) return undefined;
+  return tcpListener(
+    scope,
+    outboundListenerName(port),
+    '0.0.0.0',
+    port,
+    uniq,
+    uniq.some((c) => c.filter_chain_match),
+    undefined,
+  );
 }
 
 /** Envoy rejects two chains with the same match: keep the first chain for each SNI set. */

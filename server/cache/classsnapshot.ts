@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import { encodeResource, type EncodedResource } from '../../proto/encode.js';
 import { CDS, EDS, LDS, NDS, RDS, SDS, MESSAGE_OF, PUSH_ORDER, type XdsType } from '../../proto/typeurls.js';
 import type { ClusterKey, Generated, TypeOutput } from '../../translators/index.js';
+import type { Deps } from '../../translators/deps.js';
 import type { CarryOver, ResourceSnapshot } from './api.js';
 
 /**
@@ -161,6 +162,15 @@ export class ClassSnapshot implements ResourceSnapshot {
    * config to offer (not an empty one), so the protocol sends nothing and REST answers 503.
    */
   unavailable: Error | null = null;
+  /**
+   * What each encoded resource read when it was translated (translators/deps.ts), carried with it;
+   * undefined when its output does not record dependencies (then a config change never carries it).
+   */
+  private readonly deps = new Map<XdsType, Map<string, Deps | undefined>>(PUSH_ORDER.map((t) => [t, new Map()]));
+  /** Cluster keys of carried-over CDS/EDS names (so asking for one never builds the output). */
+  private readonly carriedKeys = new Map<XdsType, Map<string, ClusterKey | undefined>>();
+  /** Name lists carried over from the previous snapshot (with what they read), by type. */
+  private readonly carriedNames = new Map<XdsType, { readonly names: readonly string[]; readonly deps: Deps | undefined }>();
   /** Kept as a class's last good output for a later mesh it failed to translate (never carried over from). */
   stale = false;
   /** Told how much `bytes` grew (set by the cache that holds this class). */
@@ -185,16 +195,45 @@ export class ClassSnapshot implements ResourceSnapshot {
     carry?: { from: ClassSnapshot; keep: CarryOver },
   ) {
     if (carry) {
-      for (const [t, m] of carry.from.encoded) {
+      const from = carry.from;
+      for (const [t, m] of from.encoded) {
         const mine = this.encoded.get(t)!;
-        for (const [n, v] of m)
-          if (carry.keep(t, n, carry.from.clusterKey(t, n))) {
-            mine.set(n, v);
-            if (v) this.bytes += v.any.length;
-          }
+        const myDeps = this.deps.get(t)!;
+        const theirDeps = from.deps.get(t)!;
+        const keyed = t === CDS || t === EDS;
+        const keys = keyed ? new Map<string, ClusterKey | undefined>() : undefined;
+        for (const [n, v] of m) {
+          const key = keyed ? from.clusterKey(t, n) : undefined;
+          const d = theirDeps.get(n);
+          if (!carry.keep(t, n, key, d)) continue;
+          mine.set(n, v);
+          myDeps.set(n, d);
+          keys?.set(n, key);
+          if (v) this.bytes += v.any.length;
+        }
+        if (keys) this.carriedKeys.set(t, keys);
+        // The whole name list, when nothing it read changed (and with it the wildcard set, when every resource came too).
+        const names = from.knownNames(t);
+        if (names && carry.keep.names?.(t, names.deps)) {
+          this.carriedNames.set(t, names);
+          const w = from.wildcard.get(t);
+          if (w && names.names.every((n) => mine.has(n))) this.wildcard.set(t, w);
+        }
       }
     }
   }
+
+  /** The name list of `t` if it was carried or computed already, with what it read. */
+  private knownNames(t: XdsType): { readonly names: readonly string[]; readonly deps: Deps | undefined } | undefined {
+    const c = this.carriedNames.get(t);
+    if (c) return c;
+    if (!this.listed.has(t)) return undefined;
+    const o = this.output(t) as TypeOutput<object> & { namesDeps?: () => Deps | undefined };
+    return { names: o.names(), deps: o.namesDeps?.() };
+  }
+
+  /** Types whose names() the output has answered (so asking again costs nothing). */
+  private readonly listed = new Set<XdsType>();
 
   /**
    * Everything a wildcard subscription to `t` receives, sorted by name, with its version (see
@@ -234,12 +273,25 @@ export class ClassSnapshot implements ResourceSnapshot {
 
   /** What a cluster or EDS name of this class stands for (the translators' key); undefined for other types and fixed clusters. */
   clusterKey(t: XdsType, name: string): ClusterKey | undefined {
+    const carried = this.carriedKeys.get(t);
+    if (carried?.has(name)) return carried.get(name);
     return t === CDS ? this.generated.clusters.key(name) : t === EDS ? this.generated.endpoints.key(name) : undefined;
   }
 
   /** Names a wildcard subscription to `t` receives. */
   names(t: XdsType): readonly string[] {
-    return this.output(t).names();
+    const c = this.carriedNames.get(t);
+    if (c) return c.names;
+    const n = this.output(t).names();
+    this.listed.add(t);
+    return n;
+  }
+
+  /** Builds (without encoding) every resource of `t` that was not carried over, so a translator failure shows now. */
+  build(t: XdsType): void {
+    const mine = this.encoded.get(t)!;
+    const o = this.output(t);
+    for (const n of this.names(t)) if (!mine.has(n)) o.get(n);
   }
 
   /** The encoded resource `name` of type `t`, or undefined when it does not exist (or failed to encode). */
@@ -253,6 +305,7 @@ export class ClassSnapshot implements ResourceSnapshot {
       // A name this class does not have is not remembered: names are the client's choice, and a
       // miss is a cheap lookup in the generated output. Only failed encodes are (as null).
       if (!msg) return undefined;
+      this.deps.get(t)!.set(name, (this.output(t) as { deps?: (n: string) => Deps | undefined }).deps?.(name));
       res = this.interner.encode(t, MESSAGE_OF[t], name, msg);
     } catch (error) {
       this.onError({ proxyClass: this.classKey, typeUrl: t, name, error: error as Error });

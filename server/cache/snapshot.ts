@@ -24,6 +24,7 @@ import { generate as generateAll, proxyClass, type Generated } from '../../trans
 import { PROTO_PATCH_OPS } from '../../proto/patch.js';
 import { ClassSnapshot, Interner, NO_OUTPUT, type EncodeFailure } from './classsnapshot.js';
 import type { CarryOver, ClassLease, MeshCache } from './api.js';
+import { CDS, EDS, LDS, RDS } from '../../proto/typeurls.js';
 
 export { ClassSnapshot, Interner, entryHash, foldVersion, typeVersion, unfoldVersion, type EncodeFailure } from './classsnapshot.js';
 export type { CarryOver, ClassLease, ConfigWatcher, MeshCache, ResourceSnapshot } from './api.js';
@@ -239,14 +240,14 @@ export class SnapshotCache implements MeshCache {
   private translate(key: string, proxy: Proxy, prev: ClassSnapshot | undefined): ClassSnapshot {
     try {
       const g = this.gen(this.current, proxy);
-      // Names are computed lazily by some generators: ask now, so a failure shows here and not in a push.
-      g.clusters.names();
-      g.endpoints.names();
-      g.listeners.names();
-      g.routes.names();
       for (const s of g.envoyFilters?.skips() ?? []) this.onPatchSkipped({ proxyClass: key, ...s });
       const carry = prev && !prev.unavailable && !prev.stale && this.keep ? { from: prev, keep: this.keep } : undefined;
-      return new ClassSnapshot(key, g, this.interner, this.onError, carry);
+      const snap = new ClassSnapshot(key, g, this.interner, this.onError, carry);
+      // Outputs are built lazily by some generators: list every type and build what was not carried
+      // over now, so a translator failure shows here (the class keeps its last good snapshot), not in a push.
+      for (const t of [CDS, EDS, LDS, RDS]) snap.names(t);
+      for (const t of [CDS, LDS, RDS]) snap.build(t);
+      return snap;
     } catch (e) {
       const error = e instanceof Error ? e : new Error(String(e));
       const lastGood = prev !== undefined && !prev.unavailable;

@@ -92,6 +92,7 @@ function nextOutput(prev: StoreOutput, b: Batch, opts: MeshOptions): StoreOutput
     reasons: pushReasons(b.kinds),
     firstChangeAt: b.firstChangeAt,
     buildMs,
+    exactKeys: true,
   };
   return { mesh, change, status: statusOf(b.state) };
 }

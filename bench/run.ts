@@ -591,7 +591,7 @@ async function main(): Promise<void> {
       png: o.png === 'bench-latency.png' ? 'bench-flat.png' : o.png,
     };
     const rows = await flatMain(fo, {
-      start: (meshDir, onLine) => startServer([], meshDir, onLine),
+      start: (meshDir, onLine) => startServer(o.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProf}`] : [], meshDir, onLine),
       stop: stopChild,
     });
     const t = flatTable(rows, fo);

@@ -157,7 +157,12 @@ function dump(snap: ResourceSnapshot): string {
 function step(st: ReturnType<typeof emptyState>, prev: MeshConfig, events: ConfigEvent[]): PushRequest {
   for (const e of events) reduce(st, e);
   const { kinds, keys } = takeChanges(st);
-  const mesh = buildMesh(st, DEFAULT_MESH_OPTIONS, prev).mesh;
+  const mesh = buildMesh(st, DEFAULT_MESH_OPTIONS, prev, kinds).mesh;
+  // The store's incremental build (services and endpoints reused when none of their kinds changed) equals a fresh one.
+  const fresh = buildMesh(st, DEFAULT_MESH_OPTIONS, prev).mesh;
+  assert.deepEqual(mesh.services, fresh.services);
+  assert.deepEqual(mesh.endpoints, fresh.endpoints);
+  assert.deepEqual(mesh.notices, fresh.notices);
   return {
     mesh,
     kinds,

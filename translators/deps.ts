@@ -19,7 +19,7 @@
 import type { ConfigKey, MeshConfig } from '../model/config.js';
 import { isWildcardHost, resolveShortName } from '../model/hosts.js';
 import type { Scope } from './scope.js';
-import type { TypeOutput } from './generated.js';
+import type { ClusterOutput, TypeOutput } from './generated.js';
 
 export type Deps = ReadonlySet<string>;
 
@@ -106,4 +106,78 @@ export function changedDeps(prev: MeshConfig, next: MeshConfig, keys: ReadonlySe
     vsHostDeps(next, ns, name, out);
   }
   return out;
+}
+
+const byName = <T extends { name?: string | null }>(a: T, b: T): number => (a.name! < b.name! ? -1 : a.name! > b.name! ? 1 : 0);
+
+/** An output built as a whole on first use (one recording: every resource shares its deps). */
+export function wholeOutput<T extends { name?: string | null }>(scope: Scope, build: (s: Scope) => readonly T[]): DepOutput<T> {
+  const all = once(() => {
+    const r = record(scope, build);
+    return { m: new Map([...r.value].sort(byName).map((i) => [i.name!, i])), deps: r.deps };
+  });
+  return {
+    names: () => [...all().m.keys()],
+    get: (n) => all().m.get(n),
+    deps: (n) => (all().m.has(n) ? all().deps : undefined),
+    namesDeps: () => all().deps,
+  };
+}
+
+/** A cluster output (with keys) built as a whole on first use, recording what it read. */
+export function wholeClusters<T>(scope: Scope, build: (s: Scope) => ClusterOutput<T>): ClusterOutput<T> & DepOutput<T> {
+  const all = once(() => record(scope, build));
+  return {
+    names: () => all().value.names(),
+    get: (n) => all().value.get(n),
+    key: (n) => all().value.key(n),
+    deps: (n) => (all().value.get(n) ? all().deps : undefined),
+    namesDeps: () => all().deps,
+  };
+}
+
+/** Outputs concatenated: names sorted, each name answered by the (first) part that lists it. */
+export function joinedOutput<T>(parts: readonly DepOutput<T>[]): DepOutput<T> {
+  const index = once(() => {
+    const m = new Map<string, DepOutput<T>>();
+    for (const p of parts) for (const n of p.names()) if (!m.has(n)) m.set(n, p);
+    return new Map([...m.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)));
+  });
+  return {
+    names: () => [...index().keys()],
+    get: (n) => index().get(n)?.get(n),
+    deps: (n) => index().get(n)?.deps(n),
+    namesDeps: () => {
+      const out = new Set<string>();
+      for (const p of parts) {
+        const d = p.namesDeps();
+        if (!d) return undefined;
+        for (const x of d) out.add(x);
+      }
+      return out;
+    },
+  };
+}
+
+/** One resource per name of `names` (a cheap list), each built on first use with its own recording. */
+export function perNameOutput<T>(
+  scope: Scope,
+  names: (s: Scope) => readonly string[],
+  build: (s: Scope, name: string) => T | undefined,
+): DepOutput<T> {
+  const list = once(() => {
+    const r = record(scope, names);
+    return { ...r, set: new Set(r.value) };
+  });
+  const built = new Map<string, { value: T | undefined; deps: Deps }>();
+  const one = (n: string): { value: T | undefined; deps: Deps } | undefined => {
+    if (!list().set.has(n)) return undefined;
+    let b = built.get(n);
+    if (!b) {
+      b = record(scope, (s) => build(s, n));
+      built.set(n, b);
+    }
+    return b;
+  };
+  return { names: () => list().value, get: (n) => one(n)?.value, deps: (n) => one(n)?.deps, namesDeps: () => list().deps };
 }

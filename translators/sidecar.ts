@@ -5,6 +5,9 @@
  * inbound per workload port and InboundPassthroughCluster. Listeners: virtualOutbound,
  * virtualInbound, `0.0.0.0_<port>` per HTTP port, TCP/TLS listeners. Routes: `"<port>"` per
  * HTTP port, `inbound|<port>||` per inbound HTTP port. EDS: the outbound EDS clusters.
+ * Built as three parts — outbound (clusters, EDS, routes), outbound listeners, inbound — which
+ * depend on different inputs, so the server can share each among the proxies it is the same for
+ * (translators/share.ts); merged, they are the whole output, sorted by name as before.
  */
 import type { MeshConfig } from '../model/config.js';
 import type { Proxy } from '../model/proxy.js';
@@ -15,9 +18,9 @@ import { BLACKHOLE_CLUSTER, PASSTHROUGH_CLUSTER, type ClusterKey } from './names
 import { httpListeners, httpPorts, outboundRouteConfig, routePorts, tcpListenerBuilders, virtualOutbound } from './outbound.js';
 import { inboundClusters, inboundPorts, inboundRoutes, virtualInbound } from './inbound.js';
 import { buildScope, type Scope } from './scope.js';
-import type { ClusterOutput, Generated, TypeOutput } from './generated.js';
+import { EMPTY_OUTPUT, mergeOutputs, type ClusterOutput, type Generated, type TypeOutput } from './generated.js';
 import { durationOf } from '../model/duration.js';
-import { once, record, type DepOutput, type Deps } from './deps.js';
+import { joinedOutput, once, perNameOutput, record, wholeClusters, wholeOutput, type DepOutput, type Deps } from './deps.js';
 
 export { SIDECAR_ROUTES } from './outbound.js';
 
@@ -44,7 +47,7 @@ export function clusterOutput(
   return { names: () => [...m.keys()], get: (n) => m.get(n)?.cluster, key: (n) => m.get(n)?.key };
 }
 
-/** The EDS assignments of the EDS clusters among `clusters`, found by the clusters' keys (built on first use; deps per assignment). */
+/** The EDS assignments of the EDS clusters among `clusters`, found by the clusters' keys (listed on first use; each records what it read). */
 export function edsOutput(
   scope: Scope,
   clusters: ClusterOutput<Cluster> & Partial<DepOutput<Cluster>>,
@@ -70,100 +73,59 @@ export function edsOutput(
   };
 }
 
-/** An output built as a whole on first use (one recording: every resource shares its deps). */
-function wholeOutput<T extends { name?: string | null }>(scope: Scope, build: (s: Scope) => readonly T[]): DepOutput<T> {
-  const all = once(() => {
-    const r = record(scope, build);
-    return { m: new Map([...r.value].sort(byName).map((i) => [i.name!, i])), deps: r.deps };
-  });
-  return {
-    names: () => [...all().m.keys()],
-    get: (n) => all().m.get(n),
-    deps: (n) => (all().m.has(n) ? all().deps : undefined),
-    namesDeps: () => all().deps,
-  };
-}
-
-/** Outputs concatenated: names sorted, each name answered by the part that lists it. */
-function joined<T>(parts: readonly DepOutput<T>[]): DepOutput<T> {
-  const index = once(() => {
-    const m = new Map<string, DepOutput<T>>();
-    for (const p of parts) for (const n of p.names()) if (!m.has(n)) m.set(n, p);
-    return new Map([...m.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)));
-  });
-  return {
-    names: () => [...index().keys()],
-    get: (n) => index().get(n)?.get(n),
-    deps: (n) => index().get(n)?.deps(n),
-    namesDeps: () => {
-      const out = new Set<string>();
-      for (const p of parts) for (const d of p.namesDeps() ?? ['?']) out.add(d);
-      return out;
-    },
-  };
-}
-
-/** One resource per name of `names` (a cheap list), each built on first use with its own recording. */
-function perName<T>(scope: Scope, names: (s: Scope) => readonly string[], build: (s: Scope, name: string) => T | undefined): DepOutput<T> {
-  const list = once(() => {
-    const r = record(scope, names);
-    return { ...r, set: new Set(r.value) };
-  });
-  const built = new Map<string, { value: T | undefined; deps: Deps }>();
-  const one = (n: string): { value: T | undefined; deps: Deps } | undefined => {
-    if (!list().set.has(n)) return undefined;
-    let b = built.get(n);
-    if (!b) {
-      b = record(scope, (s) => build(s, n));
-      built.set(n, b);
-    }
-    return b;
-  };
-  return { names: () => list().value, get: (n) => one(n)?.value, deps: (n) => one(n)?.deps, namesDeps: () => list().deps };
-}
-
 /**
- * Every output is built on first use and records what it read (translators/deps.ts): clusters
- * and listeners as a whole, route configs and EDS assignments one by one, so a push that carries a
- * resource over (server/cache) never builds it.
+ * The outbound part: fixed and outbound clusters, their EDS, the outbound route configs. Depends on
+ * the scope (namespace, Sidecar, version gates) and, of the workload's labels, only on what
+ * translators/share.ts `outboundShareKey` names (sourceLabels matches, locality, failover labels).
  */
-export function sidecarGenerator(mesh: MeshConfig, proxy: Proxy): Generated {
-  const scope = buildScope(mesh, proxy);
-  const inPorts = once(() => inboundPorts(scope));
-  const ports = once(() => httpPorts(scope.services));
-  const routeSvcs = once(() => routePorts(scope.services));
-  const clusterParts = once(() =>
-    record(scope, (s) =>
-      clusterOutput([
-        ...fixedClusters(s).map((cluster) => ({ cluster })),
-        ...outboundClusters(s, { defaultLb: 'LEAST_REQUEST', envoyPolicy: true }),
-        ...inboundClusters(s, inPorts()),
-      ]),
-    ),
+export function sidecarOutbound(scope: Scope): Generated {
+  // Built on first use, recording what each resource read (translators/deps.ts): clusters as a
+  // whole, EDS assignments and route configs one by one, so a carried-over resource is never built.
+  const clusters = wholeClusters(scope, (s) =>
+    clusterOutput([
+      ...fixedClusters(s).map((cluster) => ({ cluster })),
+      ...outboundClusters(s, { defaultLb: 'LEAST_REQUEST', envoyPolicy: true }),
+    ]),
   );
-  const clusters: ClusterOutput<Cluster> & DepOutput<Cluster> = {
-    names: () => clusterParts().value.names(),
-    get: (n) => clusterParts().value.get(n),
-    key: (n) => clusterParts().value.key(n),
-    deps: (n) => (clusterParts().value.get(n) ? clusterParts().deps : undefined),
-    namesDeps: () => clusterParts().deps,
-  };
-  const tcpBuilders = once(() => tcpListenerBuilders(scope, ports()));
-  const listeners = joined([
-    wholeOutput(scope, (s) => [virtualOutbound(s), virtualInbound(s, inPorts()), ...httpListeners(s, ports())]),
-    // One by one: a <vip>_<port> listener reads only its service's VirtualService. A VIP-less
-    // 0.0.0.0_<port> one may have no chain left: built to be listed (what it read goes with the list).
-    perName(
-      scope,
-      (s) => [...tcpBuilders()].filter(([n, b]) => !n.startsWith('0.0.0.0_') || b(s) !== undefined).map(([n]) => n),
-      (s, n) => tcpBuilders().get(n)?.(s),
-    ),
-  ]);
-  const outboundRoutes = perName(
+  const routeSvcs = once(() => routePorts(scope.services));
+  const routes = perNameOutput(
     scope,
-    () => [...routeSvcs().keys()].map(String),
+    () => [...routeSvcs().keys()].map(String).sort(),
     (s, n) => outboundRouteConfig(s, Number(n), routeSvcs().get(Number(n))!),
   );
-  const routes = joined([outboundRoutes, wholeOutput(scope, () => inboundRoutes(inPorts()))]);
-  return { clusters, endpoints: edsOutput(scope, clusters), listeners, routes };
+  return { ...EMPTY_OUTPUT, clusters, endpoints: edsOutput(scope, clusters), routes };
+}
+
+/** The outbound listeners: as the outbound part, plus the HCMs' per-workload values (tracing tags). */
+export function sidecarOutboundListeners(scope: Scope): Generated {
+  const ports = once(() => httpPorts(scope.services));
+  const tcp = once(() => tcpListenerBuilders(scope, ports()));
+  const listeners = joinedOutput([
+    wholeOutput(scope, (s) => [virtualOutbound(s), ...httpListeners(s, ports())]),
+    // One by one: a <vip>_<port> listener reads only its service's VirtualService. A VIP-less
+    // 0.0.0.0_<port> one may have no chain left: built to be listed (what it read goes with the list).
+    perNameOutput(
+      scope,
+      (s) => [...tcp()].filter(([n, b]) => !n.startsWith('0.0.0.0_') || b(s) !== undefined).map(([n]) => n),
+      (s, n) => tcp().get(n)?.(s),
+    ),
+  ]);
+  return { ...EMPTY_OUTPUT, listeners };
+}
+
+/** The inbound part: inbound clusters, virtualInbound, inbound route configs — the workload's own shape. */
+export function sidecarInbound(scope: Scope): Generated {
+  const inPorts = once(() => inboundPorts(scope));
+  return {
+    ...EMPTY_OUTPUT,
+    clusters: wholeClusters(scope, (s) => clusterOutput(inboundClusters(s, inPorts()))),
+    listeners: wholeOutput(scope, (s) => [virtualInbound(s, inPorts())]),
+    routes: wholeOutput(scope, () => inboundRoutes(inPorts())),
+  };
+}
+
+/** Everything for one sidecar: the three parts (share.ts caches them separately) merged. */
+export function sidecarGenerator(mesh: MeshConfig, proxy: Proxy): Generated {
+  const scope = buildScope(mesh, proxy);
+  return mergeOutputs([sidecarOutbound(scope), sidecarOutboundListeners(scope), sidecarInbound(scope)]);
 }

@@ -18,7 +18,7 @@ import { parseConfigText } from '../../watchers/file/parse.js';
 import { buildMesh, DEFAULT_MESH_OPTIONS } from '../../watchers/mesh.js';
 import { emptyState, reduce, takeChanges } from '../../watchers/store/reduce.js';
 import { pushScope } from '../../watchers/store/scope.js';
-import { generate, type Generated } from '../../translators/index.js';
+import { outputParts, type OutputPart } from '../../translators/index.js';
 import { SnapshotCache, type ResourceSnapshot } from '../cache/snapshot.js';
 import { PushRunner } from './runner.js';
 
@@ -257,9 +257,9 @@ describe('server/push incremental pushes equal a from-scratch translation', func
       [...files].map(([f, text]) => fileEvent(f, text)),
     );
     const built: { type: string; name: string }[] = [];
-    /** The real generator, noting every resource it builds. */
-    const counting = (mesh: MeshConfig, p: Proxy): Generated => {
-      const g = generate(mesh, p);
+    /** The real parts (translators/share.ts), noting every resource they build. */
+    const counting = (mesh: MeshConfig, p: Proxy): { classKey: string; parts: readonly OutputPart[] } => {
+      const r = outputParts(mesh, p);
       const spy = <T extends object>(type: string, o: T & { get(n: string): unknown }): T =>
         ({
           ...o,
@@ -268,9 +268,18 @@ describe('server/push incremental pushes equal a from-scratch translation', func
             return o.get(n);
           },
         }) as T;
-      return { ...g, clusters: spy('CDS', g.clusters), listeners: spy('LDS', g.listeners), routes: spy('RDS', g.routes) };
+      return {
+        classKey: r.classKey,
+        parts: r.parts.map((part) => ({
+          ...part,
+          make: () => {
+            const g = part.make();
+            return { ...g, clusters: spy('CDS', g.clusters), listeners: spy('LDS', g.listeners), routes: spy('RDS', g.routes) };
+          },
+        })),
+      };
     };
-    const cache = new SnapshotCache(req.mesh, { generate: counting });
+    const cache = new SnapshotCache(req.mesh, { parts: counting });
     const runner = new PushRunner(cache, { subscribers: () => [] });
     const lease = cache.acquire(PROXIES[0]!);
     runner.push(req);
@@ -284,7 +293,7 @@ describe('server/push incremental pushes equal a from-scratch translation', func
     const after = dump(lease.snapshot());
     assert.notEqual(after, before);
     assert.deepEqual(
-      [...new Set(built.map((b) => `${b.type} ${b.name}`))],
+      [...new Set(built.map((b) => `${b.type} ${b.name}`))].sort(),
       // s0's route config (its port, 8080) and its own TCP listener (which reads its VirtualService's tcp routes).
       ['LDS 10.96.1.1_9000', 'RDS 8080'],
       'only what reads the edited host is built again',

@@ -63,7 +63,8 @@ export class PartSnapshot {
   /** type → name → encoded resource (null: failed to encode). */
   private readonly encoded = new Map<XdsType, Map<string, EncodedResource | null>>(PUSH_ORDER.map((t) => [t, new Map()]));
   private readonly nameLists = new Map<XdsType, readonly string[]>();
-  private readonly keys = new Map<string, ClusterKey>();
+  /** Cluster keys of CDS and EDS names (a map carried over with its name list is shared, never changed after construction). */
+  private readonly keys = new Map<XdsType, Map<string, ClusterKey>>();
   /** Per type, what each encoded (or carried) resource read when translated; undefined: not recorded. */
   private readonly deps = new Map<XdsType, Map<string, Deps | undefined>>(PUSH_ORDER.map((t) => [t, new Map()]));
   /** Per type, what its name list read. */
@@ -97,7 +98,8 @@ export class PartSnapshot {
       if (from && list && carry.keep.names?.(t, d)) {
         this.nameLists.set(t, list);
         this.namesDeps.set(t, d);
-        if (t === CDS || t === EDS) for (const n of list) this.carryKey(t, n, from.clusterKey(t, n));
+        const km = from.keys.get(t);
+        if (km) this.keys.set(t, km);
       } else {
         const o = outputOf(g, t);
         this.nameLists.set(t, o.names());
@@ -127,7 +129,10 @@ export class PartSnapshot {
   }
 
   private carryKey(t: XdsType, n: string, k: ClusterKey | undefined): void {
-    if (k) this.keys.set(`${t === CDS ? 'c' : 'e'}\u0000${n}`, k);
+    if (!k) return;
+    let m = this.keys.get(t);
+    if (!m) this.keys.set(t, (m = new Map()));
+    m.set(n, k);
   }
 
   /** Still encoding on demand (and holding its generated output): not closed. */
@@ -140,7 +145,7 @@ export class PartSnapshot {
   }
 
   clusterKey(t: XdsType, name: string): ClusterKey | undefined {
-    return t === CDS ? this.keys.get(`c\u0000${name}`) : t === EDS ? this.keys.get(`e\u0000${name}`) : undefined;
+    return this.keys.get(t)?.get(name);
   }
 
   private nameSets: Map<XdsType, ReadonlySet<string>> | null = null;

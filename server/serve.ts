@@ -281,6 +281,7 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
           rejected: u.mesh.rejected.length,
           responses,
           pushMs: Math.round(ms * 10) / 10,
+          buildMs: Math.round(u.buildMs * 10) / 10,
           slices,
           superseded,
           sinceChangeMs: Date.now() - u.firstChangeAt,

@@ -310,11 +310,8 @@ export class SnapshotCache implements MeshCache {
     const have = this.parts.get(p.key);
     if (have) return have;
     const g = p.make();
-    // Names are computed lazily by some generators: ask now, so a failure shows here and not in a push.
-    g.clusters.names();
-    g.endpoints.names();
-    g.listeners.names();
-    g.routes.names();
+    // Names are computed lazily by some generators: the part lists them when made (all but those
+    // carried over), so a failure shows here and not in a push.
     for (const s of g.envoyFilters?.skips() ?? []) this.onPatchSkipped({ proxyClass: classKey, ...s });
     const prev = this.previousParts.get(p.key);
     this.previousParts.delete(p.key);

@@ -4,7 +4,7 @@
  * - Steady churn (~70 writes/s, never a quiet gap): an added endpoint reaches the client by the
  *   endpoint maximum, not the config maximum; a removed one at once, not after the endpoint maximum.
  * - API server down 12 s: no retry waits more than the 3 s cap, and once it answers, every watch
- *   is back within a second of the first (the others retry at once); a change made then is seen.
+ *   still waiting out a backoff is woken at once by the first success; a change made then is seen.
  * - A forced 410 is logged at info and counted, with the watch reconnects, in /metrics.
  * - An endpoint whose Pod is not known yet is held back (not published without labels, outside its
  *   subset), and appears in the subset cluster as soon as the Pod arrives (a Pod-only change).
@@ -191,7 +191,7 @@ describe('e2e Kubernetes mode under churn and outages', function () {
     console.log(`      Pod arrived → endpoint in the subset cluster: ${t} ms`);
   });
 
-  it('API server down 12 s: retries capped at 3 s, every watch back within a second of the first, changes seen at once', async () => {
+  it('API server down 12 s: retries capped at 3 s, every waiting watch woken by the first success, changes seen at once', async () => {
     const since = pilot.logs.length;
     await srv.setDown(true);
     const downAt = Date.now();
@@ -217,7 +217,19 @@ describe('e2e Kubernetes mode under churn and outages', function () {
     console.log(
       `      down ${upAt - downAt} ms; back → change at the client ${seen} ms; first successful request per resource within ${spread} ms`,
     );
-    assert.ok(spread < 1000, `every watch back within a second of the first (spread ${spread} ms)`);
+    // The others retry at once, woken by the first success, instead of waiting out their own backoff
+    // (up to the 3 s cap): decided from the informers' log lines, not a wall-clock spread that a
+    // loaded machine stretches. A watch not woken must have been back before the wake-up.
+    const wake = pilot.logs.slice(since).filter((l) => /retrying now, the API server answers again/.test(l.msg));
+    assert.ok(wake.length > 0, 'the first success woke the loops waiting out a backoff');
+    const wokeAt = Math.min(...wake.map((l) => Date.parse(String(l['time']))));
+    const woken = new Set(wake.map((l) => String(l['resource'])));
+    // Informers list and watch; other callers (the Lease of the status writer) keep their own schedule.
+    const informed = new Set(srv.requests.filter((r) => r.verb === 'list' || r.verb === 'watch').map((r) => r.resource));
+    const late = [...firstOk]
+      .filter(([resource, t]) => informed.has(resource) && !woken.has(resource) && t > wokeAt)
+      .map(([resource]) => resource);
+    assert.deepEqual(late, [], `every watch back with the first or woken by it (spread ${spread} ms)`);
     assert.ok(seen < 4500, `change after the outage seen in ${seen} ms`);
   });
 

@@ -7,6 +7,7 @@
  */
 import type { Cluster, ClusterLoadAssignment, Listener, RouteConfiguration } from '../proto/types.js';
 import type { ClusterKey } from './names.js';
+import type { PatchTrace } from './envoyfilter/trace.js';
 
 export interface TypeOutput<T> {
   names(): readonly string[];
@@ -28,9 +29,13 @@ export interface Generated {
   readonly secrets?: TypeOutput<object>;
   /** The DNS name table, one unnamed resource (translators/nds.ts); added by `generate`. */
   readonly nameTable?: TypeOutput<object>;
+  /** Named TypedExtensionConfigs EnvoyFilter EXTENSION_CONFIG patches define, served over ECDS (translators/envoyfilter). */
+  readonly extensionConfigs?: TypeOutput<object>;
   /** The EnvoyFilters applied and the patches skipped as invalid (translators/envoyfilter); absent when none applies. */
   readonly envoyFilters?: {
     readonly filters: readonly string[];
     skips(): readonly { filter: string; patchIndex: number; typeUrl: string; resource: string; reason: string }[];
+    /** The resource before and after each patch (explain); undefined when no patch applied to it. */
+    trace(typeUrl: string, name: string): PatchTrace | undefined;
   };
 }

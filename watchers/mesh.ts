@@ -165,6 +165,16 @@ export function buildMesh(
   envoyFilters.sort(byKey);
   const slicesBySvc = new Map<string, EndpointSlice[]>();
   const notices: ConfigNotice[] = [];
+  for (const f of envoyFilters)
+    f.spec.configPatches.forEach((p, i) => {
+      if (p.applyTo === 'BOOTSTRAP')
+        notices.push({
+          key: configKey('EnvoyFilter', f.meta.namespace, f.meta.name),
+          field: `spec.configPatches[${i}].applyTo`,
+          reason:
+            'BOOTSTRAP is not applied: it patches the bootstrap pilot-agent writes at start-up, which is never served over xDS; the other patches apply',
+        });
+    });
   for (const s of slices.sort(byKey)) {
     if (!s.serviceName) {
       notices.push({

@@ -9,7 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { encodeResource, type EncodedResource } from '../../proto/encode.js';
-import { CDS, EDS, LDS, NDS, RDS, SDS, MESSAGE_OF, PUSH_ORDER, type XdsType } from '../../proto/typeurls.js';
+import { CDS, ECDS, EDS, LDS, NDS, RDS, SDS, MESSAGE_OF, PUSH_ORDER, type XdsType } from '../../proto/typeurls.js';
 import type { ClusterKey, Generated, TypeOutput } from '../../translators/index.js';
 import type { CarryOver, ResourceSnapshot } from './api.js';
 
@@ -228,6 +228,8 @@ export class ClassSnapshot implements ResourceSnapshot {
         return this.generated.secrets ?? NOTHING;
       case NDS:
         return this.generated.nameTable ?? NOTHING;
+      case ECDS:
+        return this.generated.extensionConfigs ?? NOTHING;
     }
     throw new Error(`unsupported type ${String(t)}`);
   }

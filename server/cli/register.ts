@@ -188,12 +188,14 @@ export function registerOperatorCommands(program: Command): void {
 
   program
     .command('explain')
-    .description('Which configs (and which rule in them) produced a cluster, listener, route configuration or virtual host of a proxy.')
+    .description(
+      'Which configs (and which rule in them) produced a cluster, listener, route configuration, virtual host or extension config (ECDS) of a proxy.',
+    )
     .argument('<resource>', 'resource or virtual host name, e.g. "outbound|9080|v3|reviews.default.svc.cluster.local"')
     .requiredOption('--proxy <proxy>', 'node ID or pod.namespace (with --config-dir: a full node ID)')
     .addOption(serverOption())
     .option('--config-dir <dir>', 'explain offline for this folder instead of asking a server')
-    .addOption(new Option('--type <type>', 'only this kind of resource').choices(['cds', 'eds', 'lds', 'rds', 'vhost']))
+    .addOption(new Option('--type <type>', 'only this kind of resource').choices(['cds', 'eds', 'lds', 'rds', 'vhost', 'ecds']))
     .addOption(metaOption('node metadata for --config-dir (repeatable)'))
     .addOption(meshConfigOption(' for --config-dir'))
     .addOption(outputOption())
@@ -204,7 +206,7 @@ export function registerOperatorCommands(program: Command): void {
           proxy: string;
           server: string;
           configDir?: string;
-          type?: 'cds' | 'eds' | 'lds' | 'rds' | 'vhost';
+          type?: 'cds' | 'eds' | 'lds' | 'rds' | 'vhost' | 'ecds';
           meta?: string[];
           output?: OutputFormat;
           meshConfig?: string;

@@ -23,7 +23,7 @@
 import type { Proxy } from '../../model/proxy.js';
 import { encodeMessage } from '../../proto/encode.js';
 import { jsonToStruct, type Json } from '../../proto/struct.js';
-import { CDS, EDS, LDS, RDS, type XdsType } from '../../proto/typeurls.js';
+import { CDS, ECDS, EDS, LDS, RDS, type XdsType } from '../../proto/typeurls.js';
 import type { SotwRequest } from '../../proto/wire.js';
 import { parseSpiffe, type AuthResult, type CallerIdentity } from '../security/identity.js';
 import { Status, type StreamIO } from './engine-api.js';
@@ -32,7 +32,6 @@ import type { StreamState, TypeState } from './state.js';
 export const DEBUG_TYPE = 'istio.io/debug';
 export const DEBUG_SYNCZ = 'istio.io/debug/syncz';
 export const DEBUG_CONFIG_DUMP = 'istio.io/debug/config_dump';
-const ECDS = 'type.googleapis.com/envoy.config.core.v3.TypedExtensionConfig';
 const CLIENT_CONFIG = 'type.googleapis.com/envoy.service.status.v3.ClientConfig';
 
 export const isDebugType = (typeUrl: string): boolean => typeUrl === DEBUG_TYPE || typeUrl.startsWith(DEBUG_TYPE + '/');

@@ -99,10 +99,17 @@ describe('EnvoyFilter validation', () => {
     assert.match(r.reason, /conectTimeout/);
   });
 
-  it('refuses BOOTSTRAP as not applicable to xDS', () => {
-    const r = rejected(ef([{ applyTo: 'BOOTSTRAP', patch: { operation: 'MERGE', value: {} } }]));
-    assert.equal(r.field, 'spec.configPatches[0].applyTo');
-    assert.match(r.reason, /not served over xDS/);
+  it('keeps a BOOTSTRAP patch aside (never applied) so the other patches keep their index and apply', () => {
+    const v = validateObject(ef([{ applyTo: 'BOOTSTRAP', patch: { operation: 'MERGE', value: {} } }, clusterMerge]), 'default', 'f.yaml');
+    assert.equal(v.status, 'ok', JSON.stringify(v));
+    if (v.status !== 'ok') return;
+    const f = v.object as EnvoyFilter;
+    assert.deepEqual(
+      f.spec.configPatches.map((p) => p.applyTo),
+      ['BOOTSTRAP', 'CLUSTER'],
+    );
+    assert.equal(f.spec.configPatches[0]!.value, undefined, 'not decoded: nothing reads it');
+    assert.equal(rejected(ef([{ applyTo: 'BOOTSTRAP', patch: { operation: 'MERG' } }])).field, 'spec.configPatches[0].patch.operation');
   });
 
   it('rejects a match that cannot apply, a missing value, and workloadSelector with targetRefs', () => {

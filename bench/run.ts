@@ -20,6 +20,7 @@ import type { WireNode } from '../proto/wire.js';
 import type { Json } from '../proto/struct.js';
 import { ProcStats } from './proc.js';
 import { eachLine } from '../e2e/lines.js';
+import { LOCAL_FREE_PORTS } from '../e2e/tspilot.js';
 import { namespaceOf, routingYaml, sliceYaml, writeMesh, type MeshSize, type Routing } from './meshgen.js';
 import { plotCdf } from './plot.js';
 import { soakMain } from './soak.js';
@@ -136,14 +137,7 @@ function startServer(
       'serve',
       '--config-dir',
       meshDir,
-      '--bind',
-      '127.0.0.1',
-      '--xds-port',
-      '0',
-      '--monitoring-port',
-      '0',
-      '--http-port',
-      '0',
+      ...LOCAL_FREE_PORTS,
       '--debounce-after',
       '20ms',
       '--poll-interval',

@@ -20,11 +20,13 @@ import type { WireNode } from '../proto/wire.js';
 import type { Json } from '../proto/struct.js';
 import { ProcStats } from './proc.js';
 import { eachLine } from '../e2e/lines.js';
-import { namespaceOf, sliceYaml, vsYaml, writeMesh, type MeshSize } from './meshgen.js';
+import { LOCAL_FREE_PORTS } from '../e2e/tspilot.js';
+import { namespaceOf, routingYaml, sliceYaml, writeMesh, type MeshSize, type Routing } from './meshgen.js';
 import { plotCdf } from './plot.js';
 import { soakMain } from './soak.js';
 import { parseDuration } from '../model/duration.js';
 import { benchTls } from './tls.js';
+import { flatMain, flatTable } from './flat.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -121,6 +123,41 @@ function node(i: number, size: MeshSize, labels: LabelShape = 'deployment'): Wir
   };
 }
 
+/** `tspilot serve` on the mesh folder with the bench's flags, on free ports; resolves once it listens. */
+function startServer(
+  nodeArgs: string[],
+  meshDir: string,
+  onLine: (line: string) => void,
+  tls?: { readonly serverArgs: readonly string[] },
+): Promise<{ proc: ChildProcess; port: number }> {
+  return startChild(
+    [
+      ...nodeArgs,
+      path.join(ROOT, 'dist/server/main.js'),
+      'serve',
+      '--config-dir',
+      meshDir,
+      ...LOCAL_FREE_PORTS,
+      '--debounce-after',
+      '20ms',
+      '--poll-interval',
+      '200ms',
+      '--log-level',
+      'info',
+      ...(tls?.serverArgs ?? []),
+    ],
+    (line) => {
+      try {
+        const l = JSON.parse(line) as { msg?: string; xds?: number; xdsTls?: number };
+        return l.msg === 'listening' ? ((tls ? l.xdsTls : l.xds) ?? null) : null;
+      } catch {
+        return null;
+      }
+    },
+    onLine,
+  );
+}
+
 function scopeText(size: MeshSize): string {
   return size.scoped ? 'scoped by a root Sidecar (egress ./*, istio-system/*)' : 'unscoped (every proxy sees every service)';
 }
@@ -161,6 +198,8 @@ interface Opts {
   tls?: boolean;
   labels?: LabelShape;
   heavy?: boolean;
+  /** The routed services' split as VirtualServices over subsets (default), over version Services, or Gateway API HTTPRoutes. */
+  routes?: Routing;
 }
 
 export async function runBench(o: Opts): Promise<BenchResult> {
@@ -171,6 +210,7 @@ export async function runBench(o: Opts): Promise<BenchResult> {
     routedShare: 0.1,
     scoped: !o.unscoped,
     heavy: o.heavy === true,
+    routing: o.routes ?? 'virtualservice',
   };
   const dir = await mkdtemp(path.join(os.tmpdir(), 'tspilot-bench-'));
   const meshDir = path.join(dir, 'mesh');
@@ -181,7 +221,7 @@ export async function runBench(o: Opts): Promise<BenchResult> {
     process.stderr.write(s + '\n');
   };
   log(
-    `bench: ${o.services} services × ${o.endpointsPerService} endpoints in ${o.namespaces} namespaces, ${o.proxies} ${o.delta ? 'delta' : 'SotW'} proxies (labels: ${o.labels ?? 'deployment'}), ${scopeText(size)}${size.heavy ? ', heavy shape (2 ports, DestinationRule with 2 subsets on every service, Pods)' : ''}`,
+    `bench: ${o.services} services × ${o.endpointsPerService} endpoints in ${o.namespaces} namespaces, ${o.proxies} ${o.delta ? 'delta' : 'SotW'} proxies (labels: ${o.labels ?? 'deployment'}), ${scopeText(size)}${size.heavy ? ', heavy shape (2 ports, DestinationRule with 2 subsets on every service, Pods)' : ''}${size.routing && size.routing !== 'virtualservice' ? `, routing: ${size.routing}` : ''}`,
   );
   const pushLog: { pushMs: number; sinceChangeMs: number }[] = [];
   const tls = o.tls
@@ -195,37 +235,9 @@ export async function runBench(o: Opts): Promise<BenchResult> {
     ...(o.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProf}`] : []),
     ...(o.serverNodeArgs ? o.serverNodeArgs.split(' ').filter(Boolean) : []),
   ];
-  const server = await startChild(
-    [
-      ...nodeArgs,
-      path.join(ROOT, 'dist/server/main.js'),
-      'serve',
-      '--config-dir',
-      meshDir,
-      '--bind',
-      '127.0.0.1',
-      '--xds-port',
-      '0',
-      '--monitoring-port',
-      '0',
-      '--http-port',
-      '0',
-      '--debounce-after',
-      '20ms',
-      '--poll-interval',
-      '200ms',
-      '--log-level',
-      'info',
-      ...(tls?.serverArgs ?? []),
-    ],
-    (line) => {
-      try {
-        const l = JSON.parse(line) as { msg?: string; xds?: number; xdsTls?: number };
-        return l.msg === 'listening' ? ((tls ? l.xdsTls : l.xds) ?? null) : null;
-      } catch {
-        return null;
-      }
-    },
+  const server = await startServer(
+    nodeArgs,
+    meshDir,
     (line) => {
       if (!line.includes('config pushed')) return;
       try {
@@ -235,6 +247,7 @@ export async function runBench(o: Opts): Promise<BenchResult> {
         /* not JSON */
       }
     },
+    tls,
   );
   const stats = new ProcStats(server.proc.pid!);
   const address = `127.0.0.1:${server.port}`;
@@ -341,9 +354,9 @@ export async function runBench(o: Opts): Promise<BenchResult> {
   for (const [t, b] of fleet[0]!.first) await writeFile(path.join(recDir, `${o.delta ? 'delta' : 'sotw'}-${encodeURIComponent(t)}.bin`), b);
   await sleep(500);
   await measure(
-    'VirtualService change',
+    size.routing === 'httproute' ? 'HTTPRoute change' : 'VirtualService change',
     async () => {
-      ({ ms, other } = await change('VS change', RDS, () => writeFile(path.join(meshDir, 'vs.yaml'), vsYaml(size, 70))));
+      ({ ms, other } = await change('route change', RDS, () => writeFile(path.join(meshDir, 'vs.yaml'), routingYaml(size, 70))));
     },
     () => ms,
     () => ({ otherTypes: other, unconverged: nAffected - ms.length }),
@@ -477,7 +490,7 @@ export function table(r: BenchResult): string {
       } | ${s.pushes ? `${s.pushes}: ${f(s.pushMs)} (${s.changeToPushMs})` : '—'} | ${s.fleetCpuSeconds.toFixed(2)}${s.fleetBound ? ' (fleet-bound)' : ''} |`,
   );
   return [
-    `mesh: ${r.size.heavy ? 'heavy shape, ' : ''}${r.size.services} services × ${r.size.endpointsPerService} endpoints, ${r.size.namespaces} namespaces; ${r.size.proxies} ${r.size.delta ? 'delta' : 'SotW'} proxies; ${scopeText(r.size)}`,
+    `mesh: ${r.size.heavy ? 'heavy shape, ' : ''}${r.size.services} services × ${r.size.endpointsPerService} endpoints, ${r.size.namespaces} namespaces; ${r.size.proxies} ${r.size.delta ? 'delta' : 'SotW'} proxies; ${scopeText(r.size)}${r.size.routing === 'httproute' ? '; routing as Gateway API HTTPRoutes over version Services' : r.size.routing === 'virtualservice-services' ? '; routing as VirtualServices over version Services' : ''}`,
     `config per proxy: ${(r.configBytesPerProxy / 1024).toFixed(1)} KB`,
     '',
     '| scenario | samples (proxies) | p50 ms | p99 ms | max ms | server CPU s | server peak RSS MB | MB sent | other types pushed | pushes: compute ms (max change→pushed ms) | fleet CPU s |',
@@ -529,6 +542,14 @@ async function main(): Promise<void> {
     .option('--tls', 'the fleet uses the TLS xDS port with JWTs, as pilot-agent does (the ceiling serves the same bytes over TLS)', false)
     .option('--heavy', 'the heavy shape: every service with two ports and a two-subset DestinationRule, every endpoint a Pod', false)
     .option('--unscoped', 'no root Sidecar: every proxy receives every service', false)
+    .addOption(
+      new Option(
+        '--routes <form>',
+        "the routed services' 90/10 split: VirtualServices over subsets, VirtualServices over version Services, or Gateway API HTTPRoutes (GAMMA) over the same version Services",
+      )
+        .choices(['virtualservice', 'virtualservice-services', 'httproute'])
+        .default('virtualservice'),
+    )
     .option('--churn-seconds <n>', 'churn scenario length', Number, 3)
     .option('--churn-rate <n>', 'endpoint changes per second during churn', Number, 2)
     .option('--json <file>', 'write machine-readable results')
@@ -553,8 +574,37 @@ async function main(): Promise<void> {
     .option('--out <file.md>', 'soak: write the run as markdown (and the plot next to it, .png); --cli: the table as markdown')
     .option('--cli', 'instead of the scenarios: CLI startup times as a ratio to node -e 0 (bench/cli.ts)', false)
     .option('--runs <n>', 'cli: runs per command', Number, 10)
+    .option(
+      '--flat <services>',
+      'instead of the scenarios: server push ms of one VirtualService edit at each of these service counts (comma-separated, e.g. 250,1000,4000)',
+    )
+    .option('--edits <n>', 'flat: VirtualService edits per size (the median is reported)', Number, 7)
     .parse();
-  const o = p.opts<Opts & SoakFlags & { cli: boolean; runs: number }>();
+  const o = p.opts<Opts & SoakFlags & { cli: boolean; runs: number; flat?: string; edits: number }>();
+  if (o.flat) {
+    const sizes = o.flat.split(',').map((x) => Number(x.trim()));
+    if (sizes.some((n) => !Number.isInteger(n) || n <= 0))
+      throw new InvalidArgumentError(`--flat: "${o.flat}" is not a list of service counts`);
+    const fo = {
+      sizes,
+      proxies: o.proxies,
+      edits: o.edits,
+      endpointsPerService: o.endpointsPerService,
+      namespaces: o.namespaces,
+      heavy: o.heavy === true,
+      timeoutMs: o.timeout,
+      png: o.png === 'bench-latency.png' ? 'bench-flat.png' : o.png,
+    };
+    const rows = await flatMain(fo, {
+      start: (meshDir, onLine) => startServer(o.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProf}`] : [], meshDir, onLine),
+      stop: stopChild,
+    });
+    const t = flatTable(rows, fo);
+    process.stdout.write(t + '\n');
+    if (o.out) await writeFile(o.out, t + '\n');
+    process.stderr.write(`plot: ${fo.png}\n`);
+    return;
+  }
   if (o.cli) {
     const { cliMain } = await import('./cli.js');
     process.exitCode = await cliMain({ runs: o.runs, ...(o.out ? { out: o.out } : {}) });

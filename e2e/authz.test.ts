@@ -182,5 +182,21 @@ spec: {selector: {matchLabels: {app: cart}}, jwtRules: [{issuer: "https://issuer
       c!.policyNotices.find((n) => n.key === 'AuthorizationPolicy/shop/typo')!.reason,
       /selects no Pod or WorkloadEntry in namespace shop \(app=crat\)/,
     );
+    // The notice is logged too, once, under the store's scope.
+    const line = await pilot!.waitForLog((l) => l['key'] === 'AuthorizationPolicy/shop/typo', 15_000, 0);
+    assert.deepEqual([line.level, line['scope']], ['warn', 'model']);
+    assert.match(line.msg, /AuthorizationPolicy shop\/typo is in force but may act on nothing: spec\.selector: selects no Pod/);
+    // An edit that keeps the notice: once its snapshot is pushed, still one line.
+    const since = pilot!.logs.length;
+    await folder.write(
+      'typo.yaml',
+      policy('{selector: {matchLabels: {app: crat}}, rules: [{}, {}]}').replace('name: deny-all', 'name: typo'),
+    );
+    await pilot!.waitForLog((l) => Array.isArray(l['kinds']) && (l['kinds'] as string[]).includes('AuthorizationPolicy'), 15_000, since);
+    assert.equal(
+      pilot!.logs.filter((l) => l['key'] === 'AuthorizationPolicy/shop/typo').length,
+      1,
+      'not logged again on the next snapshot',
+    );
   });
 });

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { configFolder, REPO_ROOT, startTspilot, type Tspilot } from './tspilot.js';
+import { configFolder, LOCAL_FREE_PORTS, REPO_ROOT, startTspilot, type Tspilot } from './tspilot.js';
 import { rawAds } from './adsclient.js';
 import { messageType } from '../proto/registry.js';
 import { messageToProto3Json } from '../proto/json.js';
@@ -105,22 +105,7 @@ describe('e2e --mesh-config and the mesh-expansion VM', function () {
     try {
       const r = spawnSync(
         process.execPath,
-        [
-          path.join(REPO_ROOT, 'dist/server/main.js'),
-          'serve',
-          '--config-dir',
-          folder.dir,
-          '--mesh-config',
-          bad,
-          '--bind',
-          '127.0.0.1',
-          '--xds-port',
-          '0',
-          '--monitoring-port',
-          '0',
-          '--http-port',
-          '0',
-        ],
+        [path.join(REPO_ROOT, 'dist/server/main.js'), 'serve', '--config-dir', folder.dir, '--mesh-config', bad, ...LOCAL_FREE_PORTS],
         { encoding: 'utf8', timeout: 20_000 },
       );
       assert.equal(r.status, 1);

@@ -22,7 +22,17 @@ export const APPLY_TO = [
   'LISTENER_FILTER',
 ] as const;
 export type ApplyTo = (typeof APPLY_TO)[number];
-export const OPERATIONS = ['MERGE', 'ADD', 'REMOVE', 'INSERT_BEFORE', 'INSERT_AFTER', 'INSERT_FIRST', 'REPLACE'] as const;
+export const OPERATIONS = [
+  'MERGE',
+  'ADD',
+  'REMOVE',
+  'INSERT_BEFORE',
+  'INSERT_AFTER',
+  'INSERT_FIRST',
+  'REPLACE',
+  // Newer istiod: MERGE, except that a list the value sets replaces the existing one instead of being appended to.
+  'MERGE_AND_REPLACE_LIST',
+] as const;
 export type PatchOperation = (typeof OPERATIONS)[number];
 export const CONTEXTS = ['ANY', 'SIDECAR_INBOUND', 'SIDECAR_OUTBOUND', 'GATEWAY'] as const;
 export type PatchContext = (typeof CONTEXTS)[number];

@@ -6,9 +6,11 @@
  * - `objectFromProto3Json(type, json)`: an EnvoyFilter `value` (proto3 JSON, as istiod reads it)
  *   → that object form. Parsing is proto3 JSON's (json.ts: unknown fields, bad kinds and an
  *   unresolvable `@type` throw `Proto3JsonError` naming the path and the type).
- * - `mergeObject(type, dst, src)`: Go's `proto.Merge` — set scalars replace, messages merge field
- *   by field, repeated fields append, map entries replace by key, setting one member of a oneof
- *   clears the others — except that an Any merges with an Any of the same `@type` by merging the
+ * - `mergeObject(type, dst, src, opts)`: istiod's `pkg/proto/merge` (Go's `proto.Merge` with a
+ *   Duration replaced whole) — set scalars replace, messages merge field by field, repeated fields
+ *   append (with `replaceLists`, MERGE_AND_REPLACE_LIST: a list the source sets replaces the
+ *   destination's, at every depth, inside Anys too), map entries replace by key, setting one member
+ *   of a oneof clears the others, a Duration replaces the destination's — except that an Any merges with an Any of the same `@type` by merging the
  *   messages inside (istiod does this for filter `typed_config`; tspilot does it wherever an Any
  *   meets an Any, so a MERGE never turns a typed config into opaque bytes). Different types:
  *   the source replaces.
@@ -25,6 +27,7 @@ import { typeOfUrl } from './encode.js';
 
 type Obj = Record<string, unknown>;
 const ANY = '.google.protobuf.Any';
+const DURATION = '.google.protobuf.Duration';
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Uint8Array);
 
 function scalarToObject(field: protobuf.Field, v: unknown): unknown {
@@ -71,16 +74,27 @@ export function objectFromProto3Json(typeName: string, json: unknown): Obj {
   return decodedToObject(type, type.decode(fromProto3Json(typeName, json)) as unknown as Obj);
 }
 
-function mergeField(field: protobuf.Field, d: unknown, s: unknown): unknown {
+/** How a merge treats repeated fields: MERGE appends, MERGE_AND_REPLACE_LIST replaces a list the source sets. */
+export interface MergeOptions {
+  readonly replaceLists?: boolean;
+}
+
+function mergeField(field: protobuf.Field, d: unknown, s: unknown, o: MergeOptions): unknown {
   field.resolve();
   const rt = field.resolvedType;
   if (field.map) return { ...(isObj(d) ? d : {}), ...(s as Obj) };
-  if (field.repeated) return [...(Array.isArray(d) ? d : []), ...(s as unknown[])];
-  if (rt instanceof protobuf.Type && isObj(s)) return isObj(d) ? mergeMessage(rt, d, s) : s;
+  if (field.repeated) {
+    // An empty source list is "not set" in proto3: it leaves the destination alone either way.
+    if (o.replaceLists) return (s as unknown[]).length ? s : d;
+    return [...(Array.isArray(d) ? d : []), ...(s as unknown[])];
+  }
+  // istiod's merge replaces a Duration whole (pkg/proto/merge): field-wise, `5s` over `1.5s` would keep the nanos and give 5.5s.
+  if (rt instanceof protobuf.Type && rt.fullName === DURATION) return s;
+  if (rt instanceof protobuf.Type && isObj(s)) return isObj(d) ? mergeMessage(rt, d, s, o) : s;
   return s;
 }
 
-function mergeMessage(type: protobuf.Type, dst: Obj, src: Obj): Obj {
+function mergeMessage(type: protobuf.Type, dst: Obj, src: Obj, o: MergeOptions): Obj {
   if (type.fullName === ANY) {
     const du = dst['@type'],
       su = src['@type'];
@@ -88,7 +102,7 @@ function mergeMessage(type: protobuf.Type, dst: Obj, src: Obj): Obj {
     const inner = typeOfUrl(su);
     const { '@type': _d, ...dr } = dst;
     const { '@type': _s, ...sr } = src;
-    return { '@type': su, ...mergeMessage(inner, dr, sr) };
+    return { '@type': su, ...mergeMessage(inner, dr, sr, o) };
   }
   const out: Obj = { ...dst };
   for (const key of Object.keys(src)) {
@@ -100,14 +114,14 @@ function mergeMessage(type: protobuf.Type, dst: Obj, src: Obj): Obj {
       continue;
     } // encode will name the unknown field
     if (field.partOf) for (const other of field.partOf.fieldsArray) if (other.name !== key) delete out[other.name];
-    out[key] = mergeField(field, out[key], s);
+    out[key] = mergeField(field, out[key], s, o);
   }
   return out;
 }
 
-/** Go's proto.Merge of `src` into a copy of `dst` (see the module comment); neither is changed. */
-export function mergeObject(typeName: string, dst: object, src: object): Obj {
-  return mergeMessage(messageType(typeName), dst as Obj, src as Obj);
+/** istiod's merge of `src` into a copy of `dst` (see the module comment); neither is changed. */
+export function mergeObject(typeName: string, dst: object, src: object, opts: MergeOptions = {}): Obj {
+  return mergeMessage(messageType(typeName), dst as Obj, src as Obj, opts);
 }
 
 /** Envoy's validate.rules violations of `obj` as message `typeName`, as `path: message` lines. */

@@ -20,6 +20,7 @@ import { V1Api } from './http/v1/api.js';
 import { restRoutes } from './http/rest.js';
 import { fullPush, type PushRequest } from '../model/push.js';
 import { logger } from './log.js';
+import { meshNoticeLogger } from '../watchers/mesh-notice-log.js';
 import { DEFAULT_ISTIO_NAMESPACE, DEFAULT_PORTS } from './defaults.js';
 import { PilotMetrics } from './metrics.js';
 import { Observer, mergeEvents } from './observe.js';
@@ -67,6 +68,8 @@ export interface ServeOptions {
   readonly webhookKey?: string;
   /** istio MeshConfig YAML (the `mesh` ConfigMap key, or the whole ConfigMap); overrides the source's. */
   readonly meshConfig?: string;
+  /** tspilot's own GatewayClass name (`--gateway-class-name`; default `istio`, istiod's built-in class). */
+  readonly gatewayClassName?: string;
   /** xDS engine limits: responses over maxResponseBytes are not sent (0 = no limit); pushThrottle = streams written at once. */
   readonly maxResponseBytes?: number;
   readonly pushThrottle?: number;
@@ -279,6 +282,7 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
           rejected: u.mesh.rejected.length,
           responses,
           pushMs: Math.round(ms * 10) / 10,
+          buildMs: Math.round(u.buildMs * 10) / 10,
           slices,
           superseded,
           sinceChangeMs: Date.now() - u.firstChangeAt,
@@ -322,8 +326,11 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   const safePush = (raw: PushRequest): void => {
     void runner.submit({ ...raw, mesh: withJwks(raw.mesh, jwks.snapshot()) });
   };
+  // Policy notices (a selector picking no workload) and ignored parts of objects: logged once each.
+  const logMeshNotices = meshNoticeLogger(logger('store'));
   const sub: Subscription = store$.subscribe((out) => {
     last = out;
+    logMeshNotices(out.mesh);
     gwStatus?.update(out.mesh.gatewayApiStatus ?? []);
     lastRequest = out.change;
     jwks.want(jwksUris(out.change.mesh));

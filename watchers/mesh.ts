@@ -27,7 +27,7 @@ import { DEFAULT_MESH_SETTINGS, type MeshSettings } from '../model/meshconfig.js
 import { resolveShortName } from '../model/hosts.js';
 import { serviceSelects } from '../model/labels.js';
 import { serviceEntryEndpoints, serviceEntryServices, serviceExportTo, workloadEntryEndpoints } from './serviceentry.js';
-import type { EndpointSlice, Pod, Secret, Service, ServicePort } from '../model/k8s.js';
+import type { ConfigMap, EndpointSlice, Pod, Secret, Service, ServicePort } from '../model/k8s.js';
 import type { AuthorizationPolicy, RequestAuthentication } from '../model/security.js';
 import type { Entry, StoreState } from './store/reduce.js';
 import type { GatewayApiObject } from '../model/gatewayapi.js';
@@ -45,6 +45,11 @@ export interface MeshOptions {
    * It appears with the next snapshot after its Pod arrives.
    */
   readonly holdEndpointsWithoutPod?: boolean;
+  /**
+   * tspilot's own GatewayClass name (`--gateway-class-name`, istiod's built-in `istio`): Gateways of
+   * this class are served even with no GatewayClass object.
+   */
+  readonly gatewayClassName?: string;
 }
 
 export const DEFAULT_MESH_OPTIONS: MeshOptions = { domainSuffix: 'cluster.local', endpointsFromPods: true };
@@ -73,11 +78,15 @@ function endpointSort(a: MeshEndpoint, b: MeshEndpoint): number {
  * `previous` is the snapshot built before this one (none for a first build): a VirtualService that
  * fails the cross-object checks falls back to its version there, if that one still checks out.
  * `accepted` lists the VirtualServices that passed (each is also in `mesh.objects`).
+ * `changedKinds` (the kinds changed since `previous`, as the store stage knows them): when none of
+ * them is a kind services and endpoints are made of, `previous`'s services, endpoints and their
+ * notices are reused as they are (same objects), so a VirtualService edit costs no per-service work.
  */
 export function buildMesh(
   st: StoreState,
   opts: MeshOptions = DEFAULT_MESH_OPTIONS,
   previous?: MeshConfig,
+  changedKinds?: ReadonlySet<string>,
 ): { mesh: MeshConfig; accepted: Map<ConfigKey, Entry> } {
   const services: Service[] = [];
   const slices: EndpointSlice[] = [];
@@ -90,6 +99,7 @@ export function buildMesh(
   const sidecars: Sidecar[] = [];
   const gateways: Gateway[] = [];
   const secrets = new Map<string, Secret>();
+  const configMaps = new Map<string, ConfigMap>();
   const gatewayApi: GatewayApiObject[] = [];
   const authzPolicies: AuthorizationPolicy[] = [];
   const requestAuthns: RequestAuthentication[] = [];
@@ -132,6 +142,10 @@ export function buildMesh(
       case 'Secret':
         secrets.set(`${o.meta.namespace}/${o.meta.name}`, o);
         break;
+      case 'ConfigMap':
+        configMaps.set(`${o.meta.namespace}/${o.meta.name}`, o);
+        break;
+      case 'BackendTLSPolicy':
       case 'GatewayClass':
       case 'KubernetesGateway':
       case 'HTTPRoute':
@@ -158,7 +172,6 @@ export function buildMesh(
         break;
     }
   }
-  services.sort(byKey);
   drs.sort(byKey);
   ses.sort((a, b) => byKey(a.se, b.se));
   wes.sort(byKey);
@@ -169,8 +182,183 @@ export function buildMesh(
   peerAuthentications.sort(byKey);
   envoyFilters.sort(byKey);
   telemetries.sort(byKey);
-  const slicesBySvc = new Map<string, EndpointSlice[]>();
+  // EnvoyFilter BOOTSTRAP patches are noticed per build (cheap: filters only), apart from the reusable service section.
+  const efNotices: ConfigNotice[] = [];
+  for (const f of envoyFilters)
+    f.spec.configPatches.forEach((p, i) => {
+      if (p.applyTo === 'BOOTSTRAP')
+        efNotices.push({
+          key: configKey('EnvoyFilter', f.meta.namespace, f.meta.name),
+          field: `spec.configPatches[${i}].applyTo`,
+          reason:
+            'BOOTSTRAP is not applied: it patches the bootstrap pilot-agent writes at start-up, which is never served over xDS; the other patches apply',
+        });
+    });
+  // A change of none of the kinds services and endpoints are made of (a VirtualService edit) keeps
+  // the previous build's services, endpoints and their notices: no per-service work (issue 18).
+  const prevSection = previous ? sections.get(previous) : undefined;
+  const reuse = prevSection && prevSection.opts === opts && changedKinds && ![...changedKinds].some((k) => SERVICE_KINDS.has(k));
+  const sortedPods = [...pods.values()].sort(byKey);
+  const section = reuse ? prevSection.section : serviceSection(st, opts, services, slices, endpointsObjects, pods, sortedPods, ses, wes);
+  const { meshServices, serviceByHost, endpoints } = section;
+  const notices = efNotices.length ? [...efNotices, ...section.notices] : section.notices;
+
+  const destinationRuleByHost = new Map<string, DestinationRule>();
+  for (const dr of drs) {
+    const host = resolveShortName(dr.spec.host, dr.meta.namespace, opts.domainSuffix);
+    if (!destinationRuleByHost.has(host)) destinationRuleByHost.set(host, dr);
+  }
+
+  const semanticRejections: Rejection[] = [];
+  const accepted = new Map<ConfigKey, Entry>();
+  const virtualServices: VirtualService[] = [];
+  for (const { vs, entry } of vss.sort((a, b) => byKey(a.vs, b.vs))) {
+    const key = configKey('VirtualService', vs.meta.namespace, vs.meta.name);
+    const problem = subsetProblem(vs, destinationRuleByHost, opts.domainSuffix);
+    if (!problem) {
+      virtualServices.push(vs);
+      accepted.set(key, entry);
+      continue;
+    }
+    // When the newest submitted version already failed validation, that rejection is the one to
+    // report; this older stored version is only the candidate for "last good".
+    if (!st.rejected.has(key))
+      semanticRejections.push({
+        key,
+        kind: 'VirtualService',
+        namespace: vs.meta.namespace,
+        name: vs.meta.name,
+        source: entry.origin.source,
+        ...problem,
+      });
+    const prev = previous?.objects.get(key);
+    if (prev && prev.object.kind === 'VirtualService' && !subsetProblem(prev.object, destinationRuleByHost, opts.domainSuffix)) {
+      virtualServices.push(prev.object);
+      accepted.set(key, prev);
+    }
+  }
+  virtualServices.sort(byKey);
+
+  const objects = new Map<ConfigKey, Entry>();
+  for (const k of [...st.objects.keys()].sort()) {
+    const e = st.objects.get(k)!;
+    if (e.object.kind === 'VirtualService') {
+      const a = accepted.get(k);
+      if (a) objects.set(k, a);
+    } else objects.set(k, e);
+  }
+  // The Gateway API, converted to Istio Gateways and VirtualServices after the user's own (which win a shared host).
+  const conflicts = vsConflicts(virtualServices, opts.domainSuffix);
+  const gwapi = gatewayApi.length
+    ? convertGatewayApi({
+        objects: gatewayApi,
+        services: meshServices,
+        serviceByHost,
+        secrets: new Set(secrets.keys()),
+        domainSuffix: opts.domainSuffix,
+        ...(opts.gatewayClassName ? { className: opts.gatewayClassName } : {}),
+        configMaps,
+      })
+    : undefined;
+  if (gwapi) {
+    virtualServices.push(...gwapi.virtualServices);
+    gateways.push(...gwapi.gateways);
+    // BackendTLSPolicy's upstream TLS: into the user's DestinationRule for the host when it sets no TLS of its own, else a rule of its own.
+    for (const gen of gwapi.destinationRules) {
+      const user = destinationRuleByHost.get(gen.spec.host);
+      const merged = user ? withBackendTls(user, gen) : gen;
+      if (user) drs[drs.indexOf(user)] = merged;
+      else drs.push(merged);
+      destinationRuleByHost.set(gen.spec.host, merged);
+    }
+  }
+  const rejected = [...st.rejected.values(), ...semanticRejections].sort((a, b) => a.key.localeCompare(b.key));
+  const settings = opts.settings ?? DEFAULT_MESH_SETTINGS;
+  const policyNotices: PolicyNotice[] = [
+    ...peerAuthNotices(peerAuthentications, settings.rootNamespace, sortedPods, wes),
+    ...authzNotices([...authzPolicies, ...requestAuthns], settings.rootNamespace, sortedPods, wes),
+  ].sort((a, b) => a.key.localeCompare(b.key));
+  const mesh: MeshConfig = {
+    generation: st.generation,
+    domainSuffix: opts.domainSuffix,
+    services: meshServices,
+    serviceByHost,
+    endpoints,
+    pods,
+    virtualServices,
+    destinationRules: drs,
+    destinationRuleByHost,
+    objects,
+    rejected,
+    settings,
+    serviceEntries: ses.map((x) => x.se),
+    workloadEntries: wes,
+    sidecars,
+    gateways,
+    conflicts,
+    secrets,
+    envoyFilters,
+    ...(gwapi ? { gatewayApiStatus: gwapi.status } : {}),
+    peerAuthentications,
+    policyNotices,
+    authorizationPolicies: authzPolicies,
+    requestAuthentications: requestAuthns,
+    ...(notices.length ? { notices } : {}),
+    ...(telemetries.length ? { telemetries } : {}),
+  };
+  sections.set(mesh, { section, opts });
+  return { mesh, accepted };
+}
+
+/**
+ * A user's DestinationRule with a BackendTLSPolicy's TLS added where the user set none (rule-wide,
+ * and per port): the user's own `tls` wins, as a user's explicit traffic policy does in istiod.
+ */
+function withBackendTls(user: DestinationRule, gen: DestinationRule): DestinationRule {
+  const tp = user.spec.trafficPolicy ?? {};
+  const gp = gen.spec.trafficPolicy ?? {};
+  const ports = [...(tp.portLevelSettings ?? [])];
+  for (const g of gp.portLevelSettings ?? []) {
+    const i = ports.findIndex((p) => p.port.number === g.port.number);
+    if (i < 0) ports.push(g);
+    else if (!ports[i]!.tls) ports[i] = { ...ports[i]!, tls: g.tls! };
+  }
+  return {
+    ...user,
+    spec: {
+      ...user.spec,
+      trafficPolicy: { ...tp, ...(!tp.tls && gp.tls ? { tls: gp.tls } : {}), ...(ports.length ? { portLevelSettings: ports } : {}) },
+    },
+  };
+}
+
+/** What the services, their endpoints and their notices are built from (every other kind leaves them as they are). */
+const SERVICE_KINDS: ReadonlySet<string> = new Set(['Service', 'EndpointSlice', 'Endpoints', 'Pod', 'WorkloadEntry', 'ServiceEntry']);
+
+interface ServiceSection {
+  readonly meshServices: MeshService[];
+  readonly serviceByHost: Map<string, MeshService>;
+  readonly endpoints: Map<string, Map<number, MeshEndpoint[]>>;
+  readonly notices: ConfigNotice[];
+}
+
+/** The service section of each mesh built, and the options it was built with (for reuse by the next build). */
+const sections = new WeakMap<MeshConfig, { readonly section: ServiceSection; readonly opts: MeshOptions }>();
+
+function serviceSection(
+  st: StoreState,
+  opts: MeshOptions,
+  services: Service[],
+  slices: EndpointSlice[],
+  endpointsObjects: Map<string, EndpointSlice[]>,
+  pods: Map<string, Pod>,
+  sortedPods: readonly Pod[],
+  ses: readonly { se: ServiceEntry; source: string }[],
+  wes: readonly WorkloadEntry[],
+): ServiceSection {
+  services.sort(byKey);
   const notices: ConfigNotice[] = [];
+  const slicesBySvc = new Map<string, EndpointSlice[]>();
   for (const s of slices.sort(byKey)) {
     if (!s.serviceName) {
       notices.push({
@@ -183,8 +371,6 @@ export function buildMesh(
     const k = `${s.meta.namespace}/${s.serviceName}`;
     slicesBySvc.set(k, [...(slicesBySvc.get(k) ?? []), s]);
   }
-  const sortedPods = [...pods.values()].sort(byKey);
-
   const meshServices: MeshService[] = [];
   const serviceByHost = new Map<string, MeshService>();
   const endpoints = new Map<string, Map<number, MeshEndpoint[]>>();
@@ -274,101 +460,7 @@ export function buildMesh(
     }
   }
   meshServices.sort((a, b) => a.hostname.localeCompare(b.hostname));
-
-  const destinationRuleByHost = new Map<string, DestinationRule>();
-  for (const dr of drs) {
-    const host = resolveShortName(dr.spec.host, dr.meta.namespace, opts.domainSuffix);
-    if (!destinationRuleByHost.has(host)) destinationRuleByHost.set(host, dr);
-  }
-
-  const semanticRejections: Rejection[] = [];
-  const accepted = new Map<ConfigKey, Entry>();
-  const virtualServices: VirtualService[] = [];
-  for (const { vs, entry } of vss.sort((a, b) => byKey(a.vs, b.vs))) {
-    const key = configKey('VirtualService', vs.meta.namespace, vs.meta.name);
-    const problem = subsetProblem(vs, destinationRuleByHost, opts.domainSuffix);
-    if (!problem) {
-      virtualServices.push(vs);
-      accepted.set(key, entry);
-      continue;
-    }
-    // When the newest submitted version already failed validation, that rejection is the one to
-    // report; this older stored version is only the candidate for "last good".
-    if (!st.rejected.has(key))
-      semanticRejections.push({
-        key,
-        kind: 'VirtualService',
-        namespace: vs.meta.namespace,
-        name: vs.meta.name,
-        source: entry.origin.source,
-        ...problem,
-      });
-    const prev = previous?.objects.get(key);
-    if (prev && prev.object.kind === 'VirtualService' && !subsetProblem(prev.object, destinationRuleByHost, opts.domainSuffix)) {
-      virtualServices.push(prev.object);
-      accepted.set(key, prev);
-    }
-  }
-  virtualServices.sort(byKey);
-
-  const objects = new Map<ConfigKey, Entry>();
-  for (const k of [...st.objects.keys()].sort()) {
-    const e = st.objects.get(k)!;
-    if (e.object.kind === 'VirtualService') {
-      const a = accepted.get(k);
-      if (a) objects.set(k, a);
-    } else objects.set(k, e);
-  }
-  // The Gateway API, converted to Istio Gateways and VirtualServices after the user's own (which win a shared host).
-  const conflicts = vsConflicts(virtualServices, opts.domainSuffix);
-  const gwapi = gatewayApi.length
-    ? convertGatewayApi({
-        objects: gatewayApi,
-        services: meshServices,
-        serviceByHost,
-        secrets: new Set(secrets.keys()),
-        domainSuffix: opts.domainSuffix,
-      })
-    : undefined;
-  if (gwapi) {
-    virtualServices.push(...gwapi.virtualServices);
-    gateways.push(...gwapi.gateways);
-  }
-  const rejected = [...st.rejected.values(), ...semanticRejections].sort((a, b) => a.key.localeCompare(b.key));
-  const settings = opts.settings ?? DEFAULT_MESH_SETTINGS;
-  const policyNotices: PolicyNotice[] = [
-    ...peerAuthNotices(peerAuthentications, settings.rootNamespace, sortedPods, wes),
-    ...authzNotices([...authzPolicies, ...requestAuthns], settings.rootNamespace, sortedPods, wes),
-  ].sort((a, b) => a.key.localeCompare(b.key));
-  const mesh: MeshConfig = {
-    generation: st.generation,
-    domainSuffix: opts.domainSuffix,
-    services: meshServices,
-    serviceByHost,
-    endpoints,
-    pods,
-    virtualServices,
-    destinationRules: drs,
-    destinationRuleByHost,
-    objects,
-    rejected,
-    settings,
-    serviceEntries: ses.map((x) => x.se),
-    workloadEntries: wes,
-    sidecars,
-    gateways,
-    conflicts,
-    secrets,
-    envoyFilters,
-    ...(gwapi ? { gatewayApiStatus: gwapi.status } : {}),
-    peerAuthentications,
-    policyNotices,
-    authorizationPolicies: authzPolicies,
-    requestAuthentications: requestAuthns,
-    ...(notices.length ? { notices } : {}),
-    ...(telemetries.length ? { telemetries } : {}),
-  };
-  return { mesh, accepted };
+  return { meshServices, serviceByHost, endpoints, notices };
 }
 
 function subsetProblem(

@@ -15,13 +15,15 @@
  */
 import { configKey, type ConfigObject, type MeshConfig, type MeshService } from '../../model/config.js';
 import type { DestinationRule, VirtualService } from '../../model/istio.js';
-import { CDS, EDS, LDS, RDS, ENVOY_SHORT as SHORT, type XdsType } from '../../proto/typeurls.js';
+import { CDS, ECDS, EDS, LDS, RDS, ENVOY_SHORT as SHORT, type XdsType } from '../../proto/typeurls.js';
 import type { ClusterKey } from '../../translators/names.js';
 import type { ClassSnapshot } from '../cache/snapshot.js';
 import { resourceJson } from './translate.js';
 import { explainListenerSecurity } from './authz.js';
 import type { Proxy } from '../../model/proxy.js';
 import { clusterTlsLine, inboundMtlsLines } from './mtls.js';
+import { patchLines, patchTrace, proxyOutput, type PatchTraceView } from './patches.js';
+import type { Generated } from '../../translators/index.js';
 
 /** A config object that contributed, and how. */
 export interface Contributor {
@@ -36,11 +38,13 @@ export interface Contributor {
 }
 
 export interface Explanation {
-  readonly type: 'cds' | 'eds' | 'lds' | 'rds' | 'vhost';
+  readonly type: 'cds' | 'eds' | 'lds' | 'rds' | 'vhost' | 'ecds';
   readonly name: string;
   /** One line per fact, readable on its own. */
   readonly lines: string[];
   readonly configs: Contributor[];
+  /** Given the proxy: the resource before and after each EnvoyFilter patch that touched it (./patches.ts). */
+  readonly patches?: PatchTraceView;
 }
 
 type J = { readonly [k: string]: unknown };
@@ -318,19 +322,21 @@ function usedBy(mesh: MeshConfig, c: Collector, snap: ClassSnapshot, cluster: st
  * Explanations of every resource (or virtual host) named `name` that the proxy class has,
  * optionally of one type. Empty when the proxy has nothing by that name.
  */
-export function explain(
-  mesh: MeshConfig,
-  snap: ClassSnapshot,
-  name: string,
-  only?: 'cds' | 'eds' | 'lds' | 'rds' | 'vhost',
-  proxy?: Proxy,
-): Explanation[] {
+export function explain(mesh: MeshConfig, snap: ClassSnapshot, name: string, only?: Explanation['type'], proxy?: Proxy): Explanation[] {
   const out: Explanation[] = [];
+  let g: Generated | undefined;
+  const trace = (t: XdsType): PatchTraceView | undefined =>
+    proxy && mesh.envoyFilters?.length ? patchTrace((g ??= proxyOutput(mesh, proxy)), t, name) : undefined;
   for (const t of TYPES) {
     const short = SHORT[t];
     if (only && only !== short) continue;
     const r = snap.get(t, name);
-    if (!r) continue;
+    if (!r) {
+      // A resource a patch removed: say which.
+      const pt = t === EDS ? undefined : trace(t);
+      if (pt?.steps.some((s) => s.resource === null)) out.push({ type: short, name, lines: patchLines(pt), configs: [], patches: pt });
+      continue;
+    }
     const json = obj(resourceJson(r));
     const c = new Collector(mesh);
     if (t === CDS) {
@@ -340,7 +346,9 @@ export function explain(
     else if (t === LDS) explainListener(mesh, c, name, json, proxy);
     else for (const vh of arr(json['virtualHosts'])) explainVhost(mesh, c, vh);
     patchedBy(c, json);
-    out.push({ type: short, name, lines: c.lines, configs: c.list() });
+    const pt = t === EDS ? undefined : trace(t);
+    if (pt) c.lines.push(...patchLines(pt));
+    out.push({ type: short, name, lines: c.lines, configs: c.list(), ...(pt ? { patches: pt } : {}) });
   }
   if (!only || only === 'vhost') {
     for (const rn of snap.names(RDS)) {
@@ -354,7 +362,41 @@ export function explain(
       out.push({ type: 'vhost', name, lines: c.lines, configs: c.list() });
     }
   }
+  if ((!only || only === 'ecds') && snap.get(ECDS, name)) out.push(explainExtensionConfig(mesh, snap, name, trace(ECDS)));
   return out;
+}
+
+/** An extension config served over ECDS: the EnvoyFilter patch that defines it and the listeners whose filters load it. */
+function explainExtensionConfig(mesh: MeshConfig, snap: ClassSnapshot, name: string, pt: PatchTraceView | undefined): Explanation {
+  const c = new Collector(mesh);
+  const def = pt?.steps[0];
+  if (def) {
+    const [ns = '', efName = ''] = def.filter.split('/');
+    const label = c.add('EnvoyFilter', ns, efName, `spec.configPatches[${def.patchIndex}]`);
+    c.lines.push(
+      `extension config ${name} (served over ECDS) is defined by ${label} spec.configPatches[${def.patchIndex}] (EXTENSION_CONFIG ADD)`,
+    );
+  } else c.lines.push(`extension config ${name} is served over ECDS (defined by an EnvoyFilter EXTENSION_CONFIG ADD)`);
+  for (const p of pt?.skipped ?? []) c.lines.push(`skipped EnvoyFilter ${p.filter} patch ${p.patchIndex}: ${p.reason}`);
+  const users = snap.names(LDS).filter((l) => {
+    const r = snap.get(LDS, l);
+    return r !== undefined && loadsConfig(resourceJson(r), name);
+  });
+  c.lines.push(
+    users.length
+      ? `loaded through config_discovery by listener(s) ${users.join(', ')}`
+      : 'no listener of this proxy loads it (config_discovery)',
+  );
+  return { type: 'ecds', name, lines: c.lines, configs: c.list(), ...(pt ? { patches: pt } : {}) };
+}
+
+/** Whether a filter somewhere in `v` loads extension config `name` through config_discovery. */
+function loadsConfig(v: unknown, name: string): boolean {
+  if (Array.isArray(v)) return v.some((x) => loadsConfig(x, name));
+  if (!v || typeof v !== 'object') return false;
+  const o = v as J;
+  if (o['configDiscovery'] && str(o['name']) === name) return true;
+  return Object.values(o).some((x) => typeof x === 'object' && loadsConfig(x, name));
 }
 
 /** Explanations as text, for the CLI. */

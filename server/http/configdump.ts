@@ -2,13 +2,14 @@
  * @module server/http/configdump
  * `envoy.admin.v3.ConfigDump` of what a stream was last sent, as Envoy's admin API presents it
  * (dynamic_active_clusters, dynamic_listeners.active_state, dynamic_route_configs,
- * dynamic_endpoint_configs, each with version_info and last_updated), rendered as proto3 JSON
+ * dynamic_endpoint_configs, each with version_info and last_updated; EcdsConfigDump.ecds_filters
+ * for a stream subscribed to extension configs), rendered as proto3 JSON
  * so protojson — and so istioctl — can parse it. Built from the shared encoded bytes: the
  * resources are not re-translated. Works for SotW and Delta streams.
  */
 import { encodeMessage, type EncodedResource } from '../../proto/encode.js';
 import { toProto3Json, type JsonValue } from '../../proto/json.js';
-import { CDS, EDS, LDS, RDS, SDS, ENVOY_SHORT as SHORT, type XdsType } from '../../proto/typeurls.js';
+import { CDS, ECDS, EDS, LDS, RDS, SDS, ENVOY_SHORT as SHORT, type XdsType } from '../../proto/typeurls.js';
 import { messageType } from '../../proto/registry.js';
 import { jsonToStruct } from '../../proto/struct.js';
 import type { StreamState, TypeState } from '../xds/state.js';
@@ -46,9 +47,9 @@ function entries(typeUrl: XdsType, t: TypeState | undefined, lookup?: ResourceLo
   return out.sort(byName);
 }
 
-/** What `types=` may name: the four xDS types, plus `sds` (secrets sent, keys redacted) and `bootstrap` (the node as the proxy presented it). */
-export type DumpType = 'cds' | 'lds' | 'rds' | 'eds' | 'sds' | 'bootstrap';
-export const DUMP_TYPES: readonly DumpType[] = ['cds', 'lds', 'rds', 'eds', 'sds', 'bootstrap'];
+/** What `types=` may name: the four xDS types, plus `sds` (secrets sent, keys redacted), `bootstrap` (the node as the proxy presented it) and `ecds` (extension configs). */
+export type DumpType = 'cds' | 'lds' | 'rds' | 'eds' | 'sds' | 'bootstrap' | 'ecds';
+export const DUMP_TYPES: readonly DumpType[] = ['cds', 'lds', 'rds', 'eds', 'sds', 'bootstrap', 'ecds'];
 
 export interface DumpOptions {
   /** Which types to include (`types=` query); default cds, lds, rds (and eds with includeEds). */
@@ -96,6 +97,20 @@ export function configDumpConfigs(
         dynamic_active_clusters: entries(CDS, t, lookup).map((r) => ({
           version_info: vi(t!, r),
           cluster: any(r),
+          last_updated: ts(t!.sentAt),
+        })),
+      }),
+    });
+  }
+  // Extension configs (ECDS) where Envoy puts them, after clusters; only for streams that subscribed.
+  if (opts.types ? opts.types.has('ecds') : s.types.has(ECDS)) {
+    const t = state(ECDS);
+    configs.push({
+      type_url: ADMIN + 'EcdsConfigDump',
+      value: encodeMessage('envoy.admin.v3.EcdsConfigDump', {
+        ecds_filters: entries(ECDS, t, lookup).map((r) => ({
+          version_info: vi(t!, r),
+          ecds_filter: any(r),
           last_updated: ts(t!.sentAt),
         })),
       }),

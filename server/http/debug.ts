@@ -64,7 +64,7 @@ const INDEX_QUERY: Readonly<Record<string, string>> = {
   '/debug/v1z': '?proxyID=',
 };
 
-const EXPLAIN_TYPES = ['cds', 'eds', 'lds', 'rds', 'vhost'] as const;
+const EXPLAIN_TYPES = ['cds', 'eds', 'lds', 'rds', 'vhost', 'ecds'] as const;
 
 /** The streams of a proxy named by full node ID or by `pod.namespace`. */
 export function findStreams(engine: AdsEngine, proxyID: string): StreamState[] {
@@ -247,7 +247,7 @@ export function debugRoutes(src: DebugSources, router: Router = new Router()): R
     if (!found.length)
       throw new HttpError(
         404,
-        `proxy "${s.proxy.id}" has no ${type ?? 'cluster, endpoint assignment, listener, route configuration or virtual host'} named "${resource}"`,
+        `proxy "${s.proxy.id}" has no ${type ?? 'cluster, endpoint assignment, listener, route configuration, virtual host or extension config'} named "${resource}"`,
       );
     return { json: { proxy: s.proxy.id, replica: replicas.label, resource, explanations: found } };
   });

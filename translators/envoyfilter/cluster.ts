@@ -7,7 +7,7 @@
  */
 import { VALUE_TYPE } from '../../model/envoyfilter.js';
 import type { ClusterKey } from '../names.js';
-import type { Obj, ProtoOps, Unit } from './ops.js';
+import { isMerge, mergeUnit, type Obj, type ProtoOps, type Unit } from './ops.js';
 import { clusterMatches } from './match.js';
 
 export function patchCluster(c: Obj, key: ClusterKey | undefined, units: readonly Unit[], ops: ProtoOps): Obj | null {
@@ -16,7 +16,7 @@ export function patchCluster(c: Obj, key: ClusterKey | undefined, units: readonl
   for (const u of units) {
     if (u.patch.applyTo !== 'CLUSTER' || !clusterMatches(u.patch, name, key)) continue;
     if (u.patch.operation === 'REMOVE') return null;
-    if (u.patch.operation === 'MERGE' && u.patch.value) out = ops.merge(VALUE_TYPE.CLUSTER, out, u.patch.value);
+    if (isMerge(u)) out = mergeUnit(ops, VALUE_TYPE.CLUSTER, out, u);
     if (u.patch.operation === 'REPLACE' && u.patch.value) out = u.patch.value as Obj;
   }
   return out;

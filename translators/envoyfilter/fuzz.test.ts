@@ -3,7 +3,7 @@
  * Generated EnvoyFilters (seeded, so a failure replays): random applyTo, operation, context and
  * matches drawn from the names the mesh really produces, with values both valid and invalid for
  * Envoy's validate.rules. Whatever the store accepts, translation never throws and every resource
- * it emits encodes and passes validate.rules; the run must also have exercised both accepted
+ * it emits (extension configs for ECDS included) encodes and passes validate.rules; the run must also have exercised both accepted
  * patches and patches skipped as invalid (so it cannot pass vacuously). Dangling references a REMOVE creates (a route to a removed cluster) are
  * istiod's behaviour too and are not counted.
  */
@@ -12,6 +12,7 @@ import { validateObject } from '../../watchers/validate/index.js';
 import { meshFrom, proxy, snapshot } from '../harness.test.js';
 import { generate } from '../index.js';
 import { PROTO_PATCH_OPS } from '../../proto/patch.js';
+import { encodeResource } from '../../proto/encode.js';
 
 const BASE = `
 apiVersion: v1
@@ -100,15 +101,16 @@ const VALUES: Record<string, unknown[]> = {
     { name: '' },
     { healthChecks: [{}] },
   ],
+  EXTENSION_CONFIG: [{ name: 'ec', typedConfig: LUA.typedConfig }, { name: 'ec' }, { name: '', typedConfig: LUA.typedConfig }],
 };
 const APPLY = Object.keys(VALUES);
-const OPS = ['MERGE', 'ADD', 'REMOVE', 'INSERT_BEFORE', 'INSERT_AFTER', 'INSERT_FIRST', 'REPLACE'];
+const OPS = ['MERGE', 'ADD', 'REMOVE', 'INSERT_BEFORE', 'INSERT_AFTER', 'INSERT_FIRST', 'REPLACE', 'MERGE_AND_REPLACE_LIST'];
 const CTX = ['ANY', 'SIDECAR_INBOUND', 'SIDECAR_OUTBOUND', 'GATEWAY'];
 
 function match(applyTo: string, r: () => number): Record<string, unknown> {
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
   const m: Record<string, unknown> = { context: pick(CTX) };
-  if (r() < 0.3) return m;
+  if (r() < 0.3 || applyTo === 'EXTENSION_CONFIG') return m;
   if (['LISTENER', 'LISTENER_FILTER', 'FILTER_CHAIN', 'NETWORK_FILTER', 'HTTP_FILTER'].includes(applyTo)) {
     m['listener'] = {
       ...(r() < 0.5 ? { portNumber: pick([8080, 5672, 15006]) } : {}),
@@ -140,7 +142,8 @@ const IGNORED = /no cluster references it|is routed to but not defined|no listen
 
 describe('EnvoyFilter fuzz: generated filters never crash translation nor emit an invalid resource', () => {
   let accepted = 0,
-    skipped = 0;
+    skipped = 0,
+    ecds = 0;
   for (let seed = 1; seed <= 30; seed++) {
     it(`seed ${seed}`, () => {
       const r = rng(seed);
@@ -171,7 +174,15 @@ describe('EnvoyFilter fuzz: generated filters never crash translation nor emit a
         proxy('sidecar~10.1.0.1~a-1.default~default.svc.cluster.local', { LABELS: { app: 'a' } }),
         proxy('sidecar~10.5.0.2~g-1.default~default.svc.cluster.local', { GENERATOR: 'grpc', LABELS: { app: 'g' } }),
       ]) {
-        skipped += generate(mesh, p, PROTO_PATCH_OPS).envoyFilters?.skips().length ?? 0;
+        const g = generate(mesh, p, PROTO_PATCH_OPS);
+        skipped += g.envoyFilters?.skips().length ?? 0;
+        // Extension configs (ECDS) are valid and encode too.
+        for (const n of g.extensionConfigs?.names() ?? []) {
+          const ec = g.extensionConfigs!.get(n)!;
+          assert.deepEqual(PROTO_PATCH_OPS.violations('envoy.config.core.v3.TypedExtensionConfig', ec), [], `seed ${seed} ECDS ${n}`);
+          encodeResource('envoy.config.core.v3.TypedExtensionConfig', n, ec);
+          ecds++;
+        }
         const { problems } = snapshot(mesh, p);
         assert.deepEqual(
           problems.filter((x) => !IGNORED.test(x)),
@@ -184,5 +195,6 @@ describe('EnvoyFilter fuzz: generated filters never crash translation nor emit a
   it('exercised accepted filters and skipped invalid patches', () => {
     assert.ok(accepted >= 30, `accepted ${accepted}`);
     assert.ok(skipped > 0, 'no patch was ever skipped as invalid');
+    assert.ok(ecds > 0, 'no extension config was ever served');
   });
 });

@@ -4,7 +4,8 @@
  * before anything is encoded. For each listener, route configuration and cluster it applies the
  * patches of the EnvoyFilters selecting the proxy (select.ts, istiod's order) whose context and
  * proxy match, with istiod's semantics (listener.ts, route.ts, cluster.ts), and adds the listeners
- * and clusters patches ADD.
+ * and clusters patches ADD, and defines the extension configs EXTENSION_CONFIG ADDs name (served
+ * over ECDS, extension.ts).
  *
  * Unlike istiod, which applies patches blindly, every patched or added resource must pass Envoy's
  * validate.rules: when the result fails, patches are re-applied one by one in order and each one
@@ -20,7 +21,7 @@ import type { Proxy } from '../../model/proxy.js';
 import { VALUE_TYPE } from '../../model/envoyfilter.js';
 import type { Cluster, Listener, RouteConfiguration } from '../../proto/types.js';
 import { jsonToStruct, structToJson, type Json } from '../../proto/struct.js';
-import { CDS, LDS, RDS } from '../../proto/typeurls.js';
+import { CDS, ECDS, LDS, RDS } from '../../proto/typeurls.js';
 import type { ClusterOutput, Generated, TypeOutput } from '../generated.js';
 import type { ClusterKey } from '../names.js';
 import { contextMatches, proxyMatches } from './match.js';
@@ -29,15 +30,23 @@ import { addedListeners, patchListener } from './listener.js';
 import { patchRouteConfiguration } from './route.js';
 import { addedClusters, patchCluster } from './cluster.js';
 import { envoyFiltersFor } from './select.js';
+import { extensionConfigs } from './extension.js';
+import { traceOf, type Patching, type PatchTrace } from './trace.js';
 
 export type { PatchSkip, ProtoOps } from './ops.js';
+export type { PatchStep, PatchTrace } from './trace.js';
 export { envoyFilterClassKey, envoyFiltersFor } from './select.js';
 
 /** What the stage adds to a Generated: the filters that applied, and the patches skipped (computed on demand). */
 export interface EnvoyFilterReport {
   readonly filters: readonly string[];
   skips(): readonly PatchSkip[];
+  /** How the resource `name` of `typeUrl` went from generated to served, patch by patch; undefined when no patch applied to it or was skipped for it. */
+  trace(typeUrl: string, name: string): PatchTrace | undefined;
 }
+
+/** The record of a resource an ADD created. */
+const added = (u: Unit): Patching => ({ base: null, enabled: [u], apply: () => null });
 
 const LISTENER_KINDS = new Set(['LISTENER', 'FILTER_CHAIN', 'NETWORK_FILTER', 'HTTP_FILTER', 'LISTENER_FILTER']);
 const ROUTE_KINDS = new Set(['ROUTE_CONFIGURATION', 'VIRTUAL_HOST', 'HTTP_ROUTE']);
@@ -55,8 +64,8 @@ function guarded(
   apply: Apply,
   ops: ProtoOps,
   skips: PatchSkip[],
-): { out: Obj | null; touched: string[] } {
-  if (!units.length) return { out: base, touched: [] };
+): { out: Obj | null; touched: string[]; enabled: readonly Unit[] } {
+  if (!units.length) return { out: base, touched: [], enabled: [] };
   let enabled: readonly Unit[] = units;
   let out = apply(units);
   if (out && out !== base) {
@@ -73,14 +82,14 @@ function guarded(
       out = apply(ok);
     }
   }
-  if (out === base) return { out, touched: [] };
+  if (out === base) return { out, touched: [], enabled };
   // Provenance: the filters without whose patches the result would differ.
   const touched = new Set<string>();
   if (enabled.length <= 16) {
     for (const u of enabled)
       if (!touched.has(u.filter) && !same(apply(enabled.filter((x) => x.filter !== u.filter)), out)) touched.add(u.filter);
   } else for (const u of enabled) touched.add(u.filter);
-  return { out, touched: [...touched].sort() };
+  return { out, touched: [...touched].sort(), enabled };
 }
 
 function withProvenance(r: Obj, filters: readonly string[]): Obj {
@@ -113,7 +122,10 @@ export function applyEnvoyFilters(
   const units = unitsOf(filters).filter((u) => proxyMatches(u.patch, proxy));
   if (!units.length) return g;
   const gateway = proxy.type === 'router';
-  const skips: { lds: PatchSkip[]; rds: PatchSkip[]; cds: PatchSkip[] } = { lds: [], rds: [], cds: [] };
+  const skips: { lds: PatchSkip[]; rds: PatchSkip[]; cds: PatchSkip[]; ecds: PatchSkip[] } = { lds: [], rds: [], cds: [], ecds: [] };
+  // How each resource a patch applied to was patched, for `trace` (explain).
+  const patching = new Map<string, Patching>();
+  const record = (typeUrl: string, name: string, p: Patching): void => void patching.set(`${typeUrl}\u0000${name}`, p);
   const inCtx = (kinds: Set<string>, ctx: ResourceContext): Unit[] =>
     units.filter((u) => kinds.has(u.patch.applyTo) && contextMatches(u.patch, ctx));
 
@@ -122,17 +134,12 @@ export function applyEnvoyFilters(
     for (const name of g.listeners.names()) {
       const base = g.listeners.get(name) as unknown as Obj | undefined;
       if (!base) continue;
-      const ctx: ResourceContext = gateway ? 'GATEWAY' : name === 'virtualInbound' ? 'SIDECAR_INBOUND' : 'SIDECAR_OUTBOUND';
-      const { out, touched } = guarded(
-        VALUE_TYPE.LISTENER,
-        LDS,
-        name,
-        base,
-        inCtx(LISTENER_KINDS, ctx),
-        (us) => patchListener(base, us, ops),
-        ops,
-        skips.lds,
-      );
+      // Inbound: virtualInbound and the listeners bound for Sidecar ingress ports (translators/inbound-bind.ts), as istiod.
+      const inbound = name === 'virtualInbound' || base['traffic_direction'] === 'INBOUND';
+      const ctx: ResourceContext = gateway ? 'GATEWAY' : inbound ? 'SIDECAR_INBOUND' : 'SIDECAR_OUTBOUND';
+      const apply: Apply = (us) => patchListener(base, us, ops);
+      const { out, touched, enabled } = guarded(VALUE_TYPE.LISTENER, LDS, name, base, inCtx(LISTENER_KINDS, ctx), apply, ops, skips.lds);
+      record(LDS, name, { base, enabled, apply });
       if (out) byName.set(name, withProvenance(out, touched) as Listener);
     }
     const ctx: ResourceContext = gateway ? 'GATEWAY' : 'SIDECAR_OUTBOUND';
@@ -141,7 +148,7 @@ export function applyEnvoyFilters(
         gateway ? [] : inCtx(LISTENER_KINDS, 'SIDECAR_INBOUND').filter((u) => u.patch.match.context !== 'ANY'),
       ),
     )) {
-      addChecked(VALUE_TYPE.LISTENER, LDS, unit, value, byName, skips.lds, ops);
+      if (addChecked(VALUE_TYPE.LISTENER, LDS, unit, value, byName, skips.lds, ops)) record(LDS, String(value['name']), added(unit));
     }
     return { names: [...byName.keys()].sort(), byName };
   });
@@ -162,16 +169,9 @@ export function applyEnvoyFilters(
       const base = g.routes.get(name) as unknown as Obj | undefined;
       if (!base) continue;
       const ctx: ResourceContext = gateway ? 'GATEWAY' : name.startsWith('inbound|') ? 'SIDECAR_INBOUND' : 'SIDECAR_OUTBOUND';
-      const { out } = guarded(
-        VALUE_TYPE.ROUTE_CONFIGURATION,
-        RDS,
-        name,
-        base,
-        inCtx(ROUTE_KINDS, ctx),
-        (us) => patchRouteConfiguration(base, ctx, us, ops),
-        ops,
-        skips.rds,
-      );
+      const apply: Apply = (us) => patchRouteConfiguration(base, ctx, us, ops);
+      const { out, enabled } = guarded(VALUE_TYPE.ROUTE_CONFIGURATION, RDS, name, base, inCtx(ROUTE_KINDS, ctx), apply, ops, skips.rds);
+      record(RDS, name, { base, enabled, apply });
       if (out) byName.set(name, out as RouteConfiguration);
     }
     return { names: [...byName.keys()].sort(), byName };
@@ -186,23 +186,16 @@ export function applyEnvoyFilters(
       if (!base) continue;
       const key = g.clusters.key(name);
       const ctx: ResourceContext = gateway ? 'GATEWAY' : key?.direction === 'inbound' ? 'SIDECAR_INBOUND' : 'SIDECAR_OUTBOUND';
-      const { out, touched } = guarded(
-        VALUE_TYPE.CLUSTER,
-        CDS,
-        name,
-        base,
-        inCtx(CL, ctx),
-        (us) => patchCluster(base, key, us, ops),
-        ops,
-        skips.cds,
-      );
+      const apply: Apply = (us) => patchCluster(base, key, us, ops);
+      const { out, touched, enabled } = guarded(VALUE_TYPE.CLUSTER, CDS, name, base, inCtx(CL, ctx), apply, ops, skips.cds);
+      record(CDS, name, { base, enabled, apply });
       if (out) {
         byName.set(name, withProvenance(out, touched) as Cluster);
         if (key) keys.set(name, key);
       }
     }
     for (const { unit, value } of addedClusters(inCtx(CL, gateway ? 'GATEWAY' : 'SIDECAR_OUTBOUND')))
-      addChecked(VALUE_TYPE.CLUSTER, CDS, unit, value, byName, skips.cds, ops);
+      if (addChecked(VALUE_TYPE.CLUSTER, CDS, unit, value, byName, skips.cds, ops)) record(CDS, String(value['name']), added(unit));
     return { names: [...byName.keys()].sort(), byName, keys };
   });
 
@@ -234,13 +227,27 @@ export function applyEnvoyFilters(
     get: (name) => g.endpoints.get(name),
     key: (name) => g.endpoints.key(name),
   };
+  // ECDS: the configs EXTENSION_CONFIG ADDs define (whatever the context: istiod matches them by proxy only).
+  const extensions = lazy((): Patched<Obj> => {
+    const byName = extensionConfigs(units, ops, skips.ecds, (name, u) => record(ECDS, name, added(u)));
+    return { names: [...byName.keys()].sort(), byName };
+  });
   const report: EnvoyFilterReport = {
     filters: filters.map((f) => `${f.meta.namespace}/${f.meta.name}`),
     skips: () => {
       listeners();
       routes();
       clusters();
-      return [...skips.cds, ...skips.lds, ...skips.rds];
+      extensions();
+      return [...skips.cds, ...skips.lds, ...skips.rds, ...skips.ecds];
+    },
+    trace: (typeUrl, name) => {
+      const served: Record<string, () => Patched<unknown>> = { [LDS]: listeners, [RDS]: routes, [CDS]: clusters, [ECDS]: extensions };
+      const of = served[typeUrl];
+      if (!of) return undefined;
+      const now = of().byName.get(name) as Obj | undefined;
+      const p = patching.get(`${typeUrl}\u0000${name}`);
+      return p ? traceOf(typeUrl, name, p, now ?? null, report.skips(), typeUrl === RDS ? (r) => r : withProvenance) : undefined;
     },
   };
   return {
@@ -249,6 +256,7 @@ export function applyEnvoyFilters(
     endpoints,
     listeners: out(listeners, g.listeners),
     routes: out(routes, g.routes),
+    extensionConfigs: { names: () => extensions().names, get: (name) => extensions().byName.get(name) },
     envoyFilters: report,
   };
 }
@@ -275,7 +283,7 @@ function addChecked<T>(
   byName: Map<string, T>,
   skips: PatchSkip[],
   ops: ProtoOps,
-): void {
+): boolean {
   const name = String(value['name'] ?? '');
   const bad = ops.violations(typeName, value);
   const reason = !name
@@ -285,7 +293,8 @@ function addChecked<T>(
       : bad.slice(0, 3).join('; ');
   if (reason) {
     skips.push({ filter: unit.filter, patchIndex: unit.index, typeUrl, resource: name || '<unnamed>', reason });
-    return;
+    return false;
   }
   byName.set(name, withProvenance(value, [unit.filter]) as T);
+  return true;
 }

@@ -10,7 +10,7 @@
  * Returns the patched listener, the same object when nothing applied, or null when removed.
  */
 import { VALUE_TYPE } from '../../model/envoyfilter.js';
-import { list, obj, type Obj, type ProtoOps, type Unit } from './ops.js';
+import { isMerge, list, mergeUnit, obj, type Obj, type ProtoOps, type Unit } from './ops.js';
 import { insertOps, mergeOps } from './listops.js';
 import {
   filterChainMatches,
@@ -55,7 +55,7 @@ function patchHttpFilters(fs: readonly Obj[], units: readonly Unit[], ops: Proto
   const lo = {
     hasMatch: (u: Unit) => hasSubFilterMatch(u.patch),
     matches: (u: Unit, e: Obj) => subFilterMatches(u.patch, e),
-    merge: (e: Obj, v: Obj) => ops.merge(T, e, v),
+    merge: (e: Obj, u: Unit) => mergeUnit(ops, T, e, u),
   };
   let out = fs;
   for (const u of units) {
@@ -78,7 +78,7 @@ function patchNetworkFilters(l: Obj, fc: Obj, units: readonly Unit[], ops: Proto
   const lo = {
     hasMatch: (u: Unit) => hasFilterMatch(u.patch),
     matches: (u: Unit, e: Obj) => filterMatches(u.patch, e),
-    merge: (e: Obj, v: Obj) => ops.merge(T, e, v),
+    merge: (e: Obj, u: Unit) => mergeUnit(ops, T, e, u),
   };
   let filters = insertOps(list(fc['filters']), nf, lo);
   filters = mergeOps(filters, nf, lo);
@@ -100,7 +100,7 @@ function patchFilterChain(l: Obj, fc: Obj, units: readonly Unit[], ops: ProtoOps
   for (const u of of(units, 'FILTER_CHAIN')) {
     if (!listenerMatches(u, l) || !filterChainMatches(u.patch, l, cur)) continue;
     if (u.patch.operation === 'REMOVE') return null;
-    if (u.patch.operation === 'MERGE' && u.patch.value) cur = ops.merge(VALUE_TYPE.FILTER_CHAIN, cur, u.patch.value);
+    if (isMerge(u)) cur = mergeUnit(ops, VALUE_TYPE.FILTER_CHAIN, cur, u);
   }
   return patchNetworkFilters(l, cur, units, ops);
 }
@@ -110,7 +110,7 @@ export function patchListener(listener: Obj, units: readonly Unit[], ops: ProtoO
   for (const u of of(units, 'LISTENER')) {
     if (!listenerMatches(u, l)) continue;
     if (u.patch.operation === 'REMOVE') return null;
-    if (u.patch.operation === 'MERGE' && u.patch.value) l = ops.merge(VALUE_TYPE.LISTENER, l, u.patch.value);
+    if (isMerge(u)) l = mergeUnit(ops, VALUE_TYPE.LISTENER, l, u);
   }
   const lfu = of(units, 'LISTENER_FILTER').filter((u) => listenerMatches(u, l));
   if (lfu.length) {
@@ -118,7 +118,7 @@ export function patchListener(listener: Obj, units: readonly Unit[], ops: ProtoO
     const lo = {
       hasMatch: (u: Unit) => hasListenerFilterMatch(u.patch),
       matches: (u: Unit, e: Obj) => listenerFilterMatches(u.patch, e),
-      merge: (e: Obj, v: Obj) => ops.merge(T, e, v),
+      merge: (e: Obj, u: Unit) => mergeUnit(ops, T, e, u),
     };
     const before = list(l['listener_filters']);
     const after = mergeOps(insertOps(before, lfu, lo), lfu, lo);
@@ -129,7 +129,7 @@ export function patchListener(listener: Obj, units: readonly Unit[], ops: ProtoO
   const dfc = obj(l['default_filter_chain']);
   const dfcPatched = dfc?.['filters'] ? patchFilterChain(l, dfc, units, ops) : dfc;
   const added = of(units, 'FILTER_CHAIN').filter(
-    (u) => u.patch.operation !== 'MERGE' && u.patch.operation !== 'REMOVE' && u.patch.value && listenerMatches(u, l),
+    (u) => !isMerge(u) && u.patch.operation !== 'REMOVE' && u.patch.value && listenerMatches(u, l),
   );
   if (added.length || patched.some((p, i) => p !== chains[i])) {
     l = { ...l, filter_chains: [...patched.filter((p): p is Obj => p !== null), ...added.map((u) => u.patch.value as Obj)] };
@@ -144,6 +144,6 @@ export function patchListener(listener: Obj, units: readonly Unit[], ops: ProtoO
 /** LISTENER ADDs (INSERT_* behave as ADD). */
 export function addedListeners(units: readonly Unit[]): { unit: Unit; value: Obj }[] {
   return of(units, 'LISTENER')
-    .filter((u) => u.patch.operation !== 'MERGE' && u.patch.operation !== 'REMOVE' && u.patch.value)
+    .filter((u) => !isMerge(u) && u.patch.operation !== 'REMOVE' && u.patch.value)
     .map((u) => ({ unit: u, value: u.patch.value as Obj }));
 }

@@ -8,14 +8,15 @@
  * applies to every match, after the list operations. Pure: returns a new list, or the same one
  * when nothing changed.
  */
-import type { Obj, Unit } from './ops.js';
+import { isMerge, type Obj, type Unit } from './ops.js';
 
 export interface ListOps {
   /** Whether the patch names an element at this level (a filter name, a sub-filter, a route). */
   readonly hasMatch: (u: Unit) => boolean;
   /** The element matches the patch (true for every element when `hasMatch` is false). */
   readonly matches: (u: Unit, e: Obj) => boolean;
-  readonly merge: (e: Obj, value: Obj) => Obj;
+  /** The unit's value merged into the element (MERGE or MERGE_AND_REPLACE_LIST). */
+  readonly merge: (e: Obj, u: Unit) => Obj;
 }
 
 /** List operations (everything but MERGE) in patch order; REMOVE too unless `skipRemove`. */
@@ -59,7 +60,7 @@ export function insertOps(items: readonly Obj[], units: readonly Unit[], o: List
 
 /** MERGE (and REMOVE, when `withRemove`) on every element each patch matches, in patch order. */
 export function mergeOps(items: readonly Obj[], units: readonly Unit[], o: ListOps, withRemove = false): readonly Obj[] {
-  const ours = units.filter((u) => u.patch.operation === 'MERGE' || (withRemove && u.patch.operation === 'REMOVE'));
+  const ours = units.filter((u) => isMerge(u) || (withRemove && u.patch.operation === 'REMOVE'));
   if (!ours.length) return items;
   let changed = false;
   const out: Obj[] = [];
@@ -68,7 +69,7 @@ export function mergeOps(items: readonly Obj[], units: readonly Unit[], o: ListO
     for (const u of ours) {
       if (!cur || !o.matches(u, cur)) continue;
       if (u.patch.operation === 'REMOVE') cur = null;
-      else if (u.patch.value) cur = o.merge(cur, u.patch.value as Obj);
+      else if (u.patch.value) cur = o.merge(cur, u);
     }
     if (cur !== e) changed = true;
     if (cur) out.push(cur);

@@ -12,8 +12,8 @@ import type { ConfigPatch, EnvoyFilter, PatchContext } from '../../model/envoyfi
 export type Obj = Record<string, unknown>;
 
 export interface ProtoOps {
-  /** Go's proto.Merge of `src` into a copy of `dst`, both messages of `typeName` (Anys merged by type). */
-  merge(typeName: string, dst: object, src: object): Obj;
+  /** istiod's proto merge of `src` into a copy of `dst`, both messages of `typeName` (Anys merged by type); `replaceLists`: MERGE_AND_REPLACE_LIST. */
+  merge(typeName: string, dst: object, src: object, opts?: { readonly replaceLists?: boolean }): Obj;
   /** Envoy's validate.rules violations of `obj` as `typeName`; empty when valid. */
   violations(typeName: string, obj: object): string[];
 }
@@ -31,6 +31,13 @@ export function unitsOf(filters: readonly EnvoyFilter[]): Unit[] {
     f.spec.configPatches.map((patch, index) => ({ filter: `${f.meta.namespace}/${f.meta.name}`, index, patch })),
   );
 }
+
+/** MERGE and MERGE_AND_REPLACE_LIST (newer istiod): the operations that merge the value into what matches. */
+export const isMerge = (u: Unit): boolean => u.patch.operation === 'MERGE' || u.patch.operation === 'MERGE_AND_REPLACE_LIST';
+
+/** The unit's value merged into `dst` (a message of `typeName`) with the unit's list semantics. */
+export const mergeUnit = (ops: ProtoOps, typeName: string, dst: Obj, u: Unit): Obj =>
+  u.patch.value ? ops.merge(typeName, dst, u.patch.value, { replaceLists: u.patch.operation === 'MERGE_AND_REPLACE_LIST' }) : dst;
 
 /** A patch not applied to one resource because the result failed Envoy's validate.rules. */
 export interface PatchSkip {

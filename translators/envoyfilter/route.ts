@@ -6,7 +6,7 @@
  * the first matching route — without a route match they prepend / append); then VIRTUAL_HOST ADDs. Returns the same object when nothing applied.
  */
 import { VALUE_TYPE } from '../../model/envoyfilter.js';
-import { list, type Obj, type ProtoOps, type ResourceContext, type Unit } from './ops.js';
+import { isMerge, list, mergeUnit, type Obj, type ProtoOps, type ResourceContext, type Unit } from './ops.js';
 import { insertOps, mergeOps } from './listops.js';
 import { routeConfigMatches, routeMatches, vhostMatches } from './match.js';
 
@@ -14,7 +14,7 @@ function patchRoutes(routes: readonly Obj[], units: readonly Unit[], ops: ProtoO
   const lo = {
     hasMatch: (u: Unit) => u.patch.match.routeConfiguration?.vhost?.route !== undefined,
     matches: (u: Unit, e: Obj) => routeMatches(u.patch, e),
-    merge: (e: Obj, v: Obj) => ops.merge(VALUE_TYPE.HTTP_ROUTE, e, v),
+    merge: (e: Obj, u: Unit) => mergeUnit(ops, VALUE_TYPE.HTTP_ROUTE, e, u),
   };
   const merged = mergeOps(routes, units, lo, true);
   let out = merged;
@@ -35,20 +35,19 @@ export function patchRouteConfiguration(rc: Obj, ctx: ResourceContext, units: re
   if (!mine.length) return rc;
   let out = rc;
   for (const u of mine)
-    if (u.patch.applyTo === 'ROUTE_CONFIGURATION' && u.patch.operation === 'MERGE' && u.patch.value)
-      out = ops.merge(VALUE_TYPE.ROUTE_CONFIGURATION, out, u.patch.value);
+    if (u.patch.applyTo === 'ROUTE_CONFIGURATION' && isMerge(u)) out = mergeUnit(ops, VALUE_TYPE.ROUTE_CONFIGURATION, out, u);
   const vhu = mine.filter((u) => u.patch.applyTo === 'VIRTUAL_HOST');
   const ru = mine.filter((u) => u.patch.applyTo === 'HTTP_ROUTE');
   const before = list(out['virtual_hosts']);
   let vhosts: readonly Obj[] = before;
-  if (vhu.some((u) => ['MERGE', 'REMOVE', 'REPLACE'].includes(u.patch.operation))) {
+  if (vhu.some((u) => isMerge(u) || ['REMOVE', 'REPLACE'].includes(u.patch.operation))) {
     const next: Obj[] = [];
     for (const vh of before) {
       let cur: Obj | null = vh;
       for (const u of vhu) {
         if (!cur || !vhostMatches(u.patch, cur)) continue;
         if (u.patch.operation === 'REMOVE') cur = null;
-        else if (u.patch.operation === 'MERGE' && u.patch.value) cur = ops.merge(VALUE_TYPE.VIRTUAL_HOST, cur, u.patch.value);
+        else if (isMerge(u)) cur = mergeUnit(ops, VALUE_TYPE.VIRTUAL_HOST, cur, u);
         else if (u.patch.operation === 'REPLACE' && u.patch.value) cur = u.patch.value as Obj;
       }
       if (cur) next.push(cur);

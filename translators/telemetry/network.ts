@@ -20,6 +20,7 @@ import type { MeshConfig } from '../../model/config.js';
 import type { Proxy } from '../../model/proxy.js';
 import type { Cluster, Filter, FilterChain, Listener } from '../../proto/types.js';
 import type { Generated, TypeOutput } from '../generated.js';
+import type { DepOutput } from '../deps.js';
 import type { ListenerClass } from '../filters/types.js';
 import { TCP_PROXY_FILTER } from '../tcp.js';
 import { HCM_FILTER } from '../hcm.js';
@@ -66,6 +67,12 @@ function decorateListener(l: Listener, cls: ListenerClass, t: ClassTelemetry): L
   };
 }
 
+/** What `o` recorded it read (translators/deps.ts), passed through: decorating an output changes none of its dependencies. */
+function passDeps<T>(o: TypeOutput<T>): Partial<Pick<DepOutput<T>, 'deps' | 'namesDeps'>> {
+  const d = o as Partial<DepOutput<T>>;
+  return d.deps && d.namesDeps ? { deps: (n) => d.deps!(n), namesDeps: () => d.namesDeps!() } : {};
+}
+
 /** `gen` with the network telemetry of an Envoy sidecar or gateway (see the module comment). */
 export function withNetworkTelemetry(mesh: MeshConfig, proxy: Proxy, labels: Labels, gen: Generated): Generated {
   const filtersOn = !versionGates(proxy).noIstiodTelemetryFilters;
@@ -84,6 +91,7 @@ export function withNetworkTelemetry(mesh: MeshConfig, proxy: Proxy, labels: Lab
     return t;
   };
   const listeners: TypeOutput<Listener> = {
+    ...passDeps(gen.listeners),
     names: () => gen.listeners.names(),
     get: (n) => {
       const l = gen.listeners.get(n);
@@ -94,6 +102,7 @@ export function withNetworkTelemetry(mesh: MeshConfig, proxy: Proxy, labels: Lab
   };
   const clusterFilter = { name: MX_FILTER, typed_config: TCP_MX_CONFIG };
   const clusters = {
+    ...passDeps(gen.clusters),
     names: () => gen.clusters.names(),
     key: (n: string) => gen.clusters.key(n),
     get: (n: string): Cluster | undefined => {

@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { validateObject } from './index.js';
+import { rejected } from './testkit.js';
 import type { EnvoyFilter } from '../../model/envoyfilter.js';
 
 const ef = (patches: unknown[], extra: Record<string, unknown> = {}): unknown => ({
@@ -20,13 +21,6 @@ const clusterMerge = {
   match: { context: 'SIDECAR_OUTBOUND', cluster: { service: 'a.ns1.svc.cluster.local' } },
   patch: { operation: 'MERGE', value: { connectTimeout: '2.5s', lbPolicy: 'LEAST_REQUEST' } },
 };
-
-function rejected(o: unknown): { field: string; reason: string; key: string } {
-  const v = validateObject(o, 'default', 'f.yaml');
-  assert.equal(v.status, 'rejected', JSON.stringify(v));
-  if (v.status !== 'rejected') throw new Error('unreachable');
-  return v.rejection;
-}
 
 describe('EnvoyFilter validation', () => {
   it('reads a valid filter, decoding values from proto3 JSON into the Envoy object form', () => {
@@ -105,10 +99,17 @@ describe('EnvoyFilter validation', () => {
     assert.match(r.reason, /conectTimeout/);
   });
 
-  it('refuses BOOTSTRAP as not applicable to xDS', () => {
-    const r = rejected(ef([{ applyTo: 'BOOTSTRAP', patch: { operation: 'MERGE', value: {} } }]));
-    assert.equal(r.field, 'spec.configPatches[0].applyTo');
-    assert.match(r.reason, /not served over xDS/);
+  it('keeps a BOOTSTRAP patch aside (never applied) so the other patches keep their index and apply', () => {
+    const v = validateObject(ef([{ applyTo: 'BOOTSTRAP', patch: { operation: 'MERGE', value: {} } }, clusterMerge]), 'default', 'f.yaml');
+    assert.equal(v.status, 'ok', JSON.stringify(v));
+    if (v.status !== 'ok') return;
+    const f = v.object as EnvoyFilter;
+    assert.deepEqual(
+      f.spec.configPatches.map((p) => p.applyTo),
+      ['BOOTSTRAP', 'CLUSTER'],
+    );
+    assert.equal(f.spec.configPatches[0]!.value, undefined, 'not decoded: nothing reads it');
+    assert.equal(rejected(ef([{ applyTo: 'BOOTSTRAP', patch: { operation: 'MERG' } }])).field, 'spec.configPatches[0].patch.operation');
   });
 
   it('rejects a match that cannot apply, a missing value, and workloadSelector with targetRefs', () => {

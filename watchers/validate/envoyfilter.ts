@@ -3,8 +3,9 @@
  * Validates an EnvoyFilter (networking.istio.io/v1alpha3) as istiod's ValidateEnvoyFilter does,
  * and decodes each patch's `value` as proto3 JSON into the Envoy message its `applyTo` names
  * (proto/patch.ts), so a typo'd field or an `@type` tspilot cannot resolve rejects the object here,
- * naming the patch and the JSON path, instead of failing at push time. BOOTSTRAP patches are
- * refused: the bootstrap is written by pilot-agent at start-up, never served over xDS.
+ * naming the patch and the JSON path, instead of failing at push time. BOOTSTRAP patches are kept
+ * aside, unapplied: the bootstrap is written by pilot-agent at start-up, never served over xDS
+ * (the mesh lists each as a configz notice; the filter's other patches apply).
  */
 import {
   APPLY_TO,
@@ -157,11 +158,11 @@ function readPatch(r: Reader, raw: unknown, path: string): ConfigPatch | undefin
   r.known(o, path, ['applyTo', 'match', 'patch']);
   const applyTo = oneOf<ApplyTo>(r, o['applyTo'], `${path}.applyTo`, APPLY_TO);
   if (applyTo === 'BOOTSTRAP') {
-    r.fail(
-      `${path}.applyTo`,
-      'BOOTSTRAP patches the bootstrap pilot-agent writes at start-up; it is not served over xDS, so tspilot cannot apply it',
-    );
-    return undefined;
+    // Kept, undecoded and never applied, so the filter's other patches still apply (and keep
+    // their indices); watchers/mesh.ts names it in configz notices as not applicable.
+    const p = r.object(o['patch'], `${path}.patch`, true);
+    const operation = p ? oneOf<PatchOperation>(r, p['operation'], `${path}.patch.operation`, OPERATIONS) : undefined;
+    return operation ? { applyTo, match: { context: 'ANY' }, operation, filterClass: 'UNSPECIFIED' } : undefined;
   }
   const match = readMatch(r, o['match'], `${path}.match`, applyTo);
   const p = r.object(o['patch'], `${path}.patch`, true);

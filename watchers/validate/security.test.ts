@@ -7,7 +7,7 @@
  * the extension providers of the mesh config are read with their errors.
  */
 import assert from 'node:assert/strict';
-import { validateObject } from './index.js';
+import { rejected, accepted as ok } from './testkit.js';
 import { parseMeshConfigText } from './meshconfig.js';
 
 const SEC = 'security.istio.io/v1';
@@ -23,18 +23,6 @@ const ra = (spec: unknown, name = 'r'): unknown => ({
   metadata: { name, namespace: 'shop' },
   spec,
 });
-
-function rejected(o: unknown): { field: string; reason: string; key: string } {
-  const v = validateObject(o, 'default', 'f.yaml');
-  assert.equal(v.status, 'rejected', JSON.stringify(v));
-  if (v.status !== 'rejected') throw new Error('unreachable');
-  return { field: v.rejection.field, reason: v.rejection.reason, key: v.rejection.key };
-}
-function ok(o: unknown): unknown {
-  const v = validateObject(o, 'default', 'f.yaml');
-  assert.equal(v.status, 'ok', JSON.stringify(v));
-  return v.status === 'ok' ? v.object : undefined;
-}
 
 const JWKS = JSON.stringify({ keys: [{ kty: 'RSA', e: 'AQAB', n: 'xyz', kid: 'k1' }] });
 

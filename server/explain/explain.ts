@@ -22,7 +22,7 @@ import { resourceJson } from './translate.js';
 import { explainListenerSecurity } from './authz.js';
 import type { Proxy } from '../../model/proxy.js';
 import { clusterTlsLine, inboundMtlsLines } from './mtls.js';
-import { patchLines, patchTrace, proxyOutput, type PatchTraceView } from './patches.js';
+import { patchLines, patchTrace, proxyOutput, setBy, type PatchTraceView } from './patches.js';
 import type { Generated } from '../../translators/index.js';
 
 /** A config object that contributed, and how. */
@@ -119,21 +119,6 @@ function service(mesh: MeshConfig, c: Collector, svc: MeshService | undefined, p
   );
 }
 
-/**
- * Who set a served cluster's `field` (proto3 JSON name) beyond translation: the last EnvoyFilter
- * patch that changed it (from the trace), or, without a trace, the EnvoyFilters of its provenance
- * as a possibility; '' when no EnvoyFilter touched the cluster or, per the trace, that field.
- */
-function setBy(pt: PatchTraceView | undefined, clusterJson: J, field: string): string {
-  if (pt) {
-    const step = [...pt.steps].reverse().find((s) => s.changes.some((ch) => ch.startsWith(`${field}: `) || ch.startsWith(`${field}.`)));
-    return step ? `set by EnvoyFilter ${step.filter} patch ${step.patchIndex}` : '';
-  }
-  const efs = obj(obj(obj(clusterJson['metadata'])['filterMetadata'])['istio'])['envoyfilters'];
-  const names = Array.isArray(efs) ? efs.map(str) : [];
-  return names.length ? `as served: EnvoyFilter ${names.join(', ')} patched this cluster and may have set it` : '';
-}
-
 function destinationRule(c: Collector, dr: DestinationRule, subset: string, clusterJson: J, pt?: PatchTraceView): void {
   const subsets = dr.spec.subsets ?? [];
   const si = subsets.findIndex((s) => s.name === subset);
@@ -153,7 +138,7 @@ function destinationRule(c: Collector, dr: DestinationRule, subset: string, clus
   const own = subsets[si]?.trafficPolicy?.loadBalancer;
   const lb = own ?? dr.spec.trafficPolicy?.loadBalancer;
   const where = own ? `subsets[${si}].trafficPolicy.loadBalancer` : 'trafficPolicy.loadBalancer';
-  const lbBy = setBy(pt, clusterJson, 'lbPolicy');
+  const lbBy = setBy(pt, provenance(clusterJson), 'lbPolicy');
   if (lb)
     c.lines.push(
       `${label} ${where}: ${JSON.stringify(lb)} → lb_policy ${str(clusterJson['lbPolicy']) || 'ROUND_ROBIN'}${lbBy ? ` (${lbBy})` : ''}`,
@@ -175,8 +160,8 @@ function explainCluster(mesh: MeshConfig, c: Collector, name: string, p: Cluster
     // istiod's defaults, unless an EnvoyFilter set them: then say which.
     const lb = `lb_policy ${str(json['lbPolicy']) || 'ROUND_ROBIN'}`;
     const ct = `connect_timeout ${str(json['connectTimeout'])}`;
-    const lbBy = setBy(pt, json, 'lbPolicy');
-    const ctBy = setBy(pt, json, 'connectTimeout');
+    const lbBy = setBy(pt, provenance(json), 'lbPolicy');
+    const ctBy = setBy(pt, provenance(json), 'connectTimeout');
     c.lines.push(
       !lbBy && !ctBy
         ? `no DestinationRule for ${p.host}: defaults (${lb}, ${ct})`
@@ -316,9 +301,13 @@ function explainListener(mesh: MeshConfig, c: Collector, name: string, json: J, 
 }
 
 /** The EnvoyFilters that changed the resource (translators/envoyfilter's provenance). */
-function patchedBy(c: Collector, json: J): void {
+function provenance(json: J): string[] {
   const efs = obj(obj(obj(json['metadata'])['filterMetadata'])['istio'])['envoyfilters'];
-  for (const ef of Array.isArray(efs) ? efs.map(str) : []) {
+  return Array.isArray(efs) ? efs.map(str) : [];
+}
+
+function patchedBy(c: Collector, json: J): void {
+  for (const ef of provenance(json)) {
     const [ns = '', name = ''] = ef.split('/');
     c.lines.push(`patched by ${c.add('EnvoyFilter', ns, name)} (applied after translation; docs/envoyfilter.md)`);
   }

@@ -95,6 +95,8 @@ describe('e2e EnvoyFilter with the real c-core client', function () {
   });
 
   it('an HTTP_FILTER patch does not reach the proxyless listener (as in istiod): reported as not applied, RPCs unaffected', async () => {
+    // Connected first: a class is translated (and its skips reported) once a client of it connects.
+    await waitFor(rig, (r) => r === 'v1' || r === 'v2', 'before the EnvoyFilter, RPCs succeed');
     await rig.folder.write('ef-listener.yaml', LISTENER_FAULT_EF);
     const reported = (): boolean =>
       rig.pilot.logs.some((l) => JSON.stringify(l).includes('default/listener-fault') && JSON.stringify(l).includes('not applied'));

@@ -11,9 +11,16 @@
  * and a two-subset DestinationRule, every endpoint is a Pod (labels app, version v1/v2 alternating,
  * targetRef from the slice), so subset clusters have endpoints; `routedShare` still picks the
  * services with a weighted VirtualService.
+ * `routing: 'httproute'` writes the same split as Gateway API HTTPRoutes (see MeshSize.routing).
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+
+/** How the routed services' split is written (see MeshSize.routing). */
+export type Routing = 'virtualservice' | 'virtualservice-services' | 'httproute';
+
+/** Whether the split goes to version Services (no subsets, no DestinationRule for the routed services). */
+const versionServices = (size: MeshSize): boolean => size.routing === 'httproute' || size.routing === 'virtualservice-services';
 
 export interface MeshSize {
   readonly services: number;
@@ -25,6 +32,15 @@ export interface MeshSize {
   readonly scoped: boolean;
   /** The heavy shape (see the module comment). */
   readonly heavy?: boolean;
+  /**
+   * How the routed services' 90/10 split is written: Istio VirtualServices over DestinationRule
+   * subsets (default), or Gateway API HTTPRoutes (GAMMA: parentRef the Service) over two version
+   * Services `svc-i-v1`/`svc-i-v2` (the Gateway API has no subsets). Same routes, same weights, the
+   * same number of clusters per routed service (3); the version Services add two hosts each.
+   * `virtualservice-services`: VirtualServices over those same version Services — the mesh of the
+   * HTTPRoute form with only the routing kind changed, the fair baseline for comparing the two.
+   */
+  readonly routing?: Routing;
 }
 
 /** The namespace of service i. */
@@ -122,12 +138,60 @@ spec:
 `;
 }
 
+/** The two version Services of routed service i (HTTPRoute routing): what the subsets select. */
+function versionServicesYaml(i: number, size: MeshSize): string {
+  return ['v1', 'v2']
+    .map(
+      (v, k) => `apiVersion: v1
+kind: Service
+metadata: {name: svc-${i}-${v}, namespace: ${ns(i, size)}}
+spec:
+  clusterIP: 10.97.${(i >> 7) & 255}.${((i & 127) << 1) + k}
+${
+  size.heavy
+    ? `  selector: {app: svc-${i}, version: ${v}}
+`
+    : ''
+}  ports:
+${(size.heavy ? HEAVY_PORTS : [{ name: 'http', port: port(i) }]).map((p) => `  - {name: ${p.name}, port: ${p.port}, targetPort: ${p.port}}`).join('\n')}
+`,
+    )
+    .join('---\n');
+}
+
+/** The routed services' split as GAMMA HTTPRoutes over the version Services (weights as vsYaml's). */
+export function httpRouteYaml(size: MeshSize, v1Weight = 90): string {
+  const p = (i: number): number => (size.heavy ? HEAVY_PORTS[0]!.port : port(i));
+  return routed(size)
+    .map(
+      (i) => `apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: svc-${i}, namespace: ${ns(i, size)}}
+spec:
+  parentRefs: [{group: "", kind: Service, name: svc-${i}}]
+  rules:
+  - backendRefs:
+    - {name: svc-${i}-v1, port: ${p(i)}, weight: ${i === 0 ? v1Weight : 90}}
+    - {name: svc-${i}-v2, port: ${p(i)}, weight: ${i === 0 ? 100 - v1Weight : 10}}
+`,
+    )
+    .join('---\n');
+}
+
+/** The routing file (`vs.yaml`) in the size's form: VirtualServices or HTTPRoutes. */
+export const routingYaml = (size: MeshSize, v1Weight = 90): string =>
+  size.routing === 'httproute' ? httpRouteYaml(size, v1Weight) : vsYaml(size, v1Weight);
+
 export const routed = (size: MeshSize): number[] => {
   const every = size.routedShare > 0 ? Math.max(1, Math.round(1 / size.routedShare)) : 0;
   return every ? Array.from({ length: size.services }, (_, i) => i).filter((i) => i % every === 0) : [];
 };
 
 export function vsYaml(size: MeshSize, v1Weight = 90): string {
+  const dest = (i: number, v: string): string =>
+    versionServices(size)
+      ? `{host: svc-${i}-${v}.${ns(i, size)}.svc.cluster.local}`
+      : `{host: svc-${i}.${ns(i, size)}.svc.cluster.local, subset: ${v}}`;
   return routed(size)
     .map(
       (i) => `apiVersion: networking.istio.io/v1
@@ -137,9 +201,9 @@ spec:
   hosts: [svc-${i}.${ns(i, size)}.svc.cluster.local]
   http:
   - route:
-    - destination: {host: svc-${i}.${ns(i, size)}.svc.cluster.local, subset: v1}
+    - destination: ${dest(i, 'v1')}
       weight: ${i === 0 ? v1Weight : 90}
-    - destination: {host: svc-${i}.${ns(i, size)}.svc.cluster.local, subset: v2}
+    - destination: ${dest(i, 'v2')}
       weight: ${i === 0 ? 100 - v1Weight : 10}
 `,
     )
@@ -149,7 +213,9 @@ spec:
 /** DestinationRules with subsets v1/v2; a `variant` > 0 adds a connection pool limit (so the soak can change them). */
 export function drYaml(size: MeshSize, variant = 0): string {
   const policy = variant ? `\n  trafficPolicy: {connectionPool: {tcp: {maxConnections: ${100 + variant}}}}` : '';
-  const hosts = size.heavy ? Array.from({ length: size.services }, (_, i) => i) : routed(size);
+  // Routing over version Services needs no subsets: the routed services' DestinationRules are left out.
+  const skip = new Set(versionServices(size) ? routed(size) : []);
+  const hosts = (size.heavy ? Array.from({ length: size.services }, (_, i) => i) : routed(size)).filter((i) => !skip.has(i));
   return hosts
     .map(
       (i) => `apiVersion: networking.istio.io/v1
@@ -168,17 +234,19 @@ spec:
 /** Writes the mesh into `dir`. */
 export async function writeMesh(dir: string, size: MeshSize): Promise<void> {
   await mkdir(dir, { recursive: true });
+  const versioned = new Set(versionServices(size) ? routed(size) : []);
   for (let n = 0; n < size.namespaces; n++) {
     const docs: string[] = [];
     for (let i = 0; i < size.services; i++) {
       if (i % size.namespaces !== n) continue;
       docs.push(serviceYaml(i, size));
+      if (versioned.has(i)) docs.push(versionServicesYaml(i, size));
       if (i !== 0) docs.push(sliceYaml(i, size));
     }
     await writeFile(path.join(dir, `ns-${n}.yaml`), docs.join('---\n'));
   }
   await writeFile(path.join(dir, 'ep-0.yaml'), sliceYaml(0, size));
-  const vs = vsYaml(size);
+  const vs = routingYaml(size);
   if (vs) await writeFile(path.join(dir, 'vs.yaml'), vs);
   const dr = drYaml(size);
   if (dr) await writeFile(path.join(dir, 'dr.yaml'), dr);

@@ -20,7 +20,7 @@ import type { WireNode } from '../proto/wire.js';
 import type { Json } from '../proto/struct.js';
 import { ProcStats } from './proc.js';
 import { eachLine } from '../e2e/lines.js';
-import { namespaceOf, sliceYaml, vsYaml, writeMesh, type MeshSize } from './meshgen.js';
+import { namespaceOf, routingYaml, sliceYaml, writeMesh, type MeshSize, type Routing } from './meshgen.js';
 import { plotCdf } from './plot.js';
 import { soakMain } from './soak.js';
 import { parseDuration } from '../model/duration.js';
@@ -161,6 +161,8 @@ interface Opts {
   tls?: boolean;
   labels?: LabelShape;
   heavy?: boolean;
+  /** The routed services' split as VirtualServices over subsets (default), over version Services, or Gateway API HTTPRoutes. */
+  routes?: Routing;
 }
 
 export async function runBench(o: Opts): Promise<BenchResult> {
@@ -171,6 +173,7 @@ export async function runBench(o: Opts): Promise<BenchResult> {
     routedShare: 0.1,
     scoped: !o.unscoped,
     heavy: o.heavy === true,
+    routing: o.routes ?? 'virtualservice',
   };
   const dir = await mkdtemp(path.join(os.tmpdir(), 'tspilot-bench-'));
   const meshDir = path.join(dir, 'mesh');
@@ -181,7 +184,7 @@ export async function runBench(o: Opts): Promise<BenchResult> {
     process.stderr.write(s + '\n');
   };
   log(
-    `bench: ${o.services} services × ${o.endpointsPerService} endpoints in ${o.namespaces} namespaces, ${o.proxies} ${o.delta ? 'delta' : 'SotW'} proxies (labels: ${o.labels ?? 'deployment'}), ${scopeText(size)}${size.heavy ? ', heavy shape (2 ports, DestinationRule with 2 subsets on every service, Pods)' : ''}`,
+    `bench: ${o.services} services × ${o.endpointsPerService} endpoints in ${o.namespaces} namespaces, ${o.proxies} ${o.delta ? 'delta' : 'SotW'} proxies (labels: ${o.labels ?? 'deployment'}), ${scopeText(size)}${size.heavy ? ', heavy shape (2 ports, DestinationRule with 2 subsets on every service, Pods)' : ''}${size.routing && size.routing !== 'virtualservice' ? `, routing: ${size.routing}` : ''}`,
   );
   const pushLog: { pushMs: number; sinceChangeMs: number }[] = [];
   const tls = o.tls
@@ -341,9 +344,9 @@ export async function runBench(o: Opts): Promise<BenchResult> {
   for (const [t, b] of fleet[0]!.first) await writeFile(path.join(recDir, `${o.delta ? 'delta' : 'sotw'}-${encodeURIComponent(t)}.bin`), b);
   await sleep(500);
   await measure(
-    'VirtualService change',
+    size.routing === 'httproute' ? 'HTTPRoute change' : 'VirtualService change',
     async () => {
-      ({ ms, other } = await change('VS change', RDS, () => writeFile(path.join(meshDir, 'vs.yaml'), vsYaml(size, 70))));
+      ({ ms, other } = await change('route change', RDS, () => writeFile(path.join(meshDir, 'vs.yaml'), routingYaml(size, 70))));
     },
     () => ms,
     () => ({ otherTypes: other, unconverged: nAffected - ms.length }),
@@ -477,7 +480,7 @@ export function table(r: BenchResult): string {
       } | ${s.pushes ? `${s.pushes}: ${f(s.pushMs)} (${s.changeToPushMs})` : '—'} | ${s.fleetCpuSeconds.toFixed(2)}${s.fleetBound ? ' (fleet-bound)' : ''} |`,
   );
   return [
-    `mesh: ${r.size.heavy ? 'heavy shape, ' : ''}${r.size.services} services × ${r.size.endpointsPerService} endpoints, ${r.size.namespaces} namespaces; ${r.size.proxies} ${r.size.delta ? 'delta' : 'SotW'} proxies; ${scopeText(r.size)}`,
+    `mesh: ${r.size.heavy ? 'heavy shape, ' : ''}${r.size.services} services × ${r.size.endpointsPerService} endpoints, ${r.size.namespaces} namespaces; ${r.size.proxies} ${r.size.delta ? 'delta' : 'SotW'} proxies; ${scopeText(r.size)}${r.size.routing === 'httproute' ? '; routing as Gateway API HTTPRoutes over version Services' : r.size.routing === 'virtualservice-services' ? '; routing as VirtualServices over version Services' : ''}`,
     `config per proxy: ${(r.configBytesPerProxy / 1024).toFixed(1)} KB`,
     '',
     '| scenario | samples (proxies) | p50 ms | p99 ms | max ms | server CPU s | server peak RSS MB | MB sent | other types pushed | pushes: compute ms (max change→pushed ms) | fleet CPU s |',
@@ -529,6 +532,14 @@ async function main(): Promise<void> {
     .option('--tls', 'the fleet uses the TLS xDS port with JWTs, as pilot-agent does (the ceiling serves the same bytes over TLS)', false)
     .option('--heavy', 'the heavy shape: every service with two ports and a two-subset DestinationRule, every endpoint a Pod', false)
     .option('--unscoped', 'no root Sidecar: every proxy receives every service', false)
+    .addOption(
+      new Option(
+        '--routes <form>',
+        "the routed services' 90/10 split: VirtualServices over subsets, VirtualServices over version Services, or Gateway API HTTPRoutes (GAMMA) over the same version Services",
+      )
+        .choices(['virtualservice', 'virtualservice-services', 'httproute'])
+        .default('virtualservice'),
+    )
     .option('--churn-seconds <n>', 'churn scenario length', Number, 3)
     .option('--churn-rate <n>', 'endpoint changes per second during churn', Number, 2)
     .option('--json <file>', 'write machine-readable results')

@@ -3,7 +3,7 @@
  * What flows from the sources to the store (ConfigEvent) and what the store hands to the push
  * pipeline (MeshConfig: an immutable, indexed snapshot). Plain readonly data plus key helpers.
  */
-import type { EndpointSlice, Endpoints, Pod, Secret, Service, ServicePort } from './k8s.js';
+import type { ConfigMap, EndpointSlice, Endpoints, Pod, Secret, Service, ServicePort } from './k8s.js';
 import type { DestinationRule, Gateway, ServiceEntry, Sidecar, VirtualService, WorkloadEntry } from './istio.js';
 import type { MeshSettings } from './meshconfig.js';
 import type { GatewayApiObject, GwObjectStatus } from './gatewayapi.js';
@@ -23,6 +23,7 @@ export type ConfigObject =
   | Sidecar
   | Gateway
   | Secret
+  | ConfigMap
   | PeerAuthentication
   | AuthorizationPolicy
   | RequestAuthentication

@@ -88,11 +88,20 @@ export interface GwTimeouts {
   readonly backendRequest?: string;
 }
 
+/** HTTPRoute rule `retry` (experimental channel, GEP-1731). */
+export interface GwRetry {
+  /** HTTP status codes (400–599) that are retried besides connection errors. */
+  readonly codes: readonly number[];
+  readonly attempts?: number;
+  readonly backoff?: string;
+}
+
 export interface GwHTTPRouteRule {
   readonly matches: readonly GwHTTPRouteMatch[];
   readonly filters: readonly GwFilter[];
   readonly backendRefs: readonly GwBackendRef[];
   readonly timeouts?: GwTimeouts;
+  readonly retry?: GwRetry;
 }
 
 export interface GwGRPCRouteRule {
@@ -184,7 +193,24 @@ export interface ReferenceGrant {
   readonly to: readonly { readonly group: string; readonly kind: string; readonly name?: string }[];
 }
 
-export type GatewayApiObject = GatewayClass | KubernetesGateway | GwRoute | ReferenceGrant;
+/**
+ * BackendTLSPolicy (v1alpha3, and v1 since the API's v1.4): TLS from the proxy to a Service (or one
+ * of its ports, by sectionName), validated against `hostname` (also the SNI) with CA certificates
+ * from ConfigMaps (`ca.crt`) or the system's well-known CAs.
+ */
+export interface BackendTLSPolicy {
+  readonly kind: 'BackendTLSPolicy';
+  readonly meta: ObjectMeta;
+  readonly created: string;
+  readonly targetRefs: readonly { readonly group: string; readonly kind: string; readonly name: string; readonly sectionName?: string }[];
+  readonly hostname: string;
+  readonly caCertificateRefs: readonly { readonly group: string; readonly kind: string; readonly name: string }[];
+  readonly wellKnownCACertificates?: 'System';
+  /** Extra names the certificate may carry instead of `hostname` (v1alpha3 subjectAltNames: Hostname/URI values). */
+  readonly subjectAltNames: readonly string[];
+}
+
+export type GatewayApiObject = GatewayClass | KubernetesGateway | GwRoute | ReferenceGrant | BackendTLSPolicy;
 
 export interface GwCondition {
   readonly type: string;
@@ -217,6 +243,8 @@ export interface GwObjectStatus {
   readonly conditions?: readonly GwCondition[];
   readonly listeners?: readonly GwListenerStatus[];
   readonly parents?: readonly GwRouteParentStatus[];
+  /** A policy's status per target (BackendTLSPolicy): `parentRef` is written as `ancestorRef`. */
+  readonly ancestors?: readonly GwRouteParentStatus[];
 }
 
 /**
@@ -232,7 +260,7 @@ export function statusProblems(s: GwObjectStatus): string[] {
   return [
     ...(s.conditions ?? []).filter(bad).map((c) => line('', c)),
     ...(s.listeners ?? []).flatMap((l) => l.conditions.filter(bad).map((c) => line(` listener ${l.name}`, c))),
-    ...(s.parents ?? []).flatMap((p) =>
+    ...[...(s.parents ?? []), ...(s.ancestors ?? [])].flatMap((p) =>
       p.conditions
         .filter(bad)
         .map((c) =>

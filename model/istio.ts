@@ -57,6 +57,8 @@ export interface HTTPRetry {
   readonly attempts?: number;
   readonly perTryTimeout?: string;
   readonly retryOn?: string;
+  /** Base interval between retries (Envoy's retry_back_off.base_interval). */
+  readonly backoff?: string;
   readonly retryRemoteLocalities?: boolean;
 }
 
@@ -133,10 +135,13 @@ export interface TLSMatchAttributes extends L4MatchAttributes {
 export interface TCPRoute {
   readonly match?: readonly L4MatchAttributes[];
   readonly route: readonly RouteDestination[];
+  /** Provenance of a route converted from the Gateway API (TCPRoute/TLSRoute config path), as on HTTPRoute. Not readable from YAML. */
+  readonly provenance?: string;
 }
 export interface TLSRoute {
   readonly match: readonly TLSMatchAttributes[];
   readonly route: readonly RouteDestination[];
+  readonly provenance?: string;
 }
 
 export interface VirtualServiceSpec {
@@ -181,18 +186,20 @@ export interface LocalityLbSetting {
   readonly failoverPriority?: readonly string[];
 }
 
+export interface ConnectionPoolSettings {
+  readonly tcp?: { readonly maxConnections?: number; readonly connectTimeout?: string };
+  readonly http?: {
+    readonly http1MaxPendingRequests?: number;
+    readonly http2MaxRequests?: number;
+    readonly maxRequestsPerConnection?: number;
+    readonly maxRetries?: number;
+    readonly idleTimeout?: string;
+  };
+}
+
 export interface TrafficPolicy {
   readonly loadBalancer?: LoadBalancerSettings;
-  readonly connectionPool?: {
-    readonly tcp?: { readonly maxConnections?: number; readonly connectTimeout?: string };
-    readonly http?: {
-      readonly http1MaxPendingRequests?: number;
-      readonly http2MaxRequests?: number;
-      readonly maxRequestsPerConnection?: number;
-      readonly maxRetries?: number;
-      readonly idleTimeout?: string;
-    };
-  };
+  readonly connectionPool?: ConnectionPoolSettings;
   readonly outlierDetection?: {
     readonly consecutive5xxErrors?: number;
     readonly consecutiveGatewayErrors?: number;
@@ -213,6 +220,8 @@ export interface ClientTLSSettings {
   readonly clientCertificate?: string;
   readonly privateKey?: string;
   readonly caCertificates?: string;
+  /** CA certificates as PEM (a BackendTLSPolicy's ConfigMap, resolved at the store). Not readable from YAML. */
+  readonly caCertificatesPem?: string;
 }
 
 /** A traffic policy for one port (DestinationRule portLevelSettings). */
@@ -284,20 +293,39 @@ export interface WorkloadEntry {
   readonly spec: WorkloadEntrySpec;
 }
 
+/** Sidecar listener capture: DEFAULT follows the proxy's interception mode; NONE binds a real listener; IPTABLES is captured. */
+export type CaptureMode = 'DEFAULT' | 'IPTABLES' | 'NONE';
 export interface IstioEgressListener {
   readonly hosts: readonly string[];
+  /** Port 0 with a `unix://` bind is a Unix domain socket listener. */
   readonly port?: { readonly number: number; readonly protocol?: string; readonly name?: string };
+  /** The listener address (an IP, or `unix://path` for port 0). */
+  readonly bind?: string;
+  readonly captureMode?: CaptureMode;
 }
 /** A Sidecar ingress listener: the port the proxy accepts on and where it forwards (`127.0.0.1:P`, `0.0.0.0:P`, `unix://path`). */
 export interface IstioIngressListener {
   readonly port: { readonly number: number; readonly protocol: string; readonly name: string };
   readonly defaultEndpoint?: string;
+  /** The IP a bound (captureMode NONE) listener binds; default the workload's IP. */
+  readonly bind?: string;
+  readonly captureMode?: CaptureMode;
+  /** TLS the sidecar terminates on this port (file-mounted certificates; SIMPLE, MUTUAL, OPTIONAL_MUTUAL). */
+  readonly tls?: ServerTLSSettings;
+  /** Circuit breakers and timeouts of this port's inbound cluster (over the Sidecar's inboundConnectionPool). */
+  readonly connectionPool?: ConnectionPoolSettings;
 }
 export interface SidecarSpec {
   readonly workloadSelector?: WorkloadSelector;
   readonly ingress?: readonly IstioIngressListener[];
   readonly egress?: readonly IstioEgressListener[];
-  readonly outboundTrafficPolicy?: { readonly mode?: 'ALLOW_ANY' | 'REGISTRY_ONLY' };
+  readonly outboundTrafficPolicy?: {
+    readonly mode?: 'ALLOW_ANY' | 'REGISTRY_ONLY';
+    /** ALLOW_ANY only: where traffic to unknown destinations goes instead of PassthroughCluster. */
+    readonly egressProxy?: { readonly host: string; readonly subset?: string; readonly port: { readonly number: number } };
+  };
+  /** Connection pool of every inbound cluster of the workload (an ingress listener's own wins). */
+  readonly inboundConnectionPool?: ConnectionPoolSettings;
 }
 export interface Sidecar {
   readonly kind: 'Sidecar';

@@ -111,3 +111,15 @@ export interface Secret {
   /** A hash of `data`, so change detection that serializes objects (kube source) sees a rotation. */
   readonly digest: string;
 }
+
+/**
+ * A ConfigMap, reduced to what tspilot reads from it: the CA bundle `ca.crt` a BackendTLSPolicy
+ * names (PEM, kept only when it parses; `caProblem` says why not), and the names of its keys.
+ */
+export interface ConfigMap {
+  readonly kind: 'ConfigMap';
+  readonly meta: ObjectMeta;
+  readonly caCert?: string;
+  readonly caProblem?: string;
+  readonly keys: readonly string[];
+}

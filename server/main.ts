@@ -64,6 +64,11 @@ const serveCmd = program
     '--kubeconfig <path>',
     'read the mesh from the Kubernetes API with this kubeconfig (in a pod: service-account credentials when no --config-dir)',
   )
+  .option(
+    '--gateway-class-name <name>',
+    "tspilot's own Gateway API GatewayClass: Gateways of this class are served with no GatewayClass object (controller istio.io/gateway-controller)",
+    'istio',
+  )
   .option('--istio-namespace <ns>', 'namespace of the istio mesh ConfigMap (Kubernetes mode)', DEFAULT_ISTIO_NAMESPACE)
   .option(
     '--crd-poll-interval <duration>',
@@ -200,6 +205,7 @@ addCaFlags(serveCmd).action(
   async (
     o: SecureXdsFlags & {
       meshConfig?: string;
+      gatewayClassName: string;
       configDir?: string;
       kubeconfig?: string;
       istioNamespace: string;
@@ -260,6 +266,7 @@ addCaFlags(serveCmd).action(
         pollMs: o.pollInterval,
         maxFileBytes: o.maxFileBytes,
         ...(o.meshConfig ? { meshConfig: o.meshConfig } : {}),
+        gatewayClassName: o.gatewayClassName,
         maxResponseBytes: o.maxResponseBytes,
         ...(o.pushThrottle ? { pushThrottle: o.pushThrottle } : {}),
         classCacheSize: o.classCacheSize,

@@ -67,6 +67,8 @@ export interface ServeOptions {
   readonly webhookKey?: string;
   /** istio MeshConfig YAML (the `mesh` ConfigMap key, or the whole ConfigMap); overrides the source's. */
   readonly meshConfig?: string;
+  /** tspilot's own GatewayClass name (`--gateway-class-name`; default `istio`, istiod's built-in class). */
+  readonly gatewayClassName?: string;
   /** xDS engine limits: responses over maxResponseBytes are not sent (0 = no limit); pushThrottle = streams written at once. */
   readonly maxResponseBytes?: number;
   readonly pushThrottle?: number;

@@ -36,7 +36,7 @@ export interface SourceChoice {
 }
 
 export function chooseSource(
-  o: { configDir: string; pollMs: number; maxFileBytes?: number; kube?: KubeModeOptions },
+  o: { configDir: string; pollMs: number; maxFileBytes?: number; kube?: KubeModeOptions; gatewayClassName?: string },
   onWatchStat?: (what: 'relist' | 'reconnect', resource: string) => void,
 ): SourceChoice {
   if (!o.kube) {
@@ -48,7 +48,7 @@ export function chooseSource(
         ...(o.maxFileBytes ? { maxFileBytes: o.maxFileBytes } : {}),
         onNote: (file, note) => logger('source').debug({ file }, note),
       }),
-      mesh: DEFAULT_MESH_OPTIONS,
+      mesh: o.gatewayClassName ? { ...DEFAULT_MESH_OPTIONS, gatewayClassName: o.gatewayClassName } : DEFAULT_MESH_OPTIONS,
       describe: { configDir: dir },
     };
   }
@@ -63,6 +63,7 @@ export function chooseSource(
     ...DEFAULT_MESH_OPTIONS,
     endpointsFromPods: false,
     holdEndpointsWithoutPod: true,
+    ...(o.gatewayClassName ? { gatewayClassName: o.gatewayClassName } : {}),
     get settings() {
       return settings;
     },

@@ -7,7 +7,8 @@
  * a TLS-terminating chain per server (certificates by SDS name `kubernetes://<credentialName>`, or
  * for file-mounted ones the agent's `file-cert:<cert>~<key>` / `file-root:<ca>`)
  * with route config `https.<port>.<portName>.<gateway>.<namespace>`; PASSTHROUGH/TLS servers →
- * SNI chains from the VirtualServices' tls routes. Virtual hosts: one per VirtualService host bound
+ * SNI chains from the VirtualServices' tls routes; TCP servers and terminating TLS servers → a
+ * tcp_proxy chain from the first applying `tcp` route (behind the server's TLS when it terminates). Virtual hosts: one per VirtualService host bound
  * to the gateway (`gateways: [ns/name]`, exported to the gateway's namespace) within the server's hosts, named `host:<server port>`
  * (`*:80` for `*`); VirtualServices for one host are merged in namespace/name order. Clusters and
  * endpoints: every visible service, as istiod gives gateways. AuthorizationPolicies selecting the
@@ -27,16 +28,14 @@ import { buildScope, exported, type Scope } from './scope.js';
 import { hostSubsetOf, resolveShortName } from '../model/hosts.js';
 import { selectorMatches, serviceSelects } from '../model/labels.js';
 import { dedupeDomains } from './outbound.js';
-import { tlsChains, TLS_INSPECTOR } from './tcp.js';
+import { gatewayTcpChain, tlsChains, TLS_INSPECTOR } from './tcp.js';
 import { clusterOutput, eager, edsOutput, fixedClusters } from './sidecar.js';
-import { sds } from './policy.js';
+import { downstreamTlsSocket } from './server-tls.js';
 import { networkAuthzFilters } from './authz/workload.js';
 import type { Generated } from './generated.js';
 import type { ListenerPort } from './filters/types.js';
 import { protocolNamed } from './protocol.js';
 import { versionGates } from './versions.js';
-
-const DOWNSTREAM_TLS = 'envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext';
 
 const gwName = (g: Gateway): string => `${g.meta.namespace}/${g.meta.name}`;
 const gwPath = (g: Gateway): string => `/apis/networking.istio.io/v1/namespaces/${g.meta.namespace}/gateway/${g.meta.name}`;
@@ -104,32 +103,6 @@ function routeConfig(scope: Scope, name: string, entries: { g: Gateway; server: 
   return { name, virtual_hosts: dedupeDomains(vhosts), validate_clusters: { value: false } };
 }
 
-function downstreamTls(server: GatewayServer): Record<string, unknown> {
-  const tls = server.tls!;
-  const istio = tls.mode === 'ISTIO_MUTUAL';
-  // A credentialName that is already an SDS name (`kubernetes-gateway://ns/name`, from the Gateway API) is used as is, as istiod does.
-  // Without a credentialName the certificates are files in the gateway pod, which pilot-agent's SDS
-  // serves by name (istiod's SdsCertificateConfig: file-cert:<cert>~<key>, file-root:<ca>).
-  const cred = tls.credentialName ?? '';
-  const files = !istio && !tls.credentialName;
-  const cert = istio
-    ? 'default'
-    : files
-      ? `file-cert:${tls.serverCertificate ?? ''}~${tls.privateKey ?? ''}`
-      : cred.includes('://')
-        ? cred
-        : `kubernetes://${cred}`;
-  const ca = files ? `file-root:${tls.caCertificates ?? ''}` : `${cert}-cacert`;
-  const common: Record<string, unknown> = { tls_certificate_sds_secret_configs: [sds(cert)], alpn_protocols: ['h2', 'http/1.1'] };
-  // ISTIO_MUTUAL: clients must present a mesh certificate (the agent's ROOTCA), and one of the server's subjectAltNames when it lists any.
-  const sans = tls.subjectAltNames?.length ? { match_subject_alt_names: tls.subjectAltNames.map((exact) => ({ exact })) } : {};
-  if (istio)
-    common['combined_validation_context'] = { default_validation_context: sans, validation_context_sds_secret_config: sds('ROOTCA') };
-  else if ((tls.mode === 'MUTUAL' || tls.mode === 'OPTIONAL_MUTUAL') && !(files && !tls.caCertificates))
-    common['combined_validation_context'] = { default_validation_context: {}, validation_context_sds_secret_config: sds(ca) };
-  return { common_tls_context: common, require_client_certificate: { value: istio || tls.mode === 'MUTUAL' } };
-}
-
 /** The filter registry's port for a server bound on listen port `lp`. */
 function serverPort(lp: number, server: GatewayServer): ListenerPort {
   return { number: lp, name: server.port.name, protocol: protocolNamed(server.port.protocol) };
@@ -172,7 +145,18 @@ export function gatewayGenerator(mesh: MeshConfig, proxy: Proxy): Generated {
         e.server.tls.mode !== 'PASSTHROUGH' &&
         e.server.tls.mode !== 'AUTO_PASSTHROUGH',
     );
-    const passthrough = entries.filter((e) => !http.includes(e) && !terminated.includes(e));
+    // TCP servers, and TLS servers that terminate (SIMPLE/MUTUAL…): routed by the VirtualServices' tcp routes, as istiod.
+    const tcp = entries.filter(
+      (e) =>
+        !http.includes(e) &&
+        !terminated.includes(e) &&
+        (e.server.port.protocol === 'TCP' ||
+          (e.server.port.protocol === 'TLS' &&
+            !!e.server.tls &&
+            e.server.tls.mode !== 'PASSTHROUGH' &&
+            e.server.tls.mode !== 'AUTO_PASSTHROUGH')),
+    );
+    const passthrough = entries.filter((e) => !http.includes(e) && !terminated.includes(e) && !tcp.includes(e));
     if (http.length) {
       const rc = `http.${lp}`;
       const ctx = listenerContext(scope, 'gateway', http.length === 1 ? serverPort(lp, http[0]!.server) : { number: lp });
@@ -188,7 +172,7 @@ export function gatewayGenerator(mesh: MeshConfig, proxy: Proxy): Generated {
         rc: routeConfig(scope, rc, [e]),
         chain: {
           ...(sni.length ? { filter_chain_match: { server_names: sni } } : {}),
-          transport_socket: { name: 'envoy.transport_sockets.tls', typed_config: typedAny(DOWNSTREAM_TLS, downstreamTls(e.server)) },
+          transport_socket: downstreamTlsSocket(e.server.tls!),
           filters: [
             {
               name: HCM_FILTER,
@@ -200,6 +184,23 @@ export function gatewayGenerator(mesh: MeshConfig, proxy: Proxy): Generated {
           ],
           metadata: istioMetadata({ config: gwPath(e.g) }),
         } as FilterChain,
+      });
+    }
+    for (const e of tcp) {
+      const chain = gatewayTcpChain(
+        scope,
+        boundVirtualServices(scope, e.g, e.server).map((b) => b.vs),
+        e.server.port.number,
+        gwName(e.g),
+      );
+      if (!chain) continue;
+      const sni = e.server.tls ? sniOf(e.server) : [];
+      chains.push({
+        chain: withNetworkAuthz(scope, {
+          ...(sni.length ? { filter_chain_match: { server_names: sni } } : {}),
+          ...(e.server.tls ? { transport_socket: downstreamTlsSocket(e.server.tls, false) } : {}),
+          ...chain,
+        } as FilterChain),
       });
     }
     for (const e of passthrough) {

@@ -39,3 +39,52 @@ export interface Generated {
     trace(typeUrl: string, name: string): PatchTrace | undefined;
   };
 }
+
+const NONE: ClusterOutput<never> = { names: () => [], get: () => undefined, key: () => undefined };
+
+/** An output with nothing of any type (the base a part fills in). */
+export const EMPTY_OUTPUT: Generated = { clusters: NONE, endpoints: NONE, listeners: NONE, routes: NONE };
+
+function mergeType<T>(outs: readonly ClusterOutput<T>[]): ClusterOutput<T> {
+  const live = outs.filter((o) => o !== NONE);
+  if (live.length === 1) return live[0]!;
+  let names: string[] | undefined;
+  const sets: (Set<string> | undefined)[] = [];
+  const has = (i: number, n: string): boolean => (sets[i] ??= new Set(live[i]!.names())).has(n);
+  // A name is answered by the part that lists it; a name no part lists (a proxyless gRPC alias) by the first that knows it.
+  const owner = (n: string): ClusterOutput<T> | undefined => live.find((_, i) => has(i, n)) ?? live.find((o) => o.get(n) !== undefined);
+  return {
+    names: () => (names ??= [...new Set(live.flatMap((o) => o.names()))].sort()),
+    get: (n) => owner(n)?.get(n),
+    key: (n) => owner(n)?.key(n),
+  };
+}
+
+const asKeyed = <T>(o: TypeOutput<T> | undefined): ClusterOutput<T> =>
+  !o ? NONE : 'key' in o ? (o as ClusterOutput<T>) : { names: () => o.names(), get: (n) => o.get(n), key: () => undefined };
+
+/**
+ * Several parts of one proxy's output as one (translators/share.ts): per type, the sorted union of
+ * the parts' names, each name answered by the first part that has it. The sidecar parts name
+ * disjoint resources and each lists its names sorted, so the union is exactly what one generator
+ * returning everything sorted by name gives.
+ */
+export function mergeOutputs(parts: readonly Generated[]): Generated {
+  if (parts.length === 1) return parts[0]!;
+  const extra = <K extends 'secrets' | 'nameTable' | 'extensionConfigs'>(k: K): TypeOutput<object> | undefined => {
+    const has = parts.filter((p) => p[k]);
+    return has.length ? mergeType(has.map((p) => asKeyed(p[k]))) : undefined;
+  };
+  const secrets = extra('secrets');
+  const nameTable = extra('nameTable');
+  const extensionConfigs = extra('extensionConfigs');
+  return {
+    clusters: mergeType(parts.map((p) => p.clusters)),
+    endpoints: mergeType(parts.map((p) => p.endpoints)),
+    listeners: mergeType(parts.map((p) => asKeyed(p.listeners))),
+    routes: mergeType(parts.map((p) => asKeyed(p.routes))),
+    ...(secrets ? { secrets } : {}),
+    ...(nameTable ? { nameTable } : {}),
+    ...(extensionConfigs ? { extensionConfigs } : {}),
+  };
+}

@@ -35,7 +35,7 @@ export function listenerContext(scope: Scope, listenerClass: ListenerClass, port
 }
 
 /** The values of istiod's literal tracing tags for a workload: canonical service and revision, mesh ID. */
-function tracingLiterals(
+export function tracingLiterals(
   mesh: MeshConfig,
   proxy: Proxy,
   l: Readonly<Record<string, string>>,

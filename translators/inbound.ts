@@ -10,7 +10,10 @@
  * the same pod or VM) and route configs `inbound|<port>||` with one vhost `inbound|http|<port>`.
  * The workload's ports come from the services whose selector picks the proxy's labels (Service
  * selectors, ServiceEntry workloadSelectors) in its namespace — or, as istiod, from the ingress
- * listeners of the Sidecar that applies to it (port, protocol, defaultEndpoint); a named targetPort is resolved
+ * listeners of the Sidecar that applies to it (port, protocol, defaultEndpoint, bind/captureMode —
+ * a bound port gets its own listener in inbound-bind.ts —, tls terminated with file certificates where
+ * mTLS is DISABLE, connectionPool); a proxy with INTERCEPTION_MODE NONE and no ingress listeners has
+ * no inbound ports; a named targetPort is resolved
  * against the first matching Pod or WorkloadEntry. AuthorizationPolicies reach TCP chains (ports
  * and the passthrough catch-all) as network filters before tcp_proxy, HTTP ones through the HCM's
  * filter registry. Output depends only on namespace and labels, so proxies of one workload shape
@@ -18,6 +21,10 @@
  */
 import type { MeshConfig, MeshService } from '../model/config.js';
 import type { ServicePort } from '../model/k8s.js';
+import type { ConnectionPoolSettings, ServerTLSSettings } from '../model/istio.js';
+import { bindsToPort, canBind, globalUnicastIp, interceptionMode } from '../model/interception.js';
+import { policyFields } from './policy.js';
+import { downstreamTlsSocket } from './server-tls.js';
 import type { Cluster, Filter, FilterChain, Listener, RouteConfiguration } from '../proto/types.js';
 import { typedAny } from '../proto/any.js';
 import { durationOf } from '../model/duration.js';
@@ -45,6 +52,25 @@ export interface InboundPort {
   readonly endpoint?: { readonly address: string; readonly port: number } | { readonly pipe: string };
   /** The config the chain comes from when not a Service (a Sidecar with ingress listeners). */
   readonly config?: string;
+  /**
+   * The address in the chain's name `<address>_<port>` and, when `bindToPort`, the address a real
+   * listener binds: the ingress listener's `bind`, else for a bound listener the workload's IP, else 0.0.0.0.
+   */
+  readonly address?: string;
+  /** A real listener bound to the port (captureMode NONE, or a proxy without iptables), not a virtualInbound chain. */
+  readonly bindToPort?: boolean;
+  /** TLS the sidecar terminates on the port (Sidecar ingress `tls`; used where the port's mTLS mode is DISABLE, as istiod). */
+  readonly tls?: ServerTLSSettings;
+  /** The inbound cluster's connection pool: the ingress listener's, else the Sidecar's inboundConnectionPool. */
+  readonly connectionPool?: ConnectionPoolSettings;
+}
+
+/** Ingress TLS modes the sidecar terminates (PASSTHROUGH leaves the bytes to the app). */
+const TERMINATING: readonly string[] = ['SIMPLE', 'MUTUAL', 'OPTIONAL_MUTUAL'];
+
+/** istiod's Protocol.AfterTLSTermination. */
+function afterTlsTermination(p: Protocol): Protocol {
+  return p === 'HTTPS' ? 'HTTP' : p === 'TLS' ? 'TCP' : p;
 }
 
 /**
@@ -75,12 +101,29 @@ function ingressPorts(scope: Scope): InboundPort[] | undefined {
           svc.ports.some((sp) => resolveTarget(scope.mesh, scope.namespace, scope.labels, sp) === l.port.number),
       );
       const named = protocolNamed(l.port.protocol);
-      const protocol =
+      const declared =
         named !== 'Unsupported'
           ? named
           : portProtocol({ name: l.port.name, port: l.port.number, targetPort: l.port.number, protocol: 'TCP', appProtocol: '' });
-      return { port: l.port.number, protocol, services, endpoint, config };
+      // istiod terminates the ingress TLS itself, so the chain speaks the protocol inside it (HTTPS → HTTP, TLS → TCP).
+      const tls = l.tls && TERMINATING.includes(l.tls.mode ?? '') ? l.tls : undefined;
+      const protocol = tls ? afterTlsTermination(declared) : declared;
+      const bindToPort = bindsToPort(l.captureMode, scope.proxy);
+      const address = l.bind ?? (bindToPort ? (globalUnicastIp(scope.proxy.ips) ?? '0.0.0.0') : '0.0.0.0');
+      const connectionPool = l.connectionPool ?? sc.spec.inboundConnectionPool;
+      return {
+        port: l.port.number,
+        protocol,
+        services,
+        endpoint,
+        config,
+        address,
+        bindToPort,
+        ...(tls ? { tls } : {}),
+        ...(connectionPool ? { connectionPool } : {}),
+      };
     })
+    .filter((p) => !p.bindToPort || canBind(scope.proxy, p.address, p.port)) // istiod skips ports it cannot bind
     .sort((a, b) => a.port - b.port);
 }
 
@@ -102,6 +145,10 @@ function resolveTarget(mesh: MeshConfig, ns: string, labels: Readonly<Record<str
 export function inboundPorts(scope: Scope): InboundPort[] {
   const fromSidecar = ingressPorts(scope);
   if (fromSidecar) return fromSidecar;
+  // Without iptables nothing reaches the proxy on a Service's port, and binding it would take the
+  // app's own port: istiod builds no inbound side then unless Sidecar ingress listeners declare one.
+  if (interceptionMode(scope.proxy) === 'NONE') return [];
+  const inboundPool = scope.sidecar?.spec.inboundConnectionPool;
   const byPort = new Map<number, { protocol: Protocol; services: MeshService[] }>();
   if (!Object.keys(scope.labels).length) return [];
   for (const svc of scope.mesh.services) {
@@ -124,7 +171,9 @@ export function inboundPorts(scope: Scope): InboundPort[] {
       }
     }
   }
-  return [...byPort.entries()].sort((a, b) => a[0] - b[0]).map(([port, v]) => ({ port, ...v }));
+  return [...byPort.entries()]
+    .sort((a, b) => a[0] - b[0])
+    .map(([port, v]) => ({ port, ...v, ...(inboundPool ? { connectionPool: inboundPool } : {}) }));
 }
 
 function endpointAddress(p: InboundPort): Record<string, unknown> {
@@ -139,6 +188,7 @@ export function inboundClusters(scope: Scope, ports: readonly InboundPort[]): { 
     const key = clusterKey('inbound', p.port, '', '');
     const name = clusterKeyName(key);
     const h2 = p.protocol === 'HTTP2' || p.protocol === 'GRPC';
+    const pool = p.connectionPool ? policyFields({ connectionPool: p.connectionPool }, scope.mesh.settings.connectTimeout, h2) : {};
     return {
       key,
       cluster: {
@@ -157,6 +207,7 @@ export function inboundClusters(scope: Scope, ports: readonly InboundPort[]): { 
               },
             }
           : {}),
+        ...pool,
         metadata: istioMetadata({ services: p.services.map((s) => ({ host: s.hostname, name: s.name, namespace: s.namespace })) }),
       } as Cluster,
     };
@@ -183,27 +234,38 @@ function provenance(p: InboundPort): string {
 function inboundHcm(scope: Scope, p: InboundPort): Record<string, unknown> {
   const ctx = listenerContext(scope, 'sidecar-inbound', { number: p.port, protocol: p.protocol });
   return {
-    ...rdsHcm(`inbound_0.0.0.0_${p.port}`, clusterName('inbound', p.port, '', ''), ctx),
+    ...rdsHcm(`inbound_${chainName(p)}`, clusterName('inbound', p.port, '', ''), ctx),
     forward_client_cert_details: 'APPEND_FORWARD',
     set_current_client_cert_details: { subject: { value: true }, dns: true, uri: true },
   };
 }
 
-/** The chains of one workload port: one per match option of its effective mTLS mode (mtls-inbound.ts). */
-function chainsFor(scope: Scope, p: InboundPort, mode: EffectiveMtlsMode, trustDomain: string): FilterChain[] {
+/** A port's chain name, istiod's `<bind>_<port>`. */
+export const chainName = (p: InboundPort): string => `${p.address ?? '0.0.0.0'}_${p.port}`;
+
+/**
+ * The chains of one workload port: one per match option of its effective mTLS mode (mtls-inbound.ts);
+ * with Sidecar ingress `tls` and mTLS DISABLE, one chain terminating the user's TLS (istiod's
+ * getTLSFilterChainMatchOptions; with mTLS on, istio mTLS wins as in istiod).
+ */
+export function chainsFor(scope: Scope, p: InboundPort, mode: EffectiveMtlsMode, trustDomain: string): FilterChain[] {
   const name = clusterName('inbound', p.port, '', '');
   const http = isHttp(p.protocol);
   const filters = http
     ? [{ name: HCM_FILTER, typed_config: typedAny(HCM_TYPE, inboundHcm(scope, p)) }]
     : [...networkAuthz(scope), tcpProxy(name, name)];
+  const meta = { filters, metadata: istioMetadata({ config: provenance(p) }) };
+  if (p.tls && mode === 'DISABLE')
+    return [
+      {
+        name: chainName(p),
+        filter_chain_match: { destination_port: { value: p.port }, transport_protocol: 'tls' },
+        transport_socket: downstreamTlsSocket(p.tls),
+        ...meta,
+      } as FilterChain,
+    ];
   return chainOptions(mode, http).map(
-    (o) =>
-      ({
-        name: `0.0.0.0_${p.port}`,
-        ...chainTls(o, { destination_port: { value: p.port } }, trustDomain, http),
-        filters,
-        metadata: istioMetadata({ config: provenance(p) }),
-      }) as FilterChain,
+    (o) => ({ name: chainName(p), ...chainTls(o, { destination_port: { value: p.port } }, trustDomain, http), ...meta }) as FilterChain,
   );
 }
 
@@ -280,7 +342,8 @@ export function virtualInbound(scope: Scope, ports: readonly InboundPort[]): Lis
       filters: [tcpProxy(BLACKHOLE_CLUSTER, BLACKHOLE_CLUSTER)],
     },
     ...passthroughChains(scope, eff, ports, td),
-    ...ports.flatMap((p) => chainsFor(scope, p, mtlsModeForPort(eff, p.port), td)),
+    // Ports with a listener of their own (inbound-bind.ts) have no chain here, as istiod.
+    ...ports.filter((p) => !p.bindToPort).flatMap((p) => chainsFor(scope, p, mtlsModeForPort(eff, p.port), td)),
   ];
   const inspectors = [tlsInspectorFor(chains), httpInspectorFor(chains)].filter((f) => f !== undefined);
   return {

@@ -11,7 +11,8 @@
  * EnvoyFilters selecting it (translators/envoyfilter/select.ts) are named in the key too; Envoy HCMs
  * add what labels don't determine (translators/hcm.ts hcmClassKey), proxies of an older Istio their
  * version gate bucket (translators/versions.ts), and a workload whose Sidecar ingress forwards to
- * its own IP, that IP.
+ * its own IP, that IP, and what decides its bound listeners (interception mode NONE, bindingClassKey). Each key part says which output it can change (`CLASS_KEY_PARTS`), so
+ * `outputParts` can share a sidecar's outbound output among classes (translators/share.ts).
  */
 import type { MeshConfig } from '../model/config.js';
 import type { Proxy } from '../model/proxy.js';
@@ -26,9 +27,13 @@ import { nameTableOutput, ndsClassKey } from './nds.js';
 import { secretOutput } from './secret.js';
 import { appliedKey, appliedPolicies } from './authz/select.js';
 import { effectiveMtls, mtlsKey } from '../model/peerauth.js';
+import { bindsToPort, interceptionMode } from '../model/interception.js';
+import type { Sidecar } from '../model/istio.js';
 import { applyEnvoyFilters, envoyFilterClassKey, type ProtoOps } from './envoyfilter/index.js';
+import { sidecarParts, type OutputPart } from './share.js';
 
 export type { ClusterOutput, Generated, TypeOutput } from './generated.js';
+export type { OutputPart } from './share.js';
 export type { ClusterKey } from './names.js';
 
 function labelsKey(labels: Readonly<Record<string, string>>): string {
@@ -38,19 +43,133 @@ function labelsKey(labels: Readonly<Record<string, string>>): string {
     .join(',');
 }
 
-export function proxyClass(proxy: Proxy, mesh?: MeshConfig): string {
-  const labels = mesh ? proxyLabels(mesh, proxy) : proxy.labels;
-  const shape = Object.keys(labels).length ? `labels:${labelsKey(labels)}` : `pod:${proxy.workloadName}`;
+/** What a class-key part is computed from. */
+export interface ClassKeyContext {
+  readonly proxy: Proxy;
+  readonly mesh: MeshConfig | undefined;
+  /** The workload's labels (scope.ts proxyLabels when the mesh is known, else the proxy's own). */
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+/**
+ * One part of the class key, and which output it can change — what share.ts needs to key the
+ * parts of a sidecar's output below the class (`all`: every part, the safe choice; `inbound`: the
+ * inbound part only; `listeners`: the outbound listeners (HCM values) and inbound; `class`: class-level
+ * extras only, the name table). The inbound part is keyed by the whole class key, so every part
+ * reaches it. To add a key part, append an entry with the narrowest `affects` that is true.
+ */
+export interface ClassKeyPart {
+  readonly affects: 'all' | 'inbound' | 'listeners' | 'class';
+  /** The text appended to the key ('' when it doesn't apply: ordinary class names stay short). */
+  segment(c: ClassKeyContext): string;
+}
+
+const shape: ClassKeyPart = {
+  // Outbound output reads labels only through share.ts outboundShareKey (sourceLabels, locality, failover labels).
+  affects: 'inbound',
+  segment: ({ labels, proxy }) => (Object.keys(labels).length ? `labels:${labelsKey(labels)}` : `pod:${proxy.workloadName}`),
+};
+
+/** The class key's parts in key order (the key is `<generator>/<type>/<namespace>/` and their segments). */
+export const CLASS_KEY_PARTS: readonly ClassKeyPart[] = [
+  shape,
+  // DNS auto-allocation: only the name table (nds.ts).
+  { affects: 'class', segment: ({ proxy }) => ndsClassKey(proxy) },
   // The security policies that select the workload are part of its output: name them, so two
-  // workloads can share a translation only when the same policies apply to both.
-  const authz = mesh ? appliedKey(appliedPolicies(mesh, { namespace: proxy.namespace, labels })) : '';
-  const ef = mesh ? envoyFilterClassKey(mesh, proxy, labels) : '';
-  const hcm = mesh && proxy.generator === 'envoy' ? hcmClassKey(mesh, proxy, labels) : '';
-  const bucket = versionBucket(proxy);
+  // workloads share a translation only when the same policies apply (enforced on inbound only).
+  {
+    affects: 'inbound',
+    segment: ({ mesh, proxy, labels }) => {
+      const authz = mesh ? appliedKey(appliedPolicies(mesh, { namespace: proxy.namespace, labels })) : '';
+      return authz ? `/policies:${authz}` : '';
+    },
+  },
+  { affects: 'inbound', segment: ({ proxy, labels, mesh }) => mtlsClassKey(proxy, labels, mesh) },
+  // EnvoyFilters patch the whole output: a proxy they select is not shared (share.ts).
+  { affects: 'all', segment: ({ mesh, proxy, labels }) => (mesh ? envoyFilterClassKey(mesh, proxy, labels) : '') },
+  {
+    affects: 'listeners',
+    segment: ({ mesh, proxy, labels }) => (mesh && proxy.generator === 'envoy' ? hcmClassKey(mesh, proxy, labels) : ''),
+  },
+  {
+    affects: 'all',
+    segment: ({ proxy }) => {
+      const bucket = versionBucket(proxy);
+      return bucket === 'current' ? '' : `|v:${bucket}`;
+    },
+  },
   // A Sidecar ingress endpoint on 0.0.0.0 (or none) is the workload's own IP: one class per IP then.
-  const sc = mesh && proxy.type === 'sidecar' && proxy.generator === 'envoy' ? sidecarFor(mesh, proxy.namespace, labels) : undefined;
-  const ownIp = sc?.spec.ingress?.some((l) => !l.defaultEndpoint || l.defaultEndpoint.startsWith('0.0.0.0:')) ? `|ip:${proxy.ip}` : '';
-  return `${proxy.generator}/${proxy.type}/${proxy.namespace}/${shape}${ndsClassKey(proxy)}${authz ? `/policies:${authz}` : ''}${mtlsClassKey(proxy, labels, mesh)}${ef}${hcm}${bucket === 'current' ? '' : `|v:${bucket}`}${ownIp}`;
+  {
+    affects: 'inbound',
+    segment: ({ mesh, proxy, labels }) => {
+      const sc = mesh && proxy.type === 'sidecar' && proxy.generator === 'envoy' ? sidecarFor(mesh, proxy.namespace, labels) : undefined;
+      return sc?.spec.ingress?.some((l) => !l.defaultEndpoint || l.defaultEndpoint.startsWith('0.0.0.0:')) ? `|ip:${proxy.ip}` : '';
+    },
+  },
+  // Interception mode NONE / UNPRIVILEGED_POD change outbound listeners, and unbindable ports lose their clusters and routes too.
+  {
+    affects: 'all',
+    segment: ({ mesh, proxy, labels }) =>
+      bindingClassKey(
+        proxy,
+        mesh && proxy.type === 'sidecar' && proxy.generator === 'envoy' ? sidecarFor(mesh, proxy.namespace, labels) : undefined,
+      ),
+  },
+];
+
+function keyContext(proxy: Proxy, mesh: MeshConfig | undefined): ClassKeyContext {
+  return { proxy, mesh, labels: mesh ? proxyLabels(mesh, proxy) : proxy.labels };
+}
+
+function classKeyOf(c: ClassKeyContext, segments: readonly string[]): string {
+  return `${c.proxy.generator}/${c.proxy.type}/${c.proxy.namespace}/${segments.join('')}`;
+}
+
+export function proxyClass(proxy: Proxy, mesh?: MeshConfig): string {
+  const c = keyContext(proxy, mesh);
+  return classKeyOf(
+    c,
+    CLASS_KEY_PARTS.map((p) => p.segment(c)),
+  );
+}
+
+/**
+ * The proxy's output as independently cached parts (share.ts): an Envoy sidecar no EnvoyFilter
+ * selects gets its outbound, outbound-listener, inbound and extras parts; everything else one part
+ * keyed by its class (`generate` whole). `classKey` is returned so callers need not compute it twice.
+ */
+export function outputParts(mesh: MeshConfig, proxy: Proxy, ops?: ProtoOps): { classKey: string; parts: OutputPart[] } {
+  const c = keyContext(proxy, mesh);
+  const segs = CLASS_KEY_PARTS.map((p) => p.segment(c));
+  const classKey = classKeyOf(c, segs);
+  const whole: OutputPart[] = [{ kind: 'class', key: `class:${classKey}`, closed: false, make: () => generate(mesh, proxy, ops) }];
+  if (proxy.generator !== 'envoy' || proxy.type !== 'sidecar' || envoyFilterClassKey(mesh, proxy, c.labels))
+    return { classKey, parts: whole };
+  const pick = (affects: ReadonlySet<ClassKeyPart['affects']>): string =>
+    CLASS_KEY_PARTS.map((p, i) => (affects.has(p.affects) ? segs[i] : '')).join('');
+  const parts = sidecarParts(
+    mesh,
+    proxy,
+    c.labels,
+    sidecarFor(mesh, proxy.namespace, c.labels),
+    { outbound: pick(new Set(['all'])), listeners: pick(new Set(['listeners'])), classKey },
+    () => ({ secrets: secretOutput(mesh, proxy), nameTable: nameTableOutput(mesh, proxy) }),
+  );
+  return { classKey, parts };
+}
+
+/**
+ * What decides a sidecar's capture and bound listeners beyond its labels (translators/inbound-bind.ts,
+ * egress-bind.ts): interception mode NONE (no capture listeners, bound outbound listeners),
+ * UNPRIVILEGED_POD (ports below 1024 are not bound), and the IPs a bound ingress listener without
+ * a `bind` listens on. Empty for the usual iptables sidecar.
+ */
+function bindingClassKey(proxy: Proxy, sc: Sidecar | undefined): string {
+  if (proxy.type !== 'sidecar' || proxy.generator !== 'envoy') return '';
+  const mode = interceptionMode(proxy);
+  const unpriv = String(proxy.metadata['UNPRIVILEGED_POD'] ?? '').toLowerCase() === 'true';
+  const boundOnIp = sc?.spec.ingress?.some((l) => !l.bind && bindsToPort(l.captureMode, proxy));
+  return `${mode === 'NONE' ? '|icpt:NONE' : ''}${unpriv ? '|unpriv' : ''}${boundOnIp ? `|bind:${proxy.ips.join(',')}` : ''}`;
 }
 
 /**

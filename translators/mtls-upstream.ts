@@ -66,13 +66,16 @@ export function istioMutualContext(sni: string, sans: readonly string[], h2: boo
 function userContext(tls: ClientTLSSettings): Record<string, unknown> {
   const common: Record<string, unknown> = {};
   const sans = tls.subjectAltNames ?? [];
-  if (tls.mode === 'MUTUAL' && tls.credentialName)
-    common['tls_certificate_sds_secret_configs'] = [sds(`kubernetes://${tls.credentialName}`)];
+  // A credentialName that already names its source (`invalid://` from an unresolvable BackendTLSPolicy CA) is used as is.
+  const cred = tls.credentialName?.includes('://') ? tls.credentialName : `kubernetes://${tls.credentialName ?? ''}`;
+  if (tls.mode === 'MUTUAL' && tls.credentialName) common['tls_certificate_sds_secret_configs'] = [sds(cred)];
   if (tls.credentialName)
     common['combined_validation_context'] = {
       default_validation_context: sanMatchers(sans),
-      validation_context_sds_secret_config: sds(`kubernetes://${tls.credentialName}-cacert`),
+      validation_context_sds_secret_config: sds(`${cred}-cacert`),
     };
+  else if (tls.caCertificatesPem)
+    common['validation_context'] = { trusted_ca: { inline_string: tls.caCertificatesPem }, ...sanMatchers(sans) };
   else if (tls.caCertificates) common['validation_context'] = { trusted_ca: { filename: tls.caCertificates }, ...sanMatchers(sans) };
   if (tls.mode === 'MUTUAL' && !tls.credentialName && tls.clientCertificate && tls.privateKey) {
     common['tls_certificates'] = [{ certificate_chain: { filename: tls.clientCertificate }, private_key: { filename: tls.privateKey } }];

@@ -9,7 +9,10 @@
  *   apply); without a VIP, `0.0.0.0_<port>` (SNI chains for TLS, else the first service's chain);
  * - a port whose protocol is not declared (no known name prefix or appProtocol) is sniffed as istiod
  *   does: its VIP listener runs http_inspector and sends HTTP/1.1 and h2c to the HCM of route config
- *   `"<port>"` (where the service gets its virtual host) and everything else to tcp_proxy.
+ *   `"<port>"` (where the service gets its virtual host) and everything else to tcp_proxy;
+ * - a Sidecar egress `bind`/`captureMode: NONE` or a proxy without iptables moves a listener to
+ *   `<bind>_<port>` and makes it bind its port (egress-bind.ts); the catch-all chain goes to the
+ *   Sidecar's egressProxy when set.
  */
 import type { MeshService } from '../model/config.js';
 import type { FilterChain, Listener, RouteConfiguration, VirtualHost } from '../proto/types.js';
@@ -17,20 +20,14 @@ import { typedAny } from '../proto/any.js';
 import { legacyServiceDomains, serviceDomains } from './domains.js';
 import { versionGates } from './versions.js';
 import { HCM_FILTER, HCM_TYPE, listenerContext, rdsHcm } from './hcm.js';
-import {
-  BLACKHOLE_CLUSTER,
-  PASSTHROUGH_CLUSTER,
-  clusterName,
-  configPath,
-  outboundListenerName,
-  outboundRouteName,
-  vhostName,
-} from './names.js';
+import { BLACKHOLE_CLUSTER, clusterName, configPath, outboundListenerName, outboundRouteName, vhostName } from './names.js';
 import { istioMetadata } from './metadata.js';
 import { portProtocol, isHttp } from './protocol.js';
 import { hostRoutes, type RouteFlavor } from './route.js';
 import { tcpChain, tcpProxy, tlsChains, TLS_INSPECTOR } from './tcp.js';
 import type { Scope } from './scope.js';
+import { egressBinding } from './egress-bind.js';
+import { canBind } from '../model/interception.js';
 
 export const SIDECAR_ROUTES: RouteFlavor = {
   headerStyle: 'string_match',
@@ -75,7 +72,7 @@ const HTTP_INSPECTOR = {
 };
 
 export function virtualOutbound(scope: Scope): Listener {
-  const target = scope.outboundPolicy === 'REGISTRY_ONLY' ? BLACKHOLE_CLUSTER : PASSTHROUGH_CLUSTER;
+  const target = scope.outboundPolicy === 'REGISTRY_ONLY' ? BLACKHOLE_CLUSTER : scope.passthroughCluster;
   return {
     name: 'virtualOutbound',
     address: { socket_address: { address: '0.0.0.0', port_value: 15001 } },
@@ -85,14 +82,14 @@ export function virtualOutbound(scope: Scope): Listener {
   };
 }
 
-function httpListener(scope: Scope, port: number): Listener {
-  const name = outboundListenerName(port);
+function httpListener(scope: Scope, port: number, address: string, bound: boolean): Listener {
+  const name = address === '0.0.0.0' ? outboundListenerName(port) : `${address}_${port}`;
   const ctx = listenerContext(scope, 'sidecar-outbound', { number: port });
   return {
     name,
-    address: { socket_address: { address: '0.0.0.0', port_value: port } },
+    address: { socket_address: { address, port_value: port } },
     traffic_direction: 'OUTBOUND',
-    ...noBind(scope),
+    ...(bound ? {} : noBind(scope)),
     filter_chains: [
       { filters: [{ name: HCM_FILTER, typed_config: typedAny(HCM_TYPE, rdsHcm(`outbound_${name}`, outboundRouteName(port), ctx)) }] },
     ],
@@ -119,12 +116,13 @@ function tcpListener(
   chains: FilterChain[],
   tls: boolean,
   svc: MeshService | undefined,
+  bound = false,
 ): Listener {
   return {
     name,
     address: { socket_address: { address, port_value: port } },
     traffic_direction: 'OUTBOUND',
-    ...noBind(scope),
+    ...(bound ? {} : noBind(scope)),
     ...(tls ? { listener_filters: [TLS_INSPECTOR] } : {}),
     filter_chains: chains,
     ...(svc ? { metadata: istioMetadata({ config: configPath('Service', svc.namespace, svc.name) }) } : {}),
@@ -137,14 +135,57 @@ function isTls(svc: MeshService, port: number): boolean {
   return proto === 'TLS' || proto === 'HTTPS';
 }
 
+/** A listener on `address:port` shared by several services (no VIP, or a Sidecar egress bind). */
+interface SharedListener {
+  readonly address: string;
+  readonly port: number;
+  readonly bound: boolean;
+  readonly services: MeshService[];
+}
+
+/** A listener sniffing HTTP (http_inspector) on an undeclared port: HTTP/1.1 and h2c to route config `"<port>"`, the rest to tcp_proxy. */
+function sniffedListener(scope: Scope, svc: MeshService, p: MeshService['ports'][number], address: string, bound: boolean): Listener {
+  const name = `${address}_${p.port}`;
+  const http: FilterChain = {
+    filter_chain_match: { application_protocols: ['http/1.1', 'h2c'] },
+    filters: [
+      {
+        name: HCM_FILTER,
+        typed_config: typedAny(
+          HCM_TYPE,
+          rdsHcm(
+            `outbound_${name}`,
+            outboundRouteName(p.port),
+            listenerContext(scope, 'sidecar-outbound', { number: p.port, name: p.name }),
+          ),
+        ),
+      },
+    ],
+  };
+  const chains = [http, tcpChain(scope, svc, p.port, scope.vsFor(svc.hostname))];
+  return { ...tcpListener(scope, name, address, p.port, chains, false, svc, bound), listener_filters: [HTTP_INSPECTOR] };
+}
+
 /** TCP/TLS listeners for the non-HTTP ports of the visible services. */
-export function tcpListeners(scope: Scope, http: ReadonlyMap<number, unknown>): Listener[] {
+export function tcpListeners(scope: Scope, http: ReadonlyMap<number, readonly MeshService[]>): Listener[] {
   const out: Listener[] = [];
   const vipLess = new Map<number, MeshService[]>();
+  // The HTTP listeners own their address:port (istiod merges the two into a sniffed listener; tspilot keeps HTTP).
+  const taken = new Set(httpBindings(scope, http).map((b) => `${b.address}_${b.port}`));
+  const shared = new Map<string, SharedListener>();
   for (const svc of scope.services) {
     for (const p of svc.ports) {
       const proto = portProtocol(p);
       if (p.protocol === 'UDP' || isHttp(proto)) continue;
+      const b = egressBinding(scope, svc, p.port);
+      if (b.address) {
+        const key = `${b.address}_${p.port}`;
+        if (taken.has(key) || (b.bindToPort && !canBind(scope.proxy, b.address, p.port))) continue;
+        const cur = shared.get(key);
+        if (cur) cur.services.push(svc);
+        else shared.set(key, { address: b.address, port: p.port, bound: b.bindToPort, services: [svc] });
+        continue;
+      }
       if (!svc.clusterIP) {
         vipLess.set(p.port, [...(vipLess.get(p.port) ?? []), svc]);
         continue;
@@ -152,24 +193,7 @@ export function tcpListeners(scope: Scope, http: ReadonlyMap<number, unknown>): 
       const vs = scope.vsFor(svc.hostname);
       const name = `${svc.clusterIP}_${p.port}`;
       if (sniffed(svc, p)) {
-        const http: FilterChain = {
-          filter_chain_match: { application_protocols: ['http/1.1', 'h2c'] },
-          filters: [
-            {
-              name: HCM_FILTER,
-              typed_config: typedAny(
-                HCM_TYPE,
-                rdsHcm(
-                  `outbound_${name}`,
-                  outboundRouteName(p.port),
-                  listenerContext(scope, 'sidecar-outbound', { number: p.port, name: p.name }),
-                ),
-              ),
-            },
-          ],
-        };
-        const l = tcpListener(scope, name, svc.clusterIP, p.port, [http, tcpChain(scope, svc, p.port, vs)], false, svc);
-        out.push({ ...l, listener_filters: [HTTP_INSPECTOR] });
+        out.push(sniffedListener(scope, svc, p, svc.clusterIP, false));
         continue;
       }
       const tls = isTls(svc, p.port);
@@ -177,8 +201,18 @@ export function tcpListeners(scope: Scope, http: ReadonlyMap<number, unknown>): 
       out.push(tcpListener(scope, name, svc.clusterIP, p.port, chains, tls && chains.length > 1, svc));
     }
   }
-  for (const [port, svcs] of [...vipLess.entries()].sort(byNum)) {
-    if (http.has(port)) continue; // the HTTP listener owns 0.0.0.0_<port>; istiod does the same
+  const vipLessShared = [...vipLess.entries()]
+    .sort(byNum)
+    .filter(([port]) => !taken.has(`0.0.0.0_${port}`)) // the HTTP listener owns 0.0.0.0_<port>; istiod does the same
+    .map(([port, services]): SharedListener => ({ address: '0.0.0.0', port, bound: false, services }));
+  for (const { address, port, bound, services: svcs } of [...vipLessShared, ...shared.values()]) {
+    // A sniffed port on a bound address: the first service's sniffing listener (istiod: AUTO over AUTO keeps the first).
+    const first = svcs[0]!;
+    const fp = first.ports.find((x) => x.port === port);
+    if (address !== '0.0.0.0' && fp && sniffed(first, fp)) {
+      out.push(sniffedListener(scope, first, fp, address, bound));
+      continue;
+    }
     const chains: FilterChain[] = [];
     let fallback: FilterChain | undefined;
     const seen = new Set<string>();
@@ -199,12 +233,13 @@ export function tcpListeners(scope: Scope, http: ReadonlyMap<number, unknown>): 
     out.push(
       tcpListener(
         scope,
-        outboundListenerName(port),
-        '0.0.0.0',
+        `${address}_${port}`,
+        address,
         port,
         uniq,
         uniq.some((c) => c.filter_chain_match),
         undefined,
+        bound,
       ),
     );
   }
@@ -224,8 +259,30 @@ function dedupeSni(chains: FilterChain[]): FilterChain[] {
   return out;
 }
 
-export function httpListeners(scope: Scope, ports: ReadonlyMap<number, unknown>): Listener[] {
-  return [...ports.keys()].map((p) => httpListener(scope, p));
+/**
+ * The HTTP listeners per port: one per address the port's services bind (egress-bind.ts), the
+ * default being `0.0.0.0`; the first service's binding decides whether that address is bound.
+ */
+function httpBindings(
+  scope: Scope,
+  ports: ReadonlyMap<number, readonly MeshService[]>,
+): { readonly port: number; readonly address: string; readonly bound: boolean }[] {
+  const out: { port: number; address: string; bound: boolean }[] = [];
+  for (const [port, svcs] of ports) {
+    const seen = new Set<string>();
+    for (const svc of svcs) {
+      const b = egressBinding(scope, svc, port);
+      const address = b.address ?? '0.0.0.0';
+      if (seen.has(address) || (b.bindToPort && !canBind(scope.proxy, address, port))) continue;
+      seen.add(address);
+      out.push({ port, address, bound: b.bindToPort });
+    }
+  }
+  return out;
+}
+
+export function httpListeners(scope: Scope, ports: ReadonlyMap<number, readonly MeshService[]>): Listener[] {
+  return httpBindings(scope, ports).map((b) => httpListener(scope, b.port, b.address, b.bound));
 }
 
 export function outboundRouteConfig(scope: Scope, port: number, services: readonly MeshService[]): RouteConfiguration {
@@ -248,7 +305,7 @@ export function outboundRouteConfig(scope: Scope, port: number, services: readon
     vhosts.push({
       name: 'allow_any',
       domains: ['*'],
-      routes: [{ name: 'allow_any', match: { prefix: '/' }, route: { cluster: PASSTHROUGH_CLUSTER, timeout: { seconds: 0 } } }],
+      routes: [{ name: 'allow_any', match: { prefix: '/' }, route: { cluster: scope.passthroughCluster, timeout: { seconds: 0 } } }],
       include_request_attempt_count: true,
     });
   }

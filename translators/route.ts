@@ -90,7 +90,10 @@ function retryPolicy(given: HTTPRetry | undefined, scope: Scope, flavor: RouteFl
   const r = given ?? (flavor.defaultRetries ? scope.mesh.settings.defaultHttpRetryPolicy : undefined);
   if (!r) return flavor.defaultRetries ? defaultRetryPolicy() : undefined;
   if (!r.attempts || r.attempts <= 0) return undefined;
-  const perTry = r.perTryTimeout ? { per_try_timeout: durationOf(r.perTryTimeout) } : {};
+  const perTry = {
+    ...(r.perTryTimeout ? { per_try_timeout: durationOf(r.perTryTimeout) } : {}),
+    ...(r.backoff ? { retry_back_off: { base_interval: durationOf(r.backoff) } } : {}),
+  };
   if (flavor.timeoutAs === 'max_stream_duration') {
     // grpc-js splits retry_on on ',' without trimming and both clients skip unknown names: keep
     // only the gRPC status conditions, and no policy at all when none is left.

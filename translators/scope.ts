@@ -10,11 +10,12 @@
  */
 import { workloadLabels } from '../model/resolve-proxy.js';
 import type { MeshConfig, MeshService } from '../model/config.js';
-import type { DestinationRule, Sidecar, VirtualService } from '../model/istio.js';
+import type { DestinationRule, IstioEgressListener, Sidecar, VirtualService } from '../model/istio.js';
 import type { OutboundTrafficPolicy } from '../model/meshconfig.js';
 import type { Proxy } from '../model/proxy.js';
 import { hostSubsetOf, isWildcardHost, resolveShortName } from '../model/hosts.js';
 import { selectorMatches } from '../model/labels.js';
+import { PASSTHROUGH_CLUSTER, clusterName } from './names.js';
 
 export interface Scope {
   readonly mesh: MeshConfig;
@@ -27,6 +28,8 @@ export interface Scope {
   /** Mesh-bound VirtualServices visible to the proxy, by namespace/name. */
   readonly virtualServices: readonly VirtualService[];
   readonly outboundPolicy: OutboundTrafficPolicy;
+  /** With ALLOW_ANY, the cluster unknown destinations go to: the Sidecar's egressProxy, else PassthroughCluster. */
+  readonly passthroughCluster: string;
   /** The VirtualService that routes `host` for this proxy (the first one wins, as istiod). */
   vsFor(host: string): VirtualService | undefined;
   /** The DestinationRule for `host`: the proxy's namespace, then the service's, then the root namespace, then any exported. */
@@ -39,17 +42,31 @@ export function exported(exportTo: readonly string[] | undefined, owner: string,
   return list.some((e) => e === '*' || (e === '.' && owner === ns) || e === ns);
 }
 
+/** Whether egress listener `e` imports `host` of namespace `ns` (its `namespace/host` entries). */
+function admits(e: IstioEgressListener, proxyNs: string, ns: string, host: string): boolean {
+  return e.hosts.some((h) => {
+    const i = h.indexOf('/');
+    const hns = h.slice(0, i);
+    const nsOk = hns === '*' || (hns === '.' && ns === proxyNs) || hns === ns;
+    return nsOk && hostSubsetOf(host, h.slice(i + 1));
+  });
+}
+
+/**
+ * The egress listener a service port's outbound listener comes from, as istiod walks them: the
+ * listener declaring that port, else the catch-all (no port) one; undefined without a Sidecar.
+ */
+export function egressListenerFor(scope: Scope, svc: MeshService, port: number): IstioEgressListener | undefined {
+  const egress = scope.sidecar?.spec.egress ?? [];
+  const admitted = egress.filter((e) => admits(e, scope.namespace, svc.namespace, svc.hostname));
+  return admitted.find((e) => e.port?.number === port) ?? admitted.find((e) => !e.port);
+}
+
 /** Ports of `host` the Sidecar's egress allows: 'all', a set (egress listeners with a port), or none. */
 function egressPorts(sc: Sidecar, proxyNs: string, ns: string, host: string): 'all' | Set<number> | undefined {
   let out: 'all' | Set<number> | undefined;
   for (const e of sc.spec.egress ?? []) {
-    const hit = e.hosts.some((h) => {
-      const i = h.indexOf('/');
-      const hns = h.slice(0, i);
-      const nsOk = hns === '*' || (hns === '.' && ns === proxyNs) || hns === ns;
-      return nsOk && hostSubsetOf(host, h.slice(i + 1));
-    });
-    if (!hit) continue;
+    if (!admits(e, proxyNs, ns, host)) continue;
     if (!e.port) return 'all';
     out ??= new Set<number>();
     if (out !== 'all') out.add(e.port.number);
@@ -66,9 +83,21 @@ function scoped(sc: Sidecar | undefined, proxyNs: string, s: MeshService): MeshS
   if (!sc) return s;
   const ports = egressPorts(sc, proxyNs, s.namespace, s.hostname);
   if (ports === undefined) return undefined;
-  if (ports === 'all') return s;
-  const kept = s.ports.filter((p) => ports.has(p.port));
-  return kept.length ? { ...s, ports: kept } : undefined;
+  const kept = (ports === 'all' ? s.ports : s.ports.filter((p) => ports.has(p.port))).map((p) => {
+    // istiod builds the listener of an egress port with that port's declared protocol.
+    const declared = sc.spec.egress?.find(
+      (e) => e.port?.number === p.port && e.port.protocol && admits(e, proxyNs, s.namespace, s.hostname),
+    )?.port?.protocol;
+    return declared && p.protocol !== 'UDP' ? { ...p, appProtocol: declared.toLowerCase() } : p;
+  });
+  if (!kept.length) return undefined;
+  return kept.every((p, i) => p === s.ports[i]) && kept.length === s.ports.length ? s : { ...s, ports: kept };
+}
+
+/** istiod's GetDestinationCluster for the Sidecar's egressProxy (outbound|<port>|<subset>|<host>), when set. */
+function egressProxyCluster(sc: Sidecar | undefined): string | undefined {
+  const ep = sc?.spec.outboundTrafficPolicy?.egressProxy;
+  return ep ? clusterName('outbound', ep.port.number, ep.subset ?? '', ep.host) : undefined;
 }
 
 /** The proxy's workload labels: model/resolve-proxy.ts's rule (the registry pod's over metadata LABELS). */
@@ -133,6 +162,7 @@ export function buildScope(mesh: MeshConfig, proxy: Proxy): Scope {
     serviceByHost,
     virtualServices,
     outboundPolicy: sidecar?.spec.outboundTrafficPolicy?.mode ?? mesh.settings.outboundTrafficPolicy,
+    passthroughCluster: egressProxyCluster(sidecar) ?? PASSTHROUGH_CLUSTER,
     vsFor(host) {
       if (!vsCache.has(host)) {
         // The first VirtualService (namespace/name) naming the host exactly, else the first matching it by wildcard.

@@ -5,6 +5,9 @@
  * inbound per workload port and InboundPassthroughCluster. Listeners: virtualOutbound,
  * virtualInbound, `0.0.0.0_<port>` per HTTP port, TCP/TLS listeners. Routes: `"<port>"` per
  * HTTP port, `inbound|<port>||` per inbound HTTP port. EDS: the outbound EDS clusters.
+ * Built as three parts — outbound (clusters, EDS, routes), outbound listeners, inbound — which
+ * depend on different inputs, so the server can share each among the proxies it is the same for
+ * (translators/share.ts); merged, they are the whole output, sorted by name as before.
  */
 import type { MeshConfig } from '../model/config.js';
 import type { Proxy } from '../model/proxy.js';
@@ -13,9 +16,11 @@ import { outboundClusters } from './cluster.js';
 import { outboundEndpoints } from './endpoint.js';
 import { BLACKHOLE_CLUSTER, PASSTHROUGH_CLUSTER, type ClusterKey } from './names.js';
 import { httpListeners, httpPorts, outboundRouteConfig, routePorts, tcpListeners, virtualOutbound } from './outbound.js';
-import { inboundClusters, inboundPorts, inboundRoutes, virtualInbound } from './inbound.js';
+import { inboundClusters, inboundPorts, inboundRoutes } from './inbound.js';
+import { inboundListeners } from './inbound-bind.js';
+import { interceptionMode } from '../model/interception.js';
 import { buildScope, type Scope } from './scope.js';
-import type { ClusterOutput, Generated, TypeOutput } from './generated.js';
+import { EMPTY_OUTPUT, mergeOutputs, type ClusterOutput, type Generated, type TypeOutput } from './generated.js';
 import { durationOf } from '../model/duration.js';
 
 export { SIDECAR_ROUTES } from './outbound.js';
@@ -58,29 +63,44 @@ export function edsOutput(scope: Scope, clusters: ClusterOutput<Cluster>): Clust
   };
 }
 
-export function sidecarGenerator(mesh: MeshConfig, proxy: Proxy): Generated {
-  const scope = buildScope(mesh, proxy);
-  const inPorts = inboundPorts(scope);
+/**
+ * The outbound part: fixed and outbound clusters, their EDS, the outbound route configs. Depends on
+ * the scope (namespace, Sidecar, version gates) and, of the workload's labels, only on what
+ * translators/share.ts `outboundShareKey` names (sourceLabels matches, locality, failover labels).
+ */
+export function sidecarOutbound(scope: Scope): Generated {
   const clusters = clusterOutput([
     ...fixedClusters(scope).map((cluster) => ({ cluster })),
     ...outboundClusters(scope, { defaultLb: 'LEAST_REQUEST', envoyPolicy: true }),
-    ...inboundClusters(scope, inPorts),
   ]);
+  const routes = [...routePorts(scope.services).entries()].map(([port, svcs]) => outboundRouteConfig(scope, port, svcs)).sort(byName);
+  return { ...EMPTY_OUTPUT, clusters, endpoints: edsOutput(scope, clusters), routes: eager(routes, (r) => r.name!) };
+}
+
+/** The outbound listeners: as the outbound part, plus the HCMs' per-workload values (tracing tags). */
+export function sidecarOutboundListeners(scope: Scope): Generated {
   const ports = httpPorts(scope.services);
   const listeners = [
-    virtualOutbound(scope),
-    virtualInbound(scope, inPorts),
+    ...(interceptionMode(scope.proxy) === 'NONE' ? [] : [virtualOutbound(scope)]),
     ...httpListeners(scope, ports),
     ...tcpListeners(scope, ports),
   ].sort(byName);
-  const routes = [
-    ...[...routePorts(scope.services).entries()].map(([port, svcs]) => outboundRouteConfig(scope, port, svcs)),
-    ...inboundRoutes(inPorts),
-  ].sort(byName);
+  return { ...EMPTY_OUTPUT, listeners: eager(listeners, (l) => l.name!) };
+}
+
+/** The inbound part: inbound clusters, virtualInbound and bound ingress listeners, inbound route configs — the workload's own shape. */
+export function sidecarInbound(scope: Scope): Generated {
+  const inPorts = inboundPorts(scope);
   return {
-    clusters,
-    endpoints: edsOutput(scope, clusters),
-    listeners: eager(listeners, (l) => l.name!),
-    routes: eager(routes, (r) => r.name!),
+    ...EMPTY_OUTPUT,
+    clusters: clusterOutput(inboundClusters(scope, inPorts)),
+    listeners: eager(inboundListeners(scope, inPorts).sort(byName), (l) => l.name!),
+    routes: eager([...inboundRoutes(inPorts)].sort(byName), (r) => r.name!),
   };
+}
+
+/** Everything for one sidecar: the three parts (share.ts caches them separately) merged. */
+export function sidecarGenerator(mesh: MeshConfig, proxy: Proxy): Generated {
+  const scope = buildScope(mesh, proxy);
+  return mergeOutputs([sidecarOutbound(scope), sidecarOutboundListeners(scope), sidecarInbound(scope)]);
 }

@@ -2,13 +2,14 @@
  * @module translators/tcp
  * TCP and TLS (SNI) routing as istiod does it: a `envoy.filters.network.tcp_proxy` filter to one
  * cluster or weighted clusters; VirtualService `tcp` routes (first matching route for the port)
- * and `tls` routes (one filter chain per SNI match) for a service; the listener filters by name.
+ * and `tls` routes (one filter chain per SNI match) for a service; a gateway's TCP servers from the
+ * first applying `tcp` route; the listener filters by name.
  */
 import type { MeshService } from '../model/config.js';
 import type { RouteDestination, VirtualService } from '../model/istio.js';
 import type { Filter, FilterChain } from '../proto/types.js';
 import { typedAny } from '../proto/any.js';
-import { clusterName, configPath } from './names.js';
+import { BLACKHOLE_CLUSTER, clusterName, configPath } from './names.js';
 import { istioMetadata } from './metadata.js';
 import { resolveShortName } from '../model/hosts.js';
 import { selectorMatches } from '../model/labels.js';
@@ -85,10 +86,30 @@ export function tlsChains(scope: Scope, vs: VirtualService | undefined, port: nu
     if (!sni.length) continue;
     const dests = destinations(scope, vs, t.route, port);
     out.push({
-      filter_chain_match: { server_names: sni },
+      // SNI `*` (a TLSRoute without hostnames) matches every name: no server_names, as istiod.
+      ...(sni.includes('*') ? {} : { filter_chain_match: { server_names: sni } }),
       filters: [tcpProxy(dests[0]!.name, dests)],
-      metadata: istioMetadata({ config: configPath('VirtualService', vs.meta.namespace, vs.meta.name) }),
+      metadata: istioMetadata({ config: t.provenance ?? configPath('VirtualService', vs.meta.namespace, vs.meta.name) }),
     } as FilterChain);
   }
   return out;
+}
+
+/**
+ * The chain of a gateway's TCP server (or a TLS server that terminates): the first `tcp` route of
+ * the bound VirtualServices (in their order) that applies to the server's port and gateway, as
+ * istiod; a route without destinations (a TCPRoute whose backends all failed or weigh 0) goes to
+ * BlackHoleCluster, which closes the connection. None applies → no chain.
+ */
+export function gatewayTcpChain(scope: Scope, bound: readonly VirtualService[], port: number, gateway: string): FilterChain | undefined {
+  for (const vs of bound) {
+    const tcp = vs.spec.tcp?.find((t) => !t.match?.length || t.match.some((m) => l4Applies(scope, m, port, gateway)));
+    if (!tcp) continue;
+    const dests = tcp.route.length ? destinations(scope, vs, tcp.route, port) : [{ name: BLACKHOLE_CLUSTER, weight: 1 }];
+    return {
+      filters: [tcpProxy(dests[0]!.name, dests)],
+      metadata: istioMetadata({ config: tcp.provenance ?? configPath('VirtualService', vs.meta.namespace, vs.meta.name) }),
+    } as FilterChain;
+  }
+  return undefined;
 }

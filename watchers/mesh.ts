@@ -26,7 +26,7 @@ import { DEFAULT_MESH_SETTINGS, type MeshSettings } from '../model/meshconfig.js
 import { resolveShortName } from '../model/hosts.js';
 import { serviceSelects } from '../model/labels.js';
 import { serviceEntryEndpoints, serviceEntryServices, serviceExportTo, workloadEntryEndpoints } from './serviceentry.js';
-import type { EndpointSlice, Pod, Secret, Service, ServicePort } from '../model/k8s.js';
+import type { ConfigMap, EndpointSlice, Pod, Secret, Service, ServicePort } from '../model/k8s.js';
 import type { AuthorizationPolicy, RequestAuthentication } from '../model/security.js';
 import type { Entry, StoreState } from './store/reduce.js';
 import type { GatewayApiObject } from '../model/gatewayapi.js';
@@ -44,6 +44,11 @@ export interface MeshOptions {
    * It appears with the next snapshot after its Pod arrives.
    */
   readonly holdEndpointsWithoutPod?: boolean;
+  /**
+   * tspilot's own GatewayClass name (`--gateway-class-name`, istiod's built-in `istio`): Gateways of
+   * this class are served even with no GatewayClass object.
+   */
+  readonly gatewayClassName?: string;
 }
 
 export const DEFAULT_MESH_OPTIONS: MeshOptions = { domainSuffix: 'cluster.local', endpointsFromPods: true };
@@ -89,6 +94,7 @@ export function buildMesh(
   const sidecars: Sidecar[] = [];
   const gateways: Gateway[] = [];
   const secrets = new Map<string, Secret>();
+  const configMaps = new Map<string, ConfigMap>();
   const gatewayApi: GatewayApiObject[] = [];
   const authzPolicies: AuthorizationPolicy[] = [];
   const requestAuthns: RequestAuthentication[] = [];
@@ -130,6 +136,10 @@ export function buildMesh(
       case 'Secret':
         secrets.set(`${o.meta.namespace}/${o.meta.name}`, o);
         break;
+      case 'ConfigMap':
+        configMaps.set(`${o.meta.namespace}/${o.meta.name}`, o);
+        break;
+      case 'BackendTLSPolicy':
       case 'GatewayClass':
       case 'KubernetesGateway':
       case 'HTTPRoute':
@@ -332,11 +342,21 @@ export function buildMesh(
         serviceByHost,
         secrets: new Set(secrets.keys()),
         domainSuffix: opts.domainSuffix,
+        ...(opts.gatewayClassName ? { className: opts.gatewayClassName } : {}),
+        configMaps,
       })
     : undefined;
   if (gwapi) {
     virtualServices.push(...gwapi.virtualServices);
     gateways.push(...gwapi.gateways);
+    // BackendTLSPolicy's upstream TLS: into the user's DestinationRule for the host when it sets no TLS of its own, else a rule of its own.
+    for (const gen of gwapi.destinationRules) {
+      const user = destinationRuleByHost.get(gen.spec.host);
+      const merged = user ? withBackendTls(user, gen) : gen;
+      if (user) drs[drs.indexOf(user)] = merged;
+      else drs.push(merged);
+      destinationRuleByHost.set(gen.spec.host, merged);
+    }
   }
   const rejected = [...st.rejected.values(), ...semanticRejections].sort((a, b) => a.key.localeCompare(b.key));
   const settings = opts.settings ?? DEFAULT_MESH_SETTINGS;
@@ -372,6 +392,28 @@ export function buildMesh(
     ...(notices.length ? { notices } : {}),
   };
   return { mesh, accepted };
+}
+
+/**
+ * A user's DestinationRule with a BackendTLSPolicy's TLS added where the user set none (rule-wide,
+ * and per port): the user's own `tls` wins, as a user's explicit traffic policy does in istiod.
+ */
+function withBackendTls(user: DestinationRule, gen: DestinationRule): DestinationRule {
+  const tp = user.spec.trafficPolicy ?? {};
+  const gp = gen.spec.trafficPolicy ?? {};
+  const ports = [...(tp.portLevelSettings ?? [])];
+  for (const g of gp.portLevelSettings ?? []) {
+    const i = ports.findIndex((p) => p.port.number === g.port.number);
+    if (i < 0) ports.push(g);
+    else if (!ports[i]!.tls) ports[i] = { ...ports[i]!, tls: g.tls! };
+  }
+  return {
+    ...user,
+    spec: {
+      ...user.spec,
+      trafficPolicy: { ...tp, ...(!tp.tls && gp.tls ? { tls: gp.tls } : {}), ...(ports.length ? { portLevelSettings: ports } : {}) },
+    },
+  };
 }
 
 function subsetProblem(

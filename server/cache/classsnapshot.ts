@@ -9,8 +9,9 @@
  */
 import { createHash } from 'node:crypto';
 import { encodeResource, type EncodedResource } from '../../proto/encode.js';
-import { CDS, ECDS, EDS, LDS, NDS, RDS, SDS, MESSAGE_OF, PUSH_ORDER, type XdsType } from '../../proto/typeurls.js';
-import type { ClusterKey, Generated, TypeOutput } from '../../translators/index.js';
+import type { XdsType } from '../../proto/typeurls.js';
+import type { ClusterKey, Generated } from '../../translators/index.js';
+import { PartSnapshot, type EncodeFailure } from './part.js';
 import type { CarryOver, ResourceSnapshot } from './api.js';
 
 /**
@@ -138,12 +139,8 @@ export function typeVersion(resources: Iterable<EncodedResource>): string {
   return foldVersion(h1, h2, n);
 }
 
-export type EncodeFailure = (info: { proxyClass: string; typeUrl: string; name: string; error: Error }) => void;
-
-/** One class's output for one mesh generation. */
+/** One class's output for one mesh generation: the composition of its parts (part.ts), each possibly shared with other classes. */
 export class ClassSnapshot implements ResourceSnapshot {
-  /** type → name → encoded resource (null: failed to encode; names the class lacks are not kept). */
-  readonly encoded = new Map<XdsType, Map<string, EncodedResource | null>>(PUSH_ORDER.map((t) => [t, new Map()]));
   private readonly wildcard = new Map<
     XdsType,
     { resources: EncodedResource[]; version: string; map: ReadonlyMap<string, EncodedResource> }
@@ -154,7 +151,10 @@ export class ClassSnapshot implements ResourceSnapshot {
    * entries was the largest item in the server's heap). Treat as immutable.
    */
   private readonly shared = new Map<string, ReadonlyMap<string, EncodedResource>>();
-  /** Encoded bytes this class has produced or carried over (what the cache's byte budget counts). */
+  /** Per type, the sorted union of the parts' names (only built when several parts list names of the type). */
+  private readonly nameLists = new Map<XdsType, readonly string[]>();
+  readonly parts: readonly PartSnapshot[];
+  /** Encoded bytes of this class's parts (shared parts counted in every class that has them: what the cache's byte budget counts). */
   bytes = 0;
   /**
    * Set when the class's translation failed and there is no last good snapshot: the class has no
@@ -177,23 +177,38 @@ export class ClassSnapshot implements ResourceSnapshot {
     return m;
   }
 
+  /**
+   * `source`: the class's parts (the cache), or one whole generated output (tests, offline views:
+   * a private, lazily encoded part). `carry` (with a whole output) carries unchanged resources over
+   * from the previous snapshot's single part.
+   */
   constructor(
     readonly classKey: string,
-    private readonly generated: Generated,
-    private readonly interner: Interner,
-    private readonly onError: EncodeFailure,
+    source: Generated | readonly PartSnapshot[],
+    interner: Interner,
+    onError: EncodeFailure,
     carry?: { from: ClassSnapshot; keep: CarryOver },
   ) {
-    if (carry) {
-      for (const [t, m] of carry.from.encoded) {
-        const mine = this.encoded.get(t)!;
-        for (const [n, v] of m)
-          if (carry.keep(t, n, carry.from.clusterKey(t, n))) {
-            mine.set(n, v);
-            if (v) this.bytes += v.any.length;
-          }
-      }
+    if (Array.isArray(source)) this.parts = source as readonly PartSnapshot[];
+    else {
+      const g = source as Generated;
+      const from = carry?.from.parts.length === 1 ? carry.from.parts[0] : undefined;
+      this.parts = [
+        new PartSnapshot(
+          { owner: classKey, generated: g, closed: false, regenerate: () => g },
+          interner,
+          onError,
+          from && carry ? { from, keep: carry.keep } : undefined,
+        ),
+      ];
     }
+    for (const p of this.parts) this.bytes += p.bytes;
+    // Only an open part grows after it is made, and open parts are never shared (their key names the class).
+    for (const p of this.parts.filter((x) => x.open))
+      p.onGrow = (d) => {
+        this.bytes += d;
+        this.onGrow?.(d);
+      };
   }
 
   /**
@@ -214,65 +229,42 @@ export class ClassSnapshot implements ResourceSnapshot {
     return w;
   }
 
-  private output(t: XdsType): TypeOutput<object> {
-    switch (t) {
-      case CDS:
-        return this.generated.clusters;
-      case EDS:
-        return this.generated.endpoints;
-      case LDS:
-        return this.generated.listeners;
-      case RDS:
-        return this.generated.routes;
-      case SDS:
-        return this.generated.secrets ?? NOTHING;
-      case NDS:
-        return this.generated.nameTable ?? NOTHING;
-      case ECDS:
-        return this.generated.extensionConfigs ?? NOTHING;
-    }
-    throw new Error(`unsupported type ${String(t)}`);
+  /** The parts that list names of type `t`. */
+  private listing(t: XdsType): PartSnapshot[] {
+    return this.parts.filter((p) => p.names(t).length > 0);
+  }
+
+  /** The part answering `name`: the one listing it, else (aliases of open parts) the first that answers it. */
+  private owner(t: XdsType, name: string): PartSnapshot | undefined {
+    if (this.parts.length === 1) return this.parts[0];
+    return this.parts.find((p) => p.lists(t, name)) ?? this.parts.find((p) => p.has(t, name));
   }
 
   /** What a cluster or EDS name of this class stands for (the translators' key); undefined for other types and fixed clusters. */
   clusterKey(t: XdsType, name: string): ClusterKey | undefined {
-    return t === CDS ? this.generated.clusters.key(name) : t === EDS ? this.generated.endpoints.key(name) : undefined;
+    return this.owner(t, name)?.clusterKey(t, name);
   }
 
-  /** Names a wildcard subscription to `t` receives. */
+  /** Names a wildcard subscription to `t` receives (sorted, as one generator listing everything by name). */
   names(t: XdsType): readonly string[] {
-    return this.output(t).names();
+    let n = this.nameLists.get(t);
+    if (!n) {
+      const listing = this.listing(t);
+      n = listing.length === 0 ? [] : listing.length === 1 ? listing[0]!.names(t) : [...new Set(listing.flatMap((p) => p.names(t)))].sort();
+      this.nameLists.set(t, n);
+    }
+    return n;
   }
 
   /** The encoded resource `name` of type `t`, or undefined when it does not exist (or failed to encode). */
   get(t: XdsType, name: string): EncodedResource | undefined {
-    const byName = this.encoded.get(t)!;
-    const hit = byName.get(name);
-    if (hit !== undefined) return hit ?? undefined;
-    let res: EncodedResource | null = null;
-    try {
-      const msg = this.output(t).get(name);
-      // A name this class does not have is not remembered: names are the client's choice, and a
-      // miss is a cheap lookup in the generated output. Only failed encodes are (as null).
-      if (!msg) return undefined;
-      res = this.interner.encode(t, MESSAGE_OF[t], name, msg);
-    } catch (error) {
-      this.onError({ proxyClass: this.classKey, typeUrl: t, name, error: error as Error });
-    }
-    byName.set(name, res);
-    if (res) {
-      this.bytes += res.any.length;
-      this.onGrow?.(res.any.length);
-    }
-    return res ?? undefined;
+    return this.owner(t, name)?.get(t, name);
   }
 
-  /** The plain message (for config_dump and the translate CLI). */
+  /** The plain message (for config_dump's v1 view and the translate CLI). */
   message(t: XdsType, name: string): object | undefined {
-    return this.output(t).get(name);
+    return this.owner(t, name)?.message(t, name);
   }
 }
 
-const NOTHING: TypeOutput<never> & { key(name: string): undefined } = { names: () => [], get: () => undefined, key: () => undefined };
-/** The output of a class that could not be translated (see ClassSnapshot.unavailable). */
-export const NO_OUTPUT: Generated = { clusters: NOTHING, endpoints: NOTHING, listeners: NOTHING, routes: NOTHING };
+export { NO_OUTPUT, type EncodeFailure } from './part.js';

@@ -9,6 +9,12 @@
  * identities clients make up, the cache holds the classes of live streams plus a bounded tail.
  * A new mesh replaces every class; endpoint-only changes carry unaffected resources over.
  *
+ * Below the class, output is cached in parts (translators/share.ts, part.ts): a class is composed
+ * of parts looked up by key among those its mesh already has — so pods with distinct labels share
+ * one outbound part per namespace scope and each add only their inbound part. A part lives while a
+ * cached class uses it (reference counts); carry-over works per part, from the previous mesh's part
+ * of the same key.
+ *
  * Translator failures stay inside their class: when `generate` throws for a class, the class keeps
  * its snapshot from the previous mesh (its proxies keep the config they have, as istiod keeps
  * serving the last pushed config when a push fails), the failure is reported once per class and
@@ -20,9 +26,10 @@
  */
 import type { MeshConfig } from '../../model/config.js';
 import type { Proxy } from '../../model/proxy.js';
-import { generate as generateAll, proxyClass, type Generated } from '../../translators/index.js';
+import { outputParts, proxyClass, type Generated, type OutputPart } from '../../translators/index.js';
 import { PROTO_PATCH_OPS } from '../../proto/patch.js';
 import { ClassSnapshot, Interner, NO_OUTPUT, type EncodeFailure } from './classsnapshot.js';
+import { PartSnapshot } from './part.js';
 import type { CarryOver, ClassLease, MeshCache } from './api.js';
 
 export { ClassSnapshot, Interner, entryHash, foldVersion, typeVersion, unfoldVersion, type EncodeFailure } from './classsnapshot.js';
@@ -47,8 +54,13 @@ export interface SnapshotCacheOptions {
   readonly onError?: EncodeFailure;
   readonly onPatchSkipped?: PatchSkipped;
   readonly onTranslateError?: TranslateFailure;
-  /** The translator (tests inject failing ones); default: translators/index.ts `generate`. */
+  /** A whole-output translator (tests inject failing ones): each class is then one unshared part. */
   readonly generate?: (mesh: MeshConfig, proxy: Proxy) => Generated;
+  /**
+   * How a proxy's output splits into shareable parts (default: translators/index.ts `outputParts`
+   * with the EnvoyFilter stage; tests wrap it to count translations). Ignored when `generate` is given.
+   */
+  readonly parts?: (mesh: MeshConfig, proxy: Proxy) => { classKey: string; parts: readonly OutputPart[] };
   /** Most classes kept that no stream leases (default 256). */
   readonly idleClasses?: number;
   /** Most encoded bytes kept in classes no stream leases (default 32 MiB). */
@@ -61,9 +73,10 @@ export interface SnapshotCacheOptions {
 }
 
 /**
- * Defaults sized for the 256 MB heap docs/operating.md recommends: a class also holds its
- * translated messages, several times its encoded bytes (Bookinfo: ~35 KB of heap per class),
- * so 256 idle classes / 32 MiB of encoded output stay well inside it.
+ * Defaults sized for the 256 MB heap docs/operating.md recommends: an unshared class (gateway,
+ * proxyless gRPC, EnvoyFilter-patched) also holds its translated messages, several times its encoded
+ * bytes (Bookinfo: ~35 KB of heap per class), so 256 idle classes / 32 MiB of encoded output stay
+ * well inside it. A class's bytes count its shared parts too, so the budget errs on the safe side.
  */
 export const DEFAULT_IDLE_CLASSES = 256;
 export const DEFAULT_IDLE_BYTES = 32 * 1024 * 1024;
@@ -72,6 +85,14 @@ interface Entry {
   readonly key: string;
   readonly snap: ClassSnapshot;
   lastUsed: number;
+  /** The part keys this class holds a reference on (for the current mesh). */
+  readonly partKeys: readonly string[];
+}
+
+/** A part for the current mesh and how many cached classes use it. */
+interface PartEntry {
+  readonly snap: PartSnapshot;
+  refs: number;
 }
 
 interface LeaseState {
@@ -83,6 +104,9 @@ interface LeaseState {
 export interface CacheStats {
   /** Classes held for the current mesh. */
   readonly classes: number;
+  /** Distinct parts they are composed of (translators/share.ts), and those parts' encoded bytes (each counted once). */
+  readonly parts: number;
+  readonly partBytes: number;
   /** Of them, leased by live streams. */
   readonly pinned: number;
   readonly bytes: number;
@@ -103,7 +127,11 @@ export class SnapshotCache implements MeshCache {
   private current: MeshConfig;
   private readonly onError: EncodeFailure;
   private readonly onTranslateError: TranslateFailure;
-  private readonly gen: (mesh: MeshConfig, proxy: Proxy) => Generated;
+  private readonly split: (mesh: MeshConfig, proxy: Proxy) => { classKey: string; parts: readonly OutputPart[] };
+  /** Parts of the current mesh by key, shared by the classes composed of them. */
+  private parts = new Map<string, PartEntry>();
+  /** The previous mesh's parts, for carry-over; each is dropped once its successor exists. */
+  private previousParts = new Map<string, PartEntry>();
   private readonly maxIdle: number;
   private readonly maxIdleBytes: number;
   private readonly ttl: number;
@@ -119,7 +147,13 @@ export class SnapshotCache implements MeshCache {
     this.onError = o.onError ?? (() => {});
     this.onTranslateError = o.onTranslateError ?? (() => {});
     this.onPatchSkipped = o.onPatchSkipped ?? (() => {});
-    this.gen = o.generate ?? ((m, p) => generateAll(m, p, PROTO_PATCH_OPS));
+    const gen = o.generate;
+    this.split = gen
+      ? (m, p) => {
+          const classKey = proxyClass(p, m);
+          return { classKey, parts: [{ kind: 'class', key: `class:${classKey}`, closed: false, make: () => gen(m, p) }] };
+        }
+      : (o.parts ?? ((m, p) => outputParts(m, p, PROTO_PATCH_OPS)));
     this.maxIdle = o.idleClasses ?? DEFAULT_IDLE_CLASSES;
     this.maxIdleBytes = o.idleBytes ?? DEFAULT_IDLE_BYTES;
     this.ttl = o.idleTtlMs ?? 60_000;
@@ -134,7 +168,9 @@ export class SnapshotCache implements MeshCache {
   stats(): CacheStats {
     let pinned = 0;
     for (const k of this.classes.keys()) if (this.refs.get(k)) pinned++;
-    return { classes: this.classes.size, pinned, bytes: this.bytes, idleBytes: this.idleBytes };
+    let partBytes = 0;
+    for (const p of this.parts.values()) partBytes += p.snap.bytes;
+    return { classes: this.classes.size, parts: this.parts.size, partBytes, pinned, bytes: this.bytes, idleBytes: this.idleBytes };
   }
 
   /**
@@ -148,6 +184,8 @@ export class SnapshotCache implements MeshCache {
     this.previous = this.classes;
     this.keep = unchanged ?? null;
     this.classes = new Map();
+    this.previousParts = this.parts;
+    this.parts = new Map();
     this.idle = new Map();
     this.idleBytes = 0;
     this.bytes = 0;
@@ -215,8 +253,8 @@ export class SnapshotCache implements MeshCache {
     if (!e) {
       const prev = this.previous.get(key);
       if (prev) this.previous.delete(key);
-      const snap = this.translate(key, proxy, prev?.snap);
-      const made: Entry = { key, snap, lastUsed: this.now() };
+      const { snap, partKeys } = this.translate(key, proxy, prev?.snap);
+      const made: Entry = { key, snap, lastUsed: this.now(), partKeys };
       e = made;
       snap.onGrow = (d) => {
         this.bytes += d;
@@ -237,30 +275,66 @@ export class SnapshotCache implements MeshCache {
     return e;
   }
 
-  /** A new snapshot of the class, or its last good one (or an unavailable one) when translation throws. */
-  private translate(key: string, proxy: Proxy, prev: ClassSnapshot | undefined): ClassSnapshot {
+  /**
+   * A new snapshot of the class composed of its parts — each taken from the current mesh's parts
+   * when another class made it already, else translated (and, closed, encoded) now, carrying
+   * unchanged resources over from the previous mesh's part of the same key — or its last good one
+   * (or an unavailable one) when a translation throws.
+   */
+  private translate(key: string, proxy: Proxy, prev: ClassSnapshot | undefined): { snap: ClassSnapshot; partKeys: string[] } {
+    const made: string[] = [];
     try {
-      const g = this.gen(this.current, proxy);
-      // Names are computed lazily by some generators: ask now, so a failure shows here and not in a push.
-      g.clusters.names();
-      g.endpoints.names();
-      g.listeners.names();
-      g.routes.names();
-      for (const s of g.envoyFilters?.skips() ?? []) this.onPatchSkipped({ proxyClass: key, ...s });
-      const carry = prev && !prev.unavailable && !prev.stale && this.keep ? { from: prev, keep: this.keep } : undefined;
-      return new ClassSnapshot(key, g, this.interner, this.onError, carry);
+      const { parts } = this.split(this.current, proxy);
+      const snaps = parts.map((p) => {
+        const e = this.part(key, p);
+        e.refs++;
+        made.push(p.key);
+        return e.snap;
+      });
+      return { snap: new ClassSnapshot(key, snaps, this.interner, this.onError), partKeys: made };
     } catch (e) {
+      for (const k of made) this.unref(k);
       const error = e instanceof Error ? e : new Error(String(e));
       const lastGood = prev !== undefined && !prev.unavailable;
       this.onTranslateError({ proxyClass: key, error, lastGood });
       if (lastGood) {
         prev.stale = true;
-        return prev;
+        return { snap: prev, partKeys: [] };
       }
       const none = new ClassSnapshot(key, NO_OUTPUT, this.interner, this.onError);
       none.unavailable = error;
-      return none;
+      return { snap: none, partKeys: [] };
     }
+  }
+
+  /** The current mesh's part for `p`, made now if no class made it yet. */
+  private part(classKey: string, p: OutputPart): PartEntry {
+    const have = this.parts.get(p.key);
+    if (have) return have;
+    const g = p.make();
+    // Names are computed lazily by some generators: ask now, so a failure shows here and not in a push.
+    g.clusters.names();
+    g.endpoints.names();
+    g.listeners.names();
+    g.routes.names();
+    for (const s of g.envoyFilters?.skips() ?? []) this.onPatchSkipped({ proxyClass: classKey, ...s });
+    const prev = this.previousParts.get(p.key);
+    this.previousParts.delete(p.key);
+    const carry = prev && this.keep ? { from: prev.snap, keep: this.keep } : undefined;
+    const snap = new PartSnapshot(
+      { owner: classKey, generated: g, closed: p.closed, regenerate: () => p.make() },
+      this.interner,
+      this.onError,
+      carry,
+    );
+    const e: PartEntry = { snap, refs: 0 };
+    this.parts.set(p.key, e);
+    return e;
+  }
+
+  private unref(partKey: string): void {
+    const e = this.parts.get(partKey);
+    if (e && --e.refs <= 0) this.parts.delete(partKey);
   }
 
   /** Drops idle classes past the TTL, then the least recently used while over the count or byte budget. */
@@ -274,6 +348,7 @@ export class SnapshotCache implements MeshCache {
       this.classes.delete(e.key);
       this.bytes -= e.snap.bytes;
       e.snap.onGrow = null;
+      for (const k of e.partKeys) this.unref(k);
     }
   }
 }

@@ -48,6 +48,8 @@ export interface TranslateCli {
   readonly resource?: readonly string[];
   readonly output?: OutputFormat;
   readonly meshConfig?: string;
+  /** tspilot's own GatewayClass name, as for serve. */
+  readonly gatewayClassName?: string;
 }
 
 async function offlineProxy(
@@ -55,8 +57,9 @@ async function offlineProxy(
   nodeId: string,
   meta: readonly string[] = [],
   meshConfig?: string,
+  gatewayClassName?: string,
 ): Promise<{ loaded: Awaited<ReturnType<typeof loadConfigDir>>; proxy: Proxy; warnings: string }> {
-  const loaded = await loadConfigDir(configDir, meshOptions(meshConfig));
+  const loaded = await loadConfigDir(configDir, meshOptions(meshConfig, gatewayClassName));
   let proxy: Proxy;
   try {
     proxy = resolveNode(loaded.mesh, nodeId, parseMeta(meta));
@@ -78,7 +81,7 @@ async function offlineProxy(
 /** Returns the output on stdout; warnings (unreadable files, rejected objects) go to `warn`. */
 export function translateCommand(o: TranslateCli, warn: (s: string) => void = () => {}): Promise<CommandResult> {
   return guard(async () => {
-    const { loaded, proxy, warnings } = await offlineProxy(o.configDir, o.proxy, o.meta, o.meshConfig);
+    const { loaded, proxy, warnings } = await offlineProxy(o.configDir, o.proxy, o.meta, o.meshConfig, o.gatewayClassName);
     if (warnings) warn(warnings);
     const t = translate(loaded.mesh, proxy, {
       ...(o.type ? { types: [o.type] } : {}),

@@ -167,6 +167,7 @@ export function registerOperatorCommands(program: Command): void {
     .option('--meta <KEY=VALUE>', 'node metadata (repeatable), e.g. GENERATOR=grpc for a proxyless gRPC client', collect)
     .option('--resource <name>', 'only this resource (repeatable), as a named subscription asks for it', collect)
     .option('--mesh-config <file>', 'istio MeshConfig YAML, as for serve')
+    .option('--gateway-class-name <name>', "tspilot's own GatewayClass name, as for serve (default istio)")
     .addOption(outputOption().default('json'))
     .action(
       async (o: {
@@ -177,6 +178,7 @@ export function registerOperatorCommands(program: Command): void {
         resource?: string[];
         output: OutputFormat;
         meshConfig?: string;
+        gatewayClassName?: string;
       }) => {
         const { translateCommand } = await import('./commands.js');
         await run(translateCommand(o, (w) => process.stderr.write(w)));

@@ -49,9 +49,14 @@ export async function loadConfigDir(dir: string, opts?: MeshOptions): Promise<Lo
   return { mesh: meshFromState(state, opts), state, fileErrors, ...(opts ? { options: opts } : {}) };
 }
 
-/** Mesh-building options for `--mesh-config FILE` (istiod's defaults without it), as `serve` reads it. */
-export function meshOptions(meshConfig?: string): MeshOptions | undefined {
-  return meshConfig ? { ...DEFAULT_MESH_OPTIONS, settings: loadMeshConfigFile(meshConfig) } : undefined;
+/** Mesh-building options for `--mesh-config FILE` and `--gateway-class-name` (istiod's defaults without them), as `serve` reads them. */
+export function meshOptions(meshConfig?: string, gatewayClassName?: string): MeshOptions | undefined {
+  if (!meshConfig && !gatewayClassName) return undefined;
+  return {
+    ...DEFAULT_MESH_OPTIONS,
+    ...(meshConfig ? { settings: loadMeshConfigFile(meshConfig) } : {}),
+    ...(gatewayClassName ? { gatewayClassName } : {}),
+  };
 }
 
 /**

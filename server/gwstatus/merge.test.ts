@@ -58,4 +58,29 @@ describe('server/gwstatus mergeStatus', () => {
     assert.ok(sameStatus({ a: 1, b: [{ x: 1, y: 2 }] }, { b: [{ y: 2, x: 1 }], a: 1 }));
     assert.ok(!sameStatus({ a: 1 }, { a: 2 }));
   });
+
+  it("a BackendTLSPolicy's status is written as ancestors with ancestorRef, keeping other controllers' ancestors and our transition times", () => {
+    const policy = (reason: string, status: 'True' | 'False'): GwObjectStatus => ({
+      kind: 'BackendTLSPolicy',
+      namespace: 'apps',
+      name: 'p',
+      generation: 2,
+      ancestors: [
+        {
+          parentRef: { group: '', kind: 'Service', namespace: 'apps', name: 'secure' },
+          controllerName: 'istio.io/gateway-controller',
+          conditions: [{ type: 'Accepted', status, reason, message: '' }],
+        },
+      ],
+    });
+    const theirs = { ancestorRef: { group: '', kind: 'Service', name: 'secure' }, controllerName: 'example.com/other', conditions: [] };
+    const first = mergeStatus(policy('Accepted', 'True'), { ancestors: [theirs] }, 'T1');
+    const ancestors = first['ancestors'] as Record<string, unknown>[];
+    assert.deepEqual(ancestors[0], theirs);
+    assert.deepEqual(ancestors[1]!['ancestorRef'], { group: '', kind: 'Service', namespace: 'apps', name: 'secure' });
+    assert.equal(first['parents'], undefined);
+    assert.ok(sameStatus(mergeStatus(policy('Accepted', 'True'), first, 'T2'), first));
+    const flipped = mergeStatus(policy('TargetNotFound', 'False'), first, 'T3');
+    assert.equal((flipped['ancestors'] as { conditions: Record<string, unknown>[] }[])[1]!.conditions[0]!['lastTransitionTime'], 'T3');
+  });
 });

@@ -2,7 +2,8 @@
  * @module server/gwstatus/merge
  * The Gateway API status tspilot writes, from the conditions the conversion computed and the
  * status the object has now (pure): conditions get `observedGeneration` and keep their
- * `lastTransitionTime` while their status does not change; a route's `parents` written by other
+ * `lastTransitionTime` while their status does not change; a route's `parents` (a policy's
+ * `ancestors`) written by other
  * controllers are kept; a Gateway's `addresses` are left as they are. `sameStatus` tells the writer
  * when there is nothing to write, which is what keeps a status write from looping back into another.
  */
@@ -51,17 +52,23 @@ function parentRef(p: GwRouteParentStatus): Json {
 export function mergeStatus(s: GwObjectStatus, current: unknown, now: string): Json {
   const cur = current && typeof current === 'object' ? (current as Json) : {};
   const gen = s.generation;
-  if (s.parents) {
-    const oldParents = Array.isArray(cur['parents']) ? (cur['parents'] as Json[]) : [];
+  // A route's `parents` and a policy's `ancestors` (BackendTLSPolicy: `ancestorRef`) are merged alike.
+  const list = s.parents
+    ? { field: 'parents', ref: 'parentRef', items: s.parents }
+    : s.ancestors
+      ? { field: 'ancestors', ref: 'ancestorRef', items: s.ancestors }
+      : null;
+  if (list) {
+    const oldParents = Array.isArray(cur[list.field]) ? (cur[list.field] as Json[]) : [];
     const others = oldParents.filter((p) => p['controllerName'] !== ISTIO_GATEWAY_CONTROLLER);
-    const ours = s.parents.map((p) => {
+    const ours = list.items.map((p) => {
       const ref = parentRef(p);
       const prev = oldParents.find(
-        (o) => o['controllerName'] === ISTIO_GATEWAY_CONTROLLER && JSON.stringify(o['parentRef']) === JSON.stringify(ref),
+        (o) => o['controllerName'] === ISTIO_GATEWAY_CONTROLLER && JSON.stringify(o[list.ref]) === JSON.stringify(ref),
       );
-      return { parentRef: ref, controllerName: p.controllerName, conditions: conditions(p.conditions, prev?.['conditions'], gen, now) };
+      return { [list.ref]: ref, controllerName: p.controllerName, conditions: conditions(p.conditions, prev?.['conditions'], gen, now) };
     });
-    return { ...cur, parents: [...others, ...ours] };
+    return { ...cur, [list.field]: [...others, ...ours] };
   }
   const out: Json = { ...cur, conditions: conditions(s.conditions ?? [], cur['conditions'], gen, now) };
   if (s.listeners) {

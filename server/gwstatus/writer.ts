@@ -25,6 +25,7 @@ export const STATUS_RESOURCES: Readonly<Record<string, { resource: string; versi
   GRPCRoute: { resource: 'grpcroutes', version: 'v1', namespaced: true },
   TLSRoute: { resource: 'tlsroutes', version: 'v1alpha2', namespaced: true },
   TCPRoute: { resource: 'tcproutes', version: 'v1alpha2', namespaced: true },
+  BackendTLSPolicy: { resource: 'backendtlspolicies', version: 'v1alpha3', namespaced: true },
 };
 
 export interface StatusWriterOptions {

@@ -142,7 +142,9 @@ export function applyEnvoyFilters(
     for (const name of g.listeners.names()) {
       const base = g.listeners.get(name) as unknown as Obj | undefined;
       if (!base) continue;
-      const ctx: ResourceContext = gateway ? 'GATEWAY' : name === 'virtualInbound' ? 'SIDECAR_INBOUND' : 'SIDECAR_OUTBOUND';
+      // Inbound: virtualInbound and the listeners bound for Sidecar ingress ports (translators/inbound-bind.ts), as istiod.
+      const inbound = name === 'virtualInbound' || base['traffic_direction'] === 'INBOUND';
+      const ctx: ResourceContext = gateway ? 'GATEWAY' : inbound ? 'SIDECAR_INBOUND' : 'SIDECAR_OUTBOUND';
       const apply: Apply = (us) => patchListener(base, us, ops);
       const { out, touched, enabled } = guarded(VALUE_TYPE.LISTENER, LDS, name, base, inCtx(LISTENER_KINDS, ctx), apply, ops, skips.lds);
       record(LDS, name, { base, enabled, apply });

@@ -1,7 +1,7 @@
 /**
  * @module watchers/file/kinds
  * Why a document was skipped, in words an operator can act on: a kind tspilot does not translate
- * yet (Istio's Telemetry kind, the Gateway API's UDPRoute and BackendTLSPolicy), an ordinary Kubernetes kind
+ * yet (Istio's Telemetry kind, the Gateway API's UDPRoute), an ordinary Kubernetes kind
  * that carries no mesh configuration, or an unknown kind — with a "did you mean" for near misses
  * of known kinds (`VirtualServce`, `destinationrules`). Pure.
  */
@@ -12,7 +12,7 @@ const NOT_TRANSLATED: Readonly<Record<string, readonly string[]>> = {
   'networking.istio.io': ['WorkloadGroup', 'ProxyConfig'],
   'telemetry.istio.io': ['Telemetry'],
   'extensions.istio.io': ['WasmPlugin'],
-  'gateway.networking.k8s.io': ['UDPRoute', 'BackendTLSPolicy'],
+  'gateway.networking.k8s.io': ['UDPRoute'],
 };
 
 /** Kubernetes kinds commonly applied next to mesh config that have nothing for tspilot. */

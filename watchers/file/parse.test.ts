@@ -141,7 +141,6 @@ ${SERVICE}`);
       ['telemetry.istio.io/v1', 'Telemetry'],
       ['networking.istio.io/v1alpha3', 'WorkloadGroup'],
       ['gateway.networking.k8s.io/v1alpha2', 'UDPRoute'],
-      ['gateway.networking.k8s.io/v1alpha3', 'BackendTLSPolicy'],
     ] as const) {
       it(`${apiVersion} ${kind}: not translated by tspilot yet`, () => {
         const i = one(apiVersion, kind);

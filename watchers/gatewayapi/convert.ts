@@ -5,15 +5,19 @@
  * translators already serve, plus the status of every object. Runs once per store snapshot (from
  * watchers/mesh.ts), so sidecar, gateway and proxyless generators need no Gateway API code.
  *
- * - Gateways of a class whose controllerName is `istio.io/gateway-controller` (or class `istio`
- *   with no GatewayClass object, istiod's built-in) → one Istio Gateway per listener (listeners.ts).
+ * - Gateways of a class whose controllerName is `istio.io/gateway-controller` (or, with no
+ *   GatewayClass object, of tspilot's own class name: `istio` as istiod's built-in, or
+ *   `--gateway-class-name`) → one Istio Gateway per listener (listeners.ts).
  * - HTTPRoute/GRPCRoute with Gateway parents → one VirtualService per (listener, hostname), all
  *   routes' matches sorted by the spec's precedence (precedence.ts); a concrete hostname also gets
  *   the matches of wildcard hostnames covering it (the spec merges across routes per request).
  * - HTTPRoute/GRPCRoute with a Service parent (GAMMA) → a mesh VirtualService for that host:
  *   producer routes (the Service's namespace) for every namespace, consumer routes (another
  *   namespace) for clients in that namespace only, ahead of the producer's.
- * - TLSRoute on a Passthrough listener → SNI `tls` routes.
+ * - TLSRoute on a Passthrough listener → SNI `tls` routes; TCPRoute on a TCP listener or a
+ *   TLS Terminate listener → a `tcp` route with the weighted backends (none left → no backend:
+ *   the gateway closes the connection, as the spec asks and istiod does).
+ * - BackendTLSPolicy → DestinationRules with upstream TLS (backendtls.ts).
  * Nothing bad spreads: a route that attaches nowhere, or a backend that cannot be resolved, is
  * reported in its status and changes nothing else. Pure; output order is deterministic.
  */
@@ -21,6 +25,7 @@ import type { MeshService } from '../../model/config.js';
 import {
   ISTIO_GATEWAY_CONTROLLER,
   type GatewayApiObject,
+  type BackendTLSPolicy,
   type GatewayClass,
   type GwObjectStatus,
   type GwRoute,
@@ -28,11 +33,13 @@ import {
   type KubernetesGateway,
   type ReferenceGrant,
 } from '../../model/gatewayapi.js';
-import type { Gateway, HTTPRoute, RouteDestination, VirtualService } from '../../model/istio.js';
+import type { DestinationRule, Gateway, HTTPRoute, RouteDestination, VirtualService } from '../../model/istio.js';
+import type { ConfigMap } from '../../model/k8s.js';
+import { convertBackendTls } from './backendtls.js';
 import { attach, isGatewayParent, isServiceParent } from './attach.js';
 import { percentWeights, resolveBackend } from './backends.js';
 import { cond, generatedMeta, hostnameWithin } from './conditions.js';
-import { grpcRouteEntries, httpRouteEntries, type Entry, type HttpContext, type RuleResult } from './http.js';
+import { grpcRouteEntries, httpRouteEntries, routePath, type Entry, type HttpContext, type RuleResult } from './http.js';
 import { convertGateway, type ListenerInfo } from './listeners.js';
 import { comparePrecedence } from './precedence.js';
 
@@ -44,11 +51,17 @@ export interface GatewayApiInput {
   readonly secrets: ReadonlySet<string>;
   readonly domainSuffix: string;
   readonly namespaceLabels?: ReadonlyMap<string, Readonly<Record<string, string>>>;
+  /** tspilot's own class name (default `istio`, istiod's built-in class). */
+  readonly className?: string;
+  /** ConfigMaps by `namespace/name` (BackendTLSPolicy CA bundles). */
+  readonly configMaps?: ReadonlyMap<string, ConfigMap>;
 }
 
 export interface GatewayApiOutput {
   readonly gateways: readonly Gateway[];
   readonly virtualServices: readonly VirtualService[];
+  /** Upstream TLS from BackendTLSPolicies (backendtls.ts). */
+  readonly destinationRules: readonly DestinationRule[];
   readonly status: readonly GwObjectStatus[];
 }
 
@@ -57,9 +70,12 @@ const byKey = <T extends { meta: { namespace: string; name: string } }>(a: T, b:
 
 const slug = (h: string): string => h.replace(/^\*/, 'wildcard');
 
-function ours(className: string, classes: ReadonlyMap<string, GatewayClass>): boolean {
+export const DEFAULT_GATEWAY_CLASS = 'istio';
+
+/** A Gateway's class is ours when its GatewayClass names our controller, or — with no GatewayClass object — it is our own class name. */
+function ours(className: string, classes: ReadonlyMap<string, GatewayClass>, own: string): boolean {
   const c = classes.get(className);
-  return c ? c.controllerName === ISTIO_GATEWAY_CONTROLLER : className === 'istio';
+  return c ? c.controllerName === ISTIO_GATEWAY_CONTROLLER : className === own;
 }
 
 function sorted(entries: readonly Entry[]): HTTPRoute[] {
@@ -71,10 +87,12 @@ export function convertGatewayApi(input: GatewayApiInput): GatewayApiOutput {
   const gws: KubernetesGateway[] = [];
   const routes: GwRoute[] = [];
   const grants: ReferenceGrant[] = [];
+  const policies: BackendTLSPolicy[] = [];
   for (const o of input.objects) {
     if (o.kind === 'GatewayClass') classes.set(o.meta.name, o);
     else if (o.kind === 'KubernetesGateway') gws.push(o);
     else if (o.kind === 'ReferenceGrant') grants.push(o);
+    else if (o.kind === 'BackendTLSPolicy') policies.push(o);
     else routes.push(o);
   }
   const status: GwObjectStatus[] = [];
@@ -93,7 +111,7 @@ export function convertGatewayApi(input: GatewayApiInput): GatewayApiOutput {
   const gwStatus = new Map<string, { gw: KubernetesGateway; conv: ReturnType<typeof convertGateway> }>();
   const foreignGateways = new Set<string>();
   for (const gw of gws.sort(byKey)) {
-    if (!ours(gw.gatewayClassName, classes)) {
+    if (!ours(gw.gatewayClassName, classes, input.className ?? DEFAULT_GATEWAY_CLASS)) {
       foreignGateways.add(`${gw.meta.namespace}/${gw.meta.name}`);
       continue;
     }
@@ -107,6 +125,8 @@ export function convertGatewayApi(input: GatewayApiInput): GatewayApiOutput {
   const ingress = new Map<string, { gateway: string; host: string; entries: Entry[] }>();
   const mesh = new Map<string, { ns: string; host: string; consumer: boolean; entries: Entry[] }>();
   const tlsVs: VirtualService[] = [];
+  // TCPRoutes sharing a listener compete (a tcp route has no match): the oldest wins, then namespace/name (the spec's conflict order).
+  const tcpVs: { created: string; vs: VirtualService }[] = [];
   for (const route of routes.sort((a, b) => a.kind.localeCompare(b.kind) || byKey(a, b))) {
     const rules: RuleResult | null =
       route.kind === 'HTTPRoute' ? httpRouteEntries(route, ctx) : route.kind === 'GRPCRoute' ? grpcRouteEntries(route, ctx) : null;
@@ -140,6 +160,8 @@ export function convertGatewayApi(input: GatewayApiInput): GatewayApiOutput {
             }
           } else if (route.kind === 'TLSRoute' && l4!.dests.length) {
             tlsVs.push(tlsVirtualService(route, info, hostnames, l4!.dests));
+          } else if (route.kind === 'TCPRoute') {
+            tcpVs.push({ created: route.created, vs: tcpVirtualService(route, info, l4!.dests) });
           }
         }
       } else if (isServiceParent(ref) && rules) {
@@ -201,6 +223,8 @@ export function convertGatewayApi(input: GatewayApiInput): GatewayApiOutput {
     });
   }
   virtualServices.push(...tlsVs);
+  const older = (a: string, b: string): number => (a === b ? 0 : !a ? 1 : !b ? -1 : a < b ? -1 : 1);
+  virtualServices.push(...tcpVs.sort((a, b) => older(a.created, b.created)).map((t) => t.vs));
   // Consumer routes first: a sidecar takes the first VirtualService for a host, so a namespace's own routes beat the producer's.
   for (const g of [...mesh.values()].sort(
     (a, b) => Number(b.consumer) - Number(a.consumer) || a.ns.localeCompare(b.ns) || a.host.localeCompare(b.host),
@@ -211,7 +235,9 @@ export function convertGatewayApi(input: GatewayApiInput): GatewayApiOutput {
       spec: { hosts: [g.host], http: sorted(g.entries), exportTo: g.consumer ? ['.'] : ['*'] },
     });
   }
-  return { gateways, virtualServices, status };
+  const backendTls = convertBackendTls(policies, input.serviceByHost, input.configMaps ?? new Map(), input.domainSuffix);
+  status.push(...backendTls.status);
+  return { gateways, virtualServices, destinationRules: backendTls.destinationRules, status };
 }
 
 function l4Destinations(route: GwRoute, ctx: HttpContext): { dests: RouteDestination[]; problem?: { reason: string; message: string } } {
@@ -237,6 +263,32 @@ function tlsVirtualService(route: GwRoute, info: ListenerInfo, hostnames: readon
   return {
     kind: 'VirtualService',
     meta: generatedMeta(ns, `${name}-tls-${route.meta.namespace}-${route.meta.name}`),
-    spec: { hosts: [...hostnames], gateways: [info.istioGateway!], tls: [{ match: [{ sniHosts: [...hostnames] }], route: dests }] },
+    spec: {
+      hosts: [...hostnames],
+      gateways: [info.istioGateway!],
+      tls: [
+        { match: [{ sniHosts: [...hostnames] }], route: dests, provenance: routePath(route.kind, route.meta.namespace, route.meta.name) },
+      ],
+    },
+  };
+}
+
+/** A TCPRoute on one listener: one `tcp` route bound to the listener's Istio Gateway; no destination → the gateway closes connections. */
+function tcpVirtualService(route: GwRoute, info: ListenerInfo, dests: RouteDestination[]): VirtualService {
+  const [ns, name] = info.istioGateway!.split('/') as [string, string];
+  return {
+    kind: 'VirtualService',
+    meta: generatedMeta(ns, `${name}-tcp-${route.meta.namespace}-${route.meta.name}`),
+    spec: {
+      hosts: ['*'],
+      gateways: [info.istioGateway!],
+      tcp: [
+        {
+          match: [{ port: info.listener.port, gateways: [info.istioGateway!] }],
+          route: dests,
+          provenance: routePath(route.kind, route.meta.namespace, route.meta.name),
+        },
+      ],
+    },
   };
 }

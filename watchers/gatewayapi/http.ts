@@ -7,6 +7,7 @@
  * - Filters: Request/ResponseHeaderModifier → headers; RequestRedirect → redirect; URLRewrite →
  *   rewrite (ReplacePrefixMatch per half of the split; ReplaceFullPath as a whole-path regex
  *   rewrite); RequestMirror → mirror + percentage.
+ * - retry and timeouts (request, backendRequest) → retries / timeout / perTryTimeout, as istiod.
  * - backendRefs → weighted destinations; a backend that cannot be resolved takes no traffic; a
  *   rule left with none (or only zero weights) answers 500, as the spec requires.
  * - GRPCRoute method matches → paths `/<service>/<method>`.
@@ -23,6 +24,8 @@ import type {
   GwHTTPRouteMatch,
   GwHeaderMatch,
   GwHeaderModifier,
+  GwRetry,
+  GwTimeouts,
   ReferenceGrant,
 } from '../../model/gatewayapi.js';
 import type { HTTPMatchRequest, HTTPRoute, HTTPRouteDestination, HeaderOperations, StringMatch } from '../../model/istio.js';
@@ -110,11 +113,35 @@ function destinations(
 }
 
 /** The parts of an Istio HTTP route a rule's filters and backends give, for one URI part. */
+/**
+ * A rule's retry and timeouts as istiod converts them: `retry` → retries on connection errors
+ * (connect-failure, refused-stream, unavailable, cancelled) plus its status codes, attempts
+ * defaulting to 2 (0: none), backoff as the base interval; `timeouts.request` → the route timeout;
+ * `timeouts.backendRequest` → the per-try timeout when the rule retries, else the route timeout
+ * (validation keeps it ≤ request). `0s` sets nothing.
+ */
+function retryAndTimeouts(rule: { timeouts?: GwTimeouts; retry?: GwRetry }): Partial<HTTPRoute> {
+  const out: { timeout?: string; retries?: HTTPRoute['retries'] } = {};
+  if (rule.retry) {
+    const attempts = rule.retry.attempts ?? 2;
+    const retryOn = ['connect-failure', 'refused-stream', 'unavailable', 'cancelled', ...rule.retry.codes.map(String)].join(',');
+    out.retries = { attempts, ...(attempts > 0 ? { retryOn } : {}), ...(rule.retry.backoff ? { backoff: rule.retry.backoff } : {}) };
+  }
+  const request = rule.timeouts?.request;
+  const backend = rule.timeouts?.backendRequest;
+  if (request && request !== '0s') out.timeout = request;
+  if (backend && backend !== '0s') {
+    if (out.retries) out.retries = { ...out.retries, perTryTimeout: backend };
+    else out.timeout = backend;
+  }
+  return out;
+}
+
 function actionOf(
   filters: readonly GwFilter[],
   part: UriPart,
   dests: HTTPRouteDestination[],
-  timeout: string | undefined,
+  policy: Partial<HTTPRoute>,
   kind: string,
   ns: string,
   ctx: HttpContext,
@@ -157,8 +184,7 @@ function actionOf(
   }
   if (dests.length) out['route'] = dests;
   else out['directResponse'] = { status: 500 };
-  if (timeout && timeout !== '0s') out['timeout'] = timeout;
-  return out as Partial<HTTPRoute>;
+  return { ...(out as Partial<HTTPRoute>), ...policy };
 }
 
 export function httpRouteEntries(route: GwHTTPRoute, ctx: HttpContext): RuleResult {
@@ -180,7 +206,7 @@ export function httpRouteEntries(route: GwHTTPRoute, ctx: HttpContext): RuleResu
           name: `${route.meta.namespace}.${route.meta.name}.${ri}`,
           match: [match],
           provenance,
-          ...actionOf(rule.filters, part, dests, rule.timeouts?.request, 'HTTPRoute', route.meta.namespace, ctx),
+          ...actionOf(rule.filters, part, dests, retryAndTimeouts(rule), 'HTTPRoute', route.meta.namespace, ctx),
         };
         entries.push({
           route: r,
@@ -236,7 +262,7 @@ export function grpcRouteEntries(route: GwGRPCRoute, ctx: HttpContext): RuleResu
         name: `${route.meta.namespace}.${route.meta.name}.${ri}`,
         match: [match],
         provenance,
-        ...actionOf(rule.filters, part, dests, undefined, 'GRPCRoute', route.meta.namespace, ctx),
+        ...actionOf(rule.filters, part, dests, {}, 'GRPCRoute', route.meta.namespace, ctx),
       };
       entries.push({
         route: r,

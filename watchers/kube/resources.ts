@@ -116,6 +116,7 @@ export const WATCHED_RESOURCES: readonly WatchedResource[] = [
   gwapi('tcproutes', 'TCPRoute', ['v1alpha2']),
   gwapi('tlsroutes', 'TLSRoute', ['v1alpha3', 'v1alpha2']),
   gwapi('referencegrants', 'ReferenceGrant', ['v1', 'v1beta1', 'v1alpha2']),
+  gwapi('backendtlspolicies', 'BackendTLSPolicy', ['v1', 'v1alpha3']),
 ];
 
 /** `services`, `virtualservices.networking.istio.io`: the name kubectl and RBAC errors use. */

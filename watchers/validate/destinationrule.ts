@@ -37,7 +37,7 @@ function readConsistentHash(r: Reader, ch: Raw, path: string): void {
   if (mg) r.int(mg['tableSize'], `${path}.maglev.tableSize`, { min: 1 });
 }
 
-function readPolicy(r: Reader, v: unknown, path: string, portLevel = false): TrafficPolicy | undefined {
+export function readPolicy(r: Reader, v: unknown, path: string, portLevel = false): TrafficPolicy | undefined {
   const o = r.object(v, path);
   if (!o) return undefined;
   r.known(

@@ -11,7 +11,7 @@ import { PROTOCOLS } from './serviceentry.js';
 
 const TLS_MODES = ['PASSTHROUGH', 'SIMPLE', 'MUTUAL', 'AUTO_PASSTHROUGH', 'ISTIO_MUTUAL', 'OPTIONAL_MUTUAL'];
 
-function readTls(r: Reader, v: unknown, path: string): ServerTLSSettings | undefined {
+export function readTls(r: Reader, v: unknown, path: string): ServerTLSSettings | undefined {
   const o = r.object(v, path);
   if (!o) return undefined;
   r.known(o, path, [

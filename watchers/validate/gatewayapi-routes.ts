@@ -15,10 +15,11 @@ import type {
   GwHeaderModifier,
   GwL4RouteRule,
   GwPathModifier,
+  GwRetry,
   GwTCPRoute,
   GwTLSRoute,
 } from '../../model/gatewayapi.js';
-import { type Raw, Reader } from './check.js';
+import { type Raw, Reader, parseDuration } from './check.js';
 import { readMeta } from './meta.js';
 import { readDuration, re2Error } from './common-istio.js';
 import { readBackendRef, readBackendRefs, readCreated, readHostnames, readNameMatches, readParentRefs } from './gatewayapi-common.js';
@@ -199,6 +200,13 @@ export function readHTTPRoute(r: Reader, raw: Raw, ns: string): GwHTTPRoute {
     const t = r.object(o['timeouts'], `${p}.timeouts`);
     const request = t ? readZeroDuration(r, t['request'], `${p}.timeouts.request`) : undefined;
     const backendRequest = t ? readZeroDuration(r, t['backendRequest'], `${p}.timeouts.backendRequest`) : undefined;
+    if (t) r.known(t, `${p}.timeouts`, ['request', 'backendRequest']);
+    // The spec's rule: one attempt cannot be given longer than the whole request (0s means no timeout).
+    const durMs = (d: string | undefined): number | null => (d && d !== '0s' ? parseDuration(d) : null);
+    const [reqMs, backMs] = [durMs(request), durMs(backendRequest)];
+    if (reqMs !== null && (backendRequest === '0s' || (backMs !== null && backMs > reqMs)))
+      r.fail(`${p}.timeouts.backendRequest`, `${backendRequest} is longer than timeouts.request (${request})`);
+    const retry = readRetry(r, o['retry'], `${p}.retry`);
     return {
       matches,
       filters,
@@ -206,9 +214,23 @@ export function readHTTPRoute(r: Reader, raw: Raw, ns: string): GwHTTPRoute {
       ...(request || backendRequest
         ? { timeouts: { ...(request ? { request } : {}), ...(backendRequest ? { backendRequest } : {}) } }
         : {}),
+      ...(retry ? { retry } : {}),
     };
   });
   return { kind: 'HTTPRoute', meta, created, parentRefs, hostnames: readHostnames(r, spec['hostnames'], 'spec.hostnames'), rules };
+}
+
+/** An HTTPRoute rule's `retry` (GEP-1731): status codes 400–599, attempts ≥ 0, a backoff duration. */
+function readRetry(r: Reader, v: unknown, path: string): GwRetry | undefined {
+  const o = r.object(v, path);
+  if (!o) return undefined;
+  r.known(o, path, ['codes', 'attempts', 'backoff']);
+  const codes = (r.array(o['codes'], `${path}.codes`) ?? [])
+    .map((c, i) => r.int(c, `${path}.codes[${i}]`, { min: 400, max: 599 }))
+    .filter((c): c is number => c !== undefined);
+  const attempts = r.int(o['attempts'], `${path}.attempts`, { min: 0 });
+  const backoff = readDuration(r, o['backoff'], `${path}.backoff`);
+  return { codes, ...(attempts !== undefined ? { attempts } : {}), ...(backoff ? { backoff } : {}) };
 }
 
 /** Gateway API durations allow `0s` (no timeout). */

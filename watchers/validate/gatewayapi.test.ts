@@ -5,7 +5,7 @@
  * and reason.
  */
 import assert from 'node:assert/strict';
-import type { GwHTTPRoute, KubernetesGateway } from '../../model/gatewayapi.js';
+import type { BackendTLSPolicy, GwHTTPRoute, KubernetesGateway } from '../../model/gatewayapi.js';
 import { validateObject } from './index.js';
 
 type Obj = Record<string, unknown>;
@@ -166,6 +166,49 @@ describe('watchers/validate: Gateway API kinds', () => {
     assert.equal(
       rejection(grpc({ service: 'a/b' })),
       'GRPCRoute app/g: spec.rules[0].matches[0].method.service: "a/b" must not contain "/" or spaces',
+    );
+  });
+
+  it('HTTPRoute retry and timeouts: read with their defaults; a backendRequest longer than the request, or a code outside 400–599, is refused', () => {
+    const r = ok<GwHTTPRoute>(
+      httpRoute([{ retry: { codes: [503], backoff: '100ms' }, timeouts: { request: '10s', backendRequest: '2s' } }]),
+    );
+    assert.deepEqual(r.rules[0]!.retry, { codes: [503], backoff: '100ms' });
+    assert.deepEqual(r.rules[0]!.timeouts, { request: '10s', backendRequest: '2s' });
+    assert.equal(
+      rejection(httpRoute([{ timeouts: { request: '1s', backendRequest: '2s' } }])),
+      'HTTPRoute app/r: spec.rules[0].timeouts.backendRequest: 2s is longer than timeouts.request (1s)',
+    );
+    assert.equal(
+      rejection(httpRoute([{ retry: { codes: [200] } }])),
+      'HTTPRoute app/r: spec.rules[0].retry.codes[0]: must be ≥ 400, got 200',
+    );
+  });
+
+  it('BackendTLSPolicy: v1alpha3 and v1 are read; hostname is required, and exactly one of caCertificateRefs and wellKnownCACertificates', () => {
+    const policy = (validation: unknown, version = 'v1alpha3'): Obj => ({
+      apiVersion: `${GW}/${version}`,
+      kind: 'BackendTLSPolicy',
+      metadata: { name: 'p', namespace: 'apps' },
+      spec: { targetRefs: [{ group: '', kind: 'Service', name: 'secure', sectionName: 'https' }], validation },
+    });
+    const p = ok<BackendTLSPolicy>(
+      policy({ hostname: 'secure.example.com', caCertificateRefs: [{ group: '', kind: 'ConfigMap', name: 'ca' }] }),
+    );
+    assert.deepEqual(p.targetRefs, [{ group: '', kind: 'Service', name: 'secure', sectionName: 'https' }]);
+    assert.equal(
+      ok<BackendTLSPolicy>(policy({ hostname: 'a.example.com', wellKnownCACertificates: 'System' }, 'v1')).wellKnownCACertificates,
+      'System',
+    );
+    assert.equal(
+      rejection(policy({ wellKnownCACertificates: 'System' })),
+      'BackendTLSPolicy apps/p: spec.validation.hostname: is required',
+    );
+    assert.equal(
+      rejection(
+        policy({ hostname: 'a.example.com', wellKnownCACertificates: 'System', caCertificateRefs: [{ kind: 'ConfigMap', name: 'ca' }] }),
+      ),
+      'BackendTLSPolicy apps/p: spec.validation: set exactly one of caCertificateRefs and wellKnownCACertificates',
     );
   });
 });

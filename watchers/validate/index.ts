@@ -21,6 +21,8 @@ import { readAuthorizationPolicy } from './authorizationpolicy.js';
 import { readRequestAuthentication } from './requestauthentication.js';
 import { readPeerAuthentication } from './peerauthentication.js';
 import { readEnvoyFilter } from './envoyfilter.js';
+import { readConfigMap } from './configmap.js';
+import { readBackendTLSPolicy } from './backendtlspolicy.js';
 
 export type Validated =
   | { readonly status: 'ok'; readonly key: ConfigKey; readonly object: ConfigObject }
@@ -59,6 +61,9 @@ const KINDS: Readonly<Record<string, { versions: readonly string[]; read: ReadFn
   RequestAuthentication: { versions: ISTIO_SECURITY, read: readRequestAuthentication },
   PeerAuthentication: { versions: ['security.istio.io/v1', 'security.istio.io/v1beta1'], read: readPeerAuthentication },
   EnvoyFilter: { versions: ['networking.istio.io/v1alpha3'], read: readEnvoyFilter },
+  // CA bundles for BackendTLSPolicy (folder mode; see docs/gateway-api.md for Kubernetes mode).
+  ConfigMap: { versions: ['v1'], read: readConfigMap },
+  BackendTLSPolicy: { versions: ['gateway.networking.k8s.io/v1alpha3', 'gateway.networking.k8s.io/v1'], read: readBackendTLSPolicy },
 };
 
 /** The Gateway API's Gateway shares its kind name with Istio's: told apart by API group. */

@@ -115,6 +115,58 @@ describe('validators for the Istio kinds of issue #4', () => {
     for (const ep of ['127.0.0.1:8080', '0.0.0.0:9080', 'unix:///var/run/app.sock']) ok(ing(ep));
     assert.equal(rejected(ing('10.0.0.1:80')).field, 'spec.ingress[0].defaultEndpoint');
     assert.equal(rejected(ing('127.0.0.1:0')).field, 'spec.ingress[0].defaultEndpoint');
+    ok(ing(':8080')); // istiod accepts a defaultEndpoint without host
+  });
+  it('Sidecar: captureMode, bind, Unix-socket egress and ingress tls as istiod validates them', () => {
+    const port = { number: 9080, protocol: 'HTTP', name: 'http' };
+    ok(
+      obj('Sidecar', {
+        ingress: [
+          { port, captureMode: 'NONE', bind: '10.0.0.1', connectionPool: { tcp: { maxConnections: 5 } } },
+          {
+            port: { number: 8443, protocol: 'HTTPS', name: 'https' },
+            tls: { mode: 'SIMPLE', serverCertificate: '/c.pem', privateKey: '/k.pem' },
+          },
+        ],
+        egress: [
+          { port: { number: 0, protocol: 'HTTP', name: 'uds' }, bind: 'unix:///var/run/egress.sock', hosts: ['./*'] },
+          { port, bind: '127.0.0.2', captureMode: 'IPTABLES', hosts: ['./*'] },
+          { hosts: ['*/*'] },
+        ],
+        inboundConnectionPool: { http: { http1MaxPendingRequests: 10 } },
+      }),
+    );
+    const bad = (spec: unknown): string => rejected(obj('Sidecar', spec)).field;
+    assert.equal(bad({ ingress: [{ port, captureMode: 'SOMETIMES' }] }), 'spec.ingress[0].captureMode');
+    assert.equal(bad({ ingress: [{ port, bind: 'localhost' }] }), 'spec.ingress[0].bind');
+    assert.equal(bad({ ingress: [{ port, tls: { mode: 'SIMPLE', serverCertificate: '/c', privateKey: '/k' } }] }), 'spec.ingress[0].tls');
+    const https = { number: 8443, protocol: 'HTTPS', name: 'https' };
+    assert.equal(bad({ ingress: [{ port: https, tls: { mode: 'ISTIO_MUTUAL' } }] }), 'spec.ingress[0].tls.mode');
+    assert.equal(bad({ ingress: [{ port: https, tls: { mode: 'SIMPLE', credentialName: 'c' } }] }), 'spec.ingress[0].tls.credentialName');
+    assert.equal(
+      bad({ ingress: [{ port, connectionPool: { tcp: { maxConnections: -1 } } }] }),
+      'spec.ingress[0].connectionPool.tcp.maxConnections',
+    );
+    assert.equal(bad({ egress: [{ hosts: ['./*'] }, { port, hosts: ['./*'] }] }), 'spec.egress[0].port');
+    assert.equal(bad({ egress: [{ port: { number: 0, protocol: 'HTTP' }, hosts: ['./*'] }] }), 'spec.egress[0].bind');
+    assert.equal(bad({ egress: [{ port, bind: 'not-an-ip', hosts: ['./*'] }] }), 'spec.egress[0].bind');
+    assert.equal(
+      bad({
+        egress: [
+          { port, hosts: ['./*'] },
+          { port, hosts: ['*/*'] },
+        ],
+      }),
+      'spec.egress[1].port.number',
+    );
+    const proxy = { host: 'squid.egress.svc.cluster.local', port: { number: 3128 } };
+    ok(obj('Sidecar', { outboundTrafficPolicy: { mode: 'ALLOW_ANY', egressProxy: proxy } }));
+    assert.equal(bad({ outboundTrafficPolicy: { mode: 'REGISTRY_ONLY', egressProxy: proxy } }), 'spec.outboundTrafficPolicy.egressProxy');
+    assert.equal(
+      bad({ outboundTrafficPolicy: { mode: 'ALLOW_ANY', egressProxy: { host: 'squid' } } }),
+      'spec.outboundTrafficPolicy.egressProxy.port',
+    );
+    assert.equal(bad({ outboundTrafficPolicy: { mode: 'ALLOW_ANY', egresProxy: proxy } }), 'spec.outboundTrafficPolicy.egresProxy');
   });
   it('Gateway: servers, TLS needs a mode and a credential', () => {
     ok(

@@ -144,10 +144,12 @@ function readRoute(r: Reader, v: unknown, path: string): HTTPRoute | undefined {
     const attempts = r.int(retries['attempts'], `${path}.retries.attempts`, { min: 0 });
     const perTryTimeout = readDuration(r, retries['perTryTimeout'], `${path}.retries.perTryTimeout`);
     const retryOn = r.string(retries['retryOn'], `${path}.retries.retryOn`);
+    const backoff = readDuration(r, retries['backoff'], `${path}.retries.backoff`);
     out['retries'] = {
       ...(attempts !== undefined ? { attempts } : {}),
       ...(perTryTimeout ? { perTryTimeout } : {}),
       ...(retryOn ? { retryOn } : {}),
+      ...(backoff ? { backoff } : {}),
     };
   }
   const fault = r.object(o['fault'], `${path}.fault`);

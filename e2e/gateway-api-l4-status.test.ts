@@ -1,0 +1,190 @@
+/**
+ * @module e2e/gateway-api-l4-status.test
+ * Issue 14, the L4 listeners, BackendTLSPolicy and the class name in Kubernetes mode, shown where a
+ * user sees them: the status the real `tspilot serve --gateway-class-name tspilot` writes to the
+ * API server stand-in, read back by client-node. (Proxyless gRPC clients cannot use a gateway's
+ * TCP/TLS listeners; the listeners' Envoy config is proven by the golden cases.) A Gateway of class
+ * `tspilot` with no GatewayClass object is ours: its TCP and TLS listeners are Accepted and
+ * Programmed (TCP is no longer UnsupportedProtocol), a TCPRoute and a TLSRoute are Accepted, a
+ * TCPRoute on the HTTP listener is NotAllowedByListeners. A Gateway of class `istio` is not ours
+ * under that flag and gets no status. A BackendTLSPolicy gets per-target `ancestors`: Accepted for
+ * an existing Service, TargetNotFound for a missing one.
+ */
+import { strict as assert } from 'node:assert';
+import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { DEFAULT_RESOURCES, startFakeApiServer, type FakeApiServer, type ResourceDef } from './kube/apiserver.js';
+import { applyYaml, kubeconfigFile, startKubeTspilot, type KubeTspilot } from './kube-mode-kit.js';
+
+const GW = 'gateway.networking.k8s.io';
+const crd = (resource: string, kind: string, versions: string[], namespaced = true): ResourceDef => ({
+  group: GW,
+  versions,
+  resource,
+  kind,
+  namespaced,
+  crd: true,
+});
+const GATEWAY_CRDS: ResourceDef[] = [
+  crd('gatewayclasses', 'GatewayClass', ['v1'], false),
+  crd('gateways', 'Gateway', ['v1']),
+  crd('httproutes', 'HTTPRoute', ['v1']),
+  crd('tcproutes', 'TCPRoute', ['v1alpha2']),
+  crd('tlsroutes', 'TLSRoute', ['v1alpha2']),
+  crd('backendtlspolicies', 'BackendTLSPolicy', ['v1alpha3']),
+];
+
+const CONFIG = `apiVersion: v1
+kind: Service
+metadata: {name: db, namespace: default}
+spec: {clusterIP: 10.96.7.2, selector: {app: db}, ports: [{name: tcp, port: 5432}]}
+---
+apiVersion: ${GW}/v1
+kind: Gateway
+metadata: {name: edge, namespace: default}
+spec:
+  gatewayClassName: tspilot
+  listeners:
+  - {name: http, port: 80, protocol: HTTP}
+  - {name: pg, port: 5432, protocol: TCP}
+  - {name: sni, port: 443, protocol: TLS, tls: {mode: Passthrough}}
+---
+apiVersion: ${GW}/v1
+kind: Gateway
+metadata: {name: not-ours, namespace: default}
+spec:
+  gatewayClassName: istio
+  listeners:
+  - {name: http, port: 80, protocol: HTTP}
+---
+apiVersion: ${GW}/v1alpha2
+kind: TCPRoute
+metadata: {name: pg, namespace: default}
+spec:
+  parentRefs: [{name: edge, sectionName: pg}]
+  rules: [{backendRefs: [{name: db, port: 5432}]}]
+---
+apiVersion: ${GW}/v1alpha2
+kind: TCPRoute
+metadata: {name: on-http, namespace: default}
+spec:
+  parentRefs: [{name: edge, sectionName: http}]
+  rules: [{backendRefs: [{name: db, port: 5432}]}]
+---
+apiVersion: ${GW}/v1alpha2
+kind: TLSRoute
+metadata: {name: sni, namespace: default}
+spec:
+  parentRefs: [{name: edge, sectionName: sni}]
+  hostnames: [db.example.com]
+  rules: [{backendRefs: [{name: db, port: 5432}]}]
+---
+apiVersion: ${GW}/v1alpha3
+kind: BackendTLSPolicy
+metadata: {name: db-tls, namespace: default}
+spec:
+  targetRefs:
+  - {group: "", kind: Service, name: db}
+  - {group: "", kind: Service, name: gone}
+  validation: {hostname: db.example.com, wellKnownCACertificates: System}
+`;
+
+type Cond = { type: string; status: string; reason: string };
+type Obj = {
+  status?: {
+    conditions?: Cond[];
+    listeners?: { name: string; conditions: Cond[] }[];
+    parents?: { conditions: Cond[] }[];
+    ancestors?: { ancestorRef: { name: string }; controllerName: string; conditions: Cond[] }[];
+  };
+};
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+describe('e2e Gateway API L4 listeners, BackendTLSPolicy and --gateway-class-name (status in Kubernetes)', function () {
+  this.timeout(120_000);
+  let srv: FakeApiServer | undefined, kc: Awaited<ReturnType<typeof kubeconfigFile>> | undefined, pilot: KubeTspilot | undefined;
+  let api: CustomObjectsApi;
+  after(async () => {
+    await pilot?.close();
+    await srv?.close();
+    await kc?.cleanup();
+  });
+
+  const get = async (plural: string, version: string, name: string): Promise<Obj> =>
+    (await api.getNamespacedCustomObject({ group: GW, version, namespace: 'default', plural, name })) as Obj;
+  const cond = (cs: Cond[] | undefined, type: string): string => {
+    const c = cs?.find((x) => x.type === type);
+    return c ? `${c.status} ${c.reason}` : 'none';
+  };
+  async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, what: string, timeoutMs = 30_000): Promise<T> {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      const v = await read();
+      if (ok(v)) return v;
+      if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v)}`);
+      await sleep(100);
+    }
+  }
+
+  before(async () => {
+    srv = await startFakeApiServer({ resources: [...DEFAULT_RESOURCES, ...GATEWAY_CRDS] });
+    applyYaml(srv, CONFIG);
+    kc = await kubeconfigFile(srv);
+    pilot = await startKubeTspilot(kc.file, ['--gateway-class-name', 'tspilot']);
+    await pilot.xds();
+    const k = new KubeConfig();
+    k.loadFromFile(kc.file);
+    api = k.makeApiClient(CustomObjectsApi);
+  });
+
+  it('the TCP and TLS listeners of a Gateway of our class are Accepted and Programmed; routes of the right kind attach', async () => {
+    const gw = await until(
+      () => get('gateways', 'v1', 'edge'),
+      (o) => (o.status?.listeners?.length ?? 0) === 3,
+      'the Gateway listener status',
+    );
+    assert.deepEqual(
+      gw.status?.listeners?.map((l) => `${l.name} ${cond(l.conditions, 'Accepted')} ${cond(l.conditions, 'Programmed')}`),
+      ['http True Accepted True Programmed', 'pg True Accepted True Programmed', 'sni True Accepted True Programmed'],
+    );
+    const pg = await until(
+      () => get('tcproutes', 'v1alpha2', 'pg'),
+      (o) => !!o.status?.parents?.length,
+      'the TCPRoute status',
+    );
+    assert.equal(cond(pg.status?.parents?.[0]?.conditions, 'Accepted'), 'True Accepted');
+    const sni = await until(
+      () => get('tlsroutes', 'v1alpha2', 'sni'),
+      (o) => !!o.status?.parents?.length,
+      'the TLSRoute status',
+    );
+    assert.equal(cond(sni.status?.parents?.[0]?.conditions, 'Accepted'), 'True Accepted');
+    const onHttp = await until(
+      () => get('tcproutes', 'v1alpha2', 'on-http'),
+      (o) => !!o.status?.parents?.length,
+      'the refused TCPRoute',
+    );
+    assert.equal(cond(onHttp.status?.parents?.[0]?.conditions, 'Accepted'), 'False NotAllowedByListeners');
+  });
+
+  it('a Gateway of class istio is not ours under --gateway-class-name tspilot: no status is written to it', async () => {
+    await until(
+      () => get('gateways', 'v1', 'edge'),
+      (o) => !!o.status?.conditions?.length,
+      'our Gateway written first',
+    );
+    assert.equal((await get('gateways', 'v1', 'not-ours')).status?.conditions, undefined);
+  });
+
+  it('a BackendTLSPolicy gets ancestors per target: Accepted for the Service, TargetNotFound for a missing one', async () => {
+    const p = await until(
+      () => get('backendtlspolicies', 'v1alpha3', 'db-tls'),
+      (o) => (o.status?.ancestors?.length ?? 0) === 2,
+      'the policy status',
+    );
+    assert.deepEqual(
+      p.status?.ancestors?.map((a) => `${a.ancestorRef.name} ${cond(a.conditions, 'Accepted')} ${cond(a.conditions, 'ResolvedRefs')}`),
+      ['db True Accepted True ResolvedRefs', 'gone False TargetNotFound True ResolvedRefs'],
+    );
+  });
+});

@@ -1,0 +1,172 @@
+/**
+ * @module server/cache/part
+ * One part of proxy output (translators/share.ts) for one MeshConfig, encoded once and shared by
+ * every class whose output includes it. A resource that fails to encode is left out and reported
+ * through `onError`, never taking the rest of the push down.
+ *
+ * Memory is proportional to encoded bytes (issue 18 item 3): a **closed** part (it lists every
+ * name it answers) is encoded whole when made, and then keeps only names, cluster keys and the
+ * interned bytes — not the message trees, nor the closures (EDS) that captured the translation's
+ * scope. An open part (proxyless gRPC aliases, SDS, whole unshared outputs) encodes on first
+ * demand and keeps its generated output. `message()` (config_dump's v1 view, explain) re-derives a
+ * message by translating the part again — translators are pure, so it is the message the bytes
+ * were encoded from — rather than decoding the bytes, whose Any-packed fields would come back as
+ * bytes and not in the translators' shape that those views read.
+ */
+import { MESSAGE_OF, PUSH_ORDER, CDS, ECDS, EDS, LDS, NDS, RDS, SDS, type XdsType } from '../../proto/typeurls.js';
+import type { EncodedResource } from '../../proto/encode.js';
+import type { ClusterKey, Generated, TypeOutput } from '../../translators/index.js';
+import type { CarryOver } from './api.js';
+import type { Interner } from './classsnapshot.js';
+
+export type EncodeFailure = (info: { proxyClass: string; typeUrl: string; name: string; error: Error }) => void;
+
+const NOTHING: TypeOutput<never> & { key(name: string): undefined } = { names: () => [], get: () => undefined, key: () => undefined };
+
+export function outputOf(g: Generated, t: XdsType): TypeOutput<object> {
+  switch (t) {
+    case CDS:
+      return g.clusters;
+    case EDS:
+      return g.endpoints;
+    case LDS:
+      return g.listeners;
+    case RDS:
+      return g.routes;
+    case SDS:
+      return g.secrets ?? NOTHING;
+    case NDS:
+      return g.nameTable ?? NOTHING;
+    case ECDS:
+      return g.extensionConfigs ?? NOTHING;
+  }
+  throw new Error(`unsupported type ${String(t)}`);
+}
+
+/** The output of a class that could not be translated. */
+export const NO_OUTPUT: Generated = { clusters: NOTHING, endpoints: NOTHING, listeners: NOTHING, routes: NOTHING };
+
+export interface PartSource {
+  /** Reported with encode failures (the class that first needed the part). */
+  readonly owner: string;
+  readonly generated: Generated;
+  /** Encode everything now and drop `generated` (see the module comment). */
+  readonly closed: boolean;
+  /** Translates the part again for `message()` once `generated` is dropped. */
+  readonly regenerate: () => Generated;
+}
+
+export class PartSnapshot {
+  /** type → name → encoded resource (null: failed to encode). */
+  private readonly encoded = new Map<XdsType, Map<string, EncodedResource | null>>(PUSH_ORDER.map((t) => [t, new Map()]));
+  private readonly nameLists = new Map<XdsType, readonly string[]>();
+  private readonly keys = new Map<string, ClusterKey>();
+  private generated: Generated | null;
+  private readonly regenerate: () => Generated;
+  private readonly owner: string;
+  /** The last re-derived output, while something still uses it (message() is called once per resource of a view). */
+  private rederived: WeakRef<Generated> | null = null;
+  /** Encoded bytes this part holds. */
+  bytes = 0;
+  /** Told how much `bytes` grew after construction (open parts encode on demand). */
+  onGrow: ((delta: number) => void) | null = null;
+
+  constructor(
+    src: PartSource,
+    private readonly interner: Interner,
+    private readonly onError: EncodeFailure,
+    carry?: { from: PartSnapshot; keep: CarryOver },
+  ) {
+    this.generated = src.generated;
+    this.regenerate = src.regenerate;
+    this.owner = src.owner;
+    const g = src.generated;
+    for (const t of PUSH_ORDER) this.nameLists.set(t, outputOf(g, t).names());
+    for (const n of this.nameLists.get(CDS)!) {
+      const k = g.clusters.key(n);
+      if (k) this.keys.set(`c\u0000${n}`, k);
+    }
+    for (const n of this.nameLists.get(EDS)!) {
+      const k = g.endpoints.key(n);
+      if (k) this.keys.set(`e\u0000${n}`, k);
+    }
+    if (carry) {
+      for (const [t, m] of carry.from.encoded) {
+        const mine = this.encoded.get(t)!;
+        for (const [n, v] of m)
+          if (carry.keep(t, n, carry.from.clusterKey(t, n))) {
+            mine.set(n, v);
+            if (v) this.bytes += v.any.length;
+          }
+      }
+    }
+    if (src.closed) {
+      for (const t of PUSH_ORDER) for (const n of this.nameLists.get(t)!) this.get(t, n);
+      this.generated = null;
+    }
+  }
+
+  /** Still encoding on demand (and holding its generated output): not closed. */
+  get open(): boolean {
+    return this.generated !== null;
+  }
+
+  names(t: XdsType): readonly string[] {
+    return this.nameLists.get(t) ?? [];
+  }
+
+  clusterKey(t: XdsType, name: string): ClusterKey | undefined {
+    return t === CDS ? this.keys.get(`c\u0000${name}`) : t === EDS ? this.keys.get(`e\u0000${name}`) : undefined;
+  }
+
+  private nameSets: Map<XdsType, ReadonlySet<string>> | null = null;
+
+  /** Whether `name` is among `names(t)` (O(1): a closed part looks in its encoded map). */
+  lists(t: XdsType, name: string): boolean {
+    if (!this.generated) return this.encoded.get(t)!.has(name);
+    this.nameSets ??= new Map();
+    let s = this.nameSets.get(t);
+    if (!s) {
+      s = new Set(this.names(t));
+      this.nameSets.set(t, s);
+    }
+    return s.has(name);
+  }
+
+  /** Whether the part lists `name` (or, for an open part, answers it). */
+  has(t: XdsType, name: string): boolean {
+    return this.encoded.get(t)!.has(name) || (this.generated !== null && outputOf(this.generated, t).get(name) !== undefined);
+  }
+
+  get(t: XdsType, name: string): EncodedResource | undefined {
+    const byName = this.encoded.get(t)!;
+    const hit = byName.get(name);
+    if (hit !== undefined) return hit ?? undefined;
+    if (!this.generated) return undefined; // closed: everything it has is encoded
+    let res: EncodedResource | null = null;
+    try {
+      const msg = outputOf(this.generated, t).get(name);
+      // A name the part does not have is not remembered: names are the client's choice.
+      if (!msg) return undefined;
+      res = this.interner.encode(t, MESSAGE_OF[t], name, msg);
+    } catch (error) {
+      this.onError({ proxyClass: this.owner, typeUrl: t, name, error: error as Error });
+    }
+    byName.set(name, res);
+    if (res) {
+      this.bytes += res.any.length;
+      this.onGrow?.(res.any.length);
+    }
+    return res ?? undefined;
+  }
+
+  /** The plain message (config_dump's v1 view, explain, the translate CLI); re-derived for a closed part. */
+  message(t: XdsType, name: string): object | undefined {
+    let g = this.generated ?? this.rederived?.deref();
+    if (!g) {
+      g = this.regenerate();
+      this.rederived = new WeakRef(g);
+    }
+    return outputOf(g, t).get(name);
+  }
+}

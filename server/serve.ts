@@ -150,7 +150,7 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   // The store stage's last output: what configz, registryz and dry runs read (never the live store).
   let last: StoreOutput = emptyStoreOutput(meshOpts);
   const observer = new Observer(new PilotMetrics());
-  // EnvoyFilter patches skipped as invalid (latest 200), for /debug/configz.
+  // EnvoyFilter patches skipped as invalid or not applicable to the proxy (latest 200), for /debug/configz.
   const envoyFilterSkips = new Map<string, object>();
   const cache = new SnapshotCache(last.mesh, {
     onError: ({ proxyClass, typeUrl, name, error }) => (
@@ -165,7 +165,9 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
       if (envoyFilterSkips.size > 200) envoyFilterSkips.delete(envoyFilterSkips.keys().next().value!);
       adsLog.warn(
         s,
-        `EnvoyFilter ${s.filter} patch ${s.patchIndex} skipped for ${typeShort(s.typeUrl)} ${s.resource} of ${s.proxyClass}: the result fails Envoy's validation (${s.reason})`,
+        s.notApplicable
+          ? `EnvoyFilter ${s.filter} patch ${s.patchIndex} for ${typeShort(s.typeUrl)} ${s.resource} of ${s.proxyClass}: ${s.reason}`
+          : `EnvoyFilter ${s.filter} patch ${s.patchIndex} skipped for ${typeShort(s.typeUrl)} ${s.resource} of ${s.proxyClass}: the result fails Envoy's validation (${s.reason})`,
       );
     },
     onTranslateError: ({ proxyClass, error, lastGood }) => (

@@ -38,7 +38,7 @@ export type { CarryOver, ClassLease, ConfigWatcher, MeshCache, ResourceSnapshot 
 /** A class whose translation threw; `lastGood`: its previous snapshot stays in force. */
 export type TranslateFailure = (info: { proxyClass: string; error: Error; lastGood: boolean }) => void;
 
-/** An EnvoyFilter patch not applied to one resource of a class because the result was invalid (translators/envoyfilter). */
+/** An EnvoyFilter patch not applied to one resource of a class because the result was invalid, or to the class at all (translators/envoyfilter). */
 export type PatchSkipped = (info: {
   proxyClass: string;
   filter: string;
@@ -46,6 +46,8 @@ export type PatchSkipped = (info: {
   typeUrl: string;
   resource: string;
   reason: string;
+  /** Not applied because it cannot apply to this kind of proxy (a proxyless client's listener patch). */
+  notApplicable?: true;
 }) => void;
 
 export interface SnapshotCacheOptions {

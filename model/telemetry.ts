@@ -6,7 +6,8 @@
  *
  * 1. the root namespace's namespace-wide Telemetry (no selector) — mesh-wide;
  * 2. the workload namespace's namespace-wide Telemetry (when that is not the root namespace);
- * 3. every Telemetry in the workload's namespace whose `selector.matchLabels` match its labels (current
+ * 3. every Telemetry in the workload's namespace whose `selector.matchLabels` match its labels, or whose
+ *    `targetRefs` name its Gateway API Gateway (current
  *    istiod appends them all, in creation order; older releases took only the first).
  *
  * Later levels override earlier ones (the merge rules live in translators/telemetry). Where istiod
@@ -15,6 +16,7 @@
  */
 import type { ObjectMeta } from './k8s.js';
 import { selectorMatches } from './labels.js';
+import { GATEWAY_NAME_LABEL, type PolicyTargetReference } from './security.js';
 
 /** Traffic direction a setting applies to (telemetry.v1alpha1.WorkloadMode). */
 export type WorkloadMode = 'CLIENT_AND_SERVER' | 'CLIENT' | 'SERVER';
@@ -87,6 +89,12 @@ export interface TelemetryTracing {
 export interface TelemetrySpec {
   /** `selector.matchLabels`; absent (or empty) = namespace-wide (mesh-wide in the root namespace). */
   readonly selector?: { readonly matchLabels: Readonly<Record<string, string>> };
+  /**
+   * Policy attachment instead of a selector: a Gateway API `Gateway` selects its pods (label
+   * `gateway.networking.k8s.io/gateway-name`) in the Telemetry's namespace, as for AuthorizationPolicy;
+   * Service / ServiceEntry / GatewayClass targets bind waypoints or classes tspilot does not run, so they select no proxy.
+   */
+  readonly targetRefs?: readonly PolicyTargetReference[];
   readonly metrics?: readonly TelemetryMetrics[];
   readonly accessLogging?: readonly TelemetryAccessLogging[];
   readonly tracing?: readonly TelemetryTracing[];
@@ -106,7 +114,15 @@ export interface AppliedTelemetries {
   readonly workloads?: readonly Telemetry[];
 }
 
-const namespaceWide = (t: Telemetry): boolean => !t.spec.selector || Object.keys(t.spec.selector.matchLabels).length === 0;
+const namespaceWide = (t: Telemetry): boolean =>
+  !t.spec.targetRefs?.length && (!t.spec.selector || Object.keys(t.spec.selector.matchLabels).length === 0);
+/** A workload-level Telemetry (selector or targetRefs) matches the workload. */
+const selects = (t: Telemetry, namespace: string, labels: Readonly<Record<string, string>>): boolean =>
+  t.spec.targetRefs?.length
+    ? t.spec.targetRefs.some(
+        (r) => r.kind === 'Gateway' && (r.namespace ?? namespace) === namespace && labels[GATEWAY_NAME_LABEL] === r.name,
+      )
+    : selectorMatches(t.spec.selector?.matchLabels, labels);
 const byName = (a: Telemetry, b: Telemetry): number => (a.meta.name < b.meta.name ? -1 : a.meta.name > b.meta.name ? 1 : 0);
 
 /** Which Telemetries apply to a workload in `namespace` with `labels` (see the module comment). */
@@ -121,7 +137,7 @@ export function appliedTelemetries(
   const root = rootNamespace ? inNs(rootNamespace).find(namespaceWide) : undefined;
   const own = inNs(namespace);
   const ns = namespace !== rootNamespace ? own.find(namespaceWide) : undefined;
-  const workloads = own.filter((t) => !namespaceWide(t) && selectorMatches(t.spec.selector?.matchLabels, labels));
+  const workloads = own.filter((t) => !namespaceWide(t) && selects(t, namespace, labels));
   return { ...(root ? { root } : {}), ...(ns ? { namespace: ns } : {}), ...(workloads.length ? { workloads } : {}) };
 }
 

@@ -67,6 +67,23 @@ describe('Telemetry API (translators/telemetry)', () => {
     assert.doesNotMatch(proxyClass(proxy('sidecar~10.0.0.1~web-1.shop~shop.svc.cluster.local', { LABELS: WEB })), /telemetry/);
   });
 
+  it("targetRefs attach a Telemetry to a Gateway API Gateway's pods in its namespace; Service targets (waypoints) select no sidecar", () => {
+    const m = mesh(
+      tel('shop', 'gw', '{targetRefs: [{group: gateway.networking.k8s.io, kind: Gateway, name: edge}]}') +
+        tel('shop', 'svc', '{targetRefs: [{group: "", kind: Service, name: web}]}'),
+    );
+    const all = m.telemetries as Telemetry[];
+    const gwPod = { 'gateway.networking.k8s.io/gateway-name': 'edge' };
+    assert.deepEqual(
+      appliedTelemetries(all, 'istio-system', 'shop', gwPod).workloads?.map((t) => t.meta.name),
+      ['gw'],
+    );
+    // Neither is namespace-wide: a plain workload (the Service's own pods included) gets none of them.
+    assert.deepEqual(appliedTelemetries(all, 'istio-system', 'shop', WEB), {});
+    // The same Gateway name in another namespace is another Gateway.
+    assert.deepEqual(appliedTelemetries(all, 'istio-system', 'other', gwPod), {});
+  });
+
   it('puts default istio.stats on every class, host-header fallback off on inbound and gateways', () => {
     const m = mesh('');
     assert.deepEqual(statsValues(m, 'sidecar-outbound'), [{}]);

@@ -83,7 +83,12 @@ describe("Telemetry validation (istiod's rules)", () => {
         /exactly one/,
       ],
       [{ selector: { matchLabels: { app: 'w*' } } }, 'spec.selector.matchLabels.app', /wildcard/],
-      [{ targetRefs: [{ kind: 'Service', name: 'web' }] }, 'spec.targetRefs', /selector/],
+      [
+        { selector: { matchLabels: { app: 'web' } }, targetRefs: [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'edge' }] },
+        'spec.selector',
+        /only one/,
+      ],
+      [{ targetRefs: [{ kind: 'Pod', name: 'web' }] }, 'spec.targetRefs[0].kind', /not one of/],
     ];
     for (const [spec, field, reason] of cases) {
       const r = rejected(tel(spec));

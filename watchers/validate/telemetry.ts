@@ -28,6 +28,7 @@ import { type Raw, Reader } from './check.js';
 import { readDuration } from './common-istio.js';
 import { readMeta } from './meta.js';
 import { readMatchLabelsSelector } from './peerauthentication.js';
+import { readTargetRefs } from './security-common.js';
 
 function readProviders(r: Reader, v: unknown, path: string): ProviderRef[] | undefined {
   const list = r.array(v, path);
@@ -193,12 +194,9 @@ export function readTelemetry(r: Reader, raw: Raw, ns: string): Telemetry {
   const meta = readMeta(r, raw, ns);
   const spec = r.object(raw['spec'], 'spec') ?? {};
   r.known(spec, 'spec', ['selector', 'metrics', 'accessLogging', 'tracing', 'targetRef', 'targetRefs']);
-  if (spec['targetRef'] !== undefined || spec['targetRefs'] !== undefined)
-    r.fail(
-      spec['targetRef'] !== undefined ? 'spec.targetRef' : 'spec.targetRefs',
-      'policy attachment by targetRef is not supported by tspilot; use selector',
-    );
+  const targetRefs = readTargetRefs(r, spec, meta.namespace, undefined);
   const selector = readMatchLabelsSelector(r, spec['selector'], 'spec.selector');
+  if (targetRefs && selector) r.fail('spec.selector', 'only one of targetRefs or selector can be set');
   const list = <T>(key: string, read: (r: Reader, v: unknown, path: string) => T | undefined): T[] =>
     (r.array(spec[key], `spec.${key}`) ?? []).map((x, i) => read(r, x, `spec.${key}[${i}]`)).filter((x): x is T => x !== undefined);
   const metrics = list('metrics', readMetrics);
@@ -209,6 +207,7 @@ export function readTelemetry(r: Reader, raw: Raw, ns: string): Telemetry {
     meta,
     spec: {
       ...(selector && Object.keys(selector.matchLabels).length ? { selector } : {}),
+      ...(targetRefs ? { targetRefs } : {}),
       ...(metrics.length ? { metrics } : {}),
       ...(accessLogging.length ? { accessLogging } : {}),
       ...(tracing.length ? { tracing } : {}),

@@ -12,6 +12,11 @@ export const GATEWAY_API_GROUP = 'gateway.networking.k8s.io';
 /** The controller istiod registers (and tspilot answers to) in GatewayClass.spec.controllerName. */
 export const ISTIO_GATEWAY_CONTROLLER = 'istio.io/gateway-controller';
 
+/** The config path a route converted from a Gateway API route carries as its provenance (istio.config, explain). */
+export function gatewayApiRoutePath(kind: string, ns: string, name: string): string {
+  return `/apis/${GATEWAY_API_GROUP}/v1/namespaces/${ns}/${kind.toLowerCase()}/${name}`;
+}
+
 export interface GwParentRef {
   readonly group: string;
   readonly kind: string;

@@ -18,6 +18,7 @@
  */
 import type { ConfigKey, MeshConfig } from '../model/config.js';
 import { isWildcardHost, resolveShortName } from '../model/hosts.js';
+import { gatewayApiRoutePath } from '../model/gatewayapi.js';
 import type { Scope } from './scope.js';
 import type { ClusterOutput, TypeOutput } from './generated.js';
 
@@ -100,12 +101,44 @@ export function changedDeps(prev: MeshConfig, next: MeshConfig, keys: ReadonlySe
   const out = new Set<string>();
   for (const k of keys) {
     const parts = k.split('/');
-    if (parts.length !== 3 || parts[0] !== 'VirtualService') return null;
-    const [, ns, name] = parts as [string, string, string];
-    vsHostDeps(prev, ns, name, out);
-    vsHostDeps(next, ns, name, out);
+    if (parts.length !== 3) return null;
+    const [kind, ns, name] = parts as [string, string, string];
+    if (kind === 'VirtualService') {
+      vsHostDeps(prev, ns, name, out);
+      vsHostDeps(next, ns, name, out);
+    } else if (CONVERTED_ROUTE_KINDS.has(kind)) {
+      // A Gateway API route reaches translation only as entries of converted VirtualServices (each
+      // naming it as provenance): their hosts, before and after. Anything else the conversion makes
+      // (Istio Gateways, BackendTLSPolicy DestinationRules) must be unchanged, else everything.
+      if (!sameConvertedRest(prev, next)) return null;
+      const path = gatewayApiRoutePath(kind, ns, name);
+      convertedHostDeps(prev, path, out);
+      convertedHostDeps(next, path, out);
+    } else return null;
   }
   return out;
+}
+
+/** Route kinds whose converted entries carry their provenance (watchers/gatewayapi/http.ts). */
+const CONVERTED_ROUTE_KINDS: ReadonlySet<string> = new Set(['HTTPRoute', 'GRPCRoute']);
+
+/** The host deps of every VirtualService holding a route converted from the route at `path`. */
+function convertedHostDeps(mesh: MeshConfig, path: string, out: Set<string>): void {
+  for (const vs of mesh.virtualServices) {
+    if (!vs.spec.http?.some((r) => r.provenance === path)) continue;
+    for (const h of vs.spec.hosts) {
+      const host = resolveShortName(h, vs.meta.namespace, mesh.domainSuffix);
+      out.add(isWildcardHost(host) ? VS_ANY : vsDep(host));
+    }
+  }
+}
+
+/** Whether the meshes' Gateways and DestinationRules (which the Gateway API conversion also makes) are the same. */
+function sameConvertedRest(prev: MeshConfig, next: MeshConfig): boolean {
+  return (
+    JSON.stringify(prev.gateways) === JSON.stringify(next.gateways) &&
+    JSON.stringify(prev.destinationRules) === JSON.stringify(next.destinationRules)
+  );
 }
 
 const byName = <T extends { name?: string | null }>(a: T, b: T): number => (a.name! < b.name! ? -1 : a.name! > b.name! ? 1 : 0);

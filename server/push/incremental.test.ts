@@ -1,7 +1,7 @@
 /**
  * Incremental pushes never push a different config (issue 18 item 1): seeded random sequences of
  * edits (VirtualServices — weights, timeouts, TCP routes, wildcard and short hosts, added and
- * deleted —, DestinationRules, ServiceEntries, Services, endpoints), each applied the way the
+ * deleted —, GAMMA HTTPRoutes, DestinationRules, ServiceEntries, Services, endpoints), each applied the way the
  * store stage applies it (reduce → takeChanges → buildMesh → pushScope) and pushed through the
  * PushRunner into a long-lived SnapshotCache. After every step, every proxy class's output (names,
  * versions and bytes of every resource of every type) must equal a from-scratch translation of the
@@ -102,6 +102,22 @@ spec:
 `;
 }
 
+/** A GAMMA HTTPRoute hr<k> on service i (a user VirtualService for the same host wins, as in istiod). */
+function hr(k: number, i: number, v: number): string {
+  const w = 5 + ((v * 11) % 90);
+  return `apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: hr${k}, namespace: ${nsOf(i)}}
+spec:
+  parentRefs: [{group: "", kind: Service, name: ${SVCS[i]}, port: 8080}]
+  rules:
+  - matches: [{path: {type: PathPrefix, value: /p${v % 3}}}]
+    backendRefs:
+    - {name: ${SVCS[i]}, port: 8080, weight: ${w}}
+    - {name: ${SVCS[(i + 2) % SVCS.length]}, namespace: ${nsOf(i + 2)}, port: 8080, weight: ${100 - w}}
+`;
+}
+
 function se(v: number): string {
   return `apiVersion: networking.istio.io/v1
 kind: ServiceEntry
@@ -183,6 +199,8 @@ function initialFiles(): Map<string, string> {
     files.set(`dr-${i}`, i % 2 ? dr(i, 0) : '');
   });
   for (let k = 0; k < 4; k++) files.set(`vs-${k}`, vs(k, k, k + 1));
+  // hr0 routes s4, which no VirtualService names at first; hr1 is shadowed by vs1 until that moves.
+  for (let k = 0; k < 2; k++) files.set(`hr-${k}`, hr(k, k ? 1 : 4, k + 1));
   files.set('se', se(0));
   files.set('gw', GATEWAY);
   return files;
@@ -192,9 +210,13 @@ function initialFiles(): Map<string, string> {
 function randomEdit(r: () => number, files: Map<string, string>, v: number): [string, string] {
   const x = r();
   const i = Math.floor(r() * SVCS.length);
-  if (x < 0.55) {
+  if (x < 0.42) {
     const k = Math.floor(r() * 5);
     return [`vs-${k}`, r() < 0.15 ? '' : vs(k, Math.floor(r() * SVCS.length), v)];
+  }
+  if (x < 0.55) {
+    const k = Math.floor(r() * 3);
+    return [`hr-${k}`, r() < 0.15 ? '' : hr(k, Math.floor(r() * SVCS.length), v)];
   }
   if (x < 0.67) return [`dr-${i}`, r() < 0.3 ? '' : dr(i, v)];
   if (x < 0.77) return [`ep-${i}`, slice(i, v)];

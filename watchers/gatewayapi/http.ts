@@ -14,6 +14,7 @@
  * Provenance: each route is named `<ns>.<route>.<rule>` (istiod's name) and carries the route's
  * config path. Pure.
  */
+import { gatewayApiRoutePath } from '../../model/gatewayapi.js';
 import type { MeshService } from '../../model/config.js';
 import type {
   GwBackendRef,
@@ -50,7 +51,7 @@ export interface HttpContext {
 }
 
 export function routePath(kind: string, ns: string, name: string): string {
-  return `/apis/gateway.networking.k8s.io/v1/namespaces/${ns}/${kind.toLowerCase()}/${name}`;
+  return gatewayApiRoutePath(kind, ns, name);
 }
 
 const regexEscape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

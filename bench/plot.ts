@@ -186,3 +186,66 @@ export async function plotCdf(file: string, title: string, series: { name: strin
   });
   await PImage.encodePNGToStream(img, createWriteStream(file));
 }
+
+/** y against x, one line per series, both axes linear from 0 (the flat-cost bench: ms against services). */
+export async function plotLines(
+  file: string,
+  title: string,
+  xLabel: string,
+  yLabel: string,
+  series: readonly { name: string; points: readonly { x: number; y: number }[] }[],
+): Promise<void> {
+  const W = 900,
+    H = 520,
+    L = 70,
+    R = 220,
+    T = 40,
+    B = 50;
+  const { img, ctx, text } = await canvas(W, H);
+  const pts = series.flatMap((s) => s.points);
+  const xMax = Math.max(1, ...pts.map((p) => p.x));
+  const yMax = Math.max(1, ...pts.map((p) => p.y)) * 1.1;
+  const lx = (x: number): number => L + (x / xMax) * (W - L - R);
+  const ly = (y: number): number => H - B - (Math.max(0, y) / yMax) * (H - T - B);
+  ctx.strokeStyle = '#000000';
+  ctx.lineWidth = 1;
+  ctx.beginPath();
+  ctx.moveTo(L, T);
+  ctx.lineTo(L, H - B);
+  ctx.lineTo(W - R, H - B);
+  ctx.stroke();
+  text(title, L, 24);
+  const mag = 10 ** Math.floor(Math.log10(yMax));
+  const step = yMax / mag < 3 ? mag / 2 : mag;
+  for (let y = step; y < yMax; y += step) {
+    ctx.strokeStyle = '#dddddd';
+    ctx.beginPath();
+    ctx.moveTo(L, ly(y));
+    ctx.lineTo(W - R, ly(y));
+    ctx.stroke();
+    text(`${y} ${yLabel}`, 8, ly(y) + 4);
+  }
+  for (const x of [...new Set(pts.map((p) => p.x))]) text(`${x}`, lx(x) - 10, H - B + 18);
+  text(xLabel, L, H - 10);
+  series.forEach((s, i) => {
+    const c = COLORS[i % COLORS.length]!;
+    ctx.strokeStyle = c;
+    ctx.fillStyle = c;
+    ctx.lineWidth = 2;
+    ctx.beginPath();
+    s.points.forEach((p, k) => {
+      if (k === 0) ctx.moveTo(lx(p.x), ly(p.y));
+      else ctx.lineTo(lx(p.x), ly(p.y));
+    });
+    ctx.stroke();
+    for (const p of s.points) ctx.fillRect(lx(p.x) - 3, ly(p.y) - 3, 6, 6);
+    ctx.fillRect(W - R + 15, T + 10 + i * 22, 14, 10);
+    text(s.name, W - R + 35, T + 20 + i * 22, c);
+  });
+  await new Promise<void>((resolve, reject) => {
+    const out = createWriteStream(file);
+    out.on('finish', resolve);
+    out.on('error', reject);
+    PImage.encodePNGToStream(img, out).catch(reject);
+  });
+}

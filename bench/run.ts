@@ -20,11 +20,13 @@ import type { WireNode } from '../proto/wire.js';
 import type { Json } from '../proto/struct.js';
 import { ProcStats } from './proc.js';
 import { eachLine } from '../e2e/lines.js';
+import { LOCAL_FREE_PORTS } from '../e2e/tspilot.js';
 import { namespaceOf, routingYaml, sliceYaml, writeMesh, type MeshSize, type Routing } from './meshgen.js';
 import { plotCdf } from './plot.js';
 import { soakMain } from './soak.js';
 import { parseDuration } from '../model/duration.js';
 import { benchTls } from './tls.js';
+import { flatMain, flatTable } from './flat.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -121,6 +123,41 @@ function node(i: number, size: MeshSize, labels: LabelShape = 'deployment'): Wir
   };
 }
 
+/** `tspilot serve` on the mesh folder with the bench's flags, on free ports; resolves once it listens. */
+function startServer(
+  nodeArgs: string[],
+  meshDir: string,
+  onLine: (line: string) => void,
+  tls?: { readonly serverArgs: readonly string[] },
+): Promise<{ proc: ChildProcess; port: number }> {
+  return startChild(
+    [
+      ...nodeArgs,
+      path.join(ROOT, 'dist/server/main.js'),
+      'serve',
+      '--config-dir',
+      meshDir,
+      ...LOCAL_FREE_PORTS,
+      '--debounce-after',
+      '20ms',
+      '--poll-interval',
+      '200ms',
+      '--log-level',
+      'info',
+      ...(tls?.serverArgs ?? []),
+    ],
+    (line) => {
+      try {
+        const l = JSON.parse(line) as { msg?: string; xds?: number; xdsTls?: number };
+        return l.msg === 'listening' ? ((tls ? l.xdsTls : l.xds) ?? null) : null;
+      } catch {
+        return null;
+      }
+    },
+    onLine,
+  );
+}
+
 function scopeText(size: MeshSize): string {
   return size.scoped ? 'scoped by a root Sidecar (egress ./*, istio-system/*)' : 'unscoped (every proxy sees every service)';
 }
@@ -198,37 +235,9 @@ export async function runBench(o: Opts): Promise<BenchResult> {
     ...(o.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProf}`] : []),
     ...(o.serverNodeArgs ? o.serverNodeArgs.split(' ').filter(Boolean) : []),
   ];
-  const server = await startChild(
-    [
-      ...nodeArgs,
-      path.join(ROOT, 'dist/server/main.js'),
-      'serve',
-      '--config-dir',
-      meshDir,
-      '--bind',
-      '127.0.0.1',
-      '--xds-port',
-      '0',
-      '--monitoring-port',
-      '0',
-      '--http-port',
-      '0',
-      '--debounce-after',
-      '20ms',
-      '--poll-interval',
-      '200ms',
-      '--log-level',
-      'info',
-      ...(tls?.serverArgs ?? []),
-    ],
-    (line) => {
-      try {
-        const l = JSON.parse(line) as { msg?: string; xds?: number; xdsTls?: number };
-        return l.msg === 'listening' ? ((tls ? l.xdsTls : l.xds) ?? null) : null;
-      } catch {
-        return null;
-      }
-    },
+  const server = await startServer(
+    nodeArgs,
+    meshDir,
     (line) => {
       if (!line.includes('config pushed')) return;
       try {
@@ -238,6 +247,7 @@ export async function runBench(o: Opts): Promise<BenchResult> {
         /* not JSON */
       }
     },
+    tls,
   );
   const stats = new ProcStats(server.proc.pid!);
   const address = `127.0.0.1:${server.port}`;
@@ -564,8 +574,37 @@ async function main(): Promise<void> {
     .option('--out <file.md>', 'soak: write the run as markdown (and the plot next to it, .png); --cli: the table as markdown')
     .option('--cli', 'instead of the scenarios: CLI startup times as a ratio to node -e 0 (bench/cli.ts)', false)
     .option('--runs <n>', 'cli: runs per command', Number, 10)
+    .option(
+      '--flat <services>',
+      'instead of the scenarios: server push ms of one VirtualService edit at each of these service counts (comma-separated, e.g. 250,1000,4000)',
+    )
+    .option('--edits <n>', 'flat: VirtualService edits per size (the median is reported)', Number, 7)
     .parse();
-  const o = p.opts<Opts & SoakFlags & { cli: boolean; runs: number }>();
+  const o = p.opts<Opts & SoakFlags & { cli: boolean; runs: number; flat?: string; edits: number }>();
+  if (o.flat) {
+    const sizes = o.flat.split(',').map((x) => Number(x.trim()));
+    if (sizes.some((n) => !Number.isInteger(n) || n <= 0))
+      throw new InvalidArgumentError(`--flat: "${o.flat}" is not a list of service counts`);
+    const fo = {
+      sizes,
+      proxies: o.proxies,
+      edits: o.edits,
+      endpointsPerService: o.endpointsPerService,
+      namespaces: o.namespaces,
+      heavy: o.heavy === true,
+      timeoutMs: o.timeout,
+      png: o.png === 'bench-latency.png' ? 'bench-flat.png' : o.png,
+    };
+    const rows = await flatMain(fo, {
+      start: (meshDir, onLine) => startServer(o.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProf}`] : [], meshDir, onLine),
+      stop: stopChild,
+    });
+    const t = flatTable(rows, fo);
+    process.stdout.write(t + '\n');
+    if (o.out) await writeFile(o.out, t + '\n');
+    process.stderr.write(`plot: ${fo.png}\n`);
+    return;
+  }
   if (o.cli) {
     const { cliMain } = await import('./cli.js');
     process.exitCode = await cliMain({ runs: o.runs, ...(o.out ? { out: o.out } : {}) });

@@ -16,7 +16,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { eachLine } from '../e2e/lines.js';
-import { launchTspilot, REPO_ROOT } from '../e2e/tspilot.js';
+import { launchTspilot, LOCAL_FREE_PORTS, REPO_ROOT } from '../e2e/tspilot.js';
 import { usage } from './proc.js';
 import { writeMesh, type MeshSize } from './meshgen.js';
 import { plotSeries } from './plot.js';
@@ -84,22 +84,7 @@ export async function runSoak(o: SoakOpts, log: (s: string) => void = (s) => pro
   const meshDir = path.join(dir, 'mesh');
   await writeMesh(meshDir, o.size);
   const { process: server, up } = await launchTspilot(
-    [
-      '--config-dir',
-      meshDir,
-      '--bind',
-      '127.0.0.1',
-      '--xds-port',
-      '0',
-      '--monitoring-port',
-      '0',
-      '--http-port',
-      '0',
-      '--poll-interval',
-      '200ms',
-      '--log-level',
-      'info',
-    ],
+    ['--config-dir', meshDir, ...LOCAL_FREE_PORTS, '--poll-interval', '200ms', '--log-level', 'info'],
     (l) => l.msg === 'listening',
     { nodeArgs: ['--trace-gc', ...(o.serverNodeArgs ? o.serverNodeArgs.split(' ').filter(Boolean) : [])] },
   );

@@ -55,7 +55,9 @@ function inboundHttpFilters(r: DecodedResponse): J[] {
   const t = messageType('envoy.config.listener.v3.Listener');
   const l = r.resources.map((x) => messageToProto3Json(t, t.decode(x.value)) as J).find((x) => x['name'] === 'virtualInbound');
   const chain = (l?.['filterChains'] as J[] | undefined)?.find((c) => c['name'] === '0.0.0.0_8080');
-  const hcm = (chain?.['filters'] as J[] | undefined)?.[0]?.['typedConfig'] as J | undefined;
+  const hcm = (chain?.['filters'] as J[] | undefined)?.find((f) => f['name'] === 'envoy.filters.network.http_connection_manager')?.[
+    'typedConfig'
+  ] as J | undefined;
   return (hcm?.['httpFilters'] as J[] | undefined) ?? [];
 }
 const kidsOf = (filters: J[]): string[] => {
@@ -124,15 +126,18 @@ spec: {selector: {matchLabels: {app: cart}}, jwtRules: [{issuer: "https://issuer
     assert.deepEqual(
       first.map((f) => f['name']),
       [
+        'istio.metadata_exchange',
         'envoy.filters.http.jwt_authn',
         'envoy.filters.http.rbac',
+        'envoy.filters.http.grpc_stats',
         'envoy.filters.http.fault',
         'envoy.filters.http.cors',
+        'istio.stats',
         'envoy.filters.http.router',
       ],
     );
     assert.deepEqual(kidsOf(first), ['tspilot-jwks-unavailable'], 'tokens are refused until the keys are fetched');
-    const rbac = first[1]!['typedConfig'] as J;
+    const rbac = first.find((f) => f['name'] === 'envoy.filters.http.rbac')!['typedConfig'] as J;
     assert.deepEqual(
       Object.keys((rbac['rules'] as J)['policies'] as J),
       ['ns[shop]-policy[deny-all]-rule[0]'],
@@ -176,6 +181,22 @@ spec: {selector: {matchLabels: {app: cart}}, jwtRules: [{issuer: "https://issuer
     assert.match(
       c!.policyNotices.find((n) => n.key === 'AuthorizationPolicy/shop/typo')!.reason,
       /selects no Pod or WorkloadEntry in namespace shop \(app=crat\)/,
+    );
+    // The notice is logged too, once, under the store's scope.
+    const line = await pilot!.waitForLog((l) => l['key'] === 'AuthorizationPolicy/shop/typo', 15_000, 0);
+    assert.deepEqual([line.level, line['scope']], ['warn', 'model']);
+    assert.match(line.msg, /AuthorizationPolicy shop\/typo is in force but may act on nothing: spec\.selector: selects no Pod/);
+    // An edit that keeps the notice: once its snapshot is pushed, still one line.
+    const since = pilot!.logs.length;
+    await folder.write(
+      'typo.yaml',
+      policy('{selector: {matchLabels: {app: crat}}, rules: [{}, {}]}').replace('name: deny-all', 'name: typo'),
+    );
+    await pilot!.waitForLog((l) => Array.isArray(l['kinds']) && (l['kinds'] as string[]).includes('AuthorizationPolicy'), 15_000, since);
+    assert.equal(
+      pilot!.logs.filter((l) => l['key'] === 'AuthorizationPolicy/shop/typo').length,
+      1,
+      'not logged again on the next snapshot',
     );
   });
 });

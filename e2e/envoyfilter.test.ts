@@ -3,7 +3,9 @@
  * EnvoyFilter reaching real proxyless gRPC clients (grpc-js and C-core) through the real tspilot
  * process: an HTTP_ROUTE MERGE that adds a fault abort to the echo route's typed_per_filter_config
  * makes the client's RPCs fail with that gRPC status; with C-core, writing the EnvoyFilter and then
- * deleting its file (no restart) turns the fault on and off again.
+ * deleting its file (no restart) turns the fault on and off again; an HTTP_FILTER patch that would
+ * abort in the proxyless listener's fault filter is not applied (istiod's grpc generator applies no
+ * listener patch) — tspilot reports it and the RPCs keep succeeding.
  */
 import { strict as assert } from 'node:assert';
 import { ECHO_HOST, ECHO_TARGET } from './fixtures/echo-mesh.js';
@@ -34,6 +36,26 @@ spec:
           envoy.filters.http.fault:
             "@type": type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault
             abort: {grpcStatus: 7, percentage: {numerator: 100, denominator: HUNDRED}}
+`;
+
+// An HTTP_FILTER MERGE giving the proxyless HCM's own fault filter an abort: istiod's grpc
+// generator applies no listener patch, so tspilot reports it as not applied and the client's RPCs
+// keep succeeding. (Before, tspilot also left it unapplied — an api_listener has no filter chain
+// for the match — but silently; the report is what a user relies on to see why.)
+const LISTENER_FAULT_EF = `apiVersion: networking.istio.io/v1alpha3
+kind: EnvoyFilter
+metadata: {name: listener-fault, namespace: default}
+spec:
+  configPatches:
+  - applyTo: HTTP_FILTER
+    match: {listener: {filterChain: {filter: {name: envoy.filters.network.http_connection_manager, subFilter: {name: envoy.filters.http.fault}}}}}
+    patch:
+      operation: MERGE
+      value:
+        name: envoy.filters.http.fault
+        typedConfig:
+          "@type": type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault
+          abort: {grpcStatus: 7, percentage: {numerator: 100, denominator: HUNDRED}}
 `;
 
 /** RPCs one at a time until `ok(result)` holds `n` times in a row, or the timeout. */
@@ -70,6 +92,20 @@ describe('e2e EnvoyFilter with the real c-core client', function () {
     await waitFor(rig, (r) => r.startsWith('error:PERMISSION_DENIED'), 'the patched route aborts with PERMISSION_DENIED (7)');
     await rig.folder.remove('ef.yaml');
     await waitFor(rig, (r) => r === 'v1' || r === 'v2', 'after deleting the EnvoyFilter, RPCs succeed again');
+  });
+
+  it('an HTTP_FILTER patch does not reach the proxyless listener (as in istiod): reported as not applied, RPCs unaffected', async () => {
+    // Connected first: a class is translated (and its skips reported) once a client of it connects.
+    await waitFor(rig, (r) => r === 'v1' || r === 'v2', 'before the EnvoyFilter, RPCs succeed');
+    await rig.folder.write('ef-listener.yaml', LISTENER_FAULT_EF);
+    const reported = (): boolean =>
+      rig.pilot.logs.some((l) => JSON.stringify(l).includes('default/listener-fault') && JSON.stringify(l).includes('not applied'));
+    const end = Date.now() + 30_000;
+    while (!reported() && Date.now() < end) await new Promise((r) => setTimeout(r, 200));
+    assert.ok(reported(), 'tspilot reports the listener patch as not applied to the proxyless client');
+    // The client has had the push that would carry the patch; its RPCs still succeed.
+    await waitFor(rig, (r) => r === 'v1' || r === 'v2', 'RPCs succeed: the listener patch is not applied', 5);
+    await rig.folder.remove('ef-listener.yaml');
   });
 });
 

@@ -47,8 +47,8 @@ describe('e2e hostile and unlucky files', function () {
   let pilot: Tspilot | undefined;
 
   const configz = async (): Promise<Configz> => (await pilot!.getJson<Configz>('/debug/configz')).body;
-  /** Polls configz until `pred` holds (the folder is rescanned every 200 ms). */
-  async function until(pred: (c: Configz) => boolean, what: string, timeoutMs = 10_000): Promise<Configz> {
+  /** Polls configz until `pred` holds (the folder is rescanned every 200 ms; the long limit only matters when it never does). */
+  async function until(pred: (c: Configz) => boolean, what: string, timeoutMs = 30_000): Promise<Configz> {
     const end = Date.now() + timeoutMs;
     let last: Configz | undefined;
     while (Date.now() < end) {
@@ -84,7 +84,7 @@ describe('e2e hostile and unlucky files', function () {
     assert.deepEqual(c.duplicates, [
       { key: KEY, winner: path.join(folder.dir, '10-reviews.yaml'), ignored: [path.join(folder.dir, '20-reviews.yaml')] },
     ]);
-    const warn = await pilot.waitForLog((l) => l['key'] === KEY && Array.isArray(l['files']), 5000, 0);
+    const warn = await pilot.waitForLog((l) => l['key'] === KEY && Array.isArray(l['files']), 20_000, 0);
     assert.match(warn.msg, /defined in 2 files .*10-reviews\.yaml.*20-reviews\.yaml.*10-reviews\.yaml is in force/);
     assert.equal(pilot.logs.filter((l) => l['key'] === KEY && Array.isArray(l['files'])).length, 1, 'logged once');
 
@@ -109,10 +109,10 @@ describe('e2e hostile and unlucky files', function () {
     await folder.write(
       'misc.yaml',
       `${vs('1s').replace('kind: VirtualService', 'kind: VirtualServce')}---
-apiVersion: telemetry.istio.io/v1
-kind: Telemetry
+apiVersion: extensions.istio.io/v1alpha1
+kind: WasmPlugin
 metadata: {name: default, namespace: default}
-spec: {tracing: [{randomSamplingPercentage: 10}]}
+spec: {url: oci://example/filter:1}
 `,
     );
     pilot = await startTspilot(folder.dir);
@@ -121,20 +121,20 @@ spec: {tracing: [{randomSamplingPercentage: 10}]}
       c.ignored.map((i) => [i.source, i.kind, i.namespace, i.name]),
       [
         [file, 'VirtualServce', 'default', 'reviews'],
-        [file, 'Telemetry', 'default', 'default'],
+        [file, 'WasmPlugin', 'default', 'default'],
       ],
     );
     assert.match(c.ignored[0]!.reason, /unknown kind VirtualServce \(did you mean VirtualService\?\)/);
     assert.match(c.ignored[1]!.reason, /not translated by tspilot yet/);
-    await pilot.waitForLog((l) => l['kind'] === 'Telemetry' && l.level === 'warn', 5000, 0);
+    await pilot.waitForLog((l) => l['kind'] === 'WasmPlugin' && l.level === 'warn', 20_000, 0);
     // Touching the file (a new snapshot) does not repeat the warning.
     await folder.write(
       'misc.yaml',
       `${vs('1s').replace('kind: VirtualService', 'kind: VirtualServce')}---
-apiVersion: telemetry.istio.io/v1
-kind: Telemetry
+apiVersion: extensions.istio.io/v1alpha1
+kind: WasmPlugin
 metadata: {name: default, namespace: default}
-spec: {tracing: [{randomSamplingPercentage: 20}]}
+spec: {url: oci://example/filter:2}
 ---
 ${SERVICE.replace('name: reviews', 'name: other').replace('10.96.0.20', '10.96.0.21')}`,
     );
@@ -157,7 +157,7 @@ ${SERVICE.replace('name: reviews', 'name: other').replace('10.96.0.20', '10.96.0
     const c = await until((x) => file in x.sourceErrors, 'a source error for the large file');
     assert.match(c.sourceErrors[file]!, /reviews-vs\.yaml is \d+ bytes, over the 4096-byte limit \(--max-file-bytes\)/);
     assert.deepEqual(served(c)?.timeout, '1s', 'the last good version is still served');
-    await pilot.waitForLog((l) => l['file'] === file && /4096-byte limit/.test(String(l['reason'])), 5000, 0);
+    await pilot.waitForLog((l) => l['file'] === file && /4096-byte limit/.test(String(l['reason'])), 20_000, 0);
     await folder.remove('reviews-vs.yaml');
   });
 

@@ -1,10 +1,10 @@
 /**
  * End to end, issue #12 item 10: tspilot in Kubernetes mode against the API server stand-in under
  * steady churn, an outage and a forced 410, observed by a raw ADS client subscribed to EDS.
- * - Steady churn (~70 writes/s, never a quiet gap): an added endpoint reaches the client within the
- *   endpoint maximum, a removed one at once — not after the 10 s debounce maximum.
+ * - Steady churn (~70 writes/s, never a quiet gap): an added endpoint reaches the client by the
+ *   endpoint maximum, not the config maximum; a removed one at once, not after the endpoint maximum.
  * - API server down 12 s: no retry waits more than the 3 s cap, and once it answers, every watch
- *   is back within a second of the first (the others retry at once); a change made then is seen.
+ *   still waiting out a backoff is woken at once by the first success; a change made then is seen.
  * - A forced 410 is logged at info and counted, with the watch reconnects, in /metrics.
  * - An endpoint whose Pod is not known yet is held back (not published without labels, outside its
  *   subset), and appears in the subset cluster as soon as the Pod arrives (a Pod-only change).
@@ -17,6 +17,14 @@ import { EDS } from '../proto/typeurls.js';
 import { messageType } from '../proto/registry.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/**
+ * The two debounce maxima, far apart so each assertion below decides between them with a wide
+ * margin (half of each) rather than a tight wall-clock bound a loaded machine can miss: an added
+ * endpoint must beat half the config maximum (it waits for the endpoint maximum), a removed one
+ * half the endpoint maximum (it waits for nothing).
+ */
+const CONFIG_MAX_S = 60;
+const ENDPOINTS_MAX_S = 6;
 const HOST = 'victim.default.svc.cluster.local';
 const ALL = `outbound|8080||${HOST}`;
 const V1 = `outbound|8080|v1|${HOST}`;
@@ -122,7 +130,7 @@ describe('e2e Kubernetes mode under churn and outages', function () {
     srv = await startFakeApiServer({ bookmarkIntervalMs: 500 });
     for (const o of BASE) srv.apply(o);
     kc = await kubeconfigFile(srv);
-    pilot = await startKubeTspilot(kc.file, ['--debounce-endpoints-max', '2s']);
+    pilot = await startKubeTspilot(kc.file, ['--debounce-max', `${CONFIG_MAX_S}s`, '--debounce-endpoints-max', `${ENDPOINTS_MAX_S}s`]);
     eds = new EdsWatch(await pilot.xds());
     await eds.until(() => eds.has(V1, '10.7.0.1'), 'the first endpoint in the v1 subset');
   });
@@ -135,7 +143,7 @@ describe('e2e Kubernetes mode under churn and outages', function () {
 
   it('steady churn: an added endpoint arrives within the endpoint maximum, a removed one at once', async () => {
     let n = 0;
-    // ~70 writes/s of config that changes (Service labels): never a 50 ms quiet gap, so the config maximum (10 s) is what waits.
+    // ~70 writes/s of config that changes (Service labels): never a 50 ms quiet gap, so the config maximum is what waits.
     const churn = setInterval(() => {
       n++;
       srv.apply({
@@ -148,13 +156,19 @@ describe('e2e Kubernetes mode under churn and outages', function () {
     try {
       await sleep(1000);
       srv.apply(slice(['10.7.0.1', '10.7.0.2']));
-      const added = await eds.until(() => eds.has(ALL, '10.7.0.2'), 'the added endpoint');
+      const added = await eds.until(() => eds.has(ALL, '10.7.0.2'), 'the added endpoint', CONFIG_MAX_S * 1000);
       await sleep(300);
       srv.apply(slice(['10.7.0.1']));
-      const removed = await eds.until(() => !eds.has(ALL, '10.7.0.2'), 'the removed endpoint');
+      const removed = await eds.until(() => !eds.has(ALL, '10.7.0.2'), 'the removed endpoint', CONFIG_MAX_S * 1000);
       console.log(`      under ${n} churn writes so far: endpoint added → client ${added} ms, removed → client ${removed} ms`);
-      assert.ok(added < 3500, `added endpoint took ${added} ms (endpoint maximum 2 s; config maximum 10 s)`);
-      assert.ok(removed < 1000, `removed endpoint took ${removed} ms (removals should not wait)`);
+      assert.ok(
+        added < (CONFIG_MAX_S * 1000) / 2,
+        `added endpoint took ${added} ms (endpoint maximum ${ENDPOINTS_MAX_S} s; config maximum ${CONFIG_MAX_S} s)`,
+      );
+      assert.ok(
+        removed < (ENDPOINTS_MAX_S * 1000) / 2,
+        `removed endpoint took ${removed} ms (removals should not wait for the ${ENDPOINTS_MAX_S} s endpoint maximum)`,
+      );
     } finally {
       clearInterval(churn);
     }
@@ -177,7 +191,7 @@ describe('e2e Kubernetes mode under churn and outages', function () {
     console.log(`      Pod arrived → endpoint in the subset cluster: ${t} ms`);
   });
 
-  it('API server down 12 s: retries capped at 3 s, every watch back within a second of the first, changes seen at once', async () => {
+  it('API server down 12 s: retries capped at 3 s, every waiting watch woken by the first success, changes seen at once', async () => {
     const since = pilot.logs.length;
     await srv.setDown(true);
     const downAt = Date.now();
@@ -203,7 +217,19 @@ describe('e2e Kubernetes mode under churn and outages', function () {
     console.log(
       `      down ${upAt - downAt} ms; back → change at the client ${seen} ms; first successful request per resource within ${spread} ms`,
     );
-    assert.ok(spread < 1000, `every watch back within a second of the first (spread ${spread} ms)`);
+    // The others retry at once, woken by the first success, instead of waiting out their own backoff
+    // (up to the 3 s cap): decided from the informers' log lines, not a wall-clock spread that a
+    // loaded machine stretches. A watch not woken must have been back before the wake-up.
+    const wake = pilot.logs.slice(since).filter((l) => /retrying now, the API server answers again/.test(l.msg));
+    assert.ok(wake.length > 0, 'the first success woke the loops waiting out a backoff');
+    const wokeAt = Math.min(...wake.map((l) => Date.parse(String(l['time']))));
+    const woken = new Set(wake.map((l) => String(l['resource'])));
+    // Informers list and watch; other callers (the Lease of the status writer) keep their own schedule.
+    const informed = new Set(srv.requests.filter((r) => r.verb === 'list' || r.verb === 'watch').map((r) => r.resource));
+    const late = [...firstOk]
+      .filter(([resource, t]) => informed.has(resource) && !woken.has(resource) && t > wokeAt)
+      .map(([resource]) => resource);
+    assert.deepEqual(late, [], `every watch back with the first or woken by it (spread ${spread} ms)`);
     assert.ok(seen < 4500, `change after the outage seen in ${seen} ms`);
   });
 

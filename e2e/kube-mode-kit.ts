@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
 import type { FakeApiServer, KubeObject } from './kube/apiserver.js';
-import { getJsonFrom, launchTspilot, type LogLine } from './tspilot.js';
+import { getJsonFrom, launchTspilot, LOCAL_FREE_PORTS, type LogLine } from './tspilot.js';
 
 export interface KubeTspilot {
   readonly httpPort: number;
@@ -48,14 +48,7 @@ export async function startKubeTspilot(kubeconfig: string, extraArgs: string[] =
   const args = [
     '--kubeconfig',
     kubeconfig,
-    '--bind',
-    '127.0.0.1',
-    '--xds-port',
-    '0',
-    '--monitoring-port',
-    '0',
-    '--http-port',
-    '0',
+    ...LOCAL_FREE_PORTS,
     '--webhook-port',
     '0',
     '--debounce-after',

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { configFolder, REPO_ROOT, startTspilot, type Tspilot } from './tspilot.js';
+import { configFolder, LOCAL_FREE_PORTS, REPO_ROOT, startTspilot, type Tspilot } from './tspilot.js';
 import { rawAds } from './adsclient.js';
 import { messageType } from '../proto/registry.js';
 import { messageToProto3Json } from '../proto/json.js';
@@ -72,7 +72,10 @@ describe('e2e --mesh-config and the mesh-expansion VM', function () {
       const listeners = lds.resources.map((r) => messageToProto3Json(t, t.decode(r.value)) as J);
       const byName = new Map(listeners.map((l) => [l['name'] as string, l]));
       const vo = byName.get('virtualOutbound')!;
-      const catchall = ((vo['filterChains'] as J[])[0]!['filters'] as J[])[0]!['typedConfig'] as J;
+      // The tcp_proxy by name: istio.stats precedes it, as istiod.
+      const catchall = ((vo['filterChains'] as J[])[0]!['filters'] as J[]).find((f) => f['name'] === 'envoy.filters.network.tcp_proxy')![
+        'typedConfig'
+      ] as J;
       assert.equal(catchall['cluster'], 'BlackHoleCluster');
       const chains = (byName.get('virtualInbound')!['filterChains'] as J[]).map((c) => c['name']);
       // PERMISSIVE (istiod's default): passthrough HTTP and TCP chains for mTLS and plaintext, then port 9080's mTLS and plaintext chains.
@@ -102,22 +105,7 @@ describe('e2e --mesh-config and the mesh-expansion VM', function () {
     try {
       const r = spawnSync(
         process.execPath,
-        [
-          path.join(REPO_ROOT, 'dist/server/main.js'),
-          'serve',
-          '--config-dir',
-          folder.dir,
-          '--mesh-config',
-          bad,
-          '--bind',
-          '127.0.0.1',
-          '--xds-port',
-          '0',
-          '--monitoring-port',
-          '0',
-          '--http-port',
-          '0',
-        ],
+        [path.join(REPO_ROOT, 'dist/server/main.js'), 'serve', '--config-dir', folder.dir, '--mesh-config', bad, ...LOCAL_FREE_PORTS],
         { encoding: 'utf8', timeout: 20_000 },
       );
       assert.equal(r.status, 1);

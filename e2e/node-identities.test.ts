@@ -7,7 +7,7 @@
 import { strict as assert } from 'node:assert';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { launchTspilot, getJsonFrom, REPO_ROOT, type TspilotProcess } from './tspilot.js';
+import { launchTspilot, getJsonFrom, LOCAL_FREE_PORTS, REPO_ROOT, type TspilotProcess } from './tspilot.js';
 import { encodeSotwRequest } from '../proto/wire.js';
 import { CDS } from '../proto/typeurls.js';
 
@@ -71,20 +71,7 @@ describe('e2e: made-up node identities do not exhaust memory', function () {
 
   it(`${CONNECTS} unique node ids over gRPC, REST-JSON and v1 polls: a ${HEAP_MB} MB heap survives and stays bounded`, async () => {
     const launched = await launchTspilot(
-      [
-        '--config-dir',
-        path.join(REPO_ROOT, 'examples', 'bookinfo'),
-        '--bind',
-        '127.0.0.1',
-        '--xds-port',
-        '0',
-        '--monitoring-port',
-        '0',
-        '--http-port',
-        '0',
-        '--log-level',
-        'info',
-      ],
+      ['--config-dir', path.join(REPO_ROOT, 'examples', 'bookinfo'), ...LOCAL_FREE_PORTS, '--log-level', 'info'],
       (l) => l.msg === 'listening',
       { nodeArgs: [`--max-old-space-size=${HEAP_MB}`] },
     );

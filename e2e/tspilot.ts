@@ -35,6 +35,9 @@ export interface Tspilot {
   close(): Promise<void>;
 }
 
+/** `serve` flags binding every listener to 127.0.0.1 on a free port (the ports are in the `listening` log line). */
+export const LOCAL_FREE_PORTS: readonly string[] = ['--bind', '127.0.0.1', '--xds-port', '0', '--monitoring-port', '0', '--http-port', '0'];
+
 const live = new Set<ChildProcess>();
 process.on('exit', () => {
   for (const p of live) p.kill('SIGKILL');
@@ -150,23 +153,7 @@ export async function getJsonFrom<T>(port: number, p: string): Promise<{ status:
 }
 
 export async function startTspilot(configDir: string, extraArgs: string[] = []): Promise<Tspilot> {
-  const args = [
-    '--config-dir',
-    configDir,
-    '--bind',
-    '127.0.0.1',
-    '--xds-port',
-    '0',
-    '--monitoring-port',
-    '0',
-    '--http-port',
-    '0',
-    '--poll-interval',
-    '200ms',
-    '--log-level',
-    'debug',
-    ...extraArgs,
-  ];
+  const args = ['--config-dir', configDir, ...LOCAL_FREE_PORTS, '--poll-interval', '200ms', '--log-level', 'debug', ...extraArgs];
   const { process: p, up } = await launchTspilot(args, (l) => l.msg === 'listening');
   const httpPort = up['http'] as number;
   return {

@@ -10,6 +10,7 @@ import type { GatewayApiObject, GwObjectStatus } from './gatewayapi.js';
 import type { AuthorizationPolicy, JwksByUri, RequestAuthentication } from './security.js';
 import type { PeerAuthentication } from './peerauth.js';
 import type { EnvoyFilter } from './envoyfilter.js';
+import type { Telemetry } from './telemetry.js';
 
 export type ConfigObject =
   | Service
@@ -28,6 +29,7 @@ export type ConfigObject =
   | AuthorizationPolicy
   | RequestAuthentication
   | EnvoyFilter
+  | Telemetry
   | GatewayApiObject;
 export type ConfigKind = ConfigObject['kind'];
 
@@ -181,6 +183,8 @@ export interface MeshConfig {
   readonly policyNotices: readonly PolicyNotice[];
   /** EnvoyFilters sorted by namespace/name (translators/envoyfilter orders them as istiod per proxy); absent = none. */
   readonly envoyFilters?: readonly EnvoyFilter[];
+  /** Telemetry objects sorted by namespace/name (model/telemetry selects them per workload); absent = none. */
+  readonly telemetries?: readonly Telemetry[];
 }
 
 /** An accepted policy worth an operator's attention (it selects no workload): listed in /debug/configz (policyNotices). */

@@ -3,7 +3,9 @@
  * The mesh-wide settings istiod reads from the `mesh` key of its ConfigMap (MeshConfig), reduced
  * to what tspilot translates: trust domain, root namespace (where mesh-wide Sidecars live),
  * outbound traffic policy (ALLOW_ANY → PassthroughCluster, REGISTRY_ONLY → BlackHoleCluster),
- * default connect timeout, default HTTP retry policy, auto mTLS and ext_authz extension providers,
+ * default connect timeout, default HTTP retry policy, auto mTLS, extension providers (ext_authz and
+ * telemetry: Prometheus, file/OpenTelemetry access logs, OpenTelemetry/Zipkin tracing) with the
+ * default providers and the legacy access log settings,
  * and from `defaultConfig` (ProxyConfig) the gateway topology. Plain readonly data with istiod's defaults.
  */
 import type { HTTPRetry } from './istio.js';
@@ -48,6 +50,16 @@ export interface MeshSettings {
   readonly enableAutoMtls: boolean;
   /** External authorizers CUSTOM AuthorizationPolicies name (`extensionProviders`, ext_authz only). */
   readonly extensionProviders?: readonly ExtensionProvider[];
+  /**
+   * `defaultProviders` (absent = istiod's default: metrics by `prometheus`). The built-in providers
+   * `prometheus` and `envoy` (file access log to /dev/stdout) exist unless `extensionProviders`
+   * defines the name (translators/telemetry/providers.ts).
+   */
+  readonly defaultProviders?: DefaultProviders;
+  /** The legacy mesh-wide access log (`accessLogFile`, `accessLogFormat`, `accessLogEncoding` TEXT|JSON). */
+  readonly accessLogFile?: string;
+  readonly accessLogFormat?: string;
+  readonly accessLogEncoding?: 'TEXT' | 'JSON';
 }
 
 /** An `extensionProviders` entry of the mesh config: an ext_authz service over HTTP or gRPC. */
@@ -61,6 +73,35 @@ export interface ExtensionProvider {
     readonly headersToDownstreamOnDeny?: readonly string[];
   };
   readonly envoyExtAuthzGrpc?: ExtAuthzProvider;
+  /** Metrics by istio.stats (Prometheus scrape of the proxy). */
+  readonly prometheus?: Record<string, never>;
+  /** Envoy's file access log (`path`, `/dev/stdout` by default; text or JSON-label format). */
+  readonly envoyFileAccessLog?: { readonly path?: string; readonly logFormat?: AccessLogFormat };
+  /** OpenTelemetry access log service (gRPC ALS to `service:port`). */
+  readonly envoyOtelAls?: TelemetryService & { readonly logName?: string; readonly logFormat?: AccessLogFormat };
+  /** Tracing to an OpenTelemetry collector over gRPC. */
+  readonly opentelemetry?: TelemetryService & { readonly maxTagLength?: number };
+  /** Tracing to a Zipkin collector. */
+  readonly zipkin?: TelemetryService & { readonly maxTagLength?: number };
+}
+
+/** An access log format: a text line or JSON with these labels (name → Envoy command operator). */
+export interface AccessLogFormat {
+  readonly text?: string;
+  readonly labels?: Readonly<Record<string, string>>;
+}
+
+/** A telemetry backend: `host` or `namespace/host` of a service in the registry, and its port. */
+export interface TelemetryService {
+  readonly service: string;
+  readonly port: number;
+}
+
+/** MeshConfig `defaultProviders`: the providers used where no Telemetry names one. */
+export interface DefaultProviders {
+  readonly metrics?: readonly string[];
+  readonly accessLogging?: readonly string[];
+  readonly tracing?: readonly string[];
 }
 
 export interface ExtAuthzProvider {

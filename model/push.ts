@@ -38,6 +38,12 @@ export interface PushRequest {
   readonly firstChangeAt: number;
   /** How long building the mesh took (istiod's pilot_pushcontext_init_seconds). */
   readonly buildMs: number;
+  /**
+   * `keys` name every change since the previous request's mesh (the store stage's requests), so
+   * the push may carry over what none of them can affect (server/push/runner.ts). Absent or false
+   * for pushes made outside the pipeline (a re-push with new JWKS keys, tools): they re-translate everything.
+   */
+  readonly exactKeys?: boolean;
 }
 
 /** The trigger reason of each kind; a kind not listed is `unknownconfig`. */
@@ -93,5 +99,6 @@ export function mergePushRequests(older: PushRequest, newer: PushRequest): PushR
     reasons: pushReasons(kinds),
     firstChangeAt: Math.min(older.firstChangeAt, newer.firstChangeAt),
     buildMs: older.buildMs + newer.buildMs,
+    exactKeys: older.exactKeys === true && newer.exactKeys === true,
   };
 }

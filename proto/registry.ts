@@ -59,6 +59,15 @@ export const ENVOY_FILES: readonly string[] = [
   'envoy/extensions/filters/http/header_mutation/v3/header_mutation.proto',
   'envoy/extensions/filters/http/header_to_metadata/v3/header_to_metadata.proto',
   'envoy/config/core/v3/extension.proto',
+  // Telemetry (translators/telemetry): TypedStruct carries istio-proxy's own filter configs
+  // (stats.PluginConfig, io.istio.http.peer_metadata.Config, the TCP MetadataExchange) and the
+  // OpenTelemetry access log config, whose OTLP imports are not shipped in the package.
+  'udpa/type/v1/typed_struct.proto',
+  'envoy/extensions/filters/http/grpc_stats/v3/config.proto',
+  'envoy/extensions/access_loggers/file/v3/file.proto',
+  'envoy/extensions/access_loggers/filters/cel/v3/cel.proto',
+  'envoy/config/trace/v3/zipkin.proto',
+  'envoy/config/trace/v3/opentelemetry.proto',
 ];
 
 /**

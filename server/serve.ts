@@ -20,6 +20,7 @@ import { V1Api } from './http/v1/api.js';
 import { restRoutes } from './http/rest.js';
 import { fullPush, type PushRequest } from '../model/push.js';
 import { logger } from './log.js';
+import { meshNoticeLogger } from '../watchers/mesh-notice-log.js';
 import { DEFAULT_ISTIO_NAMESPACE, DEFAULT_PORTS } from './defaults.js';
 import { PilotMetrics } from './metrics.js';
 import { Observer, mergeEvents } from './observe.js';
@@ -149,7 +150,7 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   // The store stage's last output: what configz, registryz and dry runs read (never the live store).
   let last: StoreOutput = emptyStoreOutput(meshOpts);
   const observer = new Observer(new PilotMetrics());
-  // EnvoyFilter patches skipped as invalid (latest 200), for /debug/configz.
+  // EnvoyFilter patches skipped as invalid or not applicable to the proxy (latest 200), for /debug/configz.
   const envoyFilterSkips = new Map<string, object>();
   const cache = new SnapshotCache(last.mesh, {
     onError: ({ proxyClass, typeUrl, name, error }) => (
@@ -164,7 +165,9 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
       if (envoyFilterSkips.size > 200) envoyFilterSkips.delete(envoyFilterSkips.keys().next().value!);
       adsLog.warn(
         s,
-        `EnvoyFilter ${s.filter} patch ${s.patchIndex} skipped for ${typeShort(s.typeUrl)} ${s.resource} of ${s.proxyClass}: the result fails Envoy's validation (${s.reason})`,
+        s.notApplicable
+          ? `EnvoyFilter ${s.filter} patch ${s.patchIndex} for ${typeShort(s.typeUrl)} ${s.resource} of ${s.proxyClass}: ${s.reason}`
+          : `EnvoyFilter ${s.filter} patch ${s.patchIndex} skipped for ${typeShort(s.typeUrl)} ${s.resource} of ${s.proxyClass}: the result fails Envoy's validation (${s.reason})`,
       );
     },
     onTranslateError: ({ proxyClass, error, lastGood }) => (
@@ -281,6 +284,7 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
           rejected: u.mesh.rejected.length,
           responses,
           pushMs: Math.round(ms * 10) / 10,
+          buildMs: Math.round(u.buildMs * 10) / 10,
           slices,
           superseded,
           sinceChangeMs: Date.now() - u.firstChangeAt,
@@ -324,8 +328,11 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   const safePush = (raw: PushRequest): void => {
     void runner.submit({ ...raw, mesh: withJwks(raw.mesh, jwks.snapshot()) });
   };
+  // Policy notices (a selector picking no workload) and ignored parts of objects: logged once each.
+  const logMeshNotices = meshNoticeLogger(logger('store'));
   const sub: Subscription = store$.subscribe((out) => {
     last = out;
+    logMeshNotices(out.mesh);
     gwStatus?.update(out.mesh.gatewayApiStatus ?? []);
     lastRequest = out.change;
     jwks.want(jwksUris(out.change.mesh));

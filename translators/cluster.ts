@@ -113,6 +113,8 @@ function cluster(
     services: [{ host: svc.hostname, name: svc.origin === 'ServiceEntry' ? svc.hostname : svc.name, namespace: svc.namespace }],
   };
   if (dr) meta['config'] = configPath('DestinationRule', dr.meta.namespace, dr.meta.name);
+  // As istiod's AddALPNOverrideToMetadata: the rule's own TLS keeps its ALPN (istio.alpn, filters/alpn.ts, leaves it alone).
+  if (dr && flavor.envoyPolicy && (policy?.tls?.mode === 'SIMPLE' || policy?.tls?.mode === 'MUTUAL')) meta['alpn_override'] = 'false';
   const sp = svc.ports.find((p) => p.port === port)!;
   const typed = flavor.envoyPolicy
     ? typeFields(scope, svc, name, port, policy)

@@ -34,7 +34,7 @@ export interface Generated {
   /** The EnvoyFilters applied and the patches skipped as invalid (translators/envoyfilter); absent when none applies. */
   readonly envoyFilters?: {
     readonly filters: readonly string[];
-    skips(): readonly { filter: string; patchIndex: number; typeUrl: string; resource: string; reason: string }[];
+    skips(): readonly { filter: string; patchIndex: number; typeUrl: string; resource: string; reason: string; notApplicable?: true }[];
     /** The resource before and after each patch (explain); undefined when no patch applied to it. */
     trace(typeUrl: string, name: string): PatchTrace | undefined;
   };

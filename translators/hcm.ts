@@ -13,6 +13,8 @@
  * - gateway: `use_remote_address: true`, `server_name: istio-envoy`, XFCC SANITIZE_SET (or the
  *   ProxyConfig `gatewayTopology.forwardClientCertDetails`) with subject, cert, URI and DNS when
  *   that mode sets current details, `xff_num_trusted_hops` from `gatewayTopology.numTrustedProxies`.
+ * Telemetry (translators/telemetry): access logs from the Telemetry API / mesh config and the
+ * Telemetry tracing provider and sampling on top of istiod's default tracing.
  * Proxyless gRPC HCMs get only what gRPC reads.
  */
 import type { MeshConfig } from '../model/config.js';
@@ -23,6 +25,8 @@ import { httpFilters } from './filters/index.js';
 import { isGrpcClass, type HttpListenerContext, type ListenerClass, type ListenerPort } from './filters/types.js';
 import { proxyConfigOf } from './proxy-config.js';
 import type { Scope } from './scope.js';
+import { telemetryAccessLogs, telemetryTracing, type TelemetryTarget } from './telemetry/index.js';
+import { applyTracing } from './telemetry/tracing.js';
 
 export const HCM_FILTER = 'envoy.filters.network.http_connection_manager';
 export const HCM_TYPE = 'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
@@ -134,7 +138,17 @@ export function rdsHcm(statPrefix: string, routeConfigName: string, ctx: HttpLis
     http_filters: httpFilters(ctx),
   };
   if (!grpc) {
+    const target: TelemetryTarget = {
+      mesh: ctx.mesh,
+      namespace: ctx.proxy.namespace,
+      labels: ctx.labels,
+      listenerClass: ctx.listenerClass,
+    };
+    const logs = telemetryAccessLogs(target);
+    const service = `${tracingLiterals(ctx.mesh, ctx.proxy, ctx.labels).service}.${ctx.proxy.namespace}`;
     Object.assign(hcm, {
+      // AccessLog's generated type spells the filter oneof out; the entries carry it as built.
+      ...(logs.length ? { access_log: logs as unknown as HttpConnectionManager['access_log'] } : {}),
       codec_type: 'AUTO',
       ...classSettings(ctx),
       normalize_path: { value: true },
@@ -146,7 +160,7 @@ export function rdsHcm(statPrefix: string, routeConfigName: string, ctx: HttpLis
           use_request_id_for_trace_sampling: { value: true },
         }),
       },
-      tracing: tracing(ctx),
+      tracing: applyTracing(ctx.mesh, tracing(ctx), telemetryTracing(target), service),
     } satisfies Partial<HttpConnectionManager>);
   }
   return hcm;

@@ -11,7 +11,7 @@
  * EnvoyFilters selecting it (translators/envoyfilter/select.ts) are named in the key too; Envoy HCMs
  * add what labels don't determine (translators/hcm.ts hcmClassKey), proxies of an older Istio their
  * version gate bucket (translators/versions.ts), and a workload whose Sidecar ingress forwards to
- * its own IP, that IP, and what decides its bound listeners (interception mode NONE, bindingClassKey). Each key part says which output it can change (`CLASS_KEY_PARTS`), so
+ * its own IP, that IP, and what decides its bound listeners (interception mode NONE, bindingClassKey), and Envoy proxies the Telemetry objects selecting them (translators/telemetry). Each key part says which output it can change (`CLASS_KEY_PARTS`), so
  * `outputParts` can share a sidecar's outbound output among classes (translators/share.ts).
  */
 import type { MeshConfig } from '../model/config.js';
@@ -30,6 +30,8 @@ import { effectiveMtls, mtlsKey } from '../model/peerauth.js';
 import { bindsToPort, interceptionMode } from '../model/interception.js';
 import type { Sidecar } from '../model/istio.js';
 import { applyEnvoyFilters, envoyFilterClassKey, type ProtoOps } from './envoyfilter/index.js';
+import { telemetryClassKey } from './telemetry/index.js';
+import { withNetworkTelemetry } from './telemetry/network.js';
 import { sidecarParts, type OutputPart } from './share.js';
 
 export type { ClusterOutput, Generated, TypeOutput } from './generated.js';
@@ -115,6 +117,11 @@ export const CLASS_KEY_PARTS: readonly ClassKeyPart[] = [
         mesh && proxy.type === 'sidecar' && proxy.generator === 'envoy' ? sidecarFor(mesh, proxy.namespace, labels) : undefined,
       ),
   },
+  // The Telemetry objects selecting the workload: stats, access logs and tracing live on listeners (HCMs, tcp_proxy) only.
+  {
+    affects: 'listeners',
+    segment: ({ mesh, proxy, labels }) => (mesh && proxy.generator === 'envoy' ? telemetryClassKey(mesh, proxy, labels) : ''),
+  },
 ];
 
 function keyContext(proxy: Proxy, mesh: MeshConfig | undefined): ClassKeyContext {
@@ -154,6 +161,7 @@ export function outputParts(mesh: MeshConfig, proxy: Proxy, ops?: ProtoOps): { c
     sidecarFor(mesh, proxy.namespace, c.labels),
     { outbound: pick(new Set(['all'])), listeners: pick(new Set(['listeners'])), classKey },
     () => ({ secrets: secretOutput(mesh, proxy), nameTable: nameTableOutput(mesh, proxy) }),
+    (g) => withNetworkTelemetry(mesh, proxy, c.labels, g),
   );
   return { classKey, parts };
 }
@@ -192,9 +200,12 @@ export function generate(mesh: MeshConfig, proxy: Proxy, ops?: ProtoOps): Genera
   const envoy =
     proxy.generator === 'grpc'
       ? grpcGenerator(mesh, proxy)
-      : proxy.type === 'router'
-        ? gatewayGenerator(mesh, proxy)
-        : sidecarGenerator(mesh, proxy);
+      : withNetworkTelemetry(
+          mesh,
+          proxy,
+          proxyLabels(mesh, proxy),
+          proxy.type === 'router' ? gatewayGenerator(mesh, proxy) : sidecarGenerator(mesh, proxy),
+        );
   const out: Generated = { ...envoy, secrets: secretOutput(mesh, proxy), nameTable: nameTableOutput(mesh, proxy) };
   if (!mesh.envoyFilters?.length) return out;
   const labels = proxyLabels(mesh, proxy);

@@ -37,7 +37,9 @@ const endpointsOf = (cla: unknown): string[] =>
     }),
   );
 const chainsOf = (l: unknown): J[] => (l as J)['filterChains'] as J[];
-const tcpTarget = (chain: J): unknown => ((chain['filters'] as J[])[0]!['typedConfig'] as J)['cluster'];
+/** The cluster of a chain's tcp_proxy (after the telemetry network filters istiod puts before it). */
+const tcpTarget = (chain: J): unknown =>
+  ((chain['filters'] as J[]).find((f) => f['name'] === 'envoy.filters.network.tcp_proxy')?.['typedConfig'] as J | undefined)?.['cluster'];
 const vhosts = (rc: unknown): J[] => (rc as J)['virtualHosts'] as J[];
 
 describe('Istio-faithful translation', () => {

@@ -53,10 +53,8 @@ const ALLOWED: Readonly<Record<string, string>> = {
     'the 1.4 dump has it inline in the inbound listener under the old name inbound|9080|http|productpage…; current istiod names it after the cluster and tspilot sends it over RDS',
   'productpage: vhost allow_any routes: golden ["prefix / → PassthroughCluster"], tspilot ["prefix / \\"allow_any\\" → PassthroughCluster"]':
     'current istiod names the passthrough route allow_any (networking/util PassthroughRouteName); the 1.4 capture predates it',
-  'hcm outbound: http filters: golden [istio.metadata_exchange,envoy.filters.http.grpc_stats,istio.alpn,envoy.filters.http.fault,envoy.filters.http.cors,istio.stats,envoy.filters.http.router], tspilot [envoy.filters.http.fault,envoy.filters.http.cors,envoy.filters.http.router]':
-    'telemetry (istio.metadata_exchange, istio.stats, grpc_stats) and istio.alpn are issue 13 item 6, not built yet',
-  'hcm inbound: http filters: golden [istio.metadata_exchange,envoy.filters.http.rbac,envoy.filters.http.rbac,envoy.filters.http.ext_authz,envoy.filters.http.grpc_stats,envoy.filters.http.fault,envoy.filters.http.cors,istio.stats,envoy.filters.http.router], tspilot [envoy.filters.http.fault,envoy.filters.http.cors,envoy.filters.http.router]':
-    "the capture's namespace had AuthorizationPolicies (RBAC, ext_authz: issue 14 on other branches) and telemetry filters (item 6, not built yet)",
+  'hcm inbound: http filters: golden [istio.metadata_exchange,envoy.filters.http.rbac,envoy.filters.http.rbac,envoy.filters.http.ext_authz,envoy.filters.http.grpc_stats,envoy.filters.http.fault,envoy.filters.http.cors,istio.stats,envoy.filters.http.router], tspilot [istio.metadata_exchange,envoy.filters.http.grpc_stats,envoy.filters.http.fault,envoy.filters.http.cors,istio.stats,envoy.filters.http.router]':
+    "the capture's namespace had an ALLOW and a CUSTOM AuthorizationPolicy (RBAC, ext_authz); the inputs have none. The telemetry filters around them match",
   'hcm inbound: field routeConfig: golden set, tspilot not':
     'istiod inlines the inbound route config; tspilot sends it over RDS as inbound|<port>|| (same routes; one RDS resource per inbound port)',
   'hcm inbound: field rds: golden not set, tspilot set': 'same',

@@ -142,7 +142,9 @@ spec: {mtls: {mode: STRICT}}`);
     const oChains = arr(get(snap.listeners['virtualInbound'], 'filter_chains')).filter((c) => c['name'] === '0.0.0.0_9080');
     assert.equal(oChains.length, gChains.length, 'one chain for the port');
     const features = (c: J, tls: unknown, files: boolean): Record<string, string> => {
-      const hcm = (get(arr(c['filters'])[0], 'typed_config') ?? arr(c['filters'])[0]?.['config']) as J;
+      // The HCM by name: the 1.1 capture has it first, current output after istio.metadata_exchange.
+      const hf = arr(c['filters']).find((f) => f['name'] === 'envoy.filters.network.http_connection_manager') ?? arr(c['filters'])[0];
+      const hcm = (get(hf, 'typed_config') ?? hf?.['config']) as J;
       const common = get(tls, 'common_tls_context');
       const cv = get(common, 'combined_validation_context');
       const sans = arr(get(get(cv, 'default_validation_context'), 'match_subject_alt_names')).map((m) => str(m['prefix']));

@@ -168,7 +168,25 @@ function sniffedListener(scope: Scope, svc: MeshService, p: MeshService['ports']
 
 /** TCP/TLS listeners for the non-HTTP ports of the visible services. */
 export function tcpListeners(scope: Scope, http: ReadonlyMap<number, readonly MeshService[]>): Listener[] {
-  const out: Listener[] = [];
+  return [...tcpListenerBuilders(scope, http).values()]
+    .map((b) => b.build(scope))
+    .filter((l): l is Listener => l !== undefined)
+    .sort((a, b) => (a.name! < b.name! ? -1 : a.name! > b.name! ? 1 : 0));
+}
+
+/** One TCP/TLS listener, built from the scope it is given; `mayBeEmpty`: a shared listener left with no chain builds undefined. */
+export interface TcpListenerBuilder {
+  readonly mayBeEmpty: boolean;
+  build(scope: Scope): Listener | undefined;
+}
+
+/**
+ * The TCP/TLS listeners by name, each built from the scope it is given: a `<vip>_<port>` listener
+ * reads only its own service's VirtualService, so translated one by one each records only that
+ * dependency (translators/deps.ts). Enumerating them reads services, ports and Sidecar bindings only.
+ */
+export function tcpListenerBuilders(scope: Scope, http: ReadonlyMap<number, readonly MeshService[]>): Map<string, TcpListenerBuilder> {
+  const out = new Map<string, TcpListenerBuilder>();
   const vipLess = new Map<number, MeshService[]>();
   // The HTTP listeners own their address:port (istiod merges the two into a sniffed listener; tspilot keeps HTTP).
   const taken = new Set(httpBindings(scope, http).map((b) => `${b.address}_${b.port}`));
@@ -190,60 +208,61 @@ export function tcpListeners(scope: Scope, http: ReadonlyMap<number, readonly Me
         vipLess.set(p.port, [...(vipLess.get(p.port) ?? []), svc]);
         continue;
       }
-      const vs = scope.vsFor(svc.hostname);
       const name = `${svc.clusterIP}_${p.port}`;
-      if (sniffed(svc, p)) {
-        out.push(sniffedListener(scope, svc, p, svc.clusterIP, false));
-        continue;
-      }
-      const tls = isTls(svc, p.port);
-      const chains = [...(tls ? tlsChains(scope, vs, p.port) : []), tcpChain(scope, svc, p.port, vs)];
-      out.push(tcpListener(scope, name, svc.clusterIP, p.port, chains, tls && chains.length > 1, svc));
+      out.delete(name); // a later service with the same VIP and port wins
+      out.set(name, { mayBeEmpty: false, build: (sc) => vipListener(sc, svc, p, name) });
     }
   }
   const vipLessShared = [...vipLess.entries()]
     .sort(byNum)
     .filter(([port]) => !taken.has(`0.0.0.0_${port}`)) // the HTTP listener owns 0.0.0.0_<port>; istiod does the same
     .map(([port, services]): SharedListener => ({ address: '0.0.0.0', port, bound: false, services }));
-  for (const { address, port, bound, services: svcs } of [...vipLessShared, ...shared.values()]) {
-    // A sniffed port on a bound address: the first service's sniffing listener (istiod: AUTO over AUTO keeps the first).
-    const first = svcs[0]!;
-    const fp = first.ports.find((x) => x.port === port);
-    if (address !== '0.0.0.0' && fp && sniffed(first, fp)) {
-      out.push(sniffedListener(scope, first, fp, address, bound));
-      continue;
-    }
-    const chains: FilterChain[] = [];
-    let fallback: FilterChain | undefined;
-    const seen = new Set<string>();
-    for (const svc of svcs) {
-      const vs = scope.vsFor(svc.hostname);
-      if (isTls(svc, port)) {
-        for (const c of tlsChains(scope, vs, port)) chains.push(c);
-        if (!seen.has(svc.hostname)) {
-          seen.add(svc.hostname);
-          const cluster = clusterName('outbound', port, '', svc.hostname);
-          chains.push({ filter_chain_match: { server_names: [svc.hostname] }, filters: [tcpProxy(cluster, cluster)] });
-        }
-      } else fallback ??= tcpChain(scope, svc, port, vs);
-    }
-    const uniq = dedupeSni(chains);
-    if (fallback) uniq.push(fallback);
-    if (!uniq.length) continue;
-    out.push(
-      tcpListener(
-        scope,
-        `${address}_${port}`,
-        address,
-        port,
-        uniq,
-        uniq.some((c) => c.filter_chain_match),
-        undefined,
-        bound,
-      ),
-    );
+  for (const sl of [...vipLessShared, ...shared.values()])
+    out.set(`${sl.address}_${sl.port}`, { mayBeEmpty: true, build: (sc) => sharedTcpListener(sc, sl) });
+  return out;
+}
+
+function vipListener(scope: Scope, svc: MeshService, p: MeshService['ports'][number], name: string): Listener {
+  if (sniffed(svc, p)) return sniffedListener(scope, svc, p, svc.clusterIP, false);
+  const vs = scope.vsFor(svc.hostname);
+  const tls = isTls(svc, p.port);
+  const chains = [...(tls ? tlsChains(scope, vs, p.port) : []), tcpChain(scope, svc, p.port, vs)];
+  return tcpListener(scope, name, svc.clusterIP, p.port, chains, tls && chains.length > 1, svc);
+}
+
+/** A listener several services share (VIP-less, or a Sidecar egress bind); undefined when no chain is left. */
+function sharedTcpListener(scope: Scope, { address, port, bound, services: svcs }: SharedListener): Listener | undefined {
+  // A sniffed port on a bound address: the first service's sniffing listener (istiod: AUTO over AUTO keeps the first).
+  const first = svcs[0]!;
+  const fp = first.ports.find((x) => x.port === port);
+  if (address !== '0.0.0.0' && fp && sniffed(first, fp)) return sniffedListener(scope, first, fp, address, bound);
+  const chains: FilterChain[] = [];
+  let fallback: FilterChain | undefined;
+  const seen = new Set<string>();
+  for (const svc of svcs) {
+    const vs = scope.vsFor(svc.hostname);
+    if (isTls(svc, port)) {
+      for (const c of tlsChains(scope, vs, port)) chains.push(c);
+      if (!seen.has(svc.hostname)) {
+        seen.add(svc.hostname);
+        const cluster = clusterName('outbound', port, '', svc.hostname);
+        chains.push({ filter_chain_match: { server_names: [svc.hostname] }, filters: [tcpProxy(cluster, cluster)] });
+      }
+    } else fallback ??= tcpChain(scope, svc, port, vs);
   }
-  return out.sort((a, b) => (a.name! < b.name! ? -1 : a.name! > b.name! ? 1 : 0));
+  const uniq = dedupeSni(chains);
+  if (fallback) uniq.push(fallback);
+  if (!uniq.length) return undefined;
+  return tcpListener(
+    scope,
+    `${address}_${port}`,
+    address,
+    port,
+    uniq,
+    uniq.some((c) => c.filter_chain_match),
+    undefined,
+    bound,
+  );
 }
 
 /** Envoy rejects two chains with the same match: keep the first chain for each SNI set. */

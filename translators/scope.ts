@@ -114,15 +114,42 @@ export function sidecarFor(mesh: MeshConfig, ns: string, labels: Readonly<Record
   );
 }
 
+/**
+ * The services a namespace sees through a Sidecar, memoized per services list (the store keeps the
+ * same list across snapshots when no service changed, watchers/mesh.ts), so a VirtualService edit
+ * does not filter every service again for every proxy class. Pure: same inputs, same answer.
+ */
+const visible = new WeakMap<
+  readonly MeshService[],
+  Map<string, Map<Sidecar | undefined, { services: MeshService[]; serviceByHost: Map<string, MeshService> }>>
+>();
+
+function visibleServices(
+  all: readonly MeshService[],
+  ns: string,
+  sidecar: Sidecar | undefined,
+): { services: MeshService[]; serviceByHost: Map<string, MeshService> } {
+  let byNs = visible.get(all);
+  if (!byNs) visible.set(all, (byNs = new Map()));
+  let bySc = byNs.get(ns);
+  if (!bySc) byNs.set(ns, (bySc = new Map()));
+  let v = bySc.get(sidecar);
+  if (!v) {
+    const services = all
+      .filter((s) => exported(s.exportTo, s.namespace, ns))
+      .map((s) => scoped(sidecar, ns, s))
+      .filter((s): s is MeshService => s !== undefined);
+    v = { services, serviceByHost: new Map(services.map((s) => [s.hostname, s])) };
+    bySc.set(sidecar, v);
+  }
+  return v;
+}
+
 export function buildScope(mesh: MeshConfig, proxy: Proxy): Scope {
   const ns = proxy.namespace;
   const labels = proxyLabels(mesh, proxy);
   const sidecar = proxy.type === 'sidecar' ? sidecarFor(mesh, ns, labels) : undefined;
-  const services = mesh.services
-    .filter((s) => exported(s.exportTo, s.namespace, ns))
-    .map((s) => scoped(sidecar, ns, s))
-    .filter((s): s is MeshService => s !== undefined);
-  const serviceByHost = new Map(services.map((s) => [s.hostname, s]));
+  const { services, serviceByHost } = visibleServices(mesh.services, ns, sidecar);
   const virtualServices = mesh.virtualServices.filter(
     (vs) =>
       (vs.spec.gateways === undefined || vs.spec.gateways.includes('mesh')) &&

@@ -115,15 +115,17 @@ export function sidecarParts(
   sidecar: Sidecar | undefined,
   keys: { readonly outbound: string; readonly listeners: string; readonly classKey: string },
   extras: () => Pick<Generated, 'secrets' | 'nameTable'>,
+  /** Applied to each translated part: the network telemetry (translators/telemetry/network.ts), per listener and cluster, so parts compose to what `generate` serves. */
+  decorate: (g: Generated) => Generated = (g) => g,
 ): OutputPart[] {
   const sc = sidecar ? `${sidecar.meta.namespace}/${sidecar.meta.name}` : '-';
   const out = `${proxy.generator}/${proxy.type}/${proxy.namespace}|sc:${sc}${outboundShareKey(mesh, labels)}${keys.outbound}`;
   const t = tracingLiterals(mesh, proxy, labels);
   const lis = `${out}|trace:${JSON.stringify([t.service, t.revision, t.meshId])}${keys.listeners}`;
   return [
-    { kind: 'outbound', key: `outbound:${out}`, closed: true, make: () => sidecarOutbound(buildScope(mesh, proxy)) },
-    { kind: 'listeners', key: `listeners:${lis}`, closed: true, make: () => sidecarOutboundListeners(buildScope(mesh, proxy)) },
-    { kind: 'inbound', key: `inbound:${keys.classKey}`, closed: true, make: () => sidecarInbound(buildScope(mesh, proxy)) },
+    { kind: 'outbound', key: `outbound:${out}`, closed: true, make: () => decorate(sidecarOutbound(buildScope(mesh, proxy))) },
+    { kind: 'listeners', key: `listeners:${lis}`, closed: true, make: () => decorate(sidecarOutboundListeners(buildScope(mesh, proxy))) },
+    { kind: 'inbound', key: `inbound:${keys.classKey}`, closed: true, make: () => decorate(sidecarInbound(buildScope(mesh, proxy))) },
     // The name table is built on demand (few proxies ask for it) and SDS answers names it does not list: not closed.
     { kind: 'extras', key: `extras:${keys.classKey}`, closed: false, make: () => ({ ...EMPTY_OUTPUT, ...extras() }) },
   ];

@@ -99,7 +99,8 @@ describe('Sidecar captureMode / bind / ingress tls and INTERCEPTION_MODE NONE (i
       'file-root:/etc/certs/ca.pem',
     ]);
     // 8443 is HTTPS: after termination the chain runs the HTTP connection manager.
-    assert.equal((chain('0.0.0.0_8443')[0]!['filters'] as J[])[0]!['name'], 'envoy.filters.network.http_connection_manager');
+    // The TLS chain terminates into the HCM (after the telemetry metadata exchange istiod puts first on inbound chains).
+    assert.ok((chain('0.0.0.0_8443')[0]!['filters'] as J[]).some((f) => f['name'] === 'envoy.filters.network.http_connection_manager'));
     // 7443 is PERMISSIVE mTLS: istio certificates, never the file ones.
     assert.ok(chain('0.0.0.0_7443').every((c) => !sdsNames(c).some((n) => n.startsWith('file-'))));
   });
@@ -125,7 +126,10 @@ describe('Sidecar captureMode / bind / ingress tls and INTERCEPTION_MODE NONE (i
 
   it('Sidecar outboundTrafficPolicy: egressProxy takes unknown destinations; a policy without mode is REGISTRY_ONLY', () => {
     const catchAll = (s: Snapshot): unknown =>
-      ((chainsOf(s.listeners['virtualOutbound'])[0]!['filters'] as J[])[0]!['typedConfig'] as J)['cluster'];
+      (
+        ((chainsOf(s.listeners['virtualOutbound'])[0]!['filters'] as J[]).find((f) => f['name'] === 'envoy.filters.network.tcp_proxy') ??
+          {})['typedConfig'] as J
+      )['cluster'];
     const app = snapOf('sidecar-egress-proxy', 0);
     assert.equal(catchAll(app), 'outbound|3128||squid.egress.svc.cluster.local');
     const vhosts = (app.routes['8080'] as J)['virtualHosts'] as J[];

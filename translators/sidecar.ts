@@ -15,13 +15,14 @@ import type { Cluster, ClusterLoadAssignment } from '../proto/types.js';
 import { outboundClusters } from './cluster.js';
 import { outboundEndpoints } from './endpoint.js';
 import { BLACKHOLE_CLUSTER, PASSTHROUGH_CLUSTER, type ClusterKey } from './names.js';
-import { httpListeners, httpPorts, outboundRouteConfig, routePorts, tcpListeners, virtualOutbound } from './outbound.js';
+import { httpListeners, httpPorts, outboundRouteConfig, routePorts, tcpListenerBuilders, virtualOutbound } from './outbound.js';
 import { inboundClusters, inboundPorts, inboundRoutes } from './inbound.js';
 import { inboundListeners } from './inbound-bind.js';
 import { interceptionMode } from '../model/interception.js';
 import { buildScope, type Scope } from './scope.js';
 import { EMPTY_OUTPUT, mergeOutputs, type ClusterOutput, type Generated, type TypeOutput } from './generated.js';
 import { durationOf } from '../model/duration.js';
+import { joinedOutput, once, perNameOutput, record, wholeClusters, wholeOutput, type DepOutput, type Deps } from './deps.js';
 
 export { SIDECAR_ROUTES } from './outbound.js';
 
@@ -48,18 +49,29 @@ export function clusterOutput(
   return { names: () => [...m.keys()], get: (n) => m.get(n)?.cluster, key: (n) => m.get(n)?.key };
 }
 
-/** The EDS assignments of the EDS clusters among `clusters`, found by the clusters' keys. */
-export function edsOutput(scope: Scope, clusters: ClusterOutput<Cluster>): ClusterOutput<ClusterLoadAssignment> {
-  const edsNames = clusters.names().filter((n) => clusters.get(n)?.type === 'EDS');
-  const set = new Set(edsNames);
-  const key = (n: string): ClusterKey | undefined => (set.has(n) ? clusters.key(n) : undefined);
+/** The EDS assignments of the EDS clusters among `clusters`, found by the clusters' keys (listed on first use; each records what it read). */
+export function edsOutput(
+  scope: Scope,
+  clusters: ClusterOutput<Cluster> & Partial<DepOutput<Cluster>>,
+): ClusterOutput<ClusterLoadAssignment> & DepOutput<ClusterLoadAssignment> {
+  const eds = once(() => {
+    const edsNames = clusters.names().filter((n) => clusters.get(n)?.type === 'EDS');
+    return { edsNames, set: new Set(edsNames) };
+  });
+  const key = (n: string): ClusterKey | undefined => (eds().set.has(n) ? clusters.key(n) : undefined);
+  const deps = new Map<string, Deps>();
   return {
-    names: () => edsNames,
+    names: () => eds().edsNames,
     key,
     get: (n) => {
       const k = key(n);
-      return k ? outboundEndpoints(scope, k) : undefined;
+      if (!k) return undefined;
+      const r = record(scope, (s) => outboundEndpoints(s, k));
+      deps.set(n, r.deps);
+      return r.value;
     },
+    deps: (n) => deps.get(n),
+    namesDeps: () => clusters.namesDeps?.(),
   };
 }
 
@@ -69,33 +81,48 @@ export function edsOutput(scope: Scope, clusters: ClusterOutput<Cluster>): Clust
  * translators/share.ts `outboundShareKey` names (sourceLabels matches, locality, failover labels).
  */
 export function sidecarOutbound(scope: Scope): Generated {
-  const clusters = clusterOutput([
-    ...fixedClusters(scope).map((cluster) => ({ cluster })),
-    ...outboundClusters(scope, { defaultLb: 'LEAST_REQUEST', envoyPolicy: true }),
-  ]);
-  const routes = [...routePorts(scope.services).entries()].map(([port, svcs]) => outboundRouteConfig(scope, port, svcs)).sort(byName);
-  return { ...EMPTY_OUTPUT, clusters, endpoints: edsOutput(scope, clusters), routes: eager(routes, (r) => r.name!) };
+  // Built on first use, recording what each resource read (translators/deps.ts): clusters as a
+  // whole, EDS assignments and route configs one by one, so a carried-over resource is never built.
+  const clusters = wholeClusters(scope, (s) =>
+    clusterOutput([
+      ...fixedClusters(s).map((cluster) => ({ cluster })),
+      ...outboundClusters(s, { defaultLb: 'LEAST_REQUEST', envoyPolicy: true }),
+    ]),
+  );
+  const routeSvcs = once(() => routePorts(scope.services));
+  const routes = perNameOutput(
+    scope,
+    () => [...routeSvcs().keys()].map(String).sort(),
+    (s, n) => outboundRouteConfig(s, Number(n), routeSvcs().get(Number(n))!),
+  );
+  return { ...EMPTY_OUTPUT, clusters, endpoints: edsOutput(scope, clusters), routes };
 }
 
 /** The outbound listeners: as the outbound part, plus the HCMs' per-workload values (tracing tags). */
 export function sidecarOutboundListeners(scope: Scope): Generated {
-  const ports = httpPorts(scope.services);
-  const listeners = [
-    ...(interceptionMode(scope.proxy) === 'NONE' ? [] : [virtualOutbound(scope)]),
-    ...httpListeners(scope, ports),
-    ...tcpListeners(scope, ports),
-  ].sort(byName);
-  return { ...EMPTY_OUTPUT, listeners: eager(listeners, (l) => l.name!) };
+  const ports = once(() => httpPorts(scope.services));
+  const tcp = once(() => tcpListenerBuilders(scope, ports()));
+  const listeners = joinedOutput([
+    wholeOutput(scope, (s) => [...(interceptionMode(s.proxy) === 'NONE' ? [] : [virtualOutbound(s)]), ...httpListeners(s, ports())]),
+    // One by one: a <vip>_<port> listener reads only its service's VirtualService. A VIP-less
+    // 0.0.0.0_<port> one may have no chain left: built to be listed (what it read goes with the list).
+    perNameOutput(
+      scope,
+      (s) => [...tcp()].filter(([, b]) => !b.mayBeEmpty || b.build(s) !== undefined).map(([n]) => n),
+      (s, n) => tcp().get(n)?.build(s),
+    ),
+  ]);
+  return { ...EMPTY_OUTPUT, listeners };
 }
 
 /** The inbound part: inbound clusters, virtualInbound and bound ingress listeners, inbound route configs — the workload's own shape. */
 export function sidecarInbound(scope: Scope): Generated {
-  const inPorts = inboundPorts(scope);
+  const inPorts = once(() => inboundPorts(scope));
   return {
     ...EMPTY_OUTPUT,
-    clusters: clusterOutput(inboundClusters(scope, inPorts)),
-    listeners: eager(inboundListeners(scope, inPorts).sort(byName), (l) => l.name!),
-    routes: eager([...inboundRoutes(inPorts)].sort(byName), (r) => r.name!),
+    clusters: wholeClusters(scope, (s) => clusterOutput(inboundClusters(s, inPorts()))),
+    listeners: wholeOutput(scope, (s) => inboundListeners(s, inPorts())),
+    routes: wholeOutput(scope, () => inboundRoutes(inPorts())),
   };
 }
 

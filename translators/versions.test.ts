@@ -84,4 +84,12 @@ describe('translators/versions (version gates)', () => {
     assert.equal((l('1.10.6')['virtualOutbound'] as J)['deprecatedV1'], undefined);
     assert.equal((l()['0.0.0.0_9080'] as J)['deprecatedV1'], undefined);
   });
+
+  it('noIstiodTelemetryFilters: 1.10 gets no istio.stats / metadata exchange / grpc_stats (istiod 1.10 sent none); no version gets them', () => {
+    const text = (v?: string) => JSON.stringify(snapshot(mesh, at(v)).snap);
+    for (const f of ['istio.stats', 'istio.metadata_exchange', 'envoy.filters.http.grpc_stats']) {
+      assert.ok(!text('1.10.6').includes(f), `1.10: ${f}`);
+      assert.ok(text().includes(f), `current: ${f}`);
+    }
+  });
 });

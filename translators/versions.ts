@@ -17,6 +17,11 @@
  * - `deprecatedV1BindToPort`: listeners that must not bind also carry
  *   `deprecated_v1: {bind_to_port: false}`, as istiod 1.10 set it (MOSN reads only that field and
  *   would otherwise bind every outbound service port).
+ * - `noIstiodTelemetryFilters`: no `istio.stats`, `istio.metadata_exchange` (HTTP, network, cluster) or
+ *   `grpc_stats` from the control plane — istiod 1.10 sent none; the installer's per-version
+ *   EnvoyFilters (stats-filter-1.10, metadata-exchange-1.10) added Wasm-based ones, and a 1.10
+ *   istio-proxy has neither the peer_metadata filter nor the native stats.PluginConfig, so it would
+ *   NACK the listeners (translators/telemetry, docs/telemetry.md).
  */
 import type { Proxy } from '../model/proxy.js';
 
@@ -26,11 +31,12 @@ export interface VersionGates {
   readonly hostPortDomains: boolean;
   readonly legacyHeaderMatchers: boolean;
   readonly deprecatedV1BindToPort: boolean;
+  readonly noIstiodTelemetryFilters: boolean;
 }
 
 export const VERSION_GATES: Readonly<Record<VersionBucket, VersionGates>> = {
-  current: { hostPortDomains: false, legacyHeaderMatchers: false, deprecatedV1BindToPort: false },
-  'pre-1.11': { hostPortDomains: true, legacyHeaderMatchers: true, deprecatedV1BindToPort: true },
+  current: { hostPortDomains: false, legacyHeaderMatchers: false, deprecatedV1BindToPort: false, noIstiodTelemetryFilters: false },
+  'pre-1.11': { hostPortDomains: true, legacyHeaderMatchers: true, deprecatedV1BindToPort: true, noIstiodTelemetryFilters: true },
 };
 
 /** `1.10.6`, `1.10.6-mosn`, `1.10` → [1, 10]; anything else → undefined. */

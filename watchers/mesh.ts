@@ -21,6 +21,7 @@ import {
 import type { PeerAuthentication } from '../model/peerauth.js';
 import { authzNotices, peerAuthNotices } from './policy-notices.js';
 import type { EnvoyFilter } from '../model/envoyfilter.js';
+import type { Telemetry } from '../model/telemetry.js';
 import type { DestinationRule, Gateway, ServiceEntry, Sidecar, VirtualService, WorkloadEntry } from '../model/istio.js';
 import { DEFAULT_MESH_SETTINGS, type MeshSettings } from '../model/meshconfig.js';
 import { resolveShortName } from '../model/hosts.js';
@@ -77,11 +78,15 @@ function endpointSort(a: MeshEndpoint, b: MeshEndpoint): number {
  * `previous` is the snapshot built before this one (none for a first build): a VirtualService that
  * fails the cross-object checks falls back to its version there, if that one still checks out.
  * `accepted` lists the VirtualServices that passed (each is also in `mesh.objects`).
+ * `changedKinds` (the kinds changed since `previous`, as the store stage knows them): when none of
+ * them is a kind services and endpoints are made of, `previous`'s services, endpoints and their
+ * notices are reused as they are (same objects), so a VirtualService edit costs no per-service work.
  */
 export function buildMesh(
   st: StoreState,
   opts: MeshOptions = DEFAULT_MESH_OPTIONS,
   previous?: MeshConfig,
+  changedKinds?: ReadonlySet<string>,
 ): { mesh: MeshConfig; accepted: Map<ConfigKey, Entry> } {
   const services: Service[] = [];
   const slices: EndpointSlice[] = [];
@@ -100,6 +105,7 @@ export function buildMesh(
   const requestAuthns: RequestAuthentication[] = [];
   const peerAuthentications: PeerAuthentication[] = [];
   const envoyFilters: EnvoyFilter[] = [];
+  const telemetries: Telemetry[] = [];
   for (const [, e] of st.objects) {
     const o = e.object;
     switch (o.kind) {
@@ -161,9 +167,11 @@ export function buildMesh(
       case 'EnvoyFilter':
         envoyFilters.push(o);
         break;
+      case 'Telemetry':
+        telemetries.push(o);
+        break;
     }
   }
-  services.sort(byKey);
   drs.sort(byKey);
   ses.sort((a, b) => byKey(a.se, b.se));
   wes.sort(byKey);
@@ -173,121 +181,27 @@ export function buildMesh(
   requestAuthns.sort(byKey);
   peerAuthentications.sort(byKey);
   envoyFilters.sort(byKey);
-  const slicesBySvc = new Map<string, EndpointSlice[]>();
-  const notices: ConfigNotice[] = [];
+  telemetries.sort(byKey);
+  // EnvoyFilter BOOTSTRAP patches are noticed per build (cheap: filters only), apart from the reusable service section.
+  const efNotices: ConfigNotice[] = [];
   for (const f of envoyFilters)
     f.spec.configPatches.forEach((p, i) => {
       if (p.applyTo === 'BOOTSTRAP')
-        notices.push({
+        efNotices.push({
           key: configKey('EnvoyFilter', f.meta.namespace, f.meta.name),
           field: `spec.configPatches[${i}].applyTo`,
           reason:
             'BOOTSTRAP is not applied: it patches the bootstrap pilot-agent writes at start-up, which is never served over xDS; the other patches apply',
         });
     });
-  for (const s of slices.sort(byKey)) {
-    if (!s.serviceName) {
-      notices.push({
-        key: configKey('EndpointSlice', s.meta.namespace, s.meta.name),
-        field: 'metadata.labels.kubernetes.io/service-name',
-        reason: "no Service named: the slice's endpoints belong to no service and are ignored",
-      });
-      continue;
-    }
-    const k = `${s.meta.namespace}/${s.serviceName}`;
-    slicesBySvc.set(k, [...(slicesBySvc.get(k) ?? []), s]);
-  }
+  // A change of none of the kinds services and endpoints are made of (a VirtualService edit) keeps
+  // the previous build's services, endpoints and their notices: no per-service work (issue 18).
+  const prevSection = previous ? sections.get(previous) : undefined;
+  const reuse = prevSection && prevSection.opts === opts && changedKinds && ![...changedKinds].some((k) => SERVICE_KINDS.has(k));
   const sortedPods = [...pods.values()].sort(byKey);
-
-  const meshServices: MeshService[] = [];
-  const serviceByHost = new Map<string, MeshService>();
-  const endpoints = new Map<string, Map<number, MeshEndpoint[]>>();
-  for (const svc of services) {
-    const hostname = `${svc.meta.name}.${svc.meta.namespace}.svc.${opts.domainSuffix}`;
-    // Like istiod, UDP ports are not proxied: they are left out of the mesh, and configz says so.
-    svc.ports.forEach((p, i) => {
-      if (p.protocol === 'UDP')
-        notices.push({
-          key: configKey('Service', svc.meta.namespace, svc.meta.name),
-          field: `spec.ports[${i}]`,
-          reason: `UDP port ${p.port}${p.name ? ` (${p.name})` : ''} is ignored: the mesh proxies TCP only`,
-        });
-    });
-    const ms: MeshService = {
-      hostname,
-      namespace: svc.meta.namespace,
-      name: svc.meta.name,
-      clusterIP: svc.clusterIP === 'None' ? '' : svc.clusterIP,
-      ports: svc.ports.filter((p) => p.protocol !== 'UDP'),
-      labels: svc.meta.labels,
-      source: st.objects.get(configKey('Service', svc.meta.namespace, svc.meta.name))?.origin.source ?? '',
-      exportTo: serviceExportTo(svc.meta.annotations),
-      origin: 'Service',
-      resolution: 'EDS',
-      meshExternal: false,
-      selector: svc.selector,
-    };
-    meshServices.push(ms);
-    serviceByHost.set(hostname, ms);
-    const byPort = new Map<number, MeshEndpoint[]>();
-    const svcKey = `${svc.meta.namespace}/${svc.meta.name}`;
-    const svcSlices = slicesBySvc.get(svcKey) ?? endpointsObjects.get(svcKey);
-    for (const sp of ms.ports) {
-      const eps: MeshEndpoint[] = [];
-      if (svcSlices) {
-        for (const slice of svcSlices) {
-          const port = slicePort(sp, slice);
-          if (port === null) continue;
-          for (const a of slice.endpoints) {
-            if (!a.ready) continue;
-            const pod = a.targetPod ? pods.get(a.targetPod) : undefined;
-            if (a.targetPod && !pod && opts.holdEndpointsWithoutPod) continue;
-            eps.push({
-              address: a.ip,
-              port,
-              labels: pod?.meta.labels ?? {},
-              pod: a.targetPod,
-              serviceAccount: pod?.serviceAccount ?? '',
-              locality: a.zone,
-              ready: a.ready,
-            });
-          }
-        }
-      } else if (opts.endpointsFromPods && svc.selector) {
-        for (const pod of sortedPods) {
-          if (pod.meta.namespace !== svc.meta.namespace || !pod.podIP || !serviceSelects(svc.selector, pod.meta.labels)) continue;
-          if (pod.phase && pod.phase !== 'Running') continue;
-          const port = targetPortFor(sp, pod);
-          if (port === null) continue;
-          eps.push({
-            address: pod.podIP,
-            port,
-            labels: pod.meta.labels,
-            pod: `${pod.meta.namespace}/${pod.meta.name}`,
-            serviceAccount: pod.serviceAccount,
-            locality: '',
-            ready: true,
-          });
-        }
-      }
-      eps.push(...workloadEntryEndpoints(svc.meta.namespace, svc.selector, sp, wes));
-      byPort.set(sp.port, eps.sort(endpointSort));
-    }
-    endpoints.set(hostname, byPort);
-  }
-  // ServiceEntries: a host already defined by a Kubernetes Service (or an older entry) keeps that definition.
-  for (const { se, source } of ses) {
-    for (const ms of serviceEntryServices(se, source)) {
-      if (serviceByHost.has(ms.hostname)) continue;
-      meshServices.push(ms);
-      serviceByHost.set(ms.hostname, ms);
-      endpoints.set(
-        ms.hostname,
-        new Map(ms.ports.map((sp) => [sp.port, serviceEntryEndpoints(se, sp, wes, sortedPods).sort(endpointSort)])),
-      );
-    }
-  }
-  meshServices.sort((a, b) => a.hostname.localeCompare(b.hostname));
+  const section = reuse ? prevSection.section : serviceSection(st, opts, services, slices, endpointsObjects, pods, sortedPods, ses, wes);
+  const { meshServices, serviceByHost, endpoints } = section;
+  const notices = efNotices.length ? [...efNotices, ...section.notices] : section.notices;
 
   const destinationRuleByHost = new Map<string, DestinationRule>();
   for (const dr of drs) {
@@ -390,7 +304,9 @@ export function buildMesh(
     authorizationPolicies: authzPolicies,
     requestAuthentications: requestAuthns,
     ...(notices.length ? { notices } : {}),
+    ...(telemetries.length ? { telemetries } : {}),
   };
+  sections.set(mesh, { section, opts });
   return { mesh, accepted };
 }
 
@@ -414,6 +330,137 @@ function withBackendTls(user: DestinationRule, gen: DestinationRule): Destinatio
       trafficPolicy: { ...tp, ...(!tp.tls && gp.tls ? { tls: gp.tls } : {}), ...(ports.length ? { portLevelSettings: ports } : {}) },
     },
   };
+}
+
+/** What the services, their endpoints and their notices are built from (every other kind leaves them as they are). */
+const SERVICE_KINDS: ReadonlySet<string> = new Set(['Service', 'EndpointSlice', 'Endpoints', 'Pod', 'WorkloadEntry', 'ServiceEntry']);
+
+interface ServiceSection {
+  readonly meshServices: MeshService[];
+  readonly serviceByHost: Map<string, MeshService>;
+  readonly endpoints: Map<string, Map<number, MeshEndpoint[]>>;
+  readonly notices: ConfigNotice[];
+}
+
+/** The service section of each mesh built, and the options it was built with (for reuse by the next build). */
+const sections = new WeakMap<MeshConfig, { readonly section: ServiceSection; readonly opts: MeshOptions }>();
+
+function serviceSection(
+  st: StoreState,
+  opts: MeshOptions,
+  services: Service[],
+  slices: EndpointSlice[],
+  endpointsObjects: Map<string, EndpointSlice[]>,
+  pods: Map<string, Pod>,
+  sortedPods: readonly Pod[],
+  ses: readonly { se: ServiceEntry; source: string }[],
+  wes: readonly WorkloadEntry[],
+): ServiceSection {
+  services.sort(byKey);
+  const notices: ConfigNotice[] = [];
+  const slicesBySvc = new Map<string, EndpointSlice[]>();
+  for (const s of slices.sort(byKey)) {
+    if (!s.serviceName) {
+      notices.push({
+        key: configKey('EndpointSlice', s.meta.namespace, s.meta.name),
+        field: 'metadata.labels.kubernetes.io/service-name',
+        reason: "no Service named: the slice's endpoints belong to no service and are ignored",
+      });
+      continue;
+    }
+    const k = `${s.meta.namespace}/${s.serviceName}`;
+    slicesBySvc.set(k, [...(slicesBySvc.get(k) ?? []), s]);
+  }
+  const meshServices: MeshService[] = [];
+  const serviceByHost = new Map<string, MeshService>();
+  const endpoints = new Map<string, Map<number, MeshEndpoint[]>>();
+  for (const svc of services) {
+    const hostname = `${svc.meta.name}.${svc.meta.namespace}.svc.${opts.domainSuffix}`;
+    // Like istiod, UDP ports are not proxied: they are left out of the mesh, and configz says so.
+    svc.ports.forEach((p, i) => {
+      if (p.protocol === 'UDP')
+        notices.push({
+          key: configKey('Service', svc.meta.namespace, svc.meta.name),
+          field: `spec.ports[${i}]`,
+          reason: `UDP port ${p.port}${p.name ? ` (${p.name})` : ''} is ignored: the mesh proxies TCP only`,
+        });
+    });
+    const ms: MeshService = {
+      hostname,
+      namespace: svc.meta.namespace,
+      name: svc.meta.name,
+      clusterIP: svc.clusterIP === 'None' ? '' : svc.clusterIP,
+      ports: svc.ports.filter((p) => p.protocol !== 'UDP'),
+      labels: svc.meta.labels,
+      source: st.objects.get(configKey('Service', svc.meta.namespace, svc.meta.name))?.origin.source ?? '',
+      exportTo: serviceExportTo(svc.meta.annotations),
+      origin: 'Service',
+      resolution: 'EDS',
+      meshExternal: false,
+      selector: svc.selector,
+    };
+    meshServices.push(ms);
+    serviceByHost.set(hostname, ms);
+    const byPort = new Map<number, MeshEndpoint[]>();
+    const svcKey = `${svc.meta.namespace}/${svc.meta.name}`;
+    const svcSlices = slicesBySvc.get(svcKey) ?? endpointsObjects.get(svcKey);
+    for (const sp of ms.ports) {
+      const eps: MeshEndpoint[] = [];
+      if (svcSlices) {
+        for (const slice of svcSlices) {
+          const port = slicePort(sp, slice);
+          if (port === null) continue;
+          for (const a of slice.endpoints) {
+            if (!a.ready) continue;
+            const pod = a.targetPod ? pods.get(a.targetPod) : undefined;
+            if (a.targetPod && !pod && opts.holdEndpointsWithoutPod) continue;
+            eps.push({
+              address: a.ip,
+              port,
+              labels: pod?.meta.labels ?? {},
+              pod: a.targetPod,
+              serviceAccount: pod?.serviceAccount ?? '',
+              locality: a.zone,
+              ready: a.ready,
+            });
+          }
+        }
+      } else if (opts.endpointsFromPods && svc.selector) {
+        for (const pod of sortedPods) {
+          if (pod.meta.namespace !== svc.meta.namespace || !pod.podIP || !serviceSelects(svc.selector, pod.meta.labels)) continue;
+          if (pod.phase && pod.phase !== 'Running') continue;
+          const port = targetPortFor(sp, pod);
+          if (port === null) continue;
+          eps.push({
+            address: pod.podIP,
+            port,
+            labels: pod.meta.labels,
+            pod: `${pod.meta.namespace}/${pod.meta.name}`,
+            serviceAccount: pod.serviceAccount,
+            locality: '',
+            ready: true,
+          });
+        }
+      }
+      eps.push(...workloadEntryEndpoints(svc.meta.namespace, svc.selector, sp, wes));
+      byPort.set(sp.port, eps.sort(endpointSort));
+    }
+    endpoints.set(hostname, byPort);
+  }
+  // ServiceEntries: a host already defined by a Kubernetes Service (or an older entry) keeps that definition.
+  for (const { se, source } of ses) {
+    for (const ms of serviceEntryServices(se, source)) {
+      if (serviceByHost.has(ms.hostname)) continue;
+      meshServices.push(ms);
+      serviceByHost.set(ms.hostname, ms);
+      endpoints.set(
+        ms.hostname,
+        new Map(ms.ports.map((sp) => [sp.port, serviceEntryEndpoints(se, sp, wes, sortedPods).sort(endpointSort)])),
+      );
+    }
+  }
+  meshServices.sort((a, b) => a.hostname.localeCompare(b.hostname));
+  return { meshServices, serviceByHost, endpoints, notices };
 }
 
 function subsetProblem(

@@ -24,7 +24,7 @@ import { parseDuration } from '../../model/duration.js';
 import { startAdsFleet } from './ads.js';
 import { usage } from '../proc.js';
 import { reviewsVs } from '../../e2e/fixtures/bookinfo-vs.js';
-import { launchTspilot } from '../../e2e/tspilot.js';
+import { launchTspilot, LOCAL_FREE_PORTS } from '../../e2e/tspilot.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
@@ -37,20 +37,7 @@ interface Server {
 
 async function startServer(configDir: string): Promise<Server> {
   const { process: p, up } = await launchTspilot(
-    [
-      '--config-dir',
-      configDir,
-      '--bind',
-      '127.0.0.1',
-      '--xds-port',
-      '0',
-      '--monitoring-port',
-      '0',
-      '--http-port',
-      '0',
-      '--log-level',
-      'info',
-    ],
+    ['--config-dir', configDir, ...LOCAL_FREE_PORTS, '--log-level', 'info'],
     (l) => l.msg === 'listening',
   );
   return { proc: p.proc, httpPort: up['http'] as number, xdsPort: up['xds'] as number, stop: () => p.close() };

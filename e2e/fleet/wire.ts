@@ -15,68 +15,31 @@ export interface Envelope {
   readonly removed: string[];
 }
 
-/** Field 1 (a string) of a message: Cluster.name, ClusterLoadAssignment.cluster_name, Listener.name, RouteConfiguration.name. */
-function firstString(buf: Uint8Array): string {
+/** The first length-delimited field number `field` of a message, read by `read`; `fallback` if absent. */
+function lengthField<T>(buf: Uint8Array, field: number, read: (r: protobuf.Reader) => T, fallback: T): T {
   const r = protobuf.Reader.create(buf);
   while (r.pos < r.len) {
     const tag = r.uint32();
-    if (tag >>> 3 === 1 && (tag & 7) === 2) return r.string();
+    if (tag >>> 3 === field && (tag & 7) === 2) return read(r);
     r.skipType(tag & 7);
   }
-  return '';
+  return fallback;
 }
+
+/** Field 1 (a string) of a message: Cluster.name, ClusterLoadAssignment.cluster_name, Listener.name, RouteConfiguration.name. */
+const firstString = (buf: Uint8Array): string => lengthField(buf, 1, (r) => r.string(), '');
 
 /** google.protobuf.Any → the packed message's name. */
-function anyName(buf: Uint8Array): string {
-  const r = protobuf.Reader.create(buf);
-  while (r.pos < r.len) {
-    const tag = r.uint32();
-    if (tag >>> 3 === 2 && (tag & 7) === 2) return firstString(r.bytes());
-    r.skipType(tag & 7);
-  }
-  return '';
-}
+const anyName = (buf: Uint8Array): string => lengthField(buf, 2, (r) => firstString(r.bytes()), '');
 
 /** envoy.service.discovery.v3.Resource → its name (field 3). */
-function resourceName(buf: Uint8Array): string {
-  const r = protobuf.Reader.create(buf);
-  while (r.pos < r.len) {
-    const tag = r.uint32();
-    if (tag >>> 3 === 3 && (tag & 7) === 2) return r.string();
-    r.skipType(tag & 7);
-  }
-  return '';
-}
+const resourceName = (buf: Uint8Array): string => lengthField(buf, 3, (r) => r.string(), '');
 
-export function readSotw(buf: Uint8Array): Envelope {
-  const r = protobuf.Reader.create(buf);
-  let version = '',
-    typeUrl = '',
-    nonce = '';
-  const names: string[] = [];
-  while (r.pos < r.len) {
-    const tag = r.uint32();
-    switch (tag >>> 3) {
-      case 1:
-        version = r.string();
-        break;
-      case 2:
-        names.push(anyName(r.bytes()));
-        break;
-      case 4:
-        typeUrl = r.string();
-        break;
-      case 5:
-        nonce = r.string();
-        break;
-      default:
-        r.skipType(tag & 7);
-    }
-  }
-  return { version, typeUrl, nonce, names, removed: [] };
-}
-
-export function readDelta(buf: Uint8Array): Envelope {
+/**
+ * The envelope fields SotW and Delta responses share (1 version, 2 resources, 4 type URL, 5 nonce),
+ * plus Delta's removed names (6) when `withRemoved` — in a SotW response field 6 is the control plane.
+ */
+function readEnvelope(buf: Uint8Array, nameOf: (resource: Uint8Array) => string, withRemoved: boolean): Envelope {
   const r = protobuf.Reader.create(buf);
   let version = '',
     typeUrl = '',
@@ -90,7 +53,7 @@ export function readDelta(buf: Uint8Array): Envelope {
         version = r.string();
         break;
       case 2:
-        names.push(resourceName(r.bytes()));
+        names.push(nameOf(r.bytes()));
         break;
       case 4:
         typeUrl = r.string();
@@ -99,7 +62,8 @@ export function readDelta(buf: Uint8Array): Envelope {
         nonce = r.string();
         break;
       case 6:
-        removed.push(r.string());
+        if (withRemoved) removed.push(r.string());
+        else r.skipType(tag & 7);
         break;
       default:
         r.skipType(tag & 7);
@@ -107,3 +71,9 @@ export function readDelta(buf: Uint8Array): Envelope {
   }
   return { version, typeUrl, nonce, names, removed };
 }
+
+/** A SotW DiscoveryResponse: resource names from the packed Anys. */
+export const readSotw = (buf: Uint8Array): Envelope => readEnvelope(buf, anyName, false);
+
+/** A DeltaDiscoveryResponse: resource names from each Resource, and the removed names. */
+export const readDelta = (buf: Uint8Array): Envelope => readEnvelope(buf, resourceName, true);

@@ -55,12 +55,17 @@ export interface FakeApiServer {
   /** Current global revision (etcd revision). */
   resourceVersion(): number;
   create<T extends KubeObject>(obj: T): T;
-  /** Replace; a set metadata.resourceVersion must be current (else ApiStatusError 409). */
+  /**
+   * Replace; a set metadata.resourceVersion must be current (else ApiStatusError 409). For a kind
+   * with the status subresource (Pod, Service, Namespace, CRDs) the stored .status is kept.
+   */
   update<T extends KubeObject>(obj: T): T;
-  /** Create, or replace unconditionally when it exists. */
+  /** Create, or replace unconditionally when it exists (keeping .status, as `update`). */
   apply<T extends KubeObject>(obj: T): T;
-  /** RFC 7386 merge patch. */
+  /** RFC 7386 merge patch (of .status too only for a kind without the status subresource). */
   patch(ref: ObjectRef, patch: unknown): KubeObject;
+  /** A write to the `/status` subresource: `obj.status` replaces the stored one, nothing else changes. */
+  updateStatus<T extends KubeObject>(obj: T): T;
   delete(ref: ObjectRef): KubeObject;
   get(ref: ObjectRef): KubeObject | undefined;
   list(apiVersion: string, kind: string, namespace?: string): KubeObject[];
@@ -203,6 +208,10 @@ export async function startFakeApiServer(opts: FakeApiServerOptions = {}): Promi
       const exists = store.get(def, obj.metadata?.namespace || 'default', obj.metadata?.name ?? '') !== undefined;
       const body = { ...obj, metadata: { ...(obj.metadata ?? {}), resourceVersion: undefined } };
       return out(def, version, exists ? store.update(def, body) : store.create(def, body)) as T;
+    },
+    updateStatus: <T extends KubeObject>(obj: T): T => {
+      const { def, version } = resolve(obj.apiVersion ?? '', obj.kind ?? '');
+      return out(def, version, store.updateStatus(def, obj)) as T;
     },
     patch: (ref, patch) => {
       const { def, version } = resolve(ref.apiVersion, ref.kind);

@@ -11,7 +11,7 @@
 // the real 403 Status naming user/verb/resource/scope. Every request is recorded via `log`.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { boolParam, listObjects, rvParam, selectorFrom, validateListOptions } from './list.js';
-import { apiVersionOf, type Registry, type ResourceDef } from './registry.js';
+import { apiVersionOf, hasStatusSubresource, type Registry, type ResourceDef } from './registry.js';
 import { ApiStatusError, badRequest, deleteSuccess, forbidden, methodNotSupported, notFound, notFoundPath, type Status } from './status.js';
 import type { KubeObject, Store } from './store.js';
 import { render, type WatchHub } from './watch.js';
@@ -192,6 +192,10 @@ export async function handle(ctx: HandlerContext, req: IncomingMessage, res: Ser
       return;
     }
     const { def, version, namespace, name } = r;
+    if (r.status && !hasStatusSubresource(def)) {
+      reply(404, notFoundPath());
+      return;
+    }
     if (r.status && verb !== 'get' && verb !== 'update') {
       reply(405, methodNotSupported(r.def, method));
       return;
@@ -200,17 +204,8 @@ export async function handle(ctx: HandlerContext, req: IncomingMessage, res: Ser
       // The status subresource: only .status of the body is stored (spec and metadata stay as they are), as the real server does.
       const body = (await readBody(req)) as KubeObject | undefined;
       if (!body || typeof body !== 'object') throw new ApiStatusError(badRequest('the body of the request was empty'));
-      const cur = ctx.store.get(def, namespace, name as string);
-      if (!cur) {
-        reply(404, notFound(def, name as string));
-        return;
-      }
-      const next = {
-        ...cur,
-        status: (body as { status?: unknown }).status,
-        metadata: { ...cur.metadata, resourceVersion: body.metadata?.resourceVersion ?? cur.metadata.resourceVersion },
-      };
-      reply(200, render(def, version, ctx.store.update(def, next)));
+      const next = { ...body, metadata: { ...(body.metadata ?? {}), name: name as string, ...(namespace ? { namespace } : {}) } };
+      reply(200, render(def, version, ctx.store.updateStatus(def, next)));
       return;
     }
     switch (verb) {

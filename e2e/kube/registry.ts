@@ -20,7 +20,15 @@ export interface ResourceDef {
   crd?: boolean;
   /** Field selector labels beyond metadata.name / metadata.namespace. */
   fieldLabels?: string[];
+  /**
+   * The `/status` subresource is enabled (default: for CRDs, as Istio's and Gateway API's enable it).
+   * Then writes to the object ignore `.status` and writes to `/status` change nothing else.
+   */
+  statusSubresource?: boolean;
 }
+
+/** Whether `def` has the status subresource (see ResourceDef.statusSubresource). */
+export const hasStatusSubresource = (def: ResourceDef): boolean => def.statusSubresource ?? def.crd === true;
 
 const istio = (resource: string, kind: string, shortNames: string[], versions = ['v1', 'v1beta1', 'v1alpha3']): ResourceDef => ({
   group: 'networking.istio.io',
@@ -34,7 +42,7 @@ const istio = (resource: string, kind: string, shortNames: string[], versions = 
 
 /** What tspilot reads and writes: core services/endpoints/pods/namespaces/configmaps/secrets, EndpointSlices, Leases, Istio networking CRDs. */
 export const DEFAULT_RESOURCES: readonly ResourceDef[] = [
-  { group: '', versions: ['v1'], resource: 'services', kind: 'Service', namespaced: true, shortNames: ['svc'] },
+  { group: '', versions: ['v1'], resource: 'services', kind: 'Service', namespaced: true, shortNames: ['svc'], statusSubresource: true },
   { group: '', versions: ['v1'], resource: 'endpoints', kind: 'Endpoints', namespaced: true, shortNames: ['ep'] },
   {
     group: '',
@@ -43,6 +51,7 @@ export const DEFAULT_RESOURCES: readonly ResourceDef[] = [
     kind: 'Pod',
     namespaced: true,
     shortNames: ['po'],
+    statusSubresource: true,
     fieldLabels: [
       'spec.nodeName',
       'spec.restartPolicy',
@@ -61,6 +70,7 @@ export const DEFAULT_RESOURCES: readonly ResourceDef[] = [
     kind: 'Namespace',
     namespaced: false,
     shortNames: ['ns'],
+    statusSubresource: true,
     fieldLabels: ['status.phase'],
   },
   { group: '', versions: ['v1'], resource: 'configmaps', kind: 'ConfigMap', namespaced: true, shortNames: ['cm'] },

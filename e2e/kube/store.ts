@@ -12,12 +12,15 @@
 //   from validate.ts for the kinds tspilot writes) like the server;
 //   an update that changes nothing is a no-op (no new revision, no event), as in GuaranteedUpdate.
 //   generation starts at 1 and is bumped when anything outside metadata/status changes.
+// - For a resource with the status subresource (registry.ts hasStatusSubresource), `update` (and
+//   `patch`, which goes through it) keeps the stored .status whatever the body says, and
+//   `updateStatus` changes .status alone — as the real server does for spec and /status writes.
 // - Subscribers are called synchronously after each write, in revision order.
 // Stored objects never carry apiVersion/kind (added per requested version on the way out) and are
 // never mutated after being stored; all returned objects are copies.
 import { randomUUID } from 'node:crypto';
-import type { ResourceDef } from './registry.js';
-import { ApiStatusError, alreadyExists, badRequest, conflict, notFound } from './status.js';
+import { hasStatusSubresource, type ResourceDef } from './registry.js';
+import { ApiStatusError, alreadyExists, badRequest, conflict, notFound, notFoundPath } from './status.js';
 import { validateWrite } from './validate.js';
 
 export interface ObjectMeta {
@@ -96,6 +99,13 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
 function specOf(o: KubeObject): Record<string, unknown> {
   const { metadata: _m, status: _s, apiVersion: _a, kind: _k, ...rest } = o;
   return rest;
+}
+
+/** `base` with the `.status` of `from` instead of its own (none if `from` has none). */
+function withStatus(base: KubeObject, from: KubeObject): KubeObject {
+  const { status: _drop, ...rest } = base;
+  const status = (from as { status?: unknown }).status;
+  return (status === undefined ? rest : { ...rest, status }) as KubeObject;
 }
 
 const rfc3339 = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -226,14 +236,19 @@ export class Store {
    * Replaces an object (PUT semantics). A non-empty metadata.resourceVersion is a precondition
    * (409 Conflict when stale); an empty one is an unconditional update.
    */
-  update(def: ResourceDef, input: KubeObject): StoredObject {
+  update(def: ResourceDef, input: KubeObject, part: 'object' | 'status' = 'object'): StoredObject {
     const s = this.st(def);
-    const obj = this.normalize(def, input);
-    const meta = obj.metadata;
-    const name = meta.name ?? '';
-    const key = objectKey(meta.namespace, name);
+    const body = this.normalize(def, input);
+    const name = body.metadata.name ?? '';
+    const key = objectKey(body.metadata.namespace, name);
     const old = s.objects.get(key);
     if (!old) throw new ApiStatusError(notFound(def, name));
+    const obj: KubeObject & { metadata: ObjectMeta } = !hasStatusSubresource(def)
+      ? body
+      : part === 'status'
+        ? { ...withStatus(old, body), metadata: { ...old.metadata, resourceVersion: body.metadata.resourceVersion } }
+        : { ...withStatus(body, old), metadata: body.metadata };
+    const meta = obj.metadata;
     if (meta.resourceVersion && meta.resourceVersion !== old.metadata.resourceVersion) {
       throw new ApiStatusError(conflict(def, name));
     }
@@ -250,6 +265,12 @@ export class Store {
     s.objects.set(key, stored);
     this.append(s, { type: 'MODIFIED', rv, key, object: stored, prev: old });
     return clone(stored);
+  }
+
+  /** Writes `.status` alone (the `/status` subresource); `input` names the object and may carry a resourceVersion precondition. */
+  updateStatus(def: ResourceDef, input: KubeObject): StoredObject {
+    if (!hasStatusSubresource(def)) throw new ApiStatusError(notFoundPath());
+    return this.update(def, input, 'status');
   }
 
   /** Applies an RFC 7386 merge patch to the current object and stores the result. */

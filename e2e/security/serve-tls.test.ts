@@ -13,7 +13,7 @@ import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import { CDS } from '../../proto/typeurls.js';
 import { fixtureYaml } from '../../server/xds/conformance/fixture.js';
 import { rawAds, type RawAds } from '../adsclient.js';
-import { configFolder, getJsonFrom, launchTspilot, type TspilotProcess } from '../tspilot.js';
+import { configFolder, getJsonFrom, launchTspilot, LOCAL_FREE_PORTS, type TspilotProcess } from '../tspilot.js';
 import { ISTIOD_SAN, testLeaf, testRoot, type TestRoot } from './testca.js';
 
 const node = (name: string, ns: string) => ({
@@ -78,14 +78,7 @@ describe('tspilot serve: TLS xDS from PEM files, JWT keys, no plaintext port', f
       [
         '--config-dir',
         folder.dir,
-        '--bind',
-        '127.0.0.1',
-        '--xds-port',
-        '0',
-        '--monitoring-port',
-        '0',
-        '--http-port',
-        '0',
+        ...LOCAL_FREE_PORTS,
         '--xds-tls-port',
         '0',
         '--no-plaintext-xds',

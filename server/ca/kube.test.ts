@@ -126,19 +126,27 @@ describe('mesh CA in Kubernetes mode (stand-in API server)', function () {
       metadata: { name: ROOT_LEASE, namespace: NS },
       spec: { holderIdentity: 'crashed-replica', leaseDurationSeconds: 2, renewTime: t0, acquireTime: t0, leaseTransitions: 3 },
     } as never);
+    // Decided by what was recorded, not by sleeping: on a loaded machine start() alone can outlast
+    // the 2 s lease, so wall-clock checks around it prove nothing.
+    const before = Date.now();
     const ca = await start();
-    const started = Date.now();
-    await new Promise((r) => setTimeout(r, 1000));
-    assert.equal(ca.publisher!.isLeader(), false, 'not before the lease duration passed');
-    assert.equal(rootCm(srv, 'default'), undefined, 'nothing written while another holds the Lease');
-    await waitFor(() => ca.publisher!.isLeader(), 'take-over after expiry', 5000);
-    assert.ok(Date.now() - started >= 2000);
+    await waitFor(() => ca.publisher!.isLeader(), 'take-over after expiry', 20_000);
     const spec = srv.get({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', namespace: NS, name: ROOT_LEASE })!['spec'] as {
       leaseTransitions: number;
       holderIdentity: string;
+      acquireTime: string;
     };
     assert.equal(spec.leaseTransitions, 4);
     assert.notEqual(spec.holderIdentity, 'crashed-replica');
+    // The taker saw the record unchanged for the whole lease duration (on its own clock, which began
+    // no earlier than `before`) before it wrote its acquireTime.
+    const waited = Date.parse(spec.acquireTime) - before;
+    assert.ok(waited > 2000, `taken over ${waited} ms after start, before the 2 s lease expired`);
+    // Nothing written while another held the Lease: every ConfigMap write follows the take-over.
+    const takeover = srv.requests.findIndex((r) => r.method === 'PUT' && r.resource === 'leases' && r.status === 200);
+    const firstWrite = srv.requests.findIndex((r) => r.resource === 'configmaps' && ['POST', 'PUT', 'PATCH', 'DELETE'].includes(r.method));
+    assert.ok(takeover >= 0, 'the Lease was taken over with an update');
+    assert.ok(firstWrite === -1 || firstWrite > takeover, 'no ConfigMap was written before the take-over');
     await waitFor(() => rootCm(srv, 'default') === ca.roots().join(''), 'the new holder publishes');
   });
 

@@ -54,8 +54,15 @@ export interface ConfigWatcher {
   acquire(proxy: Proxy): ClassLease;
 }
 
-/** Which resources of the previous mesh's snapshots are known to be unchanged in the new one (`key`: the previous snapshot's ClusterKey for cluster and EDS names). */
-export type CarryOver = (t: XdsType, name: string, key: ClusterKey | undefined) => boolean;
+/**
+ * Which resources of the previous mesh's snapshots are known to be unchanged in the new one (`key`:
+ * the previous snapshot's ClusterKey for cluster and EDS names; `deps`: what the resource read when
+ * it was translated, translators/deps.ts). `names`, when set: whether a type's whole name list
+ * (which read `deps`) is unchanged too, so the new snapshot lists it without building the output.
+ */
+export type CarryOver = ((t: XdsType, name: string, key: ClusterKey | undefined, deps?: ReadonlySet<string>) => boolean) & {
+  readonly names?: (t: XdsType, deps: ReadonlySet<string> | undefined) => boolean;
+};
 
 /** The push runner's view of the cache. */
 export interface MeshCache extends ConfigWatcher {

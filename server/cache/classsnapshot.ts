@@ -8,7 +8,7 @@
  * current one exceeds a byte budget), so made-up classes cannot grow it without limit.
  */
 import { createHash } from 'node:crypto';
-import { encodeResource, type EncodedResource } from '../../proto/encode.js';
+import { encodeMessage, encodeResource, encodeSpliced, resourceOfBytes, type EncodedResource } from '../../proto/encode.js';
 import type { XdsType } from '../../proto/typeurls.js';
 import type { ClusterKey, Generated } from '../../translators/index.js';
 import { PartSnapshot, type EncodeFailure } from './part.js';
@@ -69,15 +69,42 @@ export class Interner {
     const mine = this.memo.get(k);
     if (mine) return mine;
     let hit = this.memoPrev.get(k);
-    if (!hit) hit = this.intern(encodeResource(messageName, name, msg));
+    if (!hit) hit = this.intern(this.encodeNew(messageName, name, msg));
     else this.intern(hit);
     this.memo.set(k, hit);
     this.grow(k.length * 2);
     return hit;
   }
 
+  /** Encoded virtual hosts by a digest of their JSON text, this generation and the previous one. */
+  private parts = new Map<string, Uint8Array>();
+  private partsPrev = new Map<string, Uint8Array>();
+
+  /**
+   * A RouteConfiguration with many virtual hosts (one per service on its port) is encoded from its
+   * virtual hosts' bytes, each kept by content across pushes (proto/encode.ts encodeSpliced): a
+   * VirtualService edit re-encodes the virtual hosts it changed, not all of them. Same bytes.
+   */
+  private encodeNew(messageName: string, name: string, msg: object): EncodedResource {
+    const vhosts = (msg as { virtual_hosts?: unknown }).virtual_hosts;
+    if (messageName !== ROUTE_CONFIGURATION || !Array.isArray(vhosts) || vhosts.length < 16) return encodeResource(messageName, name, msg);
+    const bytes = encodeSpliced(messageName, msg as Record<string, unknown>, 'virtual_hosts', (vh, i) => {
+      const k = createHash('sha256').update(JSON.stringify(vh)).digest('base64');
+      let b = this.parts.get(k) ?? this.partsPrev.get(k);
+      if (!b) b = encodeMessage(VIRTUAL_HOST, vh, `RouteConfiguration.virtual_hosts[${i}]`);
+      if (!this.parts.has(k)) {
+        this.parts.set(k, b);
+        this.grow(k.length + b.length);
+      }
+      return b;
+    });
+    return resourceOfBytes(messageName, name, bytes);
+  }
+
   /** Starts a new generation. */
   rotate(): void {
+    this.partsPrev = this.parts;
+    this.parts = new Map();
     this.currentBytes = 0;
     this.previous = this.current;
     this.current = new Map();
@@ -85,6 +112,9 @@ export class Interner {
     this.memo = new Map();
   }
 }
+
+const ROUTE_CONFIGURATION = 'envoy.config.route.v3.RouteConfiguration';
+const VIRTUAL_HOST = 'envoy.config.route.v3.VirtualHost';
 
 /** Per-resource (name, version) hash pair, computed once per encoded resource. */
 const entryHashes = new WeakMap<EncodedResource, readonly [number, number]>();

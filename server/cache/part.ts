@@ -17,6 +17,11 @@ import { MESSAGE_OF, PUSH_ORDER, CDS, ECDS, EDS, LDS, NDS, RDS, SDS, type XdsTyp
 import type { EncodedResource } from '../../proto/encode.js';
 import type { ClusterKey, Generated, TypeOutput } from '../../translators/index.js';
 import type { CarryOver } from './api.js';
+import type { Deps } from '../../translators/deps.js';
+
+/** What a resource or name list read when translated (translators/deps.ts DepOutput), if its output records it. */
+const depsOf = (o: TypeOutput<object>, name: string): Deps | undefined => (o as { deps?: (n: string) => Deps | undefined }).deps?.(name);
+const namesDepsOf = (o: TypeOutput<object>): Deps | undefined => (o as { namesDeps?: () => Deps | undefined }).namesDeps?.();
 import type { Interner } from './classsnapshot.js';
 
 export type EncodeFailure = (info: { proxyClass: string; typeUrl: string; name: string; error: Error }) => void;
@@ -60,7 +65,12 @@ export class PartSnapshot {
   /** type → name → encoded resource (null: failed to encode). */
   private readonly encoded = new Map<XdsType, Map<string, EncodedResource | null>>(PUSH_ORDER.map((t) => [t, new Map()]));
   private readonly nameLists = new Map<XdsType, readonly string[]>();
-  private readonly keys = new Map<string, ClusterKey>();
+  /** Cluster keys of CDS and EDS names (a map carried over with its name list is shared, never changed after construction). */
+  private readonly keys = new Map<XdsType, Map<string, ClusterKey>>();
+  /** Per type, what each encoded (or carried) resource read when translated; undefined: not recorded. */
+  private readonly deps = new Map<XdsType, Map<string, Deps | undefined>>(PUSH_ORDER.map((t) => [t, new Map()]));
+  /** Per type, what its name list read. */
+  private readonly namesDeps = new Map<XdsType, Deps | undefined>();
   private generated: Generated | null;
   private readonly regenerate: () => Generated;
   private readonly owner: string;
@@ -81,29 +91,50 @@ export class PartSnapshot {
     this.regenerate = src.regenerate;
     this.owner = src.owner;
     const g = src.generated;
-    for (const t of PUSH_ORDER) this.nameLists.set(t, outputOf(g, t).names());
-    for (const n of this.nameLists.get(CDS)!) {
-      const k = g.clusters.key(n);
-      if (k) this.keys.set(`c\u0000${n}`, k);
-    }
-    for (const n of this.nameLists.get(EDS)!) {
-      const k = g.endpoints.key(n);
-      if (k) this.keys.set(`e\u0000${n}`, k);
+    // A type's name list (and its cluster keys) is carried over when nothing it read changed
+    // (a VirtualService edit): the output is then not even built for it (translators/deps.ts).
+    const from = carry?.from;
+    for (const t of PUSH_ORDER) {
+      const list = from?.nameLists.get(t);
+      const d = from?.namesDeps.get(t);
+      if (from && list && carry.keep.names?.(t, d)) {
+        this.nameLists.set(t, list);
+        this.namesDeps.set(t, d);
+        const km = from.keys.get(t);
+        if (km) this.keys.set(t, km);
+      } else {
+        const o = outputOf(g, t);
+        this.nameLists.set(t, o.names());
+        this.namesDeps.set(t, namesDepsOf(o));
+        if (t === CDS || t === EDS)
+          for (const n of this.nameLists.get(t)!) this.carryKey(t, n, (t === CDS ? g.clusters : g.endpoints).key(n));
+      }
     }
     if (carry) {
       for (const [t, m] of carry.from.encoded) {
         const mine = this.encoded.get(t)!;
-        for (const [n, v] of m)
-          if (carry.keep(t, n, carry.from.clusterKey(t, n))) {
+        const theirDeps = carry.from.deps.get(t)!;
+        for (const [n, v] of m) {
+          const d = theirDeps.get(n);
+          if (carry.keep(t, n, carry.from.clusterKey(t, n), d)) {
             mine.set(n, v);
+            this.deps.get(t)!.set(n, d);
             if (v) this.bytes += v.any.length;
           }
+        }
       }
     }
     if (src.closed) {
       for (const t of PUSH_ORDER) for (const n of this.nameLists.get(t)!) this.get(t, n);
       this.generated = null;
     }
+  }
+
+  private carryKey(t: XdsType, n: string, k: ClusterKey | undefined): void {
+    if (!k) return;
+    let m = this.keys.get(t);
+    if (!m) this.keys.set(t, (m = new Map()));
+    m.set(n, k);
   }
 
   /** Still encoding on demand (and holding its generated output): not closed. */
@@ -116,7 +147,7 @@ export class PartSnapshot {
   }
 
   clusterKey(t: XdsType, name: string): ClusterKey | undefined {
-    return t === CDS ? this.keys.get(`c\u0000${name}`) : t === EDS ? this.keys.get(`e\u0000${name}`) : undefined;
+    return this.keys.get(t)?.get(name);
   }
 
   private nameSets: Map<XdsType, ReadonlySet<string>> | null = null;
@@ -148,6 +179,7 @@ export class PartSnapshot {
       const msg = outputOf(this.generated, t).get(name);
       // A name the part does not have is not remembered: names are the client's choice.
       if (!msg) return undefined;
+      this.deps.get(t)!.set(name, depsOf(outputOf(this.generated, t), name));
       res = this.interner.encode(t, MESSAGE_OF[t], name, msg);
     } catch (error) {
       this.onError({ proxyClass: this.owner, typeUrl: t, name, error: error as Error });

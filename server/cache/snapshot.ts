@@ -38,7 +38,7 @@ export type { CarryOver, ClassLease, ConfigWatcher, MeshCache, ResourceSnapshot 
 /** A class whose translation threw; `lastGood`: its previous snapshot stays in force. */
 export type TranslateFailure = (info: { proxyClass: string; error: Error; lastGood: boolean }) => void;
 
-/** An EnvoyFilter patch not applied to one resource of a class because the result was invalid (translators/envoyfilter). */
+/** An EnvoyFilter patch not applied to one resource of a class because the result was invalid, or to the class at all (translators/envoyfilter). */
 export type PatchSkipped = (info: {
   proxyClass: string;
   filter: string;
@@ -46,6 +46,8 @@ export type PatchSkipped = (info: {
   typeUrl: string;
   resource: string;
   reason: string;
+  /** Not applied because it cannot apply to this kind of proxy (a proxyless client's listener patch). */
+  notApplicable?: true;
 }) => void;
 
 export interface SnapshotCacheOptions {
@@ -310,11 +312,8 @@ export class SnapshotCache implements MeshCache {
     const have = this.parts.get(p.key);
     if (have) return have;
     const g = p.make();
-    // Names are computed lazily by some generators: ask now, so a failure shows here and not in a push.
-    g.clusters.names();
-    g.endpoints.names();
-    g.listeners.names();
-    g.routes.names();
+    // Names are computed lazily by some generators: the part lists them when made (all but those
+    // carried over), so a failure shows here and not in a push.
     for (const s of g.envoyFilters?.skips() ?? []) this.onPatchSkipped({ proxyClass: classKey, ...s });
     const prev = this.previousParts.get(p.key);
     this.previousParts.delete(p.key);

@@ -40,6 +40,9 @@ const outputOption = (): Option => new Option('-o, --output <format>', 'json or 
 const namespaceOption = (): Option =>
   new Option('-n, --namespace <ns>', 'namespace of a pod named without one (istioctl: the kubeconfig\'s, here "default")');
 
+const metaOption = (about: string): Option => new Option('--meta <KEY=VALUE>', about).argParser(collect);
+const meshConfigOption = (about: string): Option => new Option('--mesh-config <file>', `istio MeshConfig YAML${about}, as for serve`);
+
 /** istioctl's proxy-config sections: name, aliases, and the filters each takes. */
 const SECTIONS: readonly { name: string; aliases: string[]; about: string; filters: (c: Command) => Command }[] = [
   {
@@ -164,9 +167,9 @@ export function registerOperatorCommands(program: Command): void {
     .requiredOption('--config-dir <dir>', 'folder of *.yaml/*.yml/*.json manifests')
     .requiredOption('--proxy <nodeId>', 'istiod node ID, e.g. sidecar~10.1.0.5~productpage-v1.default~default.svc.cluster.local')
     .addOption(new Option('--type <type>', 'only this xDS type').choices(['cds', 'eds', 'lds', 'rds']))
-    .option('--meta <KEY=VALUE>', 'node metadata (repeatable), e.g. GENERATOR=grpc for a proxyless gRPC client', collect)
+    .addOption(metaOption('node metadata (repeatable), e.g. GENERATOR=grpc for a proxyless gRPC client'))
     .option('--resource <name>', 'only this resource (repeatable), as a named subscription asks for it', collect)
-    .option('--mesh-config <file>', 'istio MeshConfig YAML, as for serve')
+    .addOption(meshConfigOption(''))
     .option('--gateway-class-name <name>', "tspilot's own GatewayClass name, as for serve (default istio)")
     .addOption(outputOption().default('json'))
     .action(
@@ -195,8 +198,8 @@ export function registerOperatorCommands(program: Command): void {
     .addOption(serverOption())
     .option('--config-dir <dir>', 'explain offline for this folder instead of asking a server')
     .addOption(new Option('--type <type>', 'only this kind of resource').choices(['cds', 'eds', 'lds', 'rds', 'vhost', 'ecds']))
-    .option('--meta <KEY=VALUE>', 'node metadata for --config-dir (repeatable)', collect)
-    .option('--mesh-config <file>', 'istio MeshConfig YAML for --config-dir, as for serve')
+    .addOption(metaOption('node metadata for --config-dir (repeatable)'))
+    .addOption(meshConfigOption(' for --config-dir'))
     .addOption(outputOption())
     .action(
       async (
@@ -223,10 +226,10 @@ export function registerOperatorCommands(program: Command): void {
     )
     .requiredOption('--apply <file>', 'the change, as for kubectl apply -f (e.g. examples/bookinfo-changes/reviews-v3-canary.yaml)')
     .option('--config-dir <dir>', 'diff offline against this folder (default: ask the server)')
-    .option('--server <url>', 'tspilot debug endpoint, when no --config-dir', DEFAULT_SERVER)
+    .addOption(serverOption())
     .option('--proxy <nodeId>', 'only this proxy (repeatable offline; default: one sidecar per Pod, or every connected proxy)', collect)
-    .option('--meta <KEY=VALUE>', 'node metadata for --proxy offline (repeatable)', collect)
-    .option('--mesh-config <file>', 'istio MeshConfig YAML for --config-dir, as for serve')
+    .addOption(metaOption('node metadata for --proxy offline (repeatable)'))
+    .addOption(meshConfigOption(' for --config-dir'))
     .addOption(outputOption())
     .action(
       async (o: {

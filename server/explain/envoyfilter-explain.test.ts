@@ -46,6 +46,30 @@ describe('explain: EnvoyFilter provenance', () => {
     assert.ok(a!.configs.some((c) => c.kind === 'EnvoyFilter' && c.name === 'lb' && c.file === 'test.yaml'));
     const [b] = explain(mesh, snap, 'outbound|8080||b.default.svc.cluster.local', 'cds');
     assert.ok(!b!.lines.some((l) => l.includes('EnvoyFilter')));
+    assert.ok(b!.lines.some((l) => l.startsWith('no DestinationRule for b.default.svc.cluster.local: defaults (lb_policy ')));
+  });
+
+  it('does not call an lb_policy an EnvoyFilter set a default', () => {
+    const { mesh } = meshFrom(YAML);
+    const px = proxy('sidecar~10.5.0.1~c-1.default~default.svc.cluster.local', { LABELS: { app: 'c' } });
+    const snap = new SnapshotCache(mesh).forProxy(px);
+    const A = 'outbound|8080||a.default.svc.cluster.local';
+    const line = (lines: readonly string[]) => lines.find((l) => l.startsWith('no DestinationRule for a.default'));
+    // With the proxy, the trace says which patch set which field (connect_timeout is still istiod's).
+    const [a] = explain(mesh, snap, A, 'cds', px);
+    assert.match(
+      line(a!.lines) ?? '',
+      /lb_policy RANDOM \(set by EnvoyFilter default\/lb patch 0\), connect_timeout \S+ \(default\)$/,
+      a!.lines.join('\n'),
+    );
+    assert.ok(!a!.lines.some((l) => l.includes('defaults (')), a!.lines.join('\n'));
+    // Without it, the provenance names the EnvoyFilter that may have set them.
+    const [b] = explain(mesh, snap, A, 'cds');
+    assert.match(
+      line(b!.lines) ?? '',
+      /lb_policy RANDOM, connect_timeout \S+ \(as served: EnvoyFilter default\/lb patched/,
+      b!.lines.join('\n'),
+    );
   });
 });
 

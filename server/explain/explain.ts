@@ -22,7 +22,7 @@ import { resourceJson } from './translate.js';
 import { explainListenerSecurity } from './authz.js';
 import type { Proxy } from '../../model/proxy.js';
 import { clusterTlsLine, inboundMtlsLines } from './mtls.js';
-import { patchLines, patchTrace, proxyOutput, type PatchTraceView } from './patches.js';
+import { patchLines, patchTrace, proxyOutput, setBy, type PatchTraceView } from './patches.js';
 import type { Generated } from '../../translators/index.js';
 
 /** A config object that contributed, and how. */
@@ -119,7 +119,7 @@ function service(mesh: MeshConfig, c: Collector, svc: MeshService | undefined, p
   );
 }
 
-function destinationRule(c: Collector, dr: DestinationRule, subset: string, clusterJson: J): void {
+function destinationRule(c: Collector, dr: DestinationRule, subset: string, clusterJson: J, pt?: PatchTraceView): void {
   const subsets = dr.spec.subsets ?? [];
   const si = subsets.findIndex((s) => s.name === subset);
   const label = c.add('DestinationRule', dr.meta.namespace, dr.meta.name, subset && si >= 0 ? `subsets[${si}]` : 'spec.trafficPolicy');
@@ -138,12 +138,16 @@ function destinationRule(c: Collector, dr: DestinationRule, subset: string, clus
   const own = subsets[si]?.trafficPolicy?.loadBalancer;
   const lb = own ?? dr.spec.trafficPolicy?.loadBalancer;
   const where = own ? `subsets[${si}].trafficPolicy.loadBalancer` : 'trafficPolicy.loadBalancer';
-  if (lb) c.lines.push(`${label} ${where}: ${JSON.stringify(lb)} → lb_policy ${str(clusterJson['lbPolicy']) || 'ROUND_ROBIN'}`);
+  const lbBy = setBy(pt, provenance(clusterJson), 'lbPolicy');
+  if (lb)
+    c.lines.push(
+      `${label} ${where}: ${JSON.stringify(lb)} → lb_policy ${str(clusterJson['lbPolicy']) || 'ROUND_ROBIN'}${lbBy ? ` (${lbBy})` : ''}`,
+    );
   const pool = (own ? subsets[si]?.trafficPolicy : dr.spec.trafficPolicy)?.connectionPool;
   if (pool) c.lines.push(`${label} trafficPolicy.connectionPool: ${JSON.stringify(pool)}`);
 }
 
-function explainCluster(mesh: MeshConfig, c: Collector, name: string, p: ClusterKey | undefined, json: J): void {
+function explainCluster(mesh: MeshConfig, c: Collector, name: string, p: ClusterKey | undefined, json: J, pt?: PatchTraceView): void {
   if (!p) {
     c.lines.push(`${name} is one of istiod's fixed clusters (no config produces it)`);
     return;
@@ -151,11 +155,21 @@ function explainCluster(mesh: MeshConfig, c: Collector, name: string, p: Cluster
   service(mesh, c, mesh.serviceByHost.get(p.host), p.port, p.host);
   const drKey = keyOfPath(str(obj(obj(obj(json['metadata'])['filterMetadata'])['istio'])['config']));
   const dr = drKey ? mesh.destinationRules.find((d) => d.meta.namespace === drKey.namespace && d.meta.name === drKey.name) : undefined;
-  if (dr) destinationRule(c, dr, p.subset, json);
-  else
+  if (dr) destinationRule(c, dr, p.subset, json, pt);
+  else {
+    // istiod's defaults, unless an EnvoyFilter set them: then say which.
+    const lb = `lb_policy ${str(json['lbPolicy']) || 'ROUND_ROBIN'}`;
+    const ct = `connect_timeout ${str(json['connectTimeout'])}`;
+    const lbBy = setBy(pt, provenance(json), 'lbPolicy');
+    const ctBy = setBy(pt, provenance(json), 'connectTimeout');
     c.lines.push(
-      `no DestinationRule for ${p.host}: defaults (lb_policy ${str(json['lbPolicy']) || 'ROUND_ROBIN'}, connect_timeout ${str(json['connectTimeout'])})`,
+      !lbBy && !ctBy
+        ? `no DestinationRule for ${p.host}: defaults (${lb}, ${ct})`
+        : pt
+          ? `no DestinationRule for ${p.host}: ${lb} (${lbBy || 'default'}), ${ct} (${ctBy || 'default'})`
+          : `no DestinationRule for ${p.host}: ${lb}, ${ct} (${lbBy})`,
     );
+  }
   if (p.direction === 'outbound')
     c.lines.push(clusterTlsLine(mesh, mesh.serviceByHost.get(p.host), p.port, p.subset, dr, (...a) => c.add(...a)));
   const eps = mesh.endpoints.get(p.host)?.get(p.port) ?? [];
@@ -287,9 +301,13 @@ function explainListener(mesh: MeshConfig, c: Collector, name: string, json: J, 
 }
 
 /** The EnvoyFilters that changed the resource (translators/envoyfilter's provenance). */
-function patchedBy(c: Collector, json: J): void {
+function provenance(json: J): string[] {
   const efs = obj(obj(obj(json['metadata'])['filterMetadata'])['istio'])['envoyfilters'];
-  for (const ef of Array.isArray(efs) ? efs.map(str) : []) {
+  return Array.isArray(efs) ? efs.map(str) : [];
+}
+
+function patchedBy(c: Collector, json: J): void {
+  for (const ef of provenance(json)) {
     const [ns = '', name = ''] = ef.split('/');
     c.lines.push(`patched by ${c.add('EnvoyFilter', ns, name)} (applied after translation; docs/envoyfilter.md)`);
   }
@@ -339,14 +357,14 @@ export function explain(mesh: MeshConfig, snap: ClassSnapshot, name: string, onl
     }
     const json = obj(resourceJson(r));
     const c = new Collector(mesh);
+    const pt = t === EDS ? undefined : trace(t);
     if (t === CDS) {
-      explainCluster(mesh, c, name, snap.clusterKey(t, name), json);
+      explainCluster(mesh, c, name, snap.clusterKey(t, name), json, pt);
       usedBy(mesh, c, snap, name);
     } else if (t === EDS) explainEndpoints(mesh, c, snap.clusterKey(t, name), json);
     else if (t === LDS) explainListener(mesh, c, name, json, proxy);
     else for (const vh of arr(json['virtualHosts'])) explainVhost(mesh, c, vh);
     patchedBy(c, json);
-    const pt = t === EDS ? undefined : trace(t);
     if (pt) c.lines.push(...patchLines(pt));
     out.push({ type: short, name, lines: c.lines, configs: c.list(), ...(pt ? { patches: pt } : {}) });
   }

@@ -65,3 +65,16 @@ export function patchLines(p: PatchTraceView): string[] {
   for (const s of p.skipped) out.push(`skipped EnvoyFilter ${s.filter} patch ${s.patchIndex}: ${s.reason}`);
   return out;
 }
+
+/**
+ * Who set a served cluster's `field` (proto3 JSON name) beyond translation: the last EnvoyFilter
+ * patch that changed it (from the trace), or, without a trace, the EnvoyFilters of the cluster's
+ * `provenance` as a possibility; '' when no EnvoyFilter touched the cluster or, per the trace, that field.
+ */
+export function setBy(pt: PatchTraceView | undefined, provenance: readonly string[], field: string): string {
+  if (pt) {
+    const step = [...pt.steps].reverse().find((s) => s.changes.some((ch) => ch.startsWith(`${field}: `) || ch.startsWith(`${field}.`)));
+    return step ? `set by EnvoyFilter ${step.filter} patch ${step.patchIndex}` : '';
+  }
+  return provenance.length ? `as served: EnvoyFilter ${provenance.join(', ')} patched this cluster and may have set it` : '';
+}

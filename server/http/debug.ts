@@ -204,7 +204,8 @@ export function debugRoutes(src: DebugSources, router: Router = new Router()): R
         duplicates: src.duplicates?.() ?? [],
         // Documents of kinds tspilot does not read: misspelled (with a suggestion), or not translated yet.
         ignored: src.ignored?.() ?? [],
-        // EnvoyFilter patches not applied to a resource because the result would fail Envoy's validation.
+        // EnvoyFilter patches not applied to a resource because the result would fail Envoy's validation,
+        // or (notApplicable) to a kind of proxy they cannot reach (a proxyless client's listeners).
         envoyFilterSkips: src.envoyFilterSkips?.() ?? [],
         sourceErrors: Object.fromEntries(src.sourceErrors()),
         // Gateway API objects: the conditions tspilot computed (Kubernetes mode also writes them to their status).

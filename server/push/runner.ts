@@ -24,6 +24,8 @@ import type { CarryOver, MeshCache, ResourceSnapshot } from '../cache/api.js';
 import type { ClusterKey } from '../../model/cluster-key.js';
 import type { Subscriber } from '../xds/engine-api.js';
 import type { StreamState } from '../xds/state.js';
+import { changedDeps, touched } from '../../translators/deps.js';
+import type { ConfigKey } from '../../model/config.js';
 
 /** What one push does, decided from its scope before anything is recomputed. */
 export interface PushPlan {
@@ -81,8 +83,13 @@ function isHeadless(mesh: MeshConfig, host: string): boolean {
 
 const SECRETS_ONLY: ReadonlySet<XdsType> = new Set([SDS]);
 
-/** Plans a push of `next` (replacing `prev`) for `scope`. Pure. */
-export function planPush(scope: PushScope, prev: MeshConfig, next: MeshConfig): PushPlan {
+/**
+ * Plans a push of `next` (replacing `prev`) for `scope`. Pure. `keys` (the config keys changed):
+ * for a full push made only of changes whose dependencies the translators record
+ * (translators/deps.ts: VirtualService edits), a resource — or a type's name list — is carried over
+ * when nothing it read changed; everything else is translated again.
+ */
+export function planPush(scope: PushScope, prev: MeshConfig, next: MeshConfig, keys?: ReadonlySet<ConfigKey>): PushPlan {
   if (scope.kind === 'endpoints') {
     const hosts = scope.hosts;
     // Endpoints of a headless service are its DNS answers: the name table changes with them.
@@ -101,7 +108,16 @@ export function planPush(scope: PushScope, prev: MeshConfig, next: MeshConfig): 
     // Only Secrets changed (a certificate rotated): SDS only; every other type is carried over.
     return { types: SECRETS_ONLY, hosts: null, headless: false, affected: undefined, carryOver: (t) => !SECRETS_ONLY.has(t) };
   }
-  return { types: undefined, hosts: null, headless: false, affected: undefined, carryOver: undefined };
+  const changed = keys ? changedDeps(prev, next, keys) : null;
+  if (!changed) return { types: undefined, hosts: null, headless: false, affected: undefined, carryOver: undefined };
+  const keep = (deps: ReadonlySet<string> | undefined): boolean => deps !== undefined && !touched(deps, changed);
+  const carryOver: CarryOver = Object.assign(
+    (_t: XdsType, _n: string, _k: ClusterKey | undefined, deps?: ReadonlySet<string>) => keep(deps),
+    {
+      names: (_t: XdsType, deps: ReadonlySet<string> | undefined) => keep(deps),
+    },
+  );
+  return { types: undefined, hosts: null, headless: false, affected: undefined, carryOver };
 }
 
 /** istiod's ProxyNeedsPush: whether this push can owe the stream anything. */
@@ -238,7 +254,7 @@ export class PushRunner {
    */
   private *steps(req: PushRequest, superseded: () => boolean, slices: () => number = () => 1): Generator<void, PushInfo> {
     const t0 = performance.now();
-    const plan = planPush(req.scope, this.cache.mesh, req.mesh);
+    const plan = planPush(req.scope, this.cache.mesh, req.mesh, req.exactKeys ? req.keys : undefined);
     const typeNames = [...(plan.types ?? PUSH_ORDER)].map((t) => SHORT[t]).sort();
     const edsHosts = plan.hosts ? [...plan.hosts].sort() : null;
     this.events.pushStarted?.({ types: typeNames, edsHosts, request: req });

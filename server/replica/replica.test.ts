@@ -119,6 +119,45 @@ describe('server/replica', () => {
     );
   });
 
+  it('answers the console a page, one proxy or a summary of the merged list, and the full list otherwise', async () => {
+    let urls: string[] = [];
+    const a = await replica(
+      'pg-a',
+      [entry('sidecar~1~a1.ns~ns.svc.cluster.local'), entry('sidecar~2~a2.ns~ns.svc.cluster.local')],
+      () => urls,
+    );
+    const b = await replica('pg-b', [entry('sidecar~3~b1.ns~ns.svc.cluster.local', 'bad cluster')], () => urls);
+    urls = [a.url, b.url];
+    type Page = {
+      total?: number;
+      offset?: number;
+      counts?: Record<string, Record<string, number>>;
+      proxies: { proxy: string; replica: string }[];
+    };
+    const get = async (q: string): Promise<{ status: number; body: Page & { error?: string } }> => {
+      const r = await fetch(`${a.url}/debug/replicas/syncz${q}`);
+      return { status: r.status, body: (await r.json()) as Page & { error?: string } };
+    };
+    const short = (p: Page): string[] => p.proxies.map((e) => e.proxy.split('~')[2]!);
+    const full = await get('');
+    assert.deepEqual(short(full.body), ['a1.ns', 'a2.ns', 'b1.ns']);
+    assert.equal(full.body.total, undefined, 'the unpaged answer keeps its shape (proxy-status reads it)');
+    const p2 = await get('?offset=1&limit=1');
+    assert.deepEqual([short(p2.body), p2.body.total, p2.body.offset], [['a2.ns'], 3, 1]);
+    assert.deepEqual(p2.body.counts, { cds: { SYNCED: 2, NACKED: 1 } }, 'counts cover the whole list, not the page');
+    const one = await get(`?proxy=${encodeURIComponent('sidecar~3~b1.ns~ns.svc.cluster.local')}`);
+    assert.deepEqual([short(one.body), one.body.proxies[0]!.replica, one.body.total], [['b1.ns'], 'pg-b/aaaa0000', 1]);
+    const none = await get('?proxy=nobody&replica=pg-a%2Faaaa0000');
+    assert.deepEqual([none.body.proxies, none.body.total], [[], 0]);
+    const sum = await get('?summary=true');
+    assert.deepEqual([sum.body.proxies, sum.body.total, sum.body.counts], [[], 3, { cds: { SYNCED: 2, NACKED: 1 } }]);
+    const bad = await get('?limit=5000');
+    assert.equal(bad.status, 400);
+    assert.match(bad.body.error ?? '', /query parameter limit: "5000" is not a whole number from 0 to 1000/);
+    assert.equal((await get('?offset=-1')).status, 400);
+    assert.equal((await get('?summary=yes')).status, 400);
+  });
+
   it('reads peers from --peers and from the ready endpoints of a Service', async () => {
     assert.deepEqual(parsePeerUrls('http://10.0.0.2:15014, http://10.0.0.1:15014,http://10.0.0.1:15014'), [
       'http://10.0.0.1:15014',

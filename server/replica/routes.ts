@@ -2,18 +2,26 @@
  * @module server/replica/routes
  * The multi-replica debug endpoints (tspilot's own; istiod has none): `/debug/replicaz` (who
  * answered and how peers are found), `/debug/replicas/syncz` (every replica's proxies merged,
- * each with its replica — what `proxy-status --all-replicas` and the console list), and
+ * each with its replica — what `proxy-status --all-replicas` and the console list; the console asks
+ * for a page, one proxy or a summary: page.ts), and
  * `/debug/replicas/get?replica=&path=` (a per-proxy view fetched from the replica holding the
  * proxy). Also stamps every answer of the router with the `x-tspilot-replica` header.
  */
 import { HttpError, type Router } from '../http/router.js';
 import { FORWARDED_PATHS, type ReplicaFanout } from './fanout.js';
 import { REPLICA_HEADER } from './identity.js';
+import { selectSyncz, wantsPage } from './page.js';
 
 export function replicaRoutes(router: Router, fan: ReplicaFanout): Router {
   router.setHeader(REPLICA_HEADER, fan.label);
   router.on('GET', '/debug/replicaz', () => ({ json: fan.describe() }));
-  router.on('GET', '/debug/replicas/syncz', async () => ({ json: await fan.syncz() }));
+  router.on('GET', '/debug/replicas/syncz', async ({ url }) => {
+    const q = url.searchParams;
+    // Check the query before fanning out, so a bad parameter costs no peer requests.
+    if (wantsPage(q)) selectSyncz({ answeredBy: fan.label, replicas: [], proxies: [] }, q);
+    const merged = await fan.syncz();
+    return { json: wantsPage(q) ? selectSyncz(merged, q) : merged };
+  });
   router.on('GET', '/debug/replicas/get', async ({ url }) => {
     const replica = url.searchParams.get('replica');
     const path = url.searchParams.get('path');

@@ -8,52 +8,10 @@
  */
 import type { MeshConfig } from '../../model/config.js';
 import { resolveShortName as qualify } from '../../model/hosts.js';
+import type { TrafficDestination, TrafficRoute, TrafficView } from './web/traffic-view.js';
 import type { HTTPMatchRequest, RouteDestination, StringMatch, TrafficPolicy, VirtualService } from '../../model/istio.js';
 
-export interface TrafficDestination {
-  readonly host: string;
-  readonly subset: string;
-  readonly port: number | null;
-  readonly weight: number;
-}
-
-export interface TrafficRoute {
-  /** `VirtualService namespace/name http[i]` (or `tcp[i]`, `tls[i]`). */
-  readonly id: string;
-  readonly virtualService: string;
-  readonly rule: string;
-  readonly name: string;
-  /** One line per match condition set; `any request` when the rule has none. */
-  readonly match: readonly string[];
-  readonly destinations: readonly TrafficDestination[];
-  /** timeout, retries, fault, mirror, rewrite, redirect, direct response… as short lines. */
-  readonly actions: readonly string[];
-}
-
-export interface TrafficSubset {
-  readonly name: string;
-  readonly labels: Readonly<Record<string, string>>;
-  readonly endpoints: number;
-  readonly policy: readonly string[];
-}
-
-export interface TrafficView {
-  readonly host: string;
-  readonly service: {
-    readonly namespace: string;
-    readonly name: string;
-    readonly ports: readonly string[];
-    readonly endpoints: number;
-  } | null;
-  readonly routes: readonly TrafficRoute[];
-  readonly destinationRule: {
-    readonly name: string;
-    readonly policy: readonly string[];
-    readonly subsets: readonly TrafficSubset[];
-  } | null;
-  /** VirtualServices on this host ignored because another one claims it first. */
-  readonly ignoredVirtualServices: readonly string[];
-}
+export type { TrafficDestination, TrafficRoute, TrafficSubset, TrafficView } from './web/traffic-view.js';
 
 const sm = (m: StringMatch | undefined): string =>
   !m

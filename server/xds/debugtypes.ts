@@ -4,7 +4,9 @@
  * and `istioctl x … --xds-address`) with the node `debug~0.0.0.0~istioctl~cluster.local`:
  * - `istio.io/debug/syncz`: one `envoy.service.status.v3.ClientConfig` per connected proxy
  *   (node id + CLUSTER_ID/NAMESPACE/ISTIO_VERSION metadata, `generic_xds_configs` with each type's
- *   SYNCED / NOT_SENT / STALE, and ERROR for a NACKed type — istiod reports a NACK as STALE);
+ *   SYNCED / NOT_SENT / STALE). A NACKed type is STALE, as istiod's debugSyncStatus has it (sent,
+ *   not acknowledged): CSDS's ERROR is never sent, so `istioctl proxy-status` prints what it prints
+ *   for istiod; the NACK text is in tspilot's /debug/syncz and its own proxy-status;
  * - `istio.io/debug/config_dump` (resource_names = [proxy id or pod.namespace]): the proxy's
  *   envoy.admin.v3 *ConfigDump messages as unnamed resources, as istiod's StatusGen answers;
  * - `istio.io/debug` (resource_names = ["syncz"], ["config_dump?proxyID=…"], …): the debug HTTP
@@ -40,8 +42,8 @@ interface AnyMsg {
   readonly value: Uint8Array;
 }
 
-/** envoy.service.status.v3.ConfigStatus. */
-type ConfigStatus = 'SYNCED' | 'NOT_SENT' | 'STALE' | 'ERROR';
+/** The envoy.service.status.v3.ConfigStatus values istiod sends (never ERROR or UNKNOWN). */
+type ConfigStatus = 'SYNCED' | 'NOT_SENT' | 'STALE';
 
 /** The stream a debug request came on, as the engine knows it. */
 export interface DebugCaller {
@@ -75,7 +77,9 @@ function visibleNamespaces(identity: CallerIdentity | undefined, systemNamespace
 
 function status(t: TypeState | undefined): ConfigStatus {
   if (!t || !t.nonce) return 'NOT_SENT';
-  if (t.nack && t.nack.nonce === t.nonce) return 'ERROR';
+  // istiod does not count a NACK as acknowledging its nonce, so the type stays STALE (tspilot records
+  // the reply's nonce either way: the NACK is told apart by `nack`).
+  if (t.nack && t.nack.nonce === t.nonce) return 'STALE';
   return t.ackedNonce === t.nonce ? 'SYNCED' : 'STALE';
 }
 

@@ -217,7 +217,7 @@ describe('EnvoyFilter stage (translators/envoyfilter)', () => {
     });
   });
 
-  it('filterClass AUTHZ goes after the authorization filters, STATS before the router', () => {
+  it('filterClass AUTHZ goes after the authorization filters, STATS before istio.stats', () => {
     const names = httpFilterNames(
       mesh(
         ef('x', [
@@ -229,7 +229,7 @@ describe('EnvoyFilter stage (translators/envoyfilter)', () => {
         ]),
       ),
     );
-    assert.deepEqual(names.slice(-2), ['envoy.filters.http.lua', 'envoy.filters.http.router']);
+    assert.deepEqual(names.slice(-3), ['envoy.filters.http.lua', 'istio.stats', 'envoy.filters.http.router']);
   });
 
   it('NETWORK_FILTER INSERT_BEFORE and MERGE on a TCP listener; context and port narrow it', () => {
@@ -264,7 +264,8 @@ describe('EnvoyFilter stage (translators/envoyfilter)', () => {
     const l = gen(m).listeners.get(name) as unknown as { filter_chains: { filters: O[] }[] };
     assert.deepEqual(
       l.filter_chains[0]!.filters.map((f) => f['name']),
-      ['envoy.filters.network.local_ratelimit', 'envoy.filters.network.tcp_proxy'],
+      // Immediately before tcp_proxy, so after istio.stats (the telemetry filter istiod puts first).
+      ['istio.stats', 'envoy.filters.network.local_ratelimit', 'envoy.filters.network.tcp_proxy'],
     );
     assert.deepEqual(snapshot(m, px()).problems, []);
   });

@@ -13,6 +13,9 @@
  * EnvoyFilter, its patch index and the resource). Listeners and clusters name the EnvoyFilters
  * that changed them in `metadata.filter_metadata.istio.envoyfilters` (provenance).
  *
+ * A proxyless gRPC client gets no listener patch (istiod's grpc generator applies none): each is
+ * reported as not applied instead (proxyless.ts); its routes and clusters are patched as above.
+ *
  * Lazy like the generators: a type is patched on first use, once. With no EnvoyFilter selecting
  * the proxy the output is returned untouched.
  */
@@ -32,6 +35,7 @@ import { addedClusters, patchCluster } from './cluster.js';
 import { envoyFiltersFor } from './select.js';
 import { extensionConfigs } from './extension.js';
 import { traceOf, type Patching, type PatchTrace } from './trace.js';
+import { LISTENER_KINDS, proxylessSplit } from './proxyless.js';
 
 export type { PatchSkip, ProtoOps } from './ops.js';
 export type { PatchStep, PatchTrace } from './trace.js';
@@ -48,7 +52,6 @@ export interface EnvoyFilterReport {
 /** The record of a resource an ADD created. */
 const added = (u: Unit): Patching => ({ base: null, enabled: [u], apply: () => null });
 
-const LISTENER_KINDS = new Set(['LISTENER', 'FILTER_CHAIN', 'NETWORK_FILTER', 'HTTP_FILTER', 'LISTENER_FILTER']);
 const ROUTE_KINDS = new Set(['ROUTE_CONFIGURATION', 'VIRTUAL_HOST', 'HTTP_ROUTE']);
 
 type Apply = (units: readonly Unit[]) => Obj | null;
@@ -119,14 +122,19 @@ export function applyEnvoyFilters(
   ops: ProtoOps,
 ): Generated & { envoyFilters?: EnvoyFilterReport } {
   const filters = envoyFiltersFor(mesh, proxy, labels);
-  const units = unitsOf(filters).filter((u) => proxyMatches(u.patch, proxy));
-  if (!units.length) return g;
+  // Listener patches never reach a proxyless gRPC client (as in istiod): reported, not applied.
+  const { applied: units, notApplied } = proxylessSplit(
+    proxy,
+    unitsOf(filters).filter((u) => proxyMatches(u.patch, proxy)),
+  );
+  if (!units.length && !notApplied.length) return g;
+  const proxyless = proxy.generator === 'grpc';
   const gateway = proxy.type === 'router';
   const skips: { lds: PatchSkip[]; rds: PatchSkip[]; cds: PatchSkip[]; ecds: PatchSkip[] } = { lds: [], rds: [], cds: [], ecds: [] };
   // How each resource a patch applied to was patched, for `trace` (explain).
   const patching = new Map<string, Patching>();
   const record = (typeUrl: string, name: string, p: Patching): void => void patching.set(`${typeUrl}\u0000${name}`, p);
-  const inCtx = (kinds: Set<string>, ctx: ResourceContext): Unit[] =>
+  const inCtx = (kinds: ReadonlySet<string>, ctx: ResourceContext): Unit[] =>
     units.filter((u) => kinds.has(u.patch.applyTo) && contextMatches(u.patch, ctx));
 
   const listeners = lazy((): Patched<Listener> => {
@@ -155,6 +163,7 @@ export function applyEnvoyFilters(
 
   // RDS names only the original listeners referenced (a patch removed the listener or its HCM) are not served.
   const droppedRds = lazy((): Set<string> => {
+    if (proxyless) return new Set();
     const before = new Set<string>(),
       after = new Set<string>();
     for (const n of g.listeners.names()) rdsNames(g.listeners.get(n), before);
@@ -212,8 +221,8 @@ export function applyEnvoyFilters(
     const baseNames = lazy(() => new Set(base.names()));
     return {
       names: () => p().names,
-      // A name the generator listed and a patch removed is gone; names only a named subscription
-      // asks for (proxyless gRPC aliases) are served as generated.
+      // A name the generator listed and a patch removed is gone; a name only a named subscription
+      // asks for is served as generated (proxyless clusters/routes are asked for by their listed names).
       get: (name) => (p().byName.has(name) ? p().byName.get(name) : baseNames().has(name) ? undefined : base.get(name)),
     };
   };
@@ -239,9 +248,15 @@ export function applyEnvoyFilters(
       routes();
       clusters();
       extensions();
-      return [...skips.cds, ...skips.lds, ...skips.rds, ...skips.ecds];
+      return [...skips.cds, ...skips.lds, ...notApplied, ...skips.rds, ...skips.ecds];
     },
     trace: (typeUrl, name) => {
+      if (proxyless && typeUrl === LDS) {
+        // Served as generated: the trace is the listener patches not applied to it.
+        const base = g.listeners.get(name) as unknown as Obj | undefined;
+        if (!base || !notApplied.length) return undefined;
+        return { typeUrl, name, generated: base, steps: [], skipped: notApplied.map((s) => ({ ...s, resource: name })) };
+      }
       const served: Record<string, () => Patched<unknown>> = { [LDS]: listeners, [RDS]: routes, [CDS]: clusters, [ECDS]: extensions };
       const of = served[typeUrl];
       if (!of) return undefined;
@@ -254,7 +269,8 @@ export function applyEnvoyFilters(
     ...g,
     clusters: clusterOut,
     endpoints,
-    listeners: out(listeners, g.listeners),
+    // Proxyless listeners (every name a client may ask for) are served as generated.
+    listeners: proxyless ? g.listeners : out(listeners, g.listeners),
     routes: out(routes, g.routes),
     extensionConfigs: { names: () => extensions().names, get: (name) => extensions().byName.get(name) },
     envoyFilters: report,

@@ -46,6 +46,8 @@ export interface PatchSkip {
   readonly typeUrl: string;
   readonly resource: string;
   readonly reason: string;
+  /** The patch does not apply to this kind of proxy at all (proxyless.ts), rather than making the resource invalid. */
+  readonly notApplicable?: true;
 }
 
 /** Where the resource being patched sits, as EnvoyFilter `match.context` names it. */

@@ -22,16 +22,20 @@ const names = (c: ListenerClass): (string | undefined)[] => httpFilters(ctx(c)).
 const vs = { kind: 'VirtualService', meta: { namespace: 'default', name: 'r' }, spec: { hosts: ['r'] } } as unknown as VirtualService;
 
 describe('translators/filters (HTTP filter registry)', () => {
-  it('gives Envoy listeners fault, cors, router and proxyless gRPC fault, router (as istiod)', () => {
-    for (const c of ['sidecar-inbound', 'sidecar-outbound', 'gateway'] as const)
-      assert.deepEqual(names(c), ['envoy.filters.http.fault', 'envoy.filters.http.cors', 'envoy.filters.http.router'], c);
+  it("gives Envoy listeners istiod's default filters (telemetry included) and proxyless gRPC only fault, router", () => {
+    const mx = 'istio.metadata_exchange';
+    const tail = ['envoy.filters.http.fault', 'envoy.filters.http.cors', 'istio.stats', 'envoy.filters.http.router'];
+    assert.deepEqual(names('sidecar-inbound'), [mx, 'envoy.filters.http.grpc_stats', ...tail]);
+    for (const c of ['sidecar-outbound', 'gateway'] as const)
+      assert.deepEqual(names(c), [mx, 'envoy.filters.http.grpc_stats', 'istio.alpn', ...tail], c);
     for (const c of ['grpc-outbound', 'grpc-inbound'] as const)
       assert.deepEqual(names(c), ['envoy.filters.http.fault', 'envoy.filters.http.router'], c);
   });
 
   it('keeps the router last and every feature name canonical and unique', () => {
     assert.equal(HTTP_FILTERS.at(-1)?.name, 'envoy.filters.http.router');
-    for (const f of HTTP_FILTERS) assert.match(f.name, /^envoy\.filters\.http\.[a-z_.]+$/);
+    // Envoy's filters are envoy.filters.http.*; istio-proxy's keep the names istiod gives them.
+    for (const f of HTTP_FILTERS) assert.match(f.name, /^(envoy\.filters\.http\.[a-z_.]+|istio\.(metadata_exchange|alpn|stats))$/);
     assert.equal(new Set(HTTP_FILTERS.map((f) => f.name)).size, HTTP_FILTERS.length);
   });
 
@@ -62,7 +66,7 @@ describe('translators/filters (HTTP filter registry)', () => {
     };
     const list = [probe, ...HTTP_FILTERS];
     assert.deepEqual(httpFilters(ctx('sidecar-inbound'), list).map((f) => f.name)[0], 'envoy.filters.http.rbac');
-    assert.deepEqual(httpFilters(ctx('sidecar-outbound'), list).map((f) => f.name)[0], 'envoy.filters.http.fault');
+    assert.deepEqual(httpFilters(ctx('sidecar-outbound'), list).map((f) => f.name)[0], 'istio.metadata_exchange');
     assert.equal(seen[0]?.port.number, 8080);
     assert.equal(seen[0]?.proxy.namespace, 'default');
   });

@@ -21,7 +21,8 @@
  * ## Order (istiod's buildHTTPConnectionManager, pilot/pkg/networking/core/listener_builder.go)
  * metadata exchange → CUSTOM authorization (ext_authz, with its shadow RBAC) → authentication
  * (jwt_authn, istio_authn) → local authorization (RBAC: DENY then ALLOW; AUDIT) → grpc-web →
- * grpc stats → fault → cors → telemetry (stats) → router. The router is always last.
+ * grpc stats → istio.alpn (outbound, gateways) → fault → cors → telemetry (istio.stats) → router. The router is
+ * always last. `istio.*` filters are istio-proxy's, not Envoy's (translators/telemetry).
  */
 import type { Any, HttpFilter } from '../../proto/types.js';
 import type { HttpFilterFeature, HttpListenerContext, HttpRouteContext } from './types.js';
@@ -31,17 +32,24 @@ import { router } from './router.js';
 import { extAuthz } from './ext-authz.js';
 import { jwtAuthn } from './jwt-authn.js';
 import { rbac } from './rbac.js';
+import { metadataExchange } from './metadata-exchange.js';
+import { grpcStats } from './grpc-stats.js';
+import { stats } from './stats.js';
+import { alpn } from './alpn.js';
 
 export type { HttpFilterFeature, HttpListenerContext, HttpRouteContext, ListenerClass, ListenerPort } from './types.js';
 
 /** Every HTTP feature, in filter-chain order. */
 export const HTTP_FILTERS: readonly HttpFilterFeature[] = [
+  metadataExchange,
   extAuthz,
   jwtAuthn,
   rbac,
+  grpcStats,
+  alpn,
   fault,
   cors,
-  // telemetry (stats) goes here
+  stats,
   router,
 ];
 

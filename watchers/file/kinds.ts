@@ -1,7 +1,7 @@
 /**
  * @module watchers/file/kinds
  * Why a document was skipped, in words an operator can act on: a kind tspilot does not translate
- * yet (Istio's Telemetry kind, the Gateway API's UDPRoute), an ordinary Kubernetes kind
+ * yet (Istio's WasmPlugin, the Gateway API's UDPRoute), an ordinary Kubernetes kind
  * that carries no mesh configuration, or an unknown kind — with a "did you mean" for near misses
  * of known kinds (`VirtualServce`, `destinationrules`). Pure.
  */
@@ -10,7 +10,6 @@ import { SUPPORTED_KINDS } from '../validate/index.js';
 /** Mesh kinds istiod reads that tspilot does not translate yet, by API group. */
 const NOT_TRANSLATED: Readonly<Record<string, readonly string[]>> = {
   'networking.istio.io': ['WorkloadGroup', 'ProxyConfig'],
-  'telemetry.istio.io': ['Telemetry'],
   'extensions.istio.io': ['WasmPlugin'],
   'gateway.networking.k8s.io': ['UDPRoute'],
 };

@@ -23,6 +23,7 @@ export type ParseOutcome = ParseResult & { readonly busy?: boolean };
 
 interface Job {
   readonly req: ParseRequest;
+  readonly timeoutMs: number;
   readonly resolve: (r: ParseOutcome) => void;
 }
 
@@ -46,8 +47,11 @@ export class ParseWorker {
     this.heapMb = opts.heapMb ?? 1024;
   }
 
-  /** Parses `text` on the worker; never rejects (failures are `{ ok: false, reason }`). */
-  parse(text: string, source: string, defaultNamespace = 'default'): Promise<ParseOutcome> {
+  /**
+   * Parses `text` on the worker; never rejects (failures are `{ ok: false, reason }`). `timeoutMs`
+   * overrides the parser's limit for this text alone.
+   */
+  parse(text: string, source: string, defaultNamespace = 'default', timeoutMs = this.timeoutMs): Promise<ParseOutcome> {
     if (this.closed) return Promise.resolve({ ok: false, reason: 'the parser is shut down' });
     if (this.queue.length >= this.maxQueued) {
       return Promise.resolve({
@@ -57,7 +61,7 @@ export class ParseWorker {
       });
     }
     return new Promise((resolve) => {
-      this.queue.push({ req: { id: this.nextId++, text, source, defaultNamespace }, resolve });
+      this.queue.push({ req: { id: this.nextId++, text, source, defaultNamespace }, timeoutMs, resolve });
       this.pump();
     });
   }
@@ -121,8 +125,8 @@ export class ParseWorker {
       const w = this.worker;
       this.worker = undefined;
       void w?.terminate();
-      this.finish({ ok: false, reason: `parsing took longer than ${this.timeoutMs / 1000} s; not read` });
-    }, this.timeoutMs);
+      this.finish({ ok: false, reason: `parsing took longer than ${cur.job.timeoutMs / 1000} s; not read` });
+    }, cur.job.timeoutMs);
     cur.timer.unref();
     this.worker.postMessage(cur.job.req);
   }

@@ -138,7 +138,7 @@ ${SERVICE}`);
     });
 
     for (const [apiVersion, kind] of [
-      ['telemetry.istio.io/v1', 'Telemetry'],
+      ['extensions.istio.io/v1alpha1', 'WasmPlugin'],
       ['networking.istio.io/v1alpha3', 'WorkloadGroup'],
       ['gateway.networking.k8s.io/v1alpha2', 'UDPRoute'],
     ] as const) {

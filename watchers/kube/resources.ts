@@ -111,6 +111,14 @@ export const WATCHED_RESOURCES: readonly WatchedResource[] = [
   security('authorizationpolicies', 'AuthorizationPolicy'),
   security('requestauthentications', 'RequestAuthentication'),
   { group: 'networking.istio.io', resource: 'envoyfilters', kind: 'EnvoyFilter', versions: ['v1alpha3'], namespaced: true, optional: true },
+  {
+    group: 'telemetry.istio.io',
+    resource: 'telemetries',
+    kind: 'Telemetry',
+    versions: ['v1', 'v1alpha1'],
+    namespaced: true,
+    optional: true,
+  },
   // The Gateway API (optional CRDs, like Istio's: absent → warn and poll discovery).
   gwapi('gatewayclasses', 'GatewayClass', ['v1', 'v1beta1'], false),
   gwapi('gateways', 'Gateway', ['v1', 'v1beta1']),

@@ -47,16 +47,19 @@ describe('watchers/store/notices', () => {
     const notice = noticeLogger(log, 0);
     reduce(
       st,
-      fileEvent('/m/a.yaml', doc('VirtualServce', 'r1') + doc('VirtualServce', 'r2') + doc('Telemetry', 'p', 'telemetry.istio.io/v1')),
+      fileEvent(
+        '/m/a.yaml',
+        doc('VirtualServce', 'r1') + doc('VirtualServce', 'r2') + doc('WasmPlugin', 'p', 'extensions.istio.io/v1alpha1'),
+      ),
     );
     notice(st);
-    reduce(st, fileEvent('/m/a.yaml', doc('VirtualServce', 'r1') + doc('Telemetry', 'p', 'telemetry.istio.io/v1') + SVC));
+    reduce(st, fileEvent('/m/a.yaml', doc('VirtualServce', 'r1') + doc('WasmPlugin', 'p', 'extensions.istio.io/v1alpha1') + SVC));
     notice(st);
     assert.deepEqual(
       lines.map((l) => [l.level, l.fields['file'], l.fields['kind']]),
       [
         ['warn', '/m/a.yaml', 'VirtualServce'],
-        ['warn', '/m/a.yaml', 'Telemetry'],
+        ['warn', '/m/a.yaml', 'WasmPlugin'],
       ],
     );
     assert.match(lines[0]!.msg, /did you mean VirtualService\?/);

@@ -310,10 +310,10 @@ describe('watchers/store/reduce reduce + watchers/mesh buildMesh', () => {
       );
       apply(st, fileEvent('x.yaml', SERVICE));
       assert.equal(st.ignored.has('x.yaml'), false);
-      apply(st, fileEvent('x.yaml', 'apiVersion: telemetry.istio.io/v1\nkind: Telemetry\nmetadata: {name: p}\n'));
+      apply(st, fileEvent('x.yaml', 'apiVersion: extensions.istio.io/v1alpha1\nkind: WasmPlugin\nmetadata: {name: p}\n'));
       assert.deepEqual(
         st.ignored.get('x.yaml')?.map((i) => i.kind),
-        ['Telemetry'],
+        ['WasmPlugin'],
       );
       apply(st, { type: 'sourceError', origin: { source: 'x.yaml' }, reason: 'line 1: bad' });
       assert.equal(st.ignored.get('x.yaml')?.length, 1, 'an unreadable file keeps what it said last');

@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { validateObject } from './index.js';
+import { rejected } from './testkit.js';
 import type { EnvoyFilter } from '../../model/envoyfilter.js';
 
 const ef = (patches: unknown[], extra: Record<string, unknown> = {}): unknown => ({
@@ -20,13 +21,6 @@ const clusterMerge = {
   match: { context: 'SIDECAR_OUTBOUND', cluster: { service: 'a.ns1.svc.cluster.local' } },
   patch: { operation: 'MERGE', value: { connectTimeout: '2.5s', lbPolicy: 'LEAST_REQUEST' } },
 };
-
-function rejected(o: unknown): { field: string; reason: string; key: string } {
-  const v = validateObject(o, 'default', 'f.yaml');
-  assert.equal(v.status, 'rejected', JSON.stringify(v));
-  if (v.status !== 'rejected') throw new Error('unreachable');
-  return v.rejection;
-}
 
 describe('EnvoyFilter validation', () => {
   it('reads a valid filter, decoding values from proto3 JSON into the Envoy object form', () => {

@@ -1,12 +1,14 @@
 /**
  * @module watchers/validate/extensionproviders
- * Reads the mesh config's `extensionProviders` that CUSTOM AuthorizationPolicies name: the
- * ext_authz kinds (`envoyExtAuthzHttp`, `envoyExtAuthzGrpc`) with service, port, timeout,
- * failOpen, statusOnError and the HTTP header lists. Other provider kinds (tracing, logging) are
- * kept out without an error: a real mesh config lists them and they are not tspilot's concern here.
- * Names must be unique, as istiod requires.
+ * Reads the mesh config's `extensionProviders`: the ext_authz kinds CUSTOM AuthorizationPolicies
+ * name (`envoyExtAuthzHttp`, `envoyExtAuthzGrpc`) with service, port, timeout, failOpen,
+ * statusOnError and the HTTP header lists; and the telemetry kinds Telemetry objects name
+ * (`prometheus`, `envoyFileAccessLog`, `envoyOtelAls`, `opentelemetry`, `zipkin`). Other provider
+ * kinds (stackdriver, skywalking, datadog, …) are kept out without an error: a real mesh config
+ * lists them and tspilot does not translate them (docs/telemetry.md). Names must be unique, as
+ * istiod requires.
  */
-import type { ExtAuthzProvider, ExtensionProvider } from '../../model/meshconfig.js';
+import type { AccessLogFormat, ExtAuthzProvider, ExtensionProvider, TelemetryService } from '../../model/meshconfig.js';
 import { Reader } from './check.js';
 import { readDuration } from './common-istio.js';
 import { envoyRoot } from '../../proto/registry.js';
@@ -40,6 +42,50 @@ function readCommon(r: Reader, o: Record<string, unknown>, path: string): ExtAut
     ...(failOpen !== undefined ? { failOpen } : {}),
     ...(statusOnError ? { statusOnError } : {}),
   };
+}
+
+function readService(r: Reader, o: Record<string, unknown>, path: string): TelemetryService | undefined {
+  const service = r.string(o['service'], `${path}.service`, true);
+  const port = r.int(o['port'], `${path}.port`, { min: 1, max: 65535, required: true });
+  return service && port !== undefined ? { service, port } : undefined;
+}
+
+function readLogFormat(r: Reader, v: unknown, path: string): AccessLogFormat | undefined {
+  const o = r.object(v, path);
+  if (!o) return undefined;
+  const text = r.string(o['text'], `${path}.text`);
+  const labels = o['labels'] !== undefined ? r.stringMap(o['labels'], `${path}.labels`) : undefined;
+  if (text !== undefined && labels) r.fail(path, 'set either text or labels, not both');
+  return text !== undefined ? { text } : labels ? { labels } : undefined;
+}
+
+/** The telemetry kinds of one provider entry (undefined when it is none of them). */
+function readTelemetryProvider(r: Reader, o: Record<string, unknown>, path: string): Omit<ExtensionProvider, 'name'> | undefined {
+  if (o['prometheus'] !== undefined) {
+    r.object(o['prometheus'], `${path}.prometheus`);
+    return { prometheus: {} };
+  }
+  const file = r.object(o['envoyFileAccessLog'], `${path}.envoyFileAccessLog`);
+  if (file) {
+    const p = r.string(file['path'], `${path}.envoyFileAccessLog.path`);
+    const logFormat = readLogFormat(r, file['logFormat'], `${path}.envoyFileAccessLog.logFormat`);
+    return { envoyFileAccessLog: { ...(p ? { path: p } : {}), ...(logFormat ? { logFormat } : {}) } };
+  }
+  const als = r.object(o['envoyOtelAls'], `${path}.envoyOtelAls`);
+  if (als) {
+    const svc = readService(r, als, `${path}.envoyOtelAls`);
+    const logName = r.string(als['logName'], `${path}.envoyOtelAls.logName`);
+    const logFormat = readLogFormat(r, als['logFormat'], `${path}.envoyOtelAls.logFormat`);
+    return svc ? { envoyOtelAls: { ...svc, ...(logName ? { logName } : {}), ...(logFormat ? { logFormat } : {}) } } : undefined;
+  }
+  for (const kind of ['opentelemetry', 'zipkin'] as const) {
+    const t = r.object(o[kind], `${path}.${kind}`);
+    if (!t) continue;
+    const svc = readService(r, t, `${path}.${kind}`);
+    const maxTagLength = r.int(t['maxTagLength'], `${path}.${kind}.maxTagLength`, { min: 0 });
+    return svc ? { [kind]: { ...svc, ...(maxTagLength ? { maxTagLength } : {}) } } : undefined;
+  }
+  return undefined;
 }
 
 export function readExtensionProviders(r: Reader, v: unknown): ExtensionProvider[] {
@@ -82,6 +128,9 @@ export function readExtensionProviders(r: Reader, v: unknown): ExtensionProvider
     } else if (grpc) {
       const common = readCommon(r, grpc, `${path}.envoyExtAuthzGrpc`);
       if (common) out.push({ name, envoyExtAuthzGrpc: common });
+    } else {
+      const t = readTelemetryProvider(r, o, path);
+      if (t) out.push({ name, ...t });
     }
   });
   return out.sort((a, b) => a.name.localeCompare(b.name));

@@ -21,6 +21,7 @@ import { readAuthorizationPolicy } from './authorizationpolicy.js';
 import { readRequestAuthentication } from './requestauthentication.js';
 import { readPeerAuthentication } from './peerauthentication.js';
 import { readEnvoyFilter } from './envoyfilter.js';
+import { readTelemetry } from './telemetry.js';
 import { readConfigMap } from './configmap.js';
 import { readBackendTLSPolicy } from './backendtlspolicy.js';
 
@@ -61,6 +62,7 @@ const KINDS: Readonly<Record<string, { versions: readonly string[]; read: ReadFn
   RequestAuthentication: { versions: ISTIO_SECURITY, read: readRequestAuthentication },
   PeerAuthentication: { versions: ['security.istio.io/v1', 'security.istio.io/v1beta1'], read: readPeerAuthentication },
   EnvoyFilter: { versions: ['networking.istio.io/v1alpha3'], read: readEnvoyFilter },
+  Telemetry: { versions: ['telemetry.istio.io/v1', 'telemetry.istio.io/v1alpha1'], read: readTelemetry },
   // CA bundles for BackendTLSPolicy (folder mode; see docs/gateway-api.md for Kubernetes mode).
   ConfigMap: { versions: ['v1'], read: readConfigMap },
   BackendTLSPolicy: { versions: ['gateway.networking.k8s.io/v1alpha3', 'gateway.networking.k8s.io/v1'], read: readBackendTLSPolicy },

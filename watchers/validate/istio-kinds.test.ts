@@ -8,22 +8,11 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { validateObject } from './index.js';
+import { rejected, accepted as ok } from './testkit.js';
 import { loadMeshConfigFile, parseMeshConfigText } from './meshconfig.js';
 
 const NET = 'networking.istio.io/v1';
 const obj = (kind: string, spec: unknown, name = 'x'): unknown => ({ apiVersion: NET, kind, metadata: { name, namespace: 'ns1' }, spec });
-
-function rejected(o: unknown): { field: string; reason: string; key: string } {
-  const v = validateObject(o, 'default', 'f.yaml');
-  assert.equal(v.status, 'rejected', JSON.stringify(v));
-  if (v.status !== 'rejected') throw new Error('unreachable');
-  return { field: v.rejection.field, reason: v.rejection.reason, key: v.rejection.key };
-}
-function ok(o: unknown): void {
-  const v = validateObject(o, 'default', 'f.yaml');
-  assert.equal(v.status, 'ok', JSON.stringify(v));
-}
 
 describe('validators for the Istio kinds of issue #4', () => {
   it('ServiceEntry: accepts the documented shapes', () => {

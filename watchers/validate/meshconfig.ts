@@ -2,7 +2,9 @@
  * @module watchers/validate/meshconfig
  * Reads istio's MeshConfig (the `mesh` key of the istio ConfigMap, already parsed from YAML) into
  * MeshSettings: trustDomain, rootNamespace, outboundTrafficPolicy.mode, connectTimeout,
- * defaultHttpRetryPolicy, enableAutoMtls, extensionProviders (ext_authz ones), defaultConfig.gatewayTopology. Fields tspilot does not translate are accepted and ignored (a real
+ * defaultHttpRetryPolicy, enableAutoMtls, extensionProviders (ext_authz and telemetry ones),
+ * defaultProviders, accessLogFile/accessLogFormat/accessLogEncoding, defaultConfig.gatewayTopology.
+ * Fields tspilot does not translate are accepted and ignored (a real
  * MeshConfig has dozens); wrong types or values in the fields it reads are errors naming the field.
  */
 import { DEFAULT_MESH_SETTINGS, type MeshSettings } from '../../model/meshconfig.js';
@@ -43,6 +45,19 @@ export function readMeshConfig(raw: unknown): { settings: MeshSettings; problems
   }
   const enableAutoMtls = r.bool(o['enableAutoMtls'], 'enableAutoMtls') ?? DEFAULT_MESH_SETTINGS.enableAutoMtls;
   const extensionProviders = readExtensionProviders(r, o['extensionProviders']);
+  const dp = r.object(o['defaultProviders'], 'defaultProviders');
+  const defaultProviders: Record<string, string[]> = {};
+  if (dp) {
+    r.known(dp, 'defaultProviders', ['metrics', 'accessLogging', 'tracing']);
+    for (const k of ['metrics', 'accessLogging', 'tracing']) {
+      const l = r.stringList(dp[k], `defaultProviders.${k}`);
+      if (l) defaultProviders[k] = l;
+    }
+  }
+  const accessLogFile = r.string(o['accessLogFile'], 'accessLogFile');
+  const accessLogFormat = r.string(o['accessLogFormat'], 'accessLogFormat');
+  const enc = r.string(o['accessLogEncoding'], 'accessLogEncoding');
+  if (enc !== undefined && enc !== 'TEXT' && enc !== 'JSON') r.fail('accessLogEncoding', `"${enc}" is not TEXT or JSON`);
   const dc = readProxyConfig(o['defaultConfig'], 'defaultConfig');
   for (const p of dc.problems) r.fail(p.field, p.reason);
   return {
@@ -54,6 +69,10 @@ export function readMeshConfig(raw: unknown): { settings: MeshSettings; problems
       enableAutoMtls,
       ...(retry ? { defaultHttpRetryPolicy: retry } : {}),
       ...(extensionProviders.length ? { extensionProviders } : {}),
+      ...(dp ? { defaultProviders } : {}),
+      ...(accessLogFile ? { accessLogFile } : {}),
+      ...(accessLogFormat ? { accessLogFormat } : {}),
+      ...(enc === 'TEXT' || enc === 'JSON' ? { accessLogEncoding: enc } : {}),
       ...(dc.config.gatewayTopology ? { defaultConfig: dc.config } : {}),
     },
     problems: r.problems,

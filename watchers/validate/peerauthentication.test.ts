@@ -5,7 +5,7 @@
  * version in force; a selector that picks no workload is reported in the snapshot's notices.
  */
 import assert from 'node:assert/strict';
-import { validateObject } from './index.js';
+import { rejected, accepted } from './testkit.js';
 import { parseConfigText } from '../file/parse.js';
 import { buildMesh } from '../mesh.js';
 import { emptyState, reduce } from '../store/reduce.js';
@@ -19,18 +19,6 @@ const pa = (spec: unknown, name = 'p', apiVersion = SEC): unknown => ({
   metadata: { name, namespace: 'shop' },
   spec,
 });
-
-function rejected(o: unknown): { field: string; reason: string; key: string } {
-  const v = validateObject(o, 'default', 'f.yaml');
-  assert.equal(v.status, 'rejected', JSON.stringify(v));
-  if (v.status !== 'rejected') throw new Error('unreachable');
-  return { field: v.rejection.field, reason: v.rejection.reason, key: v.rejection.key };
-}
-function accepted(o: unknown): unknown {
-  const v = validateObject(o, 'default', 'f.yaml');
-  assert.equal(v.status, 'ok', JSON.stringify(v));
-  return v.status === 'ok' ? v.object : undefined;
-}
 
 describe("PeerAuthentication validation (istiod's rules)", () => {
   it('accepts the documented shapes in v1 and v1beta1', () => {

@@ -7,7 +7,7 @@
  * the extension providers of the mesh config are read with their errors.
  */
 import assert from 'node:assert/strict';
-import { validateObject } from './index.js';
+import { rejected, accepted as ok } from './testkit.js';
 import { parseMeshConfigText } from './meshconfig.js';
 
 const SEC = 'security.istio.io/v1';
@@ -23,18 +23,6 @@ const ra = (spec: unknown, name = 'r'): unknown => ({
   metadata: { name, namespace: 'shop' },
   spec,
 });
-
-function rejected(o: unknown): { field: string; reason: string; key: string } {
-  const v = validateObject(o, 'default', 'f.yaml');
-  assert.equal(v.status, 'rejected', JSON.stringify(v));
-  if (v.status !== 'rejected') throw new Error('unreachable');
-  return { field: v.rejection.field, reason: v.rejection.reason, key: v.rejection.key };
-}
-function ok(o: unknown): unknown {
-  const v = validateObject(o, 'default', 'f.yaml');
-  assert.equal(v.status, 'ok', JSON.stringify(v));
-  return v.status === 'ok' ? v.object : undefined;
-}
 
 const JWKS = JSON.stringify({ keys: [{ kty: 'RSA', e: 'AQAB', n: 'xyz', kid: 'k1' }] });
 
@@ -171,9 +159,10 @@ describe('RequestAuthentication validation', () => {
 describe('mesh config extensionProviders', () => {
   it('reads ext_authz providers and reports bad ones by field', () => {
     const good = parseMeshConfigText(
-      'extensionProviders:\n- name: ext\n  envoyExtAuthzGrpc: {service: authz.shop.svc.cluster.local, port: 9000, timeout: 2s}\n- name: tracer\n  zipkin: {service: z, port: 9411}\n',
+      'extensionProviders:\n- name: ext\n  envoyExtAuthzGrpc: {service: authz.shop.svc.cluster.local, port: 9000, timeout: 2s}\n- name: sw\n  skywalking: {service: z, port: 11800}\n',
     );
     assert.deepEqual(good.problems, []);
+    // A provider kind tspilot does not translate (skywalking) is kept out without an error.
     assert.deepEqual(good.settings.extensionProviders, [
       { name: 'ext', envoyExtAuthzGrpc: { service: 'authz.shop.svc.cluster.local', port: 9000, timeout: '2s' } },
     ]);

@@ -30,6 +30,7 @@ const TELEMETRY = new Set([
   'envoy.filters.http.grpc_stats',
   'envoy.filters.network.metadata_exchange',
   'envoy.filters.http.alpn',
+  'istio.alpn',
 ]);
 const HCM_RENDERED = new Set(['@type', 'stat_prefix', 'rds', 'route_config', 'http_filters', 'codec_type', 'use_remote_address']);
 /** HCM fields whose defaults v1 shares, dropped without a note when they hold that default. */

@@ -1,9 +1,11 @@
 /**
  * @module server/ui/web/proxies
- * The connected proxies of every replica (`/debug/replicas/syncz`, polled): per proxy its replica
- * and each type's sync state — SYNCED, STALE, NACKED (with the client's error text under the row)
- * or NOT SENT — and a link to the proxy's own view.
+ * The connected proxies of every replica (`/debug/replicas/syncz`, polled one page at a time, so a
+ * viewer of a large fleet does not fetch every proxy every few seconds): per proxy its replica and
+ * each type's sync state — SYNCED, STALE, NACKED (with the client's error text under the row) or
+ * NOT SENT — and a link to the proxy's own view; above the table, how many proxies are in each state.
  */
+import { useEffect, useState } from 'preact/hooks';
 import { html } from './html.js';
 import { link, usePoll } from './api.js';
 
@@ -31,7 +33,14 @@ export interface Merged {
     readonly error?: string;
   }[];
   readonly proxies: readonly ProxyEntry[];
+  /** With a page or proxy query: entries matching before paging, the page's offset, states per type. */
+  readonly total?: number;
+  readonly offset?: number;
+  readonly counts?: Readonly<Record<string, Readonly<Record<string, number>>>>;
 }
+
+/** Proxies per page of the console's list. */
+export const PAGE = 100;
 
 const TYPES = ['cds', 'lds', 'eds', 'rds'] as const;
 
@@ -44,15 +53,39 @@ export const proxyLink = (e: { proxy: string; replica: string }, answeredBy: str
   link('proxy', e.proxy) + (e.replica !== answeredBy ? `?replica=${encodeURIComponent(e.replica)}` : '');
 
 export function Proxies() {
-  const { data, error } = usePoll<Merged>('/debug/replicas/syncz', 3000);
+  const [offset, setOffset] = useState(0);
+  const { data, error } = usePoll<Merged>(`/debug/replicas/syncz?offset=${offset}&limit=${PAGE}`, 3000);
+  const total = data ? (data.total ?? data.proxies.length) : 0;
+  // Proxies went away and the page is past the end: show the last page instead of an empty one.
+  useEffect(() => {
+    if (data && offset > 0 && offset >= total) setOffset(Math.max(0, Math.floor((total - 1) / PAGE) * PAGE));
+  }, [data, offset, total]);
   if (!data) return html`<p class=${error ? 'error' : 'muted'}>${error ?? 'Loading proxies…'}</p>`;
   const state = (e: ProxyEntry, t: string): string => e.states[t] ?? 'NOT SENT';
+  const summary = TYPES.map((t) =>
+    Object.entries(data.counts?.[t] ?? {})
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([st, n]) => `${n} ${st}`)
+      .join(', '),
+  );
   return html` <h2>
       Connected proxies
-      <span class="muted">(${data.proxies.length} on ${data.replicas.length} replica${data.replicas.length === 1 ? '' : 's'})</span>
+      <span class="muted">(${total} on ${data.replicas.length} replica${data.replicas.length === 1 ? '' : 's'})</span>
     </h2>
     ${error ? html`<p class="error">Last refresh failed: ${error}</p>` : null}
     ${data.replicas.filter((r) => r.error).map((r) => html`<p class="error">Replica ${r.replica}: ${r.error}</p>`)}
+    <p id="proxy-counts" class="muted">
+      ${TYPES.map((t, i) => (summary[i] ? html`<span>${t.toUpperCase()}: ${summary[i]} </span>` : null))}
+    </p>
+    ${
+      total > PAGE
+        ? html`<p id="pager">
+            <button disabled=${offset === 0} onClick=${() => setOffset(Math.max(0, offset - PAGE))}>previous</button>
+            <span class="muted"> ${offset + 1}–${Math.min(offset + PAGE, total)} of ${total} </span>
+            <button disabled=${offset + PAGE >= total} onClick=${() => setOffset(offset + PAGE)}>next</button>
+          </p>`
+        : null
+    }
     <table id="proxies">
       <thead>
         <tr>

@@ -43,7 +43,7 @@ function ExplainButton({ proxy, replica, row }: { proxy: string; replica: string
 
 /** The proxy's sync state per type, with NACK texts, from the merged list. */
 function SyncLine({ id, replica }: { id: string; replica: string | null }) {
-  const { data } = usePoll<Merged>('/debug/replicas/syncz', 5000);
+  const { data } = usePoll<Merged>(`/debug/replicas/syncz?proxy=${encodeURIComponent(id)}`, 5000);
   const e = data?.proxies.find((p) => p.proxy === id && p.replica === (replica ?? data.answeredBy));
   if (!e) return null;
   const types = Object.keys(e.states).sort();

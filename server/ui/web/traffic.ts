@@ -6,42 +6,9 @@
  * DestinationRule policy in force. Plain SVG from the layout module; text is SVG text nodes.
  */
 import { html } from './html.js';
+import type { TrafficDestination as Dest, TrafficView as Traffic } from './traffic-view.js';
 import { link, usePoll } from './api.js';
 import { clip, layout, LINE_HEIGHT, type GraphEdge, type GraphNode } from './layout.js';
-
-interface Dest {
-  readonly host: string;
-  readonly subset: string;
-  readonly port: number | null;
-  readonly weight: number;
-}
-interface TrafficRoute {
-  readonly id: string;
-  readonly virtualService: string;
-  readonly rule: string;
-  readonly name: string;
-  readonly match: readonly string[];
-  readonly destinations: readonly Dest[];
-  readonly actions: readonly string[];
-}
-interface Subset {
-  readonly name: string;
-  readonly labels: Readonly<Record<string, string>>;
-  readonly endpoints: number;
-  readonly policy: readonly string[];
-}
-interface Traffic {
-  readonly host: string;
-  readonly service: {
-    readonly namespace: string;
-    readonly name: string;
-    readonly ports: readonly string[];
-    readonly endpoints: number;
-  } | null;
-  readonly routes: readonly TrafficRoute[];
-  readonly destinationRule: { readonly name: string; readonly policy: readonly string[]; readonly subsets: readonly Subset[] } | null;
-  readonly ignoredVirtualServices: readonly string[];
-}
 
 /** The graph of a traffic view: service → route rules → destinations (a default route when no rule). */
 export function trafficGraph(t: Traffic): { nodes: GraphNode[]; edges: GraphEdge[] } {

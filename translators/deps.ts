@@ -1,0 +1,183 @@
+/**
+ * @module translators/deps
+ * Dependency keys recorded at translation time (issue 18 item 1, istiod's push contexts and
+ * ProxyNeedsPush), so that a push re-translates only the resources a change can affect and carries
+ * everything else over as encoded bytes.
+ *
+ * A key names one input a resource read: today `vs:<host>` — the VirtualService routing `host`
+ * (what `Scope.vsFor(host)` answered). A translation that runs through `record` gets a scope that
+ * notes every such read, so the keys are exactly what the code looked at, not a guess from names.
+ * `DepOutput` is a TypeOutput that says, per resource and for its list of names, which keys it
+ * read; an output without it (other generators, EnvoyFilter-patched output) is never carried
+ * over by a config change.
+ *
+ * `changedDeps` turns a push's changed config keys into the dependency keys they invalidate: a
+ * VirtualService edit invalidates `vs:<h>` for every host it names before and after (`vs:*` for a
+ * wildcard host, which can change the answer for any host). Any other kind of change returns null:
+ * those pushes re-translate everything (their dependencies are not recorded yet).
+ */
+import type { ConfigKey, MeshConfig } from '../model/config.js';
+import { isWildcardHost, resolveShortName } from '../model/hosts.js';
+import type { Scope } from './scope.js';
+import type { ClusterOutput, TypeOutput } from './generated.js';
+
+export type Deps = ReadonlySet<string>;
+
+/** Invalidates every `vs:` key (a wildcard VirtualService host changed). */
+export const VS_ANY = 'vs:*';
+export const vsDep = (host: string): string => `vs:${host}`;
+
+/** A TypeOutput whose resources and name list say which dependency keys they read. */
+export interface DepOutput<T> extends TypeOutput<T> {
+  /** Keys `get(name)` read (undefined: not built yet or unknown). */
+  deps(name: string): Deps | undefined;
+  /** Keys `names()` read (undefined: unknown, the list is never carried over). */
+  namesDeps(): Deps | undefined;
+}
+
+/** `scope` with every VirtualService lookup noted in `sink`. */
+export function recordingScope(scope: Scope, sink: Set<string>): Scope {
+  return {
+    ...scope,
+    get virtualServices() {
+      sink.add(VS_ANY);
+      return scope.virtualServices;
+    },
+    vsFor(host) {
+      sink.add(vsDep(host));
+      return scope.vsFor(host);
+    },
+  };
+}
+
+/** Runs `build` on a recording scope: its value and the keys it read. */
+export function record<T>(scope: Scope, build: (s: Scope) => T): { readonly value: T; readonly deps: Deps } {
+  const deps = new Set<string>();
+  return { value: build(recordingScope(scope, deps)), deps };
+}
+
+/** `f` run once, on first call. */
+export function once<T>(f: () => T): () => T {
+  let done = false;
+  let v: T;
+  return () => {
+    if (!done) {
+      v = f();
+      done = true;
+    }
+    return v;
+  };
+}
+
+/** Whether something that read `deps` may differ after a change that invalidated `changed`. */
+export function touched(deps: Deps, changed: Deps): boolean {
+  if (!deps.size || !changed.size) return false;
+  if (changed.has(VS_ANY)) for (const d of deps) if (d.startsWith('vs:')) return true;
+  if (deps.has(VS_ANY) && [...changed].some((d) => d.startsWith('vs:'))) return true;
+  for (const d of changed) if (deps.has(d)) return true;
+  return false;
+}
+
+/** The hosts a mesh-bound or gateway VirtualService key names in `mesh`, as dependency keys (into `out`). */
+function vsHostDeps(mesh: MeshConfig, ns: string, name: string, out: Set<string>): void {
+  for (const vs of mesh.virtualServices) {
+    if (vs.meta.namespace !== ns || vs.meta.name !== name) continue;
+    for (const h of vs.spec.hosts) {
+      const host = resolveShortName(h, ns, mesh.domainSuffix);
+      out.add(isWildcardHost(host) ? VS_ANY : vsDep(host));
+    }
+  }
+}
+
+/**
+ * The dependency keys a change of `keys` (from `prev` to `next`) invalidates, or null when the
+ * change includes something whose dependencies are not recorded (then everything is re-translated).
+ */
+export function changedDeps(prev: MeshConfig, next: MeshConfig, keys: ReadonlySet<ConfigKey>): Set<string> | null {
+  if (!keys.size) return null;
+  // Inputs joined to the mesh outside the store (JWKS keys) or mesh-wide settings: not keyed, so everything.
+  if (prev.settings !== next.settings || prev.domainSuffix !== next.domainSuffix || prev.jwks !== next.jwks) return null;
+  const out = new Set<string>();
+  for (const k of keys) {
+    const parts = k.split('/');
+    if (parts.length !== 3 || parts[0] !== 'VirtualService') return null;
+    const [, ns, name] = parts as [string, string, string];
+    vsHostDeps(prev, ns, name, out);
+    vsHostDeps(next, ns, name, out);
+  }
+  return out;
+}
+
+const byName = <T extends { name?: string | null }>(a: T, b: T): number => (a.name! < b.name! ? -1 : a.name! > b.name! ? 1 : 0);
+
+/** An output built as a whole on first use (one recording: every resource shares its deps). */
+export function wholeOutput<T extends { name?: string | null }>(scope: Scope, build: (s: Scope) => readonly T[]): DepOutput<T> {
+  const all = once(() => {
+    const r = record(scope, build);
+    return { m: new Map([...r.value].sort(byName).map((i) => [i.name!, i])), deps: r.deps };
+  });
+  return {
+    names: () => [...all().m.keys()],
+    get: (n) => all().m.get(n),
+    deps: (n) => (all().m.has(n) ? all().deps : undefined),
+    namesDeps: () => all().deps,
+  };
+}
+
+/** A cluster output (with keys) built as a whole on first use, recording what it read. */
+export function wholeClusters<T>(scope: Scope, build: (s: Scope) => ClusterOutput<T>): ClusterOutput<T> & DepOutput<T> {
+  const all = once(() => record(scope, build));
+  return {
+    names: () => all().value.names(),
+    get: (n) => all().value.get(n),
+    key: (n) => all().value.key(n),
+    deps: (n) => (all().value.get(n) ? all().deps : undefined),
+    namesDeps: () => all().deps,
+  };
+}
+
+/** Outputs concatenated: names sorted, each name answered by the (first) part that lists it. */
+export function joinedOutput<T>(parts: readonly DepOutput<T>[]): DepOutput<T> {
+  const index = once(() => {
+    const m = new Map<string, DepOutput<T>>();
+    for (const p of parts) for (const n of p.names()) if (!m.has(n)) m.set(n, p);
+    return new Map([...m.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)));
+  });
+  return {
+    names: () => [...index().keys()],
+    get: (n) => index().get(n)?.get(n),
+    deps: (n) => index().get(n)?.deps(n),
+    namesDeps: () => {
+      const out = new Set<string>();
+      for (const p of parts) {
+        const d = p.namesDeps();
+        if (!d) return undefined;
+        for (const x of d) out.add(x);
+      }
+      return out;
+    },
+  };
+}
+
+/** One resource per name of `names` (a cheap list), each built on first use with its own recording. */
+export function perNameOutput<T>(
+  scope: Scope,
+  names: (s: Scope) => readonly string[],
+  build: (s: Scope, name: string) => T | undefined,
+): DepOutput<T> {
+  const list = once(() => {
+    const r = record(scope, names);
+    return { ...r, set: new Set(r.value) };
+  });
+  const built = new Map<string, { value: T | undefined; deps: Deps }>();
+  const one = (n: string): { value: T | undefined; deps: Deps } | undefined => {
+    if (!list().set.has(n)) return undefined;
+    let b = built.get(n);
+    if (!b) {
+      b = record(scope, (s) => build(s, n));
+      built.set(n, b);
+    }
+    return b;
+  };
+  return { names: () => list().value, get: (n) => one(n)?.value, deps: (n) => one(n)?.deps, namesDeps: () => list().deps };
+}

@@ -8,12 +8,19 @@
  * Programmed (TCP is no longer UnsupportedProtocol), a TCPRoute and a TLSRoute are Accepted, a
  * TCPRoute on the HTTP listener is NotAllowedByListeners. A Gateway of class `istio` is not ours
  * under that flag and gets no status. A BackendTLSPolicy gets per-target `ancestors`: Accepted for
- * an existing Service, TargetNotFound for a missing one.
+ * an existing Service, TargetNotFound for a missing one. A policy whose caCertificateRefs name a
+ * ConfigMap resolves it in Kubernetes mode: tspilot lists and watches that one ConfigMap by name
+ * (and no other), the policy is Accepted/ResolvedRefs and the Service's cluster trusts the CA;
+ * deleting the ConfigMap turns it back to InvalidCACertificateRef, failing closed.
  */
 import { strict as assert } from 'node:assert';
+import { readFileSync } from 'node:fs';
 import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { DEFAULT_RESOURCES, startFakeApiServer, type FakeApiServer, type ResourceDef } from './kube/apiserver.js';
 import { applyYaml, kubeconfigFile, startKubeTspilot, type KubeTspilot } from './kube-mode-kit.js';
+import { rawAds, type RawAds } from './adsclient.js';
+import { CDS } from '../proto/typeurls.js';
+import { messageType } from '../proto/registry.js';
 
 const GW = 'gateway.networking.k8s.io';
 const crd = (resource: string, kind: string, versions: string[], namespaced = true): ResourceDef => ({
@@ -86,7 +93,28 @@ spec:
   - {group: "", kind: Service, name: db}
   - {group: "", kind: Service, name: gone}
   validation: {hostname: db.example.com, wellKnownCACertificates: System}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: api, namespace: default}
+spec: {clusterIP: 10.96.7.3, selector: {app: api}, ports: [{name: https, port: 443}]}
+---
+apiVersion: ${GW}/v1alpha3
+kind: BackendTLSPolicy
+metadata: {name: api-tls, namespace: default}
+spec:
+  targetRefs: [{group: "", kind: Service, name: api}]
+  validation:
+    hostname: api.example.com
+    caCertificateRefs: [{group: "", kind: ConfigMap, name: api-ca}]
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: unrelated, namespace: default}
+data: {password: not-for-tspilot}
 `;
+const CA_PEM = readFileSync(new URL('../../watchers/testdata/tls/ca.crt', import.meta.url), 'utf8');
+const API_CLUSTER = 'outbound|443||api.default.svc.cluster.local';
 
 type Cond = { type: string; status: string; reason: string };
 type Obj = {
@@ -129,6 +157,7 @@ describe('e2e Gateway API L4 listeners, BackendTLSPolicy and --gateway-class-nam
   before(async () => {
     srv = await startFakeApiServer({ resources: [...DEFAULT_RESOURCES, ...GATEWAY_CRDS] });
     applyYaml(srv, CONFIG);
+    srv.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'api-ca', namespace: 'default' }, data: { 'ca.crt': CA_PEM } });
     kc = await kubeconfigFile(srv);
     pilot = await startKubeTspilot(kc.file, ['--gateway-class-name', 'tspilot']);
     await pilot.xds();
@@ -185,6 +214,73 @@ describe('e2e Gateway API L4 listeners, BackendTLSPolicy and --gateway-class-nam
     assert.deepEqual(
       p.status?.ancestors?.map((a) => `${a.ancestorRef.name} ${cond(a.conditions, 'Accepted')} ${cond(a.conditions, 'ResolvedRefs')}`),
       ['db True Accepted True ResolvedRefs', 'gone False TargetNotFound True ResolvedRefs'],
+    );
+  });
+
+  it('caCertificateRefs: the named ConfigMap (only it) is watched by name, its CA reaches the cluster; deleting it fails closed', async () => {
+    const policy = async (): Promise<string[]> =>
+      ((await get('backendtlspolicies', 'v1alpha3', 'api-tls')).status?.ancestors ?? []).map(
+        (a) => `${a.ancestorRef.name} ${cond(a.conditions, 'Accepted')} ${cond(a.conditions, 'ResolvedRefs')}`,
+      );
+    const resolved = await until(policy, (a) => a.length === 1, 'the api-tls status');
+    assert.deepEqual(resolved, ['api True Accepted True ResolvedRefs']);
+    // Only ConfigMaps by name: the mesh one and the referenced one; `unrelated` is never requested.
+    const cmRequests = (srv as FakeApiServer).requests.filter((r) => r.resource === 'configmaps' && r.method === 'GET');
+    assert.ok(cmRequests.length > 0);
+    for (const r of cmRequests) assert.match(r.query['fieldSelector'] ?? '', /^metadata\.name=(istio|api-ca)$/, JSON.stringify(r));
+    assert.ok(cmRequests.some((r) => r.namespace === 'default' && r.query['fieldSelector'] === 'metadata.name=api-ca'));
+
+    const ads: RawAds = rawAds(`127.0.0.1:${await (pilot as KubeTspilot).xds()}`);
+    try {
+      const node = {
+        id: 'sidecar~10.1.0.9~client.default~default.svc.cluster.local',
+        cluster: '',
+        metadata: { NAMESPACE: 'default' },
+        userAgentName: 'l4-status-test',
+        clientFeatures: [],
+        locality: null,
+      };
+      const clusterType = messageType('envoy.config.cluster.v3.Cluster');
+      /** The api cluster's encoded bytes as text, from the newest CDS response (each one ACKed). */
+      let seen = 0;
+      const apiTls = async (): Promise<string> => {
+        for (;;) {
+          const r = ads.responses.length > seen ? ads.responses[seen]! : await ads.next(10_000);
+          seen++;
+          ads.send({ node, typeUrl: CDS, resourceNames: [], versionInfo: r.version_info, responseNonce: r.nonce });
+          if (ads.responses.length > seen) continue;
+          // The CA sits in the TLS context, an Any inside the cluster: its text is in the encoded bytes.
+          const hit = r.resources.find((x) => (clusterType.decode(x.value) as unknown as { name: string }).name === API_CLUSTER);
+          return hit ? Buffer.from(hit.value).toString('latin1') : '';
+        }
+      };
+      ads.send({ node, typeUrl: CDS, resourceNames: [] });
+      const first = await apiTls();
+      assert.ok(first.includes(CA_PEM.split('\n')[1]!), "the cluster trusts the ConfigMap's CA");
+
+      (srv as FakeApiServer).delete({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'default', name: 'api-ca' });
+      const closed = await until(policy, (a) => a[0] !== resolved[0], 'the policy after the ConfigMap is deleted');
+      assert.deepEqual(closed, ['api False NoValidCACertificate False InvalidCACertificateRef']);
+      const after = await apiTls();
+      assert.ok(after.includes(API_CLUSTER) && !after.includes(CA_PEM.split('\n')[1]!), 'the CA is gone from the cluster');
+      assert.ok(after.includes('invalid://'), 'TLS stays on, with a CA nothing satisfies (fail closed)');
+    } finally {
+      ads.close();
+    }
+    // The last policy naming api-ca goes: its ConfigMap watch is closed, no other one opens.
+    const watches = (srv as FakeApiServer).activeWatches();
+    const deleted = await api.deleteNamespacedCustomObject({
+      group: GW,
+      version: 'v1alpha3',
+      namespace: 'default',
+      plural: 'backendtlspolicies',
+      name: 'api-tls',
+    });
+    assert.ok(deleted);
+    await until(
+      async () => (srv as FakeApiServer).activeWatches(),
+      (n) => n === watches - 1,
+      'the api-ca watch closed',
     );
   });
 });

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { DEFAULT_ISTIO_NAMESPACE, DEFAULT_PORTS } from '../server/defaults.js';
 import { VALIDATE_PATH } from '../server/http/webhook.js';
-import { WATCHED_RESOURCES, WATCH_VERBS } from '../watchers/kube/resources.js';
+import { REFERENCED_CONFIGMAPS, WATCHED_RESOURCES, WATCH_VERBS } from '../watchers/kube/resources.js';
 import { CA_CLUSTER_RULES, CA_NAMESPACE_RULES } from '../server/ca/rbac.js';
 import { GATEWAY_STATUS_CLUSTER_RULES, GATEWAY_STATUS_NAMESPACE_RULES } from '../server/gwstatus/rbac.js';
 import { REPO_ROOT } from './tspilot.js';
@@ -65,7 +65,7 @@ describe('deploy/ manifests agree with each other and with the server', () => {
     }
   });
 
-  it('RBAC grants exactly get/list/watch on exactly the resources the watchers list (ConfigMaps only in istio-system)', () => {
+  it('RBAC grants exactly get/list/watch on exactly the resources the watchers list (ConfigMaps cluster-wide for BackendTLSPolicy CA refs)', () => {
     const grants = (rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[]): string[] =>
       rules.flatMap((r) => {
         assert.deepEqual(sorted(r.verbs), sorted(WATCH_VERBS), 'verbs');
@@ -77,7 +77,7 @@ describe('deploy/ manifests agree with each other and with the server', () => {
       sorted(WATCHED_RESOURCES.filter(pred).map((r) => `${r.group}/${r.resource}`));
     assert.deepEqual(
       sorted(cluster),
-      want((r) => r.only === undefined),
+      sorted([...want((r) => r.only === undefined), `${REFERENCED_CONFIGMAPS.group}/${REFERENCED_CONFIGMAPS.resource}`]),
     );
     assert.deepEqual(
       sorted(ns),

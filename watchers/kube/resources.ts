@@ -24,8 +24,11 @@ export interface WatchedResource {
   readonly fieldSelector?: string;
   /** Watched only when the server serves no `discovery.k8s.io` EndpointSlices (older clusters). */
   readonly fallbackFor?: string;
-  /** Only objects in this namespace with this name (the mesh config ConfigMap). */
-  readonly only?: 'meshConfigMap';
+  /**
+   * Only objects in one namespace with one name: the mesh config ConfigMap, or a ConfigMap a
+   * BackendTLSPolicy names in caCertificateRefs (one loop per referenced ConfigMap, see below).
+   */
+  readonly only?: 'meshConfigMap' | 'referencedConfigMap';
 }
 
 /** The verbs an informer needs (list + watch) plus get, which kubectl-style tooling expects. */
@@ -126,6 +129,23 @@ export const WATCHED_RESOURCES: readonly WatchedResource[] = [
   gwapi('referencegrants', 'ReferenceGrant', ['v1', 'v1beta1', 'v1alpha2']),
   gwapi('backendtlspolicies', 'BackendTLSPolicy', ['v1', 'v1alpha3']),
 ];
+
+/**
+ * ConfigMaps named by BackendTLSPolicy caCertificateRefs. Not in WATCHED_RESOURCES: the Kubernetes
+ * source starts one list+watch per referenced `<namespace>/<name>` (fieldSelector
+ * `metadata.name=<name>`) while some policy references it and stops it when none does, so only
+ * those ConfigMaps ever reach tspilot. Their names are not known when RBAC is written, so this needs
+ * get/list/watch on configmaps cluster-wide (deploy/'s ClusterRole; a test keeps it granted).
+ */
+export const REFERENCED_CONFIGMAPS: WatchedResource = {
+  group: '',
+  resource: 'configmaps',
+  kind: 'ConfigMap',
+  versions: ['v1'],
+  namespaced: true,
+  optional: false,
+  only: 'referencedConfigMap',
+};
 
 /** `services`, `virtualservices.networking.istio.io`: the name kubectl and RBAC errors use. */
 export function resourceName(r: { group: string; resource: string }): string {

@@ -9,16 +9,22 @@
  * discoverySelectors in the mesh config, objects of namespaces outside them are withheld, and a
  * namespace entering or leaving scope (relabelled, selectors edited) turns into upserts/deletes.
  * EndpointSlices fall back to core Endpoints when the server has no discovery.k8s.io API.
+ * ConfigMaps are read only where a BackendTLSPolicy's caCertificateRefs names one: a list+watch
+ * per referenced `<namespace>/<name>` (field selector on the name), started when the first policy
+ * references it and stopped (its ConfigMap deleted from the store) when the last one stops, so no
+ * other ConfigMap's data reaches tspilot. A ConfigMap that is missing or unreadable (403) stays
+ * absent from the store: the policy reports InvalidCACertificateRef and its TLS fails closed.
  */
 import { createHash } from 'node:crypto';
 import { Observable } from 'rxjs';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import type { ConfigEvent, ConfigKey } from '../../model/config.js';
+import type { BackendTLSPolicy } from '../../model/gatewayapi.js';
 import { validateObject } from '../validate/index.js';
 import { scrubSecret } from '../validate/secret.js';
 import { KubeClient, type RawObject } from './client.js';
 import { DEFAULT_BACKOFF, WatchLoop, type Backoff, type KubeLog } from './informer.js';
-import { resourceName, WATCHED_RESOURCES, type WatchedResource } from './resources.js';
+import { REFERENCED_CONFIGMAPS, resourceName, WATCHED_RESOURCES, type WatchedResource } from './resources.js';
 import { discoverySelectorsOf, namespaceSelected, type LabelSelector } from './scope.js';
 
 export interface KubeSourceOptions {
@@ -42,6 +48,20 @@ export interface KubeSourceOptions {
 
 const labelsOf = (raw: RawObject): Record<string, string> => raw.metadata?.labels ?? {};
 
+/** The `<namespace>/<name>` of each ConfigMap a policy's caCertificateRefs names (same namespace, per the spec). */
+function caRefsOf(p: BackendTLSPolicy): string[] {
+  return [
+    ...new Set(p.caCertificateRefs.filter((c) => c.group === '' && c.kind === 'ConfigMap').map((c) => `${p.meta.namespace}/${c.name}`)),
+  ];
+}
+
+/** Keeps only the `ca.crt` value of a referenced ConfigMap (other keys' names stay, for status messages). */
+function scrubConfigMap(raw: KubernetesObject): void {
+  const o = raw as { data?: Record<string, unknown>; binaryData?: Record<string, unknown> };
+  for (const k of Object.keys(o.data ?? {})) if (k !== 'ca.crt' && o.data) o.data[k] = '';
+  for (const k of Object.keys(o.binaryData ?? {})) if (o.binaryData) o.binaryData[k] = '';
+}
+
 export function kubeSource(opts: KubeSourceOptions): Observable<ConfigEvent> {
   return new Observable<ConfigEvent>((sub) => {
     const client = new KubeClient(opts.kubeConfig);
@@ -57,12 +77,17 @@ export function kubeSource(opts: KubeSourceOptions): Observable<ConfigEvent> {
     const loops: WatchLoop[] = [];
     let synced = false;
     const ignoredKinds = new Set<string>();
+    /** BackendTLSPolicy id → the `<namespace>/<name>` of the ConfigMaps its caCertificateRefs name. */
+    const policyRefs = new Map<string, readonly string[]>();
+    /** Referenced `<namespace>/<name>` → the loop watching that one ConfigMap. */
+    const refLoops = new Map<string, WatchLoop>();
 
     const idOf = (r: WatchedResource, ns: string, name: string): string => `${resourceName(r)}|${ns}|${name}`;
     const inScope = (ns: string): boolean => namespaceSelected(selectors, nsLabels.get(ns));
 
     const emitDelete = (r: WatchedResource, ns: string, name: string): void => {
       const id = idOf(r, ns, name);
+      if (r.kind === 'BackendTLSPolicy') setRefs(id, []);
       const key = emitted.get(id);
       if (key === undefined) return;
       emitted.delete(id);
@@ -89,6 +114,7 @@ export function kubeSource(opts: KubeSourceOptions): Observable<ConfigEvent> {
       const key = v.status === 'ok' ? v.key : v.rejection.key;
       const prev = emitted.get(id);
       if (prev !== undefined && prev !== key) emitDelete(r, ns, name);
+      if (r.kind === 'BackendTLSPolicy') setRefs(id, v.status === 'ok' && v.object.kind === 'BackendTLSPolicy' ? caRefsOf(v.object) : []);
       if (v.status === 'rejected') {
         emitted.set(id, key);
         lastHash.delete(id);
@@ -106,9 +132,30 @@ export function kubeSource(opts: KubeSourceOptions): Observable<ConfigEvent> {
       sub.next({ type: 'upsert', key: v.key, object: v.object, origin: { source } });
     };
 
+    /** Starts or stops the ConfigMap loops so that exactly the referenced ConfigMaps are watched. */
+    function setRefs(policyId: string, refs: readonly string[]): void {
+      const before = policyRefs.get(policyId) ?? [];
+      if (refs.length) policyRefs.set(policyId, refs);
+      else policyRefs.delete(policyId);
+      const wanted = (ref: string): boolean => [...policyRefs.values()].some((rs) => rs.includes(ref));
+      for (const ref of refs) if (!refLoops.has(ref)) startLoop(REFERENCED_CONFIGMAPS, ref);
+      for (const ref of before) {
+        const loop = refLoops.get(ref);
+        if (!loop || wanted(ref)) continue;
+        refLoops.delete(ref);
+        loops.splice(loops.indexOf(loop), 1);
+        void loop.stop();
+        const [ns = '', name = ''] = ref.split('/');
+        emitDelete(REFERENCED_CONFIGMAPS, ns, name);
+        settled(`${resourceName(REFERENCED_CONFIGMAPS)}/${ref}`);
+      }
+    }
+
     /** Config resources (not Namespaces or the mesh ConfigMap) with their watch loops. */
     const configLoops = (): { r: WatchedResource; loop: WatchLoop }[] =>
-      loops.filter((l) => l.resource.kind !== 'Namespace' && l.resource.only === undefined).map((loop) => ({ r: loop.resource, loop }));
+      loops
+        .filter((l) => l.resource.kind !== 'Namespace' && l.resource.only !== 'meshConfigMap')
+        .map((loop) => ({ r: loop.resource, loop }));
 
     /** Re-applies scope to every object of one namespace (read from the informers' caches). */
     const rescope = (ns: string): void => {
@@ -158,7 +205,7 @@ export function kubeSource(opts: KubeSourceOptions): Observable<ConfigEvent> {
     const upsert = (r: WatchedResource, raw: RawObject): void => {
       const ns = raw.metadata?.namespace ?? '';
       const name = raw.metadata?.name ?? '';
-      if (r.kind === 'ConfigMap') {
+      if (r.only === 'meshConfigMap') {
         if (name === cmName && ns === opts.istioNamespace) {
           const data = raw['data'] as Record<string, unknown> | undefined;
           setMeshConfig(typeof data?.['mesh'] === 'string' ? data['mesh'] : '');
@@ -179,7 +226,7 @@ export function kubeSource(opts: KubeSourceOptions): Observable<ConfigEvent> {
     const remove = (r: WatchedResource, raw: RawObject): void => {
       const ns = raw.metadata?.namespace ?? '';
       const name = raw.metadata?.name ?? '';
-      if (r.kind === 'ConfigMap') {
+      if (r.only === 'meshConfigMap') {
         if (name === cmName && ns === opts.istioNamespace) setMeshConfig(null);
         return;
       }
@@ -192,17 +239,20 @@ export function kubeSource(opts: KubeSourceOptions): Observable<ConfigEvent> {
       emitDelete(r, ns, name);
     };
 
-    const settled = (r: WatchedResource): void => {
-      pending.delete(resourceName(r));
+    function settled(key: string): void {
+      if (!pending.delete(key)) return;
       if (synced || pending.size) return;
       synced = true;
       opts.log.info({ resources: loops.map((l) => l.name) }, 'every Kubernetes informer has synced');
       sub.next({ type: 'synced' });
-    };
+    }
 
-    const startLoop = (r: WatchedResource): void => {
-      pending.add(resourceName(r));
+    /** `ref` (`<namespace>/<name>`): the one ConfigMap a REFERENCED_CONFIGMAPS loop watches. */
+    function startLoop(r: WatchedResource, ref?: string): void {
+      const key = ref === undefined ? resourceName(r) : `${resourceName(r)}/${ref}`;
+      if (!synced) pending.add(key);
       const cm = r.only === 'meshConfigMap';
+      const [refNs = '', refName = ''] = ref?.split('/') ?? [];
       const loop = new WatchLoop({
         client,
         resource: r,
@@ -211,10 +261,11 @@ export function kubeSource(opts: KubeSourceOptions): Observable<ConfigEvent> {
         discoveryPollMs: opts.discoveryPollMs,
         ...(r.fieldSelector ? { fieldSelector: r.fieldSelector } : {}),
         ...(cm ? { namespace: opts.istioNamespace, fieldSelector: `metadata.name=${cmName}` } : {}),
+        ...(ref !== undefined ? { namespace: refNs, fieldSelector: `metadata.name=${refName}`, scrub: scrubConfigMap } : {}),
         ...(r.kind === 'Secret' ? { scrub: scrubSecret } : {}),
         upsert: (raw) => upsert(r, raw),
         remove: (raw) => remove(r, raw),
-        settled: () => settled(r),
+        settled: () => settled(key),
         // The API server answers again: the other loops waiting out a backoff retry now, not seconds later.
         recovered: () => {
           for (const l of loops) l.retryNow();
@@ -229,10 +280,12 @@ export function kubeSource(opts: KubeSourceOptions): Observable<ConfigEvent> {
         },
       });
       loops.push(loop);
+      if (ref !== undefined) refLoops.set(ref, loop);
       loop.start();
-    };
+    }
 
     opts.log.info({ server: client.server }, `watching the Kubernetes API at ${client.server}`);
+    for (const r of WATCHED_RESOURCES) if (!r.fallbackFor) pending.add(resourceName(r));
     for (const r of WATCHED_RESOURCES) if (!r.fallbackFor) startLoop(r);
     return () => {
       for (const l of loops) void l.stop();

@@ -94,9 +94,12 @@ describe('e2e web console and multi-replica views (Chromium)', function () {
     assert.equal((await client.rpc(ECHO_TARGET, 2)).length, 2);
     // grpc-js does not support MAGLEV: the real client NACKs the clusters with its own words.
     const since = a.logs.length;
+    const sinceB = b.logs.length;
     await folder.write('destination-rule.yaml', MAGLEV_DR);
     await a.waitForLog((l) => /NACK/.test(l.msg) && l['proxy'] === grpcNode, 20_000, since);
-    await b.waitForLog((l) => l.msg === 'config pushed' && (l['kinds'] as string[]).includes('DestinationRule'), 20_000, 0);
+    // Replica B has pushed the MAGLEV rule too (from `sinceB`: its start-up push also names DestinationRule),
+    // so the raw client's first response is the last one and its NACK is not a stale nonce.
+    await b.waitForLog((l) => l.msg === 'config pushed' && (l['kinds'] as string[]).includes('DestinationRule'), 20_000, sinceB);
     // A raw ADS client on replica B rejects its clusters with text a hostile client chose.
     sidecar = rawAds(`127.0.0.1:${b.xdsPort}`);
     sidecar.send({ typeUrl: CDS, node: sidecarNode, resourceNames: [] });

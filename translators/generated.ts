@@ -20,6 +20,11 @@ export interface ClusterOutput<T> extends TypeOutput<T> {
   key(name: string): ClusterKey | undefined;
 }
 
+/** An EDS output that can build an assignment from a key its caller already holds (a carried name list), without listing clusters. */
+export interface KeyedOutput<T> {
+  getWithKey(name: string, key: ClusterKey): T | undefined;
+}
+
 export interface Generated {
   readonly clusters: ClusterOutput<Cluster>;
   readonly endpoints: ClusterOutput<ClusterLoadAssignment>;

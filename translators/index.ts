@@ -34,7 +34,7 @@ import { telemetryClassKey } from './telemetry/index.js';
 import { withNetworkTelemetry } from './telemetry/network.js';
 import { sidecarParts, type OutputPart } from './share.js';
 
-export type { ClusterOutput, Generated, TypeOutput } from './generated.js';
+export type { ClusterOutput, Generated, KeyedOutput, TypeOutput } from './generated.js';
 export type { OutputPart } from './share.js';
 export type { ClusterKey } from './names.js';
 

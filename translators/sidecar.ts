@@ -20,7 +20,7 @@ import { inboundClusters, inboundPorts, inboundRoutes } from './inbound.js';
 import { inboundListeners } from './inbound-bind.js';
 import { interceptionMode } from '../model/interception.js';
 import { buildScope, type Scope } from './scope.js';
-import { EMPTY_OUTPUT, mergeOutputs, type ClusterOutput, type Generated, type TypeOutput } from './generated.js';
+import { EMPTY_OUTPUT, mergeOutputs, type ClusterOutput, type Generated, type KeyedOutput, type TypeOutput } from './generated.js';
 import { durationOf } from '../model/duration.js';
 import { joinedOutput, once, perNameOutput, record, wholeClusters, wholeOutput, type DepOutput, type Deps } from './deps.js';
 
@@ -53,7 +53,7 @@ export function clusterOutput(
 export function edsOutput(
   scope: Scope,
   clusters: ClusterOutput<Cluster> & Partial<DepOutput<Cluster>>,
-): ClusterOutput<ClusterLoadAssignment> & DepOutput<ClusterLoadAssignment> {
+): ClusterOutput<ClusterLoadAssignment> & DepOutput<ClusterLoadAssignment> & KeyedOutput<ClusterLoadAssignment> {
   const eds = once(() => {
     const edsNames = clusters.names().filter((n) => clusters.get(n)?.type === 'EDS');
     return { edsNames, set: new Set(edsNames) };
@@ -66,6 +66,12 @@ export function edsOutput(
     get: (n) => {
       const k = key(n);
       if (!k) return undefined;
+      const r = record(scope, (s) => outboundEndpoints(s, k));
+      deps.set(n, r.deps);
+      return r.value;
+    },
+    /** The assignment of `n` when its key is already known (a part carrying its name list): no cluster list is built. */
+    getWithKey: (n: string, k: ClusterKey) => {
       const r = record(scope, (s) => outboundEndpoints(s, k));
       deps.set(n, r.deps);
       return r.value;

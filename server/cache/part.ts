@@ -15,7 +15,7 @@
  */
 import { MESSAGE_OF, PUSH_ORDER, CDS, ECDS, EDS, LDS, NDS, RDS, SDS, type XdsType } from '../../proto/typeurls.js';
 import type { EncodedResource } from '../../proto/encode.js';
-import type { ClusterKey, Generated, TypeOutput } from '../../translators/index.js';
+import type { ClusterKey, Generated, KeyedOutput, TypeOutput } from '../../translators/index.js';
 import type { CarryOver } from './api.js';
 import type { Deps } from '../../translators/deps.js';
 
@@ -176,7 +176,10 @@ export class PartSnapshot {
     if (!this.generated) return undefined; // closed: everything it has is encoded
     let res: EncodedResource | null = null;
     try {
-      const msg = outputOf(this.generated, t).get(name);
+      const o = outputOf(this.generated, t) as TypeOutput<object> & Partial<KeyedOutput<object>>;
+      // A carried key (endpoint pushes carry name lists and keys) lets the output skip listing its clusters.
+      const k = o.getWithKey ? this.keys.get(t)?.get(name) : undefined;
+      const msg = k ? o.getWithKey!(name, k) : o.get(name);
       // A name the part does not have is not remembered: names are the client's choice.
       if (!msg) return undefined;
       this.deps.get(t)!.set(name, depsOf(outputOf(this.generated, t), name));

@@ -101,7 +101,14 @@ export function planPush(scope: PushScope, prev: MeshConfig, next: MeshConfig, k
       hosts,
       headless,
       affected,
-      carryOver: (t, _n, key) => (t === NDS ? !headless : t !== EDS || !affected(key)),
+      // Endpoints change no resource's name (clusters are carried whole, above): every name list is
+      // carried too, so a part translates only the affected EDS assignments — never the cluster list.
+      carryOver: Object.assign(
+        (t: XdsType, _n: string, key: ClusterKey | undefined) => (t === NDS ? !headless : t !== EDS || !affected(key)),
+        {
+          names: (t: XdsType) => t !== NDS || !headless,
+        },
+      ),
     };
   }
   if (scope.kind === 'secrets') {

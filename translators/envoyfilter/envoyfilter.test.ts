@@ -8,6 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { meshFrom, proxy, snapshot } from '../harness.test.js';
+import { BASE } from './fixture.test.js';
 import { generate, proxyClass } from '../index.js';
 import { PROTO_PATCH_OPS } from '../../proto/patch.js';
 import { structToJson } from '../../proto/struct.js';
@@ -15,23 +16,6 @@ import type { MeshConfig } from '../../model/config.js';
 import type { Proxy } from '../../model/proxy.js';
 
 type O = Record<string, unknown>;
-const BASE = `
-apiVersion: v1
-kind: Service
-metadata: {name: a, namespace: default}
-spec: {clusterIP: 10.96.0.1, selector: {app: a}, ports: [{name: http, port: 8080}]}
----
-apiVersion: v1
-kind: Service
-metadata: {name: q, namespace: default}
-spec: {clusterIP: 10.96.0.2, selector: {app: q}, ports: [{name: tcp, port: 5672}]}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: a-1, namespace: default, labels: {app: a}}
-spec: {containers: [{name: c}]}
-status: {phase: Running, podIP: 10.1.0.1}
-`;
 const CLIENT = 'sidecar~10.5.0.1~client-1.default~default.svc.cluster.local';
 const SERVER = 'sidecar~10.1.0.1~a-1.default~default.svc.cluster.local';
 const A = 'outbound|8080||a.default.svc.cluster.local';

@@ -10,27 +10,10 @@
 import assert from 'node:assert/strict';
 import { validateObject } from '../../watchers/validate/index.js';
 import { meshFrom, proxy, snapshot } from '../harness.test.js';
+import { BASE } from './fixture.test.js';
 import { generate } from '../index.js';
 import { PROTO_PATCH_OPS } from '../../proto/patch.js';
 import { encodeResource } from '../../proto/encode.js';
-
-const BASE = `
-apiVersion: v1
-kind: Service
-metadata: {name: a, namespace: default}
-spec: {clusterIP: 10.96.0.1, selector: {app: a}, ports: [{name: http, port: 8080}]}
----
-apiVersion: v1
-kind: Service
-metadata: {name: q, namespace: default}
-spec: {clusterIP: 10.96.0.2, selector: {app: q}, ports: [{name: tcp, port: 5672}]}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: a-1, namespace: default, labels: {app: a}}
-spec: {containers: [{name: c}]}
-status: {phase: Running, podIP: 10.1.0.1}
-`;
 
 function rng(seed: number): () => number {
   let s = seed >>> 0;

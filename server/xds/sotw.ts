@@ -13,7 +13,8 @@ import { decodeSotwRequest, sotwResponseBytes, type SotwRequest } from '../../pr
 import { CDS, EDS, LDS, RDS, PUSH_ORDER, isXdsType, type XdsType } from '../../proto/typeurls.js';
 import { entryHash, foldVersion, typeVersion, unfoldVersion } from '../cache/classsnapshot.js';
 import type { ResourceSnapshot } from '../cache/api.js';
-import { namesDigest, scanSotw } from './ackscan.js';
+import { scanSotw } from './ackscan.js';
+import { nameListKey, nameListOf, shareNameList, sharedNameList } from './namelists.js';
 import { sotwNamesAfter } from './limits.js';
 import type { Outcome, Protocol } from './protocol.js';
 import { newTypeState, nextNonce, sotwPart, type SotwPart, type SotwResponse, type StreamState, type TypeState } from './state.js';
@@ -157,7 +158,7 @@ function record(
 function applyNames(ts: Ts, typeUrl: string, names: readonly string[]): boolean {
   if (names === ts.own.namesFrom) return false; // the very names (same bytes) as last time: `decode` reuses the array
   ts.own.namesFrom = names;
-  return replaceNames(ts.sub, typeUrl, names).added;
+  return replaceNames(ts.sub, typeUrl, names, nameListOf(names)?.set).added;
 }
 
 export function onRequest(st: St, typeUrl: XdsType, req: SotwRequest, snap: ResourceSnapshot, now: number): RequestOutcome {
@@ -247,23 +248,27 @@ const SOTW: Omit<Protocol<SotwRequest, SotwResponse, SotwPart>, 'decode'> = {
 };
 
 /**
- * The engine's SotW Protocol, one per connection: its decoder remembers, per type, a digest of
- * the last request's resource_names bytes and the names decoded from them, so an ACK repeating
- * them costs an envelope scan instead of a full decode (see ackscan.ts).
+ * The engine's SotW Protocol, one per connection: its decoder remembers, per type, the key of the
+ * last request's resource_names bytes and the names decoded from them, so an ACK repeating them
+ * costs an envelope scan instead of a full decode (see ackscan.ts); and names other streams sent
+ * with the same bytes are not decoded again but shared (namelists.ts).
  */
 export function sotw(): Protocol<SotwRequest, SotwResponse, SotwPart> {
-  const lastNames = new Map<string, { readonly digest: string; readonly names: readonly string[] }>();
+  const lastNames = new Map<string, { readonly key: string; readonly names: readonly string[] }>();
   return {
     ...SOTW,
     decode(bytes, started) {
       const scan = started ? scanSotw(bytes) : null;
-      if (scan) {
+      const key = scan && isXdsType(scan.typeUrl) ? nameListKey(scan.typeUrl, scan.names) : null;
+      if (scan && key) {
         const prev = lastNames.get(scan.typeUrl);
-        if (prev && prev.digest === namesDigest(scan.names)) {
+        const names = prev && prev.key === key ? prev.names : sharedNameList(key)?.names;
+        if (names) {
+          if (names !== prev?.names) lastNames.set(scan.typeUrl, { key, names });
           return {
             versionInfo: scan.versionInfo,
             node: null,
-            resourceNames: prev.names,
+            resourceNames: names,
             typeUrl: scan.typeUrl,
             responseNonce: scan.responseNonce,
             errorDetail: null,
@@ -271,8 +276,10 @@ export function sotw(): Protocol<SotwRequest, SotwResponse, SotwPart> {
         }
       }
       const req = decodeSotwRequest(bytes);
-      if (scan && isXdsType(scan.typeUrl)) lastNames.set(scan.typeUrl, { digest: namesDigest(scan.names), names: req.resourceNames });
-      return req;
+      if (!scan || !key) return req;
+      const names = shareNameList(key, req.resourceNames).names;
+      lastNames.set(scan.typeUrl, { key, names });
+      return { ...req, resourceNames: names };
     },
   };
 }

@@ -9,11 +9,12 @@
  * Rules implemented are numbered as in ../shared/reference/xds-protocol.md.
  */
 import type { EncodedResource } from '../../proto/encode.js';
-import { decodeSotwRequest, sotwResponseBytes, type SotwRequest } from '../../proto/wire.js';
+import { decodeSotwRequest, type SotwRequest } from '../../proto/wire.js';
 import { CDS, EDS, LDS, RDS, PUSH_ORDER, isXdsType, type XdsType } from '../../proto/typeurls.js';
 import { entryHash, foldVersion, typeVersion, unfoldVersion } from '../cache/classsnapshot.js';
 import type { ResourceSnapshot } from '../cache/api.js';
 import { scanSotw } from './ackscan.js';
+import { ResponseHeads } from './responsebytes.js';
 import { nameListKey, nameListOf, shareNameList, sharedNameList } from './namelists.js';
 import { sotwNamesAfter } from './limits.js';
 import type { Outcome, Protocol } from './protocol.js';
@@ -58,55 +59,15 @@ function compose(
     const held = ts.sent;
     const warm = ts.own.warm;
     ts.own.warm = null;
-    const changed: EncodedResource[] = [];
-    const gone: string[] = [];
-    const look = (n: string): void => {
-      if (!ts.sub.names.has(n)) return;
-      const r = snap.get(typeUrl, n);
-      if (r && (held.get(n)?.version !== r.version || warm?.has(n))) changed.push(r);
-      else if (!r && held.has(n)) gone.push(n);
-    };
-    if (only) {
-      for (const n of only) look(n);
-      if (warm) for (const n of warm) if (!only.has(n)) look(n);
-    } else for (const n of ts.sub.names) look(n);
-    if (!changed.length && !gone.length) return null;
-    // The new version from the old one: XOR out what changed, XOR in the new (no full rehash).
-    const acc = unfoldVersion(ts.versionSent);
-    let version: string;
-    if (acc) {
-      let [h1, h2, count] = acc;
-      for (const n of gone) {
-        const [a, b] = entryHash(held.get(n)!);
-        h1 ^= a;
-        h2 ^= b;
-        count--;
-      }
-      for (const r of changed) {
-        const old = held.get(r.name);
-        if (old) {
-          const [a, b] = entryHash(old);
-          h1 ^= a;
-          h2 ^= b;
-        } else count++;
-        const [a, b] = entryHash(r);
-        h1 ^= a;
-        h2 ^= b;
-      }
-      version = foldVersion(h1, h2, count);
-    } else {
-      const next = new Map(held);
-      for (const n of gone) next.delete(n);
-      for (const r of changed) next.set(r.name, r);
-      version = typeVersion(next.values());
-    }
-    const sent = snap.sharedSet(typeUrl, version, () => {
-      const next = new Map(held);
-      for (const n of gone) next.delete(n);
-      for (const r of changed) next.set(r.name, r);
-      return next;
-    });
-    return record(st, ts, typeUrl, sent, changed.sort(byName), version);
+    // Streams of the class holding the same set, subscribed to the same names, owe the same update.
+    const d =
+      warm || only
+        ? diff(typeUrl, ts.sub.names, held, snap, warm, only, ts.versionSent)
+        : memo(snap, typeUrl, ts.sub.names, held, ts.versionSent, () =>
+            diff(typeUrl, ts.sub.names, held, snap, null, undefined, ts.versionSent),
+          );
+    if (!d) return null;
+    return record(st, ts, typeUrl, d.sent, d.resources, d.version);
   }
   if (ts.sub.wildcard && ts.sub.names.size === 0) {
     const w = snap.wildcardSet(typeUrl);
@@ -114,25 +75,125 @@ function compose(
     return record(st, ts, typeUrl, w.map, w.resources, w.version);
   }
   const names = ts.sub.wildcard ? new Set([...ts.sub.names, ...snap.names(typeUrl)]) : ts.sub.names;
-  const resources: EncodedResource[] = [];
-  for (const n of names) {
-    const r = snap.get(typeUrl, n);
-    if (r) resources.push(r);
-  }
+  const whole = (): Composed => {
+    const resources: EncodedResource[] = [];
+    for (const n of names) {
+      const r = snap.get(typeUrl, n);
+      if (r) resources.push(r);
+    }
+    resources.sort(byName);
+    const version = typeVersion(resources);
+    return { resources, version, sent: snap.sharedSet(typeUrl, version, () => new Map(resources.map((r) => [r.name, r]))) };
+  };
+  const w = ts.sub.wildcard ? whole() : memo(snap, typeUrl, names, WHOLE, '', whole)!;
   // Rule 7: names that do not exist yet are remembered (ts.sub.names) and sent when they appear. A
   // named type with nothing to send has nothing to say yet (rule 15: it cannot express deletion).
-  if (!ts.sub.wildcard && resources.length === 0 && ts.sent === null) return null;
-  const version = typeVersion(resources);
-  if (ts.sent !== null && version === ts.versionSent && quiet) return null;
-  resources.sort(byName);
-  return record(
-    st,
-    ts,
-    typeUrl,
-    snap.sharedSet(typeUrl, version, () => new Map(resources.map((r) => [r.name, r]))),
-    resources,
-    version,
-  );
+  if (!ts.sub.wildcard && w.resources.length === 0 && ts.sent === null) return null;
+  if (ts.sent !== null && w.version === ts.versionSent && quiet) return null;
+  return record(st, ts, typeUrl, w.sent, w.resources, w.version);
+}
+
+/** A response's content: its resources (sorted by name, shared — never changed), version and the set the client then holds. */
+interface Composed {
+  readonly resources: readonly EncodedResource[];
+  readonly version: string;
+  readonly sent: ReadonlyMap<string, EncodedResource>;
+}
+
+/**
+ * What a partial EDS/RDS response carries (see compose): the subscribed names whose resource
+ * differs from the one held, or is warmed; null when none.
+ */
+function diff(
+  typeUrl: XdsType,
+  subscribed: ReadonlySet<string>,
+  held: ReadonlyMap<string, EncodedResource>,
+  snap: ResourceSnapshot,
+  warm: ReadonlySet<string> | null,
+  only: ReadonlySet<string> | undefined,
+  versionSent: string,
+): Composed | null {
+  const changed: EncodedResource[] = [];
+  const gone: string[] = [];
+  const look = (n: string): void => {
+    if (!subscribed.has(n)) return;
+    const r = snap.get(typeUrl, n);
+    if (r && (held.get(n)?.version !== r.version || warm?.has(n))) changed.push(r);
+    else if (!r && held.has(n)) gone.push(n);
+  };
+  if (only) {
+    for (const n of only) look(n);
+    if (warm) for (const n of warm) if (!only.has(n)) look(n);
+  } else for (const n of subscribed) look(n);
+  if (!changed.length && !gone.length) return null;
+  // The new version from the old one: XOR out what changed, XOR in the new (no full rehash).
+  const acc = unfoldVersion(versionSent);
+  let version: string;
+  if (acc) {
+    let [h1, h2, count] = acc;
+    for (const n of gone) {
+      const [a, b] = entryHash(held.get(n)!);
+      h1 ^= a;
+      h2 ^= b;
+      count--;
+    }
+    for (const r of changed) {
+      const old = held.get(r.name);
+      if (old) {
+        const [a, b] = entryHash(old);
+        h1 ^= a;
+        h2 ^= b;
+      } else count++;
+      const [a, b] = entryHash(r);
+      h1 ^= a;
+      h2 ^= b;
+    }
+    version = foldVersion(h1, h2, count);
+  } else {
+    const next = new Map(held);
+    for (const n of gone) next.delete(n);
+    for (const r of changed) next.set(r.name, r);
+    version = typeVersion(next.values());
+  }
+  const sent = snap.sharedSet(typeUrl, version, () => {
+    const next = new Map(held);
+    for (const n of gone) next.delete(n);
+    for (const r of changed) next.set(r.name, r);
+    return next;
+  });
+  return { resources: changed.sort(byName), version, sent };
+}
+
+/** The key of a whole (not a partial) response in `memo`. */
+const WHOLE = {};
+const memos = new WeakMap<ResourceSnapshot, Map<XdsType, WeakMap<ReadonlySet<string>, WeakMap<object, Map<string, Composed | null>>>>>();
+
+/**
+ * Composes once per class snapshot, subscription set and held set (and its version): streams of
+ * one class share their subscription set when they sent the same names (namelists.ts) and their
+ * held set when they hold the same version (sharedSet), so 2,000 streams of a few classes compose
+ * a few times, not 2,000 (issue 18). Held weakly by snapshot, set and held set, so it lives no
+ * longer than they do.
+ */
+function memo(
+  snap: ResourceSnapshot,
+  typeUrl: XdsType,
+  names: ReadonlySet<string>,
+  held: object,
+  version: string,
+  make: () => Composed | null,
+): Composed | null {
+  let byType = memos.get(snap);
+  if (!byType) memos.set(snap, (byType = new Map()));
+  let byNames = byType.get(typeUrl);
+  if (!byNames) byType.set(typeUrl, (byNames = new WeakMap()));
+  let byHeld = byNames.get(names);
+  if (!byHeld) byNames.set(names, (byHeld = new WeakMap()));
+  let byVersion = byHeld.get(held);
+  if (!byVersion) byHeld.set(held, (byVersion = new Map()));
+  let c = byVersion.get(version);
+  if (c === undefined) byVersion.set(version, (c = make()));
+  return c;
 }
 
 /** Records a response as sent; `versionInfo` describes everything the client now holds. */
@@ -141,7 +202,7 @@ function record(
   ts: Ts,
   typeUrl: XdsType,
   sent: ReadonlyMap<string, EncodedResource>,
-  resources: EncodedResource[],
+  resources: readonly EncodedResource[],
   versionInfo: string,
 ): SotwResponse {
   const nonce = nextNonce(st);
@@ -224,6 +285,9 @@ export function onPush(
   return out;
 }
 
+/** Response heads shared by the streams of a class (responsebytes.ts), for every connection. */
+export const heads = new ResponseHeads(16 * 1024 * 1024);
+
 /** The parts of the SotW Protocol that keep no per-connection state (shared by every connection). */
 const SOTW: Omit<Protocol<SotwRequest, SotwResponse, SotwPart>, 'decode'> = {
   kind: 'sotw',
@@ -237,13 +301,7 @@ const SOTW: Omit<Protocol<SotwRequest, SotwResponse, SotwPart>, 'decode'> = {
   namesAfter: sotwNamesAfter,
   onRequest,
   onPush,
-  encode: (r) =>
-    sotwResponseBytes(
-      r.versionInfo,
-      r.typeUrl,
-      r.nonce,
-      r.resources.map((x) => x.any),
-    ),
+  encode: (r) => heads.encode(r),
   report: (events, st, req, outcome) => events.request?.(st, req, outcome),
 };
 

@@ -196,31 +196,6 @@ export function sotwResponseBytes(versionInfo: string, typeUrl: string, nonce: s
   return w.finish();
 }
 
-/**
- * The fields of a DiscoveryResponse before the nonce — version, resources, type — which streams
- * of one proxy class sending the same response share (only their nonces differ).
- */
-export function sotwResponseHead(versionInfo: string, typeUrl: string, anys: readonly Uint8Array[]): Uint8Array {
-  const w = protobuf.Writer.create();
-  if (versionInfo) w.uint32(10).string(versionInfo);
-  for (const a of anys) w.uint32(18).bytes(a);
-  w.uint32(34).string(typeUrl);
-  return w.finish();
-}
-
-/**
- * A whole DiscoveryResponse: `head` (sotwResponseHead) followed by the nonce and control plane
- * fields. A protobuf message is the concatenation of its fields, so this is byte for byte the
- * message encoded in one go.
- */
-export function sotwResponseWithNonce(head: Uint8Array, nonce: string): Uint8Array {
-  const tail = protobuf.Writer.create().uint32(42).string(nonce).uint32(50).fork().uint32(10).string(CONTROL_PLANE_ID).ldelim().finish();
-  const out = Buffer.allocUnsafe(head.length + tail.length);
-  out.set(head, 0);
-  out.set(tail, head.length);
-  return out;
-}
-
 /** One resource in a delta response: name, version and pre-encoded Any bytes. */
 export interface DeltaResource {
   readonly name: string;

@@ -9,12 +9,11 @@
  * Rules implemented are numbered as in ../shared/reference/xds-protocol.md.
  */
 import type { EncodedResource } from '../../proto/encode.js';
-import { decodeSotwRequest, type SotwRequest } from '../../proto/wire.js';
+import { decodeSotwRequest, sotwResponseBytes, type SotwRequest } from '../../proto/wire.js';
 import { CDS, EDS, LDS, RDS, PUSH_ORDER, isXdsType, type XdsType } from '../../proto/typeurls.js';
 import { entryHash, foldVersion, typeVersion, unfoldVersion } from '../cache/classsnapshot.js';
 import type { ResourceSnapshot } from '../cache/api.js';
 import { scanSotw } from './ackscan.js';
-import { ResponseHeads } from './responsebytes.js';
 import { nameListKey, nameListOf, shareNameList, sharedNameList } from './namelists.js';
 import { sotwNamesAfter } from './limits.js';
 import type { Outcome, Protocol } from './protocol.js';
@@ -285,9 +284,6 @@ export function onPush(
   return out;
 }
 
-/** Response heads shared by the streams of a class (responsebytes.ts), for every connection. */
-export const heads = new ResponseHeads(16 * 1024 * 1024);
-
 /** The parts of the SotW Protocol that keep no per-connection state (shared by every connection). */
 const SOTW: Omit<Protocol<SotwRequest, SotwResponse, SotwPart>, 'decode'> = {
   kind: 'sotw',
@@ -301,7 +297,13 @@ const SOTW: Omit<Protocol<SotwRequest, SotwResponse, SotwPart>, 'decode'> = {
   namesAfter: sotwNamesAfter,
   onRequest,
   onPush,
-  encode: (r) => heads.encode(r),
+  encode: (r) =>
+    sotwResponseBytes(
+      r.versionInfo,
+      r.typeUrl,
+      r.nonce,
+      r.resources.map((x) => x.any),
+    ),
   report: (events, st, req, outcome) => events.request?.(st, req, outcome),
 };
 

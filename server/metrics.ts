@@ -12,7 +12,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { MeshConfig } from '../model/config.js';
-import { meshGauges, type ListenerConflicts } from './metrics-mesh.js';
+import { meshGauges, type ListenerConflicts, type MeshGauges } from './metrics-mesh.js';
 import { tspilotVersion } from './version.js';
 
 /** istiod's push trigger types by config kind: model/push.ts (the PushRequest carries them). */
@@ -221,10 +221,23 @@ export class PilotMetrics {
       help: 'Number of errors (timeouts) initiating push context.',
       registers,
     });
-    this.services = new Gauge({ name: 'pilot_services', help: 'Total services known to pilot.', registers });
-    this.virtServices = new Gauge({ name: 'pilot_virt_services', help: 'Total virtual services known to pilot.', registers });
-    this.edsNoInstances = new Gauge({ name: 'pilot_eds_no_instances', help: 'Number of clusters without instances.', registers });
-    this.dupDomains = new Gauge({ name: 'pilot_vservice_dup_domain', help: 'Virtual services with dup domains.', registers });
+    // Mesh-wide gauges are computed when scraped, once per mesh: meshGauges walks every service
+    // and endpoint (O(mesh)), which a push for a one-object change must not pay.
+    const gauges = (): MeshGauges | null => this.meshGaugesNow();
+    const meshGauge = (name: string, help: string, read: (g: MeshGauges) => number): Gauge =>
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          const g = gauges();
+          if (g) this.set(read(g));
+        },
+      });
+    this.services = meshGauge('pilot_services', 'Total services known to pilot.', (g) => g.services);
+    this.virtServices = meshGauge('pilot_virt_services', 'Total virtual services known to pilot.', (g) => g.virtualServices);
+    this.edsNoInstances = meshGauge('pilot_eds_no_instances', 'Number of clusters without instances.', (g) => g.edsNoInstances);
+    this.dupDomains = meshGauge('pilot_vservice_dup_domain', 'Virtual services with dup domains.', (g) => g.vserviceDupDomains);
     this.jwksFetchOk = new Counter({
       name: 'pilot_jwks_resolver_network_fetch_success_total',
       help: 'Total number of successfully network fetch by pilot jwks resolver',
@@ -262,18 +275,21 @@ export class PilotMetrics {
         }
       },
     });
-    const conflict = (name: string, help: string): Gauge => new Gauge({ name, help, registers });
+    const conflict = (k: keyof ListenerConflicts, name: string, help: string): Gauge => meshGauge(name, help, (g) => g.conflicts[k]);
     this.conflicts = {
-      inbound: conflict('pilot_conflict_inbound_listener', 'Number of conflicting inbound listeners.'),
+      inbound: conflict('inbound', 'pilot_conflict_inbound_listener', 'Number of conflicting inbound listeners.'),
       tcpOverHttp: conflict(
+        'tcpOverHttp',
         'pilot_conflict_outbound_listener_tcp_over_current_http',
         'Number of conflicting tcp listeners with current http listener.',
       ),
       tcpOverTcp: conflict(
+        'tcpOverTcp',
         'pilot_conflict_outbound_listener_tcp_over_current_tcp',
         'Number of conflicting tcp listeners with current tcp listener.',
       ),
       httpOverTcp: conflict(
+        'httpOverTcp',
         'pilot_conflict_outbound_listener_http_over_current_tcp',
         'Number of conflicting wildcard http listeners with current wildcard tcp listener.',
       ),
@@ -377,13 +393,17 @@ export class PilotMetrics {
     this.timeouts.total = total;
   }
 
+  /** The mesh the mesh-wide gauges describe; they are computed from it at the next scrape. */
   setMesh(mesh: MeshConfig): void {
-    const g = meshGauges(mesh);
-    for (const k of Object.keys(this.conflicts) as (keyof ListenerConflicts)[]) this.conflicts[k].set(g.conflicts[k]);
-    this.services.set(g.services);
-    this.virtServices.set(g.virtualServices);
-    this.edsNoInstances.set(g.edsNoInstances);
-    this.dupDomains.set(g.vserviceDupDomains);
+    this.mesh = mesh;
+  }
+
+  private mesh: MeshConfig | null = null;
+  private gaugesOf: { mesh: MeshConfig; g: MeshGauges } | null = null;
+  private meshGaugesNow(): MeshGauges | null {
+    if (!this.mesh) return null;
+    if (this.gaugesOf?.mesh !== this.mesh) this.gaugesOf = { mesh: this.mesh, g: meshGauges(this.mesh) };
+    return this.gaugesOf.g;
   }
 
   /** The Prometheus text exposition and its content type. */

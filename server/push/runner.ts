@@ -86,7 +86,7 @@ const SECRETS_ONLY: ReadonlySet<XdsType> = new Set([SDS]);
 /**
  * Plans a push of `next` (replacing `prev`) for `scope`. Pure. `keys` (the config keys changed):
  * for a full push made only of changes whose dependencies the translators record
- * (translators/deps.ts: VirtualService edits), a resource — or a type's name list — is carried over
+ * (translators/deps.ts: VirtualService and DestinationRule edits), a resource — or a type's name list — is carried over
  * when nothing it read changed; everything else is translated again.
  */
 export function planPush(scope: PushScope, prev: MeshConfig, next: MeshConfig, keys?: ReadonlySet<ConfigKey>): PushPlan {

@@ -5,9 +5,11 @@
  * everything else over as encoded bytes.
  *
  * A key names one input a resource read: `vs:<host>` — the VirtualService routing `host` (what
- * `Scope.vsFor(host)` answered) — and `dr:<host>` — the DestinationRule that applies to `host`
- * (what `Scope.destinationRule(host)` answered). `<kind>:*` stands for every key of its kind. A translation that runs through `record` gets a scope that
- * notes every such read, so the keys are exactly what the code looked at, not a guess from names.
+ * `Scope.vsFor(host)` answered) —, `dr:<host>` — the DestinationRule that applies to `host` (what
+ * `Scope.destinationRule(host)` answered) — and `drlb:<host>` — the part of it routes read (its
+ * load balancers, `Scope.routeLoadBalancer`). `<kind>:*` stands for every key of its kind. A
+ * translation that runs through `record` gets a scope that notes every such read, so the keys are
+ * exactly what the code looked at, not a guess from names.
  * `DepOutput` is a TypeOutput that says, per resource and for its list of names, which keys it
  * read; an output without it (other generators, EnvoyFilter-patched output) is never carried
  * over by a config change.
@@ -15,12 +17,14 @@
  * `changedDeps` turns a push's changed config keys into the dependency keys they invalidate: a
  * VirtualService edit invalidates `vs:<h>` for every host it names before and after (`vs:*` for a
  * wildcard host, which can change the answer for any host); a DestinationRule edit invalidates
- * `dr:<h>` for its host before and after (`dr:*` for a wildcard host). Any other kind of change
+ * `dr:<h>` for its host before and after (`dr:*` for a wildcard host), and `drlb:` too unless
+ * only fields no route reads changed. Any other kind of change
  * returns null: those pushes re-translate everything (their dependencies are not recorded yet —
  * Services and ServiceEntries are read through lists everywhere, and a Sidecar changes the
  * scope itself, which the parts' keys name).
  */
 import type { ConfigKey, MeshConfig } from '../model/config.js';
+import type { DestinationRule } from '../model/istio.js';
 import { isWildcardHost, resolveShortName } from '../model/hosts.js';
 import { gatewayApiRoutePath } from '../model/gatewayapi.js';
 import type { Scope } from './scope.js';
@@ -35,6 +39,9 @@ export const vsDep = (host: string): string => `vs:${host}`;
 /** Invalidates every `dr:` key (a DestinationRule with a wildcard host changed). */
 export const DR_ANY = 'dr:*';
 export const drDep = (host: string): string => `dr:${host}`;
+/** What routes read of the rule for `host` (its load balancers: scope.ts `routeLoadBalancer`). */
+export const DR_LB_ANY = 'drlb:*';
+export const drLbDep = (host: string): string => `drlb:${host}`;
 
 /** A TypeOutput whose resources and name list say which dependency keys they read. */
 export interface DepOutput<T> extends TypeOutput<T> {
@@ -59,6 +66,10 @@ export function recordingScope(scope: Scope, sink: Set<string>): Scope {
     destinationRule(host) {
       sink.add(drDep(host));
       return scope.destinationRule(host);
+    },
+    routeLoadBalancer(host, subset) {
+      sink.add(drLbDep(host));
+      return scope.routeLoadBalancer(host, subset);
     },
   };
 }
@@ -125,8 +136,9 @@ export function changedDeps(prev: MeshConfig, next: MeshConfig, keys: ReadonlySe
       vsHostDeps(prev, ns, name, out);
       vsHostDeps(next, ns, name, out);
     } else if (kind === 'DestinationRule') {
-      drHostDeps(prev, ns, name, out);
-      drHostDeps(next, ns, name, out);
+      const lb = routeViewChanged(prev, next, ns, name);
+      drHostDeps(prev, ns, name, lb, out);
+      drHostDeps(next, ns, name, lb, out);
     } else if (CONVERTED_ROUTE_KINDS.has(kind)) {
       // A Gateway API route reaches translation only as entries of converted VirtualServices (each
       // naming it as provenance): their hosts, before and after. Anything else the conversion makes
@@ -146,12 +158,42 @@ export function changedDeps(prev: MeshConfig, next: MeshConfig, keys: ReadonlySe
  * (scope.ts `destinationRule`: exact host first, then wildcard hosts; the proxy's namespace, the
  * service's, the root namespace; `exportTo`): only lookups of those hosts can answer differently.
  */
-function drHostDeps(mesh: MeshConfig, ns: string, name: string, out: Set<string>): void {
+function drHostDeps(mesh: MeshConfig, ns: string, name: string, lb: boolean, out: Set<string>): void {
   for (const dr of mesh.destinationRules) {
     if (dr.meta.namespace !== ns || dr.meta.name !== name) continue;
     const host = resolveShortName(dr.spec.host, ns, mesh.domainSuffix);
-    out.add(isWildcardHost(host) ? DR_ANY : drDep(host));
+    const wild = isWildcardHost(host);
+    out.add(wild ? DR_ANY : drDep(host));
+    if (lb) out.add(wild ? DR_LB_ANY : drLbDep(host));
   }
+}
+
+/**
+ * What routes read of a rule (translators/scope.ts `routeLoadBalancer`: a subset's own load
+ * balancer — the first subset of its name —, else the rule's), with what decides where it applies.
+ */
+function routeView(dr: DestinationRule): string {
+  const seen = new Set<string>();
+  const own: [string, unknown][] = [];
+  for (const s of dr.spec.subsets ?? []) {
+    if (seen.has(s.name)) continue;
+    seen.add(s.name);
+    if (s.trafficPolicy?.loadBalancer) own.push([s.name, s.trafficPolicy.loadBalancer]);
+  }
+  return JSON.stringify([dr.spec.host, dr.spec.exportTo, dr.spec.trafficPolicy?.loadBalancer, own]);
+}
+
+/**
+ * Whether a DestinationRule key's edit may change what a route reads (`drlb:` keys): not when the
+ * rule exists before and after (the rules of that key, compared in order) with the same host,
+ * exportTo and load balancers.
+ */
+function routeViewChanged(prev: MeshConfig, next: MeshConfig, ns: string, name: string): boolean {
+  const views = (m: MeshConfig): string[] =>
+    m.destinationRules.filter((d) => d.meta.namespace === ns && d.meta.name === name).map(routeView);
+  const a = views(prev);
+  const b = views(next);
+  return !a.length || a.length !== b.length || a.some((v, i) => v !== b[i]);
 }
 
 /** Route kinds whose converted entries carry their provenance (watchers/gatewayapi/http.ts). */

@@ -10,7 +10,7 @@
  */
 import { workloadLabels } from '../model/resolve-proxy.js';
 import type { MeshConfig, MeshService } from '../model/config.js';
-import type { DestinationRule, IstioEgressListener, Sidecar, VirtualService } from '../model/istio.js';
+import type { DestinationRule, IstioEgressListener, LoadBalancerSettings, Sidecar, VirtualService } from '../model/istio.js';
 import type { OutboundTrafficPolicy } from '../model/meshconfig.js';
 import type { Proxy } from '../model/proxy.js';
 import { hostSubsetOf, isWildcardHost, resolveShortName } from '../model/hosts.js';
@@ -34,6 +34,11 @@ export interface Scope {
   vsFor(host: string): VirtualService | undefined;
   /** The DestinationRule for `host`: the proxy's namespace, then the service's, then the root namespace, then any exported. */
   destinationRule(host: string): DestinationRule | undefined;
+  /**
+   * All a route to `host`'s `subset` reads of its DestinationRule: the subset's load balancer, else
+   * the rule's (translators/deps.ts keys it apart, so a rule edit that leaves it alone re-translates no route).
+   */
+  routeLoadBalancer(host: string, subset: string): LoadBalancerSettings | undefined;
 }
 
 /** Whether an object in `owner` with `exportTo` is visible from namespace `ns`. */
@@ -203,7 +208,7 @@ export function buildScope(mesh: MeshConfig, proxy: Proxy): Scope {
   const visibleDr = (d: DestinationRule): boolean => exported(d.spec.exportTo, d.meta.namespace, ns);
   const byKey = (a: VirtualService, b: VirtualService): number =>
     a.meta.namespace.localeCompare(b.meta.namespace) || a.meta.name.localeCompare(b.meta.name);
-  return {
+  const self: Scope = {
     mesh,
     proxy,
     namespace: ns,
@@ -241,5 +246,10 @@ export function buildScope(mesh: MeshConfig, proxy: Proxy): Scope {
       drCache.set(host, dr);
       return dr;
     },
+    routeLoadBalancer(host, subset) {
+      const dr = self.destinationRule(host);
+      return dr?.spec.subsets?.find((s) => s.name === subset)?.trafficPolicy?.loadBalancer ?? dr?.spec.trafficPolicy?.loadBalancer;
+    },
   };
+  return self;
 }

@@ -113,10 +113,14 @@ spec:
   http:
   - timeout: ${1 + (v % 9)}s
     route:
-    - destination: {host: ${target}}
+${
+  v % 3 === 0
+    ? `    - destination: {host: ${target}}` // one destination: the route hashes as its DestinationRule says
+    : `    - destination: {host: ${target}}
       weight: ${w}
     - destination: {host: ${SVCS[(i + 1) % SVCS.length]}.${nsOf(i + 1)}.svc.cluster.local}
-      weight: ${100 - w}${tcp}
+      weight: ${100 - w}`
+}${tcp}
 `;
 }
 
@@ -397,6 +401,21 @@ describe('server/push incremental pushes equal a from-scratch translation', func
       'only what reads the edited rule is built again',
     );
     assert.equal(after, dump(new SnapshotCache(req.mesh).forProxy(PROXIES[0]!)));
+
+    // Without its VirtualService (and no HTTPRoute), s3's default routes hash as its rule says: they read its load balancer.
+    req = step(st, req.mesh, [fileEvent('vs-3', '')]);
+    runner.push(req);
+    dump(lease.snapshot());
+    const rebuilt = (v: number): string[] => {
+      built.length = 0;
+      req = step(st, req.mesh, [fileEvent('dr-3', dr(3, v))]);
+      runner.push(req);
+      const d = dump(lease.snapshot());
+      assert.equal(d, dump(new SnapshotCache(req.mesh).forProxy(PROXIES[0]!)));
+      return [...new Set(built.filter((b) => b.type !== 'CDS' && b.type !== 'EDS').map((b) => `${b.type} ${b.name}`))].sort();
+    };
+    assert.deepEqual(rebuilt(6), [], 'a connection pool edit (and a new subset, v3) rebuilds no route');
+    assert.deepEqual(rebuilt(7), ['RDS 8080'], 'a consistent hash (v odd) changes the route config of its port');
     lease.release();
   });
 });

@@ -94,18 +94,21 @@ export function once<T>(f: () => T): () => T {
 }
 
 /**
- * Whether something that read `deps` may differ after a change that invalidated `changed`. A key
- * `<kind>:*` on either side stands for every key of its kind (a wildcard host changed; a whole list was read).
+ * Whether something that read `deps` may differ after a change that invalidated `changed` (the
+ * wildcard forms worked out once per push: it is asked of every resource). A key `<kind>:*` on
+ * either side stands for every key of its kind (a wildcard host changed; a whole list was read).
  */
-export function touched(deps: Deps, changed: Deps): boolean {
-  if (!deps.size || !changed.size) return false;
-  for (const c of changed) {
-    if (deps.has(c)) return true;
-    const kind = c.slice(0, c.indexOf(':') + 1);
-    if (deps.has(`${kind}*`)) return true;
-    if (c.endsWith(':*')) for (const d of deps) if (d.startsWith(kind)) return true;
-  }
-  return false;
+export function touchedBy(changed: Deps): (deps: Deps) => boolean {
+  const exact = [...changed];
+  const anyOfKind = [...new Set(exact.map((c) => `${c.slice(0, c.indexOf(':') + 1)}*`))];
+  const kindsAll = exact.filter((c) => c.endsWith(':*')).map((c) => c.slice(0, -1));
+  return (deps) => {
+    if (!deps.size || !exact.length) return false;
+    for (const c of exact) if (deps.has(c)) return true;
+    for (const c of anyOfKind) if (deps.has(c)) return true;
+    for (const k of kindsAll) for (const d of deps) if (d.startsWith(k)) return true;
+    return false;
+  };
 }
 
 /** The hosts a mesh-bound or gateway VirtualService key names in `mesh`, as dependency keys (into `out`). */

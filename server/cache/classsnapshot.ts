@@ -12,7 +12,8 @@ import { encodeMessage, encodeResource, encodeSpliced, resourceOfBytes, type Enc
 import type { XdsType } from '../../proto/typeurls.js';
 import type { ClusterKey, Generated } from '../../translators/index.js';
 import { PartSnapshot, type EncodeFailure } from './part.js';
-import type { CarryOver, ResourceSnapshot } from './api.js';
+import type { CarryOver, ResourceSnapshot, WildcardSet } from './api.js';
+import { Composer } from './piece.js';
 
 /**
  * Encoded resources by (type, name, content hash) for the live generation, falling back to the
@@ -169,18 +170,14 @@ export function typeVersion(resources: Iterable<EncodedResource>): string {
   return foldVersion(h1, h2, n);
 }
 
-/** One class's output for one mesh generation: the composition of its parts (part.ts), each possibly shared with other classes. */
+/**
+ * One class's output for one mesh generation: the composition of its parts (part.ts), each possibly
+ * shared with other classes. Its name lists and wildcard sets are composed from the parts' own
+ * (piece.ts) through the cache's Composer, so classes whose parts have equal output share them and
+ * a class costs O(parts) to compose, not O(resources).
+ */
 export class ClassSnapshot implements ResourceSnapshot {
-  private readonly wildcard = new Map<
-    XdsType,
-    { resources: EncodedResource[]; version: string; map: ReadonlyMap<string, EncodedResource> }
-  >();
-  /**
-   * Sets of sent resources shared by the streams of this class, by type and version: a stream's
-   * record of what it was sent points here instead of holding its own copy (2,000 streams × 2,400
-   * entries was the largest item in the server's heap). Treat as immutable.
-   */
-  private readonly shared = new Map<string, ReadonlyMap<string, EncodedResource>>();
+  private readonly wildcard = new Map<XdsType, WildcardSet>();
   /** Per type, the sorted union of the parts' names (only built when several parts list names of the type). */
   private readonly nameLists = new Map<XdsType, readonly string[]>();
   readonly parts: readonly PartSnapshot[];
@@ -195,22 +192,21 @@ export class ClassSnapshot implements ResourceSnapshot {
   stale = false;
   /** Told how much `bytes` grew (set by the cache that holds this class). */
   onGrow: ((delta: number) => void) | null = null;
+  private readonly composer: Composer;
 
-  /** The shared (immutable) name → resource map for this type and version, built by `make` on first use. */
+  /**
+   * The shared (immutable) name → resource map for this type and version, built by `make` on first
+   * use. Shared by every class of the cache (a version names one set of (name, version) pairs):
+   * a stream's record of what it was sent points here instead of holding its own copy.
+   */
   sharedSet(t: XdsType, version: string, make: () => ReadonlyMap<string, EncodedResource>): ReadonlyMap<string, EncodedResource> {
-    const k = `${t}\u0000${version}`;
-    let m = this.shared.get(k);
-    if (!m) {
-      m = make();
-      this.shared.set(k, m);
-    }
-    return m;
+    return this.composer.shared(t, version, make);
   }
 
   /**
    * `source`: the class's parts (the cache), or one whole generated output (tests, offline views:
    * a private, lazily encoded part). `carry` (with a whole output) carries unchanged resources over
-   * from the previous snapshot's single part.
+   * from the previous snapshot's single part. `composer`: the cache's (piece.ts); a private one if absent.
    */
   constructor(
     readonly classKey: string,
@@ -218,7 +214,9 @@ export class ClassSnapshot implements ResourceSnapshot {
     interner: Interner,
     onError: EncodeFailure,
     carry?: { from: ClassSnapshot; keep: CarryOver },
+    composer?: Composer,
   ) {
+    this.composer = composer ?? new Composer();
     if (Array.isArray(source)) this.parts = source as readonly PartSnapshot[];
     else {
       const g = source as Generated;
@@ -243,17 +241,16 @@ export class ClassSnapshot implements ResourceSnapshot {
 
   /**
    * Everything a wildcard subscription to `t` receives, sorted by name, with its version (see
-   * `typeVersion`) — computed once per class and shared by all its streams.
+   * `typeVersion`): the listing parts' pieces merged (piece.ts), shared with every class made of
+   * parts with the same output, and by all streams of this class.
    */
-  wildcardSet(t: XdsType): { resources: EncodedResource[]; version: string; map: ReadonlyMap<string, EncodedResource> } {
+  wildcardSet(t: XdsType): WildcardSet {
     let w = this.wildcard.get(t);
     if (!w) {
-      const resources = [...this.names(t)]
-        .sort()
-        .map((n) => this.get(t, n))
-        .filter((r): r is EncodedResource => r !== undefined);
-      const version = typeVersion(resources);
-      w = { resources, version, map: this.sharedSet(t, version, () => new Map(resources.map((r) => [r.name, r]))) };
+      w = this.composer.merge(
+        t,
+        this.listing(t).map((p) => p.piece(t, this.composer)),
+      );
       this.wildcard.set(t, w);
     }
     return w;
@@ -280,7 +277,15 @@ export class ClassSnapshot implements ResourceSnapshot {
     let n = this.nameLists.get(t);
     if (!n) {
       const listing = this.listing(t);
-      n = listing.length === 0 ? [] : listing.length === 1 ? listing[0]!.names(t) : [...new Set(listing.flatMap((p) => p.names(t)))].sort();
+      n =
+        listing.length === 0
+          ? []
+          : listing.length === 1
+            ? listing[0]!.names(t)
+            : this.composer.mergeNames(
+                t,
+                listing.map((p) => this.composer.names(t, p.names(t))),
+              );
       this.nameLists.set(t, n);
     }
     return n;
@@ -288,7 +293,12 @@ export class ClassSnapshot implements ResourceSnapshot {
 
   /** The encoded resource `name` of type `t`, or undefined when it does not exist (or failed to encode). */
   get(t: XdsType, name: string): EncodedResource | undefined {
-    return this.owner(t, name)?.get(t, name);
+    if (this.parts.length === 1) return this.parts[0]!.get(t, name);
+    for (const p of this.parts) {
+      const r = p.listed(t, name);
+      if (r !== undefined) return r ?? undefined;
+    }
+    return this.parts.find((p) => p.has(t, name))?.get(t, name);
   }
 
   /** The plain message (for config_dump's v1 view and the translate CLI). */

@@ -23,10 +23,17 @@ import type { Deps } from '../../translators/deps.js';
 const depsOf = (o: TypeOutput<object>, name: string): Deps | undefined => (o as { deps?: (n: string) => Deps | undefined }).deps?.(name);
 const namesDepsOf = (o: TypeOutput<object>): Deps | undefined => (o as { namesDeps?: () => Deps | undefined }).namesDeps?.();
 import type { Interner } from './classsnapshot.js';
+import { makePiece, type Composer, type Piece } from './piece.js';
 
 export type EncodeFailure = (info: { proxyClass: string; typeUrl: string; name: string; error: Error }) => void;
 
-const NOTHING: TypeOutput<never> & { key(name: string): undefined } = { names: () => [], get: () => undefined, key: () => undefined };
+/** No output of a type: it reads nothing, so its (empty) name list carries over any change. */
+const NOTHING: TypeOutput<never> & { key(name: string): undefined; namesDeps(): Deps } = {
+  names: () => [],
+  get: () => undefined,
+  key: () => undefined,
+  namesDeps: () => new Set(),
+};
 
 export function outputOf(g: Generated, t: XdsType): TypeOutput<object> {
   switch (t) {
@@ -162,6 +169,28 @@ export class PartSnapshot {
       this.nameSets.set(t, s);
     }
     return s.has(name);
+  }
+
+  /** The encoded resource if the part lists `name` (null: listed but failed to encode), undefined if it does not list it. */
+  listed(t: XdsType, name: string): EncodedResource | null | undefined {
+    if (!this.generated) return this.encoded.get(t)!.get(name);
+    return this.lists(t, name) ? (this.get(t, name) ?? null) : undefined;
+  }
+
+  private pieces: Map<XdsType, Piece> | null = null;
+
+  /** The part's resources of type `t` as one piece (piece.ts), interned by `c`; made once (an open part encodes every listed name for it). */
+  piece(t: XdsType, c: Composer): Piece {
+    this.pieces ??= new Map();
+    let p = this.pieces.get(t);
+    if (!p) {
+      p = c.piece(
+        t,
+        makePiece(this.names(t), (n) => this.get(t, n)),
+      );
+      this.pieces.set(t, p);
+    }
+    return p;
   }
 
   /** Whether the part lists `name` (or, for an open part, answers it). */

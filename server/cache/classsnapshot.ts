@@ -13,7 +13,7 @@ import type { XdsType } from '../../proto/typeurls.js';
 import type { ClusterKey, Generated } from '../../translators/index.js';
 import { PartSnapshot, type EncodeFailure } from './part.js';
 import type { CarryOver, ResourceSnapshot, WildcardSet } from './api.js';
-import { Composer } from './piece.js';
+import { Composer } from './composer.js';
 
 /**
  * Encoded resources by (type, name, content hash) for the live generation, falling back to the
@@ -173,7 +173,7 @@ export function typeVersion(resources: Iterable<EncodedResource>): string {
 /**
  * One class's output for one mesh generation: the composition of its parts (part.ts), each possibly
  * shared with other classes. Its name lists and wildcard sets are composed from the parts' own
- * (piece.ts) through the cache's Composer, so classes whose parts have equal output share them and
+ * (composer.ts) through the cache's Composer, so classes whose parts have equal output share them and
  * a class costs O(parts) to compose, not O(resources).
  */
 export class ClassSnapshot implements ResourceSnapshot {
@@ -206,7 +206,7 @@ export class ClassSnapshot implements ResourceSnapshot {
   /**
    * `source`: the class's parts (the cache), or one whole generated output (tests, offline views:
    * a private, lazily encoded part). `carry` (with a whole output) carries unchanged resources over
-   * from the previous snapshot's single part. `composer`: the cache's (piece.ts); a private one if absent.
+   * from the previous snapshot's single part. `composer`: the cache's (composer.ts); a private one if absent.
    */
   constructor(
     readonly classKey: string,
@@ -241,7 +241,7 @@ export class ClassSnapshot implements ResourceSnapshot {
 
   /**
    * Everything a wildcard subscription to `t` receives, sorted by name, with its version (see
-   * `typeVersion`): the listing parts' pieces merged (piece.ts), shared with every class made of
+   * `typeVersion`): the listing parts' type sets merged (composer.ts), shared with every class made of
    * parts with the same output, and by all streams of this class.
    */
   wildcardSet(t: XdsType): WildcardSet {
@@ -249,7 +249,7 @@ export class ClassSnapshot implements ResourceSnapshot {
     if (!w) {
       w = this.composer.merge(
         t,
-        this.listing(t).map((p) => p.piece(t, this.composer)),
+        this.listing(t).map((p) => p.typeSet(t, this.composer)),
       );
       this.wildcard.set(t, w);
     }
@@ -270,6 +270,18 @@ export class ClassSnapshot implements ResourceSnapshot {
   /** What a cluster or EDS name of this class stands for (the translators' key); undefined for other types and fixed clusters. */
   clusterKey(t: XdsType, name: string): ClusterKey | undefined {
     return this.owner(t, name)?.clusterKey(t, name);
+  }
+
+  /**
+   * The names of type `t` whose cluster key satisfies `pred` (an endpoint-only push's affected EDS
+   * names), each part answering for its own names once per predicate: not a walk of every name per class.
+   */
+  namesWhere(t: XdsType, pred: (k: ClusterKey | undefined) => boolean): readonly string[] {
+    const listing = this.listing(t);
+    if (listing.length === 1) return listing[0]!.namesWhere(t, pred);
+    const out: string[] = [];
+    for (const p of listing) for (const n of p.namesWhere(t, pred)) if (this.owner(t, n) === p) out.push(n);
+    return out;
   }
 
   /** Names a wildcard subscription to `t` receives (sorted, as one generator listing everything by name). */

@@ -23,7 +23,7 @@ import type { Deps } from '../../translators/deps.js';
 const depsOf = (o: TypeOutput<object>, name: string): Deps | undefined => (o as { deps?: (n: string) => Deps | undefined }).deps?.(name);
 const namesDepsOf = (o: TypeOutput<object>): Deps | undefined => (o as { namesDeps?: () => Deps | undefined }).namesDeps?.();
 import type { Interner } from './classsnapshot.js';
-import { makePiece, type Composer, type Piece } from './piece.js';
+import { makeTypeSet, type Composer, type TypeSet } from './composer.js';
 
 export type EncodeFailure = (info: { proxyClass: string; typeUrl: string; name: string; error: Error }) => void;
 
@@ -177,18 +177,31 @@ export class PartSnapshot {
     return this.lists(t, name) ? (this.get(t, name) ?? null) : undefined;
   }
 
-  private pieces: Map<XdsType, Piece> | null = null;
+  /** The last `namesWhere` answer (a push asks every class of the part with one predicate). */
+  private selected: { t: XdsType; pred: (k: ClusterKey | undefined) => boolean; names: readonly string[] } | null = null;
 
-  /** The part's resources of type `t` as one piece (piece.ts), interned by `c`; made once (an open part encodes every listed name for it). */
-  piece(t: XdsType, c: Composer): Piece {
-    this.pieces ??= new Map();
-    let p = this.pieces.get(t);
+  /** The names of type `t` whose cluster key satisfies `pred` (in list order); memoized for the last predicate asked. */
+  namesWhere(t: XdsType, pred: (k: ClusterKey | undefined) => boolean): readonly string[] {
+    const s = this.selected;
+    if (s && s.t === t && s.pred === pred) return s.names;
+    const keys = this.keys.get(t);
+    const names = this.names(t).filter((n) => pred(keys?.get(n)));
+    this.selected = { t, pred, names };
+    return names;
+  }
+
+  private typeSets: Map<XdsType, TypeSet> | null = null;
+
+  /** The part's resources of type `t` as one type set (composer.ts), interned by `c`; made once (an open part encodes every listed name for it). */
+  typeSet(t: XdsType, c: Composer): TypeSet {
+    this.typeSets ??= new Map();
+    let p = this.typeSets.get(t);
     if (!p) {
-      p = c.piece(
+      p = c.typeSet(
         t,
-        makePiece(this.names(t), (n) => this.get(t, n)),
+        makeTypeSet(this.names(t), (n) => this.get(t, n)),
       );
-      this.pieces.set(t, p);
+      this.typeSets.set(t, p);
     }
     return p;
   }

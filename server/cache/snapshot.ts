@@ -30,7 +30,7 @@ import { outputParts, proxyClass, type Generated, type OutputPart } from '../../
 import { PROTO_PATCH_OPS } from '../../proto/patch.js';
 import { ClassSnapshot, Interner, NO_OUTPUT, type EncodeFailure } from './classsnapshot.js';
 import { PartSnapshot } from './part.js';
-import { Composer } from './piece.js';
+import { Composer } from './composer.js';
 import type { CarryOver, ClassLease, MeshCache } from './api.js';
 
 export { ClassSnapshot, Interner, entryHash, foldVersion, typeVersion, unfoldVersion, type EncodeFailure } from './classsnapshot.js';
@@ -125,7 +125,7 @@ export class SnapshotCache implements MeshCache {
   private refs = new Map<string, number>();
   private readonly leases = new Set<LeaseState>();
   private readonly interner: Interner;
-  /** Pieces, name lists and their merges shared by the classes (piece.ts). */
+  /** Type sets, name lists and their merges shared by the classes (composer.ts). */
   private readonly composer = new Composer();
   private current: MeshConfig;
   private readonly onError: EncodeFailure;

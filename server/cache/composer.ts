@@ -1,13 +1,13 @@
 /**
- * @module server/cache/piece
+ * @module server/cache/composer
  * A class's wildcard sets composed from its parts by reference (issue 18: per-class cost when every
- * proxy is its own class). A **piece** is one part's resources of one type, sorted by name, with
+ * proxy is its own class). A **type set** is one part's resources of one type, sorted by name, with
  * the XOR-fold of their entry hashes (classsnapshot.ts `typeVersion`) and a name → resource map. A
- * class's wildcard set of a type is its parts' pieces merged: the very piece when one part lists
- * the type, else a merge whose version is the XOR of the pieces' folds and whose map is a view over
+ * class's wildcard set of a type is its parts' type sets merged: the very type set when one part lists
+ * the type, else a merge whose version is the XOR of the type sets' folds and whose map is a view over
  * theirs (no per-class copy of name → resource maps).
  *
- * The `Composer` (one per SnapshotCache) interns pieces and part name lists by content and
+ * The `Composer` (one per SnapshotCache) interns type sets and part name lists by content and
  * memoizes merges by the identities of what is merged, for the current and the previous mesh
  * (rotated with it, as the Interner): so pods whose parts have equal output share one merged set,
  * and a push that changed nothing a class lists of a type finds that type's set already made — a
@@ -20,7 +20,7 @@ import type { WildcardSet } from './api.js';
 import { entryHash, foldVersion, typeVersion } from './classsnapshot.js';
 
 /** One part's resources of one type (see the module comment). */
-export interface Piece extends WildcardSet {
+export interface TypeSet extends WildcardSet {
   /** Every name the part lists, sorted (including those that failed to encode, which `resources` leaves out). */
   readonly names: readonly string[];
   readonly h1: number;
@@ -37,8 +37,8 @@ function isSorted(a: readonly string[]): boolean {
   return true;
 }
 
-/** A piece of `names` (any order) as `get` answers them. */
-export function makePiece(names: readonly string[], get: (n: string) => EncodedResource | undefined): Piece {
+/** A type set of `names` (any order) as `get` answers them. */
+export function makeTypeSet(names: readonly string[], get: (n: string) => EncodedResource | undefined): TypeSet {
   const sorted = isSorted(names) ? names : [...names].sort();
   const resources: EncodedResource[] = [];
   let h1 = 0,
@@ -64,7 +64,7 @@ export function makePiece(names: readonly string[], get: (n: string) => EncodedR
 const sameArray = <T>(a: readonly T[], b: readonly T[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
 
 /**
- * Read-only name → resource over several pieces' maps with disjoint names (each name in at most
+ * Read-only name → resource over several type sets' maps with disjoint names (each name in at most
  * one): what a stream records as sent for a composed set, without a copy.
  */
 class ComposedMap implements ReadonlyMap<string, EncodedResource> {
@@ -123,7 +123,7 @@ class Generations<V> {
 }
 
 let nextId = 1;
-/** Identities of interned pieces and name lists (for memo keys); weak, so they go with their objects. */
+/** Identities of interned type sets and name lists (for memo keys); weak, so they go with their objects. */
 const ids = new WeakMap<object, number>();
 function idOf(o: object): number {
   let i = ids.get(o);
@@ -131,9 +131,9 @@ function idOf(o: object): number {
   return i;
 }
 
-/** Interns pieces and name lists, memoizes merges (see the module comment). One per SnapshotCache. */
+/** Interns type sets and name lists, memoizes merges (see the module comment). One per SnapshotCache. */
 export class Composer {
-  private readonly pieces = new Generations<Piece[]>();
+  private readonly typeSets = new Generations<TypeSet[]>();
   private readonly lists = new Generations<readonly string[]>();
   private readonly merges = new Generations<Composed>();
   private readonly nameMerges = new Generations<readonly string[]>();
@@ -143,7 +143,7 @@ export class Composer {
 
   /** The current mesh was replaced: what only the mesh before the previous one used can go. */
   rotate(): void {
-    this.pieces.rotate();
+    this.typeSets.rotate();
     this.lists.rotate();
     this.merges.rotate();
     this.nameMerges.rotate();
@@ -161,14 +161,14 @@ export class Composer {
     return m;
   }
 
-  /** The interned piece equal to `p` (same names, same resource objects), `p` itself if it is the first. */
-  piece(t: XdsType, p: Piece): Piece {
+  /** The interned type set equal to `p` (same names, same resource objects), `p` itself if it is the first. */
+  typeSet(t: XdsType, p: TypeSet): TypeSet {
     const k = `${t}\u0000${p.version}\u0000${p.names.length}`;
-    const bucket = this.pieces.get(k);
+    const bucket = this.typeSets.get(k);
     const hit = bucket?.find((q) => q === p || (sameArray(q.names, p.names) && sameArray(q.resources, p.resources)));
     if (hit) return hit;
     if (bucket) bucket.push(p);
-    else this.pieces.set(k, [p]);
+    else this.typeSets.set(k, [p]);
     return p;
   }
 
@@ -198,15 +198,15 @@ export class Composer {
   }
 
   /**
-   * The composed set of interned pieces in part order: a name listed by several parts belongs to
+   * The composed set of interned type sets in part order: a name listed by several parts belongs to
    * the first (as ClassSnapshot.get answers it).
    */
-  merge(t: XdsType, pieces: readonly Piece[]): Composed {
-    if (pieces.length === 1) return pieces[0]!;
-    const k = `${t}\u0000${pieces.map(idOf).join(',')}`;
+  merge(t: XdsType, typeSets: readonly TypeSet[]): Composed {
+    if (typeSets.length === 1) return typeSets[0]!;
+    const k = `${t}\u0000${typeSets.map(idOf).join(',')}`;
     let m = this.merges.get(k);
     if (!m) {
-      m = mergePieces(pieces);
+      m = mergeSets(typeSets);
       this.merges.set(k, m);
     }
     return m;
@@ -216,15 +216,15 @@ export class Composer {
 /** No resources (foldVersion of nothing is typeVersion([])). */
 const EMPTY: Composed = { names: [], resources: [], version: foldVersion(0, 0, 0), map: new Map() };
 
-function mergePieces(pieces: readonly Piece[]): Composed {
-  if (pieces.length === 0) return EMPTY;
-  const names = [...new Set(pieces.flatMap((p) => p.names))].sort();
-  const disjoint = names.length === pieces.reduce((n, p) => n + p.names.length, 0);
+function mergeSets(typeSets: readonly TypeSet[]): Composed {
+  if (typeSets.length === 0) return EMPTY;
+  const names = [...new Set(typeSets.flatMap((p) => p.names))].sort();
+  const disjoint = names.length === typeSets.reduce((n, p) => n + p.names.length, 0);
   if (disjoint) {
     let h1 = 0,
       h2 = 0;
     const resources: EncodedResource[] = [];
-    const maps = pieces.map((p) => p.map);
+    const maps = typeSets.map((p) => p.map);
     for (const n of names) {
       for (const m of maps) {
         const r = m.get(n);
@@ -234,18 +234,18 @@ function mergePieces(pieces: readonly Piece[]): Composed {
         }
       }
     }
-    for (const p of pieces) {
+    for (const p of typeSets) {
       h1 ^= p.h1;
       h2 ^= p.h2;
     }
     return { names, resources, version: foldVersion(h1, h2, resources.length), map: new ComposedMap(maps, resources) };
   }
   // A name in several parts (no sidecar part split makes one; kept exact anyway): the first part's.
-  const owners = pieces.map((p) => new Set(p.names));
+  const owners = typeSets.map((p) => new Set(p.names));
   const resources: EncodedResource[] = [];
   for (const n of names) {
     const i = owners.findIndex((s) => s.has(n));
-    const r = pieces[i]!.map.get(n);
+    const r = typeSets[i]!.map.get(n);
     if (r) resources.push(r);
   }
   return { names, resources, version: typeVersion(resources), map: new Map(resources.map((r) => [r.name, r])) };

@@ -79,8 +79,8 @@ export class PartSnapshot {
   /** Per type, what its name list read. */
   private readonly namesDeps = new Map<XdsType, Deps | undefined>();
   private generated: Generated | null;
-  private readonly regenerate: () => Generated;
-  private readonly owner: string;
+  private regenerate: () => Generated;
+  private owner: string;
   /** The last re-derived output, while something still uses it (message() is called once per resource of a view). */
   private rederived: WeakRef<Generated> | null = null;
   /** Encoded bytes this part holds. */
@@ -177,6 +177,29 @@ export class PartSnapshot {
     return this.lists(t, name) ? (this.get(t, name) ?? null) : undefined;
   }
 
+  /**
+   * Whether a new mesh with carry-over `keep` leaves this closed part exactly as it is (every name
+   * list and every resource carried): the cache then keeps the part itself (`rebind`) instead of
+   * copying it into a new one.
+   */
+  carriedWhole(keep: CarryOver): boolean {
+    if (this.generated || !keep.names) return false;
+    for (const t of PUSH_ORDER) if (!keep.names(t, this.namesDeps.get(t))) return false;
+    for (const [t, m] of this.encoded) {
+      const deps = this.deps.get(t)!;
+      for (const n of m.keys()) if (!keep(t, n, this.clusterKey(t, n), deps.get(n))) return false;
+    }
+    return true;
+  }
+
+  /** This part, carried whole into a new mesh (`carriedWhole`): re-derives its messages from that mesh. */
+  rebind(src: Pick<PartSource, 'owner' | 'regenerate'>): this {
+    this.owner = src.owner;
+    this.regenerate = src.regenerate;
+    this.rederived = null;
+    return this;
+  }
+
   /** The last `namesWhere` answer (a push asks every class of the part with one predicate). */
   private selected: { t: XdsType; pred: (k: ClusterKey | undefined) => boolean; names: readonly string[] } | null = null;
 
@@ -192,17 +215,15 @@ export class PartSnapshot {
 
   private typeSets: Map<XdsType, TypeSet> | null = null;
 
-  /** The part's resources of type `t` as one type set (composer.ts), interned by `c`; made once (an open part encodes every listed name for it). */
+  /**
+   * The part's resources of type `t` as one type set (composer.ts), interned by `c` (again on each
+   * call, so a part kept across meshes stays shared with equal ones made since); made once (an open
+   * part encodes every listed name for it).
+   */
   typeSet(t: XdsType, c: Composer): TypeSet {
     this.typeSets ??= new Map();
-    let p = this.typeSets.get(t);
-    if (!p) {
-      p = c.typeSet(
-        t,
-        makeTypeSet(this.names(t), (n) => this.get(t, n)),
-      );
-      this.typeSets.set(t, p);
-    }
+    const p = c.typeSet(t, this.typeSets.get(t) ?? makeTypeSet(this.names(t), (n) => this.get(t, n)));
+    this.typeSets.set(t, p);
     return p;
   }
 

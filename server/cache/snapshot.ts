@@ -318,6 +318,12 @@ export class SnapshotCache implements MeshCache {
     const prev = this.previousParts.get(p.key);
     this.previousParts.delete(p.key);
     const carry = prev && this.keep ? { from: prev.snap, keep: this.keep } : undefined;
+    // Nothing of it changed (a pod's inbound part on a VirtualService edit): the part itself is kept.
+    if (carry && p.closed && p.kind !== 'class' && carry.from.carriedWhole(carry.keep)) {
+      const e: PartEntry = { snap: carry.from.rebind({ owner: classKey, regenerate: () => p.make() }), refs: 0 };
+      this.parts.set(p.key, e);
+      return e;
+    }
     // A closed sidecar part with carry-over is translated only if something is not carried (a
     // VirtualService edit carries a pod's whole inbound part): it is encoded whole in PartSnapshot's
     // constructor, so a translation failure still shows here. Whole-class parts are translated now:

@@ -343,12 +343,15 @@ describe('server/cache shares output below the class without changing it', funct
     for (const l of leases) for (const t of [CDS, EDS, LDS, RDS]) l.snapshot().wildcardSet(t);
     check('initial');
     made.clear();
+    const inbound = (): unknown => (leases[0]!.snapshot() as ClassSnapshot).parts[2];
+    const inboundBefore = inbound();
     // A VirtualService edit (weights): carried over where nothing it read changed.
     const vs = store.edit('vs.yaml', vsYaml(SMALL_HEAVY, 70));
     assert.equal(vs.scope.kind, 'full');
     cache.setMesh(vs.mesh, planPush(vs.scope, vs.prev, vs.mesh, vs.keys).carryOver);
     for (const l of leases) for (const t of [CDS, EDS, LDS, RDS]) l.snapshot().wildcardSet(t);
     assert.equal(made.get('inbound'), undefined, 'a VirtualService edit translates no pod inbound part (all carried over)');
+    assert.equal(inbound(), inboundBefore, 'and keeps each pod inbound part as it is');
     const outbound = made.get('outbound') ?? 0;
     assert.ok(outbound >= 1 && outbound < 4, `the outbound part only of the scopes that see a routed service (${outbound} of 4)`);
     check('after a VirtualService edit');

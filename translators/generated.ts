@@ -55,6 +55,9 @@ const NONE: ClusterOutput<never> & { deps(): ReadonlySet<string>; namesDeps(): R
   namesDeps: () => NO_DEPS,
 };
 
+/** Whether `o` is the output of nothing (a part that has no resources of the type answers no name of it). */
+export const isNoOutput = (o: unknown): boolean => o === NONE;
+
 /** An output with nothing of any type (the base a part fills in). */
 export const EMPTY_OUTPUT: Generated = { clusters: NONE, endpoints: NONE, listeners: NONE, routes: NONE };
 

@@ -256,6 +256,16 @@ export class ClassSnapshot implements ResourceSnapshot {
     return w;
   }
 
+  /**
+   * An object standing for what `get(t, ·)` answers: classes whose parts have equal output of type
+   * `t` (per-pod classes of one namespace) give the same one — their composed set — so a stream's
+   * memoized response can be shared by every such class; a class with parts that answer unlisted
+   * names (aliases) gives itself.
+   */
+  contentKey(t: XdsType): object {
+    return this.parts.every((p) => p.answersOnlyListed(t)) ? this.wildcardSet(t) : this;
+  }
+
   /** The parts that list names of type `t`. */
   private listing(t: XdsType): PartSnapshot[] {
     return this.parts.filter((p) => p.names(t).length > 0);

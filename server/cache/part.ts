@@ -16,6 +16,7 @@
 import { MESSAGE_OF, PUSH_ORDER, CDS, ECDS, EDS, LDS, NDS, RDS, SDS, type XdsType } from '../../proto/typeurls.js';
 import type { EncodedResource } from '../../proto/encode.js';
 import type { ClusterKey, Generated, KeyedOutput, TypeOutput } from '../../translators/index.js';
+import { isNoOutput } from '../../translators/generated.js';
 import type { CarryOver } from './api.js';
 import type { Deps } from '../../translators/deps.js';
 
@@ -225,6 +226,13 @@ export class PartSnapshot {
     const p = c.typeSet(t, this.typeSets.get(t) ?? makeTypeSet(this.names(t), (n) => this.get(t, n)));
     this.typeSets.set(t, p);
     return p;
+  }
+
+  /** Whether the part answers only names it lists of type `t` (closed, or open with no output of the type: no aliases). */
+  answersOnlyListed(t: XdsType): boolean {
+    if (!this.generated) return true;
+    const o = outputOf(this.generated, t);
+    return o === NOTHING || isNoOutput(o);
   }
 
   /** Whether the part lists `name` (or, for an open part, answers it). */

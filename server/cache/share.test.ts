@@ -321,6 +321,9 @@ describe('server/cache shares output below the class without changing it', funct
         assert.equal(a.wildcardSet(t), b.wildcardSet(t), `${label}: ${t} one set for both pods`);
         assert.equal(a.names(t), b.names(t), `${label}: ${t} one name list`);
       }
+      // Their per-type content is one key (streams' memos are shared by such classes); a pod of ns-1 has another.
+      for (const t of [CDS, EDS, LDS, RDS]) assert.equal(a.contentKey?.(t), b.contentKey?.(t), `${label}: ${t} content key`);
+      assert.notEqual(a.contentKey?.(CDS), leases[1]!.snapshot().contentKey?.(CDS));
       assert.ok(a.wildcardSet(CDS).resources.length > 1);
       const held = a.wildcardSet(CDS).map;
       assert.deepEqual([...held.keys()], a.names(CDS), `${label}: the shared map lists the class's clusters in order`);
@@ -360,6 +363,9 @@ describe('server/cache shares output below the class without changing it', funct
     const scope: PushScope = { kind: 'endpoints', hosts: new Set(['svc-0.ns-0.svc.cluster.local']) };
     cache.setMesh(ep.mesh, planPush(scope, ep.prev, ep.mesh).carryOver);
     check('after an endpoint push');
+    // A whole (open) output may answer names it does not list: its content is its own.
+    const whole = new ClassSnapshot('whole', generate(store.mesh, proxies[0]!, PROTO_PATCH_OPS), new Interner(), () => {});
+    assert.equal(whole.contentKey(CDS), whole);
     for (const l of leases) l.release();
   });
 });

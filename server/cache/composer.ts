@@ -14,6 +14,7 @@
  * class is composed in O(parts), not O(resources). Content equality is checked element by element
  * (names and resource identities), never assumed from a hash.
  */
+import { createHash } from 'node:crypto';
 import type { EncodedResource } from '../../proto/encode.js';
 import type { XdsType } from '../../proto/typeurls.js';
 import type { WildcardSet } from './api.js';
@@ -176,9 +177,10 @@ export class Composer {
   names(t: XdsType, names: readonly string[]): readonly string[] {
     const known = this.canonical.get(names);
     if (known) return known;
-    const k = `${t}\u0000${names.length}\u0000${names.join('\u0000')}`;
+    // Keyed by a digest (not the joined text: an outbound part lists hundreds of names), checked name by name.
+    const k = `${t}\u0000${names.length}\u0000${createHash('sha256').update(names.join('\u0000')).digest('base64')}`;
     let hit = this.lists.get(k);
-    if (!hit) {
+    if (!hit || !sameArray(hit, names)) {
       hit = names;
       this.lists.set(k, names);
     }

@@ -45,7 +45,18 @@ export interface Generated {
   };
 }
 
-const NONE: ClusterOutput<never> = { names: () => [], get: () => undefined, key: () => undefined };
+/** Nothing of a type; it reads nothing, so its (empty) name list carries over any change (translators/deps.ts). */
+const NO_DEPS: ReadonlySet<string> = new Set();
+const NONE: ClusterOutput<never> & { deps(): ReadonlySet<string>; namesDeps(): ReadonlySet<string> } = {
+  names: () => [],
+  get: () => undefined,
+  key: () => undefined,
+  deps: () => NO_DEPS,
+  namesDeps: () => NO_DEPS,
+};
+
+/** Whether `o` is the output of nothing (a part that has no resources of the type answers no name of it). */
+export const isNoOutput = (o: unknown): boolean => o === NONE;
 
 /** An output with nothing of any type (the base a part fills in). */
 export const EMPTY_OUTPUT: Generated = { clusters: NONE, endpoints: NONE, listeners: NONE, routes: NONE };

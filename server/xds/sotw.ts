@@ -165,7 +165,7 @@ function diff(
 
 /** The key of a whole (not a partial) response in `memo`. */
 const WHOLE = {};
-const memos = new WeakMap<ResourceSnapshot, Map<XdsType, WeakMap<ReadonlySet<string>, WeakMap<object, Map<string, Composed | null>>>>>();
+const memos = new WeakMap<object, Map<XdsType, WeakMap<ReadonlySet<string>, WeakMap<object, Map<string, Composed | null>>>>>();
 
 /**
  * Composes once per class snapshot, subscription set and held set (and its version): streams of
@@ -182,8 +182,10 @@ function memo(
   version: string,
   make: () => Composed | null,
 ): Composed | null {
-  let byType = memos.get(snap);
-  if (!byType) memos.set(snap, (byType = new Map()));
+  // Classes with equal output of the type share one key (per-pod classes: server/cache/composer.ts contentKey).
+  const key = snap.contentKey?.(typeUrl) ?? snap;
+  let byType = memos.get(key);
+  if (!byType) memos.set(key, (byType = new Map()));
   let byNames = byType.get(typeUrl);
   if (!byNames) byType.set(typeUrl, (byNames = new WeakMap()));
   let byHeld = byNames.get(names);

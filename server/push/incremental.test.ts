@@ -19,6 +19,7 @@ import { buildMesh, DEFAULT_MESH_OPTIONS } from '../../watchers/mesh.js';
 import { emptyState, reduce, takeChanges } from '../../watchers/store/reduce.js';
 import { pushScope } from '../../watchers/store/scope.js';
 import { outputParts, type OutputPart } from '../../translators/index.js';
+import { piecesOf } from '../../translators/pieces.js';
 import { SnapshotCache, type ResourceSnapshot } from '../cache/snapshot.js';
 import { PushRunner } from './runner.js';
 
@@ -282,14 +283,27 @@ describe('server/push incremental pushes equal a from-scratch translation', func
     /** The real parts (translators/share.ts), noting every resource they build. */
     const counting = (mesh: MeshConfig, p: Proxy): { classKey: string; parts: readonly OutputPart[] } => {
       const r = outputParts(mesh, p);
-      const spy = <T extends object>(type: string, o: T & { get(n: string): unknown }): T =>
-        ({
+      const spy = <T extends object>(type: string, o: T & { names(): readonly string[]; get(n: string): object | undefined }): T => {
+        const pieces = piecesOf(o);
+        return {
           ...o,
           get: (n: string) => {
             built.push({ type, name: n });
             return o.get(n);
           },
-        }) as T;
+          // A route config built as pieces (its virtual hosts): each virtual host built counts.
+          ...(pieces
+            ? {
+                pieces: (n: string) => {
+                  const p = pieces(n);
+                  return (
+                    p && { ...p, build: (i: number) => (built.push({ type, name: `${n} ${p.keys[i]!.split('\u0000')[0]}` }), p.build(i)) }
+                  );
+                },
+              }
+            : {}),
+        } as T;
+      };
       return {
         classKey: r.classKey,
         parts: r.parts.map((part) => ({
@@ -316,8 +330,8 @@ describe('server/push incremental pushes equal a from-scratch translation', func
     assert.notEqual(after, before);
     assert.deepEqual(
       [...new Set(built.map((b) => `${b.type} ${b.name}`))].sort(),
-      // s0's route config (its port, 8080) and its own TCP listener (which reads its VirtualService's tcp routes).
-      ['LDS 10.96.1.1_9000', 'RDS 8080'],
+      // s0's virtual host in its route config (its port, 8080) and its own TCP listener (which reads its VirtualService's tcp routes).
+      ['LDS 10.96.1.1_9000', 'RDS 8080 s0.a.svc.cluster.local:8080'],
       'only what reads the edited host is built again',
     );
     assert.equal(after, dump(new SnapshotCache(req.mesh).forProxy(PROXIES[0]!)));

@@ -45,7 +45,15 @@ export interface Generated {
   };
 }
 
-const NONE: ClusterOutput<never> = { names: () => [], get: () => undefined, key: () => undefined };
+/** Lists nothing, whatever the mesh: its (empty) name list reads nothing (translators/deps.ts DepOutput). */
+const NONE: ClusterOutput<never> & { namesDeps(): ReadonlySet<string>; deps(): undefined } = {
+  names: () => [],
+  get: () => undefined,
+  key: () => undefined,
+  namesDeps: () => READS_NOTHING,
+  deps: () => undefined,
+};
+const READS_NOTHING: ReadonlySet<string> = new Set();
 
 /** An output with nothing of any type (the base a part fills in). */
 export const EMPTY_OUTPUT: Generated = { clusters: NONE, endpoints: NONE, listeners: NONE, routes: NONE };

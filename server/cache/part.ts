@@ -28,7 +28,13 @@ import type { Interner } from './classsnapshot.js';
 
 export type EncodeFailure = (info: { proxyClass: string; typeUrl: string; name: string; error: Error }) => void;
 
-const NOTHING: TypeOutput<never> & { key(name: string): undefined } = { names: () => [], get: () => undefined, key: () => undefined };
+/** A type the output does not have: lists nothing whatever the mesh, so its (empty) name list reads nothing. */
+const NOTHING: TypeOutput<never> & { key(name: string): undefined; namesDeps(): Deps } = {
+  names: () => [],
+  get: () => undefined,
+  key: () => undefined,
+  namesDeps: () => new Set(),
+};
 
 export function outputOf(g: Generated, t: XdsType): TypeOutput<object> {
   switch (t) {
@@ -141,7 +147,31 @@ export class PartSnapshot {
       for (const t of PUSH_ORDER) for (const n of this.nameLists.get(t)!) this.get(t, n);
       this.generated = null;
       this.prevPieces = null;
+      this.allDeps = this.unionDeps();
     }
+  }
+
+  /**
+   * A closed part: everything its resources and name lists read (undefined when one of them did
+   * not record it), so a later push whose changes it did not read keeps this part whole (CarryOver.whole).
+   */
+  allDeps: Deps | undefined = undefined;
+
+  private unionDeps(): Deps | undefined {
+    const all = new Set<string>();
+    for (const t of PUSH_ORDER) {
+      const nd = this.namesDeps.get(t);
+      if (!nd) return undefined;
+      for (const d of nd) all.add(d);
+      const deps = this.deps.get(t)!;
+      // Every resource, failed ones included (a failure that recorded nothing is not known to recur).
+      for (const n of this.encoded.get(t)!.keys()) {
+        const d = deps.get(n);
+        if (!d) return undefined;
+        for (const x of d) all.add(x);
+      }
+    }
+    return all;
   }
 
   private pieceState(t: XdsType): Map<string, PieceState> {

@@ -291,7 +291,10 @@ export class SnapshotCache implements MeshCache {
         made.push(p.key);
         return e.snap;
       });
-      return { snap: new ClassSnapshot(key, snaps, this.interner, this.onError), partKeys: made };
+      // Every part kept whole: the class's previous snapshot is this one (its name lists and versions computed already).
+      const same =
+        prev && !prev.stale && !prev.unavailable && prev.parts.length === snaps.length && snaps.every((s, i) => s === prev.parts[i]);
+      return { snap: same ? prev : new ClassSnapshot(key, snaps, this.interner, this.onError), partKeys: made };
     } catch (e) {
       for (const k of made) this.unref(k);
       const error = e instanceof Error ? e : new Error(String(e));
@@ -311,12 +314,19 @@ export class SnapshotCache implements MeshCache {
   private part(classKey: string, p: OutputPart): PartEntry {
     const have = this.parts.get(p.key);
     if (have) return have;
+    const prev = this.previousParts.get(p.key);
+    this.previousParts.delete(p.key);
+    // Nothing the part read changed (a VirtualService edit elsewhere): the part itself, not even translated.
+    const all = prev?.snap.allDeps;
+    if (prev && all && this.keep?.whole?.(all)) {
+      const e: PartEntry = { snap: prev.snap, refs: 0 };
+      this.parts.set(p.key, e);
+      return e;
+    }
     const g = p.make();
     // Names are computed lazily by some generators: the part lists them when made (all but those
     // carried over), so a failure shows here and not in a push.
     for (const s of g.envoyFilters?.skips() ?? []) this.onPatchSkipped({ proxyClass: classKey, ...s });
-    const prev = this.previousParts.get(p.key);
-    this.previousParts.delete(p.key);
     const carry = prev && this.keep ? { from: prev.snap, keep: this.keep } : undefined;
     const snap = new PartSnapshot(
       { owner: classKey, generated: g, closed: p.closed, regenerate: () => p.make() },

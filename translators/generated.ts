@@ -45,15 +45,18 @@ export interface Generated {
   };
 }
 
-/** Lists nothing, whatever the mesh: its (empty) name list reads nothing (translators/deps.ts DepOutput). */
-const NONE: ClusterOutput<never> & { namesDeps(): ReadonlySet<string>; deps(): undefined } = {
+/** Nothing of a type; it reads nothing, so its (empty) name list carries over any change (translators/deps.ts). */
+const NO_DEPS: ReadonlySet<string> = new Set();
+const NONE: ClusterOutput<never> & { deps(): ReadonlySet<string>; namesDeps(): ReadonlySet<string> } = {
   names: () => [],
   get: () => undefined,
   key: () => undefined,
-  namesDeps: () => READS_NOTHING,
-  deps: () => undefined,
+  deps: () => NO_DEPS,
+  namesDeps: () => NO_DEPS,
 };
-const READS_NOTHING: ReadonlySet<string> = new Set();
+
+/** Whether `o` is the output of nothing (a part that has no resources of the type answers no name of it). */
+export const isNoOutput = (o: unknown): boolean => o === NONE;
 
 /** An output with nothing of any type (the base a part fills in). */
 export const EMPTY_OUTPUT: Generated = { clusters: NONE, endpoints: NONE, listeners: NONE, routes: NONE };

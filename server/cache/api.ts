@@ -32,6 +32,14 @@ export interface ResourceSnapshot {
   get(t: XdsType, name: string): EncodedResource | undefined;
   /** What a cluster or EDS resource stands for, as the translators made it (undefined for other types and fixed names). */
   clusterKey(t: XdsType, name: string): ClusterKey | undefined;
+  /** The names of type `t` whose cluster key satisfies `pred`; optional (a walk of `names` and `clusterKey` answers the same). */
+  namesWhere?(t: XdsType, pred: (key: ClusterKey | undefined) => boolean): readonly string[];
+  /**
+   * An object that stands for every answer of `get(t, ·)`: equal for snapshots (of any class) that
+   * answer every name of `t` alike, so per-class memos can be shared by classes with equal output.
+   * Optional (the snapshot itself is always a valid, unshared key).
+   */
+  contentKey?(t: XdsType): object;
   /** See WildcardSet: computed once per class and shared by its streams. */
   wildcardSet(t: XdsType): WildcardSet;
   /** A name → resource map shared by the class's streams for this type and version, built by `make` on first use. Immutable. */

@@ -12,7 +12,8 @@ import { encodeMessage, encodeResource, encodeSpliced, resourceOfBytes, type Enc
 import type { XdsType } from '../../proto/typeurls.js';
 import type { ClusterKey, Generated } from '../../translators/index.js';
 import { PartSnapshot, type EncodeFailure } from './part.js';
-import type { CarryOver, ResourceSnapshot } from './api.js';
+import type { CarryOver, ResourceSnapshot, WildcardSet } from './api.js';
+import { Composer } from './composer.js';
 
 /**
  * Encoded resources by (type, name, content hash) for the live generation, falling back to the
@@ -174,18 +175,14 @@ export function typeVersion(resources: Iterable<EncodedResource>): string {
   return foldVersion(h1, h2, n);
 }
 
-/** One class's output for one mesh generation: the composition of its parts (part.ts), each possibly shared with other classes. */
+/**
+ * One class's output for one mesh generation: the composition of its parts (part.ts), each possibly
+ * shared with other classes. Its name lists and wildcard sets are composed from the parts' own
+ * (composer.ts) through the cache's Composer, so classes whose parts have equal output share them and
+ * a class costs O(parts) to compose, not O(resources).
+ */
 export class ClassSnapshot implements ResourceSnapshot {
-  private readonly wildcard = new Map<
-    XdsType,
-    { resources: EncodedResource[]; version: string; map: ReadonlyMap<string, EncodedResource> }
-  >();
-  /**
-   * Sets of sent resources shared by the streams of this class, by type and version: a stream's
-   * record of what it was sent points here instead of holding its own copy (2,000 streams × 2,400
-   * entries was the largest item in the server's heap). Treat as immutable.
-   */
-  private readonly shared = new Map<string, ReadonlyMap<string, EncodedResource>>();
+  private readonly wildcard = new Map<XdsType, WildcardSet>();
   /** Per type, the sorted union of the parts' names (only built when several parts list names of the type). */
   private readonly nameLists = new Map<XdsType, readonly string[]>();
   readonly parts: readonly PartSnapshot[];
@@ -200,22 +197,21 @@ export class ClassSnapshot implements ResourceSnapshot {
   stale = false;
   /** Told how much `bytes` grew (set by the cache that holds this class). */
   onGrow: ((delta: number) => void) | null = null;
+  private readonly composer: Composer;
 
-  /** The shared (immutable) name → resource map for this type and version, built by `make` on first use. */
+  /**
+   * The shared (immutable) name → resource map for this type and version, built by `make` on first
+   * use. Shared by every class of the cache (a version names one set of (name, version) pairs):
+   * a stream's record of what it was sent points here instead of holding its own copy.
+   */
   sharedSet(t: XdsType, version: string, make: () => ReadonlyMap<string, EncodedResource>): ReadonlyMap<string, EncodedResource> {
-    const k = `${t}\u0000${version}`;
-    let m = this.shared.get(k);
-    if (!m) {
-      m = make();
-      this.shared.set(k, m);
-    }
-    return m;
+    return this.composer.shared(t, version, make);
   }
 
   /**
    * `source`: the class's parts (the cache), or one whole generated output (tests, offline views:
    * a private, lazily encoded part). `carry` (with a whole output) carries unchanged resources over
-   * from the previous snapshot's single part.
+   * from the previous snapshot's single part. `composer`: the cache's (composer.ts); a private one if absent.
    */
   constructor(
     readonly classKey: string,
@@ -223,7 +219,9 @@ export class ClassSnapshot implements ResourceSnapshot {
     interner: Interner,
     onError: EncodeFailure,
     carry?: { from: ClassSnapshot; keep: CarryOver },
+    composer?: Composer,
   ) {
+    this.composer = composer ?? new Composer();
     if (Array.isArray(source)) this.parts = source as readonly PartSnapshot[];
     else {
       const g = source as Generated;
@@ -248,20 +246,29 @@ export class ClassSnapshot implements ResourceSnapshot {
 
   /**
    * Everything a wildcard subscription to `t` receives, sorted by name, with its version (see
-   * `typeVersion`) — computed once per class and shared by all its streams.
+   * `typeVersion`): the listing parts' type sets merged (composer.ts), shared with every class made of
+   * parts with the same output, and by all streams of this class.
    */
-  wildcardSet(t: XdsType): { resources: EncodedResource[]; version: string; map: ReadonlyMap<string, EncodedResource> } {
+  wildcardSet(t: XdsType): WildcardSet {
     let w = this.wildcard.get(t);
     if (!w) {
-      const resources = [...this.names(t)]
-        .sort()
-        .map((n) => this.get(t, n))
-        .filter((r): r is EncodedResource => r !== undefined);
-      const version = typeVersion(resources);
-      w = { resources, version, map: this.sharedSet(t, version, () => new Map(resources.map((r) => [r.name, r]))) };
+      w = this.composer.merge(
+        t,
+        this.listing(t).map((p) => p.typeSet(t, this.composer)),
+      );
       this.wildcard.set(t, w);
     }
     return w;
+  }
+
+  /**
+   * An object standing for what `get(t, ·)` answers: classes whose parts have equal output of type
+   * `t` (per-pod classes of one namespace) give the same one — their composed set — so a stream's
+   * memoized response can be shared by every such class; a class with parts that answer unlisted
+   * names (aliases) gives itself.
+   */
+  contentKey(t: XdsType): object {
+    return this.parts.every((p) => p.answersOnlyListed(t)) ? this.wildcardSet(t) : this;
   }
 
   /** The parts that list names of type `t`. */
@@ -280,12 +287,32 @@ export class ClassSnapshot implements ResourceSnapshot {
     return this.owner(t, name)?.clusterKey(t, name);
   }
 
+  /**
+   * The names of type `t` whose cluster key satisfies `pred` (an endpoint-only push's affected EDS
+   * names), each part answering for its own names once per predicate: not a walk of every name per class.
+   */
+  namesWhere(t: XdsType, pred: (k: ClusterKey | undefined) => boolean): readonly string[] {
+    const listing = this.listing(t);
+    if (listing.length === 1) return listing[0]!.namesWhere(t, pred);
+    const out: string[] = [];
+    for (const p of listing) for (const n of p.namesWhere(t, pred)) if (this.owner(t, n) === p) out.push(n);
+    return out;
+  }
+
   /** Names a wildcard subscription to `t` receives (sorted, as one generator listing everything by name). */
   names(t: XdsType): readonly string[] {
     let n = this.nameLists.get(t);
     if (!n) {
       const listing = this.listing(t);
-      n = listing.length === 0 ? [] : listing.length === 1 ? listing[0]!.names(t) : [...new Set(listing.flatMap((p) => p.names(t)))].sort();
+      n =
+        listing.length === 0
+          ? []
+          : listing.length === 1
+            ? listing[0]!.names(t)
+            : this.composer.mergeNames(
+                t,
+                listing.map((p) => this.composer.names(t, p.names(t))),
+              );
       this.nameLists.set(t, n);
     }
     return n;
@@ -293,7 +320,12 @@ export class ClassSnapshot implements ResourceSnapshot {
 
   /** The encoded resource `name` of type `t`, or undefined when it does not exist (or failed to encode). */
   get(t: XdsType, name: string): EncodedResource | undefined {
-    return this.owner(t, name)?.get(t, name);
+    if (this.parts.length === 1) return this.parts[0]!.get(t, name);
+    for (const p of this.parts) {
+      const r = p.listed(t, name);
+      if (r !== undefined) return r ?? undefined;
+    }
+    return this.parts.find((p) => p.has(t, name))?.get(t, name);
   }
 
   /** The plain message (for config_dump's v1 view and the translate CLI). */

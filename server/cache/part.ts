@@ -16,6 +16,7 @@
 import { MESSAGE_OF, PUSH_ORDER, CDS, ECDS, EDS, LDS, NDS, RDS, SDS, type XdsType } from '../../proto/typeurls.js';
 import { resourceOfBytes, type EncodedResource } from '../../proto/encode.js';
 import type { ClusterKey, Generated, KeyedOutput, TypeOutput } from '../../translators/index.js';
+import { isNoOutput } from '../../translators/generated.js';
 import type { CarryOver } from './api.js';
 import type { Deps } from '../../translators/deps.js';
 import { piecesOf, type Pieces } from '../../translators/pieces.js';
@@ -25,10 +26,11 @@ import { encodePieces, withBytes, type PieceState } from './pieces.js';
 const depsOf = (o: TypeOutput<object>, name: string): Deps | undefined => (o as { deps?: (n: string) => Deps | undefined }).deps?.(name);
 const namesDepsOf = (o: TypeOutput<object>): Deps | undefined => (o as { namesDeps?: () => Deps | undefined }).namesDeps?.();
 import type { Interner } from './classsnapshot.js';
+import { makeTypeSet, type Composer, type TypeSet } from './composer.js';
 
 export type EncodeFailure = (info: { proxyClass: string; typeUrl: string; name: string; error: Error }) => void;
 
-/** A type the output does not have: lists nothing whatever the mesh, so its (empty) name list reads nothing. */
+/** No output of a type: it reads nothing, so its (empty) name list carries over any change. */
 const NOTHING: TypeOutput<never> & { key(name: string): undefined; namesDeps(): Deps } = {
   names: () => [],
   get: () => undefined,
@@ -87,8 +89,8 @@ export class PartSnapshot {
    */
   private prevPieces: { states: ReadonlyMap<XdsType, ReadonlyMap<string, PieceState>>; keep: CarryOver } | null = null;
   private generated: Generated | null;
-  private readonly regenerate: () => Generated;
-  private readonly owner: string;
+  private regenerate: () => Generated;
+  private owner: string;
   /** The last re-derived output, while something still uses it (message() is called once per resource of a view). */
   private rederived: WeakRef<Generated> | null = null;
   /** Encoded bytes this part holds. */
@@ -231,6 +233,69 @@ export class PartSnapshot {
       this.nameSets.set(t, s);
     }
     return s.has(name);
+  }
+
+  /** The encoded resource if the part lists `name` (null: listed but failed to encode), undefined if it does not list it. */
+  listed(t: XdsType, name: string): EncodedResource | null | undefined {
+    if (!this.generated) return this.encoded.get(t)!.get(name);
+    return this.lists(t, name) ? (this.get(t, name) ?? null) : undefined;
+  }
+
+  /**
+   * Whether a new mesh with carry-over `keep` leaves this closed part exactly as it is (every name
+   * list and every resource carried): the cache then keeps the part itself (`rebind`) instead of
+   * copying it into a new one.
+   */
+  carriedWhole(keep: CarryOver): boolean {
+    if (this.generated || !keep.names) return false;
+    for (const t of PUSH_ORDER) if (!keep.names(t, this.namesDeps.get(t))) return false;
+    for (const [t, m] of this.encoded) {
+      const deps = this.deps.get(t)!;
+      for (const n of m.keys()) if (!keep(t, n, this.clusterKey(t, n), deps.get(n))) return false;
+    }
+    return true;
+  }
+
+  /** This part, carried whole into a new mesh (`carriedWhole`): re-derives its messages from that mesh. */
+  rebind(src: Pick<PartSource, 'owner' | 'regenerate'>): this {
+    this.owner = src.owner;
+    this.regenerate = src.regenerate;
+    this.rederived = null;
+    return this;
+  }
+
+  /** The last `namesWhere` answer (a push asks every class of the part with one predicate). */
+  private selected: { t: XdsType; pred: (k: ClusterKey | undefined) => boolean; names: readonly string[] } | null = null;
+
+  /** The names of type `t` whose cluster key satisfies `pred` (in list order); memoized for the last predicate asked. */
+  namesWhere(t: XdsType, pred: (k: ClusterKey | undefined) => boolean): readonly string[] {
+    const s = this.selected;
+    if (s && s.t === t && s.pred === pred) return s.names;
+    const keys = this.keys.get(t);
+    const names = this.names(t).filter((n) => pred(keys?.get(n)));
+    this.selected = { t, pred, names };
+    return names;
+  }
+
+  private typeSets: Map<XdsType, TypeSet> | null = null;
+
+  /**
+   * The part's resources of type `t` as one type set (composer.ts), interned by `c` (again on each
+   * call, so a part kept across meshes stays shared with equal ones made since); made once (an open
+   * part encodes every listed name for it).
+   */
+  typeSet(t: XdsType, c: Composer): TypeSet {
+    this.typeSets ??= new Map();
+    const p = c.typeSet(t, this.typeSets.get(t) ?? makeTypeSet(this.names(t), (n) => this.get(t, n)));
+    this.typeSets.set(t, p);
+    return p;
+  }
+
+  /** Whether the part answers only names it lists of type `t` (closed, or open with no output of the type: no aliases). */
+  answersOnlyListed(t: XdsType): boolean {
+    if (!this.generated) return true;
+    const o = outputOf(this.generated, t);
+    return o === NOTHING || isNoOutput(o);
   }
 
   /** Whether the part lists `name` (or, for an open part, answers it). */

@@ -17,7 +17,14 @@ import { CDS, EDS, LDS, PUSH_ORDER, RDS } from '../../proto/typeurls.js';
 import { generate, outputParts, proxyClass, type OutputPart } from '../../translators/index.js';
 import { meshFrom, proxy } from '../../translators/harness.test.js';
 import { readMeshConfig } from '../../watchers/validate/meshconfig.js';
-import { writeMesh, type MeshSize } from '../../bench/meshgen.js';
+import { sliceYaml, vsYaml, writeMesh, type MeshSize } from '../../bench/meshgen.js';
+import { parseConfigText } from '../../watchers/file/parse.js';
+import { buildMesh, DEFAULT_MESH_OPTIONS } from '../../watchers/mesh.js';
+import { emptyState, reduce, takeChanges } from '../../watchers/store/reduce.js';
+import { pushScope } from '../../watchers/store/scope.js';
+import type { PushScope } from '../../model/push.js';
+import type { ClusterKey } from '../../model/cluster-key.js';
+import { planPush } from '../push/runner.js';
 import { ClassSnapshot, Interner, SnapshotCache } from './snapshot.js';
 
 const TESTDATA = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../../translators/testdata');
@@ -71,6 +78,39 @@ async function heavyMesh(extra = ''): Promise<MeshConfig> {
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The small heavy mesh held in a store, edited file by file as the store stage does (so a VirtualService edit's push carries over). */
+async function heavyStore(): Promise<{
+  mesh: MeshConfig;
+  edit(file: string, text: string): { mesh: MeshConfig; scope: PushScope; prev: MeshConfig; keys: ReadonlySet<string> };
+}> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'share-test-'));
+  const st = emptyState();
+  const replace = (file: string, text: string): void => {
+    const r = parseConfigText(text, file);
+    if (!r.ok) throw new Error(r.reason);
+    reduce(st, { type: 'replace', origin: { source: file }, objects: r.file.objects, rejections: [] });
+  };
+  try {
+    await writeMesh(dir, SMALL_HEAVY);
+    for (const f of fs.readdirSync(dir).sort()) replace(f, fs.readFileSync(path.join(dir, f), 'utf8'));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  reduce(st, { type: 'synced' });
+  takeChanges(st);
+  const store = {
+    mesh: buildMesh(st, DEFAULT_MESH_OPTIONS).mesh,
+    edit(file: string, text: string) {
+      replace(file, text);
+      const { kinds, keys } = takeChanges(st);
+      const prev = store.mesh;
+      store.mesh = buildMesh(st, DEFAULT_MESH_OPTIONS, prev, kinds).mesh;
+      return { mesh: store.mesh, prev, keys, scope: pushScope(prev, { mesh: store.mesh, kinds, keys }) };
+    },
+  };
+  return store;
 }
 
 /**
@@ -251,5 +291,81 @@ describe('server/cache shares output below the class without changing it', funct
     assert.equal(made.get('outbound'), K, 'a new mesh: again once per namespace scope');
     for (const l of leases) l.release();
     assert.equal(cache.stats().pinned, 0);
+  });
+
+  it('per-pod classes share their composed sets, and after a VirtualService or endpoint push still equal a whole translation', async () => {
+    const store = await heavyStore();
+    const made = new Map<string, number>();
+    const count = (m: MeshConfig, p: Proxy): { classKey: string; parts: readonly OutputPart[] } => {
+      const r = outputParts(m, p, PROTO_PATCH_OPS);
+      return {
+        classKey: r.classKey,
+        parts: r.parts.map((x) => ({
+          ...x,
+          make: () => {
+            made.set(x.kind, (made.get(x.kind) ?? 0) + 1);
+            return x.make();
+          },
+        })),
+      };
+    };
+    const cache = new SnapshotCache(store.mesh, { parts: count });
+    const proxies = fleet(12, 4, (i) => ({ app: 'fleet', version: 'v1', 'statefulset.kubernetes.io/pod-name': `proxy-${i}` }));
+    const leases = proxies.map((p) => cache.acquire(p));
+    const check = (label: string): void => {
+      for (const p of proxies) assertSameAsWhole(cache, store.mesh, p, `${label} ${p.id}`);
+      // proxy-0 and proxy-4 are two pods of ns-0: distinct classes, equal parts' output.
+      const [a, b] = [leases[0]!.snapshot(), leases[4]!.snapshot()];
+      assert.notEqual(a.classKey, b.classKey);
+      for (const t of [CDS, EDS, LDS, RDS]) {
+        assert.equal(a.wildcardSet(t), b.wildcardSet(t), `${label}: ${t} one set for both pods`);
+        assert.equal(a.names(t), b.names(t), `${label}: ${t} one name list`);
+      }
+      // Their per-type content is one key (streams' memos are shared by such classes); a pod of ns-1 has another.
+      for (const t of [CDS, EDS, LDS, RDS]) assert.equal(a.contentKey?.(t), b.contentKey?.(t), `${label}: ${t} content key`);
+      assert.notEqual(a.contentKey?.(CDS), leases[1]!.snapshot().contentKey?.(CDS));
+      assert.ok(a.wildcardSet(CDS).resources.length > 1);
+      const held = a.wildcardSet(CDS).map;
+      assert.deepEqual([...held.keys()], a.names(CDS), `${label}: the shared map lists the class's clusters in order`);
+      assert.equal(new Map(held).size, held.size);
+      const first = a.names(CDS)[0]!;
+      assert.equal(held.get(first), a.get(CDS, first));
+      assert.equal(held.has('no-such-cluster'), false);
+      // An endpoint push's affected EDS names, as the parts answer them: what a walk of every name gives.
+      const svc0 = (k: ClusterKey | undefined): boolean => k?.host === 'svc-0.ns-0.svc.cluster.local';
+      const walked = a.names(EDS).filter((n) => svc0(a.clusterKey(EDS, n)));
+      assert.ok(walked.length > 0);
+      assert.deepEqual(a.namesWhere?.(EDS, svc0), walked, `${label}: EDS names of svc-0`);
+      const sent = a.sharedSet(EDS, 'v-test', () => new Map());
+      assert.equal(
+        b.sharedSet(EDS, 'v-test', () => new Map()),
+        sent,
+        `${label}: a sent set is shared by version across classes`,
+      );
+    };
+    for (const l of leases) for (const t of [CDS, EDS, LDS, RDS]) l.snapshot().wildcardSet(t);
+    check('initial');
+    made.clear();
+    const inbound = (): unknown => (leases[0]!.snapshot() as ClassSnapshot).parts[2];
+    const inboundBefore = inbound();
+    // A VirtualService edit (weights): carried over where nothing it read changed.
+    const vs = store.edit('vs.yaml', vsYaml(SMALL_HEAVY, 70));
+    assert.equal(vs.scope.kind, 'full');
+    cache.setMesh(vs.mesh, planPush(vs.scope, vs.prev, vs.mesh, vs.keys).carryOver);
+    for (const l of leases) for (const t of [CDS, EDS, LDS, RDS]) l.snapshot().wildcardSet(t);
+    assert.equal(made.get('inbound'), undefined, 'a VirtualService edit translates no pod inbound part (all carried over)');
+    assert.equal(inbound(), inboundBefore, 'and keeps each pod inbound part as it is');
+    const outbound = made.get('outbound') ?? 0;
+    assert.ok(outbound >= 1 && outbound < 4, `the outbound part only of the scopes that see a routed service (${outbound} of 4)`);
+    check('after a VirtualService edit');
+    // An endpoint-only push of svc-0.
+    const ep = store.edit('ep-0.yaml', sliceYaml(0, SMALL_HEAVY, 1));
+    const scope: PushScope = { kind: 'endpoints', hosts: new Set(['svc-0.ns-0.svc.cluster.local']) };
+    cache.setMesh(ep.mesh, planPush(scope, ep.prev, ep.mesh).carryOver);
+    check('after an endpoint push');
+    // A whole (open) output may answer names it does not list: its content is its own.
+    const whole = new ClassSnapshot('whole', generate(store.mesh, proxies[0]!, PROTO_PATCH_OPS), new Interner(), () => {});
+    assert.equal(whole.contentKey(CDS), whole);
+    for (const l of leases) l.release();
   });
 });

@@ -30,6 +30,7 @@ import { outputParts, proxyClass, type Generated, type OutputPart } from '../../
 import { PROTO_PATCH_OPS } from '../../proto/patch.js';
 import { ClassSnapshot, Interner, NO_OUTPUT, type EncodeFailure } from './classsnapshot.js';
 import { PartSnapshot } from './part.js';
+import { Composer } from './composer.js';
 import type { CarryOver, ClassLease, MeshCache } from './api.js';
 
 export { ClassSnapshot, Interner, entryHash, foldVersion, typeVersion, unfoldVersion, type EncodeFailure } from './classsnapshot.js';
@@ -124,6 +125,8 @@ export class SnapshotCache implements MeshCache {
   private refs = new Map<string, number>();
   private readonly leases = new Set<LeaseState>();
   private readonly interner: Interner;
+  /** Type sets, name lists and their merges shared by the classes (composer.ts). */
+  private readonly composer = new Composer();
   private current: MeshConfig;
   private readonly onError: EncodeFailure;
   private readonly onTranslateError: TranslateFailure;
@@ -203,6 +206,7 @@ export class SnapshotCache implements MeshCache {
         this.previous.set(k, e);
       }
     this.interner.rotate();
+    this.composer.rotate();
   }
 
   /** A stream's lease on its proxy's class (see ClassLease). */
@@ -291,10 +295,7 @@ export class SnapshotCache implements MeshCache {
         made.push(p.key);
         return e.snap;
       });
-      // Every part kept whole: the class's previous snapshot is this one (its name lists and versions computed already).
-      const same =
-        prev && !prev.stale && !prev.unavailable && prev.parts.length === snaps.length && snaps.every((s, i) => s === prev.parts[i]);
-      return { snap: same ? prev : new ClassSnapshot(key, snaps, this.interner, this.onError), partKeys: made };
+      return { snap: new ClassSnapshot(key, snaps, this.interner, this.onError, undefined, this.composer), partKeys: made };
     } catch (e) {
       for (const k of made) this.unref(k);
       const error = e instanceof Error ? e : new Error(String(e));
@@ -316,18 +317,27 @@ export class SnapshotCache implements MeshCache {
     if (have) return have;
     const prev = this.previousParts.get(p.key);
     this.previousParts.delete(p.key);
-    // Nothing the part read changed (a VirtualService edit elsewhere): the part itself, not even translated.
-    const all = prev?.snap.allDeps;
-    if (prev && all && this.keep?.whole?.(all)) {
-      const e: PartEntry = { snap: prev.snap, refs: 0 };
+    const carry = prev && this.keep ? { from: prev.snap, keep: this.keep } : undefined;
+    // Nothing of it changed (a pod's inbound part on a VirtualService edit): the part itself is kept.
+    // Known at once when the change is keyed by dependencies and the part read none of those it
+    // invalidates (CarryOver.whole), else by asking every resource.
+    const kept = (c: { from: PartSnapshot; keep: CarryOver }): boolean => {
+      const all = c.from.allDeps;
+      return all && c.keep.whole ? c.keep.whole(all) : c.from.carriedWhole(c.keep);
+    };
+    if (carry && p.closed && p.kind !== 'class' && kept(carry)) {
+      const e: PartEntry = { snap: carry.from.rebind({ owner: classKey, regenerate: () => p.make() }), refs: 0 };
       this.parts.set(p.key, e);
       return e;
     }
-    const g = p.make();
+    // A closed sidecar part with carry-over is translated only if something is not carried (a
+    // VirtualService edit carries a pod's whole inbound part): it is encoded whole in PartSnapshot's
+    // constructor, so a translation failure still shows here. Whole-class parts are translated now:
+    // their EnvoyFilter skips are reported per mesh.
+    const g = carry && p.closed && p.kind !== 'class' ? lazyOutput(p.make) : p.make();
     // Names are computed lazily by some generators: the part lists them when made (all but those
     // carried over), so a failure shows here and not in a push.
     for (const s of g.envoyFilters?.skips() ?? []) this.onPatchSkipped({ proxyClass: classKey, ...s });
-    const carry = prev && this.keep ? { from: prev.snap, keep: this.keep } : undefined;
     const snap = new PartSnapshot(
       { owner: classKey, generated: g, closed: p.closed, regenerate: () => p.make() },
       this.interner,
@@ -358,4 +368,33 @@ export class SnapshotCache implements MeshCache {
       for (const k of e.partKeys) this.unref(k);
     }
   }
+}
+
+/** An output translated on first use of any of its fields (`envoyFilters` excepted: sidecar parts have none). */
+function lazyOutput(make: () => Generated): Generated {
+  let g: Generated | undefined;
+  const force = (): Generated => (g ??= make());
+  return {
+    get clusters() {
+      return force().clusters;
+    },
+    get endpoints() {
+      return force().endpoints;
+    },
+    get listeners() {
+      return force().listeners;
+    },
+    get routes() {
+      return force().routes;
+    },
+    get secrets() {
+      return force().secrets;
+    },
+    get nameTable() {
+      return force().nameTable;
+    },
+    get extensionConfigs() {
+      return force().extensionConfigs;
+    },
+  };
 }

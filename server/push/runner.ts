@@ -324,7 +324,8 @@ export class PushRunner {
     if (!p) {
       try {
         const affected = plan.affected;
-        p = { snap, only: affected ? new Set(snap.names(EDS).filter((n) => affected(snap.clusterKey(EDS, n)))) : undefined };
+        const hit = affected && (snap.namesWhere?.(EDS, affected) ?? snap.names(EDS).filter((n) => affected(snap.clusterKey(EDS, n))));
+        p = { snap, only: hit ? new Set(hit) : undefined };
       } catch (e) {
         p = asError(e);
       }

@@ -36,6 +36,8 @@ import { vsYaml, writeMesh, type MeshSize } from './meshgen.js';
 import { median } from './flat.js';
 
 const NAMESPACES = 5;
+/** Edits made before the measured ones (see below). */
+const WARMUP = 3;
 
 function fileEvent(source: string, text: string): ConfigEvent {
   const r = parseConfigText(text, source);
@@ -53,10 +55,16 @@ function proxyOf(i: number): Proxy {
   return r.proxy;
 }
 
-/** The store stage's step (watchers/store/stage.ts nextOutput), with its build timed. */
-function step(st: StoreState, prev: MeshConfig, events: readonly ConfigEvent[]): { req: PushRequest; buildMs: number } {
+/** The store stage's step (watchers/store/stage.ts nextOutput), with its build timed; `folded` after the events are folded in. */
+function step(
+  st: StoreState,
+  prev: MeshConfig,
+  events: readonly ConfigEvent[],
+  folded: () => void = () => {},
+): { req: PushRequest; buildMs: number } {
   for (const e of events) reduce(st, e);
   const { kinds, keys } = takeChanges(st);
+  folded();
   const t0 = performance.now();
   const mesh = buildMesh(st, DEFAULT_MESH_OPTIONS, prev, kinds, keys).mesh;
   const buildMs = performance.now() - t0;
@@ -80,6 +88,8 @@ export interface InProcRow {
   readonly buildMs: number;
   readonly pushMs: number;
   readonly classesMs: number;
+  /** Process CPU over build, push and classes (steadier than wall time on a shared machine). */
+  readonly cpuMs: number;
   readonly all: readonly number[];
 }
 
@@ -102,13 +112,19 @@ export async function flatInProcess(services: number, edits: number): Promise<In
     };
     runner.push(req);
     read();
-    const rows: { parseMs: number; foldMs: number; buildMs: number; pushMs: number; classesMs: number }[] = [];
+    const rows: { parseMs: number; foldMs: number; buildMs: number; pushMs: number; classesMs: number; cpuMs: number }[] = [];
     // Parsed before the edits (as the server's parse worker thread does), so the profile shows the main thread's work.
     const parsed: { ev: ConfigEvent; ms: number }[] = [];
-    for (let e = 0; e < edits; e++) {
+    for (let e = 0; e < WARMUP + edits; e++) {
       const t = performance.now();
       const ev = fileEvent(path.join(dir, 'vs.yaml'), vsYaml(size, e % 2 ? 70 : 60 - e));
       parsed.push({ ev, ms: performance.now() - t });
+    }
+    // The first edits also warm the JIT and the per-list memos up (watchers/, translators/): not measured.
+    for (const { ev } of parsed.splice(0, WARMUP)) {
+      req = step(st, req.mesh, [ev]).req;
+      runner.push(req);
+      read();
     }
     // FLAT_PROF=<file.cpuprofile>: a CPU profile of the edits alone (not the mesh's first translation).
     const prof = process.env['FLAT_PROF'] ? new Session() : undefined;
@@ -119,15 +135,18 @@ export async function flatInProcess(services: number, edits: number): Promise<In
     }
     for (let e = 0; e < edits; e++) {
       const { ev, ms: parseMs } = parsed[e]!;
+      let c0 = process.cpuUsage();
       const t1 = performance.now();
-      const s = step(st, req.mesh, [ev]);
+      const s = step(st, req.mesh, [ev], () => (c0 = process.cpuUsage()));
       req = s.req;
       const t2 = performance.now();
       runner.push(req);
       const t3 = performance.now();
       read();
       const t4 = performance.now();
-      rows.push({ parseMs, foldMs: t2 - t1 - s.buildMs, buildMs: s.buildMs, pushMs: t3 - t2, classesMs: t4 - t3 });
+      const c = process.cpuUsage(c0);
+      const cpuMs = (c.user + c.system) / 1000;
+      rows.push({ parseMs, foldMs: t2 - t1 - s.buildMs, buildMs: s.buildMs, pushMs: t3 - t2, classesMs: t4 - t3, cpuMs });
     }
     if (prof) {
       const { profile } = await prof.post('Profiler.stop');
@@ -142,6 +161,7 @@ export async function flatInProcess(services: number, edits: number): Promise<In
       buildMs: median(rows.map((r) => r.buildMs)),
       pushMs: median(rows.map((r) => r.pushMs)),
       classesMs: median(rows.map((r) => r.classesMs)),
+      cpuMs: median(rows.map((r) => r.cpuMs)),
       all: rows.map((r) => r.pushMs + r.classesMs),
     };
   } finally {
@@ -153,15 +173,15 @@ async function main(): Promise<void> {
   const sizes = (process.argv[2] ?? '250,1000,4000').split(',').map(Number);
   const edits = Number(process.argv[3] ?? 9);
   const out = [
-    `one VirtualService edit in process (no fleet), 5 classes read in full, medians of ${edits} edits`,
+    `one VirtualService edit in process (no fleet), 5 classes read in full, medians of ${edits} edits after ${WARMUP} unmeasured ones`,
     '',
-    '| services | parse ms (worker thread) | fold ms | store build ms | push ms | classes ms | push + classes ms of each edit |',
-    '|---|---|---|---|---|---|---|',
+    '| services | parse ms (worker thread) | fold ms | store build ms | push ms | classes ms | CPU ms (build + push + classes) | push + classes ms of each edit |',
+    '|---|---|---|---|---|---|---|---|',
   ];
   for (const s of sizes) {
     const r = await flatInProcess(s, edits);
     out.push(
-      `| ${s} | ${r.parseMs.toFixed(1)} | ${r.foldMs.toFixed(1)} | ${r.buildMs.toFixed(1)} | ${r.pushMs.toFixed(1)} | ${r.classesMs.toFixed(1)} | ${r.all.map((x) => x.toFixed(1)).join(', ')} |`,
+      `| ${s} | ${r.parseMs.toFixed(1)} | ${r.foldMs.toFixed(1)} | ${r.buildMs.toFixed(1)} | ${r.pushMs.toFixed(1)} | ${r.classesMs.toFixed(1)} | ${r.cpuMs.toFixed(1)} | ${r.all.map((x) => x.toFixed(1)).join(', ')} |`,
     );
     process.stderr.write(out.at(-1)! + '\n');
   }

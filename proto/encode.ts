@@ -130,11 +130,33 @@ export function encodeSpliced(
   field: string,
   part: (element: unknown, index: number) => Uint8Array,
 ): Uint8Array {
-  const type = messageType(typeName);
-  const f = type.fields[field];
-  if (!f?.repeated || f.map) throw new Error(`${typeName}.${field} is not a repeated field`);
   const elements = obj[field];
   if (!Array.isArray(elements)) return encodeMessage(typeName, obj);
+  const { head, split, tag } = encodeShell(typeName, obj, field);
+  const w = protobuf.Writer.create();
+  elements.forEach((e, i) => w.uint32(tag).bytes(part(e, i)));
+  const mid = w.finish();
+  const out = new Uint8Array(head.length + mid.length);
+  out.set(head.subarray(0, split), 0);
+  out.set(mid, split);
+  out.set(head.subarray(split), split + mid.length);
+  return out;
+}
+
+/**
+ * Canonical bytes of `obj` with its repeated message field `field` left empty, the offset where
+ * that field's elements belong (field-number order), and the tag each element is written with
+ * (length-delimited). An element's bytes are `tag`, its length and its own encoding.
+ */
+export function encodeShell(
+  typeName: string,
+  obj: Readonly<Record<string, unknown>>,
+  field: string,
+): { readonly head: Uint8Array; readonly split: number; readonly tag: number } {
+  const type = messageType(typeName);
+  const f = type.fields[field];
+  if (!f?.repeated || f.map || !(f.resolve().resolvedType instanceof protobuf.Type))
+    throw new Error(`${typeName}.${field} is not a repeated message field`);
   const head = encodeMessage(typeName, { ...obj, [field]: [] });
   const r = protobuf.Reader.create(head);
   let split = 0;
@@ -144,14 +166,15 @@ export function encodeSpliced(
     r.skipType(tag & 7);
     split = r.pos;
   }
-  const w = protobuf.Writer.create();
-  elements.forEach((e, i) => w.uint32((f.id << 3) | 2).bytes(part(e, i)));
-  const mid = w.finish();
-  const out = new Uint8Array(head.length + mid.length);
-  out.set(head.subarray(0, split), 0);
-  out.set(mid, split);
-  out.set(head.subarray(split), split + mid.length);
-  return out;
+  return { head, split, tag: (f.id << 3) | 2 };
+}
+
+/** The message type (`envoy.config.route.v3.VirtualHost`) of the repeated message field `field` of `typeName`. */
+export function elementType(typeName: string, field: string): string {
+  const f = messageType(typeName).fields[field];
+  const t = f?.resolve().resolvedType;
+  if (!f?.repeated || !(t instanceof protobuf.Type)) throw new Error(`${typeName}.${field} is not a repeated message field`);
+  return t.fullName.slice(1);
 }
 
 /** An EncodedResource from message bytes already encoded (see encodeResource). */

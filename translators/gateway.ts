@@ -27,7 +27,7 @@ import { vsRoutes, type RouteFlavor } from './route.js';
 import { buildScope, exported, type Scope } from './scope.js';
 import { hostSubsetOf, resolveShortName } from '../model/hosts.js';
 import { selectorMatches, serviceSelects } from '../model/labels.js';
-import { dedupeDomains } from './outbound.js';
+import { dedupeDomains } from './outbound-routes.js';
 import { gatewayTcpChain, tlsChains, TLS_INSPECTOR } from './tcp.js';
 import { clusterOutput, eager, edsOutput, fixedClusters } from './sidecar.js';
 import { downstreamTlsSocket } from './server-tls.js';

@@ -15,15 +15,14 @@
  *   Sidecar's egressProxy when set.
  */
 import type { MeshService } from '../model/config.js';
-import type { FilterChain, Listener, RouteConfiguration, VirtualHost } from '../proto/types.js';
+import type { FilterChain, Listener } from '../proto/types.js';
 import { typedAny } from '../proto/any.js';
-import { legacyServiceDomains, serviceDomains } from './domains.js';
 import { versionGates } from './versions.js';
 import { HCM_FILTER, HCM_TYPE, listenerContext, rdsHcm } from './hcm.js';
-import { BLACKHOLE_CLUSTER, clusterName, configPath, outboundListenerName, outboundRouteName, vhostName } from './names.js';
+import { BLACKHOLE_CLUSTER, clusterName, configPath, outboundListenerName, outboundRouteName } from './names.js';
 import { istioMetadata } from './metadata.js';
 import { portProtocol, isHttp } from './protocol.js';
-import { hostRoutes, type RouteFlavor } from './route.js';
+import type { RouteFlavor } from './route.js';
 import { tcpChain, tcpProxy, tlsChains, TLS_INSPECTOR } from './tcp.js';
 import type { Scope } from './scope.js';
 import { egressBinding } from './egress-bind.js';
@@ -38,11 +37,33 @@ export const SIDECAR_ROUTES: RouteFlavor = {
 
 const byNum = (a: [number, unknown], b: [number, unknown]): number => a[0] - b[0];
 
-/** HTTP service ports visible to the proxy: port → services exposing it (sorted by hostname). */
-export function httpPorts(services: readonly MeshService[]): Map<number, MeshService[]> {
+/**
+ * Per services list (immutable, kept by the store across snapshots when no service changed), its
+ * HTTP ports and route ports: a VirtualService edit does not group every service again per part.
+ */
+const portMaps = new WeakMap<readonly MeshService[], { http?: Map<number, MeshService[]>; route?: Map<number, MeshService[]> }>();
+
+function portMapsOf(services: readonly MeshService[]): { http?: Map<number, MeshService[]>; route?: Map<number, MeshService[]> } {
+  let m = portMaps.get(services);
+  if (!m) portMaps.set(services, (m = {}));
+  return m;
+}
+
+/** HTTP service ports visible to the proxy: port → services exposing it (sorted by hostname). Memoized: do not change the result. */
+export function httpPorts(services: readonly MeshService[]): ReadonlyMap<number, readonly MeshService[]> {
+  const memo = portMapsOf(services);
+  return (memo.http ??= groupHttp(services));
+}
+
+function groupHttp(services: readonly MeshService[]): Map<number, MeshService[]> {
   const m = new Map<number, MeshService[]>();
   for (const s of services) {
-    for (const p of s.ports) if (isHttp(portProtocol(p))) m.set(p.port, [...(m.get(p.port) ?? []), s]);
+    for (const p of s.ports) {
+      if (!isHttp(portProtocol(p))) continue;
+      const list = m.get(p.port);
+      if (!list) m.set(p.port, [s]);
+      else list.push(s);
+    }
   }
   return new Map([...m.entries()].sort(byNum));
 }
@@ -52,18 +73,24 @@ export function sniffed(svc: MeshService, p: MeshService['ports'][number]): bool
   return p.protocol === 'TCP' && portProtocol(p) === 'Unsupported' && svc.clusterIP !== '';
 }
 
-/** Route configs per port: the HTTP ports' services plus the services sniffed on that port. */
-export function routePorts(services: readonly MeshService[]): Map<number, MeshService[]> {
-  const m = httpPorts(services);
+/** Route configs per port: the HTTP ports' services plus the services sniffed on that port. Memoized: do not change the result. */
+export function routePorts(services: readonly MeshService[]): ReadonlyMap<number, readonly MeshService[]> {
+  const memo = portMapsOf(services);
+  if (memo.route) return memo.route;
+  const m = new Map<number, MeshService[]>([...httpPorts(services)].map(([p, l]) => [p, [...l]]));
+  const sniffedOn = new Set<number>();
   for (const s of services) {
-    for (const p of s.ports)
-      if (sniffed(s, p) && !(m.get(p.port) ?? []).includes(s))
-        m.set(
-          p.port,
-          [...(m.get(p.port) ?? []), s].sort((a, b) => a.hostname.localeCompare(b.hostname)),
-        );
+    for (const p of s.ports) {
+      if (!sniffed(s, p)) continue;
+      const list = m.get(p.port);
+      if (list?.includes(s)) continue;
+      if (!list) m.set(p.port, [s]);
+      else list.push(s);
+      sniffedOn.add(p.port);
+    }
   }
-  return new Map([...m.entries()].sort(byNum));
+  for (const p of sniffedOn) m.get(p)!.sort((a, b) => a.hostname.localeCompare(b.hostname));
+  return (memo.route = new Map([...m.entries()].sort(byNum)));
 }
 
 const HTTP_INSPECTOR = {
@@ -302,47 +329,4 @@ function httpBindings(
 
 export function httpListeners(scope: Scope, ports: ReadonlyMap<number, readonly MeshService[]>): Listener[] {
   return httpBindings(scope, ports).map((b) => httpListener(scope, b.port, b.address, b.bound));
-}
-
-export function outboundRouteConfig(scope: Scope, port: number, services: readonly MeshService[]): RouteConfiguration {
-  const legacy = versionGates(scope.proxy).hostPortDomains;
-  const flavor = sidecarRoutes(scope);
-  const vhosts: VirtualHost[] = services.map((svc) => ({
-    name: vhostName(svc.hostname, port),
-    domains: legacy ? legacyServiceDomains(svc, scope.namespace, port) : serviceDomains(svc, scope.namespace, port, false),
-    routes: hostRoutes(scope, svc.hostname, port, flavor),
-    include_request_attempt_count: true,
-  }));
-  if (scope.outboundPolicy === 'REGISTRY_ONLY') {
-    vhosts.push({
-      name: 'block_all',
-      domains: ['*'],
-      routes: [{ name: 'block_all', match: { prefix: '/' }, direct_response: { status: 502 } }],
-      include_request_attempt_count: true,
-    });
-  } else {
-    vhosts.push({
-      name: 'allow_any',
-      domains: ['*'],
-      routes: [{ name: 'allow_any', match: { prefix: '/' }, route: { cluster: scope.passthroughCluster, timeout: { seconds: 0 } } }],
-      include_request_attempt_count: true,
-    });
-  }
-  return {
-    name: outboundRouteName(port),
-    virtual_hosts: dedupeDomains(vhosts),
-    validate_clusters: { value: false },
-    ...(legacy ? {} : { ignore_port_in_host_matching: true }),
-  };
-}
-
-/** Envoy NACKs a route config where two virtual hosts share a domain: the first keeps it (istiod drops duplicates too). */
-export function dedupeDomains(vhosts: VirtualHost[]): VirtualHost[] {
-  const seen = new Set<string>();
-  return vhosts
-    .map((v) => ({
-      ...v,
-      domains: (v.domains ?? []).filter((d) => (seen.has(d.toLowerCase()) ? false : (seen.add(d.toLowerCase()), true))),
-    }))
-    .filter((v) => v.domains.length > 0);
 }

@@ -11,11 +11,13 @@
  */
 import type { MeshConfig } from '../model/config.js';
 import type { Proxy } from '../model/proxy.js';
-import type { Cluster, ClusterLoadAssignment } from '../proto/types.js';
+import type { Cluster, ClusterLoadAssignment, RouteConfiguration, VirtualHost } from '../proto/types.js';
 import { edsResolution, outboundCluster, outboundClusterKeys, type ClusterFlavor } from './cluster.js';
 import { outboundEndpoints } from './endpoint.js';
 import { BLACKHOLE_CLUSTER, PASSTHROUGH_CLUSTER, type ClusterKey } from './names.js';
-import { httpListeners, httpPorts, outboundRouteConfig, routePorts, tcpListenerBuilders, virtualOutbound } from './outbound.js';
+import { httpListeners, httpPorts, routePorts, sidecarRoutes, tcpListenerBuilders, virtualOutbound } from './outbound.js';
+import { outboundRoutePieces } from './outbound-routes.js';
+import { assemble, piecewise, recordPieces, type PieceList } from './pieces.js';
 import { inboundClusters, inboundPorts, inboundRoutes } from './inbound.js';
 import { inboundListeners } from './inbound-bind.js';
 import { interceptionMode } from '../model/interception.js';
@@ -105,11 +107,19 @@ export function sidecarOutbound(scope: Scope): Generated {
       return svc !== undefined && edsResolution(svc);
     },
   );
-  const routeSvcs = once(() => routePorts(scope.services));
-  const routes = perNameOutput(
-    scope,
-    () => [...routeSvcs().keys()].map(String).sort(),
-    (s, n) => outboundRouteConfig(s, Number(n), routeSvcs().get(Number(n))!),
+  const flavor = once(() => sidecarRoutes(scope));
+  // routePorts is memoized per services list: reading it through `s` costs nothing and is recorded like any read.
+  const routePieces = (s: Scope, n: string): PieceList<RouteConfiguration, VirtualHost> =>
+    outboundRoutePieces(s, Number(n), routePorts(s.services).get(Number(n))!, flavor());
+  // A route config is also offered as pieces (a virtual host each), so the cache rebuilds only the
+  // virtual hosts an edit touched (translators/pieces.ts).
+  const routes = piecewise(
+    perNameOutput(
+      scope,
+      (s) => [...routePorts(s.services).keys()].map(String).sort(),
+      (s, n) => assemble(routePieces(s, n), s),
+    ),
+    (n) => recordPieces(scope, (s) => routePieces(s, n)),
   );
   return { ...EMPTY_OUTPUT, clusters, endpoints: edsOutput(scope, clusters), routes };
 }

@@ -16,7 +16,6 @@ import {
   type MeshService,
   type PolicyNotice,
   type Rejection,
-  type VirtualServiceConflict,
 } from '../model/config.js';
 import type { PeerAuthentication } from '../model/peerauth.js';
 import { authzNotices, peerAuthNotices } from './policy-notices.js';
@@ -32,6 +31,7 @@ import type { AuthorizationPolicy, RequestAuthentication } from '../model/securi
 import type { Entry, StoreState } from './store/reduce.js';
 import type { GatewayApiObject } from '../model/gatewayapi.js';
 import { convertGatewayApi } from './gatewayapi/convert.js';
+import { allRejections, byKey, checkVirtualService, vsConflicts, vsOnlyMesh, vsSections } from './mesh-vs.js';
 
 export interface MeshOptions {
   readonly domainSuffix: string;
@@ -53,9 +53,6 @@ export interface MeshOptions {
 }
 
 export const DEFAULT_MESH_OPTIONS: MeshOptions = { domainSuffix: 'cluster.local', endpointsFromPods: true };
-
-const byKey = (a: { meta: { namespace: string; name: string } }, b: { meta: { namespace: string; name: string } }): number =>
-  a.meta.namespace.localeCompare(b.meta.namespace) || a.meta.name.localeCompare(b.meta.name);
 
 function targetPortFor(sp: ServicePort, pod: Pod | undefined): number | null {
   if (typeof sp.targetPort === 'number') return sp.targetPort;
@@ -81,13 +78,26 @@ function endpointSort(a: MeshEndpoint, b: MeshEndpoint): number {
  * `changedKinds` (the kinds changed since `previous`, as the store stage knows them): when none of
  * them is a kind services and endpoints are made of, `previous`'s services, endpoints and their
  * notices are reused as they are (same objects), so a VirtualService edit costs no per-service work.
+ * `changedKeys` too, and only VirtualServices changed: `previous` is updated where they are
+ * (mesh-vs.ts `vsOnlyMesh`) instead of rebuilt from every stored object.
  */
 export function buildMesh(
   st: StoreState,
   opts: MeshOptions = DEFAULT_MESH_OPTIONS,
   previous?: MeshConfig,
   changedKinds?: ReadonlySet<string>,
+  changedKeys?: ReadonlySet<ConfigKey>,
 ): { mesh: MeshConfig; accepted: Map<ConfigKey, Entry> } {
+  // Only VirtualServices changed (their keys known): the previous snapshot updated where they are (mesh-vs.ts).
+  if (previous && changedKeys && changedKinds?.size && [...changedKinds].every((k) => k === 'VirtualService')) {
+    const prevSection = sections.get(previous);
+    const r = prevSection?.opts === opts ? vsOnlyMesh(st, opts, previous, changedKeys) : undefined;
+    if (r && prevSection) {
+      sections.set(r.mesh, prevSection);
+      vsSections.set(r.mesh, r.section);
+      return { mesh: r.mesh, accepted: r.accepted };
+    }
+  }
   const services: Service[] = [];
   const slices: EndpointSlice[] = [];
   const endpointsObjects = new Map<string, EndpointSlice[]>();
@@ -209,35 +219,21 @@ export function buildMesh(
     if (!destinationRuleByHost.has(host)) destinationRuleByHost.set(host, dr);
   }
 
-  const semanticRejections: Rejection[] = [];
+  const problems = new Map<ConfigKey, Rejection>();
   const accepted = new Map<ConfigKey, Entry>();
-  const virtualServices: VirtualService[] = [];
+  const vsAccepted: { key: ConfigKey; entry: Entry }[] = [];
   for (const { vs, entry } of vss.sort((a, b) => byKey(a.vs, b.vs))) {
     const key = configKey('VirtualService', vs.meta.namespace, vs.meta.name);
-    const problem = subsetProblem(vs, destinationRuleByHost, opts.domainSuffix);
-    if (!problem) {
-      virtualServices.push(vs);
-      accepted.set(key, entry);
-      continue;
-    }
-    // When the newest submitted version already failed validation, that rejection is the one to
-    // report; this older stored version is only the candidate for "last good".
-    if (!st.rejected.has(key))
-      semanticRejections.push({
-        key,
-        kind: 'VirtualService',
-        namespace: vs.meta.namespace,
-        name: vs.meta.name,
-        source: entry.origin.source,
-        ...problem,
-      });
-    const prev = previous?.objects.get(key);
-    if (prev && prev.object.kind === 'VirtualService' && !subsetProblem(prev.object, destinationRuleByHost, opts.domainSuffix)) {
-      virtualServices.push(prev.object);
-      accepted.set(key, prev);
+    const r = checkVirtualService(key, entry as Entry & { object: VirtualService }, destinationRuleByHost, opts.domainSuffix, previous);
+    if (r.problem) problems.set(key, r.problem);
+    if (r.accepted) {
+      vsAccepted.push({ key, entry: r.accepted });
+      accepted.set(key, r.accepted);
     }
   }
-  virtualServices.sort(byKey);
+  const virtualServices = vsAccepted.map((x) => x.entry.object as VirtualService);
+  // What VirtualServices are checked against: the user's rules, before the Gateway API's are merged in below.
+  const userDrByHost = gatewayApi.length ? new Map(destinationRuleByHost) : destinationRuleByHost;
 
   const objects = new Map<ConfigKey, Entry>();
   for (const k of [...st.objects.keys()].sort()) {
@@ -272,7 +268,7 @@ export function buildMesh(
       destinationRuleByHost.set(gen.spec.host, merged);
     }
   }
-  const rejected = [...st.rejected.values(), ...semanticRejections].sort((a, b) => a.key.localeCompare(b.key));
+  const rejected = allRejections(st, problems);
   const settings = opts.settings ?? DEFAULT_MESH_SETTINGS;
   const policyNotices: PolicyNotice[] = [
     ...peerAuthNotices(peerAuthentications, settings.rootNamespace, sortedPods, wes),
@@ -307,6 +303,7 @@ export function buildMesh(
     ...(telemetries.length ? { telemetries } : {}),
   };
   sections.set(mesh, { section, opts });
+  vsSections.set(mesh, { opts, drByHost: userDrByHost, accepted: vsAccepted, problems, converted: gwapi?.virtualServices ?? [] });
   return { mesh, accepted };
 }
 
@@ -461,53 +458,4 @@ function serviceSection(
   }
   meshServices.sort((a, b) => a.hostname.localeCompare(b.hostname));
   return { meshServices, serviceByHost, endpoints, notices };
-}
-
-function subsetProblem(
-  vs: VirtualService,
-  drs: ReadonlyMap<string, DestinationRule>,
-  suffix: string,
-): { field: string; reason: string } | null {
-  const dests: { path: string; d: { host: string; subset?: string } }[] = [];
-  (vs.spec.http ?? []).forEach((h, i) => {
-    (h.route ?? []).forEach((d, j) => dests.push({ path: `spec.http[${i}].route[${j}].destination`, d: d.destination }));
-    if (h.mirror) dests.push({ path: `spec.http[${i}].mirror`, d: h.mirror });
-  });
-  for (const k of ['tcp', 'tls'] as const) {
-    (vs.spec[k] ?? []).forEach((t, i) =>
-      t.route.forEach((d, j) => dests.push({ path: `spec.${k}[${i}].route[${j}].destination`, d: d.destination })),
-    );
-  }
-  for (const { path, d } of dests) {
-    const subset = d.subset;
-    if (!subset) continue;
-    const host = resolveShortName(d.host, vs.meta.namespace, suffix);
-    const dr = drs.get(host);
-    if (!dr) return { field: `${path}.subset`, reason: `subset "${subset}" of ${host}: no DestinationRule defines subsets for that host` };
-    if (!dr.spec.subsets?.some((s) => s.name === subset)) {
-      return {
-        field: `${path}.subset`,
-        reason: `unknown subset "${subset}" of ${host} (DestinationRule ${dr.meta.namespace}/${dr.meta.name} defines ${dr.spec.subsets?.map((s) => s.name).join(', ') || 'none'})`,
-      };
-    }
-  }
-  return null;
-}
-
-/**
- * Hosts claimed by more than one mesh-bound VirtualService. A sidecar takes the first VirtualService
- * (by namespace/name) for a host, as istiod does; the others are reported, not silently dropped.
- */
-function vsConflicts(vss: readonly VirtualService[], suffix: string): VirtualServiceConflict[] {
-  const byHost = new Map<string, string[]>();
-  for (const vs of vss) {
-    if (vs.spec.gateways && !vs.spec.gateways.includes('mesh')) continue;
-    for (const h of new Set(vs.spec.hosts.map((x) => resolveShortName(x, vs.meta.namespace, suffix)))) {
-      byHost.set(h, [...(byHost.get(h) ?? []), `${vs.meta.namespace}/${vs.meta.name}`]);
-    }
-  }
-  return [...byHost.entries()]
-    .filter(([, v]) => v.length > 1)
-    .sort((a, b) => a[0].localeCompare(b[0]))
-    .map(([host, v]) => ({ host, winner: v[0]!, ignored: v.slice(1) }));
 }

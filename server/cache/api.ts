@@ -67,9 +67,13 @@ export interface ConfigWatcher {
  * the previous snapshot's ClusterKey for cluster and EDS names; `deps`: what the resource read when
  * it was translated, translators/deps.ts). `names`, when set: whether a type's whole name list
  * (which read `deps`) is unchanged too, so the new snapshot lists it without building the output.
+ * `whole`, when set (a change whose every effect is keyed by dependencies): whether a part whose
+ * resources and name lists read only `deps` (their union) is unchanged as a whole — the cache then
+ * keeps the part itself, without translating it or visiting its resources.
  */
 export type CarryOver = ((t: XdsType, name: string, key: ClusterKey | undefined, deps?: ReadonlySet<string>) => boolean) & {
   readonly names?: (t: XdsType, deps: ReadonlySet<string> | undefined) => boolean;
+  readonly whole?: (deps: ReadonlySet<string>) => boolean;
 };
 
 /** The push runner's view of the cache. */

@@ -89,17 +89,22 @@ export class Interner {
   private encodeNew(messageName: string, name: string, msg: object): EncodedResource {
     const vhosts = (msg as { virtual_hosts?: unknown }).virtual_hosts;
     if (messageName !== ROUTE_CONFIGURATION || !Array.isArray(vhosts) || vhosts.length < 16) return encodeResource(messageName, name, msg);
-    const bytes = encodeSpliced(messageName, msg as Record<string, unknown>, 'virtual_hosts', (vh, i) => {
-      const k = createHash('sha256').update(JSON.stringify(vh)).digest('base64');
-      let b = this.parts.get(k) ?? this.partsPrev.get(k);
-      if (!b) b = encodeMessage(VIRTUAL_HOST, vh, `RouteConfiguration.virtual_hosts[${i}]`);
-      if (!this.parts.has(k)) {
-        this.parts.set(k, b);
-        this.grow(k.length + b.length);
-      }
-      return b;
-    });
+    const bytes = encodeSpliced(messageName, msg as Record<string, unknown>, 'virtual_hosts', (vh, i) =>
+      this.encodePiece(VIRTUAL_HOST, vh, `RouteConfiguration.virtual_hosts[${i}]`),
+    );
     return resourceOfBytes(messageName, name, bytes);
+  }
+
+  /** An element of a spliced resource (a virtual host) as `typeName`, kept by a digest of its JSON text this generation and the previous one. */
+  encodePiece(typeName: string, element: unknown, path: string): Uint8Array {
+    const k = createHash('sha256').update(typeName).update('\u0000').update(JSON.stringify(element)).digest('base64');
+    let b = this.parts.get(k) ?? this.partsPrev.get(k);
+    if (!b) b = encodeMessage(typeName, element, path);
+    if (!this.parts.has(k)) {
+      this.parts.set(k, b);
+      this.grow(k.length + b.length);
+    }
+    return b;
   }
 
   /** Starts a new generation. */

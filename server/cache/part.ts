@@ -14,11 +14,13 @@
  * bytes and not in the translators' shape that those views read.
  */
 import { MESSAGE_OF, PUSH_ORDER, CDS, ECDS, EDS, LDS, NDS, RDS, SDS, type XdsType } from '../../proto/typeurls.js';
-import type { EncodedResource } from '../../proto/encode.js';
+import { resourceOfBytes, type EncodedResource } from '../../proto/encode.js';
 import type { ClusterKey, Generated, KeyedOutput, TypeOutput } from '../../translators/index.js';
 import { isNoOutput } from '../../translators/generated.js';
 import type { CarryOver } from './api.js';
 import type { Deps } from '../../translators/deps.js';
+import { piecesOf, type Pieces } from '../../translators/pieces.js';
+import { encodePieces, withBytes, type PieceState } from './pieces.js';
 
 /** What a resource or name list read when translated (translators/deps.ts DepOutput), if its output records it. */
 const depsOf = (o: TypeOutput<object>, name: string): Deps | undefined => (o as { deps?: (n: string) => Deps | undefined }).deps?.(name);
@@ -79,6 +81,13 @@ export class PartSnapshot {
   private readonly deps = new Map<XdsType, Map<string, Deps | undefined>>(PUSH_ORDER.map((t) => [t, new Map()]));
   /** Per type, what its name list read. */
   private readonly namesDeps = new Map<XdsType, Deps | undefined>();
+  /** Per type, the piecewise encoding (server/cache/pieces.ts) of each resource encoded (or carried) as pieces. */
+  private readonly pieceStates = new Map<XdsType, Map<string, PieceState>>();
+  /**
+   * While resources not carried over are encoded: the previous part's piece states and what the
+   * push leaves unchanged, so a rebuilt resource reuses the elements nothing touched.
+   */
+  private prevPieces: { states: ReadonlyMap<XdsType, ReadonlyMap<string, PieceState>>; keep: CarryOver } | null = null;
   private generated: Generated | null;
   private regenerate: () => Generated;
   private owner: string;
@@ -125,6 +134,7 @@ export class PartSnapshot {
       for (const [t, m] of carry.from.encoded) {
         const mine = this.encoded.get(t)!;
         const theirDeps = carry.from.deps.get(t)!;
+        const theirPieces = carry.from.pieceStates.get(t);
         const listed = relisted.get(t);
         for (const [n, v] of m) {
           // A name gone from a list listed again (a removed subset's cluster) is not carried, whatever it read.
@@ -134,14 +144,67 @@ export class PartSnapshot {
             mine.set(n, v);
             this.deps.get(t)!.set(n, d);
             if (v) this.bytes += v.any.length;
+            const ps = theirPieces?.get(n);
+            if (ps) this.pieceState(t).set(n, ps);
           }
         }
       }
+      if (carry.from.pieceStates.size) this.prevPieces = { states: carry.from.pieceStates, keep: carry.keep };
     }
     if (src.closed) {
       for (const t of PUSH_ORDER) for (const n of this.nameLists.get(t)!) this.get(t, n);
       this.generated = null;
+      this.prevPieces = null;
+      this.allDeps = this.unionDeps();
     }
+  }
+
+  /**
+   * A closed part: everything its resources and name lists read (undefined when one of them did
+   * not record it), so a later push whose changes it did not read keeps this part whole (CarryOver.whole).
+   */
+  allDeps: Deps | undefined = undefined;
+
+  private unionDeps(): Deps | undefined {
+    const all = new Set<string>();
+    for (const t of PUSH_ORDER) {
+      const nd = this.namesDeps.get(t);
+      if (!nd) return undefined;
+      for (const d of nd) all.add(d);
+      const deps = this.deps.get(t)!;
+      // Every resource, failed ones included (a failure that recorded nothing is not known to recur).
+      for (const n of this.encoded.get(t)!.keys()) {
+        const d = deps.get(n);
+        if (!d) return undefined;
+        for (const x of d) all.add(x);
+      }
+    }
+    return all;
+  }
+
+  private pieceState(t: XdsType): Map<string, PieceState> {
+    let m = this.pieceStates.get(t);
+    if (!m) this.pieceStates.set(t, (m = new Map()));
+    return m;
+  }
+
+  /**
+   * `name` encoded from the output's pieces (a route config's virtual hosts), reusing the elements
+   * of the previous part's encoding that nothing the push changed was read by.
+   */
+  private encodePiecewise(t: XdsType, name: string, pieces: Pieces): EncodedResource {
+    const prev = this.prevPieces;
+    const r = encodePieces(
+      MESSAGE_OF[t],
+      pieces,
+      prev?.states.get(t)?.get(name),
+      (d) => prev !== null && prev.keep(t, name, undefined, d),
+      (type, element, path) => this.interner.encodePiece(type, element, path),
+    );
+    const res = this.interner.intern(resourceOfBytes(MESSAGE_OF[t], name, r.bytes));
+    this.pieceState(t).set(name, withBytes(r.state, res.bytes));
+    this.deps.get(t)!.set(name, r.deps);
+    return res;
   }
 
   private carryKey(t: XdsType, n: string, k: ClusterKey | undefined): void {
@@ -254,13 +317,17 @@ export class PartSnapshot {
     let res: EncodedResource | null = null;
     try {
       const o = outputOf(this.generated, t) as TypeOutput<object> & Partial<KeyedOutput<object>>;
-      // A carried key (endpoint pushes carry name lists and keys) lets the output skip listing its clusters.
-      const k = o.getWithKey ? this.keys.get(t)?.get(name) : undefined;
-      const msg = k ? o.getWithKey!(name, k) : o.get(name);
-      // A name the part does not have is not remembered: names are the client's choice.
-      if (!msg) return undefined;
-      this.deps.get(t)!.set(name, depsOf(outputOf(this.generated, t), name));
-      res = this.interner.encode(t, MESSAGE_OF[t], name, msg);
+      const pieces = piecesOf(o)?.(name);
+      if (pieces) res = this.encodePiecewise(t, name, pieces);
+      else {
+        // A carried key (endpoint pushes carry name lists and keys) lets the output skip listing its clusters.
+        const k = o.getWithKey ? this.keys.get(t)?.get(name) : undefined;
+        const msg = k ? o.getWithKey!(name, k) : o.get(name);
+        // A name the part does not have is not remembered: names are the client's choice.
+        if (!msg) return undefined;
+        this.deps.get(t)!.set(name, depsOf(outputOf(this.generated, t), name));
+        res = this.interner.encode(t, MESSAGE_OF[t], name, msg);
+      }
     } catch (error) {
       this.onError({ proxyClass: this.owner, typeUrl: t, name, error: error as Error });
     }

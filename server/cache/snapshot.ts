@@ -319,7 +319,13 @@ export class SnapshotCache implements MeshCache {
     this.previousParts.delete(p.key);
     const carry = prev && this.keep ? { from: prev.snap, keep: this.keep } : undefined;
     // Nothing of it changed (a pod's inbound part on a VirtualService edit): the part itself is kept.
-    if (carry && p.closed && p.kind !== 'class' && carry.from.carriedWhole(carry.keep)) {
+    // Known at once when the change is keyed by dependencies and the part read none of those it
+    // invalidates (CarryOver.whole), else by asking every resource.
+    const kept = (c: { from: PartSnapshot; keep: CarryOver }): boolean => {
+      const all = c.from.allDeps;
+      return all && c.keep.whole ? c.keep.whole(all) : c.from.carriedWhole(c.keep);
+    };
+    if (carry && p.closed && p.kind !== 'class' && kept(carry)) {
       const e: PartEntry = { snap: carry.from.rebind({ owner: classKey, regenerate: () => p.make() }), refs: 0 };
       this.parts.set(p.key, e);
       return e;

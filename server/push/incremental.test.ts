@@ -20,6 +20,7 @@ import { buildMesh, DEFAULT_MESH_OPTIONS } from '../../watchers/mesh.js';
 import { emptyState, reduce, takeChanges } from '../../watchers/store/reduce.js';
 import { pushScope } from '../../watchers/store/scope.js';
 import { outputParts, type OutputPart } from '../../translators/index.js';
+import { piecesOf } from '../../translators/pieces.js';
 import { SnapshotCache, type ResourceSnapshot } from '../cache/snapshot.js';
 import { PushRunner } from './runner.js';
 
@@ -105,6 +106,8 @@ function vs(k: number, i: number, v: number): string {
   const hosts = v % 7 === 3 ? `["*.${nsOf(i)}.svc.cluster.local"]` : `[${host}]`;
   const tcp = v % 4 === 1 ? `\n  tcp:\n  - route:\n    - destination: {host: ${target}, port: {number: 9000}}\n` : '';
   const w = 10 + ((v * 7) % 80);
+  // Some name a subset: v1 exists when the service has a DestinationRule, v9 never (rejected: the last good version stays).
+  const subset = v % 6 === 2 ? ', subset: v1' : v % 6 === 5 ? ', subset: v9' : '';
   return `apiVersion: networking.istio.io/v1
 kind: VirtualService
 metadata: {name: vs${k}, namespace: ${nsOf(i)}}
@@ -115,8 +118,8 @@ spec:
     route:
 ${
   v % 3 === 0
-    ? `    - destination: {host: ${target}}` // one destination: the route hashes as its DestinationRule says
-    : `    - destination: {host: ${target}}
+    ? `    - destination: {host: ${target}${subset}}` // one destination: the route hashes as its DestinationRule says
+    : `    - destination: {host: ${target}${subset}}
       weight: ${w}
     - destination: {host: ${SVCS[(i + 1) % SVCS.length]}.${nsOf(i + 1)}.svc.cluster.local}
       weight: ${100 - w}`
@@ -195,12 +198,11 @@ function dump(snap: ResourceSnapshot): string {
 function step(st: ReturnType<typeof emptyState>, prev: MeshConfig, events: ConfigEvent[]): PushRequest {
   for (const e of events) reduce(st, e);
   const { kinds, keys } = takeChanges(st);
-  const mesh = buildMesh(st, DEFAULT_MESH_OPTIONS, prev, kinds).mesh;
-  // The store's incremental build (services and endpoints reused when none of their kinds changed) equals a fresh one.
+  const mesh = buildMesh(st, DEFAULT_MESH_OPTIONS, prev, kinds, keys).mesh;
+  // The store's incremental build (services and endpoints reused when none of their kinds changed,
+  // a VirtualService-only change applied to the previous snapshot) equals a fresh one, field by field.
   const fresh = buildMesh(st, DEFAULT_MESH_OPTIONS, prev).mesh;
-  assert.deepEqual(mesh.services, fresh.services);
-  assert.deepEqual(mesh.endpoints, fresh.endpoints);
-  assert.deepEqual(mesh.notices, fresh.notices);
+  assert.deepEqual({ ...mesh, objects: [...mesh.objects] }, { ...fresh, objects: [...fresh.objects] }, 'objects in key order');
   return {
     mesh,
     kinds,
@@ -255,8 +257,9 @@ function countingParts(): {
   counting: (mesh: MeshConfig, p: Proxy) => { classKey: string; parts: readonly OutputPart[] };
 } {
   const built: { type: string; name: string }[] = [];
-  const spy = <T extends object>(type: string, o: T & { get(n: string): unknown }): T => {
+  const spy = <T extends object>(type: string, o: T & { names(): readonly string[]; get(n: string): object | undefined }): T => {
     const w = o as T & { get(n: string): unknown; getWithKey?: (n: string, k: unknown) => unknown };
+    const pieces = piecesOf(o);
     return {
       ...o,
       get: (n: string) => {
@@ -268,6 +271,15 @@ function countingParts(): {
             getWithKey: (n: string, k: unknown) => {
               built.push({ type, name: n });
               return w.getWithKey!(n, k);
+            },
+          }
+        : {}),
+      // A route config built as pieces (its virtual hosts): each virtual host built counts.
+      ...(pieces
+        ? {
+            pieces: (n: string) => {
+              const p = pieces(n);
+              return p && { ...p, build: (i: number) => (built.push({ type, name: `${n} ${p.keys[i]!.split('\u0000')[0]}` }), p.build(i)) };
             },
           }
         : {}),
@@ -357,15 +369,15 @@ describe('server/push incremental pushes equal a from-scratch translation', func
     const before = dump(lease.snapshot());
     built.length = 0;
     // vs-0 routes s0 (namespace a) on port 8080: a weight change.
-    req = step(st, req.mesh, [fileEvent('vs-0', vs(0, 0, 2))]);
+    req = step(st, req.mesh, [fileEvent('vs-0', vs(0, 0, 9))]);
     assert.deepEqual([...req.keys], ['VirtualService/a/vs0']);
     runner.push(req);
     const after = dump(lease.snapshot());
     assert.notEqual(after, before);
     assert.deepEqual(
       [...new Set(built.map((b) => `${b.type} ${b.name}`))].sort(),
-      // s0's route config (its port, 8080) and its own TCP listener (which reads its VirtualService's tcp routes).
-      ['LDS 10.96.1.1_9000', 'RDS 8080'],
+      // s0's virtual host in its route config (its port, 8080) and its own TCP listener (which reads its VirtualService's tcp routes).
+      ['LDS 10.96.1.1_9000', 'RDS 8080 s0.a.svc.cluster.local:8080'],
       'only what reads the edited host is built again',
     );
     assert.equal(after, dump(new SnapshotCache(req.mesh).forProxy(PROXIES[0]!)));
@@ -415,7 +427,11 @@ describe('server/push incremental pushes equal a from-scratch translation', func
       return [...new Set(built.filter((b) => b.type !== 'CDS' && b.type !== 'EDS').map((b) => `${b.type} ${b.name}`))].sort();
     };
     assert.deepEqual(rebuilt(6), [], 'a connection pool edit (and a new subset, v3) rebuilds no route');
-    assert.deepEqual(rebuilt(7), ['RDS 8080'], 'a consistent hash (v odd) changes the route config of its port');
+    assert.deepEqual(
+      rebuilt(7),
+      ['RDS 8080 s3.b.svc.cluster.local:8080'],
+      'a consistent hash (v odd) changes the virtual host of s3 in the route config of its port',
+    );
     lease.release();
   });
 });

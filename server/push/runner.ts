@@ -123,6 +123,7 @@ export function planPush(scope: PushScope, prev: MeshConfig, next: MeshConfig, k
     (_t: XdsType, _n: string, _k: ClusterKey | undefined, deps?: ReadonlySet<string>) => keep(deps),
     {
       names: (_t: XdsType, deps: ReadonlySet<string> | undefined) => keep(deps),
+      whole: keep,
     },
   );
   return { types: undefined, hosts: null, headless: false, affected: undefined, carryOver };

@@ -83,7 +83,7 @@ export function emptyStoreOutput(mesh: MeshOptions = DEFAULT_MESH_OPTIONS): Stor
 /** Builds the next output from the previous one and a debounced batch. Reads `b.state`, never writes it. */
 function nextOutput(prev: StoreOutput, b: Batch, opts: MeshOptions): StoreOutput {
   const t0 = performance.now();
-  const mesh = buildMesh(b.state, opts, prev.mesh, b.kinds).mesh;
+  const mesh = buildMesh(b.state, opts, prev.mesh, b.kinds, b.keys).mesh;
   const buildMs = performance.now() - t0;
   const changed = { mesh, kinds: b.kinds as ReadonlySet<ConfigKind>, keys: b.keys as ReadonlySet<ConfigKey> };
   const change: PushRequest = {

@@ -1,0 +1,191 @@
+/**
+ * @module bench/flat-inproc
+ * `node dist/bench/flat-inproc.js 250,1000,4000 [edits]` — the flat bench (flat.ts) without a
+ * fleet, a child process or I/O, for profiling (`node --cpu-prof`) and for steadier figures on a
+ * shared machine. For each service count it folds the standard bench mesh (meshgen.ts, scoped)
+ * into a store as the file source would, serves 5 proxy classes (one per namespace, per-Deployment
+ * labels) from a SnapshotCache through a PushRunner, then edits svc-0's VirtualService `edits`
+ * times, each edit the way the server handles it, timed per stage:
+ * - parse: the file source re-reading `vs.yaml` (every VirtualService of the mesh: the bench's file
+ *   mode; a Kubernetes watch event carries the one object) — in the server on its parse worker
+ *   thread (watchers/file/parse-pool.ts), so in its CPU but not in the push;
+ * - fold: the store folding the file's objects in (reduce.ts: only changed objects count as changes);
+ * - build: the store stage's MeshConfig build (`buildMs` in the server's log, istiod's
+ *   pilot_pushcontext_init);
+ * - push: the runner's push (cache rotation with carry-over; the server's `pushMs` without streams);
+ * - classes: what the streams then read — every class's wildcard set of CDS, EDS, LDS and RDS
+ *   (translation and encoding of what changed, name lists and type versions).
+ * `FLAT_PROF=<path>` writes a CPU profile of the edits alone to `<path>.<services>.cpuprofile`.
+ * Prints the medians per size as a markdown table.
+ */
+import path from 'node:path';
+import os from 'node:os';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
+import type { ConfigEvent, MeshConfig } from '../model/config.js';
+import { parseNodeId, type Proxy } from '../model/proxy.js';
+import { pushReasons, type PushRequest } from '../model/push.js';
+import { CDS, EDS, LDS, RDS } from '../proto/typeurls.js';
+import { parseConfigText } from '../watchers/file/parse.js';
+import { buildMesh, DEFAULT_MESH_OPTIONS } from '../watchers/mesh.js';
+import { emptyState, reduce, takeChanges, type StoreState } from '../watchers/store/reduce.js';
+import { pushScope } from '../watchers/store/scope.js';
+import { SnapshotCache } from '../server/cache/snapshot.js';
+import { PushRunner } from '../server/push/runner.js';
+import { vsYaml, writeMesh, type MeshSize } from './meshgen.js';
+import { median } from './flat.js';
+
+const NAMESPACES = 5;
+/** Edits made before the measured ones (see below). */
+const WARMUP = 3;
+
+function fileEvent(source: string, text: string): ConfigEvent {
+  const r = parseConfigText(text, source);
+  if (!r.ok) throw new Error(`${source}: ${r.reason}`);
+  return { type: 'replace', origin: { source }, objects: r.file.objects, rejections: r.file.rejections, ignored: r.file.ignored };
+}
+
+function proxyOf(i: number): Proxy {
+  const ns = `ns-${i % NAMESPACES}`;
+  const r = parseNodeId(`sidecar~10.201.0.${i + 1}~proxy-${i}.${ns}~${ns}.svc.cluster.local`, {
+    NAMESPACE: ns,
+    LABELS: { app: 'fleet', version: 'v1' },
+  });
+  if (!r.ok) throw new Error(r.reason);
+  return r.proxy;
+}
+
+/** The store stage's step (watchers/store/stage.ts nextOutput), with its build timed; `folded` after the events are folded in. */
+function step(
+  st: StoreState,
+  prev: MeshConfig,
+  events: readonly ConfigEvent[],
+  folded: () => void = () => {},
+): { req: PushRequest; buildMs: number } {
+  for (const e of events) reduce(st, e);
+  const { kinds, keys } = takeChanges(st);
+  folded();
+  const t0 = performance.now();
+  const mesh = buildMesh(st, DEFAULT_MESH_OPTIONS, prev, kinds, keys).mesh;
+  const buildMs = performance.now() - t0;
+  const req: PushRequest = {
+    mesh,
+    kinds,
+    keys,
+    scope: pushScope(prev, { mesh, kinds, keys }),
+    reasons: pushReasons(kinds),
+    firstChangeAt: 0,
+    buildMs,
+    exactKeys: true,
+  };
+  return { req, buildMs };
+}
+
+export interface InProcRow {
+  readonly services: number;
+  readonly parseMs: number;
+  readonly foldMs: number;
+  readonly buildMs: number;
+  readonly pushMs: number;
+  readonly classesMs: number;
+  /** Process CPU over build, push and classes (steadier than wall time on a shared machine). */
+  readonly cpuMs: number;
+  readonly all: readonly number[];
+}
+
+export async function flatInProcess(services: number, edits: number): Promise<InProcRow> {
+  const size: MeshSize = { services, endpointsPerService: 3, namespaces: NAMESPACES, routedShare: 0.1, scoped: true };
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'tspilot-flat-inproc-'));
+  try {
+    await writeMesh(dir, size);
+    const st = emptyState();
+    const files = (await readdir(dir)).sort();
+    const events: ConfigEvent[] = [];
+    for (const f of files) events.push(fileEvent(path.join(dir, f), await readFile(path.join(dir, f), 'utf8')));
+    events.push({ type: 'synced' });
+    let { req } = step(st, buildMesh(emptyState(), DEFAULT_MESH_OPTIONS).mesh, events);
+    const cache = new SnapshotCache(req.mesh);
+    const runner = new PushRunner(cache, { subscribers: () => [] });
+    const leases = Array.from({ length: NAMESPACES }, (_, i) => cache.acquire(proxyOf(i)));
+    const read = (): void => {
+      for (const l of leases) for (const t of [CDS, EDS, LDS, RDS]) l.snapshot().wildcardSet(t);
+    };
+    runner.push(req);
+    read();
+    const rows: { parseMs: number; foldMs: number; buildMs: number; pushMs: number; classesMs: number; cpuMs: number }[] = [];
+    // Parsed before the edits (as the server's parse worker thread does), so the profile shows the main thread's work.
+    const parsed: { ev: ConfigEvent; ms: number }[] = [];
+    for (let e = 0; e < WARMUP + edits; e++) {
+      const t = performance.now();
+      const ev = fileEvent(path.join(dir, 'vs.yaml'), vsYaml(size, e % 2 ? 70 : 60 - e));
+      parsed.push({ ev, ms: performance.now() - t });
+    }
+    // The first edits also warm the JIT and the per-list memos up (watchers/, translators/): not measured.
+    for (const { ev } of parsed.splice(0, WARMUP)) {
+      req = step(st, req.mesh, [ev]).req;
+      runner.push(req);
+      read();
+    }
+    // FLAT_PROF=<file.cpuprofile>: a CPU profile of the edits alone (not the mesh's first translation).
+    const prof = process.env['FLAT_PROF'] ? new Session() : undefined;
+    if (prof) {
+      prof.connect();
+      await prof.post('Profiler.enable');
+      await prof.post('Profiler.start');
+    }
+    for (let e = 0; e < edits; e++) {
+      const { ev, ms: parseMs } = parsed[e]!;
+      let c0 = process.cpuUsage();
+      const t1 = performance.now();
+      const s = step(st, req.mesh, [ev], () => (c0 = process.cpuUsage()));
+      req = s.req;
+      const t2 = performance.now();
+      runner.push(req);
+      const t3 = performance.now();
+      read();
+      const t4 = performance.now();
+      const c = process.cpuUsage(c0);
+      const cpuMs = (c.user + c.system) / 1000;
+      rows.push({ parseMs, foldMs: t2 - t1 - s.buildMs, buildMs: s.buildMs, pushMs: t3 - t2, classesMs: t4 - t3, cpuMs });
+    }
+    if (prof) {
+      const { profile } = await prof.post('Profiler.stop');
+      await writeFile(`${process.env['FLAT_PROF']}.${services}.cpuprofile`, JSON.stringify(profile));
+      prof.disconnect();
+    }
+    for (const l of leases) l.release();
+    return {
+      services,
+      parseMs: median(rows.map((r) => r.parseMs)),
+      foldMs: median(rows.map((r) => r.foldMs)),
+      buildMs: median(rows.map((r) => r.buildMs)),
+      pushMs: median(rows.map((r) => r.pushMs)),
+      classesMs: median(rows.map((r) => r.classesMs)),
+      cpuMs: median(rows.map((r) => r.cpuMs)),
+      all: rows.map((r) => r.pushMs + r.classesMs),
+    };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  const sizes = (process.argv[2] ?? '250,1000,4000').split(',').map(Number);
+  const edits = Number(process.argv[3] ?? 9);
+  const out = [
+    `one VirtualService edit in process (no fleet), 5 classes read in full, medians of ${edits} edits after ${WARMUP} unmeasured ones`,
+    '',
+    '| services | parse ms (worker thread) | fold ms | store build ms | push ms | classes ms | CPU ms (build + push + classes) | push + classes ms of each edit |',
+    '|---|---|---|---|---|---|---|---|',
+  ];
+  for (const s of sizes) {
+    const r = await flatInProcess(s, edits);
+    out.push(
+      `| ${s} | ${r.parseMs.toFixed(1)} | ${r.foldMs.toFixed(1)} | ${r.buildMs.toFixed(1)} | ${r.pushMs.toFixed(1)} | ${r.classesMs.toFixed(1)} | ${r.cpuMs.toFixed(1)} | ${r.all.map((x) => x.toFixed(1)).join(', ')} |`,
+    );
+    process.stderr.write(out.at(-1)! + '\n');
+  }
+  process.stdout.write(out.join('\n') + '\n');
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await main();

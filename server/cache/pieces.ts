@@ -1,0 +1,143 @@
+/**
+ * @module server/cache/pieces
+ * Encoding a resource its output offers as pieces (translators/pieces.ts: a route config as its
+ * virtual hosts), reusing what the previous encoding of the same resource already holds. Each
+ * element whose key is unchanged and whose recorded dependencies the push left untouched is
+ * spliced from the previous bytes without being translated, stringified or hashed again; only the
+ * others are built and encoded. A VirtualService edit in a route config of 800 virtual hosts then
+ * builds one virtual host and copies the rest as a few byte ranges (issue 18: a change's cost
+ * follows what it touches, not the mesh).
+ *
+ * The bytes are the same as encoding the assembled resource whole (protobuf writes a repeated
+ * message field as its elements one after another, in field-number order: proto/encode.ts
+ * `encodeShell`). What is kept per resource (`PieceState`) is offsets into the resource's own
+ * encoded bytes, the keys (the translators' shared list) and each element's dependencies: no
+ * message trees and no second copy of the bytes.
+ */
+import type { Deps } from '../../translators/deps.js';
+import type { Pieces } from '../../translators/pieces.js';
+import { elementType, encodeShell } from '../../proto/encode.js';
+
+/** What the encoding of one piecewise resource leaves for the next one. */
+export interface PieceState {
+  /** The element keys, in order (the translators' list: the same array while the shape is the same). */
+  readonly keys: readonly string[];
+  /** The encoded resource the offsets point into. */
+  readonly bytes: Uint8Array;
+  /** Per element i: [2i] where it starts (its tag), [2i+1] where it ends. */
+  readonly at: Uint32Array;
+  /** Per element, what it read when built. */
+  readonly deps: readonly Deps[];
+}
+
+export interface PiecesEncoded {
+  readonly bytes: Uint8Array;
+  /** The state for the next encoding (its `bytes` are these bytes; rebase with `withBytes` onto an equal buffer). */
+  readonly state: PieceState;
+  /** Everything the resource read: the shell's and every element's dependencies. */
+  readonly deps: Deps;
+  /** How many elements were built (the rest were spliced from `prev`). */
+  readonly built: number;
+}
+
+function varintLength(n: number): number {
+  let len = 1;
+  while (n >= 0x80) {
+    n >>>= 7;
+    len++;
+  }
+  return len;
+}
+
+function writeVarint(out: Uint8Array, pos: number, n: number): number {
+  while (n >= 0x80) {
+    out[pos++] = (n & 0x7f) | 0x80;
+    n >>>= 7;
+  }
+  out[pos++] = n;
+  return pos;
+}
+
+/**
+ * Encodes `pieces` as `typeName`. `prev`: the previous encoding of the same resource (from the part
+ * it is carried over from); an element of `prev` with the same key is reused when `reusable(deps)`
+ * says nothing it read changed. `encode` encodes a built element (the interner's cache by content).
+ */
+export function encodePieces(
+  typeName: string,
+  pieces: Pieces,
+  prev: PieceState | undefined,
+  reusable: (deps: Deps) => boolean,
+  encode: (elementType: string, element: unknown, path: string) => Uint8Array,
+): PiecesEncoded {
+  const { keys, field } = pieces;
+  const n = keys.length;
+  const { head, split, tag } = encodeShell(typeName, pieces.shell as Record<string, unknown>, field);
+  const tagLen = varintLength(tag);
+  // For each element: the index of the previous element to reuse (-1: build it), or its fresh bytes.
+  const from = new Int32Array(n).fill(-1);
+  const fresh: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(n);
+  const deps: Deps[] = new Array<Deps>(n);
+  let prevIndex: ((i: number) => number) | undefined;
+  if (prev && prev.keys === keys) prevIndex = (i) => i;
+  else if (prev) {
+    const byKey = new Map<string, number>();
+    prev.keys.forEach((k, j) => byKey.set(k, j));
+    prevIndex = (i) => byKey.get(keys[i]!) ?? -1;
+  }
+  let type: string | undefined;
+  let size = head.length;
+  let built = 0;
+  for (let i = 0; i < n; i++) {
+    const j = prevIndex ? prevIndex(i) : -1;
+    if (j >= 0 && reusable(prev!.deps[j]!)) {
+      from[i] = j;
+      deps[i] = prev!.deps[j]!;
+      size += prev!.at[2 * j + 1]! - prev!.at[2 * j]!;
+      continue;
+    }
+    const r = pieces.build(i);
+    type ??= elementType(typeName, field);
+    const b = encode(type, r.value, `${typeName.slice(typeName.lastIndexOf('.') + 1)}.${field}[${i}]`);
+    fresh[i] = b;
+    deps[i] = r.deps;
+    size += tagLen + varintLength(b.length) + b.length;
+    built++;
+  }
+  const out = new Uint8Array(size);
+  const at = new Uint32Array(2 * n);
+  out.set(head.subarray(0, split), 0);
+  let pos = split;
+  for (let i = 0; i < n;) {
+    const j = from[i]!;
+    if (j >= 0) {
+      // A run of elements reused in the same order is one contiguous range of the previous bytes.
+      let k = i + 1;
+      while (k < n && from[k] === j + (k - i)) k++;
+      const start = prev!.at[2 * j]!;
+      const end = prev!.at[2 * (j + k - i - 1) + 1]!;
+      out.set(prev!.bytes.subarray(start, end), pos);
+      for (let q = 0; q < 2 * (k - i); q++) at[2 * i + q] = prev!.at[2 * j + q]! - start + pos;
+      pos += end - start;
+      i = k;
+      continue;
+    }
+    const b = fresh[i]!;
+    at[2 * i] = pos;
+    pos = writeVarint(out, pos, tag);
+    pos = writeVarint(out, pos, b.length);
+    out.set(b, pos);
+    pos += b.length;
+    at[2 * i + 1] = pos;
+    i++;
+  }
+  out.set(head.subarray(split), pos);
+  const all = new Set<string>(pieces.deps);
+  for (const d of deps) for (const x of d) all.add(x);
+  return { bytes: out, state: { keys, bytes: out, at, deps }, deps: all, built };
+}
+
+/** `state` over `bytes`, an equal buffer (the interner's copy of the same resource). */
+export function withBytes(state: PieceState, bytes: Uint8Array): PieceState {
+  return bytes === state.bytes ? state : { ...state, bytes };
+}

@@ -1,0 +1,89 @@
+/**
+ * @module watchers/overlay-map
+ * An immutable map made of a base map and a few replaced or deleted keys, iterating in the base's
+ * order: the MeshConfig's `objects` (every accepted object, in key order) after a VirtualService
+ * edit is the previous map with one entry replaced, so the next snapshot shares the base instead
+ * of copying thousands of entries (issue 18: a change costs what it touches). A key the base does
+ * not have cannot be added in order here: `withChanges` then builds a plain sorted map. The
+ * changes are folded into a new base once they grow past an eighth of it, so lookups stay O(1)
+ * and each change costs amortized O(1).
+ */
+
+const DELETED = Symbol('deleted');
+
+export class OverlayMap<K, V> implements ReadonlyMap<K, V> {
+  private constructor(
+    private readonly base: ReadonlyMap<K, V>,
+    private readonly changes: ReadonlyMap<K, V | typeof DELETED>,
+    readonly size: number,
+  ) {}
+
+  /**
+   * `from` with `set` entries replaced or added and `del` keys removed. `order` sorts keys (used
+   * only when a key is added, or the changes are folded into a new base).
+   */
+  static withChanges<K, V>(
+    from: ReadonlyMap<K, V>,
+    set: ReadonlyMap<K, V>,
+    del: Iterable<K>,
+    order: (a: K, b: K) => number,
+  ): ReadonlyMap<K, V> {
+    const base = from instanceof OverlayMap ? (from.base as ReadonlyMap<K, V>) : from;
+    const changes = new Map<K, V | typeof DELETED>(from instanceof OverlayMap ? from.changes : []);
+    let size = from.size;
+    let added = false;
+    for (const k of del) {
+      if (!from.has(k)) continue;
+      size--;
+      changes.set(k, DELETED);
+    }
+    for (const [k, v] of set) {
+      if (!from.has(k)) size++;
+      if (!base.has(k)) added = true;
+      changes.set(k, v);
+    }
+    const layered = new OverlayMap<K, V>(base, changes, size);
+    if (!added && changes.size <= Math.max(16, base.size >> 3)) return layered;
+    const all = [...layered];
+    for (const [k, v] of changes) if (v !== DELETED && !base.has(k)) all.push([k, v]);
+    return new Map(all.sort((a, b) => order(a[0], b[0])));
+  }
+
+  get(k: K): V | undefined {
+    const c = this.changes.get(k);
+    if (c === DELETED) return undefined;
+    return c !== undefined || this.changes.has(k) ? (c as V) : this.base.get(k);
+  }
+
+  has(k: K): boolean {
+    const c = this.changes.get(k);
+    if (c === DELETED) return false;
+    return this.changes.has(k) || this.base.has(k);
+  }
+
+  *entries(): MapIterator<[K, V]> {
+    for (const [k, v] of this.base) {
+      if (!this.changes.has(k)) yield [k, v];
+      else {
+        const c = this.changes.get(k)!;
+        if (c !== DELETED) yield [k, c];
+      }
+    }
+  }
+
+  *keys(): MapIterator<K> {
+    for (const [k] of this.entries()) yield k;
+  }
+
+  *values(): MapIterator<V> {
+    for (const [, v] of this.entries()) yield v;
+  }
+
+  [Symbol.iterator](): MapIterator<[K, V]> {
+    return this.entries();
+  }
+
+  forEach(f: (value: V, key: K, map: ReadonlyMap<K, V>) => void, thisArg?: unknown): void {
+    for (const [k, v] of this.entries()) f.call(thisArg, v, k, this);
+  }
+}

@@ -8,7 +8,8 @@
  *    over unchanged;
  * 2. rotates the cache to the new mesh with that carry-over;
  * 3. scopes it (`needsPush`, istiod's ProxyNeedsPush): an endpoint-only push reaches only streams
- *    subscribed to EDS (or to the name table when a host is headless);
+ *    subscribed to EDS (or to the name table when a host is headless), except the streams of proxies
+ *    whose own Pod changed (the scope's `proxies`), which get a full push (istiod's ProxyUpdate);
  * 4. prepares each proxy class once — its snapshot and, for an endpoint-only push, the EDS names
  *    of the changed hosts — isolating failures per class: a class that cannot be prepared is
  *    reported once (`classError`) and its streams skipped, every other class is pushed;

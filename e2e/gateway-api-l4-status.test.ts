@@ -15,23 +15,20 @@
  */
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
-import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
-import { DEFAULT_RESOURCES, startFakeApiServer, type FakeApiServer, type ResourceDef } from './kube/apiserver.js';
-import { applyYaml, kubeconfigFile, startKubeTspilot, type KubeTspilot } from './kube-mode-kit.js';
+import {
+  condOf as cond,
+  gatewayCrd as crd,
+  GW,
+  startGatewayApiKube,
+  until,
+  type GatewayApiKube,
+  type StatusObj,
+} from './gateway-api-kit.js';
 import { rawAds, type RawAds } from './adsclient.js';
 import { CDS } from '../proto/typeurls.js';
 import { messageType } from '../proto/registry.js';
 
-const GW = 'gateway.networking.k8s.io';
-const crd = (resource: string, kind: string, versions: string[], namespaced = true): ResourceDef => ({
-  group: GW,
-  versions,
-  resource,
-  kind,
-  namespaced,
-  crd: true,
-});
-const GATEWAY_CRDS: ResourceDef[] = [
+const GATEWAY_CRDS = [
   crd('gatewayclasses', 'GatewayClass', ['v1'], false),
   crd('gateways', 'Gateway', ['v1']),
   crd('httproutes', 'HTTPRoute', ['v1']),
@@ -116,54 +113,20 @@ data: {password: not-for-tspilot}
 const CA_PEM = readFileSync(new URL('../../watchers/testdata/tls/ca.crt', import.meta.url), 'utf8');
 const API_CLUSTER = 'outbound|443||api.default.svc.cluster.local';
 
-type Cond = { type: string; status: string; reason: string };
-type Obj = {
-  status?: {
-    conditions?: Cond[];
-    listeners?: { name: string; conditions: Cond[] }[];
-    parents?: { conditions: Cond[] }[];
-    ancestors?: { ancestorRef: { name: string }; controllerName: string; conditions: Cond[] }[];
-  };
-};
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
 describe('e2e Gateway API L4 listeners, BackendTLSPolicy and --gateway-class-name (status in Kubernetes)', function () {
   this.timeout(120_000);
-  let srv: FakeApiServer | undefined, kc: Awaited<ReturnType<typeof kubeconfigFile>> | undefined, pilot: KubeTspilot | undefined;
-  let api: CustomObjectsApi;
+  let k: GatewayApiKube | undefined;
   after(async () => {
-    await pilot?.close();
-    await srv?.close();
-    await kc?.cleanup();
+    await k?.close();
   });
 
-  const get = async (plural: string, version: string, name: string): Promise<Obj> =>
-    (await api.getNamespacedCustomObject({ group: GW, version, namespace: 'default', plural, name })) as Obj;
-  const cond = (cs: Cond[] | undefined, type: string): string => {
-    const c = cs?.find((x) => x.type === type);
-    return c ? `${c.status} ${c.reason}` : 'none';
-  };
-  async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, what: string, timeoutMs = 30_000): Promise<T> {
-    const end = Date.now() + timeoutMs;
-    for (;;) {
-      const v = await read();
-      if (ok(v)) return v;
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v)}`);
-      await sleep(100);
-    }
-  }
+  const get = (plural: string, version: string, name: string): Promise<StatusObj> => k!.get(plural, version, 'default', name);
 
   before(async () => {
-    srv = await startFakeApiServer({ resources: [...DEFAULT_RESOURCES, ...GATEWAY_CRDS] });
-    applyYaml(srv, CONFIG);
-    srv.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'api-ca', namespace: 'default' }, data: { 'ca.crt': CA_PEM } });
-    kc = await kubeconfigFile(srv);
-    pilot = await startKubeTspilot(kc.file, ['--gateway-class-name', 'tspilot']);
-    await pilot.xds();
-    const k = new KubeConfig();
-    k.loadFromFile(kc.file);
-    api = k.makeApiClient(CustomObjectsApi);
+    k = await startGatewayApiKube(GATEWAY_CRDS, CONFIG, {
+      args: ['--gateway-class-name', 'tspilot'],
+      objects: [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'api-ca', namespace: 'default' }, data: { 'ca.crt': CA_PEM } }],
+    });
   });
 
   it('the TCP and TLS listeners of a Gateway of our class are Accepted and Programmed; routes of the right kind attach', async () => {
@@ -225,12 +188,12 @@ describe('e2e Gateway API L4 listeners, BackendTLSPolicy and --gateway-class-nam
     const resolved = await until(policy, (a) => a.length === 1, 'the api-tls status');
     assert.deepEqual(resolved, ['api True Accepted True ResolvedRefs']);
     // Only ConfigMaps by name: the mesh one and the referenced one; `unrelated` is never requested.
-    const cmRequests = (srv as FakeApiServer).requests.filter((r) => r.resource === 'configmaps' && r.method === 'GET');
+    const cmRequests = k!.srv.requests.filter((r) => r.resource === 'configmaps' && r.method === 'GET');
     assert.ok(cmRequests.length > 0);
     for (const r of cmRequests) assert.match(r.query['fieldSelector'] ?? '', /^metadata\.name=(istio|api-ca)$/, JSON.stringify(r));
     assert.ok(cmRequests.some((r) => r.namespace === 'default' && r.query['fieldSelector'] === 'metadata.name=api-ca'));
 
-    const ads: RawAds = rawAds(`127.0.0.1:${await (pilot as KubeTspilot).xds()}`);
+    const ads: RawAds = rawAds(`127.0.0.1:${await k!.pilot.xds()}`);
     try {
       const node = {
         id: 'sidecar~10.1.0.9~client.default~default.svc.cluster.local',
@@ -258,7 +221,7 @@ describe('e2e Gateway API L4 listeners, BackendTLSPolicy and --gateway-class-nam
       const first = await apiTls();
       assert.ok(first.includes(CA_PEM.split('\n')[1]!), "the cluster trusts the ConfigMap's CA");
 
-      (srv as FakeApiServer).delete({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'default', name: 'api-ca' });
+      k!.srv.delete({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'default', name: 'api-ca' });
       const closed = await until(policy, (a) => a[0] !== resolved[0], 'the policy after the ConfigMap is deleted');
       assert.deepEqual(closed, ['api False NoValidCACertificate False InvalidCACertificateRef']);
       const after = await apiTls();
@@ -268,8 +231,8 @@ describe('e2e Gateway API L4 listeners, BackendTLSPolicy and --gateway-class-nam
       ads.close();
     }
     // The last policy naming api-ca goes: its ConfigMap watch is closed, no other one opens.
-    const watches = (srv as FakeApiServer).activeWatches();
-    const deleted = await api.deleteNamespacedCustomObject({
+    const watches = k!.srv.activeWatches();
+    const deleted = await k!.api.deleteNamespacedCustomObject({
       group: GW,
       version: 'v1alpha3',
       namespace: 'default',
@@ -278,7 +241,7 @@ describe('e2e Gateway API L4 listeners, BackendTLSPolicy and --gateway-class-nam
     });
     assert.ok(deleted);
     await until(
-      async () => (srv as FakeApiServer).activeWatches(),
+      async () => k!.srv.activeWatches(),
       (n) => n === watches - 1,
       'the api-ca watch closed',
     );

@@ -9,20 +9,18 @@
  * is reflected.
  */
 import { strict as assert } from 'node:assert';
-import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
-import { DEFAULT_RESOURCES, startFakeApiServer, type FakeApiServer, type ResourceDef } from './kube/apiserver.js';
-import { applyYaml, kubeconfigFile, startKubeTspilot, type KubeTspilot } from './kube-mode-kit.js';
+import {
+  condOf as cond,
+  gatewayCrd as crd,
+  GW,
+  startGatewayApiKube,
+  until,
+  type GatewayApiKube,
+  type StatusObj,
+} from './gateway-api-kit.js';
+import { sleep } from './kube/testkit.js';
 
-const GW = 'gateway.networking.k8s.io';
-const crd = (resource: string, kind: string, versions: string[], namespaced = true): ResourceDef => ({
-  group: GW,
-  versions,
-  resource,
-  kind,
-  namespaced,
-  crd: true,
-});
-const GATEWAY_CRDS: ResourceDef[] = [
+const GATEWAY_CRDS = [
   crd('gatewayclasses', 'GatewayClass', ['v1', 'v1beta1'], false),
   crd('gateways', 'Gateway', ['v1', 'v1beta1']),
   crd('httproutes', 'HTTPRoute', ['v1', 'v1beta1']),
@@ -63,53 +61,18 @@ spec:
   rules: [{backendRefs: [{name: web, namespace: default, port: 80}]}]
 `;
 
-type Cond = { type: string; status: string; reason: string; observedGeneration?: number; lastTransitionTime?: string };
-type Obj = {
-  status?: {
-    conditions?: Cond[];
-    listeners?: { name: string; attachedRoutes: number; conditions: Cond[] }[];
-    parents?: { controllerName: string; conditions: Cond[] }[];
-  };
-};
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
 describe('e2e Gateway API status written to Kubernetes', function () {
   this.timeout(120_000);
-  let srv: FakeApiServer | undefined, kc: Awaited<ReturnType<typeof kubeconfigFile>> | undefined, pilot: KubeTspilot | undefined;
-  let api: CustomObjectsApi;
+  let k: GatewayApiKube | undefined;
   after(async () => {
-    await pilot?.close();
-    await srv?.close();
-    await kc?.cleanup();
+    await k?.close();
   });
 
-  const get = async (plural: string, namespace: string, name: string): Promise<Obj> =>
-    (await api.getNamespacedCustomObject({ group: GW, version: 'v1', namespace, plural, name })) as Obj;
-  const cond = (cs: Cond[] | undefined, type: string): string => {
-    const c = cs?.find((x) => x.type === type);
-    return c ? `${c.status} ${c.reason}` : 'none';
-  };
-  async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, what: string, timeoutMs = 30_000): Promise<T> {
-    const end = Date.now() + timeoutMs;
-    for (;;) {
-      const v = await read();
-      if (ok(v)) return v;
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v)}`);
-      await sleep(100);
-    }
-  }
-  const statusWrites = (): number => srv!.requests.filter((r) => r.method === 'PUT' && r.path.endsWith('/status')).length;
+  const get = (plural: string, namespace: string, name: string): Promise<StatusObj> => k!.get(plural, 'v1', namespace, name);
+  const statusWrites = (): number => k!.srv.requests.filter((r) => r.method === 'PUT' && r.path.endsWith('/status')).length;
 
   before(async () => {
-    srv = await startFakeApiServer({ resources: [...DEFAULT_RESOURCES, ...GATEWAY_CRDS] });
-    applyYaml(srv, CONFIG);
-    kc = await kubeconfigFile(srv);
-    pilot = await startKubeTspilot(kc.file);
-    await pilot.xds();
-    const k = new KubeConfig();
-    k.loadFromFile(kc.file);
-    api = k.makeApiClient(CustomObjectsApi);
+    k = await startGatewayApiKube(GATEWAY_CRDS, CONFIG);
   });
 
   it('the Gateway and its routes get Accepted/Programmed/ResolvedRefs; a route refused by allowedRoutes says NotAllowedByListeners', async () => {
@@ -157,7 +120,7 @@ describe('e2e Gateway API status written to Kubernetes', function () {
   it("an edit that admits the refused route is reflected in its status (the Gateway's Accepted keeps its transition time)", async () => {
     const gwBefore = await get('gateways', 'default', 'gw');
     // A merge patch of the spec, as kubectl does (a full replace in the stand-in would also drop the status).
-    srv!.patch(
+    k!.srv.patch(
       { apiVersion: `${GW}/v1`, kind: 'Gateway', namespace: 'default', name: 'gw' },
       { spec: { listeners: [{ name: 'http', port: 80, protocol: 'HTTP', allowedRoutes: { namespaces: { from: 'All' } } }] } },
     );

@@ -152,6 +152,20 @@ describe('server/metrics', () => {
     assert.match((await new PilotMetrics().render()).text, /^process_cpu_user_seconds_total /m, 'process metrics by default');
   });
 
+  it('the mesh gauges describe the latest mesh when scraped, however many pushes came between', async () => {
+    const m = new PilotMetrics({ processMetrics: false });
+    const full = mesh();
+    m.setMesh(full);
+    assert.match((await m.render()).text, /^pilot_services 2$/m);
+    // Two pushes between scrapes: only the last mesh counts.
+    m.setMesh({ ...full, services: full.services.slice(0, 1) });
+    m.setMesh({ ...full, services: [], virtualServices: [] });
+    const text = (await m.render()).text;
+    assert.match(text, /^pilot_services 0$/m);
+    assert.match(text, /^pilot_virt_services 0$/m);
+    assert.match(text, /^pilot_eds_no_instances 0$/m, 'no service, so no cluster without instances');
+  });
+
   it('counts a NACK per type with the proxy and error code, and clears the gauge on the next ACK', async () => {
     const o = new Observer(new PilotMetrics({ processMetrics: false }));
     const s = stream('sidecar~10.1.0.9~a.default~default.svc.cluster.local');

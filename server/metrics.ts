@@ -8,16 +8,16 @@
  * This file only defines the metrics and small recording methods; `server/observe.ts` calls them
  * from the ADS engine's hooks and the pipeline's updates. Mesh-wide gauges (services, virtual
  * services, clusters without instances, duplicate domains) are computed from the MeshConfig by
- * `meshGauges`, a pure function.
+ * `meshGauges` (./metrics-mesh.ts), a pure function.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { MeshConfig, MeshService } from '../model/config.js';
-import { selectorMatches } from '../model/labels.js';
-import { isHttp, portProtocol } from '../translators/protocol.js';
+import type { MeshConfig } from '../model/config.js';
+import { meshGauges, type ListenerConflicts, type MeshGauges } from './metrics-mesh.js';
 import { tspilotVersion } from './version.js';
 
 /** istiod's push trigger types by config kind: model/push.ts (the PushRequest carries them). */
 export { REASON_OF_KIND as TRIGGER_OF_KIND } from '../model/push.js';
+export { meshGauges, listenerConflicts, type ListenerConflicts, type MeshGauges } from './metrics-mesh.js';
 
 /** Seconds buckets like istiod's for push and convergence timings. */
 const TIME_BUCKETS = [0.001, 0.01, 0.1, 0.5, 1, 3, 5, 10, 20, 30];
@@ -60,78 +60,6 @@ const REGISTRY_TYPE: Readonly<Record<string, string>> = {
   Namespace: 'Namespaces',
   Node: 'Nodes',
 };
-
-export interface MeshGauges {
-  readonly services: number;
-  readonly virtualServices: number;
-  /** Outbound clusters (service ports and DestinationRule subsets) with no endpoints. */
-  readonly edsNoInstances: number;
-  /** Hosts claimed by more than one mesh VirtualService (istiod keeps one and counts the rest). */
-  readonly vserviceDupDomains: number;
-  /** istiod's listener conflicts, as tspilot resolves them (see listenerConflicts). */
-  readonly conflicts: ListenerConflicts;
-}
-
-export interface ListenerConflicts {
-  /** A pod port that services declare with different protocols (HTTP and not): one inbound chain wins. */
-  readonly inbound: number;
-  /** A VIP-less TCP service port on a port an HTTP service owns (the HTTP listener wins, as in istiod). */
-  readonly tcpOverHttp: number;
-  /** A further VIP-less plain-TCP service on a port another one already serves (the first one's chain wins). */
-  readonly tcpOverTcp: number;
-  /** An HTTP service on a port a VIP-less TCP listener holds: never, tspilot builds the HTTP listener first. */
-  readonly httpOverTcp: number;
-}
-
-/** Counts the listener conflicts the sidecar translators resolve silently (translators/outbound.ts, inbound.ts). */
-export function listenerConflicts(mesh: MeshConfig): ListenerConflicts {
-  const httpPorts = new Set<number>();
-  const vipLessTcp = new Map<number, number>();
-  const podPorts = new Map<string, Set<boolean>>();
-  const plain = (p: MeshService['ports'][number]): boolean =>
-    p.protocol !== 'UDP' && !isHttp(portProtocol(p)) && !/^(https|tls)/i.test(p.name ?? '');
-  for (const s of mesh.services) {
-    for (const p of s.ports) {
-      if (p.protocol === 'UDP') continue;
-      const http = isHttp(portProtocol(p));
-      if (http) httpPorts.add(p.port);
-      else if (!s.clusterIP && plain(p)) vipLessTcp.set(p.port, (vipLessTcp.get(p.port) ?? 0) + 1);
-      for (const e of mesh.endpoints.get(s.hostname)?.get(p.port) ?? []) {
-        const k = `${e.address}:${e.port}`;
-        podPorts.set(k, (podPorts.get(k) ?? new Set<boolean>()).add(http));
-      }
-    }
-  }
-  let tcpOverHttp = 0;
-  let tcpOverTcp = 0;
-  for (const [port, n] of vipLessTcp) {
-    if (httpPorts.has(port)) tcpOverHttp += n;
-    else tcpOverTcp += n - 1;
-  }
-  return { inbound: [...podPorts.values()].filter((v) => v.size > 1).length, tcpOverHttp, tcpOverTcp, httpOverTcp: 0 };
-}
-
-export function meshGauges(mesh: MeshConfig): MeshGauges {
-  let empty = 0;
-  for (const svc of mesh.services) {
-    const dr = mesh.destinationRuleByHost.get(svc.hostname);
-    for (const p of svc.ports) {
-      if (p.protocol === 'UDP') continue;
-      const eps = mesh.endpoints.get(svc.hostname)?.get(p.port) ?? [];
-      if (!eps.length) empty++;
-      for (const s of dr?.spec.subsets ?? []) if (!eps.some((e) => selectorMatches(s.labels, e.labels))) empty++;
-    }
-  }
-  // The store already resolved which VirtualService wins each host; every ignored one is a dup.
-  const dup = mesh.conflicts.reduce((n, c) => n + c.ignored.length, 0);
-  return {
-    services: mesh.services.length,
-    virtualServices: mesh.virtualServices.length,
-    edsNoInstances: empty,
-    vserviceDupDomains: dup,
-    conflicts: listenerConflicts(mesh),
-  };
-}
 
 export class PilotMetrics {
   readonly registry = new Registry();
@@ -293,10 +221,23 @@ export class PilotMetrics {
       help: 'Number of errors (timeouts) initiating push context.',
       registers,
     });
-    this.services = new Gauge({ name: 'pilot_services', help: 'Total services known to pilot.', registers });
-    this.virtServices = new Gauge({ name: 'pilot_virt_services', help: 'Total virtual services known to pilot.', registers });
-    this.edsNoInstances = new Gauge({ name: 'pilot_eds_no_instances', help: 'Number of clusters without instances.', registers });
-    this.dupDomains = new Gauge({ name: 'pilot_vservice_dup_domain', help: 'Virtual services with dup domains.', registers });
+    // Mesh-wide gauges are computed when scraped, once per mesh: meshGauges walks every service
+    // and endpoint (O(mesh)), which a push for a one-object change must not pay.
+    const gauges = (): MeshGauges | null => this.meshGaugesNow();
+    const meshGauge = (name: string, help: string, read: (g: MeshGauges) => number): Gauge =>
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          const g = gauges();
+          if (g) this.set(read(g));
+        },
+      });
+    this.services = meshGauge('pilot_services', 'Total services known to pilot.', (g) => g.services);
+    this.virtServices = meshGauge('pilot_virt_services', 'Total virtual services known to pilot.', (g) => g.virtualServices);
+    this.edsNoInstances = meshGauge('pilot_eds_no_instances', 'Number of clusters without instances.', (g) => g.edsNoInstances);
+    this.dupDomains = meshGauge('pilot_vservice_dup_domain', 'Virtual services with dup domains.', (g) => g.vserviceDupDomains);
     this.jwksFetchOk = new Counter({
       name: 'pilot_jwks_resolver_network_fetch_success_total',
       help: 'Total number of successfully network fetch by pilot jwks resolver',
@@ -334,18 +275,21 @@ export class PilotMetrics {
         }
       },
     });
-    const conflict = (name: string, help: string): Gauge => new Gauge({ name, help, registers });
+    const conflict = (k: keyof ListenerConflicts, name: string, help: string): Gauge => meshGauge(name, help, (g) => g.conflicts[k]);
     this.conflicts = {
-      inbound: conflict('pilot_conflict_inbound_listener', 'Number of conflicting inbound listeners.'),
+      inbound: conflict('inbound', 'pilot_conflict_inbound_listener', 'Number of conflicting inbound listeners.'),
       tcpOverHttp: conflict(
+        'tcpOverHttp',
         'pilot_conflict_outbound_listener_tcp_over_current_http',
         'Number of conflicting tcp listeners with current http listener.',
       ),
       tcpOverTcp: conflict(
+        'tcpOverTcp',
         'pilot_conflict_outbound_listener_tcp_over_current_tcp',
         'Number of conflicting tcp listeners with current tcp listener.',
       ),
       httpOverTcp: conflict(
+        'httpOverTcp',
         'pilot_conflict_outbound_listener_http_over_current_tcp',
         'Number of conflicting wildcard http listeners with current wildcard tcp listener.',
       ),
@@ -449,13 +393,17 @@ export class PilotMetrics {
     this.timeouts.total = total;
   }
 
+  /** The mesh the mesh-wide gauges describe; they are computed from it at the next scrape. */
   setMesh(mesh: MeshConfig): void {
-    const g = meshGauges(mesh);
-    for (const k of Object.keys(this.conflicts) as (keyof ListenerConflicts)[]) this.conflicts[k].set(g.conflicts[k]);
-    this.services.set(g.services);
-    this.virtServices.set(g.virtualServices);
-    this.edsNoInstances.set(g.edsNoInstances);
-    this.dupDomains.set(g.vserviceDupDomains);
+    this.mesh = mesh;
+  }
+
+  private mesh: MeshConfig | null = null;
+  private gaugesOf: { mesh: MeshConfig; g: MeshGauges } | null = null;
+  private meshGaugesNow(): MeshGauges | null {
+    if (!this.mesh) return null;
+    if (this.gaugesOf?.mesh !== this.mesh) this.gaugesOf = { mesh: this.mesh, g: meshGauges(this.mesh) };
+    return this.gaugesOf.g;
   }
 
   /** The Prometheus text exposition and its content type. */

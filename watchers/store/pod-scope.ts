@@ -70,7 +70,8 @@ export function podChangeScope(prev: MeshConfig, next: MeshConfig, podKeys: Iter
   // Every endpoint a Pod feeds names it (slice targetRefs, pods selected in file mode, ServiceEntry
   // workload selectors): only the hosts naming a changed Pod, before or after, can have moved.
   const candidates = new Set<string>();
-  for (const index of [podHosts(prev), podHosts(next)]) for (const k of changed) for (const h of index.get(k) ?? []) candidates.add(h);
+  for (const mesh of [prev, next])
+    for (const [host, eps] of mesh.endpoints) if (!candidates.has(host) && backs(eps, changed)) candidates.add(host);
   const hosts = new Set<string>();
   for (const host of candidates) {
     const before = prev.endpoints.get(host);
@@ -86,26 +87,6 @@ export function podChangeScope(prev: MeshConfig, next: MeshConfig, podKeys: Iter
     if (moved || passthrough(svc)) hosts.add(host);
   }
   return { hosts, proxies };
-}
-
-/** Each mesh's endpoints indexed by the Pod they name (built once per endpoints map: the next push reuses it as its `prev`). */
-const podHostsMemo = new WeakMap<MeshConfig['endpoints'], ReadonlyMap<string, readonly string[]>>();
-
-function podHosts(mesh: MeshConfig): ReadonlyMap<string, readonly string[]> {
-  let index = podHostsMemo.get(mesh.endpoints);
-  if (!index) {
-    const m = new Map<string, string[]>();
-    for (const [host, byPort] of mesh.endpoints)
-      for (const list of byPort.values())
-        for (const e of list) {
-          if (!e.pod) continue;
-          const hs = m.get(e.pod);
-          if (!hs) m.set(e.pod, [host]);
-          else if (hs[hs.length - 1] !== host) hs.push(host);
-        }
-    podHostsMemo.set(mesh.endpoints, (index = m));
-  }
-  return index;
 }
 
 /** Whether any endpoint of a host names one of `pods`. */

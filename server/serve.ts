@@ -36,10 +36,10 @@ import { startXdsTlsServer, type XdsTlsServer } from './xds/grpc-tls.js';
 import type { MeshCA } from './ca/types.js';
 import { TlsFilesCA, type TlsFiles } from './security/tls-files.js';
 import { secureXdsAuthenticator } from './security/setup.js';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { startMeshCA, type RunningMeshCA } from './ca/start.js';
 import { CaMetrics } from './ca/metrics.js';
 import type { CaFlags } from './ca/flags.js';
-import { KubeConfig } from '@kubernetes/client-node';
 import { CA_SERVICE_DEFINITION, caService } from './ca/service.js';
 import os from 'node:os';
 import { randomUUID } from 'node:crypto';
@@ -132,7 +132,7 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   // Read (and check) the TLS files before anything starts, so a bad file stops startup with its name.
   const ownCA = !opts.meshCA && opts.tlsFiles ? new TlsFilesCA(opts.tlsFiles, 5000, (m) => log.error({ err: m }, m)) : undefined;
   // Called only once the source is subscribed (below), when `observer` exists.
-  const src = chooseSource(opts, (what, resource) =>
+  const src = await chooseSource(opts, (what, resource) =>
     (what === 'relist' ? observer.metrics.kubeRelists : observer.metrics.kubeReconnects).inc({ resource }),
   );
   const meshOpts = opts.meshConfig ? { ...src.mesh, settings: loadMeshConfigFile(opts.meshConfig) } : src.mesh;
@@ -323,7 +323,7 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   });
   const first = firstValueFrom(store$);
   // Kubernetes mode: the Gateway API status the store computed is written back by the elected leader.
-  const gwStatus = opts.kube ? gatewayStatusWriter(opts.kube) : undefined;
+  const gwStatus = opts.kube && src.kubeConfig ? gatewayStatusWriter(opts.kube, src.kubeConfig) : undefined;
   // Sliced (runner.submit): failures are reported through the runner's pushFailed event.
   const safePush = (raw: PushRequest): void => {
     void runner.submit({ ...raw, mesh: withJwks(raw.mesh, jwks.snapshot()) });
@@ -406,11 +406,7 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   };
   try {
     if (opts.ca) {
-      const kc = opts.kube ? new KubeConfig() : undefined;
-      if (kc) {
-        if (opts.kube?.kubeconfig) kc.loadFromFile(opts.kube.kubeconfig);
-        else kc.loadFromCluster();
-      }
+      const kc = src.kubeConfig;
       ca = await startMeshCA({
         namespace: opts.kube?.istioNamespace ?? DEFAULT_ISTIO_NAMESPACE,
         ...(kc ? { kubeConfig: kc } : {}),
@@ -524,10 +520,7 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   return running;
 }
 
-function gatewayStatusWriter(k: KubeModeOptions): GatewayStatusWriter {
-  const kc = new KubeConfig();
-  if (k.kubeconfig) kc.loadFromFile(k.kubeconfig);
-  else kc.loadFromCluster();
+function gatewayStatusWriter(k: KubeModeOptions, kc: KubeConfig): GatewayStatusWriter {
   const w = new GatewayStatusWriter({
     kubeConfig: kc,
     namespace: k.istioNamespace,

@@ -138,25 +138,54 @@ export interface KeyedCluster {
   readonly cluster: Cluster;
 }
 
-/** Every outbound cluster of the proxy's visible services with its key, sorted by name. */
-export function outboundClusters(scope: Scope, flavor: ClusterFlavor): KeyedCluster[] {
-  const out: KeyedCluster[] = [];
-  const add = (key: ClusterKey, make: (name: string) => Cluster): void => {
-    out.push({ key, cluster: make(clusterKeyName(key)) });
-  };
+/** Whether a service's outbound clusters are EDS clusters (Envoy flavor; `typeFields`' rule), so a cluster's type is known without building it. */
+export function edsResolution(svc: MeshService): boolean {
+  return svc.resolution !== 'NONE' && svc.resolution !== 'DNS' && svc.resolution !== 'DNS_ROUND_ROBIN';
+}
+
+/**
+ * The keys of every outbound cluster of the proxy's visible services, by name (sorted): one per
+ * service port and DestinationRule subset. Reads the services and each one's rule (for its
+ * subsets' names), builds no cluster.
+ */
+export function outboundClusterKeys(scope: Scope): Map<string, ClusterKey> {
+  const out: [string, ClusterKey][] = [];
   for (const svc of scope.services) {
-    const dr = scope.destinationRule(svc.hostname);
+    const subsets = scope.destinationRule(svc.hostname)?.spec.subsets ?? [];
     for (const p of svc.ports) {
       if (p.protocol === 'UDP') continue;
-      const base = policyForPort(dr?.spec.trafficPolicy, p.port);
-      add(clusterKey('outbound', p.port, '', svc.hostname), (name) => cluster(scope, name, svc, p.port, '', dr, base, flavor));
-      for (const s of dr?.spec.subsets ?? []) {
-        const own = policyForPort(s.trafficPolicy, p.port);
-        add(clusterKey('outbound', p.port, s.name, svc.hostname), (name) =>
-          cluster(scope, name, svc, p.port, s.name, dr, own ? { ...base, ...own } : base, flavor),
-        );
+      for (const s of ['', ...subsets.map((x) => x.name)]) {
+        const key = clusterKey('outbound', p.port, s, svc.hostname);
+        out.push([clusterKeyName(key), key]);
       }
     }
   }
-  return out.sort((a, b) => (a.cluster.name! < b.cluster.name! ? -1 : a.cluster.name! > b.cluster.name! ? 1 : 0));
+  return new Map(out.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)));
+}
+
+/**
+ * The outbound cluster `key` names (one of `outboundClusterKeys`), built from its own service and
+ * rule only, so translated one by one each records just its host (translators/deps.ts).
+ * Undefined when the scope has no such service port or subset.
+ */
+export function outboundCluster(scope: Scope, key: ClusterKey, flavor: ClusterFlavor): Cluster | undefined {
+  const svc = scope.serviceByHost.get(key.host);
+  if (!svc?.ports.some((p) => p.port === key.port && p.protocol !== 'UDP')) return undefined;
+  const dr = scope.destinationRule(svc.hostname);
+  const base = policyForPort(dr?.spec.trafficPolicy, key.port);
+  const name = clusterKeyName(key);
+  if (!key.subset) return cluster(scope, name, svc, key.port, '', dr, base, flavor);
+  // Subsets of one name: the last one wins (as the whole list built into a map did).
+  const s = dr?.spec.subsets?.findLast((x) => x.name === key.subset);
+  if (!s) return undefined;
+  const own = policyForPort(s.trafficPolicy, key.port);
+  return cluster(scope, name, svc, key.port, s.name, dr, own ? { ...base, ...own } : base, flavor);
+}
+
+/** Every outbound cluster of the proxy's visible services with its key, sorted by name. */
+export function outboundClusters(scope: Scope, flavor: ClusterFlavor): KeyedCluster[] {
+  return [...outboundClusterKeys(scope)].flatMap(([, key]) => {
+    const c = outboundCluster(scope, key, flavor);
+    return c ? [{ key, cluster: c }] : [];
+  });
 }

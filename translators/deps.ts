@@ -4,29 +4,44 @@
  * ProxyNeedsPush), so that a push re-translates only the resources a change can affect and carries
  * everything else over as encoded bytes.
  *
- * A key names one input a resource read: today `vs:<host>` — the VirtualService routing `host`
- * (what `Scope.vsFor(host)` answered). A translation that runs through `record` gets a scope that
- * notes every such read, so the keys are exactly what the code looked at, not a guess from names.
+ * A key names one input a resource read: `vs:<host>` — the VirtualService routing `host` (what
+ * `Scope.vsFor(host)` answered) —, `dr:<host>` — the DestinationRule that applies to `host` (what
+ * `Scope.destinationRule(host)` answered) — and `drlb:<host>` — the part of it routes read (its
+ * load balancers, `Scope.routeLoadBalancer`). `<kind>:*` stands for every key of its kind. A
+ * translation that runs through `record` gets a scope that notes every such read, so the keys are
+ * exactly what the code looked at, not a guess from names.
  * `DepOutput` is a TypeOutput that says, per resource and for its list of names, which keys it
  * read; an output without it (other generators, EnvoyFilter-patched output) is never carried
  * over by a config change.
  *
  * `changedDeps` turns a push's changed config keys into the dependency keys they invalidate: a
  * VirtualService edit invalidates `vs:<h>` for every host it names before and after (`vs:*` for a
- * wildcard host, which can change the answer for any host). Any other kind of change returns null:
- * those pushes re-translate everything (their dependencies are not recorded yet).
+ * wildcard host, which can change the answer for any host); a DestinationRule edit invalidates
+ * `dr:<h>` for its host before and after (`dr:*` for a wildcard host), and `drlb:` too unless
+ * only fields no route reads changed. Any other kind of change
+ * returns null: those pushes re-translate everything (their dependencies are not recorded yet —
+ * Services and ServiceEntries are read through lists everywhere, and a Sidecar changes the
+ * scope itself, which the parts' keys name).
  */
 import type { ConfigKey, MeshConfig } from '../model/config.js';
+import type { DestinationRule } from '../model/istio.js';
 import { isWildcardHost, resolveShortName } from '../model/hosts.js';
 import { gatewayApiRoutePath } from '../model/gatewayapi.js';
 import type { Scope } from './scope.js';
 import type { ClusterOutput, TypeOutput } from './generated.js';
+import type { ClusterKey } from './names.js';
 
 export type Deps = ReadonlySet<string>;
 
 /** Invalidates every `vs:` key (a wildcard VirtualService host changed). */
 export const VS_ANY = 'vs:*';
 export const vsDep = (host: string): string => `vs:${host}`;
+/** Invalidates every `dr:` key (a DestinationRule with a wildcard host changed). */
+export const DR_ANY = 'dr:*';
+export const drDep = (host: string): string => `dr:${host}`;
+/** What routes read of the rule for `host` (its load balancers: scope.ts `routeLoadBalancer`). */
+export const DR_LB_ANY = 'drlb:*';
+export const drLbDep = (host: string): string => `drlb:${host}`;
 
 /** A TypeOutput whose resources and name list say which dependency keys they read. */
 export interface DepOutput<T> extends TypeOutput<T> {
@@ -47,6 +62,14 @@ export function recordingScope(scope: Scope, sink: Set<string>): Scope {
     vsFor(host) {
       sink.add(vsDep(host));
       return scope.vsFor(host);
+    },
+    destinationRule(host) {
+      sink.add(drDep(host));
+      return scope.destinationRule(host);
+    },
+    routeLoadBalancer(host, subset) {
+      sink.add(drLbDep(host));
+      return scope.routeLoadBalancer(host, subset);
     },
   };
 }
@@ -70,13 +93,22 @@ export function once<T>(f: () => T): () => T {
   };
 }
 
-/** Whether something that read `deps` may differ after a change that invalidated `changed`. */
-export function touched(deps: Deps, changed: Deps): boolean {
-  if (!deps.size || !changed.size) return false;
-  if (changed.has(VS_ANY)) for (const d of deps) if (d.startsWith('vs:')) return true;
-  if (deps.has(VS_ANY) && [...changed].some((d) => d.startsWith('vs:'))) return true;
-  for (const d of changed) if (deps.has(d)) return true;
-  return false;
+/**
+ * Whether something that read `deps` may differ after a change that invalidated `changed` (the
+ * wildcard forms worked out once per push: it is asked of every resource). A key `<kind>:*` on
+ * either side stands for every key of its kind (a wildcard host changed; a whole list was read).
+ */
+export function touchedBy(changed: Deps): (deps: Deps) => boolean {
+  const exact = [...changed];
+  const anyOfKind = [...new Set(exact.map((c) => `${c.slice(0, c.indexOf(':') + 1)}*`))];
+  const kindsAll = exact.filter((c) => c.endsWith(':*')).map((c) => c.slice(0, -1));
+  return (deps) => {
+    if (!deps.size || !exact.length) return false;
+    for (const c of exact) if (deps.has(c)) return true;
+    for (const c of anyOfKind) if (deps.has(c)) return true;
+    for (const k of kindsAll) for (const d of deps) if (d.startsWith(k)) return true;
+    return false;
+  };
 }
 
 /** The hosts a mesh-bound or gateway VirtualService key names in `mesh`, as dependency keys (into `out`). */
@@ -106,6 +138,10 @@ export function changedDeps(prev: MeshConfig, next: MeshConfig, keys: ReadonlySe
     if (kind === 'VirtualService') {
       vsHostDeps(prev, ns, name, out);
       vsHostDeps(next, ns, name, out);
+    } else if (kind === 'DestinationRule') {
+      const lb = routeViewChanged(prev, next, ns, name);
+      drHostDeps(prev, ns, name, lb, out);
+      drHostDeps(next, ns, name, lb, out);
     } else if (CONVERTED_ROUTE_KINDS.has(kind)) {
       // A Gateway API route reaches translation only as entries of converted VirtualServices (each
       // naming it as provenance): their hosts, before and after. Anything else the conversion makes
@@ -117,6 +153,50 @@ export function changedDeps(prev: MeshConfig, next: MeshConfig, keys: ReadonlySe
     } else return null;
   }
   return out;
+}
+
+/**
+ * The host a DestinationRule key names in `mesh`, as a dependency key (into `out`). Keyed by host,
+ * the rule's before and after cover every way an edit changes which rule a lookup answers
+ * (scope.ts `destinationRule`: exact host first, then wildcard hosts; the proxy's namespace, the
+ * service's, the root namespace; `exportTo`): only lookups of those hosts can answer differently.
+ */
+function drHostDeps(mesh: MeshConfig, ns: string, name: string, lb: boolean, out: Set<string>): void {
+  for (const dr of mesh.destinationRules) {
+    if (dr.meta.namespace !== ns || dr.meta.name !== name) continue;
+    const host = resolveShortName(dr.spec.host, ns, mesh.domainSuffix);
+    const wild = isWildcardHost(host);
+    out.add(wild ? DR_ANY : drDep(host));
+    if (lb) out.add(wild ? DR_LB_ANY : drLbDep(host));
+  }
+}
+
+/**
+ * What routes read of a rule (translators/scope.ts `routeLoadBalancer`: a subset's own load
+ * balancer — the first subset of its name —, else the rule's), with what decides where it applies.
+ */
+function routeView(dr: DestinationRule): string {
+  const seen = new Set<string>();
+  const own: [string, unknown][] = [];
+  for (const s of dr.spec.subsets ?? []) {
+    if (seen.has(s.name)) continue;
+    seen.add(s.name);
+    if (s.trafficPolicy?.loadBalancer) own.push([s.name, s.trafficPolicy.loadBalancer]);
+  }
+  return JSON.stringify([dr.spec.host, dr.spec.exportTo, dr.spec.trafficPolicy?.loadBalancer, own]);
+}
+
+/**
+ * Whether a DestinationRule key's edit may change what a route reads (`drlb:` keys): not when the
+ * rule exists before and after (the rules of that key, compared in order) with the same host,
+ * exportTo and load balancers.
+ */
+function routeViewChanged(prev: MeshConfig, next: MeshConfig, ns: string, name: string): boolean {
+  const views = (m: MeshConfig): string[] =>
+    m.destinationRules.filter((d) => d.meta.namespace === ns && d.meta.name === name).map(routeView);
+  const a = views(prev);
+  const b = views(next);
+  return !a.length || a.length !== b.length || a.some((v, i) => v !== b[i]);
 }
 
 /** Route kinds whose converted entries carry their provenance (watchers/gatewayapi/http.ts). */
@@ -166,6 +246,46 @@ export function wholeClusters<T>(scope: Scope, build: (s: Scope) => ClusterOutpu
     key: (n) => all().value.key(n),
     deps: (n) => (all().value.get(n) ? all().deps : undefined),
     namesDeps: () => all().deps,
+  };
+}
+
+/**
+ * Clusters listed by key (a cheap list: `list` reads what names exist), each built on first use
+ * with its own recording; a name without a key (fixed clusters) is built by `build` too. `eds`
+ * says, from a name's key alone, whether the cluster is an EDS one (edsOutput lists those without
+ * building any cluster).
+ */
+export function keyedClusters<T>(
+  scope: Scope,
+  list: (s: Scope) => ReadonlyMap<string, ClusterKey | undefined>,
+  build: (s: Scope, name: string, key: ClusterKey | undefined) => T | undefined,
+  eds: (s: Scope, key: ClusterKey) => boolean,
+): ClusterOutput<T> & DepOutput<T> & { edsNames(): readonly string[] } {
+  const names = once(() => {
+    const r = record(scope, (s) => {
+      const m = list(s);
+      return { m, names: [...m.keys()], eds: [...m].filter(([, k]) => k && eds(s, k)).map(([n]) => n) };
+    });
+    return { ...r.value, deps: r.deps };
+  });
+  const built = new Map<string, { value: T | undefined; deps: Deps }>();
+  const one = (n: string): { value: T | undefined; deps: Deps } | undefined => {
+    const m = names().m;
+    if (!m.has(n)) return undefined;
+    let b = built.get(n);
+    if (!b) {
+      b = record(scope, (s) => build(s, n, m.get(n)));
+      built.set(n, b);
+    }
+    return b;
+  };
+  return {
+    names: () => names().names,
+    edsNames: () => names().eds,
+    get: (n) => one(n)?.value,
+    key: (n) => names().m.get(n),
+    deps: (n) => one(n)?.deps,
+    namesDeps: () => names().deps,
   };
 }
 

@@ -130,9 +130,7 @@ function headerOps(ops: HeaderOperations | undefined): { add: NonNullable<Route[
 
 /** Route hash_policy for a consistent-hash cluster; proxyless gRPC hashes on headers only (what grpc-js implements). */
 function hashPolicy(scope: Scope, cluster: ClusterKey, flavor: RouteFlavor): RouteAction['hash_policy'] {
-  const dr = scope.destinationRule(cluster.host);
-  const own = dr?.spec.subsets?.find((s) => s.name === cluster.subset)?.trafficPolicy?.loadBalancer;
-  const ch = (own ?? dr?.spec.trafficPolicy?.loadBalancer)?.consistentHash;
+  const ch = scope.routeLoadBalancer(cluster.host, cluster.subset)?.consistentHash;
   if (!ch) return undefined;
   if (ch.httpHeaderName) return [{ header: { header_name: ch.httpHeaderName } }];
   if (flavor.timeoutAs !== 'timeout') return undefined;

@@ -10,7 +10,7 @@
  */
 import { workloadLabels } from '../model/resolve-proxy.js';
 import type { MeshConfig, MeshService } from '../model/config.js';
-import type { DestinationRule, IstioEgressListener, Sidecar, VirtualService } from '../model/istio.js';
+import type { DestinationRule, IstioEgressListener, LoadBalancerSettings, Sidecar, VirtualService } from '../model/istio.js';
 import type { OutboundTrafficPolicy } from '../model/meshconfig.js';
 import type { Proxy } from '../model/proxy.js';
 import { hostSubsetOf, isWildcardHost, resolveShortName } from '../model/hosts.js';
@@ -34,6 +34,11 @@ export interface Scope {
   vsFor(host: string): VirtualService | undefined;
   /** The DestinationRule for `host`: the proxy's namespace, then the service's, then the root namespace, then any exported. */
   destinationRule(host: string): DestinationRule | undefined;
+  /**
+   * All a route to `host`'s `subset` reads of its DestinationRule: the subset's load balancer, else
+   * the rule's (translators/deps.ts keys it apart, so a rule edit that leaves it alone re-translates no route).
+   */
+  routeLoadBalancer(host: string, subset: string): LoadBalancerSettings | undefined;
 }
 
 /** Whether an object in `owner` with `exportTo` is visible from namespace `ns`. */
@@ -145,6 +150,36 @@ function visibleServices(
   return v;
 }
 
+/** A mesh's DestinationRules by resolved host (exact), plus the wildcard ones with theirs. */
+interface DrIndex {
+  readonly exact: ReadonlyMap<string, readonly DestinationRule[]>;
+  readonly wild: readonly { readonly dr: DestinationRule; readonly host: string }[];
+}
+
+/** Per rule list (one per MeshConfig), so the parts of every class index the rules once per push. */
+const drIndexes = new WeakMap<readonly DestinationRule[], Map<string, DrIndex>>();
+
+function drIndex(mesh: MeshConfig): DrIndex {
+  let bySuffix = drIndexes.get(mesh.destinationRules);
+  if (!bySuffix) drIndexes.set(mesh.destinationRules, (bySuffix = new Map()));
+  let idx = bySuffix.get(mesh.domainSuffix);
+  if (!idx) {
+    const exact = new Map<string, DestinationRule[]>();
+    const wild: { dr: DestinationRule; host: string }[] = [];
+    for (const dr of mesh.destinationRules) {
+      const host = resolveShortName(dr.spec.host, dr.meta.namespace, mesh.domainSuffix);
+      if (isWildcardHost(host)) wild.push({ dr, host });
+      else {
+        const l = exact.get(host);
+        if (l) l.push(dr);
+        else exact.set(host, [dr]);
+      }
+    }
+    bySuffix.set(mesh.domainSuffix, (idx = { exact, wild }));
+  }
+  return idx;
+}
+
 export function buildScope(mesh: MeshConfig, proxy: Proxy): Scope {
   const ns = proxy.namespace;
   const labels = proxyLabels(mesh, proxy);
@@ -159,7 +194,6 @@ export function buildScope(mesh: MeshConfig, proxy: Proxy): Scope {
   );
   const vsCache = new Map<string, VirtualService | undefined>();
   const drCache = new Map<string, DestinationRule | undefined>();
-  const drs = mesh.destinationRules.filter((d) => exported(d.spec.exportTo, d.meta.namespace, ns));
   // Indexes by resolved host (exact), plus the few wildcard ones, so lookups stay O(1) in big meshes.
   const vsExact = new Map<string, VirtualService>();
   const vsWild: VirtualService[] = [];
@@ -170,16 +204,11 @@ export function buildScope(mesh: MeshConfig, proxy: Proxy): Scope {
       } else if (!vsExact.has(h)) vsExact.set(h, vs);
     }
   }
-  const drExact = new Map<string, DestinationRule[]>();
-  const drWild: DestinationRule[] = [];
-  for (const d of drs) {
-    const h = resolveShortName(d.spec.host, d.meta.namespace, mesh.domainSuffix);
-    if (isWildcardHost(h)) drWild.push(d);
-    else drExact.set(h, [...(drExact.get(h) ?? []), d]);
-  }
+  const drs = drIndex(mesh);
+  const visibleDr = (d: DestinationRule): boolean => exported(d.spec.exportTo, d.meta.namespace, ns);
   const byKey = (a: VirtualService, b: VirtualService): number =>
     a.meta.namespace.localeCompare(b.meta.namespace) || a.meta.name.localeCompare(b.meta.name);
-  return {
+  const self: Scope = {
     mesh,
     proxy,
     namespace: ns,
@@ -206,10 +235,8 @@ export function buildScope(mesh: MeshConfig, proxy: Proxy): Scope {
     },
     destinationRule(host) {
       if (drCache.has(host)) return drCache.get(host);
-      const exact = drExact.get(host) ?? [];
-      const pool = exact.length
-        ? exact
-        : drWild.filter((d) => hostSubsetOf(host, resolveShortName(d.spec.host, d.meta.namespace, mesh.domainSuffix)));
+      const exact = (drs.exact.get(host) ?? []).filter(visibleDr);
+      const pool = exact.length ? exact : drs.wild.filter((w) => visibleDr(w.dr) && hostSubsetOf(host, w.host)).map((w) => w.dr);
       const svcNs = mesh.serviceByHost.get(host)?.namespace;
       const dr =
         pool.find((d) => d.meta.namespace === ns) ??
@@ -219,5 +246,10 @@ export function buildScope(mesh: MeshConfig, proxy: Proxy): Scope {
       drCache.set(host, dr);
       return dr;
     },
+    routeLoadBalancer(host, subset) {
+      const dr = self.destinationRule(host);
+      return dr?.spec.subsets?.find((s) => s.name === subset)?.trafficPolicy?.loadBalancer ?? dr?.spec.trafficPolicy?.loadBalancer;
+    },
   };
+  return self;
 }

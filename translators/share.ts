@@ -56,6 +56,21 @@ function collect(obj: unknown, field: string, out: unknown[]): void {
     }
 }
 
+/** Per config object (the store keeps an unchanged object across meshes): its values of a field, walked once. */
+const walked = new WeakMap<object, Map<string, readonly unknown[]>>();
+
+function collected(obj: { readonly spec: unknown }, field: string): readonly unknown[] {
+  let m = walked.get(obj);
+  if (!m) walked.set(obj, (m = new Map()));
+  let v = m.get(field);
+  if (!v) {
+    const out: unknown[] = [];
+    collect(obj.spec, field, out);
+    m.set(field, (v = out));
+  }
+  return v;
+}
+
 interface MeshFacts {
   /** The distinct `sourceLabels` selectors of all VirtualServices (canonical JSON → selector). */
   readonly sourceSelectors: readonly Labels[];
@@ -80,10 +95,10 @@ function meshFacts(mesh: MeshConfig): MeshFacts {
   const sels = new Map<string, Labels>();
   const found: unknown[] = [];
   // A generic walk rather than a list of fields: a route kind that gains sourceLabels is covered.
-  for (const vs of mesh.virtualServices as readonly VirtualService[]) collect(vs.spec, 'sourceLabels', found);
+  for (const vs of mesh.virtualServices as readonly VirtualService[]) found.push(...collected(vs, 'sourceLabels'));
   for (const s of found) if (s && typeof s === 'object') sels.set(canonical(s as Labels), s as Labels);
   const fp: unknown[] = [];
-  for (const dr of mesh.destinationRules as readonly DestinationRule[]) collect(dr.spec, 'failoverPriority', fp);
+  for (const dr of mesh.destinationRules as readonly DestinationRule[]) fp.push(...collected(dr, 'failoverPriority'));
   const names = new Set<string>();
   for (const list of fp) if (Array.isArray(list)) for (const l of list) if (typeof l === 'string') names.add(l.split('=')[0]!);
   f = { sourceSelectors: [...sels.keys()].sort().map((k) => sels.get(k)!), failoverLabels: [...names].sort() };

@@ -12,7 +12,7 @@
 import type { MeshConfig } from '../model/config.js';
 import type { Proxy } from '../model/proxy.js';
 import type { Cluster, ClusterLoadAssignment } from '../proto/types.js';
-import { outboundClusters } from './cluster.js';
+import { edsResolution, outboundCluster, outboundClusterKeys, type ClusterFlavor } from './cluster.js';
 import { outboundEndpoints } from './endpoint.js';
 import { BLACKHOLE_CLUSTER, PASSTHROUGH_CLUSTER, type ClusterKey } from './names.js';
 import { httpListeners, httpPorts, outboundRouteConfig, routePorts, tcpListenerBuilders, virtualOutbound } from './outbound.js';
@@ -22,9 +22,11 @@ import { interceptionMode } from '../model/interception.js';
 import { buildScope, type Scope } from './scope.js';
 import { EMPTY_OUTPUT, mergeOutputs, type ClusterOutput, type Generated, type KeyedOutput, type TypeOutput } from './generated.js';
 import { durationOf } from '../model/duration.js';
-import { joinedOutput, once, perNameOutput, record, wholeClusters, wholeOutput, type DepOutput, type Deps } from './deps.js';
+import { joinedOutput, keyedClusters, once, perNameOutput, record, wholeClusters, wholeOutput, type DepOutput, type Deps } from './deps.js';
 
 export { SIDECAR_ROUTES } from './outbound.js';
+
+const ENVOY_CLUSTERS: ClusterFlavor = { defaultLb: 'LEAST_REQUEST', envoyPolicy: true };
 
 export function fixedClusters(scope: Scope): Cluster[] {
   const timeout = durationOf(scope.mesh.settings.connectTimeout);
@@ -52,10 +54,10 @@ export function clusterOutput(
 /** The EDS assignments of the EDS clusters among `clusters`, found by the clusters' keys (listed on first use; each records what it read). */
 export function edsOutput(
   scope: Scope,
-  clusters: ClusterOutput<Cluster> & Partial<DepOutput<Cluster>>,
+  clusters: ClusterOutput<Cluster> & Partial<DepOutput<Cluster>> & { edsNames?(): readonly string[] },
 ): ClusterOutput<ClusterLoadAssignment> & DepOutput<ClusterLoadAssignment> & KeyedOutput<ClusterLoadAssignment> {
   const eds = once(() => {
-    const edsNames = clusters.names().filter((n) => clusters.get(n)?.type === 'EDS');
+    const edsNames = clusters.edsNames?.() ?? clusters.names().filter((n) => clusters.get(n)?.type === 'EDS');
     return { edsNames, set: new Set(edsNames) };
   });
   const key = (n: string): ClusterKey | undefined => (eds().set.has(n) ? clusters.key(n) : undefined);
@@ -89,11 +91,19 @@ export function edsOutput(
 export function sidecarOutbound(scope: Scope): Generated {
   // Built on first use, recording what each resource read (translators/deps.ts): clusters as a
   // whole, EDS assignments and route configs one by one, so a carried-over resource is never built.
-  const clusters = wholeClusters(scope, (s) =>
-    clusterOutput([
-      ...fixedClusters(s).map((cluster) => ({ cluster })),
-      ...outboundClusters(s, { defaultLb: 'LEAST_REQUEST', envoyPolicy: true }),
-    ]),
+  const fixed = once(() => new Map(fixedClusters(scope).map((c) => [c.name!, c])));
+  const clusters = keyedClusters<Cluster>(
+    scope,
+    (s) => {
+      const m = new Map<string, ClusterKey | undefined>([...fixed().keys()].map((n) => [n, undefined]));
+      for (const [n, k] of outboundClusterKeys(s)) m.set(n, k);
+      return new Map([...m].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)));
+    },
+    (s, n, k) => (k ? outboundCluster(s, k, ENVOY_CLUSTERS) : fixed().get(n)),
+    (s, k) => {
+      const svc = s.serviceByHost.get(k.host);
+      return svc !== undefined && edsResolution(svc);
+    },
   );
   const routeSvcs = once(() => routePorts(scope.services));
   const routes = perNameOutput(

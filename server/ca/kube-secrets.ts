@@ -9,7 +9,7 @@
  *   while running, it is NOT re-created (that would replace the root under every workload).
  * Both are re-read periodically (a GET per tick; RBAC can then be limited to these resourceNames).
  */
-import { ApiException, type CoreV1Api, type V1Secret } from '@kubernetes/client-node';
+import type { CoreV1Api, V1Secret } from '@kubernetes/client-node';
 import type { CaFiles } from './bundle.js';
 import { createSelfSignedRoot } from './issue.js';
 import type { MaterialCandidate, MaterialRead } from './folder.js';
@@ -18,7 +18,11 @@ export const CACERTS_SECRET = 'cacerts';
 export const CA_SECRET = 'istio-ca-secret';
 export const CA_SECRET_TYPE = 'istio.io/ca-root';
 
-const codeOf = (e: unknown): number | undefined => (e instanceof ApiException ? e.code : undefined);
+/** The HTTP status of client-node's ApiException (read by shape, so this module does not load client-node). */
+const codeOf = (e: unknown): number | undefined => {
+  const code = e instanceof Error ? (e as Error & { code?: unknown }).code : undefined;
+  return typeof code === 'number' ? code : undefined;
+};
 
 function decode(s: V1Secret): Record<string, string> {
   const out: Record<string, string> = {};

@@ -9,12 +9,12 @@
  */
 import os from 'node:os';
 import { randomUUID } from 'node:crypto';
-import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import type { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { pluggedFolder, stateFolder, type MaterialCandidate } from './folder.js';
 import { caSecret, cacertsSecret } from './kube-secrets.js';
 import { FileBackedMeshCA, type CaLog } from './mesh-ca.js';
 import type { CaMetrics } from './metrics.js';
-import { RootPublisher } from './publisher.js';
+import type { RootPublisher } from './publisher.js';
 import type { MeshCA } from './types.js';
 import { DEFAULT_CACERTS_DIR, DEFAULT_CA_STATE_DIR } from './defaults.js';
 
@@ -66,12 +66,12 @@ export type RunningMeshCA = MeshCA & {
   readonly publisher?: RootPublisher;
 };
 
-export function caCandidates(o: StartMeshCAOptions): MaterialCandidate[] {
+/** Where the root comes from; `core` (Kubernetes mode) reads the CA Secrets. */
+export function caCandidates(o: StartMeshCAOptions, core?: CoreV1Api): MaterialCandidate[] {
   const td = o.trustDomain ?? DEFAULT_TRUST_DOMAIN;
   const out: MaterialCandidate[] = [pluggedFolder(o.cacertsDir ?? DEFAULT_CACERTS_DIR)];
-  if (o.kubeConfig) {
-    const api = o.kubeConfig.makeApiClient(CoreV1Api);
-    out.push(cacertsSecret(api, o.namespace), caSecret(api, o.namespace, td, ROOT_TTL_MS));
+  if (core) {
+    out.push(cacertsSecret(core, o.namespace), caSecret(core, o.namespace, td, ROOT_TTL_MS));
   } else {
     out.push(stateFolder(o.stateDir ?? DEFAULT_CA_STATE_DIR, td, ROOT_TTL_MS));
   }
@@ -79,8 +79,10 @@ export function caCandidates(o: StartMeshCAOptions): MaterialCandidate[] {
 }
 
 export async function startMeshCA(o: StartMeshCAOptions): Promise<RunningMeshCA> {
+  // Kubernetes mode only: client-node and the root publisher load here (file mode never pays for them).
+  const core = o.kubeConfig ? o.kubeConfig.makeApiClient((await import('@kubernetes/client-node')).CoreV1Api) : undefined;
   const ca = await FileBackedMeshCA.start({
-    candidates: caCandidates(o),
+    candidates: caCandidates(o, core),
     dnsNames: servingDnsNames(o.namespace, o.dnsNames),
     servingTtlSeconds: o.servingTtlSeconds ?? DEFAULT_SERVING_TTL_SECONDS,
     pollMs: o.pollMs ?? 10_000,
@@ -93,6 +95,7 @@ export async function startMeshCA(o: StartMeshCAOptions): Promise<RunningMeshCA>
   const off = ca.onChange(gauge);
   let publisher: RootPublisher | undefined;
   if (o.kubeConfig && o.publishRoots !== false) {
+    const { RootPublisher } = await import('./publisher.js');
     publisher = new RootPublisher({
       kubeConfig: o.kubeConfig,
       namespace: o.namespace,

@@ -94,6 +94,8 @@ export class PartSnapshot {
     // A type's name list (and its cluster keys) is carried over when nothing it read changed
     // (a VirtualService edit): the output is then not even built for it (translators/deps.ts).
     const from = carry?.from;
+    /** Types whose name list was listed again: a carried resource must still be among its names. */
+    const relisted = new Map<XdsType, ReadonlySet<string>>();
     for (const t of PUSH_ORDER) {
       const list = from?.nameLists.get(t);
       const d = from?.namesDeps.get(t);
@@ -106,6 +108,7 @@ export class PartSnapshot {
         const o = outputOf(g, t);
         this.nameLists.set(t, o.names());
         this.namesDeps.set(t, namesDepsOf(o));
+        if (from) relisted.set(t, new Set(this.nameLists.get(t)));
         if (t === CDS || t === EDS)
           for (const n of this.nameLists.get(t)!) this.carryKey(t, n, (t === CDS ? g.clusters : g.endpoints).key(n));
       }
@@ -114,7 +117,10 @@ export class PartSnapshot {
       for (const [t, m] of carry.from.encoded) {
         const mine = this.encoded.get(t)!;
         const theirDeps = carry.from.deps.get(t)!;
+        const listed = relisted.get(t);
         for (const [n, v] of m) {
+          // A name gone from a list listed again (a removed subset's cluster) is not carried, whatever it read.
+          if (listed && !listed.has(n)) continue;
           const d = theirDeps.get(n);
           if (carry.keep(t, n, carry.from.clusterKey(t, n), d)) {
             mine.set(n, v);

@@ -10,7 +10,8 @@
  * versions and bytes of every resource of every type) must equal a from-scratch translation of the
  * same mesh. Some classes are left unread at some steps (as a class no stream reaches in a push),
  * and some resources unencoded, so carry-over from partial and stale snapshots is exercised too.
- * A second test checks the point of it all: a VirtualService edit re-translates only its route config.
+ * Two more check the point of it all: a VirtualService edit re-translates only its route config, a
+ * DestinationRule edit only its host's clusters and EDS assignments.
  */
 import { strict as assert } from 'node:assert';
 import type { ConfigEvent, MeshConfig } from '../../model/config.js';
@@ -103,16 +104,33 @@ ${eps}
 `;
 }
 
-function dr(i: number, v: number): string {
+/**
+ * A DestinationRule for service i, in its own namespace or (`other`) in the other one — which a
+ * proxy there prefers (scope.ts) —, with a short host, a third subset or `exportTo: ["."]` in some versions.
+ */
+function dr(i: number, v: number, other = false): string {
+  const ns = other ? nsOf(i + 1) : nsOf(i);
+  const host = v % 4 === 3 && !other ? SVCS[i]! : `${SVCS[i]}.${nsOf(i)}.svc.cluster.local`;
   return `apiVersion: networking.istio.io/v1
 kind: DestinationRule
-metadata: {name: ${SVCS[i]}, namespace: ${nsOf(i)}}
+metadata: {name: ${other ? 'x-' : ''}${SVCS[i]}, namespace: ${ns}}
 spec:
-  host: ${SVCS[i]}.${nsOf(i)}.svc.cluster.local
+  host: ${host}
   trafficPolicy: {connectionPool: {tcp: {maxConnections: ${10 + v}}}${v % 2 ? ', loadBalancer: {consistentHash: {httpHeaderName: x-user}}' : ''}}
   subsets:
   - {name: v1, labels: {version: v1}}
   - {name: v2, labels: {version: v2}}
+${v % 5 === 1 ? '  - {name: v3, labels: {version: v3}}\n' : ''}${v % 6 === 2 ? '  exportTo: ["."]\n' : ''}`;
+}
+
+/** A DestinationRule for every host of a namespace (a wildcard host: it applies where no exact rule does). */
+function wildDr(v: number): string {
+  return `apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: wild, namespace: ${nsOf(v)}}
+spec:
+  host: "*.${nsOf(v)}.svc.cluster.local"
+  trafficPolicy: {connectionPool: {tcp: {maxConnections: ${100 + v}}}${v % 3 ? '' : ', loadBalancer: {simple: RANDOM}'}}
 `;
 }
 
@@ -131,10 +149,14 @@ spec:
   http:
   - timeout: ${1 + (v % 9)}s
     route:
-    - destination: {host: ${target}}
+${
+  v % 3 === 0
+    ? `    - destination: {host: ${target}}` // one destination: the route hashes as its DestinationRule says
+    : `    - destination: {host: ${target}}
       weight: ${w}
     - destination: {host: ${SVCS[(i + 1) % SVCS.length]}.${nsOf(i + 1)}.svc.cluster.local}
-      weight: ${100 - w}${tcp}
+      weight: ${100 - w}`
+}${tcp}
 `;
 }
 
@@ -256,13 +278,61 @@ function randomEdit(r: () => number, files: Map<string, string>, v: number): [st
     const k = Math.floor(r() * 3);
     return [`hr-${k}`, r() < 0.15 ? '' : hr(k, Math.floor(r() * SVCS.length), v)];
   }
-  if (x < 0.5) return [`dr-${i}`, r() < 0.3 ? '' : dr(i, v)];
-  if (x < 0.6) return [`ep-${i}`, slice(i, v)];
+  if (x < 0.48) return [`dr-${i}`, r() < 0.3 ? '' : dr(i, v)];
+  if (x < 0.52) return [`drx-${i}`, r() < 0.4 ? '' : dr(i, v, true)];
+  if (x < 0.55) return ['dr-wild', r() < 0.4 ? '' : wildDr(v)];
+  if (x < 0.62) return [`ep-${i}`, slice(i, v)];
   if (x < 0.72) return [`pods-${i}`, pods(i, v)];
   if (x < 0.78) return ['pod-p2', r() < 0.2 ? '' : ownPod(v)];
   if (x < 0.86) return [`svc-${i}`, service(i, r() < 0.5)];
   if (x < 0.94) return ['se', se(v)];
   return [`vs-${Math.floor(r() * 5)}`, files.get(`vs-${Math.floor(r() * 5)}`) ?? ''];
+}
+
+/** The real parts (translators/share.ts), noting every resource they build (`built`: type and name). */
+function countingParts(): {
+  built: { type: string; name: string }[];
+  counting: (mesh: MeshConfig, p: Proxy) => { classKey: string; parts: readonly OutputPart[] };
+} {
+  const built: { type: string; name: string }[] = [];
+  const spy = <T extends object>(type: string, o: T & { get(n: string): unknown }): T => {
+    const w = o as T & { get(n: string): unknown; getWithKey?: (n: string, k: unknown) => unknown };
+    return {
+      ...o,
+      get: (n: string) => {
+        built.push({ type, name: n });
+        return o.get(n);
+      },
+      ...(w.getWithKey
+        ? {
+            getWithKey: (n: string, k: unknown) => {
+              built.push({ type, name: n });
+              return w.getWithKey!(n, k);
+            },
+          }
+        : {}),
+    } as T;
+  };
+  const counting = (mesh: MeshConfig, p: Proxy): { classKey: string; parts: readonly OutputPart[] } => {
+    const r = outputParts(mesh, p);
+    return {
+      classKey: r.classKey,
+      parts: r.parts.map((part) => ({
+        ...part,
+        make: () => {
+          const g = part.make();
+          return {
+            ...g,
+            clusters: spy('CDS', g.clusters),
+            endpoints: spy('EDS', g.endpoints),
+            listeners: spy('LDS', g.listeners),
+            routes: spy('RDS', g.routes),
+          };
+        },
+      })),
+    };
+  };
+  return { built, counting };
 }
 
 describe('server/push incremental pushes equal a from-scratch translation', function () {
@@ -328,29 +398,7 @@ describe('server/push incremental pushes equal a from-scratch translation', func
       buildMesh(emptyState(), DEFAULT_MESH_OPTIONS).mesh,
       [...files].map(([f, text]) => fileEvent(f, text)),
     );
-    const built: { type: string; name: string }[] = [];
-    /** The real parts (translators/share.ts), noting every resource they build. */
-    const counting = (mesh: MeshConfig, p: Proxy): { classKey: string; parts: readonly OutputPart[] } => {
-      const r = outputParts(mesh, p);
-      const spy = <T extends object>(type: string, o: T & { get(n: string): unknown }): T =>
-        ({
-          ...o,
-          get: (n: string) => {
-            built.push({ type, name: n });
-            return o.get(n);
-          },
-        }) as T;
-      return {
-        classKey: r.classKey,
-        parts: r.parts.map((part) => ({
-          ...part,
-          make: () => {
-            const g = part.make();
-            return { ...g, clusters: spy('CDS', g.clusters), listeners: spy('LDS', g.listeners), routes: spy('RDS', g.routes) };
-          },
-        })),
-      };
-    };
+    const { built, counting } = countingParts();
     const cache = new SnapshotCache(req.mesh, { parts: counting });
     const runner = new PushRunner(cache, { subscribers: () => [] });
     const lease = cache.acquire(PROXIES[0]!);
@@ -371,6 +419,53 @@ describe('server/push incremental pushes equal a from-scratch translation', func
       'only what reads the edited host is built again',
     );
     assert.equal(after, dump(new SnapshotCache(req.mesh).forProxy(PROXIES[0]!)));
+    lease.release();
+  });
+
+  it("a DestinationRule edit re-translates only its host's clusters and EDS (and what else reads the rule)", () => {
+    const st = emptyState();
+    let req = step(
+      st,
+      buildMesh(emptyState(), DEFAULT_MESH_OPTIONS).mesh,
+      [...initialFiles()].map(([f, text]) => fileEvent(f, text)),
+    );
+    const { built, counting } = countingParts();
+    const cache = new SnapshotCache(req.mesh, { parts: counting });
+    const runner = new PushRunner(cache, { subscribers: () => [] });
+    const lease = cache.acquire(PROXIES[0]!);
+    runner.push(req);
+    const before = dump(lease.snapshot());
+    built.length = 0;
+    // dr-1 (s1, namespace b): its connection pool only.
+    req = step(st, req.mesh, [fileEvent('dr-1', dr(1, 4))]);
+    assert.deepEqual([...req.keys], ['DestinationRule/b/s1']);
+    runner.push(req);
+    const after = dump(lease.snapshot());
+    assert.notEqual(after, before);
+    const host = 's1.b.svc.cluster.local';
+    const own = [8080, 9000].flatMap((p) => ['', 'v1', 'v2'].map((s) => `outbound|${p}|${s}|${host}`));
+    assert.deepEqual(
+      [...new Set(built.map((b) => `${b.type} ${b.name}`))].sort(),
+      // (s1's routes have two destinations each: no hash policy, so no route config reads its rule.)
+      [...own.map((n) => `CDS ${n}`), ...own.map((n) => `EDS ${n}`)].sort(),
+      'only what reads the edited rule is built again',
+    );
+    assert.equal(after, dump(new SnapshotCache(req.mesh).forProxy(PROXIES[0]!)));
+
+    // Without its VirtualService (and no HTTPRoute), s3's default routes hash as its rule says: they read its load balancer.
+    req = step(st, req.mesh, [fileEvent('vs-3', '')]);
+    runner.push(req);
+    dump(lease.snapshot());
+    const rebuilt = (v: number): string[] => {
+      built.length = 0;
+      req = step(st, req.mesh, [fileEvent('dr-3', dr(3, v))]);
+      runner.push(req);
+      const d = dump(lease.snapshot());
+      assert.equal(d, dump(new SnapshotCache(req.mesh).forProxy(PROXIES[0]!)));
+      return [...new Set(built.filter((b) => b.type !== 'CDS' && b.type !== 'EDS').map((b) => `${b.type} ${b.name}`))].sort();
+    };
+    assert.deepEqual(rebuilt(6), [], 'a connection pool edit (and a new subset, v3) rebuilds no route');
+    assert.deepEqual(rebuilt(7), ['RDS 8080'], 'a consistent hash (v odd) changes the route config of its port');
     lease.release();
   });
 });

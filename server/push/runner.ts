@@ -25,7 +25,7 @@ import type { CarryOver, MeshCache, ResourceSnapshot } from '../cache/api.js';
 import type { ClusterKey } from '../../model/cluster-key.js';
 import type { Subscriber } from '../xds/engine-api.js';
 import type { StreamState } from '../xds/state.js';
-import { changedDeps, touched } from '../../translators/deps.js';
+import { changedDeps, touchedBy } from '../../translators/deps.js';
 import type { ConfigKey } from '../../model/config.js';
 import type { Proxy } from '../../model/proxy.js';
 
@@ -90,7 +90,7 @@ const SECRETS_ONLY: ReadonlySet<XdsType> = new Set([SDS]);
 /**
  * Plans a push of `next` (replacing `prev`) for `scope`. Pure. `keys` (the config keys changed):
  * for a full push made only of changes whose dependencies the translators record
- * (translators/deps.ts: VirtualService edits), a resource — or a type's name list — is carried over
+ * (translators/deps.ts: VirtualService and DestinationRule edits), a resource — or a type's name list — is carried over
  * when nothing it read changed; everything else is translated again.
  */
 export function planPush(scope: PushScope, prev: MeshConfig, next: MeshConfig, keys?: ReadonlySet<ConfigKey>): PushPlan {
@@ -126,7 +126,8 @@ export function planPush(scope: PushScope, prev: MeshConfig, next: MeshConfig, k
   }
   const changed = keys ? changedDeps(prev, next, keys) : null;
   if (!changed) return { types: undefined, hosts: null, headless: false, affected: undefined, carryOver: undefined };
-  const keep = (deps: ReadonlySet<string> | undefined): boolean => deps !== undefined && !touched(deps, changed);
+  const hit = touchedBy(changed);
+  const keep = (deps: ReadonlySet<string> | undefined): boolean => deps !== undefined && !hit(deps);
   const carryOver: CarryOver = Object.assign(
     (_t: XdsType, _n: string, _k: ClusterKey | undefined, deps?: ReadonlySet<string>) => keep(deps),
     {

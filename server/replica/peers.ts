@@ -5,7 +5,7 @@
  * istio-system/istiod`), read from its EndpointSlices at most every few seconds. The list may
  * include this replica: the fan-out recognises itself by the replica header and skips it.
  */
-import { DiscoveryV1Api, type KubeConfig } from '@kubernetes/client-node';
+import type { DiscoveryV1Api, KubeConfig } from '@kubernetes/client-node';
 
 export interface Peers {
   /** How the peers are found, for /debug/replicaz. */
@@ -31,8 +31,12 @@ export type SliceLister = (
 >;
 
 export function kubeSliceLister(kc: KubeConfig): SliceLister {
-  const api = kc.makeApiClient(DiscoveryV1Api);
-  return async (namespace, labelSelector) => (await api.listNamespacedEndpointSlice({ namespace, labelSelector })).items;
+  // client-node loads on first use (Kubernetes mode only).
+  let api: Promise<DiscoveryV1Api> | undefined;
+  return async (namespace, labelSelector) => {
+    api ??= import('@kubernetes/client-node').then((k) => kc.makeApiClient(k.DiscoveryV1Api));
+    return (await (await api).listNamespacedEndpointSlice({ namespace, labelSelector })).items;
+  };
 }
 
 /**

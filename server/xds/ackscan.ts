@@ -4,10 +4,9 @@
  * every request (1,200 EDS names per ACK at bench scale), and decoding them dominated the server's
  * profile. `scanSotw` reads only the envelope of a DiscoveryRequest — type, version, nonce, and
  * where the resource_names bytes lie — so the engine can compare those bytes with the previous
- * request's and reuse the names it already decoded. Anything unusual (a node, an error_detail,
+ * request's (by digest, namelists.ts) and reuse the names it already decoded. Anything unusual (a node, an error_detail,
  * names not in one run, unknown layout) returns null and the caller decodes fully.
  */
-import { createHash } from 'node:crypto';
 import protobuf from 'protobufjs';
 
 export interface SotwScan {
@@ -55,14 +54,6 @@ export function scanSotw(buf: Uint8Array): SotwScan | null {
     return null;
   }
   return { typeUrl, versionInfo, responseNonce, names: start < 0 ? new Uint8Array(0) : buf.subarray(start, end) };
-}
-
-/**
- * A digest of the names' bytes: a stream keeps this (20 bytes) rather than a copy of the bytes
- * (~55 KB for 1,200 EDS names, × 2,000 streams).
- */
-export function namesDigest(names: Uint8Array): string {
-  return createHash('sha1').update(names).digest('base64');
 }
 
 export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {

@@ -13,7 +13,8 @@ import { decodeSotwRequest, sotwResponseBytes, type SotwRequest } from '../../pr
 import { CDS, EDS, LDS, RDS, PUSH_ORDER, isXdsType, type XdsType } from '../../proto/typeurls.js';
 import { entryHash, foldVersion, typeVersion, unfoldVersion } from '../cache/classsnapshot.js';
 import type { ResourceSnapshot } from '../cache/api.js';
-import { namesDigest, scanSotw } from './ackscan.js';
+import { scanSotw } from './ackscan.js';
+import { nameListKey, nameListOf, shareNameList, sharedNameList } from './namelists.js';
 import { sotwNamesAfter } from './limits.js';
 import type { Outcome, Protocol } from './protocol.js';
 import { newTypeState, nextNonce, sotwPart, type SotwPart, type SotwResponse, type StreamState, type TypeState } from './state.js';
@@ -57,55 +58,15 @@ function compose(
     const held = ts.sent;
     const warm = ts.own.warm;
     ts.own.warm = null;
-    const changed: EncodedResource[] = [];
-    const gone: string[] = [];
-    const look = (n: string): void => {
-      if (!ts.sub.names.has(n)) return;
-      const r = snap.get(typeUrl, n);
-      if (r && (held.get(n)?.version !== r.version || warm?.has(n))) changed.push(r);
-      else if (!r && held.has(n)) gone.push(n);
-    };
-    if (only) {
-      for (const n of only) look(n);
-      if (warm) for (const n of warm) if (!only.has(n)) look(n);
-    } else for (const n of ts.sub.names) look(n);
-    if (!changed.length && !gone.length) return null;
-    // The new version from the old one: XOR out what changed, XOR in the new (no full rehash).
-    const acc = unfoldVersion(ts.versionSent);
-    let version: string;
-    if (acc) {
-      let [h1, h2, count] = acc;
-      for (const n of gone) {
-        const [a, b] = entryHash(held.get(n)!);
-        h1 ^= a;
-        h2 ^= b;
-        count--;
-      }
-      for (const r of changed) {
-        const old = held.get(r.name);
-        if (old) {
-          const [a, b] = entryHash(old);
-          h1 ^= a;
-          h2 ^= b;
-        } else count++;
-        const [a, b] = entryHash(r);
-        h1 ^= a;
-        h2 ^= b;
-      }
-      version = foldVersion(h1, h2, count);
-    } else {
-      const next = new Map(held);
-      for (const n of gone) next.delete(n);
-      for (const r of changed) next.set(r.name, r);
-      version = typeVersion(next.values());
-    }
-    const sent = snap.sharedSet(typeUrl, version, () => {
-      const next = new Map(held);
-      for (const n of gone) next.delete(n);
-      for (const r of changed) next.set(r.name, r);
-      return next;
-    });
-    return record(st, ts, typeUrl, sent, changed.sort(byName), version);
+    // Streams of the class holding the same set, subscribed to the same names, owe the same update.
+    const d =
+      warm || only
+        ? diff(typeUrl, ts.sub.names, held, snap, warm, only, ts.versionSent)
+        : memo(snap, typeUrl, ts.sub.names, held, ts.versionSent, () =>
+            diff(typeUrl, ts.sub.names, held, snap, null, undefined, ts.versionSent),
+          );
+    if (!d) return null;
+    return record(st, ts, typeUrl, d.sent, d.resources, d.version);
   }
   if (ts.sub.wildcard && ts.sub.names.size === 0) {
     const w = snap.wildcardSet(typeUrl);
@@ -113,25 +74,125 @@ function compose(
     return record(st, ts, typeUrl, w.map, w.resources, w.version);
   }
   const names = ts.sub.wildcard ? new Set([...ts.sub.names, ...snap.names(typeUrl)]) : ts.sub.names;
-  const resources: EncodedResource[] = [];
-  for (const n of names) {
-    const r = snap.get(typeUrl, n);
-    if (r) resources.push(r);
-  }
+  const whole = (): Composed => {
+    const resources: EncodedResource[] = [];
+    for (const n of names) {
+      const r = snap.get(typeUrl, n);
+      if (r) resources.push(r);
+    }
+    resources.sort(byName);
+    const version = typeVersion(resources);
+    return { resources, version, sent: snap.sharedSet(typeUrl, version, () => new Map(resources.map((r) => [r.name, r]))) };
+  };
+  const w = ts.sub.wildcard ? whole() : memo(snap, typeUrl, names, WHOLE, '', whole)!;
   // Rule 7: names that do not exist yet are remembered (ts.sub.names) and sent when they appear. A
   // named type with nothing to send has nothing to say yet (rule 15: it cannot express deletion).
-  if (!ts.sub.wildcard && resources.length === 0 && ts.sent === null) return null;
-  const version = typeVersion(resources);
-  if (ts.sent !== null && version === ts.versionSent && quiet) return null;
-  resources.sort(byName);
-  return record(
-    st,
-    ts,
-    typeUrl,
-    snap.sharedSet(typeUrl, version, () => new Map(resources.map((r) => [r.name, r]))),
-    resources,
-    version,
-  );
+  if (!ts.sub.wildcard && w.resources.length === 0 && ts.sent === null) return null;
+  if (ts.sent !== null && w.version === ts.versionSent && quiet) return null;
+  return record(st, ts, typeUrl, w.sent, w.resources, w.version);
+}
+
+/** A response's content: its resources (sorted by name, shared — never changed), version and the set the client then holds. */
+interface Composed {
+  readonly resources: readonly EncodedResource[];
+  readonly version: string;
+  readonly sent: ReadonlyMap<string, EncodedResource>;
+}
+
+/**
+ * What a partial EDS/RDS response carries (see compose): the subscribed names whose resource
+ * differs from the one held, or is warmed; null when none.
+ */
+function diff(
+  typeUrl: XdsType,
+  subscribed: ReadonlySet<string>,
+  held: ReadonlyMap<string, EncodedResource>,
+  snap: ResourceSnapshot,
+  warm: ReadonlySet<string> | null,
+  only: ReadonlySet<string> | undefined,
+  versionSent: string,
+): Composed | null {
+  const changed: EncodedResource[] = [];
+  const gone: string[] = [];
+  const look = (n: string): void => {
+    if (!subscribed.has(n)) return;
+    const r = snap.get(typeUrl, n);
+    if (r && (held.get(n)?.version !== r.version || warm?.has(n))) changed.push(r);
+    else if (!r && held.has(n)) gone.push(n);
+  };
+  if (only) {
+    for (const n of only) look(n);
+    if (warm) for (const n of warm) if (!only.has(n)) look(n);
+  } else for (const n of subscribed) look(n);
+  if (!changed.length && !gone.length) return null;
+  // The new version from the old one: XOR out what changed, XOR in the new (no full rehash).
+  const acc = unfoldVersion(versionSent);
+  let version: string;
+  if (acc) {
+    let [h1, h2, count] = acc;
+    for (const n of gone) {
+      const [a, b] = entryHash(held.get(n)!);
+      h1 ^= a;
+      h2 ^= b;
+      count--;
+    }
+    for (const r of changed) {
+      const old = held.get(r.name);
+      if (old) {
+        const [a, b] = entryHash(old);
+        h1 ^= a;
+        h2 ^= b;
+      } else count++;
+      const [a, b] = entryHash(r);
+      h1 ^= a;
+      h2 ^= b;
+    }
+    version = foldVersion(h1, h2, count);
+  } else {
+    const next = new Map(held);
+    for (const n of gone) next.delete(n);
+    for (const r of changed) next.set(r.name, r);
+    version = typeVersion(next.values());
+  }
+  const sent = snap.sharedSet(typeUrl, version, () => {
+    const next = new Map(held);
+    for (const n of gone) next.delete(n);
+    for (const r of changed) next.set(r.name, r);
+    return next;
+  });
+  return { resources: changed.sort(byName), version, sent };
+}
+
+/** The key of a whole (not a partial) response in `memo`. */
+const WHOLE = {};
+const memos = new WeakMap<ResourceSnapshot, Map<XdsType, WeakMap<ReadonlySet<string>, WeakMap<object, Map<string, Composed | null>>>>>();
+
+/**
+ * Composes once per class snapshot, subscription set and held set (and its version): streams of
+ * one class share their subscription set when they sent the same names (namelists.ts) and their
+ * held set when they hold the same version (sharedSet), so 2,000 streams of a few classes compose
+ * a few times, not 2,000 (issue 18). Held weakly by snapshot, set and held set, so it lives no
+ * longer than they do.
+ */
+function memo(
+  snap: ResourceSnapshot,
+  typeUrl: XdsType,
+  names: ReadonlySet<string>,
+  held: object,
+  version: string,
+  make: () => Composed | null,
+): Composed | null {
+  let byType = memos.get(snap);
+  if (!byType) memos.set(snap, (byType = new Map()));
+  let byNames = byType.get(typeUrl);
+  if (!byNames) byType.set(typeUrl, (byNames = new WeakMap()));
+  let byHeld = byNames.get(names);
+  if (!byHeld) byNames.set(names, (byHeld = new WeakMap()));
+  let byVersion = byHeld.get(held);
+  if (!byVersion) byHeld.set(held, (byVersion = new Map()));
+  let c = byVersion.get(version);
+  if (c === undefined) byVersion.set(version, (c = make()));
+  return c;
 }
 
 /** Records a response as sent; `versionInfo` describes everything the client now holds. */
@@ -140,7 +201,7 @@ function record(
   ts: Ts,
   typeUrl: XdsType,
   sent: ReadonlyMap<string, EncodedResource>,
-  resources: EncodedResource[],
+  resources: readonly EncodedResource[],
   versionInfo: string,
 ): SotwResponse {
   const nonce = nextNonce(st);
@@ -157,7 +218,7 @@ function record(
 function applyNames(ts: Ts, typeUrl: string, names: readonly string[]): boolean {
   if (names === ts.own.namesFrom) return false; // the very names (same bytes) as last time: `decode` reuses the array
   ts.own.namesFrom = names;
-  return replaceNames(ts.sub, typeUrl, names).added;
+  return replaceNames(ts.sub, typeUrl, names, nameListOf(names)?.set).added;
 }
 
 export function onRequest(st: St, typeUrl: XdsType, req: SotwRequest, snap: ResourceSnapshot, now: number): RequestOutcome {
@@ -247,23 +308,27 @@ const SOTW: Omit<Protocol<SotwRequest, SotwResponse, SotwPart>, 'decode'> = {
 };
 
 /**
- * The engine's SotW Protocol, one per connection: its decoder remembers, per type, a digest of
- * the last request's resource_names bytes and the names decoded from them, so an ACK repeating
- * them costs an envelope scan instead of a full decode (see ackscan.ts).
+ * The engine's SotW Protocol, one per connection: its decoder remembers, per type, the key of the
+ * last request's resource_names bytes and the names decoded from them, so an ACK repeating them
+ * costs an envelope scan instead of a full decode (see ackscan.ts); and names other streams sent
+ * with the same bytes are not decoded again but shared (namelists.ts).
  */
 export function sotw(): Protocol<SotwRequest, SotwResponse, SotwPart> {
-  const lastNames = new Map<string, { readonly digest: string; readonly names: readonly string[] }>();
+  const lastNames = new Map<string, { readonly key: string; readonly names: readonly string[] }>();
   return {
     ...SOTW,
     decode(bytes, started) {
       const scan = started ? scanSotw(bytes) : null;
-      if (scan) {
+      const key = scan && isXdsType(scan.typeUrl) ? nameListKey(scan.typeUrl, scan.names) : null;
+      if (scan && key) {
         const prev = lastNames.get(scan.typeUrl);
-        if (prev && prev.digest === namesDigest(scan.names)) {
+        const names = prev && prev.key === key ? prev.names : sharedNameList(key)?.names;
+        if (names) {
+          if (names !== prev?.names) lastNames.set(scan.typeUrl, { key, names });
           return {
             versionInfo: scan.versionInfo,
             node: null,
-            resourceNames: prev.names,
+            resourceNames: names,
             typeUrl: scan.typeUrl,
             responseNonce: scan.responseNonce,
             errorDetail: null,
@@ -271,8 +336,10 @@ export function sotw(): Protocol<SotwRequest, SotwResponse, SotwPart> {
         }
       }
       const req = decodeSotwRequest(bytes);
-      if (scan && isXdsType(scan.typeUrl)) lastNames.set(scan.typeUrl, { digest: namesDigest(scan.names), names: req.resourceNames });
-      return req;
+      if (!scan || !key) return req;
+      const names = shareNameList(key, req.resourceNames).names;
+      lastNames.set(scan.typeUrl, { key, names });
+      return { ...req, resourceNames: names };
     },
   };
 }

@@ -17,13 +17,30 @@ import type { NackRecord } from './state.js';
 export interface Subscription {
   /** Subscribed to everything of this type (LDS/CDS wildcard). */
   wildcard: boolean;
-  /** Explicitly subscribed names ("*" is not a name). */
-  names: Set<string>;
+  /**
+   * Explicitly subscribed names ("*" is not a name). Never changed in place through this field:
+   * SotW streams that sent the same name list share one set (namelists.ts).
+   */
+  names: ReadonlySet<string>;
+  /** `names` when it is this subscription's own set, which Delta changes in place; null while it is shared. */
+  mine: Set<string> | null;
   /** The client named resources at least once (then an empty SotW list is "none", not wildcard). */
   everNamed: boolean;
 }
 
-export const newSubscription = (): Subscription => ({ wildcard: false, names: new Set(), everNamed: false });
+export const newSubscription = (): Subscription => {
+  const names = new Set<string>();
+  return { wildcard: false, names, mine: names, everNamed: false };
+};
+
+/** The subscription's own set of names, to change in place (a shared one is copied first). */
+function mutableNames(sub: Subscription): Set<string> {
+  if (!sub.mine) {
+    sub.mine = new Set(sub.names);
+    sub.names = sub.mine;
+  }
+  return sub.mine;
+}
 
 /** How a request changed the subscription. */
 export interface SubscriptionChange {
@@ -37,9 +54,15 @@ const NO_CHANGE: SubscriptionChange = { added: false, removed: false };
 
 /**
  * SotW: the request's names are the whole subscription. Rule 13: "*" or (legacy) an empty list
- * from a client that never named anything is wildcard, for LDS/CDS only.
+ * from a client that never named anything is wildcard, for LDS/CDS only. `shared`: the set of
+ * `names` without "*", shared with other streams (namelists.ts), used instead of a new one.
  */
-export function replaceNames(sub: Subscription, typeUrl: string, names: readonly string[]): SubscriptionChange {
+export function replaceNames(
+  sub: Subscription,
+  typeUrl: string,
+  names: readonly string[],
+  shared?: ReadonlySet<string>,
+): SubscriptionChange {
   // Fast path, the common case: an ACK repeating the same names (SotW clients resend every name
   // in every request — 1,200 EDS names per ACK in the bench — so no new Set unless they changed).
   if (names.length && names.length === sub.names.size && !sub.wildcard) {
@@ -53,10 +76,16 @@ export function replaceNames(sub: Subscription, typeUrl: string, names: readonly
   }
   const beforeWildcard = sub.wildcard;
   const before = sub.names;
-  const explicit = names.filter((n) => n !== '*');
   sub.wildcard = isWildcardType(typeUrl) && (names.includes('*') || (names.length === 0 && !sub.everNamed));
-  if (explicit.length) sub.everNamed = true;
-  sub.names = new Set(explicit);
+  if (shared) {
+    sub.names = shared;
+    sub.mine = null;
+  } else {
+    const mine = new Set(names.filter((n) => n !== '*'));
+    sub.names = mine;
+    sub.mine = mine;
+  }
+  if (sub.names.size) sub.everNamed = true;
   let added = sub.wildcard && !beforeWildcard;
   if (!added)
     for (const n of sub.names)
@@ -88,7 +117,7 @@ export function subscribe(sub: Subscription, typeUrl: string, names: readonly st
   for (const n of names) {
     if (n === '*') continue;
     sub.everNamed = true;
-    sub.names.add(n);
+    mutableNames(sub).add(n);
     added = true;
   }
   return added;
@@ -106,7 +135,7 @@ export function unsubscribe(sub: Subscription, names: readonly string[]): { read
       sub.wildcard = false;
       continue;
     }
-    sub.names.delete(n);
+    if (sub.names.has(n)) mutableNames(sub).delete(n);
     out.push({ name: n, covered: sub.wildcard });
   }
   return out;

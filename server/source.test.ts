@@ -23,7 +23,14 @@ function staticClosure(file: string): Set<string> {
     const text = readFileSync(f, 'utf8');
     for (const m of text.matchAll(/^(?:import|export)\s[^;]*?\sfrom\s+'([^']+)'|^import\s+'([^']+)'/gm)) {
       const spec = (m[1] ?? m[2])!;
-      walk(spec.startsWith('.') ? path.resolve(path.dirname(f), spec) : spec.split('/').slice(0, spec.startsWith('@') ? 2 : 1).join('/'));
+      walk(
+        spec.startsWith('.')
+          ? path.resolve(path.dirname(f), spec)
+          : spec
+              .split('/')
+              .slice(0, spec.startsWith('@') ? 2 : 1)
+              .join('/'),
+      );
     }
   };
   walk(file);

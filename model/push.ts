@@ -13,10 +13,15 @@ import type { ConfigKey, ConfigKind, MeshConfig } from './config.js';
  * - `full`: any type may have changed (the state machines still send only types whose content changed).
  * - `endpoints`: only endpoints moved: EDS only (plus the name table when a host is headless), only
  *   the clusters of these hostnames, only to streams subscribed to one (a partial EDS response).
+ *   `proxies` (Pod changes, watchers/store/pod-scope.ts): workloads (`namespace/name`) whose own
+ *   Pod's labels or annotations changed, or that appeared or went — their proxies' class may change,
+ *   so their streams get a full push (istiod's ProxyUpdate); every other stream gets the EDS push.
  * - `secrets`: only Secrets changed (a certificate rotated): SDS only.
  */
 export type PushScope =
-  { readonly kind: 'full' } | { readonly kind: 'endpoints'; readonly hosts: ReadonlySet<string> } | { readonly kind: 'secrets' };
+  | { readonly kind: 'full' }
+  | { readonly kind: 'endpoints'; readonly hosts: ReadonlySet<string>; readonly proxies?: ReadonlySet<string> }
+  | { readonly kind: 'secrets' };
 
 export const FULL_PUSH: PushScope = { kind: 'full' };
 
@@ -64,6 +69,9 @@ export function pushReasons(kinds: Iterable<string>): PushReason[] {
 /** The kinds that carry endpoints (an endpoint-only change is made of these alone). */
 export const ENDPOINT_KINDS: ReadonlySet<string> = new Set(['EndpointSlice', 'Endpoints']);
 
+/** Kinds a change may hold and still be an endpoint-only push, when what else they feed is unchanged (watchers/store/scope.ts). */
+export const ENDPOINT_SCOPE_KINDS: ReadonlySet<string> = new Set([...ENDPOINT_KINDS, 'Pod']);
+
 /** A push of everything, for a mesh built outside the pipeline (tests, tools). */
 export function fullPush(
   mesh: MeshConfig,
@@ -76,10 +84,13 @@ export function fullPush(
 
 /**
  * The scope that covers both `a` and `b`: everything when either is full or they differ in kind,
- * else the union of their hosts (two endpoint-only pushes) or secrets only.
+ * else the union of their hosts and proxies (two endpoint-only pushes) or secrets only.
  */
 export function mergeScopes(a: PushScope, b: PushScope): PushScope {
-  if (a.kind === 'endpoints' && b.kind === 'endpoints') return { kind: 'endpoints', hosts: new Set([...a.hosts, ...b.hosts]) };
+  if (a.kind === 'endpoints' && b.kind === 'endpoints') {
+    const proxies = new Set([...(a.proxies ?? []), ...(b.proxies ?? [])]);
+    return { kind: 'endpoints', hosts: new Set([...a.hosts, ...b.hosts]), ...(proxies.size ? { proxies } : {}) };
+  }
   if (a.kind === 'secrets' && b.kind === 'secrets') return a;
   return FULL_PUSH;
 }

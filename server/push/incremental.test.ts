@@ -1,7 +1,10 @@
 /**
  * Incremental pushes never push a different config (issue 18 item 1): seeded random sequences of
  * edits (VirtualServices — weights, timeouts, TCP routes, wildcard and short hosts, added and
- * deleted —, GAMMA HTTPRoutes, DestinationRules, ServiceEntries, Services, endpoints), each applied the way the
+ * deleted —, GAMMA HTTPRoutes, DestinationRules, ServiceEntries, Services, endpoints, and Pod churn —
+ * IPs, labels that move endpoints between subsets and relabel a connected proxy, named container
+ * ports a Service's targetPort resolves to, StatefulSet DNS names of a headless service, Pods
+ * coming and going), each applied the way the
  * store stage applies it (reduce → takeChanges → buildMesh → pushScope) and pushed through the
  * PushRunner into a long-lived SnapshotCache. After every step, every proxy class's output (names,
  * versions and bytes of every resource of every type) must equal a from-scratch translation of the
@@ -14,7 +17,7 @@ import { strict as assert } from 'node:assert';
 import type { ConfigEvent, MeshConfig } from '../../model/config.js';
 import { parseNodeId, type Proxy } from '../../model/proxy.js';
 import { pushReasons, type PushRequest } from '../../model/push.js';
-import { CDS, EDS, LDS, RDS, type XdsType } from '../../proto/typeurls.js';
+import { CDS, EDS, LDS, NDS, RDS, type XdsType } from '../../proto/typeurls.js';
 import { parseConfigText } from '../../watchers/file/parse.js';
 import { buildMesh, DEFAULT_MESH_OPTIONS } from '../../watchers/mesh.js';
 import { emptyState, reduce, takeChanges } from '../../watchers/store/reduce.js';
@@ -24,7 +27,7 @@ import { piecesOf } from '../../translators/pieces.js';
 import { SnapshotCache, type ResourceSnapshot } from '../cache/snapshot.js';
 import { PushRunner } from './runner.js';
 
-const TYPES: readonly XdsType[] = [CDS, EDS, LDS, RDS];
+const TYPES: readonly XdsType[] = [CDS, EDS, LDS, RDS, NDS];
 const NS = ['a', 'b'];
 const SVCS = ['s0', 's1', 's2', 's3', 's4'];
 
@@ -42,23 +45,56 @@ function rng(seed: number): () => number {
 
 const nsOf = (i: number): string => NS[i % NS.length]!;
 
+/** Services s1 and s3 name their database port's targetPort (`db`, resolved against the Pods' container ports); s4 is headless. */
 function service(i: number, extraPort: boolean): string {
   return `apiVersion: v1
 kind: Service
 metadata: {name: ${SVCS[i]}, namespace: ${nsOf(i)}}
 spec:
-  clusterIP: 10.96.1.${i + 1}
+  clusterIP: ${i === 4 ? 'None' : `10.96.1.${i + 1}`}
   selector: {app: ${SVCS[i]}}
   ports:
   - {name: http, port: 8080}
-  - {name: tcp-db, port: 9000}
+  - {name: tcp-db, port: 9000${i % 2 ? ', targetPort: db' : ''}}
 ${extraPort ? '  - {name: http-admin, port: 8081}\n' : ''}`;
 }
 
+/**
+ * The three Pods behind service i, variant v: IPs, subset labels, the `db` container port's number
+ * (rarely renumbered), a StatefulSet DNS name, and sometimes a Pod gone or a new one with new labels.
+ */
+function pods(i: number, v: number): string {
+  const out: string[] = [];
+  for (let j = 0; j < 3 + (v % 7 === 2 ? 1 : 0); j++) {
+    if (j === 1 && v % 6 === 5) continue; // a Pod gone
+    const labels = `{app: ${SVCS[i]}, version: v${((j + v) % 2) + 1}${j === 3 ? ', pod-template-hash: h' + v : ''}}`;
+    const dns = v % 3 === 0 ? `hostname: ${SVCS[i]}-${j}, subdomain: ${SVCS[i]}, ` : '';
+    out.push(`apiVersion: v1
+kind: Pod
+metadata: {name: ${SVCS[i]}-${j}, namespace: ${nsOf(i)}, labels: ${labels}}
+spec: {${dns}containers: [{name: app, ports: [{name: db, containerPort: ${v % 11 === 4 ? 9001 : 9000}}]}]}
+status: {podIP: 10.2.${i}.${j + (v % 2) * 10}, phase: Running}
+`);
+  }
+  return out.join('---\n');
+}
+
+/** The Pod of proxy p2 (namespace b): relabelling it changes that connected proxy's labels, and so its class. */
+function ownPod(v: number): string {
+  return `apiVersion: v1
+kind: Pod
+metadata: {name: p2, namespace: b, labels: {app: s1, version: v${(v % 2) + 1}}}
+spec: {containers: [{name: app, ports: [{name: db, containerPort: 9000}]}]}
+status: {podIP: 10.0.0.2, phase: Running}
+`;
+}
+
 function slice(i: number, v: number): string {
-  const eps = Array.from({ length: 1 + (v % 3) }, (_, j) => `  - addresses: [10.1.${i}.${j + v}]\n    conditions: {ready: true}`).join(
-    '\n',
-  );
+  const eps = Array.from(
+    { length: 1 + (v % 3) },
+    (_, j) =>
+      `  - addresses: [10.1.${i}.${j + v}]\n    conditions: {ready: true}\n    targetRef: {kind: Pod, name: ${SVCS[i]}-${j}, namespace: ${nsOf(i)}}`,
+  ).join('\n');
   return `apiVersion: discovery.k8s.io/v1
 kind: EndpointSlice
 metadata: {name: ${SVCS[i]}-x, namespace: ${nsOf(i)}, labels: {kubernetes.io/service-name: ${SVCS[i]}}}
@@ -221,7 +257,9 @@ function initialFiles(): Map<string, string> {
     files.set(`svc-${i}`, service(i, false));
     files.set(`ep-${i}`, slice(i, 0));
     files.set(`dr-${i}`, i % 2 ? dr(i, 0) : '');
+    files.set(`pods-${i}`, pods(i, 0));
   });
+  files.set('pod-p2', ownPod(0));
   for (let k = 0; k < 4; k++) files.set(`vs-${k}`, vs(k, k, k + 1));
   // hr0 routes s4, which no VirtualService names at first; hr1 is shadowed by vs1 until that moves.
   for (let k = 0; k < 2; k++) files.set(`hr-${k}`, hr(k, k ? 1 : 4, k + 1));
@@ -234,20 +272,22 @@ function initialFiles(): Map<string, string> {
 function randomEdit(r: () => number, files: Map<string, string>, v: number): [string, string] {
   const x = r();
   const i = Math.floor(r() * SVCS.length);
-  if (x < 0.42) {
+  if (x < 0.3) {
     const k = Math.floor(r() * 5);
     return [`vs-${k}`, r() < 0.15 ? '' : vs(k, Math.floor(r() * SVCS.length), v)];
   }
-  if (x < 0.55) {
+  if (x < 0.4) {
     const k = Math.floor(r() * 3);
     return [`hr-${k}`, r() < 0.15 ? '' : hr(k, Math.floor(r() * SVCS.length), v)];
   }
-  if (x < 0.6) return [`dr-${i}`, r() < 0.3 ? '' : dr(i, v)];
-  if (x < 0.64) return [`drx-${i}`, r() < 0.4 ? '' : dr(i, v, true)];
-  if (x < 0.67) return ['dr-wild', r() < 0.4 ? '' : wildDr(v)];
-  if (x < 0.77) return [`ep-${i}`, slice(i, v)];
-  if (x < 0.87) return [`svc-${i}`, service(i, r() < 0.5)];
-  if (x < 0.95) return ['se', se(v)];
+  if (x < 0.48) return [`dr-${i}`, r() < 0.3 ? '' : dr(i, v)];
+  if (x < 0.52) return [`drx-${i}`, r() < 0.4 ? '' : dr(i, v, true)];
+  if (x < 0.55) return ['dr-wild', r() < 0.4 ? '' : wildDr(v)];
+  if (x < 0.62) return [`ep-${i}`, slice(i, v)];
+  if (x < 0.72) return [`pods-${i}`, pods(i, v)];
+  if (x < 0.78) return ['pod-p2', r() < 0.2 ? '' : ownPod(v)];
+  if (x < 0.86) return [`svc-${i}`, service(i, r() < 0.5)];
+  if (x < 0.94) return ['se', se(v)];
   return [`vs-${Math.floor(r() * 5)}`, files.get(`vs-${Math.floor(r() * 5)}`) ?? ''];
 }
 
@@ -324,6 +364,9 @@ describe('server/push incremental pushes equal a from-scratch translation', func
       const runner = new PushRunner(cache, { subscribers: () => [] });
       const leases = PROXIES.map((p) => cache.acquire(p));
       runner.push(req);
+      let podPushes = 0;
+      let relabels = 0;
+      let podFull = 0;
       for (let s = 0; s < 40; s++) {
         const batch: [string, string][] = [];
         const n = 1 + Math.floor(r() * (r() < 0.7 ? 1 : 3));
@@ -334,6 +377,10 @@ describe('server/push incremental pushes equal a from-scratch translation', func
           req.mesh,
           batch.map(([f, text]) => fileEvent(f, text)),
         );
+        if (req.scope.kind === 'endpoints' && [...req.keys].some((k) => k.startsWith('Pod/'))) {
+          podPushes++;
+          if (req.scope.proxies?.size) relabels++;
+        } else if ([...req.keys].some((k) => k.startsWith('Pod/'))) podFull++;
         runner.push(req);
         const fresh = new SnapshotCache(req.mesh);
         leases.forEach((l, k) => {
@@ -349,6 +396,9 @@ describe('server/push incremental pushes equal a from-scratch translation', func
         });
       }
       for (const l of leases) l.release();
+      // The Pod edits must have exercised the endpoint-only path, not only full pushes.
+      const tally = `seed ${seed}: ${podPushes} Pod changes were endpoint-only pushes (${relabels} naming a proxy), ${podFull} full`;
+      assert.ok(podPushes >= 2 && relabels >= 1, tally);
     });
   }
 

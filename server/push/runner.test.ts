@@ -16,6 +16,7 @@ import type { Subscriber } from '../xds/engine-api.js';
 import type { StreamState } from '../xds/state.js';
 import { PushRunner, needsPush, planPush } from './runner.js';
 import { parseClusterName } from '../../translators/names.js';
+import { pushScope } from '../../watchers/store/scope.js';
 
 /** The key the translators put beside a cluster/EDS name (here read back from the name). */
 const K = (n: string) => parseClusterName(n) ?? undefined;
@@ -131,9 +132,10 @@ interface Pushed {
   readonly only: string[] | undefined;
 }
 
-function subscriber(id: string, types: XdsType[], snap: () => ResourceSnapshot, log: Pushed[]): Subscriber {
+function subscriber(id: string, types: XdsType[], snap: () => ResourceSnapshot, log: Pushed[], workload?: string): Subscriber {
+  const [namespace, workloadName] = (workload ?? '/').split('/');
   return {
-    state: streamOf(id, types),
+    state: { ...streamOf(id, types), proxy: { id, namespace, workloadName } as never },
     snapshot: snap,
     push: (s, t, only) => {
       log.push({ id, classKey: s.classKey, types: t && [...t], only: only && [...only].sort() });
@@ -236,6 +238,69 @@ describe('server/push/runner PushRunner', () => {
       assert.equal(snap.get(EDS, B), oldB, 'the EDS of an unaffected host is carried over');
       assert.notEqual(snap.get(EDS, A)!.version, old.get(EDS, A)!.version, 'the affected EDS is recomputed');
       lease.release();
+    } finally {
+      await h.stop();
+    }
+  });
+  it("an endpoint-only push that names a Pod gives that Pod's proxy a full push (its class may have changed) and the others EDS", () => {
+    const cache = new FakeCache(before);
+    const log: Pushed[] = [];
+    const x = fakeClass('x', [A, B]);
+    const subs = [
+      subscriber('own', [CDS, LDS], () => x, log, 'default/r-a'),
+      subscriber('peer', [CDS, EDS], () => x, log, 'default/r-b'),
+      subscriber('lds-only', [LDS], () => x, log, 'other/r-a'),
+    ];
+    const runner = new PushRunner(cache, { subscribers: () => subs });
+    runner.push({ ...fullPush(after), scope: { kind: 'endpoints', hosts: new Set([A_HOST]), proxies: new Set(['default/r-a']) } });
+    assert.deepEqual(log, [
+      { id: 'own', classKey: 'x', types: undefined, only: undefined },
+      { id: 'peer', classKey: 'x', types: [EDS], only: [A] },
+    ]);
+  });
+
+  it('with the real cache and engine, a Pod label change reaches its own proxy with its new listeners and nobody else', async () => {
+    // Service w selects app=w; its slice's endpoint is not the Pod, so relabelling the Pod moves no endpoint.
+    const withPod = (app: string): MeshConfig =>
+      meshOf(`${fixtureYaml()}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: w, namespace: default}
+spec: {clusterIP: 10.96.0.40, selector: {app: w}, ports: [{name: http, port: 9080, targetPort: 9080}]}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: w-1, namespace: default, labels: {kubernetes.io/service-name: w}}
+addressType: IPv4
+ports: [{name: http, port: 9080}]
+endpoints: [{addresses: [10.1.5.1], conditions: {ready: true}}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: me, namespace: default, labels: {app: ${app}}}
+spec: {containers: [{name: c}]}
+status: {podIP: 10.0.0.1, phase: Running}
+`);
+    const was = withPod('w');
+    const now = withPod('other');
+    const scope = pushScope(was, { mesh: now, kinds: new Set(['Pod']), keys: new Set(['Pod/default/me']) });
+    assert.deepEqual(scope.kind === 'endpoints' ? [[...scope.hosts], [...(scope.proxies ?? [])]] : scope, [[], ['default/me']]);
+    const h = await startHarness('memory', was);
+    try {
+      const me = new Peer(h.connect('sotw'), 'sotw', NODE('me'));
+      me.sub(LDS, []);
+      const first = await me.recvAck();
+      const other = new Peer(h.connect('sotw'), 'sotw', NODE('someone'));
+      other.sub(LDS, []);
+      await other.recvAck();
+      other.sub(EDS, [A]);
+      await other.recvAck();
+      h.engine.push(now, scope);
+      const second = await me.recvAck();
+      assert.equal(second.typeUrl, LDS);
+      assert.notEqual(second.versionInfo, first.versionInfo, 'the inbound side of port 9080 went with the label');
+      assert.ok(await other.c.none(), 'no other stream owes anything: no endpoint moved');
     } finally {
       await h.stop();
     }

@@ -8,7 +8,8 @@
  *    over unchanged;
  * 2. rotates the cache to the new mesh with that carry-over;
  * 3. scopes it (`needsPush`, istiod's ProxyNeedsPush): an endpoint-only push reaches only streams
- *    subscribed to EDS (or to the name table when a host is headless);
+ *    subscribed to EDS (or to the name table when a host is headless), except the streams of proxies
+ *    whose own Pod changed (the scope's `proxies`), which get a full push (istiod's ProxyUpdate);
  * 4. prepares each proxy class once — its snapshot and, for an endpoint-only push, the EDS names
  *    of the changed hosts — isolating failures per class: a class that cannot be prepared is
  *    reported once (`classError`) and its streams skipped, every other class is pushed;
@@ -26,6 +27,7 @@ import type { Subscriber } from '../xds/engine-api.js';
 import type { StreamState } from '../xds/state.js';
 import { changedDeps, touchedBy } from '../../translators/deps.js';
 import type { ConfigKey } from '../../model/config.js';
+import type { Proxy } from '../../model/proxy.js';
 
 /** What one push does, decided from its scope before anything is recomputed. */
 export interface PushPlan {
@@ -40,6 +42,8 @@ export interface PushPlan {
   /** Endpoint-only pushes: whether an EDS resource (named by its cluster) belongs to a changed host. */
   /** Endpoint-only pushes: whether an EDS resource, by the ClusterKey the translators put beside it, serves a changed host. */
   readonly affected: ((key: ClusterKey | undefined) => boolean) | undefined;
+  /** Endpoint-only pushes with Pod changes: proxies whose own Pod changed get a full push (istiod's ProxyUpdate). */
+  readonly fullFor?: (proxy: Pick<Proxy, 'namespace' | 'workloadName'>) => boolean;
 }
 
 /** What a push did, for logs and metrics. */
@@ -95,6 +99,7 @@ export function planPush(scope: PushScope, prev: MeshConfig, next: MeshConfig, k
     // Endpoints of a headless service are its DNS answers: the name table changes with them.
     const headless = [...hosts].some((h) => isHeadless(next, h) || isHeadless(prev, h));
     const affected = (key: ClusterKey | undefined): boolean => key !== undefined && hosts.has(key.host);
+    const proxies = scope.proxies;
     // Only the EDS of affected hosts (and the name table, if headless) can differ; everything else is carried over.
     return {
       types: new Set<XdsType>(headless ? [EDS, NDS] : [EDS]),
@@ -109,6 +114,10 @@ export function planPush(scope: PushScope, prev: MeshConfig, next: MeshConfig, k
           names: (t: XdsType) => t !== NDS || !headless,
         },
       ),
+      // A proxy whose own Pod changed may be of another class now: everything, for its streams alone.
+      ...(proxies?.size
+        ? { fullFor: (p: Pick<Proxy, 'namespace' | 'workloadName'>) => proxies.has(`${p.namespace}/${p.workloadName}`) }
+        : {}),
     };
   }
   if (scope.kind === 'secrets') {
@@ -131,7 +140,7 @@ export function planPush(scope: PushScope, prev: MeshConfig, next: MeshConfig, k
 
 /** istiod's ProxyNeedsPush: whether this push can owe the stream anything. */
 export function needsPush(plan: PushPlan, st: StreamState): boolean {
-  if (!plan.hosts) return true;
+  if (!plan.hosts || plan.fullFor?.(st.proxy)) return true;
   return st.types.has(EDS) || (plan.headless && st.types.has(NDS));
 }
 
@@ -284,7 +293,8 @@ export class PushRunner {
         if (f) f.streams++;
         else failed.set(p.proxyClass, { error: p.error, streams: 1 });
       } else {
-        const n = sub.push(p.snap, plan.types, p.only);
+        const whole = plan.fullFor?.(sub.state.proxy) === true;
+        const n = whole ? sub.push(p.snap) : sub.push(p.snap, plan.types, p.only);
         if (n) streams++;
         responses += n;
       }

@@ -193,6 +193,16 @@ describe('model/push mergePushRequests', () => {
     assert.equal(mergeScopes({ kind: 'secrets' }, { kind: 'secrets' }).kind, 'secrets');
   });
 
+  it("two endpoint pushes of Pod changes keep every changed Pod's proxy owed a full push (a superseded push loses none)", () => {
+    const s = mergeScopes(
+      { kind: 'endpoints', hosts: new Set(['a']), proxies: new Set(['ns/p1']) },
+      { kind: 'endpoints', hosts: new Set(['b']), proxies: new Set(['ns/p2']) },
+    );
+    assert.deepEqual(s.kind === 'endpoints' && [...(s.proxies ?? [])].sort(), ['ns/p1', 'ns/p2']);
+    const none = mergeScopes(eps('a'), eps('b'));
+    assert.equal(none.kind === 'endpoints' && none.proxies, undefined, 'no Pod changed: no proxy named');
+  });
+
   it('keeps the newer mesh, the union of changes and the earliest first change', () => {
     const r = mergePushRequests(
       fullPush(m1, new Set(['Service']), new Set(['Service/default/a']), 100),

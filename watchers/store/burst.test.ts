@@ -5,7 +5,7 @@
  * holds the final state and its change set names every object the burst touched.
  */
 import assert from 'node:assert/strict';
-import { from, interval, map, take } from 'rxjs';
+import { from, interval, map, mergeMap, take } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import type { ConfigEvent } from '../../model/config.js';
 import { parseConfigText } from '../file/parse.js';
@@ -54,6 +54,35 @@ describe('watchers/store bursts coalesce into bounded work', () => {
     const last = outs.at(-1)!;
     assert.equal(last.mesh.virtualServices[0]!.spec.http![0]!.timeout, '1001s', 'the final edit is in force');
     for (const o of outs.slice(1)) assert.ok(o.change.keys.has('VirtualService/default/a'), 'each push names the edited object');
+  });
+
+  it('5,000 Pods of a running Deployment starting at once: a few endpoint-only pushes of the one host they back, every Pod in the last', () => {
+    const pods = Array.from({ length: 5000 }, (_, i) => file(`pod-${i + 1}.yaml`, pod(i + 1)));
+    const all = run(() => {
+      // The Service with its first Pod (same service account: clusters keep their SANs), then
+      // (20 virtual ms later, after the start's push) 5,000 more Pods in one go.
+      const start = [file('svc.yaml', svc), file('pod-0.yaml', pod(0)), { type: 'synced' } as ConfigEvent];
+      return interval(20).pipe(
+        take(2),
+        mergeMap((i) => from(i === 0 ? start : pods)),
+      );
+    });
+    assert.ok(all.length >= 2 && all.length <= 4, `${all.length} outputs`);
+    const later = all.slice(1);
+    for (const o of later)
+      assert.deepEqual(
+        o.change.scope.kind === 'endpoints' ? [...o.change.scope.hosts] : o.change.scope,
+        ['a.default.svc.cluster.local'],
+        'Pods of a Deployment that only back a Service: EDS of that host, not a full push',
+      );
+    const last = all.at(-1)!;
+    assert.equal(last.mesh.pods.size, 5001);
+    assert.equal(last.mesh.endpoints.get('a.default.svc.cluster.local')!.get(80)!.length, 5001, 'every Pod is an endpoint');
+    assert.equal(
+      later.reduce((n, o) => n + (o.change.scope.kind === 'endpoints' ? (o.change.scope.proxies?.size ?? 0) : 0), 0),
+      5000,
+      'each new Pod is named once for its own (future) proxy',
+    );
   });
 
   it('5,000 Pods starting at once: one push, every Pod in it', () => {

@@ -24,7 +24,7 @@
  * scope itself, which the parts' keys name).
  */
 import type { ConfigKey, MeshConfig } from '../model/config.js';
-import type { DestinationRule } from '../model/istio.js';
+import type { DestinationRule, VirtualService } from '../model/istio.js';
 import { isWildcardHost, resolveShortName } from '../model/hosts.js';
 import { gatewayApiRoutePath } from '../model/gatewayapi.js';
 import type { Scope } from './scope.js';
@@ -152,7 +152,33 @@ export function changedDeps(prev: MeshConfig, next: MeshConfig, keys: ReadonlySe
       convertedHostDeps(next, path, out);
     } else return null;
   }
+  // A DestinationRule (or a converted route) can also change which VirtualServices are in the mesh
+  // at all: one naming a subset the edit removed is rejected (or falls back to its last good
+  // version). Routes read the mesh's list, so every VirtualService that came, went or changed object
+  // invalidates its hosts too.
+  if ([...keys].some((k) => !k.startsWith('VirtualService/'))) vsListDeps(prev, next, out);
   return out;
+}
+
+/** The hosts of every VirtualService that is in only one of the two meshes, or a different object in each. */
+function vsListDeps(prev: MeshConfig, next: MeshConfig, out: Set<string>): void {
+  const before = new Map(prev.virtualServices.map((vs) => [`${vs.meta.namespace}/${vs.meta.name}`, vs]));
+  const hosts = (mesh: MeshConfig, vs: VirtualService): void => {
+    for (const h of vs.spec.hosts) {
+      const host = resolveShortName(h, vs.meta.namespace, mesh.domainSuffix);
+      out.add(isWildcardHost(host) ? VS_ANY : vsDep(host));
+    }
+  };
+  for (const vs of next.virtualServices) {
+    const k = `${vs.meta.namespace}/${vs.meta.name}`;
+    const was = before.get(k);
+    before.delete(k);
+    // Converted Gateway API entries are rebuilt by a full store build: equal content is the same route.
+    if (was === vs || (was && JSON.stringify(was.spec) === JSON.stringify(vs.spec))) continue;
+    hosts(next, vs);
+    if (was) hosts(prev, was);
+  }
+  for (const was of before.values()) hosts(prev, was);
 }
 
 /**

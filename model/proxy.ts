@@ -19,6 +19,12 @@ export interface Proxy {
   readonly domain: string;
   readonly generator: Generator;
   readonly labels: Readonly<Record<string, string>>;
+  /**
+   * The node's own labels (metadata LABELS and the locality labels added from the xDS node),
+   * without its Pod's: set by model/resolve-proxy.ts so later meshes re-derive `labels` from the
+   * Pod as it is then. Absent: `labels` are the node's own.
+   */
+  readonly nodeLabels?: Readonly<Record<string, string>>;
   readonly metadata: Readonly<Record<string, unknown>>;
 }
 

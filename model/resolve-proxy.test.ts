@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import type { MeshConfig } from './config.js';
 import type { Pod } from './k8s.js';
-import { resolveProxy, type NodeInfo } from './resolve-proxy.js';
+import { resolveProxy, workloadLabels, type NodeInfo } from './resolve-proxy.js';
 
 const ID = 'sidecar~10.0.0.1~c-1.default~default.svc.cluster.local';
 const pod = (labels: Record<string, string>): Pod =>
@@ -50,6 +50,18 @@ describe('model/resolve-proxy resolveProxy', () => {
       assert.ok(r.ok);
       assert.deepEqual(r.proxy.labels, { app: 'c' });
     }
+  });
+
+  it("a connected proxy follows its Pod's labels as they change: a label removed from the Pod leaves the proxy", () => {
+    const node = { id: ID, metadata: { LABELS: { app: 'c', extra: 'x' } }, locality: { region: 'r1', zone: 'z1', sub_zone: '' } };
+    const r = resolveProxy(node, mesh(pod({ app: 'c', version: 'v1', canary: 'yes' })));
+    assert.ok(r.ok);
+    const zone = { 'topology.kubernetes.io/region': 'r1', 'topology.kubernetes.io/zone': 'z1' };
+    assert.deepEqual(r.proxy.labels, { app: 'c', extra: 'x', version: 'v1', canary: 'yes', ...zone });
+    // The Pod is relabelled: canary removed, version changed. The stream's proxy is the one resolved at connect.
+    assert.deepEqual(workloadLabels(r.proxy, mesh(pod({ app: 'c', version: 'v2' }))), { app: 'c', extra: 'x', version: 'v2', ...zone });
+    // The Pod gone (not yet in the registry again): the node's own labels, with the node's locality.
+    assert.deepEqual(workloadLabels(r.proxy, mesh()), { app: 'c', extra: 'x', ...zone });
   });
 
   it('passes parse errors through', () => {

@@ -25,18 +25,22 @@ export interface NodeInfo {
 }
 
 /**
- * The workload's labels (step 2): the registry pod's over the proxy's own (metadata LABELS).
- * Idempotent, so translators may apply it to a proxy resolveProxy already resolved.
+ * The workload's labels (step 2): the registry pod's — as the mesh has it now — over the proxy's own
+ * (metadata LABELS, plus the locality labels resolveProxy added). Reads `nodeLabels` when
+ * resolveProxy set it, so a label later removed from the Pod leaves the proxy too (istiod replaces
+ * a proxy's labels when its pod changes); idempotent either way.
  */
 export function workloadLabels(proxy: Proxy, mesh: Pick<MeshConfig, 'pods'>): Readonly<Record<string, string>> {
+  const own = proxy.nodeLabels ?? proxy.labels;
   const pod = mesh.pods.get(`${proxy.namespace}/${proxy.workloadName}`);
-  return pod ? { ...proxy.labels, ...pod.meta.labels } : proxy.labels;
+  return pod ? { ...own, ...pod.meta.labels } : own;
 }
 
 export function resolveProxy(node: NodeInfo, mesh: Pick<MeshConfig, 'pods'>): NodeIdResult {
   const parsed = parseNodeId(node.id, node.metadata);
   if (!parsed.ok) return parsed;
   const p = parsed.proxy;
+  let own = p.labels;
   let labels = workloadLabels(p, mesh);
   if (isEmptyLocality(proxyLocality(labels))) {
     const add = localityLabels({
@@ -44,7 +48,10 @@ export function resolveProxy(node: NodeInfo, mesh: Pick<MeshConfig, 'pods'>): No
       zone: node.locality?.['zone'] ?? '',
       subzone: node.locality?.['sub_zone'] ?? '',
     });
-    if (Object.keys(add).length) labels = { ...labels, ...add };
+    if (Object.keys(add).length) {
+      labels = { ...labels, ...add };
+      own = { ...own, ...add };
+    }
   }
-  return labels === p.labels ? parsed : { ok: true, proxy: { ...p, labels } };
+  return labels === p.labels ? parsed : { ok: true, proxy: { ...p, labels, nodeLabels: own } };
 }

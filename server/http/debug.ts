@@ -12,6 +12,7 @@ import { SHORT, isXdsType, type XdsType } from '../../proto/typeurls.js';
 import type { EncodedResource } from '../../proto/encode.js';
 import type { MeshConfig } from '../../model/config.js';
 import type { Proxy } from '../../model/proxy.js';
+import { workloadLabels } from '../../model/resolve-proxy.js';
 import type { ClassSnapshot } from '../cache/snapshot.js';
 import { ReplicaFanout } from '../replica/fanout.js';
 import { localReplica } from '../replica/identity.js';
@@ -162,27 +163,31 @@ export function debugRoutes(src: DebugSources, router: Router = new Router()): R
     return { json: configDump(s, { ...(types ? { types } : {}), includeEds: inc === 'true' || inc === '1' }, lookup) };
   });
   router.on('GET', '/debug/syncz', () => ({ json: synczEntries(src) }));
-  router.on('GET', '/debug/adsz', () => ({
-    json: {
-      totalClients: src.engine.streams().length,
-      clients: src.engine.streams().map((s) => ({
-        connectionId: s.id,
-        connectedAt: ms(s.connectedAt),
-        address: s.peer,
-        proxy: s.proxy.id,
-        generator: s.proxy.generator,
-        namespace: s.proxy.namespace,
-        labels: s.proxy.labels,
-        metadata: s.node.metadata,
-        userAgent: s.node.userAgentName,
-        identity: identityOf(s),
-        watches: Object.fromEntries(
-          [...s.types.entries()].map(([t, ts]) => [t, ts.sub.wildcard ? ['*', ...ts.sub.names] : [...ts.sub.names].sort()]),
-        ),
-      })),
-      ...(src.authRefusals ? { refused: src.authRefusals() } : {}),
-    },
-  }));
+  router.on('GET', '/debug/adsz', () => {
+    const mesh = src.mesh();
+    return {
+      json: {
+        totalClients: src.engine.streams().length,
+        clients: src.engine.streams().map((s) => ({
+          connectionId: s.id,
+          connectedAt: ms(s.connectedAt),
+          address: s.peer,
+          proxy: s.proxy.id,
+          generator: s.proxy.generator,
+          namespace: s.proxy.namespace,
+          // The workload's labels now (its Pod's as the registry has them), not as they were at connect.
+          labels: workloadLabels(s.proxy, mesh),
+          metadata: s.node.metadata,
+          userAgent: s.node.userAgentName,
+          identity: identityOf(s),
+          watches: Object.fromEntries(
+            [...s.types.entries()].map(([t, ts]) => [t, ts.sub.wildcard ? ['*', ...ts.sub.names] : [...ts.sub.names].sort()]),
+          ),
+        })),
+        ...(src.authRefusals ? { refused: src.authRefusals() } : {}),
+      },
+    };
+  });
   router.on('GET', '/debug/configz', () => {
     const mesh = src.mesh();
     return {

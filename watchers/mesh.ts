@@ -24,14 +24,15 @@ import type { Telemetry } from '../model/telemetry.js';
 import type { DestinationRule, Gateway, ServiceEntry, Sidecar, VirtualService, WorkloadEntry } from '../model/istio.js';
 import { DEFAULT_MESH_SETTINGS, type MeshSettings } from '../model/meshconfig.js';
 import { resolveShortName } from '../model/hosts.js';
-import { serviceSelects } from '../model/labels.js';
-import { serviceEntryEndpoints, serviceEntryServices, serviceExportTo, workloadEntryEndpoints } from './serviceentry.js';
-import type { ConfigMap, EndpointSlice, Pod, Secret, Service, ServicePort } from '../model/k8s.js';
+import { serviceEntryEndpoints, serviceEntryServices, serviceExportTo } from './serviceentry.js';
+import type { ConfigMap, EndpointSlice, Pod, Secret, Service } from '../model/k8s.js';
 import type { AuthorizationPolicy, RequestAuthentication } from '../model/security.js';
 import type { Entry, StoreState } from './store/reduce.js';
 import type { GatewayApiObject } from '../model/gatewayapi.js';
 import { convertGatewayApi } from './gatewayapi/convert.js';
 import { allRejections, byKey, checkVirtualService, vsConflicts, vsOnlyMesh, vsSections } from './mesh-vs.js';
+import { endpointOrder, serviceEndpoints } from './mesh-endpoints.js';
+import { endpointsOnlyMesh, ENDPOINT_OBJECT_KINDS } from './mesh-eps.js';
 
 export interface MeshOptions {
   readonly domainSuffix: string;
@@ -54,23 +55,6 @@ export interface MeshOptions {
 
 export const DEFAULT_MESH_OPTIONS: MeshOptions = { domainSuffix: 'cluster.local', endpointsFromPods: true };
 
-function targetPortFor(sp: ServicePort, pod: Pod | undefined): number | null {
-  if (typeof sp.targetPort === 'number') return sp.targetPort;
-  const cp = pod?.containerPorts.find((p) => p.name === sp.targetPort);
-  return cp ? cp.containerPort : null;
-}
-
-function slicePort(sp: ServicePort, slice: EndpointSlice): number | null {
-  const named = slice.ports.find((p) => p.name === sp.name);
-  if (named) return named.port;
-  if (slice.ports.length === 1 && (!sp.name || slice.ports[0]!.name === '')) return slice.ports[0]!.port;
-  return null;
-}
-
-function endpointSort(a: MeshEndpoint, b: MeshEndpoint): number {
-  return a.address.localeCompare(b.address, 'en', { numeric: true }) || a.port - b.port;
-}
-
 /**
  * `previous` is the snapshot built before this one (none for a first build): a VirtualService that
  * fails the cross-object checks falls back to its version there, if that one still checks out.
@@ -79,7 +63,9 @@ function endpointSort(a: MeshEndpoint, b: MeshEndpoint): number {
  * them is a kind services and endpoints are made of, `previous`'s services, endpoints and their
  * notices are reused as they are (same objects), so a VirtualService edit costs no per-service work.
  * `changedKeys` too, and only VirtualServices changed: `previous` is updated where they are
- * (mesh-vs.ts `vsOnlyMesh`) instead of rebuilt from every stored object.
+ * (mesh-vs.ts `vsOnlyMesh`) instead of rebuilt from every stored object; only EndpointSlices,
+ * Endpoints and Pods changed: the endpoints of the Services they feed are computed again
+ * (mesh-eps.ts `endpointsOnlyMesh`).
  */
 export function buildMesh(
   st: StoreState,
@@ -96,6 +82,19 @@ export function buildMesh(
       sections.set(r.mesh, prevSection);
       vsSections.set(r.mesh, r.section);
       return { mesh: r.mesh, accepted: r.accepted };
+    }
+  }
+  // Only endpoint objects changed (slices, Endpoints, Pods): the previous snapshot with the endpoints
+  // of the Services they feed computed again (mesh-eps.ts).
+  if (previous && changedKeys && changedKinds?.size && [...changedKinds].every((k) => ENDPOINT_OBJECT_KINDS.has(k))) {
+    const prevSection = sections.get(previous);
+    const vsSection = vsSections.get(previous);
+    const mesh =
+      prevSection?.opts === opts && vsSection ? endpointsOnlyMesh(st, opts, previous, vsSection.problems, changedKeys) : undefined;
+    if (mesh && prevSection && vsSection) {
+      sections.set(mesh, { section: { ...prevSection.section, endpoints: mesh.endpoints }, opts });
+      vsSections.set(mesh, vsSection);
+      return { mesh, accepted: new Map(vsSection.accepted.map((x) => [x.key, x.entry])) };
     }
   }
   const services: Service[] = [];
@@ -335,7 +334,7 @@ const SERVICE_KINDS: ReadonlySet<string> = new Set(['Service', 'EndpointSlice', 
 interface ServiceSection {
   readonly meshServices: MeshService[];
   readonly serviceByHost: Map<string, MeshService>;
-  readonly endpoints: Map<string, Map<number, MeshEndpoint[]>>;
+  readonly endpoints: ReadonlyMap<string, ReadonlyMap<number, readonly MeshEndpoint[]>>;
   readonly notices: ConfigNotice[];
 }
 
@@ -398,50 +397,8 @@ function serviceSection(
     };
     meshServices.push(ms);
     serviceByHost.set(hostname, ms);
-    const byPort = new Map<number, MeshEndpoint[]>();
     const svcKey = `${svc.meta.namespace}/${svc.meta.name}`;
-    const svcSlices = slicesBySvc.get(svcKey) ?? endpointsObjects.get(svcKey);
-    for (const sp of ms.ports) {
-      const eps: MeshEndpoint[] = [];
-      if (svcSlices) {
-        for (const slice of svcSlices) {
-          const port = slicePort(sp, slice);
-          if (port === null) continue;
-          for (const a of slice.endpoints) {
-            if (!a.ready) continue;
-            const pod = a.targetPod ? pods.get(a.targetPod) : undefined;
-            if (a.targetPod && !pod && opts.holdEndpointsWithoutPod) continue;
-            eps.push({
-              address: a.ip,
-              port,
-              labels: pod?.meta.labels ?? {},
-              pod: a.targetPod,
-              serviceAccount: pod?.serviceAccount ?? '',
-              locality: a.zone,
-              ready: a.ready,
-            });
-          }
-        }
-      } else if (opts.endpointsFromPods && svc.selector) {
-        for (const pod of sortedPods) {
-          if (pod.meta.namespace !== svc.meta.namespace || !pod.podIP || !serviceSelects(svc.selector, pod.meta.labels)) continue;
-          if (pod.phase && pod.phase !== 'Running') continue;
-          const port = targetPortFor(sp, pod);
-          if (port === null) continue;
-          eps.push({
-            address: pod.podIP,
-            port,
-            labels: pod.meta.labels,
-            pod: `${pod.meta.namespace}/${pod.meta.name}`,
-            serviceAccount: pod.serviceAccount,
-            locality: '',
-            ready: true,
-          });
-        }
-      }
-      eps.push(...workloadEntryEndpoints(svc.meta.namespace, svc.selector, sp, wes));
-      byPort.set(sp.port, eps.sort(endpointSort));
-    }
+    const byPort = serviceEndpoints(svc, ms, slicesBySvc.get(svcKey) ?? endpointsObjects.get(svcKey), pods, () => sortedPods, opts, wes);
     endpoints.set(hostname, byPort);
   }
   // ServiceEntries: a host already defined by a Kubernetes Service (or an older entry) keeps that definition.
@@ -452,7 +409,7 @@ function serviceSection(
       serviceByHost.set(ms.hostname, ms);
       endpoints.set(
         ms.hostname,
-        new Map(ms.ports.map((sp) => [sp.port, serviceEntryEndpoints(se, sp, wes, sortedPods).sort(endpointSort)])),
+        new Map(ms.ports.map((sp) => [sp.port, serviceEntryEndpoints(se, sp, wes, sortedPods).sort(endpointOrder)])),
       );
     }
   }

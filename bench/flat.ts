@@ -15,9 +15,9 @@ import os from 'node:os';
 import type { ChildProcess } from 'node:child_process';
 import { FleetClient } from '../e2e/fleet/client.js';
 import { RDS } from '../proto/typeurls.js';
-import type { WireNode } from '../proto/wire.js';
 import { ProcStats } from './proc.js';
 import { namespaceOf, vsYaml, writeMesh, type MeshSize } from './meshgen.js';
+import { fleetNode } from './fleetnode.js';
 import { plotLines } from './plot.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -58,18 +58,6 @@ export const median = (v: readonly number[]): number => {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
-function node(i: number, namespaces: number): WireNode {
-  const ns = `ns-${i % namespaces}`;
-  return {
-    id: `sidecar~10.201.${(i >> 8) & 255}.${i & 255}~proxy-${i}.${ns}~${ns}.svc.cluster.local`,
-    cluster: 'bench',
-    metadata: { NAMESPACE: ns, LABELS: { app: 'fleet', version: 'v1' } },
-    userAgentName: 'tspilot-bench',
-    clientFeatures: [],
-    locality: null,
-  };
-}
-
 async function one(services: number, o: FlatOptions, ctl: ServerControl): Promise<FlatRow> {
   const size: MeshSize = {
     services,
@@ -94,7 +82,7 @@ async function one(services: number, o: FlatOptions, ctl: ServerControl): Promis
   const stats = new ProcStats(server.proc.pid!);
   const fleet = Array.from(
     { length: o.proxies },
-    (_, i) => new FleetClient({ address: `127.0.0.1:${server.port}`, node: node(i, o.namespaces), delta: false }),
+    (_, i) => new FleetClient({ address: `127.0.0.1:${server.port}`, node: fleetNode(i, o.namespaces, 'deployment', 201), delta: false }),
   );
   try {
     for (const c of fleet) c.connect();

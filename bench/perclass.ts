@@ -19,7 +19,6 @@ import type { ConfigEvent, MeshConfig } from '../model/config.js';
 import { pushReasons, type PushRequest } from '../model/push.js';
 import { CDS, EDS, LDS, RDS } from '../proto/typeurls.js';
 import { encodeSotwRequest, type WireNode } from '../proto/wire.js';
-import type { Json } from '../proto/struct.js';
 import { parseConfigText } from '../watchers/file/parse.js';
 import { buildMesh, DEFAULT_MESH_OPTIONS } from '../watchers/mesh.js';
 import { emptyState, reduce, takeChanges } from '../watchers/store/reduce.js';
@@ -29,27 +28,13 @@ import { AdsEngine, type StreamHandle } from '../server/xds/ads.js';
 import { PushRunner } from '../server/push/runner.js';
 import { readSotw } from '../e2e/fleet/wire.js';
 import { sliceYaml, vsYaml, writeMesh, type MeshSize } from './meshgen.js';
+import { fleetNode, type LabelShape } from './fleetnode.js';
 
 const routeOf = (listener: string): string | null => /^0\.0\.0\.0_(\d+)$/.exec(listener)?.[1] ?? null;
 
 function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1]! : dflt;
-}
-
-function node(i: number, namespaces: number, labels: string): WireNode {
-  const ns = `ns-${i % namespaces}`;
-  const meta: Record<string, Json> = { NAMESPACE: ns };
-  if (labels === 'deployment') meta['LABELS'] = { app: 'fleet', version: 'v1' };
-  if (labels === 'pod') meta['LABELS'] = { app: 'fleet', version: 'v1', 'statefulset.kubernetes.io/pod-name': `proxy-${i}` };
-  return {
-    id: `sidecar~10.200.${(i >> 8) & 255}.${i & 255}~proxy-${i}.${ns}~${ns}.svc.cluster.local`,
-    cluster: 'bench',
-    metadata: meta,
-    userAgentName: 'tspilot-bench',
-    clientFeatures: [],
-    locality: null,
-  };
 }
 
 /** One simulated sidecar: subscribes CDS and LDS, ACKs everything, follows up EDS and RDS. */
@@ -146,7 +131,7 @@ async function main(): Promise<void> {
   let writes = 0;
   const sims: Sim[] = [];
   for (let i = 0; i < proxies; i++) {
-    const s = new Sim(node(i, size.namespaces, labels));
+    const s = new Sim(fleetNode(i, size.namespaces, labels as LabelShape));
     s.handle = engine.open({
       peer: `sim-${i}`,
       write: (b, done) => {

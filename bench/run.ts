@@ -17,7 +17,6 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { FleetClient } from '../e2e/fleet/client.js';
 import { EDS, RDS, SHORT, isXdsType } from '../proto/typeurls.js';
 import type { WireNode } from '../proto/wire.js';
-import type { Json } from '../proto/struct.js';
 import { ProcStats } from './proc.js';
 import { eachLine } from '../e2e/lines.js';
 import { LOCAL_FREE_PORTS } from '../e2e/tspilot.js';
@@ -26,6 +25,7 @@ import { plotCdf } from './plot.js';
 import { soakMain } from './soak.js';
 import { parseDuration } from '../model/duration.js';
 import { benchTls } from './tls.js';
+import { fleetNode, type LabelShape } from './fleetnode.js';
 import { flatMain, flatTable } from './flat.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -100,28 +100,7 @@ async function stopChild(proc: ChildProcess): Promise<void> {
   clearTimeout(t);
 }
 
-/** How the fleet's proxies label themselves: one Deployment per namespace (shared), StatefulSet-style per-pod labels, or none. */
-export type LabelShape = 'deployment' | 'pod' | 'none';
-
-/**
- * Proxy i: namespace i mod N. `deployment`: every proxy carries the same workload labels, so proxies
- * of a namespace share one class; `pod`: a per-pod label as StatefulSet pods carry
- * (`statefulset.kubernetes.io/pod-name`), so every proxy is its own class; `none`: no LABELS metadata.
- */
-function node(i: number, size: MeshSize, labels: LabelShape = 'deployment'): WireNode {
-  const ns = `ns-${i % size.namespaces}`;
-  const meta: Record<string, Json> = { NAMESPACE: ns };
-  if (labels === 'deployment') meta['LABELS'] = { app: 'fleet', version: 'v1' };
-  if (labels === 'pod') meta['LABELS'] = { app: 'fleet', version: 'v1', 'statefulset.kubernetes.io/pod-name': `proxy-${i}` };
-  return {
-    id: `sidecar~10.200.${(i >> 8) & 255}.${i & 255}~proxy-${i}.${ns}~${ns}.svc.cluster.local`,
-    cluster: 'bench',
-    metadata: meta,
-    userAgentName: 'tspilot-bench',
-    clientFeatures: [],
-    locality: null,
-  };
-}
+const node = (i: number, size: MeshSize, labels: LabelShape = 'deployment'): WireNode => fleetNode(i, size.namespaces, labels);
 
 /** `tspilot serve` on the mesh folder with the bench's flags, on free ports; resolves once it listens. */
 function startServer(

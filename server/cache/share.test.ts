@@ -203,6 +203,23 @@ function fleet(n: number, namespaces: number, labels: (i: number) => Record<stri
   });
 }
 
+/** The real parts, counting into `made` how many of each kind are translated. */
+function countingParts(made: Map<string, number>): (m: MeshConfig, p: Proxy) => { classKey: string; parts: readonly OutputPart[] } {
+  return (m, p) => {
+    const r = outputParts(m, p, PROTO_PATCH_OPS);
+    return {
+      classKey: r.classKey,
+      parts: r.parts.map((x) => ({
+        ...x,
+        make: () => {
+          made.set(x.kind, (made.get(x.kind) ?? 0) + 1);
+          return x.make();
+        },
+      })),
+    };
+  };
+}
+
 describe('server/cache shares output below the class without changing it', function () {
   this.timeout(120_000);
 
@@ -261,19 +278,7 @@ describe('server/cache shares output below the class without changing it', funct
   it('N pods with distinct labels in K namespaces: K outbound translations (and K listener ones), N inbound; again after a push', async () => {
     const mesh = await heavyMesh();
     const made = new Map<string, number>();
-    const count = (m: MeshConfig, p: Proxy): { classKey: string; parts: readonly OutputPart[] } => {
-      const r = outputParts(m, p, PROTO_PATCH_OPS);
-      return {
-        classKey: r.classKey,
-        parts: r.parts.map((x) => ({
-          ...x,
-          make: () => {
-            made.set(x.kind, (made.get(x.kind) ?? 0) + 1);
-            return x.make();
-          },
-        })),
-      };
-    };
+    const count = countingParts(made);
     const N = 30;
     const K = 3;
     const cache = new SnapshotCache(mesh, { parts: count });
@@ -296,19 +301,7 @@ describe('server/cache shares output below the class without changing it', funct
   it('per-pod classes share their composed sets, and after a VirtualService or endpoint push still equal a whole translation', async () => {
     const store = await heavyStore();
     const made = new Map<string, number>();
-    const count = (m: MeshConfig, p: Proxy): { classKey: string; parts: readonly OutputPart[] } => {
-      const r = outputParts(m, p, PROTO_PATCH_OPS);
-      return {
-        classKey: r.classKey,
-        parts: r.parts.map((x) => ({
-          ...x,
-          make: () => {
-            made.set(x.kind, (made.get(x.kind) ?? 0) + 1);
-            return x.make();
-          },
-        })),
-      };
-    };
+    const count = countingParts(made);
     const cache = new SnapshotCache(store.mesh, { parts: count });
     const proxies = fleet(12, 4, (i) => ({ app: 'fleet', version: 'v1', 'statefulset.kubernetes.io/pod-name': `proxy-${i}` }));
     const leases = proxies.map((p) => cache.acquire(p));

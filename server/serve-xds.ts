@@ -13,6 +13,7 @@ import { startXdsTlsServer, type XdsTlsServer } from './xds/grpc-tls.js';
 import type { MeshCA } from './ca/types.js';
 import { startMeshCA, type RunningMeshCA } from './ca/start.js';
 import { CaMetrics } from './ca/metrics.js';
+import type { CaFlags } from './ca/flags.js';
 import { CA_SERVICE_DEFINITION, caService } from './ca/service.js';
 import { secureXdsAuthenticator } from './security/setup.js';
 import { DEFAULT_ISTIO_NAMESPACE } from './defaults.js';
@@ -31,7 +32,8 @@ export function grpcOptions(opts: Pick<ServeOptions, 'maxConnectionAgeMs' | 'max
 
 /** The mesh CA of `--ca` (server/ca/): its Secrets in tspilot's namespace, its metrics in the server's registry. */
 export function startOwnCA(
-  opts: Pick<ServeOptions, 'kube'> & { readonly ca: NonNullable<ServeOptions['ca']> },
+  flags: CaFlags,
+  opts: Pick<ServeOptions, 'kube'>,
   kc: KubeConfig | undefined,
   trustDomain: string | undefined,
   observer: Observer,
@@ -39,13 +41,13 @@ export function startOwnCA(
   return startMeshCA({
     namespace: opts.kube?.istioNamespace ?? DEFAULT_ISTIO_NAMESPACE,
     ...(kc ? { kubeConfig: kc } : {}),
-    cacertsDir: opts.ca.cacertsDir,
-    stateDir: opts.ca.caStateDir,
-    dnsNames: opts.ca.tlsDnsNames,
+    cacertsDir: flags.cacertsDir,
+    stateDir: flags.caStateDir,
+    dnsNames: flags.tlsDnsNames,
     trustDomain,
     log: logger('ca'),
     metrics: new CaMetrics(observer.metrics.registry),
-    publishRoots: opts.ca.rootCertConfigmaps !== false,
+    publishRoots: flags.rootCertConfigmaps !== false,
   });
 }
 

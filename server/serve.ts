@@ -162,7 +162,7 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
     ]);
   };
   try {
-    if (opts.ca) ca = await startOwnCA({ ...opts, ca: opts.ca }, src.kubeConfig, meshOpts.settings?.trustDomain, observer);
+    if (opts.ca) ca = await startOwnCA(opts.ca, opts, src.kubeConfig, meshOpts.settings?.trustDomain, observer);
     const httpLimits = httpLimitsOf(opts);
     servers.push(await startHttp(http.monitoring, opts.bind, opts.monitoringPort, http.onHttpError, httpLimits));
     servers.push(await startHttp(http.router, opts.bind, opts.httpPort, http.onHttpError, httpLimits));

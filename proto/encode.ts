@@ -202,6 +202,25 @@ export interface EncodedResource {
   readonly version: string;
 }
 
+/**
+ * A google.protobuf.Any of `typeName` with room for `size` bytes of message: the message is to be
+ * written at `any[offset..]` (so a message assembled from pieces is wrapped without a second copy).
+ */
+export function anyFrame(typeName: string, size: number): { readonly any: Uint8Array; readonly offset: number } {
+  const w = protobuf.Writer.create();
+  w.uint32(10).string(TYPE_PREFIX + typeName);
+  w.uint32(18).uint32(size);
+  const head = w.finish();
+  const any = new Uint8Array(head.length + size);
+  any.set(head, 0);
+  return { any, offset: head.length };
+}
+
+/** An EncodedResource from a message written into an Any frame (anyFrame), without copying it. */
+export function resourceOfAny(typeName: string, name: string, any: Uint8Array, bytes: Uint8Array): EncodedResource {
+  return { name, typeUrl: TYPE_PREFIX + typeName, bytes, any, version: contentHash(bytes) };
+}
+
 /** Wraps message bytes in an Any without re-encoding them. */
 export function wrapAny(typeUrl: string, bytes: Uint8Array): Uint8Array {
   const w = protobuf.Writer.create();

@@ -16,7 +16,7 @@
  */
 import type { Deps } from '../../translators/deps.js';
 import type { Pieces } from '../../translators/pieces.js';
-import { elementType, encodeShell } from '../../proto/encode.js';
+import { anyFrame, elementType, encodeShell } from '../../proto/encode.js';
 
 /** What the encoding of one piecewise resource leaves for the next one. */
 export interface PieceState {
@@ -31,13 +31,56 @@ export interface PieceState {
 }
 
 export interface PiecesEncoded {
+  /** The resource's bytes: a view into `any`. */
   readonly bytes: Uint8Array;
+  /** The resource wrapped in google.protobuf.Any, written in place (no second copy for the wrapper). */
+  readonly any: Uint8Array;
   /** The state for the next encoding (its `bytes` are these bytes; rebase with `withBytes` onto an equal buffer). */
   readonly state: PieceState;
-  /** Everything the resource read: the shell's and every element's dependencies. */
+  /** Everything the resource read: the shell's and every element's dependencies (gathered on first use). */
   readonly deps: Deps;
   /** How many elements were built (the rest were spliced from `prev`). */
   readonly built: number;
+  /** What the shell and the elements built (not spliced) read: all that `deps` can have gained over `prev`'s. */
+  readonly fresh: readonly Deps[];
+}
+
+/**
+ * The union of several dependency sets, gathered on first use: a rebuilt route config's
+ * dependencies are its virtual hosts' (hundreds), which a push whose carry-over is decided by an
+ * index (part.ts) never reads whole.
+ */
+export class LazyUnion implements ReadonlySet<string> {
+  private all: Set<string> | undefined;
+  constructor(private readonly sets: readonly Deps[]) {}
+  private get set(): Set<string> {
+    if (!this.all) {
+      this.all = new Set<string>();
+      for (const d of this.sets) for (const x of d) this.all.add(x);
+    }
+    return this.all;
+  }
+  get size(): number {
+    return this.set.size;
+  }
+  has(k: string): boolean {
+    return this.set.has(k);
+  }
+  forEach(cb: (v: string, k: string, s: ReadonlySet<string>) => void, self?: unknown): void {
+    for (const x of this.set) cb.call(self, x, x, this);
+  }
+  entries(): SetIterator<[string, string]> {
+    return this.set.entries();
+  }
+  keys(): SetIterator<string> {
+    return this.set.keys();
+  }
+  values(): SetIterator<string> {
+    return this.set.values();
+  }
+  [Symbol.iterator](): SetIterator<string> {
+    return this.set.values();
+  }
 }
 
 function varintLength(n: number): number {
@@ -76,7 +119,7 @@ export function encodePieces(
   const tagLen = varintLength(tag);
   // For each element: the index of the previous element to reuse (-1: build it), or its fresh bytes.
   const from = new Int32Array(n).fill(-1);
-  const fresh: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(n);
+  const built_: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(n);
   const deps: Deps[] = new Array<Deps>(n);
   let prevIndex: ((i: number) => number) | undefined;
   if (prev && prev.keys === keys) prevIndex = (i) => i;
@@ -99,12 +142,14 @@ export function encodePieces(
     const r = pieces.build(i);
     type ??= elementType(typeName, field);
     const b = encode(type, r.value, `${typeName.slice(typeName.lastIndexOf('.') + 1)}.${field}[${i}]`);
-    fresh[i] = b;
+    built_[i] = b;
     deps[i] = r.deps;
     size += tagLen + varintLength(b.length) + b.length;
     built++;
   }
-  const out = new Uint8Array(size);
+  const fresh: Deps[] = [pieces.deps];
+  const { any, offset } = anyFrame(typeName, size);
+  const out = any.subarray(offset);
   const at = new Uint32Array(2 * n);
   out.set(head.subarray(0, split), 0);
   let pos = split;
@@ -122,7 +167,8 @@ export function encodePieces(
       i = k;
       continue;
     }
-    const b = fresh[i]!;
+    const b = built_[i]!;
+    fresh.push(deps[i]!);
     at[2 * i] = pos;
     pos = writeVarint(out, pos, tag);
     pos = writeVarint(out, pos, b.length);
@@ -132,9 +178,7 @@ export function encodePieces(
     i++;
   }
   out.set(head.subarray(split), pos);
-  const all = new Set<string>(pieces.deps);
-  for (const d of deps) for (const x of d) all.add(x);
-  return { bytes: out, state: { keys, bytes: out, at, deps }, deps: all, built };
+  return { bytes: out, any, state: { keys, bytes: out, at, deps }, deps: new LazyUnion([pieces.deps, ...deps]), built, fresh };
 }
 
 /** `state` over `bytes`, an equal buffer (the interner's copy of the same resource). */

@@ -211,7 +211,8 @@ export function anyFrame(typeName: string, size: number): { readonly any: Uint8A
   w.uint32(10).string(TYPE_PREFIX + typeName);
   w.uint32(18).uint32(size);
   const head = w.finish();
-  const any = new Uint8Array(head.length + size);
+  // Not zero-filled (every byte is written by the caller); unpooled, so it holds no shared slab.
+  const any = new Uint8Array(Buffer.allocUnsafeSlow(head.length + size).buffer, 0, head.length + size);
   any.set(head, 0);
   return { any, offset: head.length };
 }

@@ -180,25 +180,55 @@ function drIndex(mesh: MeshConfig): DrIndex {
   return idx;
 }
 
+/**
+ * Per VirtualService object (immutable, and the same object across snapshots until it is edited):
+ * its resolved hosts and, per proxy namespace, whether a proxy there under `sidecar` sees it — so a
+ * scope built for every mesh (a VirtualService edit rebuilds the outbound part it touches) does not
+ * resolve and match every VirtualService's hosts again (issue 18). Pure: same inputs, same answer.
+ */
+const vsMemo = new WeakMap<
+  VirtualService,
+  { readonly suffix: string; readonly hosts: readonly string[]; readonly seen: Map<string, { sidecar: Sidecar | undefined; in: boolean }> }
+>();
+
+function vsFacts(
+  vs: VirtualService,
+  suffix: string,
+): { readonly hosts: readonly string[]; readonly seen: Map<string, { sidecar: Sidecar | undefined; in: boolean }> } {
+  let f = vsMemo.get(vs);
+  if (!f || f.suffix !== suffix) {
+    f = { suffix, hosts: vs.spec.hosts.map((x) => resolveShortName(x, vs.meta.namespace, suffix)), seen: new Map() };
+    vsMemo.set(vs, f);
+  }
+  return f;
+}
+
+/** Whether a sidecar of namespace `ns` (under `sidecar`) takes `vs` into its scope. */
+function vsInScope(vs: VirtualService, suffix: string, ns: string, sidecar: Sidecar | undefined): boolean {
+  const f = vsFacts(vs, suffix);
+  const known = f.seen.get(ns);
+  if (known && known.sidecar === sidecar) return known.in;
+  const v =
+    (vs.spec.gateways === undefined || vs.spec.gateways.includes('mesh')) &&
+    exported(vs.spec.exportTo, vs.meta.namespace, ns) &&
+    (!sidecar || f.hosts.some((h) => egressAllows(sidecar, ns, vs.meta.namespace, h)));
+  f.seen.set(ns, { sidecar, in: v });
+  return v;
+}
+
 export function buildScope(mesh: MeshConfig, proxy: Proxy): Scope {
   const ns = proxy.namespace;
   const labels = proxyLabels(mesh, proxy);
   const sidecar = proxy.type === 'sidecar' ? sidecarFor(mesh, ns, labels) : undefined;
   const { services, serviceByHost } = visibleServices(mesh.services, ns, sidecar);
-  const virtualServices = mesh.virtualServices.filter(
-    (vs) =>
-      (vs.spec.gateways === undefined || vs.spec.gateways.includes('mesh')) &&
-      exported(vs.spec.exportTo, vs.meta.namespace, ns) &&
-      (!sidecar ||
-        vs.spec.hosts.some((h) => egressAllows(sidecar, ns, vs.meta.namespace, resolveShortName(h, vs.meta.namespace, mesh.domainSuffix)))),
-  );
+  const virtualServices = mesh.virtualServices.filter((vs) => vsInScope(vs, mesh.domainSuffix, ns, sidecar));
   const vsCache = new Map<string, VirtualService | undefined>();
   const drCache = new Map<string, DestinationRule | undefined>();
   // Indexes by resolved host (exact), plus the few wildcard ones, so lookups stay O(1) in big meshes.
   const vsExact = new Map<string, VirtualService>();
   const vsWild: VirtualService[] = [];
   for (const vs of virtualServices) {
-    for (const h of vs.spec.hosts.map((x) => resolveShortName(x, vs.meta.namespace, mesh.domainSuffix))) {
+    for (const h of vsFacts(vs, mesh.domainSuffix).hosts) {
       if (isWildcardHost(h)) {
         if (!vsWild.includes(vs)) vsWild.push(vs);
       } else if (!vsExact.has(h)) vsExact.set(h, vs);

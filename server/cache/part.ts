@@ -258,6 +258,7 @@ export class PartSnapshot {
       prev?.states.get(t)?.get(name),
       (d) => prev !== null && prev.keep(t, name, undefined, d),
       (type, element, path) => this.interner.encodePiece(type, element, path),
+      prev?.keep.changed,
     );
     const res = this.interner.intern(resourceOfAny(MESSAGE_OF[t], name, r.any, r.bytes));
     this.pieceState(t).set(name, withBytes(r.state, res.bytes));

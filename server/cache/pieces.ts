@@ -17,6 +17,7 @@
 import type { Deps } from '../../translators/deps.js';
 import type { Pieces } from '../../translators/pieces.js';
 import { anyFrame, elementType, encodeShell } from '../../proto/encode.js';
+import { DepIndex } from './depindex.js';
 
 /** What the encoding of one piecewise resource leaves for the next one. */
 export interface PieceState {
@@ -28,6 +29,12 @@ export interface PieceState {
   readonly at: Uint32Array;
   /** Per element, what it read when built. */
   readonly deps: readonly Deps[];
+  /**
+   * Which elements (by index, valid for `keys`) read each dependency key (depindex.ts), once an
+   * encoding keyed by dependencies needed it: the next such encoding looks the changed keys up
+   * instead of asking each element, and forks it for its own state.
+   */
+  readonly index?: DepIndex;
 }
 
 export interface PiecesEncoded {
@@ -101,10 +108,21 @@ function writeVarint(out: Uint8Array, pos: number, n: number): number {
   return pos;
 }
 
+/** `state`'s element index (built now if it has none: once per shape, then forked). */
+function elementIndex(state: PieceState): DepIndex {
+  if (state.index) return state.index;
+  const idx = DepIndex.empty();
+  state.deps.forEach((d, i) => idx.note(String(i), [d]));
+  return idx;
+}
+
 /**
  * Encodes `pieces` as `typeName`. `prev`: the previous encoding of the same resource (from the part
  * it is carried over from); an element of `prev` with the same key is reused when `reusable(deps)`
  * says nothing it read changed. `encode` encodes a built element (the interner's cache by content).
+ * `changed` (a carry-over keyed by dependencies, api.ts CarryOver.changed: `reusable` is exactly
+ * "read none of these"): with the same keys as `prev`, the elements to build are looked up in its
+ * element index rather than asked one by one.
  */
 export function encodePieces(
   typeName: string,
@@ -112,6 +130,7 @@ export function encodePieces(
   prev: PieceState | undefined,
   reusable: (deps: Deps) => boolean,
   encode: (elementType: string, element: unknown, path: string) => Uint8Array,
+  changed?: Deps,
 ): PiecesEncoded {
   const { keys, field } = pieces;
   const n = keys.length;
@@ -122,6 +141,13 @@ export function encodePieces(
   const built_: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(n);
   const deps: Deps[] = new Array<Deps>(n);
   let prevIndex: ((i: number) => number) | undefined;
+  let index: DepIndex | undefined;
+  let touched: ReadonlySet<number> | undefined;
+  if (prev && prev.keys === keys && changed) {
+    index = elementIndex(prev);
+    const ids = index.touched(changed);
+    if (ids) touched = new Set([...ids].map(Number));
+  }
   if (prev && prev.keys === keys) prevIndex = (i) => i;
   else if (prev) {
     const byKey = new Map<string, number>();
@@ -133,7 +159,7 @@ export function encodePieces(
   let built = 0;
   for (let i = 0; i < n; i++) {
     const j = prevIndex ? prevIndex(i) : -1;
-    if (j >= 0 && reusable(prev!.deps[j]!)) {
+    if (j >= 0 && (touched ? !touched.has(j) : reusable(prev!.deps[j]!))) {
       from[i] = j;
       deps[i] = prev!.deps[j]!;
       size += prev!.at[2 * j + 1]! - prev!.at[2 * j]!;
@@ -148,6 +174,7 @@ export function encodePieces(
     built++;
   }
   const fresh: Deps[] = [pieces.deps];
+  const builtAt: number[] = [];
   const { any, offset } = anyFrame(typeName, size);
   const out = any.subarray(offset);
   const at = new Uint32Array(2 * n);
@@ -169,6 +196,7 @@ export function encodePieces(
     }
     const b = built_[i]!;
     fresh.push(deps[i]!);
+    builtAt.push(i);
     at[2 * i] = pos;
     pos = writeVarint(out, pos, tag);
     pos = writeVarint(out, pos, b.length);
@@ -178,7 +206,13 @@ export function encodePieces(
     i++;
   }
   out.set(head.subarray(split), pos);
-  return { bytes: out, any, state: { keys, bytes: out, at, deps }, deps: new LazyUnion([pieces.deps, ...deps]), built, fresh };
+  let nextIndex: DepIndex | undefined;
+  if (index) {
+    nextIndex = DepIndex.fork(index);
+    for (const i of builtAt) nextIndex.note(String(i), [deps[i]!]);
+  }
+  const state: PieceState = { keys, bytes: out, at, deps, ...(nextIndex ? { index: nextIndex } : {}) };
+  return { bytes: out, any, state, deps: new LazyUnion([pieces.deps, ...deps]), built, fresh };
 }
 
 /** `state` over `bytes`, an equal buffer (the interner's copy of the same resource). */

@@ -260,7 +260,7 @@ export class PartSnapshot {
       (type, element, path) => this.interner.encodePiece(type, element, path),
       prev?.keep.changed,
     );
-    const res = this.interner.intern(resourceOfAny(MESSAGE_OF[t], name, r.any, r.bytes));
+    const res = this.interner.intern(resourceOfAny(MESSAGE_OF[t], name, r.any, r.bytes, r.version));
     this.pieceState(t).set(name, withBytes(r.state, res.bytes));
     this.deps.get(t)!.set(name, r.deps);
     this.freshDeps?.set(resourceId(t, name), r.fresh);

@@ -18,6 +18,7 @@ import type { Deps } from '../../translators/deps.js';
 import type { Pieces } from '../../translators/pieces.js';
 import { anyFrame, elementType, encodeShell } from '../../proto/encode.js';
 import { DepIndex } from './depindex.js';
+import { DIGEST_BYTES, elementDigest, elementField, resourceVersion, versionOfPieces } from '../../proto/version.js';
 
 /** What the encoding of one piecewise resource leaves for the next one. */
 export interface PieceState {
@@ -29,6 +30,8 @@ export interface PieceState {
   readonly at: Uint32Array;
   /** Per element, what it read when built. */
   readonly deps: readonly Deps[];
+  /** Per element, the digest of its bytes (DIGEST_BYTES each: proto/version.ts), so a new version hashes digests, not bytes. */
+  readonly digests: Uint8Array;
   /**
    * Which elements (by index, valid for `keys`) read each dependency key (depindex.ts), once an
    * encoding keyed by dependencies needed it: the next such encoding looks the changed keys up
@@ -42,6 +45,8 @@ export interface PiecesEncoded {
   readonly bytes: Uint8Array;
   /** The resource wrapped in google.protobuf.Any, written in place (no second copy for the wrapper). */
   readonly any: Uint8Array;
+  /** Its version (proto/version.ts resourceVersion), from its elements' digests. */
+  readonly version: string;
   /** The state for the next encoding (its `bytes` are these bytes; rebase with `withBytes` onto an equal buffer). */
   readonly state: PieceState;
   /** Everything the resource read: the shell's and every element's dependencies (gathered on first use). */
@@ -178,6 +183,7 @@ export function encodePieces(
   const { any, offset } = anyFrame(typeName, size);
   const out = any.subarray(offset);
   const at = new Uint32Array(2 * n);
+  const digests = new Uint8Array(n * DIGEST_BYTES);
   out.set(head.subarray(0, split), 0);
   let pos = split;
   for (let i = 0; i < n;) {
@@ -189,6 +195,7 @@ export function encodePieces(
       const start = prev!.at[2 * j]!;
       const end = prev!.at[2 * (j + k - i - 1) + 1]!;
       out.set(prev!.bytes.subarray(start, end), pos);
+      digests.set(prev!.digests.subarray(j * DIGEST_BYTES, (j + k - i) * DIGEST_BYTES), i * DIGEST_BYTES);
       for (let q = 0; q < 2 * (k - i); q++) at[2 * i + q] = prev!.at[2 * j + q]! - start + pos;
       pos += end - start;
       i = k;
@@ -201,6 +208,7 @@ export function encodePieces(
     pos = writeVarint(out, pos, tag);
     pos = writeVarint(out, pos, b.length);
     out.set(b, pos);
+    digests.set(elementDigest(b), i * DIGEST_BYTES);
     pos += b.length;
     at[2 * i + 1] = pos;
     i++;
@@ -211,8 +219,13 @@ export function encodePieces(
     nextIndex = DepIndex.fork(index);
     for (const i of builtAt) nextIndex.note(String(i), [deps[i]!]);
   }
-  const state: PieceState = { keys, bytes: out, at, deps, ...(nextIndex ? { index: nextIndex } : {}) };
-  return { bytes: out, any, state, deps: new LazyUnion([pieces.deps, ...deps]), built, fresh };
+  const state: PieceState = { keys, bytes: out, at, deps, digests, ...(nextIndex ? { index: nextIndex } : {}) };
+  // Versioned by its elements' digests when its type is (route configs), else by its bytes.
+  const version =
+    elementField(typeName) === tag >>> 3
+      ? versionOfPieces(head.subarray(0, split), digests, head.subarray(split))
+      : resourceVersion(typeName, out);
+  return { bytes: out, any, version, state, deps: new LazyUnion([pieces.deps, ...deps]), built, fresh };
 }
 
 /** `state` over `bytes`, an equal buffer (the interner's copy of the same resource). */

@@ -10,7 +10,10 @@
  * objects map is the previous one with those keys replaced, and every other field — services,
  * endpoints, DestinationRules, Gateway API conversion, policies — is the previous snapshot's own,
  * since none of their inputs changed. So one edit costs what it touches, not a pass over every
- * stored object (issue 18). The result equals a full build (checked in server/push/incremental.test.ts).
+ * stored object (issue 18). The hosts several VirtualServices claim (`conflicts`) are counted from
+ * host claims kept with the section (`HostClaims`), updated for the hosts the edited keys name
+ * before and after. The result equals a full build (checked in server/push/incremental.test.ts and
+ * mesh-vs.test.ts, the latter with Gateway API objects present).
  */
 import type { ConfigKey, MeshConfig, Rejection, VirtualServiceConflict } from '../model/config.js';
 import type { DestinationRule, VirtualService } from '../model/istio.js';

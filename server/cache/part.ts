@@ -48,7 +48,7 @@ export class PartSnapshot {
   private readonly namesDeps = new Map<XdsType, Deps | undefined>();
   /** Per type, the piecewise encoding (server/cache/pieces.ts) of each resource encoded (or carried) as pieces. */
   private readonly pieceStates = new Map<XdsType, LayeredMap<string, PieceState>>();
-  /** A closed part: which of its resources read each dependency key (depindex.ts); null for an open part. */
+  /** A closed part: which of its resources read each dependency key (depindex.ts); null until a keyed push first asks (and for an open part). */
   private index: DepIndex | null = null;
   /** While a part is made: per rebuilt piecewise resource, what its shell and built elements read (all it can have gained). */
   private freshDeps: Map<string, readonly Deps[]> | null = null;
@@ -58,7 +58,7 @@ export class PartSnapshot {
    * part's patched (composer.ts patchTypeSet) rather than made again from every resource.
    */
   private patchedFrom: {
-    readonly typeSets: ReadonlyMap<XdsType, TypeSet>;
+    readonly typeSets: Map<XdsType, TypeSet>;
     readonly rebuilt: ReadonlyMap<XdsType, readonly string[]>;
   } | null = null;
   /**
@@ -139,7 +139,6 @@ export class PartSnapshot {
       this.generated = null;
       this.prevPieces = null;
       this.allDeps = this.unionDeps();
-      this.buildIndex();
     }
   }
 
@@ -150,7 +149,10 @@ export class PartSnapshot {
    * dependencies, or a changed `<kind>:*` key, which touches every key of its kind).
    */
   candidates(keep: CarryOver): ReadonlySet<string> | null {
-    return this.index && !this.generated && keep.changed ? this.index.touched(keep.changed) : null;
+    if (this.generated || !keep.changed) return null;
+    // Made on the first push keyed by dependencies (a part no such push reaches never holds one), then carried.
+    if (!this.index) this.buildIndex();
+    return this.index!.touched(keep.changed);
   }
 
   /**
@@ -201,7 +203,7 @@ export class PartSnapshot {
     this.freshDeps = null;
     this.generated = null;
     this.prevPieces = null;
-    if (from.typeSets) this.patchedFrom = { typeSets: from.typeSets, rebuilt };
+    if (from.typeSets?.size) this.patchedFrom = { typeSets: new Map(from.typeSets), rebuilt };
   }
 
   /** Indexes every resource (a part made or rebuilt in full). */
@@ -359,11 +361,16 @@ export class PartSnapshot {
 
   /** The type set of `t` as the previous part's with the rebuilt resources replaced (undefined: made in full). */
   private patchedTypeSet(t: XdsType): TypeSet | undefined {
-    const prev = this.patchedFrom?.typeSets.get(t);
-    if (!prev || prev.names !== this.names(t)) return undefined;
+    const pf = this.patchedFrom;
+    const prev = pf?.typeSets.get(t);
+    if (!pf || !prev) return undefined;
+    // Used once per type (the result is kept): the previous set (and the replaced resources it holds) is let go.
+    pf.typeSets.delete(t);
+    if (!pf.typeSets.size) this.patchedFrom = null;
+    if (prev.names !== this.names(t)) return undefined;
     return patchTypeSet(
       prev,
-      (this.patchedFrom!.rebuilt.get(t) ?? []).map((n) => [n, this.get(t, n)] as const),
+      (pf.rebuilt.get(t) ?? []).map((n) => [n, this.get(t, n)] as const),
     );
   }
 

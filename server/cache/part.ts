@@ -297,11 +297,29 @@ export class PartSnapshot {
     return p;
   }
 
+  /** Per type, `answersOnlyListed` of an open part (memoized: asking must not translate a lazily made output). */
+  private onlyListed: Map<XdsType, boolean> | null = null;
+
   /** Whether the part answers only names it lists of type `t` (closed, or open with no output of the type: no aliases). */
   answersOnlyListed(t: XdsType): boolean {
     if (!this.generated) return true;
-    const o = outputOf(this.generated, t);
-    return o === NOTHING || isNoOutput(o);
+    this.onlyListed ??= new Map();
+    let a = this.onlyListed.get(t);
+    if (a === undefined) {
+      const o = outputOf(this.generated, t);
+      this.onlyListed.set(t, (a = o === NOTHING || isNoOutput(o)));
+    }
+    return a;
+  }
+
+  /**
+   * This open part answers unlisted names of each type as `from` does (the same part of the previous
+   * mesh, kept by an endpoint-only push: which types it has output of is its shape, not its
+   * content), so asking does not translate its lazily made output.
+   */
+  answersLike(from: PartSnapshot): this {
+    this.onlyListed = new Map(PUSH_ORDER.map((t) => [t, from.answersOnlyListed(t)]));
+    return this;
   }
 
   /** Whether the part lists `name` (or, for an open part, answers it). */

@@ -28,10 +28,10 @@ import type { MeshConfig } from '../../model/config.js';
 import type { Proxy } from '../../model/proxy.js';
 import { outputParts, proxyClass, type Generated, type OutputPart } from '../../translators/index.js';
 import { PROTO_PATCH_OPS } from '../../proto/patch.js';
-import { EDS, NDS } from '../../proto/typeurls.js';
 import { ClassSnapshot, Interner, NO_OUTPUT, type EncodeFailure } from './classsnapshot.js';
 import { PartSnapshot } from './part.js';
 import { Composer } from './composer.js';
+import { keptAsIs, lazyOutput, touches } from './keep.js';
 import type { CarryOver, ClassLease, EndpointChange, MeshCache } from './api.js';
 
 export { ClassSnapshot, Interner, entryHash, foldVersion, typeVersion, unfoldVersion, type EncodeFailure } from './classsnapshot.js';
@@ -400,12 +400,7 @@ export class SnapshotCache implements MeshCache {
       if (!p) throw new Error(`class ${owner} no longer has part ${k}`);
       return p.make();
     };
-    const snap = old.snap.open
-      ? new PartSnapshot({ owner, generated: lazyOutput(remake), closed: false, regenerate: remake }, this.interner, this.onError, {
-          from: old.snap,
-          keep,
-        }).answersLike(old.snap)
-      : old.snap.rebind({ owner, regenerate: remake });
+    const snap = keptAsIs(old.snap, { owner, regenerate: remake }, this.interner, this.onError, keep);
     this.previousParts.delete(k);
     const e: PartEntry = { snap, refs: 0 };
     this.parts.set(k, e);
@@ -431,43 +426,4 @@ export class SnapshotCache implements MeshCache {
       for (const k of e.partKeys) this.unref(k);
     }
   }
-}
-
-/**
- * Whether an endpoint-only change can alter part `p`: it lists an EDS resource of an affected host,
- * lists name-table entries when a headless host changed, or (open) may answer EDS names it does not list.
- */
-function touches(p: PartSnapshot, ep: EndpointChange): boolean {
-  if (p.open && !p.answersOnlyListed(EDS)) return true;
-  if (ep.headless && (p.names(NDS).length > 0 || (p.open && !p.answersOnlyListed(NDS)))) return true;
-  return p.namesWhere(EDS, ep.affected).length > 0;
-}
-
-/** An output translated on first use of any of its fields (`envoyFilters` excepted: sidecar parts have none). */
-function lazyOutput(make: () => Generated): Generated {
-  let g: Generated | undefined;
-  const force = (): Generated => (g ??= make());
-  return {
-    get clusters() {
-      return force().clusters;
-    },
-    get endpoints() {
-      return force().endpoints;
-    },
-    get listeners() {
-      return force().listeners;
-    },
-    get routes() {
-      return force().routes;
-    },
-    get secrets() {
-      return force().secrets;
-    },
-    get nameTable() {
-      return force().nameTable;
-    },
-    get extensionConfigs() {
-      return force().extensionConfigs;
-    },
-  };
 }

@@ -126,9 +126,12 @@ async function main(): Promise<void> {
   };
 
   const cache = new SnapshotCache(mesh);
-  const engine = new AdsEngine(cache);
+  // --send-concurrency: the engine's write throttle (default: istiod's min(15 + 5·cores, 100)).
+  const conc = arg('send-concurrency', '');
+  const engine = new AdsEngine(cache, {}, Date.now, conc ? { sendConcurrency: Number(conc) } : {});
   const runner = new PushRunner(cache, engine);
   let writes = 0;
+  let lastWriteAt = 0;
   const sims: Sim[] = [];
   for (let i = 0; i < proxies; i++) {
     const s = new Sim(fleetNode(i, size.namespaces, labels as LabelShape));
@@ -136,6 +139,7 @@ async function main(): Promise<void> {
       peer: `sim-${i}`,
       write: (b, done) => {
         writes++;
+        lastWriteAt = performance.now();
         const copy = new Uint8Array(b);
         setImmediate(() => {
           s.onResponse(copy);
@@ -182,13 +186,14 @@ async function main(): Promise<void> {
     const syncCpu = process.cpuUsage(c0);
     await quiet();
     const wall = performance.now() - t0;
+    const lastWrite = lastWriteAt - t0;
     const c = process.cpuUsage(c0);
     if (profiled) {
       const { profile } = await session.post('Profiler.stop');
       await writeFile(path.join(profDir, `${label.replace(/\W+/g, '-')}.cpuprofile`), JSON.stringify(profile));
     }
     console.log(
-      `${label}: runner.push ${sync.toFixed(0)} ms (cpu ${((syncCpu.user + syncCpu.system) / 1000).toFixed(0)} ms), until written ${wall.toFixed(0)} ms, cpu ${((c.user + c.system) / 1000).toFixed(0)} ms, responses ${writes - w0}, heap ${gcHeap().toFixed(0)} MB, classes ${cache.stats().classes}, parts ${cache.stats().parts}`,
+      `${label}: runner.push ${sync.toFixed(0)} ms (cpu ${((syncCpu.user + syncCpu.system) / 1000).toFixed(0)} ms), until written ${wall.toFixed(0)} ms (last write ${lastWrite.toFixed(0)} ms), cpu ${((c.user + c.system) / 1000).toFixed(0)} ms, responses ${writes - w0}, heap ${gcHeap().toFixed(0)} MB, classes ${cache.stats().classes}, parts ${cache.stats().parts}`,
     );
   };
   console.log(

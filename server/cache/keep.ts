@@ -2,14 +2,13 @@
  * @module server/cache/keep
  * How the class cache (snapshot.ts) keeps a part of the previous mesh on an endpoint-only push
  * (CarryOver.endpoints) without translating it: whether the change can touch the part at all, and
- * the part for the new mesh — a closed part as it is, an open one made again around its carried
- * resources over an output translated only if something not carried is asked for.
+ * the part for the new mesh — the same part, an open one answering what it has not encoded yet
+ * from an output of the new mesh translated only if asked for.
  */
 import { EDS, NDS } from '../../proto/typeurls.js';
 import type { Generated } from '../../translators/index.js';
-import type { CarryOver, EndpointChange } from './api.js';
-import type { Interner } from './classsnapshot.js';
-import { PartSnapshot, type EncodeFailure, type PartSource } from './part.js';
+import type { EndpointChange } from './api.js';
+import type { PartSnapshot, PartSource } from './part.js';
 
 /**
  * Whether an endpoint-only change can alter part `p`: it lists an EDS resource of an affected host,
@@ -51,19 +50,11 @@ export function lazyOutput(make: () => Generated): Generated {
 }
 
 /**
- * Part `old` (which `touches` found the change cannot alter) for the new mesh: a closed part kept
- * as it is (rebound to `src`), an open one (a class's extras: secrets, name table) made again with
- * its resources carried over, answering unlisted names as before, and translating `src.regenerate`
- * only if a name not carried is asked for — so it holds the new mesh, not the one it was made from.
+ * Part `old` (which `touches` found the change cannot alter) for the new mesh, kept as it is: a
+ * closed part rebound to `src`; an open one (a class's extras: secrets, name table) too, answering
+ * what it has not encoded yet from `src.regenerate` run on demand — so it holds the new mesh, not
+ * the one it was made from, and the class composed of kept parts is kept whole.
  */
-export function keptAsIs(
-  old: PartSnapshot,
-  src: Pick<PartSource, 'owner' | 'regenerate'>,
-  interner: Interner,
-  onError: EncodeFailure,
-  keep: CarryOver,
-): PartSnapshot {
-  if (!old.open) return old.rebind(src);
-  const part = new PartSnapshot({ ...src, generated: lazyOutput(src.regenerate), closed: false }, interner, onError, { from: old, keep });
-  return part.answersLike(old);
+export function keptAsIs(old: PartSnapshot, src: Pick<PartSource, 'owner' | 'regenerate'>): PartSnapshot {
+  return old.rebind(src, old.open ? lazyOutput(src.regenerate) : undefined);
 }

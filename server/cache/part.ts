@@ -262,11 +262,22 @@ export class PartSnapshot {
     return true;
   }
 
-  /** This part, carried whole into a new mesh (`carriedWhole`): re-derives its messages from that mesh. */
-  rebind(src: Pick<PartSource, 'owner' | 'regenerate'>): this {
+  /**
+   * This part, carried whole into a new mesh (`carriedWhole`, or untouched by an endpoint-only
+   * push): re-derives its messages from that mesh. An open part (kept by an endpoint-only push,
+   * keep.ts) also answers what it has not encoded yet from `generated`, that mesh's output made on
+   * demand, so it never holds the mesh it was made from; which types it answers unlisted names of
+   * is its shape, so that is kept.
+   */
+  rebind(src: Pick<PartSource, 'owner' | 'regenerate'>, generated?: Generated): this {
     this.owner = src.owner;
     this.regenerate = src.regenerate;
     this.rederived = null;
+    if (this.generated && generated) {
+      this.onlyListed = new Map(PUSH_ORDER.map((t) => [t, this.answersOnlyListed(t)]));
+      this.generated = generated;
+      this.prevPieces = null; // pieces carried from two meshes back are no base for the new one
+    }
     return this;
   }
 
@@ -310,16 +321,6 @@ export class PartSnapshot {
       this.onlyListed.set(t, (a = o === NOTHING || isNoOutput(o)));
     }
     return a;
-  }
-
-  /**
-   * This open part answers unlisted names of each type as `from` does (the same part of the previous
-   * mesh, kept by an endpoint-only push: which types it has output of is its shape, not its
-   * content), so asking does not translate its lazily made output.
-   */
-  answersLike(from: PartSnapshot): this {
-    this.onlyListed = new Map(PUSH_ORDER.map((t) => [t, from.answersOnlyListed(t)]));
-    return this;
   }
 
   /** Whether the part lists `name` (or, for an open part, answers it). */

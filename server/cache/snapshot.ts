@@ -355,13 +355,12 @@ export class SnapshotCache implements MeshCache {
 
   /**
    * An endpoint-only push (CarryOver.endpoints), for a class whose key did not change: its parts of
-   * the previous mesh, without splitting its output again — each closed part no affected resource is
-   * in kept as it is, each open one (`extras`: secrets, name table) made again around the carried
-   * resources and translated only if a name not carried is asked for; the output is split again only
-   * for an affected part no other class made yet for this mesh (per-pod classes: once per outbound
-   * scope, not once per class). Null (the caller
-   * translates) when the previous snapshot is no base (stale, failed), a part is a whole class's
-   * output (its EnvoyFilter skips are reported per mesh), or something throws.
+   * the previous mesh, without splitting its output again — each part no affected resource is in
+   * kept as it is (keep.ts), and the snapshot itself when every part is; the output is split again
+   * only for an affected part no other class made yet for this mesh (per-pod classes: once per
+   * outbound scope, not once per class). Null (the caller translates) when the previous snapshot is
+   * no base (stale, failed), a part is a whole class's output (its EnvoyFilter skips are reported
+   * per mesh), or something throws.
    */
   private keepParts(key: string, proxy: Proxy, prev: Entry): { snap: ClassSnapshot; partKeys: string[] } | null {
     const ep = this.keep?.endpoints;
@@ -371,7 +370,7 @@ export class SnapshotCache implements MeshCache {
     let split: readonly OutputPart[] | undefined;
     try {
       for (const k of prev.partKeys) {
-        let e = this.parts.get(k) ?? this.keptPart(k, key, proxy, ep, this.keep);
+        let e = this.parts.get(k) ?? this.keptPart(k, key, proxy, ep);
         if (!e) {
           if (k.startsWith('class:')) return null;
           split ??= this.split(this.current, proxy).parts;
@@ -386,11 +385,14 @@ export class SnapshotCache implements MeshCache {
     }
     for (const e of entries) e.refs++;
     const snaps = entries.map((e) => e.snap);
-    return { snap: new ClassSnapshot(key, snaps, this.interner, this.onError, undefined, this.composer), partKeys: [...prev.partKeys] };
+    // Every part kept as it is (the push does not touch the class): so is the snapshot, with what its streams' memos hold.
+    const same = snaps.length === prev.snap.parts.length && snaps.every((p, i) => p === prev.snap.parts[i]);
+    const snap = same ? prev.snap : new ClassSnapshot(key, snaps, this.interner, this.onError, undefined, this.composer);
+    return { snap, partKeys: [...prev.partKeys] };
   }
 
   /** The previous mesh's part `k` carried into this one with no split (see keepParts), or undefined when it cannot be. */
-  private keptPart(k: string, owner: string, proxy: Proxy, ep: EndpointChange, keep: CarryOver): PartEntry | undefined {
+  private keptPart(k: string, owner: string, proxy: Proxy, ep: EndpointChange): PartEntry | undefined {
     const old = this.previousParts.get(k);
     if (!old || k.startsWith('class:') || touches(old.snap, ep)) return undefined;
     const mesh = this.current;
@@ -400,7 +402,7 @@ export class SnapshotCache implements MeshCache {
       if (!p) throw new Error(`class ${owner} no longer has part ${k}`);
       return p.make();
     };
-    const snap = keptAsIs(old.snap, { owner, regenerate: remake }, this.interner, this.onError, keep);
+    const snap = keptAsIs(old.snap, { owner, regenerate: remake });
     this.previousParts.delete(k);
     const e: PartEntry = { snap, refs: 0 };
     this.parts.set(k, e);

@@ -110,15 +110,17 @@ describe('server/push endpoint-only pushes cost what they touch', function () {
       assert.equal(count.made.get(kind), undefined, `no ${kind} part is translated again (${JSON.stringify([...count.made])})`);
     assert.ok((count.made.get('outbound') ?? 0) >= 1, 'the outbound parts holding the changed EDS are');
     for (const l of leases) assert.notEqual(l.snapshot(), before.get(l.proxy.id), `${l.proxy.id}: a new snapshot (its EDS changed)`);
-    // Nothing affected by a push of a host no class lists: every closed part is kept as it is, no sidecar is split.
+    // Nothing affected by a push of a host no class lists: every sidecar class is kept as it is, none is split.
     count.splits.clear();
     count.made.clear();
     const closed = (l: ClassLease): readonly object[] => (l.snapshot() as ClassSnapshot).parts.filter((p) => !p.open);
     const kept = new Map(leases.map((l) => [l.proxy.id, closed(l)]));
+    const snaps = new Map(leases.map((l) => [l.proxy.id, l.snapshot()]));
     runner.push({ ...req, scope: { kind: 'endpoints', hosts: new Set(['nowhere.example.com']) } });
     for (const l of leases.filter((x) => sidecars.includes(x.proxy))) {
       assert.ok(closed(l).length >= 3, `${l.proxy.id}: a composed class`);
       assert.deepEqual(closed(l), kept.get(l.proxy.id), `${l.proxy.id}: the same closed parts`);
+      assert.equal(l.snapshot(), snaps.get(l.proxy.id), `${l.proxy.id}: the same snapshot`);
     }
     assert.deepEqual(
       [...count.made.keys()].filter((k) => k !== 'class'),

@@ -111,7 +111,9 @@ async function main(): Promise<void> {
   const step = async (file: string, text: string): Promise<PushRequest> => {
     reduce(st, await objs(file, text));
     const { kinds, keys } = takeChanges(st);
-    const next = buildMesh(st, DEFAULT_MESH_OPTIONS, mesh, kinds).mesh;
+    // As the store stage builds it (watchers/store/stage.ts): keys too, so an endpoint-only or
+    // VirtualService-only change updates the previous mesh instead of rebuilding it.
+    const next = buildMesh(st, DEFAULT_MESH_OPTIONS, mesh, kinds, keys).mesh;
     const req: PushRequest = {
       mesh: next,
       kinds,

@@ -78,8 +78,12 @@ interface MeshFacts {
   readonly failoverLabels: readonly string[];
 }
 
-/** Per MeshConfig (weakly, so it goes with the mesh): what of the labels outbound output can read. */
-const facts = new WeakMap<MeshConfig, MeshFacts>();
+/**
+ * What of the labels outbound output can read, per VirtualService and DestinationRule lists (weakly,
+ * so it goes with them): an endpoint-only mesh keeps both lists (watchers/mesh.ts), so its pushes do
+ * not walk every VirtualService again.
+ */
+const facts = new WeakMap<readonly object[], WeakMap<readonly object[], MeshFacts>>();
 
 function canonical(l: Labels): string {
   return JSON.stringify(
@@ -90,7 +94,9 @@ function canonical(l: Labels): string {
 }
 
 function meshFacts(mesh: MeshConfig): MeshFacts {
-  let f = facts.get(mesh);
+  let byDrs = facts.get(mesh.virtualServices);
+  if (!byDrs) facts.set(mesh.virtualServices, (byDrs = new WeakMap()));
+  let f = byDrs.get(mesh.destinationRules);
   if (f) return f;
   const sels = new Map<string, Labels>();
   const found: unknown[] = [];
@@ -102,7 +108,7 @@ function meshFacts(mesh: MeshConfig): MeshFacts {
   const names = new Set<string>();
   for (const list of fp) if (Array.isArray(list)) for (const l of list) if (typeof l === 'string') names.add(l.split('=')[0]!);
   f = { sourceSelectors: [...sels.keys()].sort().map((k) => sels.get(k)!), failoverLabels: [...names].sort() };
-  facts.set(mesh, f);
+  byDrs.set(mesh.destinationRules, f);
   return f;
 }
 

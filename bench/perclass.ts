@@ -9,6 +9,7 @@
  * No network, no child process: steadier than a fleet run on a shared machine.
  *
  *   node --expose-gc dist/bench/perclass.js --services 200 --proxies 500 [--labels pod] [--heap-snapshot f] [--profile dir]
+ *     [--repeat N: N more EDS-only pushes and their medians] [--send-concurrency N: the engine's write throttle]
  */
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -110,7 +111,9 @@ async function main(): Promise<void> {
   const step = async (file: string, text: string): Promise<PushRequest> => {
     reduce(st, await objs(file, text));
     const { kinds, keys } = takeChanges(st);
-    const next = buildMesh(st, DEFAULT_MESH_OPTIONS, mesh, kinds).mesh;
+    // As the store stage builds it (watchers/store/stage.ts): keys too, so an endpoint-only or
+    // VirtualService-only change updates the previous mesh instead of rebuilding it.
+    const next = buildMesh(st, DEFAULT_MESH_OPTIONS, mesh, kinds, keys).mesh;
     const req: PushRequest = {
       mesh: next,
       kinds,
@@ -126,9 +129,12 @@ async function main(): Promise<void> {
   };
 
   const cache = new SnapshotCache(mesh);
-  const engine = new AdsEngine(cache);
+  // --send-concurrency: the engine's write throttle (default: istiod's min(15 + 5·cores, 100)).
+  const conc = arg('send-concurrency', '');
+  const engine = new AdsEngine(cache, {}, Date.now, conc ? { sendConcurrency: Number(conc) } : {});
   const runner = new PushRunner(cache, engine);
   let writes = 0;
+  let lastWriteAt = 0;
   const sims: Sim[] = [];
   for (let i = 0; i < proxies; i++) {
     const s = new Sim(fleetNode(i, size.namespaces, labels as LabelShape));
@@ -136,6 +142,7 @@ async function main(): Promise<void> {
       peer: `sim-${i}`,
       write: (b, done) => {
         writes++;
+        lastWriteAt = performance.now();
         const copy = new Uint8Array(b);
         setImmediate(() => {
           s.onResponse(copy);
@@ -170,6 +177,8 @@ async function main(): Promise<void> {
     session.connect();
     await session.post('Profiler.enable');
   }
+  /** Per label: runner wall, runner cpu, last write, cpu until written (ms). */
+  const figures = new Map<string, number[]>();
   const measure = async (label: string, run: () => void): Promise<void> => {
     const profiled = session && label !== 'cold start';
     if (profiled) await session.post('Profiler.start');
@@ -178,15 +187,19 @@ async function main(): Promise<void> {
     const t0 = performance.now();
     run();
     const sync = performance.now() - t0;
+    // CPU of the runner's synchronous part alone (steadier than its wall time on a busy machine).
+    const syncCpu = process.cpuUsage(c0);
     await quiet();
     const wall = performance.now() - t0;
+    const lastWrite = lastWriteAt - t0;
     const c = process.cpuUsage(c0);
     if (profiled) {
       const { profile } = await session.post('Profiler.stop');
       await writeFile(path.join(profDir, `${label.replace(/\W+/g, '-')}.cpuprofile`), JSON.stringify(profile));
     }
+    figures.set(label, [sync, (syncCpu.user + syncCpu.system) / 1000, lastWrite, (c.user + c.system) / 1000]);
     console.log(
-      `${label}: runner.push ${sync.toFixed(0)} ms, until written ${wall.toFixed(0)} ms, cpu ${((c.user + c.system) / 1000).toFixed(0)} ms, responses ${writes - w0}, heap ${gcHeap().toFixed(0)} MB, classes ${cache.stats().classes}, parts ${cache.stats().parts}`,
+      `${label}: runner.push ${sync.toFixed(0)} ms (cpu ${((syncCpu.user + syncCpu.system) / 1000).toFixed(0)} ms), until written ${wall.toFixed(0)} ms (last write ${lastWrite.toFixed(0)} ms), cpu ${((c.user + c.system) / 1000).toFixed(0)} ms, responses ${writes - w0}, heap ${gcHeap().toFixed(0)} MB, classes ${cache.stats().classes}, parts ${cache.stats().parts}`,
     );
   };
   console.log(
@@ -210,6 +223,22 @@ async function main(): Promise<void> {
   await measure('endpoint push as EDS-only', () => runner.push(eds));
   const ep4 = await step('ep-0.yaml', sliceYaml(0, size, 4));
   await measure('endpoint push as EDS-only again', () => runner.push({ ...ep4, scope: eds.scope }));
+  // --repeat N: N more EDS-only pushes, and their medians (one push's figures are noise on a busy machine).
+  const repeat = Number(arg('repeat', '0'));
+  for (let i = 0; i < repeat; i++) {
+    const r = await step('ep-0.yaml', sliceYaml(0, size, 5 + i));
+    await measure(`EDS-only #${i + 1}`, () => runner.push({ ...r, scope: eds.scope }));
+  }
+  if (repeat) {
+    const runs = [...figures].filter(([k]) => k.startsWith('EDS-only #')).map(([, v]) => v);
+    const median = (i: number): string => {
+      const xs = runs.map((r) => r[i]!).sort((a, b) => a - b);
+      return xs[Math.floor(xs.length / 2)]!.toFixed(0);
+    };
+    console.log(
+      `EDS-only median of ${repeat}: runner.push ${median(0)} ms (cpu ${median(1)} ms), last write ${median(2)} ms, cpu until written ${median(3)} ms`,
+    );
+  }
   if (heapFile) console.log(`heap snapshot: ${v8.writeHeapSnapshot(heapFile)}`);
   console.log(`rss ${(process.memoryUsage().rss / 1048576).toFixed(0)} MB`);
 }

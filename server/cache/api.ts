@@ -79,7 +79,23 @@ export type CarryOver = ((t: XdsType, name: string, key: ClusterKey | undefined,
   readonly names?: (t: XdsType, deps: ReadonlySet<string> | undefined) => boolean;
   readonly whole?: (deps: ReadonlySet<string>) => boolean;
   readonly changed?: ReadonlySet<string>;
+  readonly endpoints?: EndpointChange;
 };
+
+/**
+ * Set on the carry-over of an endpoint-only push (server/push/runner.ts planPush), which promises
+ * more than the per-resource answers: only the EDS resources whose cluster key is `affected` (and
+ * the name table, when `headless`) differ, no resource's name changes, and only the proxies
+ * `reclassify` names (their own Pod changed) may be of another class. The cache then keeps every
+ * other proxy's class key, and every closed part with no affected resource, without recomputing
+ * either — the push costs what it touches, not the mesh.
+ */
+export interface EndpointChange {
+  readonly affected: (key: ClusterKey | undefined) => boolean;
+  readonly headless: boolean;
+  /** Proxies that may change class (absent: none). */
+  readonly reclassify?: (proxy: Pick<Proxy, 'namespace' | 'workloadName'>) => boolean;
+}
 
 /** The push runner's view of the cache. */
 export interface MeshCache extends ConfigWatcher {

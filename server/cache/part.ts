@@ -324,11 +324,22 @@ export class PartSnapshot {
     return true;
   }
 
-  /** This part, carried whole into a new mesh (`carriedWhole`): re-derives its messages from that mesh. */
-  rebind(src: Pick<PartSource, 'owner' | 'regenerate'>): this {
+  /**
+   * This part, carried whole into a new mesh (`carriedWhole`, or untouched by an endpoint-only
+   * push): re-derives its messages from that mesh. An open part (kept by an endpoint-only push,
+   * keep.ts) also answers what it has not encoded yet from `generated`, that mesh's output made on
+   * demand, so it never holds the mesh it was made from; which types it answers unlisted names of
+   * is its shape, so that is kept.
+   */
+  rebind(src: Pick<PartSource, 'owner' | 'regenerate'>, generated?: Generated): this {
     this.owner = src.owner;
     this.regenerate = src.regenerate;
     this.rederived = null;
+    if (this.generated && generated) {
+      this.onlyListed = new Map(PUSH_ORDER.map((t) => [t, this.answersOnlyListed(t)]));
+      this.generated = generated;
+      this.prevPieces = null; // pieces carried from two meshes back are no base for the new one
+    }
     return this;
   }
 
@@ -374,11 +385,19 @@ export class PartSnapshot {
     );
   }
 
+  /** Per type, `answersOnlyListed` of an open part (memoized: asking must not translate a lazily made output). */
+  private onlyListed: Map<XdsType, boolean> | null = null;
+
   /** Whether the part answers only names it lists of type `t` (closed, or open with no output of the type: no aliases). */
   answersOnlyListed(t: XdsType): boolean {
     if (!this.generated) return true;
-    const o = outputOf(this.generated, t);
-    return o === NOTHING || isNoOutput(o);
+    this.onlyListed ??= new Map();
+    let a = this.onlyListed.get(t);
+    if (a === undefined) {
+      const o = outputOf(this.generated, t);
+      this.onlyListed.set(t, (a = o === NOTHING || isNoOutput(o)));
+    }
+    return a;
   }
 
   /** Whether the part lists `name` (or, for an open part, answers it). */

@@ -31,7 +31,8 @@ import { PROTO_PATCH_OPS } from '../../proto/patch.js';
 import { ClassSnapshot, Interner, NO_OUTPUT, type EncodeFailure } from './classsnapshot.js';
 import { PartSnapshot } from './part.js';
 import { Composer } from './composer.js';
-import type { CarryOver, ClassLease, MeshCache } from './api.js';
+import { keptAsIs, lazyOutput, touches } from './keep.js';
+import type { CarryOver, ClassLease, EndpointChange, MeshCache } from './api.js';
 
 export { ClassSnapshot, Interner, entryHash, foldVersion, typeVersion, unfoldVersion, type EncodeFailure } from './classsnapshot.js';
 export type { CarryOver, ClassLease, ConfigWatcher, MeshCache, ResourceSnapshot } from './api.js';
@@ -193,8 +194,10 @@ export class SnapshotCache implements MeshCache {
     this.idleBytes = 0;
     this.bytes = 0;
     this.refs = new Map();
+    // An endpoint-only change moves no proxy to another class but those whose own Pod changed.
+    const ep = unchanged?.endpoints;
     for (const l of this.leases) {
-      l.key = proxyClass(l.proxy, mesh);
+      if (!ep || ep.reclassify?.(l.proxy)) l.key = proxyClass(l.proxy, mesh);
       this.refs.set(l.key, (this.refs.get(l.key) ?? 0) + 1);
     }
     // A live stream's class not recomputed for the mesh being replaced (a push superseded before
@@ -257,7 +260,7 @@ export class SnapshotCache implements MeshCache {
     if (!e) {
       const prev = this.previous.get(key);
       if (prev) this.previous.delete(key);
-      const { snap, partKeys } = this.translate(key, proxy, prev?.snap);
+      const { snap, partKeys } = (prev && this.keepParts(key, proxy, prev)) ?? this.translate(key, proxy, prev?.snap);
       const made: Entry = { key, snap, lastUsed: this.now(), partKeys };
       e = made;
       snap.onGrow = (d) => {
@@ -325,6 +328,7 @@ export class SnapshotCache implements MeshCache {
       const byIndex = c.from.keptWhole(c.keep);
       if (byIndex !== undefined) return byIndex;
       const all = c.from.allDeps;
+      if (c.keep.endpoints) return !touches(c.from, c.keep.endpoints);
       return all && c.keep.whole ? c.keep.whole(all) : c.from.carriedWhole(c.keep);
     };
     if (carry && p.closed && p.kind !== 'class' && kept(carry)) {
@@ -351,6 +355,62 @@ export class SnapshotCache implements MeshCache {
     return e;
   }
 
+  /**
+   * An endpoint-only push (CarryOver.endpoints), for a class whose key did not change: its parts of
+   * the previous mesh, without splitting its output again — each part no affected resource is in
+   * kept as it is (keep.ts), and the snapshot itself when every part is; the output is split again
+   * only for an affected part no other class made yet for this mesh (per-pod classes: once per
+   * outbound scope, not once per class). Null (the caller translates) when the previous snapshot is
+   * no base (stale, failed), a part is a whole class's output (its EnvoyFilter skips are reported
+   * per mesh), or something throws.
+   */
+  private keepParts(key: string, proxy: Proxy, prev: Entry): { snap: ClassSnapshot; partKeys: string[] } | null {
+    const ep = this.keep?.endpoints;
+    if (!ep || !this.keep || prev.snap.stale || prev.snap.unavailable || !prev.partKeys.length) return null;
+    const entries: PartEntry[] = [];
+    /** The class's parts for this mesh, split only when an affected part is not made yet. */
+    let split: readonly OutputPart[] | undefined;
+    try {
+      for (const k of prev.partKeys) {
+        let e = this.parts.get(k) ?? this.keptPart(k, key, proxy, ep);
+        if (!e) {
+          if (k.startsWith('class:')) return null;
+          split ??= this.split(this.current, proxy).parts;
+          const p = split.find((x) => x.key === k);
+          if (!p || split.length !== prev.partKeys.length) return null;
+          e = this.part(key, p);
+        }
+        entries.push(e);
+      }
+    } catch {
+      return null; // translated again the usual way, which reports the failure
+    }
+    for (const e of entries) e.refs++;
+    const snaps = entries.map((e) => e.snap);
+    // Every part kept as it is (the push does not touch the class): so is the snapshot, with what its streams' memos hold.
+    const same = snaps.length === prev.snap.parts.length && snaps.every((p, i) => p === prev.snap.parts[i]);
+    const snap = same ? prev.snap : new ClassSnapshot(key, snaps, this.interner, this.onError, undefined, this.composer);
+    return { snap, partKeys: [...prev.partKeys] };
+  }
+
+  /** The previous mesh's part `k` carried into this one with no split (see keepParts), or undefined when it cannot be. */
+  private keptPart(k: string, owner: string, proxy: Proxy, ep: EndpointChange): PartEntry | undefined {
+    const old = this.previousParts.get(k);
+    if (!old || k.startsWith('class:') || touches(old.snap, ep)) return undefined;
+    const mesh = this.current;
+    // Translated again only on demand (config_dump's messages, or an open part's name not carried), from this mesh.
+    const remake = (): Generated => {
+      const p = this.split(mesh, proxy).parts.find((x) => x.key === k);
+      if (!p) throw new Error(`class ${owner} no longer has part ${k}`);
+      return p.make();
+    };
+    const snap = keptAsIs(old.snap, { owner, regenerate: remake });
+    this.previousParts.delete(k);
+    const e: PartEntry = { snap, refs: 0 };
+    this.parts.set(k, e);
+    return e;
+  }
+
   private unref(partKey: string): void {
     const e = this.parts.get(partKey);
     if (e && --e.refs <= 0) this.parts.delete(partKey);
@@ -370,33 +430,4 @@ export class SnapshotCache implements MeshCache {
       for (const k of e.partKeys) this.unref(k);
     }
   }
-}
-
-/** An output translated on first use of any of its fields (`envoyFilters` excepted: sidecar parts have none). */
-function lazyOutput(make: () => Generated): Generated {
-  let g: Generated | undefined;
-  const force = (): Generated => (g ??= make());
-  return {
-    get clusters() {
-      return force().clusters;
-    },
-    get endpoints() {
-      return force().endpoints;
-    },
-    get listeners() {
-      return force().listeners;
-    },
-    get routes() {
-      return force().routes;
-    },
-    get secrets() {
-      return force().secrets;
-    },
-    get nameTable() {
-      return force().nameTable;
-    },
-    get extensionConfigs() {
-      return force().extensionConfigs;
-    },
-  };
 }

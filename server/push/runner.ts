@@ -100,6 +100,10 @@ export function planPush(scope: PushScope, prev: MeshConfig, next: MeshConfig, k
     const headless = [...hosts].some((h) => isHeadless(next, h) || isHeadless(prev, h));
     const affected = (key: ClusterKey | undefined): boolean => key !== undefined && hosts.has(key.host);
     const proxies = scope.proxies;
+    // A proxy whose own Pod changed may be of another class now: everything, for its streams alone.
+    const fullFor = proxies?.size
+      ? (p: Pick<Proxy, 'namespace' | 'workloadName'>) => proxies.has(`${p.namespace}/${p.workloadName}`)
+      : undefined;
     // Only the EDS of affected hosts (and the name table, if headless) can differ; everything else is carried over.
     return {
       types: new Set<XdsType>(headless ? [EDS, NDS] : [EDS]),
@@ -112,12 +116,10 @@ export function planPush(scope: PushScope, prev: MeshConfig, next: MeshConfig, k
         (t: XdsType, _n: string, key: ClusterKey | undefined) => (t === NDS ? !headless : t !== EDS || !affected(key)),
         {
           names: (t: XdsType) => t !== NDS || !headless,
+          endpoints: { affected, headless, ...(fullFor ? { reclassify: fullFor } : {}) },
         },
       ),
-      // A proxy whose own Pod changed may be of another class now: everything, for its streams alone.
-      ...(proxies?.size
-        ? { fullFor: (p: Pick<Proxy, 'namespace' | 'workloadName'>) => proxies.has(`${p.namespace}/${p.workloadName}`) }
-        : {}),
+      ...(fullFor ? { fullFor } : {}),
     };
   }
   if (scope.kind === 'secrets') {

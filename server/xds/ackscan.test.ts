@@ -20,6 +20,24 @@ describe('server/xds/ackscan scanSotw', () => {
     assert.ok(!sameBytes(a.names, c.names));
   });
 
+  it('finds exactly the names of a long list (long names too), and refuses one cut short', () => {
+    const many = Array.from({ length: 600 }, (_, i) => `outbound|8080||svc-${i}.${'n'.repeat(i % 3 ? 8 : 200)}.svc.cluster.local`);
+    const bytes = encodeSotwRequest({ typeUrl: EDS, resourceNames: many, versionInfo: 'v9', responseNonce: '77' });
+    const s = scanSotw(bytes)!;
+    assert.deepEqual([s.typeUrl, s.versionInfo, s.responseNonce], [EDS, 'v9', '77']);
+    // The run as protobuf lays it out: per name, tag 0x1a, the length as a varint, the bytes.
+    const run = Buffer.concat(
+      many.map((n) => {
+        const b = Buffer.from(n);
+        return Buffer.concat([Buffer.from(b.length < 128 ? [0x1a, b.length] : [0x1a, (b.length & 0x7f) | 0x80, b.length >> 7]), b]);
+      }),
+    );
+    assert.ok(sameBytes(s.names, run), 'the names run, byte for byte');
+    // Cut inside the last name: not a request.
+    const at = Buffer.from(bytes).indexOf(Buffer.from(many[599]!));
+    assert.equal(scanSotw(bytes.subarray(0, at + 5)), null);
+  });
+
   it('falls back to a full decode for a node, an error_detail or bytes that are not a request', () => {
     assert.equal(scanSotw(encodeSotwRequest({ typeUrl: EDS, node: NODE() })), null);
     assert.equal(scanSotw(encodeSotwRequest({ typeUrl: EDS, responseNonce: '1', errorDetail: { code: 3, message: 'no' } })), null);

@@ -37,8 +37,7 @@ export function scanSotw(buf: Uint8Array): SotwScan | null {
         case 3:
           if (start < 0) start = at;
           else if (end !== at) return null; // names interleaved with other fields
-          r.skipType(2);
-          end = r.pos;
+          end = r.pos = skipNames(buf, at, r.len);
           break;
         case 4:
           typeUrl = r.string();
@@ -54,6 +53,32 @@ export function scanSotw(buf: Uint8Array): SotwScan | null {
     return null;
   }
   return { typeUrl, versionInfo, responseNonce, names: start < 0 ? new Uint8Array(0) : buf.subarray(start, end) };
+}
+
+/** resource_names (field 3, length-delimited): its tag byte. */
+const NAME_TAG = (3 << 3) | 2;
+
+/**
+ * The end of the run of resource_names fields starting at `pos`: a tight loop over tag bytes and
+ * length varints (600 names per ACK: Reader calls per field cost more than the rest of the scan).
+ * Throws (as Reader does) when a length runs past `len`.
+ */
+function skipNames(buf: Uint8Array, pos: number, len: number): number {
+  while (pos < len && buf[pos] === NAME_TAG) {
+    pos++;
+    let n = 0;
+    let shift = 0;
+    let b: number;
+    do {
+      if (pos >= len || shift > 28) throw new RangeError('truncated resource name');
+      b = buf[pos++]!;
+      n += (b & 0x7f) * 2 ** shift;
+      shift += 7;
+    } while (b & 0x80);
+    pos += n;
+    if (pos > len) throw new RangeError('truncated resource name');
+  }
+  return pos;
 }
 
 export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {

@@ -84,6 +84,8 @@ export class AdsEngine {
   private readonly conns = new Set<Connection>();
   private readonly ready = new Set<Connection>();
   private inFlight = 0;
+  /** Bytes of the writes in flight (see EngineOptions.sendBudgetBytes). */
+  private inFlightBytes = 0;
   /** Request bytes held by streams whose authorization is pending (see EngineOptions.maxPendingAuthBytes). */
   private heldBytes = 0;
   /** Names subscribed by all streams (see EngineOptions.maxServerNames). */
@@ -100,6 +102,7 @@ export class AdsEngine {
   ) {
     this.opts = {
       sendConcurrency: opts.sendConcurrency ?? defaultSendConcurrency(),
+      sendBudgetBytes: opts.sendBudgetBytes ?? 1024 * 1024,
       sendTimeoutMs: opts.sendTimeoutMs ?? 5000,
       largeResponseBytes: opts.largeResponseBytes ?? 4 * 1024 * 1024,
       maxResponseBytes: opts.maxResponseBytes ?? 0,
@@ -470,9 +473,9 @@ export class AdsEngine {
     this.pump();
   }
 
-  /** Writes the next response of streams that are ready, up to the concurrency throttle. */
+  /** Writes the next response of streams that are ready, up to the concurrency throttle (or, beyond it, the byte budget). */
   private pump(): void {
-    while (this.inFlight < this.opts.sendConcurrency && this.ready.size) {
+    while ((this.inFlight < this.opts.sendConcurrency || this.inFlightBytes < this.opts.sendBudgetBytes) && this.ready.size) {
       const conn = this.ready.values().next().value as Connection;
       this.ready.delete(conn);
       conn.queued = false;
@@ -501,11 +504,13 @@ export class AdsEngine {
     if (ts) ts.sentAt = this.now();
     conn.busy = true;
     this.inFlight++;
+    this.inFlightBytes += bytes.length;
     let slotHeld = true;
     const release = (): void => {
       if (slotHeld) {
         slotHeld = false;
         this.inFlight--;
+        this.inFlightBytes -= bytes.length;
       }
     };
     const timer = setTimeout(() => {

@@ -87,6 +87,13 @@ export interface Subscriber {
 export interface EngineOptions {
   /** Streams written at once (istiod's throttle: min(15 + 5·cores, 100)). */
   readonly sendConcurrency?: number;
+  /**
+   * Beyond `sendConcurrency`, more streams are written while the bytes of the writes in flight stay
+   * under this (default 1 MiB): an EDS push's small responses to hundreds of streams go out at once
+   * instead of in rounds of `sendConcurrency`, each waiting for the previous round's writes to
+   * complete; large responses (whole CDS/LDS) are still throttled by count. 0: count only.
+   */
+  readonly sendBudgetBytes?: number;
   /** A stream that has not taken a response after this long gives its send slot back. */
   readonly sendTimeoutMs?: number;
   /** Responses above this are logged and counted (gRPC clients' default receive limit: 4 MB). */

@@ -9,7 +9,10 @@ import { CDS, EDS } from '../../proto/typeurls.js';
 import { A, B, fixtureYaml } from './conformance/fixture.js';
 import { meshOf, startHarness, NODE, type Harness } from './conformance/harness.js';
 import { Peer, names } from './conformance/peer.js';
-import { nameListKey, shareNameList } from './namelists.js';
+import { nameListKey, sameNameBytes, shareNameList } from './namelists.js';
+import { sotw } from './sotw.js';
+import { scanSotw } from './ackscan.js';
+import { encodeSotwRequest } from '../../proto/wire.js';
 import type { StreamState } from './state.js';
 import { newSubscription, replaceNames, subscribe, unsubscribe } from './subscription.js';
 
@@ -58,6 +61,24 @@ describe('server/xds/namelists: SotW name lists shared between streams', () => {
     assert.notEqual(shareNameList(nameListKey(EDS, new TextEncoder().encode('other')), ['x', 'y']), eds, 'other bytes');
     assert.ok(Object.isFrozen(eds.names));
     assert.deepEqual([...shareNameList(nameListKey(CDS, new TextEncoder().encode('*x')), ['*', 'x']).set], ['x'], '"*" is not a name');
+  });
+
+  it("an ACK repeating the stream's names reuses its list without a digest; other bytes of the same length never do", () => {
+    const decode = sotw().decode;
+    const req = (names: string[], nonce: string): Uint8Array =>
+      encodeSotwRequest({ typeUrl: EDS, resourceNames: names, responseNonce: nonce });
+    const first = decode(req(['a-1', 'b-1'], ''), true);
+    const ack = decode(req(['a-1', 'b-1'], 'n1'), true);
+    assert.equal(ack.resourceNames, first.resourceNames, 'the same shared list');
+    assert.equal(ack.responseNonce, 'n1');
+    assert.ok(sameNameBytes(first.resourceNames, scanSotw(req(['a-1', 'b-1'], 'x'))!.names), 'recognised by its bytes');
+    // Same length, other names: decoded, never the previous list.
+    const other = decode(req(['a-2', 'b-2'], 'n2'), true);
+    assert.deepEqual([...other.resourceNames], ['a-2', 'b-2']);
+    assert.deepEqual([...decode(req(['a-1', 'b-1'], 'n3'), true).resourceNames], ['a-1', 'b-1']);
+    // A list shared without its bytes is not taken for any bytes.
+    const bare = shareNameList(nameListKey(EDS, new TextEncoder().encode('bare')), ['q']);
+    assert.equal(sameNameBytes(bare.names, new TextEncoder().encode('bare')), false);
   });
 
   it('a subscription starting from a shared set copies it before changing it in place', () => {

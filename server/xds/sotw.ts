@@ -14,7 +14,7 @@ import { CDS, EDS, LDS, RDS, PUSH_ORDER, isXdsType, type XdsType } from '../../p
 import { entryHash, foldVersion, typeVersion, unfoldVersion } from '../cache/classsnapshot.js';
 import type { ResourceSnapshot } from '../cache/api.js';
 import { scanSotw } from './ackscan.js';
-import { nameListKey, nameListOf, shareNameList, sharedNameList } from './namelists.js';
+import { nameListKey, nameListOf, sameNameBytes, shareNameList, sharedNameList } from './namelists.js';
 import { sotwNamesAfter } from './limits.js';
 import type { Outcome, Protocol } from './protocol.js';
 import { newTypeState, nextNonce, sotwPart, type SotwPart, type SotwResponse, type StreamState, type TypeState } from './state.js';
@@ -321,25 +321,28 @@ export function sotw(): Protocol<SotwRequest, SotwResponse, SotwPart> {
     ...SOTW,
     decode(bytes, started) {
       const scan = started ? scanSotw(bytes) : null;
+      const envelope = (s: NonNullable<typeof scan>, names: readonly string[]): SotwRequest => ({
+        versionInfo: s.versionInfo,
+        node: null,
+        resourceNames: names,
+        typeUrl: s.typeUrl,
+        responseNonce: s.responseNonce,
+        errorDetail: null,
+      });
+      const prev = scan && lastNames.get(scan.typeUrl);
+      // The stream's own last names again (an ACK): one byte comparison, no digest.
+      if (scan && prev && sameNameBytes(prev.names, scan.names)) return envelope(scan, prev.names);
       const key = scan && isXdsType(scan.typeUrl) ? nameListKey(scan.typeUrl, scan.names) : null;
       if (scan && key) {
-        const prev = lastNames.get(scan.typeUrl);
         const names = prev && prev.key === key ? prev.names : sharedNameList(key)?.names;
         if (names) {
           if (names !== prev?.names) lastNames.set(scan.typeUrl, { key, names });
-          return {
-            versionInfo: scan.versionInfo,
-            node: null,
-            resourceNames: names,
-            typeUrl: scan.typeUrl,
-            responseNonce: scan.responseNonce,
-            errorDetail: null,
-          };
+          return envelope(scan, names);
         }
       }
       const req = decodeSotwRequest(bytes);
       if (!scan || !key) return req;
-      const names = shareNameList(key, req.resourceNames).names;
+      const names = shareNameList(key, req.resourceNames, scan.names).names;
       lastNames.set(scan.typeUrl, { key, names });
       return { ...req, resourceNames: names };
     },

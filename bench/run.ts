@@ -27,6 +27,7 @@ import { parseDuration } from '../model/duration.js';
 import { benchTls } from './tls.js';
 import { fleetNode, type LabelShape } from './fleetnode.js';
 import { flatMain, flatTable } from './flat.js';
+import { launchCommand } from '../server/launch.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -79,8 +80,9 @@ function startChild(
   args: string[],
   ready: (line: string) => number | null,
   onLine: (line: string) => void = () => {},
+  launch: { command: string; env: NodeJS.ProcessEnv } = { command: process.execPath, env: process.env },
 ): Promise<{ proc: ChildProcess; port: number }> {
-  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], cwd: ROOT });
+  const proc = spawn(launch.command, args, { stdio: ['ignore', 'pipe', 'inherit'], cwd: ROOT, env: launch.env });
   return new Promise((resolve, reject) => {
     eachLine(proc.stdout!, (line) => {
       onLine(line);
@@ -102,18 +104,20 @@ async function stopChild(proc: ChildProcess): Promise<void> {
 
 const node = (i: number, size: MeshSize, labels: LabelShape = 'deployment'): WireNode => fleetNode(i, size.namespaces, labels);
 
-/** `tspilot serve` on the mesh folder with the bench's flags, on free ports; resolves once it listens. */
+/**
+ * `tspilot serve` on the mesh folder with the bench's flags, on free ports, launched as deployed
+ * (the environment and node flags of main.js's first line, server/launch.ts); resolves once it listens.
+ */
 function startServer(
   nodeArgs: string[],
   meshDir: string,
   onLine: (line: string) => void,
   tls?: { readonly serverArgs: readonly string[] },
 ): Promise<{ proc: ChildProcess; port: number }> {
+  const launch = launchCommand(path.join(ROOT, 'dist/server/main.js'), ['serve'], nodeArgs);
   return startChild(
     [
-      ...nodeArgs,
-      path.join(ROOT, 'dist/server/main.js'),
-      'serve',
+      ...launch.args,
       '--config-dir',
       meshDir,
       ...LOCAL_FREE_PORTS,
@@ -134,6 +138,7 @@ function startServer(
       }
     },
     onLine,
+    launch,
   );
 }
 

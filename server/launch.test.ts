@@ -25,9 +25,10 @@ describe('server/launch', () => {
     assert.throws(() => parseLaunchLine('#!/usr/bin/env -S A=1 deno'), /expected "node" after the environment, got "deno"/);
   });
 
-  it('main.js sets the malloc threshold on its first line and runs with it when executed', async () => {
+  it('main.js sets its memory settings on its first line and runs with them when executed', async () => {
     const line = launchLine(MAIN);
     assert.equal(line.env['MALLOC_MMAP_THRESHOLD_'], '131072');
+    assert.ok(line.nodeArgs.includes('--max-semi-space-size=4'));
     // Runs the file itself (the kernel reads the line); a preloaded module reports what the process got.
     const probe = 'process.stdout.write(JSON.stringify({ t: process.env.MALLOC_MMAP_THRESHOLD_, argv: process.execArgv })); process.exit(0);';
     const out = await new Promise<string>((resolve, reject) =>

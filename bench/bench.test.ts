@@ -7,7 +7,8 @@ import { strict as assert } from 'node:assert';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { runBench, table } from './run.js';
+import { runBench } from './scenarios.js';
+import { table } from './report.js';
 import { plotCdf } from './plot.js';
 
 describe('bench (small default)', function () {

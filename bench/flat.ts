@@ -22,7 +22,7 @@ import { plotLines } from './plot.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** How the bench starts and stops the server (bench/run.ts's helpers, passed in to keep one copy). */
+/** How the bench starts and stops the server (bench/launch.ts's helpers, passed in to keep one copy). */
 export interface ServerControl {
   start(meshDir: string, onLine: (line: string) => void): Promise<{ proc: ChildProcess; port: number }>;
   stop(proc: ChildProcess): Promise<void>;

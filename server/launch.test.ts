@@ -49,7 +49,7 @@ describe('server/launch', () => {
     assert.match(pkg.scripts['start']!, /&& dist\/server\/main\.js serve/);
     assert.equal(pkg.bin['tspilot'], 'dist/server/main.js');
     assert.match(readFileSync(path.join(ROOT, 'deploy', 'Dockerfile'), 'utf8'), /^ENTRYPOINT \["\/app\/dist\/server\/main\.js"\]$/m);
-    for (const f of ['bench/run.ts', 'e2e/tspilot.ts']) assert.match(readFileSync(path.join(ROOT, f), 'utf8'), /launchCommand\(/, `${f} spawns the server without its launch line`);
+    for (const f of ['bench/launch.ts', 'e2e/tspilot.ts']) assert.match(readFileSync(path.join(ROOT, f), 'utf8'), /launchCommand\(/, `${f} spawns the server without its launch line`);
     const c = launchCommand(MAIN, ['serve'], ['--cpu-prof'], { PATH: '/bin' });
     assert.equal(c.command, process.execPath);
     assert.deepEqual(c.args, [...launchLine(MAIN).nodeArgs, '--cpu-prof', MAIN, 'serve']);

@@ -2,52 +2,33 @@
  * @module server/serve
  * `tspilot serve`: starts the pipeline from the configured source, the ADS gRPC server and the
  * HTTP servers (monitoring 15014 and debug/REST 8080, same handlers), and stops them all cleanly.
- * The xDS port opens once the first complete snapshot exists.
+ * The xDS port opens once the first complete snapshot exists. This file owns the options, the
+ * order things start in and the shutdown; the parts live beside it: serve-engine.ts (cache and
+ * ADS engine), serve-push.ts (store output → push stage, readiness), serve-http.ts (the debug,
+ * REST and monitoring routes), serve-xds.ts (the xDS ports and their TLS material).
  */
-import { firstValueFrom, type Subscription } from 'rxjs';
-import { emptyStoreOutput, storeStage, type StoreOutput } from '../watchers/store/stage.js';
-import { SnapshotCache } from './cache/snapshot.js';
-import { AdsEngine, typeShort } from './xds/ads.js';
-import { PushRunner } from './push/runner.js';
-import { NackLog } from './xds/nacklog.js';
+import { emptyStoreOutput, storeStage } from '../watchers/store/stage.js';
+import type { AdsEngine } from './xds/ads.js';
 import { startXdsServer, type XdsGrpcServer } from './xds/grpc.js';
-import { debugRoutes } from './http/debug.js';
-import { DEFAULT_HTTP_LIMITS, localGet, startHttp, type HttpServer } from './http/router.js';
-import { DebugTypes } from './xds/debugtypes.js';
-import { configDumpConfigs } from './http/configdump.js';
-import { controlPlaneIdentifier } from './version.js';
-import { V1Api } from './http/v1/api.js';
-import { restRoutes } from './http/rest.js';
-import { fullPush, type PushRequest } from '../model/push.js';
+import { localGet, startHttp, type HttpServer } from './http/router.js';
 import { logger } from './log.js';
-import { meshNoticeLogger } from '../watchers/mesh-notice-log.js';
-import { DEFAULT_ISTIO_NAMESPACE, DEFAULT_PORTS } from './defaults.js';
+import { DEFAULT_PORTS } from './defaults.js';
 import { PilotMetrics } from './metrics.js';
-import { Observer, mergeEvents } from './observe.js';
-import { serverDryRun } from './explain/dryrun.js';
-import { ParseWorker } from '../watchers/file/parse-pool.js';
-import type { Proxy } from '../model/proxy.js';
-import type { StreamState } from './xds/state.js';
+import { Observer } from './observe.js';
 import { chooseSource, type KubeModeOptions } from './source.js';
 import { loadMeshConfigFile } from '../watchers/validate/meshconfig.js';
 import { startWebhook, type WebhookServer } from './http/webhook.js';
 import type { ExtraService } from './xds/grpc.js';
-import { startXdsTlsServer, type XdsTlsServer } from './xds/grpc-tls.js';
+import type { XdsTlsServer } from './xds/grpc-tls.js';
 import type { MeshCA } from './ca/types.js';
 import { TlsFilesCA, type TlsFiles } from './security/tls-files.js';
-import { secureXdsAuthenticator } from './security/setup.js';
-import type { KubeConfig } from '@kubernetes/client-node';
-import { startMeshCA, type RunningMeshCA } from './ca/start.js';
-import { CaMetrics } from './ca/metrics.js';
+import type { RunningMeshCA } from './ca/start.js';
 import type { CaFlags } from './ca/flags.js';
-import { CA_SERVICE_DEFINITION, caService } from './ca/service.js';
-import os from 'node:os';
-import { randomUUID } from 'node:crypto';
-import { GatewayStatusWriter } from './gwstatus/writer.js';
-import { JwksFetcher, jwksUris, withJwks } from './security/jwks.js';
-import { debugPeers, type PeerOptions } from './replica/options.js';
-import { synczEntries } from './http/debug.js';
-import { syncState, type SyncEntry } from './cli/status.js';
+import type { PeerOptions } from './replica/options.js';
+import { xdsCore } from './serve-engine.js';
+import { startPushing } from './serve-push.js';
+import { httpLimitsOf, httpSurface, webhookOptions } from './serve-http.js';
+import { grpcOptions, startOwnCA, startTlsXds } from './serve-xds.js';
 
 export interface ServeOptions {
   readonly configDir: string;
@@ -123,7 +104,6 @@ export interface RunningServer {
 
 export async function serve(opts: ServeOptions): Promise<RunningServer> {
   const log = logger('serve');
-  const adsLog = logger('ads');
   if (opts.plaintextXds === false && (!(opts.meshCA || opts.tlsFiles || opts.ca) || opts.xdsTlsPort === undefined)) {
     throw new Error(
       '--no-plaintext-xds needs the TLS xDS port (--xds-tls-port) and its material (the mesh CA, or --tls-cert, --tls-key, --tls-ca)',
@@ -147,256 +127,33 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
     },
     logger('store'),
   );
-  // The store stage's last output: what configz, registryz and dry runs read (never the live store).
-  let last: StoreOutput = emptyStoreOutput(meshOpts);
+  // What configz, registryz and dry runs read until the store's first output.
+  const empty = emptyStoreOutput(meshOpts);
   const observer = new Observer(new PilotMetrics());
-  // EnvoyFilter patches skipped as invalid or not applicable to the proxy (latest 200), for /debug/configz.
-  const envoyFilterSkips = new Map<string, object>();
-  const cache = new SnapshotCache(last.mesh, {
-    onError: ({ proxyClass, typeUrl, name, error }) => (
-      observer.metrics.internalErrors.inc(),
-      adsLog.error(
-        { proxyClass, type: typeShort(typeUrl), resource: name, err: error.message },
-        `cannot encode ${typeShort(typeUrl)} ${name} for ${proxyClass}: ${error.message}; left out`,
-      )
-    ),
-    onPatchSkipped: (s) => {
-      envoyFilterSkips.set(`${s.filter}#${s.patchIndex} ${typeShort(s.typeUrl)} ${s.resource}`, s);
-      if (envoyFilterSkips.size > 200) envoyFilterSkips.delete(envoyFilterSkips.keys().next().value!);
-      adsLog.warn(
-        s,
-        s.notApplicable
-          ? `EnvoyFilter ${s.filter} patch ${s.patchIndex} for ${typeShort(s.typeUrl)} ${s.resource} of ${s.proxyClass}: ${s.reason}`
-          : `EnvoyFilter ${s.filter} patch ${s.patchIndex} skipped for ${typeShort(s.typeUrl)} ${s.resource} of ${s.proxyClass}: the result fails Envoy's validation (${s.reason})`,
-      );
-    },
-    onTranslateError: ({ proxyClass, error, lastGood }) => (
-      observer.metrics.pushContextErrors.inc(),
-      adsLog.error(
-        { proxyClass, err: error.message, lastGood },
-        `cannot translate config for ${proxyClass}: ${error.message}; ${lastGood ? 'its last good config stays in force' : 'its proxies get no config until a later change translates'}`,
-      )
-    ),
-    ...(opts.classCacheSize !== undefined ? { idleClasses: opts.classCacheSize } : {}),
-    ...(opts.classCacheBytes !== undefined ? { idleBytes: opts.classCacheBytes } : {}),
-  });
-  // NACKs: one line per proxy and type per 10 s at most, text cut to 1 KiB (a client cannot flood the log).
-  const nackLog = new NackLog((fields, msg) => adsLog.warn(fields, msg));
-  const engine = new AdsEngine(
-    cache,
-    mergeEvents(
-      {
-        connected: (s) => adsLog.info({ proxy: s.proxy.id, peer: s.peer, generator: s.proxy.generator }, 'proxy connected'),
-        disconnected: (s) => {
-          nackLog.forget(s.proxy.id);
-          adsLog.info({ proxy: s.proxy.id }, 'proxy disconnected');
-        },
-        deltaRequest: (s, req, o) => {
-          if (o.kind === 'nack')
-            nackLog.nack({
-              proxy: s.proxy.id,
-              type: typeShort(o.typeUrl),
-              nonce: req.responseNonce,
-              version: '',
-              message: req.errorDetail?.message ?? '',
-            });
-        },
-        streamError: (s, error, during) =>
-          adsLog.error(
-            { proxy: s.proxy.id, during, err: error.message },
-            `cannot compute the ${during === 'push' ? 'push' : 'response'} for ${s.proxy.id}: ${error.message}`,
-          ),
-        rejected: (peer, reason) => adsLog.warn({ peer, reason }, `stream refused: ${reason}`),
-        secretsDenied: (s, denied) => {
-          observer.metrics.sdsErrors.inc(denied.length);
-          adsLog.warn(
-            { proxy: s.proxy.id, secrets: denied.map((d) => d.name) },
-            `secrets not served to ${s.proxy.id}: ${denied.map((d) => `${d.name}: ${d.reason}`).join('; ')}`,
-          );
-        },
-        largeResponse: (s, r, bytes, dropped) =>
-          adsLog.warn(
-            { proxy: s.proxy.id, type: typeShort(r.typeUrl), bytes, resources: r.resources.length, dropped },
-            dropped
-              ? `${typeShort(r.typeUrl)} response for ${s.proxy.id} is ${bytes} bytes, over --max-response-bytes; not sent`
-              : `${typeShort(r.typeUrl)} response for ${s.proxy.id} is ${bytes} bytes, over the 4 MB gRPC clients accept by default`,
-          ),
-        request: (s, req, o) => {
-          if (o.kind === 'nack') {
-            nackLog.nack({
-              proxy: s.proxy.id,
-              type: typeShort(o.typeUrl),
-              nonce: req.responseNonce,
-              version: req.versionInfo,
-              message: req.errorDetail?.message ?? '',
-            });
-          } else if (o.kind === 'unknown-type')
-            adsLog.debug({ proxy: s.proxy.id, type: o.typeUrl }, 'ignoring a request for a type tspilot does not serve');
-          else adsLog.debug({ proxy: s.proxy.id, type: typeShort(o.typeUrl), kind: o.kind, names: req.resourceNames.length }, 'request');
-        },
-      },
-      observer.events,
-    ),
-    Date.now,
-    {
-      ...(opts.maxResponseBytes !== undefined ? { maxResponseBytes: opts.maxResponseBytes } : {}),
-      ...(opts.pushThrottle ? { sendConcurrency: opts.pushThrottle } : {}),
-      ...(opts.maxStreamNames ? { maxStreamNames: opts.maxStreamNames } : {}),
-      ...(opts.maxServerNames ? { maxServerNames: opts.maxServerNames } : {}),
-      debugTypes: new DebugTypes({
-        systemNamespace: opts.kube?.istioNamespace ?? DEFAULT_ISTIO_NAMESPACE,
-        controlPlane: controlPlaneIdentifier(),
-        configDump: (s) =>
-          configDumpConfigs(s, {}, (t, name, version) => {
-            const r = cache.forProxy(s.proxy).get(t, name);
-            return r?.version === version ? r : undefined;
-          }),
-        httpGet: (path) => localGet(router, path),
-        onRefused: (peer, message) => adsLog.warn({ peer, reason: message }, `debug request refused: ${message}`),
-      }),
-    },
-  );
-  observer.meterSends(engine);
-  // The push stage: rotates the cache to each new mesh and tells the engine which streams are owed what.
-  // Pushes are sliced (runner.submit): between slices ACKs, requests and /ready keep flowing, and a
-  // newer change supersedes the rest of a running push.
-  let rec: { end(responses: number): unknown } | null = null;
-  const runner = new PushRunner(cache, engine, {
-    classError: ({ proxyClass, error, streams }) => (
-      observer.metrics.pushContextErrors.inc(),
-      adsLog.error(
-        { proxyClass, streams, err: error.message },
-        `cannot prepare the push for ${proxyClass}: ${error.message}; its ${streams} stream(s) keep their config`,
-      )
-    ),
-    pushStarted: ({ request }) => {
-      rec = observer.beginPush(request);
-    },
-    pushDone: ({ request: u, responses, ms, superseded, slices }) => {
-      rec?.end(responses);
-      rec = null;
-      if (!superseded) ready = true;
-      log.info(
-        {
-          generation: u.mesh.generation,
-          kinds: [...u.kinds].sort(),
-          services: u.mesh.services.length,
-          rejected: u.mesh.rejected.length,
-          responses,
-          pushMs: Math.round(ms * 10) / 10,
-          buildMs: Math.round(u.buildMs * 10) / 10,
-          slices,
-          superseded,
-          sinceChangeMs: Date.now() - u.firstChangeAt,
-        },
-        superseded ? 'push superseded by a newer change' : 'config pushed',
-      );
-    },
-    pushFailed: ({ request: u, error }) => {
-      observer.metrics.pushContextErrors.inc();
-      log.error({ generation: u.mesh.generation, err: error.message }, `push of generation ${u.mesh.generation} failed: ${error.message}`);
-    },
-  });
-  observer.metrics.countSendTimeouts(() => engine.counters.sendTimeouts);
-  let ready = false;
-  // RequestAuthentication jwksUri keys: fetched beside the pipeline, joined to each snapshot; new or
-  // rotated keys re-push the last snapshot (a fetch never holds a push back).
-  let lastRequest: PushRequest | undefined;
-  const jwksLog = logger('jwks');
-  const jwks = new JwksFetcher({
-    ...(opts.jwksRefreshMs !== undefined ? { refreshMs: opts.jwksRefreshMs } : {}),
-    onChange: () => {
-      if (lastRequest) safePush(fullPush(lastRequest.mesh, new Set(['RequestAuthentication']), new Set(), Date.now()));
-    },
-    onFetch: (uri, o) => {
-      if (o.ok) {
-        observer.metrics.jwksFetchOk.inc();
-        if (o.changed) jwksLog.info({ uri }, `keys from ${uri} fetched`);
-      } else {
-        observer.metrics.jwksFetchFail.inc();
-        jwksLog.warn(
-          { uri, err: o.error },
-          `cannot fetch keys from ${uri}: ${o.error}; ${o.keptLastGood ? 'the last good keys stay in force' : 'tokens of its issuer are refused until it answers'}`,
-        );
-      }
-    },
-  });
-  const first = firstValueFrom(store$);
-  // Kubernetes mode: the Gateway API status the store computed is written back by the elected leader.
-  const gwStatus = opts.kube && src.kubeConfig ? gatewayStatusWriter(opts.kube, src.kubeConfig) : undefined;
-  // Sliced (runner.submit): failures are reported through the runner's pushFailed event.
-  const safePush = (raw: PushRequest): void => {
-    void runner.submit({ ...raw, mesh: withJwks(raw.mesh, jwks.snapshot()) });
-  };
-  // Policy notices (a selector picking no workload) and ignored parts of objects: logged once each.
-  const logMeshNotices = meshNoticeLogger(logger('store'));
-  const sub: Subscription = store$.subscribe((out) => {
-    last = out;
-    logMeshNotices(out.mesh);
-    gwStatus?.update(out.mesh.gatewayApiStatus ?? []);
-    lastRequest = out.change;
-    jwks.want(jwksUris(out.change.mesh));
-    safePush(out.change);
-  });
-  const v1 = new V1Api({ cache, ready: () => ready });
+  // `http` is built below; the engine's `istio.io/debug` type only calls it once streams connect.
+  const core = xdsCore(opts, empty.mesh, observer, (path) => localGet(http.router, path));
+  const { cache, engine } = core;
+  const pushing = startPushing(opts, store$, empty, src.kubeConfig, cache, engine, observer);
   let xdsTls: XdsTlsServer | undefined;
-  // POSTed YAML is parsed off the event loop, a few at a time, each within 10 s.
-  const dryRunParser = new ParseWorker({ timeoutMs: 10_000, maxQueued: 4 });
-  // A peer's syncz entry is JSON of the same shape proxy-status reads; syncState tolerates missing fields.
-  const replicas = debugPeers(
-    opts.replicas ?? {},
-    src.kubeConfig,
-    opts.monitoringPort,
-    () => synczEntries({ engine, pollers: () => v1.syncz() }),
-    (t) => syncState(t as SyncEntry['types'][string]),
-  );
-  const sources = {
-    replicas,
+  const http = httpSurface(opts, {
+    core,
+    observer,
+    kubeConfig: src.kubeConfig,
+    meshOpts,
+    ready: pushing.ready,
+    last: pushing.last,
     authRefusals: () => xdsTls?.refusals() ?? [],
-    engine,
-    mesh: () => cache.mesh,
-    ready: () => ready,
-    sourceErrors: () => last.status.sourceErrors,
-    duplicates: () => last.status.duplicates,
-    ignored: () => last.status.ignored,
-    envoyFilterSkips: () => [...envoyFilterSkips.values()],
-    pushStatus: () => observer.pushStatus(),
-    pollers: () => v1.syncz(),
-    snapshot: (p: Proxy) => cache.forProxy(p),
-    dryRun: (yaml: string, streams: readonly StreamState[]) =>
-      serverDryRun(
-        () => last,
-        () => cache.mesh,
-        streams,
-        yaml,
-        meshOpts,
-        (p) => cache.forProxy(p),
-        (text, source) => dryRunParser.parse(text, source),
-      ),
-  };
-  const router = v1.register(debugRoutes(sources));
-  restRoutes(router, { snapshot: (p) => cache.forProxy(p), mesh: () => cache.mesh });
-  // istiod serves /metrics on the monitoring port only.
-  const monitoring = debugRoutes(sources).on('GET', '/metrics', async () => {
-    const m = await observer.metrics.render();
-    return { text: m.text, headers: { 'content-type': m.contentType } };
   });
-  const onHttpError = (e: Error): void => {
-    observer.metrics.internalErrors.inc();
-    logger('http').error({ err: e.message }, 'handler failed');
-  };
   const servers: HttpServer[] = [];
   let xds: XdsGrpcServer | undefined;
   let webhook: WebhookServer | undefined;
   let ca: RunningMeshCA | undefined;
   const close = async (): Promise<void> => {
-    sub.unsubscribe();
-    await runner.stop();
+    await pushing.stop();
     ownCA?.close();
-    jwks.close();
     await Promise.all([
-      gwStatus?.close(),
-      dryRunParser.close(),
+      pushing.closeStatus(),
+      http.close(),
       xds?.close(),
       xdsTls?.close(),
       webhook?.close(),
@@ -405,89 +162,32 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
     ]);
   };
   try {
-    if (opts.ca) {
-      const kc = src.kubeConfig;
-      ca = await startMeshCA({
-        namespace: opts.kube?.istioNamespace ?? DEFAULT_ISTIO_NAMESPACE,
-        ...(kc ? { kubeConfig: kc } : {}),
-        cacertsDir: opts.ca.cacertsDir,
-        stateDir: opts.ca.caStateDir,
-        dnsNames: opts.ca.tlsDnsNames,
-        trustDomain: meshOpts.settings?.trustDomain,
-        log: logger('ca'),
-        metrics: new CaMetrics(observer.metrics.registry),
-        publishRoots: opts.ca.rootCertConfigmaps !== false,
-      });
-    }
-    const httpLimits = { ...DEFAULT_HTTP_LIMITS, ...(opts.httpMaxConnections ? { maxConnections: opts.httpMaxConnections } : {}) };
-    servers.push(await startHttp(monitoring, opts.bind, opts.monitoringPort, onHttpError, httpLimits));
-    servers.push(await startHttp(router, opts.bind, opts.httpPort, onHttpError, httpLimits));
+    if (opts.ca) ca = await startOwnCA(opts.ca, opts, src.kubeConfig, meshOpts.settings?.trustDomain, observer);
+    const httpLimits = httpLimitsOf(opts);
+    servers.push(await startHttp(http.monitoring, opts.bind, opts.monitoringPort, http.onHttpError, httpLimits));
+    servers.push(await startHttp(http.router, opts.bind, opts.httpPort, http.onHttpError, httpLimits));
     const webhookPort = opts.webhookPort ?? (opts.kube ? DEFAULT_PORTS.webhook : undefined);
-    if (webhookPort !== undefined) {
-      webhook = await startWebhook({
-        bind: opts.bind,
-        port: webhookPort,
-        certFile: opts.webhookCert,
-        keyFile: opts.webhookKey,
-        ready: () => ready,
-        onError: onHttpError,
-        limits: httpLimits,
-        onReview: (r) => observer.metrics.validation(r),
-        onHttpError: (status) => observer.metrics.validationHttpErrors.inc({ status: String(status) }),
-      });
-    }
+    if (webhookPort !== undefined)
+      webhook = await startWebhook(webhookOptions(opts, webhookPort, http, httpLimits, pushing.ready, observer));
     // /ready answers 503 until every source has synced and the first snapshot is pushed.
     log.info(
       { monitoring: servers[0]!.port, http: servers[1]!.port, webhook: webhook?.port, webhookTls: webhook?.tls },
       'http listening; waiting for the config sources to sync',
     );
-    await first;
-    const grpcOpts = {
-      ...(opts.maxConnectionAgeMs !== undefined ? { maxConnectionAgeMs: opts.maxConnectionAgeMs } : {}),
-      ...(opts.maxConnectionAgeGraceMs !== undefined ? { maxConnectionAgeGraceMs: opts.maxConnectionAgeGraceMs } : {}),
-    };
+    await pushing.first;
+    const grpcOpts = grpcOptions(opts);
     if (opts.plaintextXds !== false) xds = await startXdsServer(engine, opts.bind, opts.xdsPort, grpcOpts);
     const meshCA: MeshCA | undefined = opts.meshCA ?? ownCA ?? ca;
     if (meshCA && opts.xdsTlsPort !== undefined) {
-      const authenticator = secureXdsAuthenticator({
-        trustDomain: () => cache.mesh.settings.trustDomain,
+      xdsTls = await startTlsXds(opts, opts.xdsTlsPort, {
+        engine,
+        cache,
+        observer,
         kubeConfig: src.kubeConfig,
-        jwtKeys: opts.jwtKeys,
-        issuer: opts.jwtIssuer,
-        audiences: opts.jwtAudiences,
-        tokenReviewCacheSize: opts.tokenReviewCacheSize,
-      });
-      // The mesh CA's CreateCertificate is served next to xDS on the TLS port, with the same authentication.
-      const caServices =
-        ca && !opts.meshCA && !ownCA
-          ? [
-              {
-                definition: CA_SERVICE_DEFINITION,
-                implementation: caService(ca, authenticator, {
-                  defaultTtlSeconds: opts.ca?.workloadCertTtl,
-                  maxTtlSeconds: opts.ca?.maxWorkloadCertTtl,
-                  ...(ca.metrics ? { metrics: ca.metrics } : {}),
-                  log: logger('ca'),
-                }),
-              },
-            ]
-          : [];
-      const extraServices = [...caServices, ...(opts.extraGrpcServices ?? [])];
-      const secLog = logger('security');
-      xdsTls = await startXdsTlsServer(engine, opts.bind, opts.xdsTlsPort, {
-        ca: meshCA,
-        authenticator,
+        meshCA,
+        // CreateCertificate beside xDS only when the TLS material is the CA's own.
+        caService: ca && !opts.meshCA && !ownCA ? ca : undefined,
         grpc: grpcOpts,
-        ...(extraServices.length ? { extraServices } : {}),
-        // The engine logs the refusal ('stream refused: <reason>'); here it is counted.
-        onRefused: (r) => {
-          observer.metrics.xdsAuthFailures.inc({ reason: r.code.toLowerCase() });
-        },
-        onHandshakeError: (peer, m) => {
-          observer.metrics.xdsAuthFailures.inc({ reason: 'tls_handshake' });
-          secLog.debug({ peer }, `TLS handshake failed: ${m}`);
-        },
-        onRotateError: (m) => secLog.error({ err: m }, m),
       });
     } else if (opts.xdsTlsPort !== undefined) {
       log.info('TLS xDS port not served: no TLS material (the mesh CA, or --tls-cert, --tls-key and --tls-ca)');
@@ -518,15 +218,4 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
     'listening',
   );
   return running;
-}
-
-function gatewayStatusWriter(k: KubeModeOptions, kc: KubeConfig): GatewayStatusWriter {
-  const w = new GatewayStatusWriter({
-    kubeConfig: kc,
-    namespace: k.istioNamespace,
-    identity: `${os.hostname()}_${randomUUID()}`,
-    log: logger('gateway-status'),
-  });
-  w.start();
-  return w;
 }

@@ -10,7 +10,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { encodeDeltaRequest, encodeSotwRequest, type WireNode } from '../../proto/wire.js';
 import { CDS, EDS, LDS, RDS } from '../../proto/typeurls.js';
-import { readDelta, readSotw, type Envelope } from './wire.js';
+import { namesField, readDelta, readSotw, withNames, type Envelope } from './wire.js';
 
 export interface Arrival {
   readonly at: number;
@@ -59,6 +59,8 @@ export class FleetClient {
   private call: grpc.ClientDuplexStream<Buffer, Buffer> | null = null;
   private readonly subs = new Map<string, Set<string>>();
   private readonly last = new Map<string, { version: string; nonce: string }>();
+  /** Per type, the subscription's sorted names encoded once (SotW requests carry them all every time). */
+  private readonly names = new Map<string, Uint8Array>();
   private nodeSent = false;
   error: string | null = null;
 
@@ -71,6 +73,7 @@ export class FleetClient {
   connect(): void {
     this.stopped = false;
     this.subs.clear();
+    this.names.clear();
     this.last.clear();
     this.seen.clear();
     this.nodeSent = false;
@@ -127,17 +130,25 @@ export class FleetClient {
     const fresh = add.filter((n) => !cur.has(n));
     for (const n of fresh) cur.add(n);
     this.subs.set(typeUrl, cur);
+    this.names.delete(typeUrl);
     const l = this.last.get(typeUrl);
     const bytes = this.opts.delta
       ? encodeDeltaRequest({ ...node, typeUrl, resourceNamesSubscribe: fresh, responseNonce: l?.nonce ?? '' })
-      : encodeSotwRequest({
-          ...node,
-          typeUrl,
-          resourceNames: [...cur].sort(),
-          versionInfo: l?.version ?? '',
-          responseNonce: l?.nonce ?? '',
-        });
-    this.call?.write(Buffer.from(bytes));
+      : withNames(
+          encodeSotwRequest({ ...node, typeUrl, resourceNames: [], versionInfo: l?.version ?? '', responseNonce: l?.nonce ?? '' }),
+          this.namesOf(typeUrl),
+        );
+    this.call?.write(Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes));
+  }
+
+  /** The type's subscribed names, sorted and encoded (cached until the subscription changes). */
+  private namesOf(typeUrl: string): Uint8Array {
+    let b = this.names.get(typeUrl);
+    if (!b) {
+      b = namesField([...(this.subs.get(typeUrl) ?? [])].sort());
+      this.names.set(typeUrl, b);
+    }
+    return b;
   }
 
   /** NACKs sent (with `nack`). */
@@ -149,15 +160,12 @@ export class FleetClient {
     const errorDetail = { code: 3, message: `fleet client rejects ${e.typeUrl} version ${e.version}: simulated validation failure` };
     const bytes = this.opts.delta
       ? encodeDeltaRequest({ typeUrl: e.typeUrl, responseNonce: e.nonce, errorDetail })
-      : encodeSotwRequest({
-          typeUrl: e.typeUrl,
-          resourceNames: [...(this.subs.get(e.typeUrl) ?? [])].sort(),
-          versionInfo: version,
-          responseNonce: e.nonce,
-          errorDetail,
-        });
+      : withNames(
+          encodeSotwRequest({ typeUrl: e.typeUrl, resourceNames: [], versionInfo: version, responseNonce: e.nonce, errorDetail }),
+          this.namesOf(e.typeUrl),
+        );
     this.nacks++;
-    this.call?.write(Buffer.from(bytes));
+    this.call?.write(Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes));
   }
 
   private ack(e: Envelope): void {
@@ -168,13 +176,11 @@ export class FleetClient {
     this.last.set(e.typeUrl, { version: e.version, nonce: e.nonce });
     const bytes = this.opts.delta
       ? encodeDeltaRequest({ typeUrl: e.typeUrl, responseNonce: e.nonce })
-      : encodeSotwRequest({
-          typeUrl: e.typeUrl,
-          resourceNames: [...(this.subs.get(e.typeUrl) ?? [])].sort(),
-          versionInfo: e.version,
-          responseNonce: e.nonce,
-        });
-    this.call?.write(Buffer.from(bytes));
+      : withNames(
+          encodeSotwRequest({ typeUrl: e.typeUrl, resourceNames: [], versionInfo: e.version, responseNonce: e.nonce }),
+          this.namesOf(e.typeUrl),
+        );
+    this.call?.write(Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes));
   }
 
   private onData(b: Buffer): void {

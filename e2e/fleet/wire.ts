@@ -3,7 +3,10 @@
  * Just enough protobuf reading for a fleet of simulated sidecars: the envelope of a SotW or Delta
  * response (version, type, nonce, resource names, removed names) without decoding the resources
  * themselves — the name is the first field of every Envoy resource we serve — so thousands of
- * clients can run in one process.
+ * clients can run in one process. Requests are built the same way in reverse: a SotW request's
+ * resource names are encoded once per subscription (`namesField`) and appended to each ACK's
+ * small head, as protobuf allows fields in any order — a client ACKing 600 EDS names costs the
+ * same as one ACKing a few.
  */
 import protobuf from 'protobufjs';
 
@@ -77,3 +80,15 @@ export const readSotw = (buf: Uint8Array): Envelope => readEnvelope(buf, anyName
 
 /** A DeltaDiscoveryResponse: resource names from each Resource, and the removed names. */
 export const readDelta = (buf: Uint8Array): Envelope => readEnvelope(buf, resourceName, true);
+
+/** DiscoveryRequest.resource_names (field 3, repeated string), encoded: append it to the rest of a request. */
+export function namesField(names: readonly string[]): Uint8Array {
+  const w = protobuf.Writer.create();
+  for (const n of names) w.uint32((3 << 3) | 2).string(n);
+  return w.finish();
+}
+
+/** `head` (a request encoded without names) followed by the names field: one DiscoveryRequest. */
+export function withNames(head: Uint8Array, names: Uint8Array): Buffer {
+  return Buffer.concat([head, names]);
+}

@@ -1,0 +1,287 @@
+/**
+ * @module bench/scenarios
+ * The bench's scenarios against the real server: generates the synthetic mesh (meshgen.ts), starts
+ * `tspilot serve` in a child process (launch.ts), connects a fleet of simulated sidecars (e2e/fleet)
+ * and runs cold start, VirtualService (or HTTPRoute) change, endpoint change (EDS only), endpoint
+ * churn and reconnect storm, each measured from the fleet's side (latency per affected proxy) and
+ * the server's (CPU, peak RSS, its own push timings from the `config pushed` log lines). The cold
+ * start's responses are recorded for the ceiling run (ceiling-run.ts) that follows.
+ * Proxies are scoped by a root Sidecar (egress ./*, istio-system/*) unless `unscoped`.
+ */
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { FleetClient } from '../e2e/fleet/client.js';
+import { EDS, RDS, SHORT, isXdsType } from '../proto/typeurls.js';
+import type { WireNode } from '../proto/wire.js';
+import { ProcStats } from './proc.js';
+import { namespaceOf, routingYaml, sliceYaml, writeMesh, type MeshSize, type Routing } from './meshgen.js';
+import { benchTls } from './tls.js';
+import { fleetNode, type LabelShape } from './fleetnode.js';
+import { startServer, stopChild } from './launch.js';
+import { maxOf, pct, scopeText, type BenchResult, type ScenarioResult } from './report.js';
+import { runCeiling } from './ceiling-run.js';
+import { sleep, waitFor } from './wait.js';
+
+const node = (i: number, size: MeshSize, labels: LabelShape = 'deployment'): WireNode => fleetNode(i, size.namespaces, labels);
+
+/** A scenario run's mesh, fleet and scenario flags (the CLI's, bench/run.ts). */
+export interface BenchOptions {
+  serverNodeArgs?: string;
+  services: number;
+  endpointsPerService: number;
+  namespaces: number;
+  proxies: number;
+  delta: boolean;
+  json?: string;
+  png: string;
+  churnSeconds: number;
+  churnRate: number;
+  cpuProf?: string;
+  timeout: number;
+  unscoped?: boolean;
+  tls?: boolean;
+  labels?: LabelShape;
+  heavy?: boolean;
+  /** The routed services' split as VirtualServices over subsets (default), over version Services, or Gateway API HTTPRoutes. */
+  routes?: Routing;
+}
+
+export async function runBench(o: BenchOptions): Promise<BenchResult> {
+  const size: MeshSize = {
+    services: o.services,
+    endpointsPerService: o.endpointsPerService,
+    namespaces: o.namespaces,
+    routedShare: 0.1,
+    scoped: !o.unscoped,
+    heavy: o.heavy === true,
+    routing: o.routes ?? 'virtualservice',
+  };
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'tspilot-bench-'));
+  const meshDir = path.join(dir, 'mesh');
+  const recDir = path.join(dir, 'recorded');
+  await writeMesh(meshDir, size);
+  await mkdir(recDir);
+  const log = (s: string): void => {
+    process.stderr.write(s + '\n');
+  };
+  log(
+    `bench: ${o.services} services × ${o.endpointsPerService} endpoints in ${o.namespaces} namespaces, ${o.proxies} ${o.delta ? 'delta' : 'SotW'} proxies (labels: ${o.labels ?? 'deployment'}), ${scopeText(size)}${size.heavy ? ', heavy shape (2 ports, DestinationRule with 2 subsets on every service, Pods)' : ''}${size.routing && size.routing !== 'virtualservice' ? `, routing: ${size.routing}` : ''}`,
+  );
+  const pushLog: { pushMs: number; sinceChangeMs: number }[] = [];
+  const tls = o.tls
+    ? await benchTls(
+        dir,
+        Array.from({ length: o.namespaces }, (_, k) => `ns-${k}`),
+      )
+    : undefined;
+  if (tls) log('bench: the fleet dials the TLS xDS port with a JWT per namespace (--jwt-keys)');
+  const nodeArgs = [
+    ...(o.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProf}`] : []),
+    ...(o.serverNodeArgs ? o.serverNodeArgs.split(' ').filter(Boolean) : []),
+  ];
+  const server = await startServer(
+    nodeArgs,
+    meshDir,
+    (line) => {
+      if (!line.includes('config pushed')) return;
+      try {
+        const l = JSON.parse(line) as { pushMs: number; sinceChangeMs: number };
+        pushLog.push({ pushMs: l.pushMs, sinceChangeMs: l.sinceChangeMs });
+      } catch {
+        /* not JSON */
+      }
+    },
+    tls,
+  );
+  const stats = new ProcStats(server.proc.pid!);
+  const address = `127.0.0.1:${server.port}`;
+  const fleet = Array.from(
+    { length: o.proxies },
+    (_, i) =>
+      new FleetClient({
+        address,
+        node: node(i, size, o.labels),
+        delta: o.delta,
+        keepFirst: i === 0,
+        ...(tls ? { tls: tls.client(node(i, size, o.labels).metadata['NAMESPACE'] as string) } : {}),
+      }),
+  );
+  const scenarios: ScenarioResult[] = [];
+  const measure = async (
+    name: string,
+    run: () => Promise<void>,
+    latencies: () => number[],
+    extra: () => Partial<ScenarioResult> = () => ({}),
+  ): Promise<void> => {
+    log(`scenario: ${name}`);
+    const cpu0 = stats.cpu();
+    const fleetCpu0 = process.cpuUsage();
+    const wall0 = performance.now();
+    stats.resetPeak();
+    const bytes0 = fleet.reduce((a, c) => a + c.bytes, 0);
+    const push0 = pushLog.length;
+    await run();
+    const ms = latencies();
+    const pushes = pushLog.slice(push0);
+    const fc = process.cpuUsage(fleetCpu0);
+    const fleetCpuSeconds = (fc.user + fc.system) / 1e6;
+    const wallS = (performance.now() - wall0) / 1000;
+    scenarios.push({
+      fleetCpuSeconds,
+      fleetBound: wallS > 0 && fleetCpuSeconds / wallS > 0.9,
+      name,
+      proxies: fleet.length,
+      p50: pct(ms, 50),
+      p99: pct(ms, 99),
+      max: maxOf(ms),
+      cpuSeconds: stats.cpu() - cpu0,
+      peakRssMb: stats.peakMb(),
+      bytesSent: fleet.reduce((a, c) => a + c.bytes, 0) - bytes0,
+      otherTypes: {},
+      unconverged: fleet.length - ms.length,
+      ms,
+      pushes: pushes.length,
+      pushMs: pushes.reduce((a, p) => a + p.pushMs, 0),
+      changeToPushMs: maxOf(pushes.map((p) => p.sinceChangeMs)),
+      ...extra(),
+    });
+  };
+  const coldStart = async (label: string): Promise<number[]> => {
+    const t0 = performance.now();
+    for (const c of fleet) c.connect();
+    await waitFor(label, () => fleet.filter((c) => c.completeAt).length, fleet.length, o.timeout);
+    return fleet.filter((c) => c.completeAt).map((c) => c.completeAt - t0);
+  };
+  // A change to service 0 (namespace ns-0) affects every proxy unscoped, only ns-0's proxies scoped.
+  const svc0Ns = namespaceOf(0, size);
+  const affected = fleet.map((_, k) => !size.scoped || node(k, size).metadata['NAMESPACE'] === svc0Ns);
+  const nAffected = affected.filter(Boolean).length;
+  /** Latency until each affected client receives `type` after t0; counts other types (on every client). */
+  const change = async (
+    label: string,
+    type: string,
+    write: () => Promise<void>,
+  ): Promise<{ ms: number[]; other: Record<string, number> }> => {
+    const marks = fleet.map((c) => c.arrivals.length);
+    const t0 = performance.now();
+    await write();
+    const arrivedAt = (c: FleetClient, k: number): number | undefined => c.arrivals.slice(marks[k]).find((a) => a.typeUrl === type)?.at;
+    await waitFor(label, () => fleet.filter((c, k) => affected[k] && arrivedAt(c, k) !== undefined).length, nAffected, o.timeout);
+    await sleep(300); // let stragglers of other types show up
+    const other: Record<string, number> = {};
+    fleet.forEach((c, k) => {
+      for (const a of c.arrivals.slice(marks[k]))
+        if (a.typeUrl !== type)
+          other[isXdsType(a.typeUrl) ? SHORT[a.typeUrl] : a.typeUrl] =
+            (other[isXdsType(a.typeUrl) ? SHORT[a.typeUrl] : a.typeUrl] ?? 0) + 1;
+    });
+    return {
+      ms: fleet
+        .map((c, k) => (affected[k] ? arrivedAt(c, k) : undefined))
+        .filter((x): x is number => x !== undefined)
+        .map((x) => x - t0),
+      other,
+    };
+  };
+
+  let ms: number[] = [];
+  let other: Record<string, number> = {};
+  let churnMissed = 0;
+  await measure(
+    'cold start',
+    async () => {
+      ms = await coldStart('cold start');
+    },
+    () => ms,
+  );
+  const configBytesPerProxy = Math.round(fleet.reduce((a, c) => a + c.bytes, 0) / fleet.length);
+  for (const [t, b] of fleet[0]!.first) await writeFile(path.join(recDir, `${o.delta ? 'delta' : 'sotw'}-${encodeURIComponent(t)}.bin`), b);
+  await sleep(500);
+  await measure(
+    size.routing === 'httproute' ? 'HTTPRoute change' : 'VirtualService change',
+    async () => {
+      ({ ms, other } = await change('route change', RDS, () => writeFile(path.join(meshDir, 'vs.yaml'), routingYaml(size, 70))));
+    },
+    () => ms,
+    () => ({ otherTypes: other, unconverged: nAffected - ms.length }),
+  );
+  await sleep(500);
+  await measure(
+    'endpoint change',
+    async () => {
+      ({ ms, other } = await change('endpoint change', EDS, () => writeFile(path.join(meshDir, 'ep-0.yaml'), sliceYaml(0, size, 1))));
+    },
+    () => ms,
+    () => ({ otherTypes: other, unconverged: nAffected - ms.length }),
+  );
+  await sleep(500);
+  await measure(
+    `churn (${o.churnRate}/s for ${o.churnSeconds}s)`,
+    async () => {
+      const marks = fleet.map((c) => c.arrivals.length);
+      const changes: number[] = [];
+      const end = performance.now() + o.churnSeconds * 1000;
+      let v = 2;
+      while (performance.now() < end) {
+        changes.push(performance.now());
+        await writeFile(path.join(meshDir, 'ep-0.yaml'), sliceYaml(0, size, v++));
+        process.stderr.write(`  churn: change ${v - 2}\n`);
+        await sleep(1000 / o.churnRate);
+      }
+      await sleep(1500);
+      ms = [];
+      fleet.forEach((c, k) => {
+        if (!affected[k]) return;
+        const eds = c.arrivals
+          .slice(marks[k])
+          .filter((a) => a.typeUrl === EDS)
+          .map((a) => a.at);
+        for (const tc of changes) {
+          const hit = eds.find((at) => at > tc);
+          if (hit !== undefined) ms.push(hit - tc);
+        }
+      });
+      churnMissed = fleet.filter((c, k) => affected[k] && !c.arrivals.slice(marks[k]).some((a) => a.typeUrl === EDS)).length;
+    },
+    () => ms,
+    () => ({ unconverged: churnMissed }),
+  );
+  await sleep(500);
+  await measure(
+    'reconnect storm',
+    async () => {
+      for (const c of fleet) c.stop();
+      ms = await coldStart('reconnect storm');
+    },
+    () => ms,
+  );
+  for (const c of fleet) c.stop();
+  stats.stop();
+  await stopChild(server.proc);
+
+  // The ceiling: the same bytes from a bare grpc-js server to the same fleet.
+  const ceilingRun = await runCeiling(recDir, {
+    proxies: o.proxies,
+    delta: o.delta,
+    node: (i) => node(i, size, o.labels),
+    tls,
+    timeoutMs: o.timeout,
+    log,
+  });
+  const cold = scenarios[0]!;
+  const ceil = ceilingRun.ceiling;
+  const tspilotColdMbPerS = cold.bytesSent / 1e6 / (cold.max / 1000 || 1);
+  scenarios.push(ceilingRun.scenario);
+  await rm(dir, { recursive: true, force: true });
+  return {
+    size: { ...size, proxies: o.proxies, delta: o.delta },
+    scoped: size.scoped,
+    configBytesPerProxy,
+    scenarios,
+    ceiling: ceil,
+    tspilotColdMbPerS,
+    throughputRatio: ceil.mbPerS ? tspilotColdMbPerS / ceil.mbPerS : 0,
+    fleetRetries: fleet.reduce((a, c) => a + c.retries, 0),
+  };
+}

@@ -14,7 +14,17 @@ const RESPONSE = 'envoy.service.discovery.v3.DiscoveryResponse';
 function reference(versionInfo: string, typeUrl: string, nonce: string, anys: readonly Uint8Array[], id: string): Uint8Array {
   const t = messageType(RESPONSE);
   const resources = anys.map((a) => messageType('google.protobuf.Any').decode(a));
-  return t.encode(t.fromObject({ ...(versionInfo ? { version_info: versionInfo } : {}), resources, type_url: typeUrl, nonce, control_plane: { identifier: id } })).finish();
+  return t
+    .encode(
+      t.fromObject({
+        ...(versionInfo ? { version_info: versionInfo } : {}),
+        resources,
+        type_url: typeUrl,
+        nonce,
+        control_plane: { identifier: id },
+      }),
+    )
+    .finish();
 }
 
 function any(typeUrl: string, size: number): Uint8Array {

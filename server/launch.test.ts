@@ -30,12 +30,19 @@ describe('server/launch', () => {
     assert.equal(line.env['MALLOC_MMAP_THRESHOLD_'], '131072');
     assert.ok(line.nodeArgs.includes('--max-semi-space-size=4'));
     // Runs the file itself (the kernel reads the line); a preloaded module reports what the process got.
-    const probe = 'process.stdout.write(JSON.stringify({ t: process.env.MALLOC_MMAP_THRESHOLD_, argv: process.execArgv })); process.exit(0);';
+    const probe =
+      'process.stdout.write(JSON.stringify({ t: process.env.MALLOC_MMAP_THRESHOLD_, argv: process.execArgv })); process.exit(0);';
     const out = await new Promise<string>((resolve, reject) =>
       execFile(
         MAIN,
         ['--help'],
-        { env: { ...process.env, PATH: `${path.dirname(process.execPath)}:${process.env['PATH'] ?? ''}`, NODE_OPTIONS: `--import=data:text/javascript,${encodeURIComponent(probe)}` } },
+        {
+          env: {
+            ...process.env,
+            PATH: `${path.dirname(process.execPath)}:${process.env['PATH'] ?? ''}`,
+            NODE_OPTIONS: `--import=data:text/javascript,${encodeURIComponent(probe)}`,
+          },
+        },
         (err, stdout) => (err ? reject(err) : resolve(stdout)),
       ),
     );
@@ -45,11 +52,15 @@ describe('server/launch', () => {
   });
 
   it('npm start, the container image, the bench and the e2e helper all launch through that line', () => {
-    const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string>; bin: Record<string, string> };
+    const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+      bin: Record<string, string>;
+    };
     assert.match(pkg.scripts['start']!, /&& dist\/server\/main\.js serve/);
     assert.equal(pkg.bin['tspilot'], 'dist/server/main.js');
     assert.match(readFileSync(path.join(ROOT, 'deploy', 'Dockerfile'), 'utf8'), /^ENTRYPOINT \["\/app\/dist\/server\/main\.js"\]$/m);
-    for (const f of ['bench/launch.ts', 'e2e/tspilot.ts']) assert.match(readFileSync(path.join(ROOT, f), 'utf8'), /launchCommand\(/, `${f} spawns the server without its launch line`);
+    for (const f of ['bench/launch.ts', 'e2e/tspilot.ts'])
+      assert.match(readFileSync(path.join(ROOT, f), 'utf8'), /launchCommand\(/, `${f} spawns the server without its launch line`);
     const c = launchCommand(MAIN, ['serve'], ['--cpu-prof'], { PATH: '/bin' });
     assert.equal(c.command, process.execPath);
     assert.deepEqual(c.args, [...launchLine(MAIN).nodeArgs, '--cpu-prof', MAIN, 'serve']);

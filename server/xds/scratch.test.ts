@@ -29,7 +29,10 @@ describe('server/xds/scratch ResponseScratch', () => {
     const b = s.alloc(1000);
     b.fill(2);
     assert.notEqual(b.buffer, a.buffer);
-    assert.ok(kept[0]!.every((x) => x === 1), 'the kept bytes were overwritten by the next response');
+    assert.ok(
+      kept[0]!.every((x) => x === 1),
+      'the kept bytes were overwritten by the next response',
+    );
     assert.equal(s.abandoned, 1);
   });
 

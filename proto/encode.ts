@@ -6,10 +6,10 @@
  * sorted by key, and an unknown field is an error (a translator bug, caught in tests) instead of
  * being silently lost. Any values in `{"@type": …}` form are canonicalised against their own type.
  */
-import { createHash } from 'node:crypto';
 import protobuf from 'protobufjs';
 import { envoyRoot, messageType } from './registry.js';
 import { TYPE_PREFIX } from './typeurls.js';
+import { contentHash, resourceVersion } from './version.js';
 
 const ANY = '.google.protobuf.Any';
 
@@ -180,15 +180,10 @@ export function elementType(typeName: string, field: string): string {
 /** An EncodedResource from message bytes already encoded (see encodeResource). */
 export function resourceOfBytes(typeName: string, name: string, bytes: Uint8Array): EncodedResource {
   const typeUrl = TYPE_PREFIX + typeName;
-  return { name, typeUrl, bytes, any: wrapAny(typeUrl, bytes), version: contentHash(bytes) };
+  return { name, typeUrl, bytes, any: wrapAny(typeUrl, bytes), version: resourceVersion(typeName, bytes) };
 }
 
-/** Hash of bytes used as a resource version: stable across processes and replicas. */
-export function contentHash(...parts: (Uint8Array | string)[]): string {
-  const h = createHash('sha256');
-  for (const p of parts) h.update(p);
-  return h.digest('base64url').slice(0, 16);
-}
+export { contentHash };
 
 /** One resource, encoded once and shared by every stream that sends it. */
 export interface EncodedResource {
@@ -198,8 +193,28 @@ export interface EncodedResource {
   readonly bytes: Uint8Array;
   /** The same message wrapped in google.protobuf.Any, ready to be spliced into a response. */
   readonly any: Uint8Array;
-  /** Content hash of `bytes`. */
+  /** Content hash of `bytes` (proto/version.ts). */
   readonly version: string;
+}
+
+/**
+ * A google.protobuf.Any of `typeName` with room for `size` bytes of message: the message is to be
+ * written at `any[offset..]` (so a message assembled from pieces is wrapped without a second copy).
+ */
+export function anyFrame(typeName: string, size: number): { readonly any: Uint8Array; readonly offset: number } {
+  const w = protobuf.Writer.create();
+  w.uint32(10).string(TYPE_PREFIX + typeName);
+  w.uint32(18).uint32(size);
+  const head = w.finish();
+  // Not zero-filled (every byte is written by the caller); unpooled, so it holds no shared slab.
+  const any = new Uint8Array(Buffer.allocUnsafeSlow(head.length + size).buffer, 0, head.length + size);
+  any.set(head, 0);
+  return { any, offset: head.length };
+}
+
+/** An EncodedResource from a message written into an Any frame (anyFrame), without copying it. */
+export function resourceOfAny(typeName: string, name: string, any: Uint8Array, bytes: Uint8Array, version: string): EncodedResource {
+  return { name, typeUrl: TYPE_PREFIX + typeName, bytes, any, version };
 }
 
 /** Wraps message bytes in an Any without re-encoding them. */
@@ -213,5 +228,5 @@ export function wrapAny(typeUrl: string, bytes: Uint8Array): Uint8Array {
 export function encodeResource(typeName: string, name: string, obj: unknown): EncodedResource {
   const bytes = encodeMessage(typeName, obj);
   const typeUrl = TYPE_PREFIX + typeName;
-  return { name, typeUrl, bytes, any: wrapAny(typeUrl, bytes), version: contentHash(bytes) };
+  return { name, typeUrl, bytes, any: wrapAny(typeUrl, bytes), version: resourceVersion(typeName, bytes) };
 }

@@ -180,30 +180,69 @@ function drIndex(mesh: MeshConfig): DrIndex {
   return idx;
 }
 
+/** A VirtualService as a scope reads it: its resolved hosts and whether the scope takes it. */
+interface VsFacts {
+  readonly hosts: readonly string[];
+  readonly in: boolean;
+}
+
+/**
+ * Per proxy namespace (and whether a Sidecar applies): the last VirtualService list a scope was built from (with the Sidecar and
+ * domain suffix it was built for) and each element's facts. A VirtualService edit makes a list of
+ * the same length with the edited element replaced: the other elements are matched by identity and
+ * their hosts are not resolved and matched against the Sidecar again (issue 18: an edit costs what
+ * it touches). Pure: same inputs, same answer.
+ */
+const lastFacts = new Map<
+  string,
+  {
+    readonly vss: readonly VirtualService[];
+    readonly sidecar: Sidecar | undefined;
+    readonly suffix: string;
+    readonly facts: readonly VsFacts[];
+  }
+>();
+
+function vsFacts(vss: readonly VirtualService[], suffix: string, ns: string, sidecar: Sidecar | undefined): readonly VsFacts[] {
+  // A slot for proxies under a Sidecar and one for the others (gateways) of each namespace.
+  const slot = sidecar ? `${ns}\u0000sidecar` : ns;
+  const last = lastFacts.get(slot);
+  const prev = last && last.sidecar === sidecar && last.suffix === suffix && last.vss.length === vss.length ? last : undefined;
+  if (prev?.vss === vss) return prev.facts;
+  const facts = vss.map((vs, i): VsFacts => {
+    if (prev && prev.vss[i] === vs) return prev.facts[i]!;
+    const hosts = vs.spec.hosts.map((x) => resolveShortName(x, vs.meta.namespace, suffix));
+    const taken =
+      (vs.spec.gateways === undefined || vs.spec.gateways.includes('mesh')) &&
+      exported(vs.spec.exportTo, vs.meta.namespace, ns) &&
+      (!sidecar || hosts.some((h) => egressAllows(sidecar, ns, vs.meta.namespace, h)));
+    return { hosts, in: taken };
+  });
+  lastFacts.set(slot, { vss, sidecar, suffix, facts });
+  return facts;
+}
+
 export function buildScope(mesh: MeshConfig, proxy: Proxy): Scope {
   const ns = proxy.namespace;
   const labels = proxyLabels(mesh, proxy);
   const sidecar = proxy.type === 'sidecar' ? sidecarFor(mesh, ns, labels) : undefined;
   const { services, serviceByHost } = visibleServices(mesh.services, ns, sidecar);
-  const virtualServices = mesh.virtualServices.filter(
-    (vs) =>
-      (vs.spec.gateways === undefined || vs.spec.gateways.includes('mesh')) &&
-      exported(vs.spec.exportTo, vs.meta.namespace, ns) &&
-      (!sidecar ||
-        vs.spec.hosts.some((h) => egressAllows(sidecar, ns, vs.meta.namespace, resolveShortName(h, vs.meta.namespace, mesh.domainSuffix)))),
-  );
+  const facts = vsFacts(mesh.virtualServices, mesh.domainSuffix, ns, sidecar);
+  const virtualServices = mesh.virtualServices.filter((_, i) => facts[i]!.in);
   const vsCache = new Map<string, VirtualService | undefined>();
   const drCache = new Map<string, DestinationRule | undefined>();
   // Indexes by resolved host (exact), plus the few wildcard ones, so lookups stay O(1) in big meshes.
   const vsExact = new Map<string, VirtualService>();
   const vsWild: VirtualService[] = [];
-  for (const vs of virtualServices) {
-    for (const h of vs.spec.hosts.map((x) => resolveShortName(x, vs.meta.namespace, mesh.domainSuffix))) {
+  mesh.virtualServices.forEach((vs, i) => {
+    const f = facts[i]!;
+    if (!f.in) return;
+    for (const h of f.hosts) {
       if (isWildcardHost(h)) {
         if (!vsWild.includes(vs)) vsWild.push(vs);
       } else if (!vsExact.has(h)) vsExact.set(h, vs);
     }
-  }
+  });
   const drs = drIndex(mesh);
   const visibleDr = (d: DestinationRule): boolean => exported(d.spec.exportTo, d.meta.namespace, ns);
   const byKey = (a: VirtualService, b: VirtualService): number =>

@@ -92,18 +92,50 @@ function canonical(l: Labels): string {
 function meshFacts(mesh: MeshConfig): MeshFacts {
   let f = facts.get(mesh);
   if (f) return f;
-  const sels = new Map<string, Labels>();
-  const found: unknown[] = [];
-  // A generic walk rather than a list of fields: a route kind that gains sourceLabels is covered.
-  for (const vs of mesh.virtualServices as readonly VirtualService[]) found.push(...collected(vs, 'sourceLabels'));
-  for (const s of found) if (s && typeof s === 'object') sels.set(canonical(s as Labels), s as Labels);
-  const fp: unknown[] = [];
-  for (const dr of mesh.destinationRules as readonly DestinationRule[]) fp.push(...collected(dr, 'failoverPriority'));
-  const names = new Set<string>();
-  for (const list of fp) if (Array.isArray(list)) for (const l of list) if (typeof l === 'string') names.add(l.split('=')[0]!);
-  f = { sourceSelectors: [...sels.keys()].sort().map((k) => sels.get(k)!), failoverLabels: [...names].sort() };
+  f = { sourceSelectors: sourceSelectors(mesh.virtualServices), failoverLabels: failoverLabels(mesh.destinationRules) };
   facts.set(mesh, f);
   return f;
+}
+
+/**
+ * Per list (a VirtualService edit keeps the mesh's DestinationRule list, an endpoint change both):
+ * the facts of a list are worked out once, not once per mesh (issue 18: a change costs what it
+ * touches).
+ */
+const selectorsOf = new WeakMap<readonly VirtualService[], readonly Labels[]>();
+const failoverOf = new WeakMap<readonly DestinationRule[], readonly string[]>();
+
+/**
+ * The last list worked out and each of its VirtualServices' `sourceLabels` values: a VirtualService
+ * edit makes a list of the same length with the edited element replaced, whose other elements are
+ * then matched by identity instead of looked up one by one.
+ */
+let lastSelectors: { readonly vss: readonly VirtualService[]; readonly found: readonly (readonly unknown[])[] } | null = null;
+
+function sourceSelectors(vss: readonly VirtualService[]): readonly Labels[] {
+  let r = selectorsOf.get(vss);
+  if (r) return r;
+  const prev = lastSelectors?.vss.length === vss.length ? lastSelectors : null;
+  // A generic walk rather than a list of fields: a route kind that gains sourceLabels is covered.
+  const found = vss.map((vs, i) => (prev && prev.vss[i] === vs ? prev.found[i]! : collected(vs, 'sourceLabels')));
+  lastSelectors = { vss, found };
+  const sels = new Map<string, Labels>();
+  for (const f of found) for (const s of f) if (s && typeof s === 'object') sels.set(canonical(s as Labels), s as Labels);
+  r = [...sels.keys()].sort().map((k) => sels.get(k)!);
+  selectorsOf.set(vss, r);
+  return r;
+}
+
+function failoverLabels(drs: readonly DestinationRule[]): readonly string[] {
+  let r = failoverOf.get(drs);
+  if (r) return r;
+  const names = new Set<string>();
+  for (const dr of drs)
+    for (const list of collected(dr, 'failoverPriority'))
+      if (Array.isArray(list)) for (const l of list) if (typeof l === 'string') names.add(l.split('=')[0]!);
+  r = [...names].sort();
+  failoverOf.set(drs, r);
+  return r;
 }
 
 /**

@@ -10,7 +10,10 @@
  * objects map is the previous one with those keys replaced, and every other field — services,
  * endpoints, DestinationRules, Gateway API conversion, policies — is the previous snapshot's own,
  * since none of their inputs changed. So one edit costs what it touches, not a pass over every
- * stored object (issue 18). The result equals a full build (checked in server/push/incremental.test.ts).
+ * stored object (issue 18). The hosts several VirtualServices claim (`conflicts`) are counted from
+ * host claims kept with the section (`HostClaims`), updated for the hosts the edited keys name
+ * before and after. The result equals a full build (checked in server/push/incremental.test.ts and
+ * mesh-vs.test.ts, the latter with Gateway API objects present).
  */
 import type { ConfigKey, MeshConfig, Rejection, VirtualServiceConflict } from '../model/config.js';
 import type { DestinationRule, VirtualService } from '../model/istio.js';
@@ -35,6 +38,8 @@ export interface VsSection {
   readonly problems: ReadonlyMap<ConfigKey, Rejection>;
   /** VirtualServices converted from Gateway API routes (after the user's own in `virtualServices`). */
   readonly converted: readonly VirtualService[];
+  /** Which accepted user VirtualServices claim each host (what `conflicts` is counted from). */
+  readonly claims: HostClaims;
 }
 
 /** The VirtualService section of each mesh built (weakly: it goes with the mesh). */
@@ -110,22 +115,101 @@ export function allRejections(st: StoreState, problems: ReadonlyMap<ConfigKey, R
   return [...st.rejected.values(), ...semanticRejections(problems, st)].sort((a, b) => a.key.localeCompare(b.key));
 }
 
+/** `ns/name` keys in namespace/name order (byKey's, on keys). */
+function byNsName(a: string, b: string): number {
+  const i = a.indexOf('/');
+  const j = b.indexOf('/');
+  return a.slice(0, i).localeCompare(b.slice(0, j)) || a.slice(i + 1).localeCompare(b.slice(j + 1));
+}
+
+/** The hosts a VirtualService claims for sidecars (none when it is bound only to gateways). */
+function claimedHosts(vs: VirtualService, suffix: string): ReadonlySet<string> {
+  if (vs.spec.gateways && !vs.spec.gateways.includes('mesh')) return new Set();
+  return new Set(vs.spec.hosts.map((x) => resolveShortName(x, vs.meta.namespace, suffix)));
+}
+
+/**
+ * Host → the mesh-bound VirtualServices (`ns/name`, in namespace/name order) claiming it: the
+ * previous build's map with a layer of the hosts edits changed, folded into a new map once the
+ * layer outgrows an eighth of it — so an edit updates the hosts it names, not every VirtualService.
+ */
+export class HostClaims {
+  private constructor(
+    private readonly base: ReadonlyMap<string, readonly string[]>,
+    private readonly layer: ReadonlyMap<string, readonly string[]>,
+  ) {}
+
+  static of(vss: readonly VirtualService[], suffix: string): HostClaims {
+    const byHost = new Map<string, string[]>();
+    for (const vs of vss) {
+      for (const h of claimedHosts(vs, suffix)) {
+        const l = byHost.get(h);
+        if (l) l.push(`${vs.meta.namespace}/${vs.meta.name}`);
+        else byHost.set(h, [`${vs.meta.namespace}/${vs.meta.name}`]);
+      }
+    }
+    return new HostClaims(byHost, new Map());
+  }
+
+  get(host: string): readonly string[] {
+    return (this.layer.has(host) ? this.layer.get(host) : this.base.get(host)) ?? [];
+  }
+
+  /** These claims with `changes` (host → its new claimants) applied. */
+  with(changes: ReadonlyMap<string, readonly string[]>): HostClaims {
+    const layer = new Map([...this.layer, ...changes]);
+    if (layer.size <= Math.max(16, this.base.size >> 3)) return new HostClaims(this.base, layer);
+    const base = new Map(this.base);
+    for (const [h, l] of layer) {
+      if (l.length) base.set(h, l);
+      else base.delete(h);
+    }
+    return new HostClaims(base, new Map());
+  }
+
+  /** Every host with its claimants (for a full count). */
+  *entries(): IterableIterator<[string, readonly string[]]> {
+    for (const [h, l] of this.base) if (!this.layer.has(h)) yield [h, l];
+    for (const [h, l] of this.layer) if (l.length) yield [h, l];
+  }
+}
+
+const conflictOf = (host: string, v: readonly string[]): VirtualServiceConflict => ({ host, winner: v[0]!, ignored: v.slice(1) });
+const byHost = (a: VirtualServiceConflict, b: VirtualServiceConflict): number => a.host.localeCompare(b.host);
+
 /**
  * Hosts claimed by more than one mesh-bound VirtualService. A sidecar takes the first VirtualService
  * (by namespace/name) for a host, as istiod does; the others are reported, not silently dropped.
  */
 export function vsConflicts(vss: readonly VirtualService[], suffix: string): VirtualServiceConflict[] {
-  const byHost = new Map<string, string[]>();
-  for (const vs of vss) {
-    if (vs.spec.gateways && !vs.spec.gateways.includes('mesh')) continue;
-    for (const h of new Set(vs.spec.hosts.map((x) => resolveShortName(x, vs.meta.namespace, suffix)))) {
-      byHost.set(h, [...(byHost.get(h) ?? []), `${vs.meta.namespace}/${vs.meta.name}`]);
-    }
-  }
-  return [...byHost.entries()]
+  return conflictsOf(HostClaims.of(vss, suffix));
+}
+
+/** The conflicts of the claims (see vsConflicts). */
+export function conflictsOf(claims: HostClaims): VirtualServiceConflict[] {
+  return [...claims.entries()]
     .filter(([, v]) => v.length > 1)
-    .sort((a, b) => a[0].localeCompare(b[0]))
-    .map(([host, v]) => ({ host, winner: v[0]!, ignored: v.slice(1) }));
+    .map(([host, v]) => conflictOf(host, v))
+    .sort(byHost);
+}
+
+/**
+ * The conflicts after VirtualService edits: `prev` (the previous build's) with the hosts the edits
+ * named before or after (`changes`, host → its claimants now) counted again.
+ */
+function updatedConflicts(
+  prev: readonly VirtualServiceConflict[],
+  changes: ReadonlyMap<string, readonly string[]>,
+): readonly VirtualServiceConflict[] {
+  if (!changes.size) return prev;
+  const out = prev.filter((c) => !changes.has(c.host));
+  let added = false;
+  for (const [host, v] of changes) {
+    if (v.length < 2) continue;
+    out.push(conflictOf(host, v));
+    added = true;
+  }
+  return added ? out.sort(byHost) : out.length === prev.length ? prev : out;
 }
 
 /** Where `key` (VirtualService/ns/name) is, or belongs, in `list` (namespace/name order). */
@@ -159,12 +243,26 @@ export function vsOnlyMesh(
   const problems = new Map(sec.problems);
   const set = new Map<ConfigKey, Entry>();
   const del: ConfigKey[] = [];
+  /** Hosts whose claimants the edits changed → their claimants now. */
+  const claimed = new Map<string, string[]>();
+  const claimants = (h: string): string[] => {
+    let l = claimed.get(h);
+    if (!l) claimed.set(h, (l = [...sec.claims.get(h)]));
+    return l;
+  };
   for (const key of keys) {
     const parts = key.split('/');
     if (parts.length !== 3 || parts[0] !== 'VirtualService') return undefined;
     const [, ns, name] = parts as [string, string, string];
+    const id = `${ns}/${name}`;
     const at = position(list, ns, name);
-    if (list[at]?.key === key) list.splice(at, 1);
+    if (list[at]?.key === key) {
+      for (const h of claimedHosts(list[at]!.entry.object as VirtualService, opts.domainSuffix)) {
+        const l = claimants(h);
+        l.splice(l.indexOf(id), 1);
+      }
+      list.splice(at, 1);
+    }
     problems.delete(key);
     const e = st.objects.get(key);
     let accepted: Entry | undefined;
@@ -177,12 +275,17 @@ export function vsOnlyMesh(
     if (accepted) {
       list.splice(position(list, ns, name), 0, { key, entry: accepted });
       set.set(key, accepted);
+      for (const h of claimedHosts(accepted.object as VirtualService, opts.domainSuffix)) {
+        const l = claimants(h);
+        const i = l.findIndex((x) => byNsName(x, id) > 0);
+        l.splice(i < 0 ? l.length : i, 0, id);
+      }
     } else del.push(key);
   }
   // The previous objects with these keys replaced: shared, not copied (overlay-map.ts).
   const objects = OverlayMap.withChanges(previous.objects, set, del, byConfigKey);
   const user = list.map((x) => x.entry.object as VirtualService);
-  const section: VsSection = { ...sec, accepted: list, problems };
+  const section: VsSection = { ...sec, accepted: list, problems, claims: sec.claims.with(claimed) };
   const p = previous;
   const mesh: MeshConfig = {
     generation: st.generation,
@@ -201,7 +304,7 @@ export function vsOnlyMesh(
     workloadEntries: p.workloadEntries,
     sidecars: p.sidecars,
     gateways: p.gateways,
-    conflicts: vsConflicts(user, opts.domainSuffix),
+    conflicts: updatedConflicts(p.conflicts, claimed),
     secrets: p.secrets,
     envoyFilters: p.envoyFilters ?? [],
     ...(p.gatewayApiStatus ? { gatewayApiStatus: p.gatewayApiStatus } : {}),

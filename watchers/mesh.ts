@@ -30,7 +30,7 @@ import type { AuthorizationPolicy, RequestAuthentication } from '../model/securi
 import type { Entry, StoreState } from './store/reduce.js';
 import type { GatewayApiObject } from '../model/gatewayapi.js';
 import { convertGatewayApi } from './gatewayapi/convert.js';
-import { allRejections, byKey, checkVirtualService, vsConflicts, vsOnlyMesh, vsSections } from './mesh-vs.js';
+import { allRejections, byKey, checkVirtualService, conflictsOf, HostClaims, vsOnlyMesh, vsSections } from './mesh-vs.js';
 import { endpointOrder, serviceEndpoints } from './mesh-endpoints.js';
 import { endpointsOnlyMesh, ENDPOINT_OBJECT_KINDS } from './mesh-eps.js';
 
@@ -243,7 +243,8 @@ export function buildMesh(
     } else objects.set(k, e);
   }
   // The Gateway API, converted to Istio Gateways and VirtualServices after the user's own (which win a shared host).
-  const conflicts = vsConflicts(virtualServices, opts.domainSuffix);
+  const claims = HostClaims.of(virtualServices, opts.domainSuffix);
+  const conflicts = conflictsOf(claims);
   const gwapi = gatewayApi.length
     ? convertGatewayApi({
         objects: gatewayApi,
@@ -302,7 +303,7 @@ export function buildMesh(
     ...(telemetries.length ? { telemetries } : {}),
   };
   sections.set(mesh, { section, opts });
-  vsSections.set(mesh, { opts, drByHost: userDrByHost, accepted: vsAccepted, problems, converted: gwapi?.virtualServices ?? [] });
+  vsSections.set(mesh, { opts, drByHost: userDrByHost, accepted: vsAccepted, problems, converted: gwapi?.virtualServices ?? [], claims });
   return { mesh, accepted };
 }
 

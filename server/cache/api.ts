@@ -69,11 +69,16 @@ export interface ConfigWatcher {
  * (which read `deps`) is unchanged too, so the new snapshot lists it without building the output.
  * `whole`, when set (a change whose every effect is keyed by dependencies): whether a part whose
  * resources and name lists read only `deps` (their union) is unchanged as a whole — the cache then
- * keeps the part itself, without translating it or visiting its resources.
+ * keeps the part itself, without translating it or visiting its resources. `changed`, when set:
+ * the dependency keys the change invalidates, and a promise that the carry-over is exactly "what
+ * read none of them (translators/deps.ts touchedBy) and recorded what it read", for resources and
+ * name lists alike — so a part can find what to rebuild through an index of what its resources
+ * read (part.ts) instead of asking each one.
  */
 export type CarryOver = ((t: XdsType, name: string, key: ClusterKey | undefined, deps?: ReadonlySet<string>) => boolean) & {
   readonly names?: (t: XdsType, deps: ReadonlySet<string> | undefined) => boolean;
   readonly whole?: (deps: ReadonlySet<string>) => boolean;
+  readonly changed?: ReadonlySet<string>;
 };
 
 /** The push runner's view of the cache. */

@@ -7,7 +7,7 @@ import { strict as assert } from 'node:assert';
 import { resourceOfBytes, type EncodedResource } from '../../proto/encode.js';
 import { CDS, LDS } from '../../proto/typeurls.js';
 import { typeVersion } from './classsnapshot.js';
-import { Composer, makeTypeSet } from './composer.js';
+import { Composer, makeTypeSet, patchTypeSet } from './composer.js';
 
 const CLUSTER = 'envoy.config.cluster.v3.Cluster';
 const res = (name: string, body = name): EncodedResource => resourceOfBytes(CLUSTER, name, new TextEncoder().encode(body));
@@ -120,5 +120,35 @@ describe('server/cache/composer', () => {
     const m = c.mergeNames(CDS, [x, c.names(CDS, ['b'])]);
     assert.deepEqual(m, ['a', 'b', 'c']);
     assert.equal(c.mergeNames(CDS, [c.names(CDS, ['a', 'c']), c.names(CDS, ['b'])]), m);
+  });
+
+  it('a patched type set equals the type set made again from the same resources (version, order, map)', () => {
+    const names = ['e', 'a', 'c', 'b', 'd', 'x'];
+    const v1 = byName(names.filter((n) => n !== 'x').map((n) => res(n)));
+    const prev = makeTypeSet(names, (n) => v1.get(n));
+    const v2 = new Map(v1).set('c', res('c', 'c2')).set('e', res('e', 'e2'));
+    const patched = patchTypeSet(prev, [
+      ['c', v2.get('c')],
+      ['a', v2.get('a')], // unchanged
+      ['e', v2.get('e')],
+    ])!;
+    const whole = makeTypeSet(names, (n) => v2.get(n));
+    assert.notEqual(patched.version, prev.version);
+    assert.equal(patched.version, whole.version);
+    assert.deepEqual(patched.names, whole.names);
+    assert.deepEqual(patched.resources, whole.resources);
+    assert.deepEqual([...patched.map], [...whole.map], 'iterates in name order');
+    assert.equal(patched.map.get('c'), v2.get('c'));
+    assert.equal(prev.map.get('c'), v1.get('c'), 'the previous set is unchanged');
+    // Patched again (over a patched map), back to the first resources.
+    const back = patchTypeSet(patched, [
+      ['c', v1.get('c')],
+      ['e', v1.get('e')],
+    ])!;
+    assert.equal(back.version, prev.version);
+    assert.deepEqual([...back.map], [...prev.map]);
+    assert.equal(patchTypeSet(prev, [['a', v1.get('a')]]), prev, 'nothing changed: the same set');
+    assert.equal(patchTypeSet(prev, [['x', res('x')]]), undefined, 'a resource that appears: made in full');
+    assert.equal(patchTypeSet(prev, [['a', undefined]]), undefined, 'a resource that failed: made in full');
   });
 });

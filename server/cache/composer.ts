@@ -19,6 +19,7 @@ import type { EncodedResource } from '../../proto/encode.js';
 import type { XdsType } from '../../proto/typeurls.js';
 import type { WildcardSet } from './api.js';
 import { entryHash, foldVersion, typeVersion } from './classsnapshot.js';
+import { LayeredMap } from './layered.js';
 
 /** One part's resources of one type (see the module comment). */
 export interface TypeSet extends WildcardSet {
@@ -60,6 +61,84 @@ export function makeTypeSet(names: readonly string[], get: (n: string) => Encode
     version: foldVersion(h1, h2, resources.length),
     map: new Map(resources.map((r) => [r.name, r])),
   };
+}
+
+/** `sorted` (by name) with the resource named `n` at its index, found by binary search (-1: none). */
+function indexOfName(sorted: readonly EncodedResource[], n: string): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid]!.name < n) lo = mid + 1;
+    else hi = mid;
+  }
+  return sorted[lo]?.name === n ? lo : -1;
+}
+
+/**
+ * `prev` with the resources of `changes` (name → its resource now) replaced: its fold updated by
+ * XOR, its map a layer over `prev`'s (layered.ts) — O(changes), not O(resources), for a part
+ * carried over with a few resources rebuilt (part.ts). Undefined when a resource appeared or went
+ * (failed to encode): the caller makes the set in full.
+ */
+export function patchTypeSet(prev: TypeSet, changes: Iterable<readonly [string, EncodedResource | undefined]>): TypeSet | undefined {
+  let resources: EncodedResource[] | undefined;
+  let map: LayeredMap<string, EncodedResource> | undefined;
+  let h1 = prev.h1,
+    h2 = prev.h2;
+  for (const [n, r] of changes) {
+    const old = prev.map.get(n);
+    if (old === r) continue;
+    if (!old || !r) return undefined;
+    resources ??= prev.resources.slice();
+    map ??= LayeredMap.over(prev.map instanceof SortedMap ? prev.map.base : prev.map);
+    const i = indexOfName(resources, n);
+    if (i < 0) return undefined;
+    resources[i] = r;
+    map.set(n, r);
+    const [a0, b0] = entryHash(old);
+    const [a1, b1] = entryHash(r);
+    h1 ^= a0 ^ a1;
+    h2 ^= b0 ^ b1;
+  }
+  if (!resources || !map) return prev;
+  return { names: prev.names, resources, h1, h2, version: foldVersion(h1, h2, resources.length), map: new SortedMap(map, resources) };
+}
+
+/** A name → resource map that iterates in `sorted`'s order (a type set's map: iterated in name order). */
+class SortedMap implements ReadonlyMap<string, EncodedResource> {
+  constructor(
+    private readonly lookup: ReadonlyMap<string, EncodedResource>,
+    private readonly sorted: readonly EncodedResource[],
+  ) {}
+  /** The lookup map, for a later patch to layer over. */
+  get base(): ReadonlyMap<string, EncodedResource> {
+    return this.lookup;
+  }
+  get size(): number {
+    return this.sorted.length;
+  }
+  get(n: string): EncodedResource | undefined {
+    return this.lookup.get(n);
+  }
+  has(n: string): boolean {
+    return this.lookup.has(n);
+  }
+  forEach(cb: (v: EncodedResource, k: string, m: ReadonlyMap<string, EncodedResource>) => void, self?: unknown): void {
+    for (const r of this.sorted) cb.call(self, r, r.name, this);
+  }
+  *entries(): MapIterator<[string, EncodedResource]> {
+    for (const r of this.sorted) yield [r.name, r];
+  }
+  *keys(): MapIterator<string> {
+    for (const r of this.sorted) yield r.name;
+  }
+  values(): MapIterator<EncodedResource> {
+    return this.sorted.values();
+  }
+  [Symbol.iterator](): MapIterator<[string, EncodedResource]> {
+    return this.entries();
+  }
 }
 
 const sameArray = <T>(a: readonly T[], b: readonly T[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);

@@ -12,77 +12,55 @@
  * message by translating the part again — translators are pure, so it is the message the bytes
  * were encoded from — rather than decoding the bytes, whose Any-packed fields would come back as
  * bytes and not in the translators' shape that those views read.
+ *
+ * Carry-over keyed by dependencies (a VirtualService or DestinationRule edit, CarryOver.changed)
+ * costs what the edit touches (issue 18): a closed part indexes which resources read each
+ * dependency key, so the part made for the next mesh forks the previous one's maps (layered.ts),
+ * rebuilds only the resources the index names and patches its type sets (composer.ts) — instead of
+ * asking each of an outbound part's thousands of resources whether it changed.
  */
-import { MESSAGE_OF, PUSH_ORDER, CDS, ECDS, EDS, LDS, NDS, RDS, SDS, type XdsType } from '../../proto/typeurls.js';
-import { resourceOfBytes, type EncodedResource } from '../../proto/encode.js';
+import { MESSAGE_OF, PUSH_ORDER, CDS, EDS, type XdsType } from '../../proto/typeurls.js';
+import { resourceOfAny, type EncodedResource } from '../../proto/encode.js';
 import type { ClusterKey, Generated, KeyedOutput, TypeOutput } from '../../translators/index.js';
 import { isNoOutput } from '../../translators/generated.js';
 import type { CarryOver } from './api.js';
 import type { Deps } from '../../translators/deps.js';
 import { piecesOf, type Pieces } from '../../translators/pieces.js';
 import { encodePieces, withBytes, type PieceState } from './pieces.js';
+import { LayeredMap } from './layered.js';
+import { DepIndex, parseResourceId, resourceId } from './depindex.js';
 
-/** What a resource or name list read when translated (translators/deps.ts DepOutput), if its output records it. */
-const depsOf = (o: TypeOutput<object>, name: string): Deps | undefined => (o as { deps?: (n: string) => Deps | undefined }).deps?.(name);
-const namesDepsOf = (o: TypeOutput<object>): Deps | undefined => (o as { namesDeps?: () => Deps | undefined }).namesDeps?.();
 import type { Interner } from './classsnapshot.js';
-import { makeTypeSet, type Composer, type TypeSet } from './composer.js';
+import { makeTypeSet, patchTypeSet, type Composer, type TypeSet } from './composer.js';
+import { depsOf, namesDepsOf, NOTHING, outputOf, NO_OUTPUT, type EncodeFailure, type PartSource } from './output.js';
 
-export type EncodeFailure = (info: { proxyClass: string; typeUrl: string; name: string; error: Error }) => void;
-
-/** No output of a type: it reads nothing, so its (empty) name list carries over any change. */
-const NOTHING: TypeOutput<never> & { key(name: string): undefined; namesDeps(): Deps } = {
-  names: () => [],
-  get: () => undefined,
-  key: () => undefined,
-  namesDeps: () => new Set(),
-};
-
-export function outputOf(g: Generated, t: XdsType): TypeOutput<object> {
-  switch (t) {
-    case CDS:
-      return g.clusters;
-    case EDS:
-      return g.endpoints;
-    case LDS:
-      return g.listeners;
-    case RDS:
-      return g.routes;
-    case SDS:
-      return g.secrets ?? NOTHING;
-    case NDS:
-      return g.nameTable ?? NOTHING;
-    case ECDS:
-      return g.extensionConfigs ?? NOTHING;
-  }
-  throw new Error(`unsupported type ${String(t)}`);
-}
-
-/** The output of a class that could not be translated. */
-export const NO_OUTPUT: Generated = { clusters: NOTHING, endpoints: NOTHING, listeners: NOTHING, routes: NOTHING };
-
-export interface PartSource {
-  /** Reported with encode failures (the class that first needed the part). */
-  readonly owner: string;
-  readonly generated: Generated;
-  /** Encode everything now and drop `generated` (see the module comment). */
-  readonly closed: boolean;
-  /** Translates the part again for `message()` once `generated` is dropped. */
-  readonly regenerate: () => Generated;
-}
+export { outputOf, NO_OUTPUT, type EncodeFailure, type PartSource };
 
 export class PartSnapshot {
-  /** type → name → encoded resource (null: failed to encode). */
-  private readonly encoded = new Map<XdsType, Map<string, EncodedResource | null>>(PUSH_ORDER.map((t) => [t, new Map()]));
+  /** type → name → encoded resource (null: failed to encode); shared copy-on-write with the part carried from (layered.ts). */
+  private readonly encoded = new Map<XdsType, LayeredMap<string, EncodedResource | null>>(PUSH_ORDER.map((t) => [t, LayeredMap.empty()]));
   private readonly nameLists = new Map<XdsType, readonly string[]>();
   /** Cluster keys of CDS and EDS names (a map carried over with its name list is shared, never changed after construction). */
   private readonly keys = new Map<XdsType, Map<string, ClusterKey>>();
   /** Per type, what each encoded (or carried) resource read when translated; undefined: not recorded. */
-  private readonly deps = new Map<XdsType, Map<string, Deps | undefined>>(PUSH_ORDER.map((t) => [t, new Map()]));
+  private readonly deps = new Map<XdsType, LayeredMap<string, Deps | undefined>>(PUSH_ORDER.map((t) => [t, LayeredMap.empty()]));
   /** Per type, what its name list read. */
   private readonly namesDeps = new Map<XdsType, Deps | undefined>();
   /** Per type, the piecewise encoding (server/cache/pieces.ts) of each resource encoded (or carried) as pieces. */
-  private readonly pieceStates = new Map<XdsType, Map<string, PieceState>>();
+  private readonly pieceStates = new Map<XdsType, LayeredMap<string, PieceState>>();
+  /** A closed part: which of its resources read each dependency key (depindex.ts); null until a keyed push first asks (and for an open part). */
+  private index: DepIndex | null = null;
+  /** While a part is made: per rebuilt piecewise resource, what its shell and built elements read (all it can have gained). */
+  private freshDeps: Map<string, readonly Deps[]> | null = null;
+  /**
+   * Made by `carryIndexed`: the type sets of the part it was carried from (their map, not the part:
+   * no chain of old parts is kept alive) and the names it rebuilt per type, so a type set is that
+   * part's patched (composer.ts patchTypeSet) rather than made again from every resource.
+   */
+  private patchedFrom: {
+    readonly typeSets: Map<XdsType, TypeSet>;
+    readonly rebuilt: ReadonlyMap<XdsType, readonly string[]>;
+  } | null = null;
   /**
    * While resources not carried over are encoded: the previous part's piece states and what the
    * push leaves unchanged, so a rebuilt resource reuses the elements nothing touched.
@@ -130,6 +108,11 @@ export class PartSnapshot {
           for (const n of this.nameLists.get(t)!) this.carryKey(t, n, (t === CDS ? g.clusters : g.endpoints).key(n));
       }
     }
+    const cands = carry && src.closed && relisted.size === 0 ? carry.from.candidates(carry.keep) : null;
+    if (carry && cands) {
+      this.carryIndexed(carry.from, carry.keep, cands);
+      return;
+    }
     if (carry) {
       for (const [t, m] of carry.from.encoded) {
         const mine = this.encoded.get(t)!;
@@ -160,6 +143,83 @@ export class PartSnapshot {
   }
 
   /**
+   * What a push carrying over by `keep` must rebuild of this closed, indexed part, as `type\0name`
+   * ids — those that read one of its changed keys (or `<kind>:*` of one) and those that recorded
+   * nothing — or null when the index cannot tell (not indexed, a carry-over not keyed by
+   * dependencies, or a changed `<kind>:*` key, which touches every key of its kind).
+   */
+  candidates(keep: CarryOver): ReadonlySet<string> | null {
+    if (this.generated || !keep.changed) return null;
+    // Made on the first push keyed by dependencies (a part no such push reaches never holds one), then carried.
+    if (!this.index) this.buildIndex();
+    return this.index!.touched(keep.changed);
+  }
+
+  /**
+   * Whether a push keyed by dependencies keeps this part whole (no resource to rebuild, every name
+   * list carried), or undefined when the index cannot tell.
+   */
+  keptWhole(keep: CarryOver): boolean | undefined {
+    const cands = this.candidates(keep);
+    if (!cands || !keep.names) return undefined;
+    return cands.size === 0 && PUSH_ORDER.every((t) => keep.names!(t, this.namesDeps.get(t)));
+  }
+
+  /**
+   * Made from `from` (closed, indexed) when every name list is carried: its maps forked (layered.ts)
+   * and only the `cands` it lists rebuilt — O(what the push touched), not O(resources).
+   */
+  private carryIndexed(from: PartSnapshot, keep: CarryOver, cands: ReadonlySet<string>): void {
+    for (const t of PUSH_ORDER) {
+      this.encoded.set(t, LayeredMap.fork(from.encoded.get(t)!));
+      this.deps.set(t, LayeredMap.fork(from.deps.get(t)!));
+    }
+    for (const [t, m] of from.pieceStates) this.pieceStates.set(t, LayeredMap.fork(m));
+    this.bytes = from.bytes;
+    this.index = DepIndex.fork(from.index!);
+    const rebuilt = new Map<XdsType, string[]>();
+    for (const id of cands) {
+      const [tn, n] = parseResourceId(id);
+      const t = tn as XdsType;
+      const enc = this.encoded.get(t)!;
+      if (!enc.has(n)) continue; // no longer listed (the index is a superset)
+      const v = enc.get(n);
+      if (v) this.bytes -= v.any.length;
+      enc.delete(n);
+      this.deps.get(t)!.delete(n);
+      this.pieceStates.get(t)?.delete(n);
+      let l = rebuilt.get(t);
+      if (!l) rebuilt.set(t, (l = []));
+      l.push(n);
+    }
+    if (from.pieceStates.size) this.prevPieces = { states: from.pieceStates, keep };
+    this.freshDeps = new Map();
+    for (const [t, names] of rebuilt) {
+      for (const n of names) {
+        this.get(t, n);
+        this.indexResource(t, n);
+      }
+    }
+    this.freshDeps = null;
+    this.generated = null;
+    this.prevPieces = null;
+    if (from.typeSets?.size) this.patchedFrom = { typeSets: new Map(from.typeSets), rebuilt };
+  }
+
+  /** Indexes every resource (a part made or rebuilt in full). */
+  private buildIndex(): void {
+    this.index = DepIndex.empty();
+    for (const [t, m] of this.encoded) for (const n of m.keys()) this.indexResource(t, n);
+  }
+
+  /** Notes what resource `t`/`n` read in the index (only what it can have gained, for a piecewise one rebuilt now). */
+  private indexResource(t: XdsType, n: string): void {
+    const id = resourceId(t, n);
+    const d = this.deps.get(t)!.get(n);
+    this.index!.note(id, d && (this.freshDeps?.get(id) ?? [d]));
+  }
+
+  /**
    * A closed part: everything its resources and name lists read (undefined when one of them did
    * not record it), so a later push whose changes it did not read keeps this part whole (CarryOver.whole).
    */
@@ -182,9 +242,9 @@ export class PartSnapshot {
     return all;
   }
 
-  private pieceState(t: XdsType): Map<string, PieceState> {
+  private pieceState(t: XdsType): LayeredMap<string, PieceState> {
     let m = this.pieceStates.get(t);
-    if (!m) this.pieceStates.set(t, (m = new Map()));
+    if (!m) this.pieceStates.set(t, (m = LayeredMap.empty()));
     return m;
   }
 
@@ -200,10 +260,12 @@ export class PartSnapshot {
       prev?.states.get(t)?.get(name),
       (d) => prev !== null && prev.keep(t, name, undefined, d),
       (type, element, path) => this.interner.encodePiece(type, element, path),
+      prev?.keep.changed,
     );
-    const res = this.interner.intern(resourceOfBytes(MESSAGE_OF[t], name, r.bytes));
+    const res = this.interner.intern(resourceOfAny(MESSAGE_OF[t], name, r.any, r.bytes, r.version));
     this.pieceState(t).set(name, withBytes(r.state, res.bytes));
     this.deps.get(t)!.set(name, r.deps);
+    this.freshDeps?.set(resourceId(t, name), r.fresh);
     return res;
   }
 
@@ -292,9 +354,24 @@ export class PartSnapshot {
    */
   typeSet(t: XdsType, c: Composer): TypeSet {
     this.typeSets ??= new Map();
-    const p = c.typeSet(t, this.typeSets.get(t) ?? makeTypeSet(this.names(t), (n) => this.get(t, n)));
+    const p = c.typeSet(t, this.typeSets.get(t) ?? this.patchedTypeSet(t) ?? makeTypeSet(this.names(t), (n) => this.get(t, n)));
     this.typeSets.set(t, p);
     return p;
+  }
+
+  /** The type set of `t` as the previous part's with the rebuilt resources replaced (undefined: made in full). */
+  private patchedTypeSet(t: XdsType): TypeSet | undefined {
+    const pf = this.patchedFrom;
+    const prev = pf?.typeSets.get(t);
+    if (!pf || !prev) return undefined;
+    // Used once per type (the result is kept): the previous set (and the replaced resources it holds) is let go.
+    pf.typeSets.delete(t);
+    if (!pf.typeSets.size) this.patchedFrom = null;
+    if (prev.names !== this.names(t)) return undefined;
+    return patchTypeSet(
+      prev,
+      (pf.rebuilt.get(t) ?? []).map((n) => [n, this.get(t, n)] as const),
+    );
   }
 
   /** Whether the part answers only names it lists of type `t` (closed, or open with no output of the type: no aliases). */

@@ -125,6 +125,22 @@ describe('server/cache pieces: a route config rebuilds only the virtual hosts an
     assert.deepEqual(again, ['c']);
     assert.equal(r2.built, 1);
     assert.ok(Buffer.from(r2.bytes).equals(whole(keys, y)));
+    // The same, keyed by the changed dependency: the elements to build come from the element index, not from asking each.
+    const noAsking = (): boolean => assert.fail('asked an element with the index at hand');
+    const keyed: string[] = [];
+    const k2 = encodePieces(ROUTE_CONFIGURATION, make(keys, y, keyed), r1.state, noAsking, enc, new Set(['vs:c']));
+    assert.deepEqual(keyed, ['c']);
+    assert.ok(Buffer.from(k2.bytes).equals(r2.bytes));
+    // And again from that encoding (its index forked, with what c read noted again), for two changed keys.
+    const w = (k: string): string => (k === 'a' || k === 'e' ? 'w' : y(k));
+    const keyed2: string[] = [];
+    const k3 = encodePieces(ROUTE_CONFIGURATION, make(keys, w, keyed2), k2.state, noAsking, enc, new Set(['vs:a', 'vs:e', 'dr:x']));
+    assert.deepEqual(keyed2, ['a', 'e']);
+    assert.ok(Buffer.from(k3.bytes).equals(whole(keys, w)));
+    // A changed wildcard key (every key of its kind): each element is asked.
+    const asked: string[] = [];
+    encodePieces(ROUTE_CONFIGURATION, make(keys, w, asked), k3.state, () => false, enc, new Set(['vs:*']));
+    assert.deepEqual(asked, keys);
     // A different list: elements found by key (b and e gone, f new), d's dependency changed.
     const keys3 = ['a', 'c', 'd', 'f'];
     const third: string[] = [];

@@ -322,6 +322,8 @@ export class SnapshotCache implements MeshCache {
     // Known at once when the change is keyed by dependencies and the part read none of those it
     // invalidates (CarryOver.whole), else by asking every resource.
     const kept = (c: { from: PartSnapshot; keep: CarryOver }): boolean => {
+      const byIndex = c.from.keptWhole(c.keep);
+      if (byIndex !== undefined) return byIndex;
       const all = c.from.allDeps;
       return all && c.keep.whole ? c.keep.whole(all) : c.from.carriedWhole(c.keep);
     };

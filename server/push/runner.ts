@@ -133,6 +133,7 @@ export function planPush(scope: PushScope, prev: MeshConfig, next: MeshConfig, k
     {
       names: (_t: XdsType, deps: ReadonlySet<string> | undefined) => keep(deps),
       whole: keep,
+      changed,
     },
   );
   return { types: undefined, hosts: null, headless: false, affected: undefined, carryOver };

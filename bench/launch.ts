@@ -4,12 +4,15 @@
  * on the bench's mesh folder with the bench's flags, on free ports on 127.0.0.1, ready once it logs
  * `listening`; any other child (the ceiling server) ready at a line it recognises; SIGTERM, then
  * SIGKILL after 10 s. Run as children so the server's CPU and RSS are measured apart from the fleet.
+ * The server is launched as deployed: the environment and node flags of main.js's first line
+ * (server/launch.ts) under this node binary, then the bench's own node flags.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { eachLine } from '../e2e/lines.js';
 import { LOCAL_FREE_PORTS } from '../e2e/tspilot.js';
+import { launchCommand } from '../server/launch.js';
 
 /** The repository root (dist/bench/ is two levels below). */
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -19,8 +22,9 @@ export function startChild(
   args: string[],
   ready: (line: string) => number | null,
   onLine: (line: string) => void = () => {},
+  launch: { command: string; env: NodeJS.ProcessEnv } = { command: process.execPath, env: process.env },
 ): Promise<{ proc: ChildProcess; port: number }> {
-  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], cwd: ROOT });
+  const proc = spawn(launch.command, args, { stdio: ['ignore', 'pipe', 'inherit'], cwd: ROOT, env: launch.env });
   return new Promise((resolve, reject) => {
     eachLine(proc.stdout!, (line) => {
       onLine(line);
@@ -40,18 +44,20 @@ export async function stopChild(proc: ChildProcess): Promise<void> {
   clearTimeout(t);
 }
 
-/** `tspilot serve` on the mesh folder with the bench's flags, on free ports; resolves once it listens. */
+/**
+ * `tspilot serve` on the mesh folder with the bench's flags, on free ports, launched as deployed
+ * (the environment and node flags of main.js's first line, server/launch.ts); resolves once it listens.
+ */
 export function startServer(
   nodeArgs: string[],
   meshDir: string,
   onLine: (line: string) => void,
   tls?: { readonly serverArgs: readonly string[] },
 ): Promise<{ proc: ChildProcess; port: number }> {
+  const launch = launchCommand(path.join(ROOT, 'dist/server/main.js'), ['serve'], nodeArgs);
   return startChild(
     [
-      ...nodeArgs,
-      path.join(ROOT, 'dist/server/main.js'),
-      'serve',
+      ...launch.args,
       '--config-dir',
       meshDir,
       ...LOCAL_FREE_PORTS,
@@ -72,5 +78,6 @@ export function startServer(
       }
     },
     onLine,
+    launch,
   );
 }

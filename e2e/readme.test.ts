@@ -70,7 +70,7 @@ describe('README copy-paste material', function () {
     const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
     assert.match(
       pkg.scripts.start,
-      /node dist\/server\/main\.js serve [^&|;]*$/,
+      /&& dist\/server\/main\.js serve [^&|;]*$/, // the file itself: its first line is the launch line (server/launch.ts)
       'serve is the last command of the script, so npm appends the flags to it',
     );
     assert.match(README, /npm start -- --log-output-level ads:debug/);

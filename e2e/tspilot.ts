@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { eachLine } from './lines.js';
+import { launchCommand } from '../server/launch.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const MAIN = path.join(REPO_ROOT, 'dist', 'server', 'main.js');
@@ -52,7 +53,8 @@ export interface TspilotProcess {
 }
 
 /**
- * Spawns `node dist/server/main.js serve <args>` and resolves once a log line matches `up`
+ * Spawns `dist/server/main.js serve <args>` as deployed (its launch line, server/launch.ts, under
+ * this node binary) and resolves once a log line matches `up`
  * (with that line), or rejects — after stopping the process — if it exits or times out first.
  */
 export async function launchTspilot(
@@ -60,7 +62,8 @@ export async function launchTspilot(
   up: (l: LogLine) => boolean,
   opts: { nodeArgs?: readonly string[] } = {},
 ): Promise<{ process: TspilotProcess; up: LogLine }> {
-  const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), MAIN, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const launch = launchCommand(MAIN, ['serve', ...args], opts.nodeArgs);
+  const proc = spawn(launch.command, launch.args, { stdio: ['ignore', 'pipe', 'pipe'], env: launch.env });
   live.add(proc);
   const logs: LogLine[] = [];
   const waiters: { pred: (l: LogLine) => boolean; resolve: (l: LogLine) => void }[] = [];

@@ -2,11 +2,13 @@
  * @module proto/wire
  * The xDS envelope on the wire. Requests are decoded with protobufjs into the generated
  * `__Output` shapes (node metadata Struct turned into plain JSON). Responses are assembled from
- * already-encoded Any bytes with a protobuf Writer — resources are never re-encoded per stream.
+ * already-encoded Any bytes (SotW: envelope.ts; delta: a protobuf Writer) — resources are never
+ * re-encoded per stream.
  */
 import protobuf from 'protobufjs';
 import { messageType } from './registry.js';
 import { structToJson, type Json } from './struct.js';
+import { allocFresh, writeSotwEnvelope, type Alloc } from './envelope.js';
 
 const DECODE_OPTS: protobuf.IConversionOptions = {
   longs: String,
@@ -185,15 +187,18 @@ function nodeObject(n: WireNode): object {
 
 export const CONTROL_PLANE_ID = 'tspilot';
 
-/** Assembles DiscoveryResponse bytes around pre-encoded Any resources (pass-through serializer). */
-export function sotwResponseBytes(versionInfo: string, typeUrl: string, nonce: string, anys: readonly Uint8Array[]): Uint8Array {
-  const w = protobuf.Writer.create();
-  if (versionInfo) w.uint32(10).string(versionInfo);
-  for (const a of anys) w.uint32(18).bytes(a);
-  w.uint32(34).string(typeUrl);
-  w.uint32(42).string(nonce);
-  w.uint32(50).fork().uint32(10).string(CONTROL_PLANE_ID).ldelim();
-  return w.finish();
+/**
+ * Assembles DiscoveryResponse bytes around pre-encoded Any resources (pass-through serializer),
+ * into a buffer from `alloc` (envelope.ts; default: a fresh one).
+ */
+export function sotwResponseBytes(
+  versionInfo: string,
+  typeUrl: string,
+  nonce: string,
+  anys: readonly Uint8Array[],
+  alloc: Alloc = allocFresh,
+): Uint8Array {
+  return writeSotwEnvelope(versionInfo, typeUrl, nonce, anys, CONTROL_PLANE_ID, alloc);
 }
 
 /** One resource in a delta response: name, version and pre-encoded Any bytes. */

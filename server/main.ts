@@ -1,10 +1,11 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S MALLOC_MMAP_THRESHOLD_=131072 node --max-semi-space-size=4
 /**
  * @module server/main
  * The `tspilot` command line: one binary, subcommands (istiod's names and ports as defaults).
  * Startup stays light: this file imports only commander and constants; each command loads what it
  * needs when it runs (`serve` the whole server, `proxy-status` an HTTP client), so `--help` and
  * the live commands start in about the time node itself takes (measured by `bench/cli.ts`).
+ * The first line is how the server is launched (environment and node flags): see launch.ts.
  */
 import { Command, InvalidArgumentError } from 'commander';
 import type { ServeOptions } from './serve.js';
@@ -251,6 +252,8 @@ addCaFlags(serveCmd).action(
     }
     const log = initLogging(levels);
     routeGrpcLogs(grpc);
+    const launchWarn = (await import('./launch.js')).launchWarning();
+    if (launchWarn) log.warn(launchWarn);
     try {
       const s = await serve({
         ...sourceFromFlags(o, process.env),

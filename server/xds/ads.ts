@@ -488,7 +488,7 @@ export class AdsEngine {
     const t = PUSH_ORDER.find((x) => conn.pending.has(x))!;
     const r = conn.pending.get(t)!;
     conn.pending.delete(t);
-    const bytes = conn.proto.encode(r);
+    const bytes = conn.proto.encode(r, conn.io.alloc);
     const st = conn.state!;
     if (bytes.length > this.opts.largeResponseBytes || (this.opts.maxResponseBytes && bytes.length > this.opts.maxResponseBytes)) {
       const dropped = this.opts.maxResponseBytes > 0 && bytes.length > this.opts.maxResponseBytes;

@@ -43,6 +43,12 @@ export interface StreamIO {
    * is reading). The return value is advisory (false: the transport's buffer is full).
    */
   write(bytes: Uint8Array, done?: () => void): boolean;
+  /**
+   * Optional: a buffer of `n` bytes to encode the next response into. Such bytes are valid only
+   * until the next `alloc` or `write`, so only a transport whose `write` copies them (grpc.ts,
+   * scratch.ts) offers this; without it every response gets a fresh buffer.
+   */
+  readonly alloc?: (n: number) => Uint8Array;
   onDrain(cb: () => void): void;
   /** Ends the stream with an error status. */
   fail(code: number, message: string): void;

@@ -12,8 +12,18 @@ import type { AdsEngine, OpenOptions, StreamIO } from './ads.js';
 import { delta } from './delta.js';
 import type { ProtocolFactory } from './protocol.js';
 import { sotw } from './sotw.js';
+import { ResponseScratch } from './scratch.js';
 
 const raw = (b: Buffer): Buffer => b;
+
+/** Every stream of every xDS server in the process encodes into this one buffer (scratch.ts). */
+const scratch = new ResponseScratch();
+
+/** The pass-through response serializer; grpc-js copies what it returns before write() returns. */
+const sendRaw = (b: Buffer): Buffer => {
+  scratch.copied(b);
+  return b;
+};
 
 function bidi(path: string): grpc.MethodDefinition<Buffer, Buffer> {
   return {
@@ -22,7 +32,7 @@ function bidi(path: string): grpc.MethodDefinition<Buffer, Buffer> {
     responseStream: true,
     requestSerialize: raw,
     requestDeserialize: raw,
-    responseSerialize: raw,
+    responseSerialize: sendRaw,
     responseDeserialize: raw,
   };
 }
@@ -73,7 +83,8 @@ const SERVICES: readonly { service: string; methods: readonly { name: string; pr
 function adapt(call: grpc.ServerDuplexStream<Buffer, Buffer>): StreamIO {
   return {
     peer: call.getPeer(),
-    write: (bytes, done) => call.write(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), done),
+    write: (bytes, done) => scratch.write(bytes, () => call.write(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), done)),
+    alloc: (n) => scratch.alloc(n),
     onDrain: (cb) => {
       call.on('drain', cb);
     },

@@ -50,8 +50,11 @@ export interface Protocol<Req extends XdsRequest, Resp extends SotwResponse, P e
   onRequest(st: StreamState<P>, typeUrl: XdsType, req: Req, snap: ResourceSnapshot, now: number): Outcome<Resp>;
   /** Responses a new snapshot owes the stream, CDS → EDS → LDS → RDS; `only`: just these names (endpoint-only pushes). */
   onPush(st: StreamState<P>, snap: ResourceSnapshot, types?: ReadonlySet<XdsType>, only?: ReadonlySet<string>): Resp[];
-  /** The response's wire bytes. */
-  encode(r: Resp): Uint8Array;
+  /**
+   * The response's wire bytes, in a buffer from `alloc` when given and the protocol can use it
+   * (SotW; the transport's scratch, see StreamIO.alloc), else a fresh one.
+   */
+  encode(r: Resp, alloc?: (n: number) => Uint8Array): Uint8Array;
   /** The request as istiod's debug types (istio.io/debug/*, istioctl) read it: SotW requests; null for Delta, which istioctl never uses. */
   debugRequest(req: Req): SotwRequest | null;
   /** Reports a request and its outcome to the engine's hooks. */

@@ -299,12 +299,13 @@ const SOTW: Omit<Protocol<SotwRequest, SotwResponse, SotwPart>, 'decode'> = {
   namesAfter: sotwNamesAfter,
   onRequest,
   onPush,
-  encode: (r) =>
+  encode: (r, alloc) =>
     sotwResponseBytes(
       r.versionInfo,
       r.typeUrl,
       r.nonce,
       r.resources.map((x) => x.any),
+      alloc,
     ),
   report: (events, st, req, outcome) => events.request?.(st, req, outcome),
 };

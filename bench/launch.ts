@@ -45,7 +45,13 @@ export async function stopChild(proc: ChildProcess): Promise<void> {
 }
 
 /**
- * `tspilot serve` on the mesh folder with the bench's flags, on free ports, launched as deployed
+ * The bench's tuned server flags (`--tuned`): a 20 ms debounce instead of istiod's 100 ms, and a
+ * faster folder poll. The headline tables use the server's defaults (no flags), as deployed.
+ */
+export const TUNED_SERVER_FLAGS: readonly string[] = ['--debounce-after', '20ms', '--poll-interval', '200ms'];
+
+/**
+ * `tspilot serve` on the mesh folder with the server's default flags plus `serverFlags`, on free ports, launched as deployed
  * (the environment and node flags of main.js's first line, server/launch.ts); resolves once it listens.
  */
 export function startServer(
@@ -53,22 +59,11 @@ export function startServer(
   meshDir: string,
   onLine: (line: string) => void,
   tls?: { readonly serverArgs: readonly string[] },
+  serverFlags: readonly string[] = [],
 ): Promise<{ proc: ChildProcess; port: number }> {
   const launch = launchCommand(path.join(ROOT, 'dist/server/main.js'), ['serve'], nodeArgs);
   return startChild(
-    [
-      ...launch.args,
-      '--config-dir',
-      meshDir,
-      ...LOCAL_FREE_PORTS,
-      '--debounce-after',
-      '20ms',
-      '--poll-interval',
-      '200ms',
-      '--log-level',
-      'info',
-      ...(tls?.serverArgs ?? []),
-    ],
+    [...launch.args, '--config-dir', meshDir, ...LOCAL_FREE_PORTS, ...serverFlags, '--log-level', 'info', ...(tls?.serverArgs ?? [])],
     (line) => {
       try {
         const l = JSON.parse(line) as { msg?: string; xds?: number; xdsTls?: number };

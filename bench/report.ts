@@ -34,6 +34,8 @@ export interface BenchResult {
   readonly size: MeshSize & { proxies: number; delta: boolean };
   readonly scoped: boolean;
   readonly configBytesPerProxy: number;
+  /** Flags given to the server beyond the bench's ports and mesh folder (none: its defaults). */
+  readonly serverFlags: readonly string[];
   readonly scenarios: ScenarioResult[];
   readonly ceiling: { coldStartMs: number; bytes: number; mbPerS: number };
   readonly tspilotColdMbPerS: number;
@@ -69,7 +71,7 @@ export function table(r: BenchResult): string {
   );
   return [
     `mesh: ${r.size.heavy ? 'heavy shape, ' : ''}${r.size.services} services × ${r.size.endpointsPerService} endpoints, ${r.size.namespaces} namespaces; ${r.size.proxies} ${r.size.delta ? 'delta' : 'SotW'} proxies; ${scopeText(r.size)}${r.size.routing === 'httproute' ? '; routing as Gateway API HTTPRoutes over version Services' : r.size.routing === 'virtualservice-services' ? '; routing as VirtualServices over version Services' : ''}`,
-    `config per proxy: ${(r.configBytesPerProxy / 1024).toFixed(1)} KB`,
+    `config per proxy: ${(r.configBytesPerProxy / 1024).toFixed(1)} KB; server flags: ${r.serverFlags.length ? r.serverFlags.join(' ') : 'defaults'}`,
     '',
     '| scenario | samples (proxies) | p50 ms | p99 ms | max ms | server CPU s | server peak RSS MB | MB sent | other types pushed | pushes: compute ms (max change→pushed ms) | fleet CPU s |',
     '|---|---|---|---|---|---|---|---|---|---|---|',

@@ -14,7 +14,7 @@ import { plotCdf } from './plot.js';
 import { soakMain } from './soak.js';
 import { parseDuration } from '../model/duration.js';
 import { flatMain, flatTable } from './flat.js';
-import { startServer, stopChild } from './launch.js';
+import { startServer, stopChild, TUNED_SERVER_FLAGS } from './launch.js';
 import { table } from './report.js';
 import { runBench, type BenchOptions } from './scenarios.js';
 
@@ -71,6 +71,7 @@ async function main(): Promise<void> {
     .option('--json <file>', 'write machine-readable results')
     .option('--png <file>', 'latency CDF plot', 'bench-latency.png')
     .option('--cpu-prof <dir>', 'run the server with node --cpu-prof into this folder')
+    .option('--tuned', "the server with the bench's tuned flags (20 ms debounce, 200 ms folder poll) instead of its defaults", false)
     .option('--server-node-args <args>', 'extra node options for the server process (e.g. "--max-old-space-size=400")')
     .option('--timeout <ms>', 'longest wait per scenario', Number, 600_000)
     .option(
@@ -112,7 +113,14 @@ async function main(): Promise<void> {
       png: o.png === 'bench-latency.png' ? 'bench-flat.png' : o.png,
     };
     const rows = await flatMain(fo, {
-      start: (meshDir, onLine) => startServer(o.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProf}`] : [], meshDir, onLine),
+      start: (meshDir, onLine) =>
+        startServer(
+          o.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProf}`] : [],
+          meshDir,
+          onLine,
+          undefined,
+          o.tuned ? TUNED_SERVER_FLAGS : [],
+        ),
       stop: stopChild,
     });
     const t = flatTable(rows, fo);

@@ -18,7 +18,7 @@ import { ProcStats } from './proc.js';
 import { namespaceOf, routingYaml, sliceYaml, writeMesh, type MeshSize, type Routing } from './meshgen.js';
 import { benchTls } from './tls.js';
 import { fleetNode, type LabelShape } from './fleetnode.js';
-import { startServer, stopChild } from './launch.js';
+import { startServer, stopChild, TUNED_SERVER_FLAGS } from './launch.js';
 import { maxOf, pct, scopeText, type BenchResult, type ScenarioResult } from './report.js';
 import { runCeiling } from './ceiling-run.js';
 import { sleep, waitFor } from './wait.js';
@@ -28,6 +28,8 @@ const node = (i: number, size: MeshSize, labels: LabelShape = 'deployment'): Wir
 /** A scenario run's mesh, fleet and scenario flags (the CLI's, bench/run.ts). */
 export interface BenchOptions {
   serverNodeArgs?: string;
+  /** The server with the bench's tuned flags (TUNED_SERVER_FLAGS) instead of its defaults. */
+  tuned?: boolean;
   services: number;
   endpointsPerService: number;
   namespaces: number;
@@ -80,6 +82,10 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     ...(o.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProf}`] : []),
     ...(o.serverNodeArgs ? o.serverNodeArgs.split(' ').filter(Boolean) : []),
   ];
+  const serverFlags = o.tuned ? TUNED_SERVER_FLAGS : [];
+  log(
+    `bench: server flags: ${serverFlags.length ? serverFlags.join(' ') : "the defaults (istiod's: debounce 100 ms, endpoint removals at once)"}`,
+  );
   const server = await startServer(
     nodeArgs,
     meshDir,
@@ -93,6 +99,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
       }
     },
     tls,
+    serverFlags,
   );
   const stats = new ProcStats(server.proc.pid!);
   const address = `127.0.0.1:${server.port}`;
@@ -108,157 +115,164 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
       }),
   );
   const scenarios: ScenarioResult[] = [];
-  const measure = async (
-    name: string,
-    run: () => Promise<void>,
-    latencies: () => number[],
-    extra: () => Partial<ScenarioResult> = () => ({}),
-  ): Promise<void> => {
-    log(`scenario: ${name}`);
-    const cpu0 = stats.cpu();
-    const fleetCpu0 = process.cpuUsage();
-    const wall0 = performance.now();
-    stats.resetPeak();
-    const bytes0 = fleet.reduce((a, c) => a + c.bytes, 0);
-    const push0 = pushLog.length;
-    await run();
-    const ms = latencies();
-    const pushes = pushLog.slice(push0);
-    const fc = process.cpuUsage(fleetCpu0);
-    const fleetCpuSeconds = (fc.user + fc.system) / 1e6;
-    const wallS = (performance.now() - wall0) / 1000;
-    scenarios.push({
-      fleetCpuSeconds,
-      fleetBound: wallS > 0 && fleetCpuSeconds / wallS > 0.9,
-      name,
-      proxies: fleet.length,
-      p50: pct(ms, 50),
-      p99: pct(ms, 99),
-      max: maxOf(ms),
-      cpuSeconds: stats.cpu() - cpu0,
-      peakRssMb: stats.peakMb(),
-      bytesSent: fleet.reduce((a, c) => a + c.bytes, 0) - bytes0,
-      otherTypes: {},
-      unconverged: fleet.length - ms.length,
-      ms,
-      pushes: pushes.length,
-      pushMs: pushes.reduce((a, p) => a + p.pushMs, 0),
-      changeToPushMs: maxOf(pushes.map((p) => p.sinceChangeMs)),
-      ...extra(),
-    });
-  };
-  const coldStart = async (label: string): Promise<number[]> => {
-    const t0 = performance.now();
-    for (const c of fleet) c.connect();
-    await waitFor(label, () => fleet.filter((c) => c.completeAt).length, fleet.length, o.timeout);
-    return fleet.filter((c) => c.completeAt).map((c) => c.completeAt - t0);
-  };
-  // A change to service 0 (namespace ns-0) affects every proxy unscoped, only ns-0's proxies scoped.
-  const svc0Ns = namespaceOf(0, size);
-  const affected = fleet.map((_, k) => !size.scoped || node(k, size).metadata['NAMESPACE'] === svc0Ns);
-  const nAffected = affected.filter(Boolean).length;
-  /** Latency until each affected client receives `type` after t0; counts other types (on every client). */
-  const change = async (
-    label: string,
-    type: string,
-    write: () => Promise<void>,
-  ): Promise<{ ms: number[]; other: Record<string, number> }> => {
-    const marks = fleet.map((c) => c.arrivals.length);
-    const t0 = performance.now();
-    await write();
-    const arrivedAt = (c: FleetClient, k: number): number | undefined => c.arrivals.slice(marks[k]).find((a) => a.typeUrl === type)?.at;
-    await waitFor(label, () => fleet.filter((c, k) => affected[k] && arrivedAt(c, k) !== undefined).length, nAffected, o.timeout);
-    await sleep(300); // let stragglers of other types show up
-    const other: Record<string, number> = {};
-    fleet.forEach((c, k) => {
-      for (const a of c.arrivals.slice(marks[k]))
-        if (a.typeUrl !== type)
-          other[isXdsType(a.typeUrl) ? SHORT[a.typeUrl] : a.typeUrl] =
-            (other[isXdsType(a.typeUrl) ? SHORT[a.typeUrl] : a.typeUrl] ?? 0) + 1;
-    });
-    return {
-      ms: fleet
-        .map((c, k) => (affected[k] ? arrivedAt(c, k) : undefined))
-        .filter((x): x is number => x !== undefined)
-        .map((x) => x - t0),
-      other,
-    };
-  };
-
-  let ms: number[] = [];
-  let other: Record<string, number> = {};
-  let churnMissed = 0;
-  await measure(
-    'cold start',
-    async () => {
-      ms = await coldStart('cold start');
-    },
-    () => ms,
-  );
-  const configBytesPerProxy = Math.round(fleet.reduce((a, c) => a + c.bytes, 0) / fleet.length);
-  for (const [t, b] of fleet[0]!.first) await writeFile(path.join(recDir, `${o.delta ? 'delta' : 'sotw'}-${encodeURIComponent(t)}.bin`), b);
-  await sleep(500);
-  await measure(
-    size.routing === 'httproute' ? 'HTTPRoute change' : 'VirtualService change',
-    async () => {
-      ({ ms, other } = await change('route change', RDS, () => writeFile(path.join(meshDir, 'vs.yaml'), routingYaml(size, 70))));
-    },
-    () => ms,
-    () => ({ otherTypes: other, unconverged: nAffected - ms.length }),
-  );
-  await sleep(500);
-  await measure(
-    'endpoint change',
-    async () => {
-      ({ ms, other } = await change('endpoint change', EDS, () => writeFile(path.join(meshDir, 'ep-0.yaml'), sliceYaml(0, size, 1))));
-    },
-    () => ms,
-    () => ({ otherTypes: other, unconverged: nAffected - ms.length }),
-  );
-  await sleep(500);
-  await measure(
-    `churn (${o.churnRate}/s for ${o.churnSeconds}s)`,
-    async () => {
-      const marks = fleet.map((c) => c.arrivals.length);
-      const changes: number[] = [];
-      const end = performance.now() + o.churnSeconds * 1000;
-      let v = 2;
-      while (performance.now() < end) {
-        changes.push(performance.now());
-        await writeFile(path.join(meshDir, 'ep-0.yaml'), sliceYaml(0, size, v++));
-        process.stderr.write(`  churn: change ${v - 2}\n`);
-        await sleep(1000 / o.churnRate);
-      }
-      await sleep(1500);
-      ms = [];
-      fleet.forEach((c, k) => {
-        if (!affected[k]) return;
-        const eds = c.arrivals
-          .slice(marks[k])
-          .filter((a) => a.typeUrl === EDS)
-          .map((a) => a.at);
-        for (const tc of changes) {
-          const hit = eds.find((at) => at > tc);
-          if (hit !== undefined) ms.push(hit - tc);
-        }
+  let configBytesPerProxy = 0;
+  // Whatever fails, the server child and the fleet's streams are stopped (a leaked server keeps
+  // the bench's stdout pipe open).
+  try {
+    const measure = async (
+      name: string,
+      run: () => Promise<void>,
+      latencies: () => number[],
+      extra: () => Partial<ScenarioResult> = () => ({}),
+    ): Promise<void> => {
+      log(`scenario: ${name}`);
+      const cpu0 = stats.cpu();
+      const fleetCpu0 = process.cpuUsage();
+      const wall0 = performance.now();
+      stats.resetPeak();
+      const bytes0 = fleet.reduce((a, c) => a + c.bytes, 0);
+      const push0 = pushLog.length;
+      await run();
+      const ms = latencies();
+      const pushes = pushLog.slice(push0);
+      const fc = process.cpuUsage(fleetCpu0);
+      const fleetCpuSeconds = (fc.user + fc.system) / 1e6;
+      const wallS = (performance.now() - wall0) / 1000;
+      scenarios.push({
+        fleetCpuSeconds,
+        fleetBound: wallS > 0 && fleetCpuSeconds / wallS > 0.9,
+        name,
+        proxies: fleet.length,
+        p50: pct(ms, 50),
+        p99: pct(ms, 99),
+        max: maxOf(ms),
+        cpuSeconds: stats.cpu() - cpu0,
+        peakRssMb: stats.peakMb(),
+        bytesSent: fleet.reduce((a, c) => a + c.bytes, 0) - bytes0,
+        otherTypes: {},
+        unconverged: fleet.length - ms.length,
+        ms,
+        pushes: pushes.length,
+        pushMs: pushes.reduce((a, p) => a + p.pushMs, 0),
+        changeToPushMs: maxOf(pushes.map((p) => p.sinceChangeMs)),
+        ...extra(),
       });
-      churnMissed = fleet.filter((c, k) => affected[k] && !c.arrivals.slice(marks[k]).some((a) => a.typeUrl === EDS)).length;
-    },
-    () => ms,
-    () => ({ unconverged: churnMissed }),
-  );
-  await sleep(500);
-  await measure(
-    'reconnect storm',
-    async () => {
-      for (const c of fleet) c.stop();
-      ms = await coldStart('reconnect storm');
-    },
-    () => ms,
-  );
-  for (const c of fleet) c.stop();
-  stats.stop();
-  await stopChild(server.proc);
+    };
+    const coldStart = async (label: string): Promise<number[]> => {
+      const t0 = performance.now();
+      for (const c of fleet) c.connect();
+      await waitFor(label, () => fleet.filter((c) => c.completeAt).length, fleet.length, o.timeout);
+      return fleet.filter((c) => c.completeAt).map((c) => c.completeAt - t0);
+    };
+    // A change to service 0 (namespace ns-0) affects every proxy unscoped, only ns-0's proxies scoped.
+    const svc0Ns = namespaceOf(0, size);
+    const affected = fleet.map((_, k) => !size.scoped || node(k, size).metadata['NAMESPACE'] === svc0Ns);
+    const nAffected = affected.filter(Boolean).length;
+    /** Latency until each affected client receives `type` after t0; counts other types (on every client). */
+    const change = async (
+      label: string,
+      type: string,
+      write: () => Promise<void>,
+    ): Promise<{ ms: number[]; other: Record<string, number> }> => {
+      const marks = fleet.map((c) => c.arrivals.length);
+      const t0 = performance.now();
+      await write();
+      const arrivedAt = (c: FleetClient, k: number): number | undefined => c.arrivals.slice(marks[k]).find((a) => a.typeUrl === type)?.at;
+      await waitFor(label, () => fleet.filter((c, k) => affected[k] && arrivedAt(c, k) !== undefined).length, nAffected, o.timeout);
+      await sleep(300); // let stragglers of other types show up
+      const other: Record<string, number> = {};
+      fleet.forEach((c, k) => {
+        for (const a of c.arrivals.slice(marks[k]))
+          if (a.typeUrl !== type)
+            other[isXdsType(a.typeUrl) ? SHORT[a.typeUrl] : a.typeUrl] =
+              (other[isXdsType(a.typeUrl) ? SHORT[a.typeUrl] : a.typeUrl] ?? 0) + 1;
+      });
+      return {
+        ms: fleet
+          .map((c, k) => (affected[k] ? arrivedAt(c, k) : undefined))
+          .filter((x): x is number => x !== undefined)
+          .map((x) => x - t0),
+        other,
+      };
+    };
+
+    let ms: number[] = [];
+    let other: Record<string, number> = {};
+    let churnMissed = 0;
+    await measure(
+      'cold start',
+      async () => {
+        ms = await coldStart('cold start');
+      },
+      () => ms,
+    );
+    configBytesPerProxy = Math.round(fleet.reduce((a, c) => a + c.bytes, 0) / fleet.length);
+    for (const [t, b] of fleet[0]!.first)
+      await writeFile(path.join(recDir, `${o.delta ? 'delta' : 'sotw'}-${encodeURIComponent(t)}.bin`), b);
+    await sleep(500);
+    await measure(
+      size.routing === 'httproute' ? 'HTTPRoute change' : 'VirtualService change',
+      async () => {
+        ({ ms, other } = await change('route change', RDS, () => writeFile(path.join(meshDir, 'vs.yaml'), routingYaml(size, 70))));
+      },
+      () => ms,
+      () => ({ otherTypes: other, unconverged: nAffected - ms.length }),
+    );
+    await sleep(500);
+    await measure(
+      'endpoint change',
+      async () => {
+        ({ ms, other } = await change('endpoint change', EDS, () => writeFile(path.join(meshDir, 'ep-0.yaml'), sliceYaml(0, size, 1))));
+      },
+      () => ms,
+      () => ({ otherTypes: other, unconverged: nAffected - ms.length }),
+    );
+    await sleep(500);
+    await measure(
+      `churn (${o.churnRate}/s for ${o.churnSeconds}s)`,
+      async () => {
+        const marks = fleet.map((c) => c.arrivals.length);
+        const changes: number[] = [];
+        const end = performance.now() + o.churnSeconds * 1000;
+        let v = 2;
+        while (performance.now() < end) {
+          changes.push(performance.now());
+          await writeFile(path.join(meshDir, 'ep-0.yaml'), sliceYaml(0, size, v++));
+          process.stderr.write(`  churn: change ${v - 2}\n`);
+          await sleep(1000 / o.churnRate);
+        }
+        await sleep(1500);
+        ms = [];
+        fleet.forEach((c, k) => {
+          if (!affected[k]) return;
+          const eds = c.arrivals
+            .slice(marks[k])
+            .filter((a) => a.typeUrl === EDS)
+            .map((a) => a.at);
+          for (const tc of changes) {
+            const hit = eds.find((at) => at > tc);
+            if (hit !== undefined) ms.push(hit - tc);
+          }
+        });
+        churnMissed = fleet.filter((c, k) => affected[k] && !c.arrivals.slice(marks[k]).some((a) => a.typeUrl === EDS)).length;
+      },
+      () => ms,
+      () => ({ unconverged: churnMissed }),
+    );
+    await sleep(500);
+    await measure(
+      'reconnect storm',
+      async () => {
+        for (const c of fleet) c.stop();
+        ms = await coldStart('reconnect storm');
+      },
+      () => ms,
+    );
+  } finally {
+    for (const c of fleet) c.stop();
+    stats.stop();
+    await stopChild(server.proc);
+  }
 
   // The ceiling: the same bytes from a bare grpc-js server to the same fleet.
   const ceilingRun = await runCeiling(recDir, {
@@ -278,6 +292,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     size: { ...size, proxies: o.proxies, delta: o.delta },
     scoped: size.scoped,
     configBytesPerProxy,
+    serverFlags,
     scenarios,
     ceiling: ceil,
     tspilotColdMbPerS,

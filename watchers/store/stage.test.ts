@@ -103,6 +103,19 @@ describe('watchers/store/stage storeStage', () => {
     assert.deepEqual([...outs[2]!.change.keys], [], 'the same file again changes nothing');
   });
 
+  it('a file whose slice lost a ready address is pushed at once; one that only adds waits for the quiet period', () => {
+    const { outs, times } = run([
+      [0, file('a.yaml', svc('a', '10.96.0.10'), slice('a', '10.1.0.1'))],
+      [1, { type: 'synced' }],
+      [50, file('a.yaml', svc('a', '10.96.0.10'), slice('a', '10.1.0.2'))],
+      [100, file('a.yaml', svc('a', '10.96.0.10'), slice('a', '10.1.0.2'), slice('b', '10.1.0.3'))],
+    ]);
+    assert.equal(outs.length, 3);
+    assert.equal(times[1], 50, 'the removal (a rolling update written to the file) is not held for the debounce');
+    assert.deepEqual([...outs[1]!.change.keys], ['EndpointSlice/default/a-1']);
+    assert.equal(times[2], 110, 'an added slice waits for the quiet period');
+  });
+
   it('scopes each push against the previous output: endpoint-only changes name their hosts, anything else is full', () => {
     const { outs } = run([
       [0, file('a.yaml', svc('a', '10.96.0.10'), slice('a', '10.1.0.1'))],

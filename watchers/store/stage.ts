@@ -23,7 +23,7 @@ import { pushReasons, type PushRequest } from '../../model/push.js';
 import { buildMesh, type MeshOptions, DEFAULT_MESH_OPTIONS } from '../mesh.js';
 import { emptyState, reduce, takeChanges, type StoreState } from './reduce.js';
 import { debounceMax } from './debounce.js';
-import { changeUrgency, maxWaitFor, type Urgency } from './urgency.js';
+import { changeUrgency, endpointsBefore, maxWaitFor, replaceUrgency, type Urgency } from './urgency.js';
 import { pushScope } from './scope.js';
 import { noticeLogger } from './notices.js';
 import { configEvents, type ConfigEventKind } from './events.js';
@@ -118,10 +118,13 @@ export function storeStage(events$: Observable<ConfigEvent>, opts: StoreOptions,
       }),
       scan(
         (acc: Fold, ev: ConfigEvent): Fold => {
-          const urgency = changeUrgency(acc.state.objects, ev); // against the store before this event is applied
+          // Judged against the store before this event is applied (a whole file: by what it changed).
+          const before = ev.type === 'replace' ? endpointsBefore(acc.state.objects, acc.state.byOrigin.get(ev.origin.source), ev) : null;
+          let urgency = changeUrgency(acc.state.objects, ev);
           if (opts.onConfigEvent) configEvents(acc.state.objects, ev, opts.onConfigEvent);
           reduce(acc.state, ev);
           const { kinds, keys } = takeChanges(acc.state);
+          if (before) urgency = replaceUrgency(before, acc.state.objects, keys);
           const one: Batch = { state: acc.state, kinds, keys, firstChangeAt: now(), urgency };
           const batch = acc.carry ? mergeBatch(acc.carry, one) : one;
           return acc.state.synced ? { state: acc.state, carry: null, out: batch } : { state: acc.state, carry: batch, out: null };

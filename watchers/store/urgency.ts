@@ -5,6 +5,10 @@
  * would keep sending to a dead pod: push on the next tick), `endpoints` (other EndpointSlice /
  * Endpoints / Pod changes — Pods carry the labels subsets select on: a short maximum, so steady
  * churn cannot hold them for the full debounce maximum), `config` (everything else). Pure.
+ * A folder source replaces a whole file at once: `replaceUrgency` judges such an event by the keys
+ * it actually changed, against the ready addresses its endpoint objects had before
+ * (`endpointsBefore`), so a rolling update written to a file is pushed as soon as one from the
+ * Kubernetes API.
  */
 import type { ConfigEvent, ConfigKey, ConfigObject } from '../../model/config.js';
 import { ENDPOINT_KINDS } from '../../model/push.js';
@@ -32,4 +36,44 @@ export function changeUrgency(objects: ReadonlyMap<ConfigKey, { readonly object:
 /** The longest a change of that urgency may wait, given the two debounce maxima. */
 export function maxWaitFor(u: Urgency, configMaxMs: number, endpointsMaxMs: number): number {
   return u === 'removal' ? 0 : u === 'endpoints' ? Math.min(configMaxMs, endpointsMaxMs) : configMaxMs;
+}
+
+const kindOf = (key: ConfigKey): string => key.slice(0, key.indexOf('/'));
+
+/**
+ * Before a `replace` event is applied: the ready addresses of every endpoint object the file
+ * declared (`declared`, the store's keys of that origin) or now declares.
+ */
+export function endpointsBefore(
+  objects: ReadonlyMap<ConfigKey, { readonly object: ConfigObject }>,
+  declared: ReadonlySet<ConfigKey> | undefined,
+  ev: Extract<ConfigEvent, { type: 'replace' }>,
+): Map<ConfigKey, Set<string>> {
+  const out = new Map<ConfigKey, Set<string>>();
+  const look = (key: ConfigKey): void => {
+    if (!out.has(key) && ENDPOINT_KINDS.has(kindOf(key))) out.set(key, readyAddresses(objects.get(key)?.object));
+  };
+  for (const k of declared ?? []) look(k);
+  for (const o of ev.objects) look(o.key);
+  return out;
+}
+
+/**
+ * After the `replace` is applied: a removal if an endpoint object it changed lost a ready address;
+ * an endpoint change if every key it changed is an endpoint kind or a Pod; else config.
+ */
+export function replaceUrgency(
+  before: ReadonlyMap<ConfigKey, ReadonlySet<string>>,
+  objects: ReadonlyMap<ConfigKey, { readonly object: ConfigObject }>,
+  changed: ReadonlySet<ConfigKey>,
+): Urgency {
+  let config = changed.size === 0;
+  for (const key of changed) {
+    const kind = kindOf(key);
+    if (ENDPOINT_KINDS.has(kind)) {
+      const after = readyAddresses(objects.get(key)?.object);
+      for (const ip of before.get(key) ?? []) if (!after.has(ip)) return 'removal';
+    } else if (kind !== 'Pod') config = true;
+  }
+  return config ? 'config' : 'endpoints';
 }

@@ -94,6 +94,42 @@ describe('watchers/mesh-eps endpoint-only updates', () => {
     assert.deepEqual(addresses(last, 'db.default.svc.cluster.local', 5432), ['10.1.0.9 v2']);
   });
 
+  it('slices found by index (slice-index.ts): a slice moved to another Service, split in two, deleted; an older mesh asked again', () => {
+    const web = (name: string, ip: string, svc = 'web'): string => `apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: ${name}, namespace: default, labels: {kubernetes.io/service-name: ${svc}}}
+ports: [{name: http, port: 8080}]
+endpoints:
+- {addresses: [${ip}], conditions: {ready: true}, targetRef: {kind: Pod, name: web-0, namespace: default}}
+`;
+    const { last } = run(KUBE, { 'svc.yaml': SERVICES, 'slice.yaml': SLICE, 'web.yaml': web('web-1', '10.1.0.1') }, [
+      ['web.yaml', web('web-1', '10.1.0.2')],
+      ['web.yaml', web('web-1', '10.1.0.2') + '---\n' + web('web-2', '10.1.0.3')],
+      ['pods.yaml', pod('web-0', '{app: web, version: v7}', '10.1.0.2')], // named by both slices
+      ['web.yaml', web('web-2', '10.1.0.3')],
+      ['web.yaml', web('web-2', '10.1.0.3', 'db')], // moved to db
+      ['web.yaml', ''],
+    ]);
+    assert.deepEqual(addresses(last, 'web.default.svc.cluster.local', 80), []);
+
+    // The index moves from mesh to mesh; a mesh it has left, asked again, still gives what a full build gives.
+    const st = emptyState();
+    const files = { 'svc.yaml': SERVICES, 'pods.yaml': pod('web-0', '{app: web}', '10.1.0.1'), 'web.yaml': web('web-1', '10.1.0.1') };
+    for (const [f, text] of Object.entries(files)) reduce(st, event(f, text));
+    reduce(st, { type: 'synced' });
+    takeChanges(st);
+    const m0 = buildMesh(st, KUBE).mesh;
+    reduce(st, event('web.yaml', web('web-1', '10.1.0.2')));
+    const k1 = takeChanges(st).keys;
+    const m1 = endpointsOnlyMesh(st, KUBE, m0, new Map(), k1)!;
+    reduce(st, event('web.yaml', web('web-1', '10.1.0.5')));
+    const k2 = takeChanges(st).keys;
+    endpointsOnlyMesh(st, KUBE, m1, new Map(), k2); // the index moves on to this mesh
+    const again = endpointsOnlyMesh(st, KUBE, m1, new Map(), k2)!;
+    assert.deepEqual(addresses(again, 'web.default.svc.cluster.local', 80), ['10.1.0.5 ']);
+    assert.deepEqual(again.endpoints, buildMesh(st, KUBE).mesh.endpoints);
+  });
+
   it('falls back to a full build for a slice naming no Service, or Pods under a ServiceEntry that selects workloads', () => {
     const st = emptyState();
     for (const [f, text] of Object.entries({ 'svc.yaml': SERVICES, 'slice.yaml': SLICE })) reduce(st, event(f, text));

@@ -16,12 +16,13 @@
  * no Service (a configz notice), a ServiceEntry selecting workloads while Pods changed. Pure.
  */
 import type { ConfigKey, MeshConfig, MeshEndpoint, MeshService, Rejection } from '../model/config.js';
-import type { EndpointSlice, Pod, Service } from '../model/k8s.js';
+import type { Pod } from '../model/k8s.js';
 import { serviceSelects } from '../model/labels.js';
 import type { MeshOptions } from './mesh.js';
 import { serviceEndpoints } from './mesh-endpoints.js';
 import { allRejections, byKey } from './mesh-vs.js';
 import { OverlayMap } from './overlay-map.js';
+import { adopt, sliceIndexFor } from './slice-index.js';
 import { authzNotices, peerAuthNotices } from './policy-notices.js';
 import type { Entry, StoreState } from './store/reduce.js';
 
@@ -70,30 +71,22 @@ export function endpointsOnlyMesh(
     podServices(previous, pods, podKeys, services);
   }
 
-  // The slices (else the Endpoints object) of each Service to compute, in a full build's order.
-  const slices = new Map<string, EndpointSlice[]>();
-  const svcObjects = new Map<string, Service>();
-  const podSlices = podKeys.size ? new Set<string>() : undefined;
-  for (const [, e] of st.objects) {
-    const o = e.object;
-    if (o.kind === 'EndpointSlice' && o.serviceName) {
-      const k = `${o.meta.namespace}/${o.serviceName}`;
-      if (podSlices && o.endpoints.some((a) => a.targetPod && podKeys.has(a.targetPod))) podSlices.add(k);
-      (slices.get(k) ?? slices.set(k, []).get(k)!).push(o);
-    } else if (o.kind === 'Service') svcObjects.set(`${o.meta.namespace}/${o.meta.name}`, o);
-  }
-  for (const k of podSlices ?? []) services.add(k);
+  // The slices (else the Endpoints object) of each Service to compute, in a full build's order,
+  // from the index handed over by the previous mesh (slice-index.ts) instead of a walk of the store.
+  const ix = sliceIndexFor(previous, st.objects, keys);
+  for (const pk of podKeys) for (const svc of ix.byPod.get(pk)?.values() ?? []) services.add(svc);
 
   let sorted: readonly Pod[] | undefined;
   const sortedPods = (): readonly Pod[] => (sorted ??= [...pods.values()].sort(byKey));
   const endpoints = new Map(previous.endpoints);
   for (const k of services) {
-    const svc = svcObjects.get(k);
+    const svc = ix.services.get(k);
     if (!svc) continue; // endpoints of no Service: not in the mesh, before or after
     const hostname = `${svc.meta.name}.${svc.meta.namespace}.svc.${opts.domainSuffix}`;
     const ms = previous.serviceByHost.get(hostname);
     if (!ms || ms.origin !== 'Service') continue;
-    const own = slices.get(k)?.sort(byKey);
+    const byThis = ix.byService.get(k);
+    const own = byThis ? [...byThis.values()].sort(byKey) : undefined;
     const core = st.objects.get(`Endpoints/${k}`)?.object;
     const svcSlices = own?.length ? own : core?.kind === 'Endpoints' ? [...core.slices] : undefined;
     endpoints.set(hostname, serviceEndpoints(svc, ms, svcSlices, pods, sortedPods, opts, previous.workloadEntries));
@@ -120,7 +113,7 @@ export function endpointsOnlyMesh(
           ),
         ].sort((a, b) => a.key.localeCompare(b.key))
       : previous.policyNotices;
-  return {
+  const next: MeshConfig = {
     ...previous,
     generation: st.generation,
     endpoints,
@@ -129,6 +122,8 @@ export function endpointsOnlyMesh(
     rejected: allRejections(st, problems),
     policyNotices,
   };
+  adopt(next, ix);
+  return next;
 }
 
 /** Into `out`: the Services whose endpoints name a changed Pod, or whose selector picks it before or after. */

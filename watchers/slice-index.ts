@@ -1,0 +1,104 @@
+/**
+ * @module watchers/slice-index
+ * For endpoint-only store builds (mesh-eps.ts): the stored EndpointSlices by the Service they
+ * feed, which Services' slices name each Pod, and the stored Services — so an edit to one slice
+ * looks up its Service's slices instead of walking every stored object (12,000 at 1,000 services
+ * and 10,000 Pods: ~6 ms per endpoint push).
+ *
+ * The index belongs to one MeshConfig. It is made by one walk the first time a mesh is updated
+ * endpoint-only, then handed from each mesh to the next by applying the changed keys (the store's
+ * exact change set) in place; the mesh it came from loses it, so an older mesh asked again walks
+ * afresh rather than reading a newer state. Every change an endpoint-only build sees is to
+ * EndpointSlices, Endpoints or Pods (anything else builds in full), so the Services stay as walked.
+ */
+import type { ConfigKey, ConfigObject, MeshConfig } from '../model/config.js';
+import type { EndpointSlice, Service } from '../model/k8s.js';
+
+export interface SliceIndex {
+  /** Every indexed slice by key (what `remove` takes out). */
+  readonly byKey: Map<ConfigKey, EndpointSlice>;
+  /** `namespace/service` → its slices by key. */
+  readonly byService: Map<string, Map<ConfigKey, EndpointSlice>>;
+  /** `namespace/pod` → the slices naming it as an endpoint's target, with their `namespace/service`. */
+  readonly byPod: Map<string, Map<ConfigKey, string>>;
+  /** `namespace/name` → the stored Service. */
+  readonly services: ReadonlyMap<string, Service>;
+}
+
+const owned = new WeakMap<MeshConfig, SliceIndex>();
+
+const serviceOf = (s: EndpointSlice): string => `${s.meta.namespace}/${s.serviceName}`;
+
+function add(ix: SliceIndex, key: ConfigKey, s: EndpointSlice): void {
+  if (!s.serviceName) return;
+  ix.byKey.set(key, s);
+  const svc = serviceOf(s);
+  let m = ix.byService.get(svc);
+  if (!m) ix.byService.set(svc, (m = new Map()));
+  m.set(key, s);
+  for (const a of s.endpoints) {
+    if (!a.targetPod) continue;
+    let p = ix.byPod.get(a.targetPod);
+    if (!p) ix.byPod.set(a.targetPod, (p = new Map()));
+    p.set(key, svc);
+  }
+}
+
+function remove(ix: SliceIndex, key: ConfigKey): void {
+  const s = ix.byKey.get(key);
+  if (!s) return;
+  ix.byKey.delete(key);
+  const svc = serviceOf(s);
+  const m = ix.byService.get(svc);
+  if (m) {
+    m.delete(key);
+    if (!m.size) ix.byService.delete(svc);
+  }
+  for (const a of s.endpoints) {
+    if (!a.targetPod) continue;
+    const p = ix.byPod.get(a.targetPod);
+    if (p?.get(key) === svc) {
+      p.delete(key);
+      if (!p.size) ix.byPod.delete(a.targetPod);
+    }
+  }
+}
+
+/** One walk over every stored object. */
+function walk(objects: Iterable<readonly [ConfigKey, { readonly object: ConfigObject }]>): SliceIndex {
+  const ix: SliceIndex = { byKey: new Map(), byService: new Map(), byPod: new Map(), services: new Map() };
+  const services = ix.services as Map<string, Service>;
+  for (const [key, e] of objects) {
+    const o = e.object;
+    if (o.kind === 'EndpointSlice') add(ix, key, o);
+    else if (o.kind === 'Service') services.set(`${o.meta.namespace}/${o.meta.name}`, o);
+  }
+  return ix;
+}
+
+/**
+ * The index of the store state `objects` now holds, taken from `previous` (whose objects differ
+ * from `objects` only at `keys`, all of endpoint kinds) or walked afresh; owned by `next` once
+ * `next` is given (adopt).
+ */
+export function sliceIndexFor(
+  previous: MeshConfig,
+  objects: ReadonlyMap<ConfigKey, { readonly object: ConfigObject }>,
+  keys: ReadonlySet<ConfigKey>,
+): SliceIndex {
+  const ix = owned.get(previous);
+  if (!ix) return walk(objects);
+  owned.delete(previous);
+  for (const key of keys) {
+    if (!key.startsWith('EndpointSlice/')) continue;
+    remove(ix, key);
+    const after = objects.get(key)?.object;
+    if (after?.kind === 'EndpointSlice') add(ix, key, after);
+  }
+  return ix;
+}
+
+/** `next` owns `ix` from now on (the next endpoint-only build starts from it). */
+export function adopt(next: MeshConfig, ix: SliceIndex): void {
+  owned.set(next, ix);
+}

@@ -69,9 +69,14 @@ export function podChangeScope(prev: MeshConfig, next: MeshConfig, podKeys: Iter
   if (inbound) return { full: inbound };
   // Every endpoint a Pod feeds names it (slice targetRefs, pods selected in file mode, ServiceEntry
   // workload selectors): only the hosts naming a changed Pod, before or after, can have moved.
+  // A host whose endpoints are the same object before and after (an endpoint-only build keeps the
+  // hosts it did not recompute) has not moved; unless a Pod was renamed, it need not be walked.
   const candidates = new Set<string>();
   for (const mesh of [prev, next])
-    for (const [host, eps] of mesh.endpoints) if (!candidates.has(host) && backs(eps, changed)) candidates.add(host);
+    for (const [host, eps] of mesh.endpoints) {
+      if (candidates.has(host) || (renamed.size === 0 && prev.endpoints.get(host) === next.endpoints.get(host))) continue;
+      if (backs(eps, changed)) candidates.add(host);
+    }
   const hosts = new Set<string>();
   for (const host of candidates) {
     const before = prev.endpoints.get(host);

@@ -8,15 +8,18 @@
  * changes are folded into a new base once they grow past an eighth of it, so lookups stay O(1)
  * and each change costs amortized O(1).
  */
+import { EntriesMap } from '../model/readonly-map.js';
 
 const DELETED = Symbol('deleted');
 
-export class OverlayMap<K, V> implements ReadonlyMap<K, V> {
+export class OverlayMap<K, V> extends EntriesMap<K, V> {
   private constructor(
     private readonly base: ReadonlyMap<K, V>,
     private readonly changes: ReadonlyMap<K, V | typeof DELETED>,
     readonly size: number,
-  ) {}
+  ) {
+    super();
+  }
 
   /**
    * `from` with `set` entries replaced or added and `del` keys removed. `order` sorts keys (used
@@ -61,7 +64,7 @@ export class OverlayMap<K, V> implements ReadonlyMap<K, V> {
     return this.changes.has(k) || this.base.has(k);
   }
 
-  *entries(): MapIterator<[K, V]> {
+  override *entries(): MapIterator<[K, V]> {
     for (const [k, v] of this.base) {
       if (!this.changes.has(k)) yield [k, v];
       else {
@@ -69,21 +72,5 @@ export class OverlayMap<K, V> implements ReadonlyMap<K, V> {
         if (c !== DELETED) yield [k, c];
       }
     }
-  }
-
-  *keys(): MapIterator<K> {
-    for (const [k] of this.entries()) yield k;
-  }
-
-  *values(): MapIterator<V> {
-    for (const [, v] of this.entries()) yield v;
-  }
-
-  [Symbol.iterator](): MapIterator<[K, V]> {
-    return this.entries();
-  }
-
-  forEach(f: (value: V, key: K, map: ReadonlyMap<K, V>) => void, thisArg?: unknown): void {
-    for (const [k, v] of this.entries()) f.call(thisArg, v, k, this);
   }
 }

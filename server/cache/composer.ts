@@ -14,6 +14,7 @@
  * class is composed in O(parts), not O(resources). Content equality is checked element by element
  * (names and resource identities), never assumed from a hash.
  */
+import { EntriesMap } from '../../model/readonly-map.js';
 import { createHash } from 'node:crypto';
 import type { EncodedResource } from '../../proto/encode.js';
 import type { XdsType } from '../../proto/typeurls.js';
@@ -105,39 +106,45 @@ export function patchTypeSet(prev: TypeSet, changes: Iterable<readonly [string, 
   return { names: prev.names, resources, h1, h2, version: foldVersion(h1, h2, resources.length), map: new SortedMap(map, resources) };
 }
 
-/** A name → resource map that iterates in `sorted`'s order (a type set's map: iterated in name order). */
-class SortedMap implements ReadonlyMap<string, EncodedResource> {
-  constructor(
-    private readonly lookup: ReadonlyMap<string, EncodedResource>,
-    private readonly sorted: readonly EncodedResource[],
-  ) {}
-  /** The lookup map, for a later patch to layer over. */
-  get base(): ReadonlyMap<string, EncodedResource> {
-    return this.lookup;
+/** Name → resource views that iterate in `sorted`'s order (a type set's map: iterated in name order). */
+abstract class SortedView extends EntriesMap<string, EncodedResource> {
+  constructor(protected readonly sorted: readonly EncodedResource[]) {
+    super();
   }
   get size(): number {
     return this.sorted.length;
+  }
+  override *entries(): MapIterator<[string, EncodedResource]> {
+    for (const r of this.sorted) yield [r.name, r];
+  }
+  override *keys(): MapIterator<string> {
+    for (const r of this.sorted) yield r.name;
+  }
+  override values(): MapIterator<EncodedResource> {
+    return this.sorted.values();
+  }
+  override forEach(cb: (v: EncodedResource, k: string, m: ReadonlyMap<string, EncodedResource>) => void, self?: unknown): void {
+    for (const r of this.sorted) cb.call(self, r, r.name, this);
+  }
+}
+
+/** A name → resource map that iterates in `sorted`'s order (a type set's map: iterated in name order). */
+class SortedMap extends SortedView {
+  constructor(
+    private readonly lookup: ReadonlyMap<string, EncodedResource>,
+    sorted: readonly EncodedResource[],
+  ) {
+    super(sorted);
+  }
+  /** The lookup map, for a later patch to layer over. */
+  get base(): ReadonlyMap<string, EncodedResource> {
+    return this.lookup;
   }
   get(n: string): EncodedResource | undefined {
     return this.lookup.get(n);
   }
   has(n: string): boolean {
     return this.lookup.has(n);
-  }
-  forEach(cb: (v: EncodedResource, k: string, m: ReadonlyMap<string, EncodedResource>) => void, self?: unknown): void {
-    for (const r of this.sorted) cb.call(self, r, r.name, this);
-  }
-  *entries(): MapIterator<[string, EncodedResource]> {
-    for (const r of this.sorted) yield [r.name, r];
-  }
-  *keys(): MapIterator<string> {
-    for (const r of this.sorted) yield r.name;
-  }
-  values(): MapIterator<EncodedResource> {
-    return this.sorted.values();
-  }
-  [Symbol.iterator](): MapIterator<[string, EncodedResource]> {
-    return this.entries();
   }
 }
 
@@ -147,13 +154,12 @@ const sameArray = <T>(a: readonly T[], b: readonly T[]): boolean => a.length ===
  * Read-only name → resource over several type sets' maps with disjoint names (each name in at most
  * one): what a stream records as sent for a composed set, without a copy.
  */
-class ComposedMap implements ReadonlyMap<string, EncodedResource> {
+class ComposedMap extends SortedView {
   constructor(
     private readonly maps: readonly ReadonlyMap<string, EncodedResource>[],
-    private readonly sorted: readonly EncodedResource[],
-  ) {}
-  get size(): number {
-    return this.sorted.length;
+    sorted: readonly EncodedResource[],
+  ) {
+    super(sorted);
   }
   get(n: string): EncodedResource | undefined {
     for (const m of this.maps) {
@@ -164,21 +170,6 @@ class ComposedMap implements ReadonlyMap<string, EncodedResource> {
   }
   has(n: string): boolean {
     return this.get(n) !== undefined;
-  }
-  forEach(cb: (v: EncodedResource, k: string, m: ReadonlyMap<string, EncodedResource>) => void, self?: unknown): void {
-    for (const r of this.sorted) cb.call(self, r, r.name, this);
-  }
-  *entries(): MapIterator<[string, EncodedResource]> {
-    for (const r of this.sorted) yield [r.name, r];
-  }
-  *keys(): MapIterator<string> {
-    for (const r of this.sorted) yield r.name;
-  }
-  values(): MapIterator<EncodedResource> {
-    return this.sorted.values();
-  }
-  [Symbol.iterator](): MapIterator<[string, EncodedResource]> {
-    return this.entries();
   }
 }
 

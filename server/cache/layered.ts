@@ -8,15 +8,18 @@
  * the base, so lookups stay two probes and a fork costs amortized O(1) per change. A base is never
  * written after it is made; only the map's own layer is.
  */
+import { EntriesMap } from '../../model/readonly-map.js';
 
 const GONE = Symbol('gone');
 
-export class LayeredMap<K, V> implements ReadonlyMap<K, V> {
+export class LayeredMap<K, V> extends EntriesMap<K, V> {
   private constructor(
     private readonly base: ReadonlyMap<K, V>,
     private readonly own: Map<K, V | typeof GONE>,
     private n: number,
-  ) {}
+  ) {
+    super();
+  }
 
   static empty<K, V>(): LayeredMap<K, V> {
     return new LayeredMap<K, V>(new Map(), new Map(), 0);
@@ -63,24 +66,8 @@ export class LayeredMap<K, V> implements ReadonlyMap<K, V> {
     return true;
   }
 
-  *entries(): MapIterator<[K, V]> {
+  override *entries(): MapIterator<[K, V]> {
     for (const [k, v] of this.base) if (!this.own.has(k)) yield [k, v];
     for (const [k, v] of this.own) if (v !== GONE) yield [k, v];
-  }
-
-  *keys(): MapIterator<K> {
-    for (const [k] of this.entries()) yield k;
-  }
-
-  *values(): MapIterator<V> {
-    for (const [, v] of this.entries()) yield v;
-  }
-
-  [Symbol.iterator](): MapIterator<[K, V]> {
-    return this.entries();
-  }
-
-  forEach(f: (value: V, key: K, map: ReadonlyMap<K, V>) => void, thisArg?: unknown): void {
-    for (const [k, v] of this.entries()) f.call(thisArg, v, k, this);
   }
 }

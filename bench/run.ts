@@ -9,14 +9,13 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import type { MeshSize } from './meshgen.js';
 import { plotCdf } from './plot.js';
 import { soakMain } from './soak.js';
 import { parseDuration } from '../model/duration.js';
 import { flatMain, flatTable } from './flat.js';
 import { startServer, stopChild, TUNED_SERVER_FLAGS } from './launch.js';
 import { table } from './report.js';
-import { runBench, type BenchOptions } from './scenarios.js';
+import { meshSizeOf, runBench, type BenchOptions } from './scenarios.js';
 
 interface SoakFlags {
   soak: boolean;
@@ -135,13 +134,7 @@ async function main(): Promise<void> {
     return;
   }
   if (o.soak) {
-    const size: MeshSize = {
-      services: o.services,
-      endpointsPerService: o.endpointsPerService,
-      namespaces: o.namespaces,
-      routedShare: 0.1,
-      scoped: !o.unscoped,
-    };
+    const size = meshSizeOf(o);
     process.exitCode = await soakMain({
       durationS: o.duration,
       warmupS: o.warmup ?? Math.min(300, o.duration / 6),

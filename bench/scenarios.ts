@@ -60,8 +60,11 @@ export interface BenchOptions {
   routes?: Routing;
 }
 
-export async function runBench(o: BenchOptions): Promise<BenchResult> {
-  const size: MeshSize = {
+/** The synthetic mesh the CLI's shape flags describe (the scenarios' and the soak's). */
+export function meshSizeOf(
+  o: Pick<BenchOptions, 'services' | 'endpointsPerService' | 'namespaces' | 'unscoped' | 'heavy' | 'routes'>,
+): MeshSize {
+  return {
     services: o.services,
     endpointsPerService: o.endpointsPerService,
     namespaces: o.namespaces,
@@ -70,6 +73,10 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     heavy: o.heavy === true,
     routing: o.routes ?? 'virtualservice',
   };
+}
+
+export async function runBench(o: BenchOptions): Promise<BenchResult> {
+  const size = meshSizeOf(o);
   const dir = await mkdtemp(path.join(os.tmpdir(), 'tspilot-bench-'));
   const meshDir = path.join(dir, 'mesh');
   const recDir = path.join(dir, 'recorded');

@@ -112,9 +112,15 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   // Read (and check) the TLS files before anything starts, so a bad file stops startup with its name.
   const ownCA = !opts.meshCA && opts.tlsFiles ? new TlsFilesCA(opts.tlsFiles, 5000, (m) => log.error({ err: m }, m)) : undefined;
   // Called only once the source is subscribed (below), when `observer` exists.
-  const src = await chooseSource(opts, (what, resource) =>
-    (what === 'relist' ? observer.metrics.kubeRelists : observer.metrics.kubeReconnects).inc({ resource }),
-  );
+  let src: Awaited<ReturnType<typeof chooseSource>>;
+  try {
+    src = await chooseSource(opts, (what, resource) =>
+      (what === 'relist' ? observer.metrics.kubeRelists : observer.metrics.kubeReconnects).inc({ resource }),
+    );
+  } catch (e) {
+    ownCA?.close();
+    throw e;
+  }
   const meshOpts = opts.meshConfig ? { ...src.mesh, settings: loadMeshConfigFile(opts.meshConfig) } : src.mesh;
   const store$ = storeStage(
     src.events$,
@@ -131,19 +137,13 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   const empty = emptyStoreOutput(meshOpts);
   const observer = new Observer(new PilotMetrics());
   // `http` is built below; the engine's `istio.io/debug` type only calls it once streams connect.
-  const core = xdsCore(opts, empty.mesh, observer, (path) => localGet(http.router, path));
+  const core = xdsCore(opts, empty.mesh, observer, (path) => localGet(surface().router, path));
   const { cache, engine } = core;
   const pushing = startPushing(opts, store$, empty, src.kubeConfig, cache, engine, observer);
   let xdsTls: XdsTlsServer | undefined;
-  const http = httpSurface(opts, {
-    core,
-    observer,
-    kubeConfig: src.kubeConfig,
-    meshOpts,
-    ready: pushing.ready,
-    last: pushing.last,
-    authRefusals: () => xdsTls?.refusals() ?? [],
-  });
+  // Made inside the try below (its options can still be refused), so what started is closed.
+  let http: ReturnType<typeof httpSurface> | undefined;
+  const surface = (): ReturnType<typeof httpSurface> => http!;
   const servers: HttpServer[] = [];
   let xds: XdsGrpcServer | undefined;
   let webhook: WebhookServer | undefined;
@@ -153,7 +153,7 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
     ownCA?.close();
     await Promise.all([
       pushing.closeStatus(),
-      http.close(),
+      http?.close(),
       xds?.close(),
       xdsTls?.close(),
       webhook?.close(),
@@ -162,6 +162,15 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
     ]);
   };
   try {
+    http = httpSurface(opts, {
+      core,
+      observer,
+      kubeConfig: src.kubeConfig,
+      meshOpts,
+      ready: pushing.ready,
+      last: pushing.last,
+      authRefusals: () => xdsTls?.refusals() ?? [],
+    });
     if (opts.ca) ca = await startOwnCA(opts.ca, opts, src.kubeConfig, meshOpts.settings?.trustDomain, observer);
     const httpLimits = httpLimitsOf(opts);
     servers.push(await startHttp(http.monitoring, opts.bind, opts.monitoringPort, http.onHttpError, httpLimits));

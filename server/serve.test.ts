@@ -1,0 +1,44 @@
+/**
+ * serve(): a startup that fails after the pipeline has started (here: options the peer fan-out
+ * refuses, checked once the store and push runner run) closes what it started — the folder
+ * source's parse worker, the store subscription, the push runner's timers — instead of leaving
+ * them running in the process that called it.
+ */
+import { strict as assert } from 'node:assert';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { serve } from './serve.js';
+import { REPO_ROOT } from '../e2e/tspilot.js';
+
+/** Active handles and requests by kind (timers, workers, sockets…), as Node lists them. */
+function resources(): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const r of process.getActiveResourcesInfo()) m.set(r, (m.get(r) ?? 0) + 1);
+  return m;
+}
+
+describe('server/serve startup failure', function () {
+  this.timeout(30_000);
+  it('refused options after the pipeline started: the error names them, and nothing it started keeps running', async () => {
+    await sleep(50);
+    const before = resources();
+    await assert.rejects(
+      serve({
+        configDir: path.join(REPO_ROOT, 'examples', 'bookinfo'),
+        bind: '127.0.0.1',
+        xdsPort: 0,
+        monitoringPort: 0,
+        httpPort: 0,
+        debounceMs: 10,
+        debounceMaxMs: 100,
+        pollMs: 1000,
+        replicas: { peers: ['http://127.0.0.1:1'], peersService: { namespace: 'istio-system', name: 'tspilot' } },
+      }),
+      /--peers and --peers-service are alternatives/,
+    );
+    await sleep(300);
+    const after = resources();
+    const grown = [...after].filter(([k, n]) => n > (before.get(k) ?? 0)).map(([k, n]) => `${k}: ${before.get(k) ?? 0} → ${n}`);
+    assert.deepEqual(grown, [], 'handles left running by the failed start');
+  });
+});

@@ -36,6 +36,10 @@ export interface Tspilot {
   close(): Promise<void>;
 }
 
+/** serve() options for an in-process server in tests: the folder, loopback, free ports, a short debounce. */
+export const inProcessServe = (configDir: string) =>
+  ({ configDir, bind: '127.0.0.1', xdsPort: 0, monitoringPort: 0, httpPort: 0, debounceMs: 10, debounceMaxMs: 100, pollMs: 1000 }) as const;
+
 /** `serve` flags binding every listener to 127.0.0.1 on a free port (the ports are in the `listening` log line). */
 export const LOCAL_FREE_PORTS: readonly string[] = ['--bind', '127.0.0.1', '--xds-port', '0', '--monitoring-port', '0', '--http-port', '0'];
 

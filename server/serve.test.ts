@@ -8,7 +8,7 @@ import { strict as assert } from 'node:assert';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { serve } from './serve.js';
-import { REPO_ROOT } from '../e2e/tspilot.js';
+import { inProcessServe, REPO_ROOT } from '../e2e/tspilot.js';
 
 /** Active handles and requests by kind (timers, workers, sockets…), as Node lists them. */
 function resources(): Map<string, number> {
@@ -24,14 +24,7 @@ describe('server/serve startup failure', function () {
     const before = resources();
     await assert.rejects(
       serve({
-        configDir: path.join(REPO_ROOT, 'examples', 'bookinfo'),
-        bind: '127.0.0.1',
-        xdsPort: 0,
-        monitoringPort: 0,
-        httpPort: 0,
-        debounceMs: 10,
-        debounceMaxMs: 100,
-        pollMs: 1000,
+        ...inProcessServe(path.join(REPO_ROOT, 'examples', 'bookinfo')),
         replicas: { peers: ['http://127.0.0.1:1'], peersService: { namespace: 'istio-system', name: 'tspilot' } },
       }),
       /--peers and --peers-service are alternatives/,

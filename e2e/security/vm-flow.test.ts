@@ -4,6 +4,7 @@
  * the root and a token asks for a certificate (its CSR claims another identity; it gets its own),
  * then uses that certificate — no token — as its client certificate for xDS.
  */
+import { inProcessServe } from '../tspilot.js';
 import 'reflect-metadata';
 import { strict as assert } from 'node:assert';
 import { X509Certificate, webcrypto } from 'node:crypto';
@@ -39,14 +40,7 @@ describe('VM flow: token → CreateCertificate on the TLS port → that certific
       .setExpirationTime('1h')
       .sign(privateKey);
     s = await serve({
-      configDir: path.join(dir, 'config'),
-      bind: '127.0.0.1',
-      xdsPort: 0,
-      monitoringPort: 0,
-      httpPort: 0,
-      debounceMs: 10,
-      debounceMaxMs: 100,
-      pollMs: 1000,
+      ...inProcessServe(path.join(dir, 'config')),
       xdsTlsPort: 0,
       jwtKeys: path.join(dir, 'jwks.json'),
       ca: {

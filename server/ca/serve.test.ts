@@ -7,7 +7,7 @@ import { strict as assert } from 'node:assert';
 import { X509Certificate } from 'node:crypto';
 import path from 'node:path';
 import { serve } from '../serve.js';
-import { REPO_ROOT } from '../../e2e/tspilot.js';
+import { inProcessServe, REPO_ROOT } from '../../e2e/tspilot.js';
 import { rmDir, tempDir } from './testkit.js';
 
 describe('serve with the mesh CA', function () {
@@ -15,14 +15,7 @@ describe('serve with the mesh CA', function () {
   it('starts the CA from the flags and reports citadel_server_root_cert_expiry_timestamp', async () => {
     const dir = tempDir();
     const s = await serve({
-      configDir: path.join(REPO_ROOT, 'examples', 'bookinfo'),
-      bind: '127.0.0.1',
-      xdsPort: 0,
-      monitoringPort: 0,
-      httpPort: 0,
-      debounceMs: 10,
-      debounceMaxMs: 100,
-      pollMs: 1000,
+      ...inProcessServe(path.join(REPO_ROOT, 'examples', 'bookinfo')),
       ca: {
         cacertsDir: path.join(dir, 'none'),
         caStateDir: path.join(dir, 'state'),

@@ -8,18 +8,7 @@
 import { strict as assert } from 'node:assert';
 import { touchedBy, type Deps } from '../../translators/deps.js';
 import { DepIndex, parseResourceId, resourceId } from './depindex.js';
-
-/** A small deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../push/incremental-fixture.js';
 
 const KEYS = ['vs:a', 'vs:b', 'vs:c', 'dr:a', 'dr:b', 'drlb:a', 'vs:*', 'dr:*'];
 

@@ -24,12 +24,12 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import type { ConfigEvent, MeshConfig } from '../model/config.js';
 import { parseNodeId, type Proxy } from '../model/proxy.js';
-import { pushReasons, type PushRequest } from '../model/push.js';
+import type { PushRequest } from '../model/push.js';
 import { CDS, EDS, LDS, RDS } from '../proto/typeurls.js';
 import { parseConfigText } from '../watchers/file/parse.js';
 import { buildMesh, DEFAULT_MESH_OPTIONS } from '../watchers/mesh.js';
 import { emptyState, reduce, takeChanges, type StoreState } from '../watchers/store/reduce.js';
-import { pushScope } from '../watchers/store/scope.js';
+import { storeChange } from '../watchers/store/stage.js';
 import { SnapshotCache } from '../server/cache/snapshot.js';
 import { PushRunner } from '../server/push/runner.js';
 import { vsYaml, writeMesh, type MeshSize } from './meshgen.js';
@@ -68,16 +68,7 @@ function step(
   const t0 = performance.now();
   const mesh = buildMesh(st, DEFAULT_MESH_OPTIONS, prev, kinds, keys).mesh;
   const buildMs = performance.now() - t0;
-  const req: PushRequest = {
-    mesh,
-    kinds,
-    keys,
-    scope: pushScope(prev, { mesh, kinds, keys }),
-    reasons: pushReasons(kinds),
-    firstChangeAt: 0,
-    buildMs,
-    exactKeys: true,
-  };
+  const req = storeChange(prev, mesh, kinds, keys, 0, buildMs);
   return { req, buildMs };
 }
 

@@ -17,21 +17,19 @@ import path from 'node:path';
 import v8 from 'node:v8';
 import { Session } from 'node:inspector/promises';
 import type { ConfigEvent, MeshConfig } from '../model/config.js';
-import { pushReasons, type PushRequest } from '../model/push.js';
-import { CDS, EDS, LDS, RDS } from '../proto/typeurls.js';
+import type { PushRequest } from '../model/push.js';
+import { CDS, LDS } from '../proto/typeurls.js';
 import { encodeSotwRequest, type WireNode } from '../proto/wire.js';
 import { parseConfigText } from '../watchers/file/parse.js';
 import { buildMesh, DEFAULT_MESH_OPTIONS } from '../watchers/mesh.js';
 import { emptyState, reduce, takeChanges } from '../watchers/store/reduce.js';
-import { pushScope } from '../watchers/store/scope.js';
+import { storeChange } from '../watchers/store/stage.js';
 import { SnapshotCache } from '../server/cache/snapshot.js';
 import { AdsEngine, type StreamHandle } from '../server/xds/ads.js';
 import { PushRunner } from '../server/push/runner.js';
-import { readSotw } from '../e2e/fleet/wire.js';
+import { followUp, readSotw } from '../e2e/fleet/wire.js';
 import { sliceYaml, vsYaml, writeMesh, type MeshSize } from './meshgen.js';
 import { fleetNode, type LabelShape } from './fleetnode.js';
-
-const routeOf = (listener: string): string | null => /^0\.0\.0\.0_(\d+)$/.exec(listener)?.[1] ?? null;
 
 function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -71,13 +69,8 @@ class Sim {
     this.responses++;
     const e = readSotw(b);
     this.request(e.typeUrl, [], false, e);
-    if (e.typeUrl === CDS) {
-      const eds = e.names.filter((n) => n.startsWith('outbound|') && !this.subs.get(EDS)?.has(n));
-      if (eds.length) this.request(EDS, eds);
-    } else if (e.typeUrl === LDS) {
-      const rds = e.names.map(routeOf).filter((n): n is string => n !== null && !this.subs.get(RDS)?.has(n));
-      if (rds.length) this.request(RDS, rds);
-    }
+    const next = followUp(e, (t) => this.subs.get(t));
+    if (next) this.request(next.typeUrl, next.names);
   }
 }
 
@@ -114,16 +107,7 @@ async function main(): Promise<void> {
     // As the store stage builds it (watchers/store/stage.ts): keys too, so an endpoint-only or
     // VirtualService-only change updates the previous mesh instead of rebuilding it.
     const next = buildMesh(st, DEFAULT_MESH_OPTIONS, mesh, kinds, keys).mesh;
-    const req: PushRequest = {
-      mesh: next,
-      kinds,
-      keys,
-      scope: pushScope(mesh, { mesh: next, kinds, keys }),
-      reasons: pushReasons(kinds),
-      firstChangeAt: 0,
-      buildMs: 0,
-      exactKeys: true,
-    };
+    const req = storeChange(mesh, next, kinds, keys);
     mesh = next;
     return req;
   };

@@ -9,8 +9,8 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { encodeDeltaRequest, encodeSotwRequest, type WireNode } from '../../proto/wire.js';
-import { CDS, EDS, LDS, RDS } from '../../proto/typeurls.js';
-import { namesField, readDelta, readSotw, withNames, type Envelope } from './wire.js';
+import { CDS, LDS } from '../../proto/typeurls.js';
+import { followUp, namesField, readDelta, readSotw, withNames, type Envelope } from './wire.js';
 
 export interface Arrival {
   readonly at: number;
@@ -43,9 +43,6 @@ const PATH = {
   sotw: '/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources',
   delta: '/envoy.service.discovery.v3.AggregatedDiscoveryService/DeltaAggregatedResources',
 };
-
-/** RDS name of an istiod outbound listener (`0.0.0.0_9080` → `9080`). */
-const routeOf = (listener: string): string | null => /^0\.0\.0\.0_(\d+)$/.exec(listener)?.[1] ?? null;
 
 export class FleetClient {
   readonly arrivals: Arrival[] = [];
@@ -194,13 +191,8 @@ export class FleetClient {
     this.ack(e);
     if (this.opts.nack) return;
     // Follow-up subscriptions, as Envoy does once clusters/listeners arrive.
-    if (e.typeUrl === CDS) {
-      const eds = e.names.filter((n) => n.startsWith('outbound|') && !this.subs.get(EDS)?.has(n));
-      if (eds.length) this.request(EDS, eds);
-    } else if (e.typeUrl === LDS) {
-      const rds = e.names.map(routeOf).filter((n): n is string => n !== null && !this.subs.get(RDS)?.has(n));
-      if (rds.length) this.request(RDS, rds);
-    }
+    const next = followUp(e, (t) => this.subs.get(t));
+    if (next) this.request(next.typeUrl, next.names);
   }
 
   /** Has the full config: every type seen at least once. */

@@ -9,6 +9,7 @@
  * same as one ACKing a few.
  */
 import protobuf from 'protobufjs';
+import { CDS, EDS, LDS, RDS } from '../../proto/typeurls.js';
 
 export interface Envelope {
   readonly version: string;
@@ -91,4 +92,27 @@ export function namesField(names: readonly string[]): Uint8Array {
 /** `head` (a request encoded without names) followed by the names field: one DiscoveryRequest. */
 export function withNames(head: Uint8Array, names: Uint8Array): Buffer {
   return Buffer.concat([head, names]);
+}
+
+/** RDS name of an istiod outbound listener (`0.0.0.0_9080` → `9080`). */
+export const routeOf = (listener: string): string | null => /^0\.0\.0\.0_(\d+)$/.exec(listener)?.[1] ?? null;
+
+/**
+ * What a sidecar subscribes to next once a response arrives, as Envoy does: EDS for the
+ * `outbound|…` clusters of a CDS response, RDS for the routes of an LDS response's listeners —
+ * only names not yet subscribed (`subscribed`); null when there is nothing new.
+ */
+export function followUp(
+  e: Envelope,
+  subscribed: (typeUrl: string) => ReadonlySet<string> | undefined,
+): { readonly typeUrl: string; readonly names: string[] } | null {
+  if (e.typeUrl === CDS) {
+    const names = e.names.filter((n) => n.startsWith('outbound|') && !subscribed(EDS)?.has(n));
+    return names.length ? { typeUrl: EDS, names } : null;
+  }
+  if (e.typeUrl === LDS) {
+    const names = e.names.map(routeOf).filter((n): n is string => n !== null && !subscribed(RDS)?.has(n));
+    return names.length ? { typeUrl: RDS, names } : null;
+  }
+  return null;
 }

@@ -10,7 +10,7 @@
 import { strict as assert } from 'node:assert';
 import type { ConfigEvent, MeshConfig } from '../../model/config.js';
 import { parseNodeId, type Proxy } from '../../model/proxy.js';
-import { pushReasons, type PushRequest } from '../../model/push.js';
+import type { PushRequest } from '../../model/push.js';
 import { encodeMessage } from '../../proto/encode.js';
 import { toProto3Json } from '../../proto/json.js';
 import { RDS } from '../../proto/typeurls.js';
@@ -19,7 +19,7 @@ import { piecesOf, type Pieces } from '../../translators/pieces.js';
 import { parseConfigText } from '../../watchers/file/parse.js';
 import { buildMesh, DEFAULT_MESH_OPTIONS } from '../../watchers/mesh.js';
 import { emptyState, reduce, takeChanges, type StoreState } from '../../watchers/store/reduce.js';
-import { pushScope } from '../../watchers/store/scope.js';
+import { storeChange } from '../../watchers/store/stage.js';
 import { PushRunner } from '../push/runner.js';
 import { SnapshotCache } from './snapshot.js';
 import { encodePieces } from './pieces.js';
@@ -70,8 +70,7 @@ function step(st: StoreState, prev: MeshConfig, events: ConfigEvent[]): PushRequ
   for (const e of events) reduce(st, e);
   const { kinds, keys } = takeChanges(st);
   const mesh = buildMesh(st, DEFAULT_MESH_OPTIONS, prev, kinds).mesh;
-  const scope = pushScope(prev, { mesh, kinds, keys });
-  return { mesh, kinds, keys, scope, reasons: pushReasons(kinds), firstChangeAt: 0, buildMs: 0, exactKeys: true };
+  return storeChange(prev, mesh, kinds, keys);
 }
 
 function proxy(): Proxy {

@@ -9,12 +9,12 @@
 import { strict as assert } from 'node:assert';
 import type { ConfigEvent, MeshConfig } from '../../model/config.js';
 import { parseNodeId, type Proxy } from '../../model/proxy.js';
-import { pushReasons, type PushRequest } from '../../model/push.js';
+import type { PushRequest } from '../../model/push.js';
 import { CDS, EDS, LDS, NDS, RDS, type XdsType } from '../../proto/typeurls.js';
 import { parseConfigText } from '../../watchers/file/parse.js';
 import { buildMesh, DEFAULT_MESH_OPTIONS } from '../../watchers/mesh.js';
 import { emptyState, reduce, takeChanges } from '../../watchers/store/reduce.js';
-import { pushScope } from '../../watchers/store/scope.js';
+import { storeChange } from '../../watchers/store/stage.js';
 import { outputParts, type OutputPart } from '../../translators/index.js';
 import { piecesOf } from '../../translators/pieces.js';
 import type { ResourceSnapshot } from '../cache/snapshot.js';
@@ -231,16 +231,7 @@ export function step(st: ReturnType<typeof emptyState>, prev: MeshConfig, events
   // a VirtualService-only change applied to the previous snapshot) equals a fresh one, field by field.
   const fresh = buildMesh(st, DEFAULT_MESH_OPTIONS, prev).mesh;
   assert.deepEqual({ ...mesh, objects: [...mesh.objects] }, { ...fresh, objects: [...fresh.objects] }, 'objects in key order');
-  return {
-    mesh,
-    kinds,
-    keys,
-    scope: pushScope(prev, { mesh, kinds, keys }),
-    reasons: pushReasons(kinds),
-    firstChangeAt: 0,
-    buildMs: 0,
-    exactKeys: true,
-  };
+  return storeChange(prev, mesh, kinds, keys);
 }
 
 export function initialFiles(): Map<string, string> {

@@ -18,7 +18,7 @@
  * notices (duplicates, skipped kinds) through notices.ts.
  */
 import { Observable, type SchedulerLike, asyncScheduler, defer, filter, map, scan, share, tap } from 'rxjs';
-import type { ConfigEvent, ConfigKey, ConfigKind, Rejection } from '../../model/config.js';
+import type { ConfigEvent, ConfigKey, ConfigKind, MeshConfig, Rejection } from '../../model/config.js';
 import { pushReasons, type PushRequest } from '../../model/push.js';
 import { buildMesh, type MeshOptions, DEFAULT_MESH_OPTIONS } from '../mesh.js';
 import { emptyState, reduce, takeChanges, type StoreState } from './reduce.js';
@@ -85,16 +85,33 @@ function nextOutput(prev: StoreOutput, b: Batch, opts: MeshOptions): StoreOutput
   const t0 = performance.now();
   const mesh = buildMesh(b.state, opts, prev.mesh, b.kinds, b.keys).mesh;
   const buildMs = performance.now() - t0;
-  const changed = { mesh, kinds: b.kinds as ReadonlySet<ConfigKind>, keys: b.keys as ReadonlySet<ConfigKey> };
-  const change: PushRequest = {
-    ...changed,
-    scope: pushScope(prev.mesh, changed),
-    reasons: pushReasons(b.kinds),
-    firstChangeAt: b.firstChangeAt,
+  const change = storeChange(prev.mesh, mesh, b.kinds, b.keys, b.firstChangeAt, buildMs);
+  return { mesh, change, status: statusOf(b.state) };
+}
+
+/**
+ * The push request for `mesh`, built from `prev` by a batch that changed exactly `kinds` and `keys`:
+ * its scope against `prev` and its reasons. The stage's, and the in-process drivers' (benches,
+ * equivalence tests) so they push what the stage would.
+ */
+export function storeChange(
+  prev: MeshConfig,
+  mesh: MeshConfig,
+  kinds: ReadonlySet<ConfigKind>,
+  keys: ReadonlySet<ConfigKey>,
+  firstChangeAt = 0,
+  buildMs = 0,
+): PushRequest {
+  return {
+    mesh,
+    kinds,
+    keys,
+    scope: pushScope(prev, { mesh, kinds, keys }),
+    reasons: pushReasons(kinds),
+    firstChangeAt,
     buildMs,
     exactKeys: true,
   };
-  return { mesh, change, status: statusOf(b.state) };
 }
 
 /**

@@ -91,7 +91,15 @@ export class AdsEngine {
   /** Names subscribed by all streams (see EngineOptions.maxServerNames). */
   private totalNames = 0;
   private seq = 0;
-  readonly counters: EngineCounters = { rejectedStreams: 0, unknownTypes: 0, largeResponses: 0, droppedResponses: 0, sendTimeouts: 0 };
+  readonly counters: EngineCounters = {
+    rejectedStreams: 0,
+    unknownTypes: 0,
+    largeResponses: 0,
+    droppedResponses: 0,
+    sendTimeouts: 0,
+    bytesWritten: 0,
+    writeMs: 0,
+  };
   private readonly opts: Required<EngineOptions>;
 
   constructor(
@@ -488,6 +496,7 @@ export class AdsEngine {
     const t = PUSH_ORDER.find((x) => conn.pending.has(x))!;
     const r = conn.pending.get(t)!;
     conn.pending.delete(t);
+    const w0 = performance.now();
     const bytes = conn.proto.encode(r, conn.io.alloc);
     const st = conn.state!;
     if (bytes.length > this.opts.largeResponseBytes || (this.opts.maxResponseBytes && bytes.length > this.opts.maxResponseBytes)) {
@@ -526,6 +535,8 @@ export class AdsEngine {
       this.requeue(conn);
       this.pump();
     });
+    this.counters.bytesWritten += bytes.length;
+    this.counters.writeMs += performance.now() - w0;
     this.events.sent?.(st, r, bytes.length);
   }
 

@@ -138,4 +138,7 @@ export interface EngineCounters {
   largeResponses: number;
   droppedResponses: number;
   sendTimeouts: number;
+  /** Response bytes handed to the transport, and the ms spent encoding and writing them (the transport's synchronous part: grpc-js frames each response into a copy of its own). */
+  bytesWritten: number;
+  writeMs: number;
 }

@@ -28,7 +28,8 @@ import type { ClassLease, ConfigWatcher, ResourceSnapshot } from '../cache/api.j
 import { subscribedCount } from './limits.js';
 import type { Outcome, Protocol, ProtocolFactory, XdsRequest } from './protocol.js';
 import { sotw } from './sotw.js';
-import type { ProtocolPart, SotwResponse, StreamState } from './state.js';
+import { SharedFrames } from './frames.js';
+import type { NonceSequence, ProtocolPart, SotwResponse, StreamState } from './state.js';
 import { isDebugType } from './debugtypes.js';
 import type { AuthResult, CallerIdentity } from '../security/identity.js';
 import {
@@ -101,6 +102,10 @@ export class AdsEngine {
     writeMs: 0,
   };
   private readonly opts: Required<EngineOptions>;
+  /** SotW nonces of this engine's streams (sotw.ts nonceFor). */
+  private readonly nonces: NonceSequence = { last: 0 };
+  /** Frames of the responses written this turn, shared by the streams sent the same one. */
+  readonly frames = new SharedFrames();
 
   constructor(
     private readonly cache: ConfigWatcher,
@@ -290,6 +295,7 @@ export class AdsEngine {
         connectedAt: this.now(),
         peer: conn.io.peer,
         types: new Map(),
+        nonces: this.nonces,
         nonceSeq: 0,
         ...(conn.identity !== undefined ? { identity: conn.identity } : {}),
       };
@@ -497,7 +503,11 @@ export class AdsEngine {
     const r = conn.pending.get(t)!;
     conn.pending.delete(t);
     const w0 = performance.now();
-    const bytes = conn.proto.encode(r, conn.io.alloc);
+    // A transport that sends frames as they are shares one encoding among the streams sent the same response (frames.ts).
+    const writeFramed = conn.io.writeFramed;
+    const encodeFramed = conn.proto.encodeFramed;
+    const frame = writeFramed && encodeFramed ? this.frames.frame(r, () => encodeFramed(r)) : null;
+    const bytes = frame ? frame.subarray(5) : conn.proto.encode(r, conn.io.alloc);
     const st = conn.state!;
     if (bytes.length > this.opts.largeResponseBytes || (this.opts.maxResponseBytes && bytes.length > this.opts.maxResponseBytes)) {
       const dropped = this.opts.maxResponseBytes > 0 && bytes.length > this.opts.maxResponseBytes;
@@ -528,13 +538,15 @@ export class AdsEngine {
       this.pump();
     }, this.opts.sendTimeoutMs);
     timer.unref?.();
-    conn.io.write(bytes, () => {
+    const done = (): void => {
       clearTimeout(timer);
       release();
       conn.busy = false;
       this.requeue(conn);
       this.pump();
-    });
+    };
+    if (frame) writeFramed!(frame, done);
+    else conn.io.write(bytes, done);
     this.counters.bytesWritten += bytes.length;
     this.counters.writeMs += performance.now() - w0;
     this.events.sent?.(st, r, bytes.length);

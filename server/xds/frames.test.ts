@@ -80,6 +80,16 @@ describe('server/xds shared response frames', function () {
     assert.equal(late.c.received.at(-1)!.nonce, early.c.received.at(-1)!.nonce);
   });
 
+  it("frames the first responses to requests per stream (a cold start's are not shared)", async () => {
+    h = await startHarness('grpc', meshOf(fixtureYaml()));
+    const peers = ['p1', 'p2'].map((id) => new Peer(h!.connect('sotw'), 'sotw', NODE(id)));
+    for (const p of peers) p.sub(CDS, []);
+    const got = await Promise.all(peers.map((p) => p.recvAck(2000)));
+    assert.equal(got[0]!.versionInfo, got[1]!.versionInfo);
+    assert.equal(h.engine.frames.reused, 0);
+    assert.equal(h.engine.frames.made, 0, 'not through the shared frames at all');
+  });
+
   it('keeps a frame only for the turn it was made in, and never shares one across nonces or versions', async () => {
     const f = new SharedFrames();
     const resources: SotwResponse['resources'] = [];

@@ -47,6 +47,8 @@ export interface FlatRow {
   readonly edits: number;
   /** Medians over the edits. */
   readonly pushMs: number;
+  /** The least push ms of the edits: on a shared machine the one least disturbed by other work. */
+  readonly minPushMs: number;
   readonly buildMs: number;
   /** Push ms spent encoding and writing responses, the rest (compute), and the response bytes written. */
   readonly writeMs: number;
@@ -125,6 +127,7 @@ async function one(services: number, o: FlatOptions, ctl: ServerControl): Promis
       services,
       edits: rows.length,
       pushMs: median(rows.map((r) => r.pushMs)),
+      minPushMs: Math.min(...rows.map((r) => r.pushMs)),
       buildMs: median(rows.map((r) => r.buildMs)),
       writeMs: median(rows.map((r) => r.writeMs)),
       computeMs: median(rows.map((r) => r.pushMs - r.writeMs)),
@@ -145,14 +148,14 @@ export function flatTable(rows: readonly FlatRow[], o: FlatOptions): string {
   return [
     `one VirtualService edit (svc-0's weights), ${o.proxies} SotW proxies (labels per Deployment), ${o.endpointsPerService} endpoints/service, ${o.namespaces} namespaces, root Sidecar scoping${o.heavy ? ', heavy shape' : ''}; medians of ${o.edits} edits`,
     '',
-    '| services | push ms (server) | of which compute ms | of which write ms | KB written per edit | store build ms | server CPU ms | edit → all affected proxies have RDS ms | push ms of each edit |',
-    '|---|---|---|---|---|---|---|---|---|',
+    '| services | push ms (server) | least push ms | of which compute ms | of which write ms | KB written per edit | store build ms | server CPU ms | edit → all affected proxies have RDS ms | push ms of each edit |',
+    '|---|---|---|---|---|---|---|---|---|---|',
     ...rows.map(
       (r) =>
-        `| ${r.services} | ${r.pushMs.toFixed(1)} | ${r.computeMs.toFixed(1)} | ${r.writeMs.toFixed(1)} | ${(r.bytes / 1024).toFixed(0)} | ${r.buildMs.toFixed(1)} | ${r.cpuMs.toFixed(0)} | ${r.convergeMs.toFixed(0)} | ${r.allPushMs.map((x) => x.toFixed(1)).join(', ')} |`,
+        `| ${r.services} | ${r.pushMs.toFixed(1)} | ${r.minPushMs.toFixed(1)} | ${r.computeMs.toFixed(1)} | ${r.writeMs.toFixed(1)} | ${(r.bytes / 1024).toFixed(0)} | ${r.buildMs.toFixed(1)} | ${r.cpuMs.toFixed(0)} | ${r.convergeMs.toFixed(0)} | ${r.allPushMs.map((x) => x.toFixed(1)).join(', ')} |`,
     ),
     '',
-    'compute: push ms less write ms (translation, carry-over, versions, compose); write: encoding the responses and handing them to grpc-js (which frames each into a copy of its own).',
+    'compute: push ms less write ms (translation, carry-over, versions, compose); write: encoding the responses and handing them to grpc-js (one gRPC frame per distinct response of a push, shared by the streams it goes to: server/xds/frames.ts). Medians of the edits, and the least (the edit least disturbed by other work on a shared machine).',
   ].join('\n');
 }
 
@@ -169,6 +172,7 @@ export async function flatMain(o: FlatOptions, ctl: ServerControl): Promise<Flat
     'ms (MB for bytes)',
     [
       { name: 'push ms', points: rows.map((r) => ({ x: r.services, y: r.pushMs })) },
+      { name: 'least push ms', points: rows.map((r) => ({ x: r.services, y: r.minPushMs })) },
       { name: 'compute ms', points: rows.map((r) => ({ x: r.services, y: r.computeMs })) },
       { name: 'write ms', points: rows.map((r) => ({ x: r.services, y: r.writeMs })) },
       { name: 'MB written per edit', points: rows.map((r) => ({ x: r.services, y: r.bytes / 1e6 })) },

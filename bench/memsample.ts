@@ -2,7 +2,8 @@
  * @module bench/memsample
  * Where the server's RSS is during the bench: polls the server's GET /debug/memory
  * (server/memory.ts) every `everyMs` and keeps each answer as a sample — RSS, the main V8 heap
- * committed and used, external memory (ArrayBuffers within it), the parse worker's heap — with
+ * committed and used, ArrayBuffers (grpc-js's framed responses in flight or awaiting GC) and all
+ * external memory, the parse worker's heap, file-backed pages — with
  * the time since sampling started. A scenario asks for the sample with the highest RSS in its
  * window (its peak's breakdown), and the run's samples are drawn over time with the scenarios
  * marked (bench/plot.ts plotSeries). A sample is taken when the server answers: a server busy in a
@@ -25,7 +26,11 @@ export interface MemSample {
   readonly worker: number;
   /** File-backed RSS (the node binary, libraries, ICU data); 0 if not reported. */
   readonly file: number;
-  /** Anonymous RSS in neither V8 heap nor external memory: nghttp2, malloc's free lists, V8's own metadata, stacks. */
+  /**
+   * Anonymous RSS in neither V8 heap nor ArrayBuffers: nghttp2 and node's per-connection memory,
+   * malloc's free lists, V8's own metadata, stacks. External memory beyond ArrayBuffers is left out:
+   * it is mostly re2-wasm's 16 MB WebAssembly memory, reserved but hardly resident (smaps: ~0 MB).
+   */
   readonly rest: number;
 }
 
@@ -44,7 +49,7 @@ export function sampleOf(t: number, r: Report): MemSample {
   const worker = r.workers.reduce((a, w) => a + w.committed, 0) / MB;
   const s = { t, rss: r.rss / MB, heapTotal: r.heapTotal / MB, heapUsed: r.heapUsed / MB, external: r.external / MB, arrayBuffers: r.arrayBuffers / MB, worker };
   const file = (r.rssFile ?? 0) / MB;
-  return { ...s, file, rest: s.rss - file - s.heapTotal - s.external - s.worker };
+  return { ...s, file, rest: s.rss - file - s.heapTotal - s.arrayBuffers - s.worker };
 }
 
 export class MemSampler {
@@ -104,11 +109,11 @@ export class MemSampler {
 export function breakdownRow(name: string, peakRssMb: number, s: MemSample | undefined): string {
   if (!s) return `| ${name} | ${peakRssMb.toFixed(0)} | — | — | — | — | — | — |`;
   const f = (n: number): string => n.toFixed(0);
-  return `| ${name} | ${f(peakRssMb)} | ${f(s.rss)} at ${s.t.toFixed(1)} s | ${f(s.heapTotal)} (${f(s.heapUsed)}) | ${f(s.external)} (${f(s.arrayBuffers)}) | ${f(s.worker)} | ${f(s.file)} | ${f(s.rest)} |`;
+  return `| ${name} | ${f(peakRssMb)} | ${f(s.rss)} at ${s.t.toFixed(1)} s | ${f(s.heapTotal)} (${f(s.heapUsed)}) | ${f(s.arrayBuffers)} (${f(s.external)}) | ${f(s.worker)} | ${f(s.file)} | ${f(s.rest)} |`;
 }
 
 export const BREAKDOWN_HEADER = [
-  '| scenario | peak RSS MB (/proc, 100 ms) | highest /debug/memory sample: RSS MB at | main V8 heap committed (used) MB | external (ArrayBuffers) MB | parse worker heap MB | file-backed MB (node binary, libraries) | rest MB (nghttp2, malloc free lists, V8 metadata, stacks) |',
+  '| scenario | peak RSS MB (/proc, 100 ms) | highest /debug/memory sample: RSS MB at | main V8 heap committed (used) MB | ArrayBuffers (all external) MB | parse worker heap MB | file-backed MB (node binary, libraries) | rest MB (nghttp2, malloc free lists, V8 metadata, stacks) |',
   '|---|---|---|---|---|---|---|---|',
 ];
 
@@ -125,7 +130,7 @@ export async function plotMemory(file: string, title: string, samples: readonly 
       line('RSS', (s) => s.rss),
       line('main heap committed', (s) => s.heapTotal),
       line('main heap used', (s) => s.heapUsed),
-      line('external', (s) => s.external),
+      line('ArrayBuffers', (s) => s.arrayBuffers),
       line('parse worker heap', (s) => s.worker),
       line('file-backed', (s) => s.file),
       line('rest (anonymous)', (s) => s.rest),

@@ -14,6 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { serve } from './serve.js';
 import { inProcessServe, REPO_ROOT } from '../e2e/tspilot.js';
 import { FleetClient } from '../e2e/fleet/client.js';
+import * as grpc from '@grpc/grpc-js';
 import type { WireNode } from '../proto/wire.js';
 
 v8.setFlagsFromString('--expose-gc');
@@ -59,6 +60,16 @@ describe('server: a closed stream leaves no state behind', function () {
       clients.push(nacker);
       nacker.connect();
       await until('the NACKing proxy to be served', () => nacker.arrivals.length > 0);
+
+      // grpc-js keeps no channelz records of the xDS server and its connections (nothing serves channelz).
+      const servers = await new Promise<unknown[]>((resolve, reject) =>
+        grpc.getChannelzHandlers().GetServers(
+          // The handler reads only `request` of its unary call.
+          { request: { start_server_id: 0, max_results: 0 } } as unknown as Parameters<ReturnType<typeof grpc.getChannelzHandlers>['GetServers']>[0],
+          (err, r) => (err ? reject(err) : resolve(r?.server ?? [])),
+        ),
+      );
+      assert.deepEqual(servers, [], 'channelz records of the xDS server');
 
       const states = running.engine.streams();
       assert.equal(states.length, clients.length);

@@ -47,7 +47,15 @@ interface Report {
 /** MB figures of a /debug/memory answer. */
 export function sampleOf(t: number, r: Report): MemSample {
   const worker = r.workers.reduce((a, w) => a + w.committed, 0) / MB;
-  const s = { t, rss: r.rss / MB, heapTotal: r.heapTotal / MB, heapUsed: r.heapUsed / MB, external: r.external / MB, arrayBuffers: r.arrayBuffers / MB, worker };
+  const s = {
+    t,
+    rss: r.rss / MB,
+    heapTotal: r.heapTotal / MB,
+    heapUsed: r.heapUsed / MB,
+    external: r.external / MB,
+    arrayBuffers: r.arrayBuffers / MB,
+    worker,
+  };
   const file = (r.rssFile ?? 0) / MB;
   return { ...s, file, rest: s.rss - file - s.heapTotal - s.arrayBuffers - s.worker };
 }
@@ -118,7 +126,12 @@ export const BREAKDOWN_HEADER = [
 ];
 
 /** RSS and its parts over the run, scenarios marked. */
-export async function plotMemory(file: string, title: string, samples: readonly MemSample[], marks: readonly { t: number; label: string }[]): Promise<void> {
+export async function plotMemory(
+  file: string,
+  title: string,
+  samples: readonly MemSample[],
+  marks: readonly { t: number; label: string }[],
+): Promise<void> {
   const line = (name: string, f: (s: MemSample) => number): { name: string; points: { t: number; mb: number }[] } => ({
     name,
     points: samples.map((s) => ({ t: s.t, mb: f(s) })),

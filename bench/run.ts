@@ -160,7 +160,12 @@ async function main(): Promise<void> {
   process.stderr.write(`plot: ${o.png}\n`);
   if (r.memory?.samples.length) {
     const memPng = o.png.replace(/(\.png)?$/, '-memory.png');
-    await plotMemory(memPng, `tspilot server memory: ${r.size.services} svc, ${r.size.proxies} ${r.size.delta ? 'delta' : 'SotW'} proxies`, r.memory.samples, r.memory.marks);
+    await plotMemory(
+      memPng,
+      `tspilot server memory: ${r.size.services} svc, ${r.size.proxies} ${r.size.delta ? 'delta' : 'SotW'} proxies`,
+      r.memory.samples,
+      r.memory.marks,
+    );
     process.stderr.write(`plot: ${memPng}\n`);
   }
   if (o.json) await writeFile(o.json, JSON.stringify({ ...r, scenarios: r.scenarios.map(({ ms: _ms, ...s }) => s) }, null, 2));

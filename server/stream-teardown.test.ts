@@ -65,7 +65,9 @@ describe('server: a closed stream leaves no state behind', function () {
       const servers = await new Promise<unknown[]>((resolve, reject) =>
         grpc.getChannelzHandlers().GetServers(
           // The handler reads only `request` of its unary call.
-          { request: { start_server_id: 0, max_results: 0 } } as unknown as Parameters<ReturnType<typeof grpc.getChannelzHandlers>['GetServers']>[0],
+          { request: { start_server_id: 0, max_results: 0 } } as unknown as Parameters<
+            ReturnType<typeof grpc.getChannelzHandlers>['GetServers']
+          >[0],
           (err, r) => (err ? reject(err) : resolve(r?.server ?? [])),
         ),
       );

@@ -61,7 +61,10 @@ describe('watchers/file/parse-pool ParseWorker', function () {
     const young = h.spaces['new_space']!.committed / 1048576;
     assert.ok(young <= 2, `worker young generation committed ${young.toFixed(1)} MB`);
     assert.ok(h.used > 0 && h.committed >= h.used);
-    assert.ok((await parseWorkerHeaps()).some((x) => x.limit === h.limit), 'listed among the open pools');
+    assert.ok(
+      (await parseWorkerHeaps()).some((x) => x.limit === h.limit),
+      'listed among the open pools',
+    );
     await w.close();
     assert.equal(await w.heap(), undefined, 'no worker once closed');
     assert.ok(!(await parseWorkerHeaps()).some((x) => x.limit === h.limit), 'a closed pool is no longer listed');

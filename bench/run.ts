@@ -65,6 +65,14 @@ async function main(): Promise<void> {
         .choices(['virtualservice', 'virtualservice-services', 'httproute'])
         .default('virtualservice'),
     )
+    .addOption(
+      new Option(
+        '--source <kind>',
+        'where the server reads the mesh: file (the folder; changes are file writes) or kube (the Kubernetes API server stand-in in its own process; changes are API writes the server sees as watch events)',
+      )
+        .choices(['file', 'kube'])
+        .default('file'),
+    )
     .option('--churn-seconds <n>', 'churn scenario length', Number, 3)
     .option('--churn-rate <n>', 'endpoint changes per second during churn', Number, 2)
     .option('--json <file>', 'write machine-readable results')
@@ -153,7 +161,7 @@ async function main(): Promise<void> {
   process.stdout.write(table(r) + '\n');
   await plotCdf(
     o.png,
-    `tspilot: ${r.size.services} svc × ${r.size.endpointsPerService} ep, ${r.size.proxies} ${r.size.delta ? 'delta' : 'SotW'} proxies`,
+    `tspilot: ${r.size.services} svc × ${r.size.endpointsPerService} ep, ${r.size.proxies} ${r.size.delta ? 'delta' : 'SotW'} proxies, source ${r.source.kind}`,
     r.scenarios.map((s) => ({ name: s.name, ms: s.ms })),
   );
   process.stderr.write(`plot: ${o.png}\n`);

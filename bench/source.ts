@@ -38,6 +38,8 @@ export interface MeshSource {
   endpointChange(variant: number): Promise<Write>;
   /** CPU seconds of the source's own process (the API server stand-in); undefined for the folder. */
   cpu(): number | undefined;
+  /** The API server stand-in's URL (kube only). */
+  readonly apiUrl?: string;
   /** Objects the stand-in was loaded with and how long that took (kube only). */
   readonly loaded?: { readonly objects: number; readonly loadMs: number };
   close(): Promise<void>;
@@ -133,6 +135,7 @@ export async function kubeSource(meshDir: string, workDir: string, size: MeshSiz
   };
   return {
     kind: 'kube',
+    apiUrl: base,
     serverArgs: ['--kubeconfig', kubeconfig, '--webhook-port', '0'],
     loaded,
     routeChange: async (w) => {

@@ -1,7 +1,8 @@
 /**
  * @module bench/run
  * `npm run bench`: the command line. By default runs the scenarios (scenarios.ts: the real
- * `tspilot serve` in a child process, a simulated fleet, then the bare grpc-js ceiling), prints
+ * `tspilot serve` in a child process on the mesh folder, or with `--source kube` on the Kubernetes
+ * API server stand-in in another child (source.ts), a simulated fleet, then the bare grpc-js ceiling), prints
  * the table (report.ts), writes a PNG of the latency CDFs and optionally JSON. `--soak`, `--cli`
  * and `--flat` run the other benches instead (soak.ts, cli.ts, flat.ts).
  */
@@ -105,6 +106,8 @@ async function main(): Promise<void> {
     .option('--edits <n>', 'flat: VirtualService edits per size (the median is reported)', Number, 7)
     .parse();
   const o = p.opts<BenchOptions & SoakFlags & { cli: boolean; runs: number; flat?: string; edits: number }>();
+  if (o.source === 'kube' && (o.flat || o.cli || o.soak))
+    throw new InvalidArgumentError('--source kube runs the scenarios only (--flat, --soak and --cli read the mesh folder)');
   if (o.flat) {
     const sizes = o.flat.split(',').map((x) => Number(x.trim()));
     if (sizes.some((n) => !Number.isInteger(n) || n <= 0))

@@ -115,6 +115,8 @@ export async function kubeSource(meshDir: string, workDir: string, size: MeshSiz
       contexts: [{ name: 'bench', context: { cluster: 'bench', user: 'bench' } }],
     }),
   );
+  // The bench's HTTP client is loaded and connected now, not inside the first scenario.
+  await call(`${base}/version`, { method: 'GET' });
   const routeKind = size.routing === 'httproute' ? 'HTTPRoute' : 'VirtualService';
   /** Last resourceVersion seen per object path (the writer's informer cache). */
   const seen = new Map<string, string>();

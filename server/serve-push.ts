@@ -54,6 +54,8 @@ export function startPushing(
   // Pushes are sliced (runner.submit): between slices ACKs, requests and /ready keep flowing, and a
   // newer change supersedes the rest of a running push.
   let rec: { end(responses: number): unknown } | null = null;
+  // The engine's write counters when the push started: the push's own encode-and-write share (issue 18's flat cost).
+  let written = { bytes: 0, ms: 0 };
   const runner = new PushRunner(cache, engine, {
     classError: ({ proxyClass, error, streams }) => (
       observer.metrics.pushContextErrors.inc(),
@@ -64,6 +66,7 @@ export function startPushing(
     ),
     pushStarted: ({ request }) => {
       rec = observer.beginPush(request);
+      written = { bytes: engine.counters.bytesWritten, ms: engine.counters.writeMs };
     },
     pushDone: ({ request: u, responses, ms, superseded, slices }) => {
       rec?.end(responses);
@@ -77,6 +80,8 @@ export function startPushing(
           rejected: u.mesh.rejected.length,
           responses,
           pushMs: Math.round(ms * 10) / 10,
+          writeMs: Math.round((engine.counters.writeMs - written.ms) * 10) / 10,
+          bytesWritten: engine.counters.bytesWritten - written.bytes,
           buildMs: Math.round(u.buildMs * 10) / 10,
           slices,
           superseded,

@@ -7,6 +7,7 @@
  * `npm run bench` prints.
  */
 import type { MeshSize } from './meshgen.js';
+import { BREAKDOWN_HEADER, breakdownRow, type MemSample } from './memsample.js';
 
 export interface ScenarioResult {
   readonly name: string;
@@ -31,6 +32,8 @@ export interface ScenarioResult {
   /** CPU seconds of the API server stand-in's process during the scenario (`--source kube` only). */
   readonly apiServerCpuSeconds?: number;
   readonly ms: number[];
+  /** The server's /debug/memory sample with the highest RSS in the scenario (bench/memsample.ts). */
+  readonly memAtPeak?: MemSample | undefined;
 }
 
 export interface BenchResult {
@@ -52,6 +55,8 @@ export interface BenchResult {
   readonly throughputRatio: number;
   /** Fleet streams that failed and were retried (as Envoy would). */
   readonly fleetRetries: number;
+  /** The server's memory over the run, and where each scenario started (bench/memsample.ts). */
+  readonly memory?: { readonly samples: readonly MemSample[]; readonly marks: readonly { t: number; label: string }[] };
 }
 
 export interface SourceInfo {
@@ -108,5 +113,14 @@ export function table(r: BenchResult): string {
     '',
     `fleet streams that failed and were retried: ${r.fleetRetries}`,
     `cold start throughput: tspilot ${r.tspilotColdMbPerS.toFixed(1)} MB/s, ceiling ${r.ceiling.mbPerS.toFixed(1)} MB/s → ratio ${(r.throughputRatio * 100).toFixed(0)}%`,
+    ...(r.memory
+      ? [
+          '',
+          "server memory at each scenario's peak (GET /debug/memory):",
+          '',
+          ...BREAKDOWN_HEADER,
+          ...r.scenarios.filter((s) => s.peakRssMb).map((s) => breakdownRow(s.name, s.peakRssMb, s.memAtPeak)),
+        ]
+      : []),
   ].join('\n');
 }

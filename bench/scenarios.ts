@@ -27,6 +27,7 @@ import { startServerOn, stopChild, TUNED_SERVER_FLAGS } from './launch.js';
 import { maxOf, pct, scopeText, type BenchResult, type ScenarioResult } from './report.js';
 import { runCeiling } from './ceiling-run.js';
 import { sleep, waitFor } from './wait.js';
+import { MemSampler } from './memsample.js';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 
@@ -96,6 +97,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     `bench: ${o.services} services × ${o.endpointsPerService} endpoints in ${o.namespaces} namespaces, ${o.proxies} ${o.delta ? 'delta' : 'SotW'} proxies (labels: ${o.labels ?? 'deployment'}), ${scopeText(size)}${size.heavy ? ', heavy shape (2 ports, DestinationRule with 2 subsets on every service, Pods)' : ''}${size.routing && size.routing !== 'virtualservice' ? `, routing: ${size.routing}` : ''}`,
   );
   const pushLog: { pushMs: number; sinceChangeMs: number }[] = [];
+  let monitoringPort = 0;
   const tls = o.tls
     ? await benchTls(
         dir,
@@ -127,6 +129,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
       (line) => {
         // The server's warnings and errors are shown (a few): a source that cannot sync otherwise just hangs the start.
         if (/"level":"(warn|error|fatal)"/.test(line) && shown++ < 10) log(`server: ${line.slice(0, 400)}`);
+        if (line.includes('"listening"')) monitoringPort = (JSON.parse(line) as { monitoring?: number }).monitoring ?? 0;
         if (!line.includes('config pushed')) return;
         try {
           const l = JSON.parse(line) as { pushMs: number; sinceChangeMs: number };
@@ -145,6 +148,8 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
   const serverStartMs = performance.now() - start0;
   const startCpu1 = source.cpu();
   const stats = new ProcStats(server.proc.pid!);
+  // Where the RSS is, over the run (server/memory.ts via GET /debug/memory).
+  const mem = new MemSampler(`http://127.0.0.1:${monitoringPort}/debug/memory`);
   const address = `127.0.0.1:${server.port}`;
   const fleet = Array.from(
     { length: o.proxies },
@@ -174,6 +179,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
       const fleetCpu0 = process.cpuUsage();
       const wall0 = performance.now();
       stats.resetPeak();
+      const memT0 = mem.mark(name.replace(/ \(.*/, ''));
       const bytes0 = fleet.reduce((a, c) => a + c.bytes, 0);
       const push0 = pushLog.length;
       const src0 = source.cpu();
@@ -201,6 +207,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
         pushMs: pushes.reduce((a, p) => a + p.pushMs, 0),
         changeToPushMs: maxOf(pushes.map((p) => p.sinceChangeMs)),
         ...(src0 !== undefined ? { apiServerCpuSeconds: (source.cpu() ?? src0) - src0 } : {}),
+        memAtPeak: mem.peakSince(memT0),
         ...extra(),
       });
     };
@@ -318,6 +325,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
   } finally {
     for (const c of fleet) c.stop();
     stats.stop();
+    await mem.stop();
     await stopChild(server.proc);
     await source.close();
   }
@@ -352,5 +360,6 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     tspilotColdMbPerS,
     throughputRatio: ceil.mbPerS ? tspilotColdMbPerS / ceil.mbPerS : 0,
     fleetRetries: fleet.reduce((a, c) => a + c.retries, 0),
+    memory: { samples: mem.samples, marks: mem.marks },
   };
 }

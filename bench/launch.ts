@@ -1,7 +1,7 @@
 /**
  * @module bench/launch
  * How the bench starts and stops its child processes: the real `tspilot serve` (dist/server/main.js)
- * on the bench's mesh folder with the bench's flags, on free ports on 127.0.0.1, ready once it logs
+ * on the bench's mesh folder (or another source's flags) with the bench's flags, on free ports on 127.0.0.1, ready once it logs
  * `listening`; any other child (the ceiling server) ready at a line it recognises; SIGTERM, then
  * SIGKILL after 10 s. Run as children so the server's CPU and RSS are measured apart from the fleet.
  * The server is launched as deployed: the environment and node flags of main.js's first line
@@ -61,9 +61,23 @@ export function startServer(
   tls?: { readonly serverArgs: readonly string[] },
   serverFlags: readonly string[] = [],
 ): Promise<{ proc: ChildProcess; port: number }> {
+  return startServerOn(nodeArgs, ['--config-dir', meshDir], onLine, tls, serverFlags);
+}
+
+/**
+ * As startServer, with the source given by its flags (`--config-dir <dir>`, or `--kubeconfig <file>`
+ * and its options: bench/source.ts). In Kubernetes mode `listening` comes once every informer has listed.
+ */
+export function startServerOn(
+  nodeArgs: string[],
+  sourceArgs: readonly string[],
+  onLine: (line: string) => void,
+  tls?: { readonly serverArgs: readonly string[] },
+  serverFlags: readonly string[] = [],
+): Promise<{ proc: ChildProcess; port: number }> {
   const launch = launchCommand(path.join(ROOT, 'dist/server/main.js'), ['serve'], nodeArgs);
   return startChild(
-    [...launch.args, '--config-dir', meshDir, ...LOCAL_FREE_PORTS, ...serverFlags, '--log-level', 'info', ...(tls?.serverArgs ?? [])],
+    [...launch.args, ...sourceArgs, ...LOCAL_FREE_PORTS, ...serverFlags, '--log-level', 'info', ...(tls?.serverArgs ?? [])],
     (line) => {
       try {
         const l = JSON.parse(line) as { msg?: string; xds?: number; xdsTls?: number };

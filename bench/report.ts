@@ -2,8 +2,9 @@
  * @module bench/report
  * What a bench run measured and how it is printed: one ScenarioResult per scenario (latency
  * percentiles over the proxies, server CPU and peak RSS, bytes, other types pushed, the server's
- * own push timings, the fleet's CPU), the BenchResult of a whole run with the ceiling comparison,
- * and the markdown table `npm run bench` prints.
+ * own push timings, the fleet's CPU, with `--source kube` the API server stand-in's CPU), the
+ * BenchResult of a whole run with its source and the ceiling comparison, and the markdown table
+ * `npm run bench` prints.
  */
 import type { MeshSize } from './meshgen.js';
 import { BREAKDOWN_HEADER, breakdownRow, type MemSample } from './memsample.js';
@@ -28,6 +29,8 @@ export interface ScenarioResult {
   readonly fleetCpuSeconds: number;
   /** The fleet used over ~90 % of a core: latencies measure the fleet as much as the server. */
   readonly fleetBound: boolean;
+  /** CPU seconds of the API server stand-in's process during the scenario (`--source kube` only). */
+  readonly apiServerCpuSeconds?: number;
   readonly ms: number[];
   /** The server's /debug/memory sample with the highest RSS in the scenario (bench/memsample.ts). */
   readonly memAtPeak?: MemSample | undefined;
@@ -39,6 +42,13 @@ export interface BenchResult {
   readonly configBytesPerProxy: number;
   /** Flags given to the server beyond the bench's ports and mesh folder (none: its defaults). */
   readonly serverFlags: readonly string[];
+  /**
+   * Where the server read the mesh (bench/source.ts): `file` (the folder, changes are file writes) or
+   * `kube` (the API server stand-in in its own process, changes are API writes seen as watch events);
+   * how long the server took from launch to serving (Kubernetes mode: every informer listed) and,
+   * for kube, the objects loaded and the stand-in's CPU during that startup.
+   */
+  readonly source: SourceInfo;
   readonly scenarios: ScenarioResult[];
   readonly ceiling: { coldStartMs: number; bytes: number; mbPerS: number };
   readonly tspilotColdMbPerS: number;
@@ -47,6 +57,21 @@ export interface BenchResult {
   readonly fleetRetries: number;
   /** The server's memory over the run, and where each scenario started (bench/memsample.ts). */
   readonly memory?: { readonly samples: readonly MemSample[]; readonly marks: readonly { t: number; label: string }[] };
+}
+
+export interface SourceInfo {
+  readonly kind: 'file' | 'kube';
+  readonly serverStartMs: number;
+  readonly objects?: number;
+  readonly loadMs?: number;
+  readonly apiServerStartCpuSeconds?: number;
+}
+
+/** One line naming the source, for the table's header and the plot's title. */
+export function sourceText(s: SourceInfo): string {
+  return s.kind === 'kube'
+    ? `source: kube (API server stand-in, ${s.objects ?? '?'} objects; changes are API writes seen as watch events; server listening after ${(s.serverStartMs / 1000).toFixed(1)} s, stand-in CPU ${(s.apiServerStartCpuSeconds ?? 0).toFixed(2)} s meanwhile)`
+    : `source: file (the mesh folder; changes are file writes; server listening after ${(s.serverStartMs / 1000).toFixed(1)} s)`;
 }
 
 /** Max without spreading (a minute of churn gives hundreds of thousands of samples). */
@@ -66,20 +91,24 @@ export function scopeText(size: MeshSize): string {
 
 export function table(r: BenchResult): string {
   const f = (n: number): string => (n >= 100 ? n.toFixed(0) : n.toFixed(1));
+  const kube = r.source.kind === 'kube';
+  const api = (s: ScenarioResult): string =>
+    kube ? ` ${s.apiServerCpuSeconds === undefined ? '—' : s.apiServerCpuSeconds.toFixed(2)} |` : '';
   const rows = r.scenarios.map(
     (s) =>
       `| ${s.name} | ${s.ms.length} (${s.proxies}) | ${f(s.p50)} | ${f(s.p99)} | ${f(s.max)} | ${s.cpuSeconds.toFixed(2)} | ${s.peakRssMb ? s.peakRssMb.toFixed(0) : '—'} | ${(s.bytesSent / 1e6).toFixed(1)} | ${
         Object.entries(s.otherTypes)
           .map(([k, v]) => `${k}:${v}`)
           .join(' ') || '—'
-      } | ${s.pushes ? `${s.pushes}: ${f(s.pushMs)} (${s.changeToPushMs})` : '—'} | ${s.fleetCpuSeconds.toFixed(2)}${s.fleetBound ? ' (fleet-bound)' : ''} |`,
+      } | ${s.pushes ? `${s.pushes}: ${f(s.pushMs)} (${s.changeToPushMs})` : '—'} | ${s.fleetCpuSeconds.toFixed(2)}${s.fleetBound ? ' (fleet-bound)' : ''} |${api(s)}`,
   );
   return [
     `mesh: ${r.size.heavy ? 'heavy shape, ' : ''}${r.size.services} services × ${r.size.endpointsPerService} endpoints, ${r.size.namespaces} namespaces; ${r.size.proxies} ${r.size.delta ? 'delta' : 'SotW'} proxies; ${scopeText(r.size)}${r.size.routing === 'httproute' ? '; routing as Gateway API HTTPRoutes over version Services' : r.size.routing === 'virtualservice-services' ? '; routing as VirtualServices over version Services' : ''}`,
     `config per proxy: ${(r.configBytesPerProxy / 1024).toFixed(1)} KB; server flags: ${r.serverFlags.length ? r.serverFlags.join(' ') : 'defaults'}`,
+    sourceText(r.source),
     '',
-    '| scenario | samples (proxies) | p50 ms | p99 ms | max ms | server CPU s | server peak RSS MB | MB sent | other types pushed | pushes: compute ms (max change→pushed ms) | fleet CPU s |',
-    '|---|---|---|---|---|---|---|---|---|---|---|',
+    `| scenario | samples (proxies) | p50 ms | p99 ms | max ms | server CPU s | server peak RSS MB | MB sent | other types pushed | pushes: compute ms (max change→pushed ms) | fleet CPU s |${kube ? ' API server CPU s |' : ''}`,
+    `|---|---|---|---|---|---|---|---|---|---|---|${kube ? '---|' : ''}`,
     ...rows,
     '',
     `fleet streams that failed and were retried: ${r.fleetRetries}`,

@@ -1,7 +1,8 @@
 /**
  * @module bench/run
  * `npm run bench`: the command line. By default runs the scenarios (scenarios.ts: the real
- * `tspilot serve` in a child process, a simulated fleet, then the bare grpc-js ceiling), prints
+ * `tspilot serve` in a child process on the mesh folder, or with `--source kube` on the Kubernetes
+ * API server stand-in in another child (source.ts), a simulated fleet, then the bare grpc-js ceiling), prints
  * the table (report.ts), writes a PNG of the latency CDFs and optionally JSON. `--soak`, `--cli`
  * and `--flat` run the other benches instead (soak.ts, cli.ts, flat.ts).
  */
@@ -66,6 +67,14 @@ async function main(): Promise<void> {
         .choices(['virtualservice', 'virtualservice-services', 'httproute'])
         .default('virtualservice'),
     )
+    .addOption(
+      new Option(
+        '--source <kind>',
+        'where the server reads the mesh: file (the folder; changes are file writes) or kube (the Kubernetes API server stand-in in its own process; changes are API writes the server sees as watch events)',
+      )
+        .choices(['file', 'kube'])
+        .default('file'),
+    )
     .option('--churn-seconds <n>', 'churn scenario length', Number, 3)
     .option('--churn-rate <n>', 'endpoint changes per second during churn', Number, 2)
     .option('--json <file>', 'write machine-readable results')
@@ -98,6 +107,8 @@ async function main(): Promise<void> {
     .option('--edits <n>', 'flat: VirtualService edits per size (the median is reported)', Number, 7)
     .parse();
   const o = p.opts<BenchOptions & SoakFlags & { cli: boolean; runs: number; flat?: string; edits: number }>();
+  if (o.source === 'kube' && (o.flat || o.cli || o.soak))
+    throw new InvalidArgumentError('--source kube runs the scenarios only (--flat, --soak and --cli read the mesh folder)');
   if (o.flat) {
     const sizes = o.flat.split(',').map((x) => Number(x.trim()));
     if (sizes.some((n) => !Number.isInteger(n) || n <= 0))
@@ -154,7 +165,7 @@ async function main(): Promise<void> {
   process.stdout.write(table(r) + '\n');
   await plotCdf(
     o.png,
-    `tspilot: ${r.size.services} svc × ${r.size.endpointsPerService} ep, ${r.size.proxies} ${r.size.delta ? 'delta' : 'SotW'} proxies`,
+    `tspilot: ${r.size.services} svc × ${r.size.endpointsPerService} ep, ${r.size.proxies} ${r.size.delta ? 'delta' : 'SotW'} proxies, source ${r.source.kind}`,
     r.scenarios.map((s) => ({ name: s.name, ms: s.ms })),
   );
   process.stderr.write(`plot: ${o.png}\n`);

@@ -7,18 +7,23 @@
  * the server's (CPU, peak RSS, its own push timings from the `config pushed` log lines). The cold
  * start's responses are recorded for the ceiling run (ceiling-run.ts) that follows.
  * Proxies are scoped by a root Sidecar (egress ./*, istio-system/*) unless `unscoped`.
+ * The server reads the mesh from the folder (default) or, with `source: 'kube'`, from the Kubernetes
+ * API server stand-in in a child process holding the same objects; the scenarios' changes are then
+ * API writes (bench/source.ts) and the stand-in's CPU is reported per scenario.
  */
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import type { ChildProcess } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { FleetClient } from '../e2e/fleet/client.js';
 import { EDS, RDS, SHORT, isXdsType } from '../proto/typeurls.js';
 import type { WireNode } from '../proto/wire.js';
 import { ProcStats } from './proc.js';
-import { namespaceOf, routingYaml, sliceYaml, writeMesh, type MeshSize, type Routing } from './meshgen.js';
+import { namespaceOf, writeMesh, type MeshSize, type Routing } from './meshgen.js';
+import { fileSource, kubeSource, type MeshSource, type SourceKind } from './source.js';
 import { benchTls } from './tls.js';
 import { fleetNode, type LabelShape } from './fleetnode.js';
-import { startServer, stopChild, TUNED_SERVER_FLAGS } from './launch.js';
+import { startServerOn, stopChild, TUNED_SERVER_FLAGS } from './launch.js';
 import { maxOf, pct, scopeText, type BenchResult, type ScenarioResult } from './report.js';
 import { runCeiling } from './ceiling-run.js';
 import { sleep, waitFor } from './wait.js';
@@ -59,6 +64,8 @@ export interface BenchOptions {
   heavy?: boolean;
   /** The routed services' split as VirtualServices over subsets (default), over version Services, or Gateway API HTTPRoutes. */
   routes?: Routing;
+  /** Where the server reads the mesh: the folder (default) or the Kubernetes API stand-in (bench/source.ts). */
+  source?: SourceKind;
 }
 
 /** The synthetic mesh the CLI's shape flags describe (the scenarios' and the soak's). */
@@ -106,22 +113,40 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
   log(
     `bench: server flags: ${serverFlags.length ? serverFlags.join(' ') : "the defaults (istiod's: debounce 100 ms, endpoint removals at once)"}`,
   );
-  const server = await startServer(
-    nodeArgs,
-    meshDir,
-    (line) => {
-      if (line.includes('"listening"')) monitoringPort = (JSON.parse(line) as { monitoring?: number }).monitoring ?? 0;
-      if (!line.includes('config pushed')) return;
-      try {
-        const l = JSON.parse(line) as { pushMs: number; sinceChangeMs: number };
-        pushLog.push({ pushMs: l.pushMs, sinceChangeMs: l.sinceChangeMs });
-      } catch {
-        /* not JSON */
-      }
-    },
-    tls,
-    serverFlags,
-  );
+  const source: MeshSource = o.source === 'kube' ? await kubeSource(meshDir, dir, size) : fileSource(meshDir, size);
+  if (source.loaded)
+    log(
+      `bench: source kube: the API server stand-in (its own process) holds ${source.loaded.objects} objects (loaded in ${source.loaded.loadMs} ms); changes are API writes`,
+    );
+  const startCpu0 = source.cpu();
+  const start0 = performance.now();
+  let server: { proc: ChildProcess; port: number };
+  let shown = 0;
+  try {
+    server = await startServerOn(
+      nodeArgs,
+      source.serverArgs,
+      (line) => {
+        // The server's warnings and errors are shown (a few): a source that cannot sync otherwise just hangs the start.
+        if (/"level":"(warn|error|fatal)"/.test(line) && shown++ < 10) log(`server: ${line.slice(0, 400)}`);
+        if (line.includes('"listening"')) monitoringPort = (JSON.parse(line) as { monitoring?: number }).monitoring ?? 0;
+        if (!line.includes('config pushed')) return;
+        try {
+          const l = JSON.parse(line) as { pushMs: number; sinceChangeMs: number };
+          pushLog.push({ pushMs: l.pushMs, sinceChangeMs: l.sinceChangeMs });
+        } catch {
+          /* not JSON */
+        }
+      },
+      tls,
+      serverFlags,
+    );
+  } catch (e) {
+    await source.close();
+    throw e;
+  }
+  const serverStartMs = performance.now() - start0;
+  const startCpu1 = source.cpu();
   const stats = new ProcStats(server.proc.pid!);
   // Where the RSS is, over the run (server/memory.ts via GET /debug/memory).
   const mem = new MemSampler(`http://127.0.0.1:${monitoringPort}/debug/memory`);
@@ -157,6 +182,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
       const memT0 = mem.mark(name.replace(/ \(.*/, ''));
       const bytes0 = fleet.reduce((a, c) => a + c.bytes, 0);
       const push0 = pushLog.length;
+      const src0 = source.cpu();
       await run();
       const ms = latencies();
       const pushes = pushLog.slice(push0);
@@ -180,6 +206,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
         pushes: pushes.length,
         pushMs: pushes.reduce((a, p) => a + p.pushMs, 0),
         changeToPushMs: maxOf(pushes.map((p) => p.sinceChangeMs)),
+        ...(src0 !== undefined ? { apiServerCpuSeconds: (source.cpu() ?? src0) - src0 } : {}),
         memAtPeak: mem.peakSince(memT0),
         ...extra(),
       });
@@ -239,7 +266,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     await measure(
       size.routing === 'httproute' ? 'HTTPRoute change' : 'VirtualService change',
       async () => {
-        ({ ms, other } = await change('route change', RDS, () => writeFile(path.join(meshDir, 'vs.yaml'), routingYaml(size, 70))));
+        ({ ms, other } = await change('route change', RDS, await source.routeChange(70)));
       },
       () => ms,
       () => ({ otherTypes: other, unconverged: nAffected - ms.length }),
@@ -248,7 +275,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     await measure(
       'endpoint change',
       async () => {
-        ({ ms, other } = await change('endpoint change', EDS, () => writeFile(path.join(meshDir, 'ep-0.yaml'), sliceYaml(0, size, 1))));
+        ({ ms, other } = await change('endpoint change', EDS, await source.endpointChange(1)));
       },
       () => ms,
       () => ({ otherTypes: other, unconverged: nAffected - ms.length }),
@@ -262,8 +289,9 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
         const end = performance.now() + o.churnSeconds * 1000;
         let v = 2;
         while (performance.now() < end) {
+          const write = await source.endpointChange(v++);
           changes.push(performance.now());
-          await writeFile(path.join(meshDir, 'ep-0.yaml'), sliceYaml(0, size, v++));
+          await write();
           process.stderr.write(`  churn: change ${v - 2}\n`);
           await sleep(1000 / o.churnRate);
         }
@@ -299,6 +327,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     stats.stop();
     await mem.stop();
     await stopChild(server.proc);
+    await source.close();
   }
 
   // The ceiling: the same bytes from a bare grpc-js server to the same fleet.
@@ -320,6 +349,12 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     scoped: size.scoped,
     configBytesPerProxy,
     serverFlags,
+    source: {
+      kind: source.kind,
+      serverStartMs: Math.round(serverStartMs),
+      ...(source.loaded ? { objects: source.loaded.objects, loadMs: source.loaded.loadMs } : {}),
+      ...(startCpu0 !== undefined ? { apiServerStartCpuSeconds: (startCpu1 ?? startCpu0) - startCpu0 } : {}),
+    },
     scenarios,
     ceiling: ceil,
     tspilotColdMbPerS,

@@ -21,7 +21,7 @@ import { GatewayStatusWriter } from './gwstatus/writer.js';
 import { JwksFetcher, jwksUris, withJwks } from './security/jwks.js';
 import type { KubeModeOptions } from './source.js';
 import type { Observer } from './observe.js';
-import { logger } from './log.js';
+import { epochMs, logger } from './log.js';
 import type { ServeOptions } from './serve.js';
 
 export interface Pushing {
@@ -54,6 +54,8 @@ export function startPushing(
   // Pushes are sliced (runner.submit): between slices ACKs, requests and /ready keep flowing, and a
   // newer change supersedes the rest of a running push.
   let rec: { end(responses: number): unknown } | null = null;
+  /** When the running push started (epochMs: joins other processes' clocks, for timelines). */
+  let startedAt = 0;
   const runner = new PushRunner(cache, engine, {
     classError: ({ proxyClass, error, streams }) => (
       observer.metrics.pushContextErrors.inc(),
@@ -63,6 +65,7 @@ export function startPushing(
       )
     ),
     pushStarted: ({ request }) => {
+      startedAt = epochMs();
       rec = observer.beginPush(request);
     },
     pushDone: ({ request: u, responses, ms, superseded, slices }) => {
@@ -81,6 +84,9 @@ export function startPushing(
           slices,
           superseded,
           sinceChangeMs: Date.now() - u.firstChangeAt,
+          firstChangeAt: u.firstChangeAt,
+          startedAt,
+          endedAt: epochMs(),
         },
         superseded ? 'push superseded by a newer change' : 'config pushed',
       );

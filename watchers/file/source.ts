@@ -40,7 +40,15 @@ export interface FileSourceOptions {
   readonly onParse?: (file: string, bytes: number) => void;
   /** Told about files skipped or unreadable, for logs. */
   readonly onNote?: (file: string, note: string) => void;
+  /**
+   * Told as a change moves through the source, for timelines (bench/eds-timeline.ts): `noticed`
+   * (the first filesystem event since the last scan began), `parsed` (a file's objects are back
+   * from the parse worker) and `emitted` (a scan's events are handed to the store, `count` of them).
+   */
+  readonly onStep?: (step: SourceStep, detail: { readonly file?: string; readonly count?: number }) => void;
 }
+
+export type SourceStep = 'noticed' | 'parsed' | 'emitted';
 
 const CONFIG_FILE = /\.(ya?ml|json)$/i;
 
@@ -94,12 +102,15 @@ export function fileSource(opts: FileSourceOptions): Observable<ConfigEvent> {
     let settleTimer: NodeJS.Timeout | undefined;
     let vanishTimer: NodeJS.Timeout | undefined;
     let watcher: FSWatcher | undefined;
+    /** A filesystem event was reported (onStep 'noticed') since the last scan began. */
+    let noticed = false;
     // Parsing happens on a worker thread, so a large file never stalls /ready or xDS.
     const parser = new ParseWorker({ timeoutMs: 120_000 });
 
     /** One pass over the folder; returns its events, emitted together by the caller. */
     const scan = async (initial = false): Promise<ConfigEvent[]> => {
       racedLast = false;
+      noticed = false;
       const out: ConfigEvent[] = [];
       let names: string[];
       try {
@@ -134,7 +145,7 @@ export function fileSource(opts: FileSourceOptions): Observable<ConfigEvent> {
           // the next pass, settleMs from now (once: a file written without pause is read anyway).
           if (!initial && Date.now() - st.mtimeMs < settleMs && !fresh.has(file)) {
             fresh.add(file);
-            onFsEvent();
+            settle();
             continue;
           }
           fresh.delete(file);
@@ -157,6 +168,7 @@ export function fileSource(opts: FileSourceOptions): Observable<ConfigEvent> {
           opts.onParse?.(file, st.size);
           const res = await parser.parse(text, file, opts.defaultNamespace ?? 'default');
           if (closed) return out;
+          opts.onStep?.('parsed', { file });
           if (!res.ok) {
             out.push({ type: 'sourceError', origin: { source: file }, reason: res.reason });
             continue;
@@ -232,6 +244,7 @@ export function fileSource(opts: FileSourceOptions): Observable<ConfigEvent> {
         events = [...events, ...(await scan(initial))];
       }
       if (closed) return;
+      if (events.length) opts.onStep?.('emitted', { count: events.length });
       for (const ev of events) sub.next(ev);
     };
 
@@ -250,9 +263,18 @@ export function fileSource(opts: FileSourceOptions): Observable<ConfigEvent> {
       });
     };
 
-    const onFsEvent = (): void => {
+    /** Rescans once the folder has been quiet for settleMs. */
+    const settle = (): void => {
       clearTimeout(settleTimer);
       settleTimer = setTimeout(rescan, settleMs);
+    };
+
+    const onFsEvent = (): void => {
+      if (!noticed) {
+        noticed = true;
+        opts.onStep?.('noticed', {});
+      }
+      settle();
     };
 
     void (async () => {

@@ -179,6 +179,8 @@ async function main(): Promise<void> {
     await waitFor('cold start', () => fleet.filter((c) => c.completeAt).length, fleet.length, o.timeout);
     await sleep(1000);
     const rows: (ChangeTimes & { note: string })[] = [];
+    /** When each change began on the monotonic clock the server's --cpu-prof samples are timed by (µs). */
+    const windows: number[] = [];
     for (let k = 0; k < o.changes; k++) {
       fleetGc();
       await sleep(o.gapMs);
@@ -187,6 +189,7 @@ async function main(): Promise<void> {
       const cpu0 = stats.cpu();
       const fleetCpu0 = process.cpuUsage();
       const t0 = epoch(performance.now());
+      windows.push(Number(process.hrtime.bigint() / 1000n));
       await writeFile(path.join(meshDir, 'ep-0.yaml'), sliceYaml(0, size, k + 1));
       const written = epoch(performance.now());
       const eds = (c: FleetClient, i: number): number | undefined => c.arrivals.slice(marks[i]).find((a) => a.typeUrl === EDS)?.at;
@@ -202,6 +205,10 @@ async function main(): Promise<void> {
       rows.push({ ...changeTimes(t0, written, lines.slice(from), arrivals), note });
     }
     process.stdout.write(`ms after the write began (epoch clock shared by server and fleet)\n${timelineTable(rows)}\n`);
+    if (o.cpuProf) {
+      await writeFile(path.join(o.cpuProf, 'changes.json'), JSON.stringify({ startsUs: windows }));
+      process.stderr.write(`the changes' start times (monotonic µs, as the profile's samples): ${path.join(o.cpuProf, 'changes.json')}\n`);
+    }
   } finally {
     for (const c of fleet) c.stop();
     stats.stop();

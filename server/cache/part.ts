@@ -145,10 +145,14 @@ export class PartSnapshot {
   /**
    * What a push carrying over by `keep` must rebuild of this closed, indexed part, as `type\0name`
    * ids — those that read one of its changed keys (or `<kind>:*` of one) and those that recorded
-   * nothing — or null when the index cannot tell (not indexed, a carry-over not keyed by
-   * dependencies, or a changed `<kind>:*` key, which touches every key of its kind).
+   * nothing; for an endpoint-only push (not headless), the EDS of its affected hosts — or null
+   * when the index cannot tell (not indexed, a carry-over not keyed by dependencies, or a changed
+   * `<kind>:*` key, which touches every key of its kind).
    */
   candidates(keep: CarryOver): ReadonlySet<string> | null {
+    // An endpoint-only push promises that only the EDS of its affected hosts differ (CarryOver.endpoints).
+    const ep = keep.endpoints;
+    if (ep && !this.generated && !ep.headless) return new Set(this.namesWhere(EDS, ep.affected).map((n) => resourceId(EDS, n)));
     if (this.generated || !keep.changed) return null;
     // Made on the first push keyed by dependencies (a part no such push reaches never holds one), then carried.
     if (!this.index) this.buildIndex();
@@ -166,8 +170,9 @@ export class PartSnapshot {
   }
 
   /**
-   * Made from `from` (closed, indexed) when every name list is carried: its maps forked (layered.ts)
-   * and only the `cands` it lists rebuilt — O(what the push touched), not O(resources).
+   * Made from `from` (closed; indexed, or carried by an endpoint-only push) when every name list is
+   * carried: its maps forked (layered.ts) and only the `cands` it lists rebuilt — O(what the push
+   * touched), not O(resources).
    */
   private carryIndexed(from: PartSnapshot, keep: CarryOver, cands: ReadonlySet<string>): void {
     for (const t of PUSH_ORDER) {
@@ -176,7 +181,8 @@ export class PartSnapshot {
     }
     for (const [t, m] of from.pieceStates) this.pieceStates.set(t, LayeredMap.fork(m));
     this.bytes = from.bytes;
-    this.index = DepIndex.fork(from.index!);
+    // An endpoint-only carry may come before any keyed push indexed the part: indexed on first need, then.
+    this.index = from.index ? DepIndex.fork(from.index) : null;
     const rebuilt = new Map<XdsType, string[]>();
     for (const id of cands) {
       const [tn, n] = parseResourceId(id);
@@ -197,7 +203,7 @@ export class PartSnapshot {
     for (const [t, names] of rebuilt) {
       for (const n of names) {
         this.get(t, n);
-        this.indexResource(t, n);
+        if (this.index) this.indexResource(t, n);
       }
     }
     this.freshDeps = null;

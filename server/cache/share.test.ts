@@ -25,7 +25,7 @@ import { pushScope } from '../../watchers/store/scope.js';
 import type { PushScope } from '../../model/push.js';
 import type { ClusterKey } from '../../model/cluster-key.js';
 import { planPush } from '../push/runner.js';
-import { ClassSnapshot, Interner, SnapshotCache } from './snapshot.js';
+import { ClassSnapshot, Interner, SnapshotCache, type CarryOver } from './snapshot.js';
 
 const TESTDATA = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../../translators/testdata');
 
@@ -354,8 +354,13 @@ describe('server/cache shares output below the class without changing it', funct
     // An endpoint-only push of svc-0.
     const ep = store.edit('ep-0.yaml', sliceYaml(0, SMALL_HEAVY, 1));
     const scope: PushScope = { kind: 'endpoints', hosts: new Set(['svc-0.ns-0.svc.cluster.local']) };
-    cache.setMesh(ep.mesh, planPush(scope, ep.prev, ep.mesh).carryOver);
+    const carry = planPush(scope, ep.prev, ep.mesh).carryOver!;
+    let asked = 0;
+    const counted: CarryOver = Object.assign((...a: Parameters<CarryOver>) => (asked++, carry(...a)), carry);
+    cache.setMesh(ep.mesh, counted);
     check('after an endpoint push');
+    // The part holding svc-0's EDS is forked with only those rebuilt, not made by asking about each of its resources.
+    assert.equal(asked, 0, 'no resource was asked one by one whether it is carried');
     // A whole (open) output may answer names it does not list: its content is its own.
     const whole = new ClassSnapshot('whole', generate(store.mesh, proxies[0]!, PROTO_PATCH_OPS), new Interner(), () => {});
     assert.equal(whole.contentKey(CDS), whole);

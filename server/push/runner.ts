@@ -176,6 +176,10 @@ export class PushRunner {
    * ring instead of re-serving the first streams forever.
    */
   private resumeAfter: Subscriber | null = null;
+  /** Per stream, the snapshot (its serial) and the types (undefined: all) of the last push that reached it. */
+  private readonly reached = new WeakMap<Subscriber, { readonly snap: number; readonly types: ReadonlySet<XdsType> | undefined }>();
+  private readonly serials = new WeakMap<ResourceSnapshot, number>();
+  private lastSerial = 0;
 
   constructor(
     private readonly cache: MeshCache,
@@ -290,6 +294,7 @@ export class PushRunner {
     this.resumeAfter = null;
     for (const sub of at >= 0 ? [...all.slice(at + 1), ...all.slice(0, at + 1)] : all) {
       if (!needsPush(plan, sub.state)) continue;
+      if (this.unchangedFor(sub, plan)) continue;
       const p = this.prepare(sub, plan, prepared);
       if ('error' in p) {
         const f = failed.get(p.proxyClass);
@@ -298,8 +303,11 @@ export class PushRunner {
       } else {
         const whole = plan.fullFor?.(sub.state.proxy) === true;
         const n = whole ? sub.push(p.snap) : sub.push(p.snap, plan.types, p.only);
-        if (n) streams++;
-        responses += n;
+        if (n >= 0) {
+          this.reached.set(sub, { snap: this.serial(p.snap), types: whole ? undefined : plan.types });
+          if (n) streams++;
+          responses += n;
+        } else this.reached.delete(sub); // failed (reported by the engine): owed this push still
       }
       yield;
       if (superseded()) {
@@ -320,6 +328,37 @@ export class PushRunner {
     };
     this.events.pushDone?.({ ...info, request: req });
     return info;
+  }
+
+  /**
+   * An endpoint-only push owes nothing to a stream whose class snapshot is the very one an earlier
+   * push (of these types or more) gave it: the cache keeps a class's snapshot object exactly when
+   * nothing in it changed (server/cache/snapshot.ts keepParts), every request since was answered
+   * from it, and a push leaves nothing of its types owed (warming and forced types are composed in
+   * the same call). So the streams of untouched classes cost a lookup, not a compose (issue 18: an
+   * endpoint push costs what it touches, not the fleet).
+   */
+  private unchangedFor(sub: Subscriber, plan: PushPlan): boolean {
+    if (!plan.hosts || plan.fullFor?.(sub.state.proxy)) return false;
+    const was = this.reached.get(sub);
+    if (!was) return false;
+    let snap: ResourceSnapshot;
+    try {
+      snap = sub.snapshot();
+    } catch {
+      return false; // reported by prepare
+    }
+    if (this.serial(snap) !== was.snap) return false;
+    if (!was.types) return true;
+    for (const t of plan.types ?? PUSH_ORDER) if (!was.types.has(t)) return false;
+    return true;
+  }
+
+  /** A number standing for a snapshot object (so what streams were last pushed does not keep old snapshots alive). */
+  private serial(snap: ResourceSnapshot): number {
+    let n = this.serials.get(snap);
+    if (n === undefined) this.serials.set(snap, (n = ++this.lastSerial));
+    return n;
   }
 
   /** The stream's class, prepared once per push (memoized by snapshot); a failure is the class's, not the push's. */

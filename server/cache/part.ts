@@ -36,6 +36,12 @@ import { depsOf, namesDepsOf, NOTHING, outputOf, NO_OUTPUT, type EncodeFailure, 
 
 export { outputOf, NO_OUTPUT, type EncodeFailure, type PartSource };
 
+/**
+ * A part's name-list positions by cluster host (namesOfHosts), per keys map: a keys map is carried
+ * only together with its name list, so parts that carry it share the index.
+ */
+const hostIndexes = new WeakMap<ReadonlyMap<string, ClusterKey>, Map<string, number[]>>();
+
 export class PartSnapshot {
   /** type → name → encoded resource (null: failed to encode); shared copy-on-write with the part carried from (layered.ts). */
   private readonly encoded = new Map<XdsType, LayeredMap<string, EncodedResource | null>>(PUSH_ORDER.map((t) => [t, LayeredMap.empty()]));
@@ -152,7 +158,8 @@ export class PartSnapshot {
   candidates(keep: CarryOver): ReadonlySet<string> | null {
     // An endpoint-only push promises that only the EDS of its affected hosts differ (CarryOver.endpoints).
     const ep = keep.endpoints;
-    if (ep && !this.generated && !ep.headless) return new Set(this.namesWhere(EDS, ep.affected).map((n) => resourceId(EDS, n)));
+    if (ep && !this.generated && !ep.headless)
+      return new Set((ep.hosts ? this.namesOfHosts(EDS, ep.hosts) : this.namesWhere(EDS, ep.affected)).map((n) => resourceId(EDS, n)));
     if (this.generated || !keep.changed) return null;
     // Made on the first push keyed by dependencies (a part no such push reaches never holds one), then carried.
     if (!this.index) this.buildIndex();
@@ -360,6 +367,33 @@ export class PartSnapshot {
     const names = this.names(t).filter((n) => pred(keys?.get(n)));
     this.selected = { t, pred, names };
     return names;
+  }
+
+  /**
+   * The names of type `t` whose cluster key's host is one of `hosts`, in list order, through an
+   * index of the name list by host (made on first use; shared with every part that carries the
+   * same name list and keys, as endpoint-only pushes do) — an endpoint push asks every part.
+   */
+  namesOfHosts(t: XdsType, hosts: ReadonlySet<string>): readonly string[] {
+    const keys = this.keys.get(t);
+    if (!keys) return [];
+    const names = this.names(t);
+    let idx = hostIndexes.get(keys);
+    if (!idx) {
+      idx = new Map();
+      for (let i = 0; i < names.length; i++) {
+        const k = keys.get(names[i]!);
+        if (!k) continue;
+        const at = idx.get(k.host);
+        if (at) at.push(i);
+        else idx.set(k.host, [i]);
+      }
+      hostIndexes.set(keys, idx);
+    }
+    const at: number[] = [];
+    for (const h of hosts) for (const i of idx.get(h) ?? []) at.push(i);
+    if (hosts.size > 1) at.sort((a, b) => a - b);
+    return at.map((i) => names[i]!);
   }
 
   private typeSets: Map<XdsType, TypeSet> | null = null;

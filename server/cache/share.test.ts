@@ -329,6 +329,18 @@ describe('server/cache shares output below the class without changing it', funct
       const walked = a.names(EDS).filter((n) => svc0(a.clusterKey(EDS, n)));
       assert.ok(walked.length > 0);
       assert.deepEqual(a.namesWhere?.(EDS, svc0), walked, `${label}: EDS names of svc-0`);
+      assert.deepEqual(
+        a.namesOfHosts?.(EDS, new Set(['svc-0.ns-0.svc.cluster.local'])),
+        walked,
+        `${label}: the same through the host index`,
+      );
+      const svc04 = (k: ClusterKey | undefined): boolean =>
+        k?.host === 'svc-0.ns-0.svc.cluster.local' || k?.host === 'svc-4.ns-0.svc.cluster.local';
+      assert.deepEqual(
+        a.namesOfHosts?.(EDS, new Set(['svc-4.ns-0.svc.cluster.local', 'svc-0.ns-0.svc.cluster.local'])),
+        a.names(EDS).filter((n) => svc04(a.clusterKey(EDS, n))),
+        `${label}: two hosts, in list order`,
+      );
       const sent = a.sharedSet(EDS, 'v-test', () => new Map());
       assert.equal(
         b.sharedSet(EDS, 'v-test', () => new Map()),

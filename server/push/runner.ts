@@ -116,7 +116,7 @@ export function planPush(scope: PushScope, prev: MeshConfig, next: MeshConfig, k
         (t: XdsType, _n: string, key: ClusterKey | undefined) => (t === NDS ? !headless : t !== EDS || !affected(key)),
         {
           names: (t: XdsType) => t !== NDS || !headless,
-          endpoints: { affected, headless, ...(fullFor ? { reclassify: fullFor } : {}) },
+          endpoints: { affected, headless, hosts, ...(fullFor ? { reclassify: fullFor } : {}) },
         },
       ),
       ...(fullFor ? { fullFor } : {}),
@@ -377,7 +377,11 @@ export class PushRunner {
     if (!p) {
       try {
         const affected = plan.affected;
-        const hit = affected && (snap.namesWhere?.(EDS, affected) ?? snap.names(EDS).filter((n) => affected(snap.clusterKey(EDS, n))));
+        const hit =
+          affected &&
+          ((plan.hosts && snap.namesOfHosts?.(EDS, plan.hosts)) ??
+            snap.namesWhere?.(EDS, affected) ??
+            snap.names(EDS).filter((n) => affected(snap.clusterKey(EDS, n))));
         p = { snap, only: hit ? new Set(hit) : undefined };
       } catch (e) {
         p = asError(e);

@@ -16,6 +16,7 @@
  *   node dist/bench/eds-timeline.js --heavy --services 1000 --endpoints-per-service 10 --namespaces 10 \
  *     --proxies 2000 --labels deployment [--changes 8] [--gap-ms 1500] [--tuned] [--cpu-prof dir]
  */
+import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -79,6 +80,7 @@ interface LogLine {
   readonly pushMs?: number;
   readonly responses?: number;
   readonly slices?: number;
+  readonly kinds?: readonly string[];
 }
 
 /**
@@ -127,6 +129,7 @@ async function main(): Promise<void> {
     .option('--tuned', "the bench's tuned server flags", false)
     .option('--cpu-prof <dir>', 'run the server with node --cpu-prof into this folder')
     .option('--timeout <ms>', 'longest wait for the fleet', Number, 600_000)
+    .option('--server-log <file>', "write the server's log lines to this file")
     .parse()
     .opts<{
       services: number;
@@ -140,17 +143,20 @@ async function main(): Promise<void> {
       tuned: boolean;
       cpuProf?: string;
       timeout: number;
+      serverLog?: string;
     }>();
   const size = meshSizeOf(o);
   const dir = await mkdtemp(path.join(os.tmpdir(), 'tspilot-timeline-'));
   const meshDir = path.join(dir, 'mesh');
   await writeMesh(meshDir, size);
   const lines: LogLine[] = [];
+  const serverLog = o.serverLog ? createWriteStream(o.serverLog) : undefined;
   const server = await startServer(
     o.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProf}`] : [],
     meshDir,
     (line) => {
-      if (!line.includes('"folder source: ') && !line.includes('config pushed')) return;
+      if (serverLog) serverLog.write(line + '\n');
+      if (!line.includes('"folder source: ') && !line.includes('config pushed') && !line.includes('push superseded')) return;
       try {
         lines.push(JSON.parse(line) as LogLine);
       } catch {
@@ -181,6 +187,7 @@ async function main(): Promise<void> {
     const rows: (ChangeTimes & { note: string })[] = [];
     /** When each change began on the monotonic clock the server's --cpu-prof samples are timed by (µs). */
     const windows: number[] = [];
+    let retries0 = fleet.reduce((n, c) => n + c.retries, 0);
     for (let k = 0; k < o.changes; k++) {
       fleetGc();
       await sleep(o.gapMs);
@@ -200,8 +207,11 @@ async function main(): Promise<void> {
         .filter((x): x is number => x !== undefined)
         .map(epoch);
       const fc = process.cpuUsage(fleetCpu0);
-      const pushed = lines.slice(from).find((l) => l.msg === 'config pushed');
-      const note = `load ${load()}; server cpu ${((stats.cpu() - cpu0) * 1000).toFixed(0)} ms, fleet cpu ${((fc.user + fc.system) / 1000).toFixed(0)} ms; buildMs ${pushed?.buildMs ?? '?'}, pushMs ${pushed?.pushMs ?? '?'}, slices ${pushed?.slices ?? '?'}, responses ${pushed?.responses ?? '?'}, ${arrivals.length}/${affected.length} arrived`;
+      const pushes = lines.slice(from).filter((l) => l.msg === 'config pushed' || l.msg === 'push superseded by a newer change');
+      const pushed = pushes.find((l) => l.msg === 'config pushed');
+      const retries = fleet.reduce((n, c) => n + c.retries, 0);
+      const note = `load ${load()}; server cpu ${((stats.cpu() - cpu0) * 1000).toFixed(0)} ms, fleet cpu ${((fc.user + fc.system) / 1000).toFixed(0)} ms; buildMs ${pushed?.buildMs ?? '?'}, pushMs ${pushed?.pushMs ?? '?'}, slices ${pushed?.slices ?? '?'}, responses ${pushed?.responses ?? '?'}, ${arrivals.length}/${affected.length} arrived; pushes ${pushes.length} (kinds ${[...new Set(pushes.flatMap((l) => l.kinds ?? []))].join(',')}), fleet retries ${retries - retries0}`;
+      retries0 = retries;
       rows.push({ ...changeTimes(t0, written, lines.slice(from), arrivals), note });
     }
     process.stdout.write(`ms after the write began (epoch clock shared by server and fleet)\n${timelineTable(rows)}\n`);
@@ -213,6 +223,7 @@ async function main(): Promise<void> {
     for (const c of fleet) c.stop();
     stats.stop();
     await stopChild(server.proc);
+    serverLog?.end();
     await rm(dir, { recursive: true, force: true });
   }
 }

@@ -8,7 +8,9 @@
  * and is unchanged since the read began (same inode, size, mtime and ctime; no event named it).
  * The source reads and parses a changed file at once and waits out the quiet time only before
  * accepting it, so a complete file costs the quiet time alone, not the quiet time plus the read
- * and the parse.
+ * and the parse. A file that had content and is found empty is the usual sight of a write caught
+ * between its truncation and its first write (a writer the machine has not scheduled yet): it is
+ * taken as emptied only after the longer quiet time a vanished file gets (the source's vanishMs).
  */
 
 /** The parts of a file's stat that a write changes. */
@@ -49,14 +51,14 @@ export class QuietClock {
     return Math.max(this.touched.get(name) ?? -Infinity, this.unnamedAt);
   }
 
-  /** When file `name` (stamped `st`) will have been quiet for settleMs, if nothing changes it again. */
-  quietAt(name: string, st: FileStamp): number {
-    return Math.max(st.mtimeMs, this.lastEvent(name)) + this.settleMs;
+  /** When file `name` (stamped `st`) will have been quiet for `quietMs` (default settleMs), if nothing changes it again. */
+  quietAt(name: string, st: FileStamp, quietMs = this.settleMs): number {
+    return Math.max(st.mtimeMs, this.lastEvent(name)) + quietMs;
   }
 
-  /** Whether file `name` was modified (by `st`) or named by an event too recently to be trusted yet. */
-  settling(name: string, st: FileStamp): boolean {
-    return this.quietAt(name, st) > this.now();
+  /** Whether file `name` was modified (by `st`) or named by an event too recently (`quietMs`) to be trusted yet. */
+  settling(name: string, st: FileStamp, quietMs = this.settleMs): boolean {
+    return this.quietAt(name, st, quietMs) > this.now();
   }
 
   /** An event may have been about `name` at or after `since`. */

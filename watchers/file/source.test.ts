@@ -269,4 +269,30 @@ describe('watchers/file/source', function () {
     // The file's mtime may be a clock tick earlier than the write began.
     assert.ok(at('emitted') >= settleMs - 20, `taken ${at('emitted')} ms after the write: not before the quiet time was over`);
   });
+  it('a file caught between its truncation and its first write (a writer not scheduled for a while) is not taken as emptied', async () => {
+    const p = path.join(dir, 'svcs.yaml');
+    await writeFile(p, service('a', 1) + '---\n' + service('b', 2));
+    const { snapshots } = pipeline({ settleMs: 30, pollMs: 20 });
+    await until(() => snapshots.at(-1)?.length === 2, 'both services');
+    const from = snapshots.length;
+    const fh = await open(p, 'w'); // truncated: empty for now
+    await sleep(250); // far longer than the quiet time, as a writer the machine has not scheduled yet
+    await fh.write(service('a', 1) + '---\n' + service('b', 2) + '# rewritten\n');
+    await fh.close();
+    await sleep(400);
+    assert.deepEqual(
+      snapshots.slice(from).filter((x) => x.length !== 2),
+      [],
+      'no snapshot withdrew the services of the file being rewritten',
+    );
+  });
+
+  it('a file emptied on purpose is withdrawn once it has stayed empty as long as a vanished file', async () => {
+    await writeFile(path.join(dir, 'a.yaml'), service('a', 1));
+    await writeFile(path.join(dir, 'b.yaml'), service('b', 2));
+    const { snapshots } = pipeline({ settleMs: 30, pollMs: 20 });
+    await until(() => snapshots.at(-1)?.length === 2, 'both services');
+    await writeFile(path.join(dir, 'b.yaml'), '');
+    await until(() => snapshots.at(-1)?.join() === 'a', 'b withdrawn');
+  });
 });

@@ -150,6 +150,10 @@ export function fileSource(opts: FileSourceOptions): Observable<ConfigEvent> {
       };
     };
 
+    /** How long a file must be quiet before a read of it is taken: longer for a file found emptied (settle.ts). */
+    const quietFor = (st: Stats, prev: Seen | undefined): number =>
+      st.size === 0 && prev !== undefined && prev.size > 0 ? Math.max(settleMs, vanishMs) : settleMs;
+
     /** One pass over the folder; returns its events, emitted together by the caller. */
     const scan = async (initial = false): Promise<ConfigEvent[]> => {
       racedLast = false;
@@ -199,7 +203,7 @@ export function fileSource(opts: FileSourceOptions): Observable<ConfigEvent> {
           }
           // Modified a moment ago, or while it is read: maybe half written (settle.ts).
           const since = Date.now();
-          const recent = !initial && quiet.settling(name, st);
+          const recent = !initial && quiet.settling(name, st, quietFor(st, prev));
           const ev = await load(file, st, prev);
           if (closed) return [];
           identities.add(identity);
@@ -215,7 +219,7 @@ export function fileSource(opts: FileSourceOptions): Observable<ConfigEvent> {
       // is unchanged since the read began; a file changed meanwhile is read again (a file written
       // without pause is taken as last read after a few rounds; the next scan reads it again).
       for (let round = 1; settling.length && !closed; round++) {
-        const wait = Math.max(...settling.map((f) => quiet.quietAt(f.name, f.st))) - Date.now();
+        const wait = Math.max(...settling.map((f) => quiet.quietAt(f.name, f.st, quietFor(f.st, f.prev)))) - Date.now();
         if (wait > 0) await sleep(wait);
         if (closed) return [];
         const still: typeof settling = [];

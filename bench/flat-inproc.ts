@@ -32,7 +32,7 @@ import { emptyState, reduce, takeChanges, type StoreState } from '../watchers/st
 import { storeChange } from '../watchers/store/stage.js';
 import { SnapshotCache } from '../server/cache/snapshot.js';
 import { PushRunner } from '../server/push/runner.js';
-import { vsYaml, writeMesh, type MeshSize } from './meshgen.js';
+import { flatEditWeight, vsYaml, writeMesh, type MeshSize } from './meshgen.js';
 import { median } from './flat.js';
 
 const NAMESPACES = 5;
@@ -108,7 +108,7 @@ export async function flatInProcess(services: number, edits: number): Promise<In
     const parsed: { ev: ConfigEvent; ms: number }[] = [];
     for (let e = 0; e < WARMUP + edits; e++) {
       const t = performance.now();
-      const ev = fileEvent(path.join(dir, 'vs.yaml'), vsYaml(size, e % 2 ? 70 : 60 - e));
+      const ev = fileEvent(path.join(dir, 'vs.yaml'), vsYaml(size, flatEditWeight(e)));
       parsed.push({ ev, ms: performance.now() - t });
     }
     // The first edits also warm the JIT and the per-list memos up (watchers/, translators/): not measured.

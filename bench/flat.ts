@@ -6,7 +6,10 @@
  * a modest fleet (per-Deployment labels), then edits one VirtualService (svc-0's weights) several
  * times, waiting each time until every affected proxy has its new routes. Per edit it records the
  * server's own push timing from its `config pushed` log line (`pushMs`: the push stage, `buildMs`:
- * the store stage's snapshot build) and the server's CPU seconds. The table reports the median
+ * the store stage's snapshot build; `writeMs` and `bytesWritten`: the push's share spent encoding
+ * and handing responses to grpc-js, and their bytes) and the server's CPU seconds. Push ms is split
+ * into compute (push − write: translation, carry-over, versions, compose) and write, because the
+ * changed route config itself grows with the mesh (SotW sends it whole, as istiod does). The table reports the median
  * per size (the machine is shared: medians, not means) and a PNG draws ms against services.
  */
 import path from 'node:path';
@@ -16,7 +19,7 @@ import type { ChildProcess } from 'node:child_process';
 import { FleetClient } from '../e2e/fleet/client.js';
 import { RDS } from '../proto/typeurls.js';
 import { ProcStats } from './proc.js';
-import { namespaceOf, vsYaml, writeMesh, type MeshSize } from './meshgen.js';
+import { flatEditWeight, namespaceOf, vsYaml, writeMesh, type MeshSize } from './meshgen.js';
 import { fleetNode } from './fleetnode.js';
 import { plotLines } from './plot.js';
 
@@ -44,7 +47,13 @@ export interface FlatRow {
   readonly edits: number;
   /** Medians over the edits. */
   readonly pushMs: number;
+  /** The least push ms of the edits: on a shared machine the one least disturbed by other work. */
+  readonly minPushMs: number;
   readonly buildMs: number;
+  /** Push ms spent encoding and writing responses, the rest (compute), and the response bytes written. */
+  readonly writeMs: number;
+  readonly computeMs: number;
+  readonly bytes: number;
   readonly cpuMs: number;
   readonly convergeMs: number;
   /** Every edit's push ms, for the record. */
@@ -69,12 +78,12 @@ async function one(services: number, o: FlatOptions, ctl: ServerControl): Promis
   };
   const dir = await mkdtemp(path.join(os.tmpdir(), 'tspilot-flat-'));
   await writeMesh(dir, size);
-  const pushes: { pushMs: number; buildMs: number; kinds: string[] }[] = [];
+  const pushes: { pushMs: number; buildMs: number; writeMs: number; bytes: number; kinds: string[] }[] = [];
   const server = await ctl.start(dir, (line) => {
     if (!line.includes('config pushed')) return;
     try {
-      const l = JSON.parse(line) as { pushMs: number; buildMs?: number; kinds: string[] };
-      pushes.push({ pushMs: l.pushMs, buildMs: l.buildMs ?? 0, kinds: l.kinds });
+      const l = JSON.parse(line) as { pushMs: number; buildMs?: number; writeMs?: number; bytesWritten?: number; kinds: string[] };
+      pushes.push({ pushMs: l.pushMs, buildMs: l.buildMs ?? 0, writeMs: l.writeMs ?? 0, bytes: l.bytesWritten ?? 0, kinds: l.kinds });
     } catch {
       /* not JSON */
     }
@@ -91,13 +100,13 @@ async function one(services: number, o: FlatOptions, ctl: ServerControl): Promis
     if (fleet.some((c) => !c.completeAt)) throw new Error(`flat ${services}: the fleet did not converge in ${o.timeoutMs} ms`);
     await sleep(1000);
     const affected = fleet.filter((_, i) => `ns-${i % o.namespaces}` === namespaceOf(0, size));
-    const rows: { pushMs: number; buildMs: number; cpuMs: number; convergeMs: number }[] = [];
+    const rows: { pushMs: number; buildMs: number; writeMs: number; bytes: number; cpuMs: number; convergeMs: number }[] = [];
     for (let e = 0; e < o.edits; e++) {
       const marks = affected.map((c) => c.arrivals.length);
       const p0 = pushes.length;
       const cpu0 = stats.cpu();
       const w0 = performance.now();
-      await writeFile(path.join(dir, 'vs.yaml'), vsYaml(size, e % 2 ? 70 : 60 - e));
+      await writeFile(path.join(dir, 'vs.yaml'), vsYaml(size, flatEditWeight(e)));
       const got = (): boolean => affected.every((c, k) => c.arrivals.slice(marks[k]).some((a) => a.typeUrl === RDS));
       const tw = Date.now();
       while (!got() && Date.now() - tw < o.timeoutMs) await sleep(5);
@@ -107,6 +116,8 @@ async function one(services: number, o: FlatOptions, ctl: ServerControl): Promis
       rows.push({
         pushMs: mine.reduce((a, p) => a + p.pushMs, 0),
         buildMs: mine.reduce((a, p) => a + p.buildMs, 0),
+        writeMs: mine.reduce((a, p) => a + p.writeMs, 0),
+        bytes: mine.reduce((a, p) => a + p.bytes, 0),
         cpuMs: (stats.cpu() - cpu0) * 1000,
         convergeMs,
       });
@@ -116,7 +127,11 @@ async function one(services: number, o: FlatOptions, ctl: ServerControl): Promis
       services,
       edits: rows.length,
       pushMs: median(rows.map((r) => r.pushMs)),
+      minPushMs: Math.min(...rows.map((r) => r.pushMs)),
       buildMs: median(rows.map((r) => r.buildMs)),
+      writeMs: median(rows.map((r) => r.writeMs)),
+      computeMs: median(rows.map((r) => r.pushMs - r.writeMs)),
+      bytes: median(rows.map((r) => r.bytes)),
       cpuMs: median(rows.map((r) => r.cpuMs)),
       convergeMs: median(rows.map((r) => r.convergeMs)),
       allPushMs: rows.map((r) => r.pushMs),
@@ -133,12 +148,14 @@ export function flatTable(rows: readonly FlatRow[], o: FlatOptions): string {
   return [
     `one VirtualService edit (svc-0's weights), ${o.proxies} SotW proxies (labels per Deployment), ${o.endpointsPerService} endpoints/service, ${o.namespaces} namespaces, root Sidecar scoping${o.heavy ? ', heavy shape' : ''}; medians of ${o.edits} edits`,
     '',
-    '| services | push ms (server) | store build ms | server CPU ms | edit → all affected proxies have RDS ms | push ms of each edit |',
-    '|---|---|---|---|---|---|',
+    '| services | push ms (server) | least push ms | of which compute ms | of which write ms | KB written per edit | store build ms | server CPU ms | edit → all affected proxies have RDS ms | push ms of each edit |',
+    '|---|---|---|---|---|---|---|---|---|---|',
     ...rows.map(
       (r) =>
-        `| ${r.services} | ${r.pushMs.toFixed(1)} | ${r.buildMs.toFixed(1)} | ${r.cpuMs.toFixed(0)} | ${r.convergeMs.toFixed(0)} | ${r.allPushMs.map((x) => x.toFixed(1)).join(', ')} |`,
+        `| ${r.services} | ${r.pushMs.toFixed(1)} | ${r.minPushMs.toFixed(1)} | ${r.computeMs.toFixed(1)} | ${r.writeMs.toFixed(1)} | ${(r.bytes / 1024).toFixed(0)} | ${r.buildMs.toFixed(1)} | ${r.cpuMs.toFixed(0)} | ${r.convergeMs.toFixed(0)} | ${r.allPushMs.map((x) => x.toFixed(1)).join(', ')} |`,
     ),
+    '',
+    'compute: push ms less write ms (translation, carry-over, versions, compose); write: encoding the responses and handing them to grpc-js (one gRPC frame per distinct response of a push, shared by the streams it goes to: server/xds/frames.ts). Medians of the edits, and the least (the edit least disturbed by other work on a shared machine). Server CPU includes the file source re-parsing vs.yaml (every VirtualService of the mesh) on its worker thread; it is left out of the plot.',
   ].join('\n');
 }
 
@@ -155,8 +172,11 @@ export async function flatMain(o: FlatOptions, ctl: ServerControl): Promise<Flat
     'ms',
     [
       { name: 'push ms', points: rows.map((r) => ({ x: r.services, y: r.pushMs })) },
+      { name: 'least push ms', points: rows.map((r) => ({ x: r.services, y: r.minPushMs })) },
+      { name: 'compute ms', points: rows.map((r) => ({ x: r.services, y: r.computeMs })) },
+      { name: 'write ms', points: rows.map((r) => ({ x: r.services, y: r.writeMs })) },
+      { name: 'MB written per edit', points: rows.map((r) => ({ x: r.services, y: r.bytes / 1e6 })) },
       { name: 'store build ms', points: rows.map((r) => ({ x: r.services, y: r.buildMs })) },
-      { name: 'server CPU ms', points: rows.map((r) => ({ x: r.services, y: r.cpuMs })) },
     ],
   );
   return rows;

@@ -11,7 +11,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadConfigDir, resolveNode } from '../server/explain/offline.js';
 import { generate } from '../translators/index.js';
-import { routingYaml, writeMesh, type MeshSize, type Routing } from './meshgen.js';
+import { parseConfigText } from '../watchers/file/parse.js';
+import { flatEditWeight, routingYaml, vsYaml, writeMesh, type MeshSize, type Routing } from './meshgen.js';
 
 async function splitOf(routing: Routing, v1Weight?: number): Promise<{ clusters: string[]; split: string[]; vhosts: number }> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'meshgen-test-'));
@@ -58,5 +59,20 @@ describe('bench/meshgen routing forms', function () {
       subsets.split.map((s) => s.split(' ')[1]),
       (await splitOf('httproute', 70)).split.map((s) => s.split(' ')[1]),
     );
+  });
+});
+
+describe('bench/meshgen flatEditWeight', function () {
+  it('gives every flat-bench edit a VirtualService that is accepted and differs from the one before, however many edits', function () {
+    const size: MeshSize = { services: 20, endpointsPerService: 3, namespaces: 5, routedShare: 0.1, scoped: true };
+    let prev = '';
+    for (let e = 0; e < 300; e++) {
+      const text = vsYaml(size, flatEditWeight(e));
+      const r = parseConfigText(text, 'vs.yaml');
+      assert.ok(r.ok, `edit ${e}`);
+      assert.deepEqual(r.file.rejections, [], `edit ${e} (weight ${flatEditWeight(e)}) is rejected`);
+      assert.notEqual(text, prev, `edit ${e} repeats edit ${e - 1}: it would push nothing`);
+      prev = text;
+    }
   });
 });

@@ -210,6 +210,13 @@ spec:
     .join('---\n');
 }
 
+/**
+ * svc-0's v1 weight for the flat benches' `e`-th edit (bench/flat.ts, flat-inproc.ts): every edit
+ * differs from the one before (odd edits 70, even ones count down 60…1 and start over), and every
+ * weight is valid however many edits are made.
+ */
+export const flatEditWeight = (e: number): number => (e % 2 ? 70 : 60 - ((e >> 1) % 60));
+
 /** DestinationRules with subsets v1/v2; a `variant` > 0 adds a connection pool limit (so the soak can change them). */
 export function drYaml(size: MeshSize, variant = 0): string {
   const policy = variant ? `\n  trafficPolicy: {connectionPool: {tcp: {maxConnections: ${100 + variant}}}}` : '';

@@ -68,3 +68,22 @@ export function writeSotwEnvelope(
   if (at !== total) throw new Error(`DiscoveryResponse envelope: wrote ${at} bytes, computed ${total}`);
   return out;
 }
+
+/**
+ * A gRPC length-prefixed message — a zero byte (not compressed), the message length as 4 bytes
+ * big-endian, the message — with `encode` writing the message straight into the frame's buffer (a
+ * fresh one: the frame may be handed to several streams' transports and held until sent).
+ */
+export function grpcFramed(encode: (alloc: Alloc) => Uint8Array): Buffer {
+  let frame: Buffer | null = null;
+  const msg = encode((n) => {
+    frame = Buffer.allocUnsafe(n + 5);
+    return frame.subarray(5);
+  });
+  const f = frame as Buffer | null;
+  if (!f || msg.buffer !== f.buffer || msg.byteOffset !== f.byteOffset + 5)
+    throw new Error('grpcFramed: the message was not written into the buffer it was given');
+  f[0] = 0;
+  f.writeUInt32BE(msg.length, 1);
+  return f.length === msg.length + 5 ? f : f.subarray(0, msg.length + 5);
+}

@@ -56,6 +56,8 @@ export function startPushing(
   let rec: { end(responses: number): unknown } | null = null;
   /** When the running push started (epochMs: joins other processes' clocks, for timelines). */
   let startedAt = 0;
+  // The engine's write counters when the push started: the push's own encode-and-write share (issue 18's flat cost).
+  let written = { bytes: 0, ms: 0 };
   const runner = new PushRunner(cache, engine, {
     classError: ({ proxyClass, error, streams }) => (
       observer.metrics.pushContextErrors.inc(),
@@ -67,6 +69,7 @@ export function startPushing(
     pushStarted: ({ request }) => {
       startedAt = epochMs();
       rec = observer.beginPush(request);
+      written = { bytes: engine.counters.bytesWritten, ms: engine.counters.writeMs };
     },
     pushDone: ({ request: u, responses, ms, superseded, slices }) => {
       rec?.end(responses);
@@ -80,6 +83,8 @@ export function startPushing(
           rejected: u.mesh.rejected.length,
           responses,
           pushMs: Math.round(ms * 10) / 10,
+          writeMs: Math.round((engine.counters.writeMs - written.ms) * 10) / 10,
+          bytesWritten: engine.counters.bytesWritten - written.bytes,
           buildMs: Math.round(u.buildMs * 10) / 10,
           slices,
           superseded,

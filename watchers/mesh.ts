@@ -6,33 +6,21 @@
  * DestinationRules by host. Cross-object checks live here because only here both sides are known:
  * a VirtualService naming a subset that no DestinationRule defines is rejected (its previous good
  * version stays if that one still checks out: the previous snapshot's, passed as `previous`).
+ * The objects are bucketed by kind in mesh-buckets.ts; services and endpoints are built in
+ * mesh-services.ts, VirtualService checks and the VirtualService-only path in mesh-vs.ts, the
+ * endpoint-only path in mesh-eps.ts.
  */
-import {
-  configKey,
-  type ConfigKey,
-  type ConfigNotice,
-  type MeshConfig,
-  type MeshEndpoint,
-  type MeshService,
-  type PolicyNotice,
-  type Rejection,
-} from '../model/config.js';
-import type { PeerAuthentication } from '../model/peerauth.js';
+import { configKey, type ConfigKey, type ConfigNotice, type MeshConfig, type PolicyNotice, type Rejection } from '../model/config.js';
 import { authzNotices, peerAuthNotices } from './policy-notices.js';
-import type { EnvoyFilter } from '../model/envoyfilter.js';
-import type { Telemetry } from '../model/telemetry.js';
-import type { DestinationRule, Gateway, ServiceEntry, Sidecar, VirtualService, WorkloadEntry } from '../model/istio.js';
+import type { DestinationRule, VirtualService } from '../model/istio.js';
 import { DEFAULT_MESH_SETTINGS, type MeshSettings } from '../model/meshconfig.js';
 import { resolveShortName } from '../model/hosts.js';
-import { serviceEntryEndpoints, serviceEntryServices, serviceExportTo } from './serviceentry.js';
-import type { ConfigMap, EndpointSlice, Pod, Secret, Service } from '../model/k8s.js';
-import type { AuthorizationPolicy, RequestAuthentication } from '../model/security.js';
 import type { Entry, StoreState } from './store/reduce.js';
-import type { GatewayApiObject } from '../model/gatewayapi.js';
 import { convertGatewayApi } from './gatewayapi/convert.js';
 import { allRejections, byKey, checkVirtualService, conflictsOf, HostClaims, vsOnlyMesh, vsSections } from './mesh-vs.js';
-import { endpointOrder, serviceEndpoints } from './mesh-endpoints.js';
 import { endpointsOnlyMesh, ENDPOINT_OBJECT_KINDS } from './mesh-eps.js';
+import { bucketObjects } from './mesh-buckets.js';
+import { SERVICE_KINDS, serviceSection, type ServiceSection } from './mesh-services.js';
 
 export interface MeshOptions {
   readonly domainSuffix: string;
@@ -54,6 +42,9 @@ export interface MeshOptions {
 }
 
 export const DEFAULT_MESH_OPTIONS: MeshOptions = { domainSuffix: 'cluster.local', endpointsFromPods: true };
+
+/** The service section of each mesh built, and the options it was built with (for reuse by the next build). */
+const sections = new WeakMap<MeshConfig, { readonly section: ServiceSection; readonly opts: MeshOptions }>();
 
 /**
  * `previous` is the snapshot built before this one (none for a first build): a VirtualService that
@@ -97,100 +88,9 @@ export function buildMesh(
       return { mesh, accepted: new Map(vsSection.accepted.map((x) => [x.key, x.entry])) };
     }
   }
-  const services: Service[] = [];
-  const slices: EndpointSlice[] = [];
-  const endpointsObjects = new Map<string, EndpointSlice[]>();
-  const pods = new Map<string, Pod>();
-  const vss: { vs: VirtualService; entry: Entry }[] = [];
-  const drs: DestinationRule[] = [];
-  const ses: { se: ServiceEntry; source: string }[] = [];
-  const wes: WorkloadEntry[] = [];
-  const sidecars: Sidecar[] = [];
-  const gateways: Gateway[] = [];
-  const secrets = new Map<string, Secret>();
-  const configMaps = new Map<string, ConfigMap>();
-  const gatewayApi: GatewayApiObject[] = [];
-  const authzPolicies: AuthorizationPolicy[] = [];
-  const requestAuthns: RequestAuthentication[] = [];
-  const peerAuthentications: PeerAuthentication[] = [];
-  const envoyFilters: EnvoyFilter[] = [];
-  const telemetries: Telemetry[] = [];
-  for (const [, e] of st.objects) {
-    const o = e.object;
-    switch (o.kind) {
-      case 'Service':
-        services.push(o);
-        break;
-      case 'EndpointSlice':
-        slices.push(o);
-        break;
-      case 'Endpoints':
-        endpointsObjects.set(`${o.meta.namespace}/${o.meta.name}`, [...o.slices]);
-        break;
-      case 'Pod':
-        pods.set(`${o.meta.namespace}/${o.meta.name}`, o);
-        break;
-      case 'VirtualService':
-        vss.push({ vs: o, entry: e });
-        break;
-      case 'DestinationRule':
-        drs.push(o);
-        break;
-      case 'ServiceEntry':
-        ses.push({ se: o, source: e.origin.source });
-        break;
-      case 'WorkloadEntry':
-        wes.push(o);
-        break;
-      case 'Sidecar':
-        sidecars.push(o);
-        break;
-      case 'Gateway':
-        gateways.push(o);
-        break;
-      case 'Secret':
-        secrets.set(`${o.meta.namespace}/${o.meta.name}`, o);
-        break;
-      case 'ConfigMap':
-        configMaps.set(`${o.meta.namespace}/${o.meta.name}`, o);
-        break;
-      case 'BackendTLSPolicy':
-      case 'GatewayClass':
-      case 'KubernetesGateway':
-      case 'HTTPRoute':
-      case 'GRPCRoute':
-      case 'TCPRoute':
-      case 'TLSRoute':
-      case 'ReferenceGrant':
-        gatewayApi.push(o);
-        break;
-      case 'AuthorizationPolicy':
-        authzPolicies.push(o);
-        break;
-      case 'RequestAuthentication':
-        requestAuthns.push(o);
-        break;
-      case 'PeerAuthentication':
-        peerAuthentications.push(o);
-        break;
-      case 'EnvoyFilter':
-        envoyFilters.push(o);
-        break;
-      case 'Telemetry':
-        telemetries.push(o);
-        break;
-    }
-  }
-  drs.sort(byKey);
-  ses.sort((a, b) => byKey(a.se, b.se));
-  wes.sort(byKey);
-  sidecars.sort(byKey);
-  gateways.sort(byKey);
-  authzPolicies.sort(byKey);
-  requestAuthns.sort(byKey);
-  peerAuthentications.sort(byKey);
-  envoyFilters.sort(byKey);
-  telemetries.sort(byKey);
+  const b = bucketObjects(st);
+  const { services, slices, endpointsObjects, pods, vss, drs, ses, wes, sidecars, gateways, secrets, configMaps, gatewayApi } = b;
+  const { authzPolicies, requestAuthns, peerAuthentications, envoyFilters, telemetries } = b;
   // EnvoyFilter BOOTSTRAP patches are noticed per build (cheap: filters only), apart from the reusable service section.
   const efNotices: ConfigNotice[] = [];
   for (const f of envoyFilters)
@@ -327,93 +227,4 @@ function withBackendTls(user: DestinationRule, gen: DestinationRule): Destinatio
       trafficPolicy: { ...tp, ...(!tp.tls && gp.tls ? { tls: gp.tls } : {}), ...(ports.length ? { portLevelSettings: ports } : {}) },
     },
   };
-}
-
-/** What the services, their endpoints and their notices are built from (every other kind leaves them as they are). */
-const SERVICE_KINDS: ReadonlySet<string> = new Set(['Service', 'EndpointSlice', 'Endpoints', 'Pod', 'WorkloadEntry', 'ServiceEntry']);
-
-interface ServiceSection {
-  readonly meshServices: MeshService[];
-  readonly serviceByHost: Map<string, MeshService>;
-  readonly endpoints: ReadonlyMap<string, ReadonlyMap<number, readonly MeshEndpoint[]>>;
-  readonly notices: ConfigNotice[];
-}
-
-/** The service section of each mesh built, and the options it was built with (for reuse by the next build). */
-const sections = new WeakMap<MeshConfig, { readonly section: ServiceSection; readonly opts: MeshOptions }>();
-
-function serviceSection(
-  st: StoreState,
-  opts: MeshOptions,
-  services: Service[],
-  slices: EndpointSlice[],
-  endpointsObjects: Map<string, EndpointSlice[]>,
-  pods: Map<string, Pod>,
-  sortedPods: readonly Pod[],
-  ses: readonly { se: ServiceEntry; source: string }[],
-  wes: readonly WorkloadEntry[],
-): ServiceSection {
-  services.sort(byKey);
-  const notices: ConfigNotice[] = [];
-  const slicesBySvc = new Map<string, EndpointSlice[]>();
-  for (const s of slices.sort(byKey)) {
-    if (!s.serviceName) {
-      notices.push({
-        key: configKey('EndpointSlice', s.meta.namespace, s.meta.name),
-        field: 'metadata.labels.kubernetes.io/service-name',
-        reason: "no Service named: the slice's endpoints belong to no service and are ignored",
-      });
-      continue;
-    }
-    const k = `${s.meta.namespace}/${s.serviceName}`;
-    slicesBySvc.set(k, [...(slicesBySvc.get(k) ?? []), s]);
-  }
-  const meshServices: MeshService[] = [];
-  const serviceByHost = new Map<string, MeshService>();
-  const endpoints = new Map<string, Map<number, MeshEndpoint[]>>();
-  for (const svc of services) {
-    const hostname = `${svc.meta.name}.${svc.meta.namespace}.svc.${opts.domainSuffix}`;
-    // Like istiod, UDP ports are not proxied: they are left out of the mesh, and configz says so.
-    svc.ports.forEach((p, i) => {
-      if (p.protocol === 'UDP')
-        notices.push({
-          key: configKey('Service', svc.meta.namespace, svc.meta.name),
-          field: `spec.ports[${i}]`,
-          reason: `UDP port ${p.port}${p.name ? ` (${p.name})` : ''} is ignored: the mesh proxies TCP only`,
-        });
-    });
-    const ms: MeshService = {
-      hostname,
-      namespace: svc.meta.namespace,
-      name: svc.meta.name,
-      clusterIP: svc.clusterIP === 'None' ? '' : svc.clusterIP,
-      ports: svc.ports.filter((p) => p.protocol !== 'UDP'),
-      labels: svc.meta.labels,
-      source: st.objects.get(configKey('Service', svc.meta.namespace, svc.meta.name))?.origin.source ?? '',
-      exportTo: serviceExportTo(svc.meta.annotations),
-      origin: 'Service',
-      resolution: 'EDS',
-      meshExternal: false,
-      selector: svc.selector,
-    };
-    meshServices.push(ms);
-    serviceByHost.set(hostname, ms);
-    const svcKey = `${svc.meta.namespace}/${svc.meta.name}`;
-    const byPort = serviceEndpoints(svc, ms, slicesBySvc.get(svcKey) ?? endpointsObjects.get(svcKey), pods, () => sortedPods, opts, wes);
-    endpoints.set(hostname, byPort);
-  }
-  // ServiceEntries: a host already defined by a Kubernetes Service (or an older entry) keeps that definition.
-  for (const { se, source } of ses) {
-    for (const ms of serviceEntryServices(se, source)) {
-      if (serviceByHost.has(ms.hostname)) continue;
-      meshServices.push(ms);
-      serviceByHost.set(ms.hostname, ms);
-      endpoints.set(
-        ms.hostname,
-        new Map(ms.ports.map((sp) => [sp.port, serviceEntryEndpoints(se, sp, wes, sortedPods).sort(endpointOrder)])),
-      );
-    }
-  }
-  meshServices.sort((a, b) => a.hostname.localeCompare(b.hostname));
-  return { meshServices, serviceByHost, endpoints, notices };
 }

@@ -28,7 +28,8 @@ import type { ClassLease, ConfigWatcher, ResourceSnapshot } from '../cache/api.j
 import { subscribedCount } from './limits.js';
 import type { Outcome, Protocol, ProtocolFactory, XdsRequest } from './protocol.js';
 import { sotw } from './sotw.js';
-import type { ProtocolPart, SotwResponse, StreamState } from './state.js';
+import { SharedFrames } from './frames.js';
+import type { NonceSequence, ProtocolPart, SotwResponse, StreamState } from './state.js';
 import { isDebugType } from './debugtypes.js';
 import type { AuthResult, CallerIdentity } from '../security/identity.js';
 import {
@@ -91,8 +92,26 @@ export class AdsEngine {
   /** Names subscribed by all streams (see EngineOptions.maxServerNames). */
   private totalNames = 0;
   private seq = 0;
-  readonly counters: EngineCounters = { rejectedStreams: 0, unknownTypes: 0, largeResponses: 0, droppedResponses: 0, sendTimeouts: 0 };
+  readonly counters: EngineCounters = {
+    rejectedStreams: 0,
+    unknownTypes: 0,
+    largeResponses: 0,
+    droppedResponses: 0,
+    sendTimeouts: 0,
+    bytesWritten: 0,
+    writeMs: 0,
+  };
   private readonly opts: Required<EngineOptions>;
+  /** SotW nonces of this engine's streams (sotw.ts nonceFor). */
+  private readonly nonces: NonceSequence = { last: 0 };
+  /** Frames of the responses written this turn, shared by the streams sent the same one. */
+  readonly frames = new SharedFrames();
+  /**
+   * Responses a push queued (the ones shared): a first response to a request is framed for its
+   * stream alone — sharing those during a cold start raised its peak RSS by ~35 MB at 500 heavy
+   * proxies (measured; the cause is not known), where sharing a push's responses lowered it.
+   */
+  private readonly pushed = new WeakSet<object>();
 
   constructor(
     private readonly cache: ConfigWatcher,
@@ -282,6 +301,7 @@ export class AdsEngine {
         connectedAt: this.now(),
         peer: conn.io.peer,
         types: new Map(),
+        nonces: this.nonces,
         nonceSeq: 0,
         ...(conn.identity !== undefined ? { identity: conn.identity } : {}),
       };
@@ -460,7 +480,10 @@ export class AdsEngine {
       this.events.streamError?.(st, e instanceof Error ? e : new Error(String(e)), 'push');
       return -1;
     }
-    for (const r of out) this.enqueue(conn, r);
+    for (const r of out) {
+      this.pushed.add(r);
+      this.enqueue(conn, r);
+    }
     return out.length;
   }
 
@@ -488,7 +511,12 @@ export class AdsEngine {
     const t = PUSH_ORDER.find((x) => conn.pending.has(x))!;
     const r = conn.pending.get(t)!;
     conn.pending.delete(t);
-    const bytes = conn.proto.encode(r, conn.io.alloc);
+    const w0 = performance.now();
+    // A transport that sends frames as they are shares one encoding among the streams sent the same response (frames.ts).
+    const writeFramed = conn.io.writeFramed;
+    const encodeFramed = conn.proto.encodeFramed;
+    const frame = writeFramed && encodeFramed ? (this.pushed.has(r) ? this.frames.frame(r, () => encodeFramed(r)) : encodeFramed(r)) : null;
+    const bytes = frame ? frame.subarray(5) : conn.proto.encode(r, conn.io.alloc);
     const st = conn.state!;
     if (bytes.length > this.opts.largeResponseBytes || (this.opts.maxResponseBytes && bytes.length > this.opts.maxResponseBytes)) {
       const dropped = this.opts.maxResponseBytes > 0 && bytes.length > this.opts.maxResponseBytes;
@@ -519,13 +547,17 @@ export class AdsEngine {
       this.pump();
     }, this.opts.sendTimeoutMs);
     timer.unref?.();
-    conn.io.write(bytes, () => {
+    const done = (): void => {
       clearTimeout(timer);
       release();
       conn.busy = false;
       this.requeue(conn);
       this.pump();
-    });
+    };
+    if (frame) writeFramed!(frame, done);
+    else conn.io.write(bytes, done);
+    this.counters.bytesWritten += bytes.length;
+    this.counters.writeMs += performance.now() - w0;
     this.events.sent?.(st, r, bytes.length);
   }
 

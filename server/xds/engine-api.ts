@@ -49,6 +49,12 @@ export interface StreamIO {
    * scratch.ts) offers this; without it every response gets a fresh buffer.
    */
   readonly alloc?: (n: number) => Uint8Array;
+  /**
+   * Optional: writes a whole gRPC frame (5-byte prefix, then the message) as it is, without copying
+   * it; the same frame may be written to several streams (frames.ts) and is never changed.
+   * Without it every response goes through `write`.
+   */
+  readonly writeFramed?: (frame: Uint8Array, done?: () => void) => boolean;
   onDrain(cb: () => void): void;
   /** Ends the stream with an error status. */
   fail(code: number, message: string): void;
@@ -138,4 +144,7 @@ export interface EngineCounters {
   largeResponses: number;
   droppedResponses: number;
   sendTimeouts: number;
+  /** Response bytes handed to the transport, and the ms spent encoding and writing them (the transport's synchronous part: grpc-js frames each response into a copy of its own). */
+  bytesWritten: number;
+  writeMs: number;
 }

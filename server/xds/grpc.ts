@@ -80,9 +80,39 @@ const SERVICES: readonly { service: string; methods: readonly { name: string; pr
   },
 ];
 
+/** Frames made by the engine (frames.ts): the calls' serializers pass them through as they are. */
+const FRAMES = new WeakSet<object>();
+
+/**
+ * A writer of whole gRPC frames for `call`, or undefined when this grpc-js does not allow one.
+ * grpc-js frames every response into a fresh copy of its own (the call's `serializeMessage`:
+ * allocate length + 5, copy); a frame the engine already made — possibly shared by several
+ * streams — is passed through instead, so a response sent to ten streams is one buffer, not ten.
+ * This reaches into grpc-js's server call (`call.call.serializeMessage`, grpc-js 1.10–1.14 without
+ * server interceptors): where it is not there, every response goes through the plain `write`.
+ * grpc.test.ts checks that the pass-through is in force with the grpc-js installed.
+ */
+export function framedWriter(
+  call: grpc.ServerDuplexStream<Buffer, Buffer>,
+): ((frame: Uint8Array, done?: () => void) => boolean) | undefined {
+  // grpc-js's own call behind the stream (not in its typings: internal).
+  const inner = (call as unknown as { call?: { serializeMessage?: (m: unknown) => Buffer } }).call;
+  const serialize = inner?.serializeMessage;
+  if (!inner || typeof serialize !== 'function') return undefined;
+  inner.serializeMessage = (m: unknown): Buffer =>
+    typeof m === 'object' && m !== null && FRAMES.has(m) ? (m as Buffer) : serialize.call(inner, m);
+  return (frame, done) => {
+    const b = Buffer.isBuffer(frame) ? frame : Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength);
+    FRAMES.add(b);
+    return call.write(b, done);
+  };
+}
+
 function adapt(call: grpc.ServerDuplexStream<Buffer, Buffer>): StreamIO {
+  const writeFramed = framedWriter(call);
   return {
     peer: call.getPeer(),
+    ...(writeFramed ? { writeFramed } : {}),
     write: (bytes, done) => scratch.write(bytes, () => call.write(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), done)),
     alloc: (n) => scratch.alloc(n),
     onDrain: (cb) => {

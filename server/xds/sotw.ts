@@ -17,7 +17,8 @@ import { scanSotw } from './ackscan.js';
 import { nameListKey, nameListOf, sameNameBytes, shareNameList, sharedNameList } from './namelists.js';
 import { sotwNamesAfter } from './limits.js';
 import type { Outcome, Protocol } from './protocol.js';
-import { newTypeState, nextNonce, sotwPart, type SotwPart, type SotwResponse, type StreamState, type TypeState } from './state.js';
+import { grpcFramed } from '../../proto/envelope.js';
+import { newTypeState, sotwPart, type NonceSequence, type SotwPart, type SotwResponse, type StreamState, type TypeState } from './state.js';
 import { classifyRequest, recordReply, replaceNames } from './subscription.js';
 
 export type { RequestKind } from './subscription.js';
@@ -197,6 +198,31 @@ function memo(
   return c;
 }
 
+/** The sequence of streams that have no engine's (tests' hand-made states). */
+const processNonces: NonceSequence = { last: 0 };
+const nonceOfContent = new WeakMap<readonly EncodedResource[], { readonly version: string; readonly seq: number }>();
+
+/**
+ * The nonce of a response carrying `resources` at `version`. Streams composed the same response
+ * (one shared resource list: `memo`, wildcardSet) get the same nonce, so their wire bytes are
+ * identical and encoded once (frames.ts) — unless the stream has had a later nonce since, since a
+ * stream's nonces only ever increase: each is unique on its stream, which is all a nonce must be
+ * (xds-protocol.md rule 1: a nonce belongs to its stream).
+ */
+function nonceFor(st: St, resources: readonly EncodedResource[], version: string): string {
+  const given = nonceOfContent.get(resources);
+  let seq: number;
+  if (given && given.version === version && given.seq > st.nonceSeq) seq = given.seq;
+  else {
+    const src = st.nonces ?? processNonces;
+    // Never at or below the stream's last (a content's nonce may come from another engine's sequence).
+    seq = src.last = Math.max(src.last, st.nonceSeq) + 1;
+    nonceOfContent.set(resources, { version, seq });
+  }
+  st.nonceSeq = seq;
+  return seq.toString(36);
+}
+
 /** Records a response as sent; `versionInfo` describes everything the client now holds. */
 function record(
   st: St,
@@ -206,7 +232,7 @@ function record(
   resources: readonly EncodedResource[],
   versionInfo: string,
 ): SotwResponse {
-  const nonce = nextNonce(st);
+  const nonce = nonceFor(st, resources, versionInfo);
   ts.sent = sent;
   ts.nonce = nonce;
   ts.versionSent = versionInfo;
@@ -307,6 +333,7 @@ const SOTW: Omit<Protocol<SotwRequest, SotwResponse, SotwPart>, 'decode'> = {
       r.resources.map((x) => x.any),
       alloc,
     ),
+  encodeFramed: (r) => grpcFramed((alloc) => SOTW.encode(r, alloc)),
   report: (events, st, req, outcome) => events.request?.(st, req, outcome),
 };
 

@@ -101,7 +101,18 @@ export interface StreamState<P extends ProtocolPart = ProtocolPart> {
   /** The authenticated caller (TLS port); null on the plaintext port, where streams carry no identity (as istiod). */
   readonly identity?: CallerIdentity | null;
   readonly types: Map<string, TypeState<P>>;
+  /** The last nonce sent on the stream (as a number: nonces are base-36 sequence numbers). */
   nonceSeq: number;
+  /**
+   * The engine's SotW nonce sequence, shared by its streams (sotw.ts nonceFor: streams sent the
+   * same response get the same nonce, so one encoding serves them all); absent: the process's.
+   */
+  readonly nonces?: NonceSequence;
+}
+
+/** A sequence SotW nonces are drawn from (one per engine). */
+export interface NonceSequence {
+  last: number;
 }
 
 /** A response ready to be serialized: resources are pre-encoded and shared. */

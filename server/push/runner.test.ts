@@ -317,7 +317,10 @@ status: {podIP: 10.0.0.1, phase: Running}
       subscriber('y1', [EDS], () => y, log),
       {
         ...subscriber('z1', [EDS], () => z, log),
-        push: (snap: ResourceSnapshot) => (log.push({ id: 'z1', classKey: snap.classKey, types: undefined, only: undefined }), zFails ? -1 : 1),
+        push: (snap: ResourceSnapshot) => (
+          log.push({ id: 'z1', classKey: snap.classKey, types: undefined, only: undefined }),
+          zFails ? -1 : 1
+        ),
       },
     ];
     const runner = new PushRunner(cache, { subscribers: () => subs });

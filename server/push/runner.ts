@@ -180,6 +180,8 @@ export class PushRunner {
   private readonly reached = new WeakMap<Subscriber, { readonly snap: number; readonly types: ReadonlySet<XdsType> | undefined }>();
   private readonly serials = new WeakMap<ResourceSnapshot, number>();
   private lastSerial = 0;
+  /** This push's sets of names looked at (onlySet), by their list. */
+  private readonly onlySets = new Map<string, ReadonlySet<string>>();
 
   constructor(
     private readonly cache: MeshCache,
@@ -285,6 +287,7 @@ export class PushRunner {
     this.events.pushStarted?.({ types: typeNames, edsHosts, request: req });
     this.cache.setMesh(req.mesh, plan.carryOver);
     const prepared = new Map<ResourceSnapshot, Prepared | Error>();
+    this.onlySets.clear();
     const failed = new Map<string, { error: Error; streams: number }>();
     let responses = 0;
     let streams = 0;
@@ -354,6 +357,18 @@ export class PushRunner {
     return true;
   }
 
+  /**
+   * The names an endpoint push looks at for a class, one set object per distinct list in a push:
+   * classes with the same affected names (per-pod classes of one namespace) share it, so the
+   * streams of all of them compose one response (sotw.ts memo) and send one frame (frames.ts).
+   */
+  private onlySet(names: readonly string[]): ReadonlySet<string> {
+    const key = names.join('\n');
+    let s = this.onlySets.get(key);
+    if (!s) this.onlySets.set(key, (s = new Set(names)));
+    return s;
+  }
+
   /** A number standing for a snapshot object (so what streams were last pushed does not keep old snapshots alive). */
   private serial(snap: ResourceSnapshot): number {
     let n = this.serials.get(snap);
@@ -382,7 +397,7 @@ export class PushRunner {
           ((plan.hosts && snap.namesOfHosts?.(EDS, plan.hosts)) ??
             snap.namesWhere?.(EDS, affected) ??
             snap.names(EDS).filter((n) => affected(snap.clusterKey(EDS, n))));
-        p = { snap, only: hit ? new Set(hit) : undefined };
+        p = { snap, only: hit ? this.onlySet(hit) : undefined };
       } catch (e) {
         p = asError(e);
       }

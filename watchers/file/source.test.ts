@@ -287,6 +287,31 @@ describe('watchers/file/source', function () {
     );
   });
 
+  it('a file rewritten a while after its truncation is taken once written, not after the longer wait for an emptied file', async () => {
+    const p = path.join(dir, 'svcs.yaml');
+    await writeFile(p, service('a', 1));
+    const events: ConfigEvent[] = [];
+    const sub2 = fileSource({ dir, settleMs: 30, pollMs: 0, vanishMs: 3000 }).subscribe((e) => events.push(e));
+    try {
+      await until(() => events.some((e) => e.type === 'synced'), 'the first read');
+      const fh = await open(p, 'w');
+      await sleep(100);
+      const t0 = Date.now();
+      await fh.write(service('a', 7));
+      await fh.close();
+      const ip = (): string | undefined => {
+        const ev = events.filter((e) => e.type === 'replace').at(-1);
+        const o = ev?.type === 'replace' ? ev.objects[0]?.object : undefined;
+        return o?.kind === 'Service' ? o.clusterIP : undefined;
+      };
+      await until(() => ip() === '10.96.1.7', 'the rewritten service', 10_000);
+      assert.ok(Date.now() - t0 < 1500, `taken ${Date.now() - t0} ms after the write, not after the 3 s an emptied file waits`);
+      assert.ok(!events.some((e) => e.type === 'replace' && e.objects.length === 0), 'never taken as emptied');
+    } finally {
+      sub2.unsubscribe();
+    }
+  });
+
   it('a file emptied on purpose is withdrawn once it has stayed empty as long as a vanished file', async () => {
     await writeFile(path.join(dir, 'a.yaml'), service('a', 1));
     await writeFile(path.join(dir, 'b.yaml'), service('b', 2));

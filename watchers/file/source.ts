@@ -56,13 +56,8 @@ const CONFIG_FILE = /\.(ya?ml|json)$/i;
 
 /** How long after a filesystem event the folder is scanned (the events of one write arrive together). */
 const NOTICE_MS = 2;
-/** Rounds of "changed while it was read, read it again" before a file written without pause is taken as read. */
-const SETTLE_ROUNDS = 3;
-
-const sleep = (ms: number): Promise<void> =>
-  new Promise((resolve) => {
-    setTimeout(resolve, ms).unref();
-  });
+/** Reads of a file that keeps changing while it is read before it is taken as last read. */
+const SETTLE_READS = 3;
 
 interface Seen {
   readonly mtimeMs: number;
@@ -116,6 +111,19 @@ export function fileSource(opts: FileSourceOptions): Observable<ConfigEvent> {
     let watcher: FSWatcher | undefined;
     /** A filesystem event was reported (onStep 'noticed') since the last scan began. */
     let noticed = false;
+    /** Ends the scan's wait for files to be quiet (set while it waits): a filesystem event may have changed one. */
+    let wake: (() => void) | null = null;
+    const nap = (ms: number): Promise<void> =>
+      new Promise((resolve) => {
+        const t = setTimeout(done, ms);
+        t.unref();
+        function done(): void {
+          clearTimeout(t);
+          wake = null;
+          resolve();
+        }
+        wake = done;
+      });
     // Parsing happens on a worker thread, so a large file never stalls /ready or xDS.
     const parser = new ParseWorker({ timeoutMs: 120_000 });
 
@@ -176,7 +184,7 @@ export function fileSource(opts: FileSourceOptions): Observable<ConfigEvent> {
        * Files modified a moment ago (maybe still being written), read and parsed already: their
        * events (at `out[at]`) stand only once each file has been quiet for settleMs since (settle.ts).
        */
-      let settling: { file: string; name: string; prev: Seen | undefined; st: Stats; since: number; at: number }[] = [];
+      let settling: { file: string; name: string; prev: Seen | undefined; st: Stats; since: number; at: number; reads: number }[] = [];
       const vanished = (): void => {
         // Vanished between readdir and read (an editor's rename dance): the next scan, right away, settles it.
         raced = true;
@@ -207,7 +215,8 @@ export function fileSource(opts: FileSourceOptions): Observable<ConfigEvent> {
           const ev = await load(file, st, prev);
           if (closed) return [];
           identities.add(identity);
-          if (recent || (!initial && quiet.touchedSince(name, since))) settling.push({ file, name, prev, st, since, at: out.length });
+          if (recent || (!initial && quiet.touchedSince(name, since)))
+            settling.push({ file, name, prev, st, since, at: out.length, reads: 1 });
           out.push(ev);
         } catch (e) {
           if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
@@ -215,24 +224,28 @@ export function fileSource(opts: FileSourceOptions): Observable<ConfigEvent> {
           else vanished();
         }
       }
-      // What was read of a file modified a moment ago stands once it has been quiet for settleMs and
-      // is unchanged since the read began; a file changed meanwhile is read again (a file written
-      // without pause is taken as last read after a few rounds; the next scan reads it again).
-      for (let round = 1; settling.length && !closed; round++) {
+      // What was read of a file modified a moment ago stands once it has been quiet for its quiet
+      // time and is unchanged since the read began; a file changed meanwhile is read again (one
+      // written without pause is taken as last read after a few reads; the next scan reads it
+      // again). A filesystem event ends the wait early, so a file being written is read again then.
+      while (settling.length && !closed) {
         const wait = Math.max(...settling.map((f) => quiet.quietAt(f.name, f.st, quietFor(f.st, f.prev)))) - Date.now();
-        if (wait > 0) await sleep(wait);
+        if (wait > 0) await nap(wait);
         if (closed) return [];
         const still: typeof settling = [];
         for (const f of settling) {
           try {
             const st = await stat(f.file);
-            if (sameStamp(f.st, st) && !quiet.touchedSince(f.name, f.since)) continue;
-            if (round >= SETTLE_ROUNDS) continue;
+            if (sameStamp(f.st, st) && !quiet.touchedSince(f.name, f.since)) {
+              if (quiet.settling(f.name, f.st, quietFor(f.st, f.prev))) still.push(f); // woken early by another file: wait on
+              continue;
+            }
+            if (f.reads >= SETTLE_READS) continue;
             const since = Date.now();
             out[f.at] = await load(f.file, st, f.prev);
             if (closed) return [];
             identities.add(`${st.ino}/${st.mtimeMs}/${st.size}`);
-            still.push({ ...f, st, since });
+            still.push({ ...f, st, since, reads: f.reads + 1 });
           } catch (e) {
             // Not accepted: the next scan reads it as it finds it.
             out[f.at] = null;
@@ -321,6 +334,7 @@ export function fileSource(opts: FileSourceOptions): Observable<ConfigEvent> {
      */
     const onFsEvent = (_type: string, name: string | Buffer | null): void => {
       quiet.event(typeof name === 'string' ? name : null);
+      wake?.();
       if (!noticed) {
         noticed = true;
         opts.onStep?.('noticed', {});
@@ -355,6 +369,7 @@ export function fileSource(opts: FileSourceOptions): Observable<ConfigEvent> {
 
     return () => {
       closed = true;
+      wake?.();
       clearTimeout(settleTimer);
       clearTimeout(vanishTimer);
       if (poll) clearInterval(poll);

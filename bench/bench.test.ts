@@ -39,6 +39,11 @@ describe('bench (small default)', function () {
       assert.ok(r.scenarios[0]!.peakRssMb > 10 && r.scenarios[0]!.cpuSeconds > 0);
       assert.ok(r.throughputRatio > 0);
       assert.match(table(r), /cold start/);
+      // Where the server's memory was: /debug/memory sampled through the run, a breakdown per scenario.
+      const cold = r.scenarios[0]!.memAtPeak;
+      assert.ok(cold && cold.rss > 10 && cold.heapTotal > 0 && cold.heapTotal < cold.rss, JSON.stringify(cold));
+      assert.ok(r.memory && r.memory.samples.length > 0 && r.memory.marks.length === 5, 'memory samples and scenario marks');
+      assert.match(table(r), /server memory at each scenario's peak/);
       const png = path.join(dir, 'p.png');
       await plotCdf(
         png,

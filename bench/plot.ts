@@ -121,9 +121,18 @@ export interface TimeSeries {
   readonly fit?: { readonly intercept: number; readonly slopeMbPerS: number; readonly from: number };
 }
 
-/** Memory over time: one line per series, its fitted trend, and a vertical mark at the end of the warm-up. */
-export async function plotSeries(file: string, title: string, series: readonly TimeSeries[], warmupS: number): Promise<void> {
-  const f = await frame(title, 'minutes since start (dashed: least-squares fit after warm-up)');
+/**
+ * Memory over time: one line per series, its fitted trend, and a vertical mark at the end of the
+ * warm-up (null: none) and at each of `marks` (the bench's scenarios).
+ */
+export async function plotSeries(
+  file: string,
+  title: string,
+  series: readonly TimeSeries[],
+  warmupS: number | null,
+  marks: readonly { t: number; label: string }[] = [],
+): Promise<void> {
+  const f = await frame(title, warmupS === null ? 'minutes since start' : 'minutes since start (dashed: least-squares fit after warm-up)');
   const pts = series.flatMap((s) => s.points);
   const tMax = Math.max(
     60,
@@ -141,7 +150,11 @@ export async function plotSeries(file: string, title: string, series: readonly T
   const minutes = tMax / 60;
   const tick = minutes > 20 ? 5 : minutes > 6 ? 1 : 0.5;
   for (let m = tick; m <= minutes; m += tick) f.text(`${m}`, lx(m * 60) - 6, f.y0 + 18);
-  f.vline(lx(warmupS), 'warm-up', '#999999');
+  if (warmupS !== null) f.vline(lx(warmupS), 'warm-up', '#999999');
+  marks.forEach((m, i) => {
+    f.vline(lx(m.t), '', '#999999');
+    f.text(m.label, lx(m.t) + 4, f.y1 + 28 + (i % 4) * 14, '#666666');
+  });
   series.forEach((s, i) => {
     const c = f.legend(i, s.name);
     polyline(

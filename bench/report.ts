@@ -6,6 +6,7 @@
  * and the markdown table `npm run bench` prints.
  */
 import type { MeshSize } from './meshgen.js';
+import { BREAKDOWN_HEADER, breakdownRow, type MemSample } from './memsample.js';
 
 export interface ScenarioResult {
   readonly name: string;
@@ -28,6 +29,8 @@ export interface ScenarioResult {
   /** The fleet used over ~90 % of a core: latencies measure the fleet as much as the server. */
   readonly fleetBound: boolean;
   readonly ms: number[];
+  /** The server's /debug/memory sample with the highest RSS in the scenario (bench/memsample.ts). */
+  readonly memAtPeak?: MemSample | undefined;
 }
 
 export interface BenchResult {
@@ -42,6 +45,8 @@ export interface BenchResult {
   readonly throughputRatio: number;
   /** Fleet streams that failed and were retried (as Envoy would). */
   readonly fleetRetries: number;
+  /** The server's memory over the run, and where each scenario started (bench/memsample.ts). */
+  readonly memory?: { readonly samples: readonly MemSample[]; readonly marks: readonly { t: number; label: string }[] };
 }
 
 /** Max without spreading (a minute of churn gives hundreds of thousands of samples). */
@@ -79,5 +84,14 @@ export function table(r: BenchResult): string {
     '',
     `fleet streams that failed and were retried: ${r.fleetRetries}`,
     `cold start throughput: tspilot ${r.tspilotColdMbPerS.toFixed(1)} MB/s, ceiling ${r.ceiling.mbPerS.toFixed(1)} MB/s → ratio ${(r.throughputRatio * 100).toFixed(0)}%`,
+    ...(r.memory
+      ? [
+          '',
+          "server memory at each scenario's peak (GET /debug/memory):",
+          '',
+          ...BREAKDOWN_HEADER,
+          ...r.scenarios.filter((s) => s.peakRssMb).map((s) => breakdownRow(s.name, s.peakRssMb, s.memAtPeak)),
+        ]
+      : []),
   ].join('\n');
 }

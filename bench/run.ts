@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { plotCdf } from './plot.js';
+import { plotMemory } from './memsample.js';
 import { soakMain } from './soak.js';
 import { parseDuration } from '../model/duration.js';
 import { flatMain, flatTable } from './flat.js';
@@ -157,6 +158,16 @@ async function main(): Promise<void> {
     r.scenarios.map((s) => ({ name: s.name, ms: s.ms })),
   );
   process.stderr.write(`plot: ${o.png}\n`);
+  if (r.memory?.samples.length) {
+    const memPng = o.png.replace(/(\.png)?$/, '-memory.png');
+    await plotMemory(
+      memPng,
+      `tspilot server memory: ${r.size.services} svc, ${r.size.proxies} ${r.size.delta ? 'delta' : 'SotW'} proxies`,
+      r.memory.samples,
+      r.memory.marks,
+    );
+    process.stderr.write(`plot: ${memPng}\n`);
+  }
   if (o.json) await writeFile(o.json, JSON.stringify({ ...r, scenarios: r.scenarios.map(({ ms: _ms, ...s }) => s) }, null, 2));
 }
 

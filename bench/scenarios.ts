@@ -22,6 +22,7 @@ import { startServer, stopChild, TUNED_SERVER_FLAGS } from './launch.js';
 import { maxOf, pct, scopeText, type BenchResult, type ScenarioResult } from './report.js';
 import { runCeiling } from './ceiling-run.js';
 import { sleep, waitFor } from './wait.js';
+import { MemSampler } from './memsample.js';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 
@@ -89,6 +90,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     `bench: ${o.services} services × ${o.endpointsPerService} endpoints in ${o.namespaces} namespaces, ${o.proxies} ${o.delta ? 'delta' : 'SotW'} proxies (labels: ${o.labels ?? 'deployment'}), ${scopeText(size)}${size.heavy ? ', heavy shape (2 ports, DestinationRule with 2 subsets on every service, Pods)' : ''}${size.routing && size.routing !== 'virtualservice' ? `, routing: ${size.routing}` : ''}`,
   );
   const pushLog: { pushMs: number; sinceChangeMs: number }[] = [];
+  let monitoringPort = 0;
   const tls = o.tls
     ? await benchTls(
         dir,
@@ -108,6 +110,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     nodeArgs,
     meshDir,
     (line) => {
+      if (line.includes('"listening"')) monitoringPort = (JSON.parse(line) as { monitoring?: number }).monitoring ?? 0;
       if (!line.includes('config pushed')) return;
       try {
         const l = JSON.parse(line) as { pushMs: number; sinceChangeMs: number };
@@ -120,6 +123,8 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     serverFlags,
   );
   const stats = new ProcStats(server.proc.pid!);
+  // Where the RSS is, over the run (server/memory.ts via GET /debug/memory).
+  const mem = new MemSampler(`http://127.0.0.1:${monitoringPort}/debug/memory`);
   const address = `127.0.0.1:${server.port}`;
   const fleet = Array.from(
     { length: o.proxies },
@@ -149,6 +154,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
       const fleetCpu0 = process.cpuUsage();
       const wall0 = performance.now();
       stats.resetPeak();
+      const memT0 = mem.mark(name.replace(/ \(.*/, ''));
       const bytes0 = fleet.reduce((a, c) => a + c.bytes, 0);
       const push0 = pushLog.length;
       await run();
@@ -174,6 +180,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
         pushes: pushes.length,
         pushMs: pushes.reduce((a, p) => a + p.pushMs, 0),
         changeToPushMs: maxOf(pushes.map((p) => p.sinceChangeMs)),
+        memAtPeak: mem.peakSince(memT0),
         ...extra(),
       });
     };
@@ -290,6 +297,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
   } finally {
     for (const c of fleet) c.stop();
     stats.stop();
+    await mem.stop();
     await stopChild(server.proc);
   }
 
@@ -317,5 +325,6 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     tspilotColdMbPerS,
     throughputRatio: ceil.mbPerS ? tspilotColdMbPerS / ceil.mbPerS : 0,
     fleetRetries: fleet.reduce((a, c) => a + c.retries, 0),
+    memory: { samples: mem.samples, marks: mem.marks },
   };
 }

@@ -72,12 +72,13 @@ export function writeSotwEnvelope(
 /**
  * A gRPC length-prefixed message — a zero byte (not compressed), the message length as 4 bytes
  * big-endian, the message — with `encode` writing the message straight into the frame's buffer (a
- * fresh one: the frame may be handed to several streams' transports and held until sent).
+ * fresh one, or `allocFrame`'s: the frame may be handed to several streams' transports and held
+ * until sent).
  */
-export function grpcFramed(encode: (alloc: Alloc) => Uint8Array): Buffer {
+export function grpcFramed(encode: (alloc: Alloc) => Uint8Array, allocFrame: (n: number) => Buffer = Buffer.allocUnsafe): Buffer {
   let frame: Buffer | null = null;
   const msg = encode((n) => {
-    frame = Buffer.allocUnsafe(n + 5);
+    frame = allocFrame(n + 5);
     return frame.subarray(5);
   });
   const f = frame as Buffer | null;

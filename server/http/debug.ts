@@ -2,8 +2,9 @@
  * @module server/http/debug
  * istiod's debug surface, read-only: /ready, /debug/config_dump, /debug/syncz, /debug/adsz,
  * /debug/configz, /debug/registryz, /debug/endpointz, /debug/push_status, /debug/connections, and
- * beyond istiod /debug/explain (which configs produced a resource) and POST /debug/diff (what a
- * change would push, computed on copies). Nothing here can change served config. Every answer
+ * beyond istiod /debug/explain (which configs produced a resource), POST /debug/diff (what a
+ * change would push, computed on copies) and /debug/memory (where the process's memory is,
+ * server/memory.ts). Nothing here can change served config. Every answer
  * names the replica that gave it (header `x-tspilot-replica`, server/replica); the web console
  * (server/ui) is served beside these views.
  * Proxies are found by full node ID or by `pod.namespace`, as istioctl passes them.
@@ -28,6 +29,7 @@ import { configDump, DUMP_TYPES, type DumpType } from './configdump.js';
 import { HttpError, Router } from './router.js';
 import { secretView } from '../../watchers/validate/secret.js';
 import { replicaId } from '../version.js';
+import { memoryReport } from '../memory.js';
 
 export interface DebugSources {
   readonly engine: AdsEngine;
@@ -277,6 +279,7 @@ export function debugRoutes(src: DebugSources, router: Router = new Router()): R
       })),
     };
   });
+  router.on('GET', '/debug/memory', async () => ({ json: await memoryReport() }));
   // Which replica answers (header on every answer, /debug/replicas/*), and the web console.
   const replicas = src.replicas ?? new ReplicaFanout(localReplica(), undefined, () => synczEntries(src));
   replicaRoutes(router, replicas);

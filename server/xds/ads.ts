@@ -8,11 +8,8 @@
  * (server/push/runner.ts), which rotates the cache, decides which streams a change reaches and
  * calls each one's `Subscriber.push`; a request for a type the cache does not serve has one
  * dispatch point (`unservedType`).
- * Sending: per stream, responses wait in a latest-wins slot per type, written in CDS → EDS → LDS
- * → RDS order, one response in flight per stream; a global throttle bounds how many streams are
- * being written at once (istiod: min(15 + 5·cores, 100)). A client that stops reading holds at
- * most one pending response per type and its slot is released after `sendTimeoutMs`, so memory
- * stays bounded and other streams keep flowing.
+ * Sending (the latest-wins slot per type, the write throttle and byte budget, shared and pooled
+ * frames) is sender.ts; a stream as both hold it is connection.ts.
  * Bounds on what clients control: each stream leases its proxy class from the cache (released on
  * close, so made-up identities do not pile up), and subscribed names are capped per request, per
  * stream and per server (RESOURCE_EXHAUSTED naming the limit). A failure computing one stream's
@@ -22,16 +19,16 @@
 import type { Proxy } from '../../model/proxy.js';
 import { resolveProxy } from '../../model/resolve-proxy.js';
 import type { WireNode } from '../../proto/wire.js';
-import { PUSH_ORDER, SDS, SHORT, isXdsType, type XdsType } from '../../proto/typeurls.js';
+import { SDS, SHORT, isXdsType, type XdsType } from '../../proto/typeurls.js';
 import { secretAccess } from './secretauthz.js';
-import type { ClassLease, ConfigWatcher, ResourceSnapshot } from '../cache/api.js';
+import type { ConfigWatcher, ResourceSnapshot } from '../cache/api.js';
 import { subscribedCount } from './limits.js';
 import type { Outcome, Protocol, ProtocolFactory, XdsRequest } from './protocol.js';
 import { sotw } from './sotw.js';
-import { SharedFrames } from './frames.js';
+import { Sender } from './sender.js';
+import type { Connection } from './connection.js';
 import type { NonceSequence, ProtocolPart, SotwResponse, StreamState } from './state.js';
 import { isDebugType } from './debugtypes.js';
-import type { AuthResult, CallerIdentity } from '../security/identity.js';
 import {
   Status,
   defaultSendConcurrency,
@@ -50,48 +47,15 @@ export * from './engine-api.js';
 const MAX_HELD = 16;
 const MAX_HELD_BYTES = 1024 * 1024;
 
-/**
- * One stream. Typed by its protocol's request, response and state types; the engine's sets hold
- * them with the defaults (any protocol), and each connection only ever meets its own protocol's values.
- */
-interface Connection<Req extends XdsRequest = XdsRequest, Resp extends SotwResponse = SotwResponse, P extends ProtocolPart = ProtocolPart> {
-  readonly io: StreamIO;
-  readonly proto: Protocol<Req, Resp, P>;
-  state: StreamState<P> | null;
-  /** Pins the stream's proxy class in the cache while the stream lives. */
-  lease: ClassLease | null;
-  readonly pending: Map<XdsType, Resp>;
-  /** A response is written and not yet taken by the transport. */
-  busy: boolean;
-  queued: boolean;
-  closed: boolean;
-  readonly defaultType: string | undefined;
-  /** Names this stream subscribes to (counted in the engine's server-wide total). */
-  names: number;
-  /** Set while the first request waits for `authorize`: requests received meanwhile, replayed in order. */
-  held: Uint8Array[] | null;
-  /** Bytes in `held` (counted in the engine's server-wide total while authorization is pending). */
-  heldBytes: number;
-  /** undefined: no authorization on this stream; null: not decided yet. */
-  identity?: CallerIdentity | null;
-  readonly authorize?: ((proxy: Proxy) => Promise<AuthResult>) | undefined;
-  /** The SDS names last refused, so a client repeating them in every ACK is logged once. */
-  deniedSecrets: string;
-  /** How the push runner reaches this stream (see Subscriber). */
-  readonly subscriber: Subscriber;
-}
-
 export class AdsEngine {
   private readonly conns = new Set<Connection>();
-  private readonly ready = new Set<Connection>();
-  private inFlight = 0;
-  /** Bytes of the writes in flight (see EngineOptions.sendBudgetBytes). */
-  private inFlightBytes = 0;
   /** Request bytes held by streams whose authorization is pending (see EngineOptions.maxPendingAuthBytes). */
   private heldBytes = 0;
   /** Names subscribed by all streams (see EngineOptions.maxServerNames). */
   private totalNames = 0;
   private seq = 0;
+  /** Writes the streams' responses (sender.ts). */
+  private readonly sender: Sender;
   readonly counters: EngineCounters = {
     rejectedStreams: 0,
     unknownTypes: 0,
@@ -104,14 +68,6 @@ export class AdsEngine {
   private readonly opts: Required<EngineOptions>;
   /** SotW nonces of this engine's streams (sotw.ts nonceFor). */
   private readonly nonces: NonceSequence = { last: 0 };
-  /** Frames of the responses written this turn, shared by the streams sent the same one. */
-  readonly frames = new SharedFrames();
-  /**
-   * Responses a push queued (the ones shared): a first response to a request is framed for its
-   * stream alone — sharing those during a cold start raised its peak RSS by ~35 MB at 500 heavy
-   * proxies (measured; the cause is not known), where sharing a push's responses lowered it.
-   */
-  private readonly pushed = new WeakSet<object>();
 
   constructor(
     private readonly cache: ConfigWatcher,
@@ -131,6 +87,12 @@ export class AdsEngine {
       maxPendingAuthBytes: opts.maxPendingAuthBytes ?? 64 * 1024 * 1024,
       debugTypes: opts.debugTypes ?? null,
     };
+    this.sender = new Sender(this.opts, this.counters, this.events, this.now);
+  }
+
+  /** The shared frames of a push's responses (frames.ts; tests). */
+  get frames(): Sender['frames'] {
+    return this.sender.frames;
   }
 
   /** Streams that have sent a valid first request. */
@@ -166,7 +128,7 @@ export class AdsEngine {
   open(io: StreamIO, defaultType?: string, protocol: ProtocolFactory = sotw, opts: OpenOptions = {}): StreamHandle {
     const conn = this.connection(io, protocol(), defaultType, opts);
     this.conns.add(conn);
-    io.onDrain(() => this.pump());
+    io.onDrain(() => this.sender.pump());
     return {
       onMessage: (bytes) => this.onMessage(conn, bytes),
       onEnd: () => this.close(conn),
@@ -218,7 +180,7 @@ export class AdsEngine {
     this.totalNames -= conn.names;
     conn.names = 0;
     this.conns.delete(conn);
-    this.ready.delete(conn);
+    this.sender.forget(conn);
     if (conn.state) this.events.disconnected?.(conn.state);
   }
 
@@ -335,7 +297,7 @@ export class AdsEngine {
     const now = subscribedCount(st);
     this.totalNames += now - conn.names;
     conn.names = now;
-    if (response) this.enqueue(conn, response);
+    if (response) this.sender.enqueue(conn, response);
   }
 
   /**
@@ -480,92 +442,8 @@ export class AdsEngine {
       this.events.streamError?.(st, e instanceof Error ? e : new Error(String(e)), 'push');
       return -1;
     }
-    for (const r of out) {
-      this.pushed.add(r);
-      this.enqueue(conn, r);
-    }
+    for (const r of out) this.sender.enqueue(conn, r, true);
     return out.length;
-  }
-
-  private enqueue<Resp extends SotwResponse>(conn: Connection<XdsRequest, Resp>, r: Resp): void {
-    conn.pending.set(r.typeUrl, r); // latest wins
-    if (!conn.busy && !conn.queued) {
-      conn.queued = true;
-      this.ready.add(conn);
-    }
-    this.pump();
-  }
-
-  /** Writes the next response of streams that are ready, up to the concurrency throttle (or, beyond it, the byte budget). */
-  private pump(): void {
-    while ((this.inFlight < this.opts.sendConcurrency || this.inFlightBytes < this.opts.sendBudgetBytes) && this.ready.size) {
-      const conn = this.ready.values().next().value as Connection;
-      this.ready.delete(conn);
-      conn.queued = false;
-      if (conn.closed || conn.busy || !conn.pending.size) continue;
-      this.writeNext(conn);
-    }
-  }
-
-  private writeNext(conn: Connection): void {
-    const t = PUSH_ORDER.find((x) => conn.pending.has(x))!;
-    const r = conn.pending.get(t)!;
-    conn.pending.delete(t);
-    const w0 = performance.now();
-    // A transport that sends frames as they are shares one encoding among the streams sent the same response (frames.ts).
-    const writeFramed = conn.io.writeFramed;
-    const encodeFramed = conn.proto.encodeFramed;
-    const frame = writeFramed && encodeFramed ? (this.pushed.has(r) ? this.frames.frame(r, () => encodeFramed(r)) : encodeFramed(r)) : null;
-    const bytes = frame ? frame.subarray(5) : conn.proto.encode(r, conn.io.alloc);
-    const st = conn.state!;
-    if (bytes.length > this.opts.largeResponseBytes || (this.opts.maxResponseBytes && bytes.length > this.opts.maxResponseBytes)) {
-      const dropped = this.opts.maxResponseBytes > 0 && bytes.length > this.opts.maxResponseBytes;
-      this.counters.largeResponses++;
-      if (dropped) this.counters.droppedResponses++;
-      this.events.largeResponse?.(st, r, bytes.length, dropped);
-      if (dropped) {
-        this.requeue(conn);
-        return;
-      }
-    }
-    const ts = st.types.get(t);
-    if (ts) ts.sentAt = this.now();
-    conn.busy = true;
-    this.inFlight++;
-    this.inFlightBytes += bytes.length;
-    let slotHeld = true;
-    const release = (): void => {
-      if (slotHeld) {
-        slotHeld = false;
-        this.inFlight--;
-        this.inFlightBytes -= bytes.length;
-      }
-    };
-    const timer = setTimeout(() => {
-      this.counters.sendTimeouts++;
-      release();
-      this.pump();
-    }, this.opts.sendTimeoutMs);
-    timer.unref?.();
-    const done = (): void => {
-      clearTimeout(timer);
-      release();
-      conn.busy = false;
-      this.requeue(conn);
-      this.pump();
-    };
-    if (frame) writeFramed!(frame, done);
-    else conn.io.write(bytes, done);
-    this.counters.bytesWritten += bytes.length;
-    this.counters.writeMs += performance.now() - w0;
-    this.events.sent?.(st, r, bytes.length);
-  }
-
-  private requeue(conn: Connection): void {
-    if (!conn.closed && conn.pending.size && !conn.queued && !conn.busy) {
-      conn.queued = true;
-      this.ready.add(conn);
-    }
   }
 }
 

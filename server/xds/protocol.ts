@@ -57,9 +57,10 @@ export interface Protocol<Req extends XdsRequest, Resp extends SotwResponse, P e
   encode(r: Resp, alloc?: (n: number) => Uint8Array): Uint8Array;
   /**
    * Optional (SotW): the response's bytes as a gRPC frame (proto/envelope.ts grpcFramed) in a fresh
-   * buffer that is never changed, so streams sent the same response can share it (frames.ts).
+   * buffer that is never changed, so streams sent the same response can share it (frames.ts) — or,
+   * given `allocFrame`, in the buffer it returns (a pooled block, framepool.ts).
    */
-  encodeFramed?(r: Resp): Uint8Array;
+  encodeFramed?(r: Resp, allocFrame?: (n: number) => Buffer): Uint8Array;
   /** The request as istiod's debug types (istio.io/debug/*, istioctl) read it: SotW requests; null for Delta, which istioctl never uses. */
   debugRequest(req: Req): SotwRequest | null;
   /** Reports a request and its outcome to the engine's hooks. */

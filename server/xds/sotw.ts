@@ -347,7 +347,7 @@ const SOTW: Omit<Protocol<SotwRequest, SotwResponse, SotwPart>, 'decode'> = {
       r.resources.map((x) => x.any),
       alloc,
     ),
-  encodeFramed: (r) => grpcFramed((alloc) => SOTW.encode(r, alloc)),
+  encodeFramed: (r, allocFrame) => grpcFramed((alloc) => SOTW.encode(r, alloc), allocFrame),
   report: (events, st, req, outcome) => events.request?.(st, req, outcome),
 };
 

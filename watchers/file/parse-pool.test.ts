@@ -1,11 +1,13 @@
 /**
  * Tests for watchers/file/parse-pool.ts ParseWorker: results equal parseConfigText's; a parse past
  * the timeout is refused by name and the next text still parses (the worker is replaced); a full
- * queue refuses at once (busy) instead of piling up work.
+ * queue refuses at once (busy) instead of piling up work; the worker runs under its heap limits
+ * (its young generation capped, so V8's default semi-spaces do not stay committed) and reports its
+ * heap for /debug/memory.
  */
 import assert from 'node:assert/strict';
 import { parseConfigText } from './parse.js';
-import { ParseWorker } from './parse-pool.js';
+import { ParseWorker, parseWorkerHeaps } from './parse-pool.js';
 
 const SVC = 'apiVersion: v1\nkind: Service\nmetadata: {name: reviews, namespace: bookinfo}\nspec: {ports: [{name: http, port: 9080}]}\n';
 const many = (n: number): string => Array.from({ length: n }, (_, i) => SVC.replace('name: reviews', `name: s${i}`)).join('---\n');
@@ -44,5 +46,27 @@ describe('watchers/file/parse-pool ParseWorker', function () {
     assert.equal(c.busy, true);
     assert.match(c.ok ? '' : c.reason, /already waiting/);
     assert.ok((await a).ok && (await b).ok);
+  });
+
+  it('the worker runs under its heap limits and reports its heap', async () => {
+    w = new ParseWorker({ heapMb: 64, youngMb: 2 });
+    assert.equal(await w.heap(), undefined, 'no worker before the first parse');
+    assert.ok((await w.parse(many(3000), '/m/a.yaml')).ok);
+    const h = await w.heap();
+    assert.ok(h, 'the running worker answers');
+    // heap_size_limit is the old generation's limit plus the young generation's: 64 + 2 MB here,
+    // against ~1 GB or more (with V8's 32 MB of semi-spaces) without resourceLimits.
+    const mb = h.limit / 1048576;
+    assert.ok(mb >= 64 && mb < 80, `worker heap limit ${mb.toFixed(1)} MB`);
+    const young = h.spaces['new_space']!.committed / 1048576;
+    assert.ok(young <= 2, `worker young generation committed ${young.toFixed(1)} MB`);
+    assert.ok(h.used > 0 && h.committed >= h.used);
+    assert.ok(
+      (await parseWorkerHeaps()).some((x) => x.limit === h.limit),
+      'listed among the open pools',
+    );
+    await w.close();
+    assert.equal(await w.heap(), undefined, 'no worker once closed');
+    assert.ok(!(await parseWorkerHeaps()).some((x) => x.limit === h.limit), 'a closed pool is no longer listed');
   });
 });

@@ -4,11 +4,13 @@
  * time, in order. A parse that runs past `timeoutMs`, or a worker that dies (out of its own heap
  * limit), ends with a refusal naming the cause; the worker is replaced and later texts go on. A
  * bounded queue (`maxQueued`) refuses new work instead of piling it up. Same result type as
- * parseConfigText, which the worker runs.
+ * parseConfigText, which the worker runs. `heap` asks the worker for its isolate's heap figures;
+ * `parseWorkerHeaps` those of every open pool in the process (for /debug/memory).
  */
 import { Worker } from 'node:worker_threads';
 import type { ParseResult } from './parse.js';
-import type { ParseRequest } from './parse-worker.js';
+import type { IsolateHeap } from './heap-stats.js';
+import type { HeapRequest, ParseRequest } from './parse-worker.js';
 
 export interface ParserOptions {
   /** Longest one parse may take, in ms. */
@@ -35,6 +37,15 @@ interface Job {
 
 const WORKER_URL = new URL('./parse-worker.js', import.meta.url);
 
+/** Pools not closed yet, for parseWorkerHeaps. */
+const open = new Set<ParseWorker>();
+
+/** The heap figures of every open pool's worker (those with a running worker), for /debug/memory. */
+export async function parseWorkerHeaps(): Promise<IsolateHeap[]> {
+  const all = await Promise.all([...open].map((p) => p.heap()));
+  return all.filter((h): h is IsolateHeap => h !== undefined);
+}
+
 export class ParseWorker {
   private worker: Worker | undefined;
   /** The worker has loaded and can take a text. */
@@ -47,12 +58,29 @@ export class ParseWorker {
   private readonly maxQueued: number;
   private readonly heapMb: number;
   private readonly youngMb: number;
+  /** Heap requests waiting for the worker's answer, by id. */
+  private readonly heapAsks = new Map<number, (h: IsolateHeap | undefined) => void>();
 
   constructor(opts: ParserOptions = {}) {
     this.timeoutMs = opts.timeoutMs ?? 30_000;
     this.maxQueued = opts.maxQueued ?? Number.POSITIVE_INFINITY;
     this.heapMb = opts.heapMb ?? 1024;
     this.youngMb = opts.youngMb ?? 4;
+    open.add(this);
+  }
+
+  /**
+   * The worker isolate's heap figures (after the parse it is running, if any); undefined when no
+   * worker is running (none started yet, or it was replaced and the next has not been needed).
+   */
+  heap(): Promise<IsolateHeap | undefined> {
+    const w = this.worker;
+    if (!w || !this.ready) return Promise.resolve(undefined);
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      this.heapAsks.set(id, resolve);
+      w.postMessage({ heap: id } satisfies HeapRequest);
+    });
   }
 
   /**
@@ -77,6 +105,7 @@ export class ParseWorker {
   /** Stops the worker; pending parses end with a refusal. */
   async close(): Promise<void> {
     this.closed = true;
+    open.delete(this);
     const w = this.worker;
     this.worker = undefined;
     this.finish({ ok: false, reason: 'the parser is shut down' });
@@ -87,7 +116,12 @@ export class ParseWorker {
   private spawn(): Worker {
     const w = new Worker(WORKER_URL, { resourceLimits: { maxOldGenerationSizeMb: this.heapMb, maxYoungGenerationSizeMb: this.youngMb } });
     w.unref();
-    w.on('message', (m: { id: number; result: ParseResult } | { ready: true }) => {
+    w.on('message', (m: { id: number; result: ParseResult } | { ready: true } | { heap: number; stats: IsolateHeap }) => {
+      if ('heap' in m) {
+        this.heapAsks.get(m.heap)?.(m.stats);
+        this.heapAsks.delete(m.heap);
+        return;
+      }
       if (this.worker !== w) return;
       if ('ready' in m) {
         this.ready = true;
@@ -106,6 +140,8 @@ export class ParseWorker {
       });
     });
     w.on('exit', () => {
+      for (const ask of this.heapAsks.values()) ask(undefined);
+      this.heapAsks.clear();
       if (this.worker !== w) return;
       this.worker = undefined;
       this.finish({ ok: false, reason: 'the parser stopped unexpectedly' });

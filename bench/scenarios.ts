@@ -38,7 +38,7 @@ import vm from 'node:vm';
  */
 v8.setFlagsFromString('--expose-gc');
 // `gc` exists in a fresh context once --expose-gc is set; it takes no arguments we use.
-const fleetGc = vm.runInNewContext('gc') as () => void;
+export const fleetGc = vm.runInNewContext('gc') as () => void;
 
 const node = (i: number, size: MeshSize, labels: LabelShape = 'deployment'): WireNode => fleetNode(i, size.namespaces, labels);
 

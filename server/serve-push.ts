@@ -21,7 +21,7 @@ import { GatewayStatusWriter } from './gwstatus/writer.js';
 import { JwksFetcher, jwksUris, withJwks } from './security/jwks.js';
 import type { KubeModeOptions } from './source.js';
 import type { Observer } from './observe.js';
-import { logger } from './log.js';
+import { epochMs, logger } from './log.js';
 import type { ServeOptions } from './serve.js';
 
 export interface Pushing {
@@ -54,6 +54,8 @@ export function startPushing(
   // Pushes are sliced (runner.submit): between slices ACKs, requests and /ready keep flowing, and a
   // newer change supersedes the rest of a running push.
   let rec: { end(responses: number): unknown } | null = null;
+  /** When the running push started (epochMs: joins other processes' clocks, for timelines). */
+  let startedAt = 0;
   // The engine's write counters when the push started: the push's own encode-and-write share (issue 18's flat cost).
   let written = { bytes: 0, ms: 0 };
   const runner = new PushRunner(cache, engine, {
@@ -65,6 +67,7 @@ export function startPushing(
       )
     ),
     pushStarted: ({ request }) => {
+      startedAt = epochMs();
       rec = observer.beginPush(request);
       written = { bytes: engine.counters.bytesWritten, ms: engine.counters.writeMs };
     },
@@ -86,6 +89,9 @@ export function startPushing(
           slices,
           superseded,
           sinceChangeMs: Date.now() - u.firstChangeAt,
+          firstChangeAt: u.firstChangeAt,
+          startedAt,
+          endedAt: epochMs(),
         },
         superseded ? 'push superseded by a newer change' : 'config pushed',
       );

@@ -15,7 +15,7 @@ import { fileSource } from '../watchers/file/source.js';
 import { parseMeshConfigText } from '../watchers/validate/meshconfig.js';
 import { DEFAULT_MESH_OPTIONS, type MeshOptions } from '../watchers/mesh.js';
 import { DEFAULT_MESH_CONFIGMAP } from './defaults.js';
-import { logger } from './log.js';
+import { epochMs, logger } from './log.js';
 
 export interface KubeModeOptions {
   /** A kubeconfig file; undefined = in-cluster service-account credentials. */
@@ -46,6 +46,11 @@ export async function chooseSource(
         pollMs: o.pollMs,
         ...(o.maxFileBytes ? { maxFileBytes: o.maxFileBytes } : {}),
         onNote: (file, note) => logger('source').debug({ file }, note),
+        // A change's way through the folder source, with times on a clock other processes share (bench/eds-timeline.ts).
+        onStep: (step, detail) => {
+          const log = logger('source');
+          if (log.isLevelEnabled('debug')) log.debug({ step, ...detail, at: epochMs() }, `folder source: ${step}`);
+        },
       }),
       mesh: o.gatewayClassName ? { ...DEFAULT_MESH_OPTIONS, gatewayClassName: o.gatewayClassName } : DEFAULT_MESH_OPTIONS,
       describe: { configDir: dir },

@@ -34,6 +34,8 @@ export interface ResourceSnapshot {
   clusterKey(t: XdsType, name: string): ClusterKey | undefined;
   /** The names of type `t` whose cluster key satisfies `pred`; optional (a walk of `names` and `clusterKey` answers the same). */
   namesWhere?(t: XdsType, pred: (key: ClusterKey | undefined) => boolean): readonly string[];
+  /** The names of type `t` whose cluster key's host is one of `hosts`, in list order; optional (namesWhere answers the same). */
+  namesOfHosts?(t: XdsType, hosts: ReadonlySet<string>): readonly string[];
   /**
    * An object that stands for every answer of `get(t, ·)`: equal for snapshots (of any class) that
    * answer every name of `t` alike, so per-class memos can be shared by classes with equal output.
@@ -92,6 +94,8 @@ export type CarryOver = ((t: XdsType, name: string, key: ClusterKey | undefined,
  */
 export interface EndpointChange {
   readonly affected: (key: ClusterKey | undefined) => boolean;
+  /** The hosts `affected` selects (a cluster key whose host is one of them): parts look them up in an index instead of asking `affected` of every name. */
+  readonly hosts?: ReadonlySet<string>;
   readonly headless: boolean;
   /** Proxies that may change class (absent: none). */
   readonly reclassify?: (proxy: Pick<Proxy, 'namespace' | 'workloadName'>) => boolean;

@@ -299,6 +299,15 @@ export class ClassSnapshot implements ResourceSnapshot {
     return out;
   }
 
+  /** `namesWhere` for the names whose cluster key's host is one of `hosts`, through each part's index (part.ts namesOfHosts). */
+  namesOfHosts(t: XdsType, hosts: ReadonlySet<string>): readonly string[] {
+    const listing = this.listing(t);
+    if (listing.length === 1) return listing[0]!.namesOfHosts(t, hosts);
+    const out: string[] = [];
+    for (const p of listing) for (const n of p.namesOfHosts(t, hosts)) if (this.owner(t, n) === p) out.push(n);
+    return out;
+  }
+
   /** Names a wildcard subscription to `t` receives (sorted, as one generator listing everything by name). */
   names(t: XdsType): readonly string[] {
     let n = this.nameLists.get(t);

@@ -17,7 +17,7 @@ import type { PartSnapshot, PartSource } from './part.js';
 export function touches(p: PartSnapshot, ep: EndpointChange): boolean {
   if (p.open && !p.answersOnlyListed(EDS)) return true;
   if (ep.headless && (p.names(NDS).length > 0 || (p.open && !p.answersOnlyListed(NDS)))) return true;
-  return p.namesWhere(EDS, ep.affected).length > 0;
+  return (ep.hosts ? p.namesOfHosts(EDS, ep.hosts) : p.namesWhere(EDS, ep.affected)).length > 0;
 }
 
 /** An output translated on first use of any of its fields (`envoyFilters` excepted: sidecar parts have none). */

@@ -36,6 +36,12 @@ import { depsOf, namesDepsOf, NOTHING, outputOf, NO_OUTPUT, type EncodeFailure, 
 
 export { outputOf, NO_OUTPUT, type EncodeFailure, type PartSource };
 
+/**
+ * A part's name-list positions by cluster host (namesOfHosts), per keys map: a keys map is carried
+ * only together with its name list, so parts that carry it share the index.
+ */
+const hostIndexes = new WeakMap<ReadonlyMap<string, ClusterKey>, Map<string, number[]>>();
+
 export class PartSnapshot {
   /** type → name → encoded resource (null: failed to encode); shared copy-on-write with the part carried from (layered.ts). */
   private readonly encoded = new Map<XdsType, LayeredMap<string, EncodedResource | null>>(PUSH_ORDER.map((t) => [t, LayeredMap.empty()]));
@@ -145,10 +151,15 @@ export class PartSnapshot {
   /**
    * What a push carrying over by `keep` must rebuild of this closed, indexed part, as `type\0name`
    * ids — those that read one of its changed keys (or `<kind>:*` of one) and those that recorded
-   * nothing — or null when the index cannot tell (not indexed, a carry-over not keyed by
-   * dependencies, or a changed `<kind>:*` key, which touches every key of its kind).
+   * nothing; for an endpoint-only push (not headless), the EDS of its affected hosts — or null
+   * when the index cannot tell (not indexed, a carry-over not keyed by dependencies, or a changed
+   * `<kind>:*` key, which touches every key of its kind).
    */
   candidates(keep: CarryOver): ReadonlySet<string> | null {
+    // An endpoint-only push promises that only the EDS of its affected hosts differ (CarryOver.endpoints).
+    const ep = keep.endpoints;
+    if (ep && !this.generated && !ep.headless)
+      return new Set((ep.hosts ? this.namesOfHosts(EDS, ep.hosts) : this.namesWhere(EDS, ep.affected)).map((n) => resourceId(EDS, n)));
     if (this.generated || !keep.changed) return null;
     // Made on the first push keyed by dependencies (a part no such push reaches never holds one), then carried.
     if (!this.index) this.buildIndex();
@@ -166,8 +177,9 @@ export class PartSnapshot {
   }
 
   /**
-   * Made from `from` (closed, indexed) when every name list is carried: its maps forked (layered.ts)
-   * and only the `cands` it lists rebuilt — O(what the push touched), not O(resources).
+   * Made from `from` (closed; indexed, or carried by an endpoint-only push) when every name list is
+   * carried: its maps forked (layered.ts) and only the `cands` it lists rebuilt — O(what the push
+   * touched), not O(resources).
    */
   private carryIndexed(from: PartSnapshot, keep: CarryOver, cands: ReadonlySet<string>): void {
     for (const t of PUSH_ORDER) {
@@ -176,7 +188,8 @@ export class PartSnapshot {
     }
     for (const [t, m] of from.pieceStates) this.pieceStates.set(t, LayeredMap.fork(m));
     this.bytes = from.bytes;
-    this.index = DepIndex.fork(from.index!);
+    // An endpoint-only carry may come before any keyed push indexed the part: indexed on first need, then.
+    this.index = from.index ? DepIndex.fork(from.index) : null;
     const rebuilt = new Map<XdsType, string[]>();
     for (const id of cands) {
       const [tn, n] = parseResourceId(id);
@@ -197,7 +210,7 @@ export class PartSnapshot {
     for (const [t, names] of rebuilt) {
       for (const n of names) {
         this.get(t, n);
-        this.indexResource(t, n);
+        if (this.index) this.indexResource(t, n);
       }
     }
     this.freshDeps = null;
@@ -354,6 +367,33 @@ export class PartSnapshot {
     const names = this.names(t).filter((n) => pred(keys?.get(n)));
     this.selected = { t, pred, names };
     return names;
+  }
+
+  /**
+   * The names of type `t` whose cluster key's host is one of `hosts`, in list order, through an
+   * index of the name list by host (made on first use; shared with every part that carries the
+   * same name list and keys, as endpoint-only pushes do) — an endpoint push asks every part.
+   */
+  namesOfHosts(t: XdsType, hosts: ReadonlySet<string>): readonly string[] {
+    const keys = this.keys.get(t);
+    if (!keys) return [];
+    const names = this.names(t);
+    let idx = hostIndexes.get(keys);
+    if (!idx) {
+      idx = new Map();
+      for (let i = 0; i < names.length; i++) {
+        const k = keys.get(names[i]!);
+        if (!k) continue;
+        const at = idx.get(k.host);
+        if (at) at.push(i);
+        else idx.set(k.host, [i]);
+      }
+      hostIndexes.set(keys, idx);
+    }
+    const at: number[] = [];
+    for (const h of hosts) for (const i of idx.get(h) ?? []) at.push(i);
+    if (hosts.size > 1) at.sort((a, b) => a - b);
+    return at.map((i) => names[i]!);
   }
 
   private typeSets: Map<XdsType, TypeSet> | null = null;

@@ -25,7 +25,7 @@ import { pushScope } from '../../watchers/store/scope.js';
 import type { PushScope } from '../../model/push.js';
 import type { ClusterKey } from '../../model/cluster-key.js';
 import { planPush } from '../push/runner.js';
-import { ClassSnapshot, Interner, SnapshotCache } from './snapshot.js';
+import { ClassSnapshot, Interner, SnapshotCache, type CarryOver } from './snapshot.js';
 
 const TESTDATA = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../../translators/testdata');
 
@@ -329,6 +329,18 @@ describe('server/cache shares output below the class without changing it', funct
       const walked = a.names(EDS).filter((n) => svc0(a.clusterKey(EDS, n)));
       assert.ok(walked.length > 0);
       assert.deepEqual(a.namesWhere?.(EDS, svc0), walked, `${label}: EDS names of svc-0`);
+      assert.deepEqual(
+        a.namesOfHosts?.(EDS, new Set(['svc-0.ns-0.svc.cluster.local'])),
+        walked,
+        `${label}: the same through the host index`,
+      );
+      const svc04 = (k: ClusterKey | undefined): boolean =>
+        k?.host === 'svc-0.ns-0.svc.cluster.local' || k?.host === 'svc-4.ns-0.svc.cluster.local';
+      assert.deepEqual(
+        a.namesOfHosts?.(EDS, new Set(['svc-4.ns-0.svc.cluster.local', 'svc-0.ns-0.svc.cluster.local'])),
+        a.names(EDS).filter((n) => svc04(a.clusterKey(EDS, n))),
+        `${label}: two hosts, in list order`,
+      );
       const sent = a.sharedSet(EDS, 'v-test', () => new Map());
       assert.equal(
         b.sharedSet(EDS, 'v-test', () => new Map()),
@@ -354,8 +366,13 @@ describe('server/cache shares output below the class without changing it', funct
     // An endpoint-only push of svc-0.
     const ep = store.edit('ep-0.yaml', sliceYaml(0, SMALL_HEAVY, 1));
     const scope: PushScope = { kind: 'endpoints', hosts: new Set(['svc-0.ns-0.svc.cluster.local']) };
-    cache.setMesh(ep.mesh, planPush(scope, ep.prev, ep.mesh).carryOver);
+    const carry = planPush(scope, ep.prev, ep.mesh).carryOver!;
+    let asked = 0;
+    const counted: CarryOver = Object.assign((...a: Parameters<CarryOver>) => (asked++, carry(...a)), carry);
+    cache.setMesh(ep.mesh, counted);
     check('after an endpoint push');
+    // The part holding svc-0's EDS is forked with only those rebuilt, not made by asking about each of its resources.
+    assert.equal(asked, 0, 'no resource was asked one by one whether it is carried');
     // A whole (open) output may answer names it does not list: its content is its own.
     const whole = new ClassSnapshot('whole', generate(store.mesh, proxies[0]!, PROTO_PATCH_OPS), new Interner(), () => {});
     assert.equal(whole.contentKey(CDS), whole);

@@ -305,4 +305,42 @@ status: {podIP: 10.0.0.1, phase: Running}
       await h.stop();
     }
   });
+  it('an endpoint push skips a stream whose class snapshot an earlier push of as many types gave it; a failed or narrower push does not count', () => {
+    const cache = new FakeCache(before);
+    const log: Pushed[] = [];
+    let x = fakeClass('x', [A, B]);
+    const y = fakeClass('y', [B]);
+    const z = fakeClass('z', [A]);
+    let zFails = true;
+    const subs = [
+      subscriber('x1', [EDS], () => x, log),
+      subscriber('y1', [EDS], () => y, log),
+      {
+        ...subscriber('z1', [EDS], () => z, log),
+        push: (snap: ResourceSnapshot) => (
+          log.push({ id: 'z1', classKey: snap.classKey, types: undefined, only: undefined }),
+          zFails ? -1 : 1
+        ),
+      },
+    ];
+    const runner = new PushRunner(cache, { subscribers: () => subs });
+    const eds = { ...fullPush(after), scope: endpoints(A_HOST) };
+    const reached = (): string[] => log.splice(0).map((p) => p.id);
+    runner.push(eds);
+    assert.deepEqual(reached(), ['x1', 'y1', 'z1'], 'the first push reaches every EDS subscriber');
+    zFails = false;
+    runner.push(eds);
+    assert.deepEqual(reached(), ['z1'], 'unchanged snapshots: only the stream whose push failed is pushed again');
+    x = fakeClass('x', [A, B]);
+    runner.push(eds);
+    assert.deepEqual(reached(), ['x1'], 'a new snapshot of its class: pushed');
+    runner.push({ ...fullPush(after), scope: { kind: 'secrets' } });
+    assert.deepEqual(reached(), ['x1', 'y1', 'z1'], 'a secrets push reaches every stream');
+    runner.push(eds);
+    assert.deepEqual(reached(), ['x1', 'y1', 'z1'], 'what they were last given was SDS only: EDS is composed again');
+    runner.push(fullPush(after));
+    assert.deepEqual(reached(), ['x1', 'y1', 'z1'], 'a full push reaches every stream');
+    runner.push(eds);
+    assert.deepEqual(reached(), [], 'and gave each everything: the endpoint push after it owes none of them anything');
+  });
 });

@@ -116,7 +116,7 @@ export function planPush(scope: PushScope, prev: MeshConfig, next: MeshConfig, k
         (t: XdsType, _n: string, key: ClusterKey | undefined) => (t === NDS ? !headless : t !== EDS || !affected(key)),
         {
           names: (t: XdsType) => t !== NDS || !headless,
-          endpoints: { affected, headless, ...(fullFor ? { reclassify: fullFor } : {}) },
+          endpoints: { affected, headless, hosts, ...(fullFor ? { reclassify: fullFor } : {}) },
         },
       ),
       ...(fullFor ? { fullFor } : {}),
@@ -176,6 +176,12 @@ export class PushRunner {
    * ring instead of re-serving the first streams forever.
    */
   private resumeAfter: Subscriber | null = null;
+  /** Per stream, the snapshot (its serial) and the types (undefined: all) of the last push that reached it. */
+  private readonly reached = new WeakMap<Subscriber, { readonly snap: number; readonly types: ReadonlySet<XdsType> | undefined }>();
+  private readonly serials = new WeakMap<ResourceSnapshot, number>();
+  private lastSerial = 0;
+  /** This push's sets of names looked at (onlySet), by their list. */
+  private readonly onlySets = new Map<string, ReadonlySet<string>>();
 
   constructor(
     private readonly cache: MeshCache,
@@ -281,6 +287,7 @@ export class PushRunner {
     this.events.pushStarted?.({ types: typeNames, edsHosts, request: req });
     this.cache.setMesh(req.mesh, plan.carryOver);
     const prepared = new Map<ResourceSnapshot, Prepared | Error>();
+    this.onlySets.clear();
     const failed = new Map<string, { error: Error; streams: number }>();
     let responses = 0;
     let streams = 0;
@@ -290,6 +297,7 @@ export class PushRunner {
     this.resumeAfter = null;
     for (const sub of at >= 0 ? [...all.slice(at + 1), ...all.slice(0, at + 1)] : all) {
       if (!needsPush(plan, sub.state)) continue;
+      if (this.unchangedFor(sub, plan)) continue;
       const p = this.prepare(sub, plan, prepared);
       if ('error' in p) {
         const f = failed.get(p.proxyClass);
@@ -298,8 +306,11 @@ export class PushRunner {
       } else {
         const whole = plan.fullFor?.(sub.state.proxy) === true;
         const n = whole ? sub.push(p.snap) : sub.push(p.snap, plan.types, p.only);
-        if (n) streams++;
-        responses += n;
+        if (n >= 0) {
+          this.reached.set(sub, { snap: this.serial(p.snap), types: whole ? undefined : plan.types });
+          if (n) streams++;
+          responses += n;
+        } else this.reached.delete(sub); // failed (reported by the engine): owed this push still
       }
       yield;
       if (superseded()) {
@@ -322,6 +333,49 @@ export class PushRunner {
     return info;
   }
 
+  /**
+   * An endpoint-only push owes nothing to a stream whose class snapshot is the very one an earlier
+   * push (of these types or more) gave it: the cache keeps a class's snapshot object exactly when
+   * nothing in it changed (server/cache/snapshot.ts keepParts), every request since was answered
+   * from it, and a push leaves nothing of its types owed (warming and forced types are composed in
+   * the same call). So the streams of untouched classes cost a lookup, not a compose (issue 18: an
+   * endpoint push costs what it touches, not the fleet).
+   */
+  private unchangedFor(sub: Subscriber, plan: PushPlan): boolean {
+    if (!plan.hosts || plan.fullFor?.(sub.state.proxy)) return false;
+    const was = this.reached.get(sub);
+    if (!was) return false;
+    let snap: ResourceSnapshot;
+    try {
+      snap = sub.snapshot();
+    } catch {
+      return false; // reported by prepare
+    }
+    if (this.serial(snap) !== was.snap) return false;
+    if (!was.types) return true;
+    for (const t of plan.types ?? PUSH_ORDER) if (!was.types.has(t)) return false;
+    return true;
+  }
+
+  /**
+   * The names an endpoint push looks at for a class, one set object per distinct list in a push:
+   * classes with the same affected names (per-pod classes of one namespace) share it, so the
+   * streams of all of them compose one response (sotw.ts memo) and send one frame (frames.ts).
+   */
+  private onlySet(names: readonly string[]): ReadonlySet<string> {
+    const key = names.join('\n');
+    let s = this.onlySets.get(key);
+    if (!s) this.onlySets.set(key, (s = new Set(names)));
+    return s;
+  }
+
+  /** A number standing for a snapshot object (so what streams were last pushed does not keep old snapshots alive). */
+  private serial(snap: ResourceSnapshot): number {
+    let n = this.serials.get(snap);
+    if (n === undefined) this.serials.set(snap, (n = ++this.lastSerial));
+    return n;
+  }
+
   /** The stream's class, prepared once per push (memoized by snapshot); a failure is the class's, not the push's. */
   private prepare(
     sub: Subscriber,
@@ -338,8 +392,12 @@ export class PushRunner {
     if (!p) {
       try {
         const affected = plan.affected;
-        const hit = affected && (snap.namesWhere?.(EDS, affected) ?? snap.names(EDS).filter((n) => affected(snap.clusterKey(EDS, n))));
-        p = { snap, only: hit ? new Set(hit) : undefined };
+        const hit =
+          affected &&
+          ((plan.hosts && snap.namesOfHosts?.(EDS, plan.hosts)) ??
+            snap.namesWhere?.(EDS, affected) ??
+            snap.names(EDS).filter((n) => affected(snap.clusterKey(EDS, n))));
+        p = { snap, only: hit ? this.onlySet(hit) : undefined };
       } catch (e) {
         p = asError(e);
       }

@@ -425,7 +425,7 @@ export class AdsEngine {
   /**
    * What `snap` owes the stream for `types` (`only`: just these names), queued; the responses
    * queued. One stream's failure never stops the push to the others (invariant 5): it is
-   * reported and the stream gets nothing from this push.
+   * reported, the stream gets nothing from this push, and -1 is returned.
    */
   private pushTo<Req extends XdsRequest, Resp extends SotwResponse, P extends ProtocolPart>(
     conn: Connection<Req, Resp, P>,
@@ -440,7 +440,7 @@ export class AdsEngine {
       out = conn.proto.onPush(st, snap, types, only);
     } catch (e) {
       this.events.streamError?.(st, e instanceof Error ? e : new Error(String(e)), 'push');
-      return 0;
+      return -1;
     }
     for (const r of out) this.sender.enqueue(conn, r, true);
     return out.length;

@@ -91,7 +91,7 @@ export interface Subscriber {
   /**
    * Queues what `snap` owes the stream for `types` (default: every type; `only`: just these
    * names); returns the responses queued. A failure is the stream's alone: reported as
-   * `streamError(…, 'push')`, and 0.
+   * `streamError(…, 'push')`, and -1 (nothing queued; the stream is still owed this push).
    */
   push(snap: ResourceSnapshot, types?: ReadonlySet<XdsType>, only?: ReadonlySet<string>): number;
 }

@@ -57,6 +57,30 @@ describe('server/xds shared response frames', function () {
     for (const p of peers) assert.equal((await p.recvAck(2000)).typeUrl, RDS);
   });
 
+  it('an endpoint-only push reaching three streams of one class is composed and encoded once; each stream gets the same bytes', async () => {
+    h = await startHarness('grpc', meshOf(fixtureYaml()));
+    const peers = ['p1', 'p2', 'p3'].map((id) => new Peer(h!.connect('sotw'), 'sotw', NODE(id)));
+    for (const p of peers) await subscribeAll(p);
+    const frames = h.engine.frames;
+    const made = frames.made;
+    const reused = frames.reused;
+    h.engine.push(meshOf(fixtureYaml({ aEndpoint: 9 })), { kind: 'endpoints', hosts: new Set(['a.default.svc.cluster.local']) });
+    const got = await Promise.all(peers.map((p) => p.recvAck(2000)));
+    for (const r of got) {
+      assert.equal(r.typeUrl, EDS);
+      assert.deepEqual(names(r), [A]);
+    }
+    assert.equal(
+      frames.made - made,
+      1,
+      `one encoding of the changed assignment (made ${frames.made - made}, reused ${frames.reused - reused}, nonces ${got.map((r) => r.nonce).join()})`,
+    );
+    assert.equal(frames.reused - reused, 2, 'shared by the two other streams');
+    const raws = peers.map((p) => Buffer.from(p.c.raw.at(-1)!));
+    assert.deepEqual(raws[1], raws[0]);
+    assert.deepEqual(raws[2], raws[0]);
+  });
+
   it("a stream's nonces stay unique and increasing when it shares responses with streams that connected earlier", async () => {
     h = await startHarness('grpc', meshOf(fixtureYaml()));
     const early = new Peer(h.connect('sotw'), 'sotw', NODE('early'));

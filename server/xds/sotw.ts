@@ -60,12 +60,17 @@ function compose(
     const warm = ts.own.warm;
     ts.own.warm = null;
     // Streams of the class holding the same set, subscribed to the same names, owe the same update.
-    const d =
-      warm || only
-        ? diff(typeUrl, ts.sub.names, held, snap, warm, only, ts.versionSent)
-        : memo(snap, typeUrl, ts.sub.names, held, ts.versionSent, () =>
-            diff(typeUrl, ts.sub.names, held, snap, null, undefined, ts.versionSent),
-          );
+    const d = warm
+      ? diff(typeUrl, ts.sub.names, held, snap, warm, only, ts.versionSent)
+      : memo(
+          snap,
+          typeUrl,
+          ts.sub.names,
+          held,
+          ts.versionSent,
+          () => diff(typeUrl, ts.sub.names, held, snap, null, only, ts.versionSent),
+          only,
+        );
     if (!d) return null;
     return record(st, ts, typeUrl, d.sent, d.resources, d.version);
   }
@@ -166,14 +171,20 @@ function diff(
 
 /** The key of a whole (not a partial) response in `memo`. */
 const WHOLE = {};
-const memos = new WeakMap<object, Map<XdsType, WeakMap<ReadonlySet<string>, WeakMap<object, Map<string, Composed | null>>>>>();
+/** The key of a response not limited to some names (no `only`) in `memo`. */
+const EVERY_NAME = {};
+const memos = new WeakMap<
+  object,
+  Map<XdsType, WeakMap<ReadonlySet<string>, WeakMap<object, WeakMap<object, Map<string, Composed | null>>>>>
+>();
 
 /**
- * Composes once per class snapshot, subscription set and held set (and its version): streams of
- * one class share their subscription set when they sent the same names (namelists.ts) and their
- * held set when they hold the same version (sharedSet), so 2,000 streams of a few classes compose
- * a few times, not 2,000 (issue 18). Held weakly by snapshot, set and held set, so it lives no
- * longer than they do.
+ * Composes once per class snapshot, subscription set, held set (and its version) and, for an
+ * endpoint-only push, its set of names looked at (`only`, one per class and push): streams of one
+ * class share their subscription set when they sent the same names (namelists.ts) and their held
+ * set when they hold the same version (sharedSet), so 2,000 streams of a few classes compose a few
+ * times, not 2,000 (issue 18) — and get the very same resources, so one encoded frame (frames.ts).
+ * Held weakly by snapshot, sets and held set, so it lives no longer than they do.
  */
 function memo(
   snap: ResourceSnapshot,
@@ -182,6 +193,7 @@ function memo(
   held: object,
   version: string,
   make: () => Composed | null,
+  only: ReadonlySet<string> | undefined = undefined,
 ): Composed | null {
   // Classes with equal output of the type share one key (per-pod classes: server/cache/composer.ts contentKey).
   const key = snap.contentKey?.(typeUrl) ?? snap;
@@ -191,8 +203,10 @@ function memo(
   if (!byNames) byType.set(typeUrl, (byNames = new WeakMap()));
   let byHeld = byNames.get(names);
   if (!byHeld) byNames.set(names, (byHeld = new WeakMap()));
-  let byVersion = byHeld.get(held);
-  if (!byVersion) byHeld.set(held, (byVersion = new Map()));
+  let byOnly = byHeld.get(held);
+  if (!byOnly) byHeld.set(held, (byOnly = new WeakMap()));
+  let byVersion = byOnly.get(only ?? EVERY_NAME);
+  if (!byVersion) byOnly.set(only ?? EVERY_NAME, (byVersion = new Map()));
   let c = byVersion.get(version);
   if (c === undefined) byVersion.set(version, (c = make()));
   return c;

@@ -6,7 +6,7 @@
  * source errors naming the path, not silently skipped.
  */
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rename, rm, symlink, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, rename, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Subject, type Subscription } from 'rxjs';
@@ -14,7 +14,7 @@ import type { ConfigEvent } from '../../model/config.js';
 import { storeStage, type StoreOutput } from '../store/stage.js';
 import { Router, startHttp } from '../../server/http/router.js';
 import { logger } from '../../server/log.js';
-import { fileSource } from './source.js';
+import { fileSource, type FileSourceOptions } from './source.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -38,9 +38,10 @@ describe('watchers/file/source', function () {
   });
 
   /** Runs folder → store → mesh with a short debounce, recording the services of every snapshot. */
-  function pipeline(
-    opts: { pollMs?: number; settleMs?: number; maxFileBytes?: number; onParse?: (file: string, bytes: number) => void } = {},
-  ): { snapshots: string[][]; events: ConfigEvent[] } {
+  function pipeline(opts: Pick<FileSourceOptions, 'pollMs' | 'settleMs' | 'maxFileBytes' | 'onParse' | 'onStep'> = {}): {
+    snapshots: string[][];
+    events: ConfigEvent[];
+  } {
     const snapshots: string[][] = [];
     const events: ConfigEvent[] = [];
     const tap = new Subject<ConfigEvent>();
@@ -50,6 +51,7 @@ describe('watchers/file/source', function () {
       settleMs: opts.settleMs ?? 5,
       ...(opts.maxFileBytes ? { maxFileBytes: opts.maxFileBytes } : {}),
       ...(opts.onParse ? { onParse: opts.onParse } : {}),
+      ...(opts.onStep ? { onStep: opts.onStep } : {}),
     });
     const s1 = storeStage(tap, { debounceMs: 1, debounceMaxMs: 5 }, logger('test')).subscribe((u: StoreOutput) =>
       snapshots.push(u.mesh.services.map((x) => x.name)),
@@ -223,5 +225,99 @@ describe('watchers/file/source', function () {
       return o?.kind === 'Service' ? o.clusterIP : undefined;
     };
     await until(() => lastIp() === '10.96.1.3', 'the fixed file to be read');
+  });
+  it('a file written in two steps with a pause is never taken half written (no service withdrawn, no parse error)', async () => {
+    const p = path.join(dir, 'svcs.yaml');
+    const docs = names.slice(0, 6).map((n, i) => service(n, i));
+    await writeFile(p, docs.join('---\n'));
+    const { snapshots, events } = pipeline({ settleMs: 150, pollMs: 50 });
+    await until(() => snapshots.at(-1)?.length === 6, 'all six services');
+    const from = snapshots.length;
+    for (let k = 0; k < 3; k++) {
+      // As a tool streaming its output into the file: truncate, the first half, a pause, the rest.
+      const fh = await open(p, 'w');
+      await fh.write(docs.slice(0, 3).join('---\n') + `# edit ${k}\n---\n`);
+      await sleep(60);
+      await fh.write(docs.slice(3).join('---\n'));
+      await fh.close();
+      await until(
+        () => events.filter((e) => e.type === 'replace' && e.origin.source === p && e.objects.length === 6).length > k + 1,
+        'the rewritten file',
+      );
+      await sleep(300);
+    }
+    const bad = snapshots.slice(from).filter((x) => x.length !== 6);
+    assert.deepEqual(bad, [], 'no snapshot missed a service');
+    assert.deepEqual(
+      events.filter((e) => e.type === 'sourceError'),
+      [],
+      'no half-written text was parsed into an error',
+    );
+  });
+
+  it('a complete file is read and parsed while its quiet time runs, and taken once that time is over', async () => {
+    const settleMs = 1000;
+    const steps: { step: string; at: number }[] = [];
+    const { snapshots } = pipeline({ settleMs, pollMs: 0, onStep: (step) => steps.push({ step, at: Date.now() }) });
+    await until(() => snapshots.length > 0, 'the first snapshot');
+    steps.length = 0;
+    const t0 = Date.now();
+    await writeFile(path.join(dir, 'a.yaml'), service('a', 1));
+    await until(() => snapshots.at(-1)?.join() === 'a', 'service a', 20_000);
+    const at = (s: string): number => steps.find((x) => x.step === s)!.at - t0;
+    assert.ok(at('parsed') < settleMs, `parsed ${at('parsed')} ms after the write, within the quiet time (${settleMs} ms)`);
+    // The file's mtime may be a clock tick earlier than the write began.
+    assert.ok(at('emitted') >= settleMs - 20, `taken ${at('emitted')} ms after the write: not before the quiet time was over`);
+  });
+  it('a file caught between its truncation and its first write (a writer not scheduled for a while) is not taken as emptied', async () => {
+    const p = path.join(dir, 'svcs.yaml');
+    await writeFile(p, service('a', 1) + '---\n' + service('b', 2));
+    const { snapshots } = pipeline({ settleMs: 30, pollMs: 20 });
+    await until(() => snapshots.at(-1)?.length === 2, 'both services');
+    const from = snapshots.length;
+    const fh = await open(p, 'w'); // truncated: empty for now
+    await sleep(250); // far longer than the quiet time, as a writer the machine has not scheduled yet
+    await fh.write(service('a', 1) + '---\n' + service('b', 2) + '# rewritten\n');
+    await fh.close();
+    await sleep(400);
+    assert.deepEqual(
+      snapshots.slice(from).filter((x) => x.length !== 2),
+      [],
+      'no snapshot withdrew the services of the file being rewritten',
+    );
+  });
+
+  it('a file rewritten a while after its truncation is taken once written, not after the longer wait for an emptied file', async () => {
+    const p = path.join(dir, 'svcs.yaml');
+    await writeFile(p, service('a', 1));
+    const events: ConfigEvent[] = [];
+    const sub2 = fileSource({ dir, settleMs: 30, pollMs: 0, vanishMs: 3000 }).subscribe((e) => events.push(e));
+    try {
+      await until(() => events.some((e) => e.type === 'synced'), 'the first read');
+      const fh = await open(p, 'w');
+      await sleep(100);
+      const t0 = Date.now();
+      await fh.write(service('a', 7));
+      await fh.close();
+      const ip = (): string | undefined => {
+        const ev = events.filter((e) => e.type === 'replace').at(-1);
+        const o = ev?.type === 'replace' ? ev.objects[0]?.object : undefined;
+        return o?.kind === 'Service' ? o.clusterIP : undefined;
+      };
+      await until(() => ip() === '10.96.1.7', 'the rewritten service', 10_000);
+      assert.ok(Date.now() - t0 < 1500, `taken ${Date.now() - t0} ms after the write, not after the 3 s an emptied file waits`);
+      assert.ok(!events.some((e) => e.type === 'replace' && e.objects.length === 0), 'never taken as emptied');
+    } finally {
+      sub2.unsubscribe();
+    }
+  });
+
+  it('a file emptied on purpose is withdrawn once it has stayed empty as long as a vanished file', async () => {
+    await writeFile(path.join(dir, 'a.yaml'), service('a', 1));
+    await writeFile(path.join(dir, 'b.yaml'), service('b', 2));
+    const { snapshots } = pipeline({ settleMs: 30, pollMs: 20 });
+    await until(() => snapshots.at(-1)?.length === 2, 'both services');
+    await writeFile(path.join(dir, 'b.yaml'), '');
+    await until(() => snapshots.at(-1)?.join() === 'a', 'b withdrawn');
   });
 });

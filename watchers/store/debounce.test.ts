@@ -2,6 +2,7 @@
  * Marble tests for debounceMax: quiet-period debounce with a maximum wait, on virtual time.
  */
 import { strict as assert } from 'node:assert';
+import { Subject } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { debounceMax } from './debounce.js';
 
@@ -129,6 +130,20 @@ describe('debounceMax', () => {
           s: 'c+c+r1',
         });
       });
+    });
+    it('on the default scheduler a zero wait flushes before any timer turn, folding the values of the same run', async () => {
+      const src = new Subject<string>();
+      const out: string[] = [];
+      const sub = src.pipe(debounceMax<string>(20, 100, (x, y) => `${x}+${y}`, undefined, maxFor)).subscribe((v) => out.push(v));
+      let timerTurn = false;
+      setTimeout(() => (timerTurn = true), 0);
+      src.next('c');
+      src.next('r1');
+      assert.deepEqual(out, [], 'not in the middle of the run');
+      await Promise.resolve();
+      assert.deepEqual(out, ['c+r1'], 'flushed once the run was over');
+      assert.equal(timerTurn, false, 'without waiting for a timer');
+      sub.unsubscribe();
     });
   });
 });

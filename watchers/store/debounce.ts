@@ -6,10 +6,12 @@
  * `merge` (default: keep the latest). On completion a pending value is flushed first.
  * `maxFor(value)` lets a value shorten the wait of the burst it joins: the burst is flushed at the
  * earliest of (arrival + maxFor) over its values — so endpoint changes get their own short maximum
- * under a steady stream of events, and `0` flushes on the next tick (values arriving in the same
- * tick still fold together). Scheduler-driven, so marble tests can run it on virtual time.
+ * under a steady stream of events, and `0` flushes as soon as the current run of values is over (on
+ * the default scheduler: a microtask, not a timer turn, so an endpoint removal waits for no timer;
+ * values arriving in the same tick still fold together). Scheduler-driven, so marble tests can run
+ * it on virtual time.
  */
-import { Observable, asyncScheduler, type OperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
+import { Observable, asapScheduler, asyncScheduler, type OperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
 
 export function debounceMax<T>(
   quietMs: number,
@@ -44,7 +46,8 @@ export function debounceMax<T>(
           if (now + wait < deadline) {
             deadline = now + wait;
             maxTimer?.unsubscribe();
-            maxTimer = scheduler.schedule(flush, wait);
+            // No wait: flushed as soon as the current run of values is over, not a timer turn later.
+            maxTimer = (wait === 0 && scheduler === asyncScheduler ? asapScheduler : scheduler).schedule(flush, wait);
           }
         },
         error: (e) => sub.error(e),

@@ -229,7 +229,12 @@ export function fileSource(opts: FileSourceOptions): Observable<ConfigEvent> {
       // written without pause is taken as last read after a few reads; the next scan reads it
       // again). A filesystem event ends the wait early, so a file being written is read again then.
       while (settling.length && !closed) {
-        const wait = Math.max(...settling.map((f) => quiet.quietAt(f.name, f.st, quietFor(f.st, f.prev)))) - Date.now();
+        // A file named by an event since its read began changed meanwhile: read it again now — an
+        // event that came while the read was parsing (no nap to wake) must not leave it waiting out
+        // an emptied file's long quiet time.
+        const wait = settling.some((f) => quiet.touchedSince(f.name, f.since))
+          ? 0
+          : Math.max(...settling.map((f) => quiet.quietAt(f.name, f.st, quietFor(f.st, f.prev)))) - Date.now();
         if (wait > 0) await nap(wait);
         if (closed) return [];
         const still: typeof settling = [];

@@ -10,6 +10,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import protobuf from 'protobufjs';
+import { rawBidiMethod } from '../server/xds/grpc.js';
 
 /** A request's type_url (DiscoveryRequest field 4, DeltaDiscoveryRequest field 2), read without decoding the rest. */
 function typeOf(buf: Buffer, field: number): string {
@@ -29,7 +30,6 @@ async function main(): Promise<void> {
     const [variant, short] = f.replace(/\.bin$/, '').split('-') as [string, string];
     responses.set(`${variant}:${decodeURIComponent(short)}`, await readFile(path.join(dir, f)));
   }
-  const raw = (b: Buffer): Buffer => b;
   const server = new grpc.Server({ 'grpc.max_send_message_length': -1 });
   const handler =
     (variant: 'sotw' | 'delta') =>
@@ -46,15 +46,8 @@ async function main(): Promise<void> {
       call.on('end', () => call.end());
       call.on('error', () => {});
     };
-  const method = (name: string): grpc.MethodDefinition<Buffer, Buffer> => ({
-    path: `/envoy.service.discovery.v3.AggregatedDiscoveryService/${name}`,
-    requestStream: true,
-    responseStream: true,
-    requestSerialize: raw,
-    requestDeserialize: raw,
-    responseSerialize: raw,
-    responseDeserialize: raw,
-  });
+  const method = (name: string): grpc.MethodDefinition<Buffer, Buffer> =>
+    rawBidiMethod(`/envoy.service.discovery.v3.AggregatedDiscoveryService/${name}`);
   server.addService(
     {
       StreamAggregatedResources: method('StreamAggregatedResources'),

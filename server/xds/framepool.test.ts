@@ -9,9 +9,7 @@ import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as grpc from '@grpc/grpc-js';
 import { FramePool, POOLED_MIN_BYTES } from './framepool.js';
-import { framedWriter } from './grpc.js';
-
-const raw = (b: Buffer): Buffer => b;
+import { framedWriter, rawBidiMethod } from './grpc.js';
 
 describe('server/xds/framepool', () => {
   it('reuses a released block for a frame of the same size step, and gives exactly the bytes asked for', () => {
@@ -57,17 +55,7 @@ describe('server/xds/framepool', () => {
 
   it('over real gRPC, a slow client reads every frame intact while each block is poisoned and reused as soon as its write calls back', async function () {
     this.timeout(30_000);
-    const def: grpc.ServiceDefinition = {
-      Stream: {
-        path: '/test.Frames/Stream',
-        requestStream: true,
-        responseStream: true,
-        requestSerialize: raw,
-        requestDeserialize: raw,
-        responseSerialize: raw,
-        responseDeserialize: raw,
-      },
-    };
+    const def: grpc.ServiceDefinition = { Stream: rawBidiMethod('/test.Frames/Stream') };
     const N = 40;
     const SIZE = 300_000;
     const want: string[] = [];

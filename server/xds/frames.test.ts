@@ -26,22 +26,27 @@ async function subscribeAll(p: Peer): Promise<void> {
   await p.recvAck();
 }
 
+let h: Harness | undefined;
+
+/** A gRPC harness with three streams of one class subscribed to every type, and the frame counts so far. */
+async function threeSubscribed(): Promise<{ harness: Harness; peers: Peer[]; frames: SharedFrames; made: number; reused: number }> {
+  const harness = (h = await startHarness('grpc', meshOf(fixtureYaml())));
+  const peers = ['p1', 'p2', 'p3'].map((id) => new Peer(harness.connect('sotw'), 'sotw', NODE(id)));
+  for (const p of peers) await subscribeAll(p);
+  const frames = harness.engine.frames;
+  return { harness, peers, frames, made: frames.made, reused: frames.reused };
+}
+
 describe('server/xds shared response frames', function () {
   this.timeout(20_000);
-  let h: Harness | undefined;
   afterEach(async () => {
     await h?.stop();
     h = undefined;
   });
 
   it('a route change reaching three streams of one class over gRPC is encoded once; each stream gets the same bytes and ACKs them', async () => {
-    h = await startHarness('grpc', meshOf(fixtureYaml()));
-    const peers = ['p1', 'p2', 'p3'].map((id) => new Peer(h!.connect('sotw'), 'sotw', NODE(id)));
-    for (const p of peers) await subscribeAll(p);
-    const frames = h.engine.frames;
-    const made = frames.made;
-    const reused = frames.reused;
-    h.engine.push(meshOf(fixtureYaml({ aRouteTimeout: '7s' })));
+    const { harness, peers, frames, made, reused } = await threeSubscribed();
+    harness.engine.push(meshOf(fixtureYaml({ aRouteTimeout: '7s' })));
     const got = await Promise.all(peers.map((p) => p.recvAck(2000)));
     for (const r of got) {
       assert.equal(r.typeUrl, RDS);
@@ -53,18 +58,13 @@ describe('server/xds shared response frames', function () {
     assert.deepEqual(raws[1], raws[0]);
     assert.deepEqual(raws[2], raws[0]);
     // The ACKs matched (recvAck sent them): another change is pushed to every stream again.
-    h.engine.push(meshOf(fixtureYaml({ aRouteTimeout: '8s' })));
+    harness.engine.push(meshOf(fixtureYaml({ aRouteTimeout: '8s' })));
     for (const p of peers) assert.equal((await p.recvAck(2000)).typeUrl, RDS);
   });
 
   it('an endpoint-only push reaching three streams of one class is composed and encoded once; each stream gets the same bytes', async () => {
-    h = await startHarness('grpc', meshOf(fixtureYaml()));
-    const peers = ['p1', 'p2', 'p3'].map((id) => new Peer(h!.connect('sotw'), 'sotw', NODE(id)));
-    for (const p of peers) await subscribeAll(p);
-    const frames = h.engine.frames;
-    const made = frames.made;
-    const reused = frames.reused;
-    h.engine.push(meshOf(fixtureYaml({ aEndpoint: 9 })), { kind: 'endpoints', hosts: new Set(['a.default.svc.cluster.local']) });
+    const { harness, peers, frames, made, reused } = await threeSubscribed();
+    harness.engine.push(meshOf(fixtureYaml({ aEndpoint: 9 })), { kind: 'endpoints', hosts: new Set(['a.default.svc.cluster.local']) });
     const got = await Promise.all(peers.map((p) => p.recvAck(2000)));
     for (const r of got) {
       assert.equal(r.typeUrl, EDS);

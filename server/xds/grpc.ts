@@ -25,17 +25,20 @@ const sendRaw = (b: Buffer): Buffer => {
   return b;
 };
 
-function bidi(path: string): grpc.MethodDefinition<Buffer, Buffer> {
+/** A bidirectional-streaming method of raw bytes both ways (also the bench's ceiling server and tests). */
+export function rawBidiMethod(path: string): grpc.MethodDefinition<Buffer, Buffer> {
   return {
     path,
     requestStream: true,
     responseStream: true,
     requestSerialize: raw,
     requestDeserialize: raw,
-    responseSerialize: sendRaw,
+    responseSerialize: raw,
     responseDeserialize: raw,
   };
 }
+
+const bidi = (path: string): grpc.MethodDefinition<Buffer, Buffer> => ({ ...rawBidiMethod(path), responseSerialize: sendRaw });
 
 /** Service → (method and the protocol it speaks, the type its requests default to when type_url is empty). */
 const SERVICES: readonly { service: string; methods: readonly { name: string; protocol: ProtocolFactory }[]; type?: string }[] = [

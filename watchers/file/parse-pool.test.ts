@@ -48,6 +48,18 @@ describe('watchers/file/parse-pool ParseWorker', function () {
     assert.ok((await a).ok && (await b).ok);
   });
 
+  it('heap asks made while the worker is busy parsing wait as one, and are all answered', async () => {
+    w = new ParseWorker();
+    assert.ok((await w.parse(SVC, '/m/a.yaml')).ok);
+    const long = w.parse(many(3000), '/m/b.yaml');
+    const asks = Array.from({ length: 1000 }, () => w!.heap());
+    assert.equal(new Set(asks).size, 1, 'one ask waits, however often it is asked');
+    const answers = await Promise.all(asks);
+    assert.ok(answers.every((h) => h && h.used > 0));
+    assert.ok((await long).ok);
+    assert.notEqual(w.heap(), asks[0], 'a later ask is a new one');
+  });
+
   it('the worker runs under its heap limits and reports its heap', async () => {
     w = new ParseWorker({ heapMb: 64, youngMb: 2 });
     assert.equal(await w.heap(), undefined, 'no worker before the first parse');

@@ -60,6 +60,8 @@ export class ParseWorker {
   private readonly youngMb: number;
   /** Heap requests waiting for the worker's answer, by id. */
   private readonly heapAsks = new Map<number, (h: IsolateHeap | undefined) => void>();
+  /** The heap ask waiting for the worker's answer, shared by the asks made meanwhile. */
+  private heapAsk: Promise<IsolateHeap | undefined> | null = null;
 
   constructor(opts: ParserOptions = {}) {
     this.timeoutMs = opts.timeoutMs ?? 30_000;
@@ -76,11 +78,18 @@ export class ParseWorker {
   heap(): Promise<IsolateHeap | undefined> {
     const w = this.worker;
     if (!w || !this.ready) return Promise.resolve(undefined);
+    // Asks made while one is unanswered (the worker is busy with a long parse) share it: however
+    // often /debug/memory is asked, one ask waits.
+    if (this.heapAsk) return this.heapAsk;
     const id = this.nextId++;
-    return new Promise((resolve) => {
+    const ask = new Promise<IsolateHeap | undefined>((resolve) => {
       this.heapAsks.set(id, resolve);
       w.postMessage({ heap: id } satisfies HeapRequest);
+    }).finally(() => {
+      if (this.heapAsk === ask) this.heapAsk = null;
     });
+    this.heapAsk = ask;
+    return ask;
   }
 
   /**

@@ -14,7 +14,12 @@
  *   pilot_pushcontext_init);
  * - push: the runner's push (cache rotation with carry-over; the server's `pushMs` without streams);
  * - classes: what the streams then read — every class's wildcard set of CDS, EDS, LDS and RDS
- *   (translation and encoding of what changed, name lists and type versions).
+ *   (translation and encoding of what changed, name lists and type versions);
+ * - status: the store's status taken for the emission (status.ts `statusOf`), as the stage does
+ *   after every build;
+ * - streams: ten SotW streams per class (CDS and LDS wildcard, every EDS and RDS name subscribed, as
+ *   Envoy does) composing what the push owes it (sotw.ts `onPush`: the diff of what it holds), with
+ *   no encoding or write.
  * `FLAT_PROF=<path>` writes a CPU profile of the edits alone to `<path>.<services>.cpuprofile`.
  * Prints the medians per size as a markdown table.
  */
@@ -32,10 +37,16 @@ import { emptyState, reduce, takeChanges, type StoreState } from '../watchers/st
 import { storeChange } from '../watchers/store/stage.js';
 import { SnapshotCache } from '../server/cache/snapshot.js';
 import { PushRunner } from '../server/push/runner.js';
+import { onRequest, onPush } from '../server/xds/sotw.js';
+import type { SotwPart, StreamState } from '../server/xds/state.js';
+import type { ResourceSnapshot } from '../server/cache/api.js';
+import { statusOf } from '../watchers/store/status.js';
 import { flatEditWeight, vsYaml, writeMesh, type MeshSize } from './meshgen.js';
 import { median } from './flat.js';
 
 const NAMESPACES = 5;
+/** SotW streams per class (50 in all, as the flat bench's fleet). */
+const STREAMS_PER_CLASS = 10;
 /** Edits made before the measured ones (see below). */
 const WARMUP = 3;
 
@@ -53,6 +64,25 @@ function proxyOf(i: number): Proxy {
   });
   if (!r.ok) throw new Error(r.reason);
   return r.proxy;
+}
+
+/** A SotW stream of `proxy` holding everything `snap` offers: CDS and LDS by wildcard, every EDS and RDS name by name. */
+function sotwStream(proxy: Proxy, snap: ResourceSnapshot): StreamState<SotwPart> {
+  const st: StreamState<SotwPart> = {
+    id: proxy.id,
+    proxy,
+    node: { id: proxy.id, cluster: '', metadata: {}, userAgentName: 'envoy', clientFeatures: [], locality: null },
+    kind: 'sotw',
+    connectedAt: 0,
+    peer: '',
+    types: new Map(),
+    nonceSeq: 0,
+  };
+  for (const t of [CDS, EDS, LDS, RDS]) {
+    const names = t === EDS || t === RDS ? snap.names(t) : [];
+    onRequest(st, t, { versionInfo: '', node: null, resourceNames: names, typeUrl: t, responseNonce: '', errorDetail: null }, snap, 0);
+  }
+  return st;
 }
 
 /** The store stage's step (watchers/store/stage.ts nextOutput), with its build timed; `folded` after the events are folded in. */
@@ -79,6 +109,8 @@ export interface InProcRow {
   readonly buildMs: number;
   readonly pushMs: number;
   readonly classesMs: number;
+  readonly statusMs: number;
+  readonly streamsMs: number;
   /** Process CPU over build, push and classes (steadier than wall time on a shared machine). */
   readonly cpuMs: number;
   readonly all: readonly number[];
@@ -103,7 +135,20 @@ export async function flatInProcess(services: number, edits: number): Promise<In
     };
     runner.push(req);
     read();
-    const rows: { parseMs: number; foldMs: number; buildMs: number; pushMs: number; classesMs: number; cpuMs: number }[] = [];
+    const streams = leases.flatMap((l) => Array.from({ length: STREAMS_PER_CLASS }, () => ({ l, st: sotwStream(l.proxy, l.snapshot()) })));
+    const serve = (): void => {
+      for (const { l, st } of streams) onPush(st, l.snapshot());
+    };
+    const rows: {
+      parseMs: number;
+      foldMs: number;
+      buildMs: number;
+      pushMs: number;
+      classesMs: number;
+      statusMs: number;
+      streamsMs: number;
+      cpuMs: number;
+    }[] = [];
     // Parsed before the edits (as the server's parse worker thread does), so the profile shows the main thread's work.
     const parsed: { ev: ConfigEvent; ms: number }[] = [];
     for (let e = 0; e < WARMUP + edits; e++) {
@@ -114,8 +159,10 @@ export async function flatInProcess(services: number, edits: number): Promise<In
     // The first edits also warm the JIT and the per-list memos up (watchers/, translators/): not measured.
     for (const { ev } of parsed.splice(0, WARMUP)) {
       req = step(st, req.mesh, [ev]).req;
+      statusOf(st);
       runner.push(req);
       read();
+      serve();
     }
     // FLAT_PROF=<file.cpuprofile>: a CPU profile of the edits alone (not the mesh's first translation).
     const prof = process.env['FLAT_PROF'] ? new Session() : undefined;
@@ -131,13 +178,26 @@ export async function flatInProcess(services: number, edits: number): Promise<In
       const s = step(st, req.mesh, [ev], () => (c0 = process.cpuUsage()));
       req = s.req;
       const t2 = performance.now();
+      statusOf(st);
+      const t2b = performance.now();
       runner.push(req);
       const t3 = performance.now();
       read();
       const t4 = performance.now();
+      serve();
+      const t5 = performance.now();
       const c = process.cpuUsage(c0);
       const cpuMs = (c.user + c.system) / 1000;
-      rows.push({ parseMs, foldMs: t2 - t1 - s.buildMs, buildMs: s.buildMs, pushMs: t3 - t2, classesMs: t4 - t3, cpuMs });
+      rows.push({
+        parseMs,
+        foldMs: t2 - t1 - s.buildMs,
+        buildMs: s.buildMs,
+        statusMs: t2b - t2,
+        pushMs: t3 - t2b,
+        classesMs: t4 - t3,
+        streamsMs: t5 - t4,
+        cpuMs,
+      });
     }
     if (prof) {
       const { profile } = await prof.post('Profiler.stop');
@@ -152,8 +212,10 @@ export async function flatInProcess(services: number, edits: number): Promise<In
       buildMs: median(rows.map((r) => r.buildMs)),
       pushMs: median(rows.map((r) => r.pushMs)),
       classesMs: median(rows.map((r) => r.classesMs)),
+      statusMs: median(rows.map((r) => r.statusMs)),
+      streamsMs: median(rows.map((r) => r.streamsMs)),
       cpuMs: median(rows.map((r) => r.cpuMs)),
-      all: rows.map((r) => r.pushMs + r.classesMs),
+      all: rows.map((r) => r.statusMs + r.pushMs + r.classesMs + r.streamsMs),
     };
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -166,13 +228,13 @@ async function main(): Promise<void> {
   const out = [
     `one VirtualService edit in process (no fleet), 5 classes read in full, medians of ${edits} edits after ${WARMUP} unmeasured ones`,
     '',
-    '| services | parse ms (worker thread) | fold ms | store build ms | push ms | classes ms | CPU ms (build + push + classes) | push + classes ms of each edit |',
-    '|---|---|---|---|---|---|---|---|',
+    '| services | parse ms (worker thread) | fold ms | store build ms | status ms | push ms | classes ms | streams ms | CPU ms (build to streams) | status + push + classes + streams ms of each edit |',
+    '|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const s of sizes) {
     const r = await flatInProcess(s, edits);
     out.push(
-      `| ${s} | ${r.parseMs.toFixed(1)} | ${r.foldMs.toFixed(1)} | ${r.buildMs.toFixed(1)} | ${r.pushMs.toFixed(1)} | ${r.classesMs.toFixed(1)} | ${r.cpuMs.toFixed(1)} | ${r.all.map((x) => x.toFixed(1)).join(', ')} |`,
+      `| ${s} | ${r.parseMs.toFixed(1)} | ${r.foldMs.toFixed(1)} | ${r.buildMs.toFixed(1)} | ${r.statusMs.toFixed(1)} | ${r.pushMs.toFixed(1)} | ${r.classesMs.toFixed(1)} | ${r.streamsMs.toFixed(1)} | ${r.cpuMs.toFixed(1)} | ${r.all.map((x) => x.toFixed(1)).join(', ')} |`,
     );
     process.stderr.write(out.at(-1)! + '\n');
   }

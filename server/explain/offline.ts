@@ -74,6 +74,7 @@ export function copyState(st: StoreState): StoreState {
     ignored: new Map(st.ignored),
     changedKinds: new Set(st.changedKinds),
     changedKeys: new Set(st.changedKeys),
+    settled: new Set(st.settled),
   };
 }
 

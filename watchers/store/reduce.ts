@@ -36,6 +36,12 @@ export interface StoreState {
   /** Kinds and keys changed since the last `takeChanges` (the stage takes them after every event). */
   changedKinds: Set<ConfigKind>;
   changedKeys: Set<ConfigKey>;
+  /**
+   * Keys whose entry in `objects` or whose set of origins in `definitions` may have changed since
+   * the status last took them (status.ts `statusOf`, which then costs what changed, not the store):
+   * `touch` adds every key written to `objects`; an origin added or removed adds its key too.
+   */
+  settled: Set<ConfigKey>;
 }
 
 export function emptyState(): StoreState {
@@ -50,6 +56,7 @@ export function emptyState(): StoreState {
     generation: 0,
     changedKinds: new Set(),
     changedKeys: new Set(),
+    settled: new Set(),
   };
 }
 
@@ -58,6 +65,7 @@ function kindOfKey(key: ConfigKey): ConfigKind {
 }
 
 function touch(st: StoreState, key: ConfigKey): void {
+  st.settled.add(key);
   st.changedKeys.add(key);
   st.changedKinds.add(kindOfKey(key));
   st.generation++;
@@ -93,6 +101,7 @@ function settle(st: StoreState, key: ConfigKey): void {
 function define(st: StoreState, key: ConfigKey, object: ConfigObject, source: string): void {
   let defs = st.definitions.get(key);
   if (!defs) st.definitions.set(key, (defs = new Map()));
+  if (!defs.has(source)) st.settled.add(key); // a new origin: the key's duplicates may change
   defs.set(source, object);
 }
 
@@ -105,11 +114,13 @@ function clearRejection(st: StoreState, key: ConfigKey, source: string): void {
 export function reduce(st: StoreState, ev: ConfigEvent): StoreState {
   switch (ev.type) {
     case 'upsert':
+      st.settled.add(ev.key);
       st.rejected.delete(ev.key);
       st.definitions.set(ev.key, new Map([[ev.origin.source, ev.object]]));
       settle(st, ev.key);
       break;
     case 'delete':
+      st.settled.add(ev.key);
       st.rejected.delete(ev.key);
       st.definitions.delete(ev.key);
       settle(st, ev.key);
@@ -148,6 +159,7 @@ export function reduce(st: StoreState, ev: ConfigEvent): StoreState {
       for (const key of before) {
         if (now.has(key)) continue;
         clearRejection(st, key, src);
+        st.settled.add(key);
         st.definitions.get(key)?.delete(src);
         settle(st, key);
       }

@@ -7,7 +7,10 @@
  * A key names one input a resource read: `vs:<host>` — the VirtualService routing `host` (what
  * `Scope.vsFor(host)` answered) —, `dr:<host>` — the DestinationRule that applies to `host` (what
  * `Scope.destinationRule(host)` answered) — and `drlb:<host>` — the part of it routes read (its
- * load balancers, `Scope.routeLoadBalancer`). `<kind>:*` stands for every key of its kind. A
+ * load balancers, `Scope.routeLoadBalancer`) — and `sidecar:<namespace>`, which every recording
+ * reads: the Sidecar that applies to a proxy (scope.ts `sidecarFor`) is chosen among its own
+ * namespace's Sidecars and the root namespace's default, and shapes nearly everything the scope
+ * answers (egress hosts, ports, outbound policy, ingress). `<kind>:*` stands for every key of its kind. A
  * translation that runs through `record` gets a scope that notes every such read, so the keys are
  * exactly what the code looked at, not a guess from names.
  * `DepOutput` is a TypeOutput that says, per resource and for its list of names, which keys it
@@ -18,10 +21,11 @@
  * VirtualService edit invalidates `vs:<h>` for every host it names before and after (`vs:*` for a
  * wildcard host, which can change the answer for any host); a DestinationRule edit invalidates
  * `dr:<h>` for its host before and after (`dr:*` for a wildcard host), and `drlb:` too unless
- * only fields no route reads changed. Any other kind of change
- * returns null: those pushes re-translate everything (their dependencies are not recorded yet —
- * Services and ServiceEntries are read through lists everywhere, and a Sidecar changes the
- * scope itself, which the parts' keys name).
+ * only fields no route reads changed; a Sidecar edit invalidates `sidecar:<its namespace>` (the
+ * proxies of that namespace), `sidecar:*` in the root namespace (its default applies wherever a
+ * namespace has none). Any other kind of change returns null: those pushes re-translate
+ * everything (their dependencies are not recorded yet — Services and ServiceEntries are read
+ * through lists everywhere).
  */
 import type { ConfigKey, MeshConfig } from '../model/config.js';
 import type { DestinationRule, VirtualService } from '../model/istio.js';
@@ -42,6 +46,10 @@ export const drDep = (host: string): string => `dr:${host}`;
 /** What routes read of the rule for `host` (its load balancers: scope.ts `routeLoadBalancer`). */
 export const DR_LB_ANY = 'drlb:*';
 export const drLbDep = (host: string): string => `drlb:${host}`;
+/** Invalidates every `sidecar:` key (a Sidecar of the root namespace changed). */
+export const SIDECAR_ANY = 'sidecar:*';
+/** Which Sidecar applies to the proxies of `namespace` (read by every translation of their scope). */
+export const sidecarDep = (namespace: string): string => `sidecar:${namespace}`;
 
 /** A TypeOutput whose resources and name list say which dependency keys they read. */
 export interface DepOutput<T> extends TypeOutput<T> {
@@ -51,8 +59,9 @@ export interface DepOutput<T> extends TypeOutput<T> {
   namesDeps(): Deps | undefined;
 }
 
-/** `scope` with every VirtualService lookup noted in `sink`. */
+/** `scope` with every VirtualService lookup noted in `sink`, and the Sidecar choice of its namespace (read by everything). */
 export function recordingScope(scope: Scope, sink: Set<string>): Scope {
+  sink.add(sidecarDep(scope.namespace));
   return {
     ...scope,
     get virtualServices() {
@@ -142,6 +151,9 @@ export function changedDeps(prev: MeshConfig, next: MeshConfig, keys: ReadonlySe
       const lb = routeViewChanged(prev, next, ns, name);
       drHostDeps(prev, ns, name, lb, out);
       drHostDeps(next, ns, name, lb, out);
+    } else if (kind === 'Sidecar') {
+      // Only the proxies of its namespace can choose it (scope.ts sidecarFor), but the root namespace's default applies wherever a namespace has none.
+      out.add(ns === next.settings.rootNamespace ? SIDECAR_ANY : sidecarDep(ns));
     } else if (CONVERTED_ROUTE_KINDS.has(kind)) {
       // A Gateway API route reaches translation only as entries of converted VirtualServices (each
       // naming it as provenance): their hosts, before and after. Anything else the conversion makes

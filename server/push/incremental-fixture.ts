@@ -182,6 +182,33 @@ spec:
 `;
 }
 
+/**
+ * A Sidecar, variant v, in one of three places (`where`): namespace a's default, a Sidecar of
+ * namespace b selecting s1's workloads (proxy p2), the root namespace's default (which applies to
+ * every namespace without one of its own). Egress hosts narrow or widen what the proxies see; some
+ * variants make outbound traffic REGISTRY_ONLY or give p2 an ingress listener.
+ */
+export function sidecar(where: 'a' | 'b' | 'root', v: number): string {
+  const egress = [['./*'], ['./*', 'b/*'], ['*/*'], ['./*', `b/s1.b.svc.cluster.local`], ['a/s0.a.svc.cluster.local', 'b/*']][v % 5]!;
+  const ns = where === 'root' ? 'istio-system' : where;
+  const selector = where === 'b' ? '\n  workloadSelector: {labels: {app: s1}}' : '';
+  const policy = v % 3 === 1 ? '\n  outboundTrafficPolicy: {mode: REGISTRY_ONLY}' : '';
+  const ingress =
+    where === 'b' && v % 4 === 2 ? '\n  ingress: [{port: {number: 8080, protocol: HTTP, name: http}, defaultEndpoint: "127.0.0.1:8080"}]' : '';
+  return `apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {name: ${where === 'b' ? 's1-only' : 'default'}, namespace: ${ns}}
+spec:${selector}
+  egress: [{hosts: [${egress.map((h) => `"${h}"`).join(', ')}]}]${policy}${ingress}
+`;
+}
+
+/** One random Sidecar edit (or removal): see `sidecar`. */
+export function sidecarEdit(r: () => number, v: number): [string, string] {
+  const where = (['a', 'b', 'root'] as const)[Math.floor(r() * 3)]!;
+  return [`sc-${where}`, r() < 0.25 ? '' : sidecar(where, v)];
+}
+
 export function fileEvent(source: string, text: string): ConfigEvent {
   if (!text) return { type: 'replace', origin: { source }, objects: [], rejections: [] };
   const r = parseConfigText(text, source, 'a');

@@ -10,21 +10,39 @@
  * versions and bytes of every resource of every type) must equal a from-scratch translation of the
  * same mesh. Some classes are left unread at some steps (as a class no stream reaches in a push),
  * and some resources unencoded, so carry-over from partial and stale snapshots is exercised too.
- * Two more check the point of it all: a VirtualService edit re-translates only its route config, a
- * DestinationRule edit only its host's clusters and EDS assignments.
+ * Some seeds also edit Sidecars (a namespace's default, one selecting a connected proxy, the root
+ * namespace's default), which are keyed by the namespace whose proxies can choose them.
+ * Three more check the point of it all: a VirtualService edit re-translates only its route config, a
+ * DestinationRule edit only its host's clusters and EDS assignments, a Sidecar edit only its
+ * namespace's proxies.
  */
 import { strict as assert } from 'node:assert';
 import { emptyState } from '../../watchers/store/reduce.js';
 import { buildMesh, DEFAULT_MESH_OPTIONS } from '../../watchers/mesh.js';
 import { SnapshotCache } from '../cache/snapshot.js';
 import { PushRunner } from './runner.js';
-import { countingParts, dr, dump, fileEvent, initialFiles, PROXIES, randomEdit, rng, step, TYPES, vs } from './incremental-fixture.js';
+import {
+  countingParts,
+  dr,
+  dump,
+  fileEvent,
+  initialFiles,
+  PROXIES,
+  randomEdit,
+  rng,
+  sidecar,
+  sidecarEdit,
+  step,
+  TYPES,
+  vs,
+} from './incremental-fixture.js';
 
 describe('server/push incremental pushes equal a from-scratch translation', function () {
   this.timeout(120_000);
 
-  for (const seed of [1, 2, 3, 4, 5, 6]) {
-    it(`seed ${seed}: 40 random edit batches, byte for byte after each`, () => {
+  // Seeds 1–6: every kind of edit; 7–10: a third of the edits are Sidecars (namespace, selector and root defaults).
+  for (const seed of [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]) {
+    it(`seed ${seed}: 40 random edit batches${seed > 6 ? ' with Sidecars' : ''}, byte for byte after each`, () => {
       const r = rng(seed);
       const st = emptyState();
       const files = initialFiles();
@@ -43,7 +61,8 @@ describe('server/push incremental pushes equal a from-scratch translation', func
       for (let s = 0; s < 40; s++) {
         const batch: [string, string][] = [];
         const n = 1 + Math.floor(r() * (r() < 0.7 ? 1 : 3));
-        for (let j = 0; j < n; j++) batch.push(randomEdit(r, files, s * 3 + j + 2));
+        for (let j = 0; j < n; j++)
+          batch.push(seed > 6 && r() < 0.35 ? sidecarEdit(r, s * 3 + j + 2) : randomEdit(r, files, s * 3 + j + 2));
         for (const [f, text] of batch) files.set(f, text);
         req = step(
           st,
@@ -105,6 +124,46 @@ describe('server/push incremental pushes equal a from-scratch translation', func
     );
     assert.equal(after, dump(new SnapshotCache(req.mesh).forProxy(PROXIES[0]!)));
     lease.release();
+  });
+
+  it("a Sidecar edit re-translates only its namespace's proxies (the root namespace's: everyone's)", () => {
+    const st = emptyState();
+    let req = step(
+      st,
+      buildMesh(emptyState(), DEFAULT_MESH_OPTIONS).mesh,
+      [...initialFiles()].map(([f, text]) => fileEvent(f, text)),
+    );
+    const { built, counting } = countingParts();
+    const cache = new SnapshotCache(req.mesh, { parts: counting });
+    const runner = new PushRunner(cache, { subscribers: () => [] });
+    const [inA, inB] = [cache.acquire(PROXIES[0]!), cache.acquire(PROXIES[1]!)];
+    runner.push(req);
+    /** Pushes one Sidecar edit: what reading each proxy's class then built, and whether its output changed. */
+    const edit = (file: string, text: string): { a: number; b: number; changedA: boolean; changedB: boolean } => {
+      const [beforeA, beforeB] = [dump(inA.snapshot()), dump(inB.snapshot())];
+      built.length = 0;
+      req = step(st, req.mesh, [fileEvent(file, text)]);
+      assert.ok(req.exactKeys && [...req.keys].every((k) => k.startsWith('Sidecar/')), [...req.keys].join());
+      runner.push(req);
+      // Classes are translated when first read: what each read builds is its own.
+      const afterA = dump(inA.snapshot());
+      const a = built.length;
+      const afterB = dump(inB.snapshot());
+      const b = built.length - a;
+      assert.equal(afterA, dump(new SnapshotCache(req.mesh).forProxy(PROXIES[0]!)));
+      assert.equal(afterB, dump(new SnapshotCache(req.mesh).forProxy(PROXIES[1]!)));
+      return { a, b, changedA: afterA !== beforeA, changedB: afterB !== beforeB };
+    };
+    // p2 (namespace b) is selected by s1-only: narrowing its egress rebuilds p2's output, nothing of p1's (namespace a).
+    const sel = edit('sc-b', sidecar('b', 0));
+    assert.ok(sel.changedB && sel.b > 0, 'p2 is translated again');
+    assert.equal(sel.a, 0, 'nothing of namespace a is built again');
+    // The root namespace's default applies where a namespace has none (p1's), not to p2 (its own selects it).
+    const root = edit('sc-root', sidecar('root', 0));
+    assert.ok(root.changedA && root.a > 0, 'the root default reaches namespace a');
+    assert.ok(!root.changedB);
+    inA.release();
+    inB.release();
   });
 
   it("a DestinationRule edit re-translates only its host's clusters and EDS (and what else reads the rule)", () => {

@@ -194,7 +194,9 @@ export function sidecar(where: 'a' | 'b' | 'root', v: number): string {
   const selector = where === 'b' ? '\n  workloadSelector: {labels: {app: s1}}' : '';
   const policy = v % 3 === 1 ? '\n  outboundTrafficPolicy: {mode: REGISTRY_ONLY}' : '';
   const ingress =
-    where === 'b' && v % 4 === 2 ? '\n  ingress: [{port: {number: 8080, protocol: HTTP, name: http}, defaultEndpoint: "127.0.0.1:8080"}]' : '';
+    where === 'b' && v % 4 === 2
+      ? '\n  ingress: [{port: {number: 8080, protocol: HTTP, name: http}, defaultEndpoint: "127.0.0.1:8080"}]'
+      : '';
   return `apiVersion: networking.istio.io/v1
 kind: Sidecar
 metadata: {name: ${where === 'b' ? 's1-only' : 'default'}, namespace: ${ns}}

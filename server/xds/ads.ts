@@ -11,8 +11,9 @@
  * Sending (the latest-wins slot per type, the write throttle and byte budget, shared and pooled
  * frames) is sender.ts; a stream as both hold it is connection.ts.
  * Bounds on what clients control: each stream leases its proxy class from the cache (released on
- * close, so made-up identities do not pile up), and subscribed names are capped per request, per
- * stream and per server (RESOURCE_EXHAUSTED naming the limit). A failure computing one stream's
+ * close, so made-up identities do not pile up), and subscribed names are capped per request here,
+ * per stream and per server in admission.ts (RESOURCE_EXHAUSTED naming the limit), which also holds
+ * a stream's requests while its authorization is pending and filters its SDS names. A failure computing one stream's
  * response is isolated: a request's ends that stream (INTERNAL), a push's skips it and the push
  * goes on to every other stream.
  */
@@ -20,9 +21,8 @@ import type { Proxy } from '../../model/proxy.js';
 import { resolveProxy } from '../../model/resolve-proxy.js';
 import type { WireNode } from '../../proto/wire.js';
 import { SDS, SHORT, isXdsType, type XdsType } from '../../proto/typeurls.js';
-import { secretAccess } from './secretauthz.js';
 import type { ConfigWatcher, ResourceSnapshot } from '../cache/api.js';
-import { subscribedCount } from './limits.js';
+import { Admission } from './admission.js';
 import type { Outcome, Protocol, ProtocolFactory, XdsRequest } from './protocol.js';
 import { sotw } from './sotw.js';
 import { Sender } from './sender.js';
@@ -43,19 +43,13 @@ import {
 
 export * from './engine-api.js';
 
-/** Requests (and their bytes, beyond the first) a stream may send while its authorization is pending; more is RESOURCE_EXHAUSTED. */
-const MAX_HELD = 16;
-const MAX_HELD_BYTES = 1024 * 1024;
-
 export class AdsEngine {
   private readonly conns = new Set<Connection>();
-  /** Request bytes held by streams whose authorization is pending (see EngineOptions.maxPendingAuthBytes). */
-  private heldBytes = 0;
-  /** Names subscribed by all streams (see EngineOptions.maxServerNames). */
-  private totalNames = 0;
   private seq = 0;
   /** Writes the streams' responses (sender.ts). */
   private readonly sender: Sender;
+  /** Held requests, name limits and SDS authorization on the request path (admission.ts). */
+  private readonly admission: Admission;
   readonly counters: EngineCounters = {
     rejectedStreams: 0,
     unknownTypes: 0,
@@ -88,6 +82,7 @@ export class AdsEngine {
       debugTypes: opts.debugTypes ?? null,
     };
     this.sender = new Sender(this.opts, this.counters, this.events, this.now);
+    this.admission = new Admission(this.opts, this.events, (conn, code, message) => this.fail(conn, code, message));
   }
 
   /** The shared frames of a push's responses (frames.ts; tests). */
@@ -116,7 +111,7 @@ export class AdsEngine {
 
   /** Resource names subscribed by all streams together. */
   subscribedNames(): number {
-    return this.totalNames;
+    return this.admission.subscribedNames;
   }
 
   /** Open connections, including those that have not sent a valid first request yet. */
@@ -174,11 +169,9 @@ export class AdsEngine {
   private close(conn: Connection): void {
     if (conn.closed) return;
     conn.closed = true;
-    this.dropHeld(conn);
+    this.admission.release(conn);
     conn.pending.clear();
     conn.lease?.release();
-    this.totalNames -= conn.names;
-    conn.names = 0;
     this.conns.delete(conn);
     this.sender.forget(conn);
     if (conn.state) this.events.disconnected?.(conn.state);
@@ -201,17 +194,7 @@ export class AdsEngine {
     bytes: Uint8Array,
   ): void {
     if (conn.closed) return;
-    if (conn.held) {
-      const bytesHeld = conn.held.reduce((n, b, i) => (i ? n + b.length : n), bytes.length);
-      if (conn.held.length >= MAX_HELD || bytesHeld > MAX_HELD_BYTES) {
-        this.fail(
-          conn,
-          Status.RESOURCE_EXHAUSTED,
-          `requests sent before the stream was authorized exceed the limit of ${MAX_HELD} requests or ${MAX_HELD_BYTES} bytes`,
-        );
-      } else if (this.hold(conn, bytes)) conn.held.push(bytes);
-      return;
-    }
+    if (this.admission.held(conn, bytes)) return;
     const proto = conn.proto;
     let req: Req;
     try {
@@ -252,7 +235,7 @@ export class AdsEngine {
         return;
       }
       if (conn.identity === null) {
-        this.authorizeFirst(conn, p.proxy, bytes);
+        this.admission.authorizeFirst(conn, p.proxy, bytes, (b) => this.onMessage(conn, b));
         return;
       }
       conn.state = {
@@ -280,8 +263,8 @@ export class AdsEngine {
       this.unservedType(conn, st, req);
       return;
     }
-    if (typeUrl === SDS) req = this.authorizeSecrets(conn, st, req);
-    if (!this.withinNameLimits(conn, st, req)) return;
+    if (typeUrl === SDS) req = this.admission.authorizeSecrets(conn, st, req);
+    if (!this.admission.withinNameLimits(conn, st, req)) return;
     let response: Resp | null;
     try {
       const outcome = proto.onRequest(st, typeUrl, req, conn.lease!.snapshot(), this.now());
@@ -294,9 +277,7 @@ export class AdsEngine {
       this.fail(conn, Status.INTERNAL, `cannot compute the ${typeShort(typeUrl)} response: ${error.message}`);
       return;
     }
-    const now = subscribedCount(st);
-    this.totalNames += now - conn.names;
-    conn.names = now;
+    this.admission.counted(conn, st);
     if (response) this.sender.enqueue(conn, response);
   }
 
@@ -312,114 +293,6 @@ export class AdsEngine {
     this.counters.unknownTypes++;
     const outcome: Outcome<Resp> = { kind: 'unknown-type', typeUrl: req.typeUrl, resubscribed: false, response: null };
     conn.proto.report(this.events, st, req, outcome);
-  }
-
-  /** Refuses (RESOURCE_EXHAUSTED) a request that would take the stream or the server past its name limit. */
-  private withinNameLimits<Req extends XdsRequest, Resp extends SotwResponse, P extends ProtocolPart>(
-    conn: Connection<Req, Resp, P>,
-    st: StreamState<P>,
-    req: Req,
-  ): boolean {
-    const others = this.totalNames - conn.names;
-    const limit = Math.min(this.opts.maxStreamNames, this.opts.maxServerNames - others);
-    const after = conn.proto.namesAfter(st, req, conn.names, limit);
-    if (after > this.opts.maxStreamNames) {
-      this.fail(
-        conn,
-        Status.RESOURCE_EXHAUSTED,
-        `the stream would subscribe to ${after} resource names; the per-stream limit is ${this.opts.maxStreamNames}`,
-      );
-      return false;
-    }
-    if (others + after > this.opts.maxServerNames) {
-      this.fail(
-        conn,
-        Status.RESOURCE_EXHAUSTED,
-        `all streams would subscribe to ${others + after} resource names together; the server limit is ${this.opts.maxServerNames}`,
-      );
-      return false;
-    }
-    return true;
-  }
-
-  /**
-   * Keeps only the SDS names this stream may read (see secretauthz.ts); the others are dropped from
-   * the subscription and logged once per change — a refusal is not a stream error, as in istiod.
-   */
-  private authorizeSecrets<Req extends XdsRequest, Resp extends SotwResponse, P extends ProtocolPart>(
-    conn: Connection<Req, Resp, P>,
-    st: StreamState<P>,
-    req: Req,
-  ): Req {
-    const denied: { name: string; reason: string }[] = [];
-    const allowed = conn.proto.requested(req).filter((n) => {
-      const why = secretAccess(st, n);
-      if (why) denied.push({ name: n, reason: why });
-      return !why;
-    });
-    const key = denied
-      .map((d) => d.name)
-      .sort()
-      .join('\n');
-    if (denied.length && key !== conn.deniedSecrets) this.events.secretsDenied?.(st, denied);
-    // A SotW request states every name, so it also says which refusals are over; a Delta one only adds.
-    if (conn.proto.replacesNames || denied.length) conn.deniedSecrets = key;
-    return denied.length ? conn.proto.withRequested(req, allowed) : req;
-  }
-
-  /** Holds the stream's requests until `authorize` decides; then replays them (the first one included) or refuses the stream. */
-  private authorizeFirst(conn: Connection, proxy: Proxy, first: Uint8Array): void {
-    conn.held = [];
-    if (!this.hold(conn, first)) return;
-    conn.held.push(first);
-    conn.authorize!(proxy)
-      .then(
-        (r) => r,
-        (e: unknown) => ({ ok: false, code: 'UNAUTHENTICATED', message: `authorization failed: ${(e as Error).message}` }) as const,
-      )
-      .then((r) => {
-        if (conn.closed) return;
-        if (!r.ok) {
-          this.dropHeld(conn);
-          this.fail(conn, r.code === 'PERMISSION_DENIED' ? Status.PERMISSION_DENIED : Status.UNAUTHENTICATED, r.message);
-          return;
-        }
-        conn.identity = r.identity;
-        const held = conn.held!;
-        this.dropHeld(conn);
-        for (const b of held) this.onMessage(conn, b);
-      })
-      .catch((e: unknown) => {
-        // Replaying the held requests failed unexpectedly: this stream ends, the process does not.
-        if (conn.closed) return;
-        this.dropHeld(conn);
-        this.fail(conn, Status.INTERNAL, `internal error while starting the stream: ${(e as Error).message}`);
-      });
-  }
-
-  /**
-   * Counts `bytes` as held for `conn` while its authorization is pending, within the server-wide
-   * budget (thousands of streams that never finish authenticating must not hold megabytes each);
-   * past it the stream is refused with RESOURCE_EXHAUSTED and false is returned.
-   */
-  private hold(conn: Connection, bytes: Uint8Array): boolean {
-    if (this.heldBytes + bytes.length > this.opts.maxPendingAuthBytes) {
-      this.fail(
-        conn,
-        Status.RESOURCE_EXHAUSTED,
-        `streams awaiting authorization hold ${this.heldBytes} bytes of requests; the server limit is ${this.opts.maxPendingAuthBytes}`,
-      );
-      return false;
-    }
-    this.heldBytes += bytes.length;
-    conn.heldBytes += bytes.length;
-    return true;
-  }
-
-  private dropHeld(conn: Connection): void {
-    this.heldBytes -= conn.heldBytes;
-    conn.heldBytes = 0;
-    conn.held = null;
   }
 
   /**

@@ -10,27 +10,18 @@
  * load balancers, `Scope.routeLoadBalancer`) — and `sidecar:<namespace>`, which every recording
  * reads: the Sidecar that applies to a proxy (scope.ts `sidecarFor`) is chosen among its own
  * namespace's Sidecars and the root namespace's default, and shapes nearly everything the scope
- * answers (egress hosts, ports, outbound policy, ingress). `<kind>:*` stands for every key of its kind. A
+ * answers (egress hosts, ports, outbound policy, ingress) —, the scope's view of the services
+ * (`svcsc|<sidecar>:<namespace>` or `svcnosc:<namespace>`, also read by every recording: services
+ * are read through lists everywhere) and `svchost:<host>`, a service looked up out of view
+ * (`Scope.meshService`). `<kind>:*` stands for every key of its kind. A
  * translation that runs through `record` gets a scope that notes every such read, so the keys are
  * exactly what the code looked at, not a guess from names.
  * `DepOutput` is a TypeOutput that says, per resource and for its list of names, which keys it
  * read; an output without it (other generators, EnvoyFilter-patched output) is never carried
  * over by a config change.
  *
- * `changedDeps` turns a push's changed config keys into the dependency keys they invalidate: a
- * VirtualService edit invalidates `vs:<h>` for every host it names before and after (`vs:*` for a
- * wildcard host, which can change the answer for any host); a DestinationRule edit invalidates
- * `dr:<h>` for its host before and after (`dr:*` for a wildcard host), and `drlb:` too unless
- * only fields no route reads changed; a Sidecar edit invalidates `sidecar:<its namespace>` (the
- * proxies of that namespace), `sidecar:*` in the root namespace (its default applies wherever a
- * namespace has none). Any other kind of change returns null: those pushes re-translate
- * everything (their dependencies are not recorded yet — Services and ServiceEntries are read
- * through lists everywhere).
+ * `changedDeps` (changed-deps.ts) turns a push's changed config keys into the keys they invalidate.
  */
-import type { ConfigKey, MeshConfig } from '../model/config.js';
-import type { DestinationRule, VirtualService } from '../model/istio.js';
-import { isWildcardHost, resolveShortName } from '../model/hosts.js';
-import { gatewayApiRoutePath } from '../model/gatewayapi.js';
 import type { Scope } from './scope.js';
 import type { ClusterOutput, TypeOutput } from './generated.js';
 import type { ClusterKey } from './names.js';
@@ -59,9 +50,22 @@ export interface DepOutput<T> extends TypeOutput<T> {
   namesDeps(): Deps | undefined;
 }
 
-/** `scope` with every VirtualService lookup noted in `sink`, and the Sidecar choice of its namespace (read by everything). */
+/** Which services a scope sees: those its Sidecar admits (`svcsc|<sidecar>:<namespace>`), else those exported to its namespace. */
+export function serviceViewDep(scope: Pick<Scope, 'namespace' | 'sidecar'>): string {
+  const sc = scope.sidecar;
+  return sc ? `svcsc|${sc.meta.namespace}/${sc.meta.name}:${scope.namespace}` : `svcnosc:${scope.namespace}`;
+}
+/** A mesh service looked up by host whether visible or not (`Scope.meshService`, and which namespace a DestinationRule lookup prefers). */
+export const svcHostDep = (host: string): string => `svchost:${host}`;
+
+/**
+ * `scope` with every VirtualService, DestinationRule and out-of-view service lookup noted in
+ * `sink`, plus what every translation of the scope reads: its namespace's Sidecar choice and the
+ * services it sees (its view: a Service edit re-translates the scopes that see the service).
+ */
 export function recordingScope(scope: Scope, sink: Set<string>): Scope {
   sink.add(sidecarDep(scope.namespace));
+  sink.add(serviceViewDep(scope));
   return {
     ...scope,
     get virtualServices() {
@@ -74,11 +78,17 @@ export function recordingScope(scope: Scope, sink: Set<string>): Scope {
     },
     destinationRule(host) {
       sink.add(drDep(host));
+      sink.add(svcHostDep(host));
       return scope.destinationRule(host);
     },
     routeLoadBalancer(host, subset) {
       sink.add(drLbDep(host));
+      sink.add(svcHostDep(host));
       return scope.routeLoadBalancer(host, subset);
+    },
+    meshService(host) {
+      sink.add(svcHostDep(host));
+      return scope.meshService(host);
     },
   };
 }
@@ -118,145 +128,6 @@ export function touchedBy(changed: Deps): (deps: Deps) => boolean {
     for (const k of kindsAll) for (const d of deps) if (d.startsWith(k)) return true;
     return false;
   };
-}
-
-/** The hosts a mesh-bound or gateway VirtualService key names in `mesh`, as dependency keys (into `out`). */
-function vsHostDeps(mesh: MeshConfig, ns: string, name: string, out: Set<string>): void {
-  for (const vs of mesh.virtualServices) {
-    if (vs.meta.namespace !== ns || vs.meta.name !== name) continue;
-    for (const h of vs.spec.hosts) {
-      const host = resolveShortName(h, ns, mesh.domainSuffix);
-      out.add(isWildcardHost(host) ? VS_ANY : vsDep(host));
-    }
-  }
-}
-
-/**
- * The dependency keys a change of `keys` (from `prev` to `next`) invalidates, or null when the
- * change includes something whose dependencies are not recorded (then everything is re-translated).
- */
-export function changedDeps(prev: MeshConfig, next: MeshConfig, keys: ReadonlySet<ConfigKey>): Set<string> | null {
-  if (!keys.size) return null;
-  // Inputs joined to the mesh outside the store (JWKS keys) or mesh-wide settings: not keyed, so everything.
-  if (prev.settings !== next.settings || prev.domainSuffix !== next.domainSuffix || prev.jwks !== next.jwks) return null;
-  const out = new Set<string>();
-  for (const k of keys) {
-    const parts = k.split('/');
-    if (parts.length !== 3) return null;
-    const [kind, ns, name] = parts as [string, string, string];
-    if (kind === 'VirtualService') {
-      vsHostDeps(prev, ns, name, out);
-      vsHostDeps(next, ns, name, out);
-    } else if (kind === 'DestinationRule') {
-      const lb = routeViewChanged(prev, next, ns, name);
-      drHostDeps(prev, ns, name, lb, out);
-      drHostDeps(next, ns, name, lb, out);
-    } else if (kind === 'Sidecar') {
-      // Only the proxies of its namespace can choose it (scope.ts sidecarFor), but the root namespace's default applies wherever a namespace has none.
-      out.add(ns === next.settings.rootNamespace ? SIDECAR_ANY : sidecarDep(ns));
-    } else if (CONVERTED_ROUTE_KINDS.has(kind)) {
-      // A Gateway API route reaches translation only as entries of converted VirtualServices (each
-      // naming it as provenance): their hosts, before and after. Anything else the conversion makes
-      // (Istio Gateways, BackendTLSPolicy DestinationRules) must be unchanged, else everything.
-      if (!sameConvertedRest(prev, next)) return null;
-      const path = gatewayApiRoutePath(kind, ns, name);
-      convertedHostDeps(prev, path, out);
-      convertedHostDeps(next, path, out);
-    } else return null;
-  }
-  // A DestinationRule (or a converted route) can also change which VirtualServices are in the mesh
-  // at all: one naming a subset the edit removed is rejected (or falls back to its last good
-  // version). Routes read the mesh's list, so every VirtualService that came, went or changed object
-  // invalidates its hosts too.
-  if ([...keys].some((k) => !k.startsWith('VirtualService/'))) vsListDeps(prev, next, out);
-  return out;
-}
-
-/** The hosts of every VirtualService that is in only one of the two meshes, or a different object in each. */
-function vsListDeps(prev: MeshConfig, next: MeshConfig, out: Set<string>): void {
-  const before = new Map(prev.virtualServices.map((vs) => [`${vs.meta.namespace}/${vs.meta.name}`, vs]));
-  const hosts = (mesh: MeshConfig, vs: VirtualService): void => {
-    for (const h of vs.spec.hosts) {
-      const host = resolveShortName(h, vs.meta.namespace, mesh.domainSuffix);
-      out.add(isWildcardHost(host) ? VS_ANY : vsDep(host));
-    }
-  };
-  for (const vs of next.virtualServices) {
-    const k = `${vs.meta.namespace}/${vs.meta.name}`;
-    const was = before.get(k);
-    before.delete(k);
-    // Converted Gateway API entries are rebuilt by a full store build: equal content is the same route.
-    if (was === vs || (was && JSON.stringify(was.spec) === JSON.stringify(vs.spec))) continue;
-    hosts(next, vs);
-    if (was) hosts(prev, was);
-  }
-  for (const was of before.values()) hosts(prev, was);
-}
-
-/**
- * The host a DestinationRule key names in `mesh`, as a dependency key (into `out`). Keyed by host,
- * the rule's before and after cover every way an edit changes which rule a lookup answers
- * (scope.ts `destinationRule`: exact host first, then wildcard hosts; the proxy's namespace, the
- * service's, the root namespace; `exportTo`): only lookups of those hosts can answer differently.
- */
-function drHostDeps(mesh: MeshConfig, ns: string, name: string, lb: boolean, out: Set<string>): void {
-  for (const dr of mesh.destinationRules) {
-    if (dr.meta.namespace !== ns || dr.meta.name !== name) continue;
-    const host = resolveShortName(dr.spec.host, ns, mesh.domainSuffix);
-    const wild = isWildcardHost(host);
-    out.add(wild ? DR_ANY : drDep(host));
-    if (lb) out.add(wild ? DR_LB_ANY : drLbDep(host));
-  }
-}
-
-/**
- * What routes read of a rule (translators/scope.ts `routeLoadBalancer`: a subset's own load
- * balancer — the first subset of its name —, else the rule's), with what decides where it applies.
- */
-function routeView(dr: DestinationRule): string {
-  const seen = new Set<string>();
-  const own: [string, unknown][] = [];
-  for (const s of dr.spec.subsets ?? []) {
-    if (seen.has(s.name)) continue;
-    seen.add(s.name);
-    if (s.trafficPolicy?.loadBalancer) own.push([s.name, s.trafficPolicy.loadBalancer]);
-  }
-  return JSON.stringify([dr.spec.host, dr.spec.exportTo, dr.spec.trafficPolicy?.loadBalancer, own]);
-}
-
-/**
- * Whether a DestinationRule key's edit may change what a route reads (`drlb:` keys): not when the
- * rule exists before and after (the rules of that key, compared in order) with the same host,
- * exportTo and load balancers.
- */
-function routeViewChanged(prev: MeshConfig, next: MeshConfig, ns: string, name: string): boolean {
-  const views = (m: MeshConfig): string[] =>
-    m.destinationRules.filter((d) => d.meta.namespace === ns && d.meta.name === name).map(routeView);
-  const a = views(prev);
-  const b = views(next);
-  return !a.length || a.length !== b.length || a.some((v, i) => v !== b[i]);
-}
-
-/** Route kinds whose converted entries carry their provenance (watchers/gatewayapi/http.ts). */
-const CONVERTED_ROUTE_KINDS: ReadonlySet<string> = new Set(['HTTPRoute', 'GRPCRoute']);
-
-/** The host deps of every VirtualService holding a route converted from the route at `path`. */
-function convertedHostDeps(mesh: MeshConfig, path: string, out: Set<string>): void {
-  for (const vs of mesh.virtualServices) {
-    if (!vs.spec.http?.some((r) => r.provenance === path)) continue;
-    for (const h of vs.spec.hosts) {
-      const host = resolveShortName(h, vs.meta.namespace, mesh.domainSuffix);
-      out.add(isWildcardHost(host) ? VS_ANY : vsDep(host));
-    }
-  }
-}
-
-/** Whether the meshes' Gateways and DestinationRules (which the Gateway API conversion also makes) are the same. */
-function sameConvertedRest(prev: MeshConfig, next: MeshConfig): boolean {
-  return (
-    JSON.stringify(prev.gateways) === JSON.stringify(next.gateways) &&
-    JSON.stringify(prev.destinationRules) === JSON.stringify(next.destinationRules)
-  );
 }
 
 const byName = <T extends { name?: string | null }>(a: T, b: T): number => (a.name! < b.name! ? -1 : a.name! > b.name! ? 1 : 0);

@@ -43,7 +43,7 @@ function destinationCluster(
   port: number,
 ): ClusterKey {
   const host = resolveShortName(d.destination.host, vs.meta.namespace, scope.mesh.domainSuffix);
-  const svc = scope.mesh.serviceByHost.get(host);
+  const svc = scope.meshService(host);
   const p = d.destination.port?.number ?? (svc?.ports.length === 1 ? svc.ports[0]!.port : port);
   return clusterKey('outbound', p, d.destination.subset ?? '', host);
 }

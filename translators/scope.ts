@@ -39,6 +39,11 @@ export interface Scope {
    * the rule's (translators/deps.ts keys it apart, so a rule edit that leaves it alone re-translates no route).
    */
   routeLoadBalancer(host: string, subset: string): LoadBalancerSettings | undefined;
+  /**
+   * The mesh's service for `host` whether or not the proxy sees it (a route's destination port
+   * defaults to a single-port service's port): read through here, translators/deps.ts records it.
+   */
+  meshService(host: string): MeshService | undefined;
 }
 
 /** Whether an object in `owner` with `exportTo` is visible from namespace `ns`. */
@@ -285,6 +290,7 @@ export function buildScope(mesh: MeshConfig, proxy: Proxy): Scope {
       drCache.set(host, dr);
       return dr;
     },
+    meshService: (host) => mesh.serviceByHost.get(host),
     routeLoadBalancer(host, subset) {
       const dr = self.destinationRule(host);
       return dr?.spec.subsets?.find((s) => s.name === subset)?.trafficPolicy?.loadBalancer ?? dr?.spec.trafficPolicy?.loadBalancer;

@@ -46,7 +46,7 @@ function destinations(
     .filter((d) => route.length === 1 || (d.weight ?? 0) > 0)
     .map((d) => {
       const host = resolveShortName(d.destination.host, vs.meta.namespace, scope.mesh.domainSuffix);
-      const svc = scope.mesh.serviceByHost.get(host);
+      const svc = scope.meshService(host);
       const p = d.destination.port?.number ?? (svc?.ports.length === 1 ? svc.ports[0]!.port : port);
       return { name: clusterName('outbound', p, d.destination.subset ?? '', host), weight: route.length === 1 ? 1 : (d.weight ?? 0) };
     });

@@ -166,6 +166,84 @@ describe('server/push incremental pushes equal a from-scratch translation', func
     inB.release();
   });
 
+  it('a Service edit re-translates only the scopes that see it, or route to it out of view', () => {
+    const st = emptyState();
+    const files = initialFiles();
+    // p1 (namespace a) sees only namespace a at first; vs-x routes s0 to x (namespace b, one port) naming no port.
+    files.set('sc-a', sidecar('a', 0));
+    const x = (port: number): string => `apiVersion: v1
+kind: Service
+metadata: {name: x, namespace: b}
+spec: {clusterIP: 10.96.2.1, selector: {app: x}, ports: [{name: http, port: ${port}}]}
+`;
+    files.set('svc-x', x(8080));
+    files.set(
+      'vs-x',
+      `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: vs-x, namespace: a}
+spec:
+  hosts: [s0.a.svc.cluster.local]
+  http: [{route: [{destination: {host: x.b.svc.cluster.local}}]}]
+`,
+    );
+    files.delete('vs-0');
+    let req = step(
+      st,
+      buildMesh(emptyState(), DEFAULT_MESH_OPTIONS).mesh,
+      [...files].map(([f, text]) => fileEvent(f, text)),
+    );
+    const { built, counting } = countingParts();
+    const cache = new SnapshotCache(req.mesh, { parts: counting });
+    const runner = new PushRunner(cache, { subscribers: () => [] });
+    const [inA, inB] = [cache.acquire(PROXIES[0]!), cache.acquire(PROXIES[1]!)];
+    runner.push(req);
+    /** Pushes one batch of edits: whether each proxy's output changed, and what reading p1's class built. */
+    const edit = (...batch: [string, string][]): { changedA: boolean; changedB: boolean; builtA: string[] } => {
+      const [beforeA, beforeB] = [dump(inA.snapshot()), dump(inB.snapshot())];
+      built.length = 0;
+      req = step(
+        st,
+        req.mesh,
+        batch.map(([f, text]) => fileEvent(f, text)),
+      );
+      runner.push(req);
+      const afterA = dump(inA.snapshot());
+      const builtA = [...new Set(built.map((b) => `${b.type} ${b.name}`))].sort();
+      const afterB = dump(inB.snapshot());
+      assert.equal(afterA, dump(new SnapshotCache(req.mesh).forProxy(PROXIES[0]!)), `p1 after ${batch.map((b) => b[0]).join()}`);
+      assert.equal(afterB, dump(new SnapshotCache(req.mesh).forProxy(PROXIES[1]!)), `p2 after ${batch.map((b) => b[0]).join()}`);
+      return { changedA: afterA !== beforeA, changedB: afterB !== beforeB, builtA };
+    };
+    const keyed = (): void => assert.ok(req.exactKeys && [...req.keys].every((k) => k.startsWith('Service/')), [...req.keys].join());
+    // s1 (namespace b) gains a port: p2 (no Sidecar, sees it) changes; p1 sees only namespace a: nothing of it is built.
+    let r = edit([
+      'svc-1',
+      initialFiles().get('svc-1')!.replace('  - {name: tcp-db', '  - {name: http-admin, port: 8081}\n  - {name: tcp-db'),
+    ]);
+    keyed();
+    assert.ok(r.changedB && !r.changedA);
+    assert.deepEqual(r.builtA, [], 'a scope that cannot see the service keeps everything');
+    // x's port moves: p1's route to x (out of view, its port taken from x's only port) follows it.
+    r = edit(['svc-x', x(8082)]);
+    keyed();
+    assert.ok(r.changedA, "p1's route names x's new port");
+    // Namespace a's Sidecar admits namespace b by name, then every namespace: s3's edits reach p1.
+    for (const v of [1, 2]) {
+      edit(['sc-a', sidecar('a', v)]);
+      r = edit([
+        'svc-3',
+        initialFiles()
+          .get('svc-3')!
+          .replace('  - {name: tcp-db', `  - {name: http-admin, port: ${8090 + v}}\n  - {name: tcp-db`),
+      ]);
+      keyed();
+      assert.ok(r.changedA && r.changedB, `egress ${v}: both see s3`);
+    }
+    inA.release();
+    inB.release();
+  });
+
   it("a DestinationRule edit re-translates only its host's clusters and EDS (and what else reads the rule)", () => {
     const st = emptyState();
     let req = step(

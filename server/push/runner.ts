@@ -25,7 +25,8 @@ import type { CarryOver, MeshCache, ResourceSnapshot } from '../cache/api.js';
 import type { ClusterKey } from '../../model/cluster-key.js';
 import type { Subscriber } from '../xds/engine-api.js';
 import type { StreamState } from '../xds/state.js';
-import { changedDeps, touchedBy } from '../../translators/deps.js';
+import { touchedBy } from '../../translators/deps.js';
+import { changedDeps } from '../../translators/changed-deps.js';
 import type { ConfigKey } from '../../model/config.js';
 import type { Proxy } from '../../model/proxy.js';
 

@@ -221,8 +221,18 @@ export class PartSnapshot {
 
   /** Indexes every resource (a part made or rebuilt in full). */
   private buildIndex(): void {
-    this.index = DepIndex.empty();
-    for (const [t, m] of this.encoded) for (const n of m.keys()) this.indexResource(t, n);
+    this.index = DepIndex.build(this.indexEntries());
+  }
+
+  private *indexEntries(): Generator<readonly [string, readonly Deps[] | undefined]> {
+    for (const [t, m] of this.encoded) {
+      const deps = this.deps.get(t)!;
+      for (const n of m.keys()) {
+        const id = resourceId(t, n);
+        const d = deps.get(n);
+        yield [id, d && (this.freshDeps?.get(id) ?? [d])];
+      }
+    }
   }
 
   /** Notes what resource `t`/`n` read in the index (only what it can have gained, for a piecewise one rebuilt now). */

@@ -35,7 +35,7 @@ export interface ProfileCut {
 export function areaOf(url: string, functionName: string): string {
   if (!url) return functionName.startsWith('(') ? functionName : '(native)';
   if (url.startsWith('node:')) return url.replace(/^node:(internal\/)?([^/]+).*/, 'node:$2');
-  const m = /\/dist\/((?:[^/]+\/)?[^/]+)\/[^/]+$/.exec(url) ?? /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
+  const m = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url) ?? /\/dist\/((?:[^/]+\/)?[^/]+)\/[^/]+$/.exec(url);
   return m ? m[1]! : url.replace(/^.*\//, '');
 }
 

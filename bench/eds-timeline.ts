@@ -129,7 +129,9 @@ async function main(): Promise<void> {
     .option('--proxies <n>', 'simulated sidecars', Number, 500)
     .addOption(new Option('--labels <shape>', "proxies' LABELS").choices(['deployment', 'pod', 'none']).default('deployment'))
     .option('--heavy', 'the heavy shape', false)
-    .addOption(new Option('--change <kind>', 'what changes: an EndpointSlice (eds) or a VirtualService (vs)').choices(['eds', 'vs']).default('eds'))
+    .addOption(
+      new Option('--change <kind>', 'what changes: an EndpointSlice (eds) or a VirtualService (vs)').choices(['eds', 'vs']).default('eds'),
+    )
     .option('--changes <n>', 'changes to time', Number, 8)
     .option('--gap-ms <n>', 'quiet time between changes', Number, 1500)
     .option('--tuned', "the bench's tuned server flags", false)
@@ -179,7 +181,13 @@ async function main(): Promise<void> {
   const node = (i: number): ReturnType<typeof fleetNode> => fleetNode(i, size.namespaces, o.labels);
   const fleet = Array.from(
     { length: o.proxies },
-    (_, i) => new FleetClient({ address: `127.0.0.1:${server.port}`, node: node(i), delta: false, ...(o.fleetWindow ? { flowControlWindow: o.fleetWindow } : {}) }),
+    (_, i) =>
+      new FleetClient({
+        address: `127.0.0.1:${server.port}`,
+        node: node(i),
+        delta: false,
+        ...(o.fleetWindow ? { flowControlWindow: o.fleetWindow } : {}),
+      }),
   );
   const ns0 = namespaceOf(0, size);
   const affected = fleet.filter((_, i) => !size.scoped || node(i).metadata['NAMESPACE'] === ns0);

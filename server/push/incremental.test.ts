@@ -126,7 +126,9 @@ describe('server/push incremental pushes equal a from-scratch translation', func
       keyed = 0;
       runner.push(req);
       const n = keyed;
-      leases.forEach((l, k) => assert.equal(dump(l.snapshot()), dump(new SnapshotCache(req.mesh).forProxy(PROXIES[k]!)), `${file}: ${PROXIES[k]!.id}`));
+      leases.forEach((l, k) =>
+        assert.equal(dump(l.snapshot()), dump(new SnapshotCache(req.mesh).forProxy(PROXIES[k]!)), `${file}: ${PROXIES[k]!.id}`),
+      );
       return n;
     };
     assert.equal(keyedBy('vs-0', vs(0, 0, 9)), 0, 'a VirtualService weight');

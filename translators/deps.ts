@@ -42,6 +42,18 @@ export const SIDECAR_ANY = 'sidecar:*';
 /** Which Sidecar applies to the proxies of `namespace` (read by every translation of their scope). */
 export const sidecarDep = (namespace: string): string => `sidecar:${namespace}`;
 
+/**
+ * Whether a change that invalidates only `changed` (changedDeps) keeps every proxy's class key: the
+ * key (index.ts CLASS_KEY_PARTS) reads the workload's labels, Sidecar, security and telemetry
+ * policies, EnvoyFilters, ProxyConfig and node metadata — never a VirtualService or DestinationRule
+ * — so a change keyed only by `vs:`, `dr:` and `drlb:` keys moves no proxy to another class, and the
+ * cache need not key 2,000 proxies again (issue 18). Any other key kind: not known, so false.
+ */
+export function classKeysKept(changed: Deps): boolean {
+  for (const k of changed) if (!k.startsWith('vs:') && !k.startsWith('dr:') && !k.startsWith('drlb:')) return false;
+  return true;
+}
+
 /** A TypeOutput whose resources and name list say which dependency keys they read. */
 export interface DepOutput<T> extends TypeOutput<T> {
   /** Keys `get(name)` read (undefined: not built yet or unknown). */

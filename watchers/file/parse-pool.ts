@@ -6,12 +6,14 @@
  * bounded queue (`maxQueued`) refuses new work instead of piling it up. Same result type as
  * parseConfigText, which the worker runs. `heap` asks the worker for its isolate's heap figures;
  * `parseWorkerHeaps` those of every open pool in the process (for /debug/memory).
- * Recycling: a worker that has parsed `recycleAfterBytes` of text is replaced by a fresh one once
- * it is idle. Its heap then holds the garbage of those parses (parsing the 4.5 MB heavy mesh left
- * 37 MB committed against 12 MB for a fresh worker) until V8's memory reducer runs after ~8 s of
- * quiet — at a server's start, exactly when the proxies connect. The fresh worker is started in
- * the background while the old one keeps taking texts, and swapped in only once it has loaded, so
- * no parse waits for a worker to start.
+ * Recycling: a worker that has parsed `recycleAfterBytes` of text (256 KiB) is replaced by a
+ * fresh one once it has been idle for `recycleQuietMs` (1 s). Its heap then holds the garbage of
+ * those parses (~50 MB per MB of YAML: a 405 KB file left 32 MB committed, the 4.5 MB heavy mesh
+ * 37 MB, against 12 MB for a fresh worker) until V8's memory reducer runs after ~8 s of quiet — at
+ * a server's start, exactly when the proxies connect. The fresh worker is started in the
+ * background while the old one keeps taking texts, and swapped in only once it has loaded, so no
+ * parse waits for a worker to start; the quiet second keeps its start (~0.2 s of CPU) off the push
+ * that an edit's parse is followed by.
  */
 import { Worker } from 'node:worker_threads';
 import type { ParseResult } from './parse.js';
@@ -33,6 +35,8 @@ export interface ParserOptions {
   readonly youngMb?: number;
   /** Text parsed by one worker after which, once idle, it is replaced by a fresh one (see above); 0 = never. */
   readonly recycleAfterBytes?: number;
+  /** How long the worker must have been idle before its replacement starts (off the push an edit starts). */
+  readonly recycleQuietMs?: number;
 }
 
 export type ParseOutcome = ParseResult & { readonly busy?: boolean };
@@ -67,6 +71,8 @@ export class ParseWorker {
   private readonly heapMb: number;
   private readonly youngMb: number;
   private readonly recycleAfterBytes: number;
+  private readonly recycleQuietMs: number;
+  private recycleTimer: NodeJS.Timeout | undefined;
   /** Text handed to the current worker since it started. */
   private parsedBytes = 0;
   /** The fresh worker being started to replace the current one (see recycling), and whether it has loaded. */
@@ -84,7 +90,8 @@ export class ParseWorker {
     this.maxQueued = opts.maxQueued ?? Number.POSITIVE_INFINITY;
     this.heapMb = opts.heapMb ?? 1024;
     this.youngMb = opts.youngMb ?? 4;
-    this.recycleAfterBytes = opts.recycleAfterBytes ?? 1024 * 1024;
+    this.recycleAfterBytes = opts.recycleAfterBytes ?? 256 * 1024;
+    this.recycleQuietMs = opts.recycleQuietMs ?? 1000;
     open.add(this);
   }
 
@@ -131,6 +138,7 @@ export class ParseWorker {
   /** Stops the worker; pending parses end with a refusal. */
   async close(): Promise<void> {
     this.closed = true;
+    clearTimeout(this.recycleTimer);
     open.delete(this);
     const w = this.worker;
     const standby = this.standby;
@@ -263,6 +271,14 @@ export class ParseWorker {
     cur.job.resolve(result);
     this.swapIfIdle();
     this.pump();
-    this.recycleIfDue();
+    this.recycleLater();
+  }
+
+  /** Looks at recycling once the worker has been idle for recycleQuietMs (each finished parse starts the wait again). */
+  private recycleLater(): void {
+    if (this.closed || !this.recycleAfterBytes || this.parsedBytes < this.recycleAfterBytes) return;
+    clearTimeout(this.recycleTimer);
+    this.recycleTimer = setTimeout(() => this.recycleIfDue(), this.recycleQuietMs);
+    this.recycleTimer.unref();
   }
 }

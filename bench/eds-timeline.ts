@@ -1,9 +1,11 @@
 /**
  * @module bench/eds-timeline
- * Where an endpoint change's time goes, from the file write to the last affected proxy: the bench's
+ * Where a change's time goes, from the file write to the last affected proxy: the bench's
  * mesh and fleet (meshgen.ts, e2e/fleet) against the real server launched as deployed (launch.ts),
- * then `--changes N` rolling updates of `ep-0.yaml` (one address gone, one new: pushed at once), each
- * timed on one clock shared by both processes (epoch milliseconds from performance.timeOrigin):
+ * then `--changes N` changes, each timed on one clock shared by both processes (epoch milliseconds
+ * from performance.timeOrigin). `--change eds` (default): rolling updates of `ep-0.yaml` (one address
+ * gone, one new: pushed at once), timed to the affected proxies' EDS; `--change vs`: svc-0's
+ * VirtualService weight edited in `vs.yaml` (as the bench's VirtualService change), timed to their RDS:
  *
  *   write → noticed (fs event) → parsed (worker) → emitted → store (fold) → push start (after the
  *   mesh build) → push end (every response queued and, within the byte budget, written) →
@@ -11,22 +13,25 @@
  *
  * The server's steps come from its own logs (`--log-output-level model:debug`: the folder source's
  * steps; `config pushed`: firstChangeAt, buildMs, startedAt, endedAt). The load average is printed
- * with every change: the machine is shared.
+ * with every change: the machine is shared. With `--cpu-prof DIR` the server's profile is cut to the
+ * change windows (write → 300 ms after the last arrival, so ACKs count) and summarized by area and
+ * function (bench/cpuprof-cut.ts).
  *
  *   node dist/bench/eds-timeline.js --heavy --services 1000 --endpoints-per-service 10 --namespaces 10 \
- *     --proxies 2000 --labels deployment [--changes 8] [--gap-ms 1500] [--tuned] [--cpu-prof dir]
+ *     --proxies 2000 --labels deployment [--change eds|vs] [--changes 8] [--gap-ms 1500] [--tuned] [--cpu-prof dir]
  */
 import { createWriteStream } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
 import { FleetClient } from '../e2e/fleet/client.js';
-import { EDS } from '../proto/typeurls.js';
+import { EDS, RDS } from '../proto/typeurls.js';
+import { cutProfile, profileText, type CpuProfile, type Window } from './cpuprof-cut.js';
 import { fleetNode, type LabelShape } from './fleetnode.js';
 import { startServer, stopChild, TUNED_SERVER_FLAGS } from './launch.js';
-import { namespaceOf, sliceYaml, writeMesh } from './meshgen.js';
+import { flatEditWeight, namespaceOf, routingYaml, sliceYaml, writeMesh } from './meshgen.js';
 import { ProcStats } from './proc.js';
 import { fleetGc, meshSizeOf } from './scenarios.js';
 import { sleep, waitFor } from './wait.js';
@@ -124,9 +129,13 @@ async function main(): Promise<void> {
     .option('--proxies <n>', 'simulated sidecars', Number, 500)
     .addOption(new Option('--labels <shape>', "proxies' LABELS").choices(['deployment', 'pod', 'none']).default('deployment'))
     .option('--heavy', 'the heavy shape', false)
-    .option('--changes <n>', 'endpoint changes to time', Number, 8)
+    .addOption(
+      new Option('--change <kind>', 'what changes: an EndpointSlice (eds) or a VirtualService (vs)').choices(['eds', 'vs']).default('eds'),
+    )
+    .option('--changes <n>', 'changes to time', Number, 8)
     .option('--gap-ms <n>', 'quiet time between changes', Number, 1500)
     .option('--tuned', "the bench's tuned server flags", false)
+    .option('--fleet-window <bytes>', "the fleet's HTTP/2 receive windows (grpc-js default: 64 KiB; Envoy's: 268435456)", Number)
     .option('--cpu-prof <dir>', 'run the server with node --cpu-prof into this folder')
     .option('--timeout <ms>', 'longest wait for the fleet', Number, 600_000)
     .option('--server-log <file>', "write the server's log lines to this file")
@@ -138,9 +147,11 @@ async function main(): Promise<void> {
       proxies: number;
       labels: LabelShape;
       heavy: boolean;
+      change: 'eds' | 'vs';
       changes: number;
       gapMs: number;
       tuned: boolean;
+      fleetWindow?: number;
       cpuProf?: string;
       timeout: number;
       serverLog?: string;
@@ -170,7 +181,13 @@ async function main(): Promise<void> {
   const node = (i: number): ReturnType<typeof fleetNode> => fleetNode(i, size.namespaces, o.labels);
   const fleet = Array.from(
     { length: o.proxies },
-    (_, i) => new FleetClient({ address: `127.0.0.1:${server.port}`, node: node(i), delta: false }),
+    (_, i) =>
+      new FleetClient({
+        address: `127.0.0.1:${server.port}`,
+        node: node(i),
+        delta: false,
+        ...(o.fleetWindow ? { flowControlWindow: o.fleetWindow } : {}),
+      }),
   );
   const ns0 = namespaceOf(0, size);
   const affected = fleet.filter((_, i) => !size.scoped || node(i).metadata['NAMESPACE'] === ns0);
@@ -185,8 +202,11 @@ async function main(): Promise<void> {
     await waitFor('cold start', () => fleet.filter((c) => c.completeAt).length, fleet.length, o.timeout);
     await sleep(1000);
     const rows: (ChangeTimes & { note: string })[] = [];
-    /** When each change began on the monotonic clock the server's --cpu-prof samples are timed by (µs). */
-    const windows: number[] = [];
+    /** Each change's window on the monotonic clock the server's --cpu-prof samples are timed by (µs). */
+    const windows: [number, number][] = [];
+    const monoUs = (): number => Number(process.hrtime.bigint() / 1000n);
+    const [file, typeUrl] = o.change === 'vs' ? ['vs.yaml', RDS] : ['ep-0.yaml', EDS];
+    const content = (k: number): string => (o.change === 'vs' ? routingYaml(size, flatEditWeight(k + 1)) : sliceYaml(0, size, k + 1));
     let retries0 = fleet.reduce((n, c) => n + c.retries, 0);
     for (let k = 0; k < o.changes; k++) {
       fleetGc();
@@ -196,12 +216,13 @@ async function main(): Promise<void> {
       const cpu0 = stats.cpu();
       const fleetCpu0 = process.cpuUsage();
       const t0 = epoch(performance.now());
-      windows.push(Number(process.hrtime.bigint() / 1000n));
-      await writeFile(path.join(meshDir, 'ep-0.yaml'), sliceYaml(0, size, k + 1));
+      const start = monoUs();
+      await writeFile(path.join(meshDir, file), content(k));
       const written = epoch(performance.now());
-      const eds = (c: FleetClient, i: number): number | undefined => c.arrivals.slice(marks[i]).find((a) => a.typeUrl === EDS)?.at;
+      const eds = (c: FleetClient, i: number): number | undefined => c.arrivals.slice(marks[i]).find((a) => a.typeUrl === typeUrl)?.at;
       await waitFor(`change ${k + 1}`, () => affected.filter((c, i) => eds(c, i) !== undefined).length, affected.length, 30_000);
       await sleep(300);
+      windows.push([start, monoUs()]);
       const arrivals = affected
         .map(eds)
         .filter((x): x is number => x !== undefined)
@@ -215,16 +236,25 @@ async function main(): Promise<void> {
       rows.push({ ...changeTimes(t0, written, lines.slice(from), arrivals), note });
     }
     process.stdout.write(`ms after the write began (epoch clock shared by server and fleet)\n${timelineTable(rows)}\n`);
-    if (o.cpuProf) {
-      await writeFile(path.join(o.cpuProf, 'changes.json'), JSON.stringify({ startsUs: windows }));
-      process.stderr.write(`the changes' start times (monotonic µs, as the profile's samples): ${path.join(o.cpuProf, 'changes.json')}\n`);
-    }
+    if (o.cpuProf) await writeFile(path.join(o.cpuProf, 'changes.json'), JSON.stringify({ windowsUs: windows }));
   } finally {
     for (const c of fleet) c.stop();
     stats.stop();
     await stopChild(server.proc);
     serverLog?.end();
     await rm(dir, { recursive: true, force: true });
+  }
+  if (o.cpuProf) await summarizeProfile(o.cpuProf);
+}
+
+/** The server's profiles in `dir` (its main thread's and its parse worker's), each cut to the windows of changes.json, printed. */
+async function summarizeProfile(dir: string): Promise<void> {
+  const names = (await readdir(dir)).filter((n) => n.endsWith('.cpuprofile')).sort();
+  if (!names.length) return void process.stderr.write(`no .cpuprofile in ${dir}\n`);
+  const { windowsUs } = JSON.parse(await readFile(path.join(dir, 'changes.json'), 'utf8')) as { windowsUs: Window[] };
+  for (const name of names) {
+    const profile = JSON.parse(await readFile(path.join(dir, name), 'utf8')) as CpuProfile;
+    process.stdout.write(`\n${path.join(dir, name)}\n${profileText(cutProfile(profile, windowsUs), windowsUs.length)}\n`);
   }
 }
 

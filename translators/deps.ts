@@ -43,6 +43,18 @@ export const drDep = (host: string): string => `dr:${host}`;
 export const DR_LB_ANY = 'drlb:*';
 export const drLbDep = (host: string): string => `drlb:${host}`;
 
+/**
+ * Whether a change that invalidates only `changed` (changedDeps) keeps every proxy's class key: the
+ * key (index.ts CLASS_KEY_PARTS) reads the workload's labels, Sidecar, security and telemetry
+ * policies, EnvoyFilters, ProxyConfig and node metadata — never a VirtualService or DestinationRule
+ * — so a change keyed only by `vs:`, `dr:` and `drlb:` keys moves no proxy to another class, and the
+ * cache need not key 2,000 proxies again (issue 18). Any other key kind: not known, so false.
+ */
+export function classKeysKept(changed: Deps): boolean {
+  for (const k of changed) if (!k.startsWith('vs:') && !k.startsWith('dr:') && !k.startsWith('drlb:')) return false;
+  return true;
+}
+
 /** A TypeOutput whose resources and name list say which dependency keys they read. */
 export interface DepOutput<T> extends TypeOutput<T> {
   /** Keys `get(name)` read (undefined: not built yet or unknown). */

@@ -31,6 +31,11 @@ export interface FleetClientOptions {
    * nonce, the last accepted version (none) and an error_detail; no follow-up subscriptions.
    */
   readonly nack?: boolean;
+  /**
+   * The HTTP/2 receive windows the client advertises, stream and connection (grpc-js's default is
+   * HTTP/2's 64 KiB; an Envoy's is 256 MiB, Http2ProtocolOptions initial_stream_window_size).
+   */
+  readonly flowControlWindow?: number;
   /** TLS: channel credentials, channel options (the SAN to check) and call metadata (the bearer token). */
   readonly tls?: {
     readonly credentials: grpc.ChannelCredentials;
@@ -80,6 +85,7 @@ export class FleetClient {
     this.client = new grpc.Client(this.opts.address, this.opts.tls?.credentials ?? grpc.credentials.createInsecure(), {
       'grpc.use_local_subchannel_pool': 1,
       'grpc.max_receive_message_length': -1,
+      ...(this.opts.flowControlWindow ? { 'grpc-node.flow_control_window': this.opts.flowControlWindow } : {}),
       ...(this.opts.tls?.channelOptions ?? {}),
     });
     const md = new grpc.Metadata();

@@ -32,6 +32,31 @@ export class DepIndex {
     return new DepIndex(LayeredMap.empty(), LayeredMap.empty());
   }
 
+  /**
+   * The index of a whole part at once (`reads` as for `note`; each id once): built in plain maps that
+   * then become the frozen base — O(reads). Noting each resource into an empty index instead copies
+   * a key's whole id list for every resource that read it (the lists are shared with forks, so never
+   * appended to): quadratic in the resources that read one key (a part's every route config reads its
+   * Sidecar), which the first VirtualService edit after a start paid for every part.
+   */
+  static build(entries: Iterable<readonly [id: string, reads: Iterable<Deps> | undefined]>): DepIndex {
+    const byDep = new Map<string, string[]>();
+    const unknown = new Map<string, true>();
+    for (const [id, reads] of entries) {
+      if (!reads) {
+        unknown.set(id, true);
+        continue;
+      }
+      for (const ds of reads)
+        for (const k of ds) {
+          const ids = byDep.get(k);
+          if (!ids) byDep.set(k, [id]);
+          else if (ids[ids.length - 1] !== id) ids.push(id); // ids arrive together: a repeat is the last one
+        }
+    }
+    return new DepIndex(LayeredMap.over<string, readonly string[]>(byDep), LayeredMap.over(unknown));
+  }
+
   /** An index with `from`'s entries that can be added to without changing `from`. */
   static fork(from: DepIndex): DepIndex {
     return new DepIndex(LayeredMap.fork(from.byDep), LayeredMap.fork(from.unknown));

@@ -116,9 +116,7 @@ function writeVarint(out: Uint8Array, pos: number, n: number): number {
 /** `state`'s element index (built now if it has none: once per shape, then forked). */
 function elementIndex(state: PieceState): DepIndex {
   if (state.index) return state.index;
-  const idx = DepIndex.empty();
-  state.deps.forEach((d, i) => idx.note(String(i), [d]));
-  return idx;
+  return DepIndex.build(state.deps.map((d, i) => [String(i), [d]] as const));
 }
 
 /**

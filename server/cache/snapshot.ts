@@ -32,6 +32,7 @@ import { ClassSnapshot, Interner, NO_OUTPUT, type EncodeFailure } from './classs
 import { PartSnapshot } from './part.js';
 import { Composer } from './composer.js';
 import { keptAsIs, lazyOutput, touches } from './keep.js';
+import { classKeysKept } from '../../translators/deps.js';
 import type { CarryOver, ClassLease, EndpointChange, MeshCache } from './api.js';
 
 export { ClassSnapshot, Interner, entryHash, foldVersion, typeVersion, unfoldVersion, type EncodeFailure } from './classsnapshot.js';
@@ -56,6 +57,8 @@ export interface SnapshotCacheOptions {
   readonly onError?: EncodeFailure;
   readonly onPatchSkipped?: PatchSkipped;
   readonly onTranslateError?: TranslateFailure;
+  /** A proxy's class key (default: translators/index.ts `proxyClass`; tests wrap it to count how often proxies are keyed). */
+  readonly classOf?: (proxy: Proxy, mesh: MeshConfig) => string;
   /** A whole-output translator (tests inject failing ones): each class is then one unshared part. */
   readonly generate?: (mesh: MeshConfig, proxy: Proxy) => Generated;
   /**
@@ -144,6 +147,7 @@ export class SnapshotCache implements MeshCache {
   private previous = new Map<string, Entry>();
   private readonly onPatchSkipped: PatchSkipped;
   private keep: CarryOver | null = null;
+  private readonly classOf: (proxy: Proxy, mesh: MeshConfig) => string;
 
   constructor(mesh: MeshConfig, opts: EncodeFailure | SnapshotCacheOptions = {}) {
     const o: SnapshotCacheOptions = typeof opts === 'function' ? { onError: opts } : opts;
@@ -151,6 +155,7 @@ export class SnapshotCache implements MeshCache {
     this.onError = o.onError ?? (() => {});
     this.onTranslateError = o.onTranslateError ?? (() => {});
     this.onPatchSkipped = o.onPatchSkipped ?? (() => {});
+    this.classOf = o.classOf ?? proxyClass;
     const gen = o.generate;
     this.split = gen
       ? (m, p) => {
@@ -194,10 +199,12 @@ export class SnapshotCache implements MeshCache {
     this.idleBytes = 0;
     this.bytes = 0;
     this.refs = new Map();
-    // An endpoint-only change moves no proxy to another class but those whose own Pod changed.
+    // An endpoint-only change moves no proxy to another class but those whose own Pod changed; a
+    // VirtualService or DestinationRule edit moves none (deps.ts classKeysKept).
     const ep = unchanged?.endpoints;
+    const kept = !ep && unchanged?.changed !== undefined && classKeysKept(unchanged.changed);
     for (const l of this.leases) {
-      if (!ep || ep.reclassify?.(l.proxy)) l.key = proxyClass(l.proxy, mesh);
+      if (ep ? ep.reclassify?.(l.proxy) : !kept) l.key = this.classOf(l.proxy, mesh);
       this.refs.set(l.key, (this.refs.get(l.key) ?? 0) + 1);
     }
     // A live stream's class not recomputed for the mesh being replaced (a push superseded before
@@ -214,7 +221,7 @@ export class SnapshotCache implements MeshCache {
 
   /** A stream's lease on its proxy's class (see ClassLease). */
   acquire(proxy: Proxy): ClassLease & { snapshot(): ClassSnapshot } {
-    const l: LeaseState = { proxy, key: proxyClass(proxy, this.current), released: false };
+    const l: LeaseState = { proxy, key: this.classOf(proxy, this.current), released: false };
     this.leases.add(l);
     this.ref(l.key, 1);
     return {
@@ -232,7 +239,7 @@ export class SnapshotCache implements MeshCache {
 
   /** The class snapshot for a proxy that holds no lease (pollers, debug views): kept for `idleTtlMs` after this use. */
   forProxy(proxy: Proxy): ClassSnapshot {
-    const e = this.entry(proxyClass(proxy, this.current), proxy);
+    const e = this.entry(this.classOf(proxy, this.current), proxy);
     this.sweep();
     return e.snap;
   }

@@ -17,6 +17,7 @@ import { strict as assert } from 'node:assert';
 import { emptyState } from '../../watchers/store/reduce.js';
 import { buildMesh, DEFAULT_MESH_OPTIONS } from '../../watchers/mesh.js';
 import { SnapshotCache } from '../cache/snapshot.js';
+import { proxyClass } from '../../translators/index.js';
 import { PushRunner } from './runner.js';
 import { countingParts, dr, dump, fileEvent, initialFiles, PROXIES, randomEdit, rng, step, TYPES, vs } from './incremental-fixture.js';
 
@@ -105,6 +106,35 @@ describe('server/push incremental pushes equal a from-scratch translation', func
     );
     assert.equal(after, dump(new SnapshotCache(req.mesh).forProxy(PROXIES[0]!)));
     lease.release();
+  });
+
+  it('a VirtualService or DestinationRule edit keys no proxy to its class again; any other edit keys every one', () => {
+    const st = emptyState();
+    let req = step(
+      st,
+      buildMesh(emptyState(), DEFAULT_MESH_OPTIONS).mesh,
+      [...initialFiles()].map(([f, text]) => fileEvent(f, text)),
+    );
+    let keyed = 0;
+    const cache = new SnapshotCache(req.mesh, { classOf: (p, m) => (keyed++, proxyClass(p, m)) });
+    const runner = new PushRunner(cache, { subscribers: () => [] });
+    const leases = PROXIES.map((p) => cache.acquire(p));
+    runner.push(req);
+    /** Proxies keyed by the push of one edit; every class then serves what a fresh translation does. */
+    const keyedBy = (file: string, text: string): number => {
+      req = step(st, req.mesh, [fileEvent(file, text)]);
+      keyed = 0;
+      runner.push(req);
+      const n = keyed;
+      leases.forEach((l, k) =>
+        assert.equal(dump(l.snapshot()), dump(new SnapshotCache(req.mesh).forProxy(PROXIES[k]!)), `${file}: ${PROXIES[k]!.id}`),
+      );
+      return n;
+    };
+    assert.equal(keyedBy('vs-0', vs(0, 0, 9)), 0, 'a VirtualService weight');
+    assert.equal(keyedBy('dr-1', dr(1, 4)), 0, 'a DestinationRule connection pool');
+    assert.equal(keyedBy('gw', ''), PROXIES.length, 'a Gateway deleted: not keyed by dependencies');
+    for (const l of leases) l.release();
   });
 
   it("a DestinationRule edit re-translates only its host's clusters and EDS (and what else reads the rule)", () => {

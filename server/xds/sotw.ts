@@ -91,6 +91,10 @@ function compose(
     return { resources, version, sent: snap.sharedSet(typeUrl, version, () => new Map(resources.map((r) => [r.name, r]))) };
   };
   const w = ts.sub.wildcard ? whole() : memo(snap, typeUrl, names, WHOLE, '', whole)!;
+  // What a later push's partial response (above) would find against this one on the same content:
+  // nothing. Noted now, so the first push after a start does not diff every class's unchanged EDS
+  // and RDS names against what each class was sent whole (the pushes after it found it memoized).
+  if ((typeUrl === EDS || typeUrl === RDS) && !ts.sub.wildcard) memo(snap, typeUrl, names, w.sent, w.version, () => null);
   // Rule 7: names that do not exist yet are remembered (ts.sub.names) and sent when they appear. A
   // named type with nothing to send has nothing to say yet (rule 15: it cannot express deletion).
   if (!ts.sub.wildcard && w.resources.length === 0 && ts.sent === null) return null;

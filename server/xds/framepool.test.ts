@@ -38,6 +38,32 @@ describe('server/xds/framepool', () => {
     assert.notEqual(pool.acquire(200_000).buffer, f.buffer, 'the twice-released block was pooled once');
   });
 
+  it('pools a listener-sized frame (4–64 KiB: its own ArrayBuffer in Node) in an 8 KiB step, not a 64 KiB block', () => {
+    const pool = new FramePool();
+    const a = pool.acquire(13_000);
+    assert.equal(a.length, 13_000);
+    assert.equal(a.buffer.byteLength, 16 * 1024);
+    pool.release(a);
+    assert.equal(pool.idleSize, 16 * 1024);
+    const b = pool.acquire(12_500);
+    assert.equal(b.buffer, a.buffer, 'the same block, reused');
+    pool.release(b);
+    assert.equal(pool.acquire(20_000).buffer.byteLength, 24 * 1024, 'a larger frame gets a block of its own step');
+  });
+
+  it('a released block of the size in demand displaces idle blocks of a size used longer ago', () => {
+    // A cold start: every stream's CDS frame first, then its EDS frames, with room for three idle CDS blocks.
+    const pool = new FramePool(1024 * 1024);
+    const cds = Array.from({ length: 3 }, () => pool.acquire(300_000));
+    for (const f of cds) pool.release(f);
+    assert.equal(pool.idleSize, 3 * 320 * 1024, 'the pool is all but full of CDS-sized blocks');
+    const eds = pool.acquire(180_000);
+    pool.release(eds);
+    assert.equal(pool.acquire(180_000).buffer, eds.buffer, 'the EDS-sized block was kept, not dropped');
+    assert.equal(pool.dropped, 1, 'one CDS-sized block made room');
+    assert.ok(pool.idleSize <= 1024 * 1024);
+  });
+
   it('keeps at most maxIdleBytes idle, and lets them all go once no frame was asked for in idleMs', () => {
     let t = 0;
     const pool = new FramePool(1024 * 1024, 5000, () => t);

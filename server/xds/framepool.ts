@@ -13,26 +13,42 @@
  * will never be read again — the engine calls it from the transport's write callback, which grpc-js
  * calls once the HTTP/2 stream has handed the bytes to the socket (never for a cancelled or failed
  * write: such a frame is left to the GC). A frame shared by several streams (frames.ts) is never
- * pooled. Blocks are sized in 64 KiB steps; idle blocks are kept up to `maxIdleBytes` (the rest go
- * to the GC), so the pool adds at most that much to what the in-flight writes hold, and all of them
- * are let go once no frame has been asked for in `idleMs` (a quiet mesh holds none).
+ * pooled. Blocks are sized in 8 KiB steps up to 64 KiB and 64 KiB steps above; idle blocks are
+ * kept up to `maxIdleBytes`, so the pool adds at most that much to what the in-flight writes hold,
+ * and all of them are let go once no frame has been asked for in `idleMs` (a quiet mesh holds none).
+ * When a released block does not fit, idle blocks of the size used longest ago make room for it
+ * (they go to the GC): a cold start writes every stream's CDS first (768 KiB blocks at the heavy
+ * mesh), then its EDS and RDS; dropping the released block instead left the pool full of CDS
+ * blocks no stream needed any more, and every EDS and RDS frame garbage — ~1,000 fresh 128–192 KiB
+ * blocks per cold start and storm at 500 proxies. Frames of 4–64 KiB are pooled too: Node gives every buffer of 4 KiB or
+ * more an ArrayBuffer of its own, and such a frame (the heavy mesh's 13 KB listener response, one
+ * per stream) waits for its write like a large one — 26 MB more promoted garbage per cold start or
+ * reconnect storm at 2,000 proxies.
  */
 
-/** Frames under this size come from Node's own pool and die young: not worth pooling. */
-export const POOLED_MIN_BYTES = 64 * 1024;
+/** Frames under this size come from Node's shared 8 KiB slab (Buffer.allocUnsafe) and die young: not worth pooling. */
+export const POOLED_MIN_BYTES = 4 * 1024;
+const SMALL_STEP = 8 * 1024;
 const STEP = 64 * 1024;
 
+/** The block size for `n` bytes, and the next size up (a block one step larger also serves). */
+const blockSize = (n: number): number => (n <= STEP ? Math.ceil(n / SMALL_STEP) * SMALL_STEP : Math.ceil(n / STEP) * STEP);
+const nextSize = (size: number): number => size + (size < STEP ? SMALL_STEP : STEP);
+
 export class FramePool {
-  /** Idle blocks by size (a multiple of STEP). */
+  /** Idle blocks by size (blockSize's steps). */
   private readonly idle = new Map<number, Buffer[]>();
   private idleBytes = 0;
   /** Blocks handed out and not yet released (a block released twice is refused). */
   private readonly out = new WeakSet<object>();
-  /** Blocks reused, made, and dropped because the idle pool was full (tests and /debug/memory). */
+  /** Blocks reused, made, and dropped because the idle pool was full (released or evicted; tests and /debug/memory). */
   reused = 0;
   made = 0;
   dropped = 0;
 
+  /** Per block size, when it was last acquired or released (a sequence number): eviction goes by it. */
+  private readonly lastUse = new Map<number, number>();
+  private uses = 0;
   private lastAcquire = 0;
   private trimTimer: NodeJS.Timeout | undefined;
 
@@ -46,8 +62,9 @@ export class FramePool {
   acquire(n: number): Buffer {
     if (n < POOLED_MIN_BYTES) return Buffer.allocUnsafe(n);
     this.lastAcquire = this.now();
-    const size = Math.ceil(n / STEP) * STEP;
-    for (const s of [size, size + STEP]) {
+    const size = blockSize(n);
+    this.lastUse.set(size, ++this.uses);
+    for (const s of [size, nextSize(size)]) {
       const b = this.idle.get(s)?.pop();
       if (b) {
         this.idleBytes -= s;
@@ -69,6 +86,8 @@ export class FramePool {
     if (!(ab instanceof ArrayBuffer) || !this.out.has(ab)) return;
     this.out.delete(ab);
     const size = ab.byteLength;
+    this.lastUse.set(size, ++this.uses);
+    while (this.idleBytes + size > this.maxIdleBytes && this.evictStalest(size));
     if (this.idleBytes + size > this.maxIdleBytes) {
       this.dropped++;
       return;
@@ -79,6 +98,20 @@ export class FramePool {
     else this.idle.set(size, [block]);
     this.idleBytes += size;
     this.trimLater();
+  }
+
+  /** Lets one idle block go, of the size (other than `keep`) used longest ago; false when there is none. */
+  private evictStalest(keep: number): boolean {
+    let victim: number | undefined;
+    for (const [s, list] of this.idle)
+      if (s !== keep && list.length && (victim === undefined || (this.lastUse.get(s) ?? 0) < (this.lastUse.get(victim) ?? 0))) victim = s;
+    if (victim === undefined) return false;
+    const list = this.idle.get(victim)!;
+    list.pop();
+    if (!list.length) this.idle.delete(victim);
+    this.idleBytes -= victim;
+    this.dropped++;
+    return true;
   }
 
   /** Lets every idle block go (to the GC) if no frame was asked for in the last `idleMs`. */

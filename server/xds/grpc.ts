@@ -1,10 +1,11 @@
 /**
  * @module server/xds/grpc
- * With grpc-tls.ts (the TLS port), the only xDS file that touches grpc-js: serves ADS (and the per-type CDS/EDS/LDS/RDS services
- * Envoy can use instead), state of the world and delta, with hand-written service definitions whose serializers pass bytes
- * through — requests are decoded by the engine (so garbage gets a clear status), responses are
- * already-assembled bytes. Each call is adapted to the engine's StreamIO. The TLS port (grpc-tls.ts)
- * builds the same server and feeds it its own TLS connections.
+ * With grpc-tls.ts (the TLS port) and grpc-reads.ts (what grpc-js keeps of requests), the only xDS
+ * files that touch grpc-js: serves ADS (and the per-type CDS/EDS/LDS/RDS services Envoy can use
+ * instead), state of the world and delta, with hand-written service definitions whose serializers
+ * pass bytes through — requests are decoded by the engine (so garbage gets a clear status),
+ * responses are already-assembled bytes. Each call is adapted to the engine's StreamIO. The TLS
+ * port (grpc-tls.ts) builds the same server and feeds it its own TLS connections.
  */
 import * as grpc from '@grpc/grpc-js';
 import { CDS, EDS, LDS, RDS } from '../../proto/typeurls.js';
@@ -13,6 +14,7 @@ import { delta } from './delta.js';
 import type { ProtocolFactory } from './protocol.js';
 import { sotw } from './sotw.js';
 import { ResponseScratch } from './scratch.js';
+import { releaseRequestReads } from './grpc-reads.js';
 
 const raw = (b: Buffer): Buffer => b;
 
@@ -190,6 +192,8 @@ export function buildXdsGrpcServer(engine: AdsEngine, opts: XdsServerOptions = {
     for (const m of s.methods) {
       def[m.name] = bidi(`/${s.service}/${m.name}`);
       const handler = (call: grpc.ServerDuplexStream<Buffer, Buffer>): void => {
+        // grpc-js would keep the socket reads of each stream's last request (grpc-reads.ts).
+        releaseRequestReads(call);
         const h = engine.open(adapt(call), s.type, m.protocol, opts.streamOptions?.(call));
         call.on('data', (b: Buffer) => h.onMessage(b));
         call.on('end', () => {

@@ -81,4 +81,48 @@ describe('watchers/file/parse-pool ParseWorker', function () {
     assert.equal(await w.heap(), undefined, 'no worker once closed');
     assert.ok(!(await parseWorkerHeaps()).some((x) => x.limit === h.limit), 'a closed pool is no longer listed');
   });
+
+  it('a worker that parsed a large text is replaced once idle by a fresh one, loaded in the background, and its heap goes with it', async () => {
+    w = new ParseWorker({ recycleAfterBytes: 1024 * 1024 });
+    assert.ok((await w.parse(SVC, '/m/a.yaml')).ok);
+    const fresh = (await w.heap())!.committed;
+    const big = many(12_000);
+    assert.ok(big.length > 1024 * 1024);
+    const r = await w.parse(big, '/m/big.yaml');
+    assert.ok(r.ok && r.file.objects.length === 12_000);
+    // Asked at once, while the replacement loads: the old worker answers, and takes the next texts.
+    const after = (await w.heap())!.committed;
+    assert.ok(
+      after > fresh + 8 * 1048576,
+      `the parse left garbage: ${(after / 1048576).toFixed(1)} MB vs ${(fresh / 1048576).toFixed(1)} MB fresh`,
+    );
+    const next = await Promise.all([w.parse(SVC, '/m/b.yaml'), w.parse(many(3), '/m/c.yaml')]);
+    assert.deepEqual(
+      next.map((n) => n.ok && n.file.objects.length),
+      [1, 3],
+    );
+    // Well before V8's memory reducer would shrink the old heap (~8 s idle), the pool's worker is a fresh one.
+    const end = Date.now() + 4000;
+    let now = after;
+    while (Date.now() < end && now > after - 8 * 1048576) {
+      await new Promise((res) => setTimeout(res, 50));
+      now = (await w.heap())?.committed ?? now;
+    }
+    assert.ok(
+      now <= after - 8 * 1048576,
+      `worker heap ${(now / 1048576).toFixed(1)} MB, ${(after / 1048576).toFixed(1)} MB after the parse`,
+    );
+    assert.equal(w.recycled, 1);
+    const again = await w.parse(SVC, '/m/d.yaml');
+    assert.ok(again.ok && again.file.objects.length === 1, 'the fresh worker parses');
+  });
+
+  it('closing while a replacement loads stops both workers and refuses later texts', async () => {
+    w = new ParseWorker({ recycleAfterBytes: 1 });
+    assert.ok((await w.parse(SVC, '/m/a.yaml')).ok);
+    await w.close();
+    assert.equal(await w.heap(), undefined);
+    const r = await w.parse(SVC, '/m/b.yaml');
+    assert.ok(!r.ok && /shut down/.test(r.reason));
+  });
 });

@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { parseConfigText } from './parse.js';
-import { ParseWorker, parseWorkerHeaps } from './parse-pool.js';
+import { ParseWorker, parseWorkerHeaps, warmSample } from './parse-pool.js';
 
 const SVC = 'apiVersion: v1\nkind: Service\nmetadata: {name: reviews, namespace: bookinfo}\nspec: {ports: [{name: http, port: 9080}]}\n';
 const many = (n: number): string => Array.from({ length: n }, (_, i) => SVC.replace('name: reviews', `name: s${i}`)).join('---\n');
@@ -113,8 +113,21 @@ describe('watchers/file/parse-pool ParseWorker', function () {
       `worker heap ${(now / 1048576).toFixed(1)} MB, ${(after / 1048576).toFixed(1)} MB after the parse`,
     );
     assert.equal(w.recycled, 1);
+    // It warmed up on a sample of what was parsed last (many(3)) before it took texts.
+    assert.ok(w.warmRounds > 0, 'the fresh worker parsed a warm-up sample before reporting ready');
     const again = await w.parse(SVC, '/m/d.yaml');
     assert.ok(again.ok && again.file.objects.length === 1, 'the fresh worker parses');
+  });
+
+  it("a fresh worker's warm-up sample is the last text, or its head cut at a document boundary, never a huge one", () => {
+    assert.equal(warmSample(SVC), SVC);
+    const big = many(2_000);
+    const s = warmSample(big)!;
+    assert.ok(s.length <= 64 * 1024 && s.length > 60 * 1024, `sample of ${s.length} chars`);
+    assert.ok(big.startsWith(s) && big.slice(s.length).startsWith('---\n'), 'cut where a document ends');
+    const r = parseConfigText(s, '/m/s.yaml');
+    assert.ok(r.ok && r.file.objects.length > 400, 'the sample is whole documents that parse');
+    assert.equal(warmSample(`a: "${'x'.repeat(70 * 1024)}"\n`), null, 'one document larger than the sample: no warm-up');
   });
 
   it('closing while a replacement loads stops both workers and refuses later texts', async () => {

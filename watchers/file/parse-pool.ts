@@ -13,12 +13,16 @@
  * a server's start, exactly when the proxies connect. The fresh worker is started in the
  * background while the old one keeps taking texts, and swapped in only once it has loaded, so no
  * parse waits for a worker to start; the quiet second keeps its start (~0.2 s of CPU) off the push
- * that an edit's parse is followed by.
+ * that an edit's parse is followed by. Before it reports ready the fresh worker parses a sample of
+ * what this pool parsed last (warmSample: up to 64 KiB, cut at a document boundary) a few times
+ * and throws the results away: a fresh isolate's parser runs unoptimized, and the first edits after
+ * a swap took 30–45 ms to parse instead of 5–12 (bench/results/2026-11-30-stop26-scale.md) — on
+ * every endpoint or VirtualService change that followed a recycling.
  */
 import { Worker } from 'node:worker_threads';
 import type { ParseResult } from './parse.js';
 import type { IsolateHeap } from './heap-stats.js';
-import type { HeapRequest, ParseRequest } from './parse-worker.js';
+import type { HeapRequest, ParseRequest, WorkerWarmUp } from './parse-worker.js';
 
 export interface ParserOptions {
   /** Longest one parse may take, in ms. */
@@ -48,6 +52,20 @@ interface Job {
 }
 
 const WORKER_URL = new URL('./parse-worker.js', import.meta.url);
+
+/** Most text a fresh worker parses to warm up, per round. */
+const WARM_MAX_BYTES = 64 * 1024;
+
+/**
+ * The warm-up sample of `text`: all of it when small, else its head cut at the last document
+ * boundary (`\n---`) within WARM_MAX_BYTES; null when there is none (one huge document).
+ */
+export function warmSample(text: string): string | null {
+  if (text.length <= WARM_MAX_BYTES) return text;
+  const cut = text.lastIndexOf('\n---', WARM_MAX_BYTES);
+  // A copy: a slice of a string may keep all of it (V8's sliced strings), and the text can be MBs.
+  return cut > 0 ? Buffer.from(text.slice(0, cut + 1)).toString() : null;
+}
 
 /** Pools not closed yet, for parseWorkerHeaps. */
 const open = new Set<ParseWorker>();
@@ -80,6 +98,10 @@ export class ParseWorker {
   private standbyReady = false;
   /** Workers replaced by a fresh one (tests, and the reason this exists). */
   recycled = 0;
+  /** Warm-up parses the last fresh worker ran before it reported ready (tests). */
+  warmRounds = 0;
+  /** What a fresh worker warms up on: a sample of the last text handed to a worker (warmSample). */
+  private warmUp: WorkerWarmUp | null = null;
   /** Heap requests waiting for the worker's answer, by id. */
   private readonly heapAsks = new Map<number, { readonly worker: Worker; readonly resolve: (h: IsolateHeap | undefined) => void }>();
   /** The heap ask waiting for the worker's answer, shared by the asks made meanwhile. */
@@ -149,10 +171,13 @@ export class ParseWorker {
     await Promise.all([w?.terminate(), standby?.terminate()]);
   }
 
-  private spawn(): Worker {
-    const w = new Worker(WORKER_URL, { resourceLimits: { maxOldGenerationSizeMb: this.heapMb, maxYoungGenerationSizeMb: this.youngMb } });
+  private spawn(warm: WorkerWarmUp | null = null): Worker {
+    const w = new Worker(WORKER_URL, {
+      resourceLimits: { maxOldGenerationSizeMb: this.heapMb, maxYoungGenerationSizeMb: this.youngMb },
+      workerData: warm,
+    });
     w.unref();
-    w.on('message', (m: { id: number; result: ParseResult } | { ready: true } | { heap: number; stats: IsolateHeap }) => {
+    w.on('message', (m: { id: number; result: ParseResult } | { ready: true; warmed?: number } | { heap: number; stats: IsolateHeap }) => {
       if ('heap' in m) {
         this.heapAsks.get(m.heap)?.resolve(m.stats);
         this.heapAsks.delete(m.heap);
@@ -160,6 +185,7 @@ export class ParseWorker {
       }
       if (this.standby === w && 'ready' in m) {
         this.standbyReady = true;
+        this.warmRounds = m.warmed ?? 0;
         this.swapIfIdle();
         return;
       }
@@ -220,7 +246,7 @@ export class ParseWorker {
     if (this.closed || this.standby || !this.worker || !this.recycleAfterBytes || this.parsedBytes < this.recycleAfterBytes) return;
     if (this.current || this.queue.length) return;
     this.standbyReady = false;
-    this.standby = this.spawn();
+    this.standby = this.spawn(this.warmUp);
   }
 
   /** Swaps the loaded replacement in for the current worker, unless a parse is running on it. */
@@ -260,6 +286,8 @@ export class ParseWorker {
     }, cur.job.timeoutMs);
     cur.timer.unref();
     this.parsedBytes += cur.job.req.text.length;
+    const sample = warmSample(cur.job.req.text);
+    if (sample) this.warmUp = { text: sample, defaultNamespace: cur.job.req.defaultNamespace };
     this.worker.postMessage(cur.job.req);
   }
 

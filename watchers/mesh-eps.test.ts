@@ -10,6 +10,7 @@ import type { ConfigEvent, MeshConfig } from '../model/config.js';
 import { parseConfigText } from './file/parse.js';
 import { buildMesh, DEFAULT_MESH_OPTIONS, type MeshOptions } from './mesh.js';
 import { endpointsOnlyMesh } from './mesh-eps.js';
+import { sliceIndexWalks } from './slice-index.js';
 import { emptyState, reduce, takeChanges } from './store/reduce.js';
 
 const KUBE: MeshOptions = { ...DEFAULT_MESH_OPTIONS, endpointsFromPods: false, holdEndpointsWithoutPod: true };
@@ -128,6 +129,39 @@ endpoints:
     const again = endpointsOnlyMesh(st, KUBE, m1, new Map(), k2)!;
     assert.deepEqual(addresses(again, 'web.default.svc.cluster.local', 80), ['10.1.0.5 ']);
     assert.deepEqual(again.endpoints, buildMesh(st, KUBE).mesh.endpoints);
+  });
+
+  it('the index is made by the full build and carried by a VirtualService-only one: the endpoint change after them walks no store', () => {
+    const VS = (w: number): string => `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: db, namespace: default}
+spec: {hosts: [db.default.svc.cluster.local], tcp: [{route: [{destination: {host: db.default.svc.cluster.local}, weight: ${w}}]}]}
+`;
+    const st = emptyState();
+    for (const [f, text] of Object.entries({
+      'svc.yaml': SERVICES,
+      'slice.yaml': SLICE,
+      'vs.yaml': VS(100),
+      'pods.yaml': pod('db-0', '{app: db}', '10.1.0.9'),
+    }))
+      reduce(st, event(f, text));
+    reduce(st, { type: 'synced' });
+    takeChanges(st);
+    const w0 = sliceIndexWalks();
+    const m0 = buildMesh(st, KUBE).mesh;
+    assert.equal(sliceIndexWalks(), w0 + 1, 'the full build indexes the store');
+    reduce(st, event('vs.yaml', VS(100).replace('tcp: [{route', 'tcp: [{match: [{port: 5432}], route')));
+    const c1 = takeChanges(st);
+    assert.deepEqual([...c1.kinds], ['VirtualService']);
+    const m1 = buildMesh(st, KUBE, m0, c1.kinds, c1.keys).mesh;
+    assert.equal(m1.services, m0.services, 'the VirtualService-only build');
+    reduce(st, event('slice.yaml', SLICE.replace('10.1.0.9', '10.1.0.10')));
+    const c2 = takeChanges(st);
+    const m2 = buildMesh(st, KUBE, m1, c2.kinds, c2.keys).mesh;
+    assert.equal(m2.virtualServices, m1.virtualServices, 'the endpoint-only build');
+    assert.equal(sliceIndexWalks(), w0 + 1, 'neither later build walked the store');
+    assert.deepEqual(addresses(m2, 'db.default.svc.cluster.local', 5432), ['10.1.0.10 ']);
+    assert.deepEqual(m2.endpoints, buildMesh(st, KUBE).mesh.endpoints);
   });
 
   it('falls back to a full build for a slice naming no Service, or Pods under a ServiceEntry that selects workloads', () => {

@@ -20,6 +20,7 @@ import { convertGatewayApi } from './gatewayapi/convert.js';
 import { allRejections, byKey, checkVirtualService, conflictsOf, HostClaims, vsOnlyMesh, vsSections } from './mesh-vs.js';
 import { endpointsOnlyMesh, ENDPOINT_OBJECT_KINDS } from './mesh-eps.js';
 import { bucketObjects } from './mesh-buckets.js';
+import { handOver, indexMesh } from './slice-index.js';
 import { SERVICE_KINDS, serviceSection, type ServiceSection } from './mesh-services.js';
 
 export interface MeshOptions {
@@ -72,6 +73,7 @@ export function buildMesh(
     if (r && prevSection) {
       sections.set(r.mesh, prevSection);
       vsSections.set(r.mesh, r.section);
+      handOver(previous, r.mesh);
       return { mesh: r.mesh, accepted: r.accepted };
     }
   }
@@ -203,6 +205,7 @@ export function buildMesh(
     ...(telemetries.length ? { telemetries } : {}),
   };
   sections.set(mesh, { section, opts });
+  indexMesh(mesh, st.objects);
   vsSections.set(mesh, { opts, drByHost: userDrByHost, accepted: vsAccepted, problems, converted: gwapi?.virtualServices ?? [], claims });
   return { mesh, accepted };
 }

@@ -5,10 +5,12 @@
  * looks up its Service's slices instead of walking every stored object (12,000 at 1,000 services
  * and 10,000 Pods: ~6 ms per endpoint push).
  *
- * The index belongs to one MeshConfig. It is made by one walk the first time a mesh is updated
- * endpoint-only, then handed from each mesh to the next by applying the changed keys (the store's
- * exact change set) in place; the mesh it came from loses it, so an older mesh asked again walks
- * afresh rather than reading a newer state. Every change an endpoint-only build sees is to
+ * The index belongs to one MeshConfig. A full build makes it by one walk (`indexMesh`: the first
+ * endpoint change after a start or a full push used to pay that walk, ~5–30 ms with the code still
+ * cold); it is handed from each mesh to the next by applying the changed keys (the store's exact
+ * change set) in place, and by a VirtualService-only build as it is (`handOver`: such a build
+ * changes no slice and no Service); the mesh it came from loses it, so an older mesh asked again
+ * walks afresh rather than reading a newer state. Every change an endpoint-only build sees is to
  * EndpointSlices, Endpoints or Pods (anything else builds in full), so the Services stay as walked.
  */
 import type { ConfigKey, ConfigObject, MeshConfig } from '../model/config.js';
@@ -64,8 +66,13 @@ function remove(ix: SliceIndex, key: ConfigKey): void {
   }
 }
 
+let walks = 0;
+/** Walks of the store made so far (tests: which builds pay one). */
+export const sliceIndexWalks = (): number => walks;
+
 /** One walk over every stored object. */
 function walk(objects: Iterable<readonly [ConfigKey, { readonly object: ConfigObject }]>): SliceIndex {
+  walks++;
   const ix: SliceIndex = { byKey: new Map(), byService: new Map(), byPod: new Map(), services: new Map() };
   const services = ix.services as Map<string, Service>;
   for (const [key, e] of objects) {
@@ -96,6 +103,19 @@ export function sliceIndexFor(
     if (after?.kind === 'EndpointSlice') add(ix, key, after);
   }
   return ix;
+}
+
+/** A fully built `mesh` owns the index of the store state it was built from (`objects`). */
+export function indexMesh(mesh: MeshConfig, objects: ReadonlyMap<ConfigKey, { readonly object: ConfigObject }>): void {
+  owned.set(mesh, walk(objects));
+}
+
+/** `next`, built from `previous` by a change to no slice and no Service, takes over its index. */
+export function handOver(previous: MeshConfig, next: MeshConfig): void {
+  const ix = owned.get(previous);
+  if (!ix) return;
+  owned.delete(previous);
+  owned.set(next, ix);
 }
 
 /** `next` owns `ix` from now on (the next endpoint-only build starts from it). */

@@ -8,14 +8,12 @@
  * changes are folded into a new base once they grow past an eighth of it, so lookups stay O(1)
  * and each change costs amortized O(1).
  */
-import { EntriesMap } from '../model/readonly-map.js';
+import { BaseAndLayer, GONE } from '../model/readonly-map.js';
 
-const DELETED = Symbol('deleted');
-
-export class OverlayMap<K, V> extends EntriesMap<K, V> {
+export class OverlayMap<K, V> extends BaseAndLayer<K, V> {
   private constructor(
-    private readonly base: ReadonlyMap<K, V>,
-    private readonly changes: ReadonlyMap<K, V | typeof DELETED>,
+    protected readonly base: ReadonlyMap<K, V>,
+    protected readonly layer: ReadonlyMap<K, V | typeof GONE>,
     readonly size: number,
   ) {
     super();
@@ -32,13 +30,13 @@ export class OverlayMap<K, V> extends EntriesMap<K, V> {
     order: (a: K, b: K) => number,
   ): ReadonlyMap<K, V> {
     const base = from instanceof OverlayMap ? (from.base as ReadonlyMap<K, V>) : from;
-    const changes = new Map<K, V | typeof DELETED>(from instanceof OverlayMap ? from.changes : []);
+    const changes = new Map<K, V | typeof GONE>(from instanceof OverlayMap ? from.layer : []);
     let size = from.size;
     let added = false;
     for (const k of del) {
       if (!from.has(k)) continue;
       size--;
-      changes.set(k, DELETED);
+      changes.set(k, GONE);
     }
     for (const [k, v] of set) {
       if (!from.has(k)) size++;
@@ -47,30 +45,7 @@ export class OverlayMap<K, V> extends EntriesMap<K, V> {
     }
     const layered = new OverlayMap<K, V>(base, changes, size);
     if (!added && changes.size <= Math.max(16, base.size >> 3)) return layered;
-    const all = [...layered];
-    for (const [k, v] of changes) if (v !== DELETED && !base.has(k)) all.push([k, v]);
+    const all = [...layered]; // the base's entries with the changes in place, then the added ones
     return new Map(all.sort((a, b) => order(a[0], b[0])));
-  }
-
-  get(k: K): V | undefined {
-    const c = this.changes.get(k);
-    if (c === DELETED) return undefined;
-    return c !== undefined || this.changes.has(k) ? (c as V) : this.base.get(k);
-  }
-
-  has(k: K): boolean {
-    const c = this.changes.get(k);
-    if (c === DELETED) return false;
-    return this.changes.has(k) || this.base.has(k);
-  }
-
-  override *entries(): MapIterator<[K, V]> {
-    for (const [k, v] of this.base) {
-      if (!this.changes.has(k)) yield [k, v];
-      else {
-        const c = this.changes.get(k)!;
-        if (c !== DELETED) yield [k, c];
-      }
-    }
   }
 }

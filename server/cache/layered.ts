@@ -8,14 +8,12 @@
  * the base, so lookups stay two probes and a fork costs amortized O(1) per change. A base is never
  * written after it is made; only the map's own layer is.
  */
-import { EntriesMap } from '../../model/readonly-map.js';
+import { BaseAndLayer, GONE } from '../../model/readonly-map.js';
 
-const GONE = Symbol('gone');
-
-export class LayeredMap<K, V> extends EntriesMap<K, V> {
+export class LayeredMap<K, V> extends BaseAndLayer<K, V> {
   private constructor(
-    private readonly base: ReadonlyMap<K, V>,
-    private readonly own: Map<K, V | typeof GONE>,
+    protected readonly base: ReadonlyMap<K, V>,
+    protected readonly layer: Map<K, V | typeof GONE>,
     private n: number,
   ) {
     super();
@@ -32,7 +30,7 @@ export class LayeredMap<K, V> extends EntriesMap<K, V> {
 
   /** A map with `from`'s entries that can be changed without changing `from`. */
   static fork<K, V>(from: LayeredMap<K, V>): LayeredMap<K, V> {
-    if (from.own.size <= Math.max(32, from.base.size >> 3)) return new LayeredMap(from.base, new Map(from.own), from.n);
+    if (from.layer.size <= Math.max(32, from.base.size >> 3)) return new LayeredMap(from.base, new Map(from.layer), from.n);
     return new LayeredMap(new Map(from), new Map(), from.n);
   }
 
@@ -40,34 +38,23 @@ export class LayeredMap<K, V> extends EntriesMap<K, V> {
     return this.n;
   }
 
-  get(k: K): V | undefined {
-    const v = this.own.get(k);
-    if (v === GONE) return undefined;
-    return v !== undefined || this.own.has(k) ? (v as V) : this.base.get(k);
-  }
-
-  has(k: K): boolean {
-    const v = this.own.get(k);
-    if (v === GONE) return false;
-    return v !== undefined || this.own.has(k) || this.base.has(k);
-  }
-
   set(k: K, v: V): this {
     if (!this.has(k)) this.n++;
-    this.own.set(k, v);
+    this.layer.set(k, v);
     return this;
   }
 
   delete(k: K): boolean {
     if (!this.has(k)) return false;
     this.n--;
-    if (this.base.has(k)) this.own.set(k, GONE);
-    else this.own.delete(k);
+    if (this.base.has(k)) this.layer.set(k, GONE);
+    else this.layer.delete(k);
     return true;
   }
 
+  /** The base's entries not replaced, then the layer's (a replaced entry comes after the base's). */
   override *entries(): MapIterator<[K, V]> {
-    for (const [k, v] of this.base) if (!this.own.has(k)) yield [k, v];
-    for (const [k, v] of this.own) if (v !== GONE) yield [k, v];
+    for (const [k, v] of this.base) if (!this.layer.has(k)) yield [k, v];
+    for (const [k, v] of this.layer) if (v !== GONE) yield [k, v];
   }
 }

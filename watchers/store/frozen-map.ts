@@ -12,14 +12,12 @@
  * O(size), and a lookup stays two probes. Iteration: the base's order, then keys added since.
  * Nothing here is ever written after it is made; `live` is only read.
  */
-import { EntriesMap } from '../../model/readonly-map.js';
+import { BaseAndLayer, GONE } from '../../model/readonly-map.js';
 
-const GONE = Symbol('gone');
-
-export class FrozenMap<K, V> extends EntriesMap<K, V> {
+export class FrozenMap<K, V> extends BaseAndLayer<K, V> {
   private constructor(
-    private readonly base: ReadonlyMap<K, V>,
-    private readonly layer: ReadonlyMap<K, V | typeof GONE>,
+    protected readonly base: ReadonlyMap<K, V>,
+    protected readonly layer: ReadonlyMap<K, V | typeof GONE>,
     readonly size: number,
   ) {
     super();
@@ -46,28 +44,5 @@ export class FrozenMap<K, V> extends EntriesMap<K, V> {
     }
     if (layer.size > limit) return FrozenMap.of(live);
     return new FrozenMap(prev.base, layer, live.size);
-  }
-
-  get(k: K): V | undefined {
-    const v = this.layer.get(k);
-    if (v === GONE) return undefined;
-    return v !== undefined || this.layer.has(k) ? (v as V) : this.base.get(k);
-  }
-
-  has(k: K): boolean {
-    const v = this.layer.get(k);
-    if (v === GONE) return false;
-    return this.layer.has(k) || this.base.has(k);
-  }
-
-  override *entries(): MapIterator<[K, V]> {
-    for (const [k, v] of this.base) {
-      if (!this.layer.has(k)) yield [k, v];
-      else {
-        const c = this.layer.get(k)!;
-        if (c !== GONE) yield [k, c];
-      }
-    }
-    for (const [k, v] of this.layer) if (v !== GONE && !this.base.has(k)) yield [k, v];
   }
 }

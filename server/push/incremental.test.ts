@@ -38,6 +38,18 @@ import {
   vs,
 } from './incremental-fixture.js';
 
+/** `files` fed to the store `st` from an empty mesh, a cache whose part builds are counted, and a runner over it. */
+function countedRun(st: ReturnType<typeof emptyState>, files: ReadonlyMap<string, string>) {
+  const req = step(
+    st,
+    buildMesh(emptyState(), DEFAULT_MESH_OPTIONS).mesh,
+    [...files].map(([f, text]) => fileEvent(f, text)),
+  );
+  const { built, counting } = countingParts();
+  const cache = new SnapshotCache(req.mesh, { parts: counting });
+  return { req, built, cache, runner: new PushRunner(cache, { subscribers: () => [] }) };
+}
+
 describe('server/push incremental pushes equal a from-scratch translation', function () {
   this.timeout(120_000);
 
@@ -98,14 +110,9 @@ describe('server/push incremental pushes equal a from-scratch translation', func
   it('a VirtualService edit re-translates only the route config of its port, and carries the rest', () => {
     const st = emptyState();
     const files = initialFiles();
-    let req = step(
-      st,
-      buildMesh(emptyState(), DEFAULT_MESH_OPTIONS).mesh,
-      [...files].map(([f, text]) => fileEvent(f, text)),
-    );
-    const { built, counting } = countingParts();
-    const cache = new SnapshotCache(req.mesh, { parts: counting });
-    const runner = new PushRunner(cache, { subscribers: () => [] });
+    const setup = countedRun(st, files);
+    let req = setup.req;
+    const { built, cache, runner } = setup;
     const lease = cache.acquire(PROXIES[0]!);
     runner.push(req);
     dump(lease.snapshot());
@@ -129,14 +136,9 @@ describe('server/push incremental pushes equal a from-scratch translation', func
 
   it("a Sidecar edit re-translates only its namespace's proxies (the root namespace's: everyone's)", () => {
     const st = emptyState();
-    let req = step(
-      st,
-      buildMesh(emptyState(), DEFAULT_MESH_OPTIONS).mesh,
-      [...initialFiles()].map(([f, text]) => fileEvent(f, text)),
-    );
-    const { built, counting } = countingParts();
-    const cache = new SnapshotCache(req.mesh, { parts: counting });
-    const runner = new PushRunner(cache, { subscribers: () => [] });
+    const setup = countedRun(st, initialFiles());
+    let req = setup.req;
+    const { built, cache, runner } = setup;
     const [inA, inB] = [cache.acquire(PROXIES[0]!), cache.acquire(PROXIES[1]!)];
     runner.push(req);
     /** Pushes one Sidecar edit: what reading each proxy's class then built, and whether its output changed. */
@@ -189,14 +191,9 @@ spec:
 `,
     );
     files.delete('vs-0');
-    let req = step(
-      st,
-      buildMesh(emptyState(), DEFAULT_MESH_OPTIONS).mesh,
-      [...files].map(([f, text]) => fileEvent(f, text)),
-    );
-    const { built, counting } = countingParts();
-    const cache = new SnapshotCache(req.mesh, { parts: counting });
-    const runner = new PushRunner(cache, { subscribers: () => [] });
+    const setup = countedRun(st, files);
+    let req = setup.req;
+    const { built, cache, runner } = setup;
     const [inA, inB] = [cache.acquire(PROXIES[0]!), cache.acquire(PROXIES[1]!)];
     runner.push(req);
     /** Pushes one batch of edits: whether each proxy's output changed, and what reading p1's class built. */
@@ -276,14 +273,9 @@ spec:
 
   it("a DestinationRule edit re-translates only its host's clusters and EDS (and what else reads the rule)", () => {
     const st = emptyState();
-    let req = step(
-      st,
-      buildMesh(emptyState(), DEFAULT_MESH_OPTIONS).mesh,
-      [...initialFiles()].map(([f, text]) => fileEvent(f, text)),
-    );
-    const { built, counting } = countingParts();
-    const cache = new SnapshotCache(req.mesh, { parts: counting });
-    const runner = new PushRunner(cache, { subscribers: () => [] });
+    const setup = countedRun(st, initialFiles());
+    let req = setup.req;
+    const { built, cache, runner } = setup;
     const lease = cache.acquire(PROXIES[0]!);
     runner.push(req);
     const before = dump(lease.snapshot());

@@ -119,6 +119,14 @@ describe('watchers/file/parse-pool ParseWorker', function () {
     assert.ok(again.ok && again.file.objects.length === 1, 'the fresh worker parses');
   });
 
+  it('a text that failed to parse never becomes the warm-up sample', async () => {
+    w = new ParseWorker({ recycleAfterBytes: 0 });
+    assert.ok((await w.parse(SVC, '/m/a.yaml')).ok);
+    assert.equal(w.warmUpText, SVC);
+    assert.ok(!(await w.parse('a: [', '/m/b.yaml')).ok);
+    assert.equal(w.warmUpText, SVC, 'still the last text that parsed');
+  });
+
   it("a fresh worker's warm-up sample is the last text, or its head cut at a document boundary, never a huge one", () => {
     assert.equal(warmSample(SVC), SVC);
     const big = many(2_000);

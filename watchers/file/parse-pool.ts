@@ -55,6 +55,8 @@ const WORKER_URL = new URL('./parse-worker.js', import.meta.url);
 
 /** Most text a fresh worker parses to warm up, per round. */
 const WARM_MAX_BYTES = 64 * 1024;
+/** A text is a warm-up sample only if it parsed within this (ms). */
+const WARM_FROM_MAX_MS = 2000;
 
 /**
  * The warm-up sample of `text`: all of it when small, else its head cut at the last document
@@ -80,7 +82,7 @@ export class ParseWorker {
   private worker: Worker | undefined;
   /** The worker has loaded and can take a text. */
   private ready = false;
-  private current: { job: Job; timer: NodeJS.Timeout | undefined } | undefined;
+  private current: { job: Job; timer: NodeJS.Timeout | undefined; sentAt?: number } | undefined;
   private readonly queue: Job[] = [];
   private nextId = 1;
   private closed = false;
@@ -100,8 +102,12 @@ export class ParseWorker {
   recycled = 0;
   /** Warm-up parses the last fresh worker ran before it reported ready (tests). */
   warmRounds = 0;
-  /** What a fresh worker warms up on: a sample of the last text handed to a worker (warmSample). */
+  /** What a fresh worker warms up on: a sample of the last text that parsed (warmSample). */
   private warmUp: WorkerWarmUp | null = null;
+  /** The text a fresh worker would warm up on now (tests). */
+  get warmUpText(): string | null {
+    return this.warmUp?.text ?? null;
+  }
   /** Heap requests waiting for the worker's answer, by id. */
   private readonly heapAsks = new Map<number, { readonly worker: Worker; readonly resolve: (h: IsolateHeap | undefined) => void }>();
   /** The heap ask waiting for the worker's answer, shared by the asks made meanwhile. */
@@ -286,8 +292,7 @@ export class ParseWorker {
     }, cur.job.timeoutMs);
     cur.timer.unref();
     this.parsedBytes += cur.job.req.text.length;
-    const sample = warmSample(cur.job.req.text);
-    if (sample) this.warmUp = { text: sample, defaultNamespace: cur.job.req.defaultNamespace };
+    cur.sentAt = performance.now();
     this.worker.postMessage(cur.job.req);
   }
 
@@ -296,6 +301,12 @@ export class ParseWorker {
     if (!cur) return;
     this.current = undefined;
     clearTimeout(cur.timer);
+    // A text that parsed, and quickly, is what the next fresh worker warms up on: never one that
+    // failed or ran long (a hostile file would otherwise hold the replacement in its warm-up).
+    if (result.ok && cur.sentAt !== undefined && performance.now() - cur.sentAt < WARM_FROM_MAX_MS) {
+      const sample = warmSample(cur.job.req.text);
+      if (sample) this.warmUp = { text: sample, defaultNamespace: cur.job.req.defaultNamespace };
+    }
     cur.job.resolve(result);
     this.swapIfIdle();
     this.pump();

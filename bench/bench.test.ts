@@ -4,6 +4,7 @@
  * assertions — speed is what the bench reports, not what tests check.
  */
 import { strict as assert } from 'node:assert';
+import { SMALL_RUN } from './small-run.js';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,14 +18,7 @@ describe('bench (small default)', function () {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'bench-test-'));
     try {
       const r = await runBench({
-        services: 20,
-        endpointsPerService: 2,
-        namespaces: 2,
-        proxies: 6,
-        delta: false,
-        png: '',
-        churnSeconds: 1,
-        churnRate: 2,
+        ...SMALL_RUN,
         timeout: 60_000,
       });
       assert.equal(r.scenarios.length, 6);

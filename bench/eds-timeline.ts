@@ -21,6 +21,7 @@
  *     --proxies 2000 --labels deployment [--change eds|vs] [--changes 8] [--gap-ms 1500] [--tuned] [--cpu-prof dir]
  */
 import { createWriteStream } from 'node:fs';
+import { meshSizeOptions } from './mesh-options.js';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -122,11 +123,7 @@ export function timelineTable(rows: readonly (ChangeTimes & { readonly note: str
 }
 
 async function main(): Promise<void> {
-  const o = new Command('eds-timeline')
-    .option('--services <n>', 'services', Number, 200)
-    .option('--endpoints-per-service <n>', 'endpoints per service', Number, 10)
-    .option('--namespaces <n>', 'namespaces', Number, 10)
-    .option('--proxies <n>', 'simulated sidecars', Number, 500)
+  const o = meshSizeOptions(new Command('eds-timeline'), { services: 200, endpointsPerService: 10, namespaces: 10, proxies: 500 })
     .addOption(new Option('--labels <shape>', "proxies' LABELS").choices(['deployment', 'pod', 'none']).default('deployment'))
     .option('--heavy', 'the heavy shape', false)
     .addOption(

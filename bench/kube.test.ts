@@ -6,6 +6,7 @@
  * nothing is refused (it makes no watch event). No timing assertions.
  */
 import { strict as assert } from 'node:assert';
+import { SMALL_RUN } from './small-run.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,14 +20,7 @@ describe('bench --source kube (small)', function () {
 
   it('runs every scenario against the API server stand-in with every proxy converged', async () => {
     const r = await runBench({
-      services: 20,
-      endpointsPerService: 2,
-      namespaces: 2,
-      proxies: 6,
-      delta: false,
-      png: '',
-      churnSeconds: 1,
-      churnRate: 2,
+      ...SMALL_RUN,
       timeout: 30_000,
       heavy: true,
       source: 'kube',

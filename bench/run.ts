@@ -7,6 +7,7 @@
  * and `--flat` run the other benches instead (soak.ts, cli.ts, flat.ts).
  */
 import { writeFile } from 'node:fs/promises';
+import { meshSizeOptions } from './mesh-options.js';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -42,11 +43,7 @@ function seconds(v: string): number {
 }
 
 async function main(): Promise<void> {
-  const p = new Command('bench')
-    .option('--services <n>', 'services', Number, 50)
-    .option('--endpoints-per-service <n>', 'endpoints per service', Number, 3)
-    .option('--namespaces <n>', 'namespaces', Number, 5)
-    .option('--proxies <n>', 'simulated sidecars', Number, 20)
+  const p = meshSizeOptions(new Command('bench'), { services: 50, endpointsPerService: 3, namespaces: 5, proxies: 20 })
     .option('--delta', 'use delta xDS', false)
     .addOption(
       new Option(

@@ -27,8 +27,11 @@ function slicePort(sp: ServicePort, slice: EndpointSlice): number | null {
   return null;
 }
 
+/** `localeCompare(b, 'en', { numeric: true })` without making a collator on every call (~10 µs each). */
+const addressOrder = new Intl.Collator('en', { numeric: true }).compare;
+
 export function endpointOrder(a: MeshEndpoint, b: MeshEndpoint): number {
-  return a.address.localeCompare(b.address, 'en', { numeric: true }) || a.port - b.port;
+  return addressOrder(a.address, b.address) || a.port - b.port;
 }
 
 /** `svc`'s endpoints by service port; `sortedPods` is asked for only when Pods stand in for slices. */

@@ -63,8 +63,8 @@ function run(opts: MeshOptions, files: Record<string, string>, edits: [string, s
     // The update keeps every field it does not touch (a full build makes new ones).
     if (next.services === mesh.services && next.virtualServices === mesh.virtualServices) updated++;
     assert.deepEqual(
-      { ...next, objects: [...next.objects] },
-      { ...full, objects: [...full.objects] },
+      { ...next, objects: [...next.objects], pods: new Map(next.pods) },
+      { ...full, objects: [...full.objects], pods: new Map(full.pods) },
       `after ${f}: the update equals a full build`,
     );
     mesh = next;
@@ -93,6 +93,26 @@ describe('watchers/mesh-eps endpoint-only updates', () => {
       ['pods.yaml', pod('db-0', '{role: db, version: v2}', '10.1.0.9')],
     ]);
     assert.deepEqual(addresses(last, 'db.default.svc.cluster.local', 5432), ['10.1.0.9 v2']);
+  });
+
+  it('Kubernetes mode: a Service fed by a core Endpoints object follows relabels of the Pods it names (found by index, not selector)', () => {
+    const core = (ip: string): string => `apiVersion: v1
+kind: Endpoints
+metadata: {name: db, namespace: default}
+subsets:
+- addresses: [{ip: ${ip}, targetRef: {kind: Pod, name: db-0, namespace: default}}]
+  ports: [{name: tcp, port: 5432}]
+`;
+    const { last } = run(
+      KUBE,
+      { 'svc.yaml': SERVICES, 'eps.yaml': core('10.1.0.9'), 'pods.yaml': pod('db-0', '{role: db, version: v1}', '10.1.0.9') },
+      [
+        ['pods.yaml', pod('db-0', '{role: db, version: v2}', '10.1.0.9')], // the selector {app: db} picks neither version
+        ['eps.yaml', core('10.1.0.7')],
+        ['pods.yaml', pod('db-0', '{role: db, version: v3}', '10.1.0.7')],
+      ],
+    );
+    assert.deepEqual(addresses(last, 'db.default.svc.cluster.local', 5432), ['10.1.0.7 v3']);
   });
 
   it('slices found by index (slice-index.ts): a slice moved to another Service, split in two, deleted; an older mesh asked again', () => {

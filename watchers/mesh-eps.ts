@@ -9,13 +9,15 @@
  * policy may now select one); every other field is the previous snapshot's.
  *
  * The Services a change feeds: a slice's Service before and after the change (a slice can be
- * relabelled to another), an Endpoints object's namesake, and for a Pod every Service whose
- * endpoints name it, whose slices name it (a held-back endpoint whose Pod arrives), or whose
- * selector picks it before or after (file mode derives endpoints from Pods).
+ * relabelled to another), an Endpoints object's namesake, and for a Pod every Service whose slices
+ * or Endpoints name it (also a held-back endpoint whose Pod arrives; slice-index.ts keeps them by
+ * Pod), or whose selector picks it before or after (file mode derives endpoints from Pods) — every
+ * endpoint naming a Pod comes from one of these. `pods` is the previous map overlaid with the
+ * changed Pods (overlay-map.ts), not a copy of 10,000 entries.
  * Returns undefined — the caller builds in full — where the change reaches further: a slice naming
  * no Service (a configz notice), a ServiceEntry selecting workloads while Pods changed. Pure.
  */
-import type { ConfigKey, MeshConfig, MeshEndpoint, MeshService, Rejection } from '../model/config.js';
+import type { ConfigKey, MeshConfig, MeshService, Rejection } from '../model/config.js';
 import type { Pod } from '../model/k8s.js';
 import { serviceSelects } from '../model/labels.js';
 import type { MeshOptions } from './mesh.js';
@@ -59,22 +61,23 @@ export function endpointsOnlyMesh(
   }
   if (podKeys.size && previous.serviceEntries.some((se) => se.spec.workloadSelector)) return undefined;
 
+  // The slices (else the Endpoints object) of each Service to compute, in a full build's order,
+  // from the index handed over by the previous mesh (slice-index.ts) instead of a walk of the store;
+  // the same index names the Services whose slices or Endpoints name a changed Pod.
+  const ix = sliceIndexFor(previous, st.objects, keys);
   let pods: ReadonlyMap<string, Pod> = previous.pods;
   if (podKeys.size) {
-    const next = new Map(previous.pods);
+    const podSet = new Map<string, Pod>();
+    const podDel: string[] = [];
     for (const pk of podKeys) {
       const o = st.objects.get(`Pod/${pk}`)?.object;
-      if (o?.kind === 'Pod') next.set(pk, o);
-      else next.delete(pk);
+      if (o?.kind === 'Pod') podSet.set(pk, o);
+      else podDel.push(pk);
     }
-    pods = next;
-    podServices(previous, pods, podKeys, services);
+    pods = OverlayMap.withChanges(previous.pods, podSet, podDel, byConfigKey);
+    for (const pk of podKeys) for (const svc of ix.byPod.get(pk)?.values() ?? []) services.add(svc);
+    selectingServices(previous, pods, podKeys, services);
   }
-
-  // The slices (else the Endpoints object) of each Service to compute, in a full build's order,
-  // from the index handed over by the previous mesh (slice-index.ts) instead of a walk of the store.
-  const ix = sliceIndexFor(previous, st.objects, keys);
-  for (const pk of podKeys) for (const svc of ix.byPod.get(pk)?.values() ?? []) services.add(svc);
 
   let sorted: readonly Pod[] | undefined;
   const sortedPods = (): readonly Pod[] => (sorted ??= [...pods.values()].sort(byKey));
@@ -117,7 +120,7 @@ export function endpointsOnlyMesh(
     ...previous,
     generation: st.generation,
     endpoints,
-    pods: pods as Map<string, Pod>,
+    pods,
     objects: OverlayMap.withChanges(previous.objects, set, del, byConfigKey),
     rejected: allRejections(st, problems),
     policyNotices,
@@ -126,20 +129,40 @@ export function endpointsOnlyMesh(
   return next;
 }
 
-/** Into `out`: the Services whose endpoints name a changed Pod, or whose selector picks it before or after. */
-function podServices(previous: MeshConfig, pods: ReadonlyMap<string, Pod>, podKeys: ReadonlySet<string>, out: Set<string>): void {
-  const named = (eps: readonly MeshEndpoint[]): boolean => eps.some((e) => e.pod !== null && podKeys.has(e.pod));
-  for (const [host, byPort] of previous.endpoints) {
-    const ms = previous.serviceByHost.get(host);
-    if (ms?.origin === 'Service' && [...byPort.values()].some(named)) out.add(`${ms.namespace}/${ms.name}`);
+/**
+ * The Kubernetes Services with a selector, by namespace and by one `key=value` of their selector
+ * (its first key in order): a Pod can only be picked by the Services filed under one of its own
+ * labels. Made once per `services` array, which endpoint-only builds pass on unchanged.
+ */
+const selectorIndexes = new WeakMap<readonly MeshService[], Map<string, Map<string, MeshService[]>>>();
+
+function selectorIndex(services: readonly MeshService[]): Map<string, Map<string, MeshService[]>> {
+  let ix = selectorIndexes.get(services);
+  if (ix) return ix;
+  ix = new Map();
+  for (const ms of services) {
+    if (ms.origin !== 'Service' || !ms.selector) continue;
+    const first = Object.keys(ms.selector).sort()[0];
+    if (first === undefined) continue; // an empty selector picks nothing
+    let byLabel = ix.get(ms.namespace);
+    if (!byLabel) ix.set(ms.namespace, (byLabel = new Map()));
+    const k = `${first}=${ms.selector[first]}`;
+    (byLabel.get(k) ?? byLabel.set(k, []).get(k)!).push(ms);
   }
-  const selecting = new Map<string, MeshService[]>(); // namespace → its Services with a selector
-  for (const ms of previous.services)
-    if (ms.origin === 'Service' && ms.selector)
-      (selecting.get(ms.namespace) ?? selecting.set(ms.namespace, []).get(ms.namespace)!).push(ms);
+  selectorIndexes.set(services, ix);
+  return ix;
+}
+
+/** Into `out`: the Services whose selector picks a changed Pod before or after (file mode derives their endpoints from Pods). */
+function selectingServices(previous: MeshConfig, pods: ReadonlyMap<string, Pod>, podKeys: ReadonlySet<string>, out: Set<string>): void {
+  const ix = selectorIndex(previous.services);
   for (const pk of podKeys) {
-    const labels = [previous.pods.get(pk)?.meta.labels, pods.get(pk)?.meta.labels];
-    for (const ms of selecting.get(pk.slice(0, pk.indexOf('/'))) ?? [])
-      if (labels.some((l) => l && serviceSelects(ms.selector, l))) out.add(`${ms.namespace}/${ms.name}`);
+    const byLabel = ix.get(pk.slice(0, pk.indexOf('/')));
+    if (!byLabel) continue;
+    for (const labels of [previous.pods.get(pk)?.meta.labels, pods.get(pk)?.meta.labels]) {
+      if (!labels) continue;
+      for (const [k, v] of Object.entries(labels))
+        for (const ms of byLabel.get(`${k}=${v}`) ?? []) if (serviceSelects(ms.selector, labels)) out.add(`${ms.namespace}/${ms.name}`);
+    }
   }
 }

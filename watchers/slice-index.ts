@@ -12,17 +12,22 @@
  * changes no slice and no Service); the mesh it came from loses it, so an older mesh asked again
  * walks afresh rather than reading a newer state. Every change an endpoint-only build sees is to
  * EndpointSlices, Endpoints or Pods (anything else builds in full), so the Services stay as walked.
+ * `byPod` also holds the Pods core Endpoints objects name, so a Pod change finds every Service
+ * whose endpoints can name it by lookup (with the selectors, for Pods that stand in for slices)
+ * instead of walking every endpoint of the mesh.
  */
 import type { ConfigKey, ConfigObject, MeshConfig } from '../model/config.js';
-import type { EndpointSlice, Service } from '../model/k8s.js';
+import type { Endpoints, EndpointSlice, Service } from '../model/k8s.js';
 
 export interface SliceIndex {
   /** Every indexed slice by key (what `remove` takes out). */
   readonly byKey: Map<ConfigKey, EndpointSlice>;
   /** `namespace/service` → its slices by key. */
   readonly byService: Map<string, Map<ConfigKey, EndpointSlice>>;
-  /** `namespace/pod` → the slices naming it as an endpoint's target, with their `namespace/service`. */
+  /** `namespace/pod` → the slices and core Endpoints naming it as an endpoint's target, with their `namespace/service`. */
   readonly byPod: Map<string, Map<ConfigKey, string>>;
+  /** Every indexed core Endpoints object by key (its Pods are in `byPod`). */
+  readonly coreByKey: Map<ConfigKey, Endpoints>;
   /** `namespace/name` → the stored Service. */
   readonly services: ReadonlyMap<string, Service>;
 }
@@ -31,22 +36,50 @@ const owned = new WeakMap<MeshConfig, SliceIndex>();
 
 const serviceOf = (s: EndpointSlice): string => `${s.meta.namespace}/${s.serviceName}`;
 
-function add(ix: SliceIndex, key: ConfigKey, s: EndpointSlice): void {
-  if (!s.serviceName) return;
-  ix.byKey.set(key, s);
-  const svc = serviceOf(s);
+function addPods(ix: SliceIndex, key: ConfigKey, slices: readonly EndpointSlice[], svc: string): void {
+  for (const s of slices)
+    for (const a of s.endpoints) {
+      if (!a.targetPod) continue;
+      let p = ix.byPod.get(a.targetPod);
+      if (!p) ix.byPod.set(a.targetPod, (p = new Map()));
+      p.set(key, svc);
+    }
+}
+
+function removePods(ix: SliceIndex, key: ConfigKey, slices: readonly EndpointSlice[], svc: string): void {
+  for (const s of slices)
+    for (const a of s.endpoints) {
+      if (!a.targetPod) continue;
+      const p = ix.byPod.get(a.targetPod);
+      if (p?.get(key) === svc) {
+        p.delete(key);
+        if (!p.size) ix.byPod.delete(a.targetPod);
+      }
+    }
+}
+
+function add(ix: SliceIndex, key: ConfigKey, o: ConfigObject): void {
+  if (o.kind === 'Endpoints') {
+    ix.coreByKey.set(key, o);
+    addPods(ix, key, o.slices, `${o.meta.namespace}/${o.meta.name}`);
+    return;
+  }
+  if (o.kind !== 'EndpointSlice' || !o.serviceName) return;
+  ix.byKey.set(key, o);
+  const svc = serviceOf(o);
   let m = ix.byService.get(svc);
   if (!m) ix.byService.set(svc, (m = new Map()));
-  m.set(key, s);
-  for (const a of s.endpoints) {
-    if (!a.targetPod) continue;
-    let p = ix.byPod.get(a.targetPod);
-    if (!p) ix.byPod.set(a.targetPod, (p = new Map()));
-    p.set(key, svc);
-  }
+  m.set(key, o);
+  addPods(ix, key, [o], svc);
 }
 
 function remove(ix: SliceIndex, key: ConfigKey): void {
+  const core = ix.coreByKey.get(key);
+  if (core) {
+    ix.coreByKey.delete(key);
+    removePods(ix, key, core.slices, `${core.meta.namespace}/${core.meta.name}`);
+    return;
+  }
   const s = ix.byKey.get(key);
   if (!s) return;
   ix.byKey.delete(key);
@@ -56,14 +89,7 @@ function remove(ix: SliceIndex, key: ConfigKey): void {
     m.delete(key);
     if (!m.size) ix.byService.delete(svc);
   }
-  for (const a of s.endpoints) {
-    if (!a.targetPod) continue;
-    const p = ix.byPod.get(a.targetPod);
-    if (p?.get(key) === svc) {
-      p.delete(key);
-      if (!p.size) ix.byPod.delete(a.targetPod);
-    }
-  }
+  removePods(ix, key, [s], svc);
 }
 
 let walks = 0;
@@ -73,12 +99,12 @@ export const sliceIndexWalks = (): number => walks;
 /** One walk over every stored object. */
 function walk(objects: Iterable<readonly [ConfigKey, { readonly object: ConfigObject }]>): SliceIndex {
   walks++;
-  const ix: SliceIndex = { byKey: new Map(), byService: new Map(), byPod: new Map(), services: new Map() };
+  const ix: SliceIndex = { byKey: new Map(), byService: new Map(), byPod: new Map(), coreByKey: new Map(), services: new Map() };
   const services = ix.services as Map<string, Service>;
   for (const [key, e] of objects) {
     const o = e.object;
-    if (o.kind === 'EndpointSlice') add(ix, key, o);
-    else if (o.kind === 'Service') services.set(`${o.meta.namespace}/${o.meta.name}`, o);
+    if (o.kind === 'Service') services.set(`${o.meta.namespace}/${o.meta.name}`, o);
+    else add(ix, key, o);
   }
   return ix;
 }
@@ -97,10 +123,10 @@ export function sliceIndexFor(
   if (!ix) return walk(objects);
   owned.delete(previous);
   for (const key of keys) {
-    if (!key.startsWith('EndpointSlice/')) continue;
+    if (!key.startsWith('EndpointSlice/') && !key.startsWith('Endpoints/')) continue;
     remove(ix, key);
     const after = objects.get(key)?.object;
-    if (after?.kind === 'EndpointSlice') add(ix, key, after);
+    if (after) add(ix, key, after);
   }
   return ix;
 }

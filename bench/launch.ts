@@ -6,8 +6,14 @@
  * SIGKILL after 10 s. Run as children so the server's CPU and RSS are measured apart from the fleet.
  * The server is launched as deployed: the environment and node flags of main.js's first line
  * (server/launch.ts) under this node binary, then the bench's own node flags.
+ * `BENCH_SERVER_LOG=<file>` appends every stdout line of the server (its JSON log, and what node
+ * flags such as `--trace-gc` print, which the bench otherwise drops) to that file, each prefixed
+ * with the wall-clock time it was read (ISO), so GC traces can be lined up with the scenarios.
+ * V8's own trace lines (`--trace-gc`) are lost when that pipe is full (gclog.ts says why): for the
+ * server's GCs use `BENCH_GC_LOG=<file>`, which preloads gclog.ts into the server.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { eachLine } from '../e2e/lines.js';
@@ -75,7 +81,15 @@ export function startServerOn(
   tls?: { readonly serverArgs: readonly string[] },
   serverFlags: readonly string[] = [],
 ): Promise<{ proc: ChildProcess; port: number }> {
-  const launch = launchCommand(path.join(ROOT, 'dist/server/main.js'), ['serve'], nodeArgs);
+  const gcLog = process.env['BENCH_GC_LOG'] ? ['--import', path.join(ROOT, 'dist/bench/gclog.js')] : [];
+  const launch = launchCommand(path.join(ROOT, 'dist/server/main.js'), ['serve'], [...nodeArgs, ...gcLog]);
+  const logFile = process.env['BENCH_SERVER_LOG'];
+  const tee = logFile
+    ? (line: string): void => {
+        appendFileSync(logFile, `${new Date().toISOString()} ${line}\n`);
+        onLine(line);
+      }
+    : onLine;
   return startChild(
     [...launch.args, ...sourceArgs, ...LOCAL_FREE_PORTS, ...serverFlags, '--log-level', 'info', ...(tls?.serverArgs ?? [])],
     (line) => {
@@ -86,7 +100,7 @@ export function startServerOn(
         return null;
       }
     },
-    onLine,
+    tee,
     launch,
   );
 }

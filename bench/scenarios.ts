@@ -322,6 +322,13 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
       },
       () => ms,
     );
+    // BENCH_IDLE_AFTER_S: the fleet stays connected and the server idle this long after the storm,
+    // so what an idle server does after a storm (its GCs: BENCH_SERVER_LOG, bench/launch.ts) can be seen.
+    const idleS = Number(process.env['BENCH_IDLE_AFTER_S'] ?? 0);
+    if (idleS > 0) {
+      log(`bench: idle for ${idleS} s after the storm (BENCH_IDLE_AFTER_S)`);
+      await sleep(idleS * 1000);
+    }
   } finally {
     for (const c of fleet) c.stop();
     stats.stop();

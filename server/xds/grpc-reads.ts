@@ -13,9 +13,16 @@
  * 38 (bench/results/2026-11-30-stop26-heap.md).
  *
  * `releaseRequestReads` makes a call's decoder let go of them as soon as a write has been decoded:
- * the flag becomes a constant, the body chunks of a message already emitted are dropped, and those
- * of a message still incomplete are copied into memory of their own (so a partial message does not
- * pin the rest of the read it shares). It reaches into grpc-js's server call (`call.call.decoder`,
+ * the flag becomes a constant, the body chunks of a message already emitted are dropped, and a
+ * message still incomplete is gathered into one buffer of its own, sized for the whole framed
+ * message, which the following writes fill and which is itself the message handed on (so a
+ * partial message does not pin the rest of the read it shares, and its bytes are copied once).
+ * Copying each pending chunk out and letting grpc-js concatenate them at the end copied them
+ * twice: at a reconnect storm's tail the ACKs (~30 KB each, in two or more DATA frames) made
+ * ~10–20 MB of short-lived ArrayBuffers a second, and V8 charges external memory allocated since
+ * its last mark-compact to the old generation's limit, whose slack is ~10 % of the heap — a run
+ * of mark-compacts that freed nothing (bench/results/2026-11-30-stop27-gc.md).
+ * It reaches into grpc-js's server call (`call.call.decoder`,
  * grpc-js 1.10–1.14 without server interceptors), as framedWriter (grpc.ts) does: where the
  * decoder is not there or not shaped as expected, nothing is changed and false is returned (the
  * call works as before, only holding more). grpc-reads.test.ts checks that it is in force with the
@@ -24,13 +31,19 @@
 import type * as grpc from '@grpc/grpc-js';
 
 /** The fields of grpc-js's StreamDecoder this relies on (internal: not in its typings). */
-interface Decoder {
+export interface Decoder {
   write(data: Buffer): Buffer[];
   /** 0 between messages, 1 reading the length prefix, 2 reading the body. */
   readState: number;
   readCompressFlag: Buffer;
+  /** The 4-byte length prefix being read (then read). */
+  readPartialSize: Buffer;
+  readMessageSize: number;
+  readMessageRemaining: number;
   readPartialMessage: Buffer[];
 }
+
+const NO_DATA = 0;
 
 const READING_MESSAGE = 2;
 /** The compression flag as grpc-js reads it back (a one-byte buffer): constants instead of views of a read. */
@@ -42,6 +55,9 @@ const isDecoder = (d: unknown): d is Decoder => {
     typeof x?.write === 'function' &&
     typeof x.readState === 'number' &&
     Buffer.isBuffer(x.readCompressFlag) &&
+    Buffer.isBuffer(x.readPartialSize) &&
+    typeof x.readMessageSize === 'number' &&
+    typeof x.readMessageRemaining === 'number' &&
     Array.isArray(x.readPartialMessage)
   );
 };
@@ -68,6 +84,49 @@ export function unpin(d: Decoder): void {
 }
 
 /**
+ * Wraps `d.write` so that `d` keeps no view of a read once a write is decoded (see the module
+ * comment): a message split across writes is gathered into one framed buffer of its own, filled
+ * by the following writes and emitted as it is; everything else is grpc-js's decoder, then unpin.
+ */
+export function gatherSplitMessages(d: Decoder): void {
+  const write = d.write;
+  /** The framed message being gathered (flag, length, body), and how much of it is filled. */
+  let frame: Buffer | null = null;
+  let filled = 0;
+  const decode = (data: Buffer): Buffer[] => {
+    try {
+      return write.call(d, data);
+    } finally {
+      if (d.readState === READING_MESSAGE && d.readPartialMessage.length) {
+        frame = Buffer.allocUnsafeSlow(5 + d.readMessageSize);
+        frame[0] = d.readCompressFlag[0]!;
+        d.readPartialSize.copy(frame, 1, 0, 4);
+        filled = 5;
+        for (const part of d.readPartialMessage) filled += part.copy(frame, filled);
+        d.readPartialMessage = [];
+      }
+      unpin(d);
+    }
+  };
+  d.write = (data: Buffer): Buffer[] => {
+    if (!frame) return decode(data);
+    const need = frame.length - filled;
+    if (data.length < need) {
+      filled += data.copy(frame, filled);
+      d.readMessageRemaining -= data.length;
+      return [];
+    }
+    data.copy(frame, filled, 0, need);
+    const message = frame;
+    frame = null;
+    d.readMessageRemaining = 0;
+    d.readState = NO_DATA;
+    return need < data.length ? [message, ...decode(data.subarray(need))] : [message];
+  };
+  unpin(d);
+}
+
+/**
  * Makes `call`'s request decoder keep no view of a socket read once a write is decoded; false
  * when this grpc-js has no such decoder where expected (then the call is left as it is).
  */
@@ -75,14 +134,6 @@ export function releaseRequestReads(call: grpc.ServerDuplexStream<Buffer, Buffer
   // grpc-js's own call behind the stream, and its decoder (not in its typings: internal).
   const decoder = (call as unknown as { call?: { decoder?: unknown } }).call?.decoder;
   if (!isDecoder(decoder)) return false;
-  const write = decoder.write;
-  decoder.write = (data: Buffer): Buffer[] => {
-    try {
-      return write.call(decoder, data);
-    } finally {
-      unpin(decoder);
-    }
-  };
-  unpin(decoder);
+  gatherSplitMessages(decoder);
   return true;
 }

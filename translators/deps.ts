@@ -26,7 +26,7 @@
 import type { Scope } from './scope.js';
 import type { ClusterOutput, TypeOutput } from './generated.js';
 import type { ClusterKey } from './names.js';
-import { autoMtlsDep, notePeerAuth, notePolicies } from './policy-deps.js';
+import { noteAutoMtls, notePeerAuth, notePolicies } from './policy-deps.js';
 
 export type Deps = ReadonlySet<string>;
 
@@ -119,7 +119,8 @@ export function recordingScope(scope: Scope, sink: Set<string>): Scope {
       return e;
     },
     autoMtls(svc) {
-      sink.add(autoMtlsDep(svc.namespace));
+      // Off in the mesh settings (a change of them re-translates everything) or for a MESH_EXTERNAL service: no policy is read.
+      if (scope.mesh.settings.enableAutoMtls && !svc.meshExternal) noteAutoMtls(sink, scope.mesh, svc.namespace);
       return scope.autoMtls(svc);
     },
   };

@@ -15,7 +15,8 @@
  *   select it at all (model/security.ts policyApplies, model/peerauth.ts peerAuthLevels).
  * The one reader about a service rather than a workload is auto mTLS (`Scope.autoMtls(svc)`, the
  * TLS of every outbound cluster): the mesh's and the service namespace's PeerAuthentication,
- * labels aside, recorded as `automtls:<service namespace>`.
+ * labels aside, recorded as `automtls:<service namespace>`, and AUTO_MTLS_MESH when no
+ * namespace-wide policy of that namespace set a mode (the mesh-wide one answered).
  *
  * An edit of policy `<ns>/<name>` invalidates (`policyDeps`), from its versions before and after:
  * - when it exists in both with the same selection (namespace, `selector`, `targetRefs`): only its
@@ -26,8 +27,8 @@
  *   with a selector, `wllbl:*` (AuthorizationPolicy and RequestAuthentication only: istiod ignores
  *   a root-namespace PeerAuthentication with a selector);
  * - for a PeerAuthentication, also `automtls:<ns>` for each namespace whose DISABLE-ness (what auto
- *   mTLS reads) differs between the two meshes, worked out exactly (`automtls:*` when the mesh-wide
- *   answer changed for namespaces with no policy of their own).
+ *   mTLS reads) differs between the two meshes, worked out exactly (AUTO_MTLS_MESH when the
+ *   mesh-wide answer changed: the namespaces it answers for cannot be listed).
  * The proxy class key names the applied policies and the effective mTLS (index.ts), so a change of
  * selection or of a PeerAuthentication moves proxies between classes; a content-only edit of an
  * AuthorizationPolicy or RequestAuthentication does not (deps.ts classKeysKept).
@@ -56,6 +57,8 @@ export const WL_LABEL_ANY = 'wllbl:*';
 export const wlLabelDep = (ns: string, key: string, value: string): string => `wllbl:${ns}/${key}=${value}`;
 /** Whether auto mTLS applies to the services of `ns` (mtls-upstream.ts autoMtlsApplies). */
 export const autoMtlsDep = (ns: string): string => `automtls:${ns}`;
+/** Read with `automtls:` where no namespace-wide policy sets a mode: the mesh-wide one answered. */
+export const AUTO_MTLS_MESH = 'automtlsmesh:mesh';
 
 type Meta = { readonly meta: { readonly namespace: string; readonly name: string } };
 
@@ -73,6 +76,22 @@ export function notePeerAuth(sink: Set<string>, namespace: string, labels: Reado
   const l = eff.levels;
   for (const p of [l.mesh, l.namespace, l.workload]) if (p) sink.add(policyDep('PeerAuthentication', p.meta.namespace, p.meta.name));
 }
+
+/** What a read of auto mTLS for a service of `ns` records: its namespace, and the mesh-wide policy when that answered. */
+export function noteAutoMtls(sink: Set<string>, mesh: MeshConfig, ns: string): void {
+  sink.add(autoMtlsDep(ns));
+  let byNs = meshAnswers.get(mesh);
+  if (!byNs) meshAnswers.set(mesh, (byNs = new Map()));
+  let fromMesh = byNs.get(ns);
+  if (fromMesh === undefined) {
+    const own = peerAuthLevels(mesh.peerAuthentications, mesh.settings.rootNamespace, ns, {}).namespace?.spec.mtls?.mode;
+    byNs.set(ns, (fromMesh = own === undefined || own === 'UNSET'));
+  }
+  if (fromMesh) sink.add(AUTO_MTLS_MESH);
+}
+
+/** Per mesh and namespace: whether the mesh-wide policy decides auto mTLS there (asked once per cluster otherwise). */
+const meshAnswers = new WeakMap<MeshConfig, Map<string, boolean>>();
 
 function noteSelection(sink: Set<string>, namespace: string, labels: Readonly<Record<string, string>>): void {
   sink.add(wlNsDep(namespace));
@@ -130,7 +149,8 @@ const disabled = (mesh: MeshConfig, ns: string): boolean =>
 /**
  * `automtls:` keys of the namespaces whose answer differs between the meshes: those with a
  * namespace-wide PeerAuthentication in either are asked one by one; every other namespace answers
- * as the mesh-wide policy says, asked once (`automtls:*` when that changed).
+ * as the mesh-wide policy says, asked once (AUTO_MTLS_MESH when that changed: recorded by the reads
+ * the mesh-wide policy answered, not those a namespace's own overrode).
  */
 function autoMtlsDeps(prev: MeshConfig, next: MeshConfig, out: Set<string>): void {
   const own = new Set<string>();
@@ -138,9 +158,6 @@ function autoMtlsDeps(prev: MeshConfig, next: MeshConfig, out: Set<string>): voi
     for (const p of m.peerAuthentications) if (!Object.keys(p.spec.selector?.matchLabels ?? {}).length) own.add(p.meta.namespace);
   // A namespace name no object can have: only the mesh-wide policy applies to it.
   const none = '\u0000';
-  if (disabled(prev, none) !== disabled(next, none)) {
-    out.add('automtls:*');
-    return;
-  }
+  if (disabled(prev, none) !== disabled(next, none)) out.add(AUTO_MTLS_MESH);
   for (const ns of own) if (disabled(prev, ns) !== disabled(next, ns)) out.add(autoMtlsDep(ns));
 }

@@ -63,7 +63,12 @@ export const AUTO_MTLS_MESH = 'automtlsmesh:mesh';
 type Meta = { readonly meta: { readonly namespace: string; readonly name: string } };
 
 /** What a read of the policies selecting a workload records (`applied`: what it got). */
-export function notePolicies(sink: Set<string>, namespace: string, labels: Readonly<Record<string, string>>, applied: AppliedPolicies): void {
+export function notePolicies(
+  sink: Set<string>,
+  namespace: string,
+  labels: Readonly<Record<string, string>>,
+  applied: AppliedPolicies,
+): void {
   noteSelection(sink, namespace, labels);
   for (const p of [...applied.allow, ...applied.deny, ...applied.audit, ...applied.custom])
     sink.add(policyDep('AuthorizationPolicy', p.meta.namespace, p.meta.name));
@@ -154,8 +159,11 @@ const disabled = (mesh: MeshConfig, ns: string): boolean =>
  */
 function autoMtlsDeps(prev: MeshConfig, next: MeshConfig, out: Set<string>): void {
   const own = new Set<string>();
+  const root = next.settings.rootNamespace;
+  // The root namespace's own policy is the mesh-wide one (peerAuthLevels): its services are answered by it, as AUTO_MTLS_MESH.
   for (const m of [prev, next])
-    for (const p of m.peerAuthentications) if (!Object.keys(p.spec.selector?.matchLabels ?? {}).length) own.add(p.meta.namespace);
+    for (const p of m.peerAuthentications)
+      if (!Object.keys(p.spec.selector?.matchLabels ?? {}).length && p.meta.namespace !== root) own.add(p.meta.namespace);
   // A namespace name no object can have: only the mesh-wide policy applies to it.
   const none = '\u0000';
   if (disabled(prev, none) !== disabled(next, none)) out.add(AUTO_MTLS_MESH);

@@ -25,9 +25,7 @@ import { POLICY_KINDS } from '../../translators/policy-deps.js';
 const isPolicyKey = (k: string): boolean => POLICY_KINDS.has(k.split('/')[0]!);
 
 /** The fixture's files and the policies, fed to a store from an empty mesh; a cache (counting what its parts build) and a runner. */
-function start(
-  opts: { counted?: boolean; classOf?: (p: Proxy, m: MeshConfig) => string; extra?: [string, string][] } = {},
-) {
+function start(opts: { counted?: boolean; classOf?: (p: Proxy, m: MeshConfig) => string; extra?: [string, string][] } = {}) {
   const st = emptyState();
   const files = new Map([...initialFiles(), ...initialPolicies(), ...(opts.extra ?? [])]);
   const req = step(
@@ -68,7 +66,10 @@ describe('server/push incremental pushes of security policy edits equal a from-s
           req.mesh,
           batch.map(([f, text]) => fileEvent(f, text)),
         );
-        if ([...req.keys].some(isPolicyKey) && planPush(req.scope, cache.mesh, req.mesh, req.exactKeys ? req.keys : undefined).carryOver?.changed)
+        if (
+          [...req.keys].some(isPolicyKey) &&
+          planPush(req.scope, cache.mesh, req.mesh, req.exactKeys ? req.keys : undefined).carryOver?.changed
+        )
           keyedPolicyPushes++;
         runner.push(req);
         const fresh = new SnapshotCache(req.mesh);
@@ -153,11 +154,12 @@ describe('server/push incremental pushes of security policy edits equal a from-s
     r = edit(['pa-b2', peerAuthentication('pa-b2', 2)]);
     assert.ok(r.changedA && r.changedB);
     assert.ok(r.builtA.length > 0, 'p1 rebuilds its clusters of namespace b');
-    for (const b of r.builtA) assert.match(b, /^CDS outbound\|\d+\|[^|]*\|s[13]\.b\.svc\.cluster\.local$/, `only namespace b's clusters: ${b}`);
+    for (const b of r.builtA)
+      assert.match(b, /^CDS outbound\|\d+\|[^|]*\|s[13]\.b\.svc\.cluster\.local$/, `only namespace b's clusters: ${b}`);
     release();
   });
 
-  it("a mesh-wide PeerAuthentication that turns auto mTLS off re-translates no cluster of a namespace whose own policy decides", () => {
+  it('a mesh-wide PeerAuthentication that turns auto mTLS off re-translates no cluster of a namespace whose own policy decides', () => {
     // Namespace b DISABLE by its own policy from the start.
     const { edit, release } = editor(start({ counted: true, extra: [['pa-b2', peerAuthentication('pa-b2', 2)]] }));
     // The mesh-wide policy PERMISSIVE → DISABLE: auto mTLS changes for namespace a only.

@@ -30,8 +30,10 @@
  *   mTLS reads) differs between the two meshes, worked out exactly (AUTO_MTLS_MESH when the
  *   mesh-wide answer changed: the namespaces it answers for cannot be listed).
  * The proxy class key names the applied policies and the effective mTLS (index.ts), so a change of
- * selection or of a PeerAuthentication moves proxies between classes; a content-only edit of an
- * AuthorizationPolicy or RequestAuthentication does not (deps.ts classKeysKept).
+ * selection or of a PeerAuthentication moves proxies between classes — only proxies of the policy's
+ * namespace, unless it is the root namespace (`policyReclassify`: the cache keys only those again)
+ * —; a content-only edit of an AuthorizationPolicy or RequestAuthentication moves none (deps.ts
+ * classKeysKept).
  */
 import type { MeshConfig } from '../model/config.js';
 import { composePeerAuth, peerAuthLevels, type EffectiveMtls, type PeerAuthentication } from '../model/peerauth.js';
@@ -145,6 +147,28 @@ export function policyDeps(prev: MeshConfig, next: MeshConfig, kind: string, ns:
   if (before.length === 1 && after.length === 1 && selection(before[0]!) === selection(after[0]!)) out.add(policyDep(kind, ns, name));
   else for (const p of [...before, ...after]) selectionDeps(kind, p, root, out);
   if (kind === 'PeerAuthentication') autoMtlsDeps(prev, next, out);
+}
+
+/** Kinds whose edits move no proxy to another class (deps.ts classKeysKept: their keys are not read by the class key). */
+const CLASS_NEUTRAL_KINDS: ReadonlySet<string> = new Set(['VirtualService', 'DestinationRule']);
+
+/**
+ * Which proxies a keyed push of `keys` may move to another class when it holds policy edits and
+ * otherwise only VirtualService or DestinationRule edits: those of the policies' namespaces — the
+ * class key reads the policies of the proxy's namespace and the root namespace (index.ts
+ * CLASS_KEY_PARTS: appliedKey, mtlsClassKey) —; undefined (any proxy) for anything else or a
+ * policy of the root namespace.
+ */
+export function policyReclassify(keys: ReadonlySet<string>, root: string): ((p: { readonly namespace: string }) => boolean) | undefined {
+  const namespaces = new Set<string>();
+  for (const k of keys) {
+    const [kind, ns] = k.split('/');
+    if (kind === undefined || ns === undefined) return undefined;
+    if (CLASS_NEUTRAL_KINDS.has(kind)) continue;
+    if (!POLICY_KINDS.has(kind) || ns === root) return undefined;
+    namespaces.add(ns);
+  }
+  return namespaces.size ? (p) => namespaces.has(p.namespace) : undefined;
 }
 
 /** Whether auto mTLS is off for the services of `ns` (mtls-upstream.ts autoMtlsApplies: the mesh and namespace levels). */

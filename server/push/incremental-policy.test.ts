@@ -77,6 +77,8 @@ describe('server/push incremental pushes of security policy edits equal a from-s
           // Some steps leave a class unread (no stream reached it), or read only part of it.
           if (r() < 0.15) return;
           const inc = l.snapshot();
+          // Served under its class for this mesh (a policy edit re-keys the proxies it can move: CarryOver.reclassify).
+          assert.equal(inc.classKey, proxyClass(PROXIES[k]!, req.mesh), `seed ${seed}, step ${s}: class of ${PROXIES[k]!.id}`);
           if (r() < 0.2) {
             for (const t of TYPES) for (const name of inc.names(t).filter((_, q) => q % 2 === 0)) inc.get(t, name);
             return;
@@ -170,7 +172,7 @@ describe('server/push incremental pushes of security policy edits equal a from-s
     release();
   });
 
-  it('a content-only AuthorizationPolicy edit keys no proxy to its class again; a selection or PeerAuthentication change keys every one', () => {
+  it("a content-only AuthorizationPolicy edit keys no proxy to its class again; a selection or PeerAuthentication change its namespace's, the root namespace's every one", () => {
     let keyed = 0;
     const s = start({ classOf: (p, m) => (keyed++, proxyClass(p, m)) });
     let req = s.req;
@@ -181,14 +183,18 @@ describe('server/push incremental pushes of security policy edits equal a from-s
       keyed = 0;
       s.runner.push(req);
       const n = keyed;
-      leases.forEach((l, k) =>
-        assert.equal(dump(l.snapshot()), dump(new SnapshotCache(req.mesh).forProxy(PROXIES[k]!)), `${file}: ${PROXIES[k]!.id}`),
-      );
+      leases.forEach((l, k) => {
+        assert.equal(l.snapshot().classKey, proxyClass(PROXIES[k]!, req.mesh), `${file}: class of ${PROXIES[k]!.id}`);
+        assert.equal(dump(l.snapshot()), dump(new SnapshotCache(req.mesh).forProxy(PROXIES[k]!)), `${file}: ${PROXIES[k]!.id}`);
+      });
       return n;
     };
     assert.equal(keyedBy('ap-b', authorizationPolicy('ap-b', 1)), 0, 'an AuthorizationPolicy action');
-    assert.equal(keyedBy('ap-b', authorizationPolicy('ap-b', 2)), PROXIES.length, 'an AuthorizationPolicy selector');
-    assert.equal(keyedBy('pa-b', peerAuthentication('pa-b', 1)), PROXIES.length, 'a PeerAuthentication mode');
+    // Namespace b: p2 only.
+    assert.equal(keyedBy('ap-b', authorizationPolicy('ap-b', 2)), 1, 'an AuthorizationPolicy selector');
+    assert.equal(keyedBy('pa-b', peerAuthentication('pa-b', 1)), 1, 'a PeerAuthentication mode');
+    assert.equal(keyedBy('pa-mesh', peerAuthentication('pa-mesh', 0)), PROXIES.length, 'the mesh-wide PeerAuthentication');
+    assert.equal(keyedBy('ap-root', authorizationPolicy('ap-root', 2)), PROXIES.length, 'a root-namespace AuthorizationPolicy');
     for (const l of leases) l.release();
   });
 });

@@ -7,6 +7,8 @@
  * through egress `namespace/host` entries (an egress listener with a port admits only that
  * port). Also the proxy's labels (the registry pod's over node metadata LABELS, as
  * model/resolve-proxy.ts), and the effective outbound traffic policy. Every list is sorted.
+ * The security policies are read through it too (`policies`, `peerAuth`, `autoMtls`), memoized per
+ * scope, so a recording scope (translators/deps.ts) notes them as it notes routes and rules.
  */
 import { workloadLabels } from '../model/resolve-proxy.js';
 import type { MeshConfig, MeshService } from '../model/config.js';

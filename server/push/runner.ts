@@ -27,6 +27,7 @@ import type { Subscriber } from '../xds/engine-api.js';
 import type { StreamState } from '../xds/state.js';
 import { touchedBy } from '../../translators/deps.js';
 import { changedDeps } from '../../translators/changed-deps.js';
+import { policyReclassify } from '../../translators/policy-deps.js';
 import type { ConfigKey } from '../../model/config.js';
 import type { Proxy } from '../../model/proxy.js';
 
@@ -137,9 +138,16 @@ export function planPush(scope: PushScope, prev: MeshConfig, next: MeshConfig, k
       names: (_t: XdsType, deps: ReadonlySet<string> | undefined) => keep(deps),
       whole: keep,
       changed,
+      ...reclassifyOf(keys, next),
     },
   );
   return { types: undefined, hosts: null, headless: false, affected: undefined, carryOver };
+}
+
+/** A keyed push's CarryOver.reclassify: which proxies its policy edits can move to another class (none set: any). */
+function reclassifyOf(keys: ReadonlySet<ConfigKey> | undefined, next: MeshConfig): Pick<CarryOver, 'reclassify'> {
+  const r = keys && policyReclassify(keys, next.settings.rootNamespace);
+  return r ? { reclassify: r } : {};
 }
 
 /** istiod's ProxyNeedsPush: whether this push can owe the stream anything. */

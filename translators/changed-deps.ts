@@ -11,8 +11,11 @@
  * proxies of that namespace), `sidecar:*` in the root namespace (its default applies wherever a
  * namespace has none); a Service or ServiceEntry edit the views that can see its hosts and their
  * out-of-view lookups (`serviceDeps`: istiod's SidecarScope dependencies, per scope rather than
- * per proxy). Any other kind of change returns null: those pushes re-translate everything (their
- * dependencies are not recorded yet).
+ * per proxy); an AuthorizationPolicy, RequestAuthentication or PeerAuthentication edit the
+ * workloads it applied to or applies to now, or only where it applies when its selection is
+ * unchanged, and for a PeerAuthentication the outbound clusters of namespaces whose auto mTLS
+ * answer changed (policy-deps.ts). Any other kind of change returns null: those pushes
+ * re-translate everything (their dependencies are not recorded yet).
  */
 import type { ConfigKey, MeshConfig, MeshService } from '../model/config.js';
 import type { DestinationRule, VirtualService } from '../model/istio.js';
@@ -20,6 +23,7 @@ import { hostSubsetOf, isWildcardHost, resolveShortName } from '../model/hosts.j
 import { gatewayApiRoutePath } from '../model/gatewayapi.js';
 import { BUILTIN_PROVIDERS } from './telemetry/providers.js';
 import { DR_ANY, DR_LB_ANY, SIDECAR_ANY, VS_ANY, drDep, drLbDep, sidecarDep, svcHostDep, vsDep } from './deps.js';
+import { POLICY_KINDS, policyDeps } from './policy-deps.js';
 
 /** Every scope without a Sidecar (gateways, namespaces with none, proxyless clients): deps.ts serviceViewDep. */
 const NO_SIDECAR_ANY = 'svcnosc:*';
@@ -60,6 +64,9 @@ export function changedDeps(prev: MeshConfig, next: MeshConfig, keys: ReadonlySe
     } else if (kind === 'Sidecar') {
       // Only the proxies of its namespace can choose it (scope.ts sidecarFor), but the root namespace's default applies wherever a namespace has none.
       out.add(ns === next.settings.rootNamespace ? SIDECAR_ANY : sidecarDep(ns));
+    } else if (POLICY_KINDS.has(kind)) {
+      // Read only through the scope's policies(), peerAuth() and autoMtls(): policy-deps.ts.
+      policyDeps(prev, next, kind, ns, name, out);
     } else if (CONVERTED_ROUTE_KINDS.has(kind)) {
       // A Gateway API route reaches translation only as entries of converted VirtualServices (each
       // naming it as provenance): their hosts, before and after. Anything else the conversion makes

@@ -16,7 +16,7 @@ import { istioMetadata } from './metadata.js';
 import { policyFields, policyForPort } from './policy.js';
 import { dnsEndpoints } from './endpoint.js';
 import { portProtocol } from './protocol.js';
-import { autoMtlsApplies, serviceAccounts, TLS_MODE_LABEL, upstreamTlsFields } from './mtls-upstream.js';
+import { serviceAccounts, TLS_MODE_LABEL, upstreamTlsFields } from './mtls-upstream.js';
 import type { Scope } from './scope.js';
 
 export interface ClusterFlavor {
@@ -85,7 +85,7 @@ function clusterTls(
   h2: boolean,
   originalDst: boolean,
 ): Partial<Cluster> {
-  const auto = autoMtlsApplies(scope.mesh, svc);
+  const auto = scope.autoMtls(svc);
   const eps = originalDst ? (scope.mesh.endpoints.get(svc.hostname)?.get(port) ?? []) : [];
   return upstreamTlsFields({
     tls: policy?.tls,

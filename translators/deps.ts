@@ -13,7 +13,8 @@
  * answers (egress hosts, ports, outbound policy, ingress) —, the scope's view of the services
  * (`svcsc|<sidecar>:<namespace>` or `svcnosc:<namespace>`, also read by every recording: services
  * are read through lists everywhere) and `svchost:<host>`, a service looked up out of view
- * (`Scope.meshService`). `<kind>:*` stands for every key of its kind. A
+ * (`Scope.meshService`); and the security policies a workload's (or a service's auto mTLS) reads
+ * (`Scope.policies`, `peerAuth`, `autoMtls`: policy-deps.ts). `<kind>:*` stands for every key of its kind. A
  * translation that runs through `record` gets a scope that notes every such read, so the keys are
  * exactly what the code looked at, not a guess from names.
  * `DepOutput` is a TypeOutput that says, per resource and for its list of names, which keys it
@@ -25,6 +26,7 @@
 import type { Scope } from './scope.js';
 import type { ClusterOutput, TypeOutput } from './generated.js';
 import type { ClusterKey } from './names.js';
+import { noteAutoMtls, notePeerAuth, notePolicies } from './policy-deps.js';
 
 export type Deps = ReadonlySet<string>;
 
@@ -47,10 +49,14 @@ export const sidecarDep = (namespace: string): string => `sidecar:${namespace}`;
  * key (index.ts CLASS_KEY_PARTS) reads the workload's labels, Sidecar, security and telemetry
  * policies, EnvoyFilters, ProxyConfig and node metadata — never a VirtualService or DestinationRule
  * — so a change keyed only by `vs:`, `dr:` and `drlb:` keys moves no proxy to another class, and the
- * cache need not key 2,000 proxies again (issue 18). Any other key kind: not known, so false.
+ * cache need not key 2,000 proxies again (issue 18). Nor does a content-only edit of an
+ * AuthorizationPolicy or RequestAuthentication (`authz:`, `reqauthn:`, policy-deps.ts): the key
+ * names the policies that apply, which such an edit leaves as they were. Any other key kind: not
+ * known, so false.
  */
+const CLASS_KEPT_KINDS: readonly string[] = ['vs:', 'dr:', 'drlb:', 'authz:', 'reqauthn:'];
 export function classKeysKept(changed: Deps): boolean {
-  for (const k of changed) if (!k.startsWith('vs:') && !k.startsWith('dr:') && !k.startsWith('drlb:')) return false;
+  for (const k of changed) if (!CLASS_KEPT_KINDS.some((p) => k.startsWith(p))) return false;
   return true;
 }
 
@@ -101,6 +107,21 @@ export function recordingScope(scope: Scope, sink: Set<string>): Scope {
     meshService(host) {
       sink.add(svcHostDep(host));
       return scope.meshService(host);
+    },
+    policies() {
+      const a = scope.policies();
+      notePolicies(sink, scope.namespace, scope.labels, a);
+      return a;
+    },
+    peerAuth() {
+      const e = scope.peerAuth();
+      notePeerAuth(sink, scope.namespace, scope.labels, e);
+      return e;
+    },
+    autoMtls(svc) {
+      // Off in the mesh settings (a change of them re-translates everything) or for a MESH_EXTERNAL service: no policy is read.
+      if (scope.mesh.settings.enableAutoMtls && !svc.meshExternal) noteAutoMtls(sink, scope.mesh, svc.namespace);
+      return scope.autoMtls(svc);
     },
   };
 }

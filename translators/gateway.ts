@@ -110,7 +110,7 @@ function serverPort(lp: number, server: GatewayServer): ListenerPort {
 
 /** AuthorizationPolicies selecting the gateway, as network filters before the chain's tcp_proxy (as istiod). */
 function withNetworkAuthz(scope: Scope, chain: FilterChain): FilterChain {
-  const authz = networkAuthzFilters(scope.mesh, scope.namespace, scope.labels);
+  const authz = networkAuthzFilters(scope);
   return authz.length ? { ...chain, filters: [...authz, ...(chain.filters ?? [])] } : chain;
 }
 

@@ -15,11 +15,10 @@
  * Everything depends only on the workload's namespace and labels (and the port), which the proxy
  * class key holds. Pure.
  */
-import { effectiveMtls, mtlsModeForPort, type PeerAuthentication } from '../model/peerauth.js';
+import { mtlsModeForPort, type PeerAuthentication } from '../model/peerauth.js';
 import type { AuthorizationPolicy } from '../model/security.js';
 import type { HttpFilter } from '../proto/types.js';
 import { RBAC_HTTP_FILTER } from './authz/rbac.js';
-import { appliedPolicies } from './authz/select.js';
 import { httpAuthz } from './authz/workload.js';
 import type { InboundSecurity } from './grpc-inbound.js';
 import type { Scope } from './scope.js';
@@ -31,13 +30,11 @@ const paPath = (p: PeerAuthentication): string =>
 const apPath = (p: AuthorizationPolicy): string =>
   `/apis/security.istio.io/v1/namespaces/${p.meta.namespace}/authorization-policy/${p.meta.name}`;
 
-function mtls(scope: Scope) {
-  return effectiveMtls(scope.mesh.peerAuthentications, scope.mesh.settings.rootNamespace, scope.namespace, scope.labels);
-}
+const mtls = (scope: Scope) => scope.peerAuth();
 
 function rbacFilters(scope: Scope): HttpFilter[] {
   const out: HttpFilter[] = [];
-  for (const f of httpAuthz(scope.mesh, 'grpc-inbound', scope.namespace, scope.labels).local) {
+  for (const f of httpAuthz(scope, 'grpc-inbound').local) {
     const action = (f.typed_config as { rules?: { action?: string } }).rules?.action;
     if (action !== 'ALLOW' && action !== 'DENY') continue;
     out.push({ name: action === 'DENY' ? RBAC_DENY_FILTER : f.name, typed_config: f.typed_config } as HttpFilter);
@@ -51,7 +48,7 @@ export const grpcInboundSecurity: InboundSecurity = {
   sources: (scope) => {
     const l = mtls(scope).levels;
     const pas = [l.mesh, l.namespace, l.workload].filter((p): p is PeerAuthentication => p !== undefined).map(paPath);
-    const p = appliedPolicies(scope.mesh, { namespace: scope.namespace, labels: scope.labels });
+    const p = scope.policies();
     return [...pas, ...[...p.deny, ...p.allow].map(apPath)];
   },
 };

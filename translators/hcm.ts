@@ -35,7 +35,7 @@ export const ENVOY_SERVER_NAME = 'istio-envoy';
 
 /** The filter registry's view of a listener of `scope`'s proxy. */
 export function listenerContext(scope: Scope, listenerClass: ListenerClass, port: ListenerPort): HttpListenerContext {
-  return { mesh: scope.mesh, proxy: scope.proxy, labels: scope.labels, listenerClass, port };
+  return { mesh: scope.mesh, proxy: scope.proxy, labels: scope.labels, listenerClass, port, policies: () => scope.policies() };
 }
 
 /** The values of istiod's literal tracing tags for a workload: canonical service and revision, mesh ID. */

@@ -36,11 +36,11 @@ import { isHttp, portProtocol, protocolNamed, type Protocol } from './protocol.j
 import { tcpProxy, ORIGINAL_DST } from './tcp.js';
 import type { Scope } from './scope.js';
 import { networkAuthzFilters } from './authz/workload.js';
-import { effectiveMtls, mtlsModeForPort, type EffectiveMtls, type EffectiveMtlsMode } from '../model/peerauth.js';
+import { mtlsModeForPort, type EffectiveMtls, type EffectiveMtlsMode } from '../model/peerauth.js';
 import { chainOptions, chainTls, httpInspectorFor, passthroughOptions, tlsInspectorFor } from './mtls-inbound.js';
 
 /** AuthorizationPolicy network filters (before tcp_proxy) for the workload's TCP chains, passthrough included, as istiod. */
-const networkAuthz = (scope: Scope): Filter[] => networkAuthzFilters(scope.mesh, scope.namespace, scope.labels);
+const networkAuthz = (scope: Scope): Filter[] => networkAuthzFilters(scope);
 
 export const INBOUND_PASSTHROUGH = 'InboundPassthroughCluster';
 
@@ -329,7 +329,7 @@ function passthroughChains(scope: Scope, eff: EffectiveMtls, ports: readonly Inb
 
 /** The workload's effective PeerAuthentication (mesh → namespace → workload → port). */
 export function workloadMtls(scope: Scope): EffectiveMtls {
-  return effectiveMtls(scope.mesh.peerAuthentications, scope.mesh.settings.rootNamespace, scope.namespace, scope.labels);
+  return scope.peerAuth();
 }
 
 export function virtualInbound(scope: Scope, ports: readonly InboundPort[]): Listener {

@@ -7,6 +7,8 @@
  * through egress `namespace/host` entries (an egress listener with a port admits only that
  * port). Also the proxy's labels (the registry pod's over node metadata LABELS, as
  * model/resolve-proxy.ts), and the effective outbound traffic policy. Every list is sorted.
+ * The security policies are read through it too (`policies`, `peerAuth`, `autoMtls`), memoized per
+ * scope, so a recording scope (translators/deps.ts) notes them as it notes routes and rules.
  */
 import { workloadLabels } from '../model/resolve-proxy.js';
 import type { MeshConfig, MeshService } from '../model/config.js';
@@ -16,6 +18,9 @@ import type { Proxy } from '../model/proxy.js';
 import { hostSubsetOf, isWildcardHost, resolveShortName } from '../model/hosts.js';
 import { selectorMatches } from '../model/labels.js';
 import { PASSTHROUGH_CLUSTER, clusterName } from './names.js';
+import { appliedPolicies, type AppliedPolicies } from './authz/select.js';
+import { effectiveMtls, type EffectiveMtls } from '../model/peerauth.js';
+import { autoMtlsApplies } from './mtls-upstream.js';
 
 export interface Scope {
   readonly mesh: MeshConfig;
@@ -44,6 +49,15 @@ export interface Scope {
    * defaults to a single-port service's port): read through here, translators/deps.ts records it.
    */
   meshService(host: string): MeshService | undefined;
+  /**
+   * The AuthorizationPolicies and RequestAuthentications that apply to the workload (authz/select.ts):
+   * every policy reader asks here, translators/policy-deps.ts records it.
+   */
+  policies(): AppliedPolicies;
+  /** The workload's effective PeerAuthentication (model/peerauth.ts): read through here, policy-deps.ts records it. */
+  peerAuth(): EffectiveMtls;
+  /** Whether auto mTLS applies to `svc` (mtls-upstream.ts autoMtlsApplies): read through here, policy-deps.ts records it. */
+  autoMtls(svc: MeshService): boolean;
 }
 
 /** Whether an object in `owner` with `exportTo` is visible from namespace `ns`. */
@@ -252,6 +266,8 @@ export function buildScope(mesh: MeshConfig, proxy: Proxy): Scope {
   const visibleDr = (d: DestinationRule): boolean => exported(d.spec.exportTo, d.meta.namespace, ns);
   const byKey = (a: VirtualService, b: VirtualService): number =>
     a.meta.namespace.localeCompare(b.meta.namespace) || a.meta.name.localeCompare(b.meta.name);
+  let applied: AppliedPolicies | undefined;
+  let mtls: EffectiveMtls | undefined;
   const self: Scope = {
     mesh,
     proxy,
@@ -291,6 +307,9 @@ export function buildScope(mesh: MeshConfig, proxy: Proxy): Scope {
       return dr;
     },
     meshService: (host) => mesh.serviceByHost.get(host),
+    policies: () => (applied ??= appliedPolicies(mesh, { namespace: ns, labels })),
+    peerAuth: () => (mtls ??= effectiveMtls(mesh.peerAuthentications, mesh.settings.rootNamespace, ns, labels)),
+    autoMtls: (svc) => autoMtlsApplies(mesh, svc),
     routeLoadBalancer(host, subset) {
       const dr = self.destinationRule(host);
       return dr?.spec.subsets?.find((s) => s.name === subset)?.trafficPolicy?.loadBalancer ?? dr?.spec.trafficPolicy?.loadBalancer;

@@ -82,6 +82,12 @@ export type CarryOver = ((t: XdsType, name: string, key: ClusterKey | undefined,
   readonly whole?: (deps: ReadonlySet<string>) => boolean;
   readonly changed?: ReadonlySet<string>;
   readonly endpoints?: EndpointChange;
+  /**
+   * With `changed`, when the change may move proxies to another class: only those it says
+   * (absent: any proxy). A policy edit in one namespace moves none of another's
+   * (translators/policy-deps.ts policyReclassify).
+   */
+  readonly reclassify?: (proxy: Pick<Proxy, 'namespace'>) => boolean;
 };
 
 /**

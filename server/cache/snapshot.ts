@@ -203,8 +203,10 @@ export class SnapshotCache implements MeshCache {
     // VirtualService or DestinationRule edit moves none (deps.ts classKeysKept).
     const ep = unchanged?.endpoints;
     const kept = !ep && unchanged?.changed !== undefined && classKeysKept(unchanged.changed);
+    // A policy edit moves only proxies of its namespace (CarryOver.reclassify).
+    const moves = unchanged?.changed !== undefined ? unchanged.reclassify : undefined;
     for (const l of this.leases) {
-      if (ep ? ep.reclassify?.(l.proxy) : !kept) l.key = this.classOf(l.proxy, mesh);
+      if (ep ? ep.reclassify?.(l.proxy) : !kept && (moves?.(l.proxy) ?? true)) l.key = this.classOf(l.proxy, mesh);
       this.refs.set(l.key, (this.refs.get(l.key) ?? 0) + 1);
     }
     // A live stream's class not recomputed for the mesh being replaced (a push superseded before

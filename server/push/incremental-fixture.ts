@@ -227,7 +227,8 @@ export function proxy(id: string, labels?: Record<string, string>): Proxy {
 export const PROXIES = [
   proxy('sidecar~10.0.0.1~p1.a~a.svc.cluster.local', { app: 'client', version: 'v1' }),
   proxy('sidecar~10.0.0.2~p2.b~b.svc.cluster.local', { app: 's1', version: 'v2' }),
-  proxy('router~10.0.0.3~gw.a~a.svc.cluster.local', { istio: 'ingressgateway' }),
+  // The gateway-name label: AuthorizationPolicies with `targetRefs` to Gateway gw select it (incremental-policies.ts).
+  proxy('router~10.0.0.3~gw.a~a.svc.cluster.local', { istio: 'ingressgateway', 'gateway.networking.k8s.io/gateway-name': 'gw' }),
 ];
 
 const GATEWAY = `apiVersion: networking.istio.io/v1

@@ -91,6 +91,32 @@ describe('server/push/runner sliced pushes', function () {
     }
   });
 
+  it('the first slice is short: the first streams get their responses while the rest of a long push is composed', async () => {
+    const h = await startHarness('memory', v1, {}, {}, { generate: slowGenerate(3) });
+    try {
+      const peers = await fleet(h, 25);
+      /** Whether peers[0]'s response arrived before the push ended, with these runner options. */
+      const firstBeforeDone = async (opts: { sliceMs: number; firstSliceMs?: number }, mesh: MeshConfig): Promise<string[]> => {
+        const order: string[] = [];
+        const runner = new PushRunner(h.cache, h.engine, { pushDone: () => order.push('push done') }, opts);
+        const first = peers[0]!.next(5000).then((r) => (order.push('first stream answered'), r));
+        await runner.submit(fullPush(mesh));
+        peers[0]!.ack(await first);
+        await Promise.all(peers.map(drain));
+        return order;
+      };
+      // Later slices of 1 s: the push (25 classes × 3 ms) would otherwise be one turn.
+      assert.deepEqual(await firstBeforeDone({ sliceMs: 1000 }, v2), ['first stream answered', 'push done'], 'default first slice');
+      assert.deepEqual(
+        await firstBeforeDone({ sliceMs: 1000, firstSliceMs: 1000 }, v3),
+        ['push done', 'first stream answered'],
+        'one turn',
+      );
+    } finally {
+      await h.stop();
+    }
+  });
+
   it('a newer push supersedes a running one; every stream converges to the newest mesh', async () => {
     const h = await startHarness('memory', v1, {}, {}, { generate: slowGenerate(2) });
     try {

@@ -5,11 +5,11 @@
  * the provider is missing or unresolvable, an RBAC DENY of what the policies match). istiod puts
  * them first, before authentication. Built in translators/authz/rbac.ts and extauthz.ts.
  */
-import { httpAuthz } from '../authz/workload.js';
+import { httpAuthz, targetOf } from '../authz/workload.js';
 import type { HttpFilter } from '../../proto/types.js';
 import type { HttpFilterFeature } from './types.js';
 
 export const extAuthz: HttpFilterFeature = {
   name: 'envoy.filters.http.ext_authz',
-  filters: (ctx) => httpAuthz(ctx.mesh, ctx.listenerClass, ctx.proxy.namespace, ctx.labels).custom as HttpFilter[],
+  filters: (ctx) => httpAuthz(targetOf(ctx), ctx.listenerClass).custom as HttpFilter[],
 };

@@ -8,6 +8,7 @@ import type { HTTPRoute, VirtualService } from '../../model/istio.js';
 import { meshFrom, proxy } from '../harness.test.js';
 import { HTTP_FILTERS, httpFilters, perFilterConfig, type HttpFilterFeature, type ListenerClass } from './index.js';
 import type { HttpListenerContext } from './types.js';
+import { NO_POLICIES } from '../authz/select.js';
 
 const { mesh } = meshFrom('');
 const p = proxy('sidecar~10.1.0.1~a-1.default~default.svc.cluster.local');
@@ -17,6 +18,7 @@ const ctx = (listenerClass: ListenerClass): HttpListenerContext => ({
   labels: { app: 'a' },
   listenerClass,
   port: { number: 8080 },
+  policies: () => NO_POLICIES,
 });
 const names = (c: ListenerClass): (string | undefined)[] => httpFilters(ctx(c)).map((f) => f.name);
 const vs = { kind: 'VirtualService', meta: { namespace: 'default', name: 'r' }, spec: { hosts: ['r'] } } as unknown as VirtualService;

@@ -6,7 +6,7 @@
  * translators/authz/jwt.ts.
  */
 import { jwtAuthnFilter } from '../authz/jwt.js';
-import { appliedFor } from '../authz/workload.js';
+import { appliedFor, targetOf } from '../authz/workload.js';
 import type { HttpFilter } from '../../proto/types.js';
 import type { HttpFilterFeature } from './types.js';
 
@@ -14,7 +14,7 @@ export const jwtAuthn: HttpFilterFeature = {
   name: 'envoy.filters.http.jwt_authn',
   filters: (ctx) => {
     if (ctx.listenerClass === 'grpc-inbound') return [];
-    const ras = appliedFor(ctx.mesh, ctx.listenerClass, ctx.proxy.namespace, ctx.labels).requestAuthentications;
+    const ras = appliedFor(targetOf(ctx), ctx.listenerClass).requestAuthentications;
     const f = ras.length ? jwtAuthnFilter(ras, ctx.mesh.jwks) : null;
     return f ? [f as HttpFilter] : [];
   },

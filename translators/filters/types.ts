@@ -10,6 +10,7 @@ import type { HTTPRoute, VirtualService } from '../../model/istio.js';
 import type { Proxy } from '../../model/proxy.js';
 import type { Any, HttpFilter } from '../../proto/types.js';
 import type { Protocol } from '../protocol.js';
+import type { AppliedPolicies } from '../authz/select.js';
 
 /**
  * Which kind of listener an HCM is for — istiod's ListenerClass plus the two proxyless gRPC
@@ -35,6 +36,8 @@ export interface HttpListenerContext {
   readonly labels: Readonly<Record<string, string>>;
   readonly listenerClass: ListenerClass;
   readonly port: ListenerPort;
+  /** The AuthorizationPolicies and RequestAuthentications of the workload: its scope's `policies()` (recorded, translators/policy-deps.ts). */
+  readonly policies: () => AppliedPolicies;
 }
 
 /** One VirtualService HTTP route, for per-route filter config. */

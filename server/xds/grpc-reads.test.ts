@@ -176,4 +176,21 @@ describe('server/xds/grpc-reads', function () {
     // concatenated again (~1.6 times each split message's bytes).
     assert.ok(allocated <= 3 * 5 + 40_000 + 100 + 40_000, `${allocated} bytes allocated for ${wire.length} bytes of requests`);
   });
+
+  it('a request announced large and sent in part costs the server what was sent, not what was announced', () => {
+    const decoder = new StreamDecoder(-1) as unknown as Decoder;
+    gatherSplitMessages(decoder);
+    const read = Buffer.alloc(64 * 1024);
+    read.writeUInt32BE(4 * 1024 * 1024, 1); // a 4 MiB message announced
+    let allocated = 0;
+    const { allocUnsafeSlow } = Buffer;
+    Buffer.allocUnsafeSlow = (n: number) => ((allocated += n), allocUnsafeSlow(n));
+    try {
+      assert.deepEqual(decoder.write(read.subarray(0, 5 + 1000)), []);
+      assert.deepEqual(decoder.write(read.subarray(5 + 1000, 5 + 2000)), []);
+    } finally {
+      Buffer.allocUnsafeSlow = allocUnsafeSlow;
+    }
+    assert.ok(allocated <= 2000, `${allocated} bytes allocated for 2,000 bytes of a message announced as 4 MiB`);
+  });
 });

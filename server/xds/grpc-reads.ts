@@ -83,6 +83,18 @@ export function unpin(d: Decoder): void {
   }
 }
 
+/** A split message at most this large (framed) is gathered at once; a larger one once half of it is here. */
+const GATHER_AT_ONCE_BYTES = 64 * 1024;
+
+/**
+ * Whether the message `d` is reading is gathered now: the buffer is sized for the whole message,
+ * so a client that announces 4 MB and sends a few bytes must not make the server allocate 4 MB per
+ * stream — beyond 64 KiB (what one socket read may already take) only once half of it has arrived
+ * (until then its chunks are copied out one by one, as unpin does).
+ */
+const gatherNow = (d: Decoder): boolean =>
+  5 + d.readMessageSize <= GATHER_AT_ONCE_BYTES || d.readMessageSize <= 2 * (d.readMessageSize - d.readMessageRemaining);
+
 /**
  * Wraps `d.write` so that `d` keeps no view of a read once a write is decoded (see the module
  * comment): a message split across writes is gathered into one framed buffer of its own, filled
@@ -97,7 +109,7 @@ export function gatherSplitMessages(d: Decoder): void {
     try {
       return write.call(d, data);
     } finally {
-      if (d.readState === READING_MESSAGE && d.readPartialMessage.length) {
+      if (d.readState === READING_MESSAGE && d.readPartialMessage.length && gatherNow(d)) {
         frame = Buffer.allocUnsafeSlow(5 + d.readMessageSize);
         frame[0] = d.readCompressFlag[0]!;
         d.readPartialSize.copy(frame, 1, 0, 4);

@@ -31,7 +31,6 @@ import type { ConfigEvent, MeshConfig } from '../model/config.js';
 import { parseNodeId, type Proxy } from '../model/proxy.js';
 import type { PushRequest } from '../model/push.js';
 import { CDS, EDS, LDS, RDS } from '../proto/typeurls.js';
-import { parseConfigText } from '../watchers/file/parse.js';
 import { buildMesh, DEFAULT_MESH_OPTIONS } from '../watchers/mesh.js';
 import { emptyState, reduce, takeChanges, type StoreState } from '../watchers/store/reduce.js';
 import { storeChange } from '../watchers/store/stage.js';
@@ -43,18 +42,13 @@ import type { ResourceSnapshot } from '../server/cache/api.js';
 import { statusOf } from '../watchers/store/status.js';
 import { flatEditWeight, vsYaml, writeMesh, type MeshSize } from './meshgen.js';
 import { median } from './flat.js';
+import { fileEvent } from './inproc-edits.js';
 
 const NAMESPACES = 5;
 /** SotW streams per class (50 in all, as the flat bench's fleet). */
 const STREAMS_PER_CLASS = 10;
 /** Edits made before the measured ones (see below). */
 const WARMUP = 3;
-
-function fileEvent(source: string, text: string): ConfigEvent {
-  const r = parseConfigText(text, source);
-  if (!r.ok) throw new Error(`${source}: ${r.reason}`);
-  return { type: 'replace', origin: { source }, objects: r.file.objects, rejections: r.file.rejections, ignored: r.file.ignored };
-}
 
 function proxyOf(i: number): Proxy {
   const ns = `ns-${i % NAMESPACES}`;

@@ -11,27 +11,19 @@
  */
 import path from 'node:path';
 import os from 'node:os';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import type { ConfigEvent, ConfigKey } from '../model/config.js';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { parseNodeId } from '../model/proxy.js';
 import { CDS, EDS, LDS, RDS } from '../proto/typeurls.js';
-import { parseConfigText } from '../watchers/file/parse.js';
 import { buildMesh, DEFAULT_MESH_OPTIONS } from '../watchers/mesh.js';
 import { emptyState, reduce, takeChanges } from '../watchers/store/reduce.js';
-import { storeChange } from '../watchers/store/stage.js';
 import { SnapshotCache } from '../server/cache/snapshot.js';
 import { PushRunner } from '../server/push/runner.js';
 import { writeMesh, type MeshSize } from './meshgen.js';
 import { median } from './flat.js';
+import { foldFolder, timeKeyedAndFull } from './inproc-edits.js';
 
 const NAMESPACES = 5;
 const WARMUP = 4;
-
-function fileEvent(source: string, text: string): ConfigEvent {
-  const r = parseConfigText(text, source);
-  if (!r.ok) throw new Error(`${source}: ${r.reason}`);
-  return { type: 'replace', origin: { source }, objects: r.file.objects, rejections: r.file.rejections, ignored: r.file.ignored };
-}
 
 /** svc-0 as meshgen writes it, with a second port in odd variants. */
 const svc0 = (variant: number): string => `apiVersion: v1
@@ -49,10 +41,10 @@ export async function keyedServiceEdit(services: number, edits = 16): Promise<{ 
   try {
     await writeMesh(dir, size);
     const st = emptyState();
-    for (const f of (await readdir(dir)).sort()) reduce(st, fileEvent(path.join(dir, f), await readFile(path.join(dir, f), 'utf8')));
+    await foldFolder(st, dir);
     reduce(st, { type: 'synced' });
     takeChanges(st);
-    let mesh = buildMesh(st, DEFAULT_MESH_OPTIONS).mesh;
+    const mesh = buildMesh(st, DEFAULT_MESH_OPTIONS).mesh;
     const cache = new SnapshotCache(mesh);
     const runner = new PushRunner(cache, { subscribers: () => [] });
     const leases = Array.from({ length: NAMESPACES }, (_, i) => {
@@ -65,25 +57,7 @@ export async function keyedServiceEdit(services: number, edits = 16): Promise<{ 
       for (const l of leases) for (const t of [CDS, EDS, LDS, RDS]) l.snapshot().wildcardSet(t);
     };
     read();
-    const source = path.join(dir, 'ns-0.yaml');
-    const out = { keyed: [] as number[], full: [] as number[] };
-    for (let e = 0; e < WARMUP + edits; e++) {
-      const parsed = parseConfigText(svc0(e), source);
-      const o = parsed.ok ? parsed.file.objects[0] : undefined;
-      if (!o) throw new Error('svc-0 does not parse');
-      reduce(st, { type: 'upsert', key: o.key as ConfigKey, object: o.object, origin: { source } });
-      const { kinds, keys } = takeChanges(st);
-      const next = buildMesh(st, DEFAULT_MESH_OPTIONS, mesh, kinds, keys).mesh;
-      const req = storeChange(mesh, next, kinds, keys);
-      // The keyed pushes first, then the full ones: a keyed push right after a full one also pays for
-      // indexing what the full one translated (part.ts buildIndex), ~30 ms per class at 4,000 services.
-      const keyed = e < WARMUP + edits / 2;
-      const t = performance.now();
-      runner.push(keyed ? req : { ...req, exactKeys: false });
-      read();
-      if (e >= WARMUP) (keyed ? out.keyed : out.full).push(performance.now() - t);
-      mesh = next;
-    }
+    const out = timeKeyedAndFull({ st, mesh, runner, read, source: path.join(dir, 'ns-0.yaml'), variant: svc0, warmup: WARMUP, edits });
     for (const l of leases) l.release();
     return out;
   } finally {

@@ -16,27 +16,20 @@
  */
 import path from 'node:path';
 import os from 'node:os';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import type { ConfigEvent, ConfigKey, MeshConfig } from '../model/config.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import type { MeshConfig } from '../model/config.js';
 import { parseNodeId } from '../model/proxy.js';
 import { CDS, EDS, LDS, RDS } from '../proto/typeurls.js';
-import { parseConfigText } from '../watchers/file/parse.js';
 import { buildMesh, DEFAULT_MESH_OPTIONS } from '../watchers/mesh.js';
 import { emptyState, reduce, takeChanges } from '../watchers/store/reduce.js';
-import { storeChange } from '../watchers/store/stage.js';
 import { SnapshotCache } from '../server/cache/snapshot.js';
 import { PushRunner } from '../server/push/runner.js';
 import { namespaceOf, writeMesh, type MeshSize } from './meshgen.js';
 import { median } from './flat.js';
+import { fileEvent, foldFolder, timeKeyedAndFull } from './inproc-edits.js';
 
 const NAMESPACES = 5;
 const WARMUP = 4;
-
-function fileEvent(source: string, text: string): ConfigEvent {
-  const r = parseConfigText(text, source);
-  if (!r.ok) throw new Error(`${source}: ${r.reason}`);
-  return { type: 'replace', origin: { source }, objects: r.file.objects, rejections: r.file.rejections, ignored: r.file.ignored };
-}
 
 /** The edited objects, variant v (all in ns-0). */
 export const EDITS: Readonly<Record<string, (v: number) => string>> = {
@@ -74,12 +67,12 @@ export async function keyedPolicyEdit(
   try {
     await writeMesh(dir, size);
     const st = emptyState();
-    for (const f of (await readdir(dir)).sort()) reduce(st, fileEvent(path.join(dir, f), await readFile(path.join(dir, f), 'utf8')));
+    await foldFolder(st, dir);
     const source = path.join(dir, 'policy.yaml');
     reduce(st, fileEvent(source, edit(0)));
     reduce(st, { type: 'synced' });
     takeChanges(st);
-    let mesh: MeshConfig = buildMesh(st, DEFAULT_MESH_OPTIONS).mesh;
+    const mesh: MeshConfig = buildMesh(st, DEFAULT_MESH_OPTIONS).mesh;
     const cache = new SnapshotCache(mesh);
     const runner = new PushRunner(cache, { subscribers: () => [] });
     const leases = Array.from({ length: NAMESPACES * perNamespace }, (_, n) => {
@@ -96,23 +89,9 @@ export async function keyedPolicyEdit(
       for (const l of leases) for (const t of [CDS, EDS, LDS, RDS]) l.snapshot().wildcardSet(t);
     };
     read();
-    const out = { keyed: [] as number[], full: [] as number[], classes: new Set(leases.map((l) => l.snapshot().classKey)).size };
-    for (let e = 1; e <= WARMUP + edits; e++) {
-      const parsed = parseConfigText(edit(e), source);
-      const o = parsed.ok ? parsed.file.objects[0] : undefined;
-      if (!o) throw new Error('the policy does not parse');
-      reduce(st, { type: 'upsert', key: o.key as ConfigKey, object: o.object, origin: { source } });
-      const { kinds, keys } = takeChanges(st);
-      const next = buildMesh(st, DEFAULT_MESH_OPTIONS, mesh, kinds, keys).mesh;
-      const req = storeChange(mesh, next, kinds, keys);
-      // The keyed pushes first, then the full ones (as keyed-inproc.ts: a keyed push right after a full one also pays for indexing it).
-      const keyed = e <= WARMUP + edits / 2;
-      const t = performance.now();
-      runner.push(keyed ? req : { ...req, exactKeys: false });
-      read();
-      if (e > WARMUP) (keyed ? out.keyed : out.full).push(performance.now() - t);
-      mesh = next;
-    }
+    const classes = new Set(leases.map((l) => l.snapshot().classKey)).size;
+    // Variant 0 is in the store already: the edits start from variant 1.
+    const out = { ...timeKeyedAndFull({ st, mesh, runner, read, source, variant: (e) => edit(e + 1), warmup: WARMUP, edits }), classes };
     for (const l of leases) l.release();
     return out;
   } finally {

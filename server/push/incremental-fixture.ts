@@ -15,9 +15,9 @@ import { parseConfigText } from '../../watchers/file/parse.js';
 import { buildMesh, DEFAULT_MESH_OPTIONS } from '../../watchers/mesh.js';
 import { emptyState, reduce, takeChanges } from '../../watchers/store/reduce.js';
 import { storeChange } from '../../watchers/store/stage.js';
-import { outputParts, type OutputPart } from '../../translators/index.js';
+import { outputParts, proxyClass, type OutputPart } from '../../translators/index.js';
 import { piecesOf } from '../../translators/pieces.js';
-import type { ResourceSnapshot } from '../cache/snapshot.js';
+import { SnapshotCache, type ResourceSnapshot } from '../cache/snapshot.js';
 
 export const TYPES: readonly XdsType[] = [CDS, EDS, LDS, RDS, NDS];
 const NS = ['a', 'b'];
@@ -250,6 +250,36 @@ export function dump(snap: ResourceSnapshot): string {
       })
       .join('\n'),
   ).join('\n');
+}
+
+/**
+ * After a push of `mesh`: each lease's class (some left unread, some read only in part, as streams
+ * do — `r` decides) is served under its class key for `mesh` and serves byte for byte what a fresh
+ * cache serves. A stale class key still serves the right bytes (parts are split from the current
+ * mesh), so only the key shows a proxy not moved to its new class.
+ */
+export function assertServedAsFresh(
+  leases: readonly { snapshot(): ResourceSnapshot }[],
+  mesh: MeshConfig,
+  r: () => number,
+  where: string,
+  edits: readonly (readonly [string, string])[],
+): void {
+  const fresh = new SnapshotCache(mesh);
+  leases.forEach((l, k) => {
+    if (r() < 0.15) return;
+    const inc = l.snapshot();
+    assert.equal(inc.classKey, proxyClass(PROXIES[k]!, mesh), `${where}: class of ${PROXIES[k]!.id}`);
+    if (r() < 0.2) {
+      for (const t of TYPES) for (const name of inc.names(t).filter((_, q) => q % 2 === 0)) inc.get(t, name);
+      return;
+    }
+    assert.equal(
+      dump(inc),
+      dump(fresh.forProxy(PROXIES[k]!)),
+      `${where}, proxy ${PROXIES[k]!.id}, edits ${edits.map((b) => b[0]).join(',')}`,
+    );
+  });
 }
 
 /** The store stage's step for one batch of events (watchers/store/stage.ts nextOutput). */

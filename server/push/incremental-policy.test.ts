@@ -18,7 +18,18 @@ import { buildMesh, DEFAULT_MESH_OPTIONS } from '../../watchers/mesh.js';
 import { SnapshotCache } from '../cache/snapshot.js';
 import { proxyClass } from '../../translators/index.js';
 import { PushRunner, planPush } from './runner.js';
-import { countingParts, dump, fileEvent, initialFiles, PROXIES, randomEdit, rng, sidecarEdit, step, TYPES } from './incremental-fixture.js';
+import {
+  assertServedAsFresh,
+  countingParts,
+  dump,
+  fileEvent,
+  initialFiles,
+  PROXIES,
+  randomEdit,
+  rng,
+  sidecarEdit,
+  step,
+} from './incremental-fixture.js';
 import { authorizationPolicy, initialPolicies, peerAuthentication, policyEdit } from './incremental-policies.js';
 import { POLICY_KINDS } from '../../translators/policy-deps.js';
 
@@ -72,20 +83,7 @@ describe('server/push incremental pushes of security policy edits equal a from-s
         )
           keyedPolicyPushes++;
         runner.push(req);
-        const fresh = new SnapshotCache(req.mesh);
-        leases.forEach((l, k) => {
-          // Some steps leave a class unread (no stream reached it), or read only part of it.
-          if (r() < 0.15) return;
-          const inc = l.snapshot();
-          // Served under its class for this mesh (a policy edit re-keys the proxies it can move: CarryOver.reclassify).
-          assert.equal(inc.classKey, proxyClass(PROXIES[k]!, req.mesh), `seed ${seed}, step ${s}: class of ${PROXIES[k]!.id}`);
-          if (r() < 0.2) {
-            for (const t of TYPES) for (const name of inc.names(t).filter((_, q) => q % 2 === 0)) inc.get(t, name);
-            return;
-          }
-          const want = dump(fresh.forProxy(PROXIES[k]!));
-          assert.equal(dump(inc), want, `seed ${seed}, step ${s}, proxy ${PROXIES[k]!.id}, edits ${batch.map((b) => b[0]).join(',')}`);
-        });
+        assertServedAsFresh(leases, req.mesh, r, `seed ${seed}, step ${s}`, batch);
       }
       for (const l of leases) l.release();
       // The policy edits must have gone the keyed way, not only full pushes.

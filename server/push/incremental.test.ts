@@ -23,6 +23,7 @@ import { SnapshotCache } from '../cache/snapshot.js';
 import { proxyClass } from '../../translators/index.js';
 import { PushRunner } from './runner.js';
 import {
+  assertServedAsFresh,
   countingParts,
   dr,
   dump,
@@ -34,7 +35,6 @@ import {
   sidecar,
   sidecarEdit,
   step,
-  TYPES,
   vs,
 } from './incremental-fixture.js';
 
@@ -87,18 +87,7 @@ describe('server/push incremental pushes equal a from-scratch translation', func
           if (req.scope.proxies?.size) relabels++;
         } else if ([...req.keys].some((k) => k.startsWith('Pod/'))) podFull++;
         runner.push(req);
-        const fresh = new SnapshotCache(req.mesh);
-        leases.forEach((l, k) => {
-          // Some steps leave a class unread (no stream reached it), or read only part of it.
-          if (r() < 0.15) return;
-          const inc = l.snapshot();
-          if (r() < 0.2) {
-            for (const t of TYPES) for (const name of inc.names(t).filter((_, q) => q % 2 === 0)) inc.get(t, name);
-            return;
-          }
-          const want = dump(fresh.forProxy(PROXIES[k]!));
-          assert.equal(dump(inc), want, `seed ${seed}, step ${s}, proxy ${PROXIES[k]!.id}, edits ${batch.map((b) => b[0]).join(',')}`);
-        });
+        assertServedAsFresh(leases, req.mesh, r, `seed ${seed}, step ${s}`, batch);
       }
       for (const l of leases) l.release();
       // The Pod edits must have exercised the endpoint-only path, not only full pushes.
